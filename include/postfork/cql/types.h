@@ -1,0 +1,113 @@
+// CQL type descriptors: what a column, bind marker or UDT field holds. Printed as CQL
+// ("map<text, frozen<list<int>>>") and parsed back; encoded as the protocol's [option].
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/status.h"
+
+namespace postfork::cql {
+
+// Option ids of native_protocol_v4.spec section 6 (Rows metadata). kText is CQL's text/varchar
+// (id 0x000D on the wire).
+enum class TypeKind : uint16_t {
+  kCustom = 0x0000,
+  kAscii = 0x0001,
+  kBigint = 0x0002,
+  kBlob = 0x0003,
+  kBoolean = 0x0004,
+  kCounter = 0x0005,
+  kDecimal = 0x0006,
+  kDouble = 0x0007,
+  kFloat = 0x0008,
+  kInt = 0x0009,
+  kTimestamp = 0x000B,
+  kUuid = 0x000C,
+  kText = 0x000D,
+  kVarint = 0x000E,
+  kTimeuuid = 0x000F,
+  kInet = 0x0010,
+  kDate = 0x0011,
+  kTime = 0x0012,
+  kSmallint = 0x0013,
+  kTinyint = 0x0014,
+  kDuration = 0x0015,
+  kList = 0x0020,
+  kMap = 0x0021,
+  kSet = 0x0022,
+  kUdt = 0x0030,
+  kTuple = 0x0031,
+};
+
+// An immutable type descriptor with value semantics. Native types carry no heap state, so
+// copying one is free; collection, tuple, UDT and custom types share their detail by refcount.
+class DataType {
+ public:
+  DataType() = default;  // text
+  explicit DataType(TypeKind native) : kind_(native) {}
+
+  static DataType List(DataType element, bool frozen = false);
+  static DataType Set(DataType element, bool frozen = false);
+  static DataType Map(DataType key, DataType value, bool frozen = false);
+  static DataType Tuple(std::vector<DataType> elements);  // tuples are always frozen
+  static DataType Udt(std::string keyspace, std::string name, std::vector<std::string> field_names,
+                      std::vector<DataType> field_types, bool frozen = false);
+  static DataType Custom(std::string java_class);
+
+  TypeKind kind() const { return kind_; }
+  bool is_native() const { return kind_ != TypeKind::kCustom && static_cast<uint16_t>(kind_) < 0x20; }
+  bool is_collection() const {
+    return kind_ == TypeKind::kList || kind_ == TypeKind::kSet || kind_ == TypeKind::kMap;
+  }
+  bool is_frozen() const;
+  DataType Frozen() const;  // the same type marked frozen (collections, UDTs)
+
+  // list/set: [element]; map: [key, value]; tuple: elements; udt: field types.
+  const std::vector<DataType>& params() const;
+  // UDT only.
+  const std::string& udt_keyspace() const;
+  const std::string& udt_name() const;
+  const std::vector<std::string>& field_names() const;
+  // Custom only: the Java class name.
+  const std::string& custom_class() const;
+
+  // CQL text: "int", "frozen<list<text>>", "map<text, int>", "tuple<int, text>", a UDT by its
+  // name, a custom type as its quoted class name.
+  std::string ToCql() const;
+  // Parses ToCql's output and Cassandra's spellings (varchar, text, case-insensitive keywords,
+  // spaces). UDT names need a resolver; without one they fail with kNotFound.
+  struct UdtResolver {
+    virtual ~UdtResolver() = default;
+    virtual Result<DataType> Resolve(std::string_view keyspace, std::string_view name) const = 0;
+  };
+  static Result<DataType> Parse(std::string_view cql, const UdtResolver* udts = nullptr,
+                                std::string_view keyspace = {});
+
+  // The protocol's [option] (frozen is not visible on the wire).
+  void Encode(ByteWriter& w) const;
+  // Rejects unknown ids and nesting deeper than kMaxDepth.
+  static Result<DataType> Decode(ByteReader& r);
+
+  // Deep equality; `frozen` counts.
+  bool operator==(const DataType& other) const;
+
+  static constexpr int kMaxDepth = 32;
+
+ private:
+  struct Detail;
+  DataType(TypeKind kind, std::shared_ptr<const Detail> detail)
+      : kind_(kind), detail_(std::move(detail)) {}
+
+  TypeKind kind_ = TypeKind::kText;
+  std::shared_ptr<const Detail> detail_;
+};
+
+// CQL name of a native kind ("int", "text", ...).
+std::string_view NativeTypeName(TypeKind kind);
+
+}  // namespace postfork::cql

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs every Debian package postfork needs to build, run and test.
+# Idempotent: when everything is present it returns in well under a second.
+# Usage: scripts/install-deps.sh   (as root on Debian 12)
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format git
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev librocksdb-dev liblz4-dev libsnappy-dev libzstd-dev
+  libssl-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
+  libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # integration tests and benchmarks: real drivers and peers
+  python3 python3-cassandra golang-go golang-github-gocql-gocql-dev
+  curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-webpy procps
+)
+# Node.js: the machine image ships NodeSource's nodejs (npm included), which conflicts with
+# Debian's npm package; install Debian's pair only where no npm exists.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
+missing=()
+while read -r status pkg; do
+  [ "$status" = "installed" ] || missing+=("$pkg")
+done < <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+# dpkg-query prints nothing for packages it has never heard of.
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -q '^installed$' || missing+=("$p")
+done
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: run this script as root (or with sudo) to install them" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
+fi
+
+# npm's cassandra-driver for the Node.js integration tests, pinned by the lockfile.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+nodedir="$root/tests/integration/nodejs"
+if [ -f "$nodedir/package.json" ] && [ ! -d "$nodedir/node_modules/cassandra-driver" ]; then
+  echo "install-deps: npm install in tests/integration/nodejs"
+  (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error)
+fi
