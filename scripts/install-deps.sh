@@ -44,8 +44,8 @@ fi
 
 # npm's cassandra-driver for the Node.js integration tests, pinned by the lockfile.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-nodedir="$root/tests/integration/nodejs"
+nodedir="$root/tests/node/nodejs"
 if [ -f "$nodedir/package.json" ] && [ ! -d "$nodedir/node_modules/cassandra-driver" ]; then
-  echo "install-deps: npm install in tests/integration/nodejs"
+  echo "install-deps: npm install in tests/node/nodejs"
   (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error)
 fi
