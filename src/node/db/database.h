@@ -1,0 +1,38 @@
+// The node's data layer in one handle: storage, live schema and system keyspaces, wired together.
+// This is what the query path holds.
+#pragma once
+
+#include <memory>
+
+#include "node/db/node_identity.h"
+#include "node/db/schema.h"
+#include "node/storage/storage.h"
+#include "postfork/cql/status.h"
+
+namespace postfork::node {
+
+struct DatabaseOptions {
+  StorageOptions storage;
+  NodeIdentity identity;
+};
+
+class Database {
+ public:
+  // Opens RocksDB in options.storage.data_dir, loads the schema, sets up the system keyspaces
+  // (system.local gets a host id and tokens persisted on first start).
+  static Result<std::unique_ptr<Database>> Open(DatabaseOptions options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Storage& storage() { return *storage_; }
+  SchemaStore& schema() { return *schema_; }
+
+ private:
+  Database() = default;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<SchemaStore> schema_;
+  std::unique_ptr<VirtualTableSource> system_tables_;
+};
+
+}  // namespace postfork::node

@@ -1,0 +1,190 @@
+// The node's storage engine: CQL partitions and rows on RocksDB with Cassandra's timestamp
+// semantics. Synchronous; every method is thread-safe. See storage/README.md for the key layout.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "postfork/cql/status.h"
+
+namespace postfork::node {
+
+struct TableMetadata;
+struct ReadRow;
+
+struct StorageOptions {
+  std::string data_dir;  // Required. Created if missing.
+  // kPeriodic: each write is in RocksDB's WAL (OS-buffered) before Apply returns: survives a
+  // killed process. kBatch: the WAL is fsynced before Apply returns: survives power loss.
+  enum class SyncMode { kPeriodic, kBatch };
+  SyncMode sync_mode = SyncMode::kPeriodic;  // Default: periodic (Cassandra's default)
+  size_t block_cache_bytes = 64u << 20;      // Default: 64 MiB
+  size_t write_buffer_bytes = 32u << 20;     // Default: 32 MiB (memtable size)
+  // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
+  // expiry. Default: the system clock. Tests inject their own.
+  std::function<int64_t()> clock_micros;
+};
+
+// ---- writes ------------------------------------------------------------------------------
+
+// One cell write: a value, or a tombstone (value == nullopt) that deletes the column's older data.
+struct CellWrite {
+  uint32_t column_id = 0;            // ColumnMetadata::id (regular or static column)
+  std::optional<std::string> value;  // serialized cell body; nullopt = delete the cell
+  int64_t timestamp = 0;             // write time, microseconds
+  int32_t ttl = 0;                   // seconds; 0 = never expires
+  // Collections (part 2): the element's path (list: timeuuid, set: element, map: key). Empty for
+  // simple columns.
+  std::string path;
+};
+
+struct RowMutation {
+  std::vector<std::string> clustering;      // serialized components; size = table's clustering size
+  std::optional<int64_t> marker_timestamp;  // INSERT creates the row marker; UPDATE does not
+  int32_t marker_ttl = 0;
+  std::optional<int64_t> deletion_timestamp;  // DELETE of the whole row
+  std::vector<CellWrite> cells;               // regular columns
+};
+
+// A clustering prefix bound: `components` is a prefix (possibly empty = unbounded) of the
+// clustering key, in key order; `inclusive` says whether rows equal on that prefix are inside.
+struct ClusteringBound {
+  std::vector<std::string> components;
+  bool inclusive = true;
+};
+
+// Deletes every row whose clustering key lies within [start, end] (bounds in clustering order,
+// i.e. start sorts before end in the table's declared order, DESC columns included).
+struct RangeTombstone {
+  ClusteringBound start;
+  ClusteringBound end;
+  int64_t timestamp = 0;
+};
+
+// Everything one statement (or one batch child) does to one partition.
+struct PartitionMutation {
+  std::shared_ptr<const TableMetadata> table;
+  std::vector<std::string> partition_key;               // serialized components, in key order
+  std::optional<int64_t> partition_deletion_timestamp;  // DELETE FROM t WHERE pk = ...
+  std::vector<CellWrite> static_cells;                  // static columns
+  std::vector<RowMutation> rows;
+  std::vector<RangeTombstone> range_tombstones;
+};
+
+// ---- reads -------------------------------------------------------------------------------
+
+// A token bound for range scans: token(pk) > token / >= token.
+struct TokenBound {
+  int64_t token = 0;
+  bool inclusive = false;
+};
+
+// A slice of clustering keys in the table's declared order ([start, end]); empty bounds are open.
+struct ClusteringSlice {
+  ClusteringBound start;
+  ClusteringBound end;
+};
+
+struct ReadCommand {
+  std::shared_ptr<const TableMetadata> table;
+  // Either a list of partitions (each a list of serialized components), read in the given order,
+  // or (when empty and `scan` is set) a token-ordered range scan.
+  std::vector<std::vector<std::string>> partition_keys;
+  bool scan = false;
+  std::optional<TokenBound> token_start;  // scan only; nullopt = from the first token
+  std::optional<TokenBound> token_end;    // scan only; `inclusive` means <=; nullopt = to the end
+  // Clustering slices in the table's declared order, non-overlapping and sorted; empty = all
+  // rows. A clustering equality is a slice with equal inclusive bounds.
+  std::vector<ClusteringSlice> slices;
+  bool reversed = false;  // return rows in reverse clustering order within each partition
+  // Columns to return (ColumnMetadata::id of static/regular columns); ReadRow::cells is aligned
+  // with it. Primary key columns are always returned through partition_key/clustering.
+  std::vector<uint32_t> columns;
+  int64_t row_limit = INT64_MAX;            // rows returned in this call (page size or LIMIT)
+  int64_t per_partition_limit = INT64_MAX;  // PER PARTITION LIMIT
+  bool distinct = false;  // SELECT DISTINCT: one row per partition (statics as cells)
+  // Rows that fail this are dropped before limits count them (ALLOW FILTERING). Optional.
+  std::function<bool(const ReadRow&)> filter;
+  // ReadResult::resume_position of the previous page; empty = from the start.
+  std::string resume_position;
+};
+
+struct CellValue {
+  std::string value;      // serialized cell body
+  int64_t timestamp = 0;  // writetime(), microseconds
+  int32_t ttl = 0;        // remaining seconds for ttl(); 0 = none
+};
+
+struct ReadRow {
+  std::vector<std::string> partition_key;  // serialized components
+  // Serialized components; empty for a static-only row or DISTINCT (clustering columns null).
+  std::vector<std::string> clustering;
+  std::vector<std::optional<CellValue>> cells;  // aligned with ReadCommand::columns
+};
+
+struct ReadResult {
+  std::vector<ReadRow> rows;
+  // True when the read stopped at row_limit and more rows may follow: pass resume_position
+  // back (through the paging_state) to continue.
+  bool has_more = false;
+  std::string resume_position;  // opaque, set when has_more
+};
+
+// Supplies the rows of virtual tables (system.local, system_schema.*): every partition of the
+// table as mutations, from which Read answers as if they were stored.
+class VirtualTableSource {
+ public:
+  virtual ~VirtualTableSource() = default;
+  virtual Result<std::vector<PartitionMutation>> Generate(
+      const std::shared_ptr<const TableMetadata>& table) const = 0;
+};
+
+class Storage {
+ public:
+  static Result<std::unique_ptr<Storage>> Open(StorageOptions options);
+  ~Storage();  // flushes nothing extra: everything acknowledged is already in the WAL
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Applies all mutations atomically (one RocksDB WriteBatch), merging with existing data by
+  // timestamp without reading it. Validates shapes (key component counts, unknown column ids,
+  // virtual tables): InvalidRequest on mismatch, nothing applied.
+  Status Apply(const std::vector<PartitionMutation>& mutations);
+
+  // Live rows (a row exists when it has a live marker or a live cell; a partition with only
+  // static data yields one row with empty clustering when no slice restricts clustering).
+  Result<ReadResult> Read(const ReadCommand& command) const;
+
+  // Deletes all data of a table (TRUNCATE, DROP TABLE). Synced.
+  Status DropTableData(uint32_t storage_id);
+
+  // Set once at startup, before reads of virtual tables; the source must outlive the storage.
+  void SetVirtualTableSource(const VirtualTableSource* source);
+
+  // Node metadata (schema, host id): a small durable key-value space apart from table data.
+  // Writes are synced; WriteMeta applies its writes atomically (value nullopt = delete).
+  struct MetaWrite {
+    std::string key;
+    std::optional<std::string> value;
+  };
+  Status WriteMeta(const std::vector<MetaWrite>& writes);
+  Status PutMeta(std::string_view key, std::string_view value);
+  Result<std::optional<std::string>> GetMeta(std::string_view key) const;
+  // Every (key, value) whose key starts with `prefix`, in key order.
+  Result<std::vector<std::pair<std::string, std::string>>> ScanMeta(std::string_view prefix) const;
+
+  int64_t NowMicros() const;
+  const StorageOptions& options() const;
+
+ private:
+  struct Impl;
+  explicit Storage(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace postfork::node
