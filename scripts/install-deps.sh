@@ -13,7 +13,7 @@ PACKAGES=(
   libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
   # integration tests and benchmarks: real drivers and peers
   python3 python3-cassandra golang-go golang-github-gocql-gocql-dev
-  curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-webpy procps
+  curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-uwsgidecorators python3-webpy procps
 )
 # Node.js: the machine image ships NodeSource's nodejs (npm included), which conflicts with
 # Debian's npm package; install Debian's pair only where no npm exists.
