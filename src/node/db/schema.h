@@ -114,7 +114,8 @@ struct TableMetadata {
   size_t partition_key_count = 0;
   size_t clustering_count = 0;
   size_t static_count = 0;
-  // Sorts `columns` into SELECT * order, assigns positions and counts. Ids are kept.
+  // Sorts `columns` into SELECT * order and renumbers positions and counts. Set each key
+  // column's kind and its position (index in its key) first; ids are kept.
   void Finish();
 };
 

@@ -23,8 +23,10 @@ struct StorageOptions {
   // killed process. kBatch: the WAL is fsynced before Apply returns: survives power loss.
   enum class SyncMode { kPeriodic, kBatch };
   SyncMode sync_mode = SyncMode::kPeriodic;  // Default: periodic (Cassandra's default)
-  size_t block_cache_bytes = 64u << 20;      // Default: 64 MiB
-  size_t write_buffer_bytes = 32u << 20;     // Default: 32 MiB (memtable size)
+  // kPeriodic only: how often a background thread fsyncs the WAL; 0 = never. Default: 10000.
+  int periodic_sync_ms = 10000;
+  size_t block_cache_bytes = 64u << 20;   // Default: 64 MiB
+  size_t write_buffer_bytes = 32u << 20;  // Default: 32 MiB (memtable size)
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;

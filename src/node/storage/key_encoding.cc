@@ -1,0 +1,458 @@
+#include "node/storage/key_encoding.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "postfork/cql/error_codes.h"
+#include "postfork/cql/murmur3.h"
+
+namespace postfork::node::keys {
+namespace {
+
+// Bad key values come from clients: InvalidRequest, as Cassandra answers.
+Status Invalid(std::string message) {
+  return Status(StatusCode::kServerError, std::move(message),
+                static_cast<int>(cql::ErrorCode::kInvalid));
+}
+Status Corrupt(std::string_view what) {
+  return Status(StatusCode::kInternal, "corrupt storage key: " + std::string(what));
+}
+
+void AppendBE(uint64_t v, int bytes, std::string* out) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t LoadBE(std::string_view in, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+
+int FixedSize(cql::TypeKind kind) {
+  switch (kind) {
+    case cql::TypeKind::kBoolean:
+    case cql::TypeKind::kTinyint:
+      return 1;
+    case cql::TypeKind::kSmallint:
+      return 2;
+    case cql::TypeKind::kInt:
+    case cql::TypeKind::kFloat:
+    case cql::TypeKind::kDate:
+      return 4;
+    case cql::TypeKind::kBigint:
+    case cql::TypeKind::kCounter:
+    case cql::TypeKind::kTimestamp:
+    case cql::TypeKind::kTime:
+    case cql::TypeKind::kDouble:
+      return 8;
+    case cql::TypeKind::kUuid:
+    case cql::TypeKind::kTimeuuid:
+      return 16;
+    default:
+      return 0;
+  }
+}
+
+// Cassandra's TimeUUIDType order: the 60-bit timestamp first (time_hi, time_mid, time_low).
+uint64_t ReorderTimestamp(uint64_t msb) {
+  return (msb << 48) | ((msb << 16) & 0xFFFF00000000ull) | (msb >> 32);
+}
+uint64_t UnreorderTimestamp(uint64_t r) {
+  return (r << 32) | ((r >> 16) & 0xFFFF0000ull) | (r >> 48);
+}
+
+// Minimal two's complement big-endian bytes (at least one byte).
+std::string NormalizeVarint(std::string_view v) {
+  if (v.empty()) return std::string(1, '\0');
+  size_t i = 0;
+  while (i + 1 < v.size()) {
+    unsigned char b = static_cast<unsigned char>(v[i]);
+    unsigned char next = static_cast<unsigned char>(v[i + 1]);
+    if ((b == 0x00 && !(next & 0x80)) || (b == 0xFF && (next & 0x80))) {
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return std::string(v.substr(i));
+}
+
+// Magnitude of a two's complement big-endian integer as decimal digits ("0" for zero).
+std::string MagnitudeDigits(std::string_view twos, bool* negative) {
+  std::vector<unsigned char> mag(twos.begin(), twos.end());
+  *negative = !mag.empty() && (mag[0] & 0x80);
+  if (*negative) {  // negate: invert and add one
+    for (auto& b : mag) b = static_cast<unsigned char>(~b);
+    for (size_t i = mag.size(); i-- > 0;) {
+      if (++mag[i] != 0) break;
+    }
+  }
+  std::string digits;
+  size_t start = 0;
+  while (true) {
+    while (start < mag.size() && mag[start] == 0) ++start;
+    if (start == mag.size()) break;
+    unsigned rem = 0;
+    for (size_t i = start; i < mag.size(); ++i) {
+      unsigned cur = (rem << 8) | mag[i];
+      mag[i] = static_cast<unsigned char>(cur / 10);
+      rem = cur % 10;
+    }
+    digits.push_back(static_cast<char>('0' + rem));
+  }
+  if (digits.empty()) digits = "0";
+  std::reverse(digits.begin(), digits.end());
+  return digits;
+}
+
+void AppendVarintKey(std::string_view value, std::string* out) {
+  std::string n = NormalizeVarint(value);
+  bool negative = static_cast<unsigned char>(n[0]) & 0x80;
+  out->push_back(negative ? 0x7F : static_cast<char>(0x80));
+  uint32_t len = static_cast<uint32_t>(n.size());
+  AppendBE(negative ? ~len : len, 4, out);
+  out->append(n);
+}
+
+// Decimal: header (0x80 negative, 0x81 zero, 0x82 positive), then for non-zero values the
+// decimal exponent and the significant digits (both inverted when negative), then the original
+// bytes (escaped) so the key decodes to exactly what was written.
+Status AppendDecimalKey(std::string_view value, std::string* out) {
+  if (value.size() < 4) return Invalid("decimal value must have at least 4 bytes");
+  int32_t scale = static_cast<int32_t>(LoadBE(value, 4));
+  bool negative = false;
+  std::string digits = MagnitudeDigits(value.substr(4), &negative);
+  size_t last = digits.find_last_not_of('0');
+  if (last == std::string::npos) {
+    out->push_back(static_cast<char>(0x81));
+  } else {
+    int64_t trailing = static_cast<int64_t>(digits.size() - 1 - last);
+    digits.resize(last + 1);
+    // value = 0.digits * 10^exponent
+    int64_t exponent = static_cast<int64_t>(digits.size()) + trailing - scale;
+    uint64_t e = static_cast<uint64_t>(exponent) ^ (1ull << 63);
+    if (negative) {
+      out->push_back(static_cast<char>(0x80));
+      AppendBE(~e, 8, out);
+      for (char d : digits) out->push_back(static_cast<char>(~d));
+      out->push_back(static_cast<char>(0xFF));
+    } else {
+      out->push_back(static_cast<char>(0x82));
+      AppendBE(e, 8, out);
+      out->append(digits);
+      out->push_back(0x00);
+    }
+  }
+  AppendEscaped(value, out);
+  return Status::Ok();
+}
+
+Result<std::string> ReadDecimalKey(std::string_view* in) {
+  if (in->empty()) return Corrupt("decimal");
+  unsigned char header = static_cast<unsigned char>((*in)[0]);
+  in->remove_prefix(1);
+  if (header != 0x81) {
+    if (in->size() < 8) return Corrupt("decimal exponent");
+    in->remove_prefix(8);
+    char end = header == 0x80 ? static_cast<char>(0xFF) : '\0';
+    size_t pos = in->find(end);
+    if (pos == std::string_view::npos) return Corrupt("decimal digits");
+    in->remove_prefix(pos + 1);
+  }
+  return ReadEscaped(in);
+}
+
+Status AppendAscending(const cql::DataType& type, std::string_view value, std::string* out) {
+  using cql::TypeKind;
+  TypeKind kind = type.kind();
+  int fixed = FixedSize(kind);
+  if (fixed != 0 && static_cast<int>(value.size()) != fixed) {
+    return Invalid("Expected " + std::to_string(fixed) + " or 0 byte value for " +
+                   std::string(cql::NativeTypeName(kind)) + " (got " +
+                   std::to_string(value.size()) + ")");
+  }
+  switch (kind) {
+    case TypeKind::kBoolean:
+      out->push_back(value[0]);
+      return Status::Ok();
+    case TypeKind::kTinyint:
+    case TypeKind::kSmallint:
+    case TypeKind::kInt:
+    case TypeKind::kBigint:
+    case TypeKind::kCounter:
+    case TypeKind::kTimestamp:
+    case TypeKind::kTime: {
+      uint64_t v = LoadBE(value, fixed) ^ (1ull << (8 * fixed - 1));
+      AppendBE(v, fixed, out);
+      return Status::Ok();
+    }
+    case TypeKind::kDate:
+      out->append(value);
+      return Status::Ok();
+    case TypeKind::kFloat:
+    case TypeKind::kDouble: {
+      uint64_t v = LoadBE(value, fixed);
+      uint64_t sign = 1ull << (8 * fixed - 1);
+      uint64_t mask = fixed == 8 ? ~0ull : (1ull << (8 * fixed)) - 1;
+      v = (v & sign) ? (~v & mask) : (v | sign);
+      AppendBE(v, fixed, out);
+      return Status::Ok();
+    }
+    case TypeKind::kTimeuuid:
+    case TypeKind::kUuid: {
+      uint64_t msb = LoadBE(value, 8);
+      int version = static_cast<int>((msb >> 12) & 0xF);
+      if (kind == TypeKind::kUuid) out->push_back(static_cast<char>(version));
+      AppendBE(version == 1 || kind == TypeKind::kTimeuuid ? ReorderTimestamp(msb) : msb, 8, out);
+      // The low half compares as signed bytes in Cassandra.
+      for (size_t i = 8; i < 16; ++i) out->push_back(static_cast<char>(value[i] ^ 0x80));
+      return Status::Ok();
+    }
+    case TypeKind::kVarint:
+      AppendVarintKey(value, out);
+      return Status::Ok();
+    case TypeKind::kDecimal:
+      return AppendDecimalKey(value, out);
+    default:
+      // text, ascii, blob, inet and (for now) frozen collections, tuples and UDTs: bytewise.
+      AppendEscaped(value, out);
+      return Status::Ok();
+  }
+}
+
+Result<std::string> ReadAscending(const cql::DataType& type, std::string_view* in) {
+  using cql::TypeKind;
+  TypeKind kind = type.kind();
+  int fixed = FixedSize(kind);
+  switch (kind) {
+    case TypeKind::kBoolean:
+    case TypeKind::kDate: {
+      if (static_cast<int>(in->size()) < fixed) return Corrupt("short value");
+      std::string v(in->substr(0, fixed));
+      in->remove_prefix(fixed);
+      return v;
+    }
+    case TypeKind::kTinyint:
+    case TypeKind::kSmallint:
+    case TypeKind::kInt:
+    case TypeKind::kBigint:
+    case TypeKind::kCounter:
+    case TypeKind::kTimestamp:
+    case TypeKind::kTime: {
+      if (static_cast<int>(in->size()) < fixed) return Corrupt("short value");
+      uint64_t v = LoadBE(*in, fixed) ^ (1ull << (8 * fixed - 1));
+      in->remove_prefix(fixed);
+      std::string out;
+      AppendBE(v, fixed, &out);
+      return out;
+    }
+    case TypeKind::kFloat:
+    case TypeKind::kDouble: {
+      if (static_cast<int>(in->size()) < fixed) return Corrupt("short value");
+      uint64_t v = LoadBE(*in, fixed);
+      uint64_t sign = 1ull << (8 * fixed - 1);
+      uint64_t mask = fixed == 8 ? ~0ull : (1ull << (8 * fixed)) - 1;
+      v = (v & sign) ? (v & ~sign) : (~v & mask);
+      in->remove_prefix(fixed);
+      std::string out;
+      AppendBE(v, fixed, &out);
+      return out;
+    }
+    case TypeKind::kTimeuuid:
+    case TypeKind::kUuid: {
+      size_t need = kind == TypeKind::kUuid ? 17 : 16;
+      if (in->size() < need) return Corrupt("short uuid");
+      int version = 1;
+      if (kind == TypeKind::kUuid) {
+        version = (*in)[0];
+        in->remove_prefix(1);
+      }
+      uint64_t msb = LoadBE(*in, 8);
+      if (version == 1) msb = UnreorderTimestamp(msb);
+      std::string out;
+      AppendBE(msb, 8, &out);
+      for (size_t i = 8; i < 16; ++i) out.push_back(static_cast<char>((*in)[i] ^ 0x80));
+      in->remove_prefix(16);
+      return out;
+    }
+    case TypeKind::kVarint: {
+      if (in->size() < 5) return Corrupt("short varint");
+      bool negative = (*in)[0] == 0x7F;
+      uint32_t len = static_cast<uint32_t>(LoadBE(in->substr(1), 4));
+      if (negative) len = ~len;
+      in->remove_prefix(5);
+      if (in->size() < len) return Corrupt("short varint");
+      std::string out(in->substr(0, len));
+      in->remove_prefix(len);
+      return out;
+    }
+    case TypeKind::kDecimal:
+      return ReadDecimalKey(in);
+    default:
+      return ReadEscaped(in);
+  }
+}
+
+}  // namespace
+
+int64_t TokenOf(const std::vector<std::string>& partition_key) {
+  if (partition_key.size() == 1) return cql::Murmur3Token(partition_key[0]);
+  std::vector<std::string_view> parts(partition_key.begin(), partition_key.end());
+  return cql::Murmur3Token(cql::CompositePartitionKey(parts));
+}
+
+std::string TablePrefix(uint32_t storage_id) {
+  std::string out;
+  out.reserve(5);
+  out.push_back(kDataSpace);
+  AppendBE(storage_id, 4, &out);
+  return out;
+}
+
+void AppendToken(int64_t token, std::string* out) {
+  AppendBE(static_cast<uint64_t>(token) ^ (1ull << 63), 8, out);
+}
+
+std::string PartitionPrefix(uint32_t storage_id, int64_t token,
+                            const std::vector<std::string>& partition_key) {
+  std::string out = TablePrefix(storage_id);
+  AppendToken(token, &out);
+  for (const auto& c : partition_key) AppendEscaped(c, &out);
+  return out;
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
+  std::string out(prefix);
+  while (!out.empty()) {
+    unsigned char last = static_cast<unsigned char>(out.back());
+    if (last != 0xFF) {
+      out.back() = static_cast<char>(last + 1);
+      return out;
+    }
+    out.pop_back();
+  }
+  return out;
+}
+
+void AppendEscaped(std::string_view bytes, std::string* out) {
+  for (char c : bytes) {
+    out->push_back(c);
+    if (c == '\0') out->push_back(static_cast<char>(0xFF));
+  }
+  out->push_back('\0');
+  out->push_back(0x01);
+}
+
+Result<std::string> ReadEscaped(std::string_view* in) {
+  std::string out;
+  size_t i = 0;
+  while (true) {
+    size_t zero = in->find('\0', i);
+    if (zero == std::string_view::npos || zero + 1 >= in->size()) return Corrupt("escaped bytes");
+    out.append(in->data() + i, zero - i);
+    unsigned char next = static_cast<unsigned char>((*in)[zero + 1]);
+    if (next == 0x01) {
+      in->remove_prefix(zero + 2);
+      return out;
+    }
+    if (next != 0xFF) return Corrupt("escape");
+    out.push_back('\0');
+    i = zero + 2;
+  }
+}
+
+Status AppendClusteringComponent(const cql::DataType& type, bool descending, std::string_view value,
+                                 std::string* out) {
+  size_t start = out->size();
+  PF_RETURN_IF_ERROR(AppendAscending(type, value, out));
+  if (descending) {
+    for (size_t i = start; i < out->size(); ++i) (*out)[i] = static_cast<char>(~(*out)[i]);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadClusteringComponent(const cql::DataType& type, bool descending,
+                                            std::string_view* in) {
+  if (!descending) return ReadAscending(type, in);
+  // Un-invert lazily: the component's length is only known once decoded, so invert a copy of the
+  // rest (clustering keys are short) and advance by what the ascending reader consumed.
+  std::string inverted(*in);
+  for (char& c : inverted) c = static_cast<char>(~c);
+  std::string_view view(inverted);
+  auto value = ReadAscending(type, &view);
+  if (!value.ok()) return value;
+  in->remove_prefix(inverted.size() - view.size());
+  return value;
+}
+
+Result<std::string> EncodeClustering(const TableMetadata& table,
+                                     const std::vector<std::string>& components) {
+  if (components.size() > table.clustering_count) {
+    return Invalid("too many clustering components: " + std::to_string(components.size()) + " > " +
+                   std::to_string(table.clustering_count));
+  }
+  std::string out;
+  for (size_t i = 0; i < components.size(); ++i) {
+    const ColumnMetadata& column = table.columns[table.partition_key_count + i];
+    PF_RETURN_IF_ERROR(AppendClusteringComponent(
+        column.type, column.order == ClusteringOrder::kDesc, components[i], &out));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
+                                                  std::string_view encoded) {
+  std::vector<std::string> out;
+  out.reserve(table.clustering_count);
+  for (size_t i = 0; i < table.clustering_count && !encoded.empty(); ++i) {
+    const ColumnMetadata& column = table.columns[table.partition_key_count + i];
+    PF_ASSIGN_OR_RETURN(
+        std::string c,
+        ReadClusteringComponent(column.type, column.order == ClusteringOrder::kDesc, &encoded));
+    out.push_back(std::move(c));
+  }
+  if (!encoded.empty()) return Corrupt("trailing clustering bytes");
+  return out;
+}
+
+Result<DecodedDataKey> SplitDataKey(std::string_view key, size_t partition_key_size) {
+  if (key.size() < 13 || key[0] != kDataSpace) return Corrupt("data key prefix");
+  DecodedDataKey out;
+  out.storage_id = static_cast<uint32_t>(LoadBE(key.substr(1), 4));
+  out.token = static_cast<int64_t>(LoadBE(key.substr(5), 8) ^ (1ull << 63));
+  std::string_view rest = key.substr(13);
+  for (size_t i = 0; i < partition_key_size; ++i) {
+    // Skip one escaped component without copying it.
+    size_t pos = 0;
+    while (true) {
+      size_t zero = rest.find('\0', pos);
+      if (zero == std::string_view::npos || zero + 1 >= rest.size()) {
+        return Corrupt("partition key");
+      }
+      if (static_cast<unsigned char>(rest[zero + 1]) == 0x01) {
+        rest.remove_prefix(zero + 2);
+        break;
+      }
+      pos = zero + 2;
+    }
+  }
+  out.partition_prefix = key.substr(0, key.size() - rest.size());
+  if (rest.empty()) return Corrupt("missing section");
+  out.section = rest[0];
+  out.clustering = rest.substr(1);
+  return out;
+}
+
+Result<std::vector<std::string>> DecodePartitionKey(std::string_view partition_prefix,
+                                                    size_t partition_key_size) {
+  if (partition_prefix.size() < 13) return Corrupt("partition prefix");
+  std::string_view rest = partition_prefix.substr(13);
+  std::vector<std::string> out;
+  out.reserve(partition_key_size);
+  for (size_t i = 0; i < partition_key_size; ++i) {
+    PF_ASSIGN_OR_RETURN(std::string c, ReadEscaped(&rest));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace postfork::node::keys

@@ -1,0 +1,68 @@
+// Order-preserving, prefix-free encoding of the node's RocksDB keys (layout in storage/README.md).
+// Comparing two encoded keys bytewise gives Cassandra's order: table, token, partition key, then
+// clustering components by their type's comparator, DESC components reversed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/db/schema.h"
+#include "postfork/cql/status.h"
+#include "postfork/cql/types.h"
+
+namespace postfork::node::keys {
+
+// First byte of every key: which space it belongs to.
+inline constexpr char kMetaSpace = 0x01;
+inline constexpr char kDataSpace = 0x10;
+// After the partition key: the partition header (deletion, statics, range tombstones) sorts
+// before the partition's rows.
+inline constexpr char kHeaderSection = 0x00;
+inline constexpr char kRowSection = 0x01;
+
+int64_t TokenOf(const std::vector<std::string>& partition_key);
+
+// [kDataSpace][storage_id BE32]
+std::string TablePrefix(uint32_t storage_id);
+// TablePrefix + token (BE64, sign bit flipped) + escaped partition key components.
+std::string PartitionPrefix(uint32_t storage_id, int64_t token,
+                            const std::vector<std::string>& partition_key);
+void AppendToken(int64_t token, std::string* out);
+
+// The smallest byte string greater than every string that starts with `prefix`; empty when
+// there is none (prefix all 0xFF), meaning "no upper bound".
+std::string PrefixSuccessor(std::string_view prefix);
+
+// Escaped bytes: 0x00 -> 0x00 0xFF, terminated by 0x00 0x01 (prefix-free, bytewise order kept).
+void AppendEscaped(std::string_view bytes, std::string* out);
+// Reads one escaped string from the front of *in, advancing it.
+Result<std::string> ReadEscaped(std::string_view* in);
+
+// Appends the order-preserving encoding of one serialized clustering value of `type`
+// (inverted when descending). kInvalidArgument when the value's size is wrong for its type.
+Status AppendClusteringComponent(const cql::DataType& type, bool descending, std::string_view value,
+                                 std::string* out);
+Result<std::string> ReadClusteringComponent(const cql::DataType& type, bool descending,
+                                            std::string_view* in);
+
+// Encodes a clustering prefix (the first components.size() clustering columns of `table`).
+Result<std::string> EncodeClustering(const TableMetadata& table,
+                                     const std::vector<std::string>& components);
+Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
+                                                  std::string_view encoded);
+
+// A data key split into its parts (views into the key).
+struct DecodedDataKey {
+  uint32_t storage_id = 0;
+  int64_t token = 0;
+  std::string_view partition_prefix;  // TablePrefix .. end of the partition key
+  char section = kHeaderSection;
+  std::string_view clustering;  // encoded clustering (row section)
+};
+Result<DecodedDataKey> SplitDataKey(std::string_view key, size_t partition_key_size);
+Result<std::vector<std::string>> DecodePartitionKey(std::string_view partition_prefix,
+                                                    size_t partition_key_size);
+
+}  // namespace postfork::node::keys

@@ -1,0 +1,82 @@
+#include "node/storage/kv_source.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+
+namespace postfork::node {
+namespace {
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+class RocksIterator final : public KvIterator {
+ public:
+  RocksIterator(rocksdb::DB* db, std::string upper_bound) : upper_(std::move(upper_bound)) {
+    rocksdb::ReadOptions options;
+    options.total_order_seek = true;
+    if (!upper_.empty()) {
+      upper_slice_ = rocksdb::Slice(upper_);
+      options.iterate_upper_bound = &upper_slice_;
+    }
+    it_.reset(db->NewIterator(options));
+  }
+  void Seek(std::string_view target) override { it_->Seek(ToSlice(target)); }
+  void SeekForPrev(std::string_view target) override { it_->SeekForPrev(ToSlice(target)); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  std::string_view key() const override { return it_->key().ToStringView(); }
+  std::string_view value() const override { return it_->value().ToStringView(); }
+  Status status() const override {
+    rocksdb::Status s = it_->status();
+    if (s.ok()) return Status::Ok();
+    return Status(StatusCode::kIoError, "storage read failed: " + s.ToString());
+  }
+
+ private:
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class MapIterator final : public KvIterator {
+ public:
+  explicit MapIterator(const std::map<std::string, std::string>* map)
+      : map_(map), it_(map->end()) {}
+  void Seek(std::string_view target) override { it_ = map_->lower_bound(std::string(target)); }
+  void SeekForPrev(std::string_view target) override {
+    it_ = map_->upper_bound(std::string(target));
+    if (it_ == map_->begin()) {
+      it_ = map_->end();
+    } else {
+      --it_;
+    }
+  }
+  bool Valid() const override { return it_ != map_->end(); }
+  void Next() override { ++it_; }
+  void Prev() override {
+    if (it_ == map_->begin()) {
+      it_ = map_->end();
+    } else {
+      --it_;
+    }
+  }
+  std::string_view key() const override { return it_->first; }
+  std::string_view value() const override { return it_->second; }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  const std::map<std::string, std::string>* map_;
+  std::map<std::string, std::string>::const_iterator it_;
+};
+
+}  // namespace
+
+std::unique_ptr<KvIterator> NewRocksIterator(rocksdb::DB* db, std::string upper_bound) {
+  return std::make_unique<RocksIterator>(db, std::move(upper_bound));
+}
+
+std::unique_ptr<KvIterator> NewMapIterator(const std::map<std::string, std::string>* map) {
+  return std::make_unique<MapIterator>(map);
+}
+
+}  // namespace postfork::node

@@ -1,0 +1,86 @@
+// The value stored under a row key or a partition header key, and Cassandra's reconciliation of
+// two such values (what the RocksDB merge operator runs). Layout in storage/README.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "postfork/cql/status.h"
+
+namespace postfork::node::rows {
+
+// Cassandra's Cell.NO_DELETION_TIME: a live, non-expiring cell.
+inline constexpr int32_t kNoDeletionTime = INT32_MAX;
+
+struct Cell {
+  uint32_t column_id = 0;
+  std::string path;  // collection element path; empty for simple columns
+  bool tombstone = false;
+  int64_t timestamp = 0;
+  int32_t ttl = 0;  // seconds, expiring cells only
+  // Tombstones: when deleted (seconds since the epoch); expiring cells: when they expire;
+  // otherwise kNoDeletionTime.
+  int32_t local_deletion_time = kNoDeletionTime;
+  std::string value;
+
+  bool expiring() const { return !tombstone && local_deletion_time != kNoDeletionTime; }
+  bool LiveAt(int32_t now_seconds) const {
+    return !tombstone &&
+           (local_deletion_time == kNoDeletionTime || now_seconds < local_deletion_time);
+  }
+};
+
+// The row marker (Cassandra's primary key LivenessInfo), written by INSERT.
+struct Marker {
+  int64_t timestamp = 0;
+  int32_t ttl = 0;
+  int32_t expiration = kNoDeletionTime;  // seconds; kNoDeletionTime = never
+  bool LiveAt(int32_t now_seconds) const {
+    return expiration == kNoDeletionTime || now_seconds < expiration;
+  }
+};
+
+struct Deletion {
+  int64_t timestamp = INT64_MIN;
+  int32_t local_deletion_time = 0;
+  // Whether data written at `ts` is shadowed by this deletion.
+  bool Deletes(int64_t ts) const { return ts <= timestamp; }
+};
+
+// Rows whose encoded clustering key k satisfies lower <= k < upper (no upper: unbounded).
+struct RangeDeletion {
+  std::string lower;
+  std::optional<std::string> upper;
+  Deletion deletion;
+  bool Covers(std::string_view clustering) const {
+    return clustering >= std::string_view(lower) &&
+           (!upper || clustering < std::string_view(*upper));
+  }
+};
+
+struct RowValue {
+  std::optional<Marker> marker;
+  std::optional<Deletion> row_deletion;
+  // Partition header values only:
+  std::optional<Deletion> partition_deletion;
+  std::vector<RangeDeletion> range_deletions;
+  // Sorted by (column_id, path), at most one cell per pair.
+  std::vector<Cell> cells;
+};
+
+void Encode(const RowValue& row, std::string* out);
+Result<RowValue> Decode(std::string_view bytes);
+
+// Whether `a` wins over `b` for the same cell (Cassandra 4.1 Cells.reconcile): the higher
+// timestamp; on a tie a tombstone or expiring cell beats a plain live one, then the later local
+// deletion time, then the greater value.
+bool CellSupersedes(const Cell& a, const Cell& b);
+
+// Merges `other` into `*base` (commutative and associative), then drops what the merged
+// deletions shadow.
+void Merge(RowValue* base, RowValue&& other);
+
+}  // namespace postfork::node::rows

@@ -1,0 +1,821 @@
+#include "node/storage/storage.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "node/db/schema.h"
+#include "node/storage/key_encoding.h"
+#include "node/storage/kv_source.h"
+#include "node/storage/row_format.h"
+#include "postfork/cql/error_codes.h"
+
+namespace postfork::node {
+namespace {
+
+using rows::RowValue;
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+Status InvalidRequest(std::string message) {
+  return Status(StatusCode::kServerError, std::move(message),
+                static_cast<int>(cql::ErrorCode::kInvalid));
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  return Status(StatusCode::kIoError, std::string(what) + ": " + s.ToString());
+}
+
+// Reconciles row values by timestamp: lets writes skip reading what they overwrite.
+class RowMergeOperator final : public rocksdb::MergeOperator {
+ public:
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    RowValue merged;
+    if (in.existing_value != nullptr) {
+      auto base = rows::Decode(in.existing_value->ToStringView());
+      if (!base.ok()) return false;
+      merged = std::move(*base);
+    }
+    for (const rocksdb::Slice& operand : in.operand_list) {
+      auto v = rows::Decode(operand.ToStringView());
+      if (!v.ok()) return false;
+      rows::Merge(&merged, std::move(*v));
+    }
+    out->new_value.clear();
+    rows::Encode(merged, &out->new_value);
+    return true;
+  }
+  bool PartialMerge(const rocksdb::Slice& key, const rocksdb::Slice& left,
+                    const rocksdb::Slice& right, std::string* new_value,
+                    rocksdb::Logger* logger) const override {
+    auto a = rows::Decode(left.ToStringView());
+    auto b = rows::Decode(right.ToStringView());
+    if (!a.ok() || !b.ok()) return false;
+    rows::Merge(&*a, std::move(*b));
+    new_value->clear();
+    rows::Encode(*a, new_value);
+    return true;
+  }
+  const char* Name() const override { return "postfork.RowMerge"; }
+};
+
+std::string MetaKey(std::string_view key) {
+  std::string out(1, keys::kMetaSpace);
+  out.append(key);
+  return out;
+}
+
+// ---- mutations to encoded writes ---------------------------------------------------------
+
+Status CheckKeyComponents(const std::vector<std::string>& components, size_t expected,
+                          std::string_view what) {
+  if (components.size() != expected) {
+    return InvalidRequest("expected " + std::to_string(expected) + " " + std::string(what) +
+                          " components, got " + std::to_string(components.size()));
+  }
+  for (const auto& c : components) {
+    if (c.size() > 0xFFFF) {
+      return InvalidRequest("Key length of " + std::to_string(c.size()) +
+                            " is longer than maximum of 65535");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes, bool statics,
+               int32_t now_seconds, std::vector<rows::Cell>* out) {
+  for (const CellWrite& w : writes) {
+    const ColumnMetadata* column = table.FindColumnById(w.column_id);
+    if (column == nullptr) {
+      return InvalidRequest("unknown column id " + std::to_string(w.column_id) + " in table " +
+                            table.keyspace + "." + table.name);
+    }
+    if ((column->kind == ColumnKind::kStatic) != statics || column->is_primary_key()) {
+      return InvalidRequest("column " + column->name + " cannot be written as a " +
+                            (statics ? "static" : "regular") + " cell");
+    }
+    if (w.ttl < 0) return InvalidRequest("A TTL must be greater or equal to 0");
+    rows::Cell c;
+    c.column_id = w.column_id;
+    c.path = w.path;
+    c.timestamp = w.timestamp;
+    if (!w.value) {
+      c.tombstone = true;
+      c.local_deletion_time = now_seconds;
+    } else {
+      c.value = *w.value;
+      if (w.ttl > 0) {
+        c.ttl = w.ttl;
+        c.local_deletion_time = now_seconds + w.ttl;
+      }
+    }
+    out->push_back(std::move(c));
+  }
+  std::sort(out->begin(), out->end(), [](const rows::Cell& a, const rows::Cell& b) {
+    return a.column_id != b.column_id ? a.column_id < b.column_id : a.path < b.path;
+  });
+  // Two writes of one cell in one mutation: keep the winner only.
+  std::vector<rows::Cell> unique;
+  for (auto& c : *out) {
+    if (!unique.empty() && unique.back().column_id == c.column_id && unique.back().path == c.path) {
+      if (rows::CellSupersedes(c, unique.back())) unique.back() = std::move(c);
+    } else {
+      unique.push_back(std::move(c));
+    }
+  }
+  *out = std::move(unique);
+  return Status::Ok();
+}
+
+Result<rows::RangeDeletion> ToRangeDeletion(const TableMetadata& table, const RangeTombstone& rt,
+                                            int32_t now_seconds) {
+  rows::RangeDeletion rd;
+  PF_ASSIGN_OR_RETURN(std::string start, keys::EncodeClustering(table, rt.start.components));
+  PF_ASSIGN_OR_RETURN(std::string end, keys::EncodeClustering(table, rt.end.components));
+  rd.lower = (rt.start.inclusive || start.empty()) ? start : keys::PrefixSuccessor(start);
+  if (!end.empty()) {
+    if (rt.end.inclusive) {
+      std::string succ = keys::PrefixSuccessor(end);
+      if (!succ.empty()) rd.upper = std::move(succ);
+    } else {
+      rd.upper = end;
+    }
+  }
+  rd.deletion.timestamp = rt.timestamp;
+  rd.deletion.local_deletion_time = now_seconds;
+  return rd;
+}
+
+// The (key, value) writes one partition mutation becomes.
+Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
+                   std::vector<std::pair<std::string, RowValue>>* out) {
+  if (!m.table) return InvalidRequest("mutation without a table");
+  const TableMetadata& table = *m.table;
+  PF_RETURN_IF_ERROR(
+      CheckKeyComponents(m.partition_key, table.partition_key_count, "partition key"));
+  for (const auto& c : m.partition_key) {
+    if (c.empty() && table.partition_key_count == 1) return InvalidRequest("Key may not be empty");
+  }
+  std::string prefix =
+      keys::PartitionPrefix(table.storage_id, keys::TokenOf(m.partition_key), m.partition_key);
+
+  RowValue header;
+  if (m.partition_deletion_timestamp) {
+    header.partition_deletion = rows::Deletion{*m.partition_deletion_timestamp, now_seconds};
+  }
+  PF_RETURN_IF_ERROR(ToCells(table, m.static_cells, true, now_seconds, &header.cells));
+  for (const RangeTombstone& rt : m.range_tombstones) {
+    PF_ASSIGN_OR_RETURN(rows::RangeDeletion rd, ToRangeDeletion(table, rt, now_seconds));
+    header.range_deletions.push_back(std::move(rd));
+  }
+  if (header.partition_deletion || !header.cells.empty() || !header.range_deletions.empty()) {
+    out->emplace_back(prefix + keys::kHeaderSection, std::move(header));
+  }
+
+  for (const RowMutation& r : m.rows) {
+    PF_RETURN_IF_ERROR(CheckKeyComponents(r.clustering, table.clustering_count, "clustering"));
+    PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
+    RowValue row;
+    if (r.marker_timestamp) {
+      rows::Marker marker;
+      marker.timestamp = *r.marker_timestamp;
+      if (r.marker_ttl > 0) {
+        marker.ttl = r.marker_ttl;
+        marker.expiration = now_seconds + r.marker_ttl;
+      }
+      row.marker = marker;
+    }
+    if (r.deletion_timestamp) row.row_deletion = rows::Deletion{*r.deletion_timestamp, now_seconds};
+    PF_RETURN_IF_ERROR(ToCells(table, r.cells, false, now_seconds, &row.cells));
+    std::string key = prefix;
+    key.push_back(keys::kRowSection);
+    key.append(clustering);
+    out->emplace_back(std::move(key), std::move(row));
+  }
+  return Status::Ok();
+}
+
+// ---- paging position -----------------------------------------------------------------------
+
+// Opaque to the front end. Layout: [u8 1][u32 partition index][u8 partition done]
+// [u32 n][partition prefix][u32 n][last row key][i64 rows returned from that partition].
+struct ResumePosition {
+  uint32_t partition_index = 0;
+  bool partition_done = false;
+  std::string partition_prefix;
+  std::string last_row_key;  // empty: nothing of the partition returned yet
+  int64_t partition_rows = 0;
+};
+
+void PutU32(uint32_t v, std::string* out) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+std::string EncodeResume(const ResumePosition& p) {
+  std::string out(1, '\x01');
+  PutU32(p.partition_index, &out);
+  out.push_back(p.partition_done ? 1 : 0);
+  PutU32(static_cast<uint32_t>(p.partition_prefix.size()), &out);
+  out.append(p.partition_prefix);
+  PutU32(static_cast<uint32_t>(p.last_row_key.size()), &out);
+  out.append(p.last_row_key);
+  uint64_t n = static_cast<uint64_t>(p.partition_rows);
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  return out;
+}
+
+Result<ResumePosition> DecodeResume(std::string_view in, uint32_t storage_id) {
+  Status bad = InvalidRequest("Invalid value for the paging state");
+  auto take = [&](size_t n) -> std::optional<std::string_view> {
+    if (in.size() < n) return std::nullopt;
+    std::string_view s = in.substr(0, n);
+    in.remove_prefix(n);
+    return s;
+  };
+  auto u32 = [&]() -> std::optional<uint32_t> {
+    auto s = take(4);
+    if (!s) return std::nullopt;
+    return static_cast<uint32_t>(cql::LoadBE32(s->data()));
+  };
+  ResumePosition p;
+  auto version = take(1);
+  if (!version || (*version)[0] != 1) return bad;
+  auto index = u32();
+  auto done = take(1);
+  if (!index || !done) return bad;
+  p.partition_index = *index;
+  p.partition_done = (*done)[0] != 0;
+  auto n = u32();
+  if (!n) return bad;
+  auto prefix = take(*n);
+  if (!prefix) return bad;
+  p.partition_prefix = std::string(*prefix);
+  n = u32();
+  if (!n) return bad;
+  auto last = take(*n);
+  if (!last) return bad;
+  p.last_row_key = std::string(*last);
+  auto count = take(8);
+  if (!count || !in.empty()) return bad;
+  p.partition_rows = static_cast<int64_t>(cql::LoadBE64(count->data()));
+  // The position must point into this table, and the row into its partition.
+  std::string table_prefix = keys::TablePrefix(storage_id);
+  if (p.partition_prefix.size() < 13 || p.partition_prefix.compare(0, 5, table_prefix) != 0) {
+    return bad;
+  }
+  if (!p.last_row_key.empty() &&
+      p.last_row_key.compare(0, p.partition_prefix.size(), p.partition_prefix) != 0) {
+    return bad;
+  }
+  if (p.partition_rows < 0) return bad;
+  return p;
+}
+
+// ---- the read path -------------------------------------------------------------------------
+
+class Reader {
+ public:
+  Reader(const ReadCommand& cmd, KvIterator* it, int32_t now_seconds)
+      : cmd_(cmd), table_(*cmd.table), it_(it), now_(now_seconds) {
+    for (const auto& c : table_.columns) {
+      if (c.kind == ColumnKind::kRegular) {
+        if (live_regular_.size() <= c.id) live_regular_.resize(c.id + 1, false);
+        live_regular_[c.id] = true;
+      }
+    }
+  }
+
+  Result<ReadResult> Run() {
+    if (!cmd_.resume_position.empty()) {
+      PF_ASSIGN_OR_RETURN(ResumePosition p, DecodeResume(cmd_.resume_position, table_.storage_id));
+      resume_ = std::move(p);
+    }
+    PF_RETURN_IF_ERROR(PrepareSlices());
+    if (cmd_.scan) {
+      PF_RETURN_IF_ERROR(Scan());
+    } else {
+      size_t first = resume_ ? resume_->partition_index : 0;
+      for (size_t i = first; i < cmd_.partition_keys.size() && !stopped_; ++i) {
+        const auto& pk = cmd_.partition_keys[i];
+        PF_RETURN_IF_ERROR(CheckKeyComponents(pk, table_.partition_key_count, "partition key"));
+        std::string prefix = keys::PartitionPrefix(table_.storage_id, keys::TokenOf(pk), pk);
+        const ResumePosition* resume = nullptr;
+        if (resume_ && i == resume_->partition_index) {
+          if (resume_->partition_prefix != prefix) {
+            return InvalidRequest("Invalid value for the paging state");
+          }
+          if (resume_->partition_done) continue;
+          resume = &*resume_;
+        }
+        PF_RETURN_IF_ERROR(ReadPartition(static_cast<uint32_t>(i), prefix, pk, resume));
+      }
+    }
+    PF_RETURN_IF_ERROR(it_->status());
+    return std::move(result_);
+  }
+
+ private:
+  struct EncodedSlice {
+    std::string lower;                 // relative to the row section; inclusive
+    std::optional<std::string> upper;  // exclusive; nullopt = end of partition
+  };
+
+  Status PrepareSlices() {
+    if (cmd_.slices.empty()) {
+      slices_.push_back(EncodedSlice{});
+      return Status::Ok();
+    }
+    clustering_restricted_ = true;
+    for (const ClusteringSlice& s : cmd_.slices) {
+      EncodedSlice e;
+      PF_ASSIGN_OR_RETURN(std::string start, keys::EncodeClustering(table_, s.start.components));
+      PF_ASSIGN_OR_RETURN(std::string end, keys::EncodeClustering(table_, s.end.components));
+      e.lower = (s.start.inclusive || start.empty()) ? start : keys::PrefixSuccessor(start);
+      if (s.start.components.size() > 0 && !s.start.inclusive && e.lower.empty()) {
+        continue;  // nothing sorts after this prefix
+      }
+      if (!end.empty()) {
+        if (s.end.inclusive) {
+          std::string succ = keys::PrefixSuccessor(end);
+          if (!succ.empty()) e.upper = std::move(succ);
+        } else {
+          e.upper = end;
+        }
+      }
+      if (e.upper && *e.upper <= e.lower) continue;  // empty slice
+      slices_.push_back(std::move(e));
+    }
+    return Status::Ok();
+  }
+
+  Status Scan() {
+    std::string table_prefix = keys::TablePrefix(table_.storage_id);
+    std::string lower = table_prefix;
+    std::string upper = keys::PrefixSuccessor(table_prefix);
+    if (cmd_.token_start) {
+      int64_t t = cmd_.token_start->token;
+      if (!cmd_.token_start->inclusive) {
+        if (t == INT64_MAX) return Status::Ok();
+        ++t;
+      }
+      keys::AppendToken(t, &lower);
+    }
+    if (cmd_.token_end) {
+      int64_t t = cmd_.token_end->token;
+      if (cmd_.token_end->inclusive) {
+        if (t != INT64_MAX) {
+          upper = table_prefix;
+          keys::AppendToken(t + 1, &upper);
+        }
+      } else {
+        upper = table_prefix;
+        keys::AppendToken(t, &upper);
+      }
+    }
+    if (resume_) {
+      std::string from = resume_->partition_done ? keys::PrefixSuccessor(resume_->partition_prefix)
+                                                 : resume_->partition_prefix;
+      if (from > lower) lower = from;
+    }
+    std::string next = lower;
+    while (!stopped_) {
+      it_->Seek(next);
+      if (!it_->Valid() || it_->key() >= std::string_view(upper)) break;
+      PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
+                          keys::SplitDataKey(it_->key(), table_.partition_key_count));
+      std::string prefix(key.partition_prefix);
+      PF_ASSIGN_OR_RETURN(std::vector<std::string> pk,
+                          keys::DecodePartitionKey(prefix, table_.partition_key_count));
+      const ResumePosition* resume = nullptr;
+      if (resume_ && !resume_->partition_done && resume_->partition_prefix == prefix) {
+        resume = &*resume_;
+      }
+      PF_RETURN_IF_ERROR(ReadPartition(0, prefix, pk, resume));
+      next = keys::PrefixSuccessor(prefix);
+      if (next.empty()) break;
+    }
+    return it_->status();
+  }
+
+  // The effective deletion for a row: partition deletion, the row's own and covering ranges.
+  rows::Deletion Shadow(const rows::RowValue& header, const rows::RowValue& row,
+                        std::string_view clustering) const {
+    rows::Deletion d;
+    if (header.partition_deletion) d = *header.partition_deletion;
+    if (row.row_deletion && row.row_deletion->timestamp > d.timestamp) d = *row.row_deletion;
+    for (const auto& rd : header.range_deletions) {
+      if (rd.deletion.timestamp > d.timestamp && rd.Covers(clustering)) d = rd.deletion;
+    }
+    return d;
+  }
+
+  std::optional<CellValue> LiveCell(const rows::RowValue& row, uint32_t column_id,
+                                    const rows::Deletion& shadow) const {
+    auto it = std::lower_bound(row.cells.begin(), row.cells.end(), column_id,
+                               [](const rows::Cell& c, uint32_t id) { return c.column_id < id; });
+    if (it == row.cells.end() || it->column_id != column_id || !it->path.empty()) {
+      return std::nullopt;
+    }
+    if (!it->LiveAt(now_) || shadow.Deletes(it->timestamp)) return std::nullopt;
+    CellValue v;
+    v.value = it->value;
+    v.timestamp = it->timestamp;
+    if (it->expiring()) v.ttl = std::max(0, it->local_deletion_time - now_);
+    return v;
+  }
+
+  bool RowIsLive(const rows::RowValue& row, const rows::Deletion& shadow) const {
+    if (row.marker && row.marker->LiveAt(now_) && !shadow.Deletes(row.marker->timestamp)) {
+      return true;
+    }
+    for (const auto& c : row.cells) {
+      if (c.column_id < live_regular_.size() && live_regular_[c.column_id] && c.LiveAt(now_) &&
+          !shadow.Deletes(c.timestamp)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool IsStatic(uint32_t column_id) const {
+    const ColumnMetadata* c = table_.FindColumnById(column_id);
+    return c != nullptr && c->kind == ColumnKind::kStatic;
+  }
+
+  // Builds the cells of a row: statics from the header, the rest from the row.
+  void FillCells(const rows::RowValue* row, const rows::Deletion& row_shadow,
+                 const rows::RowValue& header, const rows::Deletion& static_shadow,
+                 ReadRow* out) const {
+    out->cells.reserve(cmd_.columns.size());
+    for (uint32_t id : cmd_.columns) {
+      if (static_columns_.count(id)) {
+        out->cells.push_back(LiveCell(header, id, static_shadow));
+      } else if (row != nullptr) {
+        out->cells.push_back(LiveCell(*row, id, row_shadow));
+      } else {
+        out->cells.emplace_back();
+      }
+    }
+  }
+
+  // Emits a row if the filter accepts it; returns whether it was counted.
+  bool Emit(ReadRow row) {
+    if (cmd_.filter && !cmd_.filter(row)) return false;
+    result_.rows.push_back(std::move(row));
+    return true;
+  }
+
+  void Stop(uint32_t partition_index, const std::string& prefix, bool partition_done,
+            std::string last_row_key, int64_t partition_rows) {
+    stopped_ = true;
+    result_.has_more = true;
+    ResumePosition p;
+    p.partition_index = partition_index;
+    p.partition_done = partition_done;
+    p.partition_prefix = prefix;
+    p.last_row_key = std::move(last_row_key);
+    p.partition_rows = partition_rows;
+    result_.resume_position = EncodeResume(p);
+  }
+
+  Status ReadPartition(uint32_t index, const std::string& prefix,
+                       const std::vector<std::string>& pk, const ResumePosition* resume) {
+    if (static_columns_.empty()) {
+      for (const auto& c : table_.columns) {
+        if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
+      }
+    }
+    rows::RowValue header;
+    std::string header_key = prefix + keys::kHeaderSection;
+    it_->Seek(header_key);
+    if (it_->Valid() && it_->key() == std::string_view(header_key)) {
+      PF_ASSIGN_OR_RETURN(header, rows::Decode(it_->value()));
+    }
+    PF_RETURN_IF_ERROR(it_->status());
+    rows::Deletion static_shadow;
+    if (header.partition_deletion) static_shadow = *header.partition_deletion;
+    bool has_live_static = false;
+    for (const auto& c : header.cells) {
+      if (c.LiveAt(now_) && !static_shadow.Deletes(c.timestamp)) has_live_static = true;
+    }
+
+    int64_t partition_rows = resume ? resume->partition_rows : 0;
+    if (partition_rows >= cmd_.per_partition_limit) return Status::Ok();
+    std::string row_base = prefix + keys::kRowSection;
+
+    if (cmd_.distinct) {
+      bool live = has_live_static;
+      if (!live) {
+        PF_ASSIGN_OR_RETURN(live, AnyLiveRow(header, row_base));
+      }
+      if (!live) return Status::Ok();
+      ReadRow row;
+      row.partition_key = pk;
+      FillCells(nullptr, {}, header, static_shadow, &row);
+      if (Emit(std::move(row)) && ++emitted_ >= cmd_.row_limit) {
+        Stop(index, prefix, true, {}, 1);
+      }
+      return Status::Ok();
+    }
+
+    bool any_row = partition_rows > 0;
+    std::string resume_key = resume ? resume->last_row_key : std::string();
+    size_t n = slices_.size();
+    for (size_t si = 0; si < n && !stopped_; ++si) {
+      const EncodedSlice& s = slices_[cmd_.reversed ? n - 1 - si : si];
+      std::string lower = row_base + s.lower;
+      std::string upper = s.upper ? row_base + *s.upper : keys::PrefixSuccessor(row_base);
+      if (!resume_key.empty()) {
+        if (cmd_.reversed) {
+          if (resume_key < upper) upper = resume_key;
+        } else {
+          std::string after = resume_key + '\0';
+          if (after > lower) lower = std::move(after);
+        }
+      }
+      if (lower >= upper) continue;
+      if (cmd_.reversed) {
+        it_->SeekForPrev(upper);
+        if (it_->Valid() && it_->key() >= std::string_view(upper)) it_->Prev();
+      } else {
+        it_->Seek(lower);
+      }
+      while (it_->Valid()) {
+        std::string_view key = it_->key();
+        if (cmd_.reversed ? key < std::string_view(lower) : key >= std::string_view(upper)) break;
+        std::string_view clustering = key.substr(row_base.size());
+        PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(it_->value()));
+        rows::Deletion shadow = Shadow(header, value, clustering);
+        if (RowIsLive(value, shadow)) {
+          any_row = true;
+          ReadRow row;
+          row.partition_key = pk;
+          PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+          FillCells(&value, shadow, header, static_shadow, &row);
+          if (Emit(std::move(row))) {
+            ++partition_rows;
+            bool partition_full = partition_rows >= cmd_.per_partition_limit;
+            if (++emitted_ >= cmd_.row_limit) {
+              Stop(index, prefix, partition_full, std::string(key), partition_rows);
+              return Status::Ok();
+            }
+            if (partition_full) return Status::Ok();
+          }
+        }
+        if (cmd_.reversed) {
+          it_->Prev();
+        } else {
+          it_->Next();
+        }
+      }
+      PF_RETURN_IF_ERROR(it_->status());
+    }
+    if (!any_row && has_live_static && !clustering_restricted_ && !stopped_) {
+      // A partition with only static data reads as one row of statics (clustering null).
+      ReadRow row;
+      row.partition_key = pk;
+      FillCells(nullptr, {}, header, static_shadow, &row);
+      if (Emit(std::move(row)) && ++emitted_ >= cmd_.row_limit) Stop(index, prefix, true, {}, 1);
+    }
+    return Status::Ok();
+  }
+
+  Result<bool> AnyLiveRow(const rows::RowValue& header, const std::string& row_base) {
+    std::string upper = keys::PrefixSuccessor(row_base);
+    for (it_->Seek(row_base); it_->Valid() && it_->key() < std::string_view(upper); it_->Next()) {
+      PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(it_->value()));
+      std::string_view clustering = it_->key().substr(row_base.size());
+      if (RowIsLive(value, Shadow(header, value, clustering))) return true;
+    }
+    PF_RETURN_IF_ERROR(it_->status());
+    return false;
+  }
+
+  const ReadCommand& cmd_;
+  const TableMetadata& table_;
+  KvIterator* it_;
+  int32_t now_;
+  std::vector<bool> live_regular_;
+  std::set<uint32_t> static_columns_;
+  std::optional<ResumePosition> resume_;
+  std::vector<EncodedSlice> slices_;
+  bool clustering_restricted_ = false;
+  bool stopped_ = false;
+  int64_t emitted_ = 0;
+  ReadResult result_;
+};
+
+}  // namespace
+
+struct Storage::Impl {
+  StorageOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::WriteOptions write_options;
+  rocksdb::WriteOptions meta_write_options;
+  std::atomic<const VirtualTableSource*> virtual_source{nullptr};
+
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  bool stopping = false;
+  std::thread sync_thread;
+
+  int64_t Now() const {
+    if (options.clock_micros) return options.clock_micros();
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  int32_t NowSeconds() const { return static_cast<int32_t>(Now() / 1000000); }
+
+  ~Impl() {
+    if (sync_thread.joinable()) {
+      {
+        std::lock_guard lock(sync_mu);
+        stopping = true;
+      }
+      sync_cv.notify_all();
+      sync_thread.join();
+    }
+    if (db) {
+      rocksdb::Status s = db->SyncWAL();
+      (void)s;  // best effort at close: every acknowledged write is already in the WAL
+      s = db->Close();
+      (void)s;
+    }
+  }
+};
+
+Storage::Storage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Storage::~Storage() = default;
+
+Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
+  if (options.data_dir.empty()) {
+    return Status(StatusCode::kInvalidArgument, "storage: data_dir is required");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status(StatusCode::kIoError,
+                  "cannot create data directory " + options.data_dir + ": " + ec.message());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.merge_operator = std::make_shared<RowMergeOperator>();
+  db_options.write_buffer_size = impl->options.write_buffer_bytes;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 2;
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(impl->options.block_cache_bytes);
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  db_options.compression = rocksdb::kLZ4Compression;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, impl->options.data_dir, &raw);
+  if (s.IsNotSupported() || s.IsInvalidArgument()) {  // a RocksDB built without LZ4
+    db_options.compression = rocksdb::kSnappyCompression;
+    s = rocksdb::DB::Open(db_options, impl->options.data_dir, &raw);
+  }
+  if (!s.ok()) return FromRocks(s, "cannot open storage in " + impl->options.data_dir);
+  impl->db.reset(raw);
+
+  impl->write_options.sync = impl->options.sync_mode == StorageOptions::SyncMode::kBatch;
+  impl->meta_write_options.sync = true;
+  if (impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic &&
+      impl->options.periodic_sync_ms > 0) {
+    Impl* p = impl.get();
+    impl->sync_thread = std::thread([p] {
+      std::unique_lock lock(p->sync_mu);
+      while (!p->stopping) {
+        p->sync_cv.wait_for(lock, std::chrono::milliseconds(p->options.periodic_sync_ms));
+        if (p->stopping) break;
+        lock.unlock();
+        rocksdb::Status st = p->db->SyncWAL();
+        (void)st;  // a failed periodic sync is retried next period; writes already succeeded
+        lock.lock();
+      }
+    });
+  }
+  return std::unique_ptr<Storage>(new Storage(std::move(impl)));
+}
+
+Status Storage::Apply(const std::vector<PartitionMutation>& mutations) {
+  int32_t now = impl_->NowSeconds();
+  std::vector<std::pair<std::string, RowValue>> writes;
+  for (const PartitionMutation& m : mutations) {
+    if (m.table && m.table->is_virtual) {
+      return Status(StatusCode::kServerError,
+                    m.table->keyspace + " keyspace is not user-modifiable.",
+                    static_cast<int>(cql::ErrorCode::kUnauthorized));
+    }
+    PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes));
+  }
+  if (writes.empty()) return Status::Ok();
+  rocksdb::WriteBatch batch;
+  std::string value;
+  for (const auto& [key, row] : writes) {
+    value.clear();
+    rows::Encode(row, &value);
+    rocksdb::Status s = batch.Merge(ToSlice(key), ToSlice(value));
+    if (!s.ok()) return FromRocks(s, "write batch");
+  }
+  rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
+  if (!s.ok()) return FromRocks(s, "write failed");
+  return Status::Ok();
+}
+
+Result<ReadResult> Storage::Read(const ReadCommand& command) const {
+  if (!command.table) return InvalidRequest("read without a table");
+  const TableMetadata& table = *command.table;
+  if (command.row_limit <= 0 || command.per_partition_limit <= 0) return ReadResult{};
+  if (table.is_virtual) {
+    const VirtualTableSource* source = impl_->virtual_source.load();
+    if (source == nullptr) return ReadResult{};
+    PF_ASSIGN_OR_RETURN(std::vector<PartitionMutation> generated, source->Generate(command.table));
+    std::vector<std::pair<std::string, RowValue>> writes;
+    int32_t now = impl_->NowSeconds();
+    for (const auto& m : generated) PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes));
+    std::map<std::string, RowValue> merged;
+    for (auto& [key, row] : writes) {
+      auto [it, inserted] = merged.try_emplace(key);
+      rows::Merge(&it->second, std::move(row));
+    }
+    std::map<std::string, std::string> encoded;
+    for (const auto& [key, row] : merged) rows::Encode(row, &encoded[key]);
+    auto it = NewMapIterator(&encoded);
+    return Reader(command, it.get(), now).Run();
+  }
+  auto it =
+      NewRocksIterator(impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
+  return Reader(command, it.get(), impl_->NowSeconds()).Run();
+}
+
+Status Storage::DropTableData(uint32_t storage_id) {
+  std::string begin = keys::TablePrefix(storage_id);
+  std::string end = keys::PrefixSuccessor(begin);
+  rocksdb::Status s = impl_->db->DeleteRange(
+      impl_->meta_write_options, impl_->db->DefaultColumnFamily(), ToSlice(begin), ToSlice(end));
+  if (!s.ok()) return FromRocks(s, "cannot delete table data");
+  return Status::Ok();
+}
+
+void Storage::SetVirtualTableSource(const VirtualTableSource* source) {
+  impl_->virtual_source.store(source);
+}
+
+Status Storage::WriteMeta(const std::vector<MetaWrite>& writes) {
+  rocksdb::WriteBatch batch;
+  for (const MetaWrite& w : writes) {
+    std::string key = MetaKey(w.key);
+    rocksdb::Status s =
+        w.value ? batch.Put(ToSlice(key), ToSlice(*w.value)) : batch.Delete(ToSlice(key));
+    if (!s.ok()) return FromRocks(s, "metadata batch");
+  }
+  rocksdb::Status s = impl_->db->Write(impl_->meta_write_options, &batch);
+  if (!s.ok()) return FromRocks(s, "metadata write failed");
+  return Status::Ok();
+}
+
+Status Storage::PutMeta(std::string_view key, std::string_view value) {
+  return WriteMeta({MetaWrite{std::string(key), std::string(value)}});
+}
+
+Result<std::optional<std::string>> Storage::GetMeta(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), ToSlice(MetaKey(key)), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "metadata read failed");
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Storage::ScanMeta(
+    std::string_view prefix) const {
+  std::string start = MetaKey(prefix);
+  auto it = NewRocksIterator(impl_->db.get(), keys::PrefixSuccessor(start));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    out.emplace_back(std::string(it->key().substr(1)), std::string(it->value()));
+  }
+  PF_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+int64_t Storage::NowMicros() const { return impl_->Now(); }
+const StorageOptions& Storage::options() const { return impl_->options; }
+
+}  // namespace postfork::node
