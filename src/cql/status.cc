@@ -7,22 +7,38 @@ namespace postfork {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kMalformed: return "Malformed";
-    case StatusCode::kTruncated: return "Truncated";
-    case StatusCode::kTooLarge: return "TooLarge";
-    case StatusCode::kUnsupported: return "Unsupported";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kAlreadyExists: return "AlreadyExists";
-    case StatusCode::kIoError: return "IoError";
-    case StatusCode::kTimeout: return "Timeout";
-    case StatusCode::kConnectFailed: return "ConnectFailed";
-    case StatusCode::kNoHostAvailable: return "NoHostAvailable";
-    case StatusCode::kClosed: return "Closed";
-    case StatusCode::kWrongProcess: return "WrongProcess";
-    case StatusCode::kServerError: return "ServerError";
-    case StatusCode::kInternal: return "Internal";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kMalformed:
+      return "Malformed";
+    case StatusCode::kTruncated:
+      return "Truncated";
+    case StatusCode::kTooLarge:
+      return "TooLarge";
+    case StatusCode::kUnsupported:
+      return "Unsupported";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kIoError:
+      return "IoError";
+    case StatusCode::kTimeout:
+      return "Timeout";
+    case StatusCode::kConnectFailed:
+      return "ConnectFailed";
+    case StatusCode::kNoHostAvailable:
+      return "NoHostAvailable";
+    case StatusCode::kClosed:
+      return "Closed";
+    case StatusCode::kWrongProcess:
+      return "WrongProcess";
+    case StatusCode::kServerError:
+      return "ServerError";
+    case StatusCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

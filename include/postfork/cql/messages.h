@@ -92,7 +92,7 @@ struct PrepareMessage {  // PREPARE
 };
 
 struct ExecuteMessage {  // EXECUTE
-  std::string_view id;  // [short bytes]
+  std::string_view id;   // [short bytes]
   QueryParameters params;
   void Encode(ByteWriter& w) const;
   static Result<ExecuteMessage> Decode(ByteReader& r);
@@ -101,7 +101,7 @@ struct ExecuteMessage {  // EXECUTE
 enum class BatchType : uint8_t { kLogged = 0, kUnlogged = 1, kCounter = 2 };
 
 struct BatchStatement {
-  bool is_prepared = false;     // kind 1: id; kind 0: query string
+  bool is_prepared = false;  // kind 1: id; kind 0: query string
   std::string_view query_or_id;
   std::vector<RawValue> values;
 };
@@ -131,7 +131,7 @@ struct ErrorMessage {
   std::string message;
   // Unavailable, WriteTimeout, ReadTimeout, ReadFailure, WriteFailure, CasWriteUnknown:
   Consistency consistency = Consistency::kOne;
-  int32_t required = 0;        // Unavailable: required; timeouts/failures: blockfor
+  int32_t required = 0;           // Unavailable: required; timeouts/failures: blockfor
   int32_t alive_or_received = 0;  // Unavailable: alive; timeouts/failures: received
   int32_t num_failures = 0;       // Read/WriteFailure
   std::string write_type;         // WriteTimeout, WriteFailure: "SIMPLE", "BATCH", "CAS", ...
@@ -204,7 +204,7 @@ struct ColumnSpec {
 // <metadata> of Rows results and of Prepared result metadata. On encode, the global table spec
 // flag is set when every column shares one keyspace and table (as Cassandra does).
 struct RowsMetadata {
-  int32_t column_count = 0;        // set even when no_metadata (columns then empty)
+  int32_t column_count = 0;  // set even when no_metadata (columns then empty)
   bool no_metadata = false;
   std::optional<std::string> paging_state;  // has_more_pages when set
   std::vector<ColumnSpec> columns;
@@ -251,15 +251,18 @@ struct SchemaChange {  // shared by RESULT Schema_change and EVENT SCHEMA_CHANGE
 
 struct ResultMessage {
   ResultKind kind = ResultKind::kVoid;
-  RowsResult rows;            // kRows
-  std::string keyspace;       // kSetKeyspace
-  PreparedResult prepared;    // kPrepared
-  SchemaChange schema_change; // kSchemaChange
+  RowsResult rows;             // kRows
+  std::string keyspace;        // kSetKeyspace
+  PreparedResult prepared;     // kPrepared
+  SchemaChange schema_change;  // kSchemaChange
 
   void Encode(ByteWriter& w) const;
-  // For kRows with skip_metadata/no_metadata, the caller supplies the known column count
-  // through `known_column_count` when the body says no_metadata (else it is read from it).
+  // Rows with the no_metadata flag (the request asked to skip metadata) decode with empty
+  // metadata.columns; the column count always comes from the body.
   static Result<ResultMessage> Decode(ByteReader& r);
+  // As above, but when the body says no_metadata, metadata.columns is copied from `known` (the
+  // prepared statement's result metadata); a column count that differs is kMalformed.
+  static Result<ResultMessage> Decode(ByteReader& r, const RowsMetadata* known);
 };
 
 // ---- EVENT ------------------------------------------------------------------------------
@@ -267,8 +270,8 @@ struct ResultMessage {
 struct EventMessage {
   enum class Type { kTopologyChange, kStatusChange, kSchemaChange };
   Type type = Type::kSchemaChange;
-  std::string change;       // TOPOLOGY: NEW_NODE/REMOVED_NODE; STATUS: UP/DOWN
-  std::string address;      // 4 or 16 address bytes, with port
+  std::string change;   // TOPOLOGY: NEW_NODE/REMOVED_NODE; STATUS: UP/DOWN
+  std::string address;  // 4 or 16 address bytes, with port
   int32_t port = 0;
   SchemaChange schema_change;
   void Encode(ByteWriter& w) const;

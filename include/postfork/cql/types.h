@@ -76,8 +76,9 @@ class DataType {
   // Custom only: the Java class name.
   const std::string& custom_class() const;
 
-  // CQL text: "int", "frozen<list<text>>", "map<text, int>", "tuple<int, text>", a UDT by its
-  // name, a custom type as its quoted class name.
+  // CQL text as Cassandra prints it: "int", "frozen<list<text>>", "map<text, int>",
+  // "frozen<tuple<int, text>>" (tuples are always frozen), a UDT by its name, a custom type as
+  // its quoted class name. Collections, UDTs and tuples nested in another type are frozen.
   std::string ToCql() const;
   // Parses ToCql's output and Cassandra's spellings (varchar, text, case-insensitive keywords,
   // spaces). UDT names need a resolver; without one they fail with kNotFound.

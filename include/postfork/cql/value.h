@@ -44,6 +44,8 @@ struct Inet {
 struct Varint {
   std::string bytes;
   static Varint FromInt64(int64_t v);
+  // From two's complement big-endian bytes (any length >= 1), made minimal; empty reads as 0.
+  static Varint FromBytes(std::string_view twos_complement);
   static Result<Varint> Parse(std::string_view decimal_text);
   std::string ToString() const;  // decimal
   bool operator==(const Varint&) const = default;

@@ -1,0 +1,488 @@
+#include "postfork/cql/types.h"
+
+#include <cctype>
+#include <string>
+
+namespace postfork::cql {
+
+struct DataType::Detail {
+  bool frozen = false;
+  std::vector<DataType> params;
+  std::string keyspace;  // UDT
+  std::string name;      // UDT name, or custom class
+  std::vector<std::string> field_names;
+};
+
+namespace {
+
+const std::vector<DataType> kNoParams;
+const std::vector<std::string> kNoNames;
+const std::string kEmpty;
+
+// Nested collections, UDTs and tuples are frozen whatever the wire or text says: Cassandra
+// allows nothing else inside a collection or tuple.
+DataType FreezeNested(DataType t) {
+  if (t.is_collection() || t.kind() == TypeKind::kUdt) return t.Frozen();
+  return t;
+}
+
+bool IsKnownNative(uint16_t id) { return (id >= 0x0001 && id <= 0x0015 && id != 0x000A); }
+
+Status Malformed(std::string msg) { return Status(StatusCode::kMalformed, std::move(msg)); }
+
+bool NeedsQuoting(std::string_view name) {
+  if (name.empty()) return true;
+  if (!std::islower(static_cast<unsigned char>(name[0]))) return true;
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (!(std::islower(u) || std::isdigit(u) || c == '_')) return true;
+  }
+  return false;
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  if (!NeedsQuoting(name)) return std::string(name);
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+std::string_view NativeTypeName(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kCustom:
+      return "custom";
+    case TypeKind::kAscii:
+      return "ascii";
+    case TypeKind::kBigint:
+      return "bigint";
+    case TypeKind::kBlob:
+      return "blob";
+    case TypeKind::kBoolean:
+      return "boolean";
+    case TypeKind::kCounter:
+      return "counter";
+    case TypeKind::kDecimal:
+      return "decimal";
+    case TypeKind::kDouble:
+      return "double";
+    case TypeKind::kFloat:
+      return "float";
+    case TypeKind::kInt:
+      return "int";
+    case TypeKind::kTimestamp:
+      return "timestamp";
+    case TypeKind::kUuid:
+      return "uuid";
+    case TypeKind::kText:
+      return "text";
+    case TypeKind::kVarint:
+      return "varint";
+    case TypeKind::kTimeuuid:
+      return "timeuuid";
+    case TypeKind::kInet:
+      return "inet";
+    case TypeKind::kDate:
+      return "date";
+    case TypeKind::kTime:
+      return "time";
+    case TypeKind::kSmallint:
+      return "smallint";
+    case TypeKind::kTinyint:
+      return "tinyint";
+    case TypeKind::kDuration:
+      return "duration";
+    case TypeKind::kList:
+      return "list";
+    case TypeKind::kMap:
+      return "map";
+    case TypeKind::kSet:
+      return "set";
+    case TypeKind::kUdt:
+      return "udt";
+    case TypeKind::kTuple:
+      return "tuple";
+  }
+  return "unknown";
+}
+
+DataType DataType::List(DataType element, bool frozen) {
+  auto d = std::make_shared<Detail>();
+  d->frozen = frozen;
+  d->params.push_back(FreezeNested(std::move(element)));
+  return DataType(TypeKind::kList, std::move(d));
+}
+
+DataType DataType::Set(DataType element, bool frozen) {
+  auto d = std::make_shared<Detail>();
+  d->frozen = frozen;
+  d->params.push_back(FreezeNested(std::move(element)));
+  return DataType(TypeKind::kSet, std::move(d));
+}
+
+DataType DataType::Map(DataType key, DataType value, bool frozen) {
+  auto d = std::make_shared<Detail>();
+  d->frozen = frozen;
+  d->params.push_back(FreezeNested(std::move(key)));
+  d->params.push_back(FreezeNested(std::move(value)));
+  return DataType(TypeKind::kMap, std::move(d));
+}
+
+DataType DataType::Tuple(std::vector<DataType> elements) {
+  auto d = std::make_shared<Detail>();
+  d->frozen = true;
+  for (auto& e : elements) d->params.push_back(FreezeNested(std::move(e)));
+  return DataType(TypeKind::kTuple, std::move(d));
+}
+
+DataType DataType::Udt(std::string keyspace, std::string name, std::vector<std::string> field_names,
+                       std::vector<DataType> field_types, bool frozen) {
+  auto d = std::make_shared<Detail>();
+  d->frozen = frozen;
+  d->keyspace = std::move(keyspace);
+  d->name = std::move(name);
+  d->field_names = std::move(field_names);
+  for (auto& e : field_types) d->params.push_back(FreezeNested(std::move(e)));
+  return DataType(TypeKind::kUdt, std::move(d));
+}
+
+DataType DataType::Custom(std::string java_class) {
+  auto d = std::make_shared<Detail>();
+  d->name = std::move(java_class);
+  return DataType(TypeKind::kCustom, std::move(d));
+}
+
+bool DataType::is_frozen() const { return detail_ && detail_->frozen; }
+
+DataType DataType::Frozen() const {
+  if (!detail_ || detail_->frozen || kind_ == TypeKind::kCustom) return *this;
+  auto d = std::make_shared<Detail>(*detail_);
+  d->frozen = true;
+  return DataType(kind_, std::move(d));
+}
+
+const std::vector<DataType>& DataType::params() const {
+  return detail_ ? detail_->params : kNoParams;
+}
+const std::string& DataType::udt_keyspace() const {
+  return detail_ && kind_ == TypeKind::kUdt ? detail_->keyspace : kEmpty;
+}
+const std::string& DataType::udt_name() const {
+  return detail_ && kind_ == TypeKind::kUdt ? detail_->name : kEmpty;
+}
+const std::vector<std::string>& DataType::field_names() const {
+  return detail_ ? detail_->field_names : kNoNames;
+}
+const std::string& DataType::custom_class() const {
+  return detail_ && kind_ == TypeKind::kCustom ? detail_->name : kEmpty;
+}
+
+std::string DataType::ToCql() const {
+  std::string inner;
+  switch (kind_) {
+    case TypeKind::kCustom: {
+      inner = "'";
+      for (char c : custom_class()) {
+        if (c == '\'') inner += '\'';
+        inner += c;
+      }
+      inner += "'";
+      return inner;
+    }
+    case TypeKind::kList:
+    case TypeKind::kSet:
+      inner = std::string(NativeTypeName(kind_)) + "<" + params()[0].ToCql() + ">";
+      break;
+    case TypeKind::kMap:
+      inner = "map<" + params()[0].ToCql() + ", " + params()[1].ToCql() + ">";
+      break;
+    case TypeKind::kTuple: {
+      inner = "tuple<";
+      for (size_t i = 0; i < params().size(); ++i) {
+        if (i) inner += ", ";
+        inner += params()[i].ToCql();
+      }
+      inner += ">";
+      break;
+    }
+    case TypeKind::kUdt:
+      inner = QuoteIdentifier(udt_name());
+      break;
+    default:
+      return std::string(NativeTypeName(kind_));
+  }
+  if (is_frozen()) return "frozen<" + inner + ">";
+  return inner;
+}
+
+void DataType::Encode(ByteWriter& w) const {
+  w.WriteShort(static_cast<uint16_t>(kind_));
+  switch (kind_) {
+    case TypeKind::kCustom:
+      w.WriteString(custom_class());
+      break;
+    case TypeKind::kList:
+    case TypeKind::kSet:
+      params()[0].Encode(w);
+      break;
+    case TypeKind::kMap:
+      params()[0].Encode(w);
+      params()[1].Encode(w);
+      break;
+    case TypeKind::kUdt:
+      w.WriteString(udt_keyspace());
+      w.WriteString(udt_name());
+      w.WriteShort(static_cast<uint16_t>(params().size()));
+      for (size_t i = 0; i < params().size(); ++i) {
+        w.WriteString(field_names()[i]);
+        params()[i].Encode(w);
+      }
+      break;
+    case TypeKind::kTuple:
+      w.WriteShort(static_cast<uint16_t>(params().size()));
+      for (const auto& p : params()) p.Encode(w);
+      break;
+    default:
+      break;
+  }
+}
+
+namespace {
+
+Result<DataType> DecodeOption(ByteReader& r, int depth) {
+  if (depth > DataType::kMaxDepth)
+    return Malformed("type nesting deeper than " + std::to_string(DataType::kMaxDepth));
+  PF_ASSIGN_OR_RETURN(uint16_t id, r.ReadShort());
+  if (IsKnownNative(id)) return DataType(static_cast<TypeKind>(id));
+  switch (static_cast<TypeKind>(id)) {
+    case TypeKind::kCustom: {
+      PF_ASSIGN_OR_RETURN(std::string_view cls, r.ReadString());
+      return DataType::Custom(std::string(cls));
+    }
+    case TypeKind::kList:
+    case TypeKind::kSet: {
+      PF_ASSIGN_OR_RETURN(DataType e, DecodeOption(r, depth + 1));
+      return id == 0x20 ? DataType::List(std::move(e)) : DataType::Set(std::move(e));
+    }
+    case TypeKind::kMap: {
+      PF_ASSIGN_OR_RETURN(DataType k, DecodeOption(r, depth + 1));
+      PF_ASSIGN_OR_RETURN(DataType v, DecodeOption(r, depth + 1));
+      return DataType::Map(std::move(k), std::move(v));
+    }
+    case TypeKind::kUdt: {
+      PF_ASSIGN_OR_RETURN(std::string_view ks, r.ReadString());
+      PF_ASSIGN_OR_RETURN(std::string_view name, r.ReadString());
+      PF_ASSIGN_OR_RETURN(uint16_t n, r.ReadShort());
+      PF_RETURN_IF_ERROR(r.CheckCount(n, 4, "UDT field"));
+      std::vector<std::string> names;
+      std::vector<DataType> types;
+      names.reserve(n);
+      types.reserve(n);
+      for (uint16_t i = 0; i < n; ++i) {
+        PF_ASSIGN_OR_RETURN(std::string_view fname, r.ReadString());
+        PF_ASSIGN_OR_RETURN(DataType ft, DecodeOption(r, depth + 1));
+        names.emplace_back(fname);
+        types.push_back(std::move(ft));
+      }
+      return DataType::Udt(std::string(ks), std::string(name), std::move(names), std::move(types));
+    }
+    case TypeKind::kTuple: {
+      PF_ASSIGN_OR_RETURN(uint16_t n, r.ReadShort());
+      PF_RETURN_IF_ERROR(r.CheckCount(n, 2, "tuple element"));
+      std::vector<DataType> types;
+      types.reserve(n);
+      for (uint16_t i = 0; i < n; ++i) {
+        PF_ASSIGN_OR_RETURN(DataType t, DecodeOption(r, depth + 1));
+        types.push_back(std::move(t));
+      }
+      return DataType::Tuple(std::move(types));
+    }
+    default:
+      break;
+  }
+  return Malformed("unknown type option id " + std::to_string(id));
+}
+
+// A small recursive-descent parser over CQL type text.
+class TypeParser {
+ public:
+  TypeParser(std::string_view text, const DataType::UdtResolver* udts, std::string_view keyspace)
+      : s_(text), udts_(udts), keyspace_(keyspace) {}
+
+  Result<DataType> ParseAll() {
+    PF_ASSIGN_OR_RETURN(DataType t, ParseType(0));
+    SkipSpace();
+    if (pos_ != s_.size()) return Error("unexpected text after the type");
+    return t;
+  }
+
+ private:
+  Status Error(std::string_view what) const {
+    return Status(StatusCode::kInvalidArgument, "cannot parse type '" + std::string(s_) + "' at " +
+                                                    std::to_string(pos_) + ": " +
+                                                    std::string(what));
+  }
+  void SkipSpace() {
+    while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+  }
+  bool Consume(char c) {
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+
+  // An identifier: unquoted (lower-cased, as CQL does) or "double quoted" (case kept).
+  Result<std::string> ParseIdentifier(bool* quoted) {
+    SkipSpace();
+    *quoted = false;
+    if (pos_ < s_.size() && s_[pos_] == '"') {
+      *quoted = true;
+      std::string out;
+      ++pos_;
+      while (true) {
+        if (pos_ >= s_.size()) return Error("unterminated quoted identifier");
+        char c = s_[pos_++];
+        if (c == '"') {
+          if (pos_ < s_.size() && s_[pos_] == '"') {
+            out += '"';
+            ++pos_;
+            continue;
+          }
+          break;
+        }
+        out += c;
+      }
+      return out;
+    }
+    size_t start = pos_;
+    while (pos_ < s_.size()) {
+      unsigned char c = static_cast<unsigned char>(s_[pos_]);
+      if (!(std::isalnum(c) || c == '_')) break;
+      ++pos_;
+    }
+    if (start == pos_) return Error("expected a type name");
+    std::string out(s_.substr(start, pos_ - start));
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  }
+
+  Result<std::vector<DataType>> ParseParams(int depth) {
+    if (!Consume('<')) return Error("expected '<'");
+    std::vector<DataType> out;
+    while (true) {
+      PF_ASSIGN_OR_RETURN(DataType t, ParseType(depth + 1));
+      out.push_back(std::move(t));
+      if (Consume(',')) continue;
+      if (Consume('>')) break;
+      return Error("expected ',' or '>'");
+    }
+    return out;
+  }
+
+  Result<DataType> ParseType(int depth) {
+    if (depth > DataType::kMaxDepth) return Error("type nesting too deep");
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == '\'') {
+      std::string cls;
+      ++pos_;
+      while (true) {
+        if (pos_ >= s_.size()) return Error("unterminated custom class name");
+        char c = s_[pos_++];
+        if (c == '\'') {
+          if (pos_ < s_.size() && s_[pos_] == '\'') {
+            cls += '\'';
+            ++pos_;
+            continue;
+          }
+          break;
+        }
+        cls += c;
+      }
+      return DataType::Custom(std::move(cls));
+    }
+    bool quoted = false;
+    PF_ASSIGN_OR_RETURN(std::string name, ParseIdentifier(&quoted));
+    if (!quoted) {
+      static constexpr TypeKind kNatives[] = {
+          TypeKind::kAscii,   TypeKind::kBigint,    TypeKind::kBlob,    TypeKind::kBoolean,
+          TypeKind::kCounter, TypeKind::kDecimal,   TypeKind::kDouble,  TypeKind::kFloat,
+          TypeKind::kInt,     TypeKind::kTimestamp, TypeKind::kUuid,    TypeKind::kText,
+          TypeKind::kVarint,  TypeKind::kTimeuuid,  TypeKind::kInet,    TypeKind::kDate,
+          TypeKind::kTime,    TypeKind::kSmallint,  TypeKind::kTinyint, TypeKind::kDuration};
+      for (TypeKind k : kNatives) {
+        if (name == NativeTypeName(k)) return DataType(k);
+      }
+      if (name == "varchar") return DataType(TypeKind::kText);
+      if (name == "frozen") {
+        PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth));
+        if (p.size() != 1) return Error("frozen<> takes one type");
+        if (!p[0].is_collection() && p[0].kind() != TypeKind::kUdt &&
+            p[0].kind() != TypeKind::kTuple)
+          return Error("only collections, tuples and user types can be frozen");
+        return FreezeDeep(p[0]);
+      }
+      if (name == "list" || name == "set") {
+        PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth));
+        if (p.size() != 1) return Error(name + "<> takes one type");
+        return name == "list" ? DataType::List(p[0]) : DataType::Set(p[0]);
+      }
+      if (name == "map") {
+        PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth));
+        if (p.size() != 2) return Error("map<> takes two types");
+        return DataType::Map(p[0], p[1]);
+      }
+      if (name == "tuple") {
+        PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth));
+        return DataType::Tuple(std::move(p));
+      }
+    }
+    // A user type: name or keyspace.name.
+    std::string ks(keyspace_);
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      ++pos_;
+      ks = name;
+      PF_ASSIGN_OR_RETURN(name, ParseIdentifier(&quoted));
+    }
+    if (!udts_)
+      return Status(StatusCode::kNotFound, "unknown type '" + name + "' (no user types known)");
+    PF_ASSIGN_OR_RETURN(DataType udt, udts_->Resolve(ks, name));
+    return udt;
+  }
+
+  // frozen<...> freezes everything inside too (Cassandra stores it that way).
+  static DataType FreezeDeep(const DataType& t) { return t.Frozen(); }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+  const DataType::UdtResolver* udts_;
+  std::string_view keyspace_;
+};
+
+}  // namespace
+
+Result<DataType> DataType::Decode(ByteReader& r) { return DecodeOption(r, 0); }
+
+Result<DataType> DataType::Parse(std::string_view cql, const UdtResolver* udts,
+                                 std::string_view keyspace) {
+  return TypeParser(cql, udts, keyspace).ParseAll();
+}
+
+bool DataType::operator==(const DataType& other) const {
+  if (kind_ != other.kind_) return false;
+  if (detail_ == other.detail_) return true;
+  if (!detail_ || !other.detail_) return false;
+  const Detail& a = *detail_;
+  const Detail& b = *other.detail_;
+  return a.frozen == b.frozen && a.keyspace == b.keyspace && a.name == b.name &&
+         a.field_names == b.field_names && a.params == b.params;
+}
+
+}  // namespace postfork::cql

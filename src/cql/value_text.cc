@@ -1,0 +1,705 @@
+// Text forms of values: the typed wrappers' Parse/ToString, and CQL literals.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "postfork/cql/value.h"
+
+namespace postfork::cql {
+namespace {
+
+Status BadText(std::string_view what, std::string_view text) {
+  return Status(StatusCode::kInvalidArgument,
+                "cannot parse " + std::string(what) + " from '" + std::string(text) + "'");
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Parses an unsigned decimal that must fit in `max`.
+bool ParseUnsigned(std::string_view s, uint64_t max, uint64_t* out) {
+  if (!AllDigits(s)) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+bool ParseSigned64(std::string_view s, int64_t* out) {
+  bool neg = !s.empty() && s[0] == '-';
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  uint64_t u;
+  if (!ParseUnsigned(s, neg ? (uint64_t{1} << 63) : INT64_MAX, &u)) return false;
+  *out = neg ? static_cast<int64_t>(0 - u) : static_cast<int64_t>(u);
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+unsigned DaysInMonth(int64_t y, unsigned m) {
+  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+// "[-]YYYY-MM-DD" into days since the epoch.
+bool ParseCivilDate(std::string_view s, int64_t* days) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  size_t a = s.find('-');
+  if (a == std::string_view::npos) return false;
+  size_t b = s.find('-', a + 1);
+  if (b == std::string_view::npos) return false;
+  uint64_t y, m, d;
+  if (!ParseUnsigned(s.substr(0, a), 999999999, &y) ||
+      !ParseUnsigned(s.substr(a + 1, b - a - 1), 12, &m) || !ParseUnsigned(s.substr(b + 1), 31, &d))
+    return false;
+  int64_t year = neg ? -static_cast<int64_t>(y) : static_cast<int64_t>(y);
+  if (m < 1 || d < 1 || d > DaysInMonth(year, static_cast<unsigned>(m))) return false;
+  *days = DaysFromCivil(year, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return true;
+}
+
+std::string FormatCivilDate(int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s%04lld-%02u-%02u", y < 0 ? "-" : "",
+                static_cast<long long>(y < 0 ? -y : y), m, d);
+  return buf;
+}
+
+// "HH:MM[:SS[.fffffffff]]" into nanoseconds since midnight.
+bool ParseTimeOfDay(std::string_view s, int64_t* nanos, int max_fraction_digits) {
+  uint64_t h, m, sec = 0, frac = 0;
+  if (s.size() < 5 || s[2] != ':') return false;
+  if (!ParseUnsigned(s.substr(0, 2), 23, &h) || !ParseUnsigned(s.substr(3, 2), 59, &m))
+    return false;
+  s.remove_prefix(5);
+  if (!s.empty()) {
+    if (s.size() < 3 || s[0] != ':' || !ParseUnsigned(s.substr(1, 2), 59, &sec)) return false;
+    s.remove_prefix(3);
+    if (!s.empty()) {
+      if (s[0] != '.' || s.size() < 2 || s.size() - 1 > static_cast<size_t>(max_fraction_digits))
+        return false;
+      std::string digits(s.substr(1));
+      digits.resize(9, '0');
+      if (!ParseUnsigned(digits, 999999999, &frac)) return false;
+    }
+  }
+  *nanos = static_cast<int64_t>(((h * 60 + m) * 60 + sec) * 1000000000ull + frac);
+  return true;
+}
+
+// Big-endian unsigned magnitude helpers for Varint text conversion.
+std::string MagnitudeFromDecimal(std::string_view digits) {
+  std::string mag;  // big-endian, may have leading zeros
+  for (char c : digits) {
+    unsigned carry = static_cast<unsigned>(c - '0');
+    for (size_t i = mag.size(); i-- > 0;) {
+      unsigned v = static_cast<unsigned char>(mag[i]) * 10u + carry;
+      mag[i] = static_cast<char>(v & 0xFF);
+      carry = v >> 8;
+    }
+    while (carry) {
+      mag.insert(mag.begin(), static_cast<char>(carry & 0xFF));
+      carry >>= 8;
+    }
+  }
+  return mag;
+}
+
+// Two's complement (minimal) from sign and big-endian magnitude.
+Varint FromMagnitude(bool negative, std::string mag) {
+  if (mag.empty()) mag.push_back('\0');
+  if (!negative) {
+    if (static_cast<unsigned char>(mag[0]) & 0x80) mag.insert(mag.begin(), '\0');
+    return Varint::FromBytes(mag);
+  }
+  mag.insert(mag.begin(), '\0');  // room for the sign
+  unsigned carry = 1;
+  for (size_t i = mag.size(); i-- > 0;) {
+    unsigned v = (~static_cast<unsigned char>(mag[i]) & 0xFFu) + carry;
+    mag[i] = static_cast<char>(v & 0xFF);
+    carry = v >> 8;
+  }
+  return Varint::FromBytes(mag);
+}
+
+// Sign and big-endian magnitude of a two's complement number.
+std::string ToMagnitude(std::string_view bytes, bool* negative) {
+  std::string mag(bytes);
+  *negative = !mag.empty() && (static_cast<unsigned char>(mag[0]) & 0x80);
+  if (*negative) {
+    unsigned carry = 1;
+    for (size_t i = mag.size(); i-- > 0;) {
+      unsigned v = (~static_cast<unsigned char>(mag[i]) & 0xFFu) + carry;
+      mag[i] = static_cast<char>(v & 0xFF);
+      carry = v >> 8;
+    }
+  }
+  return mag;
+}
+
+std::string MagnitudeToDecimal(std::string mag) {
+  std::string digits;
+  size_t start = 0;
+  while (true) {
+    while (start < mag.size() && mag[start] == '\0') ++start;
+    if (start == mag.size()) break;
+    unsigned rem = 0;
+    for (size_t i = start; i < mag.size(); ++i) {
+      unsigned v = rem * 256 + static_cast<unsigned char>(mag[i]);
+      mag[i] = static_cast<char>(v / 10);
+      rem = v % 10;
+    }
+    digits.push_back(static_cast<char>('0' + rem));
+  }
+  if (digits.empty()) digits = "0";
+  std::reverse(digits.begin(), digits.end());
+  return digits;
+}
+
+}  // namespace
+
+// ---- Uuid ------------------------------------------------------------------------------------
+
+Result<Uuid> Uuid::Parse(std::string_view text) {
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
+    return BadText("uuid", text);
+  Uuid u;
+  size_t k = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '-') {
+      ++i;
+      continue;
+    }
+    int hi = HexDigit(text[i]), lo = HexDigit(text[i + 1]);
+    if (hi < 0 || lo < 0) return BadText("uuid", text);
+    u.bytes[k++] = static_cast<uint8_t>(hi * 16 + lo);
+    i += 2;
+  }
+  return u;
+}
+
+std::string Uuid::ToString() const {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += kHex[bytes[i] >> 4];
+    s += kHex[bytes[i] & 15];
+  }
+  return s;
+}
+
+// ---- Inet ------------------------------------------------------------------------------------
+
+Result<Inet> Inet::Parse(std::string_view text) {
+  std::string s(text);
+  Inet i;
+  if (inet_pton(AF_INET, s.c_str(), i.bytes.data()) == 1) {
+    i.size = 4;
+    return i;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), i.bytes.data()) == 1) {
+    i.size = 16;
+    return i;
+  }
+  return BadText("inet", text);
+}
+
+std::string Inet::ToString() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (size == 4) {
+    inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+  }
+  return buf;
+}
+
+// ---- Varint ------------------------------------------------------------------------------------
+
+Varint Varint::FromInt64(int64_t v) {
+  char b[8];
+  uint64_t u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i, u >>= 8) b[i] = static_cast<char>(u);
+  return FromBytes(std::string_view(b, 8));
+}
+
+Varint Varint::FromBytes(std::string_view b) {
+  if (b.empty()) return Varint{std::string(1, '\0')};
+  size_t i = 0;
+  while (i + 1 < b.size()) {
+    unsigned char c0 = static_cast<unsigned char>(b[i]);
+    unsigned char c1 = static_cast<unsigned char>(b[i + 1]);
+    if ((c0 == 0x00 && !(c1 & 0x80)) || (c0 == 0xFF && (c1 & 0x80))) {
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return Varint{std::string(b.substr(i))};
+}
+
+Result<Varint> Varint::Parse(std::string_view text) {
+  std::string_view s = text;
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (!AllDigits(s)) return BadText("varint", text);
+  return FromMagnitude(neg, MagnitudeFromDecimal(s));
+}
+
+std::string Varint::ToString() const {
+  bool neg;
+  std::string mag = ToMagnitude(bytes, &neg);
+  std::string digits = MagnitudeToDecimal(std::move(mag));
+  return neg ? "-" + digits : digits;
+}
+
+// ---- Decimal -----------------------------------------------------------------------------------
+
+Result<Decimal> Decimal::Parse(std::string_view text) {
+  std::string_view s = text;
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int64_t exponent = 0;
+  size_t e = s.find_first_of("eE");
+  if (e != std::string_view::npos) {
+    if (!ParseSigned64(s.substr(e + 1), &exponent) || exponent > INT32_MAX || exponent < INT32_MIN)
+      return BadText("decimal", text);
+    s = s.substr(0, e);
+  }
+  std::string digits;
+  int64_t fraction = 0;
+  size_t dot = s.find('.');
+  if (dot != std::string_view::npos) {
+    digits = std::string(s.substr(0, dot)) + std::string(s.substr(dot + 1));
+    fraction = static_cast<int64_t>(s.size() - dot - 1);
+  } else {
+    digits = std::string(s);
+  }
+  if (!AllDigits(digits)) return BadText("decimal", text);
+  int64_t scale = fraction - exponent;
+  if (scale > INT32_MAX || scale < INT32_MIN) return BadText("decimal", text);
+  Decimal d;
+  d.scale = static_cast<int32_t>(scale);
+  d.unscaled = FromMagnitude(neg, MagnitudeFromDecimal(digits));
+  return d;
+}
+
+// Java BigDecimal.toString's form, which Cassandra and cqlsh print.
+std::string Decimal::ToString() const {
+  bool neg;
+  std::string coeff = MagnitudeToDecimal(ToMagnitude(unscaled.bytes, &neg));
+  std::string sign = neg ? "-" : "";
+  if (scale == 0) return sign + coeff;
+  int64_t len = static_cast<int64_t>(coeff.size());
+  int64_t adjusted = -static_cast<int64_t>(scale) + (len - 1);
+  if (scale > 0 && adjusted >= -6) {
+    if (len > scale) return sign + coeff.substr(0, len - scale) + "." + coeff.substr(len - scale);
+    return sign + "0." + std::string(static_cast<size_t>(scale - len), '0') + coeff;
+  }
+  std::string out = sign + coeff.substr(0, 1);
+  if (len > 1) out += "." + coeff.substr(1);
+  out += "E";
+  out += adjusted >= 0 ? "+" : "-";
+  out += std::to_string(adjusted >= 0 ? adjusted : -adjusted);
+  return out;
+}
+
+// ---- Duration ----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int64_t kNanosPerMicro = 1000;
+constexpr int64_t kNanosPerMilli = 1000 * kNanosPerMicro;
+constexpr int64_t kNanosPerSecond = 1000 * kNanosPerMilli;
+constexpr int64_t kNanosPerMinute = 60 * kNanosPerSecond;
+constexpr int64_t kNanosPerHour = 60 * kNanosPerMinute;
+
+struct DurationBuilder {
+  int64_t months = 0, days = 0, nanos = 0;
+  bool Add(int64_t* field, uint64_t amount, int64_t unit) {
+    if (amount > static_cast<uint64_t>(INT64_MAX / unit)) return false;
+    int64_t add = static_cast<int64_t>(amount) * unit;
+    if (*field > INT64_MAX - add) return false;
+    *field += add;
+    return true;
+  }
+  Result<Duration> Build(bool neg, std::string_view text) const {
+    if (months > INT32_MAX || days > INT32_MAX) return BadText("duration", text);
+    Duration d;
+    d.months = static_cast<int32_t>(neg ? -months : months);
+    d.days = static_cast<int32_t>(neg ? -days : days);
+    d.nanos = neg ? -nanos : nanos;
+    return d;
+  }
+};
+
+}  // namespace
+
+Result<Duration> Duration::Parse(std::string_view text) {
+  std::string_view s = text;
+  bool neg = false;
+  if (!s.empty() && s[0] == '-') {
+    neg = true;
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return BadText("duration", text);
+  DurationBuilder b;
+  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+  if (s[0] == 'P' || s[0] == 'p') {
+    // ISO 8601: PnW, or PnYnMnDTnHnMnS.
+    s.remove_prefix(1);
+    bool time = false, any = false;
+    while (!s.empty()) {
+      if (s[0] == 'T' || s[0] == 't') {
+        if (time) return BadText("duration", text);
+        time = true;
+        s.remove_prefix(1);
+        continue;
+      }
+      size_t k = 0;
+      while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
+      uint64_t n;
+      if (k == 0 || k == s.size() || !ParseUnsigned(s.substr(0, k), INT64_MAX, &n))
+        return BadText("duration", text);
+      char unit = lower(s[k]);
+      s.remove_prefix(k + 1);
+      bool ok = false;
+      if (!time && unit == 'y')
+        ok = b.Add(&b.months, n, 12);
+      else if (!time && unit == 'm')
+        ok = b.Add(&b.months, n, 1);
+      else if (!time && unit == 'w')
+        ok = b.Add(&b.days, n, 7);
+      else if (!time && unit == 'd')
+        ok = b.Add(&b.days, n, 1);
+      else if (time && unit == 'h')
+        ok = b.Add(&b.nanos, n, kNanosPerHour);
+      else if (time && unit == 'm')
+        ok = b.Add(&b.nanos, n, kNanosPerMinute);
+      else if (time && unit == 's')
+        ok = b.Add(&b.nanos, n, kNanosPerSecond);
+      if (!ok) return BadText("duration", text);
+      any = true;
+    }
+    if (!any) return BadText("duration", text);
+    return b.Build(neg, text);
+  }
+  // Cassandra's own form: (number unit)+ with units y mo w d h m s ms us µs ns.
+  while (!s.empty()) {
+    size_t k = 0;
+    while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
+    uint64_t n;
+    if (k == 0 || !ParseUnsigned(s.substr(0, k), INT64_MAX, &n)) return BadText("duration", text);
+    s.remove_prefix(k);
+    size_t u = 0;
+    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9')) ++u;
+    std::string unit(s.substr(0, u));
+    for (char& c : unit) c = lower(c);
+    s.remove_prefix(u);
+    bool ok = false;
+    if (unit == "y")
+      ok = b.Add(&b.months, n, 12);
+    else if (unit == "mo")
+      ok = b.Add(&b.months, n, 1);
+    else if (unit == "w")
+      ok = b.Add(&b.days, n, 7);
+    else if (unit == "d")
+      ok = b.Add(&b.days, n, 1);
+    else if (unit == "h")
+      ok = b.Add(&b.nanos, n, kNanosPerHour);
+    else if (unit == "m")
+      ok = b.Add(&b.nanos, n, kNanosPerMinute);
+    else if (unit == "s")
+      ok = b.Add(&b.nanos, n, kNanosPerSecond);
+    else if (unit == "ms")
+      ok = b.Add(&b.nanos, n, kNanosPerMilli);
+    else if (unit == "us" || unit == "\xC2\xB5s")
+      ok = b.Add(&b.nanos, n, kNanosPerMicro);
+    else if (unit == "ns")
+      ok = b.Add(&b.nanos, n, 1);
+    if (!ok) return BadText("duration", text);
+  }
+  return b.Build(neg, text);
+}
+
+std::string Duration::ToString() const {
+  if (months == 0 && days == 0 && nanos == 0) return "0s";
+  std::string out;
+  if (months < 0 || days < 0 || nanos < 0) out += '-';
+  auto append = [&out](uint64_t& rest, uint64_t unit, const char* name) {
+    if (rest >= unit) {
+      out += std::to_string(rest / unit);
+      out += name;
+      rest %= unit;
+    }
+  };
+  uint64_t m = months < 0 ? 0 - static_cast<uint64_t>(static_cast<int64_t>(months))
+                          : static_cast<uint64_t>(months);
+  append(m, 12, "y");
+  append(m, 1, "mo");
+  uint64_t d = days < 0 ? 0 - static_cast<uint64_t>(static_cast<int64_t>(days))
+                        : static_cast<uint64_t>(days);
+  append(d, 1, "d");
+  uint64_t n = nanos < 0 ? 0 - static_cast<uint64_t>(nanos) : static_cast<uint64_t>(nanos);
+  append(n, kNanosPerHour, "h");
+  append(n, kNanosPerMinute, "m");
+  append(n, kNanosPerSecond, "s");
+  append(n, kNanosPerMilli, "ms");
+  append(n, kNanosPerMicro, "us");
+  append(n, 1, "ns");
+  return out;
+}
+
+// ---- Date, Time, Timestamp --------------------------------------------------------------------
+
+Result<Date> Date::Parse(std::string_view text) {
+  int64_t days;
+  if (ParseCivilDate(text, &days)) {
+    int64_t wire = days + (int64_t{1} << 31);
+    if (wire < 0 || wire > UINT32_MAX) return BadText("date", text);
+    return Date{static_cast<uint32_t>(wire)};
+  }
+  uint64_t raw;  // the wire form as a number, as Cassandra accepts
+  if (ParseUnsigned(text, UINT32_MAX, &raw)) return Date{static_cast<uint32_t>(raw)};
+  return BadText("date", text);
+}
+
+std::string Date::ToString() const {
+  return FormatCivilDate(static_cast<int64_t>(days) - (int64_t{1} << 31));
+}
+
+Result<Time> Time::Parse(std::string_view text) {
+  int64_t nanos;
+  if (ParseTimeOfDay(text, &nanos, 9)) return Time{nanos};
+  uint64_t raw;
+  if (ParseUnsigned(text, 86399999999999ull, &raw)) return Time{static_cast<int64_t>(raw)};
+  return BadText("time", text);
+}
+
+std::string Time::ToString() const {
+  int64_t n = nanos;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld.%09lld",
+                static_cast<long long>(n / kNanosPerHour),
+                static_cast<long long>(n / kNanosPerMinute % 60),
+                static_cast<long long>(n / kNanosPerSecond % 60),
+                static_cast<long long>(n % kNanosPerSecond));
+  return buf;
+}
+
+Result<Timestamp> Timestamp::Parse(std::string_view text) {
+  int64_t millis;
+  if (ParseSigned64(text, &millis)) return Timestamp{millis};
+  std::string_view s = text;
+  // Date part: up to the first ' ' or 'T' after the year.
+  size_t sep = s.find_first_of(" T", 1);
+  std::string_view date_part = s.substr(0, sep);
+  std::string_view rest = sep == std::string_view::npos ? std::string_view() : s.substr(sep + 1);
+  // A zone can directly follow a bare date too ("2024-01-01+0000"): find it after the day.
+  int64_t days;
+  std::string_view zone;
+  if (sep == std::string_view::npos) {
+    size_t z = date_part.find_first_of("Z+", 5);
+    if (z == std::string_view::npos && date_part.size() > 10 && date_part[10] == '-') z = 10;
+    if (z != std::string_view::npos) {
+      zone = date_part.substr(z);
+      date_part = date_part.substr(0, z);
+    }
+  }
+  if (!ParseCivilDate(date_part, &days)) return BadText("timestamp", text);
+  int64_t nanos = 0;
+  if (!rest.empty()) {
+    size_t z = rest.find_first_of("Z+-");
+    std::string_view tod = rest.substr(0, z);
+    while (!tod.empty() && tod.back() == ' ') tod.remove_suffix(1);
+    if (z != std::string_view::npos) zone = rest.substr(z);
+    if (!ParseTimeOfDay(tod, &nanos, 9)) return BadText("timestamp", text);
+  }
+  int64_t offset_minutes = 0;
+  if (!zone.empty() && zone != "Z") {
+    bool neg = zone[0] == '-';
+    std::string digits;
+    for (char c : zone.substr(1))
+      if (c != ':') digits += c;
+    uint64_t hh, mm = 0;
+    if (digits.size() == 2) {
+      if (!ParseUnsigned(digits, 23, &hh)) return BadText("timestamp", text);
+    } else if (digits.size() == 4) {
+      if (!ParseUnsigned(digits.substr(0, 2), 23, &hh) || !ParseUnsigned(digits.substr(2), 59, &mm))
+        return BadText("timestamp", text);
+    } else {
+      return BadText("timestamp", text);
+    }
+    offset_minutes = static_cast<int64_t>(hh * 60 + mm) * (neg ? -1 : 1);
+  }
+  if (days > 106751991167LL || days < -106751991167LL) return BadText("timestamp", text);
+  int64_t ms = days * 86400000 + nanos / 1000000 - offset_minutes * 60000;
+  return Timestamp{ms};
+}
+
+std::string Timestamp::ToString() const {
+  int64_t days = millis >= 0 ? millis / 86400000 : -((-(millis + 1)) / 86400000) - 1;
+  int64_t ms_of_day = millis - days * 86400000;
+  char buf[48];
+  std::snprintf(
+      buf, sizeof buf, " %02lld:%02lld:%02lld.%03lld000+0000",
+      static_cast<long long>(ms_of_day / 3600000), static_cast<long long>(ms_of_day / 60000 % 60),
+      static_cast<long long>(ms_of_day / 1000 % 60), static_cast<long long>(ms_of_day % 1000));
+  return FormatCivilDate(days) + buf;
+}
+
+// ---- CQL literals ------------------------------------------------------------------------------
+
+namespace {
+
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string Hex(std::string_view b) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (unsigned char c : b) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+template <class F>
+std::string FloatLiteral(F f) {
+  if (std::isnan(f)) return "NaN";
+  if (std::isinf(f)) return f > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, f);
+  return std::string(buf, res.ptr);
+}
+
+const DataType& Param(const DataType& t, size_t i) {
+  static const DataType kText;
+  return i < t.params().size() ? t.params()[i] : kText;
+}
+
+}  // namespace
+
+std::string Value::ToCqlLiteral(const DataType& type) const {
+  return std::visit(
+      [&type](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Null>) {
+          return "null";
+        } else if constexpr (std::is_same_v<T, Unset>) {
+          return "unset";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return x ? "true" : "false";
+        } else if constexpr (std::is_integral_v<T>) {
+          return std::to_string(static_cast<int64_t>(x));
+        } else if constexpr (std::is_floating_point_v<T>) {
+          return FloatLiteral(x);
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          if (type.kind() == TypeKind::kBlob || type.kind() == TypeKind::kCustom) return Hex(x);
+          return Quote(x);
+        } else if constexpr (std::is_same_v<T, Blob>) {
+          return Hex(x.bytes);
+        } else if constexpr (std::is_same_v<T, Uuid> || std::is_same_v<T, Varint> ||
+                             std::is_same_v<T, Decimal> || std::is_same_v<T, Duration>) {
+          return x.ToString();
+        } else if constexpr (std::is_same_v<T, Inet> || std::is_same_v<T, Date> ||
+                             std::is_same_v<T, Time> || std::is_same_v<T, Timestamp>) {
+          return Quote(x.ToString());
+        } else if constexpr (std::is_same_v<T, ValueList>) {
+          std::string open = "[", close = "]";
+          bool udt = type.kind() == TypeKind::kUdt;
+          if (type.kind() == TypeKind::kSet || udt) {
+            open = "{";
+            close = "}";
+          } else if (type.kind() == TypeKind::kTuple) {
+            open = "(";
+            close = ")";
+          }
+          std::string out = open;
+          for (size_t i = 0; i < x.size(); ++i) {
+            if (i) out += ", ";
+            if (udt) {
+              const auto& names = type.field_names();
+              out += i < names.size() ? names[i] : std::to_string(i);
+              out += ": ";
+            }
+            bool per_index = type.kind() == TypeKind::kTuple || udt;
+            out += x[i].ToCqlLiteral(Param(type, per_index ? i : 0));
+          }
+          return out + close;
+        } else {
+          static_assert(std::is_same_v<T, ValueMap>);
+          std::string out = "{";
+          for (size_t i = 0; i < x.size(); ++i) {
+            if (i) out += ", ";
+            out += x[i].key.ToCqlLiteral(Param(type, 0));
+            out += ": ";
+            out += x[i].value.ToCqlLiteral(Param(type, 1));
+          }
+          return out + "}";
+        }
+      },
+      v_);
+}
+
+}  // namespace postfork::cql
