@@ -1,0 +1,131 @@
+// The outcome of executing a request: rows, a schema change, or an error carrying the server's
+// code and fields. Errors are values; typed access returns Result<T> (no exceptions).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "postfork/cql/messages.h"
+#include "postfork/cql/status.h"
+#include "postfork/cql/value.h"
+
+namespace postfork::driver {
+
+// A decoded RESULT frame; owns the body that the rows view. Shared by a result and its rows.
+struct ResultData {
+  std::string body;
+  cql::ResultMessage message;
+  // Column specs when the response omitted them (skip_metadata): the prepared result metadata.
+  std::shared_ptr<const cql::RowsMetadata> known_metadata;
+  std::string host;  // the host that answered, "ip:port"
+
+  const std::vector<cql::ColumnSpec>& columns() const {
+    return known_metadata ? known_metadata->columns : message.rows.metadata.columns;
+  }
+};
+
+namespace internal {
+template <class T>
+Result<T> ExtractAs(Result<cql::Value> v, std::string_view column);
+}  // namespace internal
+
+// One row of a result. Keeps its page alive.
+class Row {
+ public:
+  Row() = default;
+  Row(std::shared_ptr<const ResultData> data, int32_t index)
+      : data_(std::move(data)), index_(index) {}
+
+  int column_count() const;
+  // The cell as a Value (Null for a null cell); kInvalidArgument for a bad index, kMalformed
+  // when the cell does not decode as its column type.
+  Result<cql::Value> GetValue(int column) const;
+  Result<cql::Value> GetValue(std::string_view name) const;
+  bool IsNull(int column) const;
+  // Typed access: T is a cql::Value alternative (int32_t, int64_t, std::string, bool, double,
+  // cql::Uuid, cql::ValueList, ...). kInvalidArgument when the column holds another type,
+  // kNotFound for an unknown name, kNotFound ("null") for a null cell.
+  template <class T>
+  Result<T> Get(int column) const {
+    return internal::ExtractAs<T>(GetValue(column), ColumnName(column));
+  }
+  template <class T>
+  Result<T> Get(std::string_view name) const {
+    return internal::ExtractAs<T>(GetValue(name), name);
+  }
+  std::string_view ColumnName(int column) const;
+  int ColumnIndex(std::string_view name) const;  // -1 when absent
+
+ private:
+  std::shared_ptr<const ResultData> data_;
+  int32_t index_ = 0;
+};
+
+class QueryResult {
+ public:
+  QueryResult() : status_(StatusCode::kInternal, "empty result") {}
+  explicit QueryResult(Status error) : status_(std::move(error)) {}
+  QueryResult(Status error, std::shared_ptr<const cql::ErrorMessage> server)
+      : status_(std::move(error)), server_error_(std::move(server)) {}
+  explicit QueryResult(std::shared_ptr<const ResultData> data) : data_(std::move(data)) {}
+
+  bool ok() const { return status_.ok(); }
+  // Query failures: kServerError (see server_error()), kTimeout, kNoHostAvailable, kClosed,
+  // kWrongProcess, kInvalidArgument (the statement could not be encoded).
+  const Status& status() const { return status_; }
+  // The server's ERROR with its code-specific fields (Unavailable, timeouts, AlreadyExists...).
+  const cql::ErrorMessage* server_error() const { return server_error_.get(); }
+
+  cql::ResultKind kind() const;
+  int32_t row_count() const;
+  int column_count() const;
+  const std::vector<cql::ColumnSpec>& columns() const;
+  Row row(int32_t index) const { return Row(data_, index); }
+  // Rows of this page only.
+  std::vector<Row> rows() const;
+  // Paging: set when the server has more rows; pass it back in StatementOptions::paging_state.
+  std::optional<std::string_view> paging_state() const;
+  bool has_more_pages() const { return paging_state().has_value(); }
+  // The `[applied]` column of a conditional statement; kNotFound when the result has none.
+  Result<bool> applied() const;
+  // kSetKeyspace: the keyspace; kSchemaChange: the change.
+  std::string_view keyspace() const;
+  const cql::SchemaChange* schema_change() const;
+  // "ip:port" of the host that answered; "" when none did.
+  std::string_view host() const;
+  const std::shared_ptr<const ResultData>& data() const { return data_; }
+
+ private:
+  Status status_;
+  std::shared_ptr<const cql::ErrorMessage> server_error_;
+  std::shared_ptr<const ResultData> data_;
+};
+
+namespace internal {
+template <class T>
+Result<T> ExtractAs(Result<cql::Value> v, std::string_view column) {
+  if (!v.ok()) return v.error();
+  if (v->is_null())
+    return Status(StatusCode::kNotFound, "column " + std::string(column) + " is null");
+  if (const T* t = v->template get_if<T>()) return *t;
+  // Integers widen when they fit, as the codec does when serializing.
+  if constexpr (std::is_same_v<T, int64_t>) {
+    if (auto p = v->template get_if<int32_t>()) return int64_t{*p};
+    if (auto p = v->template get_if<int16_t>()) return int64_t{*p};
+    if (auto p = v->template get_if<int8_t>()) return int64_t{*p};
+  } else if constexpr (std::is_same_v<T, int32_t>) {
+    if (auto p = v->template get_if<int16_t>()) return int32_t{*p};
+    if (auto p = v->template get_if<int8_t>()) return int32_t{*p};
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (auto p = v->template get_if<float>()) return double{*p};
+  }
+  return Status(StatusCode::kInvalidArgument,
+                "column " + std::string(column) + " does not hold the requested type");
+}
+}  // namespace internal
+
+}  // namespace postfork::driver

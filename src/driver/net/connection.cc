@@ -1,0 +1,535 @@
+#include "driver/net/connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+namespace postfork::driver {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr char kDriverName[] = "postfork";
+constexpr char kDriverVersion[] = "0.1.0";
+
+void PutBE32(char* p, uint32_t v) {
+  p[0] = static_cast<char>(v >> 24);
+  p[1] = static_cast<char>(v >> 16);
+  p[2] = static_cast<char>(v >> 8);
+  p[3] = static_cast<char>(v);
+}
+}  // namespace
+
+void CallbackHandler::OnResponse(Connection&, const cql::FrameHeader& header, std::string&& body) {
+  Fn fn = std::move(fn_);
+  delete this;
+  fn(Response{header, std::move(body)});
+}
+
+void CallbackHandler::OnFailure(Connection&, const Status& status, bool) {
+  Fn fn = std::move(fn_);
+  delete this;
+  fn(status);
+}
+
+Connection::Connection(asio::io_context& io, std::string address, uint16_t port,
+                       const SessionOptions& options, std::shared_ptr<asio::ssl::context> tls)
+    : io_(io),
+      address_(std::move(address)),
+      port_(port),
+      endpoint_(address_ + ":" + std::to_string(port)),
+      options_(options),
+      tls_context_(std::move(tls)),
+      socket_(io),
+      connect_timer_(io),
+      timeout_timer_(io),
+      heartbeat_timer_(io),
+      version_(options.protocol_version),
+      streams_(options.max_streams_per_connection),
+      slots_(static_cast<size_t>(options.max_streams_per_connection)) {
+  rbuf_.resize(kReadChunk);
+}
+
+Connection::~Connection() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+void Connection::Open(std::function<void(Status)> done) {
+  open_done_ = std::move(done);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(address_, ec);
+  if (ec) {
+    FinishOpen(Status(StatusCode::kConnectFailed, "bad address " + address_ + ": " + ec.message()));
+    return;
+  }
+  state_ = State::kConnecting;
+  if (options_.connect_timeout.count() > 0) {
+    connect_timer_.expires_after(options_.connect_timeout);
+    connect_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->state_ == State::kReady || self->state_ == State::kClosed) return;
+      self->Close(Status(StatusCode::kConnectFailed,
+                         "connect to " + self->endpoint_ + " timed out after " +
+                             std::to_string(self->options_.connect_timeout.count()) + " ms"));
+    });
+  }
+  socket_.async_connect(tcp::endpoint(addr, port_), [self = shared_from_this()](
+                                                        boost::system::error_code ec) {
+    if (self->state_ == State::kClosed) return;
+    if (ec) {
+      self->Close(Status(StatusCode::kConnectFailed,
+                         "connect to " + self->endpoint_ + ": " + ec.message()));
+      return;
+    }
+    boost::system::error_code ignored;
+    self->socket_.set_option(tcp::no_delay(true), ignored);
+    self->state_ = State::kHandshake;
+    self->last_read_ = Clock::now();
+    if (self->tls_context_) {
+      self->tls_ =
+          std::make_unique<asio::ssl::stream<tcp::socket&>>(self->socket_, *self->tls_context_);
+      if (!self->options_.tls.server_name.empty()) {
+        SSL_set_tlsext_host_name(self->tls_->native_handle(),
+                                 self->options_.tls.server_name.c_str());
+      }
+      self->tls_->async_handshake(
+          asio::ssl::stream_base::client, [self](boost::system::error_code ec) {
+            if (self->state_ == State::kClosed) return;
+            if (ec) {
+              self->Close(Status(StatusCode::kConnectFailed,
+                                 "TLS handshake with " + self->endpoint_ + ": " + ec.message()));
+              return;
+            }
+            self->StartRead();
+            self->Startup();
+          });
+      return;
+    }
+    self->StartRead();
+    self->Startup();
+  });
+}
+
+void Connection::Startup() {
+  cql::StartupMessage startup;
+  startup.options["CQL_VERSION"] = "3.0.0";
+  startup.options["DRIVER_NAME"] = kDriverName;
+  startup.options["DRIVER_VERSION"] = kDriverVersion;
+  if (options_.compression != cql::Compression::kNone)
+    startup.options["COMPRESSION"] = std::string(cql::CompressionName(options_.compression));
+  auto* h = new CallbackHandler(
+      [self = shared_from_this()](Result<Response> r) { self->OnStartupResponse(std::move(r)); });
+  in_handshake_send_ = true;
+  Status st = Send(
+      cql::Opcode::kStartup,
+      [&](cql::ByteWriter& w) {
+        startup.Encode(w);
+        return Status::Ok();
+      },
+      h, options_.connect_timeout);
+  in_handshake_send_ = false;
+  if (!st.ok()) {
+    delete h;
+    Close(st);
+  }
+}
+
+void Connection::OnStartupResponse(Result<Response> r) {
+  if (state_ == State::kClosed) return;
+  if (!r.ok()) {
+    Close(Status(StatusCode::kConnectFailed,
+                 "handshake with " + endpoint_ + ": " + r.error().message()));
+    return;
+  }
+  const cql::FrameHeader& h = r->header;
+  cql::ByteReader reader(r->body);
+  if (h.opcode == cql::Opcode::kReady) {
+    compression_ = options_.compression;
+    FinishOpen(Status::Ok());
+    return;
+  }
+  if (h.opcode == cql::Opcode::kError) {
+    auto err = cql::ErrorMessage::Decode(reader);
+    std::string msg = err.ok() ? err->message : err.error().message();
+    if (h.version != version_ || (err.ok() && err->code == cql::ErrorCode::kProtocolError &&
+                                  msg.find("version") != std::string::npos)) {
+      Close(Status(StatusCode::kUnsupported, "server " + endpoint_ + " refused protocol v" +
+                                                 std::to_string(version_) + " (answered v" +
+                                                 std::to_string(h.version) + "): " + msg));
+      return;
+    }
+    Close(Status(StatusCode::kConnectFailed, "STARTUP refused by " + endpoint_ + ": " + msg,
+                 err.ok() ? static_cast<int>(err->code) : -1));
+    return;
+  }
+  if (h.opcode == cql::Opcode::kAuthenticate) {
+    auto auth = cql::AuthenticateMessage::Decode(reader);
+    if (!options_.credentials) {
+      Close(Status(StatusCode::kConnectFailed,
+                   endpoint_ + " requires authentication (" +
+                       (auth.ok() ? auth->authenticator : std::string("?")) +
+                       "); set credentials"));
+      return;
+    }
+    // SASL PLAIN: authzid \0 authcid \0 password; one step.
+    std::string token;
+    token.push_back('\0');
+    token += options_.credentials->username;
+    token.push_back('\0');
+    token += options_.credentials->password;
+    compression_ = options_.compression;
+    auto* handler = new CallbackHandler([self = shared_from_this()](Result<Response> r) {
+      if (self->state_ == State::kClosed) return;
+      if (!r.ok()) {
+        self->Close(Status(StatusCode::kConnectFailed,
+                           "authentication with " + self->endpoint_ + ": " + r.error().message()));
+        return;
+      }
+      if (r->header.opcode == cql::Opcode::kAuthSuccess) {
+        self->FinishOpen(Status::Ok());
+        return;
+      }
+      cql::ByteReader rr(r->body);
+      std::string msg = "unexpected " + std::string(cql::OpcodeName(r->header.opcode));
+      int code = -1;
+      if (r->header.opcode == cql::Opcode::kError) {
+        auto err = cql::ErrorMessage::Decode(rr);
+        if (err.ok()) {
+          msg = err->message;
+          code = static_cast<int>(err->code);
+        }
+      }
+      self->Close(Status(StatusCode::kConnectFailed,
+                         "authentication with " + self->endpoint_ + " failed: " + msg, code));
+    });
+    in_handshake_send_ = true;
+    Status st = Send(
+        cql::Opcode::kAuthResponse,
+        [&](cql::ByteWriter& w) {
+          w.WriteBytes(std::string_view(token));
+          return Status::Ok();
+        },
+        handler, options_.connect_timeout);
+    in_handshake_send_ = false;
+    if (!st.ok()) {
+      delete handler;
+      Close(st);
+    }
+    return;
+  }
+  Close(Status(StatusCode::kConnectFailed, "unexpected " + std::string(cql::OpcodeName(h.opcode)) +
+                                               " from " + endpoint_ + " during STARTUP"));
+}
+
+void Connection::FinishOpen(Status status) {
+  if (status.ok()) {
+    state_ = State::kReady;
+    connect_timer_.cancel();
+    ArmHeartbeat();
+  }
+  if (open_done_) {
+    auto done = std::move(open_done_);
+    open_done_ = nullptr;
+    done(std::move(status));
+  }
+}
+
+void Connection::BeginFrame(cql::Opcode opcode, int16_t stream) {
+  char h[cql::kFrameHeaderSize];
+  h[0] = static_cast<char>(version_);
+  h[1] = 0;
+  h[2] = static_cast<char>(static_cast<uint16_t>(stream) >> 8);
+  h[3] = static_cast<char>(stream);
+  h[4] = static_cast<char>(opcode);
+  PutBE32(h + 5, 0);
+  pending_.append(h, sizeof h);
+}
+
+Status Connection::FinishFrame(size_t start, int16_t stream, ResponseHandler* handler,
+                               Millis timeout) {
+  size_t body_len = pending_.size() - start - cql::kFrameHeaderSize;
+  if (compression_ != cql::Compression::kNone && body_len > 0) {
+    scratch_.assign(pending_, start + cql::kFrameHeaderSize, body_len);
+    pending_.resize(start + cql::kFrameHeaderSize);
+    Status st = cql::Compress(compression_, scratch_, &pending_);
+    if (!st.ok()) {
+      pending_.resize(start);
+      streams_.Release(stream);
+      return st;
+    }
+    pending_[start + 1] = static_cast<char>(cql::frame_flags::kCompression);
+    body_len = pending_.size() - start - cql::kFrameHeaderSize;
+  }
+  PutBE32(&pending_[start + 5], static_cast<uint32_t>(body_len));
+  Slot& slot = slots_[stream];
+  slot.handler = handler;
+  slot.sent = false;
+  max_stream_seen_ = std::max<int>(max_stream_seen_, stream);
+  if (timeout.count() > 0) {
+    slot.deadline = Clock::now() + timeout;
+    ArmTimeoutTimer(slot.deadline);
+  } else {
+    slot.deadline = {};
+  }
+  pending_ids_.push_back(stream);
+  ++stats_.frames_sent;
+  ScheduleFlush();
+  return Status::Ok();
+}
+
+void Connection::ScheduleFlush() {
+  if (flush_scheduled_ || writing_now_) return;
+  flush_scheduled_ = true;
+  asio::post(io_, [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->Flush();
+  });
+}
+
+void Connection::Flush() {
+  if (writing_now_ || pending_.empty() || state_ == State::kClosed) return;
+  for (int16_t id : pending_ids_) slots_[id].sent = true;
+  pending_ids_.clear();
+  std::swap(pending_, writing_);
+  writing_now_ = true;
+  auto on_written = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+    self->writing_now_ = false;
+    self->writing_.clear();
+    if (self->state_ == State::kClosed) return;
+    if (ec) {
+      self->Close(
+          Status(StatusCode::kIoError, "write to " + self->endpoint_ + ": " + ec.message()));
+      return;
+    }
+    ++self->stats_.writes;
+    self->stats_.bytes_sent += n;
+    self->Flush();
+  };
+  if (tls_)
+    asio::async_write(*tls_, asio::buffer(writing_), std::move(on_written));
+  else
+    asio::async_write(socket_, asio::buffer(writing_), std::move(on_written));
+}
+
+void Connection::StartRead() {
+  if (reading_ || state_ == State::kClosed) return;
+  if (rbuf_.size() - rend_ < kReadChunk / 4) {
+    if (rbeg_ > 0) {
+      std::memmove(rbuf_.data(), rbuf_.data() + rbeg_, rend_ - rbeg_);
+      rend_ -= rbeg_;
+      rbeg_ = 0;
+    }
+    if (rbuf_.size() - rend_ < kReadChunk / 4) rbuf_.resize(rbuf_.size() * 2);
+  }
+  reading_ = true;
+  auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+    self->reading_ = false;
+    if (self->state_ == State::kClosed) return;
+    if (ec) {
+      self->Close(Status(StatusCode::kClosed,
+                         "connection to " + self->endpoint_ + " lost: " + ec.message()));
+      return;
+    }
+    self->OnRead(n);
+  };
+  auto buf = asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_);
+  if (tls_)
+    tls_->async_read_some(buf, std::move(on_read));
+  else
+    socket_.async_read_some(buf, std::move(on_read));
+}
+
+void Connection::OnRead(size_t n) {
+  rend_ += n;
+  last_read_ = Clock::now();
+  auto self = shared_from_this();  // handlers may drop the last other reference
+  while (state_ != State::kClosed) {
+    std::string_view avail(rbuf_.data() + rbeg_, rend_ - rbeg_);
+    cql::FrameHeader header;
+    auto parsed = cql::ParseFrameHeader(avail, &header);
+    if (!parsed.ok()) {
+      Close(Status(StatusCode::kMalformed,
+                   "bad frame from " + endpoint_ + ": " + parsed.error().message()));
+      return;
+    }
+    if (*parsed == cql::HeaderParse::kNeedMore) break;
+    if (!header.is_response) {
+      Close(Status(StatusCode::kMalformed, "request frame received from " + endpoint_));
+      return;
+    }
+    size_t total = cql::kFrameHeaderSize + header.length;
+    if (avail.size() < total) {
+      if (rbuf_.size() - rbeg_ < total) {
+        // Make room for the whole frame.
+        std::memmove(rbuf_.data(), rbuf_.data() + rbeg_, rend_ - rbeg_);
+        rend_ -= rbeg_;
+        rbeg_ = 0;
+        if (rbuf_.size() < total + kReadChunk / 4) rbuf_.resize(total + kReadChunk);
+      }
+      break;
+    }
+    std::string body;
+    std::string_view raw = avail.substr(cql::kFrameHeaderSize, header.length);
+    if (header.flags & cql::frame_flags::kCompression) {
+      Status st = cql::Decompress(compression_, raw, &body, cql::kDefaultMaxBodyLength);
+      if (!st.ok()) {
+        Close(Status(StatusCode::kMalformed,
+                     "bad compressed frame from " + endpoint_ + ": " + st.message()));
+        return;
+      }
+    } else {
+      body.assign(raw);
+    }
+    rbeg_ += total;
+    ++stats_.frames_received;
+    Dispatch(header, std::move(body));
+  }
+  if (rbeg_ == rend_) rbeg_ = rend_ = 0;
+  StartRead();
+}
+
+void Connection::Dispatch(const cql::FrameHeader& header, std::string&& body) {
+  if (header.stream < 0) {
+    if (header.opcode == cql::Opcode::kEvent && on_event_) {
+      cql::ByteReader r(body);
+      auto ev = cql::EventMessage::Decode(r);
+      if (ev.ok()) on_event_(*ev);
+    }
+    return;
+  }
+  int16_t id = header.stream;
+  if (!streams_.IsInUse(id)) return;  // a response to nothing we sent: ignore
+  Slot& slot = slots_[id];
+  ResponseHandler* h = slot.handler;
+  slot.handler = nullptr;
+  streams_.Release(id);
+  if (!h) {  // the request timed out earlier; its id is free again now
+    --orphans_;
+    return;
+  }
+  h->OnResponse(*this, header, std::move(body));
+}
+
+void Connection::ArmTimeoutTimer(Clock::time_point deadline) {
+  // Deadlines mostly arrive in increasing order, so the timer is rarely re-armed.
+  if (timeout_armed_ && timeout_armed_for_ <= deadline) return;
+  timeout_armed_ = true;
+  timeout_armed_for_ = deadline;
+  timeout_timer_.expires_at(deadline);
+  timeout_timer_.async_wait([self = shared_from_this(), deadline](boost::system::error_code ec) {
+    if (ec || self->state_ == State::kClosed) return;
+    if (self->timeout_armed_for_ != deadline) return;  // superseded
+    self->timeout_armed_ = false;
+    self->OnTimeoutTimer();
+  });
+}
+
+void Connection::OnTimeoutTimer() {
+  auto now = Clock::now();
+  Clock::time_point next{};
+  bool have_next = false;
+  auto self = shared_from_this();
+  for (int id = 0; id <= max_stream_seen_ && state_ != State::kClosed; ++id) {
+    Slot& slot = slots_[id];
+    if (!slot.handler || slot.deadline == Clock::time_point{}) continue;
+    if (slot.deadline <= now) {
+      ResponseHandler* h = slot.handler;
+      slot.handler = nullptr;
+      ++orphans_;  // the id stays taken until the late response arrives
+      h->OnFailure(*this, Status(StatusCode::kTimeout, "request to " + endpoint_ + " timed out"),
+                   slot.sent);
+    } else if (!have_next || slot.deadline < next) {
+      next = slot.deadline;
+      have_next = true;
+    }
+  }
+  if (state_ == State::kClosed) return;
+  if (orphans_ > streams_.capacity() / 2) {
+    Close(Status(StatusCode::kTimeout, "too many timed-out requests on " + endpoint_));
+    return;
+  }
+  if (have_next) ArmTimeoutTimer(next);
+}
+
+void Connection::ArmHeartbeat() {
+  if (options_.heartbeat_interval.count() <= 0) return;
+  heartbeat_timer_.expires_after(options_.heartbeat_interval);
+  heartbeat_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->state_ != State::kReady) return;
+    auto idle = Clock::now() - self->last_read_;
+    if (idle >= self->options_.heartbeat_interval && !self->heartbeat_outstanding_) {
+      self->heartbeat_outstanding_ = true;
+      ++self->stats_.heartbeats;
+      Millis timeout =
+          self->options_.request_timeout.count() > 0
+              ? std::min(self->options_.request_timeout, self->options_.heartbeat_interval)
+              : self->options_.heartbeat_interval;
+      std::weak_ptr<Connection> weak = self;
+      auto* h = new CallbackHandler([weak](Result<Response> r) {
+        auto c = weak.lock();
+        if (!c) return;
+        c->heartbeat_outstanding_ = false;
+        if (!r.ok() && !c->closed())
+          c->Close(Status(StatusCode::kTimeout,
+                          "heartbeat to " + c->endpoint_ + " failed: " + r.error().message()));
+      });
+      Status st = self->Send(
+          cql::Opcode::kOptions, [](cql::ByteWriter&) { return Status::Ok(); }, h, timeout);
+      if (!st.ok()) {
+        delete h;
+        self->heartbeat_outstanding_ = false;
+      }
+    }
+    self->ArmHeartbeat();
+  });
+}
+
+void Connection::Close(const Status& why) {
+  if (state_ == State::kClosed) return;
+  auto self = shared_from_this();
+  bool was_opening = state_ != State::kReady;
+  state_ = State::kClosed;
+  close_reason_ = why;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  connect_timer_.cancel();
+  timeout_timer_.cancel();
+  heartbeat_timer_.cancel();
+  for (int id = 0; id <= max_stream_seen_; ++id) {
+    Slot& slot = slots_[id];
+    if (!slot.handler) continue;
+    ResponseHandler* h = slot.handler;
+    slot.handler = nullptr;
+    h->OnFailure(*this, why, slot.sent);
+  }
+  pending_.clear();
+  pending_ids_.clear();
+  if (was_opening && open_done_) {
+    FinishOpen(why.code() == StatusCode::kConnectFailed || why.code() == StatusCode::kUnsupported
+                   ? why
+                   : Status(StatusCode::kConnectFailed, why.message()));
+  }
+  if (on_close_) {
+    auto fn = std::move(on_close_);
+    on_close_ = nullptr;
+    fn(*this, why);
+  }
+}
+
+void Connection::Abandon() {
+  state_ = State::kClosed;
+  on_close_ = nullptr;
+  on_event_ = nullptr;
+  open_done_ = nullptr;
+  for (auto& slot : slots_) slot.handler = nullptr;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+}  // namespace postfork::driver

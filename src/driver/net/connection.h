@@ -1,0 +1,193 @@
+// One CQL connection: TCP (optionally TLS), the STARTUP/auth handshake, request multiplexing
+// over stream ids, coalesced writes, per-request timeouts and idle heartbeats.
+//
+// Threading: everything runs on the io_context's thread; no locks. Requests queued during one
+// turn of the event loop leave in one write (the flush is posted once per turn).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "driver/net/stream_id_pool.h"
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/compression.h"
+#include "postfork/cql/frame.h"
+#include "postfork/cql/messages.h"
+#include "postfork/driver/options.h"
+
+namespace postfork::driver {
+
+class Connection;
+
+// Receives the outcome of one request exactly once: a response frame or a failure.
+class ResponseHandler {
+ public:
+  // `body` is decompressed. The stream id is already free again.
+  virtual void OnResponse(Connection& connection, const cql::FrameHeader& header,
+                          std::string&& body) = 0;
+  // kTimeout (the request's deadline passed), kClosed/kIoError (the connection dropped).
+  // `maybe_sent`: the frame was handed to the socket, so the server may have executed it.
+  virtual void OnFailure(Connection& connection, const Status& status, bool maybe_sent) = 0;
+
+ protected:
+  ~ResponseHandler() = default;
+};
+
+// A ResponseHandler that calls a function once and deletes itself (handshakes, control queries).
+struct Response {
+  cql::FrameHeader header;
+  std::string body;
+};
+class CallbackHandler final : public ResponseHandler {
+ public:
+  using Fn = std::function<void(Result<Response>)>;
+  explicit CallbackHandler(Fn fn) : fn_(std::move(fn)) {}
+  void OnResponse(Connection&, const cql::FrameHeader& header, std::string&& body) override;
+  void OnFailure(Connection&, const Status& status, bool) override;
+
+ private:
+  Fn fn_;
+};
+
+struct ConnectionStats {
+  uint64_t writes = 0;  // write system calls (async_write completions)
+  uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t heartbeats = 0;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // `options` must outlive the connection (the session owns both).
+  Connection(boost::asio::io_context& io, std::string address, uint16_t port,
+             const SessionOptions& options, std::shared_ptr<boost::asio::ssl::context> tls);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // TCP connect, TLS handshake, STARTUP (+ SASL PLAIN). `done` gets kConnectFailed,
+  // kUnsupported (protocol version) or a kServerError (e.g. bad credentials). Once.
+  void Open(std::function<void(Status)> done);
+
+  // Queues one request. `encode(ByteWriter&) -> Status` appends the message body. On a non-OK
+  // return nothing is queued and `handler` is not called. A zero timeout means none.
+  template <class Encode>
+  Status Send(cql::Opcode opcode, Encode&& encode, ResponseHandler* handler, Millis timeout) {
+    if (state_ != State::kReady && !(state_ == State::kHandshake && in_handshake_send_))
+      return Status(StatusCode::kClosed, "connection to " + endpoint_ + " is not open");
+    int16_t id = streams_.Acquire();
+    if (id < 0) return Status(StatusCode::kTooLarge, "no free stream id on " + endpoint_);
+    size_t start = pending_.size();
+    BeginFrame(opcode, id);
+    cql::ByteWriter w(&pending_);
+    Status st = encode(w);
+    if (!st.ok()) {
+      pending_.resize(start);
+      streams_.Release(id);
+      return st;
+    }
+    return FinishFrame(start, id, handler, timeout);
+  }
+
+  // Fails every in-flight request with `why` and closes the socket. Idempotent. The close
+  // callback runs once, after the handlers.
+  void Close(const Status& why);
+  // Closes the socket without failing handlers or calling back: for a forked child, which
+  // must not write to or shut down the parent's socket.
+  void Abandon();
+
+  bool ready() const { return state_ == State::kReady; }
+  bool closed() const { return state_ == State::kClosed; }
+  int in_flight() const { return streams_.in_use() - orphans_; }
+  int available_streams() const { return streams_.available(); }
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& address() const { return address_; }
+  uint16_t port() const { return port_; }
+  int protocol_version() const { return version_; }
+  const ConnectionStats& stats() const { return stats_; }
+  const Status& close_reason() const { return close_reason_; }
+
+  void set_event_callback(std::function<void(const cql::EventMessage&)> fn) {
+    on_event_ = std::move(fn);
+  }
+  void set_close_callback(std::function<void(Connection&, const Status&)> fn) {
+    on_close_ = std::move(fn);
+  }
+
+ private:
+  enum class State { kNew, kConnecting, kHandshake, kReady, kClosed };
+  struct Slot {
+    ResponseHandler* handler = nullptr;
+    std::chrono::steady_clock::time_point deadline{};
+    bool sent = false;
+  };
+
+  void BeginFrame(cql::Opcode opcode, int16_t stream);
+  Status FinishFrame(size_t start, int16_t stream, ResponseHandler* handler, Millis timeout);
+  void ScheduleFlush();
+  void Flush();
+  void StartRead();
+  void OnRead(size_t n);
+  void Dispatch(const cql::FrameHeader& header, std::string&& body);
+  void ArmTimeoutTimer(std::chrono::steady_clock::time_point deadline);
+  void OnTimeoutTimer();
+  void ArmHeartbeat();
+  void Startup();
+  void OnStartupResponse(Result<Response> r);
+  void FinishOpen(Status status);
+
+  boost::asio::io_context& io_;
+  std::string address_;
+  uint16_t port_;
+  std::string endpoint_;
+  const SessionOptions& options_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  boost::asio::steady_timer connect_timer_;
+  boost::asio::steady_timer timeout_timer_;
+  boost::asio::steady_timer heartbeat_timer_;
+  std::chrono::steady_clock::time_point timeout_armed_for_{};
+  bool timeout_armed_ = false;
+
+  State state_ = State::kNew;
+  bool in_handshake_send_ = false;
+  int version_ = 4;
+  cql::Compression compression_ = cql::Compression::kNone;  // active after READY
+  StreamIdPool streams_;
+  std::vector<Slot> slots_;
+  int max_stream_seen_ = -1;
+  int orphans_ = 0;  // timed-out ids whose response has not come back yet
+
+  std::string pending_;  // frames queued in this turn
+  std::vector<int16_t> pending_ids_;
+  std::string writing_;  // frames being written
+  std::string scratch_;  // compression
+  bool flush_scheduled_ = false;
+  bool writing_now_ = false;
+
+  std::vector<char> rbuf_;
+  size_t rbeg_ = 0, rend_ = 0;
+  bool reading_ = false;
+  std::chrono::steady_clock::time_point last_read_{};
+  bool heartbeat_outstanding_ = false;
+
+  std::function<void(Status)> open_done_;
+  std::function<void(const cql::EventMessage&)> on_event_;
+  std::function<void(Connection&, const Status&)> on_close_;
+  Status close_reason_;
+  ConnectionStats stats_;
+};
+
+}  // namespace postfork::driver

@@ -1,0 +1,139 @@
+#include "postfork/driver/blocking.h"
+
+#include <boost/asio/io_context.hpp>
+
+namespace postfork::driver {
+
+struct BlockingSession::State {
+  boost::asio::io_context io;
+  std::optional<Session> session;
+
+  // Runs the io_context until `done` is set. Other work (heartbeats, reconnects) runs too.
+  void RunUntil(const bool& done) {
+    io.restart();
+    while (!done) {
+      if (io.run_one() == 0) io.restart();
+    }
+  }
+};
+
+namespace {
+template <class T>
+struct Slot {
+  std::optional<T> value;
+  bool done = false;
+};
+}  // namespace
+
+BlockingSession::BlockingSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
+BlockingSession::BlockingSession(BlockingSession&&) noexcept = default;
+BlockingSession& BlockingSession::operator=(BlockingSession&&) noexcept = default;
+BlockingSession::~BlockingSession() {
+  if (state_) Close();
+}
+
+Result<BlockingSession> BlockingSession::Connect(SessionOptions options) {
+  auto state = std::make_unique<State>();
+  Slot<Result<Session>> slot;
+  Session::Connect(state->io, std::move(options), [&slot](Result<Session> r) {
+    slot.value.emplace(std::move(r));
+    slot.done = true;
+  });
+  state->RunUntil(slot.done);
+  if (!slot.value->ok()) return slot.value->error();
+  state->session.emplace(std::move(*slot.value).value());
+  return BlockingSession(std::move(state));
+}
+
+Result<BlockingSession> BlockingSession::ConnectFromSnapshot(
+    std::shared_ptr<const Snapshot> snapshot) {
+  auto state = std::make_unique<State>();
+  Slot<Result<Session>> slot;
+  Session::ConnectFromSnapshot(state->io, std::move(snapshot), [&slot](Result<Session> r) {
+    slot.value.emplace(std::move(r));
+    slot.done = true;
+  });
+  state->RunUntil(slot.done);
+  if (!slot.value->ok()) return slot.value->error();
+  state->session.emplace(std::move(*slot.value).value());
+  return BlockingSession(std::move(state));
+}
+
+QueryResult BlockingSession::Execute(Request request) {
+  Slot<QueryResult> slot;
+  state_->session->Execute(std::move(request), [&slot](QueryResult r) {
+    slot.value.emplace(std::move(r));
+    slot.done = true;
+  });
+  state_->RunUntil(slot.done);
+  return std::move(*slot.value);
+}
+
+Result<PreparedStatement> BlockingSession::Prepare(std::string query) {
+  Slot<Result<PreparedStatement>> slot;
+  state_->session->Prepare(std::move(query), [&slot](Result<PreparedStatement> r) {
+    slot.value.emplace(std::move(r));
+    slot.done = true;
+  });
+  state_->RunUntil(slot.done);
+  return std::move(*slot.value);
+}
+
+Result<KeyspaceMetadata> BlockingSession::FetchKeyspace(std::string keyspace) {
+  Slot<Result<KeyspaceMetadata>> slot;
+  state_->session->FetchKeyspace(std::move(keyspace), [&slot](Result<KeyspaceMetadata> r) {
+    slot.value.emplace(std::move(r));
+    slot.done = true;
+  });
+  state_->RunUntil(slot.done);
+  return std::move(*slot.value);
+}
+
+Result<std::vector<Row>> BlockingSession::ExecuteAll(Request request) {
+  RowIterator it = state_->session->Iterate(std::move(request));
+  std::vector<Row> rows;
+  for (;;) {
+    Slot<Result<std::optional<Row>>> slot;
+    it.Next([&slot](Result<std::optional<Row>> r) {
+      slot.value.emplace(std::move(r));
+      slot.done = true;
+    });
+    state_->RunUntil(slot.done);
+    if (!slot.value->ok()) return slot.value->error();
+    if (!slot.value->value()) return rows;
+    rows.push_back(std::move(*slot.value->value()));
+  }
+}
+
+std::shared_ptr<const Snapshot> BlockingSession::TakeSnapshot() const {
+  return state_->session->TakeSnapshot();
+}
+
+void BlockingSession::Close() {
+  if (!state_ || !state_->session) return;
+  state_->session->Close();
+  // Let the closed sockets' handlers run so nothing is left pending on the io_context.
+  state_->io.restart();
+  state_->io.poll();
+}
+
+Session& BlockingSession::session() { return *state_->session; }
+
+Result<std::shared_ptr<const Snapshot>> TakeSnapshot(SessionOptions options,
+                                                     const std::vector<std::string>& queries) {
+  auto fetch = options.fetches.schema_keyspaces;
+  PF_ASSIGN_OR_RETURN(BlockingSession s, BlockingSession::Connect(std::move(options)));
+  for (auto& q : queries) {
+    auto p = s.Prepare(q);
+    if (!p.ok()) return p.error();
+  }
+  for (auto& ks : fetch) {
+    auto md = s.FetchKeyspace(ks);
+    if (!md.ok()) return md.error();
+  }
+  auto snap = s.TakeSnapshot();
+  s.Close();
+  return snap;
+}
+
+}  // namespace postfork::driver

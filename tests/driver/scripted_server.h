@@ -1,0 +1,181 @@
+// A CQL server for tests that need a peer misbehaving on purpose (timeouts, cut frames,
+// silence): real TCP on 127.0.0.1, a thread per connection, answers scripted per request.
+// Handshake and REGISTER/OPTIONS are answered like a node unless the script says otherwise.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/frame.h"
+#include "postfork/cql/messages.h"
+
+namespace postfork::driver::testing {
+
+class ScriptedServer {
+ public:
+  struct Request {
+    cql::FrameHeader header;
+    std::string body;
+  };
+  // Returns the bytes to write back (possibly several frames, half a frame, or nothing).
+  // Returning std::nullopt closes the connection.
+  using Script = std::function<std::optional<std::string>(const Request&)>;
+
+  explicit ScriptedServer(Script script = nullptr) : script_(std::move(script)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listen_fd_, 64);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
+
+  ~ScriptedServer() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    acceptor_.join();
+    {
+      std::lock_guard lock(mu_);
+      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : workers_) t.join();
+  }
+
+  uint16_t port() const { return port_; }
+  int frames_received() const { return frames_.load(); }
+  int reads_with_frames() const { return reads_.load(); }
+  int connections() const { return connections_.load(); }
+  std::vector<cql::Opcode> opcodes() {
+    std::lock_guard lock(mu_);
+    return opcodes_;
+  }
+  void set_script(Script s) {
+    std::lock_guard lock(mu_);
+    script_ = std::move(s);
+  }
+  // Kills every open connection (the listener stays up).
+  void DropConnections() {
+    std::lock_guard lock(mu_);
+    for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+  }
+
+  static std::string Frame(const cql::FrameHeader& request, cql::Opcode opcode,
+                           const std::string& body) {
+    std::string out;
+    cql::FrameHeader h;
+    h.version = request.version;
+    h.is_response = true;
+    h.stream = request.stream;
+    h.opcode = opcode;
+    size_t start = cql::BeginFrame(&out, h);
+    out += body;
+    cql::FinishFrame(&out, start);
+    return out;
+  }
+  static std::string Ready(const cql::FrameHeader& r) { return Frame(r, cql::Opcode::kReady, ""); }
+  static std::string VoidResult(const cql::FrameHeader& r) {
+    std::string body;
+    cql::ByteWriter w(&body);
+    w.WriteInt(static_cast<int32_t>(cql::ResultKind::kVoid));
+    return Frame(r, cql::Opcode::kResult, body);
+  }
+
+  // Default answers for everything but QUERY/EXECUTE/PREPARE/BATCH.
+  static std::optional<std::string> Handshake(const Request& r) {
+    switch (r.header.opcode) {
+      case cql::Opcode::kStartup:
+      case cql::Opcode::kRegister:
+        return Ready(r.header);
+      case cql::Opcode::kOptions: {
+        std::string body;
+        cql::ByteWriter w(&body);
+        cql::SupportedMessage m;
+        m.options["CQL_VERSION"] = {"3.4.6"};
+        m.Encode(w);
+        return Frame(r.header, cql::Opcode::kSupported, body);
+      }
+      default:
+        return VoidResult(r.header);
+    }
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      ++connections_;
+      std::lock_guard lock(mu_);
+      fds_.push_back(fd);
+      workers_.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+
+  void Serve(int fd) {
+    std::string buf;
+    char chunk[65536];
+    for (;;) {
+      ssize_t n = ::read(fd, chunk, sizeof chunk);
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+      bool any = false;
+      for (;;) {
+        cql::FrameHeader h;
+        auto parsed = cql::ParseFrameHeader(buf, &h);
+        if (!parsed.ok() || *parsed == cql::HeaderParse::kNeedMore) break;
+        if (buf.size() < cql::kFrameHeaderSize + h.length) break;
+        Request req{h, buf.substr(cql::kFrameHeaderSize, h.length)};
+        buf.erase(0, cql::kFrameHeaderSize + h.length);
+        ++frames_;
+        any = true;
+        Script script;
+        {
+          std::lock_guard lock(mu_);
+          opcodes_.push_back(h.opcode);
+          script = script_;
+        }
+        std::optional<std::string> out = script ? script(req) : Handshake(req);
+        if (!out) {
+          ::shutdown(fd, SHUT_RDWR);
+          break;
+        }
+        if (!out->empty() && ::write(fd, out->data(), out->size()) < 0) break;
+      }
+      if (any) ++reads_;
+    }
+    ::close(fd);
+    std::lock_guard lock(mu_);
+    std::erase(fds_, fd);
+  }
+
+  Script script_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> frames_{0}, reads_{0}, connections_{0};
+  std::mutex mu_;
+  std::vector<int> fds_;
+  std::vector<cql::Opcode> opcodes_;
+  std::thread acceptor_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace postfork::driver::testing
