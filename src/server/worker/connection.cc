@@ -1,0 +1,253 @@
+#include "src/server/worker/connection.h"
+
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "src/server/worker/worker_loop.h"
+
+namespace postfork::server::worker {
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+
+int64_t SecondsToNs(double s) { return static_cast<int64_t>(s * 1e9); }
+
+bool IsHttpError(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The status for a failed read, or 0 when the connection should just close.
+int StatusForReadError(const error_code& ec) {
+  if (ec == bhttp::error::header_limit) return 431;
+  if (ec == bhttp::error::body_limit) return 413;
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return 0;
+  if (IsHttpError(ec)) return 400;
+  return 0;
+}
+
+}  // namespace
+
+Connection::Connection(WorkerLoop& loop, Socket socket, std::string peer)
+    : loop_(loop), socket_(std::move(socket)), peer_(std::move(peer)) {
+  loop_.connections_.push_back(*this);
+  ++loop_.open_connections_;
+}
+
+Connection::~Connection() {
+  inflight_hook.unlink();
+  unlink();
+  loop_.OnConnectionClosed();
+}
+
+asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
+  try {
+    co_await self->Serve();
+  } catch (const std::exception& e) {
+    spdlog::error("connection from {} failed: {}", self->peer_, e.what());
+  }
+  error_code ec;
+  self->socket_.close(ec);
+}
+
+void Connection::Sweep(int64_t now_ns, bool stopping) {
+  error_code ec;
+  if (deadline_ns_ != 0 && now_ns > deadline_ns_) {
+    timed_out_ = true;
+    deadline_ns_ = 0;
+    socket_.cancel(ec);
+  } else if (stopping && idle_since_ns_ != 0 && buffer_.size() == 0 &&
+             now_ns - idle_since_ns_ > SecondsToNs(1)) {
+    // Idle long enough that no request is likely on its way: close it quietly.
+    closing_ = true;
+    socket_.cancel(ec);
+  }
+}
+
+asio::awaitable<void> Connection::Serve() {
+  const ServerOptions& opt = loop_.options();
+  const http::Router& router = *loop_.setup().router;
+  const Hooks& hooks = loop_.setup().app->hooks();
+  bool first = true;
+  while (true) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
+    parser.body_limit(opt.max_body_bytes);
+    int64_t now = loop_.now_ns();
+    if (buffer_.size() == 0) {
+      idle_since_ns_ = now;
+      deadline_ns_ = now + SecondsToNs(first ? opt.header_timeout : opt.keepalive_timeout);
+    } else {
+      deadline_ns_ = now + SecondsToNs(opt.header_timeout);
+    }
+    first = false;
+    error_code ec;
+    co_await bhttp::async_read_header(socket_, buffer_, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    idle_since_ns_ = 0;
+    if (ec) {
+      if (closing_) co_return;
+      if (timed_out_) {
+        if (buffer_.size() > 0) co_await WriteError(408);
+        co_return;
+      }
+      int status = StatusForReadError(ec);
+      if (status != 0) co_await WriteError(status);
+      co_return;
+    }
+    request_start_ns_ = loop_.now_ns();
+    loop_.RequestStarted(*this);
+
+    if (!parser.is_done()) {
+      auto expect = parser.get()[bhttp::field::expect];
+      if (!expect.empty()) {
+        if (!EqualsIgnoreCase(expect, "100-continue")) {
+          co_await WriteError(417);
+          co_return;
+        }
+        if (parser.get().version() >= 11) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          co_await asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return;
+        }
+      }
+      deadline_ns_ = loop_.now_ns() + SecondsToNs(opt.header_timeout);
+      co_await bhttp::async_read(socket_, buffer_, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (timed_out_) {
+          co_await WriteError(408);
+        } else if (int status = StatusForReadError(ec); status != 0) {
+          co_await WriteError(status);
+        }
+        co_return;
+      }
+    }
+    deadline_ns_ = 0;
+
+    auto& msg = parser.get();
+    Request req;
+    req.set_method(std::string(msg.method_string()));
+    req.set_version(static_cast<int>(msg.version()));
+    req.set_keep_alive(msg.keep_alive());
+    for (const auto& field : msg) {
+      req.mutable_headers().Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (!req.SetTarget(std::string(msg.target())) || (req.version() >= 11 && !req.Header("Host"))) {
+      co_await WriteError(400);
+      co_return;
+    }
+    req.set_body(std::move(msg.body()));
+
+    Response res;
+    int route_row = static_cast<int>(router.routes().size());
+    auto match = router.Find(req.method(), req.path(), &req.mutable_path_params());
+    if (match.outcome == http::Router::Outcome::kNotFound) {
+      res = Response(404, "Not Found\n");
+    } else if (match.outcome == http::Router::Outcome::kMethodNotAllowed) {
+      res = Response(405, "Method Not Allowed\n");
+      res.headers().Add("Allow", match.allow);
+    } else {
+      route_row = match.route_index;
+      const RouteEntry& route = router.routes()[match.route_index];
+      req.set_route(route.pattern);
+      WorkerContext& ctx = loop_.ctx();
+      bool failed = false;
+      try {
+        std::optional<Response> early;
+        if (hooks.pre_request) early = hooks.pre_request(req, ctx);
+        if (early) {
+          res = std::move(*early);
+        } else if (route.handler.is_async()) {
+          res = co_await route.handler.async()(req, ctx);
+        } else {
+          res = route.handler.sync()(req, ctx);
+        }
+        if (hooks.post_request) hooks.post_request(req, res, ctx);
+      } catch (const std::exception& e) {
+        spdlog::error("{} {} failed: {}", req.method(), req.target(), e.what());
+        failed = true;
+      } catch (...) {
+        spdlog::error("{} {} threw a non-standard exception", req.method(), req.target());
+        failed = true;
+      }
+      if (failed) res = Response(500, "Internal Server Error\n");
+    }
+
+    auto connection_header = res.headers().Get("Connection");
+    bool keep_alive = req.keep_alive() && !loop_.stopping() &&
+                      !(connection_header && EqualsIgnoreCase(*connection_header, "close"));
+    bool head = req.method() == "HEAD";
+    head_.clear();
+    http::AppendResponseHead(head_, res, {req.version(), keep_alive, head}, loop_.date());
+    std::string_view body = (head || http::StatusHasNoBody(res.status()))
+                                ? std::string_view()
+                                : std::string_view(res.body());
+    deadline_ns_ = loop_.now_ns() + SecondsToNs(opt.keepalive_timeout);
+    std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                                 asio::buffer(body.data(), body.size())};
+    co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    deadline_ns_ = 0;
+    loop_.RequestFinished(*this, &req, route_row, res.status(), body.size());
+    if (ec) co_return;
+    if (!keep_alive) {
+      co_await CloseGracefully();
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> Connection::WriteError(int status) {
+  if (!inflight_hook.is_linked()) {
+    request_start_ns_ = loop_.now_ns();
+    loop_.RequestStarted(*this);
+  }
+  Response res(status, std::string(ReasonPhrase(status)) + "\n");
+  head_.clear();
+  http::AppendResponseHead(head_, res, {11, false, false}, loop_.date());
+  head_.append(res.body());
+  deadline_ns_ = loop_.now_ns() + SecondsToNs(loop_.options().keepalive_timeout);
+  timed_out_ = false;
+  error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(head_),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  loop_.RequestFinished(*this, nullptr, static_cast<int>(loop_.setup().router->routes().size()),
+                        status, res.body().size());
+  if (!ec) co_await CloseGracefully();
+}
+
+asio::awaitable<void> Connection::CloseGracefully() {
+  // Half-close, then read until the client closes (bounded), so unread request bytes do not
+  // turn the close into a reset that could destroy the response in flight.
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  if (ec) co_return;
+  deadline_ns_ = loop_.now_ns() + SecondsToNs(1);
+  std::array<char, 4096> sink;
+  while (!timed_out_) {
+    co_await socket_.async_read_some(asio::buffer(sink),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+  }
+  deadline_ns_ = 0;
+}
+
+}  // namespace postfork::server::worker

@@ -1,0 +1,75 @@
+// The state of one worker's event loop shared by its connections. Event-loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+
+#include "postfork/server/context.h"
+#include "src/server/http/wire.h"
+#include "src/server/worker/connection.h"
+#include "src/server/worker/worker.h"
+
+namespace postfork::server::worker {
+
+class WorkerLoop {
+ public:
+  WorkerLoop(boost::asio::io_context& io, WorkerContext& ctx, const WorkerSetup& setup);
+  ~WorkerLoop();
+
+  // Starts accepting, the sweep timer and the signal handling.
+  bool Start();
+  // Graceful stop: no new connections, in-flight requests finish, keep-alive connections close
+  // after their current response (or when idle); the loop ends when the last one closed.
+  void BeginStop(const char* why);
+
+  void Adopt(int fd, int family);
+  void OnConnectionClosed();
+
+  // Request bookkeeping for harakiri, metrics, max-requests and the access log.
+  void RequestStarted(Connection& c);
+  void RequestFinished(Connection& c, const Request* request, int route_row, int status,
+                       std::size_t body_bytes);
+
+  boost::asio::io_context& io() { return io_; }
+  WorkerContext& ctx() { return ctx_; }
+  const WorkerSetup& setup() const { return setup_; }
+  const ServerOptions& options() const { return *setup_.options; }
+  http::DateCache& date() { return date_; }
+  bool stopping() const { return stopping_; }
+  int64_t now_ns() const;
+
+ private:
+  void ArmSweep();
+  void PublishOldest();
+  void NotifyMaster(Notice notice);
+  void WriteAccessLog(const Connection& c, const Request* request, int status,
+                      std::size_t body_bytes, int64_t latency_ns);
+
+  boost::asio::io_context& io_;
+  WorkerContext& ctx_;
+  const WorkerSetup& setup_;
+  master::WorkerSlot& slot_;
+  http::DateCache date_;
+  std::unique_ptr<Acceptor> acceptor_;
+  boost::asio::steady_timer sweep_;
+  boost::asio::steady_timer stop_deadline_;
+  boost::intrusive::list<Connection, boost::intrusive::constant_time_size<false>> connections_;
+  boost::intrusive::list<
+      Connection,
+      boost::intrusive::member_hook<Connection, InflightHook, &Connection::inflight_hook>,
+      boost::intrusive::constant_time_size<false>>
+      inflight_;
+  std::size_t open_connections_ = 0;
+  uint64_t requests_ = 0;
+  bool stopping_ = false;
+  bool recycle_sent_ = false;
+  int access_log_fd_ = -1;
+  friend class Connection;
+};
+
+}  // namespace postfork::server::worker
