@@ -19,7 +19,8 @@ struct DatabaseOptions {
 class Database {
  public:
   // Opens RocksDB in options.storage.data_dir, loads the schema, sets up the system keyspaces
-  // (system.local gets a host id and tokens persisted on first start).
+  // (system.local gets a host id and tokens persisted on first start). The same can be done by
+  // hand: Storage::Open, then SchemaStore::Open(storage) (which serves the system tables).
   static Result<std::unique_ptr<Database>> Open(DatabaseOptions options);
   ~Database();
   Database(const Database&) = delete;
@@ -32,7 +33,6 @@ class Database {
   Database() = default;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<SchemaStore> schema_;
-  std::unique_ptr<VirtualTableSource> system_tables_;
 };
 
 }  // namespace postfork::node

@@ -1,0 +1,1147 @@
+// SchemaStore: validated DDL with Cassandra's errors, persisted in the node's metadata space.
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "node/db/node_identity.h"
+#include "node/db/schema.h"
+#include "node/db/system_keyspaces.h"
+#include "node/storage/storage.h"
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/error_codes.h"
+
+namespace postfork::node {
+namespace {
+
+constexpr size_t kNameLength = 48;  // SchemaConstants.NAME_LENGTH
+constexpr uint32_t kFirstUserStorageId = 1000;
+constexpr uint8_t kFormatVersion = 1;
+
+// Metadata keys (Storage::PutMeta space).
+constexpr std::string_view kKeyspaceKeyPrefix = "schema/keyspace/";
+constexpr std::string_view kTableKeyPrefix = "schema/table/";
+constexpr std::string_view kNextStorageIdKey = "schema/next_storage_id";
+constexpr std::string_view kEpochKey = "schema/epoch";
+constexpr std::string_view kHostIdKey = "local/host_id";
+constexpr std::string_view kTokensKey = "local/tokens";
+
+Status ServerError(cql::ErrorCode code, std::string message) {
+  return Status(StatusCode::kServerError, std::move(message), static_cast<int>(code));
+}
+Status InvalidRequest(std::string message) {
+  return ServerError(cql::ErrorCode::kInvalid, std::move(message));
+}
+Status ConfigError(std::string message) {
+  return ServerError(cql::ErrorCode::kConfigError, std::move(message));
+}
+Status SyntaxError(std::string message) {
+  return ServerError(cql::ErrorCode::kSyntaxError, std::move(message));
+}
+Status NotUserModifiable(std::string_view keyspace) {
+  return ServerError(cql::ErrorCode::kUnauthorized,
+                     std::string(keyspace) + " keyspace is not user-modifiable.");
+}
+Status KeyspaceMissing(std::string_view keyspace) {
+  return InvalidRequest("Keyspace '" + std::string(keyspace) + "' doesn't exist");
+}
+Status TableMissing(std::string_view keyspace, std::string_view table) {
+  return InvalidRequest("Table '" + std::string(keyspace) + "." + std::string(table) +
+                        "' doesn't exist");
+}
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > kNameLength) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+std::string TableKey(std::string_view ks, std::string_view table) {
+  return std::string(kTableKeyPrefix) + std::string(ks) + "/" + std::string(table);
+}
+std::string KeyspaceKey(std::string_view ks) {
+  return std::string(kKeyspaceKeyPrefix) + std::string(ks);
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+cql::Uuid RandomUuid() {
+  cql::Uuid id;
+  if (RAND_bytes(id.bytes.data(), static_cast<int>(id.bytes.size())) != 1) {
+    // The OpenSSL RNG failing is not recoverable here; fall back to the clock for uniqueness.
+    int64_t now = NowMicros();
+    std::memcpy(id.bytes.data(), &now, sizeof(now));
+  }
+  id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x40);  // version 4
+  id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);
+  return id;
+}
+
+// ---- persistence format --------------------------------------------------------------------
+
+void WriteDouble(double d, cql::ByteWriter& w) {
+  int64_t bits;
+  std::memcpy(&bits, &d, sizeof(bits));
+  w.WriteLong(bits);
+}
+
+std::string EncodeKeyspace(const KeyspaceMetadata& ks) {
+  std::string out;
+  cql::ByteWriter w(&out);
+  w.WriteByte(kFormatVersion);
+  w.WriteString(ks.name);
+  w.WriteByte(ks.durable_writes ? 1 : 0);
+  w.WriteStringMap(ks.replication);
+  return out;
+}
+
+std::string EncodeTable(const TableMetadata& t) {
+  std::string out;
+  cql::ByteWriter w(&out);
+  w.WriteByte(kFormatVersion);
+  w.WriteString(t.keyspace);
+  w.WriteString(t.name);
+  w.WriteRaw(std::string_view(reinterpret_cast<const char*>(t.id.bytes.data()), 16));
+  w.WriteInt(static_cast<int32_t>(t.storage_id));
+  w.WriteInt(static_cast<int32_t>(t.next_column_id));
+  w.WriteInt(static_cast<int32_t>(t.columns.size()));
+  for (const auto& c : t.columns) {
+    w.WriteString(c.name);
+    w.WriteLongString(c.type.ToCql());
+    w.WriteByte(static_cast<uint8_t>(c.kind));
+    w.WriteInt(c.position);
+    w.WriteByte(static_cast<uint8_t>(c.order));
+    w.WriteInt(static_cast<int32_t>(c.id));
+  }
+  const TableParams& p = t.params;
+  w.WriteLongString(p.comment);
+  WriteDouble(p.bloom_filter_fp_chance, w);
+  w.WriteStringMap(p.caching);
+  w.WriteByte(p.cdc ? 1 : 0);
+  w.WriteStringMap(p.compaction);
+  w.WriteStringMap(p.compression);
+  WriteDouble(p.crc_check_chance, w);
+  w.WriteInt(p.default_time_to_live);
+  w.WriteBytesMap(p.extensions);
+  w.WriteInt(p.gc_grace_seconds);
+  w.WriteInt(p.max_index_interval);
+  w.WriteString(p.memtable);
+  w.WriteInt(p.memtable_flush_period_in_ms);
+  w.WriteInt(p.min_index_interval);
+  w.WriteString(p.read_repair);
+  w.WriteString(p.speculative_retry);
+  w.WriteString(p.additional_write_policy);
+  w.WriteInt(static_cast<int32_t>(t.dropped_columns.size()));
+  for (const auto& d : t.dropped_columns) {
+    w.WriteString(d.name);
+    w.WriteLongString(d.type.ToCql());
+    w.WriteByte(static_cast<uint8_t>(d.kind));
+    w.WriteLong(d.dropped_time_micros);
+  }
+  return out;
+}
+
+Status Corrupt(std::string_view what) {
+  return Status(StatusCode::kInternal, "corrupt persisted schema: " + std::string(what));
+}
+
+#define PF_READ(var, expr)                                 \
+  auto PF_CONCAT(r_, __LINE__) = (expr);                   \
+  if (!PF_CONCAT(r_, __LINE__).ok()) return Corrupt(#var); \
+  auto var = std::move(PF_CONCAT(r_, __LINE__)).value()
+
+Result<double> ReadDouble(cql::ByteReader& r) {
+  auto bits = r.ReadLong();
+  if (!bits.ok()) return bits.status();
+  double d;
+  int64_t b = *bits;
+  std::memcpy(&d, &b, sizeof(d));
+  return d;
+}
+
+Result<KeyspaceMetadata> DecodeKeyspace(std::string_view bytes) {
+  cql::ByteReader r(bytes);
+  PF_READ(version, r.ReadByte());
+  if (version != kFormatVersion) return Corrupt("keyspace format version");
+  KeyspaceMetadata ks;
+  PF_READ(name, r.ReadString());
+  ks.name = std::string(name);
+  PF_READ(durable, r.ReadByte());
+  ks.durable_writes = durable != 0;
+  PF_READ(replication, r.ReadStringMap());
+  ks.replication = std::move(replication);
+  return ks;
+}
+
+Result<TableMetadata> DecodeTable(std::string_view bytes) {
+  cql::ByteReader r(bytes);
+  PF_READ(version, r.ReadByte());
+  if (version != kFormatVersion) return Corrupt("table format version");
+  TableMetadata t;
+  PF_READ(ks, r.ReadString());
+  t.keyspace = std::string(ks);
+  PF_READ(name, r.ReadString());
+  t.name = std::string(name);
+  PF_READ(id, r.ReadRaw(16));
+  std::memcpy(t.id.bytes.data(), id.data(), 16);
+  PF_READ(storage_id, r.ReadInt());
+  t.storage_id = static_cast<uint32_t>(storage_id);
+  PF_READ(next_column_id, r.ReadInt());
+  PF_READ(ncols, r.ReadInt());
+  if (ncols < 0 || static_cast<size_t>(ncols) > r.remaining()) return Corrupt("column count");
+  for (int32_t i = 0; i < ncols; ++i) {
+    ColumnMetadata c;
+    PF_READ(cname, r.ReadString());
+    c.name = std::string(cname);
+    PF_READ(type_text, r.ReadLongString());
+    PF_READ(type, cql::DataType::Parse(type_text));
+    c.type = std::move(type);
+    PF_READ(kind, r.ReadByte());
+    if (kind > static_cast<uint8_t>(ColumnKind::kStatic)) return Corrupt("column kind");
+    c.kind = static_cast<ColumnKind>(kind);
+    PF_READ(position, r.ReadInt());
+    c.position = position;
+    PF_READ(order, r.ReadByte());
+    if (order > static_cast<uint8_t>(ClusteringOrder::kDesc)) return Corrupt("clustering order");
+    c.order = static_cast<ClusteringOrder>(order);
+    PF_READ(cid, r.ReadInt());
+    c.id = static_cast<uint32_t>(cid);
+    t.columns.push_back(std::move(c));
+  }
+  TableParams& p = t.params;
+  PF_READ(comment, r.ReadLongString());
+  p.comment = std::string(comment);
+  PF_READ(bloom, ReadDouble(r));
+  p.bloom_filter_fp_chance = bloom;
+  PF_READ(caching, r.ReadStringMap());
+  p.caching = std::move(caching);
+  PF_READ(cdc, r.ReadByte());
+  p.cdc = cdc != 0;
+  PF_READ(compaction, r.ReadStringMap());
+  p.compaction = std::move(compaction);
+  PF_READ(compression, r.ReadStringMap());
+  p.compression = std::move(compression);
+  PF_READ(crc, ReadDouble(r));
+  p.crc_check_chance = crc;
+  PF_READ(ttl, r.ReadInt());
+  p.default_time_to_live = ttl;
+  PF_READ(extensions, r.ReadBytesMap());
+  p.extensions = std::move(extensions);
+  PF_READ(gc, r.ReadInt());
+  p.gc_grace_seconds = gc;
+  PF_READ(max_ii, r.ReadInt());
+  p.max_index_interval = max_ii;
+  PF_READ(memtable, r.ReadString());
+  p.memtable = std::string(memtable);
+  PF_READ(flush, r.ReadInt());
+  p.memtable_flush_period_in_ms = flush;
+  PF_READ(min_ii, r.ReadInt());
+  p.min_index_interval = min_ii;
+  PF_READ(read_repair, r.ReadString());
+  p.read_repair = std::string(read_repair);
+  PF_READ(spec, r.ReadString());
+  p.speculative_retry = std::string(spec);
+  PF_READ(awp, r.ReadString());
+  p.additional_write_policy = std::string(awp);
+  PF_READ(ndropped, r.ReadInt());
+  if (ndropped < 0 || static_cast<size_t>(ndropped) > r.remaining()) return Corrupt("dropped");
+  for (int32_t i = 0; i < ndropped; ++i) {
+    TableMetadata::DroppedColumn d;
+    PF_READ(dname, r.ReadString());
+    d.name = std::string(dname);
+    PF_READ(dtype_text, r.ReadLongString());
+    PF_READ(dtype, cql::DataType::Parse(dtype_text));
+    d.type = std::move(dtype);
+    PF_READ(dkind, r.ReadByte());
+    if (dkind > static_cast<uint8_t>(ColumnKind::kStatic)) return Corrupt("dropped kind");
+    d.kind = static_cast<ColumnKind>(dkind);
+    PF_READ(dtime, r.ReadLong());
+    d.dropped_time_micros = dtime;
+    t.dropped_columns.push_back(std::move(d));
+  }
+  if (!r.empty()) return Corrupt("trailing table bytes");
+  t.Finish();
+  t.next_column_id = std::max(t.next_column_id, static_cast<uint32_t>(next_column_id));
+  return t;
+}
+
+#undef PF_READ
+
+// ---- replication -----------------------------------------------------------------------------
+
+Result<int> ParseReplicationFactor(const std::string& text) {
+  std::string_view s = text;
+  // "3" or the transient form "3/1" (full/transient).
+  size_t slash = s.find('/');
+  std::string_view full = s.substr(0, slash);
+  if (full.empty() || !std::all_of(full.begin(), full.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+      })) {
+    return ConfigError("Replication factor must be numeric; found " + text);
+  }
+  long v = std::strtol(std::string(full).c_str(), nullptr, 10);
+  if (v < 0) return ConfigError("Replication factor must be non-negative; found " + text);
+  return static_cast<int>(v);
+}
+
+Result<std::map<std::string, std::string>> ValidateReplication(
+    std::string_view keyspace, const std::map<std::string, std::string>& given,
+    const NodeIdentity& identity) {
+  auto cls = given.find("class");
+  if (cls == given.end()) return ConfigError("Missing replication strategy class");
+  std::string name = cls->second;
+  const std::string kPackage = "org.apache.cassandra.locator.";
+  if (name.rfind(kPackage, 0) == 0) name = name.substr(kPackage.size());
+  std::map<std::string, std::string> out;
+  if (name == "SimpleStrategy") {
+    out["class"] = kPackage + name;
+    auto rf = given.find("replication_factor");
+    if (rf == given.end()) {
+      return ConfigError("SimpleStrategy requires a replication_factor strategy option.");
+    }
+    for (const auto& [k, v] : given) {
+      if (k != "class" && k != "replication_factor") {
+        return ConfigError("Unrecognized strategy option {" + k +
+                           "} passed to SimpleStrategy for keyspace " + std::string(keyspace));
+      }
+    }
+    PF_ASSIGN_OR_RETURN(int factor, ParseReplicationFactor(rf->second));
+    (void)factor;
+    out["replication_factor"] = rf->second;
+    return out;
+  }
+  if (name == "NetworkTopologyStrategy") {
+    out["class"] = kPackage + name;
+    for (const auto& [k, v] : given) {
+      if (k == "class") continue;
+      PF_ASSIGN_OR_RETURN(int factor, ParseReplicationFactor(v));
+      (void)factor;
+      if (k == "replication_factor") {
+        // Cassandra expands the default into every known datacenter.
+        if (!given.count(identity.data_center)) out[identity.data_center] = v;
+      } else {
+        out[k] = v;
+      }
+    }
+    return out;
+  }
+  if (name == "LocalStrategy" || name == "EverywhereStrategy") {
+    return ConfigError("Unable to use given strategy class: " + kPackage + name +
+                       " is reserved for internal use.");
+  }
+  return ConfigError("Unable to find replication strategy class '" + kPackage + name + "'");
+}
+
+// ---- table options --------------------------------------------------------------------------
+
+Result<double> OptionDouble(const std::string& name, const OptionValue& v) {
+  if (v.map)
+    return SyntaxError("Invalid value for property '" + name + "'. It should be a number.");
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(v.text.c_str(), &end);
+  if (v.text.empty() || *end != '\0' || errno != 0) {
+    return SyntaxError("Invalid double value " + v.text + " for '" + name + "'");
+  }
+  return d;
+}
+
+Result<int32_t> OptionInt(const std::string& name, const OptionValue& v) {
+  if (v.map)
+    return SyntaxError("Invalid value for property '" + name + "'. It should be a number.");
+  char* end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(v.text.c_str(), &end, 10);
+  if (v.text.empty() || *end != '\0' || errno != 0 || n < INT32_MIN || n > INT32_MAX) {
+    return SyntaxError("Invalid integer value " + v.text + " for '" + name + "'");
+  }
+  return static_cast<int32_t>(n);
+}
+
+Result<std::map<std::string, std::string>> OptionMapValue(const std::string& name,
+                                                          const OptionValue& v) {
+  if (!v.map) return SyntaxError("Invalid value for property '" + name + "'. It should be a map.");
+  return *v.map;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<std::map<std::string, std::string>> CompactionOption(std::map<std::string, std::string> m) {
+  auto cls = m.find("class");
+  if (cls == m.end()) return ConfigError("Missing sub-option 'class' for the 'compaction' option.");
+  const std::string kPackage = "org.apache.cassandra.db.compaction.";
+  std::string name = cls->second;
+  if (name.rfind(kPackage, 0) == 0) name = name.substr(kPackage.size());
+  static const std::set<std::string> kKnown = {
+      "SizeTieredCompactionStrategy", "LeveledCompactionStrategy", "TimeWindowCompactionStrategy",
+      "UnifiedCompactionStrategy"};
+  if (!kKnown.count(name)) {
+    return ConfigError("Unable to find compaction strategy class '" + cls->second + "'");
+  }
+  cls->second = kPackage + name;
+  m.try_emplace("max_threshold", "32");
+  m.try_emplace("min_threshold", "4");
+  return m;
+}
+
+Result<std::map<std::string, std::string>> CompressionOption(std::map<std::string, std::string> m) {
+  if (auto legacy = m.find("sstable_compression"); legacy != m.end()) {
+    m["class"] = legacy->second;
+    m.erase(legacy);
+  }
+  if (auto enabled = m.find("enabled"); enabled != m.end() && Lower(enabled->second) == "false") {
+    return std::map<std::string, std::string>{{"enabled", "false"}};
+  }
+  m.erase("enabled");
+  auto cls = m.find("class");
+  if (cls == m.end()) {
+    return ConfigError("Missing sub-option 'class' for the 'compression' option.");
+  }
+  const std::string kPackage = "org.apache.cassandra.io.compress.";
+  std::string name = cls->second;
+  if (name.rfind(kPackage, 0) == 0) name = name.substr(kPackage.size());
+  static const std::set<std::string> kKnown = {
+      "LZ4Compressor", "SnappyCompressor", "DeflateCompressor", "ZstdCompressor", "NoopCompressor"};
+  if (!kKnown.count(name)) {
+    return ConfigError("Could not create Compression for type " + cls->second);
+  }
+  cls->second = kPackage + name;
+  if (auto legacy = m.find("chunk_length_kb"); legacy != m.end()) {
+    m["chunk_length_in_kb"] = legacy->second;
+    m.erase(legacy);
+  }
+  m.try_emplace("chunk_length_in_kb", "16");
+  return m;
+}
+
+Status ApplyOptions(const OptionMap& options, TableParams* p) {
+  for (const auto& [raw_name, v] : options) {
+    std::string name = Lower(raw_name);
+    if (name == "comment") {
+      if (v.map) return SyntaxError("Invalid value for property 'comment'. It should be a string.");
+      p->comment = v.text;
+    } else if (name == "bloom_filter_fp_chance") {
+      PF_ASSIGN_OR_RETURN(double d, OptionDouble(name, v));
+      if (d <= 0 || d > 1) {
+        return ConfigError(
+            "bloom_filter_fp_chance must be larger than 0.0 and less than or equal to 1.0 (got " +
+            v.text + ")");
+      }
+      p->bloom_filter_fp_chance = d;
+    } else if (name == "crc_check_chance") {
+      PF_ASSIGN_OR_RETURN(double d, OptionDouble(name, v));
+      if (d < 0 || d > 1) {
+        return ConfigError("crc_check_chance should be between 0.0 and 1.0 (got " + v.text + ")");
+      }
+      p->crc_check_chance = d;
+    } else if (name == "caching") {
+      PF_ASSIGN_OR_RETURN(auto m, OptionMapValue(name, v));
+      for (const auto& [k, val] : m) {
+        if (k != "keys" && k != "rows_per_partition") {
+          return ConfigError("Invalid caching sub-options " + k +
+                             ": only \"keys\" and \"rows_per_partition\" are allowed");
+        }
+      }
+      std::map<std::string, std::string> caching = p->caching;
+      for (const auto& [k, val] : m) caching[k] = val;
+      p->caching = std::move(caching);
+    } else if (name == "cdc") {
+      std::string t = Lower(v.text);
+      if (v.map || (t != "true" && t != "false")) {
+        return SyntaxError("Invalid boolean value " + v.text + " for 'cdc'");
+      }
+      p->cdc = t == "true";
+    } else if (name == "compaction") {
+      PF_ASSIGN_OR_RETURN(auto m, OptionMapValue(name, v));
+      PF_ASSIGN_OR_RETURN(p->compaction, CompactionOption(std::move(m)));
+    } else if (name == "compression") {
+      PF_ASSIGN_OR_RETURN(auto m, OptionMapValue(name, v));
+      PF_ASSIGN_OR_RETURN(p->compression, CompressionOption(std::move(m)));
+    } else if (name == "default_time_to_live") {
+      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
+      if (n < 0) {
+        return ConfigError("default_time_to_live must be greater than or equal to 0 (got " +
+                           v.text + ")");
+      }
+      if (n > 630720000) {
+        return ConfigError("default_time_to_live must be less than or equal to 630720000 (got " +
+                           v.text + ")");
+      }
+      p->default_time_to_live = n;
+    } else if (name == "gc_grace_seconds") {
+      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
+      if (n < 0) {
+        return ConfigError("gc_grace_seconds must be greater than or equal to 0 (got " + v.text +
+                           ")");
+      }
+      p->gc_grace_seconds = n;
+    } else if (name == "max_index_interval") {
+      PF_ASSIGN_OR_RETURN(p->max_index_interval, OptionInt(name, v));
+    } else if (name == "min_index_interval") {
+      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
+      if (n < 1) {
+        return ConfigError("min_index_interval must be greater than or equal to 1 (got " + v.text +
+                           ")");
+      }
+      p->min_index_interval = n;
+    } else if (name == "memtable_flush_period_in_ms") {
+      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
+      if (n < 0) {
+        return ConfigError("memtable_flush_period_in_ms must be greater than or equal to 0 (got " +
+                           v.text + ")");
+      }
+      p->memtable_flush_period_in_ms = n;
+    } else if (name == "memtable") {
+      p->memtable = v.text;
+    } else if (name == "read_repair") {
+      std::string t = v.text;
+      for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (t != "BLOCKING" && t != "NONE") {
+        return ConfigError("Invalid read_repair value " + v.text);
+      }
+      p->read_repair = t;
+    } else if (name == "speculative_retry") {
+      p->speculative_retry = v.text;
+    } else if (name == "additional_write_policy") {
+      p->additional_write_policy = v.text;
+    } else if (name == "extensions") {
+      PF_ASSIGN_OR_RETURN(p->extensions, OptionMapValue(name, v));
+    } else {
+      return SyntaxError("Unknown property '" + raw_name + "'");
+    }
+  }
+  if (p->min_index_interval > p->max_index_interval) {
+    return ConfigError("max_index_interval must be greater than or equal to min_index_interval");
+  }
+  return Status::Ok();
+}
+
+// Checks a column type for a primary key column (Cassandra: CreateTableStatement).
+Status CheckKeyColumnType(const ColumnDefinition& c) {
+  const cql::DataType& t = c.type;
+  if (t.is_collection() && !t.is_frozen()) {
+    return InvalidRequest("Invalid non-frozen collection type " + t.ToCql() +
+                          " for PRIMARY KEY component " + c.name);
+  }
+  if (t.kind() == cql::TypeKind::kDuration) {
+    return InvalidRequest("duration type is not supported for PRIMARY KEY column '" + c.name + "'");
+  }
+  if (t.kind() == cql::TypeKind::kCounter) {
+    return InvalidRequest("counter type is not supported for PRIMARY KEY column '" + c.name + "'");
+  }
+  if (t.kind() == cql::TypeKind::kUdt && !t.is_frozen()) {
+    return InvalidRequest("Invalid non-frozen user-defined type " + t.ToCql() +
+                          " for PRIMARY KEY component " + c.name);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// ---- the store --------------------------------------------------------------------------------
+
+struct SchemaStore::Impl {
+  Storage* storage = nullptr;
+  NodeIdentity identity;
+  std::vector<std::shared_ptr<const KeyspaceMetadata>> system_keyspaces;
+  std::unique_ptr<SystemTables> system_tables;
+
+  std::mutex ddl_mu;  // serializes DDL; guards the fields below
+  std::map<std::string, std::shared_ptr<const KeyspaceMetadata>> user_keyspaces;
+  // Every persisted schema value by key: what schema_version digests.
+  std::map<std::string, std::string> persisted;
+  uint32_t next_storage_id = kFirstUserStorageId;
+  uint64_t epoch = 0;
+
+  mutable std::mutex snapshot_mu;
+  std::shared_ptr<const SchemaSnapshot> snapshot;
+
+  std::mutex listeners_mu;
+  std::vector<SchemaChangeListener> listeners;
+
+  std::shared_ptr<const SchemaSnapshot> Snapshot() const {
+    std::lock_guard lock(snapshot_mu);
+    return snapshot;
+  }
+
+  // schema_version: an MD5 (as a version 3 UUID) of the persisted schema and the DDL epoch, so
+  // it is stable across restarts and changes with every DDL.
+  cql::Uuid Version() const {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_md5(), nullptr);
+    for (const auto& [k, v] : persisted) {
+      EVP_DigestUpdate(ctx, k.data(), k.size());
+      EVP_DigestUpdate(ctx, v.data(), v.size());
+    }
+    EVP_DigestUpdate(ctx, &epoch, sizeof(epoch));
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, digest, &len);
+    EVP_MD_CTX_free(ctx);
+    cql::Uuid id;
+    std::memcpy(id.bytes.data(), digest, 16);
+    id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x30);
+    id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);
+    return id;
+  }
+
+  void Publish() {
+    auto snap = std::make_shared<SchemaSnapshot>();
+    for (const auto& ks : system_keyspaces) snap->keyspaces[ks->name] = ks;
+    for (const auto& [name, ks] : user_keyspaces) snap->keyspaces[name] = ks;
+    snap->schema_version = Version();
+    std::lock_guard lock(snapshot_mu);
+    snapshot = std::move(snap);
+  }
+
+  // Persists `writes` (with the new epoch) atomically, then mirrors them in `persisted`.
+  Status Persist(std::vector<Storage::MetaWrite> writes) {
+    uint64_t new_epoch = epoch + 1;
+    writes.push_back({std::string(kEpochKey), std::to_string(new_epoch)});
+    writes.push_back({std::string(kNextStorageIdKey), std::to_string(next_storage_id)});
+    PF_RETURN_IF_ERROR(storage->WriteMeta(writes));
+    epoch = new_epoch;
+    for (auto& w : writes) {
+      if (w.key == kEpochKey || w.key == kNextStorageIdKey) continue;
+      if (w.value) {
+        persisted[w.key] = std::move(*w.value);
+      } else {
+        persisted.erase(w.key);
+      }
+    }
+    return Status::Ok();
+  }
+
+  void Notify(const cql::SchemaChange& change) {
+    std::vector<SchemaChangeListener> copy;
+    {
+      std::lock_guard lock(listeners_mu);
+      copy = listeners;
+    }
+    for (const auto& l : copy) l(change);
+  }
+
+  Status Load() {
+    PF_ASSIGN_OR_RETURN(auto keyspaces, storage->ScanMeta(kKeyspaceKeyPrefix));
+    std::map<std::string, std::shared_ptr<KeyspaceMetadata>> loaded;
+    for (auto& [key, value] : keyspaces) {
+      PF_ASSIGN_OR_RETURN(KeyspaceMetadata ks, DecodeKeyspace(value));
+      std::string name = ks.name;  // named first: the right-hand side is evaluated first
+      loaded[name] = std::make_shared<KeyspaceMetadata>(std::move(ks));
+      persisted[key] = std::move(value);
+    }
+    PF_ASSIGN_OR_RETURN(auto tables, storage->ScanMeta(kTableKeyPrefix));
+    for (auto& [key, value] : tables) {
+      PF_ASSIGN_OR_RETURN(TableMetadata t, DecodeTable(value));
+      auto ks = loaded.find(t.keyspace);
+      if (ks == loaded.end()) return Corrupt("table " + t.name + " without its keyspace");
+      next_storage_id = std::max(next_storage_id, t.storage_id + 1);
+      std::string name = t.name;
+      ks->second->tables[name] = std::make_shared<TableMetadata>(std::move(t));
+      persisted[key] = std::move(value);
+    }
+    for (auto& [name, ks] : loaded) user_keyspaces[name] = ks;
+    PF_ASSIGN_OR_RETURN(auto next, storage->GetMeta(kNextStorageIdKey));
+    if (next) next_storage_id = std::max<uint32_t>(next_storage_id, std::stoul(*next));
+    PF_ASSIGN_OR_RETURN(auto stored_epoch, storage->GetMeta(kEpochKey));
+    if (stored_epoch) epoch = std::stoull(*stored_epoch);
+    return Status::Ok();
+  }
+
+  Result<LocalNodeState> LoadLocalState() {
+    LocalNodeState local;
+    local.gossip_generation = static_cast<int32_t>(NowMicros() / 1000000);
+    PF_ASSIGN_OR_RETURN(auto host_id, storage->GetMeta(kHostIdKey));
+    PF_ASSIGN_OR_RETURN(auto tokens, storage->GetMeta(kTokensKey));
+    if (host_id && host_id->size() == 16 && tokens) {
+      std::memcpy(local.host_id.bytes.data(), host_id->data(), 16);
+      std::string_view rest = *tokens;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        local.tokens.emplace_back(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      return local;
+    }
+    local.host_id = RandomUuid();
+    for (int i = 0; i < identity.num_tokens; ++i) {
+      int64_t token;
+      cql::Uuid random = RandomUuid();
+      std::memcpy(&token, random.bytes.data(), sizeof(token));
+      if (token == INT64_MIN) token = 0;  // the minimum token is not a valid node token
+      local.tokens.push_back(std::to_string(token));
+    }
+    // A set<text> is ordered by its elements' bytes, as Cassandra returns it.
+    std::sort(local.tokens.begin(), local.tokens.end());
+    std::string joined;
+    for (const auto& t : local.tokens) {
+      if (!joined.empty()) joined += ',';
+      joined += t;
+    }
+    PF_RETURN_IF_ERROR(storage->WriteMeta(
+        {{std::string(kHostIdKey),
+          std::string(reinterpret_cast<const char*>(local.host_id.bytes.data()), 16)},
+         {std::string(kTokensKey), joined}}));
+    return local;
+  }
+
+  std::shared_ptr<const KeyspaceMetadata> UserKeyspace(std::string_view name) const {
+    auto it = user_keyspaces.find(std::string(name));
+    return it == user_keyspaces.end() ? nullptr : it->second;
+  }
+
+  // Replaces (or with nullptr removes) one table in its keyspace's copy.
+  void PutTable(const std::string& keyspace, const std::string& table,
+                std::shared_ptr<const TableMetadata> metadata) {
+    auto ks = std::make_shared<KeyspaceMetadata>(*user_keyspaces[keyspace]);
+    if (metadata) {
+      ks->tables[table] = std::move(metadata);
+    } else {
+      ks->tables.erase(table);
+    }
+    user_keyspaces[keyspace] = std::move(ks);
+  }
+};
+
+SchemaStore::SchemaStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SchemaStore::~SchemaStore() {
+  if (impl_ && impl_->storage) impl_->storage->SetVirtualTableSource(nullptr);
+}
+
+Result<std::unique_ptr<SchemaStore>> SchemaStore::Open(Storage* storage,
+                                                       const NodeIdentity& identity) {
+  auto impl = std::make_unique<Impl>();
+  impl->storage = storage;
+  impl->identity = identity;
+  impl->system_keyspaces = SystemKeyspaceMetadata();
+  PF_RETURN_IF_ERROR(impl->Load());
+  PF_ASSIGN_OR_RETURN(LocalNodeState local, impl->LoadLocalState());
+  impl->Publish();
+  Impl* raw = impl.get();
+  impl->system_tables =
+      std::make_unique<SystemTables>(identity, std::move(local), [raw] { return raw->Snapshot(); });
+  storage->SetVirtualTableSource(impl->system_tables.get());
+  return std::unique_ptr<SchemaStore>(new SchemaStore(std::move(impl)));
+}
+
+std::shared_ptr<const SchemaSnapshot> SchemaStore::snapshot() const { return impl_->Snapshot(); }
+
+const NodeIdentity& SchemaStore::identity() const { return impl_->identity; }
+
+void SchemaStore::AddListener(SchemaChangeListener listener) {
+  std::lock_guard lock(impl_->listeners_mu);
+  impl_->listeners.push_back(std::move(listener));
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::CreateKeyspace(const KeyspaceDefinition& def,
+                                                                     bool if_not_exists) {
+  cql::SchemaChange change;
+  {
+    std::lock_guard lock(impl_->ddl_mu);
+    if (!ValidName(def.name)) {
+      return InvalidRequest(
+          "Keyspace name must not be empty, more than 48 characters long, or contain "
+          "non-alphanumeric-underscore characters (got \"" +
+          def.name + "\")");
+    }
+    if (IsSystemKeyspace(def.name)) {
+      if (if_not_exists) return std::optional<cql::SchemaChange>();
+      return NotUserModifiable(def.name);
+    }
+    if (impl_->UserKeyspace(def.name)) {
+      if (if_not_exists) return std::optional<cql::SchemaChange>();
+      return ServerError(cql::ErrorCode::kAlreadyExists,
+                         "Cannot add existing keyspace \"" + def.name + "\"");
+    }
+    PF_ASSIGN_OR_RETURN(auto replication,
+                        ValidateReplication(def.name, def.replication, impl_->identity));
+    auto ks = std::make_shared<KeyspaceMetadata>();
+    ks->name = def.name;
+    ks->durable_writes = def.durable_writes.value_or(true);
+    ks->replication = std::move(replication);
+    PF_RETURN_IF_ERROR(impl_->Persist({{KeyspaceKey(ks->name), EncodeKeyspace(*ks)}}));
+    impl_->user_keyspaces[ks->name] = ks;
+    impl_->Publish();
+    change = {
+        cql::SchemaChangeType::kCreated, cql::SchemaChangeTarget::kKeyspace, def.name, "", {}};
+  }
+  impl_->Notify(change);
+  return std::optional<cql::SchemaChange>(change);
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::AlterKeyspace(const KeyspaceDefinition& def,
+                                                                    bool if_exists) {
+  cql::SchemaChange change;
+  {
+    std::lock_guard lock(impl_->ddl_mu);
+    if (IsSystemKeyspace(def.name)) return NotUserModifiable(def.name);
+    auto existing = impl_->UserKeyspace(def.name);
+    if (!existing) {
+      if (if_exists) return std::optional<cql::SchemaChange>();
+      return KeyspaceMissing(def.name);
+    }
+    auto ks = std::make_shared<KeyspaceMetadata>(*existing);
+    if (!def.replication.empty()) {
+      PF_ASSIGN_OR_RETURN(ks->replication,
+                          ValidateReplication(def.name, def.replication, impl_->identity));
+    }
+    if (def.durable_writes) ks->durable_writes = *def.durable_writes;
+    PF_RETURN_IF_ERROR(impl_->Persist({{KeyspaceKey(ks->name), EncodeKeyspace(*ks)}}));
+    impl_->user_keyspaces[ks->name] = ks;
+    impl_->Publish();
+    change = {
+        cql::SchemaChangeType::kUpdated, cql::SchemaChangeTarget::kKeyspace, def.name, "", {}};
+  }
+  impl_->Notify(change);
+  return std::optional<cql::SchemaChange>(change);
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::DropKeyspace(std::string_view keyspace,
+                                                                   bool if_exists) {
+  cql::SchemaChange change;
+  {
+    std::lock_guard lock(impl_->ddl_mu);
+    if (IsSystemKeyspace(keyspace)) return NotUserModifiable(keyspace);
+    auto existing = impl_->UserKeyspace(keyspace);
+    if (!existing) {
+      if (if_exists) return std::optional<cql::SchemaChange>();
+      return KeyspaceMissing(keyspace);
+    }
+    std::vector<Storage::MetaWrite> writes = {{KeyspaceKey(keyspace), std::nullopt}};
+    for (const auto& [name, t] : existing->tables) {
+      writes.push_back({TableKey(keyspace, name), std::nullopt});
+    }
+    PF_RETURN_IF_ERROR(impl_->Persist(std::move(writes)));
+    impl_->user_keyspaces.erase(std::string(keyspace));
+    impl_->Publish();
+    // The schema no longer names these tables; their data can go (a failure leaves invisible
+    // rows under a storage id that is never reused).
+    for (const auto& [name, t] : existing->tables) {
+      Status s = impl_->storage->DropTableData(t->storage_id);
+      (void)s;
+    }
+    change = {cql::SchemaChangeType::kDropped,
+              cql::SchemaChangeTarget::kKeyspace,
+              std::string(keyspace),
+              "",
+              {}};
+  }
+  impl_->Notify(change);
+  return std::optional<cql::SchemaChange>(change);
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDefinition& def,
+                                                                  bool if_not_exists) {
+  cql::SchemaChange change;
+  {
+    std::lock_guard lock(impl_->ddl_mu);
+    if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
+    auto ks = impl_->UserKeyspace(def.keyspace);
+    if (!ks) return KeyspaceMissing(def.keyspace);
+    if (!ValidName(def.name)) {
+      return InvalidRequest(
+          "Table name must not be empty, more than 48 characters long, or contain "
+          "non-alphanumeric-underscore characters (got \"" +
+          def.name + "\")");
+    }
+    if (ks->FindTable(def.name)) {
+      if (if_not_exists) return std::optional<cql::SchemaChange>();
+      return ServerError(cql::ErrorCode::kAlreadyExists, "Cannot add already existing table \"" +
+                                                             def.name + "\" to keyspace \"" +
+                                                             def.keyspace + "\"");
+    }
+    if (def.partition_key.empty()) {
+      return InvalidRequest("No PRIMARY KEY specifed for table '" + def.name +
+                            "' (exactly one required)");
+    }
+
+    auto table = std::make_shared<TableMetadata>();
+    table->keyspace = def.keyspace;
+    table->name = def.name;
+    table->id = RandomUuid();
+    std::map<std::string, const ColumnDefinition*> by_name;
+    bool has_counter = false, has_non_counter = false;
+    for (const ColumnDefinition& c : def.columns) {
+      if (!by_name.emplace(c.name, &c).second) {
+        return InvalidRequest("Duplicate column '" + c.name + "' declaration for table " +
+                              def.keyspace + "." + def.name);
+      }
+    }
+    std::set<std::string> key_columns;
+    auto add_key = [&](const std::string& name, ColumnKind kind, int position) -> Status {
+      auto it = by_name.find(name);
+      if (it == by_name.end()) {
+        return InvalidRequest("Unknown column '" + name +
+                              "' referenced in PRIMARY KEY for table '" + def.name + "'");
+      }
+      if (!key_columns.insert(name).second) {
+        return InvalidRequest("Duplicate column '" + name + "' in PRIMARY KEY");
+      }
+      if (it->second->is_static) {
+        return InvalidRequest("Static column '" + name + "' cannot be part of the PRIMARY KEY");
+      }
+      PF_RETURN_IF_ERROR(CheckKeyColumnType(*it->second));
+      ColumnMetadata c;
+      c.name = name;
+      c.type = it->second->type;
+      c.kind = kind;
+      c.position = position;
+      c.order = kind == ColumnKind::kClustering ? ClusteringOrder::kAsc : ClusteringOrder::kNone;
+      table->columns.push_back(std::move(c));
+      return Status::Ok();
+    };
+    for (size_t i = 0; i < def.partition_key.size(); ++i) {
+      PF_RETURN_IF_ERROR(
+          add_key(def.partition_key[i], ColumnKind::kPartitionKey, static_cast<int>(i)));
+    }
+    for (size_t i = 0; i < def.clustering_key.size(); ++i) {
+      PF_RETURN_IF_ERROR(
+          add_key(def.clustering_key[i], ColumnKind::kClustering, static_cast<int>(i)));
+    }
+    // CLUSTERING ORDER BY: clustering columns, in clustering key order.
+    size_t next_clustering = 0;
+    for (const auto& [name, descending] : def.clustering_order) {
+      auto pos = std::find(def.clustering_key.begin(), def.clustering_key.end(), name);
+      if (pos == def.clustering_key.end()) {
+        return InvalidRequest(
+            "Only clustering key columns can be defined in CLUSTERING ORDER "
+            "directive");
+      }
+      size_t index = static_cast<size_t>(pos - def.clustering_key.begin());
+      if (index != next_clustering) {
+        return InvalidRequest(
+            "The order of columns in the CLUSTERING ORDER directive must match that of the "
+            "clustering columns (" +
+            def.clustering_key[next_clustering] + " must appear before " + name + ")");
+      }
+      ++next_clustering;
+      for (auto& c : table->columns) {
+        if (c.name == name) c.order = descending ? ClusteringOrder::kDesc : ClusteringOrder::kAsc;
+      }
+    }
+    for (const ColumnDefinition& c : def.columns) {
+      if (c.type.kind() == cql::TypeKind::kCounter) {
+        has_counter = true;
+      } else if (!key_columns.count(c.name)) {
+        has_non_counter = true;
+      }
+      if (key_columns.count(c.name)) continue;
+      if (c.is_static && def.clustering_key.empty()) {
+        return InvalidRequest(
+            "Static columns are only useful (and thus allowed) if the table has at least one "
+            "clustering column");
+      }
+      ColumnMetadata m;
+      m.name = c.name;
+      m.type = c.type;
+      m.kind = c.is_static ? ColumnKind::kStatic : ColumnKind::kRegular;
+      table->columns.push_back(std::move(m));
+    }
+    if (has_counter && has_non_counter) {
+      return InvalidRequest("Cannot mix counter and non counter columns in the same table");
+    }
+    if (has_counter && !def.options.empty()) {
+      if (auto ttl = def.options.find("default_time_to_live");
+          ttl != def.options.end() && ttl->second.text != "0") {
+        return InvalidRequest("Cannot set default_time_to_live on a table with counters");
+      }
+    }
+    PF_RETURN_IF_ERROR(ApplyOptions(def.options, &table->params));
+    // Ids in declaration order (key columns first), then SELECT * order.
+    uint32_t id = 0;
+    for (auto& c : table->columns) c.id = id++;
+    table->Finish();
+    table->storage_id = impl_->next_storage_id++;
+
+    Status persisted = impl_->Persist({{TableKey(def.keyspace, def.name), EncodeTable(*table)}});
+    if (!persisted.ok()) {
+      --impl_->next_storage_id;
+      return persisted;
+    }
+    impl_->PutTable(def.keyspace, def.name, table);
+    impl_->Publish();
+    change = {cql::SchemaChangeType::kCreated,
+              cql::SchemaChangeTarget::kTable,
+              def.keyspace,
+              def.name,
+              {}};
+  }
+  impl_->Notify(change);
+  return std::optional<cql::SchemaChange>(change);
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTableDefinition& def) {
+  cql::SchemaChange change;
+  {
+    std::lock_guard lock(impl_->ddl_mu);
+    if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
+    auto ks = impl_->UserKeyspace(def.keyspace);
+    if (!ks) return KeyspaceMissing(def.keyspace);
+    auto it = ks->tables.find(def.name);
+    if (it == ks->tables.end()) {
+      if (def.if_exists) return std::optional<cql::SchemaChange>();
+      return TableMissing(def.keyspace, def.name);
+    }
+    auto table = std::make_shared<TableMetadata>(*it->second);
+    std::string qualified = def.keyspace + "." + def.name;
+    switch (def.kind) {
+      case AlterTableDefinition::Kind::kAddColumns:
+        for (const ColumnDefinition& c : def.add) {
+          if (table->FindColumn(c.name)) {
+            if (def.if_column_exists) continue;
+            return InvalidRequest("Column with name '" + c.name + "' already exists");
+          }
+          if (c.is_static && table->clustering_count == 0) {
+            return InvalidRequest(
+                "Static columns are only useful (and thus allowed) if the table has at least one "
+                "clustering column");
+          }
+          for (const auto& d : table->dropped_columns) {
+            if (d.name == c.name && !(d.type == c.type)) {
+              return InvalidRequest("Cannot re-add previously dropped column '" + c.name +
+                                    "' of type " + c.type.ToCql() +
+                                    ", incompatible with previous type " + d.type.ToCql());
+            }
+          }
+          bool counter_table = false;
+          for (const auto& existing : table->columns) {
+            if (!existing.is_primary_key()) {
+              counter_table = existing.type.kind() == cql::TypeKind::kCounter;
+              break;
+            }
+          }
+          bool is_counter = c.type.kind() == cql::TypeKind::kCounter;
+          bool has_regular =
+              table->columns.size() > table->partition_key_count + table->clustering_count;
+          if (has_regular && is_counter != counter_table) {
+            return InvalidRequest("Cannot mix counter and non counter columns in the same table");
+          }
+          ColumnMetadata m;
+          m.name = c.name;
+          m.type = c.type;
+          m.kind = c.is_static ? ColumnKind::kStatic : ColumnKind::kRegular;
+          m.id = table->next_column_id++;
+          table->columns.push_back(std::move(m));
+        }
+        break;
+      case AlterTableDefinition::Kind::kDropColumns:
+        for (const std::string& name : def.drop) {
+          const ColumnMetadata* c = table->FindColumn(name);
+          if (c == nullptr) {
+            if (def.if_column_exists) continue;
+            return InvalidRequest("Column " + name + " was not found in table " + qualified);
+          }
+          if (c->is_primary_key()) {
+            return InvalidRequest("Cannot drop PRIMARY KEY column " + name);
+          }
+          TableMetadata::DroppedColumn d;
+          d.name = c->name;
+          d.type = c->type;
+          d.kind = c->kind;
+          d.dropped_time_micros = impl_->storage->NowMicros();
+          std::erase_if(table->dropped_columns,
+                        [&](const TableMetadata::DroppedColumn& x) { return x.name == name; });
+          table->dropped_columns.push_back(std::move(d));
+          std::erase_if(table->columns, [&](const ColumnMetadata& x) { return x.name == name; });
+        }
+        break;
+      case AlterTableDefinition::Kind::kOptions:
+        PF_RETURN_IF_ERROR(ApplyOptions(def.options, &table->params));
+        break;
+      case AlterTableDefinition::Kind::kRename:
+        for (const auto& [from, to] : def.renames) {
+          ColumnMetadata* c = nullptr;
+          for (auto& x : table->columns) {
+            if (x.name == from) c = &x;
+          }
+          if (c == nullptr) {
+            return InvalidRequest("Column " + from + " was not found in table " + qualified);
+          }
+          if (!c->is_primary_key()) {
+            return InvalidRequest("Cannot rename non PRIMARY KEY column " + from);
+          }
+          if (table->FindColumn(to)) {
+            return InvalidRequest("Cannot rename column " + from + " to " + to + " in table '" +
+                                  def.name + "'; another column with that name already exists");
+          }
+          c->name = to;
+        }
+        break;
+    }
+    uint32_t next_id = table->next_column_id;
+    table->Finish();
+    table->next_column_id = std::max(table->next_column_id, next_id);
+    PF_RETURN_IF_ERROR(impl_->Persist({{TableKey(def.keyspace, def.name), EncodeTable(*table)}}));
+    impl_->PutTable(def.keyspace, def.name, table);
+    impl_->Publish();
+    change = {cql::SchemaChangeType::kUpdated,
+              cql::SchemaChangeTarget::kTable,
+              def.keyspace,
+              def.name,
+              {}};
+  }
+  impl_->Notify(change);
+  return std::optional<cql::SchemaChange>(change);
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::DropTable(std::string_view keyspace,
+                                                                std::string_view table,
+                                                                bool if_exists) {
+  cql::SchemaChange change;
+  {
+    std::lock_guard lock(impl_->ddl_mu);
+    if (IsSystemKeyspace(keyspace)) return NotUserModifiable(keyspace);
+    auto ks = impl_->UserKeyspace(keyspace);
+    if (!ks) {
+      if (if_exists) return std::optional<cql::SchemaChange>();
+      return KeyspaceMissing(keyspace);
+    }
+    auto it = ks->tables.find(std::string(table));
+    if (it == ks->tables.end()) {
+      if (if_exists) return std::optional<cql::SchemaChange>();
+      return TableMissing(keyspace, table);
+    }
+    uint32_t storage_id = it->second->storage_id;
+    PF_RETURN_IF_ERROR(impl_->Persist({{TableKey(keyspace, table), std::nullopt}}));
+    impl_->PutTable(std::string(keyspace), std::string(table), nullptr);
+    impl_->Publish();
+    Status s = impl_->storage->DropTableData(storage_id);
+    (void)s;  // the storage id is never reused: leftover rows stay invisible
+    change = {cql::SchemaChangeType::kDropped,
+              cql::SchemaChangeTarget::kTable,
+              std::string(keyspace),
+              std::string(table),
+              {}};
+  }
+  impl_->Notify(change);
+  return std::optional<cql::SchemaChange>(change);
+}
+
+Status SchemaStore::Truncate(std::string_view keyspace, std::string_view table) {
+  std::shared_ptr<const TableMetadata> t = snapshot()->FindTable(keyspace, table);
+  if (IsSystemKeyspace(keyspace)) {
+    if (!t) return TableMissing(keyspace, table);
+    return NotUserModifiable(keyspace);
+  }
+  if (!snapshot()->FindKeyspace(keyspace)) return KeyspaceMissing(keyspace);
+  if (!t) return TableMissing(keyspace, table);
+  return impl_->storage->DropTableData(t->storage_id);
+}
+
+}  // namespace postfork::node

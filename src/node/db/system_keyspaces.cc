@@ -1,0 +1,500 @@
+#include "node/db/system_keyspaces.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cassert>
+#include <map>
+
+#include "postfork/cql/error_codes.h"
+
+namespace postfork::node {
+namespace {
+
+constexpr const char* kLocalStrategy = "org.apache.cassandra.locator.LocalStrategy";
+
+struct ColumnDef {
+  const char* name;
+  const char* type;
+  char kind;  // 'p' partition key, 'c' clustering, 'r' regular
+};
+
+struct TableDef {
+  const char* keyspace;
+  const char* name;
+  const char* comment;
+  std::vector<ColumnDef> columns;
+};
+
+// Cassandra's TableId.forSystemTable: UUID.nameUUIDFromBytes(keyspace bytes + table bytes).
+cql::Uuid NameUuid(std::string_view keyspace, std::string_view table) {
+  std::string input = std::string(keyspace) + std::string(table);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(input.data(), input.size(), digest, &len, EVP_md5(), nullptr);
+  cql::Uuid id;
+  for (size_t i = 0; i < 16; ++i) id.bytes[i] = digest[i];
+  id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x30);  // version 3
+  id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);  // IETF variant
+  return id;
+}
+
+const std::vector<TableDef>& SystemTableDefs() {
+  static const std::vector<TableDef> defs = {
+      {"system",
+       "local",
+       "information about the local node",
+       {{"key", "text", 'p'},
+        {"bootstrapped", "text", 'r'},
+        {"broadcast_address", "inet", 'r'},
+        {"broadcast_port", "int", 'r'},
+        {"cluster_name", "text", 'r'},
+        {"cql_version", "text", 'r'},
+        {"data_center", "text", 'r'},
+        {"gossip_generation", "int", 'r'},
+        {"host_id", "uuid", 'r'},
+        {"listen_address", "inet", 'r'},
+        {"listen_port", "int", 'r'},
+        {"native_protocol_version", "text", 'r'},
+        {"partitioner", "text", 'r'},
+        {"rack", "text", 'r'},
+        {"release_version", "text", 'r'},
+        {"rpc_address", "inet", 'r'},
+        {"rpc_port", "int", 'r'},
+        {"schema_version", "uuid", 'r'},
+        {"tokens", "set<text>", 'r'},
+        {"truncated_at", "map<uuid, blob>", 'r'}}},
+      {"system",
+       "peers_v2",
+       "information about known peers in the cluster",
+       {{"peer", "inet", 'p'},
+        {"peer_port", "int", 'c'},
+        {"data_center", "text", 'r'},
+        {"host_id", "uuid", 'r'},
+        {"preferred_ip", "inet", 'r'},
+        {"preferred_port", "int", 'r'},
+        {"rack", "text", 'r'},
+        {"release_version", "text", 'r'},
+        {"native_address", "inet", 'r'},
+        {"native_port", "int", 'r'},
+        {"schema_version", "uuid", 'r'},
+        {"tokens", "set<text>", 'r'}}},
+      {"system",
+       "peers",
+       "information about known peers in the cluster",
+       {{"peer", "inet", 'p'},
+        {"data_center", "text", 'r'},
+        {"host_id", "uuid", 'r'},
+        {"preferred_ip", "inet", 'r'},
+        {"rack", "text", 'r'},
+        {"release_version", "text", 'r'},
+        {"rpc_address", "inet", 'r'},
+        {"schema_version", "uuid", 'r'},
+        {"tokens", "set<text>", 'r'}}},
+      {"system_schema",
+       "keyspaces",
+       "keyspace definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"durable_writes", "boolean", 'r'},
+        {"replication", "frozen<map<text, text>>", 'r'}}},
+      {"system_schema",
+       "tables",
+       "table definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"additional_write_policy", "text", 'r'},
+        {"bloom_filter_fp_chance", "double", 'r'},
+        {"caching", "frozen<map<text, text>>", 'r'},
+        {"cdc", "boolean", 'r'},
+        {"comment", "text", 'r'},
+        {"compaction", "frozen<map<text, text>>", 'r'},
+        {"compression", "frozen<map<text, text>>", 'r'},
+        {"crc_check_chance", "double", 'r'},
+        {"dclocal_read_repair_chance", "double", 'r'},
+        {"default_time_to_live", "int", 'r'},
+        {"extensions", "frozen<map<text, blob>>", 'r'},
+        {"flags", "frozen<set<text>>", 'r'},
+        {"gc_grace_seconds", "int", 'r'},
+        {"id", "uuid", 'r'},
+        {"max_index_interval", "int", 'r'},
+        {"memtable", "text", 'r'},
+        {"memtable_flush_period_in_ms", "int", 'r'},
+        {"min_index_interval", "int", 'r'},
+        {"read_repair", "text", 'r'},
+        {"read_repair_chance", "double", 'r'},
+        {"speculative_retry", "text", 'r'}}},
+      {"system_schema",
+       "columns",
+       "column definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"column_name", "text", 'c'},
+        {"clustering_order", "text", 'r'},
+        {"column_name_bytes", "blob", 'r'},
+        {"kind", "text", 'r'},
+        {"position", "int", 'r'},
+        {"type", "text", 'r'}}},
+      {"system_schema",
+       "dropped_columns",
+       "dropped column registry",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"column_name", "text", 'c'},
+        {"dropped_time", "timestamp", 'r'},
+        {"kind", "text", 'r'},
+        {"type", "text", 'r'}}},
+      {"system_schema",
+       "triggers",
+       "trigger definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"trigger_name", "text", 'c'},
+        {"options", "frozen<map<text, text>>", 'r'}}},
+      {"system_schema",
+       "views",
+       "view definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"view_name", "text", 'c'},
+        {"additional_write_policy", "text", 'r'},
+        {"base_table_id", "uuid", 'r'},
+        {"base_table_name", "text", 'r'},
+        {"bloom_filter_fp_chance", "double", 'r'},
+        {"caching", "frozen<map<text, text>>", 'r'},
+        {"cdc", "boolean", 'r'},
+        {"comment", "text", 'r'},
+        {"compaction", "frozen<map<text, text>>", 'r'},
+        {"compression", "frozen<map<text, text>>", 'r'},
+        {"crc_check_chance", "double", 'r'},
+        {"dclocal_read_repair_chance", "double", 'r'},
+        {"default_time_to_live", "int", 'r'},
+        {"extensions", "frozen<map<text, blob>>", 'r'},
+        {"gc_grace_seconds", "int", 'r'},
+        {"id", "uuid", 'r'},
+        {"include_all_columns", "boolean", 'r'},
+        {"max_index_interval", "int", 'r'},
+        {"memtable", "text", 'r'},
+        {"memtable_flush_period_in_ms", "int", 'r'},
+        {"min_index_interval", "int", 'r'},
+        {"read_repair", "text", 'r'},
+        {"read_repair_chance", "double", 'r'},
+        {"speculative_retry", "text", 'r'},
+        {"where_clause", "text", 'r'}}},
+      {"system_schema",
+       "types",
+       "user defined type definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"type_name", "text", 'c'},
+        {"field_names", "frozen<list<text>>", 'r'},
+        {"field_types", "frozen<list<text>>", 'r'}}},
+      {"system_schema",
+       "functions",
+       "user defined function definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"function_name", "text", 'c'},
+        {"argument_types", "frozen<list<text>>", 'c'},
+        {"argument_names", "frozen<list<text>>", 'r'},
+        {"body", "text", 'r'},
+        {"called_on_null_input", "boolean", 'r'},
+        {"language", "text", 'r'},
+        {"return_type", "text", 'r'}}},
+      {"system_schema",
+       "aggregates",
+       "user defined aggregate definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"aggregate_name", "text", 'c'},
+        {"argument_types", "frozen<list<text>>", 'c'},
+        {"final_func", "text", 'r'},
+        {"initcond", "text", 'r'},
+        {"return_type", "text", 'r'},
+        {"state_func", "text", 'r'},
+        {"state_type", "text", 'r'}}},
+      {"system_schema",
+       "indexes",
+       "secondary index definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"index_name", "text", 'c'},
+        {"kind", "text", 'r'},
+        {"options", "frozen<map<text, text>>", 'r'}}},
+      {"system_virtual_schema",
+       "keyspaces",
+       "virtual keyspace definitions",
+       {{"keyspace_name", "text", 'p'}}},
+      {"system_virtual_schema",
+       "tables",
+       "virtual table definitions",
+       {{"keyspace_name", "text", 'p'}, {"table_name", "text", 'c'}, {"comment", "text", 'r'}}},
+      {"system_virtual_schema",
+       "columns",
+       "virtual column definitions",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"column_name", "text", 'c'},
+        {"clustering_order", "text", 'r'},
+        {"column_name_bytes", "blob", 'r'},
+        {"kind", "text", 'r'},
+        {"position", "int", 'r'},
+        {"type", "text", 'r'}}},
+      {"system_views",
+       "sstable_tasks",
+       "current sstable tasks",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"task_id", "uuid", 'c'},
+        {"kind", "text", 'r'},
+        {"progress", "bigint", 'r'},
+        {"total", "bigint", 'r'},
+        {"unit", "text", 'r'}}},
+  };
+  return defs;
+}
+
+bool IsVirtualKeyspaceName(std::string_view ks) {
+  return ks == "system_virtual_schema" || ks == "system_views";
+}
+
+std::shared_ptr<const TableMetadata> BuildTable(const TableDef& def, uint32_t storage_id) {
+  auto t = std::make_shared<TableMetadata>();
+  t->keyspace = def.keyspace;
+  t->name = def.name;
+  t->id = NameUuid(def.keyspace, def.name);
+  t->storage_id = storage_id;
+  t->is_virtual = true;
+  t->params.comment = def.comment;
+  int pk = 0, ck = 0;
+  uint32_t id = 0;
+  for (const ColumnDef& c : def.columns) {
+    ColumnMetadata column;
+    column.name = c.name;
+    auto type = cql::DataType::Parse(c.type);
+    assert(type.ok() && "system table column types are valid CQL");
+    column.type = *type;
+    column.id = id++;
+    if (c.kind == 'p') {
+      column.kind = ColumnKind::kPartitionKey;
+      column.position = pk++;
+    } else if (c.kind == 'c') {
+      column.kind = ColumnKind::kClustering;
+      column.position = ck++;
+      column.order = ClusteringOrder::kAsc;
+    }
+    t->columns.push_back(std::move(column));
+  }
+  t->Finish();
+  return t;
+}
+
+// Builds one generated row: keys and cells by column name.
+class RowBuilder {
+ public:
+  explicit RowBuilder(const std::shared_ptr<const TableMetadata>& table) : table_(*table) {
+    mutation_.table = table;
+  }
+
+  // Starts a row in partition `pk` (a single text key) with the given clustering values.
+  void Row(std::string pk, std::vector<std::string> clustering) {
+    if (mutation_.partition_key.empty() || mutation_.partition_key[0] != pk) {
+      Flush();
+      mutation_.partition_key = {std::move(pk)};
+    }
+    RowMutation row;
+    row.clustering = std::move(clustering);
+    row.marker_timestamp = 0;
+    mutation_.rows.push_back(std::move(row));
+  }
+
+  void Set(std::string_view column, const cql::Value& value) {
+    const ColumnMetadata* c = table_.FindColumn(column);
+    assert(c != nullptr && "generated a column the system table does not have");
+    CellWrite w;
+    w.column_id = c->id;
+    w.timestamp = 0;
+    std::string body;
+    Status s = cql::SerializeValue(value, c->type, &body);
+    if (!s.ok()) return;  // a system value that does not serialize is left null
+    w.value = std::move(body);
+    mutation_.rows.back().cells.push_back(std::move(w));
+  }
+
+  std::vector<PartitionMutation> Finish() {
+    Flush();
+    return std::move(out_);
+  }
+
+ private:
+  void Flush() {
+    if (!mutation_.rows.empty()) out_.push_back(mutation_);
+    mutation_.rows.clear();
+  }
+  const TableMetadata& table_;
+  PartitionMutation mutation_;
+  std::vector<PartitionMutation> out_;
+};
+
+cql::Value TextMap(const std::map<std::string, std::string>& m) {
+  cql::ValueMap out;
+  for (const auto& [k, v] : m) out.push_back({cql::Value(k), cql::Value(v)});
+  return out;
+}
+cql::Value BlobMap(const std::map<std::string, std::string>& m) {
+  cql::ValueMap out;
+  for (const auto& [k, v] : m) out.push_back({cql::Value(k), cql::Value(cql::Blob{v})});
+  return out;
+}
+
+std::string TypeText(const cql::DataType& type) { return type.ToCql(); }
+
+cql::Value InetValue(const std::string& address) {
+  auto inet = cql::Inet::Parse(address);
+  if (!inet.ok()) return cql::Value(cql::Null{});
+  return *inet;
+}
+
+void AddColumnRows(const TableMetadata& table, RowBuilder* b) {
+  for (const ColumnMetadata& c : table.columns) {
+    b->Row(table.keyspace, {table.name, c.name});
+    b->Set("clustering_order", std::string(ClusteringOrderName(c.order)));
+    b->Set("column_name_bytes", cql::Blob{c.name});
+    b->Set("kind", std::string(ColumnKindName(c.kind)));
+    b->Set("position", static_cast<int32_t>(c.position));
+    b->Set("type", TypeText(c.type));
+  }
+}
+
+}  // namespace
+
+bool IsSystemKeyspace(std::string_view keyspace) {
+  return keyspace == "system" || keyspace == "system_schema" ||
+         keyspace == "system_virtual_schema" || keyspace == "system_views" ||
+         keyspace == "system_auth" || keyspace == "system_distributed" ||
+         keyspace == "system_traces";
+}
+
+std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata() {
+  std::map<std::string, std::shared_ptr<KeyspaceMetadata>> keyspaces;
+  uint32_t storage_id = 1;
+  for (const TableDef& def : SystemTableDefs()) {
+    auto& ks = keyspaces[def.keyspace];
+    if (!ks) {
+      ks = std::make_shared<KeyspaceMetadata>();
+      ks->name = def.keyspace;
+      ks->durable_writes = true;
+      ks->is_virtual = IsVirtualKeyspaceName(def.keyspace);
+      if (!ks->is_virtual) ks->replication = {{"class", kLocalStrategy}};
+    }
+    ks->tables[def.name] = BuildTable(def, storage_id++);
+  }
+  std::vector<std::shared_ptr<const KeyspaceMetadata>> out;
+  for (auto& [name, ks] : keyspaces) out.push_back(ks);
+  return out;
+}
+
+SystemTables::SystemTables(NodeIdentity identity, LocalNodeState local,
+                           std::function<std::shared_ptr<const SchemaSnapshot>()> schema)
+    : identity_(std::move(identity)), local_(std::move(local)), schema_(std::move(schema)) {}
+
+Result<std::vector<PartitionMutation>> SystemTables::Generate(
+    const std::shared_ptr<const TableMetadata>& table) const {
+  std::shared_ptr<const SchemaSnapshot> schema = schema_();
+  RowBuilder b(table);
+  const std::string& ks = table->keyspace;
+  const std::string& name = table->name;
+
+  if (ks == "system" && name == "local") {
+    b.Row("local", {});
+    b.Set("bootstrapped", std::string("COMPLETED"));
+    b.Set("broadcast_address", InetValue(identity_.listen_address));
+    b.Set("broadcast_port", identity_.storage_port);
+    b.Set("cluster_name", identity_.cluster_name);
+    b.Set("cql_version", identity_.cql_version);
+    b.Set("data_center", identity_.data_center);
+    b.Set("gossip_generation", local_.gossip_generation);
+    b.Set("host_id", local_.host_id);
+    b.Set("listen_address", InetValue(identity_.listen_address));
+    b.Set("listen_port", identity_.storage_port);
+    b.Set("native_protocol_version", identity_.native_protocol_version);
+    b.Set("partitioner", std::string("org.apache.cassandra.dht.Murmur3Partitioner"));
+    b.Set("rack", identity_.rack);
+    b.Set("release_version", identity_.release_version);
+    b.Set("rpc_address", InetValue(identity_.listen_address));
+    b.Set("rpc_port", identity_.native_port);
+    b.Set("schema_version", schema->schema_version);
+    cql::ValueList tokens;
+    for (const auto& t : local_.tokens) tokens.emplace_back(t);
+    b.Set("tokens", tokens);
+    return b.Finish();
+  }
+
+  if (ks == "system_schema") {
+    for (const auto& [ks_name, keyspace] : schema->keyspaces) {
+      if (keyspace->is_virtual) continue;
+      if (name == "keyspaces") {
+        b.Row(ks_name, {});
+        b.Set("durable_writes", keyspace->durable_writes);
+        b.Set("replication", TextMap(keyspace->replication));
+        continue;
+      }
+      for (const auto& [table_name, t] : keyspace->tables) {
+        if (name == "tables") {
+          const TableParams& p = t->params;
+          b.Row(ks_name, {table_name});
+          b.Set("additional_write_policy", p.additional_write_policy);
+          b.Set("bloom_filter_fp_chance", p.bloom_filter_fp_chance);
+          b.Set("caching", TextMap(p.caching));
+          b.Set("cdc", p.cdc);
+          b.Set("comment", p.comment);
+          b.Set("compaction", TextMap(p.compaction));
+          b.Set("compression", TextMap(p.compression));
+          b.Set("crc_check_chance", p.crc_check_chance);
+          b.Set("dclocal_read_repair_chance", 0.0);
+          b.Set("default_time_to_live", p.default_time_to_live);
+          b.Set("extensions", BlobMap(p.extensions));
+          b.Set("flags", cql::ValueList{cql::Value(std::string("compound"))});
+          b.Set("gc_grace_seconds", p.gc_grace_seconds);
+          b.Set("id", t->id);
+          b.Set("max_index_interval", p.max_index_interval);
+          b.Set("memtable", p.memtable);
+          b.Set("memtable_flush_period_in_ms", p.memtable_flush_period_in_ms);
+          b.Set("min_index_interval", p.min_index_interval);
+          b.Set("read_repair", p.read_repair);
+          b.Set("read_repair_chance", 0.0);
+          b.Set("speculative_retry", p.speculative_retry);
+        } else if (name == "columns") {
+          AddColumnRows(*t, &b);
+        } else if (name == "dropped_columns") {
+          for (const auto& d : t->dropped_columns) {
+            b.Row(ks_name, {table_name, d.name});
+            b.Set("dropped_time", cql::Timestamp{d.dropped_time_micros / 1000});
+            b.Set("kind", std::string(ColumnKindName(d.kind)));
+            b.Set("type", TypeText(d.type));
+          }
+        }
+        // triggers, views, types, functions, aggregates, indexes: none yet.
+      }
+    }
+    return b.Finish();
+  }
+
+  if (ks == "system_virtual_schema") {
+    for (const auto& [ks_name, keyspace] : schema->keyspaces) {
+      if (!keyspace->is_virtual) continue;
+      if (name == "keyspaces") {
+        b.Row(ks_name, {});
+        continue;
+      }
+      for (const auto& [table_name, t] : keyspace->tables) {
+        if (name == "tables") {
+          b.Row(ks_name, {table_name});
+          b.Set("comment", t->params.comment);
+        } else if (name == "columns") {
+          AddColumnRows(*t, &b);
+        }
+      }
+    }
+    return b.Finish();
+  }
+  // system.peers, system.peers_v2, system_views.*: a single node has none.
+  return b.Finish();
+}
+
+}  // namespace postfork::node

@@ -1,0 +1,48 @@
+// The system keyspaces drivers read at connect: system (local, peers, peers_v2), system_schema
+// (ten tables), system_virtual_schema (three tables) and system_views, with Cassandra 4.1's
+// names, types and keys (/work/shared/spec/system-tables.md). Their rows are generated from the
+// live schema and the node's identity at read time.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/db/node_identity.h"
+#include "node/db/schema.h"
+#include "node/storage/storage.h"
+#include "postfork/cql/value.h"
+
+namespace postfork::node {
+
+// system, system_schema, system_virtual_schema, system_views, and the replicated system
+// keyspaces Cassandra creates (system_auth, system_distributed, system_traces).
+bool IsSystemKeyspace(std::string_view keyspace);
+
+// The metadata of every system keyspace and table (tables marked is_virtual: generated rows).
+std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata();
+
+// What system.local reports beyond NodeIdentity: persisted once per data directory.
+struct LocalNodeState {
+  cql::Uuid host_id;
+  std::vector<std::string> tokens;  // decimal Murmur3 tokens
+  int32_t gossip_generation = 0;    // seconds since the epoch at startup
+};
+
+// Generates the rows of the system tables from the snapshot `schema()` returns.
+class SystemTables final : public VirtualTableSource {
+ public:
+  SystemTables(NodeIdentity identity, LocalNodeState local,
+               std::function<std::shared_ptr<const SchemaSnapshot>()> schema);
+  Result<std::vector<PartitionMutation>> Generate(
+      const std::shared_ptr<const TableMetadata>& table) const override;
+
+ private:
+  NodeIdentity identity_;
+  LocalNodeState local_;
+  std::function<std::shared_ptr<const SchemaSnapshot>()> schema_;
+};
+
+}  // namespace postfork::node

@@ -1,0 +1,470 @@
+// Storage: Cassandra's timestamp semantics, key order, slices, scans, paging and durability.
+#include "node/storage/storage.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "node/db/schema.h"
+#include "node/storage/key_encoding.h"
+#include "storage_test_util.h"
+
+namespace postfork::node {
+namespace {
+
+using testing::AsInt;
+using testing::Int;
+using testing::MakeTable;
+using testing::TempDir;
+
+class StorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    storage_.reset();
+    StorageOptions options;
+    options.data_dir = dir_.path();
+    options.clock_micros = [this] { return now_micros_; };
+    auto s = Storage::Open(options);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    storage_ = std::move(*s);
+  }
+
+  // (pk int, ck int, v int, s int static), ck ascending unless told.
+  std::shared_ptr<const TableMetadata> Table(ClusteringOrder order = ClusteringOrder::kAsc) {
+    return MakeTable(7, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                         {"ck", cql::TypeKind::kInt, ColumnKind::kClustering, order},
+                         {"v", cql::TypeKind::kInt, ColumnKind::kRegular},
+                         {"s", cql::TypeKind::kInt, ColumnKind::kStatic}});
+  }
+
+  PartitionMutation Mutation(int pk) {
+    PartitionMutation m;
+    m.table = table_;
+    m.partition_key = {Int(pk)};
+    return m;
+  }
+
+  // INSERT INTO t (pk, ck, v) VALUES (...) USING TIMESTAMP ts
+  void Insert(int pk, int ck, std::optional<int> v, int64_t ts) {
+    PartitionMutation m = Mutation(pk);
+    RowMutation r;
+    r.clustering = {Int(ck)};
+    r.marker_timestamp = ts;
+    CellWrite w;
+    w.column_id = Id("v");
+    if (v) w.value = Int(*v);
+    w.timestamp = ts;
+    r.cells.push_back(w);
+    m.rows.push_back(r);
+    ASSERT_TRUE(storage_->Apply({m}).ok());
+  }
+
+  // UPDATE t USING TIMESTAMP ts SET v = ... WHERE pk = .. AND ck = ..
+  void Update(int pk, int ck, std::optional<int> v, int64_t ts) {
+    PartitionMutation m = Mutation(pk);
+    RowMutation r;
+    r.clustering = {Int(ck)};
+    CellWrite w;
+    w.column_id = Id("v");
+    if (v) w.value = Int(*v);
+    w.timestamp = ts;
+    r.cells.push_back(w);
+    m.rows.push_back(r);
+    ASSERT_TRUE(storage_->Apply({m}).ok());
+  }
+
+  void DeleteRow(int pk, int ck, int64_t ts) {
+    PartitionMutation m = Mutation(pk);
+    RowMutation r;
+    r.clustering = {Int(ck)};
+    r.deletion_timestamp = ts;
+    m.rows.push_back(r);
+    ASSERT_TRUE(storage_->Apply({m}).ok());
+  }
+
+  uint32_t Id(const std::string& name) { return testing::ColumnId(*table_, name); }
+
+  ReadCommand Command(std::vector<int> pks = {}) {
+    ReadCommand c;
+    c.table = table_;
+    for (int pk : pks) c.partition_keys.push_back({Int(pk)});
+    c.scan = pks.empty();
+    c.columns = {Id("v"), Id("s")};
+    return c;
+  }
+
+  // (ck, v) of every row, v = -1 for null; ck = -1 for a static-only row.
+  std::vector<std::pair<int, int>> Rows(const ReadCommand& c) {
+    auto r = storage_->Read(c);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::pair<int, int>> out;
+    if (!r.ok()) return out;
+    for (const auto& row : r->rows) {
+      int ck = row.clustering.empty() ? -1 : AsInt(row.clustering[0]);
+      int v = row.cells[0] ? AsInt(row.cells[0]->value) : -1;
+      out.emplace_back(ck, v);
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  int64_t now_micros_ = 1'700'000'000'000'000;
+  std::unique_ptr<Storage> storage_;
+  std::shared_ptr<const TableMetadata> table_ = Table();
+};
+
+using RowList = std::vector<std::pair<int, int>>;
+
+TEST_F(StorageTest, InsertThenReadReturnsTheRow) {
+  Insert(1, 10, 100, 1000);
+  EXPECT_EQ(Rows(Command({1})), (RowList{{10, 100}}));
+  EXPECT_EQ(Rows(Command({2})), RowList{});
+}
+
+TEST_F(StorageTest, NewerTimestampWinsWhateverTheWriteOrder) {
+  Insert(1, 1, 5, 2000);
+  Update(1, 1, 4, 1000);  // older: ignored
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 5}}));
+  Update(1, 1, 6, 3000);
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 6}}));
+}
+
+TEST_F(StorageTest, TiesGoToTheDeletionThenToTheGreaterValue) {
+  Update(1, 1, 5, 1000);
+  Update(1, 1, 7, 1000);
+  Update(1, 1, 6, 1000);
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 7}}));
+  Update(1, 1, std::nullopt, 1000);  // cell tombstone at the same timestamp
+  EXPECT_EQ(Rows(Command({1})), RowList{});
+  Update(1, 1, 9, 1000);  // a live write at that timestamp cannot beat the tombstone
+  EXPECT_EQ(Rows(Command({1})), RowList{});
+}
+
+TEST_F(StorageTest, RowDeletionShadowsOnlyOlderData) {
+  Insert(1, 1, 5, 1000);
+  DeleteRow(1, 1, 2000);
+  EXPECT_EQ(Rows(Command({1})), RowList{});
+  Insert(1, 1, 6, 1500);  // older than the delete: stays deleted
+  EXPECT_EQ(Rows(Command({1})), RowList{});
+  Insert(1, 1, 7, 2500);
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 7}}));
+  DeleteRow(1, 1, 2400);  // older than the write: no effect
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 7}}));
+}
+
+TEST_F(StorageTest, InsertCreatesAMarkerButUpdateDoesNot) {
+  Insert(1, 1, 5, 1000);
+  Update(1, 2, 6, 1000);
+  Update(1, 1, std::nullopt, 2000);
+  Update(1, 2, std::nullopt, 2000);
+  // Row 1 lives on through its marker (v null); row 2 had only the cell.
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, -1}}));
+}
+
+TEST_F(StorageTest, PartitionDeletionShadowsOlderRowsAndStatics) {
+  Insert(1, 1, 5, 1000);
+  Insert(1, 2, 6, 3000);
+  PartitionMutation m = Mutation(1);
+  m.partition_deletion_timestamp = 2000;
+  ASSERT_TRUE(storage_->Apply({m}).ok());
+  EXPECT_EQ(Rows(Command({1})), (RowList{{2, 6}}));
+  Insert(1, 3, 7, 1999);
+  EXPECT_EQ(Rows(Command({1})), (RowList{{2, 6}}));
+}
+
+TEST_F(StorageTest, RangeTombstoneDeletesOlderRowsInsideItsBoundsOnly) {
+  for (int ck = 1; ck <= 6; ++ck) Insert(1, ck, ck * 10, 1000);
+  PartitionMutation m = Mutation(1);
+  RangeTombstone rt;
+  rt.start = {{Int(2)}, false};  // ck > 2
+  rt.end = {{Int(5)}, true};     // ck <= 5
+  rt.timestamp = 2000;
+  m.range_tombstones.push_back(rt);
+  ASSERT_TRUE(storage_->Apply({m}).ok());
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 10}, {2, 20}, {6, 60}}));
+  Insert(1, 4, 44, 3000);  // newer: visible again
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 10}, {2, 20}, {4, 44}, {6, 60}}));
+}
+
+TEST_F(StorageTest, ClusteringOrderFollowsTypeAndDirection) {
+  for (int ck : {5, -3, 0, 100, -100, 7}) Insert(1, ck, ck, 1000);
+  EXPECT_EQ(Rows(Command({1})),
+            (RowList{{-100, -100}, {-3, -3}, {0, 0}, {5, 5}, {7, 7}, {100, 100}}));
+  auto reversed = Command({1});
+  reversed.reversed = true;
+  EXPECT_EQ(Rows(reversed), (RowList{{100, 100}, {7, 7}, {5, 5}, {0, 0}, {-3, -3}, {-100, -100}}));
+
+  table_ =
+      MakeTable(8, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                    {"ck", cql::TypeKind::kInt, ColumnKind::kClustering, ClusteringOrder::kDesc},
+                    {"v", cql::TypeKind::kInt, ColumnKind::kRegular},
+                    {"s", cql::TypeKind::kInt, ColumnKind::kStatic}});
+  for (int ck : {5, -3, 0, 100, -100, 7}) Insert(1, ck, ck, 1000);
+  EXPECT_EQ(Rows(Command({1})),
+            (RowList{{100, 100}, {7, 7}, {5, 5}, {0, 0}, {-3, -3}, {-100, -100}}));
+  // Slices are in declared (descending) order: from 7 down to 0 exclusive.
+  auto slice = Command({1});
+  slice.slices.push_back({{{Int(7)}, true}, {{Int(0)}, false}});
+  EXPECT_EQ(Rows(slice), (RowList{{7, 7}, {5, 5}}));
+}
+
+TEST_F(StorageTest, SlicesHonourInclusiveAndExclusiveBounds) {
+  for (int ck = 1; ck <= 9; ++ck) Insert(1, ck, ck, 1000);
+  auto c = Command({1});
+  c.slices.push_back({{{Int(2)}, false}, {{Int(4)}, true}});  // 2 < ck <= 4
+  c.slices.push_back({{{Int(7)}, true}, {{}, true}});         // ck >= 7
+  EXPECT_EQ(Rows(c), (RowList{{3, 3}, {4, 4}, {7, 7}, {8, 8}, {9, 9}}));
+  c.reversed = true;
+  EXPECT_EQ(Rows(c), (RowList{{9, 9}, {8, 8}, {7, 7}, {4, 4}, {3, 3}}));
+  auto eq = Command({1});
+  eq.slices.push_back({{{Int(5)}, true}, {{Int(5)}, true}});
+  EXPECT_EQ(Rows(eq), (RowList{{5, 5}}));
+}
+
+TEST_F(StorageTest, CompositeClusteringPrefixSlices) {
+  table_ =
+      MakeTable(9, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                    {"a", cql::TypeKind::kText, ColumnKind::kClustering, ClusteringOrder::kAsc},
+                    {"b", cql::TypeKind::kInt, ColumnKind::kClustering, ClusteringOrder::kDesc},
+                    {"v", cql::TypeKind::kInt, ColumnKind::kRegular}});
+  int n = 0;
+  for (std::string a : {"b", "a", "ab", ""}) {
+    for (int b : {1, 3, 2}) {
+      PartitionMutation m = Mutation(1);
+      RowMutation r;
+      r.clustering = {a, Int(b)};
+      r.marker_timestamp = 1;
+      r.cells.push_back({Id("v"), Int(n++), 1, 0, {}});
+      m.rows.push_back(r);
+      ASSERT_TRUE(storage_->Apply({m}).ok());
+    }
+  }
+  ReadCommand c;
+  c.table = table_;
+  c.partition_keys = {{Int(1)}};
+  auto all = storage_->Read(c);
+  ASSERT_TRUE(all.ok());
+  std::vector<std::pair<std::string, int>> keys;
+  for (const auto& r : all->rows) keys.emplace_back(r.clustering[0], AsInt(r.clustering[1]));
+  std::vector<std::pair<std::string, int>> expected = {{"", 3},   {"", 2},  {"", 1},   {"a", 3},
+                                                       {"a", 2},  {"a", 1}, {"ab", 3}, {"ab", 2},
+                                                       {"ab", 1}, {"b", 3}, {"b", 2},  {"b", 1}};
+  EXPECT_EQ(keys, expected);
+  // a = 'a' AND b < 3 (declared order of b is DESC: from after 3 to the end of 'a').
+  c.slices.push_back({{{"a", Int(3)}, false}, {{"a"}, true}});
+  auto some = storage_->Read(c);
+  ASSERT_TRUE(some.ok());
+  ASSERT_EQ(some->rows.size(), 2u);
+  EXPECT_EQ(AsInt(some->rows[0].clustering[1]), 2);
+  EXPECT_EQ(AsInt(some->rows[1].clustering[1]), 1);
+}
+
+TEST_F(StorageTest, ScanReturnsPartitionsInTokenOrderAndHonoursTokenBounds) {
+  for (int pk = 0; pk < 50; ++pk) Insert(pk, 0, pk, 1000);
+  auto r = storage_->Read(Command());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->rows.size(), 50u);
+  std::vector<int64_t> tokens;
+  for (const auto& row : r->rows) tokens.push_back(keys::TokenOf(row.partition_key));
+  EXPECT_TRUE(std::is_sorted(tokens.begin(), tokens.end()));
+  // token(pk) > t10 AND token(pk) <= t30
+  auto c = Command();
+  c.token_start = TokenBound{tokens[10], false};
+  c.token_end = TokenBound{tokens[30], true};
+  auto part = storage_->Read(c);
+  ASSERT_TRUE(part.ok());
+  ASSERT_EQ(part->rows.size(), 20u);
+  EXPECT_EQ(keys::TokenOf(part->rows.front().partition_key), tokens[11]);
+  EXPECT_EQ(keys::TokenOf(part->rows.back().partition_key), tokens[30]);
+}
+
+TEST_F(StorageTest, PagingResumesExactlyWhereThePreviousPageStopped) {
+  for (int pk = 0; pk < 7; ++pk) {
+    for (int ck = 0; ck < 5; ++ck) Insert(pk, ck, pk * 100 + ck, 1000);
+  }
+  for (bool reversed : {false, true}) {
+    auto full_cmd = Command();
+    full_cmd.reversed = reversed;
+    auto full = storage_->Read(full_cmd);
+    ASSERT_TRUE(full.ok());
+    ASSERT_EQ(full->rows.size(), 35u);
+    EXPECT_FALSE(full->has_more);
+    for (int page_size : {1, 3, 5, 34}) {
+      std::vector<ReadRow> paged;
+      std::string position;
+      int pages = 0;
+      while (true) {
+        auto c = Command();
+        c.reversed = reversed;
+        c.row_limit = page_size;
+        c.resume_position = position;
+        auto page = storage_->Read(c);
+        ASSERT_TRUE(page.ok()) << page.status().ToString();
+        ASSERT_LE(page->rows.size(), static_cast<size_t>(page_size));
+        for (auto& row : page->rows) paged.push_back(row);
+        ++pages;
+        ASSERT_LT(pages, 100);
+        if (!page->has_more) break;
+        position = page->resume_position;
+      }
+      ASSERT_EQ(paged.size(), full->rows.size()) << page_size;
+      for (size_t i = 0; i < paged.size(); ++i) {
+        EXPECT_EQ(paged[i].partition_key, full->rows[i].partition_key);
+        EXPECT_EQ(paged[i].clustering, full->rows[i].clustering);
+      }
+    }
+  }
+}
+
+TEST_F(StorageTest, PagingOverAPartitionListAndPerPartitionLimit) {
+  for (int pk = 0; pk < 3; ++pk) {
+    for (int ck = 0; ck < 4; ++ck) Insert(pk, ck, pk * 10 + ck, 1000);
+  }
+  auto c = Command({2, 0});
+  c.per_partition_limit = 3;
+  c.row_limit = 2;
+  std::vector<int> values;
+  while (true) {
+    auto page = storage_->Read(c);
+    ASSERT_TRUE(page.ok());
+    for (const auto& r : page->rows) values.push_back(AsInt(r.cells[0]->value));
+    if (!page->has_more) break;
+    c.resume_position = page->resume_position;
+  }
+  EXPECT_EQ(values, (std::vector<int>{20, 21, 22, 0, 1, 2}));
+}
+
+TEST_F(StorageTest, DistinctReturnsOneRowPerLivePartition) {
+  Insert(1, 1, 1, 1000);
+  Insert(1, 2, 2, 1000);
+  Insert(2, 1, 1, 1000);
+  DeleteRow(2, 1, 2000);
+  Insert(3, 1, 1, 1000);
+  auto c = Command();
+  c.distinct = true;
+  auto r = storage_->Read(c);
+  ASSERT_TRUE(r.ok());
+  std::vector<int> pks;
+  for (const auto& row : r->rows) pks.push_back(AsInt(row.partition_key[0]));
+  std::sort(pks.begin(), pks.end());
+  EXPECT_EQ(pks, (std::vector<int>{1, 3}));
+}
+
+TEST_F(StorageTest, StaticOnlyPartitionReadsAsOneRowOfStatics) {
+  PartitionMutation m = Mutation(1);
+  m.static_cells.push_back({Id("s"), Int(42), 1000, 0, {}});
+  ASSERT_TRUE(storage_->Apply({m}).ok());
+  auto r = storage_->Read(Command({1}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_TRUE(r->rows[0].clustering.empty());
+  EXPECT_FALSE(r->rows[0].cells[0].has_value());
+  ASSERT_TRUE(r->rows[0].cells[1].has_value());
+  EXPECT_EQ(AsInt(r->rows[0].cells[1]->value), 42);
+  // With rows, each row carries the static value.
+  Insert(1, 5, 50, 1000);
+  r = storage_->Read(Command({1}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(AsInt(r->rows[0].clustering[0]), 5);
+  EXPECT_EQ(AsInt(r->rows[0].cells[1]->value), 42);
+  // A clustering restriction excludes the static-only row.
+  Insert(2, 5, 50, 1000);
+  DeleteRow(1, 5, 2000);
+  auto restricted = Command({1});
+  restricted.slices.push_back({{{Int(5)}, true}, {{Int(5)}, true}});
+  EXPECT_EQ(Rows(restricted), RowList{});
+}
+
+TEST_F(StorageTest, ExpiredCellsAndMarkersDisappear) {
+  PartitionMutation m = Mutation(1);
+  RowMutation r;
+  r.clustering = {Int(1)};
+  r.marker_timestamp = 1000;
+  r.marker_ttl = 10;
+  r.cells.push_back({Id("v"), Int(5), 1000, 10, {}});
+  m.rows.push_back(r);
+  ASSERT_TRUE(storage_->Apply({m}).ok());
+  auto read = storage_->Read(Command({1}));
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->rows.size(), 1u);
+  EXPECT_EQ(read->rows[0].cells[0]->ttl, 10);
+  EXPECT_EQ(read->rows[0].cells[0]->timestamp, 1000);
+  now_micros_ += 9'000'000;
+  read = storage_->Read(Command({1}));
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->rows.size(), 1u);
+  EXPECT_EQ(read->rows[0].cells[0]->ttl, 1);
+  now_micros_ += 1'000'000;
+  EXPECT_EQ(Rows(Command({1})), RowList{});
+}
+
+TEST_F(StorageTest, FilterDropsRowsBeforeTheLimitCountsThem) {
+  for (int ck = 0; ck < 10; ++ck) Insert(1, ck, ck, 1000);
+  auto c = Command({1});
+  c.row_limit = 2;
+  c.filter = [](const ReadRow& row) { return row.cells[0] && AsInt(row.cells[0]->value) >= 6; };
+  EXPECT_EQ(Rows(c), (RowList{{6, 6}, {7, 7}}));
+}
+
+TEST_F(StorageTest, DataSurvivesReopen) {
+  Insert(1, 1, 11, 1000);
+  Insert(2, 2, 22, 1000);
+  DeleteRow(2, 2, 2000);
+  ASSERT_TRUE(storage_->PutMeta("k", "v").ok());
+  Reopen();
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 11}}));
+  EXPECT_EQ(Rows(Command({2})), RowList{});
+  auto meta = storage_->GetMeta("k");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(*meta, std::optional<std::string>("v"));
+}
+
+TEST_F(StorageTest, DropTableDataRemovesOnlyThatTable) {
+  Insert(1, 1, 11, 1000);
+  auto other = table_;
+  table_ = MakeTable(99, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                          {"ck", cql::TypeKind::kInt, ColumnKind::kClustering},
+                          {"v", cql::TypeKind::kInt, ColumnKind::kRegular},
+                          {"s", cql::TypeKind::kInt, ColumnKind::kStatic}});
+  Insert(1, 1, 12, 1000);
+  ASSERT_TRUE(storage_->DropTableData(99).ok());
+  EXPECT_EQ(Rows(Command({1})), RowList{});
+  table_ = other;
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 11}}));
+}
+
+TEST_F(StorageTest, BadInputIsRejectedWithoutSideEffects) {
+  PartitionMutation m = Mutation(1);
+  m.partition_key.push_back(Int(2));  // one component too many
+  Status s = storage_->Apply({m});
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.cql_code(), 0x2200);
+
+  PartitionMutation good = Mutation(1);
+  RowMutation r;
+  r.clustering = {Int(1)};
+  r.marker_timestamp = 1;
+  good.rows.push_back(r);
+  PartitionMutation bad = Mutation(2);
+  RowMutation br;
+  br.clustering = {"xyz"};  // not 4 bytes
+  br.marker_timestamp = 1;
+  bad.rows.push_back(br);
+  EXPECT_FALSE(storage_->Apply({good, bad}).ok());
+  EXPECT_EQ(Rows(Command({1})), RowList{});  // the batch is all or nothing
+
+  auto c = Command({1});
+  for (std::string garbage : {std::string("x"), std::string(40, '\x01'), std::string()}) {
+    c.resume_position = garbage;
+    if (garbage.empty()) continue;
+    auto read = storage_->Read(c);
+    EXPECT_FALSE(read.ok());
+  }
+}
+
+}  // namespace
+}  // namespace postfork::node
