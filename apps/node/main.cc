@@ -1,0 +1,57 @@
+// postfork-node: a single-node Cassandra 4.1-compatible CQL server on RocksDB.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+
+#include "postfork/node/node.h"
+
+int main(int argc, char** argv) {
+  postfork::node::NodeOptions options;
+  std::string sync = "periodic";
+  CLI::App app{"postfork-node: a single-node Cassandra-compatible CQL server on RocksDB"};
+  app.set_version_flag("--version", std::string("postfork-node ") + postfork::node::NodeVersion());
+  app.add_option("--listen", options.listen_address, "Address to listen on")->capture_default_str();
+  app.add_option("--port", options.port, "CQL native port (0 picks a free one)")
+      ->capture_default_str();
+  app.add_option("--data-dir", options.data_dir, "Data directory (created if missing)")->required();
+  app.add_option("--commitlog-sync", sync,
+                 "periodic: WAL in the OS buffer before ack (survives kill); batch: fsync before "
+                 "ack (survives power loss)")
+      ->check(CLI::IsMember({"periodic", "batch"}))
+      ->capture_default_str();
+  app.add_option("--max-frame-size", options.max_frame_size, "Largest accepted frame body, bytes")
+      ->capture_default_str();
+  app.add_option("--metrics", options.metrics_address,
+                 "Serve Prometheus metrics on host:port (port 0 picks one)");
+  CLI11_PARSE(app, argc, argv);
+  options.commitlog_sync = sync == "batch" ? postfork::node::NodeOptions::CommitlogSync::kBatch
+                                           : postfork::node::NodeOptions::CommitlogSync::kPeriodic;
+
+  // Block the stop signals before any thread starts, then wait for one synchronously.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto node = postfork::node::Node::Start(options);
+  if (!node.ok()) {
+    fmt::print(stderr, "postfork-node: {}\n", node.error().ToString());
+    return 1;
+  }
+  std::string metrics;
+  if ((*node)->metrics_port())
+    metrics = fmt::format(" metrics on port {}", (*node)->metrics_port());
+  fmt::print("postfork-node ready: listening for CQL clients on {}:{}{}\n",
+             (*node)->listen_address(), (*node)->port(), metrics);
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  (*node)->Stop();
+  fmt::print("postfork-node: stopped on signal {}\n", sig);
+  return 0;
+}

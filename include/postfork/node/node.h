@@ -1,0 +1,65 @@
+// Starting a postfork node in-process: the same Cassandra-compatible CQL server as the
+// `postfork-node` binary, for tests and embedding.
+//
+//   postfork::node::NodeOptions options;
+//   options.data_dir = "/tmp/node";
+//   options.port = 0;  // pick a free port
+//   auto node = postfork::node::Node::Start(options);
+//   if (!node.ok()) ...;
+//   connect to 127.0.0.1:(*node)->port()
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "postfork/cql/status.h"
+
+namespace postfork::node {
+
+struct NodeOptions {
+  // Address to listen on. Default: 127.0.0.1.
+  std::string listen_address = "127.0.0.1";
+  // CQL native port. 0 picks a free port (see Node::port()). Default: 9042.
+  uint16_t port = 9042;
+  // Directory of the RocksDB data (created if missing). Required.
+  std::string data_dir;
+  // periodic: acknowledged writes are in the OS-buffered WAL (survive a killed process);
+  // batch: the WAL is fsynced before each acknowledgement (survive power loss). Default: periodic.
+  enum class CommitlogSync { kPeriodic, kBatch };
+  CommitlogSync commitlog_sync = CommitlogSync::kPeriodic;
+  // Largest accepted frame body in bytes; larger frames get PROTOCOL_ERROR before any
+  // allocation. Default: 256 MiB, as Cassandra's native_transport_max_frame_size.
+  uint32_t max_frame_size = 256u * 1024 * 1024;
+  // "host:port" for Prometheus text metrics; empty disables them; port 0 picks one.
+  // Default: disabled.
+  std::string metrics_address;
+};
+
+// A running node: one network thread serving CQL, RocksDB underneath. Stop() (or destruction)
+// closes connections and the database; everything acknowledged is already durable.
+class Node {
+ public:
+  // Validates options, opens the data directory, binds the ports and starts serving. On
+  // return the node accepts connections.
+  static Result<std::unique_ptr<Node>> Start(const NodeOptions& options);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  uint16_t port() const;          // the bound CQL port
+  uint16_t metrics_port() const;  // 0 when metrics are off
+  const std::string& listen_address() const;
+  // Idempotent; safe from any thread except the node's own.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// "0.1.0": the project's version, printed by --version.
+const char* NodeVersion();
+
+}  // namespace postfork::node

@@ -1,0 +1,194 @@
+// The parsed form of CQL statements: plain data, produced by the parser and checked against the
+// schema by the statements in cql3/statements/. Names are already case-folded (unquoted) or kept
+// as written (quoted).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace postfork::node::cql3 {
+
+// A value in a statement: a literal, a bind marker, or a composite of terms.
+struct Term {
+  enum class Kind {
+    kString,  // 'text' (also used for dates, times, timestamps, inets written as strings)
+    kInteger,
+    kFloat,
+    kBoolean,
+    kUuid,
+    kHex,  // blob 0x..
+    kDuration,
+    kNull,
+    kBindMarker,
+    kTuple,     // (a, b, ...)
+    kList,      // [a, b]
+    kSetOrMap,  // {a, b} or {k: v, ...} (map entries as pairs in `elements`)
+    kFunction,  // now(), uuid(), toTimestamp(x), ... (name in text, args in elements)
+  };
+  Kind kind = Kind::kNull;
+  std::string text;
+  int bind_index = -1;    // kBindMarker: position among the statement's markers
+  std::string bind_name;  // kBindMarker: ":name" (empty for "?")
+  bool is_map = false;    // kSetOrMap with k: v entries (elements alternate key, value)
+  std::vector<Term> elements;
+};
+
+// A column reference in WHERE: one column, a tuple of columns, or token(columns).
+struct Relation {
+  enum class Lhs { kColumn, kTuple, kToken };
+  enum class Op { kEq, kLt, kLte, kGt, kGte, kIn, kNeq, kContains, kContainsKey };
+  Lhs lhs = Lhs::kColumn;
+  std::vector<std::string> columns;  // one for kColumn
+  Op op = Op::kEq;
+  // kIn: either `in_values` (a literal list, possibly empty) or one bind marker in `value`.
+  Term value;
+  std::vector<Term> in_values;
+  bool in_marker = false;
+};
+
+struct TableName {
+  std::string keyspace;  // empty: the connection's keyspace
+  std::string name;
+};
+
+// WITH properties: `name = constant` or `name = {map}`; CLUSTERING ORDER and COMPACT STORAGE are
+// parsed separately by CREATE TABLE.
+struct PropertyValue {
+  std::string text;  // constants as text ('x' -> x, 0.1 -> 0.1)
+  bool is_map = false;
+  std::map<std::string, std::string> map;  // string keys and constant values, as text
+};
+using Properties = std::map<std::string, PropertyValue>;
+
+struct UseStatement {
+  std::string keyspace;
+};
+
+struct CreateKeyspaceStatement {
+  std::string keyspace;
+  bool if_not_exists = false;
+  Properties properties;
+};
+struct AlterKeyspaceStatement {
+  std::string keyspace;
+  bool if_exists = false;
+  Properties properties;
+};
+struct DropKeyspaceStatement {
+  std::string keyspace;
+  bool if_exists = false;
+};
+
+struct ColumnDefinition {
+  std::string name;
+  std::string type;  // CQL text of the type, parsed by cql::DataType::Parse
+  bool is_static = false;
+};
+
+struct CreateTableStatement {
+  TableName table;
+  bool if_not_exists = false;
+  std::vector<ColumnDefinition> columns;
+  std::vector<std::string> partition_key;
+  std::vector<std::string> clustering;
+  std::vector<std::pair<std::string, bool>> clustering_order;  // (column, descending)
+  bool compact_storage = false;
+  Properties properties;
+};
+struct AlterTableStatement {
+  enum class Kind { kAdd, kDrop, kWith, kRename, kAlterType };
+  TableName table;
+  bool if_exists = false;
+  Kind kind = Kind::kWith;
+  bool if_column_exists = false;  // ADD IF NOT EXISTS / DROP IF EXISTS
+  std::vector<ColumnDefinition> add;
+  std::vector<std::string> drop;
+  Properties properties;
+};
+struct DropTableStatement {
+  TableName table;
+  bool if_exists = false;
+};
+struct TruncateStatement {
+  TableName table;
+};
+
+struct UsingClause {
+  std::optional<Term> timestamp;
+  std::optional<Term> ttl;
+};
+
+struct InsertStatement {
+  TableName table;
+  std::vector<std::string> columns;
+  std::vector<Term> values;
+  bool if_not_exists = false;
+  UsingClause using_clause;
+};
+
+struct Assignment {
+  std::string column;
+  Term value;
+};
+struct UpdateStatement {
+  TableName table;
+  UsingClause using_clause;
+  std::vector<Assignment> assignments;
+  std::vector<Relation> where;
+  bool if_exists = false;
+};
+
+struct DeleteStatement {
+  TableName table;
+  std::vector<std::string> columns;  // empty: the whole row(s)
+  UsingClause using_clause;
+  std::vector<Relation> where;
+  bool if_exists = false;
+};
+
+struct Selector {
+  enum class Kind { kColumn, kCountStar, kToken, kWritetime, kTtl, kCount };
+  Kind kind = Kind::kColumn;
+  std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
+  std::string alias;
+};
+struct SelectStatement {
+  TableName table;
+  bool json = false;
+  bool distinct = false;
+  bool select_star = false;
+  std::vector<Selector> selectors;
+  std::vector<Relation> where;
+  std::vector<std::pair<std::string, bool>> order_by;  // (column, descending)
+  std::optional<Term> limit;
+  std::optional<Term> per_partition_limit;
+  bool allow_filtering = false;
+};
+
+struct BatchStatement;
+using Statement =
+    std::variant<UseStatement, CreateKeyspaceStatement, AlterKeyspaceStatement,
+                 DropKeyspaceStatement, CreateTableStatement, AlterTableStatement,
+                 DropTableStatement, TruncateStatement, InsertStatement, UpdateStatement,
+                 DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>>;
+
+struct BatchStatement {
+  enum class Type { kLogged, kUnlogged, kCounter };
+  Type type = Type::kLogged;
+  UsingClause using_clause;
+  std::vector<Statement> statements;  // INSERT, UPDATE or DELETE only
+};
+
+// A parsed statement with its bind markers in order of appearance.
+struct ParsedStatement {
+  Statement statement;
+  int bind_count = 0;
+  std::vector<std::string> bind_names;  // per marker: name for ":name", empty for "?"
+};
+
+}  // namespace postfork::node::cql3

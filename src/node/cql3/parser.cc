@@ -1,0 +1,823 @@
+#include "node/cql3/parser.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "node/cql3/lexer.h"
+#include "postfork/cql/error_codes.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+constexpr int kMaxTermDepth = 32;
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : source_(text), tokens_(Tokenize(text)) {}
+
+  Result<ParsedStatement> ParseTop() {
+    ParsedStatement out;
+    PF_ASSIGN_OR_RETURN(out.statement, ParseOne(/*in_batch=*/false));
+    if (Peek().IsPunct(";")) Next();
+    if (Peek().kind != TokenKind::kEnd) return Unexpected("EOF");
+    out.bind_count = static_cast<int>(bind_names_.size());
+    out.bind_names = std::move(bind_names_);
+    return out;
+  }
+
+ private:
+  // ---- token helpers --------------------------------------------------------------------
+  const Token& Peek(size_t ahead = 0) const {
+    size_t i = pos_ + ahead;
+    return i < tokens_.size() ? tokens_[i] : tokens_.back();
+  }
+  const Token& Next() {
+    const Token& t = Peek();
+    if (pos_ < tokens_.size() - 1) ++pos_;
+    return t;
+  }
+  bool AcceptKeyword(std::string_view kw) {
+    if (!Peek().IsKeyword(kw)) return false;
+    Next();
+    return true;
+  }
+  bool AcceptPunct(std::string_view p) {
+    if (!Peek().IsPunct(p)) return false;
+    Next();
+    return true;
+  }
+  // The token as written (Cassandra's messages quote the input, not the folded form).
+  std::string Display(const Token& t) const {
+    if (t.kind == TokenKind::kEnd) return "<EOF>";
+    return std::string(source_.substr(t.offset, std::min<size_t>(t.length, 64)));
+  }
+  Status Error(const Token& t, std::string what) const {
+    return Status(StatusCode::kServerError, fmt::format("line {}:{} {}", t.line, t.column, what),
+                  static_cast<int>(cql::ErrorCode::kSyntaxError));
+  }
+  Status Unexpected(std::string_view expecting) const {
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kInvalid) {
+      return Error(t, fmt::format("no viable alternative at character '{}'",
+                                  t.text.empty() ? std::string(" ") : t.text.substr(0, 1)));
+    }
+    if (t.kind == TokenKind::kEnd) {
+      return Error(t, fmt::format("mismatched input '<EOF>' expecting {}", expecting));
+    }
+    return Error(t, fmt::format("mismatched input '{}' expecting {}", Display(t), expecting));
+  }
+  Status NoViable() const {
+    const Token& t = Peek();
+    return Error(t, fmt::format("no viable alternative at input '{}'", Display(t)));
+  }
+  Status ExpectKeyword(std::string_view kw) {
+    if (AcceptKeyword(kw)) return Status::Ok();
+    std::string upper(kw);
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return Unexpected("K_" + upper);
+  }
+  Status ExpectPunct(std::string_view p) {
+    if (AcceptPunct(p)) return Status::Ok();
+    return Unexpected(fmt::format("'{}'", p));
+  }
+
+  // Reserved words cannot be unquoted identifiers (Cassandra's reserved keyword list, subset).
+  static bool IsReserved(std::string_view w) {
+    static constexpr std::string_view kReserved[] = {
+        "add",      "allow",  "alter",   "and",          "apply",  "asc",      "authorize",
+        "batch",    "begin",  "by",      "columnfamily", "create", "delete",   "desc",
+        "describe", "drop",   "entries", "execute",      "from",   "full",     "grant",
+        "if",       "in",     "index",   "infinity",     "insert", "into",     "keyspace",
+        "limit",    "modify", "nan",     "norecursive",  "not",    "null",     "of",
+        "on",       "or",     "order",   "primary",      "rename", "revoke",   "schema",
+        "select",   "set",    "table",   "to",           "token",  "truncate", "unlogged",
+        "update",   "use",    "using",   "where",        "with"};
+    for (std::string_view r : kReserved) {
+      if (r == w) return true;
+    }
+    return false;
+  }
+
+  Result<std::string> Identifier() {
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kIdentifier && (t.quoted || !IsReserved(t.text))) {
+      Next();
+      return t.text;
+    }
+    if (t.kind == TokenKind::kBoolean) return NoViable();
+    return Unexpected("IDENT");
+  }
+
+  Result<TableName> ParseTableName() {
+    TableName name;
+    PF_ASSIGN_OR_RETURN(std::string first, Identifier());
+    if (AcceptPunct(".")) {
+      name.keyspace = std::move(first);
+      PF_ASSIGN_OR_RETURN(name.name, Identifier());
+    } else {
+      name.name = std::move(first);
+    }
+    return name;
+  }
+
+  Status ParseIfNotExists(bool* flag) {
+    if (Peek().IsKeyword("if")) {
+      Next();
+      PF_RETURN_IF_ERROR(ExpectKeyword("not"));
+      PF_RETURN_IF_ERROR(ExpectKeyword("exists"));
+      *flag = true;
+    }
+    return Status::Ok();
+  }
+  Status ParseIfExists(bool* flag) {
+    if (Peek().IsKeyword("if")) {
+      Next();
+      PF_RETURN_IF_ERROR(ExpectKeyword("exists"));
+      *flag = true;
+    }
+    return Status::Ok();
+  }
+
+  // ---- terms ----------------------------------------------------------------------------
+  Result<Term> ParseTerm(int depth = 0) {
+    if (depth > kMaxTermDepth) return Error(Peek(), "term nesting too deep");
+    const Token& t = Peek();
+    Term term;
+    switch (t.kind) {
+      case TokenKind::kString:
+        term.kind = Term::Kind::kString;
+        break;
+      case TokenKind::kInteger:
+        term.kind = Term::Kind::kInteger;
+        break;
+      case TokenKind::kFloat:
+        term.kind = Term::Kind::kFloat;
+        break;
+      case TokenKind::kBoolean:
+        term.kind = Term::Kind::kBoolean;
+        break;
+      case TokenKind::kUuid:
+        term.kind = Term::Kind::kUuid;
+        break;
+      case TokenKind::kHex:
+        term.kind = Term::Kind::kHex;
+        break;
+      case TokenKind::kDuration:
+        term.kind = Term::Kind::kDuration;
+        break;
+      case TokenKind::kIdentifier:
+        if (!t.quoted && t.text == "null") {
+          Next();
+          term.kind = Term::Kind::kNull;
+          return term;
+        }
+        if (!t.quoted && Peek(1).IsPunct("(")) {
+          term.kind = Term::Kind::kFunction;
+          term.text = t.text;
+          Next();
+          Next();
+          if (!AcceptPunct(")")) {
+            do {
+              PF_ASSIGN_OR_RETURN(Term arg, ParseTerm(depth + 1));
+              term.elements.push_back(std::move(arg));
+            } while (AcceptPunct(","));
+            PF_RETURN_IF_ERROR(ExpectPunct(")"));
+          }
+          return term;
+        }
+        return NoViable();
+      case TokenKind::kPunct:
+        if (t.text == "?") {
+          Next();
+          return Marker("");
+        }
+        if (t.text == ":") {
+          Next();
+          PF_ASSIGN_OR_RETURN(std::string name, Identifier());
+          return Marker(name);
+        }
+        if (t.text == "(") {
+          Next();
+          term.kind = Term::Kind::kTuple;
+          do {
+            PF_ASSIGN_OR_RETURN(Term e, ParseTerm(depth + 1));
+            term.elements.push_back(std::move(e));
+          } while (AcceptPunct(","));
+          PF_RETURN_IF_ERROR(ExpectPunct(")"));
+          return term;
+        }
+        if (t.text == "[") {
+          Next();
+          term.kind = Term::Kind::kList;
+          if (!AcceptPunct("]")) {
+            do {
+              PF_ASSIGN_OR_RETURN(Term e, ParseTerm(depth + 1));
+              term.elements.push_back(std::move(e));
+            } while (AcceptPunct(","));
+            PF_RETURN_IF_ERROR(ExpectPunct("]"));
+          }
+          return term;
+        }
+        if (t.text == "{") {
+          Next();
+          term.kind = Term::Kind::kSetOrMap;
+          if (!AcceptPunct("}")) {
+            PF_ASSIGN_OR_RETURN(Term first, ParseTerm(depth + 1));
+            term.is_map = Peek().IsPunct(":");
+            term.elements.push_back(std::move(first));
+            if (term.is_map) {
+              Next();
+              PF_ASSIGN_OR_RETURN(Term v, ParseTerm(depth + 1));
+              term.elements.push_back(std::move(v));
+            }
+            while (AcceptPunct(",")) {
+              PF_ASSIGN_OR_RETURN(Term k, ParseTerm(depth + 1));
+              term.elements.push_back(std::move(k));
+              if (term.is_map) {
+                PF_RETURN_IF_ERROR(ExpectPunct(":"));
+                PF_ASSIGN_OR_RETURN(Term v, ParseTerm(depth + 1));
+                term.elements.push_back(std::move(v));
+              }
+            }
+            PF_RETURN_IF_ERROR(ExpectPunct("}"));
+          }
+          return term;
+        }
+        return NoViable();
+      default:
+        return NoViable();
+    }
+    term.text = t.text;
+    Next();
+    return term;
+  }
+
+  Term Marker(std::string name) {
+    Term term;
+    term.kind = Term::Kind::kBindMarker;
+    term.bind_index = static_cast<int>(bind_names_.size());
+    term.bind_name = name;
+    bind_names_.push_back(std::move(name));
+    return term;
+  }
+
+  // ---- WHERE ----------------------------------------------------------------------------
+  Result<std::vector<Relation>> ParseWhere() {
+    std::vector<Relation> out;
+    do {
+      PF_ASSIGN_OR_RETURN(Relation r, ParseRelation());
+      out.push_back(std::move(r));
+    } while (AcceptKeyword("and"));
+    return out;
+  }
+
+  Result<Relation> ParseRelation() {
+    Relation r;
+    if (Peek().IsKeyword("token") && Peek(1).IsPunct("(")) {
+      Next();
+      Next();
+      r.lhs = Relation::Lhs::kToken;
+      do {
+        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        r.columns.push_back(std::move(c));
+      } while (AcceptPunct(","));
+      PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    } else if (AcceptPunct("(")) {
+      r.lhs = Relation::Lhs::kTuple;
+      do {
+        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        r.columns.push_back(std::move(c));
+      } while (AcceptPunct(","));
+      PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    } else {
+      PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+      r.columns.push_back(std::move(c));
+    }
+    const Token& op = Peek();
+    if (op.kind == TokenKind::kPunct) {
+      static const std::pair<std::string_view, Relation::Op> kOps[] = {
+          {"=", Relation::Op::kEq}, {"<", Relation::Op::kLt},   {"<=", Relation::Op::kLte},
+          {">", Relation::Op::kGt}, {">=", Relation::Op::kGte}, {"!=", Relation::Op::kNeq}};
+      bool found = false;
+      for (auto& [text, o] : kOps) {
+        if (op.text == text) {
+          r.op = o;
+          found = true;
+        }
+      }
+      if (!found) return NoViable();
+      Next();
+      PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
+      return r;
+    }
+    if (AcceptKeyword("in")) {
+      r.op = Relation::Op::kIn;
+      if (Peek().IsPunct("?") || Peek().IsPunct(":")) {
+        r.in_marker = true;
+        PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
+        return r;
+      }
+      PF_RETURN_IF_ERROR(ExpectPunct("("));
+      if (!AcceptPunct(")")) {
+        do {
+          PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+          r.in_values.push_back(std::move(v));
+        } while (AcceptPunct(","));
+        PF_RETURN_IF_ERROR(ExpectPunct(")"));
+      }
+      return r;
+    }
+    if (AcceptKeyword("contains")) {
+      r.op = AcceptKeyword("key") ? Relation::Op::kContainsKey : Relation::Op::kContains;
+      PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
+      return r;
+    }
+    return NoViable();
+  }
+
+  // ---- properties -----------------------------------------------------------------------
+  Result<std::string> PropertyConstant() {
+    const Token& t = Peek();
+    switch (t.kind) {
+      case TokenKind::kString:
+      case TokenKind::kInteger:
+      case TokenKind::kFloat:
+      case TokenKind::kBoolean:
+      case TokenKind::kUuid:
+      case TokenKind::kDuration:
+        Next();
+        return t.text;
+      case TokenKind::kIdentifier:
+        if (!t.quoted) {
+          Next();
+          return t.text;
+        }
+        [[fallthrough]];
+      default:
+        return NoViable();
+    }
+  }
+
+  Status ParseProperty(Properties* props) {
+    PF_ASSIGN_OR_RETURN(std::string name, Identifier());
+    PF_RETURN_IF_ERROR(ExpectPunct("="));
+    PropertyValue value;
+    if (AcceptPunct("{")) {
+      value.is_map = true;
+      if (!AcceptPunct("}")) {
+        do {
+          PF_ASSIGN_OR_RETURN(std::string k, PropertyConstant());
+          PF_RETURN_IF_ERROR(ExpectPunct(":"));
+          PF_ASSIGN_OR_RETURN(std::string v, PropertyConstant());
+          value.map[k] = v;
+        } while (AcceptPunct(","));
+        PF_RETURN_IF_ERROR(ExpectPunct("}"));
+      }
+    } else {
+      PF_ASSIGN_OR_RETURN(value.text, PropertyConstant());
+    }
+    if (props->count(name)) {
+      return Status(StatusCode::kServerError,
+                    fmt::format("Multiple definitions for property '{}'", name),
+                    static_cast<int>(cql::ErrorCode::kSyntaxError));
+    }
+    (*props)[name] = std::move(value);
+    return Status::Ok();
+  }
+
+  // ---- types ----------------------------------------------------------------------------
+  // Collects the type's source text (identifiers and <, >, commas) for DataType::Parse.
+  Result<std::string> ParseType(int depth = 0) {
+    if (depth > kMaxTermDepth) return Error(Peek(), "type nesting too deep");
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kString) {  // custom type 'java.class'
+      Next();
+      return "'" + t.text + "'";
+    }
+    PF_ASSIGN_OR_RETURN(std::string name, AnyWord());
+    if (!AcceptPunct("<")) {
+      if (AcceptPunct(".")) {  // ks.udt
+        PF_ASSIGN_OR_RETURN(std::string rest, AnyWord());
+        return name + "." + rest;
+      }
+      return name;
+    }
+    std::string out = name + "<";
+    bool first = true;
+    do {
+      if (!first) out += ", ";
+      first = false;
+      PF_ASSIGN_OR_RETURN(std::string inner, ParseType(depth + 1));
+      out += inner;
+    } while (AcceptPunct(","));
+    PF_RETURN_IF_ERROR(ExpectPunct(">"));
+    return out + ">";
+  }
+  Result<std::string> AnyWord() {
+    const Token& t = Peek();
+    if (t.kind != TokenKind::kIdentifier) return Unexpected("IDENT");
+    Next();
+    return t.quoted ? "\"" + t.text + "\"" : t.text;
+  }
+
+  // ---- statements -----------------------------------------------------------------------
+  Result<Statement> ParseOne(bool in_batch) {
+    const Token& t = Peek();
+    if (t.kind != TokenKind::kIdentifier || t.quoted) return NoViable();
+    if (in_batch && !(t.text == "insert" || t.text == "update" || t.text == "delete")) {
+      return Unexpected("K_APPLY");
+    }
+    if (t.text == "select") return ParseSelect();
+    if (t.text == "insert") return ParseInsert();
+    if (t.text == "update") return ParseUpdate();
+    if (t.text == "delete") return ParseDelete();
+    if (t.text == "use") {
+      Next();
+      UseStatement s;
+      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      return Statement(std::move(s));
+    }
+    if (t.text == "begin") return ParseBatch();
+    if (t.text == "create") return ParseCreate();
+    if (t.text == "alter") return ParseAlter();
+    if (t.text == "drop") return ParseDrop();
+    if (t.text == "truncate") {
+      Next();
+      AcceptKeyword("table");
+      TruncateStatement s;
+      PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+      return Statement(std::move(s));
+    }
+    return NoViable();
+  }
+
+  Status ParseUsing(UsingClause* u) {
+    if (!AcceptKeyword("using")) return Status::Ok();
+    do {
+      if (AcceptKeyword("timestamp")) {
+        PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+        u->timestamp = std::move(v);
+      } else if (AcceptKeyword("ttl")) {
+        PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+        u->ttl = std::move(v);
+      } else {
+        return Unexpected("K_TIMESTAMP");
+      }
+    } while (AcceptKeyword("and"));
+    return Status::Ok();
+  }
+
+  Result<Statement> ParseSelect() {
+    Next();  // SELECT
+    SelectStatement s;
+    if (AcceptKeyword("json")) s.json = true;
+    if (Peek().IsKeyword("distinct") && !Peek(1).IsKeyword("from") && !Peek(1).IsPunct(",")) {
+      Next();
+      s.distinct = true;
+    }
+    if (AcceptPunct("*")) {
+      s.select_star = true;
+    } else {
+      do {
+        PF_ASSIGN_OR_RETURN(Selector sel, ParseSelector());
+        s.selectors.push_back(std::move(sel));
+      } while (AcceptPunct(","));
+    }
+    PF_RETURN_IF_ERROR(ExpectKeyword("from"));
+    PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+    if (AcceptKeyword("where")) {
+      PF_ASSIGN_OR_RETURN(s.where, ParseWhere());
+    }
+    if (AcceptKeyword("group")) return Error(Peek(), "GROUP BY is not supported");
+    if (AcceptKeyword("order")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("by"));
+      do {
+        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        bool desc = false;
+        if (AcceptKeyword("desc")) {
+          desc = true;
+        } else {
+          AcceptKeyword("asc");
+        }
+        s.order_by.emplace_back(std::move(c), desc);
+      } while (AcceptPunct(","));
+    }
+    if (AcceptKeyword("per")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("partition"));
+      PF_RETURN_IF_ERROR(ExpectKeyword("limit"));
+      PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+      s.per_partition_limit = std::move(v);
+    }
+    if (AcceptKeyword("limit")) {
+      PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+      s.limit = std::move(v);
+    }
+    if (AcceptKeyword("allow")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("filtering"));
+      s.allow_filtering = true;
+    }
+    return Statement(std::move(s));
+  }
+
+  Result<Selector> ParseSelector() {
+    Selector sel;
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kIdentifier && !t.quoted && Peek(1).IsPunct("(")) {
+      std::string fn = t.text;
+      Next();
+      Next();
+      if (fn == "count") {
+        if (AcceptPunct("*") ||
+            (Peek().kind == TokenKind::kInteger && Peek().text == "1" && (Next(), true))) {
+          sel.kind = Selector::Kind::kCountStar;
+        } else {
+          sel.kind = Selector::Kind::kCount;
+          PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+          sel.columns.push_back(std::move(c));
+        }
+      } else if (fn == "token" || fn == "writetime" || fn == "ttl") {
+        sel.kind = fn == "token"       ? Selector::Kind::kToken
+                   : fn == "writetime" ? Selector::Kind::kWritetime
+                                       : Selector::Kind::kTtl;
+        do {
+          PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+          sel.columns.push_back(std::move(c));
+        } while (sel.kind == Selector::Kind::kToken && AcceptPunct(","));
+      } else {
+        return Error(t, fmt::format("Unknown function '{}'", fn));
+      }
+      PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    } else {
+      PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+      sel.columns.push_back(std::move(c));
+    }
+    if (AcceptKeyword("as")) {
+      PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
+    }
+    return sel;
+  }
+
+  Result<Statement> ParseInsert() {
+    Next();  // INSERT
+    PF_RETURN_IF_ERROR(ExpectKeyword("into"));
+    InsertStatement s;
+    PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+    if (Peek().IsKeyword("json")) return Error(Peek(), "INSERT JSON is not supported");
+    PF_RETURN_IF_ERROR(ExpectPunct("("));
+    do {
+      PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+      s.columns.push_back(std::move(c));
+    } while (AcceptPunct(","));
+    PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    PF_RETURN_IF_ERROR(ExpectKeyword("values"));
+    PF_RETURN_IF_ERROR(ExpectPunct("("));
+    do {
+      PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+      s.values.push_back(std::move(v));
+    } while (AcceptPunct(","));
+    PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+    PF_RETURN_IF_ERROR(ParseUsing(&s.using_clause));
+    return Statement(std::move(s));
+  }
+
+  Result<Statement> ParseUpdate() {
+    Next();  // UPDATE
+    UpdateStatement s;
+    PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+    PF_RETURN_IF_ERROR(ParseUsing(&s.using_clause));
+    PF_RETURN_IF_ERROR(ExpectKeyword("set"));
+    do {
+      Assignment a;
+      PF_ASSIGN_OR_RETURN(a.column, Identifier());
+      PF_RETURN_IF_ERROR(ExpectPunct("="));
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      if (Peek().IsPunct("+") || Peek().IsPunct("-")) {
+        return Error(Peek(), "collection and counter updates are not supported yet");
+      }
+      s.assignments.push_back(std::move(a));
+    } while (AcceptPunct(","));
+    PF_RETURN_IF_ERROR(ExpectKeyword("where"));
+    PF_ASSIGN_OR_RETURN(s.where, ParseWhere());
+    if (AcceptKeyword("if")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("exists"));
+      s.if_exists = true;
+    }
+    return Statement(std::move(s));
+  }
+
+  Result<Statement> ParseDelete() {
+    Next();  // DELETE
+    DeleteStatement s;
+    if (!Peek().IsKeyword("from")) {
+      do {
+        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        s.columns.push_back(std::move(c));
+      } while (AcceptPunct(","));
+    }
+    PF_RETURN_IF_ERROR(ExpectKeyword("from"));
+    PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+    PF_RETURN_IF_ERROR(ParseUsing(&s.using_clause));
+    PF_RETURN_IF_ERROR(ExpectKeyword("where"));
+    PF_ASSIGN_OR_RETURN(s.where, ParseWhere());
+    if (AcceptKeyword("if")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("exists"));
+      s.if_exists = true;
+    }
+    return Statement(std::move(s));
+  }
+
+  Result<Statement> ParseBatch() {
+    Next();  // BEGIN
+    auto b = std::make_shared<BatchStatement>();
+    if (AcceptKeyword("unlogged")) {
+      b->type = BatchStatement::Type::kUnlogged;
+    } else if (AcceptKeyword("counter")) {
+      b->type = BatchStatement::Type::kCounter;
+    }
+    PF_RETURN_IF_ERROR(ExpectKeyword("batch"));
+    PF_RETURN_IF_ERROR(ParseUsing(&b->using_clause));
+    while (!Peek().IsKeyword("apply")) {
+      if (Peek().kind == TokenKind::kEnd) return Unexpected("K_APPLY");
+      PF_ASSIGN_OR_RETURN(Statement inner, ParseOne(/*in_batch=*/true));
+      b->statements.push_back(std::move(inner));
+      AcceptPunct(";");
+    }
+    Next();  // APPLY
+    PF_RETURN_IF_ERROR(ExpectKeyword("batch"));
+    return Statement(std::move(b));
+  }
+
+  Result<Statement> ParseCreate() {
+    Next();  // CREATE
+    if (AcceptKeyword("keyspace") || AcceptKeyword("schema")) {
+      CreateKeyspaceStatement s;
+      PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      PF_RETURN_IF_ERROR(ExpectKeyword("with"));
+      do {
+        PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
+      } while (AcceptKeyword("and"));
+      return Statement(std::move(s));
+    }
+    if (AcceptKeyword("table") || AcceptKeyword("columnfamily")) return ParseCreateTable();
+    return NoViable();
+  }
+
+  Result<Statement> ParseCreateTable() {
+    CreateTableStatement s;
+    PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+    PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+    PF_RETURN_IF_ERROR(ExpectPunct("("));
+    bool have_key = false;
+    do {
+      if (Peek().IsPunct(")")) break;  // trailing comma is not CQL, but Cassandra rejects it too
+      if (Peek().IsKeyword("primary")) {
+        Next();
+        PF_RETURN_IF_ERROR(ExpectKeyword("key"));
+        if (have_key)
+          return Error(Peek(), "Multiple PRIMARY KEYs specified (exactly one required)");
+        have_key = true;
+        PF_RETURN_IF_ERROR(ExpectPunct("("));
+        if (AcceptPunct("(")) {
+          do {
+            PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+            s.partition_key.push_back(std::move(c));
+          } while (AcceptPunct(","));
+          PF_RETURN_IF_ERROR(ExpectPunct(")"));
+        } else {
+          PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+          s.partition_key.push_back(std::move(c));
+        }
+        while (AcceptPunct(",")) {
+          PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+          s.clustering.push_back(std::move(c));
+        }
+        PF_RETURN_IF_ERROR(ExpectPunct(")"));
+        continue;
+      }
+      ColumnDefinition col;
+      PF_ASSIGN_OR_RETURN(col.name, Identifier());
+      PF_ASSIGN_OR_RETURN(col.type, ParseType());
+      if (AcceptKeyword("static")) col.is_static = true;
+      if (Peek().IsKeyword("primary")) {
+        Next();
+        PF_RETURN_IF_ERROR(ExpectKeyword("key"));
+        if (have_key)
+          return Error(Peek(), "Multiple PRIMARY KEYs specified (exactly one required)");
+        have_key = true;
+        s.partition_key.push_back(col.name);
+      }
+      s.columns.push_back(std::move(col));
+    } while (AcceptPunct(","));
+    PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    if (AcceptKeyword("with")) {
+      do {
+        if (AcceptKeyword("clustering")) {
+          PF_RETURN_IF_ERROR(ExpectKeyword("order"));
+          PF_RETURN_IF_ERROR(ExpectKeyword("by"));
+          PF_RETURN_IF_ERROR(ExpectPunct("("));
+          do {
+            PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+            bool desc = false;
+            if (AcceptKeyword("desc")) {
+              desc = true;
+            } else if (!AcceptKeyword("asc")) {
+              return Unexpected("K_ASC");
+            }
+            s.clustering_order.emplace_back(std::move(c), desc);
+          } while (AcceptPunct(","));
+          PF_RETURN_IF_ERROR(ExpectPunct(")"));
+        } else if (AcceptKeyword("compact")) {
+          PF_RETURN_IF_ERROR(ExpectKeyword("storage"));
+          s.compact_storage = true;
+        } else {
+          PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
+        }
+      } while (AcceptKeyword("and"));
+    }
+    return Statement(std::move(s));
+  }
+
+  Result<Statement> ParseAlter() {
+    Next();  // ALTER
+    if (AcceptKeyword("keyspace") || AcceptKeyword("schema")) {
+      AlterKeyspaceStatement s;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      PF_RETURN_IF_ERROR(ExpectKeyword("with"));
+      do {
+        PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
+      } while (AcceptKeyword("and"));
+      return Statement(std::move(s));
+    }
+    if (!AcceptKeyword("table") && !AcceptKeyword("columnfamily")) return NoViable();
+    AlterTableStatement s;
+    PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+    PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+    if (AcceptKeyword("add")) {
+      s.kind = AlterTableStatement::Kind::kAdd;
+      PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_column_exists));
+      bool parens = AcceptPunct("(");
+      do {
+        ColumnDefinition col;
+        PF_ASSIGN_OR_RETURN(col.name, Identifier());
+        PF_ASSIGN_OR_RETURN(col.type, ParseType());
+        if (AcceptKeyword("static")) col.is_static = true;
+        s.add.push_back(std::move(col));
+      } while (parens && AcceptPunct(","));
+      if (parens) PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    } else if (AcceptKeyword("drop")) {
+      s.kind = AlterTableStatement::Kind::kDrop;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_column_exists));
+      bool parens = AcceptPunct("(");
+      do {
+        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        s.drop.push_back(std::move(c));
+      } while (parens && AcceptPunct(","));
+      if (parens) PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    } else if (AcceptKeyword("with")) {
+      s.kind = AlterTableStatement::Kind::kWith;
+      do {
+        PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
+      } while (AcceptKeyword("and"));
+    } else if (Peek().IsKeyword("rename") || Peek().IsKeyword("alter")) {
+      return Error(Peek(), "ALTER TABLE RENAME/ALTER TYPE is not supported");
+    } else {
+      return NoViable();
+    }
+    return Statement(std::move(s));
+  }
+
+  Result<Statement> ParseDrop() {
+    Next();  // DROP
+    if (AcceptKeyword("keyspace") || AcceptKeyword("schema")) {
+      DropKeyspaceStatement s;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      return Statement(std::move(s));
+    }
+    if (AcceptKeyword("table") || AcceptKeyword("columnfamily")) {
+      DropTableStatement s;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+      PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+      return Statement(std::move(s));
+    }
+    return NoViable();
+  }
+
+  std::string_view source_;
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+  std::vector<std::string> bind_names_;
+};
+
+}  // namespace
+
+Result<ParsedStatement> ParseStatement(std::string_view text) {
+  Parser parser(text);
+  return parser.ParseTop();
+}
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,262 @@
+#include "node/cql3/query_processor.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "node/cql3/parser.h"
+#include "node/cql3/statements/prepare.h"
+#include "node/cql3/values.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+cql::ErrorCode CodeOf(const Status& status) {
+  if (status.cql_code() >= 0) return static_cast<cql::ErrorCode>(status.cql_code());
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+      return cql::ErrorCode::kInvalid;
+    case StatusCode::kAlreadyExists:
+      return cql::ErrorCode::kAlreadyExists;
+    case StatusCode::kMalformed:
+    case StatusCode::kTruncated:
+    case StatusCode::kTooLarge:
+      return cql::ErrorCode::kProtocolError;
+    default:
+      return cql::ErrorCode::kServerError;
+  }
+}
+
+// Positional values from a request, with named values matched to the markers' names.
+Result<std::vector<cql::RawValue>> BindValues(const cql::QueryParameters& params,
+                                              const CqlStatement& statement) {
+  const auto& specs = statement.bind_specs();
+  if (params.value_names.empty()) {
+    if (params.values.size() != specs.size()) {
+      return InvalidRequest(fmt::format("There were {} markers(?) in CQL but {} bound variables",
+                                        specs.size(), params.values.size()));
+    }
+    return params.values;
+  }
+  std::vector<cql::RawValue> out(specs.size(), cql::RawValue::Unset());
+  std::vector<bool> found(specs.size(), false);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    for (size_t j = 0; j < params.value_names.size() && j < params.values.size(); ++j) {
+      std::string name(params.value_names[j]);
+      std::string lower = name;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (name == specs[i].name || lower == specs[i].name) {
+        out[i] = params.values[j];
+        found[i] = true;
+        break;
+      }
+    }
+    if (!found[i]) {
+      return InvalidRequest(fmt::format("Invalid unset value for bind variable {}", specs[i].name));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Response ErrorResponse(const cql::ErrorMessage& error) {
+  Response r;
+  r.opcode = cql::Opcode::kError;
+  cql::ByteWriter w(&r.body);
+  error.Encode(w);
+  return r;
+}
+
+Response ErrorResponse(const Status& status) {
+  cql::ErrorMessage e;
+  e.code = CodeOf(status);
+  e.message = status.message();
+  return ErrorResponse(e);
+}
+
+ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
+                                             const cql::QueryParameters* params) {
+  ExecutionContext ctx;
+  ctx.db = db_;
+  ctx.schema = db_->schema().snapshot();
+  ctx.client = &client;
+  ctx.now_micros = NowMicros();
+  if (params) {
+    ctx.page_size = params->page_size;
+    ctx.paging_state = params->paging_state;
+    ctx.skip_metadata = params->skip_metadata;
+    ctx.default_timestamp = params->default_timestamp;
+  }
+  return ctx;
+}
+
+Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ctx,
+                             service::ClientState& client) {
+  metrics_->Statement(statement.kind(), statement.keyspace(), statement.table());
+  auto result = statement.Execute(ctx);
+  if (!result.ok()) {
+    const Status& s = result.error();
+    if (CodeOf(s) == cql::ErrorCode::kAlreadyExists) {
+      cql::ErrorMessage e;
+      e.code = cql::ErrorCode::kAlreadyExists;
+      e.message = s.message();
+      e.keyspace = statement.keyspace();
+      e.table = statement.table();
+      return ErrorResponse(e);
+    }
+    return ErrorResponse(s);
+  }
+  if (result->set_keyspace) client.keyspace = *result->set_keyspace;
+  Response r;
+  r.body = std::move(result->body);
+  r.schema_change = std::move(result->schema_change);
+  return r;
+}
+
+Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientState& client) {
+  auto parsed = ParseStatement(msg.query);
+  if (!parsed.ok()) return ErrorResponse(parsed.error());
+  ExecutionContext ctx = MakeContext(client, &msg.params);
+  auto statement = PrepareStatement(*parsed, *ctx.schema, client.keyspace);
+  if (!statement.ok()) return ErrorResponse(statement.error());
+  auto values = BindValues(msg.params, **statement);
+  if (!values.ok()) return ErrorResponse(values.error());
+  ctx.values = std::move(*values);
+  return Run(**statement, ctx, client);
+}
+
+Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::ClientState& client) {
+  auto parsed = ParseStatement(msg.query);
+  if (!parsed.ok()) return ErrorResponse(parsed.error());
+  auto schema = db_->schema().snapshot();
+  auto statement = PrepareStatement(*parsed, *schema, client.keyspace);
+  if (!statement.ok()) return ErrorResponse(statement.error());
+  metrics_->Statement("prepare", (*statement)->keyspace(), "");
+
+  PreparedEntry entry;
+  entry.id = PreparedCache::ComputeId(msg.query, client.keyspace);
+  entry.query = std::string(msg.query);
+  entry.keyspace = client.keyspace;
+  entry.parsed = std::move(*parsed);
+  entry.statement = std::shared_ptr<const CqlStatement>(std::move(*statement));
+  entry.schema = schema;
+  entry.prepared_result_metadata = entry.statement->result_metadata();
+  PreparedEntry* e = prepared_.Insert(std::move(entry));
+
+  cql::ResultMessage result;
+  result.kind = cql::ResultKind::kPrepared;
+  result.prepared.id = e->id;
+  result.prepared.pk_indexes = e->statement->pk_indexes();
+  result.prepared.bind_columns = e->statement->bind_specs();
+  result.prepared.result_metadata = e->statement->result_metadata();
+  result.prepared.result_metadata.column_count =
+      static_cast<int32_t>(result.prepared.result_metadata.columns.size());
+  Response r;
+  cql::ByteWriter w(&r.body);
+  result.Encode(w);
+  return r;
+}
+
+Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
+    PreparedEntry& entry, const std::shared_ptr<const SchemaSnapshot>& schema) {
+  if (entry.schema != schema) {
+    // The schema changed since this statement was checked: check it again, so that SELECT *
+    // sees added/dropped columns and dropped tables are reported.
+    PF_ASSIGN_OR_RETURN(auto fresh, PrepareStatement(entry.parsed, *schema, entry.keyspace));
+    entry.statement = std::shared_ptr<const CqlStatement>(std::move(fresh));
+    entry.schema = schema;
+  }
+  return entry.statement;
+}
+
+Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client) {
+  PreparedEntry* entry = prepared_.Find(msg.id);
+  if (!entry) {
+    cql::ErrorMessage e;
+    e.code = cql::ErrorCode::kUnprepared;
+    std::string hex;
+    for (unsigned char c : msg.id) hex += fmt::format("{:02x}", c);
+    e.message = fmt::format(
+        "Prepared query with ID {} not found (either the query was not "
+        "prepared on this host (maybe the host has been restarted?) or you "
+        "have prepared too many queries and it has been evicted from the "
+        "internal cache)",
+        hex);
+    e.unprepared_id = std::string(msg.id);
+    metrics_->Error(static_cast<int32_t>(e.code));
+    return ErrorResponse(e);
+  }
+  ExecutionContext ctx = MakeContext(client, &msg.params);
+  auto statement = StatementFor(*entry, ctx.schema);
+  if (!statement.ok()) return ErrorResponse(statement.error());
+  auto values = BindValues(msg.params, **statement);
+  if (!values.ok()) return ErrorResponse(values.error());
+  ctx.values = std::move(*values);
+  // Metadata may be skipped only while the result has the shape the client got with PREPARE.
+  if (ctx.skip_metadata &&
+      !((*statement)->result_metadata().columns == entry->prepared_result_metadata.columns)) {
+    ctx.skip_metadata = false;
+  }
+  return Run(**statement, ctx, client);
+}
+
+Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientState& client) {
+  if (msg.type == cql::BatchType::kCounter) {
+    return ErrorResponse(InvalidRequest("Counter batches are not supported yet"));
+  }
+  ExecutionContext ctx = MakeContext(client, nullptr);
+  ctx.default_timestamp = msg.default_timestamp;
+  std::vector<std::shared_ptr<const CqlStatement>> keep;
+  std::vector<BatchChild> children;
+  for (const auto& child : msg.statements) {
+    std::shared_ptr<const CqlStatement> statement;
+    if (child.is_prepared) {
+      PreparedEntry* entry = prepared_.Find(child.query_or_id);
+      if (!entry) {
+        cql::ErrorMessage e;
+        e.code = cql::ErrorCode::kUnprepared;
+        e.message = "Prepared query not found in batch";
+        e.unprepared_id = std::string(child.query_or_id);
+        return ErrorResponse(e);
+      }
+      auto s = StatementFor(*entry, ctx.schema);
+      if (!s.ok()) return ErrorResponse(s.error());
+      statement = *s;
+    } else {
+      auto parsed = ParseStatement(child.query_or_id);
+      if (!parsed.ok()) return ErrorResponse(parsed.error());
+      auto s = PrepareStatement(*parsed, *ctx.schema, client.keyspace);
+      if (!s.ok()) return ErrorResponse(s.error());
+      statement = std::shared_ptr<const CqlStatement>(std::move(*s));
+    }
+    auto* mod = dynamic_cast<const ModificationStatement*>(statement.get());
+    if (!mod) {
+      return ErrorResponse(InvalidRequest(
+          "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed."));
+    }
+    if (child.values.size() != statement->bind_specs().size()) {
+      return ErrorResponse(
+          InvalidRequest(fmt::format("There were {} markers(?) in CQL but {} bound variables",
+                                     statement->bind_specs().size(), child.values.size())));
+    }
+    metrics_->Statement(statement->kind(), statement->keyspace(), statement->table());
+    children.push_back(BatchChild{mod, child.values});
+    keep.push_back(std::move(statement));
+  }
+  metrics_->Statement("batch", "", "");
+  Status s = ExecuteBatch(children, ctx, std::nullopt);
+  if (!s.ok()) return ErrorResponse(s);
+  Response r;
+  r.body = VoidResultBody();
+  return r;
+}
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,53 @@
+// Runs QUERY, PREPARE, EXECUTE and BATCH requests: parse, check against the live schema,
+// execute on storage, and encode the RESULT or ERROR body. Used on the network thread only.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "node/cql3/prepared_cache.h"
+#include "node/db/database.h"
+#include "node/service/client_state.h"
+#include "node/service/metrics.h"
+#include "postfork/cql/frame.h"
+#include "postfork/cql/messages.h"
+
+namespace postfork::node::cql3 {
+
+// A response body to send on the request's stream, and the schema change to push as an EVENT
+// to registered connections.
+struct Response {
+  cql::Opcode opcode = cql::Opcode::kResult;
+  std::string body;
+  std::optional<cql::SchemaChange> schema_change;
+};
+
+// Encodes `status` as an ERROR body (Cassandra's code when the status carries one).
+Response ErrorResponse(const Status& status);
+Response ErrorResponse(const cql::ErrorMessage& error);
+
+class QueryProcessor {
+ public:
+  // `db` and `metrics` must outlive the processor.
+  QueryProcessor(Database* db, service::NodeMetrics* metrics) : db_(db), metrics_(metrics) {}
+
+  Response Query(const cql::QueryMessage& msg, service::ClientState& client);
+  Response Prepare(const cql::PrepareMessage& msg, service::ClientState& client);
+  Response Execute(const cql::ExecuteMessage& msg, service::ClientState& client);
+  Response Batch(const cql::BatchMessage& msg, service::ClientState& client);
+
+  PreparedCache& prepared() { return prepared_; }
+
+ private:
+  Result<std::shared_ptr<const CqlStatement>> StatementFor(
+      PreparedEntry& entry, const std::shared_ptr<const SchemaSnapshot>& schema);
+  Response Run(const CqlStatement& statement, ExecutionContext& ctx, service::ClientState& client);
+  ExecutionContext MakeContext(service::ClientState& client, const cql::QueryParameters* params);
+
+  Database* db_;
+  service::NodeMetrics* metrics_;
+  PreparedCache prepared_;
+};
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,52 @@
+#include "node/cql3/statements/cql_statement.h"
+
+#include <fmt/format.h>
+
+#include "node/cql3/values.h"
+#include "postfork/cql/value.h"
+
+namespace postfork::node::cql3 {
+
+Result<cql::RawValue> ResolveValue(const ValueSource& source, const ExecutionContext& ctx) {
+  switch (source.kind) {
+    case ValueSource::Kind::kNull:
+      return cql::RawValue::Null();
+    case ValueSource::Kind::kConstant:
+      return cql::RawValue::Of(source.constant);
+    case ValueSource::Kind::kMarker:
+      break;
+  }
+  if (source.marker < 0 || static_cast<size_t>(source.marker) >= ctx.values.size()) {
+    return InvalidRequest(
+        fmt::format("No value bound for marker {} ({})", source.marker, source.receiver));
+  }
+  const cql::RawValue& v = ctx.values[static_cast<size_t>(source.marker)];
+  if (v.kind == cql::RawValue::Kind::kBytes) {
+    // Cassandra accepts an empty value for most types (it reads back as empty, not null); we
+    // only accept it where it is a valid body.
+    Status s = cql::ValidateValue(v.bytes, source.type);
+    if (!s.ok()) {
+      return InvalidRequest(fmt::format("Invalid value for {} of type {}: {}", source.receiver,
+                                        source.type.ToCql(), s.message()));
+    }
+  }
+  return v;
+}
+
+std::string VoidResultBody() {
+  std::string body;
+  cql::ByteWriter w(&body);
+  w.WriteInt(static_cast<int32_t>(cql::ResultKind::kVoid));
+  return body;
+}
+
+Result<StatementResult> ModificationStatement::Execute(ExecutionContext& ctx) const {
+  std::vector<PartitionMutation> mutations;
+  PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
+  if (!mutations.empty()) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+  StatementResult r;
+  r.body = VoidResultBody();
+  return r;
+}
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,95 @@
+// A statement checked against the schema and ready to run: what PREPARE caches and what QUERY
+// runs once. Built by Prepare() in cql3/statements/prepare.h from the parser's AST.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/db/database.h"
+#include "node/service/client_state.h"
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/messages.h"
+#include "postfork/cql/status.h"
+#include "postfork/cql/types.h"
+
+namespace postfork::node::cql3 {
+
+// Where a value in a statement comes from: a constant of the query text or a bind marker.
+struct ValueSource {
+  enum class Kind { kConstant, kNull, kMarker };
+  Kind kind = Kind::kNull;
+  std::string constant;  // serialized, for kConstant
+  int marker = -1;       // for kMarker
+  cql::DataType type;
+  std::string receiver;  // the column's name, for error messages
+};
+
+// Everything one execution needs. Lives for the duration of one request.
+struct ExecutionContext {
+  Database* db = nullptr;
+  std::shared_ptr<const SchemaSnapshot> schema;
+  service::ClientState* client = nullptr;
+  std::vector<cql::RawValue> values;  // bound values, positional (names already resolved)
+  std::optional<int32_t> page_size;
+  std::optional<std::string_view> paging_state;
+  bool skip_metadata = false;
+  std::optional<int64_t> default_timestamp;  // from the request
+  int64_t now_micros = 0;                    // the node's clock when the request arrived
+};
+
+// The bound or constant value of `source`. Bound values are checked against the marker's type
+// (wrong sizes and invalid encodings are InvalidRequest). Unset markers give RawValue::Unset().
+Result<cql::RawValue> ResolveValue(const ValueSource& source, const ExecutionContext& ctx);
+
+// What one execution answers: a RESULT body, and the schema change to push to registered
+// connections (DDL) or the keyspace to switch to (USE).
+struct StatementResult {
+  std::string body;
+  std::optional<cql::SchemaChange> schema_change;
+  std::optional<std::string> set_keyspace;
+};
+
+class CqlStatement {
+ public:
+  virtual ~CqlStatement() = default;
+
+  // "select", "insert", "update", "delete", "batch", "use", "create_table", ... (metrics).
+  virtual std::string_view kind() const = 0;
+  // keyspace.table the statement works on ("" for keyspace-level statements and batches).
+  const std::string& keyspace() const { return keyspace_; }
+  const std::string& table() const { return table_; }
+
+  // One spec per bind marker, in order; pk_indexes as PREPARE reports them.
+  const std::vector<cql::ColumnSpec>& bind_specs() const { return bind_specs_; }
+  const std::vector<uint16_t>& pk_indexes() const { return pk_indexes_; }
+  // Rows metadata of the result (SELECT), column_count 0 otherwise.
+  const cql::RowsMetadata& result_metadata() const { return result_metadata_; }
+
+  virtual Result<StatementResult> Execute(ExecutionContext& ctx) const = 0;
+
+ protected:
+  std::string keyspace_;
+  std::string table_;
+  std::vector<cql::ColumnSpec> bind_specs_;
+  std::vector<uint16_t> pk_indexes_;
+  cql::RowsMetadata result_metadata_;
+};
+
+// INSERT, UPDATE and DELETE: also usable as children of a BATCH.
+class ModificationStatement : public CqlStatement {
+ public:
+  // Appends this statement's mutations. `batch_timestamp` (the batch's USING TIMESTAMP or default)
+  // applies when the statement has none of its own.
+  virtual Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_timestamp,
+                              std::vector<PartitionMutation>* out) const = 0;
+  Result<StatementResult> Execute(ExecutionContext& ctx) const override;
+};
+
+// A RESULT Void body.
+std::string VoidResultBody();
+
+}  // namespace postfork::node::cql3

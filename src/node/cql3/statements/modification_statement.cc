@@ -1,0 +1,441 @@
+#include "node/cql3/statements/modification_statement.h"
+
+#include <fmt/format.h>
+
+#include "node/cql3/statements/restrictions.h"
+#include "node/cql3/values.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+constexpr int32_t kMaxTtl = 20 * 365 * 24 * 60 * 60;
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+int64_t LoadBigint(std::string_view b) { return static_cast<int64_t>(cql::LoadBE64(b.data())); }
+
+// State shared by the three kinds: the table, USING TIMESTAMP / TTL.
+class TableModification : public ModificationStatement {
+ protected:
+  Status Init(std::shared_ptr<const TableMetadata> table, const UsingClause& using_clause,
+              BindCollector& binds, bool allow_ttl) {
+    table_meta_ = std::move(table);
+    keyspace_ = table_meta_->keyspace;
+    table_ = table_meta_->name;
+    if (table_meta_->is_virtual) {
+      return InvalidRequest(
+          fmt::format("Modification statements are not supported on virtual "
+                      "table {}.{}",  // Cassandra: system tables are read-only
+                      keyspace_, table_));
+    }
+    if (using_clause.timestamp) {
+      PF_ASSIGN_OR_RETURN(
+          timestamp_, binds.Source(*using_clause.timestamp, cql::DataType(cql::TypeKind::kBigint),
+                                   "[timestamp]"));
+      has_timestamp_ = true;
+    }
+    if (using_clause.ttl) {
+      if (!allow_ttl) return InvalidRequest("A TTL must not be specified for DELETE statements");
+      PF_ASSIGN_OR_RETURN(
+          ttl_, binds.Source(*using_clause.ttl, cql::DataType(cql::TypeKind::kInt), "[ttl]"));
+      has_ttl_ = true;
+    }
+    return Status::Ok();
+  }
+
+  Result<int64_t> Timestamp(const ExecutionContext& ctx, std::optional<int64_t> batch_ts) const {
+    if (has_timestamp_) {
+      PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(timestamp_, ctx));
+      if (v.is_null()) return InvalidRequest("Invalid null value of timestamp");
+      if (!v.is_unset()) {
+        if (v.bytes.size() != 8) return InvalidRequest("Invalid timestamp value");
+        return LoadBigint(v.bytes);
+      }
+    }
+    if (batch_ts) return *batch_ts;
+    if (ctx.default_timestamp) return *ctx.default_timestamp;
+    return ctx.now_micros;
+  }
+
+  Result<int32_t> Ttl(const ExecutionContext& ctx) const {
+    if (has_ttl_) {
+      PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(ttl_, ctx));
+      if (v.is_null()) return 0;
+      if (!v.is_unset()) {
+        if (v.bytes.size() != 4) return InvalidRequest("Invalid TTL value");
+        int32_t ttl = static_cast<int32_t>(cql::LoadBE32(v.bytes.data()));
+        if (ttl < 0)
+          return InvalidRequest("A TTL must be greater or equal to 0, but was " +
+                                std::to_string(ttl));
+        if (ttl > kMaxTtl) {
+          return InvalidRequest(
+              fmt::format("ttl is too large. requested ({}) maximum ({})", ttl, kMaxTtl));
+        }
+        return ttl;
+      }
+    }
+    return table_meta_->params.default_time_to_live;
+  }
+
+  // Serialized key component, rejecting null/unset/empty partition keys.
+  static Result<std::string> KeyComponent(const ValueSource& src, const ExecutionContext& ctx,
+                                          bool partition, size_t pk_size) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(src, ctx));
+    if (v.is_unset()) return InvalidRequest("Invalid unset value for column " + src.receiver);
+    if (v.is_null()) {
+      return InvalidRequest("Invalid null value in condition for column " + src.receiver);
+    }
+    if (partition && pk_size == 1 && v.bytes.empty()) {
+      return InvalidRequest("Key may not be empty");
+    }
+    return std::string(v.bytes);
+  }
+
+  // Appends a cell write for `col` from `src`; unset values write nothing.
+  static Status AddCell(const ColumnMetadata& col, const ValueSource& src,
+                        const ExecutionContext& ctx, int64_t ts, int32_t ttl,
+                        std::vector<CellWrite>* out) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(src, ctx));
+    if (v.is_unset()) return Status::Ok();
+    CellWrite cell;
+    cell.column_id = col.id;
+    cell.timestamp = ts;
+    if (!v.is_null()) {
+      cell.value = std::string(v.bytes);
+      cell.ttl = ttl;
+    }
+    out->push_back(std::move(cell));
+    return Status::Ok();
+  }
+
+  void ComputePkIndexes(const std::vector<const ValueSource*>& pk_sources) {
+    pk_indexes_.clear();
+    for (const ValueSource* s : pk_sources) {
+      if (!s || s->kind != ValueSource::Kind::kMarker) {
+        pk_indexes_.clear();
+        return;
+      }
+      pk_indexes_.push_back(static_cast<uint16_t>(s->marker));
+    }
+  }
+
+  std::shared_ptr<const TableMetadata> table_meta_;
+  ValueSource timestamp_, ttl_;
+  bool has_timestamp_ = false, has_ttl_ = false;
+};
+
+class InsertStatementImpl final : public TableModification {
+ public:
+  std::string_view kind() const override { return "insert"; }
+
+  Status Prepare(const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table,
+                 int bind_count) {
+    BindCollector binds(table.get(), bind_count);
+    PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
+    if (stmt.if_not_exists)
+      return InvalidRequest("Conditional updates (IF NOT EXISTS) are not supported yet");
+    if (stmt.columns.size() != stmt.values.size()) {
+      return InvalidRequest("Unmatched column names/values");
+    }
+    const auto& t = *table_meta_;
+    pk_.resize(t.partition_key_size());
+    ck_.resize(t.clustering_size());
+    std::vector<bool> seen_pk(pk_.size()), seen_ck(ck_.size());
+    for (size_t i = 0; i < stmt.columns.size(); ++i) {
+      const ColumnMetadata* col = t.FindColumn(stmt.columns[i]);
+      if (!col) return InvalidRequest("Undefined column name " + stmt.columns[i]);
+      for (size_t j = 0; j < i; ++j) {
+        if (stmt.columns[j] == stmt.columns[i]) {
+          return InvalidRequest("Multiple definitions found for column " + col->name);
+        }
+      }
+      PF_ASSIGN_OR_RETURN(ValueSource src, binds.Source(stmt.values[i], col->type, col->name));
+      size_t pos = static_cast<size_t>(col->position);
+      if (col->kind == ColumnKind::kPartitionKey) {
+        pk_[pos] = std::move(src);
+        seen_pk[pos] = true;
+      } else if (col->kind == ColumnKind::kClustering) {
+        ck_[pos] = std::move(src);
+        seen_ck[pos] = true;
+      } else {
+        cells_.emplace_back(col, std::move(src));
+      }
+    }
+    std::vector<std::string> missing;
+    for (size_t i = 0; i < pk_.size(); ++i) {
+      if (!seen_pk[i]) missing.push_back(t.PartitionKeyColumns()[i]->name);
+    }
+    if (!missing.empty()) {
+      return InvalidRequest("Some partition key parts are missing: " + Join(missing));
+    }
+    bool only_static = !cells_.empty();
+    for (auto& [col, src] : cells_) only_static &= col->kind == ColumnKind::kStatic;
+    bool any_ck = false;
+    for (bool b : seen_ck) any_ck |= b;
+    for (size_t i = 0; i < ck_.size(); ++i) {
+      if (!seen_ck[i] && (!only_static || any_ck)) {
+        missing.push_back(t.ClusteringColumns()[i]->name);
+      }
+    }
+    if (!missing.empty()) {
+      return InvalidRequest("Some clustering keys are missing: " + Join(missing));
+    }
+    static_only_ = only_static && !any_ck && !ck_.empty();
+    std::vector<const ValueSource*> pk_sources;
+    for (const auto& s : pk_) pk_sources.push_back(&s);
+    ComputePkIndexes(pk_sources);
+    bind_specs_ = binds.Take();
+    return Status::Ok();
+  }
+
+  Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_ts,
+                      std::vector<PartitionMutation>* out) const override {
+    PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, batch_ts));
+    PF_ASSIGN_OR_RETURN(int32_t ttl, Ttl(ctx));
+    PartitionMutation m;
+    m.table = table_meta_;
+    for (const auto& s : pk_) {
+      PF_ASSIGN_OR_RETURN(std::string c, KeyComponent(s, ctx, true, pk_.size()));
+      m.partition_key.push_back(std::move(c));
+    }
+    RowMutation row;
+    for (const auto& s : ck_) {
+      if (static_only_) break;
+      PF_ASSIGN_OR_RETURN(std::string c, KeyComponent(s, ctx, false, 0));
+      row.clustering.push_back(std::move(c));
+    }
+    for (const auto& [col, src] : cells_) {
+      PF_RETURN_IF_ERROR(AddCell(*col, src, ctx, ts, ttl,
+                                 col->kind == ColumnKind::kStatic ? &m.static_cells : &row.cells));
+    }
+    if (!static_only_) {
+      row.marker_timestamp = ts;
+      row.marker_ttl = ttl;
+      m.rows.push_back(std::move(row));
+    }
+    out->push_back(std::move(m));
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<ValueSource> pk_, ck_;
+  std::vector<std::pair<const ColumnMetadata*, ValueSource>> cells_;
+  bool static_only_ = false;
+};
+
+// UPDATE and DELETE share the WHERE handling: full partition key, and clustering keys.
+class WhereModification : public TableModification {
+ protected:
+  Status PrepareWhere(const std::vector<Relation>& where, BindCollector& binds) {
+    PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(where, *table_meta_, binds, /*for_select=*/false));
+    if (!where_.partition_complete) {
+      std::vector<std::string> missing;
+      for (size_t i = 0; i < where_.partition.size(); ++i) {
+        if (!where_.partition[i].column) {
+          missing.push_back(table_meta_->PartitionKeyColumns()[i]->name);
+        }
+      }
+      return InvalidRequest("Some partition key parts are missing: " + Join(missing));
+    }
+    std::vector<const ValueSource*> pk_sources;
+    for (const auto& r : where_.partition) {
+      pk_sources.push_back(r.values.size() == 1 && !r.in_marker ? &r.values[0] : nullptr);
+    }
+    ComputePkIndexes(pk_sources);
+    return Status::Ok();
+  }
+
+  bool ClusteringComplete() const {
+    return where_.slice_size == 0 &&
+           where_.clustering_restricted() == table_meta_->clustering_size();
+  }
+  Status RequireFullClustering() const {
+    if (ClusteringComplete()) return Status::Ok();
+    if (where_.slice_size) {
+      return InvalidRequest(fmt::format(
+          "Slice restrictions are not supported on the clustering columns in {} statements",
+          kind() == "update" ? "UPDATE" : "DELETE"));
+    }
+    std::vector<std::string> missing;
+    auto ck = table_meta_->ClusteringColumns();
+    for (size_t i = where_.clustering_restricted(); i < ck.size(); ++i) {
+      missing.push_back(ck[i]->name);
+    }
+    return InvalidRequest("Some clustering keys are missing: " + Join(missing));
+  }
+
+  WhereClause where_;
+};
+
+class UpdateStatementImpl final : public WhereModification {
+ public:
+  std::string_view kind() const override { return "update"; }
+
+  Status Prepare(const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table,
+                 int bind_count) {
+    BindCollector binds(table.get(), bind_count);
+    PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
+    if (stmt.if_exists)
+      return InvalidRequest("Conditional updates (IF EXISTS) are not supported yet");
+    bool only_static = true;
+    // Assignments come first in the text, so their markers are bound first.
+    for (const auto& a : stmt.assignments) {
+      const ColumnMetadata* col = table_meta_->FindColumn(a.column);
+      if (!col) return InvalidRequest("Undefined column name " + a.column);
+      if (col->is_primary_key()) {
+        return InvalidRequest("PRIMARY KEY part " + col->name + " found in SET part");
+      }
+      only_static &= col->kind == ColumnKind::kStatic;
+      PF_ASSIGN_OR_RETURN(ValueSource src, binds.Source(a.value, col->type, col->name));
+      cells_.emplace_back(col, std::move(src));
+    }
+    PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
+    static_only_ = only_static && where_.clustering_restricted() == 0;
+    if (!static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
+    bind_specs_ = binds.Take();
+    return Status::Ok();
+  }
+
+  Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_ts,
+                      std::vector<PartitionMutation>* out) const override {
+    PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, batch_ts));
+    PF_ASSIGN_OR_RETURN(int32_t ttl, Ttl(ctx));
+    PF_ASSIGN_OR_RETURN(auto keys, ResolvePartitionKeys(where_, ctx));
+    std::vector<std::vector<std::string>> rows;
+    if (!static_only_) {
+      PF_ASSIGN_OR_RETURN(rows, ResolveClusteringPrefixes(where_, *table_meta_, ctx));
+    }
+    for (auto& key : keys) {
+      if (key.size() == 1 && key[0].empty()) return InvalidRequest("Key may not be empty");
+      PartitionMutation m;
+      m.table = table_meta_;
+      m.partition_key = std::move(key);
+      std::vector<CellWrite> regular;
+      for (const auto& [col, src] : cells_) {
+        PF_RETURN_IF_ERROR(AddCell(*col, src, ctx, ts, ttl,
+                                   col->kind == ColumnKind::kStatic ? &m.static_cells : &regular));
+      }
+      for (const auto& ck : rows) {
+        RowMutation row;
+        row.clustering = ck;
+        row.cells = regular;
+        m.rows.push_back(std::move(row));
+      }
+      out->push_back(std::move(m));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<std::pair<const ColumnMetadata*, ValueSource>> cells_;
+  bool static_only_ = false;
+};
+
+class DeleteStatementImpl final : public WhereModification {
+ public:
+  std::string_view kind() const override { return "delete"; }
+
+  Status Prepare(const DeleteStatement& stmt, std::shared_ptr<const TableMetadata> table,
+                 int bind_count) {
+    BindCollector binds(table.get(), bind_count);
+    PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, false));
+    if (stmt.if_exists)
+      return InvalidRequest("Conditional deletions (IF EXISTS) are not supported yet");
+    bool only_static = !stmt.columns.empty();
+    for (const auto& name : stmt.columns) {
+      const ColumnMetadata* col = table_meta_->FindColumn(name);
+      if (!col) return InvalidRequest("Undefined column name " + name);
+      if (col->is_primary_key()) {
+        return InvalidRequest("Invalid identifier " + col->name +
+                              " for deletion (should not be a PRIMARY KEY part)");
+      }
+      only_static &= col->kind == ColumnKind::kStatic;
+      columns_.push_back(col);
+    }
+    PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
+    static_only_ = only_static && where_.clustering_restricted() == 0;
+    if (!columns_.empty() && !static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
+    bind_specs_ = binds.Take();
+    return Status::Ok();
+  }
+
+  Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_ts,
+                      std::vector<PartitionMutation>* out) const override {
+    PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, batch_ts));
+    PF_ASSIGN_OR_RETURN(auto keys, ResolvePartitionKeys(where_, ctx));
+    bool whole_partition = columns_.empty() && where_.clustering_restricted() == 0;
+    bool full_rows = ClusteringComplete();
+    std::vector<std::vector<std::string>> rows;
+    std::vector<ClusteringSlice> slices;
+    if (!whole_partition && !static_only_) {
+      if (full_rows) {
+        PF_ASSIGN_OR_RETURN(rows, ResolveClusteringPrefixes(where_, *table_meta_, ctx));
+      } else {
+        PF_ASSIGN_OR_RETURN(slices, ResolveSlices(where_, *table_meta_, ctx));
+      }
+    }
+    for (auto& key : keys) {
+      PartitionMutation m;
+      m.table = table_meta_;
+      m.partition_key = std::move(key);
+      if (whole_partition) {
+        m.partition_deletion_timestamp = ts;
+      } else if (static_only_) {
+        for (const auto* col : columns_)
+          m.static_cells.push_back(CellWrite{col->id, {}, ts, 0, {}});
+      } else if (full_rows) {
+        for (const auto& ck : rows) {
+          RowMutation row;
+          row.clustering = ck;
+          if (columns_.empty()) {
+            row.deletion_timestamp = ts;
+          } else {
+            for (const auto* col : columns_) {
+              auto& cells = col->kind == ColumnKind::kStatic ? m.static_cells : row.cells;
+              cells.push_back(CellWrite{col->id, {}, ts, 0, {}});
+            }
+          }
+          m.rows.push_back(std::move(row));
+        }
+      } else {
+        for (const auto& s : slices)
+          m.range_tombstones.push_back(RangeTombstone{s.start, s.end, ts});
+      }
+      out->push_back(std::move(m));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<const ColumnMetadata*> columns_;
+  bool static_only_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ModificationStatement>> PrepareInsert(
+    const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count) {
+  auto s = std::make_unique<InsertStatementImpl>();
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  return std::unique_ptr<ModificationStatement>(std::move(s));
+}
+
+Result<std::unique_ptr<ModificationStatement>> PrepareUpdate(
+    const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count) {
+  auto s = std::make_unique<UpdateStatementImpl>();
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  return std::unique_ptr<ModificationStatement>(std::move(s));
+}
+
+Result<std::unique_ptr<ModificationStatement>> PrepareDelete(
+    const DeleteStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count) {
+  auto s = std::make_unique<DeleteStatementImpl>();
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  return std::unique_ptr<ModificationStatement>(std::move(s));
+}
+
+}  // namespace postfork::node::cql3

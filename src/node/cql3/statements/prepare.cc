@@ -1,0 +1,140 @@
+#include "node/cql3/statements/prepare.h"
+
+#include <fmt/format.h>
+
+#include "node/cql3/statements/modification_statement.h"
+#include "node/cql3/statements/schema_statement.h"
+#include "node/cql3/statements/select_statement.h"
+#include "node/cql3/values.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+Result<std::unique_ptr<ModificationStatement>> PrepareModification(const Statement& stmt,
+                                                                   const SchemaSnapshot& schema,
+                                                                   std::string_view keyspace,
+                                                                   int bind_count) {
+  if (auto* s = std::get_if<InsertStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
+    return PrepareInsert(*s, std::move(table), bind_count);
+  }
+  if (auto* s = std::get_if<UpdateStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
+    return PrepareUpdate(*s, std::move(table), bind_count);
+  }
+  if (auto* s = std::get_if<DeleteStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
+    return PrepareDelete(*s, std::move(table), bind_count);
+  }
+  return InvalidRequest(
+      "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.");
+}
+
+// BEGIN BATCH ... APPLY BATCH in a query string: markers are numbered across the whole text.
+class TextBatchStatement final : public CqlStatement {
+ public:
+  std::string_view kind() const override { return "batch"; }
+
+  Status Prepare(const BatchStatement& batch, const SchemaSnapshot& schema,
+                 std::string_view keyspace, int bind_count) {
+    if (batch.type == BatchStatement::Type::kCounter) {
+      return InvalidRequest("Counter batches are not supported yet");
+    }
+    bind_specs_.resize(static_cast<size_t>(bind_count));
+    if (batch.using_clause.ttl) {
+      return InvalidRequest("Global TTL on the BATCH statement is not supported.");
+    }
+    if (batch.using_clause.timestamp) {
+      if (batch.using_clause.timestamp->kind == Term::Kind::kBindMarker) {
+        return InvalidRequest("Bind markers for the BATCH timestamp are not supported");
+      }
+      PF_ASSIGN_OR_RETURN(cql::Value v,
+                          TermToValue(*batch.using_clause.timestamp,
+                                      cql::DataType(cql::TypeKind::kBigint), "[timestamp]"));
+      if (auto* ts = v.get_if<int64_t>()) timestamp_ = *ts;
+    }
+    for (const auto& child : batch.statements) {
+      PF_ASSIGN_OR_RETURN(auto s, PrepareModification(child, schema, keyspace, bind_count));
+      const auto& specs = s->bind_specs();
+      for (size_t i = 0; i < specs.size() && i < bind_specs_.size(); ++i) {
+        if (!specs[i].name.empty()) bind_specs_[i] = specs[i];
+      }
+      children_.push_back(std::move(s));
+    }
+    return Status::Ok();
+  }
+
+  Result<StatementResult> Execute(ExecutionContext& ctx) const override {
+    std::vector<BatchChild> children;
+    for (const auto& c : children_) children.push_back(BatchChild{c.get(), ctx.values});
+    PF_RETURN_IF_ERROR(ExecuteBatch(children, ctx, timestamp_));
+    StatementResult r;
+    r.body = VoidResultBody();
+    return r;
+  }
+
+ private:
+  std::vector<std::unique_ptr<ModificationStatement>> children_;
+  std::optional<int64_t> timestamp_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const TableMetadata>> ResolveTable(const TableName& name,
+                                                          const SchemaSnapshot& schema,
+                                                          std::string_view keyspace) {
+  std::string_view ks = name.keyspace.empty() ? keyspace : std::string_view(name.keyspace);
+  if (ks.empty()) {
+    return InvalidRequest(
+        "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename");
+  }
+  if (!schema.FindKeyspace(ks)) {
+    return InvalidRequest(fmt::format("Keyspace '{}' does not exist", ks));
+  }
+  auto table = schema.FindTable(ks, name.name);
+  if (!table) return InvalidRequest("unconfigured table " + name.name);
+  return table;
+}
+
+Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
+                    std::optional<int64_t> batch_timestamp) {
+  // One timestamp for every statement without its own, as Cassandra does.
+  int64_t ts = batch_timestamp ? *batch_timestamp
+                               : (ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros);
+  std::vector<PartitionMutation> mutations;
+  std::vector<cql::RawValue> saved = std::move(ctx.values);
+  Status status;
+  for (const auto& child : children) {
+    ctx.values = child.values;
+    status = child.statement->AddMutations(ctx, ts, &mutations);
+    if (!status.ok()) break;
+  }
+  ctx.values = std::move(saved);
+  PF_RETURN_IF_ERROR(status);
+  if (mutations.empty()) return Status::Ok();
+  return ctx.db->storage().Apply(mutations);
+}
+
+Result<std::unique_ptr<CqlStatement>> PrepareStatement(const ParsedStatement& parsed,
+                                                       const SchemaSnapshot& schema,
+                                                       std::string_view keyspace) {
+  const Statement& stmt = parsed.statement;
+  if (auto* s = std::get_if<SelectStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
+    return PrepareSelect(*s, std::move(table), parsed.bind_count);
+  }
+  if (std::holds_alternative<InsertStatement>(stmt) ||
+      std::holds_alternative<UpdateStatement>(stmt) ||
+      std::holds_alternative<DeleteStatement>(stmt)) {
+    PF_ASSIGN_OR_RETURN(auto s, PrepareModification(stmt, schema, keyspace, parsed.bind_count));
+    return std::unique_ptr<CqlStatement>(std::move(s));
+  }
+  if (auto* b = std::get_if<std::shared_ptr<BatchStatement>>(&stmt)) {
+    auto s = std::make_unique<TextBatchStatement>();
+    PF_RETURN_IF_ERROR(s->Prepare(**b, schema, keyspace, parsed.bind_count));
+    return std::unique_ptr<CqlStatement>(std::move(s));
+  }
+  return PrepareSchemaStatement(stmt, schema, keyspace);
+}
+
+}  // namespace postfork::node::cql3

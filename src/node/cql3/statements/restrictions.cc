@@ -1,0 +1,535 @@
+#include "node/cql3/statements/restrictions.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "node/cql3/values.h"
+
+namespace postfork::node::cql3 {
+
+Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType& type,
+                                          const std::string& name) {
+  ValueSource src;
+  src.type = type;
+  src.receiver = name;
+  if (term.kind == Term::Kind::kBindMarker) {
+    src.kind = ValueSource::Kind::kMarker;
+    src.marker = term.bind_index;
+    if (term.bind_index >= 0 && static_cast<size_t>(term.bind_index) < specs_.size()) {
+      auto& spec = specs_[static_cast<size_t>(term.bind_index)];
+      spec.keyspace = table_ ? table_->keyspace : "";
+      spec.table = table_ ? table_->name : "";
+      spec.name = term.bind_name.empty() ? name : term.bind_name;
+      spec.type = type;
+    }
+    return src;
+  }
+  PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, SerializeTerm(term, type, name));
+  if (bytes) {
+    src.kind = ValueSource::Kind::kConstant;
+    src.constant = std::move(*bytes);
+  }
+  return src;
+}
+
+namespace {
+
+std::string JoinNames(const std::vector<const ColumnMetadata*>& cols) {
+  std::string out;
+  for (const auto* c : cols) out += (out.empty() ? "" : ",") + c->name;
+  return out;
+}
+
+Result<TupleSource> MakeTuple(const Term& term, const std::vector<const ColumnMetadata*>& cols,
+                              BindCollector& binds) {
+  TupleSource t;
+  if (term.kind == Term::Kind::kBindMarker) {
+    std::vector<cql::DataType> types;
+    for (const auto* c : cols) types.push_back(c->type);
+    PF_ASSIGN_OR_RETURN(ValueSource m, binds.Source(term, cql::DataType::Tuple(types),
+                                                    "(" + JoinNames(cols) + ")"));
+    t.marker = std::move(m);
+    return t;
+  }
+  if (term.kind != Term::Kind::kTuple) {
+    return InvalidRequest(
+        fmt::format("Expected a tuple of {} values for ({})", cols.size(), JoinNames(cols)));
+  }
+  if (term.elements.size() != cols.size()) {
+    return InvalidRequest(fmt::format("Expected {} elements in value tuple, but got {}: {}",
+                                      cols.size(), term.elements.size(), JoinNames(cols)));
+  }
+  for (size_t i = 0; i < cols.size(); ++i) {
+    PF_ASSIGN_OR_RETURN(ValueSource v,
+                        binds.Source(term.elements[i], cols[i]->type, cols[i]->name));
+    t.components.push_back(std::move(v));
+  }
+  return t;
+}
+
+// Serialized components of a tuple (no nulls allowed in keys).
+Result<std::vector<std::string>> ResolveTuple(const TupleSource& t, size_t size,
+                                              const ExecutionContext& ctx) {
+  std::vector<std::string> out;
+  if (t.marker) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(*t.marker, ctx));
+    if (raw.kind != cql::RawValue::Kind::kBytes) {
+      return InvalidRequest(fmt::format("Invalid {} value for tuple {}",
+                                        raw.is_null() ? "null" : "unset", t.marker->receiver));
+    }
+    cql::ByteReader r(raw.bytes);
+    for (size_t i = 0; i < size; ++i) {
+      auto item = r.ReadBytes();
+      if (!item.ok() || !item->has_value()) {
+        return InvalidRequest(fmt::format("Invalid null value in tuple {}", t.marker->receiver));
+      }
+      out.emplace_back(**item);
+    }
+    return out;
+  }
+  for (const auto& c : t.components) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(c, ctx));
+    if (raw.kind != cql::RawValue::Kind::kBytes) {
+      return InvalidRequest(fmt::format("Invalid {} value in condition for column {}",
+                                        raw.is_null() ? "null" : "unset", c.receiver));
+    }
+    out.emplace_back(raw.bytes);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
+                                                  const ExecutionContext& ctx) {
+  std::vector<std::string> out;
+  if (r.in_marker) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(*r.in_marker, ctx));
+    if (raw.kind != cql::RawValue::Kind::kBytes) {
+      return InvalidRequest(fmt::format("Invalid {} value for IN restriction on {}",
+                                        raw.is_null() ? "null" : "unset", r.column->name));
+    }
+    cql::ByteReader reader(raw.bytes);
+    auto n = reader.ReadInt();
+    if (!n.ok() || *n < 0) return InvalidRequest("Invalid list value for IN restriction");
+    for (int32_t i = 0; i < *n; ++i) {
+      auto item = reader.ReadBytes();
+      if (!item.ok() || !item->has_value()) {
+        return InvalidRequest(
+            fmt::format("Invalid null value in condition for column {}", r.column->name));
+      }
+      out.emplace_back(**item);
+    }
+    return out;
+  }
+  for (const auto& v : r.values) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(v, ctx));
+    if (raw.is_unset()) {
+      return InvalidRequest(fmt::format("Invalid unset value for column {}", r.column->name));
+    }
+    if (raw.is_null()) {
+      return InvalidRequest(
+          fmt::format("Invalid null value in condition for column {}", r.column->name));
+    }
+    out.emplace_back(raw.bytes);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const TableMetadata& table,
+                                 BindCollector& binds, bool for_select) {
+  WhereClause w;
+  auto pk = table.PartitionKeyColumns();
+  auto ck = table.ClusteringColumns();
+  w.partition.resize(pk.size());
+  std::vector<std::optional<KeyRestriction>> ck_eq(ck.size());
+  std::vector<std::string> non_key;
+
+  for (const Relation& rel : relations) {
+    if (rel.lhs == Relation::Lhs::kToken) {
+      if (!for_select)
+        return InvalidRequest(
+            "The token function cannot be used in WHERE clauses for UPDATE and DELETE statements");
+      if (rel.columns.size() != pk.size()) {
+        return InvalidRequest(fmt::format(
+            "The token() function must be applied to all partition key components or none of "
+            "them"));
+      }
+      for (size_t i = 0; i < pk.size(); ++i) {
+        if (rel.columns[i] != pk[i]->name) {
+          return InvalidRequest(
+              "The token function arguments must be in the partition key order: " + JoinNames(pk));
+        }
+      }
+      cql::DataType bigint(cql::TypeKind::kBigint);
+      PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(rel.value, bigint, "partition key token"));
+      switch (rel.op) {
+        case Relation::Op::kGt:
+        case Relation::Op::kGte:
+          w.token_lower = std::move(v);
+          w.token_lower_inclusive = rel.op == Relation::Op::kGte;
+          break;
+        case Relation::Op::kLt:
+        case Relation::Op::kLte:
+          w.token_upper = std::move(v);
+          w.token_upper_inclusive = rel.op == Relation::Op::kLte;
+          break;
+        case Relation::Op::kEq:
+          w.token_lower = v;
+          w.token_upper = std::move(v);
+          w.token_lower_inclusive = w.token_upper_inclusive = true;
+          break;
+        default:
+          return InvalidRequest("Only EQ, IN and slice relations are supported on token()");
+      }
+      continue;
+    }
+    if (rel.lhs == Relation::Lhs::kTuple) {
+      std::vector<const ColumnMetadata*> cols;
+      for (const auto& name : rel.columns) {
+        const ColumnMetadata* c = table.FindColumn(name);
+        if (!c) return InvalidRequest("Undefined column name " + name);
+        if (c->kind != ColumnKind::kClustering) {
+          return InvalidRequest(fmt::format(
+              "Multi-column relations can only be applied to clustering columns but was applied "
+              "to: {}",
+              c->name));
+        }
+        cols.push_back(c);
+      }
+      for (size_t i = 1; i < cols.size(); ++i) {
+        if (cols[i]->position != cols[i - 1]->position + 1) {
+          return InvalidRequest(fmt::format(
+              "Clustering columns must appear in the PRIMARY KEY order in multi-column relations: "
+              "({})",
+              JoinNames(cols)));
+        }
+      }
+      size_t first = static_cast<size_t>(cols[0]->position);
+      if (rel.op == Relation::Op::kEq || rel.op == Relation::Op::kIn) {
+        if (w.multi_size)
+          return InvalidRequest("More than one multi-column relation on clustering columns");
+        w.multi_first = first;
+        w.multi_size = cols.size();
+        if (rel.op == Relation::Op::kEq) {
+          PF_ASSIGN_OR_RETURN(TupleSource t, MakeTuple(rel.value, cols, binds));
+          w.multi_values.push_back(std::move(t));
+        } else {
+          if (rel.in_marker) {
+            return InvalidRequest("IN ? on multi-column relations is not supported");
+          }
+          for (const Term& v : rel.in_values) {
+            PF_ASSIGN_OR_RETURN(TupleSource t, MakeTuple(v, cols, binds));
+            w.multi_values.push_back(std::move(t));
+          }
+        }
+        continue;
+      }
+      if (!for_select && rel.op != Relation::Op::kEq) {
+        // DELETE accepts slices too (range deletions).
+      }
+      bool same_order = true;
+      for (const auto* c : cols) same_order &= c->order == cols[0]->order;
+      if (!same_order) {
+        return InvalidRequest(
+            "Multi-column slices over columns of mixed clustering order are not supported");
+      }
+      if (w.slice_size && w.slice_first != first) {
+        return InvalidRequest("Column \"" + cols[0]->name +
+                              "\" cannot be restricted by both a tuple notation inequality and a "
+                              "single column inequality");
+      }
+      w.slice_first = first;
+      w.slice_size = std::max(w.slice_size, cols.size());
+      SliceBound b;
+      PF_ASSIGN_OR_RETURN(b.value, MakeTuple(rel.value, cols, binds));
+      b.inclusive = rel.op == Relation::Op::kGte || rel.op == Relation::Op::kLte;
+      if (rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte) {
+        if (w.slice_lower)
+          return InvalidRequest("More than one restriction was found for the start bound on " +
+                                JoinNames(cols));
+        w.slice_lower = std::move(b);
+      } else if (rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte) {
+        if (w.slice_upper)
+          return InvalidRequest("More than one restriction was found for the end bound on " +
+                                JoinNames(cols));
+        w.slice_upper = std::move(b);
+      } else {
+        return InvalidRequest("Unsupported operator on multi-column relation");
+      }
+      continue;
+    }
+    const ColumnMetadata* col = table.FindColumn(rel.columns[0]);
+    if (!col) return InvalidRequest("Undefined column name " + rel.columns[0]);
+    auto make_key_restriction = [&]() -> Result<KeyRestriction> {
+      KeyRestriction kr;
+      kr.column = col;
+      if (rel.op == Relation::Op::kEq) {
+        PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(rel.value, col->type, col->name));
+        kr.values.push_back(std::move(v));
+      } else if (rel.in_marker) {
+        PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(rel.value, cql::DataType::List(col->type),
+                                                        "in(" + col->name + ")"));
+        kr.in_marker = std::move(v);
+      } else {
+        for (const Term& t : rel.in_values) {
+          PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(t, col->type, col->name));
+          kr.values.push_back(std::move(v));
+        }
+      }
+      return kr;
+    };
+    bool eq_or_in = rel.op == Relation::Op::kEq || rel.op == Relation::Op::kIn;
+    if (col->kind == ColumnKind::kPartitionKey) {
+      if (!eq_or_in) {
+        return InvalidRequest(
+            "Only EQ and IN relation are supported on the partition key (unless you use the "
+            "token() function)");
+      }
+      auto& slot = w.partition[static_cast<size_t>(col->position)];
+      if (slot.column) {
+        return InvalidRequest(
+            fmt::format("{} cannot be restricted by more than one relation if it includes an Equal",
+                        col->name));
+      }
+      PF_ASSIGN_OR_RETURN(slot, make_key_restriction());
+      continue;
+    }
+    if (col->kind == ColumnKind::kClustering) {
+      size_t p = static_cast<size_t>(col->position);
+      if (eq_or_in) {
+        if (ck_eq[p]) {
+          return InvalidRequest(fmt::format(
+              "{} cannot be restricted by more than one relation if it includes an Equal",
+              col->name));
+        }
+        PF_ASSIGN_OR_RETURN(KeyRestriction kr, make_key_restriction());
+        ck_eq[p] = std::move(kr);
+        continue;
+      }
+      if (rel.op == Relation::Op::kNeq || rel.op == Relation::Op::kContains ||
+          rel.op == Relation::Op::kContainsKey) {
+        return InvalidRequest(fmt::format("Unsupported \"!=\" relation: {} != ...", col->name));
+      }
+      if (w.slice_size && w.slice_first != p) {
+        return InvalidRequest(
+            fmt::format("Clustering column \"{}\" cannot be restricted (preceding column \"{}\" is "
+                        "restricted by a non-EQ relation)",
+                        col->name, ck[w.slice_first]->name));
+      }
+      w.slice_first = p;
+      w.slice_size = 1;
+      SliceBound b;
+      PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(rel.value, col->type, col->name));
+      b.value.components.push_back(std::move(v));
+      b.inclusive = rel.op == Relation::Op::kGte || rel.op == Relation::Op::kLte;
+      if (rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte) {
+        if (w.slice_lower)
+          return InvalidRequest("More than one restriction was found for the start bound on " +
+                                col->name);
+        w.slice_lower = std::move(b);
+      } else {
+        if (w.slice_upper)
+          return InvalidRequest("More than one restriction was found for the end bound on " +
+                                col->name);
+        w.slice_upper = std::move(b);
+      }
+      continue;
+    }
+    // Regular and static columns.
+    if (!for_select) {
+      non_key.push_back(col->name);
+      continue;
+    }
+    if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
+      return InvalidRequest("CONTAINS relations are not supported yet");
+    }
+    WhereClause::Filter f{col, rel.op, {}, {}};
+    if (rel.op == Relation::Op::kIn) {
+      if (rel.in_marker) return InvalidRequest("IN ? on non-primary-key columns is not supported");
+      for (const Term& t : rel.in_values) {
+        PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(t, col->type, col->name));
+        f.in_values.push_back(std::move(v));
+      }
+    } else {
+      PF_ASSIGN_OR_RETURN(f.value, binds.Source(rel.value, col->type, col->name));
+    }
+    w.filters.push_back(std::move(f));
+  }
+  if (!non_key.empty()) {
+    std::string names;
+    for (const auto& n : non_key) names += (names.empty() ? "" : ", ") + n;
+    return InvalidRequest("Non PRIMARY KEY columns found in where clause: " + names);
+  }
+
+  size_t pk_restricted = 0;
+  for (const auto& r : w.partition) pk_restricted += r.column ? 1 : 0;
+  w.partition_any = pk_restricted > 0;
+  w.partition_complete = pk_restricted == pk.size();
+  if (w.partition_any && (w.token_lower || w.token_upper)) {
+    return InvalidRequest("Columns \"" + JoinNames(pk) +
+                          "\" cannot be restricted by both a normal relation and a token relation");
+  }
+
+  // Clustering: the EQ/IN columns must form a prefix, followed by the multi-column restriction
+  // and then the slice.
+  size_t p = 0;
+  while (p < ck.size() && ck_eq[p]) {
+    w.clustering_eq.push_back(std::move(*ck_eq[p]));
+    ++p;
+  }
+  if (w.multi_size) {
+    if (w.multi_first != p) {
+      return InvalidRequest(fmt::format(
+          "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not "
+          "restricted",
+          ck[w.multi_first]->name, ck[p]->name));
+    }
+    p += w.multi_size;
+  }
+  if (w.slice_size) {
+    if (w.slice_first != p) {
+      if (w.slice_first < p) {
+        return InvalidRequest(fmt::format(
+            "Column \"{}\" cannot be restricted by both an equality and an inequality relation",
+            ck[w.slice_first]->name));
+      }
+      return InvalidRequest(fmt::format(
+          "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not "
+          "restricted",
+          ck[w.slice_first]->name, ck[p]->name));
+    }
+    p += w.slice_size;
+  }
+  for (size_t q = p; q < ck.size(); ++q) {
+    if (ck_eq[q]) {
+      const auto& prev = ck[q - 1 < ck.size() ? q - 1 : 0];
+      if (w.slice_size && q >= w.slice_first + w.slice_size) {
+        return InvalidRequest(
+            fmt::format("Clustering column \"{}\" cannot be restricted (preceding column \"{}\" is "
+                        "restricted by a non-EQ relation)",
+                        ck[q]->name, ck[w.slice_first]->name));
+      }
+      return InvalidRequest(fmt::format(
+          "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not "
+          "restricted",
+          ck[q]->name, prev->name));
+    }
+  }
+  return w;
+}
+
+Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereClause& where,
+                                                                   const ExecutionContext& ctx) {
+  std::vector<std::vector<std::string>> keys{{}};
+  for (const auto& r : where.partition) {
+    PF_ASSIGN_OR_RETURN(std::vector<std::string> values, ResolveKeyValues(r, ctx));
+    std::vector<std::vector<std::string>> next;
+    next.reserve(keys.size() * values.size());
+    for (const auto& prefix : keys) {
+      for (const auto& v : values) {
+        auto k = prefix;
+        k.push_back(v);
+        next.push_back(std::move(k));
+      }
+    }
+    keys = std::move(next);
+    if (keys.size() > 65535) return InvalidRequest("IN restrictions select too many partitions");
+  }
+  // Duplicates read once.
+  std::vector<std::vector<std::string>> unique;
+  for (auto& k : keys) {
+    if (std::find(unique.begin(), unique.end(), k) == unique.end()) unique.push_back(std::move(k));
+  }
+  return unique;
+}
+
+Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(
+    const WhereClause& where, const TableMetadata& table, const ExecutionContext& ctx) {
+  auto ck = table.ClusteringColumns();
+  std::vector<std::vector<std::string>> prefixes{{}};
+  for (const auto& r : where.clustering_eq) {
+    PF_ASSIGN_OR_RETURN(std::vector<std::string> values, ResolveKeyValues(r, ctx));
+    std::vector<std::vector<std::string>> next;
+    for (const auto& prefix : prefixes) {
+      for (const auto& v : values) {
+        auto k = prefix;
+        k.push_back(v);
+        next.push_back(std::move(k));
+      }
+    }
+    prefixes = std::move(next);
+    if (prefixes.size() > 65535) return InvalidRequest("IN restrictions select too many rows");
+  }
+  if (where.multi_size) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& prefix : prefixes) {
+      for (const auto& t : where.multi_values) {
+        PF_ASSIGN_OR_RETURN(std::vector<std::string> comps, ResolveTuple(t, where.multi_size, ctx));
+        auto k = prefix;
+        k.insert(k.end(), comps.begin(), comps.end());
+        next.push_back(std::move(k));
+      }
+    }
+    prefixes = std::move(next);
+  }
+  // Sort in the table's declared clustering order and drop duplicates.
+  auto less = [&](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+      int c = CompareValues(ck[i]->type, a[i], b[i]);
+      if (ck[i]->order == ClusteringOrder::kDesc) c = -c;
+      if (c != 0) return c < 0;
+    }
+    return a.size() < b.size();
+  };
+  std::sort(prefixes.begin(), prefixes.end(), less);
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  return prefixes;
+}
+
+Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
+                                                   const TableMetadata& table,
+                                                   const ExecutionContext& ctx) {
+  std::vector<ClusteringSlice> slices;
+  if (where.clustering_restricted() == 0) return slices;
+  PF_ASSIGN_OR_RETURN(auto prefixes, ResolveClusteringPrefixes(where, table, ctx));
+  std::optional<std::vector<std::string>> lower, upper;
+  if (where.slice_lower) {
+    PF_ASSIGN_OR_RETURN(lower, ResolveTuple(where.slice_lower->value, where.slice_size, ctx));
+  }
+  if (where.slice_upper) {
+    PF_ASSIGN_OR_RETURN(upper, ResolveTuple(where.slice_upper->value, where.slice_size, ctx));
+  }
+  bool desc = where.slice_size &&
+              table.ClusteringColumns()[where.slice_first]->order == ClusteringOrder::kDesc;
+  for (const auto& prefix : prefixes) {
+    ClusteringSlice s;
+    s.start.components = prefix;
+    s.end.components = prefix;
+    s.start.inclusive = s.end.inclusive = true;
+    if (where.slice_size) {
+      // Natural-order bounds; a DESC column stores larger values first, so they swap.
+      ClusteringBound lo{prefix, true}, hi{prefix, true};
+      if (lower) {
+        lo.components.insert(lo.components.end(), lower->begin(), lower->end());
+        lo.inclusive = where.slice_lower->inclusive;
+      }
+      if (upper) {
+        hi.components.insert(hi.components.end(), upper->begin(), upper->end());
+        hi.inclusive = where.slice_upper->inclusive;
+      }
+      if (desc) {
+        s.start = std::move(hi);
+        s.end = std::move(lo);
+      } else {
+        s.start = std::move(lo);
+        s.end = std::move(hi);
+      }
+    }
+    slices.push_back(std::move(s));
+  }
+  return slices;
+}
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,97 @@
+// WHERE clauses checked against a table: which key parts are restricted and how, resolved at
+// execution into partition keys, clustering prefixes and slices for the storage layer.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/cql3/ast.h"
+#include "node/cql3/statements/cql_statement.h"
+#include "node/db/schema.h"
+#include "node/storage/storage.h"
+
+namespace postfork::node::cql3 {
+
+// Collects one ColumnSpec per bind marker while a statement is prepared.
+class BindCollector {
+ public:
+  BindCollector(const TableMetadata* table, int count) : table_(table), specs_(count) {}
+  // A ValueSource for `term` as a value of `type`; markers get the spec (name, type).
+  Result<ValueSource> Source(const Term& term, const cql::DataType& type, const std::string& name);
+  std::vector<cql::ColumnSpec> Take() { return std::move(specs_); }
+
+ private:
+  const TableMetadata* table_;
+  std::vector<cql::ColumnSpec> specs_;
+};
+
+// A tuple of values for consecutive clustering columns: literal components or one tuple marker.
+struct TupleSource {
+  std::vector<ValueSource> components;  // literal tuple (components may be markers)
+  std::optional<ValueSource> marker;    // one marker of tuple type
+};
+
+struct KeyRestriction {
+  const ColumnMetadata* column = nullptr;
+  std::vector<ValueSource> values;       // EQ: one; IN literal list: each
+  std::optional<ValueSource> in_marker;  // IN ?: a list<type> marker
+};
+
+struct SliceBound {
+  TupleSource value;  // one component for a single-column slice
+  bool inclusive = false;
+};
+
+struct WhereClause {
+  // Per partition key column (by position); empty entries are unrestricted.
+  std::vector<KeyRestriction> partition;
+  bool partition_complete = false;  // every partition key column restricted by EQ/IN
+  bool partition_any = false;       // at least one partition key column restricted
+  std::optional<ValueSource> token_lower, token_upper;
+  bool token_lower_inclusive = false, token_upper_inclusive = false;
+  // Clustering: an EQ/IN prefix (single columns), then optionally a multi-column EQ/IN over the
+  // following columns, then optionally a slice.
+  std::vector<KeyRestriction> clustering_eq;
+  size_t multi_first = 0;  // first clustering position of multi_values
+  size_t multi_size = 0;
+  std::vector<TupleSource> multi_values;  // each a full tuple of multi_size components
+  size_t slice_first = 0;                 // first clustering position of the slice
+  size_t slice_size = 0;                  // 0: no slice
+  std::optional<SliceBound> slice_lower, slice_upper;
+  // Restrictions on regular/static columns (need ALLOW FILTERING) and clustering columns that
+  // cannot be used as a key slice.
+  struct Filter {
+    const ColumnMetadata* column;
+    Relation::Op op;
+    ValueSource value;
+    std::vector<ValueSource> in_values;
+  };
+  std::vector<Filter> filters;
+
+  size_t clustering_restricted() const {
+    return slice_size ? slice_first + slice_size : clustering_eq.size() + multi_size;
+  }
+};
+
+// Checks `relations` against `table` (Cassandra's messages for unknown columns, misuse of
+// operators, ...). `for_select` allows slices, token ranges and filters.
+Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const TableMetadata& table,
+                                 BindCollector& binds, bool for_select);
+
+// The restricted partition keys (cartesian product of EQ/IN), each a list of serialized
+// components. Null or unset key values are InvalidRequest.
+Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereClause& where,
+                                                                   const ExecutionContext& ctx);
+
+// The clustering prefixes given by EQ/IN (cartesian product, sorted in clustering order,
+// duplicates removed); one empty prefix when clustering is unrestricted.
+Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(
+    const WhereClause& where, const TableMetadata& table, const ExecutionContext& ctx);
+
+// The storage slices (declared order) for the prefixes and the optional slice.
+Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
+                                                   const TableMetadata& table,
+                                                   const ExecutionContext& ctx);
+
+}  // namespace postfork::node::cql3

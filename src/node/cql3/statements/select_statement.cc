@@ -1,0 +1,532 @@
+#include "node/cql3/statements/select_statement.h"
+
+#include <fmt/format.h>
+
+#include <deque>
+
+#include "node/cql3/statements/restrictions.h"
+#include "node/cql3/values.h"
+#include "postfork/cql/murmur3.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+constexpr std::string_view kPagingMagic = "PFP1";
+constexpr int32_t kInternalPage = 10000;  // rows per storage read while aggregating
+
+const char* kFilteringMessage =
+    "Cannot execute this query as it might involve data filtering and thus may have "
+    "unpredictable performance. If you want to execute this query despite the performance "
+    "unpredictability, use ALLOW FILTERING";
+
+std::string BigintBytes(int64_t v) {
+  std::string out;
+  cql::ByteWriter(&out).WriteLong(v);
+  return out;
+}
+std::string IntBytes(int32_t v) {
+  std::string out;
+  cql::ByteWriter(&out).WriteInt(v);
+  return out;
+}
+
+class SelectStatementImpl final : public CqlStatement {
+ public:
+  std::string_view kind() const override { return "select"; }
+
+  Status Prepare(const SelectStatement& stmt, std::shared_ptr<const TableMetadata> table,
+                 int bind_count) {
+    table_meta_ = std::move(table);
+    const TableMetadata& t = *table_meta_;
+    keyspace_ = t.keyspace;
+    table_ = t.name;
+    if (stmt.json) return InvalidRequest("SELECT JSON is not supported");
+    BindCollector binds(&t, bind_count);
+    distinct_ = stmt.distinct;
+
+    // Selectors (their markers, none here, would come first).
+    auto add_output = [&](Output o, std::string name, cql::DataType type) {
+      outputs_.push_back(o);
+      result_metadata_.columns.push_back(
+          cql::ColumnSpec{t.keyspace, t.name, std::move(name), type});
+    };
+    if (stmt.select_star) {
+      if (distinct_)
+        return InvalidRequest("SELECT DISTINCT queries must request partition key columns");
+      for (const auto& col : t.columns) add_output(ColumnOutput(col), col.name, col.type);
+    } else {
+      for (const auto& sel : stmt.selectors) {
+        std::string alias = sel.alias;
+        switch (sel.kind) {
+          case Selector::Kind::kColumn: {
+            const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+            if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+            if (distinct_ && col->kind != ColumnKind::kPartitionKey &&
+                col->kind != ColumnKind::kStatic) {
+              return InvalidRequest(
+                  "SELECT DISTINCT queries must only request partition key columns and/or static "
+                  "columns (not " +
+                  col->name + ")");
+            }
+            add_output(ColumnOutput(*col), alias.empty() ? col->name : alias, col->type);
+            break;
+          }
+          case Selector::Kind::kCountStar:
+            has_count_ = true;
+            add_output(Output{Output::Kind::kCountStar, 0}, alias.empty() ? "count" : alias,
+                       cql::DataType(cql::TypeKind::kBigint));
+            break;
+          case Selector::Kind::kCount: {
+            const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+            if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+            has_count_ = true;
+            Output o = ColumnOutput(*col);
+            o.count = true;
+            add_output(o, alias.empty() ? "system.count(" + col->name + ")" : alias,
+                       cql::DataType(cql::TypeKind::kBigint));
+            break;
+          }
+          case Selector::Kind::kToken: {
+            auto pk = t.PartitionKeyColumns();
+            if (sel.columns.size() != pk.size()) {
+              return InvalidRequest(
+                  "Invalid number of arguments in call to function system.token: " +
+                  std::to_string(pk.size()) + " required but " +
+                  std::to_string(sel.columns.size()) + " provided");
+            }
+            std::string args;
+            for (size_t i = 0; i < pk.size(); ++i) {
+              if (sel.columns[i] != pk[i]->name) {
+                return InvalidRequest("Type error: " + sel.columns[i] +
+                                      " cannot be passed as argument " + std::to_string(i) +
+                                      " of function system.token");
+              }
+              args += (i ? ", " : "") + pk[i]->name;
+            }
+            add_output(Output{Output::Kind::kToken, 0},
+                       alias.empty() ? "system.token(" + args + ")" : alias,
+                       cql::DataType(cql::TypeKind::kBigint));
+            break;
+          }
+          case Selector::Kind::kWritetime:
+          case Selector::Kind::kTtl: {
+            const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+            if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+            bool wt = sel.kind == Selector::Kind::kWritetime;
+            if (col->is_primary_key()) {
+              return InvalidRequest(
+                  fmt::format("Cannot use selection function {} on PRIMARY KEY part {}",
+                              wt ? "writeTime" : "ttl", col->name));
+            }
+            Output o = ColumnOutput(*col);
+            o.kind = wt ? Output::Kind::kWritetime : Output::Kind::kTtl;
+            add_output(
+                o,
+                alias.empty() ? fmt::format("{}({})", wt ? "writetime" : "ttl", col->name) : alias,
+                cql::DataType(wt ? cql::TypeKind::kBigint : cql::TypeKind::kInt));
+            break;
+          }
+        }
+      }
+      if (has_count_) {
+        for (const auto& o : outputs_) {
+          if (o.kind != Output::Kind::kCountStar && !o.count) {
+            return InvalidRequest("Mixing aggregates and plain columns is not supported");
+          }
+        }
+      }
+    }
+    result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
+
+    PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true));
+    if (where_.partition_any && !where_.partition_complete) {
+      if (!stmt.allow_filtering) return InvalidRequest(kFilteringMessage);
+      // Partial partition keys become filters over a scan.
+      for (auto& r : where_.partition) {
+        if (!r.column) continue;
+        WhereClause::Filter f{
+            r.column,
+            r.in_marker || r.values.size() != 1 ? Relation::Op::kIn : Relation::Op::kEq,
+            {},
+            {}};
+        if (r.in_marker) return InvalidRequest("IN ? on a partial partition key is not supported");
+        if (f.op == Relation::Op::kEq) {
+          f.value = r.values[0];
+        } else {
+          f.in_values = r.values;
+        }
+        where_.filters.push_back(std::move(f));
+        r.column = nullptr;
+      }
+      where_.partition_any = false;
+    }
+    if (!where_.filters.empty() && !stmt.allow_filtering) return InvalidRequest(kFilteringMessage);
+    if (!where_.partition_complete && where_.clustering_restricted() > 0 && !stmt.allow_filtering) {
+      return InvalidRequest(kFilteringMessage);
+    }
+    if (distinct_ && where_.clustering_restricted() > 0) {
+      return InvalidRequest(
+          "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or "
+          "static columns.");
+    }
+    // Filtered columns are read along with the selected ones.
+    for (const auto& f : where_.filters) {
+      if (f.column->kind == ColumnKind::kRegular || f.column->kind == ColumnKind::kStatic) {
+        filter_cells_.push_back(CellIndex(f.column->id));
+      } else {
+        filter_cells_.push_back(SIZE_MAX);
+      }
+    }
+
+    // ORDER BY.
+    if (!stmt.order_by.empty()) {
+      if (!where_.partition_complete) {
+        return InvalidRequest(
+            "ORDER BY is only supported when the partition key is restricted by an EQ or an IN.");
+      }
+      auto ck = t.ClusteringColumns();
+      std::optional<bool> reversed;
+      for (size_t i = 0; i < stmt.order_by.size(); ++i) {
+        const auto& [name, desc] = stmt.order_by[i];
+        const ColumnMetadata* col = t.FindColumn(name);
+        if (!col) return InvalidRequest("Undefined column name " + name);
+        if (col->kind != ColumnKind::kClustering) {
+          return InvalidRequest(
+              "Order by is currently only supported on the clustered columns of "
+              "the PRIMARY KEY, got " +
+              name);
+        }
+        if (static_cast<size_t>(col->position) != i) {
+          return InvalidRequest(
+              "Order by currently only supports the ordering of columns "
+              "following their declared order in the PRIMARY KEY");
+        }
+        bool declared_desc = col->order == ClusteringOrder::kDesc;
+        bool r = desc != declared_desc;
+        if (reversed && *reversed != r) {
+          return InvalidRequest("Unsupported order by relation");
+        }
+        reversed = r;
+      }
+      reversed_ = reversed.value_or(false);
+      (void)ck;
+    }
+    cql::DataType int_type(cql::TypeKind::kInt);
+    if (stmt.per_partition_limit) {
+      PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(*stmt.per_partition_limit, int_type,
+                                                      "[per_partition_limit]"));
+      per_partition_limit_ = std::move(v);
+    }
+    if (stmt.limit) {
+      PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(*stmt.limit, int_type, "[limit]"));
+      limit_ = std::move(v);
+    }
+    std::vector<const ValueSource*> pk_sources;
+    for (const auto& r : where_.partition) {
+      pk_sources.push_back(r.column && r.values.size() == 1 && !r.in_marker ? &r.values[0]
+                                                                            : nullptr);
+    }
+    for (const ValueSource* s : pk_sources) {
+      if (!s || s->kind != ValueSource::Kind::kMarker) {
+        pk_indexes_.clear();
+        break;
+      }
+      pk_indexes_.push_back(static_cast<uint16_t>(s->marker));
+    }
+    bind_specs_ = binds.Take();
+    return Status::Ok();
+  }
+
+  Result<StatementResult> Execute(ExecutionContext& ctx) const override {
+    const TableMetadata& t = *table_meta_;
+    ReadCommand cmd;
+    cmd.table = table_meta_;
+    if (where_.partition_complete) {
+      PF_ASSIGN_OR_RETURN(cmd.partition_keys, ResolvePartitionKeys(where_, ctx));
+    } else {
+      cmd.scan = true;
+      if (where_.token_lower) {
+        PF_ASSIGN_OR_RETURN(int64_t v, ResolveInt64(*where_.token_lower, ctx));
+        cmd.token_start = TokenBound{v, where_.token_lower_inclusive};
+      }
+      if (where_.token_upper) {
+        PF_ASSIGN_OR_RETURN(int64_t v, ResolveInt64(*where_.token_upper, ctx));
+        cmd.token_end = TokenBound{v, where_.token_upper_inclusive};
+      }
+    }
+    PF_ASSIGN_OR_RETURN(cmd.slices, ResolveSlices(where_, t, ctx));
+    cmd.reversed = reversed_;
+    if (reversed_) std::reverse(cmd.slices.begin(), cmd.slices.end());
+    cmd.columns = cell_columns_;
+    cmd.distinct = distinct_;
+    if (per_partition_limit_) {
+      PF_ASSIGN_OR_RETURN(int32_t v,
+                          ResolveLimit(*per_partition_limit_, ctx, "PER PARTITION LIMIT"));
+      cmd.per_partition_limit = v;
+    }
+    int64_t limit = INT64_MAX;
+    if (limit_) {
+      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx, "LIMIT"));
+      limit = v;
+    }
+    if (!where_.filters.empty()) {
+      std::vector<std::vector<std::string>> resolved;
+      for (const auto& f : where_.filters) {
+        std::vector<std::string> vals;
+        auto add = [&](const ValueSource& s) -> Status {
+          PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
+          if (raw.kind != cql::RawValue::Kind::kBytes) {
+            return InvalidRequest("Unsupported null or unset value for column " + f.column->name);
+          }
+          vals.emplace_back(raw.bytes);
+          return Status::Ok();
+        };
+        if (f.op == Relation::Op::kIn) {
+          for (const auto& s : f.in_values) PF_RETURN_IF_ERROR(add(s));
+        } else {
+          PF_RETURN_IF_ERROR(add(f.value));
+        }
+        resolved.push_back(std::move(vals));
+      }
+      cmd.filter = [this, resolved = std::move(resolved)](const ReadRow& row) {
+        for (size_t i = 0; i < where_.filters.size(); ++i) {
+          const auto& f = where_.filters[i];
+          std::optional<std::string_view> cell;
+          if (f.column->kind == ColumnKind::kPartitionKey) {
+            cell = row.partition_key[static_cast<size_t>(f.column->position)];
+          } else if (f.column->kind == ColumnKind::kClustering) {
+            if (static_cast<size_t>(f.column->position) < row.clustering.size()) {
+              cell = row.clustering[static_cast<size_t>(f.column->position)];
+            }
+          } else if (row.cells[filter_cells_[i]]) {
+            cell = row.cells[filter_cells_[i]]->value;
+          }
+          if (!Matches(f, cell, resolved[i])) return false;
+        }
+        return true;
+      };
+    }
+
+    StatementResult result;
+    if (has_count_) {
+      PF_ASSIGN_OR_RETURN(result.body, Aggregate(ctx, cmd));
+      return result;
+    }
+
+    // Paging: the state carries the rows already returned (for LIMIT) and storage's position.
+    int64_t returned = 0;
+    if (ctx.paging_state && !ctx.paging_state->empty()) {
+      std::string_view ps = *ctx.paging_state;
+      if (ps.size() < kPagingMagic.size() + 8 ||
+          ps.substr(0, kPagingMagic.size()) != kPagingMagic) {
+        return Status(StatusCode::kServerError, "Invalid value for the paging state",
+                      static_cast<int>(cql::ErrorCode::kProtocolError));
+      }
+      returned = static_cast<int64_t>(cql::LoadBE64(ps.data() + kPagingMagic.size()));
+      cmd.resume_position = std::string(ps.substr(kPagingMagic.size() + 8));
+      if (returned < 0) returned = 0;
+    }
+    int64_t remaining = limit - returned;
+    bool paged = ctx.page_size && *ctx.page_size > 0;
+    cmd.row_limit = remaining;
+    if (paged) cmd.row_limit = std::min<int64_t>(remaining, *ctx.page_size);
+    ReadResult rows;
+    if (cmd.row_limit > 0) {
+      PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
+    }
+    cql::ResultMessage msg;
+    msg.kind = cql::ResultKind::kRows;
+    cql::RowsMetadata& meta = msg.rows.metadata;
+    meta.column_count = result_metadata_.column_count;
+    meta.no_metadata = ctx.skip_metadata;
+    if (!ctx.skip_metadata) meta.columns = result_metadata_.columns;
+    int64_t now_returned = returned + static_cast<int64_t>(rows.rows.size());
+    if (rows.has_more && now_returned < limit) {
+      std::string ps(kPagingMagic);
+      cql::ByteWriter(&ps).WriteLong(now_returned);
+      ps += rows.resume_position;
+      meta.paging_state = std::move(ps);
+    }
+    std::deque<std::string> computed;
+    msg.rows.row_count = static_cast<int32_t>(rows.rows.size());
+    msg.rows.cells.reserve(rows.rows.size() * outputs_.size());
+    for (const ReadRow& row : rows.rows) {
+      for (const Output& o : outputs_) msg.rows.cells.push_back(Cell(o, row, &computed));
+    }
+    cql::ByteWriter w(&result.body);
+    msg.Encode(w);
+    return result;
+  }
+
+ private:
+  struct Output {
+    enum class Kind { kPartitionKey, kClustering, kCell, kToken, kWritetime, kTtl, kCountStar };
+    Kind kind = Kind::kCell;
+    size_t index = 0;    // key position or index into cell_columns_
+    bool count = false;  // count(column)
+  };
+
+  size_t CellIndex(uint32_t column_id) {
+    for (size_t i = 0; i < cell_columns_.size(); ++i) {
+      if (cell_columns_[i] == column_id) return i;
+    }
+    cell_columns_.push_back(column_id);
+    return cell_columns_.size() - 1;
+  }
+
+  Output ColumnOutput(const ColumnMetadata& col) {
+    switch (col.kind) {
+      case ColumnKind::kPartitionKey:
+        return Output{Output::Kind::kPartitionKey, static_cast<size_t>(col.position)};
+      case ColumnKind::kClustering:
+        return Output{Output::Kind::kClustering, static_cast<size_t>(col.position)};
+      default:
+        return Output{Output::Kind::kCell, CellIndex(col.id)};
+    }
+  }
+
+  cql::RawValue Cell(const Output& o, const ReadRow& row, std::deque<std::string>* computed) const {
+    switch (o.kind) {
+      case Output::Kind::kPartitionKey:
+        return cql::RawValue::Of(row.partition_key[o.index]);
+      case Output::Kind::kClustering:
+        if (o.index < row.clustering.size()) return cql::RawValue::Of(row.clustering[o.index]);
+        return cql::RawValue::Null();
+      case Output::Kind::kCell:
+        if (row.cells[o.index]) return cql::RawValue::Of(row.cells[o.index]->value);
+        return cql::RawValue::Null();
+      case Output::Kind::kToken: {
+        std::string key;
+        if (row.partition_key.size() == 1) {
+          key = row.partition_key[0];
+        } else {
+          std::vector<std::string_view> comps(row.partition_key.begin(), row.partition_key.end());
+          key = cql::CompositePartitionKey(comps);
+        }
+        computed->push_back(BigintBytes(cql::Murmur3Token(key)));
+        return cql::RawValue::Of(computed->back());
+      }
+      case Output::Kind::kWritetime:
+        if (!row.cells[o.index]) return cql::RawValue::Null();
+        computed->push_back(BigintBytes(row.cells[o.index]->timestamp));
+        return cql::RawValue::Of(computed->back());
+      case Output::Kind::kTtl:
+        if (!row.cells[o.index] || row.cells[o.index]->ttl == 0) return cql::RawValue::Null();
+        computed->push_back(IntBytes(row.cells[o.index]->ttl));
+        return cql::RawValue::Of(computed->back());
+      case Output::Kind::kCountStar:
+        break;
+    }
+    return cql::RawValue::Null();
+  }
+
+  Result<std::string> Aggregate(const ExecutionContext& ctx, ReadCommand& cmd) const {
+    std::vector<int64_t> counts(outputs_.size(), 0);
+    int64_t limit_rows = INT64_MAX;
+    if (limit_) {
+      // LIMIT applies to the aggregate's result rows (always one), as in Cassandra.
+      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx, "LIMIT"));
+      (void)v;
+    }
+    while (true) {
+      cmd.row_limit = std::min<int64_t>(kInternalPage, limit_rows);
+      PF_ASSIGN_OR_RETURN(ReadResult rows, ctx.db->storage().Read(cmd));
+      for (const ReadRow& row : rows.rows) {
+        for (size_t i = 0; i < outputs_.size(); ++i) {
+          const Output& o = outputs_[i];
+          if (o.kind == Output::Kind::kCountStar) {
+            ++counts[i];
+          } else {
+            std::deque<std::string> scratch;
+            if (!Cell(o, row, &scratch).is_null()) ++counts[i];
+          }
+        }
+      }
+      if (!rows.has_more) break;
+      cmd.resume_position = rows.resume_position;
+    }
+    std::vector<std::string> bodies;
+    for (int64_t c : counts) bodies.push_back(BigintBytes(c));
+    cql::ResultMessage msg;
+    msg.kind = cql::ResultKind::kRows;
+    msg.rows.metadata.column_count = result_metadata_.column_count;
+    msg.rows.metadata.no_metadata = ctx.skip_metadata;
+    if (!ctx.skip_metadata) msg.rows.metadata.columns = result_metadata_.columns;
+    msg.rows.row_count = 1;
+    for (const auto& b : bodies) msg.rows.cells.push_back(cql::RawValue::Of(b));
+    std::string body;
+    cql::ByteWriter w(&body);
+    msg.Encode(w);
+    return body;
+  }
+
+  static Result<int64_t> ResolveInt64(const ValueSource& s, const ExecutionContext& ctx) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
+    if (raw.kind != cql::RawValue::Kind::kBytes || raw.bytes.size() != 8) {
+      return InvalidRequest("Invalid null or unset value for " + s.receiver);
+    }
+    return static_cast<int64_t>(cql::LoadBE64(raw.bytes.data()));
+  }
+
+  static Result<int32_t> ResolveLimit(const ValueSource& s, const ExecutionContext& ctx,
+                                      std::string_view what) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
+    if (raw.is_unset()) return INT32_MAX;
+    if (raw.is_null())
+      return InvalidRequest(fmt::format("Invalid null value of {}",
+                                        what == "LIMIT" ? "limit" : "per partition limit"));
+    if (raw.bytes.size() != 4) return InvalidRequest(fmt::format("Invalid {} value", what));
+    int32_t v = static_cast<int32_t>(cql::LoadBE32(raw.bytes.data()));
+    if (v <= 0) return InvalidRequest(fmt::format("{} must be strictly positive", what));
+    return v;
+  }
+
+  bool Matches(const WhereClause::Filter& f, std::optional<std::string_view> cell,
+               const std::vector<std::string>& values) const {
+    if (!cell) return false;
+    const cql::DataType& type = f.column->type;
+    switch (f.op) {
+      case Relation::Op::kEq:
+        return CompareValues(type, *cell, values[0]) == 0;
+      case Relation::Op::kNeq:
+        return CompareValues(type, *cell, values[0]) != 0;
+      case Relation::Op::kLt:
+        return CompareValues(type, *cell, values[0]) < 0;
+      case Relation::Op::kLte:
+        return CompareValues(type, *cell, values[0]) <= 0;
+      case Relation::Op::kGt:
+        return CompareValues(type, *cell, values[0]) > 0;
+      case Relation::Op::kGte:
+        return CompareValues(type, *cell, values[0]) >= 0;
+      case Relation::Op::kIn:
+        for (const auto& v : values) {
+          if (CompareValues(type, *cell, v) == 0) return true;
+        }
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  std::shared_ptr<const TableMetadata> table_meta_;
+  WhereClause where_;
+  std::vector<Output> outputs_;
+  std::vector<uint32_t> cell_columns_;
+  std::vector<size_t> filter_cells_;
+  bool distinct_ = false;
+  bool has_count_ = false;
+  bool reversed_ = false;
+  std::optional<ValueSource> limit_, per_partition_limit_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<CqlStatement>> PrepareSelect(const SelectStatement& stmt,
+                                                    std::shared_ptr<const TableMetadata> table,
+                                                    int bind_count) {
+  auto s = std::make_unique<SelectStatementImpl>();
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  return std::unique_ptr<CqlStatement>(std::move(s));
+}
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,459 @@
+#include "node/cql3/values.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/error_codes.h"
+
+namespace postfork::node::cql3 {
+
+Status InvalidRequest(std::string message) {
+  return Status(StatusCode::kServerError, std::move(message),
+                static_cast<int>(cql::ErrorCode::kInvalid));
+}
+
+namespace {
+
+std::string_view TermKindName(Term::Kind k) {
+  switch (k) {
+    case Term::Kind::kString:
+      return "STRING";
+    case Term::Kind::kInteger:
+      return "INTEGER";
+    case Term::Kind::kFloat:
+      return "FLOAT";
+    case Term::Kind::kBoolean:
+      return "BOOLEAN";
+    case Term::Kind::kUuid:
+      return "UUID";
+    case Term::Kind::kHex:
+      return "HEX";
+    case Term::Kind::kDuration:
+      return "DURATION";
+    default:
+      return "constant";
+  }
+}
+
+Status Mismatch(const Term& t, const cql::DataType& type, std::string_view receiver) {
+  if (t.kind == Term::Kind::kList || t.kind == Term::Kind::kSetOrMap ||
+      t.kind == Term::Kind::kTuple) {
+    return InvalidRequest(fmt::format("Invalid {} literal for {} of type {}",
+                                      t.kind == Term::Kind::kList    ? "list"
+                                      : t.kind == Term::Kind::kTuple ? "tuple"
+                                      : t.is_map                     ? "map"
+                                                                     : "set",
+                                      receiver, type.ToCql()));
+  }
+  if (t.kind == Term::Kind::kFunction) {
+    return InvalidRequest(fmt::format("Type error: {}() cannot be passed as argument {} of type {}",
+                                      t.text, receiver, type.ToCql()));
+  }
+  return InvalidRequest(fmt::format("Invalid {} constant ({}) for \"{}\" of type {}",
+                                    TermKindName(t.kind), t.text, receiver, type.ToCql()));
+}
+
+Result<int64_t> ParseInteger(const Term& t, const cql::DataType& type, std::string_view receiver,
+                             int64_t lo, int64_t hi) {
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(t.text.c_str(), &end, 10);
+  if (errno == ERANGE || end == t.text.c_str() || *end != '\0' || v < lo || v > hi) {
+    return InvalidRequest(fmt::format("Invalid INTEGER constant ({}) for \"{}\" of type {}", t.text,
+                                      receiver, type.ToCql()));
+  }
+  return static_cast<int64_t>(v);
+}
+
+Result<double> ParseDouble(const Term& t) {
+  if (t.text == "NaN" || t.text == "-NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (t.text == "Infinity") return std::numeric_limits<double>::infinity();
+  if (t.text == "-Infinity") return -std::numeric_limits<double>::infinity();
+  char* end = nullptr;
+  double v = std::strtod(t.text.c_str(), &end);
+  if (end == t.text.c_str() || *end != '\0') return InvalidRequest("Invalid float " + t.text);
+  return v;
+}
+
+Result<cql::Blob> ParseHex(const Term& t, std::string_view receiver) {
+  if (t.text.size() % 2 != 0) {
+    return InvalidRequest(
+        fmt::format("Invalid HEX constant (0x{}) for \"{}\" of type blob", t.text, receiver));
+  }
+  cql::Blob b;
+  b.bytes.reserve(t.text.size() / 2);
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return c - 'A' + 10;
+  };
+  for (size_t i = 0; i < t.text.size(); i += 2) {
+    b.bytes.push_back(static_cast<char>((nibble(t.text[i]) << 4) | nibble(t.text[i + 1])));
+  }
+  return b;
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Functions usable where a literal can stand (Cassandra's native scalar functions, subset).
+Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type,
+                                std::string_view receiver) {
+  const std::string& fn = t.text;
+  if (fn == "now" && t.elements.empty()) {
+    if (type.kind() != cql::TypeKind::kTimeuuid && type.kind() != cql::TypeKind::kUuid) {
+      return Mismatch(t, type, receiver);
+    }
+    return cql::Value(NewTimeUuid(NowMicros()));
+  }
+  if (fn == "uuid" && t.elements.empty()) {
+    if (type.kind() != cql::TypeKind::kUuid) return Mismatch(t, type, receiver);
+    return cql::Value(NewRandomUuid());
+  }
+  if ((fn == "currenttimestamp" && t.elements.empty()) ||
+      (fn == "totimestamp" && t.elements.size() == 1 &&
+       t.elements[0].kind == Term::Kind::kFunction && t.elements[0].text == "now")) {
+    if (type.kind() != cql::TypeKind::kTimestamp) return Mismatch(t, type, receiver);
+    return cql::Value(cql::Timestamp{NowMicros() / 1000});
+  }
+  if (fn == "currentdate" && t.elements.empty()) {
+    if (type.kind() != cql::TypeKind::kDate) return Mismatch(t, type, receiver);
+    return cql::Value(cql::Date{static_cast<uint32_t>((1u << 31) + NowMicros() / 86400000000LL)});
+  }
+  if (fn == "blobasbigint" || fn == "textasblob" || fn == "bigintasblob") {
+    return InvalidRequest(fmt::format("Function {} is not supported", fn));
+  }
+  return InvalidRequest(fmt::format("Unknown function '{}'", fn));
+}
+
+template <class T>
+Result<T> ParseWith(const Term& t, const cql::DataType& type, std::string_view receiver) {
+  auto r = T::Parse(t.text);
+  if (!r.ok()) {
+    return InvalidRequest(fmt::format("Invalid {} constant ({}) for \"{}\" of type {}: {}",
+                                      TermKindName(t.kind), t.text, receiver, type.ToCql(),
+                                      r.error().message()));
+  }
+  return std::move(r).value();
+}
+
+}  // namespace
+
+Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type,
+                               std::string_view receiver) {
+  using K = cql::TypeKind;
+  using TK = Term::Kind;
+  if (t.kind == TK::kNull) return cql::Value();
+  if (t.kind == TK::kBindMarker) return InvalidRequest("bind marker where a literal was expected");
+  if (t.kind == TK::kFunction) return CallFunction(t, type, receiver);
+  switch (type.kind()) {
+    case K::kAscii:
+    case K::kText:
+      if (t.kind != TK::kString) return Mismatch(t, type, receiver);
+      if (type.kind() == K::kAscii) {
+        for (char c : t.text) {
+          if (static_cast<unsigned char>(c) > 127) {
+            return InvalidRequest(fmt::format("Invalid ASCII character in string literal"));
+          }
+        }
+      }
+      return cql::Value(t.text);
+    case K::kBigint:
+    case K::kCounter: {
+      if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT64_MIN, INT64_MAX));
+      return cql::Value(v);
+    }
+    case K::kInt: {
+      if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT32_MIN, INT32_MAX));
+      return cql::Value(static_cast<int32_t>(v));
+    }
+    case K::kSmallint: {
+      if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT16_MIN, INT16_MAX));
+      return cql::Value(static_cast<int16_t>(v));
+    }
+    case K::kTinyint: {
+      if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT8_MIN, INT8_MAX));
+      return cql::Value(static_cast<int8_t>(v));
+    }
+    case K::kFloat:
+    case K::kDouble: {
+      if (t.kind != TK::kInteger && t.kind != TK::kFloat) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(double v, ParseDouble(t));
+      if (type.kind() == K::kFloat) return cql::Value(static_cast<float>(v));
+      return cql::Value(v);
+    }
+    case K::kBoolean:
+      if (t.kind != TK::kBoolean) return Mismatch(t, type, receiver);
+      return cql::Value(t.text == "true");
+    case K::kUuid:
+    case K::kTimeuuid: {
+      if (t.kind != TK::kUuid) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Uuid u, ParseWith<cql::Uuid>(t, type, receiver));
+      if (type.kind() == K::kTimeuuid && u.version() != 1) {
+        return InvalidRequest(fmt::format("Unsupported UUID version for timeuuid: {}", t.text));
+      }
+      return cql::Value(u);
+    }
+    case K::kBlob: {
+      if (t.kind != TK::kHex) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Blob b, ParseHex(t, receiver));
+      return cql::Value(std::move(b));
+    }
+    case K::kTimestamp: {
+      if (t.kind == TK::kInteger) {
+        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT64_MIN, INT64_MAX));
+        return cql::Value(cql::Timestamp{v});
+      }
+      if (t.kind != TK::kString) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Timestamp ts, ParseWith<cql::Timestamp>(t, type, receiver));
+      return cql::Value(ts);
+    }
+    case K::kDate: {
+      if (t.kind == TK::kInteger) {
+        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, 0, UINT32_MAX));
+        return cql::Value(cql::Date{static_cast<uint32_t>(v)});
+      }
+      if (t.kind != TK::kString) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Date d, ParseWith<cql::Date>(t, type, receiver));
+      return cql::Value(d);
+    }
+    case K::kTime: {
+      if (t.kind == TK::kInteger) {
+        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, 0, 86399999999999LL));
+        return cql::Value(cql::Time{v});
+      }
+      if (t.kind != TK::kString) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Time tm, ParseWith<cql::Time>(t, type, receiver));
+      return cql::Value(tm);
+    }
+    case K::kInet: {
+      if (t.kind != TK::kString) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Inet i, ParseWith<cql::Inet>(t, type, receiver));
+      return cql::Value(i);
+    }
+    case K::kVarint: {
+      if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Varint v, ParseWith<cql::Varint>(t, type, receiver));
+      return cql::Value(std::move(v));
+    }
+    case K::kDecimal: {
+      if (t.kind != TK::kInteger && t.kind != TK::kFloat) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Decimal d, ParseWith<cql::Decimal>(t, type, receiver));
+      return cql::Value(std::move(d));
+    }
+    case K::kDuration: {
+      if (t.kind != TK::kDuration && t.kind != TK::kString) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Duration d, ParseWith<cql::Duration>(t, type, receiver));
+      return cql::Value(d);
+    }
+    case K::kList:
+    case K::kSet: {
+      bool ok_kind = type.kind() == K::kList
+                         ? t.kind == TK::kList
+                         : (t.kind == TK::kSetOrMap && (!t.is_map || t.elements.empty()));
+      if (!ok_kind) return Mismatch(t, type, receiver);
+      cql::ValueList out;
+      for (const Term& e : t.elements) {
+        if (e.kind == TK::kNull) {
+          return InvalidRequest(fmt::format("null is not supported inside collections"));
+        }
+        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(e, type.params()[0], receiver));
+        out.push_back(std::move(v));
+      }
+      return cql::Value(std::move(out));
+    }
+    case K::kMap: {
+      if (t.kind != TK::kSetOrMap || (!t.is_map && !t.elements.empty())) {
+        return Mismatch(t, type, receiver);
+      }
+      cql::ValueMap out;
+      for (size_t i = 0; i + 1 < t.elements.size(); i += 2) {
+        PF_ASSIGN_OR_RETURN(cql::Value k, TermToValue(t.elements[i], type.params()[0], receiver));
+        PF_ASSIGN_OR_RETURN(cql::Value v,
+                            TermToValue(t.elements[i + 1], type.params()[1], receiver));
+        if (k.is_null() || v.is_null()) {
+          return InvalidRequest("null is not supported inside collections");
+        }
+        out.push_back(cql::MapEntry{std::move(k), std::move(v)});
+      }
+      return cql::Value(std::move(out));
+    }
+    case K::kTuple: {
+      if (t.kind != TK::kTuple || t.elements.size() > type.params().size()) {
+        return Mismatch(t, type, receiver);
+      }
+      cql::ValueList out;
+      for (size_t i = 0; i < t.elements.size(); ++i) {
+        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(t.elements[i], type.params()[i], receiver));
+        out.push_back(std::move(v));
+      }
+      return cql::Value(std::move(out));
+    }
+    default:
+      return InvalidRequest(
+          fmt::format("Literals of type {} are not supported for \"{}\"", type.ToCql(), receiver));
+  }
+}
+
+Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::DataType& type,
+                                                 std::string_view receiver) {
+  PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(term, type, receiver));
+  if (v.is_null()) return std::optional<std::string>();
+  std::string out;
+  Status s = cql::SerializeValue(v, type, &out);
+  if (!s.ok()) return InvalidRequest(s.message());
+  return std::optional<std::string>(std::move(out));
+}
+
+namespace {
+
+int CompareBytes(std::string_view a, std::string_view b) {
+  int c = a.compare(b);  // std::string_view compares as unsigned char via char_traits
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+int64_t LoadSigned(std::string_view v) {
+  if (v.empty()) return 0;
+  int64_t x = static_cast<signed char>(v[0]);
+  for (size_t i = 1; i < v.size(); ++i) x = (x << 8) | static_cast<unsigned char>(v[i]);
+  return x;
+}
+
+int CompareVarint(std::string_view a, std::string_view b) {
+  bool na = !a.empty() && (static_cast<unsigned char>(a[0]) & 0x80);
+  bool nb = !b.empty() && (static_cast<unsigned char>(b[0]) & 0x80);
+  if (na != nb) return na ? -1 : 1;
+  if (a.size() != b.size()) return (a.size() < b.size()) != na ? -1 : 1;
+  return CompareBytes(a, b);
+}
+
+int64_t UuidTimestamp(std::string_view u) {
+  auto b = [&](int i) { return static_cast<uint64_t>(static_cast<unsigned char>(u[i])); };
+  uint64_t time_low = (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
+  uint64_t time_mid = (b(4) << 8) | b(5);
+  uint64_t time_hi = ((b(6) & 0x0F) << 8) | b(7);
+  return static_cast<int64_t>((time_hi << 48) | (time_mid << 32) | time_low);
+}
+
+long double DecimalApprox(std::string_view v) {
+  if (v.size() < 4) return 0;
+  int32_t scale = static_cast<int32_t>(cql::LoadBE32(v.data()));
+  std::string_view unscaled = v.substr(4);
+  long double x = 0;
+  bool neg = !unscaled.empty() && (static_cast<unsigned char>(unscaled[0]) & 0x80);
+  for (char c : unscaled) x = x * 256 + static_cast<unsigned char>(c);
+  if (neg) x -= std::pow(256.0L, static_cast<long double>(unscaled.size()));
+  return x * std::pow(10.0L, -static_cast<long double>(scale));
+}
+
+template <class T>
+int Cmp(T a, T b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+}  // namespace
+
+int CompareValues(const cql::DataType& type, std::string_view a, std::string_view b) {
+  using K = cql::TypeKind;
+  switch (type.kind()) {
+    case K::kTinyint:
+    case K::kSmallint:
+    case K::kInt:
+    case K::kBigint:
+    case K::kCounter:
+    case K::kTimestamp:
+    case K::kTime:
+      if (a.size() == b.size()) return Cmp(LoadSigned(a), LoadSigned(b));
+      return Cmp(a.size(), b.size());
+    case K::kFloat:
+      if (a.size() == 4 && b.size() == 4) {
+        uint32_t ua = cql::LoadBE32(a.data()), ub = cql::LoadBE32(b.data());
+        float fa, fb;
+        std::memcpy(&fa, &ua, 4);
+        std::memcpy(&fb, &ub, 4);
+        return Cmp(fa, fb);
+      }
+      return CompareBytes(a, b);
+    case K::kDouble:
+      if (a.size() == 8 && b.size() == 8) {
+        uint64_t ua = cql::LoadBE64(a.data()), ub = cql::LoadBE64(b.data());
+        double fa, fb;
+        std::memcpy(&fa, &ua, 8);
+        std::memcpy(&fb, &ub, 8);
+        return Cmp(fa, fb);
+      }
+      return CompareBytes(a, b);
+    case K::kVarint:
+      return CompareVarint(a, b);
+    case K::kDecimal:
+      return Cmp(DecimalApprox(a), DecimalApprox(b));
+    case K::kTimeuuid:
+      if (a.size() == 16 && b.size() == 16) {
+        int c = Cmp(UuidTimestamp(a), UuidTimestamp(b));
+        if (c != 0) return c;
+      }
+      return CompareBytes(a, b);
+    case K::kUuid:
+      if (a.size() == 16 && b.size() == 16) {
+        int va = static_cast<unsigned char>(a[6]) >> 4, vb = static_cast<unsigned char>(b[6]) >> 4;
+        if (va != vb) return Cmp(va, vb);
+        if (va == 1) {
+          int c = Cmp(UuidTimestamp(a), UuidTimestamp(b));
+          if (c != 0) return c;
+        }
+      }
+      return CompareBytes(a, b);
+    default:
+      return CompareBytes(a, b);
+  }
+}
+
+cql::Uuid NewTimeUuid(int64_t unix_micros) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static thread_local uint64_t last = 0;
+  // 100 ns intervals since 1582-10-15; strictly increasing per thread.
+  uint64_t ts = static_cast<uint64_t>(unix_micros) * 10 + 0x01B21DD213814000ULL;
+  if (ts <= last) ts = last + 1;
+  last = ts;
+  cql::Uuid u;
+  uint32_t time_low = static_cast<uint32_t>(ts);
+  uint16_t time_mid = static_cast<uint16_t>(ts >> 32);
+  uint16_t time_hi = static_cast<uint16_t>((ts >> 48) & 0x0FFF) | 0x1000;
+  u.bytes = {static_cast<uint8_t>(time_low >> 24), static_cast<uint8_t>(time_low >> 16),
+             static_cast<uint8_t>(time_low >> 8),  static_cast<uint8_t>(time_low),
+             static_cast<uint8_t>(time_mid >> 8),  static_cast<uint8_t>(time_mid),
+             static_cast<uint8_t>(time_hi >> 8),   static_cast<uint8_t>(time_hi)};
+  uint64_t rest = rng();
+  for (int i = 8; i < 16; ++i, rest >>= 8) u.bytes[i] = static_cast<uint8_t>(rest);
+  u.bytes[8] = static_cast<uint8_t>((u.bytes[8] & 0x3F) | 0x80);
+  return u;
+}
+
+cql::Uuid NewRandomUuid() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  cql::Uuid u;
+  uint64_t a = rng(), b = rng();
+  for (int i = 0; i < 8; ++i, a >>= 8, b >>= 8) {
+    u.bytes[i] = static_cast<uint8_t>(a);
+    u.bytes[8 + i] = static_cast<uint8_t>(b);
+  }
+  u.bytes[6] = static_cast<uint8_t>((u.bytes[6] & 0x0F) | 0x40);
+  u.bytes[8] = static_cast<uint8_t>((u.bytes[8] & 0x3F) | 0x80);
+  return u;
+}
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,36 @@
+// Literal terms to serialized cell values, and the ordering of serialized values (clustering IN
+// lists and filters compare values the way Cassandra's types do).
+#pragma once
+
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "node/cql3/ast.h"
+#include "postfork/cql/status.h"
+#include "postfork/cql/types.h"
+#include "postfork/cql/value.h"
+
+namespace postfork::node::cql3 {
+
+// Converts a literal (no bind markers inside) to a Value of `type`. `receiver` names the column
+// (or marker) in error messages, as Cassandra's `Invalid STRING constant (x) for "k" of type int`.
+// Null literals give cql::Null. Errors are InvalidRequest (0x2200).
+Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
+                               std::string_view receiver);
+
+// TermToValue, then serialized (no length prefix). Null gives std::nullopt.
+Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::DataType& type,
+                                                 std::string_view receiver);
+
+// <0, 0, >0 as Cassandra orders values of `type` (ascending). Both are valid cell bodies.
+int CompareValues(const cql::DataType& type, std::string_view a, std::string_view b);
+
+// A version 1 (time-based) UUID for now(): node clock plus a random clock sequence and node.
+cql::Uuid NewTimeUuid(int64_t unix_micros);
+cql::Uuid NewRandomUuid();
+
+// Shorthand for an InvalidRequest status.
+Status InvalidRequest(std::string message);
+
+}  // namespace postfork::node::cql3

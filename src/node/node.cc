@@ -1,0 +1,136 @@
+// Wiring of a node: Database (storage + schema) -> QueryProcessor -> transport Server, on one
+// network thread.
+#include "postfork/node/node.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <thread>
+
+#include "node/cql3/query_processor.h"
+#include "node/db/database.h"
+#include "node/service/metrics.h"
+#include "node/transport/server.h"
+
+namespace postfork::node {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct Node::Impl {
+  NodeOptions options;
+  asio::io_context io{1};
+  std::unique_ptr<Database> db;
+  service::NodeMetrics metrics;
+  std::unique_ptr<cql3::QueryProcessor> processor;
+  std::unique_ptr<transport::Server> server;
+  std::thread thread;
+  uint16_t port = 0;
+  uint16_t metrics_port = 0;
+  bool stopped = false;
+};
+
+namespace {
+
+Result<tcp::acceptor> Listen(asio::io_context& io, const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    return Status(StatusCode::kInvalidArgument, fmt::format("invalid listen address '{}'", host));
+  }
+  tcp::endpoint endpoint(address, port);
+  tcp::acceptor acceptor(io);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(StatusCode::kIoError,
+                  fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+  }
+  return acceptor;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
+  if (options.data_dir.empty()) {
+    return Status(StatusCode::kInvalidArgument, "NodeOptions.data_dir is required");
+  }
+  if (options.max_frame_size < 1024) {
+    return Status(StatusCode::kInvalidArgument, "NodeOptions.max_frame_size must be >= 1024");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  PF_ASSIGN_OR_RETURN(tcp::acceptor acceptor,
+                      Listen(impl->io, options.listen_address, options.port));
+  impl->port = acceptor.local_endpoint().port();
+  std::optional<tcp::acceptor> metrics_acceptor;
+  if (!options.metrics_address.empty()) {
+    auto colon = options.metrics_address.rfind(':');
+    if (colon == std::string::npos) {
+      return Status(StatusCode::kInvalidArgument,
+                    "metrics address must be host:port, got '" + options.metrics_address + "'");
+    }
+    int mport = std::atoi(options.metrics_address.c_str() + colon + 1);
+    if (mport < 0 || mport > 65535) {
+      return Status(StatusCode::kInvalidArgument, "invalid metrics port");
+    }
+    PF_ASSIGN_OR_RETURN(tcp::acceptor m, Listen(impl->io, options.metrics_address.substr(0, colon),
+                                                static_cast<uint16_t>(mport)));
+    impl->metrics_port = m.local_endpoint().port();
+    metrics_acceptor.emplace(std::move(m));
+  }
+
+  DatabaseOptions db_options;
+  db_options.storage.data_dir = options.data_dir;
+  db_options.storage.sync_mode = options.commitlog_sync == NodeOptions::CommitlogSync::kBatch
+                                     ? StorageOptions::SyncMode::kBatch
+                                     : StorageOptions::SyncMode::kPeriodic;
+  db_options.identity.listen_address = options.listen_address;
+  db_options.identity.native_port = impl->port;
+  PF_ASSIGN_OR_RETURN(impl->db, Database::Open(std::move(db_options)));
+
+  impl->processor = std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics);
+  transport::ServerLimits limits;
+  limits.max_frame_body = options.max_frame_size;
+  impl->server = std::make_unique<transport::Server>(impl->io, std::move(acceptor),
+                                                     impl->processor.get(), &impl->metrics, limits);
+  impl->server->Start();
+  if (metrics_acceptor) impl->server->StartMetrics(std::move(*metrics_acceptor));
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->io.run(); });
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Node::~Node() { Stop(); }
+
+uint16_t Node::port() const { return impl_->port; }
+uint16_t Node::metrics_port() const { return impl_->metrics_port; }
+const std::string& Node::listen_address() const { return impl_->options.listen_address; }
+
+void Node::Stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  transport::Server* server = impl_->server.get();
+  asio::post(impl_->io, [server, io = &impl_->io] {
+    server->Stop();
+    io->stop();
+  });
+  if (impl_->thread.joinable()) impl_->thread.join();
+  // Connections still referenced by pending handlers are destroyed with the io_context's
+  // handlers; do that before the server and database go.
+  impl_->io.restart();
+  impl_->io.run_for(std::chrono::seconds(2));
+  impl_->server.reset();
+  impl_->processor.reset();
+  impl_->db.reset();
+}
+
+const char* NodeVersion() { return "0.1.0"; }
+
+}  // namespace postfork::node

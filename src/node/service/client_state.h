@@ -1,0 +1,20 @@
+// Per-connection state the query path reads and changes: the current keyspace (USE) and what
+// the connection registered for. Owned by the connection; used on the network thread only.
+#pragma once
+
+#include <string>
+
+#include "postfork/cql/compression.h"
+
+namespace postfork::node::service {
+
+struct ClientState {
+  std::string keyspace;  // "" until USE
+  bool started = false;  // STARTUP received
+  cql::Compression compression = cql::Compression::kNone;
+  bool schema_events = false;  // REGISTER SCHEMA_CHANGE
+  bool topology_events = false;
+  bool status_events = false;
+};
+
+}  // namespace postfork::node::service

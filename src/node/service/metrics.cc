@@ -1,0 +1,86 @@
+#include "node/service/metrics.h"
+
+#include <fmt/format.h>
+
+#include "postfork/cql/error_codes.h"
+#include "postfork/cql/frame.h"
+
+namespace postfork::node::service {
+
+void NodeMetrics::Statement(std::string_view kind, std::string_view keyspace,
+                            std::string_view table) {
+  ++statements_by_kind_[std::string(kind)];
+  if (!table.empty()) ++statements_by_table_[{std::string(keyspace), std::string(table)}];
+}
+
+void NodeMetrics::Latency(int64_t micros) {
+  for (size_t i = 0; i < kBucketsMicros.size(); ++i) {
+    if (micros <= kBucketsMicros[i]) ++latency_buckets_[i];
+  }
+  ++latency_count_;
+  latency_sum_micros_ += micros;
+}
+
+namespace {
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
+std::string NodeMetrics::RenderPrometheus() const {
+  std::string out;
+  out += "# HELP postfork_node_connections Open client connections.\n";
+  out += "# TYPE postfork_node_connections gauge\n";
+  out += fmt::format("postfork_node_connections {}\n", connections_open_);
+  out += "# HELP postfork_node_connections_total Client connections accepted.\n";
+  out += "# TYPE postfork_node_connections_total counter\n";
+  out += fmt::format("postfork_node_connections_total {}\n", connections_total_);
+  out += "# HELP postfork_node_requests_total Requests by opcode.\n";
+  out += "# TYPE postfork_node_requests_total counter\n";
+  for (const auto& [op, n] : requests_) {
+    std::string name = cql::IsKnownOpcode(op)
+                           ? std::string(cql::OpcodeName(static_cast<cql::Opcode>(op)))
+                           : fmt::format("0x{:02x}", op);
+    out += fmt::format("postfork_node_requests_total{{opcode=\"{}\"}} {}\n", Escape(name), n);
+  }
+  out += "# HELP postfork_node_statements_total Statements executed by kind.\n";
+  out += "# TYPE postfork_node_statements_total counter\n";
+  for (const auto& [kind, n] : statements_by_kind_) {
+    out += fmt::format("postfork_node_statements_total{{kind=\"{}\"}} {}\n", Escape(kind), n);
+  }
+  out += "# HELP postfork_node_table_statements_total Statements executed by table.\n";
+  out += "# TYPE postfork_node_table_statements_total counter\n";
+  for (const auto& [key, n] : statements_by_table_) {
+    out += fmt::format("postfork_node_table_statements_total{{keyspace=\"{}\",table=\"{}\"}} {}\n",
+                       Escape(key.first), Escape(key.second), n);
+  }
+  out += "# HELP postfork_node_errors_total Error responses by CQL error code.\n";
+  out += "# TYPE postfork_node_errors_total counter\n";
+  for (const auto& [code, n] : errors_) {
+    out += fmt::format("postfork_node_errors_total{{code=\"0x{:04X}\",name=\"{}\"}} {}\n", code,
+                       Escape(cql::ErrorCodeName(static_cast<cql::ErrorCode>(code))), n);
+  }
+  out += "# HELP postfork_node_request_latency_seconds Request processing time.\n";
+  out += "# TYPE postfork_node_request_latency_seconds histogram\n";
+  for (size_t i = 0; i < kBucketsMicros.size(); ++i) {
+    out += fmt::format("postfork_node_request_latency_seconds_bucket{{le=\"{}\"}} {}\n",
+                       static_cast<double>(kBucketsMicros[i]) / 1e6, latency_buckets_[i]);
+  }
+  out += fmt::format("postfork_node_request_latency_seconds_bucket{{le=\"+Inf\"}} {}\n",
+                     latency_count_);
+  out += fmt::format("postfork_node_request_latency_seconds_sum {}\n",
+                     static_cast<double>(latency_sum_micros_) / 1e6);
+  out += fmt::format("postfork_node_request_latency_seconds_count {}\n", latency_count_);
+  return out;
+}
+
+}  // namespace postfork::node::service

@@ -1,0 +1,39 @@
+// The node's counters, served as Prometheus text by --metrics. Updated and read on the network
+// thread only (the metrics endpoint runs there too), so no atomics are needed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace postfork::node::service {
+
+class NodeMetrics {
+ public:
+  void ConnectionOpened() { ++connections_open_, ++connections_total_; }
+  void ConnectionClosed() { --connections_open_; }
+  void Request(uint8_t opcode) { ++requests_[opcode]; }
+  void Statement(std::string_view kind, std::string_view keyspace, std::string_view table);
+  void Error(int32_t code) { ++errors_[code]; }
+  // Request latency from frame decoded to response queued.
+  void Latency(int64_t micros);
+
+  std::string RenderPrometheus() const;
+
+ private:
+  static constexpr std::array<int64_t, 12> kBucketsMicros = {
+      50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000, 10000000};
+  int64_t connections_open_ = 0;
+  int64_t connections_total_ = 0;
+  std::map<uint8_t, int64_t> requests_;
+  std::map<std::string, int64_t> statements_by_kind_;
+  std::map<std::pair<std::string, std::string>, int64_t> statements_by_table_;
+  std::map<int32_t, int64_t> errors_;
+  std::array<int64_t, kBucketsMicros.size()> latency_buckets_{};
+  int64_t latency_count_ = 0;
+  int64_t latency_sum_micros_ = 0;
+};
+
+}  // namespace postfork::node::service

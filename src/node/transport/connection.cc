@@ -1,0 +1,340 @@
+#include "node/transport/connection.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+
+#include "node/transport/server.h"
+#include "postfork/cql/compression.h"
+#include "postfork/cql/messages.h"
+
+namespace postfork::node::transport {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr uint8_t kProtocolVersion = 4;
+
+std::string UnsupportedVersionMessage(int version) {
+  // Cassandra's wording (drivers match on it to downgrade), listing the one version we speak.
+  return fmt::format("Invalid or unsupported protocol version ({}); supported versions are (4/v4)",
+                     version);
+}
+
+}  // namespace
+
+Connection::Connection(Server* server, boost::asio::ip::tcp::socket socket)
+    : server_(server), socket_(std::move(socket)) {
+  server_->metrics().ConnectionOpened();
+}
+
+Connection::~Connection() {
+  if (subscribed_) server_->events().Unsubscribe(this);
+  server_->Forget(this);
+  server_->metrics().ConnectionClosed();
+}
+
+void Connection::Start() {
+  boost::system::error_code ec;
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  DoRead();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (subscribed_) {
+    server_->events().Unsubscribe(this);
+    subscribed_ = false;
+  }
+  boost::system::error_code ec;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+void Connection::DoRead() {
+  if (closed_) return;
+  size_t old = in_.size();
+  in_.resize(old + kReadChunk);
+  auto self = shared_from_this();
+  socket_.async_read_some(boost::asio::buffer(in_.data() + old, kReadChunk),
+                          [this, self, old](const boost::system::error_code& ec, size_t n) {
+                            in_.resize(old + (ec ? 0 : n));
+                            if (ec || closed_) {
+                              Close();
+                              return;
+                            }
+                            bool keep = ProcessInput();
+                            // Compact the buffer: drop consumed bytes.
+                            if (in_pos_ > 0) {
+                              in_.erase(0, in_pos_);
+                              in_pos_ = 0;
+                            }
+                            Flush();
+                            if (!keep) {
+                              close_after_flush_ = true;
+                              if (!write_pending_) Close();
+                              return;
+                            }
+                            DoRead();
+                          });
+}
+
+bool Connection::ProcessInput() {
+  const uint32_t max_body = server_->limits().max_frame_body;
+  while (in_.size() - in_pos_ > 0) {
+    std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
+    uint8_t version = static_cast<uint8_t>(avail[0]) & 0x7F;
+    if (version != kProtocolVersion) {
+      // Answer on the request's stream id in a header the client can read, then close.
+      if (version < 3) {
+        if (avail.size() < 3) return true;
+        std::string frame;
+        frame.push_back(static_cast<char>(version | 0x80));
+        frame.push_back(0);
+        frame.push_back(avail[2]);
+        frame.push_back(static_cast<char>(cql::Opcode::kError));
+        std::string body;
+        cql::ErrorMessage e;
+        e.code = cql::ErrorCode::kProtocolError;
+        e.message = UnsupportedVersionMessage(version);
+        cql::ByteWriter w(&body);
+        e.Encode(w);
+        cql::ByteWriter(&frame).WriteInt(static_cast<int32_t>(body.size()));
+        frame += body;
+        out_ += frame;
+        server_->metrics().Error(static_cast<int32_t>(e.code));
+        return false;
+      }
+      if (avail.size() < 4) return true;
+      int16_t stream = static_cast<int16_t>(cql::LoadBE16(avail.data() + 2));
+      QueueProtocolError(stream, UnsupportedVersionMessage(version),
+                         version > kProtocolVersion ? kProtocolVersion : version);
+      return false;
+    }
+    cql::FrameHeader header;
+    auto parsed = cql::ParseFrameHeader(avail, &header, max_body);
+    if (!parsed.ok()) {
+      int16_t stream =
+          avail.size() >= 4 ? static_cast<int16_t>(cql::LoadBE16(avail.data() + 2)) : 0;
+      QueueProtocolError(stream, parsed.error().message());
+      return false;
+    }
+    if (*parsed == cql::HeaderParse::kNeedMore) return true;
+    if (header.is_response) {
+      QueueProtocolError(header.stream, "Invalid frame: responses are not accepted by the server");
+      return false;
+    }
+    size_t total = cql::kFrameHeaderSize + header.length;
+    if (avail.size() < total) {
+      in_.reserve(in_pos_ + total);
+      return true;
+    }
+    std::string_view body = avail.substr(cql::kFrameHeaderSize, header.length);
+    in_pos_ += total;
+    if (!HandleRequest(header, body)) return false;
+  }
+  return true;
+}
+
+bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view raw_body) {
+  auto started = std::chrono::steady_clock::now();
+  auto& metrics = server_->metrics();
+  metrics.Request(static_cast<uint8_t>(header.opcode));
+  std::string decompressed;
+  std::string_view body = raw_body;
+  if (header.flags & cql::frame_flags::kCompression) {
+    if (state_.compression == cql::Compression::kNone) {
+      QueueProtocolError(header.stream,
+                         "Received a compressed frame but no compression was "
+                         "negotiated");
+      return false;
+    }
+    Status s = cql::Decompress(state_.compression, raw_body, &decompressed,
+                               server_->limits().max_frame_body);
+    if (!s.ok()) {
+      QueueProtocolError(header.stream, "Invalid compressed frame: " + s.message());
+      return false;
+    }
+    body = decompressed;
+  }
+  cql::ByteReader reader(body);
+  const int16_t stream = header.stream;
+  auto decode_error = [&](const Status& s) {
+    QueueProtocolError(
+        stream, fmt::format("Invalid {} message: {}", cql::OpcodeName(header.opcode), s.message()));
+    return false;
+  };
+  auto require_startup = [&]() {
+    if (state_.started) return true;
+    QueueProtocolError(stream, fmt::format("Unexpected message {}, expecting STARTUP or OPTIONS",
+                                           cql::OpcodeName(header.opcode)));
+    return false;
+  };
+  cql3::Response response;
+  bool compressible = true;
+  switch (header.opcode) {
+    case cql::Opcode::kOptions: {
+      cql::SupportedMessage m;
+      m.options["CQL_VERSION"] = {"3.4.6"};
+      m.options["COMPRESSION"] = {"lz4", "snappy"};
+      m.options["PROTOCOL_VERSIONS"] = {"4/v4"};
+      response.opcode = cql::Opcode::kSupported;
+      cql::ByteWriter w(&response.body);
+      m.Encode(w);
+      break;
+    }
+    case cql::Opcode::kStartup: {
+      auto m = cql::StartupMessage::Decode(reader);
+      if (!m.ok()) return decode_error(m.error());
+      if (!m->options.count("CQL_VERSION")) {
+        QueueProtocolError(stream, "Missing value CQL_VERSION in STARTUP message");
+        return false;
+      }
+      auto it = m->options.find("COMPRESSION");
+      if (it != m->options.end()) {
+        auto c = cql::ParseCompression(it->second);
+        if (!c.ok()) {
+          QueueProtocolError(stream, "Unknown compression algorithm: " + it->second);
+          return false;
+        }
+        state_.compression = *c;
+      }
+      state_.started = true;
+      response.opcode = cql::Opcode::kReady;
+      compressible = false;  // drivers switch compression on after reading READY
+      break;
+    }
+    case cql::Opcode::kRegister: {
+      if (!require_startup()) return false;
+      auto m = cql::RegisterMessage::Decode(reader);
+      if (!m.ok()) return decode_error(m.error());
+      for (auto type : m->event_types) {
+        if (type == "SCHEMA_CHANGE") {
+          state_.schema_events = true;
+        } else if (type == "TOPOLOGY_CHANGE") {
+          state_.topology_events = true;
+        } else if (type == "STATUS_CHANGE") {
+          state_.status_events = true;
+        } else {
+          QueueProtocolError(stream, fmt::format("Invalid value '{}' for Type", type));
+          return false;
+        }
+      }
+      if (state_.schema_events && !subscribed_) {
+        server_->events().Subscribe(this);
+        subscribed_ = true;
+      }
+      response.opcode = cql::Opcode::kReady;
+      break;
+    }
+    case cql::Opcode::kQuery: {
+      if (!require_startup()) return false;
+      auto m = cql::QueryMessage::Decode(reader);
+      if (!m.ok()) return decode_error(m.error());
+      response = server_->processor().Query(*m, state_);
+      break;
+    }
+    case cql::Opcode::kPrepare: {
+      if (!require_startup()) return false;
+      auto m = cql::PrepareMessage::Decode(reader);
+      if (!m.ok()) return decode_error(m.error());
+      response = server_->processor().Prepare(*m, state_);
+      break;
+    }
+    case cql::Opcode::kExecute: {
+      if (!require_startup()) return false;
+      auto m = cql::ExecuteMessage::Decode(reader);
+      if (!m.ok()) return decode_error(m.error());
+      response = server_->processor().Execute(*m, state_);
+      break;
+    }
+    case cql::Opcode::kBatch: {
+      if (!require_startup()) return false;
+      auto m = cql::BatchMessage::Decode(reader);
+      if (!m.ok()) return decode_error(m.error());
+      response = server_->processor().Batch(*m, state_);
+      break;
+    }
+    case cql::Opcode::kAuthResponse:
+      QueueProtocolError(stream, "Unexpected AUTH_RESPONSE: authentication is not enabled");
+      return false;
+    default:
+      QueueProtocolError(stream, fmt::format("Unexpected message {} from a client",
+                                             cql::OpcodeName(header.opcode)));
+      return false;
+  }
+  if (response.opcode == cql::Opcode::kError && response.body.size() >= 4) {
+    metrics.Error(static_cast<int32_t>(cql::LoadBE32(response.body.data())));
+  }
+  QueueFrame(stream, response.opcode, response.body, compressible);
+  if (response.schema_change) server_->events().PublishSchemaChange(*response.schema_change);
+  metrics.Latency(std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count());
+  return true;
+}
+
+void Connection::QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body,
+                            bool compress, uint8_t version) {
+  cql::FrameHeader h;
+  h.version = version;
+  h.is_response = true;
+  h.stream = stream;
+  h.opcode = opcode;
+  std::string compressed;
+  if (compress && state_.compression != cql::Compression::kNone && !body.empty()) {
+    if (cql::Compress(state_.compression, body, &compressed).ok()) {
+      h.flags |= cql::frame_flags::kCompression;
+      body = compressed;
+    }
+  }
+  h.length = static_cast<uint32_t>(body.size());
+  char header[cql::kFrameHeaderSize];
+  h.Encode(header);
+  out_.append(header, sizeof header);
+  out_.append(body.data(), body.size());
+}
+
+void Connection::QueueProtocolError(int16_t stream, std::string message, uint8_t version) {
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kProtocolError;
+  e.message = std::move(message);
+  std::string body;
+  cql::ByteWriter w(&body);
+  e.Encode(w);
+  server_->metrics().Error(static_cast<int32_t>(e.code));
+  // Never compressed: the failure may be about compression itself.
+  QueueFrame(stream, cql::Opcode::kError, body, false, version);
+}
+
+void Connection::PushEvent(const std::string& event_body) {
+  if (closed_) return;
+  QueueFrame(-1, cql::Opcode::kEvent, event_body, true);
+  Flush();
+}
+
+void Connection::Flush() {
+  if (write_pending_ || out_.empty() || closed_) return;
+  writing_.swap(out_);
+  out_.clear();
+  write_pending_ = true;
+  auto self = shared_from_this();
+  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                           [this, self](const boost::system::error_code& ec, size_t) {
+                             write_pending_ = false;
+                             writing_.clear();
+                             if (ec) {
+                               Close();
+                               return;
+                             }
+                             if (!out_.empty()) {
+                               Flush();
+                             } else if (close_after_flush_) {
+                               Close();
+                             }
+                           });
+}
+
+}  // namespace postfork::node::transport

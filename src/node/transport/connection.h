@@ -1,0 +1,52 @@
+// One client connection: reads frames, dispatches each request in arrival order and answers on
+// the request's stream id. Responses produced while handling one read are coalesced into a single
+// write. Lives on the network thread; owned by shared_ptr while Asio operations are pending.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+
+#include "node/service/client_state.h"
+#include "node/service/event_notifier.h"
+#include "postfork/cql/frame.h"
+
+namespace postfork::node::transport {
+
+class Server;
+
+class Connection : public std::enable_shared_from_this<Connection>, public service::EventSink {
+ public:
+  Connection(Server* server, boost::asio::ip::tcp::socket socket);
+  ~Connection() override;
+
+  void Start();
+  // Closes the socket; pending operations finish with errors and release the connection.
+  void Close();
+  void PushEvent(const std::string& event_body) override;
+
+ private:
+  void DoRead();
+  // Handles every complete frame in the input buffer. False when the connection must close.
+  bool ProcessInput();
+  // Handles one request; false when the connection must close after flushing.
+  bool HandleRequest(const cql::FrameHeader& header, std::string_view body);
+  void QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body, bool compress,
+                  uint8_t version = 4);
+  void QueueProtocolError(int16_t stream, std::string message, uint8_t version = 4);
+  void Flush();
+
+  Server* server_;
+  boost::asio::ip::tcp::socket socket_;
+  service::ClientState state_;
+  std::string in_;
+  size_t in_pos_ = 0;
+  std::string out_;      // queued, not yet written
+  std::string writing_;  // being written
+  bool write_pending_ = false;
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+  bool subscribed_ = false;
+};
+
+}  // namespace postfork::node::transport

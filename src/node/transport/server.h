@@ -1,0 +1,57 @@
+// The CQL listener and the optional Prometheus endpoint, on one Asio io_context (the network
+// thread). RocksDB calls run inline on that thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "node/cql3/query_processor.h"
+#include "node/service/event_notifier.h"
+#include "node/service/metrics.h"
+
+namespace postfork::node::transport {
+
+class Connection;
+
+struct ServerLimits {
+  uint32_t max_frame_body = cql::kDefaultMaxBodyLength;
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
+         cql3::QueryProcessor* processor, service::NodeMetrics* metrics, ServerLimits limits);
+  ~Server();
+
+  void Start();
+  // Serves Prometheus text on `acceptor` (GET anything).
+  void StartMetrics(boost::asio::ip::tcp::acceptor acceptor);
+  // Stops accepting and closes every connection.
+  void Stop();
+
+  cql3::QueryProcessor& processor() { return *processor_; }
+  service::NodeMetrics& metrics() { return *metrics_; }
+  service::EventNotifier& events() { return events_; }
+  const ServerLimits& limits() const { return limits_; }
+  void Forget(Connection* c) { connections_.erase(c); }
+
+ private:
+  void DoAccept();
+  void DoAcceptMetrics();
+
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> metrics_acceptor_;
+  cql3::QueryProcessor* processor_;
+  service::NodeMetrics* metrics_;
+  ServerLimits limits_;
+  service::EventNotifier events_;
+  std::set<Connection*> connections_;
+  bool stopped_ = false;
+};
+
+}  // namespace postfork::node::transport

@@ -1,0 +1,167 @@
+// The CQL lexer and parser: statements drivers send, and Cassandra-style syntax errors.
+#include <gtest/gtest.h>
+
+#include "node/cql3/lexer.h"
+#include "node/cql3/parser.h"
+#include "postfork/cql/error_codes.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+ParsedStatement MustParse(std::string_view text) {
+  auto r = ParseStatement(text);
+  EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().message());
+  return r.ok() ? std::move(r).value() : ParsedStatement{};
+}
+
+std::string SyntaxError(std::string_view text) {
+  auto r = ParseStatement(text);
+  EXPECT_FALSE(r.ok()) << text;
+  if (r.ok()) return "";
+  EXPECT_EQ(r.error().cql_code(), static_cast<int>(cql::ErrorCode::kSyntaxError));
+  return r.error().message();
+}
+
+TEST(Cql3Lexer, FoldsUnquotedIdentifiersAndKeepsQuotedOnes) {
+  auto t = Tokenize("SELECT \"MyCol\", Other FROM ks.T");
+  ASSERT_GE(t.size(), 8u);
+  EXPECT_EQ(t[0].text, "select");
+  EXPECT_EQ(t[1].text, "MyCol");
+  EXPECT_TRUE(t[1].quoted);
+  EXPECT_EQ(t[3].text, "other");
+  EXPECT_EQ(t.back().kind, TokenKind::kEnd);
+}
+
+TEST(Cql3Lexer, ReadsLiteralsOfEveryKind) {
+  auto t = Tokenize(
+      "'it''s' $$raw 'x'$$ -42 3.5e2 NaN -Infinity 0xCAFE true "
+      "123e4567-e89b-12d3-a456-426614174000 1h30m");
+  ASSERT_EQ(t.size(), 11u);
+  EXPECT_EQ(t[0].kind, TokenKind::kString);
+  EXPECT_EQ(t[0].text, "it's");
+  EXPECT_EQ(t[1].text, "raw 'x'");
+  EXPECT_EQ(t[2].kind, TokenKind::kInteger);
+  EXPECT_EQ(t[2].text, "-42");
+  EXPECT_EQ(t[3].kind, TokenKind::kFloat);
+  EXPECT_EQ(t[4].kind, TokenKind::kFloat);
+  EXPECT_EQ(t[5].kind, TokenKind::kFloat);
+  EXPECT_EQ(t[6].kind, TokenKind::kHex);
+  EXPECT_EQ(t[6].text, "CAFE");
+  EXPECT_EQ(t[7].kind, TokenKind::kBoolean);
+  EXPECT_EQ(t[8].kind, TokenKind::kUuid);
+  EXPECT_EQ(t[9].kind, TokenKind::kDuration);
+}
+
+TEST(Cql3Lexer, SkipsCommentsAndTracksLines) {
+  auto t = Tokenize("-- one\n// two\n/* three\n */ SELECT");
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].text, "select");
+  EXPECT_EQ(t[0].line, 4);
+  EXPECT_EQ(t[0].column, 4);
+}
+
+TEST(Cql3Parser, CreateTableWithCompoundKeyClusteringOrderAndOptions) {
+  auto p = MustParse(
+      "CREATE TABLE IF NOT EXISTS ks.events (tenant text, day date, at timeuuid, "
+      "payload blob, n int static, PRIMARY KEY ((tenant, day), at)) "
+      "WITH CLUSTERING ORDER BY (at DESC) AND comment = 'x' AND "
+      "compaction = {'class': 'LeveledCompactionStrategy'};");
+  auto* s = std::get_if<CreateTableStatement>(&p.statement);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->if_not_exists);
+  EXPECT_EQ(s->table.keyspace, "ks");
+  EXPECT_EQ(s->partition_key, (std::vector<std::string>{"tenant", "day"}));
+  EXPECT_EQ(s->clustering, (std::vector<std::string>{"at"}));
+  ASSERT_EQ(s->clustering_order.size(), 1u);
+  EXPECT_TRUE(s->clustering_order[0].second);
+  EXPECT_TRUE(s->columns[4].is_static);
+  EXPECT_EQ(s->properties.at("comment").text, "x");
+  EXPECT_TRUE(s->properties.at("compaction").is_map);
+}
+
+TEST(Cql3Parser, CollectionTypesKeepTheirText) {
+  auto p = MustParse("CREATE TABLE t (k int PRIMARY KEY, m map<text, frozen<list<int>>>)");
+  auto* s = std::get_if<CreateTableStatement>(&p.statement);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->partition_key, (std::vector<std::string>{"k"}));
+  EXPECT_EQ(s->columns[1].type, "map<text, frozen<list<int>>>");
+}
+
+TEST(Cql3Parser, SelectWithEveryClause) {
+  auto p = MustParse(
+      "SELECT DISTINCT k AS key, token(k), COUNT(*) FROM t WHERE k IN (1, ?) AND (c1, c2) > (1, "
+      ":x) "
+      "AND token(k) > -5 ORDER BY c1 DESC PER PARTITION LIMIT 2 LIMIT ? ALLOW FILTERING");
+  auto* s = std::get_if<SelectStatement>(&p.statement);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->distinct);
+  ASSERT_EQ(s->selectors.size(), 3u);
+  EXPECT_EQ(s->selectors[0].alias, "key");
+  EXPECT_EQ(s->selectors[1].kind, Selector::Kind::kToken);
+  EXPECT_EQ(s->selectors[2].kind, Selector::Kind::kCountStar);
+  ASSERT_EQ(s->where.size(), 3u);
+  EXPECT_EQ(s->where[0].op, Relation::Op::kIn);
+  EXPECT_EQ(s->where[0].in_values.size(), 2u);
+  EXPECT_EQ(s->where[1].lhs, Relation::Lhs::kTuple);
+  EXPECT_EQ(s->where[2].lhs, Relation::Lhs::kToken);
+  EXPECT_TRUE(s->per_partition_limit.has_value());
+  EXPECT_TRUE(s->allow_filtering);
+  EXPECT_EQ(p.bind_count, 3);
+  EXPECT_EQ(p.bind_names, (std::vector<std::string>{"", "x", ""}));
+}
+
+TEST(Cql3Parser, DmlAndBatch) {
+  MustParse("INSERT INTO t (k, v) VALUES (1, 'a') USING TIMESTAMP 123 AND TTL 10");
+  MustParse("UPDATE t USING TTL 5 SET v = ?, w = null WHERE k = 1 AND c = 2");
+  MustParse("DELETE v FROM ks.t USING TIMESTAMP 5 WHERE k = 1 AND c >= 3");
+  auto p = MustParse(
+      "BEGIN UNLOGGED BATCH USING TIMESTAMP 9 INSERT INTO t (k) VALUES (?); "
+      "DELETE FROM t WHERE k = ?; APPLY BATCH;");
+  auto* b = std::get_if<std::shared_ptr<BatchStatement>>(&p.statement);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ((*b)->type, BatchStatement::Type::kUnlogged);
+  EXPECT_EQ((*b)->statements.size(), 2u);
+  EXPECT_EQ(p.bind_count, 2);
+}
+
+TEST(Cql3Parser, SchemaStatements) {
+  MustParse(
+      "CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'NetworkTopologyStrategy', "
+      "'dc1': 3} AND durable_writes = false");
+  MustParse(
+      "ALTER KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+  MustParse("DROP KEYSPACE IF EXISTS ks");
+  MustParse("ALTER TABLE t ADD (a int, b text)");
+  MustParse("ALTER TABLE t DROP a");
+  MustParse("ALTER TABLE t WITH comment = 'c'");
+  MustParse("DROP TABLE IF EXISTS ks.t");
+  MustParse("TRUNCATE TABLE ks.t");
+  MustParse("USE \"MyKs\"");
+}
+
+TEST(Cql3Parser, SyntaxErrorsCarryCassandraPositions) {
+  EXPECT_EQ(SyntaxError("SELECT * FORM t"), "line 1:9 mismatched input 'FORM' expecting K_FROM");
+  EXPECT_EQ(SyntaxError("SELEC * FROM t"), "line 1:0 no viable alternative at input 'SELEC'");
+  EXPECT_EQ(SyntaxError("SELECT * FROM t WHERE"),
+            "line 1:21 mismatched input '<EOF>' expecting IDENT");
+  EXPECT_EQ(SyntaxError("INSERT INTO t (k) VALUES (1) extra"),
+            "line 1:29 mismatched input 'extra' expecting EOF");
+  EXPECT_NE(SyntaxError("SELECT * FROM t WHERE k = 'unterminated").find("line 1:26"),
+            std::string::npos);
+}
+
+TEST(Cql3Parser, ReservedWordsNeedQuotes) {
+  SyntaxError("CREATE TABLE t (select int PRIMARY KEY)");
+  MustParse("CREATE TABLE t (\"select\" int PRIMARY KEY, key int, type text, ttl int)");
+}
+
+TEST(Cql3Parser, DeepNestingIsAnErrorNotACrash) {
+  std::string deep = "INSERT INTO t (k) VALUES (" + std::string(10000, '[') + ")";
+  SyntaxError(deep);
+  std::string deep_type = "CREATE TABLE t (k ";
+  for (int i = 0; i < 5000; ++i) deep_type += "list<";
+  SyntaxError(deep_type);
+}
+
+}  // namespace
+}  // namespace postfork::node::cql3
