@@ -39,20 +39,22 @@ void CallbackHandler::OnFailure(Connection&, const Status& status, bool) {
 }
 
 Connection::Connection(asio::io_context& io, std::string address, uint16_t port,
-                       const SessionOptions& options, std::shared_ptr<asio::ssl::context> tls)
+                       std::shared_ptr<const SessionOptions> options,
+                       std::shared_ptr<asio::ssl::context> tls)
     : io_(io),
       address_(std::move(address)),
       port_(port),
       endpoint_(address_ + ":" + std::to_string(port)),
-      options_(options),
+      options_holder_(std::move(options)),
+      options_(*options_holder_),
       tls_context_(std::move(tls)),
       socket_(io),
       connect_timer_(io),
       timeout_timer_(io),
       heartbeat_timer_(io),
-      version_(options.protocol_version),
-      streams_(options.max_streams_per_connection),
-      slots_(static_cast<size_t>(options.max_streams_per_connection)) {
+      version_(options_.protocol_version),
+      streams_(options_.max_streams_per_connection),
+      slots_(static_cast<size_t>(options_.max_streams_per_connection)) {
   rbuf_.resize(kReadChunk);
 }
 

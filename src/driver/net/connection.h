@@ -69,9 +69,9 @@ struct ConnectionStats {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `options` must outlive the connection (the session owns both).
   Connection(boost::asio::io_context& io, std::string address, uint16_t port,
-             const SessionOptions& options, std::shared_ptr<boost::asio::ssl::context> tls);
+             std::shared_ptr<const SessionOptions> options,
+             std::shared_ptr<boost::asio::ssl::context> tls);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -151,6 +151,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string address_;
   uint16_t port_;
   std::string endpoint_;
+  std::shared_ptr<const SessionOptions> options_holder_;
   const SessionOptions& options_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
   boost::asio::ip::tcp::socket socket_;

@@ -44,6 +44,7 @@ SessionImpl::SessionImpl(asio::io_context& io, SessionOptions options,
                          std::shared_ptr<const Snapshot> snapshot)
     : io_(io),
       options_(std::move(options)),
+      shared_options_(std::make_shared<const SessionOptions>(options_)),
       snapshot_(std::move(snapshot)),
       retry_(options_.retry),
       generation_(g_fork_generation.load(std::memory_order_relaxed)),
@@ -124,13 +125,11 @@ void SessionImpl::TryContactPoint(size_t index, std::shared_ptr<ConnectHandler> 
     return;
   }
   auto conn = std::make_shared<Connection>(io_, candidates[index].first, candidates[index].second,
-                                           options_, tls_);
+                                           shared_options_, tls_);
   report_.steps.push_back("tcp " + conn->endpoint());
   ++report_.connections_opened;
-  std::weak_ptr<SessionImpl> weak = shared_from_this();
-  conn->Open([weak, conn, index, handler, errors](Status st) {
-    auto self = weak.lock();
-    if (!self) return;
+  // The connect holds the session: nobody else does until the handler gets it.
+  conn->Open([self = shared_from_this(), conn, index, handler, errors](Status st) {
     if (self->closed_) {
       self->FinishConnect(handler, Status(StatusCode::kClosed, "session closed during connect"));
       return;
@@ -421,7 +420,7 @@ void SessionImpl::OpenPools() {
 
 void SessionImpl::OpenConnection(int host_index) {
   Host& h = *hosts_[static_cast<size_t>(host_index)];
-  auto conn = std::make_shared<Connection>(io_, h.info.address, h.info.port, options_, tls_);
+  auto conn = std::make_shared<Connection>(io_, h.info.address, h.info.port, shared_options_, tls_);
   h.connections.push_back(conn);
   std::weak_ptr<SessionImpl> weak = shared_from_this();
   conn->Open([weak, conn](Status st) {

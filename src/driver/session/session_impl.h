@@ -124,6 +124,7 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
 
   boost::asio::io_context& io_;
   SessionOptions options_;
+  std::shared_ptr<const SessionOptions> shared_options_;  // what connections read
   std::shared_ptr<const Snapshot> snapshot_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   RetryPolicy retry_;

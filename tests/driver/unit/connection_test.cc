@@ -20,7 +20,8 @@ struct Fixture {
   std::shared_ptr<Connection> conn;
 
   Status Open(uint16_t port) {
-    conn = std::make_shared<Connection>(io, "127.0.0.1", port, options, nullptr);
+    conn = std::make_shared<Connection>(io, "127.0.0.1", port,
+                                        std::make_shared<SessionOptions>(options), nullptr);
     std::optional<Status> result;
     conn->Open([&](Status st) { result = st; });
     RunUntil([&] { return result.has_value(); }, 5s);

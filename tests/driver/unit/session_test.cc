@@ -1,0 +1,164 @@
+// Session behaviour that needs a peer but not a real node: snapshot connects (no system query),
+// paging-state plumbing, fork detection, fail-fast without hosts.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "driver/session/session_impl.h"
+#include "postfork/driver/blocking.h"
+#include "postfork/driver/session.h"
+#include "scripted_server.h"
+
+namespace postfork::driver {
+namespace {
+
+using testing::ScriptedServer;
+
+std::shared_ptr<Snapshot> SnapshotFor(uint16_t port) {
+  auto s = std::make_shared<Snapshot>();
+  s->options.contact_points = {"127.0.0.1"};
+  s->options.port = port;
+  s->local_dc = "dc1";
+  HostInfo h;
+  h.address = "127.0.0.1";
+  h.port = port;
+  h.datacenter = "dc1";
+  h.rack = "r1";
+  h.tokens = {0};
+  s->hosts = {h};
+  return s;
+}
+
+TEST(Session, FromSnapshotOpensSocketsOnlyWithNoSystemQuery) {
+  ScriptedServer server;
+  auto snap = SnapshotFor(server.port());
+  auto s = BlockingSession::ConnectFromSnapshot(snap);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const ConnectReport& report = s->session().connect_report();
+  EXPECT_TRUE(report.from_snapshot);
+  EXPECT_EQ(report.system_queries, 0);
+  EXPECT_EQ(report.round_trips, 2);  // STARTUP, then REGISTER
+  auto ops = server.opcodes();
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), cql::Opcode::kQuery), 0);
+  EXPECT_EQ(ops[0], cql::Opcode::kStartup);
+  EXPECT_EQ(ops[1], cql::Opcode::kRegister);
+}
+
+TEST(Session, PagingStateAndStatementOptionsReachTheWire) {
+  std::mutex mu;
+  std::optional<cql::QueryParameters> seen;
+  std::string seen_state;
+  std::vector<std::string> seen_values;  // the params view the request body: copy what we check
+  ScriptedServer server([&](const ScriptedServer::Request& r) -> std::optional<std::string> {
+    if (r.header.opcode != cql::Opcode::kQuery) return ScriptedServer::Handshake(r);
+    cql::ByteReader reader(r.body);
+    auto q = cql::QueryMessage::Decode(reader);
+    if (!q.ok()) return std::nullopt;
+    {
+      std::lock_guard lock(mu);
+      seen = q->params;
+      for (auto& v : q->params.values) seen_values.emplace_back(v.bytes);
+      seen->values.clear();
+      seen->paging_state.reset();
+      seen_state = q->params.paging_state ? std::string(*q->params.paging_state) : "";
+    }
+    cql::RowsMetadata md;
+    md.column_count = 1;
+    md.columns = {{"ks", "t", "v", cql::DataType(cql::TypeKind::kInt)}};
+    md.paging_state = std::string("page-2");
+    std::string one;
+    (void)cql::SerializeValue(int32_t{1}, md.columns[0].type, &one);
+    std::string body;
+    cql::ByteWriter w(&body);
+    cql::EncodeRowsResult(md, 1, {cql::RawValue::Of(one)}, w);
+    return ScriptedServer::Frame(r.header, cql::Opcode::kResult, body);
+  });
+  auto s = BlockingSession::ConnectFromSnapshot(SnapshotFor(server.port()));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Statement st("SELECT v FROM ks.t WHERE k = ?", {int32_t{5}});
+  st.options.page_size = 7;
+  st.options.paging_state = "page-1";
+  st.options.consistency = cql::Consistency::kQuorum;
+  st.options.serial_consistency = cql::Consistency::kLocalSerial;
+  st.options.timestamp = 1234567;
+  QueryResult r = s->Execute(st);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r.paging_state(), "page-2");
+  std::lock_guard lock(mu);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->page_size, 7);
+  EXPECT_EQ(seen_state, "page-1");
+  EXPECT_EQ(seen->consistency, cql::Consistency::kQuorum);
+  EXPECT_EQ(seen->serial_consistency, cql::Consistency::kLocalSerial);
+  EXPECT_EQ(seen->default_timestamp, 1234567);
+  ASSERT_EQ(seen_values.size(), 1u);
+  EXPECT_EQ(seen_values[0], std::string("\0\0\0\5", 4));
+}
+
+TEST(Session, UsedInAForkedChildFailsWithWrongProcess) {
+  ScriptedServer server;
+  auto s = BlockingSession::ConnectFromSnapshot(SnapshotFor(server.port()));
+  ASSERT_TRUE(s.ok());
+  uint64_t gen = ForkGeneration();
+  int parent = static_cast<int>(::getpid());
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Child: one request, then report through the exit status.
+    QueryResult r = s->Execute(Statement("SELECT 1"));
+    std::string want = "session created in process " + std::to_string(parent) +
+                       " used in process " + std::to_string(::getpid()) +
+                       "; create sessions after fork";
+    bool ok = ForkGeneration() == gen + 1 && r.status().code() == StatusCode::kWrongProcess &&
+              r.status().message() == want;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ForkGeneration(), gen) << "the parent's generation does not move";
+  QueryResult r = s->Execute(Statement("SELECT 1"));
+  EXPECT_TRUE(r.ok()) << "the parent's session still works: " << r.status().ToString();
+}
+
+TEST(Session, ConnectFailsWithEveryContactPointsReason) {
+  uint16_t port;
+  {
+    ScriptedServer gone;
+    port = gone.port();
+  }
+  SessionOptions o;
+  o.contact_points = {"127.0.0.1", "127.0.0.2"};
+  o.port = port;
+  auto s = BlockingSession::Connect(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kConnectFailed);
+  EXPECT_NE(s.status().message().find("127.0.0.1:"), std::string::npos);
+  EXPECT_NE(s.status().message().find("127.0.0.2:"), std::string::npos);
+  o.connections_per_host = 0;
+  EXPECT_EQ(BlockingSession::Connect(o).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Session, FailsFastWithNoHostAvailableWhenTheOnlyHostIsDown) {
+  auto server = std::make_unique<ScriptedServer>();
+  auto snap = SnapshotFor(server->port());
+  snap->options.reconnection = {Millis(5000), Millis(5000)};
+  auto s = BlockingSession::ConnectFromSnapshot(snap);
+  ASSERT_TRUE(s.ok());
+  server.reset();  // the node goes away
+  // Wait for the drop to be noticed, then expect an immediate failure.
+  QueryResult first = s->Execute(Statement("SELECT 1"));
+  EXPECT_FALSE(first.ok());
+  auto t0 = std::chrono::steady_clock::now();
+  QueryResult r = s->Execute(Statement("SELECT 1"));
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.status().code(), StatusCode::kNoHostAvailable) << r.status().ToString();
+  EXPECT_LT(took, std::chrono::milliseconds(50));
+}
+
+}  // namespace
+}  // namespace postfork::driver

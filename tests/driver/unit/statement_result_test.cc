@@ -1,0 +1,144 @@
+// Binding values to prepared statements and reading typed values back from rows.
+#include <gtest/gtest.h>
+
+#include "driver/session/session_impl.h"
+#include "postfork/driver/result.h"
+#include "postfork/driver/statement.h"
+
+namespace postfork::driver {
+namespace {
+
+using cql::DataType;
+using cql::TypeKind;
+
+std::shared_ptr<const PreparedData> MakePrepared() {
+  auto p = std::make_shared<PreparedData>();
+  p->query = "INSERT INTO ks.t (id, name, tags) VALUES (?, ?, ?)";
+  p->id = "abc";
+  p->bind_columns = {{"ks", "t", "id", DataType(TypeKind::kInt)},
+                     {"ks", "t", "name", DataType(TypeKind::kText)},
+                     {"ks", "t", "tags", DataType::Set(DataType(TypeKind::kText))}};
+  p->pk_indexes = {0};
+  return p;
+}
+
+TEST(BoundStatement, StartsUnsetAndBindsByIndexAndName) {
+  PreparedStatement prepared(MakePrepared());
+  BoundStatement b = prepared.Bind();
+  ASSERT_EQ(b.values().size(), 3u);
+  for (auto& v : b.values()) EXPECT_TRUE(v.is_unset());
+  EXPECT_TRUE(b.Bind(0, int32_t{7}).ok());
+  EXPECT_TRUE(b.Bind("name", "alice").ok());
+  EXPECT_EQ(b.values()[1], cql::Value("alice"));
+  EXPECT_TRUE(b.Bind(2, cql::Value()).ok()) << "null is always bindable";
+}
+
+TEST(BoundStatement, RejectsWrongTypesIndexesAndNames) {
+  PreparedStatement prepared(MakePrepared());
+  BoundStatement b = prepared.Bind();
+  Status st = b.Bind(0, std::string("seven"));
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("id"), std::string::npos) << st.message();
+  EXPECT_EQ(b.Bind(3, int32_t{1}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(b.Bind("nope", int32_t{1}).code(), StatusCode::kNotFound);
+  auto wrong_count = prepared.Bind({int32_t{1}});
+  EXPECT_EQ(wrong_count.status().code(), StatusCode::kInvalidArgument);
+  auto all = prepared.Bind({int32_t{1}, "bob", cql::ValueList{"a", "b"}});
+  EXPECT_TRUE(all.ok()) << all.status().ToString();
+}
+
+QueryResult MakeRows() {
+  cql::RowsMetadata md;
+  md.column_count = 4;
+  md.columns = {{"ks", "t", "id", DataType(TypeKind::kInt)},
+                {"ks", "t", "name", DataType(TypeKind::kText)},
+                {"ks", "t", "[applied]", DataType(TypeKind::kBoolean)},
+                {"ks", "t", "score", DataType(TypeKind::kDouble)}};
+  md.paging_state = std::string("\x01\x02next", 6);
+  std::vector<std::string> storage;
+  auto ser = [&](const cql::Value& v, const DataType& t) {
+    std::string s;
+    EXPECT_TRUE(cql::SerializeValue(v, t, &s).ok());
+    storage.push_back(s);
+  };
+  storage.reserve(8);
+  ser(int32_t{42}, md.columns[0].type);
+  ser("alice", md.columns[1].type);
+  ser(true, md.columns[2].type);
+  std::vector<cql::RawValue> cells = {cql::RawValue::Of(storage[0]), cql::RawValue::Of(storage[1]),
+                                      cql::RawValue::Of(storage[2]), cql::RawValue::Null()};
+  std::string body;
+  cql::ByteWriter w(&body);
+  cql::EncodeRowsResult(md, 1, cells, w);
+  cql::FrameHeader h;
+  h.opcode = cql::Opcode::kResult;
+  return DecodeResponse(h, std::move(body), nullptr, "127.0.0.1:9042");
+}
+
+TEST(QueryResult, TypedAccessByIndexAndName) {
+  QueryResult r = MakeRows();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r.row_count(), 1);
+  Row row = r.row(0);
+  EXPECT_EQ(*row.Get<int32_t>(0), 42);
+  EXPECT_EQ(*row.Get<int64_t>("id"), 42) << "int widens to int64";
+  EXPECT_EQ(*row.Get<std::string>("name"), "alice");
+  EXPECT_EQ(row.Get<int32_t>("name").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(row.Get<int32_t>("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(row.Get<double>("score").status().code(), StatusCode::kNotFound) << "null cell";
+  EXPECT_TRUE(row.IsNull(3));
+  EXPECT_EQ(row.Get<int32_t>(9).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.applied().value(), true);
+  EXPECT_EQ(r.host(), "127.0.0.1:9042");
+}
+
+TEST(QueryResult, PagingStateIsExposedForManualPaging) {
+  QueryResult r = MakeRows();
+  ASSERT_TRUE(r.has_more_pages());
+  EXPECT_EQ(*r.paging_state(), std::string_view("\x01\x02next", 6));
+}
+
+TEST(QueryResult, ServerErrorsCarryTheirCodeAndFields) {
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kUnavailable;
+  e.message = "Cannot achieve consistency level QUORUM";
+  e.consistency = cql::Consistency::kQuorum;
+  e.required = 2;
+  e.alive_or_received = 1;
+  std::string body;
+  cql::ByteWriter w(&body);
+  e.Encode(w);
+  cql::FrameHeader h;
+  h.opcode = cql::Opcode::kError;
+  QueryResult r = DecodeResponse(h, std::move(body), nullptr, "127.0.0.1:9042");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kServerError);
+  EXPECT_EQ(r.status().cql_code(), static_cast<int>(cql::ErrorCode::kUnavailable));
+  ASSERT_NE(r.server_error(), nullptr);
+  EXPECT_EQ(r.server_error()->required, 2);
+  EXPECT_EQ(r.server_error()->alive_or_received, 1);
+  EXPECT_EQ(r.server_error()->consistency, cql::Consistency::kQuorum);
+}
+
+TEST(SessionOptions, ValidateNamesTheBadField) {
+  SessionOptions o;
+  EXPECT_TRUE(o.Validate().ok());
+  o.contact_points = {"not-an-ip"};
+  EXPECT_NE(o.Validate().message().find("contact_points"), std::string::npos);
+  o = SessionOptions();
+  o.connections_per_host = 0;
+  EXPECT_NE(o.Validate().message().find("connections_per_host"), std::string::npos);
+  o = SessionOptions();
+  o.reconnection.max_delay = Millis(1);
+  EXPECT_EQ(o.Validate().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(InferType, MapsCxxTypesToCqlTypes) {
+  EXPECT_EQ(InferType(int32_t{1}).kind(), TypeKind::kInt);
+  EXPECT_EQ(InferType(int64_t{1}).kind(), TypeKind::kBigint);
+  EXPECT_EQ(InferType("x").kind(), TypeKind::kText);
+  EXPECT_EQ(InferType(cql::ValueList{int64_t{1}}).ToCql(), "list<bigint>");
+}
+
+}  // namespace
+}  // namespace postfork::driver
