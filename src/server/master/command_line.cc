@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -13,9 +14,13 @@ namespace postfork::server::master {
 namespace {
 
 // Reads the --config file with toml++ (CLI11's own reader is not a full TOML parser). Keys are
-// flag names; '_' may stand for '-'; tables become dotted names.
+// flag names; '_' may stand for '-'; tables become dotted names. A key whose environment
+// variable is set is dropped, so that the environment overrides the file (CLI11 itself would
+// let the file win).
 class TomlConfig : public CLI::Config {
  public:
+  explicit TomlConfig(const CLI::App* app) : app_(app) {}
+
   std::string to_config(const CLI::App*, bool, bool, std::string) const override { return {}; }
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
@@ -28,10 +33,18 @@ class TomlConfig : public CLI::Config {
                                  std::to_string(e.source().begin.line));
     }
     Walk(table, {}, items);
+    std::erase_if(items, [this](const CLI::ConfigItem& item) {
+      if (!item.parents.empty()) return false;
+      const CLI::Option* option = app_->get_option_no_throw("--" + item.name);
+      return option != nullptr && !option->get_envname().empty() &&
+             std::getenv(option->get_envname().c_str()) != nullptr;
+    });
     return items;
   }
 
  private:
+  const CLI::App* app_;
+
   static std::string Scalar(const toml::node& node) {
     if (auto s = node.value<std::string>()) return *s;
     if (auto b = node.value_exact<bool>()) return *b ? "true" : "false";
@@ -78,7 +91,7 @@ std::string EnvName(const std::string& flag) {
 
 std::optional<int> ParseCommandLine(App& app, int argc, char** argv, ServerOptions& o) {
   CLI::App cli("postfork application server: " + app.name());
-  cli.config_formatter(std::make_shared<TomlConfig>());
+  cli.config_formatter(std::make_shared<TomlConfig>(&cli));
   cli.set_config("--config", "", "TOML file with any of these settings (keys = flag names)");
   cli.add_option("-b,--bind", o.bind, "listen on host:port, [v6]:port or unix:/path (repeatable)");
   cli.add_option("-w,--workers", o.workers, "worker processes (0 = number of cores)")

@@ -34,7 +34,8 @@ constexpr int kCellValues = 2 + kBucketCount;
 std::string DescribeExit(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    return std::string("signal ") + sigabbrev_np(WTERMSIG(status)) + " (" +
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    return std::string("signal SIG") + (abbrev != nullptr ? abbrev : "?") + " (" +
            strsignal(WTERMSIG(status)) + ")";
   }
   return "status " + std::to_string(status);
@@ -312,15 +313,16 @@ void Master::Reap() {
     if (replace_new_ == pid) replace_new_ = 0;
     int64_t now = MonotonicNs();
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && c.state == ChildState::kStopping;
-    if (c.id >= static_cast<int>(ids_.size())) {
-      spdlog::info("worker {} (pid {}) exited ({})", c.id, pid, DescribeExit(status));
-      continue;
-    }
-    IdState& st = ids_[static_cast<std::size_t>(c.id)];
     if (clean) {
       spdlog::info("worker {} (pid {}) exited after a graceful stop", c.id, pid);
       continue;
     }
+    if (c.id >= static_cast<int>(ids_.size())) {
+      spdlog::info("worker {} (pid {}) exited ({}); no longer wanted", c.id, pid,
+                   DescribeExit(status));
+      continue;
+    }
+    IdState& st = ids_[static_cast<std::size_t>(c.id)];
     if (stop_ != Stop::kNone) {
       spdlog::info("worker {} (pid {}) ended ({})", c.id, pid, DescribeExit(status));
       continue;

@@ -1,0 +1,94 @@
+// Unit tests of the server's HTTP pieces: routing, targets and queries, response heads.
+#include <gtest/gtest.h>
+
+#include "postfork/server/app.h"
+#include "src/server/http/router.h"
+#include "src/server/http/wire.h"
+
+namespace postfork::server {
+namespace {
+
+Handler Ok() {
+  return [](Request&, WorkerContext&) { return Response(200, "ok"); };
+}
+
+TEST(Router, MatchesLiteralAndParameterSegments) {
+  http::Router router;
+  ASSERT_TRUE(router.Add({"GET", "/rows/{key}", Ok()}).ok());
+  ASSERT_TRUE(router.Add({"GET", "/rows/{key}/cells/{col}", Ok()}).ok());
+  std::vector<Request::Param> params;
+  auto m = router.Find("GET", "/rows/abc/cells/7", &params);
+  ASSERT_EQ(m.outcome, http::Router::Outcome::kFound);
+  EXPECT_EQ(m.route_index, 1);
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0], (Request::Param{"key", "abc"}));
+  EXPECT_EQ(params[1], (Request::Param{"col", "7"}));
+  EXPECT_EQ(router.Find("GET", "/rows/", &params).outcome, http::Router::Outcome::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/rows/a/b", &params).outcome, http::Router::Outcome::kNotFound);
+}
+
+TEST(Router, WrongMethodListsAllowedMethodsAndHeadFallsBackToGet) {
+  http::Router router;
+  ASSERT_TRUE(router.Add({"GET", "/x", Ok()}).ok());
+  ASSERT_TRUE(router.Add({"POST", "/x", Ok()}).ok());
+  auto m = router.Find("DELETE", "/x", nullptr);
+  EXPECT_EQ(m.outcome, http::Router::Outcome::kMethodNotAllowed);
+  EXPECT_EQ(m.allow, "GET, HEAD, POST");
+  EXPECT_EQ(router.Find("HEAD", "/x", nullptr).outcome, http::Router::Outcome::kFound);
+}
+
+TEST(Router, RejectsMalformedAndDuplicatePatterns) {
+  http::Router router;
+  EXPECT_FALSE(router.Add({"GET", "rows", Ok()}).ok());
+  EXPECT_FALSE(router.Add({"GET", "/rows/{}", Ok()}).ok());
+  EXPECT_FALSE(router.Add({"GET", "/rows/a{b}", Ok()}).ok());
+  EXPECT_FALSE(router.Add({"get", "/rows", Ok()}).ok());
+  EXPECT_TRUE(router.Add({"GET", "/rows", Ok()}).ok());
+  EXPECT_FALSE(router.Add({"GET", "/rows", Ok()}).ok());
+}
+
+TEST(Request, DecodesPathAndQuery) {
+  Request r;
+  ASSERT_TRUE(r.SetTarget("/a%20b/c?x=1&y=two+words&z=%41&flag"));
+  EXPECT_EQ(r.path(), "/a b/c");
+  EXPECT_EQ(r.query_string(), "x=1&y=two+words&z=%41&flag");
+  EXPECT_EQ(r.Query("y"), "two words");
+  EXPECT_EQ(r.Query("z"), "A");
+  EXPECT_EQ(r.Query("flag"), "");
+  EXPECT_FALSE(r.Query("missing").has_value());
+  EXPECT_FALSE(r.SetTarget("/bad%zz"));
+  EXPECT_FALSE(r.SetTarget("/bad%4"));
+  EXPECT_FALSE(r.SetTarget("http://absolute/form"));
+}
+
+TEST(Headers, LookupIsCaseInsensitive) {
+  Headers h;
+  h.Add("Content-Type", "a");
+  h.Add("X-One", "1");
+  EXPECT_EQ(h.Get("content-type"), "a");
+  h.Set("CONTENT-TYPE", "b");
+  EXPECT_EQ(h.Get("Content-Type"), "b");
+  h.Remove("x-one");
+  EXPECT_FALSE(h.Has("X-One"));
+}
+
+TEST(Wire, ResponseHeadCarriesFramingAndConnectionHeaders) {
+  http::DateCache date;
+  Response res(404, "gone", "text/plain");
+  res.headers().Add("Content-Length", "999");  // the server owns framing
+  std::string head;
+  http::AppendResponseHead(head, res, {11, false, false}, date);
+  EXPECT_EQ(head.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u);
+  EXPECT_NE(head.find("Content-Length: 4\r\n"), std::string::npos);
+  EXPECT_EQ(head.find("999"), std::string::npos);
+  EXPECT_NE(head.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Date: "), std::string::npos);
+  EXPECT_TRUE(head.ends_with("\r\n\r\n"));
+  head.clear();
+  http::AppendResponseHead(head, Response(204, ""), {10, true, false}, date);
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos);
+  EXPECT_NE(head.find("Connection: keep-alive\r\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace postfork::server
