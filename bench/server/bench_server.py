@@ -107,11 +107,11 @@ def start_uwsgi(tmp, port):
     app = os.path.join(tmp, "app.py")
     with open(app, "w") as f:
         f.write("def application(environ, start_response):\n"
-                "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+                "    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '14')])\n"
                 f"    return [{BODY.encode()!r}]\n")
-    p = subprocess.Popen(["uwsgi", "--plugin", "python3", "--http-socket", f"127.0.0.1:{port}",
-                          "--wsgi-file", app, "--processes", "2", "--master", "--disable-logging",
-                          "--http-keepalive", "--add-header", "Connection: Keep-Alive"],
+    # --http11-socket: uWSGI's keep-alive HTTP/1.1 socket (the plain http-socket closes per request)
+    p = subprocess.Popen(["uwsgi", "--plugin", "python3", "--http11-socket", f"127.0.0.1:{port}",
+                          "--wsgi-file", app, "--processes", "2", "--master", "--disable-logging"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return p
