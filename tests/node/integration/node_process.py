@@ -1,0 +1,75 @@
+"""Starts and stops a postfork-node process for integration tests (port 0, temp data dir)."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+
+class NodeProcess:
+    """A postfork-node child process. Always stop() it (use it as a context manager)."""
+
+    def __init__(self, binary, data_dir=None, extra_args=()):
+        self.binary = binary
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="postfork-node-test-")
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.metrics_port = None
+
+    def start(self, timeout=20.0):
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", "0", "--data-dir", self.data_dir] + self.extra_args,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("postfork-node exited before it was ready (rc=%s)" % self.proc.poll())
+            m = re.search(r"ready: listening for CQL clients on [^ ]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                mm = re.search(r"metrics on port (\d+)", line)
+                if mm:
+                    self.metrics_port = int(mm.group(1))
+                return self
+        raise RuntimeError("postfork-node did not report ready in %.0fs" % timeout)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20.0):
+        """Stops the process with `sig` and returns its exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("postfork-node did not stop within %.0fs of %s" % (timeout, sig))
+        rc = self.proc.returncode
+        self.proc.stdout.close()
+        self.proc = None
+        return rc
+
+    def restart(self, sig=signal.SIGTERM):
+        rc = self.stop(sig)
+        self.start()
+        return rc
+
+    def cleanup(self):
+        try:
+            self.stop(signal.SIGKILL)
+        finally:
+            if self.own_dir:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
