@@ -99,7 +99,7 @@ std::string MagnitudeDigits(std::string_view twos, bool* negative) {
     }
     digits.push_back(static_cast<char>('0' + rem));
   }
-  if (digits.empty()) digits = "0";
+  if (digits.empty()) digits.push_back('0');
   std::reverse(digits.begin(), digits.end());
   return digits;
 }

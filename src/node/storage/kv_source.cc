@@ -10,29 +10,43 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 
 class RocksIterator final : public KvIterator {
  public:
-  RocksIterator(rocksdb::DB* db, std::string upper_bound) : upper_(std::move(upper_bound)) {
-    rocksdb::ReadOptions options;
-    options.total_order_seek = true;
-    if (!upper_.empty()) {
-      upper_slice_ = rocksdb::Slice(upper_);
-      options.iterate_upper_bound = &upper_slice_;
-    }
-    it_.reset(db->NewIterator(options));
-  }
-  void Seek(std::string_view target) override { it_->Seek(ToSlice(target)); }
-  void SeekForPrev(std::string_view target) override { it_->SeekForPrev(ToSlice(target)); }
-  bool Valid() const override { return it_->Valid(); }
+  RocksIterator(rocksdb::DB* db, std::string upper_bound)
+      : db_(db), upper_(std::move(upper_bound)) {}
+  void Seek(std::string_view target) override { Iter()->Seek(ToSlice(target)); }
+  void SeekForPrev(std::string_view target) override { Iter()->SeekForPrev(ToSlice(target)); }
+  bool Valid() const override { return it_ && it_->Valid(); }
   void Next() override { it_->Next(); }
   void Prev() override { it_->Prev(); }
   std::string_view key() const override { return it_->key().ToStringView(); }
   std::string_view value() const override { return it_->value().ToStringView(); }
   Status status() const override {
+    if (!it_) return Status::Ok();
     rocksdb::Status s = it_->status();
     if (s.ok()) return Status::Ok();
     return Status(StatusCode::kIoError, "storage read failed: " + s.ToString());
   }
+  Result<bool> Get(std::string_view key, std::string* value) override {
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return Status(StatusCode::kIoError, "storage read failed: " + s.ToString());
+    return true;
+  }
 
  private:
+  rocksdb::Iterator* Iter() {
+    if (!it_) {
+      rocksdb::ReadOptions options;
+      options.total_order_seek = true;
+      if (!upper_.empty()) {
+        upper_slice_ = rocksdb::Slice(upper_);
+        options.iterate_upper_bound = &upper_slice_;
+      }
+      it_.reset(db_->NewIterator(options));
+    }
+    return it_.get();
+  }
+
+  rocksdb::DB* db_;
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
@@ -63,6 +77,12 @@ class MapIterator final : public KvIterator {
   std::string_view key() const override { return it_->first; }
   std::string_view value() const override { return it_->second; }
   Status status() const override { return Status::Ok(); }
+  Result<bool> Get(std::string_view key, std::string* value) override {
+    auto it = map_->find(std::string(key));
+    if (it == map_->end()) return false;
+    *value = it->second;
+    return true;
+  }
 
  private:
   const std::map<std::string, std::string>* map_;

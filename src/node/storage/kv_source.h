@@ -28,9 +28,13 @@ class KvIterator {
   virtual std::string_view key() const = 0;
   virtual std::string_view value() const = 0;
   virtual Status status() const = 0;
+  // Point lookup, independent of the iterator's position: whether `key` exists (its value in
+  // *value).
+  virtual Result<bool> Get(std::string_view key, std::string* value) = 0;
 };
 
-// Iterates a RocksDB database; keys >= upper_bound are invisible ("" = no bound).
+// Iterates a RocksDB database; keys >= upper_bound are invisible ("" = no bound). The RocksDB
+// iterator is only created by the first positioning call, so point reads never pay for it.
 std::unique_ptr<KvIterator> NewRocksIterator(rocksdb::DB* db, std::string upper_bound);
 
 // Iterates a std::map the caller keeps alive.

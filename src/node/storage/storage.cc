@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -331,6 +332,7 @@ class Reader {
   struct EncodedSlice {
     std::string lower;                 // relative to the row section; inclusive
     std::optional<std::string> upper;  // exclusive; nullopt = end of partition
+    bool point = false;                // exactly one full clustering key: `lower`
   };
 
   Status PrepareSlices() {
@@ -356,6 +358,9 @@ class Reader {
         }
       }
       if (e.upper && *e.upper <= e.lower) continue;  // empty slice
+      e.point = table_.clustering_count > 0 && s.start.inclusive && s.end.inclusive &&
+                s.start.components.size() == table_.clustering_count &&
+                s.start.components == s.end.components;
       slices_.push_back(std::move(e));
     }
     return Status::Ok();
@@ -500,11 +505,10 @@ class Reader {
     }
     rows::RowValue header;
     std::string header_key = prefix + keys::kHeaderSection;
-    it_->Seek(header_key);
-    if (it_->Valid() && it_->key() == std::string_view(header_key)) {
-      PF_ASSIGN_OR_RETURN(header, rows::Decode(it_->value()));
+    PF_ASSIGN_OR_RETURN(bool has_header, it_->Get(header_key, &value_buffer_));
+    if (has_header) {
+      PF_ASSIGN_OR_RETURN(header, rows::Decode(value_buffer_));
     }
-    PF_RETURN_IF_ERROR(it_->status());
     rows::Deletion static_shadow;
     if (header.partition_deletion) static_shadow = *header.partition_deletion;
     bool has_live_static = false;
@@ -533,9 +537,41 @@ class Reader {
 
     bool any_row = partition_rows > 0;
     std::string resume_key = resume ? resume->last_row_key : std::string();
+    // One stored row: emit it if live. Returns whether the partition is finished.
+    auto handle_row = [&](std::string_view key, std::string_view bytes) -> Result<bool> {
+      std::string_view clustering = key.substr(row_base.size());
+      PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(bytes));
+      rows::Deletion shadow = Shadow(header, value, clustering);
+      if (!RowIsLive(value, shadow)) return false;
+      any_row = true;
+      ReadRow row;
+      row.partition_key = pk;
+      PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+      FillCells(&value, shadow, header, static_shadow, &row);
+      if (!Emit(std::move(row))) return false;
+      ++partition_rows;
+      bool partition_full = partition_rows >= cmd_.per_partition_limit;
+      if (++emitted_ >= cmd_.row_limit) {
+        Stop(index, prefix, partition_full, std::string(key), partition_rows);
+        return true;
+      }
+      return partition_full;
+    };
     size_t n = slices_.size();
     for (size_t si = 0; si < n && !stopped_; ++si) {
       const EncodedSlice& s = slices_[cmd_.reversed ? n - 1 - si : si];
+      if (s.point) {
+        // Full clustering key: a point lookup, no iterator.
+        std::string key = row_base + s.lower;
+        if (!resume_key.empty() && (cmd_.reversed ? key >= resume_key : key <= resume_key)) {
+          continue;
+        }
+        PF_ASSIGN_OR_RETURN(bool found, it_->Get(key, &value_buffer_));
+        if (!found) continue;
+        PF_ASSIGN_OR_RETURN(bool done, handle_row(key, value_buffer_));
+        if (done) return Status::Ok();
+        continue;
+      }
       std::string lower = row_base + s.lower;
       std::string upper = s.upper ? row_base + *s.upper : keys::PrefixSuccessor(row_base);
       if (!resume_key.empty()) {
@@ -556,25 +592,8 @@ class Reader {
       while (it_->Valid()) {
         std::string_view key = it_->key();
         if (cmd_.reversed ? key < std::string_view(lower) : key >= std::string_view(upper)) break;
-        std::string_view clustering = key.substr(row_base.size());
-        PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(it_->value()));
-        rows::Deletion shadow = Shadow(header, value, clustering);
-        if (RowIsLive(value, shadow)) {
-          any_row = true;
-          ReadRow row;
-          row.partition_key = pk;
-          PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
-          FillCells(&value, shadow, header, static_shadow, &row);
-          if (Emit(std::move(row))) {
-            ++partition_rows;
-            bool partition_full = partition_rows >= cmd_.per_partition_limit;
-            if (++emitted_ >= cmd_.row_limit) {
-              Stop(index, prefix, partition_full, std::string(key), partition_rows);
-              return Status::Ok();
-            }
-            if (partition_full) return Status::Ok();
-          }
-        }
+        PF_ASSIGN_OR_RETURN(bool done, handle_row(key, it_->value()));
+        if (done) return Status::Ok();
         if (cmd_.reversed) {
           it_->Prev();
         } else {
@@ -616,6 +635,7 @@ class Reader {
   bool stopped_ = false;
   int64_t emitted_ = 0;
   ReadResult result_;
+  std::string value_buffer_;
 };
 
 }  // namespace
@@ -683,6 +703,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   db_options.keep_log_file_num = 2;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(impl->options.block_cache_bytes);
+  // Most partitions have no header: a bloom filter answers those point lookups from memory.
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
   db_options.compression = rocksdb::kLZ4Compression;
   rocksdb::DB* raw = nullptr;
