@@ -195,7 +195,7 @@ std::string MagnitudeToDecimal(std::string mag) {
     }
     digits.push_back(static_cast<char>('0' + rem));
   }
-  if (digits.empty()) digits = "0";
+  if (digits.empty()) digits.push_back('0');
   std::reverse(digits.begin(), digits.end());
   return digits;
 }

@@ -1,0 +1,207 @@
+// bench_cql: EXECUTE encoding, ROWS decoding and Murmur3 tokens, with heap allocations per
+// operation counted by replacing the global operator new/delete in this binary.
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "postfork/cql/frame.h"
+#include "postfork/cql/messages.h"
+#include "postfork/cql/murmur3.h"
+#include "postfork/cql/value.h"
+
+namespace {
+std::atomic<uint64_t> g_allocs{0};
+}  // namespace
+
+void* operator new(size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace postfork::cql {
+namespace {
+
+void ReportAllocs(benchmark::State& state, uint64_t before) {
+  state.counters["allocs/op"] =
+      benchmark::Counter(static_cast<double>(g_allocs.load(std::memory_order_relaxed) - before),
+                         benchmark::Counter::kAvgIterations);
+}
+
+// The five bound values, serialized once (as a driver holds them after binding).
+struct FiveValues {
+  std::string cells[5];
+  FiveValues() {
+    (void)SerializeValue(int32_t{42}, DataType(TypeKind::kInt), &cells[0]);
+    (void)SerializeValue(int64_t{1700000000000}, DataType(TypeKind::kBigint), &cells[1]);
+    (void)SerializeValue(Value("user-0042@example.com"), DataType(TypeKind::kText), &cells[2]);
+    (void)SerializeValue(3.25, DataType(TypeKind::kDouble), &cells[3]);
+    (void)SerializeValue(*Uuid::Parse("550e8400-e29b-41d4-a716-446655440000"),
+                         DataType(TypeKind::kUuid), &cells[4]);
+  }
+};
+
+const std::string kPreparedId(16, '\x5A');
+
+// EXECUTE frame into a reused buffer, reusing the message object (a driver's per-connection
+// scratch): the steady state a request pays.
+void BM_EncodeExecute(benchmark::State& state) {
+  FiveValues v;
+  std::string buf;
+  buf.reserve(512);
+  ExecuteMessage m;
+  m.id = kPreparedId;
+  m.params.consistency = Consistency::kLocalQuorum;
+  m.params.page_size = 5000;
+  m.params.values.reserve(5);
+  uint64_t before = g_allocs.load();
+  int16_t stream = 0;
+  for (auto _ : state) {
+    buf.clear();
+    m.params.values.clear();
+    for (const auto& c : v.cells) m.params.values.push_back(RawValue::Of(c));
+    FrameHeader h;
+    h.opcode = Opcode::kExecute;
+    h.stream = stream++ & 0x7FFF;
+    size_t at = BeginFrame(&buf, h);
+    ByteWriter w(&buf);
+    m.Encode(w);
+    FinishFrame(&buf, at);
+    benchmark::DoNotOptimize(buf.data());
+  }
+  ReportAllocs(state, before);
+}
+BENCHMARK(BM_EncodeExecute);
+
+// The same, but building a fresh ExecuteMessage per request (its values vector allocates).
+void BM_EncodeExecuteFreshMessage(benchmark::State& state) {
+  FiveValues v;
+  std::string buf;
+  buf.reserve(512);
+  uint64_t before = g_allocs.load();
+  for (auto _ : state) {
+    buf.clear();
+    ExecuteMessage m;
+    m.id = kPreparedId;
+    m.params.consistency = Consistency::kLocalQuorum;
+    m.params.page_size = 5000;
+    m.params.values.reserve(5);
+    for (const auto& c : v.cells) m.params.values.push_back(RawValue::Of(c));
+    FrameHeader h;
+    h.opcode = Opcode::kExecute;
+    size_t at = BeginFrame(&buf, h);
+    ByteWriter w(&buf);
+    m.Encode(w);
+    FinishFrame(&buf, at);
+    benchmark::DoNotOptimize(buf.data());
+  }
+  ReportAllocs(state, before);
+}
+BENCHMARK(BM_EncodeExecuteFreshMessage);
+
+// Binding typed Values (serializing them) straight into the frame: WriteValue per value.
+void BM_EncodeExecuteFromValues(benchmark::State& state) {
+  std::string buf;
+  buf.reserve(512);
+  const Value values[5] = {int32_t{42}, int64_t{1700000000000}, Value("user-0042@example.com"),
+                           3.25, *Uuid::Parse("550e8400-e29b-41d4-a716-446655440000")};
+  const DataType types[5] = {DataType(TypeKind::kInt), DataType(TypeKind::kBigint),
+                             DataType(TypeKind::kText), DataType(TypeKind::kDouble),
+                             DataType(TypeKind::kUuid)};
+  uint64_t before = g_allocs.load();
+  for (auto _ : state) {
+    buf.clear();
+    FrameHeader h;
+    h.opcode = Opcode::kExecute;
+    size_t at = BeginFrame(&buf, h);
+    ByteWriter w(&buf);
+    w.WriteShortBytes(kPreparedId);
+    w.WriteShort(static_cast<uint16_t>(Consistency::kLocalQuorum));
+    w.WriteByte(query_flags::kValues | query_flags::kPageSize);
+    w.WriteShort(5);
+    for (int i = 0; i < 5; ++i) (void)WriteValue(values[i], types[i], w);
+    w.WriteInt(5000);
+    FinishFrame(&buf, at);
+    benchmark::DoNotOptimize(buf.data());
+  }
+  ReportAllocs(state, before);
+}
+BENCHMARK(BM_EncodeExecuteFromValues);
+
+std::string RowsBody(int rows) {
+  FiveValues v;
+  RowsMetadata md;
+  md.columns = {{"ks", "users", "id", DataType(TypeKind::kInt)},
+                {"ks", "users", "created", DataType(TypeKind::kBigint)},
+                {"ks", "users", "email", DataType(TypeKind::kText)},
+                {"ks", "users", "score", DataType(TypeKind::kDouble)},
+                {"ks", "users", "token", DataType(TypeKind::kUuid)}};
+  md.column_count = 5;
+  std::vector<RawValue> cells;
+  for (int r = 0; r < rows; ++r)
+    for (const auto& c : v.cells) cells.push_back(RawValue::Of(c));
+  std::string body;
+  ByteWriter w(&body);
+  EncodeRowsResult(md, rows, cells, w);
+  return body;
+}
+
+// Decoding a 100-row, 5-column ROWS body: metadata plus a view per cell.
+void BM_DecodeRows(benchmark::State& state) {
+  const std::string body = RowsBody(100);
+  uint64_t before = g_allocs.load();
+  for (auto _ : state) {
+    ByteReader r(body);
+    auto m = ResultMessage::Decode(r);
+    if (!m.ok() || m->rows.row_count != 100) state.SkipWithError("decode failed");
+    benchmark::DoNotOptimize(m);
+  }
+  ReportAllocs(state, before);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(body.size()));
+  state.counters["body_bytes"] = static_cast<double>(body.size());
+}
+BENCHMARK(BM_DecodeRows);
+
+// The same plus DeserializeValue of every cell (what reading all values into Values costs).
+void BM_DecodeRowsAndValues(benchmark::State& state) {
+  const std::string body = RowsBody(100);
+  uint64_t before = g_allocs.load();
+  for (auto _ : state) {
+    ByteReader r(body);
+    auto m = ResultMessage::Decode(r);
+    const auto& rows = m->rows;
+    for (size_t i = 0; i < rows.cells.size(); ++i) {
+      auto val = DeserializeValue(rows.cells[i].bytes, rows.metadata.columns[i % 5].type);
+      benchmark::DoNotOptimize(val);
+    }
+  }
+  ReportAllocs(state, before);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(body.size()));
+}
+BENCHMARK(BM_DecodeRowsAndValues);
+
+void BM_Murmur3Token16(benchmark::State& state) {
+  std::string key = "0123456789abcdef";
+  uint64_t before = g_allocs.load();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(key.data());
+    benchmark::DoNotOptimize(Murmur3Token(key));
+  }
+  ReportAllocs(state, before);
+}
+BENCHMARK(BM_Murmur3Token16);
+
+}  // namespace
+}  // namespace postfork::cql
+
+BENCHMARK_MAIN();
