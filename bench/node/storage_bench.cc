@@ -161,6 +161,45 @@ void BM_ReadSingleRow(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadSingleRow);
 
+// A table without clustering columns (key-value shape): SELECT * FROM kv WHERE pk = ?.
+void BM_ReadSingleRowNoClustering(benchmark::State& state) {
+  Fixture f(0);
+  TableDefinition def;
+  def.keyspace = "ks";
+  def.name = "kv";
+  def.columns = {{"pk", cql::DataType(cql::TypeKind::kInt)},
+                 {"a", cql::DataType(cql::TypeKind::kText)},
+                 {"b", cql::DataType(cql::TypeKind::kBigint)}};
+  def.partition_key = {"pk"};
+  if (!f.db->schema().CreateTable(def, false).ok()) std::abort();
+  auto kv = f.db->schema().snapshot()->FindTable("ks", "kv");
+  uint32_t a = kv->FindColumn("a")->id, b = kv->FindColumn("b")->id;
+  for (int i = 0; i < kRows; ++i) {
+    PartitionMutation m;
+    m.table = kv;
+    m.partition_key = {Int(i)};
+    RowMutation r;
+    r.marker_timestamp = 1;
+    r.cells = {{a, f.text_a, 1, 0, {}}, {b, std::string(8, 'b'), 1, 0, {}}};
+    m.rows.push_back(std::move(r));
+    if (!f.db->storage().Apply({m}).ok()) std::abort();
+  }
+  std::mt19937 rng(3);
+  uint64_t before = g_allocations.load();
+  for (auto _ : state) {
+    ReadCommand cmd;
+    cmd.table = kv;
+    cmd.partition_keys = {{Int(static_cast<int>(rng() % kRows))}};
+    cmd.columns = {a, b};
+    auto r = f.db->storage().Read(cmd);
+    if (!r.ok() || r->rows.size() != 1) state.SkipWithError("row missing");
+    benchmark::DoNotOptimize(r);
+  }
+  ReportAllocations(state, before);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReadSingleRowNoClustering);
+
 void BM_ReadSlice10Rows(benchmark::State& state) {
   Fixture f(kRows);
   std::mt19937 rng(2);

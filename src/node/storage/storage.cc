@@ -337,7 +337,10 @@ class Reader {
 
   Status PrepareSlices() {
     if (cmd_.slices.empty()) {
-      slices_.push_back(EncodedSlice{});
+      EncodedSlice all;
+      // Without clustering columns a partition is at most one row: a point lookup.
+      all.point = table_.clustering_count == 0;
+      slices_.push_back(std::move(all));
       return Status::Ok();
     }
     clustering_restricted_ = true;
@@ -698,12 +701,15 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   db_options.create_if_missing = true;
   db_options.merge_operator = std::make_shared<RowMergeOperator>();
   db_options.write_buffer_size = impl->options.write_buffer_bytes;
+  // Point reads look up the partition header first, and most partitions have none: memtable and
+  // SST bloom filters answer those misses without searching.
+  db_options.memtable_whole_key_filtering = true;
+  db_options.memtable_prefix_bloom_size_ratio = 0.05;
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(impl->options.block_cache_bytes);
-  // Most partitions have no header: a bloom filter answers those point lookups from memory.
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
   db_options.compression = rocksdb::kLZ4Compression;
