@@ -1,0 +1,246 @@
+// postfork-node through Debian's unmodified gocql (default ClusterConfig apart from the port).
+// Usage: gocql_driver_test <path to postfork-node>
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gocql/gocql"
+	"gopkg.in/inf.v0"
+)
+
+type node struct {
+	cmd  *exec.Cmd
+	port int
+}
+
+var readyRe = regexp.MustCompile(`ready: listening for CQL clients on [^ ]+:(\d+)`)
+
+func startNode(binary, dataDir string) (*node, error) {
+	cmd := exec.Command(binary, "--port", "0", "--data-dir", dataDir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ready := make(chan int, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := readyRe.FindStringSubmatch(sc.Text()); m != nil {
+				p, _ := strconv.Atoi(m[1])
+				ready <- p
+			}
+		}
+	}()
+	select {
+	case p := <-ready:
+		return &node{cmd: cmd, port: p}, nil
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, errors.New("postfork-node not ready in 20s")
+	}
+}
+
+func (n *node) stop(sig syscall.Signal) error {
+	n.cmd.Process.Signal(sig)
+	return n.cmd.Wait()
+}
+
+func connect(port int, keyspace string) (*gocql.Session, error) {
+	cluster := gocql.NewCluster("127.0.0.1")
+	cluster.Port = port
+	cluster.Keyspace = keyspace
+	cluster.Timeout = 10 * time.Second
+	cluster.ConnectTimeout = 10 * time.Second
+	return cluster.CreateSession()
+}
+
+func check(err error, what string) {
+	if err != nil {
+		panic(fmt.Sprintf("%s: %v", what, err))
+	}
+}
+
+func expect(cond bool, format string, args ...interface{}) {
+	if !cond {
+		panic(fmt.Sprintf(format, args...))
+	}
+}
+
+func run(binary string) (err error) {
+	dataDir, err := os.MkdirTemp("", "postfork-node-gocql-")
+	check(err, "tempdir")
+	defer os.RemoveAll(dataDir)
+	n, err := startNode(binary, dataDir)
+	check(err, "start")
+	defer func() {
+		if n != nil {
+			n.stop(syscall.SIGKILL)
+		}
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+
+	s, err := connect(n.port, "")
+	check(err, "connect")
+	check(s.Query(`CREATE KEYSPACE gk WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`).Exec(), "create keyspace")
+	check(s.Query(`CREATE TABLE gk.t (k int, c int, v text, PRIMARY KEY (k, c))`).Exec(), "create table")
+	s.Close()
+
+	s, err = connect(n.port, "gk")
+	check(err, "connect gk")
+	md, err := s.KeyspaceMetadata("gk")
+	check(err, "metadata")
+	expect(len(md.Tables["t"].PartitionKey) == 1 && md.Tables["t"].PartitionKey[0].Name == "k", "partition key %v", md.Tables["t"].PartitionKey)
+
+	// CRUD, prepared (gocql prepares every statement with values).
+	for c := 0; c < 5; c++ {
+		check(s.Query(`INSERT INTO t (k, c, v) VALUES (?, ?, ?)`, 1, c, fmt.Sprint("v", c)).Exec(), "insert")
+	}
+	var v string
+	check(s.Query(`SELECT v FROM t WHERE k = ? AND c = ?`, 1, 3).Scan(&v), "select")
+	expect(v == "v3", "v = %q", v)
+	check(s.Query(`UPDATE t SET v = ? WHERE k = ? AND c = ?`, "new", 1, 3).Exec(), "update")
+	check(s.Query(`DELETE FROM t WHERE k = ? AND c = ?`, 1, 4).Exec(), "delete")
+	check(s.Query(`INSERT INTO t (k, c, v) VALUES (?, ?, ?)`, 1, 2, nil).Exec(), "insert null")
+	iter := s.Query(`SELECT c FROM t WHERE k = ? AND c > ? ORDER BY c DESC`, 1, 0).Iter()
+	var cs []int
+	var c int
+	for iter.Scan(&c) {
+		cs = append(cs, c)
+	}
+	check(iter.Close(), "slice")
+	expect(reflect.DeepEqual(cs, []int{3, 2, 1}), "slice %v", cs)
+
+	// Every native type.
+	check(s.Query(`CREATE TABLE types (k int PRIMARY KEY, a ascii, b bigint, bl blob, bo boolean, dt date,
+		de decimal, do double, f float, i inet, si smallint, t text, tm time, ts timestamp, tu timeuuid,
+		ti tinyint, u uuid, vi varint)`).Exec(), "create types")
+	ts := time.Date(2024, 2, 29, 13, 30, 54, 234000000, time.UTC)
+	dt := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
+	vi, _ := new(big.Int).SetString("-1208925819614629174706176", 10)
+	want := []interface{}{"ascii", int64(-1 << 62), []byte{0, 1, 255}, true, dt, inf.NewDec(-12345, 3),
+		3.25, float32(1.5), net.ParseIP("10.1.2.3").To4(), int16(300), "héllo ✓", 13*time.Hour + 123,
+		ts, gocql.TimeUUID(), int8(-5), gocql.MustRandomUUID(), vi}
+	check(s.Query(`INSERT INTO types (k, a, b, bl, bo, dt, de, do, f, i, si, t, tm, ts, tu, ti, u, vi)
+		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, want...).Exec(), "insert types")
+	var got struct {
+		a  string
+		b  int64
+		bl []byte
+		bo bool
+		dt time.Time
+		de *inf.Dec
+		do float64
+		f  float32
+		i  net.IP
+		si int16
+		t  string
+		tm time.Duration
+		ts time.Time
+		tu gocql.UUID
+		ti int8
+		u  gocql.UUID
+		vi *big.Int
+	}
+	check(s.Query(`SELECT a, b, bl, bo, dt, de, do, f, i, si, t, tm, ts, tu, ti, u, vi FROM types WHERE k = 1`).Scan(
+		&got.a, &got.b, &got.bl, &got.bo, &got.dt, &got.de, &got.do, &got.f, &got.i, &got.si, &got.t, &got.tm,
+		&got.ts, &got.tu, &got.ti, &got.u, &got.vi), "select types")
+	gotVals := []interface{}{got.a, got.b, got.bl, got.bo, got.dt, got.de, got.do, got.f, got.i.To4(), got.si, got.t,
+		got.tm, got.ts.UTC(), got.tu, got.ti, got.u, got.vi}
+	for i := range want {
+		w, g := want[i], gotVals[i]
+		switch wv := w.(type) {
+		case *inf.Dec:
+			expect(wv.Cmp(g.(*inf.Dec)) == 0, "decimal %v != %v", g, w)
+		case *big.Int:
+			expect(wv.Cmp(g.(*big.Int)) == 0, "varint %v != %v", g, w)
+		case time.Time:
+			expect(wv.Equal(g.(time.Time)), "time %v != %v", g, w)
+		default:
+			expect(reflect.DeepEqual(w, g), "column %d: %#v != %#v", i, g, w)
+		}
+	}
+
+	// Paging through 20,000 rows with gocql's default page size (5000).
+	check(s.Query(`CREATE TABLE paged (p int, c int, PRIMARY KEY (p, c))`).Exec(), "create paged")
+	batch := s.NewBatch(gocql.UnloggedBatch)
+	for i := 0; i < 20000; i++ {
+		batch.Query(`INSERT INTO paged (p, c) VALUES (?, ?)`, i%9, i)
+		if len(batch.Entries) == 500 {
+			check(s.ExecuteBatch(batch), "batch insert")
+			batch = s.NewBatch(gocql.UnloggedBatch)
+		}
+	}
+	iter = s.Query(`SELECT p, c FROM paged`).Iter()
+	seen := map[int]bool{}
+	var p int
+	for iter.Scan(&p, &c) {
+		seen[c] = true
+	}
+	check(iter.Close(), "paged scan")
+	expect(len(seen) == 20000, "paged rows %d", len(seen))
+
+	// Errors.
+	err = s.Query(`SELECT * FROM nope`).Exec()
+	var reqErr gocql.RequestError
+	expect(errors.As(err, &reqErr) && reqErr.Code() == gocql.ErrCodeInvalid &&
+		strings.Contains(reqErr.Message(), "unconfigured table nope"), "unknown table: %v", err)
+	err = s.Query(`CREATE TABLE t (k int PRIMARY KEY)`).Exec()
+	var ae *gocql.RequestErrAlreadyExists
+	expect(errors.As(err, &ae) && ae.Table == "t", "already exists: %v", err)
+	err = s.Query(`SELEC 1`).Exec()
+	expect(errors.As(err, &reqErr) && reqErr.Code() == gocql.ErrCodeSyntax, "syntax: %v", err)
+	s.Close()
+
+	// Restart and kill -9.
+	check(n.stop(syscall.SIGTERM), "clean stop")
+	n, err = startNode(binary, dataDir)
+	check(err, "restart")
+	s, err = connect(n.port, "gk")
+	check(err, "reconnect")
+	var count int64
+	check(s.Query(`SELECT COUNT(*) FROM paged`).Scan(&count), "count")
+	expect(count == 20000, "count after restart %d", count)
+	check(s.Query(`INSERT INTO t (k, c, v) VALUES (?, ?, ?)`, 9, 9, "acked").Exec(), "acked write")
+	s.Close()
+	n.stop(syscall.SIGKILL)
+	n, err = startNode(binary, dataDir)
+	check(err, "restart after kill")
+	s, err = connect(n.port, "gk")
+	check(err, "reconnect after kill")
+	check(s.Query(`SELECT v FROM t WHERE k = 9 AND c = 9`).Scan(&v), "read after kill")
+	expect(v == "acked", "after kill: %q", v)
+	s.Close()
+	return nil
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: gocql_driver_test <postfork-node>")
+		os.Exit(2)
+	}
+	if err := run(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "gocql driver test FAILED:", err)
+		os.Exit(1)
+	}
+	fmt.Println("gocql driver test: OK")
+}
