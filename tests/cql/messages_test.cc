@@ -5,6 +5,8 @@
 namespace postfork::cql {
 namespace {
 
+using namespace std::string_view_literals;
+
 template <class M>
 M RoundTrip(const M& m, std::string* buf) {
   buf->clear();
@@ -248,13 +250,14 @@ TEST(Messages, RowsResultRoundTripsWithAllMetadataFlags) {
   m.rows.metadata = SampleMetadata();
   m.rows.metadata.paging_state = "more";
   m.rows.row_count = 3;
-  m.rows.cells = {RawValue::Of("\0\0\0\1"), RawValue::Null(),         RawValue::Of("\0\0\0\2"),
-                  RawValue::Of(""),         RawValue::Of("\0\0\0\3"), RawValue::Null()};
+  m.rows.cells = {RawValue::Of("\0\0\0\1"sv), RawValue::Null(),
+                  RawValue::Of("\0\0\0\2"sv), RawValue::Of(""),
+                  RawValue::Of("\0\0\0\3"sv), RawValue::Null()};
   auto back = RoundTrip(m, &buf);
   EXPECT_EQ(back.rows.row_count, 3);
   EXPECT_EQ(back.rows.metadata.columns, m.rows.metadata.columns);
   EXPECT_EQ(back.rows.metadata.paging_state, "more");
-  EXPECT_EQ(back.rows.cell(2, 0), RawValue::Of("\0\0\0\3"));
+  EXPECT_EQ(back.rows.cell(2, 0), RawValue::Of("\0\0\0\3"sv));
   EXPECT_TRUE(back.rows.cell(0, 1).is_null());
   ExpectPrefixesFail<ResultMessage>(buf);
 
