@@ -109,8 +109,9 @@ def start_uwsgi(tmp, port):
         f.write("def application(environ, start_response):\n"
                 "    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '14')])\n"
                 f"    return [{BODY.encode()!r}]\n")
-    # --http11-socket: uWSGI's keep-alive HTTP/1.1 socket (the plain http-socket closes per request)
-    p = subprocess.Popen(["uwsgi", "--plugin", "python3", "--http11-socket", f"127.0.0.1:{port}",
+    # --http-socket, as deployed: one request per connection. (--http11-socket keeps connections
+    # but each single-threaded process then serves only the connection it holds: 2 of 64.)
+    p = subprocess.Popen(["uwsgi", "--plugin", "python3", "--http-socket", f"127.0.0.1:{port}",
                           "--wsgi-file", app, "--processes", "2", "--master", "--disable-logging"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)

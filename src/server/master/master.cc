@@ -232,6 +232,7 @@ pid_t Master::Spawn(int id) {
   spdlog::default_logger()->flush();
   int64_t fork_ns = MonotonicNs();
   s.fork_ns.store(fork_ns);
+  pid_t master_pid = getpid();
   pid_t pid = fork();
   if (pid == 0) {
     close(signal_fd_);
@@ -246,6 +247,7 @@ pid_t Master::Spawn(int id) {
     setup.slot = slot;
     setup.worker_id = id;
     setup.notify_fd = notify_write_;
+    setup.master_pid = master_pid;
     setup.max_requests = max_requests;
     setup.run_preload = !options_.preload;
     worker::RunWorker(setup);
@@ -361,7 +363,7 @@ void Master::OnSignal(int signo) {
       if (app_.hooks().on_reload) app_.hooks().on_reload(context_);
       reloading_ = true;
       for (Child& c : children_) {
-        if (c.state != ChildState::kStopping && !c.recycle_queued && c.pid != replace_new_)
+        if (c.state == ChildState::kReady && !c.recycle_queued && c.pid != replace_new_)
           Enqueue(c, "reload");
       }
       break;
@@ -499,6 +501,7 @@ void Master::ProgressReplacement(int64_t now) {
         replace_new_ = 0;
         break;
       }
+      if (c != nullptr) c->recycle_queued = false;
     }
     if (replace_old_ == 0) {
       if (reloading_) {

@@ -89,8 +89,10 @@ bool WorkerLoop::Start() {
     }
   }
   acceptor_ = std::make_unique<Acceptor>(
-      setup_.listeners, *setup_.board, setup_.slot,
-      [this](int fd, int family) { asio::post(io_, [this, fd, family] { Adopt(fd, family); }); });
+      setup_.listeners, *setup_.board, setup_.slot, [this](int fd, int family) {
+        undelivered_.fetch_add(1);
+        asio::post(io_, [this, fd, family] { Adopt(fd, family); });
+      });
   if (!acceptor_->Start()) {
     spdlog::error("worker cannot watch the listening sockets: {}", strerror(errno));
     return false;
@@ -114,6 +116,7 @@ void WorkerLoop::ArmSweep() {
 }
 
 void WorkerLoop::Adopt(int fd, int family) {
+  undelivered_.fetch_sub(1);
   acceptor_->Adopted();
   if (family != AF_UNIX) {
     int one = 1;
@@ -137,7 +140,12 @@ void WorkerLoop::Adopt(int fd, int family) {
 void WorkerLoop::OnConnectionClosed() {
   --open_connections_;
   slot_.active_connections.fetch_sub(1, std::memory_order_relaxed);
-  if (stopping_ && open_connections_ == 0) io_.stop();
+  StopIfDone();
+}
+
+void WorkerLoop::StopIfDone() {
+  // Connections accepted but not yet adopted still need an answer.
+  if (stopping_ && open_connections_ == 0 && undelivered_.load() == 0) io_.stop();
 }
 
 void WorkerLoop::BeginStop(const char* why) {
@@ -149,9 +157,7 @@ void WorkerLoop::BeginStop(const char* why) {
                why, open_connections_);
   acceptor_->Stop();
   // Posted after the acceptor's last deliveries, so those connections are counted first.
-  asio::post(io_, [this] {
-    if (open_connections_ == 0) io_.stop();
-  });
+  asio::post(io_, [this] { StopIfDone(); });
   stop_deadline_.expires_after(
       std::chrono::milliseconds(static_cast<int64_t>(options().graceful_timeout * 1000)));
   stop_deadline_.async_wait([this](boost::system::error_code ec) {
@@ -234,7 +240,7 @@ void RunWorker(const WorkerSetup& setup) {
   slot.pid.store(getpid());
   // Stop with the master, even if it is killed.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() == 1) ExitWorker(0);
+  if (getppid() != setup.master_pid) ExitWorker(0);  // the master died before prctl
 
   asio::io_context io(1);
   WorkerContext ctx(io, options, setup.worker_id);

@@ -1,6 +1,8 @@
 // A worker process: one single-threaded Asio event loop serving HTTP/1.1 connections.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -28,6 +30,7 @@ struct WorkerSetup {
   int slot = -1;
   int worker_id = 0;
   int notify_fd = -1;         // write end of the master's notify pipe
+  pid_t master_pid = 0;       // the forking master (a worker exits if it is gone)
   uint64_t max_requests = 0;  // with jitter applied; 0 = never recycle
   bool run_preload = false;   // lazy mode: the worker runs the preload hook
 };

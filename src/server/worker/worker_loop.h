@@ -1,6 +1,7 @@
 // The state of one worker's event loop shared by its connections. Event-loop thread only.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -45,6 +46,7 @@ class WorkerLoop {
 
  private:
   void ArmSweep();
+  void StopIfDone();
   void PublishOldest();
   void NotifyMaster(Notice notice);
   void WriteAccessLog(const Connection& c, const Request* request, int status,
@@ -65,6 +67,7 @@ class WorkerLoop {
       boost::intrusive::constant_time_size<false>>
       inflight_;
   std::size_t open_connections_ = 0;
+  std::atomic<int> undelivered_{0};  // accepted on the acceptor thread, not yet adopted
   uint64_t requests_ = 0;
   bool stopping_ = false;
   bool recycle_sent_ = false;
