@@ -186,6 +186,19 @@ class ProtocolTest(unittest.TestCase):
         self.assertIn("zip", error_of(body)[1])
         c.close()
 
+    def test_unknown_prepared_id_is_unprepared_with_the_id(self):
+        c = Conn()
+        c.startup()
+        unknown = bytes(range(16))
+        c.send(frame(0x0A, struct.pack(">H", 16) + unknown + struct.pack(">HB", 1, 0), stream=4))
+        _, _, stream, opcode, body = c.read_frame()
+        self.assertEqual((stream, opcode), (4, 0x00))
+        code, msg = error_of(body)
+        self.assertEqual(code, 0x2500)
+        rest = body[6 + len(msg.encode()):]
+        self.assertEqual(rest, struct.pack(">H", 16) + unknown)
+        c.close()
+
     def test_registered_connections_receive_schema_change_events(self):
         listener = Conn()
         listener.startup()
