@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -204,4 +205,32 @@ BENCHMARK(BM_Murmur3Token16);
 }  // namespace
 }  // namespace postfork::cql
 
-BENCHMARK_MAIN();
+// `bench_cql --write-rows-body=PATH` writes the benchmarked ROWS body (and the five EXECUTE
+// cells, hex, one per line, to PATH.cells) for the peer comparison in compare_python.py.
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.rfind("--write-rows-body=", 0) == 0) {
+      std::string path(arg.substr(18));
+      std::string body = postfork::cql::RowsBody(100);
+      FILE* f = std::fopen(path.c_str(), "wb");
+      if (!f) return 1;
+      std::fwrite(body.data(), 1, body.size(), f);
+      std::fclose(f);
+      FILE* c = std::fopen((path + ".cells").c_str(), "w");
+      if (!c) return 1;
+      postfork::cql::FiveValues v;
+      for (const auto& cell : v.cells) {
+        for (unsigned char ch : cell) std::fprintf(c, "%02x", ch);
+        std::fprintf(c, "\n");
+      }
+      std::fclose(c);
+      return 0;
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -584,14 +584,20 @@ Result<Timestamp> Timestamp::Parse(std::string_view text) {
     }
     offset_minutes = static_cast<int64_t>(hh * 60 + mm) * (neg ? -1 : 1);
   }
-  if (days > 106751991167LL || days < -106751991167LL) return BadText("timestamp", text);
+  // Keeps days * 86400000 plus the time of day and zone offset inside int64.
+  if (days > 106751991166LL || days < -106751991166LL) return BadText("timestamp", text);
   int64_t ms = days * 86400000 + nanos / 1000000 - offset_minutes * 60000;
   return Timestamp{ms};
 }
 
 std::string Timestamp::ToString() const {
-  int64_t days = millis >= 0 ? millis / 86400000 : -((-(millis + 1)) / 86400000) - 1;
-  int64_t ms_of_day = millis - days * 86400000;
+  // Floor division without overflow, also for INT64_MIN.
+  int64_t days = millis / 86400000;
+  int64_t ms_of_day = millis % 86400000;
+  if (ms_of_day < 0) {
+    ms_of_day += 86400000;
+    --days;
+  }
   char buf[48];
   std::snprintf(
       buf, sizeof buf, " %02lld:%02lld:%02lld.%03lld000+0000",

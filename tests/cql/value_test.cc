@@ -233,6 +233,11 @@ TEST(DateTime, ParseAndPrint) {
   EXPECT_EQ(Timestamp{1709213454234}.ToString(), "2024-02-29 13:30:54.234000+0000");
   EXPECT_EQ(Timestamp{-1}.ToString(), "1969-12-31 23:59:59.999000+0000");
   EXPECT_FALSE(Timestamp::Parse("yesterday").ok());
+  // Extremes print without overflow; dates beyond int64 milliseconds are rejected.
+  EXPECT_FALSE(Timestamp{INT64_MIN}.ToString().empty());
+  EXPECT_FALSE(Timestamp{INT64_MAX}.ToString().empty());
+  EXPECT_FALSE(Timestamp::Parse("292278994-08-17 07:12:55.807Z").ok());
+  EXPECT_EQ(Timestamp::Parse(Timestamp{-86400001}.ToString())->millis, -86400001);
 }
 
 TEST(UuidInet, ParseAndPrint) {
