@@ -3,6 +3,7 @@
 Usage: /usr/bin/python3 python_driver_test.py <path to postfork-node>
 """
 import datetime
+import hashlib
 import decimal
 import ipaddress
 import logging
@@ -157,6 +158,11 @@ class PythonDriverTest(unittest.TestCase):
         s.execute(p, (1, UNSET_VALUE, None))  # unset keeps a, null deletes b
         self.assertEqual(s.execute("SELECT a, b FROM nulls WHERE k = 1").one(), ("a", None))
         sel = s.prepare("SELECT a FROM nulls WHERE k = ?")
+        # Cassandra's id: MD5 of the session keyspace followed by the query text.
+        self.assertEqual(sel.query_id,
+                         hashlib.md5(b"pyksSELECT a FROM nulls WHERE k = ?").digest())
+        self.assertEqual(sel.routing_key_indexes, [0])
+        self.assertEqual([c.name for c in sel.column_metadata], ["k"])
         self.assertEqual(s.execute(sel, [1]).one().a, "a")
         self.assertEqual(list(s.execute(sel, [42])), [])
         with self.assertRaises(InvalidRequest):
