@@ -46,7 +46,21 @@ def to_ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(port, seconds, connections):
+def cpu_seconds(root_pid):
+    """User+system CPU of a process and its children (the server's whole tree)."""
+    total = 0
+    for pid in [root_pid] + children(root_pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port, seconds, connections, server_pid=None):
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
@@ -55,7 +69,9 @@ def wrk(port, seconds, connections):
         m = re.search(rf"\s{pct}%\s+([0-9.]+)(us|ms|s)\b", out)
         lat[pct] = to_ms(m.group(1), m.group(2))
     errors = "Socket errors" in out or "Non-2xx" in out
-    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "errors": errors}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    cpu_us = (cpu_seconds(server_pid) - cpu_before) * 1e6 / max(requests, 1) if server_pid else 0
+    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "errors": errors, "cpu_us": cpu_us}
 
 
 def pss_kb(pid):
@@ -150,17 +166,17 @@ def main():
         results = {name: [] for name in ports}
         for _ in range(args.rounds):
             for name, port in ports.items():
-                results[name].append(wrk(port, args.seconds, args.connections))
+                results[name].append(wrk(port, args.seconds, args.connections, procs[name].pid))
         summary = {}
         for name, runs in results.items():
-            summary[name] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+            summary[name] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}
             summary[name]["errors"] = any(r["errors"] for r in runs)
         print(f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} rounds, medians "
               f"(2 workers each, loopback, {os.cpu_count()} cores shared with wrk)")
-        print(f"{'server':10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} errors")
+        print(f"{'server':10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'CPU us/req':>11} errors")
         for name, s in summary.items():
             print(f"{name:10} {s['rps']:10.0f} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} "
-                  f"{s['rps'] / summary['nginx']['rps']:8.2f}x {s['errors']}")
+                  f"{s['rps'] / summary['nginx']['rps']:8.2f}x {s['cpu_us']:11.1f} {s['errors']}")
         print(f"postfork/uwsgi req/s: {summary['postfork']['rps'] / summary['uwsgi']['rps']:.2f}x")
 
         # memory per idle worker (after the load; RSS and PSS from smaps_rollup)
