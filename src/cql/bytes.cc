@@ -188,7 +188,12 @@ Result<int64_t> ByteReader::ReadVInt() {
 }
 
 void ByteWriter::WriteString(std::string_view s) {
-  assert(s.size() <= 0xFFFF && "[string] longer than 65535 bytes");
+  if (s.size() > 0xFFFF) {
+    // Cut at a UTF-8 character boundary: error messages may quote arbitrary query text.
+    size_t n = 0xFFFF;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    s = s.substr(0, n);
+  }
   WriteShort(static_cast<uint16_t>(s.size()));
   WriteRaw(s);
 }

@@ -406,6 +406,7 @@ class TypeParser {
         }
         cls += c;
       }
+      if (cls.size() > 0xFFFF) return Error("custom class name longer than 65535 bytes");
       return DataType::Custom(std::move(cls));
     }
     bool quoted = false;

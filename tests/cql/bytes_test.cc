@@ -74,6 +74,19 @@ TEST(ByteReader, RejectsNegativeAndOversizedLengths) {
   EXPECT_EQ(r4.ReadString().error().code(), StatusCode::kTruncated);
 }
 
+TEST(ByteWriter, OverlongStringsAreCutAtACharacterBoundary) {
+  std::string text(65534, 'a');
+  text += "\xE2\x82\xAC";  // a 3-byte character straddling the limit
+  std::string buf;
+  ByteWriter w(&buf);
+  w.WriteString(text);
+  ByteReader r(buf);
+  auto s = r.ReadString();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->size(), 65534u);
+  EXPECT_TRUE(r.empty());
+}
+
 TEST(ByteReader, CheckCountRejectsCountsBeyondRemainingBytes) {
   std::string buf(10, 'x');
   ByteReader r(buf);

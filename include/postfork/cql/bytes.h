@@ -99,8 +99,9 @@ class ByteWriter {
     out_->append(b, 8);
   }
   void WriteRaw(std::string_view b) { out_->append(b.data(), b.size()); }
-  void WriteString(std::string_view s);      // asserts s.size() <= 65535 (programmer error)
-  void WriteLongString(std::string_view s);  // [long string]
+  // [string]; text beyond 65535 bytes is cut there (at a UTF-8 boundary), never mis-framed.
+  void WriteString(std::string_view s);
+  void WriteLongString(std::string_view s);            // [long string]
   void WriteBytes(std::optional<std::string_view> b);  // [bytes]; nullopt writes -1
   void WriteShortBytes(std::string_view b);
   void WriteValue(const RawValue& v);
@@ -139,8 +140,6 @@ inline uint32_t LoadBE32(const char* p) {
   auto u = reinterpret_cast<const unsigned char*>(p);
   return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
 }
-inline uint64_t LoadBE64(const char* p) {
-  return (uint64_t{LoadBE32(p)} << 32) | LoadBE32(p + 4);
-}
+inline uint64_t LoadBE64(const char* p) { return (uint64_t{LoadBE32(p)} << 32) | LoadBE32(p + 4); }
 
 }  // namespace postfork::cql
