@@ -245,16 +245,17 @@ def read_hooks(path):
 
 
 def test_hooks_order_and_processes():
-    for preload in (False, True):
-        hook_log = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"postfork-hooks-{os.getpid()}-{preload}.log")
+    for preload, async_hooks in ((False, False), (True, False), (False, True)):
+        hook_log = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"postfork-hooks-{os.getpid()}-{preload}-{async_hooks}.log")
         if os.path.exists(hook_log):
             os.unlink(hook_log)
-        args = ["--hook-log", hook_log, "--post-fork-delay-ms", "300"] + (["--preload"] if preload else [])
+        args = ["--hook-log", hook_log, "--post-fork-delay-ms", "300"] + (["--preload"] if preload else []) \
+            + (["--async-hooks"] if async_hooks else [])
         srv = Server(HOOKS, *args, wait_ready=False)
         with srv:
             master = srv.proc.pid
             # connect while post_fork is still running: the request waits in the backlog
-            time.sleep(0.1)
+            srv.wait_log("listening on")
             status, _, body = request(srv.port, "GET", "/", timeout=10)
             assert status == 200, status
             srv.wait_log("postfork ready")
@@ -298,8 +299,9 @@ def test_post_fork_failure_backs_off():
     hook_log = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"postfork-fail-{os.getpid()}.log")
     if os.path.exists(hook_log):
         os.unlink(hook_log)
+    # the coroutine post_fork (as the seed's driver connect will be)
     with Server(HOOKS, "--hook-log", hook_log, "--fail-post-fork", "4", "--respawn-backoff", "0.2",
-                workers=1, wait_ready=False) as srv:
+                "--async-hooks", workers=1, wait_ready=False) as srv:
         srv.wait_log("postfork ready", timeout=30)
         log = srv.log_text()
         assert len(re.findall(r"post_fork failed: database unavailable", log)) == 4, log
@@ -307,6 +309,41 @@ def test_post_fork_failure_backs_off():
         assert len(delays) == 4 and delays[3] > delays[0], delays  # exponential, with jitter
         assert request(srv.port, "GET", "/")[0] == 200
     os.unlink(hook_log)
+
+
+def test_garbage_never_crashes():
+    import random
+    rng = random.Random(1234)
+    valid = (b"POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
+             b"Expect: 100-continue\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    with Server(HELLO, "--test-routes", "--header-timeout", "1") as srv:
+        for i in range(300):
+            if i % 3 == 0:
+                payload = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+            else:
+                payload = bytearray(valid)
+                for _ in range(rng.randrange(1, 8)):
+                    pos = rng.randrange(len(payload))
+                    op = rng.randrange(3)
+                    if op == 0:
+                        payload[pos] = rng.randrange(256)
+                    elif op == 1:
+                        del payload[pos]
+                    else:
+                        payload[pos:pos] = bytes([rng.choice(b"\r\n:0 %{}")]) * rng.randrange(1, 40)
+                payload = bytes(payload)
+            with connect(srv.port, timeout=5) as s:
+                s.sendall(payload)
+                s.shutdown(socket.SHUT_WR)
+                try:
+                    while s.recv(65536):
+                        pass
+                except (ConnectionError, socket.timeout):
+                    pass
+        st = srv.stats()["master"]
+        assert st["restarts"] == 0, st
+        assert "ERROR: AddressSanitizer" not in srv.log_text() and "runtime error" not in srv.log_text()
+        assert request(srv.port, "GET", "/")[0] == 200
 
 
 def test_stats_and_metrics():

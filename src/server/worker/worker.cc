@@ -261,7 +261,10 @@ void RunWorker(const WorkerSetup& setup) {
     Status s = Status::Ok();
     try {
       if (hooks.post_fork.is_async()) {
+        // Stop the loop when post_fork is done, even if it left work behind (a session's
+        // timers); that work carries on once the worker serves.
         asio::co_spawn(io, hooks.post_fork.async()(ctx), [&](std::exception_ptr e, Status result) {
+          io.stop();
           if (e) std::rethrow_exception(e);
           s = std::move(result);
         });
@@ -317,7 +320,8 @@ void RunWorker(const WorkerSetup& setup) {
     try {
       if (hooks.on_worker_exit.is_async()) {
         io.restart();
-        asio::co_spawn(io, hooks.on_worker_exit.async()(ctx), [](std::exception_ptr e) {
+        asio::co_spawn(io, hooks.on_worker_exit.async()(ctx), [&io](std::exception_ptr e) {
+          io.stop();
           if (e) std::rethrow_exception(e);
         });
         io.run_for(
