@@ -64,6 +64,8 @@ inline constexpr uint8_t kNamesForValues = 0x40;
 }  // namespace query_flags
 
 // <query_parameters> of QUERY and EXECUTE. Flags are derived from which fields are set.
+// At most 65535 values (the protocol's [short] count, Cassandra's bind marker limit): callers
+// check before encoding.
 struct QueryParameters {
   Consistency consistency = Consistency::kOne;
   std::vector<RawValue> values;
