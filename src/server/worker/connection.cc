@@ -201,12 +201,13 @@ asio::awaitable<void> Connection::Serve() {
     std::string_view body = (head || http::StatusHasNoBody(res.status()))
                                 ? std::string_view()
                                 : std::string_view(res.body());
+    // Counted before the write, so a client that has its response also sees it in the stats.
+    loop_.RequestFinished(*this, &req, route_row, res.status(), body.size());
     deadline_ns_ = loop_.now_ns() + SecondsToNs(opt.keepalive_timeout);
     std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
                                                  asio::buffer(body.data(), body.size())};
     co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
     deadline_ns_ = 0;
-    loop_.RequestFinished(*this, &req, route_row, res.status(), body.size());
     if (ec) co_return;
     if (!keep_alive) {
       co_await CloseGracefully();
@@ -225,12 +226,12 @@ asio::awaitable<void> Connection::WriteError(int status) {
   http::AppendResponseHead(head_, res, {11, false, false}, loop_.date());
   head_.append(res.body());
   deadline_ns_ = loop_.now_ns() + SecondsToNs(loop_.options().keepalive_timeout);
+  loop_.RequestFinished(*this, nullptr, static_cast<int>(loop_.setup().router->routes().size()),
+                        status, res.body().size());
   timed_out_ = false;
   error_code ec;
   co_await asio::async_write(socket_, asio::buffer(head_),
                              asio::redirect_error(asio::use_awaitable, ec));
-  loop_.RequestFinished(*this, nullptr, static_cast<int>(loop_.setup().router->routes().size()),
-                        status, res.body().size());
   if (!ec) co_await CloseGracefully();
 }
 
