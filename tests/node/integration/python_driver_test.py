@@ -238,6 +238,13 @@ class PythonDriverTest(unittest.TestCase):
         self.assertEqual(got, [(1, "b"), (1, "c"), (2, "a")])
         got = [r.c1 for r in s.execute("SELECT c1 FROM co WHERE k = 1 AND c1 IN (0, 4) AND c2 = 'a'")]
         self.assertEqual(got, [4, 0])
+        # Multi-column slices over columns of mixed order (c1 DESC, c2 ASC).
+        got = [(r.c1, r.c2) for r in s.execute(
+            "SELECT c1, c2 FROM co WHERE k = 1 AND (c1, c2) >= (3, 'b')")]
+        self.assertEqual(got, [(4, "a"), (4, "b"), (4, "c"), (3, "b"), (3, "c")])
+        got = [(r.c1, r.c2) for r in s.execute(
+            "SELECT c1, c2 FROM co WHERE k = 1 AND (c1, c2) < (1, 'b')")]
+        self.assertEqual(got, [(1, "a"), (0, "a"), (0, "b"), (0, "c")])
         s.execute("DELETE FROM co WHERE k = 1 AND c1 > 2")
         self.assertEqual(s.execute("SELECT COUNT(*) FROM co WHERE k = 1").one().count, 9)
         self.assertEqual(len(list(s.execute("SELECT * FROM co WHERE k = 1 LIMIT 4"))), 4)

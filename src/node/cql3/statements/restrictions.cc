@@ -231,10 +231,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       }
       bool same_order = true;
       for (const auto* c : cols) same_order &= c->order == cols[0]->order;
-      if (!same_order) {
-        return InvalidRequest(
-            "Multi-column slices over columns of mixed clustering order are not supported");
-      }
+      if (!same_order) w.slice_mixed_order = true;
       if (w.slice_size && w.slice_first != first) {
         return InvalidRequest("Column \"" + cols[0]->name +
                               "\" cannot be restricted by both a tuple notation inequality and a "
@@ -402,6 +399,11 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     }
     p += w.slice_size;
   }
+  if (w.slice_mixed_order && w.slice_lower && w.slice_upper) {
+    return InvalidRequest(
+        "Multi-column slices with both bounds over columns of mixed clustering order are not "
+        "supported");
+  }
   for (size_t q = p; q < ck.size(); ++q) {
     if (ck_eq[q]) {
       const auto& prev = ck[q - 1 < ck.size() ? q - 1 : 0];
@@ -501,8 +503,45 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
   if (where.slice_upper) {
     PF_ASSIGN_OR_RETURN(upper, ResolveTuple(where.slice_upper->value, where.slice_size, ctx));
   }
-  bool desc = where.slice_size &&
-              table.ClusteringColumns()[where.slice_first]->order == ClusteringOrder::kDesc;
+  auto ck = table.ClusteringColumns();
+  bool desc = where.slice_size && ck[where.slice_first]->order == ClusteringOrder::kDesc;
+  if (where.slice_mixed_order) {
+    // (c_f, ..) > (v_0, ..) in natural order is the union over i of
+    // "c_f..c_{f+i-1} = v_0..v_{i-1} and c_{f+i} > v_i" (>= for the last when inclusive); each
+    // part is a one-column slice. In declared order, part i precedes the parts after it when
+    // its column is DESC and follows them when ASC.
+    bool is_lower = lower.has_value();
+    const std::vector<std::string>& bound = is_lower ? *lower : *upper;
+    bool inclusive = is_lower ? where.slice_lower->inclusive : where.slice_upper->inclusive;
+    for (const auto& prefix : prefixes) {
+      std::vector<ClusteringSlice> parts;
+      for (size_t i = bound.size(); i-- > 0;) {
+        const ColumnMetadata* col = ck[where.slice_first + i];
+        std::vector<std::string> eq = prefix;
+        eq.insert(eq.end(), bound.begin(), bound.begin() + static_cast<long>(i));
+        std::vector<std::string> at = eq;
+        at.push_back(bound[i]);
+        bool last = i + 1 == bound.size();
+        // Rows past v_i in natural order: after it when ASC, before it when DESC.
+        bool after = (col->order != ClusteringOrder::kDesc) == is_lower;
+        ClusteringSlice part;
+        if (after) {
+          part.start = ClusteringBound{at, last && inclusive};
+          part.end = ClusteringBound{eq, true};
+        } else {
+          part.start = ClusteringBound{eq, true};
+          part.end = ClusteringBound{at, last && inclusive};
+        }
+        if (after) {
+          parts.push_back(std::move(part));
+        } else {
+          parts.insert(parts.begin(), std::move(part));
+        }
+      }
+      slices.insert(slices.end(), parts.begin(), parts.end());
+    }
+    return slices;
+  }
   for (const auto& prefix : prefixes) {
     ClusteringSlice s;
     s.start.components = prefix;

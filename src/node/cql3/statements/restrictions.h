@@ -59,6 +59,7 @@ struct WhereClause {
   size_t slice_first = 0;                 // first clustering position of the slice
   size_t slice_size = 0;                  // 0: no slice
   std::optional<SliceBound> slice_lower, slice_upper;
+  bool slice_mixed_order = false;  // a multi-column slice over ASC and DESC columns
   // Restrictions on regular/static columns (need ALLOW FILTERING) and clustering columns that
   // cannot be used as a key slice.
   struct Filter {
