@@ -192,8 +192,23 @@ def test_reload_under_load():
         out, _ = wrk.communicate(timeout=30)
         print(out)
         check_wrk_clean(out)
+        assert_one_replacement_at_a_time(srv.log_text())
         after = srv.worker_pids()
         assert len(after) == 2 and not set(before) & set(after), (before, after)
+
+
+def assert_one_replacement_at_a_time(log):
+    """A worker is stopped only once its replacement is ready, and the next replacement starts
+    only after the previous old worker exited."""
+    out = set()
+    for line in log.splitlines():
+        m = re.search(r"worker \d+ \(pid (\d+)\) replaced by pid (\d+); stopping", line)
+        if m:
+            assert not out, ("two workers recycling at once", out, line)
+            out.add(m.group(1))
+        m = re.search(r"\(pid (\d+)\) exited after a graceful stop", line)
+        if m:
+            out.discard(m.group(1))
 
 
 def test_max_requests_under_load():
@@ -205,7 +220,7 @@ def test_max_requests_under_load():
         log = srv.log_text()
         recycled = len(re.findall(r"will be replaced: max-requests reached", log))
         assert recycled >= 2, log[-3000:]
-        # never more than one replacement at a time: each "replaced by" precedes the next spawn
+        assert_one_replacement_at_a_time(log)
         assert srv.stats()["master"]["restarts"] == 0
 
 

@@ -638,7 +638,7 @@ std::string Master::PrometheusText() {
   std::string hist;
   hist +=
       "# HELP postfork_request_duration_seconds Time from complete request header to response "
-      "written.\n";
+      "ready to write.\n";
   hist += "# TYPE postfork_request_duration_seconds histogram\n";
   std::size_t k = 0;
   const auto& routes = router_.routes();
