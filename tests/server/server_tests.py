@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 
@@ -222,6 +223,38 @@ def test_max_requests_under_load():
         assert recycled >= 2, log[-3000:]
         assert_one_replacement_at_a_time(log)
         assert srv.stats()["master"]["restarts"] == 0
+
+
+def test_reload_on_rss():
+    # every worker is above 1 MiB: each is recycled, one at a time, while serving
+    with Server(HELLO, "--reload-on-rss", "1") as srv:
+        srv.wait_log(r"will be replaced: RSS \d+ MiB above --reload-on-rss 1", count=2, timeout=20)
+        srv.wait_log(r"replaced by pid \d+; stopping it gracefully", count=2, timeout=20)
+        for _ in range(20):
+            assert request(srv.port, "GET", "/")[0] == 200
+        assert_one_replacement_at_a_time(srv.log_text())
+        assert srv.stats()["master"]["restarts"] == 0
+
+
+def test_systemd_notify():
+    d = tempfile.mkdtemp(prefix="postfork-notify-")
+    path = os.path.join(d, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(20)
+    try:
+        with Server(HELLO, env={"NOTIFY_SOCKET": path}, wait_ready=False) as srv:
+            msg = sock.recv(4096).decode()
+            assert "READY=1" in msg, msg
+            assert "postfork ready" in srv.log_text()
+            srv.signal(signal.SIGHUP)
+            assert "RELOADING=1" in sock.recv(4096).decode()
+            assert "READY=1" in sock.recv(4096).decode()
+            srv.signal(signal.SIGTERM)
+            assert "STOPPING=1" in sock.recv(4096).decode()
+            assert srv.proc.wait(10) == 0
+    finally:
+        sock.close()
 
 
 def test_graceful_stop_finishes_in_flight():
