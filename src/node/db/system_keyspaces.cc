@@ -306,6 +306,10 @@ class RowBuilder {
   void Set(std::string_view column, const cql::Value& value) {
     const ColumnMetadata* c = table_.FindColumn(column);
     assert(c != nullptr && "generated a column the system table does not have");
+    if (c->type.is_collection() && !c->type.is_frozen()) {
+      SetElements(*c, value);
+      return;
+    }
     CellWrite w;
     w.column_id = c->id;
     w.timestamp = 0;
@@ -314,6 +318,30 @@ class RowBuilder {
     if (!s.ok()) return;  // a system value that does not serialize is left null
     w.value = std::move(body);
     mutation_.rows.back().cells.push_back(std::move(w));
+  }
+
+  // A non-frozen set or map is stored element by element (cell path = element or key).
+  void SetElements(const ColumnMetadata& column, const cql::Value& value) {
+    auto element = [&](const cql::Value& path, const cql::DataType& path_type,
+                       std::string cell_value) {
+      CellWrite w;
+      w.column_id = column.id;
+      if (!cql::SerializeValue(path, path_type, &w.path).ok()) return;
+      w.value = std::move(cell_value);
+      mutation_.rows.back().cells.push_back(std::move(w));
+    };
+    const auto& params = column.type.params();
+    if (const auto* list = value.get_if<cql::ValueList>();
+        list && column.type.kind() == cql::TypeKind::kSet) {
+      for (const auto& e : *list) element(e, params[0], "");
+    } else if (const auto* map = value.get_if<cql::ValueMap>();
+               map && column.type.kind() == cql::TypeKind::kMap) {
+      for (const auto& e : *map) {
+        std::string body;
+        if (!cql::SerializeValue(e.value, params[1], &body).ok()) continue;
+        element(e.key, params[0], std::move(body));
+      }
+    }
   }
 
   std::vector<PartitionMutation> Finish() {

@@ -224,6 +224,21 @@ void Merge(RowValue* base, RowValue&& other) {
     base->cells = std::move(merged);
   }
 
+  // A collection deletion (empty-path tombstone, sorted first among its column's cells) drops
+  // the elements at or below its timestamp.
+  {
+    uint32_t column = UINT32_MAX;
+    int64_t deleted_at = INT64_MIN;
+    std::erase_if(base->cells, [&](const Cell& c) {
+      if (c.path.empty()) {
+        column = c.tombstone ? c.column_id : UINT32_MAX;
+        deleted_at = c.timestamp;
+        return false;
+      }
+      return c.column_id == column && c.timestamp <= deleted_at;
+    });
+  }
+
   // Drop what this value's own deletions shadow: they can never become visible again.
   std::optional<Deletion> shadow = base->row_deletion;
   MergeDeletion(&shadow, base->partition_deletion);

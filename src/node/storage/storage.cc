@@ -22,7 +22,9 @@
 #include "node/storage/key_encoding.h"
 #include "node/storage/kv_source.h"
 #include "node/storage/row_format.h"
+#include "postfork/cql/bytes.h"
 #include "postfork/cql/error_codes.h"
+#include "postfork/cql/types.h"
 
 namespace postfork::node {
 namespace {
@@ -96,6 +98,14 @@ Status CheckKeyComponents(const std::vector<std::string>& components, size_t exp
   return Status::Ok();
 }
 
+// The type of a non-frozen collection's cell paths, or nullptr for other columns.
+const cql::DataType* PathType(const cql::DataType& type) {
+  static const cql::DataType kTimeuuid(cql::TypeKind::kTimeuuid);
+  if (!type.is_collection() || type.is_frozen()) return nullptr;
+  if (type.kind() == cql::TypeKind::kList) return &kTimeuuid;
+  return &type.params()[0];
+}
+
 Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes, bool statics,
                int32_t now_seconds, std::vector<rows::Cell>* out) {
   for (const CellWrite& w : writes) {
@@ -111,8 +121,17 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     if (w.ttl < 0) return InvalidRequest("A TTL must be greater or equal to 0");
     rows::Cell c;
     c.column_id = w.column_id;
-    c.path = w.path;
     c.timestamp = w.timestamp;
+    if (!w.path.empty()) {
+      const cql::DataType* path_type = PathType(column->type);
+      if (path_type == nullptr) {
+        return InvalidRequest("column " + column->name + " is not a non-frozen collection");
+      }
+      // Stored in the element type's order, so cells sort like the collection.
+      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(*path_type, false, w.path, &c.path));
+    } else if (PathType(column->type) != nullptr && w.value) {
+      return InvalidRequest("a non-frozen collection is written element by element");
+    }
     if (!w.value) {
       c.tombstone = true;
       c.local_deletion_time = now_seconds;
@@ -434,9 +453,12 @@ class Reader {
                                     const rows::Deletion& shadow) const {
     auto it = std::lower_bound(row.cells.begin(), row.cells.end(), column_id,
                                [](const rows::Cell& c, uint32_t id) { return c.column_id < id; });
-    if (it == row.cells.end() || it->column_id != column_id || !it->path.empty()) {
-      return std::nullopt;
+    if (it == row.cells.end() || it->column_id != column_id) return std::nullopt;
+    const ColumnMetadata* column = table_.FindColumnById(column_id);
+    if (column != nullptr && PathType(column->type) != nullptr) {
+      return LiveCollection(row, it, *column, shadow);
     }
+    if (!it->path.empty()) return std::nullopt;
     if (!it->LiveAt(now_) || shadow.Deletes(it->timestamp)) return std::nullopt;
     CellValue v;
     v.value = it->value;
@@ -445,11 +467,57 @@ class Reader {
     return v;
   }
 
+  // Serializes the live elements of a non-frozen collection whose first cell is `it`. An
+  // empty-path tombstone (sorted first) deletes the elements at or below its timestamp.
+  std::optional<CellValue> LiveCollection(const rows::RowValue& row,
+                                          std::vector<rows::Cell>::const_iterator it,
+                                          const ColumnMetadata& column,
+                                          const rows::Deletion& shadow) const {
+    rows::Deletion deletion = shadow;
+    if (it->path.empty()) {
+      if (it->tombstone && it->timestamp > deletion.timestamp) deletion.timestamp = it->timestamp;
+      ++it;
+    }
+    const cql::DataType& path_type = *PathType(column.type);
+    CellValue v;
+    for (; it != row.cells.end() && it->column_id == column.id; ++it) {
+      if (!it->LiveAt(now_) || deletion.Deletes(it->timestamp)) continue;
+      std::string_view encoded = it->path;
+      auto path = keys::ReadClusteringComponent(path_type, false, &encoded);
+      if (!path.ok()) continue;  // unreadable element: skip rather than fail the row
+      v.timestamp = std::max(v.timestamp, it->timestamp);
+      v.elements.emplace_back(std::move(*path), it->value);
+    }
+    if (v.elements.empty()) return std::nullopt;
+    cql::ByteWriter w(&v.value);
+    w.WriteInt(static_cast<int32_t>(v.elements.size()));
+    for (const auto& [path, value] : v.elements) {
+      cql::TypeKind kind = column.type.kind();
+      if (kind == cql::TypeKind::kList) {
+        w.WriteBytes(value);
+      } else if (kind == cql::TypeKind::kSet) {
+        w.WriteBytes(path);
+      } else {
+        w.WriteBytes(path);
+        w.WriteBytes(value);
+      }
+    }
+    return v;
+  }
+
   bool RowIsLive(const rows::RowValue& row, const rows::Deletion& shadow) const {
     if (row.marker && row.marker->LiveAt(now_) && !shadow.Deletes(row.marker->timestamp)) {
       return true;
     }
+    uint32_t deleted_column = UINT32_MAX;  // a collection deletion applies to later cells
+    int64_t collection_deletion = INT64_MIN;
     for (const auto& c : row.cells) {
+      if (c.path.empty()) {
+        deleted_column = c.tombstone ? c.column_id : UINT32_MAX;
+        collection_deletion = c.timestamp;
+      } else if (c.column_id == deleted_column && c.timestamp <= collection_deletion) {
+        continue;
+      }
       if (c.column_id < live_regular_.size() && live_regular_[c.column_id] && c.LiveAt(now_) &&
           !shadow.Deletes(c.timestamp)) {
         return true;

@@ -40,8 +40,12 @@ struct CellWrite {
   std::optional<std::string> value;  // serialized cell body; nullopt = delete the cell
   int64_t timestamp = 0;             // write time, microseconds
   int32_t ttl = 0;                   // seconds; 0 = never expires
-  // Collections (part 2): the element's path (list: timeuuid, set: element, map: key). Empty for
-  // simple columns.
+  // Non-frozen collections: the element's path, serialized as its type (list: the element's
+  // timeuuid, set: the element, map: the key); `value` is the element value ("" for sets), or
+  // nullopt to delete that element. With an empty path and no value, a write to a non-frozen
+  // collection column deletes every element written at or before `timestamp` (what
+  // `SET c = ...` does at timestamp - 1 before writing the new elements). Empty for simple
+  // columns.
   std::string path;
 };
 
@@ -117,9 +121,14 @@ struct ReadCommand {
 };
 
 struct CellValue {
-  std::string value;      // serialized cell body
-  int64_t timestamp = 0;  // writetime(), microseconds
+  // Serialized cell body. Non-frozen collections: the whole collection serialized as the
+  // protocol sends it (elements in the type's order); an empty collection reads as absent.
+  std::string value;
+  int64_t timestamp = 0;  // writetime(), microseconds (collections: the newest element)
   int32_t ttl = 0;        // remaining seconds for ttl(); 0 = none
+  // Non-frozen collections only: the live elements in order, as (path, value) with the path
+  // serialized as in CellWrite (list element updates and deletes by index need the paths).
+  std::vector<std::pair<std::string, std::string>> elements;
 };
 
 struct ReadRow {

@@ -468,3 +468,139 @@ TEST_F(StorageTest, BadInputIsRejectedWithoutSideEffects) {
 
 }  // namespace
 }  // namespace postfork::node
+
+namespace postfork::node {
+namespace {
+
+// Non-frozen collections stored element by element.
+class CollectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StorageOptions options;
+    options.data_dir = dir_.path();
+    auto s = Storage::Open(options);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    storage_ = std::move(*s);
+    auto t = std::make_shared<TableMetadata>();
+    t->keyspace = "ks";
+    t->name = "c";
+    t->storage_id = 11;
+    auto add = [&](std::string name, cql::DataType type, ColumnKind kind, int position) {
+      ColumnMetadata c;
+      c.name = std::move(name);
+      c.type = std::move(type);
+      c.kind = kind;
+      c.position = position;
+      c.id = static_cast<uint32_t>(t->columns.size());
+      t->columns.push_back(std::move(c));
+    };
+    add("pk", cql::DataType(cql::TypeKind::kInt), ColumnKind::kPartitionKey, 0);
+    add("l", cql::DataType::List(cql::DataType(cql::TypeKind::kInt)), ColumnKind::kRegular, -1);
+    add("s", cql::DataType::Set(cql::DataType(cql::TypeKind::kText)), ColumnKind::kRegular, -1);
+    add("m",
+        cql::DataType::Map(cql::DataType(cql::TypeKind::kInt), cql::DataType(cql::TypeKind::kText)),
+        ColumnKind::kRegular, -1);
+    t->Finish();
+    table_ = t;
+  }
+
+  void Write(const std::string& column, std::string path, std::optional<std::string> value,
+             int64_t ts) {
+    PartitionMutation m;
+    m.table = table_;
+    m.partition_key = {Int(1)};
+    RowMutation r;
+    r.cells.push_back({table_->FindColumn(column)->id, std::move(value), ts, 0, std::move(path)});
+    m.rows.push_back(r);
+    Status s = storage_->Apply({m});
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // The column as a CQL literal, "null" when absent or the row is gone.
+  std::string Literal(const std::string& column) {
+    const ColumnMetadata* c = table_->FindColumn(column);
+    ReadCommand cmd;
+    cmd.table = table_;
+    cmd.partition_keys = {{Int(1)}};
+    cmd.columns = {c->id};
+    auto r = storage_->Read(cmd);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok() || r->rows.empty() || !r->rows[0].cells[0]) return "null";
+    auto v = cql::DeserializeValue(r->rows[0].cells[0]->value, c->type);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? v->ToCqlLiteral(c->type) : "?";
+  }
+
+  static std::string TimeUuid(uint32_t time_low) {
+    std::string u(16, '\0');
+    u[0] = static_cast<char>(time_low >> 24);
+    u[1] = static_cast<char>(time_low >> 16);
+    u[2] = static_cast<char>(time_low >> 8);
+    u[3] = static_cast<char>(time_low);
+    u[6] = 0x10;
+    u[8] = static_cast<char>(0x80);
+    return u;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Storage> storage_;
+  std::shared_ptr<const TableMetadata> table_;
+};
+
+TEST_F(CollectionTest, SetElementsReadInTypeOrderAndDeleteIndividually) {
+  Write("s", "b", "", 1);
+  Write("s", "a", "", 1);
+  Write("s", "c", "", 1);
+  EXPECT_EQ(Literal("s"), "{'a', 'b', 'c'}");
+  Write("s", "b", std::nullopt, 2);
+  EXPECT_EQ(Literal("s"), "{'a', 'c'}");
+  Write("s", "b", "", 1);  // older than its tombstone
+  EXPECT_EQ(Literal("s"), "{'a', 'c'}");
+}
+
+TEST_F(CollectionTest, MapKeysOrderByKeyTypeAndOverwriteByTimestamp) {
+  Write("m", Int(10), "ten", 1);
+  Write("m", Int(-5), "minus five", 1);
+  Write("m", Int(2), "two", 1);
+  Write("m", Int(2), "TWO", 3);
+  Write("m", Int(2), "old", 2);
+  EXPECT_EQ(Literal("m"), "{-5: 'minus five', 2: 'TWO', 10: 'ten'}");
+}
+
+TEST_F(CollectionTest, ListOrdersByTimeuuidPath) {
+  Write("l", TimeUuid(300), Int(3), 1);
+  Write("l", TimeUuid(100), Int(1), 1);
+  Write("l", TimeUuid(200), Int(2), 1);
+  EXPECT_EQ(Literal("l"), "[1, 2, 3]");
+}
+
+TEST_F(CollectionTest, CollectionDeletionShadowsOlderElementsOnly) {
+  Write("s", "a", "", 5);
+  Write("s", "b", "", 5);
+  // SET s = {'z'} at timestamp 10: delete at 9, then write the new element at 10.
+  Write("s", "", std::nullopt, 9);
+  Write("s", "z", "", 10);
+  EXPECT_EQ(Literal("s"), "{'z'}");
+  Write("s", "old", "", 8);  // before the deletion: invisible
+  EXPECT_EQ(Literal("s"), "{'z'}");
+  Write("s", "", std::nullopt, 20);  // DELETE s: the row had only this column, so it is gone
+  EXPECT_EQ(Literal("s"), "null");
+  Write("s", "new", "", 21);
+  EXPECT_EQ(Literal("s"), "{'new'}");
+}
+
+TEST_F(CollectionTest, WholeValuesAndBadPathsAreRejected) {
+  PartitionMutation m;
+  m.table = table_;
+  m.partition_key = {Int(1)};
+  RowMutation r;
+  r.cells.push_back({table_->FindColumn("s")->id, std::string("x"), 1, 0, {}});
+  m.rows.push_back(r);
+  EXPECT_FALSE(storage_->Apply({m}).ok());
+  m.rows[0].cells[0] = {table_->FindColumn("m")->id, std::string("v"), 1, 0, "bad"};  // not 4 bytes
+  EXPECT_FALSE(storage_->Apply({m}).ok());
+  EXPECT_EQ(Literal("m"), "null");
+}
+
+}  // namespace
+}  // namespace postfork::node
