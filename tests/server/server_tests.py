@@ -443,7 +443,8 @@ def test_unix_socket_and_config():
         lines = f.read().splitlines()
     assert any('"GET / HTTP/1.1" 200 14' in l for l in lines), lines
     # without --workers on the command line, the environment beats the file
-    env = dict(os.environ, POSTFORK_WORKERS="2", ASAN_OPTIONS="detect_leaks=0")
+    env = dict(os.environ, POSTFORK_WORKERS="2", POSTFORK_ACCESS_LOG_FORMAT="json",
+               ASAN_OPTIONS="detect_leaks=0")
     p = subprocess.Popen([HELLO, "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     try:
         deadline = time.time() + 20
@@ -453,6 +454,10 @@ def test_unix_socket_and_config():
             out += p.stdout.read() or b""
             time.sleep(0.05)
         assert b"postfork ready: 2 workers" in out, out
+        assert request(port, "GET", "/?json=1")[0] == 200
+        with open(f"{d}/access.log") as f:
+            last = json.loads(f.read().splitlines()[-1])
+        assert last["target"] == "/?json=1" and last["status"] == 200 and last["bytes"] == 14, last
     finally:
         p.send_signal(signal.SIGQUIT)
         p.wait(10)
