@@ -87,6 +87,43 @@ TEST(Compression, Lz4AndSnappyRoundTripAndRejectCorruption) {
   EXPECT_FALSE(ParseCompression("zstd").ok());
 }
 
+TEST(Compression, DecodesAHandBuiltSpecLz4FrameBody) {
+  // Spec section 5: [int] uncompressed length, then an LZ4 block. A block holding only
+  // literals is token 0xF0 + extra length byte + the bytes, so this is independent of liblz4.
+  QueryMessage q;
+  q.query = "SELECT * FROM system.local";
+  std::string body;
+  ByteWriter bw(&body);
+  q.Encode(bw);
+  ASSERT_GE(body.size(), 15u);
+  ASSERT_LT(body.size(), 15u + 255u);
+  std::string packed;
+  ByteWriter pw(&packed);
+  pw.WriteInt(static_cast<int32_t>(body.size()));
+  pw.WriteByte(0xF0);
+  pw.WriteByte(static_cast<uint8_t>(body.size() - 15));
+  pw.WriteRaw(body);
+  std::string frame;
+  FrameHeader h;
+  h.flags = frame_flags::kCompression;
+  h.opcode = Opcode::kQuery;
+  size_t at = BeginFrame(&frame, h);
+  frame += packed;
+  FinishFrame(&frame, at);
+
+  FrameHeader parsed;
+  ASSERT_TRUE(ParseFrameHeader(frame, &parsed).ok());
+  EXPECT_TRUE(parsed.flags & frame_flags::kCompression);
+  std::string plain;
+  ASSERT_TRUE(Decompress(Compression::kLz4, std::string_view(frame).substr(kFrameHeaderSize),
+                         &plain, kDefaultMaxBodyLength)
+                  .ok());
+  ByteReader r(plain);
+  auto back = QueryMessage::Decode(r);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->query, "SELECT * FROM system.local");
+}
+
 TEST(Murmur3, MatchesCassandraTokens) {
   // Cassandra: token(1) for an int partition key.
   EXPECT_EQ(Murmur3Token(std::string("\x00\x00\x00\x01", 4)), -4069959284402364209LL);
