@@ -152,7 +152,10 @@ Status SerializeValue(const Value& v, const DataType& type, std::string* out);
 // Appends a [value] (length, then body; -1 for Null, -2 for Unset).
 Status WriteValue(const Value& v, const DataType& type, ByteWriter& w);
 // Decodes a cell body of `type`. Rejects wrong sizes, invalid UTF-8 in text, non-ASCII in ascii,
-// negative collection counts and nesting beyond DataType::kMaxDepth.
+// negative collection counts and nesting beyond DataType::kMaxDepth. An empty body of a type
+// other than text/ascii/blob/custom (Cassandra's "empty" value) reads as Null. Lists and sets
+// come back as ValueList, maps as ValueMap, tuples and UDTs as ValueList (missing trailing
+// components as Null); varints are made minimal; text is a std::string, blob/custom a Blob.
 Result<Value> DeserializeValue(std::string_view body, const DataType& type);
 // Validates a cell body without building a Value (the node's check of bound values).
 Status ValidateValue(std::string_view body, const DataType& type);
