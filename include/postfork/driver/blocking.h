@@ -24,6 +24,8 @@ class BlockingSession {
   // Every row of every page.
   Result<std::vector<Row>> ExecuteAll(Request request);
   std::shared_ptr<const Snapshot> TakeSnapshot() const;
+  // Lets background work (heartbeats, reconnects, events) run for `duration`.
+  void RunFor(Millis duration);
   void Close();
   Session& session();
 

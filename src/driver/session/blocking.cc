@@ -109,6 +109,11 @@ std::shared_ptr<const Snapshot> BlockingSession::TakeSnapshot() const {
   return state_->session->TakeSnapshot();
 }
 
+void BlockingSession::RunFor(Millis duration) {
+  state_->io.restart();
+  state_->io.run_for(duration);
+}
+
 void BlockingSession::Close() {
   if (!state_ || !state_->session) return;
   state_->session->Close();

@@ -239,12 +239,20 @@ class RequestExecution final : public ResponseHandler {
       Status st = SendOn(conn);
       if (st.ok()) return;
     }
+    // A dropped connection is not a dead host: once, the plan may start over so another
+    // connection of the same host can take the request.
+    if (!err && plan_.next >= plan_.size && !rewound_) {
+      rewound_ = true;
+      plan_.next = 0;
+    }
     TryNext();
   }
 
   void TryNext() {
     while (plan_.next < plan_.size) {
-      Host* h = session_->host(plan_.hosts[plan_.next++]);
+      int index = plan_.hosts[plan_.next++];
+      if (index >= session_->host_count()) continue;  // the topology changed meanwhile
+      Host* h = session_->host(index);
       Connection* c = h->Pick();
       if (!c) continue;
       Status st = SendOn(*c);
@@ -393,6 +401,7 @@ class RequestExecution final : public ResponseHandler {
   QueryPlan plan_;
   int retries_ = 0;
   bool reprepared_ = false;
+  bool rewound_ = false;
   std::string last_error_;
 };
 

@@ -98,7 +98,7 @@ void SessionImpl::Connect(ConnectHandler handler) {
     local_dc_ = snapshot_->local_dc;
     replication_ = snapshot_->replication;
     schema_ = snapshot_->schema;
-    for (auto& p : snapshot_->prepared) prepared_[p->query] = p;
+    for (auto& p : snapshot_->prepared) StorePrepared(p);
     for (auto& info : snapshot_->hosts)
       hosts_.push_back(std::make_unique<Host>(io_, info, options_.reconnection));
     for (auto& h : hosts_) h->endpoint = h->info.Endpoint();
@@ -665,13 +665,19 @@ Status SessionImpl::NoHostAvailable(const QueryPlan& plan, const std::string& de
 
 // ---- prepared cache / keyspace -------------------------------------------------------------
 
+// Keyed by keyspace too: an unqualified table name means another table after USE.
+static std::string PreparedKey(const std::string& keyspace, const std::string& query) {
+  return keyspace + '\n' + query;
+}
+
 std::shared_ptr<const PreparedData> SessionImpl::FindPrepared(const std::string& query) const {
-  auto it = prepared_.find(query);
+  auto it = prepared_.find(PreparedKey(keyspace_, query));
   return it == prepared_.end() ? nullptr : it->second;
 }
 
 void SessionImpl::StorePrepared(std::shared_ptr<const PreparedData> data) {
-  prepared_[data->query] = std::move(data);
+  std::string key = PreparedKey(data->keyspace, data->query);
+  prepared_[key] = std::move(data);
 }
 
 void SessionImpl::OnKeyspaceChanged(const std::string& keyspace, Connection* origin) {

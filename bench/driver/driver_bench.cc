@@ -1,0 +1,191 @@
+// Whole-system driver benchmarks against a running node (see session_ready.sh):
+//   driver_bench ready --port P --keyspace KS --iterations N
+//       session-ready time, cold and from a snapshot: p50/p99 in ms
+//   driver_bench throughput --port P --keyspace KS --seconds S --inflight 256
+//       prepared single-row SELECT from one thread: ops/s, client CPU us/request,
+//       heap allocations/request
+// Output: one "key value" per line, for the script to compare.
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "postfork/driver/blocking.h"
+#include "postfork/driver/session.h"
+
+// Counts every heap allocation of the process (single-threaded benchmark).
+static std::atomic<uint64_t> g_allocations{0};
+void* operator new(size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace postfork;
+using namespace postfork::driver;
+using Clock = std::chrono::steady_clock;
+
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  return v[i];
+}
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+int Ready(SessionOptions options, int iterations) {
+  std::vector<double> cold, warm;
+  // Cold: from nothing to a session bound to the keyspace, each on a fresh io_context.
+  for (int i = 0; i < iterations; ++i) {
+    boost::asio::io_context io;
+    auto t0 = Clock::now();
+    std::optional<Result<Session>> s;
+    Session::Connect(io, options, [&](Result<Session> r) { s.emplace(std::move(r)); });
+    while (!s) io.run_one();
+    cold.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!s->ok()) {
+      std::fprintf(stderr, "connect: %s\n", s->status().ToString().c_str());
+      return 1;
+    }
+    (*s)->Close();
+    io.poll();
+  }
+  auto snap = TakeSnapshot(options, {});
+  if (!snap.ok()) {
+    std::fprintf(stderr, "snapshot: %s\n", snap.status().ToString().c_str());
+    return 1;
+  }
+  for (int i = 0; i < iterations; ++i) {
+    boost::asio::io_context io;
+    auto t0 = Clock::now();
+    std::optional<Result<Session>> s;
+    Session::ConnectFromSnapshot(io, *snap, [&](Result<Session> r) { s.emplace(std::move(r)); });
+    while (!s) io.run_one();
+    warm.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!s->ok()) {
+      std::fprintf(stderr, "snapshot connect: %s\n", s->status().ToString().c_str());
+      return 1;
+    }
+    (*s)->Close();
+    io.poll();
+  }
+  std::printf("cold_p50_ms %.4f\ncold_p99_ms %.4f\nsnapshot_p50_ms %.4f\nsnapshot_p99_ms %.4f\n",
+              Percentile(cold, 0.5), Percentile(cold, 0.99), Percentile(warm, 0.5),
+              Percentile(warm, 0.99));
+  return 0;
+}
+
+int Throughput(SessionOptions options, double seconds, int inflight) {
+  boost::asio::io_context io;
+  std::optional<Result<Session>> s;
+  Session::Connect(io, options, [&](Result<Session> r) { s.emplace(std::move(r)); });
+  while (!s) io.run_one();
+  if (!s->ok()) {
+    std::fprintf(stderr, "connect: %s\n", s->status().ToString().c_str());
+    return 1;
+  }
+  Session& session = s->value();
+  {
+    bool done = false;
+    session.Execute(Statement("CREATE TABLE IF NOT EXISTS bench_kv (k int PRIMARY KEY, v text)"),
+                    [&](QueryResult) { done = true; });
+    while (!done) io.run_one();
+    done = false;
+    session.Execute(Statement("INSERT INTO bench_kv (k, v) VALUES (1, 'hello')"),
+                    [&](QueryResult) { done = true; });
+    while (!done) io.run_one();
+  }
+  std::optional<Result<PreparedStatement>> prepared;
+  session.Prepare("SELECT v FROM bench_kv WHERE k = ?",
+                  [&](Result<PreparedStatement> p) { prepared.emplace(std::move(p)); });
+  while (!prepared) io.run_one();
+  if (!prepared->ok()) {
+    std::fprintf(stderr, "prepare: %s\n", prepared->status().ToString().c_str());
+    return 1;
+  }
+  BoundStatement bound = *(*prepared)->Bind({int32_t{1}});
+  uint64_t completed = 0, errors = 0;
+  bool stop = false;
+  int outstanding = 0;
+  std::function<void()> launch;
+  launch = [&] {
+    ++outstanding;
+    session.Execute(bound, [&](QueryResult r) {
+      --outstanding;
+      ++completed;
+      if (!r.ok() || r.row_count() != 1) ++errors;
+      if (!stop) launch();
+    });
+  };
+  // Warm up, then measure.
+  for (int i = 0; i < inflight; ++i) launch();
+  auto warm_until = Clock::now() + std::chrono::milliseconds(500);
+  while (Clock::now() < warm_until) io.run_one();
+  uint64_t c0 = completed;
+  uint64_t a0 = g_allocations.load();
+  double cpu0 = CpuSeconds();
+  auto t0 = Clock::now();
+  auto until = t0 + std::chrono::duration<double>(seconds);
+  while (Clock::now() < until) io.run_one();
+  double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  double cpu = CpuSeconds() - cpu0;
+  uint64_t n = completed - c0;
+  uint64_t allocs = g_allocations.load() - a0;
+  stop = true;
+  while (outstanding > 0) io.run_one();
+  std::printf(
+      "ops_per_s %.0f\nclient_cpu_us_per_request %.3f\nallocations_per_request %.2f\n"
+      "errors %llu\n",
+      static_cast<double>(n) / wall, cpu * 1e6 / static_cast<double>(n),
+      static_cast<double>(allocs) / static_cast<double>(n),
+      static_cast<unsigned long long>(errors));
+  session.Close();
+  io.poll();
+  return errors ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"postfork driver benchmarks"};
+  app.require_subcommand(1);
+  uint16_t port = 9042;
+  std::string keyspace;
+  int iterations = 200, inflight = 256;
+  double seconds = 5;
+  auto* ready = app.add_subcommand("ready", "session-ready time, cold and from a snapshot");
+  auto* tput = app.add_subcommand("throughput", "prepared single-row SELECT, N in flight");
+  for (auto* sc : {ready, tput}) {
+    sc->add_option("--port", port)->required();
+    sc->add_option("--keyspace", keyspace)->required();
+  }
+  ready->add_option("--iterations", iterations);
+  tput->add_option("--seconds", seconds);
+  tput->add_option("--inflight", inflight);
+  CLI11_PARSE(app, argc, argv);
+  SessionOptions options;
+  options.port = port;
+  options.keyspace = keyspace;
+  options.heartbeat_interval = Millis(0);
+  if (ready->parsed()) return Ready(options, iterations);
+  return Throughput(options, seconds, inflight);
+}
