@@ -96,8 +96,8 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   impl->processor = std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics);
   transport::ServerLimits limits;
   limits.max_frame_body = options.max_frame_size;
-  impl->server = std::make_unique<transport::Server>(impl->io, std::move(acceptor),
-                                                     impl->processor.get(), &impl->metrics, limits);
+  impl->server = std::make_unique<transport::Server>(std::move(acceptor), impl->processor.get(),
+                                                     &impl->metrics, limits);
   impl->server->Start();
   if (metrics_acceptor) impl->server->StartMetrics(std::move(*metrics_acceptor));
   Impl* raw = impl.get();

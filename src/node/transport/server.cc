@@ -9,13 +9,9 @@
 
 namespace postfork::node::transport {
 
-Server::Server(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
-               cql3::QueryProcessor* processor, service::NodeMetrics* metrics, ServerLimits limits)
-    : io_(io),
-      acceptor_(std::move(acceptor)),
-      processor_(processor),
-      metrics_(metrics),
-      limits_(limits) {}
+Server::Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
+               service::NodeMetrics* metrics, ServerLimits limits)
+    : acceptor_(std::move(acceptor)), processor_(processor), metrics_(metrics), limits_(limits) {}
 
 Server::~Server() = default;
 

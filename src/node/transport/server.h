@@ -23,8 +23,8 @@ struct ServerLimits {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
-         cql3::QueryProcessor* processor, service::NodeMetrics* metrics, ServerLimits limits);
+  Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
+         service::NodeMetrics* metrics, ServerLimits limits);
   ~Server();
 
   void Start();
@@ -43,7 +43,6 @@ class Server {
   void DoAccept();
   void DoAcceptMetrics();
 
-  boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> metrics_acceptor_;
   cql3::QueryProcessor* processor_;
