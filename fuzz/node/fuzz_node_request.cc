@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -25,9 +26,17 @@ struct World {
   std::unique_ptr<cql3::QueryProcessor> processor;
 };
 
+std::string g_data_dir;
+
 World* MakeWorld() {
   char dir[] = "/tmp/fuzz_node_request.XXXXXX";
   if (!mkdtemp(dir)) std::abort();
+  g_data_dir = dir;
+  // The database stays open until exit; its directory goes with it.
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(g_data_dir, ec);
+  });
   DatabaseOptions options;
   options.storage.data_dir = dir;
   auto db = Database::Open(std::move(options));
