@@ -1,0 +1,301 @@
+// Whole-system load generator for postfork-node: raw protocol v4 frames over loopback, a fixed
+// number of requests in flight, prepared single-row INSERT and SELECT. Prints ops/s, latency
+// percentiles and, given the node's pid, the node's CPU time per operation.
+//
+//   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
+//                       [--seconds 5] [--keys 100000] [--value-size 100]
+#include <fmt/format.h>
+
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/frame.h"
+#include "postfork/cql/messages.h"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+namespace cql = postfork::cql;
+
+namespace {
+
+// Blocking request/response on one socket (setup only).
+cql::ResultMessage Roundtrip(tcp::socket& s, cql::Opcode op, const std::string& body) {
+  std::string frame;
+  cql::FrameHeader h;
+  h.opcode = op;
+  h.stream = 0;
+  h.length = static_cast<uint32_t>(body.size());
+  char header[cql::kFrameHeaderSize];
+  h.Encode(header);
+  frame.append(header, sizeof header);
+  frame += body;
+  asio::write(s, asio::buffer(frame));
+  char rh[cql::kFrameHeaderSize];
+  asio::read(s, asio::buffer(rh, sizeof rh));
+  uint32_t len = cql::LoadBE32(rh + 5);
+  std::string rb(len, '\0');
+  asio::read(s, asio::buffer(rb));
+  if (static_cast<uint8_t>(rh[4]) == static_cast<uint8_t>(cql::Opcode::kError)) {
+    cql::ByteReader r(rb);
+    auto e = cql::ErrorMessage::Decode(r);
+    throw std::runtime_error("server error: " + (e.ok() ? e->message : std::string("?")));
+  }
+  cql::ResultMessage m;
+  if (static_cast<uint8_t>(rh[4]) == static_cast<uint8_t>(cql::Opcode::kResult)) {
+    cql::ByteReader r(rb);
+    auto d = cql::ResultMessage::Decode(r);
+    if (!d.ok()) throw std::runtime_error("bad RESULT: " + d.error().message());
+    m = std::move(*d);
+  }
+  return m;
+}
+
+std::string StartupBody() {
+  std::string b;
+  cql::ByteWriter w(&b);
+  cql::StartupMessage m;
+  m.options["CQL_VERSION"] = "3.0.0";
+  m.Encode(w);
+  return b;
+}
+
+std::string QueryBody(std::string_view q) {
+  std::string b;
+  cql::ByteWriter w(&b);
+  cql::QueryMessage m;
+  m.query = q;
+  m.Encode(w);
+  return b;
+}
+
+std::string PrepareBody(std::string_view q) {
+  std::string b;
+  cql::ByteWriter w(&b);
+  cql::PrepareMessage m;
+  m.query = q;
+  m.Encode(w);
+  return b;
+}
+
+int64_t ProcessCpuMicros(int pid) {
+  std::ifstream f(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  std::getline(f, line);
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15; ++i) {
+    rest >> field;
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
+}
+
+struct Phase {
+  std::string name;
+  bool write;
+};
+
+class Worker {
+ public:
+  Worker(asio::io_context& io, const std::string& host, int port, int in_flight,
+         std::string insert_id, std::string select_id, int keys, int value_size)
+      : socket_(io),
+        in_flight_(in_flight),
+        insert_id_(std::move(insert_id)),
+        select_id_(std::move(select_id)),
+        keys_(keys),
+        value_(value_size, 'v'),
+        rng_(std::random_device{}()) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address(host), static_cast<uint16_t>(port)));
+    socket_.set_option(tcp::no_delay(true));
+    Roundtrip(socket_, cql::Opcode::kStartup, StartupBody());
+    sent_at_.resize(static_cast<size_t>(in_flight));
+  }
+
+  void Start(bool write, Clock::time_point until) {
+    write_ = write;
+    until_ = until;
+    latencies_.clear();
+    std::string batch;
+    for (int s = 0; s < in_flight_; ++s) AppendRequest(static_cast<int16_t>(s), &batch);
+    pending_ = in_flight_;
+    Send(std::move(batch));
+    Read();
+  }
+
+  std::vector<int64_t>& latencies() { return latencies_; }
+
+ private:
+  void AppendRequest(int16_t stream, std::string* out) {
+    cql::ExecuteMessage m;
+    std::string k(4, '\0');
+    uint32_t key = static_cast<uint32_t>(rng_() % static_cast<uint32_t>(keys_));
+    for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(key >> (24 - 8 * i));
+    m.id = write_ ? insert_id_ : select_id_;
+    m.params.values.push_back(cql::RawValue::Of(k));
+    if (write_) m.params.values.push_back(cql::RawValue::Of(value_));
+    m.params.skip_metadata = !write_;
+    cql::FrameHeader h;
+    h.opcode = cql::Opcode::kExecute;
+    h.stream = stream;
+    size_t at = cql::BeginFrame(out, h);
+    cql::ByteWriter w(out);
+    m.Encode(w);
+    cql::FinishFrame(out, at);
+    sent_at_[static_cast<size_t>(stream)] = Clock::now();
+  }
+
+  void Send(std::string data) {
+    out_queue_ += data;
+    if (writing_) return;
+    writing_ = true;
+    current_.swap(out_queue_);
+    out_queue_.clear();
+    asio::async_write(socket_, asio::buffer(current_),
+                      [this](boost::system::error_code ec, size_t) {
+                        writing_ = false;
+                        if (ec) throw std::runtime_error("write: " + ec.message());
+                        if (!out_queue_.empty()) Send({});
+                      });
+  }
+
+  void Read() {
+    size_t old = in_.size();
+    in_.resize(old + 65536);
+    socket_.async_read_some(asio::buffer(in_.data() + old, 65536),
+                            [this, old](boost::system::error_code ec, size_t n) {
+                              if (ec) throw std::runtime_error("read: " + ec.message());
+                              in_.resize(old + n);
+                              OnData();
+                            });
+  }
+
+  void OnData() {
+    size_t pos = 0;
+    std::string batch;
+    auto now = Clock::now();
+    while (in_.size() - pos >= cql::kFrameHeaderSize) {
+      uint32_t len = cql::LoadBE32(in_.data() + pos + 5);
+      if (in_.size() - pos < cql::kFrameHeaderSize + len) break;
+      int16_t stream = static_cast<int16_t>(cql::LoadBE16(in_.data() + pos + 2));
+      if (static_cast<uint8_t>(in_[pos + 4]) != static_cast<uint8_t>(cql::Opcode::kResult)) {
+        throw std::runtime_error("request failed (ERROR response)");
+      }
+      latencies_.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               now - sent_at_[static_cast<size_t>(stream)])
+                               .count());
+      pos += cql::kFrameHeaderSize + len;
+      if (now < until_) {
+        AppendRequest(stream, &batch);
+      } else {
+        --pending_;
+      }
+    }
+    in_.erase(0, pos);
+    if (!batch.empty()) Send(std::move(batch));
+    if (pending_ > 0) Read();
+  }
+
+  tcp::socket socket_;
+  int in_flight_;
+  std::string insert_id_, select_id_;
+  int keys_;
+  std::string value_;
+  std::mt19937 rng_;
+  bool write_ = false;
+  Clock::time_point until_;
+  std::vector<Clock::time_point> sent_at_;
+  std::vector<int64_t> latencies_;
+  std::string in_, out_queue_, current_;
+  bool writing_ = false;
+  int pending_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  int port = 9042, node_pid = 0, in_flight = 64, connections = 4, keys = 100000, value_size = 100;
+  double seconds = 5;
+  CLI::App app{"postfork-node load generator (prepared INSERT and SELECT on raw frames)"};
+  app.add_option("--host", host);
+  app.add_option("--port", port);
+  app.add_option("--node-pid", node_pid, "pid of the node, for CPU time per operation");
+  app.add_option("--in-flight", in_flight, "requests in flight in total");
+  app.add_option("--connections", connections);
+  app.add_option("--seconds", seconds, "duration of each phase");
+  app.add_option("--keys", keys, "distinct partition keys");
+  app.add_option("--value-size", value_size, "bytes per value");
+  CLI11_PARSE(app, argc, argv);
+  if (connections < 1 || in_flight < connections || keys < 1) {
+    fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
+    return 2;
+  }
+  try {
+    asio::io_context io(1);
+    tcp::socket setup(io);
+    setup.connect(tcp::endpoint(asio::ip::make_address(host), static_cast<uint16_t>(port)));
+    Roundtrip(setup, cql::Opcode::kStartup, StartupBody());
+    Roundtrip(setup, cql::Opcode::kQuery,
+              QueryBody("CREATE KEYSPACE IF NOT EXISTS bench WITH replication = "
+                        "{'class': 'SimpleStrategy', 'replication_factor': 1}"));
+    Roundtrip(setup, cql::Opcode::kQuery,
+              QueryBody("CREATE TABLE IF NOT EXISTS bench.kv (k int PRIMARY KEY, v blob)"));
+    auto ins = Roundtrip(setup, cql::Opcode::kPrepare,
+                         PrepareBody("INSERT INTO bench.kv (k, v) VALUES (?, ?)"));
+    auto sel =
+        Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody("SELECT v FROM bench.kv WHERE k = ?"));
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int i = 0; i < connections; ++i) {
+      int share = in_flight / connections + (i < in_flight % connections ? 1 : 0);
+      workers.push_back(std::make_unique<Worker>(io, host, port, share, ins.prepared.id,
+                                                 sel.prepared.id, keys, value_size));
+    }
+    fmt::print("{:<8} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
+               "p999_us", "node_cpu_us/op");
+    for (Phase phase : {Phase{"insert", true}, Phase{"select", false}}) {
+      int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
+      auto start = Clock::now();
+      auto until = start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(seconds));
+      for (auto& w : workers) w->Start(phase.write, until);
+      io.restart();
+      io.run();
+      double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      int64_t cpu1 = node_pid ? ProcessCpuMicros(node_pid) : 0;
+      std::vector<int64_t> all;
+      for (auto& w : workers) all.insert(all.end(), w->latencies().begin(), w->latencies().end());
+      std::sort(all.begin(), all.end());
+      auto pct = [&](double p) {
+        return all.empty()
+                   ? 0.0
+                   : all[static_cast<size_t>(p * static_cast<double>(all.size() - 1))] / 1000.0;
+      };
+      double ops = static_cast<double>(all.size()) / elapsed;
+      std::string cpu = node_pid ? fmt::format("{:.1f}", static_cast<double>(cpu1 - cpu0) /
+                                                             static_cast<double>(all.size()))
+                                 : "-";
+      fmt::print("{:<8} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}\n", phase.name, ops, pct(0.5),
+                 pct(0.99), pct(0.999), cpu);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "load generator: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
