@@ -16,9 +16,10 @@ step "[1/5] dependencies (scripts/install-deps.sh)"
 bash scripts/install-deps.sh || exit 1
 
 step "[2/5] build with ASan/UBSan in build/asan"
+mkdir -p build
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
   -DPOSTFORK_SANITIZE=ON -DPOSTFORK_BENCH=OFF >build/asan-configure.log 2>&1 \
-  || { mkdir -p build; cat build/asan-configure.log; exit 1; }
+  || { cat build/asan-configure.log; exit 1; }
 cmake --build build/asan -j"$jobs" || exit 1
 
 step "[3/5] build the fuzz targets with clang in build/fuzz"
