@@ -5,6 +5,7 @@
 #include <array>
 #include <cassert>
 #include <map>
+#include <set>
 
 #include "postfork/cql/error_codes.h"
 
@@ -423,6 +424,35 @@ SystemTables::SystemTables(NodeIdentity identity, LocalNodeState local,
 
 Result<std::vector<PartitionMutation>> SystemTables::Generate(
     const std::shared_ptr<const TableMetadata>& table) const {
+  return Generate(table, ReadCommand{});
+}
+
+Result<std::vector<PartitionMutation>> SystemTables::Generate(
+    const std::shared_ptr<const TableMetadata>& table, const ReadCommand& command) const {
+  // Narrowing: text keys are their UTF-8 bytes, so serialized values compare as names.
+  std::set<std::string> keyspace_filter, table_filter;
+  if (!command.scan) {
+    for (const auto& pk : command.partition_keys) {
+      if (!pk.empty()) keyspace_filter.insert(pk[0]);
+    }
+  }
+  bool tables_fixed = !command.slices.empty();
+  for (const auto& slice : command.slices) {
+    if (slice.start.components.empty() || slice.end.components.empty() ||
+        slice.start.components[0] != slice.end.components[0]) {
+      tables_fixed = false;
+      break;
+    }
+    table_filter.insert(slice.start.components[0]);
+  }
+  if (!tables_fixed) table_filter.clear();
+  auto skip_keyspace = [&](const std::string& name) {
+    return !command.scan && !command.partition_keys.empty() && !keyspace_filter.count(name);
+  };
+  auto skip_table = [&](const std::string& name) {
+    return tables_fixed && !table_filter.count(name);
+  };
+
   std::shared_ptr<const SchemaSnapshot> schema = schema_();
   RowBuilder b(table);
   const std::string& ks = table->keyspace;
@@ -455,7 +485,7 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
 
   if (ks == "system_schema") {
     for (const auto& [ks_name, keyspace] : schema->keyspaces) {
-      if (keyspace->is_virtual) continue;
+      if (keyspace->is_virtual || skip_keyspace(ks_name)) continue;
       if (name == "keyspaces") {
         b.Row(ks_name, {});
         b.Set("durable_writes", keyspace->durable_writes);
@@ -463,6 +493,7 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
         continue;
       }
       for (const auto& [table_name, t] : keyspace->tables) {
+        if (skip_table(table_name)) continue;
         if (name == "tables") {
           const TableParams& p = t->params;
           b.Row(ks_name, {table_name});
@@ -505,12 +536,13 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
 
   if (ks == "system_virtual_schema") {
     for (const auto& [ks_name, keyspace] : schema->keyspaces) {
-      if (!keyspace->is_virtual) continue;
+      if (!keyspace->is_virtual || skip_keyspace(ks_name)) continue;
       if (name == "keyspaces") {
         b.Row(ks_name, {});
         continue;
       }
       for (const auto& [table_name, t] : keyspace->tables) {
+        if (skip_table(table_name)) continue;
         if (name == "tables") {
           b.Row(ks_name, {table_name});
           b.Set("comment", t->params.comment);

@@ -38,6 +38,11 @@ class SystemTables final : public VirtualTableSource {
                std::function<std::shared_ptr<const SchemaSnapshot>()> schema);
   Result<std::vector<PartitionMutation>> Generate(
       const std::shared_ptr<const TableMetadata>& table) const override;
+  // Generates only the keyspaces named by the command's partition keys and, when its slices fix
+  // the first clustering column (table_name), only those tables: what a driver's schema refresh
+  // after a DDL asks for.
+  Result<std::vector<PartitionMutation>> Generate(const std::shared_ptr<const TableMetadata>& table,
+                                                  const ReadCommand& command) const override;
 
  private:
   NodeIdentity identity_;

@@ -842,7 +842,8 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   if (table.is_virtual) {
     const VirtualTableSource* source = impl_->virtual_source.load();
     if (source == nullptr) return ReadResult{};
-    PF_ASSIGN_OR_RETURN(std::vector<PartitionMutation> generated, source->Generate(command.table));
+    PF_ASSIGN_OR_RETURN(std::vector<PartitionMutation> generated,
+                        source->Generate(command.table, command));
     std::vector<std::pair<std::string, RowValue>> writes;
     int32_t now = impl_->NowSeconds();
     for (const auto& m : generated) PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes));

@@ -153,6 +153,12 @@ class VirtualTableSource {
   virtual ~VirtualTableSource() = default;
   virtual Result<std::vector<PartitionMutation>> Generate(
       const std::shared_ptr<const TableMetadata>& table) const = 0;
+  // What Read calls: may narrow generation to what `command` can return (rows it cannot return
+  // may still be included). Default: every partition.
+  virtual Result<std::vector<PartitionMutation>> Generate(
+      const std::shared_ptr<const TableMetadata>& table, const ReadCommand& command) const {
+    return Generate(table);
+  }
 };
 
 class Storage {

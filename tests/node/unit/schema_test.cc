@@ -415,6 +415,38 @@ TEST_F(SchemaTest, SystemSchemaTablesDescribeTheLiveSchema) {
   EXPECT_TRUE(has_total);
 }
 
+TEST_F(SchemaTest, SystemSchemaReadsByKeyspaceAndTableReturnExactlyThoseRows) {
+  CreateKeyspace("ks");
+  CreateKeyspace("ks2");
+  ASSERT_TRUE(schema().CreateTable(TableDef("t1"), false).ok());
+  ASSERT_TRUE(schema().CreateTable(TableDef("t2"), false).ok());
+  TableDefinition other = TableDef("t1");
+  other.keyspace = "ks2";
+  ASSERT_TRUE(schema().CreateTable(other, false).ok());
+  auto columns = schema().snapshot()->FindTable("system_schema", "columns");
+  ReadCommand c;
+  c.table = columns;
+  c.partition_keys = {{"ks"}};
+  c.slices.push_back({{{"t1"}, true}, {{"t1"}, true}});
+  c.slices.push_back({{{"t2"}, true}, {{"t2"}, true}});
+  auto r = db_->storage().Read(c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->rows.size(), 12u);
+  for (const auto& row : r->rows) {
+    EXPECT_EQ(row.partition_key[0], "ks");
+    EXPECT_TRUE(row.clustering[0] == "t1" || row.clustering[0] == "t2");
+  }
+  c.slices = {{{{"t1"}, true}, {{"t2"}, true}}};  // a range: no narrowing, same answer
+  r = db_->storage().Read(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows.size(), 12u);
+  c.partition_keys = {{"ks2"}};
+  c.slices = {{{{"t1"}, true}, {{"t1"}, true}}};
+  r = db_->storage().Read(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows.size(), 6u);
+}
+
 TEST_F(SchemaTest, SystemTablesHaveCassandrasTypes) {
   auto snap = schema().snapshot();
   auto local = snap->FindTable("system", "local");
