@@ -98,6 +98,24 @@ Status CheckKeyComponents(const std::vector<std::string>& components, size_t exp
   return Status::Ok();
 }
 
+constexpr int32_t kMaxTtl = 630720000;  // 20 years, Cassandra's Attributes.MAX_TTL
+
+Status CheckTtl(int32_t ttl) {
+  if (ttl < 0)
+    return InvalidRequest("A TTL must be greater or equal to 0, but was " + std::to_string(ttl));
+  if (ttl > kMaxTtl) {
+    return InvalidRequest("ttl is too large. requested (" + std::to_string(ttl) + ") maximum (" +
+                          std::to_string(kMaxTtl) + ")");
+  }
+  return Status::Ok();
+}
+
+// Expiry in seconds, capped below kNoDeletionTime (Cassandra caps at 2038 the same way).
+int32_t ExpirationTime(int32_t now_seconds, int32_t ttl) {
+  int64_t at = int64_t{now_seconds} + ttl;
+  return static_cast<int32_t>(std::min<int64_t>(at, rows::kNoDeletionTime - 1));
+}
+
 // The type of a non-frozen collection's cell paths, or nullptr for other columns.
 const cql::DataType* PathType(const cql::DataType& type) {
   static const cql::DataType kTimeuuid(cql::TypeKind::kTimeuuid);
@@ -118,7 +136,7 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
       return InvalidRequest("column " + column->name + " cannot be written as a " +
                             (statics ? "static" : "regular") + " cell");
     }
-    if (w.ttl < 0) return InvalidRequest("A TTL must be greater or equal to 0");
+    PF_RETURN_IF_ERROR(CheckTtl(w.ttl));
     rows::Cell c;
     c.column_id = w.column_id;
     c.timestamp = w.timestamp;
@@ -139,7 +157,7 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
       c.value = *w.value;
       if (w.ttl > 0) {
         c.ttl = w.ttl;
-        c.local_deletion_time = now_seconds + w.ttl;
+        c.local_deletion_time = ExpirationTime(now_seconds, w.ttl);
       }
     }
     out->push_back(std::move(c));
@@ -209,12 +227,13 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
     PF_RETURN_IF_ERROR(CheckKeyComponents(r.clustering, table.clustering_count, "clustering"));
     PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
     RowValue row;
+    PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
     if (r.marker_timestamp) {
       rows::Marker marker;
       marker.timestamp = *r.marker_timestamp;
       if (r.marker_ttl > 0) {
         marker.ttl = r.marker_ttl;
-        marker.expiration = now_seconds + r.marker_ttl;
+        marker.expiration = ExpirationTime(now_seconds, r.marker_ttl);
       }
       row.marker = marker;
     }

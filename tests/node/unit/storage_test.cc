@@ -402,6 +402,23 @@ TEST_F(StorageTest, ExpiredCellsAndMarkersDisappear) {
   EXPECT_EQ(Rows(Command({1})), RowList{});
 }
 
+TEST_F(StorageTest, MaximumTtlDoesNotOverflowAndLargerTtlsAreRejected) {
+  now_micros_ = int64_t{2'100'000'000} * 1'000'000;  // 2036: now + 20 years passes 2038
+  PartitionMutation m = Mutation(1);
+  RowMutation r;
+  r.clustering = {Int(1)};
+  r.marker_timestamp = 1000;
+  r.marker_ttl = 630720000;
+  r.cells.push_back({Id("v"), Int(5), 1000, 630720000, {}});
+  m.rows.push_back(r);
+  ASSERT_TRUE(storage_->Apply({m}).ok());
+  EXPECT_EQ(Rows(Command({1})), (RowList{{1, 5}}));
+  m.rows[0].cells[0].ttl = 630720001;
+  Status s = storage_->Apply({m});
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.cql_code(), 0x2200);
+}
+
 TEST_F(StorageTest, FilterDropsRowsBeforeTheLimitCountsThem) {
   for (int ck = 0; ck < 10; ++ck) Insert(1, ck, ck, 1000);
   auto c = Command({1});
