@@ -1,0 +1,183 @@
+"""The seed comparison: one node, the same 100 rows, wrk on loopback with 64 connections, the
+same worker count for every stack, GET / (SELECT col FROM columnfamily):
+  1. postfork-seed            (a session per worker, from the master's warm-up snapshot)
+  2. postfork-seed --connect-per-request
+  3. uWSGI + web.py + python3-cassandra, session opened in a uwsgidecorators.postfork hook
+  4. the same, connecting per request
+Prints req/s, p50/p99, ratios 1/3, 3/4 and 1/4, and the worker session-ready times of 1 and 3.
+Run with Debian's python3 (bench/seed/compare.sh does).
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_http(port, path="/", timeout=60):
+    import http.client
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing answered 200 on port {port} in {timeout}s")
+
+
+def to_ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(port, seconds, connections, timeout_s):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          f"--timeout={timeout_s}s", f"http://127.0.0.1:{port}/"],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    lat = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}%\s+([0-9.]+)(us|ms|s)\b", out)
+        lat[pct] = to_ms(m.group(1), m.group(2)) if m else float("nan")
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: (.*)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "requests": requests,
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": sock.group(1).strip() if sock else ""}
+
+
+def stop(p, sig=signal.SIGTERM):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", default=os.path.join(ROOT, "build/seed-rel/apps/seed/postfork-seed"))
+    ap.add_argument("--node", default=os.path.join(ROOT, "build/seed-rel/apps/node/postfork-node"))
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--per-request-seconds", type=int, default=10)
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="postfork-seed-bench-")
+    procs = []
+    results, ready = {}, {}
+    try:
+        node = subprocess.Popen([args.node, "--port", "0", "--data-dir", os.path.join(tmp, "node")],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(node)
+        line = node.stdout.readline()
+        m = re.search(r"on [^ ]+:(\d+)", line)
+        if not m:
+            raise RuntimeError("node did not start: " + line)
+        cql_port = int(m.group(1))
+        # The node's output is not read any further: keep its pipe from filling.
+        subprocess.Popen(["cat"], stdin=node.stdout, stdout=subprocess.DEVNULL)
+
+        def run_seed(name, extra, seconds):
+            port = free_port()
+            log_path = os.path.join(tmp, name + ".log")
+            with open(log_path, "w") as log:
+                p = subprocess.Popen([args.seed, "--bind", f"127.0.0.1:{port}", "--workers",
+                                      str(args.workers), "--cql-port", str(cql_port),
+                                      "--sample-rows", "100"] + extra,
+                                     stdout=log, stderr=subprocess.STDOUT)
+            procs.append(p)
+            wait_http(port)
+            wrk(port, 1, args.connections, 10)  # warm-up
+            results[name] = wrk(port, seconds, args.connections, 30)
+            stop(p)
+            with open(log_path) as f:
+                return [float(x) for x in re.findall(r"CQL session ready in ([0-9.]+) ms", f.read())]
+
+        def run_uwsgi(name, per_request, seconds):
+            port = free_port()
+            log_path = os.path.join(tmp, name + ".log")
+            env = dict(os.environ, SEED_CQL_PORT=str(cql_port), SEED_CONTACT_POINTS="127.0.0.1",
+                       SEED_KEYSPACE="seed", SEED_CONNECT_PER_REQUEST="1" if per_request else "0")
+            with open(log_path, "w") as log:
+                p = subprocess.Popen(["uwsgi", "--plugin", "python3", "--http-socket",
+                                      f"127.0.0.1:{port}", "--processes", str(args.workers),
+                                      "--master", "--disable-logging", "--die-on-term",
+                                      "--wsgi-file", os.path.join(HERE, "original", "app.py")],
+                                     stdout=log, stderr=subprocess.STDOUT, env=env)
+            procs.append(p)
+            wait_http(port)
+            wrk(port, 1, args.connections, 10)
+            results[name] = wrk(port, seconds, args.connections, 30)
+            stop(p, signal.SIGINT)
+            with open(log_path) as f:
+                return [float(x) for x in re.findall(r"session ready in ([0-9.]+) ms", f.read())]
+
+        ready["postfork"] = run_seed("1 postfork-seed", ["--preload"], args.seconds)
+        run_seed("2 postfork-seed --connect-per-request", ["--connect-per-request"],
+                 args.per_request_seconds)
+        ready["uwsgi"] = run_uwsgi("3 uWSGI postfork hook", False, args.seconds)
+        run_uwsgi("4 uWSGI per request", True, args.per_request_seconds)
+    finally:
+        for p in reversed(procs):
+            stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"GET / (SELECT col FROM columnfamily, 100 rows); wrk -t2 -c{args.connections}; "
+          f"{args.workers} workers each; {os.cpu_count()} cores shared by wrk, node and server")
+    print(f"{'stack':40} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'requests':>9} {'errors':>7}")
+    for name, r in results.items():
+        errors = r["non2xx"] + (1 if r["socket_errors"] else 0)
+        print(f"{name:40} {r['rps']:10.1f} {r['p50']:9.2f} {r['p99']:9.2f} {r['requests']:9d} "
+              f"{r['non2xx']:7d}{'  socket errors: ' + r['socket_errors'] if r['socket_errors'] else ''}")
+    names = list(results)
+    r1, r2, r3, r4 = (results[n] for n in names)
+
+    def ratio(a, b):
+        return f"{a['rps'] / b['rps']:.1f}x" if b["rps"] > 0 else "n/a (no request completed)"
+
+    print(f"ratio 1/3 req/s: {ratio(r1, r3)} (target >= 20x); "
+          f"p99 {r1['p99']:.2f} ms vs {r3['p99']:.2f} ms")
+    print(f"ratio 3/4 req/s: {ratio(r3, r4)}")
+    print(f"ratio 1/4 req/s: {ratio(r1, r4)} (target >= 100x)")
+    print(f"ratio 1/2 req/s: {ratio(r1, r2)}")
+    print("uWSGI's --http-socket closes every connection after its response: wrk counts those "
+          "as read errors, not failed requests.")
+    for name, times in ready.items():
+        if times:
+            print(f"session ready per worker, {name}: median {statistics.median(times):.3f} ms, "
+                  f"max {max(times):.3f} ms ({len(times)} workers)")
+        else:
+            print(f"session ready per worker, {name}: not logged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
