@@ -349,10 +349,36 @@ def test_warmup_no_system_queries(env):
 
     system0, req0, conns0 = counters()
     check(system0 > 0, "the master's snapshot queried system tables (%d)" % system0)
+    # Zero-downtime reload: clients keep sending GET / while every worker and session is replaced.
+    failures, served = [], [0]
+    stop = threading.Event()
+
+    def client():
+        while not stop.is_set():
+            try:
+                status, _ = seed.request("GET", "/")
+                if status != 200:
+                    failures.append(status)
+                served[0] += 1
+            except (OSError, http.client.HTTPException) as e:
+                failures.append(repr(e))
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    for t in clients:
+        t.start()
+    time.sleep(0.3)
+    _, _, conns_load = counters()
     mark = len(seed.log.lines)
     seed.proc.send_signal(signal.SIGHUP)  # every worker and session replaced
     seed.log.wait_for(r"reload complete", 60, start=mark)
+    time.sleep(0.3)
+    stop.set()
+    for t in clients:
+        t.join()
+    check(not failures, "requests failed during the reload: %s" % failures[:5])
+    check(served[0] > 20, "requests served during the reload (%d)" % served[0])
     system1, req1, conns1 = counters()
+    check(conns_load == conns0, "GET / under load opened no CQL connection")
 
     def delta(op):
         key = 'postfork_node_requests_total{opcode="%s"}' % op
