@@ -1,7 +1,9 @@
 // A Cassandra datastore for postfork apps: one CQL session per worker, opened right after fork.
 //
 //   postfork::server::App app("seed");
-//   postfork::server::CassandraDatastore db(app, {.keyspace = "seed"});
+//   postfork::server::CassandraOptions defaults;  // flag defaults
+//   defaults.keyspace = "seed";
+//   postfork::server::CassandraDatastore db(app, defaults);
 //   db.AddStatement("SELECT col FROM columnfamily WHERE key = ?");
 //   app.Route("GET", "/x", [&](Request&, WorkerContext& ctx) -> awaitable<Response> {
 //     CassandraWorker* cass = CassandraDatastore::Worker(ctx);
