@@ -25,8 +25,7 @@ CONTACT_POINTS = os.environ.get("SEED_CONTACT_POINTS", "127.0.0.1").split(",")
 CQL_PORT = int(os.environ.get("SEED_CQL_PORT", "9042"))
 KEYSPACE = os.environ.get("SEED_KEYSPACE", "seed")
 PER_REQUEST = os.environ.get("SEED_CONNECT_PER_REQUEST", "0") == "1"
-# Quoted: postfork-node lexes the unreserved keyword COLUMNFAMILY as reserved (see
-# src/datastore/REQUESTS.md); the quoted name is the same table on Cassandra.
+# Quoted: COLUMNFAMILY is a reserved keyword in CQL (Cassandra and postfork-node alike).
 QUERY = 'SELECT col FROM "columnfamily"'
 
 
