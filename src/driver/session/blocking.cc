@@ -23,6 +23,19 @@ struct Slot {
   std::optional<T> value;
   bool done = false;
 };
+
+// Starts an asynchronous operation through `start(callback)` and runs the io_context until the
+// callback delivered its T.
+template <class T, class State, class Start>
+T Await(State& state, Start start) {
+  Slot<T> slot;
+  start([&slot](T r) {
+    slot.value.emplace(std::move(r));
+    slot.done = true;
+  });
+  state.RunUntil(slot.done);
+  return std::move(*slot.value);
+}
 }  // namespace
 
 BlockingSession::BlockingSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -60,33 +73,19 @@ Result<BlockingSession> BlockingSession::ConnectFromSnapshot(
 }
 
 QueryResult BlockingSession::Execute(Request request) {
-  Slot<QueryResult> slot;
-  state_->session->Execute(std::move(request), [&slot](QueryResult r) {
-    slot.value.emplace(std::move(r));
-    slot.done = true;
-  });
-  state_->RunUntil(slot.done);
-  return std::move(*slot.value);
+  return Await<QueryResult>(
+      *state_, [&](auto done) { state_->session->Execute(std::move(request), std::move(done)); });
 }
 
 Result<PreparedStatement> BlockingSession::Prepare(std::string query) {
-  Slot<Result<PreparedStatement>> slot;
-  state_->session->Prepare(std::move(query), [&slot](Result<PreparedStatement> r) {
-    slot.value.emplace(std::move(r));
-    slot.done = true;
-  });
-  state_->RunUntil(slot.done);
-  return std::move(*slot.value);
+  return Await<Result<PreparedStatement>>(
+      *state_, [&](auto done) { state_->session->Prepare(std::move(query), std::move(done)); });
 }
 
 Result<KeyspaceMetadata> BlockingSession::FetchKeyspace(std::string keyspace) {
-  Slot<Result<KeyspaceMetadata>> slot;
-  state_->session->FetchKeyspace(std::move(keyspace), [&slot](Result<KeyspaceMetadata> r) {
-    slot.value.emplace(std::move(r));
-    slot.done = true;
+  return Await<Result<KeyspaceMetadata>>(*state_, [&](auto done) {
+    state_->session->FetchKeyspace(std::move(keyspace), std::move(done));
   });
-  state_->RunUntil(slot.done);
-  return std::move(*slot.value);
 }
 
 Result<std::vector<Row>> BlockingSession::ExecuteAll(Request request) {
