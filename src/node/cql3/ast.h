@@ -131,8 +131,18 @@ struct InsertStatement {
   UsingClause using_clause;
 };
 
+// `SET column = value` and the collection/counter forms of Cassandra's UPDATE.
 struct Assignment {
+  enum class Op {
+    kSet,         // c = v
+    kAdd,         // c = c + v (list append, set/map union, counter increment)
+    kSubtract,    // c = c - v (list/set/map element removal, counter decrement)
+    kPrepend,     // c = v + c (lists)
+    kSetElement,  // c[key] = v (list index or map key)
+  };
   std::string column;
+  Op op = Op::kSet;
+  Term key;  // kSetElement
   Term value;
 };
 struct UpdateStatement {
@@ -146,6 +156,8 @@ struct UpdateStatement {
 struct DeleteStatement {
   TableName table;
   std::vector<std::string> columns;  // empty: the whole row(s)
+  // Per entry of `columns`: `c[key]` deletes one list index or map key; nullopt: the column.
+  std::vector<std::optional<Term>> element_keys;
   UsingClause using_clause;
   std::vector<Relation> where;
   bool if_exists = false;

@@ -582,6 +582,44 @@ class Parser {
     return Statement(std::move(s));
   }
 
+  // Whether the next token is the identifier `column` (already case-folded by the lexer).
+  bool PeekColumn(const std::string& column) const {
+    const Token& t = Peek();
+    return t.kind == TokenKind::kIdentifier && t.text == column;
+  }
+
+  // `c = v`, `c = c + v`, `c = c - v`, `c = v + c`, `c[k] = v`.
+  Result<Assignment> ParseAssignment() {
+    Assignment a;
+    PF_ASSIGN_OR_RETURN(a.column, Identifier());
+    if (AcceptPunct("[")) {
+      PF_ASSIGN_OR_RETURN(a.key, ParseTerm());
+      PF_RETURN_IF_ERROR(ExpectPunct("]"));
+      a.op = Assignment::Op::kSetElement;
+      PF_RETURN_IF_ERROR(ExpectPunct("="));
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      return a;
+    }
+    PF_RETURN_IF_ERROR(ExpectPunct("="));
+    if (PeekColumn(a.column) && (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
+      Next();
+      a.op = Next().IsPunct("+") ? Assignment::Op::kAdd : Assignment::Op::kSubtract;
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      return a;
+    }
+    PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+    if (AcceptPunct("+")) {
+      if (!PeekColumn(a.column)) {
+        return Error(Peek(), "Only expressions of the form X = <value> + X are supported.");
+      }
+      Next();
+      a.op = Assignment::Op::kPrepend;
+    } else if (Peek().IsPunct("-")) {
+      return Error(Peek(), "Only expressions of the form X = X - <value> are supported.");
+    }
+    return a;
+  }
+
   Result<Statement> ParseUpdate() {
     Next();  // UPDATE
     UpdateStatement s;
@@ -589,13 +627,7 @@ class Parser {
     PF_RETURN_IF_ERROR(ParseUsing(&s.using_clause));
     PF_RETURN_IF_ERROR(ExpectKeyword("set"));
     do {
-      Assignment a;
-      PF_ASSIGN_OR_RETURN(a.column, Identifier());
-      PF_RETURN_IF_ERROR(ExpectPunct("="));
-      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
-      if (Peek().IsPunct("+") || Peek().IsPunct("-")) {
-        return Error(Peek(), "collection and counter updates are not supported yet");
-      }
+      PF_ASSIGN_OR_RETURN(Assignment a, ParseAssignment());
       s.assignments.push_back(std::move(a));
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectKeyword("where"));
@@ -614,6 +646,12 @@ class Parser {
       do {
         PF_ASSIGN_OR_RETURN(std::string c, Identifier());
         s.columns.push_back(std::move(c));
+        std::optional<Term> key;
+        if (AcceptPunct("[")) {
+          PF_ASSIGN_OR_RETURN(key, ParseTerm());
+          PF_RETURN_IF_ERROR(ExpectPunct("]"));
+        }
+        s.element_keys.push_back(std::move(key));
       } while (AcceptPunct(","));
     }
     PF_RETURN_IF_ERROR(ExpectKeyword("from"));

@@ -423,12 +423,16 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
 }
 
 cql::Uuid NewTimeUuid(int64_t unix_micros) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
   static thread_local uint64_t last = 0;
   // 100 ns intervals since 1582-10-15; strictly increasing per thread.
   uint64_t ts = static_cast<uint64_t>(unix_micros) * 10 + 0x01B21DD213814000ULL;
   if (ts <= last) ts = last + 1;
   last = ts;
+  return TimeUuidAt(ts);
+}
+
+cql::Uuid TimeUuidAt(uint64_t ts) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
   cql::Uuid u;
   uint32_t time_low = static_cast<uint32_t>(ts);
   uint16_t time_mid = static_cast<uint16_t>(ts >> 32);

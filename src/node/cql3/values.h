@@ -28,6 +28,9 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
 
 // A version 1 (time-based) UUID for now(): node clock plus a random clock sequence and node.
 cql::Uuid NewTimeUuid(int64_t unix_micros);
+// A version 1 UUID for a time in 100 ns intervals since 1582-10-15 (not forced to increase: list
+// prepends need decreasing times), with a random clock sequence and node.
+cql::Uuid TimeUuidAt(uint64_t uuid_time);
 cql::Uuid NewRandomUuid();
 
 // Shorthand for an InvalidRequest status.

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "node/cql3/statements/operation.h"
 #include "node/cql3/statements/restrictions.h"
+#include "node/db/database.h"
 #include "node/cql3/values.h"
 
 namespace postfork::node::cql3 {
@@ -95,20 +97,40 @@ class TableModification : public ModificationStatement {
     return std::string(v.bytes);
   }
 
-  // Appends a cell write for `col` from `src`; unset values write nothing.
-  static Status AddCell(const ColumnMetadata& col, const ValueSource& src,
-                        const ExecutionContext& ctx, int64_t ts, int32_t ttl,
-                        std::vector<CellWrite>* out) {
-    PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(src, ctx));
-    if (v.is_unset()) return Status::Ok();
-    CellWrite cell;
-    cell.column_id = col.id;
-    cell.timestamp = ts;
-    if (!v.is_null()) {
-      cell.value = std::string(v.bytes);
-      cell.ttl = ttl;
+  // Cell writes of `ops` for one row; list operations by index or value read the row first.
+  Status AppendOperations(const std::vector<Operation>& ops, const ExecutionContext& ctx,
+                          int64_t ts, int32_t ttl, const std::vector<std::string>& partition_key,
+                          const std::vector<std::string>* clustering,
+                          std::vector<CellWrite>* static_cells,
+                          std::vector<CellWrite>* regular_cells) const {
+    std::vector<uint32_t> read_ids;
+    for (const Operation& op : ops) {
+      if (op.NeedsCurrentValue()) read_ids.push_back(op.column->id);
     }
-    out->push_back(std::move(cell));
+    std::vector<std::optional<CellValue>> current;
+    if (!read_ids.empty()) {
+      ReadCommand read;
+      read.table = table_meta_;
+      read.partition_keys.push_back(partition_key);
+      if (clustering) {
+        ClusteringBound bound{*clustering, true};
+        read.slices.push_back(ClusteringSlice{bound, bound});
+      }
+      read.columns = read_ids;
+      read.row_limit = 1;
+      PF_ASSIGN_OR_RETURN(ReadResult r, ctx.db->storage().Read(read));
+      if (!r.rows.empty()) current = std::move(r.rows[0].cells);
+    }
+    size_t next_read = 0;
+    for (const Operation& op : ops) {
+      const CellValue* value = nullptr;
+      if (op.NeedsCurrentValue()) {
+        if (next_read < current.size() && current[next_read]) value = &*current[next_read];
+        ++next_read;
+      }
+      PF_RETURN_IF_ERROR(AppendCellWrites(op, ctx, ts, ttl, value,
+                                          op.is_static() ? static_cells : regular_cells));
+    }
     return Status::Ok();
   }
 
@@ -162,7 +184,10 @@ class InsertStatementImpl final : public TableModification {
         ck_[pos] = std::move(src);
         seen_ck[pos] = true;
       } else {
-        cells_.emplace_back(col, std::move(src));
+        Operation op;
+        op.column = col;
+        op.value = std::move(src);
+        ops_.push_back(std::move(op));
       }
     }
     std::vector<std::string> missing;
@@ -172,8 +197,8 @@ class InsertStatementImpl final : public TableModification {
     if (!missing.empty()) {
       return InvalidRequest("Some partition key parts are missing: " + Join(missing));
     }
-    bool only_static = !cells_.empty();
-    for (auto& [col, src] : cells_) only_static &= col->kind == ColumnKind::kStatic;
+    bool only_static = !ops_.empty();
+    for (const Operation& op : ops_) only_static &= op.is_static();
     bool any_ck = false;
     for (bool b : seen_ck) any_ck |= b;
     for (size_t i = 0; i < ck_.size(); ++i) {
@@ -208,10 +233,8 @@ class InsertStatementImpl final : public TableModification {
       PF_ASSIGN_OR_RETURN(std::string c, KeyComponent(s, ctx, false, 0));
       row.clustering.push_back(std::move(c));
     }
-    for (const auto& [col, src] : cells_) {
-      PF_RETURN_IF_ERROR(AddCell(*col, src, ctx, ts, ttl,
-                                 col->kind == ColumnKind::kStatic ? &m.static_cells : &row.cells));
-    }
+    PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, ttl, m.partition_key, &row.clustering,
+                                        &m.static_cells, &row.cells));
     if (!static_only_) {
       row.marker_timestamp = ts;
       row.marker_ttl = ttl;
@@ -223,7 +246,7 @@ class InsertStatementImpl final : public TableModification {
 
  private:
   std::vector<ValueSource> pk_, ck_;
-  std::vector<std::pair<const ColumnMetadata*, ValueSource>> cells_;
+  std::vector<Operation> ops_;
   bool static_only_ = false;
 };
 
@@ -290,8 +313,8 @@ class UpdateStatementImpl final : public WhereModification {
         return InvalidRequest("PRIMARY KEY part " + col->name + " found in SET part");
       }
       only_static &= col->kind == ColumnKind::kStatic;
-      PF_ASSIGN_OR_RETURN(ValueSource src, binds.Source(a.value, col->type, col->name));
-      cells_.emplace_back(col, std::move(src));
+      PF_ASSIGN_OR_RETURN(Operation op, PrepareAssignment(a, *col, binds));
+      ops_.push_back(std::move(op));
     }
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
     static_only_ = only_static && where_.clustering_restricted() == 0;
@@ -314,15 +337,18 @@ class UpdateStatementImpl final : public WhereModification {
       PartitionMutation m;
       m.table = table_meta_;
       m.partition_key = std::move(key);
-      std::vector<CellWrite> regular;
-      for (const auto& [col, src] : cells_) {
-        PF_RETURN_IF_ERROR(AddCell(*col, src, ctx, ts, ttl,
-                                   col->kind == ColumnKind::kStatic ? &m.static_cells : &regular));
+      if (static_only_) {
+        std::vector<CellWrite> unused;
+        PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, ttl, m.partition_key, nullptr,
+                                            &m.static_cells, &unused));
       }
-      for (const auto& ck : rows) {
+      for (size_t i = 0; i < rows.size(); ++i) {
         RowMutation row;
-        row.clustering = ck;
-        row.cells = regular;
+        row.clustering = rows[i];
+        // Static cells once per partition, however many rows the statement names.
+        std::vector<CellWrite> statics;
+        PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, ttl, m.partition_key, &row.clustering,
+                                            i == 0 ? &m.static_cells : &statics, &row.cells));
         m.rows.push_back(std::move(row));
       }
       out->push_back(std::move(m));
@@ -331,7 +357,7 @@ class UpdateStatementImpl final : public WhereModification {
   }
 
  private:
-  std::vector<std::pair<const ColumnMetadata*, ValueSource>> cells_;
+  std::vector<Operation> ops_;
   bool static_only_ = false;
 };
 
@@ -346,7 +372,8 @@ class DeleteStatementImpl final : public WhereModification {
     if (stmt.if_exists)
       return InvalidRequest("Conditional deletions (IF EXISTS) are not supported yet");
     bool only_static = !stmt.columns.empty();
-    for (const auto& name : stmt.columns) {
+    for (size_t i = 0; i < stmt.columns.size(); ++i) {
+      const std::string& name = stmt.columns[i];
       const ColumnMetadata* col = table_meta_->FindColumn(name);
       if (!col) return InvalidRequest("Undefined column name " + name);
       if (col->is_primary_key()) {
@@ -354,11 +381,16 @@ class DeleteStatementImpl final : public WhereModification {
                               " for deletion (should not be a PRIMARY KEY part)");
       }
       only_static &= col->kind == ColumnKind::kStatic;
-      columns_.push_back(col);
+      PF_ASSIGN_OR_RETURN(Operation op,
+                          PrepareDeletion(*col,
+                                          i < stmt.element_keys.size() ? stmt.element_keys[i]
+                                                                       : std::nullopt,
+                                          binds));
+      ops_.push_back(std::move(op));
     }
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
     static_only_ = only_static && where_.clustering_restricted() == 0;
-    if (!columns_.empty() && !static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
+    if (!ops_.empty() && !static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
     bind_specs_ = binds.Take();
     return Status::Ok();
   }
@@ -367,7 +399,7 @@ class DeleteStatementImpl final : public WhereModification {
                       std::vector<PartitionMutation>* out) const override {
     PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, batch_ts));
     PF_ASSIGN_OR_RETURN(auto keys, ResolvePartitionKeys(where_, ctx));
-    bool whole_partition = columns_.empty() && where_.clustering_restricted() == 0;
+    bool whole_partition = ops_.empty() && where_.clustering_restricted() == 0;
     bool full_rows = ClusteringComplete();
     std::vector<std::vector<std::string>> rows;
     std::vector<ClusteringSlice> slices;
@@ -385,19 +417,20 @@ class DeleteStatementImpl final : public WhereModification {
       if (whole_partition) {
         m.partition_deletion_timestamp = ts;
       } else if (static_only_) {
-        for (const auto* col : columns_)
-          m.static_cells.push_back(CellWrite{col->id, {}, ts, 0, {}});
+        std::vector<CellWrite> unused;
+        PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, 0, m.partition_key, nullptr,
+                                            &m.static_cells, &unused));
       } else if (full_rows) {
-        for (const auto& ck : rows) {
+        for (size_t i = 0; i < rows.size(); ++i) {
           RowMutation row;
-          row.clustering = ck;
-          if (columns_.empty()) {
+          row.clustering = rows[i];
+          if (ops_.empty()) {
             row.deletion_timestamp = ts;
           } else {
-            for (const auto* col : columns_) {
-              auto& cells = col->kind == ColumnKind::kStatic ? m.static_cells : row.cells;
-              cells.push_back(CellWrite{col->id, {}, ts, 0, {}});
-            }
+            std::vector<CellWrite> statics;
+            PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, 0, m.partition_key,
+                                                &row.clustering,
+                                                i == 0 ? &m.static_cells : &statics, &row.cells));
           }
           m.rows.push_back(std::move(row));
         }
@@ -411,7 +444,7 @@ class DeleteStatementImpl final : public WhereModification {
   }
 
  private:
-  std::vector<const ColumnMetadata*> columns_;
+  std::vector<Operation> ops_;
   bool static_only_ = false;
 };
 

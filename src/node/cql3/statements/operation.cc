@@ -1,0 +1,316 @@
+#include "node/cql3/statements/operation.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "node/cql3/values.h"
+#include "postfork/cql/bytes.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+using Kind = Operation::Kind;
+
+// Cassandra limits the serialized size of a set element or map key (a cell path) to 64 KiB.
+constexpr size_t kMaxPathBytes = 65535;
+
+// 100 ns intervals since 1582-10-15 (UUID time) of 2010-01-01, Cassandra's reference for list
+// prepends: a prepended element gets a time as far before it as now is after it.
+constexpr uint64_t kUuidEpochOffset = 0x01B21DD213814000ULL;
+constexpr uint64_t kPrependReference = 1262304000000000ULL * 10 + kUuidEpochOffset;
+
+bool NonFrozenCollection(const cql::DataType& type) {
+  return type.is_collection() && !type.is_frozen();
+}
+
+std::string Describe(const Assignment& a) {
+  switch (a.op) {
+    case Assignment::Op::kAdd:
+      return fmt::format("{0} = {0} + ?", a.column);
+    case Assignment::Op::kSubtract:
+      return fmt::format("{0} = {0} - ?", a.column);
+    case Assignment::Op::kPrepend:
+      return fmt::format("{0} = ? + {0}", a.column);
+    case Assignment::Op::kSetElement:
+      return fmt::format("{}[?] = ?", a.column);
+    case Assignment::Op::kSet:
+      break;
+  }
+  return a.column + " = ?";
+}
+
+// The elements of a serialized collection (protocol v3+ layout: [int] n, then n [bytes], or n
+// key/value pairs for maps). Values were validated against the type before.
+Result<std::vector<std::string_view>> Elements(std::string_view body, bool map,
+                                               const std::string& column) {
+  cql::ByteReader r(body);
+  PF_ASSIGN_OR_RETURN(int32_t n, r.ReadInt());
+  if (n < 0) return InvalidRequest("Invalid collection value for " + column);
+  size_t items = static_cast<size_t>(n) * (map ? 2 : 1);
+  PF_RETURN_IF_ERROR(r.CheckCount(static_cast<int64_t>(items), 4, "collection elements"));
+  std::vector<std::string_view> out;
+  out.reserve(items);
+  for (size_t i = 0; i < items; ++i) {
+    PF_ASSIGN_OR_RETURN(std::optional<std::string_view> e, r.ReadBytes());
+    if (!e) return InvalidRequest("null is not supported inside collections");
+    out.push_back(*e);
+  }
+  return out;
+}
+
+Status CheckPath(std::string_view path, cql::TypeKind kind) {
+  if (path.size() <= kMaxPathBytes) return Status::Ok();
+  return InvalidRequest(fmt::format("{} is too long. {} are limited to {} bytes but {} bytes given",
+                                    kind == cql::TypeKind::kSet ? "Set value" : "Map key",
+                                    kind == cql::TypeKind::kSet ? "Set values" : "Map keys",
+                                    kMaxPathBytes, path.size()));
+}
+
+std::string UuidBytes(const cql::Uuid& u) {
+  return std::string(reinterpret_cast<const char*>(u.bytes.data()), u.bytes.size());
+}
+
+// Timeuuid paths for `n` list elements that sort before every element prepended earlier.
+std::vector<std::string> PrependPaths(int64_t now_micros, size_t n) {
+  static thread_local uint64_t last = UINT64_MAX;
+  uint64_t now = static_cast<uint64_t>(now_micros) * 10 + kUuidEpochOffset;
+  uint64_t base = now < 2 * kPrependReference ? 2 * kPrependReference - now : n + 1;
+  if (base >= last) base = last - 1;
+  if (base < n + 1) base = n + 1;
+  last = base - n;
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < n; ++i) paths.push_back(UuidBytes(TimeUuidAt(base - n + i)));
+  return paths;
+}
+
+CellWrite Write(uint32_t column, std::string path, std::optional<std::string> value, int64_t ts,
+                int32_t ttl) {
+  CellWrite w;
+  w.column_id = column;
+  w.path = std::move(path);
+  w.timestamp = ts;
+  if (value) {
+    w.value = std::move(value);
+    w.ttl = ttl;
+  }
+  return w;
+}
+
+Result<size_t> ListIndex(const cql::RawValue& key, const CellValue* current) {
+  if (key.is_null()) return InvalidRequest("Invalid null value for list index");
+  if (key.bytes.size() != 4) return InvalidRequest("Invalid list index");
+  auto index = static_cast<int32_t>(cql::LoadBE32(key.bytes.data()));
+  size_t size = current ? current->elements.size() : 0;
+  if (index < 0 || static_cast<size_t>(index) >= size) {
+    return InvalidRequest(fmt::format("List index {} out of bound, list has size {}", index, size));
+  }
+  return static_cast<size_t>(index);
+}
+
+}  // namespace
+
+bool Operation::NeedsCurrentValue() const {
+  if (column->type.kind() != cql::TypeKind::kList || column->type.is_frozen()) return false;
+  return kind == Kind::kSetElement || kind == Kind::kDeleteElement || kind == Kind::kSubtract;
+}
+
+Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& column,
+                                    BindCollector& binds) {
+  Operation op;
+  op.column = &column;
+  const cql::DataType& type = column.type;
+  if (a.op == Assignment::Op::kSet) {
+    op.kind = Kind::kSet;
+    PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
+    return op;
+  }
+  if (type.kind() == cql::TypeKind::kCounter) {
+    return InvalidRequest("Counter columns are not supported by this node yet");
+  }
+  if (!type.is_collection()) {
+    return InvalidRequest(fmt::format("Invalid operation ({}) for non {} column {}", Describe(a),
+                                      a.op == Assignment::Op::kSetElement ? "list or map" : "counter",
+                                      column.name));
+  }
+  if (type.is_frozen()) {
+    return InvalidRequest(fmt::format("Invalid operation ({}) for frozen collection column {}",
+                                      Describe(a), column.name));
+  }
+  const auto& params = type.params();
+  switch (a.op) {
+    case Assignment::Op::kAdd: {
+      op.kind = Kind::kAdd;
+      PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
+      break;
+    }
+    case Assignment::Op::kSubtract: {
+      op.kind = Kind::kSubtract;
+      // Maps lose keys: the operand is a set of the key type.
+      PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value,
+                                                 type.kind() == cql::TypeKind::kMap
+                                                     ? cql::DataType::Set(params[0], true)
+                                                     : type,
+                                                 column.name));
+      break;
+    }
+    case Assignment::Op::kPrepend: {
+      if (type.kind() != cql::TypeKind::kList) {
+        return InvalidRequest(fmt::format("Invalid operation ({}) for non list column {}",
+                                          Describe(a), column.name));
+      }
+      op.kind = Kind::kPrepend;
+      PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
+      break;
+    }
+    case Assignment::Op::kSetElement: {
+      if (type.kind() == cql::TypeKind::kSet) {
+        return InvalidRequest(fmt::format("Invalid operation ({}) for set column {}", Describe(a),
+                                          column.name));
+      }
+      bool list = type.kind() == cql::TypeKind::kList;
+      op.kind = Kind::kSetElement;
+      PF_ASSIGN_OR_RETURN(op.key, binds.Source(a.key,
+                                               list ? cql::DataType(cql::TypeKind::kInt) : params[0],
+                                               (list ? "idx(" : "key(") + column.name + ")"));
+      PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, list ? params[0] : params[1],
+                                                 "value(" + column.name + ")"));
+      break;
+    }
+    case Assignment::Op::kSet:
+      break;
+  }
+  return op;
+}
+
+Result<Operation> PrepareDeletion(const ColumnMetadata& column, const std::optional<Term>& key,
+                                  BindCollector& binds) {
+  Operation op;
+  op.column = &column;
+  if (!key) {
+    op.kind = Kind::kDelete;
+    return op;
+  }
+  const cql::DataType& type = column.type;
+  if (type.kind() != cql::TypeKind::kList && type.kind() != cql::TypeKind::kMap) {
+    return InvalidRequest(fmt::format("Invalid deletion operation for non list or map column {}",
+                                      column.name));
+  }
+  if (type.is_frozen()) {
+    return InvalidRequest(fmt::format("Invalid deletion operation for frozen collection column {}",
+                                      column.name));
+  }
+  bool list = type.kind() == cql::TypeKind::kList;
+  op.kind = Kind::kDeleteElement;
+  PF_ASSIGN_OR_RETURN(op.key, binds.Source(*key,
+                                           list ? cql::DataType(cql::TypeKind::kInt)
+                                                : type.params()[0],
+                                           (list ? "idx(" : "key(") + column.name + ")"));
+  return op;
+}
+
+Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_t ts, int32_t ttl,
+                        const CellValue* current, std::vector<CellWrite>* out) {
+  const ColumnMetadata& col = *op.column;
+  const uint32_t id = col.id;
+  if (op.kind == Kind::kDelete) {
+    // For a non-frozen collection an empty path deletes every element at or before `ts`.
+    out->push_back(Write(id, {}, std::nullopt, ts, 0));
+    return Status::Ok();
+  }
+  cql::RawValue key;
+  if (op.kind == Kind::kSetElement || op.kind == Kind::kDeleteElement) {
+    PF_ASSIGN_OR_RETURN(key, ResolveValue(op.key, ctx));
+    if (key.is_unset()) return InvalidRequest("Invalid unset value for " + op.key.receiver);
+  }
+  cql::RawValue value;
+  if (op.kind != Kind::kDeleteElement) {
+    PF_ASSIGN_OR_RETURN(value, ResolveValue(op.value, ctx));
+    if (value.is_unset()) return Status::Ok();
+  }
+  const cql::TypeKind kind = col.type.kind();
+  if (!NonFrozenCollection(col.type)) {  // kSet on a simple or frozen column
+    out->push_back(Write(id, {}, value.is_null() ? std::nullopt
+                                                 : std::optional<std::string>(value.bytes),
+                         ts, ttl));
+    return Status::Ok();
+  }
+  const bool map = kind == cql::TypeKind::kMap;
+  switch (op.kind) {
+    case Kind::kSet:
+      if (value.is_null()) {
+        out->push_back(Write(id, {}, std::nullopt, ts, 0));
+        return Status::Ok();
+      }
+      // Replace: delete what was there just before this write, then add the new elements.
+      out->push_back(Write(id, {}, std::nullopt, ts - 1, 0));
+      [[fallthrough]];
+    case Kind::kAdd: {
+      if (value.is_null()) {
+        if (op.kind == Kind::kAdd) return InvalidRequest("Invalid null value for " + col.name);
+        return Status::Ok();
+      }
+      PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, map, col.name));
+      if (kind == cql::TypeKind::kList) {
+        for (std::string_view e : elems) {
+          out->push_back(
+              Write(id, UuidBytes(NewTimeUuid(ctx.now_micros)), std::string(e), ts, ttl));
+        }
+      } else if (map) {
+        for (size_t i = 0; i + 1 < elems.size(); i += 2) {
+          PF_RETURN_IF_ERROR(CheckPath(elems[i], kind));
+          out->push_back(Write(id, std::string(elems[i]), std::string(elems[i + 1]), ts, ttl));
+        }
+      } else {
+        for (std::string_view e : elems) {
+          PF_RETURN_IF_ERROR(CheckPath(e, kind));
+          out->push_back(Write(id, std::string(e), std::string(), ts, ttl));
+        }
+      }
+      return Status::Ok();
+    }
+    case Kind::kPrepend: {
+      if (value.is_null()) return InvalidRequest("Invalid null value for " + col.name);
+      PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, false, col.name));
+      std::vector<std::string> paths = PrependPaths(ctx.now_micros, elems.size());
+      for (size_t i = 0; i < elems.size(); ++i) {
+        out->push_back(Write(id, std::move(paths[i]), std::string(elems[i]), ts, ttl));
+      }
+      return Status::Ok();
+    }
+    case Kind::kSubtract: {
+      if (value.is_null()) return InvalidRequest("Invalid null value for " + col.name);
+      PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, false, col.name));
+      if (kind != cql::TypeKind::kList) {  // set elements and map keys are the paths
+        for (std::string_view e : elems) out->push_back(Write(id, std::string(e), {}, ts, 0));
+        return Status::Ok();
+      }
+      if (!current) return Status::Ok();
+      for (const auto& [path, v] : current->elements) {
+        if (std::find(elems.begin(), elems.end(), std::string_view(v)) != elems.end()) {
+          out->push_back(Write(id, path, std::nullopt, ts, 0));
+        }
+      }
+      return Status::Ok();
+    }
+    case Kind::kSetElement:
+    case Kind::kDeleteElement: {
+      std::optional<std::string> element;
+      if (op.kind == Kind::kSetElement && !value.is_null()) element = std::string(value.bytes);
+      if (kind == cql::TypeKind::kList) {
+        PF_ASSIGN_OR_RETURN(size_t index, ListIndex(key, current));
+        out->push_back(Write(id, current->elements[index].first, std::move(element), ts, ttl));
+        return Status::Ok();
+      }
+      if (key.is_null()) return InvalidRequest("Invalid null value for map key");
+      PF_RETURN_IF_ERROR(CheckPath(key.bytes, kind));
+      out->push_back(Write(id, std::string(key.bytes), std::move(element), ts, ttl));
+      return Status::Ok();
+    }
+    case Kind::kDelete:
+      break;
+  }
+  return Status::Ok();
+}
+
+}  // namespace postfork::node::cql3

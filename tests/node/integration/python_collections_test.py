@@ -1,0 +1,174 @@
+"""Collections on postfork-node through an unmodified python3-cassandra (Debian's).
+
+Every update form of Cassandra's collections, frozen and non-frozen, literal and bound, with the
+errors Cassandra gives for invalid operations.
+Usage: /usr/bin/python3 python_collections_test.py <path to postfork-node>
+"""
+import logging
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from node_process import NodeProcess  # noqa: E402
+
+from cassandra import InvalidRequest  # noqa: E402
+from cassandra.cluster import Cluster  # noqa: E402
+from cassandra.util import OrderedMapSerializedKey, SortedSet  # noqa: E402
+
+BINARY = None
+NODE = None
+logging.basicConfig(level=logging.ERROR)
+
+
+def setUpModule():
+    global NODE
+    NODE = NodeProcess(BINARY).start()
+
+
+def tearDownModule():
+    NODE.cleanup()
+
+
+class CollectionsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(["127.0.0.1"], port=NODE.port)
+        cls.session = cls.cluster.connect()
+        cls.session.execute(
+            "CREATE KEYSPACE IF NOT EXISTS colks WITH replication = "
+            "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        cls.session.set_keyspace("colks")
+        cls.session.execute(
+            "CREATE TABLE c (k int PRIMARY KEY, l list<int>, s set<text>, m map<text, int>, "
+            "fl frozen<list<int>>, nested map<int, frozen<list<frozen<set<int>>>>>)")
+        cls.session.execute(
+            "CREATE TABLE cc (k int, ck int, l list<text>, PRIMARY KEY (k, ck))")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.shutdown()
+
+    def row(self, k, cols="l, s, m, fl, nested"):
+        return self.session.execute(f"SELECT {cols} FROM c WHERE k = %s", (k,)).one()
+
+    def test_insert_and_read_every_kind(self):
+        self.session.execute(
+            "INSERT INTO c (k, l, s, m, fl, nested) VALUES "
+            "(1, [3, 1, 3], {'b', 'a'}, {'x': 1, 'a': 2}, [9, 8], {5: [{1, 2}, {3}]})")
+        r = self.row(1)
+        self.assertEqual(r.l, [3, 1, 3])
+        self.assertEqual(r.s, SortedSet(["a", "b"]))
+        self.assertEqual(list(r.m.items()), [("a", 2), ("x", 1)])
+        self.assertEqual(r.fl, [9, 8])
+        self.assertEqual(r.nested, {5: [SortedSet([1, 2]), SortedSet([3])]})
+
+    def test_insert_replaces_the_whole_collection(self):
+        self.session.execute("INSERT INTO c (k, l, s) VALUES (2, [1, 2], {'a'})")
+        self.session.execute("INSERT INTO c (k, l, s) VALUES (2, [7], {'z'})")
+        r = self.row(2)
+        self.assertEqual(r.l, [7])
+        self.assertEqual(r.s, SortedSet(["z"]))
+
+    def test_list_append_prepend_remove_and_index(self):
+        s = self.session
+        s.execute("INSERT INTO c (k, l) VALUES (3, [1, 2])")
+        s.execute("UPDATE c SET l = l + [3, 4] WHERE k = 3")
+        s.execute("UPDATE c SET l = [0, -1] + l WHERE k = 3")
+        s.execute("UPDATE c SET l = [-2] + l WHERE k = 3")
+        self.assertEqual(self.row(3).l, [-2, 0, -1, 1, 2, 3, 4])
+        s.execute("UPDATE c SET l = l - [0, 3] WHERE k = 3")
+        self.assertEqual(self.row(3).l, [-2, -1, 1, 2, 4])
+        s.execute("UPDATE c SET l[1] = 100 WHERE k = 3")
+        s.execute("DELETE l[0] FROM c WHERE k = 3")
+        self.assertEqual(self.row(3).l, [100, 1, 2, 4])
+        with self.assertRaisesRegex(InvalidRequest, "List index 9 out of bound, list has size 4"):
+            s.execute("UPDATE c SET l[9] = 1 WHERE k = 3")
+        # Appends on a missing row create the list (UPDATE is an upsert).
+        s.execute("UPDATE c SET l = l + [5] WHERE k = 30")
+        self.assertEqual(self.row(30).l, [5])
+
+    def test_set_and_map_updates(self):
+        s = self.session
+        s.execute("UPDATE c SET s = s + {'b', 'c'}, m = m + {'one': 1, 'two': 2} WHERE k = 4")
+        s.execute("UPDATE c SET s = s + {'a'}, s = s - {'c'} WHERE k = 4")
+        s.execute("UPDATE c SET m['three'] = 3, m = m - {'one'} WHERE k = 4")
+        s.execute("DELETE m['two'] FROM c WHERE k = 4")
+        r = self.row(4)
+        self.assertEqual(r.s, SortedSet(["a", "b"]))
+        self.assertEqual(dict(r.m), {"three": 3})
+        # Removing every element leaves the column null, as in Cassandra.
+        s.execute("UPDATE c SET s = s - {'a', 'b'} WHERE k = 4")
+        self.assertIsNone(self.row(4).s)
+
+    def test_bound_values_for_every_form(self):
+        s = self.session
+        s.execute(s.prepare("INSERT INTO c (k, l, s, m) VALUES (?, ?, ?, ?)"),
+                  (5, [1], {"a"}, {"k": 1}))
+        s.execute(s.prepare("UPDATE c SET l = l + ?, s = s + ?, m = m + ? WHERE k = ?"),
+                  ([2], {"b"}, {"j": 2}, 5))
+        s.execute(s.prepare("UPDATE c SET l = ? + l WHERE k = ?"), ([0], 5))
+        s.execute(s.prepare("UPDATE c SET m[?] = ? WHERE k = ?"), ("z", 26, 5))
+        s.execute(s.prepare("UPDATE c SET l[?] = ? WHERE k = ?"), (0, 10, 5))
+        s.execute(s.prepare("DELETE m[?] FROM c WHERE k = ?"), ("k", 5))
+        r = self.row(5)
+        self.assertEqual(r.l, [10, 1, 2])
+        self.assertEqual(r.s, SortedSet(["a", "b"]))
+        self.assertEqual(dict(r.m), {"j": 2, "z": 26})
+        # Bind metadata carries Cassandra's receiver names.
+        p = s.prepare("UPDATE c SET m[?] = ? WHERE k = ?")
+        self.assertEqual([c.name for c in p.column_metadata], ["key(m)", "value(m)", "k"])
+
+    def test_null_and_delete_of_whole_collections(self):
+        s = self.session
+        s.execute("INSERT INTO c (k, l, m) VALUES (6, [1], {'a': 1})")
+        s.execute("UPDATE c SET l = null WHERE k = 6")
+        s.execute("DELETE m FROM c WHERE k = 6")
+        r = self.row(6)
+        self.assertIsNone(r.l)
+        self.assertIsNone(r.m)
+
+    def test_element_timestamps_merge_like_cassandra(self):
+        s = self.session
+        s.execute("UPDATE c USING TIMESTAMP 100 SET m['a'] = 1 WHERE k = 7")
+        s.execute("UPDATE c USING TIMESTAMP 50 SET m['a'] = 2, m['b'] = 2 WHERE k = 7")
+        # A replacement at 75 removes elements written before it but not the newer one.
+        s.execute("UPDATE c USING TIMESTAMP 75 SET m = {'c': 3} WHERE k = 7")
+        self.assertEqual(dict(self.row(7).m), {"a": 1, "c": 3})
+
+    def test_collections_in_clustered_rows(self):
+        s = self.session
+        s.execute("INSERT INTO cc (k, ck, l) VALUES (1, 1, ['a'])")
+        s.execute("UPDATE cc SET l = l + ['b'] WHERE k = 1 AND ck = 1")
+        s.execute("UPDATE cc SET l = l + ['c'] WHERE k = 1 AND ck = 2")
+        s.execute("DELETE l[0] FROM cc WHERE k = 1 AND ck = 1")
+        rows = list(s.execute("SELECT ck, l FROM cc WHERE k = 1"))
+        self.assertEqual([(r.ck, r.l) for r in rows], [(1, ["b"]), (2, ["c"])])
+
+    def test_invalid_operations_get_cassandras_errors(self):
+        s = self.session
+        with self.assertRaisesRegex(InvalidRequest, "for frozen collection column fl"):
+            s.execute("UPDATE c SET fl = fl + [1] WHERE k = 1")
+        with self.assertRaisesRegex(InvalidRequest, "for non list column s"):
+            s.execute("UPDATE c SET s = {'a'} + s WHERE k = 1")
+        with self.assertRaisesRegex(InvalidRequest, "for set column s"):
+            s.execute("UPDATE c SET s['a'] = 'b' WHERE k = 1")
+        with self.assertRaisesRegex(InvalidRequest, "Invalid deletion operation"):
+            s.execute("DELETE fl[0] FROM c WHERE k = 1")
+        with self.assertRaisesRegex(InvalidRequest, "null is not supported inside collections"):
+            s.execute("UPDATE c SET l = l + [null] WHERE k = 1")
+        with self.assertRaisesRegex(InvalidRequest, "Map keys are limited to 65535 bytes"):
+            s.execute("UPDATE c SET m = m + %s WHERE k = 1", ({"x" * 70000: 1},))
+        # The node keeps serving after the errors.
+        self.assertEqual(self.row(1).fl, [9, 8])
+
+    def test_driver_metadata_shows_collection_types(self):
+        meta = self.cluster.metadata.keyspaces["colks"].tables["c"]
+        self.assertEqual(meta.columns["l"].cql_type, "list<int>")
+        self.assertEqual(meta.columns["fl"].cql_type, "frozen<list<int>>")
+        self.assertEqual(meta.columns["m"].cql_type, "map<text, int>")
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
