@@ -515,12 +515,14 @@ void SessionImpl::FetchKeyspace(std::string keyspace, KeyspaceHandler handler) {
     return PostResult(io_, std::move(handler), Result<KeyspaceMetadata>(NoHostAvailable(none, "")));
   }
   struct State {
+    // Constructed in place: Boost 1.81's any_completion_handler move assignment recurses
+    // without end (it copies from an lvalue through the converting constructor).
+    explicit State(KeyspaceHandler h) : handler(std::move(h)) {}
     QueryResult ks, tables, columns;
     int outstanding = 3;
     KeyspaceHandler handler;
   };
-  auto state = std::make_shared<State>();
-  state->handler = std::move(handler);
+  auto state = std::make_shared<State>(std::move(handler));
   auto self = shared_from_this();
   auto done = [self, state, keyspace]() {
     if (--state->outstanding > 0) return;
