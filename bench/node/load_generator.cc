@@ -1,9 +1,10 @@
 // Whole-system load generator for postfork-node: raw protocol v4 frames over loopback, a fixed
-// number of requests in flight, prepared single-row INSERT and SELECT. Prints ops/s, latency
+// number of requests in flight, prepared single-row INSERT and SELECT, and a prepared full scan
+// of a small table (the seed service's `SELECT col FROM columnfamily`). Prints ops/s, latency
 // percentiles and, given the node's pid, the node's CPU time per operation.
 //
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
-//                       [--seconds 5] [--keys 100000] [--value-size 100]
+//                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -105,19 +106,22 @@ int64_t ProcessCpuMicros(int pid) {
   return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
 }
 
+enum class Op { kInsert, kSelect, kScan };
 struct Phase {
   std::string name;
-  bool write;
+  Op op;
 };
 
 class Worker {
  public:
   Worker(asio::io_context& io, const std::string& host, int port, int in_flight,
-         std::string insert_id, std::string select_id, int keys, int value_size)
+         std::string insert_id, std::string select_id, std::string scan_id, int keys,
+         int value_size)
       : socket_(io),
         in_flight_(in_flight),
         insert_id_(std::move(insert_id)),
         select_id_(std::move(select_id)),
+        scan_id_(std::move(scan_id)),
         keys_(keys),
         value_(value_size, 'v'),
         rng_(std::random_device{}()) {
@@ -127,8 +131,8 @@ class Worker {
     sent_at_.resize(static_cast<size_t>(in_flight));
   }
 
-  void Start(bool write, Clock::time_point until) {
-    write_ = write;
+  void Start(Op op, Clock::time_point until) {
+    op_ = op;
     until_ = until;
     latencies_.clear();
     std::string batch;
@@ -146,10 +150,22 @@ class Worker {
     std::string k(4, '\0');
     uint32_t key = static_cast<uint32_t>(rng_() % static_cast<uint32_t>(keys_));
     for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(key >> (24 - 8 * i));
-    m.id = write_ ? insert_id_ : select_id_;
-    m.params.values.push_back(cql::RawValue::Of(k));
-    if (write_) m.params.values.push_back(cql::RawValue::Of(value_));
-    m.params.skip_metadata = !write_;
+    switch (op_) {
+      case Op::kInsert:
+        m.id = insert_id_;
+        m.params.values.push_back(cql::RawValue::Of(k));
+        m.params.values.push_back(cql::RawValue::Of(value_));
+        break;
+      case Op::kSelect:
+        m.id = select_id_;
+        m.params.values.push_back(cql::RawValue::Of(k));
+        m.params.skip_metadata = true;
+        break;
+      case Op::kScan:
+        m.id = scan_id_;
+        m.params.skip_metadata = true;
+        break;
+    }
     cql::FrameHeader h;
     h.opcode = cql::Opcode::kExecute;
     h.stream = stream;
@@ -213,11 +229,11 @@ class Worker {
 
   tcp::socket socket_;
   int in_flight_;
-  std::string insert_id_, select_id_;
+  std::string insert_id_, select_id_, scan_id_;
   int keys_;
   std::string value_;
   std::mt19937 rng_;
-  bool write_ = false;
+  Op op_ = Op::kSelect;
   Clock::time_point until_;
   std::vector<Clock::time_point> sent_at_;
   std::vector<int64_t> latencies_;
@@ -230,7 +246,8 @@ class Worker {
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
-  int port = 9042, node_pid = 0, in_flight = 64, connections = 4, keys = 100000, value_size = 100;
+  int port = 9042, node_pid = 0, in_flight = 64, connections = 4, keys = 100000, value_size = 100,
+      scan_rows = 100;
   double seconds = 5;
   CLI::App app{"postfork-node load generator (prepared INSERT and SELECT on raw frames)"};
   app.add_option("--host", host);
@@ -241,6 +258,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "duration of each phase");
   app.add_option("--keys", keys, "distinct partition keys");
   app.add_option("--value-size", value_size, "bytes per value");
+  app.add_option("--scan-rows", scan_rows, "rows of the scanned table (0: no scan phase)");
   CLI11_PARSE(app, argc, argv);
   if (connections < 1 || in_flight < connections || keys < 1) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
@@ -260,20 +278,34 @@ int main(int argc, char** argv) {
                          PrepareBody("INSERT INTO bench.kv (k, v) VALUES (?, ?)"));
     auto sel =
         Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody("SELECT v FROM bench.kv WHERE k = ?"));
+    // The seed service's table: `key text PRIMARY KEY, col text`, scanned whole.
+    Roundtrip(setup, cql::Opcode::kQuery,
+              QueryBody("CREATE TABLE IF NOT EXISTS bench.scan (key text PRIMARY KEY, col text)"));
+    for (int i = 0; i < scan_rows; ++i) {
+      Roundtrip(setup, cql::Opcode::kQuery,
+                QueryBody(fmt::format("INSERT INTO bench.scan (key, col) VALUES ('key{}', "
+                                      "'value number {}')",
+                                      i, i)));
+    }
+    auto scan =
+        Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody("SELECT col FROM bench.scan"));
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < connections; ++i) {
       int share = in_flight / connections + (i < in_flight % connections ? 1 : 0);
       workers.push_back(std::make_unique<Worker>(io, host, port, share, ins.prepared.id,
-                                                 sel.prepared.id, keys, value_size));
+                                                 sel.prepared.id, scan.prepared.id, keys,
+                                                 value_size));
     }
     fmt::print("{:<8} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
                "p999_us", "node_cpu_us/op");
-    for (Phase phase : {Phase{"insert", true}, Phase{"select", false}}) {
+    std::vector<Phase> phases{{"insert", Op::kInsert}, {"select", Op::kSelect}};
+    if (scan_rows > 0) phases.push_back({fmt::format("scan{}", scan_rows), Op::kScan});
+    for (const Phase& phase : phases) {
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
       auto start = Clock::now();
       auto until = start + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(seconds));
-      for (auto& w : workers) w->Start(phase.write, until);
+      for (auto& w : workers) w->Start(phase.op, until);
       io.restart();
       io.run();
       double elapsed = std::chrono::duration<double>(Clock::now() - start).count();

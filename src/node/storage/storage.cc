@@ -46,6 +46,12 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 class RowMergeOperator final : public rocksdb::MergeOperator {
  public:
   bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    if (in.existing_value == nullptr && in.operand_list.size() == 1) {
+      // One write on nothing (every freshly written row until compaction): the operand is the
+      // value; readers apply its deletions themselves. No decode, no copy.
+      out->existing_operand = in.operand_list[0];
+      return true;
+    }
     RowValue merged;
     if (in.existing_value != nullptr) {
       auto base = rows::Decode(in.existing_value->ToStringView());
@@ -437,8 +443,11 @@ class Reader {
       if (from > lower) lower = from;
     }
     std::string next = lower;
+    // A scan walks the table with one iterator: after a partition read to its end, the iterator
+    // already stands on the next partition's first key, so no seek (nor header Get) is needed.
+    bool positioned = false;
     while (!stopped_) {
-      it_->Seek(next);
+      if (!positioned) it_->Seek(next);
       if (!it_->Valid() || it_->key() >= std::string_view(upper)) break;
       PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
                           keys::SplitDataKey(it_->key(), table_.partition_key_count));
@@ -449,7 +458,8 @@ class Reader {
       if (resume_ && !resume_->partition_done && resume_->partition_prefix == prefix) {
         resume = &*resume_;
       }
-      PF_RETURN_IF_ERROR(ReadPartition(0, prefix, pk, resume));
+      PF_RETURN_IF_ERROR(ReadPartition(0, prefix, pk, resume, /*at_partition_start=*/true));
+      positioned = at_partition_end_;
       next = keys::PrefixSuccessor(prefix);
       if (next.empty()) break;
     }
@@ -586,8 +596,13 @@ class Reader {
     result_.resume_position = EncodeResume(p);
   }
 
+  // Reads one partition. `at_partition_start`: the iterator stands on the partition's first key
+  // (a scan), so the header is read from it rather than looked up. Sets at_partition_end_ when
+  // the iterator is left on the first key after the partition (or past the end).
   Status ReadPartition(uint32_t index, const std::string& prefix,
-                       const std::vector<std::string>& pk, const ResumePosition* resume) {
+                       const std::vector<std::string>& pk, const ResumePosition* resume,
+                       bool at_partition_start = false) {
+    at_partition_end_ = false;
     if (static_columns_.empty()) {
       for (const auto& c : table_.columns) {
         if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
@@ -595,7 +610,20 @@ class Reader {
     }
     rows::RowValue header;
     std::string header_key = prefix + keys::kHeaderSection;
-    PF_ASSIGN_OR_RETURN(bool has_header, it_->Get(header_key, &value_buffer_));
+    // Whether the iterator stands on the first key >= row_base (saves the first slice's seek).
+    bool at_rows = false;
+    bool has_header = false;
+    if (at_partition_start) {
+      has_header = it_->key() == std::string_view(header_key);
+      if (has_header) {
+        value_buffer_.assign(it_->value());
+        it_->Next();
+        PF_RETURN_IF_ERROR(it_->status());
+      }
+      at_rows = true;  // no key lies between the header and the first row
+    } else {
+      PF_ASSIGN_OR_RETURN(has_header, it_->Get(header_key, &value_buffer_));
+    }
     if (has_header) {
       PF_ASSIGN_OR_RETURN(header, rows::Decode(value_buffer_));
     }
@@ -656,6 +684,22 @@ class Reader {
         if (!resume_key.empty() && (cmd_.reversed ? key >= resume_key : key <= resume_key)) {
           continue;
         }
+        if (at_rows && !cmd_.reversed && table_.clustering_count == 0) {
+          // A scan of a table without clustering columns: the partition's only row, if any, is
+          // under the iterator; the key after it starts the next partition.
+          at_rows = false;
+          bool last = si + 1 == n;
+          if (!it_->Valid() || it_->key() != std::string_view(key)) {
+            at_partition_end_ = last;
+            continue;
+          }
+          PF_ASSIGN_OR_RETURN(bool done, handle_row(key, it_->value()));
+          it_->Next();
+          PF_RETURN_IF_ERROR(it_->status());
+          at_partition_end_ = last;
+          if (done) return Status::Ok();
+          continue;
+        }
         PF_ASSIGN_OR_RETURN(bool found, it_->Get(key, &value_buffer_));
         if (!found) continue;
         PF_ASSIGN_OR_RETURN(bool done, handle_row(key, value_buffer_));
@@ -676,12 +720,18 @@ class Reader {
       if (cmd_.reversed) {
         it_->SeekForPrev(upper);
         if (it_->Valid() && it_->key() >= std::string_view(upper)) it_->Prev();
-      } else {
+      } else if (!(at_rows && lower == row_base)) {
         it_->Seek(lower);
       }
+      at_rows = false;
+      // Forward over every row to the partition's end: the caller's next seek can be skipped.
+      bool to_partition_end = !cmd_.reversed && !s.upper && si + 1 == n;
       while (it_->Valid()) {
         std::string_view key = it_->key();
-        if (cmd_.reversed ? key < std::string_view(lower) : key >= std::string_view(upper)) break;
+        if (cmd_.reversed ? key < std::string_view(lower) : key >= std::string_view(upper)) {
+          at_partition_end_ = to_partition_end;
+          break;
+        }
         PF_ASSIGN_OR_RETURN(bool done, handle_row(key, it_->value()));
         if (done) return Status::Ok();
         if (cmd_.reversed) {
@@ -691,6 +741,7 @@ class Reader {
         }
       }
       PF_RETURN_IF_ERROR(it_->status());
+      if (!it_->Valid()) at_partition_end_ = to_partition_end;
     }
     if (!any_row && has_live_static && !clustering_restricted_ && !stopped_) {
       // A partition with only static data reads as one row of statics (clustering null).
@@ -723,6 +774,7 @@ class Reader {
   std::vector<EncodedSlice> slices_;
   bool clustering_restricted_ = false;
   bool stopped_ = false;
+  bool at_partition_end_ = false;
   int64_t emitted_ = 0;
   ReadResult result_;
   std::string value_buffer_;
