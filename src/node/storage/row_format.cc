@@ -155,6 +155,7 @@ Result<RowValue> Decode(std::string_view bytes) {
   }
   uint32_t n = r.Get<uint32_t>();
   if (r.ok && n > r.in.size()) r.ok = false;  // every cell takes bytes: a bogus count is corrupt
+  if (r.ok) row.cells.reserve(n);
   for (uint32_t i = 0; i < n && r.ok; ++i) {
     Cell c;
     c.column_id = r.Get<uint32_t>();

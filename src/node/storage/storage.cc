@@ -344,6 +344,8 @@ class Reader {
   }
 
   Result<ReadResult> Run() {
+    // Most reads are a page or less: one allocation for the row list.
+    result_.rows.reserve(static_cast<size_t>(std::min<int64_t>(cmd_.row_limit, 256)));
     if (!cmd_.resume_position.empty()) {
       PF_ASSIGN_OR_RETURN(ResumePosition p, DecodeResume(cmd_.resume_position, table_.storage_id));
       resume_ = std::move(p);
@@ -451,7 +453,8 @@ class Reader {
       if (!it_->Valid() || it_->key() >= std::string_view(upper)) break;
       PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
                           keys::SplitDataKey(it_->key(), table_.partition_key_count));
-      std::string prefix(key.partition_prefix);
+      std::string& prefix = scan_prefix_;  // reused: no allocation per partition
+      prefix.assign(key.partition_prefix);
       PF_ASSIGN_OR_RETURN(std::vector<std::string> pk,
                           keys::DecodePartitionKey(prefix, table_.partition_key_count));
       const ResumePosition* resume = nullptr;
@@ -609,7 +612,8 @@ class Reader {
       }
     }
     rows::RowValue header;
-    std::string header_key = prefix + keys::kHeaderSection;
+    std::string& header_key = header_key_;  // reused buffers: no allocation per partition
+    header_key.assign(prefix).push_back(keys::kHeaderSection);
     // Whether the iterator stands on the first key >= row_base (saves the first slice's seek).
     bool at_rows = false;
     bool has_header = false;
@@ -636,7 +640,8 @@ class Reader {
 
     int64_t partition_rows = resume ? resume->partition_rows : 0;
     if (partition_rows >= cmd_.per_partition_limit) return Status::Ok();
-    std::string row_base = prefix + keys::kRowSection;
+    std::string& row_base = row_base_;
+    row_base.assign(prefix).push_back(keys::kRowSection);
 
     if (cmd_.distinct) {
       bool live = has_live_static;
@@ -775,6 +780,7 @@ class Reader {
   bool clustering_restricted_ = false;
   bool stopped_ = false;
   bool at_partition_end_ = false;
+  std::string scan_prefix_, header_key_, row_base_;
   int64_t emitted_ = 0;
   ReadResult result_;
   std::string value_buffer_;
