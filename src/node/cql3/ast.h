@@ -51,6 +51,13 @@ struct Relation {
   bool in_marker = false;
 };
 
+// One IF condition of a conditional UPDATE or DELETE: `col op value`, `col[element] op value`,
+// `col IN (...)` / `col IN ?` (the relation's column, operator and values).
+struct Condition {
+  Relation relation;
+  std::optional<Term> element;
+};
+
 struct TableName {
   std::string keyspace;  // empty: the connection's keyspace
   std::string name;
@@ -151,6 +158,7 @@ struct UpdateStatement {
   std::vector<Assignment> assignments;
   std::vector<Relation> where;
   bool if_exists = false;
+  std::vector<Condition> conditions;  // IF c = v AND ...
 };
 
 struct DeleteStatement {
@@ -161,6 +169,7 @@ struct DeleteStatement {
   UsingClause using_clause;
   std::vector<Relation> where;
   bool if_exists = false;
+  std::vector<Condition> conditions;  // IF c = v AND ...
 };
 
 struct Selector {

@@ -294,6 +294,13 @@ class Parser {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());
       r.columns.push_back(std::move(c));
     }
+    PF_RETURN_IF_ERROR(ParseRelationRhs(&r));
+    return r;
+  }
+
+  // The operator and value(s) of a relation or condition.
+  Status ParseRelationRhs(Relation* out) {
+    Relation& r = *out;
     const Token& op = Peek();
     if (op.kind == TokenKind::kPunct) {
       static const std::pair<std::string_view, Relation::Op> kOps[] = {
@@ -309,14 +316,14 @@ class Parser {
       if (!found) return NoViable();
       Next();
       PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
-      return r;
+      return Status::Ok();
     }
     if (AcceptKeyword("in")) {
       r.op = Relation::Op::kIn;
       if (Peek().IsPunct("?") || Peek().IsPunct(":")) {
         r.in_marker = true;
         PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
-        return r;
+        return Status::Ok();
       }
       PF_RETURN_IF_ERROR(ExpectPunct("("));
       if (!AcceptPunct(")")) {
@@ -326,12 +333,12 @@ class Parser {
         } while (AcceptPunct(","));
         PF_RETURN_IF_ERROR(ExpectPunct(")"));
       }
-      return r;
+      return Status::Ok();
     }
     if (AcceptKeyword("contains")) {
       r.op = AcceptKeyword("key") ? Relation::Op::kContainsKey : Relation::Op::kContains;
       PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
-      return r;
+      return Status::Ok();
     }
     return NoViable();
   }
@@ -620,6 +627,30 @@ class Parser {
     return a;
   }
 
+  // `IF EXISTS` or `IF cond AND cond ...` after an UPDATE's or DELETE's WHERE clause.
+  Status ParseConditions(bool* if_exists, std::vector<Condition>* conditions) {
+    if (!AcceptKeyword("if")) return Status::Ok();
+    if (AcceptKeyword("exists")) {
+      *if_exists = true;
+      return Status::Ok();
+    }
+    do {
+      Condition c;
+      PF_ASSIGN_OR_RETURN(std::string column, Identifier());
+      c.relation.columns.push_back(std::move(column));
+      if (AcceptPunct("[")) {
+        PF_ASSIGN_OR_RETURN(c.element, ParseTerm());
+        PF_RETURN_IF_ERROR(ExpectPunct("]"));
+      }
+      PF_RETURN_IF_ERROR(ParseRelationRhs(&c.relation));
+      if (c.relation.op == Relation::Op::kContains || c.relation.op == Relation::Op::kContainsKey) {
+        return Error(Peek(), "CONTAINS is not supported in IF conditions");
+      }
+      conditions->push_back(std::move(c));
+    } while (AcceptKeyword("and"));
+    return Status::Ok();
+  }
+
   Result<Statement> ParseUpdate() {
     Next();  // UPDATE
     UpdateStatement s;
@@ -632,10 +663,7 @@ class Parser {
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectKeyword("where"));
     PF_ASSIGN_OR_RETURN(s.where, ParseWhere());
-    if (AcceptKeyword("if")) {
-      PF_RETURN_IF_ERROR(ExpectKeyword("exists"));
-      s.if_exists = true;
-    }
+    PF_RETURN_IF_ERROR(ParseConditions(&s.if_exists, &s.conditions));
     return Statement(std::move(s));
   }
 
@@ -659,10 +687,7 @@ class Parser {
     PF_RETURN_IF_ERROR(ParseUsing(&s.using_clause));
     PF_RETURN_IF_ERROR(ExpectKeyword("where"));
     PF_ASSIGN_OR_RETURN(s.where, ParseWhere());
-    if (AcceptKeyword("if")) {
-      PF_RETURN_IF_ERROR(ExpectKeyword("exists"));
-      s.if_exists = true;
-    }
+    PF_RETURN_IF_ERROR(ParseConditions(&s.if_exists, &s.conditions));
     return Statement(std::move(s));
   }
 

@@ -87,6 +87,8 @@ class ModificationStatement : public CqlStatement {
   virtual Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_timestamp,
                               std::vector<PartitionMutation>* out) const = 0;
   Result<StatementResult> Execute(ExecutionContext& ctx) const override;
+  // IF NOT EXISTS / IF EXISTS / IF conditions (lightweight transactions).
+  virtual bool is_conditional() const { return false; }
 };
 
 // A RESULT Void body.

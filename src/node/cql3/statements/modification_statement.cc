@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <mutex>
+
 #include "node/cql3/statements/operation.h"
 #include "node/cql3/statements/restrictions.h"
 #include "node/db/database.h"
@@ -145,6 +148,305 @@ class TableModification : public ModificationStatement {
     }
   }
 
+  // ---- lightweight transactions (single node: a read and a write under a partition lock) ----
+
+  enum class Lwt { kNone, kIfNotExists, kIfExists, kConditions };
+
+  struct ConditionImpl {
+    const ColumnMetadata* column = nullptr;
+    Relation::Op op = Relation::Op::kEq;
+    std::optional<ValueSource> element;    // c[element]
+    cql::DataType value_type;              // the column's or the element's type
+    std::vector<ValueSource> values;       // one, or a literal IN list
+    std::optional<ValueSource> in_marker;  // IN ?
+  };
+
+  // IF conditions; call after the WHERE clause (their markers follow it in the text).
+  Status PrepareConditions(const std::vector<Condition>& conditions, BindCollector& binds) {
+    if (conditions.empty()) return Status::Ok();
+    lwt_ = Lwt::kConditions;
+    for (const Condition& c : conditions) {
+      const std::string& name = c.relation.columns[0];
+      const ColumnMetadata* col = table_meta_->FindColumn(name);
+      if (!col) return InvalidRequest("Undefined column name " + name);
+      if (col->is_primary_key()) {
+        return InvalidRequest("PRIMARY KEY column '" + col->name + "' cannot have IF conditions");
+      }
+      ConditionImpl ci;
+      ci.column = col;
+      ci.op = c.relation.op;
+      ci.value_type = col->type;
+      if (c.element) {
+        cql::TypeKind kind = col->type.kind();
+        if (kind != cql::TypeKind::kList && kind != cql::TypeKind::kMap) {
+          return InvalidRequest(fmt::format("Invalid element access syntax for non-collection "
+                                            "column {}",
+                                            col->name));
+        }
+        bool list = kind == cql::TypeKind::kList;
+        PF_ASSIGN_OR_RETURN(ValueSource key,
+                            binds.Source(*c.element,
+                                         list ? cql::DataType(cql::TypeKind::kInt)
+                                              : col->type.params()[0],
+                                         (list ? "idx(" : "key(") + col->name + ")"));
+        ci.element = std::move(key);
+        ci.value_type = list ? col->type.params()[0] : col->type.params()[1];
+      }
+      if (ci.op == Relation::Op::kIn) {
+        if (c.relation.in_marker) {
+          PF_ASSIGN_OR_RETURN(ValueSource m, binds.Source(c.relation.value,
+                                                          cql::DataType::List(ci.value_type),
+                                                          "in(" + col->name + ")"));
+          ci.in_marker = std::move(m);
+        }
+        for (const Term& t : c.relation.in_values) {
+          PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(t, ci.value_type, col->name));
+          ci.values.push_back(std::move(v));
+        }
+      } else {
+        PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(c.relation.value, ci.value_type,
+                                                        col->name));
+        ci.values.push_back(std::move(v));
+      }
+      conditions_.push_back(std::move(ci));
+    }
+    return Status::Ok();
+  }
+
+  // The current value a condition compares: the cell, or the list/map element it names.
+  Result<std::optional<std::string>> ConditionSubject(const ConditionImpl& c,
+                                                      const ExecutionContext& ctx,
+                                                      const std::optional<CellValue>& cell) const {
+    if (!cell) return std::optional<std::string>();
+    if (!c.element) return std::optional<std::string>(cell->value);
+    PF_ASSIGN_OR_RETURN(cql::RawValue key, ResolveValue(*c.element, ctx));
+    if (key.kind != cql::RawValue::Kind::kBytes) return InvalidRequest("Invalid null value for " + c.element->receiver);
+    bool list = c.column->type.kind() == cql::TypeKind::kList;
+    // Frozen collections have no element cells: read the serialized value's elements.
+    std::vector<std::pair<std::string, std::string>> frozen;
+    const auto* elements = &cell->elements;
+    if (cell->elements.empty()) {
+      cql::ByteReader r(cell->value);
+      PF_ASSIGN_OR_RETURN(int32_t n, r.ReadInt());
+      for (int32_t i = 0; i < n; ++i) {
+        std::string k;
+        if (!list) {
+          PF_ASSIGN_OR_RETURN(auto kb, r.ReadBytes());
+          k = kb ? std::string(*kb) : std::string();
+        }
+        PF_ASSIGN_OR_RETURN(auto vb, r.ReadBytes());
+        frozen.emplace_back(std::move(k), vb ? std::string(*vb) : std::string());
+      }
+      elements = &frozen;
+    }
+    if (list) {
+      if (key.bytes.size() != 4) return InvalidRequest("Invalid list index");
+      auto index = static_cast<int32_t>(cql::LoadBE32(key.bytes.data()));
+      if (index < 0 || static_cast<size_t>(index) >= elements->size()) {
+        return std::optional<std::string>();
+      }
+      return std::optional<std::string>((*elements)[static_cast<size_t>(index)].second);
+    }
+    for (const auto& [k, v] : *elements) {
+      if (CompareValues(c.column->type.params()[0], k, key.bytes) == 0) {
+        return std::optional<std::string>(v);
+      }
+    }
+    return std::optional<std::string>();
+  }
+
+  Result<bool> ConditionHolds(const ConditionImpl& c, const ExecutionContext& ctx,
+                              const std::optional<CellValue>& cell) const {
+    PF_ASSIGN_OR_RETURN(std::optional<std::string> current, ConditionSubject(c, ctx, cell));
+    std::vector<std::optional<std::string>> given;
+    if (c.in_marker) {
+      PF_ASSIGN_OR_RETURN(cql::RawValue list, ResolveValue(*c.in_marker, ctx));
+      if (list.kind == cql::RawValue::Kind::kBytes) {
+        cql::ByteReader r(list.bytes);
+        PF_ASSIGN_OR_RETURN(int32_t n, r.ReadInt());
+        for (int32_t i = 0; i < n; ++i) {
+          PF_ASSIGN_OR_RETURN(auto e, r.ReadBytes());
+          given.push_back(e ? std::optional<std::string>(*e) : std::nullopt);
+        }
+      }
+    }
+    for (const ValueSource& v : c.values) {
+      PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(v, ctx));
+      if (raw.is_unset()) return InvalidRequest("Invalid 'unset' value in condition");
+      given.push_back(raw.is_null() ? std::nullopt : std::optional<std::string>(raw.bytes));
+    }
+    auto equal = [&](const std::optional<std::string>& g) {
+      if (!current || !g) return !current && !g;
+      return CompareValues(c.value_type, *current, *g) == 0;
+    };
+    switch (c.op) {
+      case Relation::Op::kEq:
+        return equal(given[0]);
+      case Relation::Op::kNeq:
+        return !equal(given[0]);
+      case Relation::Op::kIn:
+        return std::any_of(given.begin(), given.end(), equal);
+      default:
+        break;
+    }
+    if (!given[0]) {
+      return InvalidRequest(fmt::format("Invalid comparison with null for operator \"{}\"",
+                                        OpText(c.op)));
+    }
+    if (!current) return false;
+    int cmp = CompareValues(c.value_type, *current, *given[0]);
+    switch (c.op) {
+      case Relation::Op::kLt:
+        return cmp < 0;
+      case Relation::Op::kLte:
+        return cmp <= 0;
+      case Relation::Op::kGt:
+        return cmp > 0;
+      case Relation::Op::kGte:
+        return cmp >= 0;
+      default:
+        return InvalidRequest("Unsupported operator in IF condition");
+    }
+  }
+
+  static const char* OpText(Relation::Op op) {
+    switch (op) {
+      case Relation::Op::kLt:
+        return "<";
+      case Relation::Op::kLte:
+        return "<=";
+      case Relation::Op::kGt:
+        return ">";
+      case Relation::Op::kGte:
+        return ">=";
+      default:
+        return "=";
+    }
+  }
+
+  // Conditional statements: read the row, check, write if applied, answer with `[applied]` and,
+  // when not applied, the current values (Cassandra's result set shapes). Serialized per
+  // partition so concurrent conditional statements on one partition are linearizable.
+  Result<StatementResult> ExecuteConditional(ExecutionContext& ctx) const {
+    const TableMetadata& t = *table_meta_;
+    if (has_timestamp_) {
+      return InvalidRequest("Cannot provide custom timestamp for conditional updates");
+    }
+    std::vector<PartitionMutation> mutations;
+    PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
+    if (mutations.size() != 1) {
+      return InvalidRequest("IN on the partition key is not supported with conditional " +
+                            std::string(kind() == "delete" ? "deletions" : "updates"));
+    }
+    const PartitionMutation& m = mutations[0];
+    if (m.rows.size() > 1) {
+      return InvalidRequest("IN on the clustering key columns is not supported with conditional " +
+                            std::string(kind() == "delete" ? "deletions" : "updates"));
+    }
+    if ((m.partition_deletion_timestamp || !m.range_tombstones.empty()) && t.clustering_size() > 0) {
+      return InvalidRequest(
+          "DELETE statements must restrict all PRIMARY KEY columns with equality relations in "
+          "order to use IF conditions");
+    }
+    static std::array<std::mutex, 64> stripes;
+    size_t h = std::hash<std::string_view>{}(m.partition_key.empty() ? std::string_view()
+                                                                    : m.partition_key[0]);
+    std::lock_guard lock(stripes[h % stripes.size()]);
+
+    ReadCommand read;
+    read.table = table_meta_;
+    read.partition_keys.push_back(m.partition_key);
+    if (!m.rows.empty() && t.clustering_size() > 0) {
+      ClusteringBound bound{m.rows[0].clustering, true};
+      read.slices.push_back(ClusteringSlice{bound, bound});
+    }
+    std::vector<const ColumnMetadata*> cell_columns;
+    for (const auto& c : t.columns) {
+      if (!c.is_primary_key()) {
+        read.columns.push_back(c.id);
+        cell_columns.push_back(&c);
+      }
+    }
+    read.row_limit = 1;
+    PF_ASSIGN_OR_RETURN(ReadResult current, ctx.db->storage().Read(read));
+    const ReadRow* row = current.rows.empty() ? nullptr : &current.rows[0];
+    auto cell_of = [&](const ColumnMetadata* col) -> std::optional<CellValue> {
+      if (!row) return std::nullopt;
+      for (size_t i = 0; i < cell_columns.size(); ++i) {
+        if (cell_columns[i] == col) return row->cells[i];
+      }
+      return std::nullopt;
+    };
+    bool applied = true;
+    switch (lwt_) {
+      case Lwt::kIfNotExists:
+        applied = row == nullptr;
+        break;
+      case Lwt::kIfExists:
+        applied = row != nullptr;
+        break;
+      case Lwt::kConditions:
+        for (const ConditionImpl& c : conditions_) {
+          PF_ASSIGN_OR_RETURN(bool holds, ConditionHolds(c, ctx, cell_of(c.column)));
+          applied = applied && holds;
+        }
+        break;
+      case Lwt::kNone:
+        break;
+    }
+    if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+
+    cql::RowsMetadata meta;
+    meta.columns.push_back(
+        cql::ColumnSpec{t.keyspace, t.name, "[applied]", cql::DataType(cql::TypeKind::kBoolean)});
+    std::vector<std::string> owned;
+    owned.reserve(t.columns.size() + 1);
+    std::vector<cql::RawValue> cells;
+    owned.push_back(std::string(1, applied ? '\x01' : '\x00'));
+    cells.push_back(cql::RawValue::Of(owned.back()));
+    auto add = [&](const ColumnMetadata& col, std::optional<std::string> value) {
+      meta.columns.push_back(cql::ColumnSpec{t.keyspace, t.name, col.name, col.type});
+      if (!value) {
+        cells.push_back(cql::RawValue::Null());
+        return;
+      }
+      owned.push_back(std::move(*value));
+      cells.push_back(cql::RawValue::Of(owned.back()));
+    };
+    if (!applied && row != nullptr) {
+      for (const auto& col : t.columns) {
+        bool shown = lwt_ == Lwt::kIfNotExists;
+        for (const ConditionImpl& c : conditions_) shown = shown || c.column == &col;
+        if (!shown) continue;
+        if (col.kind == ColumnKind::kPartitionKey) {
+          add(col, row->partition_key[static_cast<size_t>(col.position)]);
+        } else if (col.kind == ColumnKind::kClustering) {
+          add(col, static_cast<size_t>(col.position) < row->clustering.size()
+                       ? std::optional<std::string>(
+                             row->clustering[static_cast<size_t>(col.position)])
+                       : std::nullopt);
+        } else {
+          std::optional<CellValue> v = cell_of(&col);
+          add(col, v ? std::optional<std::string>(std::move(v->value)) : std::nullopt);
+        }
+      }
+    }
+    meta.column_count = static_cast<int32_t>(meta.columns.size());
+    StatementResult result;
+    cql::ByteWriter w(&result.body);
+    cql::EncodeRowsResult(meta, 1, cells, w);
+    return result;
+  }
+
+  bool is_conditional() const override { return lwt_ != Lwt::kNone; }
+
+  Result<StatementResult> Execute(ExecutionContext& ctx) const override {
+    if (lwt_ != Lwt::kNone) return ExecuteConditional(ctx);
+    return ModificationStatement::Execute(ctx);
+  }
+
+  Lwt lwt_ = Lwt::kNone;
+  std::vector<ConditionImpl> conditions_;
   std::shared_ptr<const TableMetadata> table_meta_;
   ValueSource timestamp_, ttl_;
   bool has_timestamp_ = false, has_ttl_ = false;
@@ -158,8 +460,7 @@ class InsertStatementImpl final : public TableModification {
                  int bind_count) {
     BindCollector binds(table.get(), bind_count);
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
-    if (stmt.if_not_exists)
-      return InvalidRequest("Conditional updates (IF NOT EXISTS) are not supported yet");
+    if (stmt.if_not_exists) lwt_ = Lwt::kIfNotExists;
     if (stmt.columns.size() != stmt.values.size()) {
       return InvalidRequest("Unmatched column names/values");
     }
@@ -302,8 +603,7 @@ class UpdateStatementImpl final : public WhereModification {
                  int bind_count) {
     BindCollector binds(table.get(), bind_count);
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
-    if (stmt.if_exists)
-      return InvalidRequest("Conditional updates (IF EXISTS) are not supported yet");
+    if (stmt.if_exists) lwt_ = Lwt::kIfExists;
     bool only_static = true;
     // Assignments come first in the text, so their markers are bound first.
     for (const auto& a : stmt.assignments) {
@@ -317,6 +617,7 @@ class UpdateStatementImpl final : public WhereModification {
       ops_.push_back(std::move(op));
     }
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
+    PF_RETURN_IF_ERROR(PrepareConditions(stmt.conditions, binds));
     static_only_ = only_static && where_.clustering_restricted() == 0;
     if (!static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
     bind_specs_ = binds.Take();
@@ -369,8 +670,7 @@ class DeleteStatementImpl final : public WhereModification {
                  int bind_count) {
     BindCollector binds(table.get(), bind_count);
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, false));
-    if (stmt.if_exists)
-      return InvalidRequest("Conditional deletions (IF EXISTS) are not supported yet");
+    if (stmt.if_exists) lwt_ = Lwt::kIfExists;
     bool only_static = !stmt.columns.empty();
     for (size_t i = 0; i < stmt.columns.size(); ++i) {
       const std::string& name = stmt.columns[i];
@@ -389,6 +689,7 @@ class DeleteStatementImpl final : public WhereModification {
       ops_.push_back(std::move(op));
     }
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
+    PF_RETURN_IF_ERROR(PrepareConditions(stmt.conditions, binds));
     static_only_ = only_static && where_.clustering_restricted() == 0;
     if (!ops_.empty() && !static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
     bind_specs_ = binds.Take();

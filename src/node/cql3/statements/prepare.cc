@@ -105,6 +105,10 @@ Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& c
   std::vector<cql::RawValue> saved = std::move(ctx.values);
   Status status;
   for (const auto& child : children) {
+    if (child.statement->is_conditional()) {
+      status = InvalidRequest("Conditional statements in batches are not supported by this node");
+      break;
+    }
     ctx.values = child.values;
     status = child.statement->AddMutations(ctx, ts, &mutations);
     if (!status.ok()) break;
