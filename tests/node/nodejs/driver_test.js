@@ -2,62 +2,18 @@
 // Usage: node driver_test.js <path to postfork-node>
 'use strict';
 const assert = require('assert');
-const childProcess = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const readline = require('readline');
 const cassandra = require('cassandra-driver');
+const { startNode, stopNode, client, expectError } = require('./node_process');
+
 const { types } = cassandra;
-
 const binary = path.resolve(process.argv[2]);
-
-function startNode(dataDir) {
-  return new Promise((resolve, reject) => {
-    const proc = childProcess.spawn(binary, ['--port', '0', '--data-dir', dataDir],
-                                    { stdio: ['ignore', 'pipe', 'inherit'] });
-    const timer = setTimeout(() => reject(new Error('node not ready in 20s')), 20000);
-    const lines = readline.createInterface({ input: proc.stdout });
-    lines.on('line', (line) => {
-      const m = /ready: listening for CQL clients on [^ ]+:(\d+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`postfork-node exited early (${code})`)));
-  });
-}
-
-function stopNode(node, signal) {
-  return new Promise((resolve) => {
-    if (node.proc.exitCode !== null || node.proc.signalCode !== null) return resolve(node.proc.exitCode);
-    node.proc.removeAllListeners('exit');
-    node.proc.on('exit', (code) => resolve(code));
-    node.proc.kill(signal);
-  });
-}
-
-function client(port, keyspace) {
-  return new cassandra.Client({
-    contactPoints: [`127.0.0.1:${port}`], localDataCenter: 'datacenter1', keyspace,
-  });
-}
-
-async function expectError(promise, code, pattern) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.strictEqual(err.code, code, `error code of ${err.message}`);
-    if (pattern) assert.match(err.message, pattern);
-    return err;
-  }
-  throw new Error(`expected error ${code}`);
-}
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postfork-node-js-'));
-  let node = await startNode(dataDir);
+  let node = await startNode(binary, dataDir);
   let c;
   try {
     c = client(node.port);
@@ -152,14 +108,14 @@ async function main() {
 
     // Restart and kill -9: acknowledged writes survive.
     assert.strictEqual(await stopNode(node, 'SIGTERM'), 0);
-    node = await startNode(dataDir);
+    node = await startNode(binary, dataDir);
     c = client(node.port, 'js');
     rs = await c.execute('SELECT COUNT(*) FROM paged');
     assert.strictEqual(rs.first().count.toNumber(), 20000);
     await c.execute('INSERT INTO t (k, c, v) VALUES (9, 9, ?)', ['acked'], { prepare: true });
     await c.shutdown();
     await stopNode(node, 'SIGKILL');
-    node = await startNode(dataDir);
+    node = await startNode(binary, dataDir);
     c = client(node.port, 'js');
     rs = await c.execute('SELECT v FROM t WHERE k = 9 AND c = 9');
     assert.strictEqual(rs.first().v, 'acked');

@@ -229,8 +229,41 @@ func run(binary string) (err error) {
 	check(err, "reconnect after kill")
 	check(s.Query(`SELECT v FROM t WHERE k = 9 AND c = 9`).Scan(&v), "read after kill")
 	expect(v == "acked", "after kill: %q", v)
+	modelTypes(s)
 	s.Close()
 	return nil
+}
+
+// Collections (with their update forms), a tuple and lightweight transactions through gocql's
+// own mapping and its ScanCAS/MapScanCAS helpers.
+func modelTypes(s *gocql.Session) {
+	check(s.Query(`CREATE TABLE model (k int PRIMARY KEY, l list<int>, st set<text>, m map<text, int>, tu tuple<int, text>, n int)`).Exec(), "create model")
+	check(s.Query(`INSERT INTO model (k, l, st, m, tu) VALUES (?, ?, ?, ?, (1, 'one'))`,
+		1, []int{1, 2}, []string{"b", "a"}, map[string]int{"x": 1}).Exec(), "insert model")
+	check(s.Query(`UPDATE model SET l = l + ?, st = st + ?, m[?] = ? WHERE k = 1`,
+		[]int{3}, []string{"c"}, "y", 2).Exec(), "update model")
+	var l []int
+	var st []string
+	var m map[string]int
+	var tn int
+	var tt string
+	check(s.Query(`SELECT l, st, m, tu FROM model WHERE k = 1`).Scan(&l, &st, &m, &tn, &tt), "select model")
+	expect(fmt.Sprint(l) == "[1 2 3]", "list %v", l)
+	expect(fmt.Sprint(st) == "[a b c]", "set %v", st)
+	expect(m["x"] == 1 && m["y"] == 2 && len(m) == 2, "map %v", m)
+	expect(tn == 1 && tt == "one", "tuple (%d, %q)", tn, tt)
+
+	applied, err := s.Query(`INSERT INTO model (k, n) VALUES (2, 10) IF NOT EXISTS`).ScanCAS()
+	check(err, "insert if not exists")
+	expect(applied, "first IF NOT EXISTS not applied")
+	current := map[string]interface{}{}
+	applied, err = s.Query(`UPDATE model SET n = 11 WHERE k = 2 IF n = 9`).MapScanCAS(current)
+	check(err, "update if")
+	expect(!applied && current["n"] == 10, "stale condition: applied=%v current=%v", applied, current)
+	var n int
+	applied, err = s.Query(`UPDATE model SET n = 11 WHERE k = 2 IF n = 10`).ScanCAS(&n)
+	check(err, "update if (2)")
+	expect(applied, "matching condition not applied")
 }
 
 func main() {
