@@ -209,9 +209,6 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
 }
 
 Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientState& client) {
-  if (msg.type == cql::BatchType::kCounter) {
-    return ErrorResponse(InvalidRequest("Counter batches are not supported yet"));
-  }
   ExecutionContext ctx = MakeContext(client, nullptr);
   ctx.default_timestamp = msg.default_timestamp;
   std::vector<std::shared_ptr<const CqlStatement>> keep;
@@ -252,7 +249,7 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
     keep.push_back(std::move(statement));
   }
   metrics_->Statement("batch", "", "");
-  Status s = ExecuteBatch(children, ctx, std::nullopt);
+  Status s = ExecuteBatch(children, ctx, std::nullopt, msg.type);
   if (!s.ok()) return ErrorResponse(s);
   Response r;
   r.body = VoidResultBody();

@@ -139,7 +139,7 @@ TEST_F(DriverNodeTest, EveryStatementKindAndType) {
   ASSERT_EQ(two.row_count(), 1);
   EXPECT_EQ(*two.row(0).Get<std::string>(0), "two");
 
-  // Batches: logged and unlogged (counter batches need counter tables, not in the node yet).
+  // Batches: logged, unlogged, counter.
   BatchStatement logged;
   logged.statements.push_back(Statement("INSERT INTO all_types (k, t) VALUES (10, 'ten')"));
   BoundStatement b11 = *insert->Bind(values);
@@ -155,6 +155,18 @@ TEST_F(DriverNodeTest, EveryStatementKindAndType) {
   auto count = s.ExecuteAll(Statement("SELECT k FROM all_types"));
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->size(), 5u);
+
+  MustRun(s, "CREATE TABLE IF NOT EXISTS counters (k int PRIMARY KEY, c counter)");
+  BatchStatement counter;
+  counter.type = cql::BatchType::kCounter;
+  counter.statements.push_back(Statement("UPDATE counters SET c = c + 5 WHERE k = 1"));
+  counter.statements.push_back(Statement("UPDATE counters SET c = c + ? WHERE k = 1", {int64_t{2}}));
+  QueryResult cb = s.Execute(counter);
+  ASSERT_TRUE(cb.ok()) << cb.status().ToString();
+  QueryResult c = s.Execute(Statement("SELECT c FROM counters WHERE k = 1"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c.row_count(), 1);
+  EXPECT_EQ(*c.row(0).Get<int64_t>(0), 7);
 }
 
 TEST_F(DriverNodeTest, ServerErrorsAreValuesWithCodeAndFields) {

@@ -73,3 +73,24 @@ class NodeProcess:
     def __exit__(self, *exc):
         self.cleanup()
         return False
+
+
+# The node shared by the tests of one module run through main_with_node().
+SHARED = None
+
+
+def main_with_node(extra_args=()):
+    """Runs the calling module's unittest tests against one postfork-node (its path is argv[1]),
+    started before the tests and removed after them. Tests reach it as node_process.SHARED."""
+    import logging
+    import sys
+    import unittest
+    global SHARED
+    logging.basicConfig(level=logging.ERROR)
+    binary = os.path.abspath(sys.argv.pop(1))
+    SHARED = NodeProcess(binary, extra_args=extra_args).start()
+    try:
+        result = unittest.main(module="__main__", verbosity=2, exit=False).result
+    finally:
+        SHARED.cleanup()
+    sys.exit(0 if result.wasSuccessful() else 1)

@@ -4,36 +4,22 @@ Every update form of Cassandra's collections, frozen and non-frozen, literal and
 errors Cassandra gives for invalid operations.
 Usage: /usr/bin/python3 python_collections_test.py <path to postfork-node>
 """
-import logging
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from node_process import NodeProcess  # noqa: E402
+import node_process  # noqa: E402
 
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
 from cassandra.util import OrderedMapSerializedKey, SortedSet  # noqa: E402
 
-BINARY = None
-NODE = None
-logging.basicConfig(level=logging.ERROR)
-
-
-def setUpModule():
-    global NODE
-    NODE = NodeProcess(BINARY).start()
-
-
-def tearDownModule():
-    NODE.cleanup()
-
 
 class CollectionsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(["127.0.0.1"], port=NODE.port)
+        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
         cls.session = cls.cluster.connect()
         cls.session.execute(
             "CREATE KEYSPACE IF NOT EXISTS colks WITH replication = "
@@ -170,5 +156,4 @@ class CollectionsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BINARY = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    node_process.main_with_node()

@@ -4,31 +4,17 @@ IF NOT EXISTS, IF EXISTS and IF conditions with Cassandra's `[applied]` result s
 the driver's `was_applied`), and linearizability: 8 processes doing conditional increments.
 Usage: /usr/bin/python3 python_lwt_test.py <path to postfork-node>
 """
-import logging
 import multiprocessing
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from node_process import NodeProcess  # noqa: E402
+import node_process  # noqa: E402
 
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
 from cassandra.query import BatchStatement  # noqa: E402
-
-BINARY = None
-NODE = None
-logging.basicConfig(level=logging.ERROR)
-
-
-def setUpModule():
-    global NODE
-    NODE = NodeProcess(BINARY).start()
-
-
-def tearDownModule():
-    NODE.cleanup()
 
 
 def increment_worker(port, attempts, out):
@@ -49,7 +35,7 @@ def increment_worker(port, attempts, out):
 class LwtTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(["127.0.0.1"], port=NODE.port)
+        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
         cls.session = cls.cluster.connect()
         cls.session.execute(
             "CREATE KEYSPACE IF NOT EXISTS lwt WITH replication = "
@@ -141,7 +127,7 @@ class LwtTest(unittest.TestCase):
     def test_eight_clients_conditional_increments_are_linearizable(self):
         self.session.execute("INSERT INTO counter_row (k, v) VALUES (0, 0)")
         out = multiprocessing.Queue()
-        procs = [multiprocessing.Process(target=increment_worker, args=(NODE.port, 60, out))
+        procs = [multiprocessing.Process(target=increment_worker, args=(node_process.SHARED.port, 60, out))
                  for _ in range(8)]
         for p in procs:
             p.start()
@@ -154,5 +140,4 @@ class LwtTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BINARY = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    node_process.main_with_node()

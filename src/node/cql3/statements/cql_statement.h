@@ -89,6 +89,8 @@ class ModificationStatement : public CqlStatement {
   Result<StatementResult> Execute(ExecutionContext& ctx) const override;
   // IF NOT EXISTS / IF EXISTS / IF conditions (lightweight transactions).
   virtual bool is_conditional() const { return false; }
+  // A statement on a counter table (UPDATE c = c + n, DELETE).
+  virtual bool is_counter() const { return false; }
 };
 
 // A RESULT Void body.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <atomic>
 #include <mutex>
 
 #include "node/cql3/statements/operation.h"
@@ -29,6 +30,15 @@ class TableModification : public ModificationStatement {
   Status Init(std::shared_ptr<const TableMetadata> table, const UsingClause& using_clause,
               BindCollector& binds, bool allow_ttl) {
     table_meta_ = std::move(table);
+    for (const auto& c : table_meta_->columns) {
+      counter_ = counter_ || c.type.kind() == cql::TypeKind::kCounter;
+    }
+    if (counter_ && using_clause.timestamp) {
+      return InvalidRequest("Cannot provide custom timestamp for counter updates");
+    }
+    if (counter_ && using_clause.ttl) {
+      return InvalidRequest("Cannot provide custom TTL for counter updates");
+    }
     keyspace_ = table_meta_->keyspace;
     table_ = table_meta_->name;
     if (table_meta_->is_virtual) {
@@ -53,6 +63,17 @@ class TableModification : public ModificationStatement {
   }
 
   Result<int64_t> Timestamp(const ExecutionContext& ctx, std::optional<int64_t> batch_ts) const {
+    if (counter_) {
+      // A counter write replaces the value it read: each one must be newer than the last, even
+      // within one microsecond, so it never loses to an earlier write (or delete) on a tie.
+      static std::atomic<int64_t> last{0};
+      int64_t prev = last.load();
+      int64_t next;
+      do {
+        next = std::max(ctx.now_micros, prev + 1);
+      } while (!last.compare_exchange_weak(prev, next));
+      return next;
+    }
     if (has_timestamp_) {
       PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(timestamp_, ctx));
       if (v.is_null()) return InvalidRequest("Invalid null value of timestamp");
@@ -439,12 +460,21 @@ class TableModification : public ModificationStatement {
   }
 
   bool is_conditional() const override { return lwt_ != Lwt::kNone; }
+  bool is_counter() const override { return counter_; }
 
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
+    if (lwt_ != Lwt::kNone && counter_) {
+      return InvalidRequest("Conditional updates are not supported on counter tables");
+    }
     if (lwt_ != Lwt::kNone) return ExecuteConditional(ctx);
+    if (counter_) {
+      std::lock_guard lock(CounterMutex());  // the read and the write of an increment
+      return ModificationStatement::Execute(ctx);
+    }
     return ModificationStatement::Execute(ctx);
   }
 
+  bool counter_ = false;
   Lwt lwt_ = Lwt::kNone;
   std::vector<ConditionImpl> conditions_;
   std::shared_ptr<const TableMetadata> table_meta_;
@@ -461,6 +491,9 @@ class InsertStatementImpl final : public TableModification {
     BindCollector binds(table.get(), bind_count);
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
     if (stmt.if_not_exists) lwt_ = Lwt::kIfNotExists;
+    if (counter_) {
+      return InvalidRequest("INSERT statements are not allowed on counter tables, use UPDATE instead");
+    }
     if (stmt.columns.size() != stmt.values.size()) {
       return InvalidRequest("Unmatched column names/values");
     }
@@ -750,6 +783,11 @@ class DeleteStatementImpl final : public WhereModification {
 };
 
 }  // namespace
+
+std::mutex& CounterMutex() {
+  static std::mutex mu;
+  return mu;
+}
 
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(
     const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count) {

@@ -111,6 +111,9 @@ Result<size_t> ListIndex(const cql::RawValue& key, const CellValue* current) {
 }  // namespace
 
 bool Operation::NeedsCurrentValue() const {
+  if (column->type.kind() == cql::TypeKind::kCounter) {
+    return kind == Kind::kAdd || kind == Kind::kSubtract;
+  }
   if (column->type.kind() != cql::TypeKind::kList || column->type.is_frozen()) return false;
   return kind == Kind::kSetElement || kind == Kind::kDeleteElement || kind == Kind::kSubtract;
 }
@@ -121,12 +124,23 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
   op.column = &column;
   const cql::DataType& type = column.type;
   if (a.op == Assignment::Op::kSet) {
+    if (type.kind() == cql::TypeKind::kCounter) {
+      return InvalidRequest("Cannot set the value of counter column " + column.name +
+                            " (counters can only be incremented/decremented, not set)");
+    }
     op.kind = Kind::kSet;
     PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     return op;
   }
   if (type.kind() == cql::TypeKind::kCounter) {
-    return InvalidRequest("Counter columns are not supported by this node yet");
+    if (a.op != Assignment::Op::kAdd && a.op != Assignment::Op::kSubtract) {
+      return InvalidRequest(fmt::format("Invalid operation ({}) for counter column {}", Describe(a),
+                                        column.name));
+    }
+    op.kind = a.op == Assignment::Op::kAdd ? Kind::kAdd : Kind::kSubtract;
+    PF_ASSIGN_OR_RETURN(op.value,
+                        binds.Source(a.value, cql::DataType(cql::TypeKind::kBigint), column.name));
+    return op;
   }
   if (!type.is_collection()) {
     return InvalidRequest(fmt::format("Invalid operation ({}) for non {} column {}", Describe(a),
@@ -229,6 +243,19 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
     if (value.is_unset()) return Status::Ok();
   }
   const cql::TypeKind kind = col.type.kind();
+  if (kind == cql::TypeKind::kCounter) {
+    // Read, add, write: the caller holds the counter lock and gives a timestamp newer than any
+    // earlier write of this counter.
+    if (value.is_null()) return InvalidRequest("Invalid null value for counter increment");
+    if (value.bytes.size() != 8) return InvalidRequest("Invalid counter increment");
+    uint64_t delta = cql::LoadBE64(value.bytes.data());
+    uint64_t sum = current && current->value.size() == 8 ? cql::LoadBE64(current->value.data()) : 0;
+    sum = op.kind == Kind::kSubtract ? sum - delta : sum + delta;  // wraps as Java's long
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<char>(sum >> (56 - 8 * i));
+    out->push_back(Write(id, {}, std::move(bytes), ts, 0));
+    return Status::Ok();
+  }
   if (!NonFrozenCollection(col.type)) {  // kSet on a simple or frozen column
     out->push_back(Write(id, {}, value.is_null() ? std::nullopt
                                                  : std::optional<std::string>(value.bytes),

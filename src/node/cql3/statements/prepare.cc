@@ -37,9 +37,9 @@ class TextBatchStatement final : public CqlStatement {
 
   Status Prepare(const BatchStatement& batch, const SchemaSnapshot& schema,
                  std::string_view keyspace, int bind_count) {
-    if (batch.type == BatchStatement::Type::kCounter) {
-      return InvalidRequest("Counter batches are not supported yet");
-    }
+    type_ = batch.type == BatchStatement::Type::kCounter    ? cql::BatchType::kCounter
+            : batch.type == BatchStatement::Type::kUnlogged ? cql::BatchType::kUnlogged
+                                                            : cql::BatchType::kLogged;
     bind_specs_.resize(static_cast<size_t>(bind_count));
     if (batch.using_clause.ttl) {
       return InvalidRequest("Global TTL on the BATCH statement is not supported.");
@@ -67,7 +67,7 @@ class TextBatchStatement final : public CqlStatement {
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
     std::vector<BatchChild> children;
     for (const auto& c : children_) children.push_back(BatchChild{c.get(), ctx.values});
-    PF_RETURN_IF_ERROR(ExecuteBatch(children, ctx, timestamp_));
+    PF_RETURN_IF_ERROR(ExecuteBatch(children, ctx, timestamp_, type_));
     StatementResult r;
     r.body = VoidResultBody();
     return r;
@@ -76,6 +76,7 @@ class TextBatchStatement final : public CqlStatement {
  private:
   std::vector<std::unique_ptr<ModificationStatement>> children_;
   std::optional<int64_t> timestamp_;
+  cql::BatchType type_ = cql::BatchType::kLogged;
 };
 
 }  // namespace
@@ -97,7 +98,34 @@ Result<std::shared_ptr<const TableMetadata>> ResolveTable(const TableName& name,
 }
 
 Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
-                    std::optional<int64_t> batch_timestamp) {
+                    std::optional<int64_t> batch_timestamp, cql::BatchType type) {
+  bool counters = false, others = false;
+  for (const auto& child : children) {
+    (child.statement->is_counter() ? counters : others) = true;
+  }
+  if (type == cql::BatchType::kCounter && others) {
+    return InvalidRequest("Cannot include non-counter statement in a counter batch");
+  }
+  if (type == cql::BatchType::kLogged && counters) {
+    return InvalidRequest("Cannot include a counter statement in a logged batch");
+  }
+  if (counters && others) {
+    return InvalidRequest("Counter and non-counter mutations cannot exist in the same batch");
+  }
+  if (counters) {
+    std::lock_guard lock(CounterMutex());
+    std::vector<cql::RawValue> saved = std::move(ctx.values);
+    Status status;
+    for (const auto& child : children) {
+      ctx.values = child.values;
+      std::vector<PartitionMutation> mutations;
+      status = child.statement->AddMutations(ctx, std::nullopt, &mutations);
+      if (status.ok() && !mutations.empty()) status = ctx.db->storage().Apply(mutations);
+      if (!status.ok()) break;
+    }
+    ctx.values = std::move(saved);
+    return status;
+  }
   // One timestamp for every statement without its own, as Cassandra does.
   int64_t ts = batch_timestamp ? *batch_timestamp
                                : (ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros);

@@ -25,7 +25,9 @@ struct BatchChild {
   const ModificationStatement* statement;
   std::vector<cql::RawValue> values;
 };
+// Counter batches apply statement by statement (not atomic, as in Cassandra), so increments of
+// one counter in one batch add up. Checks the mix of counter and non-counter statements.
 Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
-                    std::optional<int64_t> batch_timestamp);
+                    std::optional<int64_t> batch_timestamp, cql::BatchType type);
 
 }  // namespace postfork::node::cql3
