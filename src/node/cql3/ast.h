@@ -173,8 +173,9 @@ struct DeleteStatement {
 };
 
 struct Selector {
-  enum class Kind { kColumn, kCountStar, kToken, kWritetime, kTtl, kCount };
+  enum class Kind { kColumn, kCountStar, kToken, kWritetime, kTtl, kCount, kAggregate };
   Kind kind = Kind::kColumn;
+  std::string function;  // kAggregate: min, max, sum, avg
   std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
   std::string alias;
 };

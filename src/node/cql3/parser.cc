@@ -543,6 +543,11 @@ class Parser {
           PF_ASSIGN_OR_RETURN(std::string c, Identifier());
           sel.columns.push_back(std::move(c));
         }
+      } else if (fn == "min" || fn == "max" || fn == "sum" || fn == "avg") {
+        sel.kind = Selector::Kind::kAggregate;
+        sel.function = fn;
+        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        sel.columns.push_back(std::move(c));
       } else if (fn == "token" || fn == "writetime" || fn == "ttl") {
         sel.kind = fn == "token"       ? Selector::Kind::kToken
                    : fn == "writetime" ? Selector::Kind::kWritetime

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include <deque>
 
 #include "node/cql3/statements/restrictions.h"
@@ -73,7 +75,7 @@ class SelectStatementImpl final : public CqlStatement {
           }
           case Selector::Kind::kCountStar:
             has_count_ = true;
-            add_output(Output{Output::Kind::kCountStar, 0}, alias.empty() ? "count" : alias,
+            add_output(MakeOutput(Output::Kind::kCountStar, 0), alias.empty() ? "count" : alias,
                        cql::DataType(cql::TypeKind::kBigint));
             break;
           case Selector::Kind::kCount: {
@@ -84,6 +86,31 @@ class SelectStatementImpl final : public CqlStatement {
             o.count = true;
             add_output(o, alias.empty() ? "system.count(" + col->name + ")" : alias,
                        cql::DataType(cql::TypeKind::kBigint));
+            break;
+          }
+          case Selector::Kind::kAggregate: {
+            const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+            if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+            Output o = ColumnOutput(*col);
+            o.aggregate = sel.function == "min"   ? Aggregator::kMin
+                          : sel.function == "max" ? Aggregator::kMax
+                          : sel.function == "sum" ? Aggregator::kSum
+                                                  : Aggregator::kAvg;
+            cql::DataType type = col->type.kind() == cql::TypeKind::kCounter
+                                     ? cql::DataType(cql::TypeKind::kBigint)
+                                     : col->type;
+            bool arithmetic = o.aggregate == Aggregator::kSum || o.aggregate == Aggregator::kAvg;
+            if (arithmetic && NumericWidth(type.kind()) == 0) {
+              return InvalidRequest(fmt::format(
+                  "Invalid call to function system.{}: its argument {} of type {} is not one of "
+                  "tinyint, smallint, int, bigint, counter, float, double",
+                  sel.function, col->name, col->type.ToCql()));
+            }
+            o.value_type = type;
+            has_count_ = true;
+            add_output(o, alias.empty() ? fmt::format("system.{}({})", sel.function, col->name)
+                                        : alias,
+                       type);
             break;
           }
           case Selector::Kind::kToken: {
@@ -103,7 +130,7 @@ class SelectStatementImpl final : public CqlStatement {
               }
               args += (i ? ", " : "") + pk[i]->name;
             }
-            add_output(Output{Output::Kind::kToken, 0},
+            add_output(MakeOutput(Output::Kind::kToken, 0),
                        alias.empty() ? "system.token(" + args + ")" : alias,
                        cql::DataType(cql::TypeKind::kBigint));
             break;
@@ -130,7 +157,8 @@ class SelectStatementImpl final : public CqlStatement {
       }
       if (has_count_) {
         for (const auto& o : outputs_) {
-          if (o.kind != Output::Kind::kCountStar && !o.count) {
+          if (o.kind != Output::Kind::kCountStar && !o.count &&
+              o.aggregate == Aggregator::kNone) {
             return InvalidRequest("Mixing aggregates and plain columns is not supported");
           }
         }
@@ -359,12 +387,23 @@ class SelectStatementImpl final : public CqlStatement {
   }
 
  private:
+  enum class Aggregator { kNone, kMin, kMax, kSum, kAvg };
+
   struct Output {
     enum class Kind { kPartitionKey, kClustering, kCell, kToken, kWritetime, kTtl, kCountStar };
     Kind kind = Kind::kCell;
     size_t index = 0;    // key position or index into cell_columns_
     bool count = false;  // count(column)
+    Aggregator aggregate = Aggregator::kNone;  // min, max, sum, avg of the column
+    cql::DataType value_type;                  // the aggregate's argument and result type
   };
+
+  static Output MakeOutput(Output::Kind kind, size_t index) {
+    Output o;
+    o.kind = kind;
+    o.index = index;
+    return o;
+  }
 
   size_t CellIndex(uint32_t column_id) {
     for (size_t i = 0; i < cell_columns_.size(); ++i) {
@@ -377,11 +416,11 @@ class SelectStatementImpl final : public CqlStatement {
   Output ColumnOutput(const ColumnMetadata& col) {
     switch (col.kind) {
       case ColumnKind::kPartitionKey:
-        return Output{Output::Kind::kPartitionKey, static_cast<size_t>(col.position)};
+        return MakeOutput(Output::Kind::kPartitionKey, static_cast<size_t>(col.position));
       case ColumnKind::kClustering:
-        return Output{Output::Kind::kClustering, static_cast<size_t>(col.position)};
+        return MakeOutput(Output::Kind::kClustering, static_cast<size_t>(col.position));
       default:
-        return Output{Output::Kind::kCell, CellIndex(col.id)};
+        return MakeOutput(Output::Kind::kCell, CellIndex(col.id));
     }
   }
 
@@ -420,8 +459,92 @@ class SelectStatementImpl final : public CqlStatement {
     return cql::RawValue::Null();
   }
 
+  // Bytes of an integer type (tinyint 1 .. bigint/counter 8), -4/-8 for float/double, 0 for
+  // the rest (not summable).
+  static int NumericWidth(cql::TypeKind k) {
+    switch (k) {
+      case cql::TypeKind::kTinyint:
+        return 1;
+      case cql::TypeKind::kSmallint:
+        return 2;
+      case cql::TypeKind::kInt:
+        return 4;
+      case cql::TypeKind::kBigint:
+      case cql::TypeKind::kCounter:
+        return 8;
+      case cql::TypeKind::kFloat:
+        return -4;
+      case cql::TypeKind::kDouble:
+        return -8;
+      default:
+        return 0;
+    }
+  }
+
+  // min/max/sum/avg state of one output over every row read.
+  struct Accumulator {
+    std::optional<std::string> best;  // min, max
+    int64_t integer_sum = 0;          // wraps as Java's long; narrowed like Java's int/short
+    double float_sum = 0;
+    int64_t count = 0;
+  };
+
+  void Accumulate(const Output& o, std::string_view v, Accumulator* acc) const {
+    if (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax) {
+      int cmp = acc->best ? CompareValues(o.value_type, v, *acc->best) : 0;
+      if (!acc->best || (o.aggregate == Aggregator::kMin ? cmp < 0 : cmp > 0)) acc->best = v;
+      return;
+    }
+    int width = NumericWidth(o.value_type.kind());
+    if (static_cast<int>(v.size()) != (width < 0 ? -width : width)) return;  // empty value
+    ++acc->count;
+    if (width == -4) {
+      uint32_t bits = cql::LoadBE32(v.data());
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      acc->float_sum += f;
+    } else if (width == -8) {
+      uint64_t bits = cql::LoadBE64(v.data());
+      double d;
+      std::memcpy(&d, &bits, sizeof d);
+      acc->float_sum += d;
+    } else {
+      uint64_t raw = 0;
+      for (int i = 0; i < width; ++i) raw = (raw << 8) | static_cast<uint8_t>(v[static_cast<size_t>(i)]);
+      int shift = 64 - 8 * width;  // sign-extend
+      int64_t value = static_cast<int64_t>(raw << shift) >> shift;
+      acc->integer_sum = static_cast<int64_t>(static_cast<uint64_t>(acc->integer_sum) +
+                                              static_cast<uint64_t>(value));
+    }
+  }
+
+  std::optional<std::string> Finish(const Output& o, const Accumulator& acc) const {
+    if (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax) return acc.best;
+    int width = NumericWidth(o.value_type.kind());
+    bool avg = o.aggregate == Aggregator::kAvg;
+    std::string out;
+    if (width < 0) {
+      double v = avg ? (acc.count ? acc.float_sum / static_cast<double>(acc.count) : 0) : acc.float_sum;
+      if (width == -4) {
+        float f = static_cast<float>(v);
+        uint32_t bits;
+        std::memcpy(&bits, &f, sizeof bits);
+        for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(bits >> (8 * i)));
+      } else {
+        uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(bits >> (8 * i)));
+      }
+      return out;
+    }
+    int64_t v = avg ? (acc.count ? acc.integer_sum / acc.count : 0) : acc.integer_sum;
+    for (int i = width - 1; i >= 0; --i) out.push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
+    return out;
+  }
+
   Result<std::string> Aggregate(const ExecutionContext& ctx, ReadCommand& cmd) const {
     std::vector<int64_t> counts(outputs_.size(), 0);
+    std::vector<Accumulator> accumulators(outputs_.size());
     int64_t limit_rows = INT64_MAX;
     if (limit_) {
       // LIMIT applies to the aggregate's result rows (always one), as in Cassandra.
@@ -436,24 +559,33 @@ class SelectStatementImpl final : public CqlStatement {
           const Output& o = outputs_[i];
           if (o.kind == Output::Kind::kCountStar) {
             ++counts[i];
-          } else {
-            std::deque<std::string> scratch;
-            if (!Cell(o, row, &scratch).is_null()) ++counts[i];
+            continue;
           }
+          std::deque<std::string> scratch;
+          cql::RawValue v = Cell(o, row, &scratch);
+          if (v.is_null()) continue;
+          ++counts[i];
+          if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &accumulators[i]);
         }
       }
       if (!rows.has_more) break;
       cmd.resume_position = rows.resume_position;
     }
-    std::vector<std::string> bodies;
-    for (int64_t c : counts) bodies.push_back(BigintBytes(c));
+    std::vector<std::optional<std::string>> bodies;
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+      bodies.push_back(outputs_[i].aggregate == Aggregator::kNone
+                           ? std::optional<std::string>(BigintBytes(counts[i]))
+                           : Finish(outputs_[i], accumulators[i]));
+    }
     cql::ResultMessage msg;
     msg.kind = cql::ResultKind::kRows;
     msg.rows.metadata.column_count = result_metadata_.column_count;
     msg.rows.metadata.no_metadata = ctx.skip_metadata;
     if (!ctx.skip_metadata) msg.rows.metadata.columns = result_metadata_.columns;
     msg.rows.row_count = 1;
-    for (const auto& b : bodies) msg.rows.cells.push_back(cql::RawValue::Of(b));
+    for (const auto& b : bodies) {
+      msg.rows.cells.push_back(b ? cql::RawValue::Of(*b) : cql::RawValue::Null());
+    }
     std::string body;
     cql::ByteWriter w(&body);
     msg.Encode(w);

@@ -1,0 +1,80 @@
+"""Aggregates (count, min, max, sum, avg) on postfork-node through python3-cassandra.
+
+Result values, types and column names as Cassandra returns them, over partitions, slices and
+filtered reads, with nulls and an empty selection.
+Usage: /usr/bin/python3 python_aggregates_test.py <path to postfork-node>
+"""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import node_process  # noqa: E402
+
+from cassandra import InvalidRequest  # noqa: E402
+from cassandra.cluster import Cluster  # noqa: E402
+
+
+class AggregatesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        s = cls.session = cls.cluster.connect()
+        s.execute("CREATE KEYSPACE agg WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.set_keyspace("agg")
+        s.execute("CREATE TABLE m (k int, ck int, i int, b bigint, t tinyint, d double, f float, "
+                  "name text, PRIMARY KEY (k, ck))")
+        ins = s.prepare("INSERT INTO m (k, ck, i, b, t, d, f, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        for ck, (i, name) in enumerate([(3, "c"), (-7, "a"), (10, "z"), (None, None)]):
+            s.execute(ins, (1, ck, i, None if i is None else i * 10 ** 12,
+                            None if i is None else i, None if i is None else i / 2.0,
+                            None if i is None else i / 4.0, name))
+        s.execute(ins, (2, 0, 2147483647, 1, 100, 1.0, 1.0, "q"))
+        s.execute(ins, (2, 1, 1, 1, 100, 2.0, 2.0, "r"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.shutdown()
+
+    def test_min_max_sum_avg_over_a_partition(self):
+        r = self.session.execute("SELECT min(i), max(i), sum(i), avg(i), count(i), count(*), "
+                                 "min(name), max(name) FROM m WHERE k = 1")
+        self.assertEqual(r.column_names, ["system.min(i)", "system.max(i)", "system.sum(i)",
+                                          "system.avg(i)", "system.count(i)", "count",
+                                          "system.min(name)", "system.max(name)"])
+        self.assertEqual(tuple(r.one()), (-7, 10, 6, 2, 3, 4, "a", "z"))
+
+    def test_types_follow_the_argument(self):
+        row = self.session.execute("SELECT sum(b), avg(d), sum(f), sum(t), avg(t) FROM m "
+                                   "WHERE k = 1").one()
+        self.assertEqual(row[0], 6 * 10 ** 12)
+        self.assertAlmostEqual(row[1], 1.0)
+        self.assertAlmostEqual(row[2], 1.5)
+        self.assertEqual(row[3], 6)
+        self.assertEqual(row[4], 2)
+
+    def test_integer_sums_overflow_like_cassandra(self):
+        # int + int wraps in Cassandra (Java int arithmetic); tinyint likewise.
+        row = self.session.execute("SELECT sum(i), sum(t) FROM m WHERE k = 2").one()
+        self.assertEqual(row[0], -2147483648)
+        self.assertEqual(row[1], -56)
+
+    def test_empty_selection_and_slices(self):
+        row = self.session.execute("SELECT min(i), sum(i), avg(d), count(*) FROM m "
+                                   "WHERE k = 3").one()
+        self.assertEqual(tuple(row), (None, 0, 0.0, 0))
+        row = self.session.execute("SELECT max(i), sum(i) FROM m WHERE k = 1 AND ck >= 1").one()
+        self.assertEqual(tuple(row), (10, 3))
+        row = self.session.execute("SELECT max(i) AS top FROM m").one()
+        self.assertEqual(row.top, 2147483647)
+
+    def test_errors(self):
+        with self.assertRaisesRegex(InvalidRequest, "Invalid call to function system.sum"):
+            self.session.execute("SELECT sum(name) FROM m")
+        with self.assertRaisesRegex(InvalidRequest, "Mixing aggregates and plain columns"):
+            self.session.execute("SELECT k, max(i) FROM m")
+
+
+if __name__ == "__main__":
+    node_process.main_with_node()
