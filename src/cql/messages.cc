@@ -599,7 +599,7 @@ void RowsMetadata::Encode(ByteWriter& w) const {
 Result<RowsMetadata> RowsMetadata::Decode(ByteReader& r) { return DecodeRowsMetadata(r, nullptr); }
 
 void EncodeRowsResult(const RowsMetadata& metadata, int32_t row_count,
-                      const std::vector<RawValue>& cells, ByteWriter& w) {
+                      std::span<const RawValue> cells, ByteWriter& w) {
   w.WriteInt(static_cast<int32_t>(ResultKind::kRows));
   metadata.Encode(w);
   w.WriteInt(row_count);
@@ -659,7 +659,7 @@ void ResultMessage::Encode(ByteWriter& w) const {
       w.WriteInt(static_cast<int32_t>(kind));
       break;
     case ResultKind::kRows:
-      EncodeRowsResult(rows.metadata, rows.row_count, rows.cells, w);
+      EncodeRowsResult(rows.metadata, rows.row_count, {rows.cells.data(), rows.cells.size()}, w);
       break;
     case ResultKind::kSetKeyspace:
       w.WriteInt(static_cast<int32_t>(kind));

@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/error_codes.h"
@@ -220,7 +223,9 @@ struct RowsMetadata {
 struct RowsResult {
   RowsMetadata metadata;
   int32_t row_count = 0;
-  std::vector<RawValue> cells;  // row-major, row_count * column_count
+  // Row-major, row_count * column_count. Inline up to 8 cells: a single-row result (the common
+  // point read) decodes without allocating.
+  boost::container::small_vector<RawValue, 8> cells;
   RawValue cell(int32_t row, int32_t column) const {
     return cells[static_cast<size_t>(row) * metadata.column_count + column];
   }
@@ -228,7 +233,7 @@ struct RowsResult {
 
 // Encodes a Rows result straight from serialized cells (the node's path).
 void EncodeRowsResult(const RowsMetadata& metadata, int32_t row_count,
-                      const std::vector<RawValue>& cells, ByteWriter& w);
+                      std::span<const RawValue> cells, ByteWriter& w);
 
 struct PreparedResult {
   std::string id;

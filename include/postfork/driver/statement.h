@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "postfork/cql/messages.h"
 #include "postfork/cql/status.h"
@@ -85,12 +88,14 @@ class BoundStatement {
 
   const PreparedData& prepared() const { return *data_; }
   const std::shared_ptr<const PreparedData>& shared() const { return data_; }
-  const std::vector<cql::Value>& values() const { return values_; }
+  std::span<const cql::Value> values() const { return {values_.data(), values_.size()}; }
   StatementOptions options;
 
  private:
   std::shared_ptr<const PreparedData> data_;
-  std::vector<cql::Value> values_;  // one per bind marker; Unset until bound
+  // One per bind marker; Unset until bound. Inline up to 6 markers, so copying a bound
+  // statement to execute it again costs no allocation in the common case.
+  boost::container::small_vector<cql::Value, 6> values_;
 };
 
 struct BatchStatement {

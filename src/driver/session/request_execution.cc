@@ -68,7 +68,7 @@ void WriteConsistency(cql::ByteWriter& w, cql::Consistency c) {
 
 // <query_parameters> with values serialized straight into the frame.
 Status EncodeParams(cql::ByteWriter& w, cql::Consistency consistency, const StatementOptions& o,
-                    int32_t default_page_size, const std::vector<cql::Value>& values,
+                    int32_t default_page_size, std::span<const cql::Value> values,
                     const std::vector<std::string>* names,
                     const std::vector<cql::ColumnSpec>* types, bool skip_metadata) {
   WriteConsistency(w, consistency);
@@ -165,8 +165,51 @@ QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
 
 namespace {
 
+// Memory for the objects allocated once per request, recycled through a bounded per-thread
+// free list instead of the heap (the driver runs on the caller's thread).
+template <class T>
+class RecyclingPool {
+ public:
+  static void* Take(size_t size) {
+    Lists& l = lists();
+    if (size == sizeof(T) && !l.free.empty()) {
+      void* p = l.free.back();
+      l.free.pop_back();
+      return p;
+    }
+    return ::operator new(size);
+  }
+  static void Give(void* p, size_t size) {
+    Lists& l = lists();
+    if (size == sizeof(T) && l.free.size() < kMaxFree) {
+      l.free.push_back(p);
+      return;
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 1024;
+  struct Lists {
+    Lists() { free.reserve(kMaxFree); }
+    ~Lists() {
+      for (void* p : free) ::operator delete(p);
+    }
+    std::vector<void*> free;
+  };
+  static Lists& lists() {
+    thread_local Lists l;
+    return l;
+  }
+};
+
 class RequestExecution final : public ResponseHandler {
  public:
+  static void* operator new(size_t size) { return RecyclingPool<RequestExecution>::Take(size); }
+  static void operator delete(void* p, size_t size) {
+    RecyclingPool<RequestExecution>::Give(p, size);
+  }
+
   RequestExecution(std::shared_ptr<SessionImpl> session, Request request, QueryHandler handler)
       : session_(std::move(session)), request_(std::move(request)), handler_(std::move(handler)) {}
 
@@ -294,25 +337,25 @@ class RequestExecution final : public ResponseHandler {
             return Status(StatusCode::kInvalidArgument, "more than 65535 statements in a batch");
           w.WriteShort(static_cast<uint16_t>(batch.statements.size()));
           for (size_t i = 0; i < batch.statements.size(); ++i) {
-            const std::vector<cql::Value>* values;
+            std::span<const cql::Value> values;
             const std::vector<cql::ColumnSpec>* types = nullptr;
             if (auto* s = std::get_if<Statement>(&batch.statements[i])) {
               if (!s->value_names.empty())
                 return Status(StatusCode::kInvalidArgument, "named values cannot be batched");
               w.WriteByte(0);
               w.WriteLongString(s->query);
-              values = &s->values;
+              values = s->values;
             } else {
               auto& bs = std::get<BoundStatement>(batch.statements[i]);
               w.WriteByte(1);
               w.WriteShortBytes(bs.prepared().id);
-              values = &bs.values();
+              values = bs.values();
               types = &bs.prepared().bind_columns;
             }
-            w.WriteShort(static_cast<uint16_t>(values->size()));
-            for (size_t v = 0; v < values->size(); ++v) {
-              Status st = types ? cql::WriteValue((*values)[v], (*types)[v].type, w)
-                                : cql::WriteValue((*values)[v], InferType((*values)[v]), w);
+            w.WriteShort(static_cast<uint16_t>(values.size()));
+            for (size_t v = 0; v < values.size(); ++v) {
+              Status st = types ? cql::WriteValue(values[v], (*types)[v].type, w)
+                                : cql::WriteValue(values[v], InferType(values[v]), w);
               if (!st.ok())
                 return Status(StatusCode::kInvalidArgument, "batch statement " + std::to_string(i) +
                                                                 " value " + std::to_string(v) +

@@ -73,7 +73,8 @@ TEST(Session, PagingStateAndStatementOptionsReachTheWire) {
     (void)cql::SerializeValue(int32_t{1}, md.columns[0].type, &one);
     std::string body;
     cql::ByteWriter w(&body);
-    cql::EncodeRowsResult(md, 1, {cql::RawValue::Of(one)}, w);
+    const cql::RawValue cells[] = {cql::RawValue::Of(one)};
+    cql::EncodeRowsResult(md, 1, cells, w);
     return ScriptedServer::Frame(r.header, cql::Opcode::kResult, body);
   });
   auto s = BlockingSession::ConnectFromSnapshot(SnapshotFor(server.port()));
