@@ -237,6 +237,7 @@ class SelectStatementImpl final : public CqlStatement {
         reversed = r;
       }
       reversed_ = reversed.value_or(false);
+      ordered_ = true;
       (void)ck;
     }
     cql::DataType int_type(cql::TypeKind::kInt);
@@ -359,7 +360,34 @@ class SelectStatementImpl final : public CqlStatement {
     cmd.row_limit = remaining;
     if (paged) cmd.row_limit = std::min<int64_t>(remaining, *ctx.page_size);
     ReadResult rows;
-    if (cmd.row_limit > 0) {
+    if (ordered_ && cmd.partition_keys.size() > 1) {
+      // IN on the partition key with ORDER BY: every partition's rows are merged in clustering
+      // order (Cassandra's post-query ordering), so the whole result is read, then sorted.
+      if (paged) {
+        return InvalidRequest(
+            "Cannot page queries with both ORDER BY and a IN restriction on the partition key; "
+            "you must either remove the ORDER BY or the IN and sort client side, or disable "
+            "paging for this query");
+      }
+      cmd.row_limit = INT64_MAX;
+      PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
+      auto ck = table_meta_->ClusteringColumns();
+      std::stable_sort(rows.rows.begin(), rows.rows.end(),
+                       [&](const ReadRow& a, const ReadRow& b) {
+                         size_t n = std::min(a.clustering.size(), b.clustering.size());
+                         for (size_t i = 0; i < n && i < ck.size(); ++i) {
+                           int c = CompareValues(ck[i]->type, a.clustering[i], b.clustering[i]);
+                           if (c == 0) continue;
+                           if (ck[i]->order == ClusteringOrder::kDesc) c = -c;
+                           return reversed_ ? c > 0 : c < 0;
+                         }
+                         return false;
+                       });
+      if (static_cast<int64_t>(rows.rows.size()) > remaining) {
+        rows.rows.resize(static_cast<size_t>(std::max<int64_t>(remaining, 0)));
+      }
+      rows.has_more = false;
+    } else if (cmd.row_limit > 0) {
       PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
     }
     cql::ResultMessage msg;
@@ -648,6 +676,7 @@ class SelectStatementImpl final : public CqlStatement {
   bool distinct_ = false;
   bool has_count_ = false;
   bool reversed_ = false;
+  bool ordered_ = false;  // ORDER BY given
   std::optional<ValueSource> limit_, per_partition_limit_;
 };
 

@@ -1,8 +1,7 @@
-"""Aggregates (count, min, max, sum, avg) on postfork-node through python3-cassandra.
-
-Result values, types and column names as Cassandra returns them, over partitions, slices and
-filtered reads, with nulls and an empty selection.
-Usage: /usr/bin/python3 python_aggregates_test.py <path to postfork-node>
+"""SELECT features on postfork-node through python3-cassandra: aggregates (count, min, max,
+sum, avg: values, types and column names as Cassandra returns them, with nulls and an empty
+selection) and IN on the partition key with ORDER BY (rows merged across partitions).
+Usage: /usr/bin/python3 python_select_test.py <path to postfork-node>
 """
 import os
 import sys
@@ -13,6 +12,7 @@ import node_process  # noqa: E402
 
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
+from cassandra.query import SimpleStatement  # noqa: E402
 
 
 class AggregatesTest(unittest.TestCase):
@@ -74,6 +74,43 @@ class AggregatesTest(unittest.TestCase):
             self.session.execute("SELECT sum(name) FROM m")
         with self.assertRaisesRegex(InvalidRequest, "Mixing aggregates and plain columns"):
             self.session.execute("SELECT k, max(i) FROM m")
+
+
+class OrderedInTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        s = cls.session = cls.cluster.connect()
+        s.execute("CREATE KEYSPACE IF NOT EXISTS ord WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.set_keyspace("ord")
+        s.execute("CREATE TABLE ev (k int, t int, v text, PRIMARY KEY (k, t)) "
+                  "WITH CLUSTERING ORDER BY (t DESC)")
+        for k, ts in ((1, (1, 4, 7)), (2, (2, 5)), (3, (3, 6, 9))):
+            for t in ts:
+                s.execute("INSERT INTO ev (k, t, v) VALUES (%s, %s, %s)", (k, t, f"{k}:{t}"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.shutdown()
+
+    def select(self, cql):
+        return [r.t for r in self.session.execute(SimpleStatement(cql, fetch_size=None))]
+
+    def test_in_with_order_by_merges_partitions(self):
+        self.assertEqual(self.select("SELECT t FROM ev WHERE k IN (1, 2, 3) ORDER BY t ASC"),
+                         [1, 2, 3, 4, 5, 6, 7, 9])
+        self.assertEqual(self.select("SELECT t FROM ev WHERE k IN (3, 1) ORDER BY t DESC"),
+                         [9, 7, 6, 4, 3, 1])
+        self.assertEqual(self.select("SELECT t FROM ev WHERE k IN (1, 2, 3) ORDER BY t ASC "
+                                     "LIMIT 3"), [1, 2, 3])
+        self.assertEqual(self.select("SELECT t FROM ev WHERE k IN (1, 2, 3) AND t > 3 "
+                                     "ORDER BY t ASC"), [4, 5, 6, 7, 9])
+
+    def test_paging_with_in_and_order_by_is_refused_as_in_cassandra(self):
+        with self.assertRaisesRegex(InvalidRequest, "Cannot page queries with both ORDER BY"):
+            self.session.execute(SimpleStatement(
+                "SELECT t FROM ev WHERE k IN (1, 2) ORDER BY t ASC", fetch_size=2))
 
 
 if __name__ == "__main__":
