@@ -113,5 +113,50 @@ class OrderedInTest(unittest.TestCase):
                 "SELECT t FROM ev WHERE k IN (1, 2) ORDER BY t ASC", fetch_size=2))
 
 
+class MixedOrderSliceTest(unittest.TestCase):
+    """Multi-column slices over clustering columns of mixed order, against a brute-force model."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        s = cls.session = cls.cluster.connect()
+        s.execute("CREATE KEYSPACE IF NOT EXISTS mix WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.set_keyspace("mix")
+        s.execute("CREATE TABLE t (k int, a int, b int, c int, PRIMARY KEY (k, a, b, c)) "
+                  "WITH CLUSTERING ORDER BY (a DESC, b ASC, c DESC)")
+        cls.rows = [(a, b, c) for a in range(3) for b in range(3) for c in range(3)]
+        for a, b, c in cls.rows:
+            s.execute("INSERT INTO t (k, a, b, c) VALUES (1, %s, %s, %s)", (a, b, c))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.shutdown()
+
+    def test_every_bound_pair_matches_the_model(self):
+        ops = {">": lambda x, y: x > y, ">=": lambda x, y: x >= y,
+               "<": lambda x, y: x < y, "<=": lambda x, y: x <= y}
+        declared = lambda r: (-r[0], r[1], -r[2])  # noqa: E731
+        checked = 0
+        for cols in (("a", "b"), ("a", "b", "c")):
+            n = len(cols)
+            bounds = [tuple(v) for v in ([0, 1, 2], [1, 1, 1], [2, 0, 1], [1, 2, 0])]
+            for lo in bounds:
+                for hi in bounds:
+                    for lop in (">", ">="):
+                        for hop in ("<", "<="):
+                            names = ", ".join(cols)
+                            lv, hv = lo[:n], hi[:n]
+                            cql = (f"SELECT a, b, c FROM t WHERE k = 1 AND ({names}) {lop} "
+                                   f"{lv} AND ({names}) {hop} {hv}")
+                            got = [(r.a, r.b, r.c) for r in self.session.execute(cql)]
+                            want = sorted((r for r in self.rows
+                                           if ops[lop](r[:n], lv) and ops[hop](r[:n], hv)),
+                                          key=declared)
+                            self.assertEqual(got, want, cql)
+                            checked += 1
+        self.assertEqual(checked, 128)
+
+
 if __name__ == "__main__":
     node_process.main_with_node()

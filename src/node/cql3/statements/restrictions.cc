@@ -399,11 +399,6 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     }
     p += w.slice_size;
   }
-  if (w.slice_mixed_order && w.slice_lower && w.slice_upper) {
-    return InvalidRequest(
-        "Multi-column slices with both bounds over columns of mixed clustering order are not "
-        "supported");
-  }
   for (size_t q = p; q < ck.size(); ++q) {
     if (ck_eq[q]) {
       const auto& prev = ck[q - 1 < ck.size() ? q - 1 : 0];
@@ -508,37 +503,116 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
   if (where.slice_mixed_order) {
     // (c_f, ..) > (v_0, ..) in natural order is the union over i of
     // "c_f..c_{f+i-1} = v_0..v_{i-1} and c_{f+i} > v_i" (>= for the last when inclusive); each
-    // part is a one-column slice. In declared order, part i precedes the parts after it when
-    // its column is DESC and follows them when ASC.
-    bool is_lower = lower.has_value();
-    const std::vector<std::string>& bound = is_lower ? *lower : *upper;
-    bool inclusive = is_lower ? where.slice_lower->inclusive : where.slice_upper->inclusive;
-    for (const auto& prefix : prefixes) {
-      std::vector<ClusteringSlice> parts;
-      for (size_t i = bound.size(); i-- > 0;) {
-        const ColumnMetadata* col = ck[where.slice_first + i];
-        std::vector<std::string> eq = prefix;
-        eq.insert(eq.end(), bound.begin(), bound.begin() + static_cast<long>(i));
-        std::vector<std::string> at = eq;
-        at.push_back(bound[i]);
-        bool last = i + 1 == bound.size();
-        // Rows past v_i in natural order: after it when ASC, before it when DESC.
-        bool after = (col->order != ClusteringOrder::kDesc) == is_lower;
-        ClusteringSlice part;
-        if (after) {
-          part.start = ClusteringBound{at, last && inclusive};
-          part.end = ClusteringBound{eq, true};
+    // part fixes i columns and bounds one. With both bounds the result is the pairwise
+    // intersection of the lower parts L_i and upper parts U_j, each again such a part:
+    //   i == j: both fix the same values, and column i lies between v_i and w_i;
+    //   i <  j: L_i's fixed values equal U_j's first ones and w_i > v_i: U_j itself;
+    //   i >  j: symmetric: L_i itself.
+    struct Part {
+      std::vector<std::string> fixed;        // values of the slice columns before `column`
+      std::optional<std::string> low, high;  // natural-order bounds of column `fixed.size()`
+      bool low_inclusive = false, high_inclusive = false;
+    };
+    auto parts_of = [&](const std::vector<std::string>& bound, bool is_lower, bool inclusive) {
+      std::vector<Part> parts;
+      for (size_t i = 0; i < bound.size(); ++i) {
+        Part p;
+        p.fixed.assign(bound.begin(), bound.begin() + static_cast<long>(i));
+        bool incl = i + 1 == bound.size() && inclusive;
+        if (is_lower) {
+          p.low = bound[i];
+          p.low_inclusive = incl;
         } else {
-          part.start = ClusteringBound{eq, true};
-          part.end = ClusteringBound{at, last && inclusive};
+          p.high = bound[i];
+          p.high_inclusive = incl;
         }
-        if (after) {
-          parts.push_back(std::move(part));
-        } else {
-          parts.insert(parts.begin(), std::move(part));
+        parts.push_back(std::move(p));
+      }
+      return parts;
+    };
+    auto cmp = [&](size_t i, const std::string& a, const std::string& b) {
+      return CompareValues(ck[where.slice_first + i]->type, a, b);
+    };
+    auto same_prefix = [&](const std::vector<std::string>& a, const std::vector<std::string>& b,
+                           size_t n) {
+      for (size_t k = 0; k < n; ++k) {
+        if (cmp(k, a[k], b[k]) != 0) return false;
+      }
+      return true;
+    };
+    std::vector<Part> parts;
+    if (lower && upper) {
+      auto ls = parts_of(*lower, true, where.slice_lower->inclusive);
+      auto us = parts_of(*upper, false, where.slice_upper->inclusive);
+      for (const Part& l : ls) {
+        for (const Part& u : us) {
+          size_t i = l.fixed.size(), j = u.fixed.size();
+          if (i == j) {
+            if (!same_prefix(l.fixed, u.fixed, i)) continue;
+            int c = cmp(i, *l.low, *u.high);
+            if (c > 0 || (c == 0 && !(l.low_inclusive && u.high_inclusive))) continue;
+            Part p = l;
+            p.high = u.high;
+            p.high_inclusive = u.high_inclusive;
+            parts.push_back(std::move(p));
+          } else if (i < j) {
+            if (same_prefix(l.fixed, u.fixed, i) && cmp(i, u.fixed[i], *l.low) > 0) {
+              parts.push_back(u);
+            }
+          } else if (same_prefix(l.fixed, u.fixed, j) && cmp(j, l.fixed[j], *u.high) < 0) {
+            parts.push_back(l);
+          }
         }
       }
-      slices.insert(slices.end(), parts.begin(), parts.end());
+    } else {
+      bool is_lower = lower.has_value();
+      parts = parts_of(is_lower ? *lower : *upper, is_lower,
+                       is_lower ? where.slice_lower->inclusive : where.slice_upper->inclusive);
+    }
+    // Parts as slices in declared order: a DESC column stores larger values first.
+    std::vector<ClusteringSlice> part_slices;
+    for (const Part& p : parts) {
+      const ColumnMetadata* col = ck[where.slice_first + p.fixed.size()];
+      bool col_desc = col->order == ClusteringOrder::kDesc;
+      ClusteringBound lo{p.fixed, true}, hi{p.fixed, true};
+      if (p.low) {
+        lo.components.push_back(*p.low);
+        lo.inclusive = p.low_inclusive;
+      }
+      if (p.high) {
+        hi.components.push_back(*p.high);
+        hi.inclusive = p.high_inclusive;
+      }
+      part_slices.push_back(col_desc ? ClusteringSlice{hi, lo} : ClusteringSlice{lo, hi});
+    }
+    // Disjoint parts sort by where they start in declared order.
+    auto before = [&](const ClusteringSlice& a, const ClusteringSlice& b) {
+      const auto& x = a.start.components;
+      const auto& y = b.start.components;
+      for (size_t k = 0; k < x.size() && k < y.size(); ++k) {
+        int c = cmp(k, x[k], y[k]);
+        if (ck[where.slice_first + k]->order == ClusteringOrder::kDesc) c = -c;
+        if (c != 0) return c < 0;
+      }
+      if (x.size() != y.size()) {
+        // A shorter inclusive start begins before everything under it; an exclusive one after.
+        return x.size() < y.size() ? a.start.inclusive : !b.start.inclusive;
+      }
+      return a.start.inclusive && !b.start.inclusive;
+    };
+    std::sort(part_slices.begin(), part_slices.end(), before);
+    if (part_slices.empty()) {
+      // Contradictory bounds: a slice that selects nothing (no slices would mean every row).
+      ClusteringBound none{lower ? *lower : *upper, false};
+      part_slices.push_back(ClusteringSlice{none, none});
+    }
+    for (const auto& prefix : prefixes) {
+      for (const ClusteringSlice& ps : part_slices) {
+        ClusteringSlice s = ps;
+        s.start.components.insert(s.start.components.begin(), prefix.begin(), prefix.end());
+        s.end.components.insert(s.end.components.begin(), prefix.begin(), prefix.end());
+        slices.push_back(std::move(s));
+      }
     }
     return slices;
   }
