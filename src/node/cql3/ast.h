@@ -186,6 +186,7 @@ struct SelectStatement {
   bool select_star = false;
   std::vector<Selector> selectors;
   std::vector<Relation> where;
+  std::vector<std::string> group_by;                   // primary key columns, in key order
   std::vector<std::pair<std::string, bool>> order_by;  // (column, descending)
   std::optional<Term> limit;
   std::optional<Term> per_partition_limit;

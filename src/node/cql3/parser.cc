@@ -496,7 +496,13 @@ class Parser {
     if (AcceptKeyword("where")) {
       PF_ASSIGN_OR_RETURN(s.where, ParseWhere());
     }
-    if (AcceptKeyword("group")) return Error(Peek(), "GROUP BY is not supported");
+    if (AcceptKeyword("group")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("by"));
+      do {
+        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        s.group_by.push_back(std::move(c));
+      } while (AcceptPunct(","));
+    }
     if (AcceptKeyword("order")) {
       PF_RETURN_IF_ERROR(ExpectKeyword("by"));
       do {

@@ -72,8 +72,23 @@ class AggregatesTest(unittest.TestCase):
     def test_errors(self):
         with self.assertRaisesRegex(InvalidRequest, "Invalid call to function system.sum"):
             self.session.execute("SELECT sum(name) FROM m")
-        with self.assertRaisesRegex(InvalidRequest, "Mixing aggregates and plain columns"):
-            self.session.execute("SELECT k, max(i) FROM m")
+        with self.assertRaisesRegex(InvalidRequest, "declared order in the PRIMARY KEY"):
+            self.session.execute("SELECT k, max(i) FROM m GROUP BY ck")
+        with self.assertRaisesRegex(InvalidRequest, "declared order in the PRIMARY KEY"):
+            self.session.execute("SELECT k, max(i) FROM m GROUP BY k, name")
+
+    def test_group_by_partition_and_clustering_prefix(self):
+        s = self.session
+        rows = sorted(tuple(r) for r in s.execute(
+            "SELECT k, count(*), max(i), sum(t) FROM m GROUP BY k"))
+        self.assertEqual(rows, [(1, 4, 10, 6), (2, 2, 2147483647, -56)])
+        rows = [tuple(r) for r in s.execute(
+            "SELECT k, ck, count(*) FROM m WHERE k = 1 GROUP BY k, ck")]
+        self.assertEqual(rows, [(1, 0, 1), (1, 1, 1), (1, 2, 1), (1, 3, 1)])
+        self.assertEqual(len(list(s.execute("SELECT k, count(*) FROM m GROUP BY k LIMIT 1"))), 1)
+        # Plain columns without GROUP BY show the first row, as in Cassandra.
+        row = s.execute("SELECT k, ck, max(i) FROM m WHERE k = 1").one()
+        self.assertEqual(tuple(row), (1, 0, 10))
 
 
 class OrderedInTest(unittest.TestCase):

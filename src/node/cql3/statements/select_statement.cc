@@ -155,14 +155,25 @@ class SelectStatementImpl final : public CqlStatement {
           }
         }
       }
-      if (has_count_) {
-        for (const auto& o : outputs_) {
-          if (o.kind != Output::Kind::kCountStar && !o.count &&
-              o.aggregate == Aggregator::kNone) {
-            return InvalidRequest("Mixing aggregates and plain columns is not supported");
-          }
-        }
+    }
+    if (!stmt.group_by.empty()) {
+      // GROUP BY: a prefix of the primary key, in its declared order (Cassandra's rule).
+      std::vector<const ColumnMetadata*> key = t.PartitionKeyColumns();
+      for (const ColumnMetadata* c : t.ClusteringColumns()) key.push_back(c);
+      const char* kOrder =
+          "Group by currently only support groups of columns following their declared order in "
+          "the PRIMARY KEY";
+      if (stmt.group_by.size() > key.size()) return InvalidRequest(kOrder);
+      for (size_t i = 0; i < stmt.group_by.size(); ++i) {
+        const ColumnMetadata* col = t.FindColumn(stmt.group_by[i]);
+        if (!col) return InvalidRequest("Undefined column name " + stmt.group_by[i]);
+        if (col != key[i]) return InvalidRequest(kOrder);
+        group_by_.push_back(col);
       }
+      if (group_by_.size() < t.partition_key_size()) {
+        return InvalidRequest("Group by is not supported on only a part of the partition key");
+      }
+      has_count_ = true;
     }
     result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
 
@@ -570,49 +581,114 @@ class SelectStatementImpl final : public CqlStatement {
     return out;
   }
 
-  Result<std::string> Aggregate(const ExecutionContext& ctx, ReadCommand& cmd) const {
-    std::vector<int64_t> counts(outputs_.size(), 0);
-    std::vector<Accumulator> accumulators(outputs_.size());
-    int64_t limit_rows = INT64_MAX;
-    if (limit_) {
-      // LIMIT applies to the aggregate's result rows (always one), as in Cassandra.
-      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx, "LIMIT"));
-      (void)v;
+  // The GROUP BY columns' values of a row (empty without GROUP BY: one group).
+  std::vector<std::string_view> GroupKey(const ReadRow& row) const {
+    std::vector<std::string_view> key;
+    for (const ColumnMetadata* c : group_by_) {
+      size_t pos = static_cast<size_t>(c->position);
+      if (c->kind == ColumnKind::kPartitionKey) {
+        key.push_back(row.partition_key[pos]);
+      } else {
+        key.push_back(pos < row.clustering.size() ? std::string_view(row.clustering[pos])
+                                                  : std::string_view());
+      }
     }
-    while (true) {
-      cmd.row_limit = std::min<int64_t>(kInternalPage, limit_rows);
+    return key;
+  }
+
+  // Aggregates and GROUP BY: rows fold into one result row per group (one row in all without
+  // GROUP BY, even over no rows). Plain columns show the group's first row, as in Cassandra.
+  // LIMIT counts result rows.
+  Result<std::string> Aggregate(const ExecutionContext& ctx, ReadCommand& cmd) const {
+    int64_t limit = INT64_MAX;
+    if (limit_) {
+      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx, "LIMIT"));
+      limit = v;
+    }
+    struct Group {
+      std::vector<int64_t> counts;
+      std::vector<Accumulator> accumulators;
+      std::vector<std::optional<std::string>> firsts;  // plain columns, from the first row
+      std::vector<std::string> key;
+    };
+    std::vector<std::optional<std::string>> cells;  // finished groups, row-major
+    int64_t groups_out = 0;
+    std::optional<Group> group;
+    auto finish = [&](Group& g) {
+      for (size_t i = 0; i < outputs_.size(); ++i) {
+        const Output& o = outputs_[i];
+        if (o.kind == Output::Kind::kCountStar || o.count) {
+          cells.push_back(BigintBytes(g.counts[i]));
+        } else if (o.aggregate != Aggregator::kNone) {
+          cells.push_back(Finish(o, g.accumulators[i]));
+        } else {
+          cells.push_back(g.firsts[i]);
+        }
+      }
+      ++groups_out;
+    };
+    auto start = [&](const ReadRow* row) {
+      Group g;
+      g.counts.assign(outputs_.size(), 0);
+      g.accumulators.resize(outputs_.size());
+      g.firsts.resize(outputs_.size());
+      if (row) {
+        for (auto k : GroupKey(*row)) g.key.emplace_back(k);
+        std::deque<std::string> scratch;
+        for (size_t i = 0; i < outputs_.size(); ++i) {
+          cql::RawValue v = Cell(outputs_[i], *row, &scratch);
+          if (!v.is_null()) g.firsts[i] = std::string(v.bytes);
+        }
+      }
+      return g;
+    };
+    bool done = false;
+    while (!done) {
+      cmd.row_limit = kInternalPage;
       PF_ASSIGN_OR_RETURN(ReadResult rows, ctx.db->storage().Read(cmd));
       for (const ReadRow& row : rows.rows) {
+        if (group && !group_by_.empty()) {
+          auto key = GroupKey(row);
+          if (!std::equal(key.begin(), key.end(), group->key.begin(), group->key.end())) {
+            finish(*group);
+            group.reset();
+            if (groups_out >= limit) {
+              done = true;
+              break;
+            }
+          }
+        }
+        if (!group) group = start(&row);
         for (size_t i = 0; i < outputs_.size(); ++i) {
           const Output& o = outputs_[i];
           if (o.kind == Output::Kind::kCountStar) {
-            ++counts[i];
+            ++group->counts[i];
             continue;
           }
           std::deque<std::string> scratch;
           cql::RawValue v = Cell(o, row, &scratch);
           if (v.is_null()) continue;
-          ++counts[i];
-          if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &accumulators[i]);
+          ++group->counts[i];
+          if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &group->accumulators[i]);
         }
       }
-      if (!rows.has_more) break;
+      if (done || !rows.has_more) break;
       cmd.resume_position = rows.resume_position;
     }
-    std::vector<std::optional<std::string>> bodies;
-    for (size_t i = 0; i < outputs_.size(); ++i) {
-      bodies.push_back(outputs_[i].aggregate == Aggregator::kNone
-                           ? std::optional<std::string>(BigintBytes(counts[i]))
-                           : Finish(outputs_[i], accumulators[i]));
+    if (group && groups_out < limit) finish(*group);
+    if (!group && groups_out == 0 && group_by_.empty()) {  // no rows: one row of empty results
+      Group empty = start(nullptr);
+      finish(empty);
     }
     cql::ResultMessage msg;
     msg.kind = cql::ResultKind::kRows;
     msg.rows.metadata.column_count = result_metadata_.column_count;
     msg.rows.metadata.no_metadata = ctx.skip_metadata;
     if (!ctx.skip_metadata) msg.rows.metadata.columns = result_metadata_.columns;
-    msg.rows.row_count = 1;
-    for (const auto& b : bodies) {
-      msg.rows.cells.push_back(b ? cql::RawValue::Of(*b) : cql::RawValue::Null());
+    msg.rows.row_count = static_cast<int32_t>(groups_out);
+    msg.rows.cells.reserve(cells.size());
+    for (const auto& c : cells) {
+      msg.rows.cells.push_back(c ? cql::RawValue::Of(*c) : cql::RawValue::Null());
     }
     std::string body;
     cql::ByteWriter w(&body);
@@ -674,7 +750,8 @@ class SelectStatementImpl final : public CqlStatement {
   std::vector<uint32_t> cell_columns_;
   std::vector<size_t> filter_cells_;
   bool distinct_ = false;
-  bool has_count_ = false;
+  bool has_count_ = false;  // an aggregate or GROUP BY: rows are folded into result rows
+  std::vector<const ColumnMetadata*> group_by_;
   bool reversed_ = false;
   bool ordered_ = false;  // ORDER BY given
   std::optional<ValueSource> limit_, per_partition_limit_;
