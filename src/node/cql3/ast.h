@@ -173,9 +173,10 @@ struct DeleteStatement {
 };
 
 struct Selector {
-  enum class Kind { kColumn, kCountStar, kToken, kWritetime, kTtl, kCount, kAggregate };
+  enum class Kind { kColumn, kCountStar, kToken, kWritetime, kTtl, kCount, kAggregate, kFunction };
   Kind kind = Kind::kColumn;
-  std::string function;  // kAggregate: min, max, sum, avg
+  std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name
+  std::vector<Selector> args;   // kFunction: columns or nested function calls
   std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
   std::string alias;
 };

@@ -533,7 +533,20 @@ class Parser {
     return Statement(std::move(s));
   }
 
-  Result<Selector> ParseSelector() {
+  // Native scalar functions of selectors (the node's cql3/statements/functions.h).
+  static bool IsScalarFunction(std::string_view fn) {
+    static const std::string_view kNames[] = {
+        "now", "uuid", "currenttimestamp", "currentdate", "currenttimeuuid", "totimestamp",
+        "todate", "tounixtimestamp", "dateof", "unixtimestampof"};
+    for (auto n : kNames) {
+      if (fn == n) return true;
+    }
+    return (fn.size() > 6 && fn.substr(fn.size() - 6) == "asblob") ||
+           (fn.size() > 6 && fn.substr(0, 6) == "blobas");
+  }
+
+  Result<Selector> ParseSelector(int depth = 0, bool allow_alias = true) {
+    if (depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
     Selector sel;
     const Token& t = Peek();
     if (t.kind == TokenKind::kIdentifier && !t.quoted && Peek(1).IsPunct("(")) {
@@ -562,6 +575,16 @@ class Parser {
           PF_ASSIGN_OR_RETURN(std::string c, Identifier());
           sel.columns.push_back(std::move(c));
         } while (sel.kind == Selector::Kind::kToken && AcceptPunct(","));
+      } else if (IsScalarFunction(fn)) {
+        sel.kind = Selector::Kind::kFunction;
+        sel.function = fn;
+        if (!Peek().IsPunct(")")) {
+          do {
+            if (sel.args.size() >= 8) return Error(Peek(), "too many function arguments");
+            PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
+            sel.args.push_back(std::move(arg));
+          } while (AcceptPunct(","));
+        }
       } else {
         return Error(t, fmt::format("Unknown function '{}'", fn));
       }
@@ -570,7 +593,7 @@ class Parser {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());
       sel.columns.push_back(std::move(c));
     }
-    if (AcceptKeyword("as")) {
+    if (allow_alias && AcceptKeyword("as")) {
       PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
     }
     return sel;

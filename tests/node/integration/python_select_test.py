@@ -1,11 +1,14 @@
 """SELECT features on postfork-node through python3-cassandra: aggregates (count, min, max,
 sum, avg: values, types and column names as Cassandra returns them, with nulls and an empty
-selection) and IN on the partition key with ORDER BY (rows merged across partitions).
+selection), GROUP BY, IN on the partition key with ORDER BY (rows merged across partitions),
+mixed-order multi-column slices, and scalar functions in selectors.
 Usage: /usr/bin/python3 python_select_test.py <path to postfork-node>
 """
+import datetime
 import os
 import sys
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
@@ -15,14 +18,27 @@ from cassandra.cluster import Cluster  # noqa: E402
 from cassandra.query import SimpleStatement  # noqa: E402
 
 
-class AggregatesTest(unittest.TestCase):
+class KeyspaceTest(unittest.TestCase):
+    """A test class with its own keyspace on the shared node; the driver is shut down after."""
+
+    @staticmethod
+    def open(cls, keyspace):
+        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        cls.session = cls.cluster.connect()
+        cls.session.execute(f"CREATE KEYSPACE {keyspace} WITH replication = "
+                            "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        cls.session.set_keyspace(keyspace)
+        return cls.session
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.shutdown()
+
+
+class AggregatesTest(KeyspaceTest):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        s = cls.session = cls.cluster.connect()
-        s.execute("CREATE KEYSPACE agg WITH replication = "
-                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-        s.set_keyspace("agg")
+        s = KeyspaceTest.open(cls, "agg")
         s.execute("CREATE TABLE m (k int, ck int, i int, b bigint, t tinyint, d double, f float, "
                   "name text, PRIMARY KEY (k, ck))")
         ins = s.prepare("INSERT INTO m (k, ck, i, b, t, d, f, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -32,10 +48,6 @@ class AggregatesTest(unittest.TestCase):
                             None if i is None else i / 4.0, name))
         s.execute(ins, (2, 0, 2147483647, 1, 100, 1.0, 1.0, "q"))
         s.execute(ins, (2, 1, 1, 1, 100, 2.0, 2.0, "r"))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.shutdown()
 
     def test_min_max_sum_avg_over_a_partition(self):
         r = self.session.execute("SELECT min(i), max(i), sum(i), avg(i), count(i), count(*), "
@@ -91,23 +103,15 @@ class AggregatesTest(unittest.TestCase):
         self.assertEqual(tuple(row), (1, 0, 10))
 
 
-class OrderedInTest(unittest.TestCase):
+class OrderedInTest(KeyspaceTest):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        s = cls.session = cls.cluster.connect()
-        s.execute("CREATE KEYSPACE IF NOT EXISTS ord WITH replication = "
-                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-        s.set_keyspace("ord")
+        s = KeyspaceTest.open(cls, "ord")
         s.execute("CREATE TABLE ev (k int, t int, v text, PRIMARY KEY (k, t)) "
                   "WITH CLUSTERING ORDER BY (t DESC)")
         for k, ts in ((1, (1, 4, 7)), (2, (2, 5)), (3, (3, 6, 9))):
             for t in ts:
                 s.execute("INSERT INTO ev (k, t, v) VALUES (%s, %s, %s)", (k, t, f"{k}:{t}"))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.shutdown()
 
     def select(self, cql):
         return [r.t for r in self.session.execute(SimpleStatement(cql, fetch_size=None))]
@@ -128,25 +132,17 @@ class OrderedInTest(unittest.TestCase):
                 "SELECT t FROM ev WHERE k IN (1, 2) ORDER BY t ASC", fetch_size=2))
 
 
-class MixedOrderSliceTest(unittest.TestCase):
+class MixedOrderSliceTest(KeyspaceTest):
     """Multi-column slices over clustering columns of mixed order, against a brute-force model."""
 
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        s = cls.session = cls.cluster.connect()
-        s.execute("CREATE KEYSPACE IF NOT EXISTS mix WITH replication = "
-                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-        s.set_keyspace("mix")
+        s = KeyspaceTest.open(cls, "mix")
         s.execute("CREATE TABLE t (k int, a int, b int, c int, PRIMARY KEY (k, a, b, c)) "
                   "WITH CLUSTERING ORDER BY (a DESC, b ASC, c DESC)")
         cls.rows = [(a, b, c) for a in range(3) for b in range(3) for c in range(3)]
         for a, b, c in cls.rows:
             s.execute("INSERT INTO t (k, a, b, c) VALUES (1, %s, %s, %s)", (a, b, c))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.shutdown()
 
     def test_every_bound_pair_matches_the_model(self):
         ops = {">": lambda x, y: x > y, ">=": lambda x, y: x >= y,
@@ -171,6 +167,62 @@ class MixedOrderSliceTest(unittest.TestCase):
                             self.assertEqual(got, want, cql)
                             checked += 1
         self.assertEqual(checked, 128)
+
+
+class ScalarFunctionTest(KeyspaceTest):
+    @classmethod
+    def setUpClass(cls):
+        s = KeyspaceTest.open(cls, "fn")
+        s.execute("CREATE TABLE t (k int PRIMARY KEY, tu timeuuid, ts timestamp, d date, "
+                  "i int, b blob)")
+        # 2024-02-29 12:00:00.123 UTC as a timeuuid (its time fields), a timestamp and a date.
+        cls.when = datetime.datetime(2024, 2, 29, 12, 0, 0, 123000)
+        delta = cls.when - datetime.datetime(1582, 10, 15)
+        ticks = (delta.days * 86400 + delta.seconds) * 10 ** 7 + delta.microseconds * 10
+        cls.tu = uuid.UUID(fields=(ticks & 0xFFFFFFFF, (ticks >> 32) & 0xFFFF,
+                                   ((ticks >> 48) & 0x0FFF) | 0x1000, 0x80, 0x01, 0x0123456789AB))
+        s.execute("INSERT INTO t (k, tu, ts, d, i, b) VALUES (1, %s, '2024-02-29 12:00:00.123+0000',"
+                  " '2024-02-29', 258, 0x00000007)", (cls.tu,))
+
+    def test_time_conversions(self):
+        r = self.session.execute("SELECT toTimestamp(tu), toDate(tu), toUnixTimestamp(tu), "
+                                 "toTimestamp(d), toUnixTimestamp(ts), toDate(ts), dateOf(tu) "
+                                 "FROM t WHERE k = 1")
+        self.assertEqual(r.column_names[:3], ["system.totimestamp(tu)", "system.todate(tu)",
+                                              "system.tounixtimestamp(tu)"])
+        row = r.one()
+        ms = 1709208000123
+        self.assertEqual(row[0], self.when)
+        self.assertEqual(str(row[1]), "2024-02-29")
+        self.assertEqual(row[2], ms)
+        self.assertEqual(row[3], datetime.datetime(2024, 2, 29))
+        self.assertEqual(row[4], ms)
+        self.assertEqual(str(row[5]), "2024-02-29")
+        self.assertEqual(row[6], self.when)
+
+    def test_now_uuid_and_nesting(self):
+        before = datetime.datetime.utcnow() - datetime.timedelta(seconds=5)
+        row = self.session.execute("SELECT now(), uuid(), toTimestamp(now()) AS at, "
+                                   "currentDate() FROM t WHERE k = 1").one()
+        self.assertEqual(row[0].version, 1)
+        self.assertEqual(row[1].version, 4)
+        self.assertGreater(row.at, before)
+        self.assertEqual(row[3].date(), datetime.datetime.utcnow().date())
+
+    def test_blob_conversions(self):
+        row = self.session.execute("SELECT intAsBlob(i), blobAsInt(b), blobAsBigint(b) "
+                                   "FROM t WHERE k = 1").one()
+        self.assertEqual(row[0], b"\x00\x00\x01\x02")
+        self.assertEqual(row[1], 7)
+        self.assertIsNone(row[2])  # 4 bytes are not a bigint
+
+    def test_wrong_arguments(self):
+        with self.assertRaisesRegex(InvalidRequest, "Invalid call to function system.totimestamp"):
+            self.session.execute("SELECT toTimestamp(i) FROM t")
+        with self.assertRaisesRegex(InvalidRequest, "Invalid call to function system.intasblob"):
+            self.session.execute("SELECT intAsBlob(b) FROM t")
+        with self.assertRaisesRegex(Exception, "Unknown function"):
+            self.session.execute("SELECT nosuchfn(i) FROM t")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstring>
-
 #include <deque>
+#include <tuple>
 
+#include "node/cql3/functions/scalar.h"
 #include "node/cql3/statements/restrictions.h"
 #include "node/cql3/values.h"
 #include "postfork/cql/murmur3.h"
@@ -86,6 +88,12 @@ class SelectStatementImpl final : public CqlStatement {
             o.count = true;
             add_output(o, alias.empty() ? "system.count(" + col->name + ")" : alias,
                        cql::DataType(cql::TypeKind::kBigint));
+            break;
+          }
+          case Selector::Kind::kFunction: {
+            PF_ASSIGN_OR_RETURN(auto fn, PrepareFunction(sel, t));
+            auto& [output, type, name] = fn;
+            add_output(std::move(output), alias.empty() ? name : alias, type);
             break;
           }
           case Selector::Kind::kAggregate: {
@@ -428,14 +436,67 @@ class SelectStatementImpl final : public CqlStatement {
  private:
   enum class Aggregator { kNone, kMin, kMax, kSum, kAvg };
 
+  struct FunctionCall;
+
   struct Output {
-    enum class Kind { kPartitionKey, kClustering, kCell, kToken, kWritetime, kTtl, kCountStar };
+    enum class Kind {
+      kPartitionKey,
+      kClustering,
+      kCell,
+      kToken,
+      kWritetime,
+      kTtl,
+      kCountStar,
+      kFunction
+    };
     Kind kind = Kind::kCell;
     size_t index = 0;    // key position or index into cell_columns_
     bool count = false;  // count(column)
     Aggregator aggregate = Aggregator::kNone;  // min, max, sum, avg of the column
+    std::shared_ptr<const FunctionCall> call;  // kFunction
     cql::DataType value_type;                  // the aggregate's argument and result type
   };
+
+  // A scalar function over columns or nested calls (functions/scalar.h).
+  struct FunctionCall {
+    std::string name;
+    std::vector<cql::DataType> arg_types;
+    std::vector<Output> args;
+  };
+
+  // A function selector: its output, result type and Cassandra's column name.
+  Result<std::tuple<Output, cql::DataType, std::string>> PrepareFunction(const Selector& sel,
+                                                                        const TableMetadata& t) {
+    auto call = std::make_shared<FunctionCall>();
+    call->name = sel.function;
+    std::string args_text;
+    for (const Selector& a : sel.args) {
+      Output o;
+      cql::DataType type;
+      std::string text;
+      if (a.kind == Selector::Kind::kColumn) {
+        const ColumnMetadata* col = t.FindColumn(a.columns[0]);
+        if (!col) return InvalidRequest("Undefined column name " + a.columns[0]);
+        o = ColumnOutput(*col);
+        type = col->type;
+        text = col->name;
+      } else if (a.kind == Selector::Kind::kFunction) {
+        PF_ASSIGN_OR_RETURN(auto nested, PrepareFunction(a, t));
+        std::tie(o, type, text) = std::move(nested);
+      } else {
+        return InvalidRequest("Arguments of system." + sel.function +
+                              " must be columns or function calls");
+      }
+      call->args.push_back(std::move(o));
+      call->arg_types.push_back(std::move(type));
+      args_text += (args_text.empty() ? "" : ", ") + text;
+    }
+    PF_ASSIGN_OR_RETURN(cql::DataType result, ScalarResultType(call->name, call->arg_types));
+    Output out = MakeOutput(Output::Kind::kFunction, 0);
+    out.call = std::move(call);
+    return std::make_tuple(std::move(out), std::move(result),
+                           fmt::format("system.{}({})", sel.function, args_text));
+  }
 
   static Output MakeOutput(Output::Kind kind, size_t index) {
     Output o;
@@ -492,6 +553,20 @@ class SelectStatementImpl final : public CqlStatement {
         if (!row.cells[o.index] || row.cells[o.index]->ttl == 0) return cql::RawValue::Null();
         computed->push_back(IntBytes(row.cells[o.index]->ttl));
         return cql::RawValue::Of(computed->back());
+      case Output::Kind::kFunction: {
+        std::vector<std::optional<std::string>> args;
+        for (const Output& a : o.call->args) {
+          cql::RawValue v = Cell(a, row, computed);
+          args.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
+        }
+        int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+        auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, now);
+        if (!r) return cql::RawValue::Null();
+        computed->push_back(std::move(*r));
+        return cql::RawValue::Of(computed->back());
+      }
       case Output::Kind::kCountStar:
         break;
     }
