@@ -537,7 +537,7 @@ class Parser {
   static bool IsScalarFunction(std::string_view fn) {
     static const std::string_view kNames[] = {
         "now", "uuid", "currenttimestamp", "currentdate", "currenttimeuuid", "totimestamp",
-        "todate", "tounixtimestamp", "dateof", "unixtimestampof"};
+        "todate", "tounixtimestamp", "dateof", "unixtimestampof", "tojson"};
     for (auto n : kNames) {
       if (fn == n) return true;
     }

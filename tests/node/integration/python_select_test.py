@@ -1,10 +1,11 @@
 """SELECT features on postfork-node through python3-cassandra: aggregates (count, min, max,
 sum, avg: values, types and column names as Cassandra returns them, with nulls and an empty
 selection), GROUP BY, IN on the partition key with ORDER BY (rows merged across partitions),
-mixed-order multi-column slices, and scalar functions in selectors.
+mixed-order multi-column slices, scalar functions in selectors, SELECT JSON and toJson().
 Usage: /usr/bin/python3 python_select_test.py <path to postfork-node>
 """
 import datetime
+import json
 import os
 import sys
 import unittest
@@ -223,6 +224,44 @@ class ScalarFunctionTest(KeyspaceTest):
             self.session.execute("SELECT intAsBlob(b) FROM t")
         with self.assertRaisesRegex(Exception, "Unknown function"):
             self.session.execute("SELECT nosuchfn(i) FROM t")
+
+
+class JsonTest(KeyspaceTest):
+    @classmethod
+    def setUpClass(cls):
+        s = KeyspaceTest.open(cls, "js")
+        s.execute('CREATE TABLE t (k int PRIMARY KEY, name text, "Mixed" int, l list<int>, '
+                  "m map<int, text>, s set<text>, ts timestamp, u uuid, b blob, d double, "
+                  "ok boolean, tu tuple<int, text>)")
+        s.execute("INSERT INTO t (k, name, \"Mixed\", l, m, s, ts, u, b, d, ok, tu) VALUES "
+                  "(1, 'a \"q\"', 5, [1, 2], {1: 'x'}, {'p', 'q'}, "
+                  "'2024-02-29 12:00:00.123+0000', 123e4567-e89b-12d3-a456-426614174000, 0x0102, "
+                  "1.5, true, (7, 'seven'))")
+        s.execute("INSERT INTO t (k) VALUES (2)")
+
+    def test_select_json_star(self):
+        r = self.session.execute("SELECT JSON * FROM t WHERE k = 1")
+        self.assertEqual(r.column_names, ["[json]"])
+        doc = json.loads(r.one()[0])
+        self.assertEqual(doc, {
+            "k": 1, "name": 'a "q"', '"Mixed"': 5, "l": [1, 2], "m": {"1": "x"},
+            "s": ["p", "q"], "ts": "2024-02-29 12:00:00.123Z",
+            "u": "123e4567-e89b-12d3-a456-426614174000", "b": "0x0102", "d": 1.5, "ok": True,
+            "tu": [7, "seven"]})
+
+    def test_nulls_aliases_and_aggregates(self):
+        doc = json.loads(self.session.execute(
+            "SELECT JSON k, name AS who, l FROM t WHERE k = 2").one()[0])
+        self.assertEqual(doc, {"k": 2, "who": None, "l": None})
+        doc = json.loads(self.session.execute("SELECT JSON count(*) FROM t").one()[0])
+        self.assertEqual(doc, {"count": 2})
+
+    def test_to_json(self):
+        row = self.session.execute("SELECT toJson(m), toJson(name), toJson(ts) FROM t "
+                                   "WHERE k = 1").one()
+        self.assertEqual(json.loads(row[0]), {"1": "x"})
+        self.assertEqual(json.loads(row[1]), 'a "q"')
+        self.assertEqual(row[2], '"2024-02-29 12:00:00.123Z"')
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "node/cql3/functions/json.h"
 #include "node/cql3/values.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/value.h"
@@ -115,6 +116,8 @@ Result<DataType> ScalarResultType(std::string_view name, const std::vector<DataT
     if (arity(1) && a0 == TypeKind::kTimeuuid) return DataType(TypeKind::kTimestamp);
   } else if (name == "unixtimestampof") {
     if (arity(1) && a0 == TypeKind::kTimeuuid) return DataType(TypeKind::kBigint);
+  } else if (name == "tojson") {
+    if (arity(1)) return DataType(TypeKind::kText);
   } else {
     bool to_blob = false;
     auto type = BlobConversionType(name, &to_blob);
@@ -133,6 +136,11 @@ std::optional<std::string> EvaluateScalar(std::string_view name,
   if (name == "uuid") return UuidBytes(NewRandomUuid());
   if (name == "currenttimestamp") return Bigint(now_micros / 1000);
   if (name == "currentdate") return Date(now_micros / 1000);
+  if (name == "tojson") {
+    return ToJson(args.empty() || !args[0] ? std::nullopt
+                                           : std::optional<std::string_view>(*args[0]),
+                  arg_types[0]);
+  }
   if (args.empty() || !args[0]) return std::nullopt;
   const std::string& v = *args[0];
   TypeKind a0 = arg_types[0].kind();

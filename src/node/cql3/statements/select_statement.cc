@@ -7,6 +7,7 @@
 #include <deque>
 #include <tuple>
 
+#include "node/cql3/functions/json.h"
 #include "node/cql3/functions/scalar.h"
 #include "node/cql3/statements/restrictions.h"
 #include "node/cql3/values.h"
@@ -44,7 +45,7 @@ class SelectStatementImpl final : public CqlStatement {
     const TableMetadata& t = *table_meta_;
     keyspace_ = t.keyspace;
     table_ = t.name;
-    if (stmt.json) return InvalidRequest("SELECT JSON is not supported");
+    json_ = stmt.json;
     BindCollector binds(&t, bind_count);
     distinct_ = stmt.distinct;
 
@@ -182,6 +183,12 @@ class SelectStatementImpl final : public CqlStatement {
         return InvalidRequest("Group by is not supported on only a part of the partition key");
       }
       has_count_ = true;
+    }
+    if (json_) {
+      // SELECT JSON: one text column, [json], holding each row as an object.
+      json_columns_ = std::move(result_metadata_.columns);
+      result_metadata_.columns = {
+          cql::ColumnSpec{t.keyspace, t.name, "[json]", cql::DataType(cql::TypeKind::kText)}};
     }
     result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
 
@@ -425,8 +432,19 @@ class SelectStatementImpl final : public CqlStatement {
     std::deque<std::string> computed;
     msg.rows.row_count = static_cast<int32_t>(rows.rows.size());
     msg.rows.cells.reserve(rows.rows.size() * outputs_.size());
+    std::vector<std::optional<std::string_view>> json_cells;
     for (const ReadRow& row : rows.rows) {
-      for (const Output& o : outputs_) msg.rows.cells.push_back(Cell(o, row, &computed));
+      if (!json_) {
+        for (const Output& o : outputs_) msg.rows.cells.push_back(Cell(o, row, &computed));
+        continue;
+      }
+      json_cells.clear();
+      for (const Output& o : outputs_) {
+        cql::RawValue v = Cell(o, row, &computed);
+        json_cells.push_back(v.is_null() ? std::nullopt : std::optional<std::string_view>(v.bytes));
+      }
+      computed.push_back(JsonRow(json_cells));
+      msg.rows.cells.push_back(cql::RawValue::Of(computed.back()));
     }
     cql::ByteWriter w(&result.body);
     msg.Encode(w);
@@ -761,6 +779,19 @@ class SelectStatementImpl final : public CqlStatement {
     msg.rows.metadata.no_metadata = ctx.skip_metadata;
     if (!ctx.skip_metadata) msg.rows.metadata.columns = result_metadata_.columns;
     msg.rows.row_count = static_cast<int32_t>(groups_out);
+    if (json_) {
+      std::vector<std::optional<std::string>> rows_json;
+      std::vector<std::optional<std::string_view>> row;
+      for (size_t at = 0; at < cells.size(); at += outputs_.size()) {
+        row.clear();
+        for (size_t i = 0; i < outputs_.size(); ++i) {
+          const auto& c = cells[at + i];
+          row.push_back(c ? std::optional<std::string_view>(*c) : std::nullopt);
+        }
+        rows_json.push_back(JsonRow(row));
+      }
+      cells = std::move(rows_json);
+    }
     msg.rows.cells.reserve(cells.size());
     for (const auto& c : cells) {
       msg.rows.cells.push_back(c ? cql::RawValue::Of(*c) : cql::RawValue::Null());
@@ -825,6 +856,21 @@ class SelectStatementImpl final : public CqlStatement {
   std::vector<uint32_t> cell_columns_;
   std::vector<size_t> filter_cells_;
   bool distinct_ = false;
+  // SELECT JSON: each result row is one JSON object of the selected columns.
+  std::string JsonRow(const std::vector<std::optional<std::string_view>>& cells) const {
+    std::string out = "{";
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) out.append(", ");
+      AppendJsonString(JsonColumnName(json_columns_[i].name), &out);
+      out.append(": ");
+      out.append(ToJson(cells[i], json_columns_[i].type));
+    }
+    out.push_back('}');
+    return out;
+  }
+
+  bool json_ = false;
+  std::vector<cql::ColumnSpec> json_columns_;  // SELECT JSON: the columns inside the objects
   bool has_count_ = false;  // an aggregate or GROUP BY: rows are folded into result rows
   std::vector<const ColumnMetadata*> group_by_;
   bool reversed_ = false;
