@@ -134,6 +134,8 @@ struct InsertStatement {
   TableName table;
   std::vector<std::string> columns;
   std::vector<Term> values;
+  std::optional<Term> json;    // INSERT ... JSON 'text' | ?: the object instead of columns/values
+  bool json_default_unset = false;  // DEFAULT UNSET (else DEFAULT NULL)
   bool if_not_exists = false;
   UsingClause using_clause;
 };

@@ -604,7 +604,21 @@ class Parser {
     PF_RETURN_IF_ERROR(ExpectKeyword("into"));
     InsertStatement s;
     PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
-    if (Peek().IsKeyword("json")) return Error(Peek(), "INSERT JSON is not supported");
+    if (AcceptKeyword("json")) {
+      PF_ASSIGN_OR_RETURN(s.json, ParseTerm());
+      if (AcceptKeyword("default")) {
+        if (AcceptKeyword("unset")) {
+          s.json_default_unset = true;
+        } else if (Peek().IsKeyword("null")) {
+          Next();
+        } else {
+          return Unexpected("NULL or UNSET");
+        }
+      }
+      PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+      PF_RETURN_IF_ERROR(ParseUsing(&s.using_clause));
+      return Statement(std::move(s));
+    }
     PF_RETURN_IF_ERROR(ExpectPunct("("));
     do {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());

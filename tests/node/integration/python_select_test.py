@@ -1,7 +1,8 @@
 """SELECT features on postfork-node through python3-cassandra: aggregates (count, min, max,
 sum, avg: values, types and column names as Cassandra returns them, with nulls and an empty
 selection), GROUP BY, IN on the partition key with ORDER BY (rows merged across partitions),
-mixed-order multi-column slices, scalar functions in selectors, SELECT JSON and toJson().
+mixed-order multi-column slices, scalar functions in selectors, SELECT JSON, toJson() and
+INSERT JSON.
 Usage: /usr/bin/python3 python_select_test.py <path to postfork-node>
 """
 import datetime
@@ -253,7 +254,8 @@ class JsonTest(KeyspaceTest):
         doc = json.loads(self.session.execute(
             "SELECT JSON k, name AS who, l FROM t WHERE k = 2").one()[0])
         self.assertEqual(doc, {"k": 2, "who": None, "l": None})
-        doc = json.loads(self.session.execute("SELECT JSON count(*) FROM t").one()[0])
+        doc = json.loads(self.session.execute(
+            "SELECT JSON count(*) FROM t WHERE k IN (1, 2)").one()[0])
         self.assertEqual(doc, {"count": 2})
 
     def test_to_json(self):
@@ -262,6 +264,38 @@ class JsonTest(KeyspaceTest):
         self.assertEqual(json.loads(row[0]), {"1": "x"})
         self.assertEqual(json.loads(row[1]), 'a "q"')
         self.assertEqual(row[2], '"2024-02-29 12:00:00.123Z"')
+
+    def test_insert_json_round_trips_select_json(self):
+        s = self.session
+        doc = s.execute("SELECT JSON * FROM t WHERE k = 1").one()[0]
+        copy = json.loads(doc)
+        copy["k"] = 10
+        s.execute("INSERT INTO t JSON %s", (json.dumps(copy),))
+        back = json.loads(s.execute("SELECT JSON * FROM t WHERE k = 10").one()[0])
+        self.assertEqual(back, copy)
+
+    def test_insert_json_defaults_markers_and_errors(self):
+        s = self.session
+        s.execute("""INSERT INTO t JSON '{"k": 20, "name": "x", "l": [3]}'""")
+        s.execute("""INSERT INTO t JSON '{"k": 20, "name": "y"}' DEFAULT UNSET""")
+        row = s.execute("SELECT name, l FROM t WHERE k = 20").one()
+        self.assertEqual((row.name, row.l), ("y", [3]))
+        s.execute("""INSERT INTO t JSON '{"k": 20}'""")  # DEFAULT NULL: the rest is nulled
+        row = s.execute("SELECT name, l FROM t WHERE k = 20").one()
+        self.assertEqual((row.name, row.l), (None, None))
+        prepared = s.prepare("INSERT INTO t JSON ?")
+        self.assertEqual([c.name for c in prepared.column_metadata], ["[json]"])
+        s.execute(prepared, ('{"k": 21, "\\"Mixed\\"": 9, "ts": 1709208000123, '
+                             '"m": {"2": "two"}, "d": "2.5", "b": "0xff"}',))
+        row = s.execute('SELECT "Mixed", ts, m, d, b FROM t WHERE k = 21').one()
+        self.assertEqual(tuple(row), (9, datetime.datetime(2024, 2, 29, 12, 0, 0, 123000),
+                                      {2: "two"}, 2.5, b"\xff"))
+        with self.assertRaisesRegex(InvalidRequest, "unrecognized column: nope"):
+            s.execute("""INSERT INTO t JSON '{"k": 22, "nope": 1}'""")
+        with self.assertRaisesRegex(InvalidRequest, "Error decoding JSON value for int"):
+            s.execute("""INSERT INTO t JSON '{"k": "x"}'""")
+        with self.assertRaisesRegex(InvalidRequest, "Could not decode JSON"):
+            s.execute("INSERT INTO t JSON '{not json'")
 
 
 if __name__ == "__main__":

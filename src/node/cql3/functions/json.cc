@@ -2,8 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 
+#include "node/cql3/values.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
@@ -149,6 +154,250 @@ std::string ToJson(const std::optional<std::string_view>& body, const cql::DataT
   std::string out;
   AppendValue(*v, type, &out);
   return out;
+}
+
+}  // namespace postfork::node::cql3
+
+namespace postfork::node::cql3 {
+namespace {
+
+Status JsonError(const cql::DataType& type, std::string_view why) {
+  return InvalidRequest(fmt::format("Error decoding JSON value for {}: {}", type.ToCql(), why));
+}
+
+// The text a JSON scalar stands for: strings as is, numbers and booleans as written.
+std::optional<std::string> ScalarText(const boost::json::value& j) {
+  if (j.is_string()) return std::string(j.as_string());
+  if (j.is_int64()) return std::to_string(j.as_int64());
+  if (j.is_uint64()) return std::to_string(j.as_uint64());
+  if (j.is_double()) return fmt::format("{}", j.as_double());
+  if (j.is_bool()) return std::string(j.as_bool() ? "true" : "false");
+  return std::nullopt;
+}
+
+Result<cql::Value> ToValue(const boost::json::value& j, const cql::DataType& type);
+
+Result<cql::Value> Integer(const boost::json::value& j, const cql::DataType& type, int64_t lo,
+                           int64_t hi) {
+  int64_t v = 0;
+  if (j.is_int64()) {
+    v = j.as_int64();
+  } else if (j.is_uint64() && j.as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    v = static_cast<int64_t>(j.as_uint64());
+  } else if (j.is_string()) {
+    const std::string s(j.as_string());
+    char* end = nullptr;
+    errno = 0;
+    long long parsed = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || errno != 0) return JsonError(type, "not an integer");
+    v = parsed;
+  } else {
+    return JsonError(type, "expected an integer");
+  }
+  if (v < lo || v > hi) return JsonError(type, "out of range");
+  switch (type.kind()) {
+    case cql::TypeKind::kTinyint:
+      return cql::Value(static_cast<int8_t>(v));
+    case cql::TypeKind::kSmallint:
+      return cql::Value(static_cast<int16_t>(v));
+    case cql::TypeKind::kInt:
+      return cql::Value(static_cast<int32_t>(v));
+    default:
+      return cql::Value(v);
+  }
+}
+
+Result<cql::Value> ToValue(const boost::json::value& j, const cql::DataType& type) {
+  using K = cql::TypeKind;
+  if (j.is_null()) return cql::Value();
+  switch (type.kind()) {
+    case K::kAscii:
+    case K::kText:
+      if (!j.is_string()) return JsonError(type, "expected a string");
+      return cql::Value(std::string(j.as_string()));
+    case K::kBoolean:
+      if (j.is_bool()) return cql::Value(j.as_bool());
+      if (j.is_string() && (j.as_string() == "true" || j.as_string() == "false")) {
+        return cql::Value(j.as_string() == "true");
+      }
+      return JsonError(type, "expected a boolean");
+    case K::kTinyint:
+      return Integer(j, type, INT8_MIN, INT8_MAX);
+    case K::kSmallint:
+      return Integer(j, type, INT16_MIN, INT16_MAX);
+    case K::kInt:
+      return Integer(j, type, INT32_MIN, INT32_MAX);
+    case K::kBigint:
+    case K::kCounter:
+      return Integer(j, type, INT64_MIN, INT64_MAX);
+    case K::kTimestamp:
+      if (j.is_int64() || j.is_uint64()) {
+        PF_ASSIGN_OR_RETURN(cql::Value ms, Integer(j, cql::DataType(K::kBigint), INT64_MIN,
+                                                   INT64_MAX));
+        return cql::Value(cql::Timestamp{*ms.get_if<int64_t>()});
+      }
+      break;
+    case K::kFloat:
+    case K::kDouble: {
+      double d = 0;
+      if (j.is_number()) {
+        d = j.to_number<double>();
+      } else if (j.is_string()) {
+        const std::string s(j.as_string());
+        char* end = nullptr;
+        d = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0') return JsonError(type, "not a number");
+      } else {
+        return JsonError(type, "expected a number");
+      }
+      if (type.kind() == K::kFloat) return cql::Value(static_cast<float>(d));
+      return cql::Value(d);
+    }
+    case K::kList:
+    case K::kSet:
+    case K::kTuple: {
+      if (!j.is_array()) return JsonError(type, "expected an array");
+      const auto& a = j.as_array();
+      const auto& params = type.params();
+      if (type.kind() == K::kTuple && a.size() > params.size()) {
+        return JsonError(type, "too many tuple components");
+      }
+      cql::ValueList list;
+      for (size_t i = 0; i < a.size(); ++i) {
+        const cql::DataType& et = type.kind() == K::kTuple ? params[i] : params[0];
+        PF_ASSIGN_OR_RETURN(cql::Value e, ToValue(a[i], et));
+        if (e.is_null() && type.kind() != K::kTuple) {
+          return JsonError(type, "null is not supported inside collections");
+        }
+        list.push_back(std::move(e));
+      }
+      return cql::Value(std::move(list));
+    }
+    case K::kMap: {
+      if (!j.is_object()) return JsonError(type, "expected an object");
+      const auto& params = type.params();
+      cql::ValueMap map;
+      for (const auto& [key, value] : j.as_object()) {
+        // Keys are strings: text keys as is, others parsed as the key type's JSON.
+        boost::json::value kj;
+        if (params[0].kind() == K::kText || params[0].kind() == K::kAscii) {
+          kj = boost::json::string(key);
+        } else {
+          boost::system::error_code ec;
+          kj = boost::json::parse(key, ec);
+          if (ec) kj = boost::json::string(key);
+        }
+        PF_ASSIGN_OR_RETURN(cql::Value k, ToValue(kj, params[0]));
+        PF_ASSIGN_OR_RETURN(cql::Value v, ToValue(value, params[1]));
+        if (k.is_null() || v.is_null()) {
+          return JsonError(type, "null is not supported inside collections");
+        }
+        map.push_back(cql::MapEntry{std::move(k), std::move(v)});
+      }
+      return cql::Value(std::move(map));
+    }
+    default:
+      break;
+  }
+  // Everything else is written as its CQL text in a JSON string: uuids, inets, dates, times,
+  // timestamps, durations, varints, decimals, blobs (0x..).
+  std::optional<std::string> text = ScalarText(j);
+  if (!text) return JsonError(type, "unexpected JSON value");
+  switch (type.kind()) {
+    case K::kUuid:
+    case K::kTimeuuid: {
+      PF_ASSIGN_OR_RETURN(cql::Uuid u, cql::Uuid::Parse(*text));
+      return cql::Value(u);
+    }
+    case K::kInet: {
+      PF_ASSIGN_OR_RETURN(cql::Inet v, cql::Inet::Parse(*text));
+      return cql::Value(v);
+    }
+    case K::kDate: {
+      PF_ASSIGN_OR_RETURN(cql::Date v, cql::Date::Parse(*text));
+      return cql::Value(v);
+    }
+    case K::kTime: {
+      PF_ASSIGN_OR_RETURN(cql::Time v, cql::Time::Parse(*text));
+      return cql::Value(v);
+    }
+    case K::kTimestamp: {
+      PF_ASSIGN_OR_RETURN(cql::Timestamp v, cql::Timestamp::Parse(*text));
+      return cql::Value(v);
+    }
+    case K::kDuration: {
+      PF_ASSIGN_OR_RETURN(cql::Duration v, cql::Duration::Parse(*text));
+      return cql::Value(v);
+    }
+    case K::kVarint: {
+      PF_ASSIGN_OR_RETURN(cql::Varint v, cql::Varint::Parse(*text));
+      return cql::Value(v);
+    }
+    case K::kDecimal: {
+      PF_ASSIGN_OR_RETURN(cql::Decimal v, cql::Decimal::Parse(*text));
+      return cql::Value(v);
+    }
+    case K::kBlob: {
+      std::string_view hex = *text;
+      if (hex.size() < 2 || hex[0] != '0' || (hex[1] != 'x' && hex[1] != 'X') || hex.size() % 2) {
+        return JsonError(type, "a blob is a \"0x...\" string");
+      }
+      cql::Blob b;
+      for (size_t i = 2; i < hex.size(); i += 2) {
+        auto nibble = [](char c) -> int {
+          if (c >= '0' && c <= '9') return c - '0';
+          if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+          if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+          return -1;
+        };
+        int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+        if (hi < 0 || lo < 0) return JsonError(type, "bad hex digit");
+        b.bytes.push_back(static_cast<char>(hi << 4 | lo));
+      }
+      return cql::Value(std::move(b));
+    }
+    default:
+      return JsonError(type, "this type is not supported in JSON yet");
+  }
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> FromJson(std::string_view json, const cql::DataType& type) {
+  boost::system::error_code ec;
+  boost::json::value j = boost::json::parse(json, ec);
+  if (ec) return InvalidRequest("Could not decode JSON string: " + ec.message());
+  PF_ASSIGN_OR_RETURN(cql::Value v, ToValue(j, type));
+  if (v.is_null()) return std::optional<std::string>();
+  std::string out;
+  PF_RETURN_IF_ERROR(cql::SerializeValue(v, type, &out));
+  return std::optional<std::string>(std::move(out));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> JsonObjectMembers(std::string_view json) {
+  boost::system::error_code ec;
+  boost::json::value j = boost::json::parse(json, ec);
+  if (ec) return InvalidRequest("Could not decode JSON string: " + ec.message());
+  if (!j.is_object()) return InvalidRequest("Could not decode JSON string: not an object");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : j.as_object()) {
+    out.emplace_back(std::string(key), boost::json::serialize(value));
+  }
+  return out;
+}
+
+std::string JsonKeyToColumn(std::string_view key) {
+  if (key.size() >= 2 && key.front() == '"' && key.back() == '"') {
+    std::string name;
+    for (size_t i = 1; i + 1 < key.size(); ++i) {
+      if (key[i] == '"' && i + 2 < key.size() && key[i + 1] == '"') ++i;
+      name.push_back(key[i]);
+    }
+    return name;
+  }
+  std::string lower(key);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
 }
 
 }  // namespace postfork::node::cql3

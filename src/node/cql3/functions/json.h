@@ -4,7 +4,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node::cql3 {
@@ -16,6 +19,18 @@ std::string ToJson(const std::optional<std::string_view>& body, const cql::DataT
 // A column name as SELECT JSON writes it: as is when it reads back unquoted (lower case
 // identifier), else in double quotes, as Cassandra does.
 std::string JsonColumnName(std::string_view name);
+
+// The serialized value of `type` that a JSON text (INSERT JSON, fromJson) stands for, as
+// Cassandra reads it: numbers or numeric strings for numbers, strings for text, uuids, inets,
+// dates, times, durations and timestamps (or milliseconds), "0x.." for blobs, arrays for lists,
+// sets and tuples, objects for maps (keys are strings). nullopt for JSON null.
+Result<std::optional<std::string>> FromJson(std::string_view json, const cql::DataType& type);
+
+// The members of a JSON object text, each value as JSON text (INSERT JSON).
+Result<std::vector<std::pair<std::string, std::string>>> JsonObjectMembers(std::string_view json);
+
+// The column an INSERT JSON key names: "\"Name\"" is case-sensitive, anything else lower-cased.
+std::string JsonKeyToColumn(std::string_view key);
 
 // Appends `s` as a JSON string literal (quoted, escaped).
 void AppendJsonString(std::string_view s, std::string* out);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "node/cql3/functions/json.h"
 #include "node/cql3/statements/operation.h"
 #include "node/cql3/statements/restrictions.h"
 #include "node/db/database.h"
@@ -494,15 +495,22 @@ class InsertStatementImpl final : public TableModification {
     if (counter_) {
       return InvalidRequest("INSERT statements are not allowed on counter tables, use UPDATE instead");
     }
+    if (stmt.json) {
+      // INSERT JSON: the object is read at execution (it may be a bind marker).
+      PF_ASSIGN_OR_RETURN(ValueSource json, binds.Source(*stmt.json,
+                                                         cql::DataType(cql::TypeKind::kText),
+                                                         "[json]"));
+      json_ = std::move(json);
+      json_default_unset_ = stmt.json_default_unset;
+      bind_specs_ = binds.Take();
+      return Status::Ok();
+    }
     if (stmt.columns.size() != stmt.values.size()) {
       return InvalidRequest("Unmatched column names/values");
     }
-    const auto& t = *table_meta_;
-    pk_.resize(t.partition_key_size());
-    ck_.resize(t.clustering_size());
-    std::vector<bool> seen_pk(pk_.size()), seen_ck(ck_.size());
+    std::vector<std::pair<const ColumnMetadata*, ValueSource>> values;
     for (size_t i = 0; i < stmt.columns.size(); ++i) {
-      const ColumnMetadata* col = t.FindColumn(stmt.columns[i]);
+      const ColumnMetadata* col = table_meta_->FindColumn(stmt.columns[i]);
       if (!col) return InvalidRequest("Undefined column name " + stmt.columns[i]);
       for (size_t j = 0; j < i; ++j) {
         if (stmt.columns[j] == stmt.columns[i]) {
@@ -510,6 +518,21 @@ class InsertStatementImpl final : public TableModification {
         }
       }
       PF_ASSIGN_OR_RETURN(ValueSource src, binds.Source(stmt.values[i], col->type, col->name));
+      values.emplace_back(col, std::move(src));
+    }
+    PF_RETURN_IF_ERROR(PrepareValues(std::move(values)));
+    bind_specs_ = binds.Take();
+    return Status::Ok();
+  }
+
+  // The columns an INSERT writes, with where each value comes from.
+  Status PrepareValues(std::vector<std::pair<const ColumnMetadata*, ValueSource>> values) {
+    const auto& t = *table_meta_;
+    pk_.assign(t.partition_key_size(), ValueSource());
+    ck_.assign(t.clustering_size(), ValueSource());
+    ops_.clear();
+    std::vector<bool> seen_pk(pk_.size()), seen_ck(ck_.size());
+    for (auto& [col, src] : values) {
       size_t pos = static_cast<size_t>(col->position);
       if (col->kind == ColumnKind::kPartitionKey) {
         pk_[pos] = std::move(src);
@@ -547,12 +570,50 @@ class InsertStatementImpl final : public TableModification {
     std::vector<const ValueSource*> pk_sources;
     for (const auto& s : pk_) pk_sources.push_back(&s);
     ComputePkIndexes(pk_sources);
-    bind_specs_ = binds.Take();
     return Status::Ok();
+  }
+
+  // INSERT JSON at execution: the object's members become constant values of a plain INSERT.
+  Status AddJsonMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_ts,
+                          std::vector<PartitionMutation>* out) const {
+    PF_ASSIGN_OR_RETURN(cql::RawValue text, ResolveValue(*json_, ctx));
+    if (text.kind != cql::RawValue::Kind::kBytes) {
+      return InvalidRequest("Got null for INSERT JSON values");
+    }
+    PF_ASSIGN_OR_RETURN(auto members, JsonObjectMembers(text.bytes));
+    const auto& t = *table_meta_;
+    std::vector<std::pair<const ColumnMetadata*, ValueSource>> values;
+    std::vector<bool> given(t.columns.size());
+    for (auto& [name, json] : members) {
+      const ColumnMetadata* col = t.FindColumn(JsonKeyToColumn(name));
+      if (!col) return InvalidRequest("JSON values map contains unrecognized column: " + name);
+      given[static_cast<size_t>(col - t.columns.data())] = true;
+      PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(json, col->type));
+      ValueSource src;
+      src.type = col->type;
+      src.receiver = col->name;
+      if (bytes) {
+        src.kind = ValueSource::Kind::kConstant;
+        src.constant = std::move(*bytes);
+      }
+      values.emplace_back(col, std::move(src));
+    }
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      if (given[i] || json_default_unset_) continue;
+      ValueSource null;  // DEFAULT NULL: every column the object omits is written null
+      null.type = t.columns[i].type;
+      null.receiver = t.columns[i].name;
+      values.emplace_back(&t.columns[i], std::move(null));
+    }
+    InsertStatementImpl resolved(*this);
+    resolved.json_.reset();
+    PF_RETURN_IF_ERROR(resolved.PrepareValues(std::move(values)));
+    return resolved.AddMutations(ctx, batch_ts, out);
   }
 
   Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_ts,
                       std::vector<PartitionMutation>* out) const override {
+    if (json_) return AddJsonMutations(ctx, batch_ts, out);
     PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, batch_ts));
     PF_ASSIGN_OR_RETURN(int32_t ttl, Ttl(ctx));
     PartitionMutation m;
@@ -582,6 +643,8 @@ class InsertStatementImpl final : public TableModification {
   std::vector<ValueSource> pk_, ck_;
   std::vector<Operation> ops_;
   bool static_only_ = false;
+  std::optional<ValueSource> json_;  // INSERT JSON
+  bool json_default_unset_ = false;
 };
 
 // UPDATE and DELETE share the WHERE handling: full partition key, and clustering keys.
