@@ -29,6 +29,7 @@ struct Term {
     kList,      // [a, b]
     kSetOrMap,  // {a, b} or {k: v, ...} (map entries as pairs in `elements`)
     kFunction,  // now(), uuid(), toTimestamp(x), ... (name in text, args in elements)
+    kUserType,  // {field: v, ...} (names in `fields`, values in `elements`)
   };
   Kind kind = Kind::kNull;
   std::string text;
@@ -36,6 +37,7 @@ struct Term {
   std::string bind_name;  // kBindMarker: ":name" (empty for "?")
   bool is_map = false;    // kSetOrMap with k: v entries (elements alternate key, value)
   std::vector<Term> elements;
+  std::vector<std::string> fields;  // kUserType
 };
 
 // A column reference in WHERE: one column, a tuple of columns, or token(columns).
@@ -56,6 +58,7 @@ struct Relation {
 struct Condition {
   Relation relation;
   std::optional<Term> element;
+  std::string field;  // `u.f op value` on a user type column (empty: none)
 };
 
 struct TableName {
@@ -148,8 +151,10 @@ struct Assignment {
     kSubtract,    // c = c - v (list/set/map element removal, counter decrement)
     kPrepend,     // c = v + c (lists)
     kSetElement,  // c[key] = v (list index or map key)
+    kSetField,    // c.field = v (user types)
   };
   std::string column;
+  std::string field;  // kSetField
   Op op = Op::kSet;
   Term key;  // kSetElement
   Term value;
@@ -168,6 +173,8 @@ struct DeleteStatement {
   std::vector<std::string> columns;  // empty: the whole row(s)
   // Per entry of `columns`: `c[key]` deletes one list index or map key; nullopt: the column.
   std::vector<std::optional<Term>> element_keys;
+  // Per entry of `columns`: `c.field` deletes one field of a user type; empty: none.
+  std::vector<std::string> fields;
   UsingClause using_clause;
   std::vector<Relation> where;
   bool if_exists = false;
@@ -175,10 +182,13 @@ struct DeleteStatement {
 };
 
 struct Selector {
-  enum class Kind { kColumn, kCountStar, kToken, kWritetime, kTtl, kCount, kAggregate, kFunction };
+  enum class Kind {
+    kColumn, kCountStar, kToken, kWritetime, kTtl, kCount, kAggregate, kFunction,
+    kField,  // args[0].field: a field of a user type value
+  };
   Kind kind = Kind::kColumn;
-  std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name
-  std::vector<Selector> args;   // kFunction: columns or nested function calls
+  std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
+  std::vector<Selector> args;   // kFunction: columns or nested function calls; kField: one
   std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
   std::string alias;
 };
@@ -196,12 +206,30 @@ struct SelectStatement {
   bool allow_filtering = false;
 };
 
+struct CreateTypeStatement {
+  TableName type;
+  bool if_not_exists = false;
+  std::vector<ColumnDefinition> fields;  // name and CQL type text
+};
+struct AlterTypeStatement {
+  TableName type;
+  bool if_exists = false;
+  std::optional<ColumnDefinition> add;  // ADD field type
+  bool if_field_not_exists = false;     // ADD IF NOT EXISTS
+  std::vector<std::pair<std::string, std::string>> renames;  // RENAME a TO b AND ...
+};
+struct DropTypeStatement {
+  TableName type;
+  bool if_exists = false;
+};
+
 struct BatchStatement;
 using Statement =
     std::variant<UseStatement, CreateKeyspaceStatement, AlterKeyspaceStatement,
                  DropKeyspaceStatement, CreateTableStatement, AlterTableStatement,
                  DropTableStatement, TruncateStatement, InsertStatement, UpdateStatement,
-                 DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>>;
+                 DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>,
+                 CreateTypeStatement, AlterTypeStatement, DropTypeStatement>;
 
 struct BatchStatement {
   enum class Type { kLogged, kUnlogged, kCounter };

@@ -221,6 +221,10 @@ class Parser {
         }
         if (t.text == "{") {
           Next();
+          if (Peek().kind == TokenKind::kIdentifier && Peek(1).IsPunct(":") &&
+              (Peek().quoted || Peek().text != "null")) {
+            return ParseUserTypeLiteral(depth);
+          }
           term.kind = Term::Kind::kSetOrMap;
           if (!AcceptPunct("}")) {
             PF_ASSIGN_OR_RETURN(Term first, ParseTerm(depth + 1));
@@ -250,6 +254,21 @@ class Parser {
     }
     term.text = t.text;
     Next();
+    return term;
+  }
+
+  // `{field: term, ...}` after the opening brace.
+  Result<Term> ParseUserTypeLiteral(int depth) {
+    Term term;
+    term.kind = Term::Kind::kUserType;
+    do {
+      PF_ASSIGN_OR_RETURN(std::string field, Identifier());
+      PF_RETURN_IF_ERROR(ExpectPunct(":"));
+      PF_ASSIGN_OR_RETURN(Term v, ParseTerm(depth + 1));
+      term.fields.push_back(std::move(field));
+      term.elements.push_back(std::move(v));
+    } while (AcceptPunct(","));
+    PF_RETURN_IF_ERROR(ExpectPunct("}"));
     return term;
   }
 
@@ -537,7 +556,8 @@ class Parser {
   static bool IsScalarFunction(std::string_view fn) {
     static const std::string_view kNames[] = {
         "now", "uuid", "currenttimestamp", "currentdate", "currenttimeuuid", "totimestamp",
-        "todate", "tounixtimestamp", "dateof", "unixtimestampof", "tojson"};
+        "todate", "tounixtimestamp", "dateof", "unixtimestampof", "tojson", "mintimeuuid",
+        "maxtimeuuid"};
     for (auto n : kNames) {
       if (fn == n) return true;
     }
@@ -593,6 +613,13 @@ class Parser {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());
       sel.columns.push_back(std::move(c));
     }
+    while (AcceptPunct(".")) {  // u.f, u.f.g: fields of user type values
+      Selector field;
+      field.kind = Selector::Kind::kField;
+      PF_ASSIGN_OR_RETURN(field.function, Identifier());
+      field.args.push_back(std::move(sel));
+      sel = std::move(field);
+    }
     if (allow_alias && AcceptKeyword("as")) {
       PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
     }
@@ -647,6 +674,13 @@ class Parser {
   Result<Assignment> ParseAssignment() {
     Assignment a;
     PF_ASSIGN_OR_RETURN(a.column, Identifier());
+    if (AcceptPunct(".")) {
+      PF_ASSIGN_OR_RETURN(a.field, Identifier());
+      a.op = Assignment::Op::kSetField;
+      PF_RETURN_IF_ERROR(ExpectPunct("="));
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      return a;
+    }
     if (AcceptPunct("[")) {
       PF_ASSIGN_OR_RETURN(a.key, ParseTerm());
       PF_RETURN_IF_ERROR(ExpectPunct("]"));
@@ -686,7 +720,9 @@ class Parser {
       Condition c;
       PF_ASSIGN_OR_RETURN(std::string column, Identifier());
       c.relation.columns.push_back(std::move(column));
-      if (AcceptPunct("[")) {
+      if (AcceptPunct(".")) {
+        PF_ASSIGN_OR_RETURN(c.field, Identifier());
+      } else if (AcceptPunct("[")) {
         PF_ASSIGN_OR_RETURN(c.element, ParseTerm());
         PF_RETURN_IF_ERROR(ExpectPunct("]"));
       }
@@ -723,11 +759,15 @@ class Parser {
         PF_ASSIGN_OR_RETURN(std::string c, Identifier());
         s.columns.push_back(std::move(c));
         std::optional<Term> key;
+        std::string field;
         if (AcceptPunct("[")) {
           PF_ASSIGN_OR_RETURN(key, ParseTerm());
           PF_RETURN_IF_ERROR(ExpectPunct("]"));
+        } else if (AcceptPunct(".")) {
+          PF_ASSIGN_OR_RETURN(field, Identifier());
         }
         s.element_keys.push_back(std::move(key));
+        s.fields.push_back(std::move(field));
       } while (AcceptPunct(","));
     }
     PF_RETURN_IF_ERROR(ExpectKeyword("from"));
@@ -773,7 +813,48 @@ class Parser {
       return Statement(std::move(s));
     }
     if (AcceptKeyword("table") || AcceptKeyword("columnfamily")) return ParseCreateTable();
+    if (AcceptKeyword("type")) return ParseCreateType();
     return NoViable();
+  }
+
+  Result<Statement> ParseCreateType() {
+    CreateTypeStatement s;
+    PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+    PF_ASSIGN_OR_RETURN(s.type, ParseTableName());
+    PF_RETURN_IF_ERROR(ExpectPunct("("));
+    do {
+      ColumnDefinition field;
+      PF_ASSIGN_OR_RETURN(field.name, Identifier());
+      PF_ASSIGN_OR_RETURN(field.type, ParseType());
+      s.fields.push_back(std::move(field));
+    } while (AcceptPunct(","));
+    PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    return Statement(std::move(s));
+  }
+
+  Result<Statement> ParseAlterType() {
+    AlterTypeStatement s;
+    PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+    PF_ASSIGN_OR_RETURN(s.type, ParseTableName());
+    if (AcceptKeyword("add")) {
+      PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_field_not_exists));
+      ColumnDefinition field;
+      PF_ASSIGN_OR_RETURN(field.name, Identifier());
+      PF_ASSIGN_OR_RETURN(field.type, ParseType());
+      s.add = std::move(field);
+    } else if (AcceptKeyword("rename")) {
+      do {
+        PF_ASSIGN_OR_RETURN(std::string from, Identifier());
+        PF_RETURN_IF_ERROR(ExpectKeyword("to"));
+        PF_ASSIGN_OR_RETURN(std::string to, Identifier());
+        s.renames.emplace_back(std::move(from), std::move(to));
+      } while (AcceptKeyword("and"));
+    } else if (Peek().IsKeyword("alter")) {
+      return Error(Peek(), "Altering field types is no longer supported");
+    } else {
+      return NoViable();
+    }
+    return Statement(std::move(s));
   }
 
   Result<Statement> ParseCreateTable() {
@@ -863,6 +944,7 @@ class Parser {
       } while (AcceptKeyword("and"));
       return Statement(std::move(s));
     }
+    if (AcceptKeyword("type")) return ParseAlterType();
     if (!AcceptKeyword("table") && !AcceptKeyword("columnfamily")) return NoViable();
     AlterTableStatement s;
     PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
@@ -913,6 +995,12 @@ class Parser {
       DropTableStatement s;
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
       PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+      return Statement(std::move(s));
+    }
+    if (AcceptKeyword("type")) {
+      DropTypeStatement s;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+      PF_ASSIGN_OR_RETURN(s.type, ParseTableName());
       return Statement(std::move(s));
     }
     return NoViable();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -9,6 +10,8 @@
 #include <cstring>
 #include <limits>
 
+#include "node/cql3/functions/json.h"
+#include "node/cql3/functions/scalar.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/error_codes.h"
 
@@ -43,6 +46,10 @@ std::string_view TermKindName(Term::Kind k) {
 }
 
 Status Mismatch(const Term& t, const cql::DataType& type, std::string_view receiver) {
+  if (t.kind == Term::Kind::kUserType) {
+    return InvalidRequest(fmt::format("Invalid user type literal for {} of type {}", receiver,
+                                      type.ToCql()));
+  }
   if (t.kind == Term::Kind::kList || t.kind == Term::Kind::kSetOrMap ||
       t.kind == Term::Kind::kTuple) {
     return InvalidRequest(fmt::format("Invalid {} literal for {} of type {}",
@@ -130,10 +137,53 @@ Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type,
     if (type.kind() != cql::TypeKind::kDate) return Mismatch(t, type, receiver);
     return cql::Value(cql::Date{static_cast<uint32_t>((1u << 31) + NowMicros() / 86400000000LL)});
   }
-  if (fn == "blobasbigint" || fn == "textasblob" || fn == "bigintasblob") {
-    return InvalidRequest(fmt::format("Function {} is not supported", fn));
+  if (fn == "fromjson") {
+    if (t.elements.size() != 1 || t.elements[0].kind != Term::Kind::kString) {
+      return InvalidRequest("fromJson() takes one string literal or bind marker argument");
+    }
+    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(t.elements[0].text, type));
+    if (!bytes) return cql::Value();
+    auto v = cql::DeserializeValue(*bytes, type);
+    if (!v.ok()) return InvalidRequest(v.error().message());
+    return std::move(*v);
   }
-  return InvalidRequest(fmt::format("Unknown function '{}'", fn));
+  // Other native functions over literal arguments, evaluated once: each argument is read as the
+  // type the function takes, and the result must suit the receiver.
+  std::vector<cql::DataType> arg_types;
+  for (const Term& a : t.elements) {
+    cql::DataType at(cql::TypeKind::kTimestamp);  // minTimeuuid, maxTimeuuid, to*(literal)
+    bool to_blob = fn.size() > 6 && fn.ends_with("asblob");
+    if (fn.starts_with("blobas")) {
+      at = cql::DataType(cql::TypeKind::kBlob);
+    } else if (to_blob) {
+      auto parsed = cql::DataType::Parse(fn.substr(0, fn.size() - 6));
+      if (!parsed.ok()) return InvalidRequest(fmt::format("Unknown function '{}'", fn));
+      at = *parsed;
+    } else if (a.kind == Term::Kind::kFunction && (a.text == "now" || a.text == "currenttimeuuid")) {
+      at = cql::DataType(cql::TypeKind::kTimeuuid);
+    }
+    arg_types.push_back(std::move(at));
+  }
+  PF_ASSIGN_OR_RETURN(cql::DataType result, ScalarResultType(fn, arg_types));
+  bool fits = result.kind() == type.kind() ||
+              (result.kind() == cql::TypeKind::kTimeuuid && type.kind() == cql::TypeKind::kUuid);
+  if (!fits) {
+    return InvalidRequest(fmt::format("Type error: cannot assign result of function system.{} "
+                                      "(type {}) to {} (type {})",
+                                      fn, result.ToCql(), receiver, type.ToCql()));
+  }
+  std::vector<std::optional<std::string>> args;
+  for (size_t i = 0; i < t.elements.size(); ++i) {
+    PF_ASSIGN_OR_RETURN(std::optional<std::string> arg,
+                        SerializeTerm(t.elements[i], arg_types[i], receiver));
+    args.push_back(std::move(arg));
+  }
+  std::optional<std::string> bytes = EvaluateScalar(fn, arg_types, args, NowMicros());
+  if (!bytes) return cql::Value();
+  auto v = cql::DeserializeValue(*bytes, type);
+  if (!v.ok()) return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver,
+                                                 v.error().message()));
+  return std::move(*v);
 }
 
 template <class T>
@@ -300,6 +350,32 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type,
       for (size_t i = 0; i < t.elements.size(); ++i) {
         PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(t.elements[i], type.params()[i], receiver));
         out.push_back(std::move(v));
+      }
+      return cql::Value(std::move(out));
+    }
+    case K::kUdt: {
+      if (t.kind != TK::kUserType) {
+        if (t.kind == TK::kSetOrMap && t.elements.empty()) return cql::Value(cql::ValueList{});
+        return InvalidRequest(fmt::format("Invalid user type literal for {} of type {}", receiver,
+                                          type.ToCql()));
+      }
+      const auto& names = type.field_names();
+      cql::ValueList out(names.size(), cql::Value(cql::Null{}));
+      std::vector<bool> seen(names.size(), false);
+      for (size_t i = 0; i < t.fields.size(); ++i) {
+        auto it = std::find(names.begin(), names.end(), t.fields[i]);
+        if (it == names.end()) {
+          return InvalidRequest(fmt::format("Unknown field '{}' in value of user defined type {}",
+                                            t.fields[i], type.udt_name()));
+        }
+        size_t index = static_cast<size_t>(it - names.begin());
+        if (seen[index]) {
+          return InvalidRequest(
+              fmt::format("Duplicate field '{}' in user type literal", t.fields[i]));
+        }
+        seen[index] = true;
+        PF_ASSIGN_OR_RETURN(out[index], TermToValue(t.elements[i], type.params()[index],
+                                                    fmt::format("{}.{}", receiver, t.fields[i])));
       }
       return cql::Value(std::move(out));
     }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "postfork/cql/error_codes.h"
+
 namespace postfork::node {
 
 std::string_view ColumnKindName(ColumnKind kind) {
@@ -105,6 +107,33 @@ void TableMetadata::Finish() {
 const TableMetadata* KeyspaceMetadata::FindTable(std::string_view table_name) const {
   auto it = tables.find(std::string(table_name));
   return it == tables.end() ? nullptr : it->second.get();
+}
+
+const UserTypeMetadata* KeyspaceMetadata::FindType(std::string_view type_name) const {
+  auto it = types.find(std::string(type_name));
+  return it == types.end() ? nullptr : it->second.get();
+}
+
+Result<cql::DataType> KeyspaceTypeResolver::Resolve(std::string_view keyspace,
+                                                    std::string_view name) const {
+  std::string ks = keyspace_ ? keyspace_->name : std::string();
+  if (!keyspace.empty() && keyspace != ks) {
+    return Status(StatusCode::kServerError,
+                  "Statement on keyspace " + ks + " cannot refer to a user type in keyspace " +
+                      std::string(keyspace) +
+                      "; user types can only be used in the keyspace they are defined in",
+                  static_cast<int>(cql::ErrorCode::kInvalid));
+  }
+  const UserTypeMetadata* t = keyspace_ ? keyspace_->FindType(name) : nullptr;
+  if (t == nullptr) {
+    return Status(StatusCode::kServerError, "Unknown type " + ks + "." + std::string(name),
+                  static_cast<int>(cql::ErrorCode::kInvalid));
+  }
+  return t->type;
+}
+
+bool IsMultiCell(const cql::DataType& type) {
+  return (type.is_collection() || type.kind() == cql::TypeKind::kUdt) && !type.is_frozen();
 }
 
 const KeyspaceMetadata* SchemaSnapshot::FindKeyspace(std::string_view keyspace) const {

@@ -119,6 +119,17 @@ struct TableMetadata {
   void Finish();
 };
 
+// A user-defined type (CREATE TYPE). `type` is its resolved, non-frozen descriptor: fields that
+// are user types hold those types' current definitions.
+struct UserTypeMetadata {
+  std::string keyspace;
+  std::string name;
+  cql::DataType type;  // kind() == kUdt
+
+  const std::vector<std::string>& field_names() const { return type.field_names(); }
+  const std::vector<cql::DataType>& field_types() const { return type.params(); }
+};
+
 struct KeyspaceMetadata {
   std::string name;
   bool durable_writes = true;
@@ -128,9 +139,27 @@ struct KeyspaceMetadata {
   bool is_virtual = false;  // system_virtual_schema, system_views
   // Tables by name (ordered, as system_schema lists them).
   std::map<std::string, std::shared_ptr<const TableMetadata>> tables;
+  // User-defined types by name (ordered, as system_schema.types lists them).
+  std::map<std::string, std::shared_ptr<const UserTypeMetadata>> types;
 
   const TableMetadata* FindTable(std::string_view table_name) const;
+  const UserTypeMetadata* FindType(std::string_view type_name) const;
 };
+
+// Resolves user type names in CQL type text against one keyspace's types, as Cassandra does for
+// a statement on that keyspace (a type of another keyspace is refused).
+class KeyspaceTypeResolver final : public cql::DataType::UdtResolver {
+ public:
+  explicit KeyspaceTypeResolver(const KeyspaceMetadata* keyspace) : keyspace_(keyspace) {}
+  Result<cql::DataType> Resolve(std::string_view keyspace, std::string_view name) const override;
+
+ private:
+  const KeyspaceMetadata* keyspace_;
+};
+
+// Whether values of `type` are stored cell by cell: non-frozen collections (one cell per element)
+// and non-frozen user types (one cell per field).
+bool IsMultiCell(const cql::DataType& type);
 
 // An immutable view of the whole schema (system keyspaces included). Safe to share across threads.
 struct SchemaSnapshot {
@@ -192,6 +221,24 @@ struct AlterTableDefinition {
   std::vector<std::pair<std::string, std::string>> renames;
 };
 
+// CREATE TYPE: fields in declaration order, types as parsed against the keyspace's types.
+struct UserTypeDefinition {
+  std::string keyspace;
+  std::string name;
+  std::vector<std::string> field_names;
+  std::vector<cql::DataType> field_types;
+};
+
+// ALTER TYPE: ADD one field, or RENAME fields (old -> new).
+struct AlterTypeDefinition {
+  std::string keyspace;
+  std::string name;
+  bool if_exists = false;
+  std::optional<std::pair<std::string, cql::DataType>> add;
+  bool if_field_not_exists = false;  // ADD IF NOT EXISTS
+  std::vector<std::pair<std::string, std::string>> renames;
+};
+
 // ---- the store ---------------------------------------------------------------------------
 
 // Owns the live schema. Every DDL is validated with Cassandra's error kinds and messages
@@ -225,6 +272,11 @@ class SchemaStore {
   Result<std::optional<cql::SchemaChange>> AlterTable(const AlterTableDefinition& def);
   Result<std::optional<cql::SchemaChange>> DropTable(std::string_view keyspace,
                                                      std::string_view table, bool if_exists);
+  Result<std::optional<cql::SchemaChange>> CreateType(const UserTypeDefinition& def,
+                                                      bool if_not_exists);
+  Result<std::optional<cql::SchemaChange>> AlterType(const AlterTypeDefinition& def);
+  Result<std::optional<cql::SchemaChange>> DropType(std::string_view keyspace,
+                                                    std::string_view name, bool if_exists);
   // Removes every row of the table (no schema change; the front end answers RESULT Void).
   Status Truncate(std::string_view keyspace, std::string_view table);
 

@@ -28,6 +28,7 @@ constexpr uint8_t kFormatVersion = 1;
 // Metadata keys (Storage::PutMeta space).
 constexpr std::string_view kKeyspaceKeyPrefix = "schema/keyspace/";
 constexpr std::string_view kTableKeyPrefix = "schema/table/";
+constexpr std::string_view kTypeKeyPrefix = "schema/type/";
 constexpr std::string_view kNextStorageIdKey = "schema/next_storage_id";
 constexpr std::string_view kEpochKey = "schema/epoch";
 constexpr std::string_view kHostIdKey = "local/host_id";
@@ -66,6 +67,9 @@ bool ValidName(std::string_view name) {
 
 std::string TableKey(std::string_view ks, std::string_view table) {
   return std::string(kTableKeyPrefix) + std::string(ks) + "/" + std::string(table);
+}
+std::string TypeKey(std::string_view ks, std::string_view type) {
+  return std::string(kTypeKeyPrefix) + std::string(ks) + "/" + std::string(type);
 }
 std::string KeyspaceKey(std::string_view ks) {
   return std::string(kKeyspaceKeyPrefix) + std::string(ks);
@@ -153,6 +157,35 @@ std::string EncodeTable(const TableMetadata& t) {
   return out;
 }
 
+// A user type as persisted: field types as CQL text naming other user types, resolved against
+// the keyspace's types on load (and again whenever one of them changes).
+struct StoredType {
+  std::string keyspace;
+  std::string name;
+  std::vector<std::string> field_names;
+  std::vector<std::string> field_types;
+};
+
+StoredType ToStored(const UserTypeMetadata& t) {
+  StoredType out{t.keyspace, t.name, t.field_names(), {}};
+  for (const auto& f : t.field_types()) out.field_types.push_back(f.ToCql());
+  return out;
+}
+
+std::string EncodeType(const StoredType& t) {
+  std::string out;
+  cql::ByteWriter w(&out);
+  w.WriteByte(kFormatVersion);
+  w.WriteString(t.keyspace);
+  w.WriteString(t.name);
+  w.WriteInt(static_cast<int32_t>(t.field_names.size()));
+  for (size_t i = 0; i < t.field_names.size(); ++i) {
+    w.WriteString(t.field_names[i]);
+    w.WriteLongString(t.field_types[i]);
+  }
+  return out;
+}
+
 Status Corrupt(std::string_view what) {
   return Status(StatusCode::kInternal, "corrupt persisted schema: " + std::string(what));
 }
@@ -185,7 +218,110 @@ Result<KeyspaceMetadata> DecodeKeyspace(std::string_view bytes) {
   return ks;
 }
 
-Result<TableMetadata> DecodeTable(std::string_view bytes) {
+Result<StoredType> DecodeType(std::string_view bytes) {
+  cql::ByteReader r(bytes);
+  PF_READ(version, r.ReadByte());
+  if (version != kFormatVersion) return Corrupt("type format version");
+  StoredType t;
+  PF_READ(ks, r.ReadString());
+  t.keyspace = std::string(ks);
+  PF_READ(name, r.ReadString());
+  t.name = std::string(name);
+  PF_READ(n, r.ReadInt());
+  if (n < 0 || static_cast<size_t>(n) > r.remaining()) return Corrupt("field count");
+  for (int32_t i = 0; i < n; ++i) {
+    PF_READ(fname, r.ReadString());
+    t.field_names.emplace_back(fname);
+    PF_READ(ftype, r.ReadLongString());
+    t.field_types.emplace_back(ftype);
+  }
+  if (!r.empty()) return Corrupt("trailing type bytes");
+  return t;
+}
+
+// Resolves a keyspace's stored types into descriptors, each user type field holding the current
+// definition of the type it names. Types only name types that existed before them, so the
+// recursion ends; a cycle in corrupt data is reported, not followed.
+class StoredTypeResolver final : public cql::DataType::UdtResolver {
+ public:
+  StoredTypeResolver(std::string keyspace, const std::map<std::string, StoredType>* stored)
+      : keyspace_(std::move(keyspace)), stored_(stored) {}
+
+  Result<cql::DataType> Resolve(std::string_view keyspace, std::string_view name) const override {
+    if (!keyspace.empty() && keyspace != keyspace_) return Corrupt("type of another keyspace");
+    std::string key(name);
+    if (auto it = done_.find(key); it != done_.end()) return it->second;
+    auto it = stored_->find(key);
+    if (it == stored_->end()) return Corrupt("unknown type " + key);
+    if (!active_.insert(key).second) return Corrupt("circular type " + key);
+    std::vector<cql::DataType> fields;
+    for (const auto& text : it->second.field_types) {
+      auto type = cql::DataType::Parse(text, this, keyspace_);
+      if (!type.ok()) {
+        active_.erase(key);
+        return type.error();
+      }
+      fields.push_back(std::move(*type));
+    }
+    active_.erase(key);
+    cql::DataType udt =
+        cql::DataType::Udt(keyspace_, key, it->second.field_names, std::move(fields));
+    done_.emplace(key, udt);
+    return udt;
+  }
+
+ private:
+  std::string keyspace_;
+  const std::map<std::string, StoredType>* stored_;
+  mutable std::map<std::string, cql::DataType> done_;
+  mutable std::set<std::string> active_;
+};
+
+// Every stored type of a keyspace, resolved.
+Result<std::map<std::string, std::shared_ptr<const UserTypeMetadata>>> ResolveTypes(
+    const std::string& keyspace, const std::map<std::string, StoredType>& stored) {
+  StoredTypeResolver resolver(keyspace, &stored);
+  std::map<std::string, std::shared_ptr<const UserTypeMetadata>> out;
+  for (const auto& [name, st] : stored) {
+    PF_ASSIGN_OR_RETURN(cql::DataType type, resolver.Resolve(keyspace, name));
+    out[name] = std::make_shared<UserTypeMetadata>(UserTypeMetadata{keyspace, name, type});
+  }
+  return out;
+}
+
+// A user type's shape as a frozen tuple (Cassandra records dropped user-type columns so, since
+// the type itself may be dropped later).
+cql::DataType UdtsAsTuples(const cql::DataType& t) {
+  switch (t.kind()) {
+    case cql::TypeKind::kList:
+      return cql::DataType::List(UdtsAsTuples(t.params()[0]), t.is_frozen());
+    case cql::TypeKind::kSet:
+      return cql::DataType::Set(UdtsAsTuples(t.params()[0]), t.is_frozen());
+    case cql::TypeKind::kMap:
+      return cql::DataType::Map(UdtsAsTuples(t.params()[0]), UdtsAsTuples(t.params()[1]),
+                                t.is_frozen());
+    case cql::TypeKind::kTuple:
+    case cql::TypeKind::kUdt: {
+      std::vector<cql::DataType> elements;
+      for (const auto& p : t.params()) elements.push_back(UdtsAsTuples(p));
+      return cql::DataType::Tuple(std::move(elements));
+    }
+    default:
+      return t;
+  }
+}
+
+// Whether `t` mentions the user type `name` at any depth.
+bool UsesType(const cql::DataType& t, std::string_view name) {
+  if (t.kind() == cql::TypeKind::kUdt && t.udt_name() == name) return true;
+  for (const auto& p : t.params()) {
+    if (UsesType(p, name)) return true;
+  }
+  return false;
+}
+
+Result<TableMetadata> DecodeTable(std::string_view bytes,
+                                  const cql::DataType::UdtResolver* types) {
   cql::ByteReader r(bytes);
   PF_READ(version, r.ReadByte());
   if (version != kFormatVersion) return Corrupt("table format version");
@@ -206,7 +342,7 @@ Result<TableMetadata> DecodeTable(std::string_view bytes) {
     PF_READ(cname, r.ReadString());
     c.name = std::string(cname);
     PF_READ(type_text, r.ReadLongString());
-    PF_READ(type, cql::DataType::Parse(type_text));
+    PF_READ(type, cql::DataType::Parse(type_text, types, t.keyspace));
     c.type = std::move(type);
     PF_READ(kind, r.ReadByte());
     if (kind > static_cast<uint8_t>(ColumnKind::kStatic)) return Corrupt("column kind");
@@ -551,6 +687,25 @@ Status CheckKeyColumnType(const ColumnDefinition& c) {
   return Status::Ok();
 }
 
+// Counters may not be nested in collections (CQL3Type.Raw.prepare). Whether a nested type was
+// written frozen is checked on the CQL text (cql3/statements/schema_statement.cc): descriptors
+// hold every nested type frozen.
+Status CheckNestedTypes(const cql::DataType& t) {
+  if (t.is_collection()) {
+    for (const auto& p : t.params()) {
+      if (p.kind() == cql::TypeKind::kCounter) {
+        return InvalidRequest("Counters are not allowed inside collections: " + t.ToCql());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status TypeMissing(std::string_view keyspace, std::string_view name) {
+  return InvalidRequest("Type '" + std::string(keyspace) + "." + std::string(name) +
+                        "' doesn't exist");
+}
+
 }  // namespace
 
 // ---- the store --------------------------------------------------------------------------------
@@ -645,11 +800,25 @@ struct SchemaStore::Impl {
       loaded[name] = std::make_shared<KeyspaceMetadata>(std::move(ks));
       persisted[key] = std::move(value);
     }
+    PF_ASSIGN_OR_RETURN(auto types, storage->ScanMeta(kTypeKeyPrefix));
+    std::map<std::string, std::map<std::string, StoredType>> stored_types;
+    for (auto& [key, value] : types) {
+      PF_ASSIGN_OR_RETURN(StoredType t, DecodeType(value));
+      if (!loaded.count(t.keyspace)) return Corrupt("type " + t.name + " without its keyspace");
+      std::string ks = t.keyspace, name = t.name;
+      stored_types[ks][name] = std::move(t);
+      persisted[key] = std::move(value);
+    }
+    for (auto& [ks, stored] : stored_types) {
+      PF_ASSIGN_OR_RETURN(loaded[ks]->types, ResolveTypes(ks, stored));
+    }
     PF_ASSIGN_OR_RETURN(auto tables, storage->ScanMeta(kTableKeyPrefix));
     for (auto& [key, value] : tables) {
-      PF_ASSIGN_OR_RETURN(TableMetadata t, DecodeTable(value));
-      auto ks = loaded.find(t.keyspace);
-      if (ks == loaded.end()) return Corrupt("table " + t.name + " without its keyspace");
+      std::string_view rest = std::string_view(key).substr(kTableKeyPrefix.size());
+      auto ks = loaded.find(std::string(rest.substr(0, rest.find('/'))));
+      if (ks == loaded.end()) return Corrupt("table " + key + " without its keyspace");
+      KeyspaceTypeResolver resolver(ks->second.get());
+      PF_ASSIGN_OR_RETURN(TableMetadata t, DecodeTable(value, &resolver));
       next_storage_id = std::max(next_storage_id, t.storage_id + 1);
       std::string name = t.name;
       ks->second->tables[name] = std::make_shared<TableMetadata>(std::move(t));
@@ -703,6 +872,60 @@ struct SchemaStore::Impl {
   std::shared_ptr<const KeyspaceMetadata> UserKeyspace(std::string_view name) const {
     auto it = user_keyspaces.find(std::string(name));
     return it == user_keyspaces.end() ? nullptr : it->second;
+  }
+
+  // Replaces the keyspace's user types with `stored` (resolved) and re-resolves every table's
+  // column types against them, so ALTER TYPE reaches the columns and types that use the type.
+  // Nothing is persisted here.
+  Status ReplaceTypes(const std::string& keyspace, const std::map<std::string, StoredType>& stored) {
+    auto ks = std::make_shared<KeyspaceMetadata>(*user_keyspaces[keyspace]);
+    PF_ASSIGN_OR_RETURN(ks->types, ResolveTypes(keyspace, stored));
+    KeyspaceTypeResolver resolver(ks.get());
+    for (auto& [name, table] : ks->tables) {
+      bool uses_types = false;
+      for (const auto& c : table->columns) {
+        uses_types = uses_types || c.type.kind() == cql::TypeKind::kUdt || !c.type.params().empty();
+      }
+      if (!uses_types) continue;
+      auto copy = std::make_shared<TableMetadata>(*table);
+      for (auto& c : copy->columns) {
+        auto type = cql::DataType::Parse(c.type.ToCql(), &resolver, keyspace);
+        if (!type.ok()) return type.error();
+        c.type = std::move(*type);
+      }
+      table = std::move(copy);
+    }
+    user_keyspaces[keyspace] = std::move(ks);
+    return Status::Ok();
+  }
+
+  // Persists `write` and publishes the keyspace's types as `all` (checked to resolve first: a
+  // field may name a type dropped since the statement was prepared).
+  Status CommitTypes(const std::string& keyspace, const std::map<std::string, StoredType>& all,
+                     Storage::MetaWrite write) {
+    PF_RETURN_IF_ERROR(ResolveTypes(keyspace, all).status());
+    PF_RETURN_IF_ERROR(Persist({std::move(write)}));
+    PF_RETURN_IF_ERROR(ReplaceTypes(keyspace, all));
+    Publish();
+    return Status::Ok();
+  }
+
+  // Runs one DDL under the DDL lock; listeners hear of a change after the lock is released.
+  template <class Fn>
+  Result<std::optional<cql::SchemaChange>> RunDdl(Fn&& fn) {
+    std::optional<cql::SchemaChange> change;
+    {
+      std::lock_guard lock(ddl_mu);
+      PF_ASSIGN_OR_RETURN(change, fn());
+    }
+    if (change) Notify(*change);
+    return change;
+  }
+
+  std::map<std::string, StoredType> StoredTypes(const KeyspaceMetadata& ks) const {
+    std::map<std::string, StoredType> out;
+    for (const auto& [name, t] : ks.types) out[name] = ToStored(*t);
+    return out;
   }
 
   // Replaces (or with nullptr removes) one table in its keyspace's copy.
@@ -827,6 +1050,9 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropKeyspace(std::string_v
     for (const auto& [name, t] : existing->tables) {
       writes.push_back({TableKey(keyspace, name), std::nullopt});
     }
+    for (const auto& [name, t] : existing->types) {
+      writes.push_back({TypeKey(keyspace, name), std::nullopt});
+    }
     PF_RETURN_IF_ERROR(impl_->Persist(std::move(writes)));
     impl_->user_keyspaces.erase(std::string(keyspace));
     impl_->Publish();
@@ -878,6 +1104,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     std::map<std::string, const ColumnDefinition*> by_name;
     bool has_counter = false, has_non_counter = false;
     for (const ColumnDefinition& c : def.columns) {
+      PF_RETURN_IF_ERROR(CheckNestedTypes(c.type));
       if (!by_name.emplace(c.name, &c).second) {
         return InvalidRequest("Duplicate column '" + c.name + "' declaration for table " +
                               def.keyspace + "." + def.name);
@@ -1003,6 +1230,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
     switch (def.kind) {
       case AlterTableDefinition::Kind::kAddColumns:
         for (const ColumnDefinition& c : def.add) {
+          PF_RETURN_IF_ERROR(CheckNestedTypes(c.type));
           if (table->FindColumn(c.name)) {
             if (def.if_column_exists) continue;
             return InvalidRequest("Column with name '" + c.name + "' already exists");
@@ -1052,7 +1280,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           }
           TableMetadata::DroppedColumn d;
           d.name = c->name;
-          d.type = c->type;
+          d.type = UdtsAsTuples(c->type);
           d.kind = c->kind;
           d.dropped_time_micros = impl_->storage->NowMicros();
           std::erase_if(table->dropped_columns,
@@ -1131,6 +1359,146 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropTable(std::string_view
   }
   impl_->Notify(change);
   return std::optional<cql::SchemaChange>(change);
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::CreateType(const UserTypeDefinition& def,
+                                                                 bool if_not_exists) {
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
+    if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
+    auto ks = impl_->UserKeyspace(def.keyspace);
+    if (!ks) return KeyspaceMissing(def.keyspace);
+    if (!ValidName(def.name)) {
+      return InvalidRequest("Type name must not be empty, more than 48 characters long, or "
+                            "contain non-alphanumeric-underscore characters (got \"" +
+                            def.name + "\")");
+    }
+    if (ks->FindType(def.name)) {
+      if (if_not_exists) return std::optional<cql::SchemaChange>{};
+      return InvalidRequest("A user type with name '" + def.name + "' already exists");
+    }
+    std::set<std::string> names;
+    StoredType stored{def.keyspace, def.name, def.field_names, {}};
+    for (size_t i = 0; i < def.field_names.size(); ++i) {
+      if (!names.insert(def.field_names[i]).second) {
+        return InvalidRequest("Duplicate field name '" + def.field_names[i] + "' in type '" +
+                              def.name + "'");
+      }
+      const cql::DataType& ft = def.field_types[i];
+      if (ft.kind() == cql::TypeKind::kCounter) {
+        return InvalidRequest("A user type cannot contain counters");
+      }
+      if (ft.kind() == cql::TypeKind::kUdt && !ft.is_frozen()) {
+        return InvalidRequest("A user type cannot contain non-frozen UDTs");
+      }
+      PF_RETURN_IF_ERROR(CheckNestedTypes(ft));
+      stored.field_types.push_back(ft.ToCql());
+    }
+    std::map<std::string, StoredType> all = impl_->StoredTypes(*ks);
+    all[def.name] = stored;
+    PF_RETURN_IF_ERROR(
+        impl_->CommitTypes(def.keyspace, all, {TypeKey(def.keyspace, def.name), EncodeType(stored)}));
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kCreated, cql::SchemaChangeTarget::kType,
+                             def.keyspace, def.name, {}});
+  });
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::AlterType(const AlterTypeDefinition& def) {
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
+    if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
+    auto ks = impl_->UserKeyspace(def.keyspace);
+    if (!ks) return KeyspaceMissing(def.keyspace);
+    const UserTypeMetadata* type = ks->FindType(def.name);
+    if (type == nullptr) {
+      if (def.if_exists) return std::optional<cql::SchemaChange>{};
+      return TypeMissing(def.keyspace, def.name);
+    }
+    std::map<std::string, StoredType> all = impl_->StoredTypes(*ks);
+    StoredType& stored = all[def.name];
+    if (def.add) {
+      const auto& [field, ftype] = *def.add;
+      if (std::find(stored.field_names.begin(), stored.field_names.end(), field) !=
+          stored.field_names.end()) {
+        if (def.if_field_not_exists) return std::optional<cql::SchemaChange>{};
+        return InvalidRequest("Cannot add new field " + field + " of type " + ftype.ToCql() +
+                              " to user type " + def.keyspace + "." + def.name +
+                              " as a field with name " + field + " already exists");
+      }
+      if (UsesType(ftype, def.name)) {
+        return InvalidRequest("Cannot add new field " + field + " of type " + ftype.ToCql() +
+                              " to user type " + def.keyspace + "." + def.name +
+                              " as this would create a circular reference");
+      }
+      if (ftype.kind() == cql::TypeKind::kCounter) {
+        return InvalidRequest("A user type cannot contain counters");
+      }
+      if (ftype.kind() == cql::TypeKind::kUdt && !ftype.is_frozen()) {
+        return InvalidRequest("A user type cannot contain non-frozen UDTs");
+      }
+      PF_RETURN_IF_ERROR(CheckNestedTypes(ftype));
+      stored.field_names.push_back(field);
+      stored.field_types.push_back(ftype.ToCql());
+    }
+    for (const auto& [from, to] : def.renames) {
+      auto it = std::find(stored.field_names.begin(), stored.field_names.end(), from);
+      if (it == stored.field_names.end()) {
+        return InvalidRequest("Unkown field " + from + " in user type " + def.keyspace + "." +
+                              def.name);
+      }
+      if (std::find(stored.field_names.begin(), stored.field_names.end(), to) !=
+          stored.field_names.end()) {
+        return InvalidRequest("Duplicate field name " + to + " in type " + def.keyspace + "." +
+                              def.name);
+      }
+      *it = to;
+    }
+    std::string encoded = EncodeType(stored);
+    PF_RETURN_IF_ERROR(
+        impl_->CommitTypes(def.keyspace, all, {TypeKey(def.keyspace, def.name), encoded}));
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kUpdated, cql::SchemaChangeTarget::kType,
+                             def.keyspace, def.name, {}});
+  });
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::DropType(std::string_view keyspace,
+                                                               std::string_view name,
+                                                               bool if_exists) {
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
+    if (IsSystemKeyspace(keyspace)) return NotUserModifiable(keyspace);
+    auto ks = impl_->UserKeyspace(keyspace);
+    if (!ks) {
+      if (if_exists) return std::optional<cql::SchemaChange>{};
+      return KeyspaceMissing(keyspace);
+    }
+    if (!ks->FindType(name)) {
+      if (if_exists) return std::optional<cql::SchemaChange>{};
+      return TypeMissing(keyspace, name);
+    }
+    std::string qualified = std::string(keyspace) + "." + std::string(name);
+    std::string users;
+    for (const auto& [tname, t] : ks->types) {
+      if (tname != name && UsesType(t->type, name)) users += (users.empty() ? "" : ", ") + tname;
+    }
+    if (!users.empty()) {
+      return InvalidRequest("Cannot drop user type " + qualified +
+                            " as it is still used by user types " + users);
+    }
+    for (const auto& [tname, t] : ks->tables) {
+      if (std::any_of(t->columns.begin(), t->columns.end(),
+                      [&](const ColumnMetadata& c) { return UsesType(c.type, name); })) {
+        users += (users.empty() ? "" : ", ") + tname;
+      }
+    }
+    if (!users.empty()) {
+      return InvalidRequest("Cannot drop user type " + qualified + " as it is still used by tables " +
+                            users);
+    }
+    std::map<std::string, StoredType> all = impl_->StoredTypes(*ks);
+    all.erase(std::string(name));
+    PF_RETURN_IF_ERROR(
+        impl_->CommitTypes(std::string(keyspace), all, {TypeKey(keyspace, name), std::nullopt}));
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kDropped, cql::SchemaChangeTarget::kType,
+                             std::string(keyspace), std::string(name), {}});
+  });
 }
 
 Status SchemaStore::Truncate(std::string_view keyspace, std::string_view table) {

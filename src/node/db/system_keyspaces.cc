@@ -492,6 +492,18 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
         b.Set("replication", TextMap(keyspace->replication));
         continue;
       }
+      if (name == "types") {
+        for (const auto& [type_name, t] : keyspace->types) {
+          if (skip_table(type_name)) continue;
+          b.Row(ks_name, {type_name});
+          cql::ValueList names, types;
+          for (const auto& f : t->field_names()) names.emplace_back(f);
+          for (const auto& f : t->field_types()) types.emplace_back(TypeText(f));
+          b.Set("field_names", names);
+          b.Set("field_types", types);
+        }
+        continue;
+      }
       for (const auto& [table_name, t] : keyspace->tables) {
         if (skip_table(table_name)) continue;
         if (name == "tables") {
@@ -528,7 +540,7 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
             b.Set("type", TypeText(d.type));
           }
         }
-        // triggers, views, types, functions, aggregates, indexes: none yet.
+        // triggers, views, functions, aggregates, indexes: none yet.
       }
     }
     return b.Finish();

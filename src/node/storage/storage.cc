@@ -122,11 +122,15 @@ int32_t ExpirationTime(int32_t now_seconds, int32_t ttl) {
   return static_cast<int32_t>(std::min<int64_t>(at, rows::kNoDeletionTime - 1));
 }
 
-// The type of a non-frozen collection's cell paths, or nullptr for other columns.
+// The type of a multi-cell column's cell paths (non-frozen collections: list timeuuid, set
+// element, map key; non-frozen user types: the field's position as a smallint), or nullptr for
+// other columns.
 const cql::DataType* PathType(const cql::DataType& type) {
   static const cql::DataType kTimeuuid(cql::TypeKind::kTimeuuid);
-  if (!type.is_collection() || type.is_frozen()) return nullptr;
+  static const cql::DataType kSmallint(cql::TypeKind::kSmallint);
+  if (!IsMultiCell(type)) return nullptr;
   if (type.kind() == cql::TypeKind::kList) return &kTimeuuid;
+  if (type.kind() == cql::TypeKind::kUdt) return &kSmallint;
   return &type.params()[0];
 }
 
@@ -522,6 +526,19 @@ class Reader {
     }
     if (v.elements.empty()) return std::nullopt;
     cql::ByteWriter w(&v.value);
+    if (column.type.kind() == cql::TypeKind::kUdt) {
+      // Fields in declaration order; fields without a live cell are null.
+      size_t next = 0;
+      for (const auto& [path, value] : v.elements) {
+        if (path.size() != 2) continue;
+        size_t field = cql::LoadBE16(path.data());
+        if (field < next || field >= column.type.params().size()) continue;
+        for (; next < field; ++next) w.WriteInt(-1);
+        w.WriteBytes(value);
+        next = field + 1;
+      }
+      return v;
+    }
     w.WriteInt(static_cast<int32_t>(v.elements.size()));
     for (const auto& [path, value] : v.elements) {
       cql::TypeKind kind = column.type.kind();

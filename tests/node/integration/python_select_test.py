@@ -218,6 +218,32 @@ class ScalarFunctionTest(KeyspaceTest):
         self.assertEqual(row[1], 7)
         self.assertIsNone(row[2])  # 4 bytes are not a bigint
 
+    def test_min_max_timeuuid_bound_a_millisecond(self):
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS events (k int, t timeuuid, PRIMARY KEY (k, t))")
+        s.execute("INSERT INTO events (k, t) VALUES (1, %s)", (self.tu,))
+        q = ("SELECT t FROM events WHERE k = 1 AND t >= minTimeuuid(%s) "
+             "AND t <= maxTimeuuid(%s)")
+        hit = s.execute(q, ("2024-02-29 12:00:00.123+0000", "2024-02-29 12:00:00.123+0000"))
+        self.assertEqual([r.t for r in hit], [self.tu])
+        miss = s.execute(q, ("2024-02-29 12:00:00.124+0000", "2024-02-29 12:00:01+0000"))
+        self.assertEqual(list(miss), [])
+        row = s.execute("SELECT minTimeuuid(ts), maxTimeuuid(ts) FROM t WHERE k = 1").one()
+        self.assertLessEqual(row[0].time, self.tu.time)
+        self.assertGreaterEqual(row[1].time, self.tu.time)
+        with self.assertRaisesRegex(InvalidRequest, "cannot assign result of function"):
+            s.execute("INSERT INTO t (k, i) VALUES (2, minTimeuuid('2024-01-01'))")
+
+    def test_functions_as_values(self):
+        s = self.session
+        s.execute("INSERT INTO t (k, i, b, d) VALUES (3, blobAsInt(0x0000002a), intAsBlob(5), "
+                  "toDate(now()))")
+        s.execute("UPDATE t SET i = fromJson('\"7\"') WHERE k = 4")
+        row = s.execute("SELECT i, b, d FROM t WHERE k = 3").one()
+        self.assertEqual((row.i, row.b), (42, b"\x00\x00\x00\x05"))
+        self.assertEqual(row.d.date(), datetime.datetime.utcnow().date())
+        self.assertEqual(s.execute("SELECT i FROM t WHERE k = 4").one().i, 7)
+
     def test_wrong_arguments(self):
         with self.assertRaisesRegex(InvalidRequest, "Invalid call to function system.totimestamp"):
             self.session.execute("SELECT toTimestamp(i) FROM t")

@@ -1,6 +1,7 @@
 // postfork-node's CQL data model through npm's unmodified cassandra-driver: collections (every
 // update form), nested and frozen types, tuples, static columns, TTL expiry with ttl() and
-// writetime(), and lightweight transactions read through the driver's wasApplied().
+// writetime(), lightweight transactions read through the driver's wasApplied(), and user-defined
+// types (frozen, non-frozen, nested in collections) as the driver's metadata and encoder see them.
 // Usage: node model_test.js <path to postfork-node>
 'use strict';
 const assert = require('assert');
@@ -70,6 +71,25 @@ async function lwt(c) {
   assert.strictEqual(rs.wasApplied(), true);
 }
 
+async function udts(c) {
+  await c.execute('CREATE TYPE m.phone (country int, number text)');
+  await c.execute('CREATE TYPE m.contact (name text, phones frozen<list<frozen<phone>>>)');
+  await c.execute('CREATE TABLE m.people (k int PRIMARY KEY, main contact, ' +
+                  'others map<text, frozen<contact>>)');
+  const udt = await c.metadata.getUdt('m', 'contact');
+  assert.deepStrictEqual(udt.fields.map((f) => f.name), ['name', 'phones']);
+  const ann = { name: 'ann', phones: [{ country: 44, number: '123' }] };
+  await c.execute('INSERT INTO m.people (k, main, others) VALUES (?, ?, ?)',
+                  [1, ann, { bob: { name: 'bob', phones: [] } }], { prepare: true });
+  await c.execute('UPDATE m.people SET main.name = ? WHERE k = ?', ['anne', 1], { prepare: true });
+  const row = (await c.execute('SELECT main, others, main.phones FROM m.people WHERE k = 1')).first();
+  assert.strictEqual(row.main.name, 'anne');
+  assert.deepStrictEqual(row.main.phones, [{ country: 44, number: '123' }]);
+  assert.deepStrictEqual(row['main.phones'], [{ country: 44, number: '123' }]);
+  assert.strictEqual(row.others.bob.name, 'bob');
+  await expectError(c.execute('DROP TYPE m.phone'), 0x2200, /still used by user types contact/);
+}
+
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postfork-node-js-model-'));
   const node = await startNode(binary, dataDir);
@@ -81,6 +101,7 @@ async function main() {
     await collections(c);
     await staticsAndTtl(c);
     await lwt(c);
+    await udts(c);
     console.log('nodejs model test: OK');
   } finally {
     if (c) await c.shutdown().catch(() => {});

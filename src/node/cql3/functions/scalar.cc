@@ -59,6 +59,16 @@ std::optional<int64_t> Millis(TypeKind kind, std::string_view v) {
   }
 }
 
+// Cassandra's minTimeuuid/maxTimeuuid (UUIDGen.minTimeUUID/maxTimeUUID): the smallest and
+// largest timeuuid of a millisecond, by time and then by the signed clock sequence and node.
+std::string TimeUuidBound(int64_t millis, bool max) {
+  uint64_t t = static_cast<uint64_t>(millis * 10000 + kUuidEpochOffset + (max ? 9999 : 0));
+  uint64_t msb = ((t & 0xFFFFFFFFULL) << 32) | (((t >> 32) & 0xFFFF) << 16) |
+                 ((t >> 48) & 0x0FFF) | 0x1000;
+  uint64_t lsb = max ? 0x7F7F7F7F7F7F7F7FULL : 0x8080808080808080ULL;
+  return Bigint(static_cast<int64_t>(msb)) + Bigint(static_cast<int64_t>(lsb));
+}
+
 bool OneOf(TypeKind k, std::initializer_list<TypeKind> kinds) {
   for (TypeKind x : kinds) {
     if (x == k) return true;
@@ -116,6 +126,8 @@ Result<DataType> ScalarResultType(std::string_view name, const std::vector<DataT
     if (arity(1) && a0 == TypeKind::kTimeuuid) return DataType(TypeKind::kTimestamp);
   } else if (name == "unixtimestampof") {
     if (arity(1) && a0 == TypeKind::kTimeuuid) return DataType(TypeKind::kBigint);
+  } else if (name == "mintimeuuid" || name == "maxtimeuuid") {
+    if (arity(1) && a0 == TypeKind::kTimestamp) return DataType(TypeKind::kTimeuuid);
   } else if (name == "tojson") {
     if (arity(1)) return DataType(TypeKind::kText);
   } else {
@@ -151,6 +163,11 @@ std::optional<std::string> EvaluateScalar(std::string_view name,
   if (name == "tounixtimestamp" || name == "unixtimestampof") {
     auto ms = Millis(a0, v);
     return ms ? std::optional<std::string>(Bigint(*ms)) : std::nullopt;
+  }
+  if (name == "mintimeuuid" || name == "maxtimeuuid") {
+    auto ms = Millis(a0, v);
+    return ms ? std::optional<std::string>(TimeUuidBound(*ms, name == "maxtimeuuid"))
+              : std::nullopt;
   }
   if (name == "todate") {
     auto ms = Millis(a0, v);

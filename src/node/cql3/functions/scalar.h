@@ -1,6 +1,6 @@
 // Native scalar functions of SELECT clauses, as Cassandra 4.1 names and types them: now(),
 // uuid(), current*(), toTimestamp/toDate/toUnixTimestamp (and the deprecated dateOf and
-// unixTimestampOf), <type>AsBlob and blobAs<type>, toJson.
+// unixTimestampOf), minTimeuuid/maxTimeuuid, <type>AsBlob and blobAs<type>, toJson.
 #pragma once
 
 #include <optional>

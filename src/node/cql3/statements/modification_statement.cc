@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -178,6 +179,7 @@ class TableModification : public ModificationStatement {
     const ColumnMetadata* column = nullptr;
     Relation::Op op = Relation::Op::kEq;
     std::optional<ValueSource> element;    // c[element]
+    std::optional<size_t> field;           // u.field: the field's position
     cql::DataType value_type;              // the column's or the element's type
     std::vector<ValueSource> values;       // one, or a literal IN list
     std::optional<ValueSource> in_marker;  // IN ?
@@ -198,6 +200,20 @@ class TableModification : public ModificationStatement {
       ci.column = col;
       ci.op = c.relation.op;
       ci.value_type = col->type;
+      if (!c.field.empty()) {
+        if (col->type.kind() != cql::TypeKind::kUdt) {
+          return InvalidRequest(fmt::format(
+              "Invalid field selection: {} of type {} is not a user type", col->name,
+              col->type.ToCql()));
+        }
+        const auto& names = col->type.field_names();
+        auto it = std::find(names.begin(), names.end(), c.field);
+        if (it == names.end()) {
+          return InvalidRequest(fmt::format("Unknown field {} for column {}", c.field, col->name));
+        }
+        ci.field = static_cast<size_t>(it - names.begin());
+        ci.value_type = col->type.params()[*ci.field];
+      }
       if (c.element) {
         cql::TypeKind kind = col->type.kind();
         if (kind != cql::TypeKind::kList && kind != cql::TypeKind::kMap) {
@@ -240,6 +256,14 @@ class TableModification : public ModificationStatement {
                                                       const ExecutionContext& ctx,
                                                       const std::optional<CellValue>& cell) const {
     if (!cell) return std::optional<std::string>();
+    if (c.field) {
+      cql::ByteReader r(cell->value);
+      for (size_t i = 0; !r.empty(); ++i) {
+        PF_ASSIGN_OR_RETURN(std::optional<std::string_view> f, r.ReadBytes());
+        if (i == *c.field) return f ? std::optional<std::string>(*f) : std::optional<std::string>();
+      }
+      return std::optional<std::string>();
+    }
     if (!c.element) return std::optional<std::string>(cell->value);
     PF_ASSIGN_OR_RETURN(cql::RawValue key, ResolveValue(*c.element, ctx));
     if (key.kind != cql::RawValue::Kind::kBytes) return InvalidRequest("Invalid null value for " + c.element->receiver);
@@ -781,6 +805,7 @@ class DeleteStatementImpl final : public WhereModification {
                           PrepareDeletion(*col,
                                           i < stmt.element_keys.size() ? stmt.element_keys[i]
                                                                        : std::nullopt,
+                                          i < stmt.fields.size() ? stmt.fields[i] : std::string(),
                                           binds));
       ops_.push_back(std::move(op));
     }

@@ -20,8 +20,29 @@ constexpr size_t kMaxPathBytes = 65535;
 constexpr uint64_t kUuidEpochOffset = 0x01B21DD213814000ULL;
 constexpr uint64_t kPrependReference = 1262304000000000ULL * 10 + kUuidEpochOffset;
 
-bool NonFrozenCollection(const cql::DataType& type) {
-  return type.is_collection() && !type.is_frozen();
+std::string FieldPath(size_t field) {
+  return {static_cast<char>(field >> 8), static_cast<char>(field & 0xFF)};
+}
+
+// The position of `field` in a non-frozen user type column, with Cassandra's errors.
+Result<size_t> FieldOf(const ColumnMetadata& column, const std::string& field,
+                       std::string_view operation) {
+  const cql::DataType& type = column.type;
+  if (type.kind() != cql::TypeKind::kUdt) {
+    return InvalidRequest(
+        fmt::format("Invalid operation ({}) for non-UDT column {}", operation, column.name));
+  }
+  if (type.is_frozen()) {
+    return InvalidRequest(
+        fmt::format("Invalid operation ({}) for frozen UDT column {}", operation, column.name));
+  }
+  const auto& names = type.field_names();
+  auto it = std::find(names.begin(), names.end(), field);
+  if (it == names.end()) {
+    return InvalidRequest(
+        fmt::format("UDT column {} does not have a field named {}", column.name, field));
+  }
+  return static_cast<size_t>(it - names.begin());
 }
 
 std::string Describe(const Assignment& a) {
@@ -34,6 +55,8 @@ std::string Describe(const Assignment& a) {
       return fmt::format("{0} = ? + {0}", a.column);
     case Assignment::Op::kSetElement:
       return fmt::format("{}[?] = ?", a.column);
+    case Assignment::Op::kSetField:
+      return fmt::format("{}.{} = ?", a.column, a.field);
     case Assignment::Op::kSet:
       break;
   }
@@ -123,6 +146,13 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
   Operation op;
   op.column = &column;
   const cql::DataType& type = column.type;
+  if (a.op == Assignment::Op::kSetField) {
+    PF_ASSIGN_OR_RETURN(op.field, FieldOf(column, a.field, Describe(a)));
+    op.kind = Kind::kSetField;
+    PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type.params()[op.field],
+                                               column.name + "." + a.field));
+    return op;
+  }
   if (a.op == Assignment::Op::kSet) {
     if (type.kind() == cql::TypeKind::kCounter) {
       return InvalidRequest("Cannot set the value of counter column " + column.name +
@@ -192,15 +222,29 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
       break;
     }
     case Assignment::Op::kSet:
+    case Assignment::Op::kSetField:
       break;
   }
   return op;
 }
 
 Result<Operation> PrepareDeletion(const ColumnMetadata& column, const std::optional<Term>& key,
-                                  BindCollector& binds) {
+                                  const std::string& field, BindCollector& binds) {
   Operation op;
   op.column = &column;
+  if (!field.empty()) {
+    if (column.type.kind() != cql::TypeKind::kUdt) {
+      return InvalidRequest(
+          fmt::format("Invalid deletion operation for non-UDT column {}", column.name));
+    }
+    if (column.type.is_frozen()) {
+      return InvalidRequest(
+          fmt::format("Frozen UDT column {} does not support field deletion", column.name));
+    }
+    PF_ASSIGN_OR_RETURN(op.field, FieldOf(column, field, "DELETE " + column.name + "." + field));
+    op.kind = Kind::kDeleteField;
+    return op;
+  }
   if (!key) {
     op.kind = Kind::kDelete;
     return op;
@@ -232,6 +276,10 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
     out->push_back(Write(id, {}, std::nullopt, ts, 0));
     return Status::Ok();
   }
+  if (op.kind == Kind::kDeleteField) {
+    out->push_back(Write(id, FieldPath(op.field), std::nullopt, ts, 0));
+    return Status::Ok();
+  }
   cql::RawValue key;
   if (op.kind == Kind::kSetElement || op.kind == Kind::kDeleteElement) {
     PF_ASSIGN_OR_RETURN(key, ResolveValue(op.key, ctx));
@@ -256,7 +304,24 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
     out->push_back(Write(id, {}, std::move(bytes), ts, 0));
     return Status::Ok();
   }
-  if (!NonFrozenCollection(col.type)) {  // kSet on a simple or frozen column
+  if (op.kind == Kind::kSetField) {
+    out->push_back(Write(id, FieldPath(op.field),
+                         value.is_null() ? std::nullopt : std::optional<std::string>(value.bytes),
+                         ts, ttl));
+    return Status::Ok();
+  }
+  if (kind == cql::TypeKind::kUdt && IsMultiCell(col.type)) {
+    // Replace: delete the fields written before, then write each non-null field.
+    out->push_back(Write(id, {}, std::nullopt, value.is_null() ? ts : ts - 1, 0));
+    if (value.is_null()) return Status::Ok();
+    cql::ByteReader r(value.bytes);
+    for (size_t i = 0; i < col.type.params().size() && !r.empty(); ++i) {
+      PF_ASSIGN_OR_RETURN(std::optional<std::string_view> field, r.ReadBytes());
+      if (field) out->push_back(Write(id, FieldPath(i), std::string(*field), ts, ttl));
+    }
+    return Status::Ok();
+  }
+  if (!IsMultiCell(col.type)) {  // kSet on a simple or frozen column
     out->push_back(Write(id, {}, value.is_null() ? std::nullopt
                                                  : std::optional<std::string>(value.bytes),
                          ts, ttl));
@@ -335,6 +400,8 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       return Status::Ok();
     }
     case Kind::kDelete:
+    case Kind::kDeleteField:
+    case Kind::kSetField:
       break;
   }
   return Status::Ok();

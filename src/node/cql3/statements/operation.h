@@ -24,11 +24,14 @@ struct Operation {
     kSetElement,     // c[k] = v
     kDelete,         // DELETE c
     kDeleteElement,  // DELETE c[k]
+    kSetField,       // u.f = v (non-frozen user types)
+    kDeleteField,    // DELETE u.f
   };
   const ColumnMetadata* column = nullptr;
   Kind kind = Kind::kSet;
   ValueSource value;  // kSet .. kSetElement
   ValueSource key;    // kSetElement, kDeleteElement
+  size_t field = 0;   // kSetField, kDeleteField: the field's position
 
   // List operations by index or by value need the list's current elements (Cassandra reads
   // before writing for these, too).
@@ -41,7 +44,7 @@ struct Operation {
 Result<Operation> PrepareAssignment(const Assignment& assignment, const ColumnMetadata& column,
                                     BindCollector& binds);
 Result<Operation> PrepareDeletion(const ColumnMetadata& column, const std::optional<Term>& key,
-                                  BindCollector& binds);
+                                  const std::string& field, BindCollector& binds);
 
 // Appends the cell writes of `op` at `timestamp` (and `ttl` for written values). `current` is the
 // column's current value when NeedsCurrentValue() (nullptr: the column is empty or the row does

@@ -52,15 +52,70 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
   return def;
 }
 
+// The parser's type text (`name` or `name<param, ...>`, spaces after commas) split into its
+// head and top-level parameters.
+std::pair<std::string_view, std::vector<std::string_view>> SplitType(std::string_view text) {
+  size_t open = text.find('<');
+  if (open == std::string_view::npos || text.back() != '>') return {text, {}};
+  std::vector<std::string_view> params;
+  int depth = 0;
+  size_t start = open + 1;
+  for (size_t i = start; i + 1 < text.size(); ++i) {
+    if (text[i] == '<') ++depth;
+    if (text[i] == '>') --depth;
+    if (text[i] == ',' && depth == 0) {
+      params.push_back(text.substr(start, i - start));
+      start = i + 2;  // ", "
+    }
+  }
+  params.push_back(text.substr(start, text.size() - 1 - start));
+  return {text.substr(0, open), params};
+}
+
+// Cassandra's rule for what a collection holds, checked on the type as written (descriptors
+// freeze nested types): no non-frozen collection or user type inside a non-frozen collection.
+Status CheckNestedFrozen(std::string_view text, std::string_view whole) {
+  auto [head, params] = SplitType(text);
+  if (head == "frozen" || head == "'") return Status::Ok();
+  bool collection = head == "list" || head == "set" || head == "map";
+  for (std::string_view p : params) {
+    if (collection) {
+      auto inner = SplitType(p).first;
+      if (inner == "list" || inner == "set" || inner == "map") {
+        return InvalidRequest(
+            fmt::format("Non-frozen collections are not allowed inside collections: {}", whole));
+      }
+      auto native = cql::DataType::Parse(p);
+      if (!native.ok() && inner != "frozen" && inner != "tuple") {
+        return InvalidRequest(
+            fmt::format("Non-frozen UDTs are not allowed inside collections: {}", whole));
+      }
+    }
+    PF_RETURN_IF_ERROR(CheckNestedFrozen(p, whole));
+  }
+  return Status::Ok();
+}
+
+// A type as written, with user type names resolved in `keyspace` of the executing snapshot.
+Result<cql::DataType> ResolveType(const SchemaSnapshot& schema, const std::string& keyspace,
+                                  const std::string& text) {
+  PF_RETURN_IF_ERROR(CheckNestedFrozen(text, text));
+  const KeyspaceMetadata* ks = schema.FindKeyspace(keyspace);
+  if (ks == nullptr) return InvalidRequest(fmt::format("Keyspace '{}' doesn't exist", keyspace));
+  KeyspaceTypeResolver resolver(ks);
+  auto type = cql::DataType::Parse(text, &resolver, keyspace);
+  if (type.ok()) return type;
+  if (type.error().code() == StatusCode::kServerError) return type.error();
+  return InvalidRequest(fmt::format("Unknown type {}", text));
+}
+
 Result<std::vector<node::ColumnDefinition>> ToColumns(
+    const SchemaSnapshot& schema, const std::string& keyspace,
     const std::vector<cql3::ColumnDefinition>& cols) {
   std::vector<node::ColumnDefinition> out;
   for (const auto& c : cols) {
-    auto type = cql::DataType::Parse(c.type);
-    if (!type.ok()) {
-      return InvalidRequest(fmt::format("Unknown type {}", c.type));
-    }
-    out.push_back(node::ColumnDefinition{c.name, *type, c.is_static});
+    PF_ASSIGN_OR_RETURN(cql::DataType type, ResolveType(schema, keyspace, c.type));
+    out.push_back(node::ColumnDefinition{c.name, std::move(type), c.is_static});
   }
   return out;
 }
@@ -154,7 +209,6 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     TableDefinition def;
     PF_ASSIGN_OR_RETURN(def.keyspace, table_ks(s->table));
     def.name = s->table.name;
-    PF_ASSIGN_OR_RETURN(def.columns, ToColumns(s->columns));
     def.partition_key = s->partition_key;
     def.clustering_key = s->clustering;
     def.clustering_order = s->clustering_order;
@@ -167,8 +221,14 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
                             "' (exactly one required)");
     }
     bool ine = s->if_not_exists;
+    std::vector<cql3::ColumnDefinition> columns = s->columns;
     out = std::make_unique<SchemaStatement>(
-        "create_table", def.keyspace, def.name, [def, ine](ExecutionContext& ctx) {
+        "create_table", def.keyspace, def.name,
+        [def, ine, columns](ExecutionContext& ctx) mutable -> Result<StatementResult> {
+          if (!ctx.schema->FindKeyspace(def.keyspace)) {
+            return ChangeResult(ctx.db->schema().CreateTable(def, ine));  // its error
+          }
+          PF_ASSIGN_OR_RETURN(def.columns, ToColumns(*ctx.schema, def.keyspace, columns));
           return ChangeResult(ctx.db->schema().CreateTable(def, ine));
         });
   } else if (auto* s = std::get_if<AlterTableStatement>(&stmt)) {
@@ -178,11 +238,9 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     def.if_exists = s->if_exists;
     def.if_column_exists = s->if_column_exists;
     switch (s->kind) {
-      case AlterTableStatement::Kind::kAdd: {
+      case AlterTableStatement::Kind::kAdd:
         def.kind = AlterTableDefinition::Kind::kAddColumns;
-        PF_ASSIGN_OR_RETURN(def.add, ToColumns(s->add));
         break;
-      }
       case AlterTableStatement::Kind::kDrop:
         def.kind = AlterTableDefinition::Kind::kDropColumns;
         def.drop = s->drop;
@@ -194,9 +252,15 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
       default:
         return InvalidRequest("Unsupported ALTER TABLE");
     }
+    std::vector<cql3::ColumnDefinition> add = s->add;
     out = std::make_unique<SchemaStatement>(
         "alter_table", def.keyspace, def.name,
-        [def](ExecutionContext& ctx) { return ChangeResult(ctx.db->schema().AlterTable(def)); });
+        [def, add](ExecutionContext& ctx) mutable -> Result<StatementResult> {
+          if (!add.empty() && ctx.schema->FindKeyspace(def.keyspace)) {
+            PF_ASSIGN_OR_RETURN(def.add, ToColumns(*ctx.schema, def.keyspace, add));
+          }
+          return ChangeResult(ctx.db->schema().AlterTable(def));
+        });
   } else if (auto* s = std::get_if<DropTableStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->table));
     std::string name = s->table.name;
@@ -204,6 +268,51 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     out = std::make_unique<SchemaStatement>(
         "drop_table", ks, name, [ks, name, ie](ExecutionContext& ctx) {
           return ChangeResult(ctx.db->schema().DropTable(ks, name, ie));
+        });
+  } else if (auto* s = std::get_if<CreateTypeStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->type));
+    std::string name = s->type.name;
+    bool ine = s->if_not_exists;
+    std::vector<cql3::ColumnDefinition> fields = s->fields;
+    out = std::make_unique<SchemaStatement>(
+        "create_type", ks, "", [ks, name, ine, fields](ExecutionContext& ctx) -> Result<StatementResult> {
+          UserTypeDefinition def;
+          def.keyspace = ks;
+          def.name = name;
+          if (ctx.schema->FindKeyspace(ks)) {
+            for (const auto& f : fields) {
+              PF_ASSIGN_OR_RETURN(cql::DataType type, ResolveType(*ctx.schema, ks, f.type));
+              def.field_names.push_back(f.name);
+              def.field_types.push_back(std::move(type));
+            }
+          }
+          return ChangeResult(ctx.db->schema().CreateType(def, ine));
+        });
+  } else if (auto* s = std::get_if<AlterTypeStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->type));
+    AlterTypeDefinition def;
+    def.keyspace = ks;
+    def.name = s->type.name;
+    def.if_exists = s->if_exists;
+    def.if_field_not_exists = s->if_field_not_exists;
+    def.renames = s->renames;
+    std::optional<cql3::ColumnDefinition> add = s->add;
+    out = std::make_unique<SchemaStatement>(
+        "alter_type", ks, "", [def, add](ExecutionContext& ctx) mutable -> Result<StatementResult> {
+          if (add && ctx.schema->FindKeyspace(def.keyspace)) {
+            PF_ASSIGN_OR_RETURN(cql::DataType type,
+                                ResolveType(*ctx.schema, def.keyspace, add->type));
+            def.add = std::make_pair(add->name, std::move(type));
+          }
+          return ChangeResult(ctx.db->schema().AlterType(def));
+        });
+  } else if (auto* s = std::get_if<DropTypeStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->type));
+    std::string name = s->type.name;
+    bool ie = s->if_exists;
+    out = std::make_unique<SchemaStatement>(
+        "drop_type", ks, "", [ks, name, ie](ExecutionContext& ctx) {
+          return ChangeResult(ctx.db->schema().DropType(ks, name, ie));
         });
   } else if (auto* s = std::get_if<TruncateStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->table));

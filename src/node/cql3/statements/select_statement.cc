@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -89,6 +90,12 @@ class SelectStatementImpl final : public CqlStatement {
             o.count = true;
             add_output(o, alias.empty() ? "system.count(" + col->name + ")" : alias,
                        cql::DataType(cql::TypeKind::kBigint));
+            break;
+          }
+          case Selector::Kind::kField: {
+            PF_ASSIGN_OR_RETURN(auto field, PrepareField(sel, t));
+            auto& [output, type, name] = field;
+            add_output(std::move(output), alias.empty() ? name : alias, type);
             break;
           }
           case Selector::Kind::kFunction: {
@@ -465,7 +472,8 @@ class SelectStatementImpl final : public CqlStatement {
       kWritetime,
       kTtl,
       kCountStar,
-      kFunction
+      kFunction,
+      kField,  // field `index` of the user type value call->args[0]
     };
     Kind kind = Kind::kCell;
     size_t index = 0;    // key position or index into cell_columns_
@@ -501,6 +509,9 @@ class SelectStatementImpl final : public CqlStatement {
       } else if (a.kind == Selector::Kind::kFunction) {
         PF_ASSIGN_OR_RETURN(auto nested, PrepareFunction(a, t));
         std::tie(o, type, text) = std::move(nested);
+      } else if (a.kind == Selector::Kind::kField) {
+        PF_ASSIGN_OR_RETURN(auto nested, PrepareField(a, t));
+        std::tie(o, type, text) = std::move(nested);
       } else {
         return InvalidRequest("Arguments of system." + sel.function +
                               " must be columns or function calls");
@@ -514,6 +525,43 @@ class SelectStatementImpl final : public CqlStatement {
     out.call = std::move(call);
     return std::make_tuple(std::move(out), std::move(result),
                            fmt::format("system.{}({})", sel.function, args_text));
+  }
+
+  // `u.f`: a field of a user type column (or of a field selection), named as Cassandra does.
+  Result<std::tuple<Output, cql::DataType, std::string>> PrepareField(const Selector& sel,
+                                                                     const TableMetadata& t) {
+    const Selector& inner = sel.args[0];
+    Output in;
+    cql::DataType type;
+    std::string text;
+    if (inner.kind == Selector::Kind::kColumn) {
+      const ColumnMetadata* col = t.FindColumn(inner.columns[0]);
+      if (!col) return InvalidRequest("Undefined column name " + inner.columns[0]);
+      in = ColumnOutput(*col);
+      type = col->type;
+      text = col->name;
+    } else if (inner.kind == Selector::Kind::kField) {
+      PF_ASSIGN_OR_RETURN(auto nested, PrepareField(inner, t));
+      std::tie(in, type, text) = std::move(nested);
+    } else {
+      return InvalidRequest("Invalid field selection: only columns and fields have fields");
+    }
+    if (type.kind() != cql::TypeKind::kUdt) {
+      return InvalidRequest(fmt::format("Invalid field selection: {} of type {} is not a user type",
+                                        text, type.ToCql()));
+    }
+    const auto& names = type.field_names();
+    auto it = std::find(names.begin(), names.end(), sel.function);
+    if (it == names.end()) {
+      return InvalidRequest(fmt::format("{} of type {} has no field {}", text, type.ToCql(),
+                                        sel.function));
+    }
+    size_t index = static_cast<size_t>(it - names.begin());
+    auto call = std::make_shared<FunctionCall>();
+    call->args.push_back(std::move(in));
+    Output out = MakeOutput(Output::Kind::kField, index);
+    out.call = std::move(call);
+    return std::make_tuple(std::move(out), type.params()[index], text + "." + sel.function);
   }
 
   static Output MakeOutput(Output::Kind kind, size_t index) {
@@ -584,6 +632,17 @@ class SelectStatementImpl final : public CqlStatement {
         if (!r) return cql::RawValue::Null();
         computed->push_back(std::move(*r));
         return cql::RawValue::Of(computed->back());
+      }
+      case Output::Kind::kField: {
+        cql::RawValue v = Cell(o.call->args[0], row, computed);
+        if (v.is_null()) return v;
+        cql::ByteReader r(v.bytes);
+        for (size_t i = 0; !r.empty(); ++i) {
+          auto f = r.ReadBytes();
+          if (!f.ok()) break;
+          if (i == o.index) return *f ? cql::RawValue::Of(**f) : cql::RawValue::Null();
+        }
+        return cql::RawValue::Null();
       }
       case Output::Kind::kCountStar:
         break;

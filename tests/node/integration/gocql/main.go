@@ -230,6 +230,7 @@ func run(binary string) (err error) {
 	check(s.Query(`SELECT v FROM t WHERE k = 9 AND c = 9`).Scan(&v), "read after kill")
 	expect(v == "acked", "after kill: %q", v)
 	modelTypes(s)
+	userTypes(s)
 	s.Close()
 	return nil
 }
@@ -264,6 +265,30 @@ func modelTypes(s *gocql.Session) {
 	applied, err = s.Query(`UPDATE model SET n = 11 WHERE k = 2 IF n = 10`).ScanCAS(&n)
 	check(err, "update if (2)")
 	expect(applied, "matching condition not applied")
+}
+
+// A user-defined type with gocql's struct mapping (`cql` tags), frozen and non-frozen, a field
+// update and a field selection.
+type address struct {
+	Street string `cql:"street"`
+	Zip    int    `cql:"zip"`
+}
+
+func userTypes(s *gocql.Session) {
+	check(s.Query(`CREATE TYPE address (street text, zip int)`).Exec(), "create type")
+	check(s.Query(`CREATE TABLE homes (k int PRIMARY KEY, a address, fa frozen<address>, many list<frozen<address>>)`).Exec(), "create homes")
+	check(s.Query(`INSERT INTO homes (k, a, fa, many) VALUES (?, ?, ?, ?)`, 1,
+		address{"Main", 1}, address{"Elm", 2}, []address{{"X", 3}, {"Y", 4}}).Exec(), "insert udt")
+	check(s.Query(`UPDATE homes SET a.zip = ? WHERE k = 1`, 10).Exec(), "update udt field")
+	var a, fa address
+	var many []address
+	check(s.Query(`SELECT a, fa, many FROM homes WHERE k = 1`).Scan(&a, &fa, &many), "select udt")
+	expect(a == address{"Main", 10}, "non-frozen udt %+v", a)
+	expect(fa == address{"Elm", 2}, "frozen udt %+v", fa)
+	expect(len(many) == 2 && many[1] == address{"Y", 4}, "list of udts %+v", many)
+	var street string
+	check(s.Query(`SELECT fa.street FROM homes WHERE k = 1`).Scan(&street), "select udt field")
+	expect(street == "Elm", "field selection %q", street)
 }
 
 func main() {

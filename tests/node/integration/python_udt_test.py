@@ -1,0 +1,195 @@
+"""User-defined types on postfork-node through an unmodified python3-cassandra (Debian's).
+
+CREATE/ALTER/DROP TYPE as the driver's metadata sees them, frozen and non-frozen UDT columns,
+UDTs in collections and tuples, field updates, deletions, selections and conditions, the driver's
+UDT class mapping, and Cassandra's errors.
+Usage: /usr/bin/python3 python_udt_test.py <path to postfork-node>
+"""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import node_process  # noqa: E402
+
+from cassandra import InvalidRequest  # noqa: E402
+from cassandra.cluster import Cluster  # noqa: E402
+
+
+class Address(object):
+    def __init__(self, street=None, zip=None, tags=None, extra=None):
+        self.street = street
+        self.zip = zip
+        self.tags = tags
+        self.extra = extra
+
+
+class UdtTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        cls.session = cls.cluster.connect()
+        s = cls.session
+        s.execute("CREATE KEYSPACE IF NOT EXISTS udtks WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.set_keyspace("udtks")
+        s.execute("CREATE TYPE address (street text, zip int, tags frozen<set<text>>)")
+        s.execute("CREATE TYPE person (name text, home frozen<address>)")
+        s.execute("CREATE TABLE users (k int PRIMARY KEY, addr address, faddr frozen<address>, "
+                  "people list<frozen<person>>, pair frozen<tuple<int, frozen<address>>>)")
+        s.execute("CREATE TABLE keyed (a frozen<address>, n int, PRIMARY KEY (a))")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.shutdown()
+
+    def row(self, k, cols="addr, faddr, people, pair"):
+        return self.session.execute(f"SELECT {cols} FROM users WHERE k = %s", (k,)).one()
+
+    def test_metadata_reports_types_and_columns(self):
+        self.cluster.refresh_schema_metadata()
+        ks = self.cluster.metadata.keyspaces["udtks"]
+        addr = ks.user_types["address"]
+        self.assertEqual(addr.field_names[:3], ["street", "zip", "tags"])
+        self.assertEqual(addr.field_types[:3], ["text", "int", "frozen<set<text>>"])
+        self.assertEqual(ks.user_types["person"].field_types, ["text", "frozen<address>"])
+        cols = ks.tables["users"].columns
+        self.assertEqual(cols["addr"].cql_type, "address")
+        self.assertEqual(cols["faddr"].cql_type, "frozen<address>")
+        self.assertEqual(cols["people"].cql_type, "list<frozen<person>>")
+        self.assertIn("CREATE TYPE udtks.address", ks.export_as_string())
+
+    def test_literals_round_trip_frozen_and_non_frozen(self):
+        s = self.session
+        s.execute("INSERT INTO users (k, addr, faddr, people, pair) VALUES (1, "
+                  "{street: 'Main', zip: 1234}, {street: 'Elm', tags: {'b', 'a'}}, "
+                  "[{name: 'ann', home: {street: 'Oak', zip: 7}}], (5, {zip: 9}))")
+        r = self.row(1)
+        self.assertEqual((r.addr.street, r.addr.zip, r.addr.tags), ("Main", 1234, None))
+        self.assertEqual((r.faddr.street, r.faddr.zip), ("Elm", None))
+        self.assertEqual(sorted(r.faddr.tags), ["a", "b"])
+        self.assertEqual(r.people[0].name, "ann")
+        self.assertEqual((r.people[0].home.street, r.people[0].home.zip), ("Oak", 7))
+        self.assertEqual(r.pair[0], 5)
+        self.assertEqual(r.pair[1].zip, 9)
+
+    def test_field_update_delete_select_and_condition(self):
+        s = self.session
+        s.execute("INSERT INTO users (k, addr) VALUES (2, {street: 'A', zip: 1})")
+        s.execute("UPDATE users SET addr.zip = 2 WHERE k = 2")
+        s.execute("UPDATE users SET addr.street = %s WHERE k = 2", ("B",))
+        r = s.execute("SELECT addr.street, addr.zip AS z FROM users WHERE k = 2").one()
+        self.assertEqual((r[0], r.z), ("B", 2))
+        self.assertEqual(
+            s.execute("SELECT addr.street FROM users WHERE k = 2").column_names, ["addr.street"])
+        s.execute("DELETE addr.street FROM users WHERE k = 2")
+        r = self.row(2)
+        self.assertEqual((r.addr.street, r.addr.zip), (None, 2))
+        # A field update on a row that has no value yet creates it with the other fields null.
+        s.execute("UPDATE users SET addr.street = 'C' WHERE k = 3")
+        self.assertEqual((self.row(3).addr.street, self.row(3).addr.zip), ("C", None))
+        # Conditions on fields.
+        self.assertFalse(
+            s.execute("UPDATE users SET addr.zip = 3 WHERE k = 2 IF addr.zip = 9").was_applied)
+        self.assertTrue(
+            s.execute("UPDATE users SET addr.zip = 3 WHERE k = 2 IF addr.zip = 2").was_applied)
+        self.assertEqual(self.row(2).addr.zip, 3)
+        # Replacing the whole value drops fields that were set before.
+        s.execute("UPDATE users SET addr = {zip: 4} WHERE k = 2")
+        r = self.row(2)
+        self.assertEqual((r.addr.street, r.addr.zip), (None, 4))
+        s.execute("UPDATE users SET addr = null WHERE k = 2")
+        self.assertIsNone(self.row(2).addr)
+
+    def test_prepared_statements_and_registered_class(self):
+        s = self.session
+        self.cluster.register_user_type("udtks", "address", Address)
+        ins = s.prepare("INSERT INTO users (k, addr, faddr) VALUES (?, ?, ?)")
+        s.execute(ins, (4, Address("P", 40, {"x"}), Address(street="Q")))
+        r = s.execute("SELECT addr, faddr FROM users WHERE k = 4").one()
+        self.assertIsInstance(r.addr, Address)
+        self.assertEqual((r.addr.street, r.addr.zip, set(r.addr.tags)), ("P", 40, {"x"}))
+        self.assertEqual((r.faddr.street, r.faddr.zip), ("Q", None))
+        upd = s.prepare("UPDATE users SET addr.zip = ? WHERE k = ?")
+        self.assertEqual(upd.column_metadata[0].name, "addr.zip")
+        s.execute(upd, (41, 4))
+        self.assertEqual(s.execute("SELECT addr FROM users WHERE k = 4").one().addr.zip, 41)
+
+    def test_frozen_udt_as_primary_key(self):
+        s = self.session
+        s.execute("INSERT INTO keyed (a, n) VALUES ({street: 'K', zip: 1}, 10)")
+        r = s.execute("SELECT n FROM keyed WHERE a = {street: 'K', zip: 1}").one()
+        self.assertEqual(r.n, 10)
+        self.assertIsNone(s.execute("SELECT n FROM keyed WHERE a = {street: 'K'}").one())
+
+    def test_alter_type_add_and_rename_reach_existing_rows(self):
+        s = self.session
+        s.execute("CREATE TYPE evolving (a int, b text)")
+        s.execute("CREATE TABLE ev (k int PRIMARY KEY, v evolving, fv frozen<evolving>)")
+        s.execute("INSERT INTO ev (k, v, fv) VALUES (1, {a: 1, b: 'x'}, {a: 2})")
+        s.execute("ALTER TYPE evolving ADD c bigint")
+        s.execute("ALTER TYPE evolving RENAME b TO bee")
+        r = s.execute("SELECT v, fv FROM ev WHERE k = 1").one()
+        self.assertEqual((r.v.a, r.v.bee, r.v.c), (1, "x", None))
+        self.assertEqual((r.fv.a, r.fv.bee, r.fv.c), (2, None, None))
+        s.execute("UPDATE ev SET v.c = 3 WHERE k = 1")
+        self.assertEqual(s.execute("SELECT v.c FROM ev WHERE k = 1").one()[0], 3)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            t = self.cluster.metadata.keyspaces["udtks"].user_types.get("evolving")
+            if t is not None and t.field_names == ["a", "bee", "c"]:
+                break
+            time.sleep(0.05)
+        self.assertEqual(
+            self.cluster.metadata.keyspaces["udtks"].user_types["evolving"].field_names,
+            ["a", "bee", "c"])
+
+    def test_types_survive_restart(self):
+        s = self.session
+        s.execute("CREATE TYPE durable (x int)")
+        s.execute("CREATE TABLE dt (k int PRIMARY KEY, d durable, fd frozen<durable>)")
+        s.execute("INSERT INTO dt (k, d, fd) VALUES (1, {x: 5}, {x: 6})")
+        node_process.SHARED.restart()
+        cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        try:
+            session = cluster.connect("udtks")
+            r = session.execute("SELECT d, fd FROM dt WHERE k = 1").one()
+            self.assertEqual((r.d.x, r.fd.x), (5, 6))
+            self.assertIn("durable", cluster.metadata.keyspaces["udtks"].user_types)
+        finally:
+            cluster.shutdown()
+
+    def test_errors_are_cassandras(self):
+        s = self.session
+        s.execute("CREATE TYPE IF NOT EXISTS address (x int)")
+        s.execute("CREATE TYPE in_table (a int)")
+        s.execute("CREATE TABLE uses_it (k int PRIMARY KEY, v map<int, frozen<in_table>>)")
+        cases = [
+            ("A user type with name 'address' already", "CREATE TYPE address (x int)"),
+            ("Unknown type udtks.nosuch", "CREATE TABLE bad (k int PRIMARY KEY, v nosuch)"),
+            ("Duplicate field name 'a'", "CREATE TYPE dup (a int, a text)"),
+            ("A user type cannot contain counters", "CREATE TYPE cnt (a counter)"),
+            ("Non-frozen UDTs are not allowed inside",
+             "CREATE TABLE bad2 (k int PRIMARY KEY, v list<address>)"),
+            ("non-frozen user-defined type", "CREATE TABLE bad3 (k address PRIMARY KEY)"),
+            ("still used by user types person", "DROP TYPE address"),
+            ("still used by tables uses_it", "DROP TYPE in_table"),
+            ("Unknown field 'nope'", "INSERT INTO users (k, addr) VALUES (9, {nope: 1})"),
+            ("does not have a field named nope", "UPDATE users SET addr.nope = 1 WHERE k = 9"),
+            ("for frozen UDT column faddr", "UPDATE users SET faddr.zip = 1 WHERE k = 9"),
+            ("has no field nope", "SELECT addr.nope FROM users"),
+            ("Type 'udtks.nosuch' doesn't exist", "DROP TYPE nosuch"),
+        ]
+        for pattern, statement in cases:
+            with self.subTest(statement=statement):
+                with self.assertRaisesRegex(InvalidRequest, pattern):
+                    s.execute(statement)
+        s.execute("DROP TYPE IF EXISTS nosuch")
+        s.execute("CREATE TYPE unused (a int)")
+        s.execute("DROP TYPE unused")
+        self.assertNotIn("unused", self.cluster.metadata.keyspaces["udtks"].user_types)
+
+
+if __name__ == "__main__":
+    node_process.main_with_node()
