@@ -249,10 +249,10 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
     keep.push_back(std::move(statement));
   }
   metrics_->Statement("batch", "", "");
-  Status s = ExecuteBatch(children, ctx, std::nullopt, msg.type);
-  if (!s.ok()) return ErrorResponse(s);
+  auto body = ExecuteBatch(children, ctx, std::nullopt, msg.type);
+  if (!body.ok()) return ErrorResponse(body.error());
   Response r;
-  r.body = VoidResultBody();
+  r.body = std::move(*body);
   return r;
 }
 

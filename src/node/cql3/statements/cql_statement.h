@@ -80,8 +80,24 @@ class CqlStatement {
 };
 
 // INSERT, UPDATE and DELETE: also usable as children of a BATCH.
+// The rows conditional statements were checked against, for the result of a conditional
+// statement or batch that did not apply: every non-key column is read, in table order.
+struct CasRows {
+  std::shared_ptr<const TableMetadata> table;
+  std::vector<const ColumnMetadata*> cell_columns;  // ReadRow::cells order
+  std::vector<ReadRow> rows;                        // existing rows only, without duplicates
+  std::vector<const ColumnMetadata*> conditioned;   // columns named by conditions
+  bool all_columns = false;                         // an IF NOT EXISTS was among them
+};
+
 class ModificationStatement : public CqlStatement {
  public:
+  // A conditional statement's check against the current row of the one partition `m` writes,
+  // under the caller's partition lock (LwtMutex). Records the row read in `rows`.
+  virtual Result<bool> CheckConditions(ExecutionContext& ctx, const PartitionMutation& m,
+                                       CasRows* rows) const;
+  // Whether the statement gave USING TIMESTAMP (refused with conditions).
+  virtual bool has_timestamp() const { return false; }
   // Appends this statement's mutations. `batch_timestamp` (the batch's USING TIMESTAMP or default)
   // applies when the statement has none of its own.
   virtual Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_timestamp,
