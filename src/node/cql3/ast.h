@@ -190,6 +190,7 @@ struct Selector {
   std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
   std::vector<Selector> args;   // kFunction: columns or nested function calls; kField: one
   std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
+  std::string cast_type;             // kFunction "cast": the target type's CQL text
   std::string alias;
 };
 struct SelectStatement {

@@ -595,6 +595,13 @@ class Parser {
           PF_ASSIGN_OR_RETURN(std::string c, Identifier());
           sel.columns.push_back(std::move(c));
         } while (sel.kind == Selector::Kind::kToken && AcceptPunct(","));
+      } else if (fn == "cast") {
+        sel.kind = Selector::Kind::kFunction;
+        sel.function = fn;
+        PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
+        sel.args.push_back(std::move(arg));
+        PF_RETURN_IF_ERROR(ExpectKeyword("as"));
+        PF_ASSIGN_OR_RETURN(sel.cast_type, ParseType());
       } else if (IsScalarFunction(fn)) {
         sel.kind = Selector::Kind::kFunction;
         sel.function = fn;
