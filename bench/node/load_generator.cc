@@ -1,7 +1,8 @@
 // Whole-system load generator for postfork-node: raw protocol v4 frames over loopback, a fixed
-// number of requests in flight, prepared single-row INSERT and SELECT, and a prepared full scan
-// of a small table (the seed service's `SELECT col FROM columnfamily`). Prints ops/s, latency
-// percentiles and, given the node's pid, the node's CPU time per operation.
+// number of requests in flight, prepared single-row INSERT and SELECT, a prepared full scan of a
+// small table (the seed service's `SELECT col FROM columnfamily`), a lightweight transaction
+// (`UPDATE ... IF EXISTS` on the inserted rows) and a 100-element list append. Prints ops/s,
+// latency percentiles and, given the node's pid, the node's CPU time per operation.
 //
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
 //                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -106,7 +108,7 @@ int64_t ProcessCpuMicros(int pid) {
   return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
 }
 
-enum class Op { kInsert, kSelect, kScan };
+enum class Op { kInsert, kSelect, kScan, kLwt, kAppend };
 struct Phase {
   std::string name;
   Op op;
@@ -114,17 +116,22 @@ struct Phase {
 
 class Worker {
  public:
+  // `ids`: the prepared statement of each operation.
   Worker(asio::io_context& io, const std::string& host, int port, int in_flight,
-         std::string insert_id, std::string select_id, std::string scan_id, int keys,
-         int value_size)
+         std::map<Op, std::string> ids, int keys, int value_size)
       : socket_(io),
         in_flight_(in_flight),
-        insert_id_(std::move(insert_id)),
-        select_id_(std::move(select_id)),
-        scan_id_(std::move(scan_id)),
+        ids_(std::move(ids)),
         keys_(keys),
         value_(value_size, 'v'),
         rng_(std::random_device{}()) {
+    // list<int> of 100 elements: [int n] then n [bytes] of 4.
+    cql::ByteWriter w(&list100_);
+    w.WriteInt(100);
+    for (int i = 0; i < 100; ++i) {
+      w.WriteInt(4);
+      w.WriteInt(i);
+    }
     socket_.connect(tcp::endpoint(asio::ip::make_address(host), static_cast<uint16_t>(port)));
     socket_.set_option(tcp::no_delay(true));
     Roundtrip(socket_, cql::Opcode::kStartup, StartupBody());
@@ -150,20 +157,27 @@ class Worker {
     std::string k(4, '\0');
     uint32_t key = static_cast<uint32_t>(rng_() % static_cast<uint32_t>(keys_));
     for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(key >> (24 - 8 * i));
+    m.id = ids_[op_];
     switch (op_) {
       case Op::kInsert:
-        m.id = insert_id_;
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(value_));
         break;
       case Op::kSelect:
-        m.id = select_id_;
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.skip_metadata = true;
         break;
       case Op::kScan:
-        m.id = scan_id_;
         m.params.skip_metadata = true;
+        break;
+      case Op::kLwt:
+        m.params.values.push_back(cql::RawValue::Of(value_));
+        m.params.values.push_back(cql::RawValue::Of(k));
+        m.params.skip_metadata = true;
+        break;
+      case Op::kAppend:
+        m.params.values.push_back(cql::RawValue::Of(list100_));
+        m.params.values.push_back(cql::RawValue::Of(k));
         break;
     }
     cql::FrameHeader h;
@@ -229,9 +243,10 @@ class Worker {
 
   tcp::socket socket_;
   int in_flight_;
-  std::string insert_id_, select_id_, scan_id_;
+  std::map<Op, std::string> ids_;
   int keys_;
   std::string value_;
+  std::string list100_;
   std::mt19937 rng_;
   Op op_ = Op::kSelect;
   Clock::time_point until_;
@@ -259,6 +274,8 @@ int main(int argc, char** argv) {
   app.add_option("--keys", keys, "distinct partition keys");
   app.add_option("--value-size", value_size, "bytes per value");
   app.add_option("--scan-rows", scan_rows, "rows of the scanned table (0: no scan phase)");
+  bool skip_model = false;
+  app.add_flag("--no-model", skip_model, "skip the LWT and 100-element list append phases");
   CLI11_PARSE(app, argc, argv);
   if (connections < 1 || in_flight < connections || keys < 1) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
@@ -289,17 +306,31 @@ int main(int argc, char** argv) {
     }
     auto scan =
         Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody("SELECT col FROM bench.scan"));
+    auto lwt = Roundtrip(setup, cql::Opcode::kPrepare,
+                         PrepareBody("UPDATE bench.kv SET v = ? WHERE k = ? IF EXISTS"));
+    Roundtrip(setup, cql::Opcode::kQuery,
+              QueryBody("CREATE TABLE IF NOT EXISTS bench.lists (k int PRIMARY KEY, l list<int>)"));
+    auto append = Roundtrip(setup, cql::Opcode::kPrepare,
+                            PrepareBody("UPDATE bench.lists SET l = l + ? WHERE k = ?"));
+    std::map<Op, std::string> ids{{Op::kInsert, ins.prepared.id},
+                                  {Op::kSelect, sel.prepared.id},
+                                  {Op::kScan, scan.prepared.id},
+                                  {Op::kLwt, lwt.prepared.id},
+                                  {Op::kAppend, append.prepared.id}};
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < connections; ++i) {
       int share = in_flight / connections + (i < in_flight % connections ? 1 : 0);
-      workers.push_back(std::make_unique<Worker>(io, host, port, share, ins.prepared.id,
-                                                 sel.prepared.id, scan.prepared.id, keys,
-                                                 value_size));
+      workers.push_back(
+          std::make_unique<Worker>(io, host, port, share, ids, keys, value_size));
     }
-    fmt::print("{:<8} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
+    fmt::print("{:<10} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
                "p999_us", "node_cpu_us/op");
     std::vector<Phase> phases{{"insert", Op::kInsert}, {"select", Op::kSelect}};
     if (scan_rows > 0) phases.push_back({fmt::format("scan{}", scan_rows), Op::kScan});
+    if (!skip_model) {
+      phases.push_back({"lwt", Op::kLwt});
+      phases.push_back({"append100", Op::kAppend});
+    }
     for (const Phase& phase : phases) {
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
       auto start = Clock::now();
@@ -322,7 +353,7 @@ int main(int argc, char** argv) {
       std::string cpu = node_pid ? fmt::format("{:.1f}", static_cast<double>(cpu1 - cpu0) /
                                                              static_cast<double>(all.size()))
                                  : "-";
-      fmt::print("{:<8} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}\n", phase.name, ops, pct(0.5),
+      fmt::print("{:<10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}\n", phase.name, ops, pct(0.5),
                  pct(0.99), pct(0.999), cpu);
     }
   } catch (const std::exception& e) {
