@@ -40,12 +40,19 @@ void AppendEscaped(std::string_view bytes, std::string* out);
 // Reads one escaped string from the front of *in, advancing it.
 Result<std::string> ReadEscaped(std::string_view* in);
 
+// How a table's keys encode frozen collections, tuples and user types (TableMetadata::key_format):
+// kBytewiseComposites (tables created before format 2) as their serialized bytes;
+// kTypedComposites element by element, in Cassandra's order for the type (lists and sets by
+// their elements, maps by entries, tuples and UDTs field by field with null first).
+enum class KeyFormat : uint8_t { kBytewiseComposites = 1, kTypedComposites = 2 };
+inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kTypedComposites;
+
 // Appends the order-preserving encoding of one serialized clustering value of `type`
 // (inverted when descending). kInvalidArgument when the value's size is wrong for its type.
 Status AppendClusteringComponent(const cql::DataType& type, bool descending, std::string_view value,
-                                 std::string* out);
+                                 KeyFormat format, std::string* out);
 Result<std::string> ReadClusteringComponent(const cql::DataType& type, bool descending,
-                                            std::string_view* in);
+                                            KeyFormat format, std::string_view* in);
 
 // Encodes a clustering prefix (the first components.size() clustering columns of `table`).
 Result<std::string> EncodeClustering(const TableMetadata& table,
