@@ -276,6 +276,8 @@ int main(int argc, char** argv) {
   app.add_option("--scan-rows", scan_rows, "rows of the scanned table (0: no scan phase)");
   bool skip_model = false;
   app.add_flag("--no-model", skip_model, "skip the LWT and 100-element list append phases");
+  std::string only;
+  app.add_option("--only", only, "run just these phases (comma-separated names, e.g. scan100)");
   CLI11_PARSE(app, argc, argv);
   if (connections < 1 || in_flight < connections || keys < 1) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
@@ -330,6 +332,11 @@ int main(int argc, char** argv) {
     if (!skip_model) {
       phases.push_back({"lwt", Op::kLwt});
       phases.push_back({"append100", Op::kAppend});
+    }
+    if (!only.empty()) {
+      std::erase_if(phases, [&](const Phase& p) {
+        return ("," + only + ",").find("," + p.name + ",") == std::string::npos;
+      });
     }
     for (const Phase& phase : phases) {
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
