@@ -12,7 +12,7 @@ PACKAGES=(
   libssl-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
   libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
   # integration tests and benchmarks: real drivers and peers
-  python3 python3-cassandra golang-go golang-github-gocql-gocql-dev
+  python3 python3-cassandra python3-lz4 zlib1g-dev golang-go golang-github-gocql-gocql-dev
   curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-uwsgidecorators python3-webpy procps
 )
 # Node.js: the machine image ships NodeSource's nodejs (npm included), which conflicts with

@@ -2,6 +2,7 @@
 // operation counted by replacing the global operator new/delete in this binary.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "postfork/cql/frame.h"
 #include "postfork/cql/messages.h"
 #include "postfork/cql/murmur3.h"
+#include "postfork/cql/segment.h"
 #include "postfork/cql/value.h"
 
 namespace {
@@ -201,6 +203,69 @@ void BM_Murmur3Token16(benchmark::State& state) {
   ReportAllocs(state, before);
 }
 BENCHMARK(BM_Murmur3Token16);
+
+// v5 framing. `state.range(0)` envelopes of `state.range(1)` body bytes (a ROWS-like body that
+// LZ4 compresses about as well as real rows), wrapped into segments as one flush does.
+std::string SegmentInput(int64_t count, int64_t body_len) {
+  std::string envs;
+  std::string body = RowsBody(100);
+  for (int64_t i = 0; i < count; ++i) {
+    FrameHeader h;
+    h.version = kProtocolV5;
+    h.is_response = true;
+    h.opcode = Opcode::kResult;
+    h.stream = static_cast<int16_t>(i & 0x7FFF);
+    size_t at = BeginFrame(&envs, h);
+    for (int64_t n = 0; n < body_len; n += static_cast<int64_t>(body.size()))
+      envs.append(body, 0, static_cast<size_t>(std::min<int64_t>(body_len - n, body.size())));
+    FinishFrame(&envs, at);
+  }
+  return envs;
+}
+
+SegmentCompression SegmentArg(const benchmark::State& state) {
+  return state.range(2) ? SegmentCompression::kLz4 : SegmentCompression::kNone;
+}
+
+void BM_EncodeSegments(benchmark::State& state) {
+  const auto c = SegmentArg(state);
+  std::string envs = SegmentInput(state.range(0), state.range(1));
+  std::string out;
+  uint64_t before = g_allocs.load();
+  for (auto _ : state) {
+    out.clear();
+    (void)EncodeSegments(envs, c, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * envs.size()));
+  ReportAllocs(state, before);
+}
+// {envelopes, body bytes, lz4}: 1 small (a point read), 32 small coalesced, 1 of 1 MiB.
+void SegmentArgs(benchmark::internal::Benchmark* b) {
+  for (int lz4 : {0, 1})
+    for (auto [count, len] : {std::pair{1, 200}, std::pair{32, 200}, std::pair{1, 1 << 20}})
+      b->Args({count, len, lz4});
+}
+BENCHMARK(BM_EncodeSegments)->Apply(SegmentArgs);
+
+void BM_DecodeSegments(benchmark::State& state) {
+  const auto c = SegmentArg(state);
+  std::string envs = SegmentInput(state.range(0), state.range(1));
+  std::string wire;
+  (void)EncodeSegments(envs, c, &wire);
+  std::string out;
+  uint64_t before = g_allocs.load();
+  SegmentDecoder d(c);
+  for (auto _ : state) {
+    out.clear();
+    auto n = d.Decode(wire, &out);
+    benchmark::DoNotOptimize(n);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * envs.size()));
+  ReportAllocs(state, before);
+}
+BENCHMARK(BM_DecodeSegments)->Apply(SegmentArgs);
 
 }  // namespace
 }  // namespace postfork::cql

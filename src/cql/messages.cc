@@ -116,6 +116,12 @@ Result<RowsMetadata> DecodeRowsMetadata(ByteReader& r, const RowsMetadata* known
     PF_ASSIGN_OR_RETURN(std::optional<std::string_view> ps, r.ReadBytes());
     if (ps) m.paging_state = std::string(*ps);
   }
+  if (flags & rows_flags::kMetadataChanged) {
+    if (flags & rows_flags::kNoMetadata)
+      return Malformed("Metadata_changed and No_metadata flags are both set");
+    PF_ASSIGN_OR_RETURN(std::string_view id, r.ReadShortBytes());
+    m.new_metadata_id = std::string(id);
+  }
   if (flags & rows_flags::kNoMetadata) {
     m.no_metadata = true;
     if (known) {
@@ -224,18 +230,52 @@ Result<OptionsMessage> OptionsMessage::Decode(ByteReader& r) {
   return OptionsMessage{};
 }
 
-void QueryParameters::Encode(ByteWriter& w) const {
+namespace {
+// The options QUERY/EXECUTE and BATCH share: their flags and, in wire order, their fields.
+struct SharedOptions {
+  const std::optional<Consistency>& serial_consistency;
+  const std::optional<int64_t>& default_timestamp;
+  const std::optional<std::string_view>& keyspace;
+  const std::optional<int32_t>& now_in_seconds;
+  bool v5;
+
+  uint32_t Flags() const {
+    uint32_t flags = 0;
+    if (serial_consistency) flags |= query_flags::kSerialConsistency;
+    if (default_timestamp) flags |= query_flags::kDefaultTimestamp;
+    if (v5 && keyspace) flags |= query_flags::kWithKeyspace;
+    if (v5 && now_in_seconds) flags |= query_flags::kNowInSeconds;
+    return flags;
+  }
+  // <flags>: a [byte] in v4, an [int] in v5.
+  void WriteFlags(ByteWriter& w, uint32_t flags) const {
+    if (v5) {
+      w.WriteInt(static_cast<int32_t>(flags));
+    } else {
+      w.WriteByte(static_cast<uint8_t>(flags));
+    }
+  }
+  void WriteFields(ByteWriter& w) const {
+    if (serial_consistency) w.WriteShort(static_cast<uint16_t>(*serial_consistency));
+    if (default_timestamp) w.WriteLong(*default_timestamp);
+    if (v5 && keyspace) w.WriteString(*keyspace);
+    if (v5 && now_in_seconds) w.WriteInt(*now_in_seconds);
+  }
+};
+}  // namespace
+
+void QueryParameters::Encode(ByteWriter& w, int version) const {
   w.WriteShort(static_cast<uint16_t>(consistency));
-  uint8_t flags = 0;
+  uint32_t flags = 0;
+  const SharedOptions shared{serial_consistency, default_timestamp, keyspace, now_in_seconds,
+                             version >= kProtocolV5};
   bool named = !value_names.empty();
   if (!values.empty()) flags |= query_flags::kValues;
   if (named) flags |= query_flags::kNamesForValues;
   if (skip_metadata) flags |= query_flags::kSkipMetadata;
   if (page_size) flags |= query_flags::kPageSize;
   if (paging_state) flags |= query_flags::kPagingState;
-  if (serial_consistency) flags |= query_flags::kSerialConsistency;
-  if (default_timestamp) flags |= query_flags::kDefaultTimestamp;
-  w.WriteByte(flags);
+  shared.WriteFlags(w, flags | shared.Flags());
   if (!values.empty()) {
     w.WriteShort(static_cast<uint16_t>(values.size()));
     for (size_t i = 0; i < values.size(); ++i) {
@@ -245,14 +285,40 @@ void QueryParameters::Encode(ByteWriter& w) const {
   }
   if (page_size) w.WriteInt(*page_size);
   if (paging_state) w.WriteBytes(*paging_state);
-  if (serial_consistency) w.WriteShort(static_cast<uint16_t>(*serial_consistency));
-  if (default_timestamp) w.WriteLong(*default_timestamp);
+  shared.WriteFields(w);
 }
 
-Result<QueryParameters> QueryParameters::Decode(ByteReader& r) {
+namespace {
+// <flags> of QUERY/EXECUTE/BATCH: a [byte] in v4, an [int] in v5.
+Result<uint32_t> ReadQueryFlags(ByteReader& r, int version) {
+  if (version >= kProtocolV5) {
+    PF_ASSIGN_OR_RETURN(int32_t f, r.ReadInt());
+    return static_cast<uint32_t>(f);
+  }
+  PF_ASSIGN_OR_RETURN(uint8_t f, r.ReadByte());
+  return uint32_t{f};
+}
+
+// The v5 tail shared by QUERY/EXECUTE and BATCH: [<keyspace>][<now_in_seconds>].
+Status ReadV5Tail(ByteReader& r, uint32_t flags, std::optional<std::string_view>* keyspace,
+                  std::optional<int32_t>* now_in_seconds) {
+  if (flags & query_flags::kWithKeyspace) {
+    PF_ASSIGN_OR_RETURN(std::string_view ks, r.ReadString());
+    if (ks.empty()) return Malformed("empty keyspace in the keyspace flag's field");
+    *keyspace = ks;
+  }
+  if (flags & query_flags::kNowInSeconds) {
+    PF_ASSIGN_OR_RETURN(int32_t now, r.ReadInt());
+    *now_in_seconds = now;
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<QueryParameters> QueryParameters::Decode(ByteReader& r, int version) {
   QueryParameters q;
   PF_ASSIGN_OR_RETURN(q.consistency, ReadConsistency(r));
-  PF_ASSIGN_OR_RETURN(uint8_t flags, r.ReadByte());
+  PF_ASSIGN_OR_RETURN(uint32_t flags, ReadQueryFlags(r, version));
   if (flags & query_flags::kValues) {
     PF_ASSIGN_OR_RETURN(uint16_t n, r.ReadShort());
     bool named = flags & query_flags::kNamesForValues;
@@ -287,45 +353,67 @@ Result<QueryParameters> QueryParameters::Decode(ByteReader& r) {
     PF_ASSIGN_OR_RETURN(int64_t ts, r.ReadLong());
     q.default_timestamp = ts;
   }
+  PF_RETURN_IF_ERROR(ReadV5Tail(r, flags, &q.keyspace, &q.now_in_seconds));
   return q;
 }
 
-void QueryMessage::Encode(ByteWriter& w) const {
+void QueryMessage::Encode(ByteWriter& w, int version) const {
   w.WriteLongString(query);
-  params.Encode(w);
+  params.Encode(w, version);
 }
 
-Result<QueryMessage> QueryMessage::Decode(ByteReader& r) {
+Result<QueryMessage> QueryMessage::Decode(ByteReader& r, int version) {
   QueryMessage m;
   PF_ASSIGN_OR_RETURN(m.query, r.ReadLongString());
-  PF_ASSIGN_OR_RETURN(m.params, QueryParameters::Decode(r));
+  PF_ASSIGN_OR_RETURN(m.params, QueryParameters::Decode(r, version));
   PF_RETURN_IF_ERROR(ExpectEnd(r, "QUERY"));
   return m;
 }
 
-void PrepareMessage::Encode(ByteWriter& w) const { w.WriteLongString(query); }
+namespace prepare_flags {
+inline constexpr int32_t kWithKeyspace = 0x01;
+}  // namespace prepare_flags
 
-Result<PrepareMessage> PrepareMessage::Decode(ByteReader& r) {
+void PrepareMessage::Encode(ByteWriter& w, int version) const {
+  w.WriteLongString(query);
+  if (version < kProtocolV5) return;
+  w.WriteInt(keyspace ? prepare_flags::kWithKeyspace : 0);
+  if (keyspace) w.WriteString(*keyspace);
+}
+
+Result<PrepareMessage> PrepareMessage::Decode(ByteReader& r, int version) {
   PrepareMessage m;
   PF_ASSIGN_OR_RETURN(m.query, r.ReadLongString());
+  if (version >= kProtocolV5) {
+    PF_ASSIGN_OR_RETURN(int32_t flags, r.ReadInt());
+    if (flags & prepare_flags::kWithKeyspace) {
+      PF_ASSIGN_OR_RETURN(std::string_view ks, r.ReadString());
+      if (ks.empty()) return Malformed("empty keyspace in PREPARE");
+      m.keyspace = ks;
+    }
+  }
   PF_RETURN_IF_ERROR(ExpectEnd(r, "PREPARE"));
   return m;
 }
 
-void ExecuteMessage::Encode(ByteWriter& w) const {
+void ExecuteMessage::Encode(ByteWriter& w, int version) const {
   w.WriteShortBytes(id);
-  params.Encode(w);
+  if (version >= kProtocolV5) w.WriteShortBytes(result_metadata_id);
+  params.Encode(w, version);
 }
 
-Result<ExecuteMessage> ExecuteMessage::Decode(ByteReader& r) {
+Result<ExecuteMessage> ExecuteMessage::Decode(ByteReader& r, int version) {
   ExecuteMessage m;
   PF_ASSIGN_OR_RETURN(m.id, r.ReadShortBytes());
-  PF_ASSIGN_OR_RETURN(m.params, QueryParameters::Decode(r));
+  if (version >= kProtocolV5) {
+    PF_ASSIGN_OR_RETURN(m.result_metadata_id, r.ReadShortBytes());
+  }
+  PF_ASSIGN_OR_RETURN(m.params, QueryParameters::Decode(r, version));
   PF_RETURN_IF_ERROR(ExpectEnd(r, "EXECUTE"));
   return m;
 }
 
-void BatchMessage::Encode(ByteWriter& w) const {
+void BatchMessage::Encode(ByteWriter& w, int version) const {
   w.WriteByte(static_cast<uint8_t>(type));
   w.WriteShort(static_cast<uint16_t>(statements.size()));
   for (const auto& s : statements) {
@@ -339,15 +427,13 @@ void BatchMessage::Encode(ByteWriter& w) const {
     for (const auto& v : s.values) w.WriteValue(v);
   }
   w.WriteShort(static_cast<uint16_t>(consistency));
-  uint8_t flags = 0;
-  if (serial_consistency) flags |= query_flags::kSerialConsistency;
-  if (default_timestamp) flags |= query_flags::kDefaultTimestamp;
-  w.WriteByte(flags);
-  if (serial_consistency) w.WriteShort(static_cast<uint16_t>(*serial_consistency));
-  if (default_timestamp) w.WriteLong(*default_timestamp);
+  const SharedOptions shared{serial_consistency, default_timestamp, keyspace, now_in_seconds,
+                             version >= kProtocolV5};
+  shared.WriteFlags(w, shared.Flags());
+  shared.WriteFields(w);
 }
 
-Result<BatchMessage> BatchMessage::Decode(ByteReader& r) {
+Result<BatchMessage> BatchMessage::Decode(ByteReader& r, int version) {
   BatchMessage m;
   PF_ASSIGN_OR_RETURN(uint8_t type, r.ReadByte());
   if (type > 2) return Malformed("unknown batch type " + std::to_string(type));
@@ -375,7 +461,7 @@ Result<BatchMessage> BatchMessage::Decode(ByteReader& r) {
     m.statements.push_back(std::move(s));
   }
   PF_ASSIGN_OR_RETURN(m.consistency, ReadConsistency(r));
-  PF_ASSIGN_OR_RETURN(uint8_t flags, r.ReadByte());
+  PF_ASSIGN_OR_RETURN(uint32_t flags, ReadQueryFlags(r, version));
   if (flags & query_flags::kNamesForValues)
     return Malformed("named values are not supported in BATCH");
   if (flags & query_flags::kSerialConsistency) {
@@ -388,6 +474,7 @@ Result<BatchMessage> BatchMessage::Decode(ByteReader& r) {
     PF_ASSIGN_OR_RETURN(int64_t ts, r.ReadLong());
     m.default_timestamp = ts;
   }
+  PF_RETURN_IF_ERROR(ReadV5Tail(r, flags, &m.keyspace, &m.now_in_seconds));
   PF_RETURN_IF_ERROR(ExpectEnd(r, "BATCH"));
   return m;
 }
@@ -410,7 +497,35 @@ Result<RegisterMessage> RegisterMessage::Decode(ByteReader& r) {
 
 // ---- responses ------------------------------------------------------------------------------
 
-void ErrorMessage::Encode(ByteWriter& w) const {
+namespace {
+// <numfailures> in v4; in v5 the <reasonmap>: [int] n, then n times [inetaddr] [short].
+void WriteFailures(ByteWriter& w, const ErrorMessage& e, int version) {
+  if (version < kProtocolV5) {
+    w.WriteInt(e.num_failures);
+    return;
+  }
+  w.WriteInt(static_cast<int32_t>(e.reason_map.size()));
+  for (const auto& [addr, code] : e.reason_map) {
+    w.WriteInetAddr(addr);
+    w.WriteShort(code);
+  }
+}
+
+Status ReadFailures(ByteReader& r, ErrorMessage* e, int version) {
+  PF_ASSIGN_OR_RETURN(e->num_failures, r.ReadInt());
+  if (version < kProtocolV5) return Status::Ok();
+  // Each entry takes at least 1 + 4 + 2 bytes.
+  PF_RETURN_IF_ERROR(r.CheckCount(e->num_failures, 7, "failure reason"));
+  for (int32_t i = 0; i < e->num_failures; ++i) {
+    PF_ASSIGN_OR_RETURN(std::string_view addr, r.ReadInetAddr());
+    PF_ASSIGN_OR_RETURN(uint16_t code, r.ReadShort());
+    e->reason_map.emplace_back(std::string(addr), code);
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+void ErrorMessage::Encode(ByteWriter& w, int version) const {
   w.WriteInt(static_cast<int32_t>(code));
   w.WriteString(message);
   switch (code) {
@@ -435,14 +550,14 @@ void ErrorMessage::Encode(ByteWriter& w) const {
       w.WriteShort(static_cast<uint16_t>(consistency));
       w.WriteInt(alive_or_received);
       w.WriteInt(required);
-      w.WriteInt(num_failures);
+      WriteFailures(w, *this, version);
       w.WriteByte(data_present ? 1 : 0);
       break;
     case ErrorCode::kWriteFailure:
       w.WriteShort(static_cast<uint16_t>(consistency));
       w.WriteInt(alive_or_received);
       w.WriteInt(required);
-      w.WriteInt(num_failures);
+      WriteFailures(w, *this, version);
       w.WriteString(write_type);
       break;
     case ErrorCode::kCasWriteUnknown:
@@ -467,7 +582,7 @@ void ErrorMessage::Encode(ByteWriter& w) const {
   }
 }
 
-Result<ErrorMessage> ErrorMessage::Decode(ByteReader& r) {
+Result<ErrorMessage> ErrorMessage::Decode(ByteReader& r, int version) {
   ErrorMessage m;
   PF_ASSIGN_OR_RETURN(int32_t code, r.ReadInt());
   // Unknown codes are kept as they are; callers treat them as server errors.
@@ -490,7 +605,7 @@ Result<ErrorMessage> ErrorMessage::Decode(ByteReader& r) {
       PF_ASSIGN_OR_RETURN(m.alive_or_received, r.ReadInt());
       PF_ASSIGN_OR_RETURN(m.required, r.ReadInt());
       if (m.code == ErrorCode::kReadFailure || m.code == ErrorCode::kWriteFailure) {
-        PF_ASSIGN_OR_RETURN(m.num_failures, r.ReadInt());
+        PF_RETURN_IF_ERROR(ReadFailures(r, &m, version));
       }
       if (m.code == ErrorCode::kWriteTimeout || m.code == ErrorCode::kWriteFailure) {
         PF_ASSIGN_OR_RETURN(std::string_view wt, r.ReadString());
@@ -584,24 +699,29 @@ Result<AuthSuccessMessage> AuthSuccessMessage::Decode(ByteReader& r) {
 
 // ---- RESULT ---------------------------------------------------------------------------------
 
-void RowsMetadata::Encode(ByteWriter& w) const {
+void RowsMetadata::Encode(ByteWriter& w, int version) const {
   int32_t flags = 0;
-  bool global = !no_metadata && SharesOneTable(columns);
+  // Metadata_changed requires the columns, whatever the request asked.
+  const bool changed = version >= kProtocolV5 && new_metadata_id.has_value();
+  const bool skip = no_metadata && !changed;
+  bool global = !skip && SharesOneTable(columns);
   if (global) flags |= rows_flags::kGlobalTablesSpec;
   if (paging_state) flags |= rows_flags::kHasMorePages;
-  if (no_metadata) flags |= rows_flags::kNoMetadata;
+  if (skip) flags |= rows_flags::kNoMetadata;
+  if (changed) flags |= rows_flags::kMetadataChanged;
   w.WriteInt(flags);
-  w.WriteInt(no_metadata ? column_count : static_cast<int32_t>(columns.size()));
+  w.WriteInt(skip ? column_count : static_cast<int32_t>(columns.size()));
   if (paging_state) w.WriteBytes(*paging_state);
-  if (!no_metadata) WriteColumnSpecs(w, global, columns);
+  if (changed) w.WriteShortBytes(*new_metadata_id);
+  if (!skip) WriteColumnSpecs(w, global, columns);
 }
 
 Result<RowsMetadata> RowsMetadata::Decode(ByteReader& r) { return DecodeRowsMetadata(r, nullptr); }
 
 void EncodeRowsResult(const RowsMetadata& metadata, int32_t row_count,
-                      std::span<const RawValue> cells, ByteWriter& w) {
+                      std::span<const RawValue> cells, ByteWriter& w, int version) {
   w.WriteInt(static_cast<int32_t>(ResultKind::kRows));
-  metadata.Encode(w);
+  metadata.Encode(w, version);
   w.WriteInt(row_count);
   for (const auto& c : cells) w.WriteValue(c);
 }
@@ -653,13 +773,14 @@ Result<SchemaChange> SchemaChange::Decode(ByteReader& r) {
   return s;
 }
 
-void ResultMessage::Encode(ByteWriter& w) const {
+void ResultMessage::Encode(ByteWriter& w, int version) const {
   switch (kind) {
     case ResultKind::kVoid:
       w.WriteInt(static_cast<int32_t>(kind));
       break;
     case ResultKind::kRows:
-      EncodeRowsResult(rows.metadata, rows.row_count, {rows.cells.data(), rows.cells.size()}, w);
+      EncodeRowsResult(rows.metadata, rows.row_count, {rows.cells.data(), rows.cells.size()}, w,
+                       version);
       break;
     case ResultKind::kSetKeyspace:
       w.WriteInt(static_cast<int32_t>(kind));
@@ -668,6 +789,7 @@ void ResultMessage::Encode(ByteWriter& w) const {
     case ResultKind::kPrepared: {
       w.WriteInt(static_cast<int32_t>(kind));
       w.WriteShortBytes(prepared.id);
+      if (version >= kProtocolV5) w.WriteShortBytes(prepared.result_metadata_id);
       const auto& cols = prepared.bind_columns;
       bool global = SharesOneTable(cols);
       w.WriteInt(global ? rows_flags::kGlobalTablesSpec : 0);
@@ -675,7 +797,7 @@ void ResultMessage::Encode(ByteWriter& w) const {
       w.WriteInt(static_cast<int32_t>(prepared.pk_indexes.size()));
       for (uint16_t i : prepared.pk_indexes) w.WriteShort(i);
       WriteColumnSpecs(w, global, cols);
-      prepared.result_metadata.Encode(w);
+      prepared.result_metadata.Encode(w, version);
       break;
     }
     case ResultKind::kSchemaChange:
@@ -685,9 +807,8 @@ void ResultMessage::Encode(ByteWriter& w) const {
   }
 }
 
-Result<ResultMessage> ResultMessage::Decode(ByteReader& r) { return Decode(r, nullptr); }
-
-Result<ResultMessage> ResultMessage::Decode(ByteReader& r, const RowsMetadata* known) {
+Result<ResultMessage> ResultMessage::Decode(ByteReader& r, const RowsMetadata* known,
+                                           int version) {
   ResultMessage m;
   PF_ASSIGN_OR_RETURN(int32_t kind, r.ReadInt());
   switch (kind) {
@@ -709,6 +830,10 @@ Result<ResultMessage> ResultMessage::Decode(ByteReader& r, const RowsMetadata* k
       m.kind = ResultKind::kPrepared;
       PF_ASSIGN_OR_RETURN(std::string_view id, r.ReadShortBytes());
       m.prepared.id = std::string(id);
+      if (version >= kProtocolV5) {
+        PF_ASSIGN_OR_RETURN(std::string_view mid, r.ReadShortBytes());
+        m.prepared.result_metadata_id = std::string(mid);
+      }
       PF_ASSIGN_OR_RETURN(int32_t flags, r.ReadInt());
       PF_ASSIGN_OR_RETURN(int32_t count, r.ReadInt());
       if (count < 0) return Malformed("negative bind marker count");

@@ -387,3 +387,89 @@ TEST(Consistency, NamesAndValidity) {
 
 }  // namespace
 }  // namespace postfork::cql
+
+namespace postfork::cql {
+namespace {
+
+TEST(MessagesV5, RowsMetadataChangedCarriesTheNewIdAndColumnsEvenWhenSkipped) {
+  ResultMessage m;
+  m.kind = ResultKind::kRows;
+  m.rows.metadata.columns = {{"ks", "t", "v", DataType(TypeKind::kInt)}};
+  m.rows.metadata.column_count = 1;
+  m.rows.metadata.no_metadata = true;
+  m.rows.metadata.new_metadata_id = "new-id";
+  std::string v5, v4;
+  ByteWriter w5(&v5), w4(&v4);
+  m.Encode(w5, kProtocolV5);
+  m.Encode(w4, kProtocolV4);
+  ByteReader r5(v5);
+  auto back = ResultMessage::Decode(r5, nullptr, kProtocolV5);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->rows.metadata.new_metadata_id, "new-id");
+  EXPECT_FALSE(back->rows.metadata.no_metadata);
+  EXPECT_EQ(back->rows.metadata.columns, m.rows.metadata.columns);
+  // v4 has no such flag: the request's skip_metadata holds.
+  ByteReader r4(v4);
+  auto old = ResultMessage::Decode(r4);
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->rows.metadata.no_metadata);
+  EXPECT_FALSE(old->rows.metadata.new_metadata_id.has_value());
+}
+
+TEST(MessagesV5, FailureErrorsCarryAReasonMapInV5AndACountInV4) {
+  ErrorMessage e;
+  e.code = ErrorCode::kWriteFailure;
+  e.message = "m";
+  e.write_type = "SIMPLE";
+  e.reason_map = {{std::string("\x0A\x00\x00\x01", 4), 1}, {std::string(16, '\x01'), 2}};
+  e.num_failures = 2;
+  std::string v5;
+  ByteWriter w(&v5);
+  e.Encode(w, kProtocolV5);
+  ByteReader r(v5);
+  auto back = ErrorMessage::Decode(r, kProtocolV5);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->reason_map, e.reason_map);
+  EXPECT_EQ(back->num_failures, 2);
+  EXPECT_EQ(back->write_type, "SIMPLE");
+  // A reason map claiming more entries than bytes is refused before allocating.
+  std::string lie;
+  ByteWriter lw(&lie);
+  lw.WriteInt(0x1500);
+  lw.WriteString("m");
+  lw.WriteShort(1);
+  lw.WriteInt(0);
+  lw.WriteInt(1);
+  lw.WriteInt(0x7FFFFFFF);
+  ByteReader lr(lie);
+  EXPECT_FALSE(ErrorMessage::Decode(lr, kProtocolV5).ok());
+}
+
+TEST(MessagesV5, QueryFlagsAreAnIntAndKeyspaceAndNowFollowTheTimestamp) {
+  QueryMessage q;
+  q.query = "SELECT 1";
+  q.params.keyspace = "ks";
+  q.params.now_in_seconds = 1234;
+  q.params.default_timestamp = 5;
+  std::string v5;
+  ByteWriter w(&v5);
+  q.Encode(w, kProtocolV5);
+  // [long string] query, [short] consistency, then the [int] flags 0x1A0.
+  EXPECT_EQ(LoadBE32(v5.data() + 4 + 8 + 2), 0x20u | 0x80u | 0x100u);
+  ByteReader r(v5);
+  auto back = QueryMessage::Decode(r, kProtocolV5);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->params.keyspace, std::optional<std::string_view>("ks"));
+  EXPECT_EQ(back->params.now_in_seconds, 1234);
+  // Encoded as v4, the v5-only fields are left out.
+  std::string v4;
+  ByteWriter w4(&v4);
+  q.Encode(w4, kProtocolV4);
+  ByteReader r4(v4);
+  auto old = QueryMessage::Decode(r4, kProtocolV4);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->params.keyspace.has_value());
+}
+
+}  // namespace
+}  // namespace postfork::cql

@@ -42,6 +42,10 @@ inline constexpr uint8_t kUseBeta = 0x10;
 }  // namespace frame_flags
 
 inline constexpr size_t kFrameHeaderSize = 9;
+// Protocol versions this codec speaks. Message encoders and decoders take the connection's
+// version where the body layout differs (v5: [int] query flags, result metadata ids, ...).
+inline constexpr uint8_t kProtocolV4 = 4;
+inline constexpr uint8_t kProtocolV5 = 5;
 inline constexpr uint8_t kResponseDirection = 0x80;
 // Default limit on a frame body, as Cassandra's native_transport_max_frame_size (256 MiB).
 inline constexpr uint32_t kDefaultMaxBodyLength = 256u * 1024 * 1024;

@@ -1,4 +1,6 @@
-// Every v4 message body (native_protocol_v4.spec section 4), encoded and decoded both ways.
+// Every v4 and v5 message body (native_protocol_v4.spec / native_protocol_v5.spec section 4),
+// encoded and decoded both ways. Where v5 changed a layout, Encode/Decode take the connection's
+// protocol version (default v4); v5-only fields are ignored when encoding v4.
 // Decoded messages hold string_views into the frame body they came from: keep the body alive.
 // No I/O here.
 #pragma once
@@ -56,14 +58,16 @@ struct OptionsMessage {  // OPTIONS: empty body
   static Result<OptionsMessage> Decode(ByteReader& r);
 };
 
-namespace query_flags {
-inline constexpr uint8_t kValues = 0x01;
-inline constexpr uint8_t kSkipMetadata = 0x02;
-inline constexpr uint8_t kPageSize = 0x04;
-inline constexpr uint8_t kPagingState = 0x08;
-inline constexpr uint8_t kSerialConsistency = 0x10;
-inline constexpr uint8_t kDefaultTimestamp = 0x20;
-inline constexpr uint8_t kNamesForValues = 0x40;
+namespace query_flags {  // a [byte] in v4, an [int] in v5
+inline constexpr uint32_t kValues = 0x01;
+inline constexpr uint32_t kSkipMetadata = 0x02;
+inline constexpr uint32_t kPageSize = 0x04;
+inline constexpr uint32_t kPagingState = 0x08;
+inline constexpr uint32_t kSerialConsistency = 0x10;
+inline constexpr uint32_t kDefaultTimestamp = 0x20;
+inline constexpr uint32_t kNamesForValues = 0x40;
+inline constexpr uint32_t kWithKeyspace = 0x80;     // v5
+inline constexpr uint32_t kNowInSeconds = 0x100;    // v5
 }  // namespace query_flags
 
 // <query_parameters> of QUERY and EXECUTE. Flags are derived from which fields are set.
@@ -78,29 +82,33 @@ struct QueryParameters {
   std::optional<std::string_view> paging_state;
   std::optional<Consistency> serial_consistency;
   std::optional<int64_t> default_timestamp;  // microseconds since the epoch
+  std::optional<std::string_view> keyspace;  // v5: run in this keyspace, not the connection's
+  std::optional<int32_t> now_in_seconds;     // v5: the query's "now" (for TTL liveness)
 
-  void Encode(ByteWriter& w) const;
-  static Result<QueryParameters> Decode(ByteReader& r);
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
+  static Result<QueryParameters> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
 struct QueryMessage {  // QUERY
   std::string_view query;
   QueryParameters params;
-  void Encode(ByteWriter& w) const;
-  static Result<QueryMessage> Decode(ByteReader& r);
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
+  static Result<QueryMessage> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
 struct PrepareMessage {  // PREPARE
   std::string_view query;
-  void Encode(ByteWriter& w) const;
-  static Result<PrepareMessage> Decode(ByteReader& r);
+  std::optional<std::string_view> keyspace;  // v5 ([int] flags 0x01)
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
+  static Result<PrepareMessage> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
 struct ExecuteMessage {  // EXECUTE
   std::string_view id;   // [short bytes]
+  std::string_view result_metadata_id;  // v5 [short bytes]: the id the client's metadata has
   QueryParameters params;
-  void Encode(ByteWriter& w) const;
-  static Result<ExecuteMessage> Decode(ByteReader& r);
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
+  static Result<ExecuteMessage> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
 enum class BatchType : uint8_t { kLogged = 0, kUnlogged = 1, kCounter = 2 };
@@ -117,9 +125,11 @@ struct BatchMessage {  // BATCH
   Consistency consistency = Consistency::kOne;
   std::optional<Consistency> serial_consistency;
   std::optional<int64_t> default_timestamp;
+  std::optional<std::string_view> keyspace;  // v5
+  std::optional<int32_t> now_in_seconds;     // v5
   // Flag 0x40 (named values) is rejected on decode, as Cassandra does: it cannot work for batches.
-  void Encode(ByteWriter& w) const;
-  static Result<BatchMessage> Decode(ByteReader& r);
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
+  static Result<BatchMessage> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
 struct RegisterMessage {  // REGISTER: "TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"
@@ -138,7 +148,9 @@ struct ErrorMessage {
   Consistency consistency = Consistency::kOne;
   int32_t required = 0;           // Unavailable: required; timeouts/failures: blockfor
   int32_t alive_or_received = 0;  // Unavailable: alive; timeouts/failures: received
-  int32_t num_failures = 0;       // Read/WriteFailure
+  int32_t num_failures = 0;       // Read/WriteFailure (v5: the size of reason_map)
+  // Read/WriteFailure in v5: each failed replica's address (4 or 16 bytes) and failure code.
+  std::vector<std::pair<std::string, uint16_t>> reason_map;
   std::string write_type;         // WriteTimeout, WriteFailure: "SIMPLE", "BATCH", "CAS", ...
   bool data_present = false;      // ReadTimeout, ReadFailure
   // FunctionFailure:
@@ -149,8 +161,8 @@ struct ErrorMessage {
   // Unprepared: the unknown id.
   std::string unprepared_id;
 
-  void Encode(ByteWriter& w) const;
-  static Result<ErrorMessage> Decode(ByteReader& r);
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
+  static Result<ErrorMessage> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
 struct ReadyMessage {
@@ -196,6 +208,7 @@ namespace rows_flags {
 inline constexpr int32_t kGlobalTablesSpec = 0x0001;
 inline constexpr int32_t kHasMorePages = 0x0002;
 inline constexpr int32_t kNoMetadata = 0x0004;
+inline constexpr int32_t kMetadataChanged = 0x0008;  // v5
 }  // namespace rows_flags
 
 struct ColumnSpec {
@@ -212,9 +225,12 @@ struct RowsMetadata {
   int32_t column_count = 0;  // set even when no_metadata (columns then empty)
   bool no_metadata = false;
   std::optional<std::string> paging_state;  // has_more_pages when set
+  // v5 Rows only: the statement's metadata changed since the id the EXECUTE carried; set means
+  // the Metadata_changed flag, this new id, and full column specs.
+  std::optional<std::string> new_metadata_id;
   std::vector<ColumnSpec> columns;
 
-  void Encode(ByteWriter& w) const;
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
   static Result<RowsMetadata> Decode(ByteReader& r);
 };
 
@@ -233,10 +249,11 @@ struct RowsResult {
 
 // Encodes a Rows result straight from serialized cells (the node's path).
 void EncodeRowsResult(const RowsMetadata& metadata, int32_t row_count,
-                      std::span<const RawValue> cells, ByteWriter& w);
+                      std::span<const RawValue> cells, ByteWriter& w, int version = kProtocolV4);
 
 struct PreparedResult {
   std::string id;
+  std::string result_metadata_id;  // v5: identifies result_metadata (ResultMetadataId)
   // <metadata> of the bind markers: flags, columns_count, pk_count + pk_index list, specs.
   std::vector<uint16_t> pk_indexes;
   std::vector<ColumnSpec> bind_columns;
@@ -263,13 +280,12 @@ struct ResultMessage {
   PreparedResult prepared;     // kPrepared
   SchemaChange schema_change;  // kSchemaChange
 
-  void Encode(ByteWriter& w) const;
+  void Encode(ByteWriter& w, int version = kProtocolV4) const;
   // Rows with the no_metadata flag (the request asked to skip metadata) decode with empty
-  // metadata.columns; the column count always comes from the body.
-  static Result<ResultMessage> Decode(ByteReader& r);
-  // As above, but when the body says no_metadata, metadata.columns is copied from `known` (the
-  // prepared statement's result metadata); a column count that differs is kMalformed.
-  static Result<ResultMessage> Decode(ByteReader& r, const RowsMetadata* known);
+  // metadata.columns unless `known` (the prepared statement's result metadata) is given: then
+  // they are copied from it, and a column count that differs is kMalformed.
+  static Result<ResultMessage> Decode(ByteReader& r, const RowsMetadata* known = nullptr,
+                                      int version = kProtocolV4);
 };
 
 // ---- EVENT ------------------------------------------------------------------------------

@@ -13,11 +13,13 @@ from cassandra.util import Date, Duration, Time
 
 
 def decode(data):
-    assert data[0] == 0x84, "version byte %#x" % data[0]
+    version = data[0] & 0x7F
+    assert data[0] in (0x84, 0x85), "version byte %#x" % data[0]
     stream = int.from_bytes(data[2:4], "big", signed=True)
     length = int.from_bytes(data[5:9], "big")
     assert length == len(data) - 9, "length field %d, body %d" % (length, len(data) - 9)
-    return p.ProtocolHandler.decode_message(4, {}, stream, data[1], data[4], data[9:], None, None)
+    return p.ProtocolHandler.decode_message(version, {}, stream, data[1], data[4], data[9:], None,
+                                            None)
 
 
 def main():
@@ -98,6 +100,14 @@ def main():
     check("result_prepared", prep.query_id == b"\xaa\xbb\xcc" and prep.pk_indexes == [0] and
           [c.name for c in prep.bind_metadata] == ["k", "v"] and
           [c[2] for c in prep.column_metadata] == ["v"])
+
+    prep5 = msgs["v5_result_prepared"]
+    check("v5_result_prepared", prep5.query_id == b"\xaa\xbb\xcc" and
+          prep5.result_metadata_id == b"\x11\x22" and [c[2] for c in prep5.column_metadata] == ["v"])
+    ch = msgs["v5_result_rows_changed"]
+    check("v5_result_rows_changed", ch.result_metadata_id == b"\x33\x44" and
+          ch.column_names == ["v"] and [list(r) for r in ch.parsed_rows] == [["x"]])
+    check("v5_error_read_failure", msgs["v5_error_read_failure"].info["failures"] == 1)
 
     check("event_topology", msgs["event_topology"].event_args ==
           {"change_type": "NEW_NODE", "address": ("127.0.0.1", 9042)})

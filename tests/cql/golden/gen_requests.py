@@ -20,11 +20,30 @@ from cassandra.query import UNSET_VALUE, BatchType
 from cassandra.util import Duration
 
 V4 = 4
+V5 = 5
 
 
-def frame(out, name, msg, stream):
-    data = p.ProtocolHandler.encode_message(msg, stream, V4, None, False)
+def frame(out, name, msg, stream, version=V4):
+    data = p.ProtocolHandler.encode_message(msg, stream, version, None, False)
     out.write("frame %s %s\n" % (name, data.hex()))
+
+
+def frames_v5(out):
+    """v5 envelopes: [int] query flags, keyspace flags, result metadata ids."""
+    frame(out, "v5_query",
+          p.QueryMessage("SELECT v FROM t WHERE k = 1", CL.LOCAL_QUORUM, fetch_size=100,
+                         paging_state=b"\x00\x01", timestamp=7, keyspace="ks"), 3, V5)
+    frame(out, "v5_prepare", p.PrepareMessage("SELECT v FROM t", keyspace="ks"), 4, V5)
+    frame(out, "v5_prepare_plain", p.PrepareMessage("SELECT v FROM ks.t"), 5, V5)
+    frame(out, "v5_execute",
+          p.ExecuteMessage(b"\xde\xad\xbe\xef" * 4, [b"\x00\x00\x00\x01", None], CL.ONE,
+                           fetch_size=10, skip_meta=True, result_metadata_id=b"\x01\x02\x03"),
+          6, V5)
+    frame(out, "v5_batch",
+          p.BatchMessage(BatchType.LOGGED,
+                         [(False, "INSERT INTO t (k, v) VALUES (?, ?)", [b"a", None])],
+                         CL.QUORUM, serial_consistency_level=CL.SERIAL, timestamp=99,
+                         keyspace="ks"), 7, V5)
 
 
 def frames(out):
@@ -118,6 +137,7 @@ def tokens(out):
 def main():
     with open(sys.argv[1], "w") as out:
         frames(out)
+        frames_v5(out)
         values(out)
         tokens(out)
 

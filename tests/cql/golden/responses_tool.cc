@@ -11,15 +11,21 @@ namespace postfork::cql {
 namespace {
 
 template <class M>
-void Print(const char* name, Opcode op, const M& m, int16_t stream = 1) {
+void Print(const char* name, Opcode op, const M& m, int16_t stream = 1,
+           int version = kProtocolV4) {
   std::string out;
   FrameHeader h;
+  h.version = static_cast<uint8_t>(version);
   h.is_response = true;
   h.opcode = op;
   h.stream = stream;
   size_t at = BeginFrame(&out, h);
   ByteWriter w(&out);
-  m.Encode(w);
+  if constexpr (requires { m.Encode(w, version); }) {
+    m.Encode(w, version);
+  } else {
+    m.Encode(w);
+  }
   FinishFrame(&out, at);
   std::printf("%s ", name);
   for (unsigned char c : out) std::printf("%02x", c);
@@ -148,6 +154,21 @@ int Run() {
   prepared.prepared.result_metadata.columns = {{"ks", "t", "v", DataType(TypeKind::kText)}};
   prepared.prepared.result_metadata.column_count = 1;
   Print("result_prepared", Opcode::kResult, prepared);
+  // v5: the Prepared result carries the result metadata id; Rows may say Metadata_changed.
+  prepared.prepared.result_metadata_id = "\x11\x22";
+  Print("v5_result_prepared", Opcode::kResult, prepared, 1, kProtocolV5);
+  ResultMessage changed;
+  changed.kind = ResultKind::kRows;
+  changed.rows.metadata.columns = {{"ks", "t", "v", DataType(TypeKind::kText)}};
+  changed.rows.metadata.column_count = 1;
+  changed.rows.metadata.no_metadata = true;  // the request skipped metadata; it changed anyway
+  changed.rows.metadata.new_metadata_id = "\x33\x44";
+  changed.rows.row_count = 1;
+  changed.rows.cells.push_back(RawValue::Of("x"));
+  Print("v5_result_rows_changed", Opcode::kResult, changed, 1, kProtocolV5);
+  ErrorMessage rf = Error(ErrorCode::kReadFailure);
+  rf.reason_map = {{std::string("\x7F\x00\x00\x01", 4), 0x0001}};
+  Print("v5_error_read_failure", Opcode::kError, rf, 1, kProtocolV5);
 
   EventMessage topo;
   topo.type = EventMessage::Type::kTopologyChange;
