@@ -9,6 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
+#include "node/auth/auth_service.h"
+#include "node/auth/role_store.h"
 #include "node/cql3/query_processor.h"
 #include "node/db/database.h"
 #include "node/service/metrics.h"
@@ -23,6 +25,7 @@ struct Node::Impl {
   NodeOptions options;
   asio::io_context io{1};
   std::unique_ptr<Database> db;
+  std::unique_ptr<auth::AuthService> auth;  // after db: destroyed before it
   service::NodeMetrics metrics;
   std::unique_ptr<cql3::QueryProcessor> processor;
   std::unique_ptr<transport::Server> server;
@@ -62,6 +65,11 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   if (options.max_frame_size < 1024) {
     return Status(StatusCode::kInvalidArgument, "NodeOptions.max_frame_size must be >= 1024");
   }
+  if (options.authorizer == NodeOptions::Authorizer::kCassandra &&
+      options.authenticator != NodeOptions::Authenticator::kPassword) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the Cassandra authorizer requires the Password authenticator");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   PF_ASSIGN_OR_RETURN(tcp::acceptor acceptor,
@@ -93,11 +101,25 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   db_options.identity.native_port = impl->port;
   PF_ASSIGN_OR_RETURN(impl->db, Database::Open(std::move(db_options)));
 
-  impl->processor = std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics);
+  auth::AuthOptions auth_options;
+  auth_options.authenticator = options.authenticator == NodeOptions::Authenticator::kPassword
+                                   ? auth::AuthenticatorKind::kPassword
+                                   : auth::AuthenticatorKind::kAllowAll;
+  auth_options.authorizer = options.authorizer == NodeOptions::Authorizer::kCassandra
+                                ? auth::AuthorizerKind::kCassandra
+                                : auth::AuthorizerKind::kAllowAll;
+  auth_options.rate_limit.burst = options.login_failure_burst;
+  auth_options.rate_limit.refill = options.login_failure_refill;
+  PF_ASSIGN_OR_RETURN(auto roles,
+                      auth::RoleStore::Open(&impl->db->storage(), *impl->db->schema().snapshot()));
+  PF_ASSIGN_OR_RETURN(impl->auth, auth::AuthService::Open(auth_options, std::move(roles)));
+
+  impl->processor =
+      std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics, impl->auth.get());
   transport::ServerLimits limits;
   limits.max_frame_body = options.max_frame_size;
   impl->server = std::make_unique<transport::Server>(std::move(acceptor), impl->processor.get(),
-                                                     &impl->metrics, limits);
+                                                     &impl->metrics, limits, impl->auth.get());
   impl->server->Start();
   if (metrics_acceptor) impl->server->StartMetrics(std::move(*metrics_acceptor));
   Impl* raw = impl.get();
@@ -122,12 +144,16 @@ void Node::Stop() {
     io->stop();
   });
   if (impl_->thread.joinable()) impl_->thread.join();
+  // Password checks in flight finish and post their outcome to the io_context, which the drain
+  // below runs (on closed connections: dropped).
+  impl_->auth->Shutdown();
   // Connections still referenced by pending handlers are destroyed with the io_context's
   // handlers; do that before the server and database go.
   impl_->io.restart();
   impl_->io.run_for(std::chrono::seconds(2));
   impl_->server.reset();
   impl_->processor.reset();
+  impl_->auth.reset();
   impl_->db.reset();
 }
 

@@ -1,6 +1,10 @@
 // One client connection: reads frames, dispatches each request in arrival order and answers on
 // the request's stream id. Responses produced while handling one read are coalesced into a single
 // write. Lives on the network thread; owned by shared_ptr while Asio operations are pending.
+//
+// With the Password authenticator, STARTUP is answered with AUTHENTICATE and only OPTIONS,
+// STARTUP and AUTH_RESPONSE are accepted until AUTH_SUCCESS; while a password is being checked
+// (off the network thread) the connection reads no further frames, so requests keep their order.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -27,8 +31,14 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
 
  private:
   void DoRead();
+  // After new input (or a finished password check): handles what is buffered, flushes, and reads
+  // on unless the connection must close or waits for a password check.
+  void ContinueInput();
   // Handles every complete frame in the input buffer. False when the connection must close.
   bool ProcessInput();
+  // AUTH_RESPONSE: starts the password check; its outcome arrives in OnAuthenticated.
+  bool HandleAuthResponse(int16_t stream, cql::ByteReader& reader);
+  void OnAuthenticated(int16_t stream, Result<std::string> role);
   // Handles one request; false when the connection must close after flushing.
   bool HandleRequest(const cql::FrameHeader& header, std::string_view body);
   void QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body, bool compress,
@@ -38,6 +48,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
 
   Server* server_;
   boost::asio::ip::tcp::socket socket_;
+  std::string peer_address_;   // the client's IP (login rate limiting)
+  bool auth_pending_ = false;  // a password check is running: input is paused
   service::ClientState state_;
   std::string in_;
   size_t in_pos_ = 0;

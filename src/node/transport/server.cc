@@ -10,8 +10,12 @@
 namespace postfork::node::transport {
 
 Server::Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
-               service::NodeMetrics* metrics, ServerLimits limits)
-    : acceptor_(std::move(acceptor)), processor_(processor), metrics_(metrics), limits_(limits) {}
+               service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth)
+    : acceptor_(std::move(acceptor)),
+      processor_(processor),
+      metrics_(metrics),
+      limits_(limits),
+      auth_(auth) {}
 
 Server::~Server() = default;
 

@@ -13,6 +13,10 @@
 #include "node/service/event_notifier.h"
 #include "node/service/metrics.h"
 
+namespace postfork::node::auth {
+class AuthService;
+}
+
 namespace postfork::node::transport {
 
 class Connection;
@@ -23,8 +27,9 @@ struct ServerLimits {
 
 class Server {
  public:
+  // `auth`: null when no authentication is configured; it must outlive the server.
   Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
-         service::NodeMetrics* metrics, ServerLimits limits);
+         service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth = nullptr);
   ~Server();
 
   void Start();
@@ -37,6 +42,7 @@ class Server {
   service::NodeMetrics& metrics() { return *metrics_; }
   service::EventNotifier& events() { return events_; }
   const ServerLimits& limits() const { return limits_; }
+  auth::AuthService* auth() { return auth_; }
   void Forget(Connection* c) { connections_.erase(c); }
 
  private:
@@ -48,6 +54,7 @@ class Server {
   cql3::QueryProcessor* processor_;
   service::NodeMetrics* metrics_;
   ServerLimits limits_;
+  auth::AuthService* auth_;
   service::EventNotifier events_;
   std::set<Connection*> connections_;
   bool stopped_ = false;
