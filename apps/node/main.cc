@@ -37,6 +37,12 @@ int main(int argc, char** argv) {
                  "on every statement (needs --authenticator Password)")
       ->check(CLI::IsMember({"AllowAll", "Cassandra"}))
       ->capture_default_str();
+  app.add_option("--tls-cert", options.tls_cert_file,
+                 "PEM certificate chain: the CQL port then speaks TLS only");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+  app.add_option("--tls-ca", options.tls_ca_file, "PEM CA bundle to verify client certificates");
+  app.add_flag("--tls-require-client-cert", options.tls_require_client_cert,
+               "Refuse TLS clients without a certificate signed by --tls-ca");
   CLI11_PARSE(app, argc, argv);
   options.authenticator = authenticator == "Password"
                               ? postfork::node::NodeOptions::Authenticator::kPassword
@@ -64,6 +70,7 @@ int main(int argc, char** argv) {
   if ((*node)->metrics_port())
     metrics = fmt::format(" metrics on port {}", (*node)->metrics_port());
   std::string security;
+  if (!options.tls_cert_file.empty()) security += " TLS";
   if (options.authenticator == postfork::node::NodeOptions::Authenticator::kPassword)
     security += " PasswordAuthenticator";
   if (options.authorizer == postfork::node::NodeOptions::Authorizer::kCassandra)

@@ -48,6 +48,15 @@ struct NodeOptions {
   enum class Authorizer { kAllowAll, kCassandra };
   Authorizer authorizer = Authorizer::kAllowAll;
 
+  // Client TLS. With a certificate (PEM chain) and its key, the CQL port speaks TLS only.
+  // Default: "" (plain TCP).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle to verify client certificates with. Default: "" (none asked for).
+  std::string tls_ca_file;
+  // Refuse clients without a certificate signed by tls_ca_file (requires it). Default: false.
+  bool tls_require_client_cert = false;
+
   // Rarely changed: failed logins per client address. After `login_failure_burst` failures in a
   // row, attempts are refused without checking until a new one is allowed every
   // `login_failure_refill`. Default: 5 and 2 s.

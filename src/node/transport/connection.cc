@@ -25,8 +25,12 @@ std::string UnsupportedVersionMessage(int version) {
 
 }  // namespace
 
-Connection::Connection(Server* server, boost::asio::ip::tcp::socket socket)
+Connection::Connection(Server* server, boost::asio::ip::tcp::socket socket,
+                       boost::asio::ssl::context* tls)
     : server_(server), socket_(std::move(socket)) {
+  if (tls) {
+    tls_ = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>>(socket_, *tls);
+  }
   server_->metrics().ConnectionOpened();
 }
 
@@ -41,7 +45,20 @@ void Connection::Start() {
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   auto peer = socket_.remote_endpoint(ec);
   if (!ec) peer_address_ = peer.address().to_string();
-  DoRead();
+  if (!tls_) {
+    DoRead();
+    return;
+  }
+  // A plaintext client (or one whose certificate fails verification) ends here: closed, nothing
+  // else affected.
+  tls_->async_handshake(boost::asio::ssl::stream_base::server,
+                        [this, self = shared_from_this()](const boost::system::error_code& hec) {
+                          if (hec || closed_) {
+                            Close();
+                            return;
+                          }
+                          DoRead();
+                        });
 }
 
 void Connection::Close() {
@@ -69,7 +86,12 @@ void Connection::DoRead() {
     }
     ContinueInput();
   };
-  socket_.async_read_some(boost::asio::buffer(in_.data() + old, kReadChunk), std::move(on_read));
+  auto buffer = boost::asio::buffer(in_.data() + old, kReadChunk);
+  if (tls_) {
+    tls_->async_read_some(buffer, std::move(on_read));
+  } else {
+    socket_.async_read_some(buffer, std::move(on_read));
+  }
 }
 
 void Connection::ContinueInput() {
@@ -399,7 +421,11 @@ void Connection::Flush() {
       Close();
     }
   };
-  boost::asio::async_write(socket_, boost::asio::buffer(writing_), std::move(on_written));
+  if (tls_) {
+    boost::asio::async_write(*tls_, boost::asio::buffer(writing_), std::move(on_written));
+  } else {
+    boost::asio::async_write(socket_, boost::asio::buffer(writing_), std::move(on_written));
+  }
 }
 
 }  // namespace postfork::node::transport

@@ -2,12 +2,16 @@
 // the request's stream id. Responses produced while handling one read are coalesced into a single
 // write. Lives on the network thread; owned by shared_ptr while Asio operations are pending.
 //
+// With TLS the socket is wrapped in an ssl::stream after a server handshake (a client that does
+// not speak TLS fails it and is closed); each read and write picks the stream with one branch.
 // With the Password authenticator, STARTUP is answered with AUTHENTICATE and only OPTIONS,
 // STARTUP and AUTH_RESPONSE are accepted until AUTH_SUCCESS; while a password is being checked
 // (off the network thread) the connection reads no further frames, so requests keep their order.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <memory>
 #include <string>
 
@@ -21,7 +25,8 @@ class Server;
 
 class Connection : public std::enable_shared_from_this<Connection>, public service::EventSink {
  public:
-  Connection(Server* server, boost::asio::ip::tcp::socket socket);
+  // `tls`: the server's context when the port speaks TLS, else null.
+  Connection(Server* server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls);
   ~Connection() override;
 
   void Start();
@@ -48,6 +53,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
 
   Server* server_;
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   std::string peer_address_;   // the client's IP (login rate limiting)
   bool auth_pending_ = false;  // a password check is running: input is paused
   service::ClientState state_;

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -27,9 +28,11 @@ struct ServerLimits {
 
 class Server {
  public:
-  // `auth`: null when no authentication is configured; it must outlive the server.
+  // `auth`: null when no authentication is configured. `tls`: when set, the CQL port speaks TLS
+  // only. Both must outlive the server.
   Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
-         service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth = nullptr);
+         service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth = nullptr,
+         boost::asio::ssl::context* tls = nullptr);
   ~Server();
 
   void Start();
@@ -55,6 +58,7 @@ class Server {
   service::NodeMetrics* metrics_;
   ServerLimits limits_;
   auth::AuthService* auth_;
+  boost::asio::ssl::context* tls_;
   service::EventNotifier events_;
   std::set<Connection*> connections_;
   bool stopped_ = false;
