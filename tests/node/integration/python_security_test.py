@@ -257,6 +257,9 @@ class PasswordAuthenticatorTest(unittest.TestCase):
             s.execute(prepared_insert, (3, "three"))
             with self.assertRaises(Unauthorized):
                 s.execute("CREATE TABLE sec.u (k int PRIMARY KEY)")
+            with self.assertRaises(Unauthorized) as cm:
+                s.execute("CREATE TYPE sec.point (x int, y int)")
+            self.assertIn("no CREATE permission on <keyspace sec>", str(cm.exception))
             with self.assertRaises(Unauthorized):
                 s.execute("GRANT SELECT ON KEYSPACE sec TO bob")
 
@@ -282,6 +285,8 @@ class PasswordAuthenticatorTest(unittest.TestCase):
             a.execute("GRANT ALL PERMISSIONS ON ALL KEYSPACES TO bob")
             self.assertEqual(len(list(s.execute("SELECT * FROM sec.t"))), 3)
             s.execute("CREATE TABLE sec.bobs (k int PRIMARY KEY)")
+            s.execute("CREATE TYPE sec.bobs_point (x int, y int)")
+            s.execute("DROP TYPE sec.bobs_point")
             a.execute("REVOKE ALL ON ALL KEYSPACES FROM bob")
             with self.assertRaises(Unauthorized):
                 s.execute("DROP TABLE sec.bobs")

@@ -366,8 +366,9 @@ Result<std::optional<Requirement>> RequirementOf(const CqlStatement& s) {
   if (kind == "create_keyspace") {
     return std::optional<Requirement>(Requirement{Permission::kCreate, DataResource::Root()});
   }
-  if (kind == "create_table") return keyspace(Permission::kCreate);
-  if (kind == "alter_keyspace") return keyspace(Permission::kAlter);
+  if (kind == "create_table" || kind == "create_type") return keyspace(Permission::kCreate);
+  if (kind == "alter_keyspace" || kind == "alter_type") return keyspace(Permission::kAlter);
+  if (kind == "drop_type") return keyspace(Permission::kDrop);
   if (kind == "alter_table") return table(Permission::kAlter);
   if (kind == "drop_keyspace") return keyspace(Permission::kDrop);
   if (kind == "drop_table") return table(Permission::kDrop);

@@ -16,8 +16,8 @@ Result<std::unique_ptr<CqlStatement>> PrepareAuthStatement(
     const std::shared_ptr<AuthStatement>& statement, std::string_view keyspace);
 
 // With the Cassandra authorizer: OK when the connection's role may run `statement` (SELECT needs
-// SELECT, INSERT/UPDATE/DELETE/TRUNCATE need MODIFY on the table, CREATE TABLE needs CREATE on
-// the keyspace, ...; each statement of a batch is checked). Superusers pass; system tables that
+// SELECT, INSERT/UPDATE/DELETE/TRUNCATE need MODIFY on the table, CREATE TABLE and CREATE TYPE
+// need CREATE on the keyspace, ...; each statement of a batch is checked). Superusers pass; system tables that
 // drivers read at connect are readable by every role. Unauthorized (0x2100) otherwise.
 Status CheckAccess(const CqlStatement& statement, const ExecutionContext& ctx);
 
