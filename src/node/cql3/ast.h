@@ -225,12 +225,14 @@ struct DropTypeStatement {
 };
 
 struct BatchStatement;
+struct AuthStatement;  // roles and permissions: cql3/auth_ast.h
 using Statement =
     std::variant<UseStatement, CreateKeyspaceStatement, AlterKeyspaceStatement,
                  DropKeyspaceStatement, CreateTableStatement, AlterTableStatement,
                  DropTableStatement, TruncateStatement, InsertStatement, UpdateStatement,
                  DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>,
-                 CreateTypeStatement, AlterTypeStatement, DropTypeStatement>;
+                 CreateTypeStatement, AlterTypeStatement, DropTypeStatement,
+                 std::shared_ptr<AuthStatement>>;
 
 struct BatchStatement {
   enum class Type { kLogged, kUnlogged, kCounter };

@@ -16,6 +16,10 @@
 #include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 
+namespace postfork::node::auth {
+class AuthService;
+}
+
 namespace postfork::node::cql3 {
 
 // Where a value in a statement comes from: a constant of the query text or a bind marker.
@@ -33,6 +37,7 @@ struct ExecutionContext {
   Database* db = nullptr;
   std::shared_ptr<const SchemaSnapshot> schema;
   service::ClientState* client = nullptr;
+  auth::AuthService* auth = nullptr;  // null: no roles (AllowAll authenticator and authorizer)
   std::vector<cql::RawValue> values;  // bound values, positional (names already resolved)
   std::optional<int32_t> page_size;
   std::optional<std::string_view> paging_state;
@@ -70,6 +75,9 @@ class CqlStatement {
   const cql::RowsMetadata& result_metadata() const { return result_metadata_; }
 
   virtual Result<StatementResult> Execute(ExecutionContext& ctx) const = 0;
+
+  // A text BEGIN BATCH: its statements, for per-statement access checks. Empty otherwise.
+  virtual std::vector<const CqlStatement*> batch_children() const { return {}; }
 
  protected:
   std::string keyspace_;

@@ -49,6 +49,12 @@ class TableModification : public ModificationStatement {
                       "table {}.{}",  // Cassandra: system tables are read-only
                       keyspace_, table_));
     }
+    if (keyspace_ == "system_auth") {  // the role store is their only writer (auth/role_store.h)
+      return Status(StatusCode::kServerError,
+                    "system_auth tables are changed through CREATE/ALTER/DROP ROLE, GRANT and "
+                    "REVOKE only",
+                    static_cast<int>(cql::ErrorCode::kUnauthorized));
+    }
     if (using_clause.timestamp) {
       PF_ASSIGN_OR_RETURN(
           timestamp_, binds.Source(*using_clause.timestamp, cql::DataType(cql::TypeKind::kBigint),

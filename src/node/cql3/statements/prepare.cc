@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "node/cql3/statements/auth_statement.h"
 #include "node/cql3/statements/modification_statement.h"
 #include "node/cql3/statements/schema_statement.h"
 #include "node/cql3/statements/select_statement.h"
@@ -70,6 +71,12 @@ class TextBatchStatement final : public CqlStatement {
     StatementResult r;
     PF_ASSIGN_OR_RETURN(r.body, ExecuteBatch(children, ctx, timestamp_, type_));
     return r;
+  }
+
+  std::vector<const CqlStatement*> batch_children() const override {
+    std::vector<const CqlStatement*> out;
+    for (const auto& c : children_) out.push_back(c.get());
+    return out;
   }
 
  private:
@@ -229,6 +236,9 @@ Result<std::unique_ptr<CqlStatement>> PrepareStatement(const ParsedStatement& pa
     auto s = std::make_unique<TextBatchStatement>();
     PF_RETURN_IF_ERROR(s->Prepare(**b, schema, keyspace, parsed.bind_count));
     return std::unique_ptr<CqlStatement>(std::move(s));
+  }
+  if (auto* a = std::get_if<std::shared_ptr<AuthStatement>>(&stmt)) {
+    return PrepareAuthStatement(*a, keyspace);
   }
   return PrepareSchemaStatement(stmt, schema, keyspace);
 }
