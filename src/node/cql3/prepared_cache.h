@@ -25,6 +25,8 @@ struct PreparedEntry {
   // Result metadata sent with PREPARE: EXECUTE with skip_metadata may omit metadata only
   // while the result still has this shape.
   cql::RowsMetadata prepared_result_metadata;
+  // v5: ResultMetadataId of `statement`'s result metadata (kept in step with `statement`).
+  std::string result_metadata_id;
 };
 
 class PreparedCache {
@@ -32,6 +34,10 @@ class PreparedCache {
   explicit PreparedCache(size_t max_entries = 100000) : max_entries_(max_entries) {}
 
   static std::string ComputeId(std::string_view query, std::string_view keyspace);
+  // The v5 result metadata id: MD5 over each column's name and CQL type, each followed by a zero
+  // byte and the pair by another, as Cassandra's ResultMetadata.computeResultMetadataId (which
+  // hashes its internal type names instead; the id is opaque to clients).
+  static std::string ComputeResultMetadataId(const cql::RowsMetadata& metadata);
 
   PreparedEntry* Find(std::string_view id);
   // Inserts or replaces; evicts everything when full (drivers re-prepare on UNPREPARED).

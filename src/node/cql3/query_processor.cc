@@ -92,11 +92,13 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
   ctx.client = &client;
   ctx.auth = auth_;
   ctx.now_micros = NowMicros();
+  ctx.protocol_version = client.protocol_version;
   if (params) {
     ctx.page_size = params->page_size;
     ctx.paging_state = params->paging_state;
     ctx.skip_metadata = params->skip_metadata;
     ctx.default_timestamp = params->default_timestamp;
+    ctx.now_in_seconds = params->now_in_seconds;
   }
   return ctx;
 }
@@ -142,7 +144,9 @@ Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientStat
   auto parsed = ParseStatement(msg.query);
   if (!parsed.ok()) return ErrorResponse(parsed.error());
   ExecutionContext ctx = MakeContext(client, &msg.params);
-  auto statement = PrepareStatement(*parsed, *ctx.schema, client.keyspace);
+  // v5's keyspace flag supersedes the connection's keyspace for this request.
+  auto statement =
+      PrepareStatement(*parsed, *ctx.schema, msg.params.keyspace.value_or(client.keyspace));
   if (!statement.ok()) return ErrorResponse(statement.error());
   auto values = BindValues(msg.params, **statement);
   if (!values.ok()) return ErrorResponse(values.error());
@@ -154,23 +158,27 @@ Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::Client
   auto parsed = ParseStatement(msg.query);
   if (!parsed.ok()) return ErrorResponse(parsed.error());
   auto schema = db_->schema().snapshot();
-  auto statement = PrepareStatement(*parsed, *schema, client.keyspace);
+  const std::string keyspace(msg.keyspace.value_or(client.keyspace));
+  auto statement = PrepareStatement(*parsed, *schema, keyspace);
   if (!statement.ok()) return ErrorResponse(statement.error());
   metrics_->Statement("prepare", (*statement)->keyspace(), "");
 
   PreparedEntry entry;
-  entry.id = PreparedCache::ComputeId(msg.query, client.keyspace);
+  entry.id = PreparedCache::ComputeId(msg.query, keyspace);
   entry.query = std::string(msg.query);
-  entry.keyspace = client.keyspace;
+  entry.keyspace = keyspace;
   entry.parsed = std::move(*parsed);
   entry.statement = std::shared_ptr<const CqlStatement>(std::move(*statement));
   entry.schema = schema;
   entry.prepared_result_metadata = entry.statement->result_metadata();
+  entry.result_metadata_id =
+      PreparedCache::ComputeResultMetadataId(entry.statement->result_metadata());
   PreparedEntry* e = prepared_.Insert(std::move(entry));
 
   cql::ResultMessage result;
   result.kind = cql::ResultKind::kPrepared;
   result.prepared.id = e->id;
+  result.prepared.result_metadata_id = e->result_metadata_id;
   result.prepared.pk_indexes = e->statement->pk_indexes();
   result.prepared.bind_columns = e->statement->bind_specs();
   result.prepared.result_metadata = e->statement->result_metadata();
@@ -178,7 +186,7 @@ Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::Client
       static_cast<int32_t>(result.prepared.result_metadata.columns.size());
   Response r;
   cql::ByteWriter w(&r.body);
-  result.Encode(w);
+  result.Encode(w, client.protocol_version);
   return r;
 }
 
@@ -190,6 +198,8 @@ Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
     PF_ASSIGN_OR_RETURN(auto fresh, PrepareStatement(entry.parsed, *schema, entry.keyspace));
     entry.statement = std::shared_ptr<const CqlStatement>(std::move(fresh));
     entry.schema = schema;
+    entry.result_metadata_id =
+        PreparedCache::ComputeResultMetadataId(entry.statement->result_metadata());
   }
   return entry.statement;
 }
@@ -217,9 +227,17 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
   auto values = BindValues(msg.params, **statement);
   if (!values.ok()) return ErrorResponse(values.error());
   ctx.values = std::move(*values);
-  // Metadata may be skipped only while the result has the shape the client got with PREPARE.
-  if (ctx.skip_metadata &&
-      !((*statement)->result_metadata().columns == entry->prepared_result_metadata.columns)) {
+  if (client.protocol_version >= cql::kProtocolV5) {
+    // v5: the client says which metadata it holds; a stale id gets the new metadata and id
+    // (Metadata_changed), whatever skip_metadata asked.
+    if (msg.result_metadata_id != entry->result_metadata_id) {
+      ctx.new_metadata_id = entry->result_metadata_id;
+      ctx.skip_metadata = false;
+    }
+  } else if (ctx.skip_metadata &&
+             !((*statement)->result_metadata().columns ==
+               entry->prepared_result_metadata.columns)) {
+    // v4: metadata may be skipped only while the result has the shape PREPARE announced.
     ctx.skip_metadata = false;
   }
   return Run(**statement, ctx, client);
@@ -228,6 +246,7 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
 Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientState& client) {
   ExecutionContext ctx = MakeContext(client, nullptr);
   ctx.default_timestamp = msg.default_timestamp;
+  ctx.now_in_seconds = msg.now_in_seconds;
   std::vector<std::shared_ptr<const CqlStatement>> keep;
   std::vector<BatchChild> children;
   for (const auto& child : msg.statements) {
@@ -247,7 +266,7 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
     } else {
       auto parsed = ParseStatement(child.query_or_id);
       if (!parsed.ok()) return ErrorResponse(parsed.error());
-      auto s = PrepareStatement(*parsed, *ctx.schema, client.keyspace);
+      auto s = PrepareStatement(*parsed, *ctx.schema, msg.keyspace.value_or(client.keyspace));
       if (!s.ok()) return ErrorResponse(s.error());
       statement = std::shared_ptr<const CqlStatement>(std::move(*s));
     }

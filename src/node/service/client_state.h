@@ -3,6 +3,7 @@
 // network thread only.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "postfork/cql/compression.h"
@@ -15,6 +16,7 @@ struct ClientState {
   // The logged-in role (PasswordAuthenticator); "" before AUTH_SUCCESS and with AllowAll.
   std::string user;
   bool authenticated = false;  // AUTH_SUCCESS sent (or no authentication required)
+  uint8_t protocol_version = 4;  // fixed by the connection's first request (4 or 5)
   cql::Compression compression = cql::Compression::kNone;
   bool schema_events = false;  // REGISTER SCHEMA_CHANGE
   bool topology_events = false;

@@ -906,8 +906,9 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   return std::unique_ptr<Storage>(new Storage(std::move(impl)));
 }
 
-Status Storage::Apply(const std::vector<PartitionMutation>& mutations) {
-  int32_t now = impl_->NowSeconds();
+Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
+                      std::optional<int32_t> now_seconds) {
+  int32_t now = now_seconds.value_or(impl_->NowSeconds());
   std::vector<std::pair<std::string, RowValue>> writes;
   for (const PartitionMutation& m : mutations) {
     if (m.table && m.table->is_virtual) {
@@ -941,7 +942,7 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
     PF_ASSIGN_OR_RETURN(std::vector<PartitionMutation> generated,
                         source->Generate(command.table, command));
     std::vector<std::pair<std::string, RowValue>> writes;
-    int32_t now = impl_->NowSeconds();
+    int32_t now = command.now_seconds.value_or(impl_->NowSeconds());
     for (const auto& m : generated) PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes));
     std::map<std::string, RowValue> merged;
     for (auto& [key, row] : writes) {
@@ -955,7 +956,7 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   }
   auto it =
       NewRocksIterator(impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
-  return Reader(command, it.get(), impl_->NowSeconds()).Run();
+  return Reader(command, it.get(), command.now_seconds.value_or(impl_->NowSeconds())).Run();
 }
 
 Status Storage::DropTableData(uint32_t storage_id) {

@@ -118,6 +118,8 @@ struct ReadCommand {
   std::function<bool(const ReadRow&)> filter;
   // ReadResult::resume_position of the previous page; empty = from the start.
   std::string resume_position;
+  // "Now" in seconds for TTL liveness (a v5 request's now_in_seconds). Default: the clock.
+  std::optional<int32_t> now_seconds;
 };
 
 struct CellValue {
@@ -170,8 +172,11 @@ class Storage {
 
   // Applies all mutations atomically (one RocksDB WriteBatch), merging with existing data by
   // timestamp without reading it. Validates shapes (key component counts, unknown column ids,
-  // virtual tables): InvalidRequest on mismatch, nothing applied.
-  Status Apply(const std::vector<PartitionMutation>& mutations);
+  // virtual tables): InvalidRequest on mismatch, nothing applied. `now_seconds` (a v5 request's
+  // now_in_seconds) is the local deletion time of tombstones and the start of TTLs; default: the
+  // clock.
+  Status Apply(const std::vector<PartitionMutation>& mutations,
+               std::optional<int32_t> now_seconds = std::nullopt);
 
   // Live rows (a row exists when it has a live marker or a live cell; a partition with only
   // static data yields one row with empty clustering when no slice restricts clustering).

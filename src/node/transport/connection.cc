@@ -15,12 +15,14 @@ namespace postfork::node::transport {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr uint8_t kProtocolVersion = 4;
+
+bool IsSupportedVersion(uint8_t v) { return v == cql::kProtocolV4 || v == cql::kProtocolV5; }
 
 std::string UnsupportedVersionMessage(int version) {
-  // Cassandra's wording (drivers match on it to downgrade), listing the one version we speak.
-  return fmt::format("Invalid or unsupported protocol version ({}); supported versions are (4/v4)",
-                     version);
+  // Cassandra's wording (drivers match on it to downgrade), listing the versions we speak.
+  return fmt::format(
+      "Invalid or unsupported protocol version ({}); supported versions are (4/v4, 5/v5)",
+      version);
 }
 
 }  // namespace
@@ -111,57 +113,96 @@ void Connection::ContinueInput() {
 }
 
 bool Connection::ProcessInput() {
+  if (!framed_) {
+    if (!ProcessEnvelopes(in_, &in_pos_)) return false;
+    if (!framed_) return true;
+    // STARTUP was answered: what follows it in `in_` is segments.
+  }
+  std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
+  auto consumed = segments_in_->Decode(avail, &envelopes_in_);
+  if (!consumed.ok()) {
+    // The stream cannot be resynchronised after a bad segment: answer and close.
+    QueueProtocolError(0, "Invalid segment: " + consumed.error().message(), version_);
+    return false;
+  }
+  in_pos_ += *consumed;
+  bool keep = ProcessEnvelopes(envelopes_in_, &envelopes_pos_);
+  envelopes_in_.erase(0, envelopes_pos_);
+  envelopes_pos_ = 0;
+  return keep;
+}
+
+bool Connection::CheckVersion(std::string_view avail) {
+  uint8_t version = static_cast<uint8_t>(avail[0]) & 0x7F;
+  if (version == version_ || (version_ == 0 && IsSupportedVersion(version))) return true;
+  int16_t stream = avail.size() >= 4 ? static_cast<int16_t>(cql::LoadBE16(avail.data() + 2)) : 0;
+  if (version_ != 0 && IsSupportedVersion(version)) {
+    QueueProtocolError(stream,
+                       fmt::format("Invalid message version. Got {} but previous messages on "
+                                   "this connection had version {}",
+                                   version, version_),
+                       version_);
+    return false;
+  }
+  // Answer on the request's stream id in a header the client can read, then close.
+  if (version < 3) {
+    // v1/v2 headers have a one-byte stream id and no room for our 9-byte header.
+    std::string frame;
+    frame.push_back(static_cast<char>(version | 0x80));
+    frame.push_back(0);
+    frame.push_back(avail.size() >= 3 ? avail[2] : 0);
+    frame.push_back(static_cast<char>(cql::Opcode::kError));
+    std::string body;
+    cql::ErrorMessage e;
+    e.code = cql::ErrorCode::kProtocolError;
+    e.message = UnsupportedVersionMessage(version);
+    cql::ByteWriter w(&body);
+    e.Encode(w);
+    cql::ByteWriter(&frame).WriteInt(static_cast<int32_t>(body.size()));
+    frame += body;
+    wire_ += frame;
+    server_->metrics().Error(static_cast<int32_t>(e.code));
+    return false;
+  }
+  QueueProtocolError(stream, UnsupportedVersionMessage(version),
+                     version > cql::kProtocolV4 ? cql::kProtocolV4 : version);
+  return false;
+}
+
+bool Connection::ProcessEnvelopes(std::string& buf, size_t* pos) {
   const uint32_t max_body = server_->limits().max_frame_body;
-  while (in_.size() - in_pos_ > 0) {
-    std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
-    uint8_t version = static_cast<uint8_t>(avail[0]) & 0x7F;
-    if (version != kProtocolVersion) {
-      // Answer on the request's stream id in a header the client can read, then close.
-      if (version < 3) {
-        if (avail.size() < 3) return true;
-        std::string frame;
-        frame.push_back(static_cast<char>(version | 0x80));
-        frame.push_back(0);
-        frame.push_back(avail[2]);
-        frame.push_back(static_cast<char>(cql::Opcode::kError));
-        std::string body;
-        cql::ErrorMessage e;
-        e.code = cql::ErrorCode::kProtocolError;
-        e.message = UnsupportedVersionMessage(version);
-        cql::ByteWriter w(&body);
-        e.Encode(w);
-        cql::ByteWriter(&frame).WriteInt(static_cast<int32_t>(body.size()));
-        frame += body;
-        out_ += frame;
-        server_->metrics().Error(static_cast<int32_t>(e.code));
-        return false;
-      }
-      if (avail.size() < 4) return true;
-      int16_t stream = static_cast<int16_t>(cql::LoadBE16(avail.data() + 2));
-      QueueProtocolError(stream, UnsupportedVersionMessage(version),
-                         version > kProtocolVersion ? kProtocolVersion : version);
-      return false;
-    }
+  const bool plain_stream = !framed_;
+  while (buf.size() - *pos > 0) {
+    // Once the plain stream has switched to segments, the rest of it is for the decoder.
+    if (plain_stream && framed_) return true;
+    std::string_view avail(buf.data() + *pos, buf.size() - *pos);
+    if (avail.size() < (version_ == 0 ? 4 : 1)) return true;
+    if (!CheckVersion(avail)) return false;
     cql::FrameHeader header;
     auto parsed = cql::ParseFrameHeader(avail, &header, max_body);
     if (!parsed.ok()) {
       int16_t stream =
           avail.size() >= 4 ? static_cast<int16_t>(cql::LoadBE16(avail.data() + 2)) : 0;
-      QueueProtocolError(stream, parsed.error().message());
+      QueueProtocolError(stream, parsed.error().message(), header.version);
       return false;
     }
     if (*parsed == cql::HeaderParse::kNeedMore) return true;
     if (header.is_response) {
-      QueueProtocolError(header.stream, "Invalid frame: responses are not accepted by the server");
+      QueueProtocolError(header.stream, "Invalid frame: responses are not accepted by the server",
+                         header.version);
       return false;
     }
     size_t total = cql::kFrameHeaderSize + header.length;
     if (avail.size() < total) {
-      in_.reserve(in_pos_ + total);
+      buf.reserve(*pos + total);
       return true;
     }
+    if (version_ == 0) {
+      version_ = header.version;
+      state_.protocol_version = version_;
+    }
     std::string_view body = avail.substr(cql::kFrameHeaderSize, header.length);
-    in_pos_ += total;
+    *pos += total;
     if (!HandleRequest(header, body)) return false;
     if (auth_pending_) return true;  // the rest waits for the password check
   }
@@ -174,7 +215,8 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
   metrics.Request(static_cast<uint8_t>(header.opcode));
   std::string decompressed;
   std::string_view body = raw_body;
-  if (header.flags & cql::frame_flags::kCompression) {
+  // v5 compresses segments, not envelopes: the envelope flag is deprecated and ignored.
+  if ((header.flags & cql::frame_flags::kCompression) && version_ < cql::kProtocolV5) {
     if (state_.compression == cql::Compression::kNone) {
       QueueProtocolError(header.stream,
                          "Received a compressed frame but no compression was "
@@ -210,7 +252,7 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       cql::SupportedMessage m;
       m.options["CQL_VERSION"] = {"3.4.6"};
       m.options["COMPRESSION"] = {"lz4", "snappy"};
-      m.options["PROTOCOL_VERSIONS"] = {"4/v4"};
+      m.options["PROTOCOL_VERSIONS"] = {"4/v4", "5/v5"};
       response.opcode = cql::Opcode::kSupported;
       cql::ByteWriter w(&response.body);
       m.Encode(w);
@@ -228,6 +270,11 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
         auto c = cql::ParseCompression(it->second);
         if (!c.ok()) {
           QueueProtocolError(stream, "Unknown compression algorithm: " + it->second);
+          return false;
+        }
+        if (version_ >= cql::kProtocolV5 && *c == cql::Compression::kSnappy) {
+          // v5 compresses segments, and only with LZ4 (native_protocol_v5.spec 2.3.2).
+          QueueProtocolError(stream, "Snappy compression is not supported in protocol V5");
           return false;
         }
         state_.compression = *c;
@@ -271,28 +318,28 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
     }
     case cql::Opcode::kQuery: {
       if (!require_startup()) return false;
-      auto m = cql::QueryMessage::Decode(reader);
+      auto m = cql::QueryMessage::Decode(reader, version_);
       if (!m.ok()) return decode_error(m.error());
       response = server_->processor().Query(*m, state_);
       break;
     }
     case cql::Opcode::kPrepare: {
       if (!require_startup()) return false;
-      auto m = cql::PrepareMessage::Decode(reader);
+      auto m = cql::PrepareMessage::Decode(reader, version_);
       if (!m.ok()) return decode_error(m.error());
       response = server_->processor().Prepare(*m, state_);
       break;
     }
     case cql::Opcode::kExecute: {
       if (!require_startup()) return false;
-      auto m = cql::ExecuteMessage::Decode(reader);
+      auto m = cql::ExecuteMessage::Decode(reader, version_);
       if (!m.ok()) return decode_error(m.error());
       response = server_->processor().Execute(*m, state_);
       break;
     }
     case cql::Opcode::kBatch: {
       if (!require_startup()) return false;
-      auto m = cql::BatchMessage::Decode(reader);
+      auto m = cql::BatchMessage::Decode(reader, version_);
       if (!m.ok()) return decode_error(m.error());
       response = server_->processor().Batch(*m, state_);
       break;
@@ -307,7 +354,11 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
   if (response.opcode == cql::Opcode::kError && response.body.size() >= 4) {
     metrics.Error(static_cast<int32_t>(cql::LoadBE32(response.body.data())));
   }
-  QueueFrame(stream, response.opcode, response.body, compressible);
+  QueueFrame(stream, response.opcode, response.body, compressible, version_);
+  // v5: the answer to STARTUP leaves plain, everything after it in segments (spec 2.3.1).
+  if (header.opcode == cql::Opcode::kStartup && version_ >= cql::kProtocolV5 && !framed_ &&
+      (response.opcode == cql::Opcode::kReady || response.opcode == cql::Opcode::kAuthenticate))
+    StartSegments();
   if (response.schema_change) server_->events().PublishSchemaChange(*response.schema_change);
   metrics.Latency(std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started)
@@ -349,7 +400,7 @@ void Connection::OnAuthenticated(int16_t stream, Result<std::string> role) {
     // this connection; closing also bounds how fast one connection can guess.
     cql3::Response error = cql3::ErrorResponse(role.error());
     server_->metrics().Error(static_cast<int32_t>(cql::ErrorCode::kBadCredentials));
-    QueueFrame(stream, error.opcode, error.body, false);
+    QueueFrame(stream, error.opcode, error.body, false, version_);
     close_after_flush_ = true;
     Flush();
     if (!write_pending_) Close();
@@ -360,7 +411,7 @@ void Connection::OnAuthenticated(int16_t stream, Result<std::string> role) {
   std::string body;
   cql::ByteWriter w(&body);
   cql::AuthSuccessMessage{}.Encode(w);
-  QueueFrame(stream, cql::Opcode::kAuthSuccess, body, false);
+  QueueFrame(stream, cql::Opcode::kAuthSuccess, body, false, version_);
   ContinueInput();
 }
 
@@ -372,7 +423,9 @@ void Connection::QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view
   h.stream = stream;
   h.opcode = opcode;
   std::string compressed;
-  if (compress && state_.compression != cql::Compression::kNone && !body.empty()) {
+  // v5 frames are compressed as whole segments (SealOutput), never per envelope.
+  if (compress && version < cql::kProtocolV5 && state_.compression != cql::Compression::kNone &&
+      !body.empty()) {
     if (cql::Compress(state_.compression, body, &compressed).ok()) {
       h.flags |= cql::frame_flags::kCompression;
       body = compressed;
@@ -386,6 +439,7 @@ void Connection::QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view
 }
 
 void Connection::QueueProtocolError(int16_t stream, std::string message, uint8_t version) {
+  if (version == 0) version = version_ != 0 ? version_ : cql::kProtocolV4;
   cql::ErrorMessage e;
   e.code = cql::ErrorCode::kProtocolError;
   e.message = std::move(message);
@@ -399,14 +453,40 @@ void Connection::QueueProtocolError(int16_t stream, std::string message, uint8_t
 
 void Connection::PushEvent(const std::string& event_body) {
   if (closed_) return;
-  QueueFrame(-1, cql::Opcode::kEvent, event_body, true);
+  QueueFrame(-1, cql::Opcode::kEvent, event_body, true, version_ != 0 ? version_ : 4);
   Flush();
 }
 
-void Connection::Flush() {
-  if (write_pending_ || out_.empty() || closed_) return;
-  writing_.swap(out_);
+void Connection::StartSegments() {
+  SealOutput();  // READY/AUTHENTICATE and anything before it stay plain
+  framed_ = true;
+  segment_compression_ = state_.compression == cql::Compression::kLz4
+                             ? cql::SegmentCompression::kLz4
+                             : cql::SegmentCompression::kNone;
+  segments_in_.emplace(segment_compression_, server_->limits().max_frame_body);
+}
+
+void Connection::SealOutput() {
+  if (out_.empty()) return;
+  if (!framed_) {
+    if (wire_.empty()) {
+      wire_.swap(out_);
+    } else {
+      wire_ += out_;
+    }
+  } else {
+    // out_ holds only whole envelopes that QueueFrame wrote, so this cannot fail.
+    Status st = cql::EncodeSegments(out_, segment_compression_, &wire_);
+    (void)st;
+  }
   out_.clear();
+}
+
+void Connection::Flush() {
+  SealOutput();
+  if (write_pending_ || wire_.empty() || closed_) return;
+  writing_.swap(wire_);
+  wire_.clear();
   write_pending_ = true;
   auto on_written = [this, self = shared_from_this()](const boost::system::error_code& ec, size_t) {
     write_pending_ = false;
@@ -415,7 +495,7 @@ void Connection::Flush() {
       Close();
       return;
     }
-    if (!out_.empty()) {
+    if (!out_.empty() || !wire_.empty()) {
       Flush();
     } else if (close_after_flush_) {
       Close();

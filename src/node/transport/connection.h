@@ -7,17 +7,25 @@
 // With the Password authenticator, STARTUP is answered with AUTHENTICATE and only OPTIONS,
 // STARTUP and AUTH_RESPONSE are accepted until AUTH_SUCCESS; while a password is being checked
 // (off the network thread) the connection reads no further frames, so requests keep their order.
+//
+// Protocol versions: the first request fixes the connection's version (v4 or v5; anything else
+// gets Cassandra's "Invalid or unsupported protocol version" error so drivers downgrade). A v5
+// connection exchanges plain envelopes until the server has answered STARTUP with READY or
+// AUTHENTICATE; from then on both directions are v5 segments (cql/segment.h), LZ4 ones when
+// STARTUP asked for lz4.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "node/service/client_state.h"
 #include "node/service/event_notifier.h"
 #include "postfork/cql/frame.h"
+#include "postfork/cql/segment.h"
 
 namespace postfork::node::transport {
 
@@ -44,11 +52,21 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   // AUTH_RESPONSE: starts the password check; its outcome arrives in OnAuthenticated.
   bool HandleAuthResponse(int16_t stream, cql::ByteReader& reader);
   void OnAuthenticated(int16_t stream, Result<std::string> role);
+  // Handles the complete envelopes in `buf` from `*pos` on; stops early when the connection
+  // switches to segments while reading the plain stream. False when it must close.
+  bool ProcessEnvelopes(std::string& buf, size_t* pos);
+  // Checks the version byte of a request; false (error queued) when it must close.
+  bool CheckVersion(std::string_view avail);
+  // v5 after READY/AUTHENTICATE: what is queued so far leaves plain, the rest in segments.
+  void StartSegments();
+  // Moves queued envelopes into wire_, wrapped in segments when the connection is framed.
+  void SealOutput();
   // Handles one request; false when the connection must close after flushing.
   bool HandleRequest(const cql::FrameHeader& header, std::string_view body);
   void QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body, bool compress,
-                  uint8_t version = 4);
-  void QueueProtocolError(int16_t stream, std::string message, uint8_t version = 4);
+                  uint8_t version);
+  // `version` 0: the connection's (v4 before the first request fixed it).
+  void QueueProtocolError(int16_t stream, std::string message, uint8_t version = 0);
   void Flush();
 
   Server* server_;
@@ -59,7 +77,14 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   service::ClientState state_;
   std::string in_;
   size_t in_pos_ = 0;
-  std::string out_;      // queued, not yet written
+  uint8_t version_ = 0;  // 0 until the first request fixes it
+  bool framed_ = false;  // v5 segments in both directions
+  std::optional<cql::SegmentDecoder> segments_in_;
+  cql::SegmentCompression segment_compression_ = cql::SegmentCompression::kNone;
+  std::string envelopes_in_;  // decoded from segments, not yet handled
+  size_t envelopes_pos_ = 0;
+  std::string out_;      // envelopes queued, not yet sealed
+  std::string wire_;     // bytes ready for the socket
   std::string writing_;  // being written
   bool write_pending_ = false;
   bool close_after_flush_ = false;

@@ -3,14 +3,20 @@ frames, compression, events. Bad input on one connection must not affect another
 
 Usage: /usr/bin/python3 protocol_test.py <path to postfork-node>
 """
+import io
 import os
 import socket
 import struct
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from node_process import NodeProcess  # noqa: E402
+
+# python3-cassandra's own v5 segment codec: the reference the node's segments must match.
+from cassandra.connection import segment_codec_lz4  # noqa: E402
+from cassandra.segment import SegmentCodec  # noqa: E402
 
 BINARY = None
 NODE = None
@@ -86,6 +92,53 @@ class Conn:
         self.sock.close()
 
 
+class V5Conn(Conn):
+    """A v5 connection: plain OPTIONS/STARTUP, then envelopes in segments both ways."""
+
+    def __init__(self, codec=None):
+        super().__init__()
+        self.codec = codec or SegmentCodec()
+        self.envelopes = b""
+
+    def startup(self, options=None):
+        self.send(frame(0x01, string_map(options or {"CQL_VERSION": "3.0.0"}), version=5))
+        version, _, _, opcode, _ = self.read_frame()  # plain, before segments start
+        assert (version, opcode) == (0x85, 0x02), (version, opcode)
+
+    def send_segment(self, payload):
+        buf = io.BytesIO()
+        self.codec.encode(buf, payload)
+        self.send(buf.getvalue())
+
+    def read_segment(self):
+        """One segment's payload (raises the codec's CrcException on a bad CRC)."""
+        head = self.recv_exact(self.codec.header_length_with_crc)
+        header = self.codec.decode_header(io.BytesIO(head))
+        rest = self.recv_exact(header.payload_length + 4)
+        return self.codec.decode(io.BytesIO(rest), header).payload
+
+    def read_envelope(self):
+        while len(self.envelopes) < 9 or \
+                len(self.envelopes) < 9 + struct.unpack(">i", self.envelopes[5:9])[0]:
+            self.envelopes += self.read_segment()
+        version, flags, stream, opcode, length = struct.unpack(">BBhBi", self.envelopes[:9])
+        body = self.envelopes[9:9 + length]
+        self.envelopes = self.envelopes[9 + length:]
+        return version, flags, stream, opcode, body
+
+    def query(self, q, stream=1, keyspace=None, now_in_seconds=None):
+        # v5 <query_parameters>: consistency ONE, [int] flags, then the v5 keyspace and
+        # now_in_seconds fields (flags 0x80, 0x100).
+        flags = (0x80 if keyspace else 0) | (0x100 if now_in_seconds is not None else 0)
+        body = long_string(q) + struct.pack(">Hi", 1, flags)
+        if keyspace:
+            body += string(keyspace)
+        if now_in_seconds is not None:
+            body += struct.pack(">i", now_in_seconds)
+        self.send_segment(frame(0x07, body, stream=stream, version=5))
+        return self.read_envelope()
+
+
 def error_of(body):
     code, = struct.unpack(">i", body[:4])
     n, = struct.unpack(">H", body[4:6])
@@ -94,18 +147,120 @@ def error_of(body):
 
 class ProtocolTest(unittest.TestCase):
     def test_unsupported_versions_get_cassandras_text_on_the_same_stream(self):
-        for version in (5, 3, 65):
+        for version in (6, 3, 65):
             c = Conn()
             c.send(frame(0x05, stream=7, version=version))
             v, _, stream, opcode, body = c.read_frame()
             self.assertEqual(opcode, 0x00)
             self.assertEqual(stream, 7)
+            # Answered in a header the client can read: its own version, or v4 above ours.
+            self.assertEqual(v, 0x80 | min(version, 4))
             code, msg = error_of(body)
             self.assertEqual(code, 0x000A)
             self.assertEqual(msg, "Invalid or unsupported protocol version (%d); supported "
-                                  "versions are (4/v4)" % version)
+                                  "versions are (4/v4, 5/v5)" % version)
             self.assertTrue(c.is_closed())
             c.close()
+
+    def test_v5_handshake_is_plain_then_segments_both_ways(self):
+        c = V5Conn()
+        c.send(frame(0x05, stream=3, version=5))
+        version, _, stream, opcode, body = c.read_frame()
+        self.assertEqual((version, stream, opcode), (0x85, 3, 0x06))
+        self.assertIn(b"5/v5", body)
+        c.startup()
+        version, _, stream, opcode, body = c.query("SELECT release_version FROM system.local", 9)
+        self.assertEqual((version, stream, opcode), (0x85, 9, 0x08))
+        self.assertIn(b"4.1", body)
+        # Many envelopes in one segment are all answered, by stream id.
+        c.send_segment(b"".join(
+            frame(0x07, long_string("SELECT key FROM system.local") + struct.pack(">Hi", 1, 0),
+                  stream=s, version=5) for s in range(20, 40)))
+        self.assertEqual(sorted(c.read_envelope()[2] for _ in range(20)), list(range(20, 40)))
+        c.close()
+
+    def test_v5_lz4_segments_carry_a_result_larger_than_one_segment(self):
+        c = V5Conn(segment_codec_lz4)
+        c.startup({"CQL_VERSION": "3.0.0", "COMPRESSION": "lz4"})
+        c.query("CREATE KEYSPACE IF NOT EXISTS v5raw WITH replication = "
+                "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        c.query("CREATE TABLE IF NOT EXISTS v5raw.t (k int PRIMARY KEY, v text)")
+        big = "y" * 50000  # 50 KB per row (the node limits frames to 64 KiB here)
+        for k in range(4):
+            insert = "INSERT INTO v5raw.t (k, v) VALUES (%d, '%s')" % (k, big)
+            _, _, _, opcode, body = c.query(insert)
+            self.assertEqual(opcode, 0x08, body)
+        _, _, _, opcode, body = c.query("SELECT v FROM v5raw.t")
+        self.assertEqual(opcode, 0x08)
+        self.assertGreater(len(body), 128 * 1024)  # spanned several segments
+        self.assertEqual(body.count(big.encode()), 4)
+        c.close()
+
+    def test_v5_keyspace_and_now_in_seconds_flags(self):
+        c = V5Conn()
+        c.startup()
+        # The keyspace flag replaces the connection's (none here) for this request only.
+        _, _, _, opcode, body = c.query("SELECT key FROM local", keyspace="system")
+        self.assertEqual(opcode, 0x08, error_of(body) if opcode == 0 else "")
+        _, _, _, opcode, body = c.query("SELECT key FROM local")
+        self.assertEqual(opcode, 0x00)
+        c.query("CREATE KEYSPACE IF NOT EXISTS v5now WITH replication = "
+                "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        c.query("CREATE TABLE IF NOT EXISTS v5now.t (k int PRIMARY KEY, v int)")
+        # Written "1000 s ago" with a 100 s TTL: expired now, alive at that time + 50 s.
+        past = int(time.time()) - 1000
+        _, _, _, opcode, body = c.query("INSERT INTO t (k, v) VALUES (1, 7) USING TTL 100",
+                                        keyspace="v5now", now_in_seconds=past)
+        self.assertEqual(opcode, 0x08, body)
+        _, _, _, _, now_body = c.query("SELECT v FROM v5now.t WHERE k = 1")
+        _, _, _, _, then_body = c.query("SELECT v FROM v5now.t WHERE k = 1",
+                                        now_in_seconds=past + 50)
+        # Rows body: kind, flags, column count, global table spec, column spec, then row count.
+        self.assertEqual(now_body[-4:], b"\x00\x00\x00\x00")  # zero rows
+        self.assertTrue(then_body.endswith(struct.pack(">ii", 4, 7)), then_body)
+        c.close()
+
+    def test_v5_snappy_is_refused(self):
+        c = Conn()
+        c.send(frame(0x01, string_map({"CQL_VERSION": "3.0.0", "COMPRESSION": "snappy"}),
+                     version=5))
+        _, _, _, opcode, body = c.read_frame()
+        self.assertEqual(opcode, 0x00)
+        self.assertEqual(error_of(body), (0x000A, "Snappy compression is not supported in "
+                                                  "protocol V5"))
+        c.close()
+
+    def test_corrupt_v5_segment_is_a_protocol_error_for_that_connection_only(self):
+        good = V5Conn()
+        good.startup()
+        for flip in (0, 4, 12):  # header length, header CRC, payload
+            bad = V5Conn()
+            bad.startup()
+            buf = io.BytesIO()
+            bad.codec.encode(buf, frame(0x07, long_string("SELECT 1") + struct.pack(">Hi", 1, 0),
+                                        version=5))
+            data = bytearray(buf.getvalue())
+            data[flip] ^= 0x01
+            bad.send(bytes(data))
+            _, _, _, opcode, body = bad.read_envelope()  # the answer is still a valid segment
+            self.assertEqual(opcode, 0x00)
+            code, msg = error_of(body)
+            self.assertEqual(code, 0x000A)
+            self.assertIn("CRC", msg)
+            self.assertTrue(bad.is_closed())
+            bad.close()
+        self.assertEqual(good.query("SELECT key FROM system.local")[3], 0x08)
+        good.close()
+
+    def test_v5_connection_refuses_a_v4_envelope(self):
+        c = V5Conn()
+        c.startup()
+        c.send_segment(frame(0x05, stream=2, version=4))
+        _, _, stream, opcode, body = c.read_envelope()
+        self.assertEqual((stream, opcode), (2, 0x00))
+        self.assertEqual(error_of(body), (0x000A, "Invalid message version. Got 4 but previous "
+                                                  "messages on this connection had version 5"))
+        c.close()
 
     def test_options_startup_query(self):
         c = Conn()

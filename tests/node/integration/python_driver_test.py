@@ -57,8 +57,10 @@ class PythonDriverTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.cluster.shutdown()
 
-    def test_negotiates_v4_and_reads_system_tables(self):
-        self.assertEqual(self.cluster.protocol_version, ProtocolVersion.V4)
+    def test_negotiates_v5_and_reads_system_tables(self):
+        # The driver offers DSE_V2, DSE_V1, then V5: the node refuses the first two with
+        # Cassandra's text and accepts v5 (segments from READY on).
+        self.assertEqual(self.cluster.protocol_version, ProtocolVersion.V5)
         local = self.session.execute("SELECT release_version, partitioner FROM system.local").one()
         self.assertTrue(local.release_version.startswith("4.1"))
         self.assertEqual(local.partitioner, "org.apache.cassandra.dht.Murmur3Partitioner")

@@ -48,7 +48,8 @@ Result<bool> ModificationStatement::CheckConditions(ExecutionContext&, const Par
 Result<StatementResult> ModificationStatement::Execute(ExecutionContext& ctx) const {
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
-  if (!mutations.empty()) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+  if (!mutations.empty())
+    PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
   StatementResult r;
   r.body = VoidResultBody();
   return r;

@@ -44,6 +44,11 @@ struct ExecutionContext {
   bool skip_metadata = false;
   std::optional<int64_t> default_timestamp;  // from the request
   int64_t now_micros = 0;                    // the node's clock when the request arrived
+  std::optional<int32_t> now_in_seconds;     // v5: "now" for TTLs and tombstones (storage)
+  int protocol_version = 4;                  // of the connection: how results are encoded
+  // v5 EXECUTE whose result_metadata_id is stale: Rows carry Metadata_changed, this id and the
+  // columns.
+  std::optional<std::string> new_metadata_id;
 };
 
 // The bound or constant value of `source`. Bound values are checked against the marker's type

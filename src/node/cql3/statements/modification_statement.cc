@@ -143,6 +143,7 @@ class TableModification : public ModificationStatement {
     if (!read_ids.empty()) {
       ReadCommand read;
       read.table = table_meta_;
+      read.now_seconds = ctx.now_in_seconds;
       read.partition_keys.push_back(partition_key);
       if (clustering) {
         ClusteringBound bound{*clustering, true};
@@ -408,6 +409,7 @@ class TableModification : public ModificationStatement {
     }
     ReadCommand read;
     read.table = table_meta_;
+    read.now_seconds = ctx.now_in_seconds;
     read.partition_keys.push_back(m.partition_key);
     if (!m.rows.empty() && t.clustering_size() > 0) {
       ClusteringBound bound{m.rows[0].clustering, true};
@@ -467,7 +469,7 @@ class TableModification : public ModificationStatement {
     std::lock_guard lock(LwtMutex(mutations[0]));
     CasRows rows;
     PF_ASSIGN_OR_RETURN(bool applied, CheckConditions(ctx, mutations[0], &rows));
-    if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+    if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
     StatementResult result;
     result.body = CasResultBody(rows, applied, /*batch=*/false);
     return result;

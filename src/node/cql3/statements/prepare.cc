@@ -160,7 +160,7 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
   }
   ctx.values = std::move(saved);
   PF_RETURN_IF_ERROR(status);
-  if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+  if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
   return CasResultBody(rows, applied, /*batch=*/true);
 }
 
@@ -194,7 +194,8 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
       ctx.values = child.values;
       std::vector<PartitionMutation> mutations;
       status = child.statement->AddMutations(ctx, std::nullopt, &mutations);
-      if (status.ok() && !mutations.empty()) status = ctx.db->storage().Apply(mutations);
+      if (status.ok() && !mutations.empty())
+        status = ctx.db->storage().Apply(mutations, ctx.now_in_seconds);
       if (!status.ok()) break;
     }
     ctx.values = std::move(saved);
@@ -214,7 +215,8 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
   }
   ctx.values = std::move(saved);
   PF_RETURN_IF_ERROR(status);
-  if (!mutations.empty()) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+  if (!mutations.empty())
+    PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
   return VoidResultBody();
 }
 

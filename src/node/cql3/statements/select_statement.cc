@@ -303,6 +303,7 @@ class SelectStatementImpl final : public CqlStatement {
     const TableMetadata& t = *table_meta_;
     ReadCommand cmd;
     cmd.table = table_meta_;
+    cmd.now_seconds = ctx.now_in_seconds;
     if (where_.partition_complete) {
       PF_ASSIGN_OR_RETURN(cmd.partition_keys, ResolvePartitionKeys(where_, ctx));
     } else {
@@ -429,6 +430,7 @@ class SelectStatementImpl final : public CqlStatement {
     meta.column_count = result_metadata_.column_count;
     meta.no_metadata = ctx.skip_metadata;
     if (!ctx.skip_metadata) meta.columns = result_metadata_.columns;
+    meta.new_metadata_id = ctx.new_metadata_id;
     int64_t now_returned = returned + static_cast<int64_t>(rows.rows.size());
     if (rows.has_more && now_returned < limit) {
       std::string ps(kPagingMagic);
@@ -454,7 +456,7 @@ class SelectStatementImpl final : public CqlStatement {
       msg.rows.cells.push_back(cql::RawValue::Of(computed.back()));
     }
     cql::ByteWriter w(&result.body);
-    msg.Encode(w);
+    msg.Encode(w, ctx.protocol_version);
     return result;
   }
 
@@ -847,6 +849,7 @@ class SelectStatementImpl final : public CqlStatement {
     msg.rows.metadata.column_count = result_metadata_.column_count;
     msg.rows.metadata.no_metadata = ctx.skip_metadata;
     if (!ctx.skip_metadata) msg.rows.metadata.columns = result_metadata_.columns;
+    msg.rows.metadata.new_metadata_id = ctx.new_metadata_id;
     msg.rows.row_count = static_cast<int32_t>(groups_out);
     if (json_) {
       std::vector<std::optional<std::string>> rows_json;
@@ -867,7 +870,7 @@ class SelectStatementImpl final : public CqlStatement {
     }
     std::string body;
     cql::ByteWriter w(&body);
-    msg.Encode(w);
+    msg.Encode(w, ctx.protocol_version);
     return body;
   }
 
