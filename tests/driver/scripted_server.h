@@ -1,6 +1,9 @@
 // A CQL server for tests that need a peer misbehaving on purpose (timeouts, cut frames,
 // silence): real TCP on 127.0.0.1, a thread per connection, answers scripted per request.
 // Handshake and REGISTER/OPTIONS are answered like a node unless the script says otherwise.
+// It speaks v4 only: a frame of a higher version gets the protocol error Cassandra 3.x sends
+// ("Invalid or unsupported protocol version") in a v4 header, then the connection is closed, so
+// a negotiating driver falls back to v4 as it would against such a server.
 #pragma once
 
 #include <arpa/inet.h>
@@ -63,6 +66,8 @@ class ScriptedServer {
   int frames_received() const { return frames_.load(); }
   int reads_with_frames() const { return reads_.load(); }
   int connections() const { return connections_.load(); }
+  // Requests refused for their protocol version (each closed its connection).
+  int refused_versions() const { return refused_versions_.load(); }
   std::vector<cql::Opcode> opcodes() {
     std::lock_guard lock(mu_);
     return opcodes_;
@@ -91,6 +96,18 @@ class ScriptedServer {
     return out;
   }
   static std::string Ready(const cql::FrameHeader& r) { return Frame(r, cql::Opcode::kReady, ""); }
+  static std::string UnsupportedVersion(const cql::FrameHeader& r) {
+    cql::FrameHeader v4 = r;
+    v4.version = cql::kProtocolV4;
+    cql::ErrorMessage e;
+    e.code = cql::ErrorCode::kProtocolError;
+    e.message = "Invalid or unsupported protocol version (" + std::to_string(r.version) +
+                "); supported versions are (3/v3, 4/v4)";
+    std::string body;
+    cql::ByteWriter w(&body);
+    e.Encode(w);
+    return Frame(v4, cql::Opcode::kError, body);
+  }
   static std::string VoidResult(const cql::FrameHeader& r) {
     std::string body;
     cql::ByteWriter w(&body);
@@ -146,6 +163,13 @@ class ScriptedServer {
         buf.erase(0, cql::kFrameHeaderSize + h.length);
         ++frames_;
         any = true;
+        if (h.version > cql::kProtocolV4) {
+          ++refused_versions_;
+          std::string out = UnsupportedVersion(h);
+          (void)!::write(fd, out.data(), out.size());
+          ::shutdown(fd, SHUT_RDWR);
+          break;
+        }
         Script script;
         {
           std::lock_guard lock(mu_);
@@ -170,7 +194,7 @@ class ScriptedServer {
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  std::atomic<int> frames_{0}, reads_{0}, connections_{0};
+  std::atomic<int> frames_{0}, reads_{0}, connections_{0}, refused_versions_{0};
   std::mutex mu_;
   std::vector<int> fds_;
   std::vector<cql::Opcode> opcodes_;

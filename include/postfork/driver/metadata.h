@@ -74,6 +74,8 @@ struct Snapshot {
   std::shared_ptr<const TokenMap> token_map;
   std::vector<std::shared_ptr<const PreparedData>> prepared;  // by query string in the session
   std::map<std::string, KeyspaceMetadata> schema;             // fetched keyspaces only
+  // Hosts ("address:port") that refused v5 during negotiation: later sessions speak v4 there.
+  std::map<std::string, int> protocol_versions;
 };
 
 }  // namespace postfork::driver

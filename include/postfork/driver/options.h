@@ -59,6 +59,15 @@ struct ConnectFetches {
   std::vector<std::string> schema_keyspaces;
 };
 
+// The native protocol version connections speak.
+enum class ProtocolVersion {
+  kNegotiate,  // offer v5; a host that refuses it with a protocol error gets v4 (remembered)
+  kV4,
+  kV5,  // v5 only: a host without it fails the connect with kUnsupported
+};
+// "negotiate", "4"/"v4", "5"/"v5" (configuration files, command lines).
+Result<ProtocolVersion> ParseProtocolVersion(std::string_view text);
+
 struct SessionOptions {
   std::vector<std::string> contact_points{"127.0.0.1"};  // Default: {"127.0.0.1"}; IPs
   uint16_t port = 9042;                                  // Default: 9042
@@ -81,9 +90,9 @@ struct SessionOptions {
   // Defaults applied to statements that do not set their own.
   cql::Consistency consistency = cql::Consistency::kLocalOne;  // Default: LOCAL_ONE
   int32_t page_size = 5000;                                    // Default: 5000 rows
-  // Highest protocol version offered. Default: 4 (the only framing implemented; a server that
-  // only speaks a lower version fails the connect with kUnsupported).
-  int protocol_version = 4;
+  // Default: kNegotiate (v5 with segment framing where the server has it, else v4; a host's
+  // answer is remembered by the session and its snapshots, so later connections start right).
+  ProtocolVersion protocol_version = ProtocolVersion::kNegotiate;
 
   // kInvalidArgument with a message naming the first bad field.
   Status Validate() const;

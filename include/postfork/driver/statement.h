@@ -53,6 +53,7 @@ struct PreparedData {
   std::vector<cql::ColumnSpec> bind_columns;
   std::vector<uint16_t> pk_indexes;
   cql::RowsMetadata result_metadata;
+  std::string result_metadata_id;  // v5: sent with EXECUTE; "" on v4 connections
 };
 
 class BoundStatement;

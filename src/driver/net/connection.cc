@@ -40,7 +40,7 @@ void CallbackHandler::OnFailure(Connection&, const Status& status, bool) {
 
 Connection::Connection(asio::io_context& io, std::string address, uint16_t port,
                        std::shared_ptr<const SessionOptions> options,
-                       std::shared_ptr<asio::ssl::context> tls)
+                       std::shared_ptr<asio::ssl::context> tls, int protocol_version)
     : io_(io),
       address_(std::move(address)),
       port_(port),
@@ -52,7 +52,7 @@ Connection::Connection(asio::io_context& io, std::string address, uint16_t port,
       connect_timer_(io),
       timeout_timer_(io),
       heartbeat_timer_(io),
-      version_(options_.protocol_version),
+      version_(protocol_version),
       streams_(options_.max_streams_per_connection),
       slots_(static_cast<size_t>(options_.max_streams_per_connection)) {
   rbuf_.resize(kReadChunk);
@@ -125,6 +125,7 @@ void Connection::Startup() {
   startup.options["DRIVER_VERSION"] = kDriverVersion;
   if (options_.compression != cql::Compression::kNone)
     startup.options["COMPRESSION"] = std::string(cql::CompressionName(options_.compression));
+  // The version this connection offers; the session negotiates by reconnecting with v4.
   auto* h = new CallbackHandler(
       [self = shared_from_this()](Result<Response> r) { self->OnStartupResponse(std::move(r)); });
   in_handshake_send_ = true;
@@ -153,6 +154,7 @@ void Connection::OnStartupResponse(Result<Response> r) {
   cql::ByteReader reader(r->body);
   if (h.opcode == cql::Opcode::kReady) {
     compression_ = options_.compression;
+    StartSegments();
     FinishOpen(Status::Ok());
     return;
   }
@@ -186,6 +188,7 @@ void Connection::OnStartupResponse(Result<Response> r) {
     token.push_back('\0');
     token += options_.credentials->password;
     compression_ = options_.compression;
+    StartSegments();  // v5: AUTH_RESPONSE already goes in a segment
     auto* handler = new CallbackHandler([self = shared_from_this()](Result<Response> r) {
       if (self->state_ == State::kClosed) return;
       if (!r.ok()) {
@@ -229,6 +232,14 @@ void Connection::OnStartupResponse(Result<Response> r) {
                                                " from " + endpoint_ + " during STARTUP"));
 }
 
+void Connection::StartSegments() {
+  if (version_ < cql::kProtocolV5) return;
+  framed_ = true;
+  segment_compression_ = compression_ == cql::Compression::kLz4 ? cql::SegmentCompression::kLz4
+                                                                : cql::SegmentCompression::kNone;
+  segments_in_.emplace(segment_compression_, cql::kDefaultMaxBodyLength);
+}
+
 void Connection::FinishOpen(Status status) {
   if (status.ok()) {
     state_ = State::kReady;
@@ -256,7 +267,8 @@ void Connection::BeginFrame(cql::Opcode opcode, int16_t stream) {
 Status Connection::FinishFrame(size_t start, int16_t stream, ResponseHandler* handler,
                                Millis timeout) {
   size_t body_len = pending_.size() - start - cql::kFrameHeaderSize;
-  if (compression_ != cql::Compression::kNone && body_len > 0) {
+  // v5 compresses whole segments at Flush, never single envelopes.
+  if (compression_ != cql::Compression::kNone && body_len > 0 && !framed_) {
     scratch_.assign(pending_, start + cql::kFrameHeaderSize, body_len);
     pending_.resize(start + cql::kFrameHeaderSize);
     Status st = cql::Compress(compression_, scratch_, &pending_);
@@ -298,7 +310,14 @@ void Connection::Flush() {
   if (writing_now_ || pending_.empty() || state_ == State::kClosed) return;
   for (int16_t id : pending_ids_) slots_[id].sent = true;
   pending_ids_.clear();
-  std::swap(pending_, writing_);
+  if (framed_) {
+    // pending_ holds whole envelopes that Send wrote: this cannot fail.
+    Status st = cql::EncodeSegments(pending_, segment_compression_, &writing_);
+    (void)st;
+    pending_.clear();
+  } else {
+    std::swap(pending_, writing_);
+  }
   writing_now_ = true;
   auto on_written = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
     self->writing_now_ = false;
@@ -351,49 +370,82 @@ void Connection::OnRead(size_t n) {
   rend_ += n;
   last_read_ = Clock::now();
   auto self = shared_from_this();  // handlers may drop the last other reference
-  while (state_ != State::kClosed) {
+  while (state_ != State::kClosed && !framed_) {
     std::string_view avail(rbuf_.data() + rbeg_, rend_ - rbeg_);
+    size_t needed = 0;
+    auto used = DispatchEnvelopes(avail, &needed);
+    if (!used.ok()) {
+      Close(used.error());
+      return;
+    }
+    rbeg_ += *used;
+    if (framed_) break;  // READY switched to segments: the rest is for the decoder
+    if (needed > 0 && rbuf_.size() - rbeg_ < needed) {
+      // Make room for the whole frame.
+      std::memmove(rbuf_.data(), rbuf_.data() + rbeg_, rend_ - rbeg_);
+      rend_ -= rbeg_;
+      rbeg_ = 0;
+      if (rbuf_.size() < needed + kReadChunk / 4) rbuf_.resize(needed + kReadChunk);
+    }
+    break;
+  }
+  if (state_ != State::kClosed && framed_ && rend_ > rbeg_) {
+    auto used = segments_in_->Decode(std::string_view(rbuf_.data() + rbeg_, rend_ - rbeg_),
+                                     &envelopes_in_);
+    if (!used.ok()) {
+      Close(Status(StatusCode::kMalformed,
+                   "bad segment from " + endpoint_ + ": " + used.error().message()));
+      return;
+    }
+    rbeg_ += *used;
+    size_t needed = 0;
+    auto dispatched = DispatchEnvelopes(envelopes_in_, &needed);
+    if (!dispatched.ok()) {
+      Close(dispatched.error());
+      return;
+    }
+    if (state_ != State::kClosed) envelopes_in_.erase(0, *dispatched);
+  }
+  if (state_ == State::kClosed) return;
+  if (rbeg_ == rend_) rbeg_ = rend_ = 0;
+  StartRead();
+}
+
+Result<size_t> Connection::DispatchEnvelopes(std::string_view buf, size_t* needed) {
+  const bool was_framed = framed_;
+  size_t pos = 0;
+  *needed = 0;
+  while (state_ != State::kClosed && pos < buf.size()) {
+    std::string_view avail = buf.substr(pos);
     cql::FrameHeader header;
     auto parsed = cql::ParseFrameHeader(avail, &header);
-    if (!parsed.ok()) {
-      Close(Status(StatusCode::kMalformed,
-                   "bad frame from " + endpoint_ + ": " + parsed.error().message()));
-      return;
-    }
+    if (!parsed.ok())
+      return Status(StatusCode::kMalformed,
+                    "bad frame from " + endpoint_ + ": " + parsed.error().message());
     if (*parsed == cql::HeaderParse::kNeedMore) break;
-    if (!header.is_response) {
-      Close(Status(StatusCode::kMalformed, "request frame received from " + endpoint_));
-      return;
-    }
+    if (!header.is_response)
+      return Status(StatusCode::kMalformed, "request frame received from " + endpoint_);
     size_t total = cql::kFrameHeaderSize + header.length;
     if (avail.size() < total) {
-      if (rbuf_.size() - rbeg_ < total) {
-        // Make room for the whole frame.
-        std::memmove(rbuf_.data(), rbuf_.data() + rbeg_, rend_ - rbeg_);
-        rend_ -= rbeg_;
-        rbeg_ = 0;
-        if (rbuf_.size() < total + kReadChunk / 4) rbuf_.resize(total + kReadChunk);
-      }
+      *needed = total;
       break;
     }
     std::string body;
     std::string_view raw = avail.substr(cql::kFrameHeaderSize, header.length);
-    if (header.flags & cql::frame_flags::kCompression) {
+    if ((header.flags & cql::frame_flags::kCompression) && !was_framed) {
       Status st = cql::Decompress(compression_, raw, &body, cql::kDefaultMaxBodyLength);
-      if (!st.ok()) {
-        Close(Status(StatusCode::kMalformed,
-                     "bad compressed frame from " + endpoint_ + ": " + st.message()));
-        return;
-      }
+      if (!st.ok())
+        return Status(StatusCode::kMalformed,
+                      "bad compressed frame from " + endpoint_ + ": " + st.message());
     } else {
       body.assign(raw);
     }
-    rbeg_ += total;
+    pos += total;
     ++stats_.frames_received;
     Dispatch(header, std::move(body));
+    if (framed_ != was_framed) break;
   }
-  if (rbeg_ == rend_) rbeg_ = rend_ = 0;
-  StartRead();
+  return pos;
 }
 
 void Connection::Dispatch(const cql::FrameHeader& header, std::string&& body) {

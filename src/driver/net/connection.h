@@ -1,6 +1,11 @@
 // One CQL connection: TCP (optionally TLS), the STARTUP/auth handshake, request multiplexing
 // over stream ids, coalesced writes, per-request timeouts and idle heartbeats.
 //
+// Protocol v4 or v5, fixed at construction. A v5 connection sends STARTUP as a plain envelope
+// and, once READY or AUTHENTICATE has come back, frames both directions in v5 segments
+// (cql/segment.h; LZ4 segments when compression is on). A server that refuses the version fails
+// Open with kUnsupported; the session then retries with v4 when it negotiates.
+//
 // Threading: everything runs on the io_context's thread; no locks. Requests queued during one
 // turn of the event loop leave in one write (the flush is posted once per turn).
 #pragma once
@@ -9,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +29,7 @@
 #include "postfork/cql/compression.h"
 #include "postfork/cql/frame.h"
 #include "postfork/cql/messages.h"
+#include "postfork/cql/segment.h"
 #include "postfork/driver/options.h"
 
 namespace postfork::driver {
@@ -69,9 +76,10 @@ struct ConnectionStats {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // `protocol_version`: 4 or 5.
   Connection(boost::asio::io_context& io, std::string address, uint16_t port,
              std::shared_ptr<const SessionOptions> options,
-             std::shared_ptr<boost::asio::ssl::context> tls);
+             std::shared_ptr<boost::asio::ssl::context> tls, int protocol_version);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -139,6 +147,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Flush();
   void StartRead();
   void OnRead(size_t n);
+  // Dispatches the whole envelopes at the start of `buf`; returns the bytes consumed, and in
+  // `*needed` the size of an incomplete envelope that starts there (0 when none). Stops after
+  // the READY/AUTHENTICATE that switches a v5 connection to segments.
+  Result<size_t> DispatchEnvelopes(std::string_view buf, size_t* needed);
+  void StartSegments();
   void Dispatch(const cql::FrameHeader& header, std::string&& body);
   void ArmTimeoutTimer(std::chrono::steady_clock::time_point deadline);
   void OnTimeoutTimer();
@@ -166,6 +179,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool in_handshake_send_ = false;
   int version_ = 4;
   cql::Compression compression_ = cql::Compression::kNone;  // active after READY
+  bool framed_ = false;  // v5 segments in both directions (after READY/AUTHENTICATE)
+  cql::SegmentCompression segment_compression_ = cql::SegmentCompression::kNone;
+  std::optional<cql::SegmentDecoder> segments_in_;
+  std::string envelopes_in_;  // decoded from segments, not yet dispatched
   StreamIdPool streams_;
   std::vector<Slot> slots_;
   int max_stream_seen_ = -1;

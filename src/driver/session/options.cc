@@ -4,6 +4,14 @@
 
 namespace postfork::driver {
 
+Result<ProtocolVersion> ParseProtocolVersion(std::string_view text) {
+  if (text == "negotiate") return ProtocolVersion::kNegotiate;
+  if (text == "4" || text == "v4") return ProtocolVersion::kV4;
+  if (text == "5" || text == "v5") return ProtocolVersion::kV5;
+  return Status(StatusCode::kInvalidArgument,
+                "protocol_version: '" + std::string(text) + "' is not negotiate, 4 or 5");
+}
+
 Status SessionOptions::Validate() const {
   auto bad = [](std::string what) { return Status(StatusCode::kInvalidArgument, std::move(what)); };
   if (contact_points.empty()) return bad("contact_points: at least one address is required");
@@ -27,7 +35,6 @@ Status SessionOptions::Validate() const {
   if (reconnection.base_delay.count() <= 0 || reconnection.max_delay < reconnection.base_delay)
     return bad("reconnection: need 0 < base_delay <= max_delay");
   if (page_size <= 0) return bad("page_size: must be positive");
-  if (protocol_version != 4) return bad("protocol_version: only 4 is supported");
   if (tls.enabled && (tls.cert_file.empty() != tls.key_file.empty()))
     return bad("tls: cert_file and key_file go together");
   return Status::Ok();

@@ -66,20 +66,37 @@ void WriteConsistency(cql::ByteWriter& w, cql::Consistency c) {
   w.WriteShort(static_cast<uint16_t>(c));
 }
 
+// <flags> of QUERY/EXECUTE/BATCH: a [byte] in v4, an [int] in v5.
+void WriteQueryFlags(cql::ByteWriter& w, uint32_t flags, int version) {
+  if (version >= cql::kProtocolV5) {
+    w.WriteInt(static_cast<int32_t>(flags));
+  } else {
+    w.WriteByte(static_cast<uint8_t>(flags));
+  }
+}
+
+// PREPARE's body: the query, and in v5 an [int] of flags (no keyspace flag: the session's
+// keyspace is the connection's).
+void WritePrepare(cql::ByteWriter& w, const std::string& query, int version) {
+  cql::PrepareMessage m;
+  m.query = query;
+  m.Encode(w, version);
+}
+
 // <query_parameters> with values serialized straight into the frame.
-Status EncodeParams(cql::ByteWriter& w, cql::Consistency consistency, const StatementOptions& o,
-                    int32_t default_page_size, std::span<const cql::Value> values,
-                    const std::vector<std::string>* names,
+Status EncodeParams(cql::ByteWriter& w, int version, cql::Consistency consistency,
+                    const StatementOptions& o, int32_t default_page_size,
+                    std::span<const cql::Value> values, const std::vector<std::string>* names,
                     const std::vector<cql::ColumnSpec>* types, bool skip_metadata) {
   WriteConsistency(w, consistency);
-  uint8_t flags = cql::query_flags::kPageSize;
+  uint32_t flags = cql::query_flags::kPageSize;
   if (!values.empty()) flags |= cql::query_flags::kValues;
   if (skip_metadata) flags |= cql::query_flags::kSkipMetadata;
   if (o.paging_state) flags |= cql::query_flags::kPagingState;
   if (o.serial_consistency) flags |= cql::query_flags::kSerialConsistency;
   if (o.timestamp) flags |= cql::query_flags::kDefaultTimestamp;
   if (names && !names->empty()) flags |= cql::query_flags::kNamesForValues;
-  w.WriteByte(flags);
+  WriteQueryFlags(w, flags, version);
   if (!values.empty()) {
     if (values.size() > 65535)
       return Status(StatusCode::kInvalidArgument, "more than 65535 bound values");
@@ -134,7 +151,7 @@ QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
                            const std::string& host) {
   if (header.opcode == cql::Opcode::kError) {
     cql::ByteReader r(body);
-    auto err = cql::ErrorMessage::Decode(r);
+    auto err = cql::ErrorMessage::Decode(r, header.version);
     if (!err.ok())
       return QueryResult(Status(StatusCode::kMalformed,
                                 "undecodable ERROR from " + host + ": " + err.error().message()));
@@ -151,7 +168,7 @@ QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
   auto data = std::make_shared<ResultData>();
   data->body = std::move(body);
   cql::ByteReader r(data->body);
-  auto msg = cql::ResultMessage::Decode(r);
+  auto msg = cql::ResultMessage::Decode(r, nullptr, header.version);
   if (!msg.ok())
     return QueryResult(Status(StatusCode::kMalformed,
                               "undecodable RESULT from " + host + ": " + msg.error().message()));
@@ -260,6 +277,8 @@ class RequestExecution final : public ResponseHandler {
     if (prepared_)
       known = std::shared_ptr<const cql::RowsMetadata>(prepared_, &prepared_->result_metadata);
     QueryResult r = DecodeResponse(header, std::move(body), std::move(known), conn.endpoint());
+    if (r.ok() && prepared_ && r.kind() == cql::ResultKind::kRows)
+      AdoptChangedMetadata(r.data()->message.rows.metadata);
     if (r.ok() && r.kind() == cql::ResultKind::kSetKeyspace)
       session_->OnKeyspaceChanged(std::string(r.keyspace()), &conn);
     Complete(std::move(r));
@@ -312,8 +331,9 @@ class RequestExecution final : public ResponseHandler {
           cql::Opcode::kQuery,
           [&](cql::ByteWriter& w) {
             w.WriteLongString(s->query);
-            return EncodeParams(w, consistency_, s->options, session_->options().page_size,
-                                s->values, &s->value_names, nullptr, false);
+            return EncodeParams(w, c.protocol_version(), consistency_, s->options,
+                                session_->options().page_size, s->values, &s->value_names, nullptr,
+                                false);
           },
           this, timeout_);
     }
@@ -322,9 +342,12 @@ class RequestExecution final : public ResponseHandler {
           cql::Opcode::kExecute,
           [&](cql::ByteWriter& w) {
             w.WriteShortBytes(prepared_->id);
+            if (c.protocol_version() >= cql::kProtocolV5)
+              w.WriteShortBytes(prepared_->result_metadata_id);
             bool skip = !prepared_->result_metadata.columns.empty();
-            return EncodeParams(w, consistency_, b->options, session_->options().page_size,
-                                b->values(), nullptr, &prepared_->bind_columns, skip);
+            return EncodeParams(w, c.protocol_version(), consistency_, b->options,
+                                session_->options().page_size, b->values(), nullptr,
+                                &prepared_->bind_columns, skip);
           },
           this, timeout_);
     }
@@ -363,16 +386,28 @@ class RequestExecution final : public ResponseHandler {
             }
           }
           WriteConsistency(w, consistency_);
-          uint8_t flags = 0;
+          uint32_t flags = 0;
           if (batch.options.serial_consistency) flags |= cql::query_flags::kSerialConsistency;
           if (batch.options.timestamp) flags |= cql::query_flags::kDefaultTimestamp;
-          w.WriteByte(flags);
+          WriteQueryFlags(w, flags, c.protocol_version());
           if (batch.options.serial_consistency)
             WriteConsistency(w, *batch.options.serial_consistency);
           if (batch.options.timestamp) w.WriteLong(*batch.options.timestamp);
           return Status::Ok();
         },
         this, timeout_);
+  }
+
+  // v5 Metadata_changed: the statement's result columns changed since PREPARE (e.g. SELECT * after
+  // ALTER TABLE). Later executions send the new id and can skip metadata again.
+  void AdoptChangedMetadata(const cql::RowsMetadata& rows) {
+    if (!rows.new_metadata_id || *rows.new_metadata_id == prepared_->result_metadata_id) return;
+    auto fresh = std::make_shared<PreparedData>(*prepared_);
+    fresh->result_metadata.columns = rows.columns;
+    fresh->result_metadata.column_count = static_cast<int32_t>(rows.columns.size());
+    fresh->result_metadata_id = *rows.new_metadata_id;
+    session_->StorePrepared(fresh);
+    prepared_ = std::move(fresh);
   }
 
   // UNPREPARED: prepare the statement again on this host, then resend it there.
@@ -396,6 +431,7 @@ class RequestExecution final : public ResponseHandler {
         fresh->bind_columns = p.bind_columns;
         fresh->pk_indexes = p.pk_indexes;
         fresh->result_metadata = p.result_metadata;
+        fresh->result_metadata_id = p.result_metadata_id;
         session_->StorePrepared(fresh);
         if (target == prepared_) prepared_ = fresh;
         if (auto* batch = std::get_if<BatchStatement>(&request_)) {
@@ -416,7 +452,7 @@ class RequestExecution final : public ResponseHandler {
     Status st = conn->Send(
         cql::Opcode::kPrepare,
         [&](cql::ByteWriter& w) {
-          w.WriteLongString(query);
+          WritePrepare(w, query, conn->protocol_version());
           return Status::Ok();
         },
         h, session_->options().request_timeout);
@@ -481,10 +517,10 @@ void SessionImpl::SendQuery(Connection& c, const std::string& cql, std::vector<c
         // No page size: system tables come back whole.
         WriteConsistency(w, cql::Consistency::kOne);
         if (values.empty()) {
-          w.WriteByte(0);
+          WriteQueryFlags(w, 0, c.protocol_version());
           return Status::Ok();
         }
-        w.WriteByte(cql::query_flags::kValues);
+        WriteQueryFlags(w, cql::query_flags::kValues, c.protocol_version());
         w.WriteShort(static_cast<uint16_t>(values.size()));
         for (auto& v : values) PF_RETURN_IF_ERROR(cql::WriteValue(v, InferType(v), w));
         return Status::Ok();
@@ -533,13 +569,14 @@ void SessionImpl::Prepare(std::string query, PrepareHandler handler) {
     data->bind_columns = p.bind_columns;
     data->pk_indexes = p.pk_indexes;
     data->result_metadata = p.result_metadata;
+    data->result_metadata_id = p.result_metadata_id;
     self->StorePrepared(data);
     finish(PreparedStatement(std::move(data)));
   });
   Status st = c->Send(
       cql::Opcode::kPrepare,
       [&](cql::ByteWriter& w) {
-        w.WriteLongString(query);
+        WritePrepare(w, query, c->protocol_version());
         return Status::Ok();
       },
       h, options_.request_timeout);

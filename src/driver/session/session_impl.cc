@@ -99,6 +99,7 @@ void SessionImpl::Connect(ConnectHandler handler) {
     replication_ = snapshot_->replication;
     schema_ = snapshot_->schema;
     for (auto& p : snapshot_->prepared) StorePrepared(p);
+    protocol_versions_ = snapshot_->protocol_versions;
     for (auto& info : snapshot_->hosts)
       hosts_.push_back(std::make_unique<Host>(io_, info, options_.reconnection));
     for (auto& h : hosts_) h->endpoint = h->info.Endpoint();
@@ -124,12 +125,12 @@ void SessionImpl::TryContactPoint(size_t index, std::shared_ptr<ConnectHandler> 
                                   "could not connect to any contact point: " + *errors));
     return;
   }
-  auto conn = std::make_shared<Connection>(io_, candidates[index].first, candidates[index].second,
-                                           shared_options_, tls_);
-  report_.steps.push_back("tcp " + conn->endpoint());
+  auto first = NewConnection(candidates[index].first, candidates[index].second);
+  report_.steps.push_back("tcp " + first->endpoint());
   ++report_.connections_opened;
   // The connect holds the session: nobody else does until the handler gets it.
-  conn->Open([self = shared_from_this(), conn, index, handler, errors](Status st) {
+  OpenNegotiated(first, [self = shared_from_this(), index, handler, errors](
+                            std::shared_ptr<Connection> conn, Status st) {
     if (self->closed_) {
       self->FinishConnect(handler, Status(StatusCode::kClosed, "session closed during connect"));
       return;
@@ -418,18 +419,58 @@ void SessionImpl::OpenPools() {
   }
 }
 
+std::shared_ptr<Connection> SessionImpl::NewConnection(const std::string& address,
+                                                      uint16_t port) {
+  int version = cql::kProtocolV5;
+  switch (options_.protocol_version) {
+    case ProtocolVersion::kV4:
+      version = cql::kProtocolV4;
+      break;
+    case ProtocolVersion::kV5:
+      break;
+    case ProtocolVersion::kNegotiate: {
+      auto it = protocol_versions_.find(address + ":" + std::to_string(port));
+      if (it != protocol_versions_.end()) version = it->second;
+      break;
+    }
+  }
+  return std::make_shared<Connection>(io_, address, port, shared_options_, tls_, version);
+}
+
+void SessionImpl::OpenNegotiated(std::shared_ptr<Connection> conn,
+                                 std::function<void(std::shared_ptr<Connection>, Status)> done) {
+  std::weak_ptr<SessionImpl> weak = shared_from_this();
+  conn->Open([weak, conn, done = std::move(done)](Status st) mutable {
+    auto self = weak.lock();
+    if (self && !self->closed_ && st.code() == StatusCode::kUnsupported &&
+        self->options_.protocol_version == ProtocolVersion::kNegotiate &&
+        conn->protocol_version() > cql::kProtocolV4) {
+      self->protocol_versions_[conn->endpoint()] = cql::kProtocolV4;
+      self->report_.steps.push_back("v5 refused by " + conn->endpoint() + ": v4");
+      ++self->report_.connections_opened;
+      auto next = self->NewConnection(conn->address(), conn->port());
+      self->OpenNegotiated(std::move(next), std::move(done));
+      return;
+    }
+    done(conn, std::move(st));
+  });
+}
+
 void SessionImpl::OpenConnection(int host_index) {
   Host& h = *hosts_[static_cast<size_t>(host_index)];
-  auto conn = std::make_shared<Connection>(io_, h.info.address, h.info.port, shared_options_, tls_);
-  h.connections.push_back(conn);
+  auto first = NewConnection(h.info.address, h.info.port);
+  h.connections.push_back(first);
   std::weak_ptr<SessionImpl> weak = shared_from_this();
-  conn->Open([weak, conn](Status st) {
+  OpenNegotiated(first, [weak, first](std::shared_ptr<Connection> conn, Status st) {
     auto self = weak.lock();
     if (!self || self->closed_) return;
     int index = -1;
     for (size_t i = 0; i < self->hosts_.size(); ++i) {
       auto& cs = self->hosts_[i]->connections;
-      if (std::find(cs.begin(), cs.end(), conn) != cs.end()) index = static_cast<int>(i);
+      auto it = std::find(cs.begin(), cs.end(), first);
+      if (it == cs.end()) continue;
+      *it = conn;  // after a downgrade, the v4 connection takes the pool slot
+      index = static_cast<int>(i);
     }
     if (index < 0) {
       conn->Close(Status(StatusCode::kClosed, "host removed"));
@@ -712,6 +753,7 @@ std::shared_ptr<const Snapshot> SessionImpl::TakeSnapshot() const {
   s->token_map = token_map_;
   for (auto& [q, p] : prepared_) s->prepared.push_back(p);
   s->schema = schema_;
+  s->protocol_versions = protocol_versions_;
   return s;
 }
 

@@ -114,6 +114,14 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   int AttachConnection(std::shared_ptr<Connection> conn);
   void OpenPools();
   void OpenConnection(int host_index);
+  // A connection to address:port in the version to offer there: options_.protocol_version, or
+  // under negotiation v5 unless the host is known to refuse it.
+  std::shared_ptr<Connection> NewConnection(const std::string& address, uint16_t port);
+  // Opens `conn`. Under negotiation, a host that refuses v5 (a protocol error naming the version,
+  // native_protocol_v5.spec 2.3) is remembered as v4-only and a fresh v4 connection replaces
+  // `conn`; `done` gets the connection finally opened and its outcome.
+  void OpenNegotiated(std::shared_ptr<Connection> conn,
+                      std::function<void(std::shared_ptr<Connection>, Status)> done);
   void OnConnectionClosed(Connection& conn, const Status& why);
   void ScheduleReconnect(Host& host);
   void MakeControl(Connection* conn);
@@ -141,6 +149,7 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   std::map<std::string, bool> replication_fetching_;
   std::map<std::string, KeyspaceMetadata> schema_;
   std::unordered_map<std::string, std::shared_ptr<const PreparedData>> prepared_;
+  std::map<std::string, int> protocol_versions_;  // endpoint -> version, hosts that refused v5
   std::weak_ptr<Connection> control_;
   uint32_t round_robin_ = 0;
   ConnectReport report_;

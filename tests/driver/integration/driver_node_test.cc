@@ -220,6 +220,94 @@ TEST_F(DriverNodeTest, PagesThroughOneHundredThousandRows) {
   EXPECT_EQ(*p2.row(0).Get<int32_t>(0), 40000);
 }
 
+// ---- protocol versions -----------------------------------------------------------------
+
+TEST_F(DriverNodeTest, V5IsNegotiatedByDefaultAndV4CanBeForced) {
+  BlockingSession v5 = Connect();
+  EXPECT_EQ(v5.session().connect_report().protocol_version, 5);
+  SessionOptions o = Options("drv");
+  o.protocol_version = ProtocolVersion::kV4;
+  auto v4 = BlockingSession::Connect(o);
+  ASSERT_TRUE(v4.ok()) << v4.status().ToString();
+  EXPECT_EQ(v4->session().connect_report().protocol_version, 4);
+  // Both speak to the same data: prepared statements, batches and paging on each.
+  MustRun(v5, "CREATE TABLE IF NOT EXISTS proto (p int, c int, v text, PRIMARY KEY (p, c))");
+  for (BlockingSession* s : {&v5, &*v4}) {
+    auto insert = s->Prepare("INSERT INTO proto (p, c, v) VALUES (?, ?, ?)");
+    ASSERT_TRUE(insert.ok()) << insert.status().ToString();
+    int version = s->session().connect_report().protocol_version;
+    BatchStatement batch;
+    batch.type = cql::BatchType::kUnlogged;
+    for (int i = 0; i < 50; ++i)
+      batch.statements.push_back(*insert->Bind({int32_t{version}, int32_t{i}, std::string("x")}));
+    ASSERT_TRUE(s->Execute(batch).ok());
+    auto select = s->Prepare("SELECT c, v FROM proto WHERE p = ?");
+    ASSERT_TRUE(select.ok());
+    BoundStatement b = *select->Bind({int32_t{version}});
+    b.options.page_size = 7;
+    auto rows = s->ExecuteAll(b);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(rows->size(), 50u) << "v" << version;
+  }
+}
+
+TEST_F(DriverNodeTest, V5WithLz4SegmentsAndAResultSpanningSegments) {
+  SessionOptions o = Options("drv");
+  o.protocol_version = ProtocolVersion::kV5;
+  o.compression = cql::Compression::kLz4;
+  auto s = BlockingSession::Connect(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->session().connect_report().protocol_version, 5);
+  MustRun(*s, "CREATE TABLE IF NOT EXISTS blobs (k int PRIMARY KEY, b blob)");
+  // 600 KiB of incompressible bytes each way: requests and results span several segments.
+  std::string big(600 * 1024, '\0');
+  uint32_t x = 12345;
+  for (char& c : big) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 24);
+  }
+  auto insert = s->Prepare("INSERT INTO blobs (k, b) VALUES (?, ?)");
+  ASSERT_TRUE(insert.ok());
+  for (int k = 0; k < 3; ++k)
+    ASSERT_TRUE(s->Execute(*insert->Bind({int32_t{k}, cql::Blob{big}})).ok());
+  QueryResult r = s->Execute(Statement("SELECT k, b FROM blobs"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r.row_count(), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r.row(i).Get<cql::Blob>("b")->bytes, big);
+  // And a compressible result above 128 KiB, plus a plain v5 session reading the same rows.
+  o.compression = cql::Compression::kNone;
+  auto plain = BlockingSession::Connect(o);
+  ASSERT_TRUE(plain.ok());
+  QueryResult again = plain->Execute(Statement("SELECT b FROM blobs WHERE k = 2"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again.row(0).Get<cql::Blob>(0)->bytes, big);
+}
+
+TEST_F(DriverNodeTest, V5MetadataChangedAfterAlterTableReachesThePreparedStatement) {
+  BlockingSession s = Connect();
+  MustRun(s, "CREATE TABLE IF NOT EXISTS evolving (k int PRIMARY KEY, a int)");
+  MustRun(s, "INSERT INTO evolving (k, a) VALUES (1, 10)");
+  auto select = s.Prepare("SELECT * FROM evolving WHERE k = ?");
+  ASSERT_TRUE(select.ok());
+  QueryResult before = s.Execute(*select->Bind({int32_t{1}}));
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before.column_count(), 2);
+  MustRun(s, "ALTER TABLE evolving ADD b text");
+  MustRun(s, "UPDATE evolving SET b = 'new' WHERE k = 1");
+  // The statement still holds the old metadata id: the node answers Metadata_changed with the
+  // new columns, which the driver adopts.
+  QueryResult after = s.Execute(*select->Bind({int32_t{1}}));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after.column_count(), 3);
+  EXPECT_EQ(*after.row(0).Get<std::string>("b"), "new");
+  // Prepare answers from the session's cache, which now holds the adopted metadata and id.
+  auto again = s.Prepare("SELECT * FROM evolving WHERE k = ?");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->data().result_metadata.columns.size(), 3u);
+  EXPECT_NE(again->data().result_metadata_id, select->data().result_metadata_id);
+  EXPECT_FALSE(again->data().result_metadata_id.empty());
+}
+
 bool WaitUntil(BlockingSession& s, const std::function<bool()>& pred, std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -21,7 +21,8 @@ struct Fixture {
 
   Status Open(uint16_t port) {
     conn = std::make_shared<Connection>(io, "127.0.0.1", port,
-                                        std::make_shared<SessionOptions>(options), nullptr);
+                                        std::make_shared<SessionOptions>(options), nullptr,
+                                        cql::kProtocolV4);
     std::optional<Status> result;
     conn->Open([&](Status st) { result = st; });
     RunUntil([&] { return result.has_value(); }, 5s);

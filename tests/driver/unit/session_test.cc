@@ -161,5 +161,43 @@ TEST(Session, FailsFastWithNoHostAvailableWhenTheOnlyHostIsDown) {
   EXPECT_LT(took, std::chrono::milliseconds(50));
 }
 
+// Against a server that only speaks v4 (the scripted server answers v5 as Cassandra 3.x does),
+// negotiation falls back to v4 on that host, remembers it, and hands the memory to snapshots.
+TEST(Session, NegotiationFallsBackToV4OnAV4OnlyServerAndRemembersIt) {
+  ScriptedServer server;
+  auto snap = SnapshotFor(server.port());
+  ASSERT_EQ(snap->options.protocol_version, ProtocolVersion::kNegotiate);  // the default
+  auto s = BlockingSession::ConnectFromSnapshot(snap);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->session().connect_report().protocol_version, 4);
+  EXPECT_EQ(server.refused_versions(), 1);
+  EXPECT_TRUE(s->Execute(Statement("SELECT 1")).ok());
+  auto again = BlockingSession::ConnectFromSnapshot(s->TakeSnapshot());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->session().connect_report().protocol_version, 4);
+  EXPECT_EQ(server.refused_versions(), 1) << "the second session must not offer v5 again";
+}
+
+TEST(Session, FixedV5FailsAgainstAV4OnlyServerAndFixedV4NeverOffersV5) {
+  ScriptedServer server;
+  auto snap = SnapshotFor(server.port());
+  snap->options.protocol_version = ProtocolVersion::kV5;
+  auto s = BlockingSession::ConnectFromSnapshot(snap);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnsupported) << s.status().ToString();
+  snap->options.protocol_version = ProtocolVersion::kV4;
+  int refused = server.refused_versions();
+  auto v4 = BlockingSession::ConnectFromSnapshot(snap);
+  ASSERT_TRUE(v4.ok()) << v4.status().ToString();
+  EXPECT_EQ(server.refused_versions(), refused);
+}
+
+TEST(Session, ProtocolVersionOptionParses) {
+  EXPECT_EQ(*ParseProtocolVersion("negotiate"), ProtocolVersion::kNegotiate);
+  EXPECT_EQ(*ParseProtocolVersion("4"), ProtocolVersion::kV4);
+  EXPECT_EQ(*ParseProtocolVersion("v5"), ProtocolVersion::kV5);
+  EXPECT_EQ(ParseProtocolVersion("3").status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace postfork::driver
