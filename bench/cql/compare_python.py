@@ -1,10 +1,11 @@
-"""Peer comparison for bench_cql: the same three operations done by Debian's python3-cassandra
-(its Cython protocol handler and murmur3 C extension), measured in the same run.
+"""Peer comparison for bench_cql: the same operations done by Debian's python3-cassandra (its
+Cython protocol handler, murmur3 C extension and v5 segment codec), measured in the same run.
 
   /usr/bin/python3 bench/cql/compare_python.py build/cql-rel/bench/cql/bench_cql
 
 Runs bench_cql (5 repetitions, medians, CPU time) and the Python equivalents, then prints a table
 with the ratio python/postfork for each operation."""
+import io
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ import time
 import cassandra.protocol as p
 from cassandra import ConsistencyLevel as CL
 from cassandra.murmur3 import murmur3
+from cassandra.segment import SegmentCodec
 
 
 def per_op_ns(fn, min_seconds=1.0):
@@ -60,10 +62,28 @@ def main():
 
     assert len(decode().parsed_rows) == 100
     key = b"0123456789abcdef"
+    # v5 framing of 32 coalesced 200-byte envelopes (BM_*Segments/32/200/0), plain segments.
+    codec = SegmentCodec()
+    envelopes = b"".join(bytes(9) + bytes(200) for _ in range(32))
+
+    def encode_segments():
+        buf = io.BytesIO()
+        codec.encode(buf, envelopes)
+        return buf
+
+    wire = encode_segments().getvalue()
+
+    def decode_segments():
+        f = io.BytesIO(wire)
+        return codec.decode(f, codec.decode_header(f)).payload
+
+    assert decode_segments() == envelopes
     py = {
         "BM_EncodeExecute": median([per_op_ns(encode) for _ in range(3)]),
         "BM_DecodeRowsAndValues": median([per_op_ns(decode) for _ in range(3)]),
         "BM_Murmur3Token16": median([per_op_ns(lambda: murmur3(key)) for _ in range(3)]),
+        "BM_EncodeSegments/32/200/0": median([per_op_ns(encode_segments) for _ in range(3)]),
+        "BM_DecodeSegments/32/200/0": median([per_op_ns(decode_segments) for _ in range(3)]),
     }
     print("%-26s %14s %10s %16s %8s" % ("operation", "postfork ns", "allocs/op",
                                           "python3-cassandra", "ratio"))

@@ -1,9 +1,9 @@
 // Whole-system driver benchmarks against a running node (see session_ready.sh):
-//   driver_bench ready --port P --keyspace KS --iterations N
+//   driver_bench ready --port P --keyspace KS --iterations N [--protocol negotiate|4|5]
 //       session-ready time, cold and from a snapshot: p50/p99 in ms
-//   driver_bench throughput --port P --keyspace KS --seconds S --inflight 256
+//   driver_bench throughput --port P --keyspace KS --seconds S --inflight 256 [--protocol ...]
 //       prepared single-row SELECT from one thread: ops/s, client CPU us/request,
-//       heap allocations/request
+//       heap allocations/request (and the protocol version the session speaks)
 // Output: one "key value" per line, for the script to compare.
 #include <sys/resource.h>
 
@@ -153,9 +153,10 @@ int Throughput(SessionOptions options, double seconds, int inflight) {
   stop = true;
   while (outstanding > 0) io.run_one();
   std::printf(
-      "ops_per_s %.0f\nclient_cpu_us_per_request %.3f\nallocations_per_request %.2f\n"
-      "errors %llu\n",
-      static_cast<double>(n) / wall, cpu * 1e6 / static_cast<double>(n),
+      "protocol_version %d\nops_per_s %.0f\nclient_cpu_us_per_request %.3f\n"
+      "allocations_per_request %.2f\nerrors %llu\n",
+      session.connect_report().protocol_version, static_cast<double>(n) / wall,
+      cpu * 1e6 / static_cast<double>(n),
       static_cast<double>(allocs) / static_cast<double>(n),
       static_cast<unsigned long long>(errors));
   session.Close();
@@ -172,11 +173,13 @@ int main(int argc, char** argv) {
   std::string keyspace;
   int iterations = 200, inflight = 256;
   double seconds = 5;
+  std::string protocol = "negotiate";
   auto* ready = app.add_subcommand("ready", "session-ready time, cold and from a snapshot");
   auto* tput = app.add_subcommand("throughput", "prepared single-row SELECT, N in flight");
   for (auto* sc : {ready, tput}) {
     sc->add_option("--port", port)->required();
     sc->add_option("--keyspace", keyspace)->required();
+    sc->add_option("--protocol", protocol, "negotiate (default), 4 or 5");
   }
   ready->add_option("--iterations", iterations);
   tput->add_option("--seconds", seconds);
@@ -186,6 +189,12 @@ int main(int argc, char** argv) {
   options.port = port;
   options.keyspace = keyspace;
   options.heartbeat_interval = Millis(0);
+  auto version = ParseProtocolVersion(protocol);
+  if (!version.ok()) {
+    std::fprintf(stderr, "%s\n", version.error().message().c_str());
+    return 2;
+  }
+  options.protocol_version = *version;
   if (ready->parsed()) return Ready(options, iterations);
   return Throughput(options, seconds, inflight);
 }

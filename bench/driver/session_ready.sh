@@ -46,5 +46,11 @@ print("ratio_cold_p50 %.1fx" % (d["python_p50_ms"] / d["cold_p50_ms"]))
 print("ratio_snapshot_p50 %.1fx" % (d["python_p50_ms"] / d["snapshot_p50_ms"]))
 PY
 done
-echo "== throughput: prepared single-row SELECT, 256 in flight, one thread"
-"$bench_bin" throughput --port "$port" --keyspace ks1 --seconds "${SECONDS_TPUT:-5}" --inflight 256
+# Protocol v4 and v5 in turn, ROUNDS times (default 3), on the same node: medians compare.
+for round in $(seq 1 "${ROUNDS:-3}"); do
+  for proto in 4 5; do
+    echo "== throughput round $round, protocol v$proto: prepared single-row SELECT, 256 in flight, one thread"
+    "$bench_bin" throughput --port "$port" --keyspace ks1 --seconds "${SECONDS_TPUT:-5}" \
+      --inflight 256 --protocol "$proto"
+  done
+done
