@@ -1,6 +1,8 @@
 // Arbitrary bytes as request frames, decoded and run through the query processor on a real
 // (temporary) database, as the transport does: decoding errors and bad statements must become
-// error responses, never crashes.
+// error responses, never crashes. The first frame's version byte (4, else 5) is the connection's
+// protocol version, as on a real connection, so v5 layouts (keyspace and now_in_seconds flags,
+// result metadata ids) are reached too.
 #include <unistd.h>
 
 #include <cstddef>
@@ -66,6 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   service::ClientState state;
   state.started = true;
   state.keyspace = "ks";
+  const int version = !input.empty() && (input[0] & 0x7F) == 4 ? 4 : 5;
+  state.protocol_version = static_cast<uint8_t>(version);
   while (input.size() >= cql::kFrameHeaderSize) {
     cql::FrameHeader header;
     auto parsed = cql::ParseFrameHeader(input, &header, 1 << 20);
@@ -76,16 +80,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     input.remove_prefix(total);
     switch (header.opcode) {
       case cql::Opcode::kQuery:
-        if (auto m = cql::QueryMessage::Decode(r); m.ok()) world->processor->Query(*m, state);
+        if (auto m = cql::QueryMessage::Decode(r, version); m.ok())
+          world->processor->Query(*m, state);
         break;
       case cql::Opcode::kPrepare:
-        if (auto m = cql::PrepareMessage::Decode(r); m.ok()) world->processor->Prepare(*m, state);
+        if (auto m = cql::PrepareMessage::Decode(r, version); m.ok())
+          world->processor->Prepare(*m, state);
         break;
       case cql::Opcode::kExecute:
-        if (auto m = cql::ExecuteMessage::Decode(r); m.ok()) world->processor->Execute(*m, state);
+        if (auto m = cql::ExecuteMessage::Decode(r, version); m.ok())
+          world->processor->Execute(*m, state);
         break;
       case cql::Opcode::kBatch:
-        if (auto m = cql::BatchMessage::Decode(r); m.ok()) world->processor->Batch(*m, state);
+        if (auto m = cql::BatchMessage::Decode(r, version); m.ok())
+          world->processor->Batch(*m, state);
         break;
       case cql::Opcode::kStartup:
         (void)cql::StartupMessage::Decode(r);

@@ -807,8 +807,7 @@ void ResultMessage::Encode(ByteWriter& w, int version) const {
   }
 }
 
-Result<ResultMessage> ResultMessage::Decode(ByteReader& r, const RowsMetadata* known,
-                                           int version) {
+Result<ResultMessage> ResultMessage::Decode(ByteReader& r, const RowsMetadata* known, int version) {
   ResultMessage m;
   PF_ASSIGN_OR_RETURN(int32_t kind, r.ReadInt());
   switch (kind) {

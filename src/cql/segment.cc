@@ -59,8 +59,7 @@ uint32_t SegmentCrc24(uint64_t bytes, int len) {
 
 uint32_t SegmentCrc32(std::string_view payload) {
   // zlib takes uInt lengths; segment payloads are far below that.
-  return static_cast<uint32_t>(crc32(Crc32Initial(),
-                                     reinterpret_cast<const Bytef*>(payload.data()),
+  return static_cast<uint32_t>(crc32(Crc32Initial(), reinterpret_cast<const Bytef*>(payload.data()),
                                      static_cast<uInt>(payload.size())));
 }
 
@@ -126,8 +125,8 @@ Status EncodeSegments(std::string_view envelopes, SegmentCompression c, std::str
       if (pos > run_start)
         EncodeSegment(envelopes.substr(run_start, pos - run_start), true, c, out);
       for (size_t off = 0; off < total; off += kMaxSegmentPayload)
-        EncodeSegment(envelopes.substr(pos + off, std::min(kMaxSegmentPayload, total - off)),
-                      false, c, out);
+        EncodeSegment(envelopes.substr(pos + off, std::min(kMaxSegmentPayload, total - off)), false,
+                      c, out);
       pos += total;
       run_start = pos;
       continue;
@@ -145,8 +144,8 @@ Status EncodeSegments(std::string_view envelopes, SegmentCompression c, std::str
 Result<size_t> SegmentDecoder::Decode(std::string_view in, std::string* envelopes) {
   if (failed_) return Malformed("segment stream already failed");
   const bool lz4 = compression_ == SegmentCompression::kLz4;
-  const int header_len = lz4 ? static_cast<int>(kLz4SegmentHeaderSize)
-                             : static_cast<int>(kSegmentHeaderSize);
+  const int header_len =
+      lz4 ? static_cast<int>(kLz4SegmentHeaderSize) : static_cast<int>(kSegmentHeaderSize);
   const size_t head = static_cast<size_t>(header_len) + kSegmentCrc24Size;
   size_t pos = 0;
   while (in.size() - pos >= head) {

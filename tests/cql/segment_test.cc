@@ -155,9 +155,9 @@ TEST(Segment, LargeEnvelopeSpansNonSelfContainedSegments) {
   }
   // Three segments for the big one: 131071 + 131071 + the rest, none self-contained.
   std::string out;
-  ASSERT_TRUE(EncodeSegments(Envelope(7, Opcode::kResult, 300 * 1024), SegmentCompression::kNone,
-                             &out)
-                  .ok());
+  ASSERT_TRUE(
+      EncodeSegments(Envelope(7, Opcode::kResult, 300 * 1024), SegmentCompression::kNone, &out)
+          .ok());
   EXPECT_EQ(out[2] & 0x02, 0);
   EXPECT_EQ(out.size(), 3 * 10 + 300 * 1024 + 9);
 }
@@ -225,8 +225,8 @@ TEST(Segment, CorruptLz4PayloadIsMalformed) {
 TEST(Segment, EncodeSegmentsRefusesATruncatedEnvelope) {
   std::string env = Envelope(1, Opcode::kQuery, 20);
   std::string out = "keep";
-  EXPECT_FALSE(EncodeSegments(std::string_view(env).substr(0, 15), SegmentCompression::kNone, &out)
-                   .ok());
+  EXPECT_FALSE(
+      EncodeSegments(std::string_view(env).substr(0, 15), SegmentCompression::kNone, &out).ok());
   EXPECT_EQ(out, "keep");
 }
 

@@ -48,8 +48,7 @@ Status EncodeSegments(std::string_view envelopes, SegmentCompression c, std::str
 // segment size and by `max_envelope_body` for an envelope spanning segments.
 class SegmentDecoder {
  public:
-  explicit SegmentDecoder(SegmentCompression c,
-                          uint32_t max_envelope_body = kDefaultMaxBodyLength)
+  explicit SegmentDecoder(SegmentCompression c, uint32_t max_envelope_body = kDefaultMaxBodyLength)
       : compression_(c), max_body_(max_envelope_body) {}
 
   // Consumes every complete segment at the start of `in`, appending the payloads of
@@ -67,9 +66,9 @@ class SegmentDecoder {
 
   SegmentCompression compression_;
   uint32_t max_body_;
-  std::string scratch_;          // decompressed payload
-  std::string large_;            // the large envelope received so far
-  size_t large_remaining_ = 0;   // bytes still missing from `large_`
+  std::string scratch_;         // decompressed payload
+  std::string large_;           // the large envelope received so far
+  size_t large_remaining_ = 0;  // bytes still missing from `large_`
   bool failed_ = false;
 };
 

@@ -390,8 +390,8 @@ void Connection::OnRead(size_t n) {
     break;
   }
   if (state_ != State::kClosed && framed_ && rend_ > rbeg_) {
-    auto used = segments_in_->Decode(std::string_view(rbuf_.data() + rbeg_, rend_ - rbeg_),
-                                     &envelopes_in_);
+    auto used =
+        segments_in_->Decode(std::string_view(rbuf_.data() + rbeg_, rend_ - rbeg_), &envelopes_in_);
     if (!used.ok()) {
       Close(Status(StatusCode::kMalformed,
                    "bad segment from " + endpoint_ + ": " + used.error().message()));

@@ -419,8 +419,7 @@ void SessionImpl::OpenPools() {
   }
 }
 
-std::shared_ptr<Connection> SessionImpl::NewConnection(const std::string& address,
-                                                      uint16_t port) {
+std::shared_ptr<Connection> SessionImpl::NewConnection(const std::string& address, uint16_t port) {
   int version = cql::kProtocolV5;
   switch (options_.protocol_version) {
     case ProtocolVersion::kV4:

@@ -21,8 +21,7 @@ bool IsSupportedVersion(uint8_t v) { return v == cql::kProtocolV4 || v == cql::k
 std::string UnsupportedVersionMessage(int version) {
   // Cassandra's wording (drivers match on it to downgrade), listing the versions we speak.
   return fmt::format(
-      "Invalid or unsupported protocol version ({}); supported versions are (4/v4, 5/v5)",
-      version);
+      "Invalid or unsupported protocol version ({}); supported versions are (4/v4, 5/v5)", version);
 }
 
 }  // namespace
