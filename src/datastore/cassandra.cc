@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -50,6 +51,7 @@ driver::SessionOptions CassandraOptions::ToSessionOptions() const {
   options.tls.enabled = ssl;
   options.connect_timeout = driver::Millis(connect_timeout_ms);
   options.request_timeout = driver::Millis(request_timeout_ms);
+  options.protocol_version = protocol_version;
   // Recover within about a second of the cluster coming back.
   options.reconnection.base_delay = driver::Millis(50);
   options.reconnection.max_delay = driver::Millis(1000);
@@ -198,6 +200,14 @@ CassandraDatastore::CassandraDatastore(App& app, CassandraOptions defaults)
     cli.add_option("--cql-user", options_.user, "CQL user (PasswordAuthenticator)");
     cli.add_option("--cql-password", options_.password, "CQL password");
     cli.add_flag("--cql-ssl", options_.ssl, "connect with TLS");
+    const std::map<std::string, driver::ProtocolVersion> versions{
+        {"negotiate", driver::ProtocolVersion::kNegotiate},
+        {"4", driver::ProtocolVersion::kV4},
+        {"5", driver::ProtocolVersion::kV5}};
+    cli.add_option("--cql-protocol", options_.protocol_version,
+                   "native protocol: negotiate (v5 where the cluster has it, else v4), 4 or 5")
+        ->transform(CLI::CheckedTransformer(versions))
+        ->option_text("negotiate|4|5 (default: negotiate)");
     cli.add_option("--connect-timeout-ms", options_.connect_timeout_ms,
                    "per-connection connect timeout (ms)")
         ->capture_default_str();

@@ -21,7 +21,7 @@
 //                still starts; its session connects in the background and requests get 503.
 //   on_worker_exit  worker: closes the session.
 // Flags (also config-file keys): --contact-points --cql-port --keyspace --local-dc --cql-user
-// --cql-password --cql-ssl --connect-timeout-ms --request-timeout-ms.
+// --cql-password --cql-ssl --cql-protocol --connect-timeout-ms --request-timeout-ms.
 #pragma once
 
 #include <chrono>
@@ -54,6 +54,8 @@ struct CassandraOptions {
   bool ssl = false;               // Default: false
   int connect_timeout_ms = 5000;  // Default: 5 s per connection attempt
   int request_timeout_ms = 2000;  // Default: 2 s; a request that needs the DB gets 503 after it
+  // Native protocol (--cql-protocol negotiate|4|5). Default: kNegotiate (v5, else v4).
+  driver::ProtocolVersion protocol_version = driver::ProtocolVersion::kNegotiate;
 
   driver::SessionOptions ToSessionOptions() const;
 };
