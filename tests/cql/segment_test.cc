@@ -1,6 +1,7 @@
 #include "postfork/cql/segment.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <string>
 
@@ -59,6 +60,50 @@ TEST(Segment, Crc24AndCrc32MatchCassandra) {
   EXPECT_EQ(SegmentCrc24(5 | (1 << 17), 3), 0x9a9919u);
   EXPECT_EQ(SegmentCrc32(""), 0x44777ed3u);
   EXPECT_EQ(SegmentCrc32("hello"), 0xb60e8074u);
+}
+
+// SegmentCrc32 folds long payloads with PCLMULQDQ where the CPU has it: it must agree with a
+// plain table CRC32 (zlib's, continued from the same four bytes) at every length and alignment.
+TEST(Segment, Crc32AgreesWithTheTableCrcAtEveryLengthAndOffset) {
+  std::string data(5000, '\0');
+  uint32_t x = 1;
+  for (char& c : data) {
+    x = x * 1664525 + 1013904223;
+    c = static_cast<char>(x >> 24);
+  }
+  for (size_t offset = 0; offset < 16; offset += 3) {
+    for (size_t len = 0; len + offset <= data.size(); len += (len < 300 ? 1 : 97)) {
+      std::string_view v(data.data() + offset, len);
+      uint32_t want = static_cast<uint32_t>(crc32(0, nullptr, 0));
+      const unsigned char prefix[4] = {0xFA, 0x2D, 0x55, 0xCA};
+      want = static_cast<uint32_t>(crc32(want, prefix, 4));
+      want = static_cast<uint32_t>(
+          crc32(want, reinterpret_cast<const unsigned char*>(v.data()), static_cast<uInt>(len)));
+      ASSERT_EQ(SegmentCrc32(v), want) << "length " << len << " offset " << offset;
+    }
+  }
+}
+
+// The spec's bitwise CRC24 (as segment.py computes it), against the table-driven one.
+TEST(Segment, Crc24AgreesWithTheBitwiseDefinition) {
+  auto bitwise = [](uint64_t bytes, int len) {
+    uint32_t crc = 0x875060;
+    for (int i = 0; i < len; ++i) {
+      crc ^= static_cast<uint32_t>(bytes & 0xFF) << 16;
+      bytes >>= 8;
+      for (int bit = 0; bit < 8; ++bit) {
+        crc <<= 1;
+        if (crc & 0x1000000) crc ^= 0x1974F0B;
+      }
+    }
+    return crc;
+  };
+  uint64_t x = 7;
+  for (int i = 0; i < 100000; ++i) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    ASSERT_EQ(SegmentCrc24(x & 0xFFFFFF, 3), bitwise(x & 0xFFFFFF, 3));
+    ASSERT_EQ(SegmentCrc24(x & 0xFFFFFFFFFF, 5), bitwise(x & 0xFFFFFFFFFF, 5));
+  }
 }
 
 TEST(Segment, UncompressedHeaderLayoutIsAsTheSpecSays) {
