@@ -201,6 +201,16 @@ class SelectStatementImpl final : public CqlStatement {
 
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true));
     ChooseIndex(t);
+    if (index_) {
+      auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
+      bool key_in = std::any_of(where_.partition.begin(), where_.partition.end(), is_in) ||
+                    std::any_of(where_.clustering_eq.begin(), where_.clustering_eq.end(), is_in) ||
+                    where_.multi_values.size() > 1;
+      if (key_in) {
+        return InvalidRequest(
+            "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
+      }
+    }
     // Filters that only the key parts restrict (a partial partition key) and the restriction an
     // index answers need no ALLOW FILTERING once an index is used, as in Cassandra.
     size_t unfiltered = index_ ? 1 : 0;
@@ -234,7 +244,11 @@ class SelectStatementImpl final : public CqlStatement {
         !index_) {
       return InvalidRequest(kFilteringMessage);
     }
-    if (distinct_ && where_.clustering_restricted() > 0) {
+    bool non_static_filter =
+        std::any_of(where_.filters.begin(), where_.filters.end(), [](const auto& f) {
+          return f.column->kind == ColumnKind::kRegular || f.column->kind == ColumnKind::kClustering;
+        });
+    if (distinct_ && (where_.clustering_restricted() > 0 || non_static_filter)) {
       return InvalidRequest(
           "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or "
           "static columns.");
