@@ -1,10 +1,12 @@
 // Whole-system load generator for postfork-node: raw protocol v4 frames over loopback, a fixed
 // number of requests in flight, prepared single-row INSERT and SELECT, and a prepared full scan
-// of a small table (the seed service's `SELECT col FROM columnfamily`). Prints ops/s, latency
+// of a small table (the seed service's `SELECT col FROM columnfamily`), then a secondary-index
+// lookup returning one row next to the primary-key read of the same rows. Prints ops/s, latency
 // percentiles and, given the node's pid, the node's CPU time per operation.
 //
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
 //                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
+//                       [--index-keys 10000]
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -106,7 +108,15 @@ int64_t ProcessCpuMicros(int pid) {
   return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
 }
 
-enum class Op { kInsert, kSelect, kScan };
+// kIndexInsert writes bench.indexed rows with sequential keys (every key of --index-keys is
+// written once the phase made that many requests); kKeyRead and kIndexRead then read one of
+// those rows by its primary key and by its indexed column (u = k).
+enum class Op { kInsert, kSelect, kScan, kIndexInsert, kKeyRead, kIndexRead };
+
+// Prepared statement ids per operation.
+struct Prepared {
+  std::string insert, select, scan, index_insert, key_read, index_read;
+};
 struct Phase {
   std::string name;
   Op op;
@@ -114,15 +124,13 @@ struct Phase {
 
 class Worker {
  public:
-  Worker(asio::io_context& io, const std::string& host, int port, int in_flight,
-         std::string insert_id, std::string select_id, std::string scan_id, int keys,
-         int value_size)
+  Worker(asio::io_context& io, const std::string& host, int port, int in_flight, Prepared prepared,
+         int keys, int index_keys, int value_size)
       : socket_(io),
         in_flight_(in_flight),
-        insert_id_(std::move(insert_id)),
-        select_id_(std::move(select_id)),
-        scan_id_(std::move(scan_id)),
+        prepared_(std::move(prepared)),
         keys_(keys),
+        index_keys_(index_keys),
         value_(value_size, 'v'),
         rng_(std::random_device{}()) {
     socket_.connect(tcp::endpoint(asio::ip::make_address(host), static_cast<uint16_t>(port)));
@@ -148,21 +156,34 @@ class Worker {
   void AppendRequest(int16_t stream, std::string* out) {
     cql::ExecuteMessage m;
     std::string k(4, '\0');
-    uint32_t key = static_cast<uint32_t>(rng_() % static_cast<uint32_t>(keys_));
+    bool indexed = op_ == Op::kIndexInsert || op_ == Op::kKeyRead || op_ == Op::kIndexRead;
+    uint32_t key =
+        static_cast<uint32_t>(rng_() % static_cast<uint32_t>(indexed ? index_keys_ : keys_));
+    if (op_ == Op::kIndexInsert) key = static_cast<uint32_t>(next_index_key_++ % index_keys_);
     for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(key >> (24 - 8 * i));
     switch (op_) {
       case Op::kInsert:
-        m.id = insert_id_;
+        m.id = prepared_.insert;
+        m.params.values.push_back(cql::RawValue::Of(k));
+        m.params.values.push_back(cql::RawValue::Of(value_));
+        break;
+      case Op::kIndexInsert:
+        m.id = prepared_.index_insert;
+        m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(value_));
         break;
       case Op::kSelect:
-        m.id = select_id_;
+      case Op::kKeyRead:
+      case Op::kIndexRead:
+        m.id = op_ == Op::kSelect    ? prepared_.select
+               : op_ == Op::kKeyRead ? prepared_.key_read
+                                     : prepared_.index_read;
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.skip_metadata = true;
         break;
       case Op::kScan:
-        m.id = scan_id_;
+        m.id = prepared_.scan;
         m.params.skip_metadata = true;
         break;
     }
@@ -229,8 +250,11 @@ class Worker {
 
   tcp::socket socket_;
   int in_flight_;
-  std::string insert_id_, select_id_, scan_id_;
+  Prepared prepared_;
   int keys_;
+  int index_keys_;
+  // Shared by every worker (one io thread): the next key kIndexInsert writes.
+  static inline uint64_t next_index_key_ = 0;
   std::string value_;
   std::mt19937 rng_;
   Op op_ = Op::kSelect;
@@ -247,7 +271,7 @@ class Worker {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 9042, node_pid = 0, in_flight = 64, connections = 4, keys = 100000, value_size = 100,
-      scan_rows = 100;
+      scan_rows = 100, index_keys = 10000;
   double seconds = 5;
   CLI::App app{"postfork-node load generator (prepared INSERT and SELECT on raw frames)"};
   app.add_option("--host", host);
@@ -259,8 +283,10 @@ int main(int argc, char** argv) {
   app.add_option("--keys", keys, "distinct partition keys");
   app.add_option("--value-size", value_size, "bytes per value");
   app.add_option("--scan-rows", scan_rows, "rows of the scanned table (0: no scan phase)");
+  app.add_option("--index-keys", index_keys,
+                 "rows of the secondary-index table (0: no index phases)");
   CLI11_PARSE(app, argc, argv);
-  if (connections < 1 || in_flight < connections || keys < 1) {
+  if (connections < 1 || in_flight < connections || keys < 1 || index_keys < 0) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
     return 2;
   }
@@ -289,17 +315,41 @@ int main(int argc, char** argv) {
     }
     auto scan =
         Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody("SELECT col FROM bench.scan"));
+    Prepared prepared{ins.prepared.id, sel.prepared.id, scan.prepared.id, {}, {}, {}};
+    if (index_keys > 0) {
+      // A secondary index on u (= k, so a lookup returns one row), compared with reading the
+      // same rows by primary key.
+      Roundtrip(setup, cql::Opcode::kQuery,
+                QueryBody("CREATE TABLE IF NOT EXISTS bench.indexed (k int PRIMARY KEY, u int, "
+                          "v blob)"));
+      Roundtrip(setup, cql::Opcode::kQuery,
+                QueryBody("CREATE INDEX IF NOT EXISTS indexed_u ON bench.indexed (u)"));
+      prepared.index_insert =
+          Roundtrip(setup, cql::Opcode::kPrepare,
+                    PrepareBody("INSERT INTO bench.indexed (k, u, v) VALUES (?, ?, ?)"))
+              .prepared.id;
+      prepared.key_read = Roundtrip(setup, cql::Opcode::kPrepare,
+                                    PrepareBody("SELECT v FROM bench.indexed WHERE k = ?"))
+                              .prepared.id;
+      prepared.index_read = Roundtrip(setup, cql::Opcode::kPrepare,
+                                      PrepareBody("SELECT v FROM bench.indexed WHERE u = ?"))
+                                .prepared.id;
+    }
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < connections; ++i) {
       int share = in_flight / connections + (i < in_flight % connections ? 1 : 0);
-      workers.push_back(std::make_unique<Worker>(io, host, port, share, ins.prepared.id,
-                                                 sel.prepared.id, scan.prepared.id, keys,
-                                                 value_size));
+      workers.push_back(std::make_unique<Worker>(io, host, port, share, prepared, keys,
+                                                 std::max(index_keys, 1), value_size));
     }
     fmt::print("{:<8} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
                "p999_us", "node_cpu_us/op");
     std::vector<Phase> phases{{"insert", Op::kInsert}, {"select", Op::kSelect}};
     if (scan_rows > 0) phases.push_back({fmt::format("scan{}", scan_rows), Op::kScan});
+    if (index_keys > 0) {
+      phases.push_back({"idx_ins", Op::kIndexInsert});
+      phases.push_back({"pk_read", Op::kKeyRead});
+      phases.push_back({"idx_read", Op::kIndexRead});
+    }
     for (const Phase& phase : phases) {
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
       auto start = Clock::now();
