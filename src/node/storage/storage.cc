@@ -214,13 +214,14 @@ using IndexPut = std::pair<std::string, std::string>;
 // written (list timeuuid, set element, map key; empty for other columns) and `value` the cell
 // value. `suffix` is the base key without its table prefix (token, partition key, section and
 // clustering), so an entry's key maps back to its row. Values that cannot be encoded (an empty
-// int, say) are not indexed: no lookup can ask for them.
-void AddIndexEntries(const ColumnMetadata& column, const IndexMetadata& index,
-                     std::string_view path, std::string_view value, int64_t timestamp,
-                     std::string_view suffix, std::vector<IndexPut>* out) {
+// int, say) are not indexed: no lookup can ask for them. A value of 64 KiB or more is refused
+// with Cassandra's InvalidRequest (CassandraIndex.validateIndexedValue).
+Status AddIndexEntries(const TableMetadata& table, const ColumnMetadata& column,
+                       const IndexMetadata& index, std::string_view path, std::string_view value,
+                       int64_t timestamp, std::string_view suffix, std::vector<IndexPut>* out) {
   std::string_view looked_up = value, map_value;
   if (IsMultiCell(column.type)) {
-    if (path.empty()) return;  // a collection deletion
+    if (path.empty()) return Status::Ok();  // a collection deletion
     switch (column.type.kind()) {
       case cql::TypeKind::kList:
         break;  // values: the element
@@ -235,27 +236,37 @@ void AddIndexEntries(const ColumnMetadata& column, const IndexMetadata& index,
         break;
     }
   }
+  constexpr size_t kMaxIndexedValue = 0xFFFF;  // FBUtilities.MAX_UNSIGNED_SHORT
+  if (looked_up.size() >= kMaxIndexedValue) {
+    return InvalidRequest("Cannot index value of size " + std::to_string(looked_up.size()) +
+                          " for index " + index.name + " on " + table.keyspace + "." + table.name +
+                          "(" + column.name +
+                          ") (maximum allowed size=" + std::to_string(kMaxIndexedValue) + ")");
+  }
   auto encoded = keys::EncodeIndexValue(column.type, index.target, looked_up, map_value);
-  if (!encoded.ok()) return;
+  if (!encoded.ok()) return Status::Ok();
   std::string key = keys::TablePrefix(index.storage_id);
   key.append(*encoded).append(suffix);
   std::string ts;
   cql::ByteWriter(&ts).WriteLong(timestamp);
   out->emplace_back(std::move(key), std::move(ts));
+  return Status::Ok();
 }
 
 // The entries of every index of `table` for `cells` written under the base key `key`.
-void AddIndexWrites(const TableMetadata& table, const std::vector<CellWrite>& cells,
-                    std::string_view key, std::vector<IndexPut>* out) {
+Status AddIndexWrites(const TableMetadata& table, const std::vector<CellWrite>& cells,
+                      std::string_view key, std::vector<IndexPut>* out) {
   std::string_view suffix = key.substr(keys::TablePrefix(0).size());
   for (const IndexMetadata& index : table.indexes) {
     const ColumnMetadata* column = table.FindColumnById(index.column_id);
     if (column == nullptr) continue;
     for (const CellWrite& w : cells) {
       if (w.column_id != index.column_id || !w.value) continue;
-      AddIndexEntries(*column, index, w.path, *w.value, w.timestamp, suffix, out);
+      PF_RETURN_IF_ERROR(
+          AddIndexEntries(table, *column, index, w.path, *w.value, w.timestamp, suffix, out));
     }
   }
+  return Status::Ok();
 }
 
 // The (key, value) writes one partition mutation becomes, and the index entries it adds
@@ -287,7 +298,8 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
   }
   bool indexed = index_puts != nullptr && !table.indexes.empty();
   if (indexed && !m.static_cells.empty()) {
-    AddIndexWrites(table, m.static_cells, prefix + keys::kHeaderSection, index_puts);
+    PF_RETURN_IF_ERROR(
+        AddIndexWrites(table, m.static_cells, prefix + keys::kHeaderSection, index_puts));
   }
 
   for (const RowMutation& r : m.rows) {
@@ -309,7 +321,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
     std::string key = prefix;
     key.push_back(keys::kRowSection);
     key.append(clustering);
-    if (indexed) AddIndexWrites(table, r.cells, key, index_puts);
+    if (indexed) PF_RETURN_IF_ERROR(AddIndexWrites(table, r.cells, key, index_puts));
     out->emplace_back(std::move(key), std::move(row));
   }
   return Status::Ok();
@@ -1193,10 +1205,12 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
       std::string_view suffix = std::string_view(key).substr(keys::TablePrefix(0).size());
       if (IsMultiCell(column->type)) {
         for (const auto& [path, value] : cell.elements) {
-          AddIndexEntries(*column, index, path, value, cell.timestamp, suffix, &puts);
+          // A value too large to index is skipped (a write of it is refused).
+          (void)AddIndexEntries(*table, *column, index, path, value, cell.timestamp, suffix, &puts);
         }
       } else {
-        AddIndexEntries(*column, index, {}, cell.value, cell.timestamp, suffix, &puts);
+        (void)AddIndexEntries(*table, *column, index, {}, cell.value, cell.timestamp, suffix,
+                              &puts);
       }
     }
     if (!puts.empty()) {

@@ -12,6 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
+import protocol_test  # noqa: E402  (its raw-frame helpers)
 
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
@@ -221,7 +222,20 @@ class IndexTest(unittest.TestCase):
         s.execute("CREATE INDEX ON meta (m)")
         self.cluster.refresh_schema_metadata()
         self.assertIn("meta_m_idx_1", self.cluster.metadata.keyspaces["idxks"].tables["meta"].indexes)
-        # DDL answers Schema_change UPDATED TABLE, and bumps the schema version.
+        # DDL answers RESULT Schema_change UPDATED TABLE idxks meta.
+        protocol_test.NODE = node_process.SHARED
+        conn = protocol_test.Conn()
+        try:
+            conn.startup()
+            for ddl in ("CREATE INDEX raw_idx ON idxks.meta (st)", "DROP INDEX idxks.raw_idx"):
+                _, _, _, opcode, body = conn.query(ddl)
+                self.assertEqual(opcode, 0x08, body)  # RESULT
+                self.assertEqual(body[:4], b"\x00\x00\x00\x05")  # Schema_change
+                self.assertEqual(body[4:], b"".join(protocol_test.string(x) for x in
+                                                    ("UPDATED", "TABLE", "idxks", "meta")))
+        finally:
+            conn.close()
+        # DDL bumps the schema version.
         version = self.rows("SELECT schema_version FROM system.local")[0].schema_version
         s.execute("DROP INDEX meta_m_idx_1")
         new_version = self.rows("SELECT schema_version FROM system.local")[0].schema_version
@@ -267,6 +281,12 @@ class IndexTest(unittest.TestCase):
             with self.subTest(statement=statement):
                 with self.assertRaisesRegex(InvalidRequest, pattern):
                     s.execute(statement)
+        # An indexed value of 64 KiB or more is refused, and nothing of the write is applied.
+        with self.assertRaisesRegex(InvalidRequest, "Cannot index value of size 72004 for index "
+                                                    "meta_f_idx on idxks.meta\\(f\\) \\(maximum "
+                                                    "allowed size=65535\\)"):
+            s.execute("INSERT INTO meta (k, c, f, v) VALUES (1, 1, %s, 5)", (set(range(9000)),))
+        self.assertEqual(self.rows("SELECT * FROM meta WHERE k = 1 AND c = 1"), [])
         # The node keeps serving after every refusal.
         self.assertEqual(self.rows("SELECT * FROM meta WHERE v = 1"), [])
 
