@@ -608,7 +608,9 @@ class Reader {
     if (!InSlices(clustering)) return Status::Ok();
     if (partition_prefix != indexed_partition_) {
       indexed_partition_ = partition_prefix;
-      indexed_partition_rows_ = 0;
+      // A partition's entries are adjacent: a page resuming inside it continues its count.
+      indexed_partition_rows_ =
+          resume_ && resume_->partition_prefix == partition_prefix ? resume_->partition_rows : 0;
       indexed_header_ = rows::RowValue();
       header_key_.assign(partition_prefix).push_back(keys::kHeaderSection);
       PF_ASSIGN_OR_RETURN(bool has_header, it_->Get(header_key_, &value_buffer_));

@@ -166,6 +166,14 @@ class IndexTest(unittest.TestCase):
                          [(2, 0), (2, 1)])
         pages = self.rows(SimpleStatement("SELECT k, c FROM st WHERE s = 'g1'", fetch_size=1))
         self.assertEqual(sorted((x.k, x.c) for x in pages), [(0, 0), (0, 1), (1, 0), (1, 1)])
+        # PER PARTITION LIMIT holds across pages.
+        for k in range(3):
+            s.execute("INSERT INTO st (k, c, v) VALUES (%s, 2, 1)", (k,))
+        s.execute("CREATE INDEX ON st (v)")
+        self.assertEqual(len(self.rows("SELECT k FROM st WHERE v = 1")), 6)
+        limited = self.rows(SimpleStatement("SELECT k, c FROM st WHERE v = 1 PER PARTITION LIMIT 1",
+                                            fetch_size=1))
+        self.assertEqual(sorted(x.k for x in limited), [0, 1, 2])
 
     def test_paging_through_two_thousand_matches(self):
         s = self.session
@@ -270,6 +278,8 @@ class IndexTest(unittest.TestCase):
              "ALTER TABLE meta DROP v"),
             ("Select on indexed columns and with IN clause for the PRIMARY KEY are not supported",
              "SELECT * FROM meta WHERE k IN (1, 2) AND v = 1"),
+            ("ORDER BY with 2ndary indexes is not supported.",
+             "SELECT * FROM meta WHERE k = 1 AND v = 1 ORDER BY c DESC"),
             ("SELECT DISTINCT with WHERE clause only supports restriction by partition key",
              "SELECT DISTINCT k FROM meta WHERE v = 1"),
             ("Cannot use CONTAINS on non-collection column v",

@@ -263,6 +263,9 @@ class SelectStatementImpl final : public CqlStatement {
     }
 
     // ORDER BY.
+    if (!stmt.order_by.empty() && index_) {
+      return InvalidRequest("ORDER BY with 2ndary indexes is not supported.");
+    }
     if (!stmt.order_by.empty()) {
       if (!where_.partition_complete) {
         return InvalidRequest(
