@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format git
   # libraries
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev liblz4-dev libsnappy-dev libzstd-dev
-  libssl-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
+  libssl-dev libcrypt-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
   libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
   # integration tests and benchmarks: real drivers and peers
   python3 python3-cassandra golang-go golang-github-gocql-gocql-dev

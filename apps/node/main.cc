@@ -26,7 +26,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--metrics", options.metrics_address,
                  "Serve Prometheus metrics on host:port (port 0 picks one)");
+  std::string authenticator = "AllowAll", authorizer = "AllowAll";
+  app.add_option("--authenticator", authenticator,
+                 "AllowAll: no login; Password: Cassandra's PasswordAuthenticator (roles in "
+                 "system_auth; cassandra/cassandra created on first start)")
+      ->check(CLI::IsMember({"AllowAll", "Password"}))
+      ->capture_default_str();
+  app.add_option("--authorizer", authorizer,
+                 "AllowAll: every statement allowed; Cassandra: GRANT/REVOKE permissions, checked "
+                 "on every statement (needs --authenticator Password)")
+      ->check(CLI::IsMember({"AllowAll", "Cassandra"}))
+      ->capture_default_str();
+  app.add_option("--tls-cert", options.tls_cert_file,
+                 "PEM certificate chain: the CQL port then speaks TLS only");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+  app.add_option("--tls-ca", options.tls_ca_file, "PEM CA bundle to verify client certificates");
+  app.add_flag("--tls-require-client-cert", options.tls_require_client_cert,
+               "Refuse TLS clients without a certificate signed by --tls-ca");
   CLI11_PARSE(app, argc, argv);
+  options.authenticator = authenticator == "Password"
+                              ? postfork::node::NodeOptions::Authenticator::kPassword
+                              : postfork::node::NodeOptions::Authenticator::kAllowAll;
+  options.authorizer = authorizer == "Cassandra"
+                           ? postfork::node::NodeOptions::Authorizer::kCassandra
+                           : postfork::node::NodeOptions::Authorizer::kAllowAll;
   options.commitlog_sync = sync == "batch" ? postfork::node::NodeOptions::CommitlogSync::kBatch
                                            : postfork::node::NodeOptions::CommitlogSync::kPeriodic;
 
@@ -46,8 +69,15 @@ int main(int argc, char** argv) {
   std::string metrics;
   if ((*node)->metrics_port())
     metrics = fmt::format(" metrics on port {}", (*node)->metrics_port());
-  fmt::print("postfork-node ready: listening for CQL clients on {}:{}{}\n",
-             (*node)->listen_address(), (*node)->port(), metrics);
+  std::string security;
+  if (!options.tls_cert_file.empty()) security += " TLS";
+  if (options.authenticator == postfork::node::NodeOptions::Authenticator::kPassword)
+    security += " PasswordAuthenticator";
+  if (options.authorizer == postfork::node::NodeOptions::Authorizer::kCassandra)
+    security += " CassandraAuthorizer";
+  if (!security.empty()) security = " with" + security;
+  fmt::print("postfork-node ready: listening for CQL clients on {}:{}{}{}\n",
+             (*node)->listen_address(), (*node)->port(), metrics, security);
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -1,8 +1,9 @@
 // Whole-system load generator for postfork-node: raw protocol v4 frames over loopback, a fixed
-// number of requests in flight, prepared single-row INSERT and SELECT, and a prepared full scan
-// of a small table (the seed service's `SELECT col FROM columnfamily`), then a secondary-index
-// lookup returning one row next to the primary-key read of the same rows. Prints ops/s, latency
-// percentiles and, given the node's pid, the node's CPU time per operation.
+// number of requests in flight, prepared single-row INSERT and SELECT, a prepared full scan of a
+// small table (the seed service's `SELECT col FROM columnfamily`), a lightweight transaction
+// (`UPDATE ... IF EXISTS` on the inserted rows), a 100-element list append, and a
+// secondary-index lookup returning one row next to the primary-key read of the same rows. Prints
+// ops/s, latency percentiles and, given the node's pid, the node's CPU time per operation.
 //
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
 //                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -111,12 +113,7 @@ int64_t ProcessCpuMicros(int pid) {
 // kIndexInsert writes bench.indexed rows with sequential keys (every key of --index-keys is
 // written once the phase made that many requests); kKeyRead and kIndexRead then read one of
 // those rows by its primary key and by its indexed column (u = k).
-enum class Op { kInsert, kSelect, kScan, kIndexInsert, kKeyRead, kIndexRead };
-
-// Prepared statement ids per operation.
-struct Prepared {
-  std::string insert, select, scan, index_insert, key_read, index_read;
-};
+enum class Op { kInsert, kSelect, kScan, kLwt, kAppend, kIndexInsert, kKeyRead, kIndexRead };
 struct Phase {
   std::string name;
   Op op;
@@ -124,15 +121,23 @@ struct Phase {
 
 class Worker {
  public:
-  Worker(asio::io_context& io, const std::string& host, int port, int in_flight, Prepared prepared,
-         int keys, int index_keys, int value_size)
+  // `ids`: the prepared statement of each operation.
+  Worker(asio::io_context& io, const std::string& host, int port, int in_flight,
+         std::map<Op, std::string> ids, int keys, int index_keys, int value_size)
       : socket_(io),
         in_flight_(in_flight),
-        prepared_(std::move(prepared)),
+        ids_(std::move(ids)),
         keys_(keys),
         index_keys_(index_keys),
         value_(value_size, 'v'),
         rng_(std::random_device{}()) {
+    // list<int> of 100 elements: [int n] then n [bytes] of 4.
+    cql::ByteWriter w(&list100_);
+    w.WriteInt(100);
+    for (int i = 0; i < 100; ++i) {
+      w.WriteInt(4);
+      w.WriteInt(i);
+    }
     socket_.connect(tcp::endpoint(asio::ip::make_address(host), static_cast<uint16_t>(port)));
     socket_.set_option(tcp::no_delay(true));
     Roundtrip(socket_, cql::Opcode::kStartup, StartupBody());
@@ -161,14 +166,13 @@ class Worker {
         static_cast<uint32_t>(rng_() % static_cast<uint32_t>(indexed ? index_keys_ : keys_));
     if (op_ == Op::kIndexInsert) key = static_cast<uint32_t>(next_index_key_++ % index_keys_);
     for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(key >> (24 - 8 * i));
+    m.id = ids_[op_];
     switch (op_) {
       case Op::kInsert:
-        m.id = prepared_.insert;
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(value_));
         break;
       case Op::kIndexInsert:
-        m.id = prepared_.index_insert;
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(value_));
@@ -176,15 +180,20 @@ class Worker {
       case Op::kSelect:
       case Op::kKeyRead:
       case Op::kIndexRead:
-        m.id = op_ == Op::kSelect    ? prepared_.select
-               : op_ == Op::kKeyRead ? prepared_.key_read
-                                     : prepared_.index_read;
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.skip_metadata = true;
         break;
       case Op::kScan:
-        m.id = prepared_.scan;
         m.params.skip_metadata = true;
+        break;
+      case Op::kLwt:
+        m.params.values.push_back(cql::RawValue::Of(value_));
+        m.params.values.push_back(cql::RawValue::Of(k));
+        m.params.skip_metadata = true;
+        break;
+      case Op::kAppend:
+        m.params.values.push_back(cql::RawValue::Of(list100_));
+        m.params.values.push_back(cql::RawValue::Of(k));
         break;
     }
     cql::FrameHeader h;
@@ -250,12 +259,13 @@ class Worker {
 
   tcp::socket socket_;
   int in_flight_;
-  Prepared prepared_;
+  std::map<Op, std::string> ids_;
   int keys_;
   int index_keys_;
   // Shared by every worker (one io thread): the next key kIndexInsert writes.
   static inline uint64_t next_index_key_ = 0;
   std::string value_;
+  std::string list100_;
   std::mt19937 rng_;
   Op op_ = Op::kSelect;
   Clock::time_point until_;
@@ -285,6 +295,10 @@ int main(int argc, char** argv) {
   app.add_option("--scan-rows", scan_rows, "rows of the scanned table (0: no scan phase)");
   app.add_option("--index-keys", index_keys,
                  "rows of the secondary-index table (0: no index phases)");
+  bool skip_model = false;
+  app.add_flag("--no-model", skip_model, "skip the LWT and 100-element list append phases");
+  std::string only;
+  app.add_option("--only", only, "run just these phases (comma-separated names, e.g. scan100)");
   CLI11_PARSE(app, argc, argv);
   if (connections < 1 || in_flight < connections || keys < 1 || index_keys < 0) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
@@ -315,7 +329,17 @@ int main(int argc, char** argv) {
     }
     auto scan =
         Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody("SELECT col FROM bench.scan"));
-    Prepared prepared{ins.prepared.id, sel.prepared.id, scan.prepared.id, {}, {}, {}};
+    auto lwt = Roundtrip(setup, cql::Opcode::kPrepare,
+                         PrepareBody("UPDATE bench.kv SET v = ? WHERE k = ? IF EXISTS"));
+    Roundtrip(setup, cql::Opcode::kQuery,
+              QueryBody("CREATE TABLE IF NOT EXISTS bench.lists (k int PRIMARY KEY, l list<int>)"));
+    auto append = Roundtrip(setup, cql::Opcode::kPrepare,
+                            PrepareBody("UPDATE bench.lists SET l = l + ? WHERE k = ?"));
+    std::map<Op, std::string> ids{{Op::kInsert, ins.prepared.id},
+                                  {Op::kSelect, sel.prepared.id},
+                                  {Op::kScan, scan.prepared.id},
+                                  {Op::kLwt, lwt.prepared.id},
+                                  {Op::kAppend, append.prepared.id}};
     if (index_keys > 0) {
       // A secondary index on u (= k, so a lookup returns one row), compared with reading the
       // same rows by primary key.
@@ -324,31 +348,36 @@ int main(int argc, char** argv) {
                           "v blob)"));
       Roundtrip(setup, cql::Opcode::kQuery,
                 QueryBody("CREATE INDEX IF NOT EXISTS indexed_u ON bench.indexed (u)"));
-      prepared.index_insert =
-          Roundtrip(setup, cql::Opcode::kPrepare,
-                    PrepareBody("INSERT INTO bench.indexed (k, u, v) VALUES (?, ?, ?)"))
-              .prepared.id;
-      prepared.key_read = Roundtrip(setup, cql::Opcode::kPrepare,
-                                    PrepareBody("SELECT v FROM bench.indexed WHERE k = ?"))
-                              .prepared.id;
-      prepared.index_read = Roundtrip(setup, cql::Opcode::kPrepare,
-                                      PrepareBody("SELECT v FROM bench.indexed WHERE u = ?"))
-                                .prepared.id;
+      auto prepare = [&](std::string_view q) {
+        return Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody(q)).prepared.id;
+      };
+      ids[Op::kIndexInsert] = prepare("INSERT INTO bench.indexed (k, u, v) VALUES (?, ?, ?)");
+      ids[Op::kKeyRead] = prepare("SELECT v FROM bench.indexed WHERE k = ?");
+      ids[Op::kIndexRead] = prepare("SELECT v FROM bench.indexed WHERE u = ?");
     }
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < connections; ++i) {
       int share = in_flight / connections + (i < in_flight % connections ? 1 : 0);
-      workers.push_back(std::make_unique<Worker>(io, host, port, share, prepared, keys,
+      workers.push_back(std::make_unique<Worker>(io, host, port, share, ids, keys,
                                                  std::max(index_keys, 1), value_size));
     }
-    fmt::print("{:<8} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
+    fmt::print("{:<10} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
                "p999_us", "node_cpu_us/op");
     std::vector<Phase> phases{{"insert", Op::kInsert}, {"select", Op::kSelect}};
     if (scan_rows > 0) phases.push_back({fmt::format("scan{}", scan_rows), Op::kScan});
+    if (!skip_model) {
+      phases.push_back({"lwt", Op::kLwt});
+      phases.push_back({"append100", Op::kAppend});
+    }
     if (index_keys > 0) {
       phases.push_back({"idx_ins", Op::kIndexInsert});
       phases.push_back({"pk_read", Op::kKeyRead});
       phases.push_back({"idx_read", Op::kIndexRead});
+    }
+    if (!only.empty()) {
+      std::erase_if(phases, [&](const Phase& p) {
+        return ("," + only + ",").find("," + p.name + ",") == std::string::npos;
+      });
     }
     for (const Phase& phase : phases) {
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
@@ -372,7 +401,7 @@ int main(int argc, char** argv) {
       std::string cpu = node_pid ? fmt::format("{:.1f}", static_cast<double>(cpu1 - cpu0) /
                                                              static_cast<double>(all.size()))
                                  : "-";
-      fmt::print("{:<8} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}\n", phase.name, ops, pct(0.5),
+      fmt::print("{:<10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}\n", phase.name, ops, pct(0.5),
                  pct(0.99), pct(0.999), cpu);
     }
   } catch (const std::exception& e) {

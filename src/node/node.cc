@@ -7,8 +7,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <thread>
 
+#include "node/auth/auth_service.h"
+#include "node/auth/role_store.h"
 #include "node/cql3/query_processor.h"
 #include "node/db/database.h"
 #include "node/service/metrics.h"
@@ -23,6 +26,8 @@ struct Node::Impl {
   NodeOptions options;
   asio::io_context io{1};
   std::unique_ptr<Database> db;
+  std::unique_ptr<auth::AuthService> auth;  // after db: destroyed before it
+  std::unique_ptr<asio::ssl::context> tls;
   service::NodeMetrics metrics;
   std::unique_ptr<cql3::QueryProcessor> processor;
   std::unique_ptr<transport::Server> server;
@@ -53,6 +58,48 @@ Result<tcp::acceptor> Listen(asio::io_context& io, const std::string& host, uint
   return acceptor;
 }
 
+// The server side of client TLS: TLS 1.2 or later, the node's certificate and key, and client
+// certificate verification when a CA is given.
+Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const NodeOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "TLS needs both a certificate (--tls-cert) and its key (--tls-key)");
+  }
+  if (o.tls_cert_file.empty()) {
+    if (!o.tls_ca_file.empty() || o.tls_require_client_cert) {
+      return Status(StatusCode::kInvalidArgument,
+                    "--tls-ca and --tls-require-client-cert need --tls-cert and --tls-key");
+    }
+    return std::unique_ptr<asio::ssl::context>();
+  }
+  if (o.tls_require_client_cert && o.tls_ca_file.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--tls-require-client-cert needs --tls-ca to verify client certificates with");
+  }
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  auto fail = [&](const std::string& what, const std::string& file) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("cannot load TLS {} '{}': {}", what, file, ec.message()));
+  };
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) return fail("certificate", o.tls_cert_file);
+  ctx->use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) return fail("private key", o.tls_key_file);
+  if (!o.tls_ca_file.empty()) {
+    ctx->load_verify_file(o.tls_ca_file, ec);
+    if (ec) return fail("CA file", o.tls_ca_file);
+    auto mode = asio::ssl::verify_peer;
+    if (o.tls_require_client_cert) mode |= asio::ssl::verify_fail_if_no_peer_cert;
+    ctx->set_verify_mode(mode, ec);
+    if (ec) return fail("verify mode for", o.tls_ca_file);
+  }
+  return ctx;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
@@ -62,8 +109,14 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   if (options.max_frame_size < 1024) {
     return Status(StatusCode::kInvalidArgument, "NodeOptions.max_frame_size must be >= 1024");
   }
+  if (options.authorizer == NodeOptions::Authorizer::kCassandra &&
+      options.authenticator != NodeOptions::Authenticator::kPassword) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the Cassandra authorizer requires the Password authenticator");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  PF_ASSIGN_OR_RETURN(impl->tls, MakeTlsContext(options));
   PF_ASSIGN_OR_RETURN(tcp::acceptor acceptor,
                       Listen(impl->io, options.listen_address, options.port));
   impl->port = acceptor.local_endpoint().port();
@@ -93,11 +146,26 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   db_options.identity.native_port = impl->port;
   PF_ASSIGN_OR_RETURN(impl->db, Database::Open(std::move(db_options)));
 
-  impl->processor = std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics);
+  auth::AuthOptions auth_options;
+  auth_options.authenticator = options.authenticator == NodeOptions::Authenticator::kPassword
+                                   ? auth::AuthenticatorKind::kPassword
+                                   : auth::AuthenticatorKind::kAllowAll;
+  auth_options.authorizer = options.authorizer == NodeOptions::Authorizer::kCassandra
+                                ? auth::AuthorizerKind::kCassandra
+                                : auth::AuthorizerKind::kAllowAll;
+  auth_options.rate_limit.burst = options.login_failure_burst;
+  auth_options.rate_limit.refill = options.login_failure_refill;
+  PF_ASSIGN_OR_RETURN(auto roles,
+                      auth::RoleStore::Open(&impl->db->storage(), *impl->db->schema().snapshot()));
+  PF_ASSIGN_OR_RETURN(impl->auth, auth::AuthService::Open(auth_options, std::move(roles)));
+
+  impl->processor =
+      std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics, impl->auth.get());
   transport::ServerLimits limits;
   limits.max_frame_body = options.max_frame_size;
   impl->server = std::make_unique<transport::Server>(std::move(acceptor), impl->processor.get(),
-                                                     &impl->metrics, limits);
+                                                     &impl->metrics, limits, impl->auth.get(),
+                                                     impl->tls.get());
   impl->server->Start();
   if (metrics_acceptor) impl->server->StartMetrics(std::move(*metrics_acceptor));
   Impl* raw = impl.get();
@@ -122,12 +190,16 @@ void Node::Stop() {
     io->stop();
   });
   if (impl_->thread.joinable()) impl_->thread.join();
+  // Password checks in flight finish and post their outcome to the io_context, which the drain
+  // below runs (on closed connections: dropped).
+  impl_->auth->Shutdown();
   // Connections still referenced by pending handlers are destroyed with the io_context's
   // handlers; do that before the server and database go.
   impl_->io.restart();
   impl_->io.run_for(std::chrono::seconds(2));
   impl_->server.reset();
   impl_->processor.reset();
+  impl_->auth.reset();
   impl_->db.reset();
 }
 

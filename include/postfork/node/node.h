@@ -9,6 +9,7 @@
 //   connect to 127.0.0.1:(*node)->port()
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,33 @@ struct NodeOptions {
   // "host:port" for Prometheus text metrics; empty disables them; port 0 picks one.
   // Default: disabled.
   std::string metrics_address;
+
+  // Who may connect. kAllowAll: anyone, no login. kPassword: Cassandra's PasswordAuthenticator
+  // (SASL PLAIN checked against bcrypt hashes of the roles in system_auth.roles; the default
+  // superuser cassandra/cassandra is created on the first start with no role, with a warning).
+  // Default: kAllowAll.
+  enum class Authenticator { kAllowAll, kPassword };
+  Authenticator authenticator = Authenticator::kAllowAll;
+  // What a logged-in role may do. kAllowAll: everything. kCassandra: Cassandra's
+  // CassandraAuthorizer (GRANT/REVOKE, checked on every statement); requires kPassword.
+  // Default: kAllowAll.
+  enum class Authorizer { kAllowAll, kCassandra };
+  Authorizer authorizer = Authorizer::kAllowAll;
+
+  // Client TLS. With a certificate (PEM chain) and its key, the CQL port speaks TLS only.
+  // Default: "" (plain TCP).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle to verify client certificates with. Default: "" (none asked for).
+  std::string tls_ca_file;
+  // Refuse clients without a certificate signed by tls_ca_file (requires it). Default: false.
+  bool tls_require_client_cert = false;
+
+  // Rarely changed: failed logins per client address. After `login_failure_burst` failures in a
+  // row, attempts are refused without checking until a new one is allowed every
+  // `login_failure_refill`. Default: 5 and 2 s.
+  int login_failure_burst = 5;
+  std::chrono::milliseconds login_failure_refill{2000};
 };
 
 // A running node: one network thread serving CQL, RocksDB underneath. Stop() (or destruction)

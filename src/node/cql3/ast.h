@@ -191,6 +191,7 @@ struct Selector {
   std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
   std::vector<Selector> args;   // kFunction: columns or nested function calls; kField: one
   std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
+  std::string cast_type;             // kFunction "cast": the target type's CQL text
   std::string alias;
 };
 struct SelectStatement {
@@ -241,13 +242,14 @@ struct DropIndexStatement {
 };
 
 struct BatchStatement;
+struct AuthStatement;  // roles and permissions: cql3/auth_ast.h
 using Statement =
     std::variant<UseStatement, CreateKeyspaceStatement, AlterKeyspaceStatement,
                  DropKeyspaceStatement, CreateTableStatement, AlterTableStatement,
                  DropTableStatement, TruncateStatement, InsertStatement, UpdateStatement,
                  DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>,
                  CreateTypeStatement, AlterTypeStatement, DropTypeStatement, CreateIndexStatement,
-                 DropIndexStatement>;
+                 DropIndexStatement, std::shared_ptr<AuthStatement>>;
 
 struct BatchStatement {
   enum class Type { kLogged, kUnlogged, kCounter };

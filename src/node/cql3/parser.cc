@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "node/cql3/auth_ast.h"
 #include "node/cql3/lexer.h"
 #include "postfork/cql/error_codes.h"
 
@@ -476,6 +477,8 @@ class Parser {
     if (t.text == "create") return ParseCreate();
     if (t.text == "alter") return ParseAlter();
     if (t.text == "drop") return ParseDrop();
+    if (t.text == "grant" || t.text == "revoke") return ParsePermissionChange();
+    if (t.text == "list") return ParseList();
     if (t.text == "truncate") {
       Next();
       AcceptKeyword("table");
@@ -603,6 +606,13 @@ class Parser {
           PF_ASSIGN_OR_RETURN(std::string c, Identifier());
           sel.columns.push_back(std::move(c));
         } while (sel.kind == Selector::Kind::kToken && AcceptPunct(","));
+      } else if (fn == "cast") {
+        sel.kind = Selector::Kind::kFunction;
+        sel.function = fn;
+        PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
+        sel.args.push_back(std::move(arg));
+        PF_RETURN_IF_ERROR(ExpectKeyword("as"));
+        PF_ASSIGN_OR_RETURN(sel.cast_type, ParseType());
       } else if (IsScalarFunction(fn)) {
         sel.kind = Selector::Kind::kFunction;
         sel.function = fn;
@@ -824,6 +834,7 @@ class Parser {
     if (AcceptKeyword("type")) return ParseCreateType();
     if (AcceptKeyword("index")) return ParseCreateIndex();
     if (Peek().IsKeyword("custom")) return Error(Peek(), "CUSTOM indexes are not supported");
+    if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseCreateRole();
     return NoViable();
   }
 
@@ -990,6 +1001,7 @@ class Parser {
       return Statement(std::move(s));
     }
     if (AcceptKeyword("type")) return ParseAlterType();
+    if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseAlterRole();
     if (!AcceptKeyword("table") && !AcceptKeyword("columnfamily")) return NoViable();
     AlterTableStatement s;
     PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
@@ -1054,7 +1066,177 @@ class Parser {
       PF_ASSIGN_OR_RETURN(s.index, ParseTableName());
       return Statement(std::move(s));
     }
+    if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseDropRole();
     return NoViable();
+  }
+
+  // ---- roles and permissions (cql3/auth_ast.h) ---------------------------------------------
+  static Statement Auth(auto statement) {
+    auto out = std::make_shared<AuthStatement>();
+    out->statement = std::move(statement);
+    return Statement(std::move(out));
+  }
+
+  // userOrRoleName: an identifier (folded unless quoted) or a string literal (kept as written).
+  Result<std::string> RoleName() {
+    if (Peek().kind == TokenKind::kString) return Next().text;
+    return Identifier();
+  }
+
+  Status SyntaxError(std::string message) const {
+    return Status(StatusCode::kServerError, std::move(message),
+                  static_cast<int>(cql::ErrorCode::kSyntaxError));
+  }
+
+  // CREATE/ALTER ROLE's WITH PASSWORD = 'p' AND LOGIN = b AND SUPERUSER = b; CREATE/ALTER USER's
+  // [WITH PASSWORD 'p'] [SUPERUSER | NOSUPERUSER].
+  Status ParseRoleOptions(bool user_syntax, RoleOptions* o) {
+    if (user_syntax) {
+      if (AcceptKeyword("with")) {
+        PF_RETURN_IF_ERROR(ExpectKeyword("password"));
+        if (Peek().kind != TokenKind::kString) return Unexpected("STRING_LITERAL");
+        o->password = Next().text;
+      }
+      if (AcceptKeyword("superuser")) {
+        o->superuser = true;
+      } else if (AcceptKeyword("nosuperuser")) {
+        o->superuser = false;
+      }
+      return Status::Ok();
+    }
+    if (!AcceptKeyword("with")) return Status::Ok();
+    do {
+      const Token& name = Peek();
+      if (name.IsKeyword("password")) {
+        Next();
+        PF_RETURN_IF_ERROR(ExpectPunct("="));
+        if (Peek().kind != TokenKind::kString) return Unexpected("STRING_LITERAL");
+        if (o->password) return SyntaxError("Multiple definition for property PASSWORD");
+        o->password = Next().text;
+      } else if (name.IsKeyword("login") || name.IsKeyword("superuser")) {
+        bool login = name.IsKeyword("login");
+        Next();
+        PF_RETURN_IF_ERROR(ExpectPunct("="));
+        if (Peek().kind != TokenKind::kBoolean) return Unexpected("BOOLEAN");
+        std::optional<bool>& field = login ? o->login : o->superuser;
+        if (field) {
+          return SyntaxError(
+              fmt::format("Multiple definition for property {}", login ? "LOGIN" : "SUPERUSER"));
+        }
+        field = Next().text == "true";
+      } else {
+        return Unexpected("K_PASSWORD");
+      }
+    } while (AcceptKeyword("and"));
+    return Status::Ok();
+  }
+
+  Result<Statement> ParseCreateRole() {
+    CreateRoleStatement s;
+    s.is_user = Next().text == "user";
+    PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+    PF_ASSIGN_OR_RETURN(s.role, RoleName());
+    PF_RETURN_IF_ERROR(ParseRoleOptions(s.is_user, &s.options));
+    return Auth(std::move(s));
+  }
+
+  Result<Statement> ParseAlterRole() {
+    AlterRoleStatement s;
+    bool user = Next().text == "user";
+    PF_ASSIGN_OR_RETURN(s.role, RoleName());
+    PF_RETURN_IF_ERROR(ParseRoleOptions(user, &s.options));
+    return Auth(std::move(s));
+  }
+
+  Result<Statement> ParseDropRole() {
+    Next();  // ROLE | USER
+    DropRoleStatement s;
+    PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+    PF_ASSIGN_OR_RETURN(s.role, RoleName());
+    return Auth(std::move(s));
+  }
+
+  // ALL [PERMISSIONS] (an empty list) or one permission [PERMISSION].
+  Result<std::vector<std::string>> ParsePermissions() {
+    if (AcceptKeyword("all")) {
+      AcceptKeyword("permissions");
+      return std::vector<std::string>{};
+    }
+    const Token& t = Peek();
+    static constexpr std::string_view kNames[] = {"create", "alter",     "drop",     "select",
+                                                  "modify", "authorize", "describe", "execute"};
+    for (std::string_view n : kNames) {
+      if (!t.IsKeyword(n)) continue;
+      std::string upper(n);
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      Next();
+      AcceptKeyword("permission");
+      return std::vector<std::string>{std::move(upper)};
+    }
+    return NoViable();
+  }
+
+  Result<ResourceName> ParseResource() {
+    ResourceName r;
+    if (AcceptKeyword("all")) {
+      if (!AcceptKeyword("keyspaces")) {
+        return Error(Peek(), "only data resources (ALL KEYSPACES, KEYSPACE, TABLE) are supported");
+      }
+      return r;
+    }
+    if (AcceptKeyword("keyspace")) {
+      r.level = ResourceName::Level::kKeyspace;
+      PF_ASSIGN_OR_RETURN(r.keyspace, Identifier());
+      return r;
+    }
+    if (Peek().IsKeyword("role") || Peek().IsKeyword("roles") || Peek().IsKeyword("function") ||
+        Peek().IsKeyword("functions") || Peek().IsKeyword("mbean") || Peek().IsKeyword("mbeans")) {
+      return Error(Peek(), "only data resources (ALL KEYSPACES, KEYSPACE, TABLE) are supported");
+    }
+    AcceptKeyword("table");
+    r.level = ResourceName::Level::kTable;
+    PF_ASSIGN_OR_RETURN(TableName t, ParseTableName());
+    r.keyspace = std::move(t.keyspace);
+    r.table = std::move(t.name);
+    return r;
+  }
+
+  Result<Statement> ParsePermissionChange() {
+    PermissionChangeStatement s;
+    s.grant = Next().text == "grant";
+    PF_ASSIGN_OR_RETURN(s.permissions, ParsePermissions());
+    PF_RETURN_IF_ERROR(ExpectKeyword("on"));
+    PF_ASSIGN_OR_RETURN(s.resource, ParseResource());
+    PF_RETURN_IF_ERROR(ExpectKeyword(s.grant ? "to" : "from"));
+    PF_ASSIGN_OR_RETURN(s.role, RoleName());
+    return Auth(std::move(s));
+  }
+
+  // LIST ROLES [OF r] [NORECURSIVE] | LIST USERS | LIST perms [ON resource] [OF r] [NORECURSIVE].
+  Result<Statement> ParseList() {
+    Next();  // LIST
+    if (AcceptKeyword("roles") || Peek().IsKeyword("users")) {
+      ListRolesStatement s;
+      s.users = AcceptKeyword("users");
+      if (!s.users && AcceptKeyword("of")) {
+        PF_ASSIGN_OR_RETURN(std::string role, RoleName());
+        s.of_role = std::move(role);
+      }
+      if (!s.users) AcceptKeyword("norecursive");
+      return Auth(std::move(s));
+    }
+    ListPermissionsStatement s;
+    PF_ASSIGN_OR_RETURN(s.permissions, ParsePermissions());
+    if (AcceptKeyword("on")) {
+      PF_ASSIGN_OR_RETURN(ResourceName r, ParseResource());
+      s.resource = std::move(r);
+    }
+    if (AcceptKeyword("of")) {
+      PF_ASSIGN_OR_RETURN(std::string role, RoleName());
+      s.role = std::move(role);
+    }
+    s.norecursive = AcceptKeyword("norecursive");
+    return Auth(std::move(s));
   }
 
   std::string_view source_;

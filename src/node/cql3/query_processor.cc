@@ -4,7 +4,9 @@
 
 #include <chrono>
 
+#include "node/auth/auth_service.h"
 #include "node/cql3/parser.h"
+#include "node/cql3/statements/auth_statement.h"
 #include "node/cql3/statements/prepare.h"
 #include "node/cql3/values.h"
 
@@ -88,6 +90,7 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
   ctx.db = db_;
   ctx.schema = db_->schema().snapshot();
   ctx.client = &client;
+  ctx.auth = auth_;
   ctx.now_micros = NowMicros();
   if (params) {
     ctx.page_size = params->page_size;
@@ -101,6 +104,7 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
 Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ctx,
                              service::ClientState& client) {
   metrics_->Statement(statement.kind(), statement.keyspace(), statement.table());
+  if (Status access = CheckAccess(statement, ctx); !access.ok()) return ErrorResponse(access);
   auto result = statement.Execute(ctx);
   if (!result.ok()) {
     const Status& s = result.error();
@@ -115,6 +119,19 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
     return ErrorResponse(s);
   }
   if (result->set_keyspace) client.keyspace = *result->set_keyspace;
+  if (auth_ && result->schema_change &&
+      result->schema_change->change == cql::SchemaChangeType::kDropped) {
+    // Grants on a dropped keyspace or table go with it (a re-created one starts with none).
+    const cql::SchemaChange& c = *result->schema_change;
+    auto resource = c.target == cql::SchemaChangeTarget::kKeyspace
+                        ? auth::DataResource::Keyspace(c.keyspace)
+                        : auth::DataResource::Table(c.keyspace, c.name);
+    if (c.target == cql::SchemaChangeTarget::kKeyspace ||
+        c.target == cql::SchemaChangeTarget::kTable) {
+      Status revoked = auth_->roles().RevokeAllOn(resource);
+      if (!revoked.ok()) return ErrorResponse(revoked);
+    }
+  }
   Response r;
   r.body = std::move(result->body);
   r.schema_change = std::move(result->schema_change);
@@ -245,14 +262,15 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
                                      statement->bind_specs().size(), child.values.size())));
     }
     metrics_->Statement(statement->kind(), statement->keyspace(), statement->table());
+    if (Status access = CheckAccess(*statement, ctx); !access.ok()) return ErrorResponse(access);
     children.push_back(BatchChild{mod, child.values});
     keep.push_back(std::move(statement));
   }
   metrics_->Statement("batch", "", "");
-  Status s = ExecuteBatch(children, ctx, std::nullopt, msg.type);
-  if (!s.ok()) return ErrorResponse(s);
+  auto body = ExecuteBatch(children, ctx, std::nullopt, msg.type);
+  if (!body.ok()) return ErrorResponse(body.error());
   Response r;
-  r.body = VoidResultBody();
+  r.body = std::move(*body);
   return r;
 }
 

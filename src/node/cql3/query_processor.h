@@ -29,8 +29,10 @@ Response ErrorResponse(const cql::ErrorMessage& error);
 
 class QueryProcessor {
  public:
-  // `db` and `metrics` must outlive the processor.
-  QueryProcessor(Database* db, service::NodeMetrics* metrics) : db_(db), metrics_(metrics) {}
+  // `db`, `metrics` and `auth` must outlive the processor. A null `auth` means no roles: every
+  // statement is allowed and role statements are refused.
+  QueryProcessor(Database* db, service::NodeMetrics* metrics, auth::AuthService* auth = nullptr)
+      : db_(db), metrics_(metrics), auth_(auth) {}
 
   Response Query(const cql::QueryMessage& msg, service::ClientState& client);
   Response Prepare(const cql::PrepareMessage& msg, service::ClientState& client);
@@ -47,6 +49,7 @@ class QueryProcessor {
 
   Database* db_;
   service::NodeMetrics* metrics_;
+  auth::AuthService* auth_;
   PreparedCache prepared_;
 };
 

@@ -441,11 +441,63 @@ int Cmp(T a, T b) {
   return a < b ? -1 : (b < a ? 1 : 0);
 }
 
+// Frozen collections element by element (a prefix first), tuples and UDTs field by field with
+// null first, as Cassandra's ListType/MapType/TupleType compare. nullopt when a value does not
+// decode (the caller falls back to bytes).
+std::optional<int> CompareComposite(const cql::DataType& type, std::string_view a,
+                                    std::string_view b) {
+  using K = cql::TypeKind;
+  cql::ByteReader ra(a), rb(b);
+  const auto& params = type.params();
+  auto element = [&](const cql::DataType& t, int* out) -> bool {
+    auto ea = ra.ReadBytes();
+    auto eb = rb.ReadBytes();
+    if (!ea.ok() || !eb.ok()) return false;
+    if (!*ea || !*eb) {
+      *out = (*ea ? 1 : 0) - (*eb ? 1 : 0);  // null first
+      return true;
+    }
+    *out = CompareValues(t, **ea, **eb);
+    return true;
+  };
+  if (type.kind() == K::kTuple || type.kind() == K::kUdt) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (ra.empty() || rb.empty()) return Cmp(ra.empty() ? 0 : 1, rb.empty() ? 0 : 1);
+      int c = 0;
+      if (!element(params[i], &c)) return std::nullopt;
+      if (c != 0) return c;
+    }
+    return 0;
+  }
+  auto na = ra.ReadInt();
+  auto nb = rb.ReadInt();
+  if (!na.ok() || !nb.ok()) return std::nullopt;
+  bool map = type.kind() == K::kMap;
+  for (int32_t i = 0; i < std::min(*na, *nb); ++i) {
+    int c = 0;
+    if (!element(params[0], &c)) return std::nullopt;
+    if (c != 0) return c;
+    if (map) {
+      if (!element(params[1], &c)) return std::nullopt;
+      if (c != 0) return c;
+    }
+  }
+  return Cmp(*na, *nb);
+}
+
 }  // namespace
 
 int CompareValues(const cql::DataType& type, std::string_view a, std::string_view b) {
   using K = cql::TypeKind;
   switch (type.kind()) {
+    case K::kList:
+    case K::kSet:
+    case K::kMap:
+    case K::kTuple:
+    case K::kUdt: {
+      auto c = CompareComposite(type, a, b);
+      return c ? *c : CompareBytes(a, b);
+    }
     case K::kTinyint:
     case K::kSmallint:
     case K::kInt:

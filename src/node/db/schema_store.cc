@@ -24,6 +24,8 @@ namespace {
 constexpr size_t kNameLength = 48;  // SchemaConstants.NAME_LENGTH
 constexpr uint32_t kFirstUserStorageId = 1000;
 constexpr uint8_t kFormatVersion = 1;
+// Table records: 2 adds TableMetadata::key_format (records of version 1 are key format 1).
+constexpr uint8_t kTableFormatVersion = 2;
 
 // Metadata keys (Storage::PutMeta space).
 constexpr std::string_view kKeyspaceKeyPrefix = "schema/keyspace/";
@@ -114,7 +116,7 @@ std::string EncodeKeyspace(const KeyspaceMetadata& ks) {
 std::string EncodeTable(const TableMetadata& t) {
   std::string out;
   cql::ByteWriter w(&out);
-  w.WriteByte(kFormatVersion);
+  w.WriteByte(kTableFormatVersion);
   w.WriteString(t.keyspace);
   w.WriteString(t.name);
   w.WriteRaw(std::string_view(reinterpret_cast<const char*>(t.id.bytes.data()), 16));
@@ -154,6 +156,7 @@ std::string EncodeTable(const TableMetadata& t) {
     w.WriteByte(static_cast<uint8_t>(d.kind));
     w.WriteLong(d.dropped_time_micros);
   }
+  w.WriteByte(t.key_format);
   // Indexes are a trailing section, absent when there are none (tables persisted before
   // indexes existed decode unchanged).
   if (!t.indexes.empty()) {
@@ -335,8 +338,9 @@ Result<TableMetadata> DecodeTable(std::string_view bytes,
                                   const cql::DataType::UdtResolver* types) {
   cql::ByteReader r(bytes);
   PF_READ(version, r.ReadByte());
-  if (version != kFormatVersion) return Corrupt("table format version");
+  if (version != 1 && version != kTableFormatVersion) return Corrupt("table format version");
   TableMetadata t;
+  t.key_format = 1;
   PF_READ(ks, r.ReadString());
   t.keyspace = std::string(ks);
   PF_READ(name, r.ReadString());
@@ -417,6 +421,11 @@ Result<TableMetadata> DecodeTable(std::string_view bytes,
     PF_READ(dtime, r.ReadLong());
     d.dropped_time_micros = dtime;
     t.dropped_columns.push_back(std::move(d));
+  }
+  if (version >= 2) {
+    PF_READ(key_format, r.ReadByte());
+    if (key_format < 1 || key_format > 2) return Corrupt("key format");
+    t.key_format = key_format;
   }
   if (!r.empty()) {
     PF_READ(nindexes, r.ReadInt());

@@ -25,6 +25,9 @@ struct TableDef {
   const char* name;
   const char* comment;
   std::vector<ColumnDef> columns;
+  // Non-zero: a table stored in RocksDB under this fixed storage id (below the first user id,
+  // never reused); zero: a virtual table whose rows are generated.
+  uint32_t stored_id = 0;
 };
 
 // Cassandra's TableId.forSystemTable: UUID.nameUUIDFromBytes(keyspace bytes + table bytes).
@@ -246,6 +249,21 @@ const std::vector<TableDef>& SystemTableDefs() {
         {"progress", "bigint", 'r'},
         {"total", "bigint", 'r'},
         {"unit", "text", 'r'}}},
+      // Roles and permissions (auth/role_store.h writes them), as Cassandra 4.1 lays them out.
+      {"system_auth",
+       "roles",
+       "role definitions",
+       {{"role", "text", 'p'},
+        {"can_login", "boolean", 'r'},
+        {"is_superuser", "boolean", 'r'},
+        {"member_of", "set<text>", 'r'},
+        {"salted_hash", "text", 'r'}},
+       kSystemAuthRolesStorageId},
+      {"system_auth",
+       "role_permissions",
+       "permissions granted to db roles",
+       {{"role", "text", 'p'}, {"resource", "text", 'c'}, {"permissions", "set<text>", 'r'}},
+       kSystemAuthRolePermissionsStorageId},
   };
   return defs;
 }
@@ -259,8 +277,8 @@ std::shared_ptr<const TableMetadata> BuildTable(const TableDef& def, uint32_t st
   t->keyspace = def.keyspace;
   t->name = def.name;
   t->id = NameUuid(def.keyspace, def.name);
-  t->storage_id = storage_id;
-  t->is_virtual = true;
+  t->storage_id = def.stored_id != 0 ? def.stored_id : storage_id;
+  t->is_virtual = def.stored_id == 0;
   t->params.comment = def.comment;
   int pk = 0, ck = 0;
   uint32_t id = 0;
@@ -410,6 +428,10 @@ std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata() {
       ks->durable_writes = true;
       ks->is_virtual = IsVirtualKeyspaceName(def.keyspace);
       if (!ks->is_virtual) ks->replication = {{"class", kLocalStrategy}};
+      if (ks->name == "system_auth") {  // replicated in Cassandra; one replica here
+        ks->replication = {{"class", "org.apache.cassandra.locator.SimpleStrategy"},
+                           {"replication_factor", "1"}};
+      }
     }
     ks->tables[def.name] = BuildTable(def, storage_id++);
   }

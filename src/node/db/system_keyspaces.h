@@ -1,7 +1,7 @@
 // The system keyspaces drivers read at connect: system (local, peers, peers_v2), system_schema
 // (ten tables), system_virtual_schema (three tables) and system_views, with Cassandra 4.1's
 // names, types and keys (/work/shared/spec/system-tables.md). Their rows are generated from the
-// live schema and the node's identity at read time.
+// live schema and the node's identity at read time, except system_auth's, which are stored.
 #pragma once
 
 #include <functional>
@@ -20,6 +20,10 @@ namespace postfork::node {
 // system, system_schema, system_virtual_schema, system_views, and the replicated system
 // keyspaces Cassandra creates (system_auth, system_distributed, system_traces).
 bool IsSystemKeyspace(std::string_view keyspace);
+
+// Storage ids of the system tables kept in RocksDB (all others are generated).
+inline constexpr uint32_t kSystemAuthRolesStorageId = 900;
+inline constexpr uint32_t kSystemAuthRolePermissionsStorageId = 901;
 
 // The metadata of every system keyspace and table (tables marked is_virtual: generated rows).
 std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata();

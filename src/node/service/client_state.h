@@ -1,5 +1,6 @@
-// Per-connection state the query path reads and changes: the current keyspace (USE) and what
-// the connection registered for. Owned by the connection; used on the network thread only.
+// Per-connection state the query path reads and changes: the current keyspace (USE), the
+// logged-in role and what the connection registered for. Owned by the connection; used on the
+// network thread only.
 #pragma once
 
 #include <string>
@@ -11,6 +12,9 @@ namespace postfork::node::service {
 struct ClientState {
   std::string keyspace;  // "" until USE
   bool started = false;  // STARTUP received
+  // The logged-in role (PasswordAuthenticator); "" before AUTH_SUCCESS and with AllowAll.
+  std::string user;
+  bool authenticated = false;  // AUTH_SUCCESS sent (or no authentication required)
   cql::Compression compression = cql::Compression::kNone;
   bool schema_events = false;  // REGISTER SCHEMA_CHANGE
   bool topology_events = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "postfork/cql/bytes.h"
 #include "postfork/cql/error_codes.h"
 #include "postfork/cql/murmur3.h"
 
@@ -161,8 +162,105 @@ Result<std::string> ReadDecimalKey(std::string_view* in) {
   return ReadEscaped(in);
 }
 
-Status AppendAscending(const cql::DataType& type, std::string_view value, std::string* out) {
+Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFormat format,
+                       std::string* out);
+Result<std::string> ReadAscending(const cql::DataType& type, KeyFormat format,
+                                  std::string_view* in);
+
+// Frozen collections, tuples and UDTs, element by element: list/set elements and map entries
+// each behind 0x01, tuple/UDT fields behind 0x01 (null) or 0x02 (value), then 0x00, so a prefix
+// sorts first and the encoding stays prefix-free. Element encodings are themselves prefix-free.
+Status AppendComposite(const cql::DataType& type, std::string_view value, std::string* out) {
   using cql::TypeKind;
+  const auto& params = type.params();
+  cql::ByteReader r(value);
+  auto element = [&](const cql::DataType& t) -> Status {
+    auto e = r.ReadBytes();
+    if (!e.ok() || !*e) return Invalid("Invalid " + type.ToCql() + " value in a key");
+    return AppendAscending(t, **e, KeyFormat::kTypedComposites, out);
+  };
+  if (value.empty()) {  // an empty value sorts as an empty collection or tuple
+    out->push_back(0x00);
+    return Status::Ok();
+  }
+  if (type.kind() == TypeKind::kTuple || type.kind() == TypeKind::kUdt) {
+    for (size_t i = 0; i < params.size() && !r.empty(); ++i) {
+      auto e = r.ReadBytes();
+      if (!e.ok()) return Invalid("Invalid " + type.ToCql() + " value in a key");
+      if (!*e) {
+        out->push_back(0x01);
+        continue;
+      }
+      out->push_back(0x02);
+      PF_RETURN_IF_ERROR(AppendAscending(params[i], **e, KeyFormat::kTypedComposites, out));
+    }
+  } else {
+    auto n = r.ReadInt();
+    if (!n.ok() || *n < 0) return Invalid("Invalid " + type.ToCql() + " value in a key");
+    for (int32_t i = 0; i < *n; ++i) {
+      out->push_back(0x01);
+      PF_RETURN_IF_ERROR(element(params[0]));
+      if (type.kind() == TypeKind::kMap) PF_RETURN_IF_ERROR(element(params[1]));
+    }
+  }
+  if (!r.empty()) return Invalid("Invalid " + type.ToCql() + " value in a key: trailing bytes");
+  out->push_back(0x00);
+  return Status::Ok();
+}
+
+Result<std::string> ReadComposite(const cql::DataType& type, std::string_view* in) {
+  using cql::TypeKind;
+  const auto& params = type.params();
+  std::string out;
+  cql::ByteWriter w(&out);
+  auto next = [&]() -> Result<unsigned char> {
+    if (in->empty()) return Corrupt("composite");
+    unsigned char c = static_cast<unsigned char>((*in)[0]);
+    in->remove_prefix(1);
+    return c;
+  };
+  if (type.kind() == TypeKind::kTuple || type.kind() == TypeKind::kUdt) {
+    for (size_t i = 0;; ++i) {
+      PF_ASSIGN_OR_RETURN(unsigned char marker, next());
+      if (marker == 0x00) break;
+      if (i >= params.size() || (marker != 0x01 && marker != 0x02)) return Corrupt("tuple");
+      if (marker == 0x01) {
+        w.WriteInt(-1);
+        continue;
+      }
+      PF_ASSIGN_OR_RETURN(std::string e, ReadAscending(params[i], KeyFormat::kTypedComposites, in));
+      w.WriteBytes(e);
+    }
+    return out;
+  }
+  std::vector<std::string> elements;
+  size_t per_entry = type.kind() == TypeKind::kMap ? 2 : 1;
+  while (true) {
+    PF_ASSIGN_OR_RETURN(unsigned char marker, next());
+    if (marker == 0x00) break;
+    if (marker != 0x01) return Corrupt("collection");
+    for (size_t j = 0; j < per_entry; ++j) {
+      PF_ASSIGN_OR_RETURN(std::string e, ReadAscending(params[j], KeyFormat::kTypedComposites, in));
+      elements.push_back(std::move(e));
+    }
+  }
+  w.WriteInt(static_cast<int32_t>(elements.size() / per_entry));
+  for (const auto& e : elements) w.WriteBytes(e);
+  return out;
+}
+
+bool IsComposite(cql::TypeKind kind) {
+  return kind == cql::TypeKind::kList || kind == cql::TypeKind::kSet ||
+         kind == cql::TypeKind::kMap || kind == cql::TypeKind::kTuple ||
+         kind == cql::TypeKind::kUdt;
+}
+
+Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFormat format,
+                       std::string* out) {
+  using cql::TypeKind;
+  if (format == KeyFormat::kTypedComposites && IsComposite(type.kind())) {
+    return AppendComposite(type, value, out);
+  }
   TypeKind kind = type.kind();
   int fixed = FixedSize(kind);
   if (fixed != 0 && static_cast<int>(value.size()) != fixed) {
@@ -213,14 +311,18 @@ Status AppendAscending(const cql::DataType& type, std::string_view value, std::s
     case TypeKind::kDecimal:
       return AppendDecimalKey(value, out);
     default:
-      // text, ascii, blob, inet and (for now) frozen collections, tuples and UDTs: bytewise.
+      // text, ascii, blob, inet (and composites in kBytewiseComposites tables): bytewise.
       AppendEscaped(value, out);
       return Status::Ok();
   }
 }
 
-Result<std::string> ReadAscending(const cql::DataType& type, std::string_view* in) {
+Result<std::string> ReadAscending(const cql::DataType& type, KeyFormat format,
+                                  std::string_view* in) {
   using cql::TypeKind;
+  if (format == KeyFormat::kTypedComposites && IsComposite(type.kind())) {
+    return ReadComposite(type, in);
+  }
   TypeKind kind = type.kind();
   int fixed = FixedSize(kind);
   switch (kind) {
@@ -361,9 +463,9 @@ Result<std::string> ReadEscaped(std::string_view* in) {
 }
 
 Status AppendClusteringComponent(const cql::DataType& type, bool descending, std::string_view value,
-                                 std::string* out) {
+                                 KeyFormat format, std::string* out) {
   size_t start = out->size();
-  PF_RETURN_IF_ERROR(AppendAscending(type, value, out));
+  PF_RETURN_IF_ERROR(AppendAscending(type, value, format, out));
   if (descending) {
     for (size_t i = start; i < out->size(); ++i) (*out)[i] = static_cast<char>(~(*out)[i]);
   }
@@ -371,14 +473,14 @@ Status AppendClusteringComponent(const cql::DataType& type, bool descending, std
 }
 
 Result<std::string> ReadClusteringComponent(const cql::DataType& type, bool descending,
-                                            std::string_view* in) {
-  if (!descending) return ReadAscending(type, in);
+                                            KeyFormat format, std::string_view* in) {
+  if (!descending) return ReadAscending(type, format, in);
   // Un-invert lazily: the component's length is only known once decoded, so invert a copy of the
   // rest (clustering keys are short) and advance by what the ascending reader consumed.
   std::string inverted(*in);
   for (char& c : inverted) c = static_cast<char>(~c);
   std::string_view view(inverted);
-  auto value = ReadAscending(type, &view);
+  auto value = ReadAscending(type, format, &view);
   if (!value.ok()) return value;
   in->remove_prefix(inverted.size() - view.size());
   return value;
@@ -393,8 +495,9 @@ Result<std::string> EncodeClustering(const TableMetadata& table,
   std::string out;
   for (size_t i = 0; i < components.size(); ++i) {
     const ColumnMetadata& column = table.columns[table.partition_key_count + i];
-    PF_RETURN_IF_ERROR(AppendClusteringComponent(
-        column.type, column.order == ClusteringOrder::kDesc, components[i], &out));
+    PF_RETURN_IF_ERROR(AppendClusteringComponent(column.type,
+                                                 column.order == ClusteringOrder::kDesc,
+                                                 components[i], static_cast<KeyFormat>(table.key_format), &out));
   }
   return out;
 }
@@ -407,7 +510,8 @@ Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
     const ColumnMetadata& column = table.columns[table.partition_key_count + i];
     PF_ASSIGN_OR_RETURN(
         std::string c,
-        ReadClusteringComponent(column.type, column.order == ClusteringOrder::kDesc, &encoded));
+        ReadClusteringComponent(column.type, column.order == ClusteringOrder::kDesc,
+                                static_cast<KeyFormat>(table.key_format), &encoded));
     out.push_back(std::move(c));
   }
   if (!encoded.empty()) return Corrupt("trailing clustering bytes");
@@ -415,27 +519,28 @@ Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
 }
 
 Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,
-                                     std::string_view value, std::string_view map_value) {
+                                     KeyFormat format, std::string_view value,
+                                     std::string_view map_value) {
   std::string out;
   const auto& params = column_type.params();
   switch (target) {
     case IndexTarget::kSimple:
     case IndexTarget::kFull:
-      PF_RETURN_IF_ERROR(AppendClusteringComponent(column_type, false, value, &out));
+      PF_RETURN_IF_ERROR(AppendClusteringComponent(column_type, false, value, format, &out));
       break;
     case IndexTarget::kValues: {
       if (params.empty()) return Invalid("values() of a non-collection");
       const cql::DataType& element =
           column_type.kind() == cql::TypeKind::kMap ? params[1] : params[0];
-      PF_RETURN_IF_ERROR(AppendClusteringComponent(element, false, value, &out));
+      PF_RETURN_IF_ERROR(AppendClusteringComponent(element, false, value, format, &out));
       break;
     }
     case IndexTarget::kKeys:
     case IndexTarget::kEntries:
       if (column_type.kind() != cql::TypeKind::kMap) return Invalid("keys() of a non-map");
-      PF_RETURN_IF_ERROR(AppendClusteringComponent(params[0], false, value, &out));
+      PF_RETURN_IF_ERROR(AppendClusteringComponent(params[0], false, value, format, &out));
       if (target == IndexTarget::kEntries) {
-        PF_RETURN_IF_ERROR(AppendClusteringComponent(params[1], false, map_value, &out));
+        PF_RETURN_IF_ERROR(AppendClusteringComponent(params[1], false, map_value, format, &out));
       }
       break;
   }

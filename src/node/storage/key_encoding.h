@@ -40,12 +40,19 @@ void AppendEscaped(std::string_view bytes, std::string* out);
 // Reads one escaped string from the front of *in, advancing it.
 Result<std::string> ReadEscaped(std::string_view* in);
 
+// How a table's keys encode frozen collections, tuples and user types (TableMetadata::key_format):
+// kBytewiseComposites (tables created before format 2) as their serialized bytes;
+// kTypedComposites element by element, in Cassandra's order for the type (lists and sets by
+// their elements, maps by entries, tuples and UDTs field by field with null first).
+enum class KeyFormat : uint8_t { kBytewiseComposites = 1, kTypedComposites = 2 };
+inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kTypedComposites;
+
 // Appends the order-preserving encoding of one serialized clustering value of `type`
 // (inverted when descending). kInvalidArgument when the value's size is wrong for its type.
 Status AppendClusteringComponent(const cql::DataType& type, bool descending, std::string_view value,
-                                 std::string* out);
+                                 KeyFormat format, std::string* out);
 Result<std::string> ReadClusteringComponent(const cql::DataType& type, bool descending,
-                                            std::string_view* in);
+                                            KeyFormat format, std::string_view* in);
 
 // Encodes a clustering prefix (the first components.size() clustering columns of `table`).
 Result<std::string> EncodeClustering(const TableMetadata& table,
@@ -56,10 +63,12 @@ Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
 // The order-preserving encoding of a value a secondary index looks up, for a column of
 // `column_type` and the index's target: the value itself (kSimple, kFull), a collection element
 // (kValues: list/set element, map value), a map key (kKeys), or a map key then value
-// (kEntries: `value` is the key, `map_value` the value). Prefix-free, so entries for one value
-// are one key range. kInvalidArgument when the value cannot be of its type.
+// (kEntries: `value` is the key, `map_value` the value), composites in the base table's
+// `format`. Prefix-free, so entries for one value are one key range. kInvalidArgument when the
+// value cannot be of its type.
 Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,
-                                     std::string_view value, std::string_view map_value = {});
+                                     KeyFormat format, std::string_view value,
+                                     std::string_view map_value = {});
 
 // A data key split into its parts (views into the key).
 struct DecodedDataKey {

@@ -156,7 +156,8 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
         return InvalidRequest("column " + column->name + " is not a non-frozen collection");
       }
       // Stored in the element type's order, so cells sort like the collection.
-      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(*path_type, false, w.path, &c.path));
+      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(
+          *path_type, false, w.path, static_cast<keys::KeyFormat>(table.key_format), &c.path));
     } else if (PathType(column->type) != nullptr && w.value) {
       return InvalidRequest("a non-frozen collection is written element by element");
     }
@@ -243,7 +244,9 @@ Status AddIndexEntries(const TableMetadata& table, const ColumnMetadata& column,
                           "(" + column.name +
                           ") (maximum allowed size=" + std::to_string(kMaxIndexedValue) + ")");
   }
-  auto encoded = keys::EncodeIndexValue(column.type, index.target, looked_up, map_value);
+  auto encoded = keys::EncodeIndexValue(column.type, index.target,
+                                        static_cast<keys::KeyFormat>(table.key_format), looked_up,
+                                        map_value);
   if (!encoded.ok()) return Status::Ok();
   std::string key = keys::TablePrefix(index.storage_id);
   key.append(*encoded).append(suffix);
@@ -547,7 +550,9 @@ class Reader {
       return InvalidRequest("index lookup on an unknown column");
     }
     auto encoded =
-        keys::EncodeIndexValue(column->type, lookup.target, lookup.value, lookup.map_value);
+        keys::EncodeIndexValue(column->type, lookup.target,
+                               static_cast<keys::KeyFormat>(table_.key_format), lookup.value,
+                               lookup.map_value);
     if (!encoded.ok()) return Status::Ok();  // no entry holds a value of the wrong shape
     std::string prefix = keys::TablePrefix(lookup.storage_id) + *encoded;
     std::string lower, upper;
@@ -723,7 +728,8 @@ class Reader {
     for (; it != row.cells.end() && it->column_id == column.id; ++it) {
       if (!it->LiveAt(now_) || deletion.Deletes(it->timestamp)) continue;
       std::string_view encoded = it->path;
-      auto path = keys::ReadClusteringComponent(path_type, false, &encoded);
+      auto path = keys::ReadClusteringComponent(
+          path_type, false, static_cast<keys::KeyFormat>(table_.key_format), &encoded);
       if (!path.ok()) continue;  // unreadable element: skip rather than fail the row
       v.timestamp = std::max(v.timestamp, it->timestamp);
       v.elements.emplace_back(std::move(*path), it->value);

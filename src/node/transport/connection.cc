@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 
+#include "node/auth/auth_service.h"
 #include "node/transport/server.h"
 #include "postfork/cql/compression.h"
 #include "postfork/cql/messages.h"
@@ -24,8 +25,12 @@ std::string UnsupportedVersionMessage(int version) {
 
 }  // namespace
 
-Connection::Connection(Server* server, boost::asio::ip::tcp::socket socket)
+Connection::Connection(Server* server, boost::asio::ip::tcp::socket socket,
+                       boost::asio::ssl::context* tls)
     : server_(server), socket_(std::move(socket)) {
+  if (tls) {
+    tls_ = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>>(socket_, *tls);
+  }
   server_->metrics().ConnectionOpened();
 }
 
@@ -38,7 +43,22 @@ Connection::~Connection() {
 void Connection::Start() {
   boost::system::error_code ec;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-  DoRead();
+  auto peer = socket_.remote_endpoint(ec);
+  if (!ec) peer_address_ = peer.address().to_string();
+  if (!tls_) {
+    DoRead();
+    return;
+  }
+  // A plaintext client (or one whose certificate fails verification) ends here: closed, nothing
+  // else affected.
+  tls_->async_handshake(boost::asio::ssl::stream_base::server,
+                        [this, self = shared_from_this()](const boost::system::error_code& hec) {
+                          if (hec || closed_) {
+                            Close();
+                            return;
+                          }
+                          DoRead();
+                        });
 }
 
 void Connection::Close() {
@@ -57,28 +77,37 @@ void Connection::DoRead() {
   if (closed_) return;
   size_t old = in_.size();
   in_.resize(old + kReadChunk);
-  auto self = shared_from_this();
-  socket_.async_read_some(boost::asio::buffer(in_.data() + old, kReadChunk),
-                          [this, self, old](const boost::system::error_code& ec, size_t n) {
-                            in_.resize(old + (ec ? 0 : n));
-                            if (ec || closed_) {
-                              Close();
-                              return;
-                            }
-                            bool keep = ProcessInput();
-                            // Compact the buffer: drop consumed bytes.
-                            if (in_pos_ > 0) {
-                              in_.erase(0, in_pos_);
-                              in_pos_ = 0;
-                            }
-                            Flush();
-                            if (!keep) {
-                              close_after_flush_ = true;
-                              if (!write_pending_) Close();
-                              return;
-                            }
-                            DoRead();
-                          });
+  auto on_read = [this, self = shared_from_this(), old](const boost::system::error_code& ec,
+                                                        size_t n) {
+    in_.resize(old + (ec ? 0 : n));
+    if (ec || closed_) {
+      Close();
+      return;
+    }
+    ContinueInput();
+  };
+  auto buffer = boost::asio::buffer(in_.data() + old, kReadChunk);
+  if (tls_) {
+    tls_->async_read_some(buffer, std::move(on_read));
+  } else {
+    socket_.async_read_some(buffer, std::move(on_read));
+  }
+}
+
+void Connection::ContinueInput() {
+  bool keep = ProcessInput();
+  // Compact the buffer: drop consumed bytes.
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  Flush();
+  if (!keep) {
+    close_after_flush_ = true;
+    if (!write_pending_) Close();
+    return;
+  }
+  if (!auth_pending_) DoRead();
 }
 
 bool Connection::ProcessInput() {
@@ -134,6 +163,7 @@ bool Connection::ProcessInput() {
     std::string_view body = avail.substr(cql::kFrameHeaderSize, header.length);
     in_pos_ += total;
     if (!HandleRequest(header, body)) return false;
+    if (auth_pending_) return true;  // the rest waits for the password check
   }
   return true;
 }
@@ -167,9 +197,10 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
     return false;
   };
   auto require_startup = [&]() {
-    if (state_.started) return true;
-    QueueProtocolError(stream, fmt::format("Unexpected message {}, expecting STARTUP or OPTIONS",
-                                           cql::OpcodeName(header.opcode)));
+    if (state_.started && state_.authenticated) return true;
+    QueueProtocolError(
+        stream, fmt::format("Unexpected message {}, expecting {}", cql::OpcodeName(header.opcode),
+                            state_.started ? "SASL_RESPONSE" : "STARTUP or OPTIONS"));
     return false;
   };
   cql3::Response response;
@@ -202,8 +233,17 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
         state_.compression = *c;
       }
       state_.started = true;
-      response.opcode = cql::Opcode::kReady;
       compressible = false;  // drivers switch compression on after reading READY
+      if (server_->auth() && server_->auth()->requires_authentication() && !state_.authenticated) {
+        cql::AuthenticateMessage a;
+        a.authenticator = auth::kPasswordAuthenticatorClass;
+        cql::ByteWriter w(&response.body);
+        a.Encode(w);
+        response.opcode = cql::Opcode::kAuthenticate;
+        break;
+      }
+      state_.authenticated = true;
+      response.opcode = cql::Opcode::kReady;
       break;
     }
     case cql::Opcode::kRegister: {
@@ -258,8 +298,7 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       break;
     }
     case cql::Opcode::kAuthResponse:
-      QueueProtocolError(stream, "Unexpected AUTH_RESPONSE: authentication is not enabled");
-      return false;
+      return HandleAuthResponse(stream, reader);
     default:
       QueueProtocolError(stream, fmt::format("Unexpected message {} from a client",
                                              cql::OpcodeName(header.opcode)));
@@ -274,6 +313,55 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
                       std::chrono::steady_clock::now() - started)
                       .count());
   return true;
+}
+
+bool Connection::HandleAuthResponse(int16_t stream, cql::ByteReader& reader) {
+  auth::AuthService* auth = server_->auth();
+  if (!auth || !auth->requires_authentication()) {
+    QueueProtocolError(stream, "Unexpected AUTH_RESPONSE: authentication is not enabled");
+    return false;
+  }
+  if (!state_.started || state_.authenticated) {
+    QueueProtocolError(stream, state_.started
+                                   ? "Unexpected AUTH_RESPONSE: the connection is authenticated"
+                                   : "Unexpected message AUTH_RESPONSE, expecting STARTUP or "
+                                     "OPTIONS");
+    return false;
+  }
+  auto m = cql::AuthResponseMessage::Decode(reader);
+  if (!m.ok()) {
+    QueueProtocolError(stream, "Invalid AUTH_RESPONSE message: " + m.error().message());
+    return false;
+  }
+  auth_pending_ = true;
+  auth->Authenticate(m->token.value_or(std::string_view()), peer_address_, socket_.get_executor(),
+                     [self = shared_from_this(), stream](Result<std::string> role) {
+                       self->OnAuthenticated(stream, std::move(role));
+                     });
+  return true;
+}
+
+void Connection::OnAuthenticated(int16_t stream, Result<std::string> role) {
+  auth_pending_ = false;
+  if (closed_) return;
+  if (!role.ok()) {
+    // Cassandra closes nothing here, but a client that guessed wrong has nothing more to say on
+    // this connection; closing also bounds how fast one connection can guess.
+    cql3::Response error = cql3::ErrorResponse(role.error());
+    server_->metrics().Error(static_cast<int32_t>(cql::ErrorCode::kBadCredentials));
+    QueueFrame(stream, error.opcode, error.body, false);
+    close_after_flush_ = true;
+    Flush();
+    if (!write_pending_) Close();
+    return;
+  }
+  state_.user = std::move(*role);
+  state_.authenticated = true;
+  std::string body;
+  cql::ByteWriter w(&body);
+  cql::AuthSuccessMessage{}.Encode(w);
+  QueueFrame(stream, cql::Opcode::kAuthSuccess, body, false);
+  ContinueInput();
 }
 
 void Connection::QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body,
@@ -320,21 +408,24 @@ void Connection::Flush() {
   writing_.swap(out_);
   out_.clear();
   write_pending_ = true;
-  auto self = shared_from_this();
-  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
-                           [this, self](const boost::system::error_code& ec, size_t) {
-                             write_pending_ = false;
-                             writing_.clear();
-                             if (ec) {
-                               Close();
-                               return;
-                             }
-                             if (!out_.empty()) {
-                               Flush();
-                             } else if (close_after_flush_) {
-                               Close();
-                             }
-                           });
+  auto on_written = [this, self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+    write_pending_ = false;
+    writing_.clear();
+    if (ec) {
+      Close();
+      return;
+    }
+    if (!out_.empty()) {
+      Flush();
+    } else if (close_after_flush_) {
+      Close();
+    }
+  };
+  if (tls_) {
+    boost::asio::async_write(*tls_, boost::asio::buffer(writing_), std::move(on_written));
+  } else {
+    boost::asio::async_write(socket_, boost::asio::buffer(writing_), std::move(on_written));
+  }
 }
 
 }  // namespace postfork::node::transport

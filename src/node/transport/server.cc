@@ -10,8 +10,14 @@
 namespace postfork::node::transport {
 
 Server::Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
-               service::NodeMetrics* metrics, ServerLimits limits)
-    : acceptor_(std::move(acceptor)), processor_(processor), metrics_(metrics), limits_(limits) {}
+               service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth,
+               boost::asio::ssl::context* tls)
+    : acceptor_(std::move(acceptor)),
+      processor_(processor),
+      metrics_(metrics),
+      limits_(limits),
+      auth_(auth),
+      tls_(tls) {}
 
 Server::~Server() = default;
 
@@ -22,7 +28,7 @@ void Server::DoAccept() {
       [this](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
         if (stopped_) return;
         if (!ec) {
-          auto c = std::make_shared<Connection>(this, std::move(socket));
+          auto c = std::make_shared<Connection>(this, std::move(socket), tls_);
           connections_.insert(c.get());
           c->Start();
         }

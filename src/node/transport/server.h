@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -12,6 +13,10 @@
 #include "node/cql3/query_processor.h"
 #include "node/service/event_notifier.h"
 #include "node/service/metrics.h"
+
+namespace postfork::node::auth {
+class AuthService;
+}
 
 namespace postfork::node::transport {
 
@@ -23,8 +28,11 @@ struct ServerLimits {
 
 class Server {
  public:
+  // `auth`: null when no authentication is configured. `tls`: when set, the CQL port speaks TLS
+  // only. Both must outlive the server.
   Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
-         service::NodeMetrics* metrics, ServerLimits limits);
+         service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth = nullptr,
+         boost::asio::ssl::context* tls = nullptr);
   ~Server();
 
   void Start();
@@ -37,6 +45,7 @@ class Server {
   service::NodeMetrics& metrics() { return *metrics_; }
   service::EventNotifier& events() { return events_; }
   const ServerLimits& limits() const { return limits_; }
+  auth::AuthService* auth() { return auth_; }
   void Forget(Connection* c) { connections_.erase(c); }
 
  private:
@@ -48,6 +57,8 @@ class Server {
   cql3::QueryProcessor* processor_;
   service::NodeMetrics* metrics_;
   ServerLimits limits_;
+  auth::AuthService* auth_;
+  boost::asio::ssl::context* tls_;
   service::EventNotifier events_;
   std::set<Connection*> connections_;
   bool stopped_ = false;

@@ -17,6 +17,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace postfork::driver::testing {
 
@@ -34,6 +35,9 @@ class NodeProcess {
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;
 
+  // Flags added to the node's command line from the next Start() on (e.g. --authenticator).
+  void SetExtraArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
+
   // Starts the node (on the same port and data directory after the first start). Returns
   // false with `error` set when it did not report ready within 60 s.
   bool Start(std::string* error) {
@@ -44,14 +48,18 @@ class NodeProcess {
     // POSTFORK_NODE_BIN in the environment overrides the binary built alongside the test.
     const char* bin = std::getenv("POSTFORK_NODE_BIN");
     if (!bin) bin = POSTFORK_NODE_BIN;
+    std::vector<std::string> args = {bin,          "--listen", "127.0.0.1", "--port",   port_arg,
+                                     "--data-dir", data_dir_,  "--metrics", metrics_arg};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
       ::close(out[0]);
       ::close(out[1]);
-      ::execl(bin, bin, "--listen", "127.0.0.1", "--port",
-              port_arg.c_str(), "--data-dir", data_dir_.c_str(), "--metrics", metrics_arg.c_str(),
-              static_cast<char*>(nullptr));
+      ::execv(bin, argv.data());
       ::_exit(127);
     }
     ::close(out[1]);
@@ -145,6 +153,7 @@ class NodeProcess {
   }
 
  private:
+  std::vector<std::string> extra_args_;
   std::string data_dir_;
   uint16_t port_ = 0;
   uint16_t metrics_port_ = 0;

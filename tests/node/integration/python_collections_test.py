@@ -148,6 +148,26 @@ class CollectionsTest(unittest.TestCase):
         # The node keeps serving after the errors.
         self.assertEqual(self.row(1).fl, [9, 8])
 
+    def test_frozen_clustering_columns_sort_as_in_cassandra(self):
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS ord (k int, c frozen<list<int>>, "
+                  "t frozen<tuple<int, text>>, v int, PRIMARY KEY (k, c, t)) "
+                  "WITH CLUSTERING ORDER BY (c ASC, t DESC)")
+        lists = [[10], [1, 2], [], [-5], [1], [1, -2], [2], [-5, 3]]
+        insert = s.prepare("INSERT INTO ord (k, c, t, v) VALUES (1, ?, ?, ?)")
+        for i, l in enumerate(lists):
+            for t in [(1, "a"), (None, "z"), (-1, "b")]:
+                s.execute(insert, (l, t, i))
+        rows = list(s.execute("SELECT c, t FROM ord WHERE k = 1"))
+        expected_lists = [[], [-5], [-5, 3], [1], [1, -2], [1, 2], [2], [10]]
+        self.assertEqual([list(r.c or []) for r in rows[::3]], expected_lists)
+        # t DESC within each list: (1, 'a'), (-1, 'b'), then the null first field last.
+        self.assertEqual([tuple(r.t) for r in rows[:3]], [(1, "a"), (-1, "b"), (None, "z")])
+        sliced = s.execute("SELECT c FROM ord WHERE k = 1 AND c > %s AND c <= %s", ([1], [2]))
+        self.assertEqual(sorted({tuple(r.c) for r in sliced}), [(1, -2), (1, 2), (2,)])
+        rev = list(s.execute("SELECT c FROM ord WHERE k = 1 ORDER BY c DESC, t ASC"))
+        self.assertEqual([list(r.c or []) for r in rev[::3]], expected_lists[::-1])
+
     def test_driver_metadata_shows_collection_types(self):
         meta = self.cluster.metadata.keyspaces["colks"].tables["c"]
         self.assertEqual(meta.columns["l"].cql_type, "list<int>")

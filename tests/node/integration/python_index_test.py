@@ -14,7 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
 import protocol_test  # noqa: E402  (its raw-frame helpers)
 
-from cassandra import InvalidRequest  # noqa: E402
+from cassandra import InvalidRequest, Unauthorized  # noqa: E402
+from cassandra.auth import PlainTextAuthProvider  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
 from cassandra.query import SimpleStatement  # noqa: E402
 
@@ -320,6 +321,38 @@ class IndexTest(unittest.TestCase):
         s.execute("CREATE TABLE pre (k int PRIMARY KEY, v int, l list<int>)")
         s.execute("CREATE INDEX pre_v ON pre (v)")
         self.assertEqual(self.rows("SELECT k FROM pre WHERE v = 0"), [])
+
+    def test_index_ddl_needs_alter_on_the_table(self):
+        node = node_process.NodeProcess(
+            node_process.SHARED.binary,
+            extra_args=["--authenticator", "Password", "--authorizer", "Cassandra"]).start()
+        clusters = []
+        try:
+            def login(user, password):
+                cluster = Cluster(["127.0.0.1"], port=node.port,
+                                  auth_provider=PlainTextAuthProvider(user, password))
+                clusters.append(cluster)
+                return cluster.connect()
+            admin = login("cassandra", "cassandra")
+            admin.execute("CREATE KEYSPACE a WITH replication = "
+                          "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+            admin.execute("CREATE TABLE a.t (k int PRIMARY KEY, v int)")
+            admin.execute("CREATE ROLE dev WITH PASSWORD = 'd' AND LOGIN = true")
+            admin.execute("GRANT SELECT ON TABLE a.t TO dev")
+            dev = login("dev", "d")
+            with self.assertRaisesRegex(Unauthorized, "no ALTER permission on <table a.t>"):
+                dev.execute("CREATE INDEX t_v ON a.t (v)")
+            admin.execute("CREATE INDEX t_v ON a.t (v)")
+            with self.assertRaisesRegex(Unauthorized, "no ALTER permission on <table a.t>"):
+                dev.execute("DROP INDEX a.t_v")
+            self.assertEqual(list(dev.execute("SELECT k FROM a.t WHERE v = 1")), [])
+            admin.execute("GRANT ALTER ON TABLE a.t TO dev")
+            dev.execute("DROP INDEX a.t_v")
+            dev.execute("CREATE INDEX t_v ON a.t (v)")
+        finally:
+            for cluster in clusters:
+                cluster.shutdown()
+            node.cleanup()
 
     def test_zz_indexes_survive_restart(self):
         s = self.session

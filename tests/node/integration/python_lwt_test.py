@@ -120,9 +120,58 @@ class LwtTest(unittest.TestCase):
             s.execute("DELETE FROM events WHERE k = 1 IF v = 'a'")
         batch = BatchStatement()
         batch.add("INSERT INTO users (id, name) VALUES (50, 'z') IF NOT EXISTS")
-        with self.assertRaisesRegex(InvalidRequest, "Conditional statements in batches"):
+        batch.add("INSERT INTO users (id, name) VALUES (51, 'z')")
+        with self.assertRaisesRegex(InvalidRequest, "cannot span multiple partitions"):
             s.execute(batch)
         self.assertIsNone(s.execute("SELECT * FROM users WHERE id = 50").one())
+        batch = BatchStatement()
+        batch.add("INSERT INTO users (id, name) VALUES (50, 'z') IF NOT EXISTS")
+        batch.add("INSERT INTO events (k, ck, v) VALUES (50, 1, 'z')")
+        with self.assertRaisesRegex(InvalidRequest, "cannot span multiple tables"):
+            s.execute(batch)
+        with self.assertRaisesRegex(InvalidRequest, "custom timestamp for conditional BATCH"):
+            s.execute("BEGIN BATCH USING TIMESTAMP 5 "
+                      "INSERT INTO users (id, name) VALUES (50, 'z') IF NOT EXISTS APPLY BATCH")
+
+    def test_conditional_batches_apply_all_or_nothing(self):
+        s = self.session
+        s.execute("INSERT INTO events (k, ck, v) VALUES (7, 1, 'a')")
+        s.execute("INSERT INTO events (k, ck, v) VALUES (7, 2, 'b')")
+        # One condition fails: nothing is written, and the rows checked come back with the key.
+        batch = BatchStatement()
+        batch.add("UPDATE events SET v = 'x' WHERE k = 7 AND ck = 1 IF v = 'a'")
+        batch.add("UPDATE events SET v = 'y' WHERE k = 7 AND ck = 2 IF v = 'nope'")
+        batch.add("INSERT INTO events (k, ck, v) VALUES (7, 3, 'c')")
+        r = s.execute(batch)
+        self.assertFalse(r.was_applied)
+        rows = list(r)
+        self.assertEqual(r.column_names, ["[applied]", "k", "ck", "v"])
+        self.assertEqual([(x.k, x.ck, x.v) for x in rows], [(7, 1, "a"), (7, 2, "b")])
+        self.assertEqual([x.v for x in s.execute("SELECT v FROM events WHERE k = 7")], ["a", "b"])
+        # Every condition holds: every statement applies, the unconditional one too.
+        batch = BatchStatement()
+        batch.add("UPDATE events SET v = %s WHERE k = 7 AND ck = 1 IF v = %s", ("x", "a"))
+        batch.add("UPDATE events SET v = 'y' WHERE k = 7 AND ck = 2 IF EXISTS")
+        batch.add("INSERT INTO events (k, ck, v) VALUES (7, 3, 'c') IF NOT EXISTS")
+        batch.add("DELETE FROM events WHERE k = 7 AND ck = 4")
+        r = s.execute(batch)
+        self.assertTrue(r.was_applied)
+        self.assertEqual(r.column_names, ["[applied]"])
+        self.assertEqual([x.v for x in s.execute("SELECT v FROM events WHERE k = 7")],
+                         ["x", "y", "c"])
+        # Prepared conditional batch, checked against the state before the batch.
+        ins = s.prepare("INSERT INTO events (k, ck, v) VALUES (?, ?, ?) IF NOT EXISTS")
+        batch = BatchStatement()
+        batch.add(ins, (8, 1, "p"))
+        batch.add(ins, (8, 2, "q"))
+        self.assertTrue(s.execute(batch).was_applied)
+        batch = BatchStatement()
+        batch.add(ins, (8, 2, "again"))
+        batch.add(ins, (8, 3, "r"))
+        r = s.execute(batch)
+        self.assertFalse(r.was_applied)
+        self.assertEqual([(x.ck, x.v) for x in r], [(2, "q")])
+        self.assertEqual([x.ck for x in s.execute("SELECT ck FROM events WHERE k = 8")], [1, 2])
 
     def test_eight_clients_conditional_increments_are_linearizable(self):
         self.session.execute("INSERT INTO counter_row (k, v) VALUES (0, 0)")

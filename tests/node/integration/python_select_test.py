@@ -244,6 +244,41 @@ class ScalarFunctionTest(KeyspaceTest):
         self.assertEqual(row.d.date(), datetime.datetime.utcnow().date())
         self.assertEqual(s.execute("SELECT i FROM t WHERE k = 4").one().i, 7)
 
+    def test_cast(self):
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS nums (k int PRIMARY KEY, i int, big bigint, "
+                  "f float, d double, dec decimal, vi varint, t text, u uuid, ok boolean)")
+        s.execute("INSERT INTO nums (k, i, big, f, d, dec, vi, t, u, ok) VALUES (1, 70000, "
+                  "5000000000, 2.5, -1234.5678, 12.75, 123456789012345678901, 'x', "
+                  "123e4567-e89b-12d3-a456-426614174000, true)")
+        r = s.execute("SELECT cast(i AS smallint), cast(big AS int), cast(d AS int), "
+                      "cast(f AS double), cast(i AS text), cast(d AS text), cast(f AS varchar), "
+                      "cast(dec AS int), cast(dec AS double), cast(vi AS text), cast(i AS decimal), "
+                      "cast(d AS decimal), cast(u AS text), cast(ok AS text), cast(big AS float) "
+                      "FROM nums WHERE k = 1")
+        self.assertEqual(r.column_names[0], "cast(i as smallint)")
+        row = r.one()
+        self.assertEqual(row[0], 70000 - 65536 * 1)  # Java's (short) 70000 == 4464
+        self.assertEqual(row[1], 705032704)           # (int) 5000000000
+        self.assertEqual(row[2], -1234)
+        self.assertEqual(row[3], 2.5)
+        self.assertEqual((row[4], row[5], row[6]), ("70000", "-1234.5678", "2.5"))
+        self.assertEqual((row[7], row[8]), (12, 12.75))
+        self.assertEqual(row[9], "123456789012345678901")
+        self.assertEqual(str(row[10]), "70000")
+        self.assertEqual(str(row[11]), "-1234.5678")
+        self.assertEqual(row[12], "123e4567-e89b-12d3-a456-426614174000")
+        self.assertEqual(row[13], "true")
+        self.assertAlmostEqual(row[14], 5e9, delta=1e3)
+        r = s.execute("SELECT cast(ts AS text), cast(ts AS date), cast(tu AS timestamp), "
+                      "cast(d AS timestamp) FROM t WHERE k = 1").one()
+        self.assertEqual(r[0], "2024-02-29T12:00:00.123Z")
+        self.assertEqual(str(r[1]), "2024-02-29")
+        self.assertEqual(r[2], self.when)
+        self.assertEqual(r[3], datetime.datetime(2024, 2, 29))
+        with self.assertRaisesRegex(InvalidRequest, "cannot be cast to"):
+            s.execute("SELECT cast(t AS int) FROM nums")
+
     def test_wrong_arguments(self):
         with self.assertRaisesRegex(InvalidRequest, "Invalid call to function system.totimestamp"):
             self.session.execute("SELECT toTimestamp(i) FROM t")

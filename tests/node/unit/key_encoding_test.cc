@@ -23,37 +23,125 @@ std::string Serialize(const cql::Value& v, cql::TypeKind kind) {
   return out;
 }
 
-std::string Encode(cql::TypeKind kind, bool desc, const std::string& body) {
+std::string Encode(const cql::DataType& type, bool desc, const std::string& body) {
   std::string out;
-  Status s = keys::AppendClusteringComponent(cql::DataType(kind), desc, body, &out);
+  Status s = keys::AppendClusteringComponent(type, desc, body, keys::kCurrentKeyFormat, &out);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return out;
 }
 
 // Checks that encoding `sorted` (in ascending value order) yields strictly ascending keys
 // (descending with desc), and that each key decodes to its value.
-void ExpectOrderPreserved(cql::TypeKind kind, const std::vector<std::string>& sorted) {
+void ExpectOrderPreserved(const cql::DataType& type, const std::vector<std::string>& sorted) {
   for (bool desc : {false, true}) {
     std::vector<std::string> encoded;
     for (const auto& body : sorted) {
-      encoded.push_back(Encode(kind, desc, body));
+      encoded.push_back(Encode(type, desc, body));
       std::string with_suffix = encoded.back() + "\x05rest";
       std::string_view in = with_suffix;
-      auto decoded = keys::ReadClusteringComponent(cql::DataType(kind), desc, &in);
+      auto decoded = keys::ReadClusteringComponent(type, desc, keys::kCurrentKeyFormat, &in);
       ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
       EXPECT_EQ(in, "\x05rest");
-      if (kind != cql::TypeKind::kVarint) {
+      if (type.kind() != cql::TypeKind::kVarint) {
         EXPECT_EQ(*decoded, body);
       }
     }
     for (size_t i = 1; i < encoded.size(); ++i) {
       if (desc) {
-        EXPECT_GT(encoded[i - 1], encoded[i]) << cql::NativeTypeName(kind) << " at " << i;
+        EXPECT_GT(encoded[i - 1], encoded[i]) << type.ToCql() << " at " << i;
       } else {
-        EXPECT_LT(encoded[i - 1], encoded[i]) << cql::NativeTypeName(kind) << " at " << i;
+        EXPECT_LT(encoded[i - 1], encoded[i]) << type.ToCql() << " at " << i;
       }
     }
   }
+}
+void ExpectOrderPreserved(cql::TypeKind kind, const std::vector<std::string>& sorted) {
+  ExpectOrderPreserved(cql::DataType(kind), sorted);
+}
+
+std::string SerializeAs(const cql::Value& v, const cql::DataType& type) {
+  std::string out;
+  Status s = cql::SerializeValue(v, type, &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+TEST(KeyEncodingTest, FrozenCollectionsOrderElementByElement) {
+  using cql::Value;
+  using cql::ValueList;
+  cql::DataType list = cql::DataType::List(cql::DataType(cql::TypeKind::kInt), true);
+  // Cassandra's ListType order: element by element, a prefix first.
+  std::vector<ValueList> lists = {{},       {Value(-5)}, {Value(-5), Value(3)}, {Value(1)},
+                                  {Value(1), Value(-2)}, {Value(1), Value(2)}, {Value(2)},
+                                  {Value(10)}};
+  std::vector<std::string> sorted;
+  for (const auto& l : lists) sorted.push_back(SerializeAs(Value(l), list));
+  ExpectOrderPreserved(list, sorted);
+
+  cql::DataType map = cql::DataType::Map(cql::DataType(cql::TypeKind::kText),
+                                         cql::DataType(cql::TypeKind::kInt), true);
+  std::vector<cql::ValueMap> maps = {
+      {},
+      {cql::MapEntry{Value(std::string("a")), Value(-1)}},
+      {cql::MapEntry{Value(std::string("a")), Value(2)}},
+      {cql::MapEntry{Value(std::string("a")), Value(2)}, cql::MapEntry{Value(std::string("b")), Value(0)}},
+      {cql::MapEntry{Value(std::string("b")), Value(-9)}}};
+  sorted.clear();
+  for (const auto& m : maps) sorted.push_back(SerializeAs(Value(m), map));
+  ExpectOrderPreserved(map, sorted);
+
+  // Lists of lists: nested elements are compared by their own order.
+  cql::DataType nested = cql::DataType::List(list, true);
+  sorted.clear();
+  for (const auto& outer : std::vector<std::vector<ValueList>>{
+           {{}}, {{Value(-1)}}, {{Value(-1)}, {}}, {{Value(3)}}, {{Value(3), Value(1)}}}) {
+    ValueList v;
+    for (const auto& inner : outer) v.emplace_back(inner);
+    sorted.push_back(SerializeAs(Value(v), nested));
+  }
+  ExpectOrderPreserved(nested, sorted);
+}
+
+TEST(KeyEncodingTest, TuplesAndUdtsOrderFieldByFieldWithNullFirst) {
+  using cql::Value;
+  cql::DataType tuple = cql::DataType::Tuple(
+      {cql::DataType(cql::TypeKind::kInt), cql::DataType(cql::TypeKind::kText)});
+  std::vector<cql::ValueList> tuples = {
+      {Value(), Value(std::string("z"))},
+      {Value(-3), Value()},
+      {Value(-3), Value(std::string(""))},
+      {Value(-3), Value(std::string("a"))},
+      {Value(7), Value(std::string("a\0b", 3))},
+      {Value(7), Value(std::string("b"))}};
+  std::vector<std::string> sorted;
+  for (const auto& t : tuples) sorted.push_back(SerializeAs(Value(t), tuple));
+  ExpectOrderPreserved(tuple, sorted);
+  cql::DataType udt = cql::DataType::Udt("ks", "u", {"a", "b"},
+                                         {cql::DataType(cql::TypeKind::kBigint),
+                                          cql::DataType(cql::TypeKind::kBoolean)},
+                                         true);
+  sorted.clear();
+  for (const auto& t : std::vector<cql::ValueList>{{Value(int64_t{-1})},
+                                                   {Value(int64_t{-1}), Value(false)},
+                                                   {Value(int64_t{4}), Value(true)}}) {
+    sorted.push_back(SerializeAs(Value(t), udt));
+  }
+  ExpectOrderPreserved(udt, sorted);
+}
+
+TEST(KeyEncodingTest, BytewiseCompositesKeepTheFormatOfOlderTables) {
+  cql::DataType list = cql::DataType::List(cql::DataType(cql::TypeKind::kInt), true);
+  std::string body = SerializeAs(cql::Value(cql::ValueList{cql::Value(1)}), list);
+  std::string out, escaped;
+  ASSERT_TRUE(keys::AppendClusteringComponent(list, false, body,
+                                              keys::KeyFormat::kBytewiseComposites, &out)
+                  .ok());
+  keys::AppendEscaped(body, &escaped);
+  EXPECT_EQ(out, escaped);
+  std::string_view in = out;
+  auto back = keys::ReadClusteringComponent(list, false, keys::KeyFormat::kBytewiseComposites, &in);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, body);
 }
 
 TEST(KeyEncodingTest, IntegersOrderNumerically) {
@@ -136,7 +224,8 @@ TEST(KeyEncodingTest, TimeuuidOrdersByTime) {
 TEST(KeyEncodingTest, WrongSizedValuesAreRejected) {
   std::string out;
   Status s =
-      keys::AppendClusteringComponent(cql::DataType(cql::TypeKind::kInt), false, "abc", &out);
+      keys::AppendClusteringComponent(cql::DataType(cql::TypeKind::kInt), false, "abc",
+                                      keys::kCurrentKeyFormat, &out);
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.cql_code(), 0x2200);
 }
@@ -149,8 +238,19 @@ TEST(KeyEncodingTest, CorruptKeysFailToDecodeInsteadOfCrashing) {
     for (auto kind : {cql::TypeKind::kText, cql::TypeKind::kVarint, cql::TypeKind::kDecimal,
                       cql::TypeKind::kUuid, cql::TypeKind::kInt}) {
       std::string_view in = junk;
-      auto r = keys::ReadClusteringComponent(cql::DataType(kind), i % 2 == 0, &in);
+      auto r = keys::ReadClusteringComponent(cql::DataType(kind), i % 2 == 0,
+                                             keys::kCurrentKeyFormat, &in);
       (void)r;
+    }
+    for (const auto& type :
+         {cql::DataType::List(cql::DataType(cql::TypeKind::kText), true),
+          cql::DataType::Map(cql::DataType(cql::TypeKind::kInt),
+                             cql::DataType::Tuple({cql::DataType(cql::TypeKind::kUuid)}), true)}) {
+      std::string_view in = junk;
+      auto r = keys::ReadClusteringComponent(type, i % 2 == 0, keys::kCurrentKeyFormat, &in);
+      (void)r;
+      std::string out;  // junk as a serialized value: rejected or encoded, never a crash
+      (void)keys::AppendClusteringComponent(type, false, junk, keys::kCurrentKeyFormat, &out);
     }
     auto split = keys::SplitDataKey(junk, 2);
     (void)split;

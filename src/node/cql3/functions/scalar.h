@@ -1,6 +1,8 @@
 // Native scalar functions of SELECT clauses, as Cassandra 4.1 names and types them: now(),
 // uuid(), current*(), toTimestamp/toDate/toUnixTimestamp (and the deprecated dateOf and
-// unixTimestampOf), minTimeuuid/maxTimeuuid, <type>AsBlob and blobAs<type>, toJson.
+// unixTimestampOf), minTimeuuid/maxTimeuuid, <type>AsBlob and blobAs<type>, toJson, and
+// cast(x AS type) (numbers to numbers, anything native to text, timestamps, dates and timeuuids
+// to each other), whose target type is passed as a second argument type.
 #pragma once
 
 #include <optional>

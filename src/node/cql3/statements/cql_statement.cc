@@ -40,6 +40,11 @@ std::string VoidResultBody() {
   return body;
 }
 
+Result<bool> ModificationStatement::CheckConditions(ExecutionContext&, const PartitionMutation&,
+                                                   CasRows*) const {
+  return true;  // unconditional statements always apply
+}
+
 Result<StatementResult> ModificationStatement::Execute(ExecutionContext& ctx) const {
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));

@@ -16,6 +16,10 @@
 #include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 
+namespace postfork::node::auth {
+class AuthService;
+}
+
 namespace postfork::node::cql3 {
 
 // Where a value in a statement comes from: a constant of the query text or a bind marker.
@@ -33,6 +37,7 @@ struct ExecutionContext {
   Database* db = nullptr;
   std::shared_ptr<const SchemaSnapshot> schema;
   service::ClientState* client = nullptr;
+  auth::AuthService* auth = nullptr;  // null: no roles (AllowAll authenticator and authorizer)
   std::vector<cql::RawValue> values;  // bound values, positional (names already resolved)
   std::optional<int32_t> page_size;
   std::optional<std::string_view> paging_state;
@@ -71,6 +76,9 @@ class CqlStatement {
 
   virtual Result<StatementResult> Execute(ExecutionContext& ctx) const = 0;
 
+  // A text BEGIN BATCH: its statements, for per-statement access checks. Empty otherwise.
+  virtual std::vector<const CqlStatement*> batch_children() const { return {}; }
+
  protected:
   std::string keyspace_;
   std::string table_;
@@ -80,8 +88,24 @@ class CqlStatement {
 };
 
 // INSERT, UPDATE and DELETE: also usable as children of a BATCH.
+// The rows conditional statements were checked against, for the result of a conditional
+// statement or batch that did not apply: every non-key column is read, in table order.
+struct CasRows {
+  std::shared_ptr<const TableMetadata> table;
+  std::vector<const ColumnMetadata*> cell_columns;  // ReadRow::cells order
+  std::vector<ReadRow> rows;                        // existing rows only, without duplicates
+  std::vector<const ColumnMetadata*> conditioned;   // columns named by conditions
+  bool all_columns = false;                         // an IF NOT EXISTS was among them
+};
+
 class ModificationStatement : public CqlStatement {
  public:
+  // A conditional statement's check against the current row of the one partition `m` writes,
+  // under the caller's partition lock (LwtMutex). Records the row read in `rows`.
+  virtual Result<bool> CheckConditions(ExecutionContext& ctx, const PartitionMutation& m,
+                                       CasRows* rows) const;
+  // Whether the statement gave USING TIMESTAMP (refused with conditions).
+  virtual bool has_timestamp() const { return false; }
   // Appends this statement's mutations. `batch_timestamp` (the batch's USING TIMESTAMP or default)
   // applies when the statement has none of its own.
   virtual Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_timestamp,

@@ -49,6 +49,12 @@ class TableModification : public ModificationStatement {
                       "table {}.{}",  // Cassandra: system tables are read-only
                       keyspace_, table_));
     }
+    if (keyspace_ == "system_auth") {  // the role store is their only writer (auth/role_store.h)
+      return Status(StatusCode::kServerError,
+                    "system_auth tables are changed through CREATE/ALTER/DROP ROLE, GRANT and "
+                    "REVOKE only",
+                    static_cast<int>(cql::ErrorCode::kUnauthorized));
+    }
     if (using_clause.timestamp) {
       PF_ASSIGN_OR_RETURN(
           timestamp_, binds.Source(*using_clause.timestamp, cql::DataType(cql::TypeKind::kBigint),
@@ -370,35 +376,36 @@ class TableModification : public ModificationStatement {
     }
   }
 
-  // Conditional statements: read the row, check, write if applied, answer with `[applied]` and,
-  // when not applied, the current values (Cassandra's result set shapes). Serialized per
-  // partition so concurrent conditional statements on one partition are linearizable.
-  Result<StatementResult> ExecuteConditional(ExecutionContext& ctx) const {
-    const TableMetadata& t = *table_meta_;
-    if (has_timestamp_) {
-      return InvalidRequest("Cannot provide custom timestamp for conditional updates");
-    }
-    std::vector<PartitionMutation> mutations;
-    PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
+  // The single partition and row a conditional statement writes, with Cassandra's errors.
+  Status CheckConditionalShape(const std::vector<PartitionMutation>& mutations) const {
+    const char* what = kind() == "delete" ? "deletions" : "updates";
     if (mutations.size() != 1) {
-      return InvalidRequest("IN on the partition key is not supported with conditional " +
-                            std::string(kind() == "delete" ? "deletions" : "updates"));
+      return InvalidRequest(
+          fmt::format("IN on the partition key is not supported with conditional {}", what));
     }
     const PartitionMutation& m = mutations[0];
     if (m.rows.size() > 1) {
-      return InvalidRequest("IN on the clustering key columns is not supported with conditional " +
-                            std::string(kind() == "delete" ? "deletions" : "updates"));
+      return InvalidRequest(
+          fmt::format("IN on the clustering key columns is not supported with conditional {}", what));
     }
-    if ((m.partition_deletion_timestamp || !m.range_tombstones.empty()) && t.clustering_size() > 0) {
+    if ((m.partition_deletion_timestamp || !m.range_tombstones.empty()) &&
+        table_meta_->clustering_size() > 0) {
       return InvalidRequest(
           "DELETE statements must restrict all PRIMARY KEY columns with equality relations in "
           "order to use IF conditions");
     }
-    static std::array<std::mutex, 64> stripes;
-    size_t h = std::hash<std::string_view>{}(m.partition_key.empty() ? std::string_view()
-                                                                    : m.partition_key[0]);
-    std::lock_guard lock(stripes[h % stripes.size()]);
+    return Status::Ok();
+  }
 
+  Result<bool> CheckConditions(ExecutionContext& ctx, const PartitionMutation& m,
+                               CasRows* rows) const override {
+    const TableMetadata& t = *table_meta_;
+    if (!rows->table) {
+      rows->table = table_meta_;
+      for (const auto& c : t.columns) {
+        if (!c.is_primary_key()) rows->cell_columns.push_back(&c);
+      }
+    }
     ReadCommand read;
     read.table = table_meta_;
     read.partition_keys.push_back(m.partition_key);
@@ -406,20 +413,14 @@ class TableModification : public ModificationStatement {
       ClusteringBound bound{m.rows[0].clustering, true};
       read.slices.push_back(ClusteringSlice{bound, bound});
     }
-    std::vector<const ColumnMetadata*> cell_columns;
-    for (const auto& c : t.columns) {
-      if (!c.is_primary_key()) {
-        read.columns.push_back(c.id);
-        cell_columns.push_back(&c);
-      }
-    }
+    for (const ColumnMetadata* c : rows->cell_columns) read.columns.push_back(c->id);
     read.row_limit = 1;
     PF_ASSIGN_OR_RETURN(ReadResult current, ctx.db->storage().Read(read));
     const ReadRow* row = current.rows.empty() ? nullptr : &current.rows[0];
     auto cell_of = [&](const ColumnMetadata* col) -> std::optional<CellValue> {
       if (!row) return std::nullopt;
-      for (size_t i = 0; i < cell_columns.size(); ++i) {
-        if (cell_columns[i] == col) return row->cells[i];
+      for (size_t i = 0; i < rows->cell_columns.size(); ++i) {
+        if (rows->cell_columns[i] == col) return row->cells[i];
       }
       return std::nullopt;
     };
@@ -427,6 +428,7 @@ class TableModification : public ModificationStatement {
     switch (lwt_) {
       case Lwt::kIfNotExists:
         applied = row == nullptr;
+        rows->all_columns = true;
         break;
       case Lwt::kIfExists:
         applied = row != nullptr;
@@ -435,55 +437,43 @@ class TableModification : public ModificationStatement {
         for (const ConditionImpl& c : conditions_) {
           PF_ASSIGN_OR_RETURN(bool holds, ConditionHolds(c, ctx, cell_of(c.column)));
           applied = applied && holds;
+          if (std::find(rows->conditioned.begin(), rows->conditioned.end(), c.column) ==
+              rows->conditioned.end()) {
+            rows->conditioned.push_back(c.column);
+          }
         }
         break;
       case Lwt::kNone:
         break;
     }
-    if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
-
-    cql::RowsMetadata meta;
-    meta.columns.push_back(
-        cql::ColumnSpec{t.keyspace, t.name, "[applied]", cql::DataType(cql::TypeKind::kBoolean)});
-    std::vector<std::string> owned;
-    owned.reserve(t.columns.size() + 1);
-    std::vector<cql::RawValue> cells;
-    owned.push_back(std::string(1, applied ? '\x01' : '\x00'));
-    cells.push_back(cql::RawValue::Of(owned.back()));
-    auto add = [&](const ColumnMetadata& col, std::optional<std::string> value) {
-      meta.columns.push_back(cql::ColumnSpec{t.keyspace, t.name, col.name, col.type});
-      if (!value) {
-        cells.push_back(cql::RawValue::Null());
-        return;
-      }
-      owned.push_back(std::move(*value));
-      cells.push_back(cql::RawValue::Of(owned.back()));
-    };
-    if (!applied && row != nullptr) {
-      for (const auto& col : t.columns) {
-        bool shown = lwt_ == Lwt::kIfNotExists;
-        for (const ConditionImpl& c : conditions_) shown = shown || c.column == &col;
-        if (!shown) continue;
-        if (col.kind == ColumnKind::kPartitionKey) {
-          add(col, row->partition_key[static_cast<size_t>(col.position)]);
-        } else if (col.kind == ColumnKind::kClustering) {
-          add(col, static_cast<size_t>(col.position) < row->clustering.size()
-                       ? std::optional<std::string>(
-                             row->clustering[static_cast<size_t>(col.position)])
-                       : std::nullopt);
-        } else {
-          std::optional<CellValue> v = cell_of(&col);
-          add(col, v ? std::optional<std::string>(std::move(v->value)) : std::nullopt);
-        }
-      }
+    if (row != nullptr) {
+      bool seen = std::any_of(rows->rows.begin(), rows->rows.end(), [&](const ReadRow& r) {
+        return r.partition_key == row->partition_key && r.clustering == row->clustering;
+      });
+      if (!seen) rows->rows.push_back(std::move(current.rows[0]));
     }
-    meta.column_count = static_cast<int32_t>(meta.columns.size());
+    return applied;
+  }
+
+  // Conditional statements: read the row, check, write if applied, answer with `[applied]` and,
+  // when not applied, the current values (Cassandra's result set shapes).
+  Result<StatementResult> ExecuteConditional(ExecutionContext& ctx) const {
+    if (has_timestamp_) {
+      return InvalidRequest("Cannot provide custom timestamp for conditional updates");
+    }
+    std::vector<PartitionMutation> mutations;
+    PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
+    PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
+    std::lock_guard lock(LwtMutex(mutations[0]));
+    CasRows rows;
+    PF_ASSIGN_OR_RETURN(bool applied, CheckConditions(ctx, mutations[0], &rows));
+    if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
     StatementResult result;
-    cql::ByteWriter w(&result.body);
-    cql::EncodeRowsResult(meta, 1, cells, w);
+    result.body = CasResultBody(rows, applied, /*batch=*/false);
     return result;
   }
 
+  bool has_timestamp() const override { return has_timestamp_; }
   bool is_conditional() const override { return lwt_ != Lwt::kNone; }
   bool is_counter() const override { return counter_; }
 
@@ -875,6 +865,60 @@ class DeleteStatementImpl final : public WhereModification {
 std::mutex& CounterMutex() {
   static std::mutex mu;
   return mu;
+}
+
+std::mutex& LwtMutex(const PartitionMutation& m) {
+  static std::array<std::mutex, 64> stripes;
+  size_t h = std::hash<std::string_view>{}(m.partition_key.empty() ? std::string_view()
+                                                                  : m.partition_key[0]);
+  return stripes[h % stripes.size()];
+}
+
+std::string CasResultBody(const CasRows& rows, bool applied, bool batch) {
+  cql::RowsMetadata meta;
+  const std::string ks = rows.table ? rows.table->keyspace : std::string();
+  const std::string name = rows.table ? rows.table->name : std::string();
+  meta.columns.push_back(
+      cql::ColumnSpec{ks, name, "[applied]", cql::DataType(cql::TypeKind::kBoolean)});
+  std::vector<const ColumnMetadata*> shown;
+  if (!applied && !rows.rows.empty()) {
+    for (const auto& col : rows.table->columns) {
+      bool conditioned = std::find(rows.conditioned.begin(), rows.conditioned.end(), &col) !=
+                         rows.conditioned.end();
+      if (rows.all_columns || conditioned || (batch && col.is_primary_key())) {
+        shown.push_back(&col);
+        meta.columns.push_back(cql::ColumnSpec{ks, name, col.name, col.type});
+      }
+    }
+  }
+  meta.column_count = static_cast<int32_t>(meta.columns.size());
+  const std::string applied_byte(1, applied ? '\x01' : '\x00');
+  std::vector<cql::RawValue> cells;
+  size_t row_count = applied || rows.rows.empty() ? 1 : rows.rows.size();
+  if (shown.empty()) {
+    cells.push_back(cql::RawValue::Of(applied_byte));
+  } else {
+    for (const ReadRow& row : rows.rows) {
+      cells.push_back(cql::RawValue::Of(applied_byte));
+      for (const ColumnMetadata* col : shown) {
+        auto pos = static_cast<size_t>(col->position);
+        if (col->kind == ColumnKind::kPartitionKey) {
+          cells.push_back(cql::RawValue::Of(row.partition_key[pos]));
+        } else if (col->kind == ColumnKind::kClustering) {
+          cells.push_back(pos < row.clustering.size() ? cql::RawValue::Of(row.clustering[pos])
+                                                      : cql::RawValue::Null());
+        } else {
+          auto it = std::find(rows.cell_columns.begin(), rows.cell_columns.end(), col);
+          const auto& cell = row.cells[static_cast<size_t>(it - rows.cell_columns.begin())];
+          cells.push_back(cell ? cql::RawValue::Of(cell->value) : cql::RawValue::Null());
+        }
+      }
+    }
+  }
+  std::string body;
+  cql::ByteWriter w(&body);
+  cql::EncodeRowsResult(meta, static_cast<int32_t>(row_count), cells, w);
+  return body;
 }
 
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(

@@ -14,6 +14,16 @@ namespace postfork::node::cql3 {
 // Held across the read and the write of counter updates (single statements and batches).
 std::mutex& CounterMutex();
 
+// Serializes conditional statements and batches on one partition (a stripe of locks by the
+// partition key), so concurrent lightweight transactions on it are linearizable.
+std::mutex& LwtMutex(const PartitionMutation& m);
+
+// The RESULT Rows of a conditional statement or batch: `[applied]`, and when not applied the
+// current values of what the conditions read (single statements: the conditioned columns, or
+// every column for IF NOT EXISTS; batches: the primary key too, one row per row checked), as
+// Cassandra shapes them.
+std::string CasResultBody(const CasRows& rows, bool applied, bool batch);
+
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(
     const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count);
 Result<std::unique_ptr<ModificationStatement>> PrepareUpdate(

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "node/cql3/statements/auth_statement.h"
 #include "node/cql3/statements/modification_statement.h"
 #include "node/cql3/statements/schema_statement.h"
 #include "node/cql3/statements/select_statement.h"
@@ -67,10 +68,15 @@ class TextBatchStatement final : public CqlStatement {
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
     std::vector<BatchChild> children;
     for (const auto& c : children_) children.push_back(BatchChild{c.get(), ctx.values});
-    PF_RETURN_IF_ERROR(ExecuteBatch(children, ctx, timestamp_, type_));
     StatementResult r;
-    r.body = VoidResultBody();
+    PF_ASSIGN_OR_RETURN(r.body, ExecuteBatch(children, ctx, timestamp_, type_));
     return r;
+  }
+
+  std::vector<const CqlStatement*> batch_children() const override {
+    std::vector<const CqlStatement*> out;
+    for (const auto& c : children_) out.push_back(c.get());
+    return out;
   }
 
  private:
@@ -97,11 +103,75 @@ Result<std::shared_ptr<const TableMetadata>> ResolveTable(const TableName& name,
   return table;
 }
 
-Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
-                    std::optional<int64_t> batch_timestamp, cql::BatchType type) {
-  bool counters = false, others = false;
+namespace {
+
+// Every statement's mutations in one partition, checked and applied under its LWT lock.
+Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& children,
+                                            ExecutionContext& ctx,
+                                            std::optional<int64_t> batch_timestamp) {
+  if (batch_timestamp) return InvalidRequest("Cannot provide custom timestamp for conditional BATCH");
+  for (const auto& child : children) {
+    if (child.statement->has_timestamp()) {
+      return InvalidRequest("Cannot provide custom timestamp for conditional BATCH");
+    }
+  }
+  int64_t ts = ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros;
+  std::vector<PartitionMutation> mutations;
+  std::vector<size_t> first_of;  // per child: its first mutation
+  std::vector<cql::RawValue> saved = std::move(ctx.values);
+  Status status;
+  for (const auto& child : children) {
+    ctx.values = child.values;
+    first_of.push_back(mutations.size());
+    status = child.statement->AddMutations(ctx, ts, &mutations);
+    if (!status.ok()) break;
+  }
+  ctx.values = std::move(saved);
+  PF_RETURN_IF_ERROR(status);
+  for (const PartitionMutation& m : mutations) {
+    if (m.table != mutations[0].table) {
+      return InvalidRequest("Batch with conditions cannot span multiple tables");
+    }
+    if (m.partition_key != mutations[0].partition_key) {
+      return InvalidRequest("Batch with conditions cannot span multiple partitions");
+    }
+  }
+  if (mutations.empty()) return VoidResultBody();
+  std::lock_guard lock(LwtMutex(mutations[0]));
+  CasRows rows;
+  bool applied = true;
+  saved = std::move(ctx.values);
+  for (size_t i = 0; i < children.size() && status.ok(); ++i) {
+    if (!children[i].statement->is_conditional()) continue;
+    const PartitionMutation& m = mutations[first_of[i]];
+    if (m.rows.size() > 1 || (m.partition_deletion_timestamp && m.table->clustering_size() > 0) ||
+        !m.range_tombstones.empty()) {
+      status = InvalidRequest(
+          "IN on the clustering key columns is not supported with conditional updates");
+      break;
+    }
+    ctx.values = children[i].values;
+    auto holds = children[i].statement->CheckConditions(ctx, m, &rows);
+    if (!holds.ok()) {
+      status = holds.error();
+    } else {
+      applied = applied && *holds;
+    }
+  }
+  ctx.values = std::move(saved);
+  PF_RETURN_IF_ERROR(status);
+  if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+  return CasResultBody(rows, applied, /*batch=*/true);
+}
+
+}  // namespace
+
+Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
+                                 std::optional<int64_t> batch_timestamp, cql::BatchType type) {
+  bool counters = false, others = false, conditional = false;
   for (const auto& child : children) {
     (child.statement->is_counter() ? counters : others) = true;
+    conditional = conditional || child.statement->is_conditional();
   }
   if (type == cql::BatchType::kCounter && others) {
     return InvalidRequest("Cannot include non-counter statement in a counter batch");
@@ -111,6 +181,10 @@ Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& c
   }
   if (counters && others) {
     return InvalidRequest("Counter and non-counter mutations cannot exist in the same batch");
+  }
+  if (conditional) {
+    if (counters) return InvalidRequest("Cannot include a counter statement in a conditional BATCH");
+    return ExecuteConditionalBatch(children, ctx, batch_timestamp);
   }
   if (counters) {
     std::lock_guard lock(CounterMutex());
@@ -124,7 +198,8 @@ Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& c
       if (!status.ok()) break;
     }
     ctx.values = std::move(saved);
-    return status;
+    PF_RETURN_IF_ERROR(status);
+    return VoidResultBody();
   }
   // One timestamp for every statement without its own, as Cassandra does.
   int64_t ts = batch_timestamp ? *batch_timestamp
@@ -133,18 +208,14 @@ Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& c
   std::vector<cql::RawValue> saved = std::move(ctx.values);
   Status status;
   for (const auto& child : children) {
-    if (child.statement->is_conditional()) {
-      status = InvalidRequest("Conditional statements in batches are not supported by this node");
-      break;
-    }
     ctx.values = child.values;
     status = child.statement->AddMutations(ctx, ts, &mutations);
     if (!status.ok()) break;
   }
   ctx.values = std::move(saved);
   PF_RETURN_IF_ERROR(status);
-  if (mutations.empty()) return Status::Ok();
-  return ctx.db->storage().Apply(mutations);
+  if (!mutations.empty()) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations));
+  return VoidResultBody();
 }
 
 Result<std::unique_ptr<CqlStatement>> PrepareStatement(const ParsedStatement& parsed,
@@ -165,6 +236,9 @@ Result<std::unique_ptr<CqlStatement>> PrepareStatement(const ParsedStatement& pa
     auto s = std::make_unique<TextBatchStatement>();
     PF_RETURN_IF_ERROR(s->Prepare(**b, schema, keyspace, parsed.bind_count));
     return std::unique_ptr<CqlStatement>(std::move(s));
+  }
+  if (auto* a = std::get_if<std::shared_ptr<AuthStatement>>(&stmt)) {
+    return PrepareAuthStatement(*a, keyspace);
   }
   return PrepareSchemaStatement(stmt, schema, keyspace);
 }

@@ -26,8 +26,11 @@ struct BatchChild {
   std::vector<cql::RawValue> values;
 };
 // Counter batches apply statement by statement (not atomic, as in Cassandra), so increments of
-// one counter in one batch add up. Checks the mix of counter and non-counter statements.
-Status ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
-                    std::optional<int64_t> batch_timestamp, cql::BatchType type);
+// one counter in one batch add up. Checks the mix of counter and non-counter statements. A batch
+// with conditional statements must stay in one partition: every condition is checked under
+// that partition's lock and the whole batch applies only if all hold. Returns the RESULT body:
+// Void, or the `[applied]` rows of a conditional batch.
+Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
+                                 std::optional<int64_t> batch_timestamp, cql::BatchType type);
 
 }  // namespace postfork::node::cql3

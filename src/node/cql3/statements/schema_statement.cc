@@ -340,8 +340,16 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->index));
     std::string name = s->index.name;
     bool ie = s->if_exists;
+    std::string indexed_table;  // for the authorizer; "" when there is no such index
+    if (const KeyspaceMetadata* k = schema.FindKeyspace(ks)) {
+      for (const auto& [table_name, t] : k->tables) {
+        for (const auto& index : t->indexes) {
+          if (index.name == name) indexed_table = table_name;
+        }
+      }
+    }
     out = std::make_unique<SchemaStatement>(
-        "drop_index", ks, "", [ks, name, ie](ExecutionContext& ctx) {
+        "drop_index", ks, indexed_table, [ks, name, ie](ExecutionContext& ctx) {
           return ChangeResult(ctx.db->schema().DropIndex(ks, name, ie));
         });
   } else if (auto* s = std::get_if<TruncateStatement>(&stmt)) {

@@ -562,11 +562,21 @@ class SelectStatementImpl final : public CqlStatement {
       call->arg_types.push_back(std::move(type));
       args_text += (args_text.empty() ? "" : ", ") + text;
     }
+    std::string name = fmt::format("system.{}({})", sel.function, args_text);
+    if (sel.function == "cast") {
+      // The target type rides as a second argument type; Cassandra names the column
+      // cast(x as type).
+      auto target = cql::DataType::Parse(sel.cast_type);
+      if (!target.ok() || !target->is_native()) {
+        return InvalidRequest(fmt::format("Unknown type {} in cast", sel.cast_type));
+      }
+      call->arg_types.push_back(*target);
+      name = fmt::format("cast({} as {})", args_text, target->ToCql());
+    }
     PF_ASSIGN_OR_RETURN(cql::DataType result, ScalarResultType(call->name, call->arg_types));
     Output out = MakeOutput(Output::Kind::kFunction, 0);
     out.call = std::move(call);
-    return std::make_tuple(std::move(out), std::move(result),
-                           fmt::format("system.{}({})", sel.function, args_text));
+    return std::make_tuple(std::move(out), std::move(result), std::move(name));
   }
 
   // `u.f`: a field of a user type column (or of a field selection), named as Cassandra does.
