@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
                  "ack (survives power loss)")
       ->check(CLI::IsMember({"periodic", "batch"}))
       ->capture_default_str();
+  app.add_option("--request-threads", options.request_threads,
+                 "Threads running requests concurrently (0: on the network thread)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   app.add_option("--max-frame-size", options.max_frame_size, "Largest accepted frame body, bytes")
       ->capture_default_str();
   app.add_option("--metrics", options.metrics_address,

@@ -30,6 +30,7 @@ struct Node::Impl {
   std::unique_ptr<asio::ssl::context> tls;
   service::NodeMetrics metrics;
   std::unique_ptr<cql3::QueryProcessor> processor;
+  std::unique_ptr<asio::thread_pool> requests;  // null with request_threads == 0
   std::unique_ptr<transport::Server> server;
   std::thread thread;
   uint16_t port = 0;
@@ -163,9 +164,13 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
       std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics, impl->auth.get());
   transport::ServerLimits limits;
   limits.max_frame_body = options.max_frame_size;
+  if (options.request_threads > 0) {
+    impl->requests =
+        std::make_unique<asio::thread_pool>(static_cast<size_t>(options.request_threads));
+  }
   impl->server = std::make_unique<transport::Server>(std::move(acceptor), impl->processor.get(),
                                                      &impl->metrics, limits, impl->auth.get(),
-                                                     impl->tls.get());
+                                                     impl->tls.get(), impl->requests.get());
   impl->server->Start();
   if (metrics_acceptor) impl->server->StartMetrics(std::move(*metrics_acceptor));
   Impl* raw = impl.get();
@@ -193,6 +198,8 @@ void Node::Stop() {
   // Password checks in flight finish and post their outcome to the io_context, which the drain
   // below runs (on closed connections: dropped).
   impl_->auth->Shutdown();
+  // Requests in flight finish (their responses go to closed connections and are dropped).
+  if (impl_->requests) impl_->requests->join();
   // Connections still referenced by pending handlers are destroyed with the io_context's
   // handlers; do that before the server and database go.
   impl_->io.restart();

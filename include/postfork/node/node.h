@@ -32,6 +32,11 @@ struct NodeOptions {
   // Largest accepted frame body in bytes; larger frames get PROTOCOL_ERROR before any
   // allocation. Default: 256 MiB, as Cassandra's native_transport_max_frame_size.
   uint32_t max_frame_size = 256u * 1024 * 1024;
+  // Threads that run QUERY, PREPARE, EXECUTE and BATCH requests, so that requests on one
+  // connection (and on different connections) run concurrently and are answered by stream id as
+  // they finish; the network thread only reads, decodes frames and writes. 0 runs requests on
+  // the network thread in arrival order. Default: 2.
+  int request_threads = 2;
   // "host:port" for Prometheus text metrics; empty disables them; port 0 picks one.
   // Default: disabled.
   std::string metrics_address;
@@ -64,7 +69,8 @@ struct NodeOptions {
   std::chrono::milliseconds login_failure_refill{2000};
 };
 
-// A running node: one network thread serving CQL, RocksDB underneath. Stop() (or destruction)
+// A running node: one network thread serving CQL, request threads running statements, RocksDB
+// underneath. Stop() (or destruction)
 // closes connections and the database; everything acknowledged is already durable.
 class Node {
  public:

@@ -2,8 +2,9 @@
 // CassandraAuthorizer over the RoleStore, or AllowAll for either. Created by the node; the
 // transport authenticates connections through it and the query processor checks statements.
 //
-// Threading: Authenticate, the rate limiter and Authorize run on the network thread; bcrypt runs
-// on the service's own small thread pool so one login does not stall other connections.
+// Threading: Authenticate and the rate limiter run on the network thread; bcrypt runs on the
+// service's own small thread pool so one login does not stall other connections. Authorize and
+// IsSuperuser are thread-safe (they run on the request threads).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

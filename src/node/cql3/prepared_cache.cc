@@ -15,17 +15,23 @@ std::string PreparedCache::ComputeId(std::string_view query, std::string_view ke
   return std::string(reinterpret_cast<const char*>(digest), len);
 }
 
-PreparedEntry* PreparedCache::Find(std::string_view id) {
-  auto it = entries_.find(std::string(id));
-  return it == entries_.end() ? nullptr : it->second.get();
+std::shared_ptr<PreparedEntry> PreparedCache::Find(std::string_view id) const {
+  std::shared_lock lock(mu_);
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second;
 }
 
-PreparedEntry* PreparedCache::Insert(PreparedEntry entry) {
+std::shared_ptr<PreparedEntry> PreparedCache::Insert(std::shared_ptr<PreparedEntry> entry) {
+  std::unique_lock lock(mu_);
   if (entries_.size() >= max_entries_) entries_.clear();
-  std::string id = entry.id;
-  auto& slot = entries_[id];
-  slot = std::make_unique<PreparedEntry>(std::move(entry));
-  return slot.get();
+  std::string id = entry->id;
+  entries_[id] = entry;
+  return entry;
+}
+
+size_t PreparedCache::size() const {
+  std::shared_lock lock(mu_);
+  return entries_.size();
 }
 
 }  // namespace postfork::node::cql3

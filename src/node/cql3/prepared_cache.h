@@ -1,10 +1,12 @@
 // Prepared statements by id. The id is Cassandra's: MD5 of the keyspace the client was using
 // (if any) followed by the query string, so it is stable across restarts and equal to what a
-// real Cassandra returns. Used on the network thread only.
+// real Cassandra returns. Thread-safe: request threads look entries up concurrently.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,12 +21,15 @@ struct PreparedEntry {
   std::string query;
   std::string keyspace;  // the client's keyspace at PREPARE time
   ParsedStatement parsed;
-  // The statement checked against `schema`; rebuilt when the live schema has changed since.
-  std::shared_ptr<const CqlStatement> statement;
-  std::shared_ptr<const SchemaSnapshot> schema;
   // Result metadata sent with PREPARE: EXECUTE with skip_metadata may omit metadata only
   // while the result still has this shape.
   cql::RowsMetadata prepared_result_metadata;
+
+  // The statement checked against `schema`; rebuilt when the live schema has changed since.
+  // Guarded by `mu` (executions of one entry may run on several threads).
+  mutable std::mutex mu;
+  std::shared_ptr<const CqlStatement> statement;
+  std::shared_ptr<const SchemaSnapshot> schema;
 };
 
 class PreparedCache {
@@ -33,14 +38,21 @@ class PreparedCache {
 
   static std::string ComputeId(std::string_view query, std::string_view keyspace);
 
-  PreparedEntry* Find(std::string_view id);
+  // The entry, kept alive by the returned pointer even if it is evicted meanwhile.
+  std::shared_ptr<PreparedEntry> Find(std::string_view id) const;
   // Inserts or replaces; evicts everything when full (drivers re-prepare on UNPREPARED).
-  PreparedEntry* Insert(PreparedEntry entry);
-  size_t size() const { return entries_.size(); }
+  std::shared_ptr<PreparedEntry> Insert(std::shared_ptr<PreparedEntry> entry);
+  size_t size() const;
 
  private:
+  // Lookups by string_view without building a std::string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   size_t max_entries_;
-  std::unordered_map<std::string, std::unique_ptr<PreparedEntry>> entries_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<PreparedEntry>, Hash, std::equal_to<>> entries_;
 };
 
 }  // namespace postfork::node::cql3

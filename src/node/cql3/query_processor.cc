@@ -118,7 +118,11 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
     }
     return ErrorResponse(s);
   }
-  if (result->set_keyspace) client.keyspace = *result->set_keyspace;
+  Response r;
+  if (result->set_keyspace) {
+    client.keyspace = *result->set_keyspace;
+    r.set_keyspace = *result->set_keyspace;
+  }
   if (auth_ && result->schema_change &&
       result->schema_change->change == cql::SchemaChangeType::kDropped) {
     // Grants on a dropped keyspace or table go with it (a re-created one starts with none).
@@ -132,7 +136,6 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
       if (!revoked.ok()) return ErrorResponse(revoked);
     }
   }
-  Response r;
   r.body = std::move(result->body);
   r.schema_change = std::move(result->schema_change);
   return r;
@@ -158,22 +161,23 @@ Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::Client
   if (!statement.ok()) return ErrorResponse(statement.error());
   metrics_->Statement("prepare", (*statement)->keyspace(), "");
 
-  PreparedEntry entry;
-  entry.id = PreparedCache::ComputeId(msg.query, client.keyspace);
-  entry.query = std::string(msg.query);
-  entry.keyspace = client.keyspace;
-  entry.parsed = std::move(*parsed);
-  entry.statement = std::shared_ptr<const CqlStatement>(std::move(*statement));
-  entry.schema = schema;
-  entry.prepared_result_metadata = entry.statement->result_metadata();
-  PreparedEntry* e = prepared_.Insert(std::move(entry));
+  auto entry = std::make_shared<PreparedEntry>();
+  entry->id = PreparedCache::ComputeId(msg.query, client.keyspace);
+  entry->query = std::string(msg.query);
+  entry->keyspace = client.keyspace;
+  entry->parsed = std::move(*parsed);
+  entry->statement = std::shared_ptr<const CqlStatement>(std::move(*statement));
+  entry->schema = schema;
+  entry->prepared_result_metadata = entry->statement->result_metadata();
+  std::shared_ptr<const CqlStatement> checked = entry->statement;
+  std::shared_ptr<PreparedEntry> e = prepared_.Insert(std::move(entry));
 
   cql::ResultMessage result;
   result.kind = cql::ResultKind::kPrepared;
   result.prepared.id = e->id;
-  result.prepared.pk_indexes = e->statement->pk_indexes();
-  result.prepared.bind_columns = e->statement->bind_specs();
-  result.prepared.result_metadata = e->statement->result_metadata();
+  result.prepared.pk_indexes = checked->pk_indexes();
+  result.prepared.bind_columns = checked->bind_specs();
+  result.prepared.result_metadata = checked->result_metadata();
   result.prepared.result_metadata.column_count =
       static_cast<int32_t>(result.prepared.result_metadata.columns.size());
   Response r;
@@ -184,6 +188,7 @@ Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::Client
 
 Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
     PreparedEntry& entry, const std::shared_ptr<const SchemaSnapshot>& schema) {
+  std::lock_guard lock(entry.mu);
   if (entry.schema != schema) {
     // The schema changed since this statement was checked: check it again, so that SELECT *
     // sees added/dropped columns and dropped tables are reported.
@@ -195,7 +200,7 @@ Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
 }
 
 Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client) {
-  PreparedEntry* entry = prepared_.Find(msg.id);
+  std::shared_ptr<PreparedEntry> entry = prepared_.Find(msg.id);
   if (!entry) {
     cql::ErrorMessage e;
     e.code = cql::ErrorCode::kUnprepared;
@@ -233,7 +238,7 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
   for (const auto& child : msg.statements) {
     std::shared_ptr<const CqlStatement> statement;
     if (child.is_prepared) {
-      PreparedEntry* entry = prepared_.Find(child.query_or_id);
+      std::shared_ptr<PreparedEntry> entry = prepared_.Find(child.query_or_id);
       if (!entry) {
         cql::ErrorMessage e;
         e.code = cql::ErrorCode::kUnprepared;

@@ -1,5 +1,6 @@
 // Runs QUERY, PREPARE, EXECUTE and BATCH requests: parse, check against the live schema,
-// execute on storage, and encode the RESULT or ERROR body. Used on the network thread only.
+// execute on storage, and encode the RESULT or ERROR body. Thread-safe: requests run on the
+// node's request threads, each with its own copy of the connection's ClientState.
 #pragma once
 
 #include <memory>
@@ -21,6 +22,8 @@ struct Response {
   cql::Opcode opcode = cql::Opcode::kResult;
   std::string body;
   std::optional<cql::SchemaChange> schema_change;
+  // USE: the connection's new keyspace, for the connection to apply when it sends the response.
+  std::optional<std::string> set_keyspace;
 };
 
 // Encodes `status` as an ERROR body (Cassandra's code when the status carries one).
@@ -42,7 +45,7 @@ class QueryProcessor {
   PreparedCache& prepared() { return prepared_; }
 
  private:
-  Result<std::shared_ptr<const CqlStatement>> StatementFor(
+  static Result<std::shared_ptr<const CqlStatement>> StatementFor(
       PreparedEntry& entry, const std::shared_ptr<const SchemaSnapshot>& schema);
   Response Run(const CqlStatement& statement, ExecutionContext& ctx, service::ClientState& client);
   ExecutionContext MakeContext(service::ClientState& client, const cql::QueryParameters* params);

@@ -1,6 +1,6 @@
 // Per-connection state the query path reads and changes: the current keyspace (USE), the
-// logged-in role and what the connection registered for. Owned by the connection; used on the
-// network thread only.
+// logged-in role and what the connection registered for. Owned by the connection on the network
+// thread; each request runs with its own copy (a USE reaches the connection with its response).
 #pragma once
 
 #include <string>

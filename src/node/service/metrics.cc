@@ -9,11 +9,13 @@ namespace postfork::node::service {
 
 void NodeMetrics::Statement(std::string_view kind, std::string_view keyspace,
                             std::string_view table) {
+  std::lock_guard lock(mu_);
   ++statements_by_kind_[std::string(kind)];
   if (!table.empty()) ++statements_by_table_[{std::string(keyspace), std::string(table)}];
 }
 
 void NodeMetrics::Latency(int64_t micros) {
+  std::lock_guard lock(mu_);
   for (size_t i = 0; i < kBucketsMicros.size(); ++i) {
     if (micros <= kBucketsMicros[i]) ++latency_buckets_[i];
   }
@@ -37,6 +39,7 @@ std::string Escape(std::string_view s) {
 }  // namespace
 
 std::string NodeMetrics::RenderPrometheus() const {
+  std::lock_guard lock(mu_);
   std::string out;
   out += "# HELP postfork_node_connections Open client connections.\n";
   out += "# TYPE postfork_node_connections gauge\n";

@@ -1,10 +1,11 @@
-// The node's counters, served as Prometheus text by --metrics. Updated and read on the network
-// thread only (the metrics endpoint runs there too), so no atomics are needed.
+// The node's counters, served as Prometheus text by --metrics. Thread-safe: the network thread
+// and the request threads update them under one mutex (a few uncontended locks per request).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -12,11 +13,23 @@ namespace postfork::node::service {
 
 class NodeMetrics {
  public:
-  void ConnectionOpened() { ++connections_open_, ++connections_total_; }
-  void ConnectionClosed() { --connections_open_; }
-  void Request(uint8_t opcode) { ++requests_[opcode]; }
+  void ConnectionOpened() {
+    std::lock_guard lock(mu_);
+    ++connections_open_, ++connections_total_;
+  }
+  void ConnectionClosed() {
+    std::lock_guard lock(mu_);
+    --connections_open_;
+  }
+  void Request(uint8_t opcode) {
+    std::lock_guard lock(mu_);
+    ++requests_[opcode];
+  }
   void Statement(std::string_view kind, std::string_view keyspace, std::string_view table);
-  void Error(int32_t code) { ++errors_[code]; }
+  void Error(int32_t code) {
+    std::lock_guard lock(mu_);
+    ++errors_[code];
+  }
   // Request latency from frame decoded to response queued.
   void Latency(int64_t micros);
 
@@ -25,6 +38,7 @@ class NodeMetrics {
  private:
   static constexpr std::array<int64_t, 12> kBucketsMicros = {
       50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000, 10000000};
+  mutable std::mutex mu_;  // guards everything below
   int64_t connections_open_ = 0;
   int64_t connections_total_ = 0;
   std::map<uint8_t, int64_t> requests_;

@@ -17,6 +17,75 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr uint8_t kProtocolVersion = 4;
 
+// Appends one response frame: header, then the body (compressed when asked and negotiated).
+void AppendFrame(std::string* out, int16_t stream, cql::Opcode opcode, std::string_view body,
+                 cql::Compression compression, bool compress, uint8_t version) {
+  cql::FrameHeader h;
+  h.version = version;
+  h.is_response = true;
+  h.stream = stream;
+  h.opcode = opcode;
+  std::string compressed;
+  if (compress && compression != cql::Compression::kNone && !body.empty()) {
+    if (cql::Compress(compression, body, &compressed).ok()) {
+      h.flags |= cql::frame_flags::kCompression;
+      body = compressed;
+    }
+  }
+  h.length = static_cast<uint32_t>(body.size());
+  char header[cql::kFrameHeaderSize];
+  h.Encode(header);
+  out->append(header, sizeof header);
+  out->append(body.data(), body.size());
+}
+
+// A decoded and executed QUERY, PREPARE, EXECUTE or BATCH. A body that does not decode is a
+// protocol error, after which the connection closes.
+struct Outcome {
+  cql3::Response response;
+  bool close = false;
+};
+
+Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
+                   service::ClientState& client) {
+  cql::ByteReader reader(body);
+  auto failed = [&](const Status& s) {
+    cql::ErrorMessage e;
+    e.code = cql::ErrorCode::kProtocolError;
+    e.message = fmt::format("Invalid {} message: {}", cql::OpcodeName(opcode), s.message());
+    return Outcome{cql3::ErrorResponse(e), true};
+  };
+  switch (opcode) {
+    case cql::Opcode::kQuery: {
+      auto m = cql::QueryMessage::Decode(reader);
+      if (!m.ok()) return failed(m.error());
+      return Outcome{processor.Query(*m, client)};
+    }
+    case cql::Opcode::kPrepare: {
+      auto m = cql::PrepareMessage::Decode(reader);
+      if (!m.ok()) return failed(m.error());
+      return Outcome{processor.Prepare(*m, client)};
+    }
+    case cql::Opcode::kExecute: {
+      auto m = cql::ExecuteMessage::Decode(reader);
+      if (!m.ok()) return failed(m.error());
+      return Outcome{processor.Execute(*m, client)};
+    }
+    case cql::Opcode::kBatch: {
+      auto m = cql::BatchMessage::Decode(reader);
+      if (!m.ok()) return failed(m.error());
+      return Outcome{processor.Batch(*m, client)};
+    }
+    default:
+      return failed(Status(StatusCode::kMalformed, "not a request the query processor runs"));
+  }
+}
+
+int32_t ErrorCodeOf(const cql3::Response& r) {
+  if (r.opcode != cql::Opcode::kError || r.body.size() < 4) return 0;
+  return static_cast<int32_t>(cql::LoadBE32(r.body.data()));
+}
+
 std::string UnsupportedVersionMessage(int version) {
   // Cassandra's wording (drivers match on it to downgrade), listing the one version we speak.
   return fmt::format("Invalid or unsupported protocol version ({}); supported versions are (4/v4)",
@@ -107,12 +176,16 @@ void Connection::ContinueInput() {
     if (!write_pending_) Close();
     return;
   }
-  if (!auth_pending_) DoRead();
+  if (!auth_pending_ && !paused_ && !close_after_flush_) DoRead();
 }
 
 bool Connection::ProcessInput() {
   const uint32_t max_body = server_->limits().max_frame_body;
   while (in_.size() - in_pos_ > 0) {
+    if (in_flight_ >= kMaxInFlight) {
+      paused_ = true;  // OnResponse resumes
+      return true;
+    }
     std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
     uint8_t version = static_cast<uint8_t>(avail[0]) & 0x7F;
     if (version != kProtocolVersion) {
@@ -269,32 +342,23 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       response.opcode = cql::Opcode::kReady;
       break;
     }
-    case cql::Opcode::kQuery: {
-      if (!require_startup()) return false;
-      auto m = cql::QueryMessage::Decode(reader);
-      if (!m.ok()) return decode_error(m.error());
-      response = server_->processor().Query(*m, state_);
-      break;
-    }
-    case cql::Opcode::kPrepare: {
-      if (!require_startup()) return false;
-      auto m = cql::PrepareMessage::Decode(reader);
-      if (!m.ok()) return decode_error(m.error());
-      response = server_->processor().Prepare(*m, state_);
-      break;
-    }
-    case cql::Opcode::kExecute: {
-      if (!require_startup()) return false;
-      auto m = cql::ExecuteMessage::Decode(reader);
-      if (!m.ok()) return decode_error(m.error());
-      response = server_->processor().Execute(*m, state_);
-      break;
-    }
+    case cql::Opcode::kQuery:
+    case cql::Opcode::kPrepare:
+    case cql::Opcode::kExecute:
     case cql::Opcode::kBatch: {
       if (!require_startup()) return false;
-      auto m = cql::BatchMessage::Decode(reader);
-      if (!m.ok()) return decode_error(m.error());
-      response = server_->processor().Batch(*m, state_);
+      if (server_->requests()) {
+        Dispatch(header, body, started);
+        return true;
+      }
+      Outcome out = RunRequest(server_->processor(), header.opcode, body, state_);
+      if (out.close) {
+        metrics.Error(static_cast<int32_t>(cql::ErrorCode::kProtocolError));
+        QueueFrame(stream, out.response.opcode, out.response.body, false);
+        return false;
+      }
+      response = std::move(out.response);
+      if (response.set_keyspace) state_.keyspace = *response.set_keyspace;
       break;
     }
     case cql::Opcode::kAuthResponse:
@@ -364,25 +428,60 @@ void Connection::OnAuthenticated(int16_t stream, Result<std::string> role) {
   ContinueInput();
 }
 
+void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
+                          std::chrono::steady_clock::time_point started) {
+  ++in_flight_;
+  auto task = [self = shared_from_this(), executor = socket_.get_executor(),
+               opcode = header.opcode, stream = header.stream, body = std::string(body),
+               client = state_, started]() mutable {
+    Outcome out = RunRequest(self->server_->processor(), opcode, body, client);
+    std::string frame;
+    AppendFrame(&frame, stream, out.response.opcode, out.response.body, client.compression,
+                !out.close, kProtocolVersion);
+    int32_t error = ErrorCodeOf(out.response);
+    boost::asio::post(executor, [self = std::move(self), frame = std::move(frame), error,
+                                 set_keyspace = std::move(out.response.set_keyspace),
+                                 change = std::move(out.response.schema_change), close = out.close,
+                                 started]() mutable {
+      self->OnResponse(std::move(frame), error, std::move(set_keyspace), std::move(change), close,
+                       started);
+    });
+  };
+  boost::asio::post(*server_->requests(), std::move(task));
+}
+
+void Connection::OnResponse(std::string frame, int32_t error_code,
+                            std::optional<std::string> set_keyspace,
+                            std::optional<cql::SchemaChange> schema_change, bool close,
+                            std::chrono::steady_clock::time_point started) {
+  --in_flight_;
+  auto& metrics = server_->metrics();
+  if (error_code != 0) metrics.Error(error_code);
+  // A schema change happened whether or not this client is still there to hear of it.
+  if (schema_change) server_->events().PublishSchemaChange(*schema_change);
+  if (closed_) return;
+  if (set_keyspace) state_.keyspace = std::move(*set_keyspace);
+  out_ += frame;
+  metrics.Latency(std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count());
+  if (close) {
+    close_after_flush_ = true;
+    Flush();
+    if (!write_pending_) Close();
+    return;
+  }
+  if (paused_ && in_flight_ <= kMaxInFlight / 2) {
+    paused_ = false;
+    ContinueInput();  // handles what is buffered, flushes, reads on
+    return;
+  }
+  Flush();
+}
+
 void Connection::QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body,
                             bool compress, uint8_t version) {
-  cql::FrameHeader h;
-  h.version = version;
-  h.is_response = true;
-  h.stream = stream;
-  h.opcode = opcode;
-  std::string compressed;
-  if (compress && state_.compression != cql::Compression::kNone && !body.empty()) {
-    if (cql::Compress(state_.compression, body, &compressed).ok()) {
-      h.flags |= cql::frame_flags::kCompression;
-      body = compressed;
-    }
-  }
-  h.length = static_cast<uint32_t>(body.size());
-  char header[cql::kFrameHeaderSize];
-  h.Encode(header);
-  out_.append(header, sizeof header);
-  out_.append(body.data(), body.size());
+  AppendFrame(&out_, stream, opcode, body, state_.compression, compress, version);
 }
 
 void Connection::QueueProtocolError(int16_t stream, std::string message, uint8_t version) {

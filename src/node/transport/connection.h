@@ -1,6 +1,12 @@
-// One client connection: reads frames, dispatches each request in arrival order and answers on
-// the request's stream id. Responses produced while handling one read are coalesced into a single
-// write. Lives on the network thread; owned by shared_ptr while Asio operations are pending.
+// One client connection: reads frames and answers each request on its stream id. QUERY,
+// PREPARE, EXECUTE and BATCH run on the server's request threads (when it has them), each with a
+// copy of the connection's state, so requests on one connection run concurrently and are
+// answered as they finish; their responses are encoded (and compressed) there and queued here.
+// Other messages (OPTIONS, STARTUP, REGISTER, AUTH_RESPONSE) are handled in order on the network
+// thread. At most kMaxInFlight requests run per connection: beyond that the connection stops
+// reading until half have been answered. Responses queued while a write is in progress are
+// coalesced into the next write. Lives on the network thread; owned by shared_ptr while Asio
+// operations or requests are pending.
 //
 // With TLS the socket is wrapped in an ssl::stream after a server handshake (a client that does
 // not speak TLS fails it and is closed); each read and write picks the stream with one branch.
@@ -12,12 +18,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "node/service/client_state.h"
 #include "node/service/event_notifier.h"
 #include "postfork/cql/frame.h"
+#include "postfork/cql/messages.h"
 
 namespace postfork::node::transport {
 
@@ -46,6 +55,13 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   void OnAuthenticated(int16_t stream, Result<std::string> role);
   // Handles one request; false when the connection must close after flushing.
   bool HandleRequest(const cql::FrameHeader& header, std::string_view body);
+  // QUERY, PREPARE, EXECUTE or BATCH on the request threads; the answer comes to OnResponse.
+  void Dispatch(const cql::FrameHeader& header, std::string_view body,
+                std::chrono::steady_clock::time_point started);
+  // A dispatched request's encoded response frame, back on the network thread.
+  void OnResponse(std::string frame, int32_t error_code, std::optional<std::string> set_keyspace,
+                  std::optional<cql::SchemaChange> schema_change, bool close,
+                  std::chrono::steady_clock::time_point started);
   void QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body, bool compress,
                   uint8_t version = 4);
   void QueueProtocolError(int16_t stream, std::string message, uint8_t version = 4);
@@ -56,6 +72,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   std::string peer_address_;   // the client's IP (login rate limiting)
   bool auth_pending_ = false;  // a password check is running: input is paused
+  static constexpr int kMaxInFlight = 1024;
+  int in_flight_ = 0;    // dispatched requests not yet answered
+  bool paused_ = false;  // input paused at kMaxInFlight
   service::ClientState state_;
   std::string in_;
   size_t in_pos_ = 0;

@@ -11,13 +11,14 @@ namespace postfork::node::transport {
 
 Server::Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
                service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth,
-               boost::asio::ssl::context* tls)
+               boost::asio::ssl::context* tls, boost::asio::thread_pool* requests)
     : acceptor_(std::move(acceptor)),
       processor_(processor),
       metrics_(metrics),
       limits_(limits),
       auth_(auth),
-      tls_(tls) {}
+      tls_(tls),
+      requests_(requests) {}
 
 Server::~Server() = default;
 

@@ -1,10 +1,11 @@
 // The CQL listener and the optional Prometheus endpoint, on one Asio io_context (the network
-// thread). RocksDB calls run inline on that thread.
+// thread). Requests run on the request thread pool when there is one, else inline.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -29,10 +30,11 @@ struct ServerLimits {
 class Server {
  public:
   // `auth`: null when no authentication is configured. `tls`: when set, the CQL port speaks TLS
-  // only. Both must outlive the server.
+  // only. `requests`: where requests run (null: on the network thread). All must outlive the
+  // server; the pool must be joined before the processor goes.
   Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
          service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth = nullptr,
-         boost::asio::ssl::context* tls = nullptr);
+         boost::asio::ssl::context* tls = nullptr, boost::asio::thread_pool* requests = nullptr);
   ~Server();
 
   void Start();
@@ -46,6 +48,7 @@ class Server {
   service::EventNotifier& events() { return events_; }
   const ServerLimits& limits() const { return limits_; }
   auth::AuthService* auth() { return auth_; }
+  boost::asio::thread_pool* requests() { return requests_; }
   void Forget(Connection* c) { connections_.erase(c); }
 
  private:
@@ -59,6 +62,7 @@ class Server {
   ServerLimits limits_;
   auth::AuthService* auth_;
   boost::asio::ssl::context* tls_;
+  boost::asio::thread_pool* requests_;
   service::EventNotifier events_;
   std::set<Connection*> connections_;
   bool stopped_ = false;

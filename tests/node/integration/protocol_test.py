@@ -171,6 +171,29 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(streams, list(range(1, 51)))
         c.close()
 
+    def test_a_slow_request_does_not_hold_up_others_on_its_connection(self):
+        c = Conn()
+        c.startup()
+        c.query("CREATE KEYSPACE IF NOT EXISTS proto WITH replication = "
+                "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        c.query("CREATE TABLE IF NOT EXISTS proto.big (k int PRIMARY KEY, v text)")
+        for start in range(0, 30000, 1000):
+            inserts = " ".join("INSERT INTO proto.big (k, v) VALUES (%d, 'value %d');" % (k, k)
+                               for k in range(start, start + 1000))
+            _, _, _, opcode, body = c.query("BEGIN UNLOGGED BATCH " + inserts + " APPLY BATCH")
+            self.assertEqual(opcode, 0x08, error_of(body) if opcode == 0x00 else opcode)
+        # Stream 1 counts 30,000 rows; streams 2-6 read one row each and must not wait for it.
+        slow = long_string("SELECT count(*) FROM proto.big") + struct.pack(">HB", 1, 0)
+        data = frame(0x07, slow, stream=1)
+        for stream in range(2, 7):
+            body = long_string("SELECT key FROM system.local") + struct.pack(">HB", 1, 0)
+            data += frame(0x07, body, stream=stream)
+        c.send(data)
+        order = [c.read_frame()[2] for _ in range(6)]
+        self.assertEqual(sorted(order), list(range(1, 7)))
+        self.assertEqual(order[-1], 1, "answers in completion order: %s" % order)
+        c.close()
+
     def test_lz4_and_snappy_compression(self):
         for algo in ("lz4", "snappy"):
             c = Conn()

@@ -6,9 +6,9 @@ const childProcess = require('child_process');
 const readline = require('readline');
 const cassandra = require('cassandra-driver');
 
-function startNode(binary, dataDir) {
+function startNode(binary, dataDir, extraArgs = []) {
   return new Promise((resolve, reject) => {
-    const proc = childProcess.spawn(binary, ['--port', '0', '--data-dir', dataDir],
+    const proc = childProcess.spawn(binary, ['--port', '0', '--data-dir', dataDir, ...extraArgs],
                                     { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => reject(new Error('node not ready in 20s')), 20000);
     const lines = readline.createInterface({ input: proc.stdout });

@@ -28,8 +28,8 @@ type node struct {
 
 var readyRe = regexp.MustCompile(`ready: listening for CQL clients on [^ ]+:(\d+)`)
 
-func startNode(binary, dataDir string) (*node, error) {
-	cmd := exec.Command(binary, "--port", "0", "--data-dir", dataDir)
+func startNode(binary, dataDir string, extra ...string) (*node, error) {
+	cmd := exec.Command(binary, append([]string{"--port", "0", "--data-dir", dataDir}, extra...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -311,6 +311,63 @@ func userTypes(s *gocql.Session) {
 	expect(street == "Elm", "field selection %q", street)
 }
 
+// TLS with gocql's SslOptions (the node's certificate verified, host name included), login with
+// gocql.PasswordAuthenticator, wrong credentials and plaintext refused, GRANT/REVOKE enforced.
+func security(binary string) (err error) {
+	dir, err := os.MkdirTemp("", "postfork-node-gocql-security-")
+	check(err, "tempdir")
+	defer os.RemoveAll(dir)
+	cert, key := dir+"/node.pem", dir+"/node.key"
+	out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+		"-out", cert, "-subj", "/CN=127.0.0.1", "-days", "1", "-addext", "subjectAltName=IP:127.0.0.1").CombinedOutput()
+	check(err, "openssl: "+string(out))
+	n, err := startNode(binary, dir+"/db", "--authenticator", "Password", "--authorizer", "Cassandra",
+		"--tls-cert", cert, "--tls-key", key)
+	check(err, "start secured node")
+	defer func() {
+		n.stop(syscall.SIGTERM)
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	open := func(user, password string, tls bool) (*gocql.Session, error) {
+		cluster := gocql.NewCluster("127.0.0.1")
+		cluster.Port = n.port
+		cluster.Timeout = 10 * time.Second
+		cluster.ConnectTimeout = 5 * time.Second
+		cluster.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: password}
+		if tls {
+			cluster.SslOpts = &gocql.SslOptions{CaPath: cert, EnableHostVerification: true}
+		}
+		return cluster.CreateSession()
+	}
+	admin, err := open("cassandra", "cassandra", true)
+	check(err, "admin login over TLS")
+	defer admin.Close()
+	check(admin.Query(`CREATE KEYSPACE sec WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`).Exec(), "create keyspace")
+	check(admin.Query(`CREATE TABLE sec.t (k int PRIMARY KEY, v text)`).Exec(), "create table")
+	check(admin.Query(`INSERT INTO sec.t (k, v) VALUES (1, 'one')`).Exec(), "insert")
+	check(admin.Query(`CREATE ROLE app WITH PASSWORD = 'app-pw' AND LOGIN = true`).Exec(), "create role")
+
+	_, err = open("app", "wrong", true)
+	expect(err != nil && strings.Contains(err.Error(), "incorrect"), "wrong password: %v", err)
+	_, err = open("cassandra", "cassandra", false)
+	expect(err != nil, "plaintext connection to the TLS port was accepted")
+
+	app, err := open("app", "app-pw", true)
+	check(err, "app login")
+	defer app.Close()
+	var v string
+	err = app.Query(`SELECT v FROM sec.t WHERE k = 1`).Scan(&v)
+	var denied gocql.RequestError
+	expect(errors.As(err, &denied) && denied.Code() == gocql.ErrCodeUnauthorized &&
+		strings.Contains(err.Error(), "no SELECT permission"), "unauthorized select: %v", err)
+	check(admin.Query(`GRANT SELECT ON TABLE sec.t TO app`).Exec(), "grant")
+	check(app.Query(`SELECT v FROM sec.t WHERE k = ?`, 1).Scan(&v), "select after grant")
+	expect(v == "one", "select after grant: %q", v)
+	return nil
+}
+
 func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: gocql_driver_test <postfork-node>")
@@ -318,6 +375,10 @@ func main() {
 	}
 	if err := run(os.Args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, "gocql driver test FAILED:", err)
+		os.Exit(1)
+	}
+	if err := security(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "gocql security test FAILED:", err)
 		os.Exit(1)
 	}
 	fmt.Println("gocql driver test: OK")
