@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ struct ValueSource {
   int marker = -1;       // for kMarker
   cql::DataType type;
   std::string receiver;  // the column's name, for error messages
+  bool normalize = false;  // kMarker of a type with sets or maps: bound values are canonicalized
 };
 
 // Everything one execution needs. Lives for the duration of one request.
@@ -44,6 +46,8 @@ struct ExecutionContext {
   bool skip_metadata = false;
   std::optional<int64_t> default_timestamp;  // from the request
   int64_t now_micros = 0;                    // the node's clock when the request arrived
+  // Canonical forms of bound values (ResolveValue's results point into it).
+  mutable std::deque<std::string> normalized;
 };
 
 // The bound or constant value of `source`. Bound values are checked against the marker's type

@@ -16,6 +16,7 @@ Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType&
   if (term.kind == Term::Kind::kBindMarker) {
     src.kind = ValueSource::Kind::kMarker;
     src.marker = term.bind_index;
+    src.normalize = HasUnorderedParts(type);
     if (term.bind_index >= 0 && static_cast<size_t>(term.bind_index) < specs_.size()) {
       auto& spec = specs_[static_cast<size_t>(term.bind_index)];
       spec.keyspace = table_ ? table_->keyspace : "";
