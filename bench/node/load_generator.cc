@@ -1,11 +1,13 @@
 // Whole-system load generator for postfork-node: raw protocol v4 frames over loopback, a fixed
 // number of requests in flight, prepared single-row INSERT and SELECT, a prepared full scan of a
 // small table (the seed service's `SELECT col FROM columnfamily`), a lightweight transaction
-// (`UPDATE ... IF EXISTS` on the inserted rows) and a 100-element list append. Prints ops/s,
-// latency percentiles and, given the node's pid, the node's CPU time per operation.
+// (`UPDATE ... IF EXISTS` on the inserted rows), a 100-element list append, and a
+// secondary-index lookup returning one row next to the primary-key read of the same rows. Prints
+// ops/s, latency percentiles and, given the node's pid, the node's CPU time per operation.
 //
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
 //                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
+//                       [--index-keys 10000]
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -108,7 +110,10 @@ int64_t ProcessCpuMicros(int pid) {
   return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
 }
 
-enum class Op { kInsert, kSelect, kScan, kLwt, kAppend };
+// kIndexInsert writes bench.indexed rows with sequential keys (every key of --index-keys is
+// written once the phase made that many requests); kKeyRead and kIndexRead then read one of
+// those rows by its primary key and by its indexed column (u = k).
+enum class Op { kInsert, kSelect, kScan, kLwt, kAppend, kIndexInsert, kKeyRead, kIndexRead };
 struct Phase {
   std::string name;
   Op op;
@@ -118,11 +123,12 @@ class Worker {
  public:
   // `ids`: the prepared statement of each operation.
   Worker(asio::io_context& io, const std::string& host, int port, int in_flight,
-         std::map<Op, std::string> ids, int keys, int value_size)
+         std::map<Op, std::string> ids, int keys, int index_keys, int value_size)
       : socket_(io),
         in_flight_(in_flight),
         ids_(std::move(ids)),
         keys_(keys),
+        index_keys_(index_keys),
         value_(value_size, 'v'),
         rng_(std::random_device{}()) {
     // list<int> of 100 elements: [int n] then n [bytes] of 4.
@@ -155,7 +161,10 @@ class Worker {
   void AppendRequest(int16_t stream, std::string* out) {
     cql::ExecuteMessage m;
     std::string k(4, '\0');
-    uint32_t key = static_cast<uint32_t>(rng_() % static_cast<uint32_t>(keys_));
+    bool indexed = op_ == Op::kIndexInsert || op_ == Op::kKeyRead || op_ == Op::kIndexRead;
+    uint32_t key =
+        static_cast<uint32_t>(rng_() % static_cast<uint32_t>(indexed ? index_keys_ : keys_));
+    if (op_ == Op::kIndexInsert) key = static_cast<uint32_t>(next_index_key_++ % index_keys_);
     for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(key >> (24 - 8 * i));
     m.id = ids_[op_];
     switch (op_) {
@@ -163,7 +172,14 @@ class Worker {
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(value_));
         break;
+      case Op::kIndexInsert:
+        m.params.values.push_back(cql::RawValue::Of(k));
+        m.params.values.push_back(cql::RawValue::Of(k));
+        m.params.values.push_back(cql::RawValue::Of(value_));
+        break;
       case Op::kSelect:
+      case Op::kKeyRead:
+      case Op::kIndexRead:
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.skip_metadata = true;
         break;
@@ -245,6 +261,9 @@ class Worker {
   int in_flight_;
   std::map<Op, std::string> ids_;
   int keys_;
+  int index_keys_;
+  // Shared by every worker (one io thread): the next key kIndexInsert writes.
+  static inline uint64_t next_index_key_ = 0;
   std::string value_;
   std::string list100_;
   std::mt19937 rng_;
@@ -262,7 +281,7 @@ class Worker {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 9042, node_pid = 0, in_flight = 64, connections = 4, keys = 100000, value_size = 100,
-      scan_rows = 100;
+      scan_rows = 100, index_keys = 10000;
   double seconds = 5;
   CLI::App app{"postfork-node load generator (prepared INSERT and SELECT on raw frames)"};
   app.add_option("--host", host);
@@ -274,12 +293,14 @@ int main(int argc, char** argv) {
   app.add_option("--keys", keys, "distinct partition keys");
   app.add_option("--value-size", value_size, "bytes per value");
   app.add_option("--scan-rows", scan_rows, "rows of the scanned table (0: no scan phase)");
+  app.add_option("--index-keys", index_keys,
+                 "rows of the secondary-index table (0: no index phases)");
   bool skip_model = false;
   app.add_flag("--no-model", skip_model, "skip the LWT and 100-element list append phases");
   std::string only;
   app.add_option("--only", only, "run just these phases (comma-separated names, e.g. scan100)");
   CLI11_PARSE(app, argc, argv);
-  if (connections < 1 || in_flight < connections || keys < 1) {
+  if (connections < 1 || in_flight < connections || keys < 1 || index_keys < 0) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
     return 2;
   }
@@ -319,11 +340,26 @@ int main(int argc, char** argv) {
                                   {Op::kScan, scan.prepared.id},
                                   {Op::kLwt, lwt.prepared.id},
                                   {Op::kAppend, append.prepared.id}};
+    if (index_keys > 0) {
+      // A secondary index on u (= k, so a lookup returns one row), compared with reading the
+      // same rows by primary key.
+      Roundtrip(setup, cql::Opcode::kQuery,
+                QueryBody("CREATE TABLE IF NOT EXISTS bench.indexed (k int PRIMARY KEY, u int, "
+                          "v blob)"));
+      Roundtrip(setup, cql::Opcode::kQuery,
+                QueryBody("CREATE INDEX IF NOT EXISTS indexed_u ON bench.indexed (u)"));
+      auto prepare = [&](std::string_view q) {
+        return Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody(q)).prepared.id;
+      };
+      ids[Op::kIndexInsert] = prepare("INSERT INTO bench.indexed (k, u, v) VALUES (?, ?, ?)");
+      ids[Op::kKeyRead] = prepare("SELECT v FROM bench.indexed WHERE k = ?");
+      ids[Op::kIndexRead] = prepare("SELECT v FROM bench.indexed WHERE u = ?");
+    }
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < connections; ++i) {
       int share = in_flight / connections + (i < in_flight % connections ? 1 : 0);
-      workers.push_back(
-          std::make_unique<Worker>(io, host, port, share, ids, keys, value_size));
+      workers.push_back(std::make_unique<Worker>(io, host, port, share, ids, keys,
+                                                 std::max(index_keys, 1), value_size));
     }
     fmt::print("{:<10} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
                "p999_us", "node_cpu_us/op");
@@ -332,6 +368,11 @@ int main(int argc, char** argv) {
     if (!skip_model) {
       phases.push_back({"lwt", Op::kLwt});
       phases.push_back({"append100", Op::kAppend});
+    }
+    if (index_keys > 0) {
+      phases.push_back({"idx_ins", Op::kIndexInsert});
+      phases.push_back({"pk_read", Op::kKeyRead});
+      phases.push_back({"idx_read", Op::kIndexRead});
     }
     if (!only.empty()) {
       std::erase_if(phases, [&](const Phase& p) {

@@ -40,6 +40,8 @@ bool NeedsQuoting(std::string_view name) {
   return false;
 }
 
+}  // namespace
+
 std::string QuoteIdentifier(std::string_view name) {
   if (!NeedsQuoting(name)) return std::string(name);
   std::string out = "\"";
@@ -50,8 +52,6 @@ std::string QuoteIdentifier(std::string_view name) {
   out += '"';
   return out;
 }
-
-}  // namespace
 
 std::string_view NativeTypeName(TypeKind kind) {
   switch (kind) {

@@ -181,7 +181,7 @@ class ScriptedServer {
           ::shutdown(fd, SHUT_RDWR);
           break;
         }
-        if (!out->empty() && ::write(fd, out->data(), out->size()) < 0) break;
+        if (!out->empty() && ::send(fd, out->data(), out->size(), MSG_NOSIGNAL) < 0) break;
       }
       if (any) ++reads_;
     }

@@ -110,5 +110,8 @@ class DataType {
 
 // CQL name of a native kind ("int", "text", ...).
 std::string_view NativeTypeName(TypeKind kind);
+// A CQL identifier as Cassandra prints it: as is when it is a lower-case word, else in double
+// quotes with inner quotes doubled.
+std::string QuoteIdentifier(std::string_view name);
 
 }  // namespace postfork::cql

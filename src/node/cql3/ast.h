@@ -51,6 +51,7 @@ struct Relation {
   Term value;
   std::vector<Term> in_values;
   bool in_marker = false;
+  std::optional<Term> map_key;  // `m[key] = value` (a map element; kColumn and kEq only)
 };
 
 // One IF condition of a conditional UPDATE or DELETE: `col op value`, `col[element] op value`,
@@ -224,6 +225,22 @@ struct DropTypeStatement {
   bool if_exists = false;
 };
 
+// CREATE INDEX [IF NOT EXISTS] [name] ON [ks.]table ([keys|values|entries|full](column)).
+struct CreateIndexStatement {
+  enum class Target { kSimple, kKeys, kValues, kEntries, kFull };
+  TableName table;
+  std::string name;              // empty: Cassandra's default name
+  std::string keyspace_of_name;  // `ks.name` written for the index (must match the table's)
+  bool if_not_exists = false;
+  std::string column;
+  Target target = Target::kSimple;
+};
+// DROP INDEX [IF EXISTS] [ks.]name.
+struct DropIndexStatement {
+  TableName index;
+  bool if_exists = false;
+};
+
 struct BatchStatement;
 struct AuthStatement;  // roles and permissions: cql3/auth_ast.h
 using Statement =
@@ -231,8 +248,8 @@ using Statement =
                  DropKeyspaceStatement, CreateTableStatement, AlterTableStatement,
                  DropTableStatement, TruncateStatement, InsertStatement, UpdateStatement,
                  DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>,
-                 CreateTypeStatement, AlterTypeStatement, DropTypeStatement,
-                 std::shared_ptr<AuthStatement>>;
+                 CreateTypeStatement, AlterTypeStatement, DropTypeStatement, CreateIndexStatement,
+                 DropIndexStatement, std::shared_ptr<AuthStatement>>;
 
 struct BatchStatement {
   enum class Type { kLogged, kUnlogged, kCounter };

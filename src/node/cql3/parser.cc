@@ -313,6 +313,14 @@ class Parser {
     } else {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());
       r.columns.push_back(std::move(c));
+      if (AcceptPunct("[")) {
+        PF_ASSIGN_OR_RETURN(Term key, ParseTerm());
+        r.map_key = std::move(key);
+        PF_RETURN_IF_ERROR(ExpectPunct("]"));
+        PF_RETURN_IF_ERROR(ExpectPunct("="));
+        PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
+        return r;
+      }
     }
     PF_RETURN_IF_ERROR(ParseRelationRhs(&r));
     return r;
@@ -824,8 +832,45 @@ class Parser {
     }
     if (AcceptKeyword("table") || AcceptKeyword("columnfamily")) return ParseCreateTable();
     if (AcceptKeyword("type")) return ParseCreateType();
+    if (AcceptKeyword("index")) return ParseCreateIndex();
+    if (Peek().IsKeyword("custom")) return Error(Peek(), "CUSTOM indexes are not supported");
     if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseCreateRole();
     return NoViable();
+  }
+
+  Result<Statement> ParseCreateIndex() {
+    CreateIndexStatement s;
+    PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+    if (!Peek().IsKeyword("on")) {
+      PF_ASSIGN_OR_RETURN(TableName name, ParseTableName());
+      s.keyspace_of_name = std::move(name.keyspace);
+      s.name = std::move(name.name);
+    }
+    PF_RETURN_IF_ERROR(ExpectKeyword("on"));
+    PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
+    PF_RETURN_IF_ERROR(ExpectPunct("("));
+    static const std::pair<std::string_view, CreateIndexStatement::Target> kTargets[] = {
+        {"keys", CreateIndexStatement::Target::kKeys},
+        {"values", CreateIndexStatement::Target::kValues},
+        {"entries", CreateIndexStatement::Target::kEntries},
+        {"full", CreateIndexStatement::Target::kFull}};
+    bool wrapped = false;
+    for (const auto& [word, target] : kTargets) {
+      if (Peek().IsKeyword(word) && Peek(1).IsPunct("(")) {
+        Next();
+        Next();
+        s.target = target;
+        wrapped = true;
+        break;
+      }
+    }
+    PF_ASSIGN_OR_RETURN(s.column, Identifier());
+    if (wrapped) PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    if (Peek().IsKeyword("using") || Peek().IsKeyword("with")) {
+      return Error(Peek(), "CUSTOM indexes and index options are not supported");
+    }
+    return Statement(std::move(s));
   }
 
   Result<Statement> ParseCreateType() {
@@ -1013,6 +1058,12 @@ class Parser {
       DropTypeStatement s;
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
       PF_ASSIGN_OR_RETURN(s.type, ParseTableName());
+      return Statement(std::move(s));
+    }
+    if (AcceptKeyword("index")) {
+      DropIndexStatement s;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+      PF_ASSIGN_OR_RETURN(s.index, ParseTableName());
       return Statement(std::move(s));
     }
     if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseDropRole();

@@ -392,6 +392,7 @@ Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::Da
   std::string out;
   Status s = cql::SerializeValue(v, type, &out);
   if (!s.ok()) return InvalidRequest(s.message());
+  if (auto normalized = NormalizeValue(type, out)) out = std::move(*normalized);
   return std::optional<std::string>(std::move(out));
 }
 
@@ -548,6 +549,82 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
     default:
       return CompareBytes(a, b);
   }
+}
+
+bool HasUnorderedParts(const cql::DataType& type) {
+  if (type.kind() == cql::TypeKind::kSet || type.kind() == cql::TypeKind::kMap) return true;
+  for (const auto& p : type.params()) {
+    if (HasUnorderedParts(p)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> NormalizeValue(const cql::DataType& type, std::string_view value) {
+  using K = cql::TypeKind;
+  if (!HasUnorderedParts(type) || value.empty()) return std::nullopt;
+  const auto& params = type.params();
+  cql::ByteReader r(value);
+  // Each element, itself normalized; nullopt entries are nulls (tuples and UDTs only).
+  auto element = [&](const cql::DataType& t) -> std::optional<std::optional<std::string>> {
+    auto e = r.ReadBytes();
+    if (!e.ok()) return std::nullopt;
+    if (!*e) return std::optional<std::string>();
+    auto inner = NormalizeValue(t, **e);
+    return std::optional<std::string>(inner ? std::move(*inner) : std::string(**e));
+  };
+  std::string out;
+  cql::ByteWriter w(&out);
+  if (type.kind() == K::kTuple || type.kind() == K::kUdt) {
+    for (size_t i = 0; i < params.size() && !r.empty(); ++i) {
+      auto e = element(params[i]);
+      if (!e) return std::nullopt;
+      if (*e) {
+        w.WriteBytes(**e);
+      } else {
+        w.WriteInt(-1);
+      }
+    }
+  } else {
+    auto n = r.ReadInt();
+    if (!n.ok() || *n < 0) return std::nullopt;
+    bool map = type.kind() == K::kMap;
+    std::vector<std::pair<std::string, std::string>> items;
+    for (int32_t i = 0; i < *n; ++i) {
+      auto k = element(params[0]);
+      if (!k || !*k) return std::nullopt;
+      std::string v;
+      if (map) {
+        auto mv = element(params[1]);
+        if (!mv || !*mv) return std::nullopt;
+        v = std::move(**mv);
+      }
+      items.emplace_back(std::move(**k), std::move(v));
+    }
+    if (type.kind() != K::kList) {
+      const cql::DataType& key_type = params[0];
+      // Stable, so of two equal keys the later stays behind the earlier; keep the last.
+      std::stable_sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
+        return CompareValues(key_type, a.first, b.first) < 0;
+      });
+      std::vector<std::pair<std::string, std::string>> unique;
+      for (auto& item : items) {
+        if (!unique.empty() && CompareValues(key_type, unique.back().first, item.first) == 0) {
+          unique.back() = std::move(item);
+        } else {
+          unique.push_back(std::move(item));
+        }
+      }
+      items = std::move(unique);
+    }
+    w.WriteInt(static_cast<int32_t>(items.size()));
+    for (const auto& [k, v] : items) {
+      w.WriteBytes(k);
+      if (map) w.WriteBytes(v);
+    }
+  }
+  if (!r.empty()) return std::nullopt;
+  if (out == value) return std::nullopt;
+  return out;
 }
 
 cql::Uuid NewTimeUuid(int64_t unix_micros) {

@@ -26,6 +26,14 @@ Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::Da
 // <0, 0, >0 as Cassandra orders values of `type` (ascending). Both are valid cell bodies.
 int CompareValues(const cql::DataType& type, std::string_view a, std::string_view b);
 
+// Whether values of `type` hold a set or map at any depth: those are stored, compared and keyed
+// in Cassandra's canonical form (NormalizeValue).
+bool HasUnorderedParts(const cql::DataType& type);
+// Cassandra's canonical form of a value: set elements sorted by their type's order without
+// duplicates, map entries sorted by key (a repeated key keeps its last value), at every depth.
+// nullopt when the value is already canonical or does not decode (validation reports that).
+std::optional<std::string> NormalizeValue(const cql::DataType& type, std::string_view value);
+
 // A version 1 (time-based) UUID for now(): node clock plus a random clock sequence and node.
 cql::Uuid NewTimeUuid(int64_t unix_micros);
 // A version 1 UUID for a time in 100 ns intervals since 1582-10-15 (not forced to increase: list

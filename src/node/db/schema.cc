@@ -150,3 +150,25 @@ std::shared_ptr<const TableMetadata> SchemaSnapshot::FindTable(std::string_view 
 }
 
 }  // namespace postfork::node
+
+namespace postfork::node {
+
+std::string IndexTargetText(const TableMetadata& table, const IndexMetadata& index) {
+  const ColumnMetadata* column = table.FindColumnById(index.column_id);
+  std::string name = cql::QuoteIdentifier(column ? column->name : "");
+  switch (index.target) {
+    case IndexTarget::kSimple:
+      return name;
+    case IndexTarget::kKeys:
+      return "keys(" + name + ")";
+    case IndexTarget::kValues:
+      return "values(" + name + ")";
+    case IndexTarget::kEntries:
+      return "entries(" + name + ")";
+    case IndexTarget::kFull:
+      return "full(" + name + ")";
+  }
+  return name;
+}
+
+}  // namespace postfork::node

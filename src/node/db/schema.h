@@ -74,6 +74,21 @@ struct TableParams {
   std::string additional_write_policy = "99p";
 };
 
+// What a secondary index indexes in its column (Cassandra's IndexTarget.Type): the value of a
+// simple column, the keys / values / (key, value) entries of a non-frozen collection, or a
+// frozen collection as a whole.
+enum class IndexTarget { kSimple, kKeys, kValues, kEntries, kFull };
+
+// A native (legacy 2i, kind COMPOSITES) secondary index on one regular or static column. Its
+// entries live in their own storage key range (storage/README.md).
+struct IndexMetadata {
+  std::string name;  // unique within the keyspace
+  uint32_t column_id = 0;
+  IndexTarget target = IndexTarget::kSimple;
+  // Prefix of the index's entries: taken from the table ids' sequence, never reused.
+  uint32_t storage_id = 0;
+};
+
 // One table's definition. Immutable once published in a snapshot; share it by shared_ptr.
 struct TableMetadata {
   std::string keyspace;
@@ -102,6 +117,8 @@ struct TableMetadata {
     int64_t dropped_time_micros = 0;
   };
   std::vector<DroppedColumn> dropped_columns;
+  // Secondary indexes, in creation order.
+  std::vector<IndexMetadata> indexes;
 
   // nullptr when there is no such column. Names are case-sensitive (the parser folds unquoted
   // identifiers to lower case before calling).
@@ -164,6 +181,10 @@ class KeyspaceTypeResolver final : public cql::DataType::UdtResolver {
 // Whether values of `type` are stored cell by cell: non-frozen collections (one cell per element)
 // and non-frozen user types (one cell per field).
 bool IsMultiCell(const cql::DataType& type);
+
+// The index's target as system_schema.indexes reports it: `c`, `keys(c)`, `values(c)`,
+// `entries(c)`, `full(c)` (column names quoted when they need it).
+std::string IndexTargetText(const TableMetadata& table, const IndexMetadata& index);
 
 // An immutable view of the whole schema (system keyspaces included). Safe to share across threads.
 struct SchemaSnapshot {
@@ -243,6 +264,16 @@ struct AlterTypeDefinition {
   std::vector<std::pair<std::string, std::string>> renames;
 };
 
+// CREATE INDEX: `column` as written (case already folded), the target form as written (kSimple
+// for a plain `(c)`), `name` empty for Cassandra's default name.
+struct IndexDefinition {
+  std::string keyspace;
+  std::string table;
+  std::string name;
+  std::string column;
+  IndexTarget target = IndexTarget::kSimple;
+};
+
 // ---- the store ---------------------------------------------------------------------------
 
 // Owns the live schema. Every DDL is validated with Cassandra's error kinds and messages
@@ -281,6 +312,13 @@ class SchemaStore {
   Result<std::optional<cql::SchemaChange>> AlterType(const AlterTypeDefinition& def);
   Result<std::optional<cql::SchemaChange>> DropType(std::string_view keyspace,
                                                     std::string_view name, bool if_exists);
+  // CREATE INDEX: validated as Cassandra 4.1's CreateIndexStatement, persisted, then built from
+  // the table's existing rows before returning (synchronously). Change: UPDATED TABLE.
+  Result<std::optional<cql::SchemaChange>> CreateIndex(const IndexDefinition& def,
+                                                       bool if_not_exists);
+  // DROP INDEX: removes the definition and the index's entries. Change: UPDATED TABLE.
+  Result<std::optional<cql::SchemaChange>> DropIndex(std::string_view keyspace,
+                                                     std::string_view name, bool if_exists);
   // Removes every row of the table (no schema change; the front end answers RESULT Void).
   Status Truncate(std::string_view keyspace, std::string_view table);
 

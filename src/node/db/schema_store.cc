@@ -157,6 +157,17 @@ std::string EncodeTable(const TableMetadata& t) {
     w.WriteLong(d.dropped_time_micros);
   }
   w.WriteByte(t.key_format);
+  // Indexes are a trailing section, absent when there are none (tables persisted before
+  // indexes existed decode unchanged).
+  if (!t.indexes.empty()) {
+    w.WriteInt(static_cast<int32_t>(t.indexes.size()));
+    for (const auto& index : t.indexes) {
+      w.WriteString(index.name);
+      w.WriteInt(static_cast<int32_t>(index.column_id));
+      w.WriteByte(static_cast<uint8_t>(index.target));
+      w.WriteInt(static_cast<int32_t>(index.storage_id));
+    }
+  }
   return out;
 }
 
@@ -415,6 +426,23 @@ Result<TableMetadata> DecodeTable(std::string_view bytes,
     PF_READ(key_format, r.ReadByte());
     if (key_format < 1 || key_format > 2) return Corrupt("key format");
     t.key_format = key_format;
+  }
+  if (!r.empty()) {
+    PF_READ(nindexes, r.ReadInt());
+    if (nindexes < 0 || static_cast<size_t>(nindexes) > r.remaining()) return Corrupt("indexes");
+    for (int32_t i = 0; i < nindexes; ++i) {
+      IndexMetadata index;
+      PF_READ(iname, r.ReadString());
+      index.name = std::string(iname);
+      PF_READ(icolumn, r.ReadInt());
+      index.column_id = static_cast<uint32_t>(icolumn);
+      PF_READ(itarget, r.ReadByte());
+      if (itarget > static_cast<uint8_t>(IndexTarget::kFull)) return Corrupt("index target");
+      index.target = static_cast<IndexTarget>(itarget);
+      PF_READ(istorage, r.ReadInt());
+      index.storage_id = static_cast<uint32_t>(istorage);
+      t.indexes.push_back(std::move(index));
+    }
   }
   if (!r.empty()) return Corrupt("trailing table bytes");
   t.Finish();
@@ -829,6 +857,9 @@ struct SchemaStore::Impl {
       KeyspaceTypeResolver resolver(ks->second.get());
       PF_ASSIGN_OR_RETURN(TableMetadata t, DecodeTable(value, &resolver));
       next_storage_id = std::max(next_storage_id, t.storage_id + 1);
+      for (const auto& index : t.indexes) {
+        next_storage_id = std::max(next_storage_id, index.storage_id + 1);
+      }
       std::string name = t.name;
       ks->second->tables[name] = std::make_shared<TableMetadata>(std::move(t));
       persisted[key] = std::move(value);
@@ -1069,6 +1100,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropKeyspace(std::string_v
     // rows under a storage id that is never reused).
     for (const auto& [name, t] : existing->tables) {
       Status s = impl_->storage->DropTableData(t->storage_id);
+      for (const auto& index : t->indexes) s = impl_->storage->DropTableData(index.storage_id);
       (void)s;
     }
     change = {cql::SchemaChangeType::kDropped,
@@ -1287,6 +1319,15 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           if (c->is_primary_key()) {
             return InvalidRequest("Cannot drop PRIMARY KEY column " + name);
           }
+          std::string dependent;
+          for (const auto& index : table->indexes) {
+            if (index.column_id == c->id) dependent += (dependent.empty() ? "" : ",") + index.name;
+          }
+          if (!dependent.empty()) {
+            return InvalidRequest("Cannot drop column " + name +
+                                  " because it has dependent secondary indexes (" + dependent +
+                                  ")");
+          }
           TableMetadata::DroppedColumn d;
           d.name = c->name;
           d.type = UdtsAsTuples(c->type);
@@ -1355,11 +1396,16 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropTable(std::string_view
       return TableMissing(keyspace, table);
     }
     uint32_t storage_id = it->second->storage_id;
+    std::shared_ptr<const TableMetadata> dropped = it->second;
     PF_RETURN_IF_ERROR(impl_->Persist({{TableKey(keyspace, table), std::nullopt}}));
     impl_->PutTable(std::string(keyspace), std::string(table), nullptr);
     impl_->Publish();
     Status s = impl_->storage->DropTableData(storage_id);
     (void)s;  // the storage id is never reused: leftover rows stay invisible
+    for (const auto& index : dropped->indexes) {
+      s = impl_->storage->DropTableData(index.storage_id);
+      (void)s;
+    }
     change = {cql::SchemaChangeType::kDropped,
               cql::SchemaChangeTarget::kTable,
               std::string(keyspace),
@@ -1518,7 +1564,215 @@ Status SchemaStore::Truncate(std::string_view keyspace, std::string_view table) 
   }
   if (!snapshot()->FindKeyspace(keyspace)) return KeyspaceMissing(keyspace);
   if (!t) return TableMissing(keyspace, table);
+  for (const auto& index : t->indexes) {
+    PF_RETURN_IF_ERROR(impl_->storage->DropTableData(index.storage_id));
+  }
   return impl_->storage->DropTableData(t->storage_id);
+}
+
+}  // namespace postfork::node
+
+namespace postfork::node {
+namespace {
+
+std::string_view TargetKeyword(IndexTarget target) {
+  switch (target) {
+    case IndexTarget::kKeys:
+      return "keys";
+    case IndexTarget::kValues:
+      return "values";
+    case IndexTarget::kEntries:
+      return "entries";
+    case IndexTarget::kFull:
+      return "full";
+    case IndexTarget::kSimple:
+      break;
+  }
+  return "";
+}
+
+bool ReferencesDuration(const cql::DataType& t) {
+  if (t.kind() == cql::TypeKind::kDuration) return true;
+  for (const auto& p : t.params()) {
+    if (ReferencesDuration(p)) return true;
+  }
+  return false;
+}
+
+// Cassandra 4.1's CreateIndexStatement.validateIndexTarget, in its order. `target` is already
+// corrected (a plain target on a collection means values).
+Status ValidateIndexTarget(const TableMetadata& table, const ColumnMetadata& column,
+                           IndexTarget target) {
+  const cql::DataType& type = column.type;
+  if (ReferencesDuration(type)) {
+    if (type.is_collection()) {
+      return InvalidRequest(
+          "Secondary indexes are not supported on collections containing "
+          "durations");
+    }
+    if (type.kind() == cql::TypeKind::kTuple) {
+      return InvalidRequest("Secondary indexes are not supported on tuples containing durations");
+    }
+    if (type.kind() == cql::TypeKind::kUdt) {
+      return InvalidRequest("Secondary indexes are not supported on UDTs containing durations");
+    }
+    return InvalidRequest("Secondary indexes are not supported on duration columns");
+  }
+  const std::string& name = column.name;  // as ColumnMetadata.toString() prints it
+  if (column.kind == ColumnKind::kPartitionKey && table.partition_key_count == 1) {
+    return InvalidRequest("Cannot create secondary index on the only partition key column " + name);
+  }
+  bool frozen_collection = type.is_collection() && !IsMultiCell(type);
+  if (frozen_collection && target != IndexTarget::kFull) {
+    return InvalidRequest("Cannot create " + std::string(TargetKeyword(target)) +
+                          "() index on frozen column " + name +
+                          ". Frozen collections are immutable and must be fully indexed by using "
+                          "the 'full(" +
+                          name + ")' modifier");
+  }
+  if (!frozen_collection && target == IndexTarget::kFull) {
+    return InvalidRequest("full() indexes can only be created on frozen collections");
+  }
+  if (!type.is_collection() && target != IndexTarget::kSimple) {
+    return InvalidRequest("Cannot create " + std::string(TargetKeyword(target)) + "() index on " +
+                          name + ". Non-collection columns only support simple indexes");
+  }
+  bool multicell_map = type.kind() == cql::TypeKind::kMap && IsMultiCell(type);
+  if (!multicell_map && (target == IndexTarget::kKeys || target == IndexTarget::kEntries)) {
+    return InvalidRequest("Cannot create index on " + std::string(TargetKeyword(target)) +
+                          " of column " + name + " with non-map type");
+  }
+  if (type.kind() == cql::TypeKind::kUdt && IsMultiCell(type)) {
+    return InvalidRequest("Cannot create index on non-frozen UDT column " + name);
+  }
+  if (column.is_primary_key()) {
+    // Entries for key columns would be written per row; their queries are not planned yet.
+    return InvalidRequest(
+        "Secondary indexes on PRIMARY KEY columns are not supported by "
+        "postfork-node yet (column " +
+        name + ")");
+  }
+  return Status::Ok();
+}
+
+bool KeyspaceHasIndex(const KeyspaceMetadata& ks, std::string_view name) {
+  for (const auto& [tname, t] : ks.tables) {
+    for (const auto& index : t->indexes) {
+      if (index.name == name) return true;
+    }
+  }
+  return false;
+}
+
+// Cassandra's IndexMetadata.generateDefaultIndexName + KeyspaceMetadata.findAvailableIndexName.
+std::string DefaultIndexName(const KeyspaceMetadata& ks, const std::string& table,
+                             const std::string& column) {
+  std::string base;
+  for (char c : table + "_" + column + "_idx") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') base.push_back(c);
+  }
+  if (!KeyspaceHasIndex(ks, base)) return base;
+  for (int i = 1;; ++i) {
+    std::string name = base + "_" + std::to_string(i);
+    if (!KeyspaceHasIndex(ks, name)) return name;
+  }
+}
+
+}  // namespace
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::CreateIndex(const IndexDefinition& def,
+                                                                  bool if_not_exists) {
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
+    if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
+    auto ks = impl_->UserKeyspace(def.keyspace);
+    if (!ks) return KeyspaceMissing(def.keyspace);
+    auto it = ks->tables.find(def.table);
+    if (it == ks->tables.end()) return InvalidRequest("Table '" + def.table + "' doesn't exist");
+    const TableMetadata& base = *it->second;
+    if (!def.name.empty() && KeyspaceHasIndex(*ks, def.name)) {
+      if (if_not_exists) return std::optional<cql::SchemaChange>{};
+      return InvalidRequest("Index '" + def.name + "' already exists");
+    }
+    for (const auto& c : base.columns) {
+      if (!c.is_primary_key() && c.type.kind() == cql::TypeKind::kCounter) {
+        return InvalidRequest("Secondary indexes on counter tables aren't supported");
+      }
+    }
+    const ColumnMetadata* column = base.FindColumn(def.column);
+    if (column == nullptr) {
+      return InvalidRequest("Undefined column name " + cql::QuoteIdentifier(def.column) +
+                            " in table " + def.keyspace + "." + def.table);
+    }
+    IndexTarget target = def.target;
+    if (target == IndexTarget::kSimple && column->type.is_collection())
+      target = IndexTarget::kValues;
+    PF_RETURN_IF_ERROR(ValidateIndexTarget(base, *column, target));
+    std::string name = def.name.empty() ? DefaultIndexName(*ks, def.table, column->name) : def.name;
+    if (!ValidName(name)) return ConfigError("Illegal index name " + name);
+    for (const auto& existing : base.indexes) {
+      if (existing.column_id == column->id && existing.target == target) {
+        if (if_not_exists) return std::optional<cql::SchemaChange>{};
+        return InvalidRequest("Index " + name + " is a duplicate of existing index " +
+                              existing.name);
+      }
+    }
+    auto table = std::make_shared<TableMetadata>(base);
+    IndexMetadata index{name, column->id, target, impl_->next_storage_id++};
+    table->indexes.push_back(index);
+    Status persisted = impl_->Persist({{TableKey(def.keyspace, def.table), EncodeTable(*table)}});
+    if (!persisted.ok()) {
+      --impl_->next_storage_id;
+      return persisted;
+    }
+    impl_->PutTable(def.keyspace, def.table, table);
+    impl_->Publish();
+    // Writes from now on maintain the index (they see the new table); the scan covers what
+    // was written before.
+    PF_RETURN_IF_ERROR(impl_->storage->BuildIndex(table, index));
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kUpdated,
+                                                              cql::SchemaChangeTarget::kTable,
+                                                              def.keyspace,
+                                                              def.table,
+                                                              {}});
+  });
+}
+
+Result<std::optional<cql::SchemaChange>> SchemaStore::DropIndex(std::string_view keyspace,
+                                                                std::string_view name,
+                                                                bool if_exists) {
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
+    if (IsSystemKeyspace(keyspace)) return NotUserModifiable(keyspace);
+    auto ks = impl_->UserKeyspace(keyspace);
+    std::shared_ptr<const TableMetadata> base;
+    if (ks) {
+      for (const auto& [tname, t] : ks->tables) {
+        for (const auto& index : t->indexes) {
+          if (index.name == name) base = t;
+        }
+      }
+    }
+    if (!base) {
+      if (if_exists) return std::optional<cql::SchemaChange>{};
+      // Cassandra's message has the stray trailing quote.
+      return InvalidRequest("Index '" + std::string(keyspace) + "." + std::string(name) +
+                            "' doesn't exist'");
+    }
+    auto table = std::make_shared<TableMetadata>(*base);
+    auto pos = std::find_if(table->indexes.begin(), table->indexes.end(),
+                            [&](const IndexMetadata& i) { return i.name == name; });
+    uint32_t storage_id = pos->storage_id;
+    table->indexes.erase(pos);
+    PF_RETURN_IF_ERROR(impl_->Persist({{TableKey(keyspace, table->name), EncodeTable(*table)}}));
+    impl_->PutTable(std::string(keyspace), table->name, table);
+    impl_->Publish();
+    Status s = impl_->storage->DropTableData(storage_id);
+    (void)s;  // the storage id is never reused: leftover entries stay invisible
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kUpdated,
+                                                              cql::SchemaChangeTarget::kTable,
+                                                              std::string(keyspace),
+                                                              table->name,
+                                                              {}});
+  });
 }
 
 }  // namespace postfork::node

@@ -561,8 +561,14 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
             b.Set("kind", std::string(ColumnKindName(d.kind)));
             b.Set("type", TypeText(d.type));
           }
+        } else if (name == "indexes") {
+          for (const auto& index : t->indexes) {
+            b.Row(ks_name, {table_name, index.name});
+            b.Set("kind", std::string("COMPOSITES"));
+            b.Set("options", TextMap({{"target", IndexTargetText(*t, index)}}));
+          }
         }
-        // triggers, views, functions, aggregates, indexes: none yet.
+        // triggers, views, functions, aggregates: none yet.
       }
     }
     return b.Finish();

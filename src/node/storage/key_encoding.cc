@@ -518,6 +518,35 @@ Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
   return out;
 }
 
+Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,
+                                     KeyFormat format, std::string_view value,
+                                     std::string_view map_value) {
+  std::string out;
+  const auto& params = column_type.params();
+  switch (target) {
+    case IndexTarget::kSimple:
+    case IndexTarget::kFull:
+      PF_RETURN_IF_ERROR(AppendClusteringComponent(column_type, false, value, format, &out));
+      break;
+    case IndexTarget::kValues: {
+      if (params.empty()) return Invalid("values() of a non-collection");
+      const cql::DataType& element =
+          column_type.kind() == cql::TypeKind::kMap ? params[1] : params[0];
+      PF_RETURN_IF_ERROR(AppendClusteringComponent(element, false, value, format, &out));
+      break;
+    }
+    case IndexTarget::kKeys:
+    case IndexTarget::kEntries:
+      if (column_type.kind() != cql::TypeKind::kMap) return Invalid("keys() of a non-map");
+      PF_RETURN_IF_ERROR(AppendClusteringComponent(params[0], false, value, format, &out));
+      if (target == IndexTarget::kEntries) {
+        PF_RETURN_IF_ERROR(AppendClusteringComponent(params[1], false, map_value, format, &out));
+      }
+      break;
+  }
+  return out;
+}
+
 Result<DecodedDataKey> SplitDataKey(std::string_view key, size_t partition_key_size) {
   if (key.size() < 13 || key[0] != kDataSpace) return Corrupt("data key prefix");
   DecodedDataKey out;

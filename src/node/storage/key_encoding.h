@@ -60,6 +60,16 @@ Result<std::string> EncodeClustering(const TableMetadata& table,
 Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
                                                   std::string_view encoded);
 
+// The order-preserving encoding of a value a secondary index looks up, for a column of
+// `column_type` and the index's target: the value itself (kSimple, kFull), a collection element
+// (kValues: list/set element, map value), a map key (kKeys), or a map key then value
+// (kEntries: `value` is the key, `map_value` the value), composites in the base table's
+// `format`. Prefix-free, so entries for one value are one key range. kInvalidArgument when the
+// value cannot be of its type.
+Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,
+                                     KeyFormat format, std::string_view value,
+                                     std::string_view map_value = {});
+
 // A data key split into its parts (views into the key).
 struct DecodedDataKey {
   uint32_t storage_id = 0;

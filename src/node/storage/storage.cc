@@ -208,9 +208,75 @@ Result<rows::RangeDeletion> ToRangeDeletion(const TableMetadata& table, const Ra
   return rd;
 }
 
-// The (key, value) writes one partition mutation becomes.
+// One index entry: its key and value (the base write's timestamp, BE64).
+using IndexPut = std::pair<std::string, std::string>;
+
+// Adds the entries `index` has for one cell of its column: `path` is the element's identity as
+// written (list timeuuid, set element, map key; empty for other columns) and `value` the cell
+// value. `suffix` is the base key without its table prefix (token, partition key, section and
+// clustering), so an entry's key maps back to its row. Values that cannot be encoded (an empty
+// int, say) are not indexed: no lookup can ask for them. A value of 64 KiB or more is refused
+// with Cassandra's InvalidRequest (CassandraIndex.validateIndexedValue).
+Status AddIndexEntries(const TableMetadata& table, const ColumnMetadata& column,
+                       const IndexMetadata& index, std::string_view path, std::string_view value,
+                       int64_t timestamp, std::string_view suffix, std::vector<IndexPut>* out) {
+  std::string_view looked_up = value, map_value;
+  if (IsMultiCell(column.type)) {
+    if (path.empty()) return Status::Ok();  // a collection deletion
+    switch (column.type.kind()) {
+      case cql::TypeKind::kList:
+        break;  // values: the element
+      case cql::TypeKind::kSet:
+        looked_up = path;
+        break;
+      default:  // map
+        if (index.target == IndexTarget::kKeys || index.target == IndexTarget::kEntries) {
+          looked_up = path;
+          map_value = value;
+        }
+        break;
+    }
+  }
+  constexpr size_t kMaxIndexedValue = 0xFFFF;  // FBUtilities.MAX_UNSIGNED_SHORT
+  if (looked_up.size() >= kMaxIndexedValue) {
+    return InvalidRequest("Cannot index value of size " + std::to_string(looked_up.size()) +
+                          " for index " + index.name + " on " + table.keyspace + "." + table.name +
+                          "(" + column.name +
+                          ") (maximum allowed size=" + std::to_string(kMaxIndexedValue) + ")");
+  }
+  auto encoded = keys::EncodeIndexValue(column.type, index.target,
+                                        static_cast<keys::KeyFormat>(table.key_format), looked_up,
+                                        map_value);
+  if (!encoded.ok()) return Status::Ok();
+  std::string key = keys::TablePrefix(index.storage_id);
+  key.append(*encoded).append(suffix);
+  std::string ts;
+  cql::ByteWriter(&ts).WriteLong(timestamp);
+  out->emplace_back(std::move(key), std::move(ts));
+  return Status::Ok();
+}
+
+// The entries of every index of `table` for `cells` written under the base key `key`.
+Status AddIndexWrites(const TableMetadata& table, const std::vector<CellWrite>& cells,
+                      std::string_view key, std::vector<IndexPut>* out) {
+  std::string_view suffix = key.substr(keys::TablePrefix(0).size());
+  for (const IndexMetadata& index : table.indexes) {
+    const ColumnMetadata* column = table.FindColumnById(index.column_id);
+    if (column == nullptr) continue;
+    for (const CellWrite& w : cells) {
+      if (w.column_id != index.column_id || !w.value) continue;
+      PF_RETURN_IF_ERROR(
+          AddIndexEntries(table, *column, index, w.path, *w.value, w.timestamp, suffix, out));
+    }
+  }
+  return Status::Ok();
+}
+
+// The (key, value) writes one partition mutation becomes, and the index entries it adds
+// (`index_puts` may be null when the table has no indexes).
 Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
-                   std::vector<std::pair<std::string, RowValue>>* out) {
+                   std::vector<std::pair<std::string, RowValue>>* out,
+                   std::vector<IndexPut>* index_puts = nullptr) {
   if (!m.table) return InvalidRequest("mutation without a table");
   const TableMetadata& table = *m.table;
   PF_RETURN_IF_ERROR(
@@ -233,6 +299,11 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
   if (header.partition_deletion || !header.cells.empty() || !header.range_deletions.empty()) {
     out->emplace_back(prefix + keys::kHeaderSection, std::move(header));
   }
+  bool indexed = index_puts != nullptr && !table.indexes.empty();
+  if (indexed && !m.static_cells.empty()) {
+    PF_RETURN_IF_ERROR(
+        AddIndexWrites(table, m.static_cells, prefix + keys::kHeaderSection, index_puts));
+  }
 
   for (const RowMutation& r : m.rows) {
     PF_RETURN_IF_ERROR(CheckKeyComponents(r.clustering, table.clustering_count, "clustering"));
@@ -253,6 +324,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
     std::string key = prefix;
     key.push_back(keys::kRowSection);
     key.append(clustering);
+    if (indexed) PF_RETURN_IF_ERROR(AddIndexWrites(table, r.cells, key, index_puts));
     out->emplace_back(std::move(key), std::move(row));
   }
   return Status::Ok();
@@ -261,13 +333,15 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
 // ---- paging position -----------------------------------------------------------------------
 
 // Opaque to the front end. Layout: [u8 1][u32 partition index][u8 partition done]
-// [u32 n][partition prefix][u32 n][last row key][i64 rows returned from that partition].
+// [u32 n][partition prefix][u32 n][last row key][i64 rows returned from that partition], and
+// for index lookups (version byte 2) then [u32 n][index entry key].
 struct ResumePosition {
   uint32_t partition_index = 0;
-  bool partition_done = false;
+  bool partition_done = false;  // index lookups: the entry is done
   std::string partition_prefix;
   std::string last_row_key;  // empty: nothing of the partition returned yet
   int64_t partition_rows = 0;
+  std::string index_entry;  // index lookups: the entry being read
 };
 
 void PutU32(uint32_t v, std::string* out) {
@@ -284,6 +358,11 @@ std::string EncodeResume(const ResumePosition& p) {
   out.append(p.last_row_key);
   uint64_t n = static_cast<uint64_t>(p.partition_rows);
   for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  if (!p.index_entry.empty()) {
+    out[0] = '\x02';
+    PutU32(static_cast<uint32_t>(p.index_entry.size()), &out);
+    out.append(p.index_entry);
+  }
   return out;
 }
 
@@ -302,7 +381,8 @@ Result<ResumePosition> DecodeResume(std::string_view in, uint32_t storage_id) {
   };
   ResumePosition p;
   auto version = take(1);
-  if (!version || (*version)[0] != 1) return bad;
+  if (!version || ((*version)[0] != 1 && (*version)[0] != 2)) return bad;
+  bool index_entry = (*version)[0] == 2;
   auto index = u32();
   auto done = take(1);
   if (!index || !done) return bad;
@@ -319,8 +399,16 @@ Result<ResumePosition> DecodeResume(std::string_view in, uint32_t storage_id) {
   if (!last) return bad;
   p.last_row_key = std::string(*last);
   auto count = take(8);
-  if (!count || !in.empty()) return bad;
+  if (!count) return bad;
   p.partition_rows = static_cast<int64_t>(cql::LoadBE64(count->data()));
+  if (index_entry) {
+    n = u32();
+    if (!n) return bad;
+    auto entry = take(*n);
+    if (!entry || entry->empty()) return bad;
+    p.index_entry = std::string(*entry);  // checked against the lookup by the reader
+  }
+  if (!in.empty()) return bad;
   // The position must point into this table, and the row into its partition.
   std::string table_prefix = keys::TablePrefix(storage_id);
   if (p.partition_prefix.size() < 13 || p.partition_prefix.compare(0, 5, table_prefix) != 0) {
@@ -338,8 +426,10 @@ Result<ResumePosition> DecodeResume(std::string_view in, uint32_t storage_id) {
 
 class Reader {
  public:
-  Reader(const ReadCommand& cmd, KvIterator* it, int32_t now_seconds)
-      : cmd_(cmd), table_(*cmd.table), it_(it), now_(now_seconds) {
+  // `index_it` walks the index's entries (ReadCommand::index only).
+  Reader(const ReadCommand& cmd, KvIterator* it, int32_t now_seconds,
+         KvIterator* index_it = nullptr)
+      : cmd_(cmd), table_(*cmd.table), it_(it), index_it_(index_it), now_(now_seconds) {
     for (const auto& c : table_.columns) {
       if (c.kind == ColumnKind::kRegular) {
         if (live_regular_.size() <= c.id) live_regular_.resize(c.id + 1, false);
@@ -356,7 +446,9 @@ class Reader {
       resume_ = std::move(p);
     }
     PF_RETURN_IF_ERROR(PrepareSlices());
-    if (cmd_.scan) {
+    if (cmd_.index) {
+      PF_RETURN_IF_ERROR(IndexScan());
+    } else if (cmd_.scan) {
       PF_RETURN_IF_ERROR(Scan());
     } else {
       size_t first = resume_ ? resume_->partition_index : 0;
@@ -420,30 +512,146 @@ class Reader {
     return Status::Ok();
   }
 
-  Status Scan() {
-    std::string table_prefix = keys::TablePrefix(table_.storage_id);
-    std::string lower = table_prefix;
-    std::string upper = keys::PrefixSuccessor(table_prefix);
+  // The key range [*lower, *upper) of `prefix` followed by a token within the command's token
+  // bounds. False when the bounds select nothing.
+  bool TokenRange(const std::string& prefix, std::string* lower, std::string* upper) const {
+    *lower = prefix;
+    *upper = keys::PrefixSuccessor(prefix);
     if (cmd_.token_start) {
       int64_t t = cmd_.token_start->token;
       if (!cmd_.token_start->inclusive) {
-        if (t == INT64_MAX) return Status::Ok();
+        if (t == INT64_MAX) return false;
         ++t;
       }
-      keys::AppendToken(t, &lower);
+      keys::AppendToken(t, lower);
     }
     if (cmd_.token_end) {
       int64_t t = cmd_.token_end->token;
       if (cmd_.token_end->inclusive) {
         if (t != INT64_MAX) {
-          upper = table_prefix;
-          keys::AppendToken(t + 1, &upper);
+          *upper = prefix;
+          keys::AppendToken(t + 1, upper);
         }
       } else {
-        upper = table_prefix;
-        keys::AppendToken(t, &upper);
+        *upper = prefix;
+        keys::AppendToken(t, upper);
       }
     }
+    return true;
+  }
+
+  // Index lookup: walks the entries under the looked-up value and reads the row (or, for a
+  // static column's index, the partition) each points to. Stale entries read nothing or are
+  // dropped by the command's filter.
+  Status IndexScan() {
+    const ReadCommand::IndexLookup& lookup = *cmd_.index;
+    const ColumnMetadata* column = table_.FindColumnById(lookup.column_id);
+    if (column == nullptr || index_it_ == nullptr) {
+      return InvalidRequest("index lookup on an unknown column");
+    }
+    auto encoded =
+        keys::EncodeIndexValue(column->type, lookup.target,
+                               static_cast<keys::KeyFormat>(table_.key_format), lookup.value,
+                               lookup.map_value);
+    if (!encoded.ok()) return Status::Ok();  // no entry holds a value of the wrong shape
+    std::string prefix = keys::TablePrefix(lookup.storage_id) + *encoded;
+    std::string lower, upper;
+    if (!TokenRange(prefix, &lower, &upper)) return Status::Ok();
+    if (resume_) {
+      const std::string& entry = resume_->index_entry;
+      if (entry.compare(0, prefix.size(), prefix) != 0) {
+        return InvalidRequest("Invalid value for the paging state");
+      }
+      // The key right after a finished entry is the entry followed by a zero byte.
+      std::string from = resume_->partition_done ? entry + '\0' : entry;
+      if (from > lower) lower = std::move(from);
+    }
+    std::string table_prefix = keys::TablePrefix(table_.storage_id);
+    for (index_it_->Seek(lower); index_it_->Valid() && !stopped_; index_it_->Next()) {
+      std::string_view entry = index_it_->key();
+      if (entry >= std::string_view(upper)) break;
+      current_entry_.assign(entry);
+      // The entry ends with its base key minus the table prefix.
+      std::string base_key = table_prefix;
+      base_key.append(entry.substr(prefix.size()));
+      auto key = keys::SplitDataKey(base_key, table_.partition_key_count);
+      if (!key.ok()) continue;  // not an entry of this value (cannot happen: prefix-free)
+      std::string partition_prefix(key->partition_prefix);
+      PF_ASSIGN_OR_RETURN(std::vector<std::string> pk,
+                          keys::DecodePartitionKey(partition_prefix, table_.partition_key_count));
+      if (key->section == keys::kHeaderSection) {
+        const ResumePosition* resume = nullptr;
+        if (resume_ && !resume_->partition_done && resume_->index_entry == current_entry_ &&
+            resume_->partition_prefix == partition_prefix) {
+          resume = &*resume_;
+        }
+        PF_RETURN_IF_ERROR(ReadPartition(0, partition_prefix, pk, resume));
+      } else {
+        PF_RETURN_IF_ERROR(ReadIndexedRow(partition_prefix, pk, key->clustering, base_key));
+      }
+    }
+    return index_it_->status();
+  }
+
+  bool InSlices(std::string_view clustering) const {
+    if (!clustering_restricted_) return true;
+    for (const EncodedSlice& s : slices_) {
+      if (s.point ? clustering == std::string_view(s.lower)
+                  : clustering >= std::string_view(s.lower) &&
+                        (!s.upper || clustering < std::string_view(*s.upper))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // One row an index entry points to: emitted when it is live, within the slices and the
+  // per-partition limit, and accepted by the filter. Consecutive entries of one partition share
+  // its header.
+  Status ReadIndexedRow(const std::string& partition_prefix, const std::vector<std::string>& pk,
+                        std::string_view clustering, const std::string& row_key) {
+    if (!InSlices(clustering)) return Status::Ok();
+    if (partition_prefix != indexed_partition_) {
+      indexed_partition_ = partition_prefix;
+      // A partition's entries are adjacent: a page resuming inside it continues its count.
+      indexed_partition_rows_ =
+          resume_ && resume_->partition_prefix == partition_prefix ? resume_->partition_rows : 0;
+      indexed_header_ = rows::RowValue();
+      header_key_.assign(partition_prefix).push_back(keys::kHeaderSection);
+      PF_ASSIGN_OR_RETURN(bool has_header, it_->Get(header_key_, &value_buffer_));
+      if (has_header) {
+        PF_ASSIGN_OR_RETURN(indexed_header_, rows::Decode(value_buffer_));
+      }
+      if (static_columns_.empty()) {
+        for (const auto& c : table_.columns) {
+          if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
+        }
+      }
+    }
+    if (indexed_partition_rows_ >= cmd_.per_partition_limit) return Status::Ok();
+    PF_ASSIGN_OR_RETURN(bool found, it_->Get(row_key, &value_buffer_));
+    if (!found) return Status::Ok();
+    PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(value_buffer_));
+    rows::Deletion shadow = Shadow(indexed_header_, value, clustering);
+    if (!RowIsLive(value, shadow)) return Status::Ok();
+    rows::Deletion static_shadow;
+    if (indexed_header_.partition_deletion) static_shadow = *indexed_header_.partition_deletion;
+    ReadRow row;
+    row.partition_key = pk;
+    PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+    FillCells(&value, shadow, indexed_header_, static_shadow, &row);
+    if (!Emit(std::move(row))) return Status::Ok();
+    ++indexed_partition_rows_;
+    if (++emitted_ >= cmd_.row_limit) {
+      Stop(0, partition_prefix, true, row_key, indexed_partition_rows_);
+    }
+    return Status::Ok();
+  }
+
+  Status Scan() {
+    std::string table_prefix = keys::TablePrefix(table_.storage_id);
+    std::string lower, upper;
+    if (!TokenRange(table_prefix, &lower, &upper)) return Status::Ok();
     if (resume_) {
       std::string from = resume_->partition_done ? keys::PrefixSuccessor(resume_->partition_prefix)
                                                  : resume_->partition_prefix;
@@ -615,6 +823,7 @@ class Reader {
     p.partition_prefix = prefix;
     p.last_row_key = std::move(last_row_key);
     p.partition_rows = partition_rows;
+    if (cmd_.index) p.index_entry = current_entry_;
     result_.resume_position = EncodeResume(p);
   }
 
@@ -791,7 +1000,13 @@ class Reader {
   const ReadCommand& cmd_;
   const TableMetadata& table_;
   KvIterator* it_;
+  KvIterator* index_it_;
   int32_t now_;
+  // Index lookups: the entry being read, and the partition of the last row read through one.
+  std::string current_entry_;
+  std::string indexed_partition_;
+  rows::RowValue indexed_header_;
+  int64_t indexed_partition_rows_ = 0;
   std::vector<bool> live_regular_;
   std::set<uint32_t> static_columns_;
   std::optional<ResumePosition> resume_;
@@ -910,13 +1125,14 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
                       std::optional<int32_t> now_seconds) {
   int32_t now = now_seconds.value_or(impl_->NowSeconds());
   std::vector<std::pair<std::string, RowValue>> writes;
+  std::vector<IndexPut> index_puts;
   for (const PartitionMutation& m : mutations) {
     if (m.table && m.table->is_virtual) {
       return Status(StatusCode::kServerError,
                     m.table->keyspace + " keyspace is not user-modifiable.",
                     static_cast<int>(cql::ErrorCode::kUnauthorized));
     }
-    PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes));
+    PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes, &index_puts));
   }
   if (writes.empty()) return Status::Ok();
   rocksdb::WriteBatch batch;
@@ -925,6 +1141,11 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
     value.clear();
     rows::Encode(row, &value);
     rocksdb::Status s = batch.Merge(ToSlice(key), ToSlice(value));
+    if (!s.ok()) return FromRocks(s, "write batch");
+  }
+  // Index entries go in the same batch: a row and its entries are written atomically.
+  for (const auto& [key, ts] : index_puts) {
+    rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(ts));
     if (!s.ok()) return FromRocks(s, "write batch");
   }
   rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
@@ -956,7 +1177,65 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   }
   auto it =
       NewRocksIterator(impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
-  return Reader(command, it.get(), command.now_seconds.value_or(impl_->NowSeconds())).Run();
+  const int32_t now = command.now_seconds.value_or(impl_->NowSeconds());
+  if (command.index) {
+    auto index_it = NewRocksIterator(
+        impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(command.index->storage_id)));
+    return Reader(command, it.get(), now, index_it.get()).Run();
+  }
+  return Reader(command, it.get(), now).Run();
+}
+
+Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
+                           const IndexMetadata& index) {
+  const ColumnMetadata* column = table->FindColumnById(index.column_id);
+  if (column == nullptr) return InvalidRequest("index on an unknown column");
+  bool is_static = column->kind == ColumnKind::kStatic;
+  ReadCommand cmd;
+  cmd.table = table;
+  cmd.scan = true;
+  cmd.columns = {index.column_id};
+  cmd.distinct = is_static;  // one row per partition, statics as cells
+  while (true) {
+    cmd.row_limit = 1000;
+    PF_ASSIGN_OR_RETURN(ReadResult page, Read(cmd));
+    std::vector<IndexPut> puts;
+    for (const ReadRow& row : page.rows) {
+      if (!row.cells[0]) continue;
+      const CellValue& cell = *row.cells[0];
+      std::string key = keys::PartitionPrefix(table->storage_id, keys::TokenOf(row.partition_key),
+                                              row.partition_key);
+      if (is_static) {
+        key.push_back(keys::kHeaderSection);
+      } else {
+        key.push_back(keys::kRowSection);
+        PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(*table, row.clustering));
+        key.append(clustering);
+      }
+      std::string_view suffix = std::string_view(key).substr(keys::TablePrefix(0).size());
+      if (IsMultiCell(column->type)) {
+        for (const auto& [path, value] : cell.elements) {
+          // A value too large to index is skipped (a write of it is refused).
+          (void)AddIndexEntries(*table, *column, index, path, value, cell.timestamp, suffix, &puts);
+        }
+      } else {
+        (void)AddIndexEntries(*table, *column, index, {}, cell.value, cell.timestamp, suffix,
+                              &puts);
+      }
+    }
+    if (!puts.empty()) {
+      rocksdb::WriteBatch batch;
+      for (const auto& [key, ts] : puts) {
+        rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(ts));
+        if (!s.ok()) return FromRocks(s, "index build batch");
+      }
+      rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
+      if (!s.ok()) return FromRocks(s, "index build write");
+    }
+    if (!page.has_more) break;
+    cmd.resume_position = page.resume_position;
+  }
+  return Status::Ok();
 }
 
 Status Storage::DropTableData(uint32_t storage_id) {

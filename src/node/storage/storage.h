@@ -15,7 +15,9 @@
 namespace postfork::node {
 
 struct TableMetadata;
+struct IndexMetadata;
 struct ReadRow;
+enum class IndexTarget;
 
 struct StorageOptions {
   std::string data_dir;  // Required. Created if missing.
@@ -120,6 +122,21 @@ struct ReadCommand {
   std::string resume_position;
   // "Now" in seconds for TTL liveness (a v5 request's now_in_seconds). Default: the clock.
   std::optional<int32_t> now_seconds;
+
+  // A secondary index lookup instead of partition keys or a scan: the rows that the index's
+  // entries for `value` point to, in entry order (token, partition key, clustering), each
+  // re-read from the table (an entry of a static column's index stands for its whole
+  // partition). Entries are never removed by overwrites or deletes, so an entry may point to a
+  // row that no longer holds the value: `filter` must re-check the indexed restriction. Token
+  // bounds, slices, limits and paging apply as for a scan.
+  struct IndexLookup {
+    uint32_t storage_id = 0;  // IndexMetadata::storage_id
+    uint32_t column_id = 0;
+    IndexTarget target{};
+    std::string value;      // serialized: the value, element or map key looked up
+    std::string map_value;  // kEntries: the map value (`m[key] = value`)
+  };
+  std::optional<IndexLookup> index;
 };
 
 struct CellValue {
@@ -182,8 +199,13 @@ class Storage {
   // static data yields one row with empty clustering when no slice restricts clustering).
   Result<ReadResult> Read(const ReadCommand& command) const;
 
-  // Deletes all data of a table (TRUNCATE, DROP TABLE). Synced.
+  // Deletes all data of a table or an index (TRUNCATE, DROP TABLE, DROP INDEX). Synced.
   Status DropTableData(uint32_t storage_id);
+
+  // Writes the entries of `index` (one of table->indexes) for every live row of the table, in
+  // pages of one WriteBatch each. Apply maintains the index in its own batches from the moment
+  // `table` is what writes carry, so call this after publishing it.
+  Status BuildIndex(const std::shared_ptr<const TableMetadata>& table, const IndexMetadata& index);
 
   // Set once at startup, before reads of virtual tables; the source must outlive the storage.
   void SetVirtualTableSource(const VirtualTableSource* source);

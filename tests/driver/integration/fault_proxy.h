@@ -102,11 +102,11 @@ class FaultProxy {
         if (mode_.compare_exchange_strong(expected, Mode::kPass)) {
           // Half of the chunk; at least the header, never the whole frame.
           ssize_t half = n > 10 ? n / 2 : 5;
-          if (::write(to, buf, static_cast<size_t>(half)) < 0) break;
+          if (::send(to, buf, static_cast<size_t>(half), MSG_NOSIGNAL) < 0) break;
           break;
         }
       }
-      if (::write(to, buf, static_cast<size_t>(n)) < 0) break;
+      if (::send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) < 0) break;
     }
     ::shutdown(from, SHUT_RDWR);
     ::shutdown(to, SHUT_RDWR);

@@ -4,6 +4,7 @@ Every update form of Cassandra's collections, frozen and non-frozen, literal and
 errors Cassandra gives for invalid operations.
 Usage: /usr/bin/python3 python_collections_test.py <path to postfork-node>
 """
+import collections
 import os
 import sys
 import unittest
@@ -167,6 +168,26 @@ class CollectionsTest(unittest.TestCase):
         self.assertEqual(sorted({tuple(r.c) for r in sliced}), [(1, -2), (1, 2), (2,)])
         rev = list(s.execute("SELECT c FROM ord WHERE k = 1 ORDER BY c DESC, t ASC"))
         self.assertEqual([list(r.c or []) for r in rev[::3]], expected_lists[::-1])
+
+    def test_sets_and_maps_are_stored_in_canonical_order(self):
+        # Bound values as the client serialized them (unsorted, a duplicate) are stored, keyed
+        # and compared in Cassandra's canonical form: sorted, without duplicates.
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS canon (k int, fs frozen<set<int>>, "
+                  "fm frozen<map<int, text>>, l list<frozen<set<text>>>, PRIMARY KEY (k, fs))")
+        ins = s.prepare("INSERT INTO canon (k, fs, fm, l) VALUES (1, ?, ?, ?)")
+        s.execute(ins, ([3, 1, 3, 2], collections.OrderedDict([(2, "b"), (1, "a")]),
+                        [["z", "y"], ["b", "a", "b"]]))
+        row = s.execute("SELECT fs, fm, l FROM canon WHERE k = 1 AND fs = {1, 2, 3}").one()
+        self.assertIsNotNone(row, "the set was keyed in canonical order")
+        self.assertEqual(list(row.fs), [1, 2, 3])
+        self.assertEqual(list(row.fm.items()), [(1, "a"), (2, "b")])
+        self.assertEqual([list(x) for x in row.l], [["y", "z"], ["a", "b"]])
+        lookup = s.prepare("SELECT fs FROM canon WHERE k = 1 AND fs = ?")
+        self.assertIsNotNone(s.execute(lookup, ([2, 3, 1],)).one())
+        self.assertTrue(s.execute("UPDATE canon SET fm = {3: 'c'} WHERE k = 1 AND fs = {1, 2, 3} "
+                                  "IF fm = %s", (collections.OrderedDict([(2, "b"), (1, "a")]),))
+                        .was_applied)
 
     def test_driver_metadata_shows_collection_types(self):
         meta = self.cluster.metadata.keyspaces["colks"].tables["c"]

@@ -338,6 +338,52 @@ TEST_F(SchemaTest, DropTableAndTruncateRemoveData) {
   EXPECT_FALSE(schema().DropTable("ks", "nope", true)->has_value());
 }
 
+TEST_F(SchemaTest, IndexesArePersistedNamedAndDroppedWithTheirTable) {
+  CreateKeyspace("ks");
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  auto create = [&](const std::string& name, const std::string& column, IndexTarget target,
+                    bool if_not_exists = false) {
+    return schema().CreateIndex({"ks", "t", name, column, target}, if_not_exists);
+  };
+  events_.clear();
+  auto r = create("", "v", IndexTarget::kSimple);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->change, cql::SchemaChangeType::kUpdated);
+  EXPECT_EQ((*r)->target, cql::SchemaChangeTarget::kTable);
+  EXPECT_EQ((*r)->name, "t");
+  ASSERT_EQ(events_.size(), 1u);
+  ASSERT_TRUE(create("by_a", "a", IndexTarget::kSimple).ok());
+  EXPECT_FALSE(create("by_a", "s", IndexTarget::kSimple, true)->has_value());  // IF NOT EXISTS
+  auto duplicate = create("", "v", IndexTarget::kSimple);
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.error().message(),
+            "Index t_v_idx_1 is a duplicate of existing index t_v_idx");
+  auto key = create("", "pk", IndexTarget::kSimple);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().message(),
+            "Cannot create secondary index on the only partition key column pk");
+  auto version = schema().snapshot()->schema_version;
+  Reopen();
+  EXPECT_EQ(schema().snapshot()->schema_version, version);
+  auto t = schema().snapshot()->FindTable("ks", "t");
+  ASSERT_EQ(t->indexes.size(), 2u);
+  EXPECT_EQ(t->indexes[0].name, "t_v_idx");
+  EXPECT_EQ(IndexTargetText(*t, t->indexes[0]), "v");
+  EXPECT_EQ(t->indexes[1].name, "by_a");
+  // Index storage ids come from the tables' sequence: a new table gets a fresh one.
+  ASSERT_TRUE(schema().CreateTable(TableDef("u"), false).ok());
+  auto u = schema().snapshot()->FindTable("ks", "u");
+  EXPECT_GT(u->storage_id, t->indexes[1].storage_id);
+  auto dropped = schema().DropIndex("ks", "nope", false);
+  ASSERT_FALSE(dropped.ok());
+  EXPECT_EQ(dropped.error().message(), "Index 'ks.nope' doesn't exist'");
+  ASSERT_TRUE(schema().DropIndex("ks", "by_a", false).ok());
+  EXPECT_EQ(schema().snapshot()->FindTable("ks", "t")->indexes.size(), 1u);
+  ASSERT_TRUE(schema().DropTable("ks", "t", false).ok());
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  EXPECT_TRUE(create("t_v_idx", "v", IndexTarget::kSimple).ok());  // the name is free again
+}
+
 TEST_F(SchemaTest, SystemLocalDescribesThisNode) {
   auto rows = ReadAll("system", "local");
   ASSERT_EQ(rows.size(), 1u);

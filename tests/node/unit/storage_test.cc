@@ -119,6 +119,97 @@ class StorageTest : public ::testing::Test {
 
 using RowList = std::vector<std::pair<int, int>>;
 
+// A secondary index on v (storage id 8): entries written with the rows, lookups in token order,
+// stale entries left by overwrites and deletes.
+class IndexTest : public StorageTest {
+ protected:
+  void SetUp() override {
+    StorageTest::SetUp();
+    auto t = std::make_shared<TableMetadata>(*table_);
+    t->indexes.push_back({"v_idx", Id("v"), IndexTarget::kSimple, 8});
+    table_ = t;
+  }
+
+  // The lookup of v = value; `recheck`: drop rows whose v is not `value` (what SELECT does).
+  ReadCommand Lookup(int value, bool recheck = true) {
+    ReadCommand c = Command();
+    c.scan = false;
+    c.index = ReadCommand::IndexLookup{8, Id("v"), IndexTarget::kSimple, Int(value), {}};
+    if (recheck) {
+      c.filter = [value](const ReadRow& row) {
+        return row.cells[0] && row.cells[0]->value == Int(value);
+      };
+    }
+    return c;
+  }
+
+  // (pk, ck) of every row the command reads.
+  std::vector<std::pair<int, int>> Keys(const ReadCommand& c) {
+    auto r = storage_->Read(c);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::pair<int, int>> out;
+    if (!r.ok()) return out;
+    for (const auto& row : r->rows) {
+      out.emplace_back(AsInt(row.partition_key[0]), AsInt(row.clustering[0]));
+    }
+    return out;
+  }
+};
+
+TEST_F(IndexTest, LookupReturnsMatchingRowsInScanOrder) {
+  for (int pk = 0; pk < 20; ++pk) {
+    Insert(pk, 1, pk % 2, 1000);
+    Insert(pk, 2, 5, 1000);
+  }
+  std::vector<std::pair<int, int>> expected;
+  for (const auto& k : Keys(Command())) {
+    if (k.second == 2) expected.push_back(k);  // every ck 2 row holds v = 5
+  }
+  EXPECT_EQ(Keys(Lookup(5)), expected);
+  EXPECT_EQ(Keys(Lookup(1)).size(), 10u);
+  EXPECT_EQ(Keys(Lookup(42)), (RowList{}));
+}
+
+TEST_F(IndexTest, StaleEntriesStayButNeverMatch) {
+  Insert(1, 1, 5, 1000);
+  Insert(2, 1, 5, 1000);
+  Update(1, 1, 7, 2000);  // overwrite: the entry for 5 stays
+  EXPECT_EQ(Keys(Lookup(5, /*recheck=*/false)).size(), 2u);
+  EXPECT_EQ(Keys(Lookup(5)), (RowList{{2, 1}}));
+  EXPECT_EQ(Keys(Lookup(7)), (RowList{{1, 1}}));
+  Update(1, 1, 9, 500);  // older than the row's value: its entry points to a row holding 7
+  EXPECT_EQ(Keys(Lookup(9)), (RowList{}));
+  DeleteRow(2, 1, 3000);  // a deleted row reads as nothing, filter or not
+  EXPECT_EQ(Keys(Lookup(5, /*recheck=*/false)), (RowList{{1, 1}}));
+  ASSERT_TRUE(storage_->DropTableData(8).ok());  // DROP INDEX
+  EXPECT_EQ(Keys(Lookup(7)), (RowList{}));
+}
+
+TEST_F(IndexTest, LookupPagesAndRebuilds) {
+  for (int pk = 0; pk < 7; ++pk) Insert(pk, pk, 3, 1000);
+  std::vector<std::pair<int, int>> paged;
+  ReadCommand c = Lookup(3);
+  c.row_limit = 2;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto r = storage_->Read(c);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (const auto& row : r->rows) {
+      paged.emplace_back(AsInt(row.partition_key[0]), AsInt(row.clustering[0]));
+    }
+    if (!r->has_more) break;
+    c.resume_position = r->resume_position;
+  }
+  EXPECT_EQ(paged, Keys(Lookup(3)));
+  EXPECT_EQ(paged.size(), 7u);
+  c.resume_position = "\x02garbage";
+  EXPECT_FALSE(storage_->Read(c).ok());
+  // Entries dropped, then built again from the rows.
+  ASSERT_TRUE(storage_->DropTableData(8).ok());
+  EXPECT_EQ(Keys(Lookup(3)), (RowList{}));
+  ASSERT_TRUE(storage_->BuildIndex(table_, table_->indexes[0]).ok());
+  EXPECT_EQ(Keys(Lookup(3)), paged);
+}
+
 TEST_F(StorageTest, InsertThenReadReturnsTheRow) {
   Insert(1, 10, 100, 1000);
   EXPECT_EQ(Rows(Command({1})), (RowList{{10, 100}}));

@@ -29,6 +29,12 @@ Result<cql::RawValue> ResolveValue(const ValueSource& source, const ExecutionCon
       return InvalidRequest(fmt::format("Invalid value for {} of type {}: {}", source.receiver,
                                         source.type.ToCql(), s.message()));
     }
+    if (source.normalize) {
+      if (auto canonical = NormalizeValue(source.type, v.bytes)) {
+        ctx.normalized.push_back(std::move(*canonical));
+        return cql::RawValue::Of(ctx.normalized.back());
+      }
+    }
   }
   return v;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ struct ValueSource {
   int marker = -1;       // for kMarker
   cql::DataType type;
   std::string receiver;  // the column's name, for error messages
+  bool normalize = false;  // kMarker of a type with sets or maps: bound values are canonicalized
 };
 
 // Everything one execution needs. Lives for the duration of one request.
@@ -49,6 +51,8 @@ struct ExecutionContext {
   // v5 EXECUTE whose result_metadata_id is stale: Rows carry Metadata_changed, this id and the
   // columns.
   std::optional<std::string> new_metadata_id;
+  // Canonical forms of bound values (ResolveValue's results point into it).
+  mutable std::deque<std::string> normalized;
 };
 
 // The bound or constant value of `source`. Bound values are checked against the marker's type

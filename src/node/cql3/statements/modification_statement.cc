@@ -605,6 +605,9 @@ class InsertStatementImpl final : public TableModification {
       if (!col) return InvalidRequest("JSON values map contains unrecognized column: " + name);
       given[static_cast<size_t>(col - t.columns.data())] = true;
       PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(json, col->type));
+      if (bytes) {
+        if (auto canonical = NormalizeValue(col->type, *bytes)) bytes = std::move(canonical);
+      }
       ValueSource src;
       src.type = col->type;
       src.receiver = col->name;

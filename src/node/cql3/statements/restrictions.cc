@@ -16,6 +16,7 @@ Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType&
   if (term.kind == Term::Kind::kBindMarker) {
     src.kind = ValueSource::Kind::kMarker;
     src.marker = term.bind_index;
+    src.normalize = HasUnorderedParts(type);
     if (term.bind_index >= 0 && static_cast<size_t>(term.bind_index) < specs_.size()) {
       auto& spec = specs_[static_cast<size_t>(term.bind_index)];
       spec.keyspace = table_ ? table_->keyspace : "";
@@ -259,6 +260,9 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     }
     const ColumnMetadata* col = table.FindColumn(rel.columns[0]);
     if (!col) return InvalidRequest("Undefined column name " + rel.columns[0]);
+    if (rel.map_key && col->is_primary_key()) {
+      return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
+    }
     auto make_key_restriction = [&]() -> Result<KeyRestriction> {
       KeyRestriction kr;
       kr.column = col;
@@ -339,10 +343,36 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       non_key.push_back(col->name);
       continue;
     }
+    WhereClause::Filter f{col, rel.op, {}, {}, {}};
+    const cql::DataType& type = col->type;
     if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
-      return InvalidRequest("CONTAINS relations are not supported yet");
+      bool is_map = type.kind() == cql::TypeKind::kMap;
+      if (!type.is_collection()) {
+        return InvalidRequest(
+            fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
+      }
+      if (rel.op == Relation::Op::kContainsKey && !is_map) {
+        return InvalidRequest(
+            fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
+      }
+      const cql::DataType& element =
+          is_map && rel.op == Relation::Op::kContains ? type.params()[1] : type.params()[0];
+      PF_ASSIGN_OR_RETURN(f.value, binds.Source(rel.value, element, col->name));
+      w.filters.push_back(std::move(f));
+      continue;
     }
-    WhereClause::Filter f{col, rel.op, {}, {}};
+    if (rel.map_key) {
+      if (type.kind() != cql::TypeKind::kMap) {
+        return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
+      }
+      PF_ASSIGN_OR_RETURN(ValueSource key,
+                          binds.Source(*rel.map_key, type.params()[0], "key(" + col->name + ")"));
+      f.map_key = std::move(key);
+      PF_ASSIGN_OR_RETURN(f.value,
+                          binds.Source(rel.value, type.params()[1], "value(" + col->name + ")"));
+      w.filters.push_back(std::move(f));
+      continue;
+    }
     if (rel.op == Relation::Op::kIn) {
       if (rel.in_marker) return InvalidRequest("IN ? on non-primary-key columns is not supported");
       for (const Term& t : rel.in_values) {

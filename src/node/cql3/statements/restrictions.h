@@ -65,8 +65,9 @@ struct WhereClause {
   struct Filter {
     const ColumnMetadata* column;
     Relation::Op op;
-    ValueSource value;
+    ValueSource value;  // CONTAINS: the element (map: value); CONTAINS KEY: the key
     std::vector<ValueSource> in_values;
+    std::optional<ValueSource> map_key;  // `m[key] = value`
   };
   std::vector<Filter> filters;
 

@@ -314,6 +314,44 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
         "drop_type", ks, "", [ks, name, ie](ExecutionContext& ctx) {
           return ChangeResult(ctx.db->schema().DropType(ks, name, ie));
         });
+  } else if (auto* s = std::get_if<CreateIndexStatement>(&stmt)) {
+    IndexDefinition def;
+    if (!s->table.keyspace.empty()) {
+      def.keyspace = s->table.keyspace;
+    } else if (!s->keyspace_of_name.empty()) {
+      def.keyspace = s->keyspace_of_name;
+    } else {
+      PF_ASSIGN_OR_RETURN(def.keyspace, table_ks(s->table));
+    }
+    if (!s->keyspace_of_name.empty() && s->keyspace_of_name != def.keyspace) {
+      return InvalidRequest(fmt::format("Keyspace name '{}' doesn't match index name '{}'",
+                                        def.keyspace, s->table.name));
+    }
+    def.table = s->table.name;
+    def.name = s->name;
+    def.column = s->column;
+    def.target = static_cast<IndexTarget>(s->target);  // same enumerators, same order
+    bool ine = s->if_not_exists;
+    out = std::make_unique<SchemaStatement>(
+        "create_index", def.keyspace, def.table, [def, ine](ExecutionContext& ctx) {
+          return ChangeResult(ctx.db->schema().CreateIndex(def, ine));
+        });
+  } else if (auto* s = std::get_if<DropIndexStatement>(&stmt)) {
+    PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->index));
+    std::string name = s->index.name;
+    bool ie = s->if_exists;
+    std::string indexed_table;  // for the authorizer; "" when there is no such index
+    if (const KeyspaceMetadata* k = schema.FindKeyspace(ks)) {
+      for (const auto& [table_name, t] : k->tables) {
+        for (const auto& index : t->indexes) {
+          if (index.name == name) indexed_table = table_name;
+        }
+      }
+    }
+    out = std::make_unique<SchemaStatement>(
+        "drop_index", ks, indexed_table, [ks, name, ie](ExecutionContext& ctx) {
+          return ChangeResult(ctx.db->schema().DropIndex(ks, name, ie));
+        });
   } else if (auto* s = std::get_if<TruncateStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->table));
     std::string name = s->table.name;

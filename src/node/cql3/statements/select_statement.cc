@@ -200,14 +200,29 @@ class SelectStatementImpl final : public CqlStatement {
     result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
 
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true));
+    ChooseIndex(t);
+    if (index_) {
+      auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
+      bool key_in = std::any_of(where_.partition.begin(), where_.partition.end(), is_in) ||
+                    std::any_of(where_.clustering_eq.begin(), where_.clustering_eq.end(), is_in) ||
+                    where_.multi_values.size() > 1;
+      if (key_in) {
+        return InvalidRequest(
+            "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
+      }
+    }
+    // Filters that only the key parts restrict (a partial partition key) and the restriction an
+    // index answers need no ALLOW FILTERING once an index is used, as in Cassandra.
+    size_t unfiltered = index_ ? 1 : 0;
     if (where_.partition_any && !where_.partition_complete) {
-      if (!stmt.allow_filtering) return InvalidRequest(kFilteringMessage);
+      if (!stmt.allow_filtering && !index_) return InvalidRequest(kFilteringMessage);
       // Partial partition keys become filters over a scan.
       for (auto& r : where_.partition) {
         if (!r.column) continue;
         WhereClause::Filter f{
             r.column,
             r.in_marker || r.values.size() != 1 ? Relation::Op::kIn : Relation::Op::kEq,
+            {},
             {},
             {}};
         if (r.in_marker) return InvalidRequest("IN ? on a partial partition key is not supported");
@@ -218,14 +233,22 @@ class SelectStatementImpl final : public CqlStatement {
         }
         where_.filters.push_back(std::move(f));
         r.column = nullptr;
+        ++unfiltered;
       }
       where_.partition_any = false;
     }
-    if (!where_.filters.empty() && !stmt.allow_filtering) return InvalidRequest(kFilteringMessage);
-    if (!where_.partition_complete && where_.clustering_restricted() > 0 && !stmt.allow_filtering) {
+    if (where_.filters.size() > unfiltered && !stmt.allow_filtering) {
       return InvalidRequest(kFilteringMessage);
     }
-    if (distinct_ && where_.clustering_restricted() > 0) {
+    if (!where_.partition_complete && where_.clustering_restricted() > 0 && !stmt.allow_filtering &&
+        !index_) {
+      return InvalidRequest(kFilteringMessage);
+    }
+    bool non_static_filter =
+        std::any_of(where_.filters.begin(), where_.filters.end(), [](const auto& f) {
+          return f.column->kind == ColumnKind::kRegular || f.column->kind == ColumnKind::kClustering;
+        });
+    if (distinct_ && (where_.clustering_restricted() > 0 || non_static_filter)) {
       return InvalidRequest(
           "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or "
           "static columns.");
@@ -240,6 +263,9 @@ class SelectStatementImpl final : public CqlStatement {
     }
 
     // ORDER BY.
+    if (!stmt.order_by.empty() && index_) {
+      return InvalidRequest("ORDER BY with 2ndary indexes is not supported.");
+    }
     if (!stmt.order_by.empty()) {
       if (!where_.partition_complete) {
         return InvalidRequest(
@@ -307,7 +333,7 @@ class SelectStatementImpl final : public CqlStatement {
     if (where_.partition_complete) {
       PF_ASSIGN_OR_RETURN(cmd.partition_keys, ResolvePartitionKeys(where_, ctx));
     } else {
-      cmd.scan = true;
+      cmd.scan = !index_;
       if (where_.token_lower) {
         PF_ASSIGN_OR_RETURN(int64_t v, ResolveInt64(*where_.token_lower, ctx));
         cmd.token_start = TokenBound{v, where_.token_lower_inclusive};
@@ -348,8 +374,24 @@ class SelectStatementImpl final : public CqlStatement {
           for (const auto& s : f.in_values) PF_RETURN_IF_ERROR(add(s));
         } else {
           PF_RETURN_IF_ERROR(add(f.value));
+          if (f.map_key) PF_RETURN_IF_ERROR(add(*f.map_key));
         }
         resolved.push_back(std::move(vals));
+      }
+      if (index_ && !where_.partition_complete) {
+        // The lookup reads the index's entries for the value; the filter re-checks each row.
+        const std::vector<std::string>& v = resolved[index_filter_];
+        ReadCommand::IndexLookup lookup;
+        lookup.storage_id = index_->storage_id;
+        lookup.column_id = index_->column_id;
+        lookup.target = index_->target;
+        if (index_->target == IndexTarget::kEntries) {
+          lookup.value = v[1];
+          lookup.map_value = v[0];
+        } else {
+          lookup.value = v[0];
+        }
+        cmd.index = std::move(lookup);
       }
       cmd.filter = [this, resolved = std::move(resolved)](const ReadRow& row) {
         for (size_t i = 0; i < where_.filters.size(); ++i) {
@@ -899,6 +941,9 @@ class SelectStatementImpl final : public CqlStatement {
                const std::vector<std::string>& values) const {
     if (!cell) return false;
     const cql::DataType& type = f.column->type;
+    if (f.op == Relation::Op::kContains || f.op == Relation::Op::kContainsKey || f.map_key) {
+      return CollectionHas(f, *cell, values);
+    }
     switch (f.op) {
       case Relation::Op::kEq:
         return CompareValues(type, *cell, values[0]) == 0;
@@ -922,8 +967,64 @@ class SelectStatementImpl final : public CqlStatement {
     }
   }
 
+  // CONTAINS (an element; a map's value), CONTAINS KEY and `m[key] = value` on the serialized
+  // collection `cell`. `values`: the element or key, then (map element) the key.
+  static bool CollectionHas(const WhereClause::Filter& f, std::string_view cell,
+                            const std::vector<std::string>& values) {
+    const cql::DataType& type = f.column->type;
+    bool is_map = type.kind() == cql::TypeKind::kMap;
+    cql::ByteReader r(cell);
+    auto n = r.ReadInt();
+    if (!n.ok()) return false;
+    for (int32_t i = 0; i < *n; ++i) {
+      auto element = r.ReadBytes();
+      if (!element.ok() || !*element) return false;
+      std::optional<std::string_view> map_value;
+      if (is_map) {
+        auto v = r.ReadBytes();
+        if (!v.ok() || !*v) return false;
+        map_value = **v;
+      }
+      if (f.map_key) {
+        if (CompareValues(type.params()[0], **element, values[1]) == 0) {
+          return CompareValues(type.params()[1], *map_value, values[0]) == 0;
+        }
+      } else if (f.op == Relation::Op::kContainsKey || !is_map) {
+        if (CompareValues(type.params()[0], **element, values[0]) == 0) return true;
+      } else if (CompareValues(type.params()[1], *map_value, values[0]) == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Picks the index that answers one of the filters (the first such, in WHERE order):
+  // EQ on a simple or full() index, CONTAINS on values(), CONTAINS KEY on keys(), `m[k] = v` on
+  // entries(). Used unless the partition key is fully restricted (a partition read is cheaper).
+  void ChooseIndex(const TableMetadata& t) {
+    for (size_t i = 0; i < where_.filters.size() && !index_; ++i) {
+      const WhereClause::Filter& f = where_.filters[i];
+      for (const IndexMetadata& index : t.indexes) {
+        if (index.column_id != f.column->id) continue;
+        bool eq = f.op == Relation::Op::kEq && !f.map_key;
+        bool answers =
+            (eq && (index.target == IndexTarget::kSimple || index.target == IndexTarget::kFull)) ||
+            (f.op == Relation::Op::kContains && index.target == IndexTarget::kValues) ||
+            (f.op == Relation::Op::kContainsKey && index.target == IndexTarget::kKeys) ||
+            (f.map_key && index.target == IndexTarget::kEntries);
+        if (answers) {
+          index_ = index;
+          index_filter_ = i;
+          break;
+        }
+      }
+    }
+  }
+
   std::shared_ptr<const TableMetadata> table_meta_;
   WhereClause where_;
+  std::optional<IndexMetadata> index_;  // the index the query reads, if any
+  size_t index_filter_ = 0;             // the filter it answers (re-checked on every row)
   std::vector<Output> outputs_;
   std::vector<uint32_t> cell_columns_;
   std::vector<size_t> filter_cells_;

@@ -231,8 +231,28 @@ func run(binary string) (err error) {
 	expect(v == "acked", "after kill: %q", v)
 	modelTypes(s)
 	userTypes(s)
+	secondaryIndex(s)
 	s.Close()
 	return nil
+}
+
+// A secondary index queried with a bind marker, through gocql's paging.
+func secondaryIndex(s *gocql.Session) {
+	check(s.Query(`CREATE TABLE byv (k int, c int, v text, PRIMARY KEY (k, c))`).Exec(), "create byv")
+	check(s.Query(`CREATE INDEX byv_v ON byv (v)`).Exec(), "create index")
+	for i := 0; i < 30; i++ {
+		check(s.Query(`INSERT INTO byv (k, c, v) VALUES (?, ?, ?)`, i%4, i, fmt.Sprint("g", i%3)).Exec(), "insert byv")
+	}
+	check(s.Query(`UPDATE byv SET v = 'moved' WHERE k = 0 AND c = 0`).Exec(), "overwrite indexed")
+	iter := s.Query(`SELECT c FROM byv WHERE v = ?`, "g0").PageSize(4).Iter()
+	var c int
+	seen := 0
+	for iter.Scan(&c) {
+		expect(c%3 == 0 && c != 0, "indexed row c=%d", c)
+		seen++
+	}
+	check(iter.Close(), "index query")
+	expect(seen == 9, "index query returned %d rows", seen)
 }
 
 // Collections (with their update forms), a tuple and lightweight transactions through gocql's
