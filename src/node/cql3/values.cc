@@ -199,12 +199,27 @@ Result<T> ParseWith(const Term& t, const cql::DataType& type, std::string_view r
 
 }  // namespace
 
-Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type,
-                               std::string_view receiver) {
+Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::string_view receiver,
+                               const std::vector<cql::RawValue>* binds) {
   using K = cql::TypeKind;
   using TK = Term::Kind;
   if (t.kind == TK::kNull) return cql::Value();
-  if (t.kind == TK::kBindMarker) return InvalidRequest("bind marker where a literal was expected");
+  if (t.kind == TK::kBindMarker) {
+    if (!binds) return InvalidRequest("bind marker where a literal was expected");
+    if (t.bind_index < 0 || static_cast<size_t>(t.bind_index) >= binds->size()) {
+      return InvalidRequest(fmt::format("No value bound for marker {} ({})", t.bind_index,
+                                        receiver));
+    }
+    const cql::RawValue& v = (*binds)[static_cast<size_t>(t.bind_index)];
+    if (v.is_unset()) return InvalidRequest(fmt::format("Invalid unset value for {}", receiver));
+    if (v.is_null()) return cql::Value();
+    auto value = cql::DeserializeValue(v.bytes, type);
+    if (!value.ok()) {
+      return InvalidRequest(fmt::format("Invalid value for {} of type {}: {}", receiver,
+                                        type.ToCql(), value.error().message()));
+    }
+    return std::move(*value);
+  }
   if (t.kind == TK::kFunction) return CallFunction(t, type, receiver);
   switch (type.kind()) {
     case K::kAscii:
@@ -321,7 +336,8 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type,
         if (e.kind == TK::kNull) {
           return InvalidRequest(fmt::format("null is not supported inside collections"));
         }
-        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(e, type.params()[0], receiver));
+        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(e, type.params()[0], receiver, binds));
+        if (v.is_null()) return InvalidRequest("null is not supported inside collections");
         out.push_back(std::move(v));
       }
       return cql::Value(std::move(out));
@@ -332,9 +348,9 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type,
       }
       cql::ValueMap out;
       for (size_t i = 0; i + 1 < t.elements.size(); i += 2) {
-        PF_ASSIGN_OR_RETURN(cql::Value k, TermToValue(t.elements[i], type.params()[0], receiver));
+        PF_ASSIGN_OR_RETURN(cql::Value k, TermToValue(t.elements[i], type.params()[0], receiver, binds));
         PF_ASSIGN_OR_RETURN(cql::Value v,
-                            TermToValue(t.elements[i + 1], type.params()[1], receiver));
+                            TermToValue(t.elements[i + 1], type.params()[1], receiver, binds));
         if (k.is_null() || v.is_null()) {
           return InvalidRequest("null is not supported inside collections");
         }
@@ -348,7 +364,7 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type,
       }
       cql::ValueList out;
       for (size_t i = 0; i < t.elements.size(); ++i) {
-        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(t.elements[i], type.params()[i], receiver));
+        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(t.elements[i], type.params()[i], receiver, binds));
         out.push_back(std::move(v));
       }
       return cql::Value(std::move(out));
@@ -375,7 +391,8 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type,
         }
         seen[index] = true;
         PF_ASSIGN_OR_RETURN(out[index], TermToValue(t.elements[i], type.params()[index],
-                                                    fmt::format("{}.{}", receiver, t.fields[i])));
+                                                    fmt::format("{}.{}", receiver, t.fields[i]),
+                                                    binds));
       }
       return cql::Value(std::move(out));
     }
@@ -549,6 +566,11 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
     default:
       return CompareBytes(a, b);
   }
+}
+
+bool ContainsMarker(const Term& term) {
+  if (term.kind == Term::Kind::kBindMarker) return true;
+  return std::any_of(term.elements.begin(), term.elements.end(), ContainsMarker);
 }
 
 bool HasUnorderedParts(const cql::DataType& type) {

@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "node/cql3/ast.h"
 #include "postfork/cql/status.h"
@@ -13,11 +14,16 @@
 
 namespace postfork::node::cql3 {
 
-// Converts a literal (no bind markers inside) to a Value of `type`. `receiver` names the column
-// (or marker) in error messages, as Cassandra's `Invalid STRING constant (x) for "k" of type int`.
-// Null literals give cql::Null. Errors are InvalidRequest (0x2200).
+// Converts a literal to a Value of `type`. `receiver` names the column (or marker) in error
+// messages, as Cassandra's `Invalid STRING constant (x) for "k" of type int`. Null literals give
+// cql::Null. Bind markers inside (e.g. `[?, ?]`) take their values from `binds`; without binds a
+// marker is an error. Errors are InvalidRequest (0x2200).
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
-                               std::string_view receiver);
+                               std::string_view receiver,
+                               const std::vector<cql::RawValue>* binds = nullptr);
+
+// Whether a literal holds bind markers anywhere inside.
+bool ContainsMarker(const Term& term);
 
 // TermToValue, then serialized (no length prefix). Null gives std::nullopt.
 Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::DataType& type,

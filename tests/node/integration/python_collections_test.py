@@ -189,6 +189,21 @@ class CollectionsTest(unittest.TestCase):
                                   "IF fm = %s", (collections.OrderedDict([(2, "b"), (1, "a")]),))
                         .was_applied)
 
+    def test_bind_markers_inside_collection_literals(self):
+        s = self.session
+        ins = s.prepare("INSERT INTO c (k, l, s, m, fl) VALUES (?, [?, ?], {?, ?}, {?: ?}, [?])")
+        self.assertEqual([c.name for c in ins.column_metadata],
+                         ["k", "value(l)", "value(l)", "value(s)", "value(s)", "key(m)",
+                          "value(m)", "value(fl)"])
+        s.execute(ins, (40, 1, 2, "b", "a", "x", 7, 9))
+        r = self.row(40, "l, s, m, fl")
+        self.assertEqual((r.l, sorted(r.s), dict(r.m), r.fl), ([1, 2], ["a", "b"], {"x": 7}, [9]))
+        # Simple statements format values into the literal the same way.
+        s.execute("UPDATE c SET l = l + [%s, %s] WHERE k = 40", (3, 4))
+        self.assertEqual(self.row(40, "l").l, [1, 2, 3, 4])
+        with self.assertRaisesRegex(InvalidRequest, "null is not supported inside collections"):
+            s.execute(ins, (41, 1, None, "b", "a", "x", 7, 9))
+
     def test_driver_metadata_shows_collection_types(self):
         meta = self.cluster.metadata.keyspaces["colks"].tables["c"]
         self.assertEqual(meta.columns["l"].cql_type, "list<int>")

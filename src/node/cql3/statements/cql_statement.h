@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "node/cql3/ast.h"
 #include "node/db/database.h"
 #include "node/service/client_state.h"
 #include "postfork/cql/bytes.h"
@@ -25,13 +26,16 @@ namespace postfork::node::cql3 {
 
 // Where a value in a statement comes from: a constant of the query text or a bind marker.
 struct ValueSource {
-  enum class Kind { kConstant, kNull, kMarker };
+  // kComposite: a collection, tuple or UDT literal with bind markers inside (`[?, ?]`), built
+  // from the request's values at execution.
+  enum class Kind { kConstant, kNull, kMarker, kComposite };
   Kind kind = Kind::kNull;
   std::string constant;  // serialized, for kConstant
   int marker = -1;       // for kMarker
   cql::DataType type;
   std::string receiver;  // the column's name, for error messages
   bool normalize = false;  // kMarker of a type with sets or maps: bound values are canonicalized
+  std::shared_ptr<const Term> composite;  // kComposite
 };
 
 // Everything one execution needs. Lives for the duration of one request.

@@ -17,13 +17,13 @@ Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType&
     src.kind = ValueSource::Kind::kMarker;
     src.marker = term.bind_index;
     src.normalize = HasUnorderedParts(type);
-    if (term.bind_index >= 0 && static_cast<size_t>(term.bind_index) < specs_.size()) {
-      auto& spec = specs_[static_cast<size_t>(term.bind_index)];
-      spec.keyspace = table_ ? table_->keyspace : "";
-      spec.table = table_ ? table_->name : "";
-      spec.name = term.bind_name.empty() ? name : term.bind_name;
-      spec.type = type;
-    }
+    RegisterInnerMarkers(term, type, name);  // the marker itself
+    return src;
+  }
+  if (term.kind != Term::Kind::kFunction && ContainsMarker(term)) {
+    RegisterInnerMarkers(term, type, name);
+    src.kind = ValueSource::Kind::kComposite;
+    src.composite = std::make_shared<const Term>(term);
     return src;
   }
   PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, SerializeTerm(term, type, name));
@@ -32,6 +32,51 @@ Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType&
     src.constant = std::move(*bytes);
   }
   return src;
+}
+
+void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& type,
+                                         const std::string& name) {
+  if (term.kind == Term::Kind::kBindMarker) {
+    if (term.bind_index >= 0 && static_cast<size_t>(term.bind_index) < specs_.size()) {
+      auto& spec = specs_[static_cast<size_t>(term.bind_index)];
+      spec.keyspace = table_ ? table_->keyspace : "";
+      spec.table = table_ ? table_->name : "";
+      spec.name = term.bind_name.empty() ? name : term.bind_name;
+      spec.type = type;
+    }
+    return;
+  }
+  const auto& params = type.params();
+  // Cassandra's names for markers inside literals: value(c) for elements, key(c) for map keys.
+  for (size_t i = 0; i < term.elements.size(); ++i) {
+    const Term& e = term.elements[i];
+    switch (type.kind()) {
+      case cql::TypeKind::kList:
+      case cql::TypeKind::kSet:
+        if (!params.empty()) RegisterInnerMarkers(e, params[0], "value(" + name + ")");
+        break;
+      case cql::TypeKind::kMap:
+        if (params.size() == 2) {
+          RegisterInnerMarkers(e, params[i % 2], (i % 2 ? "value(" : "key(") + name + ")");
+        }
+        break;
+      case cql::TypeKind::kTuple:
+        if (i < params.size()) RegisterInnerMarkers(e, params[i], name);
+        break;
+      case cql::TypeKind::kUdt: {
+        if (i >= term.fields.size()) break;
+        const auto& names = type.field_names();
+        auto it = std::find(names.begin(), names.end(), term.fields[i]);
+        if (it != names.end()) {
+          RegisterInnerMarkers(e, params[static_cast<size_t>(it - names.begin())],
+                               name + "." + term.fields[i]);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
 }
 
 namespace {

@@ -22,6 +22,9 @@ class BindCollector {
   std::vector<cql::ColumnSpec> Take() { return std::move(specs_); }
 
  private:
+  // Specs for a marker, or for the markers inside a collection, tuple or UDT literal, typed by
+  // their position.
+  void RegisterInnerMarkers(const Term& term, const cql::DataType& type, const std::string& name);
   const TableMetadata* table_;
   std::vector<cql::ColumnSpec> specs_;
 };
