@@ -416,9 +416,7 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
                                              cql::OpcodeName(header.opcode)));
       return false;
   }
-  if (response.opcode == cql::Opcode::kError && response.body.size() >= 4) {
-    metrics.Error(static_cast<int32_t>(cql::LoadBE32(response.body.data())));
-  }
+  if (int32_t code = ErrorCodeOf(response); code != 0) metrics.Error(code);
   QueueFrame(stream, response.opcode, response.body, compressible, version_);
   // v5: the answer to STARTUP leaves plain, everything after it in segments (spec 2.3.1).
   if (header.opcode == cql::Opcode::kStartup && version_ >= cql::kProtocolV5 && !framed_ &&

@@ -105,6 +105,23 @@ Result<std::shared_ptr<const TableMetadata>> ResolveTable(const TableName& name,
 
 namespace {
 
+// Appends every child's mutations at `ts` (each child with its own bound values); `first_of`,
+// when given, gets the index of each child's first mutation.
+Status AddChildMutations(const std::vector<BatchChild>& children, ExecutionContext& ctx,
+                         std::optional<int64_t> ts, std::vector<PartitionMutation>* mutations,
+                         std::vector<size_t>* first_of = nullptr) {
+  std::vector<cql::RawValue> saved = std::move(ctx.values);
+  Status status;
+  for (const auto& child : children) {
+    ctx.values = child.values;
+    if (first_of) first_of->push_back(mutations->size());
+    status = child.statement->AddMutations(ctx, ts, mutations);
+    if (!status.ok()) break;
+  }
+  ctx.values = std::move(saved);
+  return status;
+}
+
 // Every statement's mutations in one partition, checked and applied under its LWT lock.
 Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& children,
                                             ExecutionContext& ctx,
@@ -118,16 +135,7 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
   int64_t ts = ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros;
   std::vector<PartitionMutation> mutations;
   std::vector<size_t> first_of;  // per child: its first mutation
-  std::vector<cql::RawValue> saved = std::move(ctx.values);
-  Status status;
-  for (const auto& child : children) {
-    ctx.values = child.values;
-    first_of.push_back(mutations.size());
-    status = child.statement->AddMutations(ctx, ts, &mutations);
-    if (!status.ok()) break;
-  }
-  ctx.values = std::move(saved);
-  PF_RETURN_IF_ERROR(status);
+  PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations, &first_of));
   for (const PartitionMutation& m : mutations) {
     if (m.table != mutations[0].table) {
       return InvalidRequest("Batch with conditions cannot span multiple tables");
@@ -140,7 +148,8 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
   std::lock_guard lock(LwtMutex(mutations[0]));
   CasRows rows;
   bool applied = true;
-  saved = std::move(ctx.values);
+  Status status;
+  std::vector<cql::RawValue> saved = std::move(ctx.values);
   for (size_t i = 0; i < children.size() && status.ok(); ++i) {
     if (!children[i].statement->is_conditional()) continue;
     const PartitionMutation& m = mutations[first_of[i]];
@@ -206,15 +215,7 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
   int64_t ts = batch_timestamp ? *batch_timestamp
                                : (ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros);
   std::vector<PartitionMutation> mutations;
-  std::vector<cql::RawValue> saved = std::move(ctx.values);
-  Status status;
-  for (const auto& child : children) {
-    ctx.values = child.values;
-    status = child.statement->AddMutations(ctx, ts, &mutations);
-    if (!status.ok()) break;
-  }
-  ctx.values = std::move(saved);
-  PF_RETURN_IF_ERROR(status);
+  PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations));
   if (!mutations.empty())
     PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
   return VoidResultBody();
