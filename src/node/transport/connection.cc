@@ -4,6 +4,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
+#include <cctype>
 #include <chrono>
 
 #include "node/auth/auth_service.h"
@@ -82,6 +83,21 @@ Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::str
     default:
       return failed(Status(StatusCode::kMalformed, "not a request the query processor runs"));
   }
+}
+
+// Whether a QUERY body holds a USE statement: requests sent behind it on the connection run
+// after it, with its keyspace, as when requests ran in order.
+bool IsUseQuery(std::string_view body) {
+  cql::ByteReader r(body);
+  auto query = r.ReadLongString();
+  if (!query.ok()) return false;
+  std::string_view q = *query;
+  while (!q.empty() && std::isspace(static_cast<unsigned char>(q.front()))) q.remove_prefix(1);
+  if (q.size() < 4) return false;
+  return std::tolower(static_cast<unsigned char>(q[0])) == 'u' &&
+         std::tolower(static_cast<unsigned char>(q[1])) == 's' &&
+         std::tolower(static_cast<unsigned char>(q[2])) == 'e' &&
+         (std::isspace(static_cast<unsigned char>(q[3])) || q[3] == '"');
 }
 
 int32_t ErrorCodeOf(const cql3::Response& r) {
@@ -179,7 +195,7 @@ void Connection::ContinueInput() {
     if (!write_pending_) Close();
     return;
   }
-  if (!auth_pending_ && !paused_ && !close_after_flush_) DoRead();
+  if (!auth_pending_ && !use_pending_ && !paused_ && !close_after_flush_) DoRead();
 }
 
 bool Connection::ProcessInput() {
@@ -245,6 +261,7 @@ bool Connection::ProcessEnvelopes(std::string& buf, size_t* pos) {
   while (buf.size() - *pos > 0) {
     // Once the plain stream has switched to segments, the rest of it is for the decoder.
     if (plain_stream && framed_) return true;
+    if (use_pending_) return true;  // OnResponse of the USE resumes
     if (in_flight_ >= kMaxInFlight) {
       paused_ = true;  // OnResponse resumes
       return true;
@@ -278,7 +295,8 @@ bool Connection::ProcessEnvelopes(std::string& buf, size_t* pos) {
     std::string_view body = avail.substr(cql::kFrameHeaderSize, header.length);
     *pos += total;
     if (!HandleRequest(header, body)) return false;
-    if (auth_pending_) return true;  // the rest waits for the password check
+    // The rest waits for the password check, or for a USE whose keyspace it may rely on.
+    if (auth_pending_ || use_pending_) return true;
   }
   return true;
 }
@@ -481,9 +499,11 @@ void Connection::OnAuthenticated(int16_t stream, Result<std::string> role) {
 void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
                           std::chrono::steady_clock::time_point started) {
   ++in_flight_;
+  const bool barrier = header.opcode == cql::Opcode::kQuery && IsUseQuery(body);
+  if (barrier) use_pending_ = true;
   auto task = [self = shared_from_this(), executor = socket_.get_executor(),
                opcode = header.opcode, stream = header.stream, body = std::string(body),
-               client = state_, started]() mutable {
+               client = state_, started, barrier]() mutable {
     Outcome out = RunRequest(self->server_->processor(), opcode, body, client);
     std::string frame;
     AppendFrame(&frame, stream, out.response.opcode, out.response.body, client.compression,
@@ -492,9 +512,9 @@ void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
     boost::asio::post(executor, [self = std::move(self), frame = std::move(frame), error,
                                  set_keyspace = std::move(out.response.set_keyspace),
                                  change = std::move(out.response.schema_change), close = out.close,
-                                 started]() mutable {
+                                 started, barrier]() mutable {
       self->OnResponse(std::move(frame), error, std::move(set_keyspace), std::move(change), close,
-                       started);
+                       started, barrier);
     });
   };
   boost::asio::post(*server_->requests(), std::move(task));
@@ -503,8 +523,9 @@ void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
 void Connection::OnResponse(std::string frame, int32_t error_code,
                             std::optional<std::string> set_keyspace,
                             std::optional<cql::SchemaChange> schema_change, bool close,
-                            std::chrono::steady_clock::time_point started) {
+                            std::chrono::steady_clock::time_point started, bool barrier) {
   --in_flight_;
+  if (barrier) use_pending_ = false;
   auto& metrics = server_->metrics();
   if (error_code != 0) metrics.Error(error_code);
   // A schema change happened whether or not this client is still there to hear of it.
@@ -521,8 +542,8 @@ void Connection::OnResponse(std::string frame, int32_t error_code,
     if (!write_pending_) Close();
     return;
   }
-  if (paused_ && in_flight_ <= kMaxInFlight / 2) {
-    paused_ = false;
+  if (barrier || (paused_ && in_flight_ <= kMaxInFlight / 2)) {
+    if (in_flight_ <= kMaxInFlight / 2) paused_ = false;
     ContinueInput();  // handles what is buffered, flushes, reads on
     return;
   }

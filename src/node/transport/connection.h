@@ -75,9 +75,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   void Dispatch(const cql::FrameHeader& header, std::string_view body,
                 std::chrono::steady_clock::time_point started);
   // A dispatched request's encoded response frame, back on the network thread.
+  // `barrier`: the response to a USE, which input behind it waited for.
   void OnResponse(std::string frame, int32_t error_code, std::optional<std::string> set_keyspace,
                   std::optional<cql::SchemaChange> schema_change, bool close,
-                  std::chrono::steady_clock::time_point started);
+                  std::chrono::steady_clock::time_point started, bool barrier);
   void QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body, bool compress,
                   uint8_t version);
   // `version` 0: the connection's (v4 before the first request fixed it).
@@ -89,6 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   std::string peer_address_;   // the client's IP (login rate limiting)
   bool auth_pending_ = false;  // a password check is running: input is paused
+  bool use_pending_ = false;   // a dispatched USE is running: input is paused
   static constexpr int kMaxInFlight = 1024;
   int in_flight_ = 0;    // dispatched requests not yet answered
   bool paused_ = false;  // input paused at kMaxInFlight

@@ -349,6 +349,21 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(order[-1], 1, "answers in completion order: %s" % order)
         c.close()
 
+    def test_requests_pipelined_behind_use_see_its_keyspace(self):
+        c = Conn()
+        c.startup()
+        c.query("CREATE KEYSPACE IF NOT EXISTS proto_use WITH replication = "
+                "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        c.query("CREATE TABLE IF NOT EXISTS proto_use.t (k int PRIMARY KEY)")
+        for attempt in range(20):
+            c.send(frame(0x07, long_string("  use proto_use") + struct.pack(">HB", 1, 0), stream=1)
+                   + frame(0x07, long_string("SELECT k FROM t") + struct.pack(">HB", 1, 0),
+                           stream=2))
+            answers = dict((c.read_frame()[2:4] for _ in range(2)))
+            self.assertEqual(answers, {1: 0x08, 2: 0x08}, "attempt %d" % attempt)
+            c.query("USE system")
+        c.close()
+
     def test_lz4_and_snappy_compression(self):
         for algo in ("lz4", "snappy"):
             c = Conn()
