@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format git
+  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev clang-format git
   # libraries
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev liblz4-dev libsnappy-dev libzstd-dev
   libssl-dev libcrypt-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libsystemd-dev

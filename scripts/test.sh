@@ -12,6 +12,10 @@ jobs="$(nproc)"
 failed=0
 step() { printf '\n== %s\n' "$*"; }
 
+# ccache (installed by install-deps.sh) keyed relative to this checkout, so clones and worktrees
+# share cached objects.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+
 step "[1/5] dependencies (scripts/install-deps.sh)"
 bash scripts/install-deps.sh || exit 1
 
