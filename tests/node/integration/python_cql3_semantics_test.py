@@ -146,6 +146,39 @@ class OrderingTest(KeyspaceTest):
                          0)
 
 
+class MixedOrderSliceTest(KeyspaceTest):
+    """Multi-column slices over ASC and DESC clustering columns select the rows whose tuple
+    compares in range by natural order, bounds of different lengths included."""
+
+    @classmethod
+    def setUpClass(cls):
+        s = KeyspaceTest.open(cls, "mixedslice")
+        s.execute("CREATE TABLE t (a int, b int, c int, d int, PRIMARY KEY (a, b, c, d)) "
+                  "WITH CLUSTERING ORDER BY (b ASC, c DESC, d ASC)")
+        cls.rows = [(b, c, d) for b in range(3) for c in range(3) for d in range(3)]
+        for r in cls.rows:
+            s.execute("INSERT INTO t (a, b, c, d) VALUES (0, %s, %s, %s)", r)
+
+    def test_bounds_of_different_lengths(self):
+        cases = [((">=", (0,)), ("<=", (0, 1, 2))), ((">", (0, 1)), ("<=", (0,))),
+                 ((">=", (2, 0)), ("<=", (2, 0, 1))), ((">", (1, 1, 0)), ("<=", (1,))),
+                 ((">", (0, 2, 1)), ("<", (2, 1))), ((">=", (1,)), None)]
+        for lower, upper in cases:
+            where, checks = [], []
+            for op, bound in filter(None, (lower, upper)):
+                cols = "(" + ", ".join("bcd"[:len(bound)]) + ")"
+                where.append(f"{cols} {op} ({', '.join(map(str, bound))})")
+                checks.append((op, bound))
+
+            def holds(r):
+                return all({">": r[:len(b)] > b, ">=": r[:len(b)] >= b, "<": r[:len(b)] < b,
+                            "<=": r[:len(b)] <= b}[op] for op, b in checks)
+            query = "SELECT b, c, d FROM t WHERE a = 0 AND " + " AND ".join(where)
+            got = [tuple(r) for r in self.session.execute(query)]
+            expected = sorted((r for r in self.rows if holds(r)), key=lambda r: (r[0], -r[1], r[2]))
+            self.assertEqual(got, expected, query)
+
+
 class ColumnOrderTest(KeyspaceTest):
     @classmethod
     def setUpClass(cls):
@@ -276,7 +309,7 @@ class SelectorTermsTest(KeyspaceTest):
         self.assertEqual(r.column_names[1:], ["(bigint)1", "'lit'", "2"])
         prepared = s.prepare("SELECT (int)?, textAsBlob(?) FROM t WHERE k = ?")
         self.assertEqual([c.type.typename for c in prepared.column_metadata],
-                         ["int", "text", "int"])
+                         ["int", "varchar", "int"])
         self.assertEqual(tuple(s.execute(prepared, (7, "x", 1)).one()), (7, b"x"))
 
     def test_untyped_marker_is_refused(self):

@@ -9,7 +9,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const {startNode, stopNode, client, expectError} = require('./node_process');
+const { startNode, stopNode, client, expectError } = require('./node_process');
 
 const binary = path.resolve(process.argv[2]);
 const RUNS = 40;
@@ -21,10 +21,9 @@ async function count(c, table) {
 async function nonPureFunctions(c) {
   await c.execute('CREATE TABLE f.u (id uuid PRIMARY KEY, v int, ts timestamp)');
   await c.execute('CREATE TABLE f.tu (id timeuuid PRIMARY KEY, v int)');
-  const prep = {prepare: true};
+  const prep = { prepare: true };
   for (let i = 0; i < RUNS; i++) {
-    await c.execute(
-        'INSERT INTO f.u (id, v, ts) VALUES (uuid(), ?, currentTimestamp())', [i], prep);
+    await c.execute('INSERT INTO f.u (id, v, ts) VALUES (uuid(), ?, currentTimestamp())', [i], prep);
   }
   assert.strictEqual(await count(c, 'u'), RUNS, 'prepared uuid() inserts');
   for (let i = 0; i < RUNS; i++) {
@@ -33,22 +32,22 @@ async function nonPureFunctions(c) {
   assert.strictEqual(await count(c, 'tu'), RUNS, 'prepared now() inserts');
   const queries = [];
   for (let i = 0; i < 10; i++) {
-    queries.push({query: 'INSERT INTO f.u (id, v) VALUES (uuid(), ?)', params: [1000 + i]});
+    queries.push({ query: 'INSERT INTO f.u (id, v) VALUES (uuid(), ?)', params: [1000 + i] });
   }
   await c.batch(queries, prep);
-  await c.batch(queries, {prepare: false});
+  // Unprepared: the driver would send numbers as doubles, so the values are inline.
+  await c.batch(queries.map((q) => `INSERT INTO f.u (id, v) VALUES (uuid(), ${q.params[0]})`));
   assert.strictEqual(await count(c, 'u'), RUNS + 20, 'batched uuid() inserts');
   for (let i = 0; i < 10; i++) await c.execute('INSERT INTO f.u (id, v) VALUES (uuid(), 5)');
   assert.strictEqual(await count(c, 'u'), RUNS + 30, 'unprepared uuid() inserts');
-  await expectError(
-      c.execute('INSERT INTO f.u (id, v) VALUES (now(), 1)', [], prep), 0x2200,
-      /cannot assign result of function system.now \(type timeuuid\) to id/);
+  await expectError(c.execute('INSERT INTO f.tu (id, v) VALUES (uuid(), 1)', [], prep), 0x2200,
+                    /cannot assign result of function system.uuid \(type uuid\) to id/);
 }
 
 async function orderingAndShapes(c) {
   await c.execute('CREATE TABLE f.o (k int, c int, s int static, v int, PRIMARY KEY (k, c))');
   for (let i = 0; i < 4; i++) {
-    await c.execute('INSERT INTO f.o (k, c, s, v) VALUES (0, ?, 9, ?)', [i, i], {prepare: true});
+    await c.execute('INSERT INTO f.o (k, c, s, v) VALUES (0, ?, 9, ?)', [i, i], { prepare: true });
   }
   let rs = await c.execute('SELECT c FROM f.o WHERE k = 0 AND c IN (0, 2) ORDER BY c DESC');
   assert.deepStrictEqual(rs.rows.map((r) => r.c), [2, 0]);
@@ -65,15 +64,14 @@ async function main() {
   try {
     c = client(node.port);
     await c.connect();
-    await c.execute(
-        'CREATE KEYSPACE f WITH replication = {\'class\': \'SimpleStrategy\', \'replication_factor\': 1}');
+    await c.execute("CREATE KEYSPACE f WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
     await nonPureFunctions(c);
     await orderingAndShapes(c);
     console.log('nodejs functions test: OK');
   } finally {
     if (c) await c.shutdown().catch(() => {});
     await stopNode(node, 'SIGTERM');
-    fs.rmSync(dataDir, {recursive: true, force: true});
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

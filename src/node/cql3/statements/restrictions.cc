@@ -627,11 +627,17 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
   if (where.clustering_restricted() == 0) return slices;
   PF_ASSIGN_OR_RETURN(auto prefixes, ResolveClusteringPrefixes(where, table, ctx));
   std::optional<std::vector<std::string>> lower, upper;
+  // Bounds may have fewer columns than the slice ((b) >= (0) AND (b, c) < (1, 2)).
+  auto size_of = [](const TupleSource& t) {
+    return t.marker ? t.marker->type.params().size() : t.components.size();
+  };
   if (where.slice_lower) {
-    PF_ASSIGN_OR_RETURN(lower, ResolveTuple(where.slice_lower->value, where.slice_size, ctx));
+    PF_ASSIGN_OR_RETURN(lower, ResolveTuple(where.slice_lower->value,
+                                            size_of(where.slice_lower->value), ctx));
   }
   if (where.slice_upper) {
-    PF_ASSIGN_OR_RETURN(upper, ResolveTuple(where.slice_upper->value, where.slice_size, ctx));
+    PF_ASSIGN_OR_RETURN(upper, ResolveTuple(where.slice_upper->value,
+                                            size_of(where.slice_upper->value), ctx));
   }
   auto ck = table.ClusteringColumns();
   bool desc = where.slice_size && ck[where.slice_first]->order == ClusteringOrder::kDesc;
@@ -691,11 +697,13 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
             p.high_inclusive = u.high_inclusive;
             parts.push_back(std::move(p));
           } else if (i < j) {
-            if (same_prefix(l.fixed, u.fixed, i) && cmp(i, u.fixed[i], *l.low) > 0) {
-              parts.push_back(u);
-            }
-          } else if (same_prefix(l.fixed, u.fixed, j) && cmp(j, l.fixed[j], *u.high) < 0) {
-            parts.push_back(l);
+            // U_j fixes column i to w_i: inside L_i when w_i > v_i, or w_i == v_i with L_i
+            // inclusive (a shorter bound such as (b) >= (0) holds every b = 0 row).
+            int c = same_prefix(l.fixed, u.fixed, i) ? cmp(i, u.fixed[i], *l.low) : -1;
+            if (c > 0 || (c == 0 && l.low_inclusive)) parts.push_back(u);
+          } else {
+            int c = same_prefix(l.fixed, u.fixed, j) ? cmp(j, l.fixed[j], *u.high) : 1;
+            if (c < 0 || (c == 0 && u.high_inclusive)) parts.push_back(l);
           }
         }
       }
