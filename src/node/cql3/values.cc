@@ -355,7 +355,10 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       }
       return cql::Value(u);
     }
-    case K::kBlob: {
+    case K::kBlob:
+    case K::kCustom: {
+      // Custom types (CompositeType, DynamicCompositeType, ...) take their serialized bytes as
+      // a blob literal, as Cassandra's Constants.Literal does for any validator.
       if (t.kind != TK::kHex) return Mismatch(t, type, receiver);
       PF_ASSIGN_OR_RETURN(cql::Blob b, ParseHex(t, receiver));
       return cql::Value(std::move(b));

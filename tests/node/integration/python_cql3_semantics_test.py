@@ -364,5 +364,42 @@ class EmptyValuesTest(KeyspaceTest):
         self.assertEqual(s.execute("SELECT intAsBlob(i) FROM t WHERE k = 3").one()[0], b"")
 
 
+
+class IdentifiersAndCustomTypesTest(KeyspaceTest):
+    @classmethod
+    def setUpClass(cls):
+        KeyspaceTest.open(cls, "idents")
+
+    def test_quoted_udt_field_names(self):
+        s = self.session
+        s.execute('CREATE TYPE ut ("field@#$%" int, "Other" text)')
+        s.execute("CREATE TABLE u (k int PRIMARY KEY, v frozen<ut>, w ut)")
+        s.execute('INSERT INTO u (k, v, w) VALUES (1, {"field@#$%": 5, "Other": \'x\'}, '
+                  '{"field@#$%": 6})')
+        s.execute('UPDATE u SET w."field@#$%" = 7 WHERE k = 1')
+        row = s.execute('SELECT v."field@#$%", w."field@#$%", v."Other" FROM u WHERE k = 1').one()
+        self.assertEqual(tuple(row), (5, 7, "x"))
+        doc = json.loads(s.execute("SELECT JSON v FROM u WHERE k = 1").one()[0])
+        self.assertEqual(doc, {"v": {"field@#$%": 5, '"Other"': "x"}})
+
+    def test_composite_type_columns(self):
+        s = self.session
+        composite = ("'org.apache.cassandra.db.marshal.CompositeType("
+                     "org.apache.cassandra.db.marshal.UTF8Type,"
+                     "org.apache.cassandra.db.marshal.Int32Type)'")
+        s.execute(f"CREATE TABLE ct (k int PRIMARY KEY, v {composite})")
+        s.execute("CREATE TABLE dct (k int PRIMARY KEY, v 'org.apache.cassandra.db.marshal."
+                  "DynamicCompositeType(s=>org.apache.cassandra.db.marshal.UTF8Type)')")
+        # ('a', 2) as CompositeType bytes: per component a short length, the bytes, an end byte.
+        s.execute("INSERT INTO ct (k, v) VALUES (1, 0x0001610000040000000200)")
+        s.execute("INSERT INTO ct (k, v) VALUES (2, 0x)")
+        rows = dict(tuple(r) for r in s.execute("SELECT k, v FROM ct"))
+        self.assertEqual(rows[1], ("a", 2))  # decoded by the driver's CompositeType
+        self.assertEqual(s.execute("SELECT blobAsText(textAsBlob('x')) FROM ct WHERE k = 2")
+                         .one()[0], "x")
+        table = self.cluster.metadata.keyspaces["idents"].tables["ct"]
+        self.assertIn("CompositeType", table.columns["v"].cql_type)
+
+
 if __name__ == "__main__":
     node_process.main_with_node()
