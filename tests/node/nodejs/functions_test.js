@@ -6,10 +6,8 @@
 // Usage: node functions_test.js <path to postfork-node>
 'use strict';
 const assert = require('assert');
-const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { startNode, stopNode, client, expectError } = require('./node_process');
+const { expectError, withNode } = require('./node_process');
 
 const binary = path.resolve(process.argv[2]);
 const RUNS = 40;
@@ -58,21 +56,11 @@ async function orderingAndShapes(c) {
 }
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postfork-node-js-functions-'));
-  const node = await startNode(binary, dataDir);
-  let c;
-  try {
-    c = client(node.port);
-    await c.connect();
-    await c.execute("CREATE KEYSPACE f WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+  await withNode(binary, 'f', async (c) => {
     await nonPureFunctions(c);
     await orderingAndShapes(c);
-    console.log('nodejs functions test: OK');
-  } finally {
-    if (c) await c.shutdown().catch(() => {});
-    await stopNode(node, 'SIGTERM');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
+  console.log('nodejs functions test: OK');
 }
 
 main().catch((err) => {
