@@ -497,6 +497,10 @@ FunctionRegistry::FunctionRegistry() {
   // Cassandra's blobAsVarchar and varcharAsBlob: text under its other name.
   add("varcharasblob", {DataType(TypeKind::kText)}, blob, true, ToBlobBody);
   add("blobasvarchar", {blob}, DataType(TypeKind::kText), true, FromBlobBody);
+  // Sorted by name (overloads keep their declaration order) for binary-search lookups.
+  std::stable_sort(
+      functions_.begin(), functions_.end(),
+      [](const NativeFunction& a, const NativeFunction& b) { return a.name < b.name; });
 }
 
 const FunctionRegistry& FunctionRegistry::Native() {
@@ -506,9 +510,10 @@ const FunctionRegistry& FunctionRegistry::Native() {
 
 std::vector<const NativeFunction*> FunctionRegistry::Overloads(std::string_view name) const {
   std::vector<const NativeFunction*> out;
-  for (const NativeFunction& f : functions_) {
-    if (f.name == name) out.push_back(&f);
-  }
+  auto it =
+      std::lower_bound(functions_.begin(), functions_.end(), name,
+                       [](const NativeFunction& f, std::string_view n) { return f.name < n; });
+  for (; it != functions_.end() && it->name == name; ++it) out.push_back(&*it);
   return out;
 }
 
