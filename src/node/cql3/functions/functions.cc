@@ -157,7 +157,7 @@ int64_t LowBitsOfIntegerPart(const cql::Varint& unscaled, int32_t scale) {
 }
 
 // The integer part (truncated toward zero) of a decimal's text ("-12.5" -> "-12",
-// "1.23E+3" -> "1230", "5E-3" -> "0").
+// "1.23E+3" -> "1230", "5E-3" -> "0"); "" (not a number) past 100000 digits.
 std::string IntegerPartText(const std::string& text) {
   std::string mantissa = text;
   int64_t exponent = 0;
@@ -177,7 +177,7 @@ std::string IntegerPartText(const std::string& text) {
   }
   int_len += exponent;
   if (int_len <= 0) return "0";
-  if (int_len > 100000) return "0";  // beyond any sensible varint: refuse by reading as zero
+  if (int_len > 100000) return "";  // more digits than the node builds: no value (null)
   std::string out = static_cast<size_t>(int_len) <= digits.size()
                         ? digits.substr(0, static_cast<size_t>(int_len))
                         : digits + std::string(static_cast<size_t>(int_len) - digits.size(), '0');
