@@ -4,7 +4,8 @@
                             from the worker's first instruction after fork to a session that
                             can execute (driver_bench fork)
   postfork, fresh process   the first session of a fresh process: postfork-cql --timing, which
-                            times everything the driver does before it can execute
+                            times everything the driver does before it can execute (and
+                            driver_bench first: the same connect's CPU time and page faults)
   python3-cassandra         Cluster().connect(ks) in a fresh process (import not counted),
                             with 1 table and with 1,000 tables in the cluster
   npm cassandra-driver      new Client(...).connect() in a fresh process (require not counted)
@@ -64,7 +65,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build/rel"))
     ap.add_argument("--workers", type=int, default=50, help="forked workers (postfork)")
     ap.add_argument("--starts", type=int, default=21, help="fresh processes per client")
-    ap.add_argument("--python-starts-1000", type=int, default=5,
+    ap.add_argument("--python-starts-1000", type=int, default=7,
                     help="fresh python processes with 1,000 tables (each takes seconds)")
     ap.add_argument("--seed-reloads", type=int, default=5, help="SIGHUP reloads of postfork-seed")
     ap.add_argument("--skip", default="", help="comma-separated: python,node,gocql,seed")
@@ -94,56 +95,26 @@ def main():
             raise RuntimeError("postfork-node did not start")
         subprocess.Popen(["cat"], stdin=node.stdout, stdout=subprocess.DEVNULL)
 
-        schema = os.path.join(tmp, "schema.cql")
-        with open(schema, "w") as f:
-            f.write("CREATE KEYSPACE ks1 WITH replication = "
-                    "{'class': 'SimpleStrategy', 'replication_factor': 1};\n")
-            f.write("CREATE TABLE ks1.t0 (k int PRIMARY KEY, v text);\n")
-            f.write("CREATE KEYSPACE ks1000 WITH replication = "
-                    "{'class': 'SimpleStrategy', 'replication_factor': 1};\n")
-            for i in range(1000):
-                f.write(f"CREATE TABLE ks1000.t{i} (k int PRIMARY KEY, a int, b text, c bigint);\n")
-        run([cql, "--port", str(port), "-f", schema])
+        def create(name, statements):
+            path = os.path.join(tmp, name + ".cql")
+            with open(path, "w") as f:
+                f.write("".join(s + ";\n" for s in statements))
+            run([cql, "--port", str(port), "-f", path])
 
-        # postfork, forked worker (ks1; the 1,000-table keyspace is the same from a snapshot).
-        out = keyed(run([bench, "fork", "--port", str(port), "--keyspace", "ks1", "--workers",
-                         str(args.workers)]).stdout)
-        fork_row = ("postfork forked worker: fork -> session ready", out)
-        out1000 = keyed(run([bench, "fork", "--port", str(port), "--keyspace", "ks1000",
-                             "--workers", str(args.workers)]).stdout)
+        def client(cmd, env=None):
+            return keyed(run(cmd, env=env).stdout)
 
         # postfork, fresh process: what postfork-cql --timing prints, and the whole process.
         def fresh(ks):
             t0 = time.perf_counter()
             p = run([cql, "--port", str(port), "-k", ks, "--timing", "-e",
-                     "SELECT k FROM t0 LIMIT 1;" if ks == "ks1" else "SELECT k FROM t1 LIMIT 1;"])
+                     "SELECT k FROM t0 LIMIT 1;"])
             wall = (time.perf_counter() - t0) * 1000.0
             m = re.search(r"session ready in ([0-9.]+) ms", p.stderr)
             return float(m.group(1)), wall
-        fresh1 = repeat(args.starts, lambda: fresh("ks1"))
-        fresh1000 = repeat(args.starts, lambda: fresh("ks1000"))
 
-        def client(cmd, env=None):
-            return keyed(run(cmd, env=env).stdout)
-
-        py = {}
-        if "python" not in skip:
-            for ks, n in (("ks1", args.starts), ("ks1000", args.python_starts_1000)):
-                py[ks] = repeat(n, lambda: client(
-                    ["/usr/bin/python3", os.path.join(HERE, "python_first_session.py"), "--port",
-                     str(port), "--keyspace", ks])["python_first_session_ms"])
-        nodejs = {}
         modules = os.path.join(ROOT, "tests/node/nodejs/node_modules")
-        if "node" not in skip:
-            if os.path.isdir(os.path.join(modules, "cassandra-driver")):
-                env = dict(os.environ, NODE_PATH=modules)
-                for ks in ("ks1", "ks1000"):
-                    nodejs[ks] = repeat(args.starts, lambda: client(
-                        ["node", os.path.join(HERE, "node_first_session.js"), str(port), ks],
-                        env)["node_first_session_ms"])
-            else:
-                notes.append("npm cassandra-driver missing (run scripts/install-deps.sh)")
-        go = {}
+        gobin = None
         if "gocql" not in skip:
             gowork = os.path.join(tmp, "go")
             os.makedirs(os.path.join(gowork, "gopath"))
@@ -153,9 +124,47 @@ def main():
             gobin = os.path.join(gowork, "gocql_first_session")
             run(["go", "build", "-o", gobin, os.path.join(HERE, "gocql_first_session/main.go")],
                 env=env)
-            for ks in ("ks1", "ks1000"):
+        if "node" not in skip and not os.path.isdir(os.path.join(modules, "cassandra-driver")):
+            notes.append("npm cassandra-driver missing (run scripts/install-deps.sh)")
+            skip.add("node")
+
+        fork, fresh_runs, py, nodejs, go = {}, {}, {}, {}, {}
+
+        def measure(ks, python_starts):
+            """Every client's first session into `ks`; the clients run before driver_bench fork
+            adds its table, so the cluster holds exactly the tables named."""
+            fresh_runs[ks] = repeat(args.starts, lambda: fresh(ks))
+            if "python" not in skip:
+                py[ks] = repeat(python_starts, lambda: client(
+                    ["/usr/bin/python3", os.path.join(HERE, "python_first_session.py"), "--port",
+                     str(port), "--keyspace", ks])["python_first_session_ms"])
+            if "node" not in skip:
+                env = dict(os.environ, NODE_PATH=modules)
+                nodejs[ks] = repeat(args.starts, lambda: client(
+                    ["node", os.path.join(HERE, "node_first_session.js"), str(port), ks],
+                    env)["node_first_session_ms"])
+            if gobin:
                 go[ks] = repeat(args.starts, lambda: client([gobin, str(port), ks])[
                     "gocql_first_session_ms"])
+            fork[ks] = keyed(run([bench, "fork", "--port", str(port), "--keyspace", ks,
+                                  "--workers", str(args.workers)]).stdout)
+
+        # The python driver reads the schema of the whole cluster: the 1-table figures are taken
+        # before the 1,000-table keyspace exists.
+        create("ks1", ["CREATE KEYSPACE ks1 WITH replication = "
+                       "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+                       "CREATE TABLE ks1.t0 (k int PRIMARY KEY, v text)"])
+        measure("ks1", args.starts)
+        # The same first connect with its CPU time and page faults (steadier on a busy machine).
+        first = repeat(args.starts, lambda: keyed(run(
+            [bench, "first", "--port", str(port), "--keyspace", "ks1"]).stdout))
+        create("ks1000", ["CREATE KEYSPACE ks1000 WITH replication = "
+                          "{'class': 'SimpleStrategy', 'replication_factor': 1}"] +
+               [f"CREATE TABLE ks1000.t{i} (k int PRIMARY KEY, a int, b text, c bigint)"
+                for i in range(1000)])
+        measure("ks1000", args.python_starts_1000)
+        out, out1000 = fork["ks1"], fork["ks1000"]
+        fresh1, fresh1000 = fresh_runs["ks1"], fresh_runs["ks1000"]
 
         warm = keyed(run([bench, "ready", "--port", str(port), "--keyspace", "ks1",
                           "--iterations", "100"]).stdout)
@@ -220,6 +229,10 @@ def main():
     line("postfork fresh process, postfork-cql --timing (ks1)", [a for a, _ in fresh1])
     line("postfork fresh process, postfork-cql --timing (ks1000)", [a for a, _ in fresh1000])
     line("  (whole postfork-cql process: exec, connect, query, exit)", [b for _, b in fresh1])
+    line("  (driver_bench first: wall of the first connect)", [f["first_wall_ms"] for f in first])
+    line("  (driver_bench first: CPU of the first connect)", [f["first_cpu_ms"] for f in first])
+    print(f"{'  (driver_bench first: page faults of the first connect)':58} {len(first):4d} "
+          f"{pct([f['first_faults'] for f in first], 0.5):9.0f}")
     line("python3-cassandra Cluster().connect(ks), 1 table", py.get("ks1"))
     line("python3-cassandra Cluster().connect(ks), 1,000 tables", py.get("ks1000"))
     line("npm cassandra-driver connect(), 1 table", nodejs.get("ks1"))
