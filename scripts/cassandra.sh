@@ -21,6 +21,7 @@
 #   --nodes N           number of nodes (default 1)
 #   --dcs 1|2           data centers (default 1). With 2, dc2 gets max(1, N/3) nodes (the last
 #                       ones) and dc1 the rest: 3 nodes are dc1: 1,2 and dc2: 3
+#   --dc-names A,B      names of the first and second data center (default dc1,dc2)
 #   --address-base A    address of node 1; node i gets A + i - 1 in the last octet
 #                       (default 127.0.0.1: nodes 127.0.0.1, 127.0.0.2, 127.0.0.3)
 #   --native-port P     CQL port, shared by all nodes (default 9042)
@@ -52,7 +53,7 @@ esac
 
 DIR="$root/build/cassandra"
 NODES=1 DCS=1 ADDRESS_BASE=127.0.0.1 NATIVE_PORT=9042 STORAGE_PORT=7000 JMX_PORT=0
-HEAP=512M CLUSTER_NAME=postfork-test TIMEOUT=300 ADD_DC="" FRESH=0 JIT=quick
+HEAP=512M CLUSTER_NAME=postfork-test TIMEOUT=300 ADD_DC="" FRESH=0 JIT=quick DC_NAMES=dc1,dc2
 nodetool_args=()
 while [ $# -gt 0 ]; do
   if [ "$cmd" = nodetool ]; then
@@ -63,6 +64,7 @@ while [ $# -gt 0 ]; do
     --dir) DIR="$2"; shift 2 ;;
     --nodes) NODES="$2"; shift 2 ;;
     --dcs) DCS="$2"; shift 2 ;;
+    --dc-names) DC_NAMES="$2"; shift 2 ;;
     --address-base) ADDRESS_BASE="$2"; shift 2 ;;
     --native-port) NATIVE_PORT="$2"; shift 2 ;;
     --storage-port) STORAGE_PORT="$2"; shift 2 ;;
@@ -85,7 +87,7 @@ envfile="$DIR/cluster.env"
 
 save_env() {  # FILE
   {
-    echo "NODES=$NODES"; echo "DCS=$DCS"; echo "ADDRESS_BASE=$ADDRESS_BASE"
+    echo "NODES=$NODES"; echo "DCS=$DCS"; echo "DC_NAMES=$DC_NAMES"; echo "ADDRESS_BASE=$ADDRESS_BASE"
     echo "NATIVE_PORT=$NATIVE_PORT"; echo "STORAGE_PORT=$STORAGE_PORT"; echo "JMX_PORT=$JMX_PORT"
     echo "HEAP=$HEAP"; echo "JIT=$JIT"; echo "CLUSTER_NAME=$CLUSTER_NAME"; echo "INITIAL_NODES=$INITIAL_NODES"
     for ((i = 1; i <= NODES; i++)); do echo "DC_$i=$(node_dc "$i")"; done
@@ -108,9 +110,10 @@ node_address() {  # node i -> A.B.C.(D + i - 1)
 node_dc() {
   local var="DC_$1"
   if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
-  if [ "$DCS" = 1 ]; then echo dc1; return; fi
+  local names; IFS=, read -ra names <<<"$DC_NAMES"
+  if [ "$DCS" = 1 ]; then echo "${names[0]}"; return; fi
   local dc2=$((NODES / 3)); [ "$dc2" -ge 1 ] || dc2=1
-  if [ "$1" -gt $((NODES - dc2)) ]; then echo dc2; else echo dc1; fi
+  if [ "$1" -gt $((NODES - dc2)) ]; then echo "${names[1]:-dc2}"; else echo "${names[0]}"; fi
 }
 
 # Murmur3 tokens: the first INITIAL_NODES nodes evenly spaced over the ring; a node added later

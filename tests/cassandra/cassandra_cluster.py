@@ -70,9 +70,10 @@ class CassandraCluster:
     `jit` is 'quick' (C1 only, for tests) or 'full' (for benchmarks)."""
 
     def __init__(self, nodes=1, dcs=1, base_dir=None, jmx=False, heap="512M", jit="quick",
-                 timeout=300):
+                 timeout=300, dc_names="dc1,dc2"):
         self.nodes, self.dcs, self.jmx, self.heap, self.jit = nodes, dcs, jmx, heap, jit
         self.timeout = timeout
+        self.dc_names = dc_names
         self.own_dir = base_dir is None
         self.dir = base_dir or tempfile.mkdtemp(prefix="postfork-cassandra-")
         self.address_base, self.native_port, self.storage_port, self.jmx_port = pick_range(
@@ -95,7 +96,7 @@ class CassandraCluster:
         args = ["start", "--fresh", "--nodes", str(self.nodes), "--dcs", str(self.dcs),
                 "--address-base", self.address_base, "--native-port", str(self.native_port),
                 "--storage-port", str(self.storage_port), "--heap", self.heap, "--jit", self.jit,
-                "--timeout", str(self.timeout)]
+                "--timeout", str(self.timeout), "--dc-names", self.dc_names]
         if self.jmx:
             args += ["--jmx-port", str(self.jmx_port)]
         self.started = True
