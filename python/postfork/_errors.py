@@ -1,4 +1,5 @@
 """Exceptions with the DataStax driver's names, fields and messages, and consistency levels."""
+import re
 
 
 class ConsistencyLevel:
@@ -252,17 +253,16 @@ def _server_exception(code, message, f):
 def exception_for(error, host=None, connect=False):
     """The exception for an error tuple (kind, cql_code, message, fields) of postfork._driver."""
     kind, code, message, fields = error
+    if kind in ("NoHostAvailable", "ConnectFailed") or (connect and code == 0x0100):
+        hosts = re.findall(r"\b(\d+\.\d+\.\d+\.\d+:\d+|\[[0-9a-fA-F:]+\]:\d+)", message)
+        cause = AuthenticationFailed(message) if code == 0x0100 else message
+        return NoHostAvailable("Unable to connect to any servers" if connect else message,
+                               {h: cause for h in hosts} or {host or "error": cause})
     if kind == "ServerError" and code >= 0:
-        if connect and code == 0x0100:
-            return NoHostAvailable("Unable to connect to any servers",
-                                   {host or "?": AuthenticationFailed(message)})
         return _server_exception(code, fields.get("message", message) if fields else message,
                                  fields or {})
     if kind == "Timeout":
         return OperationTimedOut(errors={host: message} if host else message, last_host=host)
-    if kind in ("NoHostAvailable", "ConnectFailed"):
-        return NoHostAvailable("Unable to connect to any servers" if connect else message,
-                               {"error": message})
     if kind == "WrongProcess":
         return ForkError(message + "; open the worker's session after fork: "
                          "postfork.connect_after_fork() in a uWSGI @postfork or Gunicorn "

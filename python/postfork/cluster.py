@@ -224,6 +224,8 @@ class Session:
                       timeout=_NOT_SET, execution_profile=None, paging_state=None, host=None,
                       execute_as=None):
         """Sends the request and returns a ResponseFuture at once."""
+        if self.is_shutdown:
+            raise DriverException("Session is shut down")
         kind, target, values, statement = self._spec(query, parameters)
         options = self._options(statement, timeout, paging_state)
         pending = self._core.submit(kind, target, values, options)
@@ -388,7 +390,6 @@ class ResultSet:
         self.response_future = response_future
         self.column_names = response_future._colnames if initial_rows is not None else None
         self._current_rows = initial_rows if initial_rows is not None else []
-        self._page_iter = None
 
     @property
     def current_rows(self):
@@ -414,40 +415,37 @@ class ResultSet:
         f._pending = f._next_page_pending()
         f._outcome = None
         self._current_rows = f.result()._current_rows
-        self._page_iter = iter(self._current_rows)
 
     def __iter__(self):
         if not self.has_more_pages:
             return iter(self._current_rows)
-        self._page_iter = iter(self._current_rows)
-        return self
+        return self._iter_pages()
 
-    def __next__(self):
+    def _iter_pages(self):
         while True:
-            try:
-                return next(self._page_iter)
-            except StopIteration:
-                if not self.has_more_pages:
-                    raise
-                self.fetch_next_page()
+            yield from self._current_rows
+            if not self.has_more_pages:
+                return
+            self.fetch_next_page()
 
     def one(self):
         rows = self._current_rows
         return rows[0] if rows else None
 
     def all(self):
-        return list(self)
+        return [row for row in self]
+
+    def _materialize(self):
+        if self.has_more_pages:
+            self._current_rows = [row for row in self]
+            self.response_future._paging_state = None
 
     def __getitem__(self, i):
-        if self.has_more_pages:
-            self._current_rows = list(self)
-            self.response_future._paging_state = None
+        self._materialize()
         return self._current_rows[i]
 
     def __len__(self):
-        if self.has_more_pages:
-            self._current_rows = list(self)
-            self.response_future._paging_state = None
+        self._materialize()
         return len(self._current_rows)
 
     def __bool__(self):
