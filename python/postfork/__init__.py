@@ -97,3 +97,12 @@ def session():
                               "postfork.connect_after_fork() in the worker's post-fork hook"
                               % _os.getpid())
     return s
+
+
+def log_ready(s):
+    """Prints one line to stderr: this worker's session is ready, in how long, from where."""
+    r = s.connect_report()
+    line = "postfork: worker %d session ready in %.3f ms (%s, %d system queries)\n" % (
+        _os.getpid(), r["elapsed_ms"], "from snapshot" if r["from_snapshot"] else "connect",
+        r["system_queries"])
+    _os.write(2, line.encode())  # one write: lines of concurrent workers do not interleave

@@ -16,7 +16,9 @@ def warm_up_on_starting(cluster=None, keyspace=None, prepare=(), **cluster_kwarg
     return on_starting
 
 
-def connect_post_fork(row_factory=None):
+def connect_post_fork(row_factory=None, log=False):
     def post_fork(server, worker):
-        postfork.connect_after_fork(row_factory=row_factory)
+        s = postfork.connect_after_fork(row_factory=row_factory)
+        if log:
+            postfork.log_ready(s)
     return post_fork

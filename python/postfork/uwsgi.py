@@ -9,8 +9,10 @@ uwsgidecorators.postfork hook::
 import postfork
 
 
-def setup(cluster=None, keyspace=None, prepare=(), row_factory=None, **cluster_kwargs):
-    """warm_up() now and connect_after_fork() in every worker after fork."""
+def setup(cluster=None, keyspace=None, prepare=(), row_factory=None, log=False,
+          **cluster_kwargs):
+    """warm_up() now and connect_after_fork() in every worker after fork. With ``log``, each
+    worker prints when its session is ready, how long it took and its system queries."""
     try:
         from uwsgidecorators import postfork as on_postfork
     except ImportError as e:
@@ -20,6 +22,8 @@ def setup(cluster=None, keyspace=None, prepare=(), row_factory=None, **cluster_k
 
     @on_postfork
     def _open_session():
-        postfork.connect_after_fork(row_factory=row_factory)
+        s = postfork.connect_after_fork(row_factory=row_factory)
+        if log:
+            postfork.log_ready(s)
 
     return info
