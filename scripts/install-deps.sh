@@ -14,6 +14,8 @@ PACKAGES=(
   # integration tests and benchmarks: real drivers and peers
   python3 python3-cassandra python3-lz4 zlib1g-dev golang-go golang-github-gocql-gocql-dev
   curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-uwsgidecorators python3-webpy procps
+  # the Python package (scripts/build-python.sh) and its tests
+  python3-dev python3-pip python3-venv python3-pytest gunicorn
 )
 # Node.js: the machine image ships NodeSource's nodejs (npm included), which conflicts with
 # Debian's npm package; install Debian's pair only where no npm exists.
