@@ -356,35 +356,23 @@ class Session {
     Core* c = core.get();
     std::optional<Result<driver::Session>> outcome;
     {
+      // The connect runs on this thread (GIL released): no hand-off to another thread while
+      // the session opens. The loop thread starts once it is open.
       nb::gil_scoped_release release;
-      std::mutex mu;
-      std::condition_variable cv;
-      auto done = [&](Result<driver::Session> r) {
-        std::lock_guard lock(mu);
-        outcome.emplace(std::move(r));
-        cv.notify_all();
-      };
+      auto done = [&outcome](Result<driver::Session> r) { outcome.emplace(std::move(r)); };
       if (snapshot)
-        asio::post(c->io, [c, snapshot, done] {
-          driver::Session::ConnectFromSnapshot(c->io, snapshot, done);
-        });
+        driver::Session::ConnectFromSnapshot(c->io, snapshot, done);
       else
-        asio::post(c->io, [c, opts = *options, done] {
-          driver::Session::Connect(c->io, opts, done);
-        });
-      c->Start();
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return outcome.has_value(); });
-    }
-    if (!outcome->ok()) {
-      Status error = outcome->error();
-      {
-        nb::gil_scoped_release release;
-        c->Stop();
+        driver::Session::Connect(c->io, *options, done);
+      while (!outcome) c->io.run_one();
+      if (outcome->ok()) {
+        c->session.emplace(std::move(*outcome).value());
+        c->report = c->session->connect_report();
+        c->io.restart();
+        c->Start();
       }
-      return ErrorTuple(error, nullptr);
     }
-    c->session.emplace(std::move(*outcome).value());
+    if (!c->session) return ErrorTuple(outcome->error(), nullptr);
     return nb::cast(new Session(std::move(core)), nb::rv_policy::take_ownership);
   }
 
@@ -488,9 +476,7 @@ class Session {
   };
 
   explicit Session(std::unique_ptr<Core> core)
-      : core_(std::move(core)), generation_(driver::ForkGeneration()), pid_(::getpid()) {
-    core_->report = core_->session->connect_report();
-  }
+      : core_(std::move(core)), generation_(driver::ForkGeneration()), pid_(::getpid()) {}
 
   void CheckProcess() const {
     if (driver::ForkGeneration() != generation_) RaiseForkError(pid_);
