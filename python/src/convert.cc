@@ -75,8 +75,8 @@ nb::object ListOf(const cql::ValueList& items, const DataType& element) {
 
 Status TypeError(const DataType& type, nb::handle o, const char* wanted) {
   std::string got = nb::cast<std::string>(nb::str(o.type().attr("__name__")));
-  return Status(StatusCode::kInvalidArgument, "a " + type.ToCql() + " value must be " + wanted +
-                                                  ", not " + got);
+  return Status(StatusCode::kInvalidArgument,
+                "a " + type.ToCql() + " value must be " + wanted + ", not " + got);
 }
 
 bool IsText(nb::handle o) { return PyUnicode_Check(o.ptr()); }
@@ -100,10 +100,14 @@ Result<Value> IntegerOf(nb::handle o, const DataType& type, int64_t lo, int64_t 
     return Status(StatusCode::kInvalidArgument,
                   std::to_string(v) + " is out of range for " + type.ToCql());
   switch (type.kind()) {
-    case TypeKind::kTinyint: return Value(static_cast<int8_t>(v));
-    case TypeKind::kSmallint: return Value(static_cast<int16_t>(v));
-    case TypeKind::kInt: return Value(static_cast<int32_t>(v));
-    default: return Value(v);
+    case TypeKind::kTinyint:
+      return Value(static_cast<int8_t>(v));
+    case TypeKind::kSmallint:
+      return Value(static_cast<int16_t>(v));
+    case TypeKind::kInt:
+      return Value(static_cast<int32_t>(v));
+    default:
+      return Value(v);
   }
 }
 
@@ -125,10 +129,10 @@ Result<Value> TimestampFromPython(nb::handle o, const DataType& type) {
     return Value(cql::Timestamp{ms});
   }
   if (PyDate_Check(o.ptr()))
-    return Value(cql::Timestamp{DaysFromCivil(PyDateTime_GET_YEAR(o.ptr()),
-                                              PyDateTime_GET_MONTH(o.ptr()),
-                                              PyDateTime_GET_DAY(o.ptr())) *
-                                kMillisPerDay});
+    return Value(
+        cql::Timestamp{DaysFromCivil(PyDateTime_GET_YEAR(o.ptr()), PyDateTime_GET_MONTH(o.ptr()),
+                                     PyDateTime_GET_DAY(o.ptr())) *
+                       kMillisPerDay});
   if (PyLong_Check(o.ptr())) {
     PF_ASSIGN_OR_RETURN(int64_t ms, ToInt64(o, type));
     return Value(cql::Timestamp{ms});
@@ -167,8 +171,7 @@ Result<Value> DateFromPython(nb::handle o, const DataType& type) {
 Result<Value> TimeFromPython(nb::handle o, const DataType& type) {
   int64_t nanos;
   if (PyTime_Check(o.ptr())) {
-    nanos = ((PyDateTime_TIME_GET_HOUR(o.ptr()) * 60LL + PyDateTime_TIME_GET_MINUTE(o.ptr())) *
-                 60 +
+    nanos = ((PyDateTime_TIME_GET_HOUR(o.ptr()) * 60LL + PyDateTime_TIME_GET_MINUTE(o.ptr())) * 60 +
              PyDateTime_TIME_GET_SECOND(o.ptr())) *
                 1'000'000'000LL +
             PyDateTime_TIME_GET_MICROSECOND(o.ptr()) * 1000LL;
@@ -208,7 +211,8 @@ nb::object ToPython(const Value& value, const DataType& type) {
     case 0:  // Null
     case 1:  // Unset
       return nb::none();
-    default: break;
+    default:
+      break;
   }
   if (auto p = value.get_if<bool>()) return nb::bool_(*p);
   if (auto p = value.get_if<int8_t>()) return nb::int_(*p);
@@ -217,9 +221,11 @@ nb::object ToPython(const Value& value, const DataType& type) {
   if (auto p = value.get_if<int64_t>()) return Steal(PyLong_FromLongLong(*p));
   if (auto p = value.get_if<float>()) return nb::float_(static_cast<double>(*p));
   if (auto p = value.get_if<double>()) return nb::float_(*p);
-  if (auto p = value.get_if<std::string>()) return Steal(PyUnicode_FromStringAndSize(p->data(), static_cast<Py_ssize_t>(p->size())));
+  if (auto p = value.get_if<std::string>())
+    return Steal(PyUnicode_FromStringAndSize(p->data(), static_cast<Py_ssize_t>(p->size())));
   if (auto p = value.get_if<cql::Blob>())
-    return Steal(PyBytes_FromStringAndSize(p->bytes.data(), static_cast<Py_ssize_t>(p->bytes.size())));
+    return Steal(
+        PyBytes_FromStringAndSize(p->bytes.data(), static_cast<Py_ssize_t>(p->bytes.size())));
   PythonTypes& t = Types();
   if (auto p = value.get_if<cql::Uuid>())
     return t.uuid(nb::arg("bytes") = nb::bytes(p->bytes.data(), p->bytes.size()));
@@ -235,8 +241,10 @@ nb::object ToPython(const Value& value, const DataType& type) {
   if (auto p = value.get_if<cql::ValueList>()) {
     const auto& params = type.params();
     switch (type.kind()) {
-      case TypeKind::kList: return ListOf(*p, params.at(0));
-      case TypeKind::kSet: return t.sorted_set(ListOf(*p, params.at(0)));
+      case TypeKind::kList:
+        return ListOf(*p, params.at(0));
+      case TypeKind::kSet:
+        return t.sorted_set(ListOf(*p, params.at(0)));
       case TypeKind::kTuple: {
         nb::list items;
         for (size_t i = 0; i < p->size(); ++i)
@@ -252,7 +260,8 @@ nb::object ToPython(const Value& value, const DataType& type) {
         return t.udt(nb::str(type.udt_keyspace().c_str()), nb::str(type.udt_name().c_str()),
                      nb::tuple(names), nb::tuple(items));
       }
-      default: return ListOf(*p, DataType(TypeKind::kBlob));
+      default:
+        return ListOf(*p, DataType(TypeKind::kBlob));
     }
   }
   if (auto p = value.get_if<cql::ValueMap>()) {
@@ -285,11 +294,15 @@ Result<Value> FromPython(nb::handle o, const DataType& type) {
     case TypeKind::kBoolean:
       if (!PyBool_Check(o.ptr()) && !PyLong_Check(o.ptr())) return TypeError(type, o, "a bool");
       return Value(PyObject_IsTrue(o.ptr()) == 1);
-    case TypeKind::kTinyint: return IntegerOf(o, type, INT8_MIN, INT8_MAX);
-    case TypeKind::kSmallint: return IntegerOf(o, type, INT16_MIN, INT16_MAX);
-    case TypeKind::kInt: return IntegerOf(o, type, INT32_MIN, INT32_MAX);
+    case TypeKind::kTinyint:
+      return IntegerOf(o, type, INT8_MIN, INT8_MAX);
+    case TypeKind::kSmallint:
+      return IntegerOf(o, type, INT16_MIN, INT16_MAX);
+    case TypeKind::kInt:
+      return IntegerOf(o, type, INT32_MIN, INT32_MAX);
     case TypeKind::kBigint:
-    case TypeKind::kCounter: return IntegerOf(o, type, INT64_MIN, INT64_MAX);
+    case TypeKind::kCounter:
+      return IntegerOf(o, type, INT64_MIN, INT64_MAX);
     case TypeKind::kFloat:
     case TypeKind::kDouble: {
       if (!PyFloat_Check(o.ptr()) && !PyLong_Check(o.ptr()))
@@ -334,14 +347,18 @@ Result<Value> FromPython(nb::handle o, const DataType& type) {
       return Value(u);
     }
     case TypeKind::kInet: {
-      if (!IsText(o) && !nb::hasattr(o, "packed")) return TypeError(type, o, "a str or an ipaddress");
+      if (!IsText(o) && !nb::hasattr(o, "packed"))
+        return TypeError(type, o, "a str or an ipaddress");
       auto v = cql::Inet::Parse(StrOf(o));
       if (!v.ok()) return v.error();
       return Value(*v);
     }
-    case TypeKind::kTimestamp: return TimestampFromPython(o, type);
-    case TypeKind::kDate: return DateFromPython(o, type);
-    case TypeKind::kTime: return TimeFromPython(o, type);
+    case TypeKind::kTimestamp:
+      return TimestampFromPython(o, type);
+    case TypeKind::kDate:
+      return DateFromPython(o, type);
+    case TypeKind::kTime:
+      return TimeFromPython(o, type);
     case TypeKind::kDuration: {
       if (!nb::hasattr(o, "months") || !nb::hasattr(o, "nanoseconds"))
         return TypeError(type, o, "a postfork.util.Duration");
@@ -354,7 +371,8 @@ Result<Value> FromPython(nb::handle o, const DataType& type) {
       return Value(d);
     }
     case TypeKind::kList:
-    case TypeKind::kSet: return SequenceOf(o, type, type.params().at(0));
+    case TypeKind::kSet:
+      return SequenceOf(o, type, type.params().at(0));
     case TypeKind::kMap: {
       nb::object items;
       if (nb::hasattr(o, "items")) {
@@ -380,9 +398,9 @@ Result<Value> FromPython(nb::handle o, const DataType& type) {
       const auto& params = type.params();
       Py_ssize_t n = PySequence_Size(o.ptr());
       if (n > static_cast<Py_ssize_t>(params.size()))
-        return Status(StatusCode::kInvalidArgument,
-                      "a " + type.ToCql() + " value has " + std::to_string(params.size()) +
-                          " components, not " + std::to_string(n));
+        return Status(StatusCode::kInvalidArgument, "a " + type.ToCql() + " value has " +
+                                                        std::to_string(params.size()) +
+                                                        " components, not " + std::to_string(n));
       cql::ValueList items;
       for (Py_ssize_t i = 0; i < n; ++i) {
         nb::object item = Steal(PySequence_GetItem(o.ptr(), i));

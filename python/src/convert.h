@@ -17,15 +17,15 @@ namespace postfork::python {
 
 // The Python classes conversions build, handed over once by postfork/__init__.py.
 struct PythonTypes {
-  nanobind::object uuid;          // uuid.UUID
-  nanobind::object decimal;       // decimal.Decimal
-  nanobind::object date;          // postfork.util.Date(days_from_epoch)
-  nanobind::object time;          // postfork.util.Time(nanoseconds)
-  nanobind::object duration;      // postfork.util.Duration(months, days, nanoseconds)
-  nanobind::object sorted_set;    // postfork.util.SortedSet(iterable)
-  nanobind::object ordered_map;   // postfork.util.OrderedMapSerializedKey(pairs)
-  nanobind::object udt;           // postfork.util.make_udt(keyspace, name, fields, values)
-  nanobind::object unset;         // postfork.query.UNSET_VALUE
+  nanobind::object uuid;         // uuid.UUID
+  nanobind::object decimal;      // decimal.Decimal
+  nanobind::object date;         // postfork.util.Date(days_from_epoch)
+  nanobind::object time;         // postfork.util.Time(nanoseconds)
+  nanobind::object duration;     // postfork.util.Duration(months, days, nanoseconds)
+  nanobind::object sorted_set;   // postfork.util.SortedSet(iterable)
+  nanobind::object ordered_map;  // postfork.util.OrderedMapSerializedKey(pairs)
+  nanobind::object udt;          // postfork.util.make_udt(keyspace, name, fields, values)
+  nanobind::object unset;        // postfork.query.UNSET_VALUE
   bool ready = false;
 };
 PythonTypes& Types();

@@ -21,12 +21,12 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "convert.h"
 #include "postfork/cql/error_codes.h"
@@ -188,9 +188,9 @@ class Pending {
         } else {
           auto v = cql::DeserializeValue(raw.bytes, cols[static_cast<size_t>(c)].type);
           if (!v.ok())
-            throw nb::value_error(("column " + cols[static_cast<size_t>(c)].name + ": " +
-                                   v.error().message())
-                                      .c_str());
+            throw nb::value_error(
+                ("column " + cols[static_cast<size_t>(c)].name + ": " + v.error().message())
+                    .c_str());
           cell = ToPython(*v, cols[static_cast<size_t>(c)].type);
         }
         PyTuple_SET_ITEM(t, c, cell.release().ptr());
@@ -308,18 +308,16 @@ driver::StatementOptions StatementOptionsOf(const nb::tuple& t) {
   return o;
 }
 
-[[noreturn]] void RaiseBindError(const Status& s) {
-  throw nb::type_error(s.message().c_str());
-}
+[[noreturn]] void RaiseBindError(const Status& s) { throw nb::type_error(s.message().c_str()); }
 
 driver::BoundStatement BindValues(const Prepared& prepared, nb::handle values) {
   const auto& cols = prepared.get().data().bind_columns;
   driver::BoundStatement bound = prepared.get().Bind();
   if (values.is_none()) {
     if (!cols.empty())
-      RaiseBindError(Status(StatusCode::kInvalidArgument,
-                            "the prepared statement has " + std::to_string(cols.size()) +
-                                " bind markers; no values given"));
+      RaiseBindError(Status(StatusCode::kInvalidArgument, "the prepared statement has " +
+                                                              std::to_string(cols.size()) +
+                                                              " bind markers; no values given"));
     return bound;
   }
   nb::sequence seq = nb::borrow<nb::sequence>(values);
@@ -334,14 +332,14 @@ driver::BoundStatement BindValues(const Prepared& prepared, nb::handle values) {
       auto r = FromPython(seq[i], cols[i].type);
       if (!r.ok())
         RaiseBindError(Status(StatusCode::kInvalidArgument,
-                              "Received an argument of invalid type for column \"" +
-                                  cols[i].name + "\": " + r.error().message()));
+                              "Received an argument of invalid type for column \"" + cols[i].name +
+                                  "\": " + r.error().message()));
       v = std::move(*r);
     }
     Status s = bound.Bind(i, std::move(v));
     if (!s.ok())
-      RaiseBindError(Status(StatusCode::kInvalidArgument,
-                            "column \"" + cols[i].name + "\": " + s.message()));
+      RaiseBindError(
+          Status(StatusCode::kInvalidArgument, "column \"" + cols[i].name + "\": " + s.message()));
   }
   return bound;
 }
@@ -393,7 +391,8 @@ class Session {
     st->loop_thread = core_->loop_id;
     Core* c = core_.get();
     asio::post(c->io, [c, st, request = std::move(request)]() mutable {
-      if (!c->session) return Complete(st, QueryResult(Status(StatusCode::kClosed, "session is shut down")));
+      if (!c->session)
+        return Complete(st, QueryResult(Status(StatusCode::kClosed, "session is shut down")));
       c->session->Execute(std::move(request), [st](QueryResult r) { Complete(st, std::move(r)); });
     });
     return Pending(std::move(st));
@@ -416,8 +415,7 @@ class Session {
           outcome.emplace(std::move(r));
           cv.notify_all();
         };
-        if (!c->session)
-          return done(Status(StatusCode::kClosed, "session is shut down"));
+        if (!c->session) return done(Status(StatusCode::kClosed, "session is shut down"));
         c->session->Prepare(std::move(query), done);
       });
       std::unique_lock lock(mu);
@@ -589,8 +587,8 @@ NB_MODULE(_driver, m) {
                           "postfork.warm_up() in the master before fork");
                     return Session::Open(nullptr, TheSnapshot());
                   })
-      .def("submit", &Session::Submit, nb::arg("kind"), nb::arg("target"),
-           nb::arg("values").none(), nb::arg("options"))
+      .def("submit", &Session::Submit, nb::arg("kind"), nb::arg("target"), nb::arg("values").none(),
+           nb::arg("options"))
       .def("prepare", &Session::Prepare)
       .def("close", &Session::Close)
       .def("report", &Session::Report)
