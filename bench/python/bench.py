@@ -74,7 +74,7 @@ def make_keyspace(node, name, tables):
 
 def bench_ready(node, trials):
     print("\n## 1. session ready after fork (ms, %d forked children per row)" % trials)
-    print("%-44s %9s %9s %9s" % ("driver / keyspace", "p50", "p99", "max"))
+    print("%-48s %9s %9s %9s" % ("driver / keyspace", "p50", "p99", "max"))
     results = {}
     for ks, tables in (("ready1", 1), ("ready1000", 1000)):
         postfork.warm_up(postfork.cluster.Cluster(["127.0.0.1"], port=node.port), keyspace=ks)
@@ -102,15 +102,18 @@ def bench_ready(node, trials):
             c.shutdown()
             return took * 1000
 
-        for name, fn in (("postfork, from snapshot", from_snapshot),
-                         ("postfork, cold Cluster.connect(ks)", cold),
-                         ("DataStax Cluster.connect(ks)", datastax)):
-            times = [in_child(fn) for _ in range(trials)]
-            results[(name, tables)] = times
-            print("%-44s %9.3f %9.3f %9.3f" % ("%s, %d table%s" % (name, tables,
-                                                                   "s" if tables > 1 else ""),
-                                               statistics.median(times), pct(times, 99),
-                                               max(times)))
+        variants = (("postfork, from snapshot", from_snapshot),
+                    ("postfork, cold Cluster.connect(ks)", cold),
+                    ("DataStax Cluster.connect(ks)", datastax))
+        times = {name: [] for name, _ in variants}
+        for _ in range(trials):  # interleaved, so that the machine's noise hits each alike
+            for name, fn in variants:
+                times[name].append(in_child(fn))
+        for name, _ in variants:
+            t = times[name]
+            results[(name, tables)] = t
+            label = "%s, %d table%s" % (name, tables, "s" if tables > 1 else "")
+            print("%-48s %9.3f %9.3f %9.3f" % (label, statistics.median(t), pct(t, 99), max(t)))
     for tables in (1, 1000):
         snap = statistics.median(results[("postfork, from snapshot", tables)])
         ds = statistics.median(results[("DataStax Cluster.connect(ks)", tables)])
