@@ -287,23 +287,29 @@ class ResponseFuture:
         self._errbacks = []
         self._hooked = False
         self._outcome = None  # (rows, None) or (None, exception), for this page
+        self._colnames = self._paging_state = None
         self.query = spec[3] if spec[3] is not None else spec[1]
 
-    def _settle(self):
-        if self._outcome is None:
-            p = self._pending
-            error = p.error()  # waits
-            if error is not None:
-                self._outcome = (None, exception_for(error, p.host() or None))
-            else:
-                self._colnames = p.columns()
-                self._coltypes = None
-                self._paging_state = p.paging_state()
-                rows = p.rows()
-                factory = self.session.row_factory
-                self._outcome = (factory(self._colnames, rows) if self._colnames else rows,
-                                 None)
-        return self._outcome
+    def _settle(self, pending=None):
+        """The outcome of `pending` (default: the current page's), waiting for it; kept as
+        this future's when it is still the current page's."""
+        with self._lock:
+            p = self._pending if pending is None else pending
+            if p is self._pending and self._outcome is not None:
+                return self._outcome
+        error = p.error()  # waits, GIL released
+        if error is not None:
+            outcome, colnames, paging_state = (None, exception_for(error, p.host() or None)), \
+                None, None
+        else:
+            colnames, paging_state = p.columns(), p.paging_state()
+            rows = p.rows()
+            outcome = (self.session.row_factory(colnames, rows) if colnames else rows, None)
+        with self._lock:
+            if p is self._pending and self._outcome is None:
+                self._outcome = outcome
+                self._colnames, self._paging_state = colnames, paging_state
+        return outcome
 
     def result(self, timeout=None):
         rows, error = self._settle()
@@ -314,7 +320,7 @@ class ResponseFuture:
     @property
     def has_more_pages(self):
         self._settle()
-        return getattr(self, "_paging_state", None) is not None
+        return self._paging_state is not None
 
     def _next_page_pending(self):
         kind, target, values, statement, options = self._spec
@@ -325,14 +331,15 @@ class ResponseFuture:
         """Requests the next page; this future's callbacks run again with it."""
         if not self.has_more_pages:
             raise DriverException("no more pages to fetch")
+        pending = self._next_page_pending()
         with self._lock:
-            self._pending = self._next_page_pending()
+            self._pending = pending
             self._outcome = None
             self._hooked = False
         self._hook()
 
-    def _fire(self):
-        rows, error = self._settle()
+    def _fire(self, pending):
+        rows, error = self._settle(pending)
         with self._lock:
             todo = self._errbacks if error is not None else self._callbacks
             todo = list(todo)
@@ -344,11 +351,13 @@ class ResponseFuture:
             if self._hooked or not (self._callbacks or self._errbacks):
                 return
             self._hooked = True
-        self._pending.on_done(self._fire)
+            pending = self._pending
+        pending.on_done(lambda: self._fire(pending))
 
     def add_callback(self, fn, *args, **kwargs):
-        if self._pending.done:
-            rows, error = self._settle()
+        pending = self._pending
+        if pending.done:
+            rows, error = self._settle(pending)
             if error is None:
                 fn(rows, *args, **kwargs)
             with self._lock:
@@ -360,8 +369,9 @@ class ResponseFuture:
         return self
 
     def add_errback(self, fn, *args, **kwargs):
-        if self._pending.done:
-            rows, error = self._settle()
+        pending = self._pending
+        if pending.done:
+            rows, error = self._settle(pending)
             if error is not None:
                 fn(error, *args, **kwargs)
             with self._lock:
@@ -412,8 +422,9 @@ class ResultSet:
         if not f.has_more_pages:
             self._current_rows = []
             return
-        f._pending = f._next_page_pending()
-        f._outcome = None
+        pending = f._next_page_pending()
+        with f._lock:
+            f._pending, f._outcome = pending, None
         self._current_rows = f.result()._current_rows
 
     def __iter__(self):
