@@ -285,7 +285,7 @@ class ResponseFuture:
         self._lock = threading.Lock()
         self._callbacks = []
         self._errbacks = []
-        self._hooked = False
+        self._hooked_pending = self._fired_pending = None
         self._outcome = None  # (rows, None) or (None, exception), for this page
         self._colnames = self._paging_state = None
         self.query = spec[3] if spec[3] is not None else spec[1]
@@ -335,52 +335,46 @@ class ResponseFuture:
         with self._lock:
             self._pending = pending
             self._outcome = None
-            self._hooked = False
         self._hook()
 
     def _fire(self, pending):
         rows, error = self._settle(pending)
         with self._lock:
-            todo = self._errbacks if error is not None else self._callbacks
-            todo = list(todo)
+            self._fired_pending = pending
+            todo = list(self._errbacks if error is not None else self._callbacks)
         for fn, args, kwargs in todo:
             fn(error if error is not None else rows, *args, **kwargs)
 
     def _hook(self):
+        """Has the current page's completion run the callbacks (once per page)."""
         with self._lock:
-            if self._hooked or not (self._callbacks or self._errbacks):
-                return
-            self._hooked = True
             pending = self._pending
+            if self._hooked_pending is pending or not (self._callbacks or self._errbacks):
+                return
+            self._hooked_pending = pending
         pending.on_done(lambda: self._fire(pending))
 
-    def add_callback(self, fn, *args, **kwargs):
-        pending = self._pending
-        if pending.done:
-            rows, error = self._settle(pending)
-            if error is None:
-                fn(rows, *args, **kwargs)
-            with self._lock:
-                self._callbacks.append((fn, args, kwargs))
-            return self
+    def _add(self, fn, args, kwargs, errback):
         with self._lock:
-            self._callbacks.append((fn, args, kwargs))
-        self._hook()
+            (self._errbacks if errback else self._callbacks).append((fn, args, kwargs))
+            pending = self._pending
+            fired = self._fired_pending is pending
+            hooked = self._hooked_pending is pending
+        if hooked and not fired:
+            return self  # the page's completion runs it
+        if fired or pending.done:
+            rows, error = self._settle(pending)
+            if (error is not None) == errback:
+                fn(error if errback else rows, *args, **kwargs)
+        else:
+            self._hook()
         return self
 
+    def add_callback(self, fn, *args, **kwargs):
+        return self._add(fn, args, kwargs, errback=False)
+
     def add_errback(self, fn, *args, **kwargs):
-        pending = self._pending
-        if pending.done:
-            rows, error = self._settle(pending)
-            if error is not None:
-                fn(error, *args, **kwargs)
-            with self._lock:
-                self._errbacks.append((fn, args, kwargs))
-            return self
-        with self._lock:
-            self._errbacks.append((fn, args, kwargs))
-        self._hook()
-        return self
+        return self._add(fn, args, kwargs, errback=True)
 
     def add_callbacks(self, callback, errback, callback_args=(), callback_kwargs=None,
                       errback_args=(), errback_kwargs=None):

@@ -145,21 +145,23 @@ def test_paging_with_default_fetch_size_and_paging_state(paged):
 
 
 def test_async_paging_with_callbacks(paged):
-    pages, done = [], threading.Event()
-    future = paged.execute_async(SimpleStatement("SELECT c FROM paged WHERE p = 0",
-                                                 fetch_size=100))
+    # Repeated: the first page may complete before or after the callbacks are added.
+    for _ in range(30):
+        pages, done = [], threading.Event()
+        future = paged.execute_async(SimpleStatement("SELECT c FROM paged WHERE p = 0",
+                                                     fetch_size=100))
 
-    def on_page(rows):
-        pages.append([r.c for r in rows])
-        if future.has_more_pages:
-            future.start_fetching_next_page()
-        else:
-            done.set()
+        def on_page(rows):
+            pages.append([r.c for r in rows])
+            if future.has_more_pages:
+                future.start_fetching_next_page()
+            else:
+                done.set()
 
-    future.add_callbacks(on_page, lambda e: done.set())
-    assert done.wait(20)
-    assert [len(p) for p in pages] == [100, 100, 50]
-    assert sum(pages, []) == list(range(250))
+        future.add_callbacks(on_page, lambda e: done.set())
+        assert done.wait(20)
+        assert [len(p) for p in pages] == [100, 100, 50]
+        assert sum(pages, []) == list(range(250))
 
 
 def test_futures_result_callbacks_errbacks(fresh):
