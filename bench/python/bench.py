@@ -40,7 +40,7 @@ def pct(values, p):
 
 
 def in_child(fn):
-    """fn() in a forked child; returns what it returned (a float)."""
+    """fn() in a forked child; returns what it returned (a tuple of floats)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -58,7 +58,7 @@ def in_child(fn):
         out += chunk
     os.close(r)
     os.waitpid(pid, 0)
-    return float(out or "nan")
+    return tuple(float(x) for x in out.decode().strip("()").split(","))
 
 
 def make_keyspace(node, name, tables):
@@ -73,8 +73,9 @@ def make_keyspace(node, name, tables):
 
 
 def bench_ready(node, trials):
-    print("\n## 1. session ready after fork (ms, %d forked children per row)" % trials)
-    print("%-48s %9s %9s %9s" % ("driver / keyspace", "p50", "p99", "max"))
+    print("\n## 1. session ready after fork (ms of wall time, and of the child's CPU time over "
+          "all its threads; %d forked children per row)" % trials)
+    print("%-48s %9s %9s %9s %9s" % ("driver / keyspace", "p50", "p99", "max", "CPU p50"))
     results = {}
     for ks, tables in (("ready1", 1), ("ready1000", 1000)):
         # The 1,000 tables are created after the 1-table runs: the DataStax driver reads the
@@ -83,40 +84,44 @@ def bench_ready(node, trials):
         postfork.warm_up(postfork.cluster.Cluster(["127.0.0.1"], port=node.port), keyspace=ks)
 
         def from_snapshot():
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             s = postfork.connect_after_fork()
-            took = time.perf_counter() - t
+            took = (time.perf_counter() - t, time.process_time() - cpu)
             s.shutdown()
-            return took * 1000
+            return took[0] * 1000, took[1] * 1000
 
         def cold():
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             c = postfork.cluster.Cluster(["127.0.0.1"], port=node.port)
             s = c.connect(ks)
-            took = time.perf_counter() - t
+            took = (time.perf_counter() - t, time.process_time() - cpu)
             c.shutdown()
-            return took * 1000
+            return took[0] * 1000, took[1] * 1000
 
         def datastax():
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             c = cassandra.cluster.Cluster(["127.0.0.1"], port=node.port, protocol_version=4)
             s = c.connect(ks)
-            took = time.perf_counter() - t
+            took = (time.perf_counter() - t, time.process_time() - cpu)
             c.shutdown()
-            return took * 1000
+            return took[0] * 1000, took[1] * 1000
 
         variants = (("postfork, from snapshot", from_snapshot),
                     ("postfork, cold Cluster.connect(ks)", cold),
                     ("DataStax Cluster.connect(ks)", datastax))
         times = {name: [] for name, _ in variants}
+        cpus = {name: [] for name, _ in variants}
         for _ in range(trials):  # interleaved, so that the machine's noise hits each alike
             for name, fn in variants:
-                times[name].append(in_child(fn))
+                wall, cpu = in_child(fn)
+                times[name].append(wall)
+                cpus[name].append(cpu)
         for name, _ in variants:
             t = times[name]
             results[(name, tables)] = t
             label = "%s, %d table%s" % (name, tables, "s" if tables > 1 else "")
-            print("%-48s %9.3f %9.3f %9.3f" % (label, statistics.median(t), pct(t, 99), max(t)))
+            print("%-48s %9.3f %9.3f %9.3f %9.3f" % (label, statistics.median(t), pct(t, 99),
+                                                     max(t), statistics.median(cpus[name])))
     for tables in (1, 1000):
         snap = statistics.median(results[("postfork, from snapshot", tables)])
         ds = statistics.median(results[("DataStax Cluster.connect(ks)", tables)])
