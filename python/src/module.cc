@@ -380,6 +380,17 @@ class Session {
       (void)core_.release();  // the parent's loop: its thread and locks are not ours to touch
       return;
     }
+    if (std::this_thread::get_id() == core_->loop_id) {
+      // Dropped inside one of its own callbacks: the loop cannot join itself. It closes the
+      // session, runs out of work and ends; its Core is left to it (never freed).
+      Core* c = core_.release();
+      asio::post(c->io, [c] {
+        if (c->session) c->session->Close();
+        c->work.reset();
+      });
+      c->thread.detach();
+      return;
+    }
     nb::gil_scoped_release release;
     Shutdown();
   }

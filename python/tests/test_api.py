@@ -327,3 +327,4 @@ def test_cluster_options_accepted(node):
     c.shutdown()
     with pytest.raises(TypeError, match="no_such_option"):
         Cluster(["127.0.0.1"], no_such_option=1)
+
