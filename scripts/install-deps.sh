@@ -16,6 +16,8 @@ PACKAGES=(
   curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-uwsgidecorators python3-webpy procps
   # Apache Cassandra 5.0, the reference the compatibility tests run against (scripts/cassandra.sh)
   openjdk-17-jdk-headless maven
+  # the Python package (scripts/build-python.sh) and its tests
+  python3-dev python3-pip python3-venv python3-pytest gunicorn
 )
 # Node.js: the machine image ships NodeSource's nodejs (npm included), which conflicts with
 # Debian's npm package; install Debian's pair only where no npm exists.

@@ -16,22 +16,25 @@ step() { printf '\n== %s\n' "$*"; }
 # share cached objects.
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 
-step "[1/5] dependencies (scripts/install-deps.sh)"
+step "[1/6] dependencies (scripts/install-deps.sh)"
 bash scripts/install-deps.sh || exit 1
 
-step "[2/5] build with ASan/UBSan in build/asan"
+step "[2/6] the Python package: pip install . into build/python-venv (scripts/build-python.sh)"
+bash scripts/build-python.sh || exit 1
+
+step "[3/6] build with ASan/UBSan in build/asan"
 mkdir -p build
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
   -DPOSTFORK_SANITIZE=ON -DPOSTFORK_BENCH=OFF >build/asan-configure.log 2>&1 \
   || { cat build/asan-configure.log; exit 1; }
 cmake --build build/asan -j"$jobs" || exit 1
 
-step "[3/5] build the fuzz targets with clang in build/fuzz"
+step "[4/6] build the fuzz targets with clang in build/fuzz"
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPOSTFORK_FUZZ=ON >build/fuzz-configure.log 2>&1 || { cat build/fuzz-configure.log; exit 1; }
 cmake --build build/fuzz -j"$jobs" || exit 1
 
-step "[4/5] fuzz each target for ${FUZZ_SECONDS:-30} s"
+step "[5/6] fuzz each target for ${FUZZ_SECONDS:-30} s"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 for fuzzer in $(find build/fuzz -type f -name 'fuzz_*' -perm -u+x | sort); do
@@ -48,7 +51,7 @@ for fuzzer in $(find build/fuzz -type f -name 'fuzz_*' -perm -u+x | sort); do
   fi
 done
 
-step "[5/5] unit, integration and fault tests (ctest)"
+step "[6/6] unit, integration and fault tests (ctest)"
 export ASAN_OPTIONS="detect_leaks=1"
 # shellcheck disable=SC2086
 ctest --test-dir build/asan -j"$jobs" --output-on-failure --timeout 900 ${CTEST_ARGS:-} || failed=1

@@ -1,0 +1,108 @@
+"""postfork for Python: a subset of the DataStax Python driver's API on postfork's C++ driver, with
+sessions opened after fork from a warm-up snapshot.
+
+Moving from the DataStax driver costs the import lines: ``cassandra`` becomes ``postfork``
+(``from postfork.cluster import Cluster``, ``from postfork.query import dict_factory``, ...).
+
+Fork: call :func:`warm_up` in the master (it keeps no socket and no thread), then
+:func:`connect_after_fork` in each worker (a uWSGI ``@postfork`` hook, a Gunicorn ``post_fork``):
+the worker's session opens its sockets only, with no system query. :mod:`postfork.uwsgi` registers
+both for uWSGI. A Session or Cluster used in a process it was not made in raises
+:class:`ForkError`.
+
+Threads: each Session runs the driver on one C++ thread of its own (its event loop), started in
+the process that connects. ``execute`` from any number of Python threads posts the request to it
+and waits with the GIL released; ``execute_async`` callbacks run on that thread, with the GIL.
+"""
+import os as _os
+
+from postfork._errors import (  # noqa: F401  (the DataStax names, importable from here)
+    AlreadyExists, AuthenticationFailed, ConfigurationException, CoordinationFailure,
+    DriverException, ForkError, FunctionFailure, InvalidRequest, OperationTimedOut,
+    ProtocolException, ReadFailure, ReadTimeout, RequestExecutionException,
+    RequestValidationException, ServerError, SyntaxException, Timeout, Unauthorized, Unavailable,
+    UnsupportedOperation, WriteFailure, WriteTimeout, ConsistencyLevel, WriteType, ProtocolVersion)
+from postfork import _driver
+
+__version__ = "0.1.0"
+
+
+def _register_types():
+    import decimal
+    import uuid
+
+    from postfork import query, util
+    _driver.set_types({
+        "uuid": uuid.UUID, "decimal": decimal.Decimal, "date": util.Date, "time": util.Time,
+        "duration": util.Duration, "sorted_set": util.SortedSet,
+        "ordered_map": util.OrderedMapSerializedKey, "udt": util.make_udt,
+        "unset": query.UNSET_VALUE, "fork_error": ForkError})
+
+
+_register_types()
+
+_warm = {"cluster": None, "pid": None}
+_worker = {"session": None, "pid": None}
+
+
+def warm_up(cluster=None, keyspace=None, prepare=(), schema_keyspaces=(), **cluster_kwargs):
+    """Takes the driver's warm-up snapshot in this process (the master, before fork).
+
+    Connects once (topology, the keyspace's replication), prepares ``prepare`` (queries, kept in
+    the snapshot so that workers' ``prepare`` of them costs no round trip), reads the schema of
+    ``schema_keyspaces``, then closes every socket. No thread is left running. ``cluster`` is a
+    :class:`postfork.cluster.Cluster` (or its arguments as keywords). Raises NoHostAvailable when
+    no contact point answers. Returns a dict describing the snapshot.
+    """
+    from postfork.cluster import Cluster
+    if cluster is None:
+        cluster = Cluster(**cluster_kwargs)
+    elif cluster_kwargs:
+        raise TypeError("pass either a Cluster or its arguments, not both")
+    options = cluster._options(keyspace)
+    options["schema_keyspaces"] = list(schema_keyspaces)
+    error = _driver.take_snapshot(options, list(prepare))
+    if error is not None:
+        from postfork._errors import raise_for
+        raise_for(error, connect=True)
+    _warm["cluster"], _warm["pid"] = cluster, _os.getpid()
+    return _driver.snapshot_info()
+
+
+def connect_after_fork(row_factory=None):
+    """Opens this worker's Session from the master's snapshot: sockets only (STARTUP, REGISTER,
+    USE), no system query. Call it in a uWSGI ``@postfork`` hook or a Gunicorn ``post_fork``.
+    The session is kept for :func:`session`. Raises NoHostAvailable when no host answers."""
+    from postfork.cluster import Session
+    cluster = _warm["cluster"]
+    if cluster is None:
+        raise DriverException("postfork.connect_after_fork(): no warm-up snapshot; call "
+                              "postfork.warm_up() in the master before fork")
+    core = _driver.Session.connect_from_snapshot()
+    if isinstance(core, tuple):
+        from postfork._errors import raise_for
+        raise_for(core, connect=True)
+    s = Session(cluster, core, _driver.snapshot_info()["keyspace"] or None)
+    if row_factory is not None:
+        s.row_factory = row_factory
+    _worker["session"], _worker["pid"] = s, _os.getpid()
+    return s
+
+
+def session():
+    """The Session connect_after_fork() opened in this process."""
+    s = _worker["session"]
+    if s is None or _worker["pid"] != _os.getpid():
+        raise DriverException("postfork.session(): no session in process %d; call "
+                              "postfork.connect_after_fork() in the worker's post-fork hook"
+                              % _os.getpid())
+    return s
+
+
+def log_ready(s):
+    """Prints one line to stderr: this worker's session is ready, in how long, from where."""
+    r = s.connect_report()
+    line = "postfork: worker %d session ready in %.3f ms (%s, %d system queries)\n" % (
+        _os.getpid(), r["elapsed_ms"], "from snapshot" if r["from_snapshot"] else "connect",
+        r["system_queries"])
+    _os.write(2, line.encode())  # one write: lines of concurrent workers do not interleave

@@ -1,0 +1,638 @@
+// postfork._driver: the C++ driver as seen from Python. postfork/*.py builds the DataStax-style
+// API on these few objects.
+//
+// Threads: each Session owns one io_context run by one C++ thread of its own ("the loop"),
+// started by the connect that creates the session, in the process that calls it. Every driver
+// call runs on the loop; Python threads post requests to it and wait with the GIL released.
+// Completion callbacks (execute_async) run on the loop with the GIL taken. A warm-up snapshot is
+// taken on the calling thread with a private io_context and keeps no thread and no socket.
+//
+// Fork: a Session remembers the driver's fork generation it was created under. In another
+// process every call raises ForkError before touching the loop, whose thread does not exist in
+// the child; the child never frees it either (its mutexes may be held by the parent's thread).
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "convert.h"
+#include "postfork/cql/error_codes.h"
+#include "postfork/driver/blocking.h"
+#include "postfork/driver/session.h"
+
+namespace nb = nanobind;
+namespace asio = boost::asio;
+
+namespace postfork::python {
+namespace {
+
+using driver::QueryResult;
+
+// Raised for a Session used in a process it was not created in (set by postfork/__init__.py).
+nb::object& ForkErrorType() {
+  static nb::object* type = new nb::object();
+  return *type;
+}
+
+[[noreturn]] void RaiseForkError(pid_t creator) {
+  std::string msg = "postfork: this Session was created in process " + std::to_string(creator) +
+                    " and cannot be used in process " + std::to_string(::getpid()) +
+                    " (a forked child). Open the worker's session after fork: call "
+                    "postfork.connect_after_fork() in a uWSGI @postfork hook or a Gunicorn "
+                    "post_fork hook (with postfork.warm_up() in the master), or create the "
+                    "Cluster and connect inside the worker.";
+  PyErr_SetString(ForkErrorType().is_valid() ? ForkErrorType().ptr() : PyExc_RuntimeError,
+                  msg.c_str());
+  throw nb::python_error();
+}
+
+// (kind, cql_code, message, fields): what postfork/_errors.py turns into the DataStax exception.
+nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
+  nb::dict fields;
+  if (server) {
+    fields["consistency"] = static_cast<int>(server->consistency);
+    fields["required"] = server->required;
+    fields["received"] = server->alive_or_received;
+    fields["num_failures"] = server->num_failures;
+    fields["write_type"] = server->write_type;
+    fields["data_present"] = server->data_present;
+    fields["keyspace"] = server->keyspace;
+    fields["table"] = server->table;
+    fields["function_keyspace"] = server->function_keyspace;
+    fields["function_name"] = server->function_name;
+    fields["message"] = server->message;
+  }
+  return nb::make_tuple(std::string(StatusCodeName(status.code())), status.cql_code(),
+                        status.message(), fields);
+}
+
+// The result of one request, completed by the loop thread and read by Python threads.
+struct PendingState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  QueryResult result;
+  PyObject* callback = nullptr;  // a strong reference, taken and released with the GIL
+  std::thread::id loop_thread;
+};
+
+void Complete(const std::shared_ptr<PendingState>& st, QueryResult result) {
+  PyObject* callback;
+  {
+    std::lock_guard lock(st->mu);
+    st->result = std::move(result);
+    st->done = true;
+    callback = std::exchange(st->callback, nullptr);
+  }
+  st->cv.notify_all();
+  if (!callback) return;
+  if (!Py_IsInitialized() || _Py_IsFinalizing()) return;  // the interpreter is going away
+  nb::gil_scoped_acquire gil;
+  PyObject* r = PyObject_CallNoArgs(callback);
+  if (!r) PyErr_WriteUnraisable(callback);
+  Py_XDECREF(r);
+  Py_DECREF(callback);
+}
+
+class Pending {
+ public:
+  explicit Pending(std::shared_ptr<PendingState> st) : st_(std::move(st)) {}
+
+  bool done() const {
+    std::lock_guard lock(st_->mu);
+    return st_->done;
+  }
+
+  // Blocks, GIL released, until the loop completed the request.
+  void Wait() const {
+    {
+      std::lock_guard lock(st_->mu);
+      if (st_->done) return;
+    }
+    if (std::this_thread::get_id() == st_->loop_thread) {
+      PyErr_SetString(PyExc_RuntimeError,
+                      "postfork: waiting for a result on the session's own event-loop thread "
+                      "(inside an execute_async callback) would deadlock; chain another "
+                      "execute_async with callbacks instead");
+      throw nb::python_error();
+    }
+    nb::gil_scoped_release release;
+    std::unique_lock lock(st_->mu);
+    st_->cv.wait(lock, [&] { return st_->done; });
+  }
+
+  // Calls `fn()` once the request is complete: now (this thread) if it is, else on the loop.
+  void OnDone(nb::object fn) {
+    {
+      std::lock_guard lock(st_->mu);
+      if (!st_->done) {
+        Py_XDECREF(st_->callback);
+        st_->callback = fn.release().ptr();
+        return;
+      }
+    }
+    fn();
+  }
+
+  nb::object Error() const {
+    Wait();
+    const QueryResult& r = st_->result;
+    if (r.ok()) return nb::none();
+    return ErrorTuple(r.status(), r.server_error());
+  }
+
+  int Kind() const { return static_cast<int>(Result().kind()); }
+
+  std::vector<std::string> Columns() const {
+    std::vector<std::string> out;
+    for (const auto& c : Result().columns()) out.push_back(c.name);
+    return out;
+  }
+  std::vector<std::string> ColumnTypes() const {
+    std::vector<std::string> out;
+    for (const auto& c : Result().columns()) out.push_back(c.type.ToCql());
+    return out;
+  }
+
+  // The page's rows as a list of tuples, cells converted to Python values.
+  nb::list Rows() const {
+    const QueryResult& r = Result();
+    nb::list out;
+    const int32_t n = r.row_count();
+    const auto& cols = r.columns();
+    const int width = r.column_count();
+    if (n == 0 || !r.data()) return out;
+    const cql::RowsResult& rows = r.data()->message.rows;
+    for (int32_t i = 0; i < n; ++i) {
+      PyObject* t = PyTuple_New(width);
+      if (!t) throw nb::python_error();
+      nb::object row = nb::steal(t);
+      for (int c = 0; c < width; ++c) {
+        cql::RawValue raw = rows.cell(i, c);
+        nb::object cell;
+        if (raw.is_null() || raw.is_unset() || static_cast<size_t>(c) >= cols.size()) {
+          cell = nb::none();
+        } else {
+          auto v = cql::DeserializeValue(raw.bytes, cols[static_cast<size_t>(c)].type);
+          if (!v.ok())
+            throw nb::value_error(
+                ("column " + cols[static_cast<size_t>(c)].name + ": " + v.error().message())
+                    .c_str());
+          cell = ToPython(*v, cols[static_cast<size_t>(c)].type);
+        }
+        PyTuple_SET_ITEM(t, c, cell.release().ptr());
+      }
+      out.append(row);
+    }
+    return out;
+  }
+
+  nb::object PagingState() const {
+    auto ps = Result().paging_state();
+    if (!ps) return nb::none();
+    return nb::bytes(ps->data(), ps->size());
+  }
+  std::string Host() const { return std::string(Result().host()); }
+  std::string Keyspace() const { return std::string(Result().keyspace()); }
+
+ private:
+  const QueryResult& Result() const {
+    Wait();
+    return st_->result;
+  }
+  std::shared_ptr<PendingState> st_;
+};
+
+class Prepared {
+ public:
+  explicit Prepared(driver::PreparedStatement p) : p_(std::move(p)) {}
+  const driver::PreparedStatement& get() const { return p_; }
+  std::string query() const { return p_.data().query; }
+  std::string keyspace() const { return p_.data().keyspace; }
+  nb::bytes id() const { return nb::bytes(p_.data().id.data(), p_.data().id.size()); }
+  std::vector<std::string> bind_names() const {
+    std::vector<std::string> out;
+    for (const auto& c : p_.data().bind_columns) out.push_back(c.name);
+    return out;
+  }
+  std::vector<std::string> bind_types() const {
+    std::vector<std::string> out;
+    for (const auto& c : p_.data().bind_columns) out.push_back(c.type.ToCql());
+    return out;
+  }
+  std::vector<std::string> result_names() const {
+    std::vector<std::string> out;
+    for (const auto& c : p_.data().result_metadata.columns) out.push_back(c.name);
+    return out;
+  }
+  std::vector<int> routing_key_indexes() const {
+    return {p_.data().pk_indexes.begin(), p_.data().pk_indexes.end()};
+  }
+
+ private:
+  driver::PreparedStatement p_;
+};
+
+template <class T>
+T Get(const nb::dict& d, const char* key, T fallback) {
+  if (!d.contains(key)) return fallback;
+  nb::object v = d[key];
+  if (v.is_none()) return fallback;
+  T out;
+  if (!nb::try_cast<T>(v, out))
+    throw nb::type_error(("connection option " + std::string(key) + " has the wrong type").c_str());
+  return out;
+}
+
+driver::SessionOptions OptionsFromDict(const nb::dict& d) {
+  driver::SessionOptions o;
+  if (d.contains("contact_points"))
+    o.contact_points = nb::cast<std::vector<std::string>>(d["contact_points"]);
+  o.port = static_cast<uint16_t>(Get<int>(d, "port", 9042));
+  o.keyspace = Get<std::string>(d, "keyspace", "");
+  o.local_dc = Get<std::string>(d, "local_dc", "");
+  if (d.contains("username") && !nb::object(d["username"]).is_none())
+    o.credentials = driver::Credentials{Get<std::string>(d, "username", ""),
+                                        Get<std::string>(d, "password", "")};
+  o.tls.enabled = Get<bool>(d, "tls", false);
+  o.tls.verify_peer = Get<bool>(d, "tls_verify", true);
+  o.tls.ca_file = Get<std::string>(d, "tls_ca_file", "");
+  o.tls.cert_file = Get<std::string>(d, "tls_cert_file", "");
+  o.tls.key_file = Get<std::string>(d, "tls_key_file", "");
+  o.tls.server_name = Get<std::string>(d, "tls_server_name", "");
+  if (Get<std::string>(d, "compression", "") == "lz4") o.compression = cql::Compression::kLz4;
+  int version = Get<int>(d, "protocol_version", 0);
+  o.protocol_version = version == 4   ? driver::ProtocolVersion::kV4
+                       : version == 5 ? driver::ProtocolVersion::kV5
+                                      : driver::ProtocolVersion::kNegotiate;
+  o.connect_timeout = driver::Millis(Get<int64_t>(d, "connect_timeout_ms", 5000));
+  o.request_timeout = driver::Millis(Get<int64_t>(d, "request_timeout_ms", 12000));
+  o.connections_per_host = Get<int>(d, "connections_per_host", 1);
+  o.token_aware = Get<bool>(d, "token_aware", true);
+  o.consistency = static_cast<cql::Consistency>(Get<int>(d, "consistency", 0x000A));
+  o.page_size = Get<int>(d, "page_size", 5000);
+  if (d.contains("schema_keyspaces"))
+    o.fetches.schema_keyspaces = nb::cast<std::vector<std::string>>(d["schema_keyspaces"]);
+  return o;
+}
+
+// Per-request options: (consistency, serial_consistency, fetch_size, paging_state, timeout_s,
+// idempotent, timestamp), None for "the session's default".
+driver::StatementOptions StatementOptionsOf(const nb::tuple& t) {
+  driver::StatementOptions o;
+  if (t.size() != 7) throw nb::value_error("statement options: 7 items expected");
+  if (!t[0].is_none()) o.consistency = static_cast<cql::Consistency>(nb::cast<int>(t[0]));
+  if (!t[1].is_none()) o.serial_consistency = static_cast<cql::Consistency>(nb::cast<int>(t[1]));
+  if (!t[2].is_none()) o.page_size = nb::cast<int32_t>(t[2]);
+  if (!t[3].is_none()) {
+    nb::bytes b = nb::cast<nb::bytes>(t[3]);
+    o.paging_state = std::string(b.c_str(), b.size());
+  }
+  if (!t[4].is_none())
+    o.timeout = std::chrono::milliseconds(static_cast<int64_t>(nb::cast<double>(t[4]) * 1000));
+  o.idempotent = nb::cast<bool>(t[5]);
+  if (!t[6].is_none()) o.timestamp = nb::cast<int64_t>(t[6]);
+  return o;
+}
+
+[[noreturn]] void RaiseBindError(const Status& s) { throw nb::type_error(s.message().c_str()); }
+
+driver::BoundStatement BindValues(const Prepared& prepared, nb::handle values) {
+  const auto& cols = prepared.get().data().bind_columns;
+  driver::BoundStatement bound = prepared.get().Bind();
+  if (values.is_none()) {
+    if (!cols.empty())
+      RaiseBindError(Status(StatusCode::kInvalidArgument, "the prepared statement has " +
+                                                              std::to_string(cols.size()) +
+                                                              " bind markers; no values given"));
+    return bound;
+  }
+  nb::sequence seq = nb::borrow<nb::sequence>(values);
+  size_t n = nb::len(seq);
+  if (n > cols.size())
+    RaiseBindError(Status(StatusCode::kInvalidArgument,
+                          "too many arguments provided to bind() (got " + std::to_string(n) +
+                              ", expected " + std::to_string(cols.size()) + ")"));
+  for (size_t i = 0; i < cols.size(); ++i) {
+    cql::Value v = cql::Unset{};
+    if (i < n) {
+      auto r = FromPython(seq[i], cols[i].type);
+      if (!r.ok())
+        RaiseBindError(Status(StatusCode::kInvalidArgument,
+                              "Received an argument of invalid type for column \"" + cols[i].name +
+                                  "\": " + r.error().message()));
+      v = std::move(*r);
+    }
+    Status s = bound.Bind(i, std::move(v));
+    if (!s.ok())
+      RaiseBindError(
+          Status(StatusCode::kInvalidArgument, "column \"" + cols[i].name + "\": " + s.message()));
+  }
+  return bound;
+}
+
+class Session {
+ public:
+  // Connects (cold, or from the module's snapshot when `snapshot` is set). Returns the session,
+  // or an error tuple when no host could be used.
+  static nb::object Open(const driver::SessionOptions* options,
+                         std::shared_ptr<const driver::Snapshot> snapshot) {
+    auto core = std::make_unique<Core>();
+    Core* c = core.get();
+    std::optional<Result<driver::Session>> outcome;
+    {
+      // The connect runs on this thread (GIL released): no hand-off to another thread while
+      // the session opens. The loop thread starts once it is open.
+      nb::gil_scoped_release release;
+      auto done = [&outcome](Result<driver::Session> r) { outcome.emplace(std::move(r)); };
+      if (snapshot)
+        driver::Session::ConnectFromSnapshot(c->io, snapshot, done);
+      else
+        driver::Session::Connect(c->io, *options, done);
+      while (!outcome) c->io.run_one();
+      if (outcome->ok()) {
+        c->session.emplace(std::move(*outcome).value());
+        c->report = c->session->connect_report();
+        c->io.restart();
+        c->Start();
+      }
+    }
+    if (!c->session) return ErrorTuple(outcome->error(), nullptr);
+    return nb::cast(new Session(std::move(core)), nb::rv_policy::take_ownership);
+  }
+
+  ~Session() {
+    if (!core_) return;
+    if (driver::ForkGeneration() != generation_) {
+      (void)core_.release();  // the parent's loop: its thread and locks are not ours to touch
+      return;
+    }
+    if (std::this_thread::get_id() == core_->loop_id) {
+      // Dropped inside one of its own callbacks: the loop cannot join itself. It closes the
+      // session, runs out of work and ends; its Core is left to it (never freed).
+      Core* c = core_.release();
+      asio::post(c->io, [c] {
+        if (c->session) c->session->Close();
+        c->work.reset();
+      });
+      c->thread.detach();
+      return;
+    }
+    nb::gil_scoped_release release;
+    Shutdown();
+  }
+
+  Pending Submit(int kind, nb::handle target, nb::handle values, nb::tuple options) {
+    CheckProcess();
+    driver::Request request = BuildRequest(kind, target, values, options);
+    auto st = std::make_shared<PendingState>();
+    st->loop_thread = core_->loop_id;
+    Core* c = core_.get();
+    asio::post(c->io, [c, st, request = std::move(request)]() mutable {
+      if (!c->session)
+        return Complete(st, QueryResult(Status(StatusCode::kClosed, "session is shut down")));
+      c->session->Execute(std::move(request), [st](QueryResult r) { Complete(st, std::move(r)); });
+    });
+    return Pending(std::move(st));
+  }
+
+  // Prepares `query`: the statement, or an error tuple.
+  nb::object Prepare(std::string query) {
+    CheckProcess();
+    if (std::this_thread::get_id() == core_->loop_id)
+      throw nb::value_error("postfork: prepare() inside an execute_async callback would deadlock");
+    std::optional<Result<driver::PreparedStatement>> outcome;
+    {
+      nb::gil_scoped_release release;
+      std::mutex mu;
+      std::condition_variable cv;
+      Core* c = core_.get();
+      asio::post(c->io, [&, c] {
+        auto done = [&](Result<driver::PreparedStatement> r) {
+          std::lock_guard lock(mu);
+          outcome.emplace(std::move(r));
+          cv.notify_all();
+        };
+        if (!c->session) return done(Status(StatusCode::kClosed, "session is shut down"));
+        c->session->Prepare(std::move(query), done);
+      });
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return outcome.has_value(); });
+    }
+    if (!outcome->ok()) return ErrorTuple(outcome->error(), nullptr);
+    return nb::cast(Prepared(std::move(*outcome).value()));
+  }
+
+  void Close() {
+    if (!core_) return;
+    CheckProcess();
+    nb::gil_scoped_release release;
+    Shutdown();
+  }
+
+  nb::dict Report() {
+    CheckProcess();
+    nb::dict d;
+    const driver::ConnectReport& r = core_->report;
+    d["connections_opened"] = r.connections_opened;
+    d["system_queries"] = r.system_queries;
+    d["round_trips"] = r.round_trips;
+    d["from_snapshot"] = r.from_snapshot;
+    d["protocol_version"] = r.protocol_version;
+    d["elapsed_ms"] = r.elapsed_ms;
+    d["steps"] = r.steps;
+    return d;
+  }
+
+  int creator_pid() const { return pid_; }
+  bool closed() const { return !core_ || !core_->thread.joinable(); }
+
+ private:
+  struct Core {
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    std::optional<driver::Session> session;
+    driver::ConnectReport report;
+    std::thread thread;
+    std::thread::id loop_id;
+
+    void Start() {
+      thread = std::thread([this] { io.run(); });
+      loop_id = thread.get_id();
+    }
+    // Closes the session on the loop, lets it finish and joins it. Called without the GIL.
+    void Stop() {
+      if (!thread.joinable()) return;
+      asio::post(io, [this] {
+        if (session) session->Close();
+        work.reset();
+      });
+      thread.join();
+    }
+  };
+
+  explicit Session(std::unique_ptr<Core> core)
+      : core_(std::move(core)), generation_(driver::ForkGeneration()), pid_(::getpid()) {}
+
+  void CheckProcess() const {
+    if (driver::ForkGeneration() != generation_) RaiseForkError(pid_);
+    if (!core_ || !core_->thread.joinable())
+      throw nb::value_error("postfork: the session is shut down");
+  }
+
+  void Shutdown() {
+    if (core_) core_->Stop();
+  }
+
+  driver::Request BuildRequest(int kind, nb::handle target, nb::handle values,
+                               const nb::tuple& options) {
+    switch (kind) {
+      case 0: {
+        driver::Statement s(nb::cast<std::string>(target));
+        s.options = StatementOptionsOf(options);
+        return s;
+      }
+      case 1: {
+        driver::BoundStatement b = BindValues(nb::cast<const Prepared&>(target), values);
+        b.options = StatementOptionsOf(options);
+        return b;
+      }
+      case 2: {
+        driver::BatchStatement batch;
+        batch.type = static_cast<cql::BatchType>(nb::cast<int>(values));
+        for (nb::handle item : nb::iter(target)) {
+          nb::tuple pair = nb::cast<nb::tuple>(item);
+          if (PyUnicode_Check(pair[0].ptr()))
+            batch.statements.emplace_back(driver::Statement(nb::cast<std::string>(pair[0])));
+          else
+            batch.statements.emplace_back(BindValues(nb::cast<const Prepared&>(pair[0]), pair[1]));
+        }
+        batch.options = StatementOptionsOf(options);
+        return batch;
+      }
+    }
+    throw nb::value_error("unknown statement kind");
+  }
+
+  std::unique_ptr<Core> core_;
+  uint64_t generation_;
+  pid_t pid_;
+};
+
+// The master's warm-up snapshot, kept for connect_after_fork in the children.
+std::shared_ptr<const driver::Snapshot>& TheSnapshot() {
+  static auto* snap = new std::shared_ptr<const driver::Snapshot>();
+  return *snap;
+}
+
+}  // namespace
+}  // namespace postfork::python
+
+NB_MODULE(_driver, m) {
+  using namespace postfork::python;
+  using postfork::driver::Snapshot;
+  ImportDateTime();
+  nb::set_leak_warnings(false);
+
+  m.def("set_types", [](nb::dict t) {
+    PythonTypes& types = Types();
+    types.uuid = t["uuid"];
+    types.decimal = t["decimal"];
+    types.date = t["date"];
+    types.time = t["time"];
+    types.duration = t["duration"];
+    types.sorted_set = t["sorted_set"];
+    types.ordered_map = t["ordered_map"];
+    types.udt = t["udt"];
+    types.unset = t["unset"];
+    ForkErrorType() = t["fork_error"];
+    types.ready = true;
+  });
+
+  nb::class_<Pending>(m, "Pending")
+      .def_prop_ro("done", &Pending::done)
+      .def("wait", &Pending::Wait)
+      .def("on_done", &Pending::OnDone)
+      .def("error", &Pending::Error)
+      .def("kind", &Pending::Kind)
+      .def("columns", &Pending::Columns)
+      .def("column_types", &Pending::ColumnTypes)
+      .def("rows", &Pending::Rows)
+      .def("paging_state", &Pending::PagingState)
+      .def("host", &Pending::Host)
+      .def("keyspace", &Pending::Keyspace);
+
+  nb::class_<Prepared>(m, "Prepared")
+      .def_prop_ro("query", &Prepared::query)
+      .def_prop_ro("keyspace", &Prepared::keyspace)
+      .def_prop_ro("id", &Prepared::id)
+      .def_prop_ro("bind_names", &Prepared::bind_names)
+      .def_prop_ro("bind_types", &Prepared::bind_types)
+      .def_prop_ro("result_names", &Prepared::result_names)
+      .def_prop_ro("routing_key_indexes", &Prepared::routing_key_indexes);
+
+  nb::class_<Session>(m, "Session")
+      .def_static("connect",
+                  [](nb::dict options) {
+                    auto o = OptionsFromDict(options);
+                    return Session::Open(&o, nullptr);
+                  })
+      .def_static("connect_from_snapshot",
+                  []() -> nb::object {
+                    if (!TheSnapshot())
+                      throw nb::value_error(
+                          "postfork: no warm-up snapshot in this process; call "
+                          "postfork.warm_up() in the master before fork");
+                    return Session::Open(nullptr, TheSnapshot());
+                  })
+      .def("submit", &Session::Submit, nb::arg("kind"), nb::arg("target"), nb::arg("values").none(),
+           nb::arg("options"))
+      .def("prepare", &Session::Prepare)
+      .def("close", &Session::Close)
+      .def("report", &Session::Report)
+      .def_prop_ro("creator_pid", &Session::creator_pid)
+      .def_prop_ro("closed", &Session::closed);
+
+  // Connects on the calling thread, prepares `queries`, fetches `schema_keyspaces`, keeps the
+  // snapshot and closes every socket. None, or an error tuple.
+  m.def("take_snapshot", [](nb::dict options, std::vector<std::string> queries) -> nb::object {
+    auto o = OptionsFromDict(options);
+    postfork::Result<std::shared_ptr<const Snapshot>> snap =
+        postfork::Status(postfork::StatusCode::kInternal, "not taken");
+    {
+      nb::gil_scoped_release release;
+      snap = postfork::driver::TakeSnapshot(std::move(o), queries);
+    }
+    if (!snap.ok()) return ErrorTuple(snap.error(), nullptr);
+    TheSnapshot() = *snap;
+    return nb::none();
+  });
+  m.def("has_snapshot", [] { return static_cast<bool>(TheSnapshot()); });
+  m.def("clear_snapshot", [] { TheSnapshot().reset(); });
+  m.def("snapshot_info", []() -> nb::object {
+    const auto& s = TheSnapshot();
+    if (!s) return nb::none();
+    nb::dict d;
+    std::vector<std::string> hosts;
+    for (const auto& h : s->hosts) hosts.push_back(h.Endpoint());
+    d["hosts"] = hosts;
+    d["local_dc"] = s->local_dc;
+    d["keyspace"] = s->options.keyspace;
+    d["prepared"] = static_cast<int>(s->prepared.size());
+    return d;
+  });
+  m.def("fork_generation", [] { return postfork::driver::ForkGeneration(); });
+}
