@@ -106,8 +106,8 @@ struct TableMetadata {
   // Next ColumnMetadata::id to hand out (ALTER TABLE ADD).
   uint32_t next_column_id = 0;
   // How this table's storage keys encode frozen composites (storage/key_encoding.h KeyFormat):
-  // 1 for tables created before format 2 (bytewise), 2 since (Cassandra's order). Fixed for the
-  // table's life, since its data is stored under it.
+  // 1 bytewise composites, 2 composites in Cassandra's order (system tables), 3 also empty
+  // fixed-size values (user tables created now). Fixed for the table's life: keys use it.
   uint8_t key_format = 2;
   // Dropped columns (system_schema.dropped_columns): name, type and drop time (microseconds).
   struct DroppedColumn {

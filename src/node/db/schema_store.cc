@@ -32,6 +32,9 @@ constexpr std::string_view kKeyspaceKeyPrefix = "schema/keyspace/";
 constexpr std::string_view kTableKeyPrefix = "schema/table/";
 constexpr std::string_view kTypeKeyPrefix = "schema/type/";
 constexpr std::string_view kNextStorageIdKey = "schema/next_storage_id";
+// Key format of tables created now (storage/key_encoding.h KeyFormat::kEmptyValues); system
+// tables keep the TableMetadata default, under which their stored keys were written.
+constexpr uint8_t kNewTableKeyFormat = 3;
 constexpr std::string_view kEpochKey = "schema/epoch";
 constexpr std::string_view kHostIdKey = "local/host_id";
 constexpr std::string_view kTokensKey = "local/tokens";
@@ -424,7 +427,7 @@ Result<TableMetadata> DecodeTable(std::string_view bytes,
   }
   if (version >= 2) {
     PF_READ(key_format, r.ReadByte());
-    if (key_format < 1 || key_format > 2) return Corrupt("key format");
+    if (key_format < 1 || key_format > 3) return Corrupt("key format");
     t.key_format = key_format;
   }
   if (!r.empty()) {
@@ -1236,6 +1239,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     for (auto& c : table->columns) c.id = id++;
     table->Finish();
     table->storage_id = impl_->next_storage_id++;
+    table->key_format = kNewTableKeyFormat;
 
     Status persisted = impl_->Persist({{TableKey(def.keyspace, def.name), EncodeTable(*table)}});
     if (!persisted.ok()) {

@@ -170,14 +170,15 @@ Result<std::string> ReadAscending(const cql::DataType& type, KeyFormat format,
 // Frozen collections, tuples and UDTs, element by element: list/set elements and map entries
 // each behind 0x01, tuple/UDT fields behind 0x01 (null) or 0x02 (value), then 0x00, so a prefix
 // sorts first and the encoding stays prefix-free. Element encodings are themselves prefix-free.
-Status AppendComposite(const cql::DataType& type, std::string_view value, std::string* out) {
+Status AppendComposite(const cql::DataType& type, std::string_view value, KeyFormat format,
+                       std::string* out) {
   using cql::TypeKind;
   const auto& params = type.params();
   cql::ByteReader r(value);
   auto element = [&](const cql::DataType& t) -> Status {
     auto e = r.ReadBytes();
     if (!e.ok() || !*e) return Invalid("Invalid " + type.ToCql() + " value in a key");
-    return AppendAscending(t, **e, KeyFormat::kTypedComposites, out);
+    return AppendAscending(t, **e, format, out);
   };
   if (value.empty()) {  // an empty value sorts as an empty collection or tuple
     out->push_back(0x00);
@@ -192,7 +193,7 @@ Status AppendComposite(const cql::DataType& type, std::string_view value, std::s
         continue;
       }
       out->push_back(0x02);
-      PF_RETURN_IF_ERROR(AppendAscending(params[i], **e, KeyFormat::kTypedComposites, out));
+      PF_RETURN_IF_ERROR(AppendAscending(params[i], **e, format, out));
     }
   } else {
     auto n = r.ReadInt();
@@ -208,7 +209,8 @@ Status AppendComposite(const cql::DataType& type, std::string_view value, std::s
   return Status::Ok();
 }
 
-Result<std::string> ReadComposite(const cql::DataType& type, std::string_view* in) {
+Result<std::string> ReadComposite(const cql::DataType& type, KeyFormat format,
+                                  std::string_view* in) {
   using cql::TypeKind;
   const auto& params = type.params();
   std::string out;
@@ -228,7 +230,7 @@ Result<std::string> ReadComposite(const cql::DataType& type, std::string_view* i
         w.WriteInt(-1);
         continue;
       }
-      PF_ASSIGN_OR_RETURN(std::string e, ReadAscending(params[i], KeyFormat::kTypedComposites, in));
+      PF_ASSIGN_OR_RETURN(std::string e, ReadAscending(params[i], format, in));
       w.WriteBytes(e);
     }
     return out;
@@ -240,7 +242,7 @@ Result<std::string> ReadComposite(const cql::DataType& type, std::string_view* i
     if (marker == 0x00) break;
     if (marker != 0x01) return Corrupt("collection");
     for (size_t j = 0; j < per_entry; ++j) {
-      PF_ASSIGN_OR_RETURN(std::string e, ReadAscending(params[j], KeyFormat::kTypedComposites, in));
+      PF_ASSIGN_OR_RETURN(std::string e, ReadAscending(params[j], format, in));
       elements.push_back(std::move(e));
     }
   }
@@ -258,16 +260,25 @@ bool IsComposite(cql::TypeKind kind) {
 Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFormat format,
                        std::string* out) {
   using cql::TypeKind;
-  if (format == KeyFormat::kTypedComposites && IsComposite(type.kind())) {
-    return AppendComposite(type, value, out);
+  if (format >= KeyFormat::kTypedComposites && IsComposite(type.kind())) {
+    return AppendComposite(type, value, format, out);
   }
   TypeKind kind = type.kind();
   int fixed = FixedSize(kind);
+  // An empty value sorts before every other value of its type (Cassandra's compareCustom):
+  // 0x00, below the varint and decimal headers and below the 0x01 marking a present fixed-size
+  // value in kEmptyValues tables.
+  if (value.empty() && (kind == TypeKind::kVarint || kind == TypeKind::kDecimal ||
+                        (fixed != 0 && format >= KeyFormat::kEmptyValues))) {
+    out->push_back(0x00);
+    return Status::Ok();
+  }
   if (fixed != 0 && static_cast<int>(value.size()) != fixed) {
     return Invalid("Expected " + std::to_string(fixed) + " or 0 byte value for " +
                    std::string(cql::NativeTypeName(kind)) + " (got " +
                    std::to_string(value.size()) + ")");
   }
+  if (fixed != 0 && format >= KeyFormat::kEmptyValues) out->push_back(0x01);
   switch (kind) {
     case TypeKind::kBoolean:
       out->push_back(value[0]);
@@ -320,11 +331,24 @@ Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFor
 Result<std::string> ReadAscending(const cql::DataType& type, KeyFormat format,
                                   std::string_view* in) {
   using cql::TypeKind;
-  if (format == KeyFormat::kTypedComposites && IsComposite(type.kind())) {
-    return ReadComposite(type, in);
+  if (format >= KeyFormat::kTypedComposites && IsComposite(type.kind())) {
+    return ReadComposite(type, format, in);
   }
   TypeKind kind = type.kind();
   int fixed = FixedSize(kind);
+  if ((kind == TypeKind::kVarint || kind == TypeKind::kDecimal ||
+       (fixed != 0 && format >= KeyFormat::kEmptyValues))) {
+    if (in->empty()) return Corrupt("value");
+    char marker = (*in)[0];
+    if (marker == 0x00) {
+      in->remove_prefix(1);
+      return std::string();
+    }
+    if (fixed != 0 && format >= KeyFormat::kEmptyValues) {
+      if (marker != 0x01) return Corrupt("value marker");
+      in->remove_prefix(1);
+    }
+  }
   switch (kind) {
     case TypeKind::kBoolean:
     case TypeKind::kDate: {
@@ -495,9 +519,9 @@ Result<std::string> EncodeClustering(const TableMetadata& table,
   std::string out;
   for (size_t i = 0; i < components.size(); ++i) {
     const ColumnMetadata& column = table.columns[table.partition_key_count + i];
-    PF_RETURN_IF_ERROR(AppendClusteringComponent(column.type,
-                                                 column.order == ClusteringOrder::kDesc,
-                                                 components[i], static_cast<KeyFormat>(table.key_format), &out));
+    PF_RETURN_IF_ERROR(
+        AppendClusteringComponent(column.type, column.order == ClusteringOrder::kDesc,
+                                  components[i], static_cast<KeyFormat>(table.key_format), &out));
   }
   return out;
 }

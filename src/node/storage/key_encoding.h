@@ -43,9 +43,12 @@ Result<std::string> ReadEscaped(std::string_view* in);
 // How a table's keys encode frozen collections, tuples and user types (TableMetadata::key_format):
 // kBytewiseComposites (tables created before format 2) as their serialized bytes;
 // kTypedComposites element by element, in Cassandra's order for the type (lists and sets by
-// their elements, maps by entries, tuples and UDTs field by field with null first).
-enum class KeyFormat : uint8_t { kBytewiseComposites = 1, kTypedComposites = 2 };
-inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kTypedComposites;
+// their elements, maps by entries, tuples and UDTs field by field with null first);
+// kEmptyValues as kTypedComposites, and a fixed-size value (int, uuid, timestamp, ...) is
+// preceded by 0x01 so that an empty (zero-length) value, 0x00, is a key that sorts first.
+// Empty varint and decimal values are 0x00 in every format (no older key starts so).
+enum class KeyFormat : uint8_t { kBytewiseComposites = 1, kTypedComposites = 2, kEmptyValues = 3 };
+inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kEmptyValues;
 
 // Appends the order-preserving encoding of one serialized clustering value of `type`
 // (inverted when descending). kInvalidArgument when the value's size is wrong for its type.

@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import sys
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
@@ -362,6 +363,31 @@ class EmptyValuesTest(KeyspaceTest):
         prepared = s.prepare("INSERT INTO t (k, i) VALUES (?, blobAsInt(?))")
         s.execute(prepared, (3, b""))
         self.assertEqual(s.execute("SELECT intAsBlob(i) FROM t WHERE k = 3").one()[0], b"")
+
+    def test_empty_clustering_values_sort_first(self):
+        # Cassandra's Int32Type/UUIDType/DecimalType... compare an empty value before all others;
+        # an empty value is a clustering key of its own, distinct from every non-empty one.
+        s = self.session
+        s.execute("CREATE TABLE ck (k int, c int, d uuid, e decimal, v int, "
+                  "PRIMARY KEY (k, c, d, e)) WITH CLUSTERING ORDER BY (c ASC, d DESC, e ASC)")
+        u = "11111111-1111-4111-8111-111111111111"
+        s.execute(f"INSERT INTO ck (k, c, d, e, v) VALUES (0, -2147483648, {u}, 1, 1)")
+        s.execute(f"INSERT INTO ck (k, c, d, e, v) VALUES (0, blobAsInt(0x), {u}, 1, 2)")
+        s.execute("INSERT INTO ck (k, c, d, e, v) VALUES (0, 5, blobAsUuid(0x), 1, 3)")
+        s.execute(f"INSERT INTO ck (k, c, d, e, v) VALUES (0, 5, {u}, 1, 4)")
+        prepared = s.prepare("INSERT INTO ck (k, c, d, e, v) VALUES (0, 5, ?, blobAsDecimal(?), ?)")
+        s.execute(prepared, (uuid.UUID(u), b"", 5))
+        rows = s.execute("SELECT intAsBlob(c), v FROM ck WHERE k = 0")
+        # c ASC with the empty value first; d DESC puts the empty uuid last; e ASC empty first.
+        self.assertEqual([r[1] for r in rows], [2, 1, 5, 4, 3])
+        self.assertEqual(s.execute("SELECT intAsBlob(c) FROM ck WHERE k = 0 LIMIT 1").one()[0],
+                         b"")
+        got = s.execute("SELECT v FROM ck WHERE k = 0 AND c = blobAsInt(0x)").one()
+        self.assertEqual(got[0], 2)
+        rows = s.execute("SELECT v FROM ck WHERE k = 0 AND c < -2147483648")
+        self.assertEqual([r[0] for r in rows], [2])
+        s.execute("DELETE FROM ck WHERE k = 0 AND c = blobAsInt(0x)")
+        self.assertEqual([r[0] for r in s.execute("SELECT v FROM ck WHERE k = 0")], [1, 5, 4, 3])
 
 
 

@@ -71,8 +71,13 @@ TEST(KeyEncodingTest, FrozenCollectionsOrderElementByElement) {
   using cql::ValueList;
   cql::DataType list = cql::DataType::List(cql::DataType(cql::TypeKind::kInt), true);
   // Cassandra's ListType order: element by element, a prefix first.
-  std::vector<ValueList> lists = {{},       {Value(-5)}, {Value(-5), Value(3)}, {Value(1)},
-                                  {Value(1), Value(-2)}, {Value(1), Value(2)}, {Value(2)},
+  std::vector<ValueList> lists = {{},
+                                  {Value(-5)},
+                                  {Value(-5), Value(3)},
+                                  {Value(1)},
+                                  {Value(1), Value(-2)},
+                                  {Value(1), Value(2)},
+                                  {Value(2)},
                                   {Value(10)}};
   std::vector<std::string> sorted;
   for (const auto& l : lists) sorted.push_back(SerializeAs(Value(l), list));
@@ -80,12 +85,12 @@ TEST(KeyEncodingTest, FrozenCollectionsOrderElementByElement) {
 
   cql::DataType map = cql::DataType::Map(cql::DataType(cql::TypeKind::kText),
                                          cql::DataType(cql::TypeKind::kInt), true);
-  std::vector<cql::ValueMap> maps = {
-      {},
-      {cql::MapEntry{Value(std::string("a")), Value(-1)}},
-      {cql::MapEntry{Value(std::string("a")), Value(2)}},
-      {cql::MapEntry{Value(std::string("a")), Value(2)}, cql::MapEntry{Value(std::string("b")), Value(0)}},
-      {cql::MapEntry{Value(std::string("b")), Value(-9)}}};
+  std::vector<cql::ValueMap> maps = {{},
+                                     {cql::MapEntry{Value(std::string("a")), Value(-1)}},
+                                     {cql::MapEntry{Value(std::string("a")), Value(2)}},
+                                     {cql::MapEntry{Value(std::string("a")), Value(2)},
+                                      cql::MapEntry{Value(std::string("b")), Value(0)}},
+                                     {cql::MapEntry{Value(std::string("b")), Value(-9)}}};
   sorted.clear();
   for (const auto& m : maps) sorted.push_back(SerializeAs(Value(m), map));
   ExpectOrderPreserved(map, sorted);
@@ -107,19 +112,15 @@ TEST(KeyEncodingTest, TuplesAndUdtsOrderFieldByFieldWithNullFirst) {
   cql::DataType tuple = cql::DataType::Tuple(
       {cql::DataType(cql::TypeKind::kInt), cql::DataType(cql::TypeKind::kText)});
   std::vector<cql::ValueList> tuples = {
-      {Value(), Value(std::string("z"))},
-      {Value(-3), Value()},
-      {Value(-3), Value(std::string(""))},
-      {Value(-3), Value(std::string("a"))},
-      {Value(7), Value(std::string("a\0b", 3))},
-      {Value(7), Value(std::string("b"))}};
+      {Value(), Value(std::string("z"))},        {Value(-3), Value()},
+      {Value(-3), Value(std::string(""))},       {Value(-3), Value(std::string("a"))},
+      {Value(7), Value(std::string("a\0b", 3))}, {Value(7), Value(std::string("b"))}};
   std::vector<std::string> sorted;
   for (const auto& t : tuples) sorted.push_back(SerializeAs(Value(t), tuple));
   ExpectOrderPreserved(tuple, sorted);
-  cql::DataType udt = cql::DataType::Udt("ks", "u", {"a", "b"},
-                                         {cql::DataType(cql::TypeKind::kBigint),
-                                          cql::DataType(cql::TypeKind::kBoolean)},
-                                         true);
+  cql::DataType udt = cql::DataType::Udt(
+      "ks", "u", {"a", "b"},
+      {cql::DataType(cql::TypeKind::kBigint), cql::DataType(cql::TypeKind::kBoolean)}, true);
   sorted.clear();
   for (const auto& t : std::vector<cql::ValueList>{{Value(int64_t{-1})},
                                                    {Value(int64_t{-1}), Value(false)},
@@ -133,9 +134,9 @@ TEST(KeyEncodingTest, BytewiseCompositesKeepTheFormatOfOlderTables) {
   cql::DataType list = cql::DataType::List(cql::DataType(cql::TypeKind::kInt), true);
   std::string body = SerializeAs(cql::Value(cql::ValueList{cql::Value(1)}), list);
   std::string out, escaped;
-  ASSERT_TRUE(keys::AppendClusteringComponent(list, false, body,
-                                              keys::KeyFormat::kBytewiseComposites, &out)
-                  .ok());
+  ASSERT_TRUE(
+      keys::AppendClusteringComponent(list, false, body, keys::KeyFormat::kBytewiseComposites, &out)
+          .ok());
   keys::AppendEscaped(body, &escaped);
   EXPECT_EQ(out, escaped);
   std::string_view in = out;
@@ -223,11 +224,59 @@ TEST(KeyEncodingTest, TimeuuidOrdersByTime) {
 
 TEST(KeyEncodingTest, WrongSizedValuesAreRejected) {
   std::string out;
-  Status s =
-      keys::AppendClusteringComponent(cql::DataType(cql::TypeKind::kInt), false, "abc",
-                                      keys::kCurrentKeyFormat, &out);
+  Status s = keys::AppendClusteringComponent(cql::DataType(cql::TypeKind::kInt), false, "abc",
+                                             keys::kCurrentKeyFormat, &out);
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.cql_code(), 0x2200);
+}
+
+TEST(KeyEncodingTest, EmptyValuesSortFirstAndRoundTrip) {
+  // Cassandra's compareCustom puts an empty value before every other value of its type.
+  ExpectOrderPreserved(cql::TypeKind::kInt, {"", Serialize(INT32_MIN, cql::TypeKind::kInt),
+                                             Serialize(int32_t{0}, cql::TypeKind::kInt)});
+  ExpectOrderPreserved(cql::TypeKind::kBoolean, {"", std::string(1, '\0'), "\x01"});
+  ExpectOrderPreserved(cql::TypeKind::kUuid, {"", std::string(16, '\0')});
+  ExpectOrderPreserved(cql::TypeKind::kTimeuuid, {"", std::string(16, '\0')});
+  ExpectOrderPreserved(
+      cql::TypeKind::kDouble,
+      {"", Serialize(-std::numeric_limits<double>::infinity(), cql::TypeKind::kDouble)});
+  ExpectOrderPreserved(cql::TypeKind::kDecimal, {"", std::string("\0\0\0\0\x80", 5)});
+  std::string out;
+  ASSERT_TRUE(keys::AppendClusteringComponent(cql::DataType(cql::TypeKind::kVarint), false, "",
+                                              keys::kCurrentKeyFormat, &out)
+                  .ok());
+  std::string_view in = out;
+  auto varint = keys::ReadClusteringComponent(cql::DataType(cql::TypeKind::kVarint), false,
+                                              keys::kCurrentKeyFormat, &in);
+  ASSERT_TRUE(varint.ok());
+  EXPECT_EQ(*varint, "");
+  // Inside a frozen tuple too.
+  auto tuple = cql::DataType::Tuple({cql::DataType(cql::TypeKind::kInt)});
+  std::string empty_field("\0\0\0\0", 4);
+  ExpectOrderPreserved(tuple, {empty_field, std::string("\0\0\0\x04\x80\0\0\0", 8)});
+}
+
+TEST(KeyEncodingTest, TablesOfEarlierFormatsKeepTheirKeys) {
+  // Format 2 tables have no presence marker and still refuse an empty int; format 3 keys differ.
+  cql::DataType int_type(cql::TypeKind::kInt);
+  std::string v = Serialize(int32_t{7}, cql::TypeKind::kInt), two, three;
+  ASSERT_TRUE(
+      keys::AppendClusteringComponent(int_type, false, v, keys::KeyFormat::kTypedComposites, &two)
+          .ok());
+  ASSERT_TRUE(
+      keys::AppendClusteringComponent(int_type, false, v, keys::KeyFormat::kEmptyValues, &three)
+          .ok());
+  EXPECT_EQ(two, std::string("\x80\0\0\x07", 4));
+  EXPECT_EQ(three, "\x01" + two);
+  std::string_view in = two;
+  auto back =
+      keys::ReadClusteringComponent(int_type, false, keys::KeyFormat::kTypedComposites, &in);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, v);
+  std::string out;
+  EXPECT_FALSE(
+      keys::AppendClusteringComponent(int_type, false, "", keys::KeyFormat::kTypedComposites, &out)
+          .ok());
 }
 
 TEST(KeyEncodingTest, CorruptKeysFailToDecodeInsteadOfCrashing) {
