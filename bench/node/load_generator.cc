@@ -7,7 +7,12 @@
 //
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
 //                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
-//                       [--index-keys 10000]
+//                       [--index-keys 10000] [--callgrind-out FILE]
+//
+// With --callgrind-out (the node running under `valgrind --tool=callgrind
+// --callgrind-out-file=FILE`), each phase zeroes the node's counters before it and dumps them
+// after it, and reports the node's instructions per operation: a figure that repeats from run to
+// run on a busy machine, unlike CPU time.
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -16,6 +21,8 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -108,6 +115,41 @@ int64_t ProcessCpuMicros(int pid) {
     if (i == 15) stime = std::stoll(field);
   }
   return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
+}
+
+// Runs callgrind_control with `args` for `pid`; false when it fails.
+bool CallgrindControl(const std::string& args, int pid) {
+  return std::system(fmt::format("callgrind_control {} {} >/dev/null", args, pid).c_str()) == 0;
+}
+
+// The instructions of the newest dump of `out_file` (callgrind names dumps FILE.N): its
+// "summary:" or "totals:" line, whose first event is Ir. -1 when none is found.
+int64_t LastDumpInstructions(const std::string& out_file) {
+  namespace fs = std::filesystem;
+  fs::path base(out_file);
+  fs::path newest;
+  fs::file_time_type newest_time{};
+  std::error_code ec;
+  for (const auto& e :
+       fs::directory_iterator(base.parent_path().empty() ? "." : base.parent_path(), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(base.filename().string(), 0) != 0) continue;
+    auto t = e.last_write_time(ec);
+    if (newest.empty() || t > newest_time) {
+      newest = e.path();
+      newest_time = t;
+    }
+  }
+  if (newest.empty()) return -1;
+  std::ifstream f(newest);
+  std::string line;
+  int64_t total = -1;
+  while (std::getline(f, line)) {
+    for (std::string_view tag : {"summary: ", "totals: "}) {
+      if (line.rfind(tag, 0) == 0) total = std::stoll(line.substr(tag.size()));
+    }
+  }
+  return total;
 }
 
 // kIndexInsert writes bench.indexed rows with sequential keys (every key of --index-keys is
@@ -299,6 +341,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-model", skip_model, "skip the LWT and 100-element list append phases");
   std::string only;
   app.add_option("--only", only, "run just these phases (comma-separated names, e.g. scan100)");
+  std::string callgrind_out;
+  app.add_option("--callgrind-out", callgrind_out,
+                 "the node runs under callgrind writing this file: report its instructions/op");
   CLI11_PARSE(app, argc, argv);
   if (connections < 1 || in_flight < connections || keys < 1 || index_keys < 0) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
@@ -361,8 +406,9 @@ int main(int argc, char** argv) {
       workers.push_back(std::make_unique<Worker>(io, host, port, share, ids, keys,
                                                  std::max(index_keys, 1), value_size));
     }
-    fmt::print("{:<10} {:>10} {:>9} {:>9} {:>9} {:>12}\n", "op", "ops/s", "p50_us", "p99_us",
-               "p999_us", "node_cpu_us/op");
+    const bool callgrind = !callgrind_out.empty() && node_pid != 0;
+    fmt::print("{:<10} {:>10} {:>9} {:>9} {:>9} {:>12}{}\n", "op", "ops/s", "p50_us", "p99_us",
+               "p999_us", "node_cpu_us/op", callgrind ? "  node_instr/op" : "");
     std::vector<Phase> phases{{"insert", Op::kInsert}, {"select", Op::kSelect}};
     if (scan_rows > 0) phases.push_back({fmt::format("scan{}", scan_rows), Op::kScan});
     if (!skip_model) {
@@ -380,6 +426,9 @@ int main(int argc, char** argv) {
       });
     }
     for (const Phase& phase : phases) {
+      if (callgrind && !CallgrindControl("--zero", node_pid)) {
+        throw std::runtime_error("callgrind_control --zero failed");
+      }
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
       auto start = Clock::now();
       auto until = start + std::chrono::duration_cast<Clock::duration>(
@@ -401,8 +450,17 @@ int main(int argc, char** argv) {
       std::string cpu = node_pid ? fmt::format("{:.1f}", static_cast<double>(cpu1 - cpu0) /
                                                              static_cast<double>(all.size()))
                                  : "-";
-      fmt::print("{:<10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}\n", phase.name, ops, pct(0.5),
-                 pct(0.99), pct(0.999), cpu);
+      std::string instructions;
+      if (callgrind) {
+        if (!CallgrindControl("--dump=" + phase.name, node_pid)) {
+          throw std::runtime_error("callgrind_control --dump failed");
+        }
+        int64_t total = LastDumpInstructions(callgrind_out);
+        instructions =
+            fmt::format("  {:>13.0f}", all.empty() ? 0.0 : static_cast<double>(total) / all.size());
+      }
+      fmt::print("{:<10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}{}\n", phase.name, ops,
+                 pct(0.5), pct(0.99), pct(0.999), cpu, instructions);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "load generator: {}\n", e.what());

@@ -1,7 +1,11 @@
 // Unit tests of the server's HTTP pieces: routing, targets and queries, response heads.
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
 #include "postfork/server/app.h"
+#include "postfork/server/json.h"
 #include "src/server/http/router.h"
 #include "src/server/http/wire.h"
 
@@ -10,6 +14,24 @@ namespace {
 
 Handler Ok() {
   return [](Request&, WorkerContext&) { return Response(200, "ok"); };
+}
+
+TEST(Json, AppendJsonStringEscapesAsBoostJsonSerializes) {
+  std::vector<std::string> samples = {"",
+                                      "value number 7",
+                                      "quote \" and backslash \\",
+                                      "slash / stays",
+                                      "tab\tnewline\nreturn\rff\fbs\b",
+                                      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                      "del \x7f"};
+  std::string every_control;
+  for (int c = 0; c < 0x20; ++c) every_control.push_back(static_cast<char>(c));
+  samples.push_back(every_control);
+  for (const std::string& s : samples) {
+    std::string out = "x";
+    AppendJsonString(s, &out);
+    EXPECT_EQ(out, "x" + boost::json::serialize(boost::json::string(s))) << s;
+  }
 }
 
 TEST(Router, MatchesLiteralAndParameterSegments) {

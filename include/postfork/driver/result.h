@@ -85,6 +85,9 @@ class QueryResult {
   int column_count() const;
   const std::vector<cql::ColumnSpec>& columns() const;
   Row row(int32_t index) const { return Row(data_, index); }
+  // The serialized cell (Null for a null cell, a bad index or no rows), a view into this
+  // page that stays valid while the result does: read without decoding or copying.
+  cql::RawValue cell(int32_t row, int column) const;
   // Rows of this page only.
   std::vector<Row> rows() const;
   // Paging: set when the server has more rows; pass it back in StatementOptions::paging_state.

@@ -65,6 +65,13 @@ const std::vector<cql::ColumnSpec>& QueryResult::columns() const {
   return data_ ? data_->columns() : kNone;
 }
 
+cql::RawValue QueryResult::cell(int32_t row, int column) const {
+  if (row < 0 || row >= row_count() || column < 0 || column >= column_count()) {
+    return cql::RawValue::Null();
+  }
+  return data_->message.rows.cell(row, column);
+}
+
 std::vector<Row> QueryResult::rows() const {
   std::vector<Row> out;
   out.reserve(static_cast<size_t>(row_count()));

@@ -3,6 +3,7 @@
 // real Cassandra returns. Thread-safe: request threads look entries up concurrently.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,8 @@ struct PreparedEntry {
   // v5: the ResultMetadataId of `statement`'s result metadata, kept in step with it. Guarded by
   // `mu`.
   std::string result_metadata_id;
+  // Whether `statement` is_point_read(), kept in step with it; read without `mu`.
+  std::atomic<bool> point_read{false};
 };
 
 class PreparedCache {

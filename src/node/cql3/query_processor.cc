@@ -207,9 +207,19 @@ Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
     entry.schema = schema;
     entry.result_metadata_id =
         PreparedCache::ComputeResultMetadataId(entry.statement->result_metadata());
+    entry.point_read.store(entry.statement->is_point_read(), std::memory_order_relaxed);
   }
   if (result_metadata_id) *result_metadata_id = entry.result_metadata_id;
   return entry.statement;
+}
+
+bool QueryProcessor::IsPointRead(cql::Opcode opcode, std::string_view body) const {
+  if (opcode != cql::Opcode::kExecute) return false;
+  cql::ByteReader reader(body);
+  auto id = reader.ReadShortBytes();
+  if (!id.ok()) return false;
+  std::shared_ptr<PreparedEntry> entry = prepared_.Find(*id);
+  return entry && entry->point_read.load(std::memory_order_relaxed);
 }
 
 Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client) {

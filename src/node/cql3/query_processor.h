@@ -44,6 +44,11 @@ class QueryProcessor {
 
   PreparedCache& prepared() { return prepared_; }
 
+  // Whether `body` (a request of `opcode`) executes a prepared statement that is a point read
+  // (CqlStatement::is_point_read) as last checked against the schema: a hint for where to run
+  // it, never a check (Execute checks everything again).
+  bool IsPointRead(cql::Opcode opcode, std::string_view body) const;
+
  private:
   // The entry's statement, checked again if the schema changed; `result_metadata_id` (optional)
   // gets its v5 result metadata id, read under the same lock.

@@ -530,15 +530,25 @@ Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
                                                   std::string_view encoded) {
   std::vector<std::string> out;
   out.reserve(table.clustering_count);
-  for (size_t i = 0; i < table.clustering_count && !encoded.empty(); ++i) {
+  PF_RETURN_IF_ERROR(DecodeClusteringInto(table, encoded, &out));
+  return out;
+}
+
+Status DecodeClusteringInto(const TableMetadata& table, std::string_view encoded,
+                            std::vector<std::string>* out) {
+  size_t i = 0;
+  for (; i < table.clustering_count && !encoded.empty(); ++i) {
     const ColumnMetadata& column = table.columns[table.partition_key_count + i];
     PF_ASSIGN_OR_RETURN(
-        std::string c, ReadClusteringComponent(column.type, column.order == ClusteringOrder::kDesc,
-                                               static_cast<KeyFormat>(table.key_format), &encoded));
-    out.push_back(std::move(c));
+        std::string c,
+        ReadClusteringComponent(column.type, column.order == ClusteringOrder::kDesc,
+                                static_cast<KeyFormat>(table.key_format), &encoded));
+    if (out->size() <= i) out->emplace_back();
+    (*out)[i] = std::move(c);
   }
+  out->resize(i);
   if (!encoded.empty()) return Corrupt("trailing clustering bytes");
-  return out;
+  return Status::Ok();
 }
 
 Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,
@@ -600,15 +610,21 @@ Result<DecodedDataKey> SplitDataKey(std::string_view key, size_t partition_key_s
 
 Result<std::vector<std::string>> DecodePartitionKey(std::string_view partition_prefix,
                                                     size_t partition_key_size) {
+  std::vector<std::string> out;
+  PF_RETURN_IF_ERROR(DecodePartitionKeyInto(partition_prefix, partition_key_size, &out));
+  return out;
+}
+
+Status DecodePartitionKeyInto(std::string_view partition_prefix, size_t partition_key_size,
+                              std::vector<std::string>* out) {
   if (partition_prefix.size() < 13) return Corrupt("partition prefix");
   std::string_view rest = partition_prefix.substr(13);
-  std::vector<std::string> out;
-  out.reserve(partition_key_size);
+  out->resize(partition_key_size);
   for (size_t i = 0; i < partition_key_size; ++i) {
     PF_ASSIGN_OR_RETURN(std::string c, ReadEscaped(&rest));
-    out.push_back(std::move(c));
+    (*out)[i] = std::move(c);
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace postfork::node::keys

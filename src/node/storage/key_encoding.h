@@ -62,6 +62,9 @@ Result<std::string> EncodeClustering(const TableMetadata& table,
                                      const std::vector<std::string>& components);
 Result<std::vector<std::string>> DecodeClustering(const TableMetadata& table,
                                                   std::string_view encoded);
+// DecodeClustering into *out, reusing its vector (the read path's buffer for the row in hand).
+Status DecodeClusteringInto(const TableMetadata& table, std::string_view encoded,
+                            std::vector<std::string>* out);
 
 // The order-preserving encoding of a value a secondary index looks up, for a column of
 // `column_type` and the index's target: the value itself (kSimple, kFull), a collection element
@@ -84,5 +87,8 @@ struct DecodedDataKey {
 Result<DecodedDataKey> SplitDataKey(std::string_view key, size_t partition_key_size);
 Result<std::vector<std::string>> DecodePartitionKey(std::string_view partition_prefix,
                                                     size_t partition_key_size);
+// DecodePartitionKey into *out, reusing its vector and strings.
+Status DecodePartitionKeyInto(std::string_view partition_prefix, size_t partition_key_size,
+                              std::vector<std::string>* out);
 
 }  // namespace postfork::node::keys

@@ -25,10 +25,13 @@ class RocksIterator final : public KvIterator {
     if (s.ok()) return Status::Ok();
     return Status(StatusCode::kIoError, "storage read failed: " + s.ToString());
   }
-  Result<bool> Get(std::string_view key, std::string* value) override {
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), value);
+  Result<bool> Get(std::string_view key, std::string_view* value) override {
+    pinned_.Reset();
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), ToSlice(key), &pinned_);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return Status(StatusCode::kIoError, "storage read failed: " + s.ToString());
+    *value = pinned_.ToStringView();
     return true;
   }
 
@@ -50,6 +53,7 @@ class RocksIterator final : public KvIterator {
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  rocksdb::PinnableSlice pinned_;  // the last Get's value
 };
 
 class MapIterator final : public KvIterator {
@@ -77,7 +81,7 @@ class MapIterator final : public KvIterator {
   std::string_view key() const override { return it_->first; }
   std::string_view value() const override { return it_->second; }
   Status status() const override { return Status::Ok(); }
-  Result<bool> Get(std::string_view key, std::string* value) override {
+  Result<bool> Get(std::string_view key, std::string_view* value) override {
     auto it = map_->find(std::string(key));
     if (it == map_->end()) return false;
     *value = it->second;

@@ -29,8 +29,8 @@ class KvIterator {
   virtual std::string_view value() const = 0;
   virtual Status status() const = 0;
   // Point lookup, independent of the iterator's position: whether `key` exists (its value in
-  // *value).
-  virtual Result<bool> Get(std::string_view key, std::string* value) = 0;
+  // *value, a view valid until the next Get on this object: the engine's buffer, not a copy).
+  virtual Result<bool> Get(std::string_view key, std::string_view* value) = 0;
 };
 
 // Iterates a RocksDB database; keys >= upper_bound are invisible ("" = no bound). The RocksDB

@@ -42,16 +42,17 @@ struct Reader {
     in.remove_prefix(sizeof(T));
     return v;
   }
-  std::string GetBytes() {
+  std::string_view GetBytesView() {
     uint32_t n = Get<uint32_t>();
     if (!ok || in.size() < n) {
       ok = false;
       return {};
     }
-    std::string s(in.substr(0, n));
+    std::string_view s = in.substr(0, n);
     in.remove_prefix(n);
     return s;
   }
+  std::string GetBytes() { return std::string(GetBytesView()); }
 };
 
 void PutDeletion(const Deletion& d, std::string* out) {
@@ -63,6 +64,33 @@ Deletion GetDeletion(Reader& r) {
   d.timestamp = r.Get<int64_t>();
   d.local_deletion_time = r.Get<int32_t>();
   return d;
+}
+
+// One encoded cell into a Cell (owned strings) or a CellRef (views into the bytes).
+template <class C>
+void GetCell(Reader& r, C* c) {
+  c->column_id = r.Get<uint32_t>();
+  uint8_t cf = r.Get<uint8_t>();
+  c->tombstone = cf & kCellTombstone;
+  if (cf & kCellHasPath) c->path = r.GetBytesView();
+  c->timestamp = r.Get<int64_t>();
+  if (cf & (kCellTombstone | kCellExpiring)) c->local_deletion_time = r.Get<int32_t>();
+  if (cf & kCellExpiring) c->ttl = r.Get<int32_t>();
+  if (!c->tombstone) c->value = r.GetBytesView();
+}
+
+// The fields before the cells that every row value may have: marker and deletions.
+template <class Row>
+void GetMarkerAndDeletions(Reader& r, uint8_t flags, Row* row) {
+  if (flags & kHasMarker) {
+    Marker m;
+    m.timestamp = r.Get<int64_t>();
+    m.ttl = r.Get<int32_t>();
+    m.expiration = r.Get<int32_t>();
+    row->marker = m;
+  }
+  if (flags & kHasRowDeletion) row->row_deletion = GetDeletion(r);
+  if (flags & kHasPartitionDeletion) row->partition_deletion = GetDeletion(r);
 }
 
 bool DeletionSupersedes(const Deletion& a, const Deletion& b) {
@@ -134,15 +162,7 @@ Result<RowValue> Decode(std::string_view bytes) {
   Reader r{bytes};
   RowValue row;
   uint8_t flags = r.Get<uint8_t>();
-  if (flags & kHasMarker) {
-    Marker m;
-    m.timestamp = r.Get<int64_t>();
-    m.ttl = r.Get<int32_t>();
-    m.expiration = r.Get<int32_t>();
-    row.marker = m;
-  }
-  if (flags & kHasRowDeletion) row.row_deletion = GetDeletion(r);
-  if (flags & kHasPartitionDeletion) row.partition_deletion = GetDeletion(r);
+  GetMarkerAndDeletions(r, flags, &row);
   if (flags & kHasRangeDeletions) {
     uint32_t n = r.Get<uint32_t>();
     for (uint32_t i = 0; i < n && r.ok; ++i) {
@@ -156,22 +176,36 @@ Result<RowValue> Decode(std::string_view bytes) {
   uint32_t n = r.Get<uint32_t>();
   if (r.ok && n > r.in.size()) r.ok = false;  // every cell takes bytes: a bogus count is corrupt
   if (r.ok) row.cells.reserve(n);
-  for (uint32_t i = 0; i < n && r.ok; ++i) {
-    Cell c;
-    c.column_id = r.Get<uint32_t>();
-    uint8_t cf = r.Get<uint8_t>();
-    c.tombstone = cf & kCellTombstone;
-    if (cf & kCellHasPath) c.path = r.GetBytes();
-    c.timestamp = r.Get<int64_t>();
-    if (cf & (kCellTombstone | kCellExpiring)) c.local_deletion_time = r.Get<int32_t>();
-    if (cf & kCellExpiring) c.ttl = r.Get<int32_t>();
-    if (!c.tombstone) c.value = r.GetBytes();
-    row.cells.push_back(std::move(c));
-  }
+  for (uint32_t i = 0; i < n && r.ok; ++i) GetCell(r, &row.cells.emplace_back());
   if (!r.ok || !r.in.empty()) {
     return Status(StatusCode::kInternal, "corrupt stored row value");
   }
   return row;
+}
+
+Status DecodeView(std::string_view bytes, RowValueView* out) {
+  Reader r{bytes};
+  out->marker.reset();
+  out->row_deletion.reset();
+  out->partition_deletion.reset();
+  out->cells.clear();
+  uint8_t flags = r.Get<uint8_t>();
+  GetMarkerAndDeletions(r, flags, out);
+  if (flags & kHasRangeDeletions) {
+    uint32_t n = r.Get<uint32_t>();
+    for (uint32_t i = 0; i < n && r.ok; ++i) {
+      r.GetBytesView();
+      if (r.Get<uint8_t>()) r.GetBytesView();
+      GetDeletion(r);
+    }
+  }
+  uint32_t n = r.Get<uint32_t>();
+  if (r.ok && n > r.in.size()) r.ok = false;
+  for (uint32_t i = 0; i < n && r.ok; ++i) GetCell(r, &out->cells.emplace_back());
+  if (!r.ok || !r.in.empty()) {
+    return Status(StatusCode::kInternal, "corrupt stored row value");
+  }
+  return Status::Ok();
 }
 
 bool CellSupersedes(const Cell& a, const Cell& b) {

@@ -74,6 +74,36 @@ struct RowValue {
 void Encode(const RowValue& row, std::string* out);
 Result<RowValue> Decode(std::string_view bytes);
 
+// A cell of an encoded row, as views into the encoded bytes.
+struct CellRef {
+  uint32_t column_id = 0;
+  std::string_view path;
+  bool tombstone = false;
+  int64_t timestamp = 0;
+  int32_t ttl = 0;
+  int32_t local_deletion_time = kNoDeletionTime;
+  std::string_view value;
+
+  bool expiring() const { return !tombstone && local_deletion_time != kNoDeletionTime; }
+  bool LiveAt(int32_t now_seconds) const {
+    return !tombstone &&
+           (local_deletion_time == kNoDeletionTime || now_seconds < local_deletion_time);
+  }
+};
+
+// A row value read in place: what the read path needs of a stored row without copying it.
+// Range deletions (partition header values only) are skipped: decode headers with Decode.
+struct RowValueView {
+  std::optional<Marker> marker;
+  std::optional<Deletion> row_deletion;
+  std::optional<Deletion> partition_deletion;
+  std::vector<CellRef> cells;  // sorted by (column_id, path)
+};
+
+// Decodes `bytes` into *out, reusing its cell vector: no allocation once its capacity suffices.
+// The views stay valid while `bytes` does. Fails exactly where Decode fails.
+Status DecodeView(std::string_view bytes, RowValueView* out);
+
 // Whether `a` wins over `b` for the same cell (Cassandra 4.1 Cells.reconcile): the higher
 // timestamp; on a tie a tombstone or expiring cell beats a plain live one, then the later local
 // deletion time, then the greater value.

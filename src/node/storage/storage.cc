@@ -443,12 +443,28 @@ class Reader {
         if (live_regular_.size() <= c.id) live_regular_.resize(c.id + 1, false);
         live_regular_[c.id] = true;
       }
+      if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
+    }
+    if (cmd_.sink != nullptr) {
+      // What each returned column needs, looked up once per read rather than once per cell.
+      returned_.reserve(cmd_.columns.size());
+      for (uint32_t id : cmd_.columns) {
+        const ColumnMetadata* column = table_.FindColumnById(id);
+        ReturnedColumn r;
+        r.is_static = static_columns_.count(id) > 0;
+        if (column != nullptr && PathType(column->type) != nullptr) r.collection = column;
+        returned_.push_back(r);
+      }
+      cell_views_.resize(cmd_.columns.size());
+      owned_cells_.resize(cmd_.columns.size());
     }
   }
 
   Result<ReadResult> Run() {
     // Most reads are a page or less: one allocation for the row list.
-    result_.rows.reserve(static_cast<size_t>(std::min<int64_t>(cmd_.row_limit, 256)));
+    if (cmd_.sink == nullptr) {
+      result_.rows.reserve(static_cast<size_t>(std::min<int64_t>(cmd_.row_limit, 256)));
+    }
     if (!cmd_.resume_position.empty()) {
       PF_ASSIGN_OR_RETURN(ResumePosition p, DecodeResume(cmd_.resume_position, table_.storage_id));
       resume_ = std::move(p);
@@ -476,6 +492,7 @@ class Reader {
       }
     }
     PF_RETURN_IF_ERROR(it_->status());
+    if (cmd_.sink == nullptr) result_.row_count = static_cast<int64_t>(result_.rows.size());
     return std::move(result_);
   }
 
@@ -626,20 +643,17 @@ class Reader {
           resume_ && resume_->partition_prefix == partition_prefix ? resume_->partition_rows : 0;
       indexed_header_ = rows::RowValue();
       header_key_.assign(partition_prefix).push_back(keys::kHeaderSection);
-      PF_ASSIGN_OR_RETURN(bool has_header, it_->Get(header_key_, &value_buffer_));
+      std::string_view header_bytes;
+      PF_ASSIGN_OR_RETURN(bool has_header, it_->Get(header_key_, &header_bytes));
       if (has_header) {
-        PF_ASSIGN_OR_RETURN(indexed_header_, rows::Decode(value_buffer_));
-      }
-      if (static_columns_.empty()) {
-        for (const auto& c : table_.columns) {
-          if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
-        }
+        PF_ASSIGN_OR_RETURN(indexed_header_, rows::Decode(header_bytes));
       }
     }
     if (indexed_partition_rows_ >= cmd_.per_partition_limit) return Status::Ok();
-    PF_ASSIGN_OR_RETURN(bool found, it_->Get(row_key, &value_buffer_));
+    std::string_view row_bytes;
+    PF_ASSIGN_OR_RETURN(bool found, it_->Get(row_key, &row_bytes));
     if (!found) return Status::Ok();
-    PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(value_buffer_));
+    PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(row_bytes));
     rows::Deletion shadow = Shadow(indexed_header_, value, clustering);
     if (!RowIsLive(value, shadow)) return Status::Ok();
     rows::Deletion static_shadow;
@@ -676,8 +690,8 @@ class Reader {
                           keys::SplitDataKey(it_->key(), table_.partition_key_count));
       std::string& prefix = scan_prefix_;  // reused: no allocation per partition
       prefix.assign(key.partition_prefix);
-      PF_ASSIGN_OR_RETURN(std::vector<std::string> pk,
-                          keys::DecodePartitionKey(prefix, table_.partition_key_count));
+      std::vector<std::string>& pk = scan_pk_;  // reused, as the prefix
+      PF_RETURN_IF_ERROR(keys::DecodePartitionKeyInto(prefix, table_.partition_key_count, &pk));
       const ResumePosition* resume = nullptr;
       if (resume_ && !resume_->partition_done && resume_->partition_prefix == prefix) {
         resume = &*resume_;
@@ -691,7 +705,8 @@ class Reader {
   }
 
   // The effective deletion for a row: partition deletion, the row's own and covering ranges.
-  rows::Deletion Shadow(const rows::RowValue& header, const rows::RowValue& row,
+  template <class Row>  // rows::RowValue or rows::RowValueView
+  rows::Deletion Shadow(const rows::RowValue& header, const Row& row,
                         std::string_view clustering) const {
     rows::Deletion d;
     if (header.partition_deletion) d = *header.partition_deletion;
@@ -722,9 +737,8 @@ class Reader {
 
   // Serializes the live elements of a non-frozen collection whose first cell is `it`. An
   // empty-path tombstone (sorted first) deletes the elements at or below its timestamp.
-  std::optional<CellValue> LiveCollection(const rows::RowValue& row,
-                                          std::vector<rows::Cell>::const_iterator it,
-                                          const ColumnMetadata& column,
+  template <class Row, class CellIt>
+  std::optional<CellValue> LiveCollection(const Row& row, CellIt it, const ColumnMetadata& column,
                                           const rows::Deletion& shadow) const {
     rows::Deletion deletion = shadow;
     if (it->path.empty()) {
@@ -740,7 +754,7 @@ class Reader {
           path_type, false, static_cast<keys::KeyFormat>(table_.key_format), &encoded);
       if (!path.ok()) continue;  // unreadable element: skip rather than fail the row
       v.timestamp = std::max(v.timestamp, it->timestamp);
-      v.elements.emplace_back(std::move(*path), it->value);
+      v.elements.emplace_back(std::move(*path), std::string(it->value));
     }
     if (v.elements.empty()) return std::nullopt;
     cql::ByteWriter w(&v.value);
@@ -772,7 +786,8 @@ class Reader {
     return v;
   }
 
-  bool RowIsLive(const rows::RowValue& row, const rows::Deletion& shadow) const {
+  template <class Row>
+  bool RowIsLive(const Row& row, const rows::Deletion& shadow) const {
     if (row.marker && row.marker->LiveAt(now_) && !shadow.Deletes(row.marker->timestamp)) {
       return true;
     }
@@ -814,9 +829,54 @@ class Reader {
     }
   }
 
+  // The returned cells of a stored row read in place: views into `row`'s bytes, except
+  // collections and statics, which are built into owned_cells_.
+  void FillCellViews(const rows::RowValueView& row, const rows::Deletion& row_shadow,
+                     const rows::RowValue& header, const rows::Deletion& static_shadow) {
+    for (size_t i = 0; i < returned_.size(); ++i) {
+      const uint32_t id = cmd_.columns[i];
+      RowCellView& view = cell_views_[i];
+      view = RowCellView();
+      if (returned_[i].is_static) {
+        owned_cells_[i] = LiveCell(header, id, static_shadow);
+        SetView(owned_cells_[i], &view);
+        continue;
+      }
+      auto it =
+          std::lower_bound(row.cells.begin(), row.cells.end(), id,
+                           [](const rows::CellRef& c, uint32_t id) { return c.column_id < id; });
+      if (it == row.cells.end() || it->column_id != id) continue;
+      if (returned_[i].collection != nullptr) {
+        owned_cells_[i] = LiveCollection(row, it, *returned_[i].collection, row_shadow);
+        SetView(owned_cells_[i], &view);
+        continue;
+      }
+      if (!it->path.empty() || !it->LiveAt(now_) || row_shadow.Deletes(it->timestamp)) continue;
+      view.present = true;
+      view.value = it->value;
+      view.timestamp = it->timestamp;
+      if (it->expiring()) view.ttl = std::max(0, it->local_deletion_time - now_);
+    }
+  }
+
+  static void SetView(const std::optional<CellValue>& cell, RowCellView* view) {
+    if (!cell) return;
+    view->present = true;
+    view->value = cell->value;
+    view->timestamp = cell->timestamp;
+    view->ttl = cell->ttl;
+  }
+
   // Emits a row if the filter accepts it; returns whether it was counted.
   bool Emit(ReadRow row) {
     if (cmd_.filter && !cmd_.filter(row)) return false;
+    if (cmd_.sink != nullptr) {
+      std::vector<RowCellView> cells(row.cells.size());
+      for (size_t i = 0; i < cells.size(); ++i) SetView(row.cells[i], &cells[i]);
+      cmd_.sink->Row(RowView{row.partition_key, row.clustering, cells});
+      ++result_.row_count;
+      return true;
+    }
     result_.rows.push_back(std::move(row));
     return true;
   }
@@ -842,11 +902,6 @@ class Reader {
                        const std::vector<std::string>& pk, const ResumePosition* resume,
                        bool at_partition_start = false) {
     at_partition_end_ = false;
-    if (static_columns_.empty()) {
-      for (const auto& c : table_.columns) {
-        if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
-      }
-    }
     rows::RowValue header;
     std::string& header_key = header_key_;  // reused buffers: no allocation per partition
     header_key.assign(prefix).push_back(keys::kHeaderSection);
@@ -856,16 +911,17 @@ class Reader {
     if (at_partition_start) {
       has_header = it_->key() == std::string_view(header_key);
       if (has_header) {
-        value_buffer_.assign(it_->value());
+        PF_ASSIGN_OR_RETURN(header, rows::Decode(it_->value()));
         it_->Next();
         PF_RETURN_IF_ERROR(it_->status());
       }
       at_rows = true;  // no key lies between the header and the first row
     } else {
-      PF_ASSIGN_OR_RETURN(has_header, it_->Get(header_key, &value_buffer_));
-    }
-    if (has_header) {
-      PF_ASSIGN_OR_RETURN(header, rows::Decode(value_buffer_));
+      std::string_view header_bytes;
+      PF_ASSIGN_OR_RETURN(has_header, it_->Get(header_key, &header_bytes));
+      if (has_header) {
+        PF_ASSIGN_OR_RETURN(header, rows::Decode(header_bytes));
+      }
     }
     rows::Deletion static_shadow;
     if (header.partition_deletion) static_shadow = *header.partition_deletion;
@@ -897,17 +953,30 @@ class Reader {
     bool any_row = partition_rows > 0;
     std::string resume_key = resume ? resume->last_row_key : std::string();
     // One stored row: emit it if live. Returns whether the partition is finished.
+    const bool in_place = cmd_.sink != nullptr && !cmd_.filter;
     auto handle_row = [&](std::string_view key, std::string_view bytes) -> Result<bool> {
       std::string_view clustering = key.substr(row_base.size());
-      PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(bytes));
-      rows::Deletion shadow = Shadow(header, value, clustering);
-      if (!RowIsLive(value, shadow)) return false;
-      any_row = true;
-      ReadRow row;
-      row.partition_key = pk;
-      PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
-      FillCells(&value, shadow, header, static_shadow, &row);
-      if (!Emit(std::move(row))) return false;
+      if (in_place) {
+        // The row's cells go to the sink as views into `bytes`: nothing is copied.
+        PF_RETURN_IF_ERROR(rows::DecodeView(bytes, &row_view_));
+        rows::Deletion shadow = Shadow(header, row_view_, clustering);
+        if (!RowIsLive(row_view_, shadow)) return false;
+        any_row = true;
+        PF_RETURN_IF_ERROR(keys::DecodeClusteringInto(table_, clustering, &clustering_));
+        FillCellViews(row_view_, shadow, header, static_shadow);
+        cmd_.sink->Row(RowView{pk, clustering_, cell_views_});
+        ++result_.row_count;
+      } else {
+        PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(bytes));
+        rows::Deletion shadow = Shadow(header, value, clustering);
+        if (!RowIsLive(value, shadow)) return false;
+        any_row = true;
+        ReadRow row;
+        row.partition_key = pk;
+        PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+        FillCells(&value, shadow, header, static_shadow, &row);
+        if (!Emit(std::move(row))) return false;
+      }
       ++partition_rows;
       bool partition_full = partition_rows >= cmd_.per_partition_limit;
       if (++emitted_ >= cmd_.row_limit) {
@@ -941,9 +1010,10 @@ class Reader {
           if (done) return Status::Ok();
           continue;
         }
-        PF_ASSIGN_OR_RETURN(bool found, it_->Get(key, &value_buffer_));
+        std::string_view row_bytes;
+        PF_ASSIGN_OR_RETURN(bool found, it_->Get(key, &row_bytes));
         if (!found) continue;
-        PF_ASSIGN_OR_RETURN(bool done, handle_row(key, value_buffer_));
+        PF_ASSIGN_OR_RETURN(bool done, handle_row(key, row_bytes));
         if (done) return Status::Ok();
         continue;
       }
@@ -1017,15 +1087,25 @@ class Reader {
   int64_t indexed_partition_rows_ = 0;
   std::vector<bool> live_regular_;
   std::set<uint32_t> static_columns_;
+  // ReadCommand::sink only: per returned column, and the reused buffers of the row in hand.
+  struct ReturnedColumn {
+    bool is_static = false;
+    const ColumnMetadata* collection = nullptr;  // a non-frozen collection or user type
+  };
+  std::vector<ReturnedColumn> returned_;
+  rows::RowValueView row_view_;
+  std::vector<std::string> clustering_;
+  std::vector<RowCellView> cell_views_;
+  std::vector<std::optional<CellValue>> owned_cells_;
   std::optional<ResumePosition> resume_;
   std::vector<EncodedSlice> slices_;
   bool clustering_restricted_ = false;
   bool stopped_ = false;
   bool at_partition_end_ = false;
   std::string scan_prefix_, header_key_, row_base_;
+  std::vector<std::string> scan_pk_;
   int64_t emitted_ = 0;
   ReadResult result_;
-  std::string value_buffer_;
 };
 
 }  // namespace

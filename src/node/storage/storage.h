@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +99,28 @@ struct ClusteringSlice {
   ClusteringBound end;
 };
 
+// A live row as views, valid only during RowSink::Row.
+struct RowCellView {
+  bool present = false;    // false: no live cell (null)
+  std::string_view value;  // as CellValue::value
+  int64_t timestamp = 0;   // as CellValue::timestamp
+  int32_t ttl = 0;         // as CellValue::ttl
+};
+struct RowView {
+  const std::vector<std::string>& partition_key;  // as ReadRow::partition_key
+  const std::vector<std::string>& clustering;     // as ReadRow::clustering
+  std::span<const RowCellView> cells;             // aligned with ReadCommand::columns
+};
+
+// Receives a read's rows in order as they are found, instead of ReadResult::rows: the read
+// then builds no row of its own (stored cells are handed over as views into the engine's
+// buffers), so a scan costs no allocation per row. Called on the reading thread.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void Row(const RowView& row) = 0;
+};
+
 struct ReadCommand {
   std::shared_ptr<const TableMetadata> table;
   // Either a list of partitions (each a list of serialized components), read in the given order,
@@ -137,6 +160,9 @@ struct ReadCommand {
     std::string map_value;  // kEntries: the map value (`m[key] = value`)
   };
   std::optional<IndexLookup> index;
+  // Optional, not owned: rows go to the sink, not to ReadResult::rows (ReadResult::row_count
+  // counts them either way). Limits, paging and `filter` apply as without it.
+  RowSink* sink = nullptr;
 };
 
 struct CellValue {
@@ -158,7 +184,8 @@ struct ReadRow {
 };
 
 struct ReadResult {
-  std::vector<ReadRow> rows;
+  std::vector<ReadRow> rows;  // empty when ReadCommand::sink took the rows
+  int64_t row_count = 0;      // rows returned, to `rows` or to the sink
   // True when the read stopped at row_limit and more rows may follow: pass resume_position
   // back (through the paging_state) to continue.
   bool has_more = false;

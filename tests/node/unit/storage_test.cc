@@ -99,7 +99,7 @@ class StorageTest : public ::testing::Test {
 
   // (ck, v) of every row, v = -1 for null; ck = -1 for a static-only row.
   std::vector<std::pair<int, int>> Rows(const ReadCommand& c) {
-    auto r = storage_->Read(c);
+    auto r = testing::ReadChecked(*storage_, c);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     std::vector<std::pair<int, int>> out;
     if (!r.ok()) return out;
@@ -145,7 +145,7 @@ class IndexTest : public StorageTest {
 
   // (pk, ck) of every row the command reads.
   std::vector<std::pair<int, int>> Keys(const ReadCommand& c) {
-    auto r = storage_->Read(c);
+    auto r = testing::ReadChecked(*storage_, c);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     std::vector<std::pair<int, int>> out;
     if (!r.ok()) return out;
@@ -191,7 +191,7 @@ TEST_F(IndexTest, LookupPagesAndRebuilds) {
   ReadCommand c = Lookup(3);
   c.row_limit = 2;
   for (int pages = 0; pages < 10; ++pages) {
-    auto r = storage_->Read(c);
+    auto r = testing::ReadChecked(*storage_, c);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     for (const auto& row : r->rows) {
       paged.emplace_back(AsInt(row.partition_key[0]), AsInt(row.clustering[0]));
@@ -202,7 +202,7 @@ TEST_F(IndexTest, LookupPagesAndRebuilds) {
   EXPECT_EQ(paged, Keys(Lookup(3)));
   EXPECT_EQ(paged.size(), 7u);
   c.resume_position = "\x02garbage";
-  EXPECT_FALSE(storage_->Read(c).ok());
+  EXPECT_FALSE(testing::ReadChecked(*storage_, c).ok());
   // Entries dropped, then built again from the rows.
   ASSERT_TRUE(storage_->DropTableData(8).ok());
   EXPECT_EQ(Keys(Lookup(3)), (RowList{}));
@@ -337,7 +337,7 @@ TEST_F(StorageTest, CompositeClusteringPrefixSlices) {
   ReadCommand c;
   c.table = table_;
   c.partition_keys = {{Int(1)}};
-  auto all = storage_->Read(c);
+  auto all = testing::ReadChecked(*storage_, c);
   ASSERT_TRUE(all.ok());
   std::vector<std::pair<std::string, int>> keys;
   for (const auto& r : all->rows) keys.emplace_back(r.clustering[0], AsInt(r.clustering[1]));
@@ -347,7 +347,7 @@ TEST_F(StorageTest, CompositeClusteringPrefixSlices) {
   EXPECT_EQ(keys, expected);
   // a = 'a' AND b < 3 (declared order of b is DESC: from after 3 to the end of 'a').
   c.slices.push_back({{{"a", Int(3)}, false}, {{"a"}, true}});
-  auto some = storage_->Read(c);
+  auto some = testing::ReadChecked(*storage_, c);
   ASSERT_TRUE(some.ok());
   ASSERT_EQ(some->rows.size(), 2u);
   EXPECT_EQ(AsInt(some->rows[0].clustering[1]), 2);
@@ -356,7 +356,7 @@ TEST_F(StorageTest, CompositeClusteringPrefixSlices) {
 
 TEST_F(StorageTest, ScanReturnsPartitionsInTokenOrderAndHonoursTokenBounds) {
   for (int pk = 0; pk < 50; ++pk) Insert(pk, 0, pk, 1000);
-  auto r = storage_->Read(Command());
+  auto r = testing::ReadChecked(*storage_, Command());
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->rows.size(), 50u);
   std::vector<int64_t> tokens;
@@ -366,7 +366,7 @@ TEST_F(StorageTest, ScanReturnsPartitionsInTokenOrderAndHonoursTokenBounds) {
   auto c = Command();
   c.token_start = TokenBound{tokens[10], false};
   c.token_end = TokenBound{tokens[30], true};
-  auto part = storage_->Read(c);
+  auto part = testing::ReadChecked(*storage_, c);
   ASSERT_TRUE(part.ok());
   ASSERT_EQ(part->rows.size(), 20u);
   EXPECT_EQ(keys::TokenOf(part->rows.front().partition_key), tokens[11]);
@@ -393,7 +393,7 @@ TEST_F(StorageTest, ScanEqualsReadingEachPartitionByKey) {
     if (pk % 4 == 2) DeleteRow(pk, 0, 3000);
   }
   std::vector<int> pks;
-  auto all = storage_->Read(Command());
+  auto all = testing::ReadChecked(*storage_, Command());
   ASSERT_TRUE(all.ok());
   for (int pk = 0; pk < 40; ++pk) pks.push_back(pk);
   std::sort(pks.begin(), pks.end(),
@@ -419,7 +419,7 @@ TEST_F(StorageTest, ScanEqualsReadingEachPartitionByKey) {
     RowList paged;
     scan.row_limit = 2;
     for (int pages = 0; pages < 200; ++pages) {
-      auto page = storage_->Read(scan);
+      auto page = testing::ReadChecked(*storage_, scan);
       ASSERT_TRUE(page.ok());
       for (const auto& row : page->rows) {
         paged.emplace_back(row.clustering.empty() ? -1 : AsInt(row.clustering[0]),
@@ -450,7 +450,7 @@ TEST_F(StorageTest, ScanOfATableWithoutClusteringSkipsDeletedAndEmptyPartitions)
   c.table = table_;
   c.scan = true;
   c.columns = {Id("v")};
-  auto r = storage_->Read(c);
+  auto r = testing::ReadChecked(*storage_, c);
   ASSERT_TRUE(r.ok());
   std::vector<int> got;
   for (const auto& row : r->rows) got.push_back(AsInt(row.cells[0]->value));
@@ -465,7 +465,7 @@ TEST_F(StorageTest, PagingResumesExactlyWhereThePreviousPageStopped) {
   for (bool reversed : {false, true}) {
     auto full_cmd = Command();
     full_cmd.reversed = reversed;
-    auto full = storage_->Read(full_cmd);
+    auto full = testing::ReadChecked(*storage_, full_cmd);
     ASSERT_TRUE(full.ok());
     ASSERT_EQ(full->rows.size(), 35u);
     EXPECT_FALSE(full->has_more);
@@ -478,7 +478,7 @@ TEST_F(StorageTest, PagingResumesExactlyWhereThePreviousPageStopped) {
         c.reversed = reversed;
         c.row_limit = page_size;
         c.resume_position = position;
-        auto page = storage_->Read(c);
+        auto page = testing::ReadChecked(*storage_, c);
         ASSERT_TRUE(page.ok()) << page.status().ToString();
         ASSERT_LE(page->rows.size(), static_cast<size_t>(page_size));
         for (auto& row : page->rows) paged.push_back(row);
@@ -505,7 +505,7 @@ TEST_F(StorageTest, PagingOverAPartitionListAndPerPartitionLimit) {
   c.row_limit = 2;
   std::vector<int> values;
   while (true) {
-    auto page = storage_->Read(c);
+    auto page = testing::ReadChecked(*storage_, c);
     ASSERT_TRUE(page.ok());
     for (const auto& r : page->rows) values.push_back(AsInt(r.cells[0]->value));
     if (!page->has_more) break;
@@ -522,7 +522,7 @@ TEST_F(StorageTest, DistinctReturnsOneRowPerLivePartition) {
   Insert(3, 1, 1, 1000);
   auto c = Command();
   c.distinct = true;
-  auto r = storage_->Read(c);
+  auto r = testing::ReadChecked(*storage_, c);
   ASSERT_TRUE(r.ok());
   std::vector<int> pks;
   for (const auto& row : r->rows) pks.push_back(AsInt(row.partition_key[0]));
@@ -534,7 +534,7 @@ TEST_F(StorageTest, StaticOnlyPartitionReadsAsOneRowOfStatics) {
   PartitionMutation m = Mutation(1);
   m.static_cells.push_back({Id("s"), Int(42), 1000, 0, {}});
   ASSERT_TRUE(storage_->Apply({m}).ok());
-  auto r = storage_->Read(Command({1}));
+  auto r = testing::ReadChecked(*storage_, Command({1}));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->rows.size(), 1u);
   EXPECT_TRUE(r->rows[0].clustering.empty());
@@ -543,7 +543,7 @@ TEST_F(StorageTest, StaticOnlyPartitionReadsAsOneRowOfStatics) {
   EXPECT_EQ(AsInt(r->rows[0].cells[1]->value), 42);
   // With rows, each row carries the static value.
   Insert(1, 5, 50, 1000);
-  r = storage_->Read(Command({1}));
+  r = testing::ReadChecked(*storage_, Command({1}));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->rows.size(), 1u);
   EXPECT_EQ(AsInt(r->rows[0].clustering[0]), 5);
@@ -565,18 +565,69 @@ TEST_F(StorageTest, ExpiredCellsAndMarkersDisappear) {
   r.cells.push_back({Id("v"), Int(5), 1000, 10, {}});
   m.rows.push_back(r);
   ASSERT_TRUE(storage_->Apply({m}).ok());
-  auto read = storage_->Read(Command({1}));
+  auto read = testing::ReadChecked(*storage_, Command({1}));
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->rows.size(), 1u);
   EXPECT_EQ(read->rows[0].cells[0]->ttl, 10);
   EXPECT_EQ(read->rows[0].cells[0]->timestamp, 1000);
   now_micros_ += 9'000'000;
-  read = storage_->Read(Command({1}));
+  read = testing::ReadChecked(*storage_, Command({1}));
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->rows.size(), 1u);
   EXPECT_EQ(read->rows[0].cells[0]->ttl, 1);
   now_micros_ += 1'000'000;
   EXPECT_EQ(Rows(Command({1})), RowList{});
+}
+
+TEST_F(StorageTest, RowsHandedToASinkEqualTheReadRowsPageByPage) {
+  // Statics, TTLs, row and partition deletions, a range tombstone, rows without a marker: each
+  // page read through a RowSink (testing::ReadChecked) must equal the rows Read builds.
+  for (int pk = 0; pk < 6; ++pk) {
+    for (int ck = 0; ck < 4; ++ck) Insert(pk, ck, pk * 10 + ck, 1000);
+  }
+  PartitionMutation statics = Mutation(1);
+  statics.static_cells.push_back({Id("s"), Int(7), 1000, 0, {}});
+  ASSERT_TRUE(storage_->Apply({statics}).ok());
+  PartitionMutation static_only = Mutation(9);
+  static_only.static_cells.push_back({Id("s"), Int(9), 1000, 30, {}});
+  ASSERT_TRUE(storage_->Apply({static_only}).ok());
+  PartitionMutation ttl = Mutation(2);
+  RowMutation expiring;
+  expiring.clustering = {Int(1)};
+  expiring.cells.push_back({Id("v"), Int(99), 2000, 60, {}});
+  ttl.rows.push_back(expiring);
+  ASSERT_TRUE(storage_->Apply({ttl}).ok());
+  Update(3, 9, 39, 1500);  // no marker
+  DeleteRow(3, 0, 2000);
+  PartitionMutation deleted = Mutation(4);
+  deleted.partition_deletion_timestamp = 2000;
+  ASSERT_TRUE(storage_->Apply({deleted}).ok());
+  PartitionMutation range = Mutation(5);
+  range.range_tombstones.push_back({{{Int(1)}, true}, {{Int(2)}, true}, 2000});
+  ASSERT_TRUE(storage_->Apply({range}).ok());
+  now_micros_ += 5'000'000;
+
+  ReadCommand all = Command();
+  auto whole = testing::ReadChecked(*storage_, all);
+  ASSERT_TRUE(whole.ok());
+  // 24 rows, + the static-only row and the row without marker, - the deleted row, partition
+  // and range.
+  EXPECT_EQ(whole->row_count, 24 + 1 + 1 - 1 - 4 - 2);
+  ReadCommand page = Command();
+  page.row_limit = 2;
+  int64_t total = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto r = testing::ReadChecked(*storage_, page);
+    ASSERT_TRUE(r.ok());
+    total += r->row_count;
+    if (!r->has_more) break;
+    page.resume_position = r->resume_position;
+  }
+  EXPECT_EQ(total, whole->row_count);
+  ReadCommand partitions = Command({1, 2, 3, 9});
+  partitions.reversed = true;
+  partitions.per_partition_limit = 3;
+  EXPECT_TRUE(testing::ReadChecked(*storage_, partitions).ok());
 }
 
 TEST_F(StorageTest, MaximumTtlDoesNotOverflowAndLargerTtlsAreRejected) {
@@ -655,7 +706,7 @@ TEST_F(StorageTest, BadInputIsRejectedWithoutSideEffects) {
   for (std::string garbage : {std::string("x"), std::string(40, '\x01'), std::string()}) {
     c.resume_position = garbage;
     if (garbage.empty()) continue;
-    auto read = storage_->Read(c);
+    auto read = testing::ReadChecked(*storage_, c);
     EXPECT_FALSE(read.ok());
   }
 }
@@ -717,7 +768,7 @@ class CollectionTest : public ::testing::Test {
     cmd.table = table_;
     cmd.partition_keys = {{Int(1)}};
     cmd.columns = {c->id};
-    auto r = storage_->Read(cmd);
+    auto r = testing::ReadChecked(*storage_, cmd);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok() || r->rows.empty() || !r->rows[0].cells[0]) return "null";
     auto v = cql::DeserializeValue(r->rows[0].cells[0]->value, c->type);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -84,6 +85,61 @@ inline std::shared_ptr<const TableMetadata> MakeTable(uint32_t storage_id,
   }
   t->Finish();
   return t;
+}
+
+// Collects what a RowSink receives as owned rows (CellValue::elements stay empty).
+class CollectingSink final : public RowSink {
+ public:
+  void Row(const RowView& row) override {
+    ReadRow& r = rows.emplace_back();
+    r.partition_key = row.partition_key;
+    r.clustering = row.clustering;
+    for (const RowCellView& c : row.cells) {
+      if (!c.present) {
+        r.cells.emplace_back();
+        continue;
+      }
+      CellValue v;
+      v.value = std::string(c.value);
+      v.timestamp = c.timestamp;
+      v.ttl = c.ttl;
+      r.cells.push_back(std::move(v));
+    }
+  }
+  std::vector<ReadRow> rows;
+};
+
+// Storage::Read, checking that the same command read through a RowSink hands over the same
+// rows (keys, cell values, timestamps, TTLs), row count and paging position.
+inline Result<ReadResult> ReadChecked(const Storage& storage, const ReadCommand& command) {
+  auto plain = storage.Read(command);
+  ReadCommand with_sink = command;
+  CollectingSink sink;
+  with_sink.sink = &sink;
+  auto streamed = storage.Read(with_sink);
+  EXPECT_EQ(plain.ok(), streamed.ok());
+  if (!plain.ok() || !streamed.ok()) return plain;
+  EXPECT_TRUE(streamed->rows.empty());
+  EXPECT_EQ(plain->row_count, static_cast<int64_t>(plain->rows.size()));
+  EXPECT_EQ(streamed->row_count, static_cast<int64_t>(sink.rows.size()));
+  EXPECT_EQ(plain->has_more, streamed->has_more);
+  EXPECT_EQ(plain->resume_position, streamed->resume_position);
+  EXPECT_EQ(plain->rows.size(), sink.rows.size());
+  for (size_t i = 0; i < std::min(plain->rows.size(), sink.rows.size()); ++i) {
+    const ReadRow& a = plain->rows[i];
+    const ReadRow& b = sink.rows[i];
+    EXPECT_EQ(a.partition_key, b.partition_key) << "row " << i;
+    EXPECT_EQ(a.clustering, b.clustering) << "row " << i;
+    EXPECT_EQ(a.cells.size(), b.cells.size()) << "row " << i;
+    for (size_t c = 0; c < std::min(a.cells.size(), b.cells.size()); ++c) {
+      EXPECT_EQ(a.cells[c].has_value(), b.cells[c].has_value()) << "row " << i << " cell " << c;
+      if (!a.cells[c] || !b.cells[c]) continue;
+      EXPECT_EQ(a.cells[c]->value, b.cells[c]->value) << "row " << i << " cell " << c;
+      EXPECT_EQ(a.cells[c]->timestamp, b.cells[c]->timestamp) << "row " << i << " cell " << c;
+      EXPECT_EQ(a.cells[c]->ttl, b.cells[c]->ttl) << "row " << i << " cell " << c;
+    }
+  }
+  return plain;
 }
 
 inline uint32_t ColumnId(const TableMetadata& t, const std::string& name) {

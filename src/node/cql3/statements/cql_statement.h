@@ -89,6 +89,11 @@ class CqlStatement {
 
   virtual Result<StatementResult> Execute(ExecutionContext& ctx) const = 0;
 
+  // A read of at most one row by its full primary key (or of a partition without clustering
+  // columns): cheap and bounded, so the network thread may run it itself rather than hand it to
+  // a request thread.
+  virtual bool is_point_read() const { return false; }
+
   // A text BEGIN BATCH: its statements, for per-statement access checks. Empty otherwise.
   virtual std::vector<const CqlStatement*> batch_children() const { return {}; }
 

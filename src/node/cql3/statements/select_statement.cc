@@ -332,6 +332,22 @@ class SelectStatementImpl final : public CqlStatement {
     return Status::Ok();
   }
 
+  bool is_point_read() const override {
+    if (!where_.partition_complete || index_ || has_count_ || !where_.filters.empty()) {
+      return false;
+    }
+    for (const auto& r : where_.partition) {
+      if (r.values.size() != 1 || r.in_marker) return false;
+    }
+    const size_t clustering = table_meta_->clustering_count;
+    if (clustering == 0) return true;
+    if (where_.clustering_eq.size() != clustering) return false;
+    for (const auto& r : where_.clustering_eq) {
+      if (r.values.size() != 1 || r.in_marker) return false;
+    }
+    return true;
+  }
+
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
     const TableMetadata& t = *table_meta_;
     for (const Output& o : outputs_) {  // bound values of term selectors, checked once
@@ -450,6 +466,10 @@ class SelectStatementImpl final : public CqlStatement {
     bool paged = ctx.page_size && *ctx.page_size > 0;
     cmd.row_limit = remaining;
     if (paged) cmd.row_limit = std::min<int64_t>(remaining, *ctx.page_size);
+    if (!json_ && !(ordered_ && cmd.partition_keys.size() > 1) && cmd.row_limit > 0 &&
+        OutputsAreStoredValues()) {
+      return ExecuteDirect(ctx, cmd, returned, limit);
+    }
     ReadResult rows;
     if (ordered_ && cmd.partition_keys.size() > 1) {
       // IN on the partition key with ORDER BY: every partition's rows are merged in clustering
@@ -556,6 +576,86 @@ class SelectStatementImpl final : public CqlStatement {
     std::vector<cql::DataType> arg_types;
     std::vector<Output> args;
   };
+
+  // Whether every output is a stored value as read (a key component or a cell), so rows can be
+  // encoded as storage finds them.
+  bool OutputsAreStoredValues() const {
+    for (const Output& o : outputs_) {
+      if (o.kind != Output::Kind::kPartitionKey && o.kind != Output::Kind::kClustering &&
+          o.kind != Output::Kind::kCell) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Writes each row's cells, as storage hands them over, into a ROWS body's row content: the
+  // same bytes Cell() and EncodeRowsResult produce, without a ReadRow or a RawValue per cell.
+  class RowsWriter final : public RowSink {
+   public:
+    RowsWriter(const std::vector<Output>& outputs, std::string* out)
+        : outputs_(outputs), out_(out) {}
+    void Row(const RowView& row) override {
+      cql::ByteWriter w(out_);
+      for (const Output& o : outputs_) {
+        switch (o.kind) {
+          case Output::Kind::kPartitionKey:
+            w.WriteBytes(std::string_view(row.partition_key[o.index]));
+            break;
+          case Output::Kind::kClustering:
+            if (o.index < row.clustering.size()) {
+              w.WriteBytes(std::string_view(row.clustering[o.index]));
+            } else {
+              w.WriteInt(-1);
+            }
+            break;
+          default:  // kCell (OutputsAreStoredValues)
+            if (row.cells[o.index].present) {
+              w.WriteBytes(row.cells[o.index].value);
+            } else {
+              w.WriteInt(-1);
+            }
+            break;
+        }
+      }
+    }
+
+   private:
+    const std::vector<Output>& outputs_;
+    std::string* out_;
+  };
+
+  // A plain SELECT (OutputsAreStoredValues, no JSON, no post-query ordering): the rows are
+  // encoded as storage reads them into a per-thread buffer that keeps its capacity, then put
+  // behind the metadata.
+  Result<StatementResult> ExecuteDirect(const ExecutionContext& ctx, ReadCommand& cmd,
+                                        int64_t returned, int64_t limit) const {
+    thread_local std::string row_bytes;
+    row_bytes.clear();
+    RowsWriter writer(outputs_, &row_bytes);
+    cmd.sink = &writer;
+    PF_ASSIGN_OR_RETURN(ReadResult rows, ctx.db->storage().Read(cmd));
+    cql::RowsMetadata meta;
+    meta.column_count = result_metadata_.column_count;
+    meta.no_metadata = ctx.skip_metadata;
+    if (!ctx.skip_metadata) meta.columns = result_metadata_.columns;
+    meta.new_metadata_id = ctx.new_metadata_id;
+    int64_t now_returned = returned + rows.row_count;
+    if (rows.has_more && now_returned < limit) {
+      std::string ps(kPagingMagic);
+      cql::ByteWriter(&ps).WriteLong(now_returned);
+      ps += rows.resume_position;
+      meta.paging_state = std::move(ps);
+    }
+    StatementResult result;
+    result.body.reserve(row_bytes.size() + 64);
+    cql::ByteWriter w(&result.body);
+    cql::EncodeRowsResult(meta, static_cast<int32_t>(rows.row_count), {}, w, ctx.protocol_version);
+    result.body.append(row_bytes);
+    // A huge page should not pin its buffer for the thread's life.
+    if (row_bytes.capacity() > (1u << 20)) std::string().swap(row_bytes);
+    return result;
+  }
 
   // A function selector: its output, result type and Cassandra's column name.
   Result<std::tuple<Output, cql::DataType, std::string>> PrepareFunction(const Selector& sel,

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Node instructions per operation under callgrind: starts a release postfork-node under
+# `valgrind --tool=callgrind`, runs the load generator's phases (counters zeroed before and
+# dumped after each), and prints instructions/op beside the usual columns. Instruction counts
+# repeat from run to run on a busy machine; ops/s and latency under valgrind mean nothing. 1000
+# keys, so that the reads of `select` find the rows the short `insert` phase wrote.
+# Usage: [NODE_ARGS="--request-threads 0"] bench/node/callgrind_ops.sh [build dir, default
+#        build/rel] [phases, default insert,select,scan100] [seconds per phase, default 3]
+set -euo pipefail
+build="${1:-build/rel}"
+phases="${2:-insert,select,scan100}"
+seconds="${3:-3}"
+data="$(mktemp -d /tmp/postfork-node-callgrind.XXXXXX)"
+log="$data/node.log"
+valgrind --tool=callgrind --callgrind-out-file="$data/callgrind.out" \
+  "$build/apps/node/postfork-node" ${NODE_ARGS:-} --port 0 --data-dir "$data/db" >"$log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 600); do
+  grep -q "ready" "$log" && break
+  sleep 0.1
+done
+port="$(sed -n 's/.*on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
+"$build/bench/node/node_load_generator" --port "$port" --node-pid "$pid" --in-flight 64 \
+  --connections 4 --seconds "$seconds" --keys 1000 --index-keys 0 --only "$phases" \
+  --callgrind-out "$data/callgrind.out"
