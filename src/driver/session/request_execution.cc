@@ -322,6 +322,13 @@ class RequestExecution final : public ResponseHandler {
       AdoptChangedMetadata(r.data()->message.rows.metadata);
     if (r.ok() && r.kind() == cql::ResultKind::kSetKeyspace)
       session_->OnKeyspaceChanged(std::string(r.keyspace()), &conn);
+    if (r.ok() && r.kind() == cql::ResultKind::kSchemaChange &&
+        session_->options().schema_agreement_wait.count() > 0) {
+      auto result = std::make_shared<QueryResult>(std::move(r));
+      session_->AwaitSchemaAgreement(conn.shared_from_this(),
+                                     [this, result](bool) { Complete(std::move(*result)); });
+      return;
+    }
     Complete(std::move(r));
   }
 
