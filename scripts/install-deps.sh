@@ -14,6 +14,8 @@ PACKAGES=(
   # integration tests and benchmarks: real drivers and peers
   python3 python3-cassandra python3-lz4 zlib1g-dev golang-go golang-github-gocql-gocql-dev
   curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-uwsgidecorators python3-webpy procps
+  # Apache Cassandra 5.0, the reference the compatibility tests run against (scripts/cassandra.sh)
+  openjdk-17-jdk-headless maven
 )
 # Node.js: the machine image ships NodeSource's nodejs (npm included), which conflicts with
 # Debian's npm package; install Debian's pair only where no npm exists.
@@ -48,4 +50,21 @@ nodedir="$root/tests/node/nodejs"
 if [ -f "$nodedir/package.json" ] && [ ! -d "$nodedir/node_modules/cassandra-driver" ]; then
   echo "install-deps: npm install in tests/node/nodejs"
   (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error)
+fi
+
+# Apache Cassandra 5.0 and its runtime dependencies, resolved by Maven from tests/cassandra/pom.xml
+# into the local repository once; scripts/cassandra.sh then builds its classpath offline. A stamp
+# named after the pom's hash makes the check instant when nothing changed.
+pom="$root/tests/cassandra/pom.xml"
+if [ -f "$pom" ]; then
+  m2="${HOME}/.m2"
+  stamp="$m2/postfork-cassandra-$(sha256sum "$pom" | cut -c1-16).ok"
+  if [ ! -f "$stamp" ]; then
+    echo "install-deps: resolving Apache Cassandra with Maven (tests/cassandra/pom.xml)"
+    mkdir -p "$m2"
+    mvn -q -B -f "$pom" dependency:resolve dependency:build-classpath \
+      -Dmdep.outputFile=/dev/null >"$m2/postfork-cassandra.log" 2>&1 \
+      || { cat "$m2/postfork-cassandra.log" >&2; exit 1; }
+    touch "$stamp"
+  fi
 fi

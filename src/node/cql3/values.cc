@@ -459,6 +459,17 @@ int Cmp(T a, T b) {
   return a < b ? -1 : (b < a ? 1 : 0);
 }
 
+// Java's Float.compare and Double.compare, which Cassandra's float and double types use: NaN
+// equals itself and sorts after every other value, -0.0 sorts before 0.0.
+template <typename F>
+int CompareFloating(F a, F b) {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  bool nan_a = std::isnan(a), nan_b = std::isnan(b);
+  if (nan_a || nan_b) return nan_a == nan_b ? 0 : (nan_a ? 1 : -1);
+  return static_cast<int>(std::signbit(b)) - static_cast<int>(std::signbit(a));
+}
+
 // Frozen collections element by element (a prefix first), tuples and UDTs field by field with
 // null first, as Cassandra's ListType/MapType/TupleType compare. nullopt when a value does not
 // decode (the caller falls back to bytes).
@@ -531,7 +542,7 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
         float fa, fb;
         std::memcpy(&fa, &ua, 4);
         std::memcpy(&fb, &ub, 4);
-        return Cmp(fa, fb);
+        return CompareFloating(fa, fb);
       }
       return CompareBytes(a, b);
     case K::kDouble:
@@ -540,7 +551,7 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
         double fa, fb;
         std::memcpy(&fa, &ua, 8);
         std::memcpy(&fb, &ub, 8);
-        return Cmp(fa, fb);
+        return CompareFloating(fa, fb);
       }
       return CompareBytes(a, b);
     case K::kVarint:

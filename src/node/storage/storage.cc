@@ -189,12 +189,19 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
   return Status::Ok();
 }
 
-Result<rows::RangeDeletion> ToRangeDeletion(const TableMetadata& table, const RangeTombstone& rt,
-                                            int32_t now_seconds) {
+Result<std::optional<rows::RangeDeletion>> ToRangeDeletion(const TableMetadata& table,
+                                                           const RangeTombstone& rt,
+                                                           int32_t now_seconds) {
   rows::RangeDeletion rd;
   PF_ASSIGN_OR_RETURN(std::string start, keys::EncodeClustering(table, rt.start.components));
   PF_ASSIGN_OR_RETURN(std::string end, keys::EncodeClustering(table, rt.end.components));
   rd.lower = (rt.start.inclusive || start.empty()) ? start : keys::PrefixSuccessor(start);
+  // Nothing sorts after an exclusive start whose encoding has no successor (the largest value
+  // in the declared order, e.g. `c < false` on a DESC column): the range is empty, not the
+  // whole partition.
+  if (!rt.start.components.empty() && !rt.start.inclusive && rd.lower.empty()) {
+    return std::optional<rows::RangeDeletion>();
+  }
   if (!end.empty()) {
     if (rt.end.inclusive) {
       std::string succ = keys::PrefixSuccessor(end);
@@ -205,7 +212,7 @@ Result<rows::RangeDeletion> ToRangeDeletion(const TableMetadata& table, const Ra
   }
   rd.deletion.timestamp = rt.timestamp;
   rd.deletion.local_deletion_time = now_seconds;
-  return rd;
+  return std::optional<rows::RangeDeletion>(std::move(rd));
 }
 
 // One index entry: its key and value (the base write's timestamp, BE64).
@@ -293,8 +300,9 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
   }
   PF_RETURN_IF_ERROR(ToCells(table, m.static_cells, true, now_seconds, &header.cells));
   for (const RangeTombstone& rt : m.range_tombstones) {
-    PF_ASSIGN_OR_RETURN(rows::RangeDeletion rd, ToRangeDeletion(table, rt, now_seconds));
-    header.range_deletions.push_back(std::move(rd));
+    PF_ASSIGN_OR_RETURN(std::optional<rows::RangeDeletion> rd,
+                        ToRangeDeletion(table, rt, now_seconds));
+    if (rd) header.range_deletions.push_back(std::move(*rd));
   }
   if (header.partition_deletion || !header.cells.empty() || !header.range_deletions.empty()) {
     out->emplace_back(prefix + keys::kHeaderSection, std::move(header));

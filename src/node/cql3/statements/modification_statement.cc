@@ -328,6 +328,16 @@ class TableModification : public ModificationStatement {
       if (raw.is_unset()) return InvalidRequest("Invalid 'unset' value in condition");
       given.push_back(raw.is_null() ? std::nullopt : std::optional<std::string>(raw.bytes));
     }
+    // A non-frozen collection holds no empty value, so Cassandra reads an empty collection in
+    // a condition on the whole column as null: `IF m != {}` on an absent map does not apply.
+    cql::TypeKind kind = c.value_type.kind();
+    if (!c.element && !c.field && !c.value_type.is_frozen() &&
+        (kind == cql::TypeKind::kList || kind == cql::TypeKind::kSet ||
+         kind == cql::TypeKind::kMap)) {
+      for (std::optional<std::string>& g : given) {
+        if (g && g->size() == 4 && cql::LoadBE32(g->data()) == 0) g.reset();
+      }
+    }
     auto equal = [&](const std::optional<std::string>& g) {
       if (!current || !g) return !current && !g;
       return CompareValues(c.value_type, *current, *g) == 0;

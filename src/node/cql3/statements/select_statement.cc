@@ -465,6 +465,12 @@ class SelectStatementImpl final : public CqlStatement {
       rows.has_more = false;
     } else if (cmd.row_limit > 0) {
       PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
+      // Without clustering columns a partition holds one row at most, so a page that ends on
+      // the last requested partition ends the result: no paging state, as Cassandra sends none.
+      if (rows.has_more && !cmd.partition_keys.empty() && t.ClusteringColumns().empty() &&
+          !rows.rows.empty() && rows.rows.back().partition_key == cmd.partition_keys.back()) {
+        rows.has_more = false;
+      }
     }
     cql::ResultMessage msg;
     msg.kind = cql::ResultKind::kRows;
