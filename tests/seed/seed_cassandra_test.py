@@ -101,6 +101,16 @@ def main():
                  re.findall(r"CQL session ready in ([0-9.]+) ms \(from snapshot", l)]
         check(len(ready) == 2, "both workers opened their session from the snapshot: %r" % ready)
         print("worker session ready (from snapshot) against Cassandra, ms:", ready)
+        # For comparison (reported, not asserted): python3-cassandra's connect(keyspace).
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            other = Cluster([address], port=cql_port)
+            other.connect(keyspace)
+            times.append((time.perf_counter() - t0) * 1000.0)
+            other.shutdown()
+        print("python3-cassandra Cluster().connect(keyspace) against Cassandra, ms:",
+              ["%.1f" % t for t in sorted(times)])
     finally:
         if seed.poll() is None:
             seed.send_signal(signal.SIGTERM)
