@@ -57,6 +57,11 @@ def main():
     cassandra = Cluster([address], port=cql_port, protocol_version=5)
     direct = cassandra.connect()
     direct.execute("DROP KEYSPACE IF EXISTS " + keyspace)
+    # The seed creates its keyspace with SimpleStrategy RF 1 if absent; on this two-DC cluster
+    # its replicas would land in dc2 too, where LOCAL_ONE from dc1 is Unavailable (as Cassandra
+    # answers). An operator would create it per DC first, as here; the seed keeps it.
+    direct.execute("CREATE KEYSPACE %s WITH replication = {'class': 'NetworkTopologyStrategy', "
+                   "'dc1': 1}" % keyspace)
 
     port = free_port()
     args = [SEED, "--bind", "127.0.0.1:%d" % port, "--contact-points", address,

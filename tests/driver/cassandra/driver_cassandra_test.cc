@@ -246,7 +246,7 @@ TEST_F(DriverCassandraTest, WithLocalDcDc1NoRequestReachesDc2) {
   BlockingSession remote = Connect(Options("rf3", "dc2"));
   WaitForPools(remote, 2);  // node 3, and node 1 (the contact point: control connection)
   auto insert2 = remote.Prepare("INSERT INTO remote (k, v) VALUES (?, ?)");
-  ASSERT_TRUE(insert2.ok());
+  ASSERT_TRUE(insert2.ok()) << insert2.status().ToString();
   for (int k = 0; k < 50; ++k)
     ASSERT_TRUE(remote.Execute(*insert2->Bind({int32_t{k}, int32_t{k}})).ok());
   auto remote_writes = Counts("coordinator_write_latency", "rf3", "remote");

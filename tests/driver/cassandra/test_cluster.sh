@@ -8,13 +8,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cmd="$1" dir="$2"
 
-# Free loopback ports: one for CQL, one for internode traffic, and a run of five for JMX (one per
-# node, with room for a node added by a test).
+# Free loopback ports below the kernel's ephemeral range (so no outgoing connection, such as a
+# node's own JMX/RMI server port, takes one between this check and the node's bind): one for
+# CQL, one for internode traffic, and a run of five for JMX (one per node, with room for a node
+# added by a test).
 free_ports() {
   /usr/bin/python3 - <<'PY'
-import socket
-def free():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+import random, socket
 def is_free(p):
     s = socket.socket()
     try:
@@ -23,11 +23,18 @@ def is_free(p):
         return False
     finally:
         s.close()
-native, storage = free(), free()
-while True:
-    jmx = free()
-    if jmx + 5 < 65535 and all(is_free(jmx + k) for k in range(1, 5)):
-        break
+def run(n):
+    while True:
+        p = random.randrange(20000, 32000 - n)
+        if all(is_free(p + k) for k in range(n)):
+            return p
+native = run(1)
+storage = run(1)
+while storage == native:
+    storage = run(1)
+jmx = run(5)
+while native in range(jmx, jmx + 5) or storage in range(jmx, jmx + 5):
+    jmx = run(5)
 print(native, storage, jmx)
 PY
 }
