@@ -84,22 +84,22 @@ def main():
         status, cols = request(port, "GET", "/")
         check(status == 200, "GET / -> %s %r" % (status, cols))
         stored = sorted(r.col for r in direct.execute(
-            "SELECT col FROM %s.columnfamily" % keyspace))
+            "SELECT col FROM %s.\"columnfamily\"" % keyspace))
         check(len(stored) == 100, "Cassandra holds the 100 sample rows: %d" % len(stored))
         check(sorted(cols) == stored, "GET / returns Cassandra's rows")
 
         check(request(port, "PUT", "/rows/written", "through the seed")[0] == 200, "PUT")
-        row = direct.execute("SELECT col FROM %s.columnfamily WHERE key = 'written'"
+        row = direct.execute("SELECT col FROM %s.\"columnfamily\" WHERE key = 'written'"
                              % keyspace).one()
         check(row is not None and row.col == "through the seed", "Cassandra has the PUT row")
         check(request(port, "GET", "/rows/written") ==
               (200, {"key": "written", "col": "through the seed"}), "GET the PUT row")
-        direct.execute("UPDATE %s.columnfamily SET col = 'from cassandra' WHERE key = 'written'"
+        direct.execute("UPDATE %s.\"columnfamily\" SET col = 'from cassandra' WHERE key = 'written'"
                        % keyspace)
         check(request(port, "GET", "/rows/written")[1]["col"] == "from cassandra",
               "the seed reads what Cassandra holds")
         check(request(port, "DELETE", "/rows/written")[0] == 200, "DELETE")
-        check(direct.execute("SELECT col FROM %s.columnfamily WHERE key = 'written'"
+        check(direct.execute("SELECT col FROM %s.\"columnfamily\" WHERE key = 'written'"
                              % keyspace).one() is None, "Cassandra no longer has the row")
 
         ready = [float(m) for l in lines for m in
