@@ -1,11 +1,16 @@
 """The seed comparison: one node, the same 100 rows, wrk on loopback with 64 connections, the
-same worker count for every stack, GET / (SELECT col FROM columnfamily):
+same worker count for every stack, GET / (SELECT col FROM columnfamily). The node is the
+embedded postfork-node, or with --cassandra one Apache Cassandra 5.0 node (scripts/cassandra.sh,
+on --cassandra-address and free ports, stopped afterwards). Stacks:
   1. postfork-seed            (a session per worker, from the master's warm-up snapshot)
   2. postfork-seed --connect-per-request
   3. uWSGI + web.py + python3-cassandra, session opened in a uwsgidecorators.postfork hook
   4. the same, connecting per request
-Prints req/s, p50/p99, ratios 1/3, 3/4 and 1/4, the worker session-ready times of 1 and 3 from
-the workers' own log lines, and 1's worker start (fork to accepting) from the master's log.
+Prints req/s, p50/p99, ratios 1/3, 3/4 and 1/4, the worker session-ready times of 1 (from the
+snapshot) and 3 from the workers' own log lines, 1's worker start (fork to accepting) from the
+master's log, postfork-seed's worker session-ready time without a snapshot (a cold connect plus
+preparing its four statements), and python3-cassandra's Cluster().connect(keyspace) time against
+the same node.
 Run with Debian's python3 (bench/seed/compare.sh does).
 """
 import argparse
@@ -81,6 +86,33 @@ def stop(p, sig=signal.SIGTERM):
             p.wait()
 
 
+CASSANDRA_SH = os.path.join(ROOT, "scripts", "cassandra.sh")
+
+
+def start_cassandra(address, directory):
+    """One Cassandra node on `address` with free ports; returns (cql_port, directory)."""
+    native, storage = free_port(), free_port()
+    t0 = time.time()
+    subprocess.run([CASSANDRA_SH, "start", "--fresh", "--dir", directory, "--nodes", "1",
+                    "--address-base", address, "--native-port", str(native),
+                    "--storage-port", str(storage)], check=True)
+    print(f"cassandra node up in {time.time() - t0:.1f} s", file=sys.stderr)
+    return native, directory
+
+
+def python_connect(contact, port, keyspace, iterations):
+    """python3-cassandra's Cluster().connect(keyspace), ms per iteration."""
+    from cassandra.cluster import Cluster
+    times = []
+    for _ in range(iterations):
+        t0 = time.perf_counter()
+        cluster = Cluster([contact], port=port)
+        cluster.connect(keyspace)
+        times.append((time.perf_counter() - t0) * 1000.0)
+        cluster.shutdown()
+    return times
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", default=os.path.join(ROOT, "build/seed-rel/apps/seed/postfork-seed"))
@@ -89,35 +121,47 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--per-request-seconds", type=int, default=10)
+    ap.add_argument("--cassandra", action="store_true",
+                    help="run against one Apache Cassandra node instead of postfork-node")
+    ap.add_argument("--cassandra-address", default="127.0.13.1")
+    ap.add_argument("--connect-iterations", type=int, default=10)
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="postfork-seed-bench-")
+    cassandra_dir = None
     procs = []
     results, ready, starts = {}, {}, {}
     try:
-        node = subprocess.Popen([args.node, "--port", "0", "--data-dir", os.path.join(tmp, "node")],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs.append(node)
-        line = node.stdout.readline()
-        m = re.search(r"on [^ ]+:(\d+)", line)
-        if not m:
-            raise RuntimeError("node did not start: " + line)
-        cql_port = int(m.group(1))
-        # The node's output is not read any further: keep its pipe from filling.
-        subprocess.Popen(["cat"], stdin=node.stdout, stdout=subprocess.DEVNULL)
+        if args.cassandra:
+            contact = args.cassandra_address
+            cql_port, cassandra_dir = start_cassandra(contact, os.path.join(tmp, "cassandra"))
+        else:
+            contact = "127.0.0.1"
+            node = subprocess.Popen([args.node, "--port", "0", "--data-dir",
+                                     os.path.join(tmp, "node")],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            procs.append(node)
+            line = node.stdout.readline()
+            m = re.search(r"on [^ ]+:(\d+)", line)
+            if not m:
+                raise RuntimeError("node did not start: " + line)
+            cql_port = int(m.group(1))
+            # The node's output is not read any further: keep its pipe from filling.
+            subprocess.Popen(["cat"], stdin=node.stdout, stdout=subprocess.DEVNULL)
 
         def run_seed(name, extra, seconds):
             port = free_port()
             log_path = os.path.join(tmp, name + ".log")
             with open(log_path, "w") as log:
                 p = subprocess.Popen([args.seed, "--bind", f"127.0.0.1:{port}", "--workers",
-                                      str(args.workers), "--cql-port", str(cql_port),
-                                      "--sample-rows", "100"] + extra,
+                                      str(args.workers), "--contact-points", contact,
+                                      "--cql-port", str(cql_port), "--sample-rows", "100"] + extra,
                                      stdout=log, stderr=subprocess.STDOUT)
             procs.append(p)
             wait_http(port)
-            wrk(port, 1, args.connections, 10)  # warm-up
-            results[name] = wrk(port, seconds, args.connections, 30)
+            if seconds > 0:
+                wrk(port, 1, args.connections, 10)  # warm-up
+                results[name] = wrk(port, seconds, args.connections, 30)
             stop(p)
             with open(log_path) as f:
                 text = f.read()
@@ -128,7 +172,7 @@ def main():
         def run_uwsgi(name, per_request, seconds):
             port = free_port()
             log_path = os.path.join(tmp, name + ".log")
-            env = dict(os.environ, SEED_CQL_PORT=str(cql_port), SEED_CONTACT_POINTS="127.0.0.1",
+            env = dict(os.environ, SEED_CQL_PORT=str(cql_port), SEED_CONTACT_POINTS=contact,
                        SEED_KEYSPACE="seed", SEED_CONNECT_PER_REQUEST="1" if per_request else "0")
             with open(log_path, "w") as log:
                 p = subprocess.Popen(["uwsgi", "--plugin", "python3", "--http-socket",
@@ -144,6 +188,10 @@ def main():
             with open(log_path) as f:
                 return [float(x) for x in re.findall(r"session ready in ([0-9.]+) ms", f.read())]
 
+        # Workers without a snapshot: each connects cold (and prepares); no load is measured.
+        ready["postfork, cold connect"] = run_seed("0 cold", [], 0)
+        ready["python3-cassandra connect(ks)"] = python_connect(contact, cql_port, "seed",
+                                                                args.connect_iterations)
         ready["postfork"] = run_seed("1 postfork-seed", ["--preload"], args.seconds)
         run_seed("2 postfork-seed --connect-per-request", ["--connect-per-request"],
                  args.per_request_seconds)
@@ -152,17 +200,20 @@ def main():
     finally:
         for p in reversed(procs):
             stop(p)
+        if args.cassandra and cassandra_dir:
+            subprocess.run([CASSANDRA_SH, "stop", "--dir", cassandra_dir], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"GET / (SELECT col FROM columnfamily, 100 rows); wrk -t2 -c{args.connections}; "
-          f"{args.workers} workers each; {os.cpu_count()} cores shared by wrk, node and server")
+    backend = "Apache Cassandra 5.0 (1 node)" if args.cassandra else "postfork-node"
+    print(f"GET / (SELECT col FROM columnfamily, 100 rows) on {backend}; "
+          f"wrk -t2 -c{args.connections}; {args.workers} workers each; "
+          f"{os.cpu_count()} cores shared by wrk, node and server")
     print(f"{'stack':40} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'requests':>9} {'errors':>7}")
     for name, r in results.items():
         errors = r["non2xx"] + (1 if r["socket_errors"] else 0)
         print(f"{name:40} {r['rps']:10.1f} {r['p50']:9.2f} {r['p99']:9.2f} {r['requests']:9d} "
               f"{r['non2xx']:7d}{'  socket errors: ' + r['socket_errors'] if r['socket_errors'] else ''}")
-    names = list(results)
-    r1, r2, r3, r4 = (results[n] for n in names)
+    r1, r2, r3, r4 = (results[n] for n in results if not n.startswith("0 "))
 
     def ratio(a, b):
         return f"{a['rps'] / b['rps']:.1f}x" if b["rps"] > 0 else "n/a (no request completed)"

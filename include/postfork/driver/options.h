@@ -81,7 +81,12 @@ struct SessionOptions {
   int connections_per_host = 1;            // Default: 1 (v4 multiplexes 32,768 streams)
   int max_streams_per_connection = 32768;  // Default: 32768 (the v4 maximum)
   Millis heartbeat_interval{30000};        // Default: 30 s of idleness, then OPTIONS; 0 disables
-  ReconnectionOptions reconnection;        // Default: 100 ms doubling to 10 s, jittered
+  // After a statement that changed the schema, how long its result waits for every node to
+  // report the same schema_version (polled on the connection that ran it, every 200 ms), so
+  // the next statement finds the change on whichever node it reaches. Past the wait the result
+  // is delivered anyway, with a warning logged. Default: 10 s; 0 disables.
+  Millis schema_agreement_wait{10000};
+  ReconnectionOptions reconnection;  // Default: 100 ms doubling to 10 s, jittered
   LoadBalancing load_balancing = LoadBalancing::kDcAwareRoundRobin;
   bool token_aware =
       true;  // Default: true (prepared statements with a routing key go to a replica)

@@ -22,6 +22,10 @@ struct ResultData {
   // Column specs when the response omitted them (skip_metadata): the prepared result metadata.
   std::shared_ptr<const cql::RowsMetadata> known_metadata;
   std::string host;  // the host that answered, "ip:port"
+  // Warnings the server sent with the response (e.g. Cassandra's unlogged-batch or
+  // USE-with-prepared-statements warnings), and the tracing id of a traced request.
+  std::vector<std::string> warnings;
+  std::optional<cql::Uuid> tracing_id;
 
   const std::vector<cql::ColumnSpec>& columns() const {
     return known_metadata ? known_metadata->columns : message.rows.metadata.columns;
@@ -100,6 +104,8 @@ class QueryResult {
   const cql::SchemaChange* schema_change() const;
   // "ip:port" of the host that answered; "" when none did.
   std::string_view host() const;
+  // The server's warnings for this request; empty when none (or on failure).
+  const std::vector<std::string>& warnings() const;
   const std::shared_ptr<const ResultData>& data() const { return data_; }
 
  private:

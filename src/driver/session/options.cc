@@ -31,6 +31,8 @@ Status SessionOptions::Validate() const {
     return bad("connections_per_host: must be 1..64");
   if (max_streams_per_connection < 1 || max_streams_per_connection > 32768)
     return bad("max_streams_per_connection: must be 1..32768");
+  if (schema_agreement_wait.count() < 0)
+    return bad("schema_agreement_wait: must be >= 0 (0 disables)");
   if (heartbeat_interval.count() < 0) return bad("heartbeat_interval: must be >= 0 (0 disables)");
   if (reconnection.base_delay.count() <= 0 || reconnection.max_delay < reconnection.base_delay)
     return bad("reconnection: need 0 < base_delay <= max_delay");

@@ -157,9 +157,48 @@ bool RoutingToken(const BoundStatement& b, int64_t* token) {
 
 }  // namespace
 
+namespace {
+// What precedes a response's message when its header flags say so
+// (native_protocol_v4.spec section 2.2): [tracing id][warnings][custom payload].
+struct ResponsePrefix {
+  std::optional<cql::Uuid> tracing_id;
+  std::vector<std::string> warnings;
+  size_t size = 0;  // bytes of the body before the message
+};
+
+Result<ResponsePrefix> ReadResponsePrefix(uint8_t flags, std::string_view body) {
+  ResponsePrefix out;
+  cql::ByteReader r(body);
+  if (flags & cql::frame_flags::kTracing) {
+    PF_ASSIGN_OR_RETURN(std::string_view id, r.ReadUuid());
+    cql::Uuid uuid;
+    std::copy(id.begin(), id.end(), uuid.bytes.begin());
+    out.tracing_id = uuid;
+  }
+  if (flags & cql::frame_flags::kWarning) {
+    PF_ASSIGN_OR_RETURN(auto warnings, r.ReadStringList());
+    for (auto w : warnings) out.warnings.emplace_back(w);
+  }
+  if (flags & cql::frame_flags::kCustomPayload) PF_RETURN_IF_ERROR(r.ReadBytesMap().status());
+  out.size = body.size() - r.remaining();
+  return out;
+}
+}  // namespace
+
 QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
                            std::shared_ptr<const cql::RowsMetadata> known_metadata,
                            const std::string& host) {
+  ResponsePrefix prefix;
+  constexpr uint8_t kPrefixFlags =
+      cql::frame_flags::kTracing | cql::frame_flags::kWarning | cql::frame_flags::kCustomPayload;
+  if (header.flags & kPrefixFlags) {
+    auto read = ReadResponsePrefix(header.flags, body);
+    if (!read.ok())
+      return QueryResult(Status(StatusCode::kMalformed, "undecodable response prefix from " + host +
+                                                            ": " + read.error().message()));
+    prefix = std::move(*read);
+    body.erase(0, prefix.size);
+  }
   if (header.opcode == cql::Opcode::kError) {
     cql::ByteReader r(body);
     auto err = cql::ErrorMessage::Decode(r, header.version);
@@ -188,6 +227,8 @@ QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
       known_metadata)
     data->known_metadata = std::move(known_metadata);
   data->host = host;
+  data->warnings = std::move(prefix.warnings);
+  data->tracing_id = prefix.tracing_id;
   return QueryResult(std::shared_ptr<const ResultData>(std::move(data)));
 }
 
@@ -292,6 +333,13 @@ class RequestExecution final : public ResponseHandler {
       AdoptChangedMetadata(r.data()->message.rows.metadata);
     if (r.ok() && r.kind() == cql::ResultKind::kSetKeyspace)
       session_->OnKeyspaceChanged(std::string(r.keyspace()), &conn);
+    if (r.ok() && r.kind() == cql::ResultKind::kSchemaChange &&
+        session_->options().schema_agreement_wait.count() > 0) {
+      auto result = std::make_shared<QueryResult>(std::move(r));
+      session_->AwaitSchemaAgreement(conn.shared_from_this(),
+                                     [this, result](bool) { Complete(std::move(*result)); });
+      return;
+    }
     Complete(std::move(r));
   }
 

@@ -108,4 +108,9 @@ const cql::SchemaChange* QueryResult::schema_change() const {
 
 std::string_view QueryResult::host() const { return data_ ? std::string_view(data_->host) : ""; }
 
+const std::vector<std::string>& QueryResult::warnings() const {
+  static const std::vector<std::string> kNone;
+  return data_ ? data_->warnings : kNone;
+}
+
 }  // namespace postfork::driver

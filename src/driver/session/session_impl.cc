@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -12,7 +13,6 @@
 namespace postfork::driver {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 
 // ---- Host --------------------------------------------------------------------------------
 
@@ -587,9 +587,12 @@ Connection* SessionImpl::AnyConnection() {
   return nullptr;
 }
 
-void SessionImpl::RefreshTopology() {
+void SessionImpl::RefreshTopology(std::function<void()> after) {
   Connection* c = AnyConnection();
-  if (!c) return;
+  if (!c) {
+    if (after) after();
+    return;
+  }
   auto self = shared_from_this();
   auto local = std::make_shared<QueryResult>();
   std::string address = c->address();
@@ -597,14 +600,103 @@ void SessionImpl::RefreshTopology() {
   SendQuery(*c, std::string(kLocalQuery), {}, options_.connect_timeout,
             [local](QueryResult r) { *local = std::move(r); });
   SendQuery(*c, std::string(kPeersV2Query), {}, options_.connect_timeout,
-            [self, local, address, port](QueryResult peers) {
-              if (self->closed_ || !local->ok()) return;
-              if (!peers.ok()) return;  // keep the current view
-              auto hosts = HostsFromSystemTables(*local, peers, address, port, self->options_.port);
-              if (hosts.ok()) {
-                self->ApplyTopology(std::move(*hosts));
-                self->OpenPools();
+            [self, local, address, port, after](QueryResult peers) {
+              if (self->closed_) return;
+              if (local->ok() && peers.ok()) {  // else keep the current view
+                auto hosts =
+                    HostsFromSystemTables(*local, peers, address, port, self->options_.port);
+                if (hosts.ok()) {
+                  self->ApplyTopology(std::move(*hosts));
+                  self->OpenPools();
+                }
               }
+              if (after) after();
+            });
+}
+
+void SessionImpl::RefreshTopologyUntil(const std::string& address, bool present, int attempts) {
+  std::weak_ptr<SessionImpl> weak = shared_from_this();
+  RefreshTopology([weak, address, present, attempts] {
+    auto self = weak.lock();
+    if (!self || self->closed_) return;
+    if ((self->FindHost(address) >= 0) == present || attempts <= 1) return;
+    // The node's system.peers_v2 row may still be incomplete when the event arrives (Cassandra
+    // sends NEW_NODE once the node is ready for clients, but the row is written by gossip).
+    auto timer = std::make_shared<asio::steady_timer>(self->io_);
+    timer->expires_after(kTopologyRetryDelay);
+    timer->async_wait([weak, address, present, attempts, timer](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      self->RefreshTopologyUntil(address, present, attempts - 1);
+    });
+  });
+}
+
+namespace {
+// The schema_version of a system.local or peers row as text; "" when null or absent.
+std::string SchemaVersionOf(const Row& row) {
+  auto v = row.GetValue("schema_version");
+  if (!v.ok() || !v->get_if<cql::Uuid>()) return "";
+  return v->get_if<cql::Uuid>()->ToString();
+}
+
+// A peer row's client address (peers_v2: native_address; peers: rpc_address).
+std::string PeerAddressOf(const Row& row) {
+  for (const char* column : {"native_address", "rpc_address", "peer"}) {
+    auto v = row.GetValue(column);
+    if (v.ok() && v->get_if<cql::Inet>()) return v->get_if<cql::Inet>()->ToString();
+  }
+  return "";
+}
+}  // namespace
+
+void SessionImpl::AwaitSchemaAgreement(std::shared_ptr<Connection> conn,
+                                       std::function<void(bool)> done) {
+  auto shared_done = std::make_shared<std::function<void(bool)>>(std::move(done));
+  PollSchemaAgreement(std::move(conn), Clock::now() + options_.schema_agreement_wait,
+                      std::move(shared_done));
+}
+
+void SessionImpl::PollSchemaAgreement(std::shared_ptr<Connection> conn, Clock::time_point deadline,
+                                      std::shared_ptr<std::function<void(bool)>> done) {
+  if (closed_ || !conn->ready()) return (*done)(false);
+  auto local = std::make_shared<QueryResult>();
+  auto self = shared_from_this();
+  SendQuery(*conn, std::string(kLocalQuery), {}, options_.connect_timeout,
+            [local](QueryResult r) { *local = std::move(r); });
+  SendQuery(*conn, std::string(kPeersV2Query), {}, options_.connect_timeout,
+            [self, conn, deadline, done, local](QueryResult peers) {
+              if (self->closed_) return (*done)(false);
+              std::set<std::string> versions;
+              if (local->ok() && local->row_count() == 1)
+                versions.insert(SchemaVersionOf(local->row(0)));
+              if (peers.ok()) {
+                for (const Row& row : peers.rows()) {
+                  std::string version = SchemaVersionOf(row);
+                  if (version.empty()) continue;
+                  // A host this session knows to be down has missed the change; it catches
+                  // up when it returns (Cassandra pulls the schema on gossip).
+                  int index = self->FindHost(PeerAddressOf(row));
+                  if (index >= 0) {
+                    const Host& h = *self->hosts_[static_cast<size_t>(index)];
+                    if (!h.up() && !h.last_error.ok()) continue;
+                  }
+                  versions.insert(std::move(version));
+                }
+              }
+              if (local->ok() && peers.ok() && versions.size() == 1) return (*done)(true);
+              if (Clock::now() >= deadline) {
+                spdlog::warn(
+                    "postfork driver: no schema agreement within {} ms ({} versions seen); "
+                    "continuing",
+                    self->options_.schema_agreement_wait.count(), versions.size());
+                return (*done)(false);
+              }
+              auto timer = std::make_shared<asio::steady_timer>(self->io_);
+              timer->expires_after(std::chrono::milliseconds(200));
+              timer->async_wait([self, conn, deadline, done, timer](boost::system::error_code) {
+                self->PollSchemaAgreement(conn, deadline, done);
+              });
             });
 }
 
@@ -637,11 +729,15 @@ void SessionImpl::OnEvent(const cql::EventMessage& ev) {
   std::copy_n(ev.address.begin(), inet.size, inet.bytes.begin());
   std::string address = inet.ToString();
   if (ev.type == cql::EventMessage::Type::kTopologyChange) {
-    RefreshTopology();
+    // NEW_NODE and MOVED_NODE: the host is (still) there; REMOVED_NODE: it is gone.
+    RefreshTopologyUntil(address, ev.change != "REMOVED_NODE", kTopologyRefreshAttempts);
     return;
   }
   int index = FindHost(address);
-  if (index < 0) return;
+  if (index < 0) {
+    if (ev.change == "UP") RefreshTopologyUntil(address, true, kTopologyRefreshAttempts);
+    return;
+  }
   Host& h = *hosts_[static_cast<size_t>(index)];
   if (ev.change == "UP" && !h.up() && h.opening() == 0) {
     // Reconnect now rather than at the end of the backoff.
@@ -688,13 +784,17 @@ void SessionImpl::BuildPlan(const std::string* keyspace, const int64_t* token, Q
         if (r < n && hosts_[static_cast<size_t>(r)]->up()) plan->Add(r);
     }
   }
-  uint32_t start = round_robin_++;
-  for (int i = 0; i < n; ++i) {
-    int h = static_cast<int>((start + static_cast<uint32_t>(i)) % static_cast<uint32_t>(n));
+  // Round robin over the local DC's up hosts only, so each gets an equal share (rotating over
+  // every host would give a local host that follows a remote one in the list a double turn).
+  std::array<int16_t, QueryPlan::kMaxHosts> local{};
+  int local_count = 0;
+  for (int h = 0; h < n && local_count < QueryPlan::kMaxHosts; ++h)
     if (hosts_[static_cast<size_t>(h)]->info.datacenter == local_dc_ &&
         hosts_[static_cast<size_t>(h)]->up())
-      plan->Add(h);
-  }
+      local[static_cast<size_t>(local_count++)] = static_cast<int16_t>(h);
+  uint32_t start = round_robin_++;
+  for (int i = 0; i < local_count; ++i)
+    plan->Add(local[(start + static_cast<uint32_t>(i)) % static_cast<uint32_t>(local_count)]);
   for (int i = 0; i < n; ++i) {
     int h = static_cast<int>((start + static_cast<uint32_t>(i)) % static_cast<uint32_t>(n));
     if (hosts_[static_cast<size_t>(h)]->up()) plan->Add(h);

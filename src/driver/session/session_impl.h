@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +24,8 @@
 #include "postfork/driver/session.h"
 
 namespace postfork::driver {
+
+using Clock = std::chrono::steady_clock;
 
 // Bumped in every forked child (pthread_atfork); sessions compare it with their own.
 extern std::atomic<uint64_t> g_fork_generation;
@@ -103,6 +106,9 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
                         Millis timeout, std::function<void(QueryResult)> fn);
   // The connection for metadata queries: the control connection, else any ready one.
   Connection* AnyConnection();
+  // Polls system.local and system.peers_v2 on `conn` until the nodes agree on the schema
+  // version, or options().schema_agreement_wait passes; `done(agreed)` runs once.
+  void AwaitSchemaAgreement(std::shared_ptr<Connection> conn, std::function<void(bool)> done);
 
  private:
   friend class Session;
@@ -125,10 +131,19 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   void OnConnectionClosed(Connection& conn, const Status& why);
   void ScheduleReconnect(Host& host);
   void MakeControl(Connection* conn);
-  void RefreshTopology();
+  // Reads system.local and the peers table again and applies them; `after` runs once done
+  // (also when nothing could be read).
+  void RefreshTopology(std::function<void()> after = nullptr);
+  // Refreshes until `address` is a known host (present) or not, retrying every
+  // kTopologyRetryDelay, at most `attempts` refreshes in all.
+  void RefreshTopologyUntil(const std::string& address, bool present, int attempts);
+  static constexpr int kTopologyRefreshAttempts = 10;
+  static constexpr std::chrono::milliseconds kTopologyRetryDelay{1000};
   void OnEvent(const cql::EventMessage& event);
   void FetchReplication(const std::string& keyspace);
   int FindHost(const std::string& address) const;
+  void PollSchemaAgreement(std::shared_ptr<Connection> conn, Clock::time_point deadline,
+                           std::shared_ptr<std::function<void(bool)>> done);
 
   boost::asio::io_context& io_;
   SessionOptions options_;

@@ -114,6 +114,34 @@ TEST(Session, PagingStateAndStatementOptionsReachTheWire) {
   EXPECT_EQ(seen_values[0], std::string("\0\0\0\5", 4));
 }
 
+// A response may carry a tracing id, warnings and a custom payload before its message
+// (header flags 0x02, 0x08, 0x04). Cassandra 5.0 warns on PREPARE after USE, for example.
+TEST(Session, ResponsesWithTracingIdWarningsAndCustomPayloadDecode) {
+  ScriptedServer server([&](const ScriptedServer::Request& r) -> std::optional<std::string> {
+    if (r.header.opcode != cql::Opcode::kQuery) return ScriptedServer::Handshake(r);
+    std::string body;
+    cql::ByteWriter w(&body);
+    body.append("0123456789abcdef", 16);  // [uuid]
+    w.WriteShort(2);
+    w.WriteString("first warning");
+    w.WriteString("second warning");
+    w.WriteBytesMap({{"key", "value"}});
+    w.WriteInt(static_cast<int32_t>(cql::ResultKind::kVoid));
+    std::string frame = ScriptedServer::Frame(r.header, cql::Opcode::kResult, body);
+    frame[1] = static_cast<char>(cql::frame_flags::kTracing | cql::frame_flags::kWarning |
+                                 cql::frame_flags::kCustomPayload);
+    return frame;
+  });
+  auto s = BlockingSession::ConnectFromSnapshot(SnapshotFor(server.port()));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  QueryResult r = s->Execute(Statement("INSERT INTO ks.t (k) VALUES (1)"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r.kind(), cql::ResultKind::kVoid);
+  EXPECT_EQ(r.warnings(), (std::vector<std::string>{"first warning", "second warning"}));
+  ASSERT_TRUE(r.data()->tracing_id.has_value());
+  EXPECT_EQ(r.data()->tracing_id->bytes[0], '0');
+}
+
 TEST(Session, UsedInAForkedChildFailsWithWrongProcess) {
   ScriptedServer server;
   auto s = BlockingSession::ConnectFromSnapshot(SnapshotFor(server.port()));
