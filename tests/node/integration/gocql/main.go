@@ -368,8 +368,8 @@ func security(binary string) (err error) {
 	return nil
 }
 
-// Protocol v3 (gocql pinned to it: its date, time, smallint and tinyint arrive as Cassandra's
-// custom types) and a custom payload on v4, which the node reads and ignores.
+// Protocol v3 (gocql pinned to it) and, on v4, a custom payload (read and ignored), Unavailable,
+// client warnings and a prepared statement across ALTER TABLE.
 func transport(binary string) (err error) {
 	dataDir, err := os.MkdirTemp("", "postfork-node-gocql-transport-")
 	check(err, "tempdir")
@@ -391,26 +391,22 @@ func transport(binary string) (err error) {
 	check(err, "connect v3")
 	defer s.Close()
 	check(s.Query(`CREATE KEYSPACE v3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`).Exec(), "v3 keyspace")
-	check(s.Query(`CREATE TABLE v3.t (k int, c int, dt date, tm time, si smallint, ti tinyint, v text,
-		PRIMARY KEY (k, c))`).Exec(), "v3 table")
-	dt := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
+	// gocql marshals date, time, smallint and tinyint only from v4 on (v3 carries them as custom
+	// types, against Cassandra too): this table keeps to v3's own types.
+	check(s.Query(`CREATE TABLE v3.t (k int, c int, ts timestamp, v text, PRIMARY KEY (k, c))`).Exec(), "v3 table")
+	ts := time.Date(2024, 2, 29, 13, 30, 0, 0, time.UTC)
 	batch := s.NewBatch(gocql.LoggedBatch)
 	for c := 0; c < 30; c++ {
-		batch.Query(`INSERT INTO v3.t (k, c, dt, tm, si, ti, v) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			1, c, dt, 13*time.Hour, int16(300+c), int8(-c), fmt.Sprint("v", c))
+		batch.Query(`INSERT INTO v3.t (k, c, ts, v) VALUES (?, ?, ?, ?)`, 1, c, ts, fmt.Sprint("v", c))
 	}
 	check(s.ExecuteBatch(batch), "v3 batch")
-	iter := s.Query(`SELECT c, dt, tm, si, ti, v FROM v3.t WHERE k = ?`, 1).PageSize(7).Iter()
+	iter := s.Query(`SELECT c, ts, v FROM v3.t WHERE k = ?`, 1).PageSize(7).Iter()
 	var c int
-	var gotDt time.Time
-	var gotTm time.Duration
-	var si int16
-	var ti int8
+	var gotTs time.Time
 	var v string
 	rows := 0
-	for iter.Scan(&c, &gotDt, &gotTm, &si, &ti, &v) {
-		expect(c == rows && gotDt.Equal(dt) && gotTm == 13*time.Hour && si == int16(300+c) &&
-			ti == int8(-c) && v == fmt.Sprint("v", c), "v3 row %d: %v %v %v %v %v", c, gotDt, gotTm, si, ti, v)
+	for iter.Scan(&c, &gotTs, &v) {
+		expect(c == rows && gotTs.Equal(ts) && v == fmt.Sprint("v", c), "v3 row %d: %v %v", c, gotTs, v)
 		rows++
 	}
 	check(iter.Close(), "v3 paged select")
@@ -439,7 +435,7 @@ func transport(binary string) (err error) {
 
 	// Client warnings reach gocql's Iter.Warnings.
 	var count int64
-	warned := s4.Query(`SELECT count(*) FROM rf3.t`).Iter()
+	warned := s4.Query(`SELECT count(*) FROM rf3.t`).Consistency(gocql.One).Iter()
 	warned.Scan(&count)
 	warnings := warned.Warnings()
 	check(warned.Close(), "count")
