@@ -1,11 +1,22 @@
 // Whole-system driver benchmarks against a running node (see session_ready.sh):
 //   driver_bench ready --port P --keyspace KS --iterations N [--protocol negotiate|4|5]
 //       session-ready time, cold and from a snapshot: p50/p99 in ms
+//   driver_bench fork --port P --keyspace KS --workers N [--protocol ...]
+//       the connect a prefork worker makes: a master takes a warm-up snapshot (one prepared
+//       statement), then forks N workers one after another; each measures from its first
+//       instruction after fork to a session that can execute (and its first query, and the page
+//       faults it took on the way). p50/p99 in ms over the N workers.
+//   driver_bench first --port P --keyspace KS [--protocol ...]
+//       the first session of this (fresh) process, then a second one: wall and CPU ms, and the
+//       page faults each took
 //   driver_bench throughput --port P --keyspace KS --seconds S --inflight 256 [--protocol ...]
 //       prepared single-row SELECT from one thread: ops/s, client CPU us/request,
 //       heap allocations/request (and the protocol version the session speaks)
 // Output: one "key value" per line, for the script to compare.
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -94,6 +105,137 @@ int Ready(SessionOptions options, int iterations) {
   return 0;
 }
 
+long MinorFaults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
+// What one forked worker reports back through the pipe.
+struct WorkerTimes {
+  double fork_ms;     // parent's fork() call to the child's first instruction
+  double ready_ms;    // child's first instruction to a session that can execute
+  double query_ms;    // then its first query (a prepared single-row SELECT)
+  long ready_faults;  // minor page faults taken between the two
+  int ok;
+};
+
+int Fork(SessionOptions options, int workers) {
+  const std::string query = "SELECT v FROM bench_first WHERE k = ?";
+  {
+    auto setup = BlockingSession::Connect(options);
+    if (!setup.ok()) {
+      std::fprintf(stderr, "connect: %s\n", setup.status().ToString().c_str());
+      return 1;
+    }
+    for (const char* cql : {"CREATE TABLE IF NOT EXISTS bench_first (k int PRIMARY KEY, v text)",
+                            "INSERT INTO bench_first (k, v) VALUES (1, 'one')"}) {
+      QueryResult r = setup->Execute(Statement(cql));
+      if (!r.ok()) {
+        std::fprintf(stderr, "%s: %s\n", cql, r.status().ToString().c_str());
+        return 1;
+      }
+    }
+  }
+  // The master's warm-up, as a prefork server's preload does it: connect, prepare, snapshot,
+  // close every socket.
+  auto snap = TakeSnapshot(options, {query});
+  if (!snap.ok()) {
+    std::fprintf(stderr, "snapshot: %s\n", snap.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<WorkerTimes> times;
+  for (int i = 0; i < workers; ++i) {
+    int fds[2];
+    if (pipe(fds) != 0) return 1;
+    auto before_fork = Clock::now();
+    pid_t pid = fork();
+    if (pid == 0) {
+      auto t0 = Clock::now();
+      long f0 = MinorFaults();
+      WorkerTimes w{};
+      w.fork_ms = std::chrono::duration<double, std::milli>(t0 - before_fork).count();
+      {
+        boost::asio::io_context io(1);
+        std::optional<Result<Session>> s;
+        Session::ConnectFromSnapshot(io, *snap,
+                                     [&](Result<Session> r) { s.emplace(std::move(r)); });
+        while (!s) io.run_one();
+        auto t1 = Clock::now();
+        w.ready_faults = MinorFaults() - f0;
+        w.ready_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+        if (s->ok()) {
+          std::optional<Result<PreparedStatement>> p;
+          (*s)->Prepare(query, [&](Result<PreparedStatement> r) { p.emplace(std::move(r)); });
+          while (!p) io.run_one();
+          std::optional<QueryResult> q;
+          if (p->ok()) {
+            (*s)->Execute(*(*p)->Bind({int32_t{1}}),
+                          [&](QueryResult r) { q.emplace(std::move(r)); });
+            while (!q) io.run_one();
+          }
+          w.query_ms = std::chrono::duration<double, std::milli>(Clock::now() - t1).count();
+          w.ok = q && q->ok() && q->row_count() == 1;
+          (*s)->Close();
+          io.poll();
+        }
+      }
+      ssize_t n = write(fds[1], &w, sizeof w);
+      _exit(n == sizeof w ? 0 : 1);
+    }
+    close(fds[1]);
+    WorkerTimes w{};
+    ssize_t n = read(fds[0], &w, sizeof w);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (n != sizeof w || !w.ok) {
+      std::fprintf(stderr, "worker %d failed\n", i);
+      return 1;
+    }
+    times.push_back(w);
+  }
+  std::vector<double> fork_ms, ready, query_ms, faults;
+  for (auto& w : times) {
+    fork_ms.push_back(w.fork_ms);
+    ready.push_back(w.ready_ms);
+    query_ms.push_back(w.query_ms);
+    faults.push_back(static_cast<double>(w.ready_faults));
+  }
+  std::printf(
+      "workers %d\nfork_p50_ms %.4f\nworker_ready_p50_ms %.4f\nworker_ready_p99_ms %.4f\n"
+      "worker_ready_max_ms %.4f\nworker_first_query_p50_ms %.4f\nworker_ready_faults_p50 %.0f\n",
+      workers, Percentile(fork_ms, 0.5), Percentile(ready, 0.5), Percentile(ready, 0.99),
+      Percentile(ready, 1.0), Percentile(query_ms, 0.5), Percentile(faults, 0.5));
+  return 0;
+}
+
+double CpuMs() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+int First(SessionOptions options) {
+  for (const char* which : {"first", "second"}) {
+    long f0 = MinorFaults();
+    double c0 = CpuMs();
+    auto t0 = Clock::now();
+    auto s = BlockingSession::Connect(options);
+    double wall = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    double cpu = CpuMs() - c0;
+    long faults = MinorFaults() - f0;
+    if (!s.ok()) {
+      std::fprintf(stderr, "connect: %s\n", s.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%s_wall_ms %.4f\n%s_cpu_ms %.4f\n%s_faults %ld\n", which, wall, which, cpu, which,
+                faults);
+    s->Close();
+  }
+  return 0;
+}
+
 int Throughput(SessionOptions options, double seconds, int inflight) {
   boost::asio::io_context io;
   std::optional<Result<Session>> s;
@@ -156,8 +298,7 @@ int Throughput(SessionOptions options, double seconds, int inflight) {
       "protocol_version %d\nops_per_s %.0f\nclient_cpu_us_per_request %.3f\n"
       "allocations_per_request %.2f\nerrors %llu\n",
       session.connect_report().protocol_version, static_cast<double>(n) / wall,
-      cpu * 1e6 / static_cast<double>(n),
-      static_cast<double>(allocs) / static_cast<double>(n),
+      cpu * 1e6 / static_cast<double>(n), static_cast<double>(allocs) / static_cast<double>(n),
       static_cast<unsigned long long>(errors));
   session.Close();
   io.poll();
@@ -176,7 +317,11 @@ int main(int argc, char** argv) {
   std::string protocol = "negotiate";
   auto* ready = app.add_subcommand("ready", "session-ready time, cold and from a snapshot");
   auto* tput = app.add_subcommand("throughput", "prepared single-row SELECT, N in flight");
-  for (auto* sc : {ready, tput}) {
+  auto* fork_cmd = app.add_subcommand("fork", "session ready in forked workers, from a snapshot");
+  int workers = 50;
+  auto* first = app.add_subcommand("first", "the first session of this process, then a second");
+  fork_cmd->add_option("--workers", workers);
+  for (auto* sc : {ready, tput, fork_cmd, first}) {
     sc->add_option("--port", port)->required();
     sc->add_option("--keyspace", keyspace)->required();
     sc->add_option("--protocol", protocol, "negotiate (default), 4 or 5");
@@ -196,5 +341,7 @@ int main(int argc, char** argv) {
   }
   options.protocol_version = *version;
   if (ready->parsed()) return Ready(options, iterations);
+  if (fork_cmd->parsed()) return Fork(options, workers);
+  if (first->parsed()) return First(options);
   return Throughput(options, seconds, inflight);
 }

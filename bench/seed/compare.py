@@ -4,7 +4,8 @@ same worker count for every stack, GET / (SELECT col FROM columnfamily):
   2. postfork-seed --connect-per-request
   3. uWSGI + web.py + python3-cassandra, session opened in a uwsgidecorators.postfork hook
   4. the same, connecting per request
-Prints req/s, p50/p99, ratios 1/3, 3/4 and 1/4, and the worker session-ready times of 1 and 3.
+Prints req/s, p50/p99, ratios 1/3, 3/4 and 1/4, the worker session-ready times of 1 and 3 from
+the workers' own log lines, and 1's worker start (fork to accepting) from the master's log.
 Run with Debian's python3 (bench/seed/compare.sh does).
 """
 import argparse
@@ -92,7 +93,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="postfork-seed-bench-")
     procs = []
-    results, ready = {}, {}
+    results, ready, starts = {}, {}, {}
     try:
         node = subprocess.Popen([args.node, "--port", "0", "--data-dir", os.path.join(tmp, "node")],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -119,7 +120,10 @@ def main():
             results[name] = wrk(port, seconds, args.connections, 30)
             stop(p)
             with open(log_path) as f:
-                return [float(x) for x in re.findall(r"CQL session ready in ([0-9.]+) ms", f.read())]
+                text = f.read()
+            starts[name] = [float(x) for x in
+                            re.findall(r"worker \d+ \(pid \d+\) ready in ([0-9.]+) ms", text)]
+            return [float(x) for x in re.findall(r"CQL session ready in ([0-9.]+) ms", text)]
 
         def run_uwsgi(name, per_request, seconds):
             port = free_port()
@@ -176,6 +180,10 @@ def main():
                   f"max {max(times):.3f} ms ({len(times)} workers)")
         else:
             print(f"session ready per worker, {name}: not logged")
+    first = starts.get("1 postfork-seed")
+    if first:
+        print(f"worker start (fork -> accepting, master log), postfork: median "
+              f"{statistics.median(first):.3f} ms, max {max(first):.3f} ms ({len(first)} workers)")
     return 0
 
 

@@ -99,7 +99,7 @@ class Session {
         token, std::move(options));
   }
 
-  // Opens a session from a Snapshot: sockets only (STARTUP, REGISTER, USE), no system query.
+  // From a Snapshot: sockets only, no system query; ready at READY (v4: + USE), REGISTER unawaited.
   template <class Token>
   static auto ConnectFromSnapshot(boost::asio::io_context& io, std::shared_ptr<const Snapshot> snap,
                                   Token&& token) {

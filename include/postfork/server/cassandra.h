@@ -16,8 +16,8 @@
 //                the connect timeout.
 //   preload      master with --preload: setup, then connects, prepares the statements, takes the
 //                driver's Snapshot and closes every socket.
-//   post_fork    worker: a session from the snapshot (sockets only: STARTUP, REGISTER, USE), or a
-//                normal connect without a snapshot (lazy mode). If the cluster is down the worker
+//   post_fork    worker: a session from the snapshot (sockets only: STARTUP, REGISTER, USE on v4)
+//                or a normal connect without one (lazy mode). If the cluster is down the worker
 //                still starts; its session connects in the background and requests get 503.
 //   on_worker_exit  worker: closes the session.
 // Flags (also config-file keys): --contact-points --cql-port --keyspace --local-dc --cql-user

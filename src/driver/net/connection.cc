@@ -15,6 +15,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kInitialSlots = 64;
 constexpr char kDriverName[] = "postfork";
 constexpr char kDriverVersion[] = "0.1.0";
 
@@ -53,10 +54,7 @@ Connection::Connection(asio::io_context& io, std::string address, uint16_t port,
       timeout_timer_(io),
       heartbeat_timer_(io),
       version_(protocol_version),
-      streams_(options_.max_streams_per_connection),
-      slots_(static_cast<size_t>(options_.max_streams_per_connection)) {
-  rbuf_.resize(kReadChunk);
-}
+      streams_(options_.max_streams_per_connection) {}
 
 Connection::~Connection() {
   boost::system::error_code ignored;
@@ -281,6 +279,10 @@ Status Connection::FinishFrame(size_t start, int16_t stream, ResponseHandler* ha
     body_len = pending_.size() - start - cql::kFrameHeaderSize;
   }
   PutBE32(&pending_[start + 5], static_cast<uint32_t>(body_len));
+  if (static_cast<size_t>(stream) >= slots_.size()) {
+    size_t grown = std::max<size_t>({kInitialSlots, slots_.size() * 2, size_t(stream) + 1});
+    slots_.resize(std::min<size_t>(grown, static_cast<size_t>(streams_.capacity())));
+  }
   Slot& slot = slots_[stream];
   slot.handler = handler;
   slot.sent = false;
@@ -338,15 +340,25 @@ void Connection::Flush() {
     asio::async_write(socket_, asio::buffer(writing_), std::move(on_written));
 }
 
+void Connection::ReserveRead(size_t capacity) {
+  size_t unread = rend_ - rbeg_;
+  if (capacity <= rcap_) {
+    if (rbeg_ > 0) std::memmove(rbuf_.get(), rbuf_.get() + rbeg_, unread);
+  } else {
+    std::unique_ptr<char[]> grown(new char[capacity]);  // uninitialized on purpose
+    if (unread > 0) std::memcpy(grown.get(), rbuf_.get() + rbeg_, unread);
+    rbuf_ = std::move(grown);
+    rcap_ = capacity;
+  }
+  rbeg_ = 0;
+  rend_ = unread;
+}
+
 void Connection::StartRead() {
   if (reading_ || state_ == State::kClosed) return;
-  if (rbuf_.size() - rend_ < kReadChunk / 4) {
-    if (rbeg_ > 0) {
-      std::memmove(rbuf_.data(), rbuf_.data() + rbeg_, rend_ - rbeg_);
-      rend_ -= rbeg_;
-      rbeg_ = 0;
-    }
-    if (rbuf_.size() - rend_ < kReadChunk / 4) rbuf_.resize(rbuf_.size() * 2);
+  if (rcap_ - rend_ < kReadChunk / 4) {
+    size_t unread = rend_ - rbeg_;
+    ReserveRead(rcap_ - unread < kReadChunk / 4 ? std::max(kReadChunk, rcap_ * 2) : rcap_);
   }
   reading_ = true;
   auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
@@ -359,7 +371,7 @@ void Connection::StartRead() {
     }
     self->OnRead(n);
   };
-  auto buf = asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_);
+  auto buf = asio::buffer(rbuf_.get() + rend_, rcap_ - rend_);
   if (tls_)
     tls_->async_read_some(buf, std::move(on_read));
   else
@@ -371,7 +383,7 @@ void Connection::OnRead(size_t n) {
   last_read_ = Clock::now();
   auto self = shared_from_this();  // handlers may drop the last other reference
   while (state_ != State::kClosed && !framed_) {
-    std::string_view avail(rbuf_.data() + rbeg_, rend_ - rbeg_);
+    std::string_view avail(rbuf_.get() + rbeg_, rend_ - rbeg_);
     size_t needed = 0;
     auto used = DispatchEnvelopes(avail, &needed);
     if (!used.ok()) {
@@ -380,18 +392,15 @@ void Connection::OnRead(size_t n) {
     }
     rbeg_ += *used;
     if (framed_) break;  // READY switched to segments: the rest is for the decoder
-    if (needed > 0 && rbuf_.size() - rbeg_ < needed) {
+    if (needed > 0 && rcap_ - rbeg_ < needed) {
       // Make room for the whole frame.
-      std::memmove(rbuf_.data(), rbuf_.data() + rbeg_, rend_ - rbeg_);
-      rend_ -= rbeg_;
-      rbeg_ = 0;
-      if (rbuf_.size() < needed + kReadChunk / 4) rbuf_.resize(needed + kReadChunk);
+      ReserveRead(rcap_ < needed + kReadChunk / 4 ? needed + kReadChunk : rcap_);
     }
     break;
   }
   if (state_ != State::kClosed && framed_ && rend_ > rbeg_) {
     auto used =
-        segments_in_->Decode(std::string_view(rbuf_.data() + rbeg_, rend_ - rbeg_), &envelopes_in_);
+        segments_in_->Decode(std::string_view(rbuf_.get() + rbeg_, rend_ - rbeg_), &envelopes_in_);
     if (!used.ok()) {
       Close(Status(StatusCode::kMalformed,
                    "bad segment from " + endpoint_ + ": " + used.error().message()));

@@ -145,6 +145,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Status FinishFrame(size_t start, int16_t stream, ResponseHandler* handler, Millis timeout);
   void ScheduleFlush();
   void Flush();
+  // Moves the unread bytes to the front and makes the buffer at least `capacity` bytes.
+  void ReserveRead(size_t capacity);
   void StartRead();
   void OnRead(size_t n);
   // Dispatches the whole envelopes at the start of `buf`; returns the bytes consumed, and in
@@ -184,6 +186,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<cql::SegmentDecoder> segments_in_;
   std::string envelopes_in_;  // decoded from segments, not yet dispatched
   StreamIdPool streams_;
+  // Indexed by stream id; grows with the highest id in use (ids are taken lowest first), so a
+  // connection touches memory for the requests it has had in flight, not for 32,768 slots.
   std::vector<Slot> slots_;
   int max_stream_seen_ = -1;
   int orphans_ = 0;  // timed-out ids whose response has not come back yet
@@ -195,7 +199,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush_scheduled_ = false;
   bool writing_now_ = false;
 
-  std::vector<char> rbuf_;
+  // Received bytes [rbeg_, rend_) of rbuf_'s rcap_; left uninitialized, so pages are touched
+  // only as data arrives.
+  std::unique_ptr<char[]> rbuf_;
+  size_t rcap_ = 0;
   size_t rbeg_ = 0, rend_ = 0;
   bool reading_ = false;
   std::chrono::steady_clock::time_point last_read_{};

@@ -75,21 +75,31 @@ void WriteQueryFlags(cql::ByteWriter& w, uint32_t flags, int version) {
   }
 }
 
-// PREPARE's body: the query, and in v5 an [int] of flags (no keyspace flag: the session's
-// keyspace is the connection's).
-void WritePrepare(cql::ByteWriter& w, const std::string& query, int version) {
+// PREPARE's body: the query, and in v5 an [int] of flags with the keyspace the statement's
+// unqualified names mean (v5 connections get no USE: every request names its keyspace).
+void WritePrepare(cql::ByteWriter& w, const std::string& query, int version,
+                  const std::string& keyspace) {
   cql::PrepareMessage m;
   m.query = query;
+  if (version >= cql::kProtocolV5 && !keyspace.empty()) m.keyspace = keyspace;
   m.Encode(w, version);
 }
 
-// <query_parameters> with values serialized straight into the frame.
+// The keyspace field of a v5 QUERY or BATCH: the session's keyspace, when it has one.
+const std::string* RequestKeyspace(int version, const std::string& session_keyspace) {
+  return version >= cql::kProtocolV5 && !session_keyspace.empty() ? &session_keyspace : nullptr;
+}
+
+// <query_parameters> with values serialized straight into the frame. `keyspace`: v5's keyspace
+// field (nullptr: none).
 Status EncodeParams(cql::ByteWriter& w, int version, cql::Consistency consistency,
                     const StatementOptions& o, int32_t default_page_size,
                     std::span<const cql::Value> values, const std::vector<std::string>* names,
-                    const std::vector<cql::ColumnSpec>* types, bool skip_metadata) {
+                    const std::vector<cql::ColumnSpec>* types, bool skip_metadata,
+                    const std::string* keyspace) {
   WriteConsistency(w, consistency);
   uint32_t flags = cql::query_flags::kPageSize;
+  if (keyspace) flags |= cql::query_flags::kWithKeyspace;
   if (!values.empty()) flags |= cql::query_flags::kValues;
   if (skip_metadata) flags |= cql::query_flags::kSkipMetadata;
   if (o.paging_state) flags |= cql::query_flags::kPagingState;
@@ -118,6 +128,7 @@ Status EncodeParams(cql::ByteWriter& w, int version, cql::Consistency consistenc
   if (o.paging_state) w.WriteBytes(std::string_view(*o.paging_state));
   if (o.serial_consistency) WriteConsistency(w, *o.serial_consistency);
   if (o.timestamp) w.WriteLong(*o.timestamp);
+  if (keyspace) w.WriteString(*keyspace);
   return Status::Ok();
 }
 
@@ -333,7 +344,7 @@ class RequestExecution final : public ResponseHandler {
             w.WriteLongString(s->query);
             return EncodeParams(w, c.protocol_version(), consistency_, s->options,
                                 session_->options().page_size, s->values, &s->value_names, nullptr,
-                                false);
+                                false, RequestKeyspace(c.protocol_version(), session_->keyspace()));
           },
           this, timeout_);
     }
@@ -347,7 +358,7 @@ class RequestExecution final : public ResponseHandler {
             bool skip = !prepared_->result_metadata.columns.empty();
             return EncodeParams(w, c.protocol_version(), consistency_, b->options,
                                 session_->options().page_size, b->values(), nullptr,
-                                &prepared_->bind_columns, skip);
+                                &prepared_->bind_columns, skip, nullptr);
           },
           this, timeout_);
     }
@@ -386,13 +397,16 @@ class RequestExecution final : public ResponseHandler {
             }
           }
           WriteConsistency(w, consistency_);
+          const std::string* keyspace = RequestKeyspace(c.protocol_version(), session_->keyspace());
           uint32_t flags = 0;
           if (batch.options.serial_consistency) flags |= cql::query_flags::kSerialConsistency;
           if (batch.options.timestamp) flags |= cql::query_flags::kDefaultTimestamp;
+          if (keyspace) flags |= cql::query_flags::kWithKeyspace;
           WriteQueryFlags(w, flags, c.protocol_version());
           if (batch.options.serial_consistency)
             WriteConsistency(w, *batch.options.serial_consistency);
           if (batch.options.timestamp) w.WriteLong(*batch.options.timestamp);
+          if (keyspace) w.WriteString(*keyspace);
           return Status::Ok();
         },
         this, timeout_);
@@ -452,7 +466,7 @@ class RequestExecution final : public ResponseHandler {
     Status st = conn->Send(
         cql::Opcode::kPrepare,
         [&](cql::ByteWriter& w) {
-          WritePrepare(w, query, conn->protocol_version());
+          WritePrepare(w, query, conn->protocol_version(), target->keyspace);
           return Status::Ok();
         },
         h, session_->options().request_timeout);
@@ -576,7 +590,7 @@ void SessionImpl::Prepare(std::string query, PrepareHandler handler) {
   Status st = c->Send(
       cql::Opcode::kPrepare,
       [&](cql::ByteWriter& w) {
-        WritePrepare(w, query, c->protocol_version());
+        WritePrepare(w, query, c->protocol_version(), keyspace_);
         return Status::Ok();
       },
       h, options_.request_timeout);

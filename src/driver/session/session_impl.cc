@@ -242,17 +242,29 @@ void SessionImpl::Bootstrap(std::shared_ptr<Connection> conn,
       p->Finish();
     });
   }
-  ++p->outstanding;
-  report_.steps.push_back("REGISTER");
-  Status st = SendRegister(*conn, timeout, [p, fail](Status st) {
-    if (!st.ok()) fail(Status(StatusCode::kConnectFailed, "REGISTER: " + st.message()));
-    p->Finish();
-  });
-  if (!st.ok()) {
-    --p->outstanding;
-    fail(st);
+  if (topology) {
+    ++p->outstanding;
+    report_.steps.push_back("REGISTER");
+    Status st = SendRegister(*conn, timeout, [p, fail](Status st) {
+      if (!st.ok()) fail(Status(StatusCode::kConnectFailed, "REGISTER: " + st.message()));
+      p->Finish();
+    });
+    if (!st.ok()) {
+      --p->outstanding;
+      fail(st);
+    }
+  } else {
+    // From a snapshot nothing waits for REGISTER: it leaves with the first requests, and a
+    // failure only costs events (the session still follows its connections' state).
+    report_.steps.push_back("REGISTER (not awaited)");
+    Status st = SendRegister(*conn, timeout, [](Status st) {
+      if (!st.ok()) spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
+    });
+    if (!st.ok()) spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
   }
-  if (!keyspace_.empty()) {
+  // v5 requests name their keyspace, so a connection from a snapshot needs no USE there. A
+  // fresh connect still sends it (in the same round trip) to check that the keyspace exists.
+  if (!keyspace_.empty() && (topology || conn->protocol_version() < cql::kProtocolV5)) {
     ++p->outstanding;
     report_.steps.push_back("USE " + keyspace_);
     SendQuery(*conn, "USE " + Quote(keyspace_), {}, timeout, [p, fail](QueryResult r) {
@@ -262,7 +274,7 @@ void SessionImpl::Bootstrap(std::shared_ptr<Connection> conn,
       p->Finish();
     });
   }
-  ++report_.round_trips;
+  if (p->outstanding > 0) ++report_.round_trips;
   p->done = [self, p, conn, handler, local_rows, peer_rows, topology]() {
     if (self->closed_) {
       self->FinishConnect(handler, Status(StatusCode::kClosed, "session closed during connect"));
@@ -496,7 +508,7 @@ void SessionImpl::OpenConnection(int host_index) {
         self->RefreshTopology();
       }
     };
-    if (self->keyspace_.empty()) {
+    if (self->keyspace_.empty() || conn->protocol_version() >= cql::kProtocolV5) {
       after_use(Status::Ok());
     } else {
       SendQuery(*conn, "USE " + Quote(self->keyspace_), {}, self->options_.connect_timeout,
@@ -726,7 +738,7 @@ void SessionImpl::OnKeyspaceChanged(const std::string& keyspace, Connection* ori
   // Every other connection follows the USE (requests are per connection).
   for (auto& h : hosts_)
     for (auto& c : h->connections)
-      if (c.get() != origin && c->ready())
+      if (c.get() != origin && c->ready() && c->protocol_version() < cql::kProtocolV5)
         SendQuery(*c, "USE " + Quote(keyspace), {}, options_.connect_timeout, [](QueryResult) {});
 }
 

@@ -184,15 +184,25 @@ struct DeleteStatement {
 
 struct Selector {
   enum class Kind {
-    kColumn, kCountStar, kToken, kWritetime, kTtl, kCount, kAggregate, kFunction,
+    kColumn,
+    kCountStar,
+    kToken,
+    kWritetime,
+    kTtl,
+    kCount,
+    kAggregate,
+    kFunction,
     kField,  // args[0].field: a field of a user type value
+    kTerm,   // a literal or bind marker, optionally cast: 'hi', (int)?, (bigint)1
   };
   Kind kind = Kind::kColumn;
   std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
   std::vector<Selector> args;   // kFunction: columns or nested function calls; kField: one
   std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
-  std::string cast_type;             // kFunction "cast": the target type's CQL text
+  std::string cast_type;             // kFunction "cast" and kTerm `(type)term`: the type's CQL text
   std::string alias;
+  Term term;              // kTerm
+  std::string term_text;  // kTerm: as Cassandra names it ("'hi'", "(int)?")
 };
 struct SelectStatement {
   TableName table;

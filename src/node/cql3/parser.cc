@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "node/cql3/auth_ast.h"
+#include "node/cql3/functions/functions.h"
 #include "node/cql3/lexer.h"
 #include "postfork/cql/error_codes.h"
 
@@ -563,23 +564,62 @@ class Parser {
     return Statement(std::move(s));
   }
 
-  // Native scalar functions of selectors (the node's cql3/statements/functions.h).
-  static bool IsScalarFunction(std::string_view fn) {
-    static const std::string_view kNames[] = {
-        "now", "uuid", "currenttimestamp", "currentdate", "currenttimeuuid", "totimestamp",
-        "todate", "tounixtimestamp", "dateof", "unixtimestampof", "tojson", "mintimeuuid",
-        "maxtimeuuid"};
-    for (auto n : kNames) {
-      if (fn == n) return true;
+  // Whether a selector starts with a term (a literal, a marker or a `(type)` cast).
+  bool AtTermSelector() const {
+    const Token& t = Peek();
+    switch (t.kind) {
+      case TokenKind::kString:
+      case TokenKind::kInteger:
+      case TokenKind::kFloat:
+      case TokenKind::kBoolean:
+      case TokenKind::kUuid:
+      case TokenKind::kHex:
+      case TokenKind::kDuration:
+        return true;
+      case TokenKind::kIdentifier:
+        return !t.quoted && t.text == "null";
+      case TokenKind::kPunct:
+        return t.text == "?" || t.text == ":" || t.text == "(" || t.text == "[" || t.text == "{";
+      default:
+        return false;
     }
-    return (fn.size() > 6 && fn.substr(fn.size() - 6) == "asblob") ||
-           (fn.size() > 6 && fn.substr(0, 6) == "blobas");
+  }
+
+  // `term` or `(type) term` as a selector.
+  Result<Selector> ParseTermSelector(int depth) {
+    Selector sel;
+    sel.kind = Selector::Kind::kTerm;
+    if (Peek().IsPunct("(")) {
+      // A cast `(type) term`, else a tuple literal.
+      size_t saved = pos_;
+      Next();
+      auto type = ParseType(depth + 1);
+      if (type.ok() && AcceptPunct(")")) {
+        sel.cast_type = *type;
+      } else {
+        pos_ = saved;
+      }
+    }
+    const Token& first = Peek();
+    PF_ASSIGN_OR_RETURN(sel.term, ParseTerm(depth + 1));
+    const Token& last = tokens_[pos_ > 0 ? pos_ - 1 : 0];
+    size_t end = std::max(last.offset + last.length, first.offset);
+    std::string text(source_.substr(first.offset, end - first.offset));
+    sel.term_text = sel.cast_type.empty() ? text : "(" + sel.cast_type + ")" + text;
+    return sel;
   }
 
   Result<Selector> ParseSelector(int depth = 0, bool allow_alias = true) {
     if (depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
     Selector sel;
     const Token& t = Peek();
+    if (AtTermSelector()) {
+      PF_ASSIGN_OR_RETURN(sel, ParseTermSelector(depth));
+      if (allow_alias && AcceptKeyword("as")) {
+        PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
+      }
+      return sel;
+    }
     if (t.kind == TokenKind::kIdentifier && !t.quoted && Peek(1).IsPunct("(")) {
       std::string fn = t.text;
       Next();
@@ -613,7 +653,7 @@ class Parser {
         sel.args.push_back(std::move(arg));
         PF_RETURN_IF_ERROR(ExpectKeyword("as"));
         PF_ASSIGN_OR_RETURN(sel.cast_type, ParseType());
-      } else if (IsScalarFunction(fn)) {
+      } else if (FunctionRegistry::Native().Exists(fn)) {
         sel.kind = Selector::Kind::kFunction;
         sel.function = fn;
         if (!Peek().IsPunct(")")) {

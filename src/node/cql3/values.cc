@@ -10,8 +10,8 @@
 #include <cstring>
 #include <limits>
 
+#include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
-#include "node/cql3/functions/scalar.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/error_codes.h"
 
@@ -113,31 +113,142 @@ int64_t NowMicros() {
       .count();
 }
 
-// Functions usable where a literal can stand (Cassandra's native scalar functions, subset).
-Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type,
-                                std::string_view receiver) {
-  const std::string& fn = t.text;
-  if (fn == "now" && t.elements.empty()) {
-    if (type.kind() != cql::TypeKind::kTimeuuid && type.kind() != cql::TypeKind::kUuid) {
-      return Mismatch(t, type, receiver);
+// How well an argument term fits a parameter type: Cassandra's AssignmentTestable results
+// (a literal is an exact match for its preferred type, weakly assignable to the others it
+// converts to; a marker or null fits any type weakly).
+enum class Fit { kExact, kWeak, kNone };
+
+bool IsIntegral(cql::TypeKind k) {
+  using K = cql::TypeKind;
+  return k == K::kTinyint || k == K::kSmallint || k == K::kInt || k == K::kBigint ||
+         k == K::kVarint || k == K::kCounter;
+}
+
+Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
+  using K = cql::TypeKind;
+  using TK = Term::Kind;
+  K p = param.kind();
+  if (p == K::kCustom) return Fit::kWeak;  // any type (toJson)
+  if (auto preferred = PreferredLiteralType(arg); preferred && *preferred == param) {
+    return Fit::kExact;
+  }
+  switch (arg.kind) {
+    case TK::kNull:
+    case TK::kBindMarker:
+      return Fit::kWeak;
+    case TK::kString:
+      return p == K::kAscii || p == K::kDate || p == K::kTime || p == K::kTimestamp ||
+                     p == K::kInet || p == K::kDuration
+                 ? Fit::kWeak
+                 : Fit::kNone;
+    case TK::kInteger:
+      return IsIntegral(p) || p == K::kDecimal || p == K::kFloat || p == K::kDouble ||
+                     p == K::kTimestamp || p == K::kDate || p == K::kTime || p == K::kDuration
+                 ? Fit::kWeak
+                 : Fit::kNone;
+    case TK::kFloat:
+      return p == K::kFloat || p == K::kDecimal ? Fit::kWeak : Fit::kNone;
+    case TK::kUuid:
+      return p == K::kTimeuuid ? Fit::kWeak : Fit::kNone;
+    case TK::kBoolean:
+    case TK::kHex:
+    case TK::kDuration:
+      return Fit::kNone;  // only their own type, an exact match above
+    case TK::kList:
+      return p == K::kList ? Fit::kWeak : Fit::kNone;
+    case TK::kSetOrMap:
+      return p == (arg.is_map ? K::kMap : K::kSet) || (arg.elements.empty() && p == K::kMap)
+                 ? Fit::kWeak
+                 : Fit::kNone;
+    case TK::kTuple:
+      return p == K::kTuple ? Fit::kWeak : Fit::kNone;
+    case TK::kUserType:
+      return p == K::kUdt ? Fit::kWeak : Fit::kNone;
+    case TK::kFunction: {
+      auto inner = ResolveTermCall(arg, nullptr);
+      if (!inner.ok()) return Fit::kWeak;  // reported when the argument itself is resolved
+      const cql::DataType& ret = (*inner)->return_type;
+      if (ret == param) return Fit::kExact;
+      return ret.kind() == K::kTimeuuid && p == K::kUuid ? Fit::kWeak : Fit::kNone;
     }
-    return cql::Value(NewTimeUuid(NowMicros()));
   }
-  if (fn == "uuid" && t.elements.empty()) {
-    if (type.kind() != cql::TypeKind::kUuid) return Mismatch(t, type, receiver);
-    return cql::Value(NewRandomUuid());
+  return Fit::kNone;
+}
+
+// A term as Cassandra prints it in messages (its text for literals).
+std::string TermText(const Term& t) {
+  switch (t.kind) {
+    case Term::Kind::kString:
+      return "'" + t.text + "'";
+    case Term::Kind::kHex:
+      return "0x" + t.text;
+    case Term::Kind::kNull:
+      return "NULL";
+    case Term::Kind::kBindMarker:
+      return "?";
+    case Term::Kind::kFunction: {
+      std::string args;
+      for (const Term& a : t.elements) args += (args.empty() ? "" : ", ") + TermText(a);
+      return t.text + "(" + args + ")";
+    }
+    default:
+      return t.text;
   }
-  if ((fn == "currenttimestamp" && t.elements.empty()) ||
-      (fn == "totimestamp" && t.elements.size() == 1 &&
-       t.elements[0].kind == Term::Kind::kFunction && t.elements[0].text == "now")) {
-    if (type.kind() != cql::TypeKind::kTimestamp) return Mismatch(t, type, receiver);
-    return cql::Value(cql::Timestamp{NowMicros() / 1000});
+}
+
+// Whether a function result of type `result` can be stored in a receiver of `type`.
+bool ResultFits(const cql::DataType& result, const cql::DataType& type) {
+  using K = cql::TypeKind;
+  return result == type || (result.kind() == K::kTimeuuid && type.kind() == K::kUuid) ||
+         (result.kind() == K::kAscii && type.kind() == K::kText);
+}
+
+}  // namespace
+
+// A function call where a value stands: resolved through the FunctionRegistry, its arguments
+// evaluated as the parameter types, then run (non-pure functions with the request's time).
+// The result's serialized bytes (nullopt: null).
+Result<std::optional<std::string>> CallFunctionBytes(const Term& t, const cql::DataType& type,
+                                                     std::string_view receiver,
+                                                     const TermInputs& inputs) {
+  const std::string& fn = t.text;
+  PF_ASSIGN_OR_RETURN(const NativeFunction* f, ResolveTermCall(t, &type));
+  if (!ResultFits(f->return_type, type)) {
+    return InvalidRequest(
+        fmt::format("Type error: cannot assign result of function system.{} "
+                    "(type {}) to {} (type {})",
+                    fn, f->return_type.ToCql(), receiver, type.ToCql()));
   }
-  if (fn == "currentdate" && t.elements.empty()) {
-    if (type.kind() != cql::TypeKind::kDate) return Mismatch(t, type, receiver);
-    return cql::Value(cql::Date{static_cast<uint32_t>((1u << 31) + NowMicros() / 86400000000LL)});
+  FunctionArgs args;
+  for (size_t i = 0; i < t.elements.size(); ++i) {
+    std::string arg_receiver = fmt::format("arg{}(system.{})", i, fn);
+    PF_ASSIGN_OR_RETURN(cql::Value v,
+                        TermToValue(t.elements[i], f->params[i], arg_receiver, inputs));
+    if (v.is_null()) {
+      args.emplace_back(std::nullopt);
+      continue;
+    }
+    std::string bytes;
+    Status s = cql::SerializeValue(v, f->params[i], &bytes);
+    if (!s.ok()) return InvalidRequest(s.message());
+    args.emplace_back(std::move(bytes));
   }
-  if (fn == "fromjson") {
+  FunctionContext context{inputs.now_micros ? *inputs.now_micros : NowMicros()};
+  std::optional<std::string> bytes = Invoke(*f, f->params, args, context);
+  if (bytes) {
+    Status valid = cql::ValidateValue(*bytes, type);
+    if (!valid.ok()) {
+      return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver, valid.message()));
+    }
+  }
+  return bytes;
+}
+
+namespace {
+
+Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::string_view receiver,
+                                const TermInputs& inputs) {
+  if (t.text == "fromjson") {
     if (t.elements.size() != 1 || t.elements[0].kind != Term::Kind::kString) {
       return InvalidRequest("fromJson() takes one string literal or bind marker argument");
     }
@@ -147,38 +258,8 @@ Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type,
     if (!v.ok()) return InvalidRequest(v.error().message());
     return std::move(*v);
   }
-  // Other native functions over literal arguments, evaluated once: each argument is read as the
-  // type the function takes, and the result must suit the receiver.
-  std::vector<cql::DataType> arg_types;
-  for (const Term& a : t.elements) {
-    cql::DataType at(cql::TypeKind::kTimestamp);  // minTimeuuid, maxTimeuuid, to*(literal)
-    bool to_blob = fn.size() > 6 && fn.ends_with("asblob");
-    if (fn.starts_with("blobas")) {
-      at = cql::DataType(cql::TypeKind::kBlob);
-    } else if (to_blob) {
-      auto parsed = cql::DataType::Parse(fn.substr(0, fn.size() - 6));
-      if (!parsed.ok()) return InvalidRequest(fmt::format("Unknown function '{}'", fn));
-      at = *parsed;
-    } else if (a.kind == Term::Kind::kFunction && (a.text == "now" || a.text == "currenttimeuuid")) {
-      at = cql::DataType(cql::TypeKind::kTimeuuid);
-    }
-    arg_types.push_back(std::move(at));
-  }
-  PF_ASSIGN_OR_RETURN(cql::DataType result, ScalarResultType(fn, arg_types));
-  bool fits = result.kind() == type.kind() ||
-              (result.kind() == cql::TypeKind::kTimeuuid && type.kind() == cql::TypeKind::kUuid);
-  if (!fits) {
-    return InvalidRequest(fmt::format("Type error: cannot assign result of function system.{} "
-                                      "(type {}) to {} (type {})",
-                                      fn, result.ToCql(), receiver, type.ToCql()));
-  }
-  std::vector<std::optional<std::string>> args;
-  for (size_t i = 0; i < t.elements.size(); ++i) {
-    PF_ASSIGN_OR_RETURN(std::optional<std::string> arg,
-                        SerializeTerm(t.elements[i], arg_types[i], receiver));
-    args.push_back(std::move(arg));
-  }
-  std::optional<std::string> bytes = EvaluateScalar(fn, arg_types, args, NowMicros());
+  PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                      CallFunctionBytes(t, type, receiver, inputs));
   if (!bytes) return cql::Value();
   auto v = cql::DeserializeValue(*bytes, type);
   if (!v.ok()) return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver,
@@ -200,7 +281,8 @@ Result<T> ParseWith(const Term& t, const cql::DataType& type, std::string_view r
 }  // namespace
 
 Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::string_view receiver,
-                               const std::vector<cql::RawValue>* binds) {
+                               const TermInputs& inputs) {
+  const std::vector<cql::RawValue>* binds = inputs.binds;
   using K = cql::TypeKind;
   using TK = Term::Kind;
   if (t.kind == TK::kNull) return cql::Value();
@@ -220,7 +302,7 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
     }
     return std::move(*value);
   }
-  if (t.kind == TK::kFunction) return CallFunction(t, type, receiver);
+  if (t.kind == TK::kFunction) return CallFunction(t, type, receiver, inputs);
   switch (type.kind()) {
     case K::kAscii:
     case K::kText:
@@ -273,7 +355,10 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       }
       return cql::Value(u);
     }
-    case K::kBlob: {
+    case K::kBlob:
+    case K::kCustom: {
+      // Custom types (CompositeType, DynamicCompositeType, ...) take their serialized bytes as
+      // a blob literal, as Cassandra's Constants.Literal does for any validator.
       if (t.kind != TK::kHex) return Mismatch(t, type, receiver);
       PF_ASSIGN_OR_RETURN(cql::Blob b, ParseHex(t, receiver));
       return cql::Value(std::move(b));
@@ -336,7 +421,7 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
         if (e.kind == TK::kNull) {
           return InvalidRequest(fmt::format("null is not supported inside collections"));
         }
-        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(e, type.params()[0], receiver, binds));
+        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(e, type.params()[0], receiver, inputs));
         if (v.is_null()) return InvalidRequest("null is not supported inside collections");
         out.push_back(std::move(v));
       }
@@ -348,9 +433,10 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       }
       cql::ValueMap out;
       for (size_t i = 0; i + 1 < t.elements.size(); i += 2) {
-        PF_ASSIGN_OR_RETURN(cql::Value k, TermToValue(t.elements[i], type.params()[0], receiver, binds));
+        PF_ASSIGN_OR_RETURN(cql::Value k,
+                            TermToValue(t.elements[i], type.params()[0], receiver, inputs));
         PF_ASSIGN_OR_RETURN(cql::Value v,
-                            TermToValue(t.elements[i + 1], type.params()[1], receiver, binds));
+                            TermToValue(t.elements[i + 1], type.params()[1], receiver, inputs));
         if (k.is_null() || v.is_null()) {
           return InvalidRequest("null is not supported inside collections");
         }
@@ -364,7 +450,8 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       }
       cql::ValueList out;
       for (size_t i = 0; i < t.elements.size(); ++i) {
-        PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(t.elements[i], type.params()[i], receiver, binds));
+        PF_ASSIGN_OR_RETURN(cql::Value v,
+                            TermToValue(t.elements[i], type.params()[i], receiver, inputs));
         out.push_back(std::move(v));
       }
       return cql::Value(std::move(out));
@@ -390,9 +477,9 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
               fmt::format("Duplicate field '{}' in user type literal", t.fields[i]));
         }
         seen[index] = true;
-        PF_ASSIGN_OR_RETURN(out[index], TermToValue(t.elements[i], type.params()[index],
-                                                    fmt::format("{}.{}", receiver, t.fields[i]),
-                                                    binds));
+        PF_ASSIGN_OR_RETURN(out[index],
+                            TermToValue(t.elements[i], type.params()[index],
+                                        fmt::format("{}.{}", receiver, t.fields[i]), inputs));
       }
       return cql::Value(std::move(out));
     }
@@ -403,8 +490,13 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
 }
 
 Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::DataType& type,
-                                                 std::string_view receiver) {
-  PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(term, type, receiver));
+                                                 std::string_view receiver,
+                                                 const TermInputs& inputs) {
+  if (term.kind == Term::Kind::kFunction && term.text != "fromjson") {
+    // The function's bytes as they are: an empty result (blobAsInt(0x)) stays empty, not null.
+    return CallFunctionBytes(term, type, receiver, inputs);
+  }
+  PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(term, type, receiver, inputs));
   if (v.is_null()) return std::optional<std::string>();
   std::string out;
   Status s = cql::SerializeValue(v, type, &out);
@@ -566,6 +658,99 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
     default:
       return CompareBytes(a, b);
   }
+}
+
+std::optional<cql::DataType> PreferredLiteralType(const Term& term) {
+  using K = cql::TypeKind;
+  switch (term.kind) {
+    case Term::Kind::kString:
+      return cql::DataType(K::kText);
+    case Term::Kind::kInteger: {
+      errno = 0;
+      long long v = std::strtoll(term.text.c_str(), nullptr, 10);
+      if (errno == ERANGE) return cql::DataType(K::kVarint);
+      return cql::DataType(v >= INT32_MIN && v <= INT32_MAX ? K::kInt : K::kBigint);
+    }
+    case Term::Kind::kFloat:
+      return cql::DataType(K::kDouble);
+    case Term::Kind::kBoolean:
+      return cql::DataType(K::kBoolean);
+    case Term::Kind::kUuid:
+      return cql::DataType(K::kUuid);
+    case Term::Kind::kHex:
+      return cql::DataType(K::kBlob);
+    case Term::Kind::kDuration:
+      return cql::DataType(K::kDuration);
+    default:
+      return std::nullopt;
+  }
+}
+
+bool IsConstantTerm(const Term& term) {
+  if (term.kind == Term::Kind::kBindMarker) return false;
+  if (term.kind == Term::Kind::kFunction && term.text != "fromjson" &&
+      !FunctionRegistry::Native().IsPure(term.text)) {
+    return false;
+  }
+  return std::all_of(term.elements.begin(), term.elements.end(), IsConstantTerm);
+}
+
+Result<const NativeFunction*> ResolveTermCall(const Term& call,
+                                              const cql::DataType* receiver_type) {
+  const std::string& name = call.text;
+  if (name == "tojson") {
+    return InvalidRequest(
+        "toJson() may only be used within the selection clause of SELECT statements");
+  }
+  auto candidates = FunctionRegistry::Native().Overloads(name);
+  if (candidates.empty()) return InvalidRequest(fmt::format("Unknown function {} called", name));
+  const size_t n = call.elements.size();
+  if (candidates.size() == 1) {
+    const NativeFunction* f = candidates[0];
+    if (f->params.size() != n) {
+      return InvalidRequest(fmt::format(
+          "Invalid number of arguments in call to function system.{}: {} required but {} provided",
+          name, f->params.size(), n));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (ArgumentFit(call.elements[i], f->params[i]) == Fit::kNone) {
+        return InvalidRequest(fmt::format(
+            "Type error: {} cannot be passed as argument {} of function system.{} of type {}",
+            TermText(call.elements[i]), i, name, f->params[i].ToCql()));
+      }
+    }
+    return f;
+  }
+  std::vector<const NativeFunction*> compatible;
+  for (const NativeFunction* f : candidates) {
+    if (receiver_type && !ResultFits(f->return_type, *receiver_type)) continue;
+    if (f->params.size() != n) continue;
+    Fit fit = Fit::kExact;
+    for (size_t i = 0; i < n && fit != Fit::kNone; ++i) {
+      Fit a = ArgumentFit(call.elements[i], f->params[i]);
+      if (a == Fit::kNone || (a == Fit::kWeak && fit == Fit::kExact)) fit = a;
+    }
+    if (fit == Fit::kExact) return f;
+    if (fit == Fit::kWeak) compatible.push_back(f);
+  }
+  auto list = [](const std::vector<const NativeFunction*>& fs) {
+    std::string out;
+    for (const NativeFunction* f : fs) out += (out.empty() ? "" : ", ") + f->Signature();
+    return out;
+  };
+  if (compatible.empty()) {
+    return InvalidRequest(
+        fmt::format("Invalid call to function {}, none of its type signatures match (known type "
+                    "signatures: {})",
+                    name, list(candidates)));
+  }
+  if (compatible.size() > 1) {
+    return InvalidRequest(fmt::format(
+        "Ambiguous call to function {} (can be matched by following signatures: {}): use type "
+        "casts to disambiguate",
+        name, list(compatible)));
+  }
+  return compatible[0];
 }
 
 bool ContainsMarker(const Term& term) {

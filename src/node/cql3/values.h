@@ -2,32 +2,63 @@
 // lists and filters compare values the way Cassandra's types do).
 #pragma once
 
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "node/cql3/ast.h"
+#include "node/cql3/functions/functions.h"
 #include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
 
+// What evaluating a term reads besides the term itself.
+struct TermInputs {
+  // The request's bound values, for markers (e.g. `[?, ?]`); null: a marker is an error.
+  const std::vector<cql::RawValue>* binds = nullptr;
+  // The request's time, for non-pure functions (now(), currentTimestamp(), ...); nullopt: the
+  // node's clock (a trial evaluation while preparing).
+  std::optional<int64_t> now_micros;
+};
+
 // Converts a literal to a Value of `type`. `receiver` names the column (or marker) in error
 // messages, as Cassandra's `Invalid STRING constant (x) for "k" of type int`. Null literals give
-// cql::Null. Bind markers inside (e.g. `[?, ?]`) take their values from `binds`; without binds a
-// marker is an error. Errors are InvalidRequest (0x2200).
+// cql::Null. Function calls are resolved and run through the FunctionRegistry
+// (functions/functions.h). Errors are InvalidRequest (0x2200).
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
-                               std::string_view receiver,
-                               const std::vector<cql::RawValue>* binds = nullptr);
+                               std::string_view receiver, const TermInputs& inputs = {});
 
 // Whether a literal holds bind markers anywhere inside.
 bool ContainsMarker(const Term& term);
+// The type a literal has by itself (Cassandra's preferred type: 'x' text, 1 int, 2^40 bigint,
+// 1.5 double, ...); nullopt for markers, null and composites.
+std::optional<cql::DataType> PreferredLiteralType(const Term& term);
 
-// TermToValue, then serialized (no length prefix). Null gives std::nullopt.
+// Whether a term's value is fixed by the statement's text: no bind markers and no non-pure
+// function calls anywhere inside. Only such terms may be computed once, at prepare.
+bool IsConstantTerm(const Term& term);
+
+// A function call term run as a value of `type`: its serialized result (nullopt: null).
+Result<std::optional<std::string>> CallFunctionBytes(const Term& call, const cql::DataType& type,
+                                                     std::string_view receiver,
+                                                     const TermInputs& inputs);
+
+// The native function a call term names, resolved over its arguments as Cassandra's
+// FunctionResolver does (exact matches first, then the one weakly assignable overload, else
+// "Ambiguous call" / "none of its type signatures match"). `receiver_type` (may be null) is the
+// type the result goes to.
+Result<const NativeFunction*> ResolveTermCall(const Term& call, const cql::DataType* receiver_type);
+
+// TermToValue, then serialized (no length prefix, sets and maps canonical). Null gives
+// std::nullopt. A function call's bytes are kept as it returns them, so an empty value
+// (`blobAsInt(0x)`) stays empty rather than null, as in Cassandra.
 Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::DataType& type,
-                                                 std::string_view receiver);
+                                                 std::string_view receiver,
+                                                 const TermInputs& inputs = {});
 
 // <0, 0, >0 as Cassandra orders values of `type` (ascending). Both are valid cell bodies.
 int CompareValues(const cql::DataType& type, std::string_view a, std::string_view b);

@@ -68,8 +68,10 @@ void TableMetadata::Finish() {
         return 0;
       case ColumnKind::kClustering:
         return 1;
+      case ColumnKind::kStatic:
+        return 2;
       default:
-        return 2;  // static and regular columns sort together by name
+        return 3;  // statics, then regulars, each by name (Cassandra's selectOrderIterator)
     }
   };
   std::stable_sort(columns.begin(), columns.end(),

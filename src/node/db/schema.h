@@ -97,7 +97,7 @@ struct TableMetadata {
   // Prefix of every storage key of this table: unique among live and dropped tables.
   uint32_t storage_id = 0;
   // Cassandra's SELECT * order: partition key columns in key order, clustering columns in key
-  // order, then static and regular columns sorted together by name.
+  // order, then static columns by name, then regular columns by name.
   std::vector<ColumnMetadata> columns;
   TableParams params;
   // Served from rows generated from the node's state (system.local, system_schema.*, ...), not

@@ -222,6 +222,7 @@ pid_t Master::Spawn(int id) {
   s.accept_waiting.store(0);
   s.recycle_requested.store(0);
   s.ready_ns.store(0);
+  s.start_faults.store(0);
   s.state.store(static_cast<uint32_t>(SlotState::kStarting));
   if (app_.hooks().pre_fork) app_.hooks().pre_fork(context_, id);
   uint64_t max_requests = options_.max_requests;
@@ -458,7 +459,8 @@ void Master::Housekeeping() {
       double ms = static_cast<double>(c.ready_ns - c.fork_ns) / 1e6;
       spawn_ms_.push_back(ms);
       if (spawn_ms_.size() > 1024) spawn_ms_.erase(spawn_ms_.begin());
-      spdlog::info("worker {} (pid {}) ready in {:.2f} ms", c.id, c.pid, ms);
+      spdlog::info("worker {} (pid {}) ready in {:.2f} ms ({} page faults)", c.id, c.pid, ms,
+                   s.start_faults.load());
     }
     if (c.state == ChildState::kReady && !c.recycle_queued && s.recycle_requested.load() != 0) {
       Enqueue(c, "max-requests reached");

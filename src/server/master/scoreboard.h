@@ -23,6 +23,8 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint32_t> accept_waiting{0};
   std::atomic<uint32_t> active_connections{0};
   std::atomic<uint32_t> recycle_requested{0};
+  // Minor page faults the worker took from fork to ready (copy-on-write and first touches).
+  std::atomic<uint32_t> start_faults{0};
   std::atomic<int64_t> fork_ns{0};   // CLOCK_MONOTONIC, written by the master before fork
   std::atomic<int64_t> ready_ns{0};  // CLOCK_MONOTONIC, when the worker could first accept
   // Start (CLOCK_MONOTONIC ns) of the oldest request in progress; 0 when none.

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -285,7 +286,11 @@ void RunWorker(const WorkerSetup& setup) {
 
   WorkerLoop loop(io, ctx, setup);
   if (!loop.Start()) ExitWorker(kExitStartupFailed);
-  slot.ready_ns.store(master::MonotonicNs());
+  int64_t ready_ns = master::MonotonicNs();
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  slot.start_faults.store(static_cast<uint32_t>(usage.ru_minflt));
+  slot.ready_ns.store(ready_ns);
   slot.state.store(static_cast<uint32_t>(master::SlotState::kReady));
   NoticeMessage ready{static_cast<int32_t>(Notice::kReady), setup.slot,
                       static_cast<int32_t>(getpid())};

@@ -402,6 +402,44 @@ TEST_F(DriverNodeTest, SnapshotGivesEightForkedWorkersSessionsWithZeroSystemQuer
   EXPECT_GE(node_.TableStatements()["drv.kv"], 8);
 }
 
+TEST_F(DriverNodeTest, V5SessionFromASnapshotNamesItsKeyspaceOnEachRequestInsteadOfUse) {
+  {
+    BlockingSession s = Connect();
+    MustRun(s, "CREATE TABLE IF NOT EXISTS kv (k int PRIMARY KEY, v text)");
+    MustRun(s, "INSERT INTO kv (k, v) VALUES (1, 'one')");
+  }
+  auto snapshot = TakeSnapshot(Options("drv"), {});
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  auto s = BlockingSession::ConnectFromSnapshot(*snapshot);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const ConnectReport& report = s->session().connect_report();
+  ASSERT_EQ(report.protocol_version, cql::kProtocolV5);
+  EXPECT_EQ(report.round_trips, 1) << "STARTUP only: no USE, REGISTER not waited for";
+  for (const std::string& step : report.steps) EXPECT_NE(step.rfind("USE", 0), 0u) << step;
+  // Unqualified names resolve in the session keyspace: QUERY, PREPARE and BATCH carry it.
+  QueryResult q = s->Execute(Statement("SELECT v FROM kv WHERE k = 1"));
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q.row_count(), 1u);
+  auto prepared = s->Prepare("SELECT v FROM kv WHERE k = ?");
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  BatchStatement batch;
+  batch.statements.push_back(Statement("INSERT INTO kv (k, v) VALUES (2, 'two')"));
+  QueryResult b = s->Execute(batch);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  QueryResult r = s->Execute(*prepared->Bind({int32_t{2}}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r.row_count(), 1u);
+  EXPECT_EQ(*r.row(0).Get<std::string>(0), "two");
+  // USE still switches the keyspace the requests name.
+  MustRun(*s,
+          "CREATE KEYSPACE IF NOT EXISTS drv2 WITH replication = {'class': 'SimpleStrategy', "
+          "'replication_factor': 1}");
+  MustRun(*s, "USE drv2");
+  EXPECT_EQ(s->session().keyspace(), "drv2");
+  QueryResult missing = s->Execute(Statement("SELECT v FROM kv WHERE k = 1"));
+  EXPECT_FALSE(missing.ok()) << "drv2 has no table kv";
+}
+
 TEST_F(DriverNodeTest, SessionUsedAcrossForkFailsInTheChildAndKeepsWorkingInTheParent) {
   BlockingSession s = Connect();
   pid_t pid = ::fork();

@@ -3,6 +3,9 @@
 'use strict';
 const assert = require('assert');
 const childProcess = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const readline = require('readline');
 const cassandra = require('cassandra-driver');
 
@@ -49,4 +52,23 @@ async function expectError(promise, code, pattern) {
   throw new Error(`expected error ${code}`);
 }
 
-module.exports = { startNode, stopNode, client, expectError };
+// Runs `body(client)` against a fresh node with its own data directory (removed after) and a
+// client connected to it that has created keyspace `keyspace`; stops the node either way.
+async function withNode(binary, keyspace, body) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `postfork-node-js-${keyspace}-`));
+  const node = await startNode(binary, dataDir);
+  let c;
+  try {
+    c = client(node.port);
+    await c.connect();
+    await c.execute(`CREATE KEYSPACE ${keyspace} WITH replication = ` +
+                    "{'class': 'SimpleStrategy', 'replication_factor': 1}");
+    await body(c);
+  } finally {
+    if (c) await c.shutdown().catch(() => {});
+    await stopNode(node, 'SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { startNode, stopNode, client, expectError, withNode };

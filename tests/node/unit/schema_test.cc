@@ -164,7 +164,7 @@ TEST_F(SchemaTest, CreateTableBuildsCassandrasColumnOrderAndKinds) {
   ASSERT_NE(t, nullptr);
   std::vector<std::string> names;
   for (const auto& c : t->columns) names.push_back(c.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"pk", "ck1", "ck2", "a", "s", "v"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"pk", "ck1", "ck2", "s", "a", "v"}));
   EXPECT_EQ(t->partition_key_count, 1u);
   EXPECT_EQ(t->clustering_count, 2u);
   EXPECT_EQ(t->FindColumn("ck1")->order, ClusteringOrder::kDesc);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
 #include <cerrno>
@@ -32,10 +33,9 @@ void AppendKey(const cql::Value& k, const cql::DataType& type, std::string* out)
 }
 
 void AppendDouble(double d, std::string* out) {
-  if (std::isnan(d)) {
-    out->append("\"NaN\"");
-  } else if (std::isinf(d)) {
-    out->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  // JSON has no NaN or infinities: Cassandra's DoubleType/FloatType.toJSONString write null.
+  if (std::isnan(d) || std::isinf(d)) {
+    out->append("null");
   } else {
     out->append(fmt::format("{}", d));
   }
@@ -133,18 +133,11 @@ void AppendJsonString(std::string_view s, std::string* out) {
 }
 
 std::string JsonColumnName(std::string_view name) {
-  bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
-  for (char c : name) {
-    plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-  }
-  if (plain) return std::string(name);
-  std::string quoted = "\"";
-  for (char c : name) {
-    if (c == '"') quoted.push_back('"');
-    quoted.push_back(c);
-  }
-  quoted.push_back('"');
-  return quoted;
+  // Cassandra's Selection.rowToJson: a name with upper case letters is wrapped in double quotes
+  // (nothing else is escaped or quoted: `ttl(v)` and `a b` stay as they are).
+  bool upper = std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (!upper) return std::string(name);
+  return "\"" + std::string(name) + "\"";
 }
 
 std::string ToJson(const std::optional<std::string_view>& body, const cql::DataType& type) {

@@ -16,8 +16,8 @@ namespace postfork::node::cql3 {
 // value that does not decode.
 std::string ToJson(const std::optional<std::string_view>& body, const cql::DataType& type);
 
-// A column name as SELECT JSON writes it: as is when it reads back unquoted (lower case
-// identifier), else in double quotes, as Cassandra does.
+// A column or selector name as SELECT JSON writes it: in double quotes when it has upper case
+// letters (a case-sensitive name), else as is, as Cassandra does.
 std::string JsonColumnName(std::string_view name);
 
 // The serialized value of `type` that a JSON text (INSERT JSON, fromJson) stands for, as

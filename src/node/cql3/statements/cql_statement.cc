@@ -16,14 +16,11 @@ Result<cql::RawValue> ResolveValue(const ValueSource& source, const ExecutionCon
     case ValueSource::Kind::kMarker:
       break;
     case ValueSource::Kind::kComposite: {
-      PF_ASSIGN_OR_RETURN(cql::Value v,
-                          TermToValue(*source.composite, source.type, source.receiver, &ctx.values));
-      if (v.is_null()) return cql::RawValue::Null();
-      std::string bytes;
-      Status s = cql::SerializeValue(v, source.type, &bytes);
-      if (!s.ok()) return InvalidRequest(s.message());
-      if (auto canonical = NormalizeValue(source.type, bytes)) bytes = std::move(*canonical);
-      ctx.normalized.push_back(std::move(bytes));
+      PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                          SerializeTerm(*source.composite, source.type, source.receiver,
+                                        TermInputs{&ctx.values, ctx.now_micros}));
+      if (!bytes) return cql::RawValue::Null();
+      ctx.normalized.push_back(std::move(*bytes));
       return cql::RawValue::Of(ctx.normalized.back());
     }
   }

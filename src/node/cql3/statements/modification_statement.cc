@@ -419,10 +419,25 @@ class TableModification : public ModificationStatement {
     read.row_limit = 1;
     PF_ASSIGN_OR_RETURN(ReadResult current, ctx.db->storage().Read(read));
     const ReadRow* row = current.rows.empty() ? nullptr : &current.rows[0];
+    // Conditions on static columns read the partition's static row, whether or not the
+    // clustering row exists (Cassandra's CQL3CasRequest checks them at STATIC_CLUSTERING).
+    bool static_conditions =
+        lwt_ == Lwt::kConditions &&
+        std::any_of(conditions_.begin(), conditions_.end(),
+                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
+    ReadResult statics;
+    if (!row && static_conditions && t.clustering_size() > 0) {
+      ReadCommand sr = read;
+      sr.slices.clear();
+      sr.distinct = true;
+      PF_ASSIGN_OR_RETURN(statics, ctx.db->storage().Read(sr));
+    }
+    const ReadRow* static_row = statics.rows.empty() ? nullptr : &statics.rows[0];
     auto cell_of = [&](const ColumnMetadata* col) -> std::optional<CellValue> {
-      if (!row) return std::nullopt;
+      const ReadRow* source = row ? row : col->kind == ColumnKind::kStatic ? static_row : nullptr;
+      if (!source) return std::nullopt;
       for (size_t i = 0; i < rows->cell_columns.size(); ++i) {
-        if (rows->cell_columns[i] == col) return row->cells[i];
+        if (rows->cell_columns[i] == col) return source->cells[i];
       }
       return std::nullopt;
     };
@@ -439,9 +454,16 @@ class TableModification : public ModificationStatement {
         for (const ConditionImpl& c : conditions_) {
           PF_ASSIGN_OR_RETURN(bool holds, ConditionHolds(c, ctx, cell_of(c.column)));
           applied = applied && holds;
-          if (std::find(rows->conditioned.begin(), rows->conditioned.end(), c.column) ==
-              rows->conditioned.end()) {
-            rows->conditioned.push_back(c.column);
+        }
+        // The columns a failed condition shows: regular ones in IF order, then static ones
+        // (Cassandra's ColumnConditions.getColumns()).
+        for (bool statics : {false, true}) {
+          for (const ConditionImpl& c : conditions_) {
+            if ((c.column->kind == ColumnKind::kStatic) != statics) continue;
+            if (std::find(rows->conditioned.begin(), rows->conditioned.end(), c.column) ==
+                rows->conditioned.end()) {
+              rows->conditioned.push_back(c.column);
+            }
           }
         }
         break;
@@ -453,6 +475,14 @@ class TableModification : public ModificationStatement {
         return r.partition_key == row->partition_key && r.clustering == row->clustering;
       });
       if (!seen) rows->rows.push_back(std::move(current.rows[0]));
+    } else if (static_row != nullptr) {
+      // The static values the conditions read; regular columns and clustering show as null.
+      ReadRow shown = *static_row;
+      shown.clustering.clear();
+      for (size_t i = 0; i < rows->cell_columns.size(); ++i) {
+        if (rows->cell_columns[i]->kind != ColumnKind::kStatic) shown.cells[i].reset();
+      }
+      rows->rows.push_back(std::move(shown));
     }
     return applied;
   }
@@ -887,13 +917,18 @@ std::string CasResultBody(const CasRows& rows, bool applied, bool batch) {
       cql::ColumnSpec{ks, name, "[applied]", cql::DataType(cql::TypeKind::kBoolean)});
   std::vector<const ColumnMetadata*> shown;
   if (!applied && !rows.rows.empty()) {
+    // IF NOT EXISTS shows every column in SELECT * order; conditions show their columns in
+    // the order they were recorded, after the primary key in batches.
     for (const auto& col : rows.table->columns) {
-      bool conditioned = std::find(rows.conditioned.begin(), rows.conditioned.end(), &col) !=
-                         rows.conditioned.end();
-      if (rows.all_columns || conditioned || (batch && col.is_primary_key())) {
-        shown.push_back(&col);
-        meta.columns.push_back(cql::ColumnSpec{ks, name, col.name, col.type});
+      if (rows.all_columns || (batch && col.is_primary_key())) shown.push_back(&col);
+    }
+    if (!rows.all_columns) {
+      for (const ColumnMetadata* col : rows.conditioned) {
+        if (!col->is_primary_key()) shown.push_back(col);
       }
+    }
+    for (const ColumnMetadata* col : shown) {
+      meta.columns.push_back(cql::ColumnSpec{ks, name, col->name, col->type});
     }
   }
   meta.column_count = static_cast<int32_t>(meta.columns.size());

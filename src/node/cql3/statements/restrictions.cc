@@ -20,8 +20,15 @@ Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType&
     RegisterInnerMarkers(term, type, name);  // the marker itself
     return src;
   }
-  if (term.kind != Term::Kind::kFunction && ContainsMarker(term)) {
+  if (!IsConstantTerm(term)) {
+    // Markers inside, or a non-pure function: evaluated on every execution. A trial evaluation
+    // (markers as nulls) reports type errors now, as Cassandra does at prepare.
     RegisterInnerMarkers(term, type, name);
+    if (term.kind == Term::Kind::kFunction || !ContainsMarker(term)) {
+      std::vector<cql::RawValue> nulls(specs_.size(), cql::RawValue::Null());
+      PF_RETURN_IF_ERROR(
+          SerializeTerm(term, type, name, TermInputs{&nulls, std::nullopt}).status());
+    }
     src.kind = ValueSource::Kind::kComposite;
     src.composite = std::make_shared<const Term>(term);
     return src;
@@ -43,6 +50,16 @@ void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& 
       spec.table = table_ ? table_->name : "";
       spec.name = term.bind_name.empty() ? name : term.bind_name;
       spec.type = type;
+    }
+    return;
+  }
+  if (term.kind == Term::Kind::kFunction) {
+    // Cassandra's names for function arguments: arg0(system.fn), typed by the parameter.
+    auto f = ResolveTermCall(term, &type);
+    if (!f.ok()) return;  // the trial evaluation reports it
+    for (size_t i = 0; i < term.elements.size() && i < (*f)->params.size(); ++i) {
+      RegisterInnerMarkers(term.elements[i], (*f)->params[i],
+                           fmt::format("arg{}(system.{})", i, term.text));
     }
     return;
   }
@@ -80,6 +97,24 @@ void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& 
 }
 
 namespace {
+
+// Turns a single-column key slice on `col` into filters (its bounds as < / <= / > / >=) and
+// clears it, so a slice on an earlier clustering column can take its place (ALLOW FILTERING).
+Status SliceToFilters(const ColumnMetadata* col, WhereClause* w) {
+  for (bool lower : {true, false}) {
+    std::optional<SliceBound>& b = lower ? w->slice_lower : w->slice_upper;
+    if (!b) continue;
+    if (b->value.components.size() != 1) return InvalidRequest("Unsupported slice restriction");
+    Relation::Op op = lower ? (b->inclusive ? Relation::Op::kGte : Relation::Op::kGt)
+                            : (b->inclusive ? Relation::Op::kLte : Relation::Op::kLt);
+    WhereClause::Filter f{col, op, std::move(b->value.components[0]), {}, {}};
+    w->filters.push_back(std::move(f));
+    b.reset();
+  }
+  w->slice_size = 0;
+  w->slice_first = 0;
+  return Status::Ok();
+}
 
 std::string JoinNames(const std::vector<const ColumnMetadata*>& cols) {
   std::string out;
@@ -184,7 +219,7 @@ Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
 }  // namespace
 
 Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const TableMetadata& table,
-                                 BindCollector& binds, bool for_select) {
+                                 BindCollector& binds, bool for_select, bool allow_filtering) {
   WhereClause w;
   auto pk = table.PartitionKeyColumns();
   auto ck = table.ClusteringColumns();
@@ -359,10 +394,20 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         return InvalidRequest(fmt::format("Unsupported \"!=\" relation: {} != ...", col->name));
       }
       if (w.slice_size && w.slice_first != p) {
-        return InvalidRequest(
-            fmt::format("Clustering column \"{}\" cannot be restricted (preceding column \"{}\" is "
-                        "restricted by a non-EQ relation)",
-                        col->name, ck[w.slice_first]->name));
+        if (!allow_filtering || w.slice_size != 1 || w.slice_mixed_order) {
+          return InvalidRequest(
+              fmt::format("Clustering column \"{}\" cannot be restricted (preceding column \"{}\" "
+                          "is restricted by a non-EQ relation)",
+                          col->name, ck[w.slice_first]->name));
+        }
+        // ALLOW FILTERING: the earlier column keeps the key slice, the later one filters rows.
+        if (p > w.slice_first) {
+          WhereClause::Filter f{col, rel.op, {}, {}, {}};
+          PF_ASSIGN_OR_RETURN(f.value, binds.Source(rel.value, col->type, col->name));
+          w.filters.push_back(std::move(f));
+          continue;
+        }
+        PF_RETURN_IF_ERROR(SliceToFilters(ck[w.slice_first], &w));
       }
       w.slice_first = p;
       w.slice_size = 1;
@@ -475,6 +520,21 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     p += w.slice_size;
   }
   for (size_t q = p; q < ck.size(); ++q) {
+    if (ck_eq[q] && allow_filtering) {
+      // ALLOW FILTERING: a clustering EQ/IN past the usable prefix filters rows.
+      KeyRestriction& kr = *ck_eq[q];
+      if (kr.in_marker)
+        return InvalidRequest("IN ? on a filtered clustering column is not supported");
+      WhereClause::Filter f{
+          kr.column, kr.values.size() == 1 ? Relation::Op::kEq : Relation::Op::kIn, {}, {}, {}};
+      if (f.op == Relation::Op::kEq) {
+        f.value = std::move(kr.values[0]);
+      } else {
+        f.in_values = std::move(kr.values);
+      }
+      w.filters.push_back(std::move(f));
+      continue;
+    }
     if (ck_eq[q]) {
       const auto& prev = ck[q - 1 < ck.size() ? q - 1 : 0];
       if (w.slice_size && q >= w.slice_first + w.slice_size) {
@@ -567,11 +627,17 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
   if (where.clustering_restricted() == 0) return slices;
   PF_ASSIGN_OR_RETURN(auto prefixes, ResolveClusteringPrefixes(where, table, ctx));
   std::optional<std::vector<std::string>> lower, upper;
+  // Bounds may have fewer columns than the slice ((b) >= (0) AND (b, c) < (1, 2)).
+  auto size_of = [](const TupleSource& t) {
+    return t.marker ? t.marker->type.params().size() : t.components.size();
+  };
   if (where.slice_lower) {
-    PF_ASSIGN_OR_RETURN(lower, ResolveTuple(where.slice_lower->value, where.slice_size, ctx));
+    PF_ASSIGN_OR_RETURN(lower, ResolveTuple(where.slice_lower->value,
+                                            size_of(where.slice_lower->value), ctx));
   }
   if (where.slice_upper) {
-    PF_ASSIGN_OR_RETURN(upper, ResolveTuple(where.slice_upper->value, where.slice_size, ctx));
+    PF_ASSIGN_OR_RETURN(upper, ResolveTuple(where.slice_upper->value,
+                                            size_of(where.slice_upper->value), ctx));
   }
   auto ck = table.ClusteringColumns();
   bool desc = where.slice_size && ck[where.slice_first]->order == ClusteringOrder::kDesc;
@@ -631,11 +697,13 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
             p.high_inclusive = u.high_inclusive;
             parts.push_back(std::move(p));
           } else if (i < j) {
-            if (same_prefix(l.fixed, u.fixed, i) && cmp(i, u.fixed[i], *l.low) > 0) {
-              parts.push_back(u);
-            }
-          } else if (same_prefix(l.fixed, u.fixed, j) && cmp(j, l.fixed[j], *u.high) < 0) {
-            parts.push_back(l);
+            // U_j fixes column i to w_i: inside L_i when w_i > v_i, or w_i == v_i with L_i
+            // inclusive (a shorter bound such as (b) >= (0) holds every b = 0 row).
+            int c = same_prefix(l.fixed, u.fixed, i) ? cmp(i, u.fixed[i], *l.low) : -1;
+            if (c > 0 || (c == 0 && l.low_inclusive)) parts.push_back(u);
+          } else {
+            int c = same_prefix(l.fixed, u.fixed, j) ? cmp(j, l.fixed[j], *u.high) : 1;
+            if (c < 0 || (c == 0 && u.high_inclusive)) parts.push_back(l);
           }
         }
       }

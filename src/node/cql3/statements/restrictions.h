@@ -80,9 +80,12 @@ struct WhereClause {
 };
 
 // Checks `relations` against `table` (Cassandra's messages for unknown columns, misuse of
-// operators, ...). `for_select` allows slices, token ranges and filters.
+// operators, ...). `for_select` allows slices, token ranges and filters; `allow_filtering`
+// (SELECT ... ALLOW FILTERING) turns clustering restrictions that cannot bound the key range
+// (after a gap or after a slice on an earlier column) into row filters, as Cassandra does.
 Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const TableMetadata& table,
-                                 BindCollector& binds, bool for_select);
+                                 BindCollector& binds, bool for_select,
+                                 bool allow_filtering = false);
 
 // The restricted partition keys (cartesian product of EQ/IN), each a list of serialized
 // components. Null or unset key values are InvalidRequest.

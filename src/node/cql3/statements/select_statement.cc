@@ -8,8 +8,8 @@
 #include <deque>
 #include <tuple>
 
+#include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
-#include "node/cql3/functions/scalar.h"
 #include "node/cql3/statements/restrictions.h"
 #include "node/cql3/values.h"
 #include "postfork/cql/murmur3.h"
@@ -99,8 +99,14 @@ class SelectStatementImpl final : public CqlStatement {
             break;
           }
           case Selector::Kind::kFunction: {
-            PF_ASSIGN_OR_RETURN(auto fn, PrepareFunction(sel, t));
+            PF_ASSIGN_OR_RETURN(auto fn, PrepareFunction(sel, t, binds));
             auto& [output, type, name] = fn;
+            add_output(std::move(output), alias.empty() ? name : alias, type);
+            break;
+          }
+          case Selector::Kind::kTerm: {
+            PF_ASSIGN_OR_RETURN(auto term, PrepareTerm(sel, nullptr, binds, sel.term_text));
+            auto& [output, type, name] = term;
             add_output(std::move(output), alias.empty() ? name : alias, type);
             break;
           }
@@ -199,7 +205,8 @@ class SelectStatementImpl final : public CqlStatement {
     }
     result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
 
-    PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true));
+    PF_ASSIGN_OR_RETURN(
+        where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true, stmt.allow_filtering));
     ChooseIndex(t);
     if (index_) {
       auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
@@ -327,6 +334,9 @@ class SelectStatementImpl final : public CqlStatement {
 
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
     const TableMetadata& t = *table_meta_;
+    for (const Output& o : outputs_) {  // bound values of term selectors, checked once
+      if (o.kind == Output::Kind::kTerm) PF_RETURN_IF_ERROR(ResolveValue(*o.term, ctx).status());
+    }
     ReadCommand cmd;
     cmd.table = table_meta_;
     cmd.now_seconds = ctx.now_in_seconds;
@@ -344,8 +354,13 @@ class SelectStatementImpl final : public CqlStatement {
       }
     }
     PF_ASSIGN_OR_RETURN(cmd.slices, ResolveSlices(where_, t, ctx));
+    // Storage walks the slices (kept in declared order) backwards when reversed.
     cmd.reversed = reversed_;
-    if (reversed_) std::reverse(cmd.slices.begin(), cmd.slices.end());
+    if (where_.clustering_restricted() > 0 && cmd.slices.empty()) {
+      // `c IN ()`: no clustering key can match, so no partition is read.
+      cmd.scan = false;
+      cmd.partition_keys.clear();
+    }
     cmd.columns = cell_columns_;
     cmd.distinct = distinct_;
     if (per_partition_limit_) {
@@ -494,12 +509,12 @@ class SelectStatementImpl final : public CqlStatement {
     std::vector<std::optional<std::string_view>> json_cells;
     for (const ReadRow& row : rows.rows) {
       if (!json_) {
-        for (const Output& o : outputs_) msg.rows.cells.push_back(Cell(o, row, &computed));
+        for (const Output& o : outputs_) msg.rows.cells.push_back(Cell(o, row, &computed, ctx));
         continue;
       }
       json_cells.clear();
       for (const Output& o : outputs_) {
-        cql::RawValue v = Cell(o, row, &computed);
+        cql::RawValue v = Cell(o, row, &computed, ctx);
         json_cells.push_back(v.is_null() ? std::nullopt : std::optional<std::string_view>(v.bytes));
       }
       computed.push_back(JsonRow(json_cells));
@@ -526,12 +541,14 @@ class SelectStatementImpl final : public CqlStatement {
       kCountStar,
       kFunction,
       kField,  // field `index` of the user type value call->args[0]
+      kTerm,   // a constant or bound value (`term`)
     };
     Kind kind = Kind::kCell;
     size_t index = 0;    // key position or index into cell_columns_
     bool count = false;  // count(column)
     Aggregator aggregate = Aggregator::kNone;  // min, max, sum, avg of the column
     std::shared_ptr<const FunctionCall> call;  // kFunction
+    std::shared_ptr<const ValueSource> term;   // kTerm
     cql::DataType value_type;                  // the aggregate's argument and result type
   };
 
@@ -544,7 +561,8 @@ class SelectStatementImpl final : public CqlStatement {
 
   // A function selector: its output, result type and Cassandra's column name.
   Result<std::tuple<Output, cql::DataType, std::string>> PrepareFunction(const Selector& sel,
-                                                                        const TableMetadata& t) {
+                                                                         const TableMetadata& t,
+                                                                         BindCollector& binds) {
     auto call = std::make_shared<FunctionCall>();
     call->name = sel.function;
     std::string args_text;
@@ -559,11 +577,28 @@ class SelectStatementImpl final : public CqlStatement {
         type = col->type;
         text = col->name;
       } else if (a.kind == Selector::Kind::kFunction) {
-        PF_ASSIGN_OR_RETURN(auto nested, PrepareFunction(a, t));
+        PF_ASSIGN_OR_RETURN(auto nested, PrepareFunction(a, t, binds));
         std::tie(o, type, text) = std::move(nested);
       } else if (a.kind == Selector::Kind::kField) {
         PF_ASSIGN_OR_RETURN(auto nested, PrepareField(a, t));
         std::tie(o, type, text) = std::move(nested);
+      } else if (a.kind == Selector::Kind::kTerm) {
+        // A literal or marker argument takes the parameter's type when every overload of this
+        // arity agrees on it (Cassandra infers it from the function's signature).
+        std::optional<cql::DataType> expected;
+        std::string fn = sel.function == "cast" ? "" : sel.function;
+        size_t position = call->args.size();
+        bool agreed = !fn.empty();
+        for (const NativeFunction* f : FunctionRegistry::Native().Overloads(fn)) {
+          if (f->params.size() != sel.args.size() || f->AcceptsAny(position)) continue;
+          if (expected && !(*expected == f->params[position])) agreed = false;
+          expected = f->params[position];
+        }
+        if (!agreed) expected.reset();
+        PF_ASSIGN_OR_RETURN(auto term,
+                            PrepareTerm(a, expected ? &*expected : nullptr, binds,
+                                        fmt::format("arg{}(system.{})", position, sel.function)));
+        std::tie(o, type, text) = std::move(term);
       } else {
         return InvalidRequest("Arguments of system." + sel.function +
                               " must be columns or function calls");
@@ -587,6 +622,34 @@ class SelectStatementImpl final : public CqlStatement {
     Output out = MakeOutput(Output::Kind::kFunction, 0);
     out.call = std::move(call);
     return std::make_tuple(std::move(out), std::move(result), std::move(name));
+  }
+
+  // A term selector (or argument): its type is the cast's, else `expected`, else the literal's
+  // own (Cassandra's getExactTypeIfKnown); a marker without either cannot be typed.
+  Result<std::tuple<Output, cql::DataType, std::string>> PrepareTerm(const Selector& sel,
+                                                                     const cql::DataType* expected,
+                                                                     BindCollector& binds,
+                                                                     const std::string& receiver) {
+    std::optional<cql::DataType> type;
+    if (!sel.cast_type.empty()) {
+      auto parsed = cql::DataType::Parse(sel.cast_type);
+      if (!parsed.ok()) return InvalidRequest("Unknown type " + sel.cast_type);
+      type = *parsed;
+    } else if (expected) {
+      type = *expected;
+    } else {
+      type = PreferredLiteralType(sel.term);
+      if (!type) {
+        return InvalidRequest(fmt::format(
+            "Cannot infer type for term {} in selection clause (try using a cast to force a "
+            "type)",
+            sel.term_text));
+      }
+    }
+    PF_ASSIGN_OR_RETURN(ValueSource source, binds.Source(sel.term, *type, receiver));
+    Output out = MakeOutput(Output::Kind::kTerm, 0);
+    out.term = std::make_shared<const ValueSource>(std::move(source));
+    return std::make_tuple(std::move(out), *type, sel.term_text);
   }
 
   // `u.f`: a field of a user type column (or of a field selection), named as Cassandra does.
@@ -652,7 +715,8 @@ class SelectStatementImpl final : public CqlStatement {
     }
   }
 
-  cql::RawValue Cell(const Output& o, const ReadRow& row, std::deque<std::string>* computed) const {
+  cql::RawValue Cell(const Output& o, const ReadRow& row, std::deque<std::string>* computed,
+                     const ExecutionContext& ctx) const {
     switch (o.kind) {
       case Output::Kind::kPartitionKey:
         return cql::RawValue::Of(row.partition_key[o.index]);
@@ -684,19 +748,16 @@ class SelectStatementImpl final : public CqlStatement {
       case Output::Kind::kFunction: {
         std::vector<std::optional<std::string>> args;
         for (const Output& a : o.call->args) {
-          cql::RawValue v = Cell(a, row, computed);
+          cql::RawValue v = Cell(a, row, computed, ctx);
           args.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
         }
-        int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-        auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, now);
+        auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, ctx.now_micros);
         if (!r) return cql::RawValue::Null();
         computed->push_back(std::move(*r));
         return cql::RawValue::Of(computed->back());
       }
       case Output::Kind::kField: {
-        cql::RawValue v = Cell(o.call->args[0], row, computed);
+        cql::RawValue v = Cell(o.call->args[0], row, computed, ctx);
         if (v.is_null()) return v;
         cql::ByteReader r(v.bytes);
         for (size_t i = 0; !r.empty(); ++i) {
@@ -705,6 +766,13 @@ class SelectStatementImpl final : public CqlStatement {
           if (i == o.index) return *f ? cql::RawValue::Of(**f) : cql::RawValue::Null();
         }
         return cql::RawValue::Null();
+      }
+      case Output::Kind::kTerm: {
+        // Markers were type-checked by ResolveValue; an unset one reads as null.
+        auto v = ResolveValue(*o.term, ctx);
+        if (!v.ok() || v->kind != cql::RawValue::Kind::kBytes) return cql::RawValue::Null();
+        computed->push_back(std::string(v->bytes));
+        return cql::RawValue::Of(computed->back());
       }
       case Output::Kind::kCountStar:
         break;
@@ -850,17 +918,27 @@ class SelectStatementImpl final : public CqlStatement {
         for (auto k : GroupKey(*row)) g.key.emplace_back(k);
         std::deque<std::string> scratch;
         for (size_t i = 0; i < outputs_.size(); ++i) {
-          cql::RawValue v = Cell(outputs_[i], *row, &scratch);
+          cql::RawValue v = Cell(outputs_[i], *row, &scratch, ctx);
           if (!v.is_null()) g.firsts[i] = std::string(v.bytes);
         }
       }
       return g;
     };
+    // With GROUP BY, PER PARTITION LIMIT counts groups, not rows (Cassandra's
+    // GroupByAwareCounter): storage reads every row and groups past the limit are skipped.
+    int64_t groups_per_partition = INT64_MAX;
+    if (!group_by_.empty()) std::swap(groups_per_partition, cmd.per_partition_limit);
+    std::vector<std::string> partition;
+    int64_t partition_groups = 0;
     bool done = false;
     while (!done) {
       cmd.row_limit = kInternalPage;
       PF_ASSIGN_OR_RETURN(ReadResult rows, ctx.db->storage().Read(cmd));
       for (const ReadRow& row : rows.rows) {
+        if (row.partition_key != partition) {
+          partition = row.partition_key;
+          partition_groups = 0;
+        }
         if (group && !group_by_.empty()) {
           auto key = GroupKey(row);
           if (!std::equal(key.begin(), key.end(), group->key.begin(), group->key.end())) {
@@ -872,7 +950,11 @@ class SelectStatementImpl final : public CqlStatement {
             }
           }
         }
-        if (!group) group = start(&row);
+        if (!group) {
+          if (partition_groups >= groups_per_partition) continue;
+          group = start(&row);
+          ++partition_groups;
+        }
         for (size_t i = 0; i < outputs_.size(); ++i) {
           const Output& o = outputs_[i];
           if (o.kind == Output::Kind::kCountStar) {
@@ -880,7 +962,7 @@ class SelectStatementImpl final : public CqlStatement {
             continue;
           }
           std::deque<std::string> scratch;
-          cql::RawValue v = Cell(o, row, &scratch);
+          cql::RawValue v = Cell(o, row, &scratch, ctx);
           if (v.is_null()) continue;
           ++group->counts[i];
           if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &group->accumulators[i]);

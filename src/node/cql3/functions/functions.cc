@@ -1,0 +1,592 @@
+#include "node/cql3/functions/functions.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "node/cql3/functions/json.h"
+#include "node/cql3/values.h"
+#include "postfork/cql/bytes.h"
+#include "postfork/cql/value.h"
+
+namespace postfork::node::cql3 {
+namespace {
+
+using cql::DataType;
+using cql::TypeKind;
+
+// 100 ns intervals between 1582-10-15 (UUID time) and 1970-01-01.
+constexpr int64_t kUuidEpochOffset = 0x01B21DD213814000LL;
+constexpr int64_t kMillisPerDay = 86400000;
+constexpr uint32_t kDateEpoch = 1u << 31;  // CQL date: days since 1970-01-01 plus 2^31
+
+std::string Bigint(int64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<size_t>(i)] = static_cast<char>(static_cast<uint64_t>(v) >> (56 - 8 * i));
+  return out;
+}
+
+std::string Date(int64_t millis) {
+  int64_t days = millis / kMillisPerDay - (millis % kMillisPerDay < 0 ? 1 : 0);
+  uint32_t v = static_cast<uint32_t>(static_cast<int64_t>(kDateEpoch) + days);
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+std::string UuidBytes(const cql::Uuid& u) {
+  return std::string(reinterpret_cast<const char*>(u.bytes.data()), u.bytes.size());
+}
+
+// Milliseconds since the epoch of a timeuuid, timestamp or date value.
+std::optional<int64_t> Millis(TypeKind kind, std::string_view v) {
+  switch (kind) {
+    case TypeKind::kTimeuuid: {
+      if (v.size() != 16) return std::nullopt;
+      auto b = [&](size_t i) { return static_cast<uint64_t>(static_cast<uint8_t>(v[i])); };
+      uint64_t time_low = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+      uint64_t time_mid = b(4) << 8 | b(5);
+      uint64_t time_hi = (b(6) << 8 | b(7)) & 0x0FFF;
+      int64_t t = static_cast<int64_t>(time_hi << 48 | time_mid << 32 | time_low);
+      return (t - kUuidEpochOffset) / 10000;
+    }
+    case TypeKind::kTimestamp:
+      if (v.size() != 8) return std::nullopt;
+      return static_cast<int64_t>(cql::LoadBE64(v.data()));
+    case TypeKind::kDate:
+      if (v.size() != 4) return std::nullopt;
+      return (static_cast<int64_t>(cql::LoadBE32(v.data())) - static_cast<int64_t>(kDateEpoch)) *
+             kMillisPerDay;
+    default:
+      return std::nullopt;
+  }
+}
+
+// Cassandra's minTimeuuid/maxTimeuuid (UUIDGen.minTimeUUID/maxTimeUUID): the smallest and
+// largest timeuuid of a millisecond, by time and then by the signed clock sequence and node.
+std::string TimeUuidBound(int64_t millis, bool max) {
+  uint64_t t = static_cast<uint64_t>(millis * 10000 + kUuidEpochOffset + (max ? 9999 : 0));
+  uint64_t msb =
+      ((t & 0xFFFFFFFFULL) << 32) | (((t >> 32) & 0xFFFF) << 16) | ((t >> 48) & 0x0FFF) | 0x1000;
+  uint64_t lsb = max ? 0x7F7F7F7F7F7F7F7FULL : 0x8080808080808080ULL;
+  return Bigint(static_cast<int64_t>(msb)) + Bigint(static_cast<int64_t>(lsb));
+}
+
+bool OneOf(TypeKind k, std::initializer_list<TypeKind> kinds) {
+  for (TypeKind x : kinds) {
+    if (x == k) return true;
+  }
+  return false;
+}
+
+bool IsNumeric(TypeKind k) {
+  return OneOf(k, {TypeKind::kTinyint, TypeKind::kSmallint, TypeKind::kInt, TypeKind::kBigint,
+                   TypeKind::kCounter, TypeKind::kFloat, TypeKind::kDouble, TypeKind::kDecimal,
+                   TypeKind::kVarint});
+}
+
+// Java's Double.toString / Float.toString (what Cassandra's cast to text prints): the shortest
+// digits that read back, plain between 10^-3 and 10^7 (with at least one fraction digit), else
+// d.dddE<n>.
+std::string JavaFloatText(double d, bool is_float) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
+  char buf[64];
+  auto res = is_float ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(d),
+                                      std::chars_format::scientific)
+                      : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);  // "-1.2345e+06"
+  bool negative = sci[0] == '-';
+  if (negative) sci.erase(0, 1);
+  size_t e = sci.find('e');
+  int exponent = std::stoi(sci.substr(e + 1));
+  std::string digits = sci.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  std::string out;
+  double magnitude = std::fabs(d);
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    if (exponent >= 0) {
+      while (digits.size() < static_cast<size_t>(exponent) + 1) digits += '0';
+      out = digits.substr(0, static_cast<size_t>(exponent) + 1) + "." +
+            (digits.size() > static_cast<size_t>(exponent) + 1
+                 ? digits.substr(static_cast<size_t>(exponent) + 1)
+                 : "0");
+    } else {
+      out = "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+    }
+  } else {
+    out = digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
+          std::to_string(exponent);
+  }
+  return negative ? "-" + out : out;
+}
+
+// A numeric value as an integer (Java's narrowing of the value: floats truncate toward zero and
+// saturate at the long range), a double, or decimal text.
+struct Number {
+  bool integral = true;
+  int64_t i = 0;
+  double d = 0;
+  std::string text;  // decimal digits for varint/decimal sources
+  // varint/decimal: `i` holds the low 64 bits of the integer part (Java's BigInteger and
+  // BigDecimal longValue/intValue/byteValue narrow by dropping high bits, not saturating).
+  bool wraps = false;
+};
+
+// The low 64 bits of unscaled * 10^-scale truncated toward zero (two's complement), as Java's
+// BigDecimal.longValue() (scale 0: BigInteger.longValue()).
+int64_t LowBitsOfIntegerPart(const cql::Varint& unscaled, int32_t scale) {
+  std::string digits = unscaled.ToString();
+  bool negative = !digits.empty() && digits[0] == '-';
+  if (negative) digits.erase(0, 1);
+  if (scale > 0) {
+    digits = static_cast<size_t>(scale) >= digits.size()
+                 ? "0"
+                 : digits.substr(0, digits.size() - static_cast<size_t>(scale));
+  }
+  uint64_t acc = 0;
+  for (char c : digits) acc = acc * 10 + static_cast<uint64_t>(c - '0');
+  // 10^64 is a multiple of 2^64: further factors of ten leave zero.
+  for (int32_t i = 0; i < -scale && i < 64; ++i) acc *= 10;
+  if (negative) acc = ~acc + 1;
+  return static_cast<int64_t>(acc);
+}
+
+// The integer part (truncated toward zero) of a decimal's text ("-12.5" -> "-12",
+// "1.23E+3" -> "1230", "5E-3" -> "0"); "" (not a number) past 100000 digits.
+std::string IntegerPartText(const std::string& text) {
+  std::string mantissa = text;
+  int64_t exponent = 0;
+  size_t e = text.find_first_of("eE");
+  if (e != std::string::npos) {
+    mantissa = text.substr(0, e);
+    exponent = std::strtoll(text.c_str() + e + 1, nullptr, 10);
+  }
+  bool negative = !mantissa.empty() && mantissa[0] == '-';
+  if (negative || (!mantissa.empty() && mantissa[0] == '+')) mantissa.erase(0, 1);
+  size_t dot = mantissa.find('.');
+  std::string digits = mantissa;
+  int64_t int_len = static_cast<int64_t>(mantissa.size());
+  if (dot != std::string::npos) {
+    digits = mantissa.substr(0, dot) + mantissa.substr(dot + 1);
+    int_len = static_cast<int64_t>(dot);
+  }
+  int_len += exponent;
+  if (int_len <= 0) return "0";
+  if (int_len > 100000) return "";  // more digits than the node builds: no value (null)
+  std::string out = static_cast<size_t>(int_len) <= digits.size()
+                        ? digits.substr(0, static_cast<size_t>(int_len))
+                        : digits + std::string(static_cast<size_t>(int_len) - digits.size(), '0');
+  size_t nz = out.find_first_not_of('0');
+  if (nz == std::string::npos) return "0";
+  return (negative ? "-" : "") + out.substr(nz);
+}
+
+std::optional<Number> ReadNumber(TypeKind k, std::string_view v) {
+  Number n;
+  auto as_signed = [&](size_t width) -> std::optional<int64_t> {
+    if (v.size() != width) return std::nullopt;
+    int64_t x = static_cast<signed char>(v[0]);
+    for (size_t i = 1; i < width; ++i) x = (x << 8) | static_cast<unsigned char>(v[i]);
+    return x;
+  };
+  switch (k) {
+    case TypeKind::kTinyint:
+    case TypeKind::kSmallint:
+    case TypeKind::kInt:
+    case TypeKind::kBigint:
+    case TypeKind::kCounter: {
+      size_t width = k == TypeKind::kTinyint    ? 1
+                     : k == TypeKind::kSmallint ? 2
+                     : k == TypeKind::kInt      ? 4
+                                                : 8;
+      auto x = as_signed(width);
+      if (!x) return std::nullopt;
+      n.i = *x;
+      n.d = static_cast<double>(*x);
+      n.text = std::to_string(*x);
+      return n;
+    }
+    case TypeKind::kFloat:
+    case TypeKind::kDouble: {
+      auto x = as_signed(k == TypeKind::kFloat ? 4 : 8);
+      if (!x) return std::nullopt;
+      if (k == TypeKind::kFloat) {
+        uint32_t bits = static_cast<uint32_t>(*x);
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        n.d = f;
+      } else {
+        uint64_t bits = static_cast<uint64_t>(*x);
+        std::memcpy(&n.d, &bits, sizeof n.d);
+      }
+      n.integral = false;
+      n.text = JavaFloatText(n.d, k == TypeKind::kFloat);
+      break;
+    }
+    case TypeKind::kVarint:
+    case TypeKind::kDecimal: {
+      auto value = cql::DeserializeValue(v, DataType(k));
+      if (!value.ok()) return std::nullopt;
+      n.text = k == TypeKind::kVarint ? value->get_if<cql::Varint>()->ToString()
+                                      : value->get_if<cql::Decimal>()->ToString();
+      n.d = std::strtod(n.text.c_str(), nullptr);
+      n.integral = k == TypeKind::kVarint;
+      n.wraps = true;
+      n.i = k == TypeKind::kVarint ? LowBitsOfIntegerPart(*value->get_if<cql::Varint>(), 0)
+                                   : LowBitsOfIntegerPart(value->get_if<cql::Decimal>()->unscaled,
+                                                          value->get_if<cql::Decimal>()->scale);
+      return n;
+    }
+    default:
+      return std::nullopt;
+  }
+  // Java's (long) of a double: toward zero, saturating, NaN is 0.
+  if (std::isnan(n.d)) {
+    n.i = 0;
+  } else if (n.d >= 9.2233720368547758e18) {
+    n.i = INT64_MAX;
+  } else if (n.d <= -9.2233720368547758e18) {
+    n.i = INT64_MIN;
+  } else if (!n.integral || k == TypeKind::kVarint) {
+    n.i = static_cast<int64_t>(n.d);
+  }
+  return n;
+}
+
+std::optional<std::string> CastNumber(const Number& n, TypeKind from, TypeKind to) {
+  auto be = [](uint64_t x, size_t width) {
+    std::string out(width, '\0');
+    for (size_t i = 0; i < width; ++i) out[i] = static_cast<char>(x >> (8 * (width - 1 - i)));
+    return out;
+  };
+  // Java narrows doubles to int first for byte and short (Number.byteValue/shortValue).
+  int64_t integer = n.i;
+  if (!n.integral && !n.wraps &&
+      (to == TypeKind::kTinyint || to == TypeKind::kSmallint || to == TypeKind::kInt)) {
+    double d = n.d;
+    integer = std::isnan(d)        ? 0
+              : d >= 2147483647.0  ? INT32_MAX
+              : d <= -2147483648.0 ? INT32_MIN
+                                   : static_cast<int32_t>(d);
+  }
+  switch (to) {
+    case TypeKind::kTinyint:
+      return be(static_cast<uint64_t>(integer), 1);
+    case TypeKind::kSmallint:
+      return be(static_cast<uint64_t>(integer), 2);
+    case TypeKind::kInt:
+      return be(static_cast<uint64_t>(integer), 4);
+    case TypeKind::kBigint:
+      return be(static_cast<uint64_t>(integer), 8);
+    case TypeKind::kFloat: {
+      float f = static_cast<float>(n.d);
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      return be(bits, 4);
+    }
+    case TypeKind::kDouble: {
+      uint64_t bits;
+      std::memcpy(&bits, &n.d, sizeof bits);
+      return be(bits, 8);
+    }
+    case TypeKind::kVarint: {
+      // A decimal's integer part, exactly (BigDecimal.toBigInteger()).
+      auto v = n.integral                   ? cql::Varint::Parse(n.text)
+               : from == TypeKind::kDecimal ? cql::Varint::Parse(IntegerPartText(n.text))
+                                            : Result<cql::Varint>(cql::Varint::FromInt64(integer));
+      if (!v.ok()) return std::nullopt;
+      std::string out;
+      if (!cql::SerializeValue(cql::Value(*v), DataType(to), &out).ok()) return std::nullopt;
+      return out;
+    }
+    case TypeKind::kDecimal: {
+      if (!std::isfinite(n.d) && !n.integral) return std::nullopt;
+      auto v = cql::Decimal::Parse(n.text);
+      if (!v.ok()) return std::nullopt;
+      std::string out;
+      if (!cql::SerializeValue(cql::Value(*v), DataType(to), &out).ok()) return std::nullopt;
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// cast(x AS text): the value as Cassandra's serializers print it.
+std::optional<std::string> CastToText(const DataType& from, std::string_view v) {
+  TypeKind k = from.kind();
+  if (k == TypeKind::kText || k == TypeKind::kAscii) return std::string(v);
+  if (IsNumeric(k)) {
+    auto n = ReadNumber(k, v);
+    return n ? std::optional<std::string>(n->text) : std::nullopt;
+  }
+  if (k == TypeKind::kTimestamp) {
+    auto ms = Millis(k, v);
+    if (!ms) return std::nullopt;
+    std::string text = cql::Timestamp{*ms}.ToString();  // "2024-02-29 13:30:54.234000+0000"
+    if (text.size() < 23) return text;
+    return text.substr(0, 10) + "T" + text.substr(11, 12) + "Z";
+  }
+  if (k == TypeKind::kBlob) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : v) {
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    return out;
+  }
+  auto value = cql::DeserializeValue(v, from);
+  if (!value.ok()) return std::nullopt;
+  std::string text = value->ToCqlLiteral(from);
+  if (text.size() >= 2 && text.front() == '\'' && text.back() == '\'') {
+    text = text.substr(1, text.size() - 2);
+  }
+  return text;
+}
+
+// ---- evaluation bodies ------------------------------------------------------------------------
+
+std::optional<std::string> NowBody(const std::vector<DataType>&, const FunctionArgs&,
+                                   const FunctionContext& c) {
+  return UuidBytes(NewTimeUuid(c.now_micros));
+}
+std::optional<std::string> UuidBody(const std::vector<DataType>&, const FunctionArgs&,
+                                    const FunctionContext&) {
+  return UuidBytes(NewRandomUuid());
+}
+std::optional<std::string> CurrentTimestampBody(const std::vector<DataType>&, const FunctionArgs&,
+                                                const FunctionContext& c) {
+  return Bigint(c.now_micros / 1000);
+}
+std::optional<std::string> CurrentDateBody(const std::vector<DataType>&, const FunctionArgs&,
+                                           const FunctionContext& c) {
+  return Date(c.now_micros / 1000);
+}
+// time: nanoseconds since midnight.
+std::optional<std::string> CurrentTimeBody(const std::vector<DataType>&, const FunctionArgs&,
+                                           const FunctionContext& c) {
+  constexpr int64_t kMicrosPerDay = 86400000000LL;
+  int64_t micros = c.now_micros % kMicrosPerDay;
+  if (micros < 0) micros += kMicrosPerDay;
+  return Bigint(micros * 1000);
+}
+std::optional<std::string> ToJsonBody(const std::vector<DataType>& types, const FunctionArgs& args,
+                                      const FunctionContext&) {
+  return ToJson(args[0] ? std::optional<std::string_view>(*args[0]) : std::nullopt, types[0]);
+}
+std::optional<std::string> ToMillisBody(const std::vector<DataType>& types,
+                                        const FunctionArgs& args, const FunctionContext&) {
+  auto ms = Millis(types[0].kind(), *args[0]);
+  return ms ? std::optional<std::string>(Bigint(*ms)) : std::nullopt;
+}
+std::optional<std::string> ToDateBody(const std::vector<DataType>& types, const FunctionArgs& args,
+                                      const FunctionContext&) {
+  auto ms = Millis(types[0].kind(), *args[0]);
+  return ms ? std::optional<std::string>(Date(*ms)) : std::nullopt;
+}
+template <bool kMax>
+std::optional<std::string> TimeUuidBoundBody(const std::vector<DataType>& types,
+                                             const FunctionArgs& args, const FunctionContext&) {
+  auto ms = Millis(types[0].kind(), *args[0]);
+  return ms ? std::optional<std::string>(TimeUuidBound(*ms, kMax)) : std::nullopt;
+}
+// <type>AsBlob: the same bytes, typed blob.
+std::optional<std::string> ToBlobBody(const std::vector<DataType>&, const FunctionArgs& args,
+                                      const FunctionContext&) {
+  return *args[0];
+}
+// blobAs<type>: the bytes when they are a valid value of the type (types[0] is blob; the target
+// type rides as types[1], see Invoke).
+std::optional<std::string> FromBlobBody(const std::vector<DataType>& types,
+                                        const FunctionArgs& args, const FunctionContext&) {
+  if (types.size() < 2 || !cql::ValidateValue(*args[0], types[1]).ok()) return std::nullopt;
+  return *args[0];
+}
+// castAs<type> (the target type rides as types[1]).
+std::optional<std::string> CastBody(const std::vector<DataType>& types, const FunctionArgs& args,
+                                    const FunctionContext&) {
+  if (types.size() < 2) return std::nullopt;
+  const std::string& v = *args[0];
+  TypeKind from = types[0].kind();
+  TypeKind to = types[1].kind();
+  if (to == TypeKind::kText || to == TypeKind::kAscii) {
+    auto text = CastToText(types[0], v);
+    if (text && to == TypeKind::kAscii &&
+        std::any_of(text->begin(), text->end(), [](char c) { return c & 0x80; })) {
+      return std::nullopt;
+    }
+    return text;
+  }
+  if (IsNumeric(from)) {
+    auto n = ReadNumber(from, v);
+    return n ? CastNumber(*n, from, to) : std::nullopt;
+  }
+  auto ms = Millis(from, v);
+  if (!ms) return std::nullopt;
+  return to == TypeKind::kDate ? Date(*ms) : Bigint(*ms);
+}
+
+constexpr TypeKind kNativeKinds[] = {
+    TypeKind::kAscii,   TypeKind::kBigint,    TypeKind::kBlob,    TypeKind::kBoolean,
+    TypeKind::kCounter, TypeKind::kDecimal,   TypeKind::kDouble,  TypeKind::kFloat,
+    TypeKind::kInt,     TypeKind::kTimestamp, TypeKind::kUuid,    TypeKind::kText,
+    TypeKind::kVarint,  TypeKind::kTimeuuid,  TypeKind::kInet,    TypeKind::kDate,
+    TypeKind::kTime,    TypeKind::kSmallint,  TypeKind::kTinyint, TypeKind::kDuration};
+
+// Whether Cassandra declares castAs<to> for arguments of `from`.
+bool Castable(TypeKind from, TypeKind to) {
+  return (IsNumeric(from) && IsNumeric(to) && to != TypeKind::kCounter) || to == TypeKind::kText ||
+         to == TypeKind::kAscii || (from == TypeKind::kTimestamp && to == TypeKind::kDate) ||
+         (from == TypeKind::kDate && to == TypeKind::kTimestamp) ||
+         (from == TypeKind::kTimeuuid && OneOf(to, {TypeKind::kTimestamp, TypeKind::kDate}));
+}
+
+}  // namespace
+
+std::string NativeFunction::Signature() const {
+  std::string types;
+  for (const auto& t : params) {
+    types += (types.empty() ? "" : ", ") + (t.kind() == TypeKind::kCustom ? "any" : t.ToCql());
+  }
+  return fmt::format("system.{} : ({}) -> {}", name, types, return_type.ToCql());
+}
+
+std::string CastFunctionName(const DataType& target) { return "castas" + target.ToCql(); }
+
+FunctionRegistry::FunctionRegistry() {
+  auto add = [&](std::string name, std::vector<DataType> params, DataType ret, bool pure,
+                 FunctionBody body) {
+    functions_.push_back(
+        NativeFunction{std::move(name), std::move(params), std::move(ret), pure, body});
+  };
+  const DataType timeuuid(TypeKind::kTimeuuid), timestamp(TypeKind::kTimestamp),
+      date(TypeKind::kDate), bigint(TypeKind::kBigint), blob(TypeKind::kBlob);
+  add("now", {}, timeuuid, false, NowBody);
+  add("currenttimeuuid", {}, timeuuid, false, NowBody);
+  add("uuid", {}, DataType(TypeKind::kUuid), false, UuidBody);
+  add("currenttimestamp", {}, timestamp, false, CurrentTimestampBody);
+  add("currentdate", {}, date, false, CurrentDateBody);
+  add("currenttime", {}, DataType(TypeKind::kTime), false, CurrentTimeBody);
+  for (const DataType& temporal : {timeuuid, date, timestamp}) {
+    if (temporal != timestamp) add("totimestamp", {temporal}, timestamp, true, ToMillisBody);
+    if (temporal != date) add("todate", {temporal}, date, true, ToDateBody);
+    add("tounixtimestamp", {temporal}, bigint, true, ToMillisBody);
+  }
+  add("dateof", {timeuuid}, timestamp, true, ToMillisBody);
+  add("unixtimestampof", {timeuuid}, bigint, true, ToMillisBody);
+  add("mintimeuuid", {timestamp}, timeuuid, true, TimeUuidBoundBody<false>);
+  add("maxtimeuuid", {timestamp}, timeuuid, true, TimeUuidBoundBody<true>);
+  add("tojson", {DataType(TypeKind::kCustom)}, DataType(TypeKind::kText), true, ToJsonBody);
+  for (TypeKind k : kNativeKinds) {
+    DataType type(k);
+    if (k != TypeKind::kCounter && k != TypeKind::kBlob) {
+      add(type.ToCql() + "asblob", {type}, blob, true, ToBlobBody);
+      add("blobas" + type.ToCql(), {blob}, type, true, FromBlobBody);
+    }
+    for (TypeKind to : kNativeKinds) {
+      if (Castable(k, to))
+        add(CastFunctionName(DataType(to)), {type}, DataType(to), true, CastBody);
+    }
+  }
+  // Cassandra's blobAsVarchar and varcharAsBlob: text under its other name.
+  add("varcharasblob", {DataType(TypeKind::kText)}, blob, true, ToBlobBody);
+  add("blobasvarchar", {blob}, DataType(TypeKind::kText), true, FromBlobBody);
+  // Sorted by name (overloads keep their declaration order) for binary-search lookups.
+  std::stable_sort(
+      functions_.begin(), functions_.end(),
+      [](const NativeFunction& a, const NativeFunction& b) { return a.name < b.name; });
+}
+
+const FunctionRegistry& FunctionRegistry::Native() {
+  static const FunctionRegistry registry;
+  return registry;
+}
+
+std::vector<const NativeFunction*> FunctionRegistry::Overloads(std::string_view name) const {
+  std::vector<const NativeFunction*> out;
+  auto it =
+      std::lower_bound(functions_.begin(), functions_.end(), name,
+                       [](const NativeFunction& f, std::string_view n) { return f.name < n; });
+  for (; it != functions_.end() && it->name == name; ++it) out.push_back(&*it);
+  return out;
+}
+
+bool FunctionRegistry::IsPure(std::string_view name) const {
+  auto overloads = Overloads(name);
+  return !overloads.empty() &&
+         std::all_of(overloads.begin(), overloads.end(), [](auto* f) { return f->pure; });
+}
+
+Result<const NativeFunction*> FunctionRegistry::Resolve(std::string_view name,
+                                                        const std::vector<DataType>& args) const {
+  auto overloads = Overloads(name);
+  if (overloads.empty()) return InvalidRequest(fmt::format("Unknown function '{}'", name));
+  for (const NativeFunction* f : overloads) {
+    if (f->params.size() != args.size()) continue;
+    bool fits = true;
+    for (size_t i = 0; i < args.size() && fits; ++i) {
+      fits = f->AcceptsAny(i) || f->params[i] == args[i];
+    }
+    if (fits) return f;
+  }
+  std::string types;
+  for (const auto& t : args) types += (types.empty() ? "" : ", ") + t.ToCql();
+  return InvalidRequest(
+      fmt::format("Invalid call to function system.{}: no signature takes ({})", name, types));
+}
+
+namespace {
+
+// `cast` calls carry the target type as a second argument type: they name castAs<target>.
+Result<const NativeFunction*> ResolveCall(std::string_view name,
+                                          const std::vector<DataType>& args) {
+  if (name == "cast" && args.size() == 2) {
+    auto f = FunctionRegistry::Native().Resolve(CastFunctionName(args[1]), {args[0]});
+    if (!f.ok()) {
+      return InvalidRequest(
+          fmt::format("{} cannot be cast to {}", args[0].ToCql(), args[1].ToCql()));
+    }
+    return f;
+  }
+  return FunctionRegistry::Native().Resolve(name, args);
+}
+
+}  // namespace
+
+Result<DataType> ScalarResultType(std::string_view name, const std::vector<DataType>& args) {
+  PF_ASSIGN_OR_RETURN(const NativeFunction* f, ResolveCall(name, args));
+  return f->return_type;
+}
+
+std::optional<std::string> Invoke(const NativeFunction& fn, const std::vector<DataType>& arg_types,
+                                  const FunctionArgs& args, const FunctionContext& context) {
+  if (args.size() != fn.params.size() || arg_types.size() != args.size()) return std::nullopt;
+  if (fn.name != "tojson" &&
+      std::any_of(args.begin(), args.end(), [](const auto& a) { return !a.has_value(); })) {
+    return std::nullopt;
+  }
+  // Conversions whose body needs the target type get it as a second type.
+  if (fn.body == FromBlobBody || fn.body == CastBody) {
+    std::vector<DataType> types{arg_types[0], fn.return_type};
+    return fn.body(types, args, context);
+  }
+  return fn.body(arg_types, args, context);
+}
+
+std::optional<std::string> EvaluateScalar(std::string_view name,
+                                          const std::vector<DataType>& arg_types,
+                                          const FunctionArgs& args, int64_t now_micros) {
+  auto f = ResolveCall(name, arg_types);
+  if (!f.ok()) return std::nullopt;
+  std::vector<DataType> types = arg_types;
+  if (name == "cast") types.resize(1);
+  return Invoke(**f, types, args, FunctionContext{now_micros});
+}
+
+}  // namespace postfork::node::cql3

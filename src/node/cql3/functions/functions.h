@@ -1,0 +1,88 @@
+// The native scalar functions, declared once: each with its name, argument types, return type,
+// whether it is pure, and its evaluation. The parser (which names are functions), value terms
+// (function calls where a literal stands) and selectors (functions over columns) all consult
+// this registry, so a non-pure function (now(), uuid(), current*()) is never folded into a
+// constant: a statement evaluates it on every execution, with the request's time.
+//
+// Declared as Cassandra 5.0 declares them: now(), currentTimeUUID(), uuid(), currentTimestamp(),
+// currentDate(), currentTime(), toTimestamp/toDate/toUnixTimestamp (and the deprecated dateOf
+// and unixTimestampOf), minTimeuuid/maxTimeuuid, <type>AsBlob and blobAs<type> for every native
+// type, toJson, and the casts castAs<type> behind `cast(x AS type)`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "postfork/cql/status.h"
+#include "postfork/cql/types.h"
+
+namespace postfork::node::cql3 {
+
+// What an evaluation may read besides its arguments.
+struct FunctionContext {
+  int64_t now_micros = 0;  // the request's time (non-pure functions)
+};
+
+// Serialized arguments (nullopt = null) and their types.
+using FunctionArgs = std::vector<std::optional<std::string>>;
+using FunctionBody = std::optional<std::string> (*)(const std::vector<cql::DataType>& arg_types,
+                                                    const FunctionArgs& args,
+                                                    const FunctionContext& context);
+
+struct NativeFunction {
+  std::string name;                   // lower case, without the "system." keyspace
+  std::vector<cql::DataType> params;  // kCustom: any type (toJson)
+  cql::DataType return_type;          // kCustom: the argument's type is irrelevant (unused)
+  // Pure functions give the same result for the same arguments, so a call over constants may be
+  // computed once, when the statement is prepared. Non-pure ones never are.
+  bool pure = true;
+  FunctionBody body = nullptr;
+
+  // Cassandra's spelling in messages: "system.name(type, type)".
+  std::string Signature() const;
+  bool AcceptsAny(size_t i) const { return params[i].kind() == cql::TypeKind::kCustom; }
+};
+
+class FunctionRegistry {
+ public:
+  // The process-wide registry of native functions (immutable after construction).
+  static const FunctionRegistry& Native();
+
+  // Every overload of `name` (lower case); empty when no such function exists.
+  std::vector<const NativeFunction*> Overloads(std::string_view name) const;
+  bool Exists(std::string_view name) const { return !Overloads(name).empty(); }
+  // Whether calls of `name` may be folded into constants (false for unknown names).
+  bool IsPure(std::string_view name) const;
+
+  // The overload of `name` that takes exactly `arg_types`, or InvalidRequest with Cassandra's
+  // message ("Unknown function", "Invalid call to function ... no signature takes ...").
+  Result<const NativeFunction*> Resolve(std::string_view name,
+                                        const std::vector<cql::DataType>& arg_types) const;
+
+ private:
+  FunctionRegistry();
+  std::vector<NativeFunction> functions_;
+};
+
+// Runs `fn` over serialized arguments of `arg_types` (those it was resolved for). A null
+// argument gives null, except for toJson (which writes "null").
+std::optional<std::string> Invoke(const NativeFunction& fn,
+                                  const std::vector<cql::DataType>& arg_types,
+                                  const FunctionArgs& args, const FunctionContext& context);
+
+// The name of the cast function behind `cast(x AS type)`: "castas<type>".
+std::string CastFunctionName(const cql::DataType& target);
+
+// Shorthands over FunctionRegistry::Native(): the result type of a call (InvalidRequest when no
+// overload matches; a `cast` call passes the target type as a second argument type), and its
+// evaluation over serialized arguments (a null argument gives null for all but toJson).
+Result<cql::DataType> ScalarResultType(std::string_view name,
+                                       const std::vector<cql::DataType>& arg_types);
+std::optional<std::string> EvaluateScalar(std::string_view name,
+                                          const std::vector<cql::DataType>& arg_types,
+                                          const FunctionArgs& args, int64_t now_micros);
+
+}  // namespace postfork::node::cql3

@@ -1,0 +1,69 @@
+// Non-pure native functions (uuid(), now(), currentTimestamp(), ...) through npm's unmodified
+// cassandra-driver: every execution of a prepared statement, of a batch of them and of a plain
+// query evaluates them anew, so no execution overwrites another's row. Also the statement
+// orderings and result shapes Cassandra gives (IN with ORDER BY DESC, an empty IN, SELECT *
+// column order).
+// Usage: node functions_test.js <path to postfork-node>
+'use strict';
+const assert = require('assert');
+const path = require('path');
+const { expectError, withNode } = require('./node_process');
+
+const binary = path.resolve(process.argv[2]);
+const RUNS = 40;
+
+async function count(c, table) {
+  return (await c.execute(`SELECT count(*) FROM f.${table}`)).first().count.toNumber();
+}
+
+async function nonPureFunctions(c) {
+  await c.execute('CREATE TABLE f.u (id uuid PRIMARY KEY, v int, ts timestamp)');
+  await c.execute('CREATE TABLE f.tu (id timeuuid PRIMARY KEY, v int)');
+  const prep = { prepare: true };
+  for (let i = 0; i < RUNS; i++) {
+    await c.execute('INSERT INTO f.u (id, v, ts) VALUES (uuid(), ?, currentTimestamp())', [i], prep);
+  }
+  assert.strictEqual(await count(c, 'u'), RUNS, 'prepared uuid() inserts');
+  for (let i = 0; i < RUNS; i++) {
+    await c.execute('INSERT INTO f.tu (id, v) VALUES (now(), ?)', [i], prep);
+  }
+  assert.strictEqual(await count(c, 'tu'), RUNS, 'prepared now() inserts');
+  const queries = [];
+  for (let i = 0; i < 10; i++) {
+    queries.push({ query: 'INSERT INTO f.u (id, v) VALUES (uuid(), ?)', params: [1000 + i] });
+  }
+  await c.batch(queries, prep);
+  // Unprepared: the driver would send numbers as doubles, so the values are inline.
+  await c.batch(queries.map((q) => `INSERT INTO f.u (id, v) VALUES (uuid(), ${q.params[0]})`));
+  assert.strictEqual(await count(c, 'u'), RUNS + 20, 'batched uuid() inserts');
+  for (let i = 0; i < 10; i++) await c.execute('INSERT INTO f.u (id, v) VALUES (uuid(), 5)');
+  assert.strictEqual(await count(c, 'u'), RUNS + 30, 'unprepared uuid() inserts');
+  await expectError(c.execute('INSERT INTO f.tu (id, v) VALUES (uuid(), 1)', [], prep), 0x2200,
+                    /cannot assign result of function system.uuid \(type uuid\) to id/);
+}
+
+async function orderingAndShapes(c) {
+  await c.execute('CREATE TABLE f.o (k int, c int, s int static, v int, PRIMARY KEY (k, c))');
+  for (let i = 0; i < 4; i++) {
+    await c.execute('INSERT INTO f.o (k, c, s, v) VALUES (0, ?, 9, ?)', [i, i], { prepare: true });
+  }
+  let rs = await c.execute('SELECT c FROM f.o WHERE k = 0 AND c IN (0, 2) ORDER BY c DESC');
+  assert.deepStrictEqual(rs.rows.map((r) => r.c), [2, 0]);
+  rs = await c.execute('SELECT c FROM f.o WHERE k = 0 AND c IN ()');
+  assert.strictEqual(rs.rows.length, 0);
+  rs = await c.execute('SELECT * FROM f.o WHERE k = 0 AND c = 1');
+  assert.deepStrictEqual(rs.columns.map((col) => col.name), ['k', 'c', 's', 'v']);
+}
+
+async function main() {
+  await withNode(binary, 'f', async (c) => {
+    await nonPureFunctions(c);
+    await orderingAndShapes(c);
+  });
+  console.log('nodejs functions test: OK');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
