@@ -28,6 +28,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-frame-size", options.max_frame_size, "Largest accepted frame body, bytes")
       ->capture_default_str();
+  app.add_option("--prepared-statements-cache-size", options.prepared_statements_cache_size_mib,
+                 "Prepared statement cache capacity in MiB (Cassandra's "
+                 "prepared_statements_cache_size); least recently used statements are evicted")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--batch-size-warn-threshold", options.batch_size_warn_threshold_kib,
+                 "KiB: a batch over several partitions with more data warns the client")
+      ->capture_default_str();
+  app.add_option("--batch-size-fail-threshold", options.batch_size_fail_threshold_kib,
+                 "KiB: a batch over several partitions with more data is refused")
+      ->capture_default_str();
+  app.add_option("--unlogged-batch-across-partitions-warn-threshold",
+                 options.unlogged_batch_across_partitions_warn_threshold,
+                 "An unlogged batch over more partitions warns the client")
+      ->capture_default_str();
   app.add_option("--metrics", options.metrics_address,
                  "Serve Prometheus metrics on host:port (port 0 picks one)");
   std::string authenticator = "AllowAll", authorizer = "AllowAll";

@@ -1,8 +1,9 @@
 // Arbitrary bytes as request frames, decoded and run through the query processor on a real
 // (temporary) database, as the transport does: decoding errors and bad statements must become
-// error responses, never crashes. The first frame's version byte (4, else 5) is the connection's
-// protocol version, as on a real connection, so v5 layouts (keyspace and now_in_seconds flags,
-// result metadata ids) are reached too.
+// error responses, never crashes. The first frame's version byte (3 or 4, else 5) is the
+// connection's protocol version, as on a real connection, so v3 and v5 layouts (keyspace and
+// now_in_seconds flags, result metadata ids) are reached too. Each QUERY and EXECUTE also asks
+// whether it is a USE, as the transport does before dispatching it.
 #include <unistd.h>
 
 #include <cstddef>
@@ -68,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   service::ClientState state;
   state.started = true;
   state.keyspace = "ks";
-  const int version = !input.empty() && (input[0] & 0x7F) == 4 ? 4 : 5;
+  const int first = input.empty() ? 5 : (input[0] & 0x7F);
+  const int version = first == 3 || first == 4 ? first : 5;
   state.protocol_version = static_cast<uint8_t>(version);
   while (input.size() >= cql::kFrameHeaderSize) {
     cql::FrameHeader header;
@@ -76,8 +78,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!parsed.ok() || *parsed == cql::HeaderParse::kNeedMore) break;
     size_t total = cql::kFrameHeaderSize + header.length;
     if (input.size() < total) break;
-    cql::ByteReader r(input.substr(cql::kFrameHeaderSize, header.length));
+    std::string_view body = input.substr(cql::kFrameHeaderSize, header.length);
+    cql::ByteReader r(body);
     input.remove_prefix(total);
+    (void)world->processor->IsUseRequest(header.opcode, body);
     switch (header.opcode) {
       case cql::Opcode::kQuery:
         if (auto m = cql::QueryMessage::Decode(r, version); m.ok())

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "utf8.h"
+
 namespace postfork::cql {
 namespace {
 
@@ -92,7 +94,8 @@ bool SharesOneTable(const std::vector<ColumnSpec>& columns) {
   return true;
 }
 
-void WriteColumnSpecs(ByteWriter& w, bool global, const std::vector<ColumnSpec>& columns) {
+void WriteColumnSpecs(ByteWriter& w, bool global, const std::vector<ColumnSpec>& columns,
+                      int version) {
   if (global) {
     w.WriteString(columns[0].keyspace);
     w.WriteString(columns[0].table);
@@ -103,7 +106,7 @@ void WriteColumnSpecs(ByteWriter& w, bool global, const std::vector<ColumnSpec>&
       w.WriteString(c.table);
     }
     w.WriteString(c.name);
-    c.type.Encode(w);
+    c.type.Encode(w, version);
   }
 }
 
@@ -206,13 +209,14 @@ std::string_view ConsistencyName(Consistency c) {
 bool IsValidConsistency(uint16_t c) { return c <= 0x000A; }
 
 // ---- requests -------------------------------------------------------------------------------
+// A request decoder reads what its message holds and ignores bytes after it, as Cassandra's
+// codecs do (clients that pad bodies keep working). Responses are checked to their end.
 
 void StartupMessage::Encode(ByteWriter& w) const { w.WriteStringMap(options); }
 
 Result<StartupMessage> StartupMessage::Decode(ByteReader& r) {
   StartupMessage m;
   PF_ASSIGN_OR_RETURN(m.options, r.ReadStringMap());
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "STARTUP"));
   return m;
 }
 
@@ -221,14 +225,10 @@ void AuthResponseMessage::Encode(ByteWriter& w) const { w.WriteBytes(token); }
 Result<AuthResponseMessage> AuthResponseMessage::Decode(ByteReader& r) {
   AuthResponseMessage m;
   PF_ASSIGN_OR_RETURN(m.token, r.ReadBytes());
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "AUTH_RESPONSE"));
   return m;
 }
 
-Result<OptionsMessage> OptionsMessage::Decode(ByteReader& r) {
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "OPTIONS"));
-  return OptionsMessage{};
-}
+Result<OptionsMessage> OptionsMessage::Decode(ByteReader& r) { return OptionsMessage{}; }
 
 namespace {
 // The options QUERY/EXECUTE and BATCH share: their flags and, in wire order, their fields.
@@ -366,7 +366,6 @@ Result<QueryMessage> QueryMessage::Decode(ByteReader& r, int version) {
   QueryMessage m;
   PF_ASSIGN_OR_RETURN(m.query, r.ReadLongString());
   PF_ASSIGN_OR_RETURN(m.params, QueryParameters::Decode(r, version));
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "QUERY"));
   return m;
 }
 
@@ -392,7 +391,6 @@ Result<PrepareMessage> PrepareMessage::Decode(ByteReader& r, int version) {
       m.keyspace = ks;
     }
   }
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "PREPARE"));
   return m;
 }
 
@@ -409,7 +407,6 @@ Result<ExecuteMessage> ExecuteMessage::Decode(ByteReader& r, int version) {
     PF_ASSIGN_OR_RETURN(m.result_metadata_id, r.ReadShortBytes());
   }
   PF_ASSIGN_OR_RETURN(m.params, QueryParameters::Decode(r, version));
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "EXECUTE"));
   return m;
 }
 
@@ -475,7 +472,6 @@ Result<BatchMessage> BatchMessage::Decode(ByteReader& r, int version) {
     m.default_timestamp = ts;
   }
   PF_RETURN_IF_ERROR(ReadV5Tail(r, flags, &m.keyspace, &m.now_in_seconds));
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "BATCH"));
   return m;
 }
 
@@ -491,7 +487,6 @@ Result<RegisterMessage> RegisterMessage::Decode(ByteReader& r) {
     if (e != "TOPOLOGY_CHANGE" && e != "STATUS_CHANGE" && e != "SCHEMA_CHANGE")
       return Malformed("unknown event type '" + std::string(e) + "'");
   }
-  PF_RETURN_IF_ERROR(ExpectEnd(r, "REGISTER"));
   return m;
 }
 
@@ -527,7 +522,13 @@ Status ReadFailures(ByteReader& r, ErrorMessage* e, int version) {
 
 void ErrorMessage::Encode(ByteWriter& w, int version) const {
   w.WriteInt(static_cast<int32_t>(code));
-  w.WriteString(message);
+  // A [string] is UTF-8, and drivers drop a connection that sends anything else; messages may
+  // quote bytes from a request.
+  if (IsValidUtf8(message)) {
+    w.WriteString(message);
+  } else {
+    w.WriteString(ToValidUtf8(message));
+  }
   switch (code) {
     case ErrorCode::kUnavailable:
       w.WriteShort(static_cast<uint16_t>(consistency));
@@ -713,7 +714,7 @@ void RowsMetadata::Encode(ByteWriter& w, int version) const {
   w.WriteInt(skip ? column_count : static_cast<int32_t>(columns.size()));
   if (paging_state) w.WriteBytes(*paging_state);
   if (changed) w.WriteShortBytes(*new_metadata_id);
-  if (!skip) WriteColumnSpecs(w, global, columns);
+  if (!skip) WriteColumnSpecs(w, global, columns, version);
 }
 
 Result<RowsMetadata> RowsMetadata::Decode(ByteReader& r) { return DecodeRowsMetadata(r, nullptr); }
@@ -794,9 +795,11 @@ void ResultMessage::Encode(ByteWriter& w, int version) const {
       bool global = SharesOneTable(cols);
       w.WriteInt(global ? rows_flags::kGlobalTablesSpec : 0);
       w.WriteInt(static_cast<int32_t>(cols.size()));
-      w.WriteInt(static_cast<int32_t>(prepared.pk_indexes.size()));
-      for (uint16_t i : prepared.pk_indexes) w.WriteShort(i);
-      WriteColumnSpecs(w, global, cols);
+      if (version >= kProtocolV4) {  // v3's prepared metadata has no partition key indexes
+        w.WriteInt(static_cast<int32_t>(prepared.pk_indexes.size()));
+        for (uint16_t i : prepared.pk_indexes) w.WriteShort(i);
+      }
+      WriteColumnSpecs(w, global, cols, version);
       prepared.result_metadata.Encode(w, version);
       break;
     }

@@ -220,7 +220,34 @@ std::string DataType::ToCql() const {
   return inner;
 }
 
-void DataType::Encode(ByteWriter& w) const {
+void DataType::Encode(ByteWriter& w, int protocol_version) const {
+  if (protocol_version < 4) {
+    std::string_view v3_custom;
+    switch (kind_) {
+      case TypeKind::kDate:
+        v3_custom = "org.apache.cassandra.db.marshal.SimpleDateType";
+        break;
+      case TypeKind::kTime:
+        v3_custom = "org.apache.cassandra.db.marshal.TimeType";
+        break;
+      case TypeKind::kSmallint:
+        v3_custom = "org.apache.cassandra.db.marshal.ShortType";
+        break;
+      case TypeKind::kTinyint:
+        v3_custom = "org.apache.cassandra.db.marshal.ByteType";
+        break;
+      case TypeKind::kDuration:
+        v3_custom = "org.apache.cassandra.db.marshal.DurationType";
+        break;
+      default:
+        break;
+    }
+    if (!v3_custom.empty()) {
+      w.WriteShort(static_cast<uint16_t>(TypeKind::kCustom));
+      w.WriteString(v3_custom);
+      return;
+    }
+  }
   w.WriteShort(static_cast<uint16_t>(kind_));
   switch (kind_) {
     case TypeKind::kCustom:
@@ -228,11 +255,11 @@ void DataType::Encode(ByteWriter& w) const {
       break;
     case TypeKind::kList:
     case TypeKind::kSet:
-      params()[0].Encode(w);
+      params()[0].Encode(w, protocol_version);
       break;
     case TypeKind::kMap:
-      params()[0].Encode(w);
-      params()[1].Encode(w);
+      params()[0].Encode(w, protocol_version);
+      params()[1].Encode(w, protocol_version);
       break;
     case TypeKind::kUdt:
       w.WriteString(udt_keyspace());
@@ -240,12 +267,12 @@ void DataType::Encode(ByteWriter& w) const {
       w.WriteShort(static_cast<uint16_t>(params().size()));
       for (size_t i = 0; i < params().size(); ++i) {
         w.WriteString(field_names()[i]);
-        params()[i].Encode(w);
+        params()[i].Encode(w, protocol_version);
       }
       break;
     case TypeKind::kTuple:
       w.WriteShort(static_cast<uint16_t>(params().size()));
-      for (const auto& p : params()) p.Encode(w);
+      for (const auto& p : params()) p.Encode(w, protocol_version);
       break;
     default:
       break;

@@ -110,6 +110,10 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   if (options.max_frame_size < 1024) {
     return Status(StatusCode::kInvalidArgument, "NodeOptions.max_frame_size must be >= 1024");
   }
+  if (options.prepared_statements_cache_size_mib == 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "NodeOptions.prepared_statements_cache_size_mib must be >= 1");
+  }
   if (options.authorizer == NodeOptions::Authorizer::kCassandra &&
       options.authenticator != NodeOptions::Authenticator::kPassword) {
     return Status(StatusCode::kInvalidArgument,
@@ -160,8 +164,17 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
                       auth::RoleStore::Open(&impl->db->storage(), *impl->db->schema().snapshot()));
   PF_ASSIGN_OR_RETURN(impl->auth, auth::AuthService::Open(auth_options, std::move(roles)));
 
-  impl->processor =
-      std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics, impl->auth.get());
+  cql3::QueryProcessorOptions processor_options;
+  processor_options.prepared_cache_bytes =
+      static_cast<size_t>(options.prepared_statements_cache_size_mib) << 20;
+  processor_options.thresholds.batch_size_warn_bytes =
+      static_cast<int64_t>(options.batch_size_warn_threshold_kib) * 1024;
+  processor_options.thresholds.batch_size_fail_bytes =
+      static_cast<int64_t>(options.batch_size_fail_threshold_kib) * 1024;
+  processor_options.thresholds.unlogged_batch_across_partitions =
+      options.unlogged_batch_across_partitions_warn_threshold;
+  impl->processor = std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics,
+                                                           impl->auth.get(), processor_options);
   transport::ServerLimits limits;
   limits.max_frame_body = options.max_frame_size;
   if (options.request_threads > 0) {

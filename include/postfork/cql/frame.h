@@ -44,6 +44,7 @@ inline constexpr uint8_t kUseBeta = 0x10;
 inline constexpr size_t kFrameHeaderSize = 9;
 // Protocol versions this codec speaks. Message encoders and decoders take the connection's
 // version where the body layout differs (v5: [int] query flags, result metadata ids, ...).
+inline constexpr uint8_t kProtocolV3 = 3;
 inline constexpr uint8_t kProtocolV4 = 4;
 inline constexpr uint8_t kProtocolV5 = 5;
 inline constexpr uint8_t kResponseDirection = 0x80;

@@ -89,8 +89,10 @@ class DataType {
   static Result<DataType> Parse(std::string_view cql, const UdtResolver* udts = nullptr,
                                 std::string_view keyspace = {});
 
-  // The protocol's [option] (frozen is not visible on the wire).
-  void Encode(ByteWriter& w) const;
+  // The protocol's [option] (frozen is not visible on the wire). Before v4, date, time, smallint
+  // and tinyint have no ids: v3 sends them, and
+  // duration, as the custom types of their Cassandra classes, as Cassandra does.
+  void Encode(ByteWriter& w, int protocol_version = 4) const;
   // Rejects unknown ids and nesting deeper than kMaxDepth.
   static Result<DataType> Decode(ByteReader& r);
 

@@ -37,6 +37,17 @@ struct NodeOptions {
   // they finish; the network thread only reads, decodes frames and writes. 0 runs requests on
   // the network thread in arrival order. Default: 2.
   int request_threads = 2;
+  // Capacity of the prepared statement cache in MiB, as Cassandra's
+  // prepared_statements_cache_size: least recently used statements are evicted beyond it (their
+  // clients get UNPREPARED and prepare again). Default: 10, Cassandra's floor for the setting.
+  uint32_t prepared_statements_cache_size_mib = 10;
+  // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
+  // over several partitions larger than batch_size_warn_threshold warns and larger than
+  // batch_size_fail_threshold is refused; an unlogged batch over more partitions than
+  // unlogged_batch_across_partitions_warn_threshold warns. Default: 5 KiB, 50 KiB, 10.
+  uint32_t batch_size_warn_threshold_kib = 5;
+  uint32_t batch_size_fail_threshold_kib = 50;
+  int unlogged_batch_across_partitions_warn_threshold = 10;
   // "host:port" for Prometheus text metrics; empty disables them; port 0 picks one.
   // Default: disabled.
   std::string metrics_address;

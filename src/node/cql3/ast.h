@@ -251,6 +251,19 @@ struct DropIndexStatement {
   bool if_exists = false;
 };
 
+// CREATE [OR REPLACE] FUNCTION / AGGREGATE and CREATE MATERIALIZED VIEW: features Cassandra 5.0
+// disables by default. Parsed so that they get Cassandra's refusal, not a syntax error.
+struct DisabledFeatureStatement {
+  enum class Kind { kFunction, kAggregate, kMaterializedView };
+  Kind kind = Kind::kFunction;
+  TableName name;
+  bool or_replace = false;
+  bool if_not_exists = false;
+  std::vector<std::string> argument_types;  // aggregate: its argument types (CQL text)
+  std::string state_function;               // aggregate: SFUNC
+  std::string state_type;                   // aggregate: STYPE (CQL text)
+};
+
 struct BatchStatement;
 struct AuthStatement;  // roles and permissions: cql3/auth_ast.h
 using Statement =
@@ -259,7 +272,7 @@ using Statement =
                  DropTableStatement, TruncateStatement, InsertStatement, UpdateStatement,
                  DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>,
                  CreateTypeStatement, AlterTypeStatement, DropTypeStatement, CreateIndexStatement,
-                 DropIndexStatement, std::shared_ptr<AuthStatement>>;
+                 DropIndexStatement, std::shared_ptr<AuthStatement>, DisabledFeatureStatement>;
 
 struct BatchStatement {
   enum class Type { kLogged, kUnlogged, kCounter };

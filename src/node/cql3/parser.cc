@@ -875,7 +875,86 @@ class Parser {
     if (AcceptKeyword("index")) return ParseCreateIndex();
     if (Peek().IsKeyword("custom")) return Error(Peek(), "CUSTOM indexes are not supported");
     if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseCreateRole();
+    if (Peek().IsKeyword("or") || Peek().IsKeyword("function") || Peek().IsKeyword("aggregate") ||
+        Peek().IsKeyword("materialized")) {
+      return ParseDisabledFeature();
+    }
     return NoViable();
+  }
+
+  // CREATE [OR REPLACE] FUNCTION [IF NOT EXISTS] f (arg type, ...) (RETURNS NULL | CALLED) ON
+  // NULL INPUT RETURNS type LANGUAGE lang AS 'body';
+  // CREATE [OR REPLACE] AGGREGATE [IF NOT EXISTS] a (type, ...) SFUNC f STYPE type
+  //   [FINALFUNC f] [INITCOND term];
+  // CREATE MATERIALIZED VIEW [IF NOT EXISTS] v AS SELECT ...: the rest is not parsed (the
+  // statement is refused whatever it says).
+  Result<Statement> ParseDisabledFeature() {
+    DisabledFeatureStatement s;
+    if (AcceptKeyword("or")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("replace"));
+      s.or_replace = true;
+    }
+    if (!s.or_replace && AcceptKeyword("materialized")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("view"));
+      s.kind = DisabledFeatureStatement::Kind::kMaterializedView;
+      PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+      PF_ASSIGN_OR_RETURN(s.name, ParseTableName());
+      PF_RETURN_IF_ERROR(ExpectKeyword("as"));
+      PF_RETURN_IF_ERROR(ExpectKeyword("select"));
+      while (Peek().kind != TokenKind::kEnd &&
+             !(Peek().IsPunct(";") && Peek(1).kind == TokenKind::kEnd)) {
+        Next();
+      }
+      return Statement(std::move(s));
+    }
+    if (AcceptKeyword("function")) {
+      s.kind = DisabledFeatureStatement::Kind::kFunction;
+      PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+      PF_ASSIGN_OR_RETURN(s.name, ParseTableName());
+      PF_RETURN_IF_ERROR(ExpectPunct("("));
+      if (!Peek().IsPunct(")")) {
+        do {
+          PF_RETURN_IF_ERROR(Identifier().status());
+          PF_RETURN_IF_ERROR(ParseType().status());
+        } while (AcceptPunct(","));
+      }
+      PF_RETURN_IF_ERROR(ExpectPunct(")"));
+      if (AcceptKeyword("returns")) {
+        PF_RETURN_IF_ERROR(ExpectKeyword("null"));
+      } else {
+        PF_RETURN_IF_ERROR(ExpectKeyword("called"));
+      }
+      PF_RETURN_IF_ERROR(ExpectKeyword("on"));
+      PF_RETURN_IF_ERROR(ExpectKeyword("null"));
+      PF_RETURN_IF_ERROR(ExpectKeyword("input"));
+      PF_RETURN_IF_ERROR(ExpectKeyword("returns"));
+      PF_RETURN_IF_ERROR(ParseType().status());
+      PF_RETURN_IF_ERROR(ExpectKeyword("language"));
+      PF_RETURN_IF_ERROR(Identifier().status());
+      PF_RETURN_IF_ERROR(ExpectKeyword("as"));
+      if (Peek().kind != TokenKind::kString) return Unexpected("STRING_LITERAL");
+      Next();
+      return Statement(std::move(s));
+    }
+    PF_RETURN_IF_ERROR(ExpectKeyword("aggregate"));
+    s.kind = DisabledFeatureStatement::Kind::kAggregate;
+    PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
+    PF_ASSIGN_OR_RETURN(s.name, ParseTableName());
+    PF_RETURN_IF_ERROR(ExpectPunct("("));
+    if (!Peek().IsPunct(")")) {
+      do {
+        PF_ASSIGN_OR_RETURN(std::string type, ParseType());
+        s.argument_types.push_back(std::move(type));
+      } while (AcceptPunct(","));
+    }
+    PF_RETURN_IF_ERROR(ExpectPunct(")"));
+    PF_RETURN_IF_ERROR(ExpectKeyword("sfunc"));
+    PF_ASSIGN_OR_RETURN(s.state_function, Identifier());
+    PF_RETURN_IF_ERROR(ExpectKeyword("stype"));
+    PF_ASSIGN_OR_RETURN(s.state_type, ParseType());
+    if (AcceptKeyword("finalfunc")) PF_RETURN_IF_ERROR(Identifier().status());
+    if (AcceptKeyword("initcond")) PF_RETURN_IF_ERROR(ParseTerm().status());
+    return Statement(std::move(s));
   }
 
   Result<Statement> ParseCreateIndex() {

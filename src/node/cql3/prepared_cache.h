@@ -5,9 +5,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <list>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,33 +36,62 @@ struct PreparedEntry {
   std::string result_metadata_id;
   // Whether `statement` is_point_read(), kept in step with it; read without `mu`.
   std::atomic<bool> point_read{false};
+  // The table (or keyspace, for statements on no table) the statement reads or writes, for
+  // dropping it with its table; and its weight in the cache. Set before Insert.
+  std::string statement_keyspace;
+  std::string statement_table;
+  size_t weight = 0;
 };
 
+// Bounded like Cassandra's prepared statement cache (prepared_statements_cache_size): entries
+// are weighed by an estimate of the memory they hold, and the least recently used go first once
+// the total passes the capacity. A client whose statement was evicted gets UNPREPARED and
+// prepares again. Statements of a dropped table or keyspace are dropped with it.
 class PreparedCache {
  public:
-  explicit PreparedCache(size_t max_entries = 100000) : max_entries_(max_entries) {}
+  // Cassandra's default capacity: max(10 MiB, heap / 256); the node has no heap, so the floor.
+  static constexpr size_t kDefaultCapacityBytes = 10u << 20;
+
+  explicit PreparedCache(size_t capacity_bytes = kDefaultCapacityBytes)
+      : capacity_bytes_(capacity_bytes) {}
 
   static std::string ComputeId(std::string_view query, std::string_view keyspace);
   // The v5 result metadata id: MD5 over each column's name and CQL type, each followed by a zero
   // byte and the pair by another, as Cassandra's ResultMetadata.computeResultMetadataId (which
   // hashes its internal type names instead; the id is opaque to clients).
   static std::string ComputeResultMetadataId(const cql::RowsMetadata& metadata);
+  // Estimated bytes an entry holds: its strings, its parsed and checked statement (which grow
+  // with the query text and its columns) and the bookkeeping around them.
+  static size_t Weigh(const PreparedEntry& entry);
 
-  // The entry, kept alive by the returned pointer even if it is evicted meanwhile.
-  std::shared_ptr<PreparedEntry> Find(std::string_view id) const;
-  // Inserts or replaces; evicts everything when full (drivers re-prepare on UNPREPARED).
+  // The entry (now the most recently used), kept alive by the returned pointer even if it is
+  // evicted meanwhile.
+  std::shared_ptr<PreparedEntry> Find(std::string_view id);
+  // Inserts, or returns the entry already cached under the id; then evicts the least recently
+  // used entries until the total weight fits the capacity. An entry heavier than the whole
+  // capacity is not cached (the caller refuses it, as Cassandra does).
   std::shared_ptr<PreparedEntry> Insert(std::shared_ptr<PreparedEntry> entry);
+  // Drops the statements on `keyspace`.`table`, or on any table of `keyspace` when `table` is
+  // empty.
+  void Invalidate(std::string_view keyspace, std::string_view table);
   size_t size() const;
+  size_t weight() const;
+  size_t capacity_bytes() const { return capacity_bytes_; }
 
  private:
+  using Lru = std::list<std::shared_ptr<PreparedEntry>>;  // front: most recently used
   // Lookups by string_view without building a std::string.
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  size_t max_entries_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<PreparedEntry>, Hash, std::equal_to<>> entries_;
+  void EraseLocked(Lru::iterator it);
+
+  const size_t capacity_bytes_;
+  mutable std::mutex mu_;  // guards everything below; held for a lookup and a list splice
+  Lru lru_;
+  std::unordered_map<std::string, Lru::iterator, Hash, std::equal_to<>> entries_;
+  size_t weight_ = 0;
 };
 
 }  // namespace postfork::node::cql3

@@ -2,13 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
+#include <variant>
 
 #include "node/auth/auth_service.h"
 #include "node/cql3/parser.h"
 #include "node/cql3/statements/auth_statement.h"
 #include "node/cql3/statements/prepare.h"
 #include "node/cql3/values.h"
+#include "node/service/consistency.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -67,6 +70,58 @@ Result<std::vector<cql::RawValue>> BindValues(const cql::QueryParameters& params
   return out;
 }
 
+bool AffectsPreparedStatements(const TableMetadata& before, const TableMetadata& after) {
+  auto same_columns = [](const TableMetadata& a, const TableMetadata& b) {
+    if (a.columns.size() != b.columns.size()) return false;
+    for (size_t i = 0; i < a.columns.size(); ++i) {
+      const ColumnMetadata& x = a.columns[i];
+      const ColumnMetadata& y = b.columns[i];
+      if (x.name != y.name || x.kind != y.kind || x.id != y.id || !(x.type == y.type)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto index_names = [](const TableMetadata& t) {
+    std::vector<std::string> names;
+    for (const auto& i : t.indexes) names.push_back(i.name);
+    return names;
+  };
+  return !same_columns(before, after) || index_names(before) != index_names(after) ||
+         before.params.default_time_to_live != after.params.default_time_to_live ||
+         before.params.gc_grace_seconds != after.params.gc_grace_seconds;
+}
+
+// The error a single node answers for `statement` at the request's consistency levels, if any
+// (service/consistency.h). Statements other than reads and writes take no consistency level.
+std::optional<cql::ErrorMessage> ConsistencyError(const CqlStatement& statement,
+                                                  const SchemaSnapshot& schema,
+                                                  std::string_view local_dc,
+                                                  cql::Consistency consistency,
+                                                  std::optional<cql::Consistency> serial) {
+  auto check_one = [&](const CqlStatement& s) -> std::optional<cql::ErrorMessage> {
+    const KeyspaceMetadata* ks = schema.FindKeyspace(s.keyspace());
+    if (!ks) return std::nullopt;
+    service::RequestKind kind;
+    if (s.kind() == "select") {
+      kind = service::RequestKind::kRead;
+    } else if (auto* m = dynamic_cast<const ModificationStatement*>(&s)) {
+      kind = m->is_conditional() ? service::RequestKind::kConditionalWrite
+             : m->is_counter()   ? service::RequestKind::kCounterWrite
+                                 : service::RequestKind::kWrite;
+    } else {
+      return std::nullopt;
+    }
+    return service::CheckConsistency(*ks, local_dc, kind, consistency, serial, s.table());
+  };
+  auto children = statement.batch_children();
+  if (children.empty()) return check_one(statement);
+  for (const CqlStatement* child : children) {
+    if (auto e = check_one(*child)) return e;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Response ErrorResponse(const cql::ErrorMessage& error) {
@@ -93,6 +148,7 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
   ctx.auth = auth_;
   ctx.now_micros = NowMicros();
   ctx.protocol_version = client.protocol_version;
+  ctx.thresholds = thresholds_;
   if (params) {
     ctx.page_size = params->page_size;
     ctx.paging_state = params->paging_state;
@@ -138,9 +194,61 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
       if (!revoked.ok()) return ErrorResponse(revoked);
     }
   }
+  if (result->schema_change && result->schema_change->change == cql::SchemaChangeType::kDropped) {
+    // Statements and per-table counters of a dropped table or keyspace go with it, so that
+    // schema churn does not grow the node.
+    const cql::SchemaChange& c = *result->schema_change;
+    if (c.target == cql::SchemaChangeTarget::kKeyspace) {
+      prepared_.Invalidate(c.keyspace, "");
+      metrics_->ForgetTables(c.keyspace, "");
+    } else if (c.target == cql::SchemaChangeTarget::kTable) {
+      prepared_.Invalidate(c.keyspace, c.name);
+      metrics_->ForgetTables(c.keyspace, c.name);
+    }
+    metrics_->PreparedStatements(prepared_.size(), prepared_.weight());
+  } else if (result->schema_change &&
+             result->schema_change->target == cql::SchemaChangeTarget::kTable &&
+             result->schema_change->change == cql::SchemaChangeType::kUpdated) {
+    // As Cassandra (TableMetadata.changeAffectsPreparedStatements): a change of the table's
+    // columns, indexes, default TTL or gc_grace_seconds drops its prepared statements; their
+    // clients get UNPREPARED and prepare again, with the new result metadata.
+    const cql::SchemaChange& c = *result->schema_change;
+    auto before = ctx.schema->FindTable(c.keyspace, c.name);
+    auto after = db_->schema().snapshot()->FindTable(c.keyspace, c.name);
+    if (before && after && AffectsPreparedStatements(*before, *after)) {
+      prepared_.Invalidate(c.keyspace, c.name);
+      metrics_->PreparedStatements(prepared_.size(), prepared_.weight());
+    }
+  }
   r.body = std::move(result->body);
   r.schema_change = std::move(result->schema_change);
+  r.warnings = std::move(ctx.warnings);
   return r;
+}
+
+bool QueryProcessor::IsUseRequest(cql::Opcode opcode, std::string_view body) {
+  cql::ByteReader reader(body);
+  if (opcode == cql::Opcode::kExecute) {
+    auto id = reader.ReadShortBytes();
+    if (!id.ok()) return false;
+    std::shared_ptr<PreparedEntry> entry = prepared_.Find(*id);
+    return entry && std::holds_alternative<UseStatement>(entry->parsed.statement);
+  }
+  if (opcode != cql::Opcode::kQuery) return false;
+  auto text = reader.ReadLongString();
+  if (!text.ok()) return false;
+  // Every USE statement holds the unquoted keyword; most other statements never spell it.
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  std::string_view q = *text;
+  bool has_use = false;
+  for (size_t i = 0; i + 3 <= q.size() && !has_use; ++i) {
+    has_use = lower(q[i]) == 'u' && lower(q[i + 1]) == 's' && lower(q[i + 2]) == 'e';
+  }
+  if (!has_use) return false;
+  auto parsed = ParseStatement(q);
+  return parsed.ok() && std::holds_alternative<UseStatement>(parsed->statement);
 }
 
 Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientState& client) {
@@ -153,6 +261,10 @@ Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientStat
   if (!statement.ok()) return ErrorResponse(statement.error());
   auto values = BindValues(msg.params, **statement);
   if (!values.ok()) return ErrorResponse(values.error());
+  if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
+                                msg.params.consistency, msg.params.serial_consistency)) {
+    return ErrorResponse(*e);
+  }
   ctx.values = std::move(*values);
   return Run(**statement, ctx, client);
 }
@@ -176,9 +288,19 @@ Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::Client
   entry->prepared_result_metadata = entry->statement->result_metadata();
   entry->result_metadata_id =
       PreparedCache::ComputeResultMetadataId(entry->statement->result_metadata());
+  entry->point_read.store(entry->statement->is_point_read(), std::memory_order_relaxed);
+  entry->statement_keyspace = entry->statement->keyspace();
+  entry->statement_table = entry->statement->table();
+  entry->weight = PreparedCache::Weigh(*entry);
+  if (entry->weight > prepared_.capacity_bytes()) {
+    return ErrorResponse(InvalidRequest(fmt::format(
+        "Prepared statement of size {} bytes is larger than allowed maximum of {} MB: {}...",
+        entry->weight, prepared_.capacity_bytes() >> 20, msg.query.substr(0, 200))));
+  }
   std::shared_ptr<const CqlStatement> checked = entry->statement;
   const std::string metadata_id = entry->result_metadata_id;
   std::shared_ptr<PreparedEntry> e = prepared_.Insert(std::move(entry));
+  metrics_->PreparedStatements(prepared_.size(), prepared_.weight());
 
   cql::ResultMessage result;
   result.kind = cql::ResultKind::kPrepared;
@@ -245,6 +367,10 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
   if (!statement.ok()) return ErrorResponse(statement.error());
   auto values = BindValues(msg.params, **statement);
   if (!values.ok()) return ErrorResponse(values.error());
+  if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
+                                msg.params.consistency, msg.params.serial_consistency)) {
+    return ErrorResponse(*e);
+  }
   ctx.values = std::move(*values);
   if (client.protocol_version >= cql::kProtocolV5) {
     // v5: the client says which metadata it holds; a stale id gets the new metadata and id
@@ -301,6 +427,10 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
     }
     metrics_->Statement(statement->kind(), statement->keyspace(), statement->table());
     if (Status access = CheckAccess(*statement, ctx); !access.ok()) return ErrorResponse(access);
+    if (auto e = ConsistencyError(*statement, *ctx.schema, db_->schema().identity().data_center,
+                                  msg.consistency, msg.serial_consistency)) {
+      return ErrorResponse(*e);
+    }
     children.push_back(BatchChild{mod, child.values});
     keep.push_back(std::move(statement));
   }
@@ -309,6 +439,7 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
   if (!body.ok()) return ErrorResponse(body.error());
   Response r;
   r.body = std::move(*body);
+  r.warnings = std::move(ctx.warnings);
   return r;
 }
 

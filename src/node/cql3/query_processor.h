@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "node/cql3/prepared_cache.h"
 #include "node/db/database.h"
@@ -24,6 +25,16 @@ struct Response {
   std::optional<cql::SchemaChange> schema_change;
   // USE: the connection's new keyspace, for the connection to apply when it sends the response.
   std::optional<std::string> set_keyspace;
+  // Client warnings, sent before the body with the frame's warning flag (v4 and later).
+  std::vector<std::string> warnings;
+};
+
+// What a QueryProcessor is configured with.
+struct QueryProcessorOptions {
+  // The prepared statement cache's capacity (PreparedCache). Default: Cassandra's 10 MiB.
+  size_t prepared_cache_bytes = PreparedCache::kDefaultCapacityBytes;
+  // Client warning thresholds (defaults: Cassandra's).
+  ClientWarningThresholds thresholds;
 };
 
 // Encodes `status` as an ERROR body (Cassandra's code when the status carries one).
@@ -34,13 +45,24 @@ class QueryProcessor {
  public:
   // `db`, `metrics` and `auth` must outlive the processor. A null `auth` means no roles: every
   // statement is allowed and role statements are refused.
-  QueryProcessor(Database* db, service::NodeMetrics* metrics, auth::AuthService* auth = nullptr)
-      : db_(db), metrics_(metrics), auth_(auth) {}
+  QueryProcessor(Database* db, service::NodeMetrics* metrics, auth::AuthService* auth = nullptr,
+                 QueryProcessorOptions options = {})
+      : db_(db),
+        metrics_(metrics),
+        auth_(auth),
+        thresholds_(options.thresholds),
+        prepared_(options.prepared_cache_bytes) {}
 
   Response Query(const cql::QueryMessage& msg, service::ClientState& client);
   Response Prepare(const cql::PrepareMessage& msg, service::ClientState& client);
   Response Execute(const cql::ExecuteMessage& msg, service::ClientState& client);
   Response Batch(const cql::BatchMessage& msg, service::ClientState& client);
+
+  // Whether a QUERY or EXECUTE body (as sent, decompressed) runs a USE statement: a QUERY whose
+  // text parses as USE (comments and case as the parser takes them), or an EXECUTE of a prepared
+  // USE. The connection holds requests sent behind such a request until it has run. Cheap for
+  // other statements: only a text containing "use" is parsed. Thread-safe.
+  bool IsUseRequest(cql::Opcode opcode, std::string_view body);
 
   PreparedCache& prepared() { return prepared_; }
 
@@ -61,6 +83,7 @@ class QueryProcessor {
   Database* db_;
   service::NodeMetrics* metrics_;
   auth::AuthService* auth_;
+  const ClientWarningThresholds thresholds_;
   PreparedCache prepared_;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -205,6 +206,42 @@ std::string EncodeType(const StoredType& t) {
 
 Status Corrupt(std::string_view what) {
   return Status(StatusCode::kInternal, "corrupt persisted schema: " + std::string(what));
+}
+
+// A record's error, naming its metadata key, so an operator can find (and restore) the record.
+Status InRecord(std::string_view key, const Status& error) {
+  std::string what = error.message();
+  constexpr std::string_view kPrefix = "corrupt persisted schema: ";
+  if (what.rfind(kPrefix, 0) == 0) what.erase(0, kPrefix.size());
+  return Status(StatusCode::kInternal,
+                "corrupt persisted schema record '" + std::string(key) + "': " + what);
+}
+
+// At most 64 bytes of `text` for an error message, non-printable bytes as \xNN.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < 64; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (text.size() > 64) out += "...";
+  return "'" + out + "'";
+}
+
+// A whole decimal number (no sign, space or trailing text) of type T, or nullopt.
+template <typename T>
+std::optional<T> ParseUnsigned(std::string_view text) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
 }
 
 #define PF_READ(var, expr)                                 \
@@ -449,6 +486,12 @@ Result<TableMetadata> DecodeTable(std::string_view bytes,
   }
   if (!r.empty()) return Corrupt("trailing table bytes");
   t.Finish();
+  if (t.partition_key_count == 0) return Corrupt("no partition key column");
+  for (const auto& index : t.indexes) {
+    bool found = std::any_of(t.columns.begin(), t.columns.end(),
+                             [&](const ColumnMetadata& c) { return c.id == index.column_id; });
+    if (!found) return Corrupt("index " + index.name + " on an unknown column");
+  }
   t.next_column_id = std::max(t.next_column_id, static_cast<uint32_t>(next_column_id));
   return t;
 }
@@ -831,47 +874,67 @@ struct SchemaStore::Impl {
     for (const auto& l : copy) l(change);
   }
 
+  // Every record is decoded and checked; the first that fails is reported with its key.
   Status Load() {
     PF_ASSIGN_OR_RETURN(auto keyspaces, storage->ScanMeta(kKeyspaceKeyPrefix));
     std::map<std::string, std::shared_ptr<KeyspaceMetadata>> loaded;
     for (auto& [key, value] : keyspaces) {
-      PF_ASSIGN_OR_RETURN(KeyspaceMetadata ks, DecodeKeyspace(value));
-      std::string name = ks.name;  // named first: the right-hand side is evaluated first
-      loaded[name] = std::make_shared<KeyspaceMetadata>(std::move(ks));
+      auto ks = DecodeKeyspace(value);
+      if (!ks.ok()) return InRecord(key, ks.error());
+      if (key.substr(kKeyspaceKeyPrefix.size()) != ks->name) {
+        return InRecord(key, Corrupt("holds keyspace " + ks->name));
+      }
+      std::string name = ks->name;  // named first: the right-hand side is evaluated first
+      loaded[name] = std::make_shared<KeyspaceMetadata>(std::move(*ks));
       persisted[key] = std::move(value);
     }
     PF_ASSIGN_OR_RETURN(auto types, storage->ScanMeta(kTypeKeyPrefix));
     std::map<std::string, std::map<std::string, StoredType>> stored_types;
+    std::map<std::string, std::string> type_keys;  // keyspace -> a key of one of its types
     for (auto& [key, value] : types) {
-      PF_ASSIGN_OR_RETURN(StoredType t, DecodeType(value));
-      if (!loaded.count(t.keyspace)) return Corrupt("type " + t.name + " without its keyspace");
-      std::string ks = t.keyspace, name = t.name;
-      stored_types[ks][name] = std::move(t);
+      auto t = DecodeType(value);
+      if (!t.ok()) return InRecord(key, t.error());
+      if (!loaded.count(t->keyspace)) return InRecord(key, Corrupt("type without its keyspace"));
+      std::string ks = t->keyspace, name = t->name;
+      stored_types[ks][name] = std::move(*t);
+      type_keys[ks] = key;
       persisted[key] = std::move(value);
     }
     for (auto& [ks, stored] : stored_types) {
-      PF_ASSIGN_OR_RETURN(loaded[ks]->types, ResolveTypes(ks, stored));
+      auto resolved = ResolveTypes(ks, stored);
+      if (!resolved.ok()) return InRecord(type_keys[ks], resolved.error());
+      loaded[ks]->types = std::move(*resolved);
     }
     PF_ASSIGN_OR_RETURN(auto tables, storage->ScanMeta(kTableKeyPrefix));
     for (auto& [key, value] : tables) {
       std::string_view rest = std::string_view(key).substr(kTableKeyPrefix.size());
       auto ks = loaded.find(std::string(rest.substr(0, rest.find('/'))));
-      if (ks == loaded.end()) return Corrupt("table " + key + " without its keyspace");
+      if (ks == loaded.end()) return InRecord(key, Corrupt("table without its keyspace"));
       KeyspaceTypeResolver resolver(ks->second.get());
-      PF_ASSIGN_OR_RETURN(TableMetadata t, DecodeTable(value, &resolver));
-      next_storage_id = std::max(next_storage_id, t.storage_id + 1);
-      for (const auto& index : t.indexes) {
+      auto t = DecodeTable(value, &resolver);
+      if (!t.ok()) return InRecord(key, t.error());
+      if (t->keyspace != ks->first) return InRecord(key, Corrupt("holds keyspace " + t->keyspace));
+      next_storage_id = std::max(next_storage_id, t->storage_id + 1);
+      for (const auto& index : t->indexes) {
         next_storage_id = std::max(next_storage_id, index.storage_id + 1);
       }
-      std::string name = t.name;
-      ks->second->tables[name] = std::make_shared<TableMetadata>(std::move(t));
+      std::string name = t->name;
+      ks->second->tables[name] = std::make_shared<TableMetadata>(std::move(*t));
       persisted[key] = std::move(value);
     }
     for (auto& [name, ks] : loaded) user_keyspaces[name] = ks;
     PF_ASSIGN_OR_RETURN(auto next, storage->GetMeta(kNextStorageIdKey));
-    if (next) next_storage_id = std::max<uint32_t>(next_storage_id, std::stoul(*next));
+    if (next) {
+      auto id = ParseUnsigned<uint32_t>(*next);
+      if (!id) return InRecord(kNextStorageIdKey, Corrupt("not a storage id: " + Printable(*next)));
+      next_storage_id = std::max(next_storage_id, *id);
+    }
     PF_ASSIGN_OR_RETURN(auto stored_epoch, storage->GetMeta(kEpochKey));
-    if (stored_epoch) epoch = std::stoull(*stored_epoch);
+    if (stored_epoch) {
+      auto e = ParseUnsigned<uint64_t>(*stored_epoch);
+      if (!e) return InRecord(kEpochKey, Corrupt("not an epoch: " + Printable(*stored_epoch)));
+      epoch = *e;
+    }
     return Status::Ok();
   }
 
@@ -880,14 +943,26 @@ struct SchemaStore::Impl {
     local.gossip_generation = static_cast<int32_t>(NowMicros() / 1000000);
     PF_ASSIGN_OR_RETURN(auto host_id, storage->GetMeta(kHostIdKey));
     PF_ASSIGN_OR_RETURN(auto tokens, storage->GetMeta(kTokensKey));
-    if (host_id && host_id->size() == 16 && tokens) {
+    if (host_id || tokens) {
+      // A node that has its identity keeps it: a damaged one is an error, never a new identity.
+      if (!host_id || host_id->size() != 16) {
+        return InRecord(kHostIdKey, Corrupt(host_id ? "not a 16-byte host id" : "missing"));
+      }
+      if (!tokens) return InRecord(kTokensKey, Corrupt("missing"));
       std::memcpy(local.host_id.bytes.data(), host_id->data(), 16);
       std::string_view rest = *tokens;
       while (!rest.empty()) {
         size_t comma = rest.find(',');
-        local.tokens.emplace_back(rest.substr(0, comma));
+        std::string_view token = rest.substr(0, comma);
+        int64_t parsed = 0;
+        auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), parsed);
+        if (ec != std::errc() || end != token.data() + token.size() || token.empty()) {
+          return InRecord(kTokensKey, Corrupt("not a token: " + Printable(token)));
+        }
+        local.tokens.emplace_back(token);
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       }
+      if (local.tokens.empty()) return InRecord(kTokensKey, Corrupt("no tokens"));
       return local;
     }
     local.host_id = RandomUuid();

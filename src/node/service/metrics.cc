@@ -14,6 +14,14 @@ void NodeMetrics::Statement(std::string_view kind, std::string_view keyspace,
   if (!table.empty()) ++statements_by_table_[{std::string(keyspace), std::string(table)}];
 }
 
+void NodeMetrics::ForgetTables(std::string_view keyspace, std::string_view table) {
+  std::lock_guard lock(mu_);
+  for (auto it = statements_by_table_.begin(); it != statements_by_table_.end();) {
+    bool match = it->first.first == keyspace && (table.empty() || it->first.second == table);
+    it = match ? statements_by_table_.erase(it) : std::next(it);
+  }
+}
+
 void NodeMetrics::Latency(int64_t micros) {
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < kBucketsMicros.size(); ++i) {
@@ -47,6 +55,13 @@ std::string NodeMetrics::RenderPrometheus() const {
   out += "# HELP postfork_node_connections_total Client connections accepted.\n";
   out += "# TYPE postfork_node_connections_total counter\n";
   out += fmt::format("postfork_node_connections_total {}\n", connections_total_);
+  out += "# HELP postfork_node_prepared_statements Statements in the prepared cache.\n";
+  out += "# TYPE postfork_node_prepared_statements gauge\n";
+  out += fmt::format("postfork_node_prepared_statements {}\n", prepared_count_);
+  out +=
+      "# HELP postfork_node_prepared_statements_bytes Estimated bytes the prepared cache holds.\n";
+  out += "# TYPE postfork_node_prepared_statements_bytes gauge\n";
+  out += fmt::format("postfork_node_prepared_statements_bytes {}\n", prepared_bytes_);
   out += "# HELP postfork_node_requests_total Requests by opcode.\n";
   out += "# TYPE postfork_node_requests_total counter\n";
   for (const auto& [op, n] : requests_) {

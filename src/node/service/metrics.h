@@ -26,9 +26,17 @@ class NodeMetrics {
     ++requests_[opcode];
   }
   void Statement(std::string_view kind, std::string_view keyspace, std::string_view table);
+  // Drops the per-table counters of `keyspace`.`table` (every table of it when `table` is empty):
+  // the table was dropped.
+  void ForgetTables(std::string_view keyspace, std::string_view table);
   void Error(int32_t code) {
     std::lock_guard lock(mu_);
     ++errors_[code];
+  }
+  // The prepared statement cache's entries and estimated bytes, after it changed.
+  void PreparedStatements(size_t count, size_t bytes) {
+    std::lock_guard lock(mu_);
+    prepared_count_ = count, prepared_bytes_ = bytes;
   }
   // Request latency from frame decoded to response queued.
   void Latency(int64_t micros);
@@ -41,6 +49,8 @@ class NodeMetrics {
   mutable std::mutex mu_;  // guards everything below
   int64_t connections_open_ = 0;
   int64_t connections_total_ = 0;
+  size_t prepared_count_ = 0;
+  size_t prepared_bytes_ = 0;
   std::map<uint8_t, int64_t> requests_;
   std::map<std::string, int64_t> statements_by_kind_;
   std::map<std::pair<std::string, std::string>, int64_t> statements_by_table_;

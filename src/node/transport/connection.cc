@@ -7,6 +7,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "cql/utf8.h"
 #include "node/auth/auth_service.h"
 #include "node/transport/server.h"
 #include "postfork/cql/compression.h"
@@ -17,16 +18,43 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
-bool IsSupportedVersion(uint8_t v) { return v == cql::kProtocolV4 || v == cql::kProtocolV5; }
+// Leniency. As Cassandra: bytes after a request's body are ignored (cql/messages.cc), a custom
+// payload is read and dropped, and a QUERY/PREPARE/EXECUTE/BATCH body that does not decode (or
+// holds a string that is not UTF-8) gets a ProtocolError while the connection goes on. Where the
+// node is stricter than Cassandra, and why:
+//  - A STARTUP, REGISTER or AUTH_RESPONSE body that does not decode, and any request before
+//    STARTUP (or before AUTH_SUCCESS), closes the connection after the error (Cassandra keeps a
+//    v4 connection open): the connection has no agreed state to continue from, and a client
+//    that gets the handshake wrong reconnects anyway.
+//  - A compressed frame on a connection that negotiated no compression closes it: its body
+//    cannot be read, and the client and node disagree on what follows.
+//  - A failed password check closes the connection (OnAuthenticated): it bounds how fast one
+//    connection can guess.
+//  - Frame-level errors (unknown opcode, negative or oversized length, a response frame, a bad
+//    v5 segment, a version change mid-connection) close it, as Cassandra's envelope decoder does:
+//    the byte stream can no longer be split into frames.
+
+// v3, v4 and v5, as Cassandra 4.1 and 5.0 (whose v6 is a beta the node does not speak).
+bool IsSupportedVersion(uint8_t v) { return v >= cql::kProtocolV3 && v <= cql::kProtocolV5; }
 
 // Appends one response frame: header, then the body (compressed when asked and negotiated).
+// From v4 on, `warnings` go before the body, in a [string list] the warning flag announces.
 void AppendFrame(std::string* out, int16_t stream, cql::Opcode opcode, std::string_view body,
-                 cql::Compression compression, bool compress, uint8_t version) {
+                 cql::Compression compression, bool compress, uint8_t version,
+                 const std::vector<std::string>* warnings = nullptr) {
   cql::FrameHeader h;
   h.version = version;
   h.is_response = true;
   h.stream = stream;
   h.opcode = opcode;
+  std::string prefixed;
+  if (warnings && !warnings->empty() && version >= cql::kProtocolV4) {
+    cql::ByteWriter w(&prefixed);
+    w.WriteStringList(*warnings);
+    prefixed.append(body.data(), body.size());
+    body = prefixed;
+    h.flags |= cql::frame_flags::kWarning;
+  }
   std::string compressed;
   // v5 compresses whole segments (Connection::SealOutput), never single envelopes.
   if (compress && version < cql::kProtocolV5 && compression != cql::Compression::kNone &&
@@ -43,31 +71,58 @@ void AppendFrame(std::string* out, int16_t stream, cql::Opcode opcode, std::stri
   out->append(body.data(), body.size());
 }
 
-// A decoded and executed QUERY, PREPARE, EXECUTE or BATCH. A body that does not decode is a
-// protocol error, after which the connection closes.
+// A decoded and executed QUERY, PREPARE, EXECUTE or BATCH. A body that does not decode gets a
+// protocol error and the connection goes on (Cassandra answers such a body with a ProtocolError
+// and keeps the connection: the frame's length kept the stream in step). `close` is for errors
+// after which the stream cannot continue.
 struct Outcome {
   cql3::Response response;
   bool close = false;
 };
 
+cql3::Response ProtocolErrorResponse(std::string message) {
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kProtocolError;
+  e.message = std::move(message);
+  return cql3::ErrorResponse(e);
+}
+
+// Cassandra decodes every [string] and [long string] as UTF-8 and refuses the request when one
+// is not: the same message (Java's decoder reports the first malformed input; its length is
+// given as 1, which is what it reports for a bad lead or continuation byte).
+std::optional<cql3::Response> CheckUtf8(std::string_view text) {
+  if (cql::IsValidUtf8(text)) return std::nullopt;
+  std::string hex;
+  hex.reserve(text.size() * 2);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char c : text) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  return ProtocolErrorResponse(
+      fmt::format("Cannot decode string as UTF8: '{}'; java.nio.charset.MalformedInputException: "
+                  "Input length = 1",
+                  hex));
+}
+
 Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
                    service::ClientState& client) {
   cql::ByteReader reader(body);
   auto failed = [&](const Status& s) {
-    cql::ErrorMessage e;
-    e.code = cql::ErrorCode::kProtocolError;
-    e.message = fmt::format("Invalid {} message: {}", cql::OpcodeName(opcode), s.message());
-    return Outcome{cql3::ErrorResponse(e), true};
+    return Outcome{ProtocolErrorResponse(
+        fmt::format("Invalid {} message: {}", cql::OpcodeName(opcode), s.message()))};
   };
   switch (opcode) {
     case cql::Opcode::kQuery: {
       auto m = cql::QueryMessage::Decode(reader, client.protocol_version);
       if (!m.ok()) return failed(m.error());
+      if (auto bad = CheckUtf8(m->query)) return Outcome{std::move(*bad)};
       return Outcome{processor.Query(*m, client)};
     }
     case cql::Opcode::kPrepare: {
       auto m = cql::PrepareMessage::Decode(reader, client.protocol_version);
       if (!m.ok()) return failed(m.error());
+      if (auto bad = CheckUtf8(m->query)) return Outcome{std::move(*bad)};
       return Outcome{processor.Prepare(*m, client)};
     }
     case cql::Opcode::kExecute: {
@@ -78,26 +133,15 @@ Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::str
     case cql::Opcode::kBatch: {
       auto m = cql::BatchMessage::Decode(reader, client.protocol_version);
       if (!m.ok()) return failed(m.error());
+      for (const auto& child : m->statements) {
+        if (child.is_prepared) continue;
+        if (auto bad = CheckUtf8(child.query_or_id)) return Outcome{std::move(*bad)};
+      }
       return Outcome{processor.Batch(*m, client)};
     }
     default:
       return failed(Status(StatusCode::kMalformed, "not a request the query processor runs"));
   }
-}
-
-// Whether a QUERY body holds a USE statement: requests sent behind it on the connection run
-// after it, with its keyspace, as when requests ran in order.
-bool IsUseQuery(std::string_view body) {
-  cql::ByteReader r(body);
-  auto query = r.ReadLongString();
-  if (!query.ok()) return false;
-  std::string_view q = *query;
-  while (!q.empty() && std::isspace(static_cast<unsigned char>(q.front()))) q.remove_prefix(1);
-  if (q.size() < 4) return false;
-  return std::tolower(static_cast<unsigned char>(q[0])) == 'u' &&
-         std::tolower(static_cast<unsigned char>(q[1])) == 's' &&
-         std::tolower(static_cast<unsigned char>(q[2])) == 'e' &&
-         (std::isspace(static_cast<unsigned char>(q[3])) || q[3] == '"');
 }
 
 int32_t ErrorCodeOf(const cql3::Response& r) {
@@ -106,9 +150,12 @@ int32_t ErrorCodeOf(const cql3::Response& r) {
 }
 
 std::string UnsupportedVersionMessage(int version) {
-  // Cassandra's wording (drivers match on it to downgrade), listing the versions we speak.
+  // Cassandra 5.0's text, word for word (drivers match on it to downgrade): its list includes
+  // the v6 beta, which a client reaches only with the beta flag and then gets this answer.
   return fmt::format(
-      "Invalid or unsupported protocol version ({}); supported versions are (4/v4, 5/v5)", version);
+      "Invalid or unsupported protocol version ({}); supported versions are (3/v3, 4/v4, 5/v5, "
+      "6/v6-beta)",
+      version);
 }
 
 }  // namespace
@@ -323,13 +370,27 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
     }
     body = decompressed;
   }
-  cql::ByteReader reader(body);
   const int16_t stream = header.stream;
   auto decode_error = [&](const Status& s) {
     QueueProtocolError(
         stream, fmt::format("Invalid {} message: {}", cql::OpcodeName(header.opcode), s.message()));
     return false;
   };
+  if (header.flags & cql::frame_flags::kCustomPayload) {
+    // A request's custom payload (v4+) precedes its body. The node uses none of its entries and
+    // drops it, as Cassandra does with payloads no query handler reads.
+    cql::ByteReader payload(body);
+    auto entries = payload.ReadBytesMap();
+    if (!entries.ok()) return decode_error(entries.error());
+    if (version_ < cql::kProtocolV4) {
+      // Cassandra's answer; the connection goes on.
+      QueueProtocolError(stream,
+                         "Received frame with CUSTOM_PAYLOAD flag for native protocol version < 4");
+      return true;
+    }
+    body.remove_prefix(body.size() - payload.remaining());
+  }
+  cql::ByteReader reader(body);
   auto require_startup = [&]() {
     if (state_.started && state_.authenticated) return true;
     QueueProtocolError(
@@ -344,7 +405,7 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       cql::SupportedMessage m;
       m.options["CQL_VERSION"] = {"3.4.6"};
       m.options["COMPRESSION"] = {"lz4", "snappy"};
-      m.options["PROTOCOL_VERSIONS"] = {"4/v4", "5/v5"};
+      m.options["PROTOCOL_VERSIONS"] = {"3/v3", "4/v4", "5/v5"};
       response.opcode = cql::Opcode::kSupported;
       cql::ByteWriter w(&response.body);
       m.Encode(w);
@@ -436,7 +497,8 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       return false;
   }
   if (int32_t code = ErrorCodeOf(response); code != 0) metrics.Error(code);
-  QueueFrame(stream, response.opcode, response.body, compressible, version_);
+  AppendFrame(&out_, stream, response.opcode, response.body, state_.compression, compressible,
+              version_, &response.warnings);
   // v5: the answer to STARTUP leaves plain, everything after it in segments (spec 2.3.1).
   if (header.opcode == cql::Opcode::kStartup && version_ >= cql::kProtocolV5 && !framed_ &&
       (response.opcode == cql::Opcode::kReady || response.opcode == cql::Opcode::kAuthenticate))
@@ -500,7 +562,8 @@ void Connection::OnAuthenticated(int16_t stream, Result<std::string> role) {
 void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
                           std::chrono::steady_clock::time_point started) {
   ++in_flight_;
-  const bool barrier = header.opcode == cql::Opcode::kQuery && IsUseQuery(body);
+  // A USE (by statement: a commented or prepared USE too) holds back the requests behind it.
+  const bool barrier = server_->processor().IsUseRequest(header.opcode, body);
   if (barrier) use_pending_ = true;
   auto task = [self = shared_from_this(), executor = socket_.get_executor(),
                opcode = header.opcode, stream = header.stream, body = std::string(body),
@@ -508,7 +571,7 @@ void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
     Outcome out = RunRequest(self->server_->processor(), opcode, body, client);
     std::string frame;
     AppendFrame(&frame, stream, out.response.opcode, out.response.body, client.compression,
-                !out.close, client.protocol_version);
+                !out.close, client.protocol_version, &out.response.warnings);
     int32_t error = ErrorCodeOf(out.response);
     boost::asio::post(executor, [self = std::move(self), frame = std::move(frame), error,
                                  set_keyspace = std::move(out.response.set_keyspace),

@@ -14,7 +14,7 @@
 // STARTUP and AUTH_RESPONSE are accepted until AUTH_SUCCESS; while a password is being checked
 // (off the network thread) the connection reads no further frames, so requests keep their order.
 //
-// Protocol versions: the first request fixes the connection's version (v4 or v5; anything else
+// Protocol versions: the first request fixes the connection's version (v3, v4 or v5; anything else
 // gets Cassandra's "Invalid or unsupported protocol version" error so drivers downgrade). A v5
 // connection exchanges plain envelopes until the server has answered STARTUP with READY or
 // AUTHENTICATE; from then on both directions are v5 segments (cql/segment.h), LZ4 ones when

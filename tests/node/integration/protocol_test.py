@@ -147,7 +147,7 @@ def error_of(body):
 
 class ProtocolTest(unittest.TestCase):
     def test_unsupported_versions_get_cassandras_text_on_the_same_stream(self):
-        for version in (6, 3, 65):
+        for version in (6, 7, 65):
             c = Conn()
             c.send(frame(0x05, stream=7, version=version))
             v, _, stream, opcode, body = c.read_frame()
@@ -158,9 +158,37 @@ class ProtocolTest(unittest.TestCase):
             code, msg = error_of(body)
             self.assertEqual(code, 0x000A)
             self.assertEqual(msg, "Invalid or unsupported protocol version (%d); supported "
-                                  "versions are (4/v4, 5/v5)" % version)
+                                  "versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)" % version)
             self.assertTrue(c.is_closed())
             c.close()
+
+    def test_v2_gets_cassandras_text_in_a_v2_header(self):
+        c = Conn()
+        c.send(struct.pack(">BBbBi", 2, 0, 9, 0x05, 0))
+        version, _, stream, opcode, length = struct.unpack(">BBbBi", c.recv_exact(8))
+        self.assertEqual((version, stream, opcode), (0x82, 9, 0x00))
+        code, msg = error_of(c.recv_exact(length))
+        self.assertEqual(msg, "Invalid or unsupported protocol version (2); supported versions "
+                              "are (3/v3, 4/v4, 5/v5, 6/v6-beta)")
+        c.close()
+
+    def test_v3_connection_and_its_custom_payload_refusal(self):
+        c = Conn()
+        c.send(frame(0x01, string_map({"CQL_VERSION": "3.0.0"}), version=3))
+        version, _, _, opcode, _ = c.read_frame()
+        self.assertEqual((version, opcode), (0x83, 0x02))
+        query = long_string("SELECT key FROM system.local") + struct.pack(">HB", 1, 0)
+        c.send(frame(0x07, query, stream=2, version=3))
+        version, _, stream, opcode, _ = c.read_frame()
+        self.assertEqual((version, stream, opcode), (0x83, 2, 0x08))
+        c.send(frame(0x07, struct.pack(">H", 0) + query, stream=3, version=3, flags=0x04))
+        _, _, stream, opcode, body = c.read_frame()
+        self.assertEqual((stream, opcode), (3, 0x00))
+        self.assertEqual(error_of(body), (0x000A, "Received frame with CUSTOM_PAYLOAD flag for "
+                                                  "native protocol version < 4"))
+        c.send(frame(0x07, query, stream=4, version=3))
+        self.assertEqual(c.read_frame()[2:4], (4, 0x08))
+        c.close()
 
     def test_v5_handshake_is_plain_then_segments_both_ways(self):
         c = V5Conn()
@@ -332,9 +360,10 @@ class ProtocolTest(unittest.TestCase):
         c.query("CREATE KEYSPACE IF NOT EXISTS proto WITH replication = "
                 "{'class': 'SimpleStrategy', 'replication_factor': 1}")
         c.query("CREATE TABLE IF NOT EXISTS proto.big (k int PRIMARY KEY, v text)")
-        for start in range(0, 30000, 1000):
+        # Batches of 200 partitions: under Cassandra's batch_size_fail_threshold (50 KiB).
+        for start in range(0, 30000, 200):
             inserts = " ".join("INSERT INTO proto.big (k, v) VALUES (%d, 'value %d');" % (k, k)
-                               for k in range(start, start + 1000))
+                               for k in range(start, start + 200))
             _, _, _, opcode, body = c.query("BEGIN UNLOGGED BATCH " + inserts + " APPLY BATCH")
             self.assertEqual(opcode, 0x08, error_of(body) if opcode == 0x00 else opcode)
         # Stream 1 counts 30,000 rows; streams 2-6 read one row each and must not wait for it.
@@ -350,18 +379,73 @@ class ProtocolTest(unittest.TestCase):
         c.close()
 
     def test_requests_pipelined_behind_use_see_its_keyspace(self):
+        # USE is recognised by statement: leading comments, any case, and EXECUTE of a
+        # prepared USE hold back what is pipelined behind them.
         c = Conn()
         c.startup()
         c.query("CREATE KEYSPACE IF NOT EXISTS proto_use WITH replication = "
                 "{'class': 'SimpleStrategy', 'replication_factor': 1}")
         c.query("CREATE TABLE IF NOT EXISTS proto_use.t (k int PRIMARY KEY)")
-        for attempt in range(20):
-            c.send(frame(0x07, long_string("  use proto_use") + struct.pack(">HB", 1, 0), stream=1)
-                   + frame(0x07, long_string("SELECT k FROM t") + struct.pack(">HB", 1, 0),
-                           stream=2))
-            answers = dict((c.read_frame()[2:4] for _ in range(2)))
-            self.assertEqual(answers, {1: 0x08, 2: 0x08}, "attempt %d" % attempt)
-            c.query("USE system")
+        c2 = Conn()
+        c2.startup()
+        c2.send(frame(0x09, long_string("USE proto_use")))
+        _, _, _, opcode, body = c2.read_frame()
+        self.assertEqual(opcode, 0x08)
+        kind, = struct.unpack(">i", body[:4])
+        self.assertEqual(kind, 4)
+        n, = struct.unpack(">H", body[4:6])
+        use_id = body[6:6 + n]
+        c2.close()
+        select = frame(0x07, long_string("SELECT k FROM t") + struct.pack(">HB", 1, 0), stream=2)
+        uses = [
+            frame(0x07, long_string(text) + struct.pack(">HB", 1, 0), stream=1)
+            for text in ("  use proto_use", "/* x */ USE proto_use", "-- c\nUSE proto_use;",
+                         "// c\n  Use \"proto_use\"")
+        ] + [frame(0x0A, struct.pack(">H", len(use_id)) + use_id + struct.pack(">HB", 1, 0),
+                   stream=1)]
+        for use in uses:
+            for attempt in range(10):
+                c.send(use + select)
+                answers = dict((c.read_frame()[2:4] for _ in range(2)))
+                self.assertEqual(answers, {1: 0x08, 2: 0x08}, "%r attempt %d" % (use, attempt))
+                c.query("USE system")
+        c.close()
+
+    def test_custom_payload_and_trailing_bytes_are_ignored(self):
+        c = Conn()
+        c.startup()
+        payload = struct.pack(">H", 2) + string("a") + struct.pack(">i", 3) + b"xyz" + \
+            string("b") + struct.pack(">i", -1)
+        query = long_string("SELECT key FROM system.local") + struct.pack(">HB", 1, 0)
+        for flags, body in ((0x04, payload + query), (0x00, query + b"\x00\x01\x02"),
+                            (0x04, payload + query + b"\xff")):
+            c.send(frame(0x07, body, stream=3, flags=flags))
+            _, _, stream, opcode, answer = c.read_frame()
+            self.assertEqual((stream, opcode), (3, 0x08), (flags, body, answer))
+        # A payload that does not decode is a protocol error for that request only.
+        c.send(frame(0x07, struct.pack(">H", 5), stream=4, flags=0x04))
+        _, _, stream, opcode, answer = c.read_frame()
+        self.assertEqual((stream, opcode, error_of(answer)[0]), (4, 0x00, 0x000A))
+        c.close()
+
+    def test_bad_body_or_non_utf8_query_is_an_error_and_the_connection_goes_on(self):
+        c = Conn()
+        c.startup()
+        bad = [
+            frame(0x07, b"\x00\x00\x00\xffSELECT", stream=5),  # string past the body
+            frame(0x07, long_string("x") + b"\x00", stream=5),     # consistency cut short
+            frame(0x07, struct.pack(">i", 3) + b"\xc3\x28\x41" + struct.pack(">HB", 1, 0),
+                  stream=5),
+        ]
+        for data in bad:
+            c.send(data)
+            _, _, stream, opcode, body = c.read_frame()
+            self.assertEqual((stream, opcode), (5, 0x00), data)
+            code, message = error_of(body)
+            self.assertEqual(code, 0x000A, message)
+            _, _, _, opcode, _ = c.query("SELECT key FROM system.local")
+            self.assertEqual(opcode, 0x08, data)
+        self.assertIn("Cannot decode string as UTF8: 'c32841'", message)
         c.close()
 
     def test_lz4_and_snappy_compression(self):

@@ -165,3 +165,38 @@ TEST(Cql3Parser, DeepNestingIsAnErrorNotACrash) {
 
 }  // namespace
 }  // namespace postfork::node::cql3
+
+namespace postfork::node::cql3 {
+namespace {
+
+TEST(Cql3Parser, DisabledFeaturesParseToTheirStatement) {
+  auto f = MustParse(
+      "CREATE OR REPLACE FUNCTION ks.f (a int, b frozen<list<text>>) CALLED ON NULL INPUT "
+      "RETURNS text LANGUAGE java AS $$ return b.get(a); $$;");
+  auto* fs = std::get_if<DisabledFeatureStatement>(&f.statement);
+  ASSERT_NE(fs, nullptr);
+  EXPECT_EQ(fs->kind, DisabledFeatureStatement::Kind::kFunction);
+  EXPECT_TRUE(fs->or_replace);
+  EXPECT_EQ(fs->name.keyspace, "ks");
+  auto a = MustParse(
+      "CREATE AGGREGATE IF NOT EXISTS agg (int, text) SFUNC st STYPE map<int, int>"
+      " FINALFUNC fin INITCOND {}");
+  auto* as = std::get_if<DisabledFeatureStatement>(&a.statement);
+  ASSERT_NE(as, nullptr);
+  EXPECT_EQ(as->kind, DisabledFeatureStatement::Kind::kAggregate);
+  EXPECT_TRUE(as->if_not_exists);
+  EXPECT_EQ(as->state_function, "st");
+  EXPECT_EQ(as->state_type, "map<int, int>");
+  EXPECT_EQ(as->argument_types, (std::vector<std::string>{"int", "text"}));
+  auto v = MustParse(
+      "CREATE MATERIALIZED VIEW ks.v AS SELECT * FROM t WHERE a IS NOT NULL PRIMARY KEY (a, k);");
+  auto* vs = std::get_if<DisabledFeatureStatement>(&v.statement);
+  ASSERT_NE(vs, nullptr);
+  EXPECT_EQ(vs->kind, DisabledFeatureStatement::Kind::kMaterializedView);
+  EXPECT_FALSE(ParseStatement("CREATE FUNCTION f (a int) RETURNS int LANGUAGE java AS 'x'").ok());
+  EXPECT_FALSE(ParseStatement("CREATE AGGREGATE agg (int) STYPE int").ok());
+  EXPECT_FALSE(ParseStatement("CREATE OR REPLACE MATERIALIZED VIEW v AS SELECT * FROM t").ok());
+}
+
+}  // namespace
+}  // namespace postfork::node::cql3

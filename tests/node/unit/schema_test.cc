@@ -8,6 +8,7 @@
 #include "node/db/database.h"
 #include "node/db/system_keyspaces.h"
 #include "postfork/cql/value.h"
+#include "postfork/node/node.h"
 #include "storage_test_util.h"
 
 namespace postfork::node {
@@ -516,6 +517,70 @@ TEST_F(SchemaTest, SystemTablesHaveCassandrasTypes) {
   m.table = local;
   m.partition_key = {"local"};
   EXPECT_FALSE(db_->storage().Apply({m}).ok());
+}
+
+// Each kind of stored schema record, damaged, makes Open fail with the record's key named;
+// nothing throws.
+TEST_F(SchemaTest, CorruptRecordsAreErrorsNamingTheRecord) {
+  CreateKeyspace("ks");
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  struct Case {
+    std::string key;
+    std::string value;
+  };
+  const std::vector<Case> cases = {
+      {"schema/next_storage_id", "12x"},
+      {"schema/next_storage_id", "99999999999999999999"},
+      {"schema/epoch", ""},
+      {"schema/epoch", "-1"},
+      {"schema/keyspace/ks", std::string("\x01\x00", 2)},
+      {"schema/keyspace/ks", "garbage"},
+      {"schema/table/ks/t", std::string("\x02\x00\x02ks", 5)},
+      {"schema/table/ks/t", ""},
+      {"local/host_id", "short"},
+      {"local/tokens", "12,notatoken"},
+  };
+  for (const auto& c : cases) {
+    auto original = db_->storage().GetMeta(c.key);
+    ASSERT_TRUE(original.ok() && original->has_value()) << c.key;
+    ASSERT_TRUE(db_->storage().PutMeta(c.key, c.value).ok());
+    db_.reset();
+    DatabaseOptions options;
+    options.storage.data_dir = dir_.path();
+    options.identity.listen_address = "127.0.0.1";
+    options.identity.native_port = 19042;
+    auto db = Database::Open(options);
+    ASSERT_FALSE(db.ok()) << c.key << " = " << c.value;
+    EXPECT_NE(db.status().message().find("corrupt persisted schema record '" + c.key + "'"),
+              std::string::npos)
+        << db.status().ToString();
+    // Restore the record through a bare storage handle, then the database opens again.
+    {
+      StorageOptions storage_options;
+      storage_options.data_dir = dir_.path();
+      auto storage = Storage::Open(storage_options);
+      ASSERT_TRUE(storage.ok()) << storage.status().ToString();
+      ASSERT_TRUE((*storage)->PutMeta(c.key, **original).ok());
+    }
+    Reopen();
+    ASSERT_NE(schema().snapshot()->FindTable("ks", "t"), nullptr);
+  }
+}
+
+// A node whose stored schema is damaged refuses to start and says which record is damaged.
+TEST_F(SchemaTest, NodeRefusesToStartOnACorruptRecord) {
+  CreateKeyspace("ks");
+  ASSERT_TRUE(db_->storage().PutMeta("schema/keyspace/ks", "\x01").ok());
+  db_.reset();
+  NodeOptions options;
+  options.data_dir = dir_.path();
+  options.listen_address = "127.0.0.1";
+  options.port = 0;
+  auto node = Node::Start(options);
+  ASSERT_FALSE(node.ok());
+  EXPECT_NE(node.status().ToString().find("corrupt persisted schema record 'schema/keyspace/ks'"),
+            std::string::npos)
+      << node.status().ToString();
 }
 
 }  // namespace

@@ -38,6 +38,18 @@ struct ValueSource {
   std::shared_ptr<const Term> composite;  // kComposite
 };
 
+// Where the node warns clients (in the response's warning list) or refuses: Cassandra's
+// guardrail settings of the same names, with their defaults.
+struct ClientWarningThresholds {
+  // batch_size_warn_threshold / batch_size_fail_threshold: a batch over several partitions whose
+  // data is larger warns / is refused ("Batch too large"). Default: 5 KiB / 50 KiB.
+  int64_t batch_size_warn_bytes = 5 * 1024;
+  int64_t batch_size_fail_bytes = 50 * 1024;
+  // unlogged_batch_across_partitions_warn_threshold: an unlogged batch over more partitions
+  // warns. Default: 10.
+  int unlogged_batch_across_partitions = 10;
+};
+
 // Everything one execution needs. Lives for the duration of one request.
 struct ExecutionContext {
   Database* db = nullptr;
@@ -57,6 +69,10 @@ struct ExecutionContext {
   std::optional<std::string> new_metadata_id;
   // Canonical forms of bound values (ResolveValue's results point into it).
   mutable std::deque<std::string> normalized;
+  // Client warnings: the thresholds, and the warnings the execution raised (sent with the
+  // response from protocol v4 on).
+  ClientWarningThresholds thresholds;
+  std::vector<std::string> warnings;
 };
 
 // The bound or constant value of `source`. Bound values are checked against the marker's type

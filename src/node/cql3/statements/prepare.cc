@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "node/cql3/statements/auth_statement.h"
+#include "node/cql3/statements/batch_checks.h"
+#include "node/cql3/statements/disabled_feature_statement.h"
 #include "node/cql3/statements/modification_statement.h"
 #include "node/cql3/statements/schema_statement.h"
 #include "node/cql3/statements/select_statement.h"
@@ -216,6 +218,7 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
                                : (ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros);
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations));
+  PF_RETURN_IF_ERROR(CheckBatchMutations(mutations, type, ctx));
   if (!mutations.empty())
     PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
   return VoidResultBody();
@@ -242,6 +245,9 @@ Result<std::unique_ptr<CqlStatement>> PrepareStatement(const ParsedStatement& pa
   }
   if (auto* a = std::get_if<std::shared_ptr<AuthStatement>>(&stmt)) {
     return PrepareAuthStatement(*a, keyspace);
+  }
+  if (auto* d = std::get_if<DisabledFeatureStatement>(&stmt)) {
+    return PrepareDisabledFeature(*d, keyspace);
   }
   return PrepareSchemaStatement(stmt, schema, keyspace);
 }

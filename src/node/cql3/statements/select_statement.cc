@@ -445,6 +445,14 @@ class SelectStatementImpl final : public CqlStatement {
 
     StatementResult result;
     if (has_count_) {
+      // Cassandra's client warnings for aggregates and GROUP BY (SelectStatement.execute).
+      auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
+      if (!where_.partition_complete) {
+        ctx.warnings.push_back("Aggregation query used without partition key");
+      } else if (std::any_of(where_.partition.begin(), where_.partition.end(), is_in)) {
+        ctx.warnings.push_back(
+            "Aggregation query used on multiple partition keys (IN restriction)");
+      }
       PF_ASSIGN_OR_RETURN(result.body, Aggregate(ctx, cmd));
       return result;
     }

@@ -368,6 +368,94 @@ func security(binary string) (err error) {
 	return nil
 }
 
+// Protocol v3 (gocql pinned to it) and, on v4, a custom payload (read and ignored), Unavailable,
+// client warnings and a prepared statement across ALTER TABLE.
+func transport(binary string) (err error) {
+	dataDir, err := os.MkdirTemp("", "postfork-node-gocql-transport-")
+	check(err, "tempdir")
+	defer os.RemoveAll(dataDir)
+	n, err := startNode(binary, dataDir)
+	check(err, "start")
+	defer func() {
+		n.stop(syscall.SIGKILL)
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	cluster := gocql.NewCluster("127.0.0.1")
+	cluster.Port = n.port
+	cluster.ProtoVersion = 3
+	cluster.Timeout = 10 * time.Second
+	cluster.ConnectTimeout = 10 * time.Second
+	s, err := cluster.CreateSession()
+	check(err, "connect v3")
+	defer s.Close()
+	check(s.Query(`CREATE KEYSPACE v3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`).Exec(), "v3 keyspace")
+	// gocql marshals date, time, smallint and tinyint only from v4 on (v3 carries them as custom
+	// types, against Cassandra too): this table keeps to v3's own types.
+	check(s.Query(`CREATE TABLE v3.t (k int, c int, ts timestamp, v text, PRIMARY KEY (k, c))`).Exec(), "v3 table")
+	ts := time.Date(2024, 2, 29, 13, 30, 0, 0, time.UTC)
+	batch := s.NewBatch(gocql.LoggedBatch)
+	for c := 0; c < 30; c++ {
+		batch.Query(`INSERT INTO v3.t (k, c, ts, v) VALUES (?, ?, ?, ?)`, 1, c, ts, fmt.Sprint("v", c))
+	}
+	check(s.ExecuteBatch(batch), "v3 batch")
+	iter := s.Query(`SELECT c, ts, v FROM v3.t WHERE k = ?`, 1).PageSize(7).Iter()
+	var c int
+	var gotTs time.Time
+	var v string
+	rows := 0
+	for iter.Scan(&c, &gotTs, &v) {
+		expect(c == rows && gotTs.Equal(ts) && v == fmt.Sprint("v", c), "v3 row %d: %v %v", c, gotTs, v)
+		rows++
+	}
+	check(iter.Close(), "v3 paged select")
+	expect(rows == 30, "v3 rows %d", rows)
+
+	v4 := gocql.NewCluster("127.0.0.1")
+	v4.Port = n.port
+	v4.ProtoVersion = 4
+	v4.Timeout = 10 * time.Second
+	s4, err := v4.CreateSession()
+	check(err, "connect v4")
+	defer s4.Close()
+	payload := map[string][]byte{"tag": []byte("x"), "empty": {}}
+	check(s4.Query(`SELECT v FROM v3.t WHERE k = ? AND c = ?`, 1, 5).CustomPayload(payload).Scan(&v),
+		"custom payload")
+	expect(v == "v5", "custom payload select %q", v)
+
+	// Consistency levels needing more replicas than one node holds: Unavailable with counts.
+	check(s4.Query(`CREATE KEYSPACE rf3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}`).Exec(), "rf3 keyspace")
+	check(s4.Query(`CREATE TABLE rf3.t (k int PRIMARY KEY, v int)`).Exec(), "rf3 table")
+	check(s4.Query(`INSERT INTO rf3.t (k, v) VALUES (1, 1)`).Consistency(gocql.One).Exec(), "rf3 ONE")
+	err = s4.Query(`SELECT v FROM rf3.t WHERE k = 1`).Consistency(gocql.Quorum).Scan(&c)
+	var unavailable *gocql.RequestErrUnavailable
+	expect(errors.As(err, &unavailable) && unavailable.Consistency == gocql.Quorum &&
+		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 QUORUM: %v", err)
+
+	// Client warnings reach gocql's Iter.Warnings.
+	var count int64
+	warned := s4.Query(`SELECT count(*) FROM rf3.t`).Consistency(gocql.One).Iter()
+	warned.Scan(&count)
+	warnings := warned.Warnings()
+	check(warned.Close(), "count")
+	expect(len(warnings) == 1 && warnings[0] == "Aggregation query used without partition key",
+		"aggregation warning %q", warnings)
+
+	// A prepared SELECT * after ALTER TABLE: the node drops the statement, gocql prepares it
+	// again on UNPREPARED and reads the new column.
+	var k, x int
+	var y string
+	check(s4.Query(`CREATE TABLE rf3.evolve (k int PRIMARY KEY, x int)`).Exec(), "evolve table")
+	check(s4.Query(`INSERT INTO rf3.evolve (k, x) VALUES (?, ?)`, 1, 10).Consistency(gocql.One).Exec(), "evolve insert")
+	check(s4.Query(`SELECT * FROM rf3.evolve WHERE k = ?`, 1).Consistency(gocql.One).Scan(&k, &x), "evolve select")
+	check(s4.Query(`ALTER TABLE rf3.evolve ADD y text`).Exec(), "alter")
+	check(s4.Query(`UPDATE rf3.evolve SET y = ? WHERE k = ?`, "why", 1).Consistency(gocql.One).Exec(), "evolve update")
+	check(s4.Query(`SELECT * FROM rf3.evolve WHERE k = ?`, 1).Consistency(gocql.One).Scan(&k, &x, &y), "select after alter")
+	expect(k == 1 && x == 10 && y == "why", "after alter: %d %d %q", k, x, y)
+	return nil
+}
+
 func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: gocql_driver_test <postfork-node>")
@@ -375,6 +463,10 @@ func main() {
 	}
 	if err := run(os.Args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, "gocql driver test FAILED:", err)
+		os.Exit(1)
+	}
+	if err := transport(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "gocql transport test FAILED:", err)
 		os.Exit(1)
 	}
 	if err := security(os.Args[1]); err != nil {

@@ -1,0 +1,37 @@
+// Consistency levels on a single node, as a one-node Cassandra answers them: a level that needs
+// more live replicas than this node holds for the keyspace's replication fails with Unavailable
+// (Cassandra's ConsistencyLevel.blockFor and ReplicaPlans.assureSufficientLiveReplicas), and the
+// levels a request kind cannot use are InvalidRequest (ConsistencyLevel.validateFor*).
+//
+// The node is every replica there is: a token has one replica endpoint (this node) when the
+// keyspace places any replica in the node's datacenter, none otherwise; replication factors
+// count toward QUORUM and ALL as configured, so QUORUM on RF 3 needs 2 replicas and finds 1.
+// LWT's Paxos phase (SERIAL, LOCAL_SERIAL) needs a majority of the replica endpoints (1 of 1 when
+// the node is a replica), then its commit is a write at the request's consistency level.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "node/db/schema.h"
+#include "postfork/cql/messages.h"
+
+namespace postfork::node::service {
+
+enum class RequestKind {
+  kRead,              // SELECT (SERIAL/LOCAL_SERIAL: a Paxos read)
+  kWrite,             // INSERT, UPDATE, DELETE, a batch of them
+  kCounterWrite,      // a write to a counter table
+  kConditionalWrite,  // IF ... (or a batch with conditions): Paxos, then a commit
+};
+
+// The error for a request of `kind` at `consistency` (and `serial`, the Paxos level of a
+// conditional write) on `keyspace`, or nullopt when a single node can serve it. `table` names
+// the table in counter messages. Keyspaces without replication (virtual ones) always pass.
+std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspace,
+                                                  std::string_view local_datacenter,
+                                                  RequestKind kind, cql::Consistency consistency,
+                                                  std::optional<cql::Consistency> serial,
+                                                  std::string_view table);
+
+}  // namespace postfork::node::service
