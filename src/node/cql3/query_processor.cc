@@ -335,7 +335,7 @@ Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
   return entry.statement;
 }
 
-bool QueryProcessor::IsPointRead(cql::Opcode opcode, std::string_view body) const {
+bool QueryProcessor::IsPointRead(cql::Opcode opcode, std::string_view body) {
   if (opcode != cql::Opcode::kExecute) return false;
   cql::ByteReader reader(body);
   auto id = reader.ReadShortBytes();

@@ -69,7 +69,7 @@ class QueryProcessor {
   // Whether `body` (a request of `opcode`) executes a prepared statement that is a point read
   // (CqlStatement::is_point_read) as last checked against the schema: a hint for where to run
   // it, never a check (Execute checks everything again).
-  bool IsPointRead(cql::Opcode opcode, std::string_view body) const;
+  bool IsPointRead(cql::Opcode opcode, std::string_view body);
 
  private:
   // The entry's statement, checked again if the schema changed; `result_metadata_id` (optional)
