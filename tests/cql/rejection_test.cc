@@ -16,12 +16,13 @@ Status DecodeBuilt(Fill fill) {
   return M::Decode(r).status();
 }
 
+// Requests are lenient about bytes after their body (as Cassandra's decoders); responses, which
+// the driver reads, are checked to their end.
 TEST(Rejection, TrailingBytesAfterAMessage) {
-  EXPECT_EQ(DecodeBuilt<PrepareMessage>([](ByteWriter& w) {
-              w.WriteLongString("SELECT 1");
-              w.WriteByte(0);
-            }).code(),
-            StatusCode::kMalformed);
+  EXPECT_TRUE(DecodeBuilt<PrepareMessage>([](ByteWriter& w) {
+                w.WriteLongString("SELECT 1");
+                w.WriteByte(0);
+              }).ok());
   EXPECT_FALSE(DecodeBuilt<ReadyMessage>([](ByteWriter& w) { w.WriteByte(0); }).ok());
   EXPECT_FALSE(DecodeBuilt<ResultMessage>([](ByteWriter& w) {
                  w.WriteInt(1);

@@ -508,10 +508,8 @@ class SelectStatementImpl final : public CqlStatement {
       rows.has_more = false;
     } else if (cmd.row_limit > 0) {
       PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
-      // Without clustering columns a partition holds one row at most, so a page that ends on
-      // the last requested partition ends the result: no paging state, as Cassandra sends none.
-      if (rows.has_more && !cmd.partition_keys.empty() && t.ClusteringColumns().empty() &&
-          !rows.rows.empty() && rows.rows.back().partition_key == cmd.partition_keys.back()) {
+      const std::vector<std::string>* last = LastRequestedPartitionWithOneRow(cmd);
+      if (last && !rows.rows.empty() && rows.rows.back().partition_key == *last) {
         rows.has_more = false;
       }
     }
@@ -599,11 +597,24 @@ class SelectStatementImpl final : public CqlStatement {
 
   // Writes each row's cells, as storage hands them over, into a ROWS body's row content: the
   // same bytes Cell() and EncodeRowsResult produce, without a ReadRow or a RawValue per cell.
+  // Without clustering columns a partition holds one row at most, so a page that ends on the
+  // last requested partition ends the result: no paging state, as Cassandra sends none. The
+  // partition to look for, or null where the rule does not apply.
+  const std::vector<std::string>* LastRequestedPartitionWithOneRow(const ReadCommand& cmd) const {
+    if (cmd.partition_keys.empty() || !table_meta_->ClusteringColumns().empty()) return nullptr;
+    return &cmd.partition_keys.back();
+  }
+
   class RowsWriter final : public RowSink {
    public:
-    RowsWriter(const std::vector<Output>& outputs, std::string* out)
-        : outputs_(outputs), out_(out) {}
+    // `last_requested`: a partition key (or null) for last_row_in_it().
+    RowsWriter(const std::vector<Output>& outputs, std::string* out,
+               const std::vector<std::string>* last_requested)
+        : outputs_(outputs), out_(out), last_requested_(last_requested) {}
+    // Whether the last row written is in `last_requested`.
+    bool last_row_in_it() const { return last_row_in_it_; }
     void Row(const RowView& row) override {
+      if (last_requested_) last_row_in_it_ = row.partition_key == *last_requested_;
       cql::ByteWriter w(out_);
       for (const Output& o : outputs_) {
         switch (o.kind) {
@@ -631,6 +642,8 @@ class SelectStatementImpl final : public CqlStatement {
    private:
     const std::vector<Output>& outputs_;
     std::string* out_;
+    const std::vector<std::string>* last_requested_;
+    bool last_row_in_it_ = false;
   };
 
   // A plain SELECT (OutputsAreStoredValues, no JSON, no post-query ordering): the rows are
@@ -640,9 +653,10 @@ class SelectStatementImpl final : public CqlStatement {
                                         int64_t returned, int64_t limit) const {
     thread_local std::string row_bytes;
     row_bytes.clear();
-    RowsWriter writer(outputs_, &row_bytes);
+    RowsWriter writer(outputs_, &row_bytes, LastRequestedPartitionWithOneRow(cmd));
     cmd.sink = &writer;
     PF_ASSIGN_OR_RETURN(ReadResult rows, ctx.db->storage().Read(cmd));
+    if (writer.last_row_in_it()) rows.has_more = false;
     cql::RowsMetadata meta;
     meta.column_count = result_metadata_.column_count;
     meta.no_metadata = ctx.skip_metadata;
