@@ -9,6 +9,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# ccache (installed by install-deps.sh) keyed relative to this checkout, as scripts/test.sh does.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 case "${1:-}" in
   -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
