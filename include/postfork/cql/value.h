@@ -68,6 +68,11 @@ struct Duration {
   bool operator==(const Duration&) const = default;
 };
 
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's civil calendar
+// algorithms): the day arithmetic behind Date and Timestamp.
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
+
 struct Date {  // days since the epoch, with 2^31 as 1970-01-01 (the wire form)
   uint32_t days = 1u << 31;
   static Result<Date> Parse(std::string_view text);  // "2024-02-29"
