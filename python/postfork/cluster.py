@@ -171,22 +171,23 @@ class Session:
     """Executes statements on one set of connections. Safe to use from several Python threads;
     bound to the process that opened it (ForkError elsewhere)."""
 
+    # Defaults, until set on the instance.
     default_timeout = 10.0
     default_consistency_level = ConsistencyLevel.LOCAL_ONE
     default_serial_consistency_level = None
     default_fetch_size = 5000
+    row_factory = staticmethod(named_tuple_factory)
+    is_shutdown = False
 
-    def __init__(self, cluster, core, keyspace):
+    def __init__(self, cluster, core, keyspace, track=True):
+        # Few writes: a worker creates its session right after fork, where every page the
+        # interpreter writes is copied first. postfork.connect_after_fork's session is not
+        # tracked here; postfork shuts it down at exit itself.
         self.cluster = cluster
         self._core = core
         self.keyspace = keyspace
-        self.row_factory = named_tuple_factory
-        self.is_shutdown = False
-        self.default_timeout = Session.default_timeout
-        self.default_consistency_level = Session.default_consistency_level
-        self.default_serial_consistency_level = None
-        self.default_fetch_size = Session.default_fetch_size
-        _live_sessions.add(self)
+        if track:
+            _live_sessions.add(self)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -471,7 +472,9 @@ class ResultSet:
 
 @atexit.register
 def _shutdown_all():
-    for s in list(_live_sessions):
+    import postfork
+    worker = postfork._worker["session"]
+    for s in list(_live_sessions) + ([worker] if worker is not None else []):
         try:
             if s._core.creator_pid == os.getpid():
                 s.shutdown()
