@@ -12,7 +12,7 @@ from postfork import _driver, encoder
 from postfork._errors import (ConsistencyLevel, DriverException, ForkError, NoHostAvailable,
                               OperationTimedOut, exception_for)
 from postfork.query import (FETCH_SIZE_UNSET, BatchStatement, BoundStatement, PreparedStatement,
-                            SimpleStatement, Statement, named_tuple_factory)
+                            SimpleStatement, Statement, _row_class, named_tuple_factory)
 
 __all__ = ["Cluster", "Session", "ResponseFuture", "ResultSet", "NoHostAvailable"]
 
@@ -304,8 +304,14 @@ class ResponseFuture:
                 None, None
         else:
             colnames, paging_state = p.columns(), p.paging_state()
-            rows = p.rows()
-            outcome = (self.session.row_factory(colnames, rows) if colnames else rows, None)
+            factory = self.session.row_factory
+            if not colnames:
+                rows = p.rows()
+            elif factory is named_tuple_factory:  # the default: rows built as named tuples
+                rows = p.rows(_row_class(colnames))
+            else:
+                rows = factory(list(colnames), p.rows())
+            outcome = (rows, None)
         with self._lock:
             if p is self._pending and self._outcome is None:
                 self._outcome = outcome
@@ -393,8 +399,13 @@ class ResultSet:
 
     def __init__(self, response_future, initial_rows):
         self.response_future = response_future
-        self.column_names = response_future._colnames if initial_rows is not None else None
+        self._has_rows = initial_rows is not None
         self._current_rows = initial_rows if initial_rows is not None else []
+
+    @property
+    def column_names(self):
+        names = self.response_future._colnames
+        return list(names) if self._has_rows and names is not None else None
 
     @property
     def current_rows(self):

@@ -156,9 +156,17 @@ class Pending {
 
   int Kind() const { return static_cast<int>(Result().kind()); }
 
-  std::vector<std::string> Columns() const {
-    std::vector<std::string> out;
-    for (const auto& c : Result().columns()) out.push_back(c.name);
+  nb::tuple Columns() const {
+    const auto& cols = Result().columns();
+    PyObject* t = PyTuple_New(static_cast<Py_ssize_t>(cols.size()));
+    if (!t) throw nb::python_error();
+    nb::tuple out = nb::steal<nb::tuple>(t);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      PyObject* name = PyUnicode_FromStringAndSize(cols[i].name.data(),
+                                                   static_cast<Py_ssize_t>(cols[i].name.size()));
+      if (!name) throw nb::python_error();
+      PyTuple_SET_ITEM(t, static_cast<Py_ssize_t>(i), name);
+    }
     return out;
   }
   std::vector<std::string> ColumnTypes() const {
@@ -167,35 +175,41 @@ class Pending {
     return out;
   }
 
-  // The page's rows as a list of tuples, cells converted to Python values.
-  nb::list Rows() const {
+  // The page's rows as a list, cells converted to Python values: plain tuples, or instances of
+  // `row_class` (a tuple subclass such as a named tuple), built as tuple.__new__(row_class, ...)
+  // builds them, without a Python call per row.
+  nb::list Rows(nb::handle row_class) const {
     const QueryResult& r = Result();
-    nb::list out;
+    PyTypeObject* cls = &PyTuple_Type;
+    if (!row_class.is_none()) {
+      if (!PyType_Check(row_class.ptr()) ||
+          !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(row_class.ptr()), &PyTuple_Type))
+        throw nb::type_error("row class: a subclass of tuple expected");
+      cls = reinterpret_cast<PyTypeObject*>(row_class.ptr());
+    }
     const int32_t n = r.row_count();
     const auto& cols = r.columns();
     const int width = r.column_count();
-    if (n == 0 || !r.data()) return out;
+    if (n == 0 || !r.data()) return nb::list();
+    PyObject* list = PyList_New(n);
+    if (!list) throw nb::python_error();
+    nb::list out = nb::steal<nb::list>(list);
     const cql::RowsResult& rows = r.data()->message.rows;
     for (int32_t i = 0; i < n; ++i) {
-      PyObject* t = PyTuple_New(width);
+      PyObject* t = cls == &PyTuple_Type ? PyTuple_New(width) : cls->tp_alloc(cls, width);
       if (!t) throw nb::python_error();
-      nb::object row = nb::steal(t);
+      PyList_SET_ITEM(list, i, t);  // owned by the list from here, also if a cell throws
       for (int c = 0; c < width; ++c) {
         cql::RawValue raw = rows.cell(i, c);
-        nb::object cell;
+        PyObject* cell;
         if (raw.is_null() || raw.is_unset() || static_cast<size_t>(c) >= cols.size()) {
-          cell = nb::none();
+          cell = Py_NewRef(Py_None);
         } else {
-          auto v = cql::DeserializeValue(raw.bytes, cols[static_cast<size_t>(c)].type);
-          if (!v.ok())
-            throw nb::value_error(
-                ("column " + cols[static_cast<size_t>(c)].name + ": " + v.error().message())
-                    .c_str());
-          cell = ToPython(*v, cols[static_cast<size_t>(c)].type);
+          const auto& col = cols[static_cast<size_t>(c)];
+          cell = CellToPython(raw.bytes, col.type, col.name).release().ptr();
         }
-        PyTuple_SET_ITEM(t, c, cell.release().ptr());
+        PyTuple_SET_ITEM(t, c, cell);
       }
-      out.append(row);
     }
     return out;
   }
@@ -570,7 +584,7 @@ NB_MODULE(_driver, m) {
       .def("kind", &Pending::Kind)
       .def("columns", &Pending::Columns)
       .def("column_types", &Pending::ColumnTypes)
-      .def("rows", &Pending::Rows)
+      .def("rows", &Pending::Rows, nb::arg("row_class").none() = nb::none())
       .def("paging_state", &Pending::PagingState)
       .def("host", &Pending::Host)
       .def("keyspace", &Pending::Keyspace);
