@@ -147,20 +147,26 @@ def bench_http(node, workers, seconds):
     print("\n## 2. GET / of the seed app on uWSGI (--http11-socket, keep-alive), %d workers, "
           "wrk -t2 -c%d -d%ds" % (workers, workers, seconds))
     results = {}
-    for driver in ("postfork-snapshot", "cassandra"):
-        server = AppServer("uwsgi", node, driver, workers=workers)
-        try:
-            server.wait_for_count(r"session ready in", workers, timeout=120)
-            wrk(server.port, 1, workers)  # warm-up
-            results[driver] = r = wrk(server.port, seconds, workers)
-        finally:
-            server.stop()
-        errors = re.search(r"Socket errors.*|Non-2xx.*", r["out"])
-        print("%-22s %10.1f req/s  p50 %7.2f ms  p99 %7.2f ms  %s" % (
-            driver, r["rps"], r["p50"], r["p99"], errors.group(0) if errors else "no errors"))
-    a, b = results["postfork-snapshot"], results["cassandra"]
-    print("ratio req/s postfork / DataStax: %.2fx; p99 %.2f ms vs %.2f ms"
-          % (a["rps"] / b["rps"], a["p99"], b["p99"]))
+    # web.py as the seed ships it (debug on: its reloader stats the file of every loaded module
+    # on every request, more modules for the DataStax driver), then with debug off.
+    for debug in ("1", "0"):
+        mode = "web.py debug on (default)" if debug == "1" else "web.py debug off"
+        for driver in ("postfork-snapshot", "cassandra"):
+            env = {} if debug == "1" else {"SEED_WEBPY_DEBUG": "0"}
+            server = AppServer("uwsgi", node, driver, workers=workers, env=env)
+            try:
+                server.wait_for_count(r"session ready in", workers, timeout=120)
+                wrk(server.port, 1, workers)  # warm-up
+                results[(debug, driver)] = r = wrk(server.port, seconds, workers)
+            finally:
+                server.stop()
+            errors = re.search(r"Socket errors.*|Non-2xx.*", r["out"])
+            print("%-26s %-18s %9.1f req/s  p50 %6.2f ms  p99 %6.2f ms  %s" % (
+                mode, driver, r["rps"], r["p50"], r["p99"],
+                errors.group(0) if errors else "no errors"))
+        a, b = results[(debug, "postfork-snapshot")], results[(debug, "cassandra")]
+        print("ratio req/s postfork / DataStax, %s: %.2fx; p99 %.2f ms vs %.2f ms"
+              % (mode, a["rps"] / b["rps"], a["p99"], b["p99"]))
     return results
 
 

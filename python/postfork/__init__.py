@@ -10,9 +10,10 @@ the worker's session opens its sockets only, with no system query. :mod:`postfor
 both for uWSGI. A Session or Cluster used in a process it was not made in raises
 :class:`ForkError`.
 
-Threads: each Session runs the driver on one C++ thread of its own (its event loop), started in
-the process that connects. ``execute`` from any number of Python threads posts the request to it
-and waits with the GIL released; ``execute_async`` callbacks run on that thread, with the GIL.
+Threads: a Session starts no thread. The driver's event loop runs on the Python thread that
+waits for a result, with the GIL released (one waiting thread at a time when several share a
+session). The first ``execute_async`` callback starts one C++ thread that runs the loop from then
+on; callbacks run there, with the GIL.
 """
 import os as _os
 
@@ -77,9 +78,9 @@ def warm_up(cluster=None, keyspace=None, prepare=(), schema_keyspaces=(), **clus
 def _rehearse_connect_after_fork():
     """Runs connect_after_fork() once here, before fork, and closes that session: what a
     worker's first session would do for the first time in every worker is done once in the
-    master (lazy binding of the driver's library calls, a cached thread stack, the
-    interpreter's specialization of the Python path), so a worker's session costs fewer page
-    faults and less time. A failure here is left for the workers to report."""
+    master (lazy binding of the driver's library calls, the interpreter's specialization of
+    the Python path), so a worker's session costs fewer page faults and less time. A failure
+    here is left for the workers to report."""
     try:
         s = connect_after_fork()
     except DriverException:

@@ -35,9 +35,9 @@ _live_sessions = weakref.WeakSet()
 
 class Cluster:
     """Where and how to connect. Holds no connection itself: each connect() opens a Session
-    with its own event-loop thread. A Cluster whose sessions were opened in one process cannot
-    connect in another (a forked child) and raises ForkError; create it in the worker, or use
-    postfork.warm_up() / connect_after_fork()."""
+    with its own event loop (run by the threads that wait for results). A Cluster whose
+    sessions were opened in one process cannot connect in another (a forked child) and raises
+    ForkError; create it in the worker, or use postfork.warm_up() / connect_after_fork()."""
 
     def __init__(self, contact_points=("127.0.0.1",), port=9042, compression=False,
                  auth_provider=None, load_balancing_policy=None, protocol_version=_NOT_SET,
@@ -259,8 +259,8 @@ class Session:
         return self._core.report()
 
     def shutdown(self):
-        """Closes the connections and stops the session's thread. In a process the session
-        was not made in, only marks it shut down (the parent's thread is not there)."""
+        """Closes the connections and stops the session's loop. In a process the session was
+        not made in, only marks it shut down (the parent's loop is not there)."""
         if self.is_shutdown:
             return
         self.is_shutdown = True
@@ -276,7 +276,7 @@ class Session:
 
 class ResponseFuture:
     """The pending result of execute_async: result(), add_callback(s)/add_errback (run on the
-    session's event-loop thread when the response arrives, or at once if it has), and paging
+    session's callback thread when the response arrives, or at once if it has), and paging
     with has_more_pages / start_fetching_next_page()."""
 
     def __init__(self, session, spec, pending):

@@ -45,17 +45,18 @@ class AppServer:
     With ``router``, the uWSGI app listens on a uwsgi-protocol socket behind a uWSGI HTTP router
     of its own instance, which keeps the clients' keep-alive connections across the app's
     reloads (the configuration python/README.md gives for SIGHUP reloads); clients use
-    ``port`` either way."""
+    ``port`` either way. ``env``: more environment for the app (SEED_WEBPY_DEBUG, ...)."""
 
     def __init__(self, kind, node, driver, workers=2, keyspace="seed", uwsgi_args=(),
-                 router=False):
+                 router=False, env=None):
         self.kind, self.driver, self.workers = kind, driver, workers
         self.port = free_port()
         self.lines = []
         self.cond = threading.Condition()
         self.router = None
         env = dict(os.environ, SEED_CQL_PORT=str(node.port), SEED_CONTACT_POINTS="127.0.0.1",
-                   SEED_KEYSPACE=keyspace, SEED_DRIVER=driver, PYTHONUNBUFFERED="1")
+                   SEED_KEYSPACE=keyspace, SEED_DRIVER=driver, PYTHONUNBUFFERED="1",
+                   **(env or {}))
         site = sysconfig.get_paths()["purelib"]  # where pip installed postfork
         if kind == "uwsgi" and router:
             app_port = free_port()
