@@ -4,6 +4,16 @@ import threading
 import time
 
 
+def run_threads(worker, n):
+    """worker(0) ... worker(n - 1), each on a thread of its own, all at once; returns when all
+    are done."""
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
 def test_execute_from_many_threads(session):
     session.execute("CREATE TABLE IF NOT EXISTS threaded (t int, i int, PRIMARY KEY (t, i))")
     ins = session.prepare("INSERT INTO threaded (t, i) VALUES (?, ?)")
@@ -19,11 +29,7 @@ def test_execute_from_many_threads(session):
         except Exception as e:  # collected for the assertion below
             errors.append(e)
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    run_threads(worker, 8)
     assert not errors, errors[:3]
     for t in range(8):
         assert session.execute("SELECT count(*) FROM threaded WHERE t = %s", (t,)).one()[0] == 100
@@ -79,11 +85,7 @@ def test_waits_and_callbacks_from_many_threads(cluster, session):
             errors.append(e)
 
     try:
-        threads = [threading.Thread(target=worker, args=(t,)) for t in range(6)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        run_threads(worker, 6)
         assert not errors, errors[:3]
         deadline = time.time() + 10
         while len(called) < 6 * 9 and time.time() < deadline:
