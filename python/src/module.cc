@@ -76,6 +76,7 @@ nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
     fields["function_keyspace"] = server->function_keyspace;
     fields["function_name"] = server->function_name;
     fields["message"] = server->message;
+    fields["code"] = static_cast<int>(server->code);
   }
   return nb::make_tuple(std::string(StatusCodeName(status.code())), status.cql_code(),
                         status.message(), fields);

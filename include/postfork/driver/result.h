@@ -82,6 +82,8 @@ class QueryResult {
   // kWrongProcess, kInvalidArgument (the statement could not be encoded).
   const Status& status() const { return status_; }
   // The server's ERROR with its code-specific fields (Unavailable, timeouts, AlreadyExists...).
+  // With kNoHostAvailable: the last host's ERROR when that was why the next host was tried
+  // (an Unavailable, say), else null.
   const cql::ErrorMessage* server_error() const { return server_error_.get(); }
 
   cql::ResultKind kind() const;
