@@ -16,7 +16,7 @@
 #include "node/auth/login_rate_limiter.h"
 #include "node/auth/permission.h"
 #include "node/auth/role_store.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node::auth {
 

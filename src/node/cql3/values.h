@@ -10,7 +10,7 @@
 
 #include "node/cql3/ast.h"
 #include "node/cql3/functions/functions.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/types.h"
 #include "postfork/cql/value.h"
 

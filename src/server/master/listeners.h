@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "src/server/worker/acceptor.h"
 
 namespace postfork::server::master {
