@@ -81,8 +81,4 @@ class AuthService {
   bool shut_down_ = false;
 };
 
-// Status helpers with Cassandra's codes.
-Status BadCredentials(std::string message);  // 0x0100
-Status Unauthorized(std::string message);    // 0x2100
-
 }  // namespace postfork::node::auth

@@ -12,15 +12,10 @@
 
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/error_codes.h"
 
 namespace postfork::node::cql3 {
-
-Status InvalidRequest(std::string message) {
-  return Status(StatusCode::kServerError, std::move(message),
-                static_cast<int>(cql::ErrorCode::kInvalid));
-}
 
 namespace {
 

@@ -78,7 +78,4 @@ cql::Uuid NewTimeUuid(int64_t unix_micros);
 cql::Uuid TimeUuidAt(uint64_t uuid_time);
 cql::Uuid NewRandomUuid();
 
-// Shorthand for an InvalidRequest status.
-Status InvalidRequest(std::string message);
-
 }  // namespace postfork::node::cql3
