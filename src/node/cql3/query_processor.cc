@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <chrono>
 #include <variant>
 
 #include "node/auth/auth_service.h"
@@ -13,15 +12,10 @@
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/service/consistency.h"
+#include "node/timestamp.h"
 
 namespace postfork::node::cql3 {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Positional values from a request, with named values matched to the markers' names.
 Result<std::vector<cql::RawValue>> BindValues(const cql::QueryParameters& params,

@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include "node/db/schema.h"
 #include "node/db/system_keyspaces.h"
 #include "node/storage/storage.h"
+#include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
 
 namespace postfork::node {
@@ -66,12 +66,6 @@ std::string TypeKey(std::string_view ks, std::string_view type) {
 }
 std::string KeyspaceKey(std::string_view ks) {
   return std::string(kKeyspaceKeyPrefix) + std::string(ks);
-}
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 cql::Uuid RandomUuid() {

@@ -22,6 +22,7 @@
 #include "node/storage/key_encoding.h"
 #include "node/storage/kv_source.h"
 #include "node/storage/row_format.h"
+#include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/types.h"
 
@@ -1122,12 +1123,7 @@ struct Storage::Impl {
   bool stopping = false;
   std::thread sync_thread;
 
-  int64_t Now() const {
-    if (options.clock_micros) return options.clock_micros();
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t Now() const { return options.clock_micros ? options.clock_micros() : node::NowMicros(); }
   int32_t NowSeconds() const { return static_cast<int32_t>(Now() / 1000000); }
 
   ~Impl() {
