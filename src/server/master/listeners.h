@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "postfork/base/status.h"
-#include "src/server/worker/acceptor.h"
+#include "server/worker/acceptor.h"
 
 namespace postfork::server::master {
 

@@ -1,4 +1,4 @@
-#include "src/server/master/master.h"
+#include "server/master/master.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,8 +20,8 @@
 #include <boost/json/value.hpp>
 
 #include "postfork/base/prometheus.h"
-#include "src/server/master/stats_server.h"
-#include "src/server/worker/worker.h"
+#include "server/master/stats_server.h"
+#include "server/worker/worker.h"
 
 namespace postfork::server::master {
 namespace {
