@@ -8,6 +8,7 @@
 #include "node/auth/auth_service.h"
 #include "node/cql3/parser.h"
 #include "node/cql3/statements/auth_statement.h"
+#include "node/cql3/statements/batch_statement.h"
 #include "node/cql3/statements/prepare.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
