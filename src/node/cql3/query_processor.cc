@@ -117,6 +117,7 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
                                              const cql::QueryParameters* params) {
   ExecutionContext ctx;
   ctx.db = db_;
+  ctx.proxy = &proxy_;
   ctx.schema = db_->schema().snapshot();
   ctx.client = &client;
   ctx.auth = auth_;

@@ -29,7 +29,8 @@ Status AddChildMutations(const std::vector<BatchChild>& children, ExecutionConte
   return status;
 }
 
-// Every statement's mutations in one partition, checked and applied under its LWT lock.
+// Every statement's mutations in one partition, checked and applied under that partition's
+// compare-and-set lock.
 Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& children,
                                             ExecutionContext& ctx,
                                             std::optional<int64_t> batch_timestamp) {
@@ -53,31 +54,34 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
     }
   }
   if (mutations.empty()) return VoidResultBody();
-  std::lock_guard lock(LwtMutex(mutations[0]));
   CasRows rows;
-  bool applied = true;
-  Status status;
-  std::vector<cql::RawValue> saved = std::move(ctx.values);
-  for (size_t i = 0; i < children.size() && status.ok(); ++i) {
-    if (!children[i].statement->is_conditional()) continue;
-    const PartitionMutation& m = mutations[first_of[i]];
-    if (m.rows.size() > 1 || (m.partition_deletion_timestamp && m.table->clustering_size() > 0) ||
-        !m.range_tombstones.empty()) {
-      status = InvalidRequest(
-          "IN on the clustering key columns is not supported with conditional updates");
-      break;
+  // Every condition is checked against the state before the batch; all must hold.
+  auto check = [&]() -> Result<bool> {
+    bool applied = true;
+    Status status;
+    std::vector<cql::RawValue> saved = std::move(ctx.values);
+    for (size_t i = 0; i < children.size() && status.ok(); ++i) {
+      if (!children[i].statement->is_conditional()) continue;
+      const PartitionMutation& m = mutations[first_of[i]];
+      if (m.rows.size() > 1 || (m.partition_deletion_timestamp && m.table->clustering_size() > 0) ||
+          !m.range_tombstones.empty()) {
+        status = InvalidRequest(
+            "IN on the clustering key columns is not supported with conditional updates");
+        break;
+      }
+      ctx.values = children[i].values;
+      auto holds = children[i].statement->CheckConditions(ctx, m, &rows);
+      if (!holds.ok()) {
+        status = holds.error();
+      } else {
+        applied = applied && *holds;
+      }
     }
-    ctx.values = children[i].values;
-    auto holds = children[i].statement->CheckConditions(ctx, m, &rows);
-    if (!holds.ok()) {
-      status = holds.error();
-    } else {
-      applied = applied && *holds;
-    }
-  }
-  ctx.values = std::move(saved);
-  PF_RETURN_IF_ERROR(status);
-  if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
+    ctx.values = std::move(saved);
+    PF_RETURN_IF_ERROR(status);
+    return applied;
+  };
+  PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(mutations, check, ctx.now_in_seconds));
   return CasResultBody(rows, applied, /*batch=*/true);
 }
 
@@ -159,16 +163,27 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
     return ExecuteConditionalBatch(children, ctx, batch_timestamp);
   }
   if (counters) {
-    std::lock_guard lock(CounterMutex());
+    // Statement by statement, under the counter locks of every partition the batch writes.
     std::vector<cql::RawValue> saved = std::move(ctx.values);
+    std::vector<service::PartitionRef> partitions;
     Status status;
     for (const auto& child : children) {
       ctx.values = child.values;
-      std::vector<PartitionMutation> mutations;
-      status = child.statement->AddMutations(ctx, std::nullopt, &mutations);
-      if (status.ok() && !mutations.empty())
-        status = ctx.db->storage().Apply(mutations, ctx.now_in_seconds);
-      if (!status.ok()) break;
+      auto some = child.statement->CounterPartitions(ctx);
+      if (!some.ok()) {
+        status = some.error();
+        break;
+      }
+      for (auto& p : *some) partitions.push_back(std::move(p));
+    }
+    if (status.ok()) {
+      status = ctx.proxy->CounterWrite(partitions, [&]() -> Status {
+        for (const auto& child : children) {
+          ctx.values = child.values;
+          PF_RETURN_IF_ERROR(child.statement->ApplyMutations(ctx));
+        }
+        return Status::Ok();
+      });
     }
     ctx.values = std::move(saved);
     PF_RETURN_IF_ERROR(status);
@@ -180,8 +195,7 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations));
   PF_RETURN_IF_ERROR(CheckBatchMutations(mutations, type, ctx));
-  if (!mutations.empty())
-    PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
+  PF_RETURN_IF_ERROR(ctx.proxy->Mutate(mutations, ctx.now_in_seconds));
   return VoidResultBody();
 }
 
