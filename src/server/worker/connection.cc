@@ -11,6 +11,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -98,9 +99,39 @@ asio::awaitable<void> Connection::Serve() {
       deadline_ns_ = now + SecondsToNs(opt.header_timeout);
     }
     first = false;
+    // What beast's async_read_header does, without its composed operations: parse what is
+    // buffered (a pipelined request needs no read), and read more while the header is incomplete.
     error_code ec;
-    co_await bhttp::async_read_header(socket_, buffer_, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
+    while (true) {
+      if (buffer_.size() > 0) {
+        buffer_.consume(parser.put(buffer_.data(), ec));
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+        } else if (ec || parser.is_header_done()) {
+          break;
+        } else {
+          continue;
+        }
+      }
+      std::size_t room = boost::beast::read_size(buffer_, 65536);
+      if (room == 0) {
+        ec = bhttp::error::buffer_overflow;
+        break;
+      }
+      std::size_t n = co_await socket_.async_read_some(
+          buffer_.prepare(room), asio::redirect_error(asio::use_awaitable, ec));
+      buffer_.commit(n);
+      if (ec == asio::error::eof) {
+        ec = {};
+        if (!parser.got_some()) {
+          ec = bhttp::error::end_of_stream;
+        } else {
+          parser.put_eof(ec);  // partial_message: the header was cut short
+        }
+        break;
+      }
+      if (ec) break;
+    }
     idle_since_ns_ = 0;
     if (ec) {
       if (closing_) co_return;
