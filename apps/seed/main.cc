@@ -220,22 +220,34 @@ int main(int argc, char** argv) {
       if (!page.ok()) co_return QueryFailed(page.status());
       std::span<const postfork::cql::RawValue> cells = page.cells();  // one column: col
       cells = cells.first(std::min(cells.size(), static_cast<size_t>(seed.max_rows - count)));
+      // A comma, then the string or null. A page whose strings need no escaping (the usual
+      // case) is written without a second look at their bytes.
       size_t size = 0;
+      bool plain = true;
       for (const auto& col : cells) {
-        size += 1 + (col.kind == postfork::cql::RawValue::Kind::kBytes
-                         ? postfork::server::JsonStringSize(col.bytes)
-                         : 4);  // a comma, then the string or null
+        if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
+          size += 5;
+          continue;
+        }
+        size_t n = postfork::server::JsonStringSize(col.bytes);
+        plain = plain && n == col.bytes.size() + 2;
+        size += 1 + n;
       }
       size_t old = body.size();
       body.resize(old + size);
       char* out = body.data() + old;
       for (const auto& col : cells) {
         if (count++ > 0) *out++ = ',';
-        if (col.kind == postfork::cql::RawValue::Kind::kBytes) {
-          out = postfork::server::WriteJsonString(col.bytes, out);
-        } else {
+        if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
           std::memcpy(out, "null", 4);
           out += 4;
+        } else if (plain) {
+          *out++ = '"';
+          std::memcpy(out, col.bytes.data(), col.bytes.size());
+          out += col.bytes.size();
+          *out++ = '"';
+        } else {
+          out = postfork::server::WriteJsonString(col.bytes, out);
         }
       }
       body.resize(static_cast<size_t>(out - body.data()));  // the first comma was not written
