@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,9 @@ class QueryResult {
   // The serialized cell (Null for a null cell, a bad index or no rows), a view into this
   // page that stays valid while the result does: read without decoding or copying.
   cql::RawValue cell(int32_t row, int column) const;
+  // Every cell of this page, row-major (row_count() x column_count()), as cell() returns them:
+  // for a loop over many rows without a bounds check per cell. Empty without rows.
+  std::span<const cql::RawValue> cells() const;
   // Rows of this page only.
   std::vector<Row> rows() const;
   // Paging: set when the server has more rows; pass it back in StatementOptions::paging_state.
