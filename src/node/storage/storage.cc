@@ -156,8 +156,8 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
         return InvalidRequest("column " + column->name + " is not a non-frozen collection");
       }
       // Stored in the element type's order, so cells sort like the collection.
-      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(
-          *path_type, false, w.path, static_cast<keys::KeyFormat>(table.key_format), &c.path));
+      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(*path_type, false, w.path,
+                                                         keys::ElementFormat(table), &c.path));
     } else if (PathType(column->type) != nullptr && w.value) {
       return InvalidRequest("a non-frozen collection is written element by element");
     }
@@ -313,10 +313,16 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
         AddIndexWrites(table, m.static_cells, prefix + keys::kHeaderSection, index_puts));
   }
 
+  const bool written_clustering = !m.rows.empty() && keys::StoresWrittenClustering(table);
   for (const RowMutation& r : m.rows) {
     PF_RETURN_IF_ERROR(CheckKeyComponents(r.clustering, table.clustering_count, "clustering"));
     PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
     RowValue row;
+    if (written_clustering) {
+      row.clustering.emplace();
+      cql::ByteWriter w(&*row.clustering);
+      for (const auto& c : r.clustering) w.WriteBytes(c);
+    }
     PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
     if (r.marker_timestamp) {
       rows::Marker marker;
@@ -618,6 +624,26 @@ class Reader {
     return index_it_->status();
   }
 
+  // A row's clustering components: as first written when the row keeps them
+  // (keys::StoresWrittenClustering), otherwise decoded from its key.
+  Status RowClustering(std::string_view encoded, const std::optional<std::string_view>& written,
+                       std::vector<std::string>* out) const {
+    if (!written) return keys::DecodeClusteringInto(table_, encoded, out);
+    cql::ByteReader r(*written);
+    out->resize(table_.clustering_count);
+    for (auto& c : *out) {
+      auto v = r.ReadBytes();
+      if (!v.ok() || !*v) return Status(StatusCode::kInternal, "corrupt stored clustering");
+      c.assign(**v);
+    }
+    if (!r.empty()) return Status(StatusCode::kInternal, "corrupt stored clustering");
+    return Status::Ok();
+  }
+  static std::optional<std::string_view> Written(const rows::RowValue& row) {
+    if (!row.clustering) return std::nullopt;
+    return std::string_view(*row.clustering);
+  }
+
   bool InSlices(std::string_view clustering) const {
     if (!clustering_restricted_) return true;
     for (const EncodedSlice& s : slices_) {
@@ -660,7 +686,7 @@ class Reader {
     if (indexed_header_.partition_deletion) static_shadow = *indexed_header_.partition_deletion;
     ReadRow row;
     row.partition_key = pk;
-    PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+    PF_RETURN_IF_ERROR(RowClustering(clustering, Written(value), &row.clustering));
     FillCells(&value, shadow, indexed_header_, static_shadow, &row);
     if (!Emit(std::move(row))) return Status::Ok();
     ++indexed_partition_rows_;
@@ -750,8 +776,8 @@ class Reader {
     for (; it != row.cells.end() && it->column_id == column.id; ++it) {
       if (!it->LiveAt(now_) || deletion.Deletes(it->timestamp)) continue;
       std::string_view encoded = it->path;
-      auto path = keys::ReadClusteringComponent(
-          path_type, false, static_cast<keys::KeyFormat>(table_.key_format), &encoded);
+      auto path =
+          keys::ReadClusteringComponent(path_type, false, keys::ElementFormat(table_), &encoded);
       if (!path.ok()) continue;  // unreadable element: skip rather than fail the row
       v.timestamp = std::max(v.timestamp, it->timestamp);
       v.elements.emplace_back(std::move(*path), std::string(it->value));
@@ -962,7 +988,7 @@ class Reader {
         rows::Deletion shadow = Shadow(header, row_view_, clustering);
         if (!RowIsLive(row_view_, shadow)) return false;
         any_row = true;
-        PF_RETURN_IF_ERROR(keys::DecodeClusteringInto(table_, clustering, &clustering_));
+        PF_RETURN_IF_ERROR(RowClustering(clustering, row_view_.clustering, &clustering_));
         FillCellViews(row_view_, shadow, header, static_shadow);
         cmd_.sink->Row(RowView{pk, clustering_, cell_views_});
         ++result_.row_count;
@@ -973,7 +999,7 @@ class Reader {
         any_row = true;
         ReadRow row;
         row.partition_key = pk;
-        PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+        PF_RETURN_IF_ERROR(RowClustering(clustering, Written(value), &row.clustering));
         FillCells(&value, shadow, header, static_shadow, &row);
         if (!Emit(std::move(row))) return false;
       }

@@ -4,7 +4,7 @@ of prepared, batched and unprepared statements; IN with ORDER BY DESC; an empty 
 and [applied] column order; conditions on static columns of a missing row; SELECT JSON names
 and non-finite numbers; casts of large varints; GROUP BY with PER PARTITION LIMIT; literals and
 markers as selectors; clustering filters after a slice (ALLOW FILTERING); empty values of
-fixed-size types.
+fixed-size types; decimal clustering keys compared by value.
 Usage: /usr/bin/python3 python_cql3_semantics_test.py <path to postfork-node>
 """
 import datetime
@@ -389,6 +389,39 @@ class EmptyValuesTest(KeyspaceTest):
         s.execute("DELETE FROM ck WHERE k = 0 AND c = blobAsInt(0x)")
         self.assertEqual([r[0] for r in s.execute("SELECT v FROM ck WHERE k = 0")], [1, 5, 4, 3])
 
+
+
+class DecimalKeysTest(KeyspaceTest):
+    """Clustering keys compare as Cassandra's DecimalType and IntegerType do (by value); a row
+    keeps the bytes it was first written with. Partition keys stay by their bytes."""
+
+    @classmethod
+    def setUpClass(cls):
+        KeyspaceTest.open(cls, "deckeys")
+
+    def test_equal_decimals_are_one_clustering_key(self):
+        from decimal import Decimal
+        s = self.session
+        s.execute("CREATE TABLE d (p decimal, c decimal, v int, PRIMARY KEY (p, c)) "
+                  "WITH CLUSTERING ORDER BY (c DESC)")
+        ins = s.prepare("INSERT INTO d (p, c, v) VALUES (?, ?, ?)")
+        s.execute(ins, (Decimal("1"), Decimal("1230"), 1))
+        s.execute(ins, (Decimal("1"), Decimal("1.23E+3"), 2))
+        s.execute("INSERT INTO d (p, c, v) VALUES (1, 12300E-1, 3)")
+        s.execute(ins, (Decimal("1"), Decimal("-0.5"), 4))
+        rows = [tuple(r) for r in s.execute("SELECT c, v FROM d WHERE p = 1")]
+        self.assertEqual(rows, [(Decimal("1230"), 3), (Decimal("-0.5"), 4)])
+        self.assertEqual(str(rows[0][0]), "1230")  # the first-written bytes
+        got = s.execute("SELECT v FROM d WHERE p = 1 AND c = %s", (Decimal("1.230E3"),)).one()
+        self.assertEqual(got.v, 3)
+        got = s.execute("SELECT c FROM d WHERE p = 1 AND c IN (1230, 1.23E+3, -0.50)")
+        self.assertEqual([str(r.c) for r in got], ["1230", "-0.5"])
+        s.execute("DELETE FROM d WHERE p = 1 AND c = 1.23E+3")
+        self.assertEqual([r.v for r in s.execute("SELECT v FROM d WHERE p = 1")], [4])
+        # 1 and 1.0 as partition keys: two partitions (tokens of different bytes).
+        s.execute(ins, (Decimal("1.0"), Decimal("0"), 5))
+        self.assertEqual(s.execute("SELECT count(*) FROM d WHERE p = 1.0").one()[0], 1)
+        self.assertEqual(s.execute("SELECT count(*) FROM d WHERE p = 1").one()[0], 1)
 
 
 class IdentifiersAndCustomTypesTest(KeyspaceTest):
