@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "node/db/schema.h"
+#include "node/service/tracing.h"
 #include "node/storage/key_encoding.h"
 #include "node/storage/kv_source.h"
 #include "node/storage/row_format.h"
@@ -1262,10 +1263,42 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
     rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(ts));
     if (!s.ok()) return FromRocks(s, "write batch");
   }
+  if (tracing::Current() != nullptr) {
+    tracing::Trace("Appending to commitlog");
+    const TableMetadata* last = nullptr;
+    for (const PartitionMutation& m : mutations) {
+      if (m.table.get() != last) tracing::Trace("Adding to {} memtable", m.table->name);
+      last = m.table.get();
+    }
+  }
   rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
   if (!s.ok()) return FromRocks(s, "write failed");
   return Status::Ok();
 }
+
+namespace {
+
+// The events Cassandra's read path traces, where the node has a counterpart.
+void TraceReadStart(const ReadCommand& command) {
+  if (tracing::Current() == nullptr) return;
+  const TableMetadata& table = *command.table;
+  if (command.index) {
+    std::string_view index_name;
+    for (const IndexMetadata& i : table.indexes) {
+      if (i.storage_id == command.index->storage_id) index_name = i.name;
+    }
+    tracing::Trace("Executing read on {}.{} using index {}", table.keyspace, table.name,
+                   index_name);
+  } else if (command.scan) {
+    tracing::Trace("Computing ranges to query");
+  } else {
+    for (size_t i = 0; i < command.partition_keys.size(); ++i) {
+      tracing::Trace("Executing single-partition query on {}", table.name);
+    }
+  }
+}
+
+}  // namespace
 
 Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   if (!command.table) return InvalidRequest("read without a table");
@@ -1292,12 +1325,17 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   auto it =
       NewRocksIterator(impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
   const int32_t now = command.now_seconds.value_or(impl_->NowSeconds());
+  TraceReadStart(command);
+  Result<ReadResult> result = ReadResult{};
   if (command.index) {
     auto index_it = NewRocksIterator(
         impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(command.index->storage_id)));
-    return Reader(command, it.get(), now, index_it.get()).Run();
+    result = Reader(command, it.get(), now, index_it.get()).Run();
+  } else {
+    result = Reader(command, it.get(), now).Run();
   }
-  return Reader(command, it.get(), now).Run();
+  if (result.ok()) tracing::Trace("Read {} live rows and 0 tombstone cells", result->row_count);
+  return result;
 }
 
 Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,

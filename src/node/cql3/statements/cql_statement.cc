@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "node/cql3/values.h"
+#include "node/service/tracing.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
@@ -62,6 +63,7 @@ Result<bool> ModificationStatement::CheckConditions(ExecutionContext&, const Par
 Result<StatementResult> ModificationStatement::Execute(ExecutionContext& ctx) const {
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
+  tracing::Trace("Determining replicas for mutation");
   if (!mutations.empty())
     PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
   StatementResult r;

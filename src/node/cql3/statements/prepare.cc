@@ -9,6 +9,7 @@
 #include "node/cql3/statements/schema_statement.h"
 #include "node/cql3/statements/select_statement.h"
 #include "node/cql3/values.h"
+#include "node/service/tracing.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -219,6 +220,8 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations));
   PF_RETURN_IF_ERROR(CheckBatchMutations(mutations, type, ctx));
+  tracing::Trace("Determining replicas for {}",
+                 type == cql::BatchType::kLogged ? "atomic batch" : "mutation");
   if (!mutations.empty())
     PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
   return VoidResultBody();
