@@ -491,6 +491,30 @@ class TracingTest(KeyspaceTest):
         self.assertIsNone(rs.get_query_trace())  # no trace id came back
 
 
+class DeepTypesTest(KeyspaceTest):
+    """Tuples of tuples and frozen collections nested 100 levels deep, which Cassandra accepts
+    (it sets no depth limit; frozen<> is not a level)."""
+
+    @classmethod
+    def setUpClass(cls):
+        KeyspaceTest.open(cls, "deeptypes")
+
+    def test_types_nested_100_deep(self):
+        s = self.session
+        tup, lst, tup_lit, lst_lit = "int", "int", "1", "1"
+        for _ in range(100):
+            tup, tup_lit = f"tuple<{tup}, int>", f"({tup_lit}, 2)"
+            lst, lst_lit = f"frozen<list<{lst}>>", f"[{lst_lit}]"
+        s.execute(f"CREATE TABLE d (k int PRIMARY KEY, t {tup}, l {lst})")
+        s.execute(f"INSERT INTO d (k, t, l) VALUES (1, {tup_lit}, {lst_lit})")
+        row = s.execute("SELECT t, l FROM d WHERE k = 1").one()
+        t, l, depth = row.t, row.l, 0
+        while isinstance(t, tuple):
+            self.assertEqual(t[1], 2)
+            t, l, depth = t[0], l[0], depth + 1
+        self.assertEqual((t, l, depth), (1, 1, 100))
+
+
 class IdentifiersAndCustomTypesTest(KeyspaceTest):
     @classmethod
     def setUpClass(cls):
