@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "node/cql3/values.h"
+#include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
 
 namespace postfork::node::tracing {
@@ -14,12 +15,6 @@ thread_local TraceState* current = nullptr;
 int64_t SteadyNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t EpochMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -63,7 +58,7 @@ void AddCell(const TableMetadata& table, std::string_view name, std::string valu
 
 TraceState::TraceState(std::string client_address)
     : client_address_(std::move(client_address)),
-      started_micros_(EpochMicros()),
+      started_micros_(NowMicros()),
       started_steady_ns_(SteadyNanos()) {
   session_id_ = cql3::NewTimeUuid(started_micros_);
 }
