@@ -12,7 +12,9 @@
 namespace postfork::node::cql3 {
 namespace {
 
-constexpr int kMaxTermDepth = 32;
+// Nesting of terms, selectors and types the parser follows: as deep as values and types go
+// (cql::DataType::kMaxDepth), a bound on recursion for input from clients.
+constexpr int kMaxTermDepth = cql::DataType::kMaxDepth;
 
 class Parser {
  public:
@@ -441,7 +443,8 @@ class Parser {
     do {
       if (!first) out += ", ";
       first = false;
-      PF_ASSIGN_OR_RETURN(std::string inner, ParseType(depth + 1));
+      // frozen<> wraps a level, it is not one.
+      PF_ASSIGN_OR_RETURN(std::string inner, ParseType(name == "frozen" ? depth : depth + 1));
       out += inner;
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectPunct(">"));

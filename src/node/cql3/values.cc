@@ -12,6 +12,7 @@
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
 #include "node/cql_errors.h"
+#include "node/storage/key_encoding.h"
 #include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
 
@@ -637,8 +638,19 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
       return CompareBytes(a, b);
     case K::kVarint:
       return CompareVarint(a, b);
-    case K::kDecimal:
+    case K::kDecimal: {
+      // Exactly, as BigDecimal.compareTo: the value-ordered key encoding compares bytewise.
+      std::string ka, kb;
+      if (keys::AppendClusteringComponent(type, false, a, keys::KeyFormat::kValueOrderedNumbers,
+                                          &ka)
+              .ok() &&
+          keys::AppendClusteringComponent(type, false, b, keys::KeyFormat::kValueOrderedNumbers,
+                                          &kb)
+              .ok()) {
+        return CompareBytes(ka, kb);
+      }
       return Cmp(DecimalApprox(a), DecimalApprox(b));
+    }
     case K::kTimeuuid:
       if (a.size() == 16 && b.size() == 16) {
         int c = Cmp(UuidTimestamp(a), UuidTimestamp(b));

@@ -33,9 +33,9 @@ constexpr std::string_view kKeyspaceKeyPrefix = "schema/keyspace/";
 constexpr std::string_view kTableKeyPrefix = "schema/table/";
 constexpr std::string_view kTypeKeyPrefix = "schema/type/";
 constexpr std::string_view kNextStorageIdKey = "schema/next_storage_id";
-// Key format of tables created now (storage/key_encoding.h KeyFormat::kEmptyValues); system
-// tables keep the TableMetadata default, under which their stored keys were written.
-constexpr uint8_t kNewTableKeyFormat = 3;
+// Key format of tables created now (storage/key_encoding.h KeyFormat::kValueOrderedNumbers);
+// system tables keep the TableMetadata default, under which their stored keys were written.
+constexpr uint8_t kNewTableKeyFormat = 4;
 constexpr std::string_view kEpochKey = "schema/epoch";
 constexpr std::string_view kHostIdKey = "local/host_id";
 constexpr std::string_view kTokensKey = "local/tokens";
@@ -445,7 +445,13 @@ Result<TableMetadata> DecodeTable(std::string_view bytes,
   }
   if (version >= 2) {
     PF_READ(key_format, r.ReadByte());
-    if (key_format < 1 || key_format > 3) return Corrupt("key format");
+    if (key_format < 1) return Corrupt("key format");
+    if (key_format > kNewTableKeyFormat) {
+      // Written by a newer node: reading its keys under an older format would misread them.
+      return Corrupt("key format " + std::to_string(key_format) +
+                     " is newer than this node reads (up to " + std::to_string(kNewTableKeyFormat) +
+                     ")");
+    }
     t.key_format = key_format;
   }
   if (!r.empty()) {

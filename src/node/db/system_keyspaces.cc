@@ -264,6 +264,31 @@ const std::vector<TableDef>& SystemTableDefs() {
        "permissions granted to db roles",
        {{"role", "text", 'p'}, {"resource", "text", 'c'}, {"permissions", "set<text>", 'r'}},
        kSystemAuthRolePermissionsStorageId},
+      // Traces of requests (service/tracing.h writes them), as Cassandra 5.0's TraceKeyspace.
+      {"system_traces",
+       "sessions",
+       "tracing sessions",
+       {{"session_id", "uuid", 'p'},
+        {"client", "inet", 'r'},
+        {"command", "text", 'r'},
+        {"coordinator", "inet", 'r'},
+        {"coordinator_port", "int", 'r'},
+        {"duration", "int", 'r'},
+        {"parameters", "map<text, text>", 'r'},
+        {"request", "text", 'r'},
+        {"started_at", "timestamp", 'r'}},
+       kSystemTracesSessionsStorageId},
+      {"system_traces",
+       "events",
+       "tracing events",
+       {{"session_id", "uuid", 'p'},
+        {"event_id", "timeuuid", 'c'},
+        {"activity", "text", 'r'},
+        {"source", "inet", 'r'},
+        {"source_elapsed", "int", 'r'},
+        {"source_port", "int", 'r'},
+        {"thread", "text", 'r'}},
+       kSystemTracesEventsStorageId},
   };
   return defs;
 }
@@ -299,6 +324,7 @@ std::shared_ptr<const TableMetadata> BuildTable(const TableDef& def, uint32_t st
     }
     t->columns.push_back(std::move(column));
   }
+  if (def.keyspace == std::string_view("system_traces")) t->params.gc_grace_seconds = 0;
   t->Finish();
   return t;
 }
@@ -431,6 +457,10 @@ std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata() {
       if (ks->name == "system_auth") {  // replicated in Cassandra; one replica here
         ks->replication = {{"class", "org.apache.cassandra.locator.SimpleStrategy"},
                            {"replication_factor", "1"}};
+      }
+      if (ks->name == "system_traces") {  // Cassandra's default (SYSTEM_TRACES_DEFAULT_RF)
+        ks->replication = {{"class", "org.apache.cassandra.locator.SimpleStrategy"},
+                           {"replication_factor", "2"}};
       }
     }
     ks->tables[def.name] = BuildTable(def, storage_id++);

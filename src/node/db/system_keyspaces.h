@@ -24,6 +24,8 @@ bool IsSystemKeyspace(std::string_view keyspace);
 // Storage ids of the system tables kept in RocksDB (all others are generated).
 inline constexpr uint32_t kSystemAuthRolesStorageId = 900;
 inline constexpr uint32_t kSystemAuthRolePermissionsStorageId = 901;
+inline constexpr uint32_t kSystemTracesSessionsStorageId = 910;
+inline constexpr uint32_t kSystemTracesEventsStorageId = 911;
 
 // The metadata of every system keyspace and table (tables marked is_virtual: generated rows).
 std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata();

@@ -2,7 +2,7 @@
 // cassandra-driver: every execution of a prepared statement, of a batch of them and of a plain
 // query evaluates them anew, so no execution overwrites another's row. Also the statement
 // orderings and result shapes Cassandra gives (IN with ORDER BY DESC, an empty IN, SELECT *
-// column order).
+// column order, decimal clustering keys by value, request tracing).
 // Usage: node functions_test.js <path to postfork-node>
 'use strict';
 const assert = require('assert');
@@ -55,9 +55,46 @@ async function orderingAndShapes(c) {
   assert.deepStrictEqual(rs.columns.map((col) => col.name), ['k', 'c', 's', 'v']);
 }
 
+// Decimal clustering keys compare by value (Cassandra's DecimalType): 1230 and 1.23E+3 are one
+// row, which keeps the bytes first written.
+async function decimalKeys(c) {
+  const { BigDecimal } = require('cassandra-driver').types;
+  await c.execute('CREATE TABLE f.d (p int, c decimal, v int, PRIMARY KEY (p, c))');
+  const prep = { prepare: true };
+  await c.execute('INSERT INTO f.d (p, c, v) VALUES (0, ?, 1)', [BigDecimal.fromString('1230')], prep);
+  await c.execute('INSERT INTO f.d (p, c, v) VALUES (0, ?, 2)', [new BigDecimal(123, -1)], prep);
+  await c.execute('INSERT INTO f.d (p, c, v) VALUES (0, 0.5, 3)');
+  let rs = await c.execute('SELECT c, v FROM f.d WHERE p = 0');
+  assert.deepStrictEqual(rs.rows.map((r) => [r.c.toString(), r.v]), [['0.5', 3], ['1230', 2]]);
+  rs = await c.execute('SELECT v FROM f.d WHERE p = 0 AND c = ?', [BigDecimal.fromString('1230.00')],
+                       prep);
+  assert.deepStrictEqual(rs.rows.map((r) => r.v), [2]);
+}
+
+// traceQuery: the driver reads the session and its events from system_traces.
+async function tracing(c) {
+  await c.execute('CREATE TABLE f.tr (k int PRIMARY KEY, v int)');
+  let rs = await c.execute('INSERT INTO f.tr (k, v) VALUES (1, 2)', [], { traceQuery: true });
+  assert.ok(rs.info.traceId, 'a traced request gets a session id');
+  let trace = await c.metadata.getTrace(rs.info.traceId);
+  assert.strictEqual(trace.requestType, 'Execute CQL3 query');
+  assert.strictEqual(trace.parameters.query, 'INSERT INTO f.tr (k, v) VALUES (1, 2)');
+  assert.ok(trace.events.some((e) => e.activity === 'Adding to tr memtable'));
+  rs = await c.execute('SELECT v FROM f.tr WHERE k = ?', [1], { prepare: true, traceQuery: true });
+  trace = await c.metadata.getTrace(rs.info.traceId);
+  assert.strictEqual(trace.requestType, 'Execute CQL3 prepared query');
+  assert.deepStrictEqual(trace.events.map((e) => e.activity),
+                         ['Executing single-partition query on tr',
+                          'Read 1 live rows and 0 tombstone cells']);
+  rs = await c.execute('SELECT v FROM f.tr WHERE k = 1');
+  assert.strictEqual(rs.info.traceId, undefined);
+}
+
 async function main() {
   await withNode(binary, 'f', async (c) => {
     await nonPureFunctions(c);
+    await decimalKeys(c);
+    await tracing(c);
     await orderingAndShapes(c);
   });
   console.log('nodejs functions test: OK');

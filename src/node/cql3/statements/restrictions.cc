@@ -617,7 +617,11 @@ Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(
     return a.size() < b.size();
   };
   std::sort(prefixes.begin(), prefixes.end(), less);
-  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  // Equal by the comparator, not by bytes: IN (1230, 1.23E+3) on a decimal is one row.
+  prefixes.erase(
+      std::unique(prefixes.begin(), prefixes.end(),
+                  [&](const auto& a, const auto& b) { return !less(a, b) && !less(b, a); }),
+      prefixes.end());
   return prefixes;
 }
 

@@ -1007,6 +1007,23 @@ class SelectStatementImpl final : public CqlStatement {
       PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx, "LIMIT"));
       limit = v;
     }
+    // GROUP BY pages count groups, as Cassandra's GroupByAwareCounter: a page ends after
+    // page_size groups (a full page says more may follow, so the last page may be empty). The
+    // paging state holds the groups already returned; each page aggregates again from the start
+    // and skips them.
+    const bool paged = !group_by_.empty() && ctx.page_size && *ctx.page_size > 0;
+    int64_t skip = 0;
+    if (paged && ctx.paging_state && !ctx.paging_state->empty()) {
+      std::string_view ps = *ctx.paging_state;
+      if (ps.size() != kPagingMagic.size() + 8 ||
+          ps.substr(0, kPagingMagic.size()) != kPagingMagic) {
+        return InvalidRequest("Invalid value for the paging state");
+      }
+      skip = std::max<int64_t>(
+          0, static_cast<int64_t>(cql::LoadBE64(ps.data() + kPagingMagic.size())));
+    }
+    const int64_t page_end = paged ? skip + *ctx.page_size : INT64_MAX;
+    const int64_t stop = std::min(limit, page_end);
     struct Group {
       std::vector<int64_t> counts;
       std::vector<Accumulator> accumulators;
@@ -1017,6 +1034,7 @@ class SelectStatementImpl final : public CqlStatement {
     int64_t groups_out = 0;
     std::optional<Group> group;
     auto finish = [&](Group& g) {
+      if (groups_out++ < skip) return;  // returned by an earlier page
       for (size_t i = 0; i < outputs_.size(); ++i) {
         const Output& o = outputs_[i];
         if (o.kind == Output::Kind::kCountStar || o.count) {
@@ -1027,7 +1045,6 @@ class SelectStatementImpl final : public CqlStatement {
           cells.push_back(g.firsts[i]);
         }
       }
-      ++groups_out;
     };
     auto start = [&](const ReadRow* row) {
       Group g;
@@ -1064,7 +1081,7 @@ class SelectStatementImpl final : public CqlStatement {
           if (!std::equal(key.begin(), key.end(), group->key.begin(), group->key.end())) {
             finish(*group);
             group.reset();
-            if (groups_out >= limit) {
+            if (groups_out >= stop) {
               done = true;
               break;
             }
@@ -1091,7 +1108,7 @@ class SelectStatementImpl final : public CqlStatement {
       if (done || !rows.has_more) break;
       cmd.resume_position = rows.resume_position;
     }
-    if (group && groups_out < limit) finish(*group);
+    if (group && groups_out < stop) finish(*group);
     if (!group && groups_out == 0 && group_by_.empty()) {  // no rows: one row of empty results
       Group empty = start(nullptr);
       finish(empty);
@@ -1102,7 +1119,12 @@ class SelectStatementImpl final : public CqlStatement {
     msg.rows.metadata.no_metadata = ctx.skip_metadata;
     if (!ctx.skip_metadata) msg.rows.metadata.columns = result_metadata_.columns;
     msg.rows.metadata.new_metadata_id = ctx.new_metadata_id;
-    msg.rows.row_count = static_cast<int32_t>(groups_out);
+    msg.rows.row_count = static_cast<int32_t>(groups_out - std::min(groups_out, skip));
+    if (paged && groups_out >= page_end && groups_out < limit) {
+      std::string ps(kPagingMagic);
+      cql::ByteWriter(&ps).WriteLong(groups_out);
+      msg.rows.metadata.paging_state = std::move(ps);
+    }
     if (json_) {
       std::vector<std::optional<std::string>> rows_json;
       std::vector<std::optional<std::string_view>> row;
