@@ -1,5 +1,5 @@
 // SchemaStore: DDL validation and errors, persistence, schema_version, and the system tables.
-#include "node/db/schema.h"
+#include "node/db/schema_store.h"
 
 #include <gtest/gtest.h>
 
