@@ -42,8 +42,8 @@ struct ColumnMetadata {
   }
 };
 
-// Table options as Cassandra stores them in system_schema.tables, with Cassandra 4.1's defaults
-// (schema/TableParams.java).
+// Table options as Cassandra stores them in system_schema.tables, with Cassandra 5.0's defaults
+// (schema/TableParams.java), normalized as schema_options.h validates them.
 struct TableParams {
   std::string comment;                   // Default: ''
   double bloom_filter_fp_chance = 0.01;  // Default: 0.01
@@ -66,6 +66,9 @@ struct TableParams {
   std::string read_repair = "BLOCKING";
   std::string speculative_retry = "99p";
   std::string additional_write_policy = "99p";
+  // Set only when a statement names them (system_schema reports null otherwise).
+  std::optional<bool> allow_auto_snapshot;  // Default: unset (true)
+  std::optional<bool> incremental_backups;  // Default: unset (true)
 };
 
 // What a secondary index indexes in its column (Cassandra's IndexTarget.Type): the value of a

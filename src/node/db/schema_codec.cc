@@ -11,8 +11,15 @@ namespace postfork::node {
 namespace {
 
 constexpr uint8_t kFormatVersion = 1;
-// Table records: 2 adds TableMetadata::key_format (records of version 1 are key format 1).
-constexpr uint8_t kTableFormatVersion = 2;
+// Table records: 2 adds TableMetadata::key_format (records of version 1 are key format 1); 3
+// adds allow_auto_snapshot and incremental_backups.
+constexpr uint8_t kTableFormatVersion = 3;
+
+// An optional boolean as one byte: 0 unset, 1 false, 2 true.
+uint8_t OptionalBoolByte(const std::optional<bool>& b) { return b ? (*b ? 2 : 1) : 0; }
+std::optional<bool> OptionalBoolFromByte(uint8_t b) {
+  return b == 0 ? std::nullopt : std::optional<bool>(b == 2);
+}
 
 void WriteDouble(double d, cql::ByteWriter& w) {
   int64_t bits;
@@ -158,6 +165,8 @@ std::string EncodeTable(const TableMetadata& t) {
     w.WriteLong(d.dropped_time_micros);
   }
   w.WriteByte(t.key_format);
+  w.WriteByte(OptionalBoolByte(p.allow_auto_snapshot));
+  w.WriteByte(OptionalBoolByte(p.incremental_backups));
   // Indexes are a trailing section, absent when there are none (tables persisted before
   // indexes existed decode unchanged).
   if (!t.indexes.empty()) {
@@ -241,7 +250,7 @@ Result<std::map<std::string, std::shared_ptr<const UserTypeMetadata>>> ResolveTy
 Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::UdtResolver* types) {
   cql::ByteReader r(bytes);
   PF_READ(version, r.ReadByte());
-  if (version != 1 && version != kTableFormatVersion) return CorruptSchema("table format version");
+  if (version < 1 || version > kTableFormatVersion) return CorruptSchema("table format version");
   TableMetadata t;
   t.key_format = 1;
   PF_READ(ks, r.ReadString());
@@ -331,6 +340,13 @@ Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::U
     PF_READ(key_format, r.ReadByte());
     if (key_format < 1 || key_format > 3) return CorruptSchema("key format");
     t.key_format = key_format;
+  }
+  if (version >= 3) {
+    PF_READ(auto_snapshot, r.ReadByte());
+    PF_READ(backups, r.ReadByte());
+    if (auto_snapshot > 2 || backups > 2) return CorruptSchema("optional boolean");
+    p.allow_auto_snapshot = OptionalBoolFromByte(auto_snapshot);
+    p.incremental_backups = OptionalBoolFromByte(backups);
   }
   if (!r.empty()) {
     PF_READ(nindexes, r.ReadInt());

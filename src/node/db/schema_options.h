@@ -11,6 +11,7 @@
 #include "node/db/node_identity.h"
 #include "node/db/schema.h"
 #include "postfork/cql/status.h"
+#include "postfork/cql/value.h"
 
 namespace postfork::node {
 
@@ -28,8 +29,15 @@ Result<std::map<std::string, std::string>> ValidateReplication(
     std::string_view keyspace, const std::map<std::string, std::string>& given,
     const NodeIdentity& identity);
 
+// A boolean option as Cassandra's PropertyDefinitions reads it: true/yes/1, false/no/0 (any case).
+Result<bool> ParseBooleanOption(const std::string& name, const OptionValue& value);
+
+enum class TableOptionsContext { kCreate, kAlter };
+
 // Applies `options` over `params` (CREATE TABLE: the defaults; ALTER TABLE: the table's own).
-// `params` is left partly applied on error: apply to a copy.
-Status ApplyTableOptions(const OptionMap& options, TableParams* params);
+// `params` is left partly applied on error: apply to a copy. CREATE's `id` option (the table
+// id) is returned in `id`; ALTER refuses it.
+Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, TableParams* params,
+                         std::optional<cql::Uuid>* id = nullptr);
 
 }  // namespace postfork::node

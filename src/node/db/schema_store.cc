@@ -94,6 +94,17 @@ bool UsesType(const cql::DataType& t, std::string_view name) {
   return false;
 }
 
+// The names of the table's indexes on column `column_id`, joined by `separator`.
+std::string DependentIndexes(const TableMetadata& table, uint32_t column_id,
+                             std::string_view separator) {
+  std::string out;
+  for (const auto& index : table.indexes) {
+    if (index.column_id == column_id)
+      out += (out.empty() ? "" : std::string(separator)) + index.name;
+  }
+  return out;
+}
+
 // Checks a column type for a primary key column (Cassandra: CreateTableStatement).
 Status CheckKeyColumnType(const ColumnDefinition& c) {
   const cql::DataType& t = c.type;
@@ -401,7 +412,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateKeyspace(const Keysp
     }
     if (IsSystemKeyspace(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
-      return NotUserModifiable(def.name);
+      return InvalidRequest("System keyspace '" + def.name + "' is not user-modifiable");
     }
     if (impl_->UserKeyspace(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
@@ -546,23 +557,39 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
       PF_RETURN_IF_ERROR(
           add_key(def.clustering_key[i], ColumnKind::kClustering, static_cast<int>(i)));
     }
-    // CLUSTERING ORDER BY: clustering columns, in clustering key order.
-    size_t next_clustering = 0;
+    // CLUSTERING ORDER BY, checked as Cassandra's CreateTableStatement does: no column twice,
+    // only clustering columns, then a prefix of the clustering key in key order.
+    std::set<std::string> ordered;
+    std::vector<std::string> not_clustering;
     for (const auto& [name, descending] : def.clustering_order) {
-      auto pos = std::find(def.clustering_key.begin(), def.clustering_key.end(), name);
-      if (pos == def.clustering_key.end()) {
-        return InvalidRequest(
-            "Only clustering key columns can be defined in CLUSTERING ORDER "
-            "directive");
+      if (!ordered.insert(name).second) {
+        return InvalidRequest("Duplicate column '" + name +
+                              "' in CLUSTERING ORDER BY clause for table '" + def.name + "'");
       }
-      size_t index = static_cast<size_t>(pos - def.clustering_key.begin());
-      if (index != next_clustering) {
-        return InvalidRequest(
-            "The order of columns in the CLUSTERING ORDER directive must match that of the "
-            "clustering columns (" +
-            def.clustering_key[next_clustering] + " must appear before " + name + ")");
+      if (std::find(def.clustering_key.begin(), def.clustering_key.end(), name) ==
+          def.clustering_key.end()) {
+        not_clustering.push_back(name);
       }
-      ++next_clustering;
+    }
+    if (!not_clustering.empty()) {
+      std::string names;
+      for (const auto& n : not_clustering) names += (names.empty() ? "" : ", ") + n;
+      return InvalidRequest(
+          "Only clustering key columns can be defined in CLUSTERING ORDER directive: [" + names +
+          "] are not clustering columns");
+    }
+    for (size_t i = 0; i < def.clustering_order.size(); ++i) {
+      const auto& [name, descending] = def.clustering_order[i];
+      const std::string& expected = def.clustering_key[i];
+      if (name != expected) {
+        if (ordered.count(expected)) {
+          return InvalidRequest(
+              "The order of columns in the CLUSTERING ORDER directive must match that of the "
+              "clustering columns (" +
+              expected + " must appear before " + name + ")");
+        }
+        return InvalidRequest("Missing CLUSTERING ORDER for column " + expected);
+      }
       for (auto& c : table->columns) {
         if (c.name == name) c.order = descending ? ClusteringOrder::kDesc : ClusteringOrder::kAsc;
       }
@@ -594,7 +621,10 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
         return InvalidRequest("Cannot set default_time_to_live on a table with counters");
       }
     }
-    PF_RETURN_IF_ERROR(ApplyTableOptions(def.options, &table->params));
+    std::optional<cql::Uuid> requested_id;
+    PF_RETURN_IF_ERROR(ApplyTableOptions(def.options, TableOptionsContext::kCreate, &table->params,
+                                         &requested_id));
+    if (requested_id) table->id = *requested_id;
     // Ids in declaration order (key columns first), then SELECT * order.
     uint32_t id = 0;
     for (auto& c : table->columns) c.id = id++;
@@ -680,10 +710,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           if (c->is_primary_key()) {
             return InvalidRequest("Cannot drop PRIMARY KEY column " + name);
           }
-          std::string dependent;
-          for (const auto& index : table->indexes) {
-            if (index.column_id == c->id) dependent += (dependent.empty() ? "" : ",") + index.name;
-          }
+          std::string dependent = DependentIndexes(*table, c->id, ",");
           if (!dependent.empty()) {
             return InvalidRequest("Cannot drop column " + name +
                                   " because it has dependent secondary indexes (" + dependent +
@@ -701,23 +728,33 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
         }
         break;
       case AlterTableDefinition::Kind::kOptions:
-        PF_RETURN_IF_ERROR(ApplyTableOptions(def.options, &table->params));
+        PF_RETURN_IF_ERROR(
+            ApplyTableOptions(def.options, TableOptionsContext::kAlter, &table->params));
         break;
       case AlterTableDefinition::Kind::kRename:
+        // Cassandra 5.0 reads the column before it consults IF EXISTS: an unknown column is an
+        // error either way.
         for (const auto& [from, to] : def.renames) {
           ColumnMetadata* c = nullptr;
           for (auto& x : table->columns) {
             if (x.name == from) c = &x;
           }
           if (c == nullptr) {
-            return InvalidRequest("Column " + from + " was not found in table " + qualified);
+            return InvalidRequest("Undefined column name " + cql::QuoteIdentifier(from) +
+                                  " in table " + qualified);
           }
           if (!c->is_primary_key()) {
             return InvalidRequest("Cannot rename non PRIMARY KEY column " + from);
           }
           if (table->FindColumn(to)) {
             return InvalidRequest("Cannot rename column " + from + " to " + to + " in table '" +
-                                  def.name + "'; another column with that name already exists");
+                                  qualified + "'; another column with that name already exists");
+          }
+          std::string dependent = DependentIndexes(*table, c->id, ", ");
+          if (!dependent.empty()) {
+            return InvalidRequest("Can't rename column " + from +
+                                  " because it has dependent secondary indexes (" + dependent +
+                                  ")");
           }
           c->name = to;
         }
