@@ -5,24 +5,18 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <climits>
 #include <cstring>
 
 #include "node/db/schema_codec.h"
 #include "node/storage/storage.h"
+#include "node/timestamp.h"
 
 namespace postfork::node {
 namespace {
 
 constexpr std::string_view kHostIdKey = "local/host_id";
 constexpr std::string_view kTokensKey = "local/tokens";
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "node/db/node_identity.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node {

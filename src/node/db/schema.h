@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/types.h"
 #include "postfork/cql/value.h"
 

@@ -15,7 +15,7 @@
 #include <set>
 #include <vector>
 
-#include "node/db/schema_errors.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node {
@@ -620,10 +620,10 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
       std::string t = Upper(v.text);
       if (v.map || (t != "BLOCKING" && t != "NONE")) {
         // Cassandra lets ReadRepairStrategy.valueOf's exception through as a server error.
-        return ServerError(cql::ErrorCode::kServerError,
-                           "java.lang.IllegalArgumentException: No enum constant "
-                           "org.apache.cassandra.service.reads.repair.ReadRepairStrategy." +
-                               t);
+        return CqlError(cql::ErrorCode::kServerError,
+                        "java.lang.IllegalArgumentException: No enum constant "
+                        "org.apache.cassandra.service.reads.repair.ReadRepairStrategy." +
+                            t);
       }
       p->read_repair = t;
     } else if (name == "speculative_retry") {

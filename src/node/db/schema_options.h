@@ -10,7 +10,7 @@
 
 #include "node/db/node_identity.h"
 #include "node/db/schema.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node {

@@ -9,10 +9,10 @@
 #include <mutex>
 #include <set>
 
+#include "node/cql_errors.h"
 #include "node/db/local_node.h"
 #include "node/db/node_identity.h"
 #include "node/db/schema_codec.h"
-#include "node/db/schema_errors.h"
 #include "node/db/system_keyspaces.h"
 #include "node/storage/storage.h"
 
@@ -31,12 +31,9 @@ constexpr std::string_view kNextStorageIdKey = "schema/next_storage_id";
 // tables keep the TableMetadata default, under which their stored keys were written.
 constexpr uint8_t kNewTableKeyFormat = 3;
 constexpr std::string_view kEpochKey = "schema/epoch";
-constexpr std::string_view kHostIdKey = "local/host_id";
-constexpr std::string_view kTokensKey = "local/tokens";
 
 Status NotUserModifiable(std::string_view keyspace) {
-  return ServerError(cql::ErrorCode::kUnauthorized,
-                     std::string(keyspace) + " keyspace is not user-modifiable.");
+  return Unauthorized(std::string(keyspace) + " keyspace is not user-modifiable.");
 }
 Status KeyspaceMissing(std::string_view keyspace) {
   return InvalidRequest("Keyspace '" + std::string(keyspace) + "' doesn't exist");
@@ -416,8 +413,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateKeyspace(const Keysp
     }
     if (impl_->UserKeyspace(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
-      return ServerError(cql::ErrorCode::kAlreadyExists,
-                         "Cannot add existing keyspace \"" + def.name + "\"");
+      return AlreadyExists("Cannot add existing keyspace \"" + def.name + "\"");
     }
     PF_ASSIGN_OR_RETURN(auto replication,
                         ValidateReplication(def.name, def.replication, impl_->identity));
@@ -504,9 +500,8 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     }
     if (ks->FindTable(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
-      return ServerError(cql::ErrorCode::kAlreadyExists, "Cannot add already existing table \"" +
-                                                             def.name + "\" to keyspace \"" +
-                                                             def.keyspace + "\"");
+      return AlreadyExists("Cannot add already existing table \"" + def.name + "\" to keyspace \"" +
+                           def.keyspace + "\"");
     }
     if (def.partition_key.empty()) {
       return InvalidRequest("No PRIMARY KEY specifed for table '" + def.name +

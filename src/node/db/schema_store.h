@@ -13,8 +13,8 @@
 
 #include "node/db/schema.h"
 #include "node/db/schema_options.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/messages.h"
-#include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node {

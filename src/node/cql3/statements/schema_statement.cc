@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -34,9 +35,7 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key == "replication") {
       if (!value.is_map) {
-        return Status(StatusCode::kServerError,
-                      "Invalid value for property 'replication'. It should be a map.",
-                      static_cast<int>(cql::ErrorCode::kSyntaxError));
+        return SyntaxError("Invalid value for property 'replication'. It should be a map.");
       }
       def.replication = value.map;
     } else if (key == "durable_writes") {
@@ -45,8 +44,7 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
       if (value.is_map) v.map = value.map;
       PF_ASSIGN_OR_RETURN(def.durable_writes, ParseBooleanOption("durable_writes", v));
     } else {
-      return Status(StatusCode::kServerError, fmt::format("Unknown property '{}'", raw_key),
-                    static_cast<int>(cql::ErrorCode::kSyntaxError));
+      return SyntaxError(fmt::format("Unknown property '{}'", raw_key));
     }
   }
   if (require_replication && def.replication.empty()) {
