@@ -120,6 +120,7 @@ struct AlterTableStatement {
   std::vector<ColumnDefinition> add;
   std::vector<std::string> drop;
   Properties properties;
+  std::vector<std::pair<std::string, std::string>> renames;  // RENAME a TO b AND ...
 };
 struct DropTableStatement {
   TableName table;
@@ -138,7 +139,7 @@ struct InsertStatement {
   TableName table;
   std::vector<std::string> columns;
   std::vector<Term> values;
-  std::optional<Term> json;    // INSERT ... JSON 'text' | ?: the object instead of columns/values
+  std::optional<Term> json;  // INSERT ... JSON 'text' | ?: the object instead of columns/values
   bool json_default_unset = false;  // DEFAULT UNSET (else DEFAULT NULL)
   bool if_not_exists = false;
   UsingClause using_clause;
@@ -196,8 +197,8 @@ struct Selector {
     kTerm,   // a literal or bind marker, optionally cast: 'hi', (int)?, (bigint)1
   };
   Kind kind = Kind::kColumn;
-  std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
-  std::vector<Selector> args;   // kFunction: columns or nested function calls; kField: one
+  std::string function;  // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
+  std::vector<Selector> args;        // kFunction: columns or nested function calls; kField: one
   std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
   std::string cast_type;             // kFunction "cast" and kTerm `(type)term`: the type's CQL text
   std::string alias;
@@ -226,8 +227,8 @@ struct CreateTypeStatement {
 struct AlterTypeStatement {
   TableName type;
   bool if_exists = false;
-  std::optional<ColumnDefinition> add;  // ADD field type
-  bool if_field_not_exists = false;     // ADD IF NOT EXISTS
+  std::optional<ColumnDefinition> add;                       // ADD field type
+  bool if_field_not_exists = false;                          // ADD IF NOT EXISTS
   std::vector<std::pair<std::string, std::string>> renames;  // RENAME a TO b AND ...
 };
 struct DropTypeStatement {

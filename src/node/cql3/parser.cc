@@ -385,6 +385,9 @@ class Parser {
       case TokenKind::kDuration:
         Next();
         return t.text;
+      case TokenKind::kHex:  // a blob constant, e.g. an extensions value
+        Next();
+        return "0x" + t.text;
       case TokenKind::kIdentifier:
         if (!t.quoted) {
           Next();
@@ -394,6 +397,17 @@ class Parser {
       default:
         return NoViable();
     }
+  }
+
+  // `a TO b [AND c TO d ...]` (ALTER TABLE / ALTER TYPE ... RENAME).
+  Status ParseRenames(std::vector<std::pair<std::string, std::string>>* renames) {
+    do {
+      PF_ASSIGN_OR_RETURN(std::string from, Identifier());
+      PF_RETURN_IF_ERROR(ExpectKeyword("to"));
+      PF_ASSIGN_OR_RETURN(std::string to, Identifier());
+      renames->emplace_back(std::move(from), std::move(to));
+    } while (AcceptKeyword("and"));
+    return Status::Ok();
   }
 
   Status ParseProperty(Properties* props) {
@@ -1018,12 +1032,7 @@ class Parser {
       PF_ASSIGN_OR_RETURN(field.type, ParseType());
       s.add = std::move(field);
     } else if (AcceptKeyword("rename")) {
-      do {
-        PF_ASSIGN_OR_RETURN(std::string from, Identifier());
-        PF_RETURN_IF_ERROR(ExpectKeyword("to"));
-        PF_ASSIGN_OR_RETURN(std::string to, Identifier());
-        s.renames.emplace_back(std::move(from), std::move(to));
-      } while (AcceptKeyword("and"));
+      PF_RETURN_IF_ERROR(ParseRenames(&s.renames));
     } else if (Peek().IsKeyword("alter")) {
       return Error(Peek(), "Altering field types is no longer supported");
     } else {
@@ -1151,8 +1160,12 @@ class Parser {
       do {
         PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
       } while (AcceptKeyword("and"));
-    } else if (Peek().IsKeyword("rename") || Peek().IsKeyword("alter")) {
-      return Error(Peek(), "ALTER TABLE RENAME/ALTER TYPE is not supported");
+    } else if (AcceptKeyword("rename")) {
+      s.kind = AlterTableStatement::Kind::kRename;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_column_exists));
+      PF_RETURN_IF_ERROR(ParseRenames(&s.renames));
+    } else if (Peek().IsKeyword("alter")) {
+      return Error(Peek(), "ALTER TABLE ALTER TYPE is not supported");
     } else {
       return NoViable();
     }

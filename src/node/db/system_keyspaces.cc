@@ -107,6 +107,7 @@ const std::vector<TableDef>& SystemTableDefs() {
        {{"keyspace_name", "text", 'p'},
         {"table_name", "text", 'c'},
         {"additional_write_policy", "text", 'r'},
+        {"allow_auto_snapshot", "boolean", 'r'},
         {"bloom_filter_fp_chance", "double", 'r'},
         {"caching", "frozen<map<text, text>>", 'r'},
         {"cdc", "boolean", 'r'},
@@ -120,6 +121,7 @@ const std::vector<TableDef>& SystemTableDefs() {
         {"flags", "frozen<set<text>>", 'r'},
         {"gc_grace_seconds", "int", 'r'},
         {"id", "uuid", 'r'},
+        {"incremental_backups", "boolean", 'r'},
         {"max_index_interval", "int", 'r'},
         {"memtable", "text", 'r'},
         {"memtable_flush_period_in_ms", "int", 'r'},
@@ -562,9 +564,11 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
           const TableParams& p = t->params;
           b.Row(ks_name, {table_name});
           b.Set("additional_write_policy", p.additional_write_policy);
+          if (p.allow_auto_snapshot) b.Set("allow_auto_snapshot", *p.allow_auto_snapshot);
           b.Set("bloom_filter_fp_chance", p.bloom_filter_fp_chance);
           b.Set("caching", TextMap(p.caching));
-          b.Set("cdc", p.cdc);
+          // cdc is written only when cdc_enabled is set in cassandra.yaml (off by default), the
+          // memtable only when it is not the default configuration.
           b.Set("comment", p.comment);
           b.Set("compaction", TextMap(p.compaction));
           b.Set("compression", TextMap(p.compression));
@@ -575,8 +579,9 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
           b.Set("flags", cql::ValueList{cql::Value(std::string("compound"))});
           b.Set("gc_grace_seconds", p.gc_grace_seconds);
           b.Set("id", t->id);
+          if (p.incremental_backups) b.Set("incremental_backups", *p.incremental_backups);
           b.Set("max_index_interval", p.max_index_interval);
-          b.Set("memtable", p.memtable);
+          if (p.memtable != "default") b.Set("memtable", p.memtable);
           b.Set("memtable_flush_period_in_ms", p.memtable_flush_period_in_ms);
           b.Set("min_index_interval", p.min_index_interval);
           b.Set("read_repair", p.read_repair);
