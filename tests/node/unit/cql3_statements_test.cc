@@ -44,10 +44,7 @@ class CqlStatementTest : public ::testing::Test {
   // `query` succeeds with these result columns and rows.
   void ExpectResult(const std::string& query, const std::vector<std::string>& columns,
                     const Rows& rows) {
-    CqlResult r = env_.Execute(query);
-    ASSERT_TRUE(r.ok) << query << " -> " << r;
-    EXPECT_EQ(r.columns, columns) << query;
-    EXPECT_EQ(r.rows, rows) << query;
+    env_.ExpectResult(query, columns, rows);
   }
   CqlTestEnv env_;
 };
