@@ -52,7 +52,7 @@ TEST_F(SelectionTest, WritetimeAndTtlOfCells) {
   EXPECT_GT(ttl, 990);
   EXPECT_LE(ttl, 1000);
   ExpectInvalid(env_.Execute("SELECT writetime(ck) FROM t"),
-                "Cannot use selection function writeTime on PRIMARY KEY part ck");
+                "Cannot use selection function writetime on PRIMARY KEY part ck");
   ExpectInvalid(env_.Execute("SELECT ttl(pk) FROM t"),
                 "Cannot use selection function ttl on PRIMARY KEY part pk");
 }
@@ -114,6 +114,64 @@ TEST_F(SelectionTest, DistinctSelectsPartitionKeysAndStatics) {
   ExpectInvalid(env_.Execute("SELECT DISTINCT pk, v FROM t"),
                 "SELECT DISTINCT queries must only request partition key columns and/or static "
                 "columns (not v)");
+}
+
+// Element and slice selection on sets and maps, frozen or not (Cassandra 5.0).
+TEST_F(SelectionTest, ElementsAndSlicesOfSetsAndMaps) {
+  env_.Ok(
+      "CREATE TABLE c (k int PRIMARY KEY, m map<int, text>, fm frozen<map<int, text>>, "
+      "s set<text>, fs frozen<set<text>>, l list<int>)");
+  env_.Ok(
+      "INSERT INTO c (k, m, fm, s, fs, l) VALUES (1, {1: 'a', 2: 'b', 3: 'c'}, "
+      "{1: 'a', 2: 'b', 3: 'c'}, {'x', 'y'}, {'x', 'y'}, [1])");
+  ExpectResult("SELECT m[2], fm[2], m[9], s['x'], fs['z'] FROM c WHERE k = 1",
+               {"m[2]", "fm[2]", "m[9]", "s['x']", "fs['z']"},
+               Rows{{"'b'", "'b'", "null", "'x'", "null"}});
+  ExpectResult("SELECT m[2..3], fm[..1], s['y'..], m[5..], fm[5..] FROM c WHERE k = 1",
+               {"m[2..3]", "fm[..1]", "s['y'..]", "m[5..]", "fm[5..]"},
+               Rows{{"{2: 'b', 3: 'c'}", "{1: 'a'}", "{'y'}", "null", "{}"}});
+  ExpectResult("SELECT m[1] AS one FROM c WHERE k = 2", {"one"}, Rows{});
+  CqlResult r = env_.ExecutePrepared("SELECT m[?] FROM c WHERE k = 1",
+                                     {cql::RawValue::Of(std::string("\0\0\0\3", 4))});
+  ASSERT_TRUE(r.ok) << r;
+  EXPECT_EQ(r.rows, (Rows{{"'c'"}}));
+  ExpectInvalid(env_.Execute("SELECT l[0] FROM c"),
+                "Element selection is only allowed on sets and maps, but l is a list");
+  ExpectInvalid(env_.Execute("SELECT l[0..1] FROM c"),
+                "Slice selection is only allowed on sets and maps, but l is a list");
+  ExpectInvalid(env_.Execute("SELECT k[0] FROM c"),
+                "Invalid element selection: k is of type int is not a collection");
+  ExpectInvalid(env_.Execute("SELECT m[null] FROM c"),
+                "Invalid null value for element selection on m");
+}
+
+// writetime()/ttl() of elements (one time) and of whole non-frozen collections or their slices
+// (one per element); of a frozen value, the whole value's.
+TEST_F(SelectionTest, TimesOfElementsAndFields) {
+  env_.Ok("CREATE TYPE pt (a int, b int)");
+  env_.Ok("CREATE TABLE w (k int PRIMARY KEY, s set<int>, fs frozen<set<int>>, u pt, l list<int>)");
+  env_.Ok("INSERT INTO w (k, s, fs, u, l) VALUES (1, {1}, {1}, {a: 1}, [7]) USING TIMESTAMP 10");
+  env_.Ok("UPDATE w USING TIMESTAMP 20 SET s = s + {2}, u.b = 2 WHERE k = 1");
+  ExpectResult(
+      "SELECT writetime(s[1]), writetime(s[2]), writetime(s[3]), writetime(fs[1]), "
+      "writetime(u.a), writetime(u.b) FROM w WHERE k = 1",
+      {"writetime(s[1])", "writetime(s[2])", "writetime(s[3])", "writetime(fs[1])",
+       "writetime(u.a)", "writetime(u.b)"},
+      Rows{{"10", "20", "null", "10", "10", "20"}});
+  ExpectResult(
+      "SELECT writetime(s), writetime(s[2..]), maxwritetime(s), writetime(l) FROM w WHERE k = 1",
+      {"writetime(s)", "writetime(s[2..])", "maxwritetime(s)", "writetime(l)"},
+      Rows{{"[10, 20]", "[20]", "20", "[10]"}});
+  env_.Ok("INSERT INTO w (k, s) VALUES (2, {5}) USING TTL 1000");
+  CqlResult r = env_.Execute("SELECT ttl(s), ttl(s[5]) FROM w WHERE k = 2");
+  ASSERT_TRUE(r.ok) << r;
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_TRUE(r.rows[0][0] == "[1000]" || r.rows[0][0].rfind("[99", 0) == 0) << r;
+  EXPECT_TRUE(r.rows[0][1] == "1000" || r.rows[0][1].rfind("99", 0) == 0) << r;
+  ExpectInvalid(env_.Execute("SELECT writetime(l[0]) FROM w"),
+                "Element selection is only allowed on sets and maps, but l is a list");
+  ExpectInvalid(env_.Execute("SELECT ttl(k) FROM w"),
+                "Cannot use selection function ttl on PRIMARY KEY part k");
 }
 
 }  // namespace

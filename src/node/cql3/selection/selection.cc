@@ -20,17 +20,80 @@ std::string BigintBytes(int64_t v) {
   return out;
 }
 
-std::string IntBytes(int32_t v) {
-  std::string out;
-  cql::ByteWriter(&out).WriteInt(v);
-  return out;
-}
-
 Output MakeOutput(Output::Kind kind, size_t index) {
   Output o;
   o.kind = kind;
   o.index = index;
   return o;
+}
+
+// The entries of a serialized set or map (a set's values are absent), in their stored order.
+struct Entry {
+  std::string_view key;
+  std::string_view value;
+};
+std::vector<Entry> CollectionEntries(const cql::DataType& type, std::string_view bytes) {
+  std::vector<Entry> out;
+  bool is_map = type.kind() == cql::TypeKind::kMap;
+  cql::ByteReader r(bytes);
+  auto n = r.ReadInt();
+  if (!n.ok() || *n < 0) return out;
+  for (int32_t i = 0; i < *n; ++i) {
+    auto k = r.ReadBytes();
+    if (!k.ok() || !*k) break;
+    Entry e{**k, {}};
+    if (is_map) {
+      auto v = r.ReadBytes();
+      if (!v.ok() || !*v) break;
+      e.value = **v;
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+// A bound of a slice: nullopt for an absent or unset bound (open), else its bytes.
+std::optional<std::string_view> SliceBound(const ValueSource* bound, const ExecutionContext& ctx) {
+  if (!bound) return std::nullopt;
+  auto v = ResolveValue(*bound, ctx);
+  if (!v.ok() || v->kind != cql::RawValue::Kind::kBytes) return std::nullopt;
+  return v->bytes;
+}
+
+// The positions of the entries of `entries` (in key order) between `from` and `to`, inclusive.
+std::vector<size_t> SliceIndexes(const cql::DataType& key_type, const std::vector<Entry>& entries,
+                                 std::optional<std::string_view> from,
+                                 std::optional<std::string_view> to) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (from && CompareValues(key_type, entries[i].key, *from) < 0) continue;
+    if (to && CompareValues(key_type, entries[i].key, *to) > 0) continue;
+    out.push_back(i);
+  }
+  return out;
+}
+
+std::optional<size_t> ElementIndex(const cql::DataType& key_type, const std::vector<Entry>& entries,
+                                   std::string_view key) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (CompareValues(key_type, entries[i].key, key) == 0) return i;
+  }
+  return std::nullopt;
+}
+
+// The column a selection of parts (elements, slices, fields) starts from, if any.
+const Output* BaseColumn(const Output& o) {
+  const Output* at = &o;
+  while ((at->kind == Output::Kind::kElement || at->kind == Output::Kind::kSlice ||
+          at->kind == Output::Kind::kField) &&
+         at->call) {
+    at = &at->call->args[0];
+  }
+  return at;
+}
+
+bool IsMultiCellCollection(const cql::DataType& type) {
+  return type.is_collection() && !type.is_frozen();
 }
 
 Aggregator AggregatorNamed(std::string_view name) {
@@ -99,7 +162,10 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
                       "system.count(" + col->name + ")"};
     }
     case Selector::Kind::kField:
-      return PrepareField(sel, t);
+      return PrepareField(sel, t, binds);
+    case Selector::Kind::kElement:
+    case Selector::Kind::kSlice:
+      return PrepareSubscript(sel, t, binds);
     case Selector::Kind::kFunction:
       return PrepareFunction(sel, t, binds);
     case Selector::Kind::kTerm:
@@ -142,20 +208,9 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
                       "system.token(" + args + ")"};
     }
     case Selector::Kind::kWritetime:
-    case Selector::Kind::kTtl: {
-      const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
-      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
-      bool wt = sel.kind == Selector::Kind::kWritetime;
-      if (col->is_primary_key()) {
-        return InvalidRequest(fmt::format("Cannot use selection function {} on PRIMARY KEY part {}",
-                                          wt ? "writeTime" : "ttl", col->name));
-      }
-      Output o = ColumnOutput(*col);
-      o.kind = wt ? Output::Kind::kWritetime : Output::Kind::kTtl;
-      return Prepared{std::move(o),
-                      cql::DataType(wt ? cql::TypeKind::kBigint : cql::TypeKind::kInt),
-                      fmt::format("{}({})", wt ? "writetime" : "ttl", col->name)};
-    }
+    case Selector::Kind::kMaxWritetime:
+    case Selector::Kind::kTtl:
+      return PrepareTimes(sel, t, binds);
   }
   return InvalidRequest("Unsupported selector");
 }
@@ -168,14 +223,10 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
   std::string args_text;
   for (const Selector& a : sel.args) {
     Prepared arg;
-    if (a.kind == Selector::Kind::kColumn) {
-      const ColumnMetadata* col = t.FindColumn(a.columns[0]);
-      if (!col) return InvalidRequest("Undefined column name " + a.columns[0]);
-      arg = Prepared{ColumnOutput(*col), col->type, col->name};
-    } else if (a.kind == Selector::Kind::kFunction) {
-      PF_ASSIGN_OR_RETURN(arg, PrepareFunction(a, t, binds));
-    } else if (a.kind == Selector::Kind::kField) {
-      PF_ASSIGN_OR_RETURN(arg, PrepareField(a, t));
+    if (a.kind == Selector::Kind::kColumn || a.kind == Selector::Kind::kFunction ||
+        a.kind == Selector::Kind::kField || a.kind == Selector::Kind::kElement ||
+        a.kind == Selector::Kind::kSlice) {
+      PF_ASSIGN_OR_RETURN(arg, PrepareArgument(a, t, binds));
     } else if (a.kind == Selector::Kind::kTerm) {
       // A literal or marker argument takes the parameter's type when every overload of this
       // arity agrees on it (Cassandra infers it from the function's signature).
@@ -244,19 +295,34 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
   return Prepared{std::move(out), *type, sel.term_text};
 }
 
-// `u.f`: a field of a user type column (or of a field selection), named as Cassandra does.
-Result<Selection::Prepared> Selection::PrepareField(const Selector& sel, const TableMetadata& t) {
+Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, const TableMetadata& t,
+                                                       BindCollector& binds) {
+  switch (sel.kind) {
+    case Selector::Kind::kColumn: {
+      const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+      return Prepared{ColumnOutput(*col), col->type, col->name};
+    }
+    case Selector::Kind::kFunction:
+      return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kField:
+      return PrepareField(sel, t, binds);
+    case Selector::Kind::kElement:
+    case Selector::Kind::kSlice:
+      return PrepareSubscript(sel, t, binds);
+    default:
+      return InvalidRequest("Unsupported selector");
+  }
+}
+
+// `u.f`: a field of a user type value, named as Cassandra does.
+Result<Selection::Prepared> Selection::PrepareField(const Selector& sel, const TableMetadata& t,
+                                                    BindCollector& binds) {
   const Selector& inner = sel.args[0];
-  Prepared in;
-  if (inner.kind == Selector::Kind::kColumn) {
-    const ColumnMetadata* col = t.FindColumn(inner.columns[0]);
-    if (!col) return InvalidRequest("Undefined column name " + inner.columns[0]);
-    in = Prepared{ColumnOutput(*col), col->type, col->name};
-  } else if (inner.kind == Selector::Kind::kField) {
-    PF_ASSIGN_OR_RETURN(in, PrepareField(inner, t));
-  } else {
+  if (inner.kind == Selector::Kind::kTerm) {
     return InvalidRequest("Invalid field selection: only columns and fields have fields");
   }
+  PF_ASSIGN_OR_RETURN(Prepared in, PrepareArgument(inner, t, binds));
   if (in.type.kind() != cql::TypeKind::kUdt) {
     return InvalidRequest(fmt::format("Invalid field selection: {} of type {} is not a user type",
                                       in.name, in.type.ToCql()));
@@ -268,11 +334,124 @@ Result<Selection::Prepared> Selection::PrepareField(const Selector& sel, const T
         fmt::format("{} of type {} has no field {}", in.name, in.type.ToCql(), sel.function));
   }
   size_t index = static_cast<size_t>(it - names.begin());
+  Output out = MakeOutput(Output::Kind::kField, index);
+  out.value_type = in.type;
+  out.multi_cell = in.output.kind == Output::Kind::kCell && !in.type.is_frozen();
   auto call = std::make_shared<FunctionCall>();
   call->args.push_back(std::move(in.output));
-  Output out = MakeOutput(Output::Kind::kField, index);
   out.call = std::move(call);
   return Prepared{std::move(out), in.type.params()[index], in.name + "." + sel.function};
+}
+
+// Cassandra's Selectable.WithElementSelection and WithSliceSelection: sets and maps only; an
+// element of a set is the element if present, of a map the key's value; a slice is the same
+// collection type with the elements between the bounds, inclusive.
+Result<Selection::Prepared> Selection::PrepareSubscript(const Selector& sel, const TableMetadata& t,
+                                                        BindCollector& binds) {
+  const bool element = sel.kind == Selector::Kind::kElement;
+  const Selector& inner = sel.args[0];
+  if (inner.kind == Selector::Kind::kTerm) {
+    return InvalidRequest(fmt::format("Invalid {} selection: {} is not a collection",
+                                      element ? "element" : "slice", inner.term_text));
+  }
+  if (inner.kind == Selector::Kind::kToken || inner.kind == Selector::Kind::kWritetime ||
+      inner.kind == Selector::Kind::kMaxWritetime || inner.kind == Selector::Kind::kTtl ||
+      inner.kind == Selector::Kind::kCount || inner.kind == Selector::Kind::kCountStar ||
+      inner.kind == Selector::Kind::kAggregate) {
+    bool distinct = false;
+    PF_ASSIGN_OR_RETURN(Prepared in, PrepareSelector(inner, t, binds, distinct));
+    return InvalidRequest(
+        element ? fmt::format("Invalid element selection: {} is of type {} is not a collection",
+                              in.name, in.type.ToCql())
+                : fmt::format("Invalid slice selection: {} of type {} is not a collection", in.name,
+                              in.type.ToCql()));
+  }
+  PF_ASSIGN_OR_RETURN(Prepared in, PrepareArgument(inner, t, binds));
+  const cql::DataType& type = in.type;
+  if (!type.is_collection()) {
+    return InvalidRequest(
+        element ? fmt::format("Invalid element selection: {} is of type {} is not a collection",
+                              in.name, type.ToCql())
+                : fmt::format("Invalid slice selection: {} of type {} is not a collection", in.name,
+                              type.ToCql()));
+  }
+  if (type.kind() == cql::TypeKind::kList) {
+    return InvalidRequest(
+        fmt::format("{} selection is only allowed on sets and maps, but {} is a list",
+                    element ? "Element" : "Slice", in.name));
+  }
+  const bool is_map = type.kind() == cql::TypeKind::kMap;
+  // Markers are typed by the key (maps) or element (sets): "key(m)" or "value(s)".
+  const std::string receiver = fmt::format("{}({})", is_map ? "key" : "value", in.name);
+  const cql::DataType& key_type = type.params()[0];
+  Output out = MakeOutput(element ? Output::Kind::kElement : Output::Kind::kSlice, 0);
+  out.value_type = type;
+  out.multi_cell = in.output.kind == Output::Kind::kCell && IsMultiCellCollection(type);
+  out.text = in.name;
+  std::string name;
+  cql::DataType result = type;
+  if (element) {
+    PF_ASSIGN_OR_RETURN(ValueSource key, binds.Source(sel.term, key_type, receiver));
+    out.term = std::make_shared<const ValueSource>(std::move(key));
+    name = fmt::format("{}[{}]", in.name, sel.term_text);
+    result = is_map ? type.params()[1] : key_type;
+  } else {
+    if (sel.slice_from) {
+      PF_ASSIGN_OR_RETURN(ValueSource from, binds.Source(*sel.slice_from, key_type, receiver));
+      out.term = std::make_shared<const ValueSource>(std::move(from));
+    }
+    if (sel.slice_to) {
+      PF_ASSIGN_OR_RETURN(ValueSource to, binds.Source(*sel.slice_to, key_type, receiver));
+      out.slice_to = std::make_shared<const ValueSource>(std::move(to));
+    }
+    name = fmt::format("{}[{}..{}]", in.name, sel.slice_from_text, sel.slice_to_text);
+  }
+  auto call = std::make_shared<FunctionCall>();
+  call->args.push_back(std::move(in.output));
+  out.call = std::move(call);
+  return Prepared{std::move(out), std::move(result), std::move(name)};
+}
+
+// Cassandra 5.0's Selectable.WritetimeOrTTL: of a column, or of an element, slice or field of
+// one, never of a primary key part. A whole non-frozen collection, or a slice of one, gives one
+// time per element (a list); anything frozen gives the time of the whole value.
+Result<Selection::Prepared> Selection::PrepareTimes(const Selector& sel, const TableMetadata& t,
+                                                    BindCollector& binds) {
+  const char* fn = sel.kind == Selector::Kind::kWritetime      ? "writetime"
+                   : sel.kind == Selector::Kind::kMaxWritetime ? "maxwritetime"
+                                                               : "ttl";
+  Prepared target;
+  if (sel.args.empty()) {
+    Selector column;
+    column.columns = sel.columns;
+    PF_ASSIGN_OR_RETURN(target, PrepareArgument(column, t, binds));
+  } else {
+    PF_ASSIGN_OR_RETURN(target, PrepareArgument(sel.args[0], t, binds));
+  }
+  const Output* base = BaseColumn(target.output);
+  if (base->kind == Output::Kind::kPartitionKey || base->kind == Output::Kind::kClustering) {
+    std::string column = sel.args.empty() ? sel.columns[0] : target.name;
+    const Selector* at = sel.args.empty() ? nullptr : &sel.args[0];
+    while (at && !at->args.empty()) at = &at->args[0];
+    if (at) column = at->columns[0];
+    return InvalidRequest(
+        fmt::format("Cannot use selection function {} on PRIMARY KEY part {}", fn, column));
+  }
+  Output out = MakeOutput(sel.kind == Selector::Kind::kWritetime      ? Output::Kind::kWritetime
+                          : sel.kind == Selector::Kind::kMaxWritetime ? Output::Kind::kMaxWritetime
+                                                                      : Output::Kind::kTtl,
+                          0);
+  const Output& o = target.output;
+  out.multi_cell = sel.kind != Selector::Kind::kMaxWritetime &&
+                   ((o.kind == Output::Kind::kCell && IsMultiCellCollection(target.type)) ||
+                    (o.kind == Output::Kind::kSlice && o.multi_cell));
+  cql::DataType one(sel.kind == Selector::Kind::kTtl ? cql::TypeKind::kInt
+                                                     : cql::TypeKind::kBigint);
+  cql::DataType type = out.multi_cell ? cql::DataType::List(one) : one;
+  auto call = std::make_shared<FunctionCall>();
+  call->args.push_back(std::move(target.output));
+  out.call = std::move(call);
+  return Prepared{std::move(out), std::move(type), fmt::format("{}({})", fn, target.name)};
 }
 
 size_t Selection::ReadCell(uint32_t column_id) {
@@ -304,11 +483,134 @@ bool Selection::OutputsAreStoredValues() const {
   return true;
 }
 
-Status Selection::CheckBoundTerms(const ExecutionContext& ctx) const {
-  for (const Output& o : outputs_) {
-    if (o.kind == Output::Kind::kTerm) PF_RETURN_IF_ERROR(ResolveValue(*o.term, ctx).status());
+namespace {
+
+// Bound values inside `o` (terms, element keys and slice bounds), checked as Cassandra does when
+// it binds a selection.
+Status CheckBound(const Output& o, const ExecutionContext& ctx) {
+  if (o.kind == Output::Kind::kTerm) PF_RETURN_IF_ERROR(ResolveValue(*o.term, ctx).status());
+  if (o.kind == Output::Kind::kElement) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue key, ResolveValue(*o.term, ctx));
+    if (key.is_null()) {
+      return InvalidRequest("Invalid null value for element selection on " + o.text);
+    }
+    if (key.is_unset()) {
+      return InvalidRequest("Invalid unset value for element selection on " + o.text);
+    }
+  }
+  if (o.kind == Output::Kind::kSlice) {
+    for (const auto* bound : {o.term.get(), o.slice_to.get()}) {
+      if (!bound) continue;
+      PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(*bound, ctx));
+      if (v.is_null()) {
+        return InvalidRequest("Invalid null value for slice selection on " + o.text);
+      }
+    }
+  }
+  if (o.call) {
+    for (const Output& a : o.call->args) PF_RETURN_IF_ERROR(CheckBound(a, ctx));
   }
   return Status::Ok();
+}
+
+std::string TimesBody(const std::vector<CellValue::ElementTime>& times, Output::Kind kind,
+                      bool list) {
+  std::string out;
+  cql::ByteWriter w(&out);
+  auto one = [&](const CellValue::ElementTime& t, cql::ByteWriter& to) {
+    if (kind == Output::Kind::kTtl) {
+      if (t.ttl == 0) {
+        to.WriteInt(-1);
+      } else {
+        to.WriteInt(4);
+        to.WriteInt(t.ttl);
+      }
+    } else {
+      to.WriteInt(8);
+      to.WriteLong(t.timestamp);
+    }
+  };
+  if (list) {
+    w.WriteInt(static_cast<int32_t>(times.size()));
+    for (const auto& t : times) one(t, w);
+    return out;
+  }
+  if (kind == Output::Kind::kTtl) {
+    w.WriteInt(times[0].ttl);
+  } else if (kind == Output::Kind::kMaxWritetime) {
+    int64_t newest = INT64_MIN;
+    for (const auto& t : times) newest = std::max(newest, t.timestamp);
+    w.WriteLong(newest);
+  } else {
+    w.WriteLong(times[0].timestamp);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status Selection::CheckBoundTerms(const ExecutionContext& ctx) const {
+  for (const Output& o : outputs_) PF_RETURN_IF_ERROR(CheckBound(o, ctx));
+  return Status::Ok();
+}
+
+std::optional<std::vector<CellValue::ElementTime>> Selection::TimesOf(
+    const Output& target, bool per_element, const ReadRow& row, std::deque<std::string>* computed,
+    const ExecutionContext& ctx) const {
+  using Times = std::vector<CellValue::ElementTime>;
+  switch (target.kind) {
+    case Output::Kind::kCell: {
+      const auto& cell = row.cells[target.index];
+      if (!cell) return std::nullopt;
+      if (per_element) return cell->element_times;
+      return Times{CellValue::ElementTime{cell->timestamp, cell->ttl}};
+    }
+    case Output::Kind::kElement:
+    case Output::Kind::kSlice:
+    case Output::Kind::kField: {
+      const Output& inner = target.call->args[0];
+      if (!target.multi_cell) {
+        // A part of a frozen value has the value's times, when the part is there.
+        cql::RawValue v = Value(target, row, computed, ctx);
+        if (v.is_null()) return std::nullopt;
+        if (target.kind == Output::Kind::kSlice && v.bytes.size() == 4 &&
+            cql::LoadBE32(v.bytes.data()) == 0) {
+          return std::nullopt;  // an empty slice of a frozen collection
+        }
+        return TimesOf(inner, false, row, computed, ctx);
+      }
+      const auto& cell = row.cells[inner.index];
+      if (!cell || cell->element_times.size() != cell->elements.size()) return std::nullopt;
+      if (target.kind == Output::Kind::kField) {
+        for (size_t i = 0; i < cell->elements.size(); ++i) {
+          const std::string& path = cell->elements[i].first;
+          if (path.size() == 2 && cql::LoadBE16(path.data()) == target.index) {
+            return Times{cell->element_times[i]};
+          }
+        }
+        return std::nullopt;
+      }
+      std::vector<Entry> entries = CollectionEntries(target.value_type, cell->value);
+      if (entries.size() != cell->element_times.size()) return std::nullopt;
+      const cql::DataType& key_type = target.value_type.params()[0];
+      if (target.kind == Output::Kind::kElement) {
+        auto key = ResolveValue(*target.term, ctx);
+        if (!key.ok() || key->kind != cql::RawValue::Kind::kBytes) return std::nullopt;
+        auto i = ElementIndex(key_type, entries, key->bytes);
+        if (!i) return std::nullopt;
+        return Times{cell->element_times[*i]};
+      }
+      Times out;
+      for (size_t i : SliceIndexes(key_type, entries, SliceBound(target.term.get(), ctx),
+                                   SliceBound(target.slice_to.get(), ctx))) {
+        out.push_back(cell->element_times[i]);
+      }
+      if (out.empty()) return std::nullopt;
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
@@ -335,13 +637,52 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
       return cql::RawValue::Of(computed->back());
     }
     case Output::Kind::kWritetime:
-      if (!row.cells[o.index]) return cql::RawValue::Null();
-      computed->push_back(BigintBytes(row.cells[o.index]->timestamp));
+    case Output::Kind::kMaxWritetime:
+    case Output::Kind::kTtl: {
+      const Output& target = o.call->args[0];
+      bool per_element =
+          o.multi_cell ||
+          (o.kind == Output::Kind::kMaxWritetime && target.kind == Output::Kind::kCell &&
+           row.cells[target.index] && !row.cells[target.index]->element_times.empty());
+      auto times = TimesOf(target, per_element, row, computed, ctx);
+      if (!times || times->empty()) return cql::RawValue::Null();
+      if (!o.multi_cell && o.kind == Output::Kind::kTtl && (*times)[0].ttl == 0) {
+        return cql::RawValue::Null();
+      }
+      computed->push_back(TimesBody(*times, o.kind, o.multi_cell));
       return cql::RawValue::Of(computed->back());
-    case Output::Kind::kTtl:
-      if (!row.cells[o.index] || row.cells[o.index]->ttl == 0) return cql::RawValue::Null();
-      computed->push_back(IntBytes(row.cells[o.index]->ttl));
+    }
+    case Output::Kind::kElement:
+    case Output::Kind::kSlice: {
+      cql::RawValue v = Value(o.call->args[0], row, computed, ctx);
+      if (v.is_null()) return v;
+      const cql::DataType& key_type = o.value_type.params()[0];
+      std::vector<Entry> entries = CollectionEntries(o.value_type, v.bytes);
+      const bool is_map = o.value_type.kind() == cql::TypeKind::kMap;
+      if (o.kind == Output::Kind::kElement) {
+        auto key = ResolveValue(*o.term, ctx);
+        if (!key.ok() || key->kind != cql::RawValue::Kind::kBytes) return cql::RawValue::Null();
+        auto i = ElementIndex(key_type, entries, key->bytes);
+        if (!i) return cql::RawValue::Null();
+        return cql::RawValue::Of(is_map ? entries[*i].value : entries[*i].key);
+      }
+      auto from = SliceBound(o.term.get(), ctx);
+      auto to = SliceBound(o.slice_to.get(), ctx);
+      if (!from && !to) return v;
+      std::vector<size_t> picked = SliceIndexes(key_type, entries, from, to);
+      // An empty slice of a non-frozen collection is null, of a frozen one an empty collection
+      // (Cassandra's CollectionSerializer.getSliceFromSerialized).
+      if (picked.empty() && !o.value_type.is_frozen()) return cql::RawValue::Null();
+      std::string out;
+      cql::ByteWriter w(&out);
+      w.WriteInt(static_cast<int32_t>(picked.size()));
+      for (size_t i : picked) {
+        w.WriteBytes(entries[i].key);
+        if (is_map) w.WriteBytes(entries[i].value);
+      }
+      computed->push_back(std::move(out));
       return cql::RawValue::Of(computed->back());
+    }
     case Output::Kind::kFunction: {
       std::vector<std::optional<std::string>> args;
       for (const Output& a : o.call->args) {

@@ -35,16 +35,27 @@ struct Output {
     kTtl,
     kCountStar,
     kFunction,
-    kField,  // field `index` of the user type value call->args[0]
-    kTerm,   // a constant or bound value (`term`)
+    kField,         // field `index` of the user type value call->args[0]
+    kTerm,          // a constant or bound value (`term`)
+    kElement,       // the element `term` of the set or map call->args[0]
+    kSlice,         // the elements of call->args[0] from `term` to `slice_to` (null: open)
+    kMaxWritetime,  // the newest write time of call->args[0]
   };
+  // kWritetime, kMaxWritetime and kTtl read the times of call->args[0]: a column, or an element,
+  // slice or field of one.
   Kind kind = Kind::kCell;
   size_t index = 0;                          // key position or index into Selection::cell_columns()
   bool count = false;                        // count(column)
   Aggregator aggregate = Aggregator::kNone;  // min, max, sum, avg of the column
-  std::shared_ptr<const FunctionCall> call;  // kFunction; kField: its one argument
-  std::shared_ptr<const ValueSource> term;   // kTerm
-  cql::DataType value_type;                  // the aggregate's argument and result type
+  std::shared_ptr<const FunctionCall> call;  // kFunction; others: their one argument
+  std::shared_ptr<const ValueSource> term;   // kTerm; kElement: the key; kSlice: the start
+  std::shared_ptr<const ValueSource> slice_to;  // kSlice: the end
+  // The aggregate's argument and result type; kElement, kSlice, kField: the selected value's.
+  cql::DataType value_type;
+  // kElement, kSlice, kField: call->args[0] is a whole non-frozen collection or UDT column, whose
+  // elements have times of their own. kWritetime, kTtl: the result is a list, one per element.
+  bool multi_cell = false;
+  std::string text;  // kElement, kSlice: the selected value's name, for messages
 };
 
 // A scalar function over columns, terms or nested calls (functions/functions.h).
@@ -103,8 +114,22 @@ class Selection {
                                    BindCollector& binds);
   Result<Prepared> PrepareTerm(const Selector& sel, const cql::DataType* expected,
                                BindCollector& binds, const std::string& receiver);
-  Result<Prepared> PrepareField(const Selector& sel, const TableMetadata& t);
+  Result<Prepared> PrepareField(const Selector& sel, const TableMetadata& t, BindCollector& binds);
+  // `m[k]`, `s[e]`, `m[a..b]`: an element or a slice of a set or map.
+  Result<Prepared> PrepareSubscript(const Selector& sel, const TableMetadata& t,
+                                    BindCollector& binds);
+  // writetime(), maxwritetime(), ttl() of a column, or of an element, slice or field of one.
+  Result<Prepared> PrepareTimes(const Selector& sel, const TableMetadata& t, BindCollector& binds);
+  // A column, function call, field, element or slice: what other selectors take as an argument.
+  Result<Prepared> PrepareArgument(const Selector& sel, const TableMetadata& t,
+                                   BindCollector& binds);
   Output ColumnOutput(const ColumnMetadata& col);
+  // The write times and TTLs of `target` for `row`: none (nullopt), one, or one per element when
+  // `per_element` (a whole non-frozen collection, or a slice of one).
+  std::optional<std::vector<CellValue::ElementTime>> TimesOf(const Output& target, bool per_element,
+                                                             const ReadRow& row,
+                                                             std::deque<std::string>* computed,
+                                                             const ExecutionContext& ctx) const;
 
   std::vector<Output> outputs_;
   std::vector<cql::ColumnSpec> result_columns_;
