@@ -81,17 +81,6 @@ std::optional<size_t> ElementIndex(const cql::DataType& key_type, const std::vec
   return std::nullopt;
 }
 
-// The column a selection of parts (elements, slices, fields) starts from, if any.
-const Output* BaseColumn(const Output& o) {
-  const Output* at = &o;
-  while ((at->kind == Output::Kind::kElement || at->kind == Output::Kind::kSlice ||
-          at->kind == Output::Kind::kField) &&
-         at->call) {
-    at = &at->call->args[0];
-  }
-  return at;
-}
-
 bool IsMultiCellCollection(const cql::DataType& type) {
   return type.is_collection() && !type.is_frozen();
 }
@@ -420,22 +409,20 @@ Result<Selection::Prepared> Selection::PrepareTimes(const Selector& sel, const T
   const char* fn = sel.kind == Selector::Kind::kWritetime      ? "writetime"
                    : sel.kind == Selector::Kind::kMaxWritetime ? "maxwritetime"
                                                                : "ttl";
+  // The column the selection starts from is checked first, as in Cassandra.
+  const Selector* base = &sel;
+  while (!base->args.empty()) base = &base->args[0];
+  const ColumnMetadata* column = t.FindColumn(base->columns[0]);
+  if (!column) return InvalidRequest("Undefined column name " + base->columns[0]);
+  if (column->is_primary_key()) {
+    return InvalidRequest(
+        fmt::format("Cannot use selection function {} on PRIMARY KEY part {}", fn, column->name));
+  }
   Prepared target;
   if (sel.args.empty()) {
-    Selector column;
-    column.columns = sel.columns;
-    PF_ASSIGN_OR_RETURN(target, PrepareArgument(column, t, binds));
+    target = Prepared{ColumnOutput(*column), column->type, column->name};
   } else {
     PF_ASSIGN_OR_RETURN(target, PrepareArgument(sel.args[0], t, binds));
-  }
-  const Output* base = BaseColumn(target.output);
-  if (base->kind == Output::Kind::kPartitionKey || base->kind == Output::Kind::kClustering) {
-    std::string column = sel.args.empty() ? sel.columns[0] : target.name;
-    const Selector* at = sel.args.empty() ? nullptr : &sel.args[0];
-    while (at && !at->args.empty()) at = &at->args[0];
-    if (at) column = at->columns[0];
-    return InvalidRequest(
-        fmt::format("Cannot use selection function {} on PRIMARY KEY part {}", fn, column));
   }
   Output out = MakeOutput(sel.kind == Selector::Kind::kWritetime      ? Output::Kind::kWritetime
                           : sel.kind == Selector::Kind::kMaxWritetime ? Output::Kind::kMaxWritetime
