@@ -612,7 +612,6 @@ class Parser {
   Result<Selector> ParseSelector(int depth = 0, bool allow_alias = true) {
     if (depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
     Selector sel;
-    const Token& t = Peek();
     if (AtTermSelector()) {
       PF_ASSIGN_OR_RETURN(sel, ParseTermSelector(depth));
       if (allow_alias && AcceptKeyword("as")) {
@@ -620,6 +619,13 @@ class Parser {
       }
       return sel;
     }
+    // `system.f(...)`: native functions live in the system keyspace.
+    if (Peek().kind == TokenKind::kIdentifier && !Peek().quoted && Peek().text == "system" &&
+        Peek(1).IsPunct(".") && Peek(2).kind == TokenKind::kIdentifier && Peek(3).IsPunct("(")) {
+      Next();
+      Next();
+    }
+    const Token& t = Peek();
     if (t.kind == TokenKind::kIdentifier && !t.quoted && Peek(1).IsPunct("(")) {
       std::string fn = t.text;
       Next();
@@ -664,7 +670,9 @@ class Parser {
         sel.args.push_back(std::move(arg));
         PF_RETURN_IF_ERROR(ExpectKeyword("as"));
         PF_ASSIGN_OR_RETURN(sel.cast_type, ParseType());
-      } else if (FunctionRegistry::Native().Exists(fn)) {
+      } else {
+        // Unknown names are refused when the selection is prepared (InvalidRequest, as in
+        // Cassandra, not a syntax error).
         sel.kind = Selector::Kind::kFunction;
         sel.function = fn;
         if (!Peek().IsPunct(")")) {
@@ -674,8 +682,6 @@ class Parser {
             sel.args.push_back(std::move(arg));
           } while (AcceptPunct(","));
         }
-      } else {
-        return Error(t, fmt::format("Unknown function '{}'", fn));
       }
       PF_RETURN_IF_ERROR(ExpectPunct(")"));
     } else {

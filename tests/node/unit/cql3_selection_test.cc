@@ -62,13 +62,22 @@ TEST_F(SelectionTest, FunctionsOverColumnsAndTerms) {
                {"system.textasblob(s)", "system.blobastext(system.textasblob('hi'))"},
                Rows{{"0x64", "'hi'"}});
   ExpectResult("SELECT cast(v AS text) FROM t WHERE pk = 2", {"cast(v as text)"}, Rows{{"'40'"}});
+  ExpectInvalid(env_.Execute("SELECT nosuch(v) FROM t"), "Unknown function 'nosuch'");
+  ExpectInvalid(env_.Execute("SELECT fromJson('1') FROM t"),
+                "fromjson() cannot be used in the selection clause of a SELECT statement");
+  ExpectResult("SELECT system.textasblob(s) FROM t WHERE pk = 2", {"system.textasblob(s)"},
+               Rows{{"0x64"}});
   ExpectInvalid(env_.Execute("SELECT token(ck) FROM t"),
                 "Type error: ck cannot be passed as argument 0 of function system.token");
 }
 
 TEST_F(SelectionTest, TermSelectorsTakeTheirOwnOrTheCastType) {
-  ExpectResult("SELECT 'x', (bigint)1, 2 FROM t WHERE pk = 2", {"'x'", "(bigint)1", "2"},
-               Rows{{"'x'", "1", "2"}});
+  ExpectResult("SELECT (text)'x', (bigint)1 FROM t WHERE pk = 2", {"(text)'x'", "(bigint)1"},
+               Rows{{"'x'", "1"}});
+  // Literals have no type of their own: uncast, they cannot be selected (Cassandra 5.0).
+  ExpectInvalid(env_.Execute("SELECT 'x' FROM t"),
+                "Cannot infer type for term 'x' in selection clause (try using a cast to force a "
+                "type)");
   ExpectInvalid(env_.Execute("SELECT ? FROM t"),
                 "Cannot infer type for term ? in selection clause (try using a cast to force a "
                 "type)");

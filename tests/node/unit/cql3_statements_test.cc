@@ -104,8 +104,8 @@ TEST_F(CqlStatementTest, FunctionCallsInSelectors) {
   ExpectResult("SELECT blobAsInt(intAsBlob(v)), token(pk) FROM t WHERE pk = 2",
                {"system.blobasint(system.intasblob(v))", "system.token(pk)"},
                Rows{{"40", "-3248873570005575792"}});
-  ExpectError(env_.Execute("SELECT nofunc(v) FROM t"), ErrorCode::kSyntaxError,
-              "line 1:7 Unknown function 'nofunc'");
+  ExpectError(env_.Execute("SELECT nofunc(v) FROM t"), ErrorCode::kInvalid,
+              "Unknown function 'nofunc'");
 }
 
 TEST_F(CqlStatementTest, JsonRows) {

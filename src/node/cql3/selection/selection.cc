@@ -158,6 +158,13 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
     case Selector::Kind::kFunction:
       return PrepareFunction(sel, t, binds);
     case Selector::Kind::kTerm:
+      // No literal has a type of its own here (Cassandra's getExactTypeIfKnown of a literal is
+      // null): only a cast types a term selector.
+      if (sel.cast_type.empty()) {
+        return InvalidRequest(fmt::format(
+            "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+            sel.term_text));
+      }
       return PrepareTerm(sel, nullptr, binds, sel.term_text);
     case Selector::Kind::kAggregate: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
@@ -207,6 +214,13 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
 // A function selector: its output, result type and Cassandra's column name.
 Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds) {
+  if (sel.function != "cast" && !FunctionRegistry::Native().Exists(sel.function)) {
+    if (sel.function == "fromjson") {
+      return InvalidRequest(
+          "fromjson() cannot be used in the selection clause of a SELECT statement");
+    }
+    return InvalidRequest(fmt::format("Unknown function '{}'", sel.function));
+  }
   auto call = std::make_shared<FunctionCall>();
   call->name = sel.function;
   std::string args_text;
