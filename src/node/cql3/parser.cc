@@ -642,8 +642,12 @@ class Parser {
       } else if (fn == "min" || fn == "max" || fn == "sum" || fn == "avg") {
         sel.kind = Selector::Kind::kAggregate;
         sel.function = fn;
-        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
-        sel.columns.push_back(std::move(c));
+        PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
+        if (arg.kind == Selector::Kind::kColumn) {
+          sel.columns = std::move(arg.columns);
+        } else {
+          sel.args.push_back(std::move(arg));  // a function call, field, element, ...
+        }
       } else if (fn == "token") {
         sel.kind = Selector::Kind::kToken;
         do {

@@ -105,6 +105,15 @@ TEST_F(SelectionTest, AggregatesFoldEachGroup) {
   // Over no rows: one row of zero counts and null extremes.
   ExpectResult("SELECT count(v), max(v) FROM t WHERE pk = 9", {"system.count(v)", "system.max(v)"},
                Rows{{"0", "null"}});
+  // Over function calls and elements too.
+  ExpectResult("SELECT sum(cast(v AS bigint)), avg(cast(v AS double)) FROM t WHERE pk = 1",
+               {"system.sum(cast(v as bigint))", "system.avg(cast(v as double))"},
+               Rows{{"60", "20"}});
+  env_.Ok("CREATE TABLE am (k int PRIMARY KEY, m map<int, int>)");
+  env_.Ok("INSERT INTO am (k, m) VALUES (1, {1: 5, 2: 7})");
+  env_.Ok("INSERT INTO am (k, m) VALUES (2, {1: 9})");
+  ExpectResult("SELECT max(m[1]), sum(m[2]) FROM am", {"system.max(m[1])", "system.sum(m[2])"},
+               Rows{{"9", "7"}});
   ExpectInvalid(env_.Execute("SELECT sum(s) FROM t"),
                 "Invalid call to function system.sum: its argument s of type text is not one of "
                 "tinyint, smallint, int, bigint, counter, float, double");

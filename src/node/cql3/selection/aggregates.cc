@@ -74,11 +74,11 @@ void GroupAccumulator::Finish(std::vector<std::optional<std::string>>* cells) co
 
 void GroupAccumulator::Accumulate(const Output& o, std::string_view v, Accumulator* acc) {
   if (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax) {
-    int cmp = acc->best ? CompareValues(o.value_type, v, *acc->best) : 0;
+    int cmp = acc->best ? CompareValues(o.aggregate_type, v, *acc->best) : 0;
     if (!acc->best || (o.aggregate == Aggregator::kMin ? cmp < 0 : cmp > 0)) acc->best = v;
     return;
   }
-  int width = NumericWidth(o.value_type.kind());
+  int width = NumericWidth(o.aggregate_type.kind());
   if (static_cast<int>(v.size()) != (width < 0 ? -width : width)) return;  // empty value
   ++acc->count;
   if (width == -4) {
@@ -105,7 +105,7 @@ void GroupAccumulator::Accumulate(const Output& o, std::string_view v, Accumulat
 
 std::optional<std::string> GroupAccumulator::Result(const Output& o, const Accumulator& acc) {
   if (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax) return acc.best;
-  int width = NumericWidth(o.value_type.kind());
+  int width = NumericWidth(o.aggregate_type.kind());
   bool avg = o.aggregate == Aggregator::kAvg;
   std::string out;
   if (width < 0) {

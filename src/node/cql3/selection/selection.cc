@@ -167,23 +167,34 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       }
       return PrepareTerm(sel, nullptr, binds, sel.term_text);
     case Selector::Kind::kAggregate: {
-      const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
-      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
-      Output o = ColumnOutput(*col);
+      // Over a column or any other selector (sum(cast(v as bigint))).
+      Prepared arg;
+      if (sel.args.empty()) {
+        Selector column;
+        column.columns = sel.columns;
+        PF_ASSIGN_OR_RETURN(arg, PrepareArgument(column, t, binds));
+      } else if (sel.args[0].kind == Selector::Kind::kTerm) {
+        return InvalidRequest(fmt::format(
+            "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+            sel.args[0].term_text));
+      } else {
+        PF_ASSIGN_OR_RETURN(arg, PrepareArgument(sel.args[0], t, binds));
+      }
+      Output o = std::move(arg.output);
       o.aggregate = AggregatorNamed(sel.function);
-      cql::DataType type = col->type.kind() == cql::TypeKind::kCounter
+      cql::DataType type = arg.type.kind() == cql::TypeKind::kCounter
                                ? cql::DataType(cql::TypeKind::kBigint)
-                               : col->type;
+                               : arg.type;
       bool arithmetic = o.aggregate == Aggregator::kSum || o.aggregate == Aggregator::kAvg;
       if (arithmetic && NumericWidth(type.kind()) == 0) {
         return InvalidRequest(fmt::format(
             "Invalid call to function system.{}: its argument {} of type {} is not one of "
             "tinyint, smallint, int, bigint, counter, float, double",
-            sel.function, col->name, col->type.ToCql()));
+            sel.function, arg.name, arg.type.ToCql()));
       }
-      o.value_type = type;
+      o.aggregate_type = type;
       has_aggregate_ = true;
-      return Prepared{std::move(o), type, fmt::format("system.{}({})", sel.function, col->name)};
+      return Prepared{std::move(o), type, fmt::format("system.{}({})", sel.function, arg.name)};
     }
     case Selector::Kind::kToken: {
       auto pk = t.PartitionKeyColumns();

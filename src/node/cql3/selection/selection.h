@@ -50,8 +50,9 @@ struct Output {
   std::shared_ptr<const FunctionCall> call;  // kFunction; others: their one argument
   std::shared_ptr<const ValueSource> term;   // kTerm; kElement: the key; kSlice: the start
   std::shared_ptr<const ValueSource> slice_to;  // kSlice: the end
-  // The aggregate's argument and result type; kElement, kSlice, kField: the selected value's.
+  // kElement, kSlice, kField: the type of the value they select from.
   cql::DataType value_type;
+  cql::DataType aggregate_type;  // min, max, sum, avg: the argument's and the result's type
   // kElement, kSlice, kField: call->args[0] is a whole non-frozen collection or UDT column, whose
   // elements have times of their own. kWritetime, kTtl: the result is a list, one per element.
   bool multi_cell = false;
