@@ -62,6 +62,9 @@ TEST_F(SelectionTest, FunctionsOverColumnsAndTerms) {
                {"system.textasblob(s)", "system.blobastext(system.textasblob('hi'))"},
                Rows{{"0x64", "'hi'"}});
   ExpectResult("SELECT cast(v AS text) FROM t WHERE pk = 2", {"cast(v as text)"}, Rows{{"'40'"}});
+  ExpectInvalid(env_.Execute("SELECT blobAsInt(0x0001) FROM t WHERE pk = 2"),
+                "In call to function system.blobasint, value 0x0001 is not a valid binary "
+                "representation for type int");
   ExpectInvalid(env_.Execute("SELECT nosuch(v) FROM t"), "Unknown function 'nosuch'");
   ExpectInvalid(env_.Execute("SELECT fromJson('1') FROM t"),
                 "fromjson() cannot be used in the selection clause of a SELECT statement");

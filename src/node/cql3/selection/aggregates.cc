@@ -27,20 +27,21 @@ int NumericWidth(cql::TypeKind kind) {
   }
 }
 
-void GroupAccumulator::Start(const ReadRow* row, const ExecutionContext& ctx) {
+Status GroupAccumulator::Start(const ReadRow* row, const ExecutionContext& ctx) {
   const auto& outputs = selection_.outputs();
   counts_.assign(outputs.size(), 0);
   accumulators_.assign(outputs.size(), Accumulator{});
   firsts_.assign(outputs.size(), std::nullopt);
-  if (!row) return;
-  std::deque<std::string> scratch;
+  if (!row) return Status::Ok();
+  Scratch scratch;
   for (size_t i = 0; i < outputs.size(); ++i) {
     cql::RawValue v = selection_.Value(outputs[i], *row, &scratch, ctx);
     if (!v.is_null()) firsts_[i] = std::string(v.bytes);
   }
+  return scratch.error;
 }
 
-void GroupAccumulator::Add(const ReadRow& row, const ExecutionContext& ctx) {
+Status GroupAccumulator::Add(const ReadRow& row, const ExecutionContext& ctx) {
   const auto& outputs = selection_.outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Output& o = outputs[i];
@@ -48,12 +49,14 @@ void GroupAccumulator::Add(const ReadRow& row, const ExecutionContext& ctx) {
       ++counts_[i];
       continue;
     }
-    std::deque<std::string> scratch;
+    Scratch scratch;
     cql::RawValue v = selection_.Value(o, row, &scratch, ctx);
+    PF_RETURN_IF_ERROR(scratch.error);
     if (v.is_null()) continue;
     ++counts_[i];
     if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &accumulators_[i]);
   }
+  return Status::Ok();
 }
 
 void GroupAccumulator::Finish(std::vector<std::optional<std::string>>* cells) const {

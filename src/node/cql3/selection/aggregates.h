@@ -23,9 +23,10 @@ class GroupAccumulator {
  public:
   explicit GroupAccumulator(const Selection& selection) : selection_(selection) {}
 
-  // Starts a group at `row`; null: the one row of an aggregation over no rows.
-  void Start(const ReadRow* row, const ExecutionContext& ctx);
-  void Add(const ReadRow& row, const ExecutionContext& ctx);
+  // Starts a group at `row`; null: the one row of an aggregation over no rows. Errors are those
+  // of evaluating the outputs (Selection::Value).
+  Status Start(const ReadRow* row, const ExecutionContext& ctx);
+  Status Add(const ReadRow& row, const ExecutionContext& ctx);
   // Appends the group's output values (null: absent) to `cells`.
   void Finish(std::vector<std::optional<std::string>>* cells) const;
 

@@ -567,7 +567,7 @@ Status Selection::CheckBoundTerms(const ExecutionContext& ctx) const {
 }
 
 std::optional<std::vector<CellValue::ElementTime>> Selection::TimesOf(
-    const Output& target, bool per_element, const ReadRow& row, std::deque<std::string>* computed,
+    const Output& target, bool per_element, const ReadRow& row, Scratch* computed,
     const ExecutionContext& ctx) const {
   using Times = std::vector<CellValue::ElementTime>;
   switch (target.kind) {
@@ -625,8 +625,7 @@ std::optional<std::vector<CellValue::ElementTime>> Selection::TimesOf(
   }
 }
 
-cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
-                               std::deque<std::string>* computed,
+cql::RawValue Selection::Value(const Output& o, const ReadRow& row, Scratch* computed,
                                const ExecutionContext& ctx) const {
   switch (o.kind) {
     case Output::Kind::kPartitionKey:
@@ -645,8 +644,8 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
         std::vector<std::string_view> comps(row.partition_key.begin(), row.partition_key.end());
         key = cql::CompositePartitionKey(comps);
       }
-      computed->push_back(BigintBytes(cql::Murmur3Token(key)));
-      return cql::RawValue::Of(computed->back());
+      computed->values.push_back(BigintBytes(cql::Murmur3Token(key)));
+      return cql::RawValue::Of(computed->values.back());
     }
     case Output::Kind::kWritetime:
     case Output::Kind::kMaxWritetime:
@@ -661,8 +660,8 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
       if (!o.multi_cell && o.kind == Output::Kind::kTtl && (*times)[0].ttl == 0) {
         return cql::RawValue::Null();
       }
-      computed->push_back(TimesBody(*times, o.kind, o.multi_cell));
-      return cql::RawValue::Of(computed->back());
+      computed->values.push_back(TimesBody(*times, o.kind, o.multi_cell));
+      return cql::RawValue::Of(computed->values.back());
     }
     case Output::Kind::kElement:
     case Output::Kind::kSlice: {
@@ -692,8 +691,8 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
         w.WriteBytes(entries[i].key);
         if (is_map) w.WriteBytes(entries[i].value);
       }
-      computed->push_back(std::move(out));
-      return cql::RawValue::Of(computed->back());
+      computed->values.push_back(std::move(out));
+      return cql::RawValue::Of(computed->values.back());
     }
     case Output::Kind::kFunction: {
       std::vector<std::optional<std::string>> args;
@@ -702,9 +701,21 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
         args.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
       }
       auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, ctx.now_micros);
+      if (!r && args.size() == 1 && args[0] && o.call->name.rfind("blobas", 0) == 0 &&
+          computed->error.ok()) {
+        // blobAs<type> of bytes that are no value of the type fails the request (Cassandra's
+        // FromBlobFunction).
+        auto type = ScalarResultType(o.call->name, o.call->arg_types);
+        std::string hex = "0x";
+        for (unsigned char c : *args[0]) hex += fmt::format("{:02x}", c);
+        computed->error = InvalidRequest(fmt::format(
+            "In call to function system.{}, value {} is not a valid binary representation for "
+            "type {}",
+            o.call->name, hex, type.ok() ? type->ToCql() : "?"));
+      }
       if (!r) return cql::RawValue::Null();
-      computed->push_back(std::move(*r));
-      return cql::RawValue::Of(computed->back());
+      computed->values.push_back(std::move(*r));
+      return cql::RawValue::Of(computed->values.back());
     }
     case Output::Kind::kField: {
       cql::RawValue v = Value(o.call->args[0], row, computed, ctx);
@@ -721,8 +732,8 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
       // Markers were type-checked by CheckBoundTerms; an unset one reads as null.
       auto v = ResolveValue(*o.term, ctx);
       if (!v.ok() || v->kind != cql::RawValue::Kind::kBytes) return cql::RawValue::Null();
-      computed->push_back(std::string(v->bytes));
-      return cql::RawValue::Of(computed->back());
+      computed->values.push_back(std::string(v->bytes));
+      return cql::RawValue::Of(computed->values.back());
     }
     case Output::Kind::kCountStar:
       break;
@@ -730,8 +741,8 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row,
   return cql::RawValue::Null();
 }
 
-void Selection::AppendRow(const ReadRow& row, std::deque<std::string>* computed,
-                          const ExecutionContext& ctx, cql::RowsResult* rows) const {
+void Selection::AppendRow(const ReadRow& row, Scratch* computed, const ExecutionContext& ctx,
+                          cql::RowsResult* rows) const {
   if (!json_) {
     for (const Output& o : outputs_) rows->cells.push_back(Value(o, row, computed, ctx));
     return;
@@ -742,8 +753,8 @@ void Selection::AppendRow(const ReadRow& row, std::deque<std::string>* computed,
     cql::RawValue v = Value(o, row, computed, ctx);
     values.push_back(v.is_null() ? std::nullopt : std::optional<std::string_view>(v.bytes));
   }
-  computed->push_back(JsonRow(values));
-  rows->cells.push_back(cql::RawValue::Of(computed->back()));
+  computed->values.push_back(JsonRow(values));
+  rows->cells.push_back(cql::RawValue::Of(computed->values.back()));
 }
 
 std::string Selection::JsonRow(const std::vector<std::optional<std::string_view>>& values) const {

@@ -22,6 +22,13 @@ namespace postfork::node::cql3::selection {
 
 enum class Aggregator { kNone, kMin, kMax, kSum, kAvg };
 
+// What evaluating outputs leaves behind: the values computed (results point into them) and the
+// first error met, which fails the request (a function refusing its input, as in Cassandra).
+struct Scratch {
+  std::deque<std::string> values;
+  Status error;
+};
+
 struct FunctionCall;
 
 // One selector, prepared: where its value comes from in a ReadRow.
@@ -93,12 +100,13 @@ class Selection {
   // Checks the bound values of term selectors, once per execution.
   Status CheckBoundTerms(const ExecutionContext& ctx) const;
   // The value of `o` (one of outputs(), or an argument inside one) for `row`. Computed values are
-  // kept alive in `computed`. kCountStar reads as null (aggregation counts it).
-  cql::RawValue Value(const Output& o, const ReadRow& row, std::deque<std::string>* computed,
+  // kept alive in `computed`, which also takes the first error. kCountStar reads as null
+  // (aggregation counts it).
+  cql::RawValue Value(const Output& o, const ReadRow& row, Scratch* computed,
                       const ExecutionContext& ctx) const;
   // Appends one result row's cells for `row` to `rows` (SELECT JSON: the one object); the
   // caller counts the row.
-  void AppendRow(const ReadRow& row, std::deque<std::string>* computed, const ExecutionContext& ctx,
+  void AppendRow(const ReadRow& row, Scratch* computed, const ExecutionContext& ctx,
                  cql::RowsResult* rows) const;
   // SELECT JSON: the object of one row's output values (null: absent).
   std::string JsonRow(const std::vector<std::optional<std::string_view>>& values) const;
@@ -128,8 +136,7 @@ class Selection {
   // The write times and TTLs of `target` for `row`: none (nullopt), one, or one per element when
   // `per_element` (a whole non-frozen collection, or a slice of one).
   std::optional<std::vector<CellValue::ElementTime>> TimesOf(const Output& target, bool per_element,
-                                                             const ReadRow& row,
-                                                             std::deque<std::string>* computed,
+                                                             const ReadRow& row, Scratch* computed,
                                                              const ExecutionContext& ctx) const;
 
   std::vector<Output> outputs_;

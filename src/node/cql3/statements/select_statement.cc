@@ -239,10 +239,11 @@ class SelectStatementImpl final : public CqlStatement {
       ps += rows.resume_position;
       meta.paging_state = std::move(ps);
     }
-    std::deque<std::string> computed;
+    selection::Scratch computed;
     msg.rows.row_count = static_cast<int32_t>(rows.rows.size());
     msg.rows.cells.reserve(rows.rows.size() * result_metadata_.columns.size());
     for (const ReadRow& row : rows.rows) selection_.AppendRow(row, &computed, ctx, &msg.rows);
+    PF_RETURN_IF_ERROR(computed.error);
     cql::ByteWriter w(&result.body);
     msg.Encode(w, ctx.protocol_version);
     return result;
@@ -501,20 +502,20 @@ class SelectStatementImpl final : public CqlStatement {
         }
         if (!in_group) {
           if (partition_groups >= groups_per_partition) continue;
-          group.Start(&row, ctx);
+          PF_RETURN_IF_ERROR(group.Start(&row, ctx));
           group_key.clear();
           for (auto k : GroupKey(row)) group_key.emplace_back(k);
           in_group = true;
           ++partition_groups;
         }
-        group.Add(row, ctx);
+        PF_RETURN_IF_ERROR(group.Add(row, ctx));
       }
       if (done || !rows.has_more) break;
       cmd.resume_position = rows.resume_position;
     }
     if (in_group && groups_out < limit) finish();
     if (!in_group && groups_out == 0 && group_by_.empty()) {  // no rows: one row of empty results
-      group.Start(nullptr, ctx);
+      PF_RETURN_IF_ERROR(group.Start(nullptr, ctx));
       finish();
     }
     cql::ResultMessage msg;
