@@ -61,7 +61,11 @@ TEST_F(SelectionTest, FunctionsOverColumnsAndTerms) {
   ExpectResult("SELECT textAsBlob(s), blobAsText(textAsBlob('hi')) FROM t WHERE pk = 2",
                {"system.textasblob(s)", "system.blobastext(system.textasblob('hi'))"},
                Rows{{"0x64", "'hi'"}});
-  ExpectResult("SELECT cast(v AS text) FROM t WHERE pk = 2", {"cast(v as text)"}, Rows{{"'40'"}});
+  ExpectResult(
+      "SELECT cast(v AS text), cast(v AS int), bigintAsBlob(writetime(v)) FROM t "
+      "WHERE pk = 1 AND ck = 1",
+      {"cast(v as text)", "v", "system.bigintasblob(writetime(v))"},
+      Rows{{"'10'", "10", "0x00000000000003e8"}});
   ExpectInvalid(env_.Execute("SELECT blobAsInt(0x0001) FROM t WHERE pk = 2"),
                 "In call to function system.blobasint, value 0x0001 is not a valid binary "
                 "representation for type int");

@@ -257,6 +257,9 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
       PF_ASSIGN_OR_RETURN(arg,
                           PrepareTerm(a, expected ? &*expected : nullptr, binds,
                                       fmt::format("arg{}(system.{})", position, sel.function)));
+    } else if (a.kind == Selector::Kind::kToken || a.kind == Selector::Kind::kWritetime ||
+               a.kind == Selector::Kind::kMaxWritetime || a.kind == Selector::Kind::kTtl) {
+      PF_ASSIGN_OR_RETURN(arg, PrepareSelector(a, t, binds, /*distinct=*/false));
     } else {
       return InvalidRequest("Arguments of system." + sel.function +
                             " must be columns or function calls");
@@ -272,6 +275,12 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
     auto target = cql::DataType::Parse(sel.cast_type);
     if (!target.ok() || !target->is_native()) {
       return InvalidRequest(fmt::format("Unknown type {} in cast", sel.cast_type));
+    }
+    if (call->arg_types.size() == 1 && call->arg_types[0] == *target) {
+      // A cast to the argument's own type is the argument itself (Cassandra's
+      // CastFcts: no function, the selector's own name).
+      Output same = std::move(call->args[0]);
+      return Prepared{std::move(same), *target, args_text};
     }
     call->arg_types.push_back(*target);
     name = fmt::format("cast({} as {})", args_text, target->ToCql());
