@@ -132,6 +132,20 @@ TEST_F(SelectionTest, JsonObjectsOfTheSelectors) {
   ExpectResult("SELECT JSON count(*) FROM t WHERE pk = 1", {"[json]"}, Rows{{"'{\"count\": 3}'"}});
 }
 
+// fromJson() with a bound JSON text, in VALUES and in SET.
+TEST_F(SelectionTest, FromJsonOfABindMarker) {
+  env_.Ok("CREATE TABLE fj (k int PRIMARY KEY, m map<text, int>)");
+  CqlResult r = env_.ExecutePrepared("INSERT INTO fj (k, m) VALUES (?, fromJson(?))",
+                                     {cql::RawValue::Of(std::string("\0\0\0\1", 4)),
+                                      cql::RawValue::Of(std::string("{\"a\": 7}"))});
+  ASSERT_TRUE(r.ok) << r;
+  r = env_.ExecutePrepared("UPDATE fj SET m = fromJson(?) WHERE k = 2",
+                           {cql::RawValue::Of(std::string("{\"b\": 8}"))});
+  ASSERT_TRUE(r.ok) << r;
+  ExpectResult("SELECT k, m FROM fj WHERE k IN (1, 2)", {"k", "m"},
+               Rows{{"1", "{'a': 7}"}, {"2", "{'b': 8}"}});
+}
+
 TEST_F(SelectionTest, DistinctSelectsPartitionKeysAndStatics) {
   ExpectResult("SELECT DISTINCT pk FROM t", {"pk"}, Rows{{"1"}, {"2"}});
   ExpectInvalid(env_.Execute("SELECT DISTINCT * FROM t"),
