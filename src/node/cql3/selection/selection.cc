@@ -9,6 +9,7 @@
 #include "node/cql3/functions/json.h"
 #include "node/cql3/selection/aggregates.h"
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/murmur3.h"
 
 namespace postfork::node::cql3::selection {
