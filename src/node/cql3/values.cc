@@ -43,8 +43,8 @@ std::string_view TermKindName(Term::Kind k) {
 
 Status Mismatch(const Term& t, const cql::DataType& type, std::string_view receiver) {
   if (t.kind == Term::Kind::kUserType) {
-    return InvalidRequest(fmt::format("Invalid user type literal for {} of type {}", receiver,
-                                      type.ToCql()));
+    return InvalidRequest(
+        fmt::format("Invalid user type literal for {} of type {}", receiver, type.ToCql()));
   }
   if (t.kind == Term::Kind::kList || t.kind == Term::Kind::kSetOrMap ||
       t.kind == Term::Kind::kTuple) {
@@ -239,10 +239,22 @@ namespace {
 Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::string_view receiver,
                                 const TermInputs& inputs) {
   if (t.text == "fromjson") {
-    if (t.elements.size() != 1 || t.elements[0].kind != Term::Kind::kString) {
+    if (t.elements.size() != 1 || (t.elements[0].kind != Term::Kind::kString &&
+                                   t.elements[0].kind != Term::Kind::kBindMarker)) {
       return InvalidRequest("fromJson() takes one string literal or bind marker argument");
     }
-    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(t.elements[0].text, type));
+    std::string json = t.elements[0].text;
+    if (t.elements[0].kind == Term::Kind::kBindMarker) {
+      // A bound text; null (or a trial evaluation without values) gives null.
+      const int at = t.elements[0].bind_index;
+      if (!inputs.binds || at < 0 || static_cast<size_t>(at) >= inputs.binds->size()) {
+        return cql::Value();
+      }
+      const cql::RawValue& bound = (*inputs.binds)[static_cast<size_t>(at)];
+      if (bound.kind != cql::RawValue::Kind::kBytes) return cql::Value();
+      json = std::string(bound.bytes);
+    }
+    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(json, type));
     if (!bytes) return cql::Value();
     auto v = cql::DeserializeValue(*bytes, type);
     if (!v.ok()) return InvalidRequest(v.error().message());
@@ -252,8 +264,8 @@ Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::s
                       CallFunctionBytes(t, type, receiver, inputs));
   if (!bytes) return cql::Value();
   auto v = cql::DeserializeValue(*bytes, type);
-  if (!v.ok()) return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver,
-                                                 v.error().message()));
+  if (!v.ok())
+    return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver, v.error().message()));
   return std::move(*v);
 }
 
@@ -279,8 +291,8 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
   if (t.kind == TK::kBindMarker) {
     if (!binds) return InvalidRequest("bind marker where a literal was expected");
     if (t.bind_index < 0 || static_cast<size_t>(t.bind_index) >= binds->size()) {
-      return InvalidRequest(fmt::format("No value bound for marker {} ({})", t.bind_index,
-                                        receiver));
+      return InvalidRequest(
+          fmt::format("No value bound for marker {} ({})", t.bind_index, receiver));
     }
     const cql::RawValue& v = (*binds)[static_cast<size_t>(t.bind_index)];
     if (v.is_unset()) return InvalidRequest(fmt::format("Invalid unset value for {}", receiver));
@@ -449,8 +461,8 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
     case K::kUdt: {
       if (t.kind != TK::kUserType) {
         if (t.kind == TK::kSetOrMap && t.elements.empty()) return cql::Value(cql::ValueList{});
-        return InvalidRequest(fmt::format("Invalid user type literal for {} of type {}", receiver,
-                                          type.ToCql()));
+        return InvalidRequest(
+            fmt::format("Invalid user type literal for {} of type {}", receiver, type.ToCql()));
       }
       const auto& names = type.field_names();
       cql::ValueList out(names.size(), cql::Value(cql::Null{}));

@@ -783,6 +783,8 @@ class Reader {
       if (!path.ok()) continue;  // unreadable element: skip rather than fail the row
       v.timestamp = std::max(v.timestamp, it->timestamp);
       v.elements.emplace_back(std::move(*path), std::string(it->value));
+      v.element_times.push_back(CellValue::ElementTime{
+          it->timestamp, it->expiring() ? std::max(0, it->local_deletion_time - now_) : 0});
     }
     if (v.elements.empty()) return std::nullopt;
     cql::ByteWriter w(&v.value);

@@ -325,9 +325,13 @@ class SelectorTermsTest(KeyspaceTest):
 
     def test_terms_as_selectors_and_arguments(self):
         s = self.session
-        r = s.execute("SELECT blobAsText(textAsBlob('hi')), (bigint)1, 'lit', 2 FROM t WHERE k = 1")
-        self.assertEqual(tuple(r.one()), ("hi", 1, "lit", 2))
-        self.assertEqual(r.column_names[1:], ["(bigint)1", "'lit'", "2"])
+        r = s.execute("SELECT blobAsText(textAsBlob('hi')), (bigint)1, (text)'lit' FROM t "
+                      "WHERE k = 1")
+        self.assertEqual(tuple(r.one()), ("hi", 1, "lit"))
+        self.assertEqual(r.column_names[1:], ["(bigint)1", "(text)'lit'"])
+        # A literal has no type of its own (Cassandra): uncast, it cannot be a selector.
+        with self.assertRaisesRegex(InvalidRequest, "Cannot infer type for term 'lit'"):
+            s.execute("SELECT 'lit' FROM t WHERE k = 1")
         prepared = s.prepare("SELECT (int)?, textAsBlob(?) FROM t WHERE k = ?")
         self.assertEqual([c.type.typename for c in prepared.column_metadata],
                          ["int", "varchar", "int"])

@@ -90,12 +90,36 @@ async function tracing(c) {
   assert.strictEqual(rs.info.traceId, undefined);
 }
 
+// Element and slice selection of sets and maps, and the write times of elements.
+async function elementSelection(c) {
+  await c.execute('CREATE TABLE f.e (k int PRIMARY KEY, m map<text, int>, s set<int>, l list<int>)');
+  await c.execute("INSERT INTO f.e (k, m, s, l) VALUES (1, {'a': 1, 'b': 2}, {5, 6}, [1]) " +
+                  'USING TIMESTAMP 10');
+  await c.execute('UPDATE f.e USING TIMESTAMP 20 SET s = s + {7} WHERE k = 1');
+  let rs = await c.execute("SELECT m['b'], s[6], s[9], m['a'..'a'] FROM f.e WHERE k = 1");
+  assert.deepStrictEqual(rs.columns.map((col) => col.name),
+                         ["m['b']", 's[6]', 's[9]', "m['a'..'a']"]);
+  const row = rs.first();
+  assert.strictEqual(row["m['b']"], 2);
+  assert.strictEqual(row['s[6]'], 6);
+  assert.strictEqual(row['s[9]'], null);
+  assert.deepStrictEqual(row["m['a'..'a']"], { a: 1 });
+  rs = await c.execute('SELECT writetime(s[7]), writetime(s) FROM f.e WHERE k = 1');
+  assert.strictEqual(rs.first()['writetime(s[7])'].toNumber(), 20);
+  assert.deepStrictEqual(rs.first()['writetime(s)'].map((t) => t.toNumber()), [10, 10, 20]);
+  rs = await c.execute('SELECT m[?] FROM f.e WHERE k = 1', ['a'], { prepare: true });
+  assert.strictEqual(rs.first()["m[?]"], 1);
+  await expectError(c.execute('SELECT l[0] FROM f.e'), 0x2200,
+                    /Element selection is only allowed on sets and maps, but l is a list/);
+}
+
 async function main() {
   await withNode(binary, 'f', async (c) => {
     await nonPureFunctions(c);
     await decimalKeys(c);
     await tracing(c);
     await orderingAndShapes(c);
+    await elementSelection(c);
   });
   console.log('nodejs functions test: OK');
 }

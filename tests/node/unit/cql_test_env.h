@@ -132,6 +132,15 @@ class CqlTestEnv {
     Ok("USE " + ks);
   }
 
+  // `query` succeeds with these result columns and rows.
+  void ExpectResult(std::string_view query, const std::vector<std::string>& columns,
+                    const Rows& rows) {
+    CqlResult r = Execute(query);
+    ASSERT_TRUE(r.ok) << query << " -> " << r;
+    EXPECT_EQ(r.columns, columns) << query;
+    EXPECT_EQ(r.rows, rows) << query;
+  }
+
   Database& db() { return *db_; }
 
  private:

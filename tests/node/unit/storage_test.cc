@@ -401,7 +401,9 @@ TEST_F(StorageTest, ScanEqualsReadingEachPartitionByKey) {
   auto variants = std::vector<std::function<void(ReadCommand&)>>{
       [](ReadCommand&) {},
       [](ReadCommand& c) { c.per_partition_limit = 1; },
-      [](ReadCommand& c) { c.slices = {ClusteringSlice{{{Int(1)}, true}, {}}}; },
+      [](ReadCommand& c) {
+        c.slices = {ClusteringSlice{{{Int(1)}, true}, {}}};
+      },
       [](ReadCommand& c) { c.reversed = true; },
       [](ReadCommand& c) { c.distinct = true; },
   };

@@ -69,7 +69,9 @@ std::optional<int64_t> Millis(TypeKind kind, std::string_view v) {
 // Cassandra's minTimeuuid/maxTimeuuid (UUIDGen.minTimeUUID/maxTimeUUID): the smallest and
 // largest timeuuid of a millisecond, by time and then by the signed clock sequence and node.
 std::string TimeUuidBound(int64_t millis, bool max) {
-  uint64_t t = static_cast<uint64_t>(millis * 10000 + kUuidEpochOffset + (max ? 9999 : 0));
+  // Java's long arithmetic wraps: so does this (an extreme timestamp must not overflow).
+  uint64_t t = static_cast<uint64_t>(millis) * 10000u + static_cast<uint64_t>(kUuidEpochOffset) +
+               (max ? 9999u : 0u);
   uint64_t msb =
       ((t & 0xFFFFFFFFULL) << 32) | (((t >> 32) & 0xFFFF) << 16) | ((t >> 48) & 0x0FFF) | 0x1000;
   uint64_t lsb = max ? 0x7F7F7F7F7F7F7F7FULL : 0x8080808080808080ULL;
