@@ -165,8 +165,23 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
   return Fit::kNone;
 }
 
-// A term as Cassandra prints it in messages (its text for literals).
+// Whether a function result of type `result` can be stored in a receiver of `type`.
+bool ResultFits(const cql::DataType& result, const cql::DataType& type) {
+  using K = cql::TypeKind;
+  return result == type || (result.kind() == K::kTimeuuid && type.kind() == K::kUuid) ||
+         (result.kind() == K::kAscii && type.kind() == K::kText);
+}
+
+}  // namespace
+
 std::string TermText(const Term& t) {
+  auto join = [](const std::vector<Term>& items, size_t from, size_t step) {
+    std::string out;
+    for (size_t i = from; i < items.size(); i += step) {
+      out += (out.empty() ? "" : ", ") + TermText(items[i]);
+    }
+    return out;
+  };
   switch (t.kind) {
     case Term::Kind::kString:
       return "'" + t.text + "'";
@@ -176,24 +191,32 @@ std::string TermText(const Term& t) {
       return "NULL";
     case Term::Kind::kBindMarker:
       return "?";
-    case Term::Kind::kFunction: {
-      std::string args;
-      for (const Term& a : t.elements) args += (args.empty() ? "" : ", ") + TermText(a);
-      return t.text + "(" + args + ")";
+    case Term::Kind::kFunction:
+      return t.text + "(" + join(t.elements, 0, 1) + ")";
+    case Term::Kind::kTuple:
+      return "(" + join(t.elements, 0, 1) + ")";
+    case Term::Kind::kList:
+      return "[" + join(t.elements, 0, 1) + "]";
+    case Term::Kind::kSetOrMap: {
+      if (!t.is_map) return "{" + join(t.elements, 0, 1) + "}";
+      std::string out;
+      for (size_t i = 0; i + 1 < t.elements.size(); i += 2) {
+        out += (out.empty() ? "" : ", ") + TermText(t.elements[i]) + ": " +
+               TermText(t.elements[i + 1]);
+      }
+      return "{" + out + "}";
+    }
+    case Term::Kind::kUserType: {
+      std::string out;
+      for (size_t i = 0; i < t.elements.size() && i < t.fields.size(); ++i) {
+        out += (out.empty() ? "" : ", ") + t.fields[i] + ": " + TermText(t.elements[i]);
+      }
+      return "{" + out + "}";
     }
     default:
       return t.text;
   }
 }
-
-// Whether a function result of type `result` can be stored in a receiver of `type`.
-bool ResultFits(const cql::DataType& result, const cql::DataType& type) {
-  using K = cql::TypeKind;
-  return result == type || (result.kind() == K::kTimeuuid && type.kind() == K::kUuid) ||
-         (result.kind() == K::kAscii && type.kind() == K::kText);
-}
-
-}  // namespace
 
 // A function call where a value stands: resolved through the FunctionRegistry, its arguments
 // evaluated as the parameter types, then run (non-pure functions with the request's time).

@@ -32,6 +32,10 @@ struct TermInputs {
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
                                std::string_view receiver, const TermInputs& inputs = {});
 
+// A term as Cassandra prints it in messages: literals as written ('x', 0x01, [1, 2], {a: 1}),
+// markers as ?, calls as f(args).
+std::string TermText(const Term& term);
+
 // Whether a literal holds bind markers anywhere inside.
 bool ContainsMarker(const Term& term);
 // The type a literal has by itself (Cassandra's preferred type: 'x' text, 1 int, 2^40 bigint,

@@ -1,6 +1,7 @@
 // SchemaStore: validated DDL with Cassandra's errors, persisted in the node's metadata space.
 #include "node/db/schema_store.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -858,24 +859,43 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterType(const AlterTypeD
     std::map<std::string, StoredType> all = impl_->StoredTypes(*ks);
     StoredType& stored = all[def.name];
     if (def.add) {
+      // Cassandra's AlterTypeStatement.AddField checks, in its order.
       const auto& [field, ftype] = *def.add;
-      if (std::find(stored.field_names.begin(), stored.field_names.end(), field) !=
-          stored.field_names.end()) {
-        if (def.if_field_not_exists) return std::optional<cql::SchemaChange>{};
-        return InvalidRequest("Cannot add new field " + field + " of type " + ftype.ToCql() +
-                              " to user type " + def.keyspace + "." + def.name +
-                              " as a field with name " + field + " already exists");
-      }
-      if (UsesType(ftype, def.name)) {
-        return InvalidRequest("Cannot add new field " + field + " of type " + ftype.ToCql() +
-                              " to user type " + def.keyspace + "." + def.name +
-                              " as this would create a circular reference");
-      }
+      const std::string qualified = def.keyspace + "." + def.name;
       if (ftype.kind() == cql::TypeKind::kCounter) {
         return InvalidRequest("A user type cannot contain counters");
       }
       if (ftype.kind() == cql::TypeKind::kUdt && !ftype.is_frozen()) {
         return InvalidRequest("A user type cannot contain non-frozen UDTs");
+      }
+      if (std::find(stored.field_names.begin(), stored.field_names.end(), field) !=
+          stored.field_names.end()) {
+        if (def.if_field_not_exists) return std::optional<cql::SchemaChange>{};
+        return InvalidRequest(
+            fmt::format("Cannot add field {} to type {}: a field with name {} already exists",
+                        field, qualified, field));
+      }
+      if (UsesType(ftype, def.name)) {
+        return InvalidRequest(
+            fmt::format("Cannot add new field {} of type {} to user type {} as it would create a "
+                        "circular reference",
+                        field, ftype.ToCql(), qualified));
+      }
+      // A partition key's serialized form would change with the new field.
+      std::string key_users;
+      for (const auto& [tname, t] : ks->tables) {
+        for (const ColumnMetadata& c : t->columns) {
+          if (c.kind == ColumnKind::kPartitionKey && UsesType(c.type, def.name)) {
+            key_users += (key_users.empty() ? "" : ", ") + def.keyspace + "." + tname;
+            break;
+      }
+      }
+      }
+      if (!key_users.empty()) {
+        return InvalidRequest(fmt::format(
+            "Cannot add new field {} of type {} to user type {} as the type is being used in "
+            "partition key by the following tables: {}",
+            field, ftype.ToCql(), qualified, key_users));
       }
       PF_RETURN_IF_ERROR(CheckNestedTypes(ftype));
       stored.field_names.push_back(field);
@@ -919,7 +939,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropType(std::string_view 
       if (if_exists) return std::optional<cql::SchemaChange>{};
       return TypeMissing(keyspace, name);
     }
-    std::string qualified = std::string(keyspace) + "." + std::string(name);
+    std::string qualified = "'" + std::string(keyspace) + "." + std::string(name) + "'";
     std::string users;
     for (const auto& [tname, t] : ks->types) {
       if (tname != name && UsesType(t->type, name)) users += (users.empty() ? "" : ", ") + tname;

@@ -84,7 +84,13 @@ class TableModification : public ModificationStatement {
       if (v.is_null()) return InvalidRequest("Invalid null value of timestamp");
       if (!v.is_unset()) {
         if (v.bytes.size() != 8) return InvalidRequest("Invalid timestamp value");
-        return LoadBigint(v.bytes);
+        int64_t ts = LoadBigint(v.bytes);
+        // The minimum stands for "no timestamp" in Cassandra's storage, so it refuses it.
+        if (ts == INT64_MIN) {
+          return InvalidRequest(
+              fmt::format("Out of bound timestamp, must be in [{}, {}]", INT64_MIN + 1, INT64_MAX));
+        }
+        return ts;
       }
     }
     if (batch_ts) return *batch_ts;
@@ -351,7 +357,7 @@ class TableModification : public ModificationStatement {
     }
     if (!given[0]) {
       return InvalidRequest(fmt::format("Invalid comparison with null for operator \"{}\"",
-                                        OpText(c.op)));
+                                        RelationOpText(c.op)));
     }
     if (!current) return false;
     int cmp = CompareValues(c.value_type, *current, *given[0]);
@@ -366,21 +372,6 @@ class TableModification : public ModificationStatement {
         return cmp >= 0;
       default:
         return InvalidRequest("Unsupported operator in IF condition");
-    }
-  }
-
-  static const char* OpText(Relation::Op op) {
-    switch (op) {
-      case Relation::Op::kLt:
-        return "<";
-      case Relation::Op::kLte:
-        return "<=";
-      case Relation::Op::kGt:
-        return ">";
-      case Relation::Op::kGte:
-        return ">=";
-      default:
-        return "=";
     }
   }
 
@@ -566,15 +557,17 @@ class InsertStatementImpl final : public TableModification {
     if (stmt.columns.size() != stmt.values.size()) {
       return InvalidRequest("Unmatched column names/values");
     }
+    for (size_t i = 0; i < stmt.columns.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (stmt.columns[j] == stmt.columns[i]) {
+          return InvalidRequest("The column names contains duplicates");
+        }
+      }
+    }
     std::vector<std::pair<const ColumnMetadata*, ValueSource>> values;
     for (size_t i = 0; i < stmt.columns.size(); ++i) {
       const ColumnMetadata* col = table_meta_->FindColumn(stmt.columns[i]);
       if (!col) return InvalidRequest("Undefined column name " + stmt.columns[i]);
-      for (size_t j = 0; j < i; ++j) {
-        if (stmt.columns[j] == stmt.columns[i]) {
-          return InvalidRequest("Multiple definitions found for column " + col->name);
-        }
-      }
       PF_ASSIGN_OR_RETURN(ValueSource src, binds.Source(stmt.values[i], col->type, col->name));
       values.emplace_back(col, std::move(src));
     }
@@ -746,6 +739,27 @@ class WhereModification : public TableModification {
     return Status::Ok();
   }
 
+  // Cassandra refuses clustering restrictions on an UPDATE or DELETE that applies only to static
+  // columns (no operation or condition on a regular column, at least one on a static one).
+  Status CheckStaticOnly(bool ops_static, bool ops_regular,
+                         const std::vector<Condition>& conditions, std::string_view type) const {
+    bool static_used = ops_static, regular_used = ops_regular;
+    for (const Condition& c : conditions) {
+      const ColumnMetadata* col = table_meta_->FindColumn(c.relation.columns[0]);
+      if (!col) continue;
+      static_used |= col->kind == ColumnKind::kStatic;
+      regular_used |= col->kind == ColumnKind::kRegular;
+    }
+    if (!static_used || regular_used) return Status::Ok();
+    if (where_.clustering_restricted() > 0 || where_.slice_size > 0) {
+      return InvalidRequest(fmt::format(
+          "Invalid restrictions on clustering columns since the {} statement modifies only "
+          "static columns",
+          type));
+    }
+    return Status::Ok();
+  }
+
   bool ClusteringComplete() const {
     return where_.slice_size == 0 &&
            where_.clustering_restricted() == table_meta_->clustering_size();
@@ -791,6 +805,7 @@ class UpdateStatementImpl final : public WhereModification {
     }
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
     PF_RETURN_IF_ERROR(PrepareConditions(stmt.conditions, binds));
+    PF_RETURN_IF_ERROR(CheckStaticOnly(only_static, !only_static, stmt.conditions, "UPDATE"));
     static_only_ = only_static && where_.clustering_restricted() == 0;
     if (!static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
     bind_specs_ = binds.Take();
@@ -864,6 +879,22 @@ class DeleteStatementImpl final : public WhereModification {
     }
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
     PF_RETURN_IF_ERROR(PrepareConditions(stmt.conditions, binds));
+    PF_RETURN_IF_ERROR(CheckStaticOnly(only_static, !only_static, stmt.conditions, "DELETE"));
+    if ((stmt.if_exists || !stmt.conditions.empty()) && !ClusteringComplete()) {
+      // A conditional DELETE of more than one row may touch static columns only.
+      const char* kPrefix =
+          "DELETE statements must restrict all PRIMARY KEY columns with equality relations";
+      if (!only_static) {
+        return InvalidRequest(fmt::format("{} in order to delete non static columns", kPrefix));
+      }
+      for (const Condition& c : stmt.conditions) {
+        const ColumnMetadata* col = table_meta_->FindColumn(c.relation.columns[0]);
+        if (col && col->kind == ColumnKind::kRegular) {
+          return InvalidRequest(
+              fmt::format("{} in order to use IF condition on non static columns", kPrefix));
+        }
+      }
+    }
     static_only_ = only_static && where_.clustering_restricted() == 0;
     if (!ops_.empty() && !static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
     bind_specs_ = binds.Take();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
@@ -125,10 +126,29 @@ Status SliceToFilters(const ColumnMetadata* col, WhereClause* w) {
   return Status::Ok();
 }
 
-std::string JoinNames(const std::vector<const ColumnMetadata*>& cols) {
+// Column names joined by `sep` (", " in messages; "," in a tuple marker's name, as Cassandra).
+std::string JoinNames(const std::vector<const ColumnMetadata*>& cols, const char* sep = ", ") {
   std::string out;
-  for (const auto* c : cols) out += (out.empty() ? "" : ",") + c->name;
+  for (const auto* c : cols) out += (out.empty() ? "" : sep) + c->name;
   return out;
+}
+
+// A relation as Cassandra prints it in messages (`v != 1`, `(c1, c2) > (1, 2)`).
+std::string RelationText(const Relation& rel) {
+  std::string names;
+  for (const auto& n : rel.columns) names += (names.empty() ? "" : ", ") + n;
+  std::string lhs = rel.lhs == Relation::Lhs::kColumn  ? names
+                    : rel.lhs == Relation::Lhs::kTuple ? "(" + names + ")"
+                                                       : "token(" + names + ")";
+  if (rel.map_key) lhs += "[" + TermText(*rel.map_key) + "]";
+  std::string rhs;
+  if (rel.op == Relation::Op::kIn && !rel.in_marker) {
+    for (const Term& t : rel.in_values) rhs += (rhs.empty() ? "" : ", ") + TermText(t);
+    rhs = "(" + rhs + ")";
+  } else {
+    rhs = TermText(rel.value);
+  }
+  return lhs + " " + RelationOpText(rel.op) + " " + rhs;
 }
 
 Result<TupleSource> MakeTuple(const Term& term, const std::vector<const ColumnMetadata*>& cols,
@@ -138,7 +158,7 @@ Result<TupleSource> MakeTuple(const Term& term, const std::vector<const ColumnMe
     std::vector<cql::DataType> types;
     for (const auto* c : cols) types.push_back(c->type);
     PF_ASSIGN_OR_RETURN(ValueSource m, binds.Source(term, cql::DataType::Tuple(types),
-                                                    "(" + JoinNames(cols) + ")"));
+                                                    "(" + JoinNames(cols, ",") + ")"));
     t.marker = std::move(m);
     return t;
   }
@@ -148,7 +168,7 @@ Result<TupleSource> MakeTuple(const Term& term, const std::vector<const ColumnMe
   }
   if (term.elements.size() != cols.size()) {
     return InvalidRequest(fmt::format("Expected {} elements in value tuple, but got {}: {}",
-                                      cols.size(), term.elements.size(), JoinNames(cols)));
+                                      cols.size(), term.elements.size(), TermText(term)));
   }
   for (size_t i = 0; i < cols.size(); ++i) {
     PF_ASSIGN_OR_RETURN(ValueSource v,
@@ -235,8 +255,45 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
   w.partition.resize(pk.size());
   std::vector<std::optional<KeyRestriction>> ck_eq(ck.size());
   std::vector<std::string> non_key;
+  // The kind of the first restriction on each column: a second one merges with it or is refused
+  // by its kind, as Cassandra's restrictions merge (the earlier one decides the message).
+  enum class Held { kEq, kIn, kSlice, kContains };
+  std::map<const ColumnMetadata*, Held> held;
+  auto merge = [&held](const ColumnMetadata* c, const Relation& rel) -> Status {
+    Held next =
+        rel.op == Relation::Op::kEq && !rel.map_key ? Held::kEq
+        : rel.op == Relation::Op::kIn               ? Held::kIn
+        : rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey || rel.map_key
+            ? Held::kContains
+            : Held::kSlice;
+    auto [it, first] = held.emplace(c, next);
+    if (first) return Status::Ok();
+    switch (it->second) {
+      case Held::kEq:
+        return InvalidRequest(fmt::format(
+            "{} cannot be restricted by more than one relation if it includes an Equal", c->name));
+      case Held::kIn:
+        return InvalidRequest(fmt::format(
+            "{} cannot be restricted by more than one relation if it includes a IN", c->name));
+      case Held::kSlice:
+        if (next == Held::kSlice) return Status::Ok();
+        return InvalidRequest(fmt::format(
+            "Column \"{}\" cannot be restricted by both an equality and an inequality relation",
+            c->name));
+      case Held::kContains:
+        if (next == Held::kContains) return Status::Ok();
+        return InvalidRequest(fmt::format(
+            "Collection column {} can only be restricted by CONTAINS, CONTAINS KEY, or map-entry "
+            "equality",
+            c->name));
+    }
+    return Status::Ok();
+  };
 
   for (const Relation& rel : relations) {
+    if (rel.op == Relation::Op::kNeq) {
+      return InvalidRequest("Unsupported \"!=\" relation: " + RelationText(rel));
+    }
     if (rel.lhs == Relation::Lhs::kToken) {
       if (!for_select)
         return InvalidRequest(
@@ -288,12 +345,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         }
         cols.push_back(c);
       }
+      for (const ColumnMetadata* c : cols) PF_RETURN_IF_ERROR(merge(c, rel));
       for (size_t i = 1; i < cols.size(); ++i) {
         if (cols[i]->position != cols[i - 1]->position + 1) {
           return InvalidRequest(fmt::format(
               "Clustering columns must appear in the PRIMARY KEY order in multi-column relations: "
-              "({})",
-              JoinNames(cols)));
+              "{}",
+              RelationText(rel)));
         }
       }
       size_t first = static_cast<size_t>(cols[0]->position);
@@ -352,6 +410,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     if (rel.map_key && col->is_primary_key()) {
       return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
     }
+    PF_RETURN_IF_ERROR(merge(col, rel));
     auto make_key_restriction = [&]() -> Result<KeyRestriction> {
       KeyRestriction kr;
       kr.column = col;
@@ -372,6 +431,16 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     };
     bool eq_or_in = rel.op == Relation::Op::kEq || rel.op == Relation::Op::kIn;
     if (col->kind == ColumnKind::kPartitionKey) {
+      if (!eq_or_in && for_select &&
+          (rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte ||
+           rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte)) {
+        // A slice on a partition key column filters a scan (ALLOW FILTERING, checked by the
+        // SELECT), as in Cassandra.
+        WhereClause::Filter f{col, rel.op, {}, {}, {}};
+        PF_ASSIGN_OR_RETURN(f.value, binds.Source(rel.value, col->type, col->name));
+        w.filters.push_back(std::move(f));
+        continue;
+      }
       if (!eq_or_in) {
         return InvalidRequest(
             "Only EQ and IN relation are supported on the partition key (unless you use the "
@@ -799,6 +868,30 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
     slices.push_back(std::move(s));
   }
   return slices;
+}
+
+const char* RelationOpText(Relation::Op op) {
+  switch (op) {
+    case Relation::Op::kEq:
+      return "=";
+    case Relation::Op::kLt:
+      return "<";
+    case Relation::Op::kLte:
+      return "<=";
+    case Relation::Op::kGt:
+      return ">";
+    case Relation::Op::kGte:
+      return ">=";
+    case Relation::Op::kIn:
+      return "IN";
+    case Relation::Op::kNeq:
+      return "!=";
+    case Relation::Op::kContains:
+      return "CONTAINS";
+    case Relation::Op::kContainsKey:
+      return "CONTAINS KEY";
+  }
+  return "?";
 }
 
 }  // namespace postfork::node::cql3

@@ -79,6 +79,9 @@ struct WhereClause {
   }
 };
 
+// A relation's operator as CQL writes it ("=", "<=", "IN", "CONTAINS KEY", ...).
+const char* RelationOpText(Relation::Op op);
+
 // Checks `relations` against `table` (Cassandra's messages for unknown columns, misuse of
 // operators, ...). `for_select` allows slices, token ranges and filters; `allow_filtering`
 // (SELECT ... ALLOW FILTERING) turns clustering restrictions that cannot bound the key range

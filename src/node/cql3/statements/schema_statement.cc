@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "node/cql3/values.h"
@@ -108,6 +109,19 @@ Result<cql::DataType> ResolveType(const SchemaSnapshot& schema, const std::strin
   if (type.ok()) return type;
   if (type.error().code() == StatusCode::kServerError) return type.error();
   return InvalidRequest(fmt::format("Unknown type {}", text));
+}
+
+// A user type field's type. Cassandra refuses a non-frozen user type name before resolving it,
+// so an unknown bare name gets that refusal too.
+Result<cql::DataType> ResolveFieldType(const SchemaSnapshot& schema, const std::string& keyspace,
+                                       const std::string& text) {
+  auto type = ResolveType(schema, keyspace, text);
+  if (type.ok() || text.empty()) return type;
+  bool bare = std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '"';
+  });
+  if (bare) return InvalidRequest("A user type cannot contain non-frozen UDTs");
+  return type;
 }
 
 Result<std::vector<node::ColumnDefinition>> ToColumns(
@@ -287,7 +301,7 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
           def.name = name;
           if (ctx.schema->FindKeyspace(ks)) {
             for (const auto& f : fields) {
-              PF_ASSIGN_OR_RETURN(cql::DataType type, ResolveType(*ctx.schema, ks, f.type));
+              PF_ASSIGN_OR_RETURN(cql::DataType type, ResolveFieldType(*ctx.schema, ks, f.type));
               def.field_names.push_back(f.name);
               def.field_types.push_back(std::move(type));
             }
@@ -307,7 +321,7 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
         "alter_type", ks, "", [def, add](ExecutionContext& ctx) mutable -> Result<StatementResult> {
           if (add && ctx.schema->FindKeyspace(def.keyspace)) {
             PF_ASSIGN_OR_RETURN(cql::DataType type,
-                                ResolveType(*ctx.schema, def.keyspace, add->type));
+                                ResolveFieldType(*ctx.schema, def.keyspace, add->type));
             def.add = std::make_pair(add->name, std::move(type));
           }
           return ChangeResult(ctx.db->schema().AlterType(def));

@@ -94,13 +94,12 @@ class SelectStatementImpl final : public CqlStatement {
     cmd.columns = selection_.cell_columns();
     cmd.distinct = distinct_;
     if (per_partition_limit_) {
-      PF_ASSIGN_OR_RETURN(int32_t v,
-                          ResolveLimit(*per_partition_limit_, ctx, "PER PARTITION LIMIT"));
+      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*per_partition_limit_, ctx));
       cmd.per_partition_limit = v;
     }
     int64_t limit = INT64_MAX;
     if (limit_) {
-      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx, "LIMIT"));
+      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx));
       limit = v;
     }
     if (!where_.filters.empty()) {
@@ -110,7 +109,8 @@ class SelectStatementImpl final : public CqlStatement {
         auto add = [&](const ValueSource& s) -> Status {
           PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
           if (raw.kind != cql::RawValue::Kind::kBytes) {
-            return InvalidRequest("Unsupported null or unset value for column " + f.column->name);
+            return InvalidRequest(fmt::format("Unsupported {} value for column {}",
+                                              raw.is_null() ? "null" : "unset", f.column->name));
           }
           vals.emplace_back(raw.bytes);
           return Status::Ok();
@@ -312,6 +312,24 @@ class SelectStatementImpl final : public CqlStatement {
     return Status::Ok();
   }
 
+  // Cassandra's selectOnlyStaticColumns: named selectors that read static columns and no column
+  // but those and the partition key's.
+  static bool SelectsOnlyStaticColumns(const SelectStatement& stmt, const TableMetadata& t) {
+    if (stmt.select_star || stmt.selectors.empty()) return false;
+    bool any_static = false, other = false;
+    auto visit = [&](const Selector& sel, auto&& self) -> void {
+      for (const std::string& name : sel.columns) {
+        const ColumnMetadata* c = t.FindColumn(name);
+        if (!c) continue;
+        any_static |= c->kind == ColumnKind::kStatic;
+        other |= c->kind == ColumnKind::kRegular || c->kind == ColumnKind::kClustering;
+      }
+      for (const Selector& a : sel.args) self(a, self);
+    };
+    for (const Selector& sel : stmt.selectors) visit(sel, visit);
+    return any_static && !other;
+  }
+
   // WHERE: the restrictions, the index that answers one of them, and Cassandra's refusals of
   // filtering without ALLOW FILTERING.
   Status PrepareRestrictions(const SelectStatement& stmt, const TableMetadata& t,
@@ -354,6 +372,13 @@ class SelectStatementImpl final : public CqlStatement {
         ++unfiltered;
       }
       where_.partition_any = false;
+    }
+    if (SelectsOnlyStaticColumns(stmt, t) &&
+        (where_.clustering_restricted() > 0 ||
+         std::any_of(where_.filters.begin(), where_.filters.end(),
+                     [](const auto& f) { return f.column->kind == ColumnKind::kClustering; }))) {
+      return InvalidRequest(
+          "Cannot restrict clustering columns when selecting only static columns");
     }
     if (where_.filters.size() > unfiltered && !stmt.allow_filtering) {
       return InvalidRequest(kFilteringMessage);
@@ -462,7 +487,7 @@ class SelectStatementImpl final : public CqlStatement {
   Result<std::string> Aggregate(const ExecutionContext& ctx, ReadCommand& cmd) const {
     int64_t limit = INT64_MAX;
     if (limit_) {
-      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx, "LIMIT"));
+      PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx));
       limit = v;
     }
     // GROUP BY pages count groups, as Cassandra's GroupByAwareCounter: a page ends after
@@ -578,16 +603,15 @@ class SelectStatementImpl final : public CqlStatement {
     return static_cast<int64_t>(cql::LoadBE64(raw.bytes.data()));
   }
 
-  static Result<int32_t> ResolveLimit(const ValueSource& s, const ExecutionContext& ctx,
-                                      std::string_view what) {
+  // LIMIT and PER PARTITION LIMIT share Cassandra's checks and texts (SelectStatement.getLimit);
+  // unset means no limit.
+  static Result<int32_t> ResolveLimit(const ValueSource& s, const ExecutionContext& ctx) {
     PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
     if (raw.is_unset()) return INT32_MAX;
-    if (raw.is_null())
-      return InvalidRequest(fmt::format("Invalid null value of {}",
-                                        what == "LIMIT" ? "limit" : "per partition limit"));
-    if (raw.bytes.size() != 4) return InvalidRequest(fmt::format("Invalid {} value", what));
+    if (raw.is_null()) return InvalidRequest("Invalid null value of limit");
+    if (raw.bytes.size() != 4) return InvalidRequest("Invalid limit value");
     int32_t v = static_cast<int32_t>(cql::LoadBE32(raw.bytes.data()));
-    if (v <= 0) return InvalidRequest(fmt::format("{} must be strictly positive", what));
+    if (v <= 0) return InvalidRequest("LIMIT must be strictly positive");
     return v;
   }
 
