@@ -112,13 +112,16 @@ std::string FormatCivilDate(int64_t days) {
   return buf;
 }
 
-// "HH:MM[:SS[.fffffffff]]" into nanoseconds since midnight.
-bool ParseTimeOfDay(std::string_view s, int64_t* nanos, int max_fraction_digits) {
+// "HH:MM[:SS[.fffffffff]]" into nanoseconds since midnight; the seconds are required for a time
+// value (Cassandra's "hh:mm:ss[.fffffffff]"), optional in a timestamp.
+bool ParseTimeOfDay(std::string_view s, int64_t* nanos, int max_fraction_digits,
+                    bool seconds_required = false) {
   uint64_t h, m, sec = 0, frac = 0;
   if (s.size() < 5 || s[2] != ':') return false;
   if (!ParseUnsigned(s.substr(0, 2), 23, &h) || !ParseUnsigned(s.substr(3, 2), 59, &m))
     return false;
   s.remove_prefix(5);
+  if (seconds_required && s.empty()) return false;
   if (!s.empty()) {
     if (s.size() < 3 || s[0] != ':' || !ParseUnsigned(s.substr(1, 2), 59, &sec)) return false;
     s.remove_prefix(3);
@@ -525,7 +528,7 @@ std::string Date::ToString() const {
 
 Result<Time> Time::Parse(std::string_view text) {
   int64_t nanos;
-  if (ParseTimeOfDay(text, &nanos, 9)) return Time{nanos};
+  if (ParseTimeOfDay(text, &nanos, 9, /*seconds_required=*/true)) return Time{nanos};
   uint64_t raw;
   if (ParseUnsigned(text, 86399999999999ull, &raw)) return Time{static_cast<int64_t>(raw)};
   return BadText("time", text);

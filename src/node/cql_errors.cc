@@ -2,7 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "postfork/cql/types.h"
+
 namespace postfork::node {
+
+Status UndefinedColumn(std::string_view column, std::string_view keyspace, std::string_view table) {
+  return InvalidRequest(fmt::format("Undefined column name {} in table {}.{}",
+                                    cql::QuoteIdentifier(column), cql::QuoteIdentifier(keyspace),
+                                    cql::QuoteIdentifier(table)));
+}
 
 cql::ErrorMessage UnavailableError(cql::Consistency consistency, int required, int alive,
                                    std::string_view dc) {

@@ -50,6 +50,18 @@ inline Status ProtocolError(std::string message) {
   return CqlError(cql::ErrorCode::kProtocolError, std::move(message));
 }
 
+// A statement's keyspace or table missing (Cassandra's Schema.validateTable).
+inline Status UnknownKeyspace(std::string_view keyspace) {
+  return InvalidRequest("keyspace " + std::string(keyspace) + " does not exist");
+}
+inline Status UnknownTable(std::string_view table) {
+  return InvalidRequest("table " + std::string(table) + " does not exist");
+}
+
+// "Undefined column name c in table ks.t" (Cassandra's TableMetadata.getExistingColumn; names
+// quoted where CQL needs it).
+Status UndefinedColumn(std::string_view column, std::string_view keyspace, std::string_view table);
+
 // UnavailableException: "Cannot achieve consistency level X" (with " in DC d" when `dc` is
 // given), with the required and alive replica counts.
 cql::ErrorMessage UnavailableError(cql::Consistency consistency, int required, int alive,

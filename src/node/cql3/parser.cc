@@ -827,7 +827,12 @@ class Parser {
       return a;
     }
     PF_RETURN_IF_ERROR(ExpectPunct("="));
-    if (PeekColumn(a.column) && (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
+    if (Peek().kind == TokenKind::kIdentifier && (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
+      // `c = other + v`: Cassandra's parser reports the form it supports (no line prefix).
+      if (!PeekColumn(a.column)) {
+        return SyntaxError(fmt::format(
+            "Only expressions of the form X = X {}<value> are supported.", Peek(1).text));
+      }
       Next();
       a.op = Next().IsPunct("+") ? Assignment::Op::kAdd : Assignment::Op::kSubtract;
       PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
@@ -1230,7 +1235,8 @@ class Parser {
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_column_exists));
       PF_RETURN_IF_ERROR(ParseRenames(&s.renames));
     } else if (Peek().IsKeyword("alter")) {
-      return Error(Peek(), "ALTER TABLE ALTER TYPE is not supported");
+      // Valid syntax that Cassandra refuses when the statement runs.
+      return InvalidRequest("Altering column types is no longer supported");
     } else {
       return NoViable();
     }

@@ -59,18 +59,19 @@ Status Mismatch(const Term& t, const cql::DataType& type, std::string_view recei
     return InvalidRequest(fmt::format("Type error: {}() cannot be passed as argument {} of type {}",
                                       t.text, receiver, type.ToCql()));
   }
-  return InvalidRequest(fmt::format("Invalid {} constant ({}) for \"{}\" of type {}",
-                                    TermKindName(t.kind), t.text, receiver, type.ToCql()));
+  return InvalidRequest(
+      fmt::format("Invalid {} constant ({}) for \"{}\" of type {}", TermKindName(t.kind),
+                  t.kind == Term::Kind::kHex ? "0x" + t.text : t.text, receiver, type.ToCql()));
 }
 
-Result<int64_t> ParseInteger(const Term& t, const cql::DataType& type, std::string_view receiver,
-                             int64_t lo, int64_t hi) {
+// An integer literal in [lo, hi]; out of range (or unparsable), Cassandra's text for the type
+// (its fromString's MarshalException), `error` with {} for the literal.
+Result<int64_t> ParseInteger(const Term& t, int64_t lo, int64_t hi, std::string_view error) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(t.text.c_str(), &end, 10);
   if (errno == ERANGE || end == t.text.c_str() || *end != '\0' || v < lo || v > hi) {
-    return InvalidRequest(fmt::format("Invalid INTEGER constant ({}) for \"{}\" of type {}", t.text,
-                                      receiver, type.ToCql()));
+    return InvalidRequest(fmt::format(fmt::runtime(error), t.text));
   }
   return static_cast<int64_t>(v);
 }
@@ -87,8 +88,7 @@ Result<double> ParseDouble(const Term& t) {
 
 Result<cql::Blob> ParseHex(const Term& t, std::string_view receiver) {
   if (t.text.size() % 2 != 0) {
-    return InvalidRequest(
-        fmt::format("Invalid HEX constant (0x{}) for \"{}\" of type blob", t.text, receiver));
+    return InvalidRequest(fmt::format("cannot parse '{}' as hex bytes", t.text));
   }
   cql::Blob b;
   b.bytes.reserve(t.text.size() / 2);
@@ -127,8 +127,7 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
     case TK::kBindMarker:
       return Fit::kWeak;
     case TK::kString:
-      return p == K::kAscii || p == K::kDate || p == K::kTime || p == K::kTimestamp ||
-                     p == K::kInet || p == K::kDuration
+      return p == K::kAscii || p == K::kDate || p == K::kTime || p == K::kTimestamp || p == K::kInet
                  ? Fit::kWeak
                  : Fit::kNone;
     case TK::kInteger:
@@ -293,13 +292,9 @@ Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::s
 }
 
 template <class T>
-Result<T> ParseWith(const Term& t, const cql::DataType& type, std::string_view receiver) {
+Result<T> ParseWith(const Term& t, std::string_view error) {
   auto r = T::Parse(t.text);
-  if (!r.ok()) {
-    return InvalidRequest(fmt::format("Invalid {} constant ({}) for \"{}\" of type {}: {}",
-                                      TermKindName(t.kind), t.text, receiver, type.ToCql(),
-                                      r.error().message()));
-  }
+  if (!r.ok()) return InvalidRequest(fmt::format(fmt::runtime(error), t.text));
   return std::move(r).value();
 }
 
@@ -334,8 +329,14 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       if (t.kind != TK::kString) return Mismatch(t, type, receiver);
       if (type.kind() == K::kAscii) {
         for (char c : t.text) {
-          if (static_cast<unsigned char>(c) > 127) {
-            return InvalidRequest(fmt::format("Invalid ASCII character in string literal"));
+          const auto byte = static_cast<unsigned char>(c);
+          if (byte > 127) {
+            // Java's encoder names the unmappable input in UTF-16 units: 2 for a code point
+            // past the BMP (a 4-byte UTF-8 sequence), else 1.
+            return InvalidRequest(
+                fmt::format("Invalid ASCII character in string literal: "
+                            "java.nio.charset.UnmappableCharacterException: Input length = {}",
+                            byte >= 0xF0 ? 2 : 1));
           }
         }
       }
@@ -343,22 +344,26 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
     case K::kBigint:
     case K::kCounter: {
       if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT64_MIN, INT64_MAX));
+      PF_ASSIGN_OR_RETURN(int64_t v,
+                          ParseInteger(t, INT64_MIN, INT64_MAX, "Unable to make long from '{}'"));
       return cql::Value(v);
     }
     case K::kInt: {
       if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT32_MIN, INT32_MAX));
+      PF_ASSIGN_OR_RETURN(int64_t v,
+                          ParseInteger(t, INT32_MIN, INT32_MAX, "Unable to make int from '{}'"));
       return cql::Value(static_cast<int32_t>(v));
     }
     case K::kSmallint: {
       if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT16_MIN, INT16_MAX));
+      PF_ASSIGN_OR_RETURN(int64_t v,
+                          ParseInteger(t, INT16_MIN, INT16_MAX, "Unable to make short from '{}'"));
       return cql::Value(static_cast<int16_t>(v));
     }
     case K::kTinyint: {
       if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT8_MIN, INT8_MAX));
+      PF_ASSIGN_OR_RETURN(int64_t v,
+                          ParseInteger(t, INT8_MIN, INT8_MAX, "Unable to make byte from '{}'"));
       return cql::Value(static_cast<int8_t>(v));
     }
     case K::kFloat:
@@ -374,9 +379,9 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
     case K::kUuid:
     case K::kTimeuuid: {
       if (t.kind != TK::kUuid) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Uuid u, ParseWith<cql::Uuid>(t, type, receiver));
+      PF_ASSIGN_OR_RETURN(cql::Uuid u, ParseWith<cql::Uuid>(t, "Unable to make UUID from '{}'"));
       if (type.kind() == K::kTimeuuid && u.version() != 1) {
-        return InvalidRequest(fmt::format("Unsupported UUID version for timeuuid: {}", t.text));
+        return InvalidRequest("TimeUUID supports only version 1 UUIDs");
       }
       return cql::Value(u);
     }
@@ -390,49 +395,61 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
     }
     case K::kTimestamp: {
       if (t.kind == TK::kInteger) {
-        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, INT64_MIN, INT64_MAX));
+        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, INT64_MIN, INT64_MAX,
+                                                    "Unable to make long (for date) from: '{}'"));
         return cql::Value(cql::Timestamp{v});
       }
       if (t.kind != TK::kString) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Timestamp ts, ParseWith<cql::Timestamp>(t, type, receiver));
+      PF_ASSIGN_OR_RETURN(cql::Timestamp ts,
+                          ParseWith<cql::Timestamp>(t, "Unable to parse a date/time from '{}'"));
       return cql::Value(ts);
     }
     case K::kDate: {
       if (t.kind == TK::kInteger) {
-        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, 0, UINT32_MAX));
+        PF_ASSIGN_OR_RETURN(
+            int64_t v,
+            ParseInteger(t, 0, UINT32_MAX, "Unable to make unsigned int (for date) from: '{}'"));
         return cql::Value(cql::Date{static_cast<uint32_t>(v)});
       }
       if (t.kind != TK::kString) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Date d, ParseWith<cql::Date>(t, type, receiver));
+      PF_ASSIGN_OR_RETURN(
+          cql::Date d, ParseWith<cql::Date>(t, "Unable to coerce '{}' to a formatted date (long)"));
       return cql::Value(d);
     }
     case K::kTime: {
       if (t.kind == TK::kInteger) {
-        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, type, receiver, 0, 86399999999999LL));
+        PF_ASSIGN_OR_RETURN(int64_t v, ParseInteger(t, 0, 86399999999999LL,
+                                                    "Unable to make long (for time) from: '{}'"));
         return cql::Value(cql::Time{v});
       }
       if (t.kind != TK::kString) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Time tm, ParseWith<cql::Time>(t, type, receiver));
+      PF_ASSIGN_OR_RETURN(
+          cql::Time tm,
+          ParseWith<cql::Time>(t, "(TimeType) Unable to coerce '{}' to a formatted time (long)"));
       return cql::Value(tm);
     }
     case K::kInet: {
       if (t.kind != TK::kString) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Inet i, ParseWith<cql::Inet>(t, type, receiver));
+      PF_ASSIGN_OR_RETURN(cql::Inet i,
+                          ParseWith<cql::Inet>(t, "Unable to make inet address from '{}'"));
       return cql::Value(i);
     }
     case K::kVarint: {
       if (t.kind != TK::kInteger) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Varint v, ParseWith<cql::Varint>(t, type, receiver));
+      PF_ASSIGN_OR_RETURN(cql::Varint v, ParseWith<cql::Varint>(t, "Unable to make int from '{}'"));
       return cql::Value(std::move(v));
     }
     case K::kDecimal: {
       if (t.kind != TK::kInteger && t.kind != TK::kFloat) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Decimal d, ParseWith<cql::Decimal>(t, type, receiver));
+      PF_ASSIGN_OR_RETURN(cql::Decimal d,
+                          ParseWith<cql::Decimal>(t, "unable to make BigDecimal from '{}'"));
       return cql::Value(std::move(d));
     }
     case K::kDuration: {
-      if (t.kind != TK::kDuration && t.kind != TK::kString) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Duration d, ParseWith<cql::Duration>(t, type, receiver));
+      // Cassandra assigns duration and integer literals to a duration, never strings.
+      if (t.kind != TK::kDuration && t.kind != TK::kInteger) return Mismatch(t, type, receiver);
+      PF_ASSIGN_OR_RETURN(cql::Duration d,
+                          ParseWith<cql::Duration>(t, "Unable to convert '{}' to a duration"));
       return cql::Value(d);
     }
     case K::kList:
@@ -441,6 +458,13 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
                          ? t.kind == TK::kList
                          : (t.kind == TK::kSetOrMap && (!t.is_map || t.elements.empty()));
       if (!ok_kind) return Mismatch(t, type, receiver);
+      for (const Term& e : t.elements) {
+        if (ArgumentFit(e, type.params()[0]) == Fit::kNone) {
+          return InvalidRequest(fmt::format("Invalid {} literal for {}: value {} is not of type {}",
+                                            type.kind() == K::kList ? "list" : "set", receiver,
+                                            TermText(e), type.params()[0].ToCql()));
+        }
+      }
       cql::ValueList out;
       for (const Term& e : t.elements) {
         if (e.kind == TK::kNull) {
@@ -456,6 +480,16 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       if (t.kind != TK::kSetOrMap || (!t.is_map && !t.elements.empty())) {
         return Mismatch(t, type, receiver);
       }
+      for (size_t i = 0; i + 1 < t.elements.size(); i += 2) {
+        for (size_t part = 0; part < 2; ++part) {
+          if (ArgumentFit(t.elements[i + part], type.params()[part]) == Fit::kNone) {
+            return InvalidRequest(fmt::format("Invalid map literal for {}: {} {} is not of type {}",
+                                              receiver, part ? "value" : "key",
+                                              TermText(t.elements[i + part]),
+                                              type.params()[part].ToCql()));
+          }
+        }
+      }
       cql::ValueMap out;
       for (size_t i = 0; i + 1 < t.elements.size(); i += 2) {
         PF_ASSIGN_OR_RETURN(cql::Value k,
@@ -470,8 +504,18 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       return cql::Value(std::move(out));
     }
     case K::kTuple: {
-      if (t.kind != TK::kTuple || t.elements.size() > type.params().size()) {
-        return Mismatch(t, type, receiver);
+      if (t.kind != TK::kTuple) return Mismatch(t, type, receiver);
+      if (t.elements.size() > type.params().size()) {
+        return InvalidRequest(fmt::format(
+            "Invalid tuple literal for {}: too many elements. Type {} expects {} but got {}",
+            receiver, type.ToCql(), type.params().size(), t.elements.size()));
+      }
+      for (size_t i = 0; i < t.elements.size(); ++i) {
+        if (ArgumentFit(t.elements[i], type.params()[i]) == Fit::kNone) {
+          return InvalidRequest(
+              fmt::format("Invalid tuple literal for {}: component {} is not of type {}", receiver,
+                          i, type.params()[i].ToCql()));
+        }
       }
       cql::ValueList out;
       for (size_t i = 0; i < t.elements.size(); ++i) {
@@ -502,6 +546,11 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
               fmt::format("Duplicate field '{}' in user type literal", t.fields[i]));
         }
         seen[index] = true;
+        if (ArgumentFit(t.elements[i], type.params()[index]) == Fit::kNone) {
+          return InvalidRequest(
+              fmt::format("Invalid user type literal for {}: field {} is not of type {}", receiver,
+                          t.fields[i], type.params()[index].ToCql()));
+        }
         PF_ASSIGN_OR_RETURN(out[index],
                             TermToValue(t.elements[i], type.params()[index],
                                         fmt::format("{}.{}", receiver, t.fields[i]), inputs));

@@ -100,22 +100,25 @@ std::string DependentIndexes(const TableMetadata& table, uint32_t column_id,
   return out;
 }
 
-// Checks a column type for a primary key column (Cassandra: CreateTableStatement).
+bool ReferencesDuration(const cql::DataType& t);
+
+// Checks a column type for a primary key column (Cassandra: CreateTableStatement, in its order).
 Status CheckKeyColumnType(const ColumnDefinition& c) {
   const cql::DataType& t = c.type;
   if (t.is_collection() && !t.is_frozen()) {
-    return InvalidRequest("Invalid non-frozen collection type " + t.ToCql() +
-                          " for PRIMARY KEY component " + c.name);
+    return InvalidRequest(fmt::format(
+        "Invalid non-frozen collection type {} for PRIMARY KEY column '{}'", t.ToCql(), c.name));
   }
-  if (t.kind() == cql::TypeKind::kDuration) {
-    return InvalidRequest("duration type is not supported for PRIMARY KEY column '" + c.name + "'");
+  if (t.kind() == cql::TypeKind::kUdt && !t.is_frozen()) {
+    return InvalidRequest(
+        fmt::format("Invalid non-frozen user-defined type \"{}.{}\" for PRIMARY KEY column '{}'",
+                    t.udt_keyspace(), t.udt_name(), c.name));
   }
   if (t.kind() == cql::TypeKind::kCounter) {
     return InvalidRequest("counter type is not supported for PRIMARY KEY column '" + c.name + "'");
   }
-  if (t.kind() == cql::TypeKind::kUdt && !t.is_frozen()) {
-    return InvalidRequest("Invalid non-frozen user-defined type " + t.ToCql() +
-                          " for PRIMARY KEY component " + c.name);
+  if (ReferencesDuration(t)) {
+    return InvalidRequest("duration type is not supported for PRIMARY KEY column '" + c.name + "'");
   }
   return Status::Ok();
 }
@@ -515,8 +518,8 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     for (const ColumnDefinition& c : def.columns) {
       PF_RETURN_IF_ERROR(CheckNestedTypes(c.type));
       if (!by_name.emplace(c.name, &c).second) {
-        return InvalidRequest("Duplicate column '" + c.name + "' declaration for table " +
-                              def.keyspace + "." + def.name);
+        return InvalidRequest("Duplicate column '" + c.name + "' declaration for table '" +
+                              def.name + "'");
       }
     }
     std::set<std::string> key_columns;
@@ -527,7 +530,8 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
                               "' referenced in PRIMARY KEY for table '" + def.name + "'");
       }
       if (!key_columns.insert(name).second) {
-        return InvalidRequest("Duplicate column '" + name + "' in PRIMARY KEY");
+        return InvalidRequest("Duplicate column '" + name + "' in PRIMARY KEY clause for table '" +
+                              def.name + "'");
       }
       if (it->second->is_static) {
         return InvalidRequest("Static column '" + name + "' cannot be part of the PRIMARY KEY");
@@ -680,10 +684,11 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
             }
           }
           bool is_counter = c.type.kind() == cql::TypeKind::kCounter;
-          bool has_regular =
-              table->columns.size() > table->partition_key_count + table->clustering_count;
-          if (has_regular && is_counter != counter_table) {
-            return InvalidRequest("Cannot mix counter and non counter columns in the same table");
+          if (is_counter != counter_table) {
+            // Cassandra's TableMetadata.validate, after the change.
+            return ConfigError(fmt::format("{}: Cannot have a {} column (\"{}\") in a {} table",
+                                           qualified, is_counter ? "counter" : "non counter",
+                                           c.name, counter_table ? "counter" : "non counter"));
           }
           ColumnMetadata m;
           m.name = c.name;
@@ -698,7 +703,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           const ColumnMetadata* c = table->FindColumn(name);
           if (c == nullptr) {
             if (def.if_column_exists) continue;
-            return InvalidRequest("Column " + name + " was not found in table " + qualified);
+            return InvalidRequest("Column " + name + " was not found in table '" + qualified + "'");
           }
           if (c->is_primary_key()) {
             return InvalidRequest("Cannot drop PRIMARY KEY column " + name);
@@ -733,8 +738,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
             if (x.name == from) c = &x;
           }
           if (c == nullptr) {
-            return InvalidRequest("Undefined column name " + cql::QuoteIdentifier(from) +
-                                  " in table " + qualified);
+            return UndefinedColumn(from, def.keyspace, def.name);
           }
           if (!c->is_primary_key()) {
             return InvalidRequest("Cannot rename non PRIMARY KEY column " + from);
@@ -1114,8 +1118,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateIndex(const IndexDef
     }
     const ColumnMetadata* column = base.FindColumn(def.column);
     if (column == nullptr) {
-      return InvalidRequest("Undefined column name " + cql::QuoteIdentifier(def.column) +
-                            " in table " + def.keyspace + "." + def.table);
+      return UndefinedColumn(def.column, def.keyspace, def.table);
     }
     IndexTarget target = def.target;
     if (target == IndexTarget::kSimple && column->type.is_collection())

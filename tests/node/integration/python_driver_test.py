@@ -264,11 +264,11 @@ class PythonDriverTest(unittest.TestCase):
         with self.assertRaises(AlreadyExists) as cm:
             s.execute("CREATE TABLE dup (k int PRIMARY KEY)")
         self.assertEqual(cm.exception.table, "dup")
-        with self.assertRaisesRegex(InvalidRequest, "unconfigured table nope"):
+        with self.assertRaisesRegex(InvalidRequest, "table nope does not exist"):
             s.execute("SELECT * FROM nope")
         with self.assertRaisesRegex(InvalidRequest, "Undefined column name zz"):
             s.execute("SELECT zz FROM dup")
-        with self.assertRaisesRegex(InvalidRequest, "Keyspace 'nokeyspace' does not exist"):
+        with self.assertRaisesRegex(InvalidRequest, "keyspace nokeyspace does not exist"):
             s.execute("SELECT * FROM nokeyspace.t")
         with self.assertRaisesRegex(InvalidRequest, "Invalid STRING constant"):
             s.execute("INSERT INTO dup (k) VALUES ('x')")

@@ -99,7 +99,7 @@ async function main() {
 
     // Errors as the driver's ResponseError codes.
     const rc = types.responseErrorCodes;
-    await expectError(c.execute('SELECT * FROM js.nope'), rc.invalid, /unconfigured table nope/);
+    await expectError(c.execute('SELECT * FROM js.nope'), rc.invalid, /table nope does not exist/);
     await expectError(c.execute('SELEC 1'), rc.syntaxError, /line 1:0/);
     const ae = await expectError(c.execute('CREATE TABLE js.t (k int PRIMARY KEY)'), rc.alreadyExists);
     assert.strictEqual(ae.table, 't');

@@ -120,7 +120,7 @@ TEST_F(CqlStatementTest, InvalidRestrictions) {
               "ck cannot be restricted by more than one relation if it "
               "includes an Equal");
   ExpectError(env_.Execute("SELECT * FROM t WHERE nope = 1"), ErrorCode::kInvalid,
-              "Undefined column name nope");
+              "Undefined column name nope in table ks.t");
 }
 
 // ---- selection ------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
   switch (sel.kind) {
     case Selector::Kind::kColumn: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
-      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+      if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
       if (distinct && col->kind != ColumnKind::kPartitionKey && col->kind != ColumnKind::kStatic) {
         return InvalidRequest(
             "SELECT DISTINCT queries must only request partition key columns and/or static "
@@ -144,7 +144,7 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
                       cql::DataType(cql::TypeKind::kBigint), "count"};
     case Selector::Kind::kCount: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
-      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+      if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
       has_aggregate_ = true;
       Output o = ColumnOutput(*col);
       o.count = true;
@@ -324,7 +324,7 @@ Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, cons
   switch (sel.kind) {
     case Selector::Kind::kColumn: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
-      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+      if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
       return Prepared{ColumnOutput(*col), col->type, col->name};
     }
     case Selector::Kind::kFunction:
@@ -448,7 +448,7 @@ Result<Selection::Prepared> Selection::PrepareTimes(const Selector& sel, const T
   const Selector* base = &sel;
   while (!base->args.empty()) base = &base->args[0];
   const ColumnMetadata* column = t.FindColumn(base->columns[0]);
-  if (!column) return InvalidRequest("Undefined column name " + base->columns[0]);
+  if (!column) return UndefinedColumn(base->columns[0], t.keyspace, t.name);
   if (column->is_primary_key()) {
     return InvalidRequest(
         fmt::format("Cannot use selection function {} on PRIMARY KEY part {}", fn, column->name));

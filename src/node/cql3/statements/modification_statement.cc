@@ -202,9 +202,12 @@ class TableModification : public ModificationStatement {
     for (const Condition& c : conditions) {
       const std::string& name = c.relation.columns[0];
       const ColumnMetadata* col = table_meta_->FindColumn(name);
-      if (!col) return InvalidRequest("Undefined column name " + name);
+      if (!col) return UndefinedColumn(name, table_meta_->keyspace, table_meta_->name);
       if (col->is_primary_key()) {
         return InvalidRequest("PRIMARY KEY column '" + col->name + "' cannot have IF conditions");
+      }
+      if (col->type.kind() == cql::TypeKind::kCounter) {
+        return InvalidRequest("Conditions on counters are not supported");
       }
       ConditionImpl ci;
       ci.column = col;
@@ -567,7 +570,7 @@ class InsertStatementImpl final : public TableModification {
     std::vector<std::pair<const ColumnMetadata*, ValueSource>> values;
     for (size_t i = 0; i < stmt.columns.size(); ++i) {
       const ColumnMetadata* col = table_meta_->FindColumn(stmt.columns[i]);
-      if (!col) return InvalidRequest("Undefined column name " + stmt.columns[i]);
+      if (!col) return UndefinedColumn(stmt.columns[i], table_meta_->keyspace, table_meta_->name);
       PF_ASSIGN_OR_RETURN(ValueSource src, binds.Source(stmt.values[i], col->type, col->name));
       values.emplace_back(col, std::move(src));
     }
@@ -795,7 +798,7 @@ class UpdateStatementImpl final : public WhereModification {
     // Assignments come first in the text, so their markers are bound first.
     for (const auto& a : stmt.assignments) {
       const ColumnMetadata* col = table_meta_->FindColumn(a.column);
-      if (!col) return InvalidRequest("Undefined column name " + a.column);
+      if (!col) return UndefinedColumn(a.column, table_meta_->keyspace, table_meta_->name);
       if (col->is_primary_key()) {
         return InvalidRequest("PRIMARY KEY part " + col->name + " found in SET part");
       }
@@ -863,7 +866,7 @@ class DeleteStatementImpl final : public WhereModification {
     for (size_t i = 0; i < stmt.columns.size(); ++i) {
       const std::string& name = stmt.columns[i];
       const ColumnMetadata* col = table_meta_->FindColumn(name);
-      if (!col) return InvalidRequest("Undefined column name " + name);
+      if (!col) return UndefinedColumn(name, table_meta_->keyspace, table_meta_->name);
       if (col->is_primary_key()) {
         return InvalidRequest("Invalid identifier " + col->name +
                               " for deletion (should not be a PRIMARY KEY part)");

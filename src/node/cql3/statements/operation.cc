@@ -46,22 +46,24 @@ Result<size_t> FieldOf(const ColumnMetadata& column, const std::string& field,
   return static_cast<size_t>(it - names.begin());
 }
 
+// An assignment as Cassandra prints it in messages (Operation.RawUpdate.toString).
 std::string Describe(const Assignment& a) {
+  const std::string value = TermText(a.value);
   switch (a.op) {
     case Assignment::Op::kAdd:
-      return fmt::format("{0} = {0} + ?", a.column);
+      return fmt::format("{0} = {0} + {1}", a.column, value);
     case Assignment::Op::kSubtract:
-      return fmt::format("{0} = {0} - ?", a.column);
-    case Assignment::Op::kPrepend:
-      return fmt::format("{0} = ? + {0}", a.column);
+      return fmt::format("{0} = {0} - {1}", a.column, value);
+    case Assignment::Op::kPrepend:  // sic: Cassandra prints a prepend with '-'
+      return fmt::format("{0} = {1} - {0}", a.column, value);
     case Assignment::Op::kSetElement:
-      return fmt::format("{}[?] = ?", a.column);
+      return fmt::format("{}[{}] = {}", a.column, TermText(a.key), value);
     case Assignment::Op::kSetField:
-      return fmt::format("{}.{} = ?", a.column, a.field);
+      return fmt::format("{}.{} = {}", a.column, a.field, value);
     case Assignment::Op::kSet:
       break;
   }
-  return a.column + " = ?";
+  return a.column + " = " + value;
 }
 
 // The elements of a serialized collection (protocol v3+ layout: [int] n, then n [bytes], or n
@@ -121,11 +123,17 @@ CellWrite Write(uint32_t column, std::string path, std::optional<std::string> va
   return w;
 }
 
-Result<size_t> ListIndex(const cql::RawValue& key, const CellValue* current) {
+// The element of the list `current` that `key` names, with Cassandra's messages
+// (Lists.SetterByIndex and Lists.DiscarderByIndex).
+Result<size_t> ListIndex(const cql::RawValue& key, const CellValue* current, bool deleting) {
   if (key.is_null()) return InvalidRequest("Invalid null value for list index");
   if (key.bytes.size() != 4) return InvalidRequest("Invalid list index");
   auto index = static_cast<int32_t>(cql::LoadBE32(key.bytes.data()));
   size_t size = current ? current->elements.size() : 0;
+  if (size == 0) {
+    return InvalidRequest(deleting ? "Attempted to delete an element from a list which is null"
+                                   : "Attempted to set an element on a list which is null");
+  }
   if (index < 0 || static_cast<size_t>(index) >= size) {
     return InvalidRequest(fmt::format("List index {} out of bound, list has size {}", index, size));
   }
@@ -169,8 +177,8 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
                                         column.name));
     }
     op.kind = a.op == Assignment::Op::kAdd ? Kind::kAdd : Kind::kSubtract;
-    PF_ASSIGN_OR_RETURN(op.value,
-                        binds.Source(a.value, cql::DataType(cql::TypeKind::kBigint), column.name));
+    // The increment has the counter type (its literal errors and marker metadata say counter).
+    PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     return op;
   }
   if (!type.is_collection()) {
@@ -391,7 +399,7 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       std::optional<std::string> element;
       if (op.kind == Kind::kSetElement && !value.is_null()) element = std::string(value.bytes);
       if (kind == cql::TypeKind::kList) {
-        PF_ASSIGN_OR_RETURN(size_t index, ListIndex(key, current));
+        PF_ASSIGN_OR_RETURN(size_t index, ListIndex(key, current, op.kind == Kind::kDeleteElement));
         out->push_back(Write(id, current->elements[index].first, std::move(element), ts, ttl));
         return Status::Ok();
       }

@@ -41,11 +41,9 @@ Result<std::shared_ptr<const TableMetadata>> ResolveTable(const TableName& name,
     return InvalidRequest(
         "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename");
   }
-  if (!schema.FindKeyspace(ks)) {
-    return InvalidRequest(fmt::format("Keyspace '{}' does not exist", ks));
-  }
+  if (!schema.FindKeyspace(ks)) return UnknownKeyspace(ks);
   auto table = schema.FindTable(ks, name.name);
-  if (!table) return InvalidRequest("unconfigured table " + name.name);
+  if (!table) return UnknownTable(name.name);
   return table;
 }
 

@@ -336,7 +336,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       std::vector<const ColumnMetadata*> cols;
       for (const auto& name : rel.columns) {
         const ColumnMetadata* c = table.FindColumn(name);
-        if (!c) return InvalidRequest("Undefined column name " + name);
+        if (!c) return UndefinedColumn(name, table.keyspace, table.name);
         if (c->kind != ColumnKind::kClustering) {
           return InvalidRequest(fmt::format(
               "Multi-column relations can only be applied to clustering columns but was applied "
@@ -406,7 +406,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       continue;
     }
     const ColumnMetadata* col = table.FindColumn(rel.columns[0]);
-    if (!col) return InvalidRequest("Undefined column name " + rel.columns[0]);
+    if (!col) return UndefinedColumn(rel.columns[0], table.keyspace, table.name);
     if (rel.map_key && col->is_primary_key()) {
       return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
     }

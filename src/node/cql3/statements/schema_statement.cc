@@ -375,10 +375,8 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
   } else if (auto* s = std::get_if<TruncateStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->table));
     std::string name = s->table.name;
-    if (!schema.FindKeyspace(ks)) {
-      return InvalidRequest(fmt::format("Keyspace '{}' does not exist", ks));
-    }
-    if (!schema.FindTable(ks, name)) return InvalidRequest("unconfigured table " + name);
+    if (!schema.FindKeyspace(ks)) return UnknownKeyspace(ks);
+    if (!schema.FindTable(ks, name)) return UnknownTable(name);
     out = std::make_unique<SchemaStatement>(
         "truncate", ks, name, [ks, name](ExecutionContext& ctx) -> Result<StatementResult> {
           PF_RETURN_IF_ERROR(ctx.db->schema().Truncate(ks, name));

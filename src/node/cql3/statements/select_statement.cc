@@ -302,7 +302,7 @@ class SelectStatementImpl final : public CqlStatement {
     if (stmt.group_by.size() > key.size()) return InvalidRequest(kOrder);
     for (size_t i = 0; i < stmt.group_by.size(); ++i) {
       const ColumnMetadata* col = t.FindColumn(stmt.group_by[i]);
-      if (!col) return InvalidRequest("Undefined column name " + stmt.group_by[i]);
+      if (!col) return UndefinedColumn(stmt.group_by[i], t.keyspace, t.name);
       if (col != key[i]) return InvalidRequest(kOrder);
       group_by_.push_back(col);
     }
@@ -430,7 +430,7 @@ class SelectStatementImpl final : public CqlStatement {
     for (size_t i = 0; i < stmt.order_by.size(); ++i) {
       const auto& [name, desc] = stmt.order_by[i];
       const ColumnMetadata* col = t.FindColumn(name);
-      if (!col) return InvalidRequest("Undefined column name " + name);
+      if (!col) return UndefinedColumn(name, t.keyspace, t.name);
       if (col->kind != ColumnKind::kClustering) {
         return InvalidRequest(
             "Order by is currently only supported on the clustered columns of the PRIMARY KEY, "

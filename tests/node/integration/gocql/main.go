@@ -203,7 +203,7 @@ func run(binary string) (err error) {
 	err = s.Query(`SELECT * FROM nope`).Exec()
 	var reqErr gocql.RequestError
 	expect(errors.As(err, &reqErr) && reqErr.Code() == gocql.ErrCodeInvalid &&
-		strings.Contains(reqErr.Message(), "unconfigured table nope"), "unknown table: %v", err)
+		strings.Contains(reqErr.Message(), "table nope does not exist"), "unknown table: %v", err)
 	err = s.Query(`CREATE TABLE t (k int PRIMARY KEY)`).Exec()
 	var ae *gocql.RequestErrAlreadyExists
 	expect(errors.As(err, &ae) && ae.Table == "t", "already exists: %v", err)
