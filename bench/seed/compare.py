@@ -89,7 +89,8 @@ def start_cassandra(address, directory):
     t0 = time.time()
     subprocess.run([CASSANDRA_SH, "start", "--fresh", "--dir", directory, "--nodes", "1",
                     "--address-base", address, "--native-port", str(native),
-                    "--storage-port", str(storage)], check=True)
+                    "--storage-port", str(storage), "--jit", "full", "--heap", "1G"],
+                   check=True)
     print(f"cassandra node up in {time.time() - t0:.1f} s", file=sys.stderr)
     return native, directory
 
@@ -119,7 +120,12 @@ def main():
                     help="run against one Apache Cassandra node instead of postfork-node")
     ap.add_argument("--cassandra-address", default="127.0.13.1")
     ap.add_argument("--connect-iterations", type=int, default=10)
+    ap.add_argument("--warmup-seconds", type=int, default=None,
+                    help="wrk warm-up before each measured run (default 1; 10 with --cassandra, "
+                         "for the JVM's JIT)")
     args = ap.parse_args()
+    if args.warmup_seconds is None:
+        args.warmup_seconds = 10 if args.cassandra else 1
 
     tmp = tempfile.mkdtemp(prefix="postfork-seed-bench-")
     cassandra_dir = None
@@ -154,7 +160,7 @@ def main():
             procs.append(p)
             wait_http(port)
             if seconds > 0:
-                wrk(port, 1, args.connections, 10)  # warm-up
+                wrk(port, args.warmup_seconds, args.connections, 10)  # warm-up
                 results[name] = wrk(port, seconds, args.connections, 30)
             stop(p)
             with open(log_path) as f:
@@ -176,7 +182,7 @@ def main():
                                      stdout=log, stderr=subprocess.STDOUT, env=env)
             procs.append(p)
             wait_http(port)
-            wrk(port, 1, args.connections, 10)
+            wrk(port, args.warmup_seconds, args.connections, 10)
             results[name] = wrk(port, seconds, args.connections, 30)
             stop(p, signal.SIGINT)
             with open(log_path) as f:
