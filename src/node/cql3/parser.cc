@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 
 #include "node/cql3/auth_ast.h"
 #include "node/cql3/functions/functions.h"
@@ -440,6 +443,24 @@ class Parser {
       return name;
     }
     std::string out = name + "<";
+    if (name == "vector") {  // vector<type, INTEGER>: the dimension is parsed as a Java int
+      PF_ASSIGN_OR_RETURN(std::string element, ParseType(depth + 1));
+      PF_RETURN_IF_ERROR(ExpectPunct(","));
+      const Token& d = Peek();
+      if (d.kind != TokenKind::kInteger) return Unexpected("INTEGER");
+      Next();
+      errno = 0;
+      long long dimension = std::strtoll(d.text.c_str(), nullptr, 10);
+      if (errno == ERANGE || dimension > INT32_MAX || dimension < INT32_MIN) {
+        return Status(StatusCode::kServerError,
+                      fmt::format("Failed parsing statement: [{}] reason: NumberFormatException "
+                                  "For input string: \"{}\"",
+                                  source_, d.text),
+                      static_cast<int>(cql::ErrorCode::kSyntaxError));
+      }
+      PF_RETURN_IF_ERROR(ExpectPunct(">"));
+      return out + element + ", " + d.text + ">";
+    }
     bool first = true;
     do {
       if (!first) out += ", ";

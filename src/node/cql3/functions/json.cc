@@ -246,6 +246,27 @@ Result<cql::Value> ToValue(const boost::json::value& j, const cql::DataType& typ
       if (type.kind() == K::kFloat) return cql::Value(static_cast<float>(d));
       return cql::Value(d);
     }
+    case K::kVector: {  // VectorType.fromJSONObject: a list (or a string holding one)
+      boost::json::value parsed = j;
+      if (j.is_string()) {
+        boost::system::error_code ec;
+        parsed = boost::json::parse(std::string(j.as_string()), ec);
+        if (ec) return JsonError(type, "expected a list");
+      }
+      if (!parsed.is_array()) return JsonError(type, "expected a list");
+      const auto& a = parsed.as_array();
+      if (a.size() != static_cast<size_t>(type.dimension())) {
+        return JsonError(type, fmt::format("List had incorrect size: expected {} but given {}",
+                                           type.dimension(), a.size()));
+      }
+      cql::ValueList list;
+      for (const auto& e : a) {
+        if (e.is_null()) return JsonError(type, "Invalid null element in list");
+        PF_ASSIGN_OR_RETURN(cql::Value v, ToValue(e, type.params()[0]));
+        list.push_back(std::move(v));
+      }
+      return cql::Value(std::move(list));
+    }
     case K::kList:
     case K::kSet:
     case K::kTuple: {

@@ -106,6 +106,8 @@ Result<cql::DataType> ResolveType(const SchemaSnapshot& schema, const std::strin
   auto type = cql::DataType::Parse(text, &resolver, keyspace);
   if (type.ok()) return type;
   if (type.error().code() == StatusCode::kServerError) return type.error();
+  if (type.error().message().starts_with("vectors may only have positive dimensions"))
+    return InvalidRequest(type.error().message());
   return InvalidRequest(fmt::format("Unknown type {}", text));
 }
 

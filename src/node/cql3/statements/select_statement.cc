@@ -544,6 +544,7 @@ class SelectStatementImpl final : public CqlStatement {
       computed.push_back(JsonRow(json_cells));
       msg.rows.cells.push_back(cql::RawValue::Of(computed.back()));
     }
+    if (!ctx.evaluation_error.ok()) return ctx.evaluation_error;
     cql::ByteWriter w(&result.body);
     msg.Encode(w, ctx.protocol_version);
     return result;
@@ -581,6 +582,8 @@ class SelectStatementImpl final : public CqlStatement {
     std::string name;
     std::vector<cql::DataType> arg_types;
     std::vector<Output> args;
+    // The function when it checks its arguments at execution (similarity_cosine), else null.
+    const NativeFunction* check = nullptr;
   };
 
   // Whether every output is a stored value as read (a key component or a cell), so rows can be
@@ -686,6 +689,8 @@ class SelectStatementImpl final : public CqlStatement {
     auto call = std::make_shared<FunctionCall>();
     call->name = sel.function;
     std::string args_text;
+    PF_ASSIGN_OR_RETURN(std::optional<std::vector<cql::DataType>> factory_params,
+                        FactoryParameters(sel, t, binds));
     for (const Selector& a : sel.args) {
       Output o;
       cql::DataType type;
@@ -715,6 +720,14 @@ class SelectStatementImpl final : public CqlStatement {
           expected = f->params[position];
         }
         if (!agreed) expected.reset();
+        if (factory_params) {
+          expected = (*factory_params)[position];
+          if (!IsAssignable(a.term, *expected)) {
+            return InvalidRequest(fmt::format(
+                "Type error: {} cannot be passed as argument {} of function system.{} of type {}",
+                TermText(a.term), position, sel.function, expected->ToCql()));
+          }
+        }
         PF_ASSIGN_OR_RETURN(auto term,
                             PrepareTerm(a, expected ? &*expected : nullptr, binds,
                                         fmt::format("arg{}(system.{})", position, sel.function)));
@@ -739,9 +752,57 @@ class SelectStatementImpl final : public CqlStatement {
       name = fmt::format("cast({} as {})", args_text, target->ToCql());
     }
     PF_ASSIGN_OR_RETURN(cql::DataType result, ScalarResultType(call->name, call->arg_types));
+    if (auto f = FunctionRegistry::Native().Resolve(call->name, call->arg_types);
+        f.ok() && (*f)->check) {
+      call->check = *f;
+    }
     Output out = MakeOutput(Output::Kind::kFunction, 0);
     out.call = std::move(call);
     return std::make_tuple(std::move(out), std::move(result), std::move(name));
+  }
+
+  // The parameter types of a call of a factory function (functions/functions.h), inferred from
+  // its arguments as Cassandra's FunctionFactory does; nullopt for other functions.
+  Result<std::optional<std::vector<cql::DataType>>> FactoryParameters(const Selector& sel,
+                                                                      const TableMetadata& t,
+                                                                      BindCollector& binds) {
+    auto overloads = FunctionRegistry::Native().Overloads(sel.function);
+    if (overloads.size() != 1 || !overloads[0]->factory)
+      return std::optional<std::vector<cql::DataType>>();
+    std::vector<ArgumentHint> hints;
+    for (const Selector& a : sel.args) {
+      ArgumentHint h;
+      if (a.kind == Selector::Kind::kColumn) {
+        const ColumnMetadata* col = t.FindColumn(a.columns[0]);
+        if (!col) return InvalidRequest("Undefined column name " + a.columns[0]);
+        h.type = col->type;
+        h.text = col->name;
+      } else if (a.kind == Selector::Kind::kFunction) {
+        PF_ASSIGN_OR_RETURN(auto nested, PrepareFunction(a, t, binds));
+        h.type = std::get<1>(nested);
+        h.text = std::get<2>(nested);
+      } else if (a.kind == Selector::Kind::kTerm) {
+        h.text = a.term_text;
+        if (!a.cast_type.empty()) {
+          auto parsed = cql::DataType::Parse(a.cast_type);
+          if (parsed.ok()) h.type = *parsed;
+        } else if (a.term.kind == Term::Kind::kList) {
+          h.array_literal_size = a.term.elements.size();
+        } else if (a.term.kind == Term::Kind::kSetOrMap && !a.term.elements.empty()) {
+          // Cassandra's getCompatibleTypeIfKnown: a set or map of its elements' types.
+          auto first = PreferredLiteralType(a.term.elements[0]);
+          auto second =
+              a.term.elements.size() > 1 ? PreferredLiteralType(a.term.elements[1]) : std::nullopt;
+          if (first && !a.term.is_map) h.type = cql::DataType::Set(*first);
+          if (first && second && a.term.is_map) h.type = cql::DataType::Map(*first, *second);
+        } else {
+          h.type = PreferredLiteralType(a.term);
+        }
+      }
+      hints.push_back(std::move(h));
+    }
+    PF_ASSIGN_OR_RETURN(auto params, InferFactoryParameters(*overloads[0], hints));
+    return std::optional<std::vector<cql::DataType>>(std::move(params));
   }
 
   // A term selector (or argument): its type is the cast's, else `expected`, else the literal's
@@ -870,6 +931,9 @@ class SelectStatementImpl final : public CqlStatement {
         for (const Output& a : o.call->args) {
           cql::RawValue v = Cell(a, row, computed, ctx);
           args.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
+        }
+        if (o.call->check && ctx.evaluation_error.ok()) {
+          ctx.evaluation_error = CheckArguments(*o.call->check, o.call->arg_types, args);
         }
         auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, ctx.now_micros);
         if (!r) return cql::RawValue::Null();
