@@ -639,7 +639,7 @@ class TypeParser {
         PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth));
         if (p.size() != 1) return Error("frozen<> takes one type");
         if (!p[0].is_collection() && p[0].kind() != TypeKind::kUdt &&
-            p[0].kind() != TypeKind::kTuple)
+            p[0].kind() != TypeKind::kTuple && p[0].kind() != TypeKind::kVector)
           return Error("only collections, tuples and user types can be frozen");
         return FreezeDeep(p[0]);
       }

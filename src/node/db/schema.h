@@ -74,6 +74,10 @@ struct TableParams {
   std::string additional_write_policy = "99p";
 };
 
+// The class of Cassandra's storage-attached index (SAI).
+inline constexpr std::string_view kStorageAttachedIndexClass =
+    "org.apache.cassandra.index.sai.StorageAttachedIndex";
+
 // What a secondary index indexes in its column (Cassandra's IndexTarget.Type): the value of a
 // simple column, the keys / values / (key, value) entries of a non-frozen collection, or a
 // frozen collection as a whole.
@@ -87,7 +91,16 @@ struct IndexMetadata {
   IndexTarget target = IndexTarget::kSimple;
   // Prefix of the index's entries: taken from the table ids' sequence, never reused.
   uint32_t storage_id = 0;
+  // A CUSTOM index (Cassandra's storage-attached index, SAI): its class as written in USING
+  // (system_schema.indexes reports it so: 'sai', 'StorageAttachedIndex', the full name), and the
+  // options it was created with; empty for a native index. SAI indexes keep the same entries as
+  // native ones; ANN queries read the table.
+  std::string custom_class;
+  std::map<std::string, std::string> options;
 };
+
+// Whether `index` is a storage-attached index (its class one of SAI's names).
+bool IsStorageAttached(const IndexMetadata& index);
 
 // One table's definition. Immutable once published in a snapshot; share it by shared_ptr.
 struct TableMetadata {
@@ -272,6 +285,9 @@ struct IndexDefinition {
   std::string name;
   std::string column;
   IndexTarget target = IndexTarget::kSimple;
+  // USING 'class' as written (empty: a native index) and WITH OPTIONS.
+  std::string custom_class;
+  std::map<std::string, std::string> options;
 };
 
 // ---- the store ---------------------------------------------------------------------------

@@ -88,6 +88,8 @@ bool IsNumeric(TypeKind k) {
                    TypeKind::kVarint});
 }
 
+}  // namespace
+
 // Java's Double.toString / Float.toString (what Cassandra's cast to text prints): the shortest
 // digits that read back, plain between 10^-3 and 10^7 (with at least one fraction digit), else
 // d.dddE<n>.
@@ -124,6 +126,8 @@ std::string JavaFloatText(double d, bool is_float) {
   }
   return negative ? "-" + out : out;
 }
+
+namespace {
 
 // A numeric value as an integer (Java's narrowing of the value: floats truncate toward zero and
 // saturate at the long range), a double, or decimal text.

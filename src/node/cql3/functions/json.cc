@@ -32,12 +32,12 @@ void AppendKey(const cql::Value& k, const cql::DataType& type, std::string* out)
   }
 }
 
-void AppendDouble(double d, std::string* out) {
+void AppendDouble(double d, bool is_float, std::string* out) {
   // JSON has no NaN or infinities: Cassandra's DoubleType/FloatType.toJSONString write null.
   if (std::isnan(d) || std::isinf(d)) {
     out->append("null");
   } else {
-    out->append(fmt::format("{}", d));
+    out->append(JavaFloatText(d, is_float));
   }
 }
 
@@ -53,7 +53,7 @@ void AppendValue(const cql::Value& v, const cql::DataType& type, std::string* ou
                              std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>) {
           out->append(std::to_string(x));
         } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-          AppendDouble(static_cast<double>(x), out);
+          AppendDouble(static_cast<double>(x), std::is_same_v<T, float>, out);
         } else if constexpr (std::is_same_v<T, std::string>) {
           AppendJsonString(x, out);
         } else if constexpr (std::is_same_v<T, cql::Varint> || std::is_same_v<T, cql::Decimal>) {
