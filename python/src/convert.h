@@ -9,7 +9,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/types.h"
 #include "postfork/cql/value.h"
 

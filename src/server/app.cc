@@ -3,9 +3,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "src/server/http/router.h"
-#include "src/server/master/command_line.h"
-#include "src/server/master/master.h"
+#include "server/http/router.h"
+#include "server/master/command_line.h"
+#include "server/master/master.h"
 
 namespace postfork::server {
 

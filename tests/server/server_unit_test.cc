@@ -6,8 +6,8 @@
 
 #include "postfork/server/app.h"
 #include "postfork/server/json.h"
-#include "src/server/http/router.h"
-#include "src/server/http/wire.h"
+#include "server/http/router.h"
+#include "server/http/wire.h"
 
 namespace postfork::server {
 namespace {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::cql {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::cql {
 

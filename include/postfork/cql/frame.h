@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/status.h"
 
 namespace postfork::cql {
 

@@ -15,10 +15,10 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/error_codes.h"
 #include "postfork/cql/frame.h"
-#include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::cql {

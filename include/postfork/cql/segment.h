@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/frame.h"
-#include "postfork/cql/status.h"
 
 namespace postfork::cql {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/status.h"
 
 namespace postfork::cql {
 

@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::cql {

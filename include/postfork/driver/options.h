@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/compression.h"
 #include "postfork/cql/messages.h"
-#include "postfork/cql/status.h"
 
 namespace postfork::driver {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/messages.h"
-#include "postfork/cql/status.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::driver {

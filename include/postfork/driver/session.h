@@ -19,7 +19,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/driver/metadata.h"
 #include "postfork/driver/options.h"
 #include "postfork/driver/result.h"

@@ -14,8 +14,8 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "postfork/base/status.h"
 #include "postfork/cql/messages.h"
-#include "postfork/cql/status.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::driver {

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node {
 

@@ -19,7 +19,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/server/context.h"
 #include "postfork/server/options.h"
 #include "postfork/server/request.h"

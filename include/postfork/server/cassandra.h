@@ -34,7 +34,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/driver/session.h"
 #include "postfork/server/app.h"
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/server/request.h"
 #include "postfork/server/response.h"
 

@@ -3,8 +3,8 @@
 // reached the server, except where the server guarantees nothing was applied.
 #pragma once
 
+#include "postfork/base/status.h"
 #include "postfork/cql/messages.h"
-#include "postfork/cql/status.h"
 #include "postfork/driver/options.h"
 
 namespace postfork::driver {

@@ -7,7 +7,7 @@
 
 #include "node/auth/password_hash.h"
 #include "node/auth/sasl_plain.h"
-#include "postfork/cql/error_codes.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::auth {
 namespace {
@@ -19,16 +19,6 @@ constexpr const char* kDefaultPassword = "cassandra";
 constexpr const char* kDummyHash = "$2b$10$4THa2Nr3l6BINTRGCIQxtO9DqNwOZ40Kdz7QKWXLaAgpzCUfsp.Ei";
 
 }  // namespace
-
-Status BadCredentials(std::string message) {
-  return Status(StatusCode::kServerError, std::move(message),
-                static_cast<int>(cql::ErrorCode::kBadCredentials));
-}
-
-Status Unauthorized(std::string message) {
-  return Status(StatusCode::kServerError, std::move(message),
-                static_cast<int>(cql::ErrorCode::kUnauthorized));
-}
 
 AuthService::AuthService(AuthOptions options, std::unique_ptr<RoleStore> roles)
     : options_(options),

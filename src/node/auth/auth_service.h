@@ -16,7 +16,7 @@
 #include "node/auth/login_rate_limiter.h"
 #include "node/auth/permission.h"
 #include "node/auth/role_store.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node::auth {
 
@@ -80,9 +80,5 @@ class AuthService {
   boost::asio::thread_pool pool_;
   bool shut_down_ = false;
 };
-
-// Status helpers with Cassandra's codes.
-Status BadCredentials(std::string message);  // 0x0100
-Status Unauthorized(std::string message);    // 0x2100
 
 }  // namespace postfork::node::auth

@@ -16,7 +16,7 @@
 #include "node/auth/permission.h"
 #include "node/db/schema.h"
 #include "node/storage/storage.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node::auth {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node::auth {
 

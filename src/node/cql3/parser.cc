@@ -10,7 +10,7 @@
 #include "node/cql3/auth_ast.h"
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/lexer.h"
-#include "postfork/cql/error_codes.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -58,8 +58,7 @@ class Parser {
     return std::string(source_.substr(t.offset, std::min<size_t>(t.length, 64)));
   }
   Status Error(const Token& t, std::string what) const {
-    return Status(StatusCode::kServerError, fmt::format("line {}:{} {}", t.line, t.column, what),
-                  static_cast<int>(cql::ErrorCode::kSyntaxError));
+    return SyntaxError(fmt::format("line {}:{} {}", t.line, t.column, what));
   }
   Status Unexpected(std::string_view expecting) const {
     const Token& t = Peek();
@@ -417,9 +416,7 @@ class Parser {
       PF_ASSIGN_OR_RETURN(value.text, PropertyConstant());
     }
     if (props->count(name)) {
-      return Status(StatusCode::kServerError,
-                    fmt::format("Multiple definitions for property '{}'", name),
-                    static_cast<int>(cql::ErrorCode::kSyntaxError));
+      return SyntaxError(fmt::format("Multiple definitions for property '{}'", name));
     }
     (*props)[name] = std::move(value);
     return Status::Ok();
@@ -1252,11 +1249,6 @@ class Parser {
   Result<std::string> RoleName() {
     if (Peek().kind == TokenKind::kString) return Next().text;
     return Identifier();
-  }
-
-  Status SyntaxError(std::string message) const {
-    return Status(StatusCode::kServerError, std::move(message),
-                  static_cast<int>(cql::ErrorCode::kSyntaxError));
   }
 
   // CREATE/ALTER ROLE's WITH PASSWORD = 'p' AND LOGIN = b AND SUPERUSER = b; CREATE/ALTER USER's

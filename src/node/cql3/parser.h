@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "node/cql3/ast.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node::cql3 {
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <chrono>
 #include <variant>
 
 #include "node/auth/auth_service.h"
@@ -11,33 +10,12 @@
 #include "node/cql3/statements/auth_statement.h"
 #include "node/cql3/statements/prepare.h"
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "node/service/consistency.h"
+#include "node/timestamp.h"
 
 namespace postfork::node::cql3 {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-cql::ErrorCode CodeOf(const Status& status) {
-  if (status.cql_code() >= 0) return static_cast<cql::ErrorCode>(status.cql_code());
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-      return cql::ErrorCode::kInvalid;
-    case StatusCode::kAlreadyExists:
-      return cql::ErrorCode::kAlreadyExists;
-    case StatusCode::kMalformed:
-    case StatusCode::kTruncated:
-    case StatusCode::kTooLarge:
-      return cql::ErrorCode::kProtocolError;
-    default:
-      return cql::ErrorCode::kServerError;
-  }
-}
 
 // Positional values from a request, with named values matched to the markers' names.
 Result<std::vector<cql::RawValue>> BindValues(const cql::QueryParameters& params,
@@ -132,12 +110,7 @@ Response ErrorResponse(const cql::ErrorMessage& error) {
   return r;
 }
 
-Response ErrorResponse(const Status& status) {
-  cql::ErrorMessage e;
-  e.code = CodeOf(status);
-  e.message = status.message();
-  return ErrorResponse(e);
-}
+Response ErrorResponse(const Status& status) { return ErrorResponse(ToErrorMessage(status)); }
 
 ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
                                              const cql::QueryParameters* params) {
@@ -166,10 +139,8 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
   auto result = statement.Execute(ctx);
   if (!result.ok()) {
     const Status& s = result.error();
-    if (CodeOf(s) == cql::ErrorCode::kAlreadyExists) {
-      cql::ErrorMessage e;
-      e.code = cql::ErrorCode::kAlreadyExists;
-      e.message = s.message();
+    if (CqlErrorCodeOf(s) == cql::ErrorCode::kAlreadyExists) {
+      cql::ErrorMessage e = ToErrorMessage(s);
       e.keyspace = statement.keyspace();
       e.table = statement.table();
       return ErrorResponse(e);

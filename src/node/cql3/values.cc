@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -12,15 +11,11 @@
 
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
+#include "node/cql_errors.h"
+#include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/error_codes.h"
 
 namespace postfork::node::cql3 {
-
-Status InvalidRequest(std::string message) {
-  return Status(StatusCode::kServerError, std::move(message),
-                static_cast<int>(cql::ErrorCode::kInvalid));
-}
 
 namespace {
 
@@ -105,12 +100,6 @@ Result<cql::Blob> ParseHex(const Term& t, std::string_view receiver) {
     b.bytes.push_back(static_cast<char>((nibble(t.text[i]) << 4) | nibble(t.text[i + 1])));
   }
   return b;
-}
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // How well an argument term fits a parameter type: Cassandra's AssignmentTestable results

@@ -10,7 +10,7 @@
 
 #include "node/cql3/ast.h"
 #include "node/cql3/functions/functions.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/types.h"
 #include "postfork/cql/value.h"
 
@@ -84,8 +84,5 @@ cql::Uuid NewTimeUuid(int64_t unix_micros);
 // prepends need decreasing times), with a random clock sequence and node.
 cql::Uuid TimeUuidAt(uint64_t uuid_time);
 cql::Uuid NewRandomUuid();
-
-// Shorthand for an InvalidRequest status.
-Status InvalidRequest(std::string message);
 
 }  // namespace postfork::node::cql3

@@ -7,7 +7,7 @@
 #include "node/db/node_identity.h"
 #include "node/db/schema.h"
 #include "node/storage/storage.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node {
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "postfork/cql/error_codes.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node {
 
@@ -120,16 +120,13 @@ Result<cql::DataType> KeyspaceTypeResolver::Resolve(std::string_view keyspace,
                                                     std::string_view name) const {
   std::string ks = keyspace_ ? keyspace_->name : std::string();
   if (!keyspace.empty() && keyspace != ks) {
-    return Status(StatusCode::kServerError,
-                  "Statement on keyspace " + ks + " cannot refer to a user type in keyspace " +
-                      std::string(keyspace) +
-                      "; user types can only be used in the keyspace they are defined in",
-                  static_cast<int>(cql::ErrorCode::kInvalid));
+    return InvalidRequest("Statement on keyspace " + ks +
+                          " cannot refer to a user type in keyspace " + std::string(keyspace) +
+                          "; user types can only be used in the keyspace they are defined in");
   }
   const UserTypeMetadata* t = keyspace_ ? keyspace_->FindType(name) : nullptr;
   if (t == nullptr) {
-    return Status(StatusCode::kServerError, "Unknown type " + ks + "." + std::string(name),
-                  static_cast<int>(cql::ErrorCode::kInvalid));
+    return InvalidRequest("Unknown type " + ks + "." + std::string(name));
   }
   return t->type;
 }

@@ -6,18 +6,18 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 
+#include "node/cql_errors.h"
 #include "node/db/node_identity.h"
 #include "node/db/schema.h"
 #include "node/db/system_keyspaces.h"
 #include "node/storage/storage.h"
+#include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/error_codes.h"
 
 namespace postfork::node {
 namespace {
@@ -40,21 +40,8 @@ constexpr std::string_view kEpochKey = "schema/epoch";
 constexpr std::string_view kHostIdKey = "local/host_id";
 constexpr std::string_view kTokensKey = "local/tokens";
 
-Status ServerError(cql::ErrorCode code, std::string message) {
-  return Status(StatusCode::kServerError, std::move(message), static_cast<int>(code));
-}
-Status InvalidRequest(std::string message) {
-  return ServerError(cql::ErrorCode::kInvalid, std::move(message));
-}
-Status ConfigError(std::string message) {
-  return ServerError(cql::ErrorCode::kConfigError, std::move(message));
-}
-Status SyntaxError(std::string message) {
-  return ServerError(cql::ErrorCode::kSyntaxError, std::move(message));
-}
 Status NotUserModifiable(std::string_view keyspace) {
-  return ServerError(cql::ErrorCode::kUnauthorized,
-                     std::string(keyspace) + " keyspace is not user-modifiable.");
+  return Unauthorized(std::string(keyspace) + " keyspace is not user-modifiable.");
 }
 Status KeyspaceMissing(std::string_view keyspace) {
   return InvalidRequest("Keyspace '" + std::string(keyspace) + "' doesn't exist");
@@ -79,12 +66,6 @@ std::string TypeKey(std::string_view ks, std::string_view type) {
 }
 std::string KeyspaceKey(std::string_view ks) {
   return std::string(kKeyspaceKeyPrefix) + std::string(ks);
-}
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 cql::Uuid RandomUuid() {
@@ -1125,8 +1106,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateKeyspace(const Keysp
     }
     if (impl_->UserKeyspace(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
-      return ServerError(cql::ErrorCode::kAlreadyExists,
-                         "Cannot add existing keyspace \"" + def.name + "\"");
+      return AlreadyExists("Cannot add existing keyspace \"" + def.name + "\"");
     }
     PF_ASSIGN_OR_RETURN(auto replication,
                         ValidateReplication(def.name, def.replication, impl_->identity));
@@ -1225,9 +1205,8 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     }
     if (ks->FindTable(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
-      return ServerError(cql::ErrorCode::kAlreadyExists, "Cannot add already existing table \"" +
-                                                             def.name + "\" to keyspace \"" +
-                                                             def.keyspace + "\"");
+      return AlreadyExists("Cannot add already existing table \"" + def.name + "\" to keyspace \"" +
+                           def.keyspace + "\"");
     }
     if (def.partition_key.empty()) {
       return InvalidRequest("No PRIMARY KEY specifed for table '" + def.name +

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "node/cql_errors.h"
+
 namespace postfork::node::service {
 namespace {
 
@@ -86,22 +88,8 @@ int BlockFor(const Replication& r, Consistency cl, std::string_view local_dc) {
   return 1;
 }
 
-cql::ErrorMessage Unavailable(Consistency cl, int required, int alive, std::string_view dc = {}) {
-  cql::ErrorMessage e;
-  e.code = cql::ErrorCode::kUnavailable;
-  e.message = fmt::format("Cannot achieve consistency level {}", cql::ConsistencyName(cl));
-  if (!dc.empty()) e.message += fmt::format(" in DC {}", dc);
-  e.consistency = cl;
-  e.required = required;
-  e.alive_or_received = alive;
-  return e;
-}
-
 cql::ErrorMessage Invalid(std::string message) {
-  cql::ErrorMessage e;
-  e.code = cql::ErrorCode::kInvalid;
-  e.message = std::move(message);
-  return e;
+  return ToErrorMessage(InvalidRequest(std::move(message)));
 }
 
 // ReplicaPlans.assureSufficientLiveReplicas with this node's live replicas. `read`: at least one
@@ -115,10 +103,10 @@ std::optional<cql::ErrorMessage> AssureLive(const Replication& r, Consistency cl
     case Consistency::kAny:
       return std::nullopt;  // a local hint is acceptable
     case Consistency::kLocalOne:
-      if (live < block_for || live < block_for_full) return Unavailable(cl, 1, live);
+      if (live < block_for || live < block_for_full) return UnavailableError(cl, 1, live);
       return std::nullopt;
     case Consistency::kLocalQuorum:
-      if (live < block_for || live < block_for_full) return Unavailable(cl, block_for, live);
+      if (live < block_for || live < block_for_full) return UnavailableError(cl, block_for, live);
       return std::nullopt;
     case Consistency::kEachQuorum:
       if (r.network_topology) {
@@ -126,13 +114,13 @@ std::optional<cql::ErrorMessage> AssureLive(const Replication& r, Consistency cl
         for (const auto& [dc, factor] : r.per_dc) {
           int dc_block_for = LocalQuorumFor(r, dc);
           int dc_live = dc == local_dc ? live : 0;
-          if (dc_live < dc_block_for) return Unavailable(cl, dc_block_for, dc_live, dc);
+          if (dc_live < dc_block_for) return UnavailableError(cl, dc_block_for, dc_live, dc);
         }
         return std::nullopt;
       }
       [[fallthrough]];
     default:
-      if (live < block_for || live < block_for_full) return Unavailable(cl, block_for, live);
+      if (live < block_for || live < block_for_full) return UnavailableError(cl, block_for, live);
       return std::nullopt;
   }
 }
@@ -146,7 +134,7 @@ bool IsSerial(Consistency cl) {
 std::optional<cql::ErrorMessage> AssurePaxos(const Replication& r, Consistency serial) {
   int participants = r.endpoints;
   int required = participants / 2 + 1;
-  if (r.endpoints < required) return Unavailable(serial, required, r.endpoints);
+  if (r.endpoints < required) return UnavailableError(serial, required, r.endpoints);
   return std::nullopt;
 }
 

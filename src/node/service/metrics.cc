@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "postfork/base/prometheus.h"
 #include "postfork/cql/error_codes.h"
 #include "postfork/cql/frame.h"
 
@@ -31,21 +32,6 @@ void NodeMetrics::Latency(int64_t micros) {
   latency_sum_micros_ += micros;
 }
 
-namespace {
-std::string Escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-}  // namespace
-
 std::string NodeMetrics::RenderPrometheus() const {
   std::lock_guard lock(mu_);
   std::string out;
@@ -68,24 +54,27 @@ std::string NodeMetrics::RenderPrometheus() const {
     std::string name = cql::IsKnownOpcode(op)
                            ? std::string(cql::OpcodeName(static_cast<cql::Opcode>(op)))
                            : fmt::format("0x{:02x}", op);
-    out += fmt::format("postfork_node_requests_total{{opcode=\"{}\"}} {}\n", Escape(name), n);
+    out += fmt::format("postfork_node_requests_total{{opcode=\"{}\"}} {}\n",
+                       PrometheusLabelValue(name), n);
   }
   out += "# HELP postfork_node_statements_total Statements executed by kind.\n";
   out += "# TYPE postfork_node_statements_total counter\n";
   for (const auto& [kind, n] : statements_by_kind_) {
-    out += fmt::format("postfork_node_statements_total{{kind=\"{}\"}} {}\n", Escape(kind), n);
+    out += fmt::format("postfork_node_statements_total{{kind=\"{}\"}} {}\n",
+                       PrometheusLabelValue(kind), n);
   }
   out += "# HELP postfork_node_table_statements_total Statements executed by table.\n";
   out += "# TYPE postfork_node_table_statements_total counter\n";
   for (const auto& [key, n] : statements_by_table_) {
     out += fmt::format("postfork_node_table_statements_total{{keyspace=\"{}\",table=\"{}\"}} {}\n",
-                       Escape(key.first), Escape(key.second), n);
+                       PrometheusLabelValue(key.first), PrometheusLabelValue(key.second), n);
   }
   out += "# HELP postfork_node_errors_total Error responses by CQL error code.\n";
   out += "# TYPE postfork_node_errors_total counter\n";
   for (const auto& [code, n] : errors_) {
-    out += fmt::format("postfork_node_errors_total{{code=\"0x{:04X}\",name=\"{}\"}} {}\n", code,
-                       Escape(cql::ErrorCodeName(static_cast<cql::ErrorCode>(code))), n);
+    out +=
+        fmt::format("postfork_node_errors_total{{code=\"0x{:04X}\",name=\"{}\"}} {}\n", code,
+                    PrometheusLabelValue(cql::ErrorCodeName(static_cast<cql::ErrorCode>(code))), n);
   }
   out += "# HELP postfork_node_request_latency_seconds Request processing time.\n";
   out += "# TYPE postfork_node_request_latency_seconds histogram\n";

@@ -4,17 +4,15 @@
 #include <cstring>
 
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/error_codes.h"
 #include "postfork/cql/murmur3.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::keys {
 namespace {
 
-// Bad key values come from clients: InvalidRequest, as Cassandra answers.
+// Bad key values come from clients: kInvalidArgument, which cql3 answers as InvalidRequest.
 Status Invalid(std::string message) {
-  return Status(StatusCode::kServerError, std::move(message),
-                static_cast<int>(cql::ErrorCode::kInvalid));
+  return Status(StatusCode::kInvalidArgument, std::move(message));
 }
 Status Corrupt(std::string_view what) {
   return Status(StatusCode::kInternal, "corrupt storage key: " + std::string(what));

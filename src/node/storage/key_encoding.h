@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "node/db/schema.h"
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node::keys {

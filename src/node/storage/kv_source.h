@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace rocksdb {
 class DB;

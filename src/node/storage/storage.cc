@@ -22,8 +22,8 @@
 #include "node/storage/key_encoding.h"
 #include "node/storage/kv_source.h"
 #include "node/storage/row_format.h"
+#include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
-#include "postfork/cql/error_codes.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node {
@@ -33,9 +33,10 @@ using rows::RowValue;
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-Status InvalidRequest(std::string message) {
-  return Status(StatusCode::kServerError, std::move(message),
-                static_cast<int>(cql::ErrorCode::kInvalid));
+// Writes and reads that do not fit the table (bad keys, values, paging states) come from
+// clients: kInvalidArgument, which cql3 answers as InvalidRequest (node/cql_errors.h).
+Status InvalidArgument(std::string message) {
+  return Status(StatusCode::kInvalidArgument, std::move(message));
 }
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -92,13 +93,13 @@ std::string MetaKey(std::string_view key) {
 Status CheckKeyComponents(const std::vector<std::string>& components, size_t expected,
                           std::string_view what) {
   if (components.size() != expected) {
-    return InvalidRequest("expected " + std::to_string(expected) + " " + std::string(what) +
-                          " components, got " + std::to_string(components.size()));
+    return InvalidArgument("expected " + std::to_string(expected) + " " + std::string(what) +
+                           " components, got " + std::to_string(components.size()));
   }
   for (const auto& c : components) {
     if (c.size() > 0xFFFF) {
-      return InvalidRequest("Key length of " + std::to_string(c.size()) +
-                            " is longer than maximum of 65535");
+      return InvalidArgument("Key length of " + std::to_string(c.size()) +
+                             " is longer than maximum of 65535");
     }
   }
   return Status::Ok();
@@ -108,10 +109,10 @@ constexpr int32_t kMaxTtl = 630720000;  // 20 years, Cassandra's Attributes.MAX_
 
 Status CheckTtl(int32_t ttl) {
   if (ttl < 0)
-    return InvalidRequest("A TTL must be greater or equal to 0, but was " + std::to_string(ttl));
+    return InvalidArgument("A TTL must be greater or equal to 0, but was " + std::to_string(ttl));
   if (ttl > kMaxTtl) {
-    return InvalidRequest("ttl is too large. requested (" + std::to_string(ttl) + ") maximum (" +
-                          std::to_string(kMaxTtl) + ")");
+    return InvalidArgument("ttl is too large. requested (" + std::to_string(ttl) + ") maximum (" +
+                           std::to_string(kMaxTtl) + ")");
   }
   return Status::Ok();
 }
@@ -139,12 +140,12 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
   for (const CellWrite& w : writes) {
     const ColumnMetadata* column = table.FindColumnById(w.column_id);
     if (column == nullptr) {
-      return InvalidRequest("unknown column id " + std::to_string(w.column_id) + " in table " +
-                            table.keyspace + "." + table.name);
+      return InvalidArgument("unknown column id " + std::to_string(w.column_id) + " in table " +
+                             table.keyspace + "." + table.name);
     }
     if ((column->kind == ColumnKind::kStatic) != statics || column->is_primary_key()) {
-      return InvalidRequest("column " + column->name + " cannot be written as a " +
-                            (statics ? "static" : "regular") + " cell");
+      return InvalidArgument("column " + column->name + " cannot be written as a " +
+                             (statics ? "static" : "regular") + " cell");
     }
     PF_RETURN_IF_ERROR(CheckTtl(w.ttl));
     rows::Cell c;
@@ -153,13 +154,13 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     if (!w.path.empty()) {
       const cql::DataType* path_type = PathType(column->type);
       if (path_type == nullptr) {
-        return InvalidRequest("column " + column->name + " is not a non-frozen collection");
+        return InvalidArgument("column " + column->name + " is not a non-frozen collection");
       }
       // Stored in the element type's order, so cells sort like the collection.
       PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(
           *path_type, false, w.path, static_cast<keys::KeyFormat>(table.key_format), &c.path));
     } else if (PathType(column->type) != nullptr && w.value) {
-      return InvalidRequest("a non-frozen collection is written element by element");
+      return InvalidArgument("a non-frozen collection is written element by element");
     }
     if (!w.value) {
       c.tombstone = true;
@@ -246,10 +247,10 @@ Status AddIndexEntries(const TableMetadata& table, const ColumnMetadata& column,
   }
   constexpr size_t kMaxIndexedValue = 0xFFFF;  // FBUtilities.MAX_UNSIGNED_SHORT
   if (looked_up.size() >= kMaxIndexedValue) {
-    return InvalidRequest("Cannot index value of size " + std::to_string(looked_up.size()) +
-                          " for index " + index.name + " on " + table.keyspace + "." + table.name +
-                          "(" + column.name +
-                          ") (maximum allowed size=" + std::to_string(kMaxIndexedValue) + ")");
+    return InvalidArgument("Cannot index value of size " + std::to_string(looked_up.size()) +
+                           " for index " + index.name + " on " + table.keyspace + "." + table.name +
+                           "(" + column.name +
+                           ") (maximum allowed size=" + std::to_string(kMaxIndexedValue) + ")");
   }
   auto encoded = keys::EncodeIndexValue(column.type, index.target,
                                         static_cast<keys::KeyFormat>(table.key_format), looked_up,
@@ -284,12 +285,12 @@ Status AddIndexWrites(const TableMetadata& table, const std::vector<CellWrite>& 
 Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
                    std::vector<std::pair<std::string, RowValue>>* out,
                    std::vector<IndexPut>* index_puts = nullptr) {
-  if (!m.table) return InvalidRequest("mutation without a table");
+  if (!m.table) return InvalidArgument("mutation without a table");
   const TableMetadata& table = *m.table;
   PF_RETURN_IF_ERROR(
       CheckKeyComponents(m.partition_key, table.partition_key_count, "partition key"));
   for (const auto& c : m.partition_key) {
-    if (c.empty() && table.partition_key_count == 1) return InvalidRequest("Key may not be empty");
+    if (c.empty() && table.partition_key_count == 1) return InvalidArgument("Key may not be empty");
   }
   std::string prefix =
       keys::PartitionPrefix(table.storage_id, keys::TokenOf(m.partition_key), m.partition_key);
@@ -375,7 +376,7 @@ std::string EncodeResume(const ResumePosition& p) {
 }
 
 Result<ResumePosition> DecodeResume(std::string_view in, uint32_t storage_id) {
-  Status bad = InvalidRequest("Invalid value for the paging state");
+  Status bad = InvalidArgument("Invalid value for the paging state");
   auto take = [&](size_t n) -> std::optional<std::string_view> {
     if (in.size() < n) return std::nullopt;
     std::string_view s = in.substr(0, n);
@@ -483,7 +484,7 @@ class Reader {
         const ResumePosition* resume = nullptr;
         if (resume_ && i == resume_->partition_index) {
           if (resume_->partition_prefix != prefix) {
-            return InvalidRequest("Invalid value for the paging state");
+            return InvalidArgument("Invalid value for the paging state");
           }
           if (resume_->partition_done) continue;
           resume = &*resume_;
@@ -572,7 +573,7 @@ class Reader {
     const ReadCommand::IndexLookup& lookup = *cmd_.index;
     const ColumnMetadata* column = table_.FindColumnById(lookup.column_id);
     if (column == nullptr || index_it_ == nullptr) {
-      return InvalidRequest("index lookup on an unknown column");
+      return InvalidArgument("index lookup on an unknown column");
     }
     auto encoded =
         keys::EncodeIndexValue(column->type, lookup.target,
@@ -585,7 +586,7 @@ class Reader {
     if (resume_) {
       const std::string& entry = resume_->index_entry;
       if (entry.compare(0, prefix.size(), prefix) != 0) {
-        return InvalidRequest("Invalid value for the paging state");
+        return InvalidArgument("Invalid value for the paging state");
       }
       // The key right after a finished entry is the entry followed by a zero byte.
       std::string from = resume_->partition_done ? entry + '\0' : entry;
@@ -1122,12 +1123,7 @@ struct Storage::Impl {
   bool stopping = false;
   std::thread sync_thread;
 
-  int64_t Now() const {
-    if (options.clock_micros) return options.clock_micros();
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t Now() const { return options.clock_micros ? options.clock_micros() : node::NowMicros(); }
   int32_t NowSeconds() const { return static_cast<int32_t>(Now() / 1000000); }
 
   ~Impl() {
@@ -1216,9 +1212,7 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
   std::vector<IndexPut> index_puts;
   for (const PartitionMutation& m : mutations) {
     if (m.table && m.table->is_virtual) {
-      return Status(StatusCode::kServerError,
-                    m.table->keyspace + " keyspace is not user-modifiable.",
-                    static_cast<int>(cql::ErrorCode::kUnauthorized));
+      return InvalidArgument(m.table->keyspace + " keyspace is not user-modifiable.");
     }
     PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes, &index_puts));
   }
@@ -1242,7 +1236,7 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
 }
 
 Result<ReadResult> Storage::Read(const ReadCommand& command) const {
-  if (!command.table) return InvalidRequest("read without a table");
+  if (!command.table) return InvalidArgument("read without a table");
   const TableMetadata& table = *command.table;
   if (command.row_limit <= 0 || command.per_partition_limit <= 0) return ReadResult{};
   if (table.is_virtual) {
@@ -1277,7 +1271,7 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
 Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
                            const IndexMetadata& index) {
   const ColumnMetadata* column = table->FindColumnById(index.column_id);
-  if (column == nullptr) return InvalidRequest("index on an unknown column");
+  if (column == nullptr) return InvalidArgument("index on an unknown column");
   bool is_static = column->kind == ColumnKind::kStatic;
   ReadCommand cmd;
   cmd.table = table;

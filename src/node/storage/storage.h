@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::node {
 
@@ -216,7 +216,7 @@ class Storage {
 
   // Applies all mutations atomically (one RocksDB WriteBatch), merging with existing data by
   // timestamp without reading it. Validates shapes (key component counts, unknown column ids,
-  // virtual tables): InvalidRequest on mismatch, nothing applied. `now_seconds` (a v5 request's
+  // virtual tables): kInvalidArgument on mismatch, nothing applied. `now_seconds` (a v5 request's
   // now_in_seconds) is the local deletion time of tombstones and the start of TTLs; default: the
   // clock.
   Status Apply(const std::vector<PartitionMutation>& mutations,

@@ -1,4 +1,4 @@
-#include "src/server/http/router.h"
+#include "server/http/router.h"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/server/app.h"
 
 namespace postfork::server::http {

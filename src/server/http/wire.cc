@@ -1,4 +1,4 @@
-#include "src/server/http/wire.h"
+#include "server/http/wire.h"
 
 #include <time.h>
 

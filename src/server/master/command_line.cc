@@ -1,4 +1,4 @@
-#include "src/server/master/command_line.h"
+#include "server/master/command_line.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "src/server/master/listeners.h"
+#include "server/master/listeners.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

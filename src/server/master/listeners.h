@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "postfork/cql/status.h"
-#include "src/server/worker/acceptor.h"
+#include "postfork/base/status.h"
+#include "server/worker/acceptor.h"
 
 namespace postfork::server::master {
 

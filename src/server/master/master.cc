@@ -1,4 +1,4 @@
-#include "src/server/master/master.h"
+#include "server/master/master.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,8 +19,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "src/server/master/stats_server.h"
-#include "src/server/worker/worker.h"
+#include "postfork/base/prometheus.h"
+#include "server/master/stats_server.h"
+#include "server/worker/worker.h"
 
 namespace postfork::server::master {
 namespace {
@@ -58,19 +59,6 @@ const char* StateName(uint32_t s) {
       return "stopping";
   }
   return "unknown";
-}
-
-std::string PromEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
 }
 
 }  // namespace
@@ -655,7 +643,7 @@ std::string Master::PrometheusText() {
       k += kCellValues;
       if (count == 0) continue;
       int status = Scoreboard::KindStatus(kind);
-      std::string labels = fmt::format("route=\"{}\",status=\"{}\"", PromEscape(route),
+      std::string labels = fmt::format("route=\"{}\",status=\"{}\"", PrometheusLabelValue(route),
                                        status == 0 ? std::string("other") : std::to_string(status));
       out += fmt::format("postfork_requests_total{{{}}} {}\n", labels, count);
       uint64_t cumulative = 0;

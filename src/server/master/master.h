@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "postfork/server/app.h"
-#include "src/server/http/router.h"
-#include "src/server/master/listeners.h"
-#include "src/server/master/scoreboard.h"
+#include "server/http/router.h"
+#include "server/master/listeners.h"
+#include "server/master/scoreboard.h"
 
 namespace postfork::server::master {
 

@@ -1,4 +1,4 @@
-#include "src/server/master/scoreboard.h"
+#include "server/master/scoreboard.h"
 
 #include <sys/mman.h>
 #include <time.h>

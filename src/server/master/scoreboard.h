@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 namespace postfork::server::master {
 

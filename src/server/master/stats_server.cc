@@ -1,4 +1,4 @@
-#include "src/server/master/stats_server.h"
+#include "server/master/stats_server.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "src/server/master/scoreboard.h"
+#include "server/master/scoreboard.h"
 
 namespace postfork::server::master {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "src/server/master/listeners.h"
+#include "server/master/listeners.h"
 
 namespace postfork::server::master {
 

@@ -1,4 +1,4 @@
-#include "src/server/worker/acceptor.h"
+#include "server/worker/acceptor.h"
 
 #include <poll.h>
 #include <sys/epoll.h>

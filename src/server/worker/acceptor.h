@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "src/server/master/scoreboard.h"
+#include "server/master/scoreboard.h"
 
 namespace postfork::server::worker {
 

@@ -1,4 +1,4 @@
-#include "src/server/worker/connection.h"
+#include "server/worker/connection.h"
 
 #include <strings.h>
 #include <sys/socket.h>
@@ -15,7 +15,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "src/server/worker/worker_loop.h"
+#include "server/worker/worker_loop.h"
 
 namespace postfork::server::worker {
 namespace asio = boost::asio;

@@ -1,4 +1,4 @@
-#include "src/server/worker/worker.h"
+#include "server/worker/worker.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "src/server/worker/worker_loop.h"
+#include "server/worker/worker_loop.h"
 
 namespace postfork::server::worker {
 namespace asio = boost::asio;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "postfork/server/app.h"
-#include "src/server/http/router.h"
-#include "src/server/master/scoreboard.h"
-#include "src/server/worker/acceptor.h"
+#include "server/http/router.h"
+#include "server/master/scoreboard.h"
+#include "server/worker/acceptor.h"
 
 namespace postfork::server::worker {
 

@@ -11,9 +11,9 @@
 #include <boost/intrusive/list.hpp>
 
 #include "postfork/server/context.h"
-#include "src/server/http/wire.h"
-#include "src/server/worker/connection.h"
-#include "src/server/worker/worker.h"
+#include "server/http/wire.h"
+#include "server/worker/connection.h"
+#include "server/worker/worker.h"
 
 namespace postfork::server::worker {
 

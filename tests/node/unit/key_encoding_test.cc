@@ -227,7 +227,7 @@ TEST(KeyEncodingTest, WrongSizedValuesAreRejected) {
   Status s = keys::AppendClusteringComponent(cql::DataType(cql::TypeKind::kInt), false, "abc",
                                              keys::kCurrentKeyFormat, &out);
   EXPECT_FALSE(s.ok());
-  EXPECT_EQ(s.cql_code(), 0x2200);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
 }
 
 TEST(KeyEncodingTest, EmptyValuesSortFirstAndRoundTrip) {

@@ -644,7 +644,7 @@ TEST_F(StorageTest, MaximumTtlDoesNotOverflowAndLargerTtlsAreRejected) {
   m.rows[0].cells[0].ttl = 630720001;
   Status s = storage_->Apply({m});
   EXPECT_FALSE(s.ok());
-  EXPECT_EQ(s.cql_code(), 0x2200);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(StorageTest, FilterDropsRowsBeforeTheLimitCountsThem) {
@@ -687,7 +687,7 @@ TEST_F(StorageTest, BadInputIsRejectedWithoutSideEffects) {
   m.partition_key.push_back(Int(2));  // one component too many
   Status s = storage_->Apply({m});
   EXPECT_FALSE(s.ok());
-  EXPECT_EQ(s.cql_code(), 0x2200);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
 
   PartitionMutation good = Mutation(1);
   RowMutation r;

@@ -9,6 +9,7 @@
 
 #include "node/cql3/functions/json.h"
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/value.h"
 

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node::cql3 {

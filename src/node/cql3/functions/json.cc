@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {

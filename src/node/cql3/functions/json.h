@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node::cql3 {

@@ -9,6 +9,7 @@
 #include "node/auth/auth_service.h"
 #include "node/auth/password_hash.h"
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -54,8 +55,8 @@ std::string RoleResourceName(const std::string& role) {
 Status RequireRolePermission(const ExecutionContext& ctx, std::string_view permission,
                              const std::string& role) {
   if (ctx.auth->IsSuperuser(ctx.client->user)) return Status::Ok();
-  return auth::Unauthorized(fmt::format("User {} has no {} permission on {} or any of its parents",
-                                        ctx.client->user, permission, RoleResourceName(role)));
+  return Unauthorized(fmt::format("User {} has no {} permission on {} or any of its parents",
+                                  ctx.client->user, permission, RoleResourceName(role)));
 }
 
 Result<std::string> HashOf(const std::string& password) {
@@ -67,7 +68,7 @@ Result<std::string> HashOf(const std::string& password) {
 Result<StatementResult> CreateRole(const CreateRoleStatement& s, ExecutionContext& ctx) {
   PF_RETURN_IF_ERROR(RequireRolePermission(ctx, "CREATE", ""));
   if (s.options.superuser.value_or(false) && !ctx.auth->IsSuperuser(ctx.client->user)) {
-    return auth::Unauthorized("Only superusers can create a role with superuser status");
+    return Unauthorized("Only superusers can create a role with superuser status");
   }
   if (s.role.empty()) return InvalidRequest("Role name can't be an empty string");
   auth::RoleStore& roles = ctx.auth->roles();
@@ -96,15 +97,15 @@ Result<StatementResult> AlterRole(const AlterRoleStatement& s, ExecutionContext&
   bool super = ctx.auth->IsSuperuser(user);
   bool self = ctx.auth->requires_authentication() && user == s.role;
   if (s.options.superuser && self) {
-    return auth::Unauthorized(
+    return Unauthorized(
         "You aren't allowed to alter your own superuser status or that of a role granted to you");
   }
   if (s.options.superuser && !super) {
-    return auth::Unauthorized("Only superusers are allowed to alter superuser status");
+    return Unauthorized("Only superusers are allowed to alter superuser status");
   }
   if (!super) {
     if (!self) PF_RETURN_IF_ERROR(RequireRolePermission(ctx, "ALTER", s.role));
-    if (s.options.login) return auth::Unauthorized("You aren't allowed to alter LOGIN");
+    if (s.options.login) return Unauthorized("You aren't allowed to alter LOGIN");
   }
   if (s.options.login) r->can_login = *s.options.login;
   if (s.options.superuser) r->is_superuser = *s.options.superuser;
@@ -136,7 +137,7 @@ Result<StatementResult> ListRoles(const ListRolesStatement& s, ExecutionContext&
   if (s.of_role) {
     if (!roles.Find(*s.of_role)) return InvalidRequest(fmt::format("{} doesn't exist", *s.of_role));
     if (!super && *s.of_role != user) {
-      return auth::Unauthorized(
+      return Unauthorized(
           fmt::format("You are not authorized to view roles granted to {}", *s.of_role));
     }
   }
@@ -249,10 +250,9 @@ Result<StatementResult> ListPermissions(const ListPermissionsStatement& s, Execu
     return InvalidRequest(fmt::format("{} doesn't exist", *s.role));
   }
   if (!super) {
-    if (!s.role) return auth::Unauthorized("You are not authorized to view everyone's permissions");
+    if (!s.role) return Unauthorized("You are not authorized to view everyone's permissions");
     if (*s.role != user) {
-      return auth::Unauthorized(
-          fmt::format("You are not authorized to view {}'s permissions", *s.role));
+      return Unauthorized(fmt::format("You are not authorized to view {}'s permissions", *s.role));
     }
   }
   PF_ASSIGN_OR_RETURN(PermissionSet wanted, ToPermissions(s.permissions));
@@ -411,7 +411,7 @@ Status CheckAccess(const CqlStatement& statement, const ExecutionContext& ctx) {
   auto requirement = RequirementOf(statement);
   if (!requirement.ok()) {
     if (ctx.auth->IsSuperuser(user)) return Status::Ok();
-    return auth::Unauthorized(
+    return Unauthorized(
         fmt::format("User {} may not run {} statements", user, requirement.error().message()));
   }
   if (!*requirement) return Status::Ok();

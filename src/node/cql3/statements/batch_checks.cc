@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node::cql3 {

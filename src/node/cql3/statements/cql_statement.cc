@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {

@@ -13,9 +13,9 @@
 #include "node/cql3/ast.h"
 #include "node/db/database.h"
 #include "node/service/client_state.h"
+#include "postfork/base/status.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/messages.h"
-#include "postfork/cql/status.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node::auth {

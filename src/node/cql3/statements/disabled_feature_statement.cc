@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::cql3 {
 namespace {

@@ -10,8 +10,9 @@
 #include "node/cql3/functions/json.h"
 #include "node/cql3/statements/operation.h"
 #include "node/cql3/statements/restrictions.h"
-#include "node/db/database.h"
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
+#include "node/db/database.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -50,10 +51,8 @@ class TableModification : public ModificationStatement {
                       keyspace_, table_));
     }
     if (keyspace_ == "system_auth") {  // the role store is their only writer (auth/role_store.h)
-      return Status(StatusCode::kServerError,
-                    "system_auth tables are changed through CREATE/ALTER/DROP ROLE, GRANT and "
-                    "REVOKE only",
-                    static_cast<int>(cql::ErrorCode::kUnauthorized));
+      return Unauthorized(
+          "system_auth tables are changed through CREATE/ALTER/DROP ROLE, GRANT and REVOKE only");
     }
     if (using_clause.timestamp) {
       PF_ASSIGN_OR_RETURN(

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/bytes.h"
 
 namespace postfork::node::cql3 {

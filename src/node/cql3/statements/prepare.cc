@@ -9,6 +9,7 @@
 #include "node/cql3/statements/schema_statement.h"
 #include "node/cql3/statements/select_statement.h"
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::cql3 {
 namespace {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::cql3 {
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -29,25 +30,20 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
   def.name = name;
   for (const auto& [key, value] : props) {
     if (key == "replication") {
-      if (!value.is_map)
-        return Status(StatusCode::kServerError, "Invalid replication",
-                      static_cast<int>(cql::ErrorCode::kSyntaxError));
+      if (!value.is_map) return SyntaxError("Invalid replication");
       def.replication = value.map;
     } else if (key == "durable_writes") {
       if (value.text != "true" && value.text != "false") {
-        return Status(StatusCode::kServerError,
-                      fmt::format("Invalid boolean value {} for 'durable_writes'", value.text),
-                      static_cast<int>(cql::ErrorCode::kSyntaxError));
+        return SyntaxError(
+            fmt::format("Invalid boolean value {} for 'durable_writes'", value.text));
       }
       def.durable_writes = value.text == "true";
     } else {
-      return Status(StatusCode::kServerError, fmt::format("Unknown property '{}'", key),
-                    static_cast<int>(cql::ErrorCode::kSyntaxError));
+      return SyntaxError(fmt::format("Unknown property '{}'", key));
     }
   }
   if (require_replication && def.replication.empty()) {
-    return Status(StatusCode::kServerError, "Missing mandatory option 'replication'",
-                  static_cast<int>(cql::ErrorCode::kConfigError));
+    return ConfigError("Missing mandatory option 'replication'");
   }
   return def;
 }

@@ -12,6 +12,7 @@
 #include "node/cql3/functions/json.h"
 #include "node/cql3/statements/restrictions.h"
 #include "node/cql3/values.h"
+#include "node/cql_errors.h"
 #include "postfork/cql/murmur3.h"
 
 namespace postfork::node::cql3 {
@@ -479,8 +480,7 @@ class SelectStatementImpl final : public CqlStatement {
       std::string_view ps = *ctx.paging_state;
       if (ps.size() < kPagingMagic.size() + 8 ||
           ps.substr(0, kPagingMagic.size()) != kPagingMagic) {
-        return Status(StatusCode::kServerError, "Invalid value for the paging state",
-                      static_cast<int>(cql::ErrorCode::kProtocolError));
+        return ProtocolError("Invalid value for the paging state");
       }
       returned = static_cast<int64_t>(cql::LoadBE64(ps.data() + kPagingMagic.size()));
       cmd.resume_position = std::string(ps.substr(kPagingMagic.size() + 8));

@@ -1,4 +1,4 @@
-#include "postfork/cql/status.h"
+#include "postfork/base/status.h"
 
 #include <cstdio>
 #include <string>

@@ -9,7 +9,7 @@
 
 namespace postfork {
 
-// Broad failure categories. Protocol-level CQL error codes live in cql/error_codes.h;
+// Broad failure categories. Protocol-level CQL error codes live in postfork/cql/error_codes.h;
 // a Status that carries one uses StatusCode::kServerError and cql_code().
 enum class StatusCode : int {
   kOk = 0,

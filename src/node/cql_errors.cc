@@ -1,0 +1,43 @@
+#include "node/cql_errors.h"
+
+#include <fmt/format.h>
+
+namespace postfork::node {
+
+cql::ErrorMessage UnavailableError(cql::Consistency consistency, int required, int alive,
+                                   std::string_view dc) {
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kUnavailable;
+  e.message = fmt::format("Cannot achieve consistency level {}", cql::ConsistencyName(consistency));
+  if (!dc.empty()) e.message += fmt::format(" in DC {}", dc);
+  e.consistency = consistency;
+  e.required = required;
+  e.alive_or_received = alive;
+  return e;
+}
+
+cql::ErrorCode CqlErrorCodeOf(const Status& status) {
+  if (status.cql_code() >= 0) return static_cast<cql::ErrorCode>(status.cql_code());
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+      return cql::ErrorCode::kInvalid;
+    case StatusCode::kAlreadyExists:
+      return cql::ErrorCode::kAlreadyExists;
+    case StatusCode::kMalformed:
+    case StatusCode::kTruncated:
+    case StatusCode::kTooLarge:
+      return cql::ErrorCode::kProtocolError;
+    default:
+      return cql::ErrorCode::kServerError;
+  }
+}
+
+cql::ErrorMessage ToErrorMessage(const Status& status) {
+  cql::ErrorMessage e;
+  e.code = CqlErrorCodeOf(status);
+  e.message = status.message();
+  return e;
+}
+
+}  // namespace postfork::node
