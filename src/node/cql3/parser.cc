@@ -449,11 +449,10 @@ class Parser {
       errno = 0;
       long long dimension = std::strtoll(d.text.c_str(), nullptr, 10);
       if (errno == ERANGE || dimension > INT32_MAX || dimension < INT32_MIN) {
-        return Status(StatusCode::kServerError,
-                      fmt::format("Failed parsing statement: [{}] reason: NumberFormatException "
-                                  "For input string: \"{}\"",
-                                  source_, d.text),
-                      static_cast<int>(cql::ErrorCode::kSyntaxError));
+        return SyntaxError(
+            fmt::format("Failed parsing statement: [{}] reason: NumberFormatException For input "
+                        "string: \"{}\"",
+                        source_, d.text));
       }
       PF_RETURN_IF_ERROR(ExpectPunct(">"));
       return out + element + ", " + d.text + ">";
@@ -1032,8 +1031,7 @@ class Parser {
       } while (AcceptKeyword("and"));
       for (auto& [name, value] : props) {
         if (name != "options" || !value.is_map) {
-          return Status(StatusCode::kServerError, fmt::format("Unknown property '{}'", name),
-                        static_cast<int>(cql::ErrorCode::kSyntaxError));
+          return SyntaxError(fmt::format("Unknown property '{}'", name));
         }
         s.options = value.map;
       }

@@ -354,9 +354,7 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     // IndexAttributes.validate; USING without CUSTOM makes a custom index in Cassandra 5.0.
     if (s->custom && s->using_class.empty()) {
       // Cassandra 5.0 takes its default_secondary_index (legacy_local_table) as the class.
-      return Status(StatusCode::kServerError,
-                    "Unable to find custom indexer class 'legacy_local_table'",
-                    static_cast<int>(cql::ErrorCode::kConfigError));
+      return ConfigError("Unable to find custom indexer class 'legacy_local_table'");
     }
     if (s->using_class.empty() && !s->options.empty()) {
       return InvalidRequest("Cannot specify options for a non-CUSTOM index");
