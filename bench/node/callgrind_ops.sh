@@ -4,6 +4,8 @@
 # dumped after each), and prints instructions/op beside the usual columns. Instruction counts
 # repeat from run to run on a busy machine; ops/s and latency under valgrind mean nothing. 1000
 # keys, so that the reads of `select` find the rows the short `insert` phase wrote.
+# IN_FLIGHT / CONNECTIONS (default 64 / 4) set the load generator's concurrency; with IN_FLIGHT=1
+# CONNECTIONS=1 every request pays one read and one write, the steadiest per-request figure.
 # Usage: [NODE_ARGS="--request-threads 0"] bench/node/callgrind_ops.sh [build dir, default
 #        build/rel] [phases, default insert,select,scan100] [seconds per phase, default 3]
 set -euo pipefail
@@ -21,6 +23,6 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 port="$(sed -n 's/.*on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
-"$build/bench/node/node_load_generator" --port "$port" --node-pid "$pid" --in-flight 64 \
-  --connections 4 --seconds "$seconds" --keys 1000 --index-keys 0 --only "$phases" \
+"$build/bench/node/node_load_generator" --port "$port" --node-pid "$pid" --in-flight ${IN_FLIGHT:-64} \
+  --connections ${CONNECTIONS:-4} --seconds "$seconds" --keys 1000 --index-keys 0 --only "$phases" \
   --callgrind-out "$data/callgrind.out"

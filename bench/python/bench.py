@@ -3,7 +3,8 @@ run against one postfork-node with the same data:
   1. session ready after fork: postfork from the master's snapshot, postfork cold
      (Cluster.connect), DataStax Cluster.connect(ks); keyspaces of 1 and 1,000 tables
   2. GET / of the seed's original app (bench/seed/original/app.py) on uWSGI, keep-alive, the
-     same worker count: SEED_DRIVER=postfork-snapshot against SEED_DRIVER=cassandra
+     same worker count: SEED_DRIVER=postfork-snapshot against SEED_DRIVER=cassandra, with
+     web.py's debug mode on (as the app ships) and off; CPU per request of the workers and node
   3. prepared single-row reads from one Python thread with 100 in flight: ops/s and ops per
      CPU-second of the client process (every thread of it: the drivers' I/O threads too)
 Run by bench/python/run.sh (Release node, the package in build/python-venv).
@@ -129,6 +130,13 @@ def bench_ready(node, trials):
     return results
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` so far (every thread), from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(port, seconds, connections):
     out = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency",
                           "--timeout=10s", "http://127.0.0.1:%d/" % port],
@@ -147,20 +155,32 @@ def bench_http(node, workers, seconds):
     print("\n## 2. GET / of the seed app on uWSGI (--http11-socket, keep-alive), %d workers, "
           "wrk -t2 -c%d -d%ds" % (workers, workers, seconds))
     results = {}
-    for driver in ("postfork-snapshot", "cassandra"):
-        server = AppServer("uwsgi", node, driver, workers=workers)
-        try:
-            server.wait_for_count(r"session ready in", workers, timeout=120)
-            wrk(server.port, 1, workers)  # warm-up
-            results[driver] = r = wrk(server.port, seconds, workers)
-        finally:
-            server.stop()
-        errors = re.search(r"Socket errors.*|Non-2xx.*", r["out"])
-        print("%-22s %10.1f req/s  p50 %7.2f ms  p99 %7.2f ms  %s" % (
-            driver, r["rps"], r["p50"], r["p99"], errors.group(0) if errors else "no errors"))
-    a, b = results["postfork-snapshot"], results["cassandra"]
-    print("ratio req/s postfork / DataStax: %.2fx; p99 %.2f ms vs %.2f ms"
-          % (a["rps"] / b["rps"], a["p99"], b["p99"]))
+    # web.py as the seed ships it (debug on: its reloader stats the file of every loaded module
+    # on every request, more modules for the DataStax driver), then with debug off.
+    for debug in ("1", "0"):
+        mode = "web.py debug on (default)" if debug == "1" else "web.py debug off"
+        for driver in ("postfork-snapshot", "cassandra"):
+            env = {} if debug == "1" else {"SEED_WEBPY_DEBUG": "0"}
+            server = AppServer("uwsgi", node, driver, workers=workers, env=env)
+            try:
+                server.wait_for_count(r"session ready in", workers, timeout=120)
+                wrk(server.port, 1, workers)  # warm-up
+                pids = server.workers_pids()
+                before = [cpu_seconds(p) for p in pids], cpu_seconds(node.proc.pid)
+                results[(debug, driver)] = r = wrk(server.port, seconds, workers)
+                after = [cpu_seconds(p) for p in pids], cpu_seconds(node.proc.pid)
+            finally:
+                server.stop()
+            n = r["rps"] * seconds
+            worker_us = (sum(after[0]) - sum(before[0])) / n * 1e6
+            node_us = (after[1] - before[1]) / n * 1e6
+            errors = re.search(r"Socket errors.*|Non-2xx.*", r["out"])
+            print("%-26s %-18s %9.1f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU/req workers %4.0f "
+                  "us node %4.0f us  %s" % (mode, driver, r["rps"], r["p50"], r["p99"], worker_us,
+                                            node_us, errors.group(0) if errors else "no errors"))
+        a, b = results[(debug, "postfork-snapshot")], results[(debug, "cassandra")]
+        print("ratio req/s postfork / DataStax, %s: %.2fx; p99 %.2f ms vs %.2f ms"
+              % (mode, a["rps"] / b["rps"], a["p99"], b["p99"]))
     return results
 
 

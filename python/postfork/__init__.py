@@ -10,9 +10,10 @@ the worker's session opens its sockets only, with no system query. :mod:`postfor
 both for uWSGI. A Session or Cluster used in a process it was not made in raises
 :class:`ForkError`.
 
-Threads: each Session runs the driver on one C++ thread of its own (its event loop), started in
-the process that connects. ``execute`` from any number of Python threads posts the request to it
-and waits with the GIL released; ``execute_async`` callbacks run on that thread, with the GIL.
+Threads: a Session starts no thread. The driver's event loop runs on the Python thread that
+waits for a result, with the GIL released (one waiting thread at a time when several share a
+session). The first ``execute_async`` callback starts one C++ thread that runs the loop from then
+on; callbacks run there, with the GIL.
 """
 import os as _os
 
@@ -41,7 +42,9 @@ def _register_types():
 
 _register_types()
 
-_warm = {"cluster": None, "pid": None}
+from postfork import cluster as _cluster  # noqa: E402  (after the types it converts with)
+
+_warm = {"cluster": None, "pid": None, "keyspace": None}
 _worker = {"session": None, "pid": None}
 
 
@@ -65,24 +68,41 @@ def warm_up(cluster=None, keyspace=None, prepare=(), schema_keyspaces=(), **clus
     if error is not None:
         from postfork._errors import raise_for
         raise_for(error, connect=True)
+    info = _driver.snapshot_info()
     _warm["cluster"], _warm["pid"] = cluster, _os.getpid()
-    return _driver.snapshot_info()
+    _warm["keyspace"] = info["keyspace"] or None
+    _rehearse_connect_after_fork()
+    return info
+
+
+def _rehearse_connect_after_fork():
+    """Runs connect_after_fork() once here, before fork, and closes that session: what a
+    worker's first session would do for the first time in every worker is done once in the
+    master (lazy binding of the driver's library calls, the interpreter's specialization of
+    the Python path), so a worker's session costs fewer page faults and less time. A failure
+    here is left for the workers to report."""
+    try:
+        s = connect_after_fork()
+    except DriverException:
+        return
+    finally:
+        _worker["session"] = _worker["pid"] = None
+    s.shutdown()
 
 
 def connect_after_fork(row_factory=None):
     """Opens this worker's Session from the master's snapshot: sockets only (STARTUP, REGISTER,
     USE), no system query. Call it in a uWSGI ``@postfork`` hook or a Gunicorn ``post_fork``.
     The session is kept for :func:`session`. Raises NoHostAvailable when no host answers."""
-    from postfork.cluster import Session
     cluster = _warm["cluster"]
     if cluster is None:
         raise DriverException("postfork.connect_after_fork(): no warm-up snapshot; call "
                               "postfork.warm_up() in the master before fork")
     core = _driver.Session.connect_from_snapshot()
-    if isinstance(core, tuple):
+    if core.__class__ is tuple:
         from postfork._errors import raise_for
         raise_for(core, connect=True)
-    s = Session(cluster, core, _driver.snapshot_info()["keyspace"] or None)
+    s = _cluster.Session(cluster, core, _warm["keyspace"], track=False)
     if row_factory is not None:
         s.row_factory = row_factory
     _worker["session"], _worker["pid"] = s, _os.getpid()

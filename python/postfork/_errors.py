@@ -256,8 +256,17 @@ def exception_for(error, host=None, connect=False):
     if kind in ("NoHostAvailable", "ConnectFailed") or (connect and code == 0x0100):
         hosts = re.findall(r"\b(\d+\.\d+\.\d+\.\d+:\d+|\[[0-9a-fA-F:]+\]:\d+)", message)
         cause = AuthenticationFailed(message) if code == 0x0100 else message
-        return NoHostAvailable("Unable to connect to any servers" if connect else message,
-                               {h: cause for h in hosts} or {host or "error": cause})
+        errors = {h: cause for h in hosts} or {host or "error": cause}
+        if connect:
+            return NoHostAvailable("Unable to connect to any servers", errors)
+        if fields and "code" in fields:
+            # The server's answer that made the driver try the next host (an Unavailable...),
+            # as the DataStax driver keeps it: the last host's error.
+            last = re.search(r"from (\S+):", message)
+            errors[last.group(1) if last else hosts[-1] if hosts else host or "error"] = \
+                _server_exception(fields["code"], fields.get("message", message), fields)
+            return NoHostAvailable("Unable to complete the operation against any hosts", errors)
+        return NoHostAvailable(message, errors)
     if kind == "ServerError" and code >= 0:
         return _server_exception(code, fields.get("message", message) if fields else message,
                                  fields or {})

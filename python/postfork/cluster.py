@@ -12,7 +12,7 @@ from postfork import _driver, encoder
 from postfork._errors import (ConsistencyLevel, DriverException, ForkError, NoHostAvailable,
                               OperationTimedOut, exception_for)
 from postfork.query import (FETCH_SIZE_UNSET, BatchStatement, BoundStatement, PreparedStatement,
-                            SimpleStatement, Statement, named_tuple_factory)
+                            SimpleStatement, Statement, _row_class, named_tuple_factory)
 
 __all__ = ["Cluster", "Session", "ResponseFuture", "ResultSet", "NoHostAvailable"]
 
@@ -35,9 +35,9 @@ _live_sessions = weakref.WeakSet()
 
 class Cluster:
     """Where and how to connect. Holds no connection itself: each connect() opens a Session
-    with its own event-loop thread. A Cluster whose sessions were opened in one process cannot
-    connect in another (a forked child) and raises ForkError; create it in the worker, or use
-    postfork.warm_up() / connect_after_fork()."""
+    with its own event loop (run by the threads that wait for results). A Cluster whose
+    sessions were opened in one process cannot connect in another (a forked child) and raises
+    ForkError; create it in the worker, or use postfork.warm_up() / connect_after_fork()."""
 
     def __init__(self, contact_points=("127.0.0.1",), port=9042, compression=False,
                  auth_provider=None, load_balancing_policy=None, protocol_version=_NOT_SET,
@@ -171,22 +171,23 @@ class Session:
     """Executes statements on one set of connections. Safe to use from several Python threads;
     bound to the process that opened it (ForkError elsewhere)."""
 
+    # Defaults, until set on the instance.
     default_timeout = 10.0
     default_consistency_level = ConsistencyLevel.LOCAL_ONE
     default_serial_consistency_level = None
     default_fetch_size = 5000
+    row_factory = staticmethod(named_tuple_factory)
+    is_shutdown = False
 
-    def __init__(self, cluster, core, keyspace):
+    def __init__(self, cluster, core, keyspace, track=True):
+        # Few writes: a worker creates its session right after fork, where every page the
+        # interpreter writes is copied first. postfork.connect_after_fork's session is not
+        # tracked here; postfork shuts it down at exit itself.
         self.cluster = cluster
         self._core = core
         self.keyspace = keyspace
-        self.row_factory = named_tuple_factory
-        self.is_shutdown = False
-        self.default_timeout = Session.default_timeout
-        self.default_consistency_level = Session.default_consistency_level
-        self.default_serial_consistency_level = None
-        self.default_fetch_size = Session.default_fetch_size
-        _live_sessions.add(self)
+        if track:
+            _live_sessions.add(self)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -258,8 +259,8 @@ class Session:
         return self._core.report()
 
     def shutdown(self):
-        """Closes the connections and stops the session's thread. In a process the session
-        was not made in, only marks it shut down (the parent's thread is not there)."""
+        """Closes the connections and stops the session's loop. In a process the session was
+        not made in, only marks it shut down (the parent's loop is not there)."""
         if self.is_shutdown:
             return
         self.is_shutdown = True
@@ -275,7 +276,7 @@ class Session:
 
 class ResponseFuture:
     """The pending result of execute_async: result(), add_callback(s)/add_errback (run on the
-    session's event-loop thread when the response arrives, or at once if it has), and paging
+    session's callback thread when the response arrives, or at once if it has), and paging
     with has_more_pages / start_fetching_next_page()."""
 
     def __init__(self, session, spec, pending):
@@ -303,8 +304,14 @@ class ResponseFuture:
                 None, None
         else:
             colnames, paging_state = p.columns(), p.paging_state()
-            rows = p.rows()
-            outcome = (self.session.row_factory(colnames, rows) if colnames else rows, None)
+            factory = self.session.row_factory
+            if not colnames:
+                rows = p.rows()
+            elif factory is named_tuple_factory:  # the default: rows built as named tuples
+                rows = p.rows(_row_class(colnames))
+            else:
+                rows = factory(list(colnames), p.rows())
+            outcome = (rows, None)
         with self._lock:
             if p is self._pending and self._outcome is None:
                 self._outcome = outcome
@@ -392,8 +399,13 @@ class ResultSet:
 
     def __init__(self, response_future, initial_rows):
         self.response_future = response_future
-        self.column_names = response_future._colnames if initial_rows is not None else None
+        self._has_rows = initial_rows is not None
         self._current_rows = initial_rows if initial_rows is not None else []
+
+    @property
+    def column_names(self):
+        names = self.response_future._colnames
+        return list(names) if self._has_rows and names is not None else None
 
     @property
     def current_rows(self):
@@ -471,7 +483,9 @@ class ResultSet:
 
 @atexit.register
 def _shutdown_all():
-    for s in list(_live_sessions):
+    import postfork
+    worker = postfork._worker["session"]
+    for s in list(_live_sessions) + ([worker] if worker is not None else []):
         try:
             if s._core.creator_pid == os.getpid():
                 s.shutdown()

@@ -185,6 +185,59 @@ Result<Value> SequenceOf(nb::handle o, const DataType& type, const DataType& ele
 
 }  // namespace
 
+namespace {
+nb::object CellViaCodec(std::string_view bytes, const DataType& type, const std::string& column) {
+  auto v = cql::DeserializeValue(bytes, type);
+  if (!v.ok()) throw nb::value_error(("column " + column + ": " + v.error().message()).c_str());
+  return ToPython(*v, type);
+}
+}  // namespace
+
+nb::object CellToPython(std::string_view bytes, const DataType& type, const std::string& column) {
+  const char* p = bytes.data();
+  const size_t n = bytes.size();
+  const auto ssize = static_cast<Py_ssize_t>(n);
+  PyObject* fast = nullptr;
+  bool tried = true;
+  switch (type.kind()) {
+    case TypeKind::kText:
+      fast = PyUnicode_DecodeUTF8(p, ssize, "strict");
+      break;
+    case TypeKind::kAscii:
+      fast = PyUnicode_DecodeASCII(p, ssize, "strict");
+      break;
+    case TypeKind::kInt:
+      if (n != 4) return CellViaCodec(bytes, type, column);
+      fast = PyLong_FromLong(static_cast<int32_t>(cql::LoadBE32(p)));
+      break;
+    case TypeKind::kBigint:
+    case TypeKind::kCounter:
+      if (n != 8) return CellViaCodec(bytes, type, column);
+      fast = PyLong_FromLongLong(static_cast<int64_t>(cql::LoadBE64(p)));
+      break;
+    case TypeKind::kBlob:
+      fast = PyBytes_FromStringAndSize(p, ssize);
+      break;
+    case TypeKind::kDouble: {
+      if (n != 8) return CellViaCodec(bytes, type, column);
+      uint64_t u = cql::LoadBE64(p);
+      double d;
+      std::memcpy(&d, &u, 8);
+      fast = PyFloat_FromDouble(d);
+      break;
+    }
+    case TypeKind::kTimestamp:
+      if (n != 8) return CellViaCodec(bytes, type, column);
+      return TimestampToPython(static_cast<int64_t>(cql::LoadBE64(p)));
+    default:
+      tried = false;
+  }
+  if (fast) return nb::steal(fast);
+  // A decode error (or any other type): the codec's path, with its message.
+  if (tried) PyErr_Clear();
+  return CellViaCodec(bytes, type, column);
+}
+
 nb::object ToPython(const Value& value, const DataType& type) {
   const auto& v = value.variant();
   switch (v.index()) {

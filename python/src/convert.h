@@ -34,6 +34,11 @@ void ImportDateTime();
 
 // A cell of `type` as a Python object (None for null).
 nanobind::object ToPython(const cql::Value& value, const cql::DataType& type);
+// A cell's serialized bytes (not null) as ToPython(DeserializeValue(bytes, type), type) would
+// return it, built straight from the bytes for the scalar types rows mostly hold. Malformed
+// bytes raise ValueError naming `column` and the codec's reason.
+nanobind::object CellToPython(std::string_view bytes, const cql::DataType& type,
+                              const std::string& column);
 // A Python object as a value of `type`; kInvalidArgument naming the expected Python types.
 Result<cql::Value> FromPython(nanobind::handle object, const cql::DataType& type);
 

@@ -1,18 +1,20 @@
 // postfork._driver: the C++ driver as seen from Python. postfork/*.py builds the DataStax-style
 // API on these few objects.
 //
-// Threads: each Session owns one io_context run by one C++ thread of its own ("the loop"),
-// started by the connect that creates the session, in the process that calls it. Every driver
-// call runs on the loop; Python threads post requests to it and wait with the GIL released.
-// Completion callbacks (execute_async) run on the loop with the GIL taken. A warm-up snapshot is
-// taken on the calling thread with a private io_context and keeps no thread and no socket.
+// Threads: each Session owns one io_context (its Loop). No thread is started for it: the Python
+// thread that waits for a result runs the loop itself, with the GIL released, one thread at a
+// time, so a request costs no hand-off between threads. The first execute_async callback starts
+// a keeper thread that runs the loop from then on (callbacks run there, with the GIL taken).
+// A warm-up snapshot is taken on the calling thread with a private io_context and keeps no
+// thread and no socket.
 //
 // Fork: a Session remembers the driver's fork generation it was created under. In another
-// process every call raises ForkError before touching the loop, whose thread does not exist in
-// the child; the child never frees it either (its mutexes may be held by the parent's thread).
+// process every call raises ForkError before touching the loop, whose threads do not exist in
+// the child; the child never frees it either (its mutexes may be held by the parent's threads).
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -74,19 +76,165 @@ nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
     fields["function_keyspace"] = server->function_keyspace;
     fields["function_name"] = server->function_name;
     fields["message"] = server->message;
+    fields["code"] = static_cast<int>(server->code);
   }
   return nb::make_tuple(std::string(StatusCodeName(status.code())), status.cql_code(),
                         status.message(), fields);
 }
 
-// The result of one request, completed by the loop thread and read by Python threads.
+// A session's event loop and who runs it. No thread of its own to begin with: a Python thread
+// that waits for a result runs the loop itself, one thread at a time (the runner); other
+// waiters sleep on `cv` until their result is in or the runner leaves, and then one of them
+// runs it. A request thus costs no thread hand-off. The first execute_async callback starts
+// the keeper, a C++ thread that runs the loop from then on, so that callbacks run without
+// anyone waiting; waiters then only sleep.
+struct Loop {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  std::optional<driver::Session> session;
+  driver::ConnectReport report;
+
+  std::mutex mu;               // guards the fields below
+  std::condition_variable cv;  // a result came in, or the runner left
+  bool running = false;        // a thread runs the loop now
+  std::thread::id runner;      // that thread, while running
+  bool keeper_started = false;
+  std::atomic<bool> stopped{false};  // written under `mu`
+  std::thread keeper;
+
+  // Wakes the waiters (after a result is stored: they check it under `mu`).
+  void Notify() {
+    { std::lock_guard lock(mu); }
+    cv.notify_all();
+  }
+
+  // Whether this thread runs the loop now (inside a handler or callback of it).
+  bool OnLoopThread() {
+    std::lock_guard lock(mu);
+    return running && runner == std::this_thread::get_id();
+  }
+
+  // Blocks (call without the GIL) until done(), running the loop on this thread whenever no
+  // other thread does.
+  template <class Done>
+  void Await(Done done) {
+    std::unique_lock lock(mu);
+    while (!done()) {
+      if (running || keeper_started) {
+        cv.wait(lock);
+        continue;
+      }
+      running = true;
+      runner = std::this_thread::get_id();
+      lock.unlock();
+      bool out_of_work = false;
+      while (!done() && !out_of_work) out_of_work = io.run_one() == 0;  // the session closed
+      lock.lock();
+      running = false;
+      cv.notify_all();  // another waiter may run it now
+      if (out_of_work && !done()) cv.wait(lock);
+    }
+  }
+
+  // Runs `fn` on the loop: here and now when no thread runs it (then also every handler it
+  // made ready, so that its writes leave at once), else handed to the runner or keeper.
+  template <class Fn>
+  void Dispatch(Fn fn) {
+    {
+      std::unique_lock lock(mu);
+      if (!running && !keeper_started) {
+        running = true;
+        runner = std::this_thread::get_id();
+        lock.unlock();
+        fn();
+        io.poll();
+        lock.lock();
+        running = false;
+        lock.unlock();
+        cv.notify_all();
+        return;
+      }
+    }
+    asio::post(io, std::move(fn));
+  }
+
+  // Starts the keeper (once), which takes the loop over when the runner leaves.
+  void StartKeeper() {
+    std::lock_guard lock(mu);
+    if (keeper_started || stopped) return;
+    keeper_started = true;
+    keeper = std::thread([this] {
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !running; });
+        running = true;
+        runner = std::this_thread::get_id();
+      }
+      io.run();
+      {
+        std::lock_guard lock(mu);
+        running = false;
+      }
+      cv.notify_all();
+    });
+  }
+
+  // Closes the session and runs the loop until it is out of work (every request completed).
+  // Call without the GIL, not on the loop thread.
+  void Stop() {
+    {
+      std::lock_guard lock(mu);
+      if (stopped) return;
+      stopped = true;
+    }
+    std::atomic<bool> closed{false};
+    Dispatch([this, &closed] {
+      if (session) session->Close();
+      work.reset();
+      closed = true;
+      Notify();
+    });
+    Await([&] { return closed.load(); });
+    std::unique_lock lock(mu);
+    if (keeper_started) {
+      lock.unlock();
+      keeper.join();
+      return;
+    }
+    cv.wait(lock, [&] { return !running; });
+    running = true;
+    runner = std::this_thread::get_id();
+    lock.unlock();
+    io.run();
+    lock.lock();
+    running = false;
+    lock.unlock();
+    cv.notify_all();
+  }
+
+  // From a callback on the loop itself: closes the session without waiting; the loop runs
+  // out of work and ends with whoever runs it.
+  void StopFromLoop() {
+    {
+      std::lock_guard lock(mu);
+      if (stopped) return;
+      stopped = true;
+    }
+    asio::post(io, [this] {
+      if (session) session->Close();
+      work.reset();
+    });
+    if (keeper.joinable()) keeper.detach();
+  }
+};
+
+// The result of one request, completed on the loop and read by Python threads.
 struct PendingState {
   std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
+  std::atomic<bool> done{false};
   QueryResult result;
   PyObject* callback = nullptr;  // a strong reference, taken and released with the GIL
-  std::thread::id loop_thread;
+  Loop* loop = nullptr;          // alive while the request is not done
 };
 
 void Complete(const std::shared_ptr<PendingState>& st, QueryResult result) {
@@ -97,7 +245,7 @@ void Complete(const std::shared_ptr<PendingState>& st, QueryResult result) {
     st->done = true;
     callback = std::exchange(st->callback, nullptr);
   }
-  st->cv.notify_all();
+  st->loop->Notify();
   if (!callback) return;
   if (!Py_IsInitialized() || _Py_IsFinalizing()) return;  // the interpreter is going away
   nb::gil_scoped_acquire gil;
@@ -111,18 +259,13 @@ class Pending {
  public:
   explicit Pending(std::shared_ptr<PendingState> st) : st_(std::move(st)) {}
 
-  bool done() const {
-    std::lock_guard lock(st_->mu);
-    return st_->done;
-  }
+  bool done() const { return st_->done.load(); }
 
-  // Blocks, GIL released, until the loop completed the request.
+  // Blocks, GIL released, until the request is complete, running the loop meanwhile when no
+  // other thread does.
   void Wait() const {
-    {
-      std::lock_guard lock(st_->mu);
-      if (st_->done) return;
-    }
-    if (std::this_thread::get_id() == st_->loop_thread) {
+    if (st_->done.load()) return;
+    if (st_->loop->OnLoopThread()) {
       PyErr_SetString(PyExc_RuntimeError,
                       "postfork: waiting for a result on the session's own event-loop thread "
                       "(inside an execute_async callback) would deadlock; chain another "
@@ -130,21 +273,25 @@ class Pending {
       throw nb::python_error();
     }
     nb::gil_scoped_release release;
-    std::unique_lock lock(st_->mu);
-    st_->cv.wait(lock, [&] { return st_->done; });
+    const PendingState* st = st_.get();
+    st_->loop->Await([st] { return st->done.load(); });
   }
 
-  // Calls `fn()` once the request is complete: now (this thread) if it is, else on the loop.
+  // Calls `fn()` once the request is complete: now (this thread) if it is, else on the loop,
+  // whose keeper thread this starts.
   void OnDone(nb::object fn) {
     {
       std::lock_guard lock(st_->mu);
       if (!st_->done) {
         Py_XDECREF(st_->callback);
         st_->callback = fn.release().ptr();
-        return;
       }
     }
-    fn();
+    if (fn.is_valid()) {
+      fn();
+      return;
+    }
+    st_->loop->StartKeeper();
   }
 
   nb::object Error() const {
@@ -156,9 +303,17 @@ class Pending {
 
   int Kind() const { return static_cast<int>(Result().kind()); }
 
-  std::vector<std::string> Columns() const {
-    std::vector<std::string> out;
-    for (const auto& c : Result().columns()) out.push_back(c.name);
+  nb::tuple Columns() const {
+    const auto& cols = Result().columns();
+    PyObject* t = PyTuple_New(static_cast<Py_ssize_t>(cols.size()));
+    if (!t) throw nb::python_error();
+    nb::tuple out = nb::steal<nb::tuple>(t);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      PyObject* name = PyUnicode_FromStringAndSize(cols[i].name.data(),
+                                                   static_cast<Py_ssize_t>(cols[i].name.size()));
+      if (!name) throw nb::python_error();
+      PyTuple_SET_ITEM(t, static_cast<Py_ssize_t>(i), name);
+    }
     return out;
   }
   std::vector<std::string> ColumnTypes() const {
@@ -167,35 +322,41 @@ class Pending {
     return out;
   }
 
-  // The page's rows as a list of tuples, cells converted to Python values.
-  nb::list Rows() const {
+  // The page's rows as a list, cells converted to Python values: plain tuples, or instances of
+  // `row_class` (a tuple subclass such as a named tuple), built as tuple.__new__(row_class, ...)
+  // builds them, without a Python call per row.
+  nb::list Rows(nb::handle row_class) const {
     const QueryResult& r = Result();
-    nb::list out;
+    PyTypeObject* cls = &PyTuple_Type;
+    if (!row_class.is_none()) {
+      if (!PyType_Check(row_class.ptr()) ||
+          !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(row_class.ptr()), &PyTuple_Type))
+        throw nb::type_error("row class: a subclass of tuple expected");
+      cls = reinterpret_cast<PyTypeObject*>(row_class.ptr());
+    }
     const int32_t n = r.row_count();
     const auto& cols = r.columns();
     const int width = r.column_count();
-    if (n == 0 || !r.data()) return out;
+    if (n == 0 || !r.data()) return nb::list();
+    PyObject* list = PyList_New(n);
+    if (!list) throw nb::python_error();
+    nb::list out = nb::steal<nb::list>(list);
     const cql::RowsResult& rows = r.data()->message.rows;
     for (int32_t i = 0; i < n; ++i) {
-      PyObject* t = PyTuple_New(width);
+      PyObject* t = cls == &PyTuple_Type ? PyTuple_New(width) : cls->tp_alloc(cls, width);
       if (!t) throw nb::python_error();
-      nb::object row = nb::steal(t);
+      PyList_SET_ITEM(list, i, t);  // owned by the list from here, also if a cell throws
       for (int c = 0; c < width; ++c) {
         cql::RawValue raw = rows.cell(i, c);
-        nb::object cell;
+        PyObject* cell;
         if (raw.is_null() || raw.is_unset() || static_cast<size_t>(c) >= cols.size()) {
-          cell = nb::none();
+          cell = Py_NewRef(Py_None);
         } else {
-          auto v = cql::DeserializeValue(raw.bytes, cols[static_cast<size_t>(c)].type);
-          if (!v.ok())
-            throw nb::value_error(
-                ("column " + cols[static_cast<size_t>(c)].name + ": " + v.error().message())
-                    .c_str());
-          cell = ToPython(*v, cols[static_cast<size_t>(c)].type);
+          const auto& col = cols[static_cast<size_t>(c)];
+          cell = CellToPython(raw.bytes, col.type, col.name).release().ptr();
         }
-        PyTuple_SET_ITEM(t, c, cell.release().ptr());
+        PyTuple_SET_ITEM(t, c, cell);
       }
-      out.append(row);
     }
     return out;
   }
@@ -350,12 +511,12 @@ class Session {
   // or an error tuple when no host could be used.
   static nb::object Open(const driver::SessionOptions* options,
                          std::shared_ptr<const driver::Snapshot> snapshot) {
-    auto core = std::make_unique<Core>();
-    Core* c = core.get();
+    auto core = std::make_unique<Loop>();
+    Loop* c = core.get();
     std::optional<Result<driver::Session>> outcome;
     {
-      // The connect runs on this thread (GIL released): no hand-off to another thread while
-      // the session opens. The loop thread starts once it is open.
+      // The connect runs on this thread (GIL released), as every request later runs on the
+      // thread that waits for it.
       nb::gil_scoped_release release;
       auto done = [&outcome](Result<driver::Session> r) { outcome.emplace(std::move(r)); };
       if (snapshot)
@@ -367,7 +528,6 @@ class Session {
         c->session.emplace(std::move(*outcome).value());
         c->report = c->session->connect_report();
         c->io.restart();
-        c->Start();
       }
     }
     if (!c->session) return ErrorTuple(outcome->error(), nullptr);
@@ -377,31 +537,26 @@ class Session {
   ~Session() {
     if (!core_) return;
     if (driver::ForkGeneration() != generation_) {
-      (void)core_.release();  // the parent's loop: its thread and locks are not ours to touch
+      (void)core_.release();  // the parent's loop: its threads and locks are not ours to touch
       return;
     }
-    if (std::this_thread::get_id() == core_->loop_id) {
-      // Dropped inside one of its own callbacks: the loop cannot join itself. It closes the
-      // session, runs out of work and ends; its Core is left to it (never freed).
-      Core* c = core_.release();
-      asio::post(c->io, [c] {
-        if (c->session) c->session->Close();
-        c->work.reset();
-      });
-      c->thread.detach();
+    if (core_->OnLoopThread()) {
+      // Dropped inside one of its own callbacks: closing cannot wait for the loop this thread
+      // runs. The loop runs out of work and ends; its Loop is left to it (never freed).
+      core_.release()->StopFromLoop();
       return;
     }
     nb::gil_scoped_release release;
-    Shutdown();
+    core_->Stop();
   }
 
   Pending Submit(int kind, nb::handle target, nb::handle values, nb::tuple options) {
     CheckProcess();
     driver::Request request = BuildRequest(kind, target, values, options);
     auto st = std::make_shared<PendingState>();
-    st->loop_thread = core_->loop_id;
-    Core* c = core_.get();
-    asio::post(c->io, [c, st, request = std::move(request)]() mutable {
+    Loop* c = core_.get();
+    st->loop = c;
+    c->Dispatch([c, st, request = std::move(request)]() mutable {
       if (!c->session)
         return Complete(st, QueryResult(Status(StatusCode::kClosed, "session is shut down")));
       c->session->Execute(std::move(request), [st](QueryResult r) { Complete(st, std::move(r)); });
@@ -412,25 +567,23 @@ class Session {
   // Prepares `query`: the statement, or an error tuple.
   nb::object Prepare(std::string query) {
     CheckProcess();
-    if (std::this_thread::get_id() == core_->loop_id)
+    if (core_->OnLoopThread())
       throw nb::value_error("postfork: prepare() inside an execute_async callback would deadlock");
     std::optional<Result<driver::PreparedStatement>> outcome;
     {
       nb::gil_scoped_release release;
-      std::mutex mu;
-      std::condition_variable cv;
-      Core* c = core_.get();
-      asio::post(c->io, [&, c] {
-        auto done = [&](Result<driver::PreparedStatement> r) {
-          std::lock_guard lock(mu);
+      std::atomic<bool> ready{false};
+      Loop* c = core_.get();
+      c->Dispatch([&, c] {
+        auto done = [&, c](Result<driver::PreparedStatement> r) {
           outcome.emplace(std::move(r));
-          cv.notify_all();
+          ready = true;
+          c->Notify();
         };
         if (!c->session) return done(Status(StatusCode::kClosed, "session is shut down"));
         c->session->Prepare(std::move(query), done);
       });
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return outcome.has_value(); });
+      c->Await([&] { return ready.load(); });
     }
     if (!outcome->ok()) return ErrorTuple(outcome->error(), nullptr);
     return nb::cast(Prepared(std::move(*outcome).value()));
@@ -439,8 +592,12 @@ class Session {
   void Close() {
     if (!core_) return;
     CheckProcess();
+    if (core_->OnLoopThread()) {
+      core_->StopFromLoop();
+      return;
+    }
     nb::gil_scoped_release release;
-    Shutdown();
+    core_->Stop();
   }
 
   nb::dict Report() {
@@ -458,43 +615,15 @@ class Session {
   }
 
   int creator_pid() const { return pid_; }
-  bool closed() const { return !core_ || !core_->thread.joinable(); }
+  bool closed() const { return !core_ || core_->stopped; }
 
  private:
-  struct Core {
-    asio::io_context io{1};
-    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-    std::optional<driver::Session> session;
-    driver::ConnectReport report;
-    std::thread thread;
-    std::thread::id loop_id;
-
-    void Start() {
-      thread = std::thread([this] { io.run(); });
-      loop_id = thread.get_id();
-    }
-    // Closes the session on the loop, lets it finish and joins it. Called without the GIL.
-    void Stop() {
-      if (!thread.joinable()) return;
-      asio::post(io, [this] {
-        if (session) session->Close();
-        work.reset();
-      });
-      thread.join();
-    }
-  };
-
-  explicit Session(std::unique_ptr<Core> core)
+  explicit Session(std::unique_ptr<Loop> core)
       : core_(std::move(core)), generation_(driver::ForkGeneration()), pid_(::getpid()) {}
 
   void CheckProcess() const {
     if (driver::ForkGeneration() != generation_) RaiseForkError(pid_);
-    if (!core_ || !core_->thread.joinable())
-      throw nb::value_error("postfork: the session is shut down");
-  }
-
-  void Shutdown() {
-    if (core_) core_->Stop();
+    if (!core_ || core_->stopped) throw nb::value_error("postfork: the session is shut down");
   }
 
   driver::Request BuildRequest(int kind, nb::handle target, nb::handle values,
@@ -527,7 +656,7 @@ class Session {
     throw nb::value_error("unknown statement kind");
   }
 
-  std::unique_ptr<Core> core_;
+  std::unique_ptr<Loop> core_;
   uint64_t generation_;
   pid_t pid_;
 };
@@ -570,7 +699,7 @@ NB_MODULE(_driver, m) {
       .def("kind", &Pending::Kind)
       .def("columns", &Pending::Columns)
       .def("column_types", &Pending::ColumnTypes)
-      .def("rows", &Pending::Rows)
+      .def("rows", &Pending::Rows, nb::arg("row_class").none() = nb::none())
       .def("paging_state", &Pending::PagingState)
       .def("host", &Pending::Host)
       .def("keyspace", &Pending::Keyspace);

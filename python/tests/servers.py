@@ -40,18 +40,36 @@ def create_seed_schema(node, keyspace="seed", rows=100):
 
 
 class AppServer:
-    """uWSGI (kind 'uwsgi') or Gunicorn ('gunicorn') running app.py with SEED_DRIVER=driver."""
+    """uWSGI (kind 'uwsgi') or Gunicorn ('gunicorn') running app.py with SEED_DRIVER=driver.
 
-    def __init__(self, kind, node, driver, workers=2, keyspace="seed", uwsgi_args=()):
+    With ``router``, the uWSGI app listens on a uwsgi-protocol socket behind a uWSGI HTTP router
+    of its own instance, which keeps the clients' keep-alive connections across the app's
+    reloads (the configuration python/README.md gives for SIGHUP reloads); clients use
+    ``port`` either way. ``env``: more environment for the app (SEED_WEBPY_DEBUG, ...)."""
+
+    def __init__(self, kind, node, driver, workers=2, keyspace="seed", uwsgi_args=(),
+                 router=False, env=None):
         self.kind, self.driver, self.workers = kind, driver, workers
         self.port = free_port()
         self.lines = []
         self.cond = threading.Condition()
+        self.router = None
         env = dict(os.environ, SEED_CQL_PORT=str(node.port), SEED_CONTACT_POINTS="127.0.0.1",
-                   SEED_KEYSPACE=keyspace, SEED_DRIVER=driver, PYTHONUNBUFFERED="1")
+                   SEED_KEYSPACE=keyspace, SEED_DRIVER=driver, PYTHONUNBUFFERED="1",
+                   **(env or {}))
         site = sysconfig.get_paths()["purelib"]  # where pip installed postfork
+        if kind == "uwsgi" and router:
+            app_port = free_port()
+            self.router = subprocess.Popen(
+                ["uwsgi", "--plugin", "http", "--master", "--http", "127.0.0.1:%d" % self.port,
+                 "--http-to", "127.0.0.1:%d" % app_port, "--http-keepalive",
+                 "--disable-logging", "--die-on-term"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            socket_args = ["--socket", "127.0.0.1:%d" % app_port]
+        else:
+            socket_args = ["--http11-socket", "127.0.0.1:%d" % self.port]
         if kind == "uwsgi":
-            cmd = ["uwsgi", "--plugin", "python3", os.environ.get("PF_UWSGI_SOCKET", "--http11-socket"), "127.0.0.1:%d" % self.port,
+            cmd = ["uwsgi", "--plugin", "python3"] + socket_args + [
                    "--processes", str(workers), "--master", "--disable-logging",
                    "--die-on-term", "--need-app", "--pythonpath", site,
                    "--wsgi-file", os.path.join(APP_DIR, "app.py")] + list(uwsgi_args)
@@ -107,6 +125,9 @@ class AppServer:
             c.close()
 
     def stop(self):
+        if self.router is not None and self.router.poll() is None:
+            self.router.terminate()
+            self.router.wait(20)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT if self.kind == "uwsgi" else signal.SIGTERM)
             try:

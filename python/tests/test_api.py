@@ -46,6 +46,9 @@ def test_row_factories(fresh):
     s.execute("INSERT INTO rf (k, v) VALUES (1, 'one')")
     row = s.execute("SELECT k, v FROM rf WHERE k = 1").one()
     assert row.k == 1 and row.v == "one" and row == (1, "one")  # named tuple by default
+    assert type(row)._fields == ("k", "v") and row._asdict() == {"k": 1, "v": "one"}
+    assert type(row) is type(s.execute("SELECT k, v FROM rf WHERE k = 1").one())  # one class
+    assert s.execute("SELECT k AS \"two words\", v FROM rf").one()._fields == ("two_words", "v")
     s.row_factory = dict_factory
     assert s.execute("SELECT k, v FROM rf WHERE k = 1").one() == {"k": 1, "v": "one"}
     s.row_factory = tuple_factory

@@ -134,3 +134,75 @@ def test_server_error_mapping_fields():
     e = exception_for(("NoHostAvailable", -1, "down", {}))
     assert isinstance(e, NoHostAvailable) and e.errors
     assert isinstance(exception_for(("ServerError", 0x2100, "m", base)), postfork.Unauthorized)
+
+
+@pytest.fixture(scope="module")
+def rf3(node, session):
+    """A keyspace of replication factor 3 on the one node: only ONE-like levels can be met."""
+    session.execute("CREATE KEYSPACE IF NOT EXISTS pytest_rf3 WITH replication = "
+                    "{'class': 'SimpleStrategy', 'replication_factor': 3}")
+    session.execute("CREATE TABLE IF NOT EXISTS pytest_rf3.t (k int PRIMARY KEY, v int)")
+    return session
+
+
+def unavailable_of(no_host):
+    """The Unavailable a NoHostAvailable carries: the node refused the level, so the driver
+    tried the next host (the DataStax retry policy's choice) and there was none."""
+    causes = [e for e in no_host.errors.values() if not isinstance(e, str)]
+    assert len(causes) == 1, no_host.errors
+    return causes[0]
+
+
+@pytest.mark.parametrize("level,required", [(ConsistencyLevel.QUORUM, 2),
+                                            (ConsistencyLevel.ALL, 3),
+                                            (ConsistencyLevel.TWO, 2)])
+def test_unavailable_as_the_datastax_driver_raises_it(node, rf3, level, required):
+    """The node answers Unavailable for a level its one replica cannot meet. Both drivers then
+    try the next host, find none and raise NoHostAvailable carrying the Unavailable: the package
+    with the same message, and an Unavailable of the same fields and text."""
+    import cassandra
+    import cassandra.cluster
+    import cassandra.query
+    write = "INSERT INTO pytest_rf3.t (k, v) VALUES (1, 1)"
+    with pytest.raises(NoHostAvailable) as ours:
+        rf3.execute(SimpleStatement(write, consistency_level=level))
+    e = unavailable_of(ours.value)
+    assert isinstance(e, postfork.Unavailable)
+    assert (e.consistency, e.required_replicas, e.alive_replicas) == (level, required, 1)
+    c = cassandra.cluster.Cluster(["127.0.0.1"], port=node.port, protocol_version=4)
+    try:
+        s = c.connect()
+        with pytest.raises(cassandra.cluster.NoHostAvailable) as theirs:
+            s.execute(cassandra.query.SimpleStatement(write, consistency_level=level))
+    finally:
+        c.shutdown()
+    t = unavailable_of(theirs.value)
+    assert isinstance(t, cassandra.Unavailable)
+    assert ours.value.args[0] == theirs.value.args[0]
+    assert (e.consistency, e.required_replicas, e.alive_replicas) == \
+        (t.consistency, t.required_replicas, t.alive_replicas)
+    assert str(e) == str(t)
+
+
+def test_consistency_level_reaches_the_node(rf3):
+    """ONE and LOCAL_ONE are met by the one replica of an RF 3 keyspace, QUORUM is not: the level
+    of each statement, prepared statement and session default is the one the node sees."""
+    s = rf3
+    write = "INSERT INTO pytest_rf3.t (k, v) VALUES (2, 2)"
+    s.execute(SimpleStatement(write, consistency_level=ConsistencyLevel.ONE))
+    prepared = s.prepare("SELECT v FROM pytest_rf3.t WHERE k = ?")
+    assert s.execute(prepared, (2,)).one().v == 2  # the session default, LOCAL_ONE
+    prepared.consistency_level = ConsistencyLevel.QUORUM
+    with pytest.raises(NoHostAvailable) as e:
+        s.execute(prepared, (2,))
+    assert unavailable_of(e.value).consistency == ConsistencyLevel.QUORUM
+    bound = prepared.bind((2,))
+    bound.consistency_level = ConsistencyLevel.ONE
+    assert s.execute(bound).one().v == 2
+    s.default_consistency_level = ConsistencyLevel.QUORUM
+    try:
+        with pytest.raises(NoHostAvailable) as e:
+            s.execute("SELECT v FROM pytest_rf3.t WHERE k = 2")
+        assert unavailable_of(e.value).consistency == ConsistencyLevel.QUORUM
+    finally:
+        s.default_consistency_level = ConsistencyLevel.LOCAL_ONE

@@ -135,11 +135,12 @@ def run_wrk(port, seconds, connections=8):
 @pytest.mark.parametrize("kind", ["uwsgi", "gunicorn"])
 def test_sighup_reload_under_wrk_fails_no_request(seed_node, kind):
     """wrk keeps GET / busy (keep-alive) and four clients send GET / on fresh connections while
-    SIGHUP replaces every worker: every client request gets its 200, wrk sees no error status,
-    no connect error and no timeout. A keep-alive connection that is idle when its worker exits
-    is closed by the server (uWSGI and Gunicorn alike); wrk counts that as a read error, and at
-    most one per connection is allowed for it."""
-    server = AppServer(kind, seed_node, "postfork-snapshot", workers=2)
+    SIGHUP replaces every worker: every request gets its 200 and wrk sees no socket error at all.
+    uWSGI runs in the configuration python/README.md gives for reloads: the app on a uwsgi
+    socket behind an HTTP router instance that keeps the client connections (a worker's own
+    --http11-socket connections close with it, cutting off a request already sent on them);
+    Gunicorn's sync workers close every connection after its response."""
+    server = AppServer(kind, seed_node, "postfork-snapshot", workers=2, router=True)
     try:
         server.wait_for_count(r"session ready in", 2)
         mark = len(server.lines)
@@ -174,11 +175,6 @@ def test_sighup_reload_under_wrk_fails_no_request(seed_node, kind):
         assert served[0] > 0, served[0]
         assert int(re.search(r"(\d+) requests in", out).group(1)) > 20, out
         assert "Non-2xx" not in out, out
-        errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                           out)
-        if errors:
-            connect, read, write, timeout = map(int, errors.groups())
-            assert (connect, write, timeout) == (0, 0, 0), out
-            assert read <= 8, out
+        assert "Socket errors" not in out, out
     finally:
         server.stop()

@@ -194,8 +194,10 @@ def test_routes(env):
     status, _ = seed.request("GET", "/rows/absent")
     check(status == 404, "GET absent -> %s" % status)
     # Text, JSON string and JSON object bodies.
-    check(seed.request("PUT", rows_path("a b é"), "plain text")[0] == 200, "PUT text")
-    check(seed.request("GET", rows_path("a b é")) == (200, {"key": "a b é", "col": "plain text"}),
+    # A value that JSON must escape (quote, backslash, control characters) among plain ones.
+    text = 'plain "text"\\ \n\t\x01 end'
+    check(seed.request("PUT", rows_path("a b é"), text)[0] == 200, "PUT text")
+    check(seed.request("GET", rows_path("a b é")) == (200, {"key": "a b é", "col": text}),
           "GET after PUT text")
     check(seed.request("PUT", "/rows/j1", json.dumps("js"),
                        {"Content-Type": "application/json"})[0] == 200, "PUT json string")
@@ -210,7 +212,7 @@ def test_routes(env):
     check(seed.request("DELETE", "/rows/j1")[0] == 200, "DELETE")
     check(seed.request("GET", "/rows/j1")[0] == 404, "GET after DELETE")
     status, cols = seed.request("GET", "/")
-    check(len(cols) == 101 and "plain text" in cols, "GET / after writes: %d" % len(cols))
+    check(len(cols) == 101 and text in cols, "GET / after writes: %d" % len(cols))
     status, health = seed.request("GET", "/health")
     check(status == 200 and health["status"] == "ok", "health: %s %r" % (status, health))
     check(seed.request("POST", "/rows/x")[0] == 405, "POST /rows/x is not allowed")

@@ -127,6 +127,24 @@ def test_keepalive_and_pipelining():
                 s.sendall(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
                 status, headers, _ = read_response(s)
                 assert status == 200 and headers["connection"] == "keep-alive", headers
+    # A response larger than the socket takes at once, to a client that starts reading late,
+    # then a second request on the same connection: the rest of the first is written when
+    # the socket drains, in order.
+    big = bytes(range(256)) * 24000  # 6 MB: more than the 4 MB a send buffer can grow to
+    with Server(HELLO, "--test-routes", "--max-body-bytes", "8000000") as srv, \
+            connect(srv.port, 10) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        one = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(big)
+        s.sendall(one + big)
+        time.sleep(0.3)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    head, rest = out.split(b"\r\n\r\n", 1)
+    assert status_of(head) == 200 and rest[:len(big)] == big, (head, len(rest))
+    assert rest[len(big):].startswith(b"HTTP/1.1 200 OK") and \
+        rest.endswith(b"Hello, World!\n"), rest[len(big):]
 
 
 def test_crash_restarts_only_that_worker():

@@ -31,6 +31,7 @@ TEST(Json, AppendJsonStringEscapesAsBoostJsonSerializes) {
     std::string out = "x";
     AppendJsonString(s, &out);
     EXPECT_EQ(out, "x" + boost::json::serialize(boost::json::string(s))) << s;
+    EXPECT_EQ(JsonStringSize(s), out.size() - 1) << s;
   }
 }
 

@@ -12,7 +12,9 @@ SEED_DRIVER picks the driver; the app's code is the same for all three:
 
 Routes: GET / (the seed's query), GET and PUT /rows/<key> (one row of the same table), /health.
 Environment: SEED_CONTACT_POINTS (127.0.0.1), SEED_CQL_PORT (9042), SEED_KEYSPACE (seed),
-SEED_CONNECT_PER_REQUEST (0), SEED_DRIVER (cassandra). Runs under Debian's python3
+SEED_CONNECT_PER_REQUEST (0), SEED_DRIVER (cassandra), SEED_WEBPY_DEBUG (unset: web.py's own
+default, debug on, whose reloader stats the file of every loaded module on every request; 0 sets
+web.config.debug = False, as web.py advises for production). Runs under Debian's python3
 (python3-webpy, python3-cassandra; the postfork package for the other drivers).
 """
 import json
@@ -21,6 +23,9 @@ import sys
 import time
 
 import web
+
+if os.environ.get("SEED_WEBPY_DEBUG") == "0":
+    web.config.debug = False
 
 DRIVER = os.environ.get("SEED_DRIVER", "cassandra")
 if DRIVER == "cassandra":

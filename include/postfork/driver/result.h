@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,8 @@ class QueryResult {
   // kWrongProcess, kInvalidArgument (the statement could not be encoded).
   const Status& status() const { return status_; }
   // The server's ERROR with its code-specific fields (Unavailable, timeouts, AlreadyExists...).
+  // With kNoHostAvailable: the last host's ERROR when that was why the next host was tried
+  // (an Unavailable, say), else null.
   const cql::ErrorMessage* server_error() const { return server_error_.get(); }
 
   cql::ResultKind kind() const;
@@ -92,6 +95,9 @@ class QueryResult {
   // The serialized cell (Null for a null cell, a bad index or no rows), a view into this
   // page that stays valid while the result does: read without decoding or copying.
   cql::RawValue cell(int32_t row, int column) const;
+  // Every cell of this page, row-major (row_count() x column_count()), as cell() returns them:
+  // for a loop over many rows without a bounds check per cell. Empty without rows.
+  std::span<const cql::RawValue> cells() const;
   // Rows of this page only.
   std::vector<Row> rows() const;
   // Paging: set when the server has more rows; pass it back in StatementOptions::paging_state.

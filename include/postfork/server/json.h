@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ Response JsonResponse(const boost::json::value& value, int status = 200);
 // Appends `utf8` as a JSON string literal, escaped as Boost.JSON's serializer escapes it: the
 // JSON array or object of a hot handler can be written straight into its response body.
 void AppendJsonString(std::string_view utf8, std::string* out);
+// The same in two steps, for a caller that sizes its buffer once for many strings: the bytes
+// the literal for `utf8` takes, and writing it at `out` (room for JsonStringSize(utf8) bytes),
+// returning the end of what was written.
+size_t JsonStringSize(std::string_view utf8);
+char* WriteJsonString(std::string_view utf8, char* out);
 
 // Parses the request body as JSON; kMalformed with the parser's message when it is not JSON.
 Result<boost::json::value> ParseJsonBody(const Request& request);

@@ -356,6 +356,7 @@ class RequestExecution final : public ResponseHandler {
     if (d == RetryDecision::kRethrow) return Complete(std::move(r));
     ++retries_;
     last_error_ = status.message();
+    last_server_error_ = err ? std::make_shared<const cql::ErrorMessage>(*err) : nullptr;
     if (d == RetryDecision::kRetrySameHost && conn.ready()) {
       Status st = SendOn(conn);
       if (st.ok()) return;
@@ -380,8 +381,9 @@ class RequestExecution final : public ResponseHandler {
       if (st.ok()) return;
       if (st.code() == StatusCode::kInvalidArgument) return Complete(QueryResult(st));
       last_error_ = st.message();
+      last_server_error_ = nullptr;
     }
-    Complete(QueryResult(session_->NoHostAvailable(plan_, last_error_)));
+    Complete(QueryResult(session_->NoHostAvailable(plan_, last_error_), last_server_error_));
   }
 
   Status SendOn(Connection& c) {
@@ -544,6 +546,7 @@ class RequestExecution final : public ResponseHandler {
   bool reprepared_ = false;
   bool rewound_ = false;
   std::string last_error_;
+  std::shared_ptr<const cql::ErrorMessage> last_server_error_;  // why last_error_, if the server's
 };
 
 template <class Handler, class Value>

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "postfork/driver/result.h"
 
 namespace postfork::driver {
@@ -70,6 +72,13 @@ cql::RawValue QueryResult::cell(int32_t row, int column) const {
     return cql::RawValue::Null();
   }
   return data_->message.rows.cell(row, column);
+}
+
+std::span<const cql::RawValue> QueryResult::cells() const {
+  if (row_count() == 0 || column_count() == 0) return {};
+  const auto& cells = data_->message.rows.cells;
+  size_t n = static_cast<size_t>(row_count()) * static_cast<size_t>(column_count());
+  return {cells.data(), std::min(n, cells.size())};
 }
 
 std::vector<Row> QueryResult::rows() const {

@@ -257,10 +257,7 @@ void SessionImpl::Bootstrap(std::shared_ptr<Connection> conn,
     // From a snapshot nothing waits for REGISTER: it leaves with the first requests, and a
     // failure only costs events (the session still follows its connections' state).
     report_.steps.push_back("REGISTER (not awaited)");
-    Status st = SendRegister(*conn, timeout, [](Status st) {
-      if (!st.ok()) spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
-    });
-    if (!st.ok()) spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
+    RegisterUnawaited(*conn);
   }
   // v5 requests name their keyspace, so a connection from a snapshot needs no USE there. A
   // fresh connect still sends it (in the same round trip) to check that the keyspace exists.
@@ -574,10 +571,22 @@ void SessionImpl::MakeControl(Connection* conn) {
     if (auto self = weak.lock()) self->OnEvent(ev);
   });
   if (!ready_) return;  // the bootstrap pipeline already sent REGISTER
-  Status st = SendRegister(*conn, options_.connect_timeout, [](Status st) {
-    if (!st.ok()) spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
-  });
-  if (!st.ok()) spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
+  RegisterUnawaited(*conn);
+}
+
+void SessionImpl::RegisterUnawaited(Connection& conn) {
+  std::weak_ptr<SessionImpl> weak = shared_from_this();
+  auto report = [weak](const Status& st) {
+    if (st.ok()) return;
+    auto self = weak.lock();
+    if (!self || self->closed_)
+      spdlog::debug("postfork driver: REGISTER cut short by the session's close: {}",
+                    st.ToString());
+    else
+      spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
+  };
+  Status st = SendRegister(conn, options_.connect_timeout, report);
+  report(st);
 }
 
 Connection* SessionImpl::AnyConnection() {

@@ -131,6 +131,10 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   void OnConnectionClosed(Connection& conn, const Status& why);
   void ScheduleReconnect(Host& host);
   void MakeControl(Connection* conn);
+  // Sends REGISTER on `conn` without waiting for it. A failure costs only events, so it is
+  // logged: a warning, unless the session was closed meanwhile (then the REGISTER was cut
+  // short on purpose, as when a worker closes a session that has just opened).
+  void RegisterUnawaited(Connection& conn);
   // Reads system.local and the peers table again and applies them; `after` runs once done
   // (also when nothing could be read).
   void RefreshTopology(std::function<void()> after = nullptr);

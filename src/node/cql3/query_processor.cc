@@ -8,6 +8,7 @@
 #include "node/auth/auth_service.h"
 #include "node/cql3/parser.h"
 #include "node/cql3/statements/auth_statement.h"
+#include "node/cql3/statements/batch_statement.h"
 #include "node/cql3/statements/prepare.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
@@ -116,6 +117,7 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
                                              const cql::QueryParameters* params) {
   ExecutionContext ctx;
   ctx.db = db_;
+  ctx.proxy = &proxy_;
   ctx.schema = db_->schema().snapshot();
   ctx.client = &client;
   ctx.auth = auth_;

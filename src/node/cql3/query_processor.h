@@ -1,6 +1,7 @@
 // Runs QUERY, PREPARE, EXECUTE and BATCH requests: parse, check against the live schema,
-// execute on storage, and encode the RESULT or ERROR body. Thread-safe: requests run on the
-// node's request threads, each with its own copy of the connection's ClientState.
+// execute (reads on storage, writes through the storage proxy), and encode the RESULT or ERROR
+// body. Thread-safe: requests run on the node's request threads, each with its own copy of the
+// connection's ClientState.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "node/db/database.h"
 #include "node/service/client_state.h"
 #include "node/service/metrics.h"
+#include "node/service/storage_proxy.h"
 #include "postfork/cql/frame.h"
 #include "postfork/cql/messages.h"
 
@@ -51,7 +53,8 @@ class QueryProcessor {
         metrics_(metrics),
         auth_(auth),
         thresholds_(options.thresholds),
-        prepared_(options.prepared_cache_bytes) {}
+        prepared_(options.prepared_cache_bytes),
+        proxy_(&db->storage()) {}
 
   Response Query(const cql::QueryMessage& msg, service::ClientState& client);
   Response Prepare(const cql::PrepareMessage& msg, service::ClientState& client);
@@ -85,6 +88,8 @@ class QueryProcessor {
   auth::AuthService* auth_;
   const ClientWarningThresholds thresholds_;
   PreparedCache prepared_;
+  // How this processor's writes reach storage, and their locks. One processor per Database.
+  service::StorageProxy proxy_;
 };
 
 }  // namespace postfork::node::cql3

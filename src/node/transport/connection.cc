@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 #include <cctype>
@@ -210,18 +211,19 @@ void Connection::Close() {
 
 void Connection::DoRead() {
   if (closed_) return;
-  size_t old = in_.size();
-  in_.resize(old + kReadChunk);
-  auto on_read = [this, self = shared_from_this(), old](const boost::system::error_code& ec,
-                                                        size_t n) {
-    in_.resize(old + (ec ? 0 : n));
+  // Room for at least one read chunk, and for the rest of an incomplete frame (the input holds
+  // nothing consumed here: ContinueInput dropped it).
+  size_t want = kReadChunk;
+  if (frame_wanted_ > in_.size()) want = std::max(want, frame_wanted_ - in_.size());
+  auto buffer = boost::asio::buffer(in_.Prepare(want), want);
+  auto on_read = [this, self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
     if (ec || closed_) {
       Close();
       return;
     }
+    in_.Commit(n);
     ContinueInput();
   };
-  auto buffer = boost::asio::buffer(in_.data() + old, kReadChunk);
   if (tls_) {
     tls_->async_read_some(buffer, std::move(on_read));
   } else {
@@ -232,10 +234,8 @@ void Connection::DoRead() {
 void Connection::ContinueInput() {
   bool keep = ProcessInput();
   // Compact the buffer: drop consumed bytes.
-  if (in_pos_ > 0) {
-    in_.erase(0, in_pos_);
-    in_pos_ = 0;
-  }
+  in_.Consume(in_pos_);
+  in_pos_ = 0;
   Flush();
   if (!keep) {
     close_after_flush_ = true;
@@ -247,11 +247,11 @@ void Connection::ContinueInput() {
 
 bool Connection::ProcessInput() {
   if (!framed_) {
-    if (!ProcessEnvelopes(in_, &in_pos_)) return false;
+    if (!ProcessEnvelopes(in_.view(), &in_pos_)) return false;
     if (!framed_) return true;
     // STARTUP was answered: what follows it in `in_` is segments.
   }
-  std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
+  std::string_view avail = in_.view().substr(in_pos_);
   auto consumed = segments_in_->Decode(avail, &envelopes_in_);
   if (!consumed.ok()) {
     // The stream cannot be resynchronised after a bad segment: answer and close.
@@ -302,7 +302,7 @@ bool Connection::CheckVersion(std::string_view avail) {
   return false;
 }
 
-bool Connection::ProcessEnvelopes(std::string& buf, size_t* pos) {
+bool Connection::ProcessEnvelopes(std::string_view buf, size_t* pos) {
   const uint32_t max_body = server_->limits().max_frame_body;
   const bool plain_stream = !framed_;
   while (buf.size() - *pos > 0) {
@@ -313,7 +313,7 @@ bool Connection::ProcessEnvelopes(std::string& buf, size_t* pos) {
       paused_ = true;  // OnResponse resumes
       return true;
     }
-    std::string_view avail(buf.data() + *pos, buf.size() - *pos);
+    std::string_view avail = buf.substr(*pos);
     if (avail.size() < (version_ == 0 ? 4 : 1)) return true;
     if (!CheckVersion(avail)) return false;
     cql::FrameHeader header;
@@ -332,9 +332,10 @@ bool Connection::ProcessEnvelopes(std::string& buf, size_t* pos) {
     }
     size_t total = cql::kFrameHeaderSize + header.length;
     if (avail.size() < total) {
-      buf.reserve(*pos + total);
+      if (plain_stream) frame_wanted_ = total;  // DoRead makes room for all of it
       return true;
     }
+    if (plain_stream) frame_wanted_ = 0;
     if (version_ == 0) {
       version_ = header.version;
       state_.protocol_version = version_;
@@ -565,9 +566,9 @@ void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
   // A USE (by statement: a commented or prepared USE too) holds back the requests behind it.
   const bool barrier = server_->processor().IsUseRequest(header.opcode, body);
   if (barrier) use_pending_ = true;
-  auto task = [self = shared_from_this(), executor = socket_.get_executor(),
-               opcode = header.opcode, stream = header.stream, body = std::string(body),
-               client = state_, started, barrier]() mutable {
+  auto task = [self = shared_from_this(), executor = socket_.get_executor(), opcode = header.opcode,
+               stream = header.stream, body = std::string(body), client = state_, started,
+               barrier]() mutable {
     Outcome out = RunRequest(self->server_->processor(), opcode, body, client);
     std::string frame;
     AppendFrame(&frame, stream, out.response.opcode, out.response.body, client.compression,

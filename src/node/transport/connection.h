@@ -31,6 +31,7 @@
 
 #include "node/service/client_state.h"
 #include "node/service/event_notifier.h"
+#include "node/transport/input_buffer.h"
 #include "postfork/cql/frame.h"
 #include "postfork/cql/messages.h"
 #include "postfork/cql/segment.h"
@@ -62,7 +63,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   void OnAuthenticated(int16_t stream, Result<std::string> role);
   // Handles the complete envelopes in `buf` from `*pos` on; stops early when the connection
   // switches to segments while reading the plain stream. False when it must close.
-  bool ProcessEnvelopes(std::string& buf, size_t* pos);
+  bool ProcessEnvelopes(std::string_view buf, size_t* pos);
   // Checks the version byte of a request; false (error queued) when it must close.
   bool CheckVersion(std::string_view avail);
   // v5 after READY/AUTHENTICATE: what is queued so far leaves plain, the rest in segments.
@@ -95,10 +96,11 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   int in_flight_ = 0;    // dispatched requests not yet answered
   bool paused_ = false;  // input paused at kMaxInFlight
   service::ClientState state_;
-  std::string in_;
+  InputBuffer in_;
   size_t in_pos_ = 0;
-  uint8_t version_ = 0;  // 0 until the first request fixes it
-  bool framed_ = false;  // v5 segments in both directions
+  size_t frame_wanted_ = 0;  // bytes of an incomplete frame at in_pos_, when its header is in
+  uint8_t version_ = 0;      // 0 until the first request fixes it
+  bool framed_ = false;      // v5 segments in both directions
   std::optional<cql::SegmentDecoder> segments_in_;
   cql::SegmentCompression segment_compression_ = cql::SegmentCompression::kNone;
   std::string envelopes_in_;  // decoded from segments, not yet handled

@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdint>
+#include <cstring>
 
 namespace postfork::server {
 
@@ -11,49 +13,83 @@ Response JsonResponse(const boost::json::value& value, int status) {
 
 namespace {
 
-// The letter of a two-character escape (\n for a newline), 0 for a control character that is
-// written as \u00XX, and for the bytes written as they are.
-char ShortEscape(unsigned char c) {
-  switch (c) {
-    case '"':
-    case '\\':
-      return static_cast<char>(c);
-    case '\b':
-      return 'b';
-    case '\f':
-      return 'f';
-    case '\n':
-      return 'n';
-    case '\r':
-      return 'r';
-    case '\t':
-      return 't';
-    default:
-      return 0;
+// Bytes each input byte takes in a JSON string literal: 1 as it is, 2 for a two-character
+// escape (\n for a newline, \" and \\), 6 for a control character written as \u00XX.
+struct EscapeTable {
+  uint8_t width[256];
+  char letter[256];  // the letter of a two-character escape
+  constexpr EscapeTable() : width(), letter() {
+    for (int c = 0; c < 256; ++c) width[c] = c < 0x20 ? 6 : 1;
+    const char pairs[][2] = {{'"', '"'},  {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+                             {'\n', 'n'}, {'\r', 'r'},  {'\t', 't'}};
+    for (const auto& [c, e] : pairs) {
+      width[static_cast<unsigned char>(c)] = 2;
+      letter[static_cast<unsigned char>(c)] = e;
+    }
   }
+};
+constexpr EscapeTable kEscape;
+
+// Whether any of the 8 bytes in `w` is below 0x20, a '"' or a '\\' (exact, not a heuristic:
+// the classic "has a zero byte" and "has a byte less than n" bit tricks).
+bool WordNeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
+// The length of the longest prefix of `s` written as it is, 8 bytes at a time.
+size_t PlainPrefix(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (WordNeedsEscape(w)) break;
+  }
+  while (i < s.size() && kEscape.width[static_cast<unsigned char>(s[i])] == 1) ++i;
+  return i;
 }
 
 }  // namespace
 
-void AppendJsonString(std::string_view utf8, std::string* out) {
+size_t JsonStringSize(std::string_view utf8) {
+  size_t i = PlainPrefix(utf8);
+  size_t n = i + 2;
+  for (; i < utf8.size(); ++i) n += kEscape.width[static_cast<unsigned char>(utf8[i])];
+  return n;
+}
+
+char* WriteJsonString(std::string_view utf8, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
+  *out++ = '"';
   size_t run = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < utf8.size(); ++i) {
+  for (size_t i = PlainPrefix(utf8); i < utf8.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(utf8[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(utf8.data() + run, i - run);
+    if (kEscape.width[c] == 1) continue;
+    std::memcpy(out, utf8.data() + run, i - run);
+    out += i - run;
     run = i + 1;
-    if (char e = ShortEscape(c); e != 0) {
-      const char escape[2] = {'\\', e};
-      out->append(escape, 2);
+    *out++ = '\\';
+    if (kEscape.width[c] == 2) {
+      *out++ = kEscape.letter[c];
     } else {
-      const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      out->append(escape, 6);
+      const char escape[5] = {'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      std::memcpy(out, escape, 5);
+      out += 5;
     }
   }
-  out->append(utf8.data() + run, utf8.size() - run);
-  out->push_back('"');
+  std::memcpy(out, utf8.data() + run, utf8.size() - run);
+  out += utf8.size() - run;
+  *out++ = '"';
+  return out;
+}
+
+void AppendJsonString(std::string_view utf8, std::string* out) {
+  size_t old = out->size();
+  out->resize(old + JsonStringSize(utf8));
+  WriteJsonString(utf8, out->data() + old);
 }
 
 Result<boost::json::value> ParseJsonBody(const Request& request) {

@@ -11,6 +11,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -47,6 +48,8 @@ int StatusForReadError(const error_code& ec) {
 
 Connection::Connection(WorkerLoop& loop, Socket socket, std::string peer)
     : loop_(loop), socket_(std::move(socket)), peer_(std::move(peer)) {
+  error_code ec;
+  socket_.non_blocking(true, ec);  // SendNow: a send that would block returns at once
   loop_.connections_.push_back(*this);
   ++loop_.open_connections_;
 }
@@ -98,9 +101,39 @@ asio::awaitable<void> Connection::Serve() {
       deadline_ns_ = now + SecondsToNs(opt.header_timeout);
     }
     first = false;
+    // What beast's async_read_header does, without its composed operations: parse what is
+    // buffered (a pipelined request needs no read), and read more while the header is incomplete.
     error_code ec;
-    co_await bhttp::async_read_header(socket_, buffer_, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
+    while (true) {
+      if (buffer_.size() > 0) {
+        buffer_.consume(parser.put(buffer_.data(), ec));
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+        } else if (ec || parser.is_header_done()) {
+          break;
+        } else {
+          continue;
+        }
+      }
+      std::size_t room = boost::beast::read_size(buffer_, 65536);
+      if (room == 0) {
+        ec = bhttp::error::buffer_overflow;
+        break;
+      }
+      std::size_t n = co_await socket_.async_read_some(
+          buffer_.prepare(room), asio::redirect_error(asio::use_awaitable, ec));
+      buffer_.commit(n);
+      if (ec == asio::error::eof) {
+        ec = {};
+        if (!parser.got_some()) {
+          ec = bhttp::error::end_of_stream;
+        } else {
+          parser.put_eof(ec);  // partial_message: the header was cut short
+        }
+        break;
+      }
+      if (ec) break;
+    }
     idle_since_ns_ = 0;
     if (ec) {
       if (closing_) co_return;
@@ -204,9 +237,12 @@ asio::awaitable<void> Connection::Serve() {
     // Counted before the write, so a client that has its response also sees it in the stats.
     loop_.RequestFinished(*this, &req, route_row, res.status(), body.size());
     deadline_ns_ = loop_.now_ns() + SecondsToNs(opt.keepalive_timeout);
-    std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
-                                                 asio::buffer(body.data(), body.size())};
-    co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    // Most responses fit the socket's send buffer: one non-blocking send writes them and the
+    // coroutine goes on without an asynchronous operation; the rest waits for the socket.
+    auto rest = SendNow(head_, body, ec);
+    if (!ec && asio::buffer_size(rest) > 0) {
+      co_await asio::async_write(socket_, rest, asio::redirect_error(asio::use_awaitable, ec));
+    }
     deadline_ns_ = 0;
     if (ec) co_return;
     if (!keep_alive) {
@@ -214,6 +250,25 @@ asio::awaitable<void> Connection::Serve() {
       co_return;
     }
   }
+}
+
+std::array<asio::const_buffer, 2> Connection::SendNow(std::string_view head, std::string_view body,
+                                                      error_code& ec) {
+  std::array<asio::const_buffer, 2> buffers = {asio::buffer(head.data(), head.size()),
+                                               asio::buffer(body.data(), body.size())};
+  std::size_t written = socket_.write_some(buffers, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    written = 0;
+  }
+  if (ec) return {};
+  if (written < head.size()) {
+    buffers[0] += written;
+  } else {
+    buffers[1] += written - head.size();
+    buffers[0] = asio::const_buffer();
+  }
+  return buffers;
 }
 
 asio::awaitable<void> Connection::WriteError(int status) {

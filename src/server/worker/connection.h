@@ -2,6 +2,7 @@
 // responses. Lives in the worker's event loop only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +42,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   friend class WorkerLoop;
   boost::asio::awaitable<void> Serve();
   boost::asio::awaitable<void> WriteError(int status);
+  // Sends what the socket takes now without waiting (the socket is non-blocking); returns what
+  // is left to write, empty when everything went or `ec` is set.
+  std::array<boost::asio::const_buffer, 2> SendNow(std::string_view head, std::string_view body,
+                                                   boost::system::error_code& ec);
   boost::asio::awaitable<void> CloseGracefully();
 
   WorkerLoop& loop_;

@@ -69,7 +69,8 @@ TEST_F(DriverNodeTest, ConnectToAMissingKeyspaceIsAConnectFailureWithTheServerCo
   auto s = BlockingSession::Connect(Options("no_such_keyspace"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kConnectFailed);
-  EXPECT_EQ(s.status().cql_code(), static_cast<int>(cql::ErrorCode::kInvalid)) << s.status().ToString();
+  EXPECT_EQ(s.status().cql_code(), static_cast<int>(cql::ErrorCode::kInvalid))
+      << s.status().ToString();
 }
 
 TEST_F(DriverNodeTest, EveryStatementKindAndType) {
@@ -120,8 +121,9 @@ TEST_F(DriverNodeTest, EveryStatementKindAndType) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r.row_count(), 1);
   Row row = r.row(0);
-  std::vector<std::string> names = {"k", "a", "b", "bl", "bo", "de", "d", "f", "i", "s", "t",
-                                    "ts", "ti", "da", "tu", "ty", "u", "vi", "l", "st", "m", "tup"};
+  std::vector<std::string> names = {"k", "a",  "b", "bl", "bo", "de", "d",  "f",
+                                    "i", "s",  "t", "ts", "ti", "da", "tu", "ty",
+                                    "u", "vi", "l", "st", "m",  "tup"};
   for (size_t i = 0; i < names.size(); ++i) {
     auto v = row.GetValue(names[i]);
     ASSERT_TRUE(v.ok()) << names[i] << ": " << v.status().ToString();
@@ -131,8 +133,8 @@ TEST_F(DriverNodeTest, EveryStatementKindAndType) {
   EXPECT_EQ(row.Get<int32_t>("t").status().code(), StatusCode::kInvalidArgument);
 
   // Simple statement with values, and named values.
-  QueryResult simple = s.Execute(Statement("INSERT INTO all_types (k, t) VALUES (?, ?)",
-                                           {int32_t{2}, std::string("two")}));
+  QueryResult simple = s.Execute(
+      Statement("INSERT INTO all_types (k, t) VALUES (?, ?)", {int32_t{2}, std::string("two")}));
   ASSERT_TRUE(simple.ok()) << simple.status().ToString();
   QueryResult two = s.Execute(Statement("SELECT t FROM all_types WHERE k = 2"));
   ASSERT_TRUE(two.ok()) << two.status().ToString();
@@ -160,7 +162,8 @@ TEST_F(DriverNodeTest, EveryStatementKindAndType) {
   BatchStatement counter;
   counter.type = cql::BatchType::kCounter;
   counter.statements.push_back(Statement("UPDATE counters SET c = c + 5 WHERE k = 1"));
-  counter.statements.push_back(Statement("UPDATE counters SET c = c + ? WHERE k = 1", {int64_t{2}}));
+  counter.statements.push_back(
+      Statement("UPDATE counters SET c = c + ? WHERE k = 1", {int64_t{2}}));
   QueryResult cb = s.Execute(counter);
   ASSERT_TRUE(cb.ok()) << cb.status().ToString();
   QueryResult c = s.Execute(Statement("SELECT c FROM counters WHERE k = 1"));
@@ -180,6 +183,29 @@ TEST_F(DriverNodeTest, ServerErrorsAreValuesWithCodeAndFields) {
   EXPECT_EQ(exists.server_error()->code, cql::ErrorCode::kAlreadyExists);
   EXPECT_EQ(exists.server_error()->keyspace, "drv");
   EXPECT_EQ(exists.server_error()->table, "dup");
+}
+
+TEST_F(DriverNodeTest, UnavailableTriesTheNextHostAndKeepsTheServerError) {
+  BlockingSession s = Connect();
+  MustRun(s,
+          "CREATE KEYSPACE IF NOT EXISTS drv_rf3 WITH replication = "
+          "{'class': 'SimpleStrategy', 'replication_factor': 3}");
+  MustRun(s, "CREATE TABLE IF NOT EXISTS drv_rf3.t (k int PRIMARY KEY)");
+  Statement quorum("INSERT INTO drv_rf3.t (k) VALUES (1)");
+  quorum.options.consistency = cql::Consistency::kQuorum;
+  QueryResult r = s.Execute(quorum);
+  // The retry policy tries the next host after an Unavailable; the node is the only one.
+  EXPECT_EQ(r.status().code(), StatusCode::kNoHostAvailable) << r.status().ToString();
+  ASSERT_NE(r.server_error(), nullptr);
+  EXPECT_EQ(r.server_error()->code, cql::ErrorCode::kUnavailable);
+  EXPECT_EQ(r.server_error()->consistency, cql::Consistency::kQuorum);
+  EXPECT_EQ(r.server_error()->required, 2);
+  EXPECT_EQ(r.server_error()->alive_or_received, 1);
+  Statement one("INSERT INTO drv_rf3.t (k) VALUES (1)");
+  one.options.consistency = cql::Consistency::kOne;
+  QueryResult ok = s.Execute(one);
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok.server_error(), nullptr);
 }
 
 TEST_F(DriverNodeTest, PagesThroughOneHundredThousandRows) {
@@ -308,7 +334,8 @@ TEST_F(DriverNodeTest, V5MetadataChangedAfterAlterTableReachesThePreparedStateme
   EXPECT_FALSE(again->data().result_metadata_id.empty());
 }
 
-bool WaitUntil(BlockingSession& s, const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+bool WaitUntil(BlockingSession& s, const std::function<bool()>& pred,
+               std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (pred()) return true;
@@ -328,7 +355,8 @@ TEST_F(DriverNodeTest, ReprepareTransparentlyAfterANodeRestart) {
   std::string error;
   ASSERT_TRUE(node_.Start(&error)) << error;  // same port, same data, empty prepared cache
   s.RunFor(Millis(300));                      // the driver notices the drop and reconnects
-  ASSERT_TRUE(WaitUntil(s, [&] { return s.session().hosts_up() > 0; }, 10s));
+  ASSERT_TRUE(WaitUntil(
+      s, [&] { return s.session().hosts_up() > 0; }, 10s));
   BoundStatement again = *select->Bind({int32_t{1}});
   again.options.idempotent = true;
   QueryResult r = s.Execute(again);

@@ -56,6 +56,22 @@ class TransportTest(unittest.TestCase):
         select = session.prepare("SELECT v FROM kv WHERE k = ?", custom_payload=payload)
         self.assertEqual(session.execute(select, (1,), custom_payload=payload).one().v, "p")
 
+    def test_frames_larger_than_a_read_arrive_whole_on_v4_and_v5(self):
+        # Each request is bigger than the node's 64 KiB socket read, so it is assembled from
+        # several reads; a small request pipelined behind each one must still be answered.
+        for version in (4, 5):
+            _, session = self.connect(protocol_version=version)
+            insert = session.prepare("INSERT INTO kv (k, v) VALUES (?, ?)")
+            for i, size in enumerate((65536 - 20, 65536 + 7, 300001, 1 << 20)):
+                big = chr(ord("a") + i) * size
+                futures = [session.execute_async(insert, (900 + i, big)),
+                           session.execute_async("SELECT v FROM kv WHERE k = 1")]
+                for f in futures:
+                    f.result()
+                row = session.execute("SELECT v FROM kv WHERE k = %d" % (900 + i)).one()
+                self.assertEqual(len(row.v), size, (version, size))
+                self.assertEqual(row.v, big)
+
     def test_syntax_error_quoting_non_ascii_text_is_valid_utf8(self):
         _, session = self.connect()
         for query in ("SELECT * FROM kv WHERE k = é", "SELECT ü€ FROM kv", "INSERT INTO kv é"):

@@ -60,11 +60,14 @@ Result<bool> ModificationStatement::CheckConditions(ExecutionContext&, const Par
   return true;  // unconditional statements always apply
 }
 
-Result<StatementResult> ModificationStatement::Execute(ExecutionContext& ctx) const {
+Status ModificationStatement::ApplyMutations(ExecutionContext& ctx) const {
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
-  if (!mutations.empty())
-    PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
+  return ctx.proxy->Mutate(mutations, ctx.now_in_seconds);
+}
+
+Result<StatementResult> ModificationStatement::Execute(ExecutionContext& ctx) const {
+  PF_RETURN_IF_ERROR(ApplyMutations(ctx));
   StatementResult r;
   r.body = VoidResultBody();
   return r;

@@ -13,6 +13,7 @@
 #include "node/cql3/ast.h"
 #include "node/db/database.h"
 #include "node/service/client_state.h"
+#include "node/service/storage_proxy.h"
 #include "postfork/base/status.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/messages.h"
@@ -52,7 +53,8 @@ struct ClientWarningThresholds {
 
 // Everything one execution needs. Lives for the duration of one request.
 struct ExecutionContext {
-  Database* db = nullptr;
+  Database* db = nullptr;                  // schema and reads
+  service::StorageProxy* proxy = nullptr;  // writes (service/storage_proxy.h)
   std::shared_ptr<const SchemaSnapshot> schema;
   service::ClientState* client = nullptr;
   auth::AuthService* auth = nullptr;  // null: no roles (AllowAll authenticator and authorizer)
@@ -138,7 +140,8 @@ struct CasRows {
 class ModificationStatement : public CqlStatement {
  public:
   // A conditional statement's check against the current row of the one partition `m` writes,
-  // under the caller's partition lock (LwtMutex). Records the row read in `rows`.
+  // under that partition's lock (service::StorageProxy::CompareAndSet). Records the row read in
+  // `rows`.
   virtual Result<bool> CheckConditions(ExecutionContext& ctx, const PartitionMutation& m,
                                        CasRows* rows) const;
   // Whether the statement gave USING TIMESTAMP (refused with conditions).
@@ -147,6 +150,12 @@ class ModificationStatement : public CqlStatement {
   // applies when the statement has none of its own.
   virtual Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_timestamp,
                               std::vector<PartitionMutation>* out) const = 0;
+  // The partitions a counter statement writes: their locks are held while it reads the counters
+  // and writes the sums (service::StorageProxy::CounterWrite). UPDATE and DELETE.
+  virtual Result<std::vector<service::PartitionRef>> CounterPartitions(
+      const ExecutionContext& ctx) const = 0;
+  // Builds this statement's mutations and applies them through the storage proxy.
+  Status ApplyMutations(ExecutionContext& ctx) const;
   Result<StatementResult> Execute(ExecutionContext& ctx) const override;
   // IF NOT EXISTS / IF EXISTS / IF conditions (lightweight transactions).
   virtual bool is_conditional() const { return false; }

@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <mutex>
 
 #include "node/cql3/functions/json.h"
 #include "node/cql3/statements/operation.h"
@@ -505,10 +503,11 @@ class TableModification : public ModificationStatement {
     std::vector<PartitionMutation> mutations;
     PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
     PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
-    std::lock_guard lock(LwtMutex(mutations[0]));
     CasRows rows;
-    PF_ASSIGN_OR_RETURN(bool applied, CheckConditions(ctx, mutations[0], &rows));
-    if (applied) PF_RETURN_IF_ERROR(ctx.db->storage().Apply(mutations, ctx.now_in_seconds));
+    PF_ASSIGN_OR_RETURN(bool applied,
+                        ctx.proxy->CompareAndSet(
+                            mutations, [&] { return CheckConditions(ctx, mutations[0], &rows); },
+                            ctx.now_in_seconds));
     StatementResult result;
     result.body = CasResultBody(rows, applied, /*batch=*/false);
     return result;
@@ -524,8 +523,12 @@ class TableModification : public ModificationStatement {
     }
     if (lwt_ != Lwt::kNone) return ExecuteConditional(ctx);
     if (counter_) {
-      std::lock_guard lock(CounterMutex());  // the read and the write of an increment
-      return ModificationStatement::Execute(ctx);
+      // The read and the write of an increment, under the locks of its partitions.
+      PF_ASSIGN_OR_RETURN(auto partitions, CounterPartitions(ctx));
+      PF_RETURN_IF_ERROR(ctx.proxy->CounterWrite(partitions, [&] { return ApplyMutations(ctx); }));
+      StatementResult r;
+      r.body = VoidResultBody();
+      return r;
     }
     return ModificationStatement::Execute(ctx);
   }
@@ -703,10 +706,26 @@ class InsertStatementImpl final : public TableModification {
   bool static_only_ = false;
   std::optional<ValueSource> json_;  // INSERT JSON
   bool json_default_unset_ = false;
+
+  Result<std::vector<service::PartitionRef>> CounterPartitions(
+      const ExecutionContext&) const override {
+    return InvalidRequest(
+        "INSERT statements are not allowed on counter tables, use UPDATE instead");
+  }
 };
 
 // UPDATE and DELETE share the WHERE handling: full partition key, and clustering keys.
 class WhereModification : public TableModification {
+ public:
+  Result<std::vector<service::PartitionRef>> CounterPartitions(
+      const ExecutionContext& ctx) const override {
+    PF_ASSIGN_OR_RETURN(auto keys, ResolvePartitionKeys(where_, ctx));
+    std::vector<service::PartitionRef> out;
+    out.reserve(keys.size());
+    for (auto& key : keys) out.push_back({table_meta_->storage_id, std::move(key)});
+    return out;
+  }
+
  protected:
   Status PrepareWhere(const std::vector<Relation>& where, BindCollector& binds) {
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(where, *table_meta_, binds, /*for_select=*/false));
@@ -905,18 +924,6 @@ class DeleteStatementImpl final : public WhereModification {
 };
 
 }  // namespace
-
-std::mutex& CounterMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
-std::mutex& LwtMutex(const PartitionMutation& m) {
-  static std::array<std::mutex, 64> stripes;
-  size_t h = std::hash<std::string_view>{}(m.partition_key.empty() ? std::string_view()
-                                                                  : m.partition_key[0]);
-  return stripes[h % stripes.size()];
-}
 
 std::string CasResultBody(const CasRows& rows, bool applied, bool batch) {
   cql::RowsMetadata meta;

@@ -3,20 +3,12 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 
 #include "node/cql3/ast.h"
 #include "node/cql3/statements/cql_statement.h"
 #include "node/db/schema.h"
 
 namespace postfork::node::cql3 {
-
-// Held across the read and the write of counter updates (single statements and batches).
-std::mutex& CounterMutex();
-
-// Serializes conditional statements and batches on one partition (a stripe of locks by the
-// partition key), so concurrent lightweight transactions on it are linearizable.
-std::mutex& LwtMutex(const PartitionMutation& m);
 
 // The RESULT Rows of a conditional statement or batch: `[applied]`, and when not applied the
 // current values of what the conditions read (single statements: the conditioned columns, or

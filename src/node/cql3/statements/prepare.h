@@ -20,17 +20,10 @@ Result<std::shared_ptr<const TableMetadata>> ResolveTable(const TableName& name,
                                                           const SchemaSnapshot& schema,
                                                           std::string_view keyspace);
 
-// Runs modification statements as one atomic write (BATCH message and BEGIN BATCH text).
-struct BatchChild {
-  const ModificationStatement* statement;
-  std::vector<cql::RawValue> values;
-};
-// Counter batches apply statement by statement (not atomic, as in Cassandra), so increments of
-// one counter in one batch add up. Checks the mix of counter and non-counter statements. A batch
-// with conditional statements must stay in one partition: every condition is checked under
-// that partition's lock and the whole batch applies only if all hold. Returns the RESULT body:
-// Void, or the `[applied]` rows of a conditional batch.
-Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, ExecutionContext& ctx,
-                                 std::optional<int64_t> batch_timestamp, cql::BatchType type);
+// INSERT, UPDATE or DELETE (a batch's statements); anything else is InvalidRequest.
+Result<std::unique_ptr<ModificationStatement>> PrepareModification(const Statement& stmt,
+                                                                   const SchemaSnapshot& schema,
+                                                                   std::string_view keyspace,
+                                                                   int bind_count);
 
 }  // namespace postfork::node::cql3

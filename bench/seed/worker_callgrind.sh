@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Worker instructions per request under callgrind: a release postfork-node, and postfork-seed
+# with one worker under `valgrind --tool=callgrind`; the worker's counters are zeroed after a
+# warm-up, `wrk` sends requests to PATH for SECONDS, and the worker's instructions (user space:
+# HTTP parse, driver, JSON, response write; not the kernel's socket work) are divided by the
+# requests wrk counted. Instruction counts repeat from run to run on a busy machine; req/s under
+# valgrind mean nothing. The same script measures postfork-hello (`HELLO=1`, path /).
+# Usage: bench/seed/worker_callgrind.sh [build dir, default build/rel] [path, default /]
+#        [seconds, default 5]
+set -euo pipefail
+build="${1:-build/rel}"
+path="${2:-/}"
+seconds="${3:-5}"
+tmp="$(mktemp -d /tmp/postfork-worker-callgrind.XXXXXX)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [[ -n "${KEEP:-}" ]] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+http_port="$(free_port)"
+if [[ -n "${HELLO:-}" ]]; then
+  server=("$build/apps/hello/postfork-hello" --bind "127.0.0.1:$http_port" --workers 1)
+else
+  "$build/apps/node/postfork-node" --port 0 --data-dir "$tmp/node" >"$tmp/node.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do grep -q "ready" "$tmp/node.log" && break; sleep 0.1; done
+  cql_port="$(sed -n 's/.*on [^ ]*:\([0-9]*\).*/\1/p' "$tmp/node.log" | head -1)"
+  server=("$build/apps/seed/postfork-seed" --bind "127.0.0.1:$http_port" --workers 1
+          --contact-points 127.0.0.1 --cql-port "$cql_port" --sample-rows 100 --preload)
+fi
+valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/callgrind.%p" \
+  "${server[@]}" >"$tmp/server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do
+  curl -sf -o /dev/null "http://127.0.0.1:$http_port$path" && break
+  sleep 0.2
+done
+worker="$(pgrep -P "${pids[-1]}" | head -1)"
+wrk -t1 -c4 -d2s "http://127.0.0.1:$http_port$path" >/dev/null  # warm-up
+callgrind_control -z "$worker" >/dev/null
+out="$(wrk -t1 -c4 -d"${seconds}s" "http://127.0.0.1:$http_port$path")"
+callgrind_control -d "$worker" >/dev/null
+requests="$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")"
+sleep 1
+dump="$(ls -t "$tmp"/callgrind."$worker".* | head -1)"
+instr="$(sed -n 's/^summary: *//p' "$dump")"
+echo "requests $requests, worker instructions $instr, per request $((instr / requests))"
+[[ -n "${KEEP:-}" ]] && echo "callgrind dump: $dump"
+exit 0
