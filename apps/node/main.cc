@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
                  options.unlogged_batch_across_partitions_warn_threshold,
                  "An unlogged batch over more partitions warns the client")
       ->capture_default_str();
+  app.add_option("--tracetype-query-ttl", options.tracetype_query_ttl_seconds,
+                 "Seconds a request's trace lives in system_traces (Cassandra's "
+                 "tracetype_query_ttl)")
+      ->check(CLI::Range(1, 630720000))
+      ->capture_default_str();
   app.add_option("--metrics", options.metrics_address,
                  "Serve Prometheus metrics on host:port (port 0 picks one)");
   std::string authenticator = "AllowAll", authorizer = "AllowAll";

@@ -203,8 +203,9 @@ def main():
         with open(os.path.join(tmp, "postfork.log")) as f:
             spawn = [float(x) for x in re.findall(r"ready in ([0-9.]+) ms", f.read())]
         spawn = spawn[2:]  # reload spawns only
-        print(f"postfork worker spawn (fork -> ready to accept), {len(spawn)} spawns: "
-              f"p50 {statistics.median(spawn):.2f} ms, max {max(spawn):.2f} ms")
+        if spawn:  # none with --reloads 0
+            print(f"postfork worker spawn (fork -> ready to accept), {len(spawn)} spawns: "
+                  f"p50 {statistics.median(spawn):.2f} ms, max {max(spawn):.2f} ms")
         stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{stats_port}/").read())
         print(f"postfork stats: spawn_ms_p50 {stats['master']['spawn_ms_p50']:.2f} over "
               f"{stats['master']['spawn_samples']} spawns")

@@ -1,5 +1,4 @@
 """Errors as the DataStax driver raises them: names, fields and messages."""
-import socket
 import threading
 import time
 
@@ -12,6 +11,7 @@ from postfork.cluster import Cluster, NoHostAvailable
 from postfork.auth import PlainTextAuthProvider
 from postfork.query import SimpleStatement
 from nodeproc import Node
+from servers import free_port
 
 
 def test_invalid_request_and_syntax(session):
@@ -36,14 +36,6 @@ def test_already_exists_fields(session):
                         "{'class': 'SimpleStrategy', 'replication_factor': 1}")
     assert (e.value.keyspace, e.value.table) == ("pytest", None) or e.value.table == ""
     assert str(e.value) == "Keyspace 'pytest' already exists"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_no_host_available():

@@ -636,7 +636,8 @@ class TypeParser {
       }
       if (name == "varchar") return DataType(TypeKind::kText);
       if (name == "frozen") {
-        PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth));
+        // frozen<> wraps a level, it is not one: its type parses at this depth.
+        PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth - 1));
         if (p.size() != 1) return Error("frozen<> takes one type");
         if (!p[0].is_collection() && p[0].kind() != TypeKind::kUdt &&
             p[0].kind() != TypeKind::kTuple && p[0].kind() != TypeKind::kVector)

@@ -649,6 +649,40 @@ const DataType& Param(const DataType& t, size_t i) {
 
 }  // namespace
 
+std::string JavaFloatText(double d, bool is_float) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
+  char buf[64];
+  auto res = is_float ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(d),
+                                      std::chars_format::scientific)
+                      : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);  // "-1.2345e+06"
+  bool negative = sci[0] == '-';
+  if (negative) sci.erase(0, 1);
+  size_t e = sci.find('e');
+  int exponent = std::stoi(sci.substr(e + 1));
+  std::string digits = sci.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  std::string out;
+  double magnitude = std::fabs(d);
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    if (exponent >= 0) {
+      while (digits.size() < static_cast<size_t>(exponent) + 1) digits += '0';
+      out = digits.substr(0, static_cast<size_t>(exponent) + 1) + "." +
+            (digits.size() > static_cast<size_t>(exponent) + 1
+                 ? digits.substr(static_cast<size_t>(exponent) + 1)
+                 : "0");
+    } else {
+      out = "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+    }
+  } else {
+    out = digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
+          std::to_string(exponent);
+  }
+  return negative ? "-" + out : out;
+}
+
 std::string Value::ToCqlLiteral(const DataType& type) const {
   return std::visit(
       [&type](const auto& x) -> std::string {

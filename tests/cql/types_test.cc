@@ -54,9 +54,9 @@ TEST(DataType, RejectsMalformedText) {
   }
   EXPECT_EQ(DataType::Parse("address").error().code(), StatusCode::kNotFound);
   std::string deep;
-  for (int i = 0; i < 100; ++i) deep += "list<";
+  for (int i = 0; i < 300; ++i) deep += "list<";
   deep += "int";
-  for (int i = 0; i < 100; ++i) deep += ">";
+  for (int i = 0; i < 300; ++i) deep += ">";
   EXPECT_FALSE(DataType::Parse(deep).ok());
 }
 

@@ -110,7 +110,11 @@ class DataType {
   // Deep equality; `frozen` counts.
   bool operator==(const DataType& other) const;
 
-  static constexpr int kMaxDepth = 32;
+  // Deepest nesting of collections, tuples and user types (frozen<> is not a level) that types,
+  // values and their decoders accept: a bound on recursion for input from the wire. Cassandra
+  // sets none (its recursion is bounded by the JVM's stack); 256 is beyond what its own tests
+  // and drivers nest.
+  static constexpr int kMaxDepth = 256;
 
  private:
   struct Detail;

@@ -73,6 +73,11 @@ struct Duration {
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
 
+// Java's Double.toString / Float.toString (what Cassandra prints for a double or float): the
+// shortest digits that read back, plain between 10^-3 and 10^7 (with at least one fraction
+// digit), else d.dddE<n>.
+std::string JavaFloatText(double d, bool is_float = false);
+
 struct Date {  // days since the epoch, with 2^31 as 1970-01-01 (the wire form)
   uint32_t days = 1u << 31;
   static Result<Date> Parse(std::string_view text);  // "2024-02-29"

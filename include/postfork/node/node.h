@@ -48,6 +48,9 @@ struct NodeOptions {
   uint32_t batch_size_warn_threshold_kib = 5;
   uint32_t batch_size_fail_threshold_kib = 50;
   int unlogged_batch_across_partitions_warn_threshold = 10;
+  // Seconds a request's trace (system_traces.sessions and events) lives, as Cassandra's
+  // tracetype_query_ttl. Default: 86400 (1 day).
+  int32_t tracetype_query_ttl_seconds = 86400;
   // "host:port" for Prometheus text metrics; empty disables them; port 0 picks one.
   // Default: disabled.
   std::string metrics_address;

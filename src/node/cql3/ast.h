@@ -120,6 +120,7 @@ struct AlterTableStatement {
   std::vector<ColumnDefinition> add;
   std::vector<std::string> drop;
   Properties properties;
+  std::vector<std::pair<std::string, std::string>> renames;  // RENAME a TO b AND ...
 };
 struct DropTableStatement {
   TableName table;
@@ -138,7 +139,7 @@ struct InsertStatement {
   TableName table;
   std::vector<std::string> columns;
   std::vector<Term> values;
-  std::optional<Term> json;    // INSERT ... JSON 'text' | ?: the object instead of columns/values
+  std::optional<Term> json;  // INSERT ... JSON 'text' | ?: the object instead of columns/values
   bool json_default_unset = false;  // DEFAULT UNSET (else DEFAULT NULL)
   bool if_not_exists = false;
   UsingClause using_clause;
@@ -188,21 +189,28 @@ struct Selector {
     kCountStar,
     kToken,
     kWritetime,
+    kMaxWritetime,
     kTtl,
     kCount,
     kAggregate,
     kFunction,
-    kField,  // args[0].field: a field of a user type value
-    kTerm,   // a literal or bind marker, optionally cast: 'hi', (int)?, (bigint)1
+    kField,    // args[0].field: a field of a user type value
+    kTerm,     // a literal or bind marker, optionally cast: 'hi', (int)?, (bigint)1
+    kElement,  // args[0][term]: an element of a set or the value of a map's key
+    kSlice,    // args[0][from..to]: the elements of a set or map between two bounds
   };
   Kind kind = Kind::kColumn;
-  std::string function;         // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
-  std::vector<Selector> args;   // kFunction: columns or nested function calls; kField: one
-  std::vector<std::string> columns;  // kColumn: one; kToken: the arguments; kCount(col)
-  std::string cast_type;             // kFunction "cast" and kTerm `(type)term`: the type's CQL text
+  std::string function;  // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
+  std::vector<Selector> args;  // kFunction: columns or nested function calls; kField: one
+  // kColumn: one; kToken: the arguments; kCount(col); kWritetime/kTtl: one, or none and args[0]
+  // (an element, slice or field of a column).
+  std::vector<std::string> columns;
+  std::string cast_type;  // kFunction "cast" and kTerm `(type)term`: the type's CQL text
   std::string alias;
-  Term term;              // kTerm
-  std::string term_text;  // kTerm: as Cassandra names it ("'hi'", "(int)?")
+  Term term;              // kTerm; kElement: the key
+  std::string term_text;  // kTerm, kElement: as Cassandra names it ("'hi'", "(int)?")
+  std::optional<Term> slice_from, slice_to;  // kSlice: absent bounds are open
+  std::string slice_from_text, slice_to_text;
 };
 struct SelectStatement {
   TableName table;
@@ -233,8 +241,8 @@ struct CreateTypeStatement {
 struct AlterTypeStatement {
   TableName type;
   bool if_exists = false;
-  std::optional<ColumnDefinition> add;  // ADD field type
-  bool if_field_not_exists = false;     // ADD IF NOT EXISTS
+  std::optional<ColumnDefinition> add;                       // ADD field type
+  bool if_field_not_exists = false;                          // ADD IF NOT EXISTS
   std::vector<std::pair<std::string, std::string>> renames;  // RENAME a TO b AND ...
 };
 struct DropTypeStatement {

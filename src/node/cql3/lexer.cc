@@ -141,8 +141,9 @@ std::vector<Token> Tokenize(std::string_view s) {
           is_float = true;
           ++j;
           while (j < s.size() && IsDigit(s[j])) ++j;
-        } else if (j < s.size() && s[j] == '.' && !(j + 1 < s.size() && IsIdentStart(s[j + 1]))) {
-          is_float = true;  // "1." as in Cassandra
+        } else if (j < s.size() && s[j] == '.' &&
+                   !(j + 1 < s.size() && (IsIdentStart(s[j + 1]) || s[j + 1] == '.'))) {
+          is_float = true;  // "1." as in Cassandra; "1..2" is a range (slices)
           ++j;
         }
         if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
@@ -232,7 +233,7 @@ std::vector<Token> Tokenize(std::string_view s) {
         i = end + 2;
       }
     } else {
-      static constexpr std::string_view kTwo[] = {"<=", ">=", "!="};
+      static constexpr std::string_view kTwo[] = {"<=", ">=", "!=", ".."};
       t.kind = TokenKind::kPunct;
       bool two = false;
       for (std::string_view p : kTwo) {

@@ -15,7 +15,9 @@
 namespace postfork::node::cql3 {
 namespace {
 
-constexpr int kMaxTermDepth = 32;
+// Nesting of terms, selectors and types the parser follows: as deep as values and types go
+// (cql::DataType::kMaxDepth), a bound on recursion for input from clients.
+constexpr int kMaxTermDepth = cql::DataType::kMaxDepth;
 
 class Parser {
  public:
@@ -386,6 +388,9 @@ class Parser {
       case TokenKind::kDuration:
         Next();
         return t.text;
+      case TokenKind::kHex:  // a blob constant, e.g. an extensions value
+        Next();
+        return "0x" + t.text;
       case TokenKind::kIdentifier:
         if (!t.quoted) {
           Next();
@@ -395,6 +400,17 @@ class Parser {
       default:
         return NoViable();
     }
+  }
+
+  // `a TO b [AND c TO d ...]` (ALTER TABLE / ALTER TYPE ... RENAME).
+  Status ParseRenames(std::vector<std::pair<std::string, std::string>>* renames) {
+    do {
+      PF_ASSIGN_OR_RETURN(std::string from, Identifier());
+      PF_RETURN_IF_ERROR(ExpectKeyword("to"));
+      PF_ASSIGN_OR_RETURN(std::string to, Identifier());
+      renames->emplace_back(std::move(from), std::move(to));
+    } while (AcceptKeyword("and"));
+    return Status::Ok();
   }
 
   Status ParseProperty(Properties* props) {
@@ -461,7 +477,8 @@ class Parser {
     do {
       if (!first) out += ", ";
       first = false;
-      PF_ASSIGN_OR_RETURN(std::string inner, ParseType(depth + 1));
+      // frozen<> wraps a level, it is not one.
+      PF_ASSIGN_OR_RETURN(std::string inner, ParseType(name == "frozen" ? depth : depth + 1));
       out += inner;
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectPunct(">"));
@@ -639,7 +656,6 @@ class Parser {
   Result<Selector> ParseSelector(int depth = 0, bool allow_alias = true) {
     if (depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
     Selector sel;
-    const Token& t = Peek();
     if (AtTermSelector()) {
       PF_ASSIGN_OR_RETURN(sel, ParseTermSelector(depth));
       if (allow_alias && AcceptKeyword("as")) {
@@ -647,6 +663,13 @@ class Parser {
       }
       return sel;
     }
+    // `system.f(...)`: native functions live in the system keyspace.
+    if (Peek().kind == TokenKind::kIdentifier && !Peek().quoted && Peek().text == "system" &&
+        Peek(1).IsPunct(".") && Peek(2).kind == TokenKind::kIdentifier && Peek(3).IsPunct("(")) {
+      Next();
+      Next();
+    }
+    const Token& t = Peek();
     if (t.kind == TokenKind::kIdentifier && !t.quoted && Peek(1).IsPunct("(")) {
       std::string fn = t.text;
       Next();
@@ -663,16 +686,31 @@ class Parser {
       } else if (fn == "min" || fn == "max" || fn == "sum" || fn == "avg") {
         sel.kind = Selector::Kind::kAggregate;
         sel.function = fn;
-        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
-        sel.columns.push_back(std::move(c));
-      } else if (fn == "token" || fn == "writetime" || fn == "ttl") {
-        sel.kind = fn == "token"       ? Selector::Kind::kToken
-                   : fn == "writetime" ? Selector::Kind::kWritetime
-                                       : Selector::Kind::kTtl;
+        PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
+        if (arg.kind == Selector::Kind::kColumn) {
+          sel.columns = std::move(arg.columns);
+        } else {
+          sel.args.push_back(std::move(arg));  // a function call, field, element, ...
+        }
+      } else if (fn == "token") {
+        sel.kind = Selector::Kind::kToken;
         do {
           PF_ASSIGN_OR_RETURN(std::string c, Identifier());
           sel.columns.push_back(std::move(c));
-        } while (sel.kind == Selector::Kind::kToken && AcceptPunct(","));
+        } while (AcceptPunct(","));
+      } else if (fn == "writetime" || fn == "maxwritetime" || fn == "ttl") {
+        // A column, or an element, slice or field of one.
+        sel.kind = fn == "writetime"      ? Selector::Kind::kWritetime
+                   : fn == "maxwritetime" ? Selector::Kind::kMaxWritetime
+                                          : Selector::Kind::kTtl;
+        Selector column;
+        PF_ASSIGN_OR_RETURN(column.columns.emplace_back(), Identifier());
+        PF_ASSIGN_OR_RETURN(column, ParseSubselections(std::move(column), depth));
+        if (column.kind == Selector::Kind::kColumn) {
+          sel.columns = std::move(column.columns);
+        } else {
+          sel.args.push_back(std::move(column));
+        }
       } else if (fn == "cast") {
         sel.kind = Selector::Kind::kFunction;
         sel.function = fn;
@@ -680,7 +718,9 @@ class Parser {
         sel.args.push_back(std::move(arg));
         PF_RETURN_IF_ERROR(ExpectKeyword("as"));
         PF_ASSIGN_OR_RETURN(sel.cast_type, ParseType());
-      } else if (FunctionRegistry::Native().Exists(fn)) {
+      } else {
+        // Unknown names are refused when the selection is prepared (InvalidRequest, as in
+        // Cassandra, not a syntax error).
         sel.kind = Selector::Kind::kFunction;
         sel.function = fn;
         if (!Peek().IsPunct(")")) {
@@ -690,23 +730,65 @@ class Parser {
             sel.args.push_back(std::move(arg));
           } while (AcceptPunct(","));
         }
-      } else {
-        return Error(t, fmt::format("Unknown function '{}'", fn));
       }
       PF_RETURN_IF_ERROR(ExpectPunct(")"));
     } else {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());
       sel.columns.push_back(std::move(c));
     }
-    while (AcceptPunct(".")) {  // u.f, u.f.g: fields of user type values
-      Selector field;
-      field.kind = Selector::Kind::kField;
-      PF_ASSIGN_OR_RETURN(field.function, Identifier());
-      field.args.push_back(std::move(sel));
-      sel = std::move(field);
-    }
+    PF_ASSIGN_OR_RETURN(sel, ParseSubselections(std::move(sel), depth));
     if (allow_alias && AcceptKeyword("as")) {
       PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
+    }
+    return sel;
+  }
+
+  // A term inside `[...]` and its text as written (Cassandra names selections by it).
+  Result<std::pair<Term, std::string>> ParseSubscriptTerm(int depth) {
+    const Token& first = Peek();
+    PF_ASSIGN_OR_RETURN(Term term, ParseTerm(depth + 1));
+    const Token& last = tokens_[pos_ > 0 ? pos_ - 1 : 0];
+    size_t end = std::max(last.offset + last.length, first.offset);
+    return std::make_pair(std::move(term),
+                          std::string(source_.substr(first.offset, end - first.offset)));
+  }
+
+  // `.f` (a field of a user type value), `[k]` (an element) and `[a..b]`, `[..b]`, `[a..]`
+  // (a slice) after a selector, any number of times: `m[1].f`, `u.m['k']`.
+  Result<Selector> ParseSubselections(Selector sel, int depth) {
+    while (Peek().IsPunct(".") || Peek().IsPunct("[")) {
+      if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
+      Selector outer;
+      if (AcceptPunct(".")) {
+        outer.kind = Selector::Kind::kField;
+        PF_ASSIGN_OR_RETURN(outer.function, Identifier());
+      } else {
+        Next();  // [
+        std::optional<std::pair<Term, std::string>> first;
+        if (!Peek().IsPunct("..")) {
+          PF_ASSIGN_OR_RETURN(first, ParseSubscriptTerm(depth));
+        }
+        if (AcceptPunct("..")) {
+          outer.kind = Selector::Kind::kSlice;
+          if (first) {
+            outer.slice_from = std::move(first->first);
+            outer.slice_from_text = std::move(first->second);
+          }
+          if (!Peek().IsPunct("]")) {
+            PF_ASSIGN_OR_RETURN(auto to, ParseSubscriptTerm(depth));
+            outer.slice_to = std::move(to.first);
+            outer.slice_to_text = std::move(to.second);
+          }
+        } else {
+          if (!first) return Unexpected("a term");
+          outer.kind = Selector::Kind::kElement;
+          outer.term = std::move(first->first);
+          outer.term_text = std::move(first->second);
+        }
+        PF_RETURN_IF_ERROR(ExpectPunct("]"));
+      }
+      outer.args.push_back(std::move(sel));
+      sel = std::move(outer);
     }
     return sel;
   }
@@ -1065,12 +1147,7 @@ class Parser {
       PF_ASSIGN_OR_RETURN(field.type, ParseType());
       s.add = std::move(field);
     } else if (AcceptKeyword("rename")) {
-      do {
-        PF_ASSIGN_OR_RETURN(std::string from, Identifier());
-        PF_RETURN_IF_ERROR(ExpectKeyword("to"));
-        PF_ASSIGN_OR_RETURN(std::string to, Identifier());
-        s.renames.emplace_back(std::move(from), std::move(to));
-      } while (AcceptKeyword("and"));
+      PF_RETURN_IF_ERROR(ParseRenames(&s.renames));
     } else if (Peek().IsKeyword("alter")) {
       return Error(Peek(), "Altering field types is no longer supported");
     } else {
@@ -1198,8 +1275,12 @@ class Parser {
       do {
         PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
       } while (AcceptKeyword("and"));
-    } else if (Peek().IsKeyword("rename") || Peek().IsKeyword("alter")) {
-      return Error(Peek(), "ALTER TABLE RENAME/ALTER TYPE is not supported");
+    } else if (AcceptKeyword("rename")) {
+      s.kind = AlterTableStatement::Kind::kRename;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_column_exists));
+      PF_RETURN_IF_ERROR(ParseRenames(&s.renames));
+    } else if (Peek().IsKeyword("alter")) {
+      return Error(Peek(), "ALTER TABLE ALTER TYPE is not supported");
     } else {
       return NoViable();
     }

@@ -13,6 +13,7 @@
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/service/consistency.h"
+#include "node/service/tracing.h"
 #include "node/timestamp.h"
 
 namespace postfork::node::cql3 {
@@ -99,6 +100,40 @@ std::optional<cql::ErrorMessage> ConsistencyError(const CqlStatement& statement,
     if (auto e = check_one(*child)) return e;
   }
   return std::nullopt;
+}
+
+using TraceParameters = std::vector<std::pair<std::string, std::string>>;
+
+// The parameters Cassandra's QUERY and EXECUTE traces record (QueryMessage/ExecuteMessage
+// .traceQuery): page size when positive, the consistency levels (SERIAL when none was sent, as
+// QueryOptions defaults) and the query text.
+TraceParameters QueryTraceParameters(const cql::QueryParameters& p, std::string_view query) {
+  TraceParameters out;
+  if (p.page_size && *p.page_size > 0) out.emplace_back("page_size", std::to_string(*p.page_size));
+  out.emplace_back("consistency_level", std::string(cql::ConsistencyName(p.consistency)));
+  out.emplace_back(
+      "serial_consistency_level",
+      std::string(cql::ConsistencyName(p.serial_consistency.value_or(cql::Consistency::kSerial))));
+  out.emplace_back("query", std::string(query));
+  return out;
+}
+
+// EXECUTE also records each bound value as a CQL literal, under bound_var_<i>_<name>, cut at
+// 1000 characters as Cassandra does.
+void AddBoundValues(const CqlStatement& statement, const std::vector<cql::RawValue>& values,
+                    TraceParameters* out) {
+  const auto& specs = statement.bind_specs();
+  for (size_t i = 0; i < specs.size() && i < values.size(); ++i) {
+    std::string literal = "null";
+    if (values[i].is_unset()) {
+      literal = "unset";
+    } else if (!values[i].is_null()) {
+      auto v = cql::DeserializeValue(values[i].bytes, specs[i].type);
+      literal = v.ok() ? v->ToCqlLiteral(specs[i].type) : "?";
+    }
+    if (literal.size() > 1000) literal = literal.substr(0, 1000) + "...'";
+    out->emplace_back(fmt::format("bound_var_{}_{}", i, specs[i].name), std::move(literal));
+  }
 }
 
 }  // namespace
@@ -225,8 +260,13 @@ bool QueryProcessor::IsUseRequest(cql::Opcode opcode, std::string_view body) {
 }
 
 Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientState& client) {
+  if (tracing::TraceState* trace = tracing::Current()) {
+    trace->Begin("Execute CQL3 query", QueryTraceParameters(msg.params, msg.query));
+  }
+  tracing::Trace("Parsing {}", msg.query);
   auto parsed = ParseStatement(msg.query);
   if (!parsed.ok()) return ErrorResponse(parsed.error());
+  tracing::Trace("Preparing statement");
   ExecutionContext ctx = MakeContext(client, &msg.params);
   // v5's keyspace flag supersedes the connection's keyspace for this request.
   auto statement =
@@ -243,6 +283,9 @@ Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientStat
 }
 
 Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::ClientState& client) {
+  if (tracing::TraceState* trace = tracing::Current()) {
+    trace->Begin("Preparing CQL3 query", {{"query", std::string(msg.query)}});
+  }
   auto parsed = ParseStatement(msg.query);
   if (!parsed.ok()) return ErrorResponse(parsed.error());
   auto schema = db_->schema().snapshot();
@@ -340,6 +383,11 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
   if (!statement.ok()) return ErrorResponse(statement.error());
   auto values = BindValues(msg.params, **statement);
   if (!values.ok()) return ErrorResponse(values.error());
+  if (tracing::TraceState* trace = tracing::Current()) {
+    TraceParameters parameters = QueryTraceParameters(msg.params, entry->query);
+    AddBoundValues(**statement, *values, &parameters);
+    trace->Begin("Execute CQL3 prepared query", std::move(parameters));
+  }
   if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
                                 msg.params.consistency, msg.params.serial_consistency)) {
     return ErrorResponse(*e);
@@ -362,6 +410,13 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
 }
 
 Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientState& client) {
+  if (tracing::TraceState* trace = tracing::Current()) {
+    trace->Begin("Execute batch of CQL3 queries",
+                 {{"consistency_level", std::string(cql::ConsistencyName(msg.consistency))},
+                  {"serial_consistency_level",
+                   std::string(cql::ConsistencyName(
+                       msg.serial_consistency.value_or(cql::Consistency::kSerial)))}});
+  }
   ExecutionContext ctx = MakeContext(client, nullptr);
   ctx.default_timestamp = msg.default_timestamp;
   ctx.now_in_seconds = msg.now_in_seconds;
@@ -414,6 +469,16 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
   r.body = std::move(*body);
   r.warnings = std::move(ctx.warnings);
   return r;
+}
+
+void QueryProcessor::FinishTrace(const tracing::TraceState& trace, Response* response) {
+  auto mutations = tracing::TraceMutations(trace, *db_->schema().snapshot(),
+                                           db_->schema().identity(), trace_ttl_seconds_);
+  // A trace that cannot be written leaves the response as it is: tracing is best effort, as in
+  // Cassandra, whose trace writes may time out without failing the request.
+  if (!mutations.ok() || mutations->empty()) return;
+  if (!db_->storage().Apply(*mutations).ok()) return;
+  response->tracing_id = trace.session_id();
 }
 
 }  // namespace postfork::node::cql3

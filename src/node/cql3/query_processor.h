@@ -14,6 +14,7 @@
 #include "node/service/client_state.h"
 #include "node/service/metrics.h"
 #include "node/service/storage_proxy.h"
+#include "node/service/tracing.h"
 #include "postfork/cql/frame.h"
 #include "postfork/cql/messages.h"
 
@@ -29,6 +30,8 @@ struct Response {
   std::optional<std::string> set_keyspace;
   // Client warnings, sent before the body with the frame's warning flag (v4 and later).
   std::vector<std::string> warnings;
+  // A traced request's session id, sent first in the body with the frame's tracing flag.
+  std::optional<cql::Uuid> tracing_id;
 };
 
 // What a QueryProcessor is configured with.
@@ -37,6 +40,8 @@ struct QueryProcessorOptions {
   size_t prepared_cache_bytes = PreparedCache::kDefaultCapacityBytes;
   // Client warning thresholds (defaults: Cassandra's).
   ClientWarningThresholds thresholds;
+  // How long traces live in system_traces (Cassandra's tracetype_query_ttl). Default: 1 day.
+  int32_t trace_ttl_seconds = tracing::kDefaultQueryTtlSeconds;
 };
 
 // Encodes `status` as an ERROR body (Cassandra's code when the status carries one).
@@ -53,13 +58,20 @@ class QueryProcessor {
         metrics_(metrics),
         auth_(auth),
         thresholds_(options.thresholds),
+        trace_ttl_seconds_(options.trace_ttl_seconds),
         prepared_(options.prepared_cache_bytes),
         proxy_(&db->storage()) {}
 
+  // Each request runs traced when this thread has a current trace (tracing::TraceScope): it
+  // records what the request is and its steps there; FinishTrace then writes the trace.
   Response Query(const cql::QueryMessage& msg, service::ClientState& client);
   Response Prepare(const cql::PrepareMessage& msg, service::ClientState& client);
   Response Execute(const cql::ExecuteMessage& msg, service::ClientState& client);
   Response Batch(const cql::BatchMessage& msg, service::ClientState& client);
+
+  // Writes a finished request's trace to system_traces and puts its session id in `response`.
+  // Called after the request's TraceScope has ended (the writes are not traced themselves).
+  void FinishTrace(const tracing::TraceState& trace, Response* response);
 
   // Whether a QUERY or EXECUTE body (as sent, decompressed) runs a USE statement: a QUERY whose
   // text parses as USE (comments and case as the parser takes them), or an EXECUTE of a prepared
@@ -87,6 +99,7 @@ class QueryProcessor {
   service::NodeMetrics* metrics_;
   auth::AuthService* auth_;
   const ClientWarningThresholds thresholds_;
+  const int32_t trace_ttl_seconds_;
   PreparedCache prepared_;
   // How this processor's writes reach storage, and their locks. One processor per Database.
   service::StorageProxy proxy_;

@@ -12,6 +12,7 @@
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
 #include "node/cql_errors.h"
+#include "node/storage/key_encoding.h"
 #include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
 
@@ -42,8 +43,8 @@ std::string_view TermKindName(Term::Kind k) {
 
 Status Mismatch(const Term& t, const cql::DataType& type, std::string_view receiver) {
   if (t.kind == Term::Kind::kUserType) {
-    return InvalidRequest(fmt::format("Invalid user type literal for {} of type {}", receiver,
-                                      type.ToCql()));
+    return InvalidRequest(
+        fmt::format("Invalid user type literal for {} of type {}", receiver, type.ToCql()));
   }
   if (t.kind == Term::Kind::kList || t.kind == Term::Kind::kSetOrMap ||
       t.kind == Term::Kind::kTuple) {
@@ -267,10 +268,22 @@ namespace {
 Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::string_view receiver,
                                 const TermInputs& inputs) {
   if (t.text == "fromjson") {
-    if (t.elements.size() != 1 || t.elements[0].kind != Term::Kind::kString) {
+    if (t.elements.size() != 1 || (t.elements[0].kind != Term::Kind::kString &&
+                                   t.elements[0].kind != Term::Kind::kBindMarker)) {
       return InvalidRequest("fromJson() takes one string literal or bind marker argument");
     }
-    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(t.elements[0].text, type));
+    std::string json = t.elements[0].text;
+    if (t.elements[0].kind == Term::Kind::kBindMarker) {
+      // A bound text; null (or a trial evaluation without values) gives null.
+      const int at = t.elements[0].bind_index;
+      if (!inputs.binds || at < 0 || static_cast<size_t>(at) >= inputs.binds->size()) {
+        return cql::Value();
+      }
+      const cql::RawValue& bound = (*inputs.binds)[static_cast<size_t>(at)];
+      if (bound.kind != cql::RawValue::Kind::kBytes) return cql::Value();
+      json = std::string(bound.bytes);
+    }
+    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(json, type));
     if (!bytes) return cql::Value();
     auto v = cql::DeserializeValue(*bytes, type);
     if (!v.ok()) return InvalidRequest(v.error().message());
@@ -280,8 +293,8 @@ Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::s
                       CallFunctionBytes(t, type, receiver, inputs));
   if (!bytes) return cql::Value();
   auto v = cql::DeserializeValue(*bytes, type);
-  if (!v.ok()) return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver,
-                                                 v.error().message()));
+  if (!v.ok())
+    return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver, v.error().message()));
   return std::move(*v);
 }
 
@@ -307,8 +320,8 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
   if (t.kind == TK::kBindMarker) {
     if (!binds) return InvalidRequest("bind marker where a literal was expected");
     if (t.bind_index < 0 || static_cast<size_t>(t.bind_index) >= binds->size()) {
-      return InvalidRequest(fmt::format("No value bound for marker {} ({})", t.bind_index,
-                                        receiver));
+      return InvalidRequest(
+          fmt::format("No value bound for marker {} ({})", t.bind_index, receiver));
     }
     const cql::RawValue& v = (*binds)[static_cast<size_t>(t.bind_index)];
     if (v.is_unset()) return InvalidRequest(fmt::format("Invalid unset value for {}", receiver));
@@ -500,8 +513,8 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
     case K::kUdt: {
       if (t.kind != TK::kUserType) {
         if (t.kind == TK::kSetOrMap && t.elements.empty()) return cql::Value(cql::ValueList{});
-        return InvalidRequest(fmt::format("Invalid user type literal for {} of type {}", receiver,
-                                          type.ToCql()));
+        return InvalidRequest(
+            fmt::format("Invalid user type literal for {} of type {}", receiver, type.ToCql()));
       }
       const auto& names = type.field_names();
       cql::ValueList out(names.size(), cql::Value(cql::Null{}));
@@ -699,8 +712,19 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
       return CompareBytes(a, b);
     case K::kVarint:
       return CompareVarint(a, b);
-    case K::kDecimal:
+    case K::kDecimal: {
+      // Exactly, as BigDecimal.compareTo: the value-ordered key encoding compares bytewise.
+      std::string ka, kb;
+      if (keys::AppendClusteringComponent(type, false, a, keys::KeyFormat::kValueOrderedNumbers,
+                                          &ka)
+              .ok() &&
+          keys::AppendClusteringComponent(type, false, b, keys::KeyFormat::kValueOrderedNumbers,
+                                          &kb)
+              .ok()) {
+        return CompareBytes(ka, kb);
+      }
       return Cmp(DecimalApprox(a), DecimalApprox(b));
+    }
     case K::kTimeuuid:
       if (a.size() == 16 && b.size() == 16) {
         int c = Cmp(UuidTimestamp(a), UuidTimestamp(b));

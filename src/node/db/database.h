@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "node/db/node_identity.h"
-#include "node/db/schema.h"
+#include "node/db/schema_store.h"
 #include "node/storage/storage.h"
 #include "postfork/base/status.h"
 

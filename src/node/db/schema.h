@@ -1,27 +1,21 @@
-// The node's schema: keyspaces, tables and columns as Cassandra 4.1 describes them, held in an
-// immutable SchemaSnapshot that the query path looks up once per statement, and the SchemaStore
-// that applies validated DDL, persists it in the node's RocksDB and publishes a new snapshot.
+// The node's schema metadata: keyspaces, tables and columns as Cassandra describes them, held in
+// an immutable SchemaSnapshot that the query path looks up once per statement. The SchemaStore
+// that changes it is in schema_store.h.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "postfork/base/status.h"
-#include "postfork/cql/messages.h"
 #include "postfork/cql/types.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node {
-
-class Storage;
-struct NodeIdentity;
 
 enum class ColumnKind { kPartitionKey, kClustering, kRegular, kStatic };
 enum class ClusteringOrder { kNone, kAsc, kDesc };
@@ -48,8 +42,8 @@ struct ColumnMetadata {
   }
 };
 
-// Table options as Cassandra stores them in system_schema.tables, with Cassandra 4.1's defaults
-// (schema/TableParams.java).
+// Table options as Cassandra stores them in system_schema.tables, with Cassandra 5.0's defaults
+// (schema/TableParams.java), normalized as schema_options.h validates them.
 struct TableParams {
   std::string comment;                   // Default: ''
   double bloom_filter_fp_chance = 0.01;  // Default: 0.01
@@ -72,6 +66,9 @@ struct TableParams {
   std::string read_repair = "BLOCKING";
   std::string speculative_retry = "99p";
   std::string additional_write_policy = "99p";
+  // Set only when a statement names them (system_schema reports null otherwise).
+  std::optional<bool> allow_auto_snapshot;  // Default: unset (true)
+  std::optional<bool> incremental_backups;  // Default: unset (true)
 };
 
 // The class of Cassandra's storage-attached index (SAI).
@@ -99,8 +96,13 @@ struct IndexMetadata {
   std::map<std::string, std::string> options;
 };
 
+// Whether `written` (a USING class) names the storage-attached index: 'sai' or
+// 'StorageAttachedIndex' in any case, or kStorageAttachedIndexClass.
+bool IsStorageAttachedClass(std::string_view written);
 // Whether `index` is a storage-attached index (its class one of SAI's names).
 bool IsStorageAttached(const IndexMetadata& index);
+// ASCII case-insensitive equality.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // One table's definition. Immutable once published in a snapshot; share it by shared_ptr.
 struct TableMetadata {
@@ -208,145 +210,6 @@ struct SchemaSnapshot {
   // The table, or nullptr. The returned shared_ptr keeps it alive beyond the snapshot.
   std::shared_ptr<const TableMetadata> FindTable(std::string_view keyspace,
                                                  std::string_view table) const;
-};
-
-// ---- DDL requests (what the CQL front end parsed) -----------------------------------------
-
-// A table option's value as written in CQL: a string/number/boolean constant (its text, strings
-// unquoted) or a map literal of string constants.
-struct OptionValue {
-  std::string text;
-  std::optional<std::map<std::string, std::string>> map;  // set for map literals
-};
-using OptionMap = std::map<std::string, OptionValue>;
-
-struct KeyspaceDefinition {
-  std::string name;
-  // As written: {'class': 'SimpleStrategy', 'replication_factor': 1}. Short class names are
-  // expanded to org.apache.cassandra.locator.*; values are kept as their text.
-  std::map<std::string, std::string> replication;
-  std::optional<bool> durable_writes;  // Default: true (ALTER: unchanged)
-};
-
-struct ColumnDefinition {
-  std::string name;
-  cql::DataType type;
-  bool is_static = false;
-};
-
-struct TableDefinition {
-  std::string keyspace;
-  std::string name;
-  std::vector<ColumnDefinition> columns;   // every column, in declaration order
-  std::vector<std::string> partition_key;  // column names, in key order
-  std::vector<std::string> clustering_key;
-  // CLUSTERING ORDER BY: column -> descending? Columns not named are ascending. Cassandra
-  // requires the named columns to be a prefix of the clustering key in order.
-  std::vector<std::pair<std::string, bool>> clustering_order;
-  OptionMap options;  // WITH ... (except CLUSTERING ORDER BY / COMPACT STORAGE)
-};
-
-struct AlterTableDefinition {
-  std::string keyspace;
-  std::string name;
-  enum class Kind { kAddColumns, kDropColumns, kOptions, kRename } kind = Kind::kOptions;
-  std::vector<ColumnDefinition> add;  // kAddColumns
-  std::vector<std::string> drop;      // kDropColumns
-  OptionMap options;                  // kOptions
-  bool if_exists = false;             // ALTER TABLE IF EXISTS
-  bool if_column_exists = false;      // DROP IF EXISTS / ADD IF NOT EXISTS (4.1 syntax)
-  // kRename: primary key column renames (old -> new).
-  std::vector<std::pair<std::string, std::string>> renames;
-};
-
-// CREATE TYPE: fields in declaration order, types as parsed against the keyspace's types.
-struct UserTypeDefinition {
-  std::string keyspace;
-  std::string name;
-  std::vector<std::string> field_names;
-  std::vector<cql::DataType> field_types;
-};
-
-// ALTER TYPE: ADD one field, or RENAME fields (old -> new).
-struct AlterTypeDefinition {
-  std::string keyspace;
-  std::string name;
-  bool if_exists = false;
-  std::optional<std::pair<std::string, cql::DataType>> add;
-  bool if_field_not_exists = false;  // ADD IF NOT EXISTS
-  std::vector<std::pair<std::string, std::string>> renames;
-};
-
-// CREATE INDEX: `column` as written (case already folded), the target form as written (kSimple
-// for a plain `(c)`), `name` empty for Cassandra's default name.
-struct IndexDefinition {
-  std::string keyspace;
-  std::string table;
-  std::string name;
-  std::string column;
-  IndexTarget target = IndexTarget::kSimple;
-  // USING 'class' as written (empty: a native index) and WITH OPTIONS.
-  std::string custom_class;
-  std::map<std::string, std::string> options;
-};
-
-// ---- the store ---------------------------------------------------------------------------
-
-// Owns the live schema. Every DDL is validated with Cassandra's error kinds and messages
-// (Status code kServerError with cql_code() = cql::ErrorCode::kAlreadyExists / kInvalid /
-// kConfigError, and Cassandra's text), persisted in the node's RocksDB (durably: synced) before
-// the new snapshot is published, bumps schema_version, notifies listeners and returns the change
-// to send as RESULT Schema_change. A DDL that does nothing (IF NOT EXISTS on an existing object,
-// IF EXISTS on a missing one) returns std::nullopt: answer RESULT Void.
-// Thread-safe: DDL is serialized internally; snapshot() may be called from any thread.
-class SchemaStore {
- public:
-  using SchemaChangeListener = std::function<void(const cql::SchemaChange&)>;
-
-  // Loads the persisted schema from `storage` (which must outlive the store) and adds the system
-  // keyspaces. `identity` feeds system.local.
-  static Result<std::unique_ptr<SchemaStore>> Open(Storage* storage, const NodeIdentity& identity);
-  ~SchemaStore();
-  SchemaStore(const SchemaStore&) = delete;
-  SchemaStore& operator=(const SchemaStore&) = delete;
-
-  // The live schema; cheap (one refcount). Hold it for the duration of a statement.
-  std::shared_ptr<const SchemaSnapshot> snapshot() const;
-
-  Result<std::optional<cql::SchemaChange>> CreateKeyspace(const KeyspaceDefinition& def,
-                                                          bool if_not_exists);
-  Result<std::optional<cql::SchemaChange>> AlterKeyspace(const KeyspaceDefinition& def,
-                                                         bool if_exists);
-  Result<std::optional<cql::SchemaChange>> DropKeyspace(std::string_view keyspace, bool if_exists);
-  Result<std::optional<cql::SchemaChange>> CreateTable(const TableDefinition& def,
-                                                       bool if_not_exists);
-  Result<std::optional<cql::SchemaChange>> AlterTable(const AlterTableDefinition& def);
-  Result<std::optional<cql::SchemaChange>> DropTable(std::string_view keyspace,
-                                                     std::string_view table, bool if_exists);
-  Result<std::optional<cql::SchemaChange>> CreateType(const UserTypeDefinition& def,
-                                                      bool if_not_exists);
-  Result<std::optional<cql::SchemaChange>> AlterType(const AlterTypeDefinition& def);
-  Result<std::optional<cql::SchemaChange>> DropType(std::string_view keyspace,
-                                                    std::string_view name, bool if_exists);
-  // CREATE INDEX: validated as Cassandra 4.1's CreateIndexStatement, persisted, then built from
-  // the table's existing rows before returning (synchronously). Change: UPDATED TABLE.
-  Result<std::optional<cql::SchemaChange>> CreateIndex(const IndexDefinition& def,
-                                                       bool if_not_exists);
-  // DROP INDEX: removes the definition and the index's entries. Change: UPDATED TABLE.
-  Result<std::optional<cql::SchemaChange>> DropIndex(std::string_view keyspace,
-                                                     std::string_view name, bool if_exists);
-  // Removes every row of the table (no schema change; the front end answers RESULT Void).
-  Status Truncate(std::string_view keyspace, std::string_view table);
-
-  // Called after each successful DDL, on the thread that ran it, with no lock held.
-  void AddListener(SchemaChangeListener listener);
-
-  const NodeIdentity& identity() const;
-
- private:
-  struct Impl;
-  explicit SchemaStore(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace postfork::node

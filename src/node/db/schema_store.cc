@@ -1,44 +1,33 @@
 // SchemaStore: validated DDL with Cassandra's errors, persisted in the node's metadata space.
+#include "node/db/schema_store.h"
+
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <set>
 
 #include "node/cql_errors.h"
+#include "node/db/local_node.h"
 #include "node/db/node_identity.h"
-#include "node/db/schema.h"
+#include "node/db/schema_codec.h"
 #include "node/db/system_keyspaces.h"
 #include "node/storage/storage.h"
-#include "node/timestamp.h"
-#include "postfork/cql/bytes.h"
 
 namespace postfork::node {
 namespace {
 
 constexpr size_t kNameLength = 48;  // SchemaConstants.NAME_LENGTH
 constexpr uint32_t kFirstUserStorageId = 1000;
-constexpr uint8_t kFormatVersion = 1;
-// Table records: 2 adds TableMetadata::key_format (records of version 1 are key format 1).
-constexpr uint8_t kTableFormatVersion = 2;
 
 // Metadata keys (Storage::PutMeta space).
 constexpr std::string_view kKeyspaceKeyPrefix = "schema/keyspace/";
 constexpr std::string_view kTableKeyPrefix = "schema/table/";
 constexpr std::string_view kTypeKeyPrefix = "schema/type/";
 constexpr std::string_view kNextStorageIdKey = "schema/next_storage_id";
-// Key format of tables created now (storage/key_encoding.h KeyFormat::kEmptyValues); system
-// tables keep the TableMetadata default, under which their stored keys were written.
-constexpr uint8_t kNewTableKeyFormat = 3;
 constexpr std::string_view kEpochKey = "schema/epoch";
-constexpr std::string_view kHostIdKey = "local/host_id";
-constexpr std::string_view kTokensKey = "local/tokens";
 
 Status NotUserModifiable(std::string_view keyspace) {
   return Unauthorized(std::string(keyspace) + " keyspace is not user-modifiable.");
@@ -66,272 +55,6 @@ std::string TypeKey(std::string_view ks, std::string_view type) {
 }
 std::string KeyspaceKey(std::string_view ks) {
   return std::string(kKeyspaceKeyPrefix) + std::string(ks);
-}
-
-cql::Uuid RandomUuid() {
-  cql::Uuid id;
-  if (RAND_bytes(id.bytes.data(), static_cast<int>(id.bytes.size())) != 1) {
-    // The OpenSSL RNG failing is not recoverable here; fall back to the clock for uniqueness.
-    int64_t now = NowMicros();
-    std::memcpy(id.bytes.data(), &now, sizeof(now));
-  }
-  id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x40);  // version 4
-  id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);
-  return id;
-}
-
-// ---- persistence format --------------------------------------------------------------------
-
-void WriteDouble(double d, cql::ByteWriter& w) {
-  int64_t bits;
-  std::memcpy(&bits, &d, sizeof(bits));
-  w.WriteLong(bits);
-}
-
-std::string EncodeKeyspace(const KeyspaceMetadata& ks) {
-  std::string out;
-  cql::ByteWriter w(&out);
-  w.WriteByte(kFormatVersion);
-  w.WriteString(ks.name);
-  w.WriteByte(ks.durable_writes ? 1 : 0);
-  w.WriteStringMap(ks.replication);
-  return out;
-}
-
-std::string EncodeTable(const TableMetadata& t) {
-  std::string out;
-  cql::ByteWriter w(&out);
-  w.WriteByte(kTableFormatVersion);
-  w.WriteString(t.keyspace);
-  w.WriteString(t.name);
-  w.WriteRaw(std::string_view(reinterpret_cast<const char*>(t.id.bytes.data()), 16));
-  w.WriteInt(static_cast<int32_t>(t.storage_id));
-  w.WriteInt(static_cast<int32_t>(t.next_column_id));
-  w.WriteInt(static_cast<int32_t>(t.columns.size()));
-  for (const auto& c : t.columns) {
-    w.WriteString(c.name);
-    w.WriteLongString(c.type.ToCql());
-    w.WriteByte(static_cast<uint8_t>(c.kind));
-    w.WriteInt(c.position);
-    w.WriteByte(static_cast<uint8_t>(c.order));
-    w.WriteInt(static_cast<int32_t>(c.id));
-  }
-  const TableParams& p = t.params;
-  w.WriteLongString(p.comment);
-  WriteDouble(p.bloom_filter_fp_chance, w);
-  w.WriteStringMap(p.caching);
-  w.WriteByte(p.cdc ? 1 : 0);
-  w.WriteStringMap(p.compaction);
-  w.WriteStringMap(p.compression);
-  WriteDouble(p.crc_check_chance, w);
-  w.WriteInt(p.default_time_to_live);
-  w.WriteBytesMap(p.extensions);
-  w.WriteInt(p.gc_grace_seconds);
-  w.WriteInt(p.max_index_interval);
-  w.WriteString(p.memtable);
-  w.WriteInt(p.memtable_flush_period_in_ms);
-  w.WriteInt(p.min_index_interval);
-  w.WriteString(p.read_repair);
-  w.WriteString(p.speculative_retry);
-  w.WriteString(p.additional_write_policy);
-  w.WriteInt(static_cast<int32_t>(t.dropped_columns.size()));
-  for (const auto& d : t.dropped_columns) {
-    w.WriteString(d.name);
-    w.WriteLongString(d.type.ToCql());
-    w.WriteByte(static_cast<uint8_t>(d.kind));
-    w.WriteLong(d.dropped_time_micros);
-  }
-  w.WriteByte(t.key_format);
-  // Indexes are a trailing section, absent when there are none (tables persisted before
-  // indexes existed decode unchanged).
-  if (!t.indexes.empty()) {
-    w.WriteInt(static_cast<int32_t>(t.indexes.size()));
-    for (const auto& index : t.indexes) {
-      w.WriteString(index.name);
-      w.WriteInt(static_cast<int32_t>(index.column_id));
-      w.WriteByte(static_cast<uint8_t>(index.target));
-      w.WriteInt(static_cast<int32_t>(index.storage_id));
-    }
-    // Custom (SAI) index classes and options: a further trailing section, absent when every
-    // index is native.
-    bool any_custom = std::any_of(t.indexes.begin(), t.indexes.end(),
-                                  [](const IndexMetadata& i) { return !i.custom_class.empty(); });
-    if (any_custom) {
-      for (const auto& index : t.indexes) {
-        w.WriteString(index.custom_class);
-        w.WriteStringMap(index.options);
-      }
-    }
-  }
-  return out;
-}
-
-// A user type as persisted: field types as CQL text naming other user types, resolved against
-// the keyspace's types on load (and again whenever one of them changes).
-struct StoredType {
-  std::string keyspace;
-  std::string name;
-  std::vector<std::string> field_names;
-  std::vector<std::string> field_types;
-};
-
-StoredType ToStored(const UserTypeMetadata& t) {
-  StoredType out{t.keyspace, t.name, t.field_names(), {}};
-  for (const auto& f : t.field_types()) out.field_types.push_back(f.ToCql());
-  return out;
-}
-
-std::string EncodeType(const StoredType& t) {
-  std::string out;
-  cql::ByteWriter w(&out);
-  w.WriteByte(kFormatVersion);
-  w.WriteString(t.keyspace);
-  w.WriteString(t.name);
-  w.WriteInt(static_cast<int32_t>(t.field_names.size()));
-  for (size_t i = 0; i < t.field_names.size(); ++i) {
-    w.WriteString(t.field_names[i]);
-    w.WriteLongString(t.field_types[i]);
-  }
-  return out;
-}
-
-Status Corrupt(std::string_view what) {
-  return Status(StatusCode::kInternal, "corrupt persisted schema: " + std::string(what));
-}
-
-// A record's error, naming its metadata key, so an operator can find (and restore) the record.
-Status InRecord(std::string_view key, const Status& error) {
-  std::string what = error.message();
-  constexpr std::string_view kPrefix = "corrupt persisted schema: ";
-  if (what.rfind(kPrefix, 0) == 0) what.erase(0, kPrefix.size());
-  return Status(StatusCode::kInternal,
-                "corrupt persisted schema record '" + std::string(key) + "': " + what);
-}
-
-// At most 64 bytes of `text` for an error message, non-printable bytes as \xNN.
-std::string Printable(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < 64; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7F) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  if (text.size() > 64) out += "...";
-  return "'" + out + "'";
-}
-
-// A whole decimal number (no sign, space or trailing text) of type T, or nullopt.
-template <typename T>
-std::optional<T> ParseUnsigned(std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
-#define PF_READ(var, expr)                                 \
-  auto PF_CONCAT(r_, __LINE__) = (expr);                   \
-  if (!PF_CONCAT(r_, __LINE__).ok()) return Corrupt(#var); \
-  auto var = std::move(PF_CONCAT(r_, __LINE__)).value()
-
-Result<double> ReadDouble(cql::ByteReader& r) {
-  auto bits = r.ReadLong();
-  if (!bits.ok()) return bits.status();
-  double d;
-  int64_t b = *bits;
-  std::memcpy(&d, &b, sizeof(d));
-  return d;
-}
-
-Result<KeyspaceMetadata> DecodeKeyspace(std::string_view bytes) {
-  cql::ByteReader r(bytes);
-  PF_READ(version, r.ReadByte());
-  if (version != kFormatVersion) return Corrupt("keyspace format version");
-  KeyspaceMetadata ks;
-  PF_READ(name, r.ReadString());
-  ks.name = std::string(name);
-  PF_READ(durable, r.ReadByte());
-  ks.durable_writes = durable != 0;
-  PF_READ(replication, r.ReadStringMap());
-  ks.replication = std::move(replication);
-  return ks;
-}
-
-Result<StoredType> DecodeType(std::string_view bytes) {
-  cql::ByteReader r(bytes);
-  PF_READ(version, r.ReadByte());
-  if (version != kFormatVersion) return Corrupt("type format version");
-  StoredType t;
-  PF_READ(ks, r.ReadString());
-  t.keyspace = std::string(ks);
-  PF_READ(name, r.ReadString());
-  t.name = std::string(name);
-  PF_READ(n, r.ReadInt());
-  if (n < 0 || static_cast<size_t>(n) > r.remaining()) return Corrupt("field count");
-  for (int32_t i = 0; i < n; ++i) {
-    PF_READ(fname, r.ReadString());
-    t.field_names.emplace_back(fname);
-    PF_READ(ftype, r.ReadLongString());
-    t.field_types.emplace_back(ftype);
-  }
-  if (!r.empty()) return Corrupt("trailing type bytes");
-  return t;
-}
-
-// Resolves a keyspace's stored types into descriptors, each user type field holding the current
-// definition of the type it names. Types only name types that existed before them, so the
-// recursion ends; a cycle in corrupt data is reported, not followed.
-class StoredTypeResolver final : public cql::DataType::UdtResolver {
- public:
-  StoredTypeResolver(std::string keyspace, const std::map<std::string, StoredType>* stored)
-      : keyspace_(std::move(keyspace)), stored_(stored) {}
-
-  Result<cql::DataType> Resolve(std::string_view keyspace, std::string_view name) const override {
-    if (!keyspace.empty() && keyspace != keyspace_) return Corrupt("type of another keyspace");
-    std::string key(name);
-    if (auto it = done_.find(key); it != done_.end()) return it->second;
-    auto it = stored_->find(key);
-    if (it == stored_->end()) return Corrupt("unknown type " + key);
-    if (!active_.insert(key).second) return Corrupt("circular type " + key);
-    std::vector<cql::DataType> fields;
-    for (const auto& text : it->second.field_types) {
-      auto type = cql::DataType::Parse(text, this, keyspace_);
-      if (!type.ok()) {
-        active_.erase(key);
-        return type.error();
-      }
-      fields.push_back(std::move(*type));
-    }
-    active_.erase(key);
-    cql::DataType udt =
-        cql::DataType::Udt(keyspace_, key, it->second.field_names, std::move(fields));
-    done_.emplace(key, udt);
-    return udt;
-  }
-
- private:
-  std::string keyspace_;
-  const std::map<std::string, StoredType>* stored_;
-  mutable std::map<std::string, cql::DataType> done_;
-  mutable std::set<std::string> active_;
-};
-
-// Every stored type of a keyspace, resolved.
-Result<std::map<std::string, std::shared_ptr<const UserTypeMetadata>>> ResolveTypes(
-    const std::string& keyspace, const std::map<std::string, StoredType>& stored) {
-  StoredTypeResolver resolver(keyspace, &stored);
-  std::map<std::string, std::shared_ptr<const UserTypeMetadata>> out;
-  for (const auto& [name, st] : stored) {
-    PF_ASSIGN_OR_RETURN(cql::DataType type, resolver.Resolve(keyspace, name));
-    out[name] = std::make_shared<UserTypeMetadata>(UserTypeMetadata{keyspace, name, type});
-  }
-  return out;
 }
 
 // A user type's shape as a frozen tuple (Cassandra records dropped user-type columns so, since
@@ -365,388 +88,15 @@ bool UsesType(const cql::DataType& t, std::string_view name) {
   return false;
 }
 
-Result<TableMetadata> DecodeTable(std::string_view bytes,
-                                  const cql::DataType::UdtResolver* types) {
-  cql::ByteReader r(bytes);
-  PF_READ(version, r.ReadByte());
-  if (version != 1 && version != kTableFormatVersion) return Corrupt("table format version");
-  TableMetadata t;
-  t.key_format = 1;
-  PF_READ(ks, r.ReadString());
-  t.keyspace = std::string(ks);
-  PF_READ(name, r.ReadString());
-  t.name = std::string(name);
-  PF_READ(id, r.ReadRaw(16));
-  std::memcpy(t.id.bytes.data(), id.data(), 16);
-  PF_READ(storage_id, r.ReadInt());
-  t.storage_id = static_cast<uint32_t>(storage_id);
-  PF_READ(next_column_id, r.ReadInt());
-  PF_READ(ncols, r.ReadInt());
-  if (ncols < 0 || static_cast<size_t>(ncols) > r.remaining()) return Corrupt("column count");
-  for (int32_t i = 0; i < ncols; ++i) {
-    ColumnMetadata c;
-    PF_READ(cname, r.ReadString());
-    c.name = std::string(cname);
-    PF_READ(type_text, r.ReadLongString());
-    PF_READ(type, cql::DataType::Parse(type_text, types, t.keyspace));
-    c.type = std::move(type);
-    PF_READ(kind, r.ReadByte());
-    if (kind > static_cast<uint8_t>(ColumnKind::kStatic)) return Corrupt("column kind");
-    c.kind = static_cast<ColumnKind>(kind);
-    PF_READ(position, r.ReadInt());
-    c.position = position;
-    PF_READ(order, r.ReadByte());
-    if (order > static_cast<uint8_t>(ClusteringOrder::kDesc)) return Corrupt("clustering order");
-    c.order = static_cast<ClusteringOrder>(order);
-    PF_READ(cid, r.ReadInt());
-    c.id = static_cast<uint32_t>(cid);
-    t.columns.push_back(std::move(c));
+// The names of the table's indexes on column `column_id`, joined by `separator`.
+std::string DependentIndexes(const TableMetadata& table, uint32_t column_id,
+                             std::string_view separator) {
+  std::string out;
+  for (const auto& index : table.indexes) {
+    if (index.column_id == column_id)
+      out += (out.empty() ? "" : std::string(separator)) + index.name;
   }
-  TableParams& p = t.params;
-  PF_READ(comment, r.ReadLongString());
-  p.comment = std::string(comment);
-  PF_READ(bloom, ReadDouble(r));
-  p.bloom_filter_fp_chance = bloom;
-  PF_READ(caching, r.ReadStringMap());
-  p.caching = std::move(caching);
-  PF_READ(cdc, r.ReadByte());
-  p.cdc = cdc != 0;
-  PF_READ(compaction, r.ReadStringMap());
-  p.compaction = std::move(compaction);
-  PF_READ(compression, r.ReadStringMap());
-  p.compression = std::move(compression);
-  PF_READ(crc, ReadDouble(r));
-  p.crc_check_chance = crc;
-  PF_READ(ttl, r.ReadInt());
-  p.default_time_to_live = ttl;
-  PF_READ(extensions, r.ReadBytesMap());
-  p.extensions = std::move(extensions);
-  PF_READ(gc, r.ReadInt());
-  p.gc_grace_seconds = gc;
-  PF_READ(max_ii, r.ReadInt());
-  p.max_index_interval = max_ii;
-  PF_READ(memtable, r.ReadString());
-  p.memtable = std::string(memtable);
-  PF_READ(flush, r.ReadInt());
-  p.memtable_flush_period_in_ms = flush;
-  PF_READ(min_ii, r.ReadInt());
-  p.min_index_interval = min_ii;
-  PF_READ(read_repair, r.ReadString());
-  p.read_repair = std::string(read_repair);
-  PF_READ(spec, r.ReadString());
-  p.speculative_retry = std::string(spec);
-  PF_READ(awp, r.ReadString());
-  p.additional_write_policy = std::string(awp);
-  PF_READ(ndropped, r.ReadInt());
-  if (ndropped < 0 || static_cast<size_t>(ndropped) > r.remaining()) return Corrupt("dropped");
-  for (int32_t i = 0; i < ndropped; ++i) {
-    TableMetadata::DroppedColumn d;
-    PF_READ(dname, r.ReadString());
-    d.name = std::string(dname);
-    PF_READ(dtype_text, r.ReadLongString());
-    PF_READ(dtype, cql::DataType::Parse(dtype_text));
-    d.type = std::move(dtype);
-    PF_READ(dkind, r.ReadByte());
-    if (dkind > static_cast<uint8_t>(ColumnKind::kStatic)) return Corrupt("dropped kind");
-    d.kind = static_cast<ColumnKind>(dkind);
-    PF_READ(dtime, r.ReadLong());
-    d.dropped_time_micros = dtime;
-    t.dropped_columns.push_back(std::move(d));
-  }
-  if (version >= 2) {
-    PF_READ(key_format, r.ReadByte());
-    if (key_format < 1 || key_format > 3) return Corrupt("key format");
-    t.key_format = key_format;
-  }
-  if (!r.empty()) {
-    PF_READ(nindexes, r.ReadInt());
-    if (nindexes < 0 || static_cast<size_t>(nindexes) > r.remaining()) return Corrupt("indexes");
-    for (int32_t i = 0; i < nindexes; ++i) {
-      IndexMetadata index;
-      PF_READ(iname, r.ReadString());
-      index.name = std::string(iname);
-      PF_READ(icolumn, r.ReadInt());
-      index.column_id = static_cast<uint32_t>(icolumn);
-      PF_READ(itarget, r.ReadByte());
-      if (itarget > static_cast<uint8_t>(IndexTarget::kFull)) return Corrupt("index target");
-      index.target = static_cast<IndexTarget>(itarget);
-      PF_READ(istorage, r.ReadInt());
-      index.storage_id = static_cast<uint32_t>(istorage);
-      t.indexes.push_back(std::move(index));
-    }
-    if (!r.empty()) {
-      for (auto& index : t.indexes) {
-        PF_READ(iclass, r.ReadString());
-        index.custom_class = std::string(iclass);
-        PF_READ(ioptions, r.ReadStringMap());
-        index.options = std::move(ioptions);
-      }
-    }
-  }
-  if (!r.empty()) return Corrupt("trailing table bytes");
-  t.Finish();
-  if (t.partition_key_count == 0) return Corrupt("no partition key column");
-  for (const auto& index : t.indexes) {
-    bool found = std::any_of(t.columns.begin(), t.columns.end(),
-                             [&](const ColumnMetadata& c) { return c.id == index.column_id; });
-    if (!found) return Corrupt("index " + index.name + " on an unknown column");
-  }
-  t.next_column_id = std::max(t.next_column_id, static_cast<uint32_t>(next_column_id));
-  return t;
-}
-
-#undef PF_READ
-
-// ---- replication -----------------------------------------------------------------------------
-
-Result<int> ParseReplicationFactor(const std::string& text) {
-  std::string_view s = text;
-  // "3" or the transient form "3/1" (full/transient).
-  size_t slash = s.find('/');
-  std::string_view full = s.substr(0, slash);
-  if (full.empty() || !std::all_of(full.begin(), full.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
-      })) {
-    return ConfigError("Replication factor must be numeric; found " + text);
-  }
-  long v = std::strtol(std::string(full).c_str(), nullptr, 10);
-  if (v < 0) return ConfigError("Replication factor must be non-negative; found " + text);
-  return static_cast<int>(v);
-}
-
-Result<std::map<std::string, std::string>> ValidateReplication(
-    std::string_view keyspace, const std::map<std::string, std::string>& given,
-    const NodeIdentity& identity) {
-  auto cls = given.find("class");
-  if (cls == given.end()) return ConfigError("Missing replication strategy class");
-  std::string name = cls->second;
-  const std::string kPackage = "org.apache.cassandra.locator.";
-  if (name.rfind(kPackage, 0) == 0) name = name.substr(kPackage.size());
-  std::map<std::string, std::string> out;
-  if (name == "SimpleStrategy") {
-    out["class"] = kPackage + name;
-    auto rf = given.find("replication_factor");
-    if (rf == given.end()) {
-      return ConfigError("SimpleStrategy requires a replication_factor strategy option.");
-    }
-    for (const auto& [k, v] : given) {
-      if (k != "class" && k != "replication_factor") {
-        return ConfigError("Unrecognized strategy option {" + k +
-                           "} passed to SimpleStrategy for keyspace " + std::string(keyspace));
-      }
-    }
-    PF_ASSIGN_OR_RETURN(int factor, ParseReplicationFactor(rf->second));
-    (void)factor;
-    out["replication_factor"] = rf->second;
-    return out;
-  }
-  if (name == "NetworkTopologyStrategy") {
-    out["class"] = kPackage + name;
-    for (const auto& [k, v] : given) {
-      if (k == "class") continue;
-      PF_ASSIGN_OR_RETURN(int factor, ParseReplicationFactor(v));
-      (void)factor;
-      if (k == "replication_factor") {
-        // Cassandra expands the default into every known datacenter.
-        if (!given.count(identity.data_center)) out[identity.data_center] = v;
-      } else {
-        out[k] = v;
-      }
-    }
-    return out;
-  }
-  if (name == "LocalStrategy" || name == "EverywhereStrategy") {
-    return ConfigError("Unable to use given strategy class: " + kPackage + name +
-                       " is reserved for internal use.");
-  }
-  return ConfigError("Unable to find replication strategy class '" + kPackage + name + "'");
-}
-
-// ---- table options --------------------------------------------------------------------------
-
-Result<double> OptionDouble(const std::string& name, const OptionValue& v) {
-  if (v.map)
-    return SyntaxError("Invalid value for property '" + name + "'. It should be a number.");
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(v.text.c_str(), &end);
-  if (v.text.empty() || *end != '\0' || errno != 0) {
-    return SyntaxError("Invalid double value " + v.text + " for '" + name + "'");
-  }
-  return d;
-}
-
-Result<int32_t> OptionInt(const std::string& name, const OptionValue& v) {
-  if (v.map)
-    return SyntaxError("Invalid value for property '" + name + "'. It should be a number.");
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v.text.c_str(), &end, 10);
-  if (v.text.empty() || *end != '\0' || errno != 0 || n < INT32_MIN || n > INT32_MAX) {
-    return SyntaxError("Invalid integer value " + v.text + " for '" + name + "'");
-  }
-  return static_cast<int32_t>(n);
-}
-
-Result<std::map<std::string, std::string>> OptionMapValue(const std::string& name,
-                                                          const OptionValue& v) {
-  if (!v.map) return SyntaxError("Invalid value for property '" + name + "'. It should be a map.");
-  return *v.map;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-Result<std::map<std::string, std::string>> CompactionOption(std::map<std::string, std::string> m) {
-  auto cls = m.find("class");
-  if (cls == m.end()) return ConfigError("Missing sub-option 'class' for the 'compaction' option.");
-  const std::string kPackage = "org.apache.cassandra.db.compaction.";
-  std::string name = cls->second;
-  if (name.rfind(kPackage, 0) == 0) name = name.substr(kPackage.size());
-  static const std::set<std::string> kKnown = {
-      "SizeTieredCompactionStrategy", "LeveledCompactionStrategy", "TimeWindowCompactionStrategy",
-      "UnifiedCompactionStrategy"};
-  if (!kKnown.count(name)) {
-    return ConfigError("Unable to find compaction strategy class '" + cls->second + "'");
-  }
-  cls->second = kPackage + name;
-  m.try_emplace("max_threshold", "32");
-  m.try_emplace("min_threshold", "4");
-  return m;
-}
-
-Result<std::map<std::string, std::string>> CompressionOption(std::map<std::string, std::string> m) {
-  if (auto legacy = m.find("sstable_compression"); legacy != m.end()) {
-    m["class"] = legacy->second;
-    m.erase(legacy);
-  }
-  if (auto enabled = m.find("enabled"); enabled != m.end() && Lower(enabled->second) == "false") {
-    return std::map<std::string, std::string>{{"enabled", "false"}};
-  }
-  m.erase("enabled");
-  auto cls = m.find("class");
-  if (cls == m.end()) {
-    return ConfigError("Missing sub-option 'class' for the 'compression' option.");
-  }
-  const std::string kPackage = "org.apache.cassandra.io.compress.";
-  std::string name = cls->second;
-  if (name.rfind(kPackage, 0) == 0) name = name.substr(kPackage.size());
-  static const std::set<std::string> kKnown = {
-      "LZ4Compressor", "SnappyCompressor", "DeflateCompressor", "ZstdCompressor", "NoopCompressor"};
-  if (!kKnown.count(name)) {
-    return ConfigError("Could not create Compression for type " + cls->second);
-  }
-  cls->second = kPackage + name;
-  if (auto legacy = m.find("chunk_length_kb"); legacy != m.end()) {
-    m["chunk_length_in_kb"] = legacy->second;
-    m.erase(legacy);
-  }
-  m.try_emplace("chunk_length_in_kb", "16");
-  return m;
-}
-
-Status ApplyOptions(const OptionMap& options, TableParams* p) {
-  for (const auto& [raw_name, v] : options) {
-    std::string name = Lower(raw_name);
-    if (name == "comment") {
-      if (v.map) return SyntaxError("Invalid value for property 'comment'. It should be a string.");
-      p->comment = v.text;
-    } else if (name == "bloom_filter_fp_chance") {
-      PF_ASSIGN_OR_RETURN(double d, OptionDouble(name, v));
-      if (d <= 0 || d > 1) {
-        return ConfigError(
-            "bloom_filter_fp_chance must be larger than 0.0 and less than or equal to 1.0 (got " +
-            v.text + ")");
-      }
-      p->bloom_filter_fp_chance = d;
-    } else if (name == "crc_check_chance") {
-      PF_ASSIGN_OR_RETURN(double d, OptionDouble(name, v));
-      if (d < 0 || d > 1) {
-        return ConfigError("crc_check_chance should be between 0.0 and 1.0 (got " + v.text + ")");
-      }
-      p->crc_check_chance = d;
-    } else if (name == "caching") {
-      PF_ASSIGN_OR_RETURN(auto m, OptionMapValue(name, v));
-      for (const auto& [k, val] : m) {
-        if (k != "keys" && k != "rows_per_partition") {
-          return ConfigError("Invalid caching sub-options " + k +
-                             ": only \"keys\" and \"rows_per_partition\" are allowed");
-        }
-      }
-      std::map<std::string, std::string> caching = p->caching;
-      for (const auto& [k, val] : m) caching[k] = val;
-      p->caching = std::move(caching);
-    } else if (name == "cdc") {
-      std::string t = Lower(v.text);
-      if (v.map || (t != "true" && t != "false")) {
-        return SyntaxError("Invalid boolean value " + v.text + " for 'cdc'");
-      }
-      p->cdc = t == "true";
-    } else if (name == "compaction") {
-      PF_ASSIGN_OR_RETURN(auto m, OptionMapValue(name, v));
-      PF_ASSIGN_OR_RETURN(p->compaction, CompactionOption(std::move(m)));
-    } else if (name == "compression") {
-      PF_ASSIGN_OR_RETURN(auto m, OptionMapValue(name, v));
-      PF_ASSIGN_OR_RETURN(p->compression, CompressionOption(std::move(m)));
-    } else if (name == "default_time_to_live") {
-      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 0) {
-        return ConfigError("default_time_to_live must be greater than or equal to 0 (got " +
-                           v.text + ")");
-      }
-      if (n > 630720000) {
-        return ConfigError("default_time_to_live must be less than or equal to 630720000 (got " +
-                           v.text + ")");
-      }
-      p->default_time_to_live = n;
-    } else if (name == "gc_grace_seconds") {
-      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 0) {
-        return ConfigError("gc_grace_seconds must be greater than or equal to 0 (got " + v.text +
-                           ")");
-      }
-      p->gc_grace_seconds = n;
-    } else if (name == "max_index_interval") {
-      PF_ASSIGN_OR_RETURN(p->max_index_interval, OptionInt(name, v));
-    } else if (name == "min_index_interval") {
-      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 1) {
-        return ConfigError("min_index_interval must be greater than or equal to 1 (got " + v.text +
-                           ")");
-      }
-      p->min_index_interval = n;
-    } else if (name == "memtable_flush_period_in_ms") {
-      PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 0) {
-        return ConfigError("memtable_flush_period_in_ms must be greater than or equal to 0 (got " +
-                           v.text + ")");
-      }
-      p->memtable_flush_period_in_ms = n;
-    } else if (name == "memtable") {
-      p->memtable = v.text;
-    } else if (name == "read_repair") {
-      std::string t = v.text;
-      for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (t != "BLOCKING" && t != "NONE") {
-        return ConfigError("Invalid read_repair value " + v.text);
-      }
-      p->read_repair = t;
-    } else if (name == "speculative_retry") {
-      p->speculative_retry = v.text;
-    } else if (name == "additional_write_policy") {
-      p->additional_write_policy = v.text;
-    } else if (name == "extensions") {
-      PF_ASSIGN_OR_RETURN(p->extensions, OptionMapValue(name, v));
-    } else {
-      return SyntaxError("Unknown property '" + raw_name + "'");
-    }
-  }
-  if (p->min_index_interval > p->max_index_interval) {
-    return ConfigError("max_index_interval must be greater than or equal to min_index_interval");
-  }
-  return Status::Ok();
+  return out;
 }
 
 // Checks a column type for a primary key column (Cassandra: CreateTableStatement).
@@ -881,7 +231,7 @@ struct SchemaStore::Impl {
       auto ks = DecodeKeyspace(value);
       if (!ks.ok()) return InRecord(key, ks.error());
       if (key.substr(kKeyspaceKeyPrefix.size()) != ks->name) {
-        return InRecord(key, Corrupt("holds keyspace " + ks->name));
+        return InRecord(key, CorruptSchema("holds keyspace " + ks->name));
       }
       std::string name = ks->name;  // named first: the right-hand side is evaluated first
       loaded[name] = std::make_shared<KeyspaceMetadata>(std::move(*ks));
@@ -893,7 +243,8 @@ struct SchemaStore::Impl {
     for (auto& [key, value] : types) {
       auto t = DecodeType(value);
       if (!t.ok()) return InRecord(key, t.error());
-      if (!loaded.count(t->keyspace)) return InRecord(key, Corrupt("type without its keyspace"));
+      if (!loaded.count(t->keyspace))
+        return InRecord(key, CorruptSchema("type without its keyspace"));
       std::string ks = t->keyspace, name = t->name;
       stored_types[ks][name] = std::move(*t);
       type_keys[ks] = key;
@@ -908,11 +259,12 @@ struct SchemaStore::Impl {
     for (auto& [key, value] : tables) {
       std::string_view rest = std::string_view(key).substr(kTableKeyPrefix.size());
       auto ks = loaded.find(std::string(rest.substr(0, rest.find('/'))));
-      if (ks == loaded.end()) return InRecord(key, Corrupt("table without its keyspace"));
+      if (ks == loaded.end()) return InRecord(key, CorruptSchema("table without its keyspace"));
       KeyspaceTypeResolver resolver(ks->second.get());
       auto t = DecodeTable(value, &resolver);
       if (!t.ok()) return InRecord(key, t.error());
-      if (t->keyspace != ks->first) return InRecord(key, Corrupt("holds keyspace " + t->keyspace));
+      if (t->keyspace != ks->first)
+        return InRecord(key, CorruptSchema("holds keyspace " + t->keyspace));
       next_storage_id = std::max(next_storage_id, t->storage_id + 1);
       for (const auto& index : t->indexes) {
         next_storage_id = std::max(next_storage_id, index.storage_id + 1);
@@ -925,65 +277,18 @@ struct SchemaStore::Impl {
     PF_ASSIGN_OR_RETURN(auto next, storage->GetMeta(kNextStorageIdKey));
     if (next) {
       auto id = ParseUnsigned<uint32_t>(*next);
-      if (!id) return InRecord(kNextStorageIdKey, Corrupt("not a storage id: " + Printable(*next)));
+      if (!id)
+        return InRecord(kNextStorageIdKey, CorruptSchema("not a storage id: " + Printable(*next)));
       next_storage_id = std::max(next_storage_id, *id);
     }
     PF_ASSIGN_OR_RETURN(auto stored_epoch, storage->GetMeta(kEpochKey));
     if (stored_epoch) {
       auto e = ParseUnsigned<uint64_t>(*stored_epoch);
-      if (!e) return InRecord(kEpochKey, Corrupt("not an epoch: " + Printable(*stored_epoch)));
+      if (!e)
+        return InRecord(kEpochKey, CorruptSchema("not an epoch: " + Printable(*stored_epoch)));
       epoch = *e;
     }
     return Status::Ok();
-  }
-
-  Result<LocalNodeState> LoadLocalState() {
-    LocalNodeState local;
-    local.gossip_generation = static_cast<int32_t>(NowMicros() / 1000000);
-    PF_ASSIGN_OR_RETURN(auto host_id, storage->GetMeta(kHostIdKey));
-    PF_ASSIGN_OR_RETURN(auto tokens, storage->GetMeta(kTokensKey));
-    if (host_id || tokens) {
-      // A node that has its identity keeps it: a damaged one is an error, never a new identity.
-      if (!host_id || host_id->size() != 16) {
-        return InRecord(kHostIdKey, Corrupt(host_id ? "not a 16-byte host id" : "missing"));
-      }
-      if (!tokens) return InRecord(kTokensKey, Corrupt("missing"));
-      std::memcpy(local.host_id.bytes.data(), host_id->data(), 16);
-      std::string_view rest = *tokens;
-      while (!rest.empty()) {
-        size_t comma = rest.find(',');
-        std::string_view token = rest.substr(0, comma);
-        int64_t parsed = 0;
-        auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), parsed);
-        if (ec != std::errc() || end != token.data() + token.size() || token.empty()) {
-          return InRecord(kTokensKey, Corrupt("not a token: " + Printable(token)));
-        }
-        local.tokens.emplace_back(token);
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      }
-      if (local.tokens.empty()) return InRecord(kTokensKey, Corrupt("no tokens"));
-      return local;
-    }
-    local.host_id = RandomUuid();
-    for (int i = 0; i < identity.num_tokens; ++i) {
-      int64_t token;
-      cql::Uuid random = RandomUuid();
-      std::memcpy(&token, random.bytes.data(), sizeof(token));
-      if (token == INT64_MIN) token = 0;  // the minimum token is not a valid node token
-      local.tokens.push_back(std::to_string(token));
-    }
-    // A set<text> is ordered by its elements' bytes, as Cassandra returns it.
-    std::sort(local.tokens.begin(), local.tokens.end());
-    std::string joined;
-    for (const auto& t : local.tokens) {
-      if (!joined.empty()) joined += ',';
-      joined += t;
-    }
-    PF_RETURN_IF_ERROR(storage->WriteMeta(
-        {{std::string(kHostIdKey),
-          std::string(reinterpret_cast<const char*>(local.host_id.bytes.data()), 16)},
-         {std::string(kTokensKey), joined}}));
-    return local;
   }
 
   std::shared_ptr<const KeyspaceMetadata> UserKeyspace(std::string_view name) const {
@@ -994,7 +299,8 @@ struct SchemaStore::Impl {
   // Replaces the keyspace's user types with `stored` (resolved) and re-resolves every table's
   // column types against them, so ALTER TYPE reaches the columns and types that use the type.
   // Nothing is persisted here.
-  Status ReplaceTypes(const std::string& keyspace, const std::map<std::string, StoredType>& stored) {
+  Status ReplaceTypes(const std::string& keyspace,
+                      const std::map<std::string, StoredType>& stored) {
     auto ks = std::make_shared<KeyspaceMetadata>(*user_keyspaces[keyspace]);
     PF_ASSIGN_OR_RETURN(ks->types, ResolveTypes(keyspace, stored));
     KeyspaceTypeResolver resolver(ks.get());
@@ -1041,7 +347,7 @@ struct SchemaStore::Impl {
 
   std::map<std::string, StoredType> StoredTypes(const KeyspaceMetadata& ks) const {
     std::map<std::string, StoredType> out;
-    for (const auto& [name, t] : ks.types) out[name] = ToStored(*t);
+    for (const auto& [name, t] : ks.types) out[name] = ToStoredType(*t);
     return out;
   }
 
@@ -1071,7 +377,7 @@ Result<std::unique_ptr<SchemaStore>> SchemaStore::Open(Storage* storage,
   impl->identity = identity;
   impl->system_keyspaces = SystemKeyspaceMetadata();
   PF_RETURN_IF_ERROR(impl->Load());
-  PF_ASSIGN_OR_RETURN(LocalNodeState local, impl->LoadLocalState());
+  PF_ASSIGN_OR_RETURN(LocalNodeState local, LoadLocalNodeState(storage, identity));
   impl->Publish();
   Impl* raw = impl.get();
   impl->system_tables =
@@ -1091,9 +397,7 @@ void SchemaStore::AddListener(SchemaChangeListener listener) {
 
 Result<std::optional<cql::SchemaChange>> SchemaStore::CreateKeyspace(const KeyspaceDefinition& def,
                                                                      bool if_not_exists) {
-  cql::SchemaChange change;
-  {
-    std::lock_guard lock(impl_->ddl_mu);
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
     if (!ValidName(def.name)) {
       return InvalidRequest(
           "Keyspace name must not be empty, more than 48 characters long, or contain "
@@ -1102,7 +406,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateKeyspace(const Keysp
     }
     if (IsSystemKeyspace(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
-      return NotUserModifiable(def.name);
+      return InvalidRequest("System keyspace '" + def.name + "' is not user-modifiable");
     }
     if (impl_->UserKeyspace(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
@@ -1117,18 +421,14 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateKeyspace(const Keysp
     PF_RETURN_IF_ERROR(impl_->Persist({{KeyspaceKey(ks->name), EncodeKeyspace(*ks)}}));
     impl_->user_keyspaces[ks->name] = ks;
     impl_->Publish();
-    change = {
-        cql::SchemaChangeType::kCreated, cql::SchemaChangeTarget::kKeyspace, def.name, "", {}};
-  }
-  impl_->Notify(change);
-  return std::optional<cql::SchemaChange>(change);
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{
+        cql::SchemaChangeType::kCreated, cql::SchemaChangeTarget::kKeyspace, def.name, "", {}});
+  });
 }
 
 Result<std::optional<cql::SchemaChange>> SchemaStore::AlterKeyspace(const KeyspaceDefinition& def,
                                                                     bool if_exists) {
-  cql::SchemaChange change;
-  {
-    std::lock_guard lock(impl_->ddl_mu);
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
     if (IsSystemKeyspace(def.name)) return NotUserModifiable(def.name);
     auto existing = impl_->UserKeyspace(def.name);
     if (!existing) {
@@ -1144,18 +444,14 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterKeyspace(const Keyspa
     PF_RETURN_IF_ERROR(impl_->Persist({{KeyspaceKey(ks->name), EncodeKeyspace(*ks)}}));
     impl_->user_keyspaces[ks->name] = ks;
     impl_->Publish();
-    change = {
-        cql::SchemaChangeType::kUpdated, cql::SchemaChangeTarget::kKeyspace, def.name, "", {}};
-  }
-  impl_->Notify(change);
-  return std::optional<cql::SchemaChange>(change);
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{
+        cql::SchemaChangeType::kUpdated, cql::SchemaChangeTarget::kKeyspace, def.name, "", {}});
+  });
 }
 
 Result<std::optional<cql::SchemaChange>> SchemaStore::DropKeyspace(std::string_view keyspace,
                                                                    bool if_exists) {
-  cql::SchemaChange change;
-  {
-    std::lock_guard lock(impl_->ddl_mu);
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
     if (IsSystemKeyspace(keyspace)) return NotUserModifiable(keyspace);
     auto existing = impl_->UserKeyspace(keyspace);
     if (!existing) {
@@ -1179,21 +475,17 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropKeyspace(std::string_v
       for (const auto& index : t->indexes) s = impl_->storage->DropTableData(index.storage_id);
       (void)s;
     }
-    change = {cql::SchemaChangeType::kDropped,
-              cql::SchemaChangeTarget::kKeyspace,
-              std::string(keyspace),
-              "",
-              {}};
-  }
-  impl_->Notify(change);
-  return std::optional<cql::SchemaChange>(change);
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kDropped,
+                                                              cql::SchemaChangeTarget::kKeyspace,
+                                                              std::string(keyspace),
+                                                              "",
+                                                              {}});
+  });
 }
 
 Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDefinition& def,
                                                                   bool if_not_exists) {
-  cql::SchemaChange change;
-  {
-    std::lock_guard lock(impl_->ddl_mu);
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
     if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
     auto ks = impl_->UserKeyspace(def.keyspace);
     if (!ks) return KeyspaceMissing(def.keyspace);
@@ -1257,23 +549,39 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
       PF_RETURN_IF_ERROR(
           add_key(def.clustering_key[i], ColumnKind::kClustering, static_cast<int>(i)));
     }
-    // CLUSTERING ORDER BY: clustering columns, in clustering key order.
-    size_t next_clustering = 0;
+    // CLUSTERING ORDER BY, checked as Cassandra's CreateTableStatement does: no column twice,
+    // only clustering columns, then a prefix of the clustering key in key order.
+    std::set<std::string> ordered;
+    std::vector<std::string> not_clustering;
     for (const auto& [name, descending] : def.clustering_order) {
-      auto pos = std::find(def.clustering_key.begin(), def.clustering_key.end(), name);
-      if (pos == def.clustering_key.end()) {
-        return InvalidRequest(
-            "Only clustering key columns can be defined in CLUSTERING ORDER "
-            "directive");
+      if (!ordered.insert(name).second) {
+        return InvalidRequest("Duplicate column '" + name +
+                              "' in CLUSTERING ORDER BY clause for table '" + def.name + "'");
       }
-      size_t index = static_cast<size_t>(pos - def.clustering_key.begin());
-      if (index != next_clustering) {
-        return InvalidRequest(
-            "The order of columns in the CLUSTERING ORDER directive must match that of the "
-            "clustering columns (" +
-            def.clustering_key[next_clustering] + " must appear before " + name + ")");
+      if (std::find(def.clustering_key.begin(), def.clustering_key.end(), name) ==
+          def.clustering_key.end()) {
+        not_clustering.push_back(name);
       }
-      ++next_clustering;
+    }
+    if (!not_clustering.empty()) {
+      std::string names;
+      for (const auto& n : not_clustering) names += (names.empty() ? "" : ", ") + n;
+      return InvalidRequest(
+          "Only clustering key columns can be defined in CLUSTERING ORDER directive: [" + names +
+          "] are not clustering columns");
+    }
+    for (size_t i = 0; i < def.clustering_order.size(); ++i) {
+      const auto& [name, descending] = def.clustering_order[i];
+      const std::string& expected = def.clustering_key[i];
+      if (name != expected) {
+        if (ordered.count(expected)) {
+          return InvalidRequest(
+              "The order of columns in the CLUSTERING ORDER directive must match that of the "
+              "clustering columns (" +
+              expected + " must appear before " + name + ")");
+        }
+        return InvalidRequest("Missing CLUSTERING ORDER for column " + expected);
+      }
       for (auto& c : table->columns) {
         if (c.name == name) c.order = descending ? ClusteringOrder::kDesc : ClusteringOrder::kAsc;
       }
@@ -1305,7 +613,10 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
         return InvalidRequest("Cannot set default_time_to_live on a table with counters");
       }
     }
-    PF_RETURN_IF_ERROR(ApplyOptions(def.options, &table->params));
+    std::optional<cql::Uuid> requested_id;
+    PF_RETURN_IF_ERROR(ApplyTableOptions(def.options, TableOptionsContext::kCreate, &table->params,
+                                         &requested_id));
+    if (requested_id) table->id = *requested_id;
     // Ids in declaration order (key columns first), then SELECT * order.
     uint32_t id = 0;
     for (auto& c : table->columns) c.id = id++;
@@ -1320,20 +631,16 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     }
     impl_->PutTable(def.keyspace, def.name, table);
     impl_->Publish();
-    change = {cql::SchemaChangeType::kCreated,
-              cql::SchemaChangeTarget::kTable,
-              def.keyspace,
-              def.name,
-              {}};
-  }
-  impl_->Notify(change);
-  return std::optional<cql::SchemaChange>(change);
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kCreated,
+                                                              cql::SchemaChangeTarget::kTable,
+                                                              def.keyspace,
+                                                              def.name,
+                                                              {}});
+  });
 }
 
 Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTableDefinition& def) {
-  cql::SchemaChange change;
-  {
-    std::lock_guard lock(impl_->ddl_mu);
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
     if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
     auto ks = impl_->UserKeyspace(def.keyspace);
     if (!ks) return KeyspaceMissing(def.keyspace);
@@ -1395,10 +702,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           if (c->is_primary_key()) {
             return InvalidRequest("Cannot drop PRIMARY KEY column " + name);
           }
-          std::string dependent;
-          for (const auto& index : table->indexes) {
-            if (index.column_id == c->id) dependent += (dependent.empty() ? "" : ",") + index.name;
-          }
+          std::string dependent = DependentIndexes(*table, c->id, ",");
           if (!dependent.empty()) {
             return InvalidRequest("Cannot drop column " + name +
                                   " because it has dependent secondary indexes (" + dependent +
@@ -1416,23 +720,33 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
         }
         break;
       case AlterTableDefinition::Kind::kOptions:
-        PF_RETURN_IF_ERROR(ApplyOptions(def.options, &table->params));
+        PF_RETURN_IF_ERROR(
+            ApplyTableOptions(def.options, TableOptionsContext::kAlter, &table->params));
         break;
       case AlterTableDefinition::Kind::kRename:
+        // Cassandra 5.0 reads the column before it consults IF EXISTS: an unknown column is an
+        // error either way.
         for (const auto& [from, to] : def.renames) {
           ColumnMetadata* c = nullptr;
           for (auto& x : table->columns) {
             if (x.name == from) c = &x;
           }
           if (c == nullptr) {
-            return InvalidRequest("Column " + from + " was not found in table " + qualified);
+            return InvalidRequest("Undefined column name " + cql::QuoteIdentifier(from) +
+                                  " in table " + qualified);
           }
           if (!c->is_primary_key()) {
             return InvalidRequest("Cannot rename non PRIMARY KEY column " + from);
           }
           if (table->FindColumn(to)) {
             return InvalidRequest("Cannot rename column " + from + " to " + to + " in table '" +
-                                  def.name + "'; another column with that name already exists");
+                                  qualified + "'; another column with that name already exists");
+          }
+          std::string dependent = DependentIndexes(*table, c->id, ", ");
+          if (!dependent.empty()) {
+            return InvalidRequest("Can't rename column " + from +
+                                  " because it has dependent secondary indexes (" + dependent +
+                                  ")");
           }
           c->name = to;
         }
@@ -1444,22 +758,18 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
     PF_RETURN_IF_ERROR(impl_->Persist({{TableKey(def.keyspace, def.name), EncodeTable(*table)}}));
     impl_->PutTable(def.keyspace, def.name, table);
     impl_->Publish();
-    change = {cql::SchemaChangeType::kUpdated,
-              cql::SchemaChangeTarget::kTable,
-              def.keyspace,
-              def.name,
-              {}};
-  }
-  impl_->Notify(change);
-  return std::optional<cql::SchemaChange>(change);
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kUpdated,
+                                                              cql::SchemaChangeTarget::kTable,
+                                                              def.keyspace,
+                                                              def.name,
+                                                              {}});
+  });
 }
 
 Result<std::optional<cql::SchemaChange>> SchemaStore::DropTable(std::string_view keyspace,
                                                                 std::string_view table,
                                                                 bool if_exists) {
-  cql::SchemaChange change;
-  {
-    std::lock_guard lock(impl_->ddl_mu);
+  return impl_->RunDdl([&]() -> Result<std::optional<cql::SchemaChange>> {
     if (IsSystemKeyspace(keyspace)) return NotUserModifiable(keyspace);
     auto ks = impl_->UserKeyspace(keyspace);
     if (!ks) {
@@ -1482,14 +792,12 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropTable(std::string_view
       s = impl_->storage->DropTableData(index.storage_id);
       (void)s;
     }
-    change = {cql::SchemaChangeType::kDropped,
-              cql::SchemaChangeTarget::kTable,
-              std::string(keyspace),
-              std::string(table),
-              {}};
-  }
-  impl_->Notify(change);
-  return std::optional<cql::SchemaChange>(change);
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kDropped,
+                                                              cql::SchemaChangeTarget::kTable,
+                                                              std::string(keyspace),
+                                                              std::string(table),
+                                                              {}});
+  });
 }
 
 Result<std::optional<cql::SchemaChange>> SchemaStore::CreateType(const UserTypeDefinition& def,
@@ -1499,9 +807,10 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateType(const UserTypeD
     auto ks = impl_->UserKeyspace(def.keyspace);
     if (!ks) return KeyspaceMissing(def.keyspace);
     if (!ValidName(def.name)) {
-      return InvalidRequest("Type name must not be empty, more than 48 characters long, or "
-                            "contain non-alphanumeric-underscore characters (got \"" +
-                            def.name + "\")");
+      return InvalidRequest(
+          "Type name must not be empty, more than 48 characters long, or "
+          "contain non-alphanumeric-underscore characters (got \"" +
+          def.name + "\")");
     }
     if (ks->FindType(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>{};
@@ -1526,10 +835,13 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateType(const UserTypeD
     }
     std::map<std::string, StoredType> all = impl_->StoredTypes(*ks);
     all[def.name] = stored;
-    PF_RETURN_IF_ERROR(
-        impl_->CommitTypes(def.keyspace, all, {TypeKey(def.keyspace, def.name), EncodeType(stored)}));
-    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kCreated, cql::SchemaChangeTarget::kType,
-                             def.keyspace, def.name, {}});
+    PF_RETURN_IF_ERROR(impl_->CommitTypes(def.keyspace, all,
+                                          {TypeKey(def.keyspace, def.name), EncodeType(stored)}));
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kCreated,
+                                                              cql::SchemaChangeTarget::kType,
+                                                              def.keyspace,
+                                                              def.name,
+                                                              {}});
   });
 }
 
@@ -1585,8 +897,11 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterType(const AlterTypeD
     std::string encoded = EncodeType(stored);
     PF_RETURN_IF_ERROR(
         impl_->CommitTypes(def.keyspace, all, {TypeKey(def.keyspace, def.name), encoded}));
-    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kUpdated, cql::SchemaChangeTarget::kType,
-                             def.keyspace, def.name, {}});
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kUpdated,
+                                                              cql::SchemaChangeTarget::kType,
+                                                              def.keyspace,
+                                                              def.name,
+                                                              {}});
   });
 }
 
@@ -1620,15 +935,18 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::DropType(std::string_view 
       }
     }
     if (!users.empty()) {
-      return InvalidRequest("Cannot drop user type " + qualified + " as it is still used by tables " +
-                            users);
+      return InvalidRequest("Cannot drop user type " + qualified +
+                            " as it is still used by tables " + users);
     }
     std::map<std::string, StoredType> all = impl_->StoredTypes(*ks);
     all.erase(std::string(name));
     PF_RETURN_IF_ERROR(
         impl_->CommitTypes(std::string(keyspace), all, {TypeKey(keyspace, name), std::nullopt}));
-    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kDropped, cql::SchemaChangeTarget::kType,
-                             std::string(keyspace), std::string(name), {}});
+    return std::optional<cql::SchemaChange>(cql::SchemaChange{cql::SchemaChangeType::kDropped,
+                                                              cql::SchemaChangeTarget::kType,
+                                                              std::string(keyspace),
+                                                              std::string(name),
+                                                              {}});
   });
 }
 
@@ -1731,23 +1049,11 @@ Status ValidateIndexTarget(const TableMetadata& table, const ColumnMetadata& col
   return Status::Ok();
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-bool IsSaiClass(std::string_view written) {
-  return EqualsIgnoreCase(written, "sai") || EqualsIgnoreCase(written, "StorageAttachedIndex") ||
-         written == kStorageAttachedIndexClass;
-}
-
 // USING 'class' checked: the storage-attached index under its aliases ('sai',
 // 'StorageAttachedIndex', any case) or full name, kept as written; empty for a native index.
 // Other classes do not exist here (Cassandra: FBUtilities.classForName's message).
 Result<std::string> ResolveIndexClass(const std::string& written) {
-  if (written.empty() || IsSaiClass(written)) return written;
+  if (written.empty() || IsStorageAttachedClass(written)) return written;
   if (EqualsIgnoreCase(written, "sasi") || written == "org.apache.cassandra.index.sasi.SASIIndex") {
     return InvalidRequest("SASI indexes are disabled. Enable in cassandra.yaml to use.");
   }
@@ -1825,12 +1131,6 @@ Status ValidateSaiOptions(const ColumnMetadata& column,
   }
   return Status::Ok();
 }
-
-}  // namespace
-
-bool IsStorageAttached(const IndexMetadata& index) { return IsSaiClass(index.custom_class); }
-
-namespace {
 
 bool KeyspaceHasIndex(const KeyspaceMetadata& ks, std::string_view name) {
   for (const auto& [tname, t] : ks.tables) {

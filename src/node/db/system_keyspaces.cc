@@ -107,6 +107,7 @@ const std::vector<TableDef>& SystemTableDefs() {
        {{"keyspace_name", "text", 'p'},
         {"table_name", "text", 'c'},
         {"additional_write_policy", "text", 'r'},
+        {"allow_auto_snapshot", "boolean", 'r'},
         {"bloom_filter_fp_chance", "double", 'r'},
         {"caching", "frozen<map<text, text>>", 'r'},
         {"cdc", "boolean", 'r'},
@@ -120,6 +121,7 @@ const std::vector<TableDef>& SystemTableDefs() {
         {"flags", "frozen<set<text>>", 'r'},
         {"gc_grace_seconds", "int", 'r'},
         {"id", "uuid", 'r'},
+        {"incremental_backups", "boolean", 'r'},
         {"max_index_interval", "int", 'r'},
         {"memtable", "text", 'r'},
         {"memtable_flush_period_in_ms", "int", 'r'},
@@ -264,6 +266,31 @@ const std::vector<TableDef>& SystemTableDefs() {
        "permissions granted to db roles",
        {{"role", "text", 'p'}, {"resource", "text", 'c'}, {"permissions", "set<text>", 'r'}},
        kSystemAuthRolePermissionsStorageId},
+      // Traces of requests (service/tracing.h writes them), as Cassandra 5.0's TraceKeyspace.
+      {"system_traces",
+       "sessions",
+       "tracing sessions",
+       {{"session_id", "uuid", 'p'},
+        {"client", "inet", 'r'},
+        {"command", "text", 'r'},
+        {"coordinator", "inet", 'r'},
+        {"coordinator_port", "int", 'r'},
+        {"duration", "int", 'r'},
+        {"parameters", "map<text, text>", 'r'},
+        {"request", "text", 'r'},
+        {"started_at", "timestamp", 'r'}},
+       kSystemTracesSessionsStorageId},
+      {"system_traces",
+       "events",
+       "tracing events",
+       {{"session_id", "uuid", 'p'},
+        {"event_id", "timeuuid", 'c'},
+        {"activity", "text", 'r'},
+        {"source", "inet", 'r'},
+        {"source_elapsed", "int", 'r'},
+        {"source_port", "int", 'r'},
+        {"thread", "text", 'r'}},
+       kSystemTracesEventsStorageId},
   };
   return defs;
 }
@@ -299,6 +326,7 @@ std::shared_ptr<const TableMetadata> BuildTable(const TableDef& def, uint32_t st
     }
     t->columns.push_back(std::move(column));
   }
+  if (def.keyspace == std::string_view("system_traces")) t->params.gc_grace_seconds = 0;
   t->Finish();
   return t;
 }
@@ -432,6 +460,10 @@ std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata() {
         ks->replication = {{"class", "org.apache.cassandra.locator.SimpleStrategy"},
                            {"replication_factor", "1"}};
       }
+      if (ks->name == "system_traces") {  // Cassandra's default (SYSTEM_TRACES_DEFAULT_RF)
+        ks->replication = {{"class", "org.apache.cassandra.locator.SimpleStrategy"},
+                           {"replication_factor", "2"}};
+      }
     }
     ks->tables[def.name] = BuildTable(def, storage_id++);
   }
@@ -532,9 +564,11 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
           const TableParams& p = t->params;
           b.Row(ks_name, {table_name});
           b.Set("additional_write_policy", p.additional_write_policy);
+          if (p.allow_auto_snapshot) b.Set("allow_auto_snapshot", *p.allow_auto_snapshot);
           b.Set("bloom_filter_fp_chance", p.bloom_filter_fp_chance);
           b.Set("caching", TextMap(p.caching));
-          b.Set("cdc", p.cdc);
+          // cdc is written only when cdc_enabled is set in cassandra.yaml (off by default), the
+          // memtable only when it is not the default configuration.
           b.Set("comment", p.comment);
           b.Set("compaction", TextMap(p.compaction));
           b.Set("compression", TextMap(p.compression));
@@ -545,8 +579,9 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
           b.Set("flags", cql::ValueList{cql::Value(std::string("compound"))});
           b.Set("gc_grace_seconds", p.gc_grace_seconds);
           b.Set("id", t->id);
+          if (p.incremental_backups) b.Set("incremental_backups", *p.incremental_backups);
           b.Set("max_index_interval", p.max_index_interval);
-          b.Set("memtable", p.memtable);
+          if (p.memtable != "default") b.Set("memtable", p.memtable);
           b.Set("memtable_flush_period_in_ms", p.memtable_flush_period_in_ms);
           b.Set("min_index_interval", p.min_index_interval);
           b.Set("read_repair", p.read_repair);

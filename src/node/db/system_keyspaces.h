@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "node/db/local_node.h"
 #include "node/db/node_identity.h"
 #include "node/db/schema.h"
 #include "node/storage/storage.h"
@@ -24,16 +25,11 @@ bool IsSystemKeyspace(std::string_view keyspace);
 // Storage ids of the system tables kept in RocksDB (all others are generated).
 inline constexpr uint32_t kSystemAuthRolesStorageId = 900;
 inline constexpr uint32_t kSystemAuthRolePermissionsStorageId = 901;
+inline constexpr uint32_t kSystemTracesSessionsStorageId = 910;
+inline constexpr uint32_t kSystemTracesEventsStorageId = 911;
 
 // The metadata of every system keyspace and table (tables marked is_virtual: generated rows).
 std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata();
-
-// What system.local reports beyond NodeIdentity: persisted once per data directory.
-struct LocalNodeState {
-  cql::Uuid host_id;
-  std::vector<std::string> tokens;  // decimal Murmur3 tokens
-  int32_t gossip_generation = 0;    // seconds since the epoch at startup
-};
 
 // Generates the rows of the system tables from the snapshot `schema()` returns.
 class SystemTables final : public VirtualTableSource {

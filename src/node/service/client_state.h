@@ -21,6 +21,7 @@ struct ClientState {
   bool schema_events = false;  // REGISTER SCHEMA_CHANGE
   bool topology_events = false;
   bool status_events = false;
+  std::string peer_address;  // the client's IP as text (traces' client column)
 };
 
 }  // namespace postfork::node::service

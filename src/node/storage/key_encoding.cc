@@ -113,10 +113,37 @@ void AppendVarintKey(std::string_view value, std::string* out) {
   out->append(n);
 }
 
+// Decimal digits (most significant first, no sign) as minimal two's complement bytes, negated
+// when `negative`.
+std::string DigitsToTwos(std::string_view digits, bool negative) {
+  std::vector<unsigned char> mag(1, 0);  // big-endian magnitude
+  for (char d : digits) {
+    unsigned carry = static_cast<unsigned>(d - '0');
+    for (size_t i = mag.size(); i-- > 0;) {
+      unsigned cur = mag[i] * 10u + carry;
+      mag[i] = static_cast<unsigned char>(cur);
+      carry = cur >> 8;
+    }
+    while (carry != 0) {
+      mag.insert(mag.begin(), static_cast<unsigned char>(carry));
+      carry >>= 8;
+    }
+  }
+  mag.insert(mag.begin(), 0);  // room for the sign bit
+  if (negative) {
+    for (auto& b : mag) b = static_cast<unsigned char>(~b);
+    for (size_t i = mag.size(); i-- > 0;) {
+      if (++mag[i] != 0) break;
+    }
+  }
+  return NormalizeVarint(std::string_view(reinterpret_cast<const char*>(mag.data()), mag.size()));
+}
+
 // Decimal: header (0x80 negative, 0x81 zero, 0x82 positive), then for non-zero values the
-// decimal exponent and the significant digits (both inverted when negative), then the original
-// bytes (escaped) so the key decodes to exactly what was written.
-Status AppendDecimalKey(std::string_view value, std::string* out) {
+// decimal exponent and the significant digits (both inverted when negative), so equal values
+// (1230 and 1.23E+3) encode alike, as Cassandra's DecimalType compares them. Key formats before
+// kValueOrderedNumbers then append the original bytes (escaped), which keeps equal values apart.
+Status AppendDecimalKey(std::string_view value, KeyFormat format, std::string* out) {
   if (value.size() < 4) return Invalid("decimal value must have at least 4 bytes");
   int32_t scale = static_cast<int32_t>(LoadBE(value, 4));
   bool negative = false;
@@ -142,23 +169,51 @@ Status AppendDecimalKey(std::string_view value, std::string* out) {
       out->push_back(0x00);
     }
   }
-  AppendEscaped(value, out);
+  if (format < KeyFormat::kValueOrderedNumbers) AppendEscaped(value, out);
   return Status::Ok();
 }
 
-Result<std::string> ReadDecimalKey(std::string_view* in) {
+// The decimal a key holds: the original bytes before kValueOrderedNumbers; from it on the
+// value's shortest form (unscaled digits without trailing zeros, 1230 reads as 1.23E+3).
+Result<std::string> ReadDecimalKey(std::string_view* in, KeyFormat format) {
   if (in->empty()) return Corrupt("decimal");
   unsigned char header = static_cast<unsigned char>((*in)[0]);
   in->remove_prefix(1);
+  std::string digits;
+  int64_t exponent = 0;
   if (header != 0x81) {
+    if (header != 0x80 && header != 0x82) return Corrupt("decimal sign");
     if (in->size() < 8) return Corrupt("decimal exponent");
+    uint64_t e = LoadBE(*in, 8);
     in->remove_prefix(8);
     char end = header == 0x80 ? static_cast<char>(0xFF) : '\0';
     size_t pos = in->find(end);
     if (pos == std::string_view::npos) return Corrupt("decimal digits");
+    digits.assign(in->substr(0, pos));
     in->remove_prefix(pos + 1);
+    if (header == 0x80) {
+      e = ~e;
+      for (char& d : digits) d = static_cast<char>(~d);
+    }
+    exponent = static_cast<int64_t>(e ^ (1ull << 63));
   }
-  return ReadEscaped(in);
+  if (format < KeyFormat::kValueOrderedNumbers) return ReadEscaped(in);
+  for (char d : digits) {
+    if (d < '0' || d > '9') return Corrupt("decimal digit");
+  }
+  int64_t scale = static_cast<int64_t>(digits.size()) - exponent;
+  if (scale > INT32_MAX) return Corrupt("decimal scale");
+  if (scale < INT32_MIN) {
+    // Only a value written with a scale near INT32_MIN gets here: restore its trailing zeros.
+    int64_t zeros = int64_t{INT32_MIN} - scale;
+    if (zeros > (1 << 20)) return Corrupt("decimal scale");
+    digits.append(static_cast<size_t>(zeros), '0');
+    scale = INT32_MIN;
+  }
+  std::string out;
+  AppendBE(static_cast<uint32_t>(static_cast<int32_t>(scale)), 4, &out);
+  out.append(digits.empty() ? std::string(1, '\0') : DigitsToTwos(digits, header == 0x80));
+  return out;
 }
 
 Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFormat format,
@@ -336,7 +391,7 @@ Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFor
       AppendVarintKey(value, out);
       return Status::Ok();
     case TypeKind::kDecimal:
-      return AppendDecimalKey(value, out);
+      return AppendDecimalKey(value, format, out);
     default:
       // text, ascii, blob, inet (and composites in kBytewiseComposites tables): bytewise.
       AppendEscaped(value, out);
@@ -428,7 +483,7 @@ Result<std::string> ReadAscending(const cql::DataType& type, KeyFormat format,
       return out;
     }
     case TypeKind::kDecimal:
-      return ReadDecimalKey(in);
+      return ReadDecimalKey(in, format);
     default:
       return ReadEscaped(in);
   }
@@ -567,9 +622,32 @@ Status DecodeClusteringInto(const TableMetadata& table, std::string_view encoded
   return Status::Ok();
 }
 
+namespace {
+bool LosesBytes(const cql::DataType& type) {
+  if (type.kind() == cql::TypeKind::kDecimal || type.kind() == cql::TypeKind::kVarint) return true;
+  for (const auto& p : type.params()) {
+    if (LosesBytes(p)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool StoresWrittenClustering(const TableMetadata& table) {
+  if (static_cast<KeyFormat>(table.key_format) < KeyFormat::kValueOrderedNumbers) return false;
+  for (size_t i = 0; i < table.clustering_count; ++i) {
+    if (LosesBytes(table.columns[table.partition_key_count + i].type)) return true;
+  }
+  return false;
+}
+
+KeyFormat ElementFormat(const TableMetadata& table) {
+  return std::min(static_cast<KeyFormat>(table.key_format), KeyFormat::kEmptyValues);
+}
+
 Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,
                                      KeyFormat format, std::string_view value,
                                      std::string_view map_value) {
+  format = std::min(format, KeyFormat::kEmptyValues);  // entries by the value's bytes
   std::string out;
   const auto& params = column_type.params();
   switch (target) {

@@ -45,10 +45,30 @@ Result<std::string> ReadEscaped(std::string_view* in);
 // kTypedComposites element by element, in Cassandra's order for the type (lists and sets by
 // their elements, maps by entries, tuples and UDTs field by field with null first);
 // kEmptyValues as kTypedComposites, and a fixed-size value (int, uuid, timestamp, ...) is
-// preceded by 0x01 so that an empty (zero-length) value, 0x00, is a key that sorts first.
+// preceded by 0x01 so that an empty (zero-length) value, 0x00, is a key that sorts first;
+// kValueOrderedNumbers as kEmptyValues, and a decimal is its value alone (earlier formats append
+// its bytes), so 1230 and 1.23E+3 are one clustering key, as Cassandra's DecimalType compares
+// them. Varints are their minimal two's complement bytes in every format. A table whose
+// clustering key loses bytes this way keeps each row's clustering as first written in the row
+// value (StoresWrittenClustering).
 // Empty varint and decimal values are 0x00 in every format (no older key starts so).
-enum class KeyFormat : uint8_t { kBytewiseComposites = 1, kTypedComposites = 2, kEmptyValues = 3 };
-inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kEmptyValues;
+enum class KeyFormat : uint8_t {
+  kBytewiseComposites = 1,
+  kTypedComposites = 2,
+  kEmptyValues = 3,
+  kValueOrderedNumbers = 4,
+};
+inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kValueOrderedNumbers;
+
+// Whether `table`'s clustering keys encode equal values of different bytes (decimal, varint,
+// also inside frozen collections, tuples and UDTs) as one key, so that the bytes a row was first
+// written with live in its value (rows::RowValue::clustering), as Cassandra's memtable keeps
+// the existing row's Clustering on a merge.
+bool StoresWrittenClustering(const TableMetadata& table);
+
+// The format of a table's collection cell paths and index entries: a value's bytes stay apart
+// from other bytes of an equal value (Cassandra keys a legacy index by the value's bytes).
+KeyFormat ElementFormat(const TableMetadata& table);
 
 // Appends the order-preserving encoding of one serialized clustering value of `type`
 // (inverted when descending). kInvalidArgument when the value's size is wrong for its type.

@@ -12,6 +12,7 @@ constexpr uint8_t kHasMarker = 0x01;
 constexpr uint8_t kHasRowDeletion = 0x02;
 constexpr uint8_t kHasPartitionDeletion = 0x04;
 constexpr uint8_t kHasRangeDeletions = 0x08;
+constexpr uint8_t kHasClustering = 0x10;  // after the cells, so older values decode unchanged
 // Flags byte of an encoded cell.
 constexpr uint8_t kCellTombstone = 0x01;
 constexpr uint8_t kCellHasPath = 0x02;
@@ -125,6 +126,7 @@ void Encode(const RowValue& row, std::string* out) {
   if (row.row_deletion) flags |= kHasRowDeletion;
   if (row.partition_deletion) flags |= kHasPartitionDeletion;
   if (!row.range_deletions.empty()) flags |= kHasRangeDeletions;
+  if (row.clustering) flags |= kHasClustering;
   out->push_back(static_cast<char>(flags));
   if (row.marker) {
     Put<int64_t>(row.marker->timestamp, out);
@@ -156,6 +158,7 @@ void Encode(const RowValue& row, std::string* out) {
     if (c.expiring()) Put<int32_t>(c.ttl, out);
     if (!c.tombstone) PutBytes(c.value, out);
   }
+  if (row.clustering) PutBytes(*row.clustering, out);
 }
 
 Result<RowValue> Decode(std::string_view bytes) {
@@ -177,6 +180,7 @@ Result<RowValue> Decode(std::string_view bytes) {
   if (r.ok && n > r.in.size()) r.ok = false;  // every cell takes bytes: a bogus count is corrupt
   if (r.ok) row.cells.reserve(n);
   for (uint32_t i = 0; i < n && r.ok; ++i) GetCell(r, &row.cells.emplace_back());
+  if (flags & kHasClustering) row.clustering = r.GetBytes();
   if (!r.ok || !r.in.empty()) {
     return Status(StatusCode::kInternal, "corrupt stored row value");
   }
@@ -189,6 +193,7 @@ Status DecodeView(std::string_view bytes, RowValueView* out) {
   out->row_deletion.reset();
   out->partition_deletion.reset();
   out->cells.clear();
+  out->clustering.reset();
   uint8_t flags = r.Get<uint8_t>();
   GetMarkerAndDeletions(r, flags, out);
   if (flags & kHasRangeDeletions) {
@@ -202,6 +207,7 @@ Status DecodeView(std::string_view bytes, RowValueView* out) {
   uint32_t n = r.Get<uint32_t>();
   if (r.ok && n > r.in.size()) r.ok = false;
   for (uint32_t i = 0; i < n && r.ok; ++i) GetCell(r, &out->cells.emplace_back());
+  if (flags & kHasClustering) out->clustering = r.GetBytesView();
   if (!r.ok || !r.in.empty()) {
     return Status(StatusCode::kInternal, "corrupt stored row value");
   }
@@ -223,6 +229,7 @@ bool CellSupersedes(const Cell& a, const Cell& b) {
 }
 
 void Merge(RowValue* base, RowValue&& other) {
+  if (!base->clustering) base->clustering = std::move(other.clustering);
   if (other.marker && (!base->marker || MarkerSupersedes(*other.marker, *base->marker))) {
     base->marker = other.marker;
   }

@@ -69,6 +69,10 @@ struct RowValue {
   std::vector<RangeDeletion> range_deletions;
   // Sorted by (column_id, path), at most one cell per pair.
   std::vector<Cell> cells;
+  // Rows of tables whose key loses a clustering value's bytes (keys::StoresWrittenClustering):
+  // the clustering components as first written, each as the protocol's [bytes]. A merge keeps
+  // the older value's.
+  std::optional<std::string> clustering;
 };
 
 void Encode(const RowValue& row, std::string* out);
@@ -98,6 +102,7 @@ struct RowValueView {
   std::optional<Deletion> row_deletion;
   std::optional<Deletion> partition_deletion;
   std::vector<CellRef> cells;  // sorted by (column_id, path)
+  std::optional<std::string_view> clustering;
 };
 
 // Decodes `bytes` into *out, reusing its cell vector: no allocation once its capacity suffices.
@@ -109,8 +114,9 @@ Status DecodeView(std::string_view bytes, RowValueView* out);
 // deletion time, then the greater value.
 bool CellSupersedes(const Cell& a, const Cell& b);
 
-// Merges `other` into `*base` (commutative and associative), then drops what the merged
-// deletions shadow.
+// Merges `other` into `*base`, then drops what the merged deletions shadow. `other` is the newer
+// value (RocksDB hands operands oldest first): everything but `clustering` merges commutatively
+// and associatively; `clustering` stays the oldest one present.
 void Merge(RowValue* base, RowValue&& other);
 
 }  // namespace postfork::node::rows

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "node/db/schema.h"
+#include "node/service/tracing.h"
 #include "node/storage/key_encoding.h"
 #include "node/storage/kv_source.h"
 #include "node/storage/row_format.h"
@@ -157,8 +158,8 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
         return InvalidArgument("column " + column->name + " is not a non-frozen collection");
       }
       // Stored in the element type's order, so cells sort like the collection.
-      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(
-          *path_type, false, w.path, static_cast<keys::KeyFormat>(table.key_format), &c.path));
+      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(*path_type, false, w.path,
+                                                         keys::ElementFormat(table), &c.path));
     } else if (PathType(column->type) != nullptr && w.value) {
       return InvalidArgument("a non-frozen collection is written element by element");
     }
@@ -314,10 +315,16 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
         AddIndexWrites(table, m.static_cells, prefix + keys::kHeaderSection, index_puts));
   }
 
+  const bool written_clustering = !m.rows.empty() && keys::StoresWrittenClustering(table);
   for (const RowMutation& r : m.rows) {
     PF_RETURN_IF_ERROR(CheckKeyComponents(r.clustering, table.clustering_count, "clustering"));
     PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
     RowValue row;
+    if (written_clustering) {
+      row.clustering.emplace();
+      cql::ByteWriter w(&*row.clustering);
+      for (const auto& c : r.clustering) w.WriteBytes(c);
+    }
     PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
     if (r.marker_timestamp) {
       rows::Marker marker;
@@ -619,6 +626,26 @@ class Reader {
     return index_it_->status();
   }
 
+  // A row's clustering components: as first written when the row keeps them
+  // (keys::StoresWrittenClustering), otherwise decoded from its key.
+  Status RowClustering(std::string_view encoded, const std::optional<std::string_view>& written,
+                       std::vector<std::string>* out) const {
+    if (!written) return keys::DecodeClusteringInto(table_, encoded, out);
+    cql::ByteReader r(*written);
+    out->resize(table_.clustering_count);
+    for (auto& c : *out) {
+      auto v = r.ReadBytes();
+      if (!v.ok() || !*v) return Status(StatusCode::kInternal, "corrupt stored clustering");
+      c.assign(**v);
+    }
+    if (!r.empty()) return Status(StatusCode::kInternal, "corrupt stored clustering");
+    return Status::Ok();
+  }
+  static std::optional<std::string_view> Written(const rows::RowValue& row) {
+    if (!row.clustering) return std::nullopt;
+    return std::string_view(*row.clustering);
+  }
+
   bool InSlices(std::string_view clustering) const {
     if (!clustering_restricted_) return true;
     for (const EncodedSlice& s : slices_) {
@@ -661,7 +688,7 @@ class Reader {
     if (indexed_header_.partition_deletion) static_shadow = *indexed_header_.partition_deletion;
     ReadRow row;
     row.partition_key = pk;
-    PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+    PF_RETURN_IF_ERROR(RowClustering(clustering, Written(value), &row.clustering));
     FillCells(&value, shadow, indexed_header_, static_shadow, &row);
     if (!Emit(std::move(row))) return Status::Ok();
     ++indexed_partition_rows_;
@@ -751,11 +778,13 @@ class Reader {
     for (; it != row.cells.end() && it->column_id == column.id; ++it) {
       if (!it->LiveAt(now_) || deletion.Deletes(it->timestamp)) continue;
       std::string_view encoded = it->path;
-      auto path = keys::ReadClusteringComponent(
-          path_type, false, static_cast<keys::KeyFormat>(table_.key_format), &encoded);
+      auto path =
+          keys::ReadClusteringComponent(path_type, false, keys::ElementFormat(table_), &encoded);
       if (!path.ok()) continue;  // unreadable element: skip rather than fail the row
       v.timestamp = std::max(v.timestamp, it->timestamp);
       v.elements.emplace_back(std::move(*path), std::string(it->value));
+      v.element_times.push_back(CellValue::ElementTime{
+          it->timestamp, it->expiring() ? std::max(0, it->local_deletion_time - now_) : 0});
     }
     if (v.elements.empty()) return std::nullopt;
     cql::ByteWriter w(&v.value);
@@ -963,7 +992,7 @@ class Reader {
         rows::Deletion shadow = Shadow(header, row_view_, clustering);
         if (!RowIsLive(row_view_, shadow)) return false;
         any_row = true;
-        PF_RETURN_IF_ERROR(keys::DecodeClusteringInto(table_, clustering, &clustering_));
+        PF_RETURN_IF_ERROR(RowClustering(clustering, row_view_.clustering, &clustering_));
         FillCellViews(row_view_, shadow, header, static_shadow);
         cmd_.sink->Row(RowView{pk, clustering_, cell_views_});
         ++result_.row_count;
@@ -974,7 +1003,7 @@ class Reader {
         any_row = true;
         ReadRow row;
         row.partition_key = pk;
-        PF_ASSIGN_OR_RETURN(row.clustering, keys::DecodeClustering(table_, clustering));
+        PF_RETURN_IF_ERROR(RowClustering(clustering, Written(value), &row.clustering));
         FillCells(&value, shadow, header, static_shadow, &row);
         if (!Emit(std::move(row))) return false;
       }
@@ -1230,10 +1259,42 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
     rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(ts));
     if (!s.ok()) return FromRocks(s, "write batch");
   }
+  if (tracing::Current() != nullptr) {
+    tracing::Trace("Appending to commitlog");
+    const TableMetadata* last = nullptr;
+    for (const PartitionMutation& m : mutations) {
+      if (m.table.get() != last) tracing::Trace("Adding to {} memtable", m.table->name);
+      last = m.table.get();
+    }
+  }
   rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
   if (!s.ok()) return FromRocks(s, "write failed");
   return Status::Ok();
 }
+
+namespace {
+
+// The events Cassandra's read path traces, where the node has a counterpart.
+void TraceReadStart(const ReadCommand& command) {
+  if (tracing::Current() == nullptr) return;
+  const TableMetadata& table = *command.table;
+  if (command.index) {
+    std::string_view index_name;
+    for (const IndexMetadata& i : table.indexes) {
+      if (i.storage_id == command.index->storage_id) index_name = i.name;
+    }
+    tracing::Trace("Executing read on {}.{} using index {}", table.keyspace, table.name,
+                   index_name);
+  } else if (command.scan) {
+    tracing::Trace("Computing ranges to query");
+  } else {
+    for (size_t i = 0; i < command.partition_keys.size(); ++i) {
+      tracing::Trace("Executing single-partition query on {}", table.name);
+    }
+  }
+}
+
+}  // namespace
 
 Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   if (!command.table) return InvalidArgument("read without a table");
@@ -1260,12 +1321,17 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   auto it =
       NewRocksIterator(impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
   const int32_t now = command.now_seconds.value_or(impl_->NowSeconds());
+  TraceReadStart(command);
+  Result<ReadResult> result = ReadResult{};
   if (command.index) {
     auto index_it = NewRocksIterator(
         impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(command.index->storage_id)));
-    return Reader(command, it.get(), now, index_it.get()).Run();
+    result = Reader(command, it.get(), now, index_it.get()).Run();
+  } else {
+    result = Reader(command, it.get(), now).Run();
   }
-  return Reader(command, it.get(), now).Run();
+  if (result.ok()) tracing::Trace("Read {} live rows and 0 tombstone cells", result->row_count);
+  return result;
 }
 
 Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,

@@ -174,6 +174,13 @@ struct CellValue {
   // Non-frozen collections only: the live elements in order, as (path, value) with the path
   // serialized as in CellWrite (list element updates and deletes by index need the paths).
   std::vector<std::pair<std::string, std::string>> elements;
+  // Aligned with `elements`: each element's write time and remaining TTL (0 = none), for
+  // writetime()/ttl() of elements and of whole non-frozen collections.
+  struct ElementTime {
+    int64_t timestamp = 0;
+    int32_t ttl = 0;
+  };
+  std::vector<ElementTime> element_times;
 };
 
 struct ReadRow {

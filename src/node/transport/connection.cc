@@ -10,6 +10,7 @@
 
 #include "cql/utf8.h"
 #include "node/auth/auth_service.h"
+#include "node/service/tracing.h"
 #include "node/transport/server.h"
 #include "postfork/cql/compression.h"
 #include "postfork/cql/messages.h"
@@ -40,21 +41,29 @@ bool IsSupportedVersion(uint8_t v) { return v >= cql::kProtocolV3 && v <= cql::k
 
 // Appends one response frame: header, then the body (compressed when asked and negotiated).
 // From v4 on, `warnings` go before the body, in a [string list] the warning flag announces.
+// A traced request's response starts with its tracing session id (before the warnings).
 void AppendFrame(std::string* out, int16_t stream, cql::Opcode opcode, std::string_view body,
                  cql::Compression compression, bool compress, uint8_t version,
-                 const std::vector<std::string>* warnings = nullptr) {
+                 const std::vector<std::string>* warnings = nullptr,
+                 const std::optional<cql::Uuid>* tracing_id = nullptr) {
   cql::FrameHeader h;
   h.version = version;
   h.is_response = true;
   h.stream = stream;
   h.opcode = opcode;
   std::string prefixed;
-  if (warnings && !warnings->empty() && version >= cql::kProtocolV4) {
-    cql::ByteWriter w(&prefixed);
-    w.WriteStringList(*warnings);
+  const bool traced = tracing_id && tracing_id->has_value();
+  const bool warned = warnings && !warnings->empty() && version >= cql::kProtocolV4;
+  if (traced || warned) {
+    if (traced) prefixed.append((*tracing_id)->bytes.begin(), (*tracing_id)->bytes.end());
+    if (warned) {
+      cql::ByteWriter w(&prefixed);
+      w.WriteStringList(*warnings);
+      h.flags |= cql::frame_flags::kWarning;
+    }
+    if (traced) h.flags |= cql::frame_flags::kTracing;
     prefixed.append(body.data(), body.size());
     body = prefixed;
-    h.flags |= cql::frame_flags::kWarning;
   }
   std::string compressed;
   // v5 compresses whole segments (Connection::SealOutput), never single envelopes.
@@ -106,8 +115,8 @@ std::optional<cql3::Response> CheckUtf8(std::string_view text) {
                   hex));
 }
 
-Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
-                   service::ClientState& client) {
+Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
+                       service::ClientState& client) {
   cql::ByteReader reader(body);
   auto failed = [&](const Status& s) {
     return Outcome{ProtocolErrorResponse(
@@ -143,6 +152,21 @@ Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::str
     default:
       return failed(Status(StatusCode::kMalformed, "not a request the query processor runs"));
   }
+}
+
+// Runs a QUERY, PREPARE, EXECUTE or BATCH; `traced` (the frame's tracing flag) runs it under
+// a trace that is written before the response, which then carries its session id.
+Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
+                   service::ClientState& client, bool traced) {
+  if (!traced) return ExecuteRequest(processor, opcode, body, client);
+  tracing::TraceState trace(client.peer_address);
+  Outcome out;
+  {
+    tracing::TraceScope scope(&trace);
+    out = ExecuteRequest(processor, opcode, body, client);
+  }
+  if (!out.close) processor.FinishTrace(trace, &out.response);
+  return out;
 }
 
 int32_t ErrorCodeOf(const cql3::Response& r) {
@@ -181,6 +205,7 @@ void Connection::Start() {
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   auto peer = socket_.remote_endpoint(ec);
   if (!ec) peer_address_ = peer.address().to_string();
+  state_.peer_address = peer_address_;
   if (!tls_) {
     DoRead();
     return;
@@ -480,7 +505,8 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
         Dispatch(header, body, started);
         return true;
       }
-      Outcome out = RunRequest(server_->processor(), header.opcode, body, state_);
+      Outcome out = RunRequest(server_->processor(), header.opcode, body, state_,
+                               header.flags & cql::frame_flags::kTracing);
       if (out.close) {
         metrics.Error(static_cast<int32_t>(cql::ErrorCode::kProtocolError));
         QueueFrame(stream, out.response.opcode, out.response.body, false, version_);
@@ -499,7 +525,7 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
   }
   if (int32_t code = ErrorCodeOf(response); code != 0) metrics.Error(code);
   AppendFrame(&out_, stream, response.opcode, response.body, state_.compression, compressible,
-              version_, &response.warnings);
+              version_, &response.warnings, &response.tracing_id);
   // v5: the answer to STARTUP leaves plain, everything after it in segments (spec 2.3.1).
   if (header.opcode == cql::Opcode::kStartup && version_ >= cql::kProtocolV5 && !framed_ &&
       (response.opcode == cql::Opcode::kReady || response.opcode == cql::Opcode::kAuthenticate))
@@ -567,12 +593,13 @@ void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
   const bool barrier = server_->processor().IsUseRequest(header.opcode, body);
   if (barrier) use_pending_ = true;
   auto task = [self = shared_from_this(), executor = socket_.get_executor(), opcode = header.opcode,
-               stream = header.stream, body = std::string(body), client = state_, started,
-               barrier]() mutable {
-    Outcome out = RunRequest(self->server_->processor(), opcode, body, client);
+               stream = header.stream, body = std::string(body), client = state_, started, barrier,
+               traced = (header.flags & cql::frame_flags::kTracing) != 0]() mutable {
+    Outcome out = RunRequest(self->server_->processor(), opcode, body, client, traced);
     std::string frame;
     AppendFrame(&frame, stream, out.response.opcode, out.response.body, client.compression,
-                !out.close, client.protocol_version, &out.response.warnings);
+                !out.close, client.protocol_version, &out.response.warnings,
+                &out.response.tracing_id);
     int32_t error = ErrorCodeOf(out.response);
     boost::asio::post(executor, [self = std::move(self), frame = std::move(frame), error,
                                  set_keyspace = std::move(out.response.set_keyspace),

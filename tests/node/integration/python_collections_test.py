@@ -123,6 +123,29 @@ class CollectionsTest(unittest.TestCase):
         s.execute("UPDATE c USING TIMESTAMP 75 SET m = {'c': 3} WHERE k = 7")
         self.assertEqual(dict(self.row(7).m), {"a": 1, "c": 3})
 
+    def test_element_and_slice_selection(self):
+        s = self.session
+        s.execute("INSERT INTO c (k, s, m, l) VALUES (8, {'x', 'y'}, {'a': 1, 'b': 2, 'c': 3}, [1])"
+                  " USING TIMESTAMP 10")
+        s.execute("UPDATE c USING TIMESTAMP 20 SET m['d'] = 4 WHERE k = 8")
+        rs = s.execute("SELECT m['b'], m['zz'], s['x'], m['b'..'c'], s[..'x'] FROM c WHERE k = 8")
+        self.assertEqual(rs.column_names, ["m['b']", "m['zz']", "s['x']", "m['b'..'c']",
+                                           "s[..'x']"])
+        row = rs.one()
+        self.assertEqual((row[0], row[1], row[2]), (2, None, "x"))
+        self.assertEqual(dict(row[3]), {"b": 2, "c": 3})
+        self.assertEqual(set(row[4]), {"x"})
+        prepared = s.prepare("SELECT m[?], m[?..?] FROM c WHERE k = ?")
+        row = s.execute(prepared, ("c", "c", "d", 8)).one()
+        self.assertEqual((row[0], dict(row[1])), (3, {"c": 3, "d": 4}))
+        row = s.execute("SELECT writetime(m['a']), writetime(m['d']), writetime(m), "
+                        "maxwritetime(m) FROM c WHERE k = 8").one()
+        self.assertEqual((row[0], row[1], list(row[2]), row[3]), (10, 20, [10, 10, 10, 20], 20))
+        with self.assertRaisesRegex(InvalidRequest,
+                                    "Element selection is only allowed on sets and maps, but l "
+                                    "is a list"):
+            s.execute("SELECT l[0] FROM c WHERE k = 8")
+
     def test_collections_in_clustered_rows(self):
         s = self.session
         s.execute("INSERT INTO cc (k, ck, l) VALUES (1, 1, ['a'])")

@@ -4,7 +4,7 @@ of prepared, batched and unprepared statements; IN with ORDER BY DESC; an empty 
 and [applied] column order; conditions on static columns of a missing row; SELECT JSON names
 and non-finite numbers; casts of large varints; GROUP BY with PER PARTITION LIMIT; literals and
 markers as selectors; clustering filters after a slice (ALLOW FILTERING); empty values of
-fixed-size types.
+fixed-size types; decimal clustering keys compared by value; request tracing.
 Usage: /usr/bin/python3 python_cql3_semantics_test.py <path to postfork-node>
 """
 import datetime
@@ -294,6 +294,26 @@ class GroupByPerPartitionLimitTest(KeyspaceTest):
                               "PER PARTITION LIMIT 2 LIMIT 3"))
         self.assertEqual(len(rows), 3)
 
+    def test_group_by_pages_count_groups(self):
+        # Cassandra pages GROUP BY results by groups; a full page says more may follow, so 9
+        # groups at 3 a page come as 3, 3, 3 and an empty page; every page of an aggregation
+        # without a partition key carries the warning.
+        s = self.session
+        query = "SELECT p, c1, count(*) FROM t GROUP BY p, c1"
+        rs = s.execute(SimpleStatement(query, fetch_size=3))
+        pages, warnings = [len(rs.current_rows)], list(rs.response_future.warnings or [])
+        rows = list(rs.current_rows)
+        while rs.has_more_pages:
+            rs.fetch_next_page()
+            pages.append(len(rs.current_rows))
+            rows.extend(rs.current_rows)
+            warnings.extend(rs.response_future.warnings or [])
+        self.assertEqual(pages, [3, 3, 3, 0])
+        self.assertEqual(len(set(tuple(r) for r in rows)), 9)
+        self.assertEqual(warnings, ["Aggregation query used without partition key"] * 4)
+        rs = s.execute(SimpleStatement(query + " LIMIT 4", fetch_size=4))
+        self.assertEqual((len(rs.current_rows), rs.has_more_pages), (4, False))
+
 
 
 class SelectorTermsTest(KeyspaceTest):
@@ -305,9 +325,13 @@ class SelectorTermsTest(KeyspaceTest):
 
     def test_terms_as_selectors_and_arguments(self):
         s = self.session
-        r = s.execute("SELECT blobAsText(textAsBlob('hi')), (bigint)1, 'lit', 2 FROM t WHERE k = 1")
-        self.assertEqual(tuple(r.one()), ("hi", 1, "lit", 2))
-        self.assertEqual(r.column_names[1:], ["(bigint)1", "'lit'", "2"])
+        r = s.execute("SELECT blobAsText(textAsBlob('hi')), (bigint)1, (text)'lit' FROM t "
+                      "WHERE k = 1")
+        self.assertEqual(tuple(r.one()), ("hi", 1, "lit"))
+        self.assertEqual(r.column_names[1:], ["(bigint)1", "(text)'lit'"])
+        # A literal has no type of its own (Cassandra): uncast, it cannot be a selector.
+        with self.assertRaisesRegex(InvalidRequest, "Cannot infer type for term 'lit'"):
+            s.execute("SELECT 'lit' FROM t WHERE k = 1")
         prepared = s.prepare("SELECT (int)?, textAsBlob(?) FROM t WHERE k = ?")
         self.assertEqual([c.type.typename for c in prepared.column_metadata],
                          ["int", "varchar", "int"])
@@ -389,6 +413,110 @@ class EmptyValuesTest(KeyspaceTest):
         s.execute("DELETE FROM ck WHERE k = 0 AND c = blobAsInt(0x)")
         self.assertEqual([r[0] for r in s.execute("SELECT v FROM ck WHERE k = 0")], [1, 5, 4, 3])
 
+
+
+class DecimalKeysTest(KeyspaceTest):
+    """Clustering keys compare as Cassandra's DecimalType and IntegerType do (by value); a row
+    keeps the bytes it was first written with. Partition keys stay by their bytes."""
+
+    @classmethod
+    def setUpClass(cls):
+        KeyspaceTest.open(cls, "deckeys")
+
+    def test_equal_decimals_are_one_clustering_key(self):
+        from decimal import Decimal
+        s = self.session
+        s.execute("CREATE TABLE d (p decimal, c decimal, v int, PRIMARY KEY (p, c)) "
+                  "WITH CLUSTERING ORDER BY (c DESC)")
+        ins = s.prepare("INSERT INTO d (p, c, v) VALUES (?, ?, ?)")
+        s.execute(ins, (Decimal("1"), Decimal("1230"), 1))
+        s.execute(ins, (Decimal("1"), Decimal("1.23E+3"), 2))
+        s.execute("INSERT INTO d (p, c, v) VALUES (1, 12300E-1, 3)")
+        s.execute(ins, (Decimal("1"), Decimal("-0.5"), 4))
+        rows = [tuple(r) for r in s.execute("SELECT c, v FROM d WHERE p = 1")]
+        self.assertEqual(rows, [(Decimal("1230"), 3), (Decimal("-0.5"), 4)])
+        self.assertEqual(str(rows[0][0]), "1230")  # the first-written bytes
+        got = s.execute("SELECT v FROM d WHERE p = 1 AND c = %s", (Decimal("1.230E3"),)).one()
+        self.assertEqual(got.v, 3)
+        got = s.execute("SELECT c FROM d WHERE p = 1 AND c IN (1230, 1.23E+3, -0.50)")
+        self.assertEqual([str(r.c) for r in got], ["1230", "-0.5"])
+        s.execute("DELETE FROM d WHERE p = 1 AND c = 1.23E+3")
+        self.assertEqual([r.v for r in s.execute("SELECT v FROM d WHERE p = 1")], [4])
+        # 1 and 1.0 as partition keys: two partitions (tokens of different bytes).
+        s.execute(ins, (Decimal("1.0"), Decimal("0"), 5))
+        self.assertEqual(s.execute("SELECT count(*) FROM d WHERE p = 1.0").one()[0], 1)
+        self.assertEqual(s.execute("SELECT count(*) FROM d WHERE p = 1").one()[0], 1)
+
+
+class TracingTest(KeyspaceTest):
+    """trace=True on QUERY, EXECUTE and BATCH: the driver reads the session and its events from
+    system_traces, with Cassandra's request texts and parameters."""
+
+    @classmethod
+    def setUpClass(cls):
+        KeyspaceTest.open(cls, "tracing")
+
+    def test_traced_requests_have_sessions_and_events(self):
+        s = self.session
+        s.execute("CREATE TABLE t (k int, c int, v int, PRIMARY KEY (k, c))")
+        rs = s.execute("INSERT INTO t (k, c, v) VALUES (1, 1, 1)", trace=True)
+        trace = rs.get_query_trace(max_wait_sec=5)
+        self.assertEqual(trace.request_type, "Execute CQL3 query")
+        self.assertEqual(trace.parameters["query"], "INSERT INTO t (k, c, v) VALUES (1, 1, 1)")
+        self.assertIn("consistency_level", trace.parameters)
+        self.assertIsNotNone(trace.duration)
+        self.assertEqual(str(trace.client), "127.0.0.1")
+        activities = [e.description for e in trace.events]
+        self.assertEqual(activities[:2], ["Parsing INSERT INTO t (k, c, v) VALUES (1, 1, 1)",
+                                          "Preparing statement"])
+        self.assertIn("Adding to t memtable", activities)
+
+        prepared = s.prepare("SELECT v FROM t WHERE k = ?")
+        rs = s.execute(prepared, (1,), trace=True)
+        self.assertEqual(rs.one().v, 1)
+        trace = rs.get_query_trace(max_wait_sec=5)
+        self.assertEqual(trace.request_type, "Execute CQL3 prepared query")
+        self.assertEqual(trace.parameters["bound_var_0_k"], "1")
+        self.assertEqual([e.description for e in trace.events],
+                         ["Executing single-partition query on t",
+                          "Read 1 live rows and 0 tombstone cells"])
+
+        batch = BatchStatement()
+        batch.add("INSERT INTO t (k, c, v) VALUES (2, 1, 1)")
+        trace = s.execute(batch, trace=True).get_query_trace(max_wait_sec=5)
+        self.assertEqual(trace.request_type, "Execute batch of CQL3 queries")
+        self.assertIn("Determining replicas for atomic batch",
+                      [e.description for e in trace.events])
+        ttl = s.execute("SELECT ttl(request) FROM system_traces.sessions WHERE session_id = %s",
+                        (trace.trace_id,)).one()[0]
+        self.assertTrue(86400 - 60 < ttl <= 86400, ttl)
+
+        rs = s.execute("SELECT * FROM t WHERE k = 1")
+        self.assertIsNone(rs.get_query_trace())  # no trace id came back
+
+
+class DeepTypesTest(KeyspaceTest):
+    """Tuples of tuples and frozen collections nested 100 levels deep, which Cassandra accepts
+    (it sets no depth limit; frozen<> is not a level)."""
+
+    @classmethod
+    def setUpClass(cls):
+        KeyspaceTest.open(cls, "deeptypes")
+
+    def test_types_nested_100_deep(self):
+        s = self.session
+        tup, lst, tup_lit, lst_lit = "int", "int", "1", "1"
+        for _ in range(100):
+            tup, tup_lit = f"tuple<{tup}, int>", f"({tup_lit}, 2)"
+            lst, lst_lit = f"frozen<list<{lst}>>", f"[{lst_lit}]"
+        s.execute(f"CREATE TABLE d (k int PRIMARY KEY, t {tup}, l {lst})")
+        s.execute(f"INSERT INTO d (k, t, l) VALUES (1, {tup_lit}, {lst_lit})")
+        row = s.execute("SELECT t, l FROM d WHERE k = 1").one()
+        t, l, depth = row.t, row.l, 0
+        while isinstance(t, tuple):
+            self.assertEqual(t[1], 2)
+            t, l, depth = t[0], l[0], depth + 1
+        self.assertEqual((t, l, depth), (1, 1, 100))
 
 
 class IdentifiersAndCustomTypesTest(KeyspaceTest):

@@ -212,11 +212,14 @@ class ScalarFunctionTest(KeyspaceTest):
         self.assertEqual(row[3].date(), datetime.datetime.utcnow().date())
 
     def test_blob_conversions(self):
-        row = self.session.execute("SELECT intAsBlob(i), blobAsInt(b), blobAsBigint(b) "
-                                   "FROM t WHERE k = 1").one()
+        row = self.session.execute("SELECT intAsBlob(i), blobAsInt(b) FROM t WHERE k = 1").one()
         self.assertEqual(row[0], b"\x00\x00\x01\x02")
         self.assertEqual(row[1], 7)
-        self.assertIsNone(row[2])  # 4 bytes are not a bigint
+        # 4 bytes are not a bigint: Cassandra fails the request.
+        with self.assertRaisesRegex(InvalidRequest, "In call to function system.blobasbigint, "
+                                    "value 0x00000007 is not a valid binary representation for "
+                                    "type bigint"):
+            self.session.execute("SELECT blobAsBigint(b) FROM t WHERE k = 1")
 
     def test_min_max_timeuuid_bound_a_millisecond(self):
         s = self.session

@@ -2,7 +2,7 @@
 // cassandra-driver: every execution of a prepared statement, of a batch of them and of a plain
 // query evaluates them anew, so no execution overwrites another's row. Also the statement
 // orderings and result shapes Cassandra gives (IN with ORDER BY DESC, an empty IN, SELECT *
-// column order).
+// column order, decimal clustering keys by value, request tracing).
 // Usage: node functions_test.js <path to postfork-node>
 'use strict';
 const assert = require('assert');
@@ -55,10 +55,71 @@ async function orderingAndShapes(c) {
   assert.deepStrictEqual(rs.columns.map((col) => col.name), ['k', 'c', 's', 'v']);
 }
 
+// Decimal clustering keys compare by value (Cassandra's DecimalType): 1230 and 1.23E+3 are one
+// row, which keeps the bytes first written.
+async function decimalKeys(c) {
+  const { BigDecimal } = require('cassandra-driver').types;
+  await c.execute('CREATE TABLE f.d (p int, c decimal, v int, PRIMARY KEY (p, c))');
+  const prep = { prepare: true };
+  await c.execute('INSERT INTO f.d (p, c, v) VALUES (0, ?, 1)', [BigDecimal.fromString('1230')], prep);
+  await c.execute('INSERT INTO f.d (p, c, v) VALUES (0, ?, 2)', [new BigDecimal(123, -1)], prep);
+  await c.execute('INSERT INTO f.d (p, c, v) VALUES (0, 0.5, 3)');
+  let rs = await c.execute('SELECT c, v FROM f.d WHERE p = 0');
+  assert.deepStrictEqual(rs.rows.map((r) => [r.c.toString(), r.v]), [['0.5', 3], ['1230', 2]]);
+  rs = await c.execute('SELECT v FROM f.d WHERE p = 0 AND c = ?', [BigDecimal.fromString('1230.00')],
+                       prep);
+  assert.deepStrictEqual(rs.rows.map((r) => r.v), [2]);
+}
+
+// traceQuery: the driver reads the session and its events from system_traces.
+async function tracing(c) {
+  await c.execute('CREATE TABLE f.tr (k int PRIMARY KEY, v int)');
+  let rs = await c.execute('INSERT INTO f.tr (k, v) VALUES (1, 2)', [], { traceQuery: true });
+  assert.ok(rs.info.traceId, 'a traced request gets a session id');
+  let trace = await c.metadata.getTrace(rs.info.traceId);
+  assert.strictEqual(trace.requestType, 'Execute CQL3 query');
+  assert.strictEqual(trace.parameters.query, 'INSERT INTO f.tr (k, v) VALUES (1, 2)');
+  assert.ok(trace.events.some((e) => e.activity === 'Adding to tr memtable'));
+  rs = await c.execute('SELECT v FROM f.tr WHERE k = ?', [1], { prepare: true, traceQuery: true });
+  trace = await c.metadata.getTrace(rs.info.traceId);
+  assert.strictEqual(trace.requestType, 'Execute CQL3 prepared query');
+  assert.deepStrictEqual(trace.events.map((e) => e.activity),
+                         ['Executing single-partition query on tr',
+                          'Read 1 live rows and 0 tombstone cells']);
+  rs = await c.execute('SELECT v FROM f.tr WHERE k = 1');
+  assert.strictEqual(rs.info.traceId, undefined);
+}
+
+// Element and slice selection of sets and maps, and the write times of elements.
+async function elementSelection(c) {
+  await c.execute('CREATE TABLE f.e (k int PRIMARY KEY, m map<text, int>, s set<int>, l list<int>)');
+  await c.execute("INSERT INTO f.e (k, m, s, l) VALUES (1, {'a': 1, 'b': 2}, {5, 6}, [1]) " +
+                  'USING TIMESTAMP 10');
+  await c.execute('UPDATE f.e USING TIMESTAMP 20 SET s = s + {7} WHERE k = 1');
+  let rs = await c.execute("SELECT m['b'], s[6], s[9], m['a'..'a'] FROM f.e WHERE k = 1");
+  assert.deepStrictEqual(rs.columns.map((col) => col.name),
+                         ["m['b']", 's[6]', 's[9]', "m['a'..'a']"]);
+  const row = rs.first();
+  assert.strictEqual(row["m['b']"], 2);
+  assert.strictEqual(row['s[6]'], 6);
+  assert.strictEqual(row['s[9]'], null);
+  assert.deepStrictEqual(row["m['a'..'a']"], { a: 1 });
+  rs = await c.execute('SELECT writetime(s[7]), writetime(s) FROM f.e WHERE k = 1');
+  assert.strictEqual(rs.first()['writetime(s[7])'].toNumber(), 20);
+  assert.deepStrictEqual(rs.first()['writetime(s)'].map((t) => t.toNumber()), [10, 10, 20]);
+  rs = await c.execute('SELECT m[?] FROM f.e WHERE k = 1', ['a'], { prepare: true });
+  assert.strictEqual(rs.first()["m[?]"], 1);
+  await expectError(c.execute('SELECT l[0] FROM f.e'), 0x2200,
+                    /Element selection is only allowed on sets and maps, but l is a list/);
+}
+
 async function main() {
   await withNode(binary, 'f', async (c) => {
     await nonPureFunctions(c);
+    await decimalKeys(c);
+    await tracing(c);
     await orderingAndShapes(c);
+    await elementSelection(c);
   });
   console.log('nodejs functions test: OK');
 }

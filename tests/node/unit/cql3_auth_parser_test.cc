@@ -58,8 +58,8 @@ TEST(Cql3AuthParser, UserFormsAndAlterDropList) {
 }
 
 TEST(Cql3AuthParser, GrantRevokeAndListPermissionsOnEveryDataResource) {
-  auto all = MustParseAuth<PermissionChangeStatement>(
-      "GRANT ALL PERMISSIONS ON ALL KEYSPACES TO r");
+  auto all =
+      MustParseAuth<PermissionChangeStatement>("GRANT ALL PERMISSIONS ON ALL KEYSPACES TO r");
   EXPECT_TRUE(all.grant);
   EXPECT_TRUE(all.permissions.empty());
   EXPECT_EQ(all.resource.level, ResourceName::Level::kAllKeyspaces);
@@ -88,8 +88,7 @@ TEST(Cql3AuthParser, CassandrasSyntaxErrors) {
             std::string::npos);
   EXPECT_NE(SyntaxError("CREATE ROLE r WITH PASSWORD = 5").find("STRING_LITERAL"),
             std::string::npos);
-  EXPECT_NE(SyntaxError("CREATE ROLE r WITH COLOR = 'red'").find("K_PASSWORD"),
-            std::string::npos);
+  EXPECT_NE(SyntaxError("CREATE ROLE r WITH COLOR = 'red'").find("K_PASSWORD"), std::string::npos);
   EXPECT_NE(SyntaxError("GRANT SELECT ON ALL ROLES TO r").find("only data resources"),
             std::string::npos);
   EXPECT_NE(SyntaxError("GRANT SELECT TO r"), "");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,8 @@ struct CqlResult {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
   std::string prepared_id;  // kPrepared
+  std::vector<std::string> warnings;    // client warnings of the response
+  std::optional<cql::Uuid> tracing_id;  // a traced request's session
 };
 
 inline std::ostream& operator<<(std::ostream& os, const CqlResult& r) {
@@ -68,6 +71,22 @@ class CqlTestEnv {
     msg.query = query;
     msg.params.values = std::move(values);
     return Decode(processor_->Query(msg, client_));
+  }
+
+  // Runs `query` as a QUERY whose frame asked for tracing (as the transport runs it): under a
+  // trace that is written to system_traces, the response carrying its session id.
+  CqlResult ExecuteTraced(std::string_view query) {
+    cql::QueryMessage msg;
+    msg.query = query;
+    msg.params.page_size = 100;
+    tracing::TraceState trace("127.0.0.2");
+    cql3::Response response;
+    {
+      tracing::TraceScope scope(&trace);
+      response = processor_->Query(msg, client_);
+    }
+    processor_->FinishTrace(trace, &response);
+    return Decode(response);
   }
 
   // PREPAREs `query` and EXECUTEs it with `values` (bodies as the protocol carries them).
@@ -113,11 +132,22 @@ class CqlTestEnv {
     Ok("USE " + ks);
   }
 
+  // `query` succeeds with these result columns and rows.
+  void ExpectResult(std::string_view query, const std::vector<std::string>& columns,
+                    const Rows& rows) {
+    CqlResult r = Execute(query);
+    ASSERT_TRUE(r.ok) << query << " -> " << r;
+    EXPECT_EQ(r.columns, columns) << query;
+    EXPECT_EQ(r.rows, rows) << query;
+  }
+
   Database& db() { return *db_; }
 
  private:
   CqlResult Decode(const cql3::Response& response) {
     CqlResult out;
+    out.warnings = response.warnings;
+    out.tracing_id = response.tracing_id;
     cql::ByteReader r(response.body);
     if (response.opcode == cql::Opcode::kError) {
       auto err = cql::ErrorMessage::Decode(r);

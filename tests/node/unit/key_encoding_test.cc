@@ -42,7 +42,9 @@ void ExpectOrderPreserved(const cql::DataType& type, const std::vector<std::stri
       auto decoded = keys::ReadClusteringComponent(type, desc, keys::kCurrentKeyFormat, &in);
       ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
       EXPECT_EQ(in, "\x05rest");
-      if (type.kind() != cql::TypeKind::kVarint) {
+      if (type.kind() == cql::TypeKind::kDecimal) {
+        EXPECT_EQ(Encode(type, desc, *decoded), encoded.back());  // the value, maybe shorter
+      } else if (type.kind() != cql::TypeKind::kVarint) {
         EXPECT_EQ(*decoded, body);
       }
     }
@@ -207,6 +209,50 @@ TEST(KeyEncodingTest, VarintAndDecimalOrderNumerically) {
   ExpectOrderPreserved(cql::TypeKind::kDecimal, decimals);
 }
 
+std::string DecimalBytes(const char* text) {
+  auto d = cql::Decimal::Parse(text);
+  EXPECT_TRUE(d.ok()) << text;
+  return Serialize(*d, cql::TypeKind::kDecimal);
+}
+
+TEST(KeyEncodingTest, EqualDecimalsAreOneKeyFromValueOrderedFormat) {
+  cql::DataType decimal(cql::TypeKind::kDecimal);
+  for (auto group : std::vector<std::vector<const char*>>{
+           {"1230", "1.23E+3", "1230.000", "12300E-1"},
+           {"-128", "-1.28E+2", "-128.0"},
+           {"0", "0.000", "0E+5"},
+           {"123456789012345678901234567890", "1.23456789012345678901234567890E+29"}}) {
+    std::string first = Encode(decimal, false, DecimalBytes(group[0]));
+    for (const char* text : group) {
+      std::string body = DecimalBytes(text);
+      EXPECT_EQ(Encode(decimal, false, body), first) << text;
+      // Format 3 keeps the bytes in the key: equal values stay apart and decode exactly.
+      std::string three;
+      ASSERT_TRUE(keys::AppendClusteringComponent(decimal, false, body,
+                                                  keys::KeyFormat::kEmptyValues, &three)
+                      .ok());
+      std::string_view in = three;
+      auto back = keys::ReadClusteringComponent(decimal, false, keys::KeyFormat::kEmptyValues, &in);
+      ASSERT_TRUE(back.ok());
+      EXPECT_EQ(*back, body);
+      EXPECT_TRUE(in.empty());
+    }
+    // Read back under the value-ordered format: the shortest form of the value.
+    std::string_view in = first;
+    auto back = keys::ReadClusteringComponent(decimal, false, keys::kCurrentKeyFormat, &in);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(Encode(decimal, false, *back), first);
+  }
+  std::string a, b;
+  ASSERT_TRUE(keys::AppendClusteringComponent(decimal, false, DecimalBytes("1230"),
+                                              keys::KeyFormat::kEmptyValues, &a)
+                  .ok());
+  ASSERT_TRUE(keys::AppendClusteringComponent(decimal, false, DecimalBytes("1.23E+3"),
+                                              keys::KeyFormat::kEmptyValues, &b)
+                  .ok());
+  EXPECT_NE(a, b);
+}
+
 TEST(KeyEncodingTest, TimeuuidOrdersByTime) {
   // Version 1 uuids whose time fields sort differently from their bytes.
   std::vector<std::string> ordered;
@@ -350,6 +396,33 @@ TEST(RowFormatTest, MergeIsOrderIndependentAndRoundTrips) {
     EXPECT_EQ(back->cells[0].timestamp, 12);
     EXPECT_FALSE(back->marker.has_value());  // shadowed by the row deletion at 6
   } while (std::next_permutation(order.begin(), order.end()));
+}
+
+TEST(RowFormatTest, MergeKeepsTheClusteringFirstWritten) {
+  rows::RowValue older, newer;
+  older.cells = {MakeCell(10, "a")};
+  older.clustering = "first";
+  newer.cells = {MakeCell(11, "b")};
+  newer.clustering = "second";
+  rows::RowValue merged;
+  rows::Merge(&merged, rows::RowValue(older));
+  rows::Merge(&merged, rows::RowValue(newer));
+  EXPECT_EQ(merged.clustering, "first");
+  EXPECT_EQ(merged.cells[0].value, "b");
+  std::string bytes;
+  rows::Encode(merged, &bytes);
+  auto back = rows::Decode(bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->clustering, "first");
+  rows::RowValueView view;
+  ASSERT_TRUE(rows::DecodeView(bytes, &view).ok());
+  EXPECT_EQ(view.clustering, "first");
+  // A value without one (older data) decodes without one.
+  bytes.clear();
+  older.clustering.reset();
+  rows::Encode(older, &bytes);
+  ASSERT_TRUE(rows::DecodeView(bytes, &view).ok());
+  EXPECT_FALSE(view.clustering.has_value());
 }
 
 TEST(RowFormatTest, ReconcileTiesLikeCassandra) {

@@ -1,5 +1,5 @@
 // SchemaStore: DDL validation and errors, persistence, schema_version, and the system tables.
-#include "node/db/schema.h"
+#include "node/db/schema_store.h"
 
 #include <gtest/gtest.h>
 
@@ -107,7 +107,7 @@ class SchemaTest : public ::testing::Test {
 TEST_F(SchemaTest, CreateKeyspaceStoresFullReplicationAndNotifies) {
   KeyspaceDefinition def;
   def.name = "ks";
-  def.replication = {{"class", "NetworkTopologyStrategy"}, {"dc1", "3"}};
+  def.replication = {{"class", "NetworkTopologyStrategy"}, {"datacenter1", "3"}};
   auto r = schema().CreateKeyspace(def, false);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(r->has_value());
@@ -117,9 +117,26 @@ TEST_F(SchemaTest, CreateKeyspaceStoresFullReplicationAndNotifies) {
   const KeyspaceMetadata* ks = schema().snapshot()->FindKeyspace("ks");
   ASSERT_NE(ks, nullptr);
   EXPECT_EQ(ks->replication.at("class"), "org.apache.cassandra.locator.NetworkTopologyStrategy");
-  EXPECT_EQ(ks->replication.at("dc1"), "3");
+  EXPECT_EQ(ks->replication.at("datacenter1"), "3");
+  // A data center this node is not in is refused (Cassandra knows its data centers).
+  def.name = "ks_other_dc";
+  def.replication = {{"class", "NetworkTopologyStrategy"}, {"dc1", "3"}};
+  auto other_dc = schema().CreateKeyspace(def, false);
+  ASSERT_FALSE(other_dc.ok());
+  EXPECT_EQ(other_dc.error().cql_code(), 0x2300);
+  EXPECT_EQ(other_dc.error().message(),
+            "Unrecognized strategy option {dc1} passed to NetworkTopologyStrategy for keyspace "
+            "ks_other_dc");
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(events_[0].keyspace, "ks");
+}
+
+TEST_F(SchemaTest, SimpleStrategyWithoutReplicationFactorTakesTheDefault) {
+  KeyspaceDefinition def;
+  def.name = "ks";
+  def.replication = {{"class", "SimpleStrategy"}};
+  ASSERT_TRUE(schema().CreateKeyspace(def, false).ok());
+  EXPECT_EQ(schema().snapshot()->FindKeyspace("ks")->replication.at("replication_factor"), "1");
 }
 
 TEST_F(SchemaTest, KeyspaceErrorsUseCassandrasCodesAndMessages) {
@@ -136,10 +153,11 @@ TEST_F(SchemaTest, KeyspaceErrorsUseCassandrasCodesAndMessages) {
   EXPECT_FALSE(quiet->has_value());
 
   def.name = "ks2";
-  def.replication = {{"class", "SimpleStrategy"}};
-  auto no_rf = schema().CreateKeyspace(def, false);
-  ASSERT_FALSE(no_rf.ok());
-  EXPECT_EQ(no_rf.error().cql_code(), 0x2300);
+  def.replication = {{"class", "SimpleStrategy"}, {"replication_factor", "-1"}};
+  auto negative_rf = schema().CreateKeyspace(def, false);
+  ASSERT_FALSE(negative_rf.ok());
+  EXPECT_EQ(negative_rf.error().cql_code(), 0x2300);
+  EXPECT_EQ(negative_rf.error().message(), "Replication factor must be non-negative, found -1");
   def.replication = {{"replication_factor", "1"}};
   EXPECT_EQ(schema().CreateKeyspace(def, false).error().cql_code(), 0x2300);
   def.replication = {{"class", "NoSuchStrategy"}};

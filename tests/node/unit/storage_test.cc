@@ -401,7 +401,9 @@ TEST_F(StorageTest, ScanEqualsReadingEachPartitionByKey) {
   auto variants = std::vector<std::function<void(ReadCommand&)>>{
       [](ReadCommand&) {},
       [](ReadCommand& c) { c.per_partition_limit = 1; },
-      [](ReadCommand& c) { c.slices = {ClusteringSlice{{{Int(1)}, true}, {}}}; },
+      [](ReadCommand& c) {
+        c.slices = {ClusteringSlice{{{Int(1)}, true}, {}}};
+      },
       [](ReadCommand& c) { c.reversed = true; },
       [](ReadCommand& c) { c.distinct = true; },
   };
@@ -845,6 +847,62 @@ TEST_F(CollectionTest, WholeValuesAndBadPathsAreRejected) {
   m.rows[0].cells[0] = {table_->FindColumn("m")->id, std::string("v"), 1, 0, "bad"};  // not 4 bytes
   EXPECT_FALSE(storage_->Apply({m}).ok());
   EXPECT_EQ(Literal("m"), "null");
+}
+
+// Decimal clustering values equal by value (1230, 1.23E+3) are one row in tables of the
+// value-ordered key format, which keep the bytes first written, also after a reopen; tables of
+// earlier formats keep the rows they stored apart.
+TEST_F(StorageTest, EqualDecimalsAreOneRowFromValueOrderedKeyFormat) {
+  auto decimal = [](int32_t scale, std::string unscaled) {
+    std::string out;
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(scale >> (8 * i)));
+    return out + unscaled;
+  };
+  const std::string a = decimal(0, std::string("\x04\xce", 2));  // 1230
+  const std::string b = decimal(-1, std::string("\x7b", 1));     // 1.23E+3
+  for (uint8_t format : {3, 4}) {
+    auto t = std::make_shared<TableMetadata>(
+        *MakeTable(20 + format,
+                   {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                    {"ck", cql::TypeKind::kDecimal, ColumnKind::kClustering, ClusteringOrder::kAsc},
+                    {"v", cql::TypeKind::kInt, ColumnKind::kRegular}}));
+    t->key_format = format;
+    table_ = t;
+    for (const auto& [ck, v, ts] : {std::tuple{a, 1, 10}, std::tuple{b, 2, 11}}) {
+      PartitionMutation m = Mutation(1);
+      RowMutation r;
+      r.clustering = {ck};
+      r.marker_timestamp = ts;
+      CellWrite w;
+      w.column_id = Id("v");
+      w.value = Int(v);
+      w.timestamp = ts;
+      r.cells.push_back(w);
+      m.rows.push_back(r);
+      ASSERT_TRUE(storage_->Apply({m}).ok());
+    }
+    Reopen();
+    ReadCommand c;
+    c.table = table_;
+    c.partition_keys.push_back({Int(1)});
+    c.columns = {Id("v")};
+    auto r = testing::ReadChecked(*storage_, c);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (format == 3) {
+      ASSERT_EQ(r->rows.size(), 2u);
+      EXPECT_EQ(r->rows[0].clustering[0], a);  // the key's bytes order equal values
+      EXPECT_EQ(r->rows[1].clustering[0], b);
+    } else {
+      ASSERT_EQ(r->rows.size(), 1u);
+      EXPECT_EQ(r->rows[0].clustering[0], a);
+      EXPECT_EQ(AsInt(r->rows[0].cells[0]->value), 2);
+      c.slices.push_back({{{b}, true}, {{b}, true}});  // a point read by the other bytes
+      r = testing::ReadChecked(*storage_, c);
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->rows.size(), 1u);
+      EXPECT_EQ(r->rows[0].clustering[0], a);
+    }
+  }
 }
 
 }  // namespace

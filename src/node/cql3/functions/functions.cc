@@ -69,7 +69,9 @@ std::optional<int64_t> Millis(TypeKind kind, std::string_view v) {
 // Cassandra's minTimeuuid/maxTimeuuid (UUIDGen.minTimeUUID/maxTimeUUID): the smallest and
 // largest timeuuid of a millisecond, by time and then by the signed clock sequence and node.
 std::string TimeUuidBound(int64_t millis, bool max) {
-  uint64_t t = static_cast<uint64_t>(millis * 10000 + kUuidEpochOffset + (max ? 9999 : 0));
+  // Java's long arithmetic wraps: so does this (an extreme timestamp must not overflow).
+  uint64_t t = static_cast<uint64_t>(millis) * 10000u + static_cast<uint64_t>(kUuidEpochOffset) +
+               (max ? 9999u : 0u);
   uint64_t msb =
       ((t & 0xFFFFFFFFULL) << 32) | (((t >> 32) & 0xFFFF) << 16) | ((t >> 48) & 0x0FFF) | 0x1000;
   uint64_t lsb = max ? 0x7F7F7F7F7F7F7F7FULL : 0x8080808080808080ULL;
@@ -88,47 +90,6 @@ bool IsNumeric(TypeKind k) {
                    TypeKind::kCounter, TypeKind::kFloat, TypeKind::kDouble, TypeKind::kDecimal,
                    TypeKind::kVarint});
 }
-
-}  // namespace
-
-// Java's Double.toString / Float.toString (what Cassandra's cast to text prints): the shortest
-// digits that read back, plain between 10^-3 and 10^7 (with at least one fraction digit), else
-// d.dddE<n>.
-std::string JavaFloatText(double d, bool is_float) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  char buf[64];
-  auto res = is_float ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(d),
-                                      std::chars_format::scientific)
-                      : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string sci(buf, res.ptr);  // "-1.2345e+06"
-  bool negative = sci[0] == '-';
-  if (negative) sci.erase(0, 1);
-  size_t e = sci.find('e');
-  int exponent = std::stoi(sci.substr(e + 1));
-  std::string digits = sci.substr(0, e);
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  std::string out;
-  double magnitude = std::fabs(d);
-  if (magnitude >= 1e-3 && magnitude < 1e7) {
-    if (exponent >= 0) {
-      while (digits.size() < static_cast<size_t>(exponent) + 1) digits += '0';
-      out = digits.substr(0, static_cast<size_t>(exponent) + 1) + "." +
-            (digits.size() > static_cast<size_t>(exponent) + 1
-                 ? digits.substr(static_cast<size_t>(exponent) + 1)
-                 : "0");
-    } else {
-      out = "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
-    }
-  } else {
-    out = digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
-          std::to_string(exponent);
-  }
-  return negative ? "-" + out : out;
-}
-
-namespace {
 
 // A numeric value as an integer (Java's narrowing of the value: floats truncate toward zero and
 // saturate at the long range), a double, or decimal text.
@@ -230,7 +191,7 @@ std::optional<Number> ReadNumber(TypeKind k, std::string_view v) {
         std::memcpy(&n.d, &bits, sizeof n.d);
       }
       n.integral = false;
-      n.text = JavaFloatText(n.d, k == TypeKind::kFloat);
+      n.text = cql::JavaFloatText(n.d, k == TypeKind::kFloat);
       break;
     }
     case TypeKind::kVarint:

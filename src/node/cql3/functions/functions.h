@@ -92,10 +92,6 @@ struct ArgumentHint {
 // the same vector dimensions").
 Result<std::vector<cql::DataType>> InferFactoryParameters(const NativeFunction& fn,
                                                           const std::vector<ArgumentHint>& args);
-// Java's Double.toString / Float.toString of `d` (Cassandra's text of floating-point values in
-// casts and JSON): the shortest digits that read back, plain between 10^-3 and 10^7 with at
-// least one fraction digit, else d.dddE<n>.
-std::string JavaFloatText(double d, bool is_float);
 // The score of two float vectors' serialized bodies (one dimension) by `function`: "cosine",
 // "euclidean" or "dot_product" (jvector's VectorSimilarityFunction, as Cassandra computes it).
 float VectorSimilarity(std::string_view function, std::string_view a, std::string_view b);

@@ -38,7 +38,7 @@ void AppendDouble(double d, bool is_float, std::string* out) {
   if (std::isnan(d) || std::isinf(d)) {
     out->append("null");
   } else {
-    out->append(JavaFloatText(d, is_float));
+    out->append(cql::JavaFloatText(d, is_float));
   }
 }
 

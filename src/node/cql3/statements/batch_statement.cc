@@ -8,6 +8,7 @@
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/service/storage_proxy.h"
+#include "node/service/tracing.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -195,6 +196,8 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations));
   PF_RETURN_IF_ERROR(CheckBatchMutations(mutations, type, ctx));
+  tracing::Trace("Determining replicas for {}",
+                 type == cql::BatchType::kLogged ? "atomic batch" : "mutation");
   PF_RETURN_IF_ERROR(ctx.proxy->Mutate(mutations, ctx.now_in_seconds));
   return VoidResultBody();
 }

@@ -4,6 +4,7 @@
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/service/tracing.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
@@ -63,6 +64,7 @@ Result<bool> ModificationStatement::CheckConditions(ExecutionContext&, const Par
 Status ModificationStatement::ApplyMutations(ExecutionContext& ctx) const {
   std::vector<PartitionMutation> mutations;
   PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
+  tracing::Trace("Determining replicas for mutation");
   return ctx.proxy->Mutate(mutations, ctx.now_in_seconds);
 }
 

@@ -71,9 +71,6 @@ struct ExecutionContext {
   std::optional<std::string> new_metadata_id;
   // Canonical forms of bound values (ResolveValue's results point into it).
   mutable std::deque<std::string> normalized;
-  // The first function that refused its arguments while rows were computed (a similarity
-  // function over an all-zero vector): the statement fails with it.
-  mutable Status evaluation_error;
   // Client warnings: the thresholds, and the warnings the execution raised (sent with the
   // response from protocol v4 on).
   ClientWarningThresholds thresholds;

@@ -54,6 +54,14 @@ void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& 
     }
     return;
   }
+  if (term.kind == Term::Kind::kFunction && term.text == "fromjson") {
+    // fromJson(?): the marker is the JSON text.
+    if (term.elements.size() == 1) {
+      RegisterInnerMarkers(term.elements[0], cql::DataType(cql::TypeKind::kText),
+                           "arg0(system.fromjson)");
+    }
+    return;
+  }
   if (term.kind == Term::Kind::kFunction) {
     // Cassandra's names for function arguments: arg0(system.fn), typed by the parameter.
     auto f = ResolveTermCall(term, &type);
@@ -618,7 +626,11 @@ Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(
     return a.size() < b.size();
   };
   std::sort(prefixes.begin(), prefixes.end(), less);
-  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  // Equal by the comparator, not by bytes: IN (1230, 1.23E+3) on a decimal is one row.
+  prefixes.erase(
+      std::unique(prefixes.begin(), prefixes.end(),
+                  [&](const auto& a, const auto& b) { return !less(a, b) && !less(b, a); }),
+      prefixes.end());
   return prefixes;
 }
 
@@ -634,12 +646,12 @@ Result<std::vector<ClusteringSlice>> ResolveSlices(const WhereClause& where,
     return t.marker ? t.marker->type.params().size() : t.components.size();
   };
   if (where.slice_lower) {
-    PF_ASSIGN_OR_RETURN(lower, ResolveTuple(where.slice_lower->value,
-                                            size_of(where.slice_lower->value), ctx));
+    PF_ASSIGN_OR_RETURN(
+        lower, ResolveTuple(where.slice_lower->value, size_of(where.slice_lower->value), ctx));
   }
   if (where.slice_upper) {
-    PF_ASSIGN_OR_RETURN(upper, ResolveTuple(where.slice_upper->value,
-                                            size_of(where.slice_upper->value), ctx));
+    PF_ASSIGN_OR_RETURN(
+        upper, ResolveTuple(where.slice_upper->value, size_of(where.slice_upper->value), ctx));
   }
   auto ck = table.ClusteringColumns();
   bool desc = where.slice_size && ck[where.slice_first]->order == ClusteringOrder::kDesc;

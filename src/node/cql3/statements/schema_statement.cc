@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 
@@ -28,22 +30,25 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
                                                 bool require_replication) {
   KeyspaceDefinition def;
   def.name = name;
-  for (const auto& [key, value] : props) {
+  for (const auto& [raw_key, value] : props) {
+    std::string key = raw_key;
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key == "replication") {
-      if (!value.is_map) return SyntaxError("Invalid replication");
+      if (!value.is_map) {
+        return SyntaxError("Invalid value for property 'replication'. It should be a map.");
+      }
       def.replication = value.map;
     } else if (key == "durable_writes") {
-      if (value.text != "true" && value.text != "false") {
-        return SyntaxError(
-            fmt::format("Invalid boolean value {} for 'durable_writes'", value.text));
-      }
-      def.durable_writes = value.text == "true";
+      OptionValue v;
+      v.text = value.text;
+      if (value.is_map) v.map = value.map;
+      PF_ASSIGN_OR_RETURN(def.durable_writes, ParseBooleanOption("durable_writes", v));
     } else {
-      return SyntaxError(fmt::format("Unknown property '{}'", key));
+      return SyntaxError(fmt::format("Unknown property '{}'", raw_key));
     }
   }
   if (require_replication && def.replication.empty()) {
-    return ConfigError("Missing mandatory option 'replication'");
+    return InvalidRequest("Missing mandatory option 'replication'");
   }
   return def;
 }
@@ -269,6 +274,10 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
         def.kind = AlterTableDefinition::Kind::kOptions;
         def.options = ToOptions(s->properties);
         break;
+      case AlterTableStatement::Kind::kRename:
+        def.kind = AlterTableDefinition::Kind::kRename;
+        def.renames = s->renames;
+        break;
       default:
         return InvalidRequest("Unsupported ALTER TABLE");
     }
@@ -295,7 +304,8 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     bool ine = s->if_not_exists;
     std::vector<cql3::ColumnDefinition> fields = s->fields;
     out = std::make_unique<SchemaStatement>(
-        "create_type", ks, "", [ks, name, ine, fields](ExecutionContext& ctx) -> Result<StatementResult> {
+        "create_type", ks, "",
+        [ks, name, ine, fields](ExecutionContext& ctx) -> Result<StatementResult> {
           UserTypeDefinition def;
           def.keyspace = ks;
           def.name = name;

@@ -1,0 +1,136 @@
+#include "node/cql3/selection/aggregates.h"
+
+#include <cstring>
+#include <deque>
+
+#include "node/cql3/values.h"
+
+namespace postfork::node::cql3::selection {
+
+int NumericWidth(cql::TypeKind kind) {
+  switch (kind) {
+    case cql::TypeKind::kTinyint:
+      return 1;
+    case cql::TypeKind::kSmallint:
+      return 2;
+    case cql::TypeKind::kInt:
+      return 4;
+    case cql::TypeKind::kBigint:
+    case cql::TypeKind::kCounter:
+      return 8;
+    case cql::TypeKind::kFloat:
+      return -4;
+    case cql::TypeKind::kDouble:
+      return -8;
+    default:
+      return 0;
+  }
+}
+
+Status GroupAccumulator::Start(const ReadRow* row, const ExecutionContext& ctx) {
+  const auto& outputs = selection_.outputs();
+  counts_.assign(outputs.size(), 0);
+  accumulators_.assign(outputs.size(), Accumulator{});
+  firsts_.assign(outputs.size(), std::nullopt);
+  if (!row) return Status::Ok();
+  Scratch scratch;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    cql::RawValue v = selection_.Value(outputs[i], *row, &scratch, ctx);
+    if (!v.is_null()) firsts_[i] = std::string(v.bytes);
+  }
+  return scratch.error;
+}
+
+Status GroupAccumulator::Add(const ReadRow& row, const ExecutionContext& ctx) {
+  const auto& outputs = selection_.outputs();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Output& o = outputs[i];
+    if (o.kind == Output::Kind::kCountStar) {
+      ++counts_[i];
+      continue;
+    }
+    Scratch scratch;
+    cql::RawValue v = selection_.Value(o, row, &scratch, ctx);
+    PF_RETURN_IF_ERROR(scratch.error);
+    if (v.is_null()) continue;
+    ++counts_[i];
+    if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &accumulators_[i]);
+  }
+  return Status::Ok();
+}
+
+void GroupAccumulator::Finish(std::vector<std::optional<std::string>>* cells) const {
+  const auto& outputs = selection_.outputs();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Output& o = outputs[i];
+    if (o.kind == Output::Kind::kCountStar || o.count) {
+      std::string count;
+      cql::ByteWriter(&count).WriteLong(counts_[i]);
+      cells->push_back(std::move(count));
+    } else if (o.aggregate != Aggregator::kNone) {
+      cells->push_back(Result(o, accumulators_[i]));
+    } else {
+      cells->push_back(firsts_[i]);
+    }
+  }
+}
+
+void GroupAccumulator::Accumulate(const Output& o, std::string_view v, Accumulator* acc) {
+  if (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax) {
+    int cmp = acc->best ? CompareValues(o.aggregate_type, v, *acc->best) : 0;
+    if (!acc->best || (o.aggregate == Aggregator::kMin ? cmp < 0 : cmp > 0)) acc->best = v;
+    return;
+  }
+  int width = NumericWidth(o.aggregate_type.kind());
+  if (static_cast<int>(v.size()) != (width < 0 ? -width : width)) return;  // empty value
+  ++acc->count;
+  if (width == -4) {
+    uint32_t bits = cql::LoadBE32(v.data());
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    acc->float_sum += f;
+  } else if (width == -8) {
+    uint64_t bits = cql::LoadBE64(v.data());
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    acc->float_sum += d;
+  } else {
+    uint64_t raw = 0;
+    for (int i = 0; i < width; ++i) {
+      raw = (raw << 8) | static_cast<uint8_t>(v[static_cast<size_t>(i)]);
+    }
+    int shift = 64 - 8 * width;  // sign-extend
+    int64_t value = static_cast<int64_t>(raw << shift) >> shift;
+    acc->integer_sum = static_cast<int64_t>(static_cast<uint64_t>(acc->integer_sum) +
+                                            static_cast<uint64_t>(value));
+  }
+}
+
+std::optional<std::string> GroupAccumulator::Result(const Output& o, const Accumulator& acc) {
+  if (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax) return acc.best;
+  int width = NumericWidth(o.aggregate_type.kind());
+  bool avg = o.aggregate == Aggregator::kAvg;
+  std::string out;
+  if (width < 0) {
+    double v =
+        avg ? (acc.count ? acc.float_sum / static_cast<double>(acc.count) : 0) : acc.float_sum;
+    if (width == -4) {
+      float f = static_cast<float>(v);
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(bits >> (8 * i)));
+    } else {
+      uint64_t bits;
+      std::memcpy(&bits, &v, sizeof bits);
+      for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(bits >> (8 * i)));
+    }
+    return out;
+  }
+  int64_t v = avg ? (acc.count ? acc.integer_sum / acc.count : 0) : acc.integer_sum;
+  for (int i = width - 1; i >= 0; --i) {
+    out.push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
+  }
+  return out;
+}
+
+}  // namespace postfork::node::cql3::selection

@@ -1,0 +1,869 @@
+#include "node/cql3/selection/selection.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "node/cql3/functions/functions.h"
+#include "node/cql3/functions/json.h"
+#include "node/cql3/selection/aggregates.h"
+#include "node/cql3/values.h"
+#include "node/cql_errors.h"
+#include "postfork/cql/murmur3.h"
+
+namespace postfork::node::cql3::selection {
+namespace {
+
+std::string BigintBytes(int64_t v) {
+  std::string out;
+  cql::ByteWriter(&out).WriteLong(v);
+  return out;
+}
+
+Output MakeOutput(Output::Kind kind, size_t index) {
+  Output o;
+  o.kind = kind;
+  o.index = index;
+  return o;
+}
+
+// The entries of a serialized set or map (a set's values are absent), in their stored order.
+struct Entry {
+  std::string_view key;
+  std::string_view value;
+};
+std::vector<Entry> CollectionEntries(const cql::DataType& type, std::string_view bytes) {
+  std::vector<Entry> out;
+  bool is_map = type.kind() == cql::TypeKind::kMap;
+  cql::ByteReader r(bytes);
+  auto n = r.ReadInt();
+  if (!n.ok() || *n < 0) return out;
+  for (int32_t i = 0; i < *n; ++i) {
+    auto k = r.ReadBytes();
+    if (!k.ok() || !*k) break;
+    Entry e{**k, {}};
+    if (is_map) {
+      auto v = r.ReadBytes();
+      if (!v.ok() || !*v) break;
+      e.value = **v;
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+// A bound of a slice: nullopt for an absent or unset bound (open), else its bytes.
+std::optional<std::string_view> SliceBound(const ValueSource* bound, const ExecutionContext& ctx) {
+  if (!bound) return std::nullopt;
+  auto v = ResolveValue(*bound, ctx);
+  if (!v.ok() || v->kind != cql::RawValue::Kind::kBytes) return std::nullopt;
+  return v->bytes;
+}
+
+// The positions of the entries of `entries` (in key order) between `from` and `to`, inclusive.
+std::vector<size_t> SliceIndexes(const cql::DataType& key_type, const std::vector<Entry>& entries,
+                                 std::optional<std::string_view> from,
+                                 std::optional<std::string_view> to) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (from && CompareValues(key_type, entries[i].key, *from) < 0) continue;
+    if (to && CompareValues(key_type, entries[i].key, *to) > 0) continue;
+    out.push_back(i);
+  }
+  return out;
+}
+
+std::optional<size_t> ElementIndex(const cql::DataType& key_type, const std::vector<Entry>& entries,
+                                   std::string_view key) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (CompareValues(key_type, entries[i].key, key) == 0) return i;
+  }
+  return std::nullopt;
+}
+
+bool IsMultiCellCollection(const cql::DataType& type) {
+  return type.is_collection() && !type.is_frozen();
+}
+
+Aggregator AggregatorNamed(std::string_view name) {
+  return name == "min"   ? Aggregator::kMin
+         : name == "max" ? Aggregator::kMax
+         : name == "sum" ? Aggregator::kSum
+                         : Aggregator::kAvg;
+}
+
+}  // namespace
+
+Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMetadata& t,
+                                     BindCollector& binds) {
+  Selection s;
+  s.json_ = stmt.json;
+  auto add = [&](Prepared p, const std::string& alias) {
+    s.outputs_.push_back(std::move(p.output));
+    s.result_columns_.push_back(cql::ColumnSpec{
+        t.keyspace, t.name, alias.empty() ? std::move(p.name) : alias, std::move(p.type)});
+  };
+  if (stmt.select_star) {
+    if (stmt.distinct) {
+      return InvalidRequest("SELECT DISTINCT queries must request partition key columns");
+    }
+    for (const auto& col : t.columns) add(Prepared{s.ColumnOutput(col), col.type, col.name}, "");
+  } else {
+    for (const auto& sel : stmt.selectors) {
+      PF_ASSIGN_OR_RETURN(Prepared p, s.PrepareSelector(sel, t, binds, stmt.distinct));
+      add(std::move(p), sel.alias);
+    }
+  }
+  if (s.json_) {
+    // SELECT JSON: one text column, [json], holding each row as an object.
+    s.json_columns_ = std::move(s.result_columns_);
+    s.result_columns_ = {
+        cql::ColumnSpec{t.keyspace, t.name, "[json]", cql::DataType(cql::TypeKind::kText)}};
+  }
+  return s;
+}
+
+Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, const TableMetadata& t,
+                                                       BindCollector& binds, bool distinct) {
+  switch (sel.kind) {
+    case Selector::Kind::kColumn: {
+      const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+      if (distinct && col->kind != ColumnKind::kPartitionKey && col->kind != ColumnKind::kStatic) {
+        return InvalidRequest(
+            "SELECT DISTINCT queries must only request partition key columns and/or static "
+            "columns (not " +
+            col->name + ")");
+      }
+      return Prepared{ColumnOutput(*col), col->type, col->name};
+    }
+    case Selector::Kind::kCountStar:
+      has_aggregate_ = true;
+      return Prepared{MakeOutput(Output::Kind::kCountStar, 0),
+                      cql::DataType(cql::TypeKind::kBigint), "count"};
+    case Selector::Kind::kCount: {
+      const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+      has_aggregate_ = true;
+      Output o = ColumnOutput(*col);
+      o.count = true;
+      return Prepared{std::move(o), cql::DataType(cql::TypeKind::kBigint),
+                      "system.count(" + col->name + ")"};
+    }
+    case Selector::Kind::kField:
+      return PrepareField(sel, t, binds);
+    case Selector::Kind::kElement:
+    case Selector::Kind::kSlice:
+      return PrepareSubscript(sel, t, binds);
+    case Selector::Kind::kFunction:
+      return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kTerm:
+      // No literal has a type of its own here (Cassandra's getExactTypeIfKnown of a literal is
+      // null): only a cast types a term selector.
+      if (sel.cast_type.empty()) {
+        return InvalidRequest(fmt::format(
+            "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+            sel.term_text));
+      }
+      return PrepareTerm(sel, nullptr, binds, sel.term_text);
+    case Selector::Kind::kAggregate: {
+      // Over a column or any other selector (sum(cast(v as bigint))).
+      Prepared arg;
+      if (sel.args.empty()) {
+        Selector column;
+        column.columns = sel.columns;
+        PF_ASSIGN_OR_RETURN(arg, PrepareArgument(column, t, binds));
+      } else if (sel.args[0].kind == Selector::Kind::kTerm) {
+        return InvalidRequest(fmt::format(
+            "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+            sel.args[0].term_text));
+      } else {
+        PF_ASSIGN_OR_RETURN(arg, PrepareArgument(sel.args[0], t, binds));
+      }
+      Output o = std::move(arg.output);
+      o.aggregate = AggregatorNamed(sel.function);
+      cql::DataType type = arg.type.kind() == cql::TypeKind::kCounter
+                               ? cql::DataType(cql::TypeKind::kBigint)
+                               : arg.type;
+      bool arithmetic = o.aggregate == Aggregator::kSum || o.aggregate == Aggregator::kAvg;
+      if (arithmetic && NumericWidth(type.kind()) == 0) {
+        return InvalidRequest(fmt::format(
+            "Invalid call to function system.{}: its argument {} of type {} is not one of "
+            "tinyint, smallint, int, bigint, counter, float, double",
+            sel.function, arg.name, arg.type.ToCql()));
+      }
+      o.aggregate_type = type;
+      has_aggregate_ = true;
+      return Prepared{std::move(o), type, fmt::format("system.{}({})", sel.function, arg.name)};
+    }
+    case Selector::Kind::kToken: {
+      auto pk = t.PartitionKeyColumns();
+      if (sel.columns.size() != pk.size()) {
+        return InvalidRequest("Invalid number of arguments in call to function system.token: " +
+                              std::to_string(pk.size()) + " required but " +
+                              std::to_string(sel.columns.size()) + " provided");
+      }
+      std::string args;
+      for (size_t i = 0; i < pk.size(); ++i) {
+        if (sel.columns[i] != pk[i]->name) {
+          return InvalidRequest("Type error: " + sel.columns[i] + " cannot be passed as argument " +
+                                std::to_string(i) + " of function system.token");
+        }
+        args += (i ? ", " : "") + pk[i]->name;
+      }
+      return Prepared{MakeOutput(Output::Kind::kToken, 0), cql::DataType(cql::TypeKind::kBigint),
+                      "system.token(" + args + ")"};
+    }
+    case Selector::Kind::kWritetime:
+    case Selector::Kind::kMaxWritetime:
+    case Selector::Kind::kTtl:
+      return PrepareTimes(sel, t, binds);
+  }
+  return InvalidRequest("Unsupported selector");
+}
+
+// A function selector: its output, result type and Cassandra's column name.
+Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, const TableMetadata& t,
+                                                       BindCollector& binds) {
+  if (sel.function != "cast" && !FunctionRegistry::Native().Exists(sel.function)) {
+    if (sel.function == "fromjson") {
+      return InvalidRequest(
+          "fromjson() cannot be used in the selection clause of a SELECT statement");
+    }
+    return InvalidRequest(fmt::format("Unknown function '{}'", sel.function));
+  }
+  auto call = std::make_shared<FunctionCall>();
+  call->name = sel.function;
+  std::string args_text;
+  PF_ASSIGN_OR_RETURN(std::optional<std::vector<cql::DataType>> factory_params,
+                      FactoryParameters(sel, t, binds));
+  for (const Selector& a : sel.args) {
+    Prepared arg;
+    if (a.kind == Selector::Kind::kColumn || a.kind == Selector::Kind::kFunction ||
+        a.kind == Selector::Kind::kField || a.kind == Selector::Kind::kElement ||
+        a.kind == Selector::Kind::kSlice) {
+      PF_ASSIGN_OR_RETURN(arg, PrepareArgument(a, t, binds));
+    } else if (a.kind == Selector::Kind::kTerm) {
+      // A literal or marker argument takes the parameter's type when every overload of this
+      // arity agrees on it (Cassandra infers it from the function's signature).
+      std::optional<cql::DataType> expected;
+      std::string fn = sel.function == "cast" ? "" : sel.function;
+      size_t position = call->args.size();
+      bool agreed = !fn.empty();
+      for (const NativeFunction* f : FunctionRegistry::Native().Overloads(fn)) {
+        if (f->params.size() != sel.args.size() || f->AcceptsAny(position)) continue;
+        if (expected && !(*expected == f->params[position])) agreed = false;
+        expected = f->params[position];
+      }
+      if (!agreed) expected.reset();
+      if (factory_params) {
+        expected = (*factory_params)[position];
+        if (!IsAssignable(a.term, *expected)) {
+          return InvalidRequest(fmt::format(
+              "Type error: {} cannot be passed as argument {} of function system.{} of type {}",
+              TermText(a.term), position, sel.function, expected->ToCql()));
+        }
+      }
+      PF_ASSIGN_OR_RETURN(arg,
+                          PrepareTerm(a, expected ? &*expected : nullptr, binds,
+                                      fmt::format("arg{}(system.{})", position, sel.function)));
+    } else if (a.kind == Selector::Kind::kToken || a.kind == Selector::Kind::kWritetime ||
+               a.kind == Selector::Kind::kMaxWritetime || a.kind == Selector::Kind::kTtl) {
+      PF_ASSIGN_OR_RETURN(arg, PrepareSelector(a, t, binds, /*distinct=*/false));
+    } else {
+      return InvalidRequest("Arguments of system." + sel.function +
+                            " must be columns or function calls");
+    }
+    call->args.push_back(std::move(arg.output));
+    call->arg_types.push_back(std::move(arg.type));
+    args_text += (args_text.empty() ? "" : ", ") + arg.name;
+  }
+  std::string name = fmt::format("system.{}({})", sel.function, args_text);
+  if (sel.function == "cast") {
+    // The target type rides as a second argument type; Cassandra names the column
+    // cast(x as type).
+    auto target = cql::DataType::Parse(sel.cast_type);
+    if (!target.ok() || !target->is_native()) {
+      return InvalidRequest(fmt::format("Unknown type {} in cast", sel.cast_type));
+    }
+    if (call->arg_types.size() == 1 && call->arg_types[0] == *target) {
+      // A cast to the argument's own type is the argument itself (Cassandra's
+      // CastFcts: no function, the selector's own name).
+      Output same = std::move(call->args[0]);
+      return Prepared{std::move(same), *target, args_text};
+    }
+    call->arg_types.push_back(*target);
+    name = fmt::format("cast({} as {})", args_text, target->ToCql());
+  }
+  PF_ASSIGN_OR_RETURN(cql::DataType result, ScalarResultType(call->name, call->arg_types));
+  if (auto f = FunctionRegistry::Native().Resolve(call->name, call->arg_types);
+      f.ok() && (*f)->check) {
+    call->check = *f;
+  }
+  Output out = MakeOutput(Output::Kind::kFunction, 0);
+  out.call = std::move(call);
+  return Prepared{std::move(out), std::move(result), std::move(name)};
+}
+
+Result<std::optional<std::vector<cql::DataType>>> Selection::FactoryParameters(
+    const Selector& sel, const TableMetadata& t, BindCollector& binds) {
+  auto overloads = FunctionRegistry::Native().Overloads(sel.function);
+  if (overloads.size() != 1 || !overloads[0]->factory) {
+    return std::optional<std::vector<cql::DataType>>();
+  }
+  std::vector<ArgumentHint> hints;
+  for (const Selector& a : sel.args) {
+    ArgumentHint h;
+    if (a.kind == Selector::Kind::kColumn) {
+      const ColumnMetadata* col = t.FindColumn(a.columns[0]);
+      if (!col) return InvalidRequest("Undefined column name " + a.columns[0]);
+      h.type = col->type;
+      h.text = col->name;
+    } else if (a.kind == Selector::Kind::kFunction) {
+      PF_ASSIGN_OR_RETURN(Prepared nested, PrepareFunction(a, t, binds));
+      h.type = std::move(nested.type);
+      h.text = std::move(nested.name);
+    } else if (a.kind == Selector::Kind::kTerm) {
+      h.text = a.term_text;
+      if (!a.cast_type.empty()) {
+        auto parsed = cql::DataType::Parse(a.cast_type);
+        if (parsed.ok()) h.type = *parsed;
+      } else if (a.term.kind == Term::Kind::kList) {
+        h.array_literal_size = a.term.elements.size();
+      } else if (a.term.kind == Term::Kind::kSetOrMap && !a.term.elements.empty()) {
+        // Cassandra's getCompatibleTypeIfKnown: a set or map of its elements' types.
+        auto first = PreferredLiteralType(a.term.elements[0]);
+        auto second =
+            a.term.elements.size() > 1 ? PreferredLiteralType(a.term.elements[1]) : std::nullopt;
+        if (first && !a.term.is_map) h.type = cql::DataType::Set(*first);
+        if (first && second && a.term.is_map) h.type = cql::DataType::Map(*first, *second);
+      } else if (a.term.kind == Term::Kind::kString) {
+        h.type = cql::DataType(cql::TypeKind::kAscii);  // Constants' compatible type
+      } else {
+        h.type = PreferredLiteralType(a.term);
+      }
+    }
+    hints.push_back(std::move(h));
+  }
+  PF_ASSIGN_OR_RETURN(auto params, InferFactoryParameters(*overloads[0], hints));
+  return std::optional<std::vector<cql::DataType>>(std::move(params));
+}
+
+// A term selector (or argument): its type is the cast's, else `expected`, else the literal's own
+// (Cassandra's getExactTypeIfKnown); a marker without either cannot be typed.
+Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
+                                                   const cql::DataType* expected,
+                                                   BindCollector& binds,
+                                                   const std::string& receiver) {
+  std::optional<cql::DataType> type;
+  if (!sel.cast_type.empty()) {
+    auto parsed = cql::DataType::Parse(sel.cast_type);
+    if (!parsed.ok()) return InvalidRequest("Unknown type " + sel.cast_type);
+    type = *parsed;
+  } else if (expected) {
+    type = *expected;
+  } else {
+    type = PreferredLiteralType(sel.term);
+    if (!type) {
+      return InvalidRequest(fmt::format(
+          "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+          sel.term_text));
+    }
+  }
+  PF_ASSIGN_OR_RETURN(ValueSource source, binds.Source(sel.term, *type, receiver));
+  Output out = MakeOutput(Output::Kind::kTerm, 0);
+  out.term = std::make_shared<const ValueSource>(std::move(source));
+  return Prepared{std::move(out), *type, sel.term_text};
+}
+
+Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, const TableMetadata& t,
+                                                       BindCollector& binds) {
+  switch (sel.kind) {
+    case Selector::Kind::kColumn: {
+      const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
+      if (!col) return InvalidRequest("Undefined column name " + sel.columns[0]);
+      return Prepared{ColumnOutput(*col), col->type, col->name};
+    }
+    case Selector::Kind::kFunction:
+      return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kField:
+      return PrepareField(sel, t, binds);
+    case Selector::Kind::kElement:
+    case Selector::Kind::kSlice:
+      return PrepareSubscript(sel, t, binds);
+    default:
+      return InvalidRequest("Unsupported selector");
+  }
+}
+
+// `u.f`: a field of a user type value, named as Cassandra does.
+Result<Selection::Prepared> Selection::PrepareField(const Selector& sel, const TableMetadata& t,
+                                                    BindCollector& binds) {
+  const Selector& inner = sel.args[0];
+  if (inner.kind == Selector::Kind::kTerm) {
+    return InvalidRequest("Invalid field selection: only columns and fields have fields");
+  }
+  PF_ASSIGN_OR_RETURN(Prepared in, PrepareArgument(inner, t, binds));
+  if (in.type.kind() != cql::TypeKind::kUdt) {
+    return InvalidRequest(fmt::format("Invalid field selection: {} of type {} is not a user type",
+                                      in.name, in.type.ToCql()));
+  }
+  const auto& names = in.type.field_names();
+  auto it = std::find(names.begin(), names.end(), sel.function);
+  if (it == names.end()) {
+    return InvalidRequest(
+        fmt::format("{} of type {} has no field {}", in.name, in.type.ToCql(), sel.function));
+  }
+  size_t index = static_cast<size_t>(it - names.begin());
+  Output out = MakeOutput(Output::Kind::kField, index);
+  out.value_type = in.type;
+  out.multi_cell = in.output.kind == Output::Kind::kCell && !in.type.is_frozen();
+  auto call = std::make_shared<FunctionCall>();
+  call->args.push_back(std::move(in.output));
+  out.call = std::move(call);
+  return Prepared{std::move(out), in.type.params()[index], in.name + "." + sel.function};
+}
+
+// Cassandra's Selectable.WithElementSelection and WithSliceSelection: sets and maps only; an
+// element of a set is the element if present, of a map the key's value; a slice is the same
+// collection type with the elements between the bounds, inclusive.
+Result<Selection::Prepared> Selection::PrepareSubscript(const Selector& sel, const TableMetadata& t,
+                                                        BindCollector& binds) {
+  const bool element = sel.kind == Selector::Kind::kElement;
+  const Selector& inner = sel.args[0];
+  if (inner.kind == Selector::Kind::kTerm) {
+    return InvalidRequest(fmt::format("Invalid {} selection: {} is not a collection",
+                                      element ? "element" : "slice", inner.term_text));
+  }
+  if (inner.kind == Selector::Kind::kToken || inner.kind == Selector::Kind::kWritetime ||
+      inner.kind == Selector::Kind::kMaxWritetime || inner.kind == Selector::Kind::kTtl ||
+      inner.kind == Selector::Kind::kCount || inner.kind == Selector::Kind::kCountStar ||
+      inner.kind == Selector::Kind::kAggregate) {
+    bool distinct = false;
+    PF_ASSIGN_OR_RETURN(Prepared in, PrepareSelector(inner, t, binds, distinct));
+    return InvalidRequest(
+        element ? fmt::format("Invalid element selection: {} is of type {} is not a collection",
+                              in.name, in.type.ToCql())
+                : fmt::format("Invalid slice selection: {} of type {} is not a collection", in.name,
+                              in.type.ToCql()));
+  }
+  PF_ASSIGN_OR_RETURN(Prepared in, PrepareArgument(inner, t, binds));
+  const cql::DataType& type = in.type;
+  if (!type.is_collection()) {
+    return InvalidRequest(
+        element ? fmt::format("Invalid element selection: {} is of type {} is not a collection",
+                              in.name, type.ToCql())
+                : fmt::format("Invalid slice selection: {} of type {} is not a collection", in.name,
+                              type.ToCql()));
+  }
+  if (type.kind() == cql::TypeKind::kList) {
+    return InvalidRequest(
+        fmt::format("{} selection is only allowed on sets and maps, but {} is a list",
+                    element ? "Element" : "Slice", in.name));
+  }
+  const bool is_map = type.kind() == cql::TypeKind::kMap;
+  // Markers are typed by the key (maps) or element (sets): "key(m)" or "value(s)".
+  const std::string receiver = fmt::format("{}({})", is_map ? "key" : "value", in.name);
+  const cql::DataType& key_type = type.params()[0];
+  Output out = MakeOutput(element ? Output::Kind::kElement : Output::Kind::kSlice, 0);
+  out.value_type = type;
+  out.multi_cell = in.output.kind == Output::Kind::kCell && IsMultiCellCollection(type);
+  out.text = in.name;
+  std::string name;
+  cql::DataType result = type;
+  if (element) {
+    PF_ASSIGN_OR_RETURN(ValueSource key, binds.Source(sel.term, key_type, receiver));
+    out.term = std::make_shared<const ValueSource>(std::move(key));
+    name = fmt::format("{}[{}]", in.name, sel.term_text);
+    result = is_map ? type.params()[1] : key_type;
+  } else {
+    if (sel.slice_from) {
+      PF_ASSIGN_OR_RETURN(ValueSource from, binds.Source(*sel.slice_from, key_type, receiver));
+      out.term = std::make_shared<const ValueSource>(std::move(from));
+    }
+    if (sel.slice_to) {
+      PF_ASSIGN_OR_RETURN(ValueSource to, binds.Source(*sel.slice_to, key_type, receiver));
+      out.slice_to = std::make_shared<const ValueSource>(std::move(to));
+    }
+    name = fmt::format("{}[{}..{}]", in.name, sel.slice_from_text, sel.slice_to_text);
+  }
+  auto call = std::make_shared<FunctionCall>();
+  call->args.push_back(std::move(in.output));
+  out.call = std::move(call);
+  return Prepared{std::move(out), std::move(result), std::move(name)};
+}
+
+// Cassandra 5.0's Selectable.WritetimeOrTTL: of a column, or of an element, slice or field of
+// one, never of a primary key part. A whole non-frozen collection, or a slice of one, gives one
+// time per element (a list); anything frozen gives the time of the whole value.
+Result<Selection::Prepared> Selection::PrepareTimes(const Selector& sel, const TableMetadata& t,
+                                                    BindCollector& binds) {
+  const char* fn = sel.kind == Selector::Kind::kWritetime      ? "writetime"
+                   : sel.kind == Selector::Kind::kMaxWritetime ? "maxwritetime"
+                                                               : "ttl";
+  // The column the selection starts from is checked first, as in Cassandra.
+  const Selector* base = &sel;
+  while (!base->args.empty()) base = &base->args[0];
+  const ColumnMetadata* column = t.FindColumn(base->columns[0]);
+  if (!column) return InvalidRequest("Undefined column name " + base->columns[0]);
+  if (column->is_primary_key()) {
+    return InvalidRequest(
+        fmt::format("Cannot use selection function {} on PRIMARY KEY part {}", fn, column->name));
+  }
+  Prepared target;
+  if (sel.args.empty()) {
+    target = Prepared{ColumnOutput(*column), column->type, column->name};
+  } else {
+    PF_ASSIGN_OR_RETURN(target, PrepareArgument(sel.args[0], t, binds));
+  }
+  Output out = MakeOutput(sel.kind == Selector::Kind::kWritetime      ? Output::Kind::kWritetime
+                          : sel.kind == Selector::Kind::kMaxWritetime ? Output::Kind::kMaxWritetime
+                                                                      : Output::Kind::kTtl,
+                          0);
+  const Output& o = target.output;
+  out.multi_cell = sel.kind != Selector::Kind::kMaxWritetime &&
+                   ((o.kind == Output::Kind::kCell && IsMultiCellCollection(target.type)) ||
+                    (o.kind == Output::Kind::kSlice && o.multi_cell));
+  cql::DataType one(sel.kind == Selector::Kind::kTtl ? cql::TypeKind::kInt
+                                                     : cql::TypeKind::kBigint);
+  cql::DataType type = out.multi_cell ? cql::DataType::List(one) : one;
+  auto call = std::make_shared<FunctionCall>();
+  call->args.push_back(std::move(target.output));
+  out.call = std::move(call);
+  return Prepared{std::move(out), std::move(type), fmt::format("{}({})", fn, target.name)};
+}
+
+size_t Selection::ReadCell(uint32_t column_id) {
+  for (size_t i = 0; i < cell_columns_.size(); ++i) {
+    if (cell_columns_[i] == column_id) return i;
+  }
+  cell_columns_.push_back(column_id);
+  return cell_columns_.size() - 1;
+}
+
+Output Selection::ColumnOutput(const ColumnMetadata& col) {
+  switch (col.kind) {
+    case ColumnKind::kPartitionKey:
+      return MakeOutput(Output::Kind::kPartitionKey, static_cast<size_t>(col.position));
+    case ColumnKind::kClustering:
+      return MakeOutput(Output::Kind::kClustering, static_cast<size_t>(col.position));
+    default:
+      return MakeOutput(Output::Kind::kCell, ReadCell(col.id));
+  }
+}
+
+bool Selection::OutputsAreStoredValues() const {
+  for (const Output& o : outputs_) {
+    if (o.kind != Output::Kind::kPartitionKey && o.kind != Output::Kind::kClustering &&
+        o.kind != Output::Kind::kCell) {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// Bound values inside `o` (terms, element keys and slice bounds), checked as Cassandra does when
+// it binds a selection.
+Status CheckBound(const Output& o, const ExecutionContext& ctx) {
+  if (o.kind == Output::Kind::kTerm) PF_RETURN_IF_ERROR(ResolveValue(*o.term, ctx).status());
+  if (o.kind == Output::Kind::kElement) {
+    PF_ASSIGN_OR_RETURN(cql::RawValue key, ResolveValue(*o.term, ctx));
+    if (key.is_null()) {
+      return InvalidRequest("Invalid null value for element selection on " + o.text);
+    }
+    if (key.is_unset()) {
+      return InvalidRequest("Invalid unset value for element selection on " + o.text);
+    }
+  }
+  if (o.kind == Output::Kind::kSlice) {
+    for (const auto* bound : {o.term.get(), o.slice_to.get()}) {
+      if (!bound) continue;
+      PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(*bound, ctx));
+      if (v.is_null()) {
+        return InvalidRequest("Invalid null value for slice selection on " + o.text);
+      }
+    }
+  }
+  if (o.call) {
+    for (const Output& a : o.call->args) PF_RETURN_IF_ERROR(CheckBound(a, ctx));
+  }
+  return Status::Ok();
+}
+
+std::string TimesBody(const std::vector<CellValue::ElementTime>& times, Output::Kind kind,
+                      bool list) {
+  std::string out;
+  cql::ByteWriter w(&out);
+  auto one = [&](const CellValue::ElementTime& t, cql::ByteWriter& to) {
+    if (kind == Output::Kind::kTtl) {
+      if (t.ttl == 0) {
+        to.WriteInt(-1);
+      } else {
+        to.WriteInt(4);
+        to.WriteInt(t.ttl);
+      }
+    } else {
+      to.WriteInt(8);
+      to.WriteLong(t.timestamp);
+    }
+  };
+  if (list) {
+    w.WriteInt(static_cast<int32_t>(times.size()));
+    for (const auto& t : times) one(t, w);
+    return out;
+  }
+  if (kind == Output::Kind::kTtl) {
+    w.WriteInt(times[0].ttl);
+  } else if (kind == Output::Kind::kMaxWritetime) {
+    int64_t newest = INT64_MIN;
+    for (const auto& t : times) newest = std::max(newest, t.timestamp);
+    w.WriteLong(newest);
+  } else {
+    w.WriteLong(times[0].timestamp);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status Selection::CheckBoundTerms(const ExecutionContext& ctx) const {
+  for (const Output& o : outputs_) PF_RETURN_IF_ERROR(CheckBound(o, ctx));
+  return Status::Ok();
+}
+
+std::optional<std::vector<CellValue::ElementTime>> Selection::TimesOf(
+    const Output& target, bool per_element, const ReadRow& row, Scratch* computed,
+    const ExecutionContext& ctx) const {
+  using Times = std::vector<CellValue::ElementTime>;
+  switch (target.kind) {
+    case Output::Kind::kCell: {
+      const auto& cell = row.cells[target.index];
+      if (!cell) return std::nullopt;
+      if (per_element) return cell->element_times;
+      return Times{CellValue::ElementTime{cell->timestamp, cell->ttl}};
+    }
+    case Output::Kind::kElement:
+    case Output::Kind::kSlice:
+    case Output::Kind::kField: {
+      const Output& inner = target.call->args[0];
+      if (!target.multi_cell) {
+        // A part of a frozen value has the value's times, when the part is there.
+        cql::RawValue v = Value(target, row, computed, ctx);
+        if (v.is_null()) return std::nullopt;
+        if (target.kind == Output::Kind::kSlice && v.bytes.size() == 4 &&
+            cql::LoadBE32(v.bytes.data()) == 0) {
+          return std::nullopt;  // an empty slice of a frozen collection
+        }
+        return TimesOf(inner, false, row, computed, ctx);
+      }
+      const auto& cell = row.cells[inner.index];
+      if (!cell || cell->element_times.size() != cell->elements.size()) return std::nullopt;
+      if (target.kind == Output::Kind::kField) {
+        for (size_t i = 0; i < cell->elements.size(); ++i) {
+          const std::string& path = cell->elements[i].first;
+          if (path.size() == 2 && cql::LoadBE16(path.data()) == target.index) {
+            return Times{cell->element_times[i]};
+          }
+        }
+        return std::nullopt;
+      }
+      std::vector<Entry> entries = CollectionEntries(target.value_type, cell->value);
+      if (entries.size() != cell->element_times.size()) return std::nullopt;
+      const cql::DataType& key_type = target.value_type.params()[0];
+      if (target.kind == Output::Kind::kElement) {
+        auto key = ResolveValue(*target.term, ctx);
+        if (!key.ok() || key->kind != cql::RawValue::Kind::kBytes) return std::nullopt;
+        auto i = ElementIndex(key_type, entries, key->bytes);
+        if (!i) return std::nullopt;
+        return Times{cell->element_times[*i]};
+      }
+      Times out;
+      for (size_t i : SliceIndexes(key_type, entries, SliceBound(target.term.get(), ctx),
+                                   SliceBound(target.slice_to.get(), ctx))) {
+        out.push_back(cell->element_times[i]);
+      }
+      if (out.empty()) return std::nullopt;
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+cql::RawValue Selection::Value(const Output& o, const ReadRow& row, Scratch* computed,
+                               const ExecutionContext& ctx) const {
+  switch (o.kind) {
+    case Output::Kind::kPartitionKey:
+      return cql::RawValue::Of(row.partition_key[o.index]);
+    case Output::Kind::kClustering:
+      if (o.index < row.clustering.size()) return cql::RawValue::Of(row.clustering[o.index]);
+      return cql::RawValue::Null();
+    case Output::Kind::kCell:
+      if (row.cells[o.index]) return cql::RawValue::Of(row.cells[o.index]->value);
+      return cql::RawValue::Null();
+    case Output::Kind::kToken: {
+      std::string key;
+      if (row.partition_key.size() == 1) {
+        key = row.partition_key[0];
+      } else {
+        std::vector<std::string_view> comps(row.partition_key.begin(), row.partition_key.end());
+        key = cql::CompositePartitionKey(comps);
+      }
+      computed->values.push_back(BigintBytes(cql::Murmur3Token(key)));
+      return cql::RawValue::Of(computed->values.back());
+    }
+    case Output::Kind::kWritetime:
+    case Output::Kind::kMaxWritetime:
+    case Output::Kind::kTtl: {
+      const Output& target = o.call->args[0];
+      bool per_element =
+          o.multi_cell ||
+          (o.kind == Output::Kind::kMaxWritetime && target.kind == Output::Kind::kCell &&
+           row.cells[target.index] && !row.cells[target.index]->element_times.empty());
+      auto times = TimesOf(target, per_element, row, computed, ctx);
+      if (!times || times->empty()) return cql::RawValue::Null();
+      if (!o.multi_cell && o.kind == Output::Kind::kTtl && (*times)[0].ttl == 0) {
+        return cql::RawValue::Null();
+      }
+      computed->values.push_back(TimesBody(*times, o.kind, o.multi_cell));
+      return cql::RawValue::Of(computed->values.back());
+    }
+    case Output::Kind::kElement:
+    case Output::Kind::kSlice: {
+      cql::RawValue v = Value(o.call->args[0], row, computed, ctx);
+      if (v.is_null()) return v;
+      const cql::DataType& key_type = o.value_type.params()[0];
+      std::vector<Entry> entries = CollectionEntries(o.value_type, v.bytes);
+      const bool is_map = o.value_type.kind() == cql::TypeKind::kMap;
+      if (o.kind == Output::Kind::kElement) {
+        auto key = ResolveValue(*o.term, ctx);
+        if (!key.ok() || key->kind != cql::RawValue::Kind::kBytes) return cql::RawValue::Null();
+        auto i = ElementIndex(key_type, entries, key->bytes);
+        if (!i) return cql::RawValue::Null();
+        return cql::RawValue::Of(is_map ? entries[*i].value : entries[*i].key);
+      }
+      auto from = SliceBound(o.term.get(), ctx);
+      auto to = SliceBound(o.slice_to.get(), ctx);
+      if (!from && !to) return v;
+      std::vector<size_t> picked = SliceIndexes(key_type, entries, from, to);
+      // An empty slice of a non-frozen collection is null, of a frozen one an empty collection
+      // (Cassandra's CollectionSerializer.getSliceFromSerialized).
+      if (picked.empty() && !o.value_type.is_frozen()) return cql::RawValue::Null();
+      std::string out;
+      cql::ByteWriter w(&out);
+      w.WriteInt(static_cast<int32_t>(picked.size()));
+      for (size_t i : picked) {
+        w.WriteBytes(entries[i].key);
+        if (is_map) w.WriteBytes(entries[i].value);
+      }
+      computed->values.push_back(std::move(out));
+      return cql::RawValue::Of(computed->values.back());
+    }
+    case Output::Kind::kFunction: {
+      std::vector<std::optional<std::string>> args;
+      for (const Output& a : o.call->args) {
+        cql::RawValue v = Value(a, row, computed, ctx);
+        args.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
+      }
+      if (o.call->check && computed->error.ok()) {
+        computed->error = CheckArguments(*o.call->check, o.call->arg_types, args);
+      }
+      auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, ctx.now_micros);
+      if (!r && args.size() == 1 && args[0] && o.call->name.rfind("blobas", 0) == 0 &&
+          computed->error.ok()) {
+        // blobAs<type> of bytes that are no value of the type fails the request (Cassandra's
+        // FromBlobFunction).
+        auto type = ScalarResultType(o.call->name, o.call->arg_types);
+        std::string hex = "0x";
+        for (unsigned char c : *args[0]) hex += fmt::format("{:02x}", c);
+        computed->error = InvalidRequest(fmt::format(
+            "In call to function system.{}, value {} is not a valid binary representation for "
+            "type {}",
+            o.call->name, hex, type.ok() ? type->ToCql() : "?"));
+      }
+      if (!r) return cql::RawValue::Null();
+      computed->values.push_back(std::move(*r));
+      return cql::RawValue::Of(computed->values.back());
+    }
+    case Output::Kind::kField: {
+      cql::RawValue v = Value(o.call->args[0], row, computed, ctx);
+      if (v.is_null()) return v;
+      cql::ByteReader r(v.bytes);
+      for (size_t i = 0; !r.empty(); ++i) {
+        auto f = r.ReadBytes();
+        if (!f.ok()) break;
+        if (i == o.index) return *f ? cql::RawValue::Of(**f) : cql::RawValue::Null();
+      }
+      return cql::RawValue::Null();
+    }
+    case Output::Kind::kTerm: {
+      // Markers were type-checked by CheckBoundTerms; an unset one reads as null.
+      auto v = ResolveValue(*o.term, ctx);
+      if (!v.ok() || v->kind != cql::RawValue::Kind::kBytes) return cql::RawValue::Null();
+      computed->values.push_back(std::string(v->bytes));
+      return cql::RawValue::Of(computed->values.back());
+    }
+    case Output::Kind::kCountStar:
+      break;
+  }
+  return cql::RawValue::Null();
+}
+
+void Selection::AppendRow(const ReadRow& row, Scratch* computed, const ExecutionContext& ctx,
+                          cql::RowsResult* rows) const {
+  if (!json_) {
+    for (const Output& o : outputs_) rows->cells.push_back(Value(o, row, computed, ctx));
+    return;
+  }
+  std::vector<std::optional<std::string_view>> values;
+  values.reserve(outputs_.size());
+  for (const Output& o : outputs_) {
+    cql::RawValue v = Value(o, row, computed, ctx);
+    values.push_back(v.is_null() ? std::nullopt : std::optional<std::string_view>(v.bytes));
+  }
+  computed->values.push_back(JsonRow(values));
+  rows->cells.push_back(cql::RawValue::Of(computed->values.back()));
+}
+
+std::string Selection::JsonRow(const std::vector<std::optional<std::string_view>>& values) const {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.append(", ");
+    AppendJsonString(JsonColumnName(json_columns_[i].name), &out);
+    out.append(": ");
+    out.append(ToJson(values[i], json_columns_[i].type));
+  }
+  out.push_back('}');
+  return out;
+}
+
+void RowsWriter::Row(const RowView& row) {
+  if (last_requested_) last_row_in_it_ = row.partition_key == *last_requested_;
+  cql::ByteWriter w(out_);
+  for (const Output& o : outputs_) {
+    switch (o.kind) {
+      case Output::Kind::kPartitionKey:
+        w.WriteBytes(std::string_view(row.partition_key[o.index]));
+        break;
+      case Output::Kind::kClustering:
+        if (o.index < row.clustering.size()) {
+          w.WriteBytes(std::string_view(row.clustering[o.index]));
+        } else {
+          w.WriteInt(-1);
+        }
+        break;
+      default:  // kCell (Selection::OutputsAreStoredValues)
+        if (row.cells[o.index].present) {
+          w.WriteBytes(row.cells[o.index].value);
+        } else {
+          w.WriteInt(-1);
+        }
+        break;
+    }
+  }
+}
+
+}  // namespace postfork::node::cql3::selection
