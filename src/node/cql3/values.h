@@ -32,10 +32,6 @@ struct TermInputs {
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
                                std::string_view receiver, const TermInputs& inputs = {});
 
-// A term as Cassandra prints it in messages: literals as written ('x', 0x01, [1, 2], {a: 1}),
-// markers as ?, calls as f(args).
-std::string TermText(const Term& term);
-
 // Whether a literal holds bind markers anywhere inside.
 bool ContainsMarker(const Term& term);
 // The type a literal has by itself (Cassandra's preferred type: 'x' text, 1 int, 2^40 bigint,
@@ -45,6 +41,13 @@ std::optional<cql::DataType> PreferredLiteralType(const Term& term);
 // Whether a term's value is fixed by the statement's text: no bind markers and no non-pure
 // function calls anywhere inside. Only such terms may be computed once, at prepare.
 bool IsConstantTerm(const Term& term);
+
+// Whether `term` can be assigned to a receiver of `type` (Cassandra's testAssignment: exactly or
+// weakly assignable); a function call counts as assignable (its own resolution reports errors).
+bool IsAssignable(const Term& term, const cql::DataType& type);
+// The term as Cassandra prints it in messages: literals as written ('x', 0x.., [1, 2], {a: 1}),
+// ? for markers, NULL, calls as f(args).
+std::string TermText(const Term& term);
 
 // A function call term run as a value of `type`: its serialized result (nullopt: null).
 Result<std::optional<std::string>> CallFunctionBytes(const Term& call, const cql::DataType& type,
