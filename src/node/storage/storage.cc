@@ -1338,6 +1338,8 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
                            const IndexMetadata& index) {
   const ColumnMetadata* column = table->FindColumnById(index.column_id);
   if (column == nullptr) return InvalidArgument("index on an unknown column");
+  // An index on a key column keeps no entries: its queries scan and filter on the key.
+  if (column->is_primary_key()) return Status::Ok();
   bool is_static = column->kind == ColumnKind::kStatic;
   ReadCommand cmd;
   cmd.table = table;
