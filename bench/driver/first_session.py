@@ -220,8 +220,8 @@ def main():
 
     print(f"{'postfork forked worker, fork -> session ready (ks1)':58} {int(out['workers']):4d} "
           f"{out['worker_ready_p50_ms']:9.3f} {out['worker_ready_p99_ms']:9.3f}"
-          f"   (max {out['worker_ready_max_ms']:.3f}; {out['worker_ready_faults_p50']:.0f} page "
-          f"faults; fork() itself {out['fork_p50_ms']:.3f}; first query then "
+          f"   (max {out['worker_ready_max_ms']:.3f}; CPU p50 {out['worker_ready_cpu_p50_ms']:.3f}; "
+          f"{out['worker_ready_faults_p50']:.0f} page faults; fork() itself {out['fork_p50_ms']:.3f}; first query then "
           f"{out['worker_first_query_p50_ms']:.3f})")
     print(f"{'postfork forked worker, fork -> session ready (ks1000)':58} "
           f"{int(out1000['workers']):4d} {out1000['worker_ready_p50_ms']:9.3f} "
