@@ -5,7 +5,8 @@
 //       the connect a prefork worker makes: a master takes a warm-up snapshot (one prepared
 //       statement), then forks N workers one after another; each measures from its first
 //       instruction after fork to a session that can execute (and its first query, and the page
-//       faults it took on the way). p50/p99 in ms over the N workers.
+//       faults it took on the way). p50/p99 in ms over the N workers. --floor interleaves as
+//       many workers that only connect a raw socket and exchange STARTUP/READY: the floor.
 //   driver_bench first --port P --keyspace KS [--protocol ...]
 //       the first session of this (fresh) process, then a second one: wall and CPU ms, and the
 //       page faults each took
@@ -13,7 +14,11 @@
 //       prepared single-row SELECT from one thread: ops/s, client CPU us/request,
 //       heap allocations/request (and the protocol version the session speaks)
 // Output: one "key value" per line, for the script to compare.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,7 +133,32 @@ struct WorkerTimes {
   int ok;
 };
 
-int Fork(SessionOptions options, int workers) {
+// The physical floor of a worker's session on loopback, for comparison in the same run: a
+// blocking socket, connect, a v5 STARTUP, the READY. No driver, no event loop. True on READY.
+bool RawStartup(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // Header (version 5, flags, stream 0, STARTUP, length) and {"CQL_VERSION": "3.0.0"}.
+  static const char kStartup[] =
+      "\x05\x00\x00\x00\x01\x00\x00\x00\x16\x00\x01\x00\x0b"
+      "CQL_VERSION\x00\x05"
+      "3.0.0";
+  char reply[64];
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            send(fd, kStartup, sizeof kStartup - 1, MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(sizeof kStartup - 1) &&
+            recv(fd, reply, sizeof reply, 0) >= 9 && reply[4] == 0x02;  // READY
+  close(fd);
+  return ok;
+}
+
+int Fork(SessionOptions options, int workers, bool floor) {
   const std::string query = "SELECT v FROM bench_first WHERE k = ?";
   {
     auto setup = BlockingSession::Connect(options);
@@ -152,13 +182,15 @@ int Fork(SessionOptions options, int workers) {
     std::fprintf(stderr, "snapshot: %s\n", snap.status().ToString().c_str());
     return 1;
   }
-  std::vector<WorkerTimes> times;
+  std::vector<WorkerTimes> times, floor_times;
   // The workers' own clock and fault counter are bound and touched here, so that their first
   // calls in a worker measure the session, not the measuring.
   (void)MinorFaults();
   (void)CpuMs();
   (void)Clock::now();
-  for (int i = 0; i < workers; ++i) {
+  // With `floor`, each driver worker is followed by a raw-socket one (RawStartup).
+  for (int i = 0; i < (floor ? 2 * workers : workers); ++i) {
+    const bool raw = floor && i % 2 == 1;
     int fds[2];
     if (pipe(fds) != 0) return 1;
     auto before_fork = Clock::now();
@@ -169,7 +201,12 @@ int Fork(SessionOptions options, int workers) {
       double c0 = CpuMs();
       WorkerTimes w{};
       w.fork_ms = std::chrono::duration<double, std::milli>(t0 - before_fork).count();
-      {
+      if (raw) {
+        w.ok = RawStartup(options.port);
+        w.ready_cpu_ms = CpuMs() - c0;
+        w.ready_faults = MinorFaults() - f0;
+        w.ready_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      } else {
         boost::asio::io_context io(1);
         std::optional<Result<Session>> s;
         Session::ConnectFromSnapshot(io, *snap,
@@ -208,7 +245,7 @@ int Fork(SessionOptions options, int workers) {
       std::fprintf(stderr, "worker %d failed\n", i);
       return 1;
     }
-    times.push_back(w);
+    (raw ? floor_times : times).push_back(w);
   }
   std::vector<double> fork_ms, ready, ready_cpu, query_ms, faults;
   for (auto& w : times) {
@@ -225,6 +262,19 @@ int Fork(SessionOptions options, int workers) {
       workers, Percentile(fork_ms, 0.5), Percentile(ready, 0.5), Percentile(ready, 0.99),
       Percentile(ready, 1.0), Percentile(ready_cpu, 0.5), Percentile(query_ms, 0.5),
       Percentile(faults, 0.5));
+  if (floor) {
+    std::vector<double> f_ready, f_cpu, f_faults;
+    for (auto& w : floor_times) {
+      f_ready.push_back(w.ready_ms);
+      f_cpu.push_back(w.ready_cpu_ms);
+      f_faults.push_back(static_cast<double>(w.ready_faults));
+    }
+    std::printf(
+        "floor_ready_p50_ms %.4f\nfloor_ready_p99_ms %.4f\nfloor_ready_cpu_p50_ms %.4f\n"
+        "floor_ready_faults_p50 %.0f\n",
+        Percentile(f_ready, 0.5), Percentile(f_ready, 0.99), Percentile(f_cpu, 0.5),
+        Percentile(f_faults, 0.5));
+  }
   return 0;
 }
 
@@ -333,6 +383,9 @@ int main(int argc, char** argv) {
   int workers = 50;
   auto* first = app.add_subcommand("first", "the first session of this process, then a second");
   fork_cmd->add_option("--workers", workers);
+  bool floor = false;
+  fork_cmd->add_flag("--floor", floor,
+                     "also fork as many raw-socket workers (connect, STARTUP, READY; no driver)");
   for (auto* sc : {ready, tput, fork_cmd, first}) {
     sc->add_option("--port", port)->required();
     sc->add_option("--keyspace", keyspace)->required();
@@ -353,7 +406,7 @@ int main(int argc, char** argv) {
   }
   options.protocol_version = *version;
   if (ready->parsed()) return Ready(options, iterations);
-  if (fork_cmd->parsed()) return Fork(options, workers);
+  if (fork_cmd->parsed()) return Fork(options, workers, floor);
   if (first->parsed()) return First(options);
   return Throughput(options, seconds, inflight);
 }
