@@ -24,6 +24,11 @@ namespace postfork::node::cql3 {
 // What an evaluation may read besides its arguments.
 struct FunctionContext {
   int64_t now_micros = 0;  // the request's time (non-pure functions)
+  // The result type of the overload running (set by Invoke).
+  const cql::DataType* return_type = nullptr;
+  // Where a body that fails on its input (a division by zero) puts the FunctionFailure that
+  // fails the request; it then returns nullopt. Null: the failure is a null result.
+  Status* failure = nullptr;
 };
 
 // Serialized arguments (nullopt = null) and their types.
@@ -81,8 +86,10 @@ std::string CastFunctionName(const cql::DataType& target);
 // evaluation over serialized arguments (a null argument gives null for all but toJson).
 Result<cql::DataType> ScalarResultType(std::string_view name,
                                        const std::vector<cql::DataType>& arg_types);
+// `failure` (may be null) takes a body's FunctionFailure (FunctionContext::failure).
 std::optional<std::string> EvaluateScalar(std::string_view name,
                                           const std::vector<cql::DataType>& arg_types,
-                                          const FunctionArgs& args, int64_t now_micros);
+                                          const FunctionArgs& args, int64_t now_micros,
+                                          Status* failure = nullptr);
 
 }  // namespace postfork::node::cql3
