@@ -152,6 +152,25 @@ TEST_F(SelectionTest, FunctionOverloadsResolveAsCassandra) {
                {"system.varintasblob(v)", "system.max(1)"}, Rows{{"0x00000028", "1"}});
 }
 
+// Cassandra 5.0's collection and masking functions: results typed by their argument.
+TEST_F(SelectionTest, CollectionAndMaskingFunctions) {
+  env_.Ok("CREATE TABLE c (k int PRIMARY KEY, l list<int>, m map<text, int>)");
+  env_.Ok("INSERT INTO c (k, l, m) VALUES (1, [3, 1, 2], {'a': 1, 'b': 2})");
+  ExpectResult("SELECT map_keys(m), map_values(m), collection_max(l), collection_avg(l) FROM c",
+               {"system.map_keys(m)", "system.map_values(m)", "system.collection_max(l)",
+                "system.collection_avg(l)"},
+               Rows{{"{'a', 'b'}", "[1, 2]", "3", "2"}});
+  ExpectInvalid(env_.Execute("SELECT map_keys(l) FROM c"),
+                "Function system.map_keys requires a map argument, but found argument l of type "
+                "list<int>");
+  ExpectResult(
+      "SELECT mask_inner(s, 1, 0), mask_outer(s, 0, 1, '#'), mask_default(v), "
+      "mask_null(v) FROM t WHERE pk = 2",
+      {"system.mask_inner(s, 1, 0)", "system.mask_outer(s, 0, 1, '#')", "system.mask_default(v)",
+       "system.mask_null(v)"},
+      Rows{{"'d'", "'#'", "0", "null"}});
+}
+
 TEST_F(SelectionTest, UserTypeFields) {
   env_.Ok("CREATE TYPE addr (street text, n int)");
   env_.Ok("CREATE TABLE u (k int PRIMARY KEY, a frozen<addr>)");

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "node/cql3/functions/json.h"
+#include "node/cql3/functions/collection_functions.h"
 #include "node/cql3/functions/operations.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
@@ -470,6 +471,8 @@ FunctionRegistry::FunctionRegistry() {
   add("varcharasblob", {DataType(TypeKind::kText)}, blob, true, ToBlobBody);
   add("blobasvarchar", {blob}, DataType(TypeKind::kText), true, FromBlobBody);
   AddOperationFunctions(&functions_);
+  AddCollectionFunctions(&functions_);
+  AddMaskingFunctions(&functions_);
   // Sorted by name (overloads keep their declaration order) for binary-search lookups.
   std::stable_sort(
       functions_.begin(), functions_.end(),
@@ -540,7 +543,7 @@ Result<DataType> ScalarResultType(std::string_view name, const std::vector<DataT
 std::optional<std::string> Invoke(const NativeFunction& fn, const std::vector<DataType>& arg_types,
                                   const FunctionArgs& args, const FunctionContext& context) {
   if (args.size() != fn.params.size() || arg_types.size() != args.size()) return std::nullopt;
-  if (fn.name != "tojson" &&
+  if (fn.name != "tojson" && !fn.called_on_null_input &&
       std::any_of(args.begin(), args.end(), [](const auto& a) { return !a.has_value(); })) {
     return std::nullopt;
   }

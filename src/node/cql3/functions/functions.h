@@ -37,14 +37,23 @@ using FunctionBody = std::optional<std::string> (*)(const std::vector<cql::DataT
                                                     const FunctionArgs& args,
                                                     const FunctionContext& context);
 
+// The result type of a function whose result depends on its argument types (Cassandra's
+// function factories: map_keys, collection_min, mask_default, ...), or InvalidRequest with its
+// message for arguments it does not take; `names` are the arguments as written.
+using ResultTypeOf = Result<cql::DataType> (*)(std::string_view function,
+                                               const std::vector<cql::DataType>& args,
+                                               const std::vector<std::string>& names);
+
 struct NativeFunction {
   std::string name;                   // lower case, without the "system." keyspace
   std::vector<cql::DataType> params;  // kCustom: any type (toJson)
-  cql::DataType return_type;          // kCustom: the argument's type is irrelevant (unused)
+  cql::DataType return_type;          // kCustom: given by result_type_of
   // Pure functions give the same result for the same arguments, so a call over constants may be
   // computed once, when the statement is prepared. Non-pure ones never are.
   bool pure = true;
   FunctionBody body = nullptr;
+  ResultTypeOf result_type_of = nullptr;  // set when return_type is kCustom
+  bool called_on_null_input = false;      // the body runs on null arguments too
 
   // Cassandra's spelling in messages: "system.name(type, type)".
   std::string Signature() const;

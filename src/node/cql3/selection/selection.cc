@@ -409,10 +409,18 @@ Result<Selection::Prepared> Selection::PrepareNativeCall(const Selector& sel,
   PF_ASSIGN_OR_RETURN(std::shared_ptr<FunctionCall> call,
                       MakeCall(sel.function, *chosen, args, binds));
   std::string args_text;
-  for (const Argument& a : args) args_text += (args_text.empty() ? "" : ", ") + a.text;
+  std::vector<std::string> names;
+  for (const Argument& a : args) {
+    args_text += (args_text.empty() ? "" : ", ") + a.text;
+    names.push_back(a.text);
+  }
+  cql::DataType result = chosen->return_type;
+  if (chosen->result_type_of) {
+    PF_ASSIGN_OR_RETURN(result, chosen->result_type_of(sel.function, call->arg_types, names));
+  }
   Output out = MakeOutput(Output::Kind::kFunction, 0);
   out.call = std::move(call);
-  return Prepared{std::move(out), chosen->return_type,
+  return Prepared{std::move(out), std::move(result),
                   fmt::format("system.{}({})", sel.function, args_text)};
 }
 
