@@ -303,7 +303,11 @@ std::optional<std::string> HashBody(const std::vector<DataType>&, const Function
 void AddCollectionFunctions(std::vector<NativeFunction>* out) {
   const DataType any(TypeKind::kCustom);
   auto add = [&](const char* name, FunctionBody body) {
-    out->push_back(NativeFunction{name, {any}, any, true, body, CollectionResult, false});
+    out->push_back(NativeFunction{.name = name,
+                                  .params = {any},
+                                  .return_type = any,
+                                  .body = body,
+                                  .result_type_of = CollectionResult});
   };
   add("map_keys", MapKeysBody);
   add("map_values", MapValuesBody);
@@ -318,7 +322,12 @@ void AddMaskingFunctions(std::vector<NativeFunction>* out) {
   const DataType any(TypeKind::kCustom), integer(TypeKind::kInt), text(TypeKind::kText);
   auto add = [&](const char* name, std::vector<DataType> params, FunctionBody body,
                  ResultTypeOf result) {
-    out->push_back(NativeFunction{name, std::move(params), any, true, body, result, true});
+    out->push_back(NativeFunction{.name = name,
+                                  .params = std::move(params),
+                                  .return_type = any,
+                                  .body = body,
+                                  .result_type_of = result,
+                                  .called_on_null_input = true});
   };
   add("mask_null", {any}, NullBody, SameType);
   add("mask_default", {any}, DefaultBody, SameType);
