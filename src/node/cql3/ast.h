@@ -198,6 +198,9 @@ struct Selector {
     kTerm,     // a literal or bind marker, optionally cast: 'hi', (int)?, (bigint)1
     kElement,  // args[0][term]: an element of a set or the value of a map's key
     kSlice,    // args[0][from..to]: the elements of a set or map between two bounds
+    // args[0] op args[1], or -args[0]: Cassandra's operation functions, named in `function`
+    // (_add, _substract, _multiply, _divide, _modulo, _negate).
+    kOperation,
   };
   Kind kind = Kind::kColumn;
   std::string function;  // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
@@ -207,6 +210,7 @@ struct Selector {
   std::vector<std::string> columns;
   std::string cast_type;  // kFunction "cast" and kTerm `(type)term`: the type's CQL text
   std::string alias;
+  int parentheses = 0;    // written inside this many pairs of ( ): Cassandra names it "(name)"
   Term term;              // kTerm; kElement: the key
   std::string term_text;  // kTerm, kElement: as Cassandra names it ("'hi'", "(int)?")
   std::optional<Term> slice_from, slice_to;  // kSlice: absent bounds are open

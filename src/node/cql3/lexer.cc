@@ -121,6 +121,31 @@ std::vector<Token> Tokenize(std::string_view s) {
         while (i < s.size() && IsIdentChar(s[i])) ++i;
         t.text = std::string(s.substr(start, i - start));
       }
+    } else if (c == '-' && i + 1 < s.size() &&
+               std::string_view("iInN").find(s[i + 1]) != std::string_view::npos &&
+               !(s.substr(i + 1, 3) == "NaN" || s.substr(i + 1, 8) == "Infinity")) {
+      // Cassandra's lexer reads '-' then i or n as the start of -Infinity or -NaN (any case)
+      // and fails at the first character that does not follow: `-i` is no negated column.
+      std::string_view word = (s[i + 1] == 'i' || s[i + 1] == 'I') ? "infinity" : "nan";
+      size_t j = i + 1, k = 0;
+      while (k < word.size() && j < s.size() &&
+             std::tolower(static_cast<unsigned char>(s[j])) == word[k]) {
+        ++j;
+        ++k;
+      }
+      if (k == word.size()) {
+        t.kind = TokenKind::kFloat;
+        t.text = word == "nan" ? "-NaN" : "-Infinity";
+      } else {
+        t.kind = TokenKind::kInvalid;
+        t.mismatched_character = true;
+        t.column += static_cast<int>(j - i);
+        t.offset = j;
+        start = j;
+        t.text = j < s.size() ? std::string(1, s[j]) : "<EOF>";
+        if (j < s.size()) ++j;
+      }
+      i = j;
     } else if (IsDigit(c) || (c == '-' && i + 1 < s.size() &&
                               (IsDigit(s[i + 1]) || s.substr(i + 1, 3) == "NaN" ||
                                s.substr(i + 1, 8) == "Infinity"))) {
@@ -245,7 +270,7 @@ std::vector<Token> Tokenize(std::string_view s) {
         }
       }
       if (!two) {
-        static constexpr std::string_view kOne = "(),;.*=<>[]{}:?+-";
+        static constexpr std::string_view kOne = "(),;.*=<>[]{}:?+-/%";
         if (kOne.find(c) != std::string_view::npos) {
           t.text = std::string(1, c);
         } else {

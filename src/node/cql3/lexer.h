@@ -17,7 +17,7 @@ enum class TokenKind {
   kUuid,        // 8-4-4-4-12 hex
   kDuration,    // 1h30m, P1D, ...
   kBoolean,     // true / false (text lower-cased)
-  kPunct,       // ( ) , ; . * = < > <= >= != [ ] { } : ? + -
+  kPunct,       // ( ) , ; . * = < > <= >= != [ ] { } : ? + - / %
   kEnd,
   kInvalid,
 };
@@ -26,10 +26,13 @@ struct Token {
   TokenKind kind = TokenKind::kEnd;
   std::string text;
   bool quoted = false;  // identifier written in double quotes (case kept, never a keyword)
-  int line = 1;         // 1-based
-  int column = 0;       // 0-based, as Cassandra's messages print it
-  size_t offset = 0;    // byte offset in the statement
-  size_t length = 0;    // bytes in the source
+  // kInvalid: the lexer failed inside a token at this character (`text`): Cassandra's
+  // "mismatched character" rather than "no viable alternative at character".
+  bool mismatched_character = false;
+  int line = 1;       // 1-based
+  int column = 0;     // 0-based, as Cassandra's messages print it
+  size_t offset = 0;  // byte offset in the statement
+  size_t length = 0;  // bytes in the source
 
   bool Is(TokenKind k, std::string_view t) const { return kind == k && text == t; }
   // An unquoted identifier equal (case-insensitively, already lower-cased) to `keyword`.

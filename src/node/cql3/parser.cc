@@ -62,20 +62,69 @@ class Parser {
   Status Error(const Token& t, std::string what) const {
     return SyntaxError(fmt::format("line {}:{} {}", t.line, t.column, what));
   }
+  // ANTLR's recognition errors as Cassandra's parser reports them: "line L:C message (snippet)";
+  // at the end of the input with no position ("line 0:-1") and no snippet.
+  Status RecognitionError(const Token& t, std::string what) const {
+    if (t.kind == TokenKind::kEnd) return SyntaxError(fmt::format("line 0:-1 {}", what));
+    return SyntaxError(fmt::format("line {}:{} {}{}", t.line, t.column, what, Snippet(t)));
+  }
+  // The query around `offending` as Cassandra's ErrorCollector quotes it: from ten tokens
+  // before it (whitespace runs and comments count as tokens, as in ANTLR's token stream) to the
+  // offending token itself (the last one the parser has looked at), bracketed, with "..." where
+  // the query goes on; line breaks are dropped.
+  std::string Snippet(const Token& offending) const {
+    // Start offsets of the tokens the way ANTLR counts them, up to the offending one.
+    std::vector<size_t> starts;
+    size_t at = 0;
+    for (const Token& tok : tokens_) {
+      while (at < tok.offset) {  // the hidden tokens in the gap before `tok`
+        starts.push_back(at);
+        std::string_view rest = source_.substr(at, tok.offset - at);
+        if (rest.substr(0, 2) == "/*") {
+          size_t end = rest.find("*/");
+          at += end == std::string_view::npos ? rest.size() : end + 2;
+        } else if (rest.substr(0, 2) == "--" || rest.substr(0, 2) == "//") {
+          size_t end = rest.find('\n');  // the line break is part of the comment token
+          at += end == std::string_view::npos ? rest.size() : end + 1;
+        } else {
+          size_t end = rest.find_first_not_of(" \t\r\n");
+          at += end == std::string_view::npos ? rest.size() : end;
+        }
+      }
+      if (&tok == &offending) break;
+      starts.push_back(tok.offset);
+      at = tok.offset + tok.length;
+    }
+    size_t from = starts.size() > 10 ? starts[starts.size() - 10] : 0;
+    size_t end = offending.offset + offending.length;
+    std::string out = from == 0 ? " (" : " (...";
+    for (size_t i = from; i < end; ++i) {
+      if (i == offending.offset) out += '[';
+      if (source_[i] != '\n') out += source_[i];
+    }
+    out += ']';
+    bool query_end = source_.find_first_not_of('\n', end) == std::string_view::npos;
+    out += query_end ? ")" : "...)";
+    return out;
+  }
   Status Unexpected(std::string_view expecting) const {
     const Token& t = Peek();
+    if (t.kind == TokenKind::kInvalid && t.mismatched_character) {
+      return Error(t, fmt::format("mismatched character '{}' expecting set null", t.text));
+    }
     if (t.kind == TokenKind::kInvalid) {
       return Error(t, fmt::format("no viable alternative at character '{}'",
                                   t.text.empty() ? std::string(" ") : t.text.substr(0, 1)));
     }
     if (t.kind == TokenKind::kEnd) {
-      return Error(t, fmt::format("mismatched input '<EOF>' expecting {}", expecting));
+      return RecognitionError(t, fmt::format("mismatched input '<EOF>' expecting {}", expecting));
     }
-    return Error(t, fmt::format("mismatched input '{}' expecting {}", Display(t), expecting));
+    return RecognitionError(
+        t, fmt::format("mismatched input '{}' expecting {}", Display(t), expecting));
   }
   Status NoViable() const {
     const Token& t = Peek();
-    return Error(t, fmt::format("no viable alternative at input '{}'", Display(t)));
+    return RecognitionError(t, fmt::format("no viable alternative at input '{}'", Display(t)));
   }
   Status ExpectKeyword(std::string_view kw) {
     if (AcceptKeyword(kw)) return Status::Ok();
@@ -653,16 +702,83 @@ class Parser {
     return sel;
   }
 
+  // A selector with its alias: sums and differences of products of groups (Cassandra 5.0's
+  // selectionAddition, selectionMultiplication, selectionGroup), left-associative.
   Result<Selector> ParseSelector(int depth = 0, bool allow_alias = true) {
     if (depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
-    Selector sel;
-    if (AtTermSelector()) {
-      PF_ASSIGN_OR_RETURN(sel, ParseTermSelector(depth));
-      if (allow_alias && AcceptKeyword("as")) {
-        PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
-      }
-      return sel;
+    PF_ASSIGN_OR_RETURN(Selector sel, ParseSelectionAddition(depth));
+    if (allow_alias && AcceptKeyword("as")) {
+      PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
     }
+    return sel;
+  }
+
+  static Selector Operation(std::string function, Selector left, std::optional<Selector> right) {
+    Selector op;
+    op.kind = Selector::Kind::kOperation;
+    op.function = std::move(function);
+    op.args.push_back(std::move(left));
+    if (right) op.args.push_back(std::move(*right));
+    return op;
+  }
+
+  Result<Selector> ParseSelectionAddition(int depth) {
+    PF_ASSIGN_OR_RETURN(Selector left, ParseSelectionMultiplication(depth));
+    while (Peek().IsPunct("+") || Peek().IsPunct("-")) {
+      if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
+      std::string fn = Next().text == "+" ? "_add" : "_substract";
+      PF_ASSIGN_OR_RETURN(Selector right, ParseSelectionMultiplication(depth));
+      left = Operation(std::move(fn), std::move(left), std::move(right));
+    }
+    return left;
+  }
+
+  Result<Selector> ParseSelectionMultiplication(int depth) {
+    PF_ASSIGN_OR_RETURN(Selector left, ParseSelectionGroup(depth));
+    while (Peek().IsPunct("*") || Peek().IsPunct("/") || Peek().IsPunct("%")) {
+      if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
+      const std::string& op = Next().text;
+      std::string fn = op == "*" ? "_multiply" : op == "/" ? "_divide" : "_modulo";
+      PF_ASSIGN_OR_RETURN(Selector right, ParseSelectionGroup(depth));
+      left = Operation(std::move(fn), std::move(left), std::move(right));
+    }
+    return left;
+  }
+
+  // `-group`, `(selector)`, or one selector of the other forms.
+  Result<Selector> ParseSelectionGroup(int depth) {
+    if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
+    if (AcceptPunct("-")) {
+      PF_ASSIGN_OR_RETURN(Selector inner, ParseSelectionGroup(depth));
+      return Operation("_negate", std::move(inner), std::nullopt);
+    }
+    if (Peek().IsPunct("(")) {
+      // `(type) term` is a cast and `(a, b)` a tuple literal (term selectors); otherwise a
+      // selector between parentheses.
+      size_t saved = pos_;
+      size_t saved_binds = bind_names_.size();
+      Next();
+      auto type = ParseType(depth + 1);
+      bool cast = type.ok() && AcceptPunct(")") && AtTermSelector();
+      pos_ = saved;
+      if (!cast) {
+        Next();
+        auto inner = ParseSelectionAddition(depth);
+        if (inner.ok() && AcceptPunct(")")) {
+          ++inner->parentheses;
+          return ParseSubselections(std::move(*inner), depth);
+        }
+        pos_ = saved;  // a tuple literal: parsed again as a term, its markers with it
+        bind_names_.resize(saved_binds);
+      }
+    }
+    return ParseSimpleSelector(depth);
+  }
+
+  // A term, a function call, a column, each with its field, element and slice selections.
+  Result<Selector> ParseSimpleSelector(int depth) {
+    Selector sel;
+    if (AtTermSelector()) return ParseTermSelector(depth);
     // `system.f(...)`: native functions live in the system keyspace.
     if (Peek().kind == TokenKind::kIdentifier && !Peek().quoted && Peek().text == "system" &&
         Peek(1).IsPunct(".") && Peek(2).kind == TokenKind::kIdentifier && Peek(3).IsPunct("(")) {
@@ -736,11 +852,7 @@ class Parser {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());
       sel.columns.push_back(std::move(c));
     }
-    PF_ASSIGN_OR_RETURN(sel, ParseSubselections(std::move(sel), depth));
-    if (allow_alias && AcceptKeyword("as")) {
-      PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
-    }
-    return sel;
+    return ParseSubselections(std::move(sel), depth);
   }
 
   // A term inside `[...]` and its text as written (Cassandra names selections by it).

@@ -802,6 +802,17 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
   }
 }
 
+TermFit TermArgumentFit(const Term& arg, const cql::DataType& param) {
+  switch (ArgumentFit(arg, param)) {
+    case Fit::kExact:
+      return TermFit::kExact;
+    case Fit::kWeak:
+      return TermFit::kWeak;
+    default:
+      return TermFit::kNone;
+  }
+}
+
 std::optional<cql::DataType> PreferredLiteralType(const Term& term) {
   using K = cql::TypeKind;
   switch (term.kind) {

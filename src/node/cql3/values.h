@@ -38,6 +38,12 @@ bool ContainsMarker(const Term& term);
 // 1.5 double, ...); nullopt for markers, null and composites.
 std::optional<cql::DataType> PreferredLiteralType(const Term& term);
 
+// How well a literal or marker fits a parameter of `param` type, as Cassandra's testAssignment
+// answers (exact for the literal's preferred type, weakly for the other types it converts to, any
+// type for a marker or null).
+enum class TermFit { kExact, kWeak, kNone };
+TermFit TermArgumentFit(const Term& arg, const cql::DataType& param);
+
 // Whether a term's value is fixed by the statement's text: no bind markers and no non-pure
 // function calls anywhere inside. Only such terms may be computed once, at prepare.
 bool IsConstantTerm(const Term& term);

@@ -108,6 +108,28 @@ class LwtTest(unittest.TestCase):
                         .was_applied)
         self.assertIsNone(s.execute("SELECT * FROM events WHERE k = 1 AND ck = 1").one())
 
+    def test_static_columns(self):
+        s = self.session
+        s.execute("CREATE TABLE st (k int, c int, s int static, v int, PRIMARY KEY (k, c))")
+        s.execute("INSERT INTO st (k, c, s, v) VALUES (1, 1, 10, 100)")
+        # [applied] rows: key, clustering, statics, then regulars. A refused insert of a
+        # clustering row reads the statics only when it writes one (Cassandra's CAS read).
+        r = s.execute("INSERT INTO st (k, c, v) VALUES (1, 1, 101) IF NOT EXISTS")
+        self.assertEqual(r.column_names, ["[applied]", "k", "c", "s", "v"])
+        self.assertEqual(tuple(r.one()), (False, 1, 1, None, 100))
+        r = s.execute("INSERT INTO st (k, c, s, v) VALUES (1, 1, 11, 101) IF NOT EXISTS")
+        self.assertEqual(tuple(r.one()), (False, 1, 1, 10, 100))
+        # A condition on a static column holds against the partition's static row even when the
+        # clustering row is missing.
+        self.assertTrue(s.execute("UPDATE st SET v = 5 WHERE k = 1 AND c = 9 IF s = 10")
+                        .was_applied)
+        r = s.execute("UPDATE st SET v = 6 WHERE k = 1 AND c = 9 IF s = 11")
+        self.assertEqual(tuple(r.one()), (False, 10))
+        # A refused conditional delete returns the values it checked.
+        r = s.execute("DELETE FROM st WHERE k = 1 AND c = 9 IF v = 1")
+        self.assertEqual(r.column_names, ["[applied]", "v"])
+        self.assertEqual(tuple(r.one()), (False, 5))
+
     def test_invalid_conditional_statements(self):
         s = self.session
         with self.assertRaisesRegex(InvalidRequest, "cannot have IF conditions"):

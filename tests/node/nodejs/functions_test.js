@@ -2,7 +2,7 @@
 // cassandra-driver: every execution of a prepared statement, of a batch of them and of a plain
 // query evaluates them anew, so no execution overwrites another's row. Also the statement
 // orderings and result shapes Cassandra gives (IN with ORDER BY DESC, an empty IN, SELECT *
-// column order, decimal clustering keys by value, request tracing).
+// column order, decimal clustering keys by value, request tracing), and arithmetic in selectors.
 // Usage: node functions_test.js <path to postfork-node>
 'use strict';
 const assert = require('assert');
@@ -113,6 +113,36 @@ async function elementSelection(c) {
                     /Element selection is only allowed on sets and maps, but l is a list/);
 }
 
+// Arithmetic in selectors (Cassandra 5.0's operators), functions of aggregates, a division by
+// zero as FunctionFailure, partitions of an IN in key order, and GROUP BY past an equality.
+async function selectorArithmetic(c) {
+  await c.execute('CREATE TABLE f.a (k int, c int, i int, b bigint, PRIMARY KEY (k, c))');
+  for (const [k, cc, i] of [[2, 1, 5], [1, 1, 7], [1, 2, 3]]) {
+    await c.execute('INSERT INTO f.a (k, c, i, b) VALUES (?, ?, ?, 10000000000)', [k, cc, i],
+                    { prepare: true });
+  }
+  let rs = await c.execute('SELECT i + 1, b * i, (i - 1) % 4, i * (int)? FROM f.a WHERE k = 1 ' +
+                           'AND c = 1', [3], { prepare: true });
+  assert.deepStrictEqual(rs.columns.map((col) => col.name),
+                         ['i + 1', 'b * i', '(i - 1) % 4', 'i * (int)?']);
+  const row = rs.first();
+  assert.strictEqual(row['i + 1'], 8);
+  assert.strictEqual(row['b * i'].toString(), '70000000000');
+  assert.strictEqual(row['(i - 1) % 4'], 2);
+  assert.strictEqual(row['i * (int)?'], 21);
+  rs = await c.execute('SELECT max(i) + 1, count(*) * 2 FROM f.a WHERE k = 1');
+  assert.strictEqual(rs.first()['system.max(i) + 1'], 8);
+  assert.strictEqual(rs.first()['count * 2'].toNumber(), 4);
+  await expectError(c.execute('SELECT i / 0 FROM f.a'), 0x1400,
+                    /the operation 'int \/ int' failed: \/ by zero/);
+  await expectError(c.execute('SELECT i + ? FROM f.a', [1], { prepare: true }), 0x2200,
+                    /Ambiguous '\+' operation with args i and \?/);
+  rs = await c.execute('SELECT k FROM f.a WHERE k IN (2, 1)');
+  assert.deepStrictEqual(rs.rows.map((r) => r.k), [1, 1, 2]);
+  rs = await c.execute('SELECT c, count(*) FROM f.a WHERE k = 1 GROUP BY c');
+  assert.deepStrictEqual(rs.rows.map((r) => r.c), [1, 2]);
+}
+
 async function main() {
   await withNode(binary, 'f', async (c) => {
     await nonPureFunctions(c);
@@ -120,6 +150,7 @@ async function main() {
     await tracing(c);
     await orderingAndShapes(c);
     await elementSelection(c);
+    await selectorArithmetic(c);
   });
   console.log('nodejs functions test: OK');
 }

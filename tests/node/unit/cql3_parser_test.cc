@@ -140,14 +140,53 @@ TEST(Cql3Parser, SchemaStatements) {
 }
 
 TEST(Cql3Parser, SyntaxErrorsCarryCassandraPositions) {
-  EXPECT_EQ(SyntaxError("SELECT * FORM t"), "line 1:9 mismatched input 'FORM' expecting K_FROM");
-  EXPECT_EQ(SyntaxError("SELEC * FROM t"), "line 1:0 no viable alternative at input 'SELEC'");
+  EXPECT_EQ(SyntaxError("SELECT * FORM t"),
+            "line 1:9 mismatched input 'FORM' expecting K_FROM (SELECT * [FORM]...)");
+  EXPECT_EQ(SyntaxError("SELEC * FROM t"),
+            "line 1:0 no viable alternative at input 'SELEC' ([SELEC]...)");
   EXPECT_EQ(SyntaxError("SELECT * FROM t WHERE"),
-            "line 1:21 mismatched input '<EOF>' expecting IDENT");
+            "line 0:-1 mismatched input '<EOF>' expecting IDENT");
   EXPECT_EQ(SyntaxError("INSERT INTO t (k) VALUES (1) extra"),
-            "line 1:29 mismatched input 'extra' expecting EOF");
+            "line 1:29 mismatched input 'extra' expecting EOF (...(k) VALUES (1) [extra])");
   EXPECT_NE(SyntaxError("SELECT * FROM t WHERE k = 'unterminated").find("line 1:26"),
             std::string::npos);
+}
+
+// Cassandra's ErrorCollector snippet: ten tokens before the offending one (whitespace runs and
+// comments count), line breaks dropped.
+TEST(Cql3Parser, SyntaxErrorSnippetsCountHiddenTokens) {
+  EXPECT_EQ(SyntaxError("SELECT ttl(v) > 1 FROM t"),
+            "line 1:14 mismatched input '>' expecting K_FROM (SELECT ttl(v) [>]...)");
+  EXPECT_EQ(SyntaxError("SELECT k FROM t WHERE k = 1 /* c */ AND c = 1 AND i > 1 LIMIT 1 x y"),
+            "line 1:64 mismatched input 'x' expecting EOF (...i > 1 LIMIT 1 [x]...)");
+  EXPECT_EQ(SyntaxError("SELECT * FROM t WHERE k = 1 -- x\n AND c = 2 LIMIT 1 extra"),
+            "line 2:19 mismatched input 'extra' expecting EOF (...c = 2 LIMIT 1 [extra])");
+}
+
+// `-i` starts Cassandra's -Infinity token (and `-n` its -NaN): a lexer error, not a negation.
+TEST(Cql3Parser, MinusIOrNIsAnInfinityOrNanPrefix) {
+  EXPECT_EQ(SyntaxError("SELECT -i FROM t"),
+            "line 1:9 mismatched character ' ' expecting set null");
+  EXPECT_EQ(SyntaxError("SELECT -nx FROM t"),
+            "line 1:9 mismatched character 'x' expecting set null");
+  MustParse("SELECT - i, -v, -(i) FROM t");
+  MustParse("INSERT INTO t (k, d) VALUES (1, -Infinity)");
+}
+
+TEST(Cql3Parser, SelectorArithmetic) {
+  ParsedStatement parsed = MustParse("SELECT a + b * -c, (a - 1) % 2, max(v) / 2 AS m FROM t");
+  ASSERT_TRUE(std::holds_alternative<SelectStatement>(parsed.statement));
+  const auto& sel = std::get<SelectStatement>(parsed.statement).selectors;
+  ASSERT_EQ(sel.size(), 3u);
+  EXPECT_EQ(sel[0].kind, Selector::Kind::kOperation);
+  EXPECT_EQ(sel[0].function, "_add");
+  EXPECT_EQ(sel[0].args[1].function, "_multiply");
+  EXPECT_EQ(sel[0].args[1].args[1].function, "_negate");
+  EXPECT_EQ(sel[1].function, "_modulo");
+  EXPECT_EQ(sel[1].args[0].parentheses, 1);
+  EXPECT_EQ(sel[2].args[0].kind, Selector::Kind::kAggregate);
+  EXPECT_EQ(sel[2].alias, "m");
+  SyntaxError("SELECT a + FROM t");
 }
 
 TEST(Cql3Parser, ReservedWordsNeedQuotes) {

@@ -96,6 +96,81 @@ TEST_F(SelectionTest, TermSelectorsTakeTheirOwnOrTheCastType) {
   EXPECT_EQ(r.rows, (Rows{{"7", "40"}}));
 }
 
+// Cassandra 5.0's operators: the overload of the wider operand's type, literals typed by it,
+// names as written, Java's arithmetic, and its refusals.
+TEST_F(SelectionTest, ArithmeticOperators) {
+  ExpectResult("SELECT v + 1, v * 2 - ck, -v, (v + 1) % 7, v / 3.0 FROM t WHERE pk = 1 AND ck = 2",
+               {"v + 1", "v * 2 - ck", "-v", "(v + 1) % 7", "v / 3.0"},
+               Rows{{"21", "38", "-20", "0", "6.666666666666667"}});
+  ExpectResult(
+      "SELECT v + 2147483647, v + 100000000000, (tinyint)100 + (tinyint)100 FROM t "
+      "WHERE pk = 2",
+      {"v + 2147483647", "v + 100000000000", "(tinyint)100 + (tinyint)100"},
+      Rows{{"-2147483609", "100000000040", "-56"}});
+  env_.Ok("CREATE TABLE n (k int PRIMARY KEY, de decimal, vi varint, ts timestamp, dt date)");
+  env_.Ok(
+      "INSERT INTO n (k, de, vi, ts, dt) VALUES (1, 10, 12345678901234567890, "
+      "'2024-01-31 10:00:00+0000', '2024-01-31')");
+  ExpectResult("SELECT de / 3, de + 0.5, vi * 10, dt + 1mo, ts - 1d FROM n",
+               {"de / 3", "de + 0.5", "vi * 10", "dt + 1mo", "ts - 1d"},
+               Rows{{"3.33333333333333333333333333333333", "10.5", "123456789012345678900",
+                     "'2024-02-29'", "'2024-01-30 10:00:00.000000+0000'"}});
+  ExpectInvalid(env_.Execute("SELECT v + s FROM t"),
+                "the '+' operation is not supported between v and s");
+  ExpectInvalid(env_.Execute("SELECT v + ? FROM t"),
+                "Ambiguous '+' operation with args v and ?: use type hint to disambiguate, "
+                "example '(int) ?'");
+  CqlResult r = env_.Execute("SELECT v / 0 FROM t WHERE pk = 2");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.code, ErrorCode::kFunctionFailure);
+  EXPECT_EQ(r.message, "the operation 'int / int' failed: / by zero");
+}
+
+// A function of aggregates is computed from their results, once per group.
+TEST_F(SelectionTest, FunctionsOfAggregates) {
+  ExpectResult("SELECT pk, max(v) + 1, count(*) * 2, sum(v) / count(*) FROM t GROUP BY pk",
+               {"pk", "system.max(v) + 1", "count * 2", "system.sum(v) / count"},
+               Rows{{"1", "31", "6", "20"}, {"2", "41", "2", "40"}});
+  ExpectResult("SELECT max(v) + 1 FROM t WHERE pk = 9", {"system.max(v) + 1"}, Rows{{"null"}});
+}
+
+// Cassandra's FunctionResolver: one overload checks each argument; several pick the exact match,
+// else the one weakly assignable overload.
+TEST_F(SelectionTest, FunctionOverloadsResolveAsCassandra) {
+  ExpectInvalid(env_.Execute("SELECT bigintAsBlob(v) FROM t"),
+                "Type error: v cannot be passed as argument 0 of function system.bigintasblob of "
+                "type bigint");
+  ExpectInvalid(env_.Execute("SELECT blobAsInt(4) FROM t"),
+                "Type error: 4 cannot be passed as argument 0 of function system.blobasint of "
+                "type blob");
+  ExpectInvalid(env_.Execute("SELECT toDate(?) FROM t"),
+                "Ambiguous call to function todate (can be matched by following signatures: "
+                "system.todate : (timeuuid) -> date, system.todate : (timestamp) -> date): use "
+                "type casts to disambiguate");
+  // varint reads an int's bytes: a weakly assignable argument.
+  ExpectResult("SELECT varintAsBlob(v), max(1) FROM t WHERE pk = 2",
+               {"system.varintasblob(v)", "system.max(1)"}, Rows{{"0x00000028", "1"}});
+}
+
+// Cassandra 5.0's collection and masking functions: results typed by their argument.
+TEST_F(SelectionTest, CollectionAndMaskingFunctions) {
+  env_.Ok("CREATE TABLE c (k int PRIMARY KEY, l list<int>, m map<text, int>)");
+  env_.Ok("INSERT INTO c (k, l, m) VALUES (1, [3, 1, 2], {'a': 1, 'b': 2})");
+  ExpectResult("SELECT map_keys(m), map_values(m), collection_max(l), collection_avg(l) FROM c",
+               {"system.map_keys(m)", "system.map_values(m)", "system.collection_max(l)",
+                "system.collection_avg(l)"},
+               Rows{{"{'a', 'b'}", "[1, 2]", "3", "2"}});
+  ExpectInvalid(env_.Execute("SELECT map_keys(l) FROM c"),
+                "Function system.map_keys requires a map argument, but found argument l of type "
+                "list<int>");
+  ExpectResult(
+      "SELECT mask_inner(s, 1, 0), mask_outer(s, 0, 1, '#'), mask_default(v), "
+      "mask_null(v) FROM t WHERE pk = 2",
+      {"system.mask_inner(s, 1, 0)", "system.mask_outer(s, 0, 1, '#')", "system.mask_default(v)",
+       "system.mask_null(v)"},
+      Rows{{"'d'", "'#'", "0", "null"}});
+}
+
 TEST_F(SelectionTest, UserTypeFields) {
   env_.Ok("CREATE TYPE addr (street text, n int)");
   env_.Ok("CREATE TABLE u (k int PRIMARY KEY, a frozen<addr>)");

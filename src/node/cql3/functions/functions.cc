@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
 #include "node/cql3/functions/json.h"
+#include "node/cql3/functions/collection_functions.h"
+#include "node/cql3/functions/operations.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "postfork/cql/bytes.h"
@@ -469,7 +472,10 @@ std::string NativeFunction::Signature() const {
   for (const auto& t : params) {
     types += (types.empty() ? "" : ", ") + (t.kind() == TypeKind::kCustom ? "any" : t.ToCql());
   }
-  return fmt::format("system.{} : ({}) -> {}", name, types, return_type.ToCql());
+  // Names that are no plain identifiers (the operators' _add, ...) are quoted, as in Cassandra.
+  bool plain = !name.empty() && std::isalpha(static_cast<unsigned char>(name[0]));
+  return fmt::format("system.{} : ({}) -> {}", plain ? name : "\"" + name + "\"", types,
+                     return_type.ToCql());
 }
 
 std::string CastFunctionName(const DataType& target) { return "castas" + target.ToCql(); }
@@ -488,7 +494,8 @@ FunctionRegistry::FunctionRegistry() {
   add("currenttimestamp", {}, timestamp, false, CurrentTimestampBody);
   add("currentdate", {}, date, false, CurrentDateBody);
   add("currenttime", {}, DataType(TypeKind::kTime), false, CurrentTimeBody);
-  for (const DataType& temporal : {timeuuid, date, timestamp}) {
+  // Overloads in the order Cassandra lists them in its messages.
+  for (const DataType& temporal : {timeuuid, timestamp, date}) {
     if (temporal != timestamp) add("totimestamp", {temporal}, timestamp, true, ToMillisBody);
     if (temporal != date) add("todate", {temporal}, date, true, ToDateBody);
     add("tounixtimestamp", {temporal}, bigint, true, ToMillisBody);
@@ -525,6 +532,9 @@ FunctionRegistry::FunctionRegistry() {
   // Cassandra's blobAsVarchar and varcharAsBlob: text under its other name.
   add("varcharasblob", {DataType(TypeKind::kText)}, blob, true, ToBlobBody);
   add("blobasvarchar", {blob}, DataType(TypeKind::kText), true, FromBlobBody);
+  AddOperationFunctions(&functions_);
+  AddCollectionFunctions(&functions_);
+  AddMaskingFunctions(&functions_);
   // Sorted by name (overloads keep their declaration order) for binary-search lookups.
   std::stable_sort(
       functions_.begin(), functions_.end(),
@@ -663,26 +673,32 @@ Result<DataType> ScalarResultType(std::string_view name, const std::vector<DataT
 std::optional<std::string> Invoke(const NativeFunction& fn, const std::vector<DataType>& arg_types,
                                   const FunctionArgs& args, const FunctionContext& context) {
   if (args.size() != fn.params.size() || arg_types.size() != args.size()) return std::nullopt;
-  if (fn.name != "tojson" &&
+  if (fn.name != "tojson" && !fn.called_on_null_input &&
       std::any_of(args.begin(), args.end(), [](const auto& a) { return !a.has_value(); })) {
     return std::nullopt;
   }
+  FunctionContext with_type = context;
+  with_type.return_type = &fn.return_type;
   // Conversions whose body needs the target type get it as a second type.
   if (fn.body == FromBlobBody || fn.body == CastBody) {
     std::vector<DataType> types{arg_types[0], fn.return_type};
-    return fn.body(types, args, context);
+    return fn.body(types, args, with_type);
   }
-  return fn.body(arg_types, args, context);
+  return fn.body(arg_types, args, with_type);
 }
 
 std::optional<std::string> EvaluateScalar(std::string_view name,
                                           const std::vector<DataType>& arg_types,
-                                          const FunctionArgs& args, int64_t now_micros) {
+                                          const FunctionArgs& args, int64_t now_micros,
+                                          Status* failure) {
   auto f = ResolveCall(name, arg_types);
   if (!f.ok()) return std::nullopt;
   std::vector<DataType> types = arg_types;
   if (name == "cast") types.resize(1);
-  return Invoke(**f, types, args, FunctionContext{now_micros});
+  FunctionContext context;
+  context.now_micros = now_micros;
+  context.failure = failure;
+  return Invoke(**f, types, args, context);
 }
 
 }  // namespace postfork::node::cql3

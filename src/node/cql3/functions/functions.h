@@ -25,6 +25,11 @@ namespace postfork::node::cql3 {
 // What an evaluation may read besides its arguments.
 struct FunctionContext {
   int64_t now_micros = 0;  // the request's time (non-pure functions)
+  // The result type of the overload running (set by Invoke).
+  const cql::DataType* return_type = nullptr;
+  // Where a body that fails on its input (a division by zero) puts the FunctionFailure that
+  // fails the request; it then returns nullopt. Null: the failure is a null result.
+  Status* failure = nullptr;
 };
 
 // Serialized arguments (nullopt = null) and their types.
@@ -34,6 +39,13 @@ using FunctionBody = std::optional<std::string> (*)(const std::vector<cql::DataT
                                                     const FunctionArgs& args,
                                                     const FunctionContext& context);
 
+// The result type of a function whose result depends on its argument types (Cassandra's
+// function factories: map_keys, collection_min, mask_default, ...), or InvalidRequest with its
+// message for arguments it does not take; `names` are the arguments as written.
+using ResultTypeOf = Result<cql::DataType> (*)(std::string_view function,
+                                               const std::vector<cql::DataType>& args,
+                                               const std::vector<std::string>& names);
+
 // Refuses arguments the body cannot take (Cassandra's InvalidRequest at execution); optional.
 using FunctionCheck = Status (*)(const NativeFunction& fn,
                                  const std::vector<cql::DataType>& arg_types,
@@ -42,7 +54,7 @@ using FunctionCheck = Status (*)(const NativeFunction& fn,
 struct NativeFunction {
   std::string name;                   // lower case, without the "system." keyspace
   std::vector<cql::DataType> params;  // kCustom: any type (toJson)
-  cql::DataType return_type;          // kCustom: the argument's type is irrelevant (unused)
+  cql::DataType return_type;          // kCustom: given by result_type_of
   // Pure functions give the same result for the same arguments, so a call over constants may be
   // computed once, when the statement is prepared. Non-pure ones never are.
   bool pure = true;
@@ -51,6 +63,8 @@ struct NativeFunction {
   // Declared by a factory (Cassandra's FunctionFactory): `params` are placeholders (kCustom);
   // the call's parameter types come from InferFactoryParameters.
   bool factory = false;
+  ResultTypeOf result_type_of = nullptr;  // set when return_type is kCustom
+  bool called_on_null_input = false;      // the body runs on null arguments too
 
   // Cassandra's spelling in messages: "system.name(type, type)".
   std::string Signature() const;
@@ -113,8 +127,10 @@ std::string CastFunctionName(const cql::DataType& target);
 // evaluation over serialized arguments (a null argument gives null for all but toJson).
 Result<cql::DataType> ScalarResultType(std::string_view name,
                                        const std::vector<cql::DataType>& arg_types);
+// `failure` (may be null) takes a body's FunctionFailure (FunctionContext::failure).
 std::optional<std::string> EvaluateScalar(std::string_view name,
                                           const std::vector<cql::DataType>& arg_types,
-                                          const FunctionArgs& args, int64_t now_micros);
+                                          const FunctionArgs& args, int64_t now_micros,
+                                          Status* failure = nullptr);
 
 }  // namespace postfork::node::cql3

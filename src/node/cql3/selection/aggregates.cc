@@ -27,14 +27,58 @@ int NumericWidth(cql::TypeKind kind) {
   }
 }
 
+namespace {
+
+// The aggregates inside `o` (not under another aggregate), in evaluation order.
+void CollectAggregates(const Output& o, std::vector<const Output*>* out) {
+  if (IsAggregate(o)) {
+    out->push_back(&o);
+    return;
+  }
+  if (o.call) {
+    for (const Output& a : o.call->args) CollectAggregates(a, out);
+  }
+}
+
+// Whether evaluating `o` reads the row itself (not only aggregates' results and terms).
+bool ReadsRow(const Output& o) {
+  if (IsAggregate(o) || o.kind == Output::Kind::kTerm) return false;
+  if (o.kind != Output::Kind::kFunction) return true;
+  for (const Output& a : o.call->args) {
+    if (ReadsRow(a)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+GroupAccumulator::GroupAccumulator(const Selection& selection) : selection_(selection) {
+  for (const Output& o : selection_.outputs()) {
+    std::vector<const Output*> inner;
+    CollectAggregates(o, &inner);
+    if (!inner.empty() && !IsAggregate(o)) has_functions_of_aggregates_ = true;
+    std::vector<size_t> mine;
+    for (const Output* a : inner) {
+      mine.push_back(slots_.size());
+      slots_.push_back(Slot{a, 0, Accumulator{}});
+    }
+    slots_of_.push_back(std::move(mine));
+  }
+}
+
 Status GroupAccumulator::Start(const ReadRow* row, const ExecutionContext& ctx) {
   const auto& outputs = selection_.outputs();
-  counts_.assign(outputs.size(), 0);
-  accumulators_.assign(outputs.size(), Accumulator{});
+  for (Slot& slot : slots_) {
+    slot.count = 0;
+    slot.acc = Accumulator{};
+  }
   firsts_.assign(outputs.size(), std::nullopt);
+  first_row_.reset();
   if (!row) return Status::Ok();
+  if (has_functions_of_aggregates_) first_row_ = *row;
   Scratch scratch;
   for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!slots_of_[i].empty()) continue;  // aggregated, not read from the first row
     cql::RawValue v = selection_.Value(outputs[i], *row, &scratch, ctx);
     if (!v.is_null()) firsts_[i] = std::string(v.bytes);
   }
@@ -42,37 +86,59 @@ Status GroupAccumulator::Start(const ReadRow* row, const ExecutionContext& ctx) 
 }
 
 Status GroupAccumulator::Add(const ReadRow& row, const ExecutionContext& ctx) {
-  const auto& outputs = selection_.outputs();
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const Output& o = outputs[i];
+  for (Slot& slot : slots_) {
+    const Output& o = *slot.output;
     if (o.kind == Output::Kind::kCountStar) {
-      ++counts_[i];
+      ++slot.count;
       continue;
     }
     Scratch scratch;
     cql::RawValue v = selection_.Value(o, row, &scratch, ctx);
     PF_RETURN_IF_ERROR(scratch.error);
     if (v.is_null()) continue;
-    ++counts_[i];
-    if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &accumulators_[i]);
+    ++slot.count;
+    if (o.aggregate != Aggregator::kNone) Accumulate(o, v.bytes, &slot.acc);
   }
   return Status::Ok();
 }
 
-void GroupAccumulator::Finish(std::vector<std::optional<std::string>>* cells) const {
+std::optional<std::string> GroupAccumulator::SlotResult(const Slot& slot) {
+  const Output& o = *slot.output;
+  if (o.kind == Output::Kind::kCountStar || o.count) {
+    std::string count;
+    cql::ByteWriter(&count).WriteLong(slot.count);
+    return count;
+  }
+  return Result(o, slot.acc);
+}
+
+Status GroupAccumulator::Finish(const ExecutionContext& ctx,
+                                std::vector<std::optional<std::string>>* cells) const {
   const auto& outputs = selection_.outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Output& o = outputs[i];
-    if (o.kind == Output::Kind::kCountStar || o.count) {
-      std::string count;
-      cql::ByteWriter(&count).WriteLong(counts_[i]);
-      cells->push_back(std::move(count));
-    } else if (o.aggregate != Aggregator::kNone) {
-      cells->push_back(Result(o, accumulators_[i]));
-    } else {
+    const std::vector<size_t>& slots = slots_of_[i];
+    if (slots.empty()) {
       cells->push_back(firsts_[i]);
+    } else if (IsAggregate(o)) {
+      cells->push_back(SlotResult(slots_[slots[0]]));
+    } else {
+      // A function of aggregates, over their results (and the first row's other values).
+      std::vector<std::pair<const Output*, std::optional<std::string>>> aggregated;
+      for (size_t s : slots) aggregated.emplace_back(slots_[s].output, SlotResult(slots_[s]));
+      if (!first_row_ && ReadsRow(o)) {
+        cells->push_back(std::nullopt);
+        continue;
+      }
+      static const ReadRow kNoRow;
+      Scratch scratch;
+      scratch.aggregated = &aggregated;
+      cql::RawValue v = selection_.Value(o, first_row_ ? *first_row_ : kNoRow, &scratch, ctx);
+      PF_RETURN_IF_ERROR(scratch.error);
+      cells->push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
     }
   }
+  return Status::Ok();
 }
 
 void GroupAccumulator::Accumulate(const Output& o, std::string_view v, Accumulator* acc) {

@@ -7,6 +7,7 @@
 
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
+#include "node/cql3/functions/operations.h"
 #include "node/cql3/selection/aggregates.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
@@ -93,6 +94,39 @@ Aggregator AggregatorNamed(std::string_view name) {
                          : Aggregator::kAvg;
 }
 
+// How a value of `type` fits a parameter of `param` type: Cassandra's AbstractType.testAssignment
+// (exact when equal; weakly when the parameter's type reads the bytes of `type`, as bigint and
+// varint read timestamps and varint reads int and bigint).
+TermFit TypedFit(const cql::DataType& type, const cql::DataType& param) {
+  using K = cql::TypeKind;
+  if (type == param) return TermFit::kExact;
+  K t = type.kind();
+  bool compatible = false;
+  switch (param.kind()) {
+    case K::kText:
+      compatible = t == K::kAscii;
+      break;
+    case K::kBigint:
+      compatible = t == K::kTimestamp;
+      break;
+    case K::kVarint:
+      compatible = t == K::kInt || t == K::kBigint || t == K::kTimestamp;
+      break;
+    case K::kTimestamp:
+      compatible = t == K::kBigint;
+      break;
+    case K::kUuid:
+      compatible = t == K::kTimeuuid;
+      break;
+    case K::kBlob:
+      compatible = true;
+      break;
+    default:
+      break;
+  }
+  return compatible ? TermFit::kWeak : TermFit::kNone;
+}
+
 }  // namespace
 
 Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMetadata& t,
@@ -126,7 +160,17 @@ Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMet
 
 Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds, bool distinct) {
+  if (sel.parentheses > 0) {
+    Selector inner = sel;
+    inner.parentheses = 0;
+    PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(inner, t, binds, distinct));
+    p.name = std::string(static_cast<size_t>(sel.parentheses), '(') + p.name +
+             std::string(static_cast<size_t>(sel.parentheses), ')');
+    return p;
+  }
   switch (sel.kind) {
+    case Selector::Kind::kOperation:
+      return PrepareOperation(sel, t, binds);
     case Selector::Kind::kColumn: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
       if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
@@ -174,10 +218,18 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
         Selector column;
         column.columns = sel.columns;
         PF_ASSIGN_OR_RETURN(arg, PrepareArgument(column, t, binds));
-      } else if (sel.args[0].kind == Selector::Kind::kTerm) {
-        return InvalidRequest(fmt::format(
-            "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
-            sel.args[0].term_text));
+      } else if (sel.args[0].kind == Selector::Kind::kTerm && sel.args[0].cast_type.empty()) {
+        // A literal picks the overload of its preferred type (max(1): max(int)).
+        std::optional<cql::DataType> type = PreferredLiteralType(sel.args[0].term);
+        if (!type) {
+          return InvalidRequest(fmt::format(
+              "Cannot infer type of argument {} in call to function system.{}(any): use type "
+              "casts to disambiguate",
+              sel.args[0].term.kind == Term::Kind::kNull ? "NULL" : sel.args[0].term_text,
+              sel.function));
+        }
+        PF_ASSIGN_OR_RETURN(arg, PrepareTerm(sel.args[0], &*type, binds,
+                                             fmt::format("arg0(system.{})", sel.function)));
       } else {
         PF_ASSIGN_OR_RETURN(arg, PrepareArgument(sel.args[0], t, binds));
       }
@@ -233,41 +285,20 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
     }
     return InvalidRequest(fmt::format("Unknown function '{}'", sel.function));
   }
+  if (sel.function != "cast") return PrepareNativeCall(sel, t, binds);
   auto call = std::make_shared<FunctionCall>();
   call->name = sel.function;
   std::string args_text;
-  PF_ASSIGN_OR_RETURN(std::optional<std::vector<cql::DataType>> factory_params,
-                      FactoryParameters(sel, t, binds));
   for (const Selector& a : sel.args) {
     Prepared arg;
     if (a.kind == Selector::Kind::kColumn || a.kind == Selector::Kind::kFunction ||
         a.kind == Selector::Kind::kField || a.kind == Selector::Kind::kElement ||
-        a.kind == Selector::Kind::kSlice) {
+        a.kind == Selector::Kind::kSlice || a.kind == Selector::Kind::kOperation ||
+        (a.kind == Selector::Kind::kTerm && a.parentheses > 0)) {
       PF_ASSIGN_OR_RETURN(arg, PrepareArgument(a, t, binds));
     } else if (a.kind == Selector::Kind::kTerm) {
-      // A literal or marker argument takes the parameter's type when every overload of this
-      // arity agrees on it (Cassandra infers it from the function's signature).
-      std::optional<cql::DataType> expected;
-      std::string fn = sel.function == "cast" ? "" : sel.function;
-      size_t position = call->args.size();
-      bool agreed = !fn.empty();
-      for (const NativeFunction* f : FunctionRegistry::Native().Overloads(fn)) {
-        if (f->params.size() != sel.args.size() || f->AcceptsAny(position)) continue;
-        if (expected && !(*expected == f->params[position])) agreed = false;
-        expected = f->params[position];
-      }
-      if (!agreed) expected.reset();
-      if (factory_params) {
-        expected = (*factory_params)[position];
-        if (!IsAssignable(a.term, *expected)) {
-          return InvalidRequest(fmt::format(
-              "Type error: {} cannot be passed as argument {} of function system.{} of type {}",
-              TermText(a.term), position, sel.function, expected->ToCql()));
-        }
-      }
-      PF_ASSIGN_OR_RETURN(arg,
-                          PrepareTerm(a, expected ? &*expected : nullptr, binds,
-                                      fmt::format("arg{}(system.{})", position, sel.function)));
+      // A literal cast: typed by itself.
+      PF_ASSIGN_OR_RETURN(arg, PrepareTerm(a, nullptr, binds, "arg0(system.cast)"));
     } else if (a.kind == Selector::Kind::kToken || a.kind == Selector::Kind::kWritetime ||
                a.kind == Selector::Kind::kMaxWritetime || a.kind == Selector::Kind::kTtl) {
       PF_ASSIGN_OR_RETURN(arg, PrepareSelector(a, t, binds, /*distinct=*/false));
@@ -304,6 +335,186 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
   Output out = MakeOutput(Output::Kind::kFunction, 0);
   out.call = std::move(call);
   return Prepared{std::move(out), std::move(result), std::move(name)};
+}
+
+Result<Selection::Prepared> Selection::PrepareOperation(const Selector& sel, const TableMetadata& t,
+                                                        BindCollector& binds) {
+  const bool negation = sel.function == "_negate";
+  const char symbol = OperatorSymbol(sel.function);
+  PF_ASSIGN_OR_RETURN(std::vector<Argument> operands, PrepareArguments(sel, t, binds));
+  const auto candidates = FunctionRegistry::Native().Overloads(sel.function);
+  auto [chosen, compatible] = PickBestMatch(candidates, operands);
+  if (!chosen) {
+    if (compatible.empty()) {
+      if (negation) {
+        return InvalidRequest(fmt::format(
+            "Invalid call to function system._negate, none of its type signatures match (known "
+            "type signatures: {})",
+            Signatures(candidates)));
+      }
+      return InvalidRequest(fmt::format("the '{}' operation is not supported between {} and {}",
+                                        symbol, operands[0].text, operands[1].text));
+    }
+    if (negation) return InvalidRequest("Ambiguous negation: use type casts to disambiguate");
+    return InvalidRequest(fmt::format(
+        "Ambiguous '{}' operation with args {} and {}: use type hint to disambiguate, example "
+        "'(int) ?'",
+        symbol, operands[0].text, operands[1].text));
+  }
+  PF_ASSIGN_OR_RETURN(std::shared_ptr<FunctionCall> call,
+                      MakeCall(sel.function, *chosen, operands, binds));
+  std::string name = negation ? "-" + operands[0].text
+                              : fmt::format("{} {} {}", operands[0].text, symbol, operands[1].text);
+  Output out = MakeOutput(Output::Kind::kFunction, 0);
+  out.call = std::move(call);
+  return Prepared{std::move(out), chosen->return_type, std::move(name)};
+}
+
+// A native function other than cast: the overload chosen as Cassandra's FunctionResolver
+// chooses it (one overload: its arguments are checked; several: an exact match, else the one
+// weakly assignable overload), with its messages.
+Result<Selection::Prepared> Selection::PrepareNativeCall(const Selector& sel,
+                                                         const TableMetadata& t,
+                                                         BindCollector& binds) {
+  PF_ASSIGN_OR_RETURN(std::optional<std::vector<cql::DataType>> factory_params,
+                      FactoryParameters(sel, t, binds));
+  PF_ASSIGN_OR_RETURN(std::vector<Argument> args, PrepareArguments(sel, t, binds));
+  const auto candidates = FunctionRegistry::Native().Overloads(sel.function);
+  const NativeFunction* chosen = nullptr;
+  // A factory's call takes the parameter types inferred from its arguments.
+  std::optional<NativeFunction> inferred;
+  if (factory_params) {
+    chosen = candidates[0];
+    inferred = *chosen;
+    inferred->params = *factory_params;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (!args[i].typed && !IsAssignable(args[i].sel->term, inferred->params[i])) {
+        return InvalidRequest(fmt::format(
+            "Type error: {} cannot be passed as argument {} of function system.{} of type {}",
+            TermText(args[i].sel->term), i, sel.function, inferred->params[i].ToCql()));
+      }
+    }
+  } else if (candidates.size() == 1) {
+    chosen = candidates[0];
+    if (chosen->params.size() != args.size()) {
+      return InvalidRequest(fmt::format(
+          "Invalid number of arguments in call to function system.{}: {} required but {} provided",
+          sel.function, chosen->params.size(), args.size()));
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i].Fit(chosen->params[i]) == TermFit::kNone) {
+        return InvalidRequest(fmt::format(
+            "Type error: {} cannot be passed as argument {} of function system.{} of type {}",
+            args[i].text, i, sel.function, chosen->params[i].ToCql()));
+      }
+    }
+  } else {
+    auto [exact, compatible] = PickBestMatch(candidates, args);
+    chosen = exact;
+    if (!chosen && compatible.empty()) {
+      return InvalidRequest(
+          fmt::format("Invalid call to function {}, none of its type signatures match (known type "
+                      "signatures: {})",
+                      sel.function, Signatures(candidates)));
+    }
+    if (!chosen && compatible.size() > 1) {
+      return InvalidRequest(fmt::format(
+          "Ambiguous call to function {} (can be matched by following signatures: {}): use type "
+          "casts to disambiguate",
+          sel.function, Signatures(compatible)));
+    }
+    if (!chosen) chosen = compatible[0];
+  }
+  PF_ASSIGN_OR_RETURN(std::shared_ptr<FunctionCall> call,
+                      MakeCall(sel.function, inferred ? *inferred : *chosen, args, binds));
+  if (chosen->check) call->check = chosen;
+  std::string args_text;
+  std::vector<std::string> names;
+  for (const Argument& a : args) {
+    args_text += (args_text.empty() ? "" : ", ") + a.text;
+    names.push_back(a.text);
+  }
+  cql::DataType result = chosen->return_type;
+  if (chosen->result_type_of) {
+    PF_ASSIGN_OR_RETURN(result, chosen->result_type_of(sel.function, call->arg_types, names));
+  }
+  Output out = MakeOutput(Output::Kind::kFunction, 0);
+  out.call = std::move(call);
+  return Prepared{std::move(out), std::move(result),
+                  fmt::format("system.{}({})", sel.function, args_text)};
+}
+
+TermFit Selection::Argument::Fit(const cql::DataType& param) const {
+  if (param.kind() == cql::TypeKind::kCustom) return TermFit::kWeak;  // any type (toJson)
+  return typed ? TypedFit(typed->type, param) : TermArgumentFit(sel->term, param);
+}
+
+Result<std::vector<Selection::Argument>> Selection::PrepareArguments(const Selector& sel,
+                                                                     const TableMetadata& t,
+                                                                     BindCollector& binds) {
+  std::vector<Argument> args;
+  for (const Selector& a : sel.args) {
+    Argument arg{&a, std::nullopt, {}};
+    if (a.kind == Selector::Kind::kTerm && a.cast_type.empty() && a.parentheses == 0) {
+      arg.text = a.term.kind == Term::Kind::kNull ? "NULL" : a.term_text;
+    } else {
+      PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(a, t, binds, /*distinct=*/false));
+      arg.text = p.name;
+      arg.typed = std::move(p);
+    }
+    args.push_back(std::move(arg));
+  }
+  return args;
+}
+
+std::pair<const NativeFunction*, std::vector<const NativeFunction*>> Selection::PickBestMatch(
+    const std::vector<const NativeFunction*>& candidates, const std::vector<Argument>& args) {
+  std::vector<const NativeFunction*> compatible;
+  for (const NativeFunction* f : candidates) {
+    if (f->params.size() != args.size()) continue;
+    TermFit fit = TermFit::kExact;
+    for (size_t i = 0; i < args.size() && fit != TermFit::kNone; ++i) {
+      TermFit a = args[i].Fit(f->params[i]);
+      if (a != TermFit::kExact) fit = a;
+    }
+    if (fit == TermFit::kExact) return {f, {}};
+    if (fit == TermFit::kWeak) compatible.push_back(f);
+  }
+  return {nullptr, std::move(compatible)};
+}
+
+std::string Selection::Signatures(const std::vector<const NativeFunction*>& functions) {
+  std::string out;
+  for (const NativeFunction* f : functions) out += (out.empty() ? "" : ", ") + f->Signature();
+  return out;
+}
+
+// The call of `fn` over `args`: literals and markers typed by its parameters (a parameter of any
+// type: the literal's own type), each argument passed as the parameter's type (the bytes of a
+// weakly assignable argument read as that type) or, for any-type parameters, its own.
+Result<std::shared_ptr<FunctionCall>> Selection::MakeCall(const std::string& name,
+                                                          const NativeFunction& fn,
+                                                          std::vector<Argument>& args,
+                                                          BindCollector& binds) {
+  auto call = std::make_shared<FunctionCall>();
+  call->name = name;
+  for (size_t i = 0; i < args.size(); ++i) {
+    Argument& a = args[i];
+    const bool any = fn.AcceptsAny(i);
+    if (!a.typed) {
+      if (any && !PreferredLiteralType(a.sel->term)) {
+        return InvalidRequest(fmt::format(
+            "Cannot infer type of argument {} in call to function system.{}(any): use type casts "
+            "to disambiguate",
+            a.text, name));
+      }
+      PF_ASSIGN_OR_RETURN(a.typed, PrepareTerm(*a.sel, any ? nullptr : &fn.params[i], binds,
+                                               fmt::format("arg{}(system.{})", i, name)));
+    }
+    call->arg_types.push_back(any ? a.typed->type : fn.params[i]);
+    call->args.push_back(std::move(a.typed->output));
+  }
+  return call;
 }
 
 Result<std::optional<std::vector<cql::DataType>>> Selection::FactoryParameters(
@@ -379,7 +590,17 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
 
 Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds) {
+  if (sel.parentheses > 0) {
+    Selector inner = sel;
+    inner.parentheses = 0;
+    PF_ASSIGN_OR_RETURN(Prepared p, PrepareArgument(inner, t, binds));
+    p.name = std::string(static_cast<size_t>(sel.parentheses), '(') + p.name +
+             std::string(static_cast<size_t>(sel.parentheses), ')');
+    return p;
+  }
   switch (sel.kind) {
+    case Selector::Kind::kOperation:
+      return PrepareOperation(sel, t, binds);
     case Selector::Kind::kColumn: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
       if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
@@ -695,6 +916,11 @@ std::optional<std::vector<CellValue::ElementTime>> Selection::TimesOf(
 
 cql::RawValue Selection::Value(const Output& o, const ReadRow& row, Scratch* computed,
                                const ExecutionContext& ctx) const {
+  if (computed->aggregated && IsAggregate(o)) {
+    for (const auto& [aggregate, value] : *computed->aggregated) {
+      if (aggregate == &o) return value ? cql::RawValue::Of(*value) : cql::RawValue::Null();
+    }
+  }
   switch (o.kind) {
     case Output::Kind::kPartitionKey:
       return cql::RawValue::Of(row.partition_key[o.index]);
@@ -771,7 +997,8 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row, Scratch* com
       if (o.call->check && computed->error.ok()) {
         computed->error = CheckArguments(*o.call->check, o.call->arg_types, args);
       }
-      auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, ctx.now_micros);
+      auto r =
+          EvaluateScalar(o.call->name, o.call->arg_types, args, ctx.now_micros, &computed->error);
       if (!r && args.size() == 1 && args[0] && o.call->name.rfind("blobas", 0) == 0 &&
           computed->error.ok()) {
         // blobAs<type> of bytes that are no value of the type fails the request (Cassandra's

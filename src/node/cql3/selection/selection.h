@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "node/cql3/ast.h"
+#include "node/cql3/functions/functions.h"
 #include "node/cql3/statements/cql_statement.h"
 #include "node/cql3/statements/restrictions.h"
+#include "node/cql3/values.h"
 #include "node/db/schema.h"
 #include "node/storage/storage.h"
 
@@ -28,9 +30,13 @@ enum class Aggregator { kNone, kMin, kMax, kSum, kAvg };
 
 // What evaluating outputs leaves behind: the values computed (results point into them) and the
 // first error met, which fails the request (a function refusing its input, as in Cassandra).
+struct Output;
 struct Scratch {
   std::deque<std::string> values;
   Status error;
+  // After aggregation: the result of each aggregate inside a function of aggregates
+  // (`max(v) + 1`), which Value answers for those outputs instead of reading the row.
+  const std::vector<std::pair<const Output*, std::optional<std::string>>>* aggregated = nullptr;
 };
 
 struct FunctionCall;
@@ -69,6 +75,11 @@ struct Output {
   bool multi_cell = false;
   std::string text;  // kElement, kSlice: the selected value's name, for messages
 };
+
+// Whether `o` is an aggregate: count(*), count(column), min, max, sum or avg.
+inline bool IsAggregate(const Output& o) {
+  return o.kind == Output::Kind::kCountStar || o.count || o.aggregate != Aggregator::kNone;
+}
 
 // A scalar function over columns, terms or nested calls (functions/functions.h).
 struct FunctionCall {
@@ -127,6 +138,30 @@ class Selection {
                                    BindCollector& binds, bool distinct);
   Result<Prepared> PrepareFunction(const Selector& sel, const TableMetadata& t,
                                    BindCollector& binds);
+  // `a + b`, `-a`, ...: the operation function chosen over the operands as Cassandra's
+  // FunctionResolver chooses it (literals and markers typed by that overload).
+  Result<Prepared> PrepareOperation(const Selector& sel, const TableMetadata& t,
+                                    BindCollector& binds);
+  Result<Prepared> PrepareNativeCall(const Selector& sel, const TableMetadata& t,
+                                     BindCollector& binds);
+  // An argument of a function call: prepared with its own type, or a literal or marker that the
+  // chosen overload types; `text` is how Cassandra prints it in names and messages.
+  struct Argument {
+    const Selector* sel;
+    std::optional<Prepared> typed;
+    std::string text;
+    // Cassandra's testAssignment of the argument to a parameter.
+    TermFit Fit(const cql::DataType& param) const;
+  };
+  Result<std::vector<Argument>> PrepareArguments(const Selector& sel, const TableMetadata& t,
+                                                 BindCollector& binds);
+  // Cassandra's FunctionResolver.pickBestMatch: the exact match, else (nullptr and) the weakly
+  // assignable candidates.
+  static std::pair<const NativeFunction*, std::vector<const NativeFunction*>> PickBestMatch(
+      const std::vector<const NativeFunction*>& candidates, const std::vector<Argument>& args);
+  static std::string Signatures(const std::vector<const NativeFunction*>& functions);
+  Result<std::shared_ptr<FunctionCall>> MakeCall(const std::string& name, const NativeFunction& fn,
+                                                 std::vector<Argument>& args, BindCollector& binds);
   // The parameter types of a call of a factory function (functions/functions.h), inferred from
   // its arguments as Cassandra's FunctionFactory does; nullopt for other functions.
   Result<std::optional<std::vector<cql::DataType>>> FactoryParameters(const Selector& sel,

@@ -648,12 +648,21 @@ Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereCl
     keys = std::move(next);
     if (keys.size() > 65535) return InvalidRequest("IN restrictions select too many partitions");
   }
-  // Duplicates read once.
-  std::vector<std::vector<std::string>> unique;
-  for (auto& k : keys) {
-    if (std::find(unique.begin(), unique.end(), k) == unique.end()) unique.push_back(std::move(k));
-  }
-  return unique;
+  // In key order (each component by its type, as Cassandra's MultiCBuilder sorts them, not in
+  // the order of the IN list), duplicates read once.
+  auto compare = [&](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+      int c = CompareValues(where.partition[i].column->type, a[i], b[i]);
+      if (c != 0) return c;
+    }
+    return 0;
+  };
+  std::stable_sort(keys.begin(), keys.end(),
+                   [&](const auto& a, const auto& b) { return compare(a, b) < 0; });
+  keys.erase(std::unique(keys.begin(), keys.end(),
+                         [&](const auto& a, const auto& b) { return compare(a, b) == 0; }),
+             keys.end());
+  return keys;
 }
 
 Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(

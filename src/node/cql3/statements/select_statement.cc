@@ -234,7 +234,9 @@ class SelectStatementImpl final : public CqlStatement {
       auto ck = table_meta_->ClusteringColumns();
       std::stable_sort(rows.rows.begin(), rows.rows.end(), [&](const ReadRow& a, const ReadRow& b) {
         size_t n = std::min(a.clustering.size(), b.clustering.size());
-        for (size_t i = 0; i < n && i < ck.size(); ++i) {
+        // Only the ORDER BY columns decide (Cassandra's orderResults comparator); rows equal
+        // in them keep their partitions' order.
+        for (size_t i = 0; i < n && i < ck.size() && i < order_columns_; ++i) {
           int c = CompareValues(ck[i]->type, a.clustering[i], b.clustering[i]);
           if (c == 0) continue;
           if (ck[i]->order == ClusteringOrder::kDesc) c = -c;
@@ -319,7 +321,9 @@ class SelectStatementImpl final : public CqlStatement {
     return result;
   }
 
-  // GROUP BY: a prefix of the primary key, in its declared order (Cassandra's rule).
+  // GROUP BY: primary key columns in their declared order, where a key column left out must be
+  // restricted by equality (Cassandra's rule); the groups are then those of the whole key prefix
+  // up to the last column named.
   Status PrepareGroupBy(const SelectStatement& stmt, const TableMetadata& t) {
     if (stmt.group_by.empty()) return Status::Ok();
     std::vector<const ColumnMetadata*> key = t.PartitionKeyColumns();
@@ -327,12 +331,28 @@ class SelectStatementImpl final : public CqlStatement {
     const char* kOrder =
         "Group by currently only support groups of columns following their declared order in "
         "the PRIMARY KEY";
-    if (stmt.group_by.size() > key.size()) return InvalidRequest(kOrder);
-    for (size_t i = 0; i < stmt.group_by.size(); ++i) {
-      const ColumnMetadata* col = t.FindColumn(stmt.group_by[i]);
-      if (!col) return UndefinedColumn(stmt.group_by[i], t.keyspace, t.name);
-      if (col != key[i]) return InvalidRequest(kOrder);
-      group_by_.push_back(col);
+    auto restricted_by_eq = [&](const ColumnMetadata* col) {
+      return std::any_of(stmt.where.begin(), stmt.where.end(), [&](const Relation& r) {
+        return r.lhs == Relation::Lhs::kColumn && r.op == Relation::Op::kEq && !r.map_key &&
+               r.columns.size() == 1 && t.FindColumn(r.columns[0]) == col;
+      });
+    };
+    size_t next = 0;
+    for (const std::string& name : stmt.group_by) {
+      const ColumnMetadata* col = t.FindColumn(name);
+      if (!col) return UndefinedColumn(name, t.keyspace, t.name);
+      if (!col->is_primary_key()) {
+        return InvalidRequest(
+            "Group by is currently only supported on the columns of the PRIMARY KEY, got " +
+            col->name);
+      }
+      while (true) {
+        if (next == key.size()) return InvalidRequest(kOrder);
+        const ColumnMetadata* k = key[next++];
+        group_by_.push_back(k);
+        if (k == col) break;
+        if (!restricted_by_eq(k)) return InvalidRequest(kOrder);
+      }
     }
     if (group_by_.size() < t.partition_key_size()) {
       return InvalidRequest("Group by is not supported on only a part of the partition key");
@@ -498,6 +518,7 @@ class SelectStatementImpl final : public CqlStatement {
     }
     reversed_ = reversed.value_or(false);
     ordered_ = true;
+    order_columns_ = stmt.order_by.size();
     return Status::Ok();
   }
 
@@ -561,9 +582,10 @@ class SelectStatementImpl final : public CqlStatement {
     selection::GroupAccumulator group(selection_);
     bool in_group = false;
     std::vector<std::string> group_key;
-    auto finish = [&] {
-      if (groups_out++ >= skip) group.Finish(&cells);  // else returned by an earlier page
+    auto finish = [&]() -> Status {
       in_group = false;
+      if (groups_out++ >= skip) return group.Finish(ctx, &cells);  // else an earlier page's
+      return Status::Ok();
     };
     // With GROUP BY, PER PARTITION LIMIT counts groups, not rows (Cassandra's
     // GroupByAwareCounter): storage reads every row and groups past the limit are skipped.
@@ -583,7 +605,7 @@ class SelectStatementImpl final : public CqlStatement {
         if (in_group && !group_by_.empty()) {
           auto key = GroupKey(row);
           if (!std::equal(key.begin(), key.end(), group_key.begin(), group_key.end())) {
-            finish();
+            PF_RETURN_IF_ERROR(finish());
             if (groups_out >= stop) {
               done = true;
               break;
@@ -603,10 +625,10 @@ class SelectStatementImpl final : public CqlStatement {
       if (done || !rows.has_more) break;
       cmd.resume_position = rows.resume_position;
     }
-    if (in_group && groups_out < stop) finish();
+    if (in_group && groups_out < stop) PF_RETURN_IF_ERROR(finish());
     if (!in_group && groups_out == 0 && group_by_.empty()) {  // no rows: one row of empty results
       PF_RETURN_IF_ERROR(group.Start(nullptr, ctx));
-      finish();
+      PF_RETURN_IF_ERROR(finish());
     }
     cql::ResultMessage msg;
     msg.kind = cql::ResultKind::kRows;
@@ -896,7 +918,8 @@ class SelectStatementImpl final : public CqlStatement {
   bool aggregating_ = false;  // an aggregate or GROUP BY: rows are folded into result rows
   std::vector<const ColumnMetadata*> group_by_;
   bool reversed_ = false;
-  bool ordered_ = false;  // ORDER BY given
+  bool ordered_ = false;      // ORDER BY given
+  size_t order_columns_ = 0;  // how many clustering columns ORDER BY names
   std::optional<ValueSource> limit_, per_partition_limit_;
 };
 
