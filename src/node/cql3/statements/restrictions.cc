@@ -578,9 +578,10 @@ Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereCl
     keys = std::move(next);
     if (keys.size() > 65535) return InvalidRequest("IN restrictions select too many partitions");
   }
-  // Duplicates read once.
+  // Duplicates read once. An empty single-column key is no key (Cassandra's validateKey).
   std::vector<std::vector<std::string>> unique;
   for (auto& k : keys) {
+    if (k.size() == 1 && k[0].empty()) return InvalidRequest("Key may not be empty");
     if (std::find(unique.begin(), unique.end(), k) == unique.end()) unique.push_back(std::move(k));
   }
   return unique;
