@@ -159,7 +159,10 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
       if (!inner.ok()) return Fit::kWeak;  // reported when the argument itself is resolved
       const cql::DataType& ret = (*inner)->return_type;
       if (ret == param) return Fit::kExact;
-      return ret.kind() == K::kTimeuuid && p == K::kUuid ? Fit::kWeak : Fit::kNone;
+      // A blob takes any function's result, as its bytes (Cassandra's BytesType is value
+      // compatible with every type).
+      return (ret.kind() == K::kTimeuuid && p == K::kUuid) || p == K::kBlob ? Fit::kWeak
+                                                                            : Fit::kNone;
     }
   }
   return Fit::kNone;
@@ -186,11 +189,12 @@ std::string TermText(const Term& t) {
   }
 }
 
-// Whether a function result of type `result` can be stored in a receiver of `type`.
+// Whether a function result of type `result` can be stored in a receiver of `type` (a blob
+// takes any result's bytes).
 bool ResultFits(const cql::DataType& result, const cql::DataType& type) {
   using K = cql::TypeKind;
   return result == type || (result.kind() == K::kTimeuuid && type.kind() == K::kUuid) ||
-         (result.kind() == K::kAscii && type.kind() == K::kText);
+         (result.kind() == K::kAscii && type.kind() == K::kText) || type.kind() == K::kBlob;
 }
 
 }  // namespace
