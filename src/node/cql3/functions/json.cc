@@ -177,6 +177,16 @@ std::string JsonOfBody(std::string_view body, const cql::DataType& type, int dep
         }
         return out + (map ? "}" : "]");
       }
+      case K::kVector: {  // VectorType.toJSONString: its elements as a JSON array
+        auto elements = cql::SplitVectorElements(body, type);
+        if (!elements.ok()) return "null";
+        std::string out = "[";
+        for (size_t i = 0; i < elements->size(); ++i) {
+          if (i) out += ", ";
+          out += JsonOfBody((*elements)[i], params[0], depth + 1);
+        }
+        return out + "]";
+      }
       case K::kTuple:
       case K::kUdt: {
         const bool udt = type.kind() == K::kUdt;
@@ -1101,6 +1111,22 @@ Result<cql::Value> FromJavaObject(const JavaObject& parsed, const cql::DataType&
         PF_ASSIGN_OR_RETURN(cql::Value k, FromJavaObject(key, type.params()[0]));
         PF_ASSIGN_OR_RETURN(cql::Value v, FromJavaObject(value, type.params()[1]));
         out.push_back(cql::MapEntry{std::move(k), std::move(v)});
+      }
+      return cql::Value(std::move(out));
+    }
+    case K::kVector: {
+      PF_ASSIGN_OR_RETURN(JavaObject list, DecodeNested(parsed));
+      if (list.kind != JavaObject::Kind::kList) return Expected("a list", list);
+      const auto dimension = static_cast<size_t>(type.dimension());
+      if (list.items.size() != dimension) {
+        return Marshal(fmt::format("List had incorrect size: expected {} but given {}; {}",
+                                   dimension, list.items.size(), list.ToString()));
+      }
+      cql::ValueList out;
+      for (const JavaObject& item : list.items) {
+        if (item.is_null()) return Marshal("Invalid null element in list");
+        PF_ASSIGN_OR_RETURN(cql::Value e, FromJavaObject(item, type.params()[0]));
+        out.push_back(std::move(e));
       }
       return cql::Value(std::move(out));
     }
