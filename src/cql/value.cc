@@ -89,6 +89,7 @@ Status SerializeImpl(const Value& v, const DataType& type, std::string* out, int
     return Status(StatusCode::kInvalidArgument, "value nesting too deep");
   if (v.is_null() || v.is_unset())
     return Status(StatusCode::kInvalidArgument, "null or unset is not a cell body");
+  if (v.is<Empty>()) return Status::Ok();  // zero bytes, whatever the type
   switch (type.kind()) {
     case TypeKind::kBoolean:
       if (auto b = v.get_if<bool>()) {
@@ -311,11 +312,13 @@ Status Walk(std::string_view body, const DataType& type, int depth, Value* out) 
   const char* p = body.data();
   size_t n = body.size();
   TypeKind kind = type.kind();
-  // An empty body is a legal "empty" value for every type Cassandra allows it for; it reads as
-  // null except for the string-like types.
+  // An empty body is a legal "empty" value for every type Cassandra allows it for (not
+  // smallint, tinyint, date, time, duration and vectors, whose serializers want their sizes);
+  // it reads as null except for the string-like types.
   if (n == 0 && kind == TypeKind::kVector) return Bad(type, "Invalid empty vector value");
   if (n == 0 && kind != TypeKind::kText && kind != TypeKind::kAscii && kind != TypeKind::kBlob &&
-      kind != TypeKind::kCustom) {
+      kind != TypeKind::kCustom && kind != TypeKind::kSmallint && kind != TypeKind::kTinyint &&
+      kind != TypeKind::kDate && kind != TypeKind::kTime && kind != TypeKind::kDuration) {
     if (out) *out = Null{};
     return Status::Ok();
   }

@@ -694,6 +694,8 @@ std::string Value::ToCqlLiteral(const DataType& type) const {
           return "null";
         } else if constexpr (std::is_same_v<T, Unset>) {
           return "unset";
+        } else if constexpr (std::is_same_v<T, Empty>) {
+          return "''";
         } else if constexpr (std::is_same_v<T, bool>) {
           return x ? "true" : "false";
         } else if constexpr (std::is_integral_v<T>) {

@@ -45,6 +45,11 @@ cql::ErrorMessage ToErrorMessage(const Status& status) {
   cql::ErrorMessage e;
   e.code = CqlErrorCodeOf(status);
   e.message = status.message();
+  if (e.code == cql::ErrorCode::kFunctionFailure) {
+    e.function_keyspace = "system";
+    e.function_name = "fromjson";
+    e.arg_types = {"text"};
+  }
   return e;
 }
 

@@ -45,6 +45,11 @@ inline Status ConfigError(std::string message) {
 inline Status AlreadyExists(std::string message) {
   return CqlError(cql::ErrorCode::kAlreadyExists, std::move(message));
 }
+// FunctionExecutionException (0x1400) of fromJson(text), the one native function whose execution
+// fails with it: the error body names system.fromjson and its argument types [text].
+inline Status FunctionFailure(std::string message) {
+  return CqlError(cql::ErrorCode::kFunctionFailure, std::move(message));
+}
 // ProtocolException (0x000A).
 inline Status ProtocolError(std::string message) {
   return CqlError(cql::ErrorCode::kProtocolError, std::move(message));

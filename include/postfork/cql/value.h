@@ -22,6 +22,11 @@ struct Null {
 struct Unset {  // a bound value left unset (protocol v4+): the column is not written
   bool operator==(const Unset&) const = default;
 };
+// Cassandra's "empty" value: a zero-length body of a type whose values otherwise have bytes
+// (int, uuid, timestamp, ...), distinct from null. Serialized as zero bytes for any type.
+struct Empty {
+  bool operator==(const Empty&) const = default;
+};
 
 struct Uuid {  // uuid and timeuuid
   std::array<uint8_t, 16> bytes{};
@@ -115,7 +120,7 @@ class Value {
   // text and ascii are std::string; blob is Blob; bigint, counter use int64_t.
   using Variant = std::variant<Null, Unset, bool, int8_t, int16_t, int32_t, int64_t, float, double,
                                std::string, Blob, Uuid, Inet, Varint, Decimal, Duration, Date, Time,
-                               Timestamp, ValueList, ValueMap>;
+                               Timestamp, ValueList, ValueMap, Empty>;
 
   Value() = default;  // null
   template <class T, class = std::enable_if_t<std::is_constructible_v<Variant, T&&> &&

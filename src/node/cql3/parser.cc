@@ -126,6 +126,23 @@ class Parser {
     const Token& t = Peek();
     return RecognitionError(t, fmt::format("no viable alternative at input '{}'", Display(t)));
   }
+  // "no viable alternative" at the next token with Cassandra's query snippet (ErrorCollector),
+  // for the errors where ANTLR has read no token past the offending one: up to ten tokens
+  // before it, the token in brackets, "..." where the statement goes on either side.
+  Status NoViableWithSnippet() const {
+    const Token& t = Peek();
+    const Token& from = tokens_[pos_ >= 10 ? pos_ - 10 : 0];
+    // ANTLR measures a token by its text, which for a quoted identifier is unquoted.
+    const size_t length = t.quoted ? t.text.size() : t.length;
+    std::string text(source_.substr(from.offset, t.offset - from.offset));
+    text += "[" + std::string(source_.substr(t.offset, length)) + "]";
+    text.erase(std::remove(text.begin(), text.end(), '\n'), text.end());
+    const bool at_start = from.offset == 0;
+    const bool at_end = t.offset + length >= source_.size();
+    return Error(t, fmt::format("no viable alternative at input '{}' ({}{}{})",
+                                t.quoted ? t.text : Display(t), at_start ? "" : "...", text,
+                                at_end ? "" : "..."));
+  }
   Status ExpectKeyword(std::string_view kw) {
     if (AcceptKeyword(kw)) return Status::Ok();
     std::string upper(kw);
@@ -833,6 +850,17 @@ class Parser {
         PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
         sel.args.push_back(std::move(arg));
         PF_RETURN_IF_ERROR(ExpectKeyword("as"));
+        // Cassandra's grammar takes a native type name here, and nothing else.
+        static constexpr std::string_view kNativeTypes[] = {
+            "ascii",  "bigint",    "blob",     "boolean", "counter", "date",     "decimal",
+            "double", "duration",  "float",    "inet",    "int",     "smallint", "text",
+            "time",   "timestamp", "timeuuid", "tinyint", "uuid",    "varchar",  "varint"};
+        const Token& type = Peek();
+        if (type.kind != TokenKind::kIdentifier || type.quoted ||
+            std::find(std::begin(kNativeTypes), std::end(kNativeTypes), type.text) ==
+                std::end(kNativeTypes)) {
+          return NoViableWithSnippet();
+        }
         PF_ASSIGN_OR_RETURN(sel.cast_type, ParseType());
       } else {
         // Unknown names are refused when the selection is prepared (InvalidRequest, as in

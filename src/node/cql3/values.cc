@@ -165,7 +165,10 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
       if (!inner.ok()) return Fit::kWeak;  // reported when the argument itself is resolved
       const cql::DataType& ret = (*inner)->return_type;
       if (ret == param) return Fit::kExact;
-      return ret.kind() == K::kTimeuuid && p == K::kUuid ? Fit::kWeak : Fit::kNone;
+      // A blob takes any function's result, as its bytes (Cassandra's BytesType is value
+      // compatible with every type).
+      return (ret.kind() == K::kTimeuuid && p == K::kUuid) || p == K::kBlob ? Fit::kWeak
+                                                                            : Fit::kNone;
     }
   }
   return Fit::kNone;
@@ -221,11 +224,12 @@ bool IsAssignable(const Term& term, const cql::DataType& type) {
 
 namespace {
 
-// Whether a function result of type `result` can be stored in a receiver of `type`.
+// Whether a function result of type `result` can be stored in a receiver of `type` (a blob
+// takes any result's bytes).
 bool ResultFits(const cql::DataType& result, const cql::DataType& type) {
   using K = cql::TypeKind;
   return result == type || (result.kind() == K::kTimeuuid && type.kind() == K::kUuid) ||
-         (result.kind() == K::kAscii && type.kind() == K::kText);
+         (result.kind() == K::kAscii && type.kind() == K::kText) || type.kind() == K::kBlob;
 }
 
 }  // namespace
@@ -260,6 +264,14 @@ Result<std::optional<std::string>> CallFunctionBytes(const Term& t, const cql::D
   }
   FunctionContext context{inputs.now_micros ? *inputs.now_micros : NowMicros()};
   std::optional<std::string> bytes = Invoke(*f, f->params, args, context);
+  if (!bytes && fn.rfind("blobas", 0) == 0 && args.size() == 1 && args[0]) {
+    // Bytes that are no value of the type fail the statement (Cassandra's FromBlobFunction).
+    std::string hex = "0x";
+    for (unsigned char c : *args[0]) hex += fmt::format("{:02x}", c);
+    return InvalidRequest(fmt::format(
+        "In call to function system.{}, value {} is not a valid binary representation for type {}",
+        fn, hex, f->return_type.ToCql()));
+  }
   if (bytes) {
     Status valid = cql::ValidateValue(*bytes, type);
     if (!valid.ok()) {
@@ -271,13 +283,22 @@ Result<std::optional<std::string>> CallFunctionBytes(const Term& t, const cql::D
 
 namespace {
 
+// Types whose zero-length value is an ordinary value ('' and 0x), not Cassandra's empty value.
+bool IsStringLike(const cql::DataType& type) {
+  auto k = type.kind();
+  return k == cql::TypeKind::kText || k == cql::TypeKind::kAscii || k == cql::TypeKind::kBlob ||
+         k == cql::TypeKind::kCustom;
+}
+
 Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::string_view receiver,
                                 const TermInputs& inputs) {
   if (t.text == "fromjson") {
     if (t.elements.size() != 1 || (t.elements[0].kind != Term::Kind::kString &&
-                                   t.elements[0].kind != Term::Kind::kBindMarker)) {
+                                   t.elements[0].kind != Term::Kind::kBindMarker &&
+                                   t.elements[0].kind != Term::Kind::kNull)) {
       return InvalidRequest("fromJson() takes one string literal or bind marker argument");
     }
+    if (t.elements[0].kind == Term::Kind::kNull) return cql::Value();  // fromJson(null) is null
     std::string json = t.elements[0].text;
     if (t.elements[0].kind == Term::Kind::kBindMarker) {
       // A bound text; null (or a trial evaluation without values) gives null.
@@ -291,6 +312,7 @@ Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::s
     }
     PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(json, type));
     if (!bytes) return cql::Value();
+    if (bytes->empty() && !IsStringLike(type)) return cql::Value(cql::Empty{});
     auto v = cql::DeserializeValue(*bytes, type);
     if (!v.ok()) return InvalidRequest(v.error().message());
     return std::move(*v);
@@ -298,6 +320,8 @@ Result<cql::Value> CallFunction(const Term& t, const cql::DataType& type, std::s
   PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                       CallFunctionBytes(t, type, receiver, inputs));
   if (!bytes) return cql::Value();
+  // An empty result (blobAsInt(0x)) stays empty, also as a collection element.
+  if (bytes->empty() && !IsStringLike(type)) return cql::Value(cql::Empty{});
   auto v = cql::DeserializeValue(*bytes, type);
   if (!v.ok())
     return InvalidRequest(fmt::format("Invalid value for {}: {}", receiver, v.error().message()));

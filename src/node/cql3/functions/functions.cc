@@ -458,9 +458,18 @@ constexpr TypeKind kNativeKinds[] = {
     TypeKind::kTime,    TypeKind::kSmallint,  TypeKind::kTinyint, TypeKind::kDuration};
 
 // Whether Cassandra declares castAs<to> for arguments of `from`.
+// Cassandra's CastFcts: numbers to numbers, and numbers, ascii, inet, boolean, uuids, dates
+// and times to text and ascii; timestamp and date to each other, timeuuid to both.
 bool Castable(TypeKind from, TypeKind to) {
-  return (IsNumeric(from) && IsNumeric(to) && to != TypeKind::kCounter) || to == TypeKind::kText ||
-         to == TypeKind::kAscii || (from == TypeKind::kTimestamp && to == TypeKind::kDate) ||
+  const bool to_text = to == TypeKind::kText || to == TypeKind::kAscii;
+  const bool text_source =
+      IsNumeric(from) ||
+      OneOf(from, {TypeKind::kInet, TypeKind::kBoolean, TypeKind::kTimeuuid, TypeKind::kTimestamp,
+                   TypeKind::kDate, TypeKind::kTime, TypeKind::kUuid});
+  if (from == to) return false;
+  return (IsNumeric(from) && IsNumeric(to) && to != TypeKind::kCounter) ||
+         (to_text && text_source) || (from == TypeKind::kAscii && to == TypeKind::kText) ||
+         (from == TypeKind::kTimestamp && to == TypeKind::kDate) ||
          (from == TypeKind::kDate && to == TypeKind::kTimestamp) ||
          (from == TypeKind::kTimeuuid && OneOf(to, {TypeKind::kTimestamp, TypeKind::kDate}));
 }
@@ -585,10 +594,20 @@ namespace {
 Result<const NativeFunction*> ResolveCall(std::string_view name,
                                           const std::vector<DataType>& args) {
   if (name == "cast" && args.size() == 2) {
-    auto f = FunctionRegistry::Native().Resolve(CastFunctionName(args[1]), {args[0]});
+    const std::string fn = CastFunctionName(args[1]);
+    auto f = FunctionRegistry::Native().Resolve(fn, {args[0]});
     if (!f.ok()) {
+      // Cassandra 5.0 names the casts cast_as_<type> in its messages.
+      const std::string shown = "cast_as_" + args[1].ToCql();
+      std::string known;
+      for (const NativeFunction* o : FunctionRegistry::Native().Overloads(fn)) {
+        known += fmt::format("{}system.{} : ({}) -> {}", known.empty() ? "" : ", ", shown,
+                             o->params[0].ToCql(), o->return_type.ToCql());
+      }
       return InvalidRequest(
-          fmt::format("{} cannot be cast to {}", args[0].ToCql(), args[1].ToCql()));
+          fmt::format("Invalid call to function system.{}, none of its type signatures match "
+                      "(known type signatures: {})",
+                      shown, known));
     }
     return f;
   }

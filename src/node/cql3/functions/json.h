@@ -1,10 +1,12 @@
-// Cassandra's JSON encoding of CQL values (SELECT JSON, toJson()).
+// Cassandra's JSON: SELECT JSON and toJson() write values as its AbstractType.toJSONString does;
+// INSERT JSON and fromJson() read a text as Jackson reads it into Java objects (Integer, Long,
+// BigInteger, Double, String, Boolean, ArrayList, LinkedHashMap) and convert those as each type's
+// fromJSONObject does, with Cassandra's and Jackson's error texts.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "postfork/base/status.h"
@@ -12,27 +14,33 @@
 
 namespace postfork::node::cql3 {
 
-// The JSON text of a serialized value of `type` (nullopt = null); "null" for null, and for a
-// value that does not decode.
+// The JSON text of a serialized value of `type` (nullopt = null): "null" for null and for a value
+// that does not decode, "\"\"" for an empty value of a non-string type, null for NaN and the
+// infinities, doubles and floats as Java prints them.
 std::string ToJson(const std::optional<std::string_view>& body, const cql::DataType& type);
 
-// A column or selector name as SELECT JSON writes it: in double quotes when it has upper case
-// letters (a case-sensitive name), else as is, as Cassandra does.
+// A column or selector name as SELECT JSON writes it: in double quotes when it is not all lower
+// case (a case-sensitive name), else as is, as Cassandra does.
 std::string JsonColumnName(std::string_view name);
 
-// The serialized value of `type` that a JSON text (INSERT JSON, fromJson) stands for, as
-// Cassandra reads it: numbers or numeric strings for numbers, strings for text, uuids, inets,
-// dates, times, durations and timestamps (or milliseconds), "0x.." for blobs, arrays for lists,
-// sets and tuples, objects for maps (keys are strings). nullopt for JSON null.
+// fromJson(json) for a receiver of `type`: the serialized value (nullopt for JSON null). Errors
+// are Cassandra's FunctionFailure of system.fromjson(text).
 Result<std::optional<std::string>> FromJson(std::string_view json, const cql::DataType& type);
 
-// The members of a JSON object text, each value as JSON text (INSERT JSON).
-Result<std::vector<std::pair<std::string, std::string>>> JsonObjectMembers(std::string_view json);
+// One column of an INSERT JSON object.
+struct JsonColumnValue {
+  bool given = false;                // the object names the column
+  std::optional<std::string> value;  // its serialized value; nullopt: JSON null
+};
 
-// The column an INSERT JSON key names: "\"Name\"" is case-sensitive, anything else lower-cased.
-std::string JsonKeyToColumn(std::string_view key);
+// INSERT JSON's object read for `columns` (name and type, in the table's order), as Cassandra's
+// Json.parseJson: member names are lower-cased unless in double quotes, each named column's value
+// is converted in column order, then a member naming no column is refused. Errors are
+// InvalidRequest with Cassandra's texts; JSON null gives "Got null for INSERT JSON values".
+Result<std::vector<JsonColumnValue>> ParseInsertJson(
+    std::string_view json, const std::vector<std::pair<std::string, cql::DataType>>& columns);
 
-// Appends `s` as a JSON string literal (quoted, escaped).
+// Appends `s` as a JSON string literal, escaped as Jackson does.
 void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace postfork::node::cql3

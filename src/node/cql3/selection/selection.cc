@@ -324,6 +324,11 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
       Output same = std::move(call->args[0]);
       return Prepared{std::move(same), *target, args_text};
     }
+    if (!FunctionRegistry::Native().Exists(CastFunctionName(*target))) {
+      // No cast to this type at all (counter, blob, duration, ...): Cassandra's Selectable.WithCast
+      // names the selected column.
+      return InvalidRequest(fmt::format("{} cannot be cast to {}", args_text, target->ToCql()));
+    }
     call->arg_types.push_back(*target);
     name = fmt::format("cast({} as {})", args_text, target->ToCql());
   }

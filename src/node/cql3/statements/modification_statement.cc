@@ -647,15 +647,16 @@ class InsertStatementImpl final : public TableModification {
     if (text.kind != cql::RawValue::Kind::kBytes) {
       return InvalidRequest("Got null for INSERT JSON values");
     }
-    PF_ASSIGN_OR_RETURN(auto members, JsonObjectMembers(text.bytes));
     const auto& t = *table_meta_;
+    std::vector<std::pair<std::string, cql::DataType>> columns;
+    for (const auto& c : t.columns) columns.emplace_back(c.name, c.type);
+    PF_ASSIGN_OR_RETURN(std::vector<JsonColumnValue> given, ParseInsertJson(text.bytes, columns));
     std::vector<std::pair<const ColumnMetadata*, ValueSource>> values;
-    std::vector<bool> given(t.columns.size());
-    for (auto& [name, json] : members) {
-      const ColumnMetadata* col = t.FindColumn(JsonKeyToColumn(name));
-      if (!col) return InvalidRequest("JSON values map contains unrecognized column: " + name);
-      given[static_cast<size_t>(col - t.columns.data())] = true;
-      PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, FromJson(json, col->type));
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      const ColumnMetadata* col = &t.columns[i];
+      // DEFAULT NULL: every column the object omits is written null; DEFAULT UNSET skips it.
+      if (!given[i].given && json_default_unset_) continue;
+      std::optional<std::string>& bytes = given[i].value;
       if (bytes) {
         if (auto canonical = NormalizeValue(col->type, *bytes)) bytes = std::move(canonical);
       }
@@ -667,13 +668,6 @@ class InsertStatementImpl final : public TableModification {
         src.constant = std::move(*bytes);
       }
       values.emplace_back(col, std::move(src));
-    }
-    for (size_t i = 0; i < t.columns.size(); ++i) {
-      if (given[i] || json_default_unset_) continue;
-      ValueSource null;  // DEFAULT NULL: every column the object omits is written null
-      null.type = t.columns[i].type;
-      null.receiver = t.columns[i].name;
-      values.emplace_back(&t.columns[i], std::move(null));
     }
     InsertStatementImpl resolved(*this);
     resolved.json_.reset();

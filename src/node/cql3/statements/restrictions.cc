@@ -648,8 +648,12 @@ Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereCl
     keys = std::move(next);
     if (keys.size() > 65535) return InvalidRequest("IN restrictions select too many partitions");
   }
-  // In key order (each component by its type, as Cassandra's MultiCBuilder sorts them, not in
-  // the order of the IN list), duplicates read once.
+  // An empty single-column key is no key (Cassandra's validateKey). In key order (each
+  // component by its type, as Cassandra's MultiCBuilder sorts them, not in the order of the IN
+  // list), duplicates read once.
+  for (const auto& k : keys) {
+    if (k.size() == 1 && k[0].empty()) return InvalidRequest("Key may not be empty");
+  }
   auto compare = [&](const std::vector<std::string>& a, const std::vector<std::string>& b) {
     for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
       int c = CompareValues(where.partition[i].column->type, a[i], b[i]);
