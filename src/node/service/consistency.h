@@ -7,7 +7,9 @@
 // keyspace places any replica in the node's datacenter, none otherwise; replication factors
 // count toward QUORUM and ALL as configured, so QUORUM on RF 3 needs 2 replicas and finds 1.
 // LWT's Paxos phase (SERIAL, LOCAL_SERIAL) needs a majority of the replica endpoints (1 of 1 when
-// the node is a replica), then its commit is a write at the request's consistency level.
+// the node is a replica) and reads the partition at QUORUM (LOCAL_QUORUM for LOCAL_SERIAL), as
+// Cassandra's default paxos_variant v1 does, so SERIAL on RF 3 fails at QUORUM (2 required, 1
+// alive); its commit is a write at the request's consistency level.
 #pragma once
 
 #include <optional>

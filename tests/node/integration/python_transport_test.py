@@ -213,18 +213,34 @@ class TransportTest(unittest.TestCase):
         consistency, required, alive, text = self.unavailable(session, nts, CL.EACH_QUORUM)
         self.assertEqual((consistency, required, alive), (CL.EACH_QUORUM, 2, 1))
         self.assertIn("Cannot achieve consistency level EACH_QUORUM", text)
-        # LWT: Paxos needs a majority of the replica endpoints (this node), the commit then
-        # needs the request's level.
+        # LWT (Cassandra's default Paxos v1): a majority of the replica endpoints (this node),
+        # then the current values are read at QUORUM (LOCAL_QUORUM for LOCAL_SERIAL), which RF 3
+        # on one node cannot meet; a serial read does the same. RF 1 serves them all.
         lwt = "INSERT INTO rf3.t (k, v) VALUES (2, 2) IF NOT EXISTS"
-        self.assertEqual(self.unavailable(session, lwt, CL.QUORUM, CL.SERIAL)[:3],
-                         (CL.QUORUM, 2, 1))
-        self.assertTrue(session.execute(SimpleStatement(
-            lwt, consistency_level=CL.ONE, serial_consistency_level=CL.SERIAL)).one()[0])
+        for cl, serial in ((CL.ONE, CL.SERIAL), (CL.QUORUM, CL.SERIAL), (CL.ANY, CL.SERIAL)):
+            consistency, required, alive, text = self.unavailable(session, lwt, cl, serial)
+            self.assertEqual((consistency, required, alive), (CL.QUORUM, 2, 1))
+            self.assertIn("Cannot achieve consistency level QUORUM", text)
+        self.assertEqual(self.unavailable(session, lwt, CL.ONE, CL.LOCAL_SERIAL)[:3],
+                         (CL.LOCAL_QUORUM, 2, 1))
+        self.assertEqual(self.unavailable(session, "SELECT v FROM rf3.t WHERE k = 1",
+                                          CL.SERIAL)[:3], (CL.QUORUM, 2, 1))
+        self.assertEqual(self.unavailable(session, "SELECT v FROM rf3.t WHERE k = 1",
+                                          CL.LOCAL_SERIAL)[:3], (CL.LOCAL_QUORUM, 2, 1))
+        self.assertEqual(self.unavailable(session, "UPDATE nts.t SET v = 3 WHERE k = 1 IF v = 1",
+                                          CL.LOCAL_ONE, CL.LOCAL_SERIAL)[:3],
+                         (CL.LOCAL_QUORUM, 2, 1))
         self.assertEqual(session.execute(SimpleStatement(
-            "SELECT v FROM rf3.t WHERE k = 2", consistency_level=CL.SERIAL)).one().v, 2)
+            "SELECT v FROM rf3.t WHERE k = 2", consistency_level=CL.ONE)).one(), None)
+        session.execute("CREATE KEYSPACE IF NOT EXISTS rf1 WITH replication = "
+                        "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        session.execute("CREATE TABLE IF NOT EXISTS rf1.t (k int PRIMARY KEY, v int)")
         self.assertTrue(session.execute(SimpleStatement(
-            "UPDATE nts.t SET v = 3 WHERE k = 1 IF v = 1", consistency_level=CL.LOCAL_ONE,
+            "INSERT INTO rf1.t (k, v) VALUES (2, 2) IF NOT EXISTS", consistency_level=CL.ONE,
             serial_consistency_level=CL.LOCAL_SERIAL)).one()[0])
+        for serial in (CL.SERIAL, CL.LOCAL_SERIAL):
+            self.assertEqual(session.execute(SimpleStatement(
+                "SELECT v FROM rf1.t WHERE k = 2", consistency_level=serial)).one().v, 2)
         with self.assertRaises(InvalidRequest) as caught:
             session.execute(SimpleStatement(insert, consistency_level=CL.SERIAL))
         self.assertIn("You must use conditional updates for serializable writes",

@@ -432,6 +432,22 @@ func transport(binary string) (err error) {
 	var unavailable *gocql.RequestErrUnavailable
 	expect(errors.As(err, &unavailable) && unavailable.Consistency == gocql.Quorum &&
 		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 QUORUM: %v", err)
+	// LWT and serial reads read the partition at QUORUM (LOCAL_QUORUM for LOCAL_SERIAL) after
+	// Paxos, as Cassandra's Paxos v1 does: RF 3 on one node is unavailable at that level.
+	applied, err := s4.Query(`INSERT INTO rf3.t (k, v) VALUES (2, 2) IF NOT EXISTS`).
+		Consistency(gocql.One).SerialConsistency(gocql.Serial).ScanCAS()
+	unavailable = nil
+	expect(!applied && errors.As(err, &unavailable) && unavailable.Consistency == gocql.Quorum &&
+		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 SERIAL LWT: %v", err)
+	err = s4.Query(`UPDATE rf3.t SET v = 3 WHERE k = 1 IF v = 1`).Consistency(gocql.One).
+		SerialConsistency(gocql.LocalSerial).Exec()
+	unavailable = nil
+	expect(errors.As(err, &unavailable) && unavailable.Consistency == gocql.LocalQuorum &&
+		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 LOCAL_SERIAL LWT: %v", err)
+	err = s4.Query(`SELECT v FROM rf3.t WHERE k = 1`).Consistency(gocql.Consistency(gocql.Serial)).Scan(&c)
+	unavailable = nil
+	expect(errors.As(err, &unavailable) && unavailable.Consistency == gocql.Quorum &&
+		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 SERIAL read: %v", err)
 
 	// Client warnings reach gocql's Iter.Warnings.
 	var count int64
