@@ -1,5 +1,7 @@
 #include "node/cql3/query_processor.h"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -148,6 +150,34 @@ Response ErrorResponse(const cql::ErrorMessage& error) {
 
 Response ErrorResponse(const Status& status) { return ErrorResponse(ToErrorMessage(status)); }
 
+// The ReadFailure of a read this node (the one replica) gave up (too many tombstones), as
+// Cassandra's ReadCallback reports it: no response of the block-for, one failure from this
+// node's internode address, READ_TOO_MANY_TOMBSTONES (code 1).
+Response ReadFailure(const ExecutionContext& ctx, const CqlStatement& statement) {
+  const NodeIdentity& node = ctx.db->schema().identity();
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kReadFailure;
+  e.consistency = ctx.consistency;
+  e.alive_or_received = 0;
+  e.required = 1;
+  if (const KeyspaceMetadata* ks = ctx.schema->FindKeyspace(statement.keyspace())) {
+    e.required = service::BlockFor(*ks, node.data_center, ctx.consistency);
+  }
+  e.num_failures = 1;
+  std::string address(16, '\0');
+  if (inet_pton(AF_INET, node.listen_address.c_str(), address.data()) == 1) {
+    address.resize(4);
+  } else if (inet_pton(AF_INET6, node.listen_address.c_str(), address.data()) != 1) {
+    address.assign("\x7f\0\0\x01", 4);
+  }
+  e.reason_map.emplace_back(address, 1);  // RequestFailureReason.READ_TOO_MANY_TOMBSTONES
+  e.message = fmt::format(
+      "Operation failed - received 0 responses and 1 failures: READ_TOO_MANY_TOMBSTONES from "
+      "/{}:{}",
+      node.listen_address, node.storage_port);
+  return ErrorResponse(e);
+}
+
 ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
                                              const cql::QueryParameters* params) {
   ExecutionContext ctx;
@@ -164,6 +194,7 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
     ctx.paging_state = params->paging_state;
     ctx.skip_metadata = params->skip_metadata;
     ctx.default_timestamp = params->default_timestamp;
+    ctx.consistency = params->consistency;
     ctx.now_in_seconds = params->now_in_seconds;
   }
   return ctx;
@@ -182,6 +213,7 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
       e.table = statement.table();
       return ErrorResponse(e);
     }
+    if (CqlErrorCodeOf(s) == cql::ErrorCode::kReadFailure) return ReadFailure(ctx, statement);
     return ErrorResponse(s);
   }
   Response r;
@@ -400,9 +432,8 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
       ctx.new_metadata_id = std::move(metadata_id);
       ctx.skip_metadata = false;
     }
-  } else if (ctx.skip_metadata &&
-             !((*statement)->result_metadata().columns ==
-               entry->prepared_result_metadata.columns)) {
+  } else if (ctx.skip_metadata && !((*statement)->result_metadata().columns ==
+                                    entry->prepared_result_metadata.columns)) {
     // v4: metadata may be skipped only while the result has the shape PREPARE announced.
     ctx.skip_metadata = false;
   }

@@ -148,6 +148,12 @@ std::optional<cql::ErrorMessage> AssurePaxos(const Replication& r, Consistency s
 
 }  // namespace
 
+int BlockFor(const KeyspaceMetadata& keyspace, std::string_view local_datacenter,
+             Consistency consistency) {
+  if (keyspace.is_virtual) return 1;
+  return BlockFor(ReplicationOf(keyspace, local_datacenter), consistency, local_datacenter);
+}
+
 std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspace,
                                                   std::string_view local_datacenter,
                                                   RequestKind kind, Consistency consistency,

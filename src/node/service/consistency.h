@@ -36,4 +36,9 @@ std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspa
                                                   std::optional<cql::Consistency> serial,
                                                   std::string_view table);
 
+// Replicas a request at `consistency` waits for on `keyspace` (Cassandra's
+// ConsistencyLevel.blockFor): the block-for of a failure's error body.
+int BlockFor(const KeyspaceMetadata& keyspace, std::string_view local_datacenter,
+             cql::Consistency consistency);
+
 }  // namespace postfork::node::service

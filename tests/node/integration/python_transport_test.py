@@ -7,6 +7,7 @@ Usage: /usr/bin/python3 python_transport_test.py <path to postfork-node>
 import os
 import re
 import sys
+import time
 import unittest
 import urllib.request
 
@@ -294,6 +295,69 @@ class TransportTest(unittest.TestCase):
         self.assertEqual(warnings_of("SELECT count(*) FROM kv WHERE k = 1"), [])
         self.assertEqual(warnings_of("SELECT v FROM kv"), [])
 
+    def test_tombstone_thresholds_warn_and_fail_reads(self):
+        from cassandra import ReadFailure
+        _, session = self.connect(protocol_version=4)
+        session.execute("CREATE TABLE IF NOT EXISTS tomb (k int, c int, v int, s set<int>, "
+                        "PRIMARY KEY (k, c))")
+
+        def warnings_of(statement, params=None):
+            future = session.execute_async(statement, params)
+            rows = list(future.result())
+            return rows, future.warnings or []
+
+        # 1001 element tombstones in one row: over tombstone_warn_threshold (1000).
+        elements = ", ".join(str(i) for i in range(1001))
+        session.execute("UPDATE tomb SET s = s - {%s} WHERE k = 1 AND c = 0" % elements)
+        rows, warnings = warnings_of("SELECT * FROM tomb WHERE k = 1")
+        self.assertEqual(rows, [])
+        self.assertEqual(warnings, [
+            "Read 0 live rows and 1001 tombstone cells for query SELECT * FROM tks.tomb WHERE "
+            "k = 1 LIMIT 5000 ALLOW FILTERING; token -4069959284402364209 (see "
+            "tombstone_warn_threshold)"])
+        # 1000 are not over it; a live row counts as live, its deleted cell as a tombstone.
+        session.execute("UPDATE tomb SET s = s - {1000} WHERE k = 2 AND c = 0")
+        session.execute("UPDATE tomb SET s = s - {%s} WHERE k = 2 AND c = 0"
+                        % ", ".join(str(i) for i in range(999)))
+        self.assertEqual(warnings_of("SELECT * FROM tomb WHERE k = 2")[1], [])
+        session.execute("INSERT INTO tomb (k, c, v) VALUES (2, 1, 1)")
+        session.execute("INSERT INTO tomb (k, c, v) VALUES (2, 2, null)")
+        rows, warnings = warnings_of(SimpleStatement("SELECT v, s, k FROM tomb WHERE k = 2",
+                                                     fetch_size=100))
+        self.assertEqual([r.v for r in rows], [1, None])
+        self.assertEqual(warnings, [
+            "Read 2 live rows and 1001 tombstone cells for query SELECT s, v FROM tks.tomb WHERE "
+            "k = 2 LIMIT 100 ALLOW FILTERING; token -3248873570005575792 (see "
+            "tombstone_warn_threshold)"])
+        # Deleted rows count one each; a range deletion counts its two bounds.
+        for c in range(3, 1003):
+            session.execute("DELETE FROM tomb WHERE k = 3 AND c = %d" % c)
+        session.execute("DELETE FROM tomb WHERE k = 3 AND c > 5000")
+        rows, warnings = warnings_of("SELECT * FROM tomb WHERE k = 3")
+        self.assertEqual(len(warnings), 1)
+        self.assertTrue(warnings[0].startswith("Read 0 live rows and 1002 tombstone cells"),
+                        warnings)
+        # A table with gc_grace_seconds 0 purges its tombstones after their second: not counted.
+        session.execute("CREATE TABLE IF NOT EXISTS tomb0 (k int, c int, PRIMARY KEY (k, c)) "
+                        "WITH gc_grace_seconds = 0")
+        for c in range(1002):
+            session.execute("DELETE FROM tomb0 WHERE k = 1 AND c = %d" % c)
+        time.sleep(1.1)  # purgeable once deleted before now - 0 s
+        self.assertEqual(warnings_of("SELECT * FROM tomb0 WHERE k = 1")[1], [])
+        # Over tombstone_failure_threshold (this node runs with 3000) the read fails.
+        session.execute("UPDATE tomb SET s = s - {%s} WHERE k = 4 AND c = 0"
+                        % ", ".join(str(i) for i in range(3001)))
+        with self.assertRaises(ReadFailure) as caught:
+            session.execute(SimpleStatement("SELECT * FROM tomb WHERE k = 4",
+                                            consistency_level=CL.ONE))
+        e = caught.exception
+        self.assertIn("Operation failed - received 0 responses and 1 failures: "
+                      "READ_TOO_MANY_TOMBSTONES from /127.0.0.1:7000", str(e))
+        self.assertEqual((e.consistency, e.received_responses, e.required_responses,
+                          e.failures), (CL.ONE, 0, 1, 1))
+        # The node keeps serving.
+        self.assertEqual(warnings_of("SELECT v FROM tomb WHERE k = 2 AND c = 1")[0][0].v, 1)
+
     def test_prepared_statements_after_alter(self):
         _, a = self.connect(protocol_version=5)
         _, b = self.connect(protocol_version=5)
@@ -359,4 +423,5 @@ class TransportTest(unittest.TestCase):
 
 if __name__ == "__main__":
     node_process.main_with_node(["--prepared-statements-cache-size", str(CACHE_MIB),
-                                 "--metrics", "127.0.0.1:0"])
+                                 "--metrics", "127.0.0.1:0",
+                                 "--tombstone-failure-threshold", "3000"])

@@ -34,7 +34,7 @@ struct ValueSource {
   std::string constant;  // serialized, for kConstant
   int marker = -1;       // for kMarker
   cql::DataType type;
-  std::string receiver;  // the column's name, for error messages
+  std::string receiver;    // the column's name, for error messages
   bool normalize = false;  // kMarker of a type with sets or maps: bound values are canonicalized
   std::shared_ptr<const Term> composite;  // kComposite
 };
@@ -49,6 +49,10 @@ struct ClientWarningThresholds {
   // unlogged_batch_across_partitions_warn_threshold: an unlogged batch over more partitions
   // warns. Default: 10.
   int unlogged_batch_across_partitions = 10;
+  // tombstone_warn_threshold / tombstone_failure_threshold: a read that scans more tombstones
+  // warns / fails with ReadFailure. Default: 1000 / 100000.
+  int64_t tombstone_warn = 1000;
+  int64_t tombstone_failure = 100000;
 };
 
 // Everything one execution needs. Lives for the duration of one request.
@@ -62,10 +66,11 @@ struct ExecutionContext {
   std::optional<int32_t> page_size;
   std::optional<std::string_view> paging_state;
   bool skip_metadata = false;
-  std::optional<int64_t> default_timestamp;  // from the request
-  int64_t now_micros = 0;                    // the node's clock when the request arrived
-  std::optional<int32_t> now_in_seconds;     // v5: "now" for TTLs and tombstones (storage)
-  int protocol_version = 4;                  // of the connection: how results are encoded
+  std::optional<int64_t> default_timestamp;               // from the request
+  cql::Consistency consistency = cql::Consistency::kOne;  // the request's (error bodies)
+  int64_t now_micros = 0;                 // the node's clock when the request arrived
+  std::optional<int32_t> now_in_seconds;  // v5: "now" for TTLs and tombstones (storage)
+  int protocol_version = 4;               // of the connection: how results are encoded
   // v5 EXECUTE whose result_metadata_id is stale: Rows carry Metadata_changed, this id and the
   // columns.
   std::optional<std::string> new_metadata_id;

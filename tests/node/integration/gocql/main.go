@@ -457,6 +457,20 @@ func transport(binary string) (err error) {
 	check(warned.Close(), "count")
 	expect(len(warnings) == 1 && warnings[0] == "Aggregation query used without partition key",
 		"aggregation warning %q", warnings)
+	// A read over tombstone_warn_threshold (1000): 1001 deleted set elements.
+	check(s4.Query(`CREATE TABLE rf3.tomb (k int, c int, s set<int>, PRIMARY KEY (k, c))`).Exec(), "tomb table")
+	deleted := make([]int, 1001)
+	for i := range deleted {
+		deleted[i] = i
+	}
+	check(s4.Query(`UPDATE rf3.tomb SET s = s - ? WHERE k = 1 AND c = 0`, deleted).Consistency(gocql.One).Exec(),
+		"delete elements")
+	tomb := s4.Query(`SELECT * FROM rf3.tomb WHERE k = 1`).Consistency(gocql.One).Iter()
+	warnings = tomb.Warnings()
+	check(tomb.Close(), "tomb read")
+	expect(len(warnings) == 1 && warnings[0] == "Read 0 live rows and 1001 tombstone cells for query "+
+		"SELECT * FROM rf3.tomb WHERE k = 1 LIMIT 5000 ALLOW FILTERING; token -4069959284402364209 "+
+		"(see tombstone_warn_threshold)", "tombstone warning %q", warnings)
 
 	// A prepared SELECT * after ALTER TABLE: the node drops the statement, gocql prepares it
 	// again on UNPREPARED and reads the new column.
