@@ -294,6 +294,19 @@ class TransportTest(unittest.TestCase):
                          ["Aggregation query used on multiple partition keys (IN restriction)"])
         self.assertEqual(warnings_of("SELECT count(*) FROM kv WHERE k = 1"), [])
         self.assertEqual(warnings_of("SELECT v FROM kv"), [])
+        # A logged batch on a table with gc_grace_seconds 0, even on one partition.
+        session.execute("CREATE TABLE IF NOT EXISTS gc0 (k int PRIMARY KEY, v text) "
+                        "WITH gc_grace_seconds = 0")
+        logged = BatchStatement()
+        logged.add(session.prepare("INSERT INTO gc0 (k, v) VALUES (?, ?)"), (1, "x"))
+        self.assertEqual(warnings_of(logged), [
+            "Executing a LOGGED BATCH on table [tks.gc0], configured with a gc_grace_seconds of "
+            "0. The gc_grace_seconds is used to TTL batchlog entries, so setting "
+            "gc_grace_seconds too low on tables involved in an atomic batch might cause batchlog "
+            "entries to expire before being replayed."])
+        unlogged = BatchStatement(batch_type=BatchType.UNLOGGED)
+        unlogged.add(session.prepare("INSERT INTO gc0 (k, v) VALUES (?, ?)"), (1, "x"))
+        self.assertEqual(warnings_of(unlogged), [])
 
     def test_tombstone_thresholds_warn_and_fail_reads(self):
         from cassandra import ReadFailure

@@ -72,6 +72,22 @@ Status CheckBatchMutations(const std::vector<PartitionMutation>& mutations, cql:
     tables.insert(PrintedTableName(*m.table));
     size += MutationDataSize(m);
   }
+  if (type == cql::BatchType::kLogged) {
+    // BatchStatement.getMutations: the batchlog entry lives gc_grace_seconds, so a logged batch
+    // on a table with 0 warns, whatever its partitions.
+    std::set<std::string> zero_gc_grace;
+    for (const auto& m : mutations) {
+      if (m.table->params.gc_grace_seconds == 0) zero_gc_grace.insert(PrintedTableName(*m.table));
+    }
+    if (!zero_gc_grace.empty()) {
+      ctx.warnings.push_back(fmt::format(
+          "Executing a LOGGED BATCH on table{} {}, configured with a gc_grace_seconds of 0. The "
+          "gc_grace_seconds is used to TTL batchlog entries, so setting gc_grace_seconds too low "
+          "on tables involved in an atomic batch might cause batchlog entries to expire before "
+          "being replayed.",
+          zero_gc_grace.size() == 1 ? "" : "s", SetText(zero_gc_grace)));
+    }
+  }
   if (per_keyspace_key.size() <= 1) return Status::Ok();
   const ClientWarningThresholds& limits = ctx.thresholds;
   if (size > limits.batch_size_warn_bytes) {
