@@ -6,6 +6,7 @@
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/db/schema_options.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -30,6 +31,12 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
                                                 bool require_replication) {
   KeyspaceDefinition def;
   def.name = name;
+  // KeyspaceAttributes.validate: every name is checked before any value.
+  std::vector<std::string> names;
+  for (const auto& [raw_key, value] : props) names.push_back(raw_key);
+  if (auto unknown = FirstUnknownProperty(names, {"replication", "durable_writes"})) {
+    return SyntaxError(fmt::format("Unknown property '{}'", *unknown));
+  }
   for (const auto& [raw_key, value] : props) {
     std::string key = raw_key;
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
