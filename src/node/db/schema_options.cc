@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "node/cql_errors.h"
+#include "node/java_hash_order.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node {
@@ -533,57 +534,10 @@ Result<std::map<std::string, std::string>> ValidateReplication(
   return ConfigError("Unable to find replication strategy class '" + full + "'");
 }
 
-namespace {
-
-// Java's String.hashCode over the UTF-16 code units of `s` (UTF-8).
-int32_t JavaStringHash(std::string_view s) {
-  uint32_t h = 0;
-  auto add = [&](uint32_t unit) { h = 31 * h + unit; };
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    uint32_t cp = b;
-    size_t len = 1;
-    if (b >= 0xF0) {
-      cp = b & 0x07;
-      len = 4;
-    } else if (b >= 0xE0) {
-      cp = b & 0x0F;
-      len = 3;
-    } else if (b >= 0xC0) {
-      cp = b & 0x1F;
-      len = 2;
-    }
-    for (size_t k = 1; k < len && i + k < s.size(); ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    }
-    i += len;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      add(0xD800 + (cp >> 10));
-      add(0xDC00 + (cp & 0x3FF));
-    } else {
-      add(cp);
-    }
-  }
-  return static_cast<int32_t>(h);
-}
-
-}  // namespace
-
 std::optional<std::string> FirstUnknownProperty(const std::vector<std::string>& names,
                                                 const std::set<std::string>& known) {
-  // HashMap: 16 buckets, doubled while more than 3/4 full; a key's bucket is its hash spread
-  // (h ^ h >>> 16) modulo the bucket count; a bucket keeps insertion order.
-  size_t buckets = 16;
-  while (names.size() > buckets * 3 / 4) buckets *= 2;
-  std::vector<std::pair<size_t, size_t>> order;  // (bucket, insertion index)
-  for (size_t i = 0; i < names.size(); ++i) {
-    const auto h = static_cast<uint32_t>(JavaStringHash(names[i]));
-    order.emplace_back((h ^ (h >> 16)) & (buckets - 1), i);
-  }
-  std::sort(order.begin(), order.end());
-  for (const auto& [bucket, i] : order) {
-    if (!known.count(names[i])) return names[i];
+  for (const std::string& name : JavaHashOrder(names)) {
+    if (!known.count(name)) return name;
   }
   return std::nullopt;
 }
