@@ -116,7 +116,7 @@ class SchemaOptionsTest(unittest.TestCase):
             ("id = 'x'", ConfigurationException, "Invalid table id"),
             # Names before values, in a Java HashMap's order ('q' before 'b').
             ("b = 1 AND q = 2", SyntaxException, "Unknown property 'q'"),
-            ("gc_grace_seconds = 'x' AND zz = 1", SyntaxException, "Unknown property 'zz'"),
+            ("gc_grace_seconds = -1 AND zz = 1", SyntaxException, "Unknown property 'zz'"),
             ("compression = {'class': 'LZ4Compressor', 'chunk_length_in_kb': null}",
              SyntaxException, "Invalid property value: NULL for property: 'chunk_length_in_kb'"),
             ("compression = {null: 'x'}", SyntaxException, "Invalid property name: NULL"),

@@ -294,6 +294,22 @@ class TransportTest(unittest.TestCase):
                          ["Aggregation query used on multiple partition keys (IN restriction)"])
         self.assertEqual(warnings_of("SELECT count(*) FROM kv WHERE k = 1"), [])
         self.assertEqual(warnings_of("SELECT v FROM kv"), [])
+        # A replication factor above the one node, and an ALTER that raises it.
+        self.assertEqual(warnings_of(
+            "CREATE KEYSPACE rfwarn WITH replication = "
+            "{'class': 'SimpleStrategy', 'replication_factor': 2}"),
+            ["Your replication factor 2 for keyspace rfwarn is higher than the number of nodes 1"])
+        self.assertEqual(warnings_of(
+            "ALTER KEYSPACE rfwarn WITH replication = "
+            "{'class': 'NetworkTopologyStrategy', 'datacenter1': 3}"),
+            ["Your replication factor 3 for keyspace rfwarn is higher than the number of nodes 1 "
+             "for datacenter datacenter1",
+             "When increasing replication factor you need to run a full (-full) repair to "
+             "distribute the data."])
+        self.assertEqual(warnings_of(
+            "CREATE KEYSPACE IF NOT EXISTS rfwarn WITH replication = "
+            "{'class': 'SimpleStrategy', 'replication_factor': 2}"), [])
+        session.execute("DROP KEYSPACE rfwarn")
         # A logged batch on a table with gc_grace_seconds 0, even on one partition.
         session.execute("CREATE TABLE IF NOT EXISTS gc0 (k int PRIMARY KEY, v text) "
                         "WITH gc_grace_seconds = 0")

@@ -96,7 +96,7 @@ async function refused(c) {
     ["cdc = 'maybe'", kSyntax, /^Invalid boolean value maybe for 'cdc'\. Positive values/],
     // Names are checked before values, in a Java HashMap's order ('q' before 'b').
     ["b = 1 AND q = 2", kSyntax, /^Unknown property 'q'$/],
-    ["gc_grace_seconds = 'x' AND b = 1", kSyntax, /^Unknown property 'b'$/],
+    ["gc_grace_seconds = -1 AND b = 1", kSyntax, /^Unknown property 'b'$/],
     ["caching = {'keys': null}", kSyntax, /^Invalid property value: NULL for property: 'keys'$/],
     ["compaction = {'class': 'LeveledCompactionStrategy', 'class': 'x'}", kSyntax,
      /^Multiple definition for property class$/],
