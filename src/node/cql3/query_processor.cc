@@ -76,14 +76,18 @@ bool AffectsPreparedStatements(const TableMetadata& before, const TableMetadata&
 
 // The error a single node answers for `statement` at the request's consistency levels, if any
 // (service/consistency.h). Statements other than reads and writes take no consistency level.
-std::optional<cql::ErrorMessage> ConsistencyError(const CqlStatement& statement,
-                                                  const SchemaSnapshot& schema,
-                                                  std::string_view local_dc,
-                                                  cql::Consistency consistency,
-                                                  std::optional<cql::Consistency> serial) {
+std::optional<cql::ErrorMessage> ConsistencyError(
+    const CqlStatement& statement, const SchemaSnapshot& schema, std::string_view local_dc,
+    cql::Consistency consistency, std::optional<cql::Consistency> serial, ExecutionContext* ctx) {
   auto check_one = [&](const CqlStatement& s) -> std::optional<cql::ErrorMessage> {
     const KeyspaceMetadata* ks = schema.FindKeyspace(s.keyspace());
     if (!ks) return std::nullopt;
+    if (ctx != nullptr && !ctx->cas_commit_unavailable) {
+      auto* m = dynamic_cast<const ModificationStatement*>(&s);
+      if (m != nullptr && m->is_conditional()) {
+        ctx->cas_commit_unavailable = service::CheckConditionalCommit(*ks, local_dc, consistency);
+      }
+    }
     service::RequestKind kind;
     if (s.kind() == "select") {
       kind = service::RequestKind::kRead;
@@ -214,6 +218,9 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
       return ErrorResponse(e);
     }
     if (CqlErrorCodeOf(s) == cql::ErrorCode::kReadFailure) return ReadFailure(ctx, statement);
+    if (CqlErrorCodeOf(s) == cql::ErrorCode::kUnavailable && ctx.cas_commit_unavailable) {
+      return ErrorResponse(*ctx.cas_commit_unavailable);
+    }
     return ErrorResponse(s);
   }
   Response r;
@@ -307,7 +314,7 @@ Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientStat
   auto values = BindValues(msg.params, **statement);
   if (!values.ok()) return ErrorResponse(values.error());
   if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
-                                msg.params.consistency, msg.params.serial_consistency)) {
+                                msg.params.consistency, msg.params.serial_consistency, &ctx)) {
     return ErrorResponse(*e);
   }
   ctx.values = std::move(*values);
@@ -421,7 +428,7 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
     trace->Begin("Execute CQL3 prepared query", std::move(parameters));
   }
   if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
-                                msg.params.consistency, msg.params.serial_consistency)) {
+                                msg.params.consistency, msg.params.serial_consistency, &ctx)) {
     return ErrorResponse(*e);
   }
   ctx.values = std::move(*values);
@@ -487,7 +494,7 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
     metrics_->Statement(statement->kind(), statement->keyspace(), statement->table());
     if (Status access = CheckAccess(*statement, ctx); !access.ok()) return ErrorResponse(access);
     if (auto e = ConsistencyError(*statement, *ctx.schema, db_->schema().identity().data_center,
-                                  msg.consistency, msg.serial_consistency)) {
+                                  msg.consistency, msg.serial_consistency, &ctx)) {
       return ErrorResponse(*e);
     }
     children.push_back(BatchChild{mod, child.values});
@@ -495,7 +502,13 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
   }
   metrics_->Statement("batch", "", "");
   auto body = ExecuteBatch(children, ctx, std::nullopt, msg.type);
-  if (!body.ok()) return ErrorResponse(body.error());
+  if (!body.ok()) {
+    if (CqlErrorCodeOf(body.error()) == cql::ErrorCode::kUnavailable &&
+        ctx.cas_commit_unavailable) {
+      return ErrorResponse(*ctx.cas_commit_unavailable);
+    }
+    return ErrorResponse(body.error());
+  }
   Response r;
   r.body = std::move(*body);
   r.warnings = std::move(ctx.warnings);

@@ -148,6 +148,14 @@ std::optional<cql::ErrorMessage> AssurePaxos(const Replication& r, Consistency s
 
 }  // namespace
 
+std::optional<cql::ErrorMessage> CheckConditionalCommit(const KeyspaceMetadata& keyspace,
+                                                        std::string_view local_datacenter,
+                                                        Consistency consistency) {
+  if (keyspace.is_virtual || consistency == Consistency::kAny) return std::nullopt;
+  return AssureLive(ReplicationOf(keyspace, local_datacenter), consistency, local_datacenter,
+                    false);
+}
+
 int BlockFor(const KeyspaceMetadata& keyspace, std::string_view local_datacenter,
              Consistency consistency) {
   if (keyspace.is_virtual) return 1;
@@ -197,11 +205,7 @@ std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspa
                 ? std::string("org.apache.cassandra.locator.LocalStrategy")
                 : cls->second));
       }
-      if (auto paxos = AssurePaxos(r, serial.value_or(Consistency::kSerial), local_datacenter)) {
-        return paxos;
-      }
-      if (consistency == Consistency::kAny) return std::nullopt;  // commit accepted anywhere
-      return AssureLive(r, consistency, local_datacenter, false);
+      return AssurePaxos(r, serial.value_or(Consistency::kSerial), local_datacenter);
     }
   }
   return std::nullopt;

@@ -242,6 +242,12 @@ class TransportTest(unittest.TestCase):
         for serial in (CL.SERIAL, CL.LOCAL_SERIAL):
             self.assertEqual(session.execute(SimpleStatement(
                 "SELECT v FROM rf1.t WHERE k = 2", consistency_level=serial)).one().v, 2)
+        # The commit's level counts only when the conditions hold: nothing is written then.
+        self.assertFalse(session.execute(SimpleStatement(
+            "UPDATE rf1.t SET v = 3 WHERE k = 2 IF v = 100", consistency_level=CL.TWO)).one()[0])
+        self.assertEqual(self.unavailable(session, "UPDATE rf1.t SET v = 3 WHERE k = 2 IF v = 2",
+                                          CL.TWO)[:3], (CL.TWO, 2, 1))
+        self.assertEqual(session.execute("SELECT v FROM rf1.t WHERE k = 2").one().v, 2)
         with self.assertRaises(InvalidRequest) as caught:
             session.execute(SimpleStatement(insert, consistency_level=CL.SERIAL))
         self.assertIn("You must use conditional updates for serializable writes",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "node/cql3/ast.h"
+#include "node/cql_errors.h"
 #include "node/db/database.h"
 #include "node/service/client_state.h"
 #include "node/service/storage_proxy.h"
@@ -68,6 +69,9 @@ struct ExecutionContext {
   bool skip_metadata = false;
   std::optional<int64_t> default_timestamp;               // from the request
   cql::Consistency consistency = cql::Consistency::kOne;  // the request's (error bodies)
+  // Conditional writes: the Unavailable their commit meets, answered only when the conditions
+  // hold (the statement then fails with code Unavailable instead of writing).
+  std::optional<cql::ErrorMessage> cas_commit_unavailable;
   int64_t now_micros = 0;                 // the node's clock when the request arrived
   std::optional<int32_t> now_in_seconds;  // v5: "now" for TTLs and tombstones (storage)
   int protocol_version = 4;               // of the connection: how results are encoded
@@ -81,6 +85,16 @@ struct ExecutionContext {
   ClientWarningThresholds thresholds;
   std::vector<std::string> warnings;
 };
+
+// Whether a conditional write whose conditions are `applied` may commit: one that applies but
+// meets ctx.cas_commit_unavailable fails with code Unavailable (the query processor answers with
+// that error) before anything is written.
+inline Result<bool> CasCommitAllowed(const ExecutionContext& ctx, bool applied) {
+  if (applied && ctx.cas_commit_unavailable) {
+    return CqlError(cql::ErrorCode::kUnavailable, ctx.cas_commit_unavailable->message);
+  }
+  return applied;
+}
 
 // The bound or constant value of `source`. Bound values are checked against the marker's type
 // (wrong sizes and invalid encodings are InvalidRequest). Unset markers give RawValue::Unset().

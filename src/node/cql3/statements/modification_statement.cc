@@ -158,8 +158,8 @@ class TableModification : public ModificationStatement {
         if (next_read < current.size() && current[next_read]) value = &*current[next_read];
         ++next_read;
       }
-      PF_RETURN_IF_ERROR(AppendCellWrites(op, ctx, ts, ttl, value,
-                                          op.is_static() ? static_cells : regular_cells));
+      PF_RETURN_IF_ERROR(
+          AppendCellWrites(op, ctx, ts, ttl, value, op.is_static() ? static_cells : regular_cells));
     }
     return Status::Ok();
   }
@@ -206,9 +206,9 @@ class TableModification : public ModificationStatement {
       ci.value_type = col->type;
       if (!c.field.empty()) {
         if (col->type.kind() != cql::TypeKind::kUdt) {
-          return InvalidRequest(fmt::format(
-              "Invalid field selection: {} of type {} is not a user type", col->name,
-              col->type.ToCql()));
+          return InvalidRequest(
+              fmt::format("Invalid field selection: {} of type {} is not a user type", col->name,
+                          col->type.ToCql()));
         }
         const auto& names = col->type.field_names();
         auto it = std::find(names.begin(), names.end(), c.field);
@@ -221,24 +221,25 @@ class TableModification : public ModificationStatement {
       if (c.element) {
         cql::TypeKind kind = col->type.kind();
         if (kind != cql::TypeKind::kList && kind != cql::TypeKind::kMap) {
-          return InvalidRequest(fmt::format("Invalid element access syntax for non-collection "
-                                            "column {}",
-                                            col->name));
+          return InvalidRequest(
+              fmt::format("Invalid element access syntax for non-collection "
+                          "column {}",
+                          col->name));
         }
         bool list = kind == cql::TypeKind::kList;
-        PF_ASSIGN_OR_RETURN(ValueSource key,
-                            binds.Source(*c.element,
-                                         list ? cql::DataType(cql::TypeKind::kInt)
-                                              : col->type.params()[0],
-                                         (list ? "idx(" : "key(") + col->name + ")"));
+        PF_ASSIGN_OR_RETURN(
+            ValueSource key,
+            binds.Source(*c.element,
+                         list ? cql::DataType(cql::TypeKind::kInt) : col->type.params()[0],
+                         (list ? "idx(" : "key(") + col->name + ")"));
         ci.element = std::move(key);
         ci.value_type = list ? col->type.params()[0] : col->type.params()[1];
       }
       if (ci.op == Relation::Op::kIn) {
         if (c.relation.in_marker) {
-          PF_ASSIGN_OR_RETURN(ValueSource m, binds.Source(c.relation.value,
-                                                          cql::DataType::List(ci.value_type),
-                                                          "in(" + col->name + ")"));
+          PF_ASSIGN_OR_RETURN(ValueSource m,
+                              binds.Source(c.relation.value, cql::DataType::List(ci.value_type),
+                                           "in(" + col->name + ")"));
           ci.in_marker = std::move(m);
         }
         for (const Term& t : c.relation.in_values) {
@@ -246,8 +247,8 @@ class TableModification : public ModificationStatement {
           ci.values.push_back(std::move(v));
         }
       } else {
-        PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(c.relation.value, ci.value_type,
-                                                        col->name));
+        PF_ASSIGN_OR_RETURN(ValueSource v,
+                            binds.Source(c.relation.value, ci.value_type, col->name));
         ci.values.push_back(std::move(v));
       }
       conditions_.push_back(std::move(ci));
@@ -270,7 +271,8 @@ class TableModification : public ModificationStatement {
     }
     if (!c.element) return std::optional<std::string>(cell->value);
     PF_ASSIGN_OR_RETURN(cql::RawValue key, ResolveValue(*c.element, ctx));
-    if (key.kind != cql::RawValue::Kind::kBytes) return InvalidRequest("Invalid null value for " + c.element->receiver);
+    if (key.kind != cql::RawValue::Kind::kBytes)
+      return InvalidRequest("Invalid null value for " + c.element->receiver);
     bool list = c.column->type.kind() == cql::TypeKind::kList;
     // Frozen collections have no element cells: read the serialized value's elements.
     std::vector<std::pair<std::string, std::string>> frozen;
@@ -350,8 +352,8 @@ class TableModification : public ModificationStatement {
         break;
     }
     if (!given[0]) {
-      return InvalidRequest(fmt::format("Invalid comparison with null for operator \"{}\"",
-                                        OpText(c.op)));
+      return InvalidRequest(
+          fmt::format("Invalid comparison with null for operator \"{}\"", OpText(c.op)));
     }
     if (!current) return false;
     int cmp = CompareValues(c.value_type, *current, *given[0]);
@@ -393,8 +395,8 @@ class TableModification : public ModificationStatement {
     }
     const PartitionMutation& m = mutations[0];
     if (m.rows.size() > 1) {
-      return InvalidRequest(
-          fmt::format("IN on the clustering key columns is not supported with conditional {}", what));
+      return InvalidRequest(fmt::format(
+          "IN on the clustering key columns is not supported with conditional {}", what));
     }
     if ((m.partition_deletion_timestamp || !m.range_tombstones.empty()) &&
         table_meta_->clustering_size() > 0) {
@@ -504,10 +506,15 @@ class TableModification : public ModificationStatement {
     PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
     PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
     CasRows rows;
-    PF_ASSIGN_OR_RETURN(bool applied,
-                        ctx.proxy->CompareAndSet(
-                            mutations, [&] { return CheckConditions(ctx, mutations[0], &rows); },
-                            ctx.now_in_seconds));
+    PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(
+                                          mutations,
+                                          [&]() -> Result<bool> {
+                                            PF_ASSIGN_OR_RETURN(
+                                                bool holds,
+                                                CheckConditions(ctx, mutations[0], &rows));
+                                            return CasCommitAllowed(ctx, holds);
+                                          },
+                                          ctx.now_in_seconds));
     StatementResult result;
     result.body = CasResultBody(rows, applied, /*batch=*/false);
     return result;
@@ -551,13 +558,13 @@ class InsertStatementImpl final : public TableModification {
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
     if (stmt.if_not_exists) lwt_ = Lwt::kIfNotExists;
     if (counter_) {
-      return InvalidRequest("INSERT statements are not allowed on counter tables, use UPDATE instead");
+      return InvalidRequest(
+          "INSERT statements are not allowed on counter tables, use UPDATE instead");
     }
     if (stmt.json) {
       // INSERT JSON: the object is read at execution (it may be a bind marker).
-      PF_ASSIGN_OR_RETURN(ValueSource json, binds.Source(*stmt.json,
-                                                         cql::DataType(cql::TypeKind::kText),
-                                                         "[json]"));
+      PF_ASSIGN_OR_RETURN(ValueSource json,
+                          binds.Source(*stmt.json, cql::DataType(cql::TypeKind::kText), "[json]"));
       json_ = std::move(json);
       json_default_unset_ = stmt.json_default_unset;
       bind_specs_ = binds.Take();
@@ -854,12 +861,10 @@ class DeleteStatementImpl final : public WhereModification {
                               " for deletion (should not be a PRIMARY KEY part)");
       }
       only_static &= col->kind == ColumnKind::kStatic;
-      PF_ASSIGN_OR_RETURN(Operation op,
-                          PrepareDeletion(*col,
-                                          i < stmt.element_keys.size() ? stmt.element_keys[i]
-                                                                       : std::nullopt,
-                                          i < stmt.fields.size() ? stmt.fields[i] : std::string(),
-                                          binds));
+      PF_ASSIGN_OR_RETURN(
+          Operation op,
+          PrepareDeletion(*col, i < stmt.element_keys.size() ? stmt.element_keys[i] : std::nullopt,
+                          i < stmt.fields.size() ? stmt.fields[i] : std::string(), binds));
       ops_.push_back(std::move(op));
     }
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
@@ -893,8 +898,8 @@ class DeleteStatementImpl final : public WhereModification {
         m.partition_deletion_timestamp = ts;
       } else if (static_only_) {
         std::vector<CellWrite> unused;
-        PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, 0, m.partition_key, nullptr,
-                                            &m.static_cells, &unused));
+        PF_RETURN_IF_ERROR(
+            AppendOperations(ops_, ctx, ts, 0, m.partition_key, nullptr, &m.static_cells, &unused));
       } else if (full_rows) {
         for (size_t i = 0; i < rows.size(); ++i) {
           RowMutation row;
@@ -903,8 +908,7 @@ class DeleteStatementImpl final : public WhereModification {
             row.deletion_timestamp = ts;
           } else {
             std::vector<CellWrite> statics;
-            PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, 0, m.partition_key,
-                                                &row.clustering,
+            PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, 0, m.partition_key, &row.clustering,
                                                 i == 0 ? &m.static_cells : &statics, &row.cells));
           }
           m.rows.push_back(std::move(row));
