@@ -43,6 +43,14 @@ int main(int argc, char** argv) {
                  options.unlogged_batch_across_partitions_warn_threshold,
                  "An unlogged batch over more partitions warns the client")
       ->capture_default_str();
+  app.add_option("--tombstone-warn-threshold", options.tombstone_warn_threshold,
+                 "A read scanning more tombstones warns the client")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--tombstone-failure-threshold", options.tombstone_failure_threshold,
+                 "A read scanning more tombstones fails (ReadFailure, READ_TOO_MANY_TOMBSTONES)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--tracetype-query-ttl", options.tracetype_query_ttl_seconds,
                  "Seconds a request's trace lives in system_traces (Cassandra's "
                  "tracetype_query_ttl)")

@@ -173,6 +173,8 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
       static_cast<int64_t>(options.batch_size_fail_threshold_kib) * 1024;
   processor_options.thresholds.unlogged_batch_across_partitions =
       options.unlogged_batch_across_partitions_warn_threshold;
+  processor_options.thresholds.tombstone_warn = options.tombstone_warn_threshold;
+  processor_options.thresholds.tombstone_failure = options.tombstone_failure_threshold;
   processor_options.trace_ttl_seconds = options.tracetype_query_ttl_seconds;
   impl->processor = std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics,
                                                            impl->auth.get(), processor_options);

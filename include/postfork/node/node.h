@@ -48,6 +48,11 @@ struct NodeOptions {
   uint32_t batch_size_warn_threshold_kib = 5;
   uint32_t batch_size_fail_threshold_kib = 50;
   int unlogged_batch_across_partitions_warn_threshold = 10;
+  // A read that scans more tombstones than tombstone_warn_threshold warns the client; more than
+  // tombstone_failure_threshold fails with ReadFailure (READ_TOO_MANY_TOMBSTONES), as
+  // Cassandra's settings of the same names. Default: 1000, 100000.
+  int32_t tombstone_warn_threshold = 1000;
+  int32_t tombstone_failure_threshold = 100000;
   // Seconds a request's trace (system_traces.sessions and events) lives, as Cassandra's
   // tracetype_query_ttl. Default: 86400 (1 day).
   int32_t tracetype_query_ttl_seconds = 86400;

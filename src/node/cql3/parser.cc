@@ -468,6 +468,28 @@ class Parser {
     }
   }
 
+  // A constant as Cassandra's Constants.Literal.getText prints it: strings quoted.
+  static std::string ConstantText(const Token& t) {
+    if (t.kind == TokenKind::kString) return "'" + t.text + "'";
+    if (t.kind == TokenKind::kHex) return "0x" + t.text;
+    return t.text;
+  }
+
+  // The error for a property map entry that starts with NULL or a bind marker (`prefix`, the
+  // term's text, `suffix`), or nullopt for anything else.
+  std::optional<Status> NotAConstant(const std::string& prefix, const std::string& suffix) {
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kIdentifier && !t.quoted && t.text == "null") {
+      return SyntaxError(prefix + "NULL" + suffix);
+    }
+    // Positional and named markers both print as `?` (AbstractMarker.Raw.getText).
+    if (t.IsPunct("?") || (t.IsPunct(":") && Peek(1).kind == TokenKind::kIdentifier)) {
+      return SyntaxError(prefix + "?" + suffix +
+                         " (bind variables are not supported in DDL queries)");
+    }
+    return std::nullopt;
+  }
+
   // `a TO b [AND c TO d ...]` (ALTER TABLE / ALTER TYPE ... RENAME).
   Status ParseRenames(std::vector<std::pair<std::string, std::string>>* renames) {
     do {
@@ -487,10 +509,19 @@ class Parser {
       value.is_map = true;
       if (!AcceptPunct("}")) {
         do {
+          // Cassandra's convertPropertyMap: a key or value that is a term but not a constant
+          // (NULL, a bind marker) is refused with its text; a key given twice is refused.
+          if (auto e = NotAConstant("Invalid property name: ", "")) return *e;
+          const std::string key_text = ConstantText(Peek());
           PF_ASSIGN_OR_RETURN(std::string k, PropertyConstant());
           PF_RETURN_IF_ERROR(ExpectPunct(":"));
+          if (auto e = NotAConstant("Invalid property value: ", " for property: " + key_text)) {
+            return *e;
+          }
           PF_ASSIGN_OR_RETURN(std::string v, PropertyConstant());
-          value.map[k] = v;
+          if (!value.map.emplace(k, v).second) {
+            return SyntaxError("Multiple definition for property " + k);
+          }
         } while (AcceptPunct(","));
         PF_RETURN_IF_ERROR(ExpectPunct("}"));
       }

@@ -1,5 +1,7 @@
 #include "node/cql3/query_processor.h"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -74,14 +76,18 @@ bool AffectsPreparedStatements(const TableMetadata& before, const TableMetadata&
 
 // The error a single node answers for `statement` at the request's consistency levels, if any
 // (service/consistency.h). Statements other than reads and writes take no consistency level.
-std::optional<cql::ErrorMessage> ConsistencyError(const CqlStatement& statement,
-                                                  const SchemaSnapshot& schema,
-                                                  std::string_view local_dc,
-                                                  cql::Consistency consistency,
-                                                  std::optional<cql::Consistency> serial) {
+std::optional<cql::ErrorMessage> ConsistencyError(
+    const CqlStatement& statement, const SchemaSnapshot& schema, std::string_view local_dc,
+    cql::Consistency consistency, std::optional<cql::Consistency> serial, ExecutionContext* ctx) {
   auto check_one = [&](const CqlStatement& s) -> std::optional<cql::ErrorMessage> {
     const KeyspaceMetadata* ks = schema.FindKeyspace(s.keyspace());
     if (!ks) return std::nullopt;
+    if (ctx != nullptr && !ctx->cas_commit_unavailable) {
+      auto* m = dynamic_cast<const ModificationStatement*>(&s);
+      if (m != nullptr && m->is_conditional()) {
+        ctx->cas_commit_unavailable = service::CheckConditionalCommit(*ks, local_dc, consistency);
+      }
+    }
     service::RequestKind kind;
     if (s.kind() == "select") {
       kind = service::RequestKind::kRead;
@@ -148,6 +154,34 @@ Response ErrorResponse(const cql::ErrorMessage& error) {
 
 Response ErrorResponse(const Status& status) { return ErrorResponse(ToErrorMessage(status)); }
 
+// The ReadFailure of a read this node (the one replica) gave up (too many tombstones), as
+// Cassandra's ReadCallback reports it: no response of the block-for, one failure from this
+// node's internode address, READ_TOO_MANY_TOMBSTONES (code 1).
+Response ReadFailure(const ExecutionContext& ctx, const CqlStatement& statement) {
+  const NodeIdentity& node = ctx.db->schema().identity();
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kReadFailure;
+  e.consistency = ctx.consistency;
+  e.alive_or_received = 0;
+  e.required = 1;
+  if (const KeyspaceMetadata* ks = ctx.schema->FindKeyspace(statement.keyspace())) {
+    e.required = service::BlockFor(*ks, node.data_center, ctx.consistency);
+  }
+  e.num_failures = 1;
+  std::string address(16, '\0');
+  if (inet_pton(AF_INET, node.listen_address.c_str(), address.data()) == 1) {
+    address.resize(4);
+  } else if (inet_pton(AF_INET6, node.listen_address.c_str(), address.data()) != 1) {
+    address.assign("\x7f\0\0\x01", 4);
+  }
+  e.reason_map.emplace_back(address, 1);  // RequestFailureReason.READ_TOO_MANY_TOMBSTONES
+  e.message = fmt::format(
+      "Operation failed - received 0 responses and 1 failures: READ_TOO_MANY_TOMBSTONES from "
+      "/{}:{}",
+      node.listen_address, node.storage_port);
+  return ErrorResponse(e);
+}
+
 ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
                                              const cql::QueryParameters* params) {
   ExecutionContext ctx;
@@ -164,6 +198,7 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
     ctx.paging_state = params->paging_state;
     ctx.skip_metadata = params->skip_metadata;
     ctx.default_timestamp = params->default_timestamp;
+    ctx.consistency = params->consistency;
     ctx.now_in_seconds = params->now_in_seconds;
   }
   return ctx;
@@ -181,6 +216,10 @@ Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ct
       e.keyspace = statement.keyspace();
       e.table = statement.table();
       return ErrorResponse(e);
+    }
+    if (CqlErrorCodeOf(s) == cql::ErrorCode::kReadFailure) return ReadFailure(ctx, statement);
+    if (CqlErrorCodeOf(s) == cql::ErrorCode::kUnavailable && ctx.cas_commit_unavailable) {
+      return ErrorResponse(*ctx.cas_commit_unavailable);
     }
     return ErrorResponse(s);
   }
@@ -275,7 +314,7 @@ Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientStat
   auto values = BindValues(msg.params, **statement);
   if (!values.ok()) return ErrorResponse(values.error());
   if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
-                                msg.params.consistency, msg.params.serial_consistency)) {
+                                msg.params.consistency, msg.params.serial_consistency, &ctx)) {
     return ErrorResponse(*e);
   }
   ctx.values = std::move(*values);
@@ -389,7 +428,7 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
     trace->Begin("Execute CQL3 prepared query", std::move(parameters));
   }
   if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
-                                msg.params.consistency, msg.params.serial_consistency)) {
+                                msg.params.consistency, msg.params.serial_consistency, &ctx)) {
     return ErrorResponse(*e);
   }
   ctx.values = std::move(*values);
@@ -400,9 +439,8 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
       ctx.new_metadata_id = std::move(metadata_id);
       ctx.skip_metadata = false;
     }
-  } else if (ctx.skip_metadata &&
-             !((*statement)->result_metadata().columns ==
-               entry->prepared_result_metadata.columns)) {
+  } else if (ctx.skip_metadata && !((*statement)->result_metadata().columns ==
+                                    entry->prepared_result_metadata.columns)) {
     // v4: metadata may be skipped only while the result has the shape PREPARE announced.
     ctx.skip_metadata = false;
   }
@@ -456,7 +494,7 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
     metrics_->Statement(statement->kind(), statement->keyspace(), statement->table());
     if (Status access = CheckAccess(*statement, ctx); !access.ok()) return ErrorResponse(access);
     if (auto e = ConsistencyError(*statement, *ctx.schema, db_->schema().identity().data_center,
-                                  msg.consistency, msg.serial_consistency)) {
+                                  msg.consistency, msg.serial_consistency, &ctx)) {
       return ErrorResponse(*e);
     }
     children.push_back(BatchChild{mod, child.values});
@@ -464,7 +502,13 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
   }
   metrics_->Statement("batch", "", "");
   auto body = ExecuteBatch(children, ctx, std::nullopt, msg.type);
-  if (!body.ok()) return ErrorResponse(body.error());
+  if (!body.ok()) {
+    if (CqlErrorCodeOf(body.error()) == cql::ErrorCode::kUnavailable &&
+        ctx.cas_commit_unavailable) {
+      return ErrorResponse(*ctx.cas_commit_unavailable);
+    }
+    return ErrorResponse(body.error());
+  }
   Response r;
   r.body = std::move(*body);
   r.warnings = std::move(ctx.warnings);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "node/cql_errors.h"
+#include "node/java_hash_order.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node {
@@ -533,8 +534,42 @@ Result<std::map<std::string, std::string>> ValidateReplication(
   return ConfigError("Unable to find replication strategy class '" + full + "'");
 }
 
+std::optional<std::string> FirstUnknownProperty(const std::vector<std::string>& names,
+                                                const std::set<std::string>& known) {
+  for (const std::string& name : JavaHashOrder(names)) {
+    if (!known.count(name)) return name;
+  }
+  return std::nullopt;
+}
+
 Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, TableParams* p,
                          std::optional<cql::Uuid>* id) {
+  // TableAttributes.validate: every name is checked before any value.
+  static const std::set<std::string> kTableOptions = {"allow_auto_snapshot",
+                                                      "bloom_filter_fp_chance",
+                                                      "caching",
+                                                      "comment",
+                                                      "compaction",
+                                                      "compression",
+                                                      "memtable",
+                                                      "default_time_to_live",
+                                                      "extensions",
+                                                      "gc_grace_seconds",
+                                                      "incremental_backups",
+                                                      "max_index_interval",
+                                                      "memtable_flush_period_in_ms",
+                                                      "min_index_interval",
+                                                      "speculative_retry",
+                                                      "additional_write_policy",
+                                                      "crc_check_chance",
+                                                      "cdc",
+                                                      "read_repair",
+                                                      "id"};
+  std::vector<std::string> names;
+  for (const auto& [raw_name, v] : options) names.push_back(raw_name);
+  if (auto unknown = FirstUnknownProperty(names, kTableOptions)) {
+    return SyntaxError("Unknown property '" + *unknown + "'");
+  }
   bool bloom_given = false;
   for (const auto& [raw_name, v] : options) {
     std::string name = Lower(raw_name);

@@ -5,8 +5,10 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "node/db/node_identity.h"
 #include "node/db/schema.h"
@@ -39,5 +41,11 @@ enum class TableOptionsContext { kCreate, kAlter };
 // id) is returned in `id`; ALTER refuses it.
 Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, TableParams* params,
                          std::optional<cql::Uuid>* id = nullptr);
+
+// The first of `names` (in a Java HashMap's iteration order, as Cassandra's
+// PropertyDefinitions.validate walks them) that `known` does not hold, or nullopt. Cassandra
+// reports that one as "Unknown property" before it looks at any value.
+std::optional<std::string> FirstUnknownProperty(const std::vector<std::string>& names,
+                                                const std::set<std::string>& known);
 
 }  // namespace postfork::node

@@ -129,16 +129,38 @@ bool IsSerial(Consistency cl) {
   return cl == Consistency::kSerial || cl == Consistency::kLocalSerial;
 }
 
-// ReplicaPlans.forPaxos: a majority of the replica endpoints (in the node's datacenter for
-// LOCAL_SERIAL; every endpoint is there).
-std::optional<cql::ErrorMessage> AssurePaxos(const Replication& r, Consistency serial) {
+// The Paxos round of Cassandra's default paxos_variant v1 (StorageProxy.getPaxosParticipants,
+// then the read of the current values in legacyCas and legacyReadWithPaxos):
+//  - participants: a majority of the replica endpoints (in the node's datacenter for
+//    LOCAL_SERIAL; every endpoint is there), reported at the serial level;
+//  - then the partition is read at QUORUM (LOCAL_QUORUM for LOCAL_SERIAL), which counts the
+//    replication factor, not the endpoints: RF 3 on one node needs 2 and finds 1, reported at
+//    QUORUM / LOCAL_QUORUM.
+std::optional<cql::ErrorMessage> AssurePaxos(const Replication& r, Consistency serial,
+                                             std::string_view local_dc) {
   int participants = r.endpoints;
   int required = participants / 2 + 1;
   if (r.endpoints < required) return UnavailableError(serial, required, r.endpoints);
-  return std::nullopt;
+  const Consistency read =
+      serial == Consistency::kLocalSerial ? Consistency::kLocalQuorum : Consistency::kQuorum;
+  return AssureLive(r, read, local_dc, true);
 }
 
 }  // namespace
+
+std::optional<cql::ErrorMessage> CheckConditionalCommit(const KeyspaceMetadata& keyspace,
+                                                        std::string_view local_datacenter,
+                                                        Consistency consistency) {
+  if (keyspace.is_virtual || consistency == Consistency::kAny) return std::nullopt;
+  return AssureLive(ReplicationOf(keyspace, local_datacenter), consistency, local_datacenter,
+                    false);
+}
+
+int BlockFor(const KeyspaceMetadata& keyspace, std::string_view local_datacenter,
+             Consistency consistency) {
+  if (keyspace.is_virtual) return 1;
+  return BlockFor(ReplicationOf(keyspace, local_datacenter), consistency, local_datacenter);
+}
 
 std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspace,
                                                   std::string_view local_datacenter,
@@ -152,7 +174,7 @@ std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspa
       if (consistency == Consistency::kAny) {
         return Invalid("ANY ConsistencyLevel is only supported for writes");
       }
-      if (IsSerial(consistency)) return AssurePaxos(r, consistency);
+      if (IsSerial(consistency)) return AssurePaxos(r, consistency, local_datacenter);
       return AssureLive(r, consistency, local_datacenter, true);
     case RequestKind::kCounterWrite:
       if (consistency == Consistency::kAny) {
@@ -183,9 +205,7 @@ std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspa
                 ? std::string("org.apache.cassandra.locator.LocalStrategy")
                 : cls->second));
       }
-      if (auto paxos = AssurePaxos(r, serial.value_or(Consistency::kSerial))) return paxos;
-      if (consistency == Consistency::kAny) return std::nullopt;  // commit accepted anywhere
-      return AssureLive(r, consistency, local_datacenter, false);
+      return AssurePaxos(r, serial.value_or(Consistency::kSerial), local_datacenter);
     }
   }
   return std::nullopt;

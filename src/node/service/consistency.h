@@ -7,7 +7,10 @@
 // keyspace places any replica in the node's datacenter, none otherwise; replication factors
 // count toward QUORUM and ALL as configured, so QUORUM on RF 3 needs 2 replicas and finds 1.
 // LWT's Paxos phase (SERIAL, LOCAL_SERIAL) needs a majority of the replica endpoints (1 of 1 when
-// the node is a replica), then its commit is a write at the request's consistency level.
+// the node is a replica) and reads the partition at QUORUM (LOCAL_QUORUM for LOCAL_SERIAL), as
+// Cassandra's default paxos_variant v1 does, so SERIAL on RF 3 fails at QUORUM (2 required, 1
+// alive); its commit is a write at the request's consistency level, made only when the
+// conditions hold (CheckConditionalCommit), so an LWT that does not apply never needs it.
 #pragma once
 
 #include <optional>
@@ -33,5 +36,16 @@ std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspa
                                                   RequestKind kind, cql::Consistency consistency,
                                                   std::optional<cql::Consistency> serial,
                                                   std::string_view table);
+
+// The error of an applying conditional write's commit at `consistency` (ANY: accepted
+// anywhere), or nullopt. Cassandra's legacy Paxos commits only a proposal with updates.
+std::optional<cql::ErrorMessage> CheckConditionalCommit(const KeyspaceMetadata& keyspace,
+                                                        std::string_view local_datacenter,
+                                                        cql::Consistency consistency);
+
+// Replicas a request at `consistency` waits for on `keyspace` (Cassandra's
+// ConsistencyLevel.blockFor): the block-for of a failure's error body.
+int BlockFor(const KeyspaceMetadata& keyspace, std::string_view local_datacenter,
+             cql::Consistency consistency);
 
 }  // namespace postfork::node::service

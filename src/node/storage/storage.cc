@@ -253,9 +253,9 @@ Status AddIndexEntries(const TableMetadata& table, const ColumnMetadata& column,
                            "(" + column.name +
                            ") (maximum allowed size=" + std::to_string(kMaxIndexedValue) + ")");
   }
-  auto encoded = keys::EncodeIndexValue(column.type, index.target,
-                                        static_cast<keys::KeyFormat>(table.key_format), looked_up,
-                                        map_value);
+  auto encoded =
+      keys::EncodeIndexValue(column.type, index.target,
+                             static_cast<keys::KeyFormat>(table.key_format), looked_up, map_value);
   if (!encoded.ok()) return Status::Ok();
   std::string key = keys::TablePrefix(index.storage_id);
   key.append(*encoded).append(suffix);
@@ -452,7 +452,12 @@ class Reader {
         live_regular_[c.id] = true;
       }
       if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
+      if (PathType(c.type) != nullptr) {
+        if (multi_cell_.size() <= c.id) multi_cell_.resize(c.id + 1, false);
+        multi_cell_[c.id] = true;
+      }
     }
+    gc_before_ = static_cast<int64_t>(now_) - table_.params.gc_grace_seconds;
     if (cmd_.sink != nullptr) {
       // What each returned column needs, looked up once per read rather than once per cell.
       returned_.reserve(cmd_.columns.size());
@@ -582,10 +587,9 @@ class Reader {
     if (column == nullptr || index_it_ == nullptr) {
       return InvalidArgument("index lookup on an unknown column");
     }
-    auto encoded =
-        keys::EncodeIndexValue(column->type, lookup.target,
-                               static_cast<keys::KeyFormat>(table_.key_format), lookup.value,
-                               lookup.map_value);
+    auto encoded = keys::EncodeIndexValue(column->type, lookup.target,
+                                          static_cast<keys::KeyFormat>(table_.key_format),
+                                          lookup.value, lookup.map_value);
     if (!encoded.ok()) return Status::Ok();  // no entry holds a value of the wrong shape
     std::string prefix = keys::TablePrefix(lookup.storage_id) + *encoded;
     std::string lower, upper;
@@ -817,6 +821,78 @@ class Reader {
     return v;
   }
 
+  // Counts a scanned row as Cassandra's ReadCommand (MetricRecording) counts the row its merge
+  // hands over: cells the row's deletions do not shadow that are not live (tombstones, expired
+  // cells) count one each; a row without them that has no live data but a deletion (its own
+  // row deletion, an expired row marker, a collection deletion) counts one. What is purgeable
+  // (deleted before gc_grace_seconds ago) is dropped before counting, as Cassandra purges first.
+  // Fails once the count passes the command's tombstone_failure_threshold.
+  template <class Row>
+  Status CountRow(const Row& row, const rows::Deletion& shadow, bool live) {
+    int64_t dead_cells = 0;
+    bool has_deletion = false;
+    uint32_t complex_column = UINT32_MAX;
+    int64_t complex_deletion = INT64_MIN;
+    for (const auto& c : row.cells) {
+      const bool multi = c.column_id < multi_cell_.size() && multi_cell_[c.column_id];
+      if (multi && c.path.empty()) {  // a collection deletion: no cell of its own
+        complex_column = c.column_id;
+        complex_deletion = c.tombstone ? c.timestamp : INT64_MIN;
+        if (c.tombstone && !shadow.Deletes(c.timestamp) && c.local_deletion_time >= gc_before_) {
+          has_deletion = true;
+        }
+        continue;
+      }
+      if (shadow.Deletes(c.timestamp) || c.LiveAt(now_)) continue;
+      if (c.column_id == complex_column && c.timestamp <= complex_deletion) continue;
+      if (c.local_deletion_time < gc_before_) continue;
+      ++dead_cells;
+    }
+    if (live) {
+      ++result_.live_rows;
+    } else if (dead_cells == 0) {
+      if (row.marker && !row.marker->LiveAt(now_) && !shadow.Deletes(row.marker->timestamp) &&
+          row.marker->expiration >= gc_before_) {
+        has_deletion = true;
+      }
+      if (row.row_deletion && row.row_deletion->timestamp == shadow.timestamp &&
+          row.row_deletion->local_deletion_time >= gc_before_) {
+        has_deletion = true;
+      }
+      if (has_deletion) dead_cells = 1;
+    }
+    return AddTombstones(dead_cells);
+  }
+
+  Status AddTombstones(int64_t n) {
+    result_.tombstones += n;
+    if (result_.tombstones > cmd_.tombstone_failure_threshold) {
+      return Status(StatusCode::kTooLarge, "Scanned over " + std::to_string(result_.tombstones) +
+                                               " tombstones during query; query aborted");
+    }
+    return Status::Ok();
+  }
+
+  // The range tombstones of a partition a read crosses: Cassandra hands over an opening and a
+  // closing bound of each within each slice, and counts both.
+  Status CountRangeTombstones(const rows::RowValue& header) {
+    if (header.range_deletions.empty()) return Status::Ok();
+    int64_t shadowing =
+        header.partition_deletion ? header.partition_deletion->timestamp : INT64_MIN;
+    int64_t n = 0;
+    for (const auto& rd : header.range_deletions) {
+      if (rd.deletion.timestamp <= shadowing || rd.deletion.local_deletion_time < gc_before_) {
+        continue;
+      }
+      for (const EncodedSlice& s : slices_) {
+        bool below_upper = !s.upper || std::string_view(rd.lower) < std::string_view(*s.upper);
+        bool above_lower = !rd.upper || std::string_view(s.lower) < std::string_view(*rd.upper);
+        if (below_upper && above_lower) n += 2;
+      }
+    }
+    return AddTombstones(n);
+  }
+
   template <class Row>
   bool RowIsLive(const Row& row, const rows::Deletion& shadow) const {
     if (row.marker && row.marker->LiveAt(now_) && !shadow.Deletes(row.marker->timestamp)) {
@@ -960,6 +1036,11 @@ class Reader {
     for (const auto& c : header.cells) {
       if (c.LiveAt(now_) && !static_shadow.Deletes(c.timestamp)) has_live_static = true;
     }
+    // The token, from the prefix (0x10, storage id, token with its sign bit flipped).
+    result_.last_token =
+        static_cast<int64_t>(cql::LoadBE64(prefix.data() + 5) ^ (uint64_t{1} << 63));
+    if (!header.cells.empty()) PF_RETURN_IF_ERROR(CountRow(header, static_shadow, has_live_static));
+    PF_RETURN_IF_ERROR(CountRangeTombstones(header));
 
     int64_t partition_rows = resume ? resume->partition_rows : 0;
     if (partition_rows >= cmd_.per_partition_limit) return Status::Ok();
@@ -991,7 +1072,9 @@ class Reader {
         // The row's cells go to the sink as views into `bytes`: nothing is copied.
         PF_RETURN_IF_ERROR(rows::DecodeView(bytes, &row_view_));
         rows::Deletion shadow = Shadow(header, row_view_, clustering);
-        if (!RowIsLive(row_view_, shadow)) return false;
+        const bool live = RowIsLive(row_view_, shadow);
+        PF_RETURN_IF_ERROR(CountRow(row_view_, shadow, live));
+        if (!live) return false;
         any_row = true;
         PF_RETURN_IF_ERROR(RowClustering(clustering, row_view_.clustering, &clustering_));
         FillCellViews(row_view_, shadow, header, static_shadow);
@@ -1000,7 +1083,9 @@ class Reader {
       } else {
         PF_ASSIGN_OR_RETURN(rows::RowValue value, rows::Decode(bytes));
         rows::Deletion shadow = Shadow(header, value, clustering);
-        if (!RowIsLive(value, shadow)) return false;
+        const bool live = RowIsLive(value, shadow);
+        PF_RETURN_IF_ERROR(CountRow(value, shadow, live));
+        if (!live) return false;
         any_row = true;
         ReadRow row;
         row.partition_key = pk;
@@ -1118,6 +1203,8 @@ class Reader {
   rows::RowValue indexed_header_;
   int64_t indexed_partition_rows_ = 0;
   std::vector<bool> live_regular_;
+  std::vector<bool> multi_cell_;  // by column id: non-frozen collections and user types
+  int64_t gc_before_ = 0;         // tombstones deleted before it (seconds) are purgeable
   std::set<uint32_t> static_columns_;
   // ReadCommand::sink only: per returned column, and the reused buffers of the row in hand.
   struct ReturnedColumn {

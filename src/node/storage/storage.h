@@ -163,6 +163,10 @@ struct ReadCommand {
   // Optional, not owned: rows go to the sink, not to ReadResult::rows (ReadResult::row_count
   // counts them either way). Limits, paging and `filter` apply as without it.
   RowSink* sink = nullptr;
+  // Cassandra's tombstone_failure_threshold: once the read has scanned more tombstones
+  // (ReadResult::tombstones) it stops with kTooLarge, "Scanned over N tombstones ...".
+  // Default: no limit.
+  int64_t tombstone_failure_threshold = INT64_MAX;
 };
 
 struct CellValue {
@@ -197,6 +201,14 @@ struct ReadResult {
   // back (through the paging_state) to continue.
   bool has_more = false;
   std::string resume_position;  // opaque, set when has_more
+  // What the read scanned, counted as Cassandra's ReadCommand counts them for its tombstone
+  // thresholds: rows with live data (a partition's live static row included), and tombstones
+  // (deleted or expired cells, a deleted row without them, each bound of a range tombstone
+  // within the slices) not yet purgeable (older than the table's gc_grace_seconds), before
+  // filtering. Index lookups count nothing.
+  int64_t live_rows = 0;
+  int64_t tombstones = 0;
+  int64_t last_token = 0;  // the token of the last partition scanned
 };
 
 // Supplies the rows of virtual tables (system.local, system_schema.*): every partition of the

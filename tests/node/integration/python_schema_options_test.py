@@ -114,6 +114,14 @@ class SchemaOptionsTest(unittest.TestCase):
             ("memtable = {'class': 'x'}", SyntaxException,
              "Invalid value for property 'memtable'. It should be a string"),
             ("id = 'x'", ConfigurationException, "Invalid table id"),
+            # Names before values, in a Java HashMap's order ('q' before 'b').
+            ("b = 1 AND q = 2", SyntaxException, "Unknown property 'q'"),
+            ("gc_grace_seconds = -1 AND zz = 1", SyntaxException, "Unknown property 'zz'"),
+            ("compression = {'class': 'LZ4Compressor', 'chunk_length_in_kb': null}",
+             SyntaxException, "Invalid property value: NULL for property: 'chunk_length_in_kb'"),
+            ("compression = {null: 'x'}", SyntaxException, "Invalid property name: NULL"),
+            ("caching = {'keys': 'ALL', 'keys': 'NONE'}", SyntaxException,
+             "Multiple definition for property keys"),
         ]
         for option, error, text in cases:
             with self.subTest(option=option):
@@ -132,6 +140,14 @@ class SchemaOptionsTest(unittest.TestCase):
             self.session.execute("CREATE KEYSPACE bad WITH replication = "
                                  "{'class': 'NetworkTopologyStrategy', 'REPLICATION_FACTOR': 1}")
         self.assertIn("replication_factor should not appear as an option", str(ctx.exception))
+        with self.assertRaises(SyntaxException) as ctx:
+            self.session.execute("CREATE KEYSPACE bad WITH replication = {'class': null}")
+        self.assertIn("Invalid property value: NULL for property: 'class'", str(ctx.exception))
+        prepared = "CREATE KEYSPACE bad WITH replication = {'class': 'SimpleStrategy', 'x': ?}"
+        with self.assertRaises(SyntaxException) as ctx:
+            self.session.prepare(prepared)
+        self.assertIn("Invalid property value: ? for property: 'x' (bind variables are not "
+                      "supported in DDL queries)", str(ctx.exception))
         # A server error is Cassandra's answer to an unknown read_repair value.
         with self.assertRaises(NoHostAvailable) as ctx:
             self.session.execute("CREATE TABLE bad (k int PRIMARY KEY) WITH read_repair = 'x'")

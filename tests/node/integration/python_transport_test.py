@@ -7,6 +7,7 @@ Usage: /usr/bin/python3 python_transport_test.py <path to postfork-node>
 import os
 import re
 import sys
+import time
 import unittest
 import urllib.request
 
@@ -213,18 +214,40 @@ class TransportTest(unittest.TestCase):
         consistency, required, alive, text = self.unavailable(session, nts, CL.EACH_QUORUM)
         self.assertEqual((consistency, required, alive), (CL.EACH_QUORUM, 2, 1))
         self.assertIn("Cannot achieve consistency level EACH_QUORUM", text)
-        # LWT: Paxos needs a majority of the replica endpoints (this node), the commit then
-        # needs the request's level.
+        # LWT (Cassandra's default Paxos v1): a majority of the replica endpoints (this node),
+        # then the current values are read at QUORUM (LOCAL_QUORUM for LOCAL_SERIAL), which RF 3
+        # on one node cannot meet; a serial read does the same. RF 1 serves them all.
         lwt = "INSERT INTO rf3.t (k, v) VALUES (2, 2) IF NOT EXISTS"
-        self.assertEqual(self.unavailable(session, lwt, CL.QUORUM, CL.SERIAL)[:3],
-                         (CL.QUORUM, 2, 1))
-        self.assertTrue(session.execute(SimpleStatement(
-            lwt, consistency_level=CL.ONE, serial_consistency_level=CL.SERIAL)).one()[0])
+        for cl, serial in ((CL.ONE, CL.SERIAL), (CL.QUORUM, CL.SERIAL), (CL.ANY, CL.SERIAL)):
+            consistency, required, alive, text = self.unavailable(session, lwt, cl, serial)
+            self.assertEqual((consistency, required, alive), (CL.QUORUM, 2, 1))
+            self.assertIn("Cannot achieve consistency level QUORUM", text)
+        self.assertEqual(self.unavailable(session, lwt, CL.ONE, CL.LOCAL_SERIAL)[:3],
+                         (CL.LOCAL_QUORUM, 2, 1))
+        self.assertEqual(self.unavailable(session, "SELECT v FROM rf3.t WHERE k = 1",
+                                          CL.SERIAL)[:3], (CL.QUORUM, 2, 1))
+        self.assertEqual(self.unavailable(session, "SELECT v FROM rf3.t WHERE k = 1",
+                                          CL.LOCAL_SERIAL)[:3], (CL.LOCAL_QUORUM, 2, 1))
+        self.assertEqual(self.unavailable(session, "UPDATE nts.t SET v = 3 WHERE k = 1 IF v = 1",
+                                          CL.LOCAL_ONE, CL.LOCAL_SERIAL)[:3],
+                         (CL.LOCAL_QUORUM, 2, 1))
         self.assertEqual(session.execute(SimpleStatement(
-            "SELECT v FROM rf3.t WHERE k = 2", consistency_level=CL.SERIAL)).one().v, 2)
+            "SELECT v FROM rf3.t WHERE k = 2", consistency_level=CL.ONE)).one(), None)
+        session.execute("CREATE KEYSPACE IF NOT EXISTS rf1 WITH replication = "
+                        "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        session.execute("CREATE TABLE IF NOT EXISTS rf1.t (k int PRIMARY KEY, v int)")
         self.assertTrue(session.execute(SimpleStatement(
-            "UPDATE nts.t SET v = 3 WHERE k = 1 IF v = 1", consistency_level=CL.LOCAL_ONE,
+            "INSERT INTO rf1.t (k, v) VALUES (2, 2) IF NOT EXISTS", consistency_level=CL.ONE,
             serial_consistency_level=CL.LOCAL_SERIAL)).one()[0])
+        for serial in (CL.SERIAL, CL.LOCAL_SERIAL):
+            self.assertEqual(session.execute(SimpleStatement(
+                "SELECT v FROM rf1.t WHERE k = 2", consistency_level=serial)).one().v, 2)
+        # The commit's level counts only when the conditions hold: nothing is written then.
+        self.assertFalse(session.execute(SimpleStatement(
+            "UPDATE rf1.t SET v = 3 WHERE k = 2 IF v = 100", consistency_level=CL.TWO)).one()[0])
+        self.assertEqual(self.unavailable(session, "UPDATE rf1.t SET v = 3 WHERE k = 2 IF v = 2",
+                                          CL.TWO)[:3], (CL.TWO, 2, 1))
+        self.assertEqual(session.execute("SELECT v FROM rf1.t WHERE k = 2").one().v, 2)
         with self.assertRaises(InvalidRequest) as caught:
             session.execute(SimpleStatement(insert, consistency_level=CL.SERIAL))
         self.assertIn("You must use conditional updates for serializable writes",
@@ -277,6 +300,98 @@ class TransportTest(unittest.TestCase):
                          ["Aggregation query used on multiple partition keys (IN restriction)"])
         self.assertEqual(warnings_of("SELECT count(*) FROM kv WHERE k = 1"), [])
         self.assertEqual(warnings_of("SELECT v FROM kv"), [])
+        # A replication factor above the one node, and an ALTER that raises it.
+        self.assertEqual(warnings_of(
+            "CREATE KEYSPACE rfwarn WITH replication = "
+            "{'class': 'SimpleStrategy', 'replication_factor': 2}"),
+            ["Your replication factor 2 for keyspace rfwarn is higher than the number of nodes 1"])
+        self.assertEqual(warnings_of(
+            "ALTER KEYSPACE rfwarn WITH replication = "
+            "{'class': 'NetworkTopologyStrategy', 'datacenter1': 3}"),
+            ["Your replication factor 3 for keyspace rfwarn is higher than the number of nodes 1 "
+             "for datacenter datacenter1",
+             "When increasing replication factor you need to run a full (-full) repair to "
+             "distribute the data."])
+        self.assertEqual(warnings_of(
+            "CREATE KEYSPACE IF NOT EXISTS rfwarn WITH replication = "
+            "{'class': 'SimpleStrategy', 'replication_factor': 2}"), [])
+        session.execute("DROP KEYSPACE rfwarn")
+        # A logged batch on a table with gc_grace_seconds 0, even on one partition.
+        session.execute("CREATE TABLE IF NOT EXISTS gc0 (k int PRIMARY KEY, v text) "
+                        "WITH gc_grace_seconds = 0")
+        logged = BatchStatement()
+        logged.add(session.prepare("INSERT INTO gc0 (k, v) VALUES (?, ?)"), (1, "x"))
+        self.assertEqual(warnings_of(logged), [
+            "Executing a LOGGED BATCH on table [tks.gc0], configured with a gc_grace_seconds of "
+            "0. The gc_grace_seconds is used to TTL batchlog entries, so setting "
+            "gc_grace_seconds too low on tables involved in an atomic batch might cause batchlog "
+            "entries to expire before being replayed."])
+        unlogged = BatchStatement(batch_type=BatchType.UNLOGGED)
+        unlogged.add(session.prepare("INSERT INTO gc0 (k, v) VALUES (?, ?)"), (1, "x"))
+        self.assertEqual(warnings_of(unlogged), [])
+
+    def test_tombstone_thresholds_warn_and_fail_reads(self):
+        from cassandra import ReadFailure
+        _, session = self.connect(protocol_version=4)
+        session.execute("CREATE TABLE IF NOT EXISTS tomb (k int, c int, v int, s set<int>, "
+                        "PRIMARY KEY (k, c))")
+
+        def warnings_of(statement, params=None):
+            future = session.execute_async(statement, params)
+            rows = list(future.result())
+            return rows, future.warnings or []
+
+        # 1001 element tombstones in one row: over tombstone_warn_threshold (1000).
+        elements = ", ".join(str(i) for i in range(1001))
+        session.execute("UPDATE tomb SET s = s - {%s} WHERE k = 1 AND c = 0" % elements)
+        rows, warnings = warnings_of("SELECT * FROM tomb WHERE k = 1")
+        self.assertEqual(rows, [])
+        self.assertEqual(warnings, [
+            "Read 0 live rows and 1001 tombstone cells for query SELECT * FROM tks.tomb WHERE "
+            "k = 1 LIMIT 5000 ALLOW FILTERING; token -4069959284402364209 (see "
+            "tombstone_warn_threshold)"])
+        # 1000 are not over it; a live row counts as live, its deleted cell as a tombstone.
+        session.execute("UPDATE tomb SET s = s - {1000} WHERE k = 2 AND c = 0")
+        session.execute("UPDATE tomb SET s = s - {%s} WHERE k = 2 AND c = 0"
+                        % ", ".join(str(i) for i in range(999)))
+        self.assertEqual(warnings_of("SELECT * FROM tomb WHERE k = 2")[1], [])
+        session.execute("INSERT INTO tomb (k, c, v) VALUES (2, 1, 1)")
+        session.execute("INSERT INTO tomb (k, c, v) VALUES (2, 2, null)")
+        rows, warnings = warnings_of(SimpleStatement("SELECT v, s, k FROM tomb WHERE k = 2",
+                                                     fetch_size=100))
+        self.assertEqual([r.v for r in rows], [1, None])
+        self.assertEqual(warnings, [
+            "Read 2 live rows and 1001 tombstone cells for query SELECT s, v FROM tks.tomb WHERE "
+            "k = 2 LIMIT 100 ALLOW FILTERING; token -3248873570005575792 (see "
+            "tombstone_warn_threshold)"])
+        # Deleted rows count one each; a range deletion counts its two bounds.
+        for c in range(3, 1003):
+            session.execute("DELETE FROM tomb WHERE k = 3 AND c = %d" % c)
+        session.execute("DELETE FROM tomb WHERE k = 3 AND c > 5000")
+        rows, warnings = warnings_of("SELECT * FROM tomb WHERE k = 3")
+        self.assertEqual(len(warnings), 1)
+        self.assertTrue(warnings[0].startswith("Read 0 live rows and 1002 tombstone cells"),
+                        warnings)
+        # A table with gc_grace_seconds 0 purges its tombstones after their second: not counted.
+        session.execute("CREATE TABLE IF NOT EXISTS tomb0 (k int, c int, PRIMARY KEY (k, c)) "
+                        "WITH gc_grace_seconds = 0")
+        for c in range(1002):
+            session.execute("DELETE FROM tomb0 WHERE k = 1 AND c = %d" % c)
+        time.sleep(1.1)  # purgeable once deleted before now - 0 s
+        self.assertEqual(warnings_of("SELECT * FROM tomb0 WHERE k = 1")[1], [])
+        # Over tombstone_failure_threshold (this node runs with 3000) the read fails.
+        session.execute("UPDATE tomb SET s = s - {%s} WHERE k = 4 AND c = 0"
+                        % ", ".join(str(i) for i in range(3001)))
+        with self.assertRaises(ReadFailure) as caught:
+            session.execute(SimpleStatement("SELECT * FROM tomb WHERE k = 4",
+                                            consistency_level=CL.ONE))
+        e = caught.exception
+        self.assertIn("Operation failed - received 0 responses and 1 failures: "
+                      "READ_TOO_MANY_TOMBSTONES from /127.0.0.1:7000", str(e))
+        self.assertEqual((e.consistency, e.received_responses, e.required_responses,
+                          e.failures), (CL.ONE, 0, 1, 1))
+        # The node keeps serving.
+        self.assertEqual(warnings_of("SELECT v FROM tomb WHERE k = 2 AND c = 1")[0][0].v, 1)
 
     def test_prepared_statements_after_alter(self):
         _, a = self.connect(protocol_version=5)
@@ -343,4 +458,5 @@ class TransportTest(unittest.TestCase):
 
 if __name__ == "__main__":
     node_process.main_with_node(["--prepared-statements-cache-size", str(CACHE_MIB),
-                                 "--metrics", "127.0.0.1:0"])
+                                 "--metrics", "127.0.0.1:0",
+                                 "--tombstone-failure-threshold", "3000"])

@@ -94,6 +94,12 @@ async function refused(c) {
     ["read_repair = 'SOMETIMES'", 0x0000, /No enum constant .*ReadRepairStrategy\.SOMETIMES$/],
     ["memtable = 'nosuch'", kConfig, /^Memtable configuration "nosuch" not found\.$/],
     ["cdc = 'maybe'", kSyntax, /^Invalid boolean value maybe for 'cdc'\. Positive values/],
+    // Names are checked before values, in a Java HashMap's order ('q' before 'b').
+    ["b = 1 AND q = 2", kSyntax, /^Unknown property 'q'$/],
+    ["gc_grace_seconds = -1 AND b = 1", kSyntax, /^Unknown property 'b'$/],
+    ["caching = {'keys': null}", kSyntax, /^Invalid property value: NULL for property: 'keys'$/],
+    ["compaction = {'class': 'LeveledCompactionStrategy', 'class': 'x'}", kSyntax,
+     /^Multiple definition for property class$/],
   ];
   for (const [option, code, pattern] of cases) {
     await expectError(c.execute(`CREATE TABLE so.bad (k int PRIMARY KEY) WITH ${option}`), code,
@@ -115,6 +121,13 @@ async function refused(c) {
       c.execute("CREATE KEYSPACE so_bad WITH replication = " +
                 "{'class': 'SimpleStrategy', 'replication_factor': -1}"),
       kConfig, /^Replication factor must be non-negative, found -1$/);
+  await expectError(
+      c.execute("CREATE KEYSPACE so_bad WITH replication = {'class': null}"), kSyntax,
+      /^Invalid property value: NULL for property: 'class'$/);
+  await expectError(
+      c.execute("CREATE KEYSPACE so_bad WITH replication = {'class': 'SimpleStrategy'} " +
+                'AND b = 1 AND q = 2'),
+      kSyntax, /^Unknown property 'q'$/);
   await expectError(c.execute('CREATE KEYSPACE so_bad WITH durable_writes = true'), kInvalid,
                     /^Missing mandatory option 'replication'$/);
   // The node keeps serving after every refusal.

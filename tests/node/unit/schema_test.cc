@@ -7,6 +7,7 @@
 
 #include "node/db/database.h"
 #include "node/db/system_keyspaces.h"
+#include "node/java_hash_order.h"
 #include "postfork/cql/value.h"
 #include "postfork/node/node.h"
 #include "storage_test_util.h"
@@ -103,6 +104,21 @@ class SchemaTest : public ::testing::Test {
   std::unique_ptr<Database> db_;
   std::vector<cql::SchemaChange> events_;
 };
+
+// Java: new HashSet<>(List.of("foo", "bar")) prints [bar, foo]; "Aa" and "BB" share a hash
+// code, so they keep insertion order; 13 keys double the table to 32 buckets.
+TEST(JavaHashOrderTest, FollowsJavaHashMapIteration) {
+  EXPECT_EQ(JavaHashSetText({"foo", "bar"}), "[bar, foo]");
+  EXPECT_EQ(JavaHashOrder({"b", "q"}), (std::vector<std::string>{"q", "b"}));
+  EXPECT_EQ(JavaHashOrder({"BB", "Aa"}), (std::vector<std::string>{"BB", "Aa"}));
+  EXPECT_EQ(JavaHashOrder({"Aa", "BB"}), (std::vector<std::string>{"Aa", "BB"}));
+  // "a" (97) and "q" (113) share bucket 1 of 16, but not of 32.
+  std::vector<std::string> many = {"q", "a", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"};
+  EXPECT_EQ(JavaHashOrder(many).front(), "q");
+  many.push_back("m");
+  EXPECT_EQ(JavaHashOrder(many).front(), "a");
+  EXPECT_EQ(JavaHashSetText({}), "[]");
+}
 
 TEST_F(SchemaTest, CreateKeyspaceStoresFullReplicationAndNotifies) {
   KeyspaceDefinition def;

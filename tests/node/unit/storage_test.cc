@@ -581,6 +581,46 @@ TEST_F(StorageTest, ExpiredCellsAndMarkersDisappear) {
   EXPECT_EQ(Rows(Command({1})), RowList{});
 }
 
+// Cassandra's ReadCommand counts for tombstone_warn/failure_threshold: each dead cell, a deleted
+// row without dead cells, both bounds of a range tombstone; nothing purgeable after gc_grace.
+TEST_F(StorageTest, CountsScannedTombstonesAndStopsPastTheFailureThreshold) {
+  Insert(1, 1, 5, 1000);             // live
+  Update(1, 2, std::nullopt, 1000);  // only a cell tombstone: one
+  DeleteRow(1, 3, 1000);             // a deleted row: one
+  Insert(1, 4, std::nullopt, 1000);  // live through its marker, with a cell tombstone: one
+  PartitionMutation m = Mutation(1);
+  RangeTombstone rt;
+  rt.start = {{Int(10)}, false};
+  rt.end = {{Int(20)}, true};
+  rt.timestamp = 1000;
+  m.range_tombstones.push_back(rt);  // two bounds
+  ASSERT_TRUE(storage_->Apply({m}).ok());
+  auto read = storage_->Read(Command({1}));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->live_rows, 2);
+  EXPECT_EQ(read->tombstones, 5);
+  EXPECT_EQ(read->last_token, keys::TokenOf({Int(1)}));
+  // A row deleted over its own deleted cell counts the cell only; a shadowed cell not at all.
+  Update(1, 5, std::nullopt, 1000);
+  DeleteRow(1, 5, 900);
+  Update(1, 6, std::nullopt, 800);
+  DeleteRow(1, 6, 900);
+  read = storage_->Read(Command({1}));
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->tombstones, 7);
+  ReadCommand limited = Command({1});
+  limited.tombstone_failure_threshold = 6;
+  read = storage_->Read(limited);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kTooLarge);
+  // Past gc_grace_seconds (864000 by default) every tombstone is purgeable.
+  now_micros_ += int64_t{864'001} * 1'000'000;
+  read = storage_->Read(limited);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->tombstones, 0);
+  EXPECT_EQ(read->live_rows, 2);
+}
+
 TEST_F(StorageTest, RowsHandedToASinkEqualTheReadRowsPageByPage) {
   // Statics, TTLs, row and partition deletions, a range tombstone, rows without a marker: each
   // page read through a RowSink (testing::ReadChecked) must equal the rows Read builds.

@@ -8,6 +8,7 @@
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/java_hash_order.h"
 #include "postfork/cql/types.h"
 
 namespace postfork::node::cql3 {
@@ -32,15 +33,21 @@ std::string PrintedTableName(const TableMetadata& t) {
   return cql::QuoteIdentifier(t.keyspace) + "." + cql::QuoteIdentifier(t.name);
 }
 
-// A Java Set's toString of the names: "[a, b]" (sorted here; Java's hash order is arbitrary).
-std::string SetText(const std::set<std::string>& names) {
-  std::string out = "[";
-  for (const auto& n : names) {
-    if (out.size() > 1) out += ", ";
-    out += n;
+// Distinct table names, in the order the batch first touches them.
+class TableNames {
+ public:
+  void Add(std::string name) {
+    if (seen_.insert(name).second) names_.push_back(std::move(name));
   }
-  return out + "]";
-}
+  size_t size() const { return names_.size(); }
+  bool empty() const { return names_.empty(); }
+  // The HashSet of them as Cassandra prints it.
+  std::string Text() const { return JavaHashSetText(names_); }
+
+ private:
+  std::set<std::string> seen_;
+  std::vector<std::string> names_;
+};
 
 }  // namespace
 
@@ -64,20 +71,36 @@ Status CheckBatchMutations(const std::vector<PartitionMutation>& mutations, cql:
   // Cassandra's mutations: one per keyspace and partition key (tables of a keyspace share it).
   std::set<std::pair<std::string, std::vector<std::string>>> per_keyspace_key;
   std::set<std::vector<std::string>> keys;
-  std::set<std::string> tables;
+  TableNames tables;
   int64_t size = 0;
   for (const auto& m : mutations) {
     per_keyspace_key.emplace(m.table->keyspace, m.partition_key);
     keys.insert(m.partition_key);
-    tables.insert(PrintedTableName(*m.table));
+    tables.Add(PrintedTableName(*m.table));
     size += MutationDataSize(m);
+  }
+  if (type == cql::BatchType::kLogged) {
+    // BatchStatement.getMutations: the batchlog entry lives gc_grace_seconds, so a logged batch
+    // on a table with 0 warns, whatever its partitions.
+    TableNames zero_gc_grace;
+    for (const auto& m : mutations) {
+      if (m.table->params.gc_grace_seconds == 0) zero_gc_grace.Add(PrintedTableName(*m.table));
+    }
+    if (!zero_gc_grace.empty()) {
+      ctx.warnings.push_back(fmt::format(
+          "Executing a LOGGED BATCH on table{} {}, configured with a gc_grace_seconds of 0. The "
+          "gc_grace_seconds is used to TTL batchlog entries, so setting gc_grace_seconds too low "
+          "on tables involved in an atomic batch might cause batchlog entries to expire before "
+          "being replayed.",
+          zero_gc_grace.size() == 1 ? "" : "s", zero_gc_grace.Text()));
+    }
   }
   if (per_keyspace_key.size() <= 1) return Status::Ok();
   const ClientWarningThresholds& limits = ctx.thresholds;
   if (size > limits.batch_size_warn_bytes) {
     if (size > limits.batch_size_fail_bytes) return InvalidRequest("Batch too large");
     ctx.warnings.push_back(fmt::format(
-        "Batch for {} is of size {}, exceeding specified threshold of {} by {}.", SetText(tables),
+        "Batch for {} is of size {}, exceeding specified threshold of {} by {}.", tables.Text(),
         size, limits.batch_size_warn_bytes, size - limits.batch_size_warn_bytes));
   }
   if (type != cql::BatchType::kLogged &&
@@ -85,7 +108,7 @@ Status CheckBatchMutations(const std::vector<PartitionMutation>& mutations, cql:
     ctx.warnings.push_back(fmt::format(
         "Unlogged batch covering {} partitions detected against table{} {}. You should use a "
         "logged batch for atomicity, or asynchronous writes for performance.",
-        keys.size(), tables.size() == 1 ? "" : "s", SetText(tables)));
+        keys.size(), tables.size() == 1 ? "" : "s", tables.Text()));
   }
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
-// Cassandra's checks of a batch's mutations before they apply (BatchStatement.verifyBatchSize and
-// verifyBatchType): client warnings for a large batch and for an unlogged batch over many
-// partitions, and "Batch too large" past the fail threshold.
+// Cassandra's checks of a batch's mutations before they apply (BatchStatement.getMutations,
+// verifyBatchSize and verifyBatchType): client warnings for a logged batch on a table with
+// gc_grace_seconds 0, for a large batch and for an unlogged batch over many partitions, and
+// "Batch too large" past the fail threshold.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +18,8 @@ namespace postfork::node::cql3 {
 int64_t MutationDataSize(const PartitionMutation& m);
 
 // Checks the mutations of a batch of `type` against ctx.thresholds: appends Cassandra's warnings
-// to ctx.warnings, or refuses a batch over the fail threshold. Only batches that touch more than
-// one partition are checked, as in Cassandra.
+// to ctx.warnings, or refuses a batch over the fail threshold. Sizes and partitions are checked
+// only for batches that touch more than one partition, as in Cassandra.
 Status CheckBatchMutations(const std::vector<PartitionMutation>& mutations, cql::BatchType type,
                            ExecutionContext& ctx);
 

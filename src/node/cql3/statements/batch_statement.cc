@@ -80,7 +80,7 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
     }
     ctx.values = std::move(saved);
     PF_RETURN_IF_ERROR(status);
-    return applied;
+    return CasCommitAllowed(ctx, applied);
   };
   PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(mutations, check, ctx.now_in_seconds));
   return CasResultBody(rows, applied, /*batch=*/true);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "node/cql3/ast.h"
+#include "node/cql_errors.h"
 #include "node/db/database.h"
 #include "node/service/client_state.h"
 #include "node/service/storage_proxy.h"
@@ -34,7 +35,7 @@ struct ValueSource {
   std::string constant;  // serialized, for kConstant
   int marker = -1;       // for kMarker
   cql::DataType type;
-  std::string receiver;  // the column's name, for error messages
+  std::string receiver;    // the column's name, for error messages
   bool normalize = false;  // kMarker of a type with sets or maps: bound values are canonicalized
   std::shared_ptr<const Term> composite;  // kComposite
 };
@@ -49,6 +50,10 @@ struct ClientWarningThresholds {
   // unlogged_batch_across_partitions_warn_threshold: an unlogged batch over more partitions
   // warns. Default: 10.
   int unlogged_batch_across_partitions = 10;
+  // tombstone_warn_threshold / tombstone_failure_threshold: a read that scans more tombstones
+  // warns / fails with ReadFailure. Default: 1000 / 100000.
+  int64_t tombstone_warn = 1000;
+  int64_t tombstone_failure = 100000;
 };
 
 // Everything one execution needs. Lives for the duration of one request.
@@ -62,10 +67,14 @@ struct ExecutionContext {
   std::optional<int32_t> page_size;
   std::optional<std::string_view> paging_state;
   bool skip_metadata = false;
-  std::optional<int64_t> default_timestamp;  // from the request
-  int64_t now_micros = 0;                    // the node's clock when the request arrived
-  std::optional<int32_t> now_in_seconds;     // v5: "now" for TTLs and tombstones (storage)
-  int protocol_version = 4;                  // of the connection: how results are encoded
+  std::optional<int64_t> default_timestamp;               // from the request
+  cql::Consistency consistency = cql::Consistency::kOne;  // the request's (error bodies)
+  // Conditional writes: the Unavailable their commit meets, answered only when the conditions
+  // hold (the statement then fails with code Unavailable instead of writing).
+  std::optional<cql::ErrorMessage> cas_commit_unavailable;
+  int64_t now_micros = 0;                 // the node's clock when the request arrived
+  std::optional<int32_t> now_in_seconds;  // v5: "now" for TTLs and tombstones (storage)
+  int protocol_version = 4;               // of the connection: how results are encoded
   // v5 EXECUTE whose result_metadata_id is stale: Rows carry Metadata_changed, this id and the
   // columns.
   std::optional<std::string> new_metadata_id;
@@ -76,6 +85,16 @@ struct ExecutionContext {
   ClientWarningThresholds thresholds;
   std::vector<std::string> warnings;
 };
+
+// Whether a conditional write whose conditions are `applied` may commit: one that applies but
+// meets ctx.cas_commit_unavailable fails with code Unavailable (the query processor answers with
+// that error) before anything is written.
+inline Result<bool> CasCommitAllowed(const ExecutionContext& ctx, bool applied) {
+  if (applied && ctx.cas_commit_unavailable) {
+    return CqlError(cql::ErrorCode::kUnavailable, ctx.cas_commit_unavailable->message);
+  }
+  return applied;
+}
 
 // The bound or constant value of `source`. Bound values are checked against the marker's type
 // (wrong sizes and invalid encodings are InvalidRequest). Unset markers give RawValue::Unset().

@@ -511,10 +511,15 @@ class TableModification : public ModificationStatement {
     PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
     PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
     CasRows rows;
-    PF_ASSIGN_OR_RETURN(bool applied,
-                        ctx.proxy->CompareAndSet(
-                            mutations, [&] { return CheckConditions(ctx, mutations[0], &rows); },
-                            ctx.now_in_seconds));
+    PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(
+                                          mutations,
+                                          [&]() -> Result<bool> {
+                                            PF_ASSIGN_OR_RETURN(
+                                                bool holds,
+                                                CheckConditions(ctx, mutations[0], &rows));
+                                            return CasCommitAllowed(ctx, holds);
+                                          },
+                                          ctx.now_in_seconds));
     StatementResult result;
     result.body = CasResultBody(rows, applied, /*batch=*/false);
     return result;

@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/db/schema_options.h"
+#include "node/java_hash_order.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -31,6 +36,12 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
                                                 bool require_replication) {
   KeyspaceDefinition def;
   def.name = name;
+  // KeyspaceAttributes.validate: every name is checked before any value.
+  std::vector<std::string> names;
+  for (const auto& [raw_key, value] : props) names.push_back(raw_key);
+  if (auto unknown = FirstUnknownProperty(names, {"replication", "durable_writes"})) {
+    return SyntaxError(fmt::format("Unknown property '{}'", *unknown));
+  }
   for (const auto& [raw_key, value] : props) {
     std::string key = raw_key;
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -188,6 +199,70 @@ Result<StatementResult> ChangeResult(Result<std::optional<cql::SchemaChange>> r)
   return out;
 }
 
+// The full replication factor of `ks` in `dc` ("" for SimpleStrategy's one), or of all of it
+// (the sum over datacenters) when `dc` is nullptr.
+int ReplicationFactor(const KeyspaceMetadata& ks, const std::string* dc) {
+  int total = 0;
+  for (const auto& [key, value] : ks.replication) {
+    if (key == "class") continue;
+    if (dc == nullptr || key == *dc) total += std::atoi(value.c_str());
+  }
+  return total;
+}
+
+// The warnings Cassandra sends when a keyspace's replication is set (SimpleStrategy and
+// NetworkTopologyStrategy maybeWarnOnOptions: a factor above the nodes of its datacenter, one
+// here in the node's datacenter and none elsewhere), then for an ALTER that raises the total
+// factor (AlterKeyspaceStatement.clientWarnings).
+void ReplicationWarnings(const KeyspaceMetadata* before, const KeyspaceMetadata& after,
+                         const std::string& local_dc, std::vector<std::string>* warnings) {
+  auto cls = after.replication.find("class");
+  const std::string strategy = cls == after.replication.end() ? "" : cls->second;
+  if (strategy.ends_with("SimpleStrategy")) {
+    int rf = ReplicationFactor(after, nullptr);
+    if (rf > 1) {
+      warnings->push_back(fmt::format(
+          "Your replication factor {} for keyspace {} is higher than the number of nodes 1", rf,
+          after.name));
+    }
+  } else if (strategy.ends_with("NetworkTopologyStrategy")) {
+    std::vector<std::string> dcs;
+    for (const auto& [key, value] : after.replication) {
+      if (key != "class") dcs.push_back(key);
+    }
+    for (const std::string& dc : JavaHashOrder(dcs)) {
+      int rf = ReplicationFactor(after, &dc);
+      if (dc == local_dc && rf > 1) {
+        warnings->push_back(fmt::format(
+            "Your replication factor {} for keyspace {} is higher than the number of nodes 1 for "
+            "datacenter {}",
+            rf, after.name, dc));
+      }
+    }
+  }
+  if (before != nullptr &&
+      ReplicationFactor(*before, nullptr) < ReplicationFactor(after, nullptr)) {
+    warnings->push_back(
+        "When increasing replication factor you need to run a full (-full) repair to distribute "
+        "the data.");
+  }
+}
+
+// A keyspace change's result, with the replication warnings when the keyspace changed.
+Result<StatementResult> KeyspaceChangeResult(ExecutionContext& ctx, const std::string& name,
+                                             bool alter,
+                                             Result<std::optional<cql::SchemaChange>> r) {
+  const bool changed = r.ok() && r->has_value();
+  PF_ASSIGN_OR_RETURN(StatementResult out, ChangeResult(std::move(r)));
+  if (!changed) return out;
+  auto now = ctx.db->schema().snapshot();
+  const KeyspaceMetadata* after = now->FindKeyspace(name);
+  if (after == nullptr) return out;
+  ReplicationWarnings(alter ? ctx.schema->FindKeyspace(name) : nullptr, *after,
+                      ctx.db->schema().identity().data_center, &ctx.warnings);
+  return out;
+}
+
 }  // namespace
 
 std::string SchemaChangeBody(const cql::SchemaChange& change) {
@@ -227,7 +302,8 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     bool ine = s->if_not_exists;
     out = std::make_unique<SchemaStatement>(
         "create_keyspace", s->keyspace, "", [def, ine](ExecutionContext& ctx) {
-          return ChangeResult(ctx.db->schema().CreateKeyspace(def, ine));
+          return KeyspaceChangeResult(ctx, def.name, false,
+                                      ctx.db->schema().CreateKeyspace(def, ine));
         });
   } else if (auto* s = std::get_if<AlterKeyspaceStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(KeyspaceDefinition def,
@@ -235,7 +311,7 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     bool ie = s->if_exists;
     out = std::make_unique<SchemaStatement>(
         "alter_keyspace", s->keyspace, "", [def, ie](ExecutionContext& ctx) {
-          return ChangeResult(ctx.db->schema().AlterKeyspace(def, ie));
+          return KeyspaceChangeResult(ctx, def.name, true, ctx.db->schema().AlterKeyspace(def, ie));
         });
   } else if (auto* s = std::get_if<DropKeyspaceStatement>(&stmt)) {
     std::string ks = s->keyspace;

@@ -8,6 +8,7 @@
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/selection/aggregates.h"
 #include "node/cql3/selection/selection.h"
+#include "node/cql3/statements/read_thresholds.h"
 #include "node/cql3/statements/restrictions.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
@@ -35,6 +36,7 @@ class SelectStatementImpl final : public CqlStatement {
     keyspace_ = t.keyspace;
     table_ = t.name;
     distinct_ = stmt.distinct;
+    select_star_ = stmt.select_star;
     BindCollector binds(&t, bind_count);
     // Selectors' markers come first, then WHERE's, then LIMIT's.
     PF_ASSIGN_OR_RETURN(selection_, selection::Selection::Prepare(stmt, t, binds));
@@ -230,7 +232,7 @@ class SelectStatementImpl final : public CqlStatement {
             "paging for this query");
       }
       cmd.row_limit = INT64_MAX;
-      PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
+      PF_ASSIGN_OR_RETURN(rows, ReadWithTombstoneThresholds(ctx, cmd, select_star_));
       auto ck = table_meta_->ClusteringColumns();
       std::stable_sort(rows.rows.begin(), rows.rows.end(), [&](const ReadRow& a, const ReadRow& b) {
         size_t n = std::min(a.clustering.size(), b.clustering.size());
@@ -249,7 +251,7 @@ class SelectStatementImpl final : public CqlStatement {
       }
       rows.has_more = false;
     } else if (cmd.row_limit > 0) {
-      PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
+      PF_ASSIGN_OR_RETURN(rows, ReadWithTombstoneThresholds(ctx, cmd, select_star_));
       const std::vector<std::string>* last = LastRequestedPartitionWithOneRow(cmd);
       if (last && !rows.rows.empty() && rows.rows.back().partition_key == *last) {
         rows.has_more = false;
@@ -291,13 +293,13 @@ class SelectStatementImpl final : public CqlStatement {
   // A plain SELECT (OutputsAreStoredValues, no JSON, no post-query ordering): the rows are
   // encoded as storage reads them into a per-thread buffer that keeps its capacity, then put
   // behind the metadata.
-  Result<StatementResult> ExecuteDirect(const ExecutionContext& ctx, ReadCommand& cmd,
-                                        int64_t returned, int64_t limit) const {
+  Result<StatementResult> ExecuteDirect(ExecutionContext& ctx, ReadCommand& cmd, int64_t returned,
+                                        int64_t limit) const {
     thread_local std::string row_bytes;
     row_bytes.clear();
     selection::RowsWriter writer(selection_, &row_bytes, LastRequestedPartitionWithOneRow(cmd));
     cmd.sink = &writer;
-    PF_ASSIGN_OR_RETURN(ReadResult rows, ctx.db->storage().Read(cmd));
+    PF_ASSIGN_OR_RETURN(ReadResult rows, ReadWithTombstoneThresholds(ctx, cmd, select_star_));
     if (writer.last_row_in_it()) rows.has_more = false;
     cql::RowsMetadata meta;
     meta.column_count = result_metadata_.column_count;
@@ -554,7 +556,7 @@ class SelectStatementImpl final : public CqlStatement {
   // Aggregates and GROUP BY: rows fold into one result row per group (one row in all without
   // GROUP BY, even over no rows). Plain columns show the group's first row, as in Cassandra.
   // LIMIT counts result rows.
-  Result<std::string> Aggregate(const ExecutionContext& ctx, ReadCommand& cmd) const {
+  Result<std::string> Aggregate(ExecutionContext& ctx, ReadCommand& cmd) const {
     int64_t limit = INT64_MAX;
     if (limit_) {
       PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*limit_, ctx));
@@ -596,7 +598,7 @@ class SelectStatementImpl final : public CqlStatement {
     bool done = false;
     while (!done) {
       cmd.row_limit = kInternalPage;
-      PF_ASSIGN_OR_RETURN(ReadResult rows, ctx.db->storage().Read(cmd));
+      PF_ASSIGN_OR_RETURN(ReadResult rows, ReadWithTombstoneThresholds(ctx, cmd, select_star_));
       for (const ReadRow& row : rows.rows) {
         if (row.partition_key != partition) {
           partition = row.partition_key;
@@ -915,6 +917,7 @@ class SelectStatementImpl final : public CqlStatement {
   selection::Selection selection_;
   std::vector<size_t> filter_cells_;  // per filter: its index in ReadRow::cells (SIZE_MAX: a key)
   bool distinct_ = false;
+  bool select_star_ = false;
   bool aggregating_ = false;  // an aggregate or GROUP BY: rows are folded into result rows
   std::vector<const ColumnMetadata*> group_by_;
   bool reversed_ = false;

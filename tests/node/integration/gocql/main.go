@@ -432,6 +432,22 @@ func transport(binary string) (err error) {
 	var unavailable *gocql.RequestErrUnavailable
 	expect(errors.As(err, &unavailable) && unavailable.Consistency == gocql.Quorum &&
 		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 QUORUM: %v", err)
+	// LWT and serial reads read the partition at QUORUM (LOCAL_QUORUM for LOCAL_SERIAL) after
+	// Paxos, as Cassandra's Paxos v1 does: RF 3 on one node is unavailable at that level.
+	applied, err := s4.Query(`INSERT INTO rf3.t (k, v) VALUES (2, 2) IF NOT EXISTS`).
+		Consistency(gocql.One).SerialConsistency(gocql.Serial).ScanCAS()
+	unavailable = nil
+	expect(!applied && errors.As(err, &unavailable) && unavailable.Consistency == gocql.Quorum &&
+		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 SERIAL LWT: %v", err)
+	err = s4.Query(`UPDATE rf3.t SET v = 3 WHERE k = 1 IF v = 1`).Consistency(gocql.One).
+		SerialConsistency(gocql.LocalSerial).Exec()
+	unavailable = nil
+	expect(errors.As(err, &unavailable) && unavailable.Consistency == gocql.LocalQuorum &&
+		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 LOCAL_SERIAL LWT: %v", err)
+	err = s4.Query(`SELECT v FROM rf3.t WHERE k = 1`).Consistency(gocql.Consistency(gocql.Serial)).Scan(&c)
+	unavailable = nil
+	expect(errors.As(err, &unavailable) && unavailable.Consistency == gocql.Quorum &&
+		unavailable.Required == 2 && unavailable.Alive == 1, "rf3 SERIAL read: %v", err)
 
 	// Client warnings reach gocql's Iter.Warnings.
 	var count int64
@@ -441,6 +457,20 @@ func transport(binary string) (err error) {
 	check(warned.Close(), "count")
 	expect(len(warnings) == 1 && warnings[0] == "Aggregation query used without partition key",
 		"aggregation warning %q", warnings)
+	// A read over tombstone_warn_threshold (1000): 1001 deleted set elements.
+	check(s4.Query(`CREATE TABLE rf3.tomb (k int, c int, s set<int>, PRIMARY KEY (k, c))`).Exec(), "tomb table")
+	deleted := make([]int, 1001)
+	for i := range deleted {
+		deleted[i] = i
+	}
+	check(s4.Query(`UPDATE rf3.tomb SET s = s - ? WHERE k = 1 AND c = 0`, deleted).Consistency(gocql.One).Exec(),
+		"delete elements")
+	tomb := s4.Query(`SELECT * FROM rf3.tomb WHERE k = 1`).Consistency(gocql.One).Iter()
+	warnings = tomb.Warnings()
+	check(tomb.Close(), "tomb read")
+	expect(len(warnings) == 1 && warnings[0] == "Read 0 live rows and 1001 tombstone cells for query "+
+		"SELECT * FROM rf3.tomb WHERE k = 1 LIMIT 5000 ALLOW FILTERING; token -4069959284402364209 "+
+		"(see tombstone_warn_threshold)", "tombstone warning %q", warnings)
 
 	// A prepared SELECT * after ALTER TABLE: the node drops the statement, gocql prepares it
 	// again on UNPREPARED and reads the new column.

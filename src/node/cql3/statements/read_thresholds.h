@@ -1,0 +1,28 @@
+// A SELECT's reads under Cassandra's tombstone thresholds (ReadCommand's MetricRecording with
+// read_thresholds_enabled false, Cassandra 5.0's default): storage counts the tombstones a read
+// scans (storage/storage.h, ReadResult::tombstones); over tombstone_warn_threshold the client is
+// warned, over tombstone_failure_threshold the read fails with ReadFailure
+// (READ_TOO_MANY_TOMBSTONES). Tables of the node-local system keyspaces are exempt, as in
+// Cassandra.
+#pragma once
+
+#include <string>
+
+#include "node/cql3/statements/cql_statement.h"
+#include "node/storage/storage.h"
+
+namespace postfork::node::cql3 {
+
+// Reads `cmd` with the failure threshold of ctx.thresholds, appending the warning to
+// ctx.warnings when the read scanned more tombstones than the warn threshold. `wildcard`: the
+// statement selects `*`. The failure is an error of code ReadFailure (QueryProcessor fills in
+// its consistency, block-for and failing endpoint).
+Result<ReadResult> ReadWithTombstoneThresholds(ExecutionContext& ctx, ReadCommand& cmd,
+                                               bool wildcard);
+
+// The text Cassandra's ReadCommand.toCQLString gives the read `cmd` (selected columns, table,
+// partition key restriction, limits, " ALLOW FILTERING"). Restrictions on clustering columns
+// and token ranges are not rendered.
+std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard);
+
+}  // namespace postfork::node::cql3
