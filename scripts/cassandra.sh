@@ -116,9 +116,11 @@ node_dc() {
   if [ "$1" -gt $((NODES - dc2)) ]; then echo "${names[1]:-dc2}"; else echo "${names[0]}"; fi
 }
 
-# Murmur3 tokens: the first INITIAL_NODES nodes evenly spaced over the ring; a node added later
-# takes the midpoint after node ((i - INITIAL_NODES - 1) mod INITIAL_NODES) + 1, so added nodes
-# never collide with existing tokens and split the largest ranges first.
+# Murmur3 tokens: the first INITIAL_NODES nodes evenly spaced over the ring. Added node i takes
+# the midpoint of initial range k = (i - INITIAL_NODES - 1) mod INITIAL_NODES, plus the round
+# number (i - INITIAL_NODES - 1) / INITIAL_NODES: the first INITIAL_NODES added nodes halve the
+# initial ranges in turn, and a later round lands one token past the same midpoints, so no two
+# nodes ever share a token (later rounds do not split the then-largest ranges).
 node_token() {
   local n="$INITIAL_NODES" i="$1"
   if [ "$i" -le "$n" ]; then

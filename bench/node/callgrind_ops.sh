@@ -12,17 +12,9 @@ set -euo pipefail
 build="${1:-build/rel}"
 phases="${2:-insert,select,scan100}"
 seconds="${3:-3}"
-data="$(mktemp -d /tmp/postfork-node-callgrind.XXXXXX)"
-log="$data/node.log"
-valgrind --tool=callgrind --callgrind-out-file="$data/callgrind.out" \
-  "$build/apps/node/postfork-node" ${NODE_ARGS:-} --port 0 --data-dir "$data/db" >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 600); do
-  grep -q "ready" "$log" && break
-  sleep 0.1
-done
-port="$(sed -n 's/.*on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
-"$build/bench/node/node_load_generator" --port "$port" --node-pid "$pid" --in-flight ${IN_FLIGHT:-64} \
+source "$(dirname "$0")/start_node.sh"
+node_data="$(mktemp -d /tmp/postfork-node-callgrind.XXXXXX)"
+start_node 600 valgrind --tool=callgrind --callgrind-out-file="$node_data/callgrind.out"
+"$build/bench/node/node_load_generator" --port "$node_port" --node-pid "$node_pid" --in-flight ${IN_FLIGHT:-64} \
   --connections ${CONNECTIONS:-4} --seconds "$seconds" --keys 1000 --index-keys 0 --only "$phases" \
-  --callgrind-out "$data/callgrind.out"
+  --callgrind-out "$node_data/callgrind.out"

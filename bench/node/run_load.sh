@@ -6,15 +6,7 @@
 set -euo pipefail
 build="${1:-build/node-front-rel}"
 seconds="${2:-5}"
-data="$(mktemp -d /tmp/postfork-node-bench.XXXXXX)"
-log="$data/node.log"
-taskset -c 0 "$build/apps/node/postfork-node" ${NODE_ARGS:-} --port 0 --data-dir "$data/db" >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do
-  grep -q "ready" "$log" && break
-  sleep 0.05
-done
-port="$(sed -n 's/.*on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
-taskset -c 1 "$build/bench/node/node_load_generator" --port "$port" --node-pid "$pid" \
+source "$(dirname "$0")/start_node.sh"
+start_node 50 taskset -c 0
+taskset -c 1 "$build/bench/node/node_load_generator" --port "$node_port" --node-pid "$node_pid" \
   --in-flight 64 --connections 4 --seconds "$seconds"

@@ -18,23 +18,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tests", "lib"))
+from loopback import free_port  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_http(port, path="/", timeout=60):
@@ -95,7 +89,8 @@ def start_cassandra(address, directory):
     t0 = time.time()
     subprocess.run([CASSANDRA_SH, "start", "--fresh", "--dir", directory, "--nodes", "1",
                     "--address-base", address, "--native-port", str(native),
-                    "--storage-port", str(storage)], check=True)
+                    "--storage-port", str(storage), "--jit", "full", "--heap", "1G"],
+                   check=True)
     print(f"cassandra node up in {time.time() - t0:.1f} s", file=sys.stderr)
     return native, directory
 
@@ -125,7 +120,12 @@ def main():
                     help="run against one Apache Cassandra node instead of postfork-node")
     ap.add_argument("--cassandra-address", default="127.0.13.1")
     ap.add_argument("--connect-iterations", type=int, default=10)
+    ap.add_argument("--warmup-seconds", type=int, default=None,
+                    help="wrk warm-up before each measured run (default 1; 10 with --cassandra, "
+                         "for the JVM's JIT)")
     args = ap.parse_args()
+    if args.warmup_seconds is None:
+        args.warmup_seconds = 10 if args.cassandra else 1
 
     tmp = tempfile.mkdtemp(prefix="postfork-seed-bench-")
     cassandra_dir = None
@@ -160,7 +160,7 @@ def main():
             procs.append(p)
             wait_http(port)
             if seconds > 0:
-                wrk(port, 1, args.connections, 10)  # warm-up
+                wrk(port, args.warmup_seconds, args.connections, 10)  # warm-up
                 results[name] = wrk(port, seconds, args.connections, 30)
             stop(p)
             with open(log_path) as f:
@@ -182,7 +182,7 @@ def main():
                                      stdout=log, stderr=subprocess.STDOUT, env=env)
             procs.append(p)
             wait_http(port)
-            wrk(port, 1, args.connections, 10)
+            wrk(port, args.warmup_seconds, args.connections, 10)
             results[name] = wrk(port, seconds, args.connections, 30)
             stop(p, signal.SIGINT)
             with open(log_path) as f:

@@ -275,6 +275,7 @@ nb::object ToPython(const Value& value, const DataType& type) {
     const auto& params = type.params();
     switch (type.kind()) {
       case TypeKind::kList:
+      case TypeKind::kVector:  // the DataStax driver returns vectors as lists
         return ListOf(*p, params.at(0));
       case TypeKind::kSet:
         return t.sorted_set(ListOf(*p, params.at(0)));
@@ -405,6 +406,7 @@ Result<Value> FromPython(nb::handle o, const DataType& type) {
     }
     case TypeKind::kList:
     case TypeKind::kSet:
+    case TypeKind::kVector:
       return SequenceOf(o, type, type.params().at(0));
     case TypeKind::kMap: {
       nb::object items;

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <iterator>
+#include <optional>
 #include <string>
 
 namespace postfork::cql {
@@ -13,6 +17,7 @@ struct DataType::Detail {
   std::string keyspace;  // UDT
   std::string name;      // UDT name, or custom class
   std::vector<std::string> field_names;
+  int32_t dimension = 0;  // vector
 };
 
 namespace {
@@ -27,6 +32,13 @@ DataType FreezeNested(DataType t) {
   if (t.is_collection() || t.kind() == TypeKind::kUdt) return t.Frozen();
   return t;
 }
+
+constexpr TypeKind kNatives[] = {
+    TypeKind::kAscii,   TypeKind::kBigint,    TypeKind::kBlob,    TypeKind::kBoolean,
+    TypeKind::kCounter, TypeKind::kDecimal,   TypeKind::kDouble,  TypeKind::kFloat,
+    TypeKind::kInt,     TypeKind::kTimestamp, TypeKind::kUuid,    TypeKind::kText,
+    TypeKind::kVarint,  TypeKind::kTimeuuid,  TypeKind::kInet,    TypeKind::kDate,
+    TypeKind::kTime,    TypeKind::kSmallint,  TypeKind::kTinyint, TypeKind::kDuration};
 
 bool IsKnownNative(uint16_t id) { return (id >= 0x0001 && id <= 0x0015 && id != 0x000A); }
 
@@ -127,6 +139,8 @@ std::string_view NativeTypeName(TypeKind kind) {
       return "udt";
     case TypeKind::kTuple:
       return "tuple";
+    case TypeKind::kVector:
+      return "vector";
   }
   return "unknown";
 }
@@ -175,6 +189,18 @@ DataType DataType::Custom(std::string java_class) {
   auto d = std::make_shared<Detail>();
   d->name = std::move(java_class);
   return DataType(TypeKind::kCustom, std::move(d));
+}
+
+DataType DataType::Vector(DataType element, int32_t dimension) {
+  auto d = std::make_shared<Detail>();
+  d->frozen = true;
+  d->params.push_back(element.Frozen());
+  d->dimension = dimension;
+  return DataType(TypeKind::kVector, std::move(d));
+}
+
+int32_t DataType::dimension() const {
+  return detail_ && kind_ == TypeKind::kVector ? detail_->dimension : 0;
 }
 
 bool DataType::is_frozen() const { return detail_ && detail_->frozen; }
@@ -233,6 +259,8 @@ std::string DataType::ToCql() const {
     case TypeKind::kUdt:
       inner = QuoteIdentifier(udt_name());
       break;
+    case TypeKind::kVector:  // frozen by nature: Cassandra never prints frozen<vector<...>>
+      return "vector<" + params()[0].ToCql() + ", " + std::to_string(dimension()) + ">";
     default:
       return std::string(NativeTypeName(kind_));
   }
@@ -268,6 +296,11 @@ void DataType::Encode(ByteWriter& w, int protocol_version) const {
       return;
     }
   }
+  if (kind_ == TypeKind::kVector) {
+    w.WriteShort(static_cast<uint16_t>(TypeKind::kCustom));
+    w.WriteString(MarshalClass());
+    return;
+  }
   w.WriteShort(static_cast<uint16_t>(kind_));
   switch (kind_) {
     case TypeKind::kCustom:
@@ -301,6 +334,160 @@ void DataType::Encode(ByteWriter& w, int protocol_version) const {
 
 namespace {
 
+constexpr std::string_view kMarshalPackage = "org.apache.cassandra.db.marshal.";
+constexpr std::string_view kVectorClass = "org.apache.cassandra.db.marshal.VectorType(";
+
+std::string_view MarshalName(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kAscii:
+      return "AsciiType";
+    case TypeKind::kBigint:
+      return "LongType";
+    case TypeKind::kBlob:
+      return "BytesType";
+    case TypeKind::kBoolean:
+      return "BooleanType";
+    case TypeKind::kCounter:
+      return "CounterColumnType";
+    case TypeKind::kDecimal:
+      return "DecimalType";
+    case TypeKind::kDouble:
+      return "DoubleType";
+    case TypeKind::kFloat:
+      return "FloatType";
+    case TypeKind::kInt:
+      return "Int32Type";
+    case TypeKind::kTimestamp:
+      return "TimestampType";
+    case TypeKind::kUuid:
+      return "UUIDType";
+    case TypeKind::kText:
+      return "UTF8Type";
+    case TypeKind::kVarint:
+      return "IntegerType";
+    case TypeKind::kTimeuuid:
+      return "TimeUUIDType";
+    case TypeKind::kInet:
+      return "InetAddressType";
+    case TypeKind::kDate:
+      return "SimpleDateType";
+    case TypeKind::kTime:
+      return "TimeType";
+    case TypeKind::kSmallint:
+      return "ShortType";
+    case TypeKind::kTinyint:
+      return "ByteType";
+    case TypeKind::kDuration:
+      return "DurationType";
+    case TypeKind::kList:
+      return "ListType";
+    case TypeKind::kSet:
+      return "SetType";
+    case TypeKind::kMap:
+      return "MapType";
+    case TypeKind::kTuple:
+      return "TupleType";
+    case TypeKind::kUdt:
+      return "UserType";
+    case TypeKind::kVector:
+      return "VectorType";
+    case TypeKind::kCustom:
+      break;
+  }
+  return {};
+}
+
+std::string Hex(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s) {
+    out += kDigits[static_cast<unsigned char>(c) >> 4];
+    out += kDigits[static_cast<unsigned char>(c) & 15];
+  }
+  return out;
+}
+
+// AbstractType.toString(ignoreFreezing): a frozen collection, tuple or UDT is wrapped in
+// FrozenType(...) unless an enclosing frozen type already says so.
+std::string MarshalText(const DataType& t, bool ignore_freezing) {
+  if (t.kind() == TypeKind::kCustom) return t.custom_class();
+  std::string name = std::string(kMarshalPackage) + std::string(MarshalName(t.kind()));
+  if (t.kind() == TypeKind::kVector) {
+    return name + "(" + MarshalText(t.params()[0], ignore_freezing) + " , " +
+           std::to_string(t.dimension()) + ")";
+  }
+  if (t.is_native()) return name;
+  bool wrap = t.is_frozen() && !ignore_freezing;
+  bool inner_ignore = ignore_freezing || t.is_frozen();
+  std::string args;
+  if (t.kind() == TypeKind::kUdt) {
+    args = t.udt_keyspace() + "," + Hex(t.udt_name());
+    for (size_t i = 0; i < t.params().size(); ++i)
+      args += "," + Hex(t.field_names()[i]) + ":" + MarshalText(t.params()[i], inner_ignore);
+  } else {
+    for (const auto& p : t.params())
+      args += (args.empty() ? "" : ",") + MarshalText(p, inner_ignore);
+  }
+  std::string out = name + "(" + args + ")";
+  if (wrap) out = std::string(kMarshalPackage) + "FrozenType(" + out + ")";
+  return out;
+}
+
+// Parses a marshal class name (MarshalText's output, for the types a vector element can be:
+// native, collections, tuples, nested vectors, FrozenType and ReversedType wrappers). nullopt
+// for anything else (the caller keeps the type as an opaque custom class).
+std::optional<DataType> ParseMarshal(std::string_view* s, int depth) {
+  if (depth > DataType::kMaxDepth) return std::nullopt;
+  auto skip_space = [&] {
+    while (!s->empty() && s->front() == ' ') s->remove_prefix(1);
+  };
+  auto consume = [&](char c) {
+    skip_space();
+    if (s->empty() || s->front() != c) return false;
+    s->remove_prefix(1);
+    return true;
+  };
+  skip_space();
+  if (s->starts_with(kMarshalPackage)) s->remove_prefix(kMarshalPackage.size());
+  size_t n = 0;
+  while (n < s->size() && std::isalnum(static_cast<unsigned char>((*s)[n]))) ++n;
+  std::string_view name = s->substr(0, n);
+  s->remove_prefix(n);
+  for (TypeKind k : kNatives) {
+    if (name == MarshalName(k)) return DataType(k);
+  }
+  if (!consume('(')) return std::nullopt;
+  std::vector<DataType> params;
+  if (name == "VectorType") {
+    auto element = ParseMarshal(s, depth + 1);
+    if (!element || !consume(',')) return std::nullopt;
+    skip_space();
+    size_t d = 0;
+    while (d < s->size() && std::isdigit(static_cast<unsigned char>((*s)[d]))) ++d;
+    if (d == 0 || d > 10) return std::nullopt;
+    int64_t dimension = std::stoll(std::string(s->substr(0, d)));
+    s->remove_prefix(d);
+    if (dimension <= 0 || dimension > INT32_MAX || !consume(')')) return std::nullopt;
+    return DataType::Vector(*element, static_cast<int32_t>(dimension));
+  }
+  while (true) {
+    auto p = ParseMarshal(s, depth + 1);
+    if (!p) return std::nullopt;
+    params.push_back(std::move(*p));
+    if (consume(',')) continue;
+    if (consume(')')) break;
+    return std::nullopt;
+  }
+  if ((name == "FrozenType" || name == "ReversedType") && params.size() == 1) {
+    return name == "FrozenType" ? params[0].Frozen() : params[0];
+  }
+  if ((name == "ListType" || name == "SetType") && params.size() == 1)
+    return name == "ListType" ? DataType::List(params[0]) : DataType::Set(params[0]);
+  if (name == "MapType" && params.size() == 2) return DataType::Map(params[0], params[1]);
+  if (name == "TupleType") return DataType::Tuple(std::move(params));
+  return std::nullopt;
+}
+
 Result<DataType> DecodeOption(ByteReader& r, int depth) {
   if (depth > DataType::kMaxDepth)
     return Malformed("type nesting deeper than " + std::to_string(DataType::kMaxDepth));
@@ -309,6 +496,11 @@ Result<DataType> DecodeOption(ByteReader& r, int depth) {
   switch (static_cast<TypeKind>(id)) {
     case TypeKind::kCustom: {
       PF_ASSIGN_OR_RETURN(std::string_view cls, r.ReadString());
+      if (cls.starts_with(kVectorClass)) {
+        std::string_view rest = cls;
+        auto vector = ParseMarshal(&rest, depth);
+        if (vector && rest.empty()) return *vector;
+      }
       return DataType::Custom(std::string(cls));
     }
     case TypeKind::kList:
@@ -459,12 +651,6 @@ class TypeParser {
     bool quoted = false;
     PF_ASSIGN_OR_RETURN(std::string name, ParseIdentifier(&quoted));
     if (!quoted) {
-      static constexpr TypeKind kNatives[] = {
-          TypeKind::kAscii,   TypeKind::kBigint,    TypeKind::kBlob,    TypeKind::kBoolean,
-          TypeKind::kCounter, TypeKind::kDecimal,   TypeKind::kDouble,  TypeKind::kFloat,
-          TypeKind::kInt,     TypeKind::kTimestamp, TypeKind::kUuid,    TypeKind::kText,
-          TypeKind::kVarint,  TypeKind::kTimeuuid,  TypeKind::kInet,    TypeKind::kDate,
-          TypeKind::kTime,    TypeKind::kSmallint,  TypeKind::kTinyint, TypeKind::kDuration};
       for (TypeKind k : kNatives) {
         if (name == NativeTypeName(k)) return DataType(k);
       }
@@ -474,7 +660,7 @@ class TypeParser {
         PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth - 1));
         if (p.size() != 1) return Error("frozen<> takes one type");
         if (!p[0].is_collection() && p[0].kind() != TypeKind::kUdt &&
-            p[0].kind() != TypeKind::kTuple)
+            p[0].kind() != TypeKind::kTuple && p[0].kind() != TypeKind::kVector)
           return Error("only collections, tuples and user types can be frozen");
         return FreezeDeep(p[0]);
       }
@@ -492,6 +678,7 @@ class TypeParser {
         PF_ASSIGN_OR_RETURN(std::vector<DataType> p, ParseParams(depth));
         return DataType::Tuple(std::move(p));
       }
+      if (name == "vector") return ParseVector(depth);
     }
     // A user type: name or keyspace.name.
     std::string ks(keyspace_);
@@ -504,6 +691,29 @@ class TypeParser {
       return Status(StatusCode::kNotFound, "unknown type '" + name + "' (no user types known)");
     PF_ASSIGN_OR_RETURN(DataType udt, udts_->Resolve(ks, name));
     return udt;
+  }
+
+  // vector<type, dimension>, dimension a Java int; Cassandra's message for one below 1.
+  Result<DataType> ParseVector(int depth) {
+    if (!Consume('<')) return Error("expected '<'");
+    PF_ASSIGN_OR_RETURN(DataType element, ParseType(depth + 1));
+    if (!Consume(',')) return Error("expected ','");
+    SkipSpace();
+    size_t start = pos_;
+    if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
+    while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+    std::string digits(s_.substr(start, pos_ - start));
+    if (digits.empty() || digits == "-") return Error("expected the vector's dimension");
+    if (!Consume('>')) return Error("expected '>'");
+    errno = 0;
+    long long dimension = std::strtoll(digits.c_str(), nullptr, 10);
+    if (errno == ERANGE || dimension > INT32_MAX || dimension < INT32_MIN)
+      return Error("dimension out of range");
+    if (dimension <= 0) {
+      return Status(StatusCode::kInvalidArgument,
+                    "vectors may only have positive dimensions; given " + digits);
+    }
+    return DataType::Vector(std::move(element), static_cast<int32_t>(dimension));
   }
 
   // frozen<...> freezes everything inside too (Cassandra stores it that way).
@@ -519,6 +729,8 @@ class TypeParser {
 
 Result<DataType> DataType::Decode(ByteReader& r) { return DecodeOption(r, 0); }
 
+std::string DataType::MarshalClass() const { return MarshalText(*this, false); }
+
 Result<DataType> DataType::Parse(std::string_view cql, const UdtResolver* udts,
                                  std::string_view keyspace) {
   return TypeParser(cql, udts, keyspace).ParseAll();
@@ -531,7 +743,7 @@ bool DataType::operator==(const DataType& other) const {
   const Detail& a = *detail_;
   const Detail& b = *other.detail_;
   return a.frozen == b.frozen && a.keyspace == b.keyspace && a.name == b.name &&
-         a.field_names == b.field_names && a.params == b.params;
+         a.field_names == b.field_names && a.dimension == b.dimension && a.params == b.params;
 }
 
 }  // namespace postfork::cql

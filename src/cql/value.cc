@@ -1,4 +1,5 @@
 // Serialization of Values as cell bodies, and the one walker that both deserializes and validates.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -53,6 +54,35 @@ Status SerializeIntegral(const Value& v, const DataType& type, int bytes, int64_
 
 Status SerializeElement(const Value& e, const DataType& type, std::string* out, bool allow_null,
                         int depth);
+
+}  // namespace
+
+int FixedValueLength(const DataType& type) {
+  switch (type.kind()) {
+    case TypeKind::kBoolean:
+      return 1;
+    case TypeKind::kInt:
+    case TypeKind::kFloat:
+      return 4;
+    case TypeKind::kBigint:
+    case TypeKind::kDouble:
+    case TypeKind::kTimestamp:
+      return 8;
+    case TypeKind::kUuid:
+    case TypeKind::kTimeuuid:
+      return 16;
+    case TypeKind::kVector: {
+      int element = FixedValueLength(type.params()[0]);
+      if (element == 0) return 0;
+      int64_t total = int64_t{element} * type.dimension();
+      return total > INT32_MAX ? 0 : static_cast<int>(total);
+    }
+    default:
+      return 0;
+  }
+}
+
+namespace {
 
 Status SerializeImpl(const Value& v, const DataType& type, std::string* out, int depth) {
   if (depth > DataType::kMaxDepth)
@@ -214,6 +244,26 @@ Status SerializeImpl(const Value& v, const DataType& type, std::string* out, int
       }
       return Status::Ok();
     }
+    case TypeKind::kVector: {
+      auto l = v.get_if<ValueList>();
+      if (!l) return Mismatch(v, type);
+      if (l->size() != static_cast<size_t>(type.dimension()))
+        return Status(StatusCode::kInvalidArgument, "Required " + std::to_string(type.dimension()) +
+                                                        " elements, but saw " +
+                                                        std::to_string(l->size()));
+      const DataType& element = type.params()[0];
+      bool fixed = FixedValueLength(element) > 0;
+      std::string body;
+      for (const Value& e : *l) {
+        if (e.is_null() || e.is_unset())
+          return Status(StatusCode::kInvalidArgument, "null is not supported inside vectors");
+        body.clear();
+        PF_RETURN_IF_ERROR(SerializeImpl(e, element, &body, depth + 1));
+        if (!fixed) ByteWriter(out).WriteUnsignedVInt(body.size());
+        out->append(body);
+      }
+      return Status::Ok();
+    }
     case TypeKind::kTuple:
     case TypeKind::kUdt: {
       auto l = v.get_if<ValueList>();
@@ -263,6 +313,7 @@ Status Walk(std::string_view body, const DataType& type, int depth, Value* out) 
   TypeKind kind = type.kind();
   // An empty body is a legal "empty" value for every type Cassandra allows it for; it reads as
   // null except for the string-like types.
+  if (n == 0 && kind == TypeKind::kVector) return Bad(type, "Invalid empty vector value");
   if (n == 0 && kind != TypeKind::kText && kind != TypeKind::kAscii && kind != TypeKind::kBlob &&
       kind != TypeKind::kCustom) {
     if (out) *out = Null{};
@@ -430,6 +481,19 @@ Status Walk(std::string_view body, const DataType& type, int depth, Value* out) 
       }
       return Status::Ok();
     }
+    case TypeKind::kVector: {
+      auto elements = SplitVectorElements(body, type);
+      if (!elements.ok()) return Bad(type, elements.error().message());
+      ValueList list;
+      if (out) list.reserve(elements->size());
+      for (std::string_view e : *elements) {
+        Value v;
+        PF_RETURN_IF_ERROR(Walk(e, type.params()[0], depth + 1, out ? &v : nullptr));
+        if (out) list.push_back(std::move(v));
+      }
+      if (out) *out = std::move(list);
+      return Status::Ok();
+    }
     case TypeKind::kTuple:
     case TypeKind::kUdt: {
       ByteReader r(body);
@@ -455,6 +519,35 @@ Status Walk(std::string_view body, const DataType& type, int depth, Value* out) 
 }  // namespace
 
 bool Value::operator==(const Value& other) const { return v_ == other.v_; }
+
+Result<std::vector<std::string_view>> SplitVectorElements(std::string_view body,
+                                                          const DataType& type) {
+  auto bad = [&](std::string what) { return Status(StatusCode::kMalformed, std::move(what)); };
+  if (body.empty()) return bad("Invalid empty vector value");
+  const DataType& element = type.params()[0];
+  auto fixed = static_cast<size_t>(FixedValueLength(element));
+  auto dimension = static_cast<size_t>(type.dimension());
+  std::vector<std::string_view> out;
+  out.reserve(std::min(dimension, body.size()));
+  ByteReader r(body);
+  if (fixed > 0 && body.size() < fixed * dimension)
+    return bad("Not enough bytes to read a " + type.ToCql());
+  for (size_t i = 0; i < dimension; ++i) {
+    if (fixed > 0) {
+      out.push_back(body.substr(i * fixed, fixed));
+      continue;
+    }
+    if (r.empty()) return bad("Not enough bytes to read a " + type.ToCql());
+    auto size = r.ReadUnsignedVInt();
+    if (!size.ok() || *size > r.remaining()) return bad("truncated vector element");
+    out.push_back(*r.ReadRaw(static_cast<size_t>(*size)));
+  }
+  size_t consumed = fixed > 0 ? fixed * dimension : body.size() - r.remaining();
+  if (consumed != body.size())
+    return bad("Unexpected " + std::to_string(body.size() - consumed) + " extraneous bytes after " +
+               type.ToCql() + " value");
+  return out;
+}
 
 Status SerializeValue(const Value& v, const DataType& type, std::string* out) {
   return SerializeImpl(v, type, out, 0);

@@ -121,5 +121,38 @@ TEST(DataType, DecodeRejectsUnknownIdsTruncationAndDepth) {
   EXPECT_FALSE(DataType::Decode(r4).ok());
 }
 
+TEST(DataType, VectorsTravelAsCassandrasVectorTypeClass) {
+  auto parsed = DataType::Parse("vector<float, 3>");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->kind(), TypeKind::kVector);
+  EXPECT_EQ(parsed->dimension(), 3);
+  EXPECT_EQ(parsed->ToCql(), "vector<float, 3>");
+  EXPECT_EQ(parsed->MarshalClass(),
+            "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType "
+            ", 3)");
+  auto nested = DataType::Parse("vector<set<int>, 2>");
+  ASSERT_TRUE(nested.ok());
+  EXPECT_EQ(nested->ToCql(), "vector<frozen<set<int>>, 2>");
+  EXPECT_EQ(nested->MarshalClass(),
+            "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FrozenType("
+            "org.apache.cassandra.db.marshal.SetType(org.apache.cassandra.db.marshal.Int32Type)) , "
+            "2)");
+  for (const DataType& t : {*parsed, *nested}) {
+    std::string wire;
+    ByteWriter w(&wire);
+    t.Encode(w);
+    EXPECT_EQ(LoadBE16(wire.data()), static_cast<uint16_t>(TypeKind::kCustom));
+    ByteReader r(wire);
+    auto back = DataType::Decode(r);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, t);
+  }
+  auto zero = DataType::Parse("vector<float, 0>");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().message(), "vectors may only have positive dimensions; given 0");
+  EXPECT_FALSE(DataType::Parse("vector<float>").ok());
+  EXPECT_FALSE(DataType::Parse("vector<float, 2147483648>").ok());
+}
+
 }  // namespace
 }  // namespace postfork::cql

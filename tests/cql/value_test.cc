@@ -270,5 +270,37 @@ TEST(Value, ToCqlLiteralPrintsAsCqlsh) {
   EXPECT_EQ(Value(ValueList{int32_t{3}}).ToCqlLiteral(DataType::Set(T(TypeKind::kInt))), "{3}");
 }
 
+TEST(Value, VectorsSerializeAsVectorType) {
+  DataType floats = DataType::Vector(DataType(TypeKind::kFloat), 2);
+  std::string body;
+  ASSERT_TRUE(SerializeValue(ValueList{1.0f, -2.0f}, floats, &body).ok());
+  EXPECT_EQ(body, std::string("\x3f\x80\x00\x00\xc0\x00\x00\x00", 8));  // no lengths
+  auto back = DeserializeValue(body, floats);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, Value(ValueList{1.0f, -2.0f}));
+  // Variable-size elements each behind an unsigned vint length.
+  DataType texts = DataType::Vector(DataType(TypeKind::kText), 2);
+  body.clear();
+  ASSERT_TRUE(SerializeValue(ValueList{std::string("a"), std::string("bcd")}, texts, &body).ok());
+  EXPECT_EQ(body, std::string("\x01"
+                              "a"
+                              "\x03"
+                              "bcd"));
+  ASSERT_TRUE(DeserializeValue(body, texts).ok());
+  // Wrong sizes, counts and empty bodies are refused with Cassandra's messages.
+  EXPECT_FALSE(SerializeValue(ValueList{1.0f}, floats, &body).ok());
+  EXPECT_FALSE(ValidateValue(std::string(4, '\0'), floats).ok());
+  Status extra = ValidateValue(std::string(12, '\0'), floats);
+  ASSERT_FALSE(extra.ok());
+  EXPECT_NE(extra.message().find("Unexpected 4 extraneous bytes after vector<float, 2> value"),
+            std::string::npos);
+  EXPECT_FALSE(ValidateValue("", floats).ok());
+  EXPECT_FALSE(ValidateValue(std::string("\x05"
+                                         "a",
+                                         2),
+                             texts)
+                   .ok());
+}
+
 }  // namespace
 }  // namespace postfork::cql

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +16,10 @@ import time
 
 from cassandra.cluster import Cluster
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from loopback import free_port  # noqa: E402
+
 SEED, CASSANDRA_SH = sys.argv[1], sys.argv[2]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def check(cond, what):

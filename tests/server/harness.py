@@ -8,12 +8,10 @@ import subprocess
 import tempfile
 import time
 import json
+import sys
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from loopback import free_port  # noqa: E402
 
 
 class Server:

@@ -42,6 +42,10 @@ enum class TypeKind : uint16_t {
   kSet = 0x0022,
   kUdt = 0x0030,
   kTuple = 0x0031,
+  // Not a protocol id: Cassandra 5.0's vector<subtype, dimension> travels as the custom type
+  // "org.apache.cassandra.db.marshal.VectorType(<subtype class> , <dimension>)" (Encode/Decode
+  // translate).
+  kVector = 0x0100,
 };
 
 // An immutable type descriptor with value semantics. Native types carry no heap state, so
@@ -58,6 +62,8 @@ class DataType {
   static DataType Udt(std::string keyspace, std::string name, std::vector<std::string> field_names,
                       std::vector<DataType> field_types, bool frozen = false);
   static DataType Custom(std::string java_class);
+  // vector<element, dimension>: always frozen, its element frozen too; dimension > 0.
+  static DataType Vector(DataType element, int32_t dimension);
 
   TypeKind kind() const { return kind_; }
   bool is_native() const { return kind_ != TypeKind::kCustom && static_cast<uint16_t>(kind_) < 0x20; }
@@ -75,6 +81,11 @@ class DataType {
   const std::vector<std::string>& field_names() const;
   // Custom only: the Java class name.
   const std::string& custom_class() const;
+  // Vector only: the number of elements (params()[0] is the element type).
+  int32_t dimension() const;
+  // Cassandra's AbstractType class name of this type ("org.apache.cassandra.db.marshal.Int32Type",
+  // "...VectorType(...FloatType , 3)"): what a custom type option carries on the wire.
+  std::string MarshalClass() const;
 
   // CQL text as Cassandra prints it: "int", "frozen<list<text>>", "map<text, int>",
   // "frozen<tuple<int, text>>" (tuples are always frozen), a UDT by its name, a custom type as

@@ -167,6 +167,15 @@ Status WriteValue(const Value& v, const DataType& type, ByteWriter& w);
 // come back as ValueList, maps as ValueMap, tuples and UDTs as ValueList (missing trailing
 // components as Null); varints are made minimal; text is a std::string, blob/custom a Blob.
 Result<Value> DeserializeValue(std::string_view body, const DataType& type);
+// The size of every value of `type` when it is fixed (Cassandra's valueLengthIfFixed: boolean
+// 1, int and float 4, bigint, double and timestamp 8, uuid and timeuuid 16, a vector of those its
+// dimension times that), else 0. A vector's elements of a fixed size are stored back to back.
+int FixedValueLength(const DataType& type);
+// A vector value's elements (views into `body`), with Cassandra's messages for a body of the
+// wrong size ("Not enough bytes to read a vector<float, 3>", "Unexpected 4 extraneous bytes after
+// ...", "Invalid empty vector value"). `type` must be a vector.
+Result<std::vector<std::string_view>> SplitVectorElements(std::string_view body,
+                                                          const DataType& type);
 // Validates a cell body without building a Value (the node's check of bound values).
 Status ValidateValue(std::string_view body, const DataType& type);
 

@@ -221,6 +221,13 @@ struct SelectStatement {
   std::vector<Relation> where;
   std::vector<std::string> group_by;                   // primary key columns, in key order
   std::vector<std::pair<std::string, bool>> order_by;  // (column, descending)
+  // ORDER BY c ANN OF term [ASC|DESC]: nearest neighbours of the vector `term` in column c.
+  struct AnnOrdering {
+    std::string column;
+    Term vector;
+    bool descending = false;
+  };
+  std::vector<AnnOrdering> ann;
   std::optional<Term> limit;
   std::optional<Term> per_partition_limit;
   bool allow_filtering = false;
@@ -252,6 +259,9 @@ struct CreateIndexStatement {
   bool if_not_exists = false;
   std::string column;
   Target target = Target::kSimple;
+  bool custom = false;                         // CREATE CUSTOM INDEX
+  std::string using_class;                     // USING 'class' (empty when absent)
+  std::map<std::string, std::string> options;  // WITH OPTIONS = {...}
 };
 // DROP INDEX [IF EXISTS] [ks.]name.
 struct DropIndexStatement {

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 
 #include "node/cql3/auth_ast.h"
 #include "node/cql3/functions/functions.h"
@@ -439,6 +442,23 @@ class Parser {
       return name;
     }
     std::string out = name + "<";
+    if (name == "vector") {  // vector<type, INTEGER>: the dimension is parsed as a Java int
+      PF_ASSIGN_OR_RETURN(std::string element, ParseType(depth + 1));
+      PF_RETURN_IF_ERROR(ExpectPunct(","));
+      const Token& d = Peek();
+      if (d.kind != TokenKind::kInteger) return Unexpected("INTEGER");
+      Next();
+      errno = 0;
+      long long dimension = std::strtoll(d.text.c_str(), nullptr, 10);
+      if (errno == ERANGE || dimension > INT32_MAX || dimension < INT32_MIN) {
+        return SyntaxError(
+            fmt::format("Failed parsing statement: [{}] reason: NumberFormatException For input "
+                        "string: \"{}\"",
+                        source_, d.text));
+      }
+      PF_RETURN_IF_ERROR(ExpectPunct(">"));
+      return out + element + ", " + d.text + ">";
+    }
     bool first = true;
     do {
       if (!first) out += ", ";
@@ -615,13 +635,22 @@ class Parser {
       PF_RETURN_IF_ERROR(ExpectKeyword("by"));
       do {
         PF_ASSIGN_OR_RETURN(std::string c, Identifier());
+        std::optional<Term> ann_vector;
+        if (AcceptKeyword("ann")) {
+          PF_RETURN_IF_ERROR(ExpectKeyword("of"));
+          PF_ASSIGN_OR_RETURN(ann_vector, ParseTerm());
+        }
         bool desc = false;
         if (AcceptKeyword("desc")) {
           desc = true;
         } else {
           AcceptKeyword("asc");
         }
-        s.order_by.emplace_back(std::move(c), desc);
+        if (ann_vector) {
+          s.ann.push_back(SelectStatement::AnnOrdering{std::move(c), std::move(*ann_vector), desc});
+        } else {
+          s.order_by.emplace_back(std::move(c), desc);
+        }
       } while (AcceptPunct(","));
     }
     if (AcceptKeyword("per")) {
@@ -682,6 +711,7 @@ class Parser {
     const Token& last = tokens_[pos_ > 0 ? pos_ - 1 : 0];
     size_t end = std::max(last.offset + last.length, first.offset);
     std::string text(source_.substr(first.offset, end - first.offset));
+    if (sel.term.kind == Term::Kind::kNull) text = "NULL";  // Cassandra's text of null
     sel.term_text = sel.cast_type.empty() ? text : "(" + sel.cast_type + ")" + text;
     return sel;
   }
@@ -1014,8 +1044,11 @@ class Parser {
     }
     if (AcceptKeyword("table") || AcceptKeyword("columnfamily")) return ParseCreateTable();
     if (AcceptKeyword("type")) return ParseCreateType();
-    if (AcceptKeyword("index")) return ParseCreateIndex();
-    if (Peek().IsKeyword("custom")) return Error(Peek(), "CUSTOM indexes are not supported");
+    if (AcceptKeyword("index")) return ParseCreateIndex(false);
+    if (AcceptKeyword("custom")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("index"));
+      return ParseCreateIndex(true);
+    }
     if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseCreateRole();
     if (Peek().IsKeyword("or") || Peek().IsKeyword("function") || Peek().IsKeyword("aggregate") ||
         Peek().IsKeyword("materialized")) {
@@ -1099,8 +1132,9 @@ class Parser {
     return Statement(std::move(s));
   }
 
-  Result<Statement> ParseCreateIndex() {
+  Result<Statement> ParseCreateIndex(bool custom) {
     CreateIndexStatement s;
+    s.custom = custom;
     PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
     if (!Peek().IsKeyword("on")) {
       PF_ASSIGN_OR_RETURN(TableName name, ParseTableName());
@@ -1128,8 +1162,24 @@ class Parser {
     PF_ASSIGN_OR_RETURN(s.column, Identifier());
     if (wrapped) PF_RETURN_IF_ERROR(ExpectPunct(")"));
     PF_RETURN_IF_ERROR(ExpectPunct(")"));
-    if (Peek().IsKeyword("using") || Peek().IsKeyword("with")) {
-      return Error(Peek(), "CUSTOM indexes and index options are not supported");
+    if (AcceptKeyword("using")) {
+      const Token& t = Peek();
+      if (t.kind != TokenKind::kString) return Unexpected("STRING_LITERAL");
+      Next();
+      s.using_class = t.text;
+    }
+    if (AcceptKeyword("with")) {  // WITH OPTIONS = {'k': 'v', ...}
+      if (!Peek().IsKeyword("options")) return Unexpected("K_OPTIONS");
+      Properties props;
+      do {
+        PF_RETURN_IF_ERROR(ParseProperty(&props));
+      } while (AcceptKeyword("and"));
+      for (auto& [name, value] : props) {
+        if (name != "options" || !value.is_map) {
+          return SyntaxError(fmt::format("Unknown property '{}'", name));
+        }
+        s.options = value.map;
+      }
     }
     return Statement(std::move(s));
   }

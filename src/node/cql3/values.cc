@@ -145,6 +145,13 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
     case TK::kDuration:
       return Fit::kNone;  // only their own type, an exact match above
     case TK::kList:
+      if (p == K::kVector) {
+        if (arg.elements.size() != static_cast<size_t>(param.dimension())) return Fit::kNone;
+        for (const Term& e : arg.elements) {
+          if (ArgumentFit(e, param.params()[0]) == Fit::kNone) return Fit::kNone;
+        }
+        return Fit::kWeak;
+      }
       return p == K::kList ? Fit::kWeak : Fit::kNone;
     case TK::kSetOrMap:
       return p == (arg.is_map ? K::kMap : K::kSet) || (arg.elements.empty() && p == K::kMap)
@@ -166,7 +173,7 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
 }
 
 // A term as Cassandra prints it in messages (its text for literals).
-std::string TermText(const Term& t) {
+std::string TermTextImpl(const Term& t) {
   switch (t.kind) {
     case Term::Kind::kString:
       return "'" + t.text + "'";
@@ -178,13 +185,35 @@ std::string TermText(const Term& t) {
       return "?";
     case Term::Kind::kFunction: {
       std::string args;
-      for (const Term& a : t.elements) args += (args.empty() ? "" : ", ") + TermText(a);
+      for (const Term& a : t.elements) args += (args.empty() ? "" : ", ") + TermTextImpl(a);
       return t.text + "(" + args + ")";
+    }
+    case Term::Kind::kList:
+    case Term::Kind::kSetOrMap:
+    case Term::Kind::kTuple: {
+      std::string out;
+      for (size_t i = 0; i < t.elements.size(); ++i) {
+        if (i) out += t.kind == Term::Kind::kSetOrMap && t.is_map && i % 2 ? ": " : ", ";
+        out += TermTextImpl(t.elements[i]);
+      }
+      if (t.kind == Term::Kind::kList) return "[" + out + "]";
+      if (t.kind == Term::Kind::kTuple) return "(" + out + ")";
+      return "{" + out + "}";
     }
     default:
       return t.text;
   }
 }
+
+}  // namespace
+
+std::string TermText(const Term& term) { return TermTextImpl(term); }
+
+bool IsAssignable(const Term& term, const cql::DataType& type) {
+  return term.kind == Term::Kind::kFunction || ArgumentFit(term, type) != Fit::kNone;
+}
+
+namespace {
 
 // Whether a function result of type `result` can be stored in a receiver of `type`.
 bool ResultFits(const cql::DataType& result, const cql::DataType& type) {
@@ -429,6 +458,29 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
       }
       return cql::Value(std::move(out));
     }
+    case K::kVector: {
+      if (t.kind != TK::kList) return Mismatch(t, type, receiver);
+      auto dimension = static_cast<size_t>(type.dimension());
+      if (t.elements.size() != dimension) {
+        return InvalidRequest(fmt::format(
+            "Invalid vector literal for {} of type {}; expected {} elements, but given {}",
+            receiver, type.ToCql(), dimension, t.elements.size()));
+      }
+      const cql::DataType& element = type.params()[0];
+      cql::ValueList out;
+      for (const Term& e : t.elements) {
+        if (ArgumentFit(e, element) == Fit::kNone) {
+          return InvalidRequest(
+              fmt::format("Invalid vector literal for {}: value {} is not of type {}", receiver,
+                          TermTextImpl(e), element.ToCql()));
+        }
+        PF_ASSIGN_OR_RETURN(cql::Value v,
+                            TermToValue(e, element, fmt::format("value({})", receiver), inputs));
+        if (v.is_null()) return InvalidRequest("null is not supported inside vectors");
+        out.push_back(std::move(v));
+      }
+      return cql::Value(std::move(out));
+    }
     case K::kMap: {
       if (t.kind != TK::kSetOrMap || (!t.is_map && !t.elements.empty())) {
         return Mismatch(t, type, receiver);
@@ -613,6 +665,16 @@ std::optional<int> CompareComposite(const cql::DataType& type, std::string_view 
 int CompareValues(const cql::DataType& type, std::string_view a, std::string_view b) {
   using K = cql::TypeKind;
   switch (type.kind()) {
+    case K::kVector: {  // element by element, as VectorType.compareCustom
+      auto ea = cql::SplitVectorElements(a, type);
+      auto eb = cql::SplitVectorElements(b, type);
+      if (!ea.ok() || !eb.ok()) return CompareBytes(a, b);
+      for (size_t i = 0; i < ea->size() && i < eb->size(); ++i) {
+        int c = CompareValues(type.params()[0], (*ea)[i], (*eb)[i]);
+        if (c != 0) return c;
+      }
+      return 0;
+    }
     case K::kList:
     case K::kSet:
     case K::kMap:

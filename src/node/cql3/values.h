@@ -42,6 +42,13 @@ std::optional<cql::DataType> PreferredLiteralType(const Term& term);
 // function calls anywhere inside. Only such terms may be computed once, at prepare.
 bool IsConstantTerm(const Term& term);
 
+// Whether `term` can be assigned to a receiver of `type` (Cassandra's testAssignment: exactly or
+// weakly assignable); a function call counts as assignable (its own resolution reports errors).
+bool IsAssignable(const Term& term, const cql::DataType& type);
+// The term as Cassandra prints it in messages: literals as written ('x', 0x.., [1, 2]), ? for
+// markers, NULL.
+std::string TermText(const Term& term);
+
 // A function call term run as a value of `type`: its serialized result (nullopt: null).
 Result<std::optional<std::string>> CallFunctionBytes(const Term& call, const cql::DataType& type,
                                                      std::string_view receiver,

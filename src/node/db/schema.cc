@@ -2,6 +2,7 @@
 #include "node/db/schema.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "node/cql_errors.h"
 
@@ -129,6 +130,22 @@ Result<cql::DataType> KeyspaceTypeResolver::Resolve(std::string_view keyspace,
     return InvalidRequest("Unknown type " + ks + "." + std::string(name));
   }
   return t->type;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool IsStorageAttachedClass(std::string_view written) {
+  return EqualsIgnoreCase(written, "sai") || EqualsIgnoreCase(written, "StorageAttachedIndex") ||
+         written == kStorageAttachedIndexClass;
+}
+
+bool IsStorageAttached(const IndexMetadata& index) {
+  return IsStorageAttachedClass(index.custom_class);
 }
 
 bool IsMultiCell(const cql::DataType& type) {

@@ -71,6 +71,10 @@ struct TableParams {
   std::optional<bool> incremental_backups;  // Default: unset (true)
 };
 
+// The class of Cassandra's storage-attached index (SAI).
+inline constexpr std::string_view kStorageAttachedIndexClass =
+    "org.apache.cassandra.index.sai.StorageAttachedIndex";
+
 // What a secondary index indexes in its column (Cassandra's IndexTarget.Type): the value of a
 // simple column, the keys / values / (key, value) entries of a non-frozen collection, or a
 // frozen collection as a whole.
@@ -84,7 +88,21 @@ struct IndexMetadata {
   IndexTarget target = IndexTarget::kSimple;
   // Prefix of the index's entries: taken from the table ids' sequence, never reused.
   uint32_t storage_id = 0;
+  // A CUSTOM index (Cassandra's storage-attached index, SAI): its class as written in USING
+  // (system_schema.indexes reports it so: 'sai', 'StorageAttachedIndex', the full name), and the
+  // options it was created with; empty for a native index. SAI indexes keep the same entries as
+  // native ones; ANN queries read the table.
+  std::string custom_class;
+  std::map<std::string, std::string> options;
 };
+
+// Whether `written` (a USING class) names the storage-attached index: 'sai' or
+// 'StorageAttachedIndex' in any case, or kStorageAttachedIndexClass.
+bool IsStorageAttachedClass(std::string_view written);
+// Whether `index` is a storage-attached index (its class one of SAI's names).
+bool IsStorageAttached(const IndexMetadata& index);
+// ASCII case-insensitive equality.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // One table's definition. Immutable once published in a snapshot; share it by shared_ptr.
 struct TableMetadata {

@@ -177,6 +177,16 @@ std::string EncodeTable(const TableMetadata& t) {
       w.WriteByte(static_cast<uint8_t>(index.target));
       w.WriteInt(static_cast<int32_t>(index.storage_id));
     }
+    // Custom (SAI) index classes and options: a further trailing section, absent when every
+    // index is native.
+    bool any_custom = std::any_of(t.indexes.begin(), t.indexes.end(),
+                                  [](const IndexMetadata& i) { return !i.custom_class.empty(); });
+    if (any_custom) {
+      for (const auto& index : t.indexes) {
+        w.WriteString(index.custom_class);
+        w.WriteStringMap(index.options);
+      }
+    }
   }
   return out;
 }
@@ -369,6 +379,14 @@ Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::U
       PF_READ(istorage, r.ReadInt());
       index.storage_id = static_cast<uint32_t>(istorage);
       t.indexes.push_back(std::move(index));
+    }
+    if (!r.empty()) {
+      for (auto& index : t.indexes) {
+        PF_READ(iclass, r.ReadString());
+        index.custom_class = std::string(iclass);
+        PF_READ(ioptions, r.ReadStringMap());
+        index.options = std::move(ioptions);
+      }
     }
   }
   if (!r.empty()) return CorruptSchema("trailing table bytes");

@@ -1048,6 +1048,89 @@ Status ValidateIndexTarget(const TableMetadata& table, const ColumnMetadata& col
   return Status::Ok();
 }
 
+// USING 'class' checked: the storage-attached index under its aliases ('sai',
+// 'StorageAttachedIndex', any case) or full name, kept as written; empty for a native index.
+// Other classes do not exist here (Cassandra: FBUtilities.classForName's message).
+Result<std::string> ResolveIndexClass(const std::string& written) {
+  if (written.empty() || IsStorageAttachedClass(written)) return written;
+  if (EqualsIgnoreCase(written, "sasi") || written == "org.apache.cassandra.index.sasi.SASIIndex") {
+    return InvalidRequest("SASI indexes are disabled. Enable in cassandra.yaml to use.");
+  }
+  return ConfigError("Unable to find custom indexer class '" + written + "'");
+}
+
+// StorageAttachedIndex.validateOptions and IndexWriterConfig.fromOptions for the options of
+// Cassandra 5.0's default configuration (custom vector graph parameters are off there), in
+// their order.
+Status ValidateSaiOptions(const ColumnMetadata& column,
+                          const std::map<std::string, std::string>& options) {
+  static const char* const kValid[] = {"target",
+                                       "class_name",
+                                       "maximum_node_connections",
+                                       "construction_beam_width",
+                                       "similarity_function",
+                                       "optimize_for",
+                                       "case_sensitive",
+                                       "normalize",
+                                       "ascii"};
+  const cql::DataType& type = column.type;
+  bool vector = type.kind() == cql::TypeKind::kVector;
+  bool vector_options = options.count("maximum_node_connections") ||
+                        options.count("construction_beam_width") ||
+                        options.count("similarity_function") || options.count("optimize_for");
+  if (vector && type.params()[0].kind() != cql::TypeKind::kFloat) {
+    return InvalidRequest("SAI ANN indexes are only allowed on vector columns with float elements");
+  }
+  if (!vector && vector_options) {
+    return InvalidRequest("CQL type " + type.ToCql() + " cannot have vector options");
+  }
+  if (options.count("maximum_node_connections")) {
+    return InvalidRequest(
+        "Maximum node connections cannot be set without enabling "
+        "SAI_VECTOR_ALLOW_CUSTOM_PARAMETERS");
+  }
+  if (options.count("construction_beam_width")) {
+    return InvalidRequest(
+        "Construction beam width cannot be set without enabling "
+        "SAI_VECTOR_ALLOW_CUSTOM_PARAMETERS");
+  }
+  std::string similarity = "COSINE";
+  if (auto it = options.find("similarity_function"); it != options.end()) {
+    similarity = it->second;
+    for (char& c : similarity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (similarity != "EUCLIDEAN" && similarity != "DOT_PRODUCT" && similarity != "COSINE") {
+      // Cassandra names the index "null" here (its name is not set yet).
+      return InvalidRequest("Similarity function " + similarity +
+                            " was not recognized for index null. Valid values are: EUCLIDEAN, "
+                            "DOT_PRODUCT, COSINE");
+    }
+  }
+  if (auto it = options.find("optimize_for"); it != options.end()) {
+    std::string v = it->second;
+    for (char& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (v != "LATENCY" && v != "RECALL") {
+      return InvalidRequest("optimize_for '" + v +
+                            "' was not recognized for index null. Valid values are: LATENCY, "
+                            "RECALL");
+    }
+  }
+  if (vector && similarity == "COSINE" && type.dimension() == 1) {
+    return InvalidRequest("Cosine similarity is not supported for single-dimension vectors");
+  }
+  // Unknown options are reported last, by the caller of validateOptions.
+  std::string unknown;
+  for (const auto& [option, value] : options) {
+    if (std::find(std::begin(kValid), std::end(kValid), option) == std::end(kValid)) {
+      unknown += (unknown.empty() ? "" : ", ") + option;
+    }
+  }
+  if (!unknown.empty()) {
+    return ConfigError("Properties specified [" + unknown +
+                       "] are not understood by StorageAttachedIndex");
+  }
+  return Status::Ok();
+}
+
 bool KeyspaceHasIndex(const KeyspaceMetadata& ks, std::string_view name) {
   for (const auto& [tname, t] : ks.tables) {
     for (const auto& index : t->indexes) {
@@ -1099,18 +1182,31 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateIndex(const IndexDef
     IndexTarget target = def.target;
     if (target == IndexTarget::kSimple && column->type.is_collection())
       target = IndexTarget::kValues;
+    PF_ASSIGN_OR_RETURN(std::string custom_class, ResolveIndexClass(def.custom_class));
     PF_RETURN_IF_ERROR(ValidateIndexTarget(base, *column, target));
     std::string name = def.name.empty() ? DefaultIndexName(*ks, def.table, column->name) : def.name;
     if (!ValidName(name)) return ConfigError("Illegal index name " + name);
     for (const auto& existing : base.indexes) {
-      if (existing.column_id == column->id && existing.target == target) {
+      if (existing.column_id == column->id && existing.target == target &&
+          existing.custom_class == custom_class && existing.options == def.options) {
         if (if_not_exists) return std::optional<cql::SchemaChange>{};
         return InvalidRequest("Index " + name + " is a duplicate of existing index " +
                               existing.name);
       }
     }
+    if (!custom_class.empty()) {
+      for (const auto& existing : base.indexes) {
+        if (existing.column_id == column->id && IsStorageAttached(existing)) {
+          return InvalidRequest(
+              "Cannot create more than one storage-attached index on the same column: " +
+              column->name);
+        }
+      }
+      PF_RETURN_IF_ERROR(ValidateSaiOptions(*column, def.options));
+    }
     auto table = std::make_shared<TableMetadata>(base);
-    IndexMetadata index{name, column->id, target, impl_->next_storage_id++};
+    IndexMetadata index{name,         column->id, target, impl_->next_storage_id++,
+                        custom_class, def.options};
     table->indexes.push_back(index);
     Status persisted = impl_->Persist({{TableKey(def.keyspace, def.table), EncodeTable(*table)}});
     if (!persisted.ok()) {

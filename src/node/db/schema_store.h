@@ -90,6 +90,9 @@ struct IndexDefinition {
   std::string name;
   std::string column;
   IndexTarget target = IndexTarget::kSimple;
+  // USING 'class' as written (empty: a native index) and WITH OPTIONS.
+  std::string custom_class;
+  std::map<std::string, std::string> options;
 };
 
 // ---- the store ---------------------------------------------------------------------------

@@ -599,8 +599,16 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
         } else if (name == "indexes") {
           for (const auto& index : t->indexes) {
             b.Row(ks_name, {table_name, index.name});
-            b.Set("kind", std::string("COMPOSITES"));
-            b.Set("options", TextMap({{"target", IndexTargetText(*t, index)}}));
+            if (index.custom_class.empty()) {
+              b.Set("kind", std::string("COMPOSITES"));
+              b.Set("options", TextMap({{"target", IndexTargetText(*t, index)}}));
+            } else {
+              std::map<std::string, std::string> options = index.options;
+              options["class_name"] = index.custom_class;
+              options["target"] = IndexTargetText(*t, index);
+              b.Set("kind", std::string("CUSTOM"));
+              b.Set("options", TextMap(options));
+            }
           }
         }
         // triggers, views, functions, aggregates: none yet.

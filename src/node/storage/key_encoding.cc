@@ -5,6 +5,7 @@
 
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/murmur3.h"
+#include "postfork/cql/value.h"
 
 namespace postfork::node::keys {
 namespace {
@@ -237,6 +238,14 @@ Status AppendComposite(const cql::DataType& type, std::string_view value, KeyFor
     out->push_back(0x00);
     return Status::Ok();
   }
+  if (type.kind() == TypeKind::kVector) {  // its elements in order, each self-delimiting
+    auto elements = cql::SplitVectorElements(value, type);
+    if (!elements.ok()) return Invalid("Invalid " + type.ToCql() + " value in a key");
+    for (std::string_view e : *elements) {
+      PF_RETURN_IF_ERROR(AppendAscending(params[0], e, format, out));
+    }
+    return Status::Ok();
+  }
   if (type.kind() == TypeKind::kTuple || type.kind() == TypeKind::kUdt) {
     for (size_t i = 0; i < params.size() && !r.empty(); ++i) {
       auto e = r.ReadBytes();
@@ -274,6 +283,15 @@ Result<std::string> ReadComposite(const cql::DataType& type, KeyFormat format,
     in->remove_prefix(1);
     return c;
   };
+  if (type.kind() == TypeKind::kVector) {
+    bool fixed = cql::FixedValueLength(params[0]) > 0;
+    for (int32_t i = 0; i < type.dimension(); ++i) {
+      PF_ASSIGN_OR_RETURN(std::string e, ReadAscending(params[0], format, in));
+      if (!fixed) w.WriteUnsignedVInt(e.size());
+      out.append(e);
+    }
+    return out;
+  }
   if (type.kind() == TypeKind::kTuple || type.kind() == TypeKind::kUdt) {
     for (size_t i = 0;; ++i) {
       PF_ASSIGN_OR_RETURN(unsigned char marker, next());
@@ -307,7 +325,7 @@ Result<std::string> ReadComposite(const cql::DataType& type, KeyFormat format,
 bool IsComposite(cql::TypeKind kind) {
   return kind == cql::TypeKind::kList || kind == cql::TypeKind::kSet ||
          kind == cql::TypeKind::kMap || kind == cql::TypeKind::kTuple ||
-         kind == cql::TypeKind::kUdt;
+         kind == cql::TypeKind::kUdt || kind == cql::TypeKind::kVector;
 }
 
 Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFormat format,

@@ -8,8 +8,6 @@
 // connection to that one node (node_probe.h). The driver's own reports are never the evidence.
 //
 // Tests run in the order written; the last ones kill and restart a node.
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -23,6 +21,7 @@
 #include <thread>
 
 #include "cassandra_cluster.h"
+#include "forked_children.h"
 #include "node_probe.h"
 #include "postfork/driver/blocking.h"
 #include "postfork/driver/session.h"
@@ -432,30 +431,18 @@ TEST_F(DriverCassandraTest, SnapshotWorkersOpenSessionsWithNoSystemTableQuery) {
   };
   double executed_before = executed();
   constexpr int kWorkers = 4;
-  std::vector<pid_t> children;
-  for (int i = 0; i < kWorkers; ++i) {
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto s = BlockingSession::ConnectFromSnapshot(*snapshot);
-      if (!s.ok()) ::_exit(2);
-      auto prepared = s->Prepare("SELECT v FROM kv WHERE k = ?");
-      if (!prepared.ok()) ::_exit(3);
-      for (int n = 0; n < 10; ++n) {
-        QueryResult r = s->Execute(*prepared->Bind({int32_t{1}}));
-        if (!r.ok() || r.row_count() != 1 || *r.row(0).Get<std::string>(0) != "one") ::_exit(4);
-      }
-      s->Close();
-      ::_exit(0);
+  postfork::testing::ExpectForkedChildrenSucceed(kWorkers, [&]() -> int {
+    auto s = BlockingSession::ConnectFromSnapshot(*snapshot);
+    if (!s.ok()) return 2;
+    auto prepared = s->Prepare("SELECT v FROM kv WHERE k = ?");
+    if (!prepared.ok()) return 3;
+    for (int n = 0; n < 10; ++n) {
+      QueryResult r = s->Execute(*prepared->Bind({int32_t{1}}));
+      if (!r.ok() || r.row_count() != 1 || *r.row(0).Get<std::string>(0) != "one") return 4;
     }
-    children.push_back(pid);
-  }
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << "worker " << pid;
-  }
+    s->Close();
+    return 0;
+  });
   EXPECT_EQ(SystemReads(probes_), before)
       << "Cassandra coordinated system-table reads for the workers' sessions";
   EXPECT_GE(executed() - executed_before, kWorkers * 10.0) << "the workers' requests arrived";

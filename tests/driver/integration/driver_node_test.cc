@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "forked_children.h"
 #include "node_process.h"
 #include "postfork/driver/blocking.h"
 #include "postfork/driver/session.h"
@@ -402,29 +403,17 @@ TEST_F(DriverNodeTest, SnapshotGivesEightForkedWorkersSessionsWithZeroSystemQuer
   ASSERT_EQ((*snapshot)->prepared.size(), 1u);
   long system_before = node_.SystemTableStatements();
   ASSERT_GT(system_before, 0) << "the metrics endpoint counts system-table statements";
-  std::vector<pid_t> children;
-  for (int i = 0; i < 8; ++i) {
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto s = BlockingSession::ConnectFromSnapshot(*snapshot);
-      if (!s.ok()) ::_exit(2);
-      if (s->session().connect_report().system_queries != 0) ::_exit(3);
-      auto prepared = s->Prepare("SELECT v FROM kv WHERE k = ?");  // from the snapshot: no I/O
-      if (!prepared.ok()) ::_exit(4);
-      QueryResult r = s->Execute(*prepared->Bind({int32_t{1}}));
-      if (!r.ok() || r.row_count() != 1 || *r.row(0).Get<std::string>(0) != "one") ::_exit(5);
-      s->Close();
-      ::_exit(0);
-    }
-    children.push_back(pid);
-  }
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << "child " << pid;
-  }
+  postfork::testing::ExpectForkedChildrenSucceed(8, [&]() -> int {
+    auto s = BlockingSession::ConnectFromSnapshot(*snapshot);
+    if (!s.ok()) return 2;
+    if (s->session().connect_report().system_queries != 0) return 3;
+    auto prepared = s->Prepare("SELECT v FROM kv WHERE k = ?");  // from the snapshot: no I/O
+    if (!prepared.ok()) return 4;
+    QueryResult r = s->Execute(*prepared->Bind({int32_t{1}}));
+    if (!r.ok() || r.row_count() != 1 || *r.row(0).Get<std::string>(0) != "one") return 5;
+    s->Close();
+    return 0;
+  });
   EXPECT_EQ(node_.SystemTableStatements(), system_before)
       << "workers opened their sessions without a single system-table query";
   EXPECT_GE(node_.TableStatements()["drv.kv"], 8);

@@ -362,7 +362,7 @@ TEST_F(SchemaTest, IndexesArePersistedNamedAndDroppedWithTheirTable) {
   ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
   auto create = [&](const std::string& name, const std::string& column, IndexTarget target,
                     bool if_not_exists = false) {
-    return schema().CreateIndex({"ks", "t", name, column, target}, if_not_exists);
+    return schema().CreateIndex({"ks", "t", name, column, target, {}, {}}, if_not_exists);
   };
   events_.clear();
   auto r = create("", "v", IndexTarget::kSimple);

@@ -126,7 +126,7 @@ class IndexTest : public StorageTest {
   void SetUp() override {
     StorageTest::SetUp();
     auto t = std::make_shared<TableMetadata>(*table_);
-    t->indexes.push_back({"v_idx", Id("v"), IndexTarget::kSimple, 8});
+    t->indexes.push_back({"v_idx", Id("v"), IndexTarget::kSimple, 8, {}, {}});
     table_ = t;
   }
 

@@ -398,6 +398,55 @@ std::optional<std::string> CastBody(const std::vector<DataType>& types, const Fu
   return to == TypeKind::kDate ? Date(*ms) : Bigint(*ms);
 }
 
+// The similarity functions over two float vectors of one dimension (arguments already checked),
+// as jvector's VectorSimilarityFunction.compare computes them in Cassandra: float sums in
+// element order, the score in [0, 1].
+enum class Similarity { kCosine, kEuclidean, kDotProduct };
+
+std::vector<float> Floats(std::string_view v) {
+  std::vector<float> out(v.size() / 4);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint32_t u = cql::LoadBE32(v.data() + 4 * i);
+    std::memcpy(&out[i], &u, 4);
+  }
+  return out;
+}
+
+std::string FloatBytes(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
+          static_cast<char>(u)};
+}
+
+template <Similarity kKind>
+std::optional<std::string> SimilarityBody(const std::vector<DataType>&, const FunctionArgs& args,
+                                          const FunctionContext&) {
+  return FloatBytes(VectorSimilarity(kKind == Similarity::kCosine      ? "cosine"
+                                     : kKind == Similarity::kEuclidean ? "euclidean"
+                                                                       : "dot_product",
+                                     *args[0], *args[1]));
+}
+
+bool AllZero(std::string_view v) {
+  for (float f : Floats(v)) {
+    if (f != 0) return false;
+  }
+  return true;
+}
+
+// similarity_cosine is undefined for an all-zero vector (VectorFcts' check).
+Status NoZeroVectors(const NativeFunction& fn, const std::vector<DataType>&,
+                     const FunctionArgs& args) {
+  for (const auto& a : args) {
+    if (a && AllZero(*a)) {
+      return InvalidRequest(
+          fmt::format("Function system.{} doesn't support all-zero vectors.", fn.name));
+    }
+  }
+  return Status::Ok();
+}
+
 constexpr TypeKind kNativeKinds[] = {
     TypeKind::kAscii,   TypeKind::kBigint,    TypeKind::kBlob,    TypeKind::kBoolean,
     TypeKind::kCounter, TypeKind::kDecimal,   TypeKind::kDouble,  TypeKind::kFloat,
@@ -459,6 +508,19 @@ FunctionRegistry::FunctionRegistry() {
       if (Castable(k, to))
         add(CastFunctionName(DataType(to)), {type}, DataType(to), true, CastBody);
     }
+  }
+  const DataType any(TypeKind::kCustom), float_type(TypeKind::kFloat);
+  struct Similar {
+    const char* name;
+    FunctionBody body;
+    FunctionCheck check;
+  };
+  for (const Similar& f :
+       {Similar{"similarity_cosine", SimilarityBody<Similarity::kCosine>, NoZeroVectors},
+        Similar{"similarity_euclidean", SimilarityBody<Similarity::kEuclidean>, nullptr},
+        Similar{"similarity_dot_product", SimilarityBody<Similarity::kDotProduct>, nullptr}}) {
+    functions_.push_back(
+        NativeFunction{f.name, {any, any}, float_type, true, f.body, f.check, /*factory=*/true});
   }
   // Cassandra's blobAsVarchar and varcharAsBlob: text under its other name.
   add("varcharasblob", {DataType(TypeKind::kText)}, blob, true, ToBlobBody);
@@ -524,6 +586,74 @@ Result<const NativeFunction*> ResolveCall(std::string_view name,
 }
 
 }  // namespace
+
+float VectorSimilarity(std::string_view function, std::string_view a, std::string_view b) {
+  std::vector<float> x = Floats(a), y = Floats(b);
+  size_t n = std::min(x.size(), y.size());
+  if (function == "euclidean") {
+    float sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      float d = x[i] - y[i];
+      sum += d * d;
+    }
+    return 1 / (1 + sum);
+  }
+  float dot = 0, norm_x = 0, norm_y = 0;
+  for (size_t i = 0; i < n; ++i) {
+    dot += x[i] * y[i];
+    norm_x += x[i] * x[i];
+    norm_y += y[i] * y[i];
+  }
+  if (function == "dot_product") return (1 + dot) / 2;
+  auto cosine = static_cast<float>(dot / std::sqrt(static_cast<double>(norm_x) * norm_y));
+  return (1 + cosine) / 2;
+}
+
+Result<std::vector<DataType>> InferFactoryParameters(const NativeFunction& fn,
+                                                     const std::vector<ArgumentHint>& args) {
+  // Cassandra's FunctionFactory over (vector<float, n>, vector<float, n>), each parameter
+  // "the same as the other" when its own argument says nothing.
+  std::string signature = fmt::format("system.{}(vector<float, n>, vector<float, n>)", fn.name);
+  if (args.size() != fn.params.size()) {
+    return InvalidRequest("Invalid number of arguments for function " + signature);
+  }
+  auto own_type = [](const ArgumentHint& a) -> std::optional<DataType> {
+    if (a.array_literal_size) {
+      return DataType::Vector(DataType(TypeKind::kFloat),
+                              static_cast<int32_t>(*a.array_literal_size));
+    }
+    return a.type;
+  };
+  std::vector<std::optional<DataType>> first_pass;
+  for (const auto& a : args) first_pass.push_back(own_type(a));
+  std::vector<DataType> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::optional<DataType> type = first_pass[i] ? first_pass[i] : first_pass[1 - i];
+    if (!type) {
+      return InvalidRequest(
+          fmt::format("Cannot infer type of argument {} in call to function {}: use type casts to "
+                      "disambiguate",
+                      args[i].text, signature));
+    }
+    bool float_vector =
+        type->kind() == TypeKind::kVector && type->params()[0].kind() == TypeKind::kFloat;
+    if (!float_vector) {
+      return InvalidRequest(fmt::format(
+          "Function system.{} requires a float vector argument, but found argument {} of type {}",
+          fn.name, args[i].text, type->ToCql()));
+    }
+    out.push_back(*type);
+  }
+  if (out[0].dimension() != out[1].dimension()) {
+    return InvalidRequest("All arguments must have the same vector dimensions");
+  }
+  return out;
+}
+
+Status CheckArguments(const NativeFunction& fn, const std::vector<DataType>& arg_types,
+                      const FunctionArgs& args) {
+  return fn.check ? fn.check(fn, arg_types, args) : Status::Ok();
+}
 
 Result<DataType> ScalarResultType(std::string_view name, const std::vector<DataType>& args) {
   PF_ASSIGN_OR_RETURN(const NativeFunction* f, ResolveCall(name, args));

@@ -7,7 +7,8 @@
 // Declared as Cassandra 5.0 declares them: now(), currentTimeUUID(), uuid(), currentTimestamp(),
 // currentDate(), currentTime(), toTimestamp/toDate/toUnixTimestamp (and the deprecated dateOf
 // and unixTimestampOf), minTimeuuid/maxTimeuuid, <type>AsBlob and blobAs<type> for every native
-// type, toJson, and the casts castAs<type> behind `cast(x AS type)`.
+// type, toJson, the casts castAs<type> behind `cast(x AS type)`, and the vector similarity
+// functions similarity_cosine/_euclidean/_dot_product.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +29,15 @@ struct FunctionContext {
 
 // Serialized arguments (nullopt = null) and their types.
 using FunctionArgs = std::vector<std::optional<std::string>>;
+struct NativeFunction;
 using FunctionBody = std::optional<std::string> (*)(const std::vector<cql::DataType>& arg_types,
                                                     const FunctionArgs& args,
                                                     const FunctionContext& context);
+
+// Refuses arguments the body cannot take (Cassandra's InvalidRequest at execution); optional.
+using FunctionCheck = Status (*)(const NativeFunction& fn,
+                                 const std::vector<cql::DataType>& arg_types,
+                                 const FunctionArgs& args);
 
 struct NativeFunction {
   std::string name;                   // lower case, without the "system." keyspace
@@ -40,6 +47,10 @@ struct NativeFunction {
   // computed once, when the statement is prepared. Non-pure ones never are.
   bool pure = true;
   FunctionBody body = nullptr;
+  FunctionCheck check = nullptr;
+  // Declared by a factory (Cassandra's FunctionFactory): `params` are placeholders (kCustom);
+  // the call's parameter types come from InferFactoryParameters.
+  bool factory = false;
 
   // Cassandra's spelling in messages: "system.name(type, type)".
   std::string Signature() const;
@@ -66,6 +77,27 @@ class FunctionRegistry {
   FunctionRegistry();
   std::vector<NativeFunction> functions_;
 };
+
+// What a call site knows of one argument before its parameter type is fixed: a column's or a
+// nested call's type, a cast's or a constant literal's type (`type`), or the element count of an
+// array literal `[...]`; nothing for markers and null. `text` names it in messages.
+struct ArgumentHint {
+  std::optional<cql::DataType> type;
+  std::optional<size_t> array_literal_size;
+  std::string text;
+};
+// The parameter types of a call of the factory function `fn` (the similarity functions: two
+// float vectors of one dimension), with Cassandra 5.0's messages ("Invalid number of arguments",
+// "Cannot infer type of argument", "requires a float vector argument", "All arguments must have
+// the same vector dimensions").
+Result<std::vector<cql::DataType>> InferFactoryParameters(const NativeFunction& fn,
+                                                          const std::vector<ArgumentHint>& args);
+// The score of two float vectors' serialized bodies (one dimension) by `function`: "cosine",
+// "euclidean" or "dot_product" (jvector's VectorSimilarityFunction, as Cassandra computes it).
+float VectorSimilarity(std::string_view function, std::string_view a, std::string_view b);
+// `fn`'s check of its arguments, if it has one (Ok otherwise; nulls are never checked).
+Status CheckArguments(const NativeFunction& fn, const std::vector<cql::DataType>& arg_types,
+                      const FunctionArgs& args);
 
 // Runs `fn` over serialized arguments of `arg_types` (those it was resolved for). A null
 // argument gives null, except for toJson (which writes "null").

@@ -33,12 +33,12 @@ void AppendKey(const cql::Value& k, const cql::DataType& type, std::string* out)
   }
 }
 
-void AppendDouble(double d, std::string* out) {
+void AppendDouble(double d, bool is_float, std::string* out) {
   // JSON has no NaN or infinities: Cassandra's DoubleType/FloatType.toJSONString write null.
   if (std::isnan(d) || std::isinf(d)) {
     out->append("null");
   } else {
-    out->append(fmt::format("{}", d));
+    out->append(cql::JavaFloatText(d, is_float));
   }
 }
 
@@ -54,7 +54,7 @@ void AppendValue(const cql::Value& v, const cql::DataType& type, std::string* ou
                              std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>) {
           out->append(std::to_string(x));
         } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-          AppendDouble(static_cast<double>(x), out);
+          AppendDouble(static_cast<double>(x), std::is_same_v<T, float>, out);
         } else if constexpr (std::is_same_v<T, std::string>) {
           AppendJsonString(x, out);
         } else if constexpr (std::is_same_v<T, cql::Varint> || std::is_same_v<T, cql::Decimal>) {
@@ -246,6 +246,27 @@ Result<cql::Value> ToValue(const boost::json::value& j, const cql::DataType& typ
       }
       if (type.kind() == K::kFloat) return cql::Value(static_cast<float>(d));
       return cql::Value(d);
+    }
+    case K::kVector: {  // VectorType.fromJSONObject: a list (or a string holding one)
+      boost::json::value parsed = j;
+      if (j.is_string()) {
+        boost::system::error_code ec;
+        parsed = boost::json::parse(std::string(j.as_string()), ec);
+        if (ec) return JsonError(type, "expected a list");
+      }
+      if (!parsed.is_array()) return JsonError(type, "expected a list");
+      const auto& a = parsed.as_array();
+      if (a.size() != static_cast<size_t>(type.dimension())) {
+        return JsonError(type, fmt::format("List had incorrect size: expected {} but given {}",
+                                           type.dimension(), a.size()));
+      }
+      cql::ValueList list;
+      for (const auto& e : a) {
+        if (e.is_null()) return JsonError(type, "Invalid null element in list");
+        PF_ASSIGN_OR_RETURN(cql::Value v, ToValue(e, type.params()[0]));
+        list.push_back(std::move(v));
+      }
+      return cql::Value(std::move(list));
     }
     case K::kList:
     case K::kSet:

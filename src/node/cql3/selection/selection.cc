@@ -236,6 +236,8 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
   auto call = std::make_shared<FunctionCall>();
   call->name = sel.function;
   std::string args_text;
+  PF_ASSIGN_OR_RETURN(std::optional<std::vector<cql::DataType>> factory_params,
+                      FactoryParameters(sel, t, binds));
   for (const Selector& a : sel.args) {
     Prepared arg;
     if (a.kind == Selector::Kind::kColumn || a.kind == Selector::Kind::kFunction ||
@@ -255,6 +257,14 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
         expected = f->params[position];
       }
       if (!agreed) expected.reset();
+      if (factory_params) {
+        expected = (*factory_params)[position];
+        if (!IsAssignable(a.term, *expected)) {
+          return InvalidRequest(fmt::format(
+              "Type error: {} cannot be passed as argument {} of function system.{} of type {}",
+              TermText(a.term), position, sel.function, expected->ToCql()));
+        }
+      }
       PF_ASSIGN_OR_RETURN(arg,
                           PrepareTerm(a, expected ? &*expected : nullptr, binds,
                                       fmt::format("arg{}(system.{})", position, sel.function)));
@@ -287,9 +297,57 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
     name = fmt::format("cast({} as {})", args_text, target->ToCql());
   }
   PF_ASSIGN_OR_RETURN(cql::DataType result, ScalarResultType(call->name, call->arg_types));
+  if (auto f = FunctionRegistry::Native().Resolve(call->name, call->arg_types);
+      f.ok() && (*f)->check) {
+    call->check = *f;
+  }
   Output out = MakeOutput(Output::Kind::kFunction, 0);
   out.call = std::move(call);
   return Prepared{std::move(out), std::move(result), std::move(name)};
+}
+
+Result<std::optional<std::vector<cql::DataType>>> Selection::FactoryParameters(
+    const Selector& sel, const TableMetadata& t, BindCollector& binds) {
+  auto overloads = FunctionRegistry::Native().Overloads(sel.function);
+  if (overloads.size() != 1 || !overloads[0]->factory) {
+    return std::optional<std::vector<cql::DataType>>();
+  }
+  std::vector<ArgumentHint> hints;
+  for (const Selector& a : sel.args) {
+    ArgumentHint h;
+    if (a.kind == Selector::Kind::kColumn) {
+      const ColumnMetadata* col = t.FindColumn(a.columns[0]);
+      if (!col) return InvalidRequest("Undefined column name " + a.columns[0]);
+      h.type = col->type;
+      h.text = col->name;
+    } else if (a.kind == Selector::Kind::kFunction) {
+      PF_ASSIGN_OR_RETURN(Prepared nested, PrepareFunction(a, t, binds));
+      h.type = std::move(nested.type);
+      h.text = std::move(nested.name);
+    } else if (a.kind == Selector::Kind::kTerm) {
+      h.text = a.term_text;
+      if (!a.cast_type.empty()) {
+        auto parsed = cql::DataType::Parse(a.cast_type);
+        if (parsed.ok()) h.type = *parsed;
+      } else if (a.term.kind == Term::Kind::kList) {
+        h.array_literal_size = a.term.elements.size();
+      } else if (a.term.kind == Term::Kind::kSetOrMap && !a.term.elements.empty()) {
+        // Cassandra's getCompatibleTypeIfKnown: a set or map of its elements' types.
+        auto first = PreferredLiteralType(a.term.elements[0]);
+        auto second =
+            a.term.elements.size() > 1 ? PreferredLiteralType(a.term.elements[1]) : std::nullopt;
+        if (first && !a.term.is_map) h.type = cql::DataType::Set(*first);
+        if (first && second && a.term.is_map) h.type = cql::DataType::Map(*first, *second);
+      } else if (a.term.kind == Term::Kind::kString) {
+        h.type = cql::DataType(cql::TypeKind::kAscii);  // Constants' compatible type
+      } else {
+        h.type = PreferredLiteralType(a.term);
+      }
+    }
+    hints.push_back(std::move(h));
+  }
+  PF_ASSIGN_OR_RETURN(auto params, InferFactoryParameters(*overloads[0], hints));
+  return std::optional<std::vector<cql::DataType>>(std::move(params));
 }
 
 // A term selector (or argument): its type is the cast's, else `expected`, else the literal's own
@@ -709,6 +767,9 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row, Scratch* com
       for (const Output& a : o.call->args) {
         cql::RawValue v = Value(a, row, computed, ctx);
         args.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
+      }
+      if (o.call->check && computed->error.ok()) {
+        computed->error = CheckArguments(*o.call->check, o.call->arg_types, args);
       }
       auto r = EvaluateScalar(o.call->name, o.call->arg_types, args, ctx.now_micros);
       if (!r && args.size() == 1 && args[0] && o.call->name.rfind("blobas", 0) == 0 &&

@@ -18,6 +18,10 @@
 #include "node/db/schema.h"
 #include "node/storage/storage.h"
 
+namespace postfork::node::cql3 {
+struct NativeFunction;
+}  // namespace postfork::node::cql3
+
 namespace postfork::node::cql3::selection {
 
 enum class Aggregator { kNone, kMin, kMax, kSum, kAvg };
@@ -71,6 +75,8 @@ struct FunctionCall {
   std::string name;
   std::vector<cql::DataType> arg_types;
   std::vector<Output> args;
+  // The function when it checks its arguments at execution (similarity_cosine), else null.
+  const NativeFunction* check = nullptr;
 };
 
 class Selection {
@@ -121,6 +127,11 @@ class Selection {
                                    BindCollector& binds, bool distinct);
   Result<Prepared> PrepareFunction(const Selector& sel, const TableMetadata& t,
                                    BindCollector& binds);
+  // The parameter types of a call of a factory function (functions/functions.h), inferred from
+  // its arguments as Cassandra's FunctionFactory does; nullopt for other functions.
+  Result<std::optional<std::vector<cql::DataType>>> FactoryParameters(const Selector& sel,
+                                                                      const TableMetadata& t,
+                                                                      BindCollector& binds);
   Result<Prepared> PrepareTerm(const Selector& sel, const cql::DataType* expected,
                                BindCollector& binds, const std::string& receiver);
   Result<Prepared> PrepareField(const Selector& sel, const TableMetadata& t, BindCollector& binds);

@@ -79,6 +79,7 @@ void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& 
     switch (type.kind()) {
       case cql::TypeKind::kList:
       case cql::TypeKind::kSet:
+      case cql::TypeKind::kVector:
         if (!params.empty()) RegisterInnerMarkers(e, params[0], "value(" + name + ")");
         break;
       case cql::TypeKind::kMap:

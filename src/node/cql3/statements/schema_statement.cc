@@ -107,6 +107,8 @@ Result<cql::DataType> ResolveType(const SchemaSnapshot& schema, const std::strin
   auto type = cql::DataType::Parse(text, &resolver, keyspace);
   if (type.ok()) return type;
   if (type.error().code() == StatusCode::kServerError) return type.error();
+  if (type.error().message().starts_with("vectors may only have positive dimensions"))
+    return InvalidRequest(type.error().message());
   return InvalidRequest(fmt::format("Unknown type {}", text));
 }
 
@@ -119,6 +121,28 @@ Result<std::vector<node::ColumnDefinition>> ToColumns(
     out.push_back(node::ColumnDefinition{c.name, std::move(type), c.is_static});
   }
   return out;
+}
+
+// Cassandra warns, on each new storage-attached index, once per SAI index on a vector column of
+// the table (its experimental-feature warning).
+void AddSaiWarnings(ExecutionContext& ctx, const IndexDefinition& def) {
+  auto table = ctx.db->schema().snapshot()->FindTable(def.keyspace, def.table);
+  if (!table) return;
+  for (const auto& index : table->indexes) {
+    const ColumnMetadata* column = nullptr;
+    for (const auto& c : table->columns) {
+      if (c.id == index.column_id) column = &c;
+    }
+    if (!IsStorageAttached(index) || !column || column->type.kind() != cql::TypeKind::kVector) {
+      continue;
+    }
+    ctx.warnings.push_back(
+        "SAI ANN indexes on vector columns are experimental and are not recommended for "
+        "production use.\nThey don't yet support SELECT queries with:\n * Consistency level "
+        "higher than ONE/LOCAL_ONE.\n * Paging.\n * No LIMIT clauses.\n * PER PARTITION LIMIT "
+        "clauses.\n * GROUP BY clauses.\n * Aggregation functions.\n * Filters on columns "
+        "without a SAI index.");
+  }
 }
 
 // One class for every schema statement: the work is a call into the SchemaStore.
@@ -337,10 +361,27 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     def.name = s->name;
     def.column = s->column;
     def.target = static_cast<IndexTarget>(s->target);  // same enumerators, same order
+    // IndexAttributes.validate; USING without CUSTOM makes a custom index in Cassandra 5.0.
+    if (s->custom && s->using_class.empty()) {
+      // Cassandra 5.0 takes its default_secondary_index (legacy_local_table) as the class.
+      return ConfigError("Unable to find custom indexer class 'legacy_local_table'");
+    }
+    if (s->using_class.empty() && !s->options.empty()) {
+      return InvalidRequest("Cannot specify options for a non-CUSTOM index");
+    }
+    for (const auto& [option, value] : s->options) {
+      if (option == "class_name" || option == "target") {
+        return InvalidRequest(fmt::format("Cannot specify {} as a CUSTOM option", option));
+      }
+    }
+    def.custom_class = s->using_class;
+    def.options = s->options;
     bool ine = s->if_not_exists;
     out = std::make_unique<SchemaStatement>(
         "create_index", def.keyspace, def.table, [def, ine](ExecutionContext& ctx) {
-          return ChangeResult(ctx.db->schema().CreateIndex(def, ine));
+          auto change = ctx.db->schema().CreateIndex(def, ine);
+          if (change.ok() && *change && !def.custom_class.empty()) AddSaiWarnings(ctx, def);
+          return ChangeResult(std::move(change));
         });
   } else if (auto* s = std::get_if<DropIndexStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(std::string ks, table_ks(s->index));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "node/cql3/functions/functions.h"
 #include "node/cql3/selection/aggregates.h"
 #include "node/cql3/selection/selection.h"
 #include "node/cql3/statements/restrictions.h"
@@ -42,6 +43,7 @@ class SelectStatementImpl final : public CqlStatement {
     result_metadata_.columns = selection_.result_columns();
     result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
     PF_RETURN_IF_ERROR(PrepareRestrictions(stmt, t, binds));
+    if (!stmt.ann.empty()) PF_RETURN_IF_ERROR(PrepareAnn(stmt, t, binds));
     PF_RETURN_IF_ERROR(PrepareOrdering(stmt, t));
     PF_RETURN_IF_ERROR(PrepareLimits(stmt, binds));
     bind_specs_ = binds.Take();
@@ -158,6 +160,11 @@ class SelectStatementImpl final : public CqlStatement {
     }
 
     StatementResult result;
+    std::string ann_query;
+    if (ann_) {
+      PF_RETURN_IF_ERROR(ApplyAnn(ctx, limit_ ? limit : -1, &cmd, &ann_query));
+      limit = cmd.row_limit;
+    }
     if (aggregating_) {
       // Cassandra's client warnings for aggregates and GROUP BY (SelectStatement.execute).
       auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
@@ -187,12 +194,33 @@ class SelectStatementImpl final : public CqlStatement {
     bool paged = ctx.page_size && *ctx.page_size > 0;
     cmd.row_limit = remaining;
     if (paged) cmd.row_limit = std::min<int64_t>(remaining, *ctx.page_size);
-    if (!selection_.json() && !(ordered_ && cmd.partition_keys.size() > 1) && cmd.row_limit > 0 &&
-        selection_.OutputsAreStoredValues()) {
+    if (!selection_.json() && !ann_ && !(ordered_ && cmd.partition_keys.size() > 1) &&
+        cmd.row_limit > 0 && selection_.OutputsAreStoredValues()) {
       return ExecuteDirect(ctx, cmd, returned, limit);
     }
     ReadResult rows;
-    if (ordered_ && cmd.partition_keys.size() > 1) {
+    if (ann_) {
+      // Exact nearest neighbours: every matching row is read and scored (rows without a vector
+      // have no score, as SAI does not index them), the best `limit` in one page.
+      cmd.row_limit = INT64_MAX;
+      cmd.resume_position.clear();
+      PF_ASSIGN_OR_RETURN(rows, ctx.db->storage().Read(cmd));
+      std::vector<std::pair<float, size_t>> scored;
+      for (size_t i = 0; i < rows.rows.size(); ++i) {
+        const auto& cell = rows.rows[i].cells[ann_->cell];
+        if (!cell || cell->value.empty()) continue;
+        scored.emplace_back(VectorSimilarity(ann_->similarity, cell->value, ann_query), i);
+      }
+      std::stable_sort(scored.begin(), scored.end(),
+                       [](const auto& a, const auto& b) { return a.first > b.first; });
+      if (static_cast<int64_t>(scored.size()) > remaining) {
+        scored.resize(static_cast<size_t>(std::max<int64_t>(remaining, 0)));
+      }
+      std::vector<ReadRow> best;
+      for (const auto& [score, i] : scored) best.push_back(std::move(rows.rows[i]));
+      rows.rows = std::move(best);
+      rows.has_more = false;
+    } else if (ordered_ && cmd.partition_keys.size() > 1) {
       // IN on the partition key with ORDER BY: every partition's rows are merged in clustering
       // order (Cassandra's post-query ordering), so the whole result is read, then sorted.
       if (paged) {
@@ -354,6 +382,16 @@ class SelectStatementImpl final : public CqlStatement {
         ++unfiltered;
       }
       where_.partition_any = false;
+    }
+    // A storage-attached index answers =, ranges and CONTAINS on its column, and several of them
+    // combine by AND, with no ALLOW FILTERING (the node reads the index or the table and filters).
+    if (!index_ || IsStorageAttached(*index_)) {
+      size_t sai_answered = 0;
+      for (const auto& f : where_.filters) {
+        bool op_ok = f.op != Relation::Op::kIn && f.op != Relation::Op::kNeq && !f.map_key;
+        if (op_ok && SaiIndexOn(t, f.column->id)) ++sai_answered;
+      }
+      if (sai_answered == where_.filters.size()) unfiltered = where_.filters.size();
     }
     if (where_.filters.size() > unfiltered && !stmt.allow_filtering) {
       return InvalidRequest(kFilteringMessage);
@@ -652,6 +690,88 @@ class SelectStatementImpl final : public CqlStatement {
     return false;
   }
 
+  // ORDER BY c ANN OF v: Cassandra 5.0's checks (StatementRestrictions, SelectStatement).
+  Status PrepareAnn(const SelectStatement& stmt, const TableMetadata& t, BindCollector& binds) {
+    if (stmt.ann.size() > 1) return InvalidRequest("Cannot specify more than one ANN ordering");
+    const auto& ann = stmt.ann[0];
+    const ColumnMetadata* col = t.FindColumn(ann.column);
+    if (!col) {
+      return InvalidRequest(
+          fmt::format("Undefined column name {} in table {}.{}", ann.column, t.keyspace, t.name));
+    }
+    // The query vector is prepared against the column first (Ordering.Raw.Ann).
+    if (col->type.kind() != cql::TypeKind::kVector && ann.vector.kind == Term::Kind::kList &&
+        col->type.kind() != cql::TypeKind::kList) {
+      return InvalidRequest(fmt::format(
+          "Unexpected receiver type '{}'; only list and vector are expected", col->type.ToCql()));
+    }
+    AnnPlan plan;
+    PF_ASSIGN_OR_RETURN(plan.vector, binds.Source(ann.vector, col->type, col->name));
+    if (!stmt.order_by.empty()) {
+      return InvalidRequest("ANN ordering does not support any other ordering");
+    }
+    if (ann.descending) return InvalidRequest("Descending ANN ordering is not supported");
+    const IndexMetadata* sai = SaiIndexOn(t, col->id);
+    if (!sai) return InvalidRequest("ANN ordering by vector requires the column to be indexed");
+    if (col->type.kind() != cql::TypeKind::kVector ||
+        col->type.params()[0].kind() != cql::TypeKind::kFloat) {
+      return InvalidRequest("ANN ordering is only supported on float vector indexes");
+    }
+    bool unindexed_filter =
+        std::any_of(where_.filters.begin(), where_.filters.end(),
+                    [&](const auto& f) { return !SaiIndexOn(t, f.column->id); });
+    if (unindexed_filter || where_.clustering_restricted() > 0) {
+      return InvalidRequest(
+          "ANN ordering by vector requires all restricted column(s) to be indexed");
+    }
+    if (aggregating_) return InvalidRequest("Top-K queries can not be run with aggregation");
+    if (stmt.per_partition_limit) {
+      return InvalidRequest("Top-K queries do not support per-partition limits");
+    }
+    plan.column = col;
+    plan.cell = selection_.ReadCell(col->id);
+    auto it = sai->options.find("similarity_function");
+    plan.similarity = it == sai->options.end() ? "cosine" : it->second;
+    for (char& c : plan.similarity) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    ann_ = std::make_shared<AnnPlan>(std::move(plan));
+    return Status::Ok();
+  }
+
+  static const IndexMetadata* SaiIndexOn(const TableMetadata& t, uint32_t column_id) {
+    for (const IndexMetadata& index : t.indexes) {
+      if (index.column_id == column_id && IsStorageAttached(index)) return &index;
+    }
+    return nullptr;
+  }
+
+  // The execution-time checks of an ANN query (LIMIT required and at most SAI's top-k maximum),
+  // and its query vector (*query). `limit` is -1 without a LIMIT clause. Sets cmd->row_limit to
+  // the limit.
+  Status ApplyAnn(const ExecutionContext& ctx, int64_t limit, ReadCommand* cmd,
+                  std::string* query) const {
+    if (limit < 0) {
+      return InvalidRequest(
+          "Top-K queries must have a limit specified and the limit must be less than the query "
+          "page size");
+    }
+    constexpr int64_t kMaxTopK = 1000;  // cassandra.sai.vector_search.max_top_k
+    if (limit > kMaxTopK) {
+      return InvalidRequest(fmt::format(
+          "Use of ANN OF in an ORDER BY clause requires a LIMIT that is not greater than {}. "
+          "LIMIT was {}",
+          kMaxTopK, limit));
+    }
+    PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(ann_->vector, ctx));
+    if (v.kind != cql::RawValue::Kind::kBytes) {
+      return InvalidRequest("Unsupported null value for column " + ann_->column->name);
+    }
+    *query = std::string(v.bytes);
+    cmd->row_limit = limit;
+    return Status::Ok();
+  }
+
   // Picks the index that answers one of the filters (the first such, in WHERE order):
   // EQ on a simple or full() index, CONTAINS on values(), CONTAINS KEY on keys(), `m[k] = v` on
   // entries(). Used unless the partition key is fully restricted (a partition read is cheaper).
@@ -679,6 +799,14 @@ class SelectStatementImpl final : public CqlStatement {
   WhereClause where_;
   std::optional<IndexMetadata> index_;  // the index the query reads, if any
   size_t index_filter_ = 0;             // the filter it answers (re-checked on every row)
+  // ORDER BY c ANN OF v.
+  struct AnnPlan {
+    const ColumnMetadata* column = nullptr;
+    size_t cell = 0;         // the vector's cell in read rows
+    ValueSource vector;      // the query vector
+    std::string similarity;  // cosine, euclidean or dot_product (the index's option)
+  };
+  std::shared_ptr<const AnnPlan> ann_;
   selection::Selection selection_;
   std::vector<size_t> filter_cells_;  // per filter: its index in ReadRow::cells (SIZE_MAX: a key)
   bool distinct_ = false;

@@ -1,0 +1,20 @@
+# Sourced by the node benches. `start_node TENTHS [PREFIX...]` starts $build/apps/node/postfork-node
+# behind the command PREFIX (taskset, valgrind; may be empty) with $NODE_ARGS, on a free port and
+# a data dir under $node_data (made here unless the caller made it); waits up to TENTHS tenths of
+# a second for it to be ready; and sets node_pid and node_port. An EXIT trap stops the node and
+# removes $node_data.
+start_node() {
+  local tenths="$1"; shift
+  : "${node_data:=$(mktemp -d /tmp/postfork-node-bench.XXXXXX)}"
+  local log="$node_data/node.log"
+  "$@" "$build/apps/node/postfork-node" ${NODE_ARGS:-} --port 0 --data-dir "$node_data/db" \
+    >"$log" 2>&1 &
+  node_pid=$!
+  trap 'kill "$node_pid" 2>/dev/null; wait "$node_pid" 2>/dev/null; rm -rf "$node_data"' EXIT
+  for _ in $(seq "$tenths"); do
+    grep -q "ready" "$log" && break
+    sleep 0.1
+  done
+  node_port="$(sed -n 's/.*on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
+  [ -n "$node_port" ] || { echo "postfork-node did not start; its log:" >&2; cat "$log" >&2; exit 1; }
+}
