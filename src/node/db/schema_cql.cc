@@ -257,8 +257,13 @@ std::string UserTypeCql(const UserTypeMetadata& type) {
 }
 
 std::string IndexCql(const TableMetadata& table, const IndexMetadata& index) {
-  return fmt::format("CREATE INDEX {} ON {} ({});", cql::QuoteIdentifier(index.name),
-                     QualifiedName(table.keyspace, table.name), IndexTargetText(table, index));
+  std::string target = fmt::format("{} ON {} ({})", cql::QuoteIdentifier(index.name),
+                                   QualifiedName(table.keyspace, table.name),
+                                   IndexTargetText(table, index));
+  if (index.custom_class.empty()) return "CREATE INDEX " + target + ";";
+  std::string out = "CREATE CUSTOM INDEX " + target + " USING " + SingleQuoted(index.custom_class);
+  if (!index.options.empty()) out += " WITH OPTIONS = " + OptionMapText(index.options);
+  return out + ";";
 }
 
 std::vector<const UserTypeMetadata*> TypesInCreateOrder(const KeyspaceMetadata& keyspace) {

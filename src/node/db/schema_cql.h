@@ -31,7 +31,8 @@ std::string UserTypeCql(const UserTypeMetadata& type);
 // uses (Types.sortedStream).
 std::vector<const UserTypeMetadata*> TypesInCreateOrder(const KeyspaceMetadata& keyspace);
 
-// CREATE INDEX name ON ks.table (target);
+// CREATE INDEX name ON ks.table (target); a storage-attached index as CREATE CUSTOM INDEX ...
+// USING 'class' [WITH OPTIONS = {...}].
 std::string IndexCql(const TableMetadata& table, const IndexMetadata& index);
 
 }  // namespace postfork::node
