@@ -5,7 +5,8 @@
 //       the connect a prefork worker makes: a master takes a warm-up snapshot (one prepared
 //       statement), then forks N workers one after another; each measures from its first
 //       instruction after fork to a session that can execute (and its first query, and the page
-//       faults it took on the way). p50/p99 in ms over the N workers.
+//       faults it took on the way). p50/p99 in ms over the N workers. --floor interleaves as
+//       many workers that only connect a raw socket and exchange STARTUP/READY: the floor.
 //   driver_bench first --port P --keyspace KS [--protocol ...]
 //       the first session of this (fresh) process, then a second one: wall and CPU ms, and the
 //       page faults each took
@@ -13,7 +14,11 @@
 //       prepared single-row SELECT from one thread: ops/s, client CPU us/request,
 //       heap allocations/request (and the protocol version the session speaks)
 // Output: one "key value" per line, for the script to compare.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,16 +116,49 @@ long MinorFaults() {
   return u.ru_minflt;
 }
 
+double CpuMs() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
 // What one forked worker reports back through the pipe.
 struct WorkerTimes {
-  double fork_ms;     // parent's fork() call to the child's first instruction
-  double ready_ms;    // child's first instruction to a session that can execute
-  double query_ms;    // then its first query (a prepared single-row SELECT)
-  long ready_faults;  // minor page faults taken between the two
+  double fork_ms;       // parent's fork() call to the child's first instruction
+  double ready_ms;      // child's first instruction to a session that can execute
+  double query_ms;      // then its first query (a prepared single-row SELECT)
+  double ready_cpu_ms;  // CPU time (user and system) the child spent between the two: its own
+                        // cost, without the waits for the node and for a core
+  long ready_faults;    // minor page faults taken between the two
   int ok;
 };
 
-int Fork(SessionOptions options, int workers) {
+// The physical floor of a worker's session on loopback, for comparison in the same run: a
+// blocking socket, connect, a v5 STARTUP, the READY. No driver, no event loop. True on READY.
+bool RawStartup(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // Header (version 5, flags, stream 0, STARTUP, length) and {"CQL_VERSION": "3.0.0"}.
+  static const char kStartup[] =
+      "\x05\x00\x00\x00\x01\x00\x00\x00\x16\x00\x01\x00\x0b"
+      "CQL_VERSION\x00\x05"
+      "3.0.0";
+  char reply[64];
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            send(fd, kStartup, sizeof kStartup - 1, MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(sizeof kStartup - 1) &&
+            recv(fd, reply, sizeof reply, 0) >= 9 && reply[4] == 0x02;  // READY
+  close(fd);
+  return ok;
+}
+
+int Fork(SessionOptions options, int workers, bool floor) {
   const std::string query = "SELECT v FROM bench_first WHERE k = ?";
   {
     auto setup = BlockingSession::Connect(options);
@@ -144,8 +182,15 @@ int Fork(SessionOptions options, int workers) {
     std::fprintf(stderr, "snapshot: %s\n", snap.status().ToString().c_str());
     return 1;
   }
-  std::vector<WorkerTimes> times;
-  for (int i = 0; i < workers; ++i) {
+  std::vector<WorkerTimes> times, floor_times;
+  // The workers' own clock and fault counter are bound and touched here, so that their first
+  // calls in a worker measure the session, not the measuring.
+  (void)MinorFaults();
+  (void)CpuMs();
+  (void)Clock::now();
+  // With `floor`, each driver worker is followed by a raw-socket one (RawStartup).
+  for (int i = 0; i < (floor ? 2 * workers : workers); ++i) {
+    const bool raw = floor && i % 2 == 1;
     int fds[2];
     if (pipe(fds) != 0) return 1;
     auto before_fork = Clock::now();
@@ -153,15 +198,22 @@ int Fork(SessionOptions options, int workers) {
     if (pid == 0) {
       auto t0 = Clock::now();
       long f0 = MinorFaults();
+      double c0 = CpuMs();
       WorkerTimes w{};
       w.fork_ms = std::chrono::duration<double, std::milli>(t0 - before_fork).count();
-      {
+      if (raw) {
+        w.ok = RawStartup(options.port);
+        w.ready_cpu_ms = CpuMs() - c0;
+        w.ready_faults = MinorFaults() - f0;
+        w.ready_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      } else {
         boost::asio::io_context io(1);
         std::optional<Result<Session>> s;
         Session::ConnectFromSnapshot(io, *snap,
                                      [&](Result<Session> r) { s.emplace(std::move(r)); });
         while (!s) io.run_one();
         auto t1 = Clock::now();
+        w.ready_cpu_ms = CpuMs() - c0;
         w.ready_faults = MinorFaults() - f0;
         w.ready_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
         if (s->ok()) {
@@ -193,27 +245,37 @@ int Fork(SessionOptions options, int workers) {
       std::fprintf(stderr, "worker %d failed\n", i);
       return 1;
     }
-    times.push_back(w);
+    (raw ? floor_times : times).push_back(w);
   }
-  std::vector<double> fork_ms, ready, query_ms, faults;
+  std::vector<double> fork_ms, ready, ready_cpu, query_ms, faults;
   for (auto& w : times) {
     fork_ms.push_back(w.fork_ms);
     ready.push_back(w.ready_ms);
+    ready_cpu.push_back(w.ready_cpu_ms);
     query_ms.push_back(w.query_ms);
     faults.push_back(static_cast<double>(w.ready_faults));
   }
   std::printf(
       "workers %d\nfork_p50_ms %.4f\nworker_ready_p50_ms %.4f\nworker_ready_p99_ms %.4f\n"
-      "worker_ready_max_ms %.4f\nworker_first_query_p50_ms %.4f\nworker_ready_faults_p50 %.0f\n",
+      "worker_ready_max_ms %.4f\nworker_ready_cpu_p50_ms %.4f\nworker_first_query_p50_ms %.4f\n"
+      "worker_ready_faults_p50 %.0f\n",
       workers, Percentile(fork_ms, 0.5), Percentile(ready, 0.5), Percentile(ready, 0.99),
-      Percentile(ready, 1.0), Percentile(query_ms, 0.5), Percentile(faults, 0.5));
+      Percentile(ready, 1.0), Percentile(ready_cpu, 0.5), Percentile(query_ms, 0.5),
+      Percentile(faults, 0.5));
+  if (floor) {
+    std::vector<double> f_ready, f_cpu, f_faults;
+    for (auto& w : floor_times) {
+      f_ready.push_back(w.ready_ms);
+      f_cpu.push_back(w.ready_cpu_ms);
+      f_faults.push_back(static_cast<double>(w.ready_faults));
+    }
+    std::printf(
+        "floor_ready_p50_ms %.4f\nfloor_ready_p99_ms %.4f\nfloor_ready_cpu_p50_ms %.4f\n"
+        "floor_ready_faults_p50 %.0f\n",
+        Percentile(f_ready, 0.5), Percentile(f_ready, 0.99), Percentile(f_cpu, 0.5),
+        Percentile(f_faults, 0.5));
+  }
   return 0;
-}
-
-double CpuMs() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
 int First(SessionOptions options) {
@@ -321,6 +383,9 @@ int main(int argc, char** argv) {
   int workers = 50;
   auto* first = app.add_subcommand("first", "the first session of this process, then a second");
   fork_cmd->add_option("--workers", workers);
+  bool floor = false;
+  fork_cmd->add_flag("--floor", floor,
+                     "also fork as many raw-socket workers (connect, STARTUP, READY; no driver)");
   for (auto* sc : {ready, tput, fork_cmd, first}) {
     sc->add_option("--port", port)->required();
     sc->add_option("--keyspace", keyspace)->required();
@@ -341,7 +406,7 @@ int main(int argc, char** argv) {
   }
   options.protocol_version = *version;
   if (ready->parsed()) return Ready(options, iterations);
-  if (fork_cmd->parsed()) return Fork(options, workers);
+  if (fork_cmd->parsed()) return Fork(options, workers, floor);
   if (first->parsed()) return First(options);
   return Throughput(options, seconds, inflight);
 }

@@ -2,7 +2,8 @@
 
   postfork, forked worker   a worker forked from a master that took a warm-up snapshot:
                             from the worker's first instruction after fork to a session that
-                            can execute (driver_bench fork)
+                            can execute (driver_bench fork), beside the loopback floor: forked
+                            workers that only connect a raw socket and exchange STARTUP/READY
   postfork, fresh process   the first session of a fresh process: postfork-cql --timing, which
                             times everything the driver does before it can execute (and
                             driver_bench first: the same connect's CPU time and page faults)
@@ -147,7 +148,7 @@ def main():
                 go[ks] = repeat(args.starts, lambda: client([gobin, str(port), ks])[
                     "gocql_first_session_ms"])
             fork[ks] = keyed(run([bench, "fork", "--port", str(port), "--keyspace", ks,
-                                  "--workers", str(args.workers)]).stdout)
+                                  "--workers", str(args.workers), "--floor"]).stdout)
 
         # The python driver reads the schema of the whole cluster: the 1-table figures are taken
         # before the 1,000-table keyspace exists.
@@ -220,9 +221,13 @@ def main():
 
     print(f"{'postfork forked worker, fork -> session ready (ks1)':58} {int(out['workers']):4d} "
           f"{out['worker_ready_p50_ms']:9.3f} {out['worker_ready_p99_ms']:9.3f}"
-          f"   (max {out['worker_ready_max_ms']:.3f}; {out['worker_ready_faults_p50']:.0f} page "
+          f"   (max {out['worker_ready_max_ms']:.3f}; CPU p50 "
+          f"{out['worker_ready_cpu_p50_ms']:.3f}; {out['worker_ready_faults_p50']:.0f} page "
           f"faults; fork() itself {out['fork_p50_ms']:.3f}; first query then "
           f"{out['worker_first_query_p50_ms']:.3f})")
+    print(f"{'  (loopback floor: raw socket, STARTUP, READY, forked)':58} {int(out['workers']):4d} "
+          f"{out['floor_ready_p50_ms']:9.3f} {out['floor_ready_p99_ms']:9.3f}   (CPU p50 "
+          f"{out['floor_ready_cpu_p50_ms']:.3f}; {out['floor_ready_faults_p50']:.0f} page faults)")
     print(f"{'postfork forked worker, fork -> session ready (ks1000)':58} "
           f"{int(out1000['workers']):4d} {out1000['worker_ready_p50_ms']:9.3f} "
           f"{out1000['worker_ready_p99_ms']:9.3f}")

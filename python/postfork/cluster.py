@@ -31,6 +31,7 @@ _ACCEPTED_OPTIONS = {
 }
 
 _live_sessions = weakref.WeakSet()
+_SCHEMA_CHANGE = 5  # the RESULT kind of a schema change (native protocol, 4.2.5)
 
 
 class Cluster:
@@ -63,6 +64,27 @@ class Cluster:
         self._pid = os.getpid()
         self._connected_pid = None
         self._tls_ca_file = None
+        self._metadata = None
+
+    @property
+    def metadata(self):
+        """The schema (postfork.metadata.Metadata): keyspaces, tables and columns, read on first
+        use through a session of this Cluster, not at connect."""
+        if self._metadata is None:
+            from postfork.metadata import Metadata
+            self._metadata = Metadata(self)
+        return self._metadata
+
+    def refresh_schema_metadata(self, max_schema_agreement_wait=None):
+        """Drops the schema read so far: its next use reads it again."""
+        if self._metadata is not None:
+            self._metadata._invalidate()
+
+    def refresh_keyspace_metadata(self, keyspace, max_schema_agreement_wait=None):
+        self.refresh_schema_metadata()
+
+    def refresh_table_metadata(self, keyspace, table, max_schema_agreement_wait=None):
+        self.refresh_schema_metadata()
 
     def _check_process(self):
         if self._connected_pid is not None and self._connected_pid != os.getpid():
@@ -307,6 +329,8 @@ class ResponseFuture:
             factory = self.session.row_factory
             if not colnames:
                 rows = p.rows()
+                if p.kind() == _SCHEMA_CHANGE and self.session.cluster._metadata is not None:
+                    self.session.cluster._metadata._invalidate()
             elif factory is named_tuple_factory:  # the default: rows built as named tuples
                 rows = p.rows(_row_class(colnames))
             else:

@@ -254,10 +254,10 @@ void SessionImpl::Bootstrap(std::shared_ptr<Connection> conn,
       fail(st);
     }
   } else {
-    // From a snapshot nothing waits for REGISTER: it leaves with the first requests, and a
-    // failure only costs events (the session still follows its connections' state).
+    // From a snapshot nothing waits for REGISTER, and a failure only costs events (the session
+    // still follows its connections' state). It is queued once the session is handed over (see
+    // below), so that it leaves in one write with the first requests.
     report_.steps.push_back("REGISTER (not awaited)");
-    RegisterUnawaited(*conn);
   }
   // v5 requests name their keyspace, so a connection from a snapshot needs no USE there. A
   // fresh connect still sends it (in the same round trip) to check that the keyspace exists.
@@ -297,6 +297,9 @@ void SessionImpl::Bootstrap(std::shared_ptr<Connection> conn,
       }
       self->MakeControl(conn.get());
       self->FinishConnect(handler, Status::Ok());
+      // After FinishConnect has posted the handler: the flush this schedules runs after it, so
+      // requests the handler sends share REGISTER's write (one send instead of two).
+      self->RegisterUnawaited(*conn);
       return;
     }
     auto finish_topology = [self, conn, handler, local_rows](QueryResult peers) {
@@ -570,7 +573,7 @@ void SessionImpl::MakeControl(Connection* conn) {
   conn->set_event_callback([weak](const cql::EventMessage& ev) {
     if (auto self = weak.lock()) self->OnEvent(ev);
   });
-  if (!ready_) return;  // the bootstrap pipeline already sent REGISTER
+  if (!ready_) return;  // the bootstrap sends REGISTER itself
   RegisterUnawaited(*conn);
 }
 

@@ -1038,13 +1038,6 @@ Status ValidateIndexTarget(const TableMetadata& table, const ColumnMetadata& col
   if (type.kind() == cql::TypeKind::kUdt && IsMultiCell(type)) {
     return InvalidRequest("Cannot create index on non-frozen UDT column " + name);
   }
-  if (column.is_primary_key()) {
-    // Entries for key columns would be written per row; their queries are not planned yet.
-    return InvalidRequest(
-        "Secondary indexes on PRIMARY KEY columns are not supported by "
-        "postfork-node yet (column " +
-        name + ")");
-  }
   return Status::Ok();
 }
 

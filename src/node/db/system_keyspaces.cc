@@ -84,6 +84,10 @@ const std::vector<TableDef>& SystemTableDefs() {
         {"schema_version", "uuid", 'r'},
         {"tokens", "set<text>", 'r'}}},
       {"system",
+       "IndexInfo",
+       "built column indexes",
+       {{"table_name", "text", 'p'}, {"index_name", "text", 'c'}, {"value", "blob", 'r'}}},
+      {"system",
        "peers",
        "information about known peers in the cluster",
        {{"peer", "inet", 'p'},
@@ -534,6 +538,20 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
     cql::ValueList tokens;
     for (const auto& t : local_.tokens) tokens.emplace_back(t);
     b.Set("tokens", tokens);
+    return b.Finish();
+  }
+
+  if (ks == "system" && name == "IndexInfo") {
+    // Every index is built when CREATE INDEX answers; a row per index (its keyspace in
+    // table_name, as Cassandra writes it), with no value.
+    for (const auto& [ks_name, keyspace] : schema->keyspaces) {
+      if (keyspace->is_virtual || skip_keyspace(ks_name)) continue;
+      std::set<std::string> names;
+      for (const auto& [table_name, t] : keyspace->tables) {
+        for (const auto& index : t->indexes) names.insert(index.name);
+      }
+      for (const auto& index_name : names) b.Row(ks_name, {index_name});
+    }
     return b.Finish();
   }
 

@@ -726,6 +726,7 @@ class Reader {
       }
       PF_RETURN_IF_ERROR(ReadPartition(0, prefix, pk, resume, /*at_partition_start=*/true));
       positioned = at_partition_end_;
+      if (positioned) continue;  // the next partition's first key (or the end) is under it_
       next = keys::PrefixSuccessor(prefix);
       if (next.empty()) break;
     }
@@ -1020,7 +1021,8 @@ class Reader {
       const EncodedSlice& s = slices_[cmd_.reversed ? n - 1 - si : si];
       if (s.point) {
         // Full clustering key: a point lookup, no iterator.
-        std::string key = row_base + s.lower;
+        std::string& key = point_key_;  // reused: no allocation per partition
+        key.assign(row_base).append(s.lower);
         if (!resume_key.empty() && (cmd_.reversed ? key >= resume_key : key <= resume_key)) {
           continue;
         }
@@ -1132,7 +1134,7 @@ class Reader {
   bool clustering_restricted_ = false;
   bool stopped_ = false;
   bool at_partition_end_ = false;
-  std::string scan_prefix_, header_key_, row_base_;
+  std::string scan_prefix_, header_key_, row_base_, point_key_;
   std::vector<std::string> scan_pk_;
   int64_t emitted_ = 0;
   ReadResult result_;
@@ -1338,6 +1340,8 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
                            const IndexMetadata& index) {
   const ColumnMetadata* column = table->FindColumnById(index.column_id);
   if (column == nullptr) return InvalidArgument("index on an unknown column");
+  // An index on a key column keeps no entries: its queries scan and filter on the key.
+  if (column->is_primary_key()) return Status::Ok();
   bool is_static = column->kind == ColumnKind::kStatic;
   ReadCommand cmd;
   cmd.table = table;

@@ -41,13 +41,39 @@ TEST(Session, FromSnapshotOpensSocketsOnlyWithNoSystemQuery) {
   EXPECT_TRUE(report.from_snapshot);
   EXPECT_EQ(report.system_queries, 0);
   EXPECT_EQ(report.round_trips, 1);  // STARTUP; REGISTER follows, not waited for
-  // REGISTER left with the handshake's last write; give the server time to read it.
+  // REGISTER leaves once the session is handed over; give the server time to read it.
   for (int i = 0; i < 200 && server.opcodes().size() < 2; ++i) s->RunFor(Millis(5));
   auto ops = server.opcodes();
   ASSERT_GE(ops.size(), 2u);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), cql::Opcode::kQuery), 0);
   EXPECT_EQ(ops[0], cql::Opcode::kStartup);
   EXPECT_EQ(ops[1], cql::Opcode::kRegister);
+}
+
+TEST(Session, FromSnapshotRegisterSharesAWriteWithTheFirstRequest) {
+  ScriptedServer server;
+  boost::asio::io_context io(1);
+  std::optional<Result<Session>> session;
+  std::optional<QueryResult> result;
+  Session::ConnectFromSnapshot(io, SnapshotFor(server.port()), [&](Result<Session> s) {
+    session.emplace(std::move(s));
+    if (session->ok())
+      (*session)->Execute(Statement("SELECT 1"),
+                          [&](QueryResult r) { result.emplace(std::move(r)); });
+  });
+  for (int i = 0; i < 20000 && !result; ++i) io.run_one_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(session && session->ok());
+  ASSERT_TRUE(result && result->ok()) << (result ? result->status().ToString() : "no result");
+  auto ops = server.opcodes();
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_EQ(ops[0], cql::Opcode::kStartup);
+  EXPECT_EQ(ops[1], cql::Opcode::kRegister);
+  EXPECT_EQ(ops[2], cql::Opcode::kQuery);
+  // Reads: the refused v5 STARTUP, the v4 STARTUP, then REGISTER and the query together.
+  EXPECT_EQ(server.frames_received(), 4);
+  EXPECT_EQ(server.reads_with_frames(), 3) << "REGISTER and the first request in one write";
+  (*session)->Close();
+  io.poll();
 }
 
 TEST(Session, FromSnapshotWithAKeyspaceOnV4SendsUseBeforeReady) {

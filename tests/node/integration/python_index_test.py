@@ -279,7 +279,7 @@ class IndexTest(unittest.TestCase):
              "ALTER TABLE meta DROP v"),
             ("Select on indexed columns and with IN clause for the PRIMARY KEY are not supported",
              "SELECT * FROM meta WHERE k IN (1, 2) AND v = 1"),
-            ("ORDER BY with 2ndary indexes is not supported.",
+            ("ORDER BY with 2ndary indexes is not supported, except for ANN queries.",
              "SELECT * FROM meta WHERE k = 1 AND v = 1 ORDER BY c DESC"),
             ("SELECT DISTINCT with WHERE clause only supports restriction by partition key",
              "SELECT DISTINCT k FROM meta WHERE v = 1"),

@@ -344,10 +344,18 @@ class SelectStatementImpl final : public CqlStatement {
   // filtering without ALLOW FILTERING.
   Status PrepareRestrictions(const SelectStatement& stmt, const TableMetadata& t,
                              BindCollector& binds) {
-    PF_ASSIGN_OR_RETURN(
-        where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true, stmt.allow_filtering));
+    // With an index on a key column that an EQ restricts, a clustering column after a gap is a
+    // filter (as under ALLOW FILTERING); when such an index answers the query alone, no ALLOW
+    // FILTERING is needed.
+    std::vector<const ColumnMetadata*> key_indexed = IndexedKeyEqs(stmt, t);
+    PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true,
+                                             stmt.allow_filtering || !key_indexed.empty()));
     ChooseIndex(t);
-    if (index_) {
+    if (!stmt.allow_filtering && !index_) {
+      for (const ColumnMetadata* col : key_indexed) key_index_used_ |= KeyIndexAnswers(*col);
+    }
+    const bool allow_filtering = stmt.allow_filtering || key_index_used_;
+    if (index_ || key_index_used_) {
       auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
       bool key_in = std::any_of(where_.partition.begin(), where_.partition.end(), is_in) ||
                     std::any_of(where_.clustering_eq.begin(), where_.clustering_eq.end(), is_in) ||
@@ -361,7 +369,7 @@ class SelectStatementImpl final : public CqlStatement {
     // index answers need no ALLOW FILTERING once an index is used, as in Cassandra.
     size_t unfiltered = index_ ? 1 : 0;
     if (where_.partition_any && !where_.partition_complete) {
-      if (!stmt.allow_filtering && !index_) return InvalidRequest(kFilteringMessage);
+      if (!allow_filtering && !index_) return InvalidRequest(kFilteringMessage);
       // Partial partition keys become filters over a scan.
       for (auto& r : where_.partition) {
         if (!r.column) continue;
@@ -393,10 +401,10 @@ class SelectStatementImpl final : public CqlStatement {
       }
       if (sai_answered == where_.filters.size()) unfiltered = where_.filters.size();
     }
-    if (where_.filters.size() > unfiltered && !stmt.allow_filtering) {
+    if (where_.filters.size() > unfiltered && !allow_filtering) {
       return InvalidRequest(kFilteringMessage);
     }
-    if (!where_.partition_complete && where_.clustering_restricted() > 0 && !stmt.allow_filtering &&
+    if (!where_.partition_complete && where_.clustering_restricted() > 0 && !allow_filtering &&
         !index_) {
       return InvalidRequest(kFilteringMessage);
     }
@@ -434,7 +442,10 @@ class SelectStatementImpl final : public CqlStatement {
   // ORDER BY: clustering columns in declared order, all reversed or none.
   Status PrepareOrdering(const SelectStatement& stmt, const TableMetadata& t) {
     if (stmt.order_by.empty()) return Status::Ok();
-    if (index_) return InvalidRequest("ORDER BY with 2ndary indexes is not supported.");
+    if (index_ || key_index_used_) {
+      return InvalidRequest(
+          "ORDER BY with 2ndary indexes is not supported, except for ANN queries.");
+    }
     if (!where_.partition_complete) {
       return InvalidRequest(
           "ORDER BY is only supported when the partition key is restricted by an EQ or an IN.");
@@ -690,6 +701,51 @@ class SelectStatementImpl final : public CqlStatement {
     return false;
   }
 
+  // The key columns (partition key components, clustering columns) that an index covers and an
+  // EQ relation of `stmt` restricts.
+  static std::vector<const ColumnMetadata*> IndexedKeyEqs(const SelectStatement& stmt,
+                                                          const TableMetadata& t) {
+    std::vector<const ColumnMetadata*> out;
+    for (const Relation& rel : stmt.where) {
+      if (rel.lhs != Relation::Lhs::kColumn || rel.op != Relation::Op::kEq || rel.map_key) continue;
+      const ColumnMetadata* col = t.FindColumn(rel.columns[0]);
+      if (!col || !col->is_primary_key()) continue;
+      for (const IndexMetadata& index : t.indexes) {
+        if (index.column_id == col->id) {
+          out.push_back(col);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  // Whether the index on the key column `col` answers the query alone, as Cassandra uses it:
+  // the EQ on `col` is the one restriction that the primary key cannot bound (a partition key
+  // component without the rest of the key, or a clustering column without a complete
+  // partition key or after a gap). The node keeps no entries for such an index: the query scans
+  // and filters on the key, which gives the rows in the index's order (token, then clustering).
+  bool KeyIndexAnswers(const ColumnMetadata& col) const {
+    auto single = [](const KeyRestriction& r) { return !r.in_marker && r.values.size() == 1; };
+    size_t partition_restricted = 0;
+    for (const auto& r : where_.partition) partition_restricted += r.column ? 1 : 0;
+    if (col.kind == ColumnKind::kPartitionKey) {
+      return !where_.partition_complete && partition_restricted == 1 && where_.filters.empty() &&
+             where_.clustering_restricted() == 0 &&
+             where_.partition[static_cast<size_t>(col.position)].column == &col &&
+             single(where_.partition[static_cast<size_t>(col.position)]);
+    }
+    if (partition_restricted > 0 && !where_.partition_complete) return false;
+    bool filtered_alone = where_.filters.size() == 1 && where_.filters[0].column == &col &&
+                          where_.filters[0].op == Relation::Op::kEq &&
+                          where_.clustering_restricted() == 0;
+    if (where_.partition_complete) return filtered_alone;
+    bool prefix_alone = where_.filters.empty() && where_.clustering_restricted() == 1 &&
+                        where_.clustering_eq.size() == 1 &&
+                        where_.clustering_eq[0].column == &col && single(where_.clustering_eq[0]);
+    return filtered_alone || prefix_alone;
+  }
+
   // ORDER BY c ANN OF v: Cassandra 5.0's checks (StatementRestrictions, SelectStatement).
   Status PrepareAnn(const SelectStatement& stmt, const TableMetadata& t, BindCollector& binds) {
     if (stmt.ann.size() > 1) return InvalidRequest("Cannot specify more than one ANN ordering");
@@ -775,9 +831,11 @@ class SelectStatementImpl final : public CqlStatement {
   // Picks the index that answers one of the filters (the first such, in WHERE order):
   // EQ on a simple or full() index, CONTAINS on values(), CONTAINS KEY on keys(), `m[k] = v` on
   // entries(). Used unless the partition key is fully restricted (a partition read is cheaper).
+  // Indexes on key columns have no entries (KeyIndexAnswers).
   void ChooseIndex(const TableMetadata& t) {
     for (size_t i = 0; i < where_.filters.size() && !index_; ++i) {
       const WhereClause::Filter& f = where_.filters[i];
+      if (f.column->is_primary_key()) continue;
       for (const IndexMetadata& index : t.indexes) {
         if (index.column_id != f.column->id) continue;
         bool eq = f.op == Relation::Op::kEq && !f.map_key;
@@ -799,6 +857,7 @@ class SelectStatementImpl final : public CqlStatement {
   WhereClause where_;
   std::optional<IndexMetadata> index_;  // the index the query reads, if any
   size_t index_filter_ = 0;             // the filter it answers (re-checked on every row)
+  bool key_index_used_ = false;         // an index on a key column answers (KeyIndexAnswers)
   // ORDER BY c ANN OF v.
   struct AnnPlan {
     const ColumnMetadata* column = nullptr;
