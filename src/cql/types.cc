@@ -1,9 +1,11 @@
 #include "postfork/cql/types.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -42,6 +44,24 @@ bool IsKnownNative(uint16_t id) { return (id >= 0x0001 && id <= 0x0015 && id != 
 
 Status Malformed(std::string msg) { return Status(StatusCode::kMalformed, std::move(msg)); }
 
+}  // namespace
+
+bool IsReservedKeyword(std::string_view name) {
+  static constexpr std::string_view kReserved[] = {
+      "add",      "allow",    "alter",        "and",          "apply",  "asc",         "authorize",
+      "batch",    "begin",    "by",           "columnfamily", "create", "delete",      "desc",
+      "describe", "drop",     "entries",      "execute",      "from",   "full",        "grant",
+      "if",       "in",       "index",        "infinity",     "insert", "into",        "is",
+      "keyspace", "limit",    "materialized", "modify",       "nan",    "norecursive", "not",
+      "null",     "of",       "on",           "or",           "order",  "primary",     "rename",
+      "revoke",   "schema",   "select",       "set",          "table",  "to",          "token",
+      "truncate", "unlogged", "update",       "use",          "using",  "view",        "where",
+      "with"};
+  return std::binary_search(std::begin(kReserved), std::end(kReserved), name);
+}
+
+namespace {
+
 bool NeedsQuoting(std::string_view name) {
   if (name.empty()) return true;
   if (!std::islower(static_cast<unsigned char>(name[0]))) return true;
@@ -49,7 +69,7 @@ bool NeedsQuoting(std::string_view name) {
     unsigned char u = static_cast<unsigned char>(c);
     if (!(std::islower(u) || std::isdigit(u) || c == '_')) return true;
   }
-  return false;
+  return IsReservedKeyword(name);
 }
 
 }  // namespace

@@ -127,8 +127,11 @@ class DataType {
 
 // CQL name of a native kind ("int", "text", ...).
 std::string_view NativeTypeName(TypeKind kind);
-// A CQL identifier as Cassandra prints it: as is when it is a lower-case word, else in double
-// quotes with inner quotes doubled.
+// A CQL identifier as Cassandra prints it (ColumnIdentifier.maybeQuote): as is when it is a
+// lower-case word that is not a reserved keyword, else in double quotes with inner quotes doubled.
 std::string QuoteIdentifier(std::string_view name);
+// Whether a lower-case word is one of Cassandra 5.0's reserved keywords (its
+// cql3/reserved_keywords.txt): never an unquoted identifier, always quoted when printed.
+bool IsReservedKeyword(std::string_view word);
 
 }  // namespace postfork::cql

@@ -286,6 +286,34 @@ struct DisabledFeatureStatement {
   std::string state_type;                   // aggregate: STYPE (CQL text)
 };
 
+// DESCRIBE / DESC: the schema as CQL, answered by the node itself (Cassandra 4.0's server-side
+// DESCRIBE).
+struct DescribeStatement {
+  enum class Kind {
+    kCluster,
+    kSchema,  // [FULL] SCHEMA
+    kKeyspaces,
+    kKeyspace,  // [ONLY] KEYSPACE [ks]
+    kTables,
+    kTable,  // TABLE / COLUMNFAMILY [ks.]t
+    kIndex,
+    kMaterializedView,
+    kTypes,
+    kType,
+    kFunctions,
+    kFunction,
+    kAggregates,
+    kAggregate,
+    kGeneric,  // DESCRIBE [ks.]name: a keyspace, table, index or view, in that order
+  };
+  Kind kind = Kind::kKeyspaces;
+  std::string keyspace;  // as written, unquoted names folded; empty when not given
+  std::string name;
+  bool full = false;            // FULL SCHEMA: system keyspaces too
+  bool only = false;            // ONLY KEYSPACE: the keyspace without its elements
+  bool with_internals = false;  // WITH INTERNALS: table ids and dropped columns
+};
+
 struct BatchStatement;
 struct AuthStatement;  // roles and permissions: cql3/auth_ast.h
 using Statement =
@@ -294,7 +322,8 @@ using Statement =
                  DropTableStatement, TruncateStatement, InsertStatement, UpdateStatement,
                  DeleteStatement, SelectStatement, std::shared_ptr<BatchStatement>,
                  CreateTypeStatement, AlterTypeStatement, DropTypeStatement, CreateIndexStatement,
-                 DropIndexStatement, std::shared_ptr<AuthStatement>, DisabledFeatureStatement>;
+                 DropIndexStatement, std::shared_ptr<AuthStatement>, DisabledFeatureStatement,
+                 DescribeStatement>;
 
 struct BatchStatement {
   enum class Type { kLogged, kUnlogged, kCounter };

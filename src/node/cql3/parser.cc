@@ -154,22 +154,8 @@ class Parser {
     return Unexpected(fmt::format("'{}'", p));
   }
 
-  // Reserved words cannot be unquoted identifiers (Cassandra's reserved keyword list, subset).
-  static bool IsReserved(std::string_view w) {
-    static constexpr std::string_view kReserved[] = {
-        "add",      "allow",  "alter",   "and",          "apply",  "asc",      "authorize",
-        "batch",    "begin",  "by",      "columnfamily", "create", "delete",   "desc",
-        "describe", "drop",   "entries", "execute",      "from",   "full",     "grant",
-        "if",       "in",     "index",   "infinity",     "insert", "into",     "keyspace",
-        "limit",    "modify", "nan",     "norecursive",  "not",    "null",     "of",
-        "on",       "or",     "order",   "primary",      "rename", "revoke",   "schema",
-        "select",   "set",    "table",   "to",           "token",  "truncate", "unlogged",
-        "update",   "use",    "using",   "where",        "with"};
-    for (std::string_view r : kReserved) {
-      if (r == w) return true;
-    }
-    return false;
-  }
+  // Reserved words cannot be unquoted identifiers.
+  static bool IsReserved(std::string_view w) { return cql::IsReservedKeyword(w); }
 
   Result<std::string> Identifier() {
     const Token& t = Peek();
@@ -589,6 +575,82 @@ class Parser {
   }
 
   // ---- statements -----------------------------------------------------------------------
+  // DESCRIBE | DESC, then CLUSTER | [FULL] SCHEMA | KEYSPACES | [ONLY] KEYSPACE [ks] | TABLES |
+  // (TABLE | COLUMNFAMILY) name | INDEX name | MATERIALIZED VIEW name | TYPES | TYPE name |
+  // FUNCTIONS | FUNCTION name | AGGREGATES | AGGREGATE name | name, then [WITH INTERNALS]
+  // (Cassandra's describeStatement rule: a listing keyword wins over a generic name).
+  Result<Statement> ParseDescribe() {
+    Next();
+    using Kind = DescribeStatement::Kind;
+    DescribeStatement s;
+    auto named = [&](Kind kind) -> Status {
+      Next();
+      s.kind = kind;
+      PF_ASSIGN_OR_RETURN(TableName name, ParseTableName());
+      s.keyspace = std::move(name.keyspace);
+      s.name = std::move(name.name);
+      return Status::Ok();
+    };
+    const Token& t = Peek();
+    bool keyword = t.kind == TokenKind::kIdentifier && !t.quoted;
+    if (keyword && t.text == "cluster") {
+      Next();
+      s.kind = Kind::kCluster;
+    } else if (keyword && (t.text == "full" || t.text == "schema")) {
+      s.full = AcceptKeyword("full");
+      PF_RETURN_IF_ERROR(ExpectKeyword("schema"));
+      s.kind = Kind::kSchema;
+    } else if (keyword && t.text == "keyspaces") {
+      Next();
+      s.kind = Kind::kKeyspaces;
+    } else if (keyword && (t.text == "only" || t.text == "keyspace")) {
+      s.only = AcceptKeyword("only");
+      PF_RETURN_IF_ERROR(ExpectKeyword("keyspace"));
+      s.kind = Kind::kKeyspace;
+      const Token& ks = Peek();
+      if (ks.kind == TokenKind::kIdentifier && (ks.quoted || !IsReserved(ks.text))) {
+        PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      }
+    } else if (keyword && t.text == "tables") {
+      Next();
+      s.kind = Kind::kTables;
+    } else if (keyword && (t.text == "table" || t.text == "columnfamily")) {
+      PF_RETURN_IF_ERROR(named(Kind::kTable));
+    } else if (keyword && t.text == "index") {
+      PF_RETURN_IF_ERROR(named(Kind::kIndex));
+    } else if (keyword && t.text == "materialized") {
+      Next();
+      if (!Peek().IsKeyword("view")) return Unexpected("K_VIEW");
+      PF_RETURN_IF_ERROR(named(Kind::kMaterializedView));
+    } else if (keyword && t.text == "types") {
+      Next();
+      s.kind = Kind::kTypes;
+    } else if (keyword && t.text == "type") {
+      PF_RETURN_IF_ERROR(named(Kind::kType));
+    } else if (keyword && t.text == "functions") {
+      Next();
+      s.kind = Kind::kFunctions;
+    } else if (keyword && t.text == "function") {
+      PF_RETURN_IF_ERROR(named(Kind::kFunction));
+    } else if (keyword && t.text == "aggregates") {
+      Next();
+      s.kind = Kind::kAggregates;
+    } else if (keyword && t.text == "aggregate") {
+      PF_RETURN_IF_ERROR(named(Kind::kAggregate));
+    } else {
+      if (t.kind != TokenKind::kIdentifier || (!t.quoted && IsReserved(t.text))) return NoViable();
+      s.kind = Kind::kGeneric;
+      PF_ASSIGN_OR_RETURN(TableName name, ParseTableName());
+      s.keyspace = std::move(name.keyspace);
+      s.name = std::move(name.name);
+    }
+    if (AcceptKeyword("with")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("internals"));
+      s.with_internals = true;
+    }
+    return Statement(std::move(s));
+  }
+
   Result<Statement> ParseOne(bool in_batch) {
     const Token& t = Peek();
     if (t.kind != TokenKind::kIdentifier || t.quoted) return NoViable();
@@ -611,6 +673,7 @@ class Parser {
     if (t.text == "drop") return ParseDrop();
     if (t.text == "grant" || t.text == "revoke") return ParsePermissionChange();
     if (t.text == "list") return ParseList();
+    if (t.text == "describe" || t.text == "desc") return ParseDescribe();
     if (t.text == "truncate") {
       Next();
       AcceptKeyword("table");

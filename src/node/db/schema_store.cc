@@ -149,6 +149,7 @@ Status TypeMissing(std::string_view keyspace, std::string_view name) {
 struct SchemaStore::Impl {
   Storage* storage = nullptr;
   NodeIdentity identity;
+  LocalNodeState local_node;
   std::vector<std::shared_ptr<const KeyspaceMetadata>> system_keyspaces;
   std::unique_ptr<SystemTables> system_tables;
 
@@ -382,6 +383,7 @@ Result<std::unique_ptr<SchemaStore>> SchemaStore::Open(Storage* storage,
   impl->system_keyspaces = SystemKeyspaceMetadata();
   PF_RETURN_IF_ERROR(impl->Load());
   PF_ASSIGN_OR_RETURN(LocalNodeState local, LoadLocalNodeState(storage, identity));
+  impl->local_node = local;
   impl->Publish();
   Impl* raw = impl.get();
   impl->system_tables =
@@ -393,6 +395,8 @@ Result<std::unique_ptr<SchemaStore>> SchemaStore::Open(Storage* storage,
 std::shared_ptr<const SchemaSnapshot> SchemaStore::snapshot() const { return impl_->Snapshot(); }
 
 const NodeIdentity& SchemaStore::identity() const { return impl_->identity; }
+
+const LocalNodeState& SchemaStore::local_node() const { return impl_->local_node; }
 
 void SchemaStore::AddListener(SchemaChangeListener listener) {
   std::lock_guard lock(impl_->listeners_mu);
@@ -811,12 +815,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateType(const UserTypeD
     if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
     auto ks = impl_->UserKeyspace(def.keyspace);
     if (!ks) return KeyspaceMissing(def.keyspace);
-    if (!ValidName(def.name)) {
-      return InvalidRequest(
-          "Type name must not be empty, more than 48 characters long, or "
-          "contain non-alphanumeric-underscore characters (got \"" +
-          def.name + "\")");
-    }
+    // Cassandra 5.0 takes any type name (CreateTypeStatement checks none).
     if (ks->FindType(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>{};
       return InvalidRequest("A user type with name '" + def.name + "' already exists");

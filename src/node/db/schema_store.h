@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "node/db/local_node.h"
 #include "node/db/schema.h"
 #include "node/db/schema_options.h"
 #include "postfork/base/status.h"
@@ -146,6 +147,8 @@ class SchemaStore {
   void AddListener(SchemaChangeListener listener);
 
   const NodeIdentity& identity() const;
+  // The host id and tokens system.local reports.
+  const LocalNodeState& local_node() const;
 
  private:
   struct Impl;

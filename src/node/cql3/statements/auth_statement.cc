@@ -362,7 +362,8 @@ Result<std::optional<Requirement>> RequirementOf(const CqlStatement& s) {
   if (kind == "insert" || kind == "update" || kind == "delete" || kind == "truncate") {
     return table(Permission::kModify);
   }
-  if (kind == "use") return std::optional<Requirement>();
+  // DESCRIBE checks no permission (Cassandra's DescribeStatement.authorize is empty).
+  if (kind == "use" || kind == "describe") return std::optional<Requirement>();
   if (kind == "create_keyspace") {
     return std::optional<Requirement>(Requirement{Permission::kCreate, DataResource::Root()});
   }

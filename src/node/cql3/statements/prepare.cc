@@ -4,6 +4,7 @@
 
 #include "node/cql3/statements/auth_statement.h"
 #include "node/cql3/statements/batch_statement.h"
+#include "node/cql3/statements/describe_statement.h"
 #include "node/cql3/statements/disabled_feature_statement.h"
 #include "node/cql3/statements/modification_statement.h"
 #include "node/cql3/statements/schema_statement.h"
@@ -70,6 +71,7 @@ Result<std::unique_ptr<CqlStatement>> PrepareStatement(const ParsedStatement& pa
   if (auto* d = std::get_if<DisabledFeatureStatement>(&stmt)) {
     return PrepareDisabledFeature(*d, keyspace);
   }
+  if (auto* d = std::get_if<DescribeStatement>(&stmt)) return PrepareDescribe(*d);
   return PrepareSchemaStatement(stmt, schema, keyspace);
 }
 
