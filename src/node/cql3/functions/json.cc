@@ -232,16 +232,18 @@ std::string ToJson(const std::optional<std::string_view>& body, const cql::DataT
 namespace postfork::node::cql3 {
 namespace {
 
+struct JavaMember;
+
 // A JSON value as Jackson's ObjectMapper reads it into Java objects.
 struct JavaObject {
   enum class Kind { kNull, kBoolean, kInteger, kLong, kBigInteger, kDouble, kString, kList, kMap };
   Kind kind = Kind::kNull;
   bool boolean = false;
-  int64_t integer = 0;                                      // Integer, Long
-  double number = 0;                                        // Double
-  std::string text;                                         // String; BigInteger digits
-  std::vector<JavaObject> items;                            // ArrayList
-  std::vector<std::pair<std::string, JavaObject>> members;  // LinkedHashMap, insertion order
+  int64_t integer = 0;              // Integer, Long
+  double number = 0;                // Double
+  std::string text;                 // String; BigInteger digits
+  std::vector<JavaObject> items;    // ArrayList
+  std::vector<JavaMember> members;  // LinkedHashMap, insertion order
 
   bool is_null() const { return kind == Kind::kNull; }
   bool is_string() const { return kind == Kind::kString; }
@@ -288,40 +290,51 @@ struct JavaObject {
   }
 
   // toString(), what String.format's %s prints.
-  std::string ToString() const {
-    switch (kind) {
-      case Kind::kNull:
-        return "null";
-      case Kind::kBoolean:
-        return boolean ? "true" : "false";
-      case Kind::kInteger:
-      case Kind::kLong:
-        return std::to_string(integer);
-      case Kind::kDouble:
-        return cql::JavaFloatText(number);
-      case Kind::kBigInteger:
-      case Kind::kString:
-        return text;
-      case Kind::kList: {
-        std::string out = "[";
-        for (size_t i = 0; i < items.size(); ++i) {
-          if (i) out += ", ";
-          out += items[i].ToString();
-        }
-        return out + "]";
-      }
-      case Kind::kMap: {
-        std::string out = "{";
-        for (size_t i = 0; i < members.size(); ++i) {
-          if (i) out += ", ";
-          out += members[i].first + "=" + members[i].second.ToString();
-        }
-        return out + "}";
-      }
-    }
-    return "";
-  }
+  std::string ToString() const;
 };
+
+// One entry of a JSON object, in the LinkedHashMap's insertion order. (A struct rather than a
+// std::pair: the pair would need JavaObject complete inside JavaObject.)
+struct JavaMember {
+  JavaMember(std::string name, JavaObject value)
+      : first(std::move(name)), second(std::move(value)) {}
+  std::string first;
+  JavaObject second;
+};
+
+std::string JavaObject::ToString() const {
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBoolean:
+      return boolean ? "true" : "false";
+    case Kind::kInteger:
+    case Kind::kLong:
+      return std::to_string(integer);
+    case Kind::kDouble:
+      return cql::JavaFloatText(number);
+    case Kind::kBigInteger:
+    case Kind::kString:
+      return text;
+    case Kind::kList: {
+      std::string out = "[";
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ", ";
+        out += items[i].ToString();
+      }
+      return out + "]";
+    }
+    case Kind::kMap: {
+      std::string out = "{";
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (i) out += ", ";
+        out += members[i].first + "=" + members[i].second.ToString();
+      }
+      return out + "}";
+    }
+  }
+  return "";
+}
 
 // A Jackson exception: its class and its message (with the location).
 struct JacksonError {
@@ -734,7 +747,7 @@ Status Expected(std::string_view what, const JavaObject& got) {
 // JsonUtils.handleCaseSensitivity: a member name in double quotes keeps its case (quotes
 // removed), any other is lower-cased; a renamed member moves to the end, replacing a member of
 // that name in place.
-void HandleCaseSensitivity(std::vector<std::pair<std::string, JavaObject>>* members) {
+void HandleCaseSensitivity(std::vector<JavaMember>* members) {
   std::vector<std::string> keys;
   for (const auto& m : *members) keys.push_back(m.first);
   for (const std::string& key : keys) {
@@ -1235,7 +1248,8 @@ Result<std::vector<JsonColumnValue>> ParseInsertJson(
   HandleCaseSensitivity(&object.members);
   std::vector<JsonColumnValue> out(columns.size());
   for (size_t i = 0; i < columns.size(); ++i) {
-    const auto& [name, type] = columns[i];
+    const std::string& name = columns[i].first;  // (a structured binding cannot be captured)
+    const cql::DataType& type = columns[i].second;
     auto it = std::find_if(object.members.begin(), object.members.end(),
                            [&](const auto& m) { return m.first == name; });
     if (it == object.members.end()) continue;
