@@ -197,7 +197,12 @@ class ColumnOrderTest(KeyspaceTest):
     def test_applied_rows_order_columns_as_select_star(self):
         s = self.session
         s.execute("INSERT INTO t (p, c, a, b, y, z) VALUES (2, 2, 3, 4, 5, 6)")
+        # Cassandra reads the static columns for a condition only when the statement writes one
+        # (CQL3CasRequest.columnsToRead): here they come back null.
         r = s.execute("INSERT INTO t (p, c, a) VALUES (2, 2, 9) IF NOT EXISTS")
+        self.assertEqual(r.column_names, ["[applied]", "p", "c", "y", "z", "a", "b"])
+        self.assertEqual(tuple(r.one()), (False, 2, 2, None, None, 3, 4))
+        r = s.execute("INSERT INTO t (p, c, a, y) VALUES (2, 2, 9, 1) IF NOT EXISTS")
         self.assertEqual(r.column_names, ["[applied]", "p", "c", "y", "z", "a", "b"])
         self.assertEqual(tuple(r.one()), (False, 2, 2, 5, 6, 3, 4))
 
