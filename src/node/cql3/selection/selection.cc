@@ -1073,7 +1073,9 @@ std::string Selection::JsonRow(const std::vector<std::optional<std::string_view>
 }
 
 void RowsWriter::Row(const RowView& row) {
-  if (last_requested_) last_row_in_it_ = row.partition_key == *last_requested_;
+  if (last_requested_) {
+    last_row_ends_it_ = row.clustering.empty() && row.partition_key == *last_requested_;
+  }
   cql::ByteWriter w(out_);
   for (const Output& o : outputs_) {
     switch (o.kind) {

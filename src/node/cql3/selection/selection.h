@@ -198,19 +198,20 @@ class Selection {
 // cell. Only for selections whose OutputsAreStoredValues().
 class RowsWriter final : public RowSink {
  public:
-  // `last_requested`: a partition key (or null) for last_row_in_it().
+  // `last_requested`: a partition key (or null) for last_row_ends_it().
   RowsWriter(const Selection& selection, std::string* out,
              const std::vector<std::string>* last_requested)
       : outputs_(selection.outputs()), out_(out), last_requested_(last_requested) {}
-  // Whether the last row written is in `last_requested`.
-  bool last_row_in_it() const { return last_row_in_it_; }
+  // Whether the last row written ends `last_requested`: a row without clustering (the one row of
+  // a table without clustering columns, a static-only row or a DISTINCT row) in that partition.
+  bool last_row_ends_it() const { return last_row_ends_it_; }
   void Row(const RowView& row) override;
 
  private:
   const std::vector<Output>& outputs_;
   std::string* out_;
   const std::vector<std::string>* last_requested_;
-  bool last_row_in_it_ = false;
+  bool last_row_ends_it_ = false;
 };
 
 }  // namespace postfork::node::cql3::selection

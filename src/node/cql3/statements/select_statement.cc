@@ -252,8 +252,9 @@ class SelectStatementImpl final : public CqlStatement {
       rows.has_more = false;
     } else if (cmd.row_limit > 0) {
       PF_ASSIGN_OR_RETURN(rows, ReadWithTombstoneThresholds(ctx, cmd, select_star_));
-      const std::vector<std::string>* last = LastRequestedPartitionWithOneRow(cmd);
-      if (last && !rows.rows.empty() && rows.rows.back().partition_key == *last) {
+      const std::vector<std::string>* last = LastRequestedPartition(cmd);
+      if (last && !rows.rows.empty() && rows.rows.back().partition_key == *last &&
+          rows.rows.back().clustering.empty()) {
         rows.has_more = false;
       }
     }
@@ -282,11 +283,14 @@ class SelectStatementImpl final : public CqlStatement {
   }
 
  private:
-  // Without clustering columns a partition holds one row at most, so a page that ends on the
+  // Cassandra's single-partition pager knows a partition is over after a row without clustering:
+  // the one row of a table without clustering columns, the static row of a partition that holds
+  // only static data, or a DISTINCT row (one a partition). A page that ends on such a row of the
   // last requested partition ends the result: no paging state, as Cassandra sends none. The
-  // partition to look for, or null where the rule does not apply.
-  const std::vector<std::string>* LastRequestedPartitionWithOneRow(const ReadCommand& cmd) const {
-    if (cmd.partition_keys.empty() || !table_meta_->ClusteringColumns().empty()) return nullptr;
+  // partition to look for, or null for a range scan, which Cassandra's range pager never ends
+  // early.
+  const std::vector<std::string>* LastRequestedPartition(const ReadCommand& cmd) const {
+    if (cmd.partition_keys.empty()) return nullptr;
     return &cmd.partition_keys.back();
   }
 
@@ -297,10 +301,10 @@ class SelectStatementImpl final : public CqlStatement {
                                         int64_t limit) const {
     thread_local std::string row_bytes;
     row_bytes.clear();
-    selection::RowsWriter writer(selection_, &row_bytes, LastRequestedPartitionWithOneRow(cmd));
+    selection::RowsWriter writer(selection_, &row_bytes, LastRequestedPartition(cmd));
     cmd.sink = &writer;
     PF_ASSIGN_OR_RETURN(ReadResult rows, ReadWithTombstoneThresholds(ctx, cmd, select_star_));
-    if (writer.last_row_in_it()) rows.has_more = false;
+    if (writer.last_row_ends_it()) rows.has_more = false;
     cql::RowsMetadata meta;
     meta.column_count = result_metadata_.column_count;
     meta.no_metadata = ctx.skip_metadata;
