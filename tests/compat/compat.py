@@ -259,13 +259,27 @@ def values_agree(a, b):
     return canon(a) == canon(b)
 
 
-def rows_agree(ra, rb, ordered=True):
+# ttl() counts down each second from the moment of each server's own write, and the two writes
+# land apart (one second boundary, more on a loaded machine): remaining TTLs agree within this.
+TTL_SLACK_SECONDS = 5
+
+
+def _ttl_agree(a, b):
+    return type(a) is int and type(b) is int and abs(a - b) <= TTL_SLACK_SECONDS
+
+
+def rows_agree(ra, rb, ordered=True, columns=()):
     if len(ra) != len(rb):
         return False
     if not ordered:
         ra = sorted(ra, key=lambda r: repr(canon(tuple(r))))
         rb = sorted(rb, key=lambda r: repr(canon(tuple(r))))
-    return all(len(x) == len(y) and all(values_agree(p, q) for p, q in zip(x, y))
+    ttl = [bool(c and str(c[0]).lower().startswith("ttl(")) for c in (columns or ())]
+
+    def agree(i, p, q):
+        return values_agree(p, q) or (i < len(ttl) and ttl[i] and _ttl_agree(p, q))
+
+    return all(len(x) == len(y) and all(agree(i, p, q) for i, (p, q) in enumerate(zip(x, y)))
                for x, y in zip(ra, rb))
 
 
@@ -296,7 +310,7 @@ def compare(node, cass, ordered=True):
         return diffs
     if node.columns != cass.columns:
         diffs.append(("metadata", node.columns, cass.columns))
-    elif not rows_agree(node.rows, cass.rows, ordered):
+    elif not rows_agree(node.rows, cass.rows, ordered, node.columns):
         aspect = "applied" if node.columns and node.columns[0][0] == "[applied]" else "rows"
         diffs.append((aspect, [canon(tuple(r)) for r in node.rows],
                       [canon(tuple(r)) for r in cass.rows]))
