@@ -18,7 +18,7 @@ def test_invalid_request_and_syntax(session):
     with pytest.raises(postfork.InvalidRequest) as e:
         session.execute("SELECT * FROM no_such_table")
     assert str(e.value) == ('Error from server: code=2200 [Invalid query] '
-                            'message="unconfigured table no_such_table"')
+                            'message="table no_such_table does not exist"')
     with pytest.raises(postfork.SyntaxException) as e:
         session.execute("SELEKT 1")
     assert "code=2000 [Syntax error in CQL query]" in str(e.value)

@@ -88,7 +88,8 @@ class Parser {
           at += end == std::string_view::npos ? rest.size() : end + 1;
         } else {
           size_t end = rest.find_first_not_of(" \t\r\n");
-          at += end == std::string_view::npos ? rest.size() : end;
+          // A character no token covers (one the lexer rejected) is a token of its own.
+          at += end == std::string_view::npos ? rest.size() : std::max<size_t>(end, 1);
         }
       }
       if (&tok == &offending) break;

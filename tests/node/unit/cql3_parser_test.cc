@@ -163,6 +163,13 @@ TEST(Cql3Parser, SyntaxErrorSnippetsCountHiddenTokens) {
             "line 2:19 mismatched input 'extra' expecting EOF (...c = 2 LIMIT 1 [extra])");
 }
 
+// Characters the lexer rejected lie between tokens: the snippet counts each as a token and
+// ends (a fuzzer found the loop that never moved past them).
+TEST(Cql3Parser, SnippetOverRejectedCharactersEnds) {
+  EXPECT_FALSE(SyntaxError("-Na-").empty());
+  EXPECT_FALSE(SyntaxError("SELECT -Na- FROM t").empty());
+}
+
 // `-i` starts Cassandra's -Infinity token (and `-n` its -NaN): a lexer error, not a negation.
 TEST(Cql3Parser, MinusIOrNIsAnInfinityOrNanPrefix) {
   EXPECT_EQ(SyntaxError("SELECT -i FROM t"),
