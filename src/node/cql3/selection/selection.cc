@@ -16,6 +16,18 @@
 namespace postfork::node::cql3::selection {
 namespace {
 
+// A selector written inside parentheses: prepared by `prepare` as the selector inside them and
+// named with the parentheses as written, as Cassandra names the result column.
+template <class Prepare>
+auto PrepareParenthesized(const Selector& sel, Prepare prepare) -> decltype(prepare(sel)) {
+  Selector inner = sel;
+  inner.parentheses = 0;
+  PF_ASSIGN_OR_RETURN(auto p, prepare(inner));
+  const auto n = static_cast<size_t>(sel.parentheses);
+  p.name = std::string(n, '(') + p.name + std::string(n, ')');
+  return p;
+}
+
 std::string BigintBytes(int64_t v) {
   std::string out;
   cql::ByteWriter(&out).WriteLong(v);
@@ -161,12 +173,8 @@ Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMet
 Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds, bool distinct) {
   if (sel.parentheses > 0) {
-    Selector inner = sel;
-    inner.parentheses = 0;
-    PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(inner, t, binds, distinct));
-    p.name = std::string(static_cast<size_t>(sel.parentheses), '(') + p.name +
-             std::string(static_cast<size_t>(sel.parentheses), ')');
-    return p;
+    return PrepareParenthesized(
+        sel, [&](const Selector& inner) { return PrepareSelector(inner, t, binds, distinct); });
   }
   switch (sel.kind) {
     case Selector::Kind::kOperation:
@@ -596,12 +604,8 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
 Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds) {
   if (sel.parentheses > 0) {
-    Selector inner = sel;
-    inner.parentheses = 0;
-    PF_ASSIGN_OR_RETURN(Prepared p, PrepareArgument(inner, t, binds));
-    p.name = std::string(static_cast<size_t>(sel.parentheses), '(') + p.name +
-             std::string(static_cast<size_t>(sel.parentheses), ')');
-    return p;
+    return PrepareParenthesized(
+        sel, [&](const Selector& inner) { return PrepareArgument(inner, t, binds); });
   }
   switch (sel.kind) {
     case Selector::Kind::kOperation:
