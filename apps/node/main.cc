@@ -33,6 +33,14 @@ int main(int argc, char** argv) {
                  "prepared_statements_cache_size); least recently used statements are evicted")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
+  app.add_option("--memtable-size", options.memtable_size_mib,
+                 "MiB a memtable holds before it is written to disk (two at most while flushing)")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--block-cache-size", options.block_cache_size_mib,
+                 "MiB of data blocks read from disk kept in memory")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
   app.add_option("--batch-size-warn-threshold", options.batch_size_warn_threshold_kib,
                  "KiB: a batch over several partitions with more data warns the client")
       ->capture_default_str();

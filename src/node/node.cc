@@ -114,6 +114,9 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
     return Status(StatusCode::kInvalidArgument,
                   "NodeOptions.prepared_statements_cache_size_mib must be >= 1");
   }
+  if (options.memtable_size_mib == 0) {
+    return Status(StatusCode::kInvalidArgument, "NodeOptions.memtable_size_mib must be >= 1");
+  }
   if (options.authorizer == NodeOptions::Authorizer::kCassandra &&
       options.authenticator != NodeOptions::Authenticator::kPassword) {
     return Status(StatusCode::kInvalidArgument,
@@ -147,6 +150,8 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   db_options.storage.sync_mode = options.commitlog_sync == NodeOptions::CommitlogSync::kBatch
                                      ? StorageOptions::SyncMode::kBatch
                                      : StorageOptions::SyncMode::kPeriodic;
+  db_options.storage.write_buffer_bytes = static_cast<size_t>(options.memtable_size_mib) << 20;
+  db_options.storage.block_cache_bytes = static_cast<size_t>(options.block_cache_size_mib) << 20;
   db_options.identity.listen_address = options.listen_address;
   db_options.identity.native_port = impl->port;
   PF_ASSIGN_OR_RETURN(impl->db, Database::Open(std::move(db_options)));

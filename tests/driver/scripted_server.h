@@ -6,17 +6,17 @@
 // a negotiating driver falls back to v4 as it would against such a server.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "loopback_listener.h"
 
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/frame.h"
@@ -34,35 +34,11 @@ class ScriptedServer {
   // Returning std::nullopt closes the connection.
   using Script = std::function<std::optional<std::string>(const Request&)>;
 
-  explicit ScriptedServer(Script script = nullptr) : script_(std::move(script)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listen_fd_, 64);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { AcceptLoop(); });
-  }
+  explicit ScriptedServer(Script script = nullptr)
+      : script_(std::move(script)), listener_([this](int fd) { Accept(fd); }) {}
+  ~ScriptedServer() { listener_.Stop(); }
 
-  ~ScriptedServer() {
-    stopping_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    ::close(listen_fd_);
-    acceptor_.join();
-    {
-      std::lock_guard lock(mu_);
-      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
-    }
-    for (auto& t : workers_) t.join();
-  }
-
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port(); }
   int frames_received() const { return frames_.load(); }
   int reads_with_frames() const { return reads_.load(); }
   int connections() const { return connections_.load(); }
@@ -77,10 +53,7 @@ class ScriptedServer {
     script_ = std::move(s);
   }
   // Kills every open connection (the listener stays up).
-  void DropConnections() {
-    std::lock_guard lock(mu_);
-    for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
-  }
+  void DropConnections() { listener_.ShutdownAll(); }
 
   static std::string Frame(const cql::FrameHeader& request, cql::Opcode opcode,
                            const std::string& body) {
@@ -135,15 +108,10 @@ class ScriptedServer {
   }
 
  private:
-  void AcceptLoop() {
-    while (!stopping_) {
-      int fd = ::accept(listen_fd_, nullptr, nullptr);
-      if (fd < 0) return;
-      ++connections_;
-      std::lock_guard lock(mu_);
-      fds_.push_back(fd);
-      workers_.emplace_back([this, fd] { Serve(fd); });
-    }
+  void Accept(int fd) {
+    ++connections_;
+    listener_.Track(fd);
+    listener_.Spawn([this, fd] { Serve(fd); });
   }
 
   void Serve(int fd) {
@@ -185,21 +153,15 @@ class ScriptedServer {
       }
       if (any) ++reads_;
     }
+    listener_.Untrack(fd);
     ::close(fd);
-    std::lock_guard lock(mu_);
-    std::erase(fds_, fd);
   }
 
   Script script_;
-  int listen_fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
   std::atomic<int> frames_{0}, reads_{0}, connections_{0}, refused_versions_{0};
   std::mutex mu_;
-  std::vector<int> fds_;
   std::vector<cql::Opcode> opcodes_;
-  std::thread acceptor_;
-  std::vector<std::thread> workers_;
+  LoopbackListener listener_;  // last: its threads use the members above
 };
 
 }  // namespace postfork::driver::testing

@@ -41,6 +41,12 @@ struct NodeOptions {
   // prepared_statements_cache_size: least recently used statements are evicted beyond it (their
   // clients get UNPREPARED and prepare again). Default: 10, Cassandra's floor for the setting.
   uint32_t prepared_statements_cache_size_mib = 10;
+  // Storage memory, in MiB. A memtable (RocksDB write buffer) is written to disk when it reaches
+  // memtable_size_mib; up to two exist while one is being flushed. The block cache holds
+  // uncompressed data blocks read from disk. Together with the prepared cache they bound the
+  // node's memory for data. Defaults: 32, 64.
+  uint32_t memtable_size_mib = 32;
+  uint32_t block_cache_size_mib = 64;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
   // over several partitions larger than batch_size_warn_threshold warns and larger than
   // batch_size_fail_threshold is refused; an unlogged batch over more partitions than

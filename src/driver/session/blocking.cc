@@ -45,30 +45,32 @@ BlockingSession::~BlockingSession() {
   if (state_) Close();
 }
 
+namespace {
+// Opens state.session through `connect(io, callback)`, running state's io_context meanwhile.
+template <class State, class Connect>
+Status OpenSession(State& state, Connect connect) {
+  Result<Session> r =
+      Await<Result<Session>>(state, [&](auto done) { connect(state.io, std::move(done)); });
+  if (!r.ok()) return r.error();
+  state.session.emplace(std::move(r).value());
+  return Status();
+}
+}  // namespace
+
 Result<BlockingSession> BlockingSession::Connect(SessionOptions options) {
   auto state = std::make_unique<State>();
-  Slot<Result<Session>> slot;
-  Session::Connect(state->io, std::move(options), [&slot](Result<Session> r) {
-    slot.value.emplace(std::move(r));
-    slot.done = true;
-  });
-  state->RunUntil(slot.done);
-  if (!slot.value->ok()) return slot.value->error();
-  state->session.emplace(std::move(*slot.value).value());
+  PF_RETURN_IF_ERROR(OpenSession(*state, [&](auto& io, auto done) {
+    Session::Connect(io, std::move(options), std::move(done));
+  }));
   return BlockingSession(std::move(state));
 }
 
 Result<BlockingSession> BlockingSession::ConnectFromSnapshot(
     std::shared_ptr<const Snapshot> snapshot) {
   auto state = std::make_unique<State>();
-  Slot<Result<Session>> slot;
-  Session::ConnectFromSnapshot(state->io, std::move(snapshot), [&slot](Result<Session> r) {
-    slot.value.emplace(std::move(r));
-    slot.done = true;
-  });
-  state->RunUntil(slot.done);
-  if (!slot.value->ok()) return slot.value->error();
-  state->session.emplace(std::move(*slot.value).value());
+  PF_RETURN_IF_ERROR(OpenSession(*state, [&](auto& io, auto done) {
+    Session::ConnectFromSnapshot(io, std::move(snapshot), std::move(done));
+  }));
   return BlockingSession(std::move(state));
 }
 

@@ -3,17 +3,15 @@
 // the next server-to-client chunk in the middle of a frame and drops that connection.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <thread>
-#include <vector>
+
+#include "../loopback_listener.h"
 
 namespace postfork::driver::testing {
 
@@ -21,31 +19,11 @@ class FaultProxy {
  public:
   enum class Mode { kPass, kDelay, kBlackhole, kCutNextResponse };
 
-  explicit FaultProxy(uint16_t target_port) : target_port_(target_port) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a = Loopback(0);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_fd_, 64);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    acceptor_ = std::thread([this] { AcceptLoop(); });
-  }
-  ~FaultProxy() {
-    stopping_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    ::close(listen_fd_);
-    acceptor_.join();
-    {
-      std::lock_guard lock(mu_);
-      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
-    }
-    for (auto& t : threads_) t.join();
-  }
+  explicit FaultProxy(uint16_t target_port)
+      : target_port_(target_port), listener_([this](int client) { Accept(client); }) {}
+  ~FaultProxy() { listener_.Stop(); }
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port(); }
   void set_mode(Mode m, std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {
     delay_ms_ = static_cast<int>(delay.count());
     mode_ = m;
@@ -53,32 +31,19 @@ class FaultProxy {
   int connections() const { return connections_.load(); }
 
  private:
-  static sockaddr_in Loopback(uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-  }
-
-  void AcceptLoop() {
-    while (!stopping_) {
-      int client = ::accept(listen_fd_, nullptr, nullptr);
-      if (client < 0) return;
-      int server = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a = Loopback(target_port_);
-      if (::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(client);
-        ::close(server);
-        continue;
-      }
-      ++connections_;
-      std::lock_guard lock(mu_);
-      fds_.push_back(client);
-      fds_.push_back(server);
-      threads_.emplace_back([this, client, server] { Pump(client, server, false); });
-      threads_.emplace_back([this, client, server] { Pump(server, client, true); });
+  void Accept(int client) {
+    int server = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = LoopbackAddress(target_port_);
+    if (::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(client);
+      ::close(server);
+      return;
     }
+    ++connections_;
+    listener_.Track(client);
+    listener_.Track(server);
+    listener_.Spawn([this, client, server] { Pump(client, server, false); });
+    listener_.Spawn([this, client, server] { Pump(server, client, true); });
   }
 
   // Copies from -> to until either side closes.
@@ -87,7 +52,7 @@ class FaultProxy {
     for (;;) {
       pollfd p{from, POLLIN, 0};
       int ready = ::poll(&p, 1, 50);
-      if (stopping_) break;
+      if (listener_.stopping()) break;
       if (ready <= 0) continue;
       if (mode_ == Mode::kBlackhole) {  // leave the bytes in the kernel: nothing flows
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -113,16 +78,10 @@ class FaultProxy {
   }
 
   uint16_t target_port_;
-  int listen_fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
   std::atomic<Mode> mode_{Mode::kPass};
   std::atomic<int> delay_ms_{0};
   std::atomic<int> connections_{0};
-  std::mutex mu_;
-  std::vector<int> fds_;
-  std::thread acceptor_;
-  std::vector<std::thread> threads_;
+  LoopbackListener listener_;  // last: its threads use the members above
 };
 
 }  // namespace postfork::driver::testing

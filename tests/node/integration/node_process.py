@@ -6,6 +6,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 
 
 class NodeProcess:
@@ -77,6 +78,29 @@ class NodeProcess:
 
 # The node shared by the tests of one module run through main_with_node().
 SHARED = None
+
+
+class KeyspaceTest(unittest.TestCase):
+    """Tests sharing one python3-cassandra session to SHARED, in keyspace KEYSPACE (created if
+    missing). connect() opens a new session, for tests that restart the node."""
+    KEYSPACE = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.connect()
+        cls.session.execute("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = "
+                            "{'class': 'SimpleStrategy', 'replication_factor': 1}" % cls.KEYSPACE)
+        cls.session.set_keyspace(cls.KEYSPACE)
+
+    @classmethod
+    def connect(cls):
+        from cassandra.cluster import Cluster
+        cls.cluster = Cluster(["127.0.0.1"], port=SHARED.port)
+        cls.session = cls.cluster.connect()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.shutdown()
 
 
 def main_with_node(extra_args=()):

@@ -8,7 +8,6 @@ Usage: /usr/bin/python3 python_index_test.py <path to postfork-node>
 """
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
@@ -22,23 +21,8 @@ from cassandra.query import SimpleStatement  # noqa: E402
 FILTERING = "Cannot execute this query as it might involve data filtering"
 
 
-class IndexTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.connect()
-        s = cls.session
-        s.execute("CREATE KEYSPACE IF NOT EXISTS idxks WITH replication = "
-                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-        s.set_keyspace("idxks")
-
-    @classmethod
-    def connect(cls):
-        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        cls.session = cls.cluster.connect()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.shutdown()
+class IndexTest(node_process.KeyspaceTest):
+    KEYSPACE = "idxks"
 
     def rows(self, query, params=None, **kwargs):
         return list(self.session.execute(query, params, **kwargs))

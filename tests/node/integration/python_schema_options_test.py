@@ -7,34 +7,19 @@ Usage: /usr/bin/python3 python_schema_options_test.py <path to postfork-node>
 """
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
 
 from cassandra import InvalidRequest  # noqa: E402
-from cassandra.cluster import Cluster, NoHostAvailable  # noqa: E402
+from cassandra.cluster import NoHostAvailable  # noqa: E402
 from cassandra.protocol import ConfigurationException, SyntaxException  # noqa: E402
 
 KS = "sopt"
 
 
-class SchemaOptionsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.connect()
-        cls.session.execute("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = "
-                            "{'class': 'SimpleStrategy', 'replication_factor': 1}" % KS)
-        cls.session.set_keyspace(KS)
-
-    @classmethod
-    def connect(cls):
-        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        cls.session = cls.cluster.connect()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.shutdown()
+class SchemaOptionsTest(node_process.KeyspaceTest):
+    KEYSPACE = KS
 
     def table_row(self, table):
         return self.session.execute(

@@ -1,6 +1,6 @@
 """Transport and protocol behaviours through Debian's python3-cassandra, each as Cassandra 5.0
 has it: custom payloads, error messages that stay UTF-8, strings that are not UTF-8, USE written
-with comments, the bounded prepared statement cache, protocol v3.
+with comments, the bounded prepared statement cache and memtable, protocol v3.
 
 Usage: /usr/bin/python3 python_transport_test.py <path to postfork-node>
 """
@@ -454,6 +454,37 @@ class TransportTest(unittest.TestCase):
             self.assertIn(message, str(caught.exception), query)
         with self.assertRaises(SyntaxException):
             session.execute("CREATE FUNCTION f (a int) RETURNS int LANGUAGE java AS 'x'")
+
+
+class MemtableSizeTest(unittest.TestCase):
+    """--memtable-size bounds the memtable: past it the node writes its data to disk (SST files
+    in the data directory), and every acknowledged row reads back, also after a restart."""
+
+    def test_small_memtable_flushes_and_keeps_every_row(self):
+        with node_process.NodeProcess(node_process.SHARED.binary,
+                                      extra_args=["--memtable-size", "1"]) as node:
+            cluster = Cluster(["127.0.0.1"], port=node.port)
+            session = cluster.connect()
+            session.execute("CREATE KEYSPACE mt WITH replication = "
+                            "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+            session.execute("CREATE TABLE mt.t (k int PRIMARY KEY, v text)")
+            insert = session.prepare("INSERT INTO mt.t (k, v) VALUES (?, ?)")
+            rows = 400  # 400 x 8 KiB: about three times the memtable
+            for k in range(rows):
+                session.execute(insert, (k, ("%05d" % k) * 1638))
+            deadline = time.time() + 30
+            while not any(f.endswith(".sst") for f in os.listdir(node.data_dir)):
+                self.assertLess(time.time(), deadline, "no memtable was written to disk")
+                time.sleep(0.1)
+            cluster.shutdown()
+            node.restart()
+            cluster = Cluster(["127.0.0.1"], port=node.port)
+            session = cluster.connect()
+            got = {r.k: r.v for r in session.execute("SELECT k, v FROM mt.t")}
+            cluster.shutdown()
+            self.assertEqual(len(got), rows)
+            for k in range(rows):
+                self.assertEqual(got[k], ("%05d" % k) * 1638)
 
 
 if __name__ == "__main__":
