@@ -5,7 +5,8 @@ seed's table (100 rows) and runs one probe:
   faults [--trials N] [--tables N]
                         forked children open their session with connect_after_fork() from the
                         master's warm-up: minor page faults, wall and CPU time of the call;
-                        --tables: in a keyspace of N tables, made first (as bench.py's ready1000)
+                        --tables: also in a keyspace of N tables (as bench.py's ready1000),
+                        rounds alternating with the 1-table keyspace in the same master
   execute [--count N] [--prepared]
                         this process runs SELECT col FROM "columnfamily" (100 rows) N times
                         after a warm-up, between two lines on stdout ("probe: start", "probe:
@@ -42,33 +43,43 @@ import postfork.cluster  # noqa: E402
 QUERY = 'SELECT col FROM "columnfamily"'
 
 
+def one_child_session():
+    """(minor faults, wall ms, CPU ms) of connect_after_fork() in a forked child."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        wall, cpu = time.perf_counter(), time.process_time()
+        postfork.connect_after_fork()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        os.write(w, ("%d %f %f" % (after - before, wall * 1000, cpu * 1000)).encode())
+        os._exit(0)
+    os.close(w)
+    out = os.read(r, 200)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return [float(x) for x in out.split()]
+
+
 def faults(node, trials, tables):
-    keyspace = "seed"
-    if tables:  # a keyspace of `tables` tables, as bench.py's ready1000
-        keyspace = "ready%d" % tables
-        make_keyspace(node, keyspace, tables)
-    postfork.warm_up(postfork.cluster.Cluster(["127.0.0.1"], port=node.port), keyspace=keyspace)
-    results = []
-    for _ in range(trials):
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            wall, cpu = time.perf_counter(), time.process_time()
-            postfork.connect_after_fork()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            os.write(w, ("%d %f %f" % (after - before, wall * 1000, cpu * 1000)).encode())
-            os._exit(0)
-        os.close(w)
-        out = os.read(r, 200)
-        os.close(r)
-        os.waitpid(pid, 0)
-        results.append([float(x) for x in out.split()])
-    for i, name in enumerate(("minor faults", "wall ms", "CPU ms")):
-        values = [x[i] for x in results]
-        print("connect_after_fork %-13s p50 %8.3f  min %8.3f" % (name, statistics.median(values),
-                                                                 min(values)))
+    """With `tables`, rounds of 10 children alternate between the seed keyspace (1 table) and
+    one of `tables` tables, each after a warm-up on it, in the same master against the same
+    node: what the table count alone costs."""
+    keyspaces = ["seed"]
+    if tables:
+        keyspaces.append("ready%d" % tables)
+        make_keyspace(node, keyspaces[1], tables)
+    results = {ks: [] for ks in keyspaces}
+    for start in range(0, trials, 10):
+        for ks in keyspaces:
+            postfork.warm_up(postfork.cluster.Cluster(["127.0.0.1"], port=node.port), keyspace=ks)
+            results[ks] += [one_child_session() for _ in range(min(10, trials - start))]
+    for ks in keyspaces:
+        for i, name in enumerate(("minor faults", "wall ms", "CPU ms")):
+            values = [x[i] for x in results[ks]]
+            print("connect_after_fork %-10s %-13s p50 %8.3f  min %8.3f"
+                  % (ks, name, statistics.median(values), min(values)))
 
 
 def cpu_seconds(pid):
