@@ -13,7 +13,7 @@ seed's table (100 rows) and runs one probe:
                         end"); run it under `valgrind --tool=callgrind` twice (N and 0) and
                         subtract, or attach `perf stat -p` between the lines
 
-  app [--count N] [--profile]
+  app [--count N] [--profile] [--drivers postfork,cassandra] [--debug on,off]
                         the seed's original app (bench/seed/original/app.py) in this process,
                         its WSGI callable called N times for GET / as uWSGI would, without uWSGI:
                         CPU per request with SEED_DRIVER=postfork and =cassandra, web.py's debug
@@ -149,10 +149,10 @@ def app_child(node, driver, debug, count, profile):
     return cpu / count * 1e6
 
 
-def app(node, count, profile):
+def app(node, count, profile, drivers, modes):
     results = {}
-    for debug in (True, False):
-        for driver in ("postfork", "cassandra"):
+    for debug in [m == "on" for m in modes]:
+        for driver in drivers:
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:
@@ -170,9 +170,10 @@ def app(node, count, profile):
             results[(debug, driver)] = us
             print("app GET /, web.py debug %-3s %-10s %8.1f us CPU per request"
                   % ("on" if debug else "off", driver, us), flush=True)
-        print("ratio DataStax / postfork, web.py debug %s: %.2fx"
-              % ("on" if debug else "off", results[(debug, "cassandra")] /
-                 results[(debug, "postfork")]), flush=True)
+        if len(drivers) == 2:
+            print("ratio DataStax / postfork, web.py debug %s: %.2fx"
+                  % ("on" if debug else "off", results[(debug, "cassandra")] /
+                     results[(debug, "postfork")]), flush=True)
 
 
 def main():
@@ -180,6 +181,8 @@ def main():
     ap.add_argument("probe", choices=["faults", "execute", "app"])
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--prepared", action="store_true")
+    ap.add_argument("--drivers", default="postfork,cassandra")
+    ap.add_argument("--debug", default="on,off", help="web.py debug modes: on,off")
     ap.add_argument("--trials", type=int, default=40)
     ap.add_argument("--tables", type=int, default=0)
     ap.add_argument("--count", type=int, default=500)
@@ -190,7 +193,7 @@ def main():
         if args.probe == "faults":
             faults(node, args.trials, args.tables)
         elif args.probe == "app":
-            app(node, args.count, args.profile)
+            app(node, args.count, args.profile, args.drivers.split(","), args.debug.split(","))
         else:
             execute(node, args.count, args.prepared)
     finally:
