@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 from nodeproc import Node  # noqa: E402
-from servers import AppServer, create_seed_schema  # noqa: E402
+from servers import AppServer, create_seed_schema, make_keyspace  # noqa: E402
 
 import cassandra.cluster  # noqa: E402
 import postfork  # noqa: E402
@@ -60,17 +60,6 @@ def in_child(fn):
     os.close(r)
     os.waitpid(pid, 0)
     return tuple(float(x) for x in out.decode().strip("()").split(","))
-
-
-def make_keyspace(node, name, tables):
-    c = postfork.cluster.Cluster(["127.0.0.1"], port=node.port)
-    s = c.connect()
-    s.execute("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = "
-              "{'class': 'SimpleStrategy', 'replication_factor': 1}" % name)
-    for i in range(tables):
-        s.execute("CREATE TABLE IF NOT EXISTS %s.t%d (k int PRIMARY KEY, a text, b int, c "
-                  "timestamp)" % (name, i))
-    c.shutdown()
 
 
 def bench_ready(node, trials):

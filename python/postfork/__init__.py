@@ -29,15 +29,13 @@ __version__ = "0.1.0"
 
 
 def _register_types():
-    import decimal
-    import uuid
-
+    # uuid and decimal are imported by the extension when a value needs them.
     from postfork import query, util
     _driver.set_types({
-        "uuid": uuid.UUID, "decimal": decimal.Decimal, "date": util.Date, "time": util.Time,
+        "date": util.Date, "time": util.Time,
         "duration": util.Duration, "sorted_set": util.SortedSet,
         "ordered_map": util.OrderedMapSerializedKey, "udt": util.make_udt,
-        "unset": query.UNSET_VALUE, "fork_error": ForkError})
+        "unset": query.UNSET_VALUE, "fork_error": ForkError, "row_class": query._row_class})
 
 
 _register_types()

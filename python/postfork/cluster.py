@@ -12,7 +12,7 @@ from postfork import _driver, encoder
 from postfork._errors import (ConsistencyLevel, DriverException, ForkError, NoHostAvailable,
                               OperationTimedOut, exception_for)
 from postfork.query import (FETCH_SIZE_UNSET, BatchStatement, BoundStatement, PreparedStatement,
-                            SimpleStatement, Statement, _row_class, named_tuple_factory)
+                            SimpleStatement, Statement, named_tuple_factory)
 
 __all__ = ["Cluster", "Session", "ResponseFuture", "ResultSet", "NoHostAvailable"]
 
@@ -229,19 +229,23 @@ class Session:
         raise TypeError("cannot execute a %s" % type(query).__name__)
 
     def _options(self, statement, timeout, paging_state):
-        s = statement if isinstance(statement, Statement) else None
-        cl = s.consistency_level if s is not None and s.consistency_level is not None \
-            else self.default_consistency_level
-        serial = s.serial_consistency_level if s is not None and \
-            s.serial_consistency_level is not None else self.default_serial_consistency_level
-        fetch = s.fetch_size if s is not None and s.fetch_size is not FETCH_SIZE_UNSET \
-            else self.default_fetch_size
-        if paging_state is None and s is not None:
-            paging_state = s.paging_state
         if timeout is _NOT_SET:
             timeout = self.default_timeout
+        s = statement if isinstance(statement, Statement) else None
+        if s is None:  # a query string: the session's defaults
+            fetch = self.default_fetch_size
+            return (_consistency(self.default_consistency_level),
+                    _consistency(self.default_serial_consistency_level), fetch or None,
+                    paging_state, timeout, False, None)
+        cl = s.consistency_level if s.consistency_level is not None \
+            else self.default_consistency_level
+        serial = s.serial_consistency_level if s.serial_consistency_level is not None \
+            else self.default_serial_consistency_level
+        fetch = s.fetch_size if s.fetch_size is not FETCH_SIZE_UNSET else self.default_fetch_size
+        if paging_state is None:
+            paging_state = s.paging_state
         return (_consistency(cl), _consistency(serial), fetch if fetch else None, paging_state,
-                timeout, bool(s is not None and s.is_idempotent), None)
+                timeout, bool(s.is_idempotent), None)
 
     def execute_async(self, query, parameters=None, trace=False, custom_payload=None,
                       timeout=_NOT_SET, execution_profile=None, paging_state=None, host=None,
@@ -259,8 +263,12 @@ class Session:
                 execute_as=None):
         """Runs the request and returns its ResultSet (first page; iterating fetches the rest).
         Waits with the GIL released."""
-        return self.execute_async(query, parameters, timeout=timeout,
-                                  paging_state=paging_state).result()
+        if self.is_shutdown:
+            raise DriverException("Session is shut down")
+        kind, target, values, statement = self._spec(query, parameters)
+        options = self._options(statement, timeout, paging_state)
+        pending = self._core.submit(kind, target, values, options, True)  # sent by result()
+        return ResponseFuture(self, (kind, target, values, statement, options), pending).result()
 
     def prepare(self, query, custom_payload=None, keyspace=None):
         """Prepares ``query`` (cached by text: statements prepared in the master's warm-up cost
@@ -320,21 +328,18 @@ class ResponseFuture:
             p = self._pending if pending is None else pending
             if p is self._pending and self._outcome is not None:
                 return self._outcome
-        error = p.error()  # waits, GIL released
+        factory = self.session.row_factory
+        named = factory is named_tuple_factory  # the default: rows built as named tuples
+        error, colnames, paging_state, rows, kind = p.settle(named)  # waits, GIL released
         if error is not None:
-            outcome, colnames, paging_state = (None, exception_for(error, p.host() or None)), \
-                None, None
+            outcome = (None, exception_for(error, colnames))
+            colnames = None
         else:
-            colnames, paging_state = p.columns(), p.paging_state()
-            factory = self.session.row_factory
             if not colnames:
-                rows = p.rows()
-                if p.kind() == _SCHEMA_CHANGE and self.session.cluster._metadata is not None:
+                if kind == _SCHEMA_CHANGE and self.session.cluster._metadata is not None:
                     self.session.cluster._metadata._invalidate()
-            elif factory is named_tuple_factory:  # the default: rows built as named tuples
-                rows = p.rows(_row_class(colnames))
-            else:
-                rows = factory(list(colnames), p.rows())
+            elif not named:
+                rows = factory(list(colnames), rows)
             outcome = (rows, None)
         with self._lock:
             if p is self._pending and self._outcome is None:
@@ -458,7 +463,9 @@ class ResultSet:
         self._current_rows = f.result()._current_rows
 
     def __iter__(self):
-        if not self.has_more_pages:
+        # The future settled this page before this ResultSet was made: no more pages when it
+        # had no paging state (a page still being fetched is settled by has_more_pages).
+        if self.response_future._paging_state is None or not self.has_more_pages:
             return iter(self._current_rows)
         return self._iter_pages()
 

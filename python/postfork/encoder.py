@@ -1,9 +1,8 @@
 """Client-side interpolation of ``%s`` / ``%(name)s`` parameters into simple statements, as the
 DataStax driver does: each value becomes a CQL literal."""
 import datetime
-import decimal
 import math
-import uuid
+import sys
 
 from postfork import util
 
@@ -29,9 +28,13 @@ def cql_encode(value):
         return cql_quote(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "0x" + bytes(value).hex()
-    if isinstance(value, uuid.UUID):
+    # A UUID or Decimal exists only once its module is loaded (not imported here: the package
+    # loads neither until a value needs it).
+    uuid = sys.modules.get("uuid")
+    if uuid is not None and isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, decimal.Decimal):
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:

@@ -3,6 +3,7 @@ Date (date), Time (time), Duration (duration), SortedSet (set), OrderedMapSerial
 and named tuples for user-defined types. Same attribute names and comparisons as the DataStax
 driver's ``cassandra.util`` classes; written for postfork."""
 import collections
+import collections.abc
 import datetime
 import functools
 import keyword

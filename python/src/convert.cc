@@ -20,6 +20,16 @@ PythonTypes& Types() {
   return *types;
 }
 
+nb::handle PythonTypes::uuid() {
+  if (!uuid_.is_valid()) uuid_ = nb::module_::import_("uuid").attr("UUID");
+  return uuid_;
+}
+
+nb::handle PythonTypes::decimal() {
+  if (!decimal_.is_valid()) decimal_ = nb::module_::import_("decimal").attr("Decimal");
+  return decimal_;
+}
+
 namespace {
 
 constexpr int64_t kMillisPerDay = 86'400'000;
@@ -261,11 +271,11 @@ nb::object ToPython(const Value& value, const DataType& type) {
         PyBytes_FromStringAndSize(p->bytes.data(), static_cast<Py_ssize_t>(p->bytes.size())));
   PythonTypes& t = Types();
   if (auto p = value.get_if<cql::Uuid>())
-    return t.uuid(nb::arg("bytes") = nb::bytes(p->bytes.data(), p->bytes.size()));
+    return t.uuid()(nb::arg("bytes") = nb::bytes(p->bytes.data(), p->bytes.size()));
   if (auto p = value.get_if<cql::Inet>()) return nb::str(p->ToString().c_str());
   if (auto p = value.get_if<cql::Varint>())
     return Steal(PyLong_FromString(p->ToString().c_str(), nullptr, 10));
-  if (auto p = value.get_if<cql::Decimal>()) return t.decimal(nb::str(p->ToString().c_str()));
+  if (auto p = value.get_if<cql::Decimal>()) return t.decimal()(nb::str(p->ToString().c_str()));
   if (auto p = value.get_if<cql::Duration>()) return t.duration(p->months, p->days, p->nanos);
   if (auto p = value.get_if<cql::Date>())
     return t.date(static_cast<int64_t>(p->days) - (int64_t{1} << 31));
@@ -353,7 +363,7 @@ Result<Value> FromPython(nb::handle o, const DataType& type) {
       return Value(std::move(*v));
     }
     case TypeKind::kDecimal: {
-      if (!o.type().is(t.decimal) && !PyLong_Check(o.ptr()) && !PyFloat_Check(o.ptr()) &&
+      if (!o.type().is(t.decimal()) && !PyLong_Check(o.ptr()) && !PyFloat_Check(o.ptr()) &&
           !IsText(o))
         return TypeError(type, o, "a Decimal, an int or a float");
       auto v = cql::Decimal::Parse(StrOf(PyFloat_Check(o.ptr()) ? nb::repr(o) : nb::str(o)));

@@ -16,9 +16,12 @@
 namespace postfork::python {
 
 // The Python classes conversions build, handed over once by postfork/__init__.py.
+// uuid.UUID and decimal.Decimal are imported on first use: a worker that never meets such a
+// value does not load the modules (web.py's debug reloader stats every loaded module's file on
+// every request).
 struct PythonTypes {
-  nanobind::object uuid;         // uuid.UUID
-  nanobind::object decimal;      // decimal.Decimal
+  nanobind::handle uuid();     // uuid.UUID
+  nanobind::handle decimal();  // decimal.Decimal
   nanobind::object date;         // postfork.util.Date(days_from_epoch)
   nanobind::object time;         // postfork.util.Time(nanoseconds)
   nanobind::object duration;     // postfork.util.Duration(months, days, nanoseconds)
@@ -27,6 +30,9 @@ struct PythonTypes {
   nanobind::object udt;          // postfork.util.make_udt(keyspace, name, fields, values)
   nanobind::object unset;        // postfork.query.UNSET_VALUE
   bool ready = false;
+
+ private:
+  nanobind::object uuid_, decimal_;
 };
 PythonTypes& Types();
 // Loads the datetime C API; once, at module import.

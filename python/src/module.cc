@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nanobind/nanobind.h>
@@ -82,6 +84,74 @@ nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
                         status.message(), fields);
 }
 
+// Column names and named-tuple row classes of recent results, so that a result whose columns
+// were seen before reuses the names tuple and the class (no string per column, no Python call):
+// the classes come from postfork.query._row_class, handed over by set_types. A few entries,
+// most recent first; the GIL guards it.
+class RowClasses {
+ public:
+  struct Entry {
+    std::vector<std::string> names;
+    nb::object colnames;  // tuple of str
+    nb::object row_class;  // unset until a named tuple class is asked for
+  };
+
+  static RowClasses& Get() {
+    static auto* cache = new RowClasses();  // never destroyed: it holds Python objects
+    return *cache;
+  }
+
+  void set_factory(nb::object factory) { factory_ = std::move(factory); }
+
+  // The column names tuple of `cols`, and with `want_class` their named tuple class.
+  std::pair<nb::object, nb::object> Lookup(const std::vector<cql::ColumnSpec>& cols,
+                                           bool want_class) {
+    Entry& e = Find(cols);
+    nb::object colnames = e.colnames;
+    if (!want_class || e.row_class.is_valid()) return {colnames, e.row_class};
+    nb::object cls = factory_(colnames);  // Python code: `e` may have moved meanwhile
+    Find(cols).row_class = cls;
+    return {colnames, cls};
+  }
+
+ private:
+  static constexpr size_t kEntries = 16;
+
+  // The entry of `cols`' names, made (and put first) when missing.
+  Entry& Find(const std::vector<cql::ColumnSpec>& cols) {
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (!SameNames(entries_[i].names, cols)) continue;
+      if (i != 0) std::rotate(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(i),
+                              entries_.begin() + static_cast<ptrdiff_t>(i) + 1);
+      return entries_.front();
+    }
+    Entry e;
+    PyObject* t = PyTuple_New(static_cast<Py_ssize_t>(cols.size()));
+    if (!t) throw nb::python_error();
+    e.colnames = nb::steal(t);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      e.names.push_back(cols[i].name);
+      PyObject* name = PyUnicode_FromStringAndSize(cols[i].name.data(),
+                                                   static_cast<Py_ssize_t>(cols[i].name.size()));
+      if (!name) throw nb::python_error();
+      PyTuple_SET_ITEM(t, static_cast<Py_ssize_t>(i), name);
+    }
+    if (entries_.size() == kEntries) entries_.pop_back();
+    entries_.insert(entries_.begin(), std::move(e));
+    return entries_.front();
+  }
+
+  static bool SameNames(const std::vector<std::string>& names,
+                        const std::vector<cql::ColumnSpec>& cols) {
+    if (names.size() != cols.size()) return false;
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i] != cols[i].name) return false;
+    return true;
+  }
+  std::vector<Entry> entries_;
+  nb::object factory_;
+};
+
 // A session's event loop and who runs it. No thread of its own to begin with: a Python thread
 // that waits for a result runs the loop itself, one thread at a time (the runner); other
 // waiters sleep on `cv` until their result is in or the runner leaves, and then one of them
@@ -137,9 +207,10 @@ struct Loop {
   }
 
   // Runs `fn` on the loop: here and now when no thread runs it (then also every handler it
-  // made ready, so that its writes leave at once), else handed to the runner or keeper.
+  // made ready, so that its writes leave at once, unless `poll` is false because this thread
+  // runs the loop next anyway: a synchronous execute), else handed to the runner or keeper.
   template <class Fn>
-  void Dispatch(Fn fn) {
+  void Dispatch(Fn fn, bool poll = true) {
     {
       std::unique_lock lock(mu);
       if (!running && !keeper_started) {
@@ -147,7 +218,7 @@ struct Loop {
         runner = std::this_thread::get_id();
         lock.unlock();
         fn();
-        io.poll();
+        if (poll) io.poll();
         lock.lock();
         running = false;
         lock.unlock();
@@ -304,17 +375,7 @@ class Pending {
   int Kind() const { return static_cast<int>(Result().kind()); }
 
   nb::tuple Columns() const {
-    const auto& cols = Result().columns();
-    PyObject* t = PyTuple_New(static_cast<Py_ssize_t>(cols.size()));
-    if (!t) throw nb::python_error();
-    nb::tuple out = nb::steal<nb::tuple>(t);
-    for (size_t i = 0; i < cols.size(); ++i) {
-      PyObject* name = PyUnicode_FromStringAndSize(cols[i].name.data(),
-                                                   static_cast<Py_ssize_t>(cols[i].name.size()));
-      if (!name) throw nb::python_error();
-      PyTuple_SET_ITEM(t, static_cast<Py_ssize_t>(i), name);
-    }
-    return out;
+    return nb::borrow<nb::tuple>(RowClasses::Get().Lookup(Result().columns(), false).first);
   }
   std::vector<std::string> ColumnTypes() const {
     std::vector<std::string> out;
@@ -326,7 +387,6 @@ class Pending {
   // `row_class` (a tuple subclass such as a named tuple), built as tuple.__new__(row_class, ...)
   // builds them, without a Python call per row.
   nb::list Rows(nb::handle row_class) const {
-    const QueryResult& r = Result();
     PyTypeObject* cls = &PyTuple_Type;
     if (!row_class.is_none()) {
       if (!PyType_Check(row_class.ptr()) ||
@@ -334,10 +394,52 @@ class Pending {
         throw nb::type_error("row class: a subclass of tuple expected");
       cls = reinterpret_cast<PyTypeObject*>(row_class.ptr());
     }
+    return BuildRows(Result(), cls);
+  }
+
+  // Everything a finished request's page gives Python, in one call (waiting, GIL released):
+  // (None, column names, paging state, rows, result kind), or (error tuple, host, None, None,
+  // 0) on failure. Rows are named tuples when `named` (the default row factory's; classes
+  // cached by column names), else plain tuples.
+  nb::tuple Settle(bool named) const {
+    const QueryResult& r = Result();
+    if (!r.ok()) {
+      std::string_view host = r.host();
+      nb::object host_or_none = nb::none();
+      if (!host.empty()) host_or_none = nb::str(host.data(), host.size());
+      return nb::make_tuple(ErrorTuple(r.status(), r.server_error()), std::move(host_or_none),
+                            nb::none(), nb::none(), 0);
+    }
+    const auto& cols = r.columns();
+    nb::object colnames, rows;
+    if (cols.empty()) {
+      colnames = nb::tuple();
+      rows = BuildRows(r, &PyTuple_Type);
+    } else {
+      auto [names, cls] = RowClasses::Get().Lookup(cols, named);
+      colnames = std::move(names);
+      rows = BuildRows(r, named ? reinterpret_cast<PyTypeObject*>(cls.ptr()) : &PyTuple_Type);
+    }
+    auto ps = r.paging_state();
+    nb::object paging = ps ? nb::object(nb::bytes(ps->data(), ps->size())) : nb::none();
+    return nb::make_tuple(nb::none(), std::move(colnames), std::move(paging), std::move(rows),
+                          static_cast<int>(r.kind()));
+  }
+
+  nb::object PagingState() const {
+    auto ps = Result().paging_state();
+    if (!ps) return nb::none();
+    return nb::bytes(ps->data(), ps->size());
+  }
+  std::string Host() const { return std::string(Result().host()); }
+  std::string Keyspace() const { return std::string(Result().keyspace()); }
+
+ private:
+  static nb::list BuildRows(const QueryResult& r, PyTypeObject* cls) {
     const int32_t n = r.row_count();
     const auto& cols = r.columns();
     const int width = r.column_count();
-    if (n == 0 || !r.data()) return nb::list();
+    if (n <= 0 || !r.data()) return nb::list();
     PyObject* list = PyList_New(n);
     if (!list) throw nb::python_error();
     nb::list out = nb::steal<nb::list>(list);
@@ -361,15 +463,6 @@ class Pending {
     return out;
   }
 
-  nb::object PagingState() const {
-    auto ps = Result().paging_state();
-    if (!ps) return nb::none();
-    return nb::bytes(ps->data(), ps->size());
-  }
-  std::string Host() const { return std::string(Result().host()); }
-  std::string Keyspace() const { return std::string(Result().keyspace()); }
-
- private:
   const QueryResult& Result() const {
     Wait();
     return st_->result;
@@ -550,7 +643,9 @@ class Session {
     core_->Stop();
   }
 
-  Pending Submit(int kind, nb::handle target, nb::handle values, nb::tuple options) {
+  // Sends a request. `wait`: the caller waits for it next (execute), which runs the loop and
+  // sends it then, sparing a poll of the loop here.
+  Pending Submit(int kind, nb::handle target, nb::handle values, nb::tuple options, bool wait) {
     CheckProcess();
     driver::Request request = BuildRequest(kind, target, values, options);
     auto st = std::make_shared<PendingState>();
@@ -560,7 +655,7 @@ class Session {
       if (!c->session)
         return Complete(st, QueryResult(Status(StatusCode::kClosed, "session is shut down")));
       c->session->Execute(std::move(request), [st](QueryResult r) { Complete(st, std::move(r)); });
-    });
+    }, /*poll=*/!wait);
     return Pending(std::move(st));
   }
 
@@ -678,8 +773,6 @@ NB_MODULE(_driver, m) {
 
   m.def("set_types", [](nb::dict t) {
     PythonTypes& types = Types();
-    types.uuid = t["uuid"];
-    types.decimal = t["decimal"];
     types.date = t["date"];
     types.time = t["time"];
     types.duration = t["duration"];
@@ -688,6 +781,7 @@ NB_MODULE(_driver, m) {
     types.udt = t["udt"];
     types.unset = t["unset"];
     ForkErrorType() = t["fork_error"];
+    RowClasses::Get().set_factory(t["row_class"]);
     types.ready = true;
   });
 
@@ -700,6 +794,7 @@ NB_MODULE(_driver, m) {
       .def("columns", &Pending::Columns)
       .def("column_types", &Pending::ColumnTypes)
       .def("rows", &Pending::Rows, nb::arg("row_class").none() = nb::none())
+      .def("settle", &Pending::Settle, nb::arg("named"))
       .def("paging_state", &Pending::PagingState)
       .def("host", &Pending::Host)
       .def("keyspace", &Pending::Keyspace);
@@ -728,7 +823,7 @@ NB_MODULE(_driver, m) {
                     return Session::Open(nullptr, TheSnapshot());
                   })
       .def("submit", &Session::Submit, nb::arg("kind"), nb::arg("target"), nb::arg("values").none(),
-           nb::arg("options"))
+           nb::arg("options"), nb::arg("wait") = false)
       .def("prepare", &Session::Prepare)
       .def("close", &Session::Close)
       .def("report", &Session::Report)

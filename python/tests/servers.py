@@ -39,6 +39,19 @@ def create_seed_schema(node, keyspace="seed", rows=100):
     c.shutdown()
 
 
+def make_keyspace(node, name, tables):
+    """Keyspace `name` with `tables` small tables t0, t1, ... (the benches' schema sizes)."""
+    from postfork.cluster import Cluster
+    c = Cluster(["127.0.0.1"], port=node.port)
+    s = c.connect()
+    s.execute("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = "
+              "{'class': 'SimpleStrategy', 'replication_factor': 1}" % name)
+    for i in range(tables):
+        s.execute("CREATE TABLE IF NOT EXISTS %s.t%d (k int PRIMARY KEY, a text, b int, c "
+                  "timestamp)" % (name, i))
+    c.shutdown()
+
+
 class AppServer:
     """uWSGI (kind 'uwsgi') or Gunicorn ('gunicorn') running app.py with SEED_DRIVER=driver.
 

@@ -3,6 +3,8 @@ paging, futures, value conversions both ways."""
 import datetime
 import decimal
 import ipaddress
+import subprocess
+import sys
 import threading
 import uuid
 
@@ -307,6 +309,55 @@ def test_conversion_errors_name_the_column(typed):
     ins = typed.prepare("INSERT INTO types (k, ti) VALUES (?, ?)")
     with pytest.raises(TypeError, match="out of range for tinyint"):
         typed.execute(ins, (6, 128))
+
+
+def test_row_classes_by_column_names_past_the_cache(fresh):
+    # Rows of 40 different column sets, then the first again: each result's names and class
+    # are its own (the extension keeps the classes of the last 16 sets).
+    s = fresh
+    s.execute("CREATE TABLE IF NOT EXISTS rc (k int PRIMARY KEY, v text)")
+    s.execute("INSERT INTO rc (k, v) VALUES (1, 'one')")
+    first = s.execute("SELECT k AS c0, v FROM rc WHERE k = 1").one()
+    for i in range(40):
+        row = s.execute("SELECT k AS c%d, v FROM rc WHERE k = 1" % i).one()
+        assert type(row)._fields == ("c%d" % i, "v") and row == (1, "one")
+        assert getattr(row, "c%d" % i) == 1
+        rs = s.execute("SELECT v, k AS c%d FROM rc WHERE k = 1" % i)
+        assert rs.column_names == ["v", "c%d" % i] and rs.one() == ("one", 1)
+    again = s.execute("SELECT k AS c0, v FROM rc WHERE k = 1").one()
+    assert type(again)._fields == type(first)._fields and again == first
+
+
+def test_uuid_and_decimal_modules_load_when_a_value_needs_them(node):
+    # Importing the package loads neither module (web.py's debug reloader stats every loaded
+    # module per request); values of those types still convert both ways once they are used.
+    code = """
+import sys
+import postfork, postfork.cluster
+assert "uuid" not in sys.modules and "decimal" not in sys.modules, "loaded at import"
+c = postfork.cluster.Cluster(["127.0.0.1"], port=%d)
+s = c.connect()
+s.execute("CREATE KEYSPACE IF NOT EXISTS lazy WITH replication = "
+          "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+s.execute("CREATE TABLE IF NOT EXISTS lazy.t (k int PRIMARY KEY, u uuid, d decimal)")
+s.execute("INSERT INTO lazy.t (k, u, d) VALUES (1, 5a1b2c3d-0000-4000-8000-000000000001, 1.25)")
+row = s.execute("SELECT u, d FROM lazy.t WHERE k = 1").one()
+import decimal, uuid
+assert row.u == uuid.UUID("5a1b2c3d-0000-4000-8000-000000000001"), row
+assert row.d == decimal.Decimal("1.25"), row
+p = s.prepare("INSERT INTO lazy.t (k, u, d) VALUES (?, ?, ?)")
+s.execute(p, (2, uuid.UUID(int=7), decimal.Decimal("-3.5")))
+s.execute("INSERT INTO lazy.t (k, u, d) VALUES (%%s, %%s, %%s)",
+          (3, uuid.UUID(int=8), decimal.Decimal("0.001")))
+rows = sorted(s.execute("SELECT k, u, d FROM lazy.t"))
+assert rows[1] == (2, uuid.UUID(int=7), decimal.Decimal("-3.5")), rows
+assert rows[2] == (3, uuid.UUID(int=8), decimal.Decimal("0.001")), rows
+c.shutdown()
+print("ok")
+""" % node.port
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def test_result_set_shape(fresh):
