@@ -15,7 +15,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kInitialSlots = 64;
+// A connection's first read buffer: room for the handshake's answers and small results. Below
+// glibc's large-request size (1,008 bytes), so allocating it in a forked worker neither
+// consolidates the master's free lists nor splits one of its large free chunks (each a
+// copy-on-write fault on a page of the master's heap). It becomes kReadChunk once a read fills it.
+constexpr size_t kFirstReadChunk = 960;
+// 32 x 24 bytes: a small request too (see kFirstReadChunk).
+constexpr size_t kInitialSlots = 32;
 constexpr char kDriverName[] = "postfork";
 constexpr char kDriverVersion[] = "0.1.0";
 
@@ -50,9 +56,8 @@ Connection::Connection(asio::io_context& io, std::string address, uint16_t port,
       options_(*options_holder_),
       tls_context_(std::move(tls)),
       socket_(io),
-      connect_timer_(io),
+      connect_or_heartbeat_timer_(io),
       timeout_timer_(io),
-      heartbeat_timer_(io),
       version_(protocol_version),
       streams_(options_.max_streams_per_connection) {}
 
@@ -71,13 +76,14 @@ void Connection::Open(std::function<void(Status)> done) {
   }
   state_ = State::kConnecting;
   if (options_.connect_timeout.count() > 0) {
-    connect_timer_.expires_after(options_.connect_timeout);
-    connect_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec || self->state_ == State::kReady || self->state_ == State::kClosed) return;
-      self->Close(Status(StatusCode::kConnectFailed,
-                         "connect to " + self->endpoint_ + " timed out after " +
-                             std::to_string(self->options_.connect_timeout.count()) + " ms"));
-    });
+    connect_or_heartbeat_timer_.expires_after(options_.connect_timeout);
+    connect_or_heartbeat_timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code ec) {
+          if (ec || self->state_ == State::kReady || self->state_ == State::kClosed) return;
+          self->Close(Status(StatusCode::kConnectFailed,
+                             "connect to " + self->endpoint_ + " timed out after " +
+                                 std::to_string(self->options_.connect_timeout.count()) + " ms"));
+        });
   }
   socket_.async_connect(tcp::endpoint(addr, port_), [self = shared_from_this()](
                                                         boost::system::error_code ec) {
@@ -235,13 +241,14 @@ void Connection::StartSegments() {
   framed_ = true;
   segment_compression_ = compression_ == cql::Compression::kLz4 ? cql::SegmentCompression::kLz4
                                                                 : cql::SegmentCompression::kNone;
-  segments_in_.emplace(segment_compression_, cql::kDefaultMaxBodyLength);
+  segments_in_ =
+      std::make_unique<cql::SegmentDecoder>(segment_compression_, cql::kDefaultMaxBodyLength);
 }
 
 void Connection::FinishOpen(Status status) {
   if (status.ok()) {
     state_ = State::kReady;
-    connect_timer_.cancel();
+    connect_or_heartbeat_timer_.cancel();
     ArmHeartbeat();
   }
   if (open_done_) {
@@ -356,7 +363,9 @@ void Connection::ReserveRead(size_t capacity) {
 
 void Connection::StartRead() {
   if (reading_ || state_ == State::kClosed) return;
-  if (rcap_ - rend_ < kReadChunk / 4) {
+  if (rcap_ == 0) {
+    ReserveRead(kFirstReadChunk);
+  } else if (rcap_ >= kReadChunk && rcap_ - rend_ < kReadChunk / 4) {
     size_t unread = rend_ - rbeg_;
     ReserveRead(rcap_ - unread < kReadChunk / 4 ? std::max(kReadChunk, rcap_ * 2) : rcap_);
   }
@@ -380,6 +389,7 @@ void Connection::StartRead() {
 
 void Connection::OnRead(size_t n) {
   rend_ += n;
+  if (rcap_ < kReadChunk && rend_ == rcap_) ReserveRead(kReadChunk);  // more is on its way
   last_read_ = Clock::now();
   auto self = shared_from_this();  // handlers may drop the last other reference
   while (state_ != State::kClosed && !framed_) {
@@ -522,8 +532,8 @@ void Connection::OnTimeoutTimer() {
 
 void Connection::ArmHeartbeat() {
   if (options_.heartbeat_interval.count() <= 0) return;
-  heartbeat_timer_.expires_after(options_.heartbeat_interval);
-  heartbeat_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+  connect_or_heartbeat_timer_.expires_after(options_.heartbeat_interval);
+  connect_or_heartbeat_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->state_ != State::kReady) return;
     auto idle = Clock::now() - self->last_read_;
     if (idle >= self->options_.heartbeat_interval && !self->heartbeat_outstanding_) {
@@ -561,9 +571,8 @@ void Connection::Close(const Status& why) {
   close_reason_ = why;
   boost::system::error_code ignored;
   socket_.close(ignored);
-  connect_timer_.cancel();
+  connect_or_heartbeat_timer_.cancel();
   timeout_timer_.cancel();
-  heartbeat_timer_.cancel();
   for (int id = 0; id <= max_stream_seen_; ++id) {
     Slot& slot = slots_[id];
     if (!slot.handler) continue;

@@ -171,9 +171,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
-  boost::asio::steady_timer connect_timer_;
+  // The connect deadline until the connection is ready, then the idle heartbeat: one timer, so
+  // that a Connection stays below glibc's large-request size (see kFirstReadChunk).
+  boost::asio::steady_timer connect_or_heartbeat_timer_;
   boost::asio::steady_timer timeout_timer_;
-  boost::asio::steady_timer heartbeat_timer_;
   std::chrono::steady_clock::time_point timeout_armed_for_{};
   bool timeout_armed_ = false;
 
@@ -183,8 +184,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   cql::Compression compression_ = cql::Compression::kNone;  // active after READY
   bool framed_ = false;  // v5 segments in both directions (after READY/AUTHENTICATE)
   cql::SegmentCompression segment_compression_ = cql::SegmentCompression::kNone;
-  std::optional<cql::SegmentDecoder> segments_in_;
-  std::string envelopes_in_;  // decoded from segments, not yet dispatched
+  std::unique_ptr<cql::SegmentDecoder> segments_in_;  // v5, once framed
+  std::string envelopes_in_;                          // decoded from segments, not yet dispatched
   StreamIdPool streams_;
   // Indexed by stream id; grows with the highest id in use (ids are taken lowest first), so a
   // connection touches memory for the requests it has had in flight, not for 32,768 slots.
