@@ -446,30 +446,30 @@ class Reader {
   Reader(const ReadCommand& cmd, KvIterator* it, int32_t now_seconds,
          KvIterator* index_it = nullptr)
       : cmd_(cmd), table_(*cmd.table), it_(it), index_it_(index_it), now_(now_seconds) {
+    uint32_t max_id = 0;
+    for (const auto& c : table_.columns) max_id = std::max(max_id, c.id);
+    column_flags_.assign(max_id + 1, 0);  // one allocation for the three flags
     for (const auto& c : table_.columns) {
-      if (c.kind == ColumnKind::kRegular) {
-        if (live_regular_.size() <= c.id) live_regular_.resize(c.id + 1, false);
-        live_regular_[c.id] = true;
-      }
-      if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
-      if (PathType(c.type) != nullptr) {
-        if (multi_cell_.size() <= c.id) multi_cell_.resize(c.id + 1, false);
-        multi_cell_[c.id] = true;
-      }
+      if (c.kind == ColumnKind::kRegular) column_flags_[c.id] |= kRegularFlag;
+      if (c.kind == ColumnKind::kStatic) column_flags_[c.id] |= kStaticFlag;
+      if (PathType(c.type) != nullptr) column_flags_[c.id] |= kMultiCellFlag;
     }
     gc_before_ = static_cast<int64_t>(now_) - table_.params.gc_grace_seconds;
     if (cmd_.sink != nullptr) {
       // What each returned column needs, looked up once per read rather than once per cell.
+      bool owns_cells = false;
       returned_.reserve(cmd_.columns.size());
       for (uint32_t id : cmd_.columns) {
         const ColumnMetadata* column = table_.FindColumnById(id);
         ReturnedColumn r;
-        r.is_static = static_columns_.count(id) > 0;
+        r.is_static = HasFlag(id, kStaticFlag);
         if (column != nullptr && PathType(column->type) != nullptr) r.collection = column;
         returned_.push_back(r);
+        owns_cells |= r.is_static || r.collection != nullptr;
       }
       cell_views_.resize(cmd_.columns.size());
-      owned_cells_.resize(cmd_.columns.size());
+      // Only statics and collections are built rather than viewed.
+      if (owns_cells) owned_cells_.resize(cmd_.columns.size());
     }
     // Partition keys decoded only for whom reads them: a filter, a ReadRow, or a sink that asks.
     decode_partition_key_ = cmd_.sink == nullptr || cmd_.filter || cmd_.sink->NeedsPartitionKey();
@@ -844,7 +844,7 @@ class Reader {
     uint32_t complex_column = UINT32_MAX;
     int64_t complex_deletion = INT64_MIN;
     for (const auto& c : row.cells) {
-      const bool multi = c.column_id < multi_cell_.size() && multi_cell_[c.column_id];
+      const bool multi = HasFlag(c.column_id, kMultiCellFlag);
       if (multi && c.path.empty()) {  // a collection deletion: no cell of its own
         complex_column = c.column_id;
         complex_deletion = c.tombstone ? c.timestamp : INT64_MIN;
@@ -917,7 +917,7 @@ class Reader {
       } else if (c.column_id == deleted_column && c.timestamp <= collection_deletion) {
         continue;
       }
-      if (c.column_id < live_regular_.size() && live_regular_[c.column_id] && c.LiveAt(now_) &&
+      if (HasFlag(c.column_id, kRegularFlag) && c.LiveAt(now_) &&
           !shadow.Deletes(c.timestamp)) {
         return true;
       }
@@ -936,7 +936,7 @@ class Reader {
                  ReadRow* out) const {
     out->cells.reserve(cmd_.columns.size());
     for (uint32_t id : cmd_.columns) {
-      if (static_columns_.count(id)) {
+      if (HasFlag(id, kStaticFlag)) {
         out->cells.push_back(LiveCell(header, id, static_shadow));
       } else if (row != nullptr) {
         out->cells.push_back(LiveCell(*row, id, row_shadow));
@@ -1232,10 +1232,13 @@ class Reader {
   std::string indexed_partition_;
   rows::RowValue indexed_header_;
   int64_t indexed_partition_rows_ = 0;
-  std::vector<bool> live_regular_;
-  std::vector<bool> multi_cell_;  // by column id: non-frozen collections and user types
+  // By column id: regular, static, non-frozen collection or user type.
+  static constexpr uint8_t kRegularFlag = 1, kStaticFlag = 2, kMultiCellFlag = 4;
+  bool HasFlag(uint32_t column_id, uint8_t flag) const {
+    return column_id < column_flags_.size() && (column_flags_[column_id] & flag) != 0;
+  }
+  std::vector<uint8_t> column_flags_;
   int64_t gc_before_ = 0;         // tombstones deleted before it (seconds) are purgeable
-  std::set<uint32_t> static_columns_;
   // ReadCommand::sink only: per returned column, and the reused buffers of the row in hand.
   struct ReturnedColumn {
     bool is_static = false;
