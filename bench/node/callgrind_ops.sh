@@ -6,6 +6,8 @@
 # keys, so that the reads of `select` find the rows the short `insert` phase wrote.
 # IN_FLIGHT / CONNECTIONS (default 64 / 4) set the load generator's concurrency; with IN_FLIGHT=1
 # CONNECTIONS=1 every request pays one read and one write, the steadiest per-request figure.
+# CALLGRIND_KEEP=DIR copies the per-phase dumps (callgrind.out.N, in phase order) to DIR for
+# callgrind_annotate --inclusive=yes.
 # Usage: [NODE_ARGS="--request-threads 0"] bench/node/callgrind_ops.sh [build dir, default
 #        build/rel] [phases, default insert,select,scan100] [seconds per phase, default 3]
 set -euo pipefail
@@ -18,3 +20,4 @@ start_node 600 valgrind --tool=callgrind --callgrind-out-file="$node_data/callgr
 "$build/bench/node/node_load_generator" --port "$node_port" --node-pid "$node_pid" --in-flight ${IN_FLIGHT:-64} \
   --connections ${CONNECTIONS:-4} --seconds "$seconds" --keys 1000 --index-keys 0 --only "$phases" \
   --callgrind-out "$node_data/callgrind.out"
+if [ -n "${CALLGRIND_KEEP:-}" ]; then mkdir -p "$CALLGRIND_KEEP" && cp "$node_data"/callgrind.out.* "$CALLGRIND_KEEP"/; fi

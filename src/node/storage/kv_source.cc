@@ -12,13 +12,25 @@ class RocksIterator final : public KvIterator {
  public:
   RocksIterator(rocksdb::DB* db, std::string upper_bound)
       : db_(db), upper_(std::move(upper_bound)) {}
-  void Seek(std::string_view target) override { Iter()->Seek(ToSlice(target)); }
-  void SeekForPrev(std::string_view target) override { Iter()->SeekForPrev(ToSlice(target)); }
-  bool Valid() const override { return it_ && it_->Valid(); }
-  void Next() override { it_->Next(); }
-  void Prev() override { it_->Prev(); }
-  std::string_view key() const override { return it_->key().ToStringView(); }
-  std::string_view value() const override { return it_->value().ToStringView(); }
+  void Seek(std::string_view target) override {
+    Iter()->Seek(ToSlice(target));
+    Positioned();
+  }
+  void SeekForPrev(std::string_view target) override {
+    Iter()->SeekForPrev(ToSlice(target));
+    Positioned();
+  }
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    it_->Next();
+    Positioned();
+  }
+  void Prev() override {
+    it_->Prev();
+    Positioned();
+  }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
   Status status() const override {
     if (!it_) return Status::Ok();
     rocksdb::Status s = it_->status();
@@ -40,6 +52,9 @@ class RocksIterator final : public KvIterator {
     if (!it_) {
       rocksdb::ReadOptions options;
       options.total_order_seek = true;
+      // Values stay pinned for the iterator's life (one read): a row's one merge operand is
+      // then handed to the merge as a slice, not copied into a string per row.
+      options.pin_data = true;
       if (!upper_.empty()) {
         upper_slice_ = rocksdb::Slice(upper_);
         options.iterate_upper_bound = &upper_slice_;
@@ -49,7 +64,19 @@ class RocksIterator final : public KvIterator {
     return it_.get();
   }
 
+  // The entry under the iterator, read once per move: readers look at a key several times, and
+  // each look through RocksDB's iterator is a chain of virtual calls.
+  void Positioned() {
+    valid_ = it_->Valid();
+    if (valid_) {
+      key_ = it_->key().ToStringView();
+      value_ = it_->value().ToStringView();
+    }
+  }
+
   rocksdb::DB* db_;
+  bool valid_ = false;
+  std::string_view key_, value_;  // valid_ only; RocksDB's buffers, valid until the next move
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;

@@ -446,31 +446,33 @@ class Reader {
   Reader(const ReadCommand& cmd, KvIterator* it, int32_t now_seconds,
          KvIterator* index_it = nullptr)
       : cmd_(cmd), table_(*cmd.table), it_(it), index_it_(index_it), now_(now_seconds) {
+    uint32_t max_id = 0;
+    for (const auto& c : table_.columns) max_id = std::max(max_id, c.id);
+    column_flags_.assign(max_id + 1, 0);  // one allocation for the three flags
     for (const auto& c : table_.columns) {
-      if (c.kind == ColumnKind::kRegular) {
-        if (live_regular_.size() <= c.id) live_regular_.resize(c.id + 1, false);
-        live_regular_[c.id] = true;
-      }
-      if (c.kind == ColumnKind::kStatic) static_columns_.insert(c.id);
-      if (PathType(c.type) != nullptr) {
-        if (multi_cell_.size() <= c.id) multi_cell_.resize(c.id + 1, false);
-        multi_cell_[c.id] = true;
-      }
+      if (c.kind == ColumnKind::kRegular) column_flags_[c.id] |= kRegularFlag;
+      if (c.kind == ColumnKind::kStatic) column_flags_[c.id] |= kStaticFlag;
+      if (PathType(c.type) != nullptr) column_flags_[c.id] |= kMultiCellFlag;
     }
     gc_before_ = static_cast<int64_t>(now_) - table_.params.gc_grace_seconds;
     if (cmd_.sink != nullptr) {
       // What each returned column needs, looked up once per read rather than once per cell.
+      bool owns_cells = false;
       returned_.reserve(cmd_.columns.size());
       for (uint32_t id : cmd_.columns) {
         const ColumnMetadata* column = table_.FindColumnById(id);
         ReturnedColumn r;
-        r.is_static = static_columns_.count(id) > 0;
+        r.is_static = HasFlag(id, kStaticFlag);
         if (column != nullptr && PathType(column->type) != nullptr) r.collection = column;
         returned_.push_back(r);
+        owns_cells |= r.is_static || r.collection != nullptr;
       }
       cell_views_.resize(cmd_.columns.size());
-      owned_cells_.resize(cmd_.columns.size());
+      // Only statics and collections are built rather than viewed.
+      if (owns_cells) owned_cells_.resize(cmd_.columns.size());
     }
+    // Partition keys decoded only for whom reads them: a filter, a ReadRow, or a sink that asks.
+    decode_partition_key_ = cmd_.sink == nullptr || cmd_.filter || cmd_.sink->NeedsPartitionKey();
   }
 
   Result<ReadResult> Run() {
@@ -634,7 +636,13 @@ class Reader {
   // (keys::StoresWrittenClustering), otherwise decoded from its key.
   Status RowClustering(std::string_view encoded, const std::optional<std::string_view>& written,
                        std::vector<std::string>* out) const {
-    if (!written) return keys::DecodeClusteringInto(table_, encoded, out);
+    if (!written) {
+      if (encoded.empty()) {  // no clustering columns, or a static-only key
+        out->clear();
+        return Status::Ok();
+      }
+      return keys::DecodeClusteringInto(table_, encoded, out);
+    }
     cql::ByteReader r(*written);
     out->resize(table_.clustering_count);
     for (auto& c : *out) {
@@ -722,8 +730,10 @@ class Reader {
                           keys::SplitDataKey(it_->key(), table_.partition_key_count));
       std::string& prefix = scan_prefix_;  // reused: no allocation per partition
       prefix.assign(key.partition_prefix);
-      std::vector<std::string>& pk = scan_pk_;  // reused, as the prefix
-      PF_RETURN_IF_ERROR(keys::DecodePartitionKeyInto(prefix, table_.partition_key_count, &pk));
+      std::vector<std::string>& pk = scan_pk_;  // reused, as the prefix; empty when not needed
+      if (decode_partition_key_) {
+        PF_RETURN_IF_ERROR(keys::DecodePartitionKeyInto(prefix, table_.partition_key_count, &pk));
+      }
       const ResumePosition* resume = nullptr;
       if (resume_ && !resume_->partition_done && resume_->partition_prefix == prefix) {
         resume = &*resume_;
@@ -834,7 +844,7 @@ class Reader {
     uint32_t complex_column = UINT32_MAX;
     int64_t complex_deletion = INT64_MIN;
     for (const auto& c : row.cells) {
-      const bool multi = c.column_id < multi_cell_.size() && multi_cell_[c.column_id];
+      const bool multi = HasFlag(c.column_id, kMultiCellFlag);
       if (multi && c.path.empty()) {  // a collection deletion: no cell of its own
         complex_column = c.column_id;
         complex_deletion = c.tombstone ? c.timestamp : INT64_MIN;
@@ -907,7 +917,7 @@ class Reader {
       } else if (c.column_id == deleted_column && c.timestamp <= collection_deletion) {
         continue;
       }
-      if (c.column_id < live_regular_.size() && live_regular_[c.column_id] && c.LiveAt(now_) &&
+      if (HasFlag(c.column_id, kRegularFlag) && c.LiveAt(now_) &&
           !shadow.Deletes(c.timestamp)) {
         return true;
       }
@@ -926,7 +936,7 @@ class Reader {
                  ReadRow* out) const {
     out->cells.reserve(cmd_.columns.size());
     for (uint32_t id : cmd_.columns) {
-      if (static_columns_.count(id)) {
+      if (HasFlag(id, kStaticFlag)) {
         out->cells.push_back(LiveCell(header, id, static_shadow));
       } else if (row != nullptr) {
         out->cells.push_back(LiveCell(*row, id, row_shadow));
@@ -1010,20 +1020,23 @@ class Reader {
                        bool at_partition_start = false) {
     at_partition_end_ = false;
     rows::RowValue header;
-    std::string& header_key = header_key_;  // reused buffers: no allocation per partition
-    header_key.assign(prefix).push_back(keys::kHeaderSection);
-    // Whether the iterator stands on the first key >= row_base (saves the first slice's seek).
+    // Whether the iterator stands on the first key >= the row section (saves the first slice's
+    // seek).
     bool at_rows = false;
     bool has_header = false;
     if (at_partition_start) {
-      has_header = it_->key() == std::string_view(header_key);
+      // The iterator's key starts with `prefix` (Scan split it from that key).
+      std::string_view first = it_->key();
+      has_header = first.size() == prefix.size() + 1 && first.back() == keys::kHeaderSection;
       if (has_header) {
         PF_ASSIGN_OR_RETURN(header, rows::Decode(it_->value()));
+        // Valid() implies an OK status: errors are looked at once the iterator is not valid.
         it_->Next();
-        PF_RETURN_IF_ERROR(it_->status());
       }
       at_rows = true;  // no key lies between the header and the first row
     } else {
+      std::string& header_key = header_key_;  // reused buffers: no allocation per partition
+      header_key.assign(prefix).push_back(keys::kHeaderSection);
       std::string_view header_bytes;
       PF_ASSIGN_OR_RETURN(has_header, it_->Get(header_key, &header_bytes));
       if (has_header) {
@@ -1044,13 +1057,21 @@ class Reader {
 
     int64_t partition_rows = resume ? resume->partition_rows : 0;
     if (partition_rows >= cmd_.per_partition_limit) return Status::Ok();
-    std::string& row_base = row_base_;
-    row_base.assign(prefix).push_back(keys::kRowSection);
+    // The row section's first key, built when a lookup or a seek needs it.
+    const size_t row_base_size = prefix.size() + 1;
+    bool row_base_built = false;
+    auto row_base = [&]() -> const std::string& {
+      if (!row_base_built) {
+        row_base_.assign(prefix).push_back(keys::kRowSection);
+        row_base_built = true;
+      }
+      return row_base_;
+    };
 
     if (cmd_.distinct) {
       bool live = has_live_static;
       if (!live) {
-        PF_ASSIGN_OR_RETURN(live, AnyLiveRow(header, row_base));
+        PF_ASSIGN_OR_RETURN(live, AnyLiveRow(header, row_base()));
       }
       if (!live) return Status::Ok();
       ReadRow row;
@@ -1067,7 +1088,7 @@ class Reader {
     // One stored row: emit it if live. Returns whether the partition is finished.
     const bool in_place = cmd_.sink != nullptr && !cmd_.filter;
     auto handle_row = [&](std::string_view key, std::string_view bytes) -> Result<bool> {
-      std::string_view clustering = key.substr(row_base.size());
+      std::string_view clustering = key.substr(row_base_size);
       if (in_place) {
         // The row's cells go to the sink as views into `bytes`: nothing is copied.
         PF_RETURN_IF_ERROR(rows::DecodeView(bytes, &row_view_));
@@ -1105,26 +1126,26 @@ class Reader {
     for (size_t si = 0; si < n && !stopped_; ++si) {
       const EncodedSlice& s = slices_[cmd_.reversed ? n - 1 - si : si];
       if (s.point) {
-        // Full clustering key: a point lookup, no iterator.
-        std::string& key = point_key_;  // reused: no allocation per partition
-        key.assign(row_base).append(s.lower);
-        if (!resume_key.empty() && (cmd_.reversed ? key >= resume_key : key <= resume_key)) {
-          continue;
-        }
-        if (at_rows && !cmd_.reversed && table_.clustering_count == 0) {
+        if (at_rows && !cmd_.reversed && table_.clustering_count == 0 && resume_key.empty()) {
           // A scan of a table without clustering columns: the partition's only row, if any, is
-          // under the iterator; the key after it starts the next partition.
+          // under the iterator; the key after it starts the next partition. (A page resuming
+          // here resumes after that row: the partition was done.)
           at_rows = false;
           bool last = si + 1 == n;
-          if (!it_->Valid() || it_->key() != std::string_view(key)) {
+          if (!it_->Valid() || !IsSectionKey(it_->key(), prefix, keys::kRowSection, s.lower)) {
             at_partition_end_ = last;
             continue;
           }
-          PF_ASSIGN_OR_RETURN(bool done, handle_row(key, it_->value()));
-          it_->Next();
-          PF_RETURN_IF_ERROR(it_->status());
+          PF_ASSIGN_OR_RETURN(bool done, handle_row(it_->key(), it_->value()));
+          it_->Next();  // an error shows as !Valid(); Scan looks at the status then
           at_partition_end_ = last;
           if (done) return Status::Ok();
+          continue;
+        }
+        // Full clustering key: a point lookup, no iterator.
+        std::string& key = point_key_;  // reused: no allocation per partition
+        key.assign(row_base()).append(s.lower);
+        if (!resume_key.empty() && (cmd_.reversed ? key >= resume_key : key <= resume_key)) {
           continue;
         }
         std::string_view row_bytes;
@@ -1134,8 +1155,8 @@ class Reader {
         if (done) return Status::Ok();
         continue;
       }
-      std::string lower = row_base + s.lower;
-      std::string upper = s.upper ? row_base + *s.upper : keys::PrefixSuccessor(row_base);
+      std::string lower = row_base() + s.lower;
+      std::string upper = s.upper ? row_base() + *s.upper : keys::PrefixSuccessor(row_base());
       if (!resume_key.empty()) {
         if (cmd_.reversed) {
           if (resume_key < upper) upper = resume_key;
@@ -1148,7 +1169,7 @@ class Reader {
       if (cmd_.reversed) {
         it_->SeekForPrev(upper);
         if (it_->Valid() && it_->key() >= std::string_view(upper)) it_->Prev();
-      } else if (!(at_rows && lower == row_base)) {
+      } else if (!(at_rows && lower == row_base())) {
         it_->Seek(lower);
       }
       at_rows = false;
@@ -1168,8 +1189,10 @@ class Reader {
           it_->Next();
         }
       }
-      PF_RETURN_IF_ERROR(it_->status());
-      if (!it_->Valid()) at_partition_end_ = to_partition_end;
+      if (!it_->Valid()) {
+        PF_RETURN_IF_ERROR(it_->status());
+        at_partition_end_ = to_partition_end;
+      }
     }
     if (!any_row && has_live_static && !clustering_restricted_ && !stopped_) {
       // A partition with only static data reads as one row of statics (clustering null).
@@ -1179,6 +1202,13 @@ class Reader {
       if (Emit(std::move(row)) && ++emitted_ >= cmd_.row_limit) Stop(index, prefix, true, {}, 1);
     }
     return Status::Ok();
+  }
+
+  // Whether `key` is `prefix`, then `section`, then `rest`.
+  static bool IsSectionKey(std::string_view key, std::string_view prefix, char section,
+                           std::string_view rest) {
+    return key.size() == prefix.size() + 1 + rest.size() && key[prefix.size()] == section &&
+           key.starts_with(prefix) && key.ends_with(rest);
   }
 
   Result<bool> AnyLiveRow(const rows::RowValue& header, const std::string& row_base) {
@@ -1202,10 +1232,13 @@ class Reader {
   std::string indexed_partition_;
   rows::RowValue indexed_header_;
   int64_t indexed_partition_rows_ = 0;
-  std::vector<bool> live_regular_;
-  std::vector<bool> multi_cell_;  // by column id: non-frozen collections and user types
+  // By column id: regular, static, non-frozen collection or user type.
+  static constexpr uint8_t kRegularFlag = 1, kStaticFlag = 2, kMultiCellFlag = 4;
+  bool HasFlag(uint32_t column_id, uint8_t flag) const {
+    return column_id < column_flags_.size() && (column_flags_[column_id] & flag) != 0;
+  }
+  std::vector<uint8_t> column_flags_;
   int64_t gc_before_ = 0;         // tombstones deleted before it (seconds) are purgeable
-  std::set<uint32_t> static_columns_;
   // ReadCommand::sink only: per returned column, and the reused buffers of the row in hand.
   struct ReturnedColumn {
     bool is_static = false;
@@ -1223,6 +1256,7 @@ class Reader {
   bool at_partition_end_ = false;
   std::string scan_prefix_, header_key_, row_base_, point_key_;
   std::vector<std::string> scan_pk_;
+  bool decode_partition_key_ = true;
   int64_t emitted_ = 0;
   ReadResult result_;
 };

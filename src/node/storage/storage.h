@@ -107,7 +107,8 @@ struct RowCellView {
   int32_t ttl = 0;         // as CellValue::ttl
 };
 struct RowView {
-  const std::vector<std::string>& partition_key;  // as ReadRow::partition_key
+  // As ReadRow::partition_key; empty in a scan whose sink does not NeedsPartitionKey().
+  const std::vector<std::string>& partition_key;
   const std::vector<std::string>& clustering;     // as ReadRow::clustering
   std::span<const RowCellView> cells;             // aligned with ReadCommand::columns
 };
@@ -119,6 +120,9 @@ class RowSink {
  public:
   virtual ~RowSink() = default;
   virtual void Row(const RowView& row) = 0;
+  // False lets a scan skip decoding each partition's key (RowView::partition_key is then
+  // empty); read by the reader once, before the first row.
+  virtual bool NeedsPartitionKey() const { return true; }
 };
 
 struct ReadCommand {

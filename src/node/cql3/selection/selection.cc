@@ -1076,6 +1076,12 @@ std::string Selection::JsonRow(const std::vector<std::optional<std::string_view>
   return out;
 }
 
+bool RowsWriter::NeedsPartitionKey() const {
+  if (last_requested_) return true;
+  return std::any_of(outputs_.begin(), outputs_.end(),
+                     [](const Output& o) { return o.kind == Output::Kind::kPartitionKey; });
+}
+
 void RowsWriter::Row(const RowView& row) {
   if (last_requested_) {
     last_row_ends_it_ = row.clustering.empty() && row.partition_key == *last_requested_;

@@ -206,6 +206,7 @@ class RowsWriter final : public RowSink {
   // a table without clustering columns, a static-only row or a DISTINCT row) in that partition.
   bool last_row_ends_it() const { return last_row_ends_it_; }
   void Row(const RowView& row) override;
+  bool NeedsPartitionKey() const override;
 
  private:
   const std::vector<Output>& outputs_;
