@@ -28,7 +28,8 @@ def connect(**kwargs):
     return cluster, cluster.connect()
 
 
-class ClientsTest(unittest.TestCase):
+class KeyspaceTest(unittest.TestCase):
+    """One session per test class, with the test keyspace created."""
     @classmethod
     def setUpClass(cls):
         cls.cluster, cls.session = connect()
@@ -38,6 +39,9 @@ class ClientsTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.cluster.shutdown()
+
+
+class ClientsTest(KeyspaceTest):
 
     def clients(self, session=None):
         rows = (session or self.session).execute("SELECT * FROM system_views.clients")
@@ -101,16 +105,7 @@ class ClientsTest(unittest.TestCase):
         self.assertEqual([(r.port, r.connection_stage) for r in rows], [(port, "ready")])
 
 
-class SizeEstimatesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster, cls.session = connect()
-        cls.session.execute("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = "
-                            "{'class': 'SimpleStrategy', 'replication_factor': 1}" % KS)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.shutdown()
+class SizeEstimatesTest(KeyspaceTest):
 
     def test_partitions_counted_per_primary_range(self):
         s = self.session
