@@ -191,7 +191,8 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   }
   impl->server = std::make_unique<transport::Server>(std::move(acceptor), impl->processor.get(),
                                                      &impl->metrics, limits, impl->auth.get(),
-                                                     impl->tls.get(), impl->requests.get());
+                                                     impl->tls.get(), impl->requests.get(),
+                                                     &impl->db->clients());
   impl->server->Start();
   if (metrics_acceptor) impl->server->StartMetrics(std::move(*metrics_acceptor));
   Impl* raw = impl.get();

@@ -9,8 +9,10 @@ Database::~Database() {
 
 Result<std::unique_ptr<Database>> Database::Open(DatabaseOptions options) {
   std::unique_ptr<Database> db(new Database());
+  db->clients_ = std::make_unique<ConnectedClients>();
   PF_ASSIGN_OR_RETURN(db->storage_, Storage::Open(std::move(options.storage)));
-  PF_ASSIGN_OR_RETURN(db->schema_, SchemaStore::Open(db->storage_.get(), options.identity));
+  PF_ASSIGN_OR_RETURN(db->schema_, SchemaStore::Open(db->storage_.get(), options.identity,
+                                                     db->clients_.get()));
   return db;
 }
 

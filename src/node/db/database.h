@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "node/db/connected_clients.h"
 #include "node/db/node_identity.h"
 #include "node/db/schema_store.h"
 #include "node/storage/storage.h"
@@ -28,9 +29,12 @@ class Database {
 
   Storage& storage() { return *storage_; }
   SchemaStore& schema() { return *schema_; }
+  // The client connections system_views.clients lists: the transport registers them here.
+  ConnectedClients& clients() { return *clients_; }
 
  private:
   Database() = default;
+  std::unique_ptr<ConnectedClients> clients_;  // before schema_: its system tables read it
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<SchemaStore> schema_;
 };

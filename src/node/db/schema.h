@@ -57,7 +57,9 @@ struct TableParams {
       {"chunk_length_in_kb", "16"}, {"class", "org.apache.cassandra.io.compress.LZ4Compressor"}};
   double crc_check_chance = 1.0;
   int32_t default_time_to_live = 0;               // seconds; 0 = none
-  std::map<std::string, std::string> extensions;  // values are blobs
+  // Values are blobs. Empty for every table: CQL's `extensions` option sets nothing, as in
+  // Cassandra 5.0, whose extensions only its server-side plugins write.
+  std::map<std::string, std::string> extensions;
   int32_t gc_grace_seconds = 864000;
   int32_t max_index_interval = 2048;
   std::string memtable = "default";
@@ -101,6 +103,9 @@ struct IndexMetadata {
 bool IsStorageAttachedClass(std::string_view written);
 // Whether `index` is a storage-attached index (its class one of SAI's names).
 bool IsStorageAttached(const IndexMetadata& index);
+// The largest value a legacy (non-SAI) index takes: its entries are keyed by the value, whose
+// length is an unsigned short (Cassandra's FBUtilities.MAX_UNSIGNED_SHORT).
+inline constexpr size_t kMaxIndexedValueBytes = 65535;
 // ASCII case-insensitive equality.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 

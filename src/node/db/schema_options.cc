@@ -666,7 +666,8 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
     } else if (name == "additional_write_policy") {
       PF_ASSIGN_OR_RETURN(p->additional_write_policy, RetryPolicyOption(v));
     } else if (name == "extensions") {
-      PF_ASSIGN_OR_RETURN(p->extensions, OptionMapValue(name, v));
+      // Cassandra 5.0 takes the option with any value and keeps nothing of it (TableAttributes
+      // builds no extensions): system_schema.tables and DESCRIBE show {}.
     } else if (name == "id") {
       if (context == TableOptionsContext::kAlter) return ConfigError("Cannot alter table id.");
       auto parsed = cql::Uuid::Parse(v.text);

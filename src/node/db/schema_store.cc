@@ -376,7 +376,8 @@ SchemaStore::~SchemaStore() {
 }
 
 Result<std::unique_ptr<SchemaStore>> SchemaStore::Open(Storage* storage,
-                                                       const NodeIdentity& identity) {
+                                                       const NodeIdentity& identity,
+                                                       const ConnectedClients* clients) {
   auto impl = std::make_unique<Impl>();
   impl->storage = storage;
   impl->identity = identity;
@@ -387,7 +388,8 @@ Result<std::unique_ptr<SchemaStore>> SchemaStore::Open(Storage* storage,
   impl->Publish();
   Impl* raw = impl.get();
   impl->system_tables =
-      std::make_unique<SystemTables>(identity, std::move(local), [raw] { return raw->Snapshot(); });
+      std::make_unique<SystemTables>(identity, std::move(local), [raw] { return raw->Snapshot(); },
+                                     clients, storage);
   storage->SetVirtualTableSource(impl->system_tables.get());
   return std::unique_ptr<SchemaStore>(new SchemaStore(std::move(impl)));
 }

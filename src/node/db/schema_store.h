@@ -22,6 +22,7 @@ namespace postfork::node {
 
 class Storage;
 struct NodeIdentity;
+class ConnectedClients;
 
 // ---- DDL requests (what the CQL front end parsed) ----------------------------------------
 
@@ -109,8 +110,10 @@ class SchemaStore {
   using SchemaChangeListener = std::function<void(const cql::SchemaChange&)>;
 
   // Loads the persisted schema from `storage` (which must outlive the store) and adds the system
-  // keyspaces. `identity` feeds system.local.
-  static Result<std::unique_ptr<SchemaStore>> Open(Storage* storage, const NodeIdentity& identity);
+  // keyspaces. `identity` feeds system.local; `clients` (null: none; must outlive the store)
+  // system_views.clients.
+  static Result<std::unique_ptr<SchemaStore>> Open(Storage* storage, const NodeIdentity& identity,
+                                                   const ConnectedClients* clients = nullptr);
   ~SchemaStore();
   SchemaStore(const SchemaStore&) = delete;
   SchemaStore& operator=(const SchemaStore&) = delete;

@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <cassert>
 #include <map>
 #include <set>
@@ -83,6 +85,16 @@ const std::vector<TableDef>& SystemTableDefs() {
         {"native_port", "int", 'r'},
         {"schema_version", "uuid", 'r'},
         {"tokens", "set<text>", 'r'}}},
+      {"system",
+       "size_estimates",
+       "per-table primary range size estimates, table is deprecated in favor of "
+       "table_estimates",
+       {{"keyspace_name", "text", 'p'},
+        {"table_name", "text", 'c'},
+        {"range_start", "text", 'c'},
+        {"range_end", "text", 'c'},
+        {"mean_partition_size", "bigint", 'r'},
+        {"partitions_count", "bigint", 'r'}}},
       {"system",
        "IndexInfo",
        "built column indexes",
@@ -245,16 +257,132 @@ const std::vector<TableDef>& SystemTableDefs() {
         {"kind", "text", 'r'},
         {"position", "int", 'r'},
         {"type", "text", 'r'}}},
+      // system_views: the tables of Cassandra 5.0's SystemViewsKeyspace whose rows the node has
+      // (clients) or has none of, as a single node without sstables, hints, internode
+      // connections, streaming or snapshots.
+      {"system_views",
+       "clients",
+       "currently connected clients",
+       {{"address", "inet", 'p'},
+        {"port", "int", 'c'},
+        {"client_options", "frozen<map<text, text>>", 'r'},
+        {"connection_stage", "text", 'r'},
+        {"driver_name", "text", 'r'},
+        {"driver_version", "text", 'r'},
+        {"hostname", "text", 'r'},
+        {"keyspace_name", "text", 'r'},
+        {"protocol_version", "int", 'r'},
+        {"request_count", "bigint", 'r'},
+        {"ssl_cipher_suite", "text", 'r'},
+        {"ssl_enabled", "boolean", 'r'},
+        {"ssl_protocol", "text", 'r'},
+        {"username", "text", 'r'}}},
       {"system_views",
        "sstable_tasks",
        "current sstable tasks",
        {{"keyspace_name", "text", 'p'},
         {"table_name", "text", 'c'},
-        {"task_id", "uuid", 'c'},
+        {"task_id", "timeuuid", 'c'},
+        {"completion_ratio", "double", 'r'},
         {"kind", "text", 'r'},
         {"progress", "bigint", 'r'},
+        {"sstables", "int", 'r'},
+        {"target_directory", "text", 'r'},
         {"total", "bigint", 'r'},
         {"unit", "text", 'r'}}},
+      {"system_views",
+       "pending_hints",
+       "Pending hints that this node has for other nodes",
+       {{"host_id", "uuid", 'p'},
+        {"address", "inet", 'r'},
+        {"dc", "text", 'r'},
+        {"files", "int", 'r'},
+        {"newest", "timestamp", 'r'},
+        {"oldest", "timestamp", 'r'},
+        {"port", "int", 'r'},
+        {"rack", "text", 'r'},
+        {"status", "text", 'r'}}},
+      {"system_views",
+       "internode_inbound",
+       "",
+       {{"address", "inet", 'p'},
+        {"port", "int", 'p'},
+        {"dc", "text", 'c'},
+        {"rack", "text", 'c'},
+        {"corrupt_frames_recovered", "bigint", 'r'},
+        {"corrupt_frames_unrecovered", "bigint", 'r'},
+        {"error_bytes", "bigint", 'r'},
+        {"error_count", "bigint", 'r'},
+        {"expired_bytes", "bigint", 'r'},
+        {"expired_count", "bigint", 'r'},
+        {"processed_bytes", "bigint", 'r'},
+        {"processed_count", "bigint", 'r'},
+        {"received_bytes", "bigint", 'r'},
+        {"received_count", "bigint", 'r'},
+        {"scheduled_bytes", "bigint", 'r'},
+        {"scheduled_count", "bigint", 'r'},
+        {"throttled_count", "bigint", 'r'},
+        {"throttled_nanos", "bigint", 'r'},
+        {"using_bytes", "bigint", 'r'},
+        {"using_reserve_bytes", "bigint", 'r'}}},
+      {"system_views",
+       "internode_outbound",
+       "",
+       {{"address", "inet", 'p'},
+        {"port", "int", 'p'},
+        {"dc", "text", 'c'},
+        {"rack", "text", 'c'},
+        {"active_connections", "bigint", 'r'},
+        {"connection_attempts", "bigint", 'r'},
+        {"error_bytes", "bigint", 'r'},
+        {"error_count", "bigint", 'r'},
+        {"expired_bytes", "bigint", 'r'},
+        {"expired_count", "bigint", 'r'},
+        {"overload_bytes", "bigint", 'r'},
+        {"overload_count", "bigint", 'r'},
+        {"pending_bytes", "bigint", 'r'},
+        {"pending_count", "bigint", 'r'},
+        {"sent_bytes", "bigint", 'r'},
+        {"sent_count", "bigint", 'r'},
+        {"successful_connection_attempts", "bigint", 'r'},
+        {"using_bytes", "bigint", 'r'},
+        {"using_reserve_bytes", "bigint", 'r'}}},
+      {"system_views",
+       "snapshots",
+       "available snapshots",
+       {{"name", "text", 'p'},
+        {"keyspace_name", "text", 'c'},
+        {"table_name", "text", 'c'},
+        {"created_at", "timestamp", 'r'},
+        {"ephemeral", "boolean", 'r'},
+        {"expires_at", "timestamp", 'r'},
+        {"size_on_disk", "bigint", 'r'},
+        {"true_size", "bigint", 'r'}}},
+      {"system_views",
+       "streaming",
+       "",
+       {{"id", "timeuuid", 'p'},
+        {"bytes_received", "bigint", 'r'},
+        {"bytes_sent", "bigint", 'r'},
+        {"bytes_to_receive", "bigint", 'r'},
+        {"bytes_to_send", "bigint", 'r'},
+        {"duration_millis", "bigint", 'r'},
+        {"failure_cause", "text", 'r'},
+        {"files_received", "bigint", 'r'},
+        {"files_sent", "bigint", 'r'},
+        {"files_to_receive", "bigint", 'r'},
+        {"files_to_send", "bigint", 'r'},
+        {"follower", "boolean", 'r'},
+        {"last_updated_at", "timestamp", 'r'},
+        {"operation", "text", 'r'},
+        {"peers", "frozen<list<text>>", 'r'},
+        {"progress_percentage", "float", 'r'},
+        {"status", "text", 'r'},
+        {"status_failure_timestamp", "timestamp", 'r'},
+        {"status_init_timestamp", "timestamp", 'r'},
+        {"status_start_timestamp", "timestamp", 'r'},
+        {"status_success_timestamp", "timestamp", 'r'},
+        {"success_message", "text", 'r'}}},
       // Roles and permissions (auth/role_store.h writes them), as Cassandra 4.1 lays them out.
       {"system_auth",
        "roles",
@@ -330,7 +458,13 @@ std::shared_ptr<const TableMetadata> BuildTable(const TableDef& def, uint32_t st
     }
     t->columns.push_back(std::move(column));
   }
-  if (def.keyspace == std::string_view("system_traces")) t->params.gc_grace_seconds = 0;
+  // The parameters Cassandra's keyspaces give their tables (SystemKeyspace, SchemaKeyspace,
+  // AuthKeyspace, TraceKeyspace); DESCRIBE and system_schema.tables show them.
+  const std::string_view ks = def.keyspace;
+  if (ks == "system" || ks == "system_traces") t->params.gc_grace_seconds = 0;
+  if (ks == "system_schema") t->params.gc_grace_seconds = 7 * 24 * 3600;
+  if (ks == "system_auth") t->params.gc_grace_seconds = 90 * 24 * 3600;
+  if (ks == "system" || ks == "system_schema") t->params.memtable_flush_period_in_ms = 3600 * 1000;
   t->Finish();
   return t;
 }
@@ -423,6 +557,15 @@ cql::Value BlobMap(const std::map<std::string, std::string>& m) {
 
 std::string TypeText(const cql::DataType& type) { return type.ToCql(); }
 
+// A key component as stored: the value's serialized form.
+std::string Serialized(const cql::Value& value, const cql::DataType& type) {
+  std::string body;
+  Status s = cql::SerializeValue(value, type, &body);
+  assert(s.ok() && "generated key values serialize");
+  (void)s;
+  return body;
+}
+
 cql::Value InetValue(const std::string& address) {
   auto inet = cql::Inet::Parse(address);
   if (!inet.ok()) return cql::Value(cql::Null{});
@@ -477,8 +620,13 @@ std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata() {
 }
 
 SystemTables::SystemTables(NodeIdentity identity, LocalNodeState local,
-                           std::function<std::shared_ptr<const SchemaSnapshot>()> schema)
-    : identity_(std::move(identity)), local_(std::move(local)), schema_(std::move(schema)) {}
+                           std::function<std::shared_ptr<const SchemaSnapshot>()> schema,
+                           const ConnectedClients* clients, const Storage* storage)
+    : identity_(std::move(identity)),
+      local_(std::move(local)),
+      schema_(std::move(schema)),
+      clients_(clients),
+      storage_(storage) {}
 
 Result<std::vector<PartitionMutation>> SystemTables::Generate(
     const std::shared_ptr<const TableMetadata>& table) const {
@@ -538,6 +686,57 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
     cql::ValueList tokens;
     for (const auto& t : local_.tokens) tokens.emplace_back(t);
     b.Set("tokens", tokens);
+    return b.Finish();
+  }
+
+  if (ks == "system" && name == "size_estimates") {
+    // Cassandra's SizeEstimatesRecorder: per table of every keyspace not of LocalStrategy, one
+    // row per primary range of the node's tokens (the wrapping one split at the minimum token),
+    // its partitions counted. The node counts them exactly when asked (Cassandra estimates from
+    // sstables every few minutes) and has no partition size to report: mean_partition_size is
+    // null.
+    if (storage_ == nullptr) return b.Finish();
+    std::vector<int64_t> tokens;
+    for (const auto& t : local_.tokens) tokens.push_back(std::stoll(t));
+    std::sort(tokens.begin(), tokens.end());
+    if (tokens.empty()) return b.Finish();
+    struct Range {
+      std::optional<int64_t> left, right;  // (left, right]; nullopt: the ring's minimum
+    };
+    std::vector<Range> ranges;
+    for (size_t i = 1; i < tokens.size(); ++i) ranges.push_back({tokens[i - 1], tokens[i]});
+    ranges.push_back({tokens.back(), std::nullopt});
+    ranges.push_back({std::nullopt, tokens.front()});
+    const std::string kMin = std::to_string(std::numeric_limits<int64_t>::min());
+    for (const auto& [ks_name, keyspace] : schema->keyspaces) {
+      if (keyspace->is_virtual || skip_keyspace(ks_name)) continue;
+      auto cls = keyspace->replication.find("class");
+      if (cls != keyspace->replication.end() && cls->second == kLocalStrategy) continue;
+      for (const auto& [table_name, t] : keyspace->tables) {
+        if (skip_table(table_name)) continue;
+        std::map<std::pair<std::string, std::string>, int64_t> counts;  // clustering order
+        struct Discard final : RowSink {
+          void Row(const RowView&) override {}
+        } discard;  // counted, not kept
+        for (const Range& r : ranges) {
+          ReadCommand count;
+          count.table = t;
+          count.scan = true;
+          count.distinct = true;
+          count.sink = &discard;
+          if (r.left) count.token_start = TokenBound{*r.left, false};
+          if (r.right) count.token_end = TokenBound{*r.right, true};
+          PF_ASSIGN_OR_RETURN(ReadResult result, storage_->Read(count));
+          counts[{r.left ? std::to_string(*r.left) : kMin,
+                  r.right ? std::to_string(*r.right) : kMin}] =
+              result.row_count;
+        }
+        for (const auto& [range, n] : counts) {
+          b.Row(ks_name, {table_name, range.first, range.second});
+          b.Set("partitions_count", n);
+        }
+      }
+    }
     return b.Finish();
   }
 
@@ -654,7 +853,29 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
     }
     return b.Finish();
   }
-  // system.peers, system.peers_v2, system_views.*: a single node has none.
+  if (ks == "system_views" && name == "clients") {
+    if (clients_ == nullptr) return b.Finish();
+    for (const ClientInfo& c : clients_->List()) {
+      auto address = cql::Inet::Parse(c.address);
+      if (!address.ok()) continue;
+      b.Row(Serialized(*address, cql::DataType(cql::TypeKind::kInet)),
+            {Serialized(c.port, cql::DataType(cql::TypeKind::kInt))});
+      b.Set("hostname", c.hostname);
+      if (c.username) b.Set("username", *c.username);
+      b.Set("connection_stage", c.connection_stage);
+      b.Set("protocol_version", c.protocol_version);
+      if (c.client_options) b.Set("client_options", TextMap(*c.client_options));
+      if (c.driver_name) b.Set("driver_name", *c.driver_name);
+      if (c.driver_version) b.Set("driver_version", *c.driver_version);
+      b.Set("request_count", c.request_count);
+      b.Set("ssl_enabled", c.ssl_enabled);
+      if (c.ssl_protocol) b.Set("ssl_protocol", *c.ssl_protocol);
+      if (c.ssl_cipher_suite) b.Set("ssl_cipher_suite", *c.ssl_cipher_suite);
+      if (c.keyspace_name) b.Set("keyspace_name", *c.keyspace_name);
+    }
+    return b.Finish();
+  }
+  // system.peers, system.peers_v2, the other system_views tables: a single node has none.
   return b.Finish();
 }
 

@@ -1,7 +1,8 @@
 // The system keyspaces drivers read at connect: system (local, peers, peers_v2), system_schema
-// (ten tables), system_virtual_schema (three tables) and system_views, with Cassandra 4.1's
-// names, types and keys (/work/shared/spec/system-tables.md). Their rows are generated from the
-// live schema and the node's identity at read time, except system_auth's, which are stored.
+// (ten tables), system_virtual_schema (three tables) and system_views, with Cassandra's names,
+// types and keys (/work/shared/spec/system-tables.md; system_views as Cassandra 5.0's). Their
+// rows are generated from the live schema, the node's identity and its client connections at
+// read time, except system_auth's and system_traces', which are stored.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "node/db/connected_clients.h"
 #include "node/db/local_node.h"
 #include "node/db/node_identity.h"
 #include "node/db/schema.h"
@@ -34,8 +36,11 @@ std::vector<std::shared_ptr<const KeyspaceMetadata>> SystemKeyspaceMetadata();
 // Generates the rows of the system tables from the snapshot `schema()` returns.
 class SystemTables final : public VirtualTableSource {
  public:
+  // `clients` (null: none) lists system_views.clients; `storage` (null: none) has the tables
+  // whose partitions system.size_estimates counts. Both must outlive the tables.
   SystemTables(NodeIdentity identity, LocalNodeState local,
-               std::function<std::shared_ptr<const SchemaSnapshot>()> schema);
+               std::function<std::shared_ptr<const SchemaSnapshot>()> schema,
+               const ConnectedClients* clients = nullptr, const Storage* storage = nullptr);
   Result<std::vector<PartitionMutation>> Generate(
       const std::shared_ptr<const TableMetadata>& table) const override;
   // Generates only the keyspaces named by the command's partition keys and, when its slices fix
@@ -48,6 +53,8 @@ class SystemTables final : public VirtualTableSource {
   NodeIdentity identity_;
   LocalNodeState local_;
   std::function<std::shared_ptr<const SchemaSnapshot>()> schema_;
+  const ConnectedClients* clients_;
+  const Storage* storage_;
 };
 
 }  // namespace postfork::node

@@ -246,12 +246,11 @@ Status AddIndexEntries(const TableMetadata& table, const ColumnMetadata& column,
         break;
     }
   }
-  constexpr size_t kMaxIndexedValue = 0xFFFF;  // FBUtilities.MAX_UNSIGNED_SHORT
-  if (looked_up.size() >= kMaxIndexedValue) {
+  if (looked_up.size() >= kMaxIndexedValueBytes) {
     return InvalidArgument("Cannot index value of size " + std::to_string(looked_up.size()) +
                            " for index " + index.name + " on " + table.keyspace + "." + table.name +
                            "(" + column.name +
-                           ") (maximum allowed size=" + std::to_string(kMaxIndexedValue) + ")");
+                           ") (maximum allowed size=" + std::to_string(kMaxIndexedValueBytes) + ")");
   }
   auto encoded =
       keys::EncodeIndexValue(column.type, index.target,

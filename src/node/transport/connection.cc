@@ -204,7 +204,10 @@ void Connection::Start() {
   boost::system::error_code ec;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   auto peer = socket_.remote_endpoint(ec);
-  if (!ec) peer_address_ = peer.address().to_string();
+  if (!ec) {
+    peer_address_ = peer.address().to_string();
+    peer_port_ = peer.port();
+  }
   state_.peer_address = peer_address_;
   if (!tls_) {
     DoRead();
@@ -225,6 +228,7 @@ void Connection::Start() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  client_.reset();  // a closed connection leaves system_views.clients at once
   if (subscribed_) {
     server_->events().Unsubscribe(this);
     subscribed_ = false;
@@ -232,6 +236,27 @@ void Connection::Close() {
   boost::system::error_code ec;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+}
+
+void Connection::RegisterClient() {
+  ConnectedClients* clients = server_->clients();
+  if (clients == nullptr || client_) return;
+  ClientInfo info;
+  info.address = peer_address_;
+  info.port = peer_port_;
+  info.protocol_version = version_;
+  // Without authentication Cassandra's client state holds its anonymous user from the start.
+  if (!server_->auth() || !server_->auth()->requires_authentication()) info.username = "anonymous";
+  if (tls_) {
+    info.ssl_enabled = true;
+    const SSL* ssl = tls_->native_handle();
+    info.ssl_protocol = SSL_get_version(ssl);
+    if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) {
+      const char* iana = SSL_CIPHER_standard_name(cipher);  // Java names suites this way
+      info.ssl_cipher_suite = iana ? iana : SSL_CIPHER_get_name(cipher);
+    }
+  }
+  client_ = clients->Register(std::move(info));
 }
 
 void Connection::DoRead() {
@@ -364,6 +389,7 @@ bool Connection::ProcessEnvelopes(std::string_view buf, size_t* pos) {
     if (version_ == 0) {
       version_ = header.version;
       state_.protocol_version = version_;
+      RegisterClient();
     }
     std::string_view body = avail.substr(cql::kFrameHeaderSize, header.length);
     *pos += total;
@@ -378,6 +404,7 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
   auto started = std::chrono::steady_clock::now();
   auto& metrics = server_->metrics();
   metrics.Request(static_cast<uint8_t>(header.opcode));
+  if (client_) client_->CountRequest();
   std::string decompressed;
   std::string_view body = raw_body;
   // v5 compresses segments, not envelopes: the envelope flag is deprecated and ignored.
@@ -460,7 +487,21 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       }
       state_.started = true;
       compressible = false;  // drivers switch compression on after reading READY
-      if (server_->auth() && server_->auth()->requires_authentication() && !state_.authenticated) {
+      const bool authenticate = server_->auth() &&
+                                server_->auth()->requires_authentication() &&
+                                !state_.authenticated;
+      if (client_) {
+        client_->Update([&](ClientInfo& c) {
+          c.client_options = m->options;
+          if (auto name = m->options.find("DRIVER_NAME"); name != m->options.end()) {
+            c.driver_name = name->second;
+            auto version = m->options.find("DRIVER_VERSION");
+            if (version != m->options.end()) c.driver_version = version->second;
+          }
+          c.connection_stage = authenticate ? "authenticating" : "ready";
+        });
+      }
+      if (authenticate) {
         cql::AuthenticateMessage a;
         a.authenticator = auth::kPasswordAuthenticatorClass;
         cql::ByteWriter w(&response.body);
@@ -513,7 +554,10 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
         return false;
       }
       response = std::move(out.response);
-      if (response.set_keyspace) state_.keyspace = *response.set_keyspace;
+      if (response.set_keyspace) {
+        state_.keyspace = *response.set_keyspace;
+        if (client_) client_->Update([&](ClientInfo& c) { c.keyspace_name = state_.keyspace; });
+      }
       break;
     }
     case cql::Opcode::kAuthResponse:
@@ -579,6 +623,12 @@ void Connection::OnAuthenticated(int16_t stream, Result<std::string> role) {
   }
   state_.user = std::move(*role);
   state_.authenticated = true;
+  if (client_) {
+    client_->Update([&](ClientInfo& c) {
+      c.username = state_.user;
+      c.connection_stage = "ready";
+    });
+  }
   std::string body;
   cql::ByteWriter w(&body);
   cql::AuthSuccessMessage{}.Encode(w);
@@ -623,7 +673,10 @@ void Connection::OnResponse(std::string frame, int32_t error_code,
   // A schema change happened whether or not this client is still there to hear of it.
   if (schema_change) server_->events().PublishSchemaChange(*schema_change);
   if (closed_) return;
-  if (set_keyspace) state_.keyspace = std::move(*set_keyspace);
+  if (set_keyspace) {
+    state_.keyspace = std::move(*set_keyspace);
+    if (client_) client_->Update([&](ClientInfo& c) { c.keyspace_name = state_.keyspace; });
+  }
   out_ += frame;
   metrics.Latency(std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started)

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "node/db/connected_clients.h"
 #include "node/service/client_state.h"
 #include "node/service/event_notifier.h"
 #include "node/transport/input_buffer.h"
@@ -85,6 +86,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   // `version` 0: the connection's (v4 before the first request fixed it).
   void QueueProtocolError(int16_t stream, std::string message, uint8_t version = 0);
   void Flush();
+  // Registers the connection for system_views.clients (when the server keeps them), once its
+  // first request has fixed the protocol version.
+  void RegisterClient();
 
   Server* server_;
   boost::asio::ip::tcp::socket socket_;
@@ -112,6 +116,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   bool close_after_flush_ = false;
   bool closed_ = false;
   bool subscribed_ = false;
+  // This connection's row of system_views.clients, from its first request on.
+  std::unique_ptr<ConnectedClients::Registration> client_;
+  int32_t peer_port_ = 0;
 };
 
 }  // namespace postfork::node::transport

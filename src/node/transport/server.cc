@@ -11,14 +11,16 @@ namespace postfork::node::transport {
 
 Server::Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
                service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth,
-               boost::asio::ssl::context* tls, boost::asio::thread_pool* requests)
+               boost::asio::ssl::context* tls, boost::asio::thread_pool* requests,
+               ConnectedClients* clients)
     : acceptor_(std::move(acceptor)),
       processor_(processor),
       metrics_(metrics),
       limits_(limits),
       auth_(auth),
       tls_(tls),
-      requests_(requests) {}
+      requests_(requests),
+      clients_(clients) {}
 
 Server::~Server() = default;
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "node/cql3/query_processor.h"
+#include "node/db/connected_clients.h"
 #include "node/service/event_notifier.h"
 #include "node/service/metrics.h"
 
@@ -30,11 +31,13 @@ struct ServerLimits {
 class Server {
  public:
   // `auth`: null when no authentication is configured. `tls`: when set, the CQL port speaks TLS
-  // only. `requests`: where requests run (null: on the network thread). All must outlive the
+  // only. `requests`: where requests run (null: on the network thread). `clients`: where
+  // connections register for system_views.clients (null: nowhere). All must outlive the
   // server; the pool must be joined before the processor goes.
   Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
          service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth = nullptr,
-         boost::asio::ssl::context* tls = nullptr, boost::asio::thread_pool* requests = nullptr);
+         boost::asio::ssl::context* tls = nullptr, boost::asio::thread_pool* requests = nullptr,
+         ConnectedClients* clients = nullptr);
   ~Server();
 
   void Start();
@@ -49,6 +52,7 @@ class Server {
   const ServerLimits& limits() const { return limits_; }
   auth::AuthService* auth() { return auth_; }
   boost::asio::thread_pool* requests() { return requests_; }
+  ConnectedClients* clients() { return clients_; }
   void Forget(Connection* c) { connections_.erase(c); }
 
  private:
@@ -63,6 +67,7 @@ class Server {
   auth::AuthService* auth_;
   boost::asio::ssl::context* tls_;
   boost::asio::thread_pool* requests_;
+  ConnectedClients* clients_;
   service::EventNotifier events_;
   std::set<Connection*> connections_;
   bool stopped_ = false;

@@ -591,12 +591,17 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
             "Column \"{}\" cannot be restricted by both an equality and an inequality relation",
             ck[w.slice_first]->name));
       }
-      return InvalidRequest(fmt::format(
-          "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not "
-          "restricted",
-          ck[w.slice_first]->name, ck[p]->name));
+      if (!allow_filtering || w.slice_size != 1) {
+        return InvalidRequest(fmt::format(
+            "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not "
+            "restricted",
+            ck[w.slice_first]->name, ck[p]->name));
+      }
+      // ALLOW FILTERING: a slice after an unrestricted clustering column filters rows.
+      PF_RETURN_IF_ERROR(SliceToFilters(ck[w.slice_first], &w));
+    } else {
+      p += w.slice_size;
     }
-    p += w.slice_size;
   }
   for (size_t q = p; q < ck.size(); ++q) {
     if (ck_eq[q] && allow_filtering) {

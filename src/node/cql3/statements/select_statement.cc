@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <set>
 
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/selection/aggregates.h"
@@ -139,6 +140,14 @@ class SelectStatementImpl final : public CqlStatement {
           lookup.map_value = v[0];
         } else {
           lookup.value = v[0];
+        }
+        // A legacy index keys its entries by the value, which a 16-bit length bounds: Cassandra
+        // refuses a longer one before reading (CassandraIndex.validate). Entries index the
+        // composite of key and value (2 length bytes and an end byte per component).
+        size_t indexed_size = lookup.value.size();
+        if (index_->target == IndexTarget::kEntries) indexed_size += lookup.map_value.size() + 6;
+        if (!IsStorageAttached(*index_) && indexed_size > kMaxIndexedValueBytes) {
+          return InvalidRequest("Index expression values may not be larger than 64K");
         }
         cmd.index = std::move(lookup);
       }
@@ -392,8 +401,15 @@ class SelectStatementImpl final : public CqlStatement {
     // filter (as under ALLOW FILTERING); when such an index answers the query alone, no ALLOW
     // FILTERING is needed.
     std::vector<const ColumnMetadata*> key_indexed = IndexedKeyEqs(stmt, t);
+    // A range on a clustering column with a storage-attached index, after an unrestricted one:
+    // SAI answers it (a filter), provided no other clustering restriction needs filtering.
+    sai_clustering_gap_ = SaiClusteringRangeAfterGap(stmt, t);
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true,
-                                             stmt.allow_filtering || !key_indexed.empty()));
+                                             stmt.allow_filtering || !key_indexed.empty() ||
+                                                 sai_clustering_gap_));
+    if (sai_clustering_gap_ && !stmt.allow_filtering && where_.clustering_restricted() > 0) {
+      return InvalidRequest(kFilteringMessage);
+    }
     ChooseIndex(t);
     if (!stmt.allow_filtering && !index_) {
       for (const ColumnMetadata* col : key_indexed) key_index_used_ |= KeyIndexAnswers(*col);
@@ -493,7 +509,7 @@ class SelectStatementImpl final : public CqlStatement {
   // ORDER BY: clustering columns in declared order, all reversed or none.
   Status PrepareOrdering(const SelectStatement& stmt, const TableMetadata& t) {
     if (stmt.order_by.empty()) return Status::Ok();
-    if (index_ || key_index_used_) {
+    if (index_ || key_index_used_ || sai_clustering_gap_) {
       return InvalidRequest(
           "ORDER BY with 2ndary indexes is not supported, except for ANN queries.");
     }
@@ -753,6 +769,28 @@ class SelectStatementImpl final : public CqlStatement {
     return false;
   }
 
+  // Whether `stmt` restricts a clustering column that has a storage-attached index by a range
+  // (<, <=, >, >=) while an earlier clustering column has no EQ relation.
+  static bool SaiClusteringRangeAfterGap(const SelectStatement& stmt, const TableMetadata& t) {
+    std::set<int> eq_positions;
+    std::vector<const ColumnMetadata*> ranged;
+    for (const Relation& rel : stmt.where) {
+      if (rel.lhs != Relation::Lhs::kColumn || rel.map_key || rel.columns.size() != 1) continue;
+      const ColumnMetadata* col = t.FindColumn(rel.columns[0]);
+      if (!col || col->kind != ColumnKind::kClustering) continue;
+      if (rel.op == Relation::Op::kEq) eq_positions.insert(col->position);
+      bool range = rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte ||
+                   rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte;
+      if (range && SaiIndexOn(t, col->id)) ranged.push_back(col);
+    }
+    for (const ColumnMetadata* col : ranged) {
+      for (int p = 0; p < col->position; ++p) {
+        if (!eq_positions.count(p)) return true;
+      }
+    }
+    return false;
+  }
+
   // The key columns (partition key components, clustering columns) that an index covers and an
   // EQ relation of `stmt` restricts.
   static std::vector<const ColumnMetadata*> IndexedKeyEqs(const SelectStatement& stmt,
@@ -910,6 +948,7 @@ class SelectStatementImpl final : public CqlStatement {
   std::optional<IndexMetadata> index_;  // the index the query reads, if any
   size_t index_filter_ = 0;             // the filter it answers (re-checked on every row)
   bool key_index_used_ = false;         // an index on a key column answers (KeyIndexAnswers)
+  bool sai_clustering_gap_ = false;     // SAI answers a clustering range (SaiClusteringRangeAfterGap)
   // ORDER BY c ANN OF v.
   struct AnnPlan {
     const ColumnMetadata* column = nullptr;
