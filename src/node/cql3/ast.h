@@ -28,8 +28,11 @@ struct Term {
     kTuple,     // (a, b, ...)
     kList,      // [a, b]
     kSetOrMap,  // {a, b} or {k: v, ...} (map entries as pairs in `elements`)
-    kFunction,  // now(), uuid(), toTimestamp(x), ... (name in text, args in elements)
+    kFunction,  // now(), uuid(), toTimestamp(x), ... (name in text, args in elements); the
+                // operators a + b, a - b, a * b, a / b, a % b and -a are the calls _add,
+                // _substract, _multiply, _divide, _modulo and _negate, as in Cassandra
     kUserType,  // {field: v, ...} (names in `fields`, values in `elements`)
+    kCast,      // (type) term: the type as written in `text`, the term in elements[0]
   };
   Kind kind = Kind::kNull;
   std::string text;
@@ -276,11 +279,13 @@ struct DropIndexStatement {
 // CREATE [OR REPLACE] FUNCTION / AGGREGATE and CREATE MATERIALIZED VIEW: features Cassandra 5.0
 // disables by default. Parsed so that they get Cassandra's refusal, not a syntax error.
 struct DisabledFeatureStatement {
-  enum class Kind { kFunction, kAggregate, kMaterializedView };
+  // kDropMaterializedView: DROP MATERIALIZED VIEW [IF EXISTS] name (no view can exist).
+  enum class Kind { kFunction, kAggregate, kMaterializedView, kDropMaterializedView };
   Kind kind = Kind::kFunction;
   TableName name;
   bool or_replace = false;
   bool if_not_exists = false;
+  bool if_exists = false;
   std::vector<std::string> argument_types;  // aggregate: its argument types (CQL text)
   std::string state_function;               // aggregate: SFUNC
   std::string state_type;                   // aggregate: STYPE (CQL text)

@@ -191,12 +191,13 @@ std::vector<Token> Tokenize(std::string_view s) {
     } else if (IsIdentStart(c)) {
       size_t j = i;
       while (j < s.size() && IsIdentChar(s[j])) ++j;
-      std::string word = std::string(s.substr(i, j - i));
-      if (word == "NaN" || word == "Infinity") {
+      std::string word = Lower(s.substr(i, j - i));
+      if (word == "nan" || word == "infinity") {
+        // Cassandra's K_POSITIVE_NAN and K_POSITIVE_INFINITY: reserved, in any case.
         t.kind = TokenKind::kFloat;
-        t.text = word;
+        t.text = word == "nan" ? "NaN" : "Infinity";
       } else {
-        t.text = Lower(word);
+        t.text = std::move(word);
         t.kind =
             (t.text == "true" || t.text == "false") ? TokenKind::kBoolean : TokenKind::kIdentifier;
       }

@@ -199,10 +199,107 @@ class Parser {
   }
 
   // ---- terms ----------------------------------------------------------------------------
+  // A term: sums and differences of products of groups (Cassandra 5.0's termAddition,
+  // termMultiplication, termGroup), left-associative, each operator a call of its operation
+  // function. An operator counts only before the start of another term, so `[1] + l` (a list
+  // prepend) ends the term at `+`.
   Result<Term> ParseTerm(int depth = 0) {
+    if (depth > kMaxTermDepth) return Error(Peek(), "term nesting too deep");
+    return ParseTermOperations(depth, /*additive=*/true);
+  }
+
+  // Left-associative operators of one precedence over operands of the next one down.
+  Result<Term> ParseTermOperations(int depth, bool additive) {
+    auto operand = [&](int d) {
+      return additive ? ParseTermOperations(d, false) : ParseTermGroup(d);
+    };
+    PF_ASSIGN_OR_RETURN(Term left, operand(depth));
+    for (std::string fn = OperationFunction(Peek(), additive); !fn.empty() && AtTermGroup(1);
+         fn = OperationFunction(Peek(), additive)) {
+      if (++depth > kMaxTermDepth) return Error(Peek(), "term nesting too deep");
+      Next();
+      PF_ASSIGN_OR_RETURN(Term right, operand(depth));
+      left = OperationTerm(std::move(fn), std::move(left), std::move(right));
+    }
+    return left;
+  }
+
+  // The operation function of an additive (+ -) or multiplicative (* / %) operator, as
+  // Cassandra's OperationFcts names them; empty for any other token.
+  static std::string OperationFunction(const Token& t, bool additive) {
+    if (t.kind != TokenKind::kPunct) return {};
+    if (additive) return t.text == "+" ? "_add" : t.text == "-" ? "_substract" : "";
+    return t.text == "*" ? "_multiply" : t.text == "/" ? "_divide" : t.text == "%" ? "_modulo" : "";
+  }
+
+  // `-simpleTerm` (a negation) or a simple term.
+  Result<Term> ParseTermGroup(int depth) {
+    if (Peek().IsPunct("-") && AtSimpleTerm(1)) {
+      Next();
+      PF_ASSIGN_OR_RETURN(Term inner, ParseSimpleTerm(depth + 1));
+      Term neg;
+      neg.kind = Term::Kind::kFunction;
+      neg.text = "_negate";
+      neg.elements.push_back(std::move(inner));
+      return neg;
+    }
+    return ParseSimpleTerm(depth + 1);
+  }
+
+  static Term OperationTerm(std::string function, Term left, Term right) {
+    Term op;
+    op.kind = Term::Kind::kFunction;
+    op.text = std::move(function);
+    op.elements.push_back(std::move(left));
+    op.elements.push_back(std::move(right));
+    return op;
+  }
+
+  // Whether the token `ahead` starts a simple term: a literal, a marker, a collection, tuple or
+  // user type literal, a cast, null or a function call.
+  bool AtSimpleTerm(size_t ahead) const {
+    const Token& t = Peek(ahead);
+    switch (t.kind) {
+      case TokenKind::kString:
+      case TokenKind::kInteger:
+      case TokenKind::kFloat:
+      case TokenKind::kBoolean:
+      case TokenKind::kUuid:
+      case TokenKind::kHex:
+      case TokenKind::kDuration:
+        return true;
+      case TokenKind::kIdentifier:
+        return !t.quoted && (t.text == "null" || Peek(ahead + 1).IsPunct("("));
+      case TokenKind::kPunct:
+        return t.text == "?" || t.text == ":" || t.text == "(" || t.text == "[" || t.text == "{";
+      default:
+        return false;
+    }
+  }
+  bool AtTermGroup(size_t ahead) const {
+    return AtSimpleTerm(ahead) || (Peek(ahead).IsPunct("-") && AtSimpleTerm(ahead + 1));
+  }
+
+  // A literal, a marker, a function call or `(type) term` (Cassandra's simpleTerm). USING and
+  // LIMIT values are simple terms, as Cassandra's intValue admits no operators.
+  Result<Term> ParseSimpleTerm(int depth = 0) {
     if (depth > kMaxTermDepth) return Error(Peek(), "term nesting too deep");
     const Token& t = Peek();
     Term term;
+    if (t.IsPunct("(")) {
+      // `(type) term` is a type hint; otherwise a tuple literal follows.
+      size_t saved = pos_;
+      Next();
+      auto type = ParseType(depth + 1);
+      if (type.ok() && AcceptPunct(")") && AtSimpleTerm(0)) {
+        term.kind = Term::Kind::kCast;
+        term.text = std::move(*type);
+        PF_ASSIGN_OR_RETURN(Term inner, ParseSimpleTerm(depth + 1));
+        term.elements.push_back(std::move(inner));
+        return term;
+      }
+      pos_ = saved;
+    }
     switch (t.kind) {
       case TokenKind::kString:
         term.kind = Term::Kind::kString;
@@ -689,10 +786,10 @@ class Parser {
     if (!AcceptKeyword("using")) return Status::Ok();
     do {
       if (AcceptKeyword("timestamp")) {
-        PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+        PF_ASSIGN_OR_RETURN(Term v, ParseSimpleTerm());
         u->timestamp = std::move(v);
       } else if (AcceptKeyword("ttl")) {
-        PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+        PF_ASSIGN_OR_RETURN(Term v, ParseSimpleTerm());
         u->ttl = std::move(v);
       } else {
         return Unexpected("K_TIMESTAMP");
@@ -754,11 +851,11 @@ class Parser {
     if (AcceptKeyword("per")) {
       PF_RETURN_IF_ERROR(ExpectKeyword("partition"));
       PF_RETURN_IF_ERROR(ExpectKeyword("limit"));
-      PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+      PF_ASSIGN_OR_RETURN(Term v, ParseSimpleTerm());
       s.per_partition_limit = std::move(v);
     }
     if (AcceptKeyword("limit")) {
-      PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
+      PF_ASSIGN_OR_RETURN(Term v, ParseSimpleTerm());
       s.limit = std::move(v);
     }
     if (AcceptKeyword("allow")) {
@@ -768,26 +865,13 @@ class Parser {
     return Statement(std::move(s));
   }
 
-  // Whether a selector starts with a term (a literal, a marker or a `(type)` cast).
+  // Whether a selector starts with a term (a literal, a marker or a `(type)` cast): a simple
+  // term that is no function call.
   bool AtTermSelector() const {
     const Token& t = Peek();
-    switch (t.kind) {
-      case TokenKind::kString:
-      case TokenKind::kInteger:
-      case TokenKind::kFloat:
-      case TokenKind::kBoolean:
-      case TokenKind::kUuid:
-      case TokenKind::kHex:
-      case TokenKind::kDuration:
-        return true;
-      case TokenKind::kIdentifier:
-        return !t.quoted && t.text == "null";
-      case TokenKind::kPunct:
-        return t.text == "?" || t.text == ":" || t.text == "(" || t.text == "[" || t.text == "{";
-      default:
-        return false;
-    }
+    return AtSimpleTerm(0) && (t.kind != TokenKind::kIdentifier || t.text == "null");
   }
+
 
   // `term` or `(type) term` as a selector.
   Result<Selector> ParseTermSelector(int depth) {
@@ -805,7 +889,7 @@ class Parser {
       }
     }
     const Token& first = Peek();
-    PF_ASSIGN_OR_RETURN(sel.term, ParseTerm(depth + 1));
+    PF_ASSIGN_OR_RETURN(sel.term, ParseSimpleTerm(depth + 1));
     const Token& last = tokens_[pos_ > 0 ? pos_ - 1 : 0];
     size_t end = std::max(last.offset + last.length, first.offset);
     std::string text(source_.substr(first.offset, end - first.offset));
@@ -847,10 +931,10 @@ class Parser {
 
   Result<Selector> ParseSelectionMultiplication(int depth) {
     PF_ASSIGN_OR_RETURN(Selector left, ParseSelectionGroup(depth));
-    while (Peek().IsPunct("*") || Peek().IsPunct("/") || Peek().IsPunct("%")) {
+    for (std::string fn = OperationFunction(Peek(), false); !fn.empty();
+         fn = OperationFunction(Peek(), false)) {
       if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
-      const std::string& op = Next().text;
-      std::string fn = op == "*" ? "_multiply" : op == "/" ? "_divide" : "_modulo";
+      Next();
       PF_ASSIGN_OR_RETURN(Selector right, ParseSelectionGroup(depth));
       left = Operation(std::move(fn), std::move(left), std::move(right));
     }
@@ -1253,9 +1337,34 @@ class Parser {
       PF_ASSIGN_OR_RETURN(s.name, ParseTableName());
       PF_RETURN_IF_ERROR(ExpectKeyword("as"));
       PF_RETURN_IF_ERROR(ExpectKeyword("select"));
+      // The rest is checked only as far as Cassandra refuses it before the feature check:
+      // `IS NOT` takes only NULL (a syntax error), a FROM table of another keyspace, and bind
+      // variables (CreateViewStatement.Raw.prepare).
+      bool markers = false;
+      std::optional<TableName> from;
       while (Peek().kind != TokenKind::kEnd &&
              !(Peek().IsPunct(";") && Peek(1).kind == TokenKind::kEnd)) {
+        if (!from && Peek().IsKeyword("from")) {
+          Next();
+          PF_ASSIGN_OR_RETURN(from, ParseTableName());
+          continue;
+        }
+        if (Peek().IsKeyword("is") && Peek(1).IsKeyword("not")) {
+          Next();
+          Next();
+          PF_RETURN_IF_ERROR(ExpectKeyword("null"));
+          continue;
+        }
+        markers |= Peek().IsPunct("?") ||
+                   (Peek().IsPunct(":") && Peek(1).kind == TokenKind::kIdentifier);
         Next();
+      }
+      if (from && !from->keyspace.empty() && !s.name.keyspace.empty() &&
+          from->keyspace != s.name.keyspace) {
+        return InvalidRequest("Cannot create a materialized view on a table in a different keyspace");
+      }
+      if (markers) {
+        return InvalidRequest("Bind variables are not allowed in CREATE MATERIALIZED VIEW statements");
       }
       return Statement(std::move(s));
     }
@@ -1552,6 +1661,14 @@ class Parser {
       DropIndexStatement s;
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
       PF_ASSIGN_OR_RETURN(s.index, ParseTableName());
+      return Statement(std::move(s));
+    }
+    if (AcceptKeyword("materialized")) {
+      PF_RETURN_IF_ERROR(ExpectKeyword("view"));
+      DisabledFeatureStatement s;
+      s.kind = DisabledFeatureStatement::Kind::kDropMaterializedView;
+      PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
+      PF_ASSIGN_OR_RETURN(s.name, ParseTableName());
       return Statement(std::move(s));
     }
     if (Peek().IsKeyword("role") || Peek().IsKeyword("user")) return ParseDropRole();

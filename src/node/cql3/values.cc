@@ -11,6 +11,7 @@
 
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
+#include "node/cql3/functions/operations.h"
 #include "node/cql_errors.h"
 #include "node/storage/key_encoding.h"
 #include "node/timestamp.h"
@@ -103,6 +104,37 @@ Result<cql::Blob> ParseHex(const Term& t, std::string_view receiver) {
   return b;
 }
 
+// Whether a receiver of `type` takes values of type `other` as they are (Cassandra's
+// AbstractType.isValueCompatibleWith): the same type, anything for a blob, ascii for text,
+// timeuuid for uuid, timestamp and bigint for each other, int, bigint and timestamp for varint.
+bool ValueCompatible(const cql::DataType& type, const cql::DataType& other) {
+  using K = cql::TypeKind;
+  if (type == other || type.kind() == K::kBlob) return true;
+  K t = type.kind(), o = other.kind();
+  switch (t) {
+    case K::kText:
+      return o == K::kAscii;
+    case K::kUuid:
+      return o == K::kTimeuuid;
+    case K::kBigint:
+      return o == K::kTimestamp;
+    case K::kTimestamp:
+      return o == K::kBigint;
+    case K::kVarint:
+      return o == K::kInt || o == K::kBigint || o == K::kTimestamp;
+    default:
+      return false;
+  }
+}
+
+// The type a `(type) term` hint names (native types and collections of them; a user type needs
+// a keyspace the term does not know).
+Result<cql::DataType> CastType(const Term& cast) {
+  auto type = cql::DataType::Parse(cast.text);
+  if (!type.ok()) return InvalidRequest(fmt::format("Unknown type {}", cast.text));
+  return std::move(*type);
+}
+
 // How well an argument term fits a parameter type: Cassandra's AssignmentTestable results
 // (a literal is an exact match for its preferred type, weakly assignable to the others it
 // converts to; a marker or null fits any type weakly).
@@ -126,6 +158,13 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
     case TK::kNull:
     case TK::kBindMarker:
       return Fit::kWeak;
+    case TK::kCast: {
+      // Cassandra's TypeCast.testAssignment: by the hinted type alone.
+      auto hinted = CastType(arg);
+      if (!hinted.ok()) return Fit::kNone;
+      if (*hinted == param) return Fit::kExact;
+      return ValueCompatible(param, *hinted) ? Fit::kWeak : Fit::kNone;
+    }
     case TK::kString:
       return p == K::kAscii || p == K::kDate || p == K::kTime || p == K::kTimestamp || p == K::kInet
                  ? Fit::kWeak
@@ -161,14 +200,14 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
     case TK::kUserType:
       return p == K::kUdt ? Fit::kWeak : Fit::kNone;
     case TK::kFunction: {
-      auto inner = ResolveTermCall(arg, nullptr);
+      // Resolved for the parameter as its receiver, as Cassandra's FunctionCall.testAssignment.
+      auto inner = ResolveTermCall(arg, &param);
       if (!inner.ok()) return Fit::kWeak;  // reported when the argument itself is resolved
       const cql::DataType& ret = (*inner)->return_type;
       if (ret == param) return Fit::kExact;
       // A blob takes any function's result, as its bytes (Cassandra's BytesType is value
       // compatible with every type).
-      return (ret.kind() == K::kTimeuuid && p == K::kUuid) || p == K::kBlob ? Fit::kWeak
-                                                                            : Fit::kNone;
+      return ValueCompatible(param, ret) ? Fit::kWeak : Fit::kNone;
     }
   }
   return Fit::kNone;
@@ -185,6 +224,8 @@ std::string TermTextImpl(const Term& t) {
       return "NULL";
     case Term::Kind::kBindMarker:
       return "?";
+    case Term::Kind::kCast:
+      return "(" + t.text + ")" + (t.elements.empty() ? "" : TermTextImpl(t.elements[0]));
     case Term::Kind::kFunction: {
       std::string args;
       for (const Term& a : t.elements) args += (args.empty() ? "" : ", ") + TermTextImpl(a);
@@ -227,9 +268,30 @@ namespace {
 // Whether a function result of type `result` can be stored in a receiver of `type` (a blob
 // takes any result's bytes).
 bool ResultFits(const cql::DataType& result, const cql::DataType& type) {
-  using K = cql::TypeKind;
-  return result == type || (result.kind() == K::kTimeuuid && type.kind() == K::kUuid) ||
-         (result.kind() == K::kAscii && type.kind() == K::kText) || type.kind() == K::kBlob;
+  return ValueCompatible(type, result);
+}
+
+// The term a `(type) term` hint stands for, after Cassandra's TypeCast.prepare checks: the term
+// must fit the hinted type ("Cannot cast value ...") and the hinted type the receiver ("Cannot
+// assign value ..."). The term is then read as a value of the receiver's type, as Cassandra
+// prepares it. Other terms are returned as they are.
+Result<const Term*> UnwrapCast(const Term& t, const cql::DataType& type,
+                               std::string_view receiver) {
+  const Term* term = &t;
+  while (term->kind == Term::Kind::kCast && !term->elements.empty()) {
+    PF_ASSIGN_OR_RETURN(cql::DataType hinted, CastType(*term));
+    const Term& inner = term->elements[0];
+    if (ArgumentFit(inner, hinted) == Fit::kNone) {
+      return InvalidRequest(
+          fmt::format("Cannot cast value {} to type {}", TermTextImpl(inner), term->text));
+    }
+    if (ArgumentFit(*term, type) == Fit::kNone) {
+      return InvalidRequest(fmt::format("Cannot assign value {} to {} of type {}",
+                                        TermTextImpl(*term), receiver, type.ToCql()));
+    }
+    term = &inner;
+  }
+  return term;
 }
 
 }  // namespace
@@ -243,6 +305,11 @@ Result<std::optional<std::string>> CallFunctionBytes(const Term& t, const cql::D
   const std::string& fn = t.text;
   PF_ASSIGN_OR_RETURN(const NativeFunction* f, ResolveTermCall(t, &type));
   if (!ResultFits(f->return_type, type)) {
+    if (IsOperationFunction(fn)) {
+      return InvalidRequest(fmt::format(
+          "Type error: cannot assign result of operation {} (type {}) to {} (type {})",
+          OperatorSymbol(fn), f->return_type.ToCql(), receiver, type.ToCql()));
+    }
     return InvalidRequest(
         fmt::format("Type error: cannot assign result of function system.{} "
                     "(type {}) to {} (type {})",
@@ -262,8 +329,11 @@ Result<std::optional<std::string>> CallFunctionBytes(const Term& t, const cql::D
     if (!s.ok()) return InvalidRequest(s.message());
     args.emplace_back(std::move(bytes));
   }
+  Status failure;
   FunctionContext context{inputs.now_micros ? *inputs.now_micros : NowMicros()};
+  context.failure = &failure;
   std::optional<std::string> bytes = Invoke(*f, f->params, args, context);
+  if (!failure.ok()) return failure;
   if (!bytes && fn.rfind("blobas", 0) == 0 && args.size() == 1 && args[0]) {
     // Bytes that are no value of the type fail the statement (Cassandra's FromBlobFunction).
     std::string hex = "0x";
@@ -337,8 +407,10 @@ Result<T> ParseWith(const Term& t, std::string_view error) {
 
 }  // namespace
 
-Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::string_view receiver,
-                               const TermInputs& inputs) {
+Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
+                               std::string_view receiver, const TermInputs& inputs) {
+  PF_ASSIGN_OR_RETURN(const Term* unwrapped, UnwrapCast(term, type, receiver));
+  const Term& t = *unwrapped;
   const std::vector<cql::RawValue>* binds = inputs.binds;
   using K = cql::TypeKind;
   using TK = Term::Kind;
@@ -623,9 +695,11 @@ Result<cql::Value> TermToValue(const Term& t, const cql::DataType& type, std::st
   }
 }
 
-Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::DataType& type,
+Result<std::optional<std::string>> SerializeTerm(const Term& hinted, const cql::DataType& type,
                                                  std::string_view receiver,
                                                  const TermInputs& inputs) {
+  PF_ASSIGN_OR_RETURN(const Term* unwrapped, UnwrapCast(hinted, type, receiver));
+  const Term& term = *unwrapped;
   if (term.kind == Term::Kind::kFunction && term.text != "fromjson") {
     // The function's bytes as they are: an empty result (blobAsInt(0x)) stays empty, not null.
     return CallFunctionBytes(term, type, receiver, inputs);
@@ -858,6 +932,11 @@ std::optional<cql::DataType> PreferredLiteralType(const Term& term) {
       return cql::DataType(K::kBlob);
     case Term::Kind::kDuration:
       return cql::DataType(K::kDuration);
+    case Term::Kind::kCast: {
+      auto hinted = CastType(term);
+      if (!hinted.ok()) return std::nullopt;
+      return std::move(*hinted);
+    }
     default:
       return std::nullopt;
   }
@@ -880,6 +959,11 @@ Result<const NativeFunction*> ResolveTermCall(const Term& call,
         "toJson() may only be used within the selection clause of SELECT statements");
   }
   auto candidates = FunctionRegistry::Native().Overloads(name);
+  if (candidates.empty() &&
+      (name == "count" || name == "min" || name == "max" || name == "sum" || name == "avg")) {
+    // Cassandra's FunctionCall.Raw.prepare, for a native aggregate where a value stands.
+    return InvalidRequest("Aggregation function are not supported in the where clause");
+  }
   if (candidates.empty()) return InvalidRequest(fmt::format("Unknown function {} called", name));
   const size_t n = call.elements.size();
   if (candidates.size() == 1) {
@@ -915,6 +999,27 @@ Result<const NativeFunction*> ResolveTermCall(const Term& call,
     for (const NativeFunction* f : fs) out += (out.empty() ? "" : ", ") + f->Signature();
     return out;
   };
+  const bool operation = IsOperationFunction(name);
+  if (compatible.empty() && operation && n == 2) {
+    return InvalidRequest(fmt::format("the '{}' operation is not supported between {} and {}",
+                                      OperatorSymbol(name), TermText(call.elements[0]),
+                                      TermText(call.elements[1])));
+  }
+  if (compatible.size() > 1 && operation && n == 2) {
+    // An operation over constants goes to the overload of the receiver's type, if there is one.
+    if (receiver_type && !ContainsMarker(call)) {
+      for (const NativeFunction* f : compatible) {
+        if (f->params[0] == *receiver_type && f->params[1] == *receiver_type) return f;
+      }
+    }
+    return InvalidRequest(fmt::format(
+        "Ambiguous '{}' operation with args {} and {}: use type hint to disambiguate, example "
+        "'(int) ?'",
+        OperatorSymbol(name), TermText(call.elements[0]), TermText(call.elements[1])));
+  }
+  if (compatible.size() > 1 && name == "_negate") {
+    return InvalidRequest("Ambiguous negation: use type casts to disambiguate");
+  }
   if (compatible.empty()) {
     return InvalidRequest(
         fmt::format("Invalid call to function {}, none of its type signatures match (known type "

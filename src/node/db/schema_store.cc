@@ -41,12 +41,18 @@ Status TableMissing(std::string_view keyspace, std::string_view table) {
                         "' doesn't exist");
 }
 
-bool ValidName(std::string_view name) {
-  if (name.empty() || name.size() > kNameLength) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
+// SchemaConstants.isValidCharsName: not empty, word characters only.
+bool ValidChars(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
   });
 }
+
+bool ValidName(std::string_view name) { return ValidChars(name) && name.size() <= kNameLength; }
+
+// SchemaConstants.TABLE_NAME_LENGTH: a table's directory name (name, '-', 32 hex digits of its
+// id) must fit in 255 characters.
+constexpr size_t kTableNameLength = 255 - 32 - 1;
 
 std::string TableKey(std::string_view ks, std::string_view table) {
   return std::string(kTableKeyPrefix) + std::string(ks) + "/" + std::string(table);
@@ -499,11 +505,18 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     if (IsSystemKeyspace(def.keyspace)) return NotUserModifiable(def.keyspace);
     auto ks = impl_->UserKeyspace(def.keyspace);
     if (!ks) return KeyspaceMissing(def.keyspace);
-    if (!ValidName(def.name)) {
-      return InvalidRequest(
-          "Table name must not be empty, more than 48 characters long, or contain "
-          "non-alphanumeric-underscore characters (got \"" +
-          def.name + "\")");
+    // TableMetadata.validateTableName, with its "ks.table: " prefix.
+    if (!ValidChars(def.name)) {
+      return ConfigError(fmt::format(
+          "{}.{}: Table name must not be empty or not contain non-alphanumeric-underscore "
+          "characters (got \"{}\")",
+          def.keyspace, def.name, def.name));
+    }
+    if (def.name.size() > kTableNameLength) {
+      return ConfigError(fmt::format(
+          "{}.{}: Table name must not be more than {} characters long (got {} characters for "
+          "\"{}\")",
+          def.keyspace, def.name, kTableNameLength, def.name.size(), def.name));
     }
     if (ks->FindTable(def.name)) {
       if (if_not_exists) return std::optional<cql::SchemaChange>();
@@ -1203,7 +1216,8 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateIndex(const IndexDef
     PF_ASSIGN_OR_RETURN(std::string custom_class, ResolveIndexClass(def.custom_class));
     PF_RETURN_IF_ERROR(ValidateIndexTarget(base, *column, target));
     std::string name = def.name.empty() ? DefaultIndexName(*ks, def.table, column->name) : def.name;
-    if (!ValidName(name)) return ConfigError("Illegal index name " + name);
+    // IndexMetadata.validate checks the characters only (no length limit in Cassandra 5.0).
+    if (!ValidChars(name)) return ConfigError("Illegal index name " + name);
     for (const auto& existing : base.indexes) {
       if (existing.column_id == column->id && existing.target == target &&
           existing.custom_class == custom_class && existing.options == def.options) {

@@ -97,12 +97,21 @@ Status CheckKeyComponents(const std::vector<std::string>& components, size_t exp
     return InvalidArgument("expected " + std::to_string(expected) + " " + std::string(what) +
                            " components, got " + std::to_string(components.size()));
   }
+  auto too_long = [](size_t length) {
+    return InvalidArgument("Key length of " + std::to_string(length) +
+                           " is longer than maximum of 65535");
+  };
+  size_t total = 0;
   for (const auto& c : components) {
-    if (c.size() > 0xFFFF) {
-      return InvalidArgument("Key length of " + std::to_string(c.size()) +
-                             " is longer than maximum of 65535");
-    }
+    if (c.size() > 0xFFFF) return too_long(c.size());
+    total += c.size();
   }
+  // Cassandra's limits on the whole key: a compound partition key as its CompositeType
+  // serialization (each component behind a 2-byte length and before an end byte,
+  // Validation.validateKey), clustering columns by the sum of their sizes
+  // (ClusteringPrefix.validate).
+  if (what == "partition key" && components.size() > 1) total += 3 * components.size();
+  if (total > 0xFFFF) return too_long(total);
   return Status::Ok();
 }
 
@@ -152,7 +161,7 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     rows::Cell c;
     c.column_id = w.column_id;
     c.timestamp = w.timestamp;
-    if (!w.path.empty()) {
+    if (w.element || !w.path.empty()) {
       const cql::DataType* path_type = PathType(column->type);
       if (path_type == nullptr) {
         return InvalidArgument("column " + column->name + " is not a non-frozen collection");

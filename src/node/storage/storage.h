@@ -50,6 +50,9 @@ struct CellWrite {
   // `SET c = ...` does at timestamp - 1 before writing the new elements). Empty for simple
   // columns.
   std::string path;
+  // The write is to the element at `path` even when `path` is empty (a set's '' element, a
+  // map's '' key).
+  bool element = false;
 };
 
 struct RowMutation {

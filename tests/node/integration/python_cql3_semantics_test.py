@@ -4,7 +4,8 @@ of prepared, batched and unprepared statements; IN with ORDER BY DESC; an empty 
 and [applied] column order; conditions on static columns of a missing row; SELECT JSON names
 and non-finite numbers; casts of large varints; GROUP BY with PER PARTITION LIMIT; literals and
 markers as selectors; clustering filters after a slice (ALLOW FILTERING); empty values of
-fixed-size types; decimal clustering keys compared by value; request tracing.
+fixed-size types; decimal clustering keys compared by value; request tracing; type hints,
+operators and token() where values stand.
 Usage: /usr/bin/python3 python_cql3_semantics_test.py <path to postfork-node>
 """
 import datetime
@@ -558,6 +559,62 @@ class IdentifiersAndCustomTypesTest(KeyspaceTest):
                          .one()[0], "x")
         table = self.cluster.metadata.keyspaces["idents"].tables["ct"]
         self.assertIn("CompositeType", table.columns["v"].cql_type)
+
+
+class TermsTest(KeyspaceTest):
+    """Values written as Cassandra 5.0's terms: type hints, operators, token() of key values,
+    and the refusals Cassandra gives for them."""
+
+    @classmethod
+    def setUpClass(cls):
+        s = KeyspaceTest.open(cls, "terms")
+        s.execute("CREATE TABLE terms (k int PRIMARY KEY, i int, b bigint, bl blob, d date, "
+                  "de decimal, db double)")
+
+    def test_type_hints(self):
+        s = self.session
+        s.execute("INSERT INTO terms (k, i) VALUES (1, (int)5)")
+        self.assertEqual(s.execute("SELECT i FROM terms WHERE k = 1").one().i, 5)
+        with self.assertRaisesRegex(InvalidRequest, r"Cannot cast value 123 to type blob"):
+            s.execute("INSERT INTO terms (k, bl) VALUES (1, (blob)123)")
+        with self.assertRaisesRegex(InvalidRequest,
+                                    r"Cannot assign value \(blob\)0x01 to k of type int"):
+            s.execute("INSERT INTO terms (k) VALUES ((blob)0x01)")
+        with self.assertRaisesRegex(InvalidRequest, "Ambiguous call to function todate"):
+            s.prepare("INSERT INTO terms (k, d) VALUES (2, toDate(?))")
+        stmt = s.prepare("INSERT INTO terms (k, d) VALUES (2, toDate((timestamp)?))")
+        s.execute(stmt, [datetime.datetime(1970, 1, 3)])
+        self.assertEqual(s.execute("SELECT d FROM terms WHERE k = 2").one().d.days_from_epoch, 2)
+
+    def test_operators(self):
+        s = self.session
+        s.execute("INSERT INTO terms (k, i, b, de, db) VALUES (3, 1 + 2 * 3, 10 * 3 - 1, "
+                  "1.1 + 2.2, -infinity)")
+        row = s.execute("SELECT i, b, de, db FROM terms WHERE k = 3").one()
+        self.assertEqual((row.i, row.b, str(row.de), row.db), (7, 29, "3.3", float("-inf")))
+        stmt = s.prepare("UPDATE terms SET i = (int)? + 1 WHERE k = 3")
+        s.execute(stmt, [41])
+        self.assertEqual(s.execute("SELECT i FROM terms WHERE k = 1 + 2").one().i, 42)
+        with self.assertRaisesRegex(InvalidRequest, "Ambiguous '\\+' operation"):
+            s.prepare("UPDATE terms SET i = ? + 1 WHERE k = 3")
+        with self.assertRaisesRegex(InvalidRequest, "Aggregation function are not supported"):
+            s.execute("SELECT * FROM terms WHERE k = sum((int)4)")
+
+    def test_token_and_function_results_as_values(self):
+        s = self.session
+        s.execute("INSERT INTO terms (k, bl, b) VALUES (4, token(1234), token(1234))")
+        row = s.execute("SELECT bl, b FROM terms WHERE k = 4").one()
+        self.assertEqual(row.b, 8821045555241575141)  # Murmur3 of the int 1234
+        self.assertEqual(row.bl, (8821045555241575141).to_bytes(8, "big"))
+        s.execute("INSERT INTO terms (k, bl) VALUES (5, blobAsInt(blobAsInt(0xfeedf00d)))")
+        self.assertEqual(s.execute("SELECT bl FROM terms WHERE k = 5").one().bl,
+                         bytes.fromhex("feedf00d"))
+        rows = list(s.execute("SELECT k FROM terms WHERE token(k) = token(4) AND k = 4"))
+        self.assertEqual([r.k for r in rows], [4])
+        self.assertEqual(list(s.execute("SELECT k FROM terms WHERE token(k) > token(4) AND k = 4")),
+                         [])
+        with self.assertRaisesRegex(InvalidRequest, "duplicate partition key components"):
+            s.execute("SELECT k FROM terms WHERE token(k, k) = 0")
 
 
 if __name__ == "__main__":

@@ -516,7 +516,7 @@ FunctionRegistry::FunctionRegistry() {
   add("tojson", {DataType(TypeKind::kCustom)}, DataType(TypeKind::kText), true, ToJsonBody);
   for (TypeKind k : kNativeKinds) {
     DataType type(k);
-    if (k != TypeKind::kCounter && k != TypeKind::kBlob) {
+    if (k != TypeKind::kBlob) {
       add(type.ToCql() + "asblob", {type}, blob, true, ToBlobBody);
       add("blobas" + type.ToCql(), {blob}, type, true, FromBlobBody);
     }

@@ -316,16 +316,33 @@ BigDecimal DecimalDivide(const BigDecimal& a, const BigDecimal& b) {
   return StripTrailingZeros(BigDecimal{q, scale});
 }
 
+// Cassandra's DecimalType.MAX_PRECISION: sums, differences and products keep at most 10000
+// significant digits, rounded half up (Java's MathContext(10000)).
+constexpr int64_t kMaxDecimalPrecision = 10000;
+
+BigDecimal RoundToMaxPrecision(BigDecimal x) {
+  while (Precision(x.unscaled) > kMaxDecimalPrecision) {
+    int64_t drop = Precision(x.unscaled) - kMaxDecimalPrecision;
+    cpp_int divisor = Pow10(drop);
+    cpp_int q = x.unscaled / divisor, r = x.unscaled % divisor;
+    if (cpp_int(2 * boost::multiprecision::abs(r)) >= divisor) q += x.unscaled < 0 ? -1 : 1;
+    x.unscaled = q;
+    x.scale -= drop;
+  }
+  return x;
+}
+
 std::optional<std::string> Decimal(Op op, BigDecimal a, BigDecimal b, const FunctionContext& c) {
   switch (op) {
     case Op::kAdd:
     case Op::kSubtract:
       Align(&a, &b);
-      return WriteBigDecimal(BigDecimal{
+      return WriteBigDecimal(RoundToMaxPrecision(BigDecimal{
           op == Op::kAdd ? cpp_int(a.unscaled + b.unscaled) : cpp_int(a.unscaled - b.unscaled),
-          a.scale});
+          a.scale}));
     case Op::kMultiply:
-      return WriteBigDecimal(BigDecimal{a.unscaled * b.unscaled, a.scale + b.scale});
+      return WriteBigDecimal(
+          RoundToMaxPrecision(BigDecimal{a.unscaled * b.unscaled, a.scale + b.scale}));
     case Op::kDivide:
       if (b.unscaled == 0) return Fail(c, "BigInteger divide by zero");
       return WriteBigDecimal(DecimalDivide(a, b));

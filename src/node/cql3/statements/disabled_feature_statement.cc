@@ -22,6 +22,8 @@ class DisabledFeature final : public CqlStatement {
         return "create_aggregate";
       case DisabledFeatureStatement::Kind::kMaterializedView:
         return "create_view";
+      case DisabledFeatureStatement::Kind::kDropMaterializedView:
+        return "drop_view";
     }
     return "create_function";
   }
@@ -30,6 +32,16 @@ class DisabledFeature final : public CqlStatement {
   // CreateAggregateStatement apply(), in their order, up to the first that fails with the
   // features off.
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
+    if (stmt_.kind == DisabledFeatureStatement::Kind::kDropMaterializedView) {
+      // DropViewStatement.apply: no view exists, so IF EXISTS changes nothing.
+      if (stmt_.if_exists) {
+        StatementResult result;
+        result.body = VoidResultBody();
+        return result;
+      }
+      return InvalidRequest(fmt::format("Materialized view '{}.{}' doesn't exist", keyspace_,
+                                        stmt_.name.name));
+    }
     if (stmt_.kind == DisabledFeatureStatement::Kind::kMaterializedView) {
       return InvalidRequest("Materialized views are disabled. Enable in cassandra.yaml to use.");
     }
@@ -44,11 +56,26 @@ class DisabledFeature final : public CqlStatement {
     if (!ctx.schema->FindKeyspace(keyspace_)) {
       return InvalidRequest(fmt::format("Keyspace '{}' doesn't exist", keyspace_));
     }
+    // The argument and state types as CQL3Type.Raw prepares them: a user type of another
+    // keyspace is refused.
+    std::vector<std::string> types = stmt_.argument_types;
+    types.push_back(stmt_.state_type);
+    for (const std::string& type : types) {
+      size_t dot = type.find('.');
+      if (type.empty() || type[0] == '\'' || dot == std::string::npos) continue;
+      std::string type_keyspace = type.substr(0, dot);
+      if (type_keyspace.find('<') == std::string::npos && type_keyspace != keyspace_) {
+        return InvalidRequest(fmt::format(
+            "Statement on keyspace {} cannot refer to a user type in keyspace {}; user types can "
+            "only be used in the keyspace they are defined in",
+            keyspace_, type_keyspace));
+      }
+    }
     // No user-defined function can exist, so the state function is never found.
-    std::string types = stmt_.state_type;
-    for (const auto& t : stmt_.argument_types) types += ", " + t;
+    std::string signature = stmt_.state_type;
+    for (const auto& t : stmt_.argument_types) signature += ", " + t;
     return InvalidRequest(fmt::format("State function {}.{}({}) doesn't exist", keyspace_,
-                                      stmt_.state_function, types));
+                                      stmt_.state_function, signature));
   }
 
  private:

@@ -821,6 +821,12 @@ class UpdateStatementImpl final : public WhereModification {
     PF_RETURN_IF_ERROR(PrepareWhere(stmt.where, binds));
     PF_RETURN_IF_ERROR(PrepareConditions(stmt.conditions, binds));
     PF_RETURN_IF_ERROR(CheckStaticOnly(only_static, !only_static, stmt.conditions, "UPDATE"));
+    // A condition on a regular column needs a row, as an assignment to one does (Cassandra's
+    // appliesOnlyToStaticColumns counts conditions too).
+    for (const Condition& c : stmt.conditions) {
+      const ColumnMetadata* col = table_meta_->FindColumn(c.relation.columns[0]);
+      if (col && col->kind == ColumnKind::kRegular) only_static = false;
+    }
     static_only_ = only_static && where_.clustering_restricted() == 0;
     if (!static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
     bind_specs_ = binds.Take();

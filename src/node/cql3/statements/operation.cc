@@ -13,9 +13,6 @@ namespace {
 
 using Kind = Operation::Kind;
 
-// Cassandra limits the serialized size of a set element or map key (a cell path) to 64 KiB.
-constexpr size_t kMaxPathBytes = 65535;
-
 // 100 ns intervals since 1582-10-15 (UUID time) of 2010-01-01, Cassandra's reference for list
 // prepends: a prepended element gets a time as far before it as now is after it.
 constexpr uint64_t kUuidEpochOffset = 0x01B21DD213814000ULL;
@@ -85,13 +82,6 @@ Result<std::vector<std::string_view>> Elements(std::string_view body, bool map,
   return out;
 }
 
-Status CheckPath(std::string_view path, cql::TypeKind kind) {
-  if (path.size() <= kMaxPathBytes) return Status::Ok();
-  return InvalidRequest(fmt::format("{} is too long. {} are limited to {} bytes but {} bytes given",
-                                    kind == cql::TypeKind::kSet ? "Set value" : "Map key",
-                                    kind == cql::TypeKind::kSet ? "Set values" : "Map keys",
-                                    kMaxPathBytes, path.size()));
-}
 
 std::string UuidBytes(const cql::Uuid& u) {
   return std::string(reinterpret_cast<const char*>(u.bytes.data()), u.bytes.size());
@@ -110,11 +100,13 @@ std::vector<std::string> PrependPaths(int64_t now_micros, size_t n) {
   return paths;
 }
 
-CellWrite Write(uint32_t column, std::string path, std::optional<std::string> value, int64_t ts,
-                int32_t ttl) {
+// `path`: the element written (nullopt: the whole column).
+CellWrite Write(uint32_t column, std::optional<std::string> path, std::optional<std::string> value,
+                int64_t ts, int32_t ttl) {
   CellWrite w;
   w.column_id = column;
-  w.path = std::move(path);
+  w.element = path.has_value();
+  w.path = std::move(path).value_or(std::string());
   w.timestamp = ts;
   if (value) {
     w.value = std::move(value);
@@ -359,12 +351,10 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
         }
       } else if (map) {
         for (size_t i = 0; i + 1 < elems.size(); i += 2) {
-          PF_RETURN_IF_ERROR(CheckPath(elems[i], kind));
           out->push_back(Write(id, std::string(elems[i]), std::string(elems[i + 1]), ts, ttl));
         }
       } else {
         for (std::string_view e : elems) {
-          PF_RETURN_IF_ERROR(CheckPath(e, kind));
           out->push_back(Write(id, std::string(e), std::string(), ts, ttl));
         }
       }
@@ -404,7 +394,6 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
         return Status::Ok();
       }
       if (key.is_null()) return InvalidRequest("Invalid null value for map key");
-      PF_RETURN_IF_ERROR(CheckPath(key.bytes, kind));
       out->push_back(Write(id, std::string(key.bytes), std::move(element), ts, ttl));
       return Status::Ok();
     }

@@ -7,11 +7,60 @@
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/storage/key_encoding.h"
 
 namespace postfork::node::cql3 {
+namespace {
 
-Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType& type,
+bool CallsToken(const Term& term) {
+  if (term.kind == Term::Kind::kFunction && term.text == "token") return true;
+  return std::any_of(term.elements.begin(), term.elements.end(), CallsToken);
+}
+
+// `token(k1, ...)` where a value stands (Cassandra's TokenFct, built for the statement's table):
+// its arguments are the partition key's values, so the call over constants is replaced by its
+// bigint result, as the call blobAsBigint(0x...) so that it assigns as a bigint function result
+// does (to a bigint, or to a blob as its bytes).
+Status FoldTokenCalls(const TableMetadata& table, Term* term) {
+  for (Term& e : term->elements) PF_RETURN_IF_ERROR(FoldTokenCalls(table, &e));
+  if (term->kind != Term::Kind::kFunction || term->text != "token") return Status::Ok();
+  auto pk = table.PartitionKeyColumns();
+  if (term->elements.size() != pk.size()) {
+    return InvalidRequest(fmt::format(
+        "Invalid number of arguments in call to function system.token: {} required but {} "
+        "provided",
+        pk.size(), term->elements.size()));
+  }
+  std::vector<std::string> key;
+  for (size_t i = 0; i < pk.size(); ++i) {
+    if (!IsConstantTerm(term->elements[i])) {
+      return InvalidRequest("token() of bind markers where a value stands is not supported");
+    }
+    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                        SerializeTerm(term->elements[i], pk[i]->type,
+                                      fmt::format("arg{}(system.token)", i)));
+    if (!bytes) return InvalidRequest("Invalid null value for partition key part " + pk[i]->name);
+    key.push_back(std::move(*bytes));
+  }
+  uint64_t token = static_cast<uint64_t>(keys::TokenOf(key));
+  Term hex;
+  hex.kind = Term::Kind::kHex;
+  hex.text = fmt::format("{:016x}", token);
+  term->text = "blobasbigint";
+  term->elements.assign(1, std::move(hex));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ValueSource> BindCollector::Source(const Term& original, const cql::DataType& type,
                                           const std::string& name) {
+  Term folded;
+  if (table_ && CallsToken(original)) {
+    folded = original;
+    PF_RETURN_IF_ERROR(FoldTokenCalls(*table_, &folded));
+  }
+  const Term& term = table_ && CallsToken(original) ? folded : original;
   ValueSource src;
   src.type = type;
   src.receiver = name;
@@ -26,7 +75,8 @@ Result<ValueSource> BindCollector::Source(const Term& term, const cql::DataType&
     // Markers inside, or a non-pure function: evaluated on every execution. A trial evaluation
     // (markers as nulls) reports type errors now, as Cassandra does at prepare.
     RegisterInnerMarkers(term, type, name);
-    if (term.kind == Term::Kind::kFunction || !ContainsMarker(term)) {
+    if (term.kind == Term::Kind::kFunction || term.kind == Term::Kind::kCast ||
+        !ContainsMarker(term)) {
       std::vector<cql::RawValue> nulls(specs_.size(), cql::RawValue::Null());
       PF_RETURN_IF_ERROR(
           SerializeTerm(term, type, name, TermInputs{&nulls, std::nullopt}).status());
@@ -53,6 +103,11 @@ void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& 
       spec.name = term.bind_name.empty() ? name : term.bind_name;
       spec.type = type;
     }
+    return;
+  }
+  if (term.kind == Term::Kind::kCast) {
+    // Cassandra's TypeCast prepares its term for the cast's own receiver.
+    if (!term.elements.empty()) RegisterInnerMarkers(term.elements[0], type, name);
     return;
   }
   if (term.kind == Term::Kind::kFunction && term.text == "fromjson") {
@@ -299,16 +354,32 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       if (!for_select)
         return InvalidRequest(
             "The token function cannot be used in WHERE clauses for UPDATE and DELETE statements");
-      if (rel.columns.size() != pk.size()) {
-        return InvalidRequest(fmt::format(
-            "The token() function must be applied to all partition key components or none of "
-            "them"));
+      // Cassandra's TokenRelation.toReceivers: its checks in its order.
+      std::vector<const ColumnMetadata*> args;
+      for (const std::string& name : rel.columns) {
+        const ColumnMetadata* c = table.FindColumn(name);
+        if (!c) return UndefinedColumn(name, table.keyspace, table.name);
+        args.push_back(c);
       }
-      for (size_t i = 0; i < pk.size(); ++i) {
-        if (rel.columns[i] != pk[i]->name) {
+      if (args != pk) {
+        auto has = [&](const ColumnMetadata* c) {
+          return std::find(args.begin(), args.end(), c) != args.end();
+        };
+        if (!std::all_of(pk.begin(), pk.end(), has)) {
           return InvalidRequest(
-              "The token function arguments must be in the partition key order: " + JoinNames(pk));
+              "The token() function must be applied to all partition key components or none of "
+              "them");
         }
+        std::vector<const ColumnMetadata*> sorted = args;
+        std::sort(sorted.begin(), sorted.end());
+        if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+          return InvalidRequest("The token() function contains duplicate partition key components");
+        }
+        if (args.size() != pk.size()) {
+          return InvalidRequest("The token() function must contains only partition key components");
+        }
+        return InvalidRequest("The token function arguments must be in the partition key order: " +
+                              JoinNames(pk));
       }
       cql::DataType bigint(cql::TypeKind::kBigint);
       PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(rel.value, bigint, "partition key token"));
@@ -363,6 +434,24 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         w.multi_size = cols.size();
         if (rel.op == Relation::Op::kEq) {
           PF_ASSIGN_OR_RETURN(TupleSource t, MakeTuple(rel.value, cols, binds));
+          if (!t.marker) {
+            // `(c1, c2) = (1, 2)` restricts as `c1 = 1 AND c2 = 2` does, so single-column
+            // restrictions may follow it and, with ALLOW FILTERING, it may filter past a gap.
+            for (size_t i = 0; i < cols.size(); ++i) {
+              size_t at = static_cast<size_t>(cols[i]->position);
+              if (ck_eq[at]) {
+                return InvalidRequest(fmt::format(
+                    "{} cannot be restricted by more than one relation if it includes an Equal",
+                    cols[i]->name));
+              }
+              KeyRestriction kr;
+              kr.column = cols[i];
+              kr.values.push_back(std::move(t.components[i]));
+              ck_eq[at] = std::move(kr);
+            }
+            w.multi_size = 0;
+            continue;
+          }
           w.multi_values.push_back(std::move(t));
         } else {
           if (rel.in_marker) {
@@ -563,10 +652,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
   for (const auto& r : w.partition) pk_restricted += r.column ? 1 : 0;
   w.partition_any = pk_restricted > 0;
   w.partition_complete = pk_restricted == pk.size();
-  if (w.partition_any && (w.token_lower || w.token_upper)) {
+  if (w.partition_any && !w.partition_complete && (w.token_lower || w.token_upper)) {
     return InvalidRequest("Columns \"" + JoinNames(pk) +
                           "\" cannot be restricted by both a normal relation and a token relation");
   }
+  // With the whole partition key restricted too, the token bounds filter the partitions named
+  // (Cassandra's TokenFilter).
+  w.token_filters_keys = w.partition_complete && (w.token_lower || w.token_upper);
 
   // Clustering: the EQ/IN columns must form a prefix, followed by the multi-column restriction
   // and then the slice.
@@ -583,6 +675,10 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
           ck[w.multi_first]->name, ck[p]->name));
     }
     p += w.multi_size;
+  }
+  if (w.slice_size && w.slice_first > p && allow_filtering && w.slice_size == 1) {
+    // ALLOW FILTERING: a single-column slice after an unrestricted column filters rows.
+    PF_RETURN_IF_ERROR(SliceToFilters(ck[w.slice_first], &w));
   }
   if (w.slice_size) {
     if (w.slice_first != p) {

@@ -13,6 +13,7 @@
 #include "node/cql3/statements/restrictions.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/storage/key_encoding.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -41,8 +42,14 @@ class SelectStatementImpl final : public CqlStatement {
     BindCollector binds(&t, bind_count);
     // Selectors' markers come first, then WHERE's, then LIMIT's.
     PF_ASSIGN_OR_RETURN(selection_, selection::Selection::Prepare(stmt, t, binds));
+    if (distinct_ && stmt.per_partition_limit) {
+      return InvalidRequest("PER PARTITION LIMIT is not allowed with SELECT DISTINCT queries");
+    }
     PF_RETURN_IF_ERROR(PrepareGroupBy(stmt, t));
     aggregating_ = selection_.has_aggregate() || !group_by_.empty();
+    if (group_by_.empty() && selection_.has_aggregate() && stmt.per_partition_limit) {
+      return InvalidRequest("PER PARTITION LIMIT is not allowed with aggregate queries.");
+    }
     result_metadata_.columns = selection_.result_columns();
     result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
     PF_RETURN_IF_ERROR(PrepareRestrictions(stmt, t, binds));
@@ -77,6 +84,7 @@ class SelectStatementImpl final : public CqlStatement {
     cmd.now_seconds = ctx.now_in_seconds;
     if (where_.partition_complete) {
       PF_ASSIGN_OR_RETURN(cmd.partition_keys, ResolvePartitionKeys(where_, ctx));
+      if (where_.token_filters_keys) PF_RETURN_IF_ERROR(FilterKeysByToken(ctx, &cmd));
     } else {
       cmd.scan = !index_;
       if (where_.token_lower) {
@@ -371,6 +379,10 @@ class SelectStatementImpl final : public CqlStatement {
     }
     if (group_by_.size() < t.partition_key_size()) {
       return InvalidRequest("Group by is not supported on only a part of the partition key");
+    }
+    if (stmt.distinct && group_by_.size() > t.partition_key_size()) {
+      return InvalidRequest(
+          "Grouping on clustering columns is not allowed for SELECT DISTINCT queries");
     }
     return Status::Ok();
   }
@@ -686,6 +698,27 @@ class SelectStatementImpl final : public CqlStatement {
     cql::ByteWriter w(&body);
     msg.Encode(w, ctx.protocol_version);
     return body;
+  }
+
+  // `token(k) > x AND k = y`: the named partitions whose token is outside the bounds are not
+  // read (Cassandra's TokenFilter).
+  Status FilterKeysByToken(const ExecutionContext& ctx, ReadCommand* cmd) const {
+    std::optional<int64_t> lower, upper;
+    if (where_.token_lower) {
+      PF_ASSIGN_OR_RETURN(lower, ResolveInt64(*where_.token_lower, ctx));
+    }
+    if (where_.token_upper) {
+      PF_ASSIGN_OR_RETURN(upper, ResolveInt64(*where_.token_upper, ctx));
+    }
+    auto outside = [&](const std::vector<std::string>& key) {
+      int64_t token = keys::TokenOf(key);
+      if (lower && (where_.token_lower_inclusive ? token < *lower : token <= *lower)) return true;
+      if (upper && (where_.token_upper_inclusive ? token > *upper : token >= *upper)) return true;
+      return false;
+    };
+    auto& k = cmd->partition_keys;
+    k.erase(std::remove_if(k.begin(), k.end(), outside), k.end());
+    return Status::Ok();
   }
 
   static Result<int64_t> ResolveInt64(const ValueSource& s, const ExecutionContext& ctx) {
