@@ -511,7 +511,7 @@ class RowBuilder {
                        std::string cell_value) {
       CellWrite w;
       w.column_id = column.id;
-      if (!cql::SerializeValue(path, path_type, &w.path).ok()) return;
+      if (!cql::SerializeValue(path, path_type, &w.path.emplace()).ok()) return;
       w.value = std::move(cell_value);
       mutation_.rows.back().cells.push_back(std::move(w));
     };

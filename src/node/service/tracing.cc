@@ -42,7 +42,8 @@ std::string UuidBytes(const cql::Uuid& u) { return std::string(u.bytes.begin(), 
 
 // A cell of `table`'s column `name` (skipped when the column is missing).
 void AddCell(const TableMetadata& table, std::string_view name, std::string value,
-             int64_t timestamp, int32_t ttl, std::vector<CellWrite>* out, std::string path = {}) {
+             int64_t timestamp, int32_t ttl, std::vector<CellWrite>* out,
+             std::optional<std::string> path = std::nullopt) {
   const ColumnMetadata* c = table.FindColumn(name);
   if (c == nullptr) return;
   CellWrite w;
@@ -106,7 +107,8 @@ Result<std::vector<PartitionMutation>> TraceMutations(const TraceState& trace,
   RowMutation row;
   row.marker_timestamp = ts;
   row.marker_ttl = ttl_seconds;
-  auto cell = [&](std::string_view name, std::string value, std::string path = {}) {
+  auto cell = [&](std::string_view name, std::string value,
+                  std::optional<std::string> path = std::nullopt) {
     AddCell(*sessions, name, std::move(value), ts, ttl_seconds, &row.cells, std::move(path));
   };
   cell("client", InetBytes(trace.client_address()));

@@ -641,13 +641,20 @@ bool StoresWrittenClustering(const TableMetadata& table) {
 }
 
 KeyFormat ElementFormat(const TableMetadata& table) {
-  return std::min(static_cast<KeyFormat>(table.key_format), KeyFormat::kEmptyValues);
+  const auto format = static_cast<KeyFormat>(table.key_format);
+  return format >= KeyFormat::kValueOrderedElements ? KeyFormat::kValueOrderedNumbers
+                                                    : std::min(format, KeyFormat::kEmptyValues);
+}
+
+bool StoresWrittenPath(const TableMetadata& table, const cql::DataType& path_type) {
+  return ElementFormat(table) >= KeyFormat::kValueOrderedNumbers && LosesBytes(path_type);
 }
 
 Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,
                                      KeyFormat format, std::string_view value,
                                      std::string_view map_value) {
-  format = std::min(format, KeyFormat::kEmptyValues);  // entries by the value's bytes
+  // Entries by the value's bytes, in every format (Cassandra keys a legacy index by them).
+  format = std::min(format, KeyFormat::kEmptyValues);
   std::string out;
   const auto& params = column_type.params();
   switch (target) {

@@ -50,15 +50,20 @@ Result<std::string> ReadEscaped(std::string_view* in);
 // its bytes), so 1230 and 1.23E+3 are one clustering key, as Cassandra's DecimalType compares
 // them. Varints are their minimal two's complement bytes in every format. A table whose
 // clustering key loses bytes this way keeps each row's clustering as first written in the row
-// value (StoresWrittenClustering).
+// value (StoresWrittenClustering);
+// kValueOrderedElements as kValueOrderedNumbers, and the cell paths of set elements and map keys
+// are encoded so too (ElementFormat): 1.0 and 1.00 are one element, as Cassandra compares cell
+// paths with the collection's name comparator; a cell whose path loses bytes keeps them in the
+// cell (rows::Cell::written_path, StoresWrittenPath).
 // Empty varint and decimal values are 0x00 in every format (no older key starts so).
 enum class KeyFormat : uint8_t {
   kBytewiseComposites = 1,
   kTypedComposites = 2,
   kEmptyValues = 3,
   kValueOrderedNumbers = 4,
+  kValueOrderedElements = 5,
 };
-inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kValueOrderedNumbers;
+inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kValueOrderedElements;
 
 // Whether `table`'s clustering keys encode equal values of different bytes (decimal, varint,
 // also inside frozen collections, tuples and UDTs) as one key, so that the bytes a row was first
@@ -66,9 +71,15 @@ inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kValueOrderedNumbers;
 // the existing row's Clustering on a merge.
 bool StoresWrittenClustering(const TableMetadata& table);
 
-// The format of a table's collection cell paths and index entries: a value's bytes stay apart
-// from other bytes of an equal value (Cassandra keys a legacy index by the value's bytes).
+// The format of a table's collection cell paths: kValueOrderedNumbers from kValueOrderedElements
+// on (equal values are one path), before it kEmptyValues at most (a value's bytes stay apart from
+// other bytes of an equal value).
 KeyFormat ElementFormat(const TableMetadata& table);
+
+// Whether a cell path of `path_type` in `table` may lose the bytes it was written with (a decimal
+// or varint, also inside a frozen collection, tuple or UDT, in kValueOrderedElements tables): the
+// cell then keeps them (rows::Cell::written_path), and reads return them.
+bool StoresWrittenPath(const TableMetadata& table, const cql::DataType& path_type);
 
 // Appends the order-preserving encoding of one serialized clustering value of `type`
 // (inverted when descending). kInvalidArgument when the value's size is wrong for its type.

@@ -17,6 +17,7 @@ constexpr uint8_t kHasClustering = 0x10;  // after the cells, so older values de
 constexpr uint8_t kCellTombstone = 0x01;
 constexpr uint8_t kCellHasPath = 0x02;
 constexpr uint8_t kCellExpiring = 0x04;
+constexpr uint8_t kCellHasWrittenPath = 0x08;  // Cell::written_path follows the path
 
 template <class T>
 void Put(T v, std::string* out) {
@@ -74,6 +75,7 @@ void GetCell(Reader& r, C* c) {
   uint8_t cf = r.Get<uint8_t>();
   c->tombstone = cf & kCellTombstone;
   if (cf & kCellHasPath) c->path = r.GetBytesView();
+  if (cf & kCellHasWrittenPath) c->written_path = r.GetBytesView();
   c->timestamp = r.Get<int64_t>();
   if (cf & (kCellTombstone | kCellExpiring)) c->local_deletion_time = r.Get<int32_t>();
   if (cf & kCellExpiring) c->ttl = r.Get<int32_t>();
@@ -151,8 +153,10 @@ void Encode(const RowValue& row, std::string* out) {
     if (c.tombstone) cf |= kCellTombstone;
     if (!c.path.empty()) cf |= kCellHasPath;
     if (c.expiring()) cf |= kCellExpiring;
+    if (!c.written_path.empty()) cf |= kCellHasWrittenPath;
     out->push_back(static_cast<char>(cf));
     if (!c.path.empty()) PutBytes(c.path, out);
+    if (!c.written_path.empty()) PutBytes(c.written_path, out);
     Put<int64_t>(c.timestamp, out);
     if (c.tombstone || c.expiring()) Put<int32_t>(c.local_deletion_time, out);
     if (c.expiring()) Put<int32_t>(c.ttl, out);
@@ -258,7 +262,7 @@ void Merge(RowValue* base, RowValue&& other) {
       } else if (a == ae || CellKeyLess(*b, *a)) {
         merged.push_back(std::move(*b++));
       } else {
-        merged.push_back(CellSupersedes(*b, *a) ? std::move(*b) : std::move(*a));
+        merged.push_back(CellSupersedes(*a, *b) ? std::move(*a) : std::move(*b));
         ++a;
         ++b;
       }

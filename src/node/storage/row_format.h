@@ -17,7 +17,11 @@ inline constexpr int32_t kNoDeletionTime = INT32_MAX;
 
 struct Cell {
   uint32_t column_id = 0;
-  std::string path;  // collection element path; empty for simple columns
+  std::string path;  // collection element path (encoded); empty for simple columns
+  // The element's bytes as written when `path` does not keep them (keys::StoresWrittenPath:
+  // 1.00 and 1.0 are one path); empty otherwise. Reconciliation keeps the winning cell's, and
+  // the older cell's on a full tie, as Cassandra's memtable keeps the existing cell.
+  std::string written_path;
   bool tombstone = false;
   int64_t timestamp = 0;
   int32_t ttl = 0;  // seconds, expiring cells only
@@ -82,6 +86,7 @@ Result<RowValue> Decode(std::string_view bytes);
 struct CellRef {
   uint32_t column_id = 0;
   std::string_view path;
+  std::string_view written_path;
   bool tombstone = false;
   int64_t timestamp = 0;
   int32_t ttl = 0;
@@ -111,12 +116,13 @@ Status DecodeView(std::string_view bytes, RowValueView* out);
 
 // Whether `a` wins over `b` for the same cell (Cassandra 4.1 Cells.reconcile): the higher
 // timestamp; on a tie a tombstone or expiring cell beats a plain live one, then the later local
-// deletion time, then the greater value.
+// deletion time, then the greater value; true on a full tie (Cassandra keeps its left cell).
 bool CellSupersedes(const Cell& a, const Cell& b);
 
 // Merges `other` into `*base`, then drops what the merged deletions shadow. `other` is the newer
-// value (RocksDB hands operands oldest first): everything but `clustering` merges commutatively
-// and associatively; `clustering` stays the oldest one present.
+// value (RocksDB hands operands oldest first): everything but `clustering` and a cell's
+// `written_path` merges commutatively and associatively; `clustering` stays the oldest one
+// present, and of two cells that tie in every way the older stays.
 void Merge(RowValue* base, RowValue&& other);
 
 }  // namespace postfork::node::rows

@@ -161,14 +161,17 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     rows::Cell c;
     c.column_id = w.column_id;
     c.timestamp = w.timestamp;
-    if (w.element || !w.path.empty()) {
+    if (w.path) {
       const cql::DataType* path_type = PathType(column->type);
       if (path_type == nullptr) {
         return InvalidArgument("column " + column->name + " is not a non-frozen collection");
       }
-      // Stored in the element type's order, so cells sort like the collection.
-      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(*path_type, false, w.path,
+      // Stored in the element type's order, so cells sort like the collection. Never empty:
+      // every element encoding takes bytes, so an empty element ('' in a set<text>) is apart
+      // from the collection deletion's empty path.
+      PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(*path_type, false, *w.path,
                                                          keys::ElementFormat(table), &c.path));
+      if (w.value && keys::StoresWrittenPath(table, *path_type)) c.written_path = *w.path;
     } else if (PathType(column->type) != nullptr && w.value) {
       return InvalidArgument("a non-frozen collection is written element by element");
     }
@@ -184,14 +187,15 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     }
     out->push_back(std::move(c));
   }
-  std::sort(out->begin(), out->end(), [](const rows::Cell& a, const rows::Cell& b) {
+  std::stable_sort(out->begin(), out->end(), [](const rows::Cell& a, const rows::Cell& b) {
     return a.column_id != b.column_id ? a.column_id < b.column_id : a.path < b.path;
   });
-  // Two writes of one cell in one mutation: keep the winner only.
+  // Two writes of one cell in one mutation: keep the winner only, the first on a full tie (as
+  // Cassandra's update keeps the cell it holds).
   std::vector<rows::Cell> unique;
   for (auto& c : *out) {
     if (!unique.empty() && unique.back().column_id == c.column_id && unique.back().path == c.path) {
-      if (rows::CellSupersedes(c, unique.back())) unique.back() = std::move(c);
+      if (!rows::CellSupersedes(unique.back(), c)) unique.back() = std::move(c);
     } else {
       unique.push_back(std::move(c));
     }
@@ -230,26 +234,27 @@ Result<std::optional<rows::RangeDeletion>> ToRangeDeletion(const TableMetadata& 
 using IndexPut = std::pair<std::string, std::string>;
 
 // Adds the entries `index` has for one cell of its column: `path` is the element's identity as
-// written (list timeuuid, set element, map key; empty for other columns) and `value` the cell
+// written (list timeuuid, set element, map key; none for other columns) and `value` the cell
 // value. `suffix` is the base key without its table prefix (token, partition key, section and
 // clustering), so an entry's key maps back to its row. Values that cannot be encoded (an empty
 // int, say) are not indexed: no lookup can ask for them. A value of 64 KiB or more is refused
 // with Cassandra's InvalidRequest (CassandraIndex.validateIndexedValue).
 Status AddIndexEntries(const TableMetadata& table, const ColumnMetadata& column,
-                       const IndexMetadata& index, std::string_view path, std::string_view value,
-                       int64_t timestamp, std::string_view suffix, std::vector<IndexPut>* out) {
+                       const IndexMetadata& index, const std::optional<std::string>& path,
+                       std::string_view value, int64_t timestamp, std::string_view suffix,
+                       std::vector<IndexPut>* out) {
   std::string_view looked_up = value, map_value;
   if (IsMultiCell(column.type)) {
-    if (path.empty()) return Status::Ok();  // a collection deletion
+    if (!path) return Status::Ok();  // a collection deletion
     switch (column.type.kind()) {
       case cql::TypeKind::kList:
         break;  // values: the element
       case cql::TypeKind::kSet:
-        looked_up = path;
+        looked_up = *path;
         break;
       default:  // map
         if (index.target == IndexTarget::kKeys || index.target == IndexTarget::kEntries) {
-          looked_up = path;
+          looked_up = *path;
           map_value = value;
         }
         break;
@@ -511,7 +516,17 @@ class Reader {
           if (resume_->partition_done) continue;
           resume = &*resume_;
         }
+        ReadResult::PartitionCounts counts;
+        counts.partition_index = i;
+        counts.rows_before = cmd_.sink != nullptr ? result_.row_count
+                                                  : static_cast<int64_t>(result_.rows.size());
+        counts.token = keys::TokenOf(pk);
+        const int64_t live_before = result_.live_rows;
+        tombstones_before_ = result_.tombstones;
         PF_RETURN_IF_ERROR(ReadPartition(static_cast<uint32_t>(i), prefix, pk, resume));
+        counts.live_rows = result_.live_rows - live_before;
+        counts.tombstones = result_.tombstones - tombstones_before_;
+        result_.partitions.push_back(counts);
       }
     }
     PF_RETURN_IF_ERROR(it_->status());
@@ -801,8 +816,10 @@ class Reader {
     for (; it != row.cells.end() && it->column_id == column.id; ++it) {
       if (!it->LiveAt(now_) || deletion.Deletes(it->timestamp)) continue;
       std::string_view encoded = it->path;
-      auto path =
-          keys::ReadClusteringComponent(path_type, false, keys::ElementFormat(table_), &encoded);
+      auto path = it->written_path.empty()
+                      ? keys::ReadClusteringComponent(path_type, false,
+                                                      keys::ElementFormat(table_), &encoded)
+                      : Result<std::string>(std::string(it->written_path));
       if (!path.ok()) continue;  // unreadable element: skip rather than fail the row
       v.timestamp = std::max(v.timestamp, it->timestamp);
       v.elements.emplace_back(std::move(*path), std::string(it->value));
@@ -884,8 +901,9 @@ class Reader {
 
   Status AddTombstones(int64_t n) {
     result_.tombstones += n;
-    if (result_.tombstones > cmd_.tombstone_failure_threshold) {
-      return Status(StatusCode::kTooLarge, "Scanned over " + std::to_string(result_.tombstones) +
+    const int64_t scanned = result_.tombstones - tombstones_before_;
+    if (scanned > cmd_.tombstone_failure_threshold) {
+      return Status(StatusCode::kTooLarge, "Scanned over " + std::to_string(scanned) +
                                                " tombstones during query; query aborted");
     }
     return Status::Ok();
@@ -1247,6 +1265,9 @@ class Reader {
   }
   std::vector<uint8_t> column_flags_;
   int64_t gc_before_ = 0;         // tombstones deleted before it (seconds) are purgeable
+  // ReadResult::tombstones when the partition in hand began (reads of partition keys, whose
+  // failure threshold is per partition); 0 for scans.
+  int64_t tombstones_before_ = 0;
   // ReadCommand::sink only: per returned column, and the reused buffers of the row in hand.
   struct ReturnedColumn {
     bool is_static = false;
@@ -1497,11 +1518,12 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
       if (IsMultiCell(column->type)) {
         for (const auto& [path, value] : cell.elements) {
           // A value too large to index is skipped (a write of it is refused).
-          (void)AddIndexEntries(*table, *column, index, path, value, cell.timestamp, suffix, &puts);
+          (void)AddIndexEntries(*table, *column, index, path, value, cell.timestamp, suffix,
+                                &puts);
         }
       } else {
-        (void)AddIndexEntries(*table, *column, index, {}, cell.value, cell.timestamp, suffix,
-                              &puts);
+        (void)AddIndexEntries(*table, *column, index, std::nullopt, cell.value, cell.timestamp,
+                              suffix, &puts);
       }
     }
     if (!puts.empty()) {

@@ -44,15 +44,12 @@ struct CellWrite {
   int64_t timestamp = 0;             // write time, microseconds
   int32_t ttl = 0;                   // seconds; 0 = never expires
   // Non-frozen collections: the element's path, serialized as its type (list: the element's
-  // timeuuid, set: the element, map: the key); `value` is the element value ("" for sets), or
-  // nullopt to delete that element. With an empty path and no value, a write to a non-frozen
-  // collection column deletes every element written at or before `timestamp` (what
-  // `SET c = ...` does at timestamp - 1 before writing the new elements). Empty for simple
-  // columns.
-  std::string path;
-  // The write is to the element at `path` even when `path` is empty (a set's '' element, a
-  // map's '' key).
-  bool element = false;
+  // timeuuid, set: the element, map: the key; it may be empty, as '' in a set<text>); `value` is
+  // the element value ("" for sets), or nullopt to delete that element. Without a path and
+  // without a value, a write to a non-frozen collection column deletes every element written at
+  // or before `timestamp` (what `SET c = ...` does at timestamp - 1 before writing the new
+  // elements). None for simple columns.
+  std::optional<std::string> path;
 };
 
 struct RowMutation {
@@ -216,6 +213,17 @@ struct ReadResult {
   int64_t live_rows = 0;
   int64_t tombstones = 0;
   int64_t last_token = 0;  // the token of the last partition scanned
+  // Reads of ReadCommand::partition_keys: the same counts for each partition read, in the order
+  // read, as Cassandra reads each partition as a command of its own (its own thresholds, its own
+  // warning). tombstone_failure_threshold then applies to each partition's count.
+  struct PartitionCounts {
+    size_t partition_index = 0;  // into ReadCommand::partition_keys
+    int64_t rows_before = 0;     // rows this read returned before the partition's
+    int64_t live_rows = 0;
+    int64_t tombstones = 0;
+    int64_t token = 0;
+  };
+  std::vector<PartitionCounts> partitions;
 };
 
 // Supplies the rows of virtual tables (system.local, system_schema.*): every partition of the

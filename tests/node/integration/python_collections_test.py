@@ -5,6 +5,7 @@ errors Cassandra gives for invalid operations.
 Usage: /usr/bin/python3 python_collections_test.py <path to postfork-node>
 """
 import collections
+import decimal
 import os
 import sys
 import unittest
@@ -236,6 +237,65 @@ class CollectionsTest(unittest.TestCase):
         self.assertEqual(self.row(40, "l").l, [1, 2, 3, 4])
         with self.assertRaisesRegex(InvalidRequest, "null is not supported inside collections"):
             s.execute(ins, (41, 1, None, "b", "a", "x", 7, 9))
+
+    def test_decimal_elements_and_keys_are_equal_by_value(self):
+        # Cassandra compares cell paths with DecimalType/IntegerType: 1.0, 1.00 and 1E+0 are one
+        # element. A newer write's bytes win; on a timestamp tie the element held stays.
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS decs (k int PRIMARY KEY, s set<decimal>, "
+                  "m map<decimal, int>, vs set<varint>)")
+
+        def strs(k):
+            r = s.execute("SELECT s, m, vs FROM decs WHERE k = %s", (k,)).one()
+            return ([str(x) for x in r.s or []],
+                    [(str(a), b) for a, b in (r.m or {}).items()], list(r.vs or []))
+
+        s.execute("INSERT INTO decs (k, s, m) VALUES (1, {1.0, 2}, {1.0: 1, 2: 3})")
+        s.execute("UPDATE decs SET s = s + {1.00}, m[1.00] = 2 WHERE k = 1")
+        self.assertEqual(strs(1), (["1.00", "2"], [("1.00", 2), ("2", 3)], []))
+        s.execute("UPDATE decs SET s = s + {1.000}, m[1E+0] = 4 WHERE k = 1")
+        self.assertEqual(strs(1), (["1.000", "2"], [("1", 4), ("2", 3)], []))
+        s.execute("UPDATE decs SET s = s - {2.0} WHERE k = 1")
+        s.execute("DELETE m[2.00] FROM decs WHERE k = 1")
+        self.assertEqual(strs(1), (["1.000"], [("1", 4)], []))
+        s.execute("UPDATE decs USING TIMESTAMP 100 SET s = s + {5.0} WHERE k = 2")
+        s.execute("UPDATE decs USING TIMESTAMP 100 SET s = s + {5.00} WHERE k = 2")
+        self.assertEqual(strs(2)[0], ["5.0"])
+        # Bound values: the driver sends each Decimal's own scale.
+        upd = s.prepare("UPDATE decs SET s = s + ?, vs = vs + ? WHERE k = 3")
+        s.execute(upd, ([decimal.Decimal("7.50"), decimal.Decimal("7.5")], {3}))
+        self.assertEqual(len(strs(3)[0]), 1)
+        s.execute("INSERT INTO decs (k, vs) VALUES (4, {blobAsVarint(0x0001), 1, "
+                  "blobAsVarint(0xffff), -1})")
+        self.assertEqual(strs(4)[2], [-1, 1])
+        self.assertEqual(s.execute("SELECT k FROM decs WHERE k = 1 AND s CONTAINS 1.0 "
+                                   "ALLOW FILTERING").one().k, 1)
+
+    def test_empty_set_elements_and_map_keys_are_elements(self):
+        # Cassandra stores '' (and 0x, and an empty int) as an element like any other; removing
+        # or deleting it leaves the other elements.
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS emc (k int PRIMARY KEY, s set<text>, "
+                  "b set<blob>, m map<text, int>, mi map<int, int>)")
+        s.execute("INSERT INTO emc (k, s, b, m) VALUES (1, {'', 'a'}, {0x, 0x01}, "
+                  "{'': 1, 'a': 2})")
+        r = s.execute("SELECT s, b, m FROM emc WHERE k = 1").one()
+        self.assertEqual((list(r.s), list(r.b), dict(r.m)),
+                         (["", "a"], [b"", b"\x01"], {"": 1, "a": 2}))
+        s.execute("UPDATE emc SET s = s - {''}, b = b - {0x} WHERE k = 1")
+        s.execute("DELETE m[''] FROM emc WHERE k = 1")
+        r = s.execute("SELECT s, b, m FROM emc WHERE k = 1").one()
+        self.assertEqual((list(r.s), list(r.b), dict(r.m)), (["a"], [b"\x01"], {"a": 2}))
+        s.execute("UPDATE emc SET s = s + {''}, m[''] = 3, mi[blobAsInt(0x)] = 4, mi[1] = 5 "
+                  "WHERE k = 1")
+        add = s.prepare("UPDATE emc SET s = s + ?, b = b + ? WHERE k = 2")
+        s.execute(add, ({""}, {b""}))
+        r = s.execute("SELECT s, m, mi[blobAsInt(0x)] AS e, mi[1] AS one FROM emc WHERE k = 1").one()
+        self.assertEqual((list(r.s), dict(r.m), r.e, r.one), (["", "a"], {"": 3, "a": 2}, 4, 5))
+        r = s.execute("SELECT s, b FROM emc WHERE k = 2").one()
+        self.assertEqual((list(r.s), list(r.b)), ([""], [b""]))
+        self.assertEqual(s.execute("SELECT k FROM emc WHERE k = 1 AND s CONTAINS '' "
+                                   "ALLOW FILTERING").one().k, 1)
 
     def test_driver_metadata_shows_collection_types(self):
         meta = self.cluster.metadata.keyspaces["colks"].tables["c"]

@@ -392,6 +392,28 @@ class TransportTest(unittest.TestCase):
                           e.failures), (CL.ONE, 0, 1, 1))
         # The node keeps serving.
         self.assertEqual(warnings_of("SELECT v FROM tomb WHERE k = 2 AND c = 1")[0][0].v, 1)
+        # The query text names the clustering restrictions as Cassandra's read command prints
+        # them (ReadCommand.toCQLString); IN reads each partition as a command of its own, so
+        # two partitions of 600 tombstones each warn of nothing, and only a partition over the
+        # threshold is named.
+        token1 = "-4069959284402364209"
+        self.assertEqual(warnings_of("SELECT * FROM tomb WHERE k = 1 AND c IN (0, 1, 7)")[1], [
+            "Read 0 live rows and 1001 tombstone cells for query SELECT * FROM tks.tomb WHERE "
+            "k = 1 AND c IN (0, 1, 7) LIMIT 5000 ALLOW FILTERING; token %s (see "
+            "tombstone_warn_threshold)" % token1])
+        self.assertEqual(warnings_of("SELECT v FROM tomb WHERE k = 1 AND c > -1 AND c <= 3 "
+                                     "ORDER BY c DESC")[1], [
+            "Read 0 live rows and 1001 tombstone cells for query SELECT v FROM tks.tomb WHERE "
+            "k = 1 AND c > -1 AND c <= 3 ORDER BY c DESC LIMIT 5000 ALLOW FILTERING; token %s "
+            "(see tombstone_warn_threshold)" % token1])
+        for k in (10, 11):
+            session.execute("UPDATE tomb SET s = s - {%s} WHERE k = %d AND c = 0"
+                            % (", ".join(str(i) for i in range(600)), k))
+        self.assertEqual(warnings_of("SELECT * FROM tomb WHERE k IN (10, 11)")[1], [])
+        self.assertEqual(warnings_of("SELECT * FROM tomb WHERE k IN (11, 1, 10) AND c = 0")[1], [
+            "Read 0 live rows and 1001 tombstone cells for query SELECT * FROM tks.tomb WHERE "
+            "k = 1 AND c = 0 LIMIT 5000 ALLOW FILTERING; token %s (see "
+            "tombstone_warn_threshold)" % token1])
 
     def test_prepared_statements_after_alter(self):
         _, a = self.connect(protocol_version=5)

@@ -22,7 +22,7 @@ constexpr int64_t kDeletion = 8 + 4;       // markedForDeleteAt, localDeletionTi
 int64_t CellsSize(const std::vector<CellWrite>& cells) {
   int64_t size = 0;
   for (const auto& c : cells) {
-    size += kCellFixed + static_cast<int64_t>(c.path.size()) +
+    size += kCellFixed + static_cast<int64_t>(c.path ? c.path->size() : 0) +
             static_cast<int64_t>(c.value ? c.value->size() : 0);
   }
   return size;

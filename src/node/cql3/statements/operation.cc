@@ -100,13 +100,12 @@ std::vector<std::string> PrependPaths(int64_t now_micros, size_t n) {
   return paths;
 }
 
-// `path`: the element written (nullopt: the whole column).
+// A cell write; `path` none for a simple column or a whole collection's deletion.
 CellWrite Write(uint32_t column, std::optional<std::string> path, std::optional<std::string> value,
                 int64_t ts, int32_t ttl) {
   CellWrite w;
   w.column_id = column;
-  w.element = path.has_value();
-  w.path = std::move(path).value_or(std::string());
+  w.path = std::move(path);
   w.timestamp = ts;
   if (value) {
     w.value = std::move(value);
@@ -273,8 +272,8 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
   const ColumnMetadata& col = *op.column;
   const uint32_t id = col.id;
   if (op.kind == Kind::kDelete) {
-    // For a non-frozen collection an empty path deletes every element at or before `ts`.
-    out->push_back(Write(id, {}, std::nullopt, ts, 0));
+    // For a non-frozen collection no path deletes every element at or before `ts`.
+    out->push_back(Write(id, std::nullopt, std::nullopt, ts, 0));
     return Status::Ok();
   }
   if (op.kind == Kind::kDeleteField) {

@@ -20,7 +20,145 @@ bool RespectsThresholds(const TableMetadata& t) {
 
 }  // namespace
 
-std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard) {
+namespace {
+
+std::string Literal(const ColumnMetadata& column, const std::string& value) {
+  auto v = cql::DeserializeValue(value, column.type);
+  return v.ok() ? v->ToCqlLiteral(column.type) : std::string("?");
+}
+
+// Whether every slice is one whole clustering key: Cassandra reads those with a
+// ClusteringIndexNamesFilter (equalities or IN on every clustering column).
+bool IsNamesFilter(const TableMetadata& t, const std::vector<ClusteringSlice>& slices) {
+  if (t.clustering_count == 0 || slices.empty()) return false;
+  for (const ClusteringSlice& s : slices) {
+    if (s.start.components.size() != t.clustering_count || !s.start.inclusive ||
+        !s.end.inclusive || s.start.components != s.end.components) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ClusteringIndexNamesFilter.toCQLString: `c = v`, `c IN (v, w)`, `(c1, c2) = (v, w)`, ...
+std::string NamesText(const TableMetadata& t, const std::vector<ClusteringSlice>& slices) {
+  auto columns = t.ClusteringColumns();
+  const bool single_column = columns.size() == 1;
+  std::string out = single_column ? "" : "(";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    out += (i > 0 ? ", " : "") + cql::QuoteIdentifier(columns[i]->name);
+  }
+  out += single_column ? "" : ")";
+  out += slices.size() == 1 ? " = " : " IN (";
+  for (size_t j = 0; j < slices.size(); ++j) {
+    if (j > 0) out += ", ";
+    if (!single_column) out += "(";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      out += (i > 0 ? ", " : "") + Literal(*columns[i], slices[j].start.components[i]);
+    }
+    if (!single_column) out += ")";
+  }
+  if (slices.size() != 1) out += ")";
+  return out;
+}
+
+// Slices.ArrayBackedSlices.toCQLString: per clustering column, an equality or IN when every
+// slice fixes it, otherwise the first slice's bounds on it (operators turned for DESC columns).
+std::string SlicesText(const TableMetadata& t, const std::vector<ClusteringSlice>& slices) {
+  auto columns = t.ClusteringColumns();
+  std::string out;
+  auto add = [&](const std::string& clause) { out += (out.empty() ? "" : " AND ") + clause; };
+  for (size_t i = 0; i < columns.size(); ++i) {
+    struct Component {
+      const std::string* start = nullptr;
+      bool start_inclusive = true;
+      const std::string* end = nullptr;
+      bool end_inclusive = true;
+      bool IsEq() const {
+        return (start == nullptr && end == nullptr) ||
+               (start != nullptr && end != nullptr && *start == *end);
+      }
+    };
+    std::vector<Component> components;
+    for (const ClusteringSlice& s : slices) {
+      if (i >= s.start.components.size() && i >= s.end.components.size()) continue;
+      Component c;
+      if (i < s.start.components.size()) {
+        c.start = &s.start.components[i];
+        c.start_inclusive = s.start.inclusive;
+      }
+      if (i < s.end.components.size()) {
+        c.end = &s.end.components[i];
+        c.end_inclusive = s.end.inclusive;
+      }
+      components.push_back(c);
+    }
+    if (components.empty()) break;
+    const ColumnMetadata& column = *columns[i];
+    const std::string name = cql::QuoteIdentifier(column.name);
+    const Component& first = components[0];
+    if (first.IsEq()) {
+      std::vector<const std::string*> values;
+      for (const Component& c : components) {
+        if (std::none_of(values.begin(), values.end(),
+                         [&](const std::string* v) { return *v == *c.start; })) {
+          values.push_back(c.start);
+        }
+      }
+      if (values.size() == 1) {
+        add(name + " = " + Literal(column, *values[0]));
+      } else {
+        std::string in = name + " IN (";
+        for (size_t j = 0; j < values.size(); ++j) {
+          in += (j > 0 ? ", " : "") + Literal(column, *values[j]);
+        }
+        add(in + ")");
+      }
+      continue;
+    }
+    const bool reversed = column.order == ClusteringOrder::kDesc;
+    if (first.start != nullptr) {
+      const char* op = reversed ? (first.start_inclusive ? "<=" : "<")
+                                : (first.start_inclusive ? ">=" : ">");
+      add(name + " " + op + " " + Literal(column, *first.start));
+    }
+    if (first.end != nullptr) {
+      const char* op = reversed ? (first.end_inclusive ? ">=" : ">")
+                                : (first.end_inclusive ? "<=" : "<");
+      add(name + " " + op + " " + Literal(column, *first.end));
+    }
+  }
+  return out;
+}
+
+// ClusteringIndexFilter.toCQLString: the clustering restrictions, then ORDER BY when reversed.
+// `selects_all`: the filter selects whole partitions (Cassandra's selectsAllPartition).
+std::string ClusteringFilterText(const ReadCommand& cmd, bool* selects_all) {
+  const TableMetadata& t = *cmd.table;
+  std::string out;
+  *selects_all = false;
+  if (IsNamesFilter(t, cmd.slices)) {
+    out = NamesText(t, cmd.slices);
+  } else {
+    out = SlicesText(t, cmd.slices);
+    *selects_all = out.empty();
+  }
+  if (cmd.reversed) {
+    out += " ORDER BY ";
+    bool first = true;
+    for (const ColumnMetadata* c : t.ClusteringColumns()) {
+      out += (first ? "" : ", ") + cql::QuoteIdentifier(c->name) +
+             (c->order == ClusteringOrder::kDesc ? " ASC" : " DESC");
+      first = false;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard,
+                               const std::vector<std::string>* partition, int64_t row_limit) {
   const TableMetadata& t = *cmd.table;
   std::string out = "SELECT ";
   // ColumnFilter.toCQLString: `*` for a wildcard or when no static or regular column is
@@ -49,23 +187,44 @@ std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard) {
     }
   }
   out += " FROM " + cql::QuoteIdentifier(t.keyspace) + "." + cql::QuoteIdentifier(t.name);
-  if (!cmd.partition_keys.empty()) {
-    // One command per partition in Cassandra; the last one read stands for them here.
-    const std::vector<std::string>& key = cmd.partition_keys.back();
+  bool selects_all = false;
+  const std::string clustering = ClusteringFilterText(cmd, &selects_all);
+  if (partition != nullptr) {
+    // SinglePartitionReadCommand.appendCQLWhereClause: the key (DecoratedKey.toCQLString), then
+    // the clustering filter, behind " AND " unless it is only an ORDER BY.
     auto columns = t.PartitionKeyColumns();
     out += " WHERE ";
-    for (size_t i = 0; i < columns.size() && i < key.size(); ++i) {
+    for (size_t i = 0; i < columns.size() && i < partition->size(); ++i) {
       if (i > 0) out += " AND ";
-      auto value = cql::DeserializeValue(key[i], columns[i]->type);
-      out += cql::QuoteIdentifier(columns[i]->name) + " = " +
-             (value.ok() ? value->ToCqlLiteral(columns[i]->type) : std::string("?"));
+      out += cql::QuoteIdentifier(columns[i]->name) + " = " + Literal(*columns[i], (*partition)[i]);
     }
+    if (!clustering.empty()) out += (selects_all ? "" : " AND ") + clustering;
+  } else {
+    // PartitionRangeReadCommand / DataRange.toCQLString: token bounds, then the clustering
+    // filter.
+    std::string where;
+    std::string token = "token(";
+    auto columns = t.PartitionKeyColumns();
+    for (size_t i = 0; i < columns.size(); ++i) {
+      token += (i > 0 ? ", " : "") + cql::QuoteIdentifier(columns[i]->name);
+    }
+    token += ")";
+    if (cmd.token_start) {
+      where += fmt::format("{} {} {}", token, cmd.token_start->inclusive ? ">=" : ">",
+                           cmd.token_start->token);
+    }
+    if (cmd.token_end) {
+      where += fmt::format("{}{} {} {}", where.empty() ? "" : " AND ", token,
+                           cmd.token_end->inclusive ? "<=" : "<", cmd.token_end->token);
+    }
+    if (!clustering.empty()) where += (where.empty() ? "" : " AND ") + clustering;
+    if (!where.empty()) out += " WHERE " + where;
   }
   // DataLimits.toString: the command's row limit (the page size or what LIMIT leaves), then the
   // per-partition one (1 for DISTINCT).
   const int64_t per_partition = cmd.distinct ? 1 : cmd.per_partition_limit;
-  if (cmd.row_limit != INT64_MAX) {
-    out += fmt::format(" LIMIT {}", cmd.row_limit);
+  if (row_limit != INT64_MAX) {
+    out += fmt::format(" LIMIT {}", row_limit);
   }
   if (per_partition != INT64_MAX) {
     out += fmt::format(" PER PARTITION LIMIT {}", per_partition);
@@ -85,13 +244,27 @@ Result<ReadResult> ReadWithTombstoneThresholds(ExecutionContext& ctx, ReadComman
     }
     return result.error();
   }
-  if (respect && result->tombstones > ctx.thresholds.tombstone_warn) {
-    std::string query = ReadCommandCqlText(cmd, wildcard);
+  if (!respect) return result;
+  auto warn = [&](int64_t live_rows, int64_t tombstones, int64_t token,
+                  const std::vector<std::string>* partition, int64_t row_limit) {
+    if (tombstones <= ctx.thresholds.tombstone_warn) return;
+    std::string query = ReadCommandCqlText(cmd, wildcard, partition, row_limit);
     if (query.size() > 512) query.resize(512);  // %1.512s
     ctx.warnings.push_back(
         fmt::format("Read {} live rows and {} tombstone cells for query {}; token {} (see "
                     "tombstone_warn_threshold)",
-                    result->live_rows, result->tombstones, query, result->last_token));
+                    live_rows, tombstones, query, token));
+  };
+  if (cmd.partition_keys.empty()) {
+    warn(result->live_rows, result->tombstones, result->last_token, nullptr, cmd.row_limit);
+    return result;
+  }
+  // One command per partition in Cassandra, each with its own count and warning; paged, each
+  // command's limit is what the page has left after the partitions before it.
+  for (const ReadResult::PartitionCounts& p : result->partitions) {
+    int64_t row_limit = cmd.row_limit;
+    if (ctx.page_size && row_limit != INT64_MAX) row_limit -= p.rows_before;
+    warn(p.live_rows, p.tombstones, p.token, &cmd.partition_keys[p.partition_index], row_limit);
   }
   return result;
 }

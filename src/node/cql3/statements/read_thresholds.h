@@ -21,8 +21,12 @@ Result<ReadResult> ReadWithTombstoneThresholds(ExecutionContext& ctx, ReadComman
                                                bool wildcard);
 
 // The text Cassandra's ReadCommand.toCQLString gives the read `cmd` (selected columns, table,
-// partition key restriction, limits, " ALLOW FILTERING"). Restrictions on clustering columns
-// and token ranges are not rendered.
-std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard);
+// partition key, clustering restrictions as its ClusteringIndexNamesFilter or Slices print
+// them, ORDER BY when reversed, token bounds of a range read, limits, " ALLOW FILTERING").
+// `partition`: for a read of several partition keys, the one whose command this is (Cassandra
+// reads each as a command of its own); `row_limit` that command's row limit. Restrictions
+// Cassandra keeps in its RowFilter (filtering on regular columns) are not rendered.
+std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard,
+                               const std::vector<std::string>* partition, int64_t row_limit);
 
 }  // namespace postfork::node::cql3
