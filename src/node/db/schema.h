@@ -165,10 +165,17 @@ struct TableMetadata {
 struct UserTypeMetadata {
   std::string keyspace;
   std::string name;
-  cql::DataType type;  // kind() == kUdt
+  cql::DataType type;  // kind() == kUdt; every field frozen, as in every use of the type
+  // The fields' types as declared (CQL text), which system_schema.types and DESCRIBE show: a
+  // collection field may be non-frozen there, as Cassandra keeps it (CQL3Type.RawCollection).
+  std::vector<std::string> declared_field_types;
 
   const std::vector<std::string>& field_names() const { return type.field_names(); }
   const std::vector<cql::DataType>& field_types() const { return type.params(); }
+  // Field i's declared type (its frozen type's text when none was recorded).
+  std::string declared_field_type(size_t i) const {
+    return i < declared_field_types.size() ? declared_field_types[i] : field_types()[i].ToCql();
+  }
 };
 
 struct KeyspaceMetadata {

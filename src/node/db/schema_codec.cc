@@ -193,7 +193,9 @@ std::string EncodeTable(const TableMetadata& t) {
 
 StoredType ToStoredType(const UserTypeMetadata& t) {
   StoredType out{t.keyspace, t.name, t.field_names(), {}};
-  for (const auto& f : t.field_types()) out.field_types.push_back(f.ToCql());
+  for (size_t i = 0; i < t.field_names().size(); ++i) {
+    out.field_types.push_back(t.declared_field_type(i));
+  }
   return out;
 }
 
@@ -252,7 +254,8 @@ Result<std::map<std::string, std::shared_ptr<const UserTypeMetadata>>> ResolveTy
   std::map<std::string, std::shared_ptr<const UserTypeMetadata>> out;
   for (const auto& [name, st] : stored) {
     PF_ASSIGN_OR_RETURN(cql::DataType type, resolver.Resolve(keyspace, name));
-    out[name] = std::make_shared<UserTypeMetadata>(UserTypeMetadata{keyspace, name, type});
+    out[name] =
+        std::make_shared<UserTypeMetadata>(UserTypeMetadata{keyspace, name, type, st.field_types});
   }
   return out;
 }

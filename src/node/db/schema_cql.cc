@@ -246,10 +246,9 @@ std::string TableCql(const KeyspaceMetadata& keyspace, const TableMetadata& tabl
 std::string UserTypeCql(const UserTypeMetadata& type) {
   std::string out = "CREATE TYPE " + QualifiedName(type.keyspace, type.name) + " (\n";
   const auto& names = type.field_names();
-  const auto& types = type.field_types();
   for (size_t i = 0; i < names.size(); ++i) {
     out += kIndent;
-    out += cql::QuoteIdentifier(names[i]) + " " + types[i].ToCql();
+    out += cql::QuoteIdentifier(names[i]) + " " + type.declared_field_type(i);
     if (i + 1 < names.size()) out += ",";
     out += "\n";
   }

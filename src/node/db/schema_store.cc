@@ -143,6 +143,20 @@ Status CheckNestedTypes(const cql::DataType& t) {
   return Status::Ok();
 }
 
+// Whether `t` is a non-frozen user type of `ks` with a field declared a non-frozen collection,
+// which Cassandra keeps in the type but refuses for a non-frozen column.
+bool IsNonFrozenUdtOfMultiCellField(const KeyspaceMetadata& ks, const cql::DataType& t) {
+  if (t.kind() != cql::TypeKind::kUdt || t.is_frozen()) return false;
+  const UserTypeMetadata* type = ks.FindType(t.udt_name());
+  if (type == nullptr) return false;
+  for (const std::string& field : type->declared_field_types) {
+    if (field.starts_with("list<") || field.starts_with("set<") || field.starts_with("map<")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status TypeMissing(std::string_view keyspace, std::string_view name) {
   return InvalidRequest("Type '" + std::string(keyspace) + "." + std::string(name) +
                         "' doesn't exist");
@@ -536,6 +550,10 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     bool has_counter = false, has_non_counter = false;
     for (const ColumnDefinition& c : def.columns) {
       PF_RETURN_IF_ERROR(CheckNestedTypes(c.type));
+      if (IsNonFrozenUdtOfMultiCellField(*ks, c.type)) {
+        return InvalidRequest(
+            "Non-frozen UDTs with nested non-frozen collections are not supported");
+      }
       if (!by_name.emplace(c.name, &c).second) {
         return InvalidRequest("Duplicate column '" + c.name + "' declaration for table '" +
                               def.name + "'");
@@ -687,6 +705,11 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
             return InvalidRequest(
                 "Static columns are only useful (and thus allowed) if the table has at least one "
                 "clustering column");
+          }
+          if (IsNonFrozenUdtOfMultiCellField(*ks, c.type)) {
+            return InvalidRequest(
+                "Non-frozen UDTs with nested non-frozen collections are not supported for column " +
+                c.name);
           }
           for (const auto& d : table->dropped_columns) {
             if (d.name == c.name && !(d.type == c.type)) {

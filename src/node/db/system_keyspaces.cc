@@ -769,7 +769,9 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
           b.Row(ks_name, {type_name});
           cql::ValueList names, types;
           for (const auto& f : t->field_names()) names.emplace_back(f);
-          for (const auto& f : t->field_types()) types.emplace_back(TypeText(f));
+          for (size_t i = 0; i < t->field_names().size(); ++i) {
+            types.emplace_back(t->declared_field_type(i));
+          }
           b.Set("field_names", names);
           b.Set("field_types", types);
         }
