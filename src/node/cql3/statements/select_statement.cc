@@ -12,6 +12,7 @@
 #include "node/cql3/statements/restrictions.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/storage/key_encoding.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -68,6 +69,26 @@ class SelectStatementImpl final : public CqlStatement {
     return true;
   }
 
+  // A token relation beside a complete partition key keeps the keys whose token it admits.
+  Status KeepKeysInTokenRange(ExecutionContext& ctx,
+                              std::vector<std::vector<std::string>>* partition_keys) const {
+    if (!where_.token_lower && !where_.token_upper) return Status::Ok();
+    std::optional<int64_t> lower, upper;
+    if (where_.token_lower) {
+      PF_ASSIGN_OR_RETURN(lower, ResolveInt64(*where_.token_lower, ctx));
+    }
+    if (where_.token_upper) {
+      PF_ASSIGN_OR_RETURN(upper, ResolveInt64(*where_.token_upper, ctx));
+    }
+    std::erase_if(*partition_keys, [&](const std::vector<std::string>& key) {
+      int64_t token = keys::TokenOf(key);
+      bool above = !lower || token > *lower || (where_.token_lower_inclusive && token == *lower);
+      bool below = !upper || token < *upper || (where_.token_upper_inclusive && token == *upper);
+      return !(above && below);
+    });
+    return Status::Ok();
+  }
+
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
     const TableMetadata& t = *table_meta_;
     PF_RETURN_IF_ERROR(selection_.CheckBoundTerms(ctx));
@@ -76,6 +97,7 @@ class SelectStatementImpl final : public CqlStatement {
     cmd.now_seconds = ctx.now_in_seconds;
     if (where_.partition_complete) {
       PF_ASSIGN_OR_RETURN(cmd.partition_keys, ResolvePartitionKeys(where_, ctx));
+      PF_RETURN_IF_ERROR(KeepKeysInTokenRange(ctx, &cmd.partition_keys));
     } else {
       cmd.scan = !index_;
       if (where_.token_lower) {
