@@ -372,112 +372,181 @@ constexpr int64_t kNanosPerSecond = 1000 * kNanosPerMilli;
 constexpr int64_t kNanosPerMinute = 60 * kNanosPerSecond;
 constexpr int64_t kNanosPerHour = 60 * kNanosPerMinute;
 
-struct DurationBuilder {
-  int64_t months = 0, days = 0, nanos = 0;
-  bool Add(int64_t* field, uint64_t amount, int64_t unit) {
-    if (amount > static_cast<uint64_t>(INT64_MAX / unit)) return false;
-    int64_t add = static_cast<int64_t>(amount) * unit;
-    if (*field > INT64_MAX - add) return false;
-    *field += add;
-    return true;
+// Cassandra's Duration.Builder: units added in their order (years 1 .. nanoseconds 10), each at
+// most once, the totals within int32 months and days and int64 nanoseconds.
+class DurationBuilder {
+ public:
+  enum Unit { kYears = 1, kMonths, kWeeks, kDays, kHours, kMinutes, kSeconds, kMillis, kMicros,
+              kNanos };
+
+  explicit DurationBuilder(bool negative) : negative_(negative) {}
+
+  Status Add(Unit unit, int64_t n) {
+    if (unit == current_)
+      return Invalid(std::string("Invalid duration. The ") + Name(unit) +
+                     " are specified multiple times");
+    if (unit < current_)
+      return Invalid(std::string("Invalid duration. The ") + Name(current_) +
+                     " should be after " + Name(unit));
+    current_ = unit;
+    switch (unit) {
+      case kYears: return AddTo(&months_, INT32_MAX, n, 12, "months");
+      case kMonths: return AddTo(&months_, INT32_MAX, n, 1, "months");
+      case kWeeks: return AddTo(&days_, INT32_MAX, n, 7, "days");
+      case kDays: return AddTo(&days_, INT32_MAX, n, 1, "days");
+      case kHours: return AddTo(&nanos_, INT64_MAX, n, kNanosPerHour, "nanoseconds");
+      case kMinutes: return AddTo(&nanos_, INT64_MAX, n, kNanosPerMinute, "nanoseconds");
+      case kSeconds: return AddTo(&nanos_, INT64_MAX, n, kNanosPerSecond, "nanoseconds");
+      case kMillis: return AddTo(&nanos_, INT64_MAX, n, kNanosPerMilli, "nanoseconds");
+      case kMicros: return AddTo(&nanos_, INT64_MAX, n, kNanosPerMicro, "nanoseconds");
+      case kNanos: return AddTo(&nanos_, INT64_MAX, n, 1, "nanoseconds");
+    }
+    return Status::Ok();
   }
-  Result<Duration> Build(bool neg, std::string_view text) const {
-    if (months > INT32_MAX || days > INT32_MAX) return BadText("duration", text);
+
+  Duration Build() const {
     Duration d;
-    d.months = static_cast<int32_t>(neg ? -months : months);
-    d.days = static_cast<int32_t>(neg ? -days : days);
-    d.nanos = neg ? -nanos : nanos;
+    d.months = static_cast<int32_t>(negative_ ? -months_ : months_);
+    d.days = static_cast<int32_t>(negative_ ? -days_ : days_);
+    d.nanos = negative_ ? -nanos_ : nanos_;
     return d;
   }
+
+ private:
+  static Status Invalid(std::string message) {
+    return Status(StatusCode::kInvalidArgument, std::move(message));
+  }
+  static const char* Name(int unit) {
+    static constexpr const char* kNames[] = {"",        "years",   "months",       "weeks",
+                                             "days",    "hours",   "minutes",      "seconds",
+                                             "milliseconds", "microseconds", "nanoseconds"};
+    return kNames[unit];
+  }
+  // The limit message names Integer.MAX_VALUE for every unit, nanoseconds included, as Cassandra's.
+  static Status AddTo(int64_t* total, int64_t max, int64_t n, int64_t per_unit, const char* what) {
+    if (n > (max - *total) / per_unit)
+      return Invalid(std::string("Invalid duration. The total number of ") + what +
+                     " must be less or equal to 2147483647");
+    *total += n * per_unit;
+    return Status::Ok();
+  }
+
+  bool negative_;
+  int current_ = 0;
+  int64_t months_ = 0, days_ = 0, nanos_ = 0;
 };
 
 }  // namespace
 
+// Cassandra's Duration.from: a leading '-' negates; an upper-case 'P' starts ISO 8601 (PnW when
+// it ends in 'W', PYYYY-MM-DDThh:mm:ss when it holds a '-', else P[nY][nM][nD][T[nH][nM][nS]]);
+// anything else is (digits unit)+ with units y mo w d h m s ms us µs ns in any case. Errors carry
+// Cassandra's texts, the source named without its '-'.
 Result<Duration> Duration::Parse(std::string_view text) {
-  std::string_view s = text;
-  bool neg = false;
-  if (!s.empty() && s[0] == '-') {
-    neg = true;
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return BadText("duration", text);
-  DurationBuilder b;
-  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
-  if (s[0] == 'P' || s[0] == 'p') {
-    // ISO 8601: PnW, or PnYnMnDTnHnMnS.
-    s.remove_prefix(1);
-    bool time = false, any = false;
-    while (!s.empty()) {
-      if (s[0] == 'T' || s[0] == 't') {
-        if (time) return BadText("duration", text);
-        time = true;
-        s.remove_prefix(1);
-        continue;
-      }
-      size_t k = 0;
-      while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
-      uint64_t n;
-      if (k == 0 || k == s.size() || !ParseUnsigned(s.substr(0, k), INT64_MAX, &n))
-        return BadText("duration", text);
-      char unit = lower(s[k]);
-      s.remove_prefix(k + 1);
-      bool ok = false;
-      if (!time && unit == 'y')
-        ok = b.Add(&b.months, n, 12);
-      else if (!time && unit == 'm')
-        ok = b.Add(&b.months, n, 1);
-      else if (!time && unit == 'w')
-        ok = b.Add(&b.days, n, 7);
-      else if (!time && unit == 'd')
-        ok = b.Add(&b.days, n, 1);
-      else if (time && unit == 'h')
-        ok = b.Add(&b.nanos, n, kNanosPerHour);
-      else if (time && unit == 'm')
-        ok = b.Add(&b.nanos, n, kNanosPerMinute);
-      else if (time && unit == 's')
-        ok = b.Add(&b.nanos, n, kNanosPerSecond);
-      if (!ok) return BadText("duration", text);
-      any = true;
+  const bool negative = !text.empty() && text[0] == '-';
+  const std::string_view source = negative ? text.substr(1) : text;
+  const Status unable(StatusCode::kInvalidArgument,
+                      "Unable to convert '" + std::string(source) + "' to a duration");
+  DurationBuilder b(negative);
+  size_t pos = 0;
+  // Digits at pos (a Java long), advancing past them; false when there are none.
+  auto number = [&](int64_t* n) {
+    size_t k = pos;
+    while (k < source.size() && source[k] >= '0' && source[k] <= '9') ++k;
+    uint64_t u;
+    if (k == pos || !ParseUnsigned(source.substr(pos, k - pos), INT64_MAX, &u)) return false;
+    *n = static_cast<int64_t>(u);
+    pos = k;
+    return true;
+  };
+  auto eat = [&](char c) {
+    if (pos < source.size() && source[pos] == c) {
+      ++pos;
+      return true;
     }
-    if (!any) return BadText("duration", text);
-    return b.Build(neg, text);
+    return false;
+  };
+  using U = DurationBuilder::Unit;
+  if (!source.empty() && source[0] == 'P') {
+    pos = 1;
+    if (source.back() == 'W') {
+      int64_t n;
+      if (!number(&n) || !eat('W') || pos != source.size()) return unable;
+      PF_RETURN_IF_ERROR(b.Add(U::kWeeks, n));
+      return b.Build();
+    }
+    if (source.find('-') != std::string_view::npos) {
+      static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+      if (source.size() != 1 + kShape.size()) return unable;
+      for (size_t k = 0; k < kShape.size(); ++k) {
+        char c = source[1 + k];
+        if (kShape[k] == 'd' ? !(c >= '0' && c <= '9') : c != kShape[k]) return unable;
+      }
+      auto field = [&](size_t at, size_t len) {
+        int64_t v = 0;
+        for (size_t k = 0; k < len; ++k) v = v * 10 + (source[1 + at + k] - '0');
+        return v;
+      };
+      PF_RETURN_IF_ERROR(b.Add(U::kYears, field(0, 4)));
+      PF_RETURN_IF_ERROR(b.Add(U::kMonths, field(5, 2)));
+      PF_RETURN_IF_ERROR(b.Add(U::kDays, field(8, 2)));
+      PF_RETURN_IF_ERROR(b.Add(U::kHours, field(11, 2)));
+      PF_RETURN_IF_ERROR(b.Add(U::kMinutes, field(14, 2)));
+      PF_RETURN_IF_ERROR(b.Add(U::kSeconds, field(17, 2)));
+      return b.Build();
+    }
+    // The whole text must match before any unit is added (Matcher.matches, then the groups).
+    struct Part {
+      U unit;
+      int64_t n;
+    };
+    std::vector<Part> parts;
+    auto designators = [&](std::initializer_list<std::pair<char, U>> units) {
+      for (auto [letter, unit] : units) {
+        size_t at = pos;
+        int64_t n;
+        if (number(&n) && eat(letter)) {
+          parts.push_back({unit, n});
+        } else {
+          pos = at;
+        }
+      }
+    };
+    designators({{'Y', U::kYears}, {'M', U::kMonths}, {'D', U::kDays}});
+    if (eat('T')) designators({{'H', U::kHours}, {'M', U::kMinutes}, {'S', U::kSeconds}});
+    if (pos != source.size()) return unable;
+    for (const Part& p : parts) PF_RETURN_IF_ERROR(b.Add(p.unit, p.n));
+    return b.Build();
   }
-  // Cassandra's own form: (number unit)+ with units y mo w d h m s ms us µs ns.
-  while (!s.empty()) {
-    size_t k = 0;
-    while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
-    uint64_t n;
-    if (k == 0 || !ParseUnsigned(s.substr(0, k), INT64_MAX, &n)) return BadText("duration", text);
-    s.remove_prefix(k);
-    size_t u = 0;
-    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9')) ++u;
-    std::string unit(s.substr(0, u));
-    for (char& c : unit) c = lower(c);
-    s.remove_prefix(u);
-    bool ok = false;
-    if (unit == "y")
-      ok = b.Add(&b.months, n, 12);
-    else if (unit == "mo")
-      ok = b.Add(&b.months, n, 1);
-    else if (unit == "w")
-      ok = b.Add(&b.days, n, 7);
-    else if (unit == "d")
-      ok = b.Add(&b.days, n, 1);
-    else if (unit == "h")
-      ok = b.Add(&b.nanos, n, kNanosPerHour);
-    else if (unit == "m")
-      ok = b.Add(&b.nanos, n, kNanosPerMinute);
-    else if (unit == "s")
-      ok = b.Add(&b.nanos, n, kNanosPerSecond);
-    else if (unit == "ms")
-      ok = b.Add(&b.nanos, n, kNanosPerMilli);
-    else if (unit == "us" || unit == "\xC2\xB5s")
-      ok = b.Add(&b.nanos, n, kNanosPerMicro);
-    else if (unit == "ns")
-      ok = b.Add(&b.nanos, n, 1);
-    if (!ok) return BadText("duration", text);
+  // (digits unit)+, each unit added as it is found; a text that stops matching is refused after
+  // the units before it were added (an out-of-order unit is reported first).
+  static constexpr std::pair<std::string_view, U> kUnits[] = {
+      {"y", U::kYears},   {"mo", U::kMonths},        {"w", U::kWeeks},  {"d", U::kDays},
+      {"h", U::kHours},   {"s", U::kSeconds},        {"ms", U::kMillis}, {"us", U::kMicros},
+      {"\xC2\xB5s", U::kMicros}, {"ns", U::kNanos},  {"m", U::kMinutes}};
+  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+  bool any = false;
+  while (pos < source.size()) {
+    int64_t n;
+    if (!number(&n)) break;
+    const std::pair<std::string_view, U>* found = nullptr;
+    for (const auto& unit : kUnits) {
+      std::string_view name = unit.first;
+      if (source.size() - pos < name.size()) continue;
+      bool same = true;
+      for (size_t k = 0; k < name.size() && same; ++k) same = lower(source[pos + k]) == name[k];
+      if (same) {
+        found = &unit;
+        break;
+      }
+    }
+    if (found == nullptr) break;
+    pos += found->first.size();
+    PF_RETURN_IF_ERROR(b.Add(found->second, n));
+    any = true;
   }
-  return b.Build(neg, text);
+  if (!any || pos != source.size()) return unable;
+  return b.Build();
 }
 
 std::string Duration::ToString() const {

@@ -215,6 +215,25 @@ TEST(Duration, ParsesCassandraAndIsoFormsAndPrints) {
   EXPECT_FALSE(Duration::Parse("99999999999y").ok());
 }
 
+TEST(Duration, FollowsCassandrasDurationFrom) {
+  constexpr int64_t kHour = 3600LL * 1000000000;
+  EXPECT_EQ(*Duration::Parse("P0001-02-03T04:05:06"),
+            (Duration{14, 3, 4 * kHour + 5 * 60000000000LL + 6000000000LL}));
+  EXPECT_EQ(*Duration::Parse("-P2W"), (Duration{0, -14, 0}));
+  EXPECT_EQ(*Duration::Parse("PT30H20M"), (Duration{0, 0, 30 * kHour + 20 * 60000000000LL}));
+  EXPECT_EQ(*Duration::Parse("1\xC2\xB5s"), (Duration{0, 0, 1000}));
+  auto message = [](std::string_view text) { return Duration::Parse(text).error().message(); };
+  EXPECT_EQ(message("2m3m"), "Invalid duration. The minutes are specified multiple times");
+  EXPECT_EQ(message("12s3m"), "Invalid duration. The seconds should be after minutes");
+  EXPECT_EQ(message("1D2MO3Ms"), "Invalid duration. The days should be after months");
+  EXPECT_EQ(message("1y3m4d"), "Invalid duration. The minutes should be after days");
+  EXPECT_EQ(message("3000000000mo"),
+            "Invalid duration. The total number of months must be less or equal to 2147483647");
+  EXPECT_EQ(message("-3x"), "Unable to convert '3x' to a duration");
+  EXPECT_EQ(message("p1D"), "Unable to convert 'p1D' to a duration");  // ISO is upper case
+  EXPECT_EQ(message("P1Y2W"), "Unable to convert 'P1Y2W' to a duration");
+}
+
 TEST(DateTime, ParseAndPrint) {
   EXPECT_EQ(Date::Parse("1970-01-01")->days, 1u << 31);
   EXPECT_EQ(Date::Parse("2024-02-29")->ToString(), "2024-02-29");

@@ -46,7 +46,8 @@ struct Term {
 // A column reference in WHERE: one column, a tuple of columns, or token(columns).
 struct Relation {
   enum class Lhs { kColumn, kTuple, kToken };
-  enum class Op { kEq, kLt, kLte, kGt, kGte, kIn, kNeq, kContains, kContainsKey };
+  // kLike: parsed so that Cassandra's refusal (no index here serves LIKE) comes with its text.
+  enum class Op { kEq, kLt, kLte, kGt, kGte, kIn, kNeq, kContains, kContainsKey, kLike };
   Lhs lhs = Lhs::kColumn;
   std::vector<std::string> columns;  // one for kColumn
   Op op = Op::kEq;

@@ -61,6 +61,64 @@ size_t MatchDuration(std::string_view s, size_t p) {
   return i - p;
 }
 
+// Length of the digits starting at `p` followed by `unit`, or 0.
+size_t DigitsThen(std::string_view s, size_t p, char unit) {
+  size_t j = p;
+  while (j < s.size() && IsDigit(s[j])) ++j;
+  if (j == p || j >= s.size() || s[j] != unit) return 0;
+  return j + 1 - p;
+}
+
+// Length of the designators that follow one another from `p`, each digits then its letter, in the
+// order of `units`, the first one required (Cassandra's Lexer.g: 'P' DIGIT+ 'Y' (DIGIT+ 'M')?...).
+size_t Designators(std::string_view s, size_t p, std::string_view units) {
+  for (size_t first = 0; first < units.size(); ++first) {
+    size_t n = DigitsThen(s, p, units[first]);
+    if (n == 0) continue;
+    size_t j = p + n;
+    for (size_t u = first + 1; u < units.size(); ++u) j += DigitsThen(s, j, units[u]);
+    return j - p;
+  }
+  return 0;
+}
+
+// Length of an ISO 8601 duration literal starting at `p` (an optional '-', then an upper-case
+// 'P'), or 0: Cassandra's DURATION token, PnYnMnD with an optional TnHnMnS part, PTnHnMnS, PnW
+// or the alternative form PYYYY-MM-DDThh:mm:ss. Like the other literals it must not run on into
+// an identifier character.
+size_t MatchIsoDuration(std::string_view s, size_t p) {
+  size_t i = p;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i >= s.size() || s[i] != 'P') return 0;
+  ++i;
+  auto time_part = [&](size_t at) -> size_t {
+    if (at >= s.size() || s[at] != 'T') return 0;
+    size_t n = Designators(s, at + 1, "HMS");
+    return n == 0 ? 0 : n + 1;
+  };
+  size_t end = 0;
+  static constexpr std::string_view kAlternative = "dddd-dd-ddTdd:dd:dd";
+  bool alternative = s.size() - i >= kAlternative.size();
+  for (size_t k = 0; alternative && k < kAlternative.size(); ++k) {
+    char want = kAlternative[k];
+    alternative = want == 'd' ? IsDigit(s[i + k]) : s[i + k] == want;
+  }
+  if (alternative) {
+    end = i + kAlternative.size();
+  } else if (size_t t = time_part(i); t > 0) {
+    end = i + t;
+  } else if (size_t w = DigitsThen(s, i, 'W'); w > 0) {
+    end = i + w;
+  } else if (size_t d = Designators(s, i, "YMD"); d > 0) {
+    end = i + d;
+    end += time_part(end);
+  } else {
+    return 0;
+  }
+  if (end < s.size() && IsIdentChar(s[end])) return 0;
+  return end - p;
+}
+
 }  // namespace
 
 std::vector<Token> Tokenize(std::string_view s) {
@@ -111,6 +169,10 @@ std::vector<Token> Tokenize(std::string_view s) {
       t.kind = TokenKind::kUuid;
       t.text = Lower(s.substr(i, n));
       i += n;
+    } else if (size_t d = MatchIsoDuration(s, i); d > 0) {
+      t.kind = TokenKind::kDuration;
+      t.text = std::string(s.substr(i, d));
+      i += d;
     } else if (c == '0' && i + 1 < s.size() && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
       size_t j = i + 2;
       while (j < s.size() && IsHex(s[j])) ++j;
@@ -155,10 +217,10 @@ std::vector<Token> Tokenize(std::string_view s) {
         t.kind = TokenKind::kFloat;
         t.text = std::string(s.substr(i, j - i + n));
         i = j + n;
-      } else if (size_t d = (c == '-' ? 0 : MatchDuration(s, i)); d > 0) {
+      } else if (size_t d = MatchDuration(s, j); d > 0) {
         t.kind = TokenKind::kDuration;
-        t.text = std::string(s.substr(i, d));
-        i += d;
+        t.text = std::string(s.substr(i, j - i + d));
+        i = j + d;
       } else {
         while (j < s.size() && IsDigit(s[j])) ++j;
         bool is_float = false;

@@ -71,8 +71,9 @@ class Parser {
   // The query around `offending` as Cassandra's ErrorCollector quotes it: from ten tokens
   // before it (whitespace runs and comments count as tokens, as in ANTLR's token stream) to the
   // offending token itself (the last one the parser has looked at), bracketed, with "..." where
-  // the query goes on; line breaks are dropped.
-  std::string Snippet(const Token& offending) const {
+  // the query goes on; line breaks are dropped. `last` (after `offending`): the quote runs on to
+  // it, as when ANTLR's prediction looked past the token it stands on.
+  std::string Snippet(const Token& offending, const Token* last = nullptr) const {
     // Start offsets of the tokens the way ANTLR counts them, up to the offending one.
     std::vector<size_t> starts;
     size_t at = 0;
@@ -97,13 +98,19 @@ class Parser {
       at = tok.offset + tok.length;
     }
     size_t from = starts.size() > 10 ? starts[starts.size() - 10] : 0;
-    size_t end = offending.offset + offending.length;
+    const size_t offending_end = offending.offset + offending.length;
+    const size_t end = last ? last->offset + last->length : offending_end;
     std::string out = from == 0 ? " (" : " (...";
+    bool closed = false;
     for (size_t i = from; i < end; ++i) {
       if (i == offending.offset) out += '[';
       if (source_[i] != '\n') out += source_[i];
+      if (i + 1 == offending_end) {
+        out += ']';
+        closed = true;
+      }
     }
-    out += ']';
+    if (!closed) out += ']';
     bool query_end = source_.find_first_not_of('\n', end) == std::string_view::npos;
     out += query_end ? ")" : "...)";
     return out;
@@ -126,6 +133,16 @@ class Parser {
   Status NoViable() const {
     const Token& t = Peek();
     return RecognitionError(t, fmt::format("no viable alternative at input '{}'", Display(t)));
+  }
+  // "no viable alternative" at the token after the next one, which ANTLR's prediction read
+  // before it failed: the message names that token, the quote brackets the next one (where the
+  // parser stands) and runs on to the failing one.
+  Status NoViableAfterNext() const {
+    const Token& at = Peek();
+    const Token& failed = Peek(1);
+    if (failed.kind == TokenKind::kEnd) return NoViable();
+    return SyntaxError(fmt::format("line {}:{} no viable alternative at input '{}'{}", failed.line,
+                                   failed.column, Display(failed), Snippet(at, &failed)));
   }
   // "no viable alternative" at the next token with Cassandra's query snippet (ErrorCollector),
   // for the errors where ANTLR has read no token past the offending one: up to ten tokens
@@ -523,6 +540,11 @@ class Parser {
       PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
       return Status::Ok();
     }
+    if (AcceptKeyword("like")) {
+      r.op = Relation::Op::kLike;
+      PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
+      return Status::Ok();
+    }
     return NoViable();
   }
 
@@ -639,6 +661,13 @@ class Parser {
     std::string out = name + "<";
     if (name == "vector") {  // vector<type, INTEGER>: the dimension is parsed as a Java int
       PF_ASSIGN_OR_RETURN(std::string element, ParseType(depth + 1));
+      if (Peek().IsPunct(">")) {
+        // `vector<float>`: ANTLR's prediction of the type read past the '>', so the quote runs on
+        // to the token after it.
+        const Token& t = Peek();
+        return SyntaxError(fmt::format("line {}:{} mismatched input '>' expecting ','{}", t.line,
+                                       t.column, Snippet(t, &Peek(1))));
+      }
       PF_RETURN_IF_ERROR(ExpectPunct(","));
       const Token& d = Peek();
       if (d.kind != TokenKind::kInteger) return Unexpected("INTEGER");
@@ -992,6 +1021,10 @@ class Parser {
           sel.kind = Selector::Kind::kCountStar;
         } else {
           sel.kind = Selector::Kind::kCount;
+          // `count(DISTINCT v)`: no alternative reads a name after a name.
+          if (Peek().kind == TokenKind::kIdentifier && Peek(1).kind == TokenKind::kIdentifier) {
+            return NoViableAfterNext();
+          }
           PF_ASSIGN_OR_RETURN(std::string c, Identifier());
           sel.columns.push_back(std::move(c));
         }
@@ -1141,8 +1174,21 @@ class Parser {
     PF_RETURN_IF_ERROR(ExpectKeyword("values"));
     PF_RETURN_IF_ERROR(ExpectPunct("("));
     do {
+      // A name is no value: ANTLR's prediction fails at the token after it (`VALUES (1, P1d)`).
+      const Token& first = Peek();
+      if (first.kind == TokenKind::kIdentifier && !first.quoted && first.text != "null" &&
+          !Peek(1).IsPunct("(") && !Peek(1).IsPunct(".")) {
+        return NoViableAfterNext();
+      }
       PF_ASSIGN_OR_RETURN(Term v, ParseTerm());
       s.values.push_back(std::move(v));
+      // A negative literal right after a value (`1y-2mo`) is no operator of term arithmetic.
+      const Token& next = Peek();
+      if ((next.kind == TokenKind::kInteger || next.kind == TokenKind::kFloat ||
+           next.kind == TokenKind::kDuration) &&
+          !next.text.empty() && next.text[0] == '-') {
+        return NoViable();
+      }
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectPunct(")"));
     PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
@@ -1203,7 +1249,10 @@ class Parser {
   // `IF EXISTS` or `IF cond AND cond ...` after an UPDATE's or DELETE's WHERE clause.
   Status ParseConditions(bool* if_exists, std::vector<Condition>* conditions) {
     if (!AcceptKeyword("if")) return Status::Ok();
-    if (AcceptKeyword("exists")) {
+    if (Peek().IsKeyword("exists")) {
+      // `IF EXISTS AND ...`: EXISTS is neither the whole clause nor a condition's column.
+      if (Peek(1).IsKeyword("and")) return NoViableAfterNext();
+      Next();
       *if_exists = true;
       return Status::Ok();
     }
@@ -1217,10 +1266,9 @@ class Parser {
         PF_ASSIGN_OR_RETURN(c.element, ParseTerm());
         PF_RETURN_IF_ERROR(ExpectPunct("]"));
       }
+      // Cassandra's grammar takes CONTAINS on a whole column only.
+      if ((c.element || !c.field.empty()) && Peek().IsKeyword("contains")) return NoViable();
       PF_RETURN_IF_ERROR(ParseRelationRhs(&c.relation));
-      if (c.relation.op == Relation::Op::kContains || c.relation.op == Relation::Op::kContainsKey) {
-        return Error(Peek(), "CONTAINS is not supported in IF conditions");
-      }
       conditions->push_back(std::move(c));
     } while (AcceptKeyword("and"));
     return Status::Ok();

@@ -557,9 +557,9 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
     case K::kDuration: {
       // Cassandra assigns duration and integer literals to a duration, never strings.
       if (t.kind != TK::kDuration && t.kind != TK::kInteger) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Duration d,
-                          ParseWith<cql::Duration>(t, "Unable to convert '{}' to a duration"));
-      return cql::Value(d);
+      auto d = cql::Duration::Parse(t.text);  // its errors are Cassandra's texts
+      if (!d.ok()) return InvalidRequest(d.error().message());
+      return cql::Value(*d);
     }
     case K::kList:
     case K::kSet: {

@@ -544,7 +544,6 @@ std::optional<std::string> FirstUnknownProperty(const std::vector<std::string>& 
 
 Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, TableParams* p,
                          std::optional<cql::Uuid>* id) {
-  // TableAttributes.validate: every name is checked before any value.
   static const std::set<std::string> kTableOptions = {"allow_auto_snapshot",
                                                       "bloom_filter_fp_chance",
                                                       "caching",
@@ -567,17 +566,16 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
                                                       "id"};
   std::vector<std::string> names;
   for (const auto& [raw_name, v] : options) names.push_back(raw_name);
-  if (auto unknown = FirstUnknownProperty(names, kTableOptions)) {
-    return SyntaxError("Unknown property '" + *unknown + "'");
-  }
   bool bloom_given = false;
-  for (const auto& [raw_name, v] : options) {
+  // One option: its value parsed (TableAttributes.build) and, with `ranges`, its bounds checked
+  // (TableParams.validate).
+  auto apply = [&](const std::string& raw_name, const OptionValue& v, bool ranges) -> Status {
     std::string name = Lower(raw_name);
     if (name == "comment") {
       PF_ASSIGN_OR_RETURN(p->comment, OptionString(name, v));
     } else if (name == "bloom_filter_fp_chance") {
       PF_ASSIGN_OR_RETURN(double d, OptionDouble(name, v));
-      if (d <= kMinBloomFilterFpChance || d > 1) {
+      if (ranges && (d <= kMinBloomFilterFpChance || d > 1)) {
         return ConfigError("bloom_filter_fp_chance must be larger than " +
                            cql::JavaFloatText(kMinBloomFilterFpChance) +
                            " and less than or equal to 1.0 (got " + cql::JavaFloatText(d) + ")");
@@ -586,7 +584,7 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
       bloom_given = true;
     } else if (name == "crc_check_chance") {
       PF_ASSIGN_OR_RETURN(double d, OptionDouble(name, v));
-      if (d < 0 || d > 1) {
+      if (ranges && (d < 0 || d > 1)) {
         return ConfigError(
             "crc_check_chance must be larger than or equal to 0 and smaller than or equal to 1.0 "
             "(got " +
@@ -612,18 +610,18 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
       PF_ASSIGN_OR_RETURN(p->compression, CompressionOption(std::move(m)));
     } else if (name == "default_time_to_live") {
       PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 0) {
+      if (ranges && n < 0) {
         return ConfigError("default_time_to_live must be greater than or equal to 0 (got " +
                            std::to_string(n) + ")");
       }
-      if (n > kMaxTtlSeconds) {
+      if (ranges && n > kMaxTtlSeconds) {
         return ConfigError("default_time_to_live must be less than or equal to " +
                            std::to_string(kMaxTtlSeconds) + " (got " + std::to_string(n) + ")");
       }
       p->default_time_to_live = n;
     } else if (name == "gc_grace_seconds") {
       PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 0) {
+      if (ranges && n < 0) {
         return ConfigError("gc_grace_seconds must be greater than or equal to 0 (got " +
                            std::to_string(n) + ")");
       }
@@ -632,14 +630,14 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
       PF_ASSIGN_OR_RETURN(p->max_index_interval, OptionInt(name, v));
     } else if (name == "min_index_interval") {
       PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 1) {
+      if (ranges && n < 1) {
         return ConfigError("min_index_interval must be greater than or equal to 1 (got " +
                            std::to_string(n) + ")");
       }
       p->min_index_interval = n;
     } else if (name == "memtable_flush_period_in_ms") {
       PF_ASSIGN_OR_RETURN(int32_t n, OptionInt(name, v));
-      if (n < 0) {
+      if (ranges && n < 0) {
         return ConfigError("memtable_flush_period_in_ms must be greater than or equal to 0 (got " +
                            std::to_string(n) + ")");
       }
@@ -669,14 +667,38 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
       // Cassandra 5.0 takes the option with any value and keeps nothing of it (TableAttributes
       // builds no extensions): system_schema.tables and DESCRIBE show {}.
     } else if (name == "id") {
+      if (!ranges) return Status::Ok();  // checked with the statement, after the names
       if (context == TableOptionsContext::kAlter) return ConfigError("Cannot alter table id.");
       auto parsed = cql::Uuid::Parse(v.text);
       if (v.map || !parsed.ok()) return ConfigError("Invalid table id");
       if (id != nullptr) *id = *parsed;
-    } else {
+    } else if (ranges) {
       return SyntaxError("Unknown property '" + raw_name + "'");
     }
+    return Status::Ok();
+  };
+  // Cassandra parses the option values (in TableAttributes.build's order) before it checks their
+  // names (CREATE and ALTER TABLE read the parameters for their TTL check first); bounds come
+  // last, after every value parsed.
+  static const std::vector<std::string> kBuildOrder = {
+      "allow_auto_snapshot", "bloom_filter_fp_chance", "caching", "comment", "compaction",
+      "compression", "memtable", "default_time_to_live", "gc_grace_seconds",
+      "incremental_backups", "max_index_interval", "memtable_flush_period_in_ms",
+      "min_index_interval", "speculative_retry", "additional_write_policy", "crc_check_chance",
+      "cdc", "read_repair"};
+  auto parse_values = [&]() -> Status {
+    for (const std::string& option : kBuildOrder) {
+      for (const auto& [raw_name, v] : options) {
+        if (Lower(raw_name) == option) PF_RETURN_IF_ERROR(apply(raw_name, v, false));
+      }
+    }
+    return Status::Ok();
+  };
+  PF_RETURN_IF_ERROR(parse_values());
+  if (auto unknown = FirstUnknownProperty(names, kTableOptions)) {
+    return SyntaxError("Unknown property '" + *unknown + "'");
   }
+  for (const auto& [raw_name, v] : options) PF_RETURN_IF_ERROR(apply(raw_name, v, true));
   // A new table's bloom filter default follows its compaction: 0.1 for leveled, else 0.01.
   if (context == TableOptionsContext::kCreate && !bloom_given &&
       p->compaction.at("class") == std::string(kCompactionPackage) + "LeveledCompactionStrategy") {

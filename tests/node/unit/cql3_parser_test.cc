@@ -52,6 +52,24 @@ TEST(Cql3Lexer, ReadsLiteralsOfEveryKind) {
   EXPECT_EQ(t[9].kind, TokenKind::kDuration);
 }
 
+TEST(Cql3Lexer, DurationLiteralsAsCassandrasLexer) {
+  // Unit forms (any case, optionally negative) and ISO 8601 forms (upper case only).
+  for (const char* text : {"1y2mo3w4d5h6m7s8ms9us10ns", "-1d", "P1Y2M3DT4H5M6S", "PT0S", "P2W",
+                           "-P2W", "P0001-02-03T04:05:06", "1D2MO"}) {
+    auto t = Tokenize(text);
+    ASSERT_EQ(t.size(), 2u) << text;
+    EXPECT_EQ(t[0].kind, TokenKind::kDuration) << text;
+    EXPECT_EQ(t[0].text, text);
+  }
+  // Not durations: lower-case ISO, P alone, weeks mixed with other ISO units, a missing T.
+  for (const char* text : {"p1d", "P1d", "P", "P1Y2W", "P1DT"}) {
+    EXPECT_NE(Tokenize(text)[0].kind, TokenKind::kDuration) << text;
+  }
+  auto t = Tokenize("1y-2mo");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[1].text, "-2mo");
+}
+
 TEST(Cql3Lexer, SkipsCommentsAndTracksLines) {
   auto t = Tokenize("-- one\n// two\n/* three\n */ SELECT");
   ASSERT_EQ(t.size(), 2u);

@@ -197,8 +197,12 @@ TEST_F(SelectionTest, AggregatesFoldEachGroup) {
   ExpectResult("SELECT max(m[1]), sum(m[2]) FROM am", {"system.max(m[1])", "system.sum(m[2])"},
                Rows{{"9", "7"}});
   ExpectInvalid(env_.Execute("SELECT sum(s) FROM t"),
-                "Invalid call to function system.sum: its argument s of type text is not one of "
-                "tinyint, smallint, int, bigint, counter, float, double");
+                "Invalid call to function sum, none of its type signatures match (known type "
+                "signatures: system.sum : (tinyint) -> tinyint, system.sum : (smallint) -> "
+                "smallint, system.sum : (int) -> int, system.sum : (bigint) -> bigint, "
+                "system.sum : (float) -> float, system.sum : (double) -> double, system.sum : "
+                "(decimal) -> decimal, system.sum : (varint) -> varint, system.sum : (counter) -> "
+                "counter)");
 }
 
 TEST_F(SelectionTest, JsonObjectsOfTheSelectors) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "node/cql3/functions/json.h"
+#include "node/cql3/functions/math_functions.h"
 #include "node/cql3/functions/collection_functions.h"
 #include "node/cql3/functions/operations.h"
 #include "node/cql3/values.h"
@@ -365,6 +366,107 @@ std::optional<std::string> TimeUuidBoundBody(const std::vector<DataType>& types,
   auto ms = Millis(types[0].kind(), *args[0]);
   return ms ? std::optional<std::string>(TimeUuidBound(*ms, kMax)) : std::nullopt;
 }
+// ---- floor(time, duration[, start]) (Cassandra's TimeFcts and Duration.floorTimestamp) ------
+
+std::nullopt_t FloorFails(const FunctionContext& c, std::string message) {
+  if (c.failure && c.failure->ok()) *c.failure = InvalidRequest(std::move(message));
+  return std::nullopt;
+}
+
+// A UTC calendar instant as java.util.Calendar moves it: the date, and the time of day.
+struct CalendarTime {
+  int64_t year;
+  unsigned month;  // 1..12
+  unsigned day;
+  int64_t millis_of_day;
+
+  static CalendarTime At(int64_t millis) {
+    int64_t days = millis / kMillisPerDay - (millis % kMillisPerDay < 0 ? 1 : 0);
+    CalendarTime t{0, 1, 1, millis - days * kMillisPerDay};
+    cql::CivilFromDays(days, &t.year, &t.month, &t.day);
+    return t;
+  }
+  int64_t Millis() const {
+    return cql::DaysFromCivil(year, month, day) * kMillisPerDay + millis_of_day;
+  }
+  // Calendar.add(MONTH, n): the day clamped to the new month's length.
+  void AddMonths(int64_t n) {
+    int64_t m = year * 12 + (month - 1) + n;
+    year = m >= 0 ? m / 12 : -((-m + 11) / 12);
+    month = static_cast<unsigned>(m - year * 12 + 1);
+    static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    unsigned last = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+    day = std::min(day, last);
+  }
+};
+
+// Duration.floorTimestamp: the largest start + k * duration not after `time` (k >= 0).
+std::optional<int64_t> FloorMillis(int64_t time, const cql::Duration& d, int64_t start,
+                                   const FunctionContext& c) {
+  if (start > time) {
+    return FloorFails(c, "The floor function starting time is greater than the provided time");
+  }
+  if (d.months < 0 || d.days < 0 || d.nanos < 0) {
+    return FloorFails(c, "Negative durations are not supported by the floor function");
+  }
+  const int64_t duration_millis = d.days * kMillisPerDay + d.nanos / 1000000;
+  if (d.months == 0) {
+    if (duration_millis == 0) return time;
+    return time - (time - start) % duration_millis;
+  }
+  CalendarTime at = CalendarTime::At(time);
+  CalendarTime cal = CalendarTime::At(start);
+  auto in_months = static_cast<int32_t>((at.year - cal.year) * 12 +
+                                        (static_cast<int64_t>(at.month) - cal.month));
+  int32_t multiplier = in_months / d.months;
+  cal.AddMonths(static_cast<int64_t>(multiplier) * d.months);
+  if (d.days == 0 && d.nanos == 0) return cal.Millis();
+  int64_t floor = cal.Millis() + multiplier * duration_millis;
+  while (floor > time) {
+    --multiplier;
+    cal.AddMonths(-d.months);
+    floor = cal.Millis() + multiplier * duration_millis;
+  }
+  return std::max(start, floor);
+}
+
+std::optional<std::string> FloorBody(const std::vector<DataType>& types, const FunctionArgs& args,
+                                     const FunctionContext& c) {
+  auto duration = cql::DeserializeValue(*args[1], DataType(TypeKind::kDuration));
+  const cql::Duration* d = duration.ok() ? duration->get_if<cql::Duration>() : nullptr;
+  if (d == nullptr) return std::nullopt;
+  const TypeKind kind = types[0].kind();
+  if (kind == TypeKind::kTime) {  // Duration.floorTime: nanoseconds of the day
+    if (args[0]->size() != 8) return std::nullopt;
+    auto time = static_cast<int64_t>(cql::LoadBE64(args[0]->data()));
+    if (d->months < 0 || d->days < 0 || d->nanos < 0) {
+      return FloorFails(c, "Negative durations are not supported by the floor function");
+    }
+    if (d->months != 0 || d->days != 0 || d->nanos > 24 * 3600 * 1000000000LL) {
+      return FloorFails(
+          c, "For time values, the floor can only be computed for durations smaller that a day");
+    }
+    return Bigint(d->nanos == 0 ? time : time - time % d->nanos);
+  }
+  if (kind == TypeKind::kDate ? d->nanos != 0 : d->nanos % 1000000 != 0) {
+    return FloorFails(c, kind == TypeKind::kDate
+                             ? fmt::format("The floor on date values cannot be computed for the "
+                                           "{} duration as precision is below 1 day",
+                                           d->ToString())
+                             : fmt::format("The floor cannot be computed for the {} duration as "
+                                           "precision is below 1 millisecond",
+                                           d->ToString()));
+  }
+  auto time = Millis(kind, *args[0]);
+  std::optional<int64_t> start = int64_t{0};
+  if (args.size() == 3) start = Millis(types[2].kind(), *args[2]);
+  if (!time || !start) return std::nullopt;
+  auto floor = FloorMillis(*time, *d, *start, c);
+  if (!floor) return std::nullopt;
+  return kind == TypeKind::kDate ? Date(*floor) : Bigint(*floor);
+}
+
 // <type>AsBlob: the same bytes, typed blob.
 std::optional<std::string> ToBlobBody(const std::vector<DataType>&, const FunctionArgs& args,
                                       const FunctionContext&) {
@@ -509,8 +611,14 @@ FunctionRegistry::FunctionRegistry() {
     if (temporal != date) add("todate", {temporal}, date, true, ToDateBody);
     add("tounixtimestamp", {temporal}, bigint, true, ToMillisBody);
   }
-  add("dateof", {timeuuid}, timestamp, true, ToMillisBody);
-  add("unixtimestampof", {timeuuid}, bigint, true, ToMillisBody);
+  const DataType duration(TypeKind::kDuration), time(TypeKind::kTime);
+  add("floor", {timestamp, duration}, timestamp, true, FloorBody);
+  add("floor", {timestamp, duration, timestamp}, timestamp, true, FloorBody);
+  add("floor", {timeuuid, duration}, timestamp, true, FloorBody);
+  add("floor", {timeuuid, duration, timestamp}, timestamp, true, FloorBody);
+  add("floor", {date, duration}, date, true, FloorBody);
+  add("floor", {date, duration, date}, date, true, FloorBody);
+  add("floor", {time, duration}, time, true, FloorBody);
   add("mintimeuuid", {timestamp}, timeuuid, true, TimeUuidBoundBody<false>);
   add("maxtimeuuid", {timestamp}, timeuuid, true, TimeUuidBoundBody<true>);
   add("tojson", {DataType(TypeKind::kCustom)}, DataType(TypeKind::kText), true, ToJsonBody);
@@ -542,6 +650,7 @@ FunctionRegistry::FunctionRegistry() {
   add("varcharasblob", {DataType(TypeKind::kText)}, blob, true, ToBlobBody);
   add("blobasvarchar", {blob}, DataType(TypeKind::kText), true, FromBlobBody);
   AddOperationFunctions(&functions_);
+  AddMathFunctions(&functions_);
   AddCollectionFunctions(&functions_);
   AddMaskingFunctions(&functions_);
   // Sorted by name (overloads keep their declaration order) for binary-search lookups.

@@ -5,10 +5,12 @@
 // constant: a statement evaluates it on every execution, with the request's time.
 //
 // Declared as Cassandra 5.0 declares them: now(), currentTimeUUID(), uuid(), currentTimestamp(),
-// currentDate(), currentTime(), toTimestamp/toDate/toUnixTimestamp (and the deprecated dateOf
-// and unixTimestampOf), minTimeuuid/maxTimeuuid, <type>AsBlob and blobAs<type> for every native
-// type, toJson, the casts castAs<type> behind `cast(x AS type)`, and the vector similarity
-// functions similarity_cosine/_euclidean/_dot_product.
+// currentDate(), currentTime(), toTimestamp/toDate/toUnixTimestamp (5.0 has removed dateOf and
+// unixTimestampOf: unknown functions), floor of a timestamp, timeuuid, date or time to a multiple
+// of a duration (from an optional start), minTimeuuid/maxTimeuuid, <type>AsBlob and blobAs<type>
+// for every native type, abs/exp/log/log10/round of every numeric type (math_functions.h), toJson,
+// the casts castAs<type> behind `cast(x AS type)`, and the vector similarity functions
+// similarity_cosine/_euclidean/_dot_product.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "node/cql3/functions/big_decimal.h"
 #include "node/cql_errors.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/value.h"
@@ -136,12 +137,6 @@ std::string WriteDouble(double d) {
   return WriteInteger(static_cast<int64_t>(bits), 8);
 }
 
-// unscaled * 10^-scale, as Java's BigDecimal.
-struct BigDecimal {
-  cpp_int unscaled;
-  int64_t scale = 0;
-};
-
 std::optional<cpp_int> ReadBigInteger(TypeKind k, std::string_view v) {
   if (k == TypeKind::kVarint) {
     if (v.empty()) return std::nullopt;
@@ -180,35 +175,6 @@ std::optional<BigDecimal> ReadBigDecimal(TypeKind k, std::string_view v, const F
   return BigDecimal{*i, 0};
 }
 
-std::optional<std::string> WriteBigInteger(const cpp_int& x) {
-  auto v = cql::Varint::Parse(x.str());
-  if (!v.ok()) return std::nullopt;
-  return v->bytes;
-}
-
-std::optional<std::string> WriteBigDecimal(const BigDecimal& x) {
-  if (x.scale > std::numeric_limits<int32_t>::max() ||
-      x.scale < std::numeric_limits<int32_t>::min()) {
-    return std::nullopt;
-  }
-  auto unscaled = cql::Varint::Parse(x.unscaled.str());
-  if (!unscaled.ok()) return std::nullopt;
-  std::string out;
-  cql::ByteWriter(&out).WriteInt(static_cast<int32_t>(x.scale));
-  out += unscaled->bytes;
-  return out;
-}
-
-cpp_int Pow10(int64_t n) {
-  cpp_int p = 1;
-  for (int64_t i = 0; i < n; ++i) p *= 10;
-  return p;
-}
-
-int64_t Precision(const cpp_int& x) {
-  if (x == 0) return 1;
-  return static_cast<int64_t>(cpp_int(boost::multiprecision::abs(x)).str().size());
-}
 
 // Both at the larger scale.
 void Align(BigDecimal* a, BigDecimal* b) {

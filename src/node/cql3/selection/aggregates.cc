@@ -3,7 +3,9 @@
 #include <cstring>
 #include <deque>
 
+#include "node/cql3/functions/big_decimal.h"
 #include "node/cql3/values.h"
+#include "postfork/cql/value.h"
 
 namespace postfork::node::cql3::selection {
 
@@ -27,7 +29,62 @@ int NumericWidth(cql::TypeKind kind) {
   }
 }
 
+bool Summable(cql::TypeKind kind) {
+  return NumericWidth(kind) != 0 || kind == cql::TypeKind::kVarint ||
+         kind == cql::TypeKind::kDecimal;
+}
+
 namespace {
+
+using cpp_int = BigInteger;
+
+// `x` (at `scale`) at the larger scale `to`.
+cpp_int Rescale(const cpp_int& x, int64_t scale, int64_t to) {
+  return to > scale ? cpp_int(x * Pow10(to - scale)) : x;
+}
+
+// Folds a varint or decimal value into Java's BigInteger/BigDecimal sum, or the decimal running
+// average avg += (x - avg) / count (BigDecimal.divide at the difference's scale, HALF_EVEN);
+// `count` already counts `v`.
+void AccumulateExact(cql::TypeKind kind, bool avg, std::string_view v, int64_t count,
+                     std::string* unscaled_text, int64_t* scale) {
+  auto value = cql::DeserializeValue(v, cql::DataType(kind));
+  if (!value.ok()) return;
+  cpp_int x;
+  int64_t x_scale = 0;
+  if (kind == cql::TypeKind::kVarint) {
+    x = cpp_int(value->get_if<cql::Varint>()->ToString());
+  } else {
+    const cql::Decimal* d = value->get_if<cql::Decimal>();
+    x = cpp_int(d->unscaled.ToString());
+    x_scale = d->scale;
+  }
+  cpp_int acc(*unscaled_text);
+  int64_t s = std::max(*scale, x_scale);
+  cpp_int a = Rescale(acc, *scale, s);
+  x = Rescale(x, x_scale, s);
+  if (!avg || kind == cql::TypeKind::kVarint) {
+    acc = a + x;
+  } else {
+    cpp_int diff = x - a;
+    cpp_int q = diff / count, r = diff % count;
+    cpp_int twice = boost::multiprecision::abs(r) * 2;
+    if (twice > count || (twice == count && boost::multiprecision::abs(q) % 2 != 0)) {
+      q += diff < 0 ? -1 : 1;
+    }
+    acc = a + q;
+  }
+  *unscaled_text = acc.str();
+  *scale = s;
+}
+
+std::optional<std::string> ExactResult(cql::TypeKind kind, bool avg, int64_t count,
+                                       const std::string& unscaled_text, int64_t scale) {
+  cpp_int acc(unscaled_text);
+  if (kind == cql::TypeKind::kVarint && avg && count > 0) acc /= count;  // truncates, as Java
+  if (kind == cql::TypeKind::kVarint) return WriteBigInteger(acc);
+  return WriteBigDecimal(BigDecimal{acc, scale});
+}
 
 // The aggregates inside `o` (not under another aggregate), in evaluation order.
 void CollectAggregates(const Output& o, std::vector<const Output*>* out) {
@@ -148,6 +205,13 @@ void GroupAccumulator::Accumulate(const Output& o, std::string_view v, Accumulat
     return;
   }
   int width = NumericWidth(o.aggregate_type.kind());
+  if (width == 0) {
+    if (v.empty()) return;  // an empty value
+    ++acc->count;
+    AccumulateExact(o.aggregate_type.kind(), o.aggregate == Aggregator::kAvg, v, acc->count,
+                    &acc->exact_unscaled, &acc->exact_scale);
+    return;
+  }
   if (static_cast<int>(v.size()) != (width < 0 ? -width : width)) return;  // empty value
   ++acc->count;
   if (width == -4) {
@@ -176,6 +240,10 @@ std::optional<std::string> GroupAccumulator::Result(const Output& o, const Accum
   if (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax) return acc.best;
   int width = NumericWidth(o.aggregate_type.kind());
   bool avg = o.aggregate == Aggregator::kAvg;
+  if (width == 0) {
+    return ExactResult(o.aggregate_type.kind(), avg, acc.count, acc.exact_unscaled,
+                       acc.exact_scale);
+  }
   std::string out;
   if (width < 0) {
     double v =

@@ -13,8 +13,10 @@
 namespace postfork::node::cql3::selection {
 
 // Bytes of an integer type (tinyint 1 .. bigint/counter 8), -4/-8 for float/double, 0 for the
-// rest (not summable).
+// rest (varint, decimal and the types that are no numbers).
 int NumericWidth(cql::TypeKind kind);
+// Whether sum() and avg() take the type: the fixed-width numbers, varint and decimal.
+bool Summable(cql::TypeKind kind);
 
 // The result rows of one group at a time: Start with the group's first row, Add every row of
 // the group (the first included), then Finish appends the group's result row. Plain columns show
@@ -38,6 +40,10 @@ class GroupAccumulator {
     std::optional<std::string> best;  // min, max
     int64_t integer_sum = 0;          // wraps as Java's long; narrowed like Java's int/short
     double float_sum = 0;
+    // varint and decimal: Java's BigInteger sum, BigDecimal sum or running average (decimal
+    // text of the unscaled value, and its scale).
+    std::string exact_unscaled = "0";
+    int64_t exact_scale = 0;
     int64_t count = 0;
   };
   // One aggregate: an output, or one inside an output that is a function of aggregates.

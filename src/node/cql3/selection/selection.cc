@@ -243,19 +243,29 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       }
       Output o = std::move(arg.output);
       o.aggregate = AggregatorNamed(sel.function);
+      // Counters aggregate as their bigint values; the result stays typed counter, as
+      // Cassandra's sum, avg, min and max of a counter return a counter.
       cql::DataType type = arg.type.kind() == cql::TypeKind::kCounter
                                ? cql::DataType(cql::TypeKind::kBigint)
                                : arg.type;
       bool arithmetic = o.aggregate == Aggregator::kSum || o.aggregate == Aggregator::kAvg;
-      if (arithmetic && NumericWidth(type.kind()) == 0) {
-        return InvalidRequest(fmt::format(
-            "Invalid call to function system.{}: its argument {} of type {} is not one of "
-            "tinyint, smallint, int, bigint, counter, float, double",
-            sel.function, arg.name, arg.type.ToCql()));
+      if (arithmetic && !Summable(type.kind())) {
+        // Cassandra declares sum and avg once per numeric type.
+        std::string known;
+        for (const char* t : {"tinyint", "smallint", "int", "bigint", "float", "double",
+                              "decimal", "varint", "counter"}) {
+          known += fmt::format("{}system.{} : ({}) -> {}", known.empty() ? "" : ", ",
+                               sel.function, t, t);
+        }
+        return InvalidRequest(
+            fmt::format("Invalid call to function {}, none of its type signatures match (known "
+                        "type signatures: {})",
+                        sel.function, known));
       }
       o.aggregate_type = type;
       has_aggregate_ = true;
-      return Prepared{std::move(o), type, fmt::format("system.{}({})", sel.function, arg.name)};
+      return Prepared{std::move(o), arg.type,
+                      fmt::format("system.{}({})", sel.function, arg.name)};
     }
     case Selector::Kind::kToken: {
       auto pk = t.PartitionKeyColumns();

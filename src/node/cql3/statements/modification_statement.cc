@@ -244,7 +244,25 @@ class TableModification : public ModificationStatement {
         ci.element = std::move(key);
         ci.value_type = list ? col->type.params()[0] : col->type.params()[1];
       }
-      if (ci.op == Relation::Op::kIn) {
+      if (ci.op == Relation::Op::kContains || ci.op == Relation::Op::kContainsKey) {
+        // ColumnCondition's CONTAINS (any collection) and CONTAINS KEY (maps): the value is an
+        // element, a map value or a map key.
+        cql::TypeKind kind = col->type.kind();
+        bool key = ci.op == Relation::Op::kContainsKey;
+        if (key && kind != cql::TypeKind::kMap) {
+          return InvalidRequest("Cannot use CONTAINS KEY on non-map column " + col->name);
+        }
+        if (kind != cql::TypeKind::kList && kind != cql::TypeKind::kSet &&
+            kind != cql::TypeKind::kMap) {
+          return InvalidRequest("Cannot use CONTAINS on non-collection column " + col->name);
+        }
+        ci.value_type = key || kind != cql::TypeKind::kMap ? col->type.params()[0]
+                                                           : col->type.params()[1];
+        PF_ASSIGN_OR_RETURN(ValueSource v,
+                            binds.Source(c.relation.value, ci.value_type,
+                                         (key ? "key(" : "value(") + col->name + ")"));
+        ci.values.push_back(std::move(v));
+      } else if (ci.op == Relation::Op::kIn) {
         if (c.relation.in_marker) {
           PF_ASSIGN_OR_RETURN(ValueSource m,
                               binds.Source(c.relation.value, cql::DataType::List(ci.value_type),
@@ -365,6 +383,23 @@ class TableModification : public ModificationStatement {
                                         RelationOpText(c.op)));
     }
     if (!current) return false;
+    if (c.op == Relation::Op::kContains || c.op == Relation::Op::kContainsKey) {
+      // The collection as serialized: [n] then each element, or each map key and value.
+      bool map = c.column->type.kind() == cql::TypeKind::kMap;
+      bool key = c.op == Relation::Op::kContainsKey;
+      cql::ByteReader r(*current);
+      PF_ASSIGN_OR_RETURN(int32_t n, r.ReadInt());
+      for (int32_t i = 0; i < n; ++i) {
+        PF_ASSIGN_OR_RETURN(auto first, r.ReadBytes());
+        std::optional<std::string_view> second;
+        if (map) {
+          PF_ASSIGN_OR_RETURN(second, r.ReadBytes());
+        }
+        const auto& element = map && !key ? second : first;
+        if (element && CompareValues(c.value_type, *element, *given[0]) == 0) return true;
+      }
+      return false;
+    }
     int cmp = CompareValues(c.value_type, *current, *given[0]);
     switch (c.op) {
       case Relation::Op::kLt:

@@ -301,6 +301,41 @@ Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
   return out;
 }
 
+// Cassandra's token(...) function over the table's partition key (TokenFct) on the right of a
+// token relation: its arguments typed by the key columns, the key's Murmur3 token a constant.
+Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const ColumnMetadata*>& pk) {
+  if (call.elements.size() != pk.size()) {
+    return InvalidRequest(fmt::format(
+        "Invalid number of arguments in call to function system.token: {} required but {} "
+        "provided",
+        pk.size(), call.elements.size()));
+  }
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < pk.size(); ++i) {
+    const Term& arg = call.elements[i];
+    if (!IsAssignable(arg, pk[i]->type)) {
+      return InvalidRequest(fmt::format(
+          "Type error: {} cannot be passed as argument {} of function system.token of type {}",
+          TermText(arg), i, pk[i]->type.ToCql()));
+    }
+    if (!IsConstantTerm(arg)) {
+      return InvalidRequest(
+          "token() of bind markers or non-pure functions on the right of a token relation is "
+          "not supported");
+    }
+    PF_ASSIGN_OR_RETURN(cql::Value value, TermToValue(arg, pk[i]->type, pk[i]->name));
+    std::string bytes;
+    PF_RETURN_IF_ERROR(cql::SerializeValue(value, pk[i]->type, &bytes));
+    parts.push_back(std::move(bytes));
+  }
+  ValueSource v;
+  v.kind = ValueSource::Kind::kConstant;
+  v.type = cql::DataType(cql::TypeKind::kBigint);
+  cql::ByteWriter(&v.constant).WriteLong(keys::TokenOf(parts));
+  v.receiver = "partition key token";
+  return v;
+}
+
 }  // namespace
 
 Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const TableMetadata& table,
@@ -350,6 +385,14 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     if (rel.op == Relation::Op::kNeq) {
       return InvalidRequest("Unsupported \"!=\" relation: " + RelationText(rel));
     }
+    if (rel.op == Relation::Op::kLike) {
+      // LIKE needs a SASI index, which the node does not build.
+      for (const std::string& name : rel.columns) {
+        if (!table.FindColumn(name)) return UndefinedColumn(name, table.keyspace, table.name);
+      }
+      return InvalidRequest("LIKE restriction is only supported on properly indexed columns. " +
+                            RelationText(rel) + " is not valid.");
+    }
     if (rel.lhs == Relation::Lhs::kToken) {
       if (!for_select)
         return InvalidRequest(
@@ -382,7 +425,12 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
                               JoinNames(pk));
       }
       cql::DataType bigint(cql::TypeKind::kBigint);
-      PF_ASSIGN_OR_RETURN(ValueSource v, binds.Source(rel.value, bigint, "partition key token"));
+      ValueSource v;
+      if (rel.value.kind == Term::Kind::kFunction && rel.value.text == "token") {
+        PF_ASSIGN_OR_RETURN(v, TokenOfTerms(rel.value, pk));
+      } else {
+        PF_ASSIGN_OR_RETURN(v, binds.Source(rel.value, bigint, "partition key token"));
+      }
       switch (rel.op) {
         case Relation::Op::kGt:
         case Relation::Op::kGte:
@@ -645,20 +693,15 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
   if (!non_key.empty()) {
     std::string names;
     for (const auto& n : non_key) names += (names.empty() ? "" : ", ") + n;
-    return InvalidRequest("Non PRIMARY KEY columns found in where clause: " + names);
+    return InvalidRequest("Non PRIMARY KEY columns found in where clause: " + names + " ");
   }
 
   size_t pk_restricted = 0;
   for (const auto& r : w.partition) pk_restricted += r.column ? 1 : 0;
   w.partition_any = pk_restricted > 0;
   w.partition_complete = pk_restricted == pk.size();
-  if (w.partition_any && !w.partition_complete && (w.token_lower || w.token_upper)) {
-    return InvalidRequest("Columns \"" + JoinNames(pk) +
-                          "\" cannot be restricted by both a normal relation and a token relation");
-  }
-  // With the whole partition key restricted too, the token bounds filter the partitions named
-  // (Cassandra's TokenFilter).
-  w.token_filters_keys = w.partition_complete && (w.token_lower || w.token_upper);
+  // Key relations beside a token relation: the keys' partitions whose token is in the range (a
+  // complete key), or a filtered scan of the range (a partial one).
 
   // Clustering: the EQ/IN columns must form a prefix, followed by the multi-column restriction
   // and then the slice.
@@ -1005,6 +1048,8 @@ const char* RelationOpText(Relation::Op op) {
       return "CONTAINS";
     case Relation::Op::kContainsKey:
       return "CONTAINS KEY";
+    case Relation::Op::kLike:
+      return "LIKE";
   }
   return "?";
 }

@@ -53,9 +53,6 @@ struct WhereClause {
   bool partition_any = false;       // at least one partition key column restricted
   std::optional<ValueSource> token_lower, token_upper;
   bool token_lower_inclusive = false, token_upper_inclusive = false;
-  // The partition key is restricted too: the token bounds drop the named partitions outside
-  // them (ResolvePartitionKeys applies them).
-  bool token_filters_keys = false;
   // Clustering: an EQ/IN prefix (single columns), then optionally a multi-column EQ/IN over the
   // following columns, then optionally a slice.
   std::vector<KeyRestriction> clustering_eq;

@@ -76,6 +76,26 @@ class SelectStatementImpl final : public CqlStatement {
     return true;
   }
 
+  // A token relation beside a complete partition key keeps the keys whose token it admits.
+  Status KeepKeysInTokenRange(ExecutionContext& ctx,
+                              std::vector<std::vector<std::string>>* partition_keys) const {
+    if (!where_.token_lower && !where_.token_upper) return Status::Ok();
+    std::optional<int64_t> lower, upper;
+    if (where_.token_lower) {
+      PF_ASSIGN_OR_RETURN(lower, ResolveInt64(*where_.token_lower, ctx));
+    }
+    if (where_.token_upper) {
+      PF_ASSIGN_OR_RETURN(upper, ResolveInt64(*where_.token_upper, ctx));
+    }
+    std::erase_if(*partition_keys, [&](const std::vector<std::string>& key) {
+      int64_t token = keys::TokenOf(key);
+      bool above = !lower || token > *lower || (where_.token_lower_inclusive && token == *lower);
+      bool below = !upper || token < *upper || (where_.token_upper_inclusive && token == *upper);
+      return !(above && below);
+    });
+    return Status::Ok();
+  }
+
   Result<StatementResult> Execute(ExecutionContext& ctx) const override {
     const TableMetadata& t = *table_meta_;
     PF_RETURN_IF_ERROR(selection_.CheckBoundTerms(ctx));
@@ -84,7 +104,7 @@ class SelectStatementImpl final : public CqlStatement {
     cmd.now_seconds = ctx.now_in_seconds;
     if (where_.partition_complete) {
       PF_ASSIGN_OR_RETURN(cmd.partition_keys, ResolvePartitionKeys(where_, ctx));
-      if (where_.token_filters_keys) PF_RETURN_IF_ERROR(FilterKeysByToken(ctx, &cmd));
+      PF_RETURN_IF_ERROR(KeepKeysInTokenRange(ctx, &cmd.partition_keys));
     } else {
       cmd.scan = !index_;
       if (where_.token_lower) {
@@ -702,25 +722,6 @@ class SelectStatementImpl final : public CqlStatement {
 
   // `token(k) > x AND k = y`: the named partitions whose token is outside the bounds are not
   // read (Cassandra's TokenFilter).
-  Status FilterKeysByToken(const ExecutionContext& ctx, ReadCommand* cmd) const {
-    std::optional<int64_t> lower, upper;
-    if (where_.token_lower) {
-      PF_ASSIGN_OR_RETURN(lower, ResolveInt64(*where_.token_lower, ctx));
-    }
-    if (where_.token_upper) {
-      PF_ASSIGN_OR_RETURN(upper, ResolveInt64(*where_.token_upper, ctx));
-    }
-    auto outside = [&](const std::vector<std::string>& key) {
-      int64_t token = keys::TokenOf(key);
-      if (lower && (where_.token_lower_inclusive ? token < *lower : token <= *lower)) return true;
-      if (upper && (where_.token_upper_inclusive ? token > *upper : token >= *upper)) return true;
-      return false;
-    };
-    auto& k = cmd->partition_keys;
-    k.erase(std::remove_if(k.begin(), k.end(), outside), k.end());
-    return Status::Ok();
-  }
-
   static Result<int64_t> ResolveInt64(const ValueSource& s, const ExecutionContext& ctx) {
     PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
     if (raw.kind != cql::RawValue::Kind::kBytes || raw.bytes.size() != 8) {
