@@ -5,7 +5,8 @@ prepared statement cache, statements dropped with their tables).
 Usage: /usr/bin/python3 bench/node/soak.py <postfork-node binary> [seconds, default 1800]
        [sample every N seconds, default 30] [extra node args...]
 Prints one line per sample: elapsed seconds, node RSS (MiB), rounds done, statements prepared
-so far, and the cache's entries/bytes from the node's metrics.
+so far, the cache's entries/bytes, and the memtables' and block cache's MiB from the node's
+metrics.
 """
 import logging
 import os
@@ -52,14 +53,17 @@ def main():
         start = time.time()
         next_sample = start
         rounds = prepared = 0
-        print("seconds  rss_mib  rounds  prepared  cache_entries  cache_bytes", flush=True)
+        print("seconds  rss_mib  rounds  prepared  cache_entries  cache_bytes  memtable_mib  "
+              "block_cache_mib", flush=True)
         while True:
             now = time.time()
             if now >= next_sample:
-                print("%7.0f  %7.1f  %6d  %8d  %13d  %11d" % (
+                print("%7.0f  %7.1f  %6d  %8d  %13d  %11d  %12.1f  %15.1f" % (
                     now - start, rss_mib(pid), rounds, prepared,
                     metric(node.metrics_port, "postfork_node_prepared_statements"),
-                    metric(node.metrics_port, "postfork_node_prepared_statements_bytes")),
+                    metric(node.metrics_port, "postfork_node_prepared_statements_bytes"),
+                    metric(node.metrics_port, "postfork_node_memtable_bytes") / 1048576.0,
+                    metric(node.metrics_port, "postfork_node_block_cache_bytes") / 1048576.0),
                     flush=True)
                 next_sample += every
             if now - start >= seconds:

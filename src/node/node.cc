@@ -155,6 +155,7 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   db_options.identity.listen_address = options.listen_address;
   db_options.identity.native_port = impl->port;
   PF_ASSIGN_OR_RETURN(impl->db, Database::Open(std::move(db_options)));
+  impl->metrics.SetStorage(&impl->db->storage());
 
   auth::AuthOptions auth_options;
   auth_options.authenticator = options.authenticator == NodeOptions::Authenticator::kPassword

@@ -5,6 +5,7 @@
 #include "postfork/base/prometheus.h"
 #include "postfork/cql/error_codes.h"
 #include "postfork/cql/frame.h"
+#include "node/storage/storage.h"
 
 namespace postfork::node::service {
 
@@ -48,6 +49,17 @@ std::string NodeMetrics::RenderPrometheus() const {
       "# HELP postfork_node_prepared_statements_bytes Estimated bytes the prepared cache holds.\n";
   out += "# TYPE postfork_node_prepared_statements_bytes gauge\n";
   out += fmt::format("postfork_node_prepared_statements_bytes {}\n", prepared_bytes_);
+  if (storage_ != nullptr) {
+    Storage::MemoryUsage m = storage_->Memory();
+    out += "# HELP postfork_node_memtable_bytes Bytes the memtables hold (--memtable-size).\n";
+    out += "# TYPE postfork_node_memtable_bytes gauge\n";
+    out += fmt::format("postfork_node_memtable_bytes {}\n", m.memtables);
+    out +=
+        "# HELP postfork_node_block_cache_bytes Bytes the block cache holds "
+        "(--block-cache-size).\n";
+    out += "# TYPE postfork_node_block_cache_bytes gauge\n";
+    out += fmt::format("postfork_node_block_cache_bytes {}\n", m.block_cache);
+  }
   out += "# HELP postfork_node_requests_total Requests by opcode.\n";
   out += "# TYPE postfork_node_requests_total counter\n";
   for (const auto& [op, n] : requests_) {

@@ -9,6 +9,10 @@
 #include <string>
 #include <string_view>
 
+namespace postfork::node {
+class Storage;
+}
+
 namespace postfork::node::service {
 
 class NodeMetrics {
@@ -38,6 +42,8 @@ class NodeMetrics {
     std::lock_guard lock(mu_);
     prepared_count_ = count, prepared_bytes_ = bytes;
   }
+  // Storage whose memory gauges are rendered; set once at startup, and it outlives this.
+  void SetStorage(const Storage* storage) { storage_ = storage; }
   // Request latency from frame decoded to response queued.
   void Latency(int64_t micros);
 
@@ -46,6 +52,7 @@ class NodeMetrics {
  private:
   static constexpr std::array<int64_t, 12> kBucketsMicros = {
       50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000, 10000000};
+  const Storage* storage_ = nullptr;
   mutable std::mutex mu_;  // guards everything below
   int64_t connections_open_ = 0;
   int64_t connections_total_ = 0;

@@ -1591,6 +1591,13 @@ Result<std::vector<std::pair<std::string, std::string>>> Storage::ScanMeta(
   return out;
 }
 
+Storage::MemoryUsage Storage::Memory() const {
+  MemoryUsage m;
+  impl_->db->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &m.memtables);
+  impl_->db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &m.block_cache);
+  return m;
+}
+
 int64_t Storage::NowMicros() const { return impl_->Now(); }
 const StorageOptions& Storage::options() const { return impl_->options; }
 

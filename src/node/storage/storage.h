@@ -283,6 +283,14 @@ class Storage {
   // Every (key, value) whose key starts with `prefix`, in key order.
   Result<std::vector<std::pair<std::string, std::string>>> ScanMeta(std::string_view prefix) const;
 
+  // Bytes the memtables (the one taking writes and any being flushed) and the block cache hold:
+  // with the prepared cache, the node's memory for data, bounded by StorageOptions.
+  struct MemoryUsage {
+    uint64_t memtables = 0;
+    uint64_t block_cache = 0;
+  };
+  MemoryUsage Memory() const;
+
   int64_t NowMicros() const;
   const StorageOptions& options() const;
 

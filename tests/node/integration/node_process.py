@@ -81,16 +81,23 @@ SHARED = None
 
 
 class KeyspaceTest(unittest.TestCase):
-    """Tests sharing one python3-cassandra session to SHARED, in keyspace KEYSPACE (created if
-    missing). connect() opens a new session, for tests that restart the node."""
+    """Tests with their own keyspace on SHARED, through one python3-cassandra session (closed
+    after the class). Set KEYSPACE, or call KeyspaceTest.open(cls, name) from setUpClass;
+    connect() opens a new session, for tests that restart the node."""
     KEYSPACE = None
+
+    @staticmethod
+    def open(cls, keyspace):
+        cls.connect()
+        cls.session.execute("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = "
+                            "{'class': 'SimpleStrategy', 'replication_factor': 1}" % keyspace)
+        cls.session.set_keyspace(keyspace)
+        return cls.session
 
     @classmethod
     def setUpClass(cls):
-        cls.connect()
-        cls.session.execute("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = "
-                            "{'class': 'SimpleStrategy', 'replication_factor': 1}" % cls.KEYSPACE)
-        cls.session.set_keyspace(cls.KEYSPACE)
+        if cls.KEYSPACE:
+            KeyspaceTest.open(cls, cls.KEYSPACE)
 
     @classmethod
     def connect(cls):
@@ -100,7 +107,8 @@ class KeyspaceTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.cluster.shutdown()
+        if getattr(cls, "cluster", None) is not None:
+            cls.cluster.shutdown()
 
 
 def main_with_node(extra_args=()):

@@ -19,7 +19,7 @@ import node_process  # noqa: E402
 
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.query import BatchStatement, SimpleStatement  # noqa: E402
-from python_select_test import KeyspaceTest  # noqa: E402
+from node_process import KeyspaceTest  # noqa: E402
 
 RUNS = 50
 

@@ -13,7 +13,7 @@ import node_process
 from cassandra import FunctionFailure, InvalidRequest
 from cassandra.cqltypes import EMPTY, Int32Type
 from cassandra.protocol import SyntaxException
-from python_select_test import KeyspaceTest
+from node_process import KeyspaceTest
 
 
 class SelectJsonTest(KeyspaceTest):

@@ -11,32 +11,14 @@ import decimal
 import json
 import os
 import sys
-import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
+from node_process import KeyspaceTest  # noqa: E402
 
 from cassandra import FunctionFailure, InvalidRequest  # noqa: E402
-from cassandra.cluster import Cluster  # noqa: E402
 from cassandra.query import SimpleStatement  # noqa: E402
-
-
-class KeyspaceTest(unittest.TestCase):
-    """A test class with its own keyspace on the shared node; the driver is shut down after."""
-
-    @staticmethod
-    def open(cls, keyspace):
-        cls.cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        cls.session = cls.cluster.connect()
-        cls.session.execute(f"CREATE KEYSPACE {keyspace} WITH replication = "
-                            "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-        cls.session.set_keyspace(keyspace)
-        return cls.session
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.shutdown()
 
 
 class AggregatesTest(KeyspaceTest):

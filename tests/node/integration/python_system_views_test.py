@@ -28,7 +28,7 @@ def connect(**kwargs):
     return cluster, cluster.connect()
 
 
-class KeyspaceTest(unittest.TestCase):
+class OneSessionTest(unittest.TestCase):
     """One session per test class, with the test keyspace created."""
     @classmethod
     def setUpClass(cls):
@@ -41,7 +41,7 @@ class KeyspaceTest(unittest.TestCase):
         cls.cluster.shutdown()
 
 
-class ClientsTest(KeyspaceTest):
+class ClientsTest(OneSessionTest):
 
     def clients(self, session=None):
         rows = (session or self.session).execute("SELECT * FROM system_views.clients")
@@ -105,7 +105,7 @@ class ClientsTest(KeyspaceTest):
         self.assertEqual([(r.port, r.connection_stage) for r in rows], [(port, "ready")])
 
 
-class SizeEstimatesTest(KeyspaceTest):
+class SizeEstimatesTest(OneSessionTest):
 
     def test_partitions_counted_per_primary_range(self):
         s = self.session

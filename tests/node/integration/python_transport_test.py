@@ -25,8 +25,10 @@ from cassandra.query import SimpleStatement  # noqa: E402
 CACHE_MIB = 1  # the node runs with a small prepared cache, so that eviction is quick to reach
 
 
-def metric(name, labels=""):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % node_process.SHARED.metrics_port) as r:
+def metric(name, labels="", node=None):
+    """The value of a metric of `node` (default: the shared node); 0 when absent."""
+    port = (node or node_process.SHARED).metrics_port
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port) as r:
         text = r.read().decode()
     m = re.search(r"^%s%s (\d+)$" % (re.escape(name), re.escape(labels)), text, re.M)
     return int(m.group(1)) if m else 0
@@ -480,11 +482,13 @@ class TransportTest(unittest.TestCase):
 
 class MemtableSizeTest(unittest.TestCase):
     """--memtable-size bounds the memtable: past it the node writes its data to disk (SST files
-    in the data directory), and every acknowledged row reads back, also after a restart."""
+    in the data directory), and every acknowledged row reads back, also after a restart. The
+    memtable and block cache gauges stay within their bounds."""
 
     def test_small_memtable_flushes_and_keeps_every_row(self):
         with node_process.NodeProcess(node_process.SHARED.binary,
-                                      extra_args=["--memtable-size", "1"]) as node:
+                                      extra_args=["--memtable-size", "1", "--block-cache-size",
+                                                  "1", "--metrics", "127.0.0.1:0"]) as node:
             cluster = Cluster(["127.0.0.1"], port=node.port)
             session = cluster.connect()
             session.execute("CREATE KEYSPACE mt WITH replication = "
@@ -498,6 +502,7 @@ class MemtableSizeTest(unittest.TestCase):
             while not any(f.endswith(".sst") for f in os.listdir(node.data_dir)):
                 self.assertLess(time.time(), deadline, "no memtable was written to disk")
                 time.sleep(0.1)
+            self.assertLessEqual(metric("postfork_node_memtable_bytes", node=node), 2 * 1048576 * 1.1)
             cluster.shutdown()
             node.restart()
             cluster = Cluster(["127.0.0.1"], port=node.port)
@@ -507,6 +512,10 @@ class MemtableSizeTest(unittest.TestCase):
             self.assertEqual(len(got), rows)
             for k in range(rows):
                 self.assertEqual(got[k], ("%05d" % k) * 1638)
+            # The scan read the flushed files through the block cache, which holds at most 1 MiB.
+            cached = metric("postfork_node_block_cache_bytes", node=node)
+            self.assertGreater(cached, 0)
+            self.assertLessEqual(cached, 1048576 * 1.1)
 
 
 if __name__ == "__main__":
