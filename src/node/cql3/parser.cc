@@ -931,7 +931,7 @@ class Parser {
   // selectionAddition, selectionMultiplication, selectionGroup), left-associative.
   Result<Selector> ParseSelector(int depth = 0, bool allow_alias = true) {
     if (depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
-    PF_ASSIGN_OR_RETURN(Selector sel, ParseSelectionAddition(depth));
+    PF_ASSIGN_OR_RETURN(Selector sel, ParseSelectionOperations(depth, true));
     if (allow_alias && AcceptKeyword("as")) {
       PF_ASSIGN_OR_RETURN(sel.alias, Identifier());
     }
@@ -947,24 +947,18 @@ class Parser {
     return op;
   }
 
-  Result<Selector> ParseSelectionAddition(int depth) {
-    PF_ASSIGN_OR_RETURN(Selector left, ParseSelectionMultiplication(depth));
-    while (Peek().IsPunct("+") || Peek().IsPunct("-")) {
-      if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
-      std::string fn = Next().text == "+" ? "_add" : "_substract";
-      PF_ASSIGN_OR_RETURN(Selector right, ParseSelectionMultiplication(depth));
-      left = Operation(std::move(fn), std::move(left), std::move(right));
-    }
-    return left;
-  }
-
-  Result<Selector> ParseSelectionMultiplication(int depth) {
-    PF_ASSIGN_OR_RETURN(Selector left, ParseSelectionGroup(depth));
-    for (std::string fn = OperationFunction(Peek(), false); !fn.empty();
-         fn = OperationFunction(Peek(), false)) {
+  // Left-associative operators of one precedence over operands of the next one down, as
+  // ParseTermOperations for terms.
+  Result<Selector> ParseSelectionOperations(int depth, bool additive) {
+    auto operand = [&](int d) {
+      return additive ? ParseSelectionOperations(d, false) : ParseSelectionGroup(d);
+    };
+    PF_ASSIGN_OR_RETURN(Selector left, operand(depth));
+    for (std::string fn = OperationFunction(Peek(), additive); !fn.empty();
+         fn = OperationFunction(Peek(), additive)) {
       if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
       Next();
-      PF_ASSIGN_OR_RETURN(Selector right, ParseSelectionGroup(depth));
+      PF_ASSIGN_OR_RETURN(Selector right, operand(depth));
       left = Operation(std::move(fn), std::move(left), std::move(right));
     }
     return left;
@@ -988,7 +982,7 @@ class Parser {
       pos_ = saved;
       if (!cast) {
         Next();
-        auto inner = ParseSelectionAddition(depth);
+        auto inner = ParseSelectionOperations(depth, true);
         if (inner.ok() && AcceptPunct(")")) {
           ++inner->parentheses;
           return ParseSubselections(std::move(*inner), depth);
