@@ -846,6 +846,9 @@ int CompareValues(const cql::DataType& type, std::string_view a, std::string_vie
     case K::kTime:
       if (a.size() == b.size()) return Cmp(LoadSigned(a), LoadSigned(b));
       return Cmp(a.size(), b.size());
+    case K::kBoolean:  // BooleanType: empty first, then false (0x00), then any other byte
+      if (a.empty() || b.empty()) return Cmp(!a.empty(), !b.empty());
+      return Cmp(a[0] != 0, b[0] != 0);
     case K::kFloat:
       if (a.size() == 4 && b.size() == 4) {
         uint32_t ua = cql::LoadBE32(a.data()), ub = cql::LoadBE32(b.data());
@@ -1091,14 +1094,16 @@ std::optional<std::string> NormalizeValue(const cql::DataType& type, std::string
     }
     if (type.kind() != K::kList) {
       const cql::DataType& key_type = params[0];
-      // Stable, so of two equal keys the later stays behind the earlier; keep the last.
+      // Stable, so of two equal keys the later stays behind the earlier. Of equal keys the
+      // first one's bytes stay with the last one's value, as Java's maps and sets keep the key
+      // they hold on a put (Cassandra's Sets.Value and Maps.Value).
       std::stable_sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
         return CompareValues(key_type, a.first, b.first) < 0;
       });
       std::vector<std::pair<std::string, std::string>> unique;
       for (auto& item : items) {
         if (!unique.empty() && CompareValues(key_type, unique.back().first, item.first) == 0) {
-          unique.back() = std::move(item);
+          unique.back().second = std::move(item.second);
         } else {
           unique.push_back(std::move(item));
         }

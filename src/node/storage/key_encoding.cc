@@ -350,9 +350,10 @@ Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFor
                    std::to_string(value.size()) + ")");
   }
   if (fixed != 0 && format >= KeyFormat::kEmptyValues) out->push_back(0x01);
+  const bool canonical = format >= KeyFormat::kEqualBooleansAndNaNs;
   switch (kind) {
     case TypeKind::kBoolean:
-      out->push_back(value[0]);
+      out->push_back(canonical ? static_cast<char>(value[0] != 0) : value[0]);
       return Status::Ok();
     case TypeKind::kTinyint:
     case TypeKind::kSmallint:
@@ -373,6 +374,12 @@ Status AppendAscending(const cql::DataType& type, std::string_view value, KeyFor
       uint64_t v = LoadBE(value, fixed);
       uint64_t sign = 1ull << (8 * fixed - 1);
       uint64_t mask = fixed == 8 ? ~0ull : (1ull << (8 * fixed)) - 1;
+      // Exponent all ones and a non-zero fraction: a NaN, canonical (positive, quiet) so that
+      // every NaN is one value above +Infinity.
+      const uint64_t exponent = fixed == 8 ? 0x7FF0000000000000ull : 0x7F800000ull;
+      if (canonical && (v & ~sign & mask) > exponent) {
+        v = fixed == 8 ? 0x7FF8000000000000ull : 0x7FC00000ull;
+      }
       v = (v & sign) ? (~v & mask) : (v | sign);
       AppendBE(v, fixed, out);
       return Status::Ok();
@@ -623,31 +630,49 @@ Status DecodeClusteringInto(const TableMetadata& table, std::string_view encoded
 }
 
 namespace {
-bool LosesBytes(const cql::DataType& type) {
-  if (type.kind() == cql::TypeKind::kDecimal || type.kind() == cql::TypeKind::kVarint) return true;
+// Whether values of `type` encoded in `format` may decode to other bytes than written.
+bool LosesBytes(const cql::DataType& type, KeyFormat format) {
+  using cql::TypeKind;
+  switch (type.kind()) {
+    case TypeKind::kDecimal:
+    case TypeKind::kVarint:
+      return format >= KeyFormat::kValueOrderedNumbers;
+    case TypeKind::kBoolean:
+    case TypeKind::kFloat:
+    case TypeKind::kDouble:
+      return format >= KeyFormat::kEqualBooleansAndNaNs;
+    default:
+      break;
+  }
   for (const auto& p : type.params()) {
-    if (LosesBytes(p)) return true;
+    if (LosesBytes(p, format)) return true;
   }
   return false;
 }
 }  // namespace
 
 bool StoresWrittenClustering(const TableMetadata& table) {
-  if (static_cast<KeyFormat>(table.key_format) < KeyFormat::kValueOrderedNumbers) return false;
+  const auto format = static_cast<KeyFormat>(table.key_format);
   for (size_t i = 0; i < table.clustering_count; ++i) {
-    if (LosesBytes(table.columns[table.partition_key_count + i].type)) return true;
+    if (LosesBytes(table.columns[table.partition_key_count + i].type, format)) return true;
   }
   return false;
 }
 
+bool WrittenClusteringIsKey(const TableMetadata& table) {
+  return static_cast<KeyFormat>(table.key_format) >= KeyFormat::kEqualBooleansAndNaNs;
+}
+
 KeyFormat ElementFormat(const TableMetadata& table) {
   const auto format = static_cast<KeyFormat>(table.key_format);
+  if (format >= KeyFormat::kEqualBooleansAndNaNs) return format;
   return format >= KeyFormat::kValueOrderedElements ? KeyFormat::kValueOrderedNumbers
                                                     : std::min(format, KeyFormat::kEmptyValues);
 }
 
 bool StoresWrittenPath(const TableMetadata& table, const cql::DataType& path_type) {
-  return ElementFormat(table) >= KeyFormat::kValueOrderedNumbers && LosesBytes(path_type);
+  return static_cast<KeyFormat>(table.key_format) >= KeyFormat::kValueOrderedElements &&
+         LosesBytes(path_type, ElementFormat(table));
 }
 
 Result<std::string> EncodeIndexValue(const cql::DataType& column_type, IndexTarget target,

@@ -54,7 +54,13 @@ Result<std::string> ReadEscaped(std::string_view* in);
 // kValueOrderedElements as kValueOrderedNumbers, and the cell paths of set elements and map keys
 // are encoded so too (ElementFormat): 1.0 and 1.00 are one element, as Cassandra compares cell
 // paths with the collection's name comparator; a cell whose path loses bytes keeps them in the
-// cell (rows::Cell::written_path, StoresWrittenPath).
+// cell (rows::Cell::written_path, StoresWrittenPath);
+// kEqualBooleansAndNaNs as kValueOrderedElements, and a boolean is 0x00 (false) or 0x01 (any
+// other byte) and every NaN of a float or double is one NaN, above +Infinity, so 0x01 and 0x02
+// are one key or element, as are all NaN bit patterns (Cassandra's BooleanType compares zero
+// against non-zero, FloatType and DoubleType as Float.compare/Double.compare); the bytes are kept
+// as for decimals. Earlier formats order booleans by byte and floats by IEEE total order (NaNs
+// with the sign bit below -Infinity).
 // Empty varint and decimal values are 0x00 in every format (no older key starts so).
 enum class KeyFormat : uint8_t {
   kBytewiseComposites = 1,
@@ -62,23 +68,29 @@ enum class KeyFormat : uint8_t {
   kEmptyValues = 3,
   kValueOrderedNumbers = 4,
   kValueOrderedElements = 5,
+  kEqualBooleansAndNaNs = 6,
 };
-inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kValueOrderedElements;
+inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kEqualBooleansAndNaNs;
 
-// Whether `table`'s clustering keys encode equal values of different bytes (decimal, varint,
-// also inside frozen collections, tuples and UDTs) as one key, so that the bytes a row was first
-// written with live in its value (rows::RowValue::clustering), as Cassandra's memtable keeps
-// the existing row's Clustering on a merge.
+// Whether `table`'s clustering keys encode equal values of different bytes (decimal, varint; from
+// kEqualBooleansAndNaNs on boolean, float, double; also inside frozen collections, tuples and
+// UDTs) as one key, so that the bytes a row was first written with live in its value
+// (rows::RowValue::clustering), as Cassandra's memtable keeps the existing row's Clustering on
+// a merge. From kEqualBooleansAndNaNs on, a row whose key decodes to the bytes it was written
+// with keeps an empty clustering there instead (WrittenClusteringIsKey).
 bool StoresWrittenClustering(const TableMetadata& table);
+// Whether a stored RowValue::clustering of `table` may be empty for "as the key decodes".
+bool WrittenClusteringIsKey(const TableMetadata& table);
 
-// The format of a table's collection cell paths: kValueOrderedNumbers from kValueOrderedElements
-// on (equal values are one path), before it kEmptyValues at most (a value's bytes stay apart from
-// other bytes of an equal value).
+// The format of a table's collection cell paths: the table's format from kEqualBooleansAndNaNs
+// on, kValueOrderedNumbers in kValueOrderedElements (equal values are one path), before it
+// kEmptyValues at most (a value's bytes stay apart from other bytes of an equal value).
 KeyFormat ElementFormat(const TableMetadata& table);
 
-// Whether a cell path of `path_type` in `table` may lose the bytes it was written with (a decimal
-// or varint, also inside a frozen collection, tuple or UDT, in kValueOrderedElements tables): the
-// cell then keeps them (rows::Cell::written_path), and reads return them.
+// Whether a cell path of `path_type` in `table` may lose the bytes it was written with (the types
+// of StoresWrittenClustering in the table's ElementFormat, from kValueOrderedElements on): a cell
+// whose path does not decode to its written bytes then keeps them (rows::Cell::written_path),
+// and reads return them.
 bool StoresWrittenPath(const TableMetadata& table, const cql::DataType& path_type);
 
 // Appends the order-preserving encoding of one serialized clustering value of `type`

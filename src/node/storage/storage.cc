@@ -171,7 +171,13 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
       // from the collection deletion's empty path.
       PF_RETURN_IF_ERROR(keys::AppendClusteringComponent(*path_type, false, *w.path,
                                                          keys::ElementFormat(table), &c.path));
-      if (w.value && keys::StoresWrittenPath(table, *path_type)) c.written_path = *w.path;
+      if (w.value && keys::StoresWrittenPath(table, *path_type)) {
+        // Kept only when the path does not give the written bytes back.
+        std::string_view encoded = c.path;
+        auto decoded = keys::ReadClusteringComponent(*path_type, false, keys::ElementFormat(table),
+                                                     &encoded);
+        if (!decoded.ok() || *decoded != *w.path) c.written_path = *w.path;
+      }
     } else if (PathType(column->type) != nullptr && w.value) {
       return InvalidArgument("a non-frozen collection is written element by element");
     }
@@ -335,8 +341,16 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
     RowValue row;
     if (written_clustering) {
       row.clustering.emplace();
-      cql::ByteWriter w(&*row.clustering);
-      for (const auto& c : r.clustering) w.WriteBytes(c);
+      // Empty where allowed and the key gives the written bytes back (RowClustering).
+      bool as_key = false;
+      if (keys::WrittenClusteringIsKey(table)) {
+        auto decoded = keys::DecodeClustering(table, clustering);
+        as_key = decoded.ok() && *decoded == r.clustering;
+      }
+      if (!as_key) {
+        cql::ByteWriter w(&*row.clustering);
+        for (const auto& c : r.clustering) w.WriteBytes(c);
+      }
     }
     PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
     if (r.marker_timestamp) {
@@ -656,10 +670,11 @@ class Reader {
   }
 
   // A row's clustering components: as first written when the row keeps them
-  // (keys::StoresWrittenClustering), otherwise decoded from its key.
+  // (keys::StoresWrittenClustering), otherwise, or when it keeps an empty one
+  // (keys::WrittenClusteringIsKey), decoded from its key.
   Status RowClustering(std::string_view encoded, const std::optional<std::string_view>& written,
                        std::vector<std::string>* out) const {
-    if (!written) {
+    if (!written || (written->empty() && table_.clustering_count > 0)) {
       if (encoded.empty()) {  // no clustering columns, or a static-only key
         out->clear();
         return Status::Ok();

@@ -271,6 +271,59 @@ class CollectionsTest(unittest.TestCase):
         self.assertEqual(s.execute("SELECT k FROM decs WHERE k = 1 AND s CONTAINS 1.0 "
                                    "ALLOW FILTERING").one().k, 1)
 
+    def test_booleans_and_nans_are_equal_as_in_cassandra(self):
+        # BooleanType compares zero against non-zero, FloatType/DoubleType as Java's
+        # Float.compare: 0x01 and 0x02 are one clustering key, set element and map key, as are
+        # all NaN bit patterns (one value above +Infinity). A row keeps the clustering first
+        # written; partition keys stay their bytes (a token each).
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS eqv (k int, b boolean, f float, v boolean, "
+                  "sb set<boolean>, mb map<boolean, int>, mf map<float, int>, "
+                  "PRIMARY KEY (k, b, f))")
+        s.execute("INSERT INTO eqv (k, b, f, v) VALUES "
+                  "(1, blobAsBoolean(0x02), blobAsFloat(0x7fc00000), true)")
+        s.execute("INSERT INTO eqv (k, b, f, v) VALUES "
+                  "(1, blobAsBoolean(0x01), blobAsFloat(0xffc00001), false)")
+        s.execute("INSERT INTO eqv (k, b, f, v) VALUES (1, true, 1.5, true)")
+        s.execute("INSERT INTO eqv (k, b, f, v) VALUES (1, true, -Infinity, true)")
+        rows = [(r.b, r.f, r.v) for r in s.execute(
+            "SELECT booleanAsBlob(b) AS b, floatAsBlob(f) AS f, v FROM eqv WHERE k = 1")]
+        self.assertEqual(rows, [(b"\x01", b"\xff\x80\x00\x00", True),
+                                (b"\x01", b"\x3f\xc0\x00\x00", True),
+                                (b"\x02", b"\x7f\xc0\x00\x00", False)])
+        one = ("SELECT v FROM eqv WHERE k = 1 AND b = blobAsBoolean(0x05) AND f IN "
+               "(blobAsFloat(0xffffffff), NaN, blobAsFloat(0x7f800001))")
+        self.assertEqual([r.v for r in s.execute(one)], [False])
+        self.assertEqual(len(list(s.execute(
+            "SELECT v FROM eqv WHERE k = 1 AND b = true AND f > blobAsFloat(0x7f800000)"))), 1)
+        self.assertEqual(len(list(s.execute(
+            "SELECT v FROM eqv WHERE k = 1 AND b = true AND f < blobAsFloat(0xff800000)"))), 0)
+        where = "WHERE k = 1 AND b = true AND f = 1.5"
+        s.execute("UPDATE eqv SET mb[blobAsBoolean(0x02)] = 1, mf[NaN] = 1, sb = sb + {true} "
+                  + where)
+        s.execute("UPDATE eqv SET mb[blobAsBoolean(0x03)] = 2, "
+                  "mf[blobAsFloat(0xffc00000)] = 2 " + where)
+        r = s.execute("SELECT mb, mf, mb[blobAsBoolean(0x09)] AS e FROM eqv " + where).one()
+        self.assertEqual((len(r.mb), len(r.mf), r.e), (1, 1, 2))
+        self.assertTrue(s.execute("UPDATE eqv SET v = false " + where +
+                                  " IF mb[blobAsBoolean(0x04)] = 2 AND v = blobAsBoolean(0x06)"
+                                  ).one().applied)
+        self.assertEqual([r.v for r in s.execute(
+            "SELECT v FROM eqv WHERE k = 1 AND mb CONTAINS KEY blobAsBoolean(0x07) "
+            "ALLOW FILTERING")], [False])
+        s.execute("DELETE mf[blobAsFloat(0x7f800005)], mb[blobAsBoolean(0x08)] FROM eqv " + where)
+        s.execute("UPDATE eqv SET sb = sb - {blobAsBoolean(0x09)} " + where)
+        r = s.execute("SELECT sb, mb, mf FROM eqv " + where).one()
+        self.assertEqual((r.sb, r.mb, r.mf), (None, None, None))
+        s.execute("CREATE TABLE IF NOT EXISTS eqp (k boolean PRIMARY KEY, v int)")
+        s.execute("INSERT INTO eqp (k, v) VALUES (blobAsBoolean(0x01), 1)")
+        s.execute("INSERT INTO eqp (k, v) VALUES (blobAsBoolean(0x02), 2)")
+        self.assertEqual(sorted(r.v for r in s.execute("SELECT v FROM eqp")), [1, 2])
+        # An IN list keeps the first of equal values; each key is read by its bytes.
+        self.assertEqual([r.v for r in s.execute(
+            "SELECT v FROM eqp WHERE k IN (blobAsBoolean(0x02), blobAsBoolean(0x01))")], [2])
+        self.assertEqual(list(s.execute("SELECT v FROM eqp WHERE k = blobAsBoolean(0x03)")), [])
+
     def test_empty_set_elements_and_map_keys_are_elements(self):
         # Cassandra stores '' (and 0x, and an empty int) as an element like any other; removing
         # or deleting it leaves the other elements.

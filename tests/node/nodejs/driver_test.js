@@ -97,6 +97,20 @@ async function main() {
     rs = await c.execute('SELECT COUNT(*) FROM js.t');
     assert.strictEqual(rs.first().count.toNumber(), 2);
 
+    // Booleans 0x01 and 0x02, and every NaN bit pattern, are one value as in Cassandra (bound as
+    // raw bytes: the driver sends a Buffer as it is); the row keeps the key first written.
+    await c.execute('CREATE TABLE js.eqv (k int, b boolean, f float, v int, PRIMARY KEY (k, b, f))');
+    const eqIns = 'INSERT INTO js.eqv (k, b, f, v) VALUES (1, ?, ?, ?)';
+    const hex = (h) => Buffer.from(h, 'hex');
+    await c.execute(eqIns, [hex('02'), hex('7fc00000'), 1], { prepare: true });
+    await c.execute(eqIns, [hex('01'), hex('ffc00001'), 2], { prepare: true });
+    rs = await c.execute('SELECT booleanAsBlob(b) AS b, floatAsBlob(f) AS f, v FROM js.eqv WHERE k = 1');
+    assert.deepStrictEqual(rs.rows.map((r) => [r.b.toString('hex'), r.f.toString('hex'), r.v]),
+      [['02', '7fc00000', 2]]);
+    rs = await c.execute('SELECT v FROM js.eqv WHERE k = 1 AND b = ? AND f IN ?',
+      [hex('09'), [hex('7f800001'), hex('3f800000')]], { prepare: true });
+    assert.deepStrictEqual(rs.rows.map((r) => r.v), [2]);
+
     // Errors as the driver's ResponseError codes.
     const rc = types.responseErrorCodes;
     await expectError(c.execute('SELECT * FROM js.nope'), rc.invalid, /table nope does not exist/);

@@ -77,6 +77,39 @@ TEST(Cql3Values, OrdersValuesAsCassandraTypesDo) {
   EXPECT_LT(CompareValues(d, Bytes(-2.5, d), Bytes(1.0, d)), 0);
 }
 
+TEST(Cql3Values, BooleansAndNaNsCompareAsCassandraTypesDo) {
+  cql::DataType b(cql::TypeKind::kBoolean), f(cql::TypeKind::kFloat), d(cql::TypeKind::kDouble);
+  // BooleanType: empty, then false, then every other byte as one true.
+  EXPECT_EQ(CompareValues(b, "\x01", "\x02"), 0);
+  EXPECT_LT(CompareValues(b, std::string(1, '\0'), "\x02"), 0);
+  EXPECT_LT(CompareValues(b, "", std::string(1, '\0')), 0);
+  // Float.compare: NaNs equal whatever their bits, after +Infinity; -0.0 before 0.0.
+  EXPECT_EQ(CompareValues(f, std::string("\x7f\xc0\0\0", 4), std::string("\xff\xc0\0\1", 4)), 0);
+  EXPECT_GT(CompareValues(f, std::string("\xff\xc0\0\0", 4), std::string("\x7f\x80\0\0", 4)), 0);
+  EXPECT_LT(CompareValues(f, std::string("\x80\0\0\0", 4), std::string(4, '\0')), 0);
+  EXPECT_EQ(CompareValues(d, std::string("\x7f\xf0\0\0\0\0\0\1", 8),
+                          std::string("\xff\xf8\0\0\0\0\0\0", 8)),
+            0);
+  // Set elements and map keys compare so too: {0x01} and {0x02} are one frozen set, and a set
+  // given both keeps one element, the first's bytes.
+  cql::DataType set = cql::DataType::Set(b, true);
+  std::string one("\0\0\0\x01\0\0\0\x01\x01", 9), two("\0\0\0\x01\0\0\0\x01\x02", 9);
+  EXPECT_EQ(CompareValues(set, one, two), 0);
+  std::string both("\0\0\0\x02\0\0\0\x01\x02\0\0\0\x01\x01", 14);
+  auto normalized = NormalizeValue(set, both);
+  ASSERT_TRUE(normalized.has_value());
+  EXPECT_EQ(*normalized, two);
+  // A map keeps the first key's bytes with the last value, as Java's maps do on a put.
+  cql::DataType map = cql::DataType::Map(b, cql::DataType(cql::TypeKind::kInt), true);
+  std::string entries("\0\0\0\x02"
+                      "\0\0\0\x01\x02\0\0\0\x04\0\0\0\x01"
+                      "\0\0\0\x01\x05\0\0\0\x04\0\0\0\x02",
+                      4 + 13 + 13);
+  auto canonical = NormalizeValue(map, entries);
+  ASSERT_TRUE(canonical.has_value());
+  EXPECT_EQ(*canonical, std::string("\0\0\0\x01\0\0\0\x01\x02\0\0\0\x04\0\0\0\x02", 17));
+}
+
 TEST(Cql3Values, TimeUuidsIncreaseWithTheClock) {
   cql::Uuid a = NewTimeUuid(1'000'000), b = NewTimeUuid(1'000'000), c = NewTimeUuid(2'000'000);
   EXPECT_EQ(a.version(), 1);

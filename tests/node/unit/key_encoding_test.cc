@@ -182,6 +182,68 @@ TEST(KeyEncodingTest, FloatingPointOrdersLikeJavaCompare) {
   ExpectOrderPreserved(cql::TypeKind::kFloat, floats);
 }
 
+std::string Bits(uint64_t bits, int size) {
+  std::string out;
+  for (int i = size - 1; i >= 0; --i) out.push_back(static_cast<char>(bits >> (8 * i)));
+  return out;
+}
+std::string EncodeIn(keys::KeyFormat format, cql::TypeKind kind, const std::string& body) {
+  std::string out;
+  Status s = keys::AppendClusteringComponent(cql::DataType(kind), false, body, format, &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+TEST(KeyEncodingTest, BooleansAndNaNsAreOneKeyFromFormatSix) {
+  using keys::KeyFormat;
+  const auto kBool = cql::TypeKind::kBoolean;
+  // BooleanType: false is 0x00, true any other byte.
+  EXPECT_EQ(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kBool, "\x01"),
+            EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kBool, "\x02"));
+  EXPECT_EQ(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kBool, "\x01"),
+            EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kBool, "\xff"));
+  EXPECT_LT(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kBool, std::string(1, '\0')),
+            EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kBool, "\x80"));
+  // Tables of format 5 keep them apart: their stored keys were written so.
+  EXPECT_NE(EncodeIn(KeyFormat::kValueOrderedElements, kBool, "\x01"),
+            EncodeIn(KeyFormat::kValueOrderedElements, kBool, "\x02"));
+
+  // Float.compare: every NaN is one value, above +Infinity; -0.0 below 0.0.
+  const auto kFloat = cql::TypeKind::kFloat;
+  const std::string nan = EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kFloat, Bits(0x7FC00000, 4));
+  for (uint64_t bits : {0x7F800001ull, 0xFFC00000ull, 0xFFFFFFFFull, 0x7FFFFFFFull}) {
+    EXPECT_EQ(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kFloat, Bits(bits, 4)), nan) << bits;
+  }
+  EXPECT_LT(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kFloat, Bits(0x7F800000, 4)), nan);
+  EXPECT_LT(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kFloat, Bits(0xFF800000, 4)),
+            EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kFloat, Bits(0x80000000, 4)));
+  EXPECT_LT(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kFloat, Bits(0x80000000, 4)),
+            EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kFloat, Bits(0, 4)));
+  EXPECT_NE(EncodeIn(KeyFormat::kValueOrderedElements, kFloat, Bits(0xFFC00000, 4)),
+            EncodeIn(KeyFormat::kValueOrderedElements, kFloat, Bits(0x7FC00000, 4)));
+
+  const auto kDouble = cql::TypeKind::kDouble;
+  const std::string dnan =
+      EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kDouble, Bits(0x7FF8000000000000ull, 8));
+  for (uint64_t bits : {0x7FF0000000000001ull, 0xFFF8000000000000ull, ~0ull}) {
+    EXPECT_EQ(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kDouble, Bits(bits, 8)), dnan) << bits;
+  }
+  EXPECT_LT(EncodeIn(KeyFormat::kEqualBooleansAndNaNs, kDouble, Bits(0x7FF0000000000000ull, 8)),
+            dnan);
+
+  // Inside a frozen set too.
+  cql::DataType set = cql::DataType::Set(cql::DataType(kBool), true);
+  std::string a, b;
+  ASSERT_TRUE(keys::AppendClusteringComponent(set, false, SerializeAs(cql::ValueList{true}, set),
+                                              KeyFormat::kEqualBooleansAndNaNs, &a)
+                  .ok());
+  std::string raw("\0\0\0\x01\0\0\0\x01\x02", 9);
+  ASSERT_TRUE(keys::AppendClusteringComponent(set, false, raw, KeyFormat::kEqualBooleansAndNaNs,
+                                              &b)
+                  .ok());
+  EXPECT_EQ(a, b);
+}
+
 TEST(KeyEncodingTest, TextAndBlobOrderBytewiseWithPrefixesFirst) {
   std::vector<std::string> texts = {
       "", std::string("\0", 1), std::string("\0a", 2), "a", "a\x01", "ab", "b", "\xc3\xa9"};

@@ -48,6 +48,18 @@ class StorageTest : public ::testing::Test {
     return m;
   }
 
+  // Partition `pk` of table_ after a reopen: `columns`, within `slices` (none: all rows).
+  Result<ReadResult> ReopenAndRead(int pk, std::vector<uint32_t> columns,
+                                   std::vector<ClusteringSlice> slices = {}) {
+    Reopen();
+    ReadCommand c;
+    c.table = table_;
+    c.partition_keys.push_back({Int(pk)});
+    c.columns = std::move(columns);
+    c.slices = std::move(slices);
+    return testing::ReadChecked(*storage_, c);
+  }
+
   // INSERT INTO t (pk, ck, v) VALUES (...) USING TIMESTAMP ts
   void Insert(int pk, int ck, std::optional<int> v, int64_t ts) {
     PartitionMutation m = Mutation(pk);
@@ -946,6 +958,72 @@ TEST_F(StorageTest, EqualDecimalsAreOneRowFromValueOrderedKeyFormat) {
   }
 }
 
+// Adds a regular column of a type MakeTable's kinds do not name (a non-frozen collection).
+void AddRegularColumn(TableMetadata* t, std::string name, cql::DataType type, uint32_t id) {
+  ColumnMetadata c;
+  c.name = std::move(name);
+  c.type = std::move(type);
+  c.kind = ColumnKind::kRegular;
+  c.id = id;
+  t->columns.push_back(std::move(c));
+}
+
+// From key format 6, booleans 0x01 and 0x02 and all NaN bit patterns are one clustering key and
+// one set element, as Cassandra's BooleanType and FloatType/DoubleType compare them: the row keeps
+// the clustering first written (also when the first write was canonical and a later one not),
+// an element the winning write's bytes; format 5 tables keep them apart.
+TEST_F(StorageTest, EqualBooleansAndNaNsAreOneKeyFromFormatSix) {
+  const std::string nan_a("\x7f\xf8\0\0\0\0\0\0", 8), nan_b("\xff\xf0\0\0\0\0\0\x01", 8);
+  for (uint8_t format : {5, 6}) {
+    auto t = std::make_shared<TableMetadata>(*MakeTable(
+        60 + format,
+        {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+         {"b", cql::TypeKind::kBoolean, ColumnKind::kClustering, ClusteringOrder::kAsc},
+         {"d", cql::TypeKind::kDouble, ColumnKind::kClustering, ClusteringOrder::kDesc},
+         {"v", cql::TypeKind::kInt, ColumnKind::kRegular}}));
+    AddRegularColumn(t.get(), "s", cql::DataType::Set(cql::DataType(cql::TypeKind::kBoolean)), 10);
+    t->Finish();
+    t->key_format = format;
+    table_ = t;
+    auto write = [&](std::string b, std::string d, int v, std::optional<std::string> element,
+                     int64_t ts) {
+      PartitionMutation m = Mutation(1);
+      RowMutation r;
+      r.clustering = {std::move(b), std::move(d)};
+      r.marker_timestamp = ts;
+      r.cells.push_back({Id("v"), Int(v), ts, 0, std::nullopt});
+      if (element) r.cells.push_back({Id("s"), std::string(), ts, 0, std::move(element)});
+      m.rows.push_back(r);
+      ASSERT_TRUE(storage_->Apply({m}).ok());
+    };
+    write("\x02", nan_a, 1, "\x03", 10);
+    write("\x01", nan_b, 2, "\x05", 11);  // the same row and element: newer, so its bytes win
+    write("\x01", std::string(8, '\0'), 3, std::nullopt, 10);  // canonical first
+    write("\x07", std::string(8, '\0'), 4, std::nullopt, 11);
+    auto r = ReopenAndRead(1, {Id("v"), Id("s")});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (format == 5) {
+      EXPECT_EQ(r->rows.size(), 4u);
+      continue;
+    }
+    // b ASC, then d DESC: NaN sorts above every number.
+    ASSERT_EQ(r->rows.size(), 2u);
+    EXPECT_EQ(r->rows[0].clustering, (std::vector<std::string>{"\x02", nan_a}));
+    EXPECT_EQ(AsInt(r->rows[0].cells[0]->value), 2);
+    ASSERT_TRUE(r->rows[0].cells[1].has_value());
+    ASSERT_EQ(r->rows[0].cells[1]->elements.size(), 1u);
+    EXPECT_EQ(r->rows[0].cells[1]->elements[0].first, "\x05");
+    EXPECT_EQ(r->rows[1].clustering, (std::vector<std::string>{"\x01", std::string(8, '\0')}));
+    EXPECT_EQ(AsInt(r->rows[1].cells[0]->value), 4);
+    // A point read by other bytes of the same values finds the row.
+    r = ReopenAndRead(1, {Id("v"), Id("s")},
+                      {{{{"\x09", nan_b}, true}, {{"\x09", nan_b}, true}}});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->rows.size(), 1u);
+    EXPECT_EQ(AsInt(r->rows[0].cells[0]->value), 2);
+  }
+}
+
 // Set elements and map keys equal by value (1.0, 1.00) are one cell from the value-ordered
 // elements key format on: the winning write's bytes are returned (the older on a full tie, as
 // Cassandra's memtable keeps the cell it holds), also after a reopen. Tables of earlier formats
@@ -962,18 +1040,11 @@ TEST_F(StorageTest, EqualDecimalElementsAreOneCellFromValueOrderedElementsFormat
   for (uint8_t format : {4, 5}) {
     auto t = std::make_shared<TableMetadata>(
         *MakeTable(40 + format, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey}}));
-    ColumnMetadata s;
-    s.name = "s";
-    s.type = cql::DataType::Set(cql::DataType(cql::TypeKind::kDecimal));
-    s.kind = ColumnKind::kRegular;
-    s.id = 1;
-    t->columns.push_back(s);
-    ColumnMetadata m = s;
-    m.name = "m";
-    m.type = cql::DataType::Map(cql::DataType(cql::TypeKind::kDecimal),
-                                cql::DataType(cql::TypeKind::kInt));
-    m.id = 2;
-    t->columns.push_back(m);
+    AddRegularColumn(t.get(), "s", cql::DataType::Set(cql::DataType(cql::TypeKind::kDecimal)), 1);
+    AddRegularColumn(t.get(), "m",
+                     cql::DataType::Map(cql::DataType(cql::TypeKind::kDecimal),
+                                        cql::DataType(cql::TypeKind::kInt)),
+                     2);
     t->Finish();
     t->key_format = format;
     table_ = t;
@@ -989,12 +1060,7 @@ TEST_F(StorageTest, EqualDecimalElementsAreOneCellFromValueOrderedElementsFormat
     write("s", one_e0, "", 11);  // a full tie: the cell held stays
     write("m", one_00, Int(1), 10);
     write("m", one_0, Int(2), 12);
-    Reopen();
-    ReadCommand c;
-    c.table = table_;
-    c.partition_keys.push_back({Int(1)});
-    c.columns = {Id("s"), Id("m")};
-    auto r = testing::ReadChecked(*storage_, c);
+    auto r = ReopenAndRead(1, {Id("s"), Id("m")});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_EQ(r->rows.size(), 1u);
     const CellValue& set = *r->rows[0].cells[0];
@@ -1015,8 +1081,7 @@ TEST_F(StorageTest, EqualDecimalElementsAreOneCellFromValueOrderedElementsFormat
     del.cells.push_back({Id("s"), std::nullopt, 13, 0, one_e0});
     pm.rows.push_back(del);
     ASSERT_TRUE(storage_->Apply({pm}).ok());
-    c.columns = {Id("s")};
-    r = testing::ReadChecked(*storage_, c);
+    r = ReopenAndRead(1, {Id("s")});
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE(r->rows.empty() || !r->rows[0].cells[0]);
   }

@@ -323,10 +323,11 @@ Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const Colum
           "token() of bind markers or non-pure functions on the right of a token relation is "
           "not supported");
     }
-    PF_ASSIGN_OR_RETURN(cql::Value value, TermToValue(arg, pk[i]->type, pk[i]->name));
-    std::string bytes;
-    PF_RETURN_IF_ERROR(cql::SerializeValue(value, pk[i]->type, &bytes));
-    parts.push_back(std::move(bytes));
+    // The argument's bytes as given (blobAsBoolean(0x02) is not true's 0x01): the token of a
+    // key is the hash of its bytes.
+    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                        SerializeTerm(arg, pk[i]->type, pk[i]->name));
+    parts.push_back(bytes ? std::move(*bytes) : std::string());
   }
   ValueSource v;
   v.kind = ValueSource::Kind::kConstant;
@@ -851,7 +852,7 @@ Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(
     }
     return a.size() < b.size();
   };
-  std::sort(prefixes.begin(), prefixes.end(), less);
+  std::stable_sort(prefixes.begin(), prefixes.end(), less);
   // Equal by the comparator, not by bytes: IN (1230, 1.23E+3) on a decimal is one row.
   prefixes.erase(
       std::unique(prefixes.begin(), prefixes.end(),
