@@ -145,6 +145,9 @@ struct ReadCommand {
   bool distinct = false;  // SELECT DISTINCT: one row per partition (statics as cells)
   // Rows that fail this are dropped before limits count them (ALLOW FILTERING). Optional.
   std::function<bool(const ReadRow&)> filter;
+  // `filter` as Cassandra's RowFilter prints it (cql3's RowFilterCqlText), for the messages that
+  // quote the read; storage does not use it.
+  std::string filter_text;
   // ReadResult::resume_position of the previous page; empty = from the start.
   std::string resume_position;
   // "Now" in seconds for TTL liveness (a v5 request's now_in_seconds). Default: the clock.

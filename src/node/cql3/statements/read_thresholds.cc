@@ -131,24 +131,19 @@ std::string SlicesText(const TableMetadata& t, const std::vector<ClusteringSlice
   return out;
 }
 
-// ClusteringIndexFilter.toCQLString: the clustering restrictions, then ORDER BY when reversed.
-// `selects_all`: the filter selects whole partitions (Cassandra's selectsAllPartition).
-std::string ClusteringFilterText(const ReadCommand& cmd, bool* selects_all) {
+// ClusteringIndexFilter.toCQLString(metadata, rowFilter): the clustering restrictions, then
+// the row filter's, then ORDER BY when reversed (` ORDER BY ...` in *order_by).
+std::string ClusteringFilterText(const ReadCommand& cmd, std::string* order_by) {
   const TableMetadata& t = *cmd.table;
-  std::string out;
-  *selects_all = false;
-  if (IsNamesFilter(t, cmd.slices)) {
-    out = NamesText(t, cmd.slices);
-  } else {
-    out = SlicesText(t, cmd.slices);
-    *selects_all = out.empty();
-  }
+  std::string out = IsNamesFilter(t, cmd.slices) ? NamesText(t, cmd.slices)
+                                                 : SlicesText(t, cmd.slices);
+  if (!cmd.filter_text.empty()) out += (out.empty() ? "" : " AND ") + cmd.filter_text;
   if (cmd.reversed) {
-    out += " ORDER BY ";
+    *order_by += " ORDER BY ";
     bool first = true;
     for (const ColumnMetadata* c : t.ClusteringColumns()) {
-      out += (first ? "" : ", ") + cql::QuoteIdentifier(c->name) +
-             (c->order == ClusteringOrder::kDesc ? " ASC" : " DESC");
+      *order_by += (first ? "" : ", ") + cql::QuoteIdentifier(c->name) +
+                   (c->order == ClusteringOrder::kDesc ? " ASC" : " DESC");
       first = false;
     }
   }
@@ -156,6 +151,65 @@ std::string ClusteringFilterText(const ReadCommand& cmd, bool* selects_all) {
 }
 
 }  // namespace
+
+std::string RowFilterCqlText(const std::vector<WhereClause::Filter>& filters,
+                             const std::vector<std::vector<std::string>>& values) {
+  std::vector<size_t> order(filters.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto rank = [&](size_t i) {
+    const ColumnMetadata& c = *filters[i].column;
+    return c.kind == ColumnKind::kPartitionKey ? 0 : c.kind == ColumnKind::kClustering ? 1 : 2;
+  };
+  // Within one column, as its merged restriction adds them: CONTAINS, CONTAINS KEY, then
+  // `m[k] = v` (ContainsRestriction); a slice's start bound before its end (SliceRestriction).
+  auto op_rank = [&](size_t i) {
+    const WhereClause::Filter& f = filters[i];
+    if (f.map_key) return 2;
+    switch (f.op) {
+      case Relation::Op::kContainsKey:
+      case Relation::Op::kLt:
+      case Relation::Op::kLte:
+        return 1;
+      default:
+        return 0;
+    }
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    const ColumnMetadata& ca = *filters[a].column;
+    const ColumnMetadata& cb = *filters[b].column;
+    if (&ca != &cb) return rank(a) < 2 ? ca.position < cb.position : ca.name < cb.name;
+    return op_rank(a) < op_rank(b);
+  });
+  std::string out;
+  for (size_t i : order) {
+    const WhereClause::Filter& f = filters[i];
+    const std::vector<std::string>& v = values[i];
+    const cql::DataType& type = f.column->type;
+    std::string expression = cql::QuoteIdentifier(f.column->name);
+    auto literal = [](const cql::DataType& t, const std::string& bytes) {
+      auto value = cql::DeserializeValue(bytes, t);
+      return value.ok() ? value->ToCqlLiteral(t) : std::string("?");
+    };
+    if (f.map_key && v.size() == 2) {
+      expression += "[" + literal(type.params()[0], v[1]) + "] = " + literal(type.params()[1], v[0]);
+    } else if (f.op == Relation::Op::kIn) {
+      expression += " IN [";
+      for (size_t j = 0; j < v.size(); ++j) expression += (j > 0 ? ", " : "") + literal(type, v[j]);
+      expression += "]";
+    } else if (!v.empty()) {
+      const cql::DataType* value_type = &type;
+      if (f.op == Relation::Op::kContainsKey) {
+        value_type = &type.params()[0];
+      } else if (f.op == Relation::Op::kContains) {
+        value_type = &type.params()[type.kind() == cql::TypeKind::kMap ? 1 : 0];
+      }
+      expression += std::string(" ") + RelationOpText(f.op) + " " + literal(*value_type, v[0]);
+    }
+    out += (out.empty() ? "" : " AND ") + expression;
+  }
+  return out;
+}
 
 std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard,
                                const std::vector<std::string>* partition, int64_t row_limit) {
@@ -187,18 +241,19 @@ std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard,
     }
   }
   out += " FROM " + cql::QuoteIdentifier(t.keyspace) + "." + cql::QuoteIdentifier(t.name);
-  bool selects_all = false;
-  const std::string clustering = ClusteringFilterText(cmd, &selects_all);
+  std::string order_by;
+  const std::string clustering = ClusteringFilterText(cmd, &order_by);
   if (partition != nullptr) {
     // SinglePartitionReadCommand.appendCQLWhereClause: the key (DecoratedKey.toCQLString), then
-    // the clustering filter, behind " AND " unless it is only an ORDER BY.
+    // the clustering and row filters, then ORDER BY.
     auto columns = t.PartitionKeyColumns();
     out += " WHERE ";
     for (size_t i = 0; i < columns.size() && i < partition->size(); ++i) {
       if (i > 0) out += " AND ";
       out += cql::QuoteIdentifier(columns[i]->name) + " = " + Literal(*columns[i], (*partition)[i]);
     }
-    if (!clustering.empty()) out += (selects_all ? "" : " AND ") + clustering;
+    if (!clustering.empty()) out += " AND " + clustering;
+    out += order_by;
   } else {
     // PartitionRangeReadCommand / DataRange.toCQLString: token bounds, then the clustering
     // filter.
@@ -219,6 +274,7 @@ std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard,
     }
     if (!clustering.empty()) where += (where.empty() ? "" : " AND ") + clustering;
     if (!where.empty()) out += " WHERE " + where;
+    out += order_by;
   }
   // DataLimits.toString: the command's row limit (the page size or what LIMIT leaves), then the
   // per-partition one (1 for DISTINCT).

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "node/cql3/statements/cql_statement.h"
+#include "node/cql3/statements/restrictions.h"
 #include "node/storage/storage.h"
 
 namespace postfork::node::cql3 {
@@ -24,9 +25,17 @@ Result<ReadResult> ReadWithTombstoneThresholds(ExecutionContext& ctx, ReadComman
 // partition key, clustering restrictions as its ClusteringIndexNamesFilter or Slices print
 // them, ORDER BY when reversed, token bounds of a range read, limits, " ALLOW FILTERING").
 // `partition`: for a read of several partition keys, the one whose command this is (Cassandra
-// reads each as a command of its own); `row_limit` that command's row limit. Restrictions
-// Cassandra keeps in its RowFilter (filtering on regular columns) are not rendered.
+// reads each as a command of its own); `row_limit` that command's row limit. The filtered
+// restrictions (Cassandra's RowFilter) come from cmd.filter_text, after the clustering ones.
 std::string ReadCommandCqlText(const ReadCommand& cmd, bool wildcard,
                                const std::vector<std::string>* partition, int64_t row_limit);
+
+// The filtered restrictions of a read as Cassandra's RowFilter prints them: those on key
+// columns first in key order, then the others by name (RestrictionSet's order), joined by
+// " AND ", each as its Expression prints (`v = 1`, `v IN [1, 2]`, `s CONTAINS 5`,
+// `m CONTAINS KEY 'x'`, `m['x'] = 1`). `values[i]`: filters[i]'s resolved values (IN: each;
+// `m[key] = value`: the value, then the key).
+std::string RowFilterCqlText(const std::vector<WhereClause::Filter>& filters,
+                             const std::vector<std::vector<std::string>>& values);
 
 }  // namespace postfork::node::cql3

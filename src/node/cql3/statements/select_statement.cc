@@ -156,6 +156,7 @@ class SelectStatementImpl final : public CqlStatement {
         }
         resolved.push_back(std::move(vals));
       }
+      cmd.filter_text = RowFilterCqlText(where_.filters, resolved);
       if (index_ && !where_.partition_complete) {
         // The lookup reads the index's entries for the value; the filter re-checks each row.
         const std::vector<std::string>& v = resolved[index_filter_];
