@@ -8,7 +8,32 @@
 
 #include "postfork/node/node.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace {
+
+// glibc's malloc for a process whose memory the flags bound (memtable, block cache, prepared
+// statements): left alone, its mmap threshold rises to the size of the largest block freed (the
+// memtable's arena blocks, a memtable/8 each), after which those blocks come from the heap and
+// stay there, fragmented, after each flush; and each thread that allocates gets an arena of its
+// own (up to 8 per core) holding its own free memory. A fixed threshold keeps blocks of 128 KiB
+// and more in mappings of their own, given back when freed, and two arenas bound the spread:
+// RSS then levels off (docs/bench-node-soak.md). GLIBC_TUNABLES, when set, decides instead. A
+// process that embeds the node keeps its own allocator settings: this is the binary's choice.
+void TuneAllocator() {
+#if defined(__GLIBC__)
+  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  TuneAllocator();
   postfork::node::NodeOptions options;
   std::string sync = "periodic";
   CLI::App app{"postfork-node: a single-node Cassandra-compatible CQL server on RocksDB"};

@@ -4,6 +4,8 @@ prepared statement cache, statements dropped with their tables).
 
 Usage: /usr/bin/python3 bench/node/soak.py <postfork-node binary> [seconds, default 1800]
        [sample every N seconds, default 30] [extra node args...]
+With SOAK_ATTACH=PORT,METRICS_PORT,PID the churn runs against a node already running on
+127.0.0.1 (one started under a heap profiler, say) and the binary argument is ignored.
 Prints one line per sample: elapsed seconds, node RSS (MiB), rounds done, statements prepared
 so far, the cache's entries/bytes, and the memtables' and block cache's MiB from the node's
 metrics.
@@ -22,6 +24,21 @@ from node_process import NodeProcess  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
 
 logging.basicConfig(level=logging.ERROR)
+
+
+class AttachedNode:
+    """A node this script did not start: SOAK_ATTACH's ports and pid; left running."""
+
+    def __init__(self, spec):
+        port, metrics_port, pid = (int(x) for x in spec.split(","))
+        self.port, self.metrics_port = port, metrics_port
+        self.proc = type("Proc", (), {"pid": pid})()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def rss_mib(pid):
@@ -43,7 +60,8 @@ def main():
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 1800
     every = float(sys.argv[3]) if len(sys.argv) > 3 else 30
     extra = sys.argv[4:] + ["--metrics", "127.0.0.1:0"]
-    with NodeProcess(binary, extra_args=extra) as node:
+    attach = os.environ.get("SOAK_ATTACH")
+    with (AttachedNode(attach) if attach else NodeProcess(binary, extra_args=extra)) as node:
         cluster = Cluster(["127.0.0.1"], port=node.port, protocol_version=4)
         session = cluster.connect()
         session.execute("CREATE KEYSPACE soak_live WITH replication = "
