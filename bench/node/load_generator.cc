@@ -5,9 +5,18 @@
 // secondary-index lookup returning one row next to the primary-key read of the same rows. Prints
 // ops/s, latency percentiles and, given the node's pid, the node's CPU time per operation.
 //
+// The prepared SELECT reads bench.point, which the insert phase does not touch: right before the
+// select phase (and outside its measurement) every one of --keys keys is written exactly once, so
+// on a fresh node each read finds one row of one merge operand in the memtable, whatever the
+// insert phase did. Its cost then compares between runs and builds.
+//
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
 //                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
-//                       [--index-keys 10000] [--callgrind-out FILE]
+//                       [--index-keys 10000] [--requests N] [--seed S] [--callgrind-out FILE]
+//
+// --requests N ends each phase after N requests instead of --seconds, and --seed fixes the random
+// keys: with both, the node's state after each phase (memtable size, operands per key) is the
+// same in every run, which instruction counts need.
 //
 // With --callgrind-out (the node running under `valgrind --tool=callgrind
 // --callgrind-out-file=FILE`), each phase zeroes the node's counters before it and dumps them
@@ -152,10 +161,11 @@ int64_t LastDumpInstructions(const std::string& out_file) {
   return total;
 }
 
+// kFill writes bench.point once per key, keys 0..--keys-1 in order, and then stops (unmeasured).
 // kIndexInsert writes bench.indexed rows with sequential keys (every key of --index-keys is
 // written once the phase made that many requests); kKeyRead and kIndexRead then read one of
 // those rows by its primary key and by its indexed column (u = k).
-enum class Op { kInsert, kSelect, kScan, kLwt, kAppend, kIndexInsert, kKeyRead, kIndexRead };
+enum class Op { kFill, kInsert, kSelect, kScan, kLwt, kAppend, kIndexInsert, kKeyRead, kIndexRead };
 struct Phase {
   std::string name;
   Op op;
@@ -165,14 +175,14 @@ class Worker {
  public:
   // `ids`: the prepared statement of each operation.
   Worker(asio::io_context& io, const std::string& host, int port, int in_flight,
-         std::map<Op, std::string> ids, int keys, int index_keys, int value_size)
+         std::map<Op, std::string> ids, int keys, int index_keys, int value_size, unsigned seed)
       : socket_(io),
         in_flight_(in_flight),
         ids_(std::move(ids)),
         keys_(keys),
         index_keys_(index_keys),
         value_(value_size, 'v'),
-        rng_(std::random_device{}()) {
+        rng_(seed) {
     // list<int> of 100 elements: [int n] then n [bytes] of 4.
     cql::ByteWriter w(&list100_);
     w.WriteInt(100);
@@ -191,15 +201,28 @@ class Worker {
     until_ = until;
     latencies_.clear();
     std::string batch;
-    for (int s = 0; s < in_flight_; ++s) AppendRequest(static_cast<int16_t>(s), &batch);
-    pending_ = in_flight_;
+    pending_ = 0;
+    for (int s = 0; s < in_flight_ && MoreToSend(); ++s) {
+      AppendRequest(static_cast<int16_t>(s), &batch);
+      ++pending_;
+    }
+    if (pending_ == 0) return;
     Send(std::move(batch));
     Read();
+  }
+
+  // Before kFill: its next key is 0 again.
+  // Before each phase: it ends after `limit` requests in all (0: at its deadline only).
+  static void LimitRequests(uint64_t limit) {
+    requests_sent_ = 0;
+    request_limit_ = limit;
   }
 
   std::vector<int64_t>& latencies() { return latencies_; }
 
  private:
+  bool MoreToSend() const { return request_limit_ == 0 || requests_sent_ < request_limit_; }
+
   void AppendRequest(int16_t stream, std::string* out) {
     cql::ExecuteMessage m;
     std::string k(4, '\0');
@@ -207,9 +230,12 @@ class Worker {
     uint32_t key =
         static_cast<uint32_t>(rng_() % static_cast<uint32_t>(indexed ? index_keys_ : keys_));
     if (op_ == Op::kIndexInsert) key = static_cast<uint32_t>(next_index_key_++ % index_keys_);
+    if (op_ == Op::kFill) key = static_cast<uint32_t>(requests_sent_);  // 0, 1, ... (limit: keys)
+    ++requests_sent_;
     for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(key >> (24 - 8 * i));
     m.id = ids_[op_];
     switch (op_) {
+      case Op::kFill:
       case Op::kInsert:
         m.params.values.push_back(cql::RawValue::Of(k));
         m.params.values.push_back(cql::RawValue::Of(value_));
@@ -288,7 +314,7 @@ class Worker {
                                now - sent_at_[static_cast<size_t>(stream)])
                                .count());
       pos += cql::kFrameHeaderSize + len;
-      if (now < until_) {
+      if (now < until_ && MoreToSend()) {
         AppendRequest(stream, &batch);
       } else {
         --pending_;
@@ -306,6 +332,8 @@ class Worker {
   int index_keys_;
   // Shared by every worker (one io thread): the next key kIndexInsert writes.
   static inline uint64_t next_index_key_ = 0;
+  // Shared likewise: the requests this phase sent, and its limit (0: none).
+  static inline uint64_t requests_sent_ = 0, request_limit_ = 0;
   std::string value_;
   std::string list100_;
   std::mt19937 rng_;
@@ -341,6 +369,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-model", skip_model, "skip the LWT and 100-element list append phases");
   std::string only;
   app.add_option("--only", only, "run just these phases (comma-separated names, e.g. scan100)");
+  uint64_t requests = 0;
+  app.add_option("--requests", requests,
+                 "end each phase after this many requests (0: after --seconds)");
+  unsigned seed = 0;
+  app.add_option("--seed", seed, "seed of the random keys (0: a random seed)");
   std::string callgrind_out;
   app.add_option("--callgrind-out", callgrind_out,
                  "the node runs under callgrind writing this file: report its instructions/op");
@@ -361,8 +394,12 @@ int main(int argc, char** argv) {
               QueryBody("CREATE TABLE IF NOT EXISTS bench.kv (k int PRIMARY KEY, v blob)"));
     auto ins = Roundtrip(setup, cql::Opcode::kPrepare,
                          PrepareBody("INSERT INTO bench.kv (k, v) VALUES (?, ?)"));
-    auto sel =
-        Roundtrip(setup, cql::Opcode::kPrepare, PrepareBody("SELECT v FROM bench.kv WHERE k = ?"));
+    Roundtrip(setup, cql::Opcode::kQuery,
+              QueryBody("CREATE TABLE IF NOT EXISTS bench.point (k int PRIMARY KEY, v blob)"));
+    auto fill = Roundtrip(setup, cql::Opcode::kPrepare,
+                          PrepareBody("INSERT INTO bench.point (k, v) VALUES (?, ?)"));
+    auto sel = Roundtrip(setup, cql::Opcode::kPrepare,
+                         PrepareBody("SELECT v FROM bench.point WHERE k = ?"));
     // The seed service's table: `key text PRIMARY KEY, col text`, scanned whole.
     Roundtrip(setup, cql::Opcode::kQuery,
               QueryBody("CREATE TABLE IF NOT EXISTS bench.scan (key text PRIMARY KEY, col text)"));
@@ -380,7 +417,8 @@ int main(int argc, char** argv) {
               QueryBody("CREATE TABLE IF NOT EXISTS bench.lists (k int PRIMARY KEY, l list<int>)"));
     auto append = Roundtrip(setup, cql::Opcode::kPrepare,
                             PrepareBody("UPDATE bench.lists SET l = l + ? WHERE k = ?"));
-    std::map<Op, std::string> ids{{Op::kInsert, ins.prepared.id},
+    std::map<Op, std::string> ids{{Op::kFill, fill.prepared.id},
+                                  {Op::kInsert, ins.prepared.id},
                                   {Op::kSelect, sel.prepared.id},
                                   {Op::kScan, scan.prepared.id},
                                   {Op::kLwt, lwt.prepared.id},
@@ -404,7 +442,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < connections; ++i) {
       int share = in_flight / connections + (i < in_flight % connections ? 1 : 0);
       workers.push_back(std::make_unique<Worker>(io, host, port, share, ids, keys,
-                                                 std::max(index_keys, 1), value_size));
+                                                 std::max(index_keys, 1), value_size,
+                                                 seed ? seed + i : std::random_device{}()));
     }
     const bool callgrind = !callgrind_out.empty() && node_pid != 0;
     fmt::print("{:<10} {:>10} {:>9} {:>9} {:>9} {:>12}{}\n", "op", "ops/s", "p50_us", "p99_us",
@@ -426,13 +465,21 @@ int main(int argc, char** argv) {
       });
     }
     for (const Phase& phase : phases) {
+      if (phase.op == Op::kSelect) {
+        Worker::LimitRequests(static_cast<uint64_t>(keys));
+        for (auto& w : workers) w->Start(Op::kFill, Clock::time_point::max());
+        io.restart();
+        io.run();
+      }
+      Worker::LimitRequests(requests);
       if (callgrind && !CallgrindControl("--zero", node_pid)) {
         throw std::runtime_error("callgrind_control --zero failed");
       }
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
       auto start = Clock::now();
-      auto until = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(seconds));
+      auto until = requests > 0 ? Clock::time_point::max()
+                                : start + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(seconds));
       for (auto& w : workers) w->Start(phase.op, until);
       io.restart();
       io.run();

@@ -82,14 +82,15 @@ std::optional<cql::ErrorMessage> ConsistencyError(
   auto check_one = [&](const CqlStatement& s) -> std::optional<cql::ErrorMessage> {
     const KeyspaceMetadata* ks = schema.FindKeyspace(s.keyspace());
     if (!ks) return std::nullopt;
-    if (ctx != nullptr && !ctx->cas_commit_unavailable) {
+    const bool select = s.kind() == "select";
+    if (ctx != nullptr && !ctx->cas_commit_unavailable && !select) {
       auto* m = dynamic_cast<const ModificationStatement*>(&s);
       if (m != nullptr && m->is_conditional()) {
         ctx->cas_commit_unavailable = service::CheckConditionalCommit(*ks, local_dc, consistency);
       }
     }
     service::RequestKind kind;
-    if (s.kind() == "select") {
+    if (select) {
       kind = service::RequestKind::kRead;
     } else if (auto* m = dynamic_cast<const ModificationStatement*>(&s)) {
       kind = m->is_conditional() ? service::RequestKind::kConditionalWrite

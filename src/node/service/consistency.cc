@@ -26,9 +26,14 @@ struct Replication {
 // The full part of "3" or "3/1" (full/transient); 0 when unreadable (the schema checked it).
 int Factor(const std::string& text) { return std::atoi(text.c_str()); }
 
+// The option names, built once: every read and write looks them up (a key of 18 characters
+// would otherwise be a heap string per request).
+const std::string kClassOption = "class";
+const std::string kReplicationFactorOption = "replication_factor";
+
 Replication ReplicationOf(const KeyspaceMetadata& keyspace, std::string_view local_dc) {
   Replication r;
-  auto cls = keyspace.replication.find("class");
+  auto cls = keyspace.replication.find(kClassOption);
   if (cls == keyspace.replication.end()) return r;  // LocalStrategy-like: the node holds all
   const std::string& name = cls->second;
   if (name.ends_with("NetworkTopologyStrategy")) {
@@ -42,7 +47,7 @@ Replication ReplicationOf(const KeyspaceMetadata& keyspace, std::string_view loc
     auto local = r.per_dc.find(std::string(local_dc));
     r.local_factor = local == r.per_dc.end() ? 0 : local->second;
   } else if (name.ends_with("SimpleStrategy")) {
-    auto rf = keyspace.replication.find("replication_factor");
+    auto rf = keyspace.replication.find(kReplicationFactorOption);
     r.total = rf == keyspace.replication.end() ? 1 : Factor(rf->second);
     r.local_factor = r.total;
   } else {

@@ -12,8 +12,18 @@ namespace postfork::node::service {
 void NodeMetrics::Statement(std::string_view kind, std::string_view keyspace,
                             std::string_view table) {
   std::lock_guard lock(mu_);
-  ++statements_by_kind_[std::string(kind)];
-  if (!table.empty()) ++statements_by_table_[{std::string(keyspace), std::string(table)}];
+  auto by_kind = statements_by_kind_.find(kind);
+  if (by_kind == statements_by_kind_.end()) {
+    by_kind = statements_by_kind_.emplace(std::string(kind), 0).first;
+  }
+  ++by_kind->second;
+  if (table.empty()) return;
+  auto by_table = statements_by_table_.find(TableKeyLess::View(keyspace, table));
+  if (by_table == statements_by_table_.end()) {
+    by_table =
+        statements_by_table_.emplace(std::pair(std::string(keyspace), std::string(table)), 0).first;
+  }
+  ++by_table->second;
 }
 
 void NodeMetrics::ForgetTables(std::string_view keyspace, std::string_view table) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace postfork::node {
 class Storage;
@@ -59,8 +60,19 @@ class NodeMetrics {
   size_t prepared_count_ = 0;
   size_t prepared_bytes_ = 0;
   std::map<uint8_t, int64_t> requests_;
-  std::map<std::string, int64_t> statements_by_kind_;
-  std::map<std::pair<std::string, std::string>, int64_t> statements_by_table_;
+  // Orders (keyspace, table) keys and finds them by views: counting a request builds no string.
+  struct TableKeyLess {
+    using is_transparent = void;
+    using View = std::pair<std::string_view, std::string_view>;
+    static View AsView(const std::pair<std::string, std::string>& k) { return {k.first, k.second}; }
+    static const View& AsView(const View& v) { return v; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return AsView(a) < AsView(b);
+    }
+  };
+  std::map<std::string, int64_t, std::less<>> statements_by_kind_;
+  std::map<std::pair<std::string, std::string>, int64_t, TableKeyLess> statements_by_table_;
   std::map<int32_t, int64_t> errors_;
   std::array<int64_t, kBucketsMicros.size()> latency_buckets_{};
   int64_t latency_count_ = 0;

@@ -475,7 +475,7 @@ class Reader {
       : cmd_(cmd), table_(*cmd.table), it_(it), index_it_(index_it), now_(now_seconds) {
     uint32_t max_id = 0;
     for (const auto& c : table_.columns) max_id = std::max(max_id, c.id);
-    column_flags_.assign(max_id + 1, 0);  // one allocation for the three flags
+    column_flags_.assign(max_id + 1, 0);  // the three flags in one buffer
     for (const auto& c : table_.columns) {
       if (c.kind == ColumnKind::kRegular) column_flags_[c.id] |= kRegularFlag;
       if (c.kind == ColumnKind::kStatic) column_flags_[c.id] |= kStaticFlag;
@@ -485,6 +485,7 @@ class Reader {
     if (cmd_.sink != nullptr) {
       // What each returned column needs, looked up once per read rather than once per cell.
       bool owns_cells = false;
+      returned_.clear();
       returned_.reserve(cmd_.columns.size());
       for (uint32_t id : cmd_.columns) {
         const ColumnMetadata* column = table_.FindColumnById(id);
@@ -494,13 +495,19 @@ class Reader {
         returned_.push_back(r);
         owns_cells |= r.is_static || r.collection != nullptr;
       }
-      cell_views_.resize(cmd_.columns.size());
+      cell_views_.assign(cmd_.columns.size(), RowCellView());
       // Only statics and collections are built rather than viewed.
+      owned_cells_.clear();
       if (owns_cells) owned_cells_.resize(cmd_.columns.size());
     }
+    slices_.clear();
     // Partition keys decoded only for whom reads them: a filter, a ReadRow, or a sink that asks.
     decode_partition_key_ = cmd_.sink == nullptr || cmd_.filter || cmd_.sink->NeedsPartitionKey();
   }
+
+  ~Reader() { ReleaseBuffers(); }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
 
   Result<ReadResult> Run() {
     // Most reads are a page or less: one allocation for the row list.
@@ -1278,7 +1285,6 @@ class Reader {
   bool HasFlag(uint32_t column_id, uint8_t flag) const {
     return column_id < column_flags_.size() && (column_flags_[column_id] & flag) != 0;
   }
-  std::vector<uint8_t> column_flags_;
   int64_t gc_before_ = 0;         // tombstones deleted before it (seconds) are purgeable
   // ReadResult::tombstones when the partition in hand began (reads of partition keys, whose
   // failure threshold is per partition); 0 for scans.
@@ -1288,18 +1294,80 @@ class Reader {
     bool is_static = false;
     const ColumnMetadata* collection = nullptr;  // a non-frozen collection or user type
   };
-  std::vector<ReturnedColumn> returned_;
-  rows::RowValueView row_view_;
-  std::vector<std::string> clustering_;
-  std::vector<RowCellView> cell_views_;
-  std::vector<std::optional<CellValue>> owned_cells_;
+  // The buffers a read refills: kept with their capacity for the thread's next read, so that a
+  // point read allocates none of them. The constructor and each use reset what they read.
+  struct Buffers {
+    std::vector<uint8_t> column_flags;
+    std::vector<ReturnedColumn> returned;
+    rows::RowValueView row_view;
+    std::vector<std::string> clustering;
+    std::vector<RowCellView> cell_views;
+    std::vector<std::optional<CellValue>> owned_cells;
+    std::vector<EncodedSlice> slices;
+    std::string scan_prefix, header_key, row_base, point_key;
+    std::vector<std::string> scan_pk;
+
+    // Whether keeping them would hold on to much memory after a large read.
+    bool Large() const {
+      constexpr size_t kMaxEntries = 256, kMaxBytes = 4096;
+      auto large_strings = [&](const std::vector<std::string>& v) {
+        if (v.capacity() > kMaxEntries) return true;
+        for (const auto& x : v) {
+          if (x.capacity() > kMaxBytes) return true;
+        }
+        return false;
+      };
+      return column_flags.capacity() > 4 * kMaxEntries || returned.capacity() > kMaxEntries ||
+             row_view.cells.capacity() > kMaxEntries || cell_views.capacity() > kMaxEntries ||
+             owned_cells.capacity() > kMaxEntries || slices.capacity() > kMaxEntries ||
+             large_strings(clustering) || large_strings(scan_pk) ||
+             scan_prefix.capacity() > kMaxBytes || header_key.capacity() > kMaxBytes ||
+             row_base.capacity() > kMaxBytes || point_key.capacity() > kMaxBytes;
+    }
+  };
+  // This thread's buffers; `in_use` while a Reader holds them.
+  struct ThreadBuffers {
+    Buffers buffers;
+    bool in_use = false;
+  };
+  static ThreadBuffers& ThisThread() {
+    thread_local ThreadBuffers t;
+    return t;
+  }
+  // The thread's buffers, or fresh ones (kept in `own`) while another Reader on this thread
+  // holds them.
+  static Buffers& AcquireBuffers(std::unique_ptr<Buffers>* own) {
+    ThreadBuffers& t = ThisThread();
+    if (t.in_use) {
+      *own = std::make_unique<Buffers>();
+      return **own;
+    }
+    t.in_use = true;
+    return t.buffers;
+  }
+  void ReleaseBuffers() {
+    if (own_buffers_ != nullptr) return;
+    if (buffers_.Large()) buffers_ = Buffers();  // a large read's buffers are not kept
+    ThisThread().in_use = false;
+  }
+  std::unique_ptr<Buffers> own_buffers_;
+  Buffers& buffers_ = AcquireBuffers(&own_buffers_);
+  std::vector<uint8_t>& column_flags_ = buffers_.column_flags;
+  std::vector<ReturnedColumn>& returned_ = buffers_.returned;
+  rows::RowValueView& row_view_ = buffers_.row_view;
+  std::vector<std::string>& clustering_ = buffers_.clustering;
+  std::vector<RowCellView>& cell_views_ = buffers_.cell_views;
+  std::vector<std::optional<CellValue>>& owned_cells_ = buffers_.owned_cells;
+  std::vector<EncodedSlice>& slices_ = buffers_.slices;
+  std::string& scan_prefix_ = buffers_.scan_prefix;
+  std::string& header_key_ = buffers_.header_key;
+  std::string& row_base_ = buffers_.row_base;
+  std::string& point_key_ = buffers_.point_key;
+  std::vector<std::string>& scan_pk_ = buffers_.scan_pk;
   std::optional<ResumePosition> resume_;
-  std::vector<EncodedSlice> slices_;
   bool clustering_restricted_ = false;
   bool stopped_ = false;
   bool at_partition_end_ = false;
-  std::string scan_prefix_, header_key_, row_base_, point_key_;
-  std::vector<std::string> scan_pk_;
   bool decode_partition_key_ = true;
   int64_t emitted_ = 0;
   ReadResult result_;

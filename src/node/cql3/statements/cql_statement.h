@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,8 +78,9 @@ struct ExecutionContext {
   // v5 EXECUTE whose result_metadata_id is stale: Rows carry Metadata_changed, this id and the
   // columns.
   std::optional<std::string> new_metadata_id;
-  // Canonical forms of bound values (ResolveValue's results point into it).
-  mutable std::deque<std::string> normalized;
+  // Canonical forms of bound values (ResolveValue's results point into it). A list: its elements
+  // stay put, and an empty one allocates nothing (a deque allocates on construction, per request).
+  mutable std::list<std::string> normalized;
   // Client warnings: the thresholds, and the warnings the execution raised (sent with the
   // response from protocol v4 on).
   ClientWarningThresholds thresholds;

@@ -783,10 +783,12 @@ Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereCl
     PF_ASSIGN_OR_RETURN(std::vector<std::string> values, ResolveKeyValues(r, ctx));
     std::vector<std::vector<std::string>> next;
     next.reserve(keys.size() * values.size());
+    const bool last_use = keys.size() == 1;  // each value is used once: moved, not copied
     for (const auto& prefix : keys) {
-      for (const auto& v : values) {
+      for (auto& v : values) {
         auto k = prefix;
-        k.push_back(v);
+        k.reserve(where.partition.size());
+        k.push_back(last_use ? std::move(v) : v);
         next.push_back(std::move(k));
       }
     }
@@ -806,6 +808,7 @@ Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereCl
     }
     return 0;
   };
+  if (keys.size() < 2) return keys;  // a point read: nothing to order (and no sort buffer)
   std::stable_sort(keys.begin(), keys.end(),
                    [&](const auto& a, const auto& b) { return compare(a, b) < 0; });
   keys.erase(std::unique(keys.begin(), keys.end(),
