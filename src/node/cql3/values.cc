@@ -414,7 +414,13 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
   const std::vector<cql::RawValue>* binds = inputs.binds;
   using K = cql::TypeKind;
   using TK = Term::Kind;
-  if (t.kind == TK::kNull) return cql::Value();
+  if (t.kind == TK::kNull) {
+    // Constants.NullLiteral: null is not assignable to a counter, wherever it stands.
+    if (type.kind() == K::kCounter) {
+      return InvalidRequest("Invalid null value for counter increment/decrement");
+    }
+    return cql::Value();
+  }
   if (t.kind == TK::kBindMarker) {
     if (!binds) return InvalidRequest("bind marker where a literal was expected");
     if (t.bind_index < 0 || static_cast<size_t>(t.bind_index) >= binds->size()) {

@@ -154,12 +154,13 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
     return op;
   }
   if (a.op == Assignment::Op::kSet) {
+    // Operation.SetValue prepares the value (its errors first) before refusing a counter.
+    op.kind = Kind::kSet;
+    PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     if (type.kind() == cql::TypeKind::kCounter) {
       return InvalidRequest("Cannot set the value of counter column " + column.name +
                             " (counters can only be incremented/decremented, not set)");
     }
-    op.kind = Kind::kSet;
-    PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     return op;
   }
   if (type.kind() == cql::TypeKind::kCounter) {
