@@ -174,6 +174,10 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
     return op;
   }
   if (!type.is_collection()) {
+    if (a.op == Assignment::Op::kAdd && type.kind() == cql::TypeKind::kTuple) {
+      return InvalidRequest(
+          fmt::format("Invalid operation ({}) for tuple column {}", Describe(a), column.name));
+    }
     return InvalidRequest(fmt::format("Invalid operation ({}) for non {} column {}", Describe(a),
                                       a.op == Assignment::Op::kSetElement ? "list or map" : "counter",
                                       column.name));
