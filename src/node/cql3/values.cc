@@ -196,7 +196,12 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
                  ? Fit::kWeak
                  : Fit::kNone;
     case TK::kTuple:
-      return p == K::kTuple ? Fit::kWeak : Fit::kNone;
+      // Tuples.testTupleAssignment: not too many components, each assignable to its type.
+      if (p != K::kTuple || arg.elements.size() > param.params().size()) return Fit::kNone;
+      for (size_t i = 0; i < arg.elements.size(); ++i) {
+        if (ArgumentFit(arg.elements[i], param.params()[i]) == Fit::kNone) return Fit::kNone;
+      }
+      return Fit::kWeak;
     case TK::kUserType:
       return p == K::kUdt ? Fit::kWeak : Fit::kNone;
     case TK::kFunction: {
@@ -709,12 +714,13 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
     }
     case K::kTuple: {
       if (t.kind != TK::kTuple) return Mismatch(t, type, receiver);
-      if (t.elements.size() > type.params().size()) {
-        return InvalidRequest(fmt::format(
-            "Invalid tuple literal for {}: too many elements. Type {} expects {} but got {}",
-            receiver, type.ToCql(), type.params().size(), t.elements.size()));
-      }
+      // Tuples.validateTupleAssignableTo: component by component, too many when one is left.
       for (size_t i = 0; i < t.elements.size(); ++i) {
+        if (i >= type.params().size()) {
+          return InvalidRequest(fmt::format(
+              "Invalid tuple literal for {}: too many elements. Type {} expects {} but got {}",
+              receiver, type.ToCql(), type.params().size(), t.elements.size()));
+        }
         if (ArgumentFit(t.elements[i], type.params()[i]) == Fit::kNone) {
           return InvalidRequest(
               fmt::format("Invalid tuple literal for {}: component {} is not of type {}", receiver,
