@@ -1523,11 +1523,15 @@ class Parser {
     PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
     PF_ASSIGN_OR_RETURN(s.type, ParseTableName());
     PF_RETURN_IF_ERROR(ExpectPunct("("));
+    // '(' typeColumns ( ',' typeColumns? )* ')': empty entries after the first are allowed.
+    if (Peek().IsPunct(",") || Peek().IsPunct(")")) return NoViableWithSnippet();
     do {
-      ColumnDefinition field;
-      PF_ASSIGN_OR_RETURN(field.name, Identifier());
-      PF_ASSIGN_OR_RETURN(field.type, ParseType());
-      s.fields.push_back(std::move(field));
+      if (s.fields.empty() || !(Peek().IsPunct(",") || Peek().IsPunct(")"))) {
+        ColumnDefinition field;
+        PF_ASSIGN_OR_RETURN(field.name, Identifier());
+        PF_ASSIGN_OR_RETURN(field.type, ParseType());
+        s.fields.push_back(std::move(field));
+      }
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectPunct(")"));
     return Statement(std::move(s));

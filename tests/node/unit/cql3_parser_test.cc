@@ -155,6 +155,15 @@ TEST(Cql3Parser, ShorthandAssignmentsAreAdditionsAndSubtractions) {
   EXPECT_NE(SyntaxError("UPDATE t SET l[0] += 1 WHERE k = 1"), "");
 }
 
+TEST(Cql3Parser, CreateTypeAllowsEmptyEntriesAfterTheFirstField) {
+  auto p = MustParse("CREATE TYPE t (a int,, b text,)");
+  auto* t = std::get_if<CreateTypeStatement>(&p.statement);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->fields.size(), 2u);
+  EXPECT_NE(SyntaxError("CREATE TYPE t (, a int)"), "");
+  EXPECT_NE(SyntaxError("CREATE TYPE t ()"), "");
+}
+
 TEST(Cql3Parser, SchemaStatements) {
   MustParse(
       "CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'NetworkTopologyStrategy', "
