@@ -17,7 +17,7 @@ enum class TokenKind {
   kUuid,        // 8-4-4-4-12 hex
   kDuration,    // 1h30m, P1D, ...
   kBoolean,     // true / false (text lower-cased)
-  kPunct,       // ( ) , ; . * = < > <= >= != [ ] { } : ? + - / %
+  kPunct,       // ( ) , ; . * = < > <= >= != .. += -= [ ] { } : ? + - / %
   kEnd,
   kInvalid,
 };

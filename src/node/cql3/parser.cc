@@ -1196,7 +1196,8 @@ class Parser {
     return t.kind == TokenKind::kIdentifier && t.text == column;
   }
 
-  // `c = v`, `c = c + v`, `c = c - v`, `c = v + c`, `c[k] = v`.
+  // `c = v`, `c = c + v`, `c = c - v`, `c = v + c`, `c[k] = v`, and the shorthands `c += v`,
+  // `c -= v` (Cassandra's shorthandColumnOperation).
   Result<Assignment> ParseAssignment() {
     Assignment a;
     PF_ASSIGN_OR_RETURN(a.column, Identifier());
@@ -1212,6 +1213,11 @@ class Parser {
       PF_RETURN_IF_ERROR(ExpectPunct("]"));
       a.op = Assignment::Op::kSetElement;
       PF_RETURN_IF_ERROR(ExpectPunct("="));
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      return a;
+    }
+    if (Peek().IsPunct("+=") || Peek().IsPunct("-=")) {
+      a.op = Next().IsPunct("+=") ? Assignment::Op::kAdd : Assignment::Op::kSubtract;
       PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
       return a;
     }
@@ -1517,11 +1523,15 @@ class Parser {
     PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
     PF_ASSIGN_OR_RETURN(s.type, ParseTableName());
     PF_RETURN_IF_ERROR(ExpectPunct("("));
+    // '(' typeColumns ( ',' typeColumns? )* ')': empty entries after the first are allowed.
+    if (Peek().IsPunct(",") || Peek().IsPunct(")")) return NoViableWithSnippet();
     do {
-      ColumnDefinition field;
-      PF_ASSIGN_OR_RETURN(field.name, Identifier());
-      PF_ASSIGN_OR_RETURN(field.type, ParseType());
-      s.fields.push_back(std::move(field));
+      if (s.fields.empty() || !(Peek().IsPunct(",") || Peek().IsPunct(")"))) {
+        ColumnDefinition field;
+        PF_ASSIGN_OR_RETURN(field.name, Identifier());
+        PF_ASSIGN_OR_RETURN(field.type, ParseType());
+        s.fields.push_back(std::move(field));
+      }
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectPunct(")"));
     return Statement(std::move(s));

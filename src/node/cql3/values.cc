@@ -196,7 +196,12 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
                  ? Fit::kWeak
                  : Fit::kNone;
     case TK::kTuple:
-      return p == K::kTuple ? Fit::kWeak : Fit::kNone;
+      // Tuples.testTupleAssignment: not too many components, each assignable to its type.
+      if (p != K::kTuple || arg.elements.size() > param.params().size()) return Fit::kNone;
+      for (size_t i = 0; i < arg.elements.size(); ++i) {
+        if (ArgumentFit(arg.elements[i], param.params()[i]) == Fit::kNone) return Fit::kNone;
+      }
+      return Fit::kWeak;
     case TK::kUserType:
       return p == K::kUdt ? Fit::kWeak : Fit::kNone;
     case TK::kFunction: {
@@ -407,6 +412,71 @@ Result<T> ParseWith(const Term& t, std::string_view error) {
 
 }  // namespace
 
+namespace {
+
+// ListSerializer, SetSerializer and MapSerializer on a bound value. A list bound to a marker is
+// deserialized (a null element reads as one, a negative count is refused); a set or map, and any
+// collection nested in an element, is validated first (a null element is refused, a negative
+// count passes the walk and is refused when deserialized).
+Status CheckBoundCollection(std::string_view body, const cql::DataType& type,
+                            std::string_view receiver, bool nested) {
+  const cql::TypeKind kind = type.kind();
+  const char* what = kind == cql::TypeKind::kList  ? "list"
+                     : kind == cql::TypeKind::kSet ? "set"
+                                                   : "map";
+  auto not_enough = [&] {
+    return InvalidRequest(fmt::format("Not enough bytes to read a {}", what));
+  };
+  const bool validating = nested || kind != cql::TypeKind::kList;
+  if (body.size() < 4) return not_enough();
+  const auto count = static_cast<int32_t>(cql::LoadBE32(body.data()));
+  if (!validating && count < 0) return InvalidRequest("The data cannot be deserialized as a list");
+  const size_t parts = kind == cql::TypeKind::kMap ? 2 : 1;
+  size_t offset = 4;
+  for (int32_t i = 0; i < count; ++i) {
+    for (size_t part = 0; part < parts; ++part) {
+      if (body.size() - offset < 4) return not_enough();
+      const auto size = static_cast<int32_t>(cql::LoadBE32(body.data() + offset));
+      offset += 4;
+      if (size < 0) {
+        if (validating) return InvalidRequest("Null value read when not allowed");
+        continue;  // cql::ValidateValue refuses the null element afterwards
+      }
+      if (body.size() - offset < static_cast<size_t>(size)) return not_enough();
+      std::string_view element = body.substr(offset, static_cast<size_t>(size));
+      offset += static_cast<size_t>(size);
+      const cql::DataType& element_type = type.params()[part];
+      if (element_type.is_collection()) {
+        PF_RETURN_IF_ERROR(CheckBoundCollection(element, element_type, receiver, true));
+      } else if (Status st = cql::ValidateValue(element, element_type); !st.ok()) {
+        return InvalidRequest(fmt::format("Invalid value for {} of type {}: {}", receiver,
+                                          type.ToCql(), st.message()));
+      }
+    }
+  }
+  if (offset != body.size()) {
+    return InvalidRequest(fmt::format("Unexpected extraneous bytes after {} value", what));
+  }
+  if (count < 0)
+    return InvalidRequest(fmt::format("The data cannot be deserialized as a {}", what));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
+                          std::string_view receiver) {
+  if (type.is_collection()) {
+    PF_RETURN_IF_ERROR(CheckBoundCollection(bytes, type, receiver, /*nested=*/false));
+  }
+  Status st = cql::ValidateValue(bytes, type);
+  if (!st.ok()) {
+    return InvalidRequest(
+        fmt::format("Invalid value for {} of type {}: {}", receiver, type.ToCql(), st.message()));
+  }
+  return Status::Ok();
+}
+
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
                                std::string_view receiver, const TermInputs& inputs) {
   PF_ASSIGN_OR_RETURN(const Term* unwrapped, UnwrapCast(term, type, receiver));
@@ -414,7 +484,13 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
   const std::vector<cql::RawValue>* binds = inputs.binds;
   using K = cql::TypeKind;
   using TK = Term::Kind;
-  if (t.kind == TK::kNull) return cql::Value();
+  if (t.kind == TK::kNull) {
+    // Constants.NullLiteral: null is not assignable to a counter, wherever it stands.
+    if (type.kind() == K::kCounter) {
+      return InvalidRequest("Invalid null value for counter increment/decrement");
+    }
+    return cql::Value();
+  }
   if (t.kind == TK::kBindMarker) {
     if (!binds) return InvalidRequest("bind marker where a literal was expected");
     if (t.bind_index < 0 || static_cast<size_t>(t.bind_index) >= binds->size()) {
@@ -424,6 +500,7 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
     const cql::RawValue& v = (*binds)[static_cast<size_t>(t.bind_index)];
     if (v.is_unset()) return InvalidRequest(fmt::format("Invalid unset value for {}", receiver));
     if (v.is_null()) return cql::Value();
+    PF_RETURN_IF_ERROR(ValidateBoundValue(v.bytes, type, receiver));
     auto value = cql::DeserializeValue(v.bytes, type);
     if (!value.ok()) {
       return InvalidRequest(fmt::format("Invalid value for {} of type {}: {}", receiver,
@@ -637,12 +714,13 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
     }
     case K::kTuple: {
       if (t.kind != TK::kTuple) return Mismatch(t, type, receiver);
-      if (t.elements.size() > type.params().size()) {
-        return InvalidRequest(fmt::format(
-            "Invalid tuple literal for {}: too many elements. Type {} expects {} but got {}",
-            receiver, type.ToCql(), type.params().size(), t.elements.size()));
-      }
+      // Tuples.validateTupleAssignableTo: component by component, too many when one is left.
       for (size_t i = 0; i < t.elements.size(); ++i) {
+        if (i >= type.params().size()) {
+          return InvalidRequest(fmt::format(
+              "Invalid tuple literal for {}: too many elements. Type {} expects {} but got {}",
+              receiver, type.ToCql(), type.params().size(), t.elements.size()));
+        }
         if (ArgumentFit(t.elements[i], type.params()[i]) == Fit::kNone) {
           return InvalidRequest(
               fmt::format("Invalid tuple literal for {}: component {} is not of type {}", receiver,

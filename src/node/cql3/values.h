@@ -73,6 +73,14 @@ Result<std::optional<std::string>> SerializeTerm(const Term& term, const cql::Da
                                                  std::string_view receiver,
                                                  const TermInputs& inputs = {});
 
+// Checks a value bound to a marker of `type` before use, as Cassandra does: lists, sets and maps
+// with their serializers' structure checks and messages ("Not enough bytes to read a list",
+// "Unexpected extraneous bytes after set value", ...); other types, and the elements inside, with
+// cql::ValidateValue ("Invalid value for <receiver> of type <type>: ..."). Errors are
+// InvalidRequest.
+Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
+                          std::string_view receiver);
+
 // <0, 0, >0 as Cassandra orders values of `type` (ascending). Both are valid cell bodies.
 int CompareValues(const cql::DataType& type, std::string_view a, std::string_view b);
 

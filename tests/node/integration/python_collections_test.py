@@ -171,6 +171,56 @@ class CollectionsTest(unittest.TestCase):
         # The node keeps serving after the errors.
         self.assertEqual(self.row(1).fl, [9, 8])
 
+    def test_element_deletion_and_unset_elements_as_cassandra(self):
+        # DELETE c[x] takes a list index, a set element or a map key (Operation.ElementDeletion);
+        # an unset index deletes nothing, an unset value sets nothing once the index is checked.
+        from cassandra.query import UNSET_VALUE
+        s = self.session
+        s.execute("INSERT INTO c (k, l, s, m) VALUES (801, [1, 2], {'a', 'b'}, {'x': 1})")
+        s.execute("DELETE s['a'], s['zz'] FROM c WHERE k = 801")
+        s.execute(s.prepare("DELETE s[?] FROM c WHERE k = 801"), ("b",))
+        s.execute(s.prepare("DELETE l[?] FROM c WHERE k = 801"), (UNSET_VALUE,))
+        s.execute(s.prepare("UPDATE c SET l[1] = ?, m['x'] = ? WHERE k = 801"),
+                  (UNSET_VALUE, UNSET_VALUE))
+        r = self.row(801, "l, s, m")
+        self.assertEqual((r.l, r.s, dict(r.m)), ([1, 2], None, {"x": 1}))
+        with self.assertRaisesRegex(InvalidRequest, "List index 5 out of bound, list has size 2"):
+            s.execute(s.prepare("UPDATE c SET l[5] = ? WHERE k = 801"), (UNSET_VALUE,))
+        with self.assertRaisesRegex(InvalidRequest, "^.*Invalid unset value for list index"):
+            s.execute(s.prepare("UPDATE c SET l[?] = 7 WHERE k = 801"), (UNSET_VALUE,))
+        with self.assertRaisesRegex(InvalidRequest, "Invalid unset map key"):
+            s.execute(s.prepare("DELETE m[?] FROM c WHERE k = 801"), (UNSET_VALUE,))
+        with self.assertRaisesRegex(InvalidRequest, "Invalid unset map key"):
+            s.execute(s.prepare("UPDATE c SET m[?] = 1 WHERE k = 801"), (UNSET_VALUE,))
+        with self.assertRaisesRegex(InvalidRequest, "Invalid null set element"):
+            s.execute(s.prepare("DELETE s[?] FROM c WHERE k = 801"), (None,))
+
+    def test_malformed_bound_collections_get_cassandras_errors(self):
+        # Raw bytes past the driver's serializer: the structure checks of Cassandra's list, set
+        # and map serializers, with their messages; the connection stays usable.
+        import struct
+        from cassandra.query import BoundStatement
+        s = self.session
+        cases = [
+            ("l", b"", "Not enough bytes to read a list"),
+            ("l", b"test", "Not enough bytes to read a list"),
+            ("l", struct.pack(">i", -1), "The data cannot be deserialized as a list"),
+            ("l", struct.pack(">iii", 1, 4, 7) + b"x", "Unexpected extraneous bytes after list value"),
+            ("s", b"", "Not enough bytes to read a set"),
+            ("s", struct.pack(">q", 2**63 - 1), "Null value read when not allowed"),
+            ("s", struct.pack(">i", -1), "The data cannot be deserialized as a set"),
+            ("s", struct.pack(">ii", 0, 0), "Unexpected extraneous bytes after set value"),
+            ("m", b"tes", "Not enough bytes to read a map"),
+            ("m", struct.pack(">iiii", 1, 1, 1, 5) + b"a", "Not enough bytes to read a map"),
+            ("m", struct.pack(">i", -1), "The data cannot be deserialized as a map"),
+        ]
+        for column, raw, message in cases:
+            bound = BoundStatement(s.prepare(f"INSERT INTO c (k, {column}) VALUES (?, ?)"))
+            bound.values = [struct.pack(">i", 901), raw]
+            with self.assertRaisesRegex(InvalidRequest, message, msg=f"{column} {raw.hex()}"):
+                s.execute(bound)
+        self.assertIsNone(self.row(901))
+
     def test_elements_past_64_kib_and_empty_elements(self):
         # Cassandra 5.0 limits neither set elements nor map keys to 64 KiB, and a set element or
         # map key may be empty.

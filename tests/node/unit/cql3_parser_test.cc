@@ -142,6 +142,28 @@ TEST(Cql3Parser, DmlAndBatch) {
   EXPECT_EQ(p.bind_count, 2);
 }
 
+TEST(Cql3Parser, ShorthandAssignmentsAreAdditionsAndSubtractions) {
+  auto p = MustParse("UPDATE t SET s += {'a'}, c -= 1, l = l + [2] WHERE k = 1");
+  auto* u = std::get_if<UpdateStatement>(&p.statement);
+  ASSERT_NE(u, nullptr);
+  ASSERT_EQ(u->assignments.size(), 3u);
+  EXPECT_EQ(u->assignments[0].op, Assignment::Op::kAdd);
+  EXPECT_EQ(u->assignments[1].op, Assignment::Op::kSubtract);
+  EXPECT_EQ(u->assignments[2].op, Assignment::Op::kAdd);
+  // One token, as in Cassandra's grammar: `+ =` is not the shorthand.
+  EXPECT_NE(SyntaxError("UPDATE t SET s + = {'a'} WHERE k = 1"), "");
+  EXPECT_NE(SyntaxError("UPDATE t SET l[0] += 1 WHERE k = 1"), "");
+}
+
+TEST(Cql3Parser, CreateTypeAllowsEmptyEntriesAfterTheFirstField) {
+  auto p = MustParse("CREATE TYPE t (a int,, b text,)");
+  auto* t = std::get_if<CreateTypeStatement>(&p.statement);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->fields.size(), 2u);
+  EXPECT_NE(SyntaxError("CREATE TYPE t (, a int)"), "");
+  EXPECT_NE(SyntaxError("CREATE TYPE t ()"), "");
+}
+
 TEST(Cql3Parser, SchemaStatements) {
   MustParse(
       "CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'NetworkTopologyStrategy', "

@@ -228,10 +228,18 @@ TEST_F(SelectionTest, FromJsonOfABindMarker) {
 TEST_F(SelectionTest, DistinctSelectsPartitionKeysAndStatics) {
   ExpectResult("SELECT DISTINCT pk FROM t", {"pk"}, Rows{{"1"}, {"2"}});
   ExpectInvalid(env_.Execute("SELECT DISTINCT * FROM t"),
-                "SELECT DISTINCT queries must request partition key columns");
+                "SELECT DISTINCT queries must only request partition key columns and/or static "
+                "columns (not ck)");
   ExpectInvalid(env_.Execute("SELECT DISTINCT pk, v FROM t"),
                 "SELECT DISTINCT queries must only request partition key columns and/or static "
                 "columns (not v)");
+  ExpectInvalid(env_.Execute("SELECT DISTINCT pk, writetime(v) FROM t"),
+                "SELECT DISTINCT queries must only request partition key columns and/or static "
+                "columns (not v)");
+  // Over a range of partitions every partition key column is requested; count(*) names none.
+  ExpectInvalid(env_.Execute("SELECT DISTINCT count(*) FROM t"),
+                "SELECT DISTINCT queries must request all the partition key columns (missing pk)");
+  ExpectResult("SELECT DISTINCT count(*) FROM t WHERE pk = 1", {"count"}, Rows{{"1"}});
 }
 
 // Element and slice selection on sets and maps, frozen or not (Cassandra 5.0).

@@ -151,13 +151,10 @@ Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMet
         t.keyspace, t.name, alias.empty() ? std::move(p.name) : alias, std::move(p.type)});
   };
   if (stmt.select_star) {
-    if (stmt.distinct) {
-      return InvalidRequest("SELECT DISTINCT queries must request partition key columns");
-    }
     for (const auto& col : t.columns) add(Prepared{s.ColumnOutput(col), col.type, col.name}, "");
   } else {
     for (const auto& sel : stmt.selectors) {
-      PF_ASSIGN_OR_RETURN(Prepared p, s.PrepareSelector(sel, t, binds, stmt.distinct));
+      PF_ASSIGN_OR_RETURN(Prepared p, s.PrepareSelector(sel, t, binds));
       add(std::move(p), sel.alias);
     }
   }
@@ -171,10 +168,10 @@ Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMet
 }
 
 Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, const TableMetadata& t,
-                                                       BindCollector& binds, bool distinct) {
+                                                       BindCollector& binds) {
   if (sel.parentheses > 0) {
     return PrepareParenthesized(
-        sel, [&](const Selector& inner) { return PrepareSelector(inner, t, binds, distinct); });
+        sel, [&](const Selector& inner) { return PrepareSelector(inner, t, binds); });
   }
   switch (sel.kind) {
     case Selector::Kind::kOperation:
@@ -182,12 +179,6 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
     case Selector::Kind::kColumn: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
       if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
-      if (distinct && col->kind != ColumnKind::kPartitionKey && col->kind != ColumnKind::kStatic) {
-        return InvalidRequest(
-            "SELECT DISTINCT queries must only request partition key columns and/or static "
-            "columns (not " +
-            col->name + ")");
-      }
       return Prepared{ColumnOutput(*col), col->type, col->name};
     }
     case Selector::Kind::kCountStar:
@@ -319,7 +310,7 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
       PF_ASSIGN_OR_RETURN(arg, PrepareTerm(a, nullptr, binds, "arg0(system.cast)"));
     } else if (a.kind == Selector::Kind::kToken || a.kind == Selector::Kind::kWritetime ||
                a.kind == Selector::Kind::kMaxWritetime || a.kind == Selector::Kind::kTtl) {
-      PF_ASSIGN_OR_RETURN(arg, PrepareSelector(a, t, binds, /*distinct=*/false));
+      PF_ASSIGN_OR_RETURN(arg, PrepareSelector(a, t, binds));
     } else {
       return InvalidRequest("Arguments of system." + sel.function +
                             " must be columns or function calls");
@@ -481,7 +472,7 @@ Result<std::vector<Selection::Argument>> Selection::PrepareArguments(const Selec
     if (a.kind == Selector::Kind::kTerm && a.cast_type.empty() && a.parentheses == 0) {
       arg.text = a.term.kind == Term::Kind::kNull ? "NULL" : a.term_text;
     } else {
-      PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(a, t, binds, /*distinct=*/false));
+      PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(a, t, binds));
       arg.text = p.name;
       arg.typed = std::move(p);
     }
@@ -680,8 +671,7 @@ Result<Selection::Prepared> Selection::PrepareSubscript(const Selector& sel, con
       inner.kind == Selector::Kind::kMaxWritetime || inner.kind == Selector::Kind::kTtl ||
       inner.kind == Selector::Kind::kCount || inner.kind == Selector::Kind::kCountStar ||
       inner.kind == Selector::Kind::kAggregate) {
-    bool distinct = false;
-    PF_ASSIGN_OR_RETURN(Prepared in, PrepareSelector(inner, t, binds, distinct));
+    PF_ASSIGN_OR_RETURN(Prepared in, PrepareSelector(inner, t, binds));
     return InvalidRequest(
         element ? fmt::format("Invalid element selection: {} is of type {} is not a collection",
                               in.name, in.type.ToCql())
@@ -783,6 +773,9 @@ size_t Selection::ReadCell(uint32_t column_id) {
 }
 
 Output Selection::ColumnOutput(const ColumnMetadata& col) {
+  if (std::find(columns_.begin(), columns_.end(), &col) == columns_.end()) {
+    columns_.push_back(&col);
+  }
   switch (col.kind) {
     case ColumnKind::kPartitionKey:
       return MakeOutput(Output::Kind::kPartitionKey, static_cast<size_t>(col.position));

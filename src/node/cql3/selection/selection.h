@@ -107,6 +107,10 @@ class Selection {
   // read for filtering.
   size_t ReadCell(uint32_t column_id);
 
+  // The table columns the selectors name, each once, in the order first named (`*`: every
+  // column): Cassandra's Selection.getColumns, which SELECT DISTINCT checks.
+  const std::vector<const ColumnMetadata*>& columns() const { return columns_; }
+
   // count(), min/max/sum/avg: rows fold into one result row (or one per GROUP BY group).
   bool has_aggregate() const { return has_aggregate_; }
   bool json() const { return json_; }
@@ -135,7 +139,7 @@ class Selection {
     std::string name;  // Cassandra's column name
   };
   Result<Prepared> PrepareSelector(const Selector& sel, const TableMetadata& t,
-                                   BindCollector& binds, bool distinct);
+                                   BindCollector& binds);
   Result<Prepared> PrepareFunction(const Selector& sel, const TableMetadata& t,
                                    BindCollector& binds);
   // `a + b`, `-a`, ...: the operation function chosen over the operands as Cassandra's
@@ -189,6 +193,7 @@ class Selection {
   std::vector<cql::ColumnSpec> result_columns_;
   std::vector<cql::ColumnSpec> json_columns_;  // SELECT JSON: the columns inside the objects
   std::vector<uint32_t> cell_columns_;
+  std::vector<const ColumnMetadata*> columns_;
   bool has_aggregate_ = false;
   bool json_ = false;
 };

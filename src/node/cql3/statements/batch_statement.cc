@@ -33,10 +33,7 @@ Status AddChildMutations(const std::vector<BatchChild>& children, ExecutionConte
 // Every statement's mutations in one partition, checked and applied under that partition's
 // compare-and-set lock.
 Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& children,
-                                            ExecutionContext& ctx,
-                                            std::optional<int64_t> batch_timestamp) {
-  if (batch_timestamp)
-    return InvalidRequest("Cannot provide custom timestamp for conditional BATCH");
+                                            ExecutionContext& ctx) {
   for (const auto& child : children) {
     if (child.statement->has_timestamp()) {
       return InvalidRequest("Cannot provide custom timestamp for conditional BATCH");
@@ -149,19 +146,34 @@ Result<std::string> ExecuteBatch(const std::vector<BatchChild>& children, Execut
     (child.statement->is_counter() ? counters : others) = true;
     conditional = conditional || child.statement->is_conditional();
   }
+  // BatchStatement.validate's checks, in its order.
+  if (batch_timestamp) {
+    if (conditional) return InvalidRequest("Cannot provide custom timestamp for conditional BATCH");
+    if (type == cql::BatchType::kCounter) {
+      return InvalidRequest("Cannot provide custom timestamp for counter BATCH");
+    }
+    for (const auto& child : children) {
+      if (child.statement->has_timestamp()) {
+        return InvalidRequest("Timestamp must be set either on BATCH or individual statements");
+      }
+    }
+    if (counters) {
+      return InvalidRequest("Cannot provide custom timestamp for a BATCH containing counters");
+    }
+  }
   if (type == cql::BatchType::kCounter && others) {
     return InvalidRequest("Cannot include non-counter statement in a counter batch");
-  }
-  if (type == cql::BatchType::kLogged && counters) {
-    return InvalidRequest("Cannot include a counter statement in a logged batch");
   }
   if (counters && others) {
     return InvalidRequest("Counter and non-counter mutations cannot exist in the same batch");
   }
+  if (type == cql::BatchType::kLogged && counters) {
+    return InvalidRequest("Cannot include a counter statement in a logged batch");
+  }
   if (conditional) {
     if (counters)
       return InvalidRequest("Cannot include a counter statement in a conditional BATCH");
-    return ExecuteConditionalBatch(children, ctx, batch_timestamp);
+    return ExecuteConditionalBatch(children, ctx);
   }
   if (counters) {
     // Statement by statement, under the counter locks of every partition the batch writes.

@@ -34,11 +34,7 @@ Result<cql::RawValue> ResolveValue(const ValueSource& source, const ExecutionCon
   if (v.kind == cql::RawValue::Kind::kBytes) {
     // Cassandra accepts an empty value for most types (it reads back as empty, not null); we
     // only accept it where it is a valid body.
-    Status s = cql::ValidateValue(v.bytes, source.type);
-    if (!s.ok()) {
-      return InvalidRequest(fmt::format("Invalid value for {} of type {}: {}", source.receiver,
-                                        source.type.ToCql(), s.message()));
-    }
+    PF_RETURN_IF_ERROR(ValidateBoundValue(v.bytes, source.type, source.receiver));
     if (source.normalize) {
       if (auto canonical = NormalizeValue(source.type, v.bytes)) {
         ctx.normalized.push_back(std::move(*canonical));

@@ -154,12 +154,13 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
     return op;
   }
   if (a.op == Assignment::Op::kSet) {
+    // Operation.SetValue prepares the value (its errors first) before refusing a counter.
+    op.kind = Kind::kSet;
+    PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     if (type.kind() == cql::TypeKind::kCounter) {
       return InvalidRequest("Cannot set the value of counter column " + column.name +
                             " (counters can only be incremented/decremented, not set)");
     }
-    op.kind = Kind::kSet;
-    PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     return op;
   }
   if (type.kind() == cql::TypeKind::kCounter) {
@@ -173,6 +174,10 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
     return op;
   }
   if (!type.is_collection()) {
+    if (a.op == Assignment::Op::kAdd && type.kind() == cql::TypeKind::kTuple) {
+      return InvalidRequest(
+          fmt::format("Invalid operation ({}) for tuple column {}", Describe(a), column.name));
+    }
     return InvalidRequest(fmt::format("Invalid operation ({}) for non {} column {}", Describe(a),
                                       a.op == Assignment::Op::kSetElement ? "list or map" : "counter",
                                       column.name));
@@ -250,20 +255,25 @@ Result<Operation> PrepareDeletion(const ColumnMetadata& column, const std::optio
     return op;
   }
   const cql::DataType& type = column.type;
-  if (type.kind() != cql::TypeKind::kList && type.kind() != cql::TypeKind::kMap) {
-    return InvalidRequest(fmt::format("Invalid deletion operation for non list or map column {}",
-                                      column.name));
+  // Operation.ElementDeletion: a list element by index, a set element, a map entry by key.
+  const cql::TypeKind kind = type.kind();
+  if (kind != cql::TypeKind::kList && kind != cql::TypeKind::kSet && kind != cql::TypeKind::kMap) {
+    return InvalidRequest(
+        fmt::format("Invalid deletion operation for non collection column {}", column.name));
   }
   if (type.is_frozen()) {
     return InvalidRequest(fmt::format("Invalid deletion operation for frozen collection column {}",
                                       column.name));
   }
-  bool list = type.kind() == cql::TypeKind::kList;
   op.kind = Kind::kDeleteElement;
-  PF_ASSIGN_OR_RETURN(op.key, binds.Source(*key,
-                                           list ? cql::DataType(cql::TypeKind::kInt)
-                                                : type.params()[0],
-                                           (list ? "idx(" : "key(") + column.name + ")"));
+  if (kind == cql::TypeKind::kList) {
+    PF_ASSIGN_OR_RETURN(
+        op.key, binds.Source(*key, cql::DataType(cql::TypeKind::kInt), "idx(" + column.name + ")"));
+  } else if (kind == cql::TypeKind::kSet) {
+    PF_ASSIGN_OR_RETURN(op.key, binds.Source(*key, type.params()[0], "value(" + column.name + ")"));
+  } else {
+    PF_ASSIGN_OR_RETURN(op.key, binds.Source(*key, type.params()[0], "key(" + column.name + ")"));
+  }
   return op;
 }
 
@@ -283,12 +293,12 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
   cql::RawValue key;
   if (op.kind == Kind::kSetElement || op.kind == Kind::kDeleteElement) {
     PF_ASSIGN_OR_RETURN(key, ResolveValue(op.key, ctx));
-    if (key.is_unset()) return InvalidRequest("Invalid unset value for " + op.key.receiver);
   }
   cql::RawValue value;
   if (op.kind != Kind::kDeleteElement) {
     PF_ASSIGN_OR_RETURN(value, ResolveValue(op.value, ctx));
-    if (value.is_unset()) return Status::Ok();
+    // An element setter checks its index or key before an unset value makes it a no-op.
+    if (value.is_unset() && op.kind != Kind::kSetElement) return Status::Ok();
   }
   const cql::TypeKind kind = col.type.kind();
   if (kind == cql::TypeKind::kCounter) {
@@ -385,14 +395,31 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
     }
     case Kind::kSetElement:
     case Kind::kDeleteElement: {
+      // The checks and messages of Lists.SetterByIndex/DiscarderByIndex, Maps.SetterByKey/
+      // DiscarderByKey and Sets.ElementDiscarder.
+      const bool deleting = op.kind == Kind::kDeleteElement;
       std::optional<std::string> element;
-      if (op.kind == Kind::kSetElement && !value.is_null()) element = std::string(value.bytes);
+      if (!deleting && !value.is_null()) element = std::string(value.bytes);
       if (kind == cql::TypeKind::kList) {
-        PF_ASSIGN_OR_RETURN(size_t index, ListIndex(key, current, op.kind == Kind::kDeleteElement));
+        if (key.is_unset()) {
+          if (deleting) return Status::Ok();
+          return InvalidRequest("Invalid unset value for list index");
+        }
+        PF_ASSIGN_OR_RETURN(size_t index, ListIndex(key, current, deleting));
+        if (value.is_unset()) return Status::Ok();
         out->push_back(Write(id, current->elements[index].first, std::move(element), ts, ttl));
         return Status::Ok();
       }
-      if (key.is_null()) return InvalidRequest("Invalid null value for map key");
+      if (kind == cql::TypeKind::kSet) {
+        if (key.is_null()) return InvalidRequest("Invalid null set element");
+        // An unset element binds to Cassandra's empty unset buffer, which names the empty element.
+        out->push_back(Write(id, key.is_unset() ? std::string() : std::string(key.bytes),
+                             std::nullopt, ts, 0));
+        return Status::Ok();
+      }
+      if (key.is_null()) return InvalidRequest("Invalid null map key");
+      if (key.is_unset()) return InvalidRequest("Invalid unset map key");
+      if (value.is_unset()) return Status::Ok();
       out->push_back(Write(id, std::string(key.bytes), std::move(element), ts, ttl));
       return Status::Ok();
     }

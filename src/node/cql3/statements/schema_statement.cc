@@ -109,9 +109,25 @@ Status CheckNestedFrozen(std::string_view text, std::string_view whole) {
   return Status::Ok();
 }
 
+// CQL3Type.Raw.freeze, which Cassandra's parser calls: frozen<> of a native type is a syntax
+// error at any depth.
+Status CheckFrozenArguments(std::string_view text) {
+  auto [head, params] = SplitType(text);
+  if (head == "'") return Status::Ok();
+  for (std::string_view p : params) {
+    if (head == "frozen" && p.find('<') == std::string_view::npos && cql::DataType::Parse(p).ok()) {
+      return SyntaxError(fmt::format(
+          "frozen<> is only allowed on collections, tuples, and user-defined types (got {})", p));
+    }
+    PF_RETURN_IF_ERROR(CheckFrozenArguments(p));
+  }
+  return Status::Ok();
+}
+
 // A type as written, with user type names resolved in `keyspace` of the executing snapshot.
 Result<cql::DataType> ResolveType(const SchemaSnapshot& schema, const std::string& keyspace,
                                   const std::string& text) {
+  PF_RETURN_IF_ERROR(CheckFrozenArguments(text));
   PF_RETURN_IF_ERROR(CheckNestedFrozen(text, text));
   const KeyspaceMetadata* ks = schema.FindKeyspace(keyspace);
   if (ks == nullptr) return InvalidRequest(fmt::format("Keyspace '{}' doesn't exist", keyspace));

@@ -53,6 +53,7 @@ class SelectStatementImpl final : public CqlStatement {
     result_metadata_.columns = selection_.result_columns();
     result_metadata_.column_count = static_cast<int32_t>(result_metadata_.columns.size());
     PF_RETURN_IF_ERROR(PrepareRestrictions(stmt, t, binds));
+    if (distinct_) PF_RETURN_IF_ERROR(CheckDistinctSelection(t));
     if (!stmt.ann.empty()) PF_RETURN_IF_ERROR(PrepareAnn(stmt, t, binds));
     PF_RETURN_IF_ERROR(PrepareOrdering(stmt, t));
     PF_RETURN_IF_ERROR(PrepareLimits(stmt, binds));
@@ -535,6 +536,31 @@ class SelectStatementImpl final : public CqlStatement {
         break;
       }
       pk_indexes_.push_back(static_cast<uint16_t>(s->marker));
+    }
+    return Status::Ok();
+  }
+
+  // SelectStatement.validateDistinctSelection, after the WHERE clause's check in
+  // PrepareRestrictions: only partition key and static columns, and over a range of partitions
+  // every partition key column (so no rows need grouping after the read).
+  Status CheckDistinctSelection(const TableMetadata& t) const {
+    const auto& requested = selection_.columns();
+    for (const ColumnMetadata* col : requested) {
+      if (col->kind != ColumnKind::kPartitionKey && col->kind != ColumnKind::kStatic) {
+        return InvalidRequest(
+            "SELECT DISTINCT queries must only request partition key columns and/or static "
+            "columns (not " +
+            col->name + ")");
+      }
+    }
+    if (where_.partition_complete) return Status::Ok();
+    for (const ColumnMetadata& col : t.columns) {
+      if (col.kind == ColumnKind::kPartitionKey &&
+          std::find(requested.begin(), requested.end(), &col) == requested.end()) {
+        return InvalidRequest(
+            "SELECT DISTINCT queries must request all the partition key columns (missing " +
+            col.name + ")");
+      }
     }
     return Status::Ok();
   }
