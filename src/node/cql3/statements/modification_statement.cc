@@ -463,14 +463,22 @@ class TableModification : public ModificationStatement {
         lwt_ == Lwt::kConditions &&
         std::any_of(conditions_.begin(), conditions_.end(),
                     [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
+    // A write of static columns alone names no row: its IF NOT EXISTS / IF EXISTS ask whether
+    // the partition's static row has live data (CQL3CasRequest at STATIC_CLUSTERING).
+    const bool static_existence = m.rows.empty() && t.clustering_size() > 0 &&
+                                  (lwt_ == Lwt::kIfNotExists || lwt_ == Lwt::kIfExists);
     ReadResult statics;
-    if (!row && static_conditions && t.clustering_size() > 0) {
+    if ((!row && static_conditions && t.clustering_size() > 0) || static_existence) {
       ReadCommand sr = read;
       sr.slices.clear();
       sr.distinct = true;
       PF_ASSIGN_OR_RETURN(statics, ctx.db->storage().Read(sr));
     }
     const ReadRow* static_row = statics.rows.empty() ? nullptr : &statics.rows[0];
+    // A DISTINCT read answers a partition with rows but no static data too.
+    const bool static_live =
+        static_row && std::any_of(static_row->cells.begin(), static_row->cells.end(),
+                                  [](const auto& c) { return c.has_value(); });
     auto cell_of = [&](const ColumnMetadata* col) -> std::optional<CellValue> {
       const ReadRow* source = row ? row : col->kind == ColumnKind::kStatic ? static_row : nullptr;
       if (!source) return std::nullopt;
@@ -482,11 +490,12 @@ class TableModification : public ModificationStatement {
     bool applied = true;
     switch (lwt_) {
       case Lwt::kIfNotExists:
-        applied = row == nullptr;
+        applied = static_existence ? !static_live : row == nullptr;
         rows->all_columns = true;
         break;
       case Lwt::kIfExists:
-        applied = row != nullptr;
+        applied = static_existence ? static_live : row != nullptr;
+        if (static_existence) rows->all_columns = true;
         break;
       case Lwt::kConditions:
         for (const ConditionImpl& c : conditions_) {
@@ -514,7 +523,15 @@ class TableModification : public ModificationStatement {
       });
       if (!seen) {
         rows->rows.push_back(std::move(current.rows[0]));
-        if (lwt_ == Lwt::kIfNotExists && m.static_cells.empty() && t.clustering_size() > 0) {
+        if (static_existence) {
+          // Only the static row was asked about: the partition's first row shows its key and
+          // statics, its regular columns as null.
+          ReadRow& shown = rows->rows.back();
+          for (size_t i = 0; i < rows->cell_columns.size(); ++i) {
+            if (rows->cell_columns[i]->kind != ColumnKind::kStatic) shown.cells[i].reset();
+          }
+        } else if (lwt_ == Lwt::kIfNotExists && m.static_cells.empty() &&
+                   t.clustering_size() > 0) {
           // Cassandra reads the static row only for a statement that writes it
           // (CQL3CasRequest.columnsToRead): a refused insert of a clustering row shows its
           // statics as null.
