@@ -418,15 +418,15 @@ class TableModification : public ModificationStatement {
   // The single partition and row a conditional statement writes, with Cassandra's errors.
   Status CheckConditionalShape(const std::vector<PartitionMutation>& mutations) const {
     const char* what = kind() == "delete" ? "deletions" : "updates";
-    if (mutations.size() != 1) {
+    const bool clustering_in = ClusteringHasIn(*this);
+    if (mutations.size() > 1 || (mutations.empty() && !clustering_in)) {
       return InvalidRequest(
           fmt::format("IN on the partition key is not supported with conditional {}", what));
     }
-    const PartitionMutation& m = mutations[0];
-    if (m.rows.size() > 1) {
-      return InvalidRequest(fmt::format(
-          "IN on the clustering key columns is not supported with conditional {}", what));
+    if (clustering_in || mutations[0].rows.size() > 1) {
+      return ConditionalClusteringInError(*this);
     }
+    const PartitionMutation& m = mutations[0];
     if ((m.partition_deletion_timestamp || !m.range_tombstones.empty()) &&
         table_meta_->clustering_size() > 0) {
       return InvalidRequest(
@@ -777,6 +777,12 @@ class InsertStatementImpl final : public TableModification {
 // UPDATE and DELETE share the WHERE handling: full partition key, and clustering keys.
 class WhereModification : public TableModification {
  public:
+  bool clustering_has_in() const { return where_.clustering_in; }
+  bool partition_has_in() const {
+    return std::any_of(where_.partition.begin(), where_.partition.end(),
+                       [](const KeyRestriction& r) { return r.in_marker || r.values.size() != 1; });
+  }
+
   Result<std::vector<service::PartitionRef>> CounterPartitions(
       const ExecutionContext& ctx) const override {
     PF_ASSIGN_OR_RETURN(auto keys, ResolvePartitionKeys(where_, ctx));
@@ -1076,6 +1082,22 @@ std::string CasResultBody(const CasRows& rows, bool applied, bool batch) {
   cql::ByteWriter w(&body);
   cql::EncodeRowsResult(meta, static_cast<int32_t>(row_count), cells, w);
   return body;
+}
+
+bool PartitionHasIn(const ModificationStatement& statement) {
+  const auto* where = dynamic_cast<const WhereModification*>(&statement);
+  return where != nullptr && where->partition_has_in();
+}
+
+bool ClusteringHasIn(const ModificationStatement& statement) {
+  const auto* where = dynamic_cast<const WhereModification*>(&statement);
+  return where != nullptr && where->clustering_has_in();
+}
+
+Status ConditionalClusteringInError(const ModificationStatement& statement) {
+  return InvalidRequest(
+      fmt::format("IN on the clustering key columns is not supported with conditional {}",
+                  statement.kind() == "delete" ? "deletions" : "updates"));
 }
 
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(

@@ -502,6 +502,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
           }
           w.multi_values.push_back(std::move(t));
         } else {
+          w.clustering_in = true;
           if (rel.in_marker) {
             return InvalidRequest("IN ? on multi-column relations is not supported");
           }
@@ -595,6 +596,10 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     }
     if (col->kind == ColumnKind::kClustering) {
       size_t p = static_cast<size_t>(col->position);
+      // One value in IN is an EQ to Cassandra (SingleColumnRelation).
+      if (rel.op == Relation::Op::kIn && (rel.in_marker || rel.in_values.size() != 1)) {
+        w.clustering_in = true;
+      }
       if (eq_or_in) {
         if (ck_eq[p]) {
           return InvalidRequest(fmt::format(
