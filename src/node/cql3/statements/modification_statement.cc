@@ -11,6 +11,7 @@
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/db/database.h"
+#include "node/db/type_properties.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -213,6 +214,16 @@ class TableModification : public ModificationStatement {
       ci.column = col;
       ci.op = c.relation.op;
       ci.value_type = col->type;
+      // Durations have no order (Cassandra's ColumnCondition.validateOperationOnDurations, on the
+      // compared value's type).
+      auto check_durations = [&](const cql::DataType& type) -> Status {
+        bool slice = ci.op == Relation::Op::kLt || ci.op == Relation::Op::kLte ||
+                     ci.op == Relation::Op::kGt || ci.op == Relation::Op::kGte;
+        if (!slice) return Status::Ok();
+        return RefuseDurations(type, "Slice conditions",
+                               fmt::format("Slice conditions ( {} ) are not supported on durations",
+                                           RelationOpText(ci.op)));
+      };
       if (!c.field.empty()) {
         if (col->type.kind() != cql::TypeKind::kUdt) {
           return InvalidRequest(
@@ -226,6 +237,7 @@ class TableModification : public ModificationStatement {
         }
         ci.field = static_cast<size_t>(it - names.begin());
         ci.value_type = col->type.params()[*ci.field];
+        PF_RETURN_IF_ERROR(check_durations(ci.value_type));
       }
       if (c.element) {
         cql::TypeKind kind = col->type.kind();
@@ -236,6 +248,7 @@ class TableModification : public ModificationStatement {
                           col->name));
         }
         bool list = kind == cql::TypeKind::kList;
+        PF_RETURN_IF_ERROR(check_durations(list ? col->type.params()[0] : col->type.params()[1]));
         PF_ASSIGN_OR_RETURN(
             ValueSource key,
             binds.Source(*c.element,
@@ -244,6 +257,7 @@ class TableModification : public ModificationStatement {
         ci.element = std::move(key);
         ci.value_type = list ? col->type.params()[0] : col->type.params()[1];
       }
+      if (c.field.empty() && !c.element) PF_RETURN_IF_ERROR(check_durations(col->type));
       if (ci.op == Relation::Op::kContains || ci.op == Relation::Op::kContainsKey) {
         // ColumnCondition's CONTAINS (any collection) and CONTAINS KEY (maps): the value is an
         // element, a map value or a map key.

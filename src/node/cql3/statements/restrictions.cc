@@ -7,6 +7,7 @@
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/db/type_properties.h"
 #include "node/storage/key_encoding.h"
 
 namespace postfork::node::cql3 {
@@ -548,6 +549,14 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     if (!col) return UndefinedColumn(rel.columns[0], table.keyspace, table.name);
     if (rel.map_key && col->is_primary_key()) {
       return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
+    }
+    const bool slice = rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte ||
+                       rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte;
+    if (slice && !rel.map_key) {
+      // Durations have no order (Cassandra's SingleColumnRelation.newSliceRestriction).
+      PF_RETURN_IF_ERROR(
+          RefuseDurations(col->type, "Slice restrictions",
+                          "Slice restrictions are not supported on duration columns"));
     }
     PF_RETURN_IF_ERROR(merge(col, rel));
     auto make_key_restriction = [&]() -> Result<KeyRestriction> {
