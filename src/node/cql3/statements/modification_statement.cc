@@ -354,6 +354,8 @@ class TableModification : public ModificationStatement {
     std::vector<std::optional<std::string>> given;
     if (c.in_marker) {
       PF_ASSIGN_OR_RETURN(cql::RawValue list, ResolveValue(*c.in_marker, ctx));
+      if (list.is_unset()) return InvalidRequest("Invalid 'unset' value in condition");
+      if (list.is_null()) return InvalidRequest("Invalid null list in IN condition");
       if (list.kind == cql::RawValue::Kind::kBytes) {
         cql::ByteReader r(list.bytes);
         PF_ASSIGN_OR_RETURN(int32_t n, r.ReadInt());
@@ -365,7 +367,11 @@ class TableModification : public ModificationStatement {
     }
     for (const ValueSource& v : c.values) {
       PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(v, ctx));
-      if (raw.is_unset()) return InvalidRequest("Invalid 'unset' value in condition");
+      if (raw.is_unset()) {
+        // An unset value in an IN list is left out (Cassandra's filterUnsetValuesIfNeeded).
+        if (c.op == Relation::Op::kIn) continue;
+        return InvalidRequest("Invalid 'unset' value in condition");
+      }
       given.push_back(raw.is_null() ? std::nullopt : std::optional<std::string>(raw.bytes));
     }
     // A non-frozen collection holds no empty value, so Cassandra reads an empty collection in
