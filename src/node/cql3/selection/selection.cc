@@ -141,6 +141,23 @@ TermFit TypedFit(const cql::DataType& type, const cql::DataType& param) {
 
 }  // namespace
 
+namespace {
+
+bool OutputReadsPartitionKey(const Output& o, size_t position) {
+  if (o.kind == Output::Kind::kPartitionKey && o.index == position) return true;
+  if (o.kind == Output::Kind::kToken) return true;  // token(every partition key column)
+  if (!o.call) return false;
+  return std::any_of(o.call->args.begin(), o.call->args.end(),
+                     [&](const Output& a) { return OutputReadsPartitionKey(a, position); });
+}
+
+}  // namespace
+
+bool Selection::ReadsPartitionKey(size_t position) const {
+  return std::any_of(outputs_.begin(), outputs_.end(),
+                     [&](const Output& o) { return OutputReadsPartitionKey(o, position); });
+}
+
 Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMetadata& t,
                                      BindCollector& binds) {
   Selection s;

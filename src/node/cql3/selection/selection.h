@@ -107,6 +107,10 @@ class Selection {
   // read for filtering.
   size_t ReadCell(uint32_t column_id);
 
+  // Whether some output reads partition key column `position`, alone or inside a function
+  // (Cassandra's Selection.getColumns()).
+  bool ReadsPartitionKey(size_t position) const;
+
   // count(), min/max/sum/avg: rows fold into one result row (or one per GROUP BY group).
   bool has_aggregate() const { return has_aggregate_; }
   bool json() const { return json_; }

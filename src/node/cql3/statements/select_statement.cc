@@ -531,6 +531,17 @@ class SelectStatementImpl final : public CqlStatement {
           "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or "
           "static columns.");
     }
+    // A DISTINCT range read selects the whole partition key, so that its rows need no grouping
+    // afterwards (Cassandra's validateDistinctSelection).
+    if (distinct_ && !where_.partition_complete) {
+      for (const ColumnMetadata* pk : t.PartitionKeyColumns()) {
+        if (!selection_.ReadsPartitionKey(static_cast<size_t>(pk->position))) {
+          return InvalidRequest(
+              "SELECT DISTINCT queries must request all the partition key columns (missing " +
+              pk->name + ")");
+        }
+      }
+    }
     // Filtered columns are read along with the selected ones.
     for (const auto& f : where_.filters) {
       if (f.column->kind == ColumnKind::kRegular || f.column->kind == ColumnKind::kStatic) {
