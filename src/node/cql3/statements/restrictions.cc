@@ -682,8 +682,17 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       continue;
     }
     if (rel.map_key) {
+      // Cassandra's SingleColumnRelation.toReceivers, in its order.
+      if (type.kind() == cql::TypeKind::kList) {
+        return InvalidRequest(fmt::format(
+            "Indexes on list entries ({}[index] = value) are not currently supported.", col->name));
+      }
       if (type.kind() != cql::TypeKind::kMap) {
         return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
+      }
+      if (type.is_frozen()) {
+        return InvalidRequest(fmt::format(
+            "Map-entry equality predicates on frozen map column {} are not supported", col->name));
       }
       PF_ASSIGN_OR_RETURN(ValueSource key,
                           binds.Source(*rel.map_key, type.params()[0], "key(" + col->name + ")"));
@@ -692,6 +701,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
                           binds.Source(rel.value, type.params()[1], "value(" + col->name + ")"));
       w.filters.push_back(std::move(f));
       continue;
+    }
+    if (type.is_collection() && !type.is_frozen()) {
+      // A whole non-frozen collection is no value to compare (Cassandra's
+      // SingleColumnRelation.toReceivers).
+      return InvalidRequest(
+          fmt::format("Collection column '{}' ({}) cannot be restricted by a '{}' relation",
+                      col->name, type.ToCql(), RelationOpText(rel.op)));
     }
     if (rel.op == Relation::Op::kIn) {
       if (rel.in_marker) return InvalidRequest("IN ? on non-primary-key columns is not supported");
