@@ -574,7 +574,18 @@ class SelectStatementImpl final : public CqlStatement {
       return InvalidRequest(
           "ORDER BY is only supported when the partition key is restricted by an EQ or an IN.");
     }
+    // A column restricted to one value may be skipped (Cassandra's isReversed): one EQ, alone or
+    // in a multi-column EQ. (An IN of one value passes too, where Cassandra refuses it.)
+    auto restricted_by_eq = [&](size_t p) {
+      if (p < where_.clustering_eq.size()) {
+        const KeyRestriction& r = where_.clustering_eq[p];
+        return r.values.size() == 1 && !r.in_marker;
+      }
+      return where_.multi_size > 0 && p >= where_.multi_first &&
+             p < where_.multi_first + where_.multi_size && where_.multi_values.size() == 1;
+    };
     std::optional<bool> reversed;
+    size_t next = 0;  // the next clustering position ORDER BY may name
     for (size_t i = 0; i < stmt.order_by.size(); ++i) {
       const auto& [name, desc] = stmt.order_by[i];
       const ColumnMetadata* col = t.FindColumn(name);
@@ -585,11 +596,14 @@ class SelectStatementImpl final : public CqlStatement {
             "got " +
             name);
       }
-      if (static_cast<size_t>(col->position) != i) {
+      const size_t position = static_cast<size_t>(col->position);
+      while (next < position && restricted_by_eq(next)) ++next;
+      if (next != position) {
         return InvalidRequest(
             "Order by currently only supports the ordering of columns following their declared "
             "order in the PRIMARY KEY");
       }
+      ++next;
       bool declared_desc = col->order == ClusteringOrder::kDesc;
       bool r = desc != declared_desc;
       if (reversed && *reversed != r) return InvalidRequest("Unsupported order by relation");
@@ -597,7 +611,7 @@ class SelectStatementImpl final : public CqlStatement {
     }
     reversed_ = reversed.value_or(false);
     ordered_ = true;
-    order_columns_ = stmt.order_by.size();
+    order_columns_ = next;
     return Status::Ok();
   }
 
@@ -1049,7 +1063,7 @@ class SelectStatementImpl final : public CqlStatement {
   std::vector<const ColumnMetadata*> group_by_;
   bool reversed_ = false;
   bool ordered_ = false;      // ORDER BY given
-  size_t order_columns_ = 0;  // how many clustering columns ORDER BY names
+  size_t order_columns_ = 0;  // clustering positions up to the last one ORDER BY names
   std::optional<ValueSource> limit_, per_partition_limit_;
 };
 
