@@ -575,7 +575,7 @@ class SelectStatementImpl final : public CqlStatement {
           "ORDER BY is only supported when the partition key is restricted by an EQ or an IN.");
     }
     // A column restricted to one value may be skipped (Cassandra's isReversed): one EQ, alone or
-    // in a multi-column EQ. (An IN of one value passes too, where Cassandra refuses it.)
+    // in a multi-column EQ; an IN of one value is an EQ to Cassandra too.
     auto restricted_by_eq = [&](size_t p) {
       if (p < where_.clustering_eq.size()) {
         const KeyRestriction& r = where_.clustering_eq[p];
