@@ -31,9 +31,11 @@ import compat  # noqa: E402
 import compat_random  # noqa: E402
 from cassandra_cluster import CassandraCluster, require_cassandra  # noqa: E402
 from node_process import NodeProcess  # noqa: E402
+from cassandra.query import UNSET_VALUE  # noqa: E402
 
 VERBOSE = bool(os.environ.get("COMPAT_VERBOSE"))
-VALUE_NAMES = {"UUID": uuid.UUID, "Decimal": decimal.Decimal}
+# Names that @prepare values may use (UNSET: a bound value left unset, protocol v4+).
+VALUE_NAMES = {"UUID": uuid.UUID, "Decimal": decimal.Decimal, "UNSET": UNSET_VALUE}
 
 
 class Report:

@@ -185,6 +185,15 @@ class Parser {
     return Unexpected("IDENT");
   }
 
+  // Cassandra's keyspaceName: a reserved word is no alternative there, and a bind marker is
+  // refused by name.
+  Result<std::string> KeyspaceName() {
+    const Token& t = Peek();
+    if (t.IsPunct("?")) return SyntaxError("Bind variables cannot be used for keyspace names");
+    if (t.kind == TokenKind::kIdentifier && !t.quoted && IsReserved(t.text)) return NoViable();
+    return Identifier();
+  }
+
   Result<TableName> ParseTableName() {
     TableName name;
     PF_ASSIGN_OR_RETURN(std::string first, Identifier());
@@ -593,6 +602,11 @@ class Parser {
       return SyntaxError(prefix + "?" + suffix +
                          " (bind variables are not supported in DDL queries)");
     }
+    // A bare word is no term there (only a function name, which needs its parenthesis):
+    // ANTLR's prediction fails on the token after it.
+    if (t.kind == TokenKind::kIdentifier && !Peek(1).IsPunct("(") && !Peek(1).IsPunct(".")) {
+      return NoViableAfterNext();
+    }
     return std::nullopt;
   }
 
@@ -608,6 +622,10 @@ class Parser {
   }
 
   Status ParseProperty(Properties* props) {
+    // noncol_ident: a reserved word is no alternative there.
+    if (Peek().kind == TokenKind::kIdentifier && !Peek().quoted && IsReserved(Peek().text)) {
+      return NoViable();
+    }
     PF_ASSIGN_OR_RETURN(std::string name, Identifier());
     PF_RETURN_IF_ERROR(ExpectPunct("="));
     PropertyValue value;
@@ -791,7 +809,7 @@ class Parser {
     if (t.text == "use") {
       Next();
       UseStatement s;
-      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      PF_ASSIGN_OR_RETURN(s.keyspace, KeyspaceName());
       return Statement(std::move(s));
     }
     if (t.text == "begin") return ParseBatch();
@@ -1344,7 +1362,7 @@ class Parser {
     if (AcceptKeyword("keyspace") || AcceptKeyword("schema")) {
       CreateKeyspaceStatement s;
       PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
-      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      PF_ASSIGN_OR_RETURN(s.keyspace, KeyspaceName());
       PF_RETURN_IF_ERROR(ExpectKeyword("with"));
       do {
         PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
@@ -1557,19 +1575,35 @@ class Parser {
     return Statement(std::move(s));
   }
 
+  // Thrown by Cassandra's grammar action (CreateTableStatement.Raw.setPartitionKeyColumns) at
+  // the second key, so an invalid request rather than a syntax error.
+  static Status MultiplePrimaryKeys(const TableName& table) {
+    return InvalidRequest(fmt::format(
+        "Multiple PRIMARY KEY specified for table '{}' (exactly one required)", table.name));
+  }
+
   Result<Statement> ParseCreateTable() {
     CreateTableStatement s;
     PF_RETURN_IF_ERROR(ParseIfNotExists(&s.if_not_exists));
     PF_ASSIGN_OR_RETURN(s.table, ParseTableName());
     PF_RETURN_IF_ERROR(ExpectPunct("("));
     bool have_key = false;
+    bool first = true;
     do {
-      if (Peek().IsPunct(")")) break;  // trailing comma is not CQL, but Cassandra rejects it too
+      // Cassandra's grammar: '(' cfamColumns (',' cfamColumns?)* ')': every entry after the first
+      // may be empty; an entry is a column or PRIMARY KEY, nothing else is an alternative.
+      if (!first && (Peek().IsPunct(",") || Peek().IsPunct(")"))) continue;
+      first = false;
+      const Token& entry = Peek();
+      if (!entry.IsKeyword("primary") &&
+          !(entry.kind == TokenKind::kIdentifier && (entry.quoted || !IsReserved(entry.text)))) {
+        return NoViable();
+      }
       if (Peek().IsKeyword("primary")) {
         Next();
         PF_RETURN_IF_ERROR(ExpectKeyword("key"));
         if (have_key)
-          return Error(Peek(), "Multiple PRIMARY KEYs specified (exactly one required)");
+          return MultiplePrimaryKeys(s.table);
         have_key = true;
         PF_RETURN_IF_ERROR(ExpectPunct("("));
         if (AcceptPunct("(")) {
@@ -1597,7 +1631,7 @@ class Parser {
         Next();
         PF_RETURN_IF_ERROR(ExpectKeyword("key"));
         if (have_key)
-          return Error(Peek(), "Multiple PRIMARY KEYs specified (exactly one required)");
+          return MultiplePrimaryKeys(s.table);
         have_key = true;
         s.partition_key.push_back(col.name);
       }
@@ -1637,7 +1671,7 @@ class Parser {
     if (AcceptKeyword("keyspace") || AcceptKeyword("schema")) {
       AlterKeyspaceStatement s;
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
-      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      PF_ASSIGN_OR_RETURN(s.keyspace, KeyspaceName());
       PF_RETURN_IF_ERROR(ExpectKeyword("with"));
       do {
         PF_RETURN_IF_ERROR(ParseProperty(&s.properties));
@@ -1694,7 +1728,7 @@ class Parser {
     if (AcceptKeyword("keyspace") || AcceptKeyword("schema")) {
       DropKeyspaceStatement s;
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_exists));
-      PF_ASSIGN_OR_RETURN(s.keyspace, Identifier());
+      PF_ASSIGN_OR_RETURN(s.keyspace, KeyspaceName());
       return Statement(std::move(s));
     }
     if (AcceptKeyword("table") || AcceptKeyword("columnfamily")) {

@@ -15,6 +15,7 @@
 #include "node/db/node_identity.h"
 #include "node/db/schema_codec.h"
 #include "node/db/system_keyspaces.h"
+#include "node/db/type_properties.h"
 #include "node/storage/storage.h"
 
 namespace postfork::node {
@@ -105,8 +106,6 @@ std::string DependentIndexes(const TableMetadata& table, uint32_t column_id,
   }
   return out;
 }
-
-bool ReferencesDuration(const cql::DataType& t);
 
 // Checks a column type for a primary key column (Cassandra: CreateTableStatement, in its order).
 Status CheckKeyColumnType(const ColumnDefinition& c) {
@@ -1046,33 +1045,13 @@ std::string_view TargetKeyword(IndexTarget target) {
   return "";
 }
 
-bool ReferencesDuration(const cql::DataType& t) {
-  if (t.kind() == cql::TypeKind::kDuration) return true;
-  for (const auto& p : t.params()) {
-    if (ReferencesDuration(p)) return true;
-  }
-  return false;
-}
-
 // Cassandra 4.1's CreateIndexStatement.validateIndexTarget, in its order. `target` is already
 // corrected (a plain target on a collection means values).
 Status ValidateIndexTarget(const TableMetadata& table, const ColumnMetadata& column,
                            IndexTarget target) {
   const cql::DataType& type = column.type;
-  if (ReferencesDuration(type)) {
-    if (type.is_collection()) {
-      return InvalidRequest(
-          "Secondary indexes are not supported on collections containing "
-          "durations");
-    }
-    if (type.kind() == cql::TypeKind::kTuple) {
-      return InvalidRequest("Secondary indexes are not supported on tuples containing durations");
-    }
-    if (type.kind() == cql::TypeKind::kUdt) {
-      return InvalidRequest("Secondary indexes are not supported on UDTs containing durations");
-    }
-    return InvalidRequest("Secondary indexes are not supported on duration columns");
-  }
+  PF_RETURN_IF_ERROR(RefuseDurations(type, "Secondary indexes",
+                                     "Secondary indexes are not supported on duration columns"));
   const std::string& name = column.name;  // as ColumnMetadata.toString() prints it
   if (column.kind == ColumnKind::kPartitionKey && table.partition_key_count == 1) {
     return InvalidRequest("Cannot create secondary index on the only partition key column " + name);

@@ -241,6 +241,31 @@ TEST(Cql3Parser, ReservedWordsNeedQuotes) {
   MustParse("CREATE TABLE t (\"select\" int PRIMARY KEY, key int, type text, ttl int)");
 }
 
+// Cassandra's grammar: '(' cfamColumns (',' cfamColumns?)* ')'.
+TEST(Cql3Parser, TableEntriesAfterTheFirstMayBeEmpty) {
+  auto s = std::get<CreateTableStatement>(
+      MustParse("CREATE TABLE t (a int, , b int, PRIMARY KEY (a),)").statement);
+  EXPECT_EQ(s.columns.size(), 2u);
+  EXPECT_EQ(SyntaxError("CREATE TABLE t ()"),
+            "line 1:16 no viable alternative at input ')' (CREATE TABLE t ([)])");
+  EXPECT_EQ(SyntaxError("CREATE TABLE t (, a int PRIMARY KEY)"),
+            "line 1:16 no viable alternative at input ',' (CREATE TABLE t ([,]...)");
+  auto twice = ParseStatement("CREATE TABLE t (a int PRIMARY KEY, b int PRIMARY KEY)");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().cql_code(), static_cast<int>(cql::ErrorCode::kInvalid));
+  EXPECT_EQ(twice.error().message(),
+            "Multiple PRIMARY KEY specified for table 't' (exactly one required)");
+}
+
+TEST(Cql3Parser, KeyspaceNamesAndPropertyNames) {
+  EXPECT_EQ(SyntaxError("USE ?"), "Bind variables cannot be used for keyspace names");
+  EXPECT_EQ(SyntaxError("USE with"), "line 1:4 no viable alternative at input 'with' (USE [with])");
+  EXPECT_EQ(SyntaxError("CREATE KEYSPACE ks WITH WITH DURABLE_WRITES = true"),
+            "line 1:24 no viable alternative at input 'WITH' (CREATE KEYSPACE ks WITH [WITH]...)");
+  EXPECT_EQ(SyntaxError("ALTER TABLE t WITH caching = {'keys' : foo}"),
+            "line 1:42 no viable alternative at input '}' (... caching = {'keys' : [foo]})");
+}
+
 TEST(Cql3Parser, DeepNestingIsAnErrorNotACrash) {
   std::string deep = "INSERT INTO t (k) VALUES (" + std::string(10000, '[') + ")";
   SyntaxError(deep);

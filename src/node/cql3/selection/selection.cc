@@ -272,6 +272,9 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
                                 std::to_string(i) + " of function system.token");
         }
         args += (i ? ", " : "") + pk[i]->name;
+        if (std::find(columns_.begin(), columns_.end(), pk[i]) == columns_.end()) {
+          columns_.push_back(pk[i]);
+        }
       }
       return Prepared{MakeOutput(Output::Kind::kToken, 0), cql::DataType(cql::TypeKind::kBigint),
                       "system.token(" + args + ")"};

@@ -39,6 +39,15 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
       return InvalidRequest("Cannot provide custom timestamp for conditional BATCH");
     }
   }
+  // IN on a partition key is refused before any mutation is built (Cassandra's
+  // BatchStatement.makeCasRequest); IN () would build none, leaving the child nothing to check.
+  for (const auto& child : children) {
+    if (PartitionHasIn(*child.statement)) {
+      return InvalidRequest(
+          "Batch with conditions cannot span multiple partitions (you cannot use IN on the "
+          "partition key)");
+    }
+  }
   int64_t ts = ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros;
   std::vector<PartitionMutation> mutations;
   std::vector<size_t> first_of;  // per child: its first mutation
@@ -59,6 +68,12 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
     Status status;
     std::vector<cql::RawValue> saved = std::move(ctx.values);
     for (size_t i = 0; i < children.size() && status.ok(); ++i) {
+      // Every statement of a conditional batch, conditional or not (Cassandra's
+      // BatchStatement.makeCasRequest).
+      if (ClusteringHasIn(*children[i].statement)) {
+        status = ConditionalClusteringInError(*children[i].statement);
+        break;
+      }
       if (!children[i].statement->is_conditional()) continue;
       const PartitionMutation& m = mutations[first_of[i]];
       if (m.rows.size() > 1 || (m.partition_deletion_timestamp && m.table->clustering_size() > 0) ||

@@ -11,6 +11,7 @@
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/db/database.h"
+#include "node/db/type_properties.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -213,6 +214,16 @@ class TableModification : public ModificationStatement {
       ci.column = col;
       ci.op = c.relation.op;
       ci.value_type = col->type;
+      // Durations have no order (Cassandra's ColumnCondition.validateOperationOnDurations, on the
+      // compared value's type).
+      auto check_durations = [&](const cql::DataType& type) -> Status {
+        bool slice = ci.op == Relation::Op::kLt || ci.op == Relation::Op::kLte ||
+                     ci.op == Relation::Op::kGt || ci.op == Relation::Op::kGte;
+        if (!slice) return Status::Ok();
+        return RefuseDurations(type, "Slice conditions",
+                               fmt::format("Slice conditions ( {} ) are not supported on durations",
+                                           RelationOpText(ci.op)));
+      };
       if (!c.field.empty()) {
         if (col->type.kind() != cql::TypeKind::kUdt) {
           return InvalidRequest(
@@ -226,6 +237,7 @@ class TableModification : public ModificationStatement {
         }
         ci.field = static_cast<size_t>(it - names.begin());
         ci.value_type = col->type.params()[*ci.field];
+        PF_RETURN_IF_ERROR(check_durations(ci.value_type));
       }
       if (c.element) {
         cql::TypeKind kind = col->type.kind();
@@ -236,6 +248,7 @@ class TableModification : public ModificationStatement {
                           col->name));
         }
         bool list = kind == cql::TypeKind::kList;
+        PF_RETURN_IF_ERROR(check_durations(list ? col->type.params()[0] : col->type.params()[1]));
         PF_ASSIGN_OR_RETURN(
             ValueSource key,
             binds.Source(*c.element,
@@ -244,6 +257,7 @@ class TableModification : public ModificationStatement {
         ci.element = std::move(key);
         ci.value_type = list ? col->type.params()[0] : col->type.params()[1];
       }
+      if (c.field.empty() && !c.element) PF_RETURN_IF_ERROR(check_durations(col->type));
       if (ci.op == Relation::Op::kContains || ci.op == Relation::Op::kContainsKey) {
         // ColumnCondition's CONTAINS (any collection) and CONTAINS KEY (maps): the value is an
         // element, a map value or a map key.
@@ -340,6 +354,8 @@ class TableModification : public ModificationStatement {
     std::vector<std::optional<std::string>> given;
     if (c.in_marker) {
       PF_ASSIGN_OR_RETURN(cql::RawValue list, ResolveValue(*c.in_marker, ctx));
+      if (list.is_unset()) return InvalidRequest("Invalid 'unset' value in condition");
+      if (list.is_null()) return InvalidRequest("Invalid null list in IN condition");
       if (list.kind == cql::RawValue::Kind::kBytes) {
         cql::ByteReader r(list.bytes);
         PF_ASSIGN_OR_RETURN(int32_t n, r.ReadInt());
@@ -351,7 +367,11 @@ class TableModification : public ModificationStatement {
     }
     for (const ValueSource& v : c.values) {
       PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(v, ctx));
-      if (raw.is_unset()) return InvalidRequest("Invalid 'unset' value in condition");
+      if (raw.is_unset()) {
+        // An unset value in an IN list is left out (Cassandra's filterUnsetValuesIfNeeded).
+        if (c.op == Relation::Op::kIn) continue;
+        return InvalidRequest("Invalid 'unset' value in condition");
+      }
       given.push_back(raw.is_null() ? std::nullopt : std::optional<std::string>(raw.bytes));
     }
     // A non-frozen collection holds no empty value, so Cassandra reads an empty collection in
@@ -418,15 +438,15 @@ class TableModification : public ModificationStatement {
   // The single partition and row a conditional statement writes, with Cassandra's errors.
   Status CheckConditionalShape(const std::vector<PartitionMutation>& mutations) const {
     const char* what = kind() == "delete" ? "deletions" : "updates";
-    if (mutations.size() != 1) {
+    const bool clustering_in = ClusteringHasIn(*this);
+    if (mutations.size() > 1 || (mutations.empty() && !clustering_in)) {
       return InvalidRequest(
           fmt::format("IN on the partition key is not supported with conditional {}", what));
     }
-    const PartitionMutation& m = mutations[0];
-    if (m.rows.size() > 1) {
-      return InvalidRequest(fmt::format(
-          "IN on the clustering key columns is not supported with conditional {}", what));
+    if (clustering_in || mutations[0].rows.size() > 1) {
+      return ConditionalClusteringInError(*this);
     }
+    const PartitionMutation& m = mutations[0];
     if ((m.partition_deletion_timestamp || !m.range_tombstones.empty()) &&
         table_meta_->clustering_size() > 0) {
       return InvalidRequest(
@@ -463,14 +483,22 @@ class TableModification : public ModificationStatement {
         lwt_ == Lwt::kConditions &&
         std::any_of(conditions_.begin(), conditions_.end(),
                     [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
+    // A write of static columns alone names no row: its IF NOT EXISTS / IF EXISTS ask whether
+    // the partition's static row has live data (CQL3CasRequest at STATIC_CLUSTERING).
+    const bool static_existence = m.rows.empty() && t.clustering_size() > 0 &&
+                                  (lwt_ == Lwt::kIfNotExists || lwt_ == Lwt::kIfExists);
     ReadResult statics;
-    if (!row && static_conditions && t.clustering_size() > 0) {
+    if ((!row && static_conditions && t.clustering_size() > 0) || static_existence) {
       ReadCommand sr = read;
       sr.slices.clear();
       sr.distinct = true;
       PF_ASSIGN_OR_RETURN(statics, ctx.db->storage().Read(sr));
     }
     const ReadRow* static_row = statics.rows.empty() ? nullptr : &statics.rows[0];
+    // A DISTINCT read answers a partition with rows but no static data too.
+    const bool static_live =
+        static_row && std::any_of(static_row->cells.begin(), static_row->cells.end(),
+                                  [](const auto& c) { return c.has_value(); });
     auto cell_of = [&](const ColumnMetadata* col) -> std::optional<CellValue> {
       const ReadRow* source = row ? row : col->kind == ColumnKind::kStatic ? static_row : nullptr;
       if (!source) return std::nullopt;
@@ -482,11 +510,12 @@ class TableModification : public ModificationStatement {
     bool applied = true;
     switch (lwt_) {
       case Lwt::kIfNotExists:
-        applied = row == nullptr;
+        applied = static_existence ? !static_live : row == nullptr;
         rows->all_columns = true;
         break;
       case Lwt::kIfExists:
-        applied = row != nullptr;
+        applied = static_existence ? static_live : row != nullptr;
+        if (static_existence) rows->all_columns = true;
         break;
       case Lwt::kConditions:
         for (const ConditionImpl& c : conditions_) {
@@ -514,7 +543,15 @@ class TableModification : public ModificationStatement {
       });
       if (!seen) {
         rows->rows.push_back(std::move(current.rows[0]));
-        if (lwt_ == Lwt::kIfNotExists && m.static_cells.empty() && t.clustering_size() > 0) {
+        if (static_existence) {
+          // Only the static row was asked about: the partition's first row shows its key and
+          // statics, its regular columns as null.
+          ReadRow& shown = rows->rows.back();
+          for (size_t i = 0; i < rows->cell_columns.size(); ++i) {
+            if (rows->cell_columns[i]->kind != ColumnKind::kStatic) shown.cells[i].reset();
+          }
+        } else if (lwt_ == Lwt::kIfNotExists && m.static_cells.empty() &&
+                   t.clustering_size() > 0) {
           // Cassandra reads the static row only for a statement that writes it
           // (CQL3CasRequest.columnsToRead): a refused insert of a clustering row shows its
           // statics as null.
@@ -760,6 +797,12 @@ class InsertStatementImpl final : public TableModification {
 // UPDATE and DELETE share the WHERE handling: full partition key, and clustering keys.
 class WhereModification : public TableModification {
  public:
+  bool clustering_has_in() const { return where_.clustering_in; }
+  bool partition_has_in() const {
+    return std::any_of(where_.partition.begin(), where_.partition.end(),
+                       [](const KeyRestriction& r) { return r.in_marker || r.values.size() != 1; });
+  }
+
   Result<std::vector<service::PartitionRef>> CounterPartitions(
       const ExecutionContext& ctx) const override {
     PF_ASSIGN_OR_RETURN(auto keys, ResolvePartitionKeys(where_, ctx));
@@ -1059,6 +1102,22 @@ std::string CasResultBody(const CasRows& rows, bool applied, bool batch) {
   cql::ByteWriter w(&body);
   cql::EncodeRowsResult(meta, static_cast<int32_t>(row_count), cells, w);
   return body;
+}
+
+bool PartitionHasIn(const ModificationStatement& statement) {
+  const auto* where = dynamic_cast<const WhereModification*>(&statement);
+  return where != nullptr && where->partition_has_in();
+}
+
+bool ClusteringHasIn(const ModificationStatement& statement) {
+  const auto* where = dynamic_cast<const WhereModification*>(&statement);
+  return where != nullptr && where->clustering_has_in();
+}
+
+Status ConditionalClusteringInError(const ModificationStatement& statement) {
+  return InvalidRequest(
+      fmt::format("IN on the clustering key columns is not supported with conditional {}",
+                  statement.kind() == "delete" ? "deletions" : "updates"));
 }
 
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(

@@ -16,6 +16,15 @@ namespace postfork::node::cql3 {
 // Cassandra shapes them.
 std::string CasResultBody(const CasRows& rows, bool applied, bool batch);
 
+// Whether an UPDATE or DELETE restricts a partition key column by IN (the statement's
+// partition key is complete).
+bool PartitionHasIn(const ModificationStatement& statement);
+// Whether an UPDATE or DELETE restricts a clustering column by IN (WhereClause::clustering_in):
+// refused with conditions, in a conditional batch too.
+bool ClusteringHasIn(const ModificationStatement& statement);
+// The refusal of `statement` with conditions when ClusteringHasIn.
+Status ConditionalClusteringInError(const ModificationStatement& statement);
+
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(
     const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count);
 Result<std::unique_ptr<ModificationStatement>> PrepareUpdate(

@@ -7,6 +7,7 @@
 
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/db/type_properties.h"
 #include "node/storage/key_encoding.h"
 
 namespace postfork::node::cql3 {
@@ -503,6 +504,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
           }
           w.multi_values.push_back(std::move(t));
         } else {
+          w.clustering_in = true;
           if (rel.in_marker) {
             return InvalidRequest("IN ? on multi-column relations is not supported");
           }
@@ -548,6 +550,14 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     if (!col) return UndefinedColumn(rel.columns[0], table.keyspace, table.name);
     if (rel.map_key && col->is_primary_key()) {
       return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
+    }
+    const bool slice = rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte ||
+                       rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte;
+    if (slice && !rel.map_key) {
+      // Durations have no order (Cassandra's SingleColumnRelation.newSliceRestriction).
+      PF_RETURN_IF_ERROR(
+          RefuseDurations(col->type, "Slice restrictions",
+                          "Slice restrictions are not supported on duration columns"));
     }
     PF_RETURN_IF_ERROR(merge(col, rel));
     auto make_key_restriction = [&]() -> Result<KeyRestriction> {
@@ -596,6 +606,10 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     }
     if (col->kind == ColumnKind::kClustering) {
       size_t p = static_cast<size_t>(col->position);
+      // One value in IN is an EQ to Cassandra (SingleColumnRelation).
+      if (rel.op == Relation::Op::kIn && (rel.in_marker || rel.in_values.size() != 1)) {
+        w.clustering_in = true;
+      }
       if (eq_or_in) {
         if (ck_eq[p]) {
           return InvalidRequest(fmt::format(
@@ -669,8 +683,17 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       continue;
     }
     if (rel.map_key) {
+      // Cassandra's SingleColumnRelation.toReceivers, in its order.
+      if (type.kind() == cql::TypeKind::kList) {
+        return InvalidRequest(fmt::format(
+            "Indexes on list entries ({}[index] = value) are not currently supported.", col->name));
+      }
       if (type.kind() != cql::TypeKind::kMap) {
         return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
+      }
+      if (type.is_frozen()) {
+        return InvalidRequest(fmt::format(
+            "Map-entry equality predicates on frozen map column {} are not supported", col->name));
       }
       PF_ASSIGN_OR_RETURN(ValueSource key,
                           binds.Source(*rel.map_key, type.params()[0], "key(" + col->name + ")"));
@@ -679,6 +702,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
                           binds.Source(rel.value, type.params()[1], "value(" + col->name + ")"));
       w.filters.push_back(std::move(f));
       continue;
+    }
+    if (type.is_collection() && !type.is_frozen()) {
+      // A whole non-frozen collection is no value to compare (Cassandra's
+      // SingleColumnRelation.toReceivers).
+      return InvalidRequest(
+          fmt::format("Collection column '{}' ({}) cannot be restricted by a '{}' relation",
+                      col->name, type.ToCql(), RelationOpText(rel.op)));
     }
     if (rel.op == Relation::Op::kIn) {
       if (rel.in_marker) return InvalidRequest("IN ? on non-primary-key columns is not supported");

@@ -63,6 +63,9 @@ struct WhereClause {
   size_t slice_size = 0;                  // 0: no slice
   std::optional<SliceBound> slice_lower, slice_upper;
   bool slice_mixed_order = false;  // a multi-column slice over ASC and DESC columns
+  // Some clustering column is restricted by IN ?, an IN list of other than one value (one value
+  // is an EQ to Cassandra) or a multi-column IN (Cassandra's clusteringKeyRestrictionsHasIN).
+  bool clustering_in = false;
   // Restrictions on regular/static columns (need ALLOW FILTERING) and clustering columns that
   // cannot be used as a key slice.
   struct Filter {

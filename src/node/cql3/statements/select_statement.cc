@@ -215,6 +215,17 @@ class SelectStatementImpl final : public CqlStatement {
         ctx.warnings.push_back(
             "Aggregation query used on multiple partition keys (IN restriction)");
       }
+    }
+    // IN on the partition key with ORDER BY is ordered after the read (Cassandra's
+    // needsPostQueryOrdering), which a page cannot do; refused after the aggregation warnings.
+    const bool post_ordered = ordered_ && cmd.partition_keys.size() > 1;
+    if (post_ordered && !ann_ && ctx.page_size && *ctx.page_size > 0) {
+      return InvalidRequest(
+          "Cannot page queries with both ORDER BY and a IN restriction on the partition key; "
+          "you must either remove the ORDER BY or the IN and sort client side, or disable "
+          "paging for this query");
+    }
+    if (aggregating_) {
       PF_ASSIGN_OR_RETURN(result.body, Aggregate(ctx, cmd));
       return result;
     }
@@ -261,29 +272,13 @@ class SelectStatementImpl final : public CqlStatement {
       for (const auto& [score, i] : scored) best.push_back(std::move(rows.rows[i]));
       rows.rows = std::move(best);
       rows.has_more = false;
-    } else if (ordered_ && cmd.partition_keys.size() > 1) {
+    } else if (post_ordered) {
       // IN on the partition key with ORDER BY: every partition's rows are merged in clustering
       // order (Cassandra's post-query ordering), so the whole result is read, then sorted.
-      if (paged) {
-        return InvalidRequest(
-            "Cannot page queries with both ORDER BY and a IN restriction on the partition key; "
-            "you must either remove the ORDER BY or the IN and sort client side, or disable "
-            "paging for this query");
-      }
       cmd.row_limit = INT64_MAX;
       PF_ASSIGN_OR_RETURN(rows, ReadWithTombstoneThresholds(ctx, cmd, select_star_));
-      auto ck = table_meta_->ClusteringColumns();
       std::stable_sort(rows.rows.begin(), rows.rows.end(), [&](const ReadRow& a, const ReadRow& b) {
-        size_t n = std::min(a.clustering.size(), b.clustering.size());
-        // Only the ORDER BY columns decide (Cassandra's orderResults comparator); rows equal
-        // in them keep their partitions' order.
-        for (size_t i = 0; i < n && i < ck.size() && i < order_columns_; ++i) {
-          int c = CompareValues(ck[i]->type, a.clustering[i], b.clustering[i]);
-          if (c == 0) continue;
-          if (ck[i]->order == ClusteringOrder::kDesc) c = -c;
-          return reversed_ ? c > 0 : c < 0;
-        }
-        return false;
+        return PostOrderedBefore(a.clustering, b.clustering);
       });
       if (static_cast<int64_t>(rows.rows.size()) > remaining) {
         rows.rows.resize(static_cast<size_t>(std::max<int64_t>(remaining, 0)));
@@ -322,6 +317,25 @@ class SelectStatementImpl final : public CqlStatement {
   }
 
  private:
+  // Post-query ordering (Cassandra's orderResults): only the ORDER BY columns decide, a null (a
+  // static-only row's clustering) before any value; rows equal in them keep their order.
+  bool PostOrderedBefore(const std::vector<std::string>& a,
+                         const std::vector<std::string>& b) const {
+    auto ck = table_meta_->ClusteringColumns();
+    for (size_t i = 0; i < ck.size() && i < order_columns_; ++i) {
+      int c;
+      if (i >= a.size() || i >= b.size()) {
+        c = (i < a.size()) - (i < b.size());
+      } else {
+        c = CompareValues(ck[i]->type, a[i], b[i]);
+        if (ck[i]->order == ClusteringOrder::kDesc) c = -c;
+      }
+      if (c == 0) continue;
+      return reversed_ ? c > 0 : c < 0;
+    }
+    return false;
+  }
+
   // Cassandra's single-partition pager knows a partition is over after a row without clustering:
   // the one row of a table without clustering columns, the static row of a partition that holds
   // only static data, or a DISTINCT row (one a partition). A page that ends on such a row of the
@@ -576,7 +590,18 @@ class SelectStatementImpl final : public CqlStatement {
       return InvalidRequest(
           "ORDER BY is only supported when the partition key is restricted by an EQ or an IN.");
     }
+    // A column restricted to one value may be skipped (Cassandra's isReversed): one EQ, alone or
+    // in a multi-column EQ; an IN of one value is an EQ to Cassandra too.
+    auto restricted_by_eq = [&](size_t p) {
+      if (p < where_.clustering_eq.size()) {
+        const KeyRestriction& r = where_.clustering_eq[p];
+        return r.values.size() == 1 && !r.in_marker;
+      }
+      return where_.multi_size > 0 && p >= where_.multi_first &&
+             p < where_.multi_first + where_.multi_size && where_.multi_values.size() == 1;
+    };
     std::optional<bool> reversed;
+    size_t next = 0;  // the next clustering position ORDER BY may name
     for (size_t i = 0; i < stmt.order_by.size(); ++i) {
       const auto& [name, desc] = stmt.order_by[i];
       const ColumnMetadata* col = t.FindColumn(name);
@@ -587,11 +612,14 @@ class SelectStatementImpl final : public CqlStatement {
             "got " +
             name);
       }
-      if (static_cast<size_t>(col->position) != i) {
+      const size_t position = static_cast<size_t>(col->position);
+      while (next < position && restricted_by_eq(next)) ++next;
+      if (next != position) {
         return InvalidRequest(
             "Order by currently only supports the ordering of columns following their declared "
             "order in the PRIMARY KEY");
       }
+      ++next;
       bool declared_desc = col->order == ClusteringOrder::kDesc;
       bool r = desc != declared_desc;
       if (reversed && *reversed != r) return InvalidRequest("Unsupported order by relation");
@@ -599,7 +627,7 @@ class SelectStatementImpl final : public CqlStatement {
     }
     reversed_ = reversed.value_or(false);
     ordered_ = true;
-    order_columns_ = stmt.order_by.size();
+    order_columns_ = next;
     return Status::Ok();
   }
 
@@ -657,14 +685,22 @@ class SelectStatementImpl final : public CqlStatement {
           0, static_cast<int64_t>(cql::LoadBE64(ps.data() + kPagingMagic.size())));
     }
     const int64_t page_end = paged ? skip + *ctx.page_size : INT64_MAX;
-    const int64_t stop = std::min(limit, page_end);
+    // Groups ordered after the read are all built, then sorted, then cut to the limit (Cassandra
+    // reads without the user limit when it orders after the query).
+    const bool post_ordered = ordered_ && cmd.partition_keys.size() > 1 && !group_by_.empty();
+    const int64_t stop = post_ordered ? INT64_MAX : std::min(limit, page_end);
     std::vector<std::optional<std::string>> cells;  // finished groups, row-major
     int64_t groups_out = 0;
     selection::GroupAccumulator group(selection_);
     bool in_group = false;
     std::vector<std::string> group_key;
+    // With post-ordering: each finished group's first-row clustering, which its selected
+    // clustering columns show (a simple selector keeps a group's first value).
+    std::vector<std::string> group_clustering;
+    std::vector<std::vector<std::string>> finished_clustering;
     auto finish = [&]() -> Status {
       in_group = false;
+      if (post_ordered) finished_clustering.push_back(std::move(group_clustering));
       if (groups_out++ >= skip) return group.Finish(ctx, &cells);  // else an earlier page's
       return Status::Ok();
     };
@@ -696,6 +732,7 @@ class SelectStatementImpl final : public CqlStatement {
         if (!in_group) {
           if (partition_groups >= groups_per_partition) continue;
           PF_RETURN_IF_ERROR(group.Start(&row, ctx));
+          if (post_ordered) group_clustering = row.clustering;
           group_key.clear();
           for (auto k : GroupKey(row)) group_key.emplace_back(k);
           in_group = true;
@@ -710,6 +747,22 @@ class SelectStatementImpl final : public CqlStatement {
     if (!in_group && groups_out == 0 && group_by_.empty()) {  // no rows: one row of empty results
       PF_RETURN_IF_ERROR(group.Start(nullptr, ctx));
       PF_RETURN_IF_ERROR(finish());
+    }
+    if (post_ordered) {
+      const size_t width = selection_.outputs().size();
+      std::vector<size_t> order(finished_clustering.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return PostOrderedBefore(finished_clustering[a], finished_clustering[b]);
+      });
+      if (static_cast<int64_t>(order.size()) > limit) order.resize(static_cast<size_t>(limit));
+      std::vector<std::optional<std::string>> sorted;
+      sorted.reserve(order.size() * width);
+      for (size_t g : order) {
+        for (size_t i = 0; i < width; ++i) sorted.push_back(std::move(cells[g * width + i]));
+      }
+      cells = std::move(sorted);
+      groups_out = static_cast<int64_t>(order.size());
     }
     cql::ResultMessage msg;
     msg.kind = cql::ResultKind::kRows;
@@ -1026,7 +1079,7 @@ class SelectStatementImpl final : public CqlStatement {
   std::vector<const ColumnMetadata*> group_by_;
   bool reversed_ = false;
   bool ordered_ = false;      // ORDER BY given
-  size_t order_columns_ = 0;  // how many clustering columns ORDER BY names
+  size_t order_columns_ = 0;  // clustering positions up to the last one ORDER BY names
   std::optional<ValueSource> limit_, per_partition_limit_;
 };
 
