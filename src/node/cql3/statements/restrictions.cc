@@ -336,6 +336,27 @@ Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const Colum
   return v;
 }
 
+// `col CONTAINS v` / `col CONTAINS KEY v` as a row filter, with Cassandra's checks in its order
+// (SingleColumnRelation.toReceivers) and its marker names (value(col), key(col)).
+Result<WhereClause::Filter> ContainsFilter(const ColumnMetadata* col, const Relation& rel,
+                                           BindCollector& binds) {
+  const cql::DataType& type = col->type;
+  const bool key = rel.op == Relation::Op::kContainsKey;
+  const bool is_map = type.kind() == cql::TypeKind::kMap;
+  if (key && !is_map) {
+    return InvalidRequest(fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
+  }
+  if (!type.is_collection()) {
+    return InvalidRequest(
+        fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
+  }
+  const cql::DataType& element = is_map && !key ? type.params()[1] : type.params()[0];
+  WhereClause::Filter f{col, rel.op, {}, {}, {}};
+  PF_ASSIGN_OR_RETURN(
+      f.value, binds.Source(rel.value, element, (key ? "key(" : "value(") + col->name + ")"));
+  return f;
+}
+
 }  // namespace
 
 Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const TableMetadata& table,
@@ -605,8 +626,18 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         ck_eq[p] = std::move(kr);
         continue;
       }
-      if (rel.op == Relation::Op::kNeq || rel.op == Relation::Op::kContains ||
-          rel.op == Relation::Op::kContainsKey) {
+      if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
+        // CONTAINS on a frozen collection clustering column filters rows (the SELECT requires
+        // ALLOW FILTERING or an index, as Cassandra's processClusteringColumnsRestrictions).
+        if (!for_select) {
+          return InvalidRequest(fmt::format("Unsupported \"{}\" relation: {}",
+                                            RelationOpText(rel.op), RelationText(rel)));
+        }
+        PF_ASSIGN_OR_RETURN(WhereClause::Filter f, ContainsFilter(col, rel, binds));
+        w.filters.push_back(std::move(f));
+        continue;
+      }
+      if (rel.op == Relation::Op::kNeq) {
         return InvalidRequest(fmt::format("Unsupported \"!=\" relation: {} != ...", col->name));
       }
       if (w.slice_size && w.slice_first != p) {
@@ -649,24 +680,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       non_key.push_back(col->name);
       continue;
     }
-    WhereClause::Filter f{col, rel.op, {}, {}, {}};
-    const cql::DataType& type = col->type;
     if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
-      bool is_map = type.kind() == cql::TypeKind::kMap;
-      if (!type.is_collection()) {
-        return InvalidRequest(
-            fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
-      }
-      if (rel.op == Relation::Op::kContainsKey && !is_map) {
-        return InvalidRequest(
-            fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
-      }
-      const cql::DataType& element =
-          is_map && rel.op == Relation::Op::kContains ? type.params()[1] : type.params()[0];
-      PF_ASSIGN_OR_RETURN(f.value, binds.Source(rel.value, element, col->name));
+      PF_ASSIGN_OR_RETURN(WhereClause::Filter f, ContainsFilter(col, rel, binds));
       w.filters.push_back(std::move(f));
       continue;
     }
+    WhereClause::Filter f{col, rel.op, {}, {}, {}};
+    const cql::DataType& type = col->type;
     if (rel.map_key) {
       if (type.kind() != cql::TypeKind::kMap) {
         return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));

@@ -436,9 +436,12 @@ class SelectStatementImpl final : public CqlStatement {
     // A range on a clustering column with a storage-attached index, after an unrestricted one:
     // SAI answers it (a filter), provided no other clustering restriction needs filtering.
     sai_clustering_gap_ = SaiClusteringRangeAfterGap(stmt, t);
-    PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true,
-                                             stmt.allow_filtering || !key_indexed.empty() ||
-                                                 sai_clustering_gap_));
+    // A restriction that an index serves makes Cassandra query the index (hasQueriableIndex):
+    // a clustering column after a gap then joins the row filter rather than being refused.
+    PF_ASSIGN_OR_RETURN(
+        where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true,
+                             stmt.allow_filtering || !key_indexed.empty() || sai_clustering_gap_ ||
+                                 HasIndexedRegularRelation(stmt, t)));
     if (sai_clustering_gap_ && !stmt.allow_filtering && where_.clustering_restricted() > 0) {
       return InvalidRequest(kFilteringMessage);
     }
@@ -457,8 +460,11 @@ class SelectStatementImpl final : public CqlStatement {
             "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
       }
     }
+    if (!stmt.allow_filtering && index_ && !IndexAnswersKeyRestrictions(t)) {
+      return InvalidRequest(kFilteringMessage);
+    }
     // Filters that only the key parts restrict (a partial partition key) and the restriction an
-    // index answers need no ALLOW FILTERING once an index is used, as in Cassandra.
+    // index answers need no ALLOW FILTERING once an index is used.
     size_t unfiltered = index_ ? 1 : 0;
     if (where_.partition_any && !where_.partition_complete) {
       if (!allow_filtering && !index_) return InvalidRequest(kFilteringMessage);
@@ -482,6 +488,22 @@ class SelectStatementImpl final : public CqlStatement {
         ++unfiltered;
       }
       where_.partition_any = false;
+    }
+    // CONTAINS on a clustering column filters; Cassandra refuses it apart when no index serves
+    // any restriction of the query (processClusteringColumnsRestrictions), else it needs ALLOW
+    // FILTERING as any other filter.
+    bool clustering_contains =
+        std::any_of(where_.filters.begin(), where_.filters.end(), [](const auto& f) {
+          return f.column->kind == ColumnKind::kClustering &&
+                 (f.op == Relation::Op::kContains || f.op == Relation::Op::kContainsKey);
+        });
+    bool queriable_index = index_ || !key_indexed.empty() ||
+                           std::any_of(where_.filters.begin(), where_.filters.end(),
+                                       [&](const auto& f) { return SaiIndexOn(t, f.column->id); });
+    if (clustering_contains && !allow_filtering && !queriable_index) {
+      return InvalidRequest(
+          "Clustering columns can only be restricted with CONTAINS with a secondary index or "
+          "filtering");
     }
     if (SelectsOnlyStaticColumns(stmt, t) &&
         (where_.clustering_restricted() > 0 ||
@@ -825,13 +847,47 @@ class SelectStatementImpl final : public CqlStatement {
     return false;
   }
 
+  // Whether a relation of `stmt` on a regular or static column is one an index on it serves
+  // (Cassandra's supportsExpression): EQ on a simple or full() index, CONTAINS on values(),
+  // CONTAINS KEY on keys(), `m[k] = v` on entries(); SAI also ranges.
+  static bool HasIndexedRegularRelation(const SelectStatement& stmt, const TableMetadata& t) {
+    for (const Relation& rel : stmt.where) {
+      if (rel.lhs != Relation::Lhs::kColumn) continue;
+      const ColumnMetadata* col = t.FindColumn(rel.columns[0]);
+      if (!col || col->is_primary_key()) continue;
+      const bool eq = rel.op == Relation::Op::kEq && !rel.map_key;
+      const bool range = rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte ||
+                         rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte;
+      for (const IndexMetadata& index : t.indexes) {
+        if (index.column_id != col->id) continue;
+        if (IsStorageAttached(index)) {
+          if (eq || range || rel.op == Relation::Op::kContains ||
+              rel.op == Relation::Op::kContainsKey) {
+            return true;
+          }
+          continue;
+        }
+        if ((eq && (index.target == IndexTarget::kSimple || index.target == IndexTarget::kFull)) ||
+            (rel.op == Relation::Op::kContains && index.target == IndexTarget::kValues) ||
+            (rel.op == Relation::Op::kContainsKey && index.target == IndexTarget::kKeys) ||
+            (rel.map_key && index.target == IndexTarget::kEntries)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   // The key columns (partition key components, clustering columns) that an index covers and an
-  // EQ relation of `stmt` restricts.
+  // EQ relation of `stmt` restricts (`(c) = (v)`, a tuple of one, restricts as `c = v`).
   static std::vector<const ColumnMetadata*> IndexedKeyEqs(const SelectStatement& stmt,
                                                           const TableMetadata& t) {
     std::vector<const ColumnMetadata*> out;
     for (const Relation& rel : stmt.where) {
-      if (rel.lhs != Relation::Lhs::kColumn || rel.op != Relation::Op::kEq || rel.map_key) continue;
+      bool single = rel.lhs == Relation::Lhs::kColumn ||
+                    (rel.lhs == Relation::Lhs::kTuple && rel.columns.size() == 1 &&
+                     rel.value.kind == Term::Kind::kTuple);
+      if (!single || rel.op != Relation::Op::kEq || rel.map_key) continue;
       const ColumnMetadata* col = t.FindColumn(rel.columns[0]);
       if (!col || !col->is_primary_key()) continue;
       for (const IndexMetadata& index : t.indexes) {
@@ -842,6 +898,27 @@ class SelectStatementImpl final : public CqlStatement {
       }
     }
     return out;
+  }
+
+  // Whether the chosen index (index_) also answers the query's key restrictions, as Cassandra's
+  // checkNeedsFiltering asks: without the whole partition key or a token range, the restrictions
+  // of the partition key and of the clustering columns join the index query's row filter, and
+  // each must be one the index (a legacy index: none on key columns; SAI: the table's SAI
+  // indexes together) answers. Otherwise the query filters.
+  bool IndexAnswersKeyRestrictions(const TableMetadata& t) const {
+    if (where_.partition_complete || where_.token_lower || where_.token_upper) return true;
+    std::vector<const ColumnMetadata*> restricted;
+    for (const auto& r : where_.partition) {
+      if (r.column) restricted.push_back(r.column);
+    }
+    auto ck = t.ClusteringColumns();
+    for (size_t i = 0; i < where_.clustering_restricted() && i < ck.size(); ++i) {
+      restricted.push_back(ck[i]);
+    }
+    if (restricted.empty()) return true;
+    if (!IsStorageAttached(*index_)) return false;
+    return std::all_of(restricted.begin(), restricted.end(),
+                       [&](const ColumnMetadata* c) { return SaiIndexOn(t, c->id) != nullptr; });
   }
 
   // Whether the index on the key column `col` answers the query alone, as Cassandra uses it:
@@ -982,7 +1059,7 @@ class SelectStatementImpl final : public CqlStatement {
   std::optional<IndexMetadata> index_;  // the index the query reads, if any
   size_t index_filter_ = 0;             // the filter it answers (re-checked on every row)
   bool key_index_used_ = false;         // an index on a key column answers (KeyIndexAnswers)
-  bool sai_clustering_gap_ = false;     // SAI answers a clustering range (SaiClusteringRangeAfterGap)
+  bool sai_clustering_gap_ = false;  // SAI answers a clustering range (SaiClusteringRangeAfterGap)
   // ORDER BY c ANN OF v.
   struct AnnPlan {
     const ColumnMetadata* column = nullptr;
