@@ -36,9 +36,9 @@ Status FoldTokenCalls(const TableMetadata& table, Term* term) {
     if (!IsConstantTerm(term->elements[i])) {
       return InvalidRequest("token() of bind markers where a value stands is not supported");
     }
-    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                        SerializeTerm(term->elements[i], pk[i]->type,
-                                      fmt::format("arg{}(system.token)", i)));
+    PF_ASSIGN_OR_RETURN(
+        std::optional<std::string> bytes,
+        SerializeTerm(term->elements[i], pk[i]->type, fmt::format("arg{}(system.token)", i)));
     if (!bytes) return InvalidRequest("Invalid null value for partition key part " + pk[i]->name);
     key.push_back(std::move(*bytes));
   }
@@ -302,37 +302,40 @@ Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
 }
 
 // Cassandra's token(...) function over the table's partition key (TokenFct) on the right of a
-// token relation: its arguments typed by the key columns, the key's Murmur3 token a constant.
-Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const ColumnMetadata*>& pk) {
+// token relation: its arguments typed by the key columns (markers named arg<i>(system.token)),
+// the key's Murmur3 token a constant when they all are, else computed at execution.
+Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const ColumnMetadata*>& pk,
+                                 BindCollector& binds) {
   if (call.elements.size() != pk.size()) {
     return InvalidRequest(fmt::format(
         "Invalid number of arguments in call to function system.token: {} required but {} "
         "provided",
         pk.size(), call.elements.size()));
   }
-  std::vector<std::string> parts;
+  ValueSource v;
+  v.kind = ValueSource::Kind::kToken;
+  v.type = cql::DataType(cql::TypeKind::kBigint);
+  v.receiver = "partition key token";
+  bool constant = true;
   for (size_t i = 0; i < pk.size(); ++i) {
     const Term& arg = call.elements[i];
-    if (!IsAssignable(arg, pk[i]->type)) {
+    if (TermArgumentFit(arg, pk[i]->type) == TermFit::kNone) {
       return InvalidRequest(fmt::format(
           "Type error: {} cannot be passed as argument {} of function system.token of type {}",
           TermText(arg), i, pk[i]->type.ToCql()));
     }
-    if (!IsConstantTerm(arg)) {
-      return InvalidRequest(
-          "token() of bind markers or non-pure functions on the right of a token relation is "
-          "not supported");
-    }
-    PF_ASSIGN_OR_RETURN(cql::Value value, TermToValue(arg, pk[i]->type, pk[i]->name));
-    std::string bytes;
-    PF_RETURN_IF_ERROR(cql::SerializeValue(value, pk[i]->type, &bytes));
-    parts.push_back(std::move(bytes));
+    PF_ASSIGN_OR_RETURN(ValueSource c,
+                        binds.Source(arg, pk[i]->type, fmt::format("arg{}(system.token)", i)));
+    constant &= c.kind == ValueSource::Kind::kConstant;
+    v.token_key.push_back(std::move(c));
   }
-  ValueSource v;
-  v.kind = ValueSource::Kind::kConstant;
-  v.type = cql::DataType(cql::TypeKind::kBigint);
-  cql::ByteWriter(&v.constant).WriteLong(keys::TokenOf(parts));
-  v.receiver = "partition key token";
+  if (constant) {
+    std::vector<std::string> parts;
+    for (const ValueSource& c : v.token_key) parts.push_back(c.constant);
+    v.kind = ValueSource::Kind::kConstant;
+    v.token_key.clear();
+    cql::ByteWriter(&v.constant).WriteLong(keys::TokenOf(parts));
+  }
   return v;
 }
 
@@ -448,7 +451,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       cql::DataType bigint(cql::TypeKind::kBigint);
       ValueSource v;
       if (rel.value.kind == Term::Kind::kFunction && rel.value.text == "token") {
-        PF_ASSIGN_OR_RETURN(v, TokenOfTerms(rel.value, pk));
+        PF_ASSIGN_OR_RETURN(v, TokenOfTerms(rel.value, pk, binds));
       } else {
         PF_ASSIGN_OR_RETURN(v, binds.Source(rel.value, bigint, "partition key token"));
       }

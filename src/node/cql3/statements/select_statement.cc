@@ -746,6 +746,7 @@ class SelectStatementImpl final : public CqlStatement {
   // read (Cassandra's TokenFilter).
   static Result<int64_t> ResolveInt64(const ValueSource& s, const ExecutionContext& ctx) {
     PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
+    if (raw.is_null()) return InvalidRequest("Invalid null token value");
     if (raw.kind != cql::RawValue::Kind::kBytes || raw.bytes.size() != 8) {
       return InvalidRequest("Invalid null or unset value for " + s.receiver);
     }
