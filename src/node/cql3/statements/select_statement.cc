@@ -45,7 +45,7 @@ class SelectStatementImpl final : public CqlStatement {
     if (distinct_ && stmt.per_partition_limit) {
       return InvalidRequest("PER PARTITION LIMIT is not allowed with SELECT DISTINCT queries");
     }
-    PF_RETURN_IF_ERROR(PrepareGroupBy(stmt, t));
+    PF_RETURN_IF_ERROR(PrepareGroupBy(stmt, t, binds));
     aggregating_ = selection_.has_aggregate() || !group_by_.empty();
     if (group_by_.empty() && selection_.has_aggregate() && stmt.per_partition_limit) {
       return InvalidRequest("PER PARTITION LIMIT is not allowed with aggregate queries.");
@@ -366,8 +366,10 @@ class SelectStatementImpl final : public CqlStatement {
 
   // GROUP BY: primary key columns in their declared order, where a key column left out must be
   // restricted by equality (Cassandra's rule); the groups are then those of the whole key prefix
-  // up to the last column named.
-  Status PrepareGroupBy(const SelectStatement& stmt, const TableMetadata& t) {
+  // up to the last column named. The last element may instead be a function of a clustering
+  // column (Cassandra 5.0's getAggregationSpecFactory, its checks in its order): rows then group
+  // by the prefix before that column and the function's value.
+  Status PrepareGroupBy(const SelectStatement& stmt, const TableMetadata& t, BindCollector& binds) {
     if (stmt.group_by.empty()) return Status::Ok();
     std::vector<const ColumnMetadata*> key = t.PartitionKeyColumns();
     for (const ColumnMetadata* c : t.ClusteringColumns()) key.push_back(c);
@@ -381,13 +383,56 @@ class SelectStatementImpl final : public CqlStatement {
       });
     };
     size_t next = 0;
-    for (const std::string& name : stmt.group_by) {
-      const ColumnMetadata* col = t.FindColumn(name);
-      if (!col) return UndefinedColumn(name, t.keyspace, t.name);
-      if (!col->is_primary_key()) {
+    for (const Selector& sel : stmt.group_by) {
+      const ColumnMetadata* col = nullptr;
+      if (sel.kind == Selector::Kind::kColumn) {
+        col = t.FindColumn(sel.columns[0]);
+        if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
+        if (!col->is_primary_key()) {
+          return InvalidRequest(
+              "Group by is currently only supported on the columns of the PRIMARY KEY, got " +
+              col->name);
+        }
+        if (group_function_) {
+          return InvalidRequest(
+              "Functions are only supported on the last element of the GROUP BY "
+              "clause");
+        }
+      } else if (sel.kind == Selector::Kind::kAggregate || sel.kind == Selector::Kind::kCount ||
+                 sel.kind == Selector::Kind::kCountStar) {
         return InvalidRequest(
-            "Group by is currently only supported on the columns of the PRIMARY KEY, got " +
-            col->name);
+            "Aggregate functions are not supported within the GROUP BY clause, got: system." +
+            (sel.kind == Selector::Kind::kAggregate ? sel.function : std::string("count")));
+      } else if ((sel.kind == Selector::Kind::kFunction && sel.function != "cast") ||
+                 sel.kind == Selector::Kind::kOperation) {
+        std::vector<const ColumnMetadata*> columns;
+        PF_ASSIGN_OR_RETURN(selection::Output f,
+                            selection_.PrepareGroupByFunction(sel, t, binds, &columns));
+        if (columns.empty()) {
+          return InvalidRequest(
+              "GROUP BY functions must have one clustering column name as "
+              "parameter");
+        }
+        if (columns.size() > 1) {
+          std::string names;
+          for (const ColumnMetadata* c : columns) {
+            names += (names.empty() ? "" : ",") + cql::QuoteIdentifier(c->name);
+          }
+          return InvalidRequest(
+              "GROUP BY functions accept only one clustering column as parameter, got: " + names);
+        }
+        col = columns[0];
+        if (col->kind != ColumnKind::kClustering) {
+          return InvalidRequest(
+              "Group by functions are only supported on clustering columns, got " + col->name);
+        }
+        group_function_ = std::make_shared<const selection::Output>(std::move(f));
+      } else {
+        // Terms, casts, write times and the like: Cassandra 5.0 fails them with a server error
+        // (a ClassCastException); the node refuses them with Selector.validateForGroupBy's text.
+        return InvalidRequest(
+            "Only column names and monotonic scalar functions are supported in the GROUP BY "
+            "clause.");
       }
       while (true) {
         if (next == key.size()) return InvalidRequest(kOrder);
@@ -612,16 +657,27 @@ class SelectStatementImpl final : public CqlStatement {
     return Status::Ok();
   }
 
-  // The GROUP BY columns' values of a row (empty without GROUP BY: one group).
-  std::vector<std::string_view> GroupKey(const ReadRow& row) const {
-    std::vector<std::string_view> key;
+  // The GROUP BY columns' values of a row (empty without GROUP BY: one group); with a GROUP BY
+  // function, its value for the last column instead (null for a static row). Computed values
+  // live in `computed`, which takes the function's error.
+  std::vector<std::optional<std::string_view>> GroupKey(const ReadRow& row,
+                                                        selection::Scratch* computed,
+                                                        const ExecutionContext& ctx) const {
+    std::vector<std::optional<std::string_view>> key;
     for (const ColumnMetadata* c : group_by_) {
       size_t pos = static_cast<size_t>(c->position);
       if (c->kind == ColumnKind::kPartitionKey) {
-        key.push_back(row.partition_key[pos]);
+        key.emplace_back(row.partition_key[pos]);
+      } else if (group_function_ && c == group_by_.back()) {
+        std::optional<std::string_view> out;
+        if (pos < row.clustering.size()) {
+          cql::RawValue v = selection_.Value(*group_function_, row, computed, ctx);
+          if (v.kind == cql::RawValue::Kind::kBytes) out = v.bytes;
+        }
+        key.push_back(out);
       } else {
-        key.push_back(pos < row.clustering.size() ? std::string_view(row.clustering[pos])
-                                                  : std::string_view());
+        key.emplace_back(pos < row.clustering.size() ? std::string_view(row.clustering[pos])
+                                                     : std::string_view());
       }
     }
     return key;
@@ -657,7 +713,8 @@ class SelectStatementImpl final : public CqlStatement {
     int64_t groups_out = 0;
     selection::GroupAccumulator group(selection_);
     bool in_group = false;
-    std::vector<std::string> group_key;
+    std::vector<std::optional<std::string>> group_key;
+    if (group_function_) PF_RETURN_IF_ERROR(selection::ValidateForGroupBy(*group_function_));
     auto finish = [&]() -> Status {
       in_group = false;
       if (groups_out++ >= skip) return group.Finish(ctx, &cells);  // else an earlier page's
@@ -679,7 +736,9 @@ class SelectStatementImpl final : public CqlStatement {
           partition_groups = 0;
         }
         if (in_group && !group_by_.empty()) {
-          auto key = GroupKey(row);
+          selection::Scratch computed;
+          auto key = GroupKey(row, &computed, ctx);
+          PF_RETURN_IF_ERROR(computed.error);
           if (!std::equal(key.begin(), key.end(), group_key.begin(), group_key.end())) {
             PF_RETURN_IF_ERROR(finish());
             if (groups_out >= stop) {
@@ -692,7 +751,11 @@ class SelectStatementImpl final : public CqlStatement {
           if (partition_groups >= groups_per_partition) continue;
           PF_RETURN_IF_ERROR(group.Start(&row, ctx));
           group_key.clear();
-          for (auto k : GroupKey(row)) group_key.emplace_back(k);
+          selection::Scratch computed;
+          for (auto k : GroupKey(row, &computed, ctx)) {
+            group_key.push_back(k ? std::optional<std::string>(*k) : std::nullopt);
+          }
+          PF_RETURN_IF_ERROR(computed.error);
           in_group = true;
           ++partition_groups;
         }
@@ -1075,6 +1138,9 @@ class SelectStatementImpl final : public CqlStatement {
   bool select_star_ = false;
   bool aggregating_ = false;  // an aggregate or GROUP BY: rows are folded into result rows
   std::vector<const ColumnMetadata*> group_by_;
+  // GROUP BY's function of its last column (group_by_.back()), if any: checked when executed
+  // (ValidateForGroupBy), as Cassandra binds it.
+  std::shared_ptr<const selection::Output> group_function_;
   bool reversed_ = false;
   bool ordered_ = false;      // ORDER BY given
   size_t order_columns_ = 0;  // how many clustering columns ORDER BY names
