@@ -227,7 +227,9 @@ struct SelectStatement {
   bool select_star = false;
   std::vector<Selector> selectors;
   std::vector<Relation> where;
-  std::vector<std::string> group_by;                   // primary key columns, in key order
+  // Primary key columns in key order; the last may be a function of a clustering column
+  // (floor(ts, 1h)). Parsed as selectors without alias (Cassandra's unaliasedSelector).
+  std::vector<Selector> group_by;
   std::vector<std::pair<std::string, bool>> order_by;  // (column, descending)
   // ORDER BY c ANN OF term [ASC|DESC]: nearest neighbours of the vector `term` in column c.
   struct AnnOrdering {

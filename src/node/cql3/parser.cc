@@ -869,8 +869,8 @@ class Parser {
     if (AcceptKeyword("group")) {
       PF_RETURN_IF_ERROR(ExpectKeyword("by"));
       do {
-        PF_ASSIGN_OR_RETURN(std::string c, Identifier());
-        s.group_by.push_back(std::move(c));
+        PF_ASSIGN_OR_RETURN(Selector sel, ParseSelector(0, /*allow_alias=*/false));
+        s.group_by.push_back(std::move(sel));
       } while (AcceptPunct(","));
     }
     if (AcceptKeyword("order")) {
@@ -918,7 +918,6 @@ class Parser {
     const Token& t = Peek();
     return AtSimpleTerm(0) && (t.kind != TokenKind::kIdentifier || t.text == "null");
   }
-
 
   // `term` or `(type) term` as a selector.
   Result<Selector> ParseTermSelector(int depth) {
@@ -1421,16 +1420,18 @@ class Parser {
           PF_RETURN_IF_ERROR(ExpectKeyword("null"));
           continue;
         }
-        markers |= Peek().IsPunct("?") ||
-                   (Peek().IsPunct(":") && Peek(1).kind == TokenKind::kIdentifier);
+        markers |=
+            Peek().IsPunct("?") || (Peek().IsPunct(":") && Peek(1).kind == TokenKind::kIdentifier);
         Next();
       }
       if (from && !from->keyspace.empty() && !s.name.keyspace.empty() &&
           from->keyspace != s.name.keyspace) {
-        return InvalidRequest("Cannot create a materialized view on a table in a different keyspace");
+        return InvalidRequest(
+            "Cannot create a materialized view on a table in a different keyspace");
       }
       if (markers) {
-        return InvalidRequest("Bind variables are not allowed in CREATE MATERIALIZED VIEW statements");
+        return InvalidRequest(
+            "Bind variables are not allowed in CREATE MATERIALIZED VIEW statements");
       }
       return Statement(std::move(s));
     }

@@ -640,16 +640,36 @@ class Reader {
     std::string prefix = keys::TablePrefix(lookup.storage_id) + *encoded;
     std::string lower, upper;
     if (!TokenRange(prefix, &lower, &upper)) return Status::Ok();
+    std::string table_prefix = keys::TablePrefix(table_.storage_id);
     if (resume_) {
       const std::string& entry = resume_->index_entry;
-      if (entry.compare(0, prefix.size(), prefix) != 0) {
-        return InvalidArgument("Invalid value for the paging state");
+      std::string from;
+      if (!entry.empty() && entry.compare(0, prefix.size(), prefix) == 0) {
+        // The key right after a finished entry is the entry followed by a zero byte.
+        from = resume_->partition_done ? entry + '\0' : entry;
+      } else {
+        // The position of a scan, or of a lookup through another index: an index created (or
+        // another one chosen) between two pages. Entries hold the rows in a scan's order (token,
+        // key, clustering), so the page resumes at the entry after the last row read, as
+        // Cassandra's paging state names a row, not an index position.
+        const std::string& last = resume_->last_row_key;
+        const std::string& partition = resume_->partition_prefix;
+        if (partition.compare(0, table_prefix.size(), table_prefix) != 0 ||
+            (!last.empty() && last.compare(0, table_prefix.size(), table_prefix) != 0)) {
+          return InvalidArgument("Invalid value for the paging state");
+        }
+        if (!last.empty()) {
+          from = prefix + last.substr(table_prefix.size()) + '\0';
+        } else if (resume_->partition_done) {
+          std::string next = keys::PrefixSuccessor(partition);
+          if (next.size() < table_prefix.size()) return Status::Ok();  // nothing follows
+          from = prefix + next.substr(table_prefix.size());
+        } else {
+          from = prefix + partition.substr(table_prefix.size());
+        }
       }
-      // The key right after a finished entry is the entry followed by a zero byte.
-      std::string from = resume_->partition_done ? entry + '\0' : entry;
       if (from > lower) lower = std::move(from);
     }
-    std::string table_prefix = keys::TablePrefix(table_.storage_id);
     for (index_it_->Seek(lower); index_it_->Valid() && !stopped_; index_it_->Next()) {
       std::string_view entry = index_it_->key();
       if (entry >= std::string_view(upper)) break;

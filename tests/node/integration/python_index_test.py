@@ -2,7 +2,8 @@
 
 CREATE/DROP INDEX of every target kind as the driver's metadata sees them, indexed queries
 (literals, prepared statements, bind markers) on regular, static and collection columns,
-stale entries after overwrites and deletes, paging through an index, restart survival,
+stale entries after overwrites and deletes, paging through an index (and across an index
+created between pages), restart survival,
 ALLOW FILTERING rules and Cassandra's errors.
 Usage: /usr/bin/python3 python_index_test.py <path to postfork-node>
 """
@@ -181,6 +182,30 @@ class IndexTest(node_process.KeyspaceTest):
         prepared = s.prepare("SELECT c FROM big WHERE g = ? LIMIT 150")
         prepared.fetch_size = 40
         self.assertEqual(len(self.rows(prepared, (1,))), 150)
+
+    def test_paging_continues_across_a_new_index(self):
+        # The paging state names the last row read, as Cassandra's does: a page read through an
+        # index created after the previous page (or through another index, now chosen first)
+        # resumes after that row, clustering rows included.
+        s = self.session
+        s.execute("CREATE TABLE pci (k int, c int, v1 text, v2 int, PRIMARY KEY (k, c))")
+        insert = s.prepare("INSERT INTO pci (k, c, v1, v2) VALUES (?, ?, ?, ?)")
+        for i in range(30):
+            s.execute(insert, (i % 7, i, "dog", 3))
+        for query, create in [("SELECT k, c FROM pci WHERE v2 = 3 ALLOW FILTERING",
+                               "CREATE INDEX pci_v2 ON pci (v2)"),
+                              ("SELECT k, c FROM pci WHERE v1 = 'dog' AND v2 = 3 ALLOW FILTERING",
+                               "CREATE INDEX pci_v1 ON pci (v1)")]:
+            statement = SimpleStatement(query, fetch_size=4)
+            expected = [tuple(r) for r in s.execute(statement)]
+            self.assertEqual(len(expected), 30)
+            result = s.execute(statement)
+            got = [tuple(r) for r in result.current_rows]
+            s.execute(create)
+            while result.has_more_pages:
+                result = s.execute(statement, paging_state=result.paging_state)
+                got.extend(tuple(r) for r in result.current_rows)
+            self.assertEqual(got, expected)
 
     def test_metadata_ddl_results_and_errors(self):
         s = self.session

@@ -3,7 +3,8 @@ sum, avg: values, types and column names as Cassandra returns them, with nulls a
 selection), arithmetic in selectors, GROUP BY, IN on the partition key (partitions in key order;
 with ORDER BY, rows merged across partitions),
 mixed-order multi-column slices, scalar functions in selectors, SELECT JSON, toJson() and
-INSERT JSON.
+INSERT JSON, GROUP BY functions, token() of bind markers, CONTAINS on clustering columns and
+the ALLOW FILTERING an index needs beside restrictions on the key.
 Usage: /usr/bin/python3 python_select_test.py <path to postfork-node>
 """
 import datetime
@@ -339,10 +340,11 @@ class ScalarFunctionTest(KeyspaceTest):
             s.execute("SELECT cast(t AS int) FROM nums")
 
     def test_wrong_arguments(self):
-        # Cassandra's FunctionResolver messages: several overloads, one overload.
+        # Cassandra's FunctionResolver messages: several overloads, one overload. (An int
+        # column would fit toTimestamp(date): Cassandra's date reads an int's bytes.)
         with self.assertRaisesRegex(InvalidRequest, "Invalid call to function totimestamp, none "
                                     "of its type signatures match"):
-            self.session.execute("SELECT toTimestamp(i) FROM t")
+            self.session.execute("SELECT toTimestamp(b) FROM t")
         with self.assertRaisesRegex(InvalidRequest, "Type error: b cannot be passed as argument 0 "
                                     "of function system.intasblob of type int"):
             self.session.execute("SELECT intAsBlob(b) FROM t")
@@ -420,6 +422,111 @@ class JsonTest(KeyspaceTest):
             s.execute("""INSERT INTO t JSON '{"k": "x"}'""")
         with self.assertRaisesRegex(InvalidRequest, "Could not decode JSON"):
             s.execute("INSERT INTO t JSON '{not json'")
+
+
+class GroupByFunctionTest(KeyspaceTest):
+    """GROUP BY a function of the last clustering column (Cassandra 5.0: monotonic functions, the
+    others refused when the statement is bound), and token() of bind markers."""
+
+    @classmethod
+    def setUpClass(cls):
+        s = KeyspaceTest.open(cls, "gbf")
+        s.execute("CREATE TABLE t (k int, c int, ts timestamp, v int, PRIMARY KEY (k, c, ts))")
+        ins = s.prepare("INSERT INTO t (k, c, ts, v) VALUES (?, ?, ?, ?)")
+        utc = datetime.timezone.utc
+        for k, c, h, m, v in [(1, 1, 10, 0, 1), (1, 1, 10, 30, 2), (1, 1, 11, 10, 3),
+                              (1, 2, 10, 10, 4), (2, 1, 10, 10, 5)]:
+            s.execute(ins, (k, c, datetime.datetime(2020, 1, 1, h, m, tzinfo=utc), v))
+
+    def test_groups_by_the_functions_value(self):
+        r = self.session.execute("SELECT k, c, floor(ts, 1h), count(*), sum(v) FROM t "
+                                 "WHERE k = 1 GROUP BY c, floor(ts, 1h)")
+        self.assertEqual(r.column_names, ["k", "c", "system.floor(ts, 1h)", "count",
+                                          "system.sum(v)"])
+        rows = [(row[1], row[2].hour, row[3], row[4]) for row in r]
+        self.assertEqual(rows, [(1, 10, 2, 3), (1, 11, 1, 3), (2, 10, 1, 4)])
+        rows = [tuple(row) for row in self.session.execute(
+            "SELECT k, count(*) FROM t GROUP BY k, c, floor(ts, 2h)")]
+        self.assertEqual(sorted(rows), [(1, 1), (1, 3), (2, 1)])
+
+    def test_only_monotonic_functions_when_bound(self):
+        # Prepared, the statement is accepted; executing it binds the function and refuses it.
+        stmt = self.session.prepare("SELECT k, count(*) FROM t GROUP BY k, abs(c)")
+        with self.assertRaisesRegex(InvalidRequest, r"Only monotonic functions are supported in "
+                                    r"the GROUP BY clause. Got: system.abs : \(int\) -> int"):
+            self.session.execute(stmt)
+        with self.assertRaisesRegex(InvalidRequest, r"Got: system.floor : \(timestamp, "
+                                    r"duration\(constant\), timestamp\) -> timestamp"):
+            self.session.execute("SELECT k, count(*) FROM t GROUP BY k, c, floor(ts, 1h, ts)")
+        with self.assertRaisesRegex(InvalidRequest, "Aggregate functions are not supported "
+                                    "within the GROUP BY clause, got: system.max"):
+            self.session.execute("SELECT k, count(*) FROM t GROUP BY k, max(c)")
+        with self.assertRaisesRegex(InvalidRequest, "must have one clustering column name"):
+            self.session.execute("SELECT k, count(*) FROM t GROUP BY k, now()")
+        with self.assertRaisesRegex(InvalidRequest, "only supported on clustering columns"):
+            self.session.execute("SELECT k, count(*) FROM t GROUP BY k, c, ts, abs(v)")
+
+    def test_token_of_bind_markers(self):
+        s = self.session
+        stmt = s.prepare("SELECT k FROM t WHERE token(k) > token(?) AND token(k) <= token(:hi)")
+        self.assertEqual([(m.name, m.type.typename) for m in stmt.column_metadata],
+                         [("arg0(system.token)", "int"), ("hi", "int")])
+        everything = [row.k for row in s.execute("SELECT DISTINCT k FROM t")]
+        first = everything[0]
+        self.assertEqual(sorted({row.k for row in s.execute(stmt, (first, everything[-1]))}),
+                         sorted(everything[1:]))
+        eq = s.prepare("SELECT DISTINCT k FROM t WHERE token(k) = token(?)")
+        self.assertEqual([row.k for row in s.execute(eq, (2,))], [2])
+        with self.assertRaisesRegex(InvalidRequest, "Invalid null token value"):
+            s.execute(eq, (None,))
+
+
+class ClusteringContainsTest(KeyspaceTest):
+    """CONTAINS on frozen collection clustering columns, and an index beside restrictions on the
+    key that it does not answer (ALLOW FILTERING required, as Cassandra's checkNeedsFiltering)."""
+
+    @classmethod
+    def setUpClass(cls):
+        s = KeyspaceTest.open(cls, "ccont")
+        s.execute("CREATE TABLE f (p int, c1 frozen<list<int>>, c2 frozen<map<int, int>>, "
+                  "c3 int, PRIMARY KEY (p, c1, c2, c3))")
+        s.execute("CREATE INDEX ON f (c3)")
+        s.execute("CREATE TABLE x (k1 int, k2 int, c int, a int, PRIMARY KEY ((k1, k2), c))")
+        s.execute("CREATE INDEX ON x (a)")
+        s.execute("INSERT INTO f (p, c1, c2, c3) VALUES (0, [1], {1: 2}, 0)")
+        s.execute("INSERT INTO f (p, c1, c2, c3) VALUES (0, [2], {1: 3}, 0)")
+        s.execute("INSERT INTO f (p, c1, c2, c3) VALUES (1, [1, 2], {2: 2}, 1)")
+        s.execute("INSERT INTO x (k1, k2, c, a) VALUES (1, 1, 1, 7)")
+        s.execute("INSERT INTO x (k1, k2, c, a) VALUES (1, 2, 2, 7)")
+
+    def test_contains_filters_with_allow_filtering(self):
+        s = self.session
+        rows = s.execute("SELECT p, c1 FROM f WHERE c1 CONTAINS 1 ALLOW FILTERING")
+        self.assertEqual(sorted((r.p, tuple(r.c1)) for r in rows), [(0, (1,)), (1, (1, 2))])
+        rows = s.execute("SELECT p FROM f WHERE c2 CONTAINS KEY 2 ALLOW FILTERING")
+        self.assertEqual([r.p for r in rows], [1])
+        stmt = s.prepare("SELECT p FROM f WHERE p = 0 AND c1 CONTAINS ? ALLOW FILTERING")
+        self.assertEqual([m.name for m in stmt.column_metadata], ["value(c1)"])
+        self.assertEqual([r.p for r in s.execute(stmt, (2,))], [0])
+        with self.assertRaisesRegex(InvalidRequest, "Clustering columns can only be restricted "
+                                    "with CONTAINS with a secondary index or filtering"):
+            s.execute("SELECT p FROM f WHERE p = 0 AND c1 CONTAINS 1")
+        with self.assertRaisesRegex(InvalidRequest, "ALLOW FILTERING"):
+            s.execute("SELECT p FROM f WHERE p = 0 AND c1 CONTAINS 1 AND c3 = 0")
+        with self.assertRaisesRegex(InvalidRequest, "Cannot use CONTAINS KEY on non-map column"):
+            s.execute("SELECT p FROM f WHERE c1 CONTAINS KEY 1 ALLOW FILTERING")
+
+    def test_index_with_unanswered_key_restrictions_needs_allow_filtering(self):
+        s = self.session
+        for where in ["a = 7 AND c = 1", "k1 = 1 AND a = 7", "a = 7 AND c > 0"]:
+            with self.assertRaisesRegex(InvalidRequest, "ALLOW FILTERING"):
+                s.execute(f"SELECT c FROM x WHERE {where}")
+        self.assertEqual([r.c for r in s.execute("SELECT c FROM x WHERE a = 7 AND c = 1 "
+                                                  "ALLOW FILTERING")], [1])
+        self.assertEqual([r.c for r in s.execute("SELECT c FROM x WHERE k1 = 1 AND k2 = 2 "
+                                                  "AND a = 7 AND c = 2")], [2])
+        self.assertEqual(sorted(r.c for r in s.execute("SELECT c FROM x WHERE token(k1, k2) > "
+                                                        "-9223372036854775808 AND a = 7")), [1, 2])
 
 
 if __name__ == "__main__":

@@ -205,6 +205,24 @@ TEST_F(SelectionTest, AggregatesFoldEachGroup) {
                 "counter)");
 }
 
+TEST_F(SelectionTest, GroupByAMonotonicFunctionOfTheLastClusteringColumn) {
+  env_.Ok("CREATE TABLE e (pk int, ts timestamp, v int, PRIMARY KEY (pk, ts))");
+  env_.Ok("INSERT INTO e (pk, ts, v) VALUES (1, '2020-01-01 10:00:00+0000', 1)");
+  env_.Ok("INSERT INTO e (pk, ts, v) VALUES (1, '2020-01-01 10:30:00+0000', 2)");
+  env_.Ok("INSERT INTO e (pk, ts, v) VALUES (1, '2020-01-01 11:00:00+0000', 3)");
+  ExpectResult("SELECT pk, count(*), sum(v) FROM e GROUP BY pk, floor(ts, 1h)",
+               {"pk", "count", "system.sum(v)"}, Rows{{"1", "2", "3"}, {"1", "1", "3"}});
+  ExpectInvalid(env_.Execute("SELECT pk, count(*) FROM t GROUP BY pk, abs(ck)"),
+                "Only monotonic functions are supported in the GROUP BY clause. Got: system.abs "
+                ": (int) -> int ");
+  ExpectInvalid(env_.Execute("SELECT pk, count(*) FROM t GROUP BY pk, cast(ck AS bigint)"),
+                "Only column names and monotonic scalar functions are supported in the GROUP BY "
+                "clause.");
+  ExpectInvalid(env_.Execute("SELECT pk, count(*) FROM t GROUP BY pk, max(ck)"),
+                "Aggregate functions are not supported within the GROUP BY clause, got: "
+                "system.max");
+}
+
 TEST_F(SelectionTest, JsonObjectsOfTheSelectors) {
   ExpectResult("SELECT JSON pk, v AS val, ttl(s) FROM t WHERE pk = 1 AND ck = 1", {"[json]"},
                Rows{{"'{\"pk\": 1, \"val\": 10, \"ttl(s)\": null}'"}});

@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "node/cql3/functions/collection_functions.h"
 #include "node/cql3/functions/json.h"
 #include "node/cql3/functions/math_functions.h"
-#include "node/cql3/functions/collection_functions.h"
 #include "node/cql3/functions/operations.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
@@ -649,6 +649,13 @@ FunctionRegistry::FunctionRegistry() {
   // Cassandra's blobAsVarchar and varcharAsBlob: text under its other name.
   add("varcharasblob", {DataType(TypeKind::kText)}, blob, true, ToBlobBody);
   add("blobasvarchar", {blob}, DataType(TypeKind::kText), true, FromBlobBody);
+  for (NativeFunction& f : functions_) {
+    if (f.name == "todate" || f.name == "totimestamp" || f.name == "tounixtimestamp") {
+      f.monotonic = NativeFunction::Monotonic::kYes;
+    } else if (f.name == "floor") {  // the time floors; the numeric ones come below
+      f.monotonic = NativeFunction::Monotonic::kOverFirst;
+    }
+  }
   AddOperationFunctions(&functions_);
   AddMathFunctions(&functions_);
   AddCollectionFunctions(&functions_);

@@ -67,6 +67,12 @@ struct NativeFunction {
   bool factory = false;
   ResultTypeOf result_type_of = nullptr;  // set when return_type is kCustom
   bool called_on_null_input = false;      // the body runs on null arguments too
+  // Whether the function keeps its argument's order, so GROUP BY may group by its result
+  // (Cassandra's isMonotonic and isPartialApplicationMonotonic): kNo; kYes (toDate,
+  // toTimestamp, toUnixTimestamp); kOverFirst, when its first argument is the only one not
+  // constant (floor of a time value).
+  enum class Monotonic { kNo, kYes, kOverFirst };
+  Monotonic monotonic = Monotonic::kNo;
 
   // Cassandra's spelling in messages: "system.name(type, type)".
   std::string Signature() const;

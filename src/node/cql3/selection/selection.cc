@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <tuple>
 
 #include "node/cql3/functions/functions.h"
@@ -127,6 +128,12 @@ TermFit TypedFit(const cql::DataType& type, const cql::DataType& param) {
     case K::kTimestamp:
       compatible = t == K::kBigint;
       break;
+    case K::kDate:  // SimpleDateType.isValueCompatibleWithInternal
+      compatible = t == K::kInt;
+      break;
+    case K::kTime:  // TimeType.isValueCompatibleWithInternal
+      compatible = t == K::kBigint;
+      break;
     case K::kUuid:
       compatible = t == K::kTimeuuid;
       break;
@@ -243,10 +250,10 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       if (arithmetic && !Summable(type.kind())) {
         // Cassandra declares sum and avg once per numeric type.
         std::string known;
-        for (const char* t : {"tinyint", "smallint", "int", "bigint", "float", "double",
-                              "decimal", "varint", "counter"}) {
-          known += fmt::format("{}system.{} : ({}) -> {}", known.empty() ? "" : ", ",
-                               sel.function, t, t);
+        for (const char* t : {"tinyint", "smallint", "int", "bigint", "float", "double", "decimal",
+                              "varint", "counter"}) {
+          known += fmt::format("{}system.{} : ({}) -> {}", known.empty() ? "" : ", ", sel.function,
+                               t, t);
         }
         return InvalidRequest(
             fmt::format("Invalid call to function {}, none of its type signatures match (known "
@@ -255,8 +262,7 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       }
       o.aggregate_type = type;
       has_aggregate_ = true;
-      return Prepared{std::move(o), arg.type,
-                      fmt::format("system.{}({})", sel.function, arg.name)};
+      return Prepared{std::move(o), arg.type, fmt::format("system.{}({})", sel.function, arg.name)};
     }
     case Selector::Kind::kToken: {
       auto pk = t.PartitionKeyColumns();
@@ -773,6 +779,91 @@ size_t Selection::ReadCell(uint32_t column_id) {
   }
   cell_columns_.push_back(column_id);
   return cell_columns_.size() - 1;
+}
+
+Result<Output> Selection::PrepareGroupByFunction(const Selector& sel, const TableMetadata& t,
+                                                 BindCollector& binds,
+                                                 std::vector<const ColumnMetadata*>* columns) {
+  PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(sel, t, binds, /*distinct=*/false));
+  auto visit = [&](const Selector& s, auto&& self) -> void {
+    for (const std::string& name : s.columns) {
+      const ColumnMetadata* c = t.FindColumn(name);
+      if (c && std::find(columns->begin(), columns->end(), c) == columns->end()) {
+        columns->push_back(c);
+      }
+    }
+    for (const Selector& a : s.args) self(a, self);
+  };
+  visit(sel, visit);
+  return std::move(p.output);
+}
+
+namespace {
+
+// Whether a function argument is a constant once bound (Cassandra's terminal selectors: terms,
+// and pure calls over terms), which a partial application fixes.
+bool IsTerminal(const Output& o) {
+  if (o.kind == Output::Kind::kTerm) return true;
+  if (o.kind != Output::Kind::kFunction || !o.call) return false;
+  return std::all_of(o.call->args.begin(), o.call->args.end(), IsTerminal) &&
+         FunctionRegistry::Native().IsPure(o.call->name);
+}
+
+}  // namespace
+
+Status ValidateForGroupBy(const Output& o) {
+  switch (o.kind) {
+    case Output::Kind::kPartitionKey:
+    case Output::Kind::kClustering:
+    case Output::Kind::kCell:
+      return Status::Ok();
+    case Output::Kind::kFunction:
+      break;
+    default:
+      return InvalidRequest(
+          "Only column names and monotonic scalar functions are supported in the GROUP BY "
+          "clause.");
+  }
+  const FunctionCall& call = *o.call;
+  std::vector<bool> terminal;
+  for (const Output& a : call.args) terminal.push_back(IsTerminal(a));
+  const NativeFunction* fn = nullptr;
+  if (auto f = FunctionRegistry::Native().Resolve(call.name, call.arg_types); f.ok()) fn = *f;
+  bool monotonic = false;
+  if (fn && fn->monotonic == NativeFunction::Monotonic::kYes) {
+    monotonic = true;
+  } else if (fn && fn->monotonic == NativeFunction::Monotonic::kOverFirst) {
+    monotonic = !terminal.empty() && !terminal[0] &&
+                std::all_of(terminal.begin() + 1, terminal.end(), [](bool b) { return b; });
+  }
+  if (!monotonic) {
+    // The function as Cassandra prints it, its constant arguments marked (a partial
+    // application's toString).
+    std::string name = call.name, types;
+    cql::DataType result;
+    std::vector<cql::DataType> params = call.arg_types;
+    if (fn) {
+      params = fn->params;
+      result = fn->return_type;
+    } else if (call.name == "cast" && params.size() == 2) {
+      result = params[1];
+      name = "cast_as_" + result.ToCql();
+      params.resize(1);
+    }
+    bool plain = !name.empty() && std::isalpha(static_cast<unsigned char>(name[0]));
+    for (size_t i = 0; i < params.size(); ++i) {
+      types += (i ? ", " : "") + params[i].ToCql() +
+               (i < terminal.size() && terminal[i] ? "(constant)" : "");
+    }
+    return InvalidRequest(fmt::format(
+        "Only monotonic functions are supported in the GROUP BY clause. Got: system.{} : ({}) -> "
+        "{} ",
+        plain ? name : "\"" + name + "\"", types, result.ToCql()));
+  }
+  for (size_t i = 0; i < call.args.size(); ++i) {
+    if (!terminal[i]) PF_RETURN_IF_ERROR(ValidateForGroupBy(call.args[i]));
+  }
+  return Status::Ok();
 }
 
 Output Selection::ColumnOutput(const ColumnMetadata& col) {

@@ -90,12 +90,23 @@ struct FunctionCall {
   const NativeFunction* check = nullptr;
 };
 
+// Cassandra's Selector.validateForGroupBy, run when a GROUP BY function is bound: columns, and
+// monotonic functions (functions/functions.h) over them whose other arguments are constants.
+Status ValidateForGroupBy(const Output& o);
+
 class Selection {
  public:
   // Checks `stmt`'s selectors (or `*`) against `table` with Cassandra's messages. Bind markers
   // among the selectors register with `binds` (they come before WHERE's).
   static Result<Selection> Prepare(const SelectStatement& stmt, const TableMetadata& table,
                                    BindCollector& binds);
+
+  // A function of GROUP BY (Cassandra 5.0 takes a scalar function of one clustering column as
+  // the clause's last element), prepared as a selector is, with its messages, apart from the
+  // outputs. `columns` gets the columns it reads, each once.
+  Result<Output> PrepareGroupByFunction(const Selector& sel, const TableMetadata& t,
+                                        BindCollector& binds,
+                                        std::vector<const ColumnMetadata*>* columns);
 
   const std::vector<Output>& outputs() const { return outputs_; }
   // The columns of the result rows, named as Cassandra names them (one `[json]` text column for

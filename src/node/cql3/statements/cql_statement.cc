@@ -5,6 +5,7 @@
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/service/tracing.h"
+#include "node/storage/key_encoding.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
@@ -23,6 +24,21 @@ Result<cql::RawValue> ResolveValue(const ValueSource& source, const ExecutionCon
                                         TermInputs{&ctx.values, ctx.now_micros}));
       if (!bytes) return cql::RawValue::Null();
       ctx.normalized.push_back(std::move(*bytes));
+      return cql::RawValue::Of(ctx.normalized.back());
+    }
+    case ValueSource::Kind::kToken: {
+      std::vector<std::string> key;
+      for (const ValueSource& c : source.token_key) {
+        PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(c, ctx));
+        if (v.is_unset()) {
+          return InvalidRequest("Invalid unset value for argument in call to function token");
+        }
+        if (v.is_null()) return cql::RawValue::Null();
+        key.emplace_back(v.bytes);
+      }
+      std::string bytes;
+      cql::ByteWriter(&bytes).WriteLong(keys::TokenOf(key));
+      ctx.normalized.push_back(std::move(bytes));
       return cql::RawValue::Of(ctx.normalized.back());
     }
   }
@@ -53,7 +69,7 @@ std::string VoidResultBody() {
 }
 
 Result<bool> ModificationStatement::CheckConditions(ExecutionContext&, const PartitionMutation&,
-                                                   CasRows*) const {
+                                                    CasRows*) const {
   return true;  // unconditional statements always apply
 }
 

@@ -30,7 +30,9 @@ namespace postfork::node::cql3 {
 struct ValueSource {
   // kComposite: a collection, tuple or UDT literal with bind markers inside (`[?, ?]`), built
   // from the request's values at execution.
-  enum class Kind { kConstant, kNull, kMarker, kComposite };
+  // kToken: the token of a partition key whose components are bound at execution
+  // (`token(k) > token(?)`), Cassandra's TokenFct: null when a component is null.
+  enum class Kind { kConstant, kNull, kMarker, kComposite, kToken };
   Kind kind = Kind::kNull;
   std::string constant;  // serialized, for kConstant
   int marker = -1;       // for kMarker
@@ -38,6 +40,7 @@ struct ValueSource {
   std::string receiver;    // the column's name, for error messages
   bool normalize = false;  // kMarker of a type with sets or maps: bound values are canonicalized
   std::shared_ptr<const Term> composite;  // kComposite
+  std::vector<ValueSource> token_key;     // kToken: the partition key's components, in order
 };
 
 // Where the node warns clients (in the response's warning list) or refuses: Cassandra's

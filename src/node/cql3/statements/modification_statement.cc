@@ -270,8 +270,8 @@ class TableModification : public ModificationStatement {
             kind != cql::TypeKind::kMap) {
           return InvalidRequest("Cannot use CONTAINS on non-collection column " + col->name);
         }
-        ci.value_type = key || kind != cql::TypeKind::kMap ? col->type.params()[0]
-                                                           : col->type.params()[1];
+        ci.value_type =
+            key || kind != cql::TypeKind::kMap ? col->type.params()[0] : col->type.params()[1];
         PF_ASSIGN_OR_RETURN(ValueSource v,
                             binds.Source(c.relation.value, ci.value_type,
                                          (key ? "key(" : "value(") + col->name + ")"));
@@ -399,8 +399,8 @@ class TableModification : public ModificationStatement {
         break;
     }
     if (!given[0]) {
-      return InvalidRequest(fmt::format("Invalid comparison with null for operator \"{}\"",
-                                        RelationOpText(c.op)));
+      return InvalidRequest(
+          fmt::format("Invalid comparison with null for operator \"{}\"", RelationOpText(c.op)));
     }
     if (!current) return false;
     if (c.op == Relation::Op::kContains || c.op == Relation::Op::kContainsKey) {
@@ -814,6 +814,14 @@ class WhereModification : public TableModification {
 
  protected:
   Status PrepareWhere(const std::vector<Relation>& where, BindCollector& binds) {
+    // Cassandra's StatementRestrictions refuses CONTAINS before it looks at the columns.
+    for (const Relation& rel : where) {
+      if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
+        return InvalidRequest(fmt::format("Cannot use {} with {}",
+                                          kind() == "update" ? "UPDATE" : "DELETE",
+                                          RelationOpText(rel.op)));
+      }
+    }
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(where, *table_meta_, binds, /*for_select=*/false));
     if (!where_.partition_complete) {
       std::vector<std::string> missing;

@@ -37,9 +37,9 @@ Status FoldTokenCalls(const TableMetadata& table, Term* term) {
     if (!IsConstantTerm(term->elements[i])) {
       return InvalidRequest("token() of bind markers where a value stands is not supported");
     }
-    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                        SerializeTerm(term->elements[i], pk[i]->type,
-                                      fmt::format("arg{}(system.token)", i)));
+    PF_ASSIGN_OR_RETURN(
+        std::optional<std::string> bytes,
+        SerializeTerm(term->elements[i], pk[i]->type, fmt::format("arg{}(system.token)", i)));
     if (!bytes) return InvalidRequest("Invalid null value for partition key part " + pk[i]->name);
     key.push_back(std::move(*bytes));
   }
@@ -303,39 +303,62 @@ Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
 }
 
 // Cassandra's token(...) function over the table's partition key (TokenFct) on the right of a
-// token relation: its arguments typed by the key columns, the key's Murmur3 token a constant.
-Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const ColumnMetadata*>& pk) {
+// token relation: its arguments typed by the key columns (markers named arg<i>(system.token)),
+// the key's Murmur3 token a constant when they all are, else computed at execution.
+Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const ColumnMetadata*>& pk,
+                                 BindCollector& binds) {
   if (call.elements.size() != pk.size()) {
     return InvalidRequest(fmt::format(
         "Invalid number of arguments in call to function system.token: {} required but {} "
         "provided",
         pk.size(), call.elements.size()));
   }
-  std::vector<std::string> parts;
+  ValueSource v;
+  v.kind = ValueSource::Kind::kToken;
+  v.type = cql::DataType(cql::TypeKind::kBigint);
+  v.receiver = "partition key token";
+  bool constant = true;
   for (size_t i = 0; i < pk.size(); ++i) {
     const Term& arg = call.elements[i];
-    if (!IsAssignable(arg, pk[i]->type)) {
+    if (TermArgumentFit(arg, pk[i]->type) == TermFit::kNone) {
       return InvalidRequest(fmt::format(
           "Type error: {} cannot be passed as argument {} of function system.token of type {}",
           TermText(arg), i, pk[i]->type.ToCql()));
     }
-    if (!IsConstantTerm(arg)) {
-      return InvalidRequest(
-          "token() of bind markers or non-pure functions on the right of a token relation is "
-          "not supported");
-    }
-    // The argument's bytes as given (blobAsBoolean(0x02) is not true's 0x01): the token of a
-    // key is the hash of its bytes.
-    PF_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                        SerializeTerm(arg, pk[i]->type, pk[i]->name));
-    parts.push_back(bytes ? std::move(*bytes) : std::string());
+    PF_ASSIGN_OR_RETURN(ValueSource c,
+                        binds.Source(arg, pk[i]->type, fmt::format("arg{}(system.token)", i)));
+    constant &= c.kind == ValueSource::Kind::kConstant;
+    v.token_key.push_back(std::move(c));
   }
-  ValueSource v;
-  v.kind = ValueSource::Kind::kConstant;
-  v.type = cql::DataType(cql::TypeKind::kBigint);
-  cql::ByteWriter(&v.constant).WriteLong(keys::TokenOf(parts));
-  v.receiver = "partition key token";
+  if (constant) {
+    std::vector<std::string> parts;
+    for (const ValueSource& c : v.token_key) parts.push_back(c.constant);
+    v.kind = ValueSource::Kind::kConstant;
+    v.token_key.clear();
+    cql::ByteWriter(&v.constant).WriteLong(keys::TokenOf(parts));
+  }
   return v;
+}
+
+// `col CONTAINS v` / `col CONTAINS KEY v` as a row filter, with Cassandra's checks in its order
+// (SingleColumnRelation.toReceivers) and its marker names (value(col), key(col)).
+Result<WhereClause::Filter> ContainsFilter(const ColumnMetadata* col, const Relation& rel,
+                                           BindCollector& binds) {
+  const cql::DataType& type = col->type;
+  const bool key = rel.op == Relation::Op::kContainsKey;
+  const bool is_map = type.kind() == cql::TypeKind::kMap;
+  if (key && !is_map) {
+    return InvalidRequest(fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
+  }
+  if (!type.is_collection()) {
+    return InvalidRequest(
+        fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
+  }
+  const cql::DataType& element = is_map && !key ? type.params()[1] : type.params()[0];
+  WhereClause::Filter f{col, rel.op, {}, {}, {}};
+  PF_ASSIGN_OR_RETURN(
+      f.value, binds.Source(rel.value, element, (key ? "key(" : "value(") + col->name + ")"));
+  return f;
 }
 
 }  // namespace
@@ -429,7 +452,7 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       cql::DataType bigint(cql::TypeKind::kBigint);
       ValueSource v;
       if (rel.value.kind == Term::Kind::kFunction && rel.value.text == "token") {
-        PF_ASSIGN_OR_RETURN(v, TokenOfTerms(rel.value, pk));
+        PF_ASSIGN_OR_RETURN(v, TokenOfTerms(rel.value, pk, binds));
       } else {
         PF_ASSIGN_OR_RETURN(v, binds.Source(rel.value, bigint, "partition key token"));
       }
@@ -620,8 +643,18 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         ck_eq[p] = std::move(kr);
         continue;
       }
-      if (rel.op == Relation::Op::kNeq || rel.op == Relation::Op::kContains ||
-          rel.op == Relation::Op::kContainsKey) {
+      if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
+        // CONTAINS on a frozen collection clustering column filters rows (the SELECT requires
+        // ALLOW FILTERING or an index, as Cassandra's processClusteringColumnsRestrictions).
+        if (!for_select) {
+          return InvalidRequest(fmt::format("Unsupported \"{}\" relation: {}",
+                                            RelationOpText(rel.op), RelationText(rel)));
+        }
+        PF_ASSIGN_OR_RETURN(WhereClause::Filter f, ContainsFilter(col, rel, binds));
+        w.filters.push_back(std::move(f));
+        continue;
+      }
+      if (rel.op == Relation::Op::kNeq) {
         return InvalidRequest(fmt::format("Unsupported \"!=\" relation: {} != ...", col->name));
       }
       if (w.slice_size && w.slice_first != p) {
@@ -664,24 +697,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
       non_key.push_back(col->name);
       continue;
     }
-    WhereClause::Filter f{col, rel.op, {}, {}, {}};
-    const cql::DataType& type = col->type;
     if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
-      bool is_map = type.kind() == cql::TypeKind::kMap;
-      if (!type.is_collection()) {
-        return InvalidRequest(
-            fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
-      }
-      if (rel.op == Relation::Op::kContainsKey && !is_map) {
-        return InvalidRequest(
-            fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
-      }
-      const cql::DataType& element =
-          is_map && rel.op == Relation::Op::kContains ? type.params()[1] : type.params()[0];
-      PF_ASSIGN_OR_RETURN(f.value, binds.Source(rel.value, element, col->name));
+      PF_ASSIGN_OR_RETURN(WhereClause::Filter f, ContainsFilter(col, rel, binds));
       w.filters.push_back(std::move(f));
       continue;
     }
+    WhereClause::Filter f{col, rel.op, {}, {}, {}};
+    const cql::DataType& type = col->type;
     if (rel.map_key) {
       // Cassandra's SingleColumnRelation.toReceivers, in its order.
       if (type.kind() == cql::TypeKind::kList) {

@@ -45,7 +45,7 @@ class SelectStatementImpl final : public CqlStatement {
     if (distinct_ && stmt.per_partition_limit) {
       return InvalidRequest("PER PARTITION LIMIT is not allowed with SELECT DISTINCT queries");
     }
-    PF_RETURN_IF_ERROR(PrepareGroupBy(stmt, t));
+    PF_RETURN_IF_ERROR(PrepareGroupBy(stmt, t, binds));
     aggregating_ = selection_.has_aggregate() || !group_by_.empty();
     if (group_by_.empty() && selection_.has_aggregate() && stmt.per_partition_limit) {
       return InvalidRequest("PER PARTITION LIMIT is not allowed with aggregate queries.");
@@ -382,8 +382,10 @@ class SelectStatementImpl final : public CqlStatement {
 
   // GROUP BY: primary key columns in their declared order, where a key column left out must be
   // restricted by equality (Cassandra's rule); the groups are then those of the whole key prefix
-  // up to the last column named.
-  Status PrepareGroupBy(const SelectStatement& stmt, const TableMetadata& t) {
+  // up to the last column named. The last element may instead be a function of a clustering
+  // column (Cassandra 5.0's getAggregationSpecFactory, its checks in its order): rows then group
+  // by the prefix before that column and the function's value.
+  Status PrepareGroupBy(const SelectStatement& stmt, const TableMetadata& t, BindCollector& binds) {
     if (stmt.group_by.empty()) return Status::Ok();
     std::vector<const ColumnMetadata*> key = t.PartitionKeyColumns();
     for (const ColumnMetadata* c : t.ClusteringColumns()) key.push_back(c);
@@ -397,13 +399,56 @@ class SelectStatementImpl final : public CqlStatement {
       });
     };
     size_t next = 0;
-    for (const std::string& name : stmt.group_by) {
-      const ColumnMetadata* col = t.FindColumn(name);
-      if (!col) return UndefinedColumn(name, t.keyspace, t.name);
-      if (!col->is_primary_key()) {
+    for (const Selector& sel : stmt.group_by) {
+      const ColumnMetadata* col = nullptr;
+      if (sel.kind == Selector::Kind::kColumn) {
+        col = t.FindColumn(sel.columns[0]);
+        if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
+        if (!col->is_primary_key()) {
+          return InvalidRequest(
+              "Group by is currently only supported on the columns of the PRIMARY KEY, got " +
+              col->name);
+        }
+        if (group_function_) {
+          return InvalidRequest(
+              "Functions are only supported on the last element of the GROUP BY "
+              "clause");
+        }
+      } else if (sel.kind == Selector::Kind::kAggregate || sel.kind == Selector::Kind::kCount ||
+                 sel.kind == Selector::Kind::kCountStar) {
         return InvalidRequest(
-            "Group by is currently only supported on the columns of the PRIMARY KEY, got " +
-            col->name);
+            "Aggregate functions are not supported within the GROUP BY clause, got: system." +
+            (sel.kind == Selector::Kind::kAggregate ? sel.function : std::string("count")));
+      } else if ((sel.kind == Selector::Kind::kFunction && sel.function != "cast") ||
+                 sel.kind == Selector::Kind::kOperation) {
+        std::vector<const ColumnMetadata*> columns;
+        PF_ASSIGN_OR_RETURN(selection::Output f,
+                            selection_.PrepareGroupByFunction(sel, t, binds, &columns));
+        if (columns.empty()) {
+          return InvalidRequest(
+              "GROUP BY functions must have one clustering column name as "
+              "parameter");
+        }
+        if (columns.size() > 1) {
+          std::string names;
+          for (const ColumnMetadata* c : columns) {
+            names += (names.empty() ? "" : ",") + cql::QuoteIdentifier(c->name);
+          }
+          return InvalidRequest(
+              "GROUP BY functions accept only one clustering column as parameter, got: " + names);
+        }
+        col = columns[0];
+        if (col->kind != ColumnKind::kClustering) {
+          return InvalidRequest(
+              "Group by functions are only supported on clustering columns, got " + col->name);
+        }
+        group_function_ = std::make_shared<const selection::Output>(std::move(f));
+      } else {
+        // Terms, casts, write times and the like: Cassandra 5.0 fails them with a server error
+        // (a ClassCastException); the node refuses them with Selector.validateForGroupBy's text.
+        return InvalidRequest(
+            "Only column names and monotonic scalar functions are supported in the GROUP BY "
+            "clause.");
       }
       while (true) {
         if (next == key.size()) return InvalidRequest(kOrder);
@@ -452,9 +497,12 @@ class SelectStatementImpl final : public CqlStatement {
     // A range on a clustering column with a storage-attached index, after an unrestricted one:
     // SAI answers it (a filter), provided no other clustering restriction needs filtering.
     sai_clustering_gap_ = SaiClusteringRangeAfterGap(stmt, t);
-    PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true,
-                                             stmt.allow_filtering || !key_indexed.empty() ||
-                                                 sai_clustering_gap_));
+    // A restriction that an index serves makes Cassandra query the index (hasQueriableIndex):
+    // a clustering column after a gap then joins the row filter rather than being refused.
+    PF_ASSIGN_OR_RETURN(
+        where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true,
+                             stmt.allow_filtering || !key_indexed.empty() || sai_clustering_gap_ ||
+                                 HasIndexedRegularRelation(stmt, t)));
     if (sai_clustering_gap_ && !stmt.allow_filtering && where_.clustering_restricted() > 0) {
       return InvalidRequest(kFilteringMessage);
     }
@@ -473,8 +521,11 @@ class SelectStatementImpl final : public CqlStatement {
             "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
       }
     }
+    if (!stmt.allow_filtering && index_ && !IndexAnswersKeyRestrictions(t)) {
+      return InvalidRequest(kFilteringMessage);
+    }
     // Filters that only the key parts restrict (a partial partition key) and the restriction an
-    // index answers need no ALLOW FILTERING once an index is used, as in Cassandra.
+    // index answers need no ALLOW FILTERING once an index is used.
     size_t unfiltered = index_ ? 1 : 0;
     if (where_.partition_any && !where_.partition_complete) {
       if (!allow_filtering && !index_) return InvalidRequest(kFilteringMessage);
@@ -498,6 +549,22 @@ class SelectStatementImpl final : public CqlStatement {
         ++unfiltered;
       }
       where_.partition_any = false;
+    }
+    // CONTAINS on a clustering column filters; Cassandra refuses it apart when no index serves
+    // any restriction of the query (processClusteringColumnsRestrictions), else it needs ALLOW
+    // FILTERING as any other filter.
+    bool clustering_contains =
+        std::any_of(where_.filters.begin(), where_.filters.end(), [](const auto& f) {
+          return f.column->kind == ColumnKind::kClustering &&
+                 (f.op == Relation::Op::kContains || f.op == Relation::Op::kContainsKey);
+        });
+    bool queriable_index = index_ || !key_indexed.empty() ||
+                           std::any_of(where_.filters.begin(), where_.filters.end(),
+                                       [&](const auto& f) { return SaiIndexOn(t, f.column->id); });
+    if (clustering_contains && !allow_filtering && !queriable_index) {
+      return InvalidRequest(
+          "Clustering columns can only be restricted with CONTAINS with a secondary index or "
+          "filtering");
     }
     if (SelectsOnlyStaticColumns(stmt, t) &&
         (where_.clustering_restricted() > 0 ||
@@ -645,16 +712,27 @@ class SelectStatementImpl final : public CqlStatement {
     return Status::Ok();
   }
 
-  // The GROUP BY columns' values of a row (empty without GROUP BY: one group).
-  std::vector<std::string_view> GroupKey(const ReadRow& row) const {
-    std::vector<std::string_view> key;
+  // The GROUP BY columns' values of a row (empty without GROUP BY: one group); with a GROUP BY
+  // function, its value for the last column instead (null for a static row). Computed values
+  // live in `computed`, which takes the function's error.
+  std::vector<std::optional<std::string_view>> GroupKey(const ReadRow& row,
+                                                        selection::Scratch* computed,
+                                                        const ExecutionContext& ctx) const {
+    std::vector<std::optional<std::string_view>> key;
     for (const ColumnMetadata* c : group_by_) {
       size_t pos = static_cast<size_t>(c->position);
       if (c->kind == ColumnKind::kPartitionKey) {
-        key.push_back(row.partition_key[pos]);
+        key.emplace_back(row.partition_key[pos]);
+      } else if (group_function_ && c == group_by_.back()) {
+        std::optional<std::string_view> out;
+        if (pos < row.clustering.size()) {
+          cql::RawValue v = selection_.Value(*group_function_, row, computed, ctx);
+          if (v.kind == cql::RawValue::Kind::kBytes) out = v.bytes;
+        }
+        key.push_back(out);
       } else {
-        key.push_back(pos < row.clustering.size() ? std::string_view(row.clustering[pos])
-                                                  : std::string_view());
+        key.emplace_back(pos < row.clustering.size() ? std::string_view(row.clustering[pos])
+                                                     : std::string_view());
       }
     }
     return key;
@@ -693,7 +771,8 @@ class SelectStatementImpl final : public CqlStatement {
     int64_t groups_out = 0;
     selection::GroupAccumulator group(selection_);
     bool in_group = false;
-    std::vector<std::string> group_key;
+    std::vector<std::optional<std::string>> group_key;
+    if (group_function_) PF_RETURN_IF_ERROR(selection::ValidateForGroupBy(*group_function_));
     // With post-ordering: each finished group's first-row clustering, which its selected
     // clustering columns show (a simple selector keeps a group's first value).
     std::vector<std::string> group_clustering;
@@ -720,7 +799,9 @@ class SelectStatementImpl final : public CqlStatement {
           partition_groups = 0;
         }
         if (in_group && !group_by_.empty()) {
-          auto key = GroupKey(row);
+          selection::Scratch computed;
+          auto key = GroupKey(row, &computed, ctx);
+          PF_RETURN_IF_ERROR(computed.error);
           if (!std::equal(key.begin(), key.end(), group_key.begin(), group_key.end())) {
             PF_RETURN_IF_ERROR(finish());
             if (groups_out >= stop) {
@@ -734,7 +815,11 @@ class SelectStatementImpl final : public CqlStatement {
           PF_RETURN_IF_ERROR(group.Start(&row, ctx));
           if (post_ordered) group_clustering = row.clustering;
           group_key.clear();
-          for (auto k : GroupKey(row)) group_key.emplace_back(k);
+          selection::Scratch computed;
+          for (auto k : GroupKey(row, &computed, ctx)) {
+            group_key.push_back(k ? std::optional<std::string>(*k) : std::nullopt);
+          }
+          PF_RETURN_IF_ERROR(computed.error);
           in_group = true;
           ++partition_groups;
         }
@@ -804,6 +889,7 @@ class SelectStatementImpl final : public CqlStatement {
   // read (Cassandra's TokenFilter).
   static Result<int64_t> ResolveInt64(const ValueSource& s, const ExecutionContext& ctx) {
     PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
+    if (raw.is_null()) return InvalidRequest("Invalid null token value");
     if (raw.kind != cql::RawValue::Kind::kBytes || raw.bytes.size() != 8) {
       return InvalidRequest("Invalid null or unset value for " + s.receiver);
     }
@@ -905,13 +991,47 @@ class SelectStatementImpl final : public CqlStatement {
     return false;
   }
 
+  // Whether a relation of `stmt` on a regular or static column is one an index on it serves
+  // (Cassandra's supportsExpression): EQ on a simple or full() index, CONTAINS on values(),
+  // CONTAINS KEY on keys(), `m[k] = v` on entries(); SAI also ranges.
+  static bool HasIndexedRegularRelation(const SelectStatement& stmt, const TableMetadata& t) {
+    for (const Relation& rel : stmt.where) {
+      if (rel.lhs != Relation::Lhs::kColumn) continue;
+      const ColumnMetadata* col = t.FindColumn(rel.columns[0]);
+      if (!col || col->is_primary_key()) continue;
+      const bool eq = rel.op == Relation::Op::kEq && !rel.map_key;
+      const bool range = rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte ||
+                         rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte;
+      for (const IndexMetadata& index : t.indexes) {
+        if (index.column_id != col->id) continue;
+        if (IsStorageAttached(index)) {
+          if (eq || range || rel.op == Relation::Op::kContains ||
+              rel.op == Relation::Op::kContainsKey) {
+            return true;
+          }
+          continue;
+        }
+        if ((eq && (index.target == IndexTarget::kSimple || index.target == IndexTarget::kFull)) ||
+            (rel.op == Relation::Op::kContains && index.target == IndexTarget::kValues) ||
+            (rel.op == Relation::Op::kContainsKey && index.target == IndexTarget::kKeys) ||
+            (rel.map_key && index.target == IndexTarget::kEntries)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   // The key columns (partition key components, clustering columns) that an index covers and an
-  // EQ relation of `stmt` restricts.
+  // EQ relation of `stmt` restricts (`(c) = (v)`, a tuple of one, restricts as `c = v`).
   static std::vector<const ColumnMetadata*> IndexedKeyEqs(const SelectStatement& stmt,
                                                           const TableMetadata& t) {
     std::vector<const ColumnMetadata*> out;
     for (const Relation& rel : stmt.where) {
-      if (rel.lhs != Relation::Lhs::kColumn || rel.op != Relation::Op::kEq || rel.map_key) continue;
+      bool single = rel.lhs == Relation::Lhs::kColumn ||
+                    (rel.lhs == Relation::Lhs::kTuple && rel.columns.size() == 1 &&
+                     rel.value.kind == Term::Kind::kTuple);
+      if (!single || rel.op != Relation::Op::kEq || rel.map_key) continue;
       const ColumnMetadata* col = t.FindColumn(rel.columns[0]);
       if (!col || !col->is_primary_key()) continue;
       for (const IndexMetadata& index : t.indexes) {
@@ -922,6 +1042,27 @@ class SelectStatementImpl final : public CqlStatement {
       }
     }
     return out;
+  }
+
+  // Whether the chosen index (index_) also answers the query's key restrictions, as Cassandra's
+  // checkNeedsFiltering asks: without the whole partition key or a token range, the restrictions
+  // of the partition key and of the clustering columns join the index query's row filter, and
+  // each must be one the index (a legacy index: none on key columns; SAI: the table's SAI
+  // indexes together) answers. Otherwise the query filters.
+  bool IndexAnswersKeyRestrictions(const TableMetadata& t) const {
+    if (where_.partition_complete || where_.token_lower || where_.token_upper) return true;
+    std::vector<const ColumnMetadata*> restricted;
+    for (const auto& r : where_.partition) {
+      if (r.column) restricted.push_back(r.column);
+    }
+    auto ck = t.ClusteringColumns();
+    for (size_t i = 0; i < where_.clustering_restricted() && i < ck.size(); ++i) {
+      restricted.push_back(ck[i]);
+    }
+    if (restricted.empty()) return true;
+    if (!IsStorageAttached(*index_)) return false;
+    return std::all_of(restricted.begin(), restricted.end(),
+                       [&](const ColumnMetadata* c) { return SaiIndexOn(t, c->id) != nullptr; });
   }
 
   // Whether the index on the key column `col` answers the query alone, as Cassandra uses it:
@@ -1062,7 +1203,7 @@ class SelectStatementImpl final : public CqlStatement {
   std::optional<IndexMetadata> index_;  // the index the query reads, if any
   size_t index_filter_ = 0;             // the filter it answers (re-checked on every row)
   bool key_index_used_ = false;         // an index on a key column answers (KeyIndexAnswers)
-  bool sai_clustering_gap_ = false;     // SAI answers a clustering range (SaiClusteringRangeAfterGap)
+  bool sai_clustering_gap_ = false;  // SAI answers a clustering range (SaiClusteringRangeAfterGap)
   // ORDER BY c ANN OF v.
   struct AnnPlan {
     const ColumnMetadata* column = nullptr;
@@ -1077,6 +1218,9 @@ class SelectStatementImpl final : public CqlStatement {
   bool select_star_ = false;
   bool aggregating_ = false;  // an aggregate or GROUP BY: rows are folded into result rows
   std::vector<const ColumnMetadata*> group_by_;
+  // GROUP BY's function of its last column (group_by_.back()), if any: checked when executed
+  // (ValidateForGroupBy), as Cassandra binds it.
+  std::shared_ptr<const selection::Output> group_function_;
   bool reversed_ = false;
   bool ordered_ = false;      // ORDER BY given
   size_t order_columns_ = 0;  // clustering positions up to the last one ORDER BY names
