@@ -1653,6 +1653,11 @@ class Parser {
       } while (parens && AcceptPunct(","));
       if (parens) PF_RETURN_IF_ERROR(ExpectPunct(")"));
     } else if (AcceptKeyword("drop")) {
+      if (AcceptKeyword("compact")) {
+        PF_RETURN_IF_ERROR(ExpectKeyword("storage"));
+        s.kind = AlterTableStatement::Kind::kDropCompactStorage;
+        return Statement(std::move(s));
+      }
       s.kind = AlterTableStatement::Kind::kDrop;
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_column_exists));
       bool parens = AcceptPunct("(");

@@ -182,7 +182,7 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
     case Selector::Kind::kColumn: {
       const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
       if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
-      if (distinct && col->kind != ColumnKind::kPartitionKey && col->kind != ColumnKind::kStatic) {
+      if (distinct && col->kind != ColumnKind::kPartitionKey && !t.IsStaticInCassandra(*col)) {
         return InvalidRequest(
             "SELECT DISTINCT queries must only request partition key columns and/or static "
             "columns (not " +

@@ -125,7 +125,9 @@ class SelectStatementImpl final : public CqlStatement {
       cmd.partition_keys.clear();
     }
     cmd.columns = selection_.cell_columns();
-    cmd.distinct = distinct_;
+    // A static compact table has one row a partition and no static row: its DISTINCT is a
+    // plain read.
+    cmd.distinct = distinct_ && !table_meta_->is_static_compact();
     if (per_partition_limit_) {
       PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*per_partition_limit_, ctx));
       cmd.per_partition_limit = v;
@@ -508,9 +510,9 @@ class SelectStatementImpl final : public CqlStatement {
       return InvalidRequest(kFilteringMessage);
     }
     bool non_static_filter =
-        std::any_of(where_.filters.begin(), where_.filters.end(), [](const auto& f) {
-          return f.column->kind == ColumnKind::kRegular ||
-                 f.column->kind == ColumnKind::kClustering;
+        std::any_of(where_.filters.begin(), where_.filters.end(), [&t](const auto& f) {
+          return f.column->kind == ColumnKind::kClustering ||
+                 (f.column->kind == ColumnKind::kRegular && !t.IsStaticInCassandra(*f.column));
         });
     if (distinct_ && (where_.clustering_restricted() > 0 || non_static_filter)) {
       return InvalidRequest(
