@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 
 #include "node/cql3/functions/json.h"
 #include "node/cql3/statements/operation.h"
@@ -801,6 +802,14 @@ class WhereModification : public TableModification {
 
  protected:
   Status PrepareWhere(const std::vector<Relation>& where, BindCollector& binds) {
+    for (const Relation& r : where) {
+      if (r.op == Relation::Op::kContains || r.op == Relation::Op::kContainsKey) {
+        std::string statement(kind());
+        for (char& c : statement) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return InvalidRequest("Cannot use " + statement + " with " +
+                              (r.op == Relation::Op::kContains ? "CONTAINS" : "CONTAINS KEY"));
+      }
+    }
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(where, *table_meta_, binds, /*for_select=*/false));
     if (!where_.partition_complete) {
       std::vector<std::string> missing;

@@ -548,6 +548,18 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     if (rel.map_key && col->is_primary_key()) {
       return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
     }
+    // Cassandra checks CONTAINS against the column's type as it builds the restriction, before
+    // what the column's kind allows.
+    if (col->is_primary_key() &&
+        (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey)) {
+      if (!col->type.is_collection()) {
+        return InvalidRequest(
+            fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
+      }
+      if (rel.op == Relation::Op::kContainsKey && col->type.kind() != cql::TypeKind::kMap) {
+        return InvalidRequest(fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
+      }
+    }
     PF_RETURN_IF_ERROR(merge(col, rel));
     auto make_key_restriction = [&]() -> Result<KeyRestriction> {
       KeyRestriction kr;
