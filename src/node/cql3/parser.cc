@@ -1215,7 +1215,27 @@ class Parser {
       PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
       return a;
     }
+    // `c += v` and `c -= v`: Cassandra's shorthand for `c = c + v` and `c = c - v`.
+    if ((Peek().IsPunct("+") || Peek().IsPunct("-")) && Peek(1).IsPunct("=")) {
+      a.op = Next().IsPunct("+") ? Assignment::Op::kAdd : Assignment::Op::kSubtract;
+      Next();
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      return a;
+    }
     PF_RETURN_IF_ERROR(ExpectPunct("="));
+    // `c = c -2`: the lexer reads `-2` as one integer, as Cassandra's does; its grammar takes
+    // the pair as a subtraction.
+    if (Peek().kind == TokenKind::kIdentifier && Peek(1).kind == TokenKind::kInteger &&
+        Peek(1).text.starts_with("-")) {
+      if (!PeekColumn(a.column)) {
+        return SyntaxError("Only expressions of the form X = X - <value> are supported.");
+      }
+      Next();
+      a.op = Assignment::Op::kSubtract;
+      a.value.kind = Term::Kind::kInteger;
+      a.value.text = Next().text.substr(1);
+      return a;
+    }
     if (Peek().kind == TokenKind::kIdentifier && (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
       // `c = other + v`: Cassandra's parser reports the form it supports (no line prefix).
       if (!PeekColumn(a.column)) {
