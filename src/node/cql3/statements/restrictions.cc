@@ -617,8 +617,23 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         ck_eq[p] = std::move(kr);
         continue;
       }
-      if (rel.op == Relation::Op::kNeq || rel.op == Relation::Op::kContains ||
-          rel.op == Relation::Op::kContainsKey) {
+      if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
+        // A frozen collection clustering column (its type checked above): filtered rows.
+        if (!allow_filtering) {
+          return InvalidRequest(
+              "Clustering columns can only be restricted with CONTAINS with a secondary index or "
+              "filtering");
+        }
+        const cql::DataType& type = col->type;
+        bool is_map = type.kind() == cql::TypeKind::kMap;
+        const cql::DataType& element =
+            is_map && rel.op == Relation::Op::kContains ? type.params()[1] : type.params()[0];
+        WhereClause::Filter f{col, rel.op, {}, {}, {}};
+        PF_ASSIGN_OR_RETURN(f.value, binds.Source(rel.value, element, col->name));
+        w.filters.push_back(std::move(f));
+        continue;
+      }
+      if (rel.op == Relation::Op::kNeq) {
         return InvalidRequest(fmt::format("Unsupported \"!=\" relation: {} != ...", col->name));
       }
       if (w.slice_size && w.slice_first != p) {
