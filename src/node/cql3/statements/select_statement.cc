@@ -453,7 +453,7 @@ class SelectStatementImpl final : public CqlStatement {
       auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
       bool key_in = std::any_of(where_.partition.begin(), where_.partition.end(), is_in) ||
                     std::any_of(where_.clustering_eq.begin(), where_.clustering_eq.end(), is_in) ||
-                    where_.multi_values.size() > 1;
+                    where_.multi_values.size() > 1 || where_.multi_in_marker.has_value();
       if (key_in) {
         return InvalidRequest(
             "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
