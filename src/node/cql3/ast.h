@@ -116,7 +116,7 @@ struct CreateTableStatement {
   Properties properties;
 };
 struct AlterTableStatement {
-  enum class Kind { kAdd, kDrop, kWith, kRename, kAlterType };
+  enum class Kind { kAdd, kDrop, kWith, kRename, kAlterType, kDropCompactStorage };
   TableName table;
   bool if_exists = false;
   Kind kind = Kind::kWith;

@@ -1239,6 +1239,19 @@ class Parser {
       return a;
     }
     PF_RETURN_IF_ERROR(ExpectPunct("="));
+    // `c = c -2`: the lexer reads `-2` as one integer, as Cassandra's does; its grammar takes
+    // the pair as a subtraction.
+    if (Peek().kind == TokenKind::kIdentifier && Peek(1).kind == TokenKind::kInteger &&
+        Peek(1).text.starts_with("-")) {
+      if (!PeekColumn(a.column)) {
+        return SyntaxError("Only expressions of the form X = X - <value> are supported.");
+      }
+      Next();
+      a.op = Assignment::Op::kSubtract;
+      a.value.kind = Term::Kind::kInteger;
+      a.value.text = Next().text.substr(1);
+      return a;
+    }
     if (Peek().kind == TokenKind::kIdentifier && (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
       // `c = other + v`: Cassandra's parser reports the form it supports (no line prefix).
       if (!PeekColumn(a.column)) {
@@ -1698,6 +1711,11 @@ class Parser {
       } while (parens && AcceptPunct(","));
       if (parens) PF_RETURN_IF_ERROR(ExpectPunct(")"));
     } else if (AcceptKeyword("drop")) {
+      if (AcceptKeyword("compact")) {
+        PF_RETURN_IF_ERROR(ExpectKeyword("storage"));
+        s.kind = AlterTableStatement::Kind::kDropCompactStorage;
+        return Statement(std::move(s));
+      }
       s.kind = AlterTableStatement::Kind::kDrop;
       PF_RETURN_IF_ERROR(ParseIfExists(&s.if_column_exists));
       bool parens = AcceptPunct("(");

@@ -48,6 +48,14 @@ const ColumnMetadata* TableMetadata::FindColumnById(uint32_t column_id) const {
   return nullptr;
 }
 
+const ColumnMetadata* TableMetadata::CompactValueColumn() const {
+  if (!is_dense()) return nullptr;
+  for (const auto& c : columns) {
+    if (c.kind == ColumnKind::kRegular) return &c;
+  }
+  return nullptr;
+}
+
 std::vector<const ColumnMetadata*> TableMetadata::PartitionKeyColumns() const {
   std::vector<const ColumnMetadata*> out;
   for (size_t i = 0; i < partition_key_count; ++i) out.push_back(&columns[i]);

@@ -109,6 +109,29 @@ inline constexpr size_t kMaxIndexedValueBytes = 65535;
 // ASCII case-insensitive equality.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// A table created WITH COMPACT STORAGE, as Cassandra 5.0 exposes it through CQL
+// (CreateTableStatement.fixupCompactTable). Its declared columns are stored as a CQL table's;
+// what differs is reported in system_schema and enforced by the statements:
+// - kStatic ("static compact", no clustering column declared): Cassandra makes the declared
+//   regular columns static and adds a hidden text clustering column (column1) and a hidden blob
+//   (or counter) regular column (value). Rows are the partitions' static rows.
+// - kDense (clustering columns and at most one regular column): that column is the compact value,
+//   mandatory on INSERT; with none declared, Cassandra adds a hidden value column of type empty.
+// Neither writes a row marker: a row lives only while a cell does (the node keeps the marker of
+// a dense table without a value column, which stands for Cassandra's empty value cell).
+struct CompactStorage {
+  enum class Shape : uint8_t { kNone, kStatic, kDense };
+  Shape shape = Shape::kNone;
+  // The hidden columns, which system_schema.columns lists and no statement names: the clustering
+  // column of a static compact table ("" for dense), the hidden value column ("" when a dense
+  // table declares its value) and that column's type as system_schema shows it (blob, counter,
+  // empty). Named at CREATE as Cassandra's DefaultNames does: column1, column2, ... and value,
+  // value1, ... skipping declared names.
+  std::string hidden_clustering;
+  std::string hidden_value;
+  std::string hidden_value_type;
+};
+
 // One table's definition. Immutable once published in a snapshot; share it by shared_ptr.
 struct TableMetadata {
   std::string keyspace;
@@ -139,6 +162,24 @@ struct TableMetadata {
   std::vector<DroppedColumn> dropped_columns;
   // Secondary indexes, in creation order.
   std::vector<IndexMetadata> indexes;
+  CompactStorage compact;
+
+  bool is_compact() const { return compact.shape != CompactStorage::Shape::kNone; }
+  bool is_static_compact() const { return compact.shape == CompactStorage::Shape::kStatic; }
+  bool is_dense() const { return compact.shape == CompactStorage::Shape::kDense; }
+  // The compact value column of a dense table that declares one (Cassandra's
+  // compactValueColumn, mandatory on INSERT); nullptr otherwise.
+  const ColumnMetadata* CompactValueColumn() const;
+  // Whether Cassandra holds `c` as a static column: static columns, and the declared columns of
+  // a static compact table (kept here as the regular columns of a table without clustering).
+  bool IsStaticInCassandra(const ColumnMetadata& c) const {
+    return c.kind == ColumnKind::kStatic || (is_static_compact() && c.kind == ColumnKind::kRegular);
+  }
+  // Whether writes create the row marker: every table but compact ones with a value (a dense
+  // table with no declared value keeps it in place of Cassandra's empty value cell).
+  bool writes_row_marker() const {
+    return !is_compact() || (is_dense() && CompactValueColumn() == nullptr);
+  }
 
   // nullptr when there is no such column. Names are case-sensitive (the parser folds unquoted
   // identifiers to lower case before calling).

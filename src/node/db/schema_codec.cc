@@ -14,6 +14,9 @@ constexpr uint8_t kFormatVersion = 1;
 // Table records: 2 adds TableMetadata::key_format (records of version 1 are key format 1); 3
 // adds allow_auto_snapshot and incremental_backups.
 constexpr uint8_t kTableFormatVersion = 3;
+// Version 4 adds a COMPACT STORAGE section after version 3's fields; only compact tables are
+// written with it, so every other table's record stays as version 3 wrote it.
+constexpr uint8_t kCompactTableFormatVersion = 4;
 
 // An optional boolean as one byte: 0 unset, 1 false, 2 true.
 uint8_t OptionalBoolByte(const std::optional<bool>& b) { return b ? (*b ? 2 : 1) : 0; }
@@ -124,7 +127,7 @@ std::string EncodeKeyspace(const KeyspaceMetadata& ks) {
 std::string EncodeTable(const TableMetadata& t) {
   std::string out;
   cql::ByteWriter w(&out);
-  w.WriteByte(kTableFormatVersion);
+  w.WriteByte(t.is_compact() ? kCompactTableFormatVersion : kTableFormatVersion);
   w.WriteString(t.keyspace);
   w.WriteString(t.name);
   w.WriteRaw(std::string_view(reinterpret_cast<const char*>(t.id.bytes.data()), 16));
@@ -167,6 +170,12 @@ std::string EncodeTable(const TableMetadata& t) {
   w.WriteByte(t.key_format);
   w.WriteByte(OptionalBoolByte(p.allow_auto_snapshot));
   w.WriteByte(OptionalBoolByte(p.incremental_backups));
+  if (t.is_compact()) {
+    w.WriteByte(static_cast<uint8_t>(t.compact.shape));
+    w.WriteString(t.compact.hidden_clustering);
+    w.WriteString(t.compact.hidden_value);
+    w.WriteString(t.compact.hidden_value_type);
+  }
   // Indexes are a trailing section, absent when there are none (tables persisted before
   // indexes existed decode unchanged).
   if (!t.indexes.empty()) {
@@ -263,7 +272,9 @@ Result<std::map<std::string, std::shared_ptr<const UserTypeMetadata>>> ResolveTy
 Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::UdtResolver* types) {
   cql::ByteReader r(bytes);
   PF_READ(version, r.ReadByte());
-  if (version < 1 || version > kTableFormatVersion) return CorruptSchema("table format version");
+  if (version < 1 || version > kCompactTableFormatVersion) {
+    return CorruptSchema("table format version");
+  }
   TableMetadata t;
   t.key_format = 1;
   PF_READ(ks, r.ReadString());
@@ -365,6 +376,19 @@ Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::U
     if (auto_snapshot > 2 || backups > 2) return CorruptSchema("optional boolean");
     p.allow_auto_snapshot = OptionalBoolFromByte(auto_snapshot);
     p.incremental_backups = OptionalBoolFromByte(backups);
+  }
+  if (version >= kCompactTableFormatVersion) {
+    PF_READ(shape, r.ReadByte());
+    if (shape < 1 || shape > static_cast<uint8_t>(CompactStorage::Shape::kDense)) {
+      return CorruptSchema("compact storage shape");
+    }
+    t.compact.shape = static_cast<CompactStorage::Shape>(shape);
+    PF_READ(hidden_clustering, r.ReadString());
+    t.compact.hidden_clustering = std::string(hidden_clustering);
+    PF_READ(hidden_value, r.ReadString());
+    t.compact.hidden_value = std::string(hidden_value);
+    PF_READ(hidden_value_type, r.ReadString());
+    t.compact.hidden_value_type = std::string(hidden_value_type);
   }
   if (!r.empty()) {
     PF_READ(nindexes, r.ReadInt());

@@ -153,13 +153,22 @@ std::string TableCql(const KeyspaceMetadata& keyspace, const TableMetadata& tabl
         fmt::format("/*\nWarning: Table {} is a virtual table and cannot be recreated with CQL.\n"
                     "Structure, for reference:\nVIRTUAL TABLE ",
                     name));
+  } else if (table.is_compact()) {
+    // Cassandra 5.0 describes a compact table inside a comment, as a structure for reference.
+    add(fmt::format(
+        "/*\nWarning: Table {} omitted because it has constructs not compatible with CQL (was "
+        "created via legacy API).\nApproximate structure, for reference:\n(this should not be "
+        "used to reproduce this schema)\n\nCREATE TABLE ",
+        name));
   } else {
     add("CREATE TABLE ");
   }
   add(name);
   add(" (\n");
 
-  const bool single_key = table.partition_key_size() == 1 && table.clustering_size() == 0;
+  // A static compact table has a hidden clustering column: no PRIMARY KEY beside its key.
+  const bool single_key = table.partition_key_size() == 1 && table.clustering_size() == 0 &&
+                          !table.is_static_compact();
   const bool with_dropped = with_internals && !keyspace.is_virtual;
   auto dropped = [&](std::string_view column) {
     return std::any_of(table.dropped_columns.begin(), table.dropped_columns.end(),
@@ -208,17 +217,25 @@ std::string TableCql(const KeyspaceMetadata& keyspace, const TableMetadata& tabl
   add(") WITH ");
 
   std::string and_line = fmt::format("\n{}AND ", kIndent);
+  if (table.is_compact()) {
+    add("COMPACT STORAGE");
+    add(and_line);
+  }
   if (with_internals) {
     add("ID = " + table.id.ToString());
     add(and_line);
   }
-  auto clustering = table.ClusteringColumns();
+  std::vector<std::pair<std::string, ClusteringOrder>> clustering;
+  for (const auto* c : table.ClusteringColumns()) clustering.emplace_back(c->name, c->order);
+  if (!table.compact.hidden_clustering.empty()) {
+    clustering.emplace_back(table.compact.hidden_clustering, ClusteringOrder::kAsc);
+  }
   if (!clustering.empty()) {
     add("CLUSTERING ORDER BY (");
     for (size_t i = 0; i < clustering.size(); ++i) {
       if (i) add(", ");
-      add(cql::QuoteIdentifier(clustering[i]->name));
-      add(clustering[i]->order == ClusteringOrder::kDesc ? " DESC" : " ASC");
+      add(cql::QuoteIdentifier(clustering[i].first));
+      add(clustering[i].second == ClusteringOrder::kDesc ? " DESC" : " ASC");
     }
     add(")");
     add(and_line);
@@ -229,7 +246,7 @@ std::string TableCql(const KeyspaceMetadata& keyspace, const TableMetadata& tabl
     AppendTableOptions(table.params, &out);
   }
   add(";");
-  if (keyspace.is_virtual) add("\n*/");
+  if (keyspace.is_virtual || table.is_compact()) add("\n*/");
 
   if (with_dropped) {
     for (const auto& d : table.dropped_columns) {

@@ -107,6 +107,66 @@ std::string DependentIndexes(const TableMetadata& table, uint32_t column_id,
   return out;
 }
 
+// CreateTableStatement.validateCompactTable: what a COMPACT STORAGE table refuses, in Cassandra's
+// order. `key_columns` names the primary key columns.
+Status CheckCompactTable(const TableDefinition& def, const std::set<std::string>& key_columns) {
+  std::vector<const ColumnDefinition*> others;  // by name, as Cassandra's TreeMap orders them
+  for (const ColumnDefinition& c : def.columns) {
+    if (!key_columns.count(c.name)) others.push_back(&c);
+  }
+  std::sort(others.begin(), others.end(),
+            [](const auto* a, const auto* b) { return a->name < b->name; });
+  for (const auto* c : others) {
+    if (IsMultiCell(c->type)) {
+      return InvalidRequest("Non-frozen collections and UDTs are not supported with COMPACT STORAGE");
+    }
+  }
+  for (const auto* c : others) {
+    if (c->is_static) {
+      return InvalidRequest("Static columns are not supported in COMPACT STORAGE tables");
+    }
+  }
+  if (def.clustering_key.empty()) {
+    if (others.empty()) return InvalidRequest("No definition found that is not part of the PRIMARY KEY");
+  } else if (others.size() > 1) {
+    std::string names;
+    for (const auto* c : others) names += (names.empty() ? "" : ", ") + c->name;
+    return InvalidRequest(
+        "COMPACT STORAGE with composite PRIMARY KEY allows no more than one column not part of "
+        "the PRIMARY KEY (got: " +
+        names + ")");
+  }
+  return Status::Ok();
+}
+
+// CreateTableStatement.fixupCompactTable: the shape and the hidden columns' names (DefaultNames:
+// the first of column1, column2, ... and of value, value1, ... that no column has).
+CompactStorage CompactShape(const TableDefinition& def, bool has_counter) {
+  std::set<std::string> used;
+  for (const ColumnDefinition& c : def.columns) used.insert(c.name);
+  auto first_free = [&used](std::string_view base, int index) {
+    for (;; ++index) {
+      std::string candidate(base);
+      if (index > 0) candidate += std::to_string(index);
+      if (used.insert(candidate).second) return candidate;
+    }
+  };
+  CompactStorage out;
+  if (def.clustering_key.empty()) {
+    out.shape = CompactStorage::Shape::kStatic;
+    out.hidden_clustering = first_free("column", 1);
+    out.hidden_value = first_free("value", 0);
+    out.hidden_value_type = has_counter ? "counter" : "blob";
+  } else {
+    out.shape = CompactStorage::Shape::kDense;
+    if (def.columns.size() == def.partition_key.size() + def.clustering_key.size()) {
+      out.hidden_value = first_free("value", 0);
+      out.hidden_value_type = "empty";
+    }
+  }
+  return out;
+}
+
 // Checks a column type for a primary key column (Cassandra: CreateTableStatement, in its order).
 Status CheckKeyColumnType(const ColumnDefinition& c) {
   const cql::DataType& t = c.type;
@@ -627,6 +687,9 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
         if (c.name == name) c.order = descending ? ClusteringOrder::kDesc : ClusteringOrder::kAsc;
       }
     }
+    if (def.compact_storage) {
+      PF_RETURN_IF_ERROR(CheckCompactTable(def, key_columns));
+    }
     for (const ColumnDefinition& c : def.columns) {
       if (c.type.kind() == cql::TypeKind::kCounter) {
         has_counter = true;
@@ -658,6 +721,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::CreateTable(const TableDef
     PF_RETURN_IF_ERROR(ApplyTableOptions(def.options, TableOptionsContext::kCreate, &table->params,
                                          &requested_id));
     if (requested_id) table->id = *requested_id;
+    if (def.compact_storage) table->compact = CompactShape(def, has_counter);
     // Ids in declaration order (key columns first), then SELECT * order.
     uint32_t id = 0;
     for (auto& c : table->columns) c.id = id++;
@@ -693,7 +757,12 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
     auto table = std::make_shared<TableMetadata>(*it->second);
     std::string qualified = def.keyspace + "." + def.name;
     switch (def.kind) {
+      case AlterTableDefinition::Kind::kDropCompactStorage:
+        return InvalidRequest("DROP COMPACT STORAGE is disabled. Enable in cassandra.yaml to use.");
       case AlterTableDefinition::Kind::kAddColumns:
+        if (table->is_compact()) {
+          return InvalidRequest("Cannot add new column to a COMPACT STORAGE table");
+        }
         for (const ColumnDefinition& c : def.add) {
           PF_RETURN_IF_ERROR(CheckNestedTypes(c.type));
           if (table->FindColumn(c.name)) {
@@ -749,6 +818,12 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           if (c->is_primary_key()) {
             return InvalidRequest("Cannot drop PRIMARY KEY column " + name);
           }
+          if (c == table->CompactValueColumn()) {
+            // Cassandra 5.0 fails this way (its dense table would be left with no regular
+            // column) and keeps the table as it was.
+            return CqlError(cql::ErrorCode::kServerError,
+                            "java.lang.IndexOutOfBoundsException: 0 not in range [0..0)");
+          }
           std::string dependent = DependentIndexes(*table, c->id, ",");
           if (!dependent.empty()) {
             return InvalidRequest("Cannot drop column " + name +
@@ -784,7 +859,8 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           if (!c->is_primary_key()) {
             return InvalidRequest("Cannot rename non PRIMARY KEY column " + from);
           }
-          if (table->FindColumn(to)) {
+          if (table->FindColumn(to) || to == table->compact.hidden_clustering ||
+              to == table->compact.hidden_value) {
             return InvalidRequest("Cannot rename column " + from + " to " + to + " in table '" +
                                   qualified + "'; another column with that name already exists");
           }
@@ -1052,6 +1128,16 @@ Status ValidateIndexTarget(const TableMetadata& table, const ColumnMetadata& col
   const cql::DataType& type = column.type;
   PF_RETURN_IF_ERROR(RefuseDurations(type, "Secondary indexes",
                                      "Secondary indexes are not supported on duration columns"));
+  if (table.is_compact()) {
+    if (column.is_primary_key()) {
+      return InvalidRequest(
+          "Secondary indexes are not supported on PRIMARY KEY columns in COMPACT STORAGE tables");
+    }
+    if (&column == table.CompactValueColumn()) {
+      return InvalidRequest(
+          "Secondary indexes are not supported on compact value column of COMPACT STORAGE tables");
+    }
+  }
   const std::string& name = column.name;  // as ColumnMetadata.toString() prints it
   if (column.kind == ColumnKind::kPartitionKey && table.partition_key_count == 1) {
     return InvalidRequest("Cannot create secondary index on the only partition key column " + name);

@@ -50,12 +50,21 @@ struct TableDefinition {
   // requires the named columns to be a prefix of the clustering key in order.
   std::vector<std::pair<std::string, bool>> clustering_order;
   OptionMap options;  // WITH ... (except CLUSTERING ORDER BY / COMPACT STORAGE)
+  bool compact_storage = false;  // WITH COMPACT STORAGE (schema.h CompactStorage)
 };
 
 struct AlterTableDefinition {
   std::string keyspace;
   std::string name;
-  enum class Kind { kAddColumns, kDropColumns, kOptions, kRename } kind = Kind::kOptions;
+  // kDropCompactStorage: refused once the table is found, as Cassandra 5.0 does by default
+  // (cassandra.yaml drop_compact_storage_enabled: false).
+  enum class Kind {
+    kAddColumns,
+    kDropColumns,
+    kOptions,
+    kRename,
+    kDropCompactStorage
+  } kind = Kind::kOptions;
   std::vector<ColumnDefinition> add;  // kAddColumns
   std::vector<std::string> drop;      // kDropColumns
   OptionMap options;                  // kOptions

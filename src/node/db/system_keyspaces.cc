@@ -572,15 +572,54 @@ cql::Value InetValue(const std::string& address) {
   return *inet;
 }
 
+// system_schema.columns rows of `table`, in column name order (the table's clustering order).
+// A compact table shows what Cassandra keeps (schema.h CompactStorage): a static compact
+// table's declared columns as static, and the hidden columns.
 void AddColumnRows(const TableMetadata& table, RowBuilder* b) {
+  struct Row {
+    std::string_view kind, order;
+    std::string type;
+    int32_t position;
+  };
+  std::map<std::string, Row> rows;
   for (const ColumnMetadata& c : table.columns) {
-    b->Row(table.keyspace, {table.name, c.name});
-    b->Set("clustering_order", std::string(ClusteringOrderName(c.order)));
-    b->Set("column_name_bytes", cql::Blob{c.name});
-    b->Set("kind", std::string(ColumnKindName(c.kind)));
-    b->Set("position", static_cast<int32_t>(c.position));
-    b->Set("type", TypeText(c.type));
+    ColumnKind kind = table.IsStaticInCassandra(c) ? ColumnKind::kStatic : c.kind;
+    rows[c.name] = Row{ColumnKindName(kind), ClusteringOrderName(c.order), TypeText(c.type),
+                       static_cast<int32_t>(c.position)};
   }
+  const CompactStorage& compact = table.compact;
+  if (!compact.hidden_clustering.empty()) {
+    rows[compact.hidden_clustering] =
+        Row{ColumnKindName(ColumnKind::kClustering), ClusteringOrderName(ClusteringOrder::kAsc),
+            "text", 0};
+  }
+  if (!compact.hidden_value.empty()) {
+    rows[compact.hidden_value] = Row{ColumnKindName(ColumnKind::kRegular),
+                                     ClusteringOrderName(ClusteringOrder::kNone),
+                                     compact.hidden_value_type, -1};
+  }
+  for (const auto& [name, row] : rows) {
+    b->Row(table.keyspace, {table.name, name});
+    b->Set("clustering_order", std::string(row.order));
+    b->Set("column_name_bytes", cql::Blob{name});
+    b->Set("kind", std::string(row.kind));
+    b->Set("position", row.position);
+    b->Set("type", row.type);
+  }
+}
+
+// system_schema.tables.flags (TableMetadata.Flag): compound for every CQL table, dense (and
+// compound with more than one clustering column) for a dense compact one, counter for counters.
+cql::ValueList TableFlags(const TableMetadata& table) {
+  cql::ValueList flags;
+  bool counter = std::any_of(table.columns.begin(), table.columns.end(), [](const auto& c) {
+    return c.type.kind() == cql::TypeKind::kCounter;
+  });
+  bool compound = !table.is_compact() || (table.is_dense() && table.clustering_size() > 1);
+  if (compound) flags.emplace_back(std::string("compound"));
+  if (counter) flags.emplace_back(std::string("counter"));
+  if (table.is_dense()) flags.emplace_back(std::string("dense"));
+  return flags;
 }
 
 }  // namespace
@@ -795,7 +834,7 @@ Result<std::vector<PartitionMutation>> SystemTables::Generate(
           b.Set("dclocal_read_repair_chance", 0.0);
           b.Set("default_time_to_live", p.default_time_to_live);
           b.Set("extensions", BlobMap(p.extensions));
-          b.Set("flags", cql::ValueList{cql::Value(std::string("compound"))});
+          b.Set("flags", TableFlags(*t));
           b.Set("gc_grace_seconds", p.gc_grace_seconds);
           b.Set("id", t->id);
           if (p.incremental_backups) b.Set("incremental_backups", *p.incremental_backups);

@@ -174,6 +174,16 @@ TEST(Cql3Parser, SchemaStatements) {
   MustParse("ALTER TABLE t ADD (a int, b text)");
   MustParse("ALTER TABLE t DROP a");
   MustParse("ALTER TABLE t WITH comment = 'c'");
+  auto drop_compact = MustParse("ALTER TABLE t DROP COMPACT STORAGE");
+  auto* alter = std::get_if<AlterTableStatement>(&drop_compact.statement);
+  ASSERT_NE(alter, nullptr);
+  EXPECT_EQ(alter->kind, AlterTableStatement::Kind::kDropCompactStorage);
+  auto create = MustParse(
+      "CREATE TABLE t (k int, c int, PRIMARY KEY (k, c)) WITH COMPACT STORAGE AND "
+      "CLUSTERING ORDER BY (c DESC)");
+  auto* compact = std::get_if<CreateTableStatement>(&create.statement);
+  ASSERT_NE(compact, nullptr);
+  EXPECT_TRUE(compact->compact_storage);
   MustParse("DROP TABLE IF EXISTS ks.t");
   MustParse("TRUNCATE TABLE ks.t");
   MustParse("USE \"MyKs\"");

@@ -784,7 +784,7 @@ size_t Selection::ReadCell(uint32_t column_id) {
 Result<Output> Selection::PrepareGroupByFunction(const Selector& sel, const TableMetadata& t,
                                                  BindCollector& binds,
                                                  std::vector<const ColumnMetadata*>* columns) {
-  PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(sel, t, binds, /*distinct=*/false));
+  PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(sel, t, binds));
   auto visit = [&](const Selector& s, auto&& self) -> void {
     for (const std::string& name : s.columns) {
       const ColumnMetadata* c = t.FindColumn(name);

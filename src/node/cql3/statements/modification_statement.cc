@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 
 #include "node/cql3/functions/json.h"
 #include "node/cql3/statements/operation.h"
@@ -25,6 +26,20 @@ std::string Join(const std::vector<std::string>& names) {
 }
 
 int64_t LoadBigint(std::string_view b) { return static_cast<int64_t>(cql::LoadBE64(b.data())); }
+
+// Cassandra refuses a write naming an empty value for the only clustering column of a dense
+// compact table (in the legacy layout it would be no cell name); reads of it find nothing.
+Status CheckCompactClustering(const TableMetadata& table,
+                              const std::vector<std::vector<std::string>>& rows) {
+  if (!table.is_dense() || table.clustering_size() != 1) return Status::Ok();
+  for (const auto& row : rows) {
+    if (row.size() == 1 && row[0].empty()) {
+      return InvalidRequest("Invalid empty or null value for column " +
+                            table.ClusteringColumns()[0]->name);
+    }
+  }
+  return Status::Ok();
+}
 
 // State shared by the three kinds: the table, USING TIMESTAMP / TTL.
 class TableModification : public ModificationStatement {
@@ -710,6 +725,11 @@ class InsertStatementImpl final : public TableModification {
     if (!missing.empty()) {
       return InvalidRequest("Some clustering keys are missing: " + Join(missing));
     }
+    // Cassandra's columns of a static compact table are static: an INSERT of the key alone
+    // names no row, and its hidden clustering column is missing.
+    if (t.is_static_compact() && ops_.empty()) {
+      return InvalidRequest("Some clustering keys are missing: " + t.compact.hidden_clustering);
+    }
     static_only_ = only_static && !any_ck && !ck_.empty();
     std::vector<const ValueSource*> pk_sources;
     for (const auto& s : pk_) pk_sources.push_back(&s);
@@ -755,6 +775,14 @@ class InsertStatementImpl final : public TableModification {
   Status AddMutations(const ExecutionContext& ctx, std::optional<int64_t> batch_ts,
                       std::vector<PartitionMutation>* out) const override {
     if (json_) return AddJsonMutations(ctx, batch_ts, out);
+    // UpdateStatement.addUpdateForKey: a compact row lives only through its value (no row
+    // marker), so the value cannot be left out; checked when the statement runs.
+    if (ops_.empty()) {
+      if (const ColumnMetadata* value = table_meta_->CompactValueColumn()) {
+        return InvalidRequest("Column " + value->name +
+                              " is mandatory for this COMPACT STORAGE table");
+      }
+    }
     PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, batch_ts));
     PF_ASSIGN_OR_RETURN(int32_t ttl, Ttl(ctx));
     PartitionMutation m;
@@ -769,11 +797,14 @@ class InsertStatementImpl final : public TableModification {
       PF_ASSIGN_OR_RETURN(std::string c, KeyComponent(s, ctx, false, 0));
       row.clustering.push_back(std::move(c));
     }
+    PF_RETURN_IF_ERROR(CheckCompactClustering(*table_meta_, {row.clustering}));
     PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, ttl, m.partition_key, &row.clustering,
                                         &m.static_cells, &row.cells));
     if (!static_only_) {
-      row.marker_timestamp = ts;
-      row.marker_ttl = ttl;
+      if (table_meta_->writes_row_marker()) {
+        row.marker_timestamp = ts;
+        row.marker_ttl = ttl;
+      }
       m.rows.push_back(std::move(row));
     }
     out->push_back(std::move(m));
@@ -927,6 +958,7 @@ class UpdateStatementImpl final : public WhereModification {
     std::vector<std::vector<std::string>> rows;
     if (!static_only_) {
       PF_ASSIGN_OR_RETURN(rows, ResolveClusteringPrefixes(where_, *table_meta_, ctx));
+      PF_RETURN_IF_ERROR(CheckCompactClustering(*table_meta_, rows));
     }
     for (auto& key : keys) {
       if (key.size() == 1 && key[0].empty()) return InvalidRequest("Key may not be empty");
@@ -1017,6 +1049,7 @@ class DeleteStatementImpl final : public WhereModification {
     if (!whole_partition && !static_only_) {
       if (full_rows) {
         PF_ASSIGN_OR_RETURN(rows, ResolveClusteringPrefixes(where_, *table_meta_, ctx));
+        PF_RETURN_IF_ERROR(CheckCompactClustering(*table_meta_, rows));
       } else {
         PF_ASSIGN_OR_RETURN(slices, ResolveSlices(where_, *table_meta_, ctx));
       }

@@ -236,6 +236,21 @@ Result<TupleSource> MakeTuple(const Term& term, const std::vector<const ColumnMe
 }
 
 // Serialized components of a tuple (no nulls allowed in keys).
+// The `size` components of a serialized tuple bound to `receiver` (no nulls allowed in keys).
+Result<std::vector<std::string>> TupleComponents(std::string_view bytes, size_t size,
+                                                 const std::string& receiver) {
+  std::vector<std::string> out;
+  cql::ByteReader r(bytes);
+  for (size_t i = 0; i < size; ++i) {
+    auto item = r.ReadBytes();
+    if (!item.ok() || !item->has_value()) {
+      return InvalidRequest(fmt::format("Invalid null value in tuple {}", receiver));
+    }
+    out.emplace_back(**item);
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> ResolveTuple(const TupleSource& t, size_t size,
                                               const ExecutionContext& ctx) {
   std::vector<std::string> out;
@@ -245,15 +260,7 @@ Result<std::vector<std::string>> ResolveTuple(const TupleSource& t, size_t size,
       return InvalidRequest(fmt::format("Invalid {} value for tuple {}",
                                         raw.is_null() ? "null" : "unset", t.marker->receiver));
     }
-    cql::ByteReader r(raw.bytes);
-    for (size_t i = 0; i < size; ++i) {
-      auto item = r.ReadBytes();
-      if (!item.ok() || !item->has_value()) {
-        return InvalidRequest(fmt::format("Invalid null value in tuple {}", t.marker->receiver));
-      }
-      out.emplace_back(**item);
-    }
-    return out;
+    return TupleComponents(raw.bytes, size, t.marker->receiver);
   }
   for (const auto& c : t.components) {
     PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(c, ctx));
@@ -266,27 +273,34 @@ Result<std::vector<std::string>> ResolveTuple(const TupleSource& t, size_t size,
   return out;
 }
 
+// The elements of the list bound to an `IN ?` marker on `what` (a column, or a tuple of them);
+// a null element is refused with `null_element`.
+Result<std::vector<std::string>> ResolveInList(const ValueSource& marker, const std::string& what,
+                                               const std::string& null_element,
+                                               const ExecutionContext& ctx) {
+  PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(marker, ctx));
+  if (raw.kind != cql::RawValue::Kind::kBytes) {
+    return InvalidRequest(fmt::format("Invalid {} value for IN restriction on {}",
+                                      raw.is_null() ? "null" : "unset", what));
+  }
+  std::vector<std::string> out;
+  cql::ByteReader reader(raw.bytes);
+  auto n = reader.ReadInt();
+  if (!n.ok() || *n < 0) return InvalidRequest("Invalid list value for IN restriction");
+  for (int32_t i = 0; i < *n; ++i) {
+    auto item = reader.ReadBytes();
+    if (!item.ok() || !item->has_value()) return InvalidRequest(null_element);
+    out.emplace_back(**item);
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
                                                   const ExecutionContext& ctx) {
   std::vector<std::string> out;
   if (r.in_marker) {
-    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(*r.in_marker, ctx));
-    if (raw.kind != cql::RawValue::Kind::kBytes) {
-      return InvalidRequest(fmt::format("Invalid {} value for IN restriction on {}",
-                                        raw.is_null() ? "null" : "unset", r.column->name));
-    }
-    cql::ByteReader reader(raw.bytes);
-    auto n = reader.ReadInt();
-    if (!n.ok() || *n < 0) return InvalidRequest("Invalid list value for IN restriction");
-    for (int32_t i = 0; i < *n; ++i) {
-      auto item = reader.ReadBytes();
-      if (!item.ok() || !item->has_value()) {
-        return InvalidRequest(
-            fmt::format("Invalid null value in condition for column {}", r.column->name));
-      }
-      out.emplace_back(**item);
-    }
-    return out;
+    return ResolveInList(*r.in_marker, r.column->name,
+                         "Invalid null value in condition for column " + r.column->name, ctx);
   }
   for (const auto& v : r.values) {
     PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(v, ctx));
@@ -340,6 +354,19 @@ Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const Colum
   return v;
 }
 
+// The column types CONTAINS and CONTAINS KEY take (SingleColumnRelation.toReceivers, in its
+// order), checked as the restriction is built, before what the column's kind allows.
+Status CheckContainsType(const ColumnMetadata* col, const Relation& rel) {
+  if (rel.op == Relation::Op::kContainsKey && col->type.kind() != cql::TypeKind::kMap) {
+    return InvalidRequest(fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
+  }
+  if (!col->type.is_collection()) {
+    return InvalidRequest(
+        fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
+  }
+  return Status::Ok();
+}
+
 // `col CONTAINS v` / `col CONTAINS KEY v` as a row filter, with Cassandra's checks in its order
 // (SingleColumnRelation.toReceivers) and its marker names (value(col), key(col)).
 Result<WhereClause::Filter> ContainsFilter(const ColumnMetadata* col, const Relation& rel,
@@ -347,13 +374,7 @@ Result<WhereClause::Filter> ContainsFilter(const ColumnMetadata* col, const Rela
   const cql::DataType& type = col->type;
   const bool key = rel.op == Relation::Op::kContainsKey;
   const bool is_map = type.kind() == cql::TypeKind::kMap;
-  if (key && !is_map) {
-    return InvalidRequest(fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
-  }
-  if (!type.is_collection()) {
-    return InvalidRequest(
-        fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
-  }
+  PF_RETURN_IF_ERROR(CheckContainsType(col, rel));
   const cql::DataType& element = is_map && !key ? type.params()[1] : type.params()[0];
   WhereClause::Filter f{col, rel.op, {}, {}, {}};
   PF_ASSIGN_OR_RETURN(
@@ -529,7 +550,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         } else {
           w.clustering_in = true;
           if (rel.in_marker) {
-            return InvalidRequest("IN ? on multi-column relations is not supported");
+            std::vector<cql::DataType> types;
+            for (const auto* c : cols) types.push_back(c->type);
+            PF_ASSIGN_OR_RETURN(
+                ValueSource m,
+                binds.Source(rel.value, cql::DataType::List(cql::DataType::Tuple(types)),
+                             "in(" + JoinNames(cols, ",") + ")"));
+            w.multi_in_marker = std::move(m);
           }
           for (const Term& v : rel.in_values) {
             PF_ASSIGN_OR_RETURN(TupleSource t, MakeTuple(v, cols, binds));
@@ -573,6 +600,10 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     if (!col) return UndefinedColumn(rel.columns[0], table.keyspace, table.name);
     if (rel.map_key && col->is_primary_key()) {
       return InvalidRequest(fmt::format("Column {} cannot be used as a map", col->name));
+    }
+    if (col->is_primary_key() &&
+        (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey)) {
+      PF_RETURN_IF_ERROR(CheckContainsType(col, rel));
     }
     const bool slice = rel.op == Relation::Op::kLt || rel.op == Relation::Op::kLte ||
                        rel.op == Relation::Op::kGt || rel.op == Relation::Op::kGte;
@@ -887,8 +918,26 @@ Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(
     if (prefixes.size() > 65535) return InvalidRequest("IN restrictions select too many rows");
   }
   if (where.multi_size) {
+    // `(c1, c2) IN ?`: the bound list's tuples, resolved once.
+    std::vector<std::vector<std::string>> bound;
+    if (where.multi_in_marker) {
+      const ValueSource& m = *where.multi_in_marker;
+      PF_ASSIGN_OR_RETURN(std::vector<std::string> tuples,
+                          ResolveInList(m, m.receiver, "Invalid null value in tuple " + m.receiver,
+                                        ctx));
+      for (const auto& tuple : tuples) {
+        PF_ASSIGN_OR_RETURN(std::vector<std::string> comps,
+                            TupleComponents(tuple, where.multi_size, m.receiver));
+        bound.push_back(std::move(comps));
+      }
+    }
     std::vector<std::vector<std::string>> next;
     for (const auto& prefix : prefixes) {
+      for (const auto& comps : bound) {
+        auto k = prefix;
+        k.insert(k.end(), comps.begin(), comps.end());
+        next.push_back(std::move(k));
+      }
       for (const auto& t : where.multi_values) {
         PF_ASSIGN_OR_RETURN(std::vector<std::string> comps, ResolveTuple(t, where.multi_size, ctx));
         auto k = prefix;

@@ -59,6 +59,7 @@ struct WhereClause {
   size_t multi_first = 0;  // first clustering position of multi_values
   size_t multi_size = 0;
   std::vector<TupleSource> multi_values;  // each a full tuple of multi_size components
+  std::optional<ValueSource> multi_in_marker;  // `(c1, c2) IN ?`: a list of tuples
   size_t slice_first = 0;                 // first clustering position of the slice
   size_t slice_size = 0;                  // 0: no slice
   std::optional<SliceBound> slice_lower, slice_upper;

@@ -344,9 +344,7 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
     def.clustering_key = s->clustering;
     def.clustering_order = s->clustering_order;
     def.options = ToOptions(s->properties);
-    if (s->compact_storage) {
-      return InvalidRequest("COMPACT STORAGE tables are not supported");
-    }
+    def.compact_storage = s->compact_storage;
     if (def.partition_key.empty()) {
       return InvalidRequest("No PRIMARY KEY specifed for table '" + def.name +
                             "' (exactly one required)");
@@ -383,6 +381,9 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
       case AlterTableStatement::Kind::kRename:
         def.kind = AlterTableDefinition::Kind::kRename;
         def.renames = s->renames;
+        break;
+      case AlterTableStatement::Kind::kDropCompactStorage:
+        def.kind = AlterTableDefinition::Kind::kDropCompactStorage;
         break;
       default:
         return InvalidRequest("Unsupported ALTER TABLE");

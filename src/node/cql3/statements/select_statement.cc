@@ -126,7 +126,9 @@ class SelectStatementImpl final : public CqlStatement {
       cmd.partition_keys.clear();
     }
     cmd.columns = selection_.cell_columns();
-    cmd.distinct = distinct_;
+    // A static compact table has one row a partition and no static row: its DISTINCT is a
+    // plain read.
+    cmd.distinct = distinct_ && !table_meta_->is_static_compact();
     if (per_partition_limit_) {
       PF_ASSIGN_OR_RETURN(int32_t v, ResolveLimit(*per_partition_limit_, ctx));
       cmd.per_partition_limit = v;
@@ -515,7 +517,7 @@ class SelectStatementImpl final : public CqlStatement {
       auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
       bool key_in = std::any_of(where_.partition.begin(), where_.partition.end(), is_in) ||
                     std::any_of(where_.clustering_eq.begin(), where_.clustering_eq.end(), is_in) ||
-                    where_.multi_values.size() > 1;
+                    where_.multi_values.size() > 1 || where_.multi_in_marker.has_value();
       if (key_in) {
         return InvalidRequest(
             "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
@@ -591,9 +593,9 @@ class SelectStatementImpl final : public CqlStatement {
       return InvalidRequest(kFilteringMessage);
     }
     bool non_static_filter =
-        std::any_of(where_.filters.begin(), where_.filters.end(), [](const auto& f) {
-          return f.column->kind == ColumnKind::kRegular ||
-                 f.column->kind == ColumnKind::kClustering;
+        std::any_of(where_.filters.begin(), where_.filters.end(), [&t](const auto& f) {
+          return f.column->kind == ColumnKind::kClustering ||
+                 (f.column->kind == ColumnKind::kRegular && !t.IsStaticInCassandra(*f.column));
         });
     if (distinct_ && (where_.clustering_restricted() > 0 || non_static_filter)) {
       return InvalidRequest(
@@ -627,7 +629,7 @@ class SelectStatementImpl final : public CqlStatement {
   Status CheckDistinctSelection(const TableMetadata& t) const {
     const auto& requested = selection_.columns();
     for (const ColumnMetadata* col : requested) {
-      if (col->kind != ColumnKind::kPartitionKey && col->kind != ColumnKind::kStatic) {
+      if (col->kind != ColumnKind::kPartitionKey && !t.IsStaticInCassandra(*col)) {
         return InvalidRequest(
             "SELECT DISTINCT queries must only request partition key columns and/or static "
             "columns (not " +
