@@ -67,6 +67,41 @@ json::value ColValue(const driver::Row& row, int column) {
   return json::string(*col);
 }
 
+// Appends the cells of one page of `col` to `body` as JSON array elements, each after a comma
+// unless `first`: the string (the bytes are text as stored, UTF-8) or null. `kEscape`: sized
+// exactly and escaped; otherwise sized from the cells' lengths and written in one pass, which
+// returns false, with `body` unchanged, at the first string that needs escaping.
+template <bool kEscape>
+bool AppendJsonElements(std::span<const postfork::cql::RawValue> cells, bool first,
+                        std::string* body) {
+  size_t size = 0;
+  for (const auto& col : cells) {
+    if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
+      size += 5;
+    } else {
+      size += 1 + (kEscape ? postfork::server::JsonStringSize(col.bytes) : 2 + col.bytes.size());
+    }
+  }
+  size_t old = body->size();
+  body->resize(old + size);
+  char* out = body->data() + old;
+  for (const auto& col : cells) {
+    if (!first) *out++ = ',';
+    first = false;
+    if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
+      std::memcpy(out, "null", 4);
+      out += 4;
+    } else if constexpr (kEscape) {
+      out = postfork::server::WriteJsonString(col.bytes, out);
+    } else if ((out = postfork::server::WritePlainJsonString(col.bytes, out)) == nullptr) {
+      body->resize(old);
+      return false;
+    }
+  }
+  body->resize(static_cast<size_t>(out - body->data()));  // the first comma was not written
+  return true;
+}
+
 Status CreateSchema(driver::BlockingSession& session, const std::string& keyspace,
                     int sample_rows) {
   auto run = [&](driver::Request request) -> Status {
@@ -220,37 +255,11 @@ int main(int argc, char** argv) {
       if (!page.ok()) co_return QueryFailed(page.status());
       std::span<const postfork::cql::RawValue> cells = page.cells();  // one column: col
       cells = cells.first(std::min(cells.size(), static_cast<size_t>(seed.max_rows - count)));
-      // A comma, then the string or null. A page whose strings need no escaping (the usual
-      // case) is written without a second look at their bytes.
-      size_t size = 0;
-      bool plain = true;
-      for (const auto& col : cells) {
-        if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
-          size += 5;
-          continue;
-        }
-        size_t n = postfork::server::JsonStringSize(col.bytes);
-        plain = plain && n == col.bytes.size() + 2;
-        size += 1 + n;
+      // Strings that need no escaping (the usual case) are copied in one pass.
+      if (!AppendJsonElements<false>(cells, count == 0, &body)) {
+        AppendJsonElements<true>(cells, count == 0, &body);
       }
-      size_t old = body.size();
-      body.resize(old + size);
-      char* out = body.data() + old;
-      for (const auto& col : cells) {
-        if (count++ > 0) *out++ = ',';
-        if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
-          std::memcpy(out, "null", 4);
-          out += 4;
-        } else if (plain) {
-          *out++ = '"';
-          std::memcpy(out, col.bytes.data(), col.bytes.size());
-          out += col.bytes.size();
-          *out++ = '"';
-        } else {
-          out = postfork::server::WriteJsonString(col.bytes, out);
-        }
-      }
-      body.resize(static_cast<size_t>(out - body.data()));  // the first comma was not written
+      count += static_cast<int>(cells.size());
       if (count >= seed.max_rows || !page.has_more_pages()) break;
       options.paging_state = std::string(*page.paging_state());
     }

@@ -4,7 +4,9 @@
 # warm-up, `wrk` sends requests to PATH for SECONDS, and the worker's instructions (user space:
 # HTTP parse, driver, JSON, response write; not the kernel's socket work) are divided by the
 # requests wrk counted. Instruction counts repeat from run to run on a busy machine; req/s under
-# valgrind mean nothing. The same script measures postfork-hello (`HELLO=1`, path /).
+# valgrind mean nothing. The same script measures postfork-hello (`HELLO=1`, path /) and, as its
+# peer, nginx's worker answering `return 200` with the same body (`PEER=nginx`; Debian's nginx,
+# bench/server's configuration with one worker).
 # Usage: bench/seed/worker_callgrind.sh [build dir, default build/rel] [path, default /]
 #        [seconds, default 5]
 set -euo pipefail
@@ -21,7 +23,27 @@ cleanup() {
 trap cleanup EXIT
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 http_port="$(free_port)"
-if [[ -n "${HELLO:-}" ]]; then
+if [[ "${PEER:-}" == nginx ]]; then
+  mkdir -p "$tmp/nginx"
+  cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes 1;
+user root;  # the worker keeps the owner valgrind's control pipe has
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body; proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fcgi; uwsgi_temp_path $tmp/nginx/uwsgi; scgi_temp_path $tmp/nginx/scgi;
+  server {
+    listen 127.0.0.1:$http_port;
+    location / { default_type text/plain; return 200 "Hello, World!\\n"; }
+  }
+}
+EOF
+  server=(nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx")
+elif [[ -n "${HELLO:-}" ]]; then
   server=("$build/apps/hello/postfork-hello" --bind "127.0.0.1:$http_port" --workers 1)
 else
   "$build/apps/node/postfork-node" --port 0 --data-dir "$tmp/node" >"$tmp/node.log" 2>&1 &

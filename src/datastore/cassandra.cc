@@ -103,12 +103,12 @@ void CassandraWorker::Close() {
   if (session_) session_->Close();
 }
 
-Result<driver::PreparedStatement> CassandraWorker::Prepared(const std::string& query) const {
+Result<driver::PreparedStatement> CassandraWorker::Prepared(std::string_view query) const {
   if (!session_) return Status(last_error_.code(), last_error_.message());
   for (const auto& [text, prepared] : prepared_) {
     if (text == query) return prepared;
   }
-  return Status(StatusCode::kInvalidArgument, "statement not registered: " + query);
+  return Status(StatusCode::kInvalidArgument, "statement not registered: " + std::string(query));
 }
 
 Status CassandraWorker::Health() const {

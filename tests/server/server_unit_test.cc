@@ -35,6 +35,30 @@ TEST(Json, AppendJsonStringEscapesAsBoostJsonSerializes) {
   }
 }
 
+TEST(Json, WritePlainJsonStringCopiesPlainStringsOfEveryLengthAndRefusesTheRest) {
+  // Every length from 0 to 40 (the word loop, the overlapping last word, the 4-byte and byte
+  // paths), each with one byte that needs escaping at every position, and bytes >= 0x80.
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string plain;
+    for (size_t i = 0; i < n; ++i) {
+      plain.push_back(i % 5 == 4 ? '\xc3' : static_cast<char>('a' + i % 26));
+    }
+    std::string out(n + 2, '?');
+    char* end = WritePlainJsonString(plain, out.data());
+    ASSERT_NE(end, nullptr) << n;
+    EXPECT_EQ(end, out.data() + out.size()) << n;
+    EXPECT_EQ(out, boost::json::serialize(boost::json::string(plain))) << n;
+    for (size_t at = 0; at < n; ++at) {
+      for (char bad : {'"', '\\', '\n', '\x1f', '\0'}) {
+        std::string s = plain;
+        s[at] = bad;
+        std::string scratch(n + 2, '?');
+        EXPECT_EQ(WritePlainJsonString(s, scratch.data()), nullptr) << n << " " << at;
+      }
+    }
+  }
+}
+
 TEST(Router, MatchesLiteralAndParameterSegments) {
   http::Router router;
   ASSERT_TRUE(router.Add({"GET", "/rows/{key}", Ok()}).ok());

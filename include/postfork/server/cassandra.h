@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -75,7 +76,7 @@ class CassandraWorker {
   driver::Session* session() { return session_ ? &*session_ : nullptr; }
   // The prepared statement of `query` (one of the datastore's statements), or kNoHostAvailable
   // while the session is not open.
-  Result<driver::PreparedStatement> Prepared(const std::string& query) const;
+  Result<driver::PreparedStatement> Prepared(std::string_view query) const;
   // OK when the session is open and has a host up; otherwise why not.
   Status Health() const;
   // Milliseconds from post_fork to a ready session; nullopt until then.

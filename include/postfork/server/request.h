@@ -2,10 +2,13 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 namespace postfork::server {
 
@@ -21,11 +24,12 @@ class Headers {
   // The first field called `name`, if any.
   std::optional<std::string_view> Get(std::string_view name) const;
   bool Has(std::string_view name) const { return Get(name).has_value(); }
-  const std::vector<Entry>& entries() const { return entries_; }
+  std::span<const Entry> entries() const { return {entries_.data(), entries_.size()}; }
   void Clear() { entries_.clear(); }
 
  private:
-  std::vector<Entry> entries_;
+  // A request's or a response's few fields live inline: no allocation for the list.
+  boost::container::small_vector<Entry, 4> entries_;
 };
 
 // One parsed request. The server fills it; handlers read it (and may keep values in it).
@@ -59,7 +63,7 @@ class Request {
 
   // Filling (used by the server; tests may build requests by hand).
   // Sets target, path and query from a raw target; false if the target is not origin-form.
-  bool SetTarget(std::string target);
+  bool SetTarget(std::string_view target);
   void set_method(std::string method) { method_ = std::move(method); }
   void set_version(int version) { version_ = version; }
   void set_keep_alive(bool keep_alive) { keep_alive_ = keep_alive; }

@@ -30,23 +30,13 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
-// Whether any of the 8 bytes in `w` is below 0x20, a '"' or a '\\' (exact, not a heuristic:
-// the classic "has a zero byte" and "has a byte less than n" bit tricks).
-bool WordNeedsEscape(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
-}
-
 // The length of the longest prefix of `s` written as it is, 8 bytes at a time.
 size_t PlainPrefix(std::string_view s) {
   size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
-    if (WordNeedsEscape(w)) break;
+    if (JsonWordNeedsEscape(w)) break;
   }
   while (i < s.size() && kEscape.width[static_cast<unsigned char>(s[i])] == 1) ++i;
   return i;

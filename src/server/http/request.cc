@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
 namespace postfork::server {
 namespace {
 
@@ -28,7 +30,9 @@ void Headers::Set(std::string_view name, std::string value) {
 }
 
 void Headers::Remove(std::string_view name) {
-  std::erase_if(entries_, [&](const Entry& e) { return NameEquals(e.first, name); });
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&](const Entry& e) { return NameEquals(e.first, name); }),
+                 entries_.end());
 }
 
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
@@ -59,15 +63,20 @@ std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space
   return out;
 }
 
-bool Request::SetTarget(std::string target) {
-  target_ = std::move(target);
+bool Request::SetTarget(std::string_view target) {
+  target_.assign(target.data(), target.size());
   query_.clear();
   if (target_.empty() || target_[0] != '/') return false;
   std::string_view view(target_);
   std::size_t q = view.find('?');
-  auto path = PercentDecode(view.substr(0, q), false);
-  if (!path) return false;
-  path_ = std::move(*path);
+  std::string_view raw_path = view.substr(0, q);
+  if (raw_path.find('%') == std::string_view::npos) {
+    path_.assign(raw_path.data(), raw_path.size());  // nothing to decode
+  } else {
+    auto path = PercentDecode(raw_path, false);
+    if (!path) return false;
+    path_ = std::move(*path);
+  }
   if (q == std::string_view::npos) return true;
   std::string_view rest = view.substr(q + 1);
   while (!rest.empty()) {

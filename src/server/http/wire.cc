@@ -5,18 +5,10 @@
 #include <strings.h>
 
 #include <charconv>
+#include <cstring>
 #include <string_view>
 
 namespace postfork::server::http {
-namespace {
-
-void AppendNumber(std::string& out, uint64_t value) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  out.append(buf, end);
-}
-
-}  // namespace
 
 const std::string& DateCache::Now() {
   struct timespec ts;
@@ -39,35 +31,49 @@ bool StatusHasNoBody(int status) {
 
 void AppendResponseHead(std::string& out, const Response& response, const HeadOptions& options,
                         DateCache& date) {
-  out.append(options.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  AppendNumber(out, static_cast<uint64_t>(response.status()));
-  out.push_back(' ');
-  out.append(ReasonPhrase(response.status()));
-  out.append("\r\nServer: postfork\r\nDate: ");
-  out.append(date.Now());
-  out.append("\r\n");
+  // Written in place into room for the longest head these parts make, then trimmed: the
+  // status line and the fixed fields are constant-size copies.
+  constexpr std::size_t kFixedRoom = 256;  // status line, Server, Date, Content-Length, Connection
+  std::size_t room = kFixedRoom;
+  for (const auto& [name, value] : response.headers().entries())
+    room += name.size() + value.size() + 4;
+  const std::size_t old = out.size();
+  out.resize(old + room);
+  char* p = out.data() + old;
+  auto put = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  put(options.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  p = std::to_chars(p, p + 20, static_cast<uint64_t>(response.status())).ptr;
+  *p++ = ' ';
+  put(ReasonPhrase(response.status()));
+  put("\r\nServer: postfork\r\nDate: ");
+  put(date.Now());
+  put("\r\n");
   for (const auto& [name, value] : response.headers().entries()) {
     std::string_view n(name);
     // The server owns framing and connection management.
     if (n.size() == 14 && strncasecmp(n.data(), "content-length", 14) == 0) continue;
     if (n.size() == 10 && strncasecmp(n.data(), "connection", 10) == 0) continue;
     if (n.size() == 17 && strncasecmp(n.data(), "transfer-encoding", 17) == 0) continue;
-    out.append(name);
-    out.append(": ");
-    out.append(value);
-    out.append("\r\n");
+    put(n);
+    put(": ");
+    put(value);
+    put("\r\n");
   }
   if (!StatusHasNoBody(response.status())) {
-    out.append("Content-Length: ");
-    AppendNumber(out, response.body().size());
-    out.append("\r\n");
+    put("Content-Length: ");
+    p = std::to_chars(p, p + 20, response.body().size()).ptr;
+    put("\r\n");
   }
   if (!options.keep_alive) {
-    out.append("Connection: close\r\n");
+    put("Connection: close\r\n");
   } else if (options.version == 10) {
-    out.append("Connection: keep-alive\r\n");
+    put("Connection: keep-alive\r\n");
   }
-  out.append("\r\n");
+  put("\r\n");
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 }  // namespace postfork::server::http

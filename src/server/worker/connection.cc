@@ -14,8 +14,8 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
+#include "server/http/request_parser.h"
 #include "server/worker/worker_loop.h"
 
 namespace postfork::server::worker {
@@ -90,7 +90,8 @@ asio::awaitable<void> Connection::Serve() {
   const Hooks& hooks = loop_.setup().app->hooks();
   bool first = true;
   while (true) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    Request req;
+    http::RequestParser parser(req);
     parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
     parser.body_limit(opt.max_body_bytes);
     int64_t now = loop_.now_ns();
@@ -149,13 +150,13 @@ asio::awaitable<void> Connection::Serve() {
     loop_.RequestStarted(*this);
 
     if (!parser.is_done()) {
-      auto expect = parser.get()[bhttp::field::expect];
+      std::string_view expect = req.Header("Expect").value_or("");
       if (!expect.empty()) {
         if (!EqualsIgnoreCase(expect, "100-continue")) {
           co_await WriteError(417);
           co_return;
         }
-        if (parser.get().version() >= 11) {
+        if (req.version() >= 11) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                                      asio::redirect_error(asio::use_awaitable, ec));
@@ -176,19 +177,10 @@ asio::awaitable<void> Connection::Serve() {
     }
     deadline_ns_ = 0;
 
-    auto& msg = parser.get();
-    Request req;
-    req.set_method(std::string(msg.method_string()));
-    req.set_version(static_cast<int>(msg.version()));
-    req.set_keep_alive(msg.keep_alive());
-    for (const auto& field : msg) {
-      req.mutable_headers().Add(std::string(field.name_string()), std::string(field.value()));
-    }
-    if (!req.SetTarget(std::string(msg.target())) || (req.version() >= 11 && !req.Header("Host"))) {
+    if (!req.SetTarget(parser.target()) || (req.version() >= 11 && !req.Header("Host"))) {
       co_await WriteError(400);
       co_return;
     }
-    req.set_body(std::move(msg.body()));
 
     Response res;
     int route_row = static_cast<int>(router.routes().size());
