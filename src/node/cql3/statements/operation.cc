@@ -404,4 +404,61 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
   return Status::Ok();
 }
 
+void MergeListWrites(const ColumnMetadata& column, std::span<const CellWrite> writes,
+                     std::optional<CellValue>* list) {
+  using Time = CellValue::ElementTime;
+  // Cells.reconcile for two cells of one path: whether `incoming` (a live cell when it has a
+  // value) replaces the element with `old` time and `old_value`. TTLs are remaining seconds at
+  // one "now", so the greater TTL is the later local deletion time.
+  auto replaces = [](const CellWrite& incoming, const Time& old, std::string_view old_value) {
+    if (incoming.timestamp != old.timestamp) return incoming.timestamp > old.timestamp;
+    if (!incoming.value) return true;  // a tombstone wins a tie
+    bool expiring = incoming.ttl > 0;
+    if (expiring != (old.ttl > 0)) return expiring;
+    if (expiring && incoming.ttl != old.ttl) return incoming.ttl > old.ttl;
+    return std::string_view(*incoming.value).compare(old_value) >= 0;  // unsigned bytes
+  };
+  const cql::DataType path_type(cql::TypeKind::kTimeuuid);
+  for (const CellWrite& w : writes) {
+    if (w.column_id != column.id) continue;
+    if (!w.path && !w.value) {  // the whole list's deletion
+      if (!*list) continue;
+      CellValue& l = **list;
+      size_t kept = 0;
+      for (size_t i = 0; i < l.elements.size(); ++i) {
+        if (l.element_times[i].timestamp <= w.timestamp) continue;
+        l.elements[kept] = std::move(l.elements[i]);
+        l.element_times[kept++] = l.element_times[i];
+      }
+      l.elements.resize(kept);
+      l.element_times.resize(kept);
+      continue;
+    }
+    if (!w.path) continue;  // not a list element write
+    if (!*list) list->emplace();
+    CellValue& l = **list;
+    auto it = std::lower_bound(l.elements.begin(), l.elements.end(), *w.path,
+                               [&](const auto& element, const std::string& path) {
+                                 return CompareValues(path_type, element.first, path) < 0;
+                               });
+    const size_t i = static_cast<size_t>(it - l.elements.begin());
+    const Time time{w.timestamp, w.value ? w.ttl : 0};
+    if (it != l.elements.end() && it->first == *w.path) {
+      if (!replaces(w, l.element_times[i], it->second)) continue;
+      if (w.value) {
+        it->second = *w.value;
+        l.element_times[i] = time;
+      } else {  // purged at once: a deleted element is no longer part of the list
+        l.elements.erase(it);
+        l.element_times.erase(l.element_times.begin() + static_cast<ptrdiff_t>(i));
+      }
+      continue;
+    }
+    if (!w.value) continue;
+    l.elements.emplace(it, *w.path, *w.value);
+    l.element_times.insert(l.element_times.begin() + static_cast<ptrdiff_t>(i), time);
+  }
+  if (*list && (*list)->elements.empty()) list->reset();
+}
+
 }  // namespace postfork::node::cql3
