@@ -1276,6 +1276,16 @@ class Parser {
     PF_RETURN_IF_ERROR(ExpectKeyword("set"));
     do {
       PF_ASSIGN_OR_RETURN(Assignment a, ParseAssignment());
+      // Cassandra's Operation.RawUpdate.isCompatibleWith: a plain `c = v` goes with no other
+      // operation on `c`, and a user type field is set once.
+      using Op = Assignment::Op;
+      for (const Assignment& earlier : s.assignments) {
+        if (earlier.column != a.column) continue;
+        if (earlier.op == Op::kSet || a.op == Op::kSet ||
+            (earlier.op == Op::kSetField && a.op == Op::kSetField && earlier.field == a.field)) {
+          return SyntaxError("Multiple incompatible setting of column " + a.column);
+        }
+      }
       s.assignments.push_back(std::move(a));
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectKeyword("where"));

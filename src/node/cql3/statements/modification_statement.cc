@@ -134,8 +134,9 @@ class TableModification : public ModificationStatement {
 
   // Cell writes of `ops` for one row; list operations by index or value read the row first.
   // As in Cassandra, each operation on a list sees the list as the statement's earlier
-  // operations left it (`SET l[2] = 8, l = l - [8]` removes the element just set); the
-  // statements of a batch each see the row as it was before the batch.
+  // operations left it (`SET l[2] = 8, l = l - [8]` removes the element just set), and so does
+  // each increment of a counter; the statements of a batch each see the row as it was before
+  // the batch.
   Status AppendOperations(const std::vector<Operation>& ops, const ExecutionContext& ctx,
                           int64_t ts, int32_t ttl, const std::vector<std::string>& partition_key,
                           const std::vector<std::string>* clustering,
@@ -171,8 +172,17 @@ class TableModification : public ModificationStatement {
       std::vector<CellWrite>* out = op.is_static() ? static_cells : regular_cells;
       const size_t before = out->size();
       PF_RETURN_IF_ERROR(AppendCellWrites(op, ctx, ts, ttl, value, out));
-      if (state && op.column->type.kind() == cql::TypeKind::kList) {
+      if (!state || out->size() == before) continue;
+      if (op.column->type.kind() == cql::TypeKind::kList) {
         MergeListWrites(*op.column, std::span<const CellWrite>(*out).subspan(before), state);
+      } else if (op.column->type.kind() == cql::TypeKind::kCounter) {
+        // `c = c + 1, c = c + 2` adds both: the next increment starts from this sum, which
+        // replaces the sum written before.
+        auto earlier = std::find_if(out->begin(), out->begin() + static_cast<ptrdiff_t>(before),
+                                    [&](const CellWrite& w) { return w.column_id == op.column->id; });
+        if (earlier != out->begin() + static_cast<ptrdiff_t>(before)) out->erase(earlier);
+        if (!*state) state->emplace();
+        (*state)->value = *out->back().value;
       }
     }
     return Status::Ok();
