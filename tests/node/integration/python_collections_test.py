@@ -13,6 +13,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
 
+from cassandra.protocol import SyntaxException  # noqa: E402
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
 from cassandra.util import OrderedMapSerializedKey, SortedSet  # noqa: E402
@@ -296,6 +297,48 @@ class CollectionsTest(unittest.TestCase):
         self.assertEqual((list(r.s), list(r.b)), ([""], [b""]))
         self.assertEqual(s.execute("SELECT k FROM emc WHERE k = 1 AND s CONTAINS '' "
                                    "ALLOW FILTERING").one().k, 1)
+
+    def test_list_operations_of_one_statement_apply_in_turn(self):
+        # Cassandra 5.0: each operation on a list sees the list as the statement's earlier
+        # operations left it; the statements of a batch see the list as it was before the batch.
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS lops (k int, c int, l list<int>, "
+                  "sl list<int> static, PRIMARY KEY (k, c))")
+        where = " WHERE k = 1 AND c = 0"
+
+        def reset():
+            s.execute("INSERT INTO lops (k, c, l, sl) VALUES (1, 0, [1, 2, 3, 4, 5, 6], "
+                      "[1, 2, 3, 4, 5, 6])")
+
+        def lists():
+            r = s.execute("SELECT l, sl FROM lops" + where).one()
+            return r.l, r.sl
+
+        reset()
+        s.execute("UPDATE lops SET l[2] = 7, l[2] = 8, sl[2] = 9, sl[2] = 6" + where)
+        self.assertEqual(lists(), ([1, 2, 8, 4, 5, 6], [1, 2, 9, 4, 5, 6]))
+        s.execute("DELETE l[2], l[2], sl[1] FROM lops" + where)
+        self.assertEqual(lists(), ([1, 2, 5, 6], [1, 9, 4, 5, 6]))
+        reset()
+        by_index = s.prepare("UPDATE lops SET l = l + ?, l[?] = ?" + where)
+        s.execute(by_index, ([3, 4], 7, 70))
+        self.assertEqual(lists()[0], [1, 2, 3, 4, 5, 6, 3, 70])
+        reset()
+        with self.assertRaisesRegex(InvalidRequest, "List index 6 out of bound, list has size 6"):
+            s.execute("UPDATE lops SET l[6] = 5, l = l + [9]" + where)
+        s.execute("UPDATE lops SET l[2] = 8, l = l - [8]" + where)
+        self.assertEqual(lists()[0], [1, 2, 4, 5, 6])
+        with self.assertRaisesRegex(InvalidRequest, "List index 4 out of bound, list has size 4"):
+            s.execute("UPDATE lops SET l = l - [6], l[4] = 4" + where)
+        s.execute("UPDATE lops SET l = [0] + l, l[0] = 9" + where)
+        self.assertEqual(lists()[0], [9, 1, 2, 4, 5, 6])
+        reset()
+        s.execute("BEGIN BATCH DELETE l[2] FROM lops" + where + "; DELETE l[2] FROM lops" + where +
+                  "; UPDATE lops SET sl[0] = 5 WHERE k = 1; UPDATE lops SET sl[0] = 4 WHERE k = 1"
+                  "; APPLY BATCH")
+        self.assertEqual(lists(), ([1, 2, 4, 5, 6], [5, 2, 3, 4, 5, 6]))
+        with self.assertRaisesRegex(SyntaxException, "Multiple incompatible setting of column l"):
+            s.execute("UPDATE lops SET l = [1], l[0] = 2" + where)
 
     def test_driver_metadata_shows_collection_types(self):
         meta = self.cluster.metadata.keyspaces["colks"].tables["c"]
