@@ -16,6 +16,7 @@ import node_process  # noqa: E402
 from cassandra.protocol import SyntaxException  # noqa: E402
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
+from cassandra.query import UNSET_VALUE  # noqa: E402
 from cassandra.util import OrderedMapSerializedKey, SortedSet  # noqa: E402
 
 
@@ -107,6 +108,32 @@ class CollectionsTest(unittest.TestCase):
         # Bind metadata carries Cassandra's receiver names.
         p = s.prepare("UPDATE c SET m[?] = ? WHERE k = ?")
         self.assertEqual([c.name for c in p.column_metadata], ["key(m)", "value(m)", "k"])
+
+    def test_unset_and_null_element_keys(self):
+        # Cassandra 5.0's Lists.SetterByIndex/DiscarderByIndex and Maps.SetterByKey/DiscarderByKey.
+        s = self.session
+        s.execute("INSERT INTO c (k, l, m) VALUES (8, [1, 2], {'a': 1})")
+        set_l, del_l = s.prepare("UPDATE c SET l[?] = ? WHERE k = ?"), s.prepare(
+            "DELETE l[?] FROM c WHERE k = ?")
+        set_m, del_m = s.prepare("UPDATE c SET m[?] = ? WHERE k = ?"), s.prepare(
+            "DELETE m[?] FROM c WHERE k = ?")
+        for stmt, args, message in [
+                (set_l, (UNSET_VALUE, 5, 8), "Invalid unset value for list index"),
+                (set_l, (None, 5, 8), "Invalid null value for list index"),
+                (set_l, (9, UNSET_VALUE, 8), "List index 9 out of bound, list has size 2"),
+                (set_l, (0, UNSET_VALUE, 9), "Attempted to set an element on a list which is null"),
+                (del_l, (None, 8), "Invalid null value for list index"),
+                (set_m, (UNSET_VALUE, 5, 8), "Invalid unset map key"),
+                (set_m, (None, 5, 8), "Invalid null map key"),
+                (del_m, (UNSET_VALUE, 8), "Invalid unset map key"),
+                (del_m, (None, 8), "Invalid null map key")]:
+            with self.assertRaisesRegex(InvalidRequest, message):
+                s.execute(stmt, args)
+        s.execute(set_l, (1, UNSET_VALUE, 8))  # writes nothing
+        s.execute(del_l, (UNSET_VALUE, 8))  # deletes nothing
+        s.execute(set_m, ("a", UNSET_VALUE, 8))
+        r = self.row(8, "l, m")
+        self.assertEqual((r.l, dict(r.m)), ([1, 2], {"a": 1}))
 
     def test_null_and_delete_of_whole_collections(self):
         s = self.session

@@ -114,10 +114,10 @@ CellWrite Write(uint32_t column, std::optional<std::string> path, std::optional<
   return w;
 }
 
-// The element of the list `current` that `key` names, with Cassandra's messages
+// The element of the list `current` that `key` (neither null nor unset) names, with Cassandra's
+// messages
 // (Lists.SetterByIndex and Lists.DiscarderByIndex).
 Result<size_t> ListIndex(const cql::RawValue& key, const CellValue* current, bool deleting) {
-  if (key.is_null()) return InvalidRequest("Invalid null value for list index");
   if (key.bytes.size() != 4) return InvalidRequest("Invalid list index");
   auto index = static_cast<int32_t>(cql::LoadBE32(key.bytes.data()));
   size_t size = current ? current->elements.size() : 0;
@@ -282,13 +282,23 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
   }
   cql::RawValue key;
   if (op.kind == Kind::kSetElement || op.kind == Kind::kDeleteElement) {
+    // Lists.SetterByIndex and DiscarderByIndex, Maps.SetterByKey and DiscarderByKey.
     PF_ASSIGN_OR_RETURN(key, ResolveValue(op.key, ctx));
-    if (key.is_unset()) return InvalidRequest("Invalid unset value for " + op.key.receiver);
+    const bool list = col.type.kind() == cql::TypeKind::kList;
+    if (key.is_null()) {
+      return InvalidRequest(list ? "Invalid null value for list index" : "Invalid null map key");
+    }
+    if (key.is_unset()) {
+      if (!list) return InvalidRequest("Invalid unset map key");
+      if (op.kind == Kind::kDeleteElement) return Status::Ok();
+      return InvalidRequest("Invalid unset value for list index");
+    }
   }
   cql::RawValue value;
   if (op.kind != Kind::kDeleteElement) {
     PF_ASSIGN_OR_RETURN(value, ResolveValue(op.value, ctx));
-    if (value.is_unset()) return Status::Ok();
+    // An unset element value still has its list index checked (below), then writes nothing.
+    if (value.is_unset() && op.kind != Kind::kSetElement) return Status::Ok();
   }
   const cql::TypeKind kind = col.type.kind();
   if (kind == cql::TypeKind::kCounter) {
@@ -389,10 +399,11 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       if (op.kind == Kind::kSetElement && !value.is_null()) element = std::string(value.bytes);
       if (kind == cql::TypeKind::kList) {
         PF_ASSIGN_OR_RETURN(size_t index, ListIndex(key, current, op.kind == Kind::kDeleteElement));
+        if (value.is_unset()) return Status::Ok();
         out->push_back(Write(id, current->elements[index].first, std::move(element), ts, ttl));
         return Status::Ok();
       }
-      if (key.is_null()) return InvalidRequest("Invalid null value for map key");
+      if (value.is_unset()) return Status::Ok();
       out->push_back(Write(id, std::string(key.bytes), std::move(element), ts, ttl));
       return Status::Ok();
     }
