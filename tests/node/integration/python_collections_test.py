@@ -135,6 +135,21 @@ class CollectionsTest(unittest.TestCase):
         r = self.row(8, "l, m")
         self.assertEqual((r.l, dict(r.m)), ([1, 2], {"a": 1}))
 
+    def test_delete_set_elements(self):
+        s = self.session
+        s.execute("INSERT INTO c (k, s) VALUES (9, {'a', 'b', 'c', 'd'})")
+        s.execute("DELETE s['a'], s['zz'] FROM c WHERE k = 9")
+        by_value = s.prepare("DELETE s[?] FROM c WHERE k = ?")
+        self.assertEqual([m.name for m in by_value.column_metadata], ["value(s)", "k"])
+        s.execute(by_value, ("b", 9))
+        s.execute(by_value, (UNSET_VALUE, 9))
+        self.assertEqual(self.row(9, "s").s, SortedSet(["c", "d"]))
+        with self.assertRaisesRegex(InvalidRequest, "Invalid null set element"):
+            s.execute(by_value, (None, 9))
+        with self.assertRaisesRegex(InvalidRequest,
+                                    "Invalid deletion operation for frozen collection column fl"):
+            s.execute("DELETE fl[0] FROM c WHERE k = 9")
+
     def test_null_and_delete_of_whole_collections(self):
         s = self.session
         s.execute("INSERT INTO c (k, l, m) VALUES (6, [1], {'a': 1})")

@@ -249,21 +249,25 @@ Result<Operation> PrepareDeletion(const ColumnMetadata& column, const std::optio
     op.kind = Kind::kDelete;
     return op;
   }
+  // Operation.ElementDeletion: by list index, set element or map key.
   const cql::DataType& type = column.type;
-  if (type.kind() != cql::TypeKind::kList && type.kind() != cql::TypeKind::kMap) {
-    return InvalidRequest(fmt::format("Invalid deletion operation for non list or map column {}",
+  if (!type.is_collection()) {
+    return InvalidRequest(fmt::format("Invalid deletion operation for non collection column {}",
                                       column.name));
   }
   if (type.is_frozen()) {
     return InvalidRequest(fmt::format("Invalid deletion operation for frozen collection column {}",
                                       column.name));
   }
-  bool list = type.kind() == cql::TypeKind::kList;
   op.kind = Kind::kDeleteElement;
-  PF_ASSIGN_OR_RETURN(op.key, binds.Source(*key,
-                                           list ? cql::DataType(cql::TypeKind::kInt)
-                                                : type.params()[0],
-                                           (list ? "idx(" : "key(") + column.name + ")"));
+  if (type.kind() == cql::TypeKind::kList) {
+    PF_ASSIGN_OR_RETURN(op.key, binds.Source(*key, cql::DataType(cql::TypeKind::kInt),
+                                             "idx(" + column.name + ")"));
+  } else {
+    const bool set = type.kind() == cql::TypeKind::kSet;
+    PF_ASSIGN_OR_RETURN(op.key, binds.Source(*key, type.params()[0],
+                                             (set ? "value(" : "key(") + column.name + ")"));
+  }
   return op;
 }
 
@@ -282,13 +286,17 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
   }
   cql::RawValue key;
   if (op.kind == Kind::kSetElement || op.kind == Kind::kDeleteElement) {
-    // Lists.SetterByIndex and DiscarderByIndex, Maps.SetterByKey and DiscarderByKey.
+    // Lists.SetterByIndex and DiscarderByIndex, Maps.SetterByKey and DiscarderByKey,
+    // Sets.ElementDiscarder.
     PF_ASSIGN_OR_RETURN(key, ResolveValue(op.key, ctx));
     const bool list = col.type.kind() == cql::TypeKind::kList;
     if (key.is_null()) {
+      if (col.type.kind() == cql::TypeKind::kSet) return InvalidRequest("Invalid null set element");
       return InvalidRequest(list ? "Invalid null value for list index" : "Invalid null map key");
     }
     if (key.is_unset()) {
+      // (Cassandra tombstones the empty set element for an unset one: here it deletes nothing.)
+      if (col.type.kind() == cql::TypeKind::kSet) return Status::Ok();
       if (!list) return InvalidRequest("Invalid unset map key");
       if (op.kind == Kind::kDeleteElement) return Status::Ok();
       return InvalidRequest("Invalid unset value for list index");
