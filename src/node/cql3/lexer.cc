@@ -321,7 +321,7 @@ std::vector<Token> Tokenize(std::string_view s) {
         i = end + 2;
       }
     } else {
-      static constexpr std::string_view kTwo[] = {"<=", ">=", "!=", ".."};
+      static constexpr std::string_view kTwo[] = {"<=", ">=", "!=", "..", "+=", "-="};
       t.kind = TokenKind::kPunct;
       bool two = false;
       for (std::string_view p : kTwo) {

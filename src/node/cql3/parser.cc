@@ -1196,10 +1196,15 @@ class Parser {
     return t.kind == TokenKind::kIdentifier && t.text == column;
   }
 
-  // `c = v`, `c = c + v`, `c = c - v`, `c = v + c`, `c[k] = v`.
+  // `c = v`, `c = c + v`, `c = c - v`, `c = v + c`, `c[k] = v`, `c += v`, `c -= v`.
   Result<Assignment> ParseAssignment() {
     Assignment a;
     PF_ASSIGN_OR_RETURN(a.column, Identifier());
+    if (Peek().IsPunct("+=") || Peek().IsPunct("-=")) {  // Cassandra's shorthandColumnOperation
+      a.op = Next().IsPunct("+=") ? Assignment::Op::kAdd : Assignment::Op::kSubtract;
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      return a;
+    }
     if (AcceptPunct(".")) {
       PF_ASSIGN_OR_RETURN(a.field, Identifier());
       a.op = Assignment::Op::kSetField;
