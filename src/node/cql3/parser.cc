@@ -1221,7 +1221,10 @@ class Parser {
       return a;
     }
     PF_RETURN_IF_ERROR(ExpectPunct("="));
-    if (Peek().kind == TokenKind::kIdentifier && (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
+    // (`c = null + c` is a prepend: an unquoted null is the literal, not a column.)
+    const bool null_literal = !Peek().quoted && Peek().text == "null";
+    if (Peek().kind == TokenKind::kIdentifier && !null_literal &&
+        (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
       // `c = other + v`: Cassandra's parser reports the form it supports (no line prefix).
       if (!PeekColumn(a.column)) {
         return SyntaxError(fmt::format(

@@ -150,6 +150,15 @@ class CollectionsTest(unittest.TestCase):
                                     "Invalid deletion operation for frozen collection column fl"):
             s.execute("DELETE fl[0] FROM c WHERE k = 9")
 
+    def test_null_operands_add_and_remove_nothing(self):
+        s = self.session
+        s.execute("INSERT INTO c (k, l, s, m) VALUES (11, [1], {'a'}, {'a': 1})")
+        add = s.prepare("UPDATE c SET l = l + ?, s = s - ?, m = m + ? WHERE k = 11")
+        s.execute(add, (None, None, None))
+        s.execute("UPDATE c SET l = null + l, l -= null WHERE k = 11")
+        r = self.row(11, "l, s, m")
+        self.assertEqual((r.l, list(r.s), dict(r.m)), ([1], ["a"], {"a": 1}))
+
     def test_null_and_delete_of_whole_collections(self):
         s = self.session
         s.execute("INSERT INTO c (k, l, m) VALUES (6, [1], {'a': 1})")

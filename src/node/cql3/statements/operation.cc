@@ -168,6 +168,10 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
                                         column.name));
     }
     op.kind = a.op == Assignment::Op::kAdd ? Kind::kAdd : Kind::kSubtract;
+    // A null literal is not assignable to a counter (Constants.NullLiteral.prepare).
+    if (a.value.kind == Term::Kind::kNull) {
+      return InvalidRequest("Invalid null value for counter increment/decrement");
+    }
     // The increment has the counter type (its literal errors and marker metadata say counter).
     PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     return op;
@@ -356,10 +360,9 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       out->push_back(Write(id, {}, std::nullopt, ts - 1, 0));
       [[fallthrough]];
     case Kind::kAdd: {
-      if (value.is_null()) {
-        if (op.kind == Kind::kAdd) return InvalidRequest("Invalid null value for " + col.name);
-        return Status::Ok();
-      }
+      // Adding null to a non-frozen collection adds nothing (Lists.Appender, Sets.Adder,
+      // Maps.Putter), as do prepending and removing null below.
+      if (value.is_null()) return Status::Ok();
       PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, map, col.name));
       if (kind == cql::TypeKind::kList) {
         for (std::string_view e : elems) {
@@ -378,7 +381,7 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       return Status::Ok();
     }
     case Kind::kPrepend: {
-      if (value.is_null()) return InvalidRequest("Invalid null value for " + col.name);
+      if (value.is_null()) return Status::Ok();
       PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, false, col.name));
       std::vector<std::string> paths = PrependPaths(ctx.now_micros, elems.size());
       for (size_t i = 0; i < elems.size(); ++i) {
@@ -387,7 +390,7 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       return Status::Ok();
     }
     case Kind::kSubtract: {
-      if (value.is_null()) return InvalidRequest("Invalid null value for " + col.name);
+      if (value.is_null()) return Status::Ok();
       PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, false, col.name));
       if (kind != cql::TypeKind::kList) {  // set elements and map keys are the paths
         for (std::string_view e : elems) out->push_back(Write(id, std::string(e), {}, ts, 0));
