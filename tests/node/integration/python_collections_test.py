@@ -7,6 +7,7 @@ Usage: /usr/bin/python3 python_collections_test.py <path to postfork-node>
 import collections
 import decimal
 import os
+import struct
 import sys
 import unittest
 
@@ -16,7 +17,7 @@ import node_process  # noqa: E402
 from cassandra.protocol import SyntaxException  # noqa: E402
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
-from cassandra.query import UNSET_VALUE  # noqa: E402
+from cassandra.query import BoundStatement, UNSET_VALUE  # noqa: E402
 from cassandra.util import OrderedMapSerializedKey, SortedSet  # noqa: E402
 
 
@@ -158,6 +159,20 @@ class CollectionsTest(unittest.TestCase):
         s.execute("UPDATE c SET l = null + l, l -= null WHERE k = 11")
         r = self.row(11, "l, s, m")
         self.assertEqual((r.l, list(r.s), dict(r.m)), ([1], ["a"], {"a": 1}))
+
+    def test_empty_bound_collection_is_refused_and_keeps_the_connection(self):
+        # An empty value has no element count: Cassandra's "Not enough bytes to read a list"
+        # (it was a protocol error, which closed the driver's connection).
+        s = self.session
+        insert = s.prepare("INSERT INTO c (k, l) VALUES (?, ?)")
+        add = s.prepare("UPDATE c SET l = l + ? WHERE k = ?")
+        for stmt, values in [(insert, [struct.pack(">i", 12), b""]),
+                             (add, [b"", struct.pack(">i", 12)])]:
+            bound = BoundStatement(stmt)
+            bound.values = values
+            with self.assertRaisesRegex(InvalidRequest, "Not enough bytes to read a list"):
+                s.execute(bound)
+        self.assertEqual(s.execute("SELECT l FROM c WHERE k = 12").all(), [])
 
     def test_null_and_delete_of_whole_collections(self):
         s = self.session

@@ -33,7 +33,15 @@ Result<cql::RawValue> ResolveValue(const ValueSource& source, const ExecutionCon
   const cql::RawValue& v = ctx.values[static_cast<size_t>(source.marker)];
   if (v.kind == cql::RawValue::Kind::kBytes) {
     // Cassandra accepts an empty value for most types (it reads back as empty, not null); we
-    // only accept it where it is a valid body.
+    // only accept it where it is a valid body. A collection needs at least its element count
+    // (CollectionSerializer's message).
+    const cql::TypeKind kind = source.type.kind();
+    if (v.bytes.empty() && (kind == cql::TypeKind::kList || kind == cql::TypeKind::kSet ||
+                            kind == cql::TypeKind::kMap)) {
+      return InvalidRequest(fmt::format(
+          "Not enough bytes to read a {}",
+          kind == cql::TypeKind::kList ? "list" : kind == cql::TypeKind::kSet ? "set" : "map"));
+    }
     Status s = cql::ValidateValue(v.bytes, source.type);
     if (!s.ok()) {
       return InvalidRequest(fmt::format("Invalid value for {} of type {}: {}", source.receiver,
