@@ -1218,6 +1218,11 @@ class Parser {
   Result<Assignment> ParseAssignment() {
     Assignment a;
     PF_ASSIGN_OR_RETURN(a.column, Identifier());
+    if (Peek().IsPunct("+=") || Peek().IsPunct("-=")) {
+      a.op = Next().IsPunct("+=") ? Assignment::Op::kAdd : Assignment::Op::kSubtract;
+      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
+      return a;
+    }
     if (AcceptPunct(".")) {
       PF_ASSIGN_OR_RETURN(a.field, Identifier());
       a.op = Assignment::Op::kSetField;
@@ -1230,11 +1235,6 @@ class Parser {
       PF_RETURN_IF_ERROR(ExpectPunct("]"));
       a.op = Assignment::Op::kSetElement;
       PF_RETURN_IF_ERROR(ExpectPunct("="));
-      PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
-      return a;
-    }
-    if (Peek().IsPunct("+=") || Peek().IsPunct("-=")) {
-      a.op = Next().IsPunct("+=") ? Assignment::Op::kAdd : Assignment::Op::kSubtract;
       PF_ASSIGN_OR_RETURN(a.value, ParseTerm());
       return a;
     }
@@ -1252,7 +1252,10 @@ class Parser {
       a.value.text = Next().text.substr(1);
       return a;
     }
-    if (Peek().kind == TokenKind::kIdentifier && (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
+    // (`c = null + c` is a prepend: an unquoted null is the literal, not a column.)
+    const bool null_literal = !Peek().quoted && Peek().text == "null";
+    if (Peek().kind == TokenKind::kIdentifier && !null_literal &&
+        (Peek(1).IsPunct("+") || Peek(1).IsPunct("-"))) {
       // `c = other + v`: Cassandra's parser reports the form it supports (no line prefix).
       if (!PeekColumn(a.column)) {
         return SyntaxError(fmt::format(
@@ -1312,6 +1315,16 @@ class Parser {
     PF_RETURN_IF_ERROR(ExpectKeyword("set"));
     do {
       PF_ASSIGN_OR_RETURN(Assignment a, ParseAssignment());
+      // Cassandra's Operation.RawUpdate.isCompatibleWith: a plain `c = v` goes with no other
+      // operation on `c`, and a user type field is set once.
+      using Op = Assignment::Op;
+      for (const Assignment& earlier : s.assignments) {
+        if (earlier.column != a.column) continue;
+        if (earlier.op == Op::kSet || a.op == Op::kSet ||
+            (earlier.op == Op::kSetField && a.op == Op::kSetField && earlier.field == a.field)) {
+          return SyntaxError("Multiple incompatible setting of column " + a.column);
+        }
+      }
       s.assignments.push_back(std::move(a));
     } while (AcceptPunct(","));
     PF_RETURN_IF_ERROR(ExpectKeyword("where"));

@@ -7,14 +7,17 @@ Usage: /usr/bin/python3 python_collections_test.py <path to postfork-node>
 import collections
 import decimal
 import os
+import struct
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import node_process  # noqa: E402
 
+from cassandra.protocol import SyntaxException  # noqa: E402
 from cassandra import InvalidRequest  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
+from cassandra.query import BoundStatement, UNSET_VALUE  # noqa: E402
 from cassandra.util import OrderedMapSerializedKey, SortedSet  # noqa: E402
 
 
@@ -106,6 +109,70 @@ class CollectionsTest(unittest.TestCase):
         # Bind metadata carries Cassandra's receiver names.
         p = s.prepare("UPDATE c SET m[?] = ? WHERE k = ?")
         self.assertEqual([c.name for c in p.column_metadata], ["key(m)", "value(m)", "k"])
+
+    def test_unset_and_null_element_keys(self):
+        # Cassandra 5.0's Lists.SetterByIndex/DiscarderByIndex and Maps.SetterByKey/DiscarderByKey.
+        s = self.session
+        s.execute("INSERT INTO c (k, l, m) VALUES (8, [1, 2], {'a': 1})")
+        set_l, del_l = s.prepare("UPDATE c SET l[?] = ? WHERE k = ?"), s.prepare(
+            "DELETE l[?] FROM c WHERE k = ?")
+        set_m, del_m = s.prepare("UPDATE c SET m[?] = ? WHERE k = ?"), s.prepare(
+            "DELETE m[?] FROM c WHERE k = ?")
+        for stmt, args, message in [
+                (set_l, (UNSET_VALUE, 5, 8), "Invalid unset value for list index"),
+                (set_l, (None, 5, 8), "Invalid null value for list index"),
+                (set_l, (9, UNSET_VALUE, 8), "List index 9 out of bound, list has size 2"),
+                (set_l, (0, UNSET_VALUE, 9), "Attempted to set an element on a list which is null"),
+                (del_l, (None, 8), "Invalid null value for list index"),
+                (set_m, (UNSET_VALUE, 5, 8), "Invalid unset map key"),
+                (set_m, (None, 5, 8), "Invalid null map key"),
+                (del_m, (UNSET_VALUE, 8), "Invalid unset map key"),
+                (del_m, (None, 8), "Invalid null map key")]:
+            with self.assertRaisesRegex(InvalidRequest, message):
+                s.execute(stmt, args)
+        s.execute(set_l, (1, UNSET_VALUE, 8))  # writes nothing
+        s.execute(del_l, (UNSET_VALUE, 8))  # deletes nothing
+        s.execute(set_m, ("a", UNSET_VALUE, 8))
+        r = self.row(8, "l, m")
+        self.assertEqual((r.l, dict(r.m)), ([1, 2], {"a": 1}))
+
+    def test_delete_set_elements(self):
+        s = self.session
+        s.execute("INSERT INTO c (k, s) VALUES (9, {'a', 'b', 'c', 'd'})")
+        s.execute("DELETE s['a'], s['zz'] FROM c WHERE k = 9")
+        by_value = s.prepare("DELETE s[?] FROM c WHERE k = ?")
+        self.assertEqual([m.name for m in by_value.column_metadata], ["value(s)", "k"])
+        s.execute(by_value, ("b", 9))
+        s.execute(by_value, (UNSET_VALUE, 9))
+        self.assertEqual(self.row(9, "s").s, SortedSet(["c", "d"]))
+        with self.assertRaisesRegex(InvalidRequest, "Invalid null set element"):
+            s.execute(by_value, (None, 9))
+        with self.assertRaisesRegex(InvalidRequest,
+                                    "Invalid deletion operation for frozen collection column fl"):
+            s.execute("DELETE fl[0] FROM c WHERE k = 9")
+
+    def test_null_operands_add_and_remove_nothing(self):
+        s = self.session
+        s.execute("INSERT INTO c (k, l, s, m) VALUES (11, [1], {'a'}, {'a': 1})")
+        add = s.prepare("UPDATE c SET l = l + ?, s = s - ?, m = m + ? WHERE k = 11")
+        s.execute(add, (None, None, None))
+        s.execute("UPDATE c SET l = null + l, l -= null WHERE k = 11")
+        r = self.row(11, "l, s, m")
+        self.assertEqual((r.l, list(r.s), dict(r.m)), ([1], ["a"], {"a": 1}))
+
+    def test_empty_bound_collection_is_refused_and_keeps_the_connection(self):
+        # An empty value has no element count: Cassandra's "Not enough bytes to read a list"
+        # (it was a protocol error, which closed the driver's connection).
+        s = self.session
+        insert = s.prepare("INSERT INTO c (k, l) VALUES (?, ?)")
+        add = s.prepare("UPDATE c SET l = l + ? WHERE k = ?")
+        for stmt, values in [(insert, [struct.pack(">i", 12), b""]),
+                             (add, [b"", struct.pack(">i", 12)])]:
+            bound = BoundStatement(stmt)
+            bound.values = values
+            with self.assertRaisesRegex(InvalidRequest, "Not enough bytes to read a list"):
+                s.execute(bound)
+        self.assertEqual(s.execute("SELECT l FROM c WHERE k = 12").all(), [])
 
     def test_null_and_delete_of_whole_collections(self):
         s = self.session
@@ -399,6 +466,48 @@ class CollectionsTest(unittest.TestCase):
         self.assertEqual((list(r.s), list(r.b)), ([""], [b""]))
         self.assertEqual(s.execute("SELECT k FROM emc WHERE k = 1 AND s CONTAINS '' "
                                    "ALLOW FILTERING").one().k, 1)
+
+    def test_list_operations_of_one_statement_apply_in_turn(self):
+        # Cassandra 5.0: each operation on a list sees the list as the statement's earlier
+        # operations left it; the statements of a batch see the list as it was before the batch.
+        s = self.session
+        s.execute("CREATE TABLE IF NOT EXISTS lops (k int, c int, l list<int>, "
+                  "sl list<int> static, PRIMARY KEY (k, c))")
+        where = " WHERE k = 1 AND c = 0"
+
+        def reset():
+            s.execute("INSERT INTO lops (k, c, l, sl) VALUES (1, 0, [1, 2, 3, 4, 5, 6], "
+                      "[1, 2, 3, 4, 5, 6])")
+
+        def lists():
+            r = s.execute("SELECT l, sl FROM lops" + where).one()
+            return r.l, r.sl
+
+        reset()
+        s.execute("UPDATE lops SET l[2] = 7, l[2] = 8, sl[2] = 9, sl[2] = 6" + where)
+        self.assertEqual(lists(), ([1, 2, 8, 4, 5, 6], [1, 2, 9, 4, 5, 6]))
+        s.execute("DELETE l[2], l[2], sl[1] FROM lops" + where)
+        self.assertEqual(lists(), ([1, 2, 5, 6], [1, 9, 4, 5, 6]))
+        reset()
+        by_index = s.prepare("UPDATE lops SET l = l + ?, l[?] = ?" + where)
+        s.execute(by_index, ([3, 4], 7, 70))
+        self.assertEqual(lists()[0], [1, 2, 3, 4, 5, 6, 3, 70])
+        reset()
+        with self.assertRaisesRegex(InvalidRequest, "List index 6 out of bound, list has size 6"):
+            s.execute("UPDATE lops SET l[6] = 5, l = l + [9]" + where)
+        s.execute("UPDATE lops SET l[2] = 8, l = l - [8]" + where)
+        self.assertEqual(lists()[0], [1, 2, 4, 5, 6])
+        with self.assertRaisesRegex(InvalidRequest, "List index 4 out of bound, list has size 4"):
+            s.execute("UPDATE lops SET l = l - [6], l[4] = 4" + where)
+        s.execute("UPDATE lops SET l = [0] + l, l[0] = 9" + where)
+        self.assertEqual(lists()[0], [9, 1, 2, 4, 5, 6])
+        reset()
+        s.execute("BEGIN BATCH DELETE l[2] FROM lops" + where + "; DELETE l[2] FROM lops" + where +
+                  "; UPDATE lops SET sl[0] = 5 WHERE k = 1; UPDATE lops SET sl[0] = 4 WHERE k = 1"
+                  "; APPLY BATCH")
+        self.assertEqual(lists(), ([1, 2, 4, 5, 6], [5, 2, 3, 4, 5, 6]))
+        with self.assertRaisesRegex(SyntaxException, "Multiple incompatible setting of column l"):
+            s.execute("UPDATE lops SET l = [1], l[0] = 2" + where)
 
     def test_driver_metadata_shows_collection_types(self):
         meta = self.cluster.metadata.keyspaces["colks"].tables["c"]

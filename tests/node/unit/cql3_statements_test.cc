@@ -210,6 +210,37 @@ TEST_F(CqlStatementTest, Collections) {
               "List index 10 out of bound, list has size 3");
 }
 
+// Each operation on a list sees the list as the statement's earlier operations left it, the
+// statements of a batch see it as it was before the batch (checked against Cassandra 5.0).
+TEST_F(CqlStatementTest, ListOperationsOfOneStatementApplyInTurn) {
+  env_.Ok("CREATE TABLE c (k int PRIMARY KEY, l list<int>)");
+  env_.Ok("CREATE TABLE cnt (k int PRIMARY KEY, n counter)");
+  auto reset = [&] { env_.Ok("INSERT INTO c (k, l) VALUES (1, [1, 2, 3, 4, 5, 6])"); };
+  auto list = [&] { return RowsOf("SELECT l FROM c WHERE k = 1"); };
+  reset();
+  env_.Ok("UPDATE c SET l[2] = 9, l[2] = 6 WHERE k = 1");  // a tie: the greater value
+  EXPECT_EQ(list(), (Rows{{"[1, 2, 9, 4, 5, 6]"}}));
+  env_.Ok("DELETE l[2], l[2] FROM c WHERE k = 1");
+  EXPECT_EQ(list(), (Rows{{"[1, 2, 5, 6]"}}));
+  reset();
+  env_.Ok("UPDATE c SET l = l + [3, 4], l[7] = 7, l = [0] + l, l[0] = 8 WHERE k = 1");
+  EXPECT_EQ(list(), (Rows{{"[8, 1, 2, 3, 4, 5, 6, 3, 7]"}}));
+  reset();
+  env_.Ok("UPDATE c SET l[2] = 8, l = l - [8] WHERE k = 1");
+  EXPECT_EQ(list(), (Rows{{"[1, 2, 4, 5, 6]"}}));
+  ExpectError(env_.Execute("UPDATE c SET l = l - [6], l[4] = 4 WHERE k = 1"),
+              ErrorCode::kInvalid, "List index 4 out of bound, list has size 4");
+  ExpectError(env_.Execute("DELETE l, l[0] FROM c WHERE k = 1"), ErrorCode::kInvalid,
+              "Attempted to delete an element from a list which is null");
+  env_.Ok("BEGIN BATCH DELETE l[2] FROM c WHERE k = 1; DELETE l[2] FROM c WHERE k = 1; "
+          "APPLY BATCH");
+  EXPECT_EQ(list(), (Rows{{"[1, 2, 5, 6]"}}));
+  env_.Ok("UPDATE cnt SET n = n + 1, n = n + 2, n = n - 10 WHERE k = 1");
+  EXPECT_EQ(RowsOf("SELECT n FROM cnt WHERE k = 1"), (Rows{{"-7"}}));
+  ExpectError(env_.Execute("UPDATE c SET l = l + [1], l = [2] WHERE k = 1"),
+              ErrorCode::kSyntaxError, "Multiple incompatible setting of column l");
+}
+
 TEST_F(CqlStatementTest, PreparedStatementsBindValues) {
   CqlResult r = env_.ExecutePrepared("SELECT v FROM t WHERE pk = ? AND ck = ?",
                                      {cql::RawValue::Of(Int(1)), cql::RawValue::Of(Int(2))});

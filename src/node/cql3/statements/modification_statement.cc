@@ -149,6 +149,10 @@ class TableModification : public ModificationStatement {
   }
 
   // Cell writes of `ops` for one row; list operations by index or value read the row first.
+  // As in Cassandra, each operation on a list sees the list as the statement's earlier
+  // operations left it (`SET l[2] = 8, l = l - [8]` removes the element just set), and so does
+  // each increment of a counter; the statements of a batch each see the row as it was before
+  // the batch.
   Status AppendOperations(const std::vector<Operation>& ops, const ExecutionContext& ctx,
                           int64_t ts, int32_t ttl, const std::vector<std::string>& partition_key,
                           const std::vector<std::string>* clustering,
@@ -156,9 +160,12 @@ class TableModification : public ModificationStatement {
                           std::vector<CellWrite>* regular_cells) const {
     std::vector<uint32_t> read_ids;
     for (const Operation& op : ops) {
-      if (op.NeedsCurrentValue()) read_ids.push_back(op.column->id);
+      if (op.NeedsCurrentValue() &&
+          std::find(read_ids.begin(), read_ids.end(), op.column->id) == read_ids.end()) {
+        read_ids.push_back(op.column->id);
+      }
     }
-    std::vector<std::optional<CellValue>> current;
+    std::vector<std::optional<CellValue>> current(read_ids.size());
     if (!read_ids.empty()) {
       ReadCommand read;
       read.table = table_meta_;
@@ -173,15 +180,26 @@ class TableModification : public ModificationStatement {
       PF_ASSIGN_OR_RETURN(ReadResult r, ctx.db->storage().Read(read));
       if (!r.rows.empty()) current = std::move(r.rows[0].cells);
     }
-    size_t next_read = 0;
     for (const Operation& op : ops) {
-      const CellValue* value = nullptr;
-      if (op.NeedsCurrentValue()) {
-        if (next_read < current.size() && current[next_read]) value = &*current[next_read];
-        ++next_read;
+      auto read = std::find(read_ids.begin(), read_ids.end(), op.column->id);
+      std::optional<CellValue>* state =
+          read == read_ids.end() ? nullptr : &current[static_cast<size_t>(read - read_ids.begin())];
+      const CellValue* value = op.NeedsCurrentValue() && *state ? &**state : nullptr;
+      std::vector<CellWrite>* out = op.is_static() ? static_cells : regular_cells;
+      const size_t before = out->size();
+      PF_RETURN_IF_ERROR(AppendCellWrites(op, ctx, ts, ttl, value, out));
+      if (!state || out->size() == before) continue;
+      if (op.column->type.kind() == cql::TypeKind::kList) {
+        MergeListWrites(*op.column, std::span<const CellWrite>(*out).subspan(before), state);
+      } else if (op.column->type.kind() == cql::TypeKind::kCounter) {
+        // `c = c + 1, c = c + 2` adds both: the next increment starts from this sum, which
+        // replaces the sum written before.
+        auto earlier = std::find_if(out->begin(), out->begin() + static_cast<ptrdiff_t>(before),
+                                    [&](const CellWrite& w) { return w.column_id == op.column->id; });
+        if (earlier != out->begin() + static_cast<ptrdiff_t>(before)) out->erase(earlier);
+        if (!*state) state->emplace();
+        (*state)->value = *out->back().value;
       }
-      PF_RETURN_IF_ERROR(
-          AppendCellWrites(op, ctx, ts, ttl, value, op.is_static() ? static_cells : regular_cells));
     }
     return Status::Ok();
   }

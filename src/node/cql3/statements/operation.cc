@@ -114,10 +114,10 @@ CellWrite Write(uint32_t column, std::optional<std::string> path, std::optional<
   return w;
 }
 
-// The element of the list `current` that `key` names, with Cassandra's messages
+// The element of the list `current` that `key` (neither null nor unset) names, with Cassandra's
+// messages
 // (Lists.SetterByIndex and Lists.DiscarderByIndex).
 Result<size_t> ListIndex(const cql::RawValue& key, const CellValue* current, bool deleting) {
-  if (key.is_null()) return InvalidRequest("Invalid null value for list index");
   if (key.bytes.size() != 4) return InvalidRequest("Invalid list index");
   auto index = static_cast<int32_t>(cql::LoadBE32(key.bytes.data()));
   size_t size = current ? current->elements.size() : 0;
@@ -169,6 +169,10 @@ Result<Operation> PrepareAssignment(const Assignment& a, const ColumnMetadata& c
                                         column.name));
     }
     op.kind = a.op == Assignment::Op::kAdd ? Kind::kAdd : Kind::kSubtract;
+    // A null literal is not assignable to a counter (Constants.NullLiteral.prepare).
+    if (a.value.kind == Term::Kind::kNull) {
+      return InvalidRequest("Invalid null value for counter increment/decrement");
+    }
     // The increment has the counter type (its literal errors and marker metadata say counter).
     PF_ASSIGN_OR_RETURN(op.value, binds.Source(a.value, type, column.name));
     return op;
@@ -254,6 +258,7 @@ Result<Operation> PrepareDeletion(const ColumnMetadata& column, const std::optio
     op.kind = Kind::kDelete;
     return op;
   }
+  // Operation.ElementDeletion: by list index, set element or map key.
   const cql::DataType& type = column.type;
   // Operation.ElementDeletion: a list element by index, a set element, a map entry by key.
   const cql::TypeKind kind = type.kind();
@@ -292,6 +297,8 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
   }
   cql::RawValue key;
   if (op.kind == Kind::kSetElement || op.kind == Kind::kDeleteElement) {
+    // Lists.SetterByIndex and DiscarderByIndex, Maps.SetterByKey and DiscarderByKey,
+    // Sets.ElementDiscarder.
     PF_ASSIGN_OR_RETURN(key, ResolveValue(op.key, ctx));
   }
   cql::RawValue value;
@@ -348,10 +355,9 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       out->push_back(Write(id, {}, std::nullopt, ts - 1, 0));
       [[fallthrough]];
     case Kind::kAdd: {
-      if (value.is_null()) {
-        if (op.kind == Kind::kAdd) return InvalidRequest("Invalid null value for " + col.name);
-        return Status::Ok();
-      }
+      // Adding null to a non-frozen collection adds nothing (Lists.Appender, Sets.Adder,
+      // Maps.Putter), as do prepending and removing null below.
+      if (value.is_null()) return Status::Ok();
       PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, map, col.name));
       if (kind == cql::TypeKind::kList) {
         for (std::string_view e : elems) {
@@ -370,7 +376,7 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       return Status::Ok();
     }
     case Kind::kPrepend: {
-      if (value.is_null()) return InvalidRequest("Invalid null value for " + col.name);
+      if (value.is_null()) return Status::Ok();
       PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, false, col.name));
       std::vector<std::string> paths = PrependPaths(ctx.now_micros, elems.size());
       for (size_t i = 0; i < elems.size(); ++i) {
@@ -379,7 +385,7 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       return Status::Ok();
     }
     case Kind::kSubtract: {
-      if (value.is_null()) return InvalidRequest("Invalid null value for " + col.name);
+      if (value.is_null()) return Status::Ok();
       PF_ASSIGN_OR_RETURN(auto elems, Elements(value.bytes, false, col.name));
       if (kind != cql::TypeKind::kList) {  // set elements and map keys are the paths
         for (std::string_view e : elems) out->push_back(Write(id, std::string(e), {}, ts, 0));
@@ -429,6 +435,63 @@ Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_
       break;
   }
   return Status::Ok();
+}
+
+void MergeListWrites(const ColumnMetadata& column, std::span<const CellWrite> writes,
+                     std::optional<CellValue>* list) {
+  using Time = CellValue::ElementTime;
+  // Cells.reconcile for two cells of one path: whether `incoming` (a live cell when it has a
+  // value) replaces the element with `old` time and `old_value`. TTLs are remaining seconds at
+  // one "now", so the greater TTL is the later local deletion time.
+  auto replaces = [](const CellWrite& incoming, const Time& old, std::string_view old_value) {
+    if (incoming.timestamp != old.timestamp) return incoming.timestamp > old.timestamp;
+    if (!incoming.value) return true;  // a tombstone wins a tie
+    bool expiring = incoming.ttl > 0;
+    if (expiring != (old.ttl > 0)) return expiring;
+    if (expiring && incoming.ttl != old.ttl) return incoming.ttl > old.ttl;
+    return std::string_view(*incoming.value).compare(old_value) >= 0;  // unsigned bytes
+  };
+  const cql::DataType path_type(cql::TypeKind::kTimeuuid);
+  for (const CellWrite& w : writes) {
+    if (w.column_id != column.id) continue;
+    if (!w.path && !w.value) {  // the whole list's deletion
+      if (!*list) continue;
+      CellValue& l = **list;
+      size_t kept = 0;
+      for (size_t i = 0; i < l.elements.size(); ++i) {
+        if (l.element_times[i].timestamp <= w.timestamp) continue;
+        l.elements[kept] = std::move(l.elements[i]);
+        l.element_times[kept++] = l.element_times[i];
+      }
+      l.elements.resize(kept);
+      l.element_times.resize(kept);
+      continue;
+    }
+    if (!w.path) continue;  // not a list element write
+    if (!*list) list->emplace();
+    CellValue& l = **list;
+    auto it = std::lower_bound(l.elements.begin(), l.elements.end(), *w.path,
+                               [&](const auto& element, const std::string& path) {
+                                 return CompareValues(path_type, element.first, path) < 0;
+                               });
+    const size_t i = static_cast<size_t>(it - l.elements.begin());
+    const Time time{w.timestamp, w.value ? w.ttl : 0};
+    if (it != l.elements.end() && it->first == *w.path) {
+      if (!replaces(w, l.element_times[i], it->second)) continue;
+      if (w.value) {
+        it->second = *w.value;
+        l.element_times[i] = time;
+      } else {  // purged at once: a deleted element is no longer part of the list
+        l.elements.erase(it);
+        l.element_times.erase(l.element_times.begin() + static_cast<ptrdiff_t>(i));
+      }
+      continue;
+    }
+    if (!w.value) continue;
+    l.elements.emplace(it, *w.path, *w.value);
+    l.element_times.insert(l.element_times.begin() + static_cast<ptrdiff_t>(i), time);
+  }
+  if (*list && (*list)->elements.empty()) list->reset();
 }
 
 }  // namespace postfork::node::cql3

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "node/cql3/ast.h"
@@ -51,5 +52,16 @@ Result<Operation> PrepareDeletion(const ColumnMetadata& column, const std::optio
 // not exist). Unset values write nothing.
 Status AppendCellWrites(const Operation& op, const ExecutionContext& ctx, int64_t timestamp,
                         int32_t ttl, const CellValue* current, std::vector<CellWrite>* out);
+
+// Applies `writes` (cell writes of this statement to the non-frozen list `column`, in statement
+// order) to `list`, the list as the statement's earlier operations left it: the state a later
+// operation by index or by value works on (Cassandra's UpdateParameters.getPrefetchedRow merges
+// the row read before the statement with the statement's pending cells). A cell at an element's
+// path replaces it by Cassandra's reconciliation (Cells.reconcile: newer timestamp; on a tie a
+// tombstone, then an expiring cell, then the greater value); a path-less deletion removes the
+// elements written at or before its timestamp. Only `elements` and `element_times` are kept
+// up to date (`value` and `timestamp` are not).
+void MergeListWrites(const ColumnMetadata& column, std::span<const CellWrite> writes,
+                     std::optional<CellValue>* list);
 
 }  // namespace postfork::node::cql3
