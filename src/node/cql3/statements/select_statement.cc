@@ -514,11 +514,10 @@ class SelectStatementImpl final : public CqlStatement {
     }
     const bool allow_filtering = stmt.allow_filtering || key_index_used_;
     if (index_ || key_index_used_) {
+      // Only an IN on the partition key is refused (Cassandra's keyIsInRelation); a clustering
+      // IN selects the index's rows by their clustering.
       auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
-      bool key_in = std::any_of(where_.partition.begin(), where_.partition.end(), is_in) ||
-                    std::any_of(where_.clustering_eq.begin(), where_.clustering_eq.end(), is_in) ||
-                    where_.multi_values.size() > 1 || where_.multi_in_marker.has_value();
-      if (key_in) {
+      if (std::any_of(where_.partition.begin(), where_.partition.end(), is_in)) {
         return InvalidRequest(
             "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
       }
