@@ -644,6 +644,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         w.filters.push_back(std::move(f));
         continue;
       }
+      if (for_select &&
+          (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey)) {
+        // CONTAINS on a frozen collection partition key column filters a scan too.
+        PF_ASSIGN_OR_RETURN(WhereClause::Filter f, ContainsFilter(col, rel, binds));
+        w.filters.push_back(std::move(f));
+        continue;
+      }
       if (!eq_or_in) {
         return InvalidRequest(
             "Only EQ and IN relation are supported on the partition key (unless you use the "
