@@ -665,8 +665,10 @@ class SelectStatementImpl final : public CqlStatement {
         const KeyRestriction& r = where_.clustering_eq[p];
         return r.values.size() == 1 && !r.in_marker;
       }
-      return where_.multi_size > 0 && p >= where_.multi_first &&
-             p < where_.multi_first + where_.multi_size && where_.multi_values.size() == 1;
+      for (const auto& seg : where_.segments) {
+        if (p >= seg.first && p < seg.first + seg.size) return seg.one_value();
+      }
+      return false;
     };
     std::optional<bool> reversed;
     size_t next = 0;  // the next clustering position ORDER BY may name
