@@ -117,6 +117,7 @@ class SelectStatementImpl final : public CqlStatement {
         cmd.token_end = TokenBound{v, where_.token_upper_inclusive};
       }
     }
+    if (!where_.partition_complete) PF_RETURN_IF_ERROR(CheckIndexedKeyValueSizes(ctx));
     PF_ASSIGN_OR_RETURN(cmd.slices, ResolveSlices(where_, t, ctx));
     // Storage walks the slices (kept in declared order) backwards when reversed.
     cmd.reversed = reversed_;
@@ -1023,6 +1024,26 @@ class SelectStatementImpl final : public CqlStatement {
       }
     }
     return false;
+  }
+
+  // A legacy index on a clustering column restricted by one value joins a range query's index
+  // expressions (`(b, c) = (?, ?)` included), whose values Cassandra bounds
+  // (CassandraIndex.validate) even when ALLOW FILTERING is given.
+  Status CheckIndexedKeyValueSizes(const ExecutionContext& ctx) const {
+    for (const KeyRestriction& r : where_.clustering_eq) {
+      if (r.values.size() != 1 || r.in_marker) continue;
+      bool legacy =
+          std::any_of(table_meta_->indexes.begin(), table_meta_->indexes.end(),
+                      [&](const IndexMetadata& index) {
+                        return index.column_id == r.column->id && !IsStorageAttached(index);
+                      });
+      if (!legacy) continue;
+      PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(r.values[0], ctx));
+      if (raw.kind == cql::RawValue::Kind::kBytes && raw.bytes.size() > kMaxIndexedValueBytes) {
+        return InvalidRequest("Index expression values may not be larger than 64K");
+      }
+    }
+    return Status::Ok();
   }
 
   // The key columns (partition key components, clustering columns) that an index covers and an
