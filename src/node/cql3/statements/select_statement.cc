@@ -143,20 +143,26 @@ class SelectStatementImpl final : public CqlStatement {
       std::vector<std::vector<std::string>> resolved;
       for (const auto& f : where_.filters) {
         std::vector<std::string> vals;
-        auto add = [&](const ValueSource& s) -> Status {
+        // `what`: "value", or for `m[key] = value` "map key" and "map value" (Cassandra's
+        // RowFilter.MapElementExpression checks the key first).
+        auto add = [&](const ValueSource& s, const char* what) -> Status {
           PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
           if (raw.kind != cql::RawValue::Kind::kBytes) {
-            return InvalidRequest(fmt::format("Unsupported {} value for column {}",
-                                              raw.is_null() ? "null" : "unset", f.column->name));
+            return InvalidRequest(fmt::format("Unsupported {} {} for column {}",
+                                              raw.is_null() ? "null" : "unset", what,
+                                              f.column->name));
           }
           vals.emplace_back(raw.bytes);
           return Status::Ok();
         };
         if (f.op == Relation::Op::kIn) {
-          for (const auto& s : f.in_values) PF_RETURN_IF_ERROR(add(s));
+          for (const auto& s : f.in_values) PF_RETURN_IF_ERROR(add(s, "value"));
+        } else if (f.map_key) {
+          PF_RETURN_IF_ERROR(add(*f.map_key, "map key"));
+          PF_RETURN_IF_ERROR(add(f.value, "map value"));
+          std::swap(vals[0], vals[1]);  // the value first, then the key
         } else {
-          PF_RETURN_IF_ERROR(add(f.value));
-          if (f.map_key) PF_RETURN_IF_ERROR(add(*f.map_key));
+          PF_RETURN_IF_ERROR(add(f.value, "value"));
         }
         resolved.push_back(std::move(vals));
       }
