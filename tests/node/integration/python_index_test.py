@@ -161,6 +161,22 @@ class IndexTest(node_process.KeyspaceTest):
                                             fetch_size=1))
         self.assertEqual(sorted(x.k for x in limited), [0, 1, 2])
 
+    def test_clustering_index_value_over_64k_refused(self):
+        # A legacy index on a clustering column restricted to one value (alone or in a tuple)
+        # bounds the value, ALLOW FILTERING or not, as Cassandra's CassandraIndex.validate.
+        s = self.session
+        s.execute("CREATE TABLE bigix (a int, b blob, c int, d int, PRIMARY KEY (a, b, c))")
+        s.execute("CREATE INDEX ON bigix (b)")
+        s.execute("INSERT INTO bigix (a, b, c, d) VALUES (0, 0x01, 0, 0)")
+        too_big = b"x" * 65536
+        for query in ("SELECT * FROM bigix WHERE (b, c) = (%s, 1) AND d = 2 ALLOW FILTERING",
+                      "SELECT * FROM bigix WHERE b = %s ALLOW FILTERING"):
+            with self.assertRaisesRegex(InvalidRequest,
+                                        "Index expression values may not be larger than 64K"):
+                s.execute(query, (too_big,))
+        got = self.rows("SELECT * FROM bigix WHERE (b, c) = (0x01, 0) ALLOW FILTERING")
+        self.assertEqual(len(got), 1)
+
     def test_paging_through_two_thousand_matches(self):
         s = self.session
         s.execute("CREATE TABLE big (k int, c int, g int, PRIMARY KEY (k, c))")

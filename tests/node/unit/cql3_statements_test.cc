@@ -108,6 +108,31 @@ TEST_F(CqlStatementTest, DecimalClusteringKeysCompareByValue) {
 TEST_F(CqlStatementTest, MultiColumnRestrictions) {
   EXPECT_EQ(RowsOf("SELECT ck FROM t WHERE pk = 1 AND (ck) IN ((1), (3))"), (Rows{{"1"}, {"3"}}));
   EXPECT_EQ(RowsOf("SELECT ck FROM t WHERE pk = 1 AND (ck) > (1)"), (Rows{{"2"}, {"3"}}));
+  // Multi-column EQ/IN relations beside single-column ones and each other.
+  env_.Ok("CREATE TABLE mc (a int, b int, c int, d int, PRIMARY KEY (a, b, c, d))");
+  for (const char* v : {"0, 0, 0", "0, 1, 0", "0, 1, 1", "1, 0, 0", "1, 1, 0", "1, 1, 1"}) {
+    env_.Ok(std::string("INSERT INTO mc (a, b, c, d) VALUES (0, ") + v + ")");
+  }
+  EXPECT_EQ(RowsOf("SELECT b, c, d FROM mc WHERE a = 0 AND (b, c) IN ((1, 1), (0, 1)) AND d = 0"),
+            (Rows{{"0", "1", "0"}, {"1", "1", "0"}}));
+  EXPECT_EQ(RowsOf("SELECT b, c, d FROM mc WHERE a = 0 AND (b) IN ((1), (0)) AND (c, d) = (1, 1)"),
+            (Rows{{"0", "1", "1"}, {"1", "1", "1"}}));
+  EXPECT_EQ(RowsOf("SELECT b, c, d FROM mc WHERE a = 0 AND b IN (0, 1) AND (c, d) IN ((0, 0))"),
+            (Rows{{"0", "0", "0"}, {"1", "0", "0"}}));
+  EXPECT_EQ(RowsOf("SELECT b, c, d FROM mc WHERE a = 0 AND (b, c) IN ((0, 1)) AND d > 0"),
+            (Rows{{"0", "1", "1"}}));
+  // Two inequalities, a slice before a restricted column, a multi-column slice to filter.
+  const std::pair<const char*, const char*> refused[] = {
+      {"SELECT * FROM mc WHERE a = 0 AND (b, c, d) > (0, 1, 0) AND c < 1",
+       "Column \"c\" cannot be restricted by two inequalities not starting with the same column"},
+      {"SELECT * FROM mc WHERE a = 0 AND c = 1 AND b > 0",
+       "PRIMARY KEY column \"c\" cannot be restricted (preceding column \"b\" is restricted by a "
+       "non-EQ relation)"},
+      {"SELECT * FROM mc WHERE a = 0 AND (c, d) < (1, 1) ALLOW FILTERING",
+       "Multi-column slice restrictions cannot be used for filtering."}};
+  for (const auto& [query, message] : refused) {
+    ExpectError(env_.Execute(query), ErrorCode::kInvalid, message);
+  }
 }
 
 TEST_F(CqlStatementTest, FilteringNeedsAllowFiltering) {

@@ -427,6 +427,44 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     return Status::Ok();
   };
 
+  // Multi-column EQ/IN restrictions by their first clustering position.
+  std::vector<std::optional<WhereClause::Segment>> multi_at(ck.size());
+  // Cassandra's ClusteringColumnRestrictions.mergeWith without ALLOW FILTERING: a restriction
+  // (on positions [first, end)) after a slice on an earlier column, or a slice before an already
+  // restricted column, is refused. `ck_held[i]`: the first position of the restriction on
+  // clustering column i and whether it is a slice.
+  std::vector<std::optional<std::pair<size_t, bool>>> ck_held(ck.size());
+  auto check_order = [&](size_t first, size_t end, bool slice) -> Status {
+    size_t last = ck.size();
+    for (size_t i = ck.size(); i-- > 0;) {
+      if (ck_held[i]) {
+        last = i;
+        break;
+      }
+    }
+    if (last < ck.size() && !allow_filtering) {
+      auto [last_first, last_slice] = *ck_held[last];
+      if (last_slice && first > last_first) {
+        return InvalidRequest(
+            fmt::format("Clustering column \"{}\" cannot be restricted (preceding column \"{}\" is "
+                        "restricted by a non-EQ relation)",
+                        ck[first]->name, ck[last_first]->name));
+      }
+      if (slice && first < last_first) {
+        size_t next = first + 1;
+        while (!ck_held[next]) ++next;
+        return InvalidRequest(fmt::format(
+            "PRIMARY KEY column \"{}\" cannot be restricted (preceding column \"{}\" is "
+            "restricted by a non-EQ relation)",
+            ck[next]->name, ck[first]->name));
+      }
+    }
+    for (size_t i = first; i < end; ++i) {
+      if (!ck_held[i]) ck_held[i] = std::make_pair(first, slice);
+    }
+    return Status::Ok();
+  };
+
   for (const Relation& rel : relations) {
     if (rel.op == Relation::Op::kNeq) {
       return InvalidRequest("Unsupported \"!=\" relation: " + RelationText(rel));
@@ -521,11 +559,24 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         }
       }
       size_t first = static_cast<size_t>(cols[0]->position);
+      const bool tuple_slice = rel.op != Relation::Op::kEq && rel.op != Relation::Op::kIn;
+      if (tuple_slice && w.slice_size && w.slice_first != first) {
+        // Cassandra's MultiColumnRestriction.SliceRestriction.doMergeWith, then its row filter.
+        if (first < w.slice_first + w.slice_size) {
+          return InvalidRequest(fmt::format(
+              "Column \"{}\" cannot be restricted by two inequalities not starting with the same "
+              "column",
+              ck[std::max(first, w.slice_first)]->name));
+        }
+        if (allow_filtering) {
+          return InvalidRequest("Multi-column slice restrictions cannot be used for filtering.");
+        }
+      }
+      PF_RETURN_IF_ERROR(check_order(first, first + cols.size(), tuple_slice));
       if (rel.op == Relation::Op::kEq || rel.op == Relation::Op::kIn) {
-        if (w.multi_size)
-          return InvalidRequest("More than one multi-column relation on clustering columns");
-        w.multi_first = first;
-        w.multi_size = cols.size();
+        WhereClause::Segment seg;
+        seg.first = first;
+        seg.size = cols.size();
         if (rel.op == Relation::Op::kEq) {
           PF_ASSIGN_OR_RETURN(TupleSource t, MakeTuple(rel.value, cols, binds));
           if (!t.marker) {
@@ -543,10 +594,9 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
               kr.values.push_back(std::move(t.components[i]));
               ck_eq[at] = std::move(kr);
             }
-            w.multi_size = 0;
             continue;
           }
-          w.multi_values.push_back(std::move(t));
+          seg.tuples.push_back(std::move(t));
         } else {
           w.clustering_in = true;
           if (rel.in_marker) {
@@ -556,25 +606,25 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
                 ValueSource m,
                 binds.Source(rel.value, cql::DataType::List(cql::DataType::Tuple(types)),
                              "in(" + JoinNames(cols, ",") + ")"));
-            w.multi_in_marker = std::move(m);
+            seg.in_marker = std::move(m);
           }
           for (const Term& v : rel.in_values) {
             PF_ASSIGN_OR_RETURN(TupleSource t, MakeTuple(v, cols, binds));
-            w.multi_values.push_back(std::move(t));
+            seg.tuples.push_back(std::move(t));
           }
         }
+        multi_at[first] = std::move(seg);
         continue;
-      }
-      if (!for_select && rel.op != Relation::Op::kEq) {
-        // DELETE accepts slices too (range deletions).
       }
       bool same_order = true;
       for (const auto* c : cols) same_order &= c->order == cols[0]->order;
       if (!same_order) w.slice_mixed_order = true;
       if (w.slice_size && w.slice_first != first) {
-        return InvalidRequest("Column \"" + cols[0]->name +
-                              "\" cannot be restricted by both a tuple notation inequality and a "
-                              "single column inequality");
+        // A later slice that starts after the earlier one (refused above otherwise).
+        return InvalidRequest(
+            fmt::format("Clustering column \"{}\" cannot be restricted (preceding column \"{}\" is "
+                        "restricted by a non-EQ relation)",
+                        cols[0]->name, ck[w.slice_first]->name));
       }
       w.slice_first = first;
       w.slice_size = std::max(w.slice_size, cols.size());
@@ -644,6 +694,13 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
         w.filters.push_back(std::move(f));
         continue;
       }
+      if (for_select &&
+          (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey)) {
+        // CONTAINS on a frozen collection partition key column filters a scan too.
+        PF_ASSIGN_OR_RETURN(WhereClause::Filter f, ContainsFilter(col, rel, binds));
+        w.filters.push_back(std::move(f));
+        continue;
+      }
       if (!eq_or_in) {
         return InvalidRequest(
             "Only EQ and IN relation are supported on the partition key (unless you use the "
@@ -660,6 +717,14 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     }
     if (col->kind == ColumnKind::kClustering) {
       size_t p = static_cast<size_t>(col->position);
+      if (slice && w.slice_size && p > w.slice_first && p < w.slice_first + w.slice_size) {
+        // Cassandra's MultiColumnRestriction.SliceRestriction.doMergeWith.
+        return InvalidRequest(fmt::format(
+            "Column \"{}\" cannot be restricted by two inequalities not starting with the same "
+            "column",
+            col->name));
+      }
+      PF_RETURN_IF_ERROR(check_order(p, p + 1, slice));
       // One value in IN is an EQ to Cassandra (SingleColumnRelation).
       if (rel.op == Relation::Op::kIn && (rel.in_marker || rel.in_values.size() != 1)) {
         w.clustering_in = true;
@@ -794,14 +859,34 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
     w.clustering_eq.push_back(std::move(*ck_eq[p]));
     ++p;
   }
-  if (w.multi_size) {
-    if (w.multi_first != p) {
+  // From the first multi-column EQ/IN on: multi-column and single-column EQ/IN segments.
+  w.multi_first = p;
+  while (p < ck.size() && (multi_at[p] || (!w.segments.empty() && ck_eq[p]))) {
+    WhereClause::Segment seg;
+    if (multi_at[p]) {
+      seg = std::move(*multi_at[p]);
+      multi_at[p].reset();
+    } else {
+      seg.first = p;
+      seg.size = 1;
+      seg.single = std::move(*ck_eq[p]);
+      ck_eq[p].reset();
+    }
+    p += seg.size;
+    w.multi_size += seg.size;
+    w.segments.push_back(std::move(seg));
+  }
+  for (size_t q = p; q < ck.size(); ++q) {
+    if (multi_at[q]) {
       return InvalidRequest(fmt::format(
           "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not "
           "restricted",
-          ck[w.multi_first]->name, ck[p]->name));
+          ck[q]->name, ck[p]->name));
     }
-    p += w.multi_size;
+  }
+  if (w.slice_size && w.slice_first > p && allow_filtering && w.slice_size != 1) {
+    // Cassandra's MultiColumnRestriction.SliceRestriction.addToRowFilter.
+    return InvalidRequest("Multi-column slice restrictions cannot be used for filtering.");
   }
   if (w.slice_size && w.slice_first > p && allow_filtering && w.slice_size == 1) {
     // ALLOW FILTERING: a single-column slice after an unrestricted column filters rows.
@@ -917,35 +1002,39 @@ Result<std::vector<std::vector<std::string>>> ResolveClusteringPrefixes(
     prefixes = std::move(next);
     if (prefixes.size() > 65535) return InvalidRequest("IN restrictions select too many rows");
   }
-  if (where.multi_size) {
-    // `(c1, c2) IN ?`: the bound list's tuples, resolved once.
-    std::vector<std::vector<std::string>> bound;
-    if (where.multi_in_marker) {
-      const ValueSource& m = *where.multi_in_marker;
-      PF_ASSIGN_OR_RETURN(std::vector<std::string> tuples,
-                          ResolveInList(m, m.receiver, "Invalid null value in tuple " + m.receiver,
-                                        ctx));
-      for (const auto& tuple : tuples) {
+  for (const auto& seg : where.segments) {
+    // Each segment's value tuples, resolved once: a single column's values, the bound list of
+    // `(c1, c2) IN ?`, or the literal tuples.
+    std::vector<std::vector<std::string>> tuples;
+    if (seg.single) {
+      PF_ASSIGN_OR_RETURN(std::vector<std::string> values, ResolveKeyValues(*seg.single, ctx));
+      for (auto& v : values) tuples.push_back({std::move(v)});
+    }
+    if (seg.in_marker) {
+      const ValueSource& m = *seg.in_marker;
+      PF_ASSIGN_OR_RETURN(
+          std::vector<std::string> bound,
+          ResolveInList(m, m.receiver, "Invalid null value in tuple " + m.receiver, ctx));
+      for (const auto& tuple : bound) {
         PF_ASSIGN_OR_RETURN(std::vector<std::string> comps,
-                            TupleComponents(tuple, where.multi_size, m.receiver));
-        bound.push_back(std::move(comps));
+                            TupleComponents(tuple, seg.size, m.receiver));
+        tuples.push_back(std::move(comps));
       }
+    }
+    for (const auto& t : seg.tuples) {
+      PF_ASSIGN_OR_RETURN(std::vector<std::string> comps, ResolveTuple(t, seg.size, ctx));
+      tuples.push_back(std::move(comps));
     }
     std::vector<std::vector<std::string>> next;
     for (const auto& prefix : prefixes) {
-      for (const auto& comps : bound) {
-        auto k = prefix;
-        k.insert(k.end(), comps.begin(), comps.end());
-        next.push_back(std::move(k));
-      }
-      for (const auto& t : where.multi_values) {
-        PF_ASSIGN_OR_RETURN(std::vector<std::string> comps, ResolveTuple(t, where.multi_size, ctx));
+      for (const auto& comps : tuples) {
         auto k = prefix;
         k.insert(k.end(), comps.begin(), comps.end());
         next.push_back(std::move(k));
       }
     }
     prefixes = std::move(next);
+    if (prefixes.size() > 65535) return InvalidRequest("IN restrictions select too many rows");
   }
   // Sort in the table's declared clustering order and drop duplicates.
   auto less = [&](const std::vector<std::string>& a, const std::vector<std::string>& b) {

@@ -53,13 +53,23 @@ struct WhereClause {
   bool partition_any = false;       // at least one partition key column restricted
   std::optional<ValueSource> token_lower, token_upper;
   bool token_lower_inclusive = false, token_upper_inclusive = false;
-  // Clustering: an EQ/IN prefix (single columns), then optionally a multi-column EQ/IN over the
-  // following columns, then optionally a slice.
+  // Clustering: an EQ/IN prefix (single columns), then optionally segments that start with a
+  // multi-column EQ/IN (`(b, c) IN (...) AND d = ?`, `(b) IN ((1), (2)) AND (c, d) = (?, ?)`),
+  // then optionally a slice.
   std::vector<KeyRestriction> clustering_eq;
-  size_t multi_first = 0;  // first clustering position of multi_values
-  size_t multi_size = 0;
-  std::vector<TupleSource> multi_values;  // each a full tuple of multi_size components
-  std::optional<ValueSource> multi_in_marker;  // `(c1, c2) IN ?`: a list of tuples
+  struct Segment {
+    size_t first = 0, size = 0;            // the clustering positions it covers
+    std::optional<KeyRestriction> single;  // a single-column EQ/IN
+    std::vector<TupleSource> tuples;       // a multi-column EQ or IN: each a full tuple
+    std::optional<ValueSource> in_marker;  // `(c1, c2) IN ?`: a list of tuples
+    bool one_value() const {
+      return single ? single->values.size() == 1 && !single->in_marker
+                    : tuples.size() == 1 && !in_marker;
+    }
+  };
+  std::vector<Segment> segments;          // consecutive, from multi_first
+  size_t multi_first = 0;                 // first clustering position of the segments
+  size_t multi_size = 0;                  // clustering columns the segments cover
   size_t slice_first = 0;                 // first clustering position of the slice
   size_t slice_size = 0;                  // 0: no slice
   std::optional<SliceBound> slice_lower, slice_upper;

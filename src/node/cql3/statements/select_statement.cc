@@ -117,6 +117,7 @@ class SelectStatementImpl final : public CqlStatement {
         cmd.token_end = TokenBound{v, where_.token_upper_inclusive};
       }
     }
+    if (!where_.partition_complete) PF_RETURN_IF_ERROR(CheckIndexedKeyValueSizes(ctx));
     PF_ASSIGN_OR_RETURN(cmd.slices, ResolveSlices(where_, t, ctx));
     // Storage walks the slices (kept in declared order) backwards when reversed.
     cmd.reversed = reversed_;
@@ -142,20 +143,26 @@ class SelectStatementImpl final : public CqlStatement {
       std::vector<std::vector<std::string>> resolved;
       for (const auto& f : where_.filters) {
         std::vector<std::string> vals;
-        auto add = [&](const ValueSource& s) -> Status {
+        // `what`: "value", or for `m[key] = value` "map key" and "map value" (Cassandra's
+        // RowFilter.MapElementExpression checks the key first).
+        auto add = [&](const ValueSource& s, const char* what) -> Status {
           PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
           if (raw.kind != cql::RawValue::Kind::kBytes) {
-            return InvalidRequest(fmt::format("Unsupported {} value for column {}",
-                                              raw.is_null() ? "null" : "unset", f.column->name));
+            return InvalidRequest(fmt::format("Unsupported {} {} for column {}",
+                                              raw.is_null() ? "null" : "unset", what,
+                                              f.column->name));
           }
           vals.emplace_back(raw.bytes);
           return Status::Ok();
         };
         if (f.op == Relation::Op::kIn) {
-          for (const auto& s : f.in_values) PF_RETURN_IF_ERROR(add(s));
+          for (const auto& s : f.in_values) PF_RETURN_IF_ERROR(add(s, "value"));
+        } else if (f.map_key) {
+          PF_RETURN_IF_ERROR(add(*f.map_key, "map key"));
+          PF_RETURN_IF_ERROR(add(f.value, "map value"));
+          std::swap(vals[0], vals[1]);  // the value first, then the key
         } else {
-          PF_RETURN_IF_ERROR(add(f.value));
-          if (f.map_key) PF_RETURN_IF_ERROR(add(*f.map_key));
+          PF_RETURN_IF_ERROR(add(f.value, "value"));
         }
         resolved.push_back(std::move(vals));
       }
@@ -514,11 +521,10 @@ class SelectStatementImpl final : public CqlStatement {
     }
     const bool allow_filtering = stmt.allow_filtering || key_index_used_;
     if (index_ || key_index_used_) {
+      // Only an IN on the partition key is refused (Cassandra's keyIsInRelation); a clustering
+      // IN selects the index's rows by their clustering.
       auto is_in = [](const KeyRestriction& r) { return r.in_marker || r.values.size() > 1; };
-      bool key_in = std::any_of(where_.partition.begin(), where_.partition.end(), is_in) ||
-                    std::any_of(where_.clustering_eq.begin(), where_.clustering_eq.end(), is_in) ||
-                    where_.multi_values.size() > 1 || where_.multi_in_marker.has_value();
-      if (key_in) {
+      if (std::any_of(where_.partition.begin(), where_.partition.end(), is_in)) {
         return InvalidRequest(
             "Select on indexed columns and with IN clause for the PRIMARY KEY are not supported");
       }
@@ -666,8 +672,10 @@ class SelectStatementImpl final : public CqlStatement {
         const KeyRestriction& r = where_.clustering_eq[p];
         return r.values.size() == 1 && !r.in_marker;
       }
-      return where_.multi_size > 0 && p >= where_.multi_first &&
-             p < where_.multi_first + where_.multi_size && where_.multi_values.size() == 1;
+      for (const auto& seg : where_.segments) {
+        if (p >= seg.first && p < seg.first + seg.size) return seg.one_value();
+      }
+      return false;
     };
     std::optional<bool> reversed;
     size_t next = 0;  // the next clustering position ORDER BY may name
@@ -1022,6 +1030,26 @@ class SelectStatementImpl final : public CqlStatement {
       }
     }
     return false;
+  }
+
+  // A legacy index on a clustering column restricted by one value joins a range query's index
+  // expressions (`(b, c) = (?, ?)` included), whose values Cassandra bounds
+  // (CassandraIndex.validate) even when ALLOW FILTERING is given.
+  Status CheckIndexedKeyValueSizes(const ExecutionContext& ctx) const {
+    for (const KeyRestriction& r : where_.clustering_eq) {
+      if (r.values.size() != 1 || r.in_marker) continue;
+      bool legacy =
+          std::any_of(table_meta_->indexes.begin(), table_meta_->indexes.end(),
+                      [&](const IndexMetadata& index) {
+                        return index.column_id == r.column->id && !IsStorageAttached(index);
+                      });
+      if (!legacy) continue;
+      PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(r.values[0], ctx));
+      if (raw.kind == cql::RawValue::Kind::kBytes && raw.bytes.size() > kMaxIndexedValueBytes) {
+        return InvalidRequest("Index expression values may not be larger than 64K");
+      }
+    }
+    return Status::Ok();
   }
 
   // The key columns (partition key components, clustering columns) that an index covers and an
