@@ -123,6 +123,7 @@ struct AlterTableStatement {
   bool if_column_exists = false;  // ADD IF NOT EXISTS / DROP IF EXISTS
   std::vector<ColumnDefinition> add;
   std::vector<std::string> drop;
+  std::optional<int64_t> drop_timestamp;  // DROP ... USING TIMESTAMP n: the recorded drop time
   Properties properties;
   std::vector<std::pair<std::string, std::string>> renames;  // RENAME a TO b AND ...
 };

@@ -1724,6 +1724,17 @@ class Parser {
         s.drop.push_back(std::move(c));
       } while (parens && AcceptPunct(","));
       if (parens) PF_RETURN_IF_ERROR(ExpectPunct(")"));
+      if (AcceptKeyword("using")) {
+        // Cassandra's grammar takes an INTEGER literal here, no bind marker.
+        PF_RETURN_IF_ERROR(ExpectKeyword("timestamp"));
+        const Token& t = Peek();
+        if (t.kind != TokenKind::kInteger) return Unexpected("INTEGER");
+        errno = 0;
+        long long ts = std::strtoll(t.text.c_str(), nullptr, 10);
+        if (errno == ERANGE) return NoViable();
+        Next();
+        s.drop_timestamp = ts;
+      }
     } else if (AcceptKeyword("with")) {
       s.kind = AlterTableStatement::Kind::kWith;
       do {

@@ -844,7 +844,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           d.name = c->name;
           d.type = UdtsAsTuples(c->type);
           d.kind = c->kind;
-          d.dropped_time_micros = impl_->storage->NowMicros();
+          d.dropped_time_micros = def.drop_timestamp.value_or(impl_->storage->NowMicros());
           std::erase_if(table->dropped_columns,
                         [&](const TableMetadata::DroppedColumn& x) { return x.name == name; });
           table->dropped_columns.push_back(std::move(d));
