@@ -47,7 +47,9 @@ struct Term {
 struct Relation {
   enum class Lhs { kColumn, kTuple, kToken };
   // kLike: parsed so that Cassandra's refusal (no index here serves LIKE) comes with its text.
-  enum class Op { kEq, kLt, kLte, kGt, kGte, kIn, kNeq, kContains, kContainsKey, kLike };
+  // kIsNotNull (`col IS NOT NULL`, no value): parsed so that its refusal outside a materialized
+  // view's definition comes with its text.
+  enum class Op { kEq, kLt, kLte, kGt, kGte, kIn, kNeq, kContains, kContainsKey, kLike, kIsNotNull };
   Lhs lhs = Lhs::kColumn;
   std::vector<std::string> columns;  // one for kColumn
   Op op = Op::kEq;

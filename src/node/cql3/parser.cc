@@ -502,6 +502,12 @@ class Parser {
         PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
         return r;
       }
+      if (AcceptKeyword("is")) {
+        PF_RETURN_IF_ERROR(ExpectKeyword("not"));
+        PF_RETURN_IF_ERROR(ExpectKeyword("null"));
+        r.op = Relation::Op::kIsNotNull;
+        return r;
+      }
     }
     PF_RETURN_IF_ERROR(ParseRelationRhs(&r));
     return r;

@@ -845,13 +845,15 @@ class WhereModification : public TableModification {
 
  protected:
   Status PrepareWhere(const std::vector<Relation>& where, BindCollector& binds) {
-    // Cassandra's StatementRestrictions refuses CONTAINS before it looks at the columns.
+    // Cassandra's StatementRestrictions refuses CONTAINS and IS NOT NULL before it looks at the
+    // columns.
     for (const Relation& rel : where) {
       if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
         return InvalidRequest(fmt::format("Cannot use {} with {}",
                                           kind() == "update" ? "UPDATE" : "DELETE",
                                           RelationOpText(rel.op)));
       }
+      if (rel.op == Relation::Op::kIsNotNull) break;  // AnalyzeWhere refuses it
     }
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(where, *table_meta_, binds, /*for_select=*/false));
     if (!where_.partition_complete) {
