@@ -354,9 +354,19 @@ class Parser {
           term.kind = Term::Kind::kNull;
           return term;
         }
-        if (!t.quoted && Peek(1).IsPunct("(")) {
+        if (Peek(1).IsPunct(".") && Peek(2).kind == TokenKind::kIdentifier &&
+            Peek(3).IsPunct("(")) {
+          // `ks.f(...)`: native functions live in the system keyspace; any other keyspace's
+          // function is unknown here (no user-defined functions), named as written.
+          std::string keyspace = Next().text;
+          Next();
+          term.kind = Term::Kind::kFunction;
+          term.text = keyspace == "system" ? Peek().text : keyspace + "." + Peek().text;
+        } else if (!t.quoted && Peek(1).IsPunct("(")) {
           term.kind = Term::Kind::kFunction;
           term.text = t.text;
+        }
+        if (term.kind == Term::Kind::kFunction) {
           Next();
           Next();
           if (!AcceptPunct(")")) {

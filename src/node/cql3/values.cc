@@ -323,6 +323,14 @@ Result<std::optional<std::string>> CallFunctionBytes(const Term& t, const cql::D
   FunctionArgs args;
   for (size_t i = 0; i < t.elements.size(); ++i) {
     std::string arg_receiver = fmt::format("arg{}(system.{})", i, fn);
+    const Term& arg = t.elements[i];
+    if (arg.kind == Term::Kind::kBindMarker && inputs.binds && arg.bind_index >= 0 &&
+        static_cast<size_t>(arg.bind_index) < inputs.binds->size() &&
+        (*inputs.binds)[static_cast<size_t>(arg.bind_index)].is_unset()) {
+      // Cassandra's FunctionCall.bindAndGet.
+      return InvalidRequest(
+          fmt::format("Invalid unset value for argument in call to function {}", fn));
+    }
     PF_ASSIGN_OR_RETURN(cql::Value v,
                         TermToValue(t.elements[i], f->params[i], arg_receiver, inputs));
     if (v.is_null()) {
