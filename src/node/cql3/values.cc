@@ -470,6 +470,35 @@ Status CheckBoundCollection(std::string_view body, const cql::DataType& type,
   return Status::Ok();
 }
 
+// Cassandra's DurationSerializer.validate texts, which it returns as they are.
+Status CheckBoundDuration(std::string_view bytes) {
+  if (bytes.size() < 3) {
+    return InvalidRequest(
+        fmt::format("Expected at least 3 bytes for a duration ({})", bytes.size()));
+  }
+  cql::ByteReader r(bytes);
+  auto months = r.ReadVInt();
+  auto days = r.ReadVInt();
+  auto nanos = r.ReadVInt();
+  if (!months.ok() || !days.ok() || !nanos.ok()) return Status::Ok();  // ValidateValue refuses
+  auto is_int = [](int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; };
+  if (!is_int(*months)) {
+    return InvalidRequest(
+        fmt::format("The duration months must be a 32 bits integer but was: {}", *months));
+  }
+  if (!is_int(*days)) {
+    return InvalidRequest(
+        fmt::format("The duration days must be a 32 bits integer but was: {}", *days));
+  }
+  if (!((*months >= 0 && *days >= 0 && *nanos >= 0) ||
+        (*months <= 0 && *days <= 0 && *nanos <= 0))) {
+    return InvalidRequest(fmt::format(
+        "The duration months, days and nanoseconds must be all of the same sign ({}, {}, {})",
+        *months, *days, *nanos));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
@@ -477,6 +506,7 @@ Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
   if (type.is_collection()) {
     PF_RETURN_IF_ERROR(CheckBoundCollection(bytes, type, receiver, /*nested=*/false));
   }
+  if (type.kind() == cql::TypeKind::kDuration) PF_RETURN_IF_ERROR(CheckBoundDuration(bytes));
   Status st = cql::ValidateValue(bytes, type);
   if (!st.ok()) {
     return InvalidRequest(
