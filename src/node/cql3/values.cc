@@ -906,8 +906,21 @@ std::optional<int> CompareComposite(const cql::DataType& type, std::string_view 
     return true;
   };
   if (type.kind() == K::kTuple || type.kind() == K::kUdt) {
+    // An empty value sorts first; a value that ends early equals one whose remaining fields
+    // are all null (TupleType.compareCustom), else sorts before it.
+    if (a.empty() || b.empty()) return Cmp(!a.empty(), !b.empty());
+    auto rest_null = [](cql::ByteReader r) {
+      while (!r.empty()) {
+        auto e = r.ReadBytes();
+        if (!e.ok() || *e) return false;
+      }
+      return true;
+    };
     for (size_t i = 0; i < params.size(); ++i) {
-      if (ra.empty() || rb.empty()) return Cmp(ra.empty() ? 0 : 1, rb.empty() ? 0 : 1);
+      if (ra.empty() || rb.empty()) {
+        if (rest_null(ra) && rest_null(rb)) return 0;
+        return Cmp(ra.empty() ? 0 : 1, rb.empty() ? 0 : 1);
+      }
       int c = 0;
       if (!element(params[i], &c)) return std::nullopt;
       if (c != 0) return c;
