@@ -47,7 +47,9 @@ struct Term {
 struct Relation {
   enum class Lhs { kColumn, kTuple, kToken };
   // kLike: parsed so that Cassandra's refusal (no index here serves LIKE) comes with its text.
-  enum class Op { kEq, kLt, kLte, kGt, kGte, kIn, kNeq, kContains, kContainsKey, kLike };
+  // kIsNotNull (`col IS NOT NULL`, no value): parsed so that its refusal outside a materialized
+  // view's definition comes with its text.
+  enum class Op { kEq, kLt, kLte, kGt, kGte, kIn, kNeq, kContains, kContainsKey, kLike, kIsNotNull };
   Lhs lhs = Lhs::kColumn;
   std::vector<std::string> columns;  // one for kColumn
   Op op = Op::kEq;
@@ -123,6 +125,7 @@ struct AlterTableStatement {
   bool if_column_exists = false;  // ADD IF NOT EXISTS / DROP IF EXISTS
   std::vector<ColumnDefinition> add;
   std::vector<std::string> drop;
+  std::optional<int64_t> drop_timestamp;  // DROP ... USING TIMESTAMP n: the recorded drop time
   Properties properties;
   std::vector<std::pair<std::string, std::string>> renames;  // RENAME a TO b AND ...
 };

@@ -354,9 +354,19 @@ class Parser {
           term.kind = Term::Kind::kNull;
           return term;
         }
-        if (!t.quoted && Peek(1).IsPunct("(")) {
+        if (Peek(1).IsPunct(".") && Peek(2).kind == TokenKind::kIdentifier &&
+            Peek(3).IsPunct("(")) {
+          // `ks.f(...)`: native functions live in the system keyspace; any other keyspace's
+          // function is unknown here (no user-defined functions), named as written.
+          std::string keyspace = Next().text;
+          Next();
+          term.kind = Term::Kind::kFunction;
+          term.text = keyspace == "system" ? Peek().text : keyspace + "." + Peek().text;
+        } else if (!t.quoted && Peek(1).IsPunct("(")) {
           term.kind = Term::Kind::kFunction;
           term.text = t.text;
+        }
+        if (term.kind == Term::Kind::kFunction) {
           Next();
           Next();
           if (!AcceptPunct(")")) {
@@ -500,6 +510,12 @@ class Parser {
         PF_RETURN_IF_ERROR(ExpectPunct("]"));
         PF_RETURN_IF_ERROR(ExpectPunct("="));
         PF_ASSIGN_OR_RETURN(r.value, ParseTerm());
+        return r;
+      }
+      if (AcceptKeyword("is")) {
+        PF_RETURN_IF_ERROR(ExpectKeyword("not"));
+        PF_RETURN_IF_ERROR(ExpectKeyword("null"));
+        r.op = Relation::Op::kIsNotNull;
         return r;
       }
     }
@@ -1737,6 +1753,17 @@ class Parser {
         s.drop.push_back(std::move(c));
       } while (parens && AcceptPunct(","));
       if (parens) PF_RETURN_IF_ERROR(ExpectPunct(")"));
+      if (AcceptKeyword("using")) {
+        // Cassandra's grammar takes an INTEGER literal here, no bind marker.
+        PF_RETURN_IF_ERROR(ExpectKeyword("timestamp"));
+        const Token& t = Peek();
+        if (t.kind != TokenKind::kInteger) return Unexpected("INTEGER");
+        errno = 0;
+        long long ts = std::strtoll(t.text.c_str(), nullptr, 10);
+        if (errno == ERANGE) return NoViable();
+        Next();
+        s.drop_timestamp = ts;
+      }
     } else if (AcceptKeyword("with")) {
       s.kind = AlterTableStatement::Kind::kWith;
       do {

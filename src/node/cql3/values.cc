@@ -323,6 +323,14 @@ Result<std::optional<std::string>> CallFunctionBytes(const Term& t, const cql::D
   FunctionArgs args;
   for (size_t i = 0; i < t.elements.size(); ++i) {
     std::string arg_receiver = fmt::format("arg{}(system.{})", i, fn);
+    const Term& arg = t.elements[i];
+    if (arg.kind == Term::Kind::kBindMarker && inputs.binds && arg.bind_index >= 0 &&
+        static_cast<size_t>(arg.bind_index) < inputs.binds->size() &&
+        (*inputs.binds)[static_cast<size_t>(arg.bind_index)].is_unset()) {
+      // Cassandra's FunctionCall.bindAndGet.
+      return InvalidRequest(
+          fmt::format("Invalid unset value for argument in call to function {}", fn));
+    }
     PF_ASSIGN_OR_RETURN(cql::Value v,
                         TermToValue(t.elements[i], f->params[i], arg_receiver, inputs));
     if (v.is_null()) {
@@ -462,6 +470,35 @@ Status CheckBoundCollection(std::string_view body, const cql::DataType& type,
   return Status::Ok();
 }
 
+// Cassandra's DurationSerializer.validate texts, which it returns as they are.
+Status CheckBoundDuration(std::string_view bytes) {
+  if (bytes.size() < 3) {
+    return InvalidRequest(
+        fmt::format("Expected at least 3 bytes for a duration ({})", bytes.size()));
+  }
+  cql::ByteReader r(bytes);
+  auto months = r.ReadVInt();
+  auto days = r.ReadVInt();
+  auto nanos = r.ReadVInt();
+  if (!months.ok() || !days.ok() || !nanos.ok()) return Status::Ok();  // ValidateValue refuses
+  auto is_int = [](int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; };
+  if (!is_int(*months)) {
+    return InvalidRequest(
+        fmt::format("The duration months must be a 32 bits integer but was: {}", *months));
+  }
+  if (!is_int(*days)) {
+    return InvalidRequest(
+        fmt::format("The duration days must be a 32 bits integer but was: {}", *days));
+  }
+  if (!((*months >= 0 && *days >= 0 && *nanos >= 0) ||
+        (*months <= 0 && *days <= 0 && *nanos <= 0))) {
+    return InvalidRequest(fmt::format(
+        "The duration months, days and nanoseconds must be all of the same sign ({}, {}, {})",
+        *months, *days, *nanos));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
@@ -469,6 +506,7 @@ Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
   if (type.is_collection()) {
     PF_RETURN_IF_ERROR(CheckBoundCollection(bytes, type, receiver, /*nested=*/false));
   }
+  if (type.kind() == cql::TypeKind::kDuration) PF_RETURN_IF_ERROR(CheckBoundDuration(bytes));
   Status st = cql::ValidateValue(bytes, type);
   if (!st.ok()) {
     return InvalidRequest(
@@ -868,8 +906,21 @@ std::optional<int> CompareComposite(const cql::DataType& type, std::string_view 
     return true;
   };
   if (type.kind() == K::kTuple || type.kind() == K::kUdt) {
+    // An empty value sorts first; a value that ends early equals one whose remaining fields
+    // are all null (TupleType.compareCustom), else sorts before it.
+    if (a.empty() || b.empty()) return Cmp(!a.empty(), !b.empty());
+    auto rest_null = [](cql::ByteReader r) {
+      while (!r.empty()) {
+        auto e = r.ReadBytes();
+        if (!e.ok() || *e) return false;
+      }
+      return true;
+    };
     for (size_t i = 0; i < params.size(); ++i) {
-      if (ra.empty() || rb.empty()) return Cmp(ra.empty() ? 0 : 1, rb.empty() ? 0 : 1);
+      if (ra.empty() || rb.empty()) {
+        if (rest_null(ra) && rest_null(rb)) return 0;
+        return Cmp(ra.empty() ? 0 : 1, rb.empty() ? 0 : 1);
+      }
       int c = 0;
       if (!element(params[i], &c)) return std::nullopt;
       if (c != 0) return c;

@@ -780,10 +780,20 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
                 c.name);
           }
           for (const auto& d : table->dropped_columns) {
-            if (d.name == c.name && !(d.type == c.type)) {
-              return InvalidRequest("Cannot re-add previously dropped column '" + c.name +
-                                    "' of type " + c.type.ToCql() +
-                                    ", incompatible with previous type " + d.type.ToCql());
+            if (d.name != c.name) continue;
+            if (!(d.type == c.type)) {
+              return InvalidRequest(fmt::format(
+                  "Cannot add a column '{}' of type {}, incompatible with previously dropped "
+                  "column '{}' of type {}",
+                  c.name, c.type.ToCql(), c.name, d.type.ToCql()));
+            }
+            bool dropped_static = d.kind == ColumnKind::kStatic;
+            if (dropped_static != c.is_static) {
+              return InvalidRequest(fmt::format(
+                  "Cannot re-add previously dropped column '{}' of kind {}, incompatible with "
+                  "previous kind {}",
+                  c.name, c.is_static ? "STATIC" : "REGULAR",
+                  dropped_static ? "STATIC" : "REGULAR"));
             }
           }
           bool counter_table = false;
@@ -834,7 +844,7 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           d.name = c->name;
           d.type = UdtsAsTuples(c->type);
           d.kind = c->kind;
-          d.dropped_time_micros = impl_->storage->NowMicros();
+          d.dropped_time_micros = def.drop_timestamp.value_or(impl_->storage->NowMicros());
           std::erase_if(table->dropped_columns,
                         [&](const TableMetadata::DroppedColumn& x) { return x.name == name; });
           table->dropped_columns.push_back(std::move(d));

@@ -67,6 +67,7 @@ struct AlterTableDefinition {
   } kind = Kind::kOptions;
   std::vector<ColumnDefinition> add;  // kAddColumns
   std::vector<std::string> drop;      // kDropColumns
+  std::optional<int64_t> drop_timestamp;  // kDropColumns: the drop time (default: now)
   OptionMap options;                  // kOptions
   bool if_exists = false;             // ALTER TABLE IF EXISTS
   bool if_column_exists = false;      // DROP IF EXISTS / ADD IF NOT EXISTS (4.1 syntax)

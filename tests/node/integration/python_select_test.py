@@ -19,7 +19,8 @@ import node_process  # noqa: E402
 from node_process import KeyspaceTest  # noqa: E402
 
 from cassandra import FunctionFailure, InvalidRequest  # noqa: E402
-from cassandra.query import SimpleStatement  # noqa: E402
+from cassandra.query import UNSET_VALUE, SimpleStatement  # noqa: E402
+from cassandra.util import Duration  # noqa: E402
 
 
 class AggregatesTest(KeyspaceTest):
@@ -527,6 +528,51 @@ class ClusteringContainsTest(KeyspaceTest):
                                                   "AND a = 7 AND c = 2")], [2])
         self.assertEqual(sorted(r.c for r in s.execute("SELECT c FROM x WHERE token(k1, k2) > "
                                                         "-9223372036854775808 AND a = 7")), [1, 2])
+
+
+class BoundValueRefusalsTest(KeyspaceTest):
+    """Bound values that Cassandra refuses when the statement runs, with its texts: unset map
+    keys and values in `m[?] = ?` filters (key first), durations of mixed signs, and a prepared
+    deletion of named columns over a range of rows."""
+
+    @classmethod
+    def setUpClass(cls):
+        s = KeyspaceTest.open(cls, "bvr")
+        s.execute("CREATE TABLE m (a int, b int, e map<int, int>, PRIMARY KEY (a, b))")
+        s.execute("CREATE TABLE d (a int, b int, c duration, PRIMARY KEY (a, b))")
+        s.execute("CREATE TABLE r (k int, c int, v int, PRIMARY KEY (k, c))")
+
+    def test_unset_map_key_and_value_in_a_filter(self):
+        s = self.session
+        stmt = s.prepare("SELECT * FROM m WHERE a >= 1 AND b < 1 AND e[?] = ? ALLOW FILTERING")
+        with self.assertRaisesRegex(InvalidRequest, "^.*Unsupported unset map key for column e"):
+            s.execute(stmt, (UNSET_VALUE, UNSET_VALUE))
+        with self.assertRaisesRegex(InvalidRequest, "Unsupported unset map value for column e"):
+            s.execute(stmt, (1, UNSET_VALUE))
+        with self.assertRaisesRegex(InvalidRequest, "Unsupported null map key for column e"):
+            s.execute(stmt, (None, 2))
+
+    def test_duration_of_mixed_signs(self):
+        s = self.session
+        stmt = s.prepare("INSERT INTO d (a, b, c) VALUES (?, ?, ?)")
+        with self.assertRaisesRegex(InvalidRequest, r'message="The duration months, days and '
+                                    r'nanoseconds must be all of the same sign \(2, -2, 0\)"'):
+            s.execute(stmt, (2, 1, Duration(2, -2, 0)))
+        with self.assertRaisesRegex(InvalidRequest, r"same sign \(-2, 0, 2000000\)"):
+            s.execute(stmt, (2, 1, Duration(-2, 0, 2000000)))
+        s.execute(stmt, (2, 1, Duration(-2, 0, -2000000)))
+        self.assertEqual(s.execute("SELECT c FROM d WHERE a = 2").one().c,
+                         Duration(-2, 0, -2000000))
+
+    def test_range_deletion_of_named_columns_is_refused_when_it_runs(self):
+        s = self.session
+        s.execute("INSERT INTO r (k, c, v) VALUES (1, 1, 1)")
+        stmt = s.prepare("DELETE v FROM r WHERE k = ? AND c >= ? AND c < ?")
+        with self.assertRaisesRegex(InvalidRequest,
+                                    "Range deletions are not supported for specific columns"):
+            s.execute(stmt, (1, 0, 5))
+        s.execute(stmt, (1, 5, 0))  # a range that selects nothing deletes nothing
+        self.assertEqual(s.execute("SELECT v FROM r WHERE k = 1").one().v, 1)
 
 
 if __name__ == "__main__":

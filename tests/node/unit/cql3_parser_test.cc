@@ -128,6 +128,48 @@ TEST(Cql3Parser, SelectWithEveryClause) {
   EXPECT_EQ(p.bind_names, (std::vector<std::string>{"", "x", ""}));
 }
 
+TEST(Cql3Parser, IsNotNullIsARelationOnOneColumn) {
+  auto p = MustParse("SELECT * FROM t WHERE k = 1 AND \"V\" IS NOT NULL");
+  auto* s = std::get_if<SelectStatement>(&p.statement);
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->where.size(), 2u);
+  EXPECT_EQ(s->where[1].op, Relation::Op::kIsNotNull);
+  EXPECT_EQ(s->where[1].columns, (std::vector<std::string>{"V"}));
+  SyntaxError("SELECT * FROM t WHERE v IS NULL");
+  SyntaxError("SELECT * FROM t WHERE v IS NOT 1");
+  SyntaxError("SELECT * FROM t WHERE (a, b) IS NOT NULL");
+}
+
+TEST(Cql3Parser, KeyspaceQualifiedFunctionCallsInTerms) {
+  auto p = MustParse(
+      "INSERT INTO t (k, v, w) VALUES (system.blobasint(0x01), \"system\".now(), ks.f(1))");
+  auto* s = std::get_if<InsertStatement>(&p.statement);
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->values.size(), 3u);
+  EXPECT_EQ(s->values[0].kind, Term::Kind::kFunction);
+  EXPECT_EQ(s->values[0].text, "blobasint");  // native functions live in `system`
+  EXPECT_EQ(s->values[1].text, "now");
+  EXPECT_EQ(s->values[2].text, "ks.f");  // unknown when it is prepared
+  ASSERT_EQ(s->values[2].elements.size(), 1u);
+  SyntaxError("INSERT INTO t (k) VALUES (system.blobasint)");
+}
+
+TEST(Cql3Parser, AlterTableDropUsingTimestamp) {
+  auto p = MustParse("ALTER TABLE t DROP (a, b) USING TIMESTAMP 20000");
+  auto* s = std::get_if<AlterTableStatement>(&p.statement);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->drop, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(s->drop_timestamp, std::optional<int64_t>(20000));
+  p = MustParse("ALTER TABLE t DROP a USING TIMESTAMP -3;");
+  s = std::get_if<AlterTableStatement>(&p.statement);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->drop_timestamp, std::optional<int64_t>(-3));
+  p = MustParse("ALTER TABLE t DROP a");
+  EXPECT_FALSE(std::get<AlterTableStatement>(p.statement).drop_timestamp.has_value());
+  SyntaxError("ALTER TABLE t DROP a USING TIMESTAMP ?");
+  SyntaxError("ALTER TABLE t DROP a USING TTL 5");
+}
+
 TEST(Cql3Parser, DmlAndBatch) {
   MustParse("INSERT INTO t (k, v) VALUES (1, 'a') USING TIMESTAMP 123 AND TTL 10");
   MustParse("UPDATE t USING TTL 5 SET v = ?, w = null WHERE k = 1 AND c = 2");

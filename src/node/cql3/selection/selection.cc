@@ -266,6 +266,10 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
     }
     case Selector::Kind::kToken: {
       auto pk = t.PartitionKeyColumns();
+      // Cassandra prepares the arguments (columns) before it matches them to the function.
+      for (const std::string& name : sel.columns) {
+        if (!t.FindColumn(name)) return UndefinedColumn(name, t.keyspace, t.name);
+      }
       if (sel.columns.size() != pk.size()) {
         return InvalidRequest("Invalid number of arguments in call to function system.token: " +
                               std::to_string(pk.size()) + " required but " +
@@ -274,8 +278,13 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       std::string args;
       for (size_t i = 0; i < pk.size(); ++i) {
         if (sel.columns[i] != pk[i]->name) {
+          // A column of another type fails as Cassandra's argument check does; one of the same
+          // type (which Cassandra would hash) is refused too.
+          const ColumnMetadata* col = t.FindColumn(sel.columns[i]);
+          std::string of_type =
+              col->type == pk[i]->type ? std::string() : " of type " + pk[i]->type.ToCql();
           return InvalidRequest("Type error: " + sel.columns[i] + " cannot be passed as argument " +
-                                std::to_string(i) + " of function system.token");
+                                std::to_string(i) + " of function system.token" + of_type);
         }
         args += (i ? ", " : "") + pk[i]->name;
         if (std::find(columns_.begin(), columns_.end(), pk[i]) == columns_.end()) {

@@ -863,13 +863,15 @@ class WhereModification : public TableModification {
 
  protected:
   Status PrepareWhere(const std::vector<Relation>& where, BindCollector& binds) {
-    // Cassandra's StatementRestrictions refuses CONTAINS before it looks at the columns.
+    // Cassandra's StatementRestrictions refuses CONTAINS and IS NOT NULL before it looks at the
+    // columns.
     for (const Relation& rel : where) {
       if (rel.op == Relation::Op::kContains || rel.op == Relation::Op::kContainsKey) {
         return InvalidRequest(fmt::format("Cannot use {} with {}",
                                           kind() == "update" ? "UPDATE" : "DELETE",
                                           RelationOpText(rel.op)));
       }
+      if (rel.op == Relation::Op::kIsNotNull) break;  // AnalyzeWhere refuses it
     }
     PF_ASSIGN_OR_RETURN(where_, AnalyzeWhere(where, *table_meta_, binds, /*for_select=*/false));
     if (!where_.partition_complete) {
@@ -1051,7 +1053,9 @@ class DeleteStatementImpl final : public WhereModification {
       }
     }
     static_only_ = only_static && where_.clustering_restricted() == 0;
-    if (!ops_.empty() && !static_only_) PF_RETURN_IF_ERROR(RequireFullClustering());
+    // Cassandra prepares a column deletion over a range of rows and refuses it when it runs
+    // (DeleteStatement.addUpdateForKey).
+    range_with_columns_ = !ops_.empty() && !static_only_ && !ClusteringComplete();
     bind_specs_ = binds.Take();
     return Status::Ok();
   }
@@ -1071,6 +1075,15 @@ class DeleteStatementImpl final : public WhereModification {
       } else {
         PF_ASSIGN_OR_RETURN(slices, ResolveSlices(where_, *table_meta_, ctx));
       }
+    }
+    if (range_with_columns_) {
+      // Ranges that select nothing delete nothing (Cassandra's Slices drop them); without
+      // clustering restrictions the range is the whole partition.
+      bool nothing = where_.clustering_restricted() > 0 &&
+                     std::all_of(slices.begin(), slices.end(),
+                                 [&](const ClusteringSlice& s) { return SelectsNothing(s); });
+      if (nothing) return Status::Ok();
+      return InvalidRequest("Range deletions are not supported for specific columns");
     }
     for (auto& key : keys) {
       PartitionMutation m;
@@ -1105,8 +1118,24 @@ class DeleteStatementImpl final : public WhereModification {
   }
 
  private:
+  // Whether `s` (bounds in declared order) holds no clustering at all.
+  bool SelectsNothing(const ClusteringSlice& s) const {
+    auto ck = table_meta_->ClusteringColumns();
+    const auto& lo = s.start.components;
+    const auto& hi = s.end.components;
+    for (size_t i = 0; i < lo.size() && i < hi.size(); ++i) {
+      int c = CompareValues(ck[i]->type, lo[i], hi[i]);
+      if (ck[i]->order == ClusteringOrder::kDesc) c = -c;
+      if (c != 0) return c > 0;
+    }
+    if (lo.size() == hi.size()) return !(s.start.inclusive && s.end.inclusive);
+    // A shorter bound covers every clustering under it when inclusive, none when exclusive.
+    return lo.size() < hi.size() ? !s.start.inclusive : !s.end.inclusive;
+  }
+
   std::vector<Operation> ops_;
   bool static_only_ = false;
+  bool range_with_columns_ = false;
 };
 
 }  // namespace

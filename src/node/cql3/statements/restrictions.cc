@@ -198,6 +198,8 @@ std::string RelationText(const Relation& rel) {
                     : rel.lhs == Relation::Lhs::kTuple ? "(" + names + ")"
                                                        : "token(" + names + ")";
   if (rel.map_key) lhs += "[" + TermText(*rel.map_key) + "]";
+  // Cassandra prints this one relation's column as CQL (quoted where needed).
+  if (rel.op == Relation::Op::kIsNotNull) return cql::QuoteIdentifier(names) + " IS NOT NULL";
   std::string rhs;
   if (rel.op == Relation::Op::kIn && !rel.in_marker) {
     for (const Term& t : rel.in_values) rhs += (rhs.empty() ? "" : ", ") + TermText(t);
@@ -386,6 +388,13 @@ Result<WhereClause::Filter> ContainsFilter(const ColumnMetadata* col, const Rela
 
 Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const TableMetadata& table,
                                  BindCollector& binds, bool for_select, bool allow_filtering) {
+  // Cassandra's StatementRestrictions refuses IS NOT NULL (materialized views only) before it
+  // looks at the columns.
+  for (const Relation& rel : relations) {
+    if (rel.op == Relation::Op::kIsNotNull) {
+      return InvalidRequest("Unsupported restriction: " + RelationText(rel));
+    }
+  }
   WhereClause w;
   auto pk = table.PartitionKeyColumns();
   auto ck = table.ClusteringColumns();
@@ -1244,6 +1253,8 @@ const char* RelationOpText(Relation::Op op) {
       return "CONTAINS KEY";
     case Relation::Op::kLike:
       return "LIKE";
+    case Relation::Op::kIsNotNull:
+      return "IS NOT";
   }
   return "?";
 }

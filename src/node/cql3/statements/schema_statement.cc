@@ -373,6 +373,7 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
       case AlterTableStatement::Kind::kDrop:
         def.kind = AlterTableDefinition::Kind::kDropColumns;
         def.drop = s->drop;
+        def.drop_timestamp = s->drop_timestamp;
         break;
       case AlterTableStatement::Kind::kWith:
         def.kind = AlterTableDefinition::Kind::kOptions;

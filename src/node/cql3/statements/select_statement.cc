@@ -143,26 +143,30 @@ class SelectStatementImpl final : public CqlStatement {
       std::vector<std::vector<std::string>> resolved;
       for (const auto& f : where_.filters) {
         std::vector<std::string> vals;
-        // `what`: "value", or for `m[key] = value` "map key" and "map value" (Cassandra's
-        // RowFilter.MapElementExpression checks the key first).
-        auto add = [&](const ValueSource& s, const char* what) -> Status {
+        // `what`: "value", or "map key" / "map value" for `m[key] = value` (Cassandra's RowFilter
+        // checks the key first).
+        auto resolve = [&](const ValueSource& s, std::string_view what) -> Result<std::string> {
           PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(s, ctx));
           if (raw.kind != cql::RawValue::Kind::kBytes) {
             return InvalidRequest(fmt::format("Unsupported {} {} for column {}",
                                               raw.is_null() ? "null" : "unset", what,
                                               f.column->name));
           }
-          vals.emplace_back(raw.bytes);
-          return Status::Ok();
+          return std::string(raw.bytes);
         };
         if (f.op == Relation::Op::kIn) {
-          for (const auto& s : f.in_values) PF_RETURN_IF_ERROR(add(s, "value"));
+          for (const auto& s : f.in_values) {
+            PF_ASSIGN_OR_RETURN(std::string v, resolve(s, "value"));
+            vals.push_back(std::move(v));
+          }
         } else if (f.map_key) {
-          PF_RETURN_IF_ERROR(add(*f.map_key, "map key"));
-          PF_RETURN_IF_ERROR(add(f.value, "map value"));
-          std::swap(vals[0], vals[1]);  // the value first, then the key
+          PF_ASSIGN_OR_RETURN(std::string key, resolve(*f.map_key, "map key"));
+          PF_ASSIGN_OR_RETURN(std::string value, resolve(f.value, "map value"));
+          vals.push_back(std::move(value));
+          vals.push_back(std::move(key));
         } else {
-          PF_RETURN_IF_ERROR(add(f.value, "value"));
+          PF_ASSIGN_OR_RETURN(std::string v, resolve(f.value, "value"));
+          vals.push_back(std::move(v));
         }
         resolved.push_back(std::move(vals));
       }
