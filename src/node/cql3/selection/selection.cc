@@ -208,6 +208,8 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       return PrepareSubscript(sel, t, binds);
     case Selector::Kind::kFunction:
       return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kTypeHint:
+      return PrepareTypeHint(sel, t, binds);
     case Selector::Kind::kTerm:
       // No literal has a type of its own here (Cassandra's getExactTypeIfKnown of a literal is
       // null): only a cast types a term selector.
@@ -611,6 +613,26 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
   return Prepared{std::move(out), *type, sel.term_text};
 }
 
+// `(type) selector`: the selector's value read as the hinted type, which must be its own or
+// one that reads its bytes (Cassandra's WithTypeHint: the selector's testAssignment to the type),
+// named "(type)name".
+Result<Selection::Prepared> Selection::PrepareTypeHint(const Selector& sel, const TableMetadata& t,
+                                                       BindCollector& binds) {
+  auto hinted = cql::DataType::Parse(sel.cast_type);
+  if (!hinted.ok()) {
+    // Cassandra names a type it cannot find in the table's keyspace.
+    return InvalidRequest(fmt::format("Unknown type {}.{}", t.keyspace, sel.cast_type));
+  }
+  PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(sel.args[0], t, binds));
+  p.name = "(" + sel.cast_type + ")" + p.name;
+  if (TypedFit(p.type, *hinted) == TermFit::kNone) {
+    return InvalidRequest(fmt::format("Cannot assign value {} to {} of type {}", p.name, p.name,
+                                      hinted->ToCql()));
+  }
+  p.type = std::move(*hinted);
+  return p;
+}
+
 Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds) {
   if (sel.parentheses > 0) {
@@ -627,6 +649,8 @@ Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, cons
     }
     case Selector::Kind::kFunction:
       return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kTypeHint:
+      return PrepareTypeHint(sel, t, binds);
     case Selector::Kind::kField:
       return PrepareField(sel, t, binds);
     case Selector::Kind::kElement:

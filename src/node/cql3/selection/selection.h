@@ -184,6 +184,8 @@ class Selection {
                                                                       BindCollector& binds);
   Result<Prepared> PrepareTerm(const Selector& sel, const cql::DataType* expected,
                                BindCollector& binds, const std::string& receiver);
+  Result<Prepared> PrepareTypeHint(const Selector& sel, const TableMetadata& t,
+                                  BindCollector& binds);
   Result<Prepared> PrepareField(const Selector& sel, const TableMetadata& t, BindCollector& binds);
   // `m[k]`, `s[e]`, `m[a..b]`: an element or a slice of a set or map.
   Result<Prepared> PrepareSubscript(const Selector& sel, const TableMetadata& t,
