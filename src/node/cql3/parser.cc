@@ -1077,7 +1077,7 @@ class Parser {
         sel.kind = Selector::Kind::kAggregate;
         sel.function = fn;
         PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
-        if (arg.kind == Selector::Kind::kColumn) {
+        if (arg.kind == Selector::Kind::kColumn && arg.parentheses == 0) {
           sel.columns = std::move(arg.columns);
         } else {
           sel.args.push_back(std::move(arg));  // a function call, field, element, ...

@@ -162,6 +162,14 @@ Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMet
   } else {
     for (const auto& sel : stmt.selectors) {
       PF_ASSIGN_OR_RETURN(Prepared p, s.PrepareSelector(sel, t, binds));
+      if (sel.parentheses > 0) {
+        // `(a)` could be a one-element tuple: Cassandra's BetweenParenthesesOrWithTuple knows
+        // no type for it where no type is expected, as for a selector of its own (a function's
+        // argument or a type hint's selector has one).
+        return InvalidRequest(fmt::format(
+            "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+            p.name));
+      }
       add(std::move(p), sel.alias);
     }
   }
@@ -240,6 +248,14 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
                                              fmt::format("arg0(system.{})", sel.function)));
       } else {
         PF_ASSIGN_OR_RETURN(arg, PrepareArgument(sel.args[0], t, binds));
+        if (sel.args[0].parentheses > 0 && (sel.function == "min" || sel.function == "max")) {
+          // min and max take any type, known exactly: a selector between parentheses has none
+          // (Cassandra's BetweenParenthesesOrWithTuple).
+          return InvalidRequest(fmt::format(
+              "Cannot infer type of argument {} in call to function system.{}(any): use type "
+              "casts to disambiguate",
+              arg.name, sel.function));
+        }
       }
       Output o = std::move(arg.output);
       o.aggregate = AggregatorNamed(sel.function);
