@@ -208,6 +208,12 @@ struct Selector {
     // (cast_type) args[0]: a type hint on a selector other than a term, `(int)ck` (Cassandra's
     // selectionTypeHint; a hinted term is a kTerm with its cast_type).
     kTypeHint,
+    // (args...), [args...], {args...}, {k: v, ...}: tuple, list, set and map literals of
+    // selectors (kMap's args alternate key and value).
+    kTuple,
+    kList,
+    kSet,
+    kMap,
   };
   Kind kind = Kind::kColumn;
   std::string function;  // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field

@@ -1039,10 +1039,57 @@ class Parser {
         ++inner->parentheses;
         return std::move(*inner);
       }
+      if (inner.ok() && Peek().IsPunct(",")) {
+        // `(a, b)`: a tuple of selectors (Cassandra's selectionTupleOrNestedSelector).
+        Selector tuple;
+        tuple.kind = Selector::Kind::kTuple;
+        tuple.args.push_back(std::move(*inner));
+        PF_RETURN_IF_ERROR(ParseSelectorElements(depth, ")", &tuple));
+        return tuple;
+      }
       pos_ = saved;  // a tuple literal: parsed again as a term, its markers with it
       bind_names_.resize(saved_binds);
     }
+    if (Peek().IsPunct("[") || Peek().IsPunct("{")) {
+      // A literal of terms stays a term; otherwise a list, set or map of selectors
+      // (Cassandra's selectionList and selectionMapOrSet).
+      size_t saved = pos_;
+      size_t saved_binds = bind_names_.size();
+      auto term = ParseTermSelector(depth);
+      if (term.ok()) return term;
+      pos_ = saved;
+      bind_names_.resize(saved_binds);
+      Selector composite;
+      composite.kind = Peek().IsPunct("[") ? Selector::Kind::kList : Selector::Kind::kSet;
+      Next();
+      const char* close = composite.kind == Selector::Kind::kList ? "]" : "}";
+      if (AcceptPunct(close)) return composite;
+      PF_ASSIGN_OR_RETURN(Selector first, ParseSelectionOperations(depth, true));
+      composite.args.push_back(std::move(first));
+      if (composite.kind == Selector::Kind::kSet && AcceptPunct(":")) {
+        composite.kind = Selector::Kind::kMap;
+        PF_ASSIGN_OR_RETURN(Selector v, ParseSelectionOperations(depth, true));
+        composite.args.push_back(std::move(v));
+      }
+      PF_RETURN_IF_ERROR(ParseSelectorElements(depth, close, &composite));
+      return composite;
+    }
     return ParseSimpleSelector(depth);
+  }
+
+  // `, element ...` up to `close` after a composite's first element (a map's elements are
+  // `key: value`).
+  Status ParseSelectorElements(int depth, const char* close, Selector* composite) {
+    while (AcceptPunct(",")) {
+      PF_ASSIGN_OR_RETURN(Selector e, ParseSelectionOperations(depth, true));
+      composite->args.push_back(std::move(e));
+      if (composite->kind == Selector::Kind::kMap) {
+        PF_RETURN_IF_ERROR(ExpectPunct(":"));
+        PF_ASSIGN_OR_RETURN(Selector v, ParseSelectionOperations(depth, true));
+        composite->args.push_back(std::move(v));
+      }
+    }
+    return ExpectPunct(close);
   }
 
   // A term, a function call or a column (Cassandra's simpleUnaliasedSelector).

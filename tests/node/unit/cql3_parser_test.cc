@@ -273,6 +273,25 @@ TEST(Cql3Parser, SelectorTypeHints) {
   EXPECT_EQ(p.selectors[0].alias, "x");
 }
 
+// Cassandra's selectionTupleOrNestedSelector, selectionList and selectionMapOrSet: literals of
+// selectors; a literal of terms only stays a term.
+TEST(Cql3Parser, CompositeSelectors) {
+  auto s = std::get<SelectStatement>(
+      MustParse("SELECT (a, b), [a, ?], {a, 1}, {a: b, c: d}, [1, 2], (1, 'x') FROM t").statement);
+  ASSERT_EQ(s.selectors.size(), 6u);
+  EXPECT_EQ(s.selectors[0].kind, Selector::Kind::kTuple);
+  EXPECT_EQ(s.selectors[0].args.size(), 2u);
+  EXPECT_EQ(s.selectors[1].kind, Selector::Kind::kList);
+  EXPECT_EQ(s.selectors[1].args[1].kind, Selector::Kind::kTerm);
+  EXPECT_EQ(s.selectors[2].kind, Selector::Kind::kSet);
+  EXPECT_EQ(s.selectors[3].kind, Selector::Kind::kMap);
+  EXPECT_EQ(s.selectors[3].args.size(), 4u);
+  EXPECT_EQ(s.selectors[4].kind, Selector::Kind::kTerm);
+  EXPECT_EQ(s.selectors[5].kind, Selector::Kind::kTuple);
+  SyntaxError("SELECT (a, b FROM t");
+  SyntaxError("SELECT {a: b, c} FROM t");
+}
+
 TEST(Cql3Parser, ReservedWordsNeedQuotes) {
   SyntaxError("CREATE TABLE t (select int PRIMARY KEY)");
   MustParse("CREATE TABLE t (\"select\" int PRIMARY KEY, key int, type text, ttl int)");
