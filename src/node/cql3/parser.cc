@@ -997,37 +997,118 @@ class Parser {
     return left;
   }
 
-  // `-group`, `(selector)`, or one selector of the other forms.
+  // `-group`, or a group with its field, element and slice selections (Cassandra's
+  // selectionGroup).
   Result<Selector> ParseSelectionGroup(int depth) {
     if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
     if (AcceptPunct("-")) {
       PF_ASSIGN_OR_RETURN(Selector inner, ParseSelectionGroup(depth));
       return Operation("_negate", std::move(inner), std::nullopt);
     }
+    PF_ASSIGN_OR_RETURN(Selector group, ParseSelectionGroupWithoutField(depth));
+    return ParseSubselections(std::move(group), depth);
+  }
+
+  // Whether the next token starts a selector group that is no term: a column, a function call
+  // or a parenthesized selector (what a type hint may apply to besides a term). `(a) AS x` is
+  // an alias, as in Cassandra.
+  bool AtNonTermGroup() const {
+    const Token& t = Peek();
+    if (t.IsPunct("(")) return true;
+    if (t.kind != TokenKind::kIdentifier) return false;
+    if (t.quoted || Peek(1).IsPunct("(")) return true;
+    return !IsReserved(t.text) && !t.IsKeyword("as");
+  }
+
+  // `(type) group` (a type hint), `(type) term` (a cast term), `(selector)`, `(a, b)` (a tuple
+  // literal) or one selector of the other forms (Cassandra's selectionGroupWithoutField).
+  Result<Selector> ParseSelectionGroupWithoutField(int depth) {
+    if (++depth > kMaxTermDepth) return Error(Peek(), "selector nesting too deep");
     if (Peek().IsPunct("(")) {
-      // `(type) term` is a cast and `(a, b)` a tuple literal (term selectors); otherwise a
-      // selector between parentheses.
       size_t saved = pos_;
       size_t saved_binds = bind_names_.size();
       Next();
       auto type = ParseType(depth + 1);
-      bool cast = type.ok() && AcceptPunct(")") && AtTermSelector();
-      pos_ = saved;
-      if (!cast) {
-        Next();
-        auto inner = ParseSelectionOperations(depth, true);
-        if (inner.ok() && AcceptPunct(")")) {
-          ++inner->parentheses;
-          return ParseSubselections(std::move(*inner), depth);
+      if (type.ok() && AcceptPunct(")")) {
+        const size_t after = pos_;
+        if (AtTermSelector()) {
+          pos_ = saved;
+          auto term = ParseTermSelector(depth);
+          if (term.ok()) return term;
+          pos_ = after;  // `(int)(ck)`: no term follows, a hinted group may
+          bind_names_.resize(saved_binds);
         }
-        pos_ = saved;  // a tuple literal: parsed again as a term, its markers with it
-        bind_names_.resize(saved_binds);
+        if (AtNonTermGroup()) {
+          Selector hint;
+          hint.kind = Selector::Kind::kTypeHint;
+          hint.cast_type = std::move(*type);
+          PF_ASSIGN_OR_RETURN(Selector inner, ParseSelectionGroupWithoutField(depth));
+          hint.args.push_back(std::move(inner));
+          return hint;
+        }
       }
+      pos_ = saved;
+      bind_names_.resize(saved_binds);
+      Next();
+      auto inner = ParseSelectionOperations(depth, true);
+      if (inner.ok() && AcceptPunct(")")) {
+        ++inner->parentheses;
+        return std::move(*inner);
+      }
+      if (inner.ok() && Peek().IsPunct(",")) {
+        // `(a, b)`: a tuple of selectors (Cassandra's selectionTupleOrNestedSelector).
+        Selector tuple;
+        tuple.kind = Selector::Kind::kTuple;
+        tuple.args.push_back(std::move(*inner));
+        PF_RETURN_IF_ERROR(ParseSelectorElements(depth, ")", &tuple));
+        return tuple;
+      }
+      pos_ = saved;  // a tuple literal: parsed again as a term, its markers with it
+      bind_names_.resize(saved_binds);
+    }
+    if (Peek().IsPunct("[") || Peek().IsPunct("{")) {
+      // A literal of terms stays a term; otherwise a list, set or map of selectors
+      // (Cassandra's selectionList and selectionMapOrSet).
+      size_t saved = pos_;
+      size_t saved_binds = bind_names_.size();
+      auto term = ParseTermSelector(depth);
+      if (term.ok()) return term;
+      pos_ = saved;
+      bind_names_.resize(saved_binds);
+      Selector composite;
+      composite.kind = Peek().IsPunct("[") ? Selector::Kind::kList : Selector::Kind::kSet;
+      Next();
+      const char* close = composite.kind == Selector::Kind::kList ? "]" : "}";
+      if (AcceptPunct(close)) return composite;
+      PF_ASSIGN_OR_RETURN(Selector first, ParseSelectionOperations(depth, true));
+      composite.args.push_back(std::move(first));
+      if (composite.kind == Selector::Kind::kSet && AcceptPunct(":")) {
+        composite.kind = Selector::Kind::kMap;
+        PF_ASSIGN_OR_RETURN(Selector v, ParseSelectionOperations(depth, true));
+        composite.args.push_back(std::move(v));
+      }
+      PF_RETURN_IF_ERROR(ParseSelectorElements(depth, close, &composite));
+      return composite;
     }
     return ParseSimpleSelector(depth);
   }
 
-  // A term, a function call, a column, each with its field, element and slice selections.
+  // `, element ...` up to `close` after a composite's first element (a map's elements are
+  // `key: value`).
+  Status ParseSelectorElements(int depth, const char* close, Selector* composite) {
+    while (AcceptPunct(",")) {
+      PF_ASSIGN_OR_RETURN(Selector e, ParseSelectionOperations(depth, true));
+      composite->args.push_back(std::move(e));
+      if (composite->kind == Selector::Kind::kMap) {
+        PF_RETURN_IF_ERROR(ExpectPunct(":"));
+        PF_ASSIGN_OR_RETURN(Selector v, ParseSelectionOperations(depth, true));
+        composite->args.push_back(std::move(v));
+      }
+    }
+    return ExpectPunct(close);
+  }
+
+  // A term, a function call or a column (Cassandra's simpleUnaliasedSelector).
   Result<Selector> ParseSimpleSelector(int depth) {
     Selector sel;
     if (AtTermSelector()) return ParseTermSelector(depth);
@@ -1059,7 +1140,7 @@ class Parser {
         sel.kind = Selector::Kind::kAggregate;
         sel.function = fn;
         PF_ASSIGN_OR_RETURN(Selector arg, ParseSelector(depth + 1, /*allow_alias=*/false));
-        if (arg.kind == Selector::Kind::kColumn) {
+        if (arg.kind == Selector::Kind::kColumn && arg.parentheses == 0) {
           sel.columns = std::move(arg.columns);
         } else {
           sel.args.push_back(std::move(arg));  // a function call, field, element, ...
@@ -1119,7 +1200,7 @@ class Parser {
       PF_ASSIGN_OR_RETURN(std::string c, Identifier());
       sel.columns.push_back(std::move(c));
     }
-    return ParseSubselections(std::move(sel), depth);
+    return sel;
   }
 
   // A term inside `[...]` and its text as written (Cassandra names selections by it).

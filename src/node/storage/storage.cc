@@ -380,7 +380,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
 // for index lookups (version byte 2) then [u32 n][index entry key].
 struct ResumePosition {
   uint32_t partition_index = 0;
-  bool partition_done = false;  // index lookups: the entry is done
+  bool partition_done = false;  // the partition is read to its end or to its limit
   std::string partition_prefix;
   std::string last_row_key;  // empty: nothing of the partition returned yet
   int64_t partition_rows = 0;
@@ -645,8 +645,11 @@ class Reader {
       const std::string& entry = resume_->index_entry;
       std::string from;
       if (!entry.empty() && entry.compare(0, prefix.size(), prefix) == 0) {
-        // The key right after a finished entry is the entry followed by a zero byte.
-        from = resume_->partition_done ? entry + '\0' : entry;
+        // The key right after a finished entry is the entry followed by a zero byte. An entry
+        // of a row is finished once read; one of a partition (a static column's index) when its
+        // partition is.
+        const bool row_entry = resume_->last_row_key == table_prefix + entry.substr(prefix.size());
+        from = resume_->partition_done || row_entry ? entry + '\0' : entry;
       } else {
         // The position of a scan, or of a lookup through another index: an index created (or
         // another one chosen) between two pages. Entries hold the rows in a scan's order (token,
@@ -770,7 +773,10 @@ class Reader {
     if (!Emit(std::move(row))) return Status::Ok();
     ++indexed_partition_rows_;
     if (++emitted_ >= cmd_.row_limit) {
-      Stop(0, partition_prefix, true, row_key, indexed_partition_rows_);
+      // As a scan's position: the partition is done only when its limit is reached, so a page
+      // served by a scan (the index dropped between pages) resumes after this row.
+      Stop(0, partition_prefix, indexed_partition_rows_ >= cmd_.per_partition_limit, row_key,
+           indexed_partition_rows_);
     }
     return Status::Ok();
   }

@@ -3,7 +3,7 @@
 CREATE/DROP INDEX of every target kind as the driver's metadata sees them, indexed queries
 (literals, prepared statements, bind markers) on regular, static and collection columns,
 stale entries after overwrites and deletes, paging through an index (and across an index
-created between pages), restart survival,
+created or dropped between pages), restart survival,
 ALLOW FILTERING rules and Cassandra's errors.
 Usage: /usr/bin/python3 python_index_test.py <path to postfork-node>
 """
@@ -199,6 +199,20 @@ class IndexTest(node_process.KeyspaceTest):
         prepared.fetch_size = 40
         self.assertEqual(len(self.rows(prepared, (1,))), 150)
 
+    def paged_across(self, query, fetch_size, change):
+        # The rows of `query` read in one go, and read page by page with the schema change
+        # `change` made after the first page.
+        s = self.session
+        statement = SimpleStatement(query, fetch_size=fetch_size)
+        expected = [tuple(r) for r in s.execute(statement)]
+        result = s.execute(statement)
+        got = [tuple(r) for r in result.current_rows]
+        s.execute(change)
+        while result.has_more_pages:
+            result = s.execute(statement, paging_state=result.paging_state)
+            got.extend(tuple(r) for r in result.current_rows)
+        return expected, got
+
     def test_paging_continues_across_a_new_index(self):
         # The paging state names the last row read, as Cassandra's does: a page read through an
         # index created after the previous page (or through another index, now chosen first)
@@ -212,16 +226,35 @@ class IndexTest(node_process.KeyspaceTest):
                                "CREATE INDEX pci_v2 ON pci (v2)"),
                               ("SELECT k, c FROM pci WHERE v1 = 'dog' AND v2 = 3 ALLOW FILTERING",
                                "CREATE INDEX pci_v1 ON pci (v1)")]:
-            statement = SimpleStatement(query, fetch_size=4)
-            expected = [tuple(r) for r in s.execute(statement)]
+            expected, got = self.paged_across(query, 4, create)
             self.assertEqual(len(expected), 30)
-            result = s.execute(statement)
-            got = [tuple(r) for r in result.current_rows]
-            s.execute(create)
-            while result.has_more_pages:
-                result = s.execute(statement, paging_state=result.paging_state)
-                got.extend(tuple(r) for r in result.current_rows)
             self.assertEqual(got, expected)
+
+    def test_paging_continues_across_a_dropped_index(self):
+        # A page read through an index names its last row: once the index is dropped (a scan
+        # serves the query, or another index does) the next page resumes after that row, not
+        # after its partition, as on Cassandra 5.0.8. PER PARTITION LIMIT counts on across it.
+        s = self.session
+        s.execute("CREATE TABLE pdi (k int, c int, v1 text, v2 int, PRIMARY KEY (k, c))")
+        insert = s.prepare("INSERT INTO pdi (k, c, v1, v2) VALUES (?, ?, ?, ?)")
+        for i in range(30):
+            s.execute(insert, (i % 4, i, "dog", 3))
+        cases = [("SELECT k, c FROM pdi WHERE v2 = 3 ALLOW FILTERING",
+                  ["CREATE INDEX pdi_v2 ON pdi (v2)"], "DROP INDEX pdi_v2", 30),
+                 ("SELECT k, c FROM pdi WHERE v1 = 'dog' AND v2 = 3 ALLOW FILTERING",
+                  ["CREATE INDEX pdi_v1 ON pdi (v1)", "CREATE INDEX pdi_v2 ON pdi (v2)"],
+                  "DROP INDEX pdi_v1", 30),
+                 ("SELECT k, c FROM pdi WHERE v2 = 3 PER PARTITION LIMIT 5 ALLOW FILTERING",
+                  ["CREATE INDEX pdi_v2 ON pdi (v2)"], "DROP INDEX pdi_v2", 20)]
+        for query, creates, drop, count in cases:
+            for fetch_size in (3, 5):
+                for create in creates:
+                    s.execute(create)
+                expected, got = self.paged_across(query, fetch_size, drop)
+                self.assertEqual(len(expected), count)
+                self.assertEqual(got, expected, (query, fetch_size))
+                s.execute("DROP INDEX IF EXISTS pdi_v1")
+                s.execute("DROP INDEX IF EXISTS pdi_v2")
 
     def test_metadata_ddl_results_and_errors(self):
         s = self.session

@@ -288,6 +288,52 @@ TEST(Cql3Parser, SelectorArithmetic) {
   SyntaxError("SELECT a + FROM t");
 }
 
+// Cassandra's selectionTypeHint: `(type)` before a column, a call or a parenthesized selector
+// (in a selection and in GROUP BY); before a term it stays a cast term.
+TEST(Cql3Parser, SelectorTypeHints) {
+  ParsedStatement parsed = MustParse(
+      "SELECT (int)ck, (int)(ck), (bigint)count(*), (int)1, (frozen<ut>)u.a FROM t GROUP BY k, "
+      "(int)ck");
+  const auto& s = std::get<SelectStatement>(parsed.statement);
+  ASSERT_EQ(s.selectors.size(), 5u);
+  EXPECT_EQ(s.selectors[0].kind, Selector::Kind::kTypeHint);
+  EXPECT_EQ(s.selectors[0].cast_type, "int");
+  EXPECT_EQ(s.selectors[0].args[0].kind, Selector::Kind::kColumn);
+  EXPECT_EQ(s.selectors[1].kind, Selector::Kind::kTypeHint);
+  EXPECT_EQ(s.selectors[1].args[0].parentheses, 1);
+  EXPECT_EQ(s.selectors[2].args[0].kind, Selector::Kind::kCountStar);
+  EXPECT_EQ(s.selectors[3].kind, Selector::Kind::kTerm);
+  EXPECT_EQ(s.selectors[3].cast_type, "int");
+  // A field applies to the hinted selector, as Cassandra's selectorModifier does.
+  EXPECT_EQ(s.selectors[4].kind, Selector::Kind::kField);
+  EXPECT_EQ(s.selectors[4].args[0].kind, Selector::Kind::kTypeHint);
+  ASSERT_EQ(s.group_by.size(), 2u);
+  EXPECT_EQ(s.group_by[1].kind, Selector::Kind::kTypeHint);
+  // `(a)` alone is a parenthesized column, and `(a) AS x` its alias.
+  auto p = std::get<SelectStatement>(MustParse("SELECT (a) AS x FROM t").statement);
+  EXPECT_EQ(p.selectors[0].kind, Selector::Kind::kColumn);
+  EXPECT_EQ(p.selectors[0].alias, "x");
+}
+
+// Cassandra's selectionTupleOrNestedSelector, selectionList and selectionMapOrSet: literals of
+// selectors; a literal of terms only stays a term.
+TEST(Cql3Parser, CompositeSelectors) {
+  auto s = std::get<SelectStatement>(
+      MustParse("SELECT (a, b), [a, ?], {a, 1}, {a: b, c: d}, [1, 2], (1, 'x') FROM t").statement);
+  ASSERT_EQ(s.selectors.size(), 6u);
+  EXPECT_EQ(s.selectors[0].kind, Selector::Kind::kTuple);
+  EXPECT_EQ(s.selectors[0].args.size(), 2u);
+  EXPECT_EQ(s.selectors[1].kind, Selector::Kind::kList);
+  EXPECT_EQ(s.selectors[1].args[1].kind, Selector::Kind::kTerm);
+  EXPECT_EQ(s.selectors[2].kind, Selector::Kind::kSet);
+  EXPECT_EQ(s.selectors[3].kind, Selector::Kind::kMap);
+  EXPECT_EQ(s.selectors[3].args.size(), 4u);
+  EXPECT_EQ(s.selectors[4].kind, Selector::Kind::kTerm);
+  EXPECT_EQ(s.selectors[5].kind, Selector::Kind::kTuple);
+  SyntaxError("SELECT (a, b FROM t");
+  SyntaxError("SELECT {a: b, c} FROM t");
+}
+
 TEST(Cql3Parser, ReservedWordsNeedQuotes) {
   SyntaxError("CREATE TABLE t (select int PRIMARY KEY)");
   MustParse("CREATE TABLE t (\"select\" int PRIMARY KEY, key int, type text, ttl int)");

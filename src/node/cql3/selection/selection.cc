@@ -146,6 +146,38 @@ TermFit TypedFit(const cql::DataType& type, const cql::DataType& param) {
   return compatible ? TermFit::kWeak : TermFit::kNone;
 }
 
+// The serialized value of a tuple, list or set selector (Selection::PrepareComposite) from its
+// elements' values, as Cassandra writes them: a null element as length -1, whatever the
+// collection (the elements are not checked against the element type either); a set's elements
+// sorted by its element type, each once.
+std::string CompositeValue(const Output& o, std::vector<std::optional<std::string>> elements) {
+  if (o.value_type.kind() == cql::TypeKind::kSet) {
+    const cql::DataType& type = o.value_type.params()[0];
+    auto less = [&](const std::optional<std::string>& a, const std::optional<std::string>& b) {
+      if (!a || !b) return !a && b;
+      return CompareValues(type, *a, *b) < 0;
+    };
+    std::stable_sort(elements.begin(), elements.end(), less);
+    elements.erase(std::unique(elements.begin(), elements.end(),
+                               [&](const auto& a, const auto& b) {
+                                 return !less(a, b) && !less(b, a);
+                               }),
+                   elements.end());
+  }
+  std::string out;
+  cql::ByteWriter w(&out);
+  if (o.value_type.kind() != cql::TypeKind::kTuple) w.WriteInt(static_cast<int32_t>(elements.size()));
+  for (const auto& e : elements) {
+    if (e) {
+      w.WriteInt(static_cast<int32_t>(e->size()));
+      out.append(*e);
+    } else {
+      w.WriteInt(-1);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMetadata& t,
@@ -162,6 +194,14 @@ Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMet
   } else {
     for (const auto& sel : stmt.selectors) {
       PF_ASSIGN_OR_RETURN(Prepared p, s.PrepareSelector(sel, t, binds));
+      if (sel.parentheses > 0) {
+        // `(a)` could be a one-element tuple: Cassandra's BetweenParenthesesOrWithTuple knows
+        // no type for it where no type is expected, as for a selector of its own (a function's
+        // argument or a type hint's selector has one).
+        return InvalidRequest(fmt::format(
+            "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+            p.name));
+      }
       add(std::move(p), sel.alias);
     }
   }
@@ -208,6 +248,13 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       return PrepareSubscript(sel, t, binds);
     case Selector::Kind::kFunction:
       return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kTypeHint:
+      return PrepareTypeHint(sel, t, binds);
+    case Selector::Kind::kTuple:
+    case Selector::Kind::kList:
+    case Selector::Kind::kSet:
+    case Selector::Kind::kMap:
+      return PrepareComposite(sel, t, binds);
     case Selector::Kind::kTerm:
       // No literal has a type of its own here (Cassandra's getExactTypeIfKnown of a literal is
       // null): only a cast types a term selector.
@@ -238,6 +285,14 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
                                              fmt::format("arg0(system.{})", sel.function)));
       } else {
         PF_ASSIGN_OR_RETURN(arg, PrepareArgument(sel.args[0], t, binds));
+        if (sel.args[0].parentheses > 0 && (sel.function == "min" || sel.function == "max")) {
+          // min and max take any type, known exactly: a selector between parentheses has none
+          // (Cassandra's BetweenParenthesesOrWithTuple).
+          return InvalidRequest(fmt::format(
+              "Cannot infer type of argument {} in call to function system.{}(any): use type "
+              "casts to disambiguate",
+              arg.name, sel.function));
+        }
       }
       Output o = std::move(arg.output);
       o.aggregate = AggregatorNamed(sel.function);
@@ -620,6 +675,93 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
   return Prepared{std::move(out), *type, sel.term_text};
 }
 
+// `(type) selector`: the selector's value read as the hinted type, which must be its own or
+// one that reads its bytes (Cassandra's WithTypeHint: the selector's testAssignment to the type),
+// named "(type)name".
+Result<Selection::Prepared> Selection::PrepareTypeHint(const Selector& sel, const TableMetadata& t,
+                                                       BindCollector& binds) {
+  auto hinted = cql::DataType::Parse(sel.cast_type);
+  if (!hinted.ok()) {
+    // Cassandra names a type it cannot find in the table's keyspace.
+    return InvalidRequest(fmt::format("Unknown type {}.{}", t.keyspace, sel.cast_type));
+  }
+  PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(sel.args[0], t, binds));
+  p.name = "(" + sel.cast_type + ")" + p.name;
+  if (TypedFit(p.type, *hinted) == TermFit::kNone) {
+    return InvalidRequest(fmt::format("Cannot assign value {} to {} of type {}", p.name, p.name,
+                                      hinted->ToCql()));
+  }
+  p.type = std::move(*hinted);
+  return p;
+}
+
+// The FunctionCall names of composite selectors: Value builds their values from the elements.
+constexpr std::string_view kTupleCall = "_tuple", kListCall = "_list", kSetCall = "_set";
+
+// `(a, b)`, `[a, b]`, `{a, b}`: Cassandra's TupleSelector, ListSelector and SetSelector. A tuple
+// needs every element's type, a list or set the first known one (the type of its elements, which
+// types its literals and markers, named [selection]); a bare literal or marker, a selector between
+// parentheses and a map of selectors have none (getExactTypeIfKnown).
+Result<Selection::Prepared> Selection::PrepareComposite(const Selector& sel, const TableMetadata& t,
+                                                        BindCollector& binds) {
+  std::vector<std::optional<Prepared>> elements(sel.args.size());
+  std::vector<std::string> names(sel.args.size());
+  const cql::DataType* known = nullptr;
+  bool all_known = true;
+  for (size_t i = 0; i < sel.args.size(); ++i) {
+    const Selector& e = sel.args[i];
+    if (e.kind == Selector::Kind::kTerm && e.cast_type.empty() && e.parentheses == 0) {
+      names[i] = e.term_text;
+      all_known = false;
+      continue;
+    }
+    PF_ASSIGN_OR_RETURN(elements[i], PrepareSelector(e, t, binds));
+    names[i] = elements[i]->name;
+    if (e.parentheses > 0) {
+      all_known = false;
+    } else if (known == nullptr) {
+      known = &elements[i]->type;
+    }
+  }
+  std::string name;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) name += sel.kind == Selector::Kind::kMap && i % 2 ? ": " : ", ";
+    name += names[i];
+  }
+  name = sel.kind == Selector::Kind::kTuple  ? "(" + name + ")"
+         : sel.kind == Selector::Kind::kList ? "[" + name + "]"
+                                             : "{" + name + "}";
+  const bool typed = sel.kind == Selector::Kind::kTuple ? all_known
+                     : sel.kind == Selector::Kind::kMap ? false
+                                                        : known != nullptr;
+  if (!typed) {
+    return InvalidRequest(fmt::format(
+        "Cannot infer type for term {} in selection clause (try using a cast to force a type)",
+        name));
+  }
+  auto call = std::make_shared<FunctionCall>();
+  std::vector<cql::DataType> types;
+  const cql::DataType element_type = sel.kind == Selector::Kind::kTuple ? cql::DataType() : *known;
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (!elements[i]) {
+      PF_ASSIGN_OR_RETURN(elements[i], PrepareTerm(sel.args[i], &element_type, binds, "[selection]"));
+    }
+    types.push_back(elements[i]->type);
+    call->arg_types.push_back(elements[i]->type);
+    call->args.push_back(std::move(elements[i]->output));
+  }
+  cql::DataType type = sel.kind == Selector::Kind::kTuple ? cql::DataType::Tuple(std::move(types))
+                       : sel.kind == Selector::Kind::kList ? cql::DataType::List(element_type)
+                                                           : cql::DataType::Set(element_type);
+  call->name = sel.kind == Selector::Kind::kTuple  ? kTupleCall
+               : sel.kind == Selector::Kind::kList ? kListCall
+                                                   : kSetCall;
+  Output o = MakeOutput(Output::Kind::kFunction, 0);
+  o.call = std::move(call);
+  o.value_type = type;
+  return Prepared{std::move(o), std::move(type), std::move(name)};
+}
+
 Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds) {
   if (sel.parentheses > 0) {
@@ -636,6 +778,13 @@ Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, cons
     }
     case Selector::Kind::kFunction:
       return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kTypeHint:
+      return PrepareTypeHint(sel, t, binds);
+    case Selector::Kind::kTuple:
+    case Selector::Kind::kList:
+    case Selector::Kind::kSet:
+    case Selector::Kind::kMap:
+      return PrepareComposite(sel, t, binds);
     case Selector::Kind::kField:
       return PrepareField(sel, t, binds);
     case Selector::Kind::kElement:
@@ -1108,6 +1257,10 @@ cql::RawValue Selection::Value(const Output& o, const ReadRow& row, Scratch* com
       for (const Output& a : o.call->args) {
         cql::RawValue v = Value(a, row, computed, ctx);
         args.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.bytes));
+      }
+      if (o.call->name == kTupleCall || o.call->name == kListCall || o.call->name == kSetCall) {
+        computed->values.push_back(CompositeValue(o, std::move(args)));
+        return cql::RawValue::Of(computed->values.back());
       }
       if (o.call->check && computed->error.ok()) {
         computed->error = CheckArguments(*o.call->check, o.call->arg_types, args);

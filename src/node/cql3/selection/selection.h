@@ -67,7 +67,8 @@ struct Output {
   std::shared_ptr<const FunctionCall> call;  // kFunction; others: their one argument
   std::shared_ptr<const ValueSource> term;   // kTerm; kElement: the key; kSlice: the start
   std::shared_ptr<const ValueSource> slice_to;  // kSlice: the end
-  // kElement, kSlice, kField: the type of the value they select from.
+  // kElement, kSlice, kField: the type of the value they select from; a tuple, list or set
+  // selector (a kFunction): its type.
   cql::DataType value_type;
   cql::DataType aggregate_type;  // min, max, sum, avg: the argument's and the result's type
   // kElement, kSlice, kField: call->args[0] is a whole non-frozen collection or UDT column, whose
@@ -184,6 +185,10 @@ class Selection {
                                                                       BindCollector& binds);
   Result<Prepared> PrepareTerm(const Selector& sel, const cql::DataType* expected,
                                BindCollector& binds, const std::string& receiver);
+  Result<Prepared> PrepareTypeHint(const Selector& sel, const TableMetadata& t,
+                                  BindCollector& binds);
+  Result<Prepared> PrepareComposite(const Selector& sel, const TableMetadata& t,
+                                   BindCollector& binds);
   Result<Prepared> PrepareField(const Selector& sel, const TableMetadata& t, BindCollector& binds);
   // `m[k]`, `s[e]`, `m[a..b]`: an element or a slice of a set or map.
   Result<Prepared> PrepareSubscript(const Selector& sel, const TableMetadata& t,
