@@ -70,6 +70,22 @@ TEST(Cql3Lexer, DurationLiteralsAsCassandrasLexer) {
   EXPECT_EQ(t[1].text, "-2mo");
 }
 
+TEST(Cql3Lexer, IntegerBeforeARangeAndAFloatEndingInAPoint) {
+  // Cassandra's FLOAT rule: INTEGER '.' RANGE first, then INTEGER RANGE, then a float.
+  auto t = Tokenize("0...3.");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].kind, TokenKind::kFloat);
+  EXPECT_EQ(t[0].text, "0.");
+  EXPECT_EQ(t[1].text, "..");
+  EXPECT_EQ(t[2].kind, TokenKind::kFloat);
+  EXPECT_EQ(t[2].text, "3.");
+  t = Tokenize("1..2");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].kind, TokenKind::kInteger);
+  EXPECT_EQ(t[1].text, "..");
+  EXPECT_EQ(t[2].kind, TokenKind::kInteger);
+}
+
 TEST(Cql3Lexer, SkipsCommentsAndTracksLines) {
   auto t = Tokenize("-- one\n// two\n/* three\n */ SELECT");
   ASSERT_EQ(t.size(), 2u);
