@@ -127,13 +127,23 @@ bool ValueCompatible(const cql::DataType& type, const cql::DataType& other) {
   }
 }
 
+}  // namespace
+
+Result<cql::DataType> ParseHintType(std::string_view text) {
+  auto type = cql::DataType::Parse(text);
+  if (type.ok()) return std::move(*type);
+  // CQL3Type.Raw.Vector refuses a dimension below one with its own message.
+  if (type.error().message().starts_with("vectors may only have positive dimensions")) {
+    return InvalidRequest(type.error().message());
+  }
+  return InvalidRequest(fmt::format("Unknown type {}", text));
+}
+
+namespace {
+
 // The type a `(type) term` hint names (native types and collections of them; a user type needs
 // a keyspace the term does not know).
-Result<cql::DataType> CastType(const Term& cast) {
-  auto type = cql::DataType::Parse(cast.text);
-  if (!type.ok()) return InvalidRequest(fmt::format("Unknown type {}", cast.text));
-  return std::move(*type);
-}
+Result<cql::DataType> CastType(const Term& cast) { return ParseHintType(cast.text); }
 
 // How well an argument term fits a parameter type: Cassandra's AssignmentTestable results
 // (a literal is an exact match for its preferred type, weakly assignable to the others it

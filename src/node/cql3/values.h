@@ -32,6 +32,9 @@ struct TermInputs {
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
                                std::string_view receiver, const TermInputs& inputs = {});
 
+// The type a `(type) term` hint or selector names (native types and collections of them), or
+// InvalidRequest: "Unknown type ...", or the message for a vector of no dimension.
+Result<cql::DataType> ParseHintType(std::string_view text);
 // Whether a literal holds bind markers anywhere inside.
 bool ContainsMarker(const Term& term);
 // The type a literal has by itself (Cassandra's preferred type: 'x' text, 1 int, 2^40 bigint,

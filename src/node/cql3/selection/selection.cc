@@ -592,9 +592,7 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
                                                    const std::string& receiver) {
   std::optional<cql::DataType> type;
   if (!sel.cast_type.empty()) {
-    auto parsed = cql::DataType::Parse(sel.cast_type);
-    if (!parsed.ok()) return InvalidRequest("Unknown type " + sel.cast_type);
-    type = *parsed;
+    PF_ASSIGN_OR_RETURN(type, ParseHintType(sel.cast_type));
   } else if (expected) {
     type = *expected;
   } else {
