@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -176,7 +177,10 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
       return ValueCompatible(param, *hinted) ? Fit::kWeak : Fit::kNone;
     }
     case TK::kString:
-      return p == K::kAscii || p == K::kDate || p == K::kTime || p == K::kTimestamp || p == K::kInet
+      // A tuple takes its string form (Cassandra's Constants.Literal: weakly assignable to any
+      // type that is neither native, a collection nor a user type).
+      return p == K::kText || p == K::kAscii || p == K::kDate || p == K::kTime ||
+                     p == K::kTimestamp || p == K::kInet || p == K::kTuple
                  ? Fit::kWeak
                  : Fit::kNone;
     case TK::kInteger:
@@ -493,6 +497,91 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
   const Term& t = *unwrapped;
   const std::vector<cql::RawValue>* binds = inputs.binds;
   using K = cql::TypeKind;
+static bool IsStringKind(cql::TypeKind k) {
+  return k == cql::TypeKind::kText || k == cql::TypeKind::kAscii;
+}
+
+// A tuple written as a string, as Cassandra's TupleType.fromString reads one: components split
+// on unescaped ':', `@` for a null, `\:` and `\@` for the characters themselves; missing
+// trailing components are null. Each component is read as the literal of its type it spells.
+static Result<cql::Value> TupleFromString(std::string_view text, const cql::DataType& type,
+                                          std::string_view receiver, const TermInputs& inputs) {
+  using K = cql::TypeKind;
+  std::vector<std::string> parts;
+  if (!text.empty()) parts.emplace_back();  // AbstractCompositeType.split: none for ""
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      parts.back() += text.substr(i, 2);  // kept escaped until the component is known
+      ++i;
+    } else if (text[i] == ':') {
+      parts.emplace_back();
+    } else {
+      parts.back() += text[i];
+    }
+  }
+  const auto& params = type.params();
+  if (parts.size() > params.size()) {
+    return InvalidRequest(fmt::format(
+        "Invalid tuple literal: too many elements. Type {} expects {} but got {}", type.ToCql(),
+        params.size(), parts.size()));
+  }
+  cql::ValueList out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "@") {
+      out.push_back(cql::Value());
+      continue;
+    }
+    std::string field;
+    for (size_t j = 0; j < parts[i].size(); ++j) {
+      bool escape = parts[i][j] == '\\' && j + 1 < parts[i].size() &&
+                    (parts[i][j + 1] == ':' || parts[i][j + 1] == '@');
+      if (!escape) field += parts[i][j];
+    }
+    if (field.empty() && !IsStringKind(params[i].kind())) {
+      out.push_back(cql::Value(cql::Empty{}));  // fromString("") of a non-string type
+      continue;
+    }
+    Term component;
+    component.text = std::move(field);
+    switch (params[i].kind()) {
+      case K::kTinyint:
+      case K::kSmallint:
+      case K::kInt:
+      case K::kBigint:
+      case K::kVarint:
+      case K::kCounter:
+        component.kind = Term::Kind::kInteger;
+        break;
+      case K::kFloat:
+      case K::kDouble:
+      case K::kDecimal:
+        component.kind = Term::Kind::kFloat;
+        break;
+      case K::kBoolean:
+        component.kind = Term::Kind::kBoolean;
+        std::transform(component.text.begin(), component.text.end(), component.text.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        break;
+      case K::kUuid:
+      case K::kTimeuuid:
+        component.kind = Term::Kind::kUuid;
+        break;
+      case K::kBlob:
+        component.kind = Term::Kind::kHex;
+        break;
+      case K::kDuration:
+        component.kind = Term::Kind::kDuration;
+        break;
+      default:
+        component.kind = Term::Kind::kString;
+        break;
+    }
+    PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(component, params[i], receiver, inputs));
+    out.push_back(std::move(v));
+  }
+  return cql::Value(std::move(out));
+}
+
   using TK = Term::Kind;
   if (t.kind == TK::kNull) {
     // Constants.NullLiteral: null is not assignable to a counter, wherever it stands.
@@ -730,6 +819,7 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
           return InvalidRequest(fmt::format(
               "Invalid tuple literal for {}: too many elements. Type {} expects {} but got {}",
               receiver, type.ToCql(), type.params().size(), t.elements.size()));
+      if (t.kind == TK::kString) return TupleFromString(t.text, type, receiver, inputs);
         }
         if (ArgumentFit(t.elements[i], type.params()[i]) == Fit::kNone) {
           return InvalidRequest(
