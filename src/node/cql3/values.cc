@@ -1233,6 +1233,40 @@ std::optional<std::string> NormalizeValue(const cql::DataType& type, std::string
   using K = cql::TypeKind;
   if (!HasUnorderedParts(type) || value.empty()) return std::nullopt;
   const auto& params = type.params();
+Status CheckUserTypeFields(const Term& term, const cql::DataType& type) {
+  using K = cql::TypeKind;
+  const auto& params = type.params();
+  if (term.kind == Term::Kind::kUserType && type.kind() == K::kUdt) {
+    const auto& names = type.field_names();
+    for (size_t i = 0; i < term.fields.size() && i < term.elements.size(); ++i) {
+      auto it = std::find(names.begin(), names.end(), term.fields[i]);
+      if (it == names.end()) {
+        return InvalidRequest(fmt::format("Unknown field '{}' in value of user defined type {}",
+                                          term.fields[i], type.udt_name()));
+      }
+      PF_RETURN_IF_ERROR(
+          CheckUserTypeFields(term.elements[i], params[static_cast<size_t>(it - names.begin())]));
+    }
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < term.elements.size(); ++i) {
+    const cql::DataType* inner = nullptr;
+    if (term.kind == Term::Kind::kTuple && type.kind() == K::kTuple && i < params.size()) {
+      inner = &params[i];
+    } else if (term.kind == Term::Kind::kList &&
+               (type.kind() == K::kList || type.kind() == K::kVector) && !params.empty()) {
+      inner = &params[0];
+    } else if (term.kind == Term::Kind::kSetOrMap && type.kind() == K::kSet && !params.empty()) {
+      inner = &params[0];
+    } else if (term.kind == Term::Kind::kSetOrMap && type.kind() == K::kMap &&
+               params.size() == 2) {
+      inner = &params[i % 2];
+    }
+    if (inner) PF_RETURN_IF_ERROR(CheckUserTypeFields(term.elements[i], *inner));
+  }
+  return Status::Ok();
+}
+
   cql::ByteReader r(value);
   // Each element, itself normalized; nullopt entries are nulls (tuples and UDTs only).
   auto element = [&](const cql::DataType& t) -> std::optional<std::optional<std::string>> {

@@ -41,6 +41,10 @@ bool ContainsMarker(const Term& term);
 // 1.5 double, ...); nullopt for markers, null and composites.
 std::optional<cql::DataType> PreferredLiteralType(const Term& term);
 
+// Refuses a user type literal, anywhere inside `term`, that names a field its type lacks
+// (Cassandra's UserTypes.Literal.prepare: "Unknown field ..."), so that a literal around markers
+// fails at PREPARE as a constant one does.
+Status CheckUserTypeFields(const Term& term, const cql::DataType& type);
 // How well a literal or marker fits a parameter of `param` type, as Cassandra's testAssignment
 // answers (exact for the literal's preferred type, weakly for the other types it converts to, any
 // type for a marker or null).
