@@ -162,7 +162,12 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
   using TK = Term::Kind;
   K p = param.kind();
   if (p == K::kCustom) return Fit::kWeak;  // any type (toJson)
-  if (auto preferred = PreferredLiteralType(arg); preferred && *preferred == param) {
+  if (arg.kind == TK::kString) {
+    // Constants.Type.STRING's preferred type: ascii when every character is, else text.
+    bool ascii = std::all_of(arg.text.begin(), arg.text.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 128; });
+    if (p == (ascii ? K::kAscii : K::kText)) return Fit::kExact;
+  } else if (auto preferred = PreferredLiteralType(arg); preferred && *preferred == param) {
     return Fit::kExact;
   }
   switch (arg.kind) {
