@@ -205,6 +205,9 @@ struct Selector {
     // args[0] op args[1], or -args[0]: Cassandra's operation functions, named in `function`
     // (_add, _substract, _multiply, _divide, _modulo, _negate).
     kOperation,
+    // (cast_type) args[0]: a type hint on a selector other than a term, `(int)(a + b)`
+    // (Cassandra's Selectable.WithTypeHint).
+    kTypeHint,
   };
   Kind kind = Kind::kColumn;
   std::string function;  // kAggregate: min, max, sum, avg; kFunction: its name; kField: the field
@@ -212,7 +215,7 @@ struct Selector {
   // kColumn: one; kToken: the arguments; kCount(col); kWritetime/kTtl: one, or none and args[0]
   // (an element, slice or field of a column).
   std::vector<std::string> columns;
-  std::string cast_type;  // kFunction "cast" and kTerm `(type)term`: the type's CQL text
+  std::string cast_type;  // kFunction "cast", kTypeHint and kTerm `(type)term`: the type's text
   std::string alias;
   int parentheses = 0;    // written inside this many pairs of ( ): Cassandra names it "(name)"
   Term term;              // kTerm; kElement: the key

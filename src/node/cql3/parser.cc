@@ -995,7 +995,30 @@ class Parser {
       size_t saved_binds = bind_names_.size();
       Next();
       auto type = ParseType(depth + 1);
-      bool cast = type.ok() && AcceptPunct(")") && AtTermSelector();
+      bool hint = type.ok() && AcceptPunct(")");
+      // `(type) selector` (a column, a call, a selector in parentheses) when no term follows:
+      // tried after the term reading, which wins where both parse.
+      const Token& next = Peek();
+      bool hint_selector =
+          hint && (next.IsPunct("(") || (next.kind == TokenKind::kIdentifier && !next.quoted &&
+                                         next.text != "from" && next.text != "as" &&
+                                         !AtTermSelector()));
+      if (hint_selector) {
+        size_t after_hint = pos_;
+        pos_ = saved;
+        if (AtTermSelectorAfterHint(after_hint)) {
+          auto term = ParseSimpleSelector(depth);
+          if (term.ok()) return term;
+        }
+        pos_ = after_hint;
+        bind_names_.resize(saved_binds);
+        auto hinted = ParseTypeHint(std::move(*type), depth);
+        if (hinted.ok()) return hinted;
+        pos_ = saved;
+        bind_names_.resize(saved_binds);
+        hint = false;
+      }
+      bool cast = hint && AtTermSelector();
       pos_ = saved;
       if (!cast) {
         Next();
@@ -1009,6 +1032,27 @@ class Parser {
       }
     }
     return ParseSimpleSelector(depth);
+  }
+
+  // Whether the token at `pos` starts a term selector.
+  bool AtTermSelectorAfterHint(size_t pos) {
+    size_t here = pos_;
+    pos_ = pos;
+    bool at = AtTermSelector();
+    pos_ = here;
+    return at;
+  }
+
+  // The selector after `(type)` (Cassandra's selectionTypeHint: any selection group but a
+  // negation).
+  Result<Selector> ParseTypeHint(std::string type, int depth) {
+    if (Peek().IsPunct("-")) return NoViable();
+    PF_ASSIGN_OR_RETURN(Selector inner, ParseSelectionGroup(depth));
+    Selector sel;
+    sel.kind = Selector::Kind::kTypeHint;
+    sel.cast_type = std::move(type);
+    sel.args.push_back(std::move(inner));
+    return sel;
   }
 
   // A term, a function call, a column, each with its field, element and slice selections.

@@ -208,6 +208,8 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       return PrepareSubscript(sel, t, binds);
     case Selector::Kind::kFunction:
       return PrepareFunction(sel, t, binds);
+    case Selector::Kind::kTypeHint:
+      return PrepareTypeHint(sel, t, binds);
     case Selector::Kind::kTerm:
       // No literal has a type of its own here (Cassandra's getExactTypeIfKnown of a literal is
       // null): only a cast types a term selector.
@@ -312,6 +314,7 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
     if (a.kind == Selector::Kind::kColumn || a.kind == Selector::Kind::kFunction ||
         a.kind == Selector::Kind::kField || a.kind == Selector::Kind::kElement ||
         a.kind == Selector::Kind::kSlice || a.kind == Selector::Kind::kOperation ||
+        a.kind == Selector::Kind::kTypeHint ||
         (a.kind == Selector::Kind::kTerm && a.parentheses > 0)) {
       PF_ASSIGN_OR_RETURN(arg, PrepareArgument(a, t, binds));
     } else if (a.kind == Selector::Kind::kTerm) {
@@ -630,9 +633,27 @@ Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, cons
     case Selector::Kind::kElement:
     case Selector::Kind::kSlice:
       return PrepareSubscript(sel, t, binds);
+    case Selector::Kind::kTypeHint:
+      return PrepareTypeHint(sel, t, binds);
     default:
       return InvalidRequest("Unsupported selector");
   }
+}
+
+Result<Selection::Prepared> Selection::PrepareTypeHint(const Selector& sel,
+                                                       const TableMetadata& t,
+                                                       BindCollector& binds) {
+  PF_ASSIGN_OR_RETURN(cql::DataType hinted, ParseHintType(sel.cast_type));
+  PF_ASSIGN_OR_RETURN(Prepared inner, PrepareSelector(sel.args[0], t, binds));
+  std::string name = "(" + sel.cast_type + ")" + inner.name;
+  // Selectable.WithTypeHint: the selector must be assignable to the hinted type; its values
+  // keep their own type.
+  if (TypedFit(inner.type, hinted) == TermFit::kNone) {
+    return InvalidRequest(
+        fmt::format("Cannot assign value {} to {} of type {}", name, name, hinted.ToCql()));
+  }
+  inner.name = std::move(name);
+  return inner;
 }
 
 // `u.f`: a field of a user type value, named as Cassandra does.

@@ -185,6 +185,9 @@ class Selection {
   Result<Prepared> PrepareTerm(const Selector& sel, const cql::DataType* expected,
                                BindCollector& binds, const std::string& receiver);
   Result<Prepared> PrepareField(const Selector& sel, const TableMetadata& t, BindCollector& binds);
+  // `(type) selector`: the selector, which must be assignable to the type, named with the hint.
+  Result<Prepared> PrepareTypeHint(const Selector& sel, const TableMetadata& t,
+                                   BindCollector& binds);
   // `m[k]`, `s[e]`, `m[a..b]`: an element or a slice of a set or map.
   Result<Prepared> PrepareSubscript(const Selector& sel, const TableMetadata& t,
                                     BindCollector& binds);
