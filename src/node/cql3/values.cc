@@ -162,6 +162,7 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
   using TK = Term::Kind;
   K p = param.kind();
   if (p == K::kCustom) return Fit::kWeak;  // any type (toJson)
+  if (IsParenthesized(arg, param)) return ArgumentFit(arg.elements[0], param);
   if (arg.kind == TK::kString) {
     // Constants.Type.STRING's preferred type: ascii when every character is, else text.
     bool ascii = std::all_of(arg.text.begin(), arg.text.end(),
@@ -496,12 +497,6 @@ Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
   return Status::Ok();
 }
 
-Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
-                               std::string_view receiver, const TermInputs& inputs) {
-  PF_ASSIGN_OR_RETURN(const Term* unwrapped, UnwrapCast(term, type, receiver));
-  const Term& t = *unwrapped;
-  const std::vector<cql::RawValue>* binds = inputs.binds;
-  using K = cql::TypeKind;
 static bool IsStringKind(cql::TypeKind k) {
   return k == cql::TypeKind::kText || k == cql::TypeKind::kAscii;
 }
@@ -587,6 +582,12 @@ static Result<cql::Value> TupleFromString(std::string_view text, const cql::Data
   return cql::Value(std::move(out));
 }
 
+Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
+                               std::string_view receiver, const TermInputs& inputs) {
+  PF_ASSIGN_OR_RETURN(const Term* unwrapped, UnwrapCast(term, type, receiver));
+  const Term& t = *unwrapped;
+  const std::vector<cql::RawValue>* binds = inputs.binds;
+  using K = cql::TypeKind;
   using TK = Term::Kind;
   if (t.kind == TK::kNull) {
     // Constants.NullLiteral: null is not assignable to a counter, wherever it stands.
@@ -613,6 +614,7 @@ static Result<cql::Value> TupleFromString(std::string_view text, const cql::Data
     return std::move(*value);
   }
   if (t.kind == TK::kFunction) return CallFunction(t, type, receiver, inputs);
+  if (IsParenthesized(t, type)) return TermToValue(t.elements[0], type, receiver, inputs);
   switch (type.kind()) {
     case K::kAscii:
     case K::kText:
@@ -817,6 +819,7 @@ static Result<cql::Value> TupleFromString(std::string_view text, const cql::Data
       return cql::Value(std::move(out));
     }
     case K::kTuple: {
+      if (t.kind == TK::kString) return TupleFromString(t.text, type, receiver, inputs);
       if (t.kind != TK::kTuple) return Mismatch(t, type, receiver);
       // Tuples.validateTupleAssignableTo: component by component, too many when one is left.
       for (size_t i = 0; i < t.elements.size(); ++i) {
@@ -824,7 +827,6 @@ static Result<cql::Value> TupleFromString(std::string_view text, const cql::Data
           return InvalidRequest(fmt::format(
               "Invalid tuple literal for {}: too many elements. Type {} expects {} but got {}",
               receiver, type.ToCql(), type.params().size(), t.elements.size()));
-      if (t.kind == TK::kString) return TupleFromString(t.text, type, receiver, inputs);
         }
         if (ArgumentFit(t.elements[i], type.params()[i]) == Fit::kNone) {
           return InvalidRequest(
@@ -1221,23 +1223,16 @@ Result<const NativeFunction*> ResolveTermCall(const Term& call,
   return compatible[0];
 }
 
+bool IsParenthesized(const Term& term, const cql::DataType& type) {
+  return term.kind == Term::Kind::kTuple && term.elements.size() == 1 &&
+         type.kind() != cql::TypeKind::kTuple;
+}
+
 bool ContainsMarker(const Term& term) {
   if (term.kind == Term::Kind::kBindMarker) return true;
   return std::any_of(term.elements.begin(), term.elements.end(), ContainsMarker);
 }
 
-bool HasUnorderedParts(const cql::DataType& type) {
-  if (type.kind() == cql::TypeKind::kSet || type.kind() == cql::TypeKind::kMap) return true;
-  for (const auto& p : type.params()) {
-    if (HasUnorderedParts(p)) return true;
-  }
-  return false;
-}
-
-std::optional<std::string> NormalizeValue(const cql::DataType& type, std::string_view value) {
-  using K = cql::TypeKind;
-  if (!HasUnorderedParts(type) || value.empty()) return std::nullopt;
-  const auto& params = type.params();
 Status CheckUserTypeFields(const Term& term, const cql::DataType& type) {
   using K = cql::TypeKind;
   const auto& params = type.params();
@@ -1272,6 +1267,18 @@ Status CheckUserTypeFields(const Term& term, const cql::DataType& type) {
   return Status::Ok();
 }
 
+bool HasUnorderedParts(const cql::DataType& type) {
+  if (type.kind() == cql::TypeKind::kSet || type.kind() == cql::TypeKind::kMap) return true;
+  for (const auto& p : type.params()) {
+    if (HasUnorderedParts(p)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> NormalizeValue(const cql::DataType& type, std::string_view value) {
+  using K = cql::TypeKind;
+  if (!HasUnorderedParts(type) || value.empty()) return std::nullopt;
+  const auto& params = type.params();
   cql::ByteReader r(value);
   // Each element, itself normalized; nullopt entries are nulls (tuples and UDTs only).
   auto element = [&](const cql::DataType& t) -> std::optional<std::optional<std::string>> {

@@ -107,6 +107,10 @@ void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& 
     }
     return;
   }
+  if (IsParenthesized(term, type)) {
+    RegisterInnerMarkers(term.elements[0], type, name);
+    return;
+  }
   if (term.kind == Term::Kind::kCast) {
     // Cassandra's TypeCast prepares its term for the cast's own receiver.
     if (!term.elements.empty()) RegisterInnerMarkers(term.elements[0], type, name);
