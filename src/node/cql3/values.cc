@@ -1194,8 +1194,13 @@ Result<const NativeFunction*> ResolveTermCall(const Term& call,
                                       TermText(call.elements[1])));
   }
   if (compatible.size() > 1 && operation && n == 2) {
-    // An operation over constants goes to the overload of the receiver's type, if there is one.
-    if (receiver_type && !ContainsMarker(call)) {
+    // An operation whose operands are no markers goes to the overload of the receiver's type,
+    // if there is one; only direct operands count (FunctionResolver.containsMarkers), so in
+    // 1 * (? + 1) the inner operation is the ambiguous one.
+    bool marker_operand = std::any_of(call.elements.begin(), call.elements.end(), [](const Term& e) {
+      return e.kind == Term::Kind::kBindMarker;
+    });
+    if (receiver_type && !marker_operand) {
       for (const NativeFunction* f : compatible) {
         if (f->params[0] == *receiver_type && f->params[1] == *receiver_type) return f;
       }

@@ -442,6 +442,11 @@ std::optional<std::string> TemporalBody(const std::vector<DataType>& types,
   std::string_view t = *args[0];
   if (types[0].kind() == TypeKind::kTimestamp) {
     if (t.size() != 8) return std::nullopt;
+    if (duration.nanos % kNanosPerMilli != 0) {  // TimestampType.validateDuration
+      return Fail(c, fmt::format("the operation 'timestamp {} duration' failed: The duration must "
+                                 "have a millisecond precision. Was: {}",
+                                 kSubtract ? '-' : '+', duration.ToString()));
+    }
     int64_t millis = static_cast<int64_t>(cql::LoadBE64(t.data()));
     return WriteInteger(AddDuration(millis, duration, kSubtract), 8);
   }
