@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "postfork/cql/value.h"
@@ -614,9 +615,56 @@ std::string Time::ToString() const {
   return buf;
 }
 
+namespace {
+
+// A time zone named after one space (Java's " z" and " zzzz" patterns in Cassandra's
+// TimestampSerializer) written as the offset the rest of Timestamp::Parse reads: UTC and its
+// aliases, alone or with an offset (UTC+01:00). Regions (Europe/Paris, PST) need the time zone
+// database and stay unparsable.
+std::optional<std::string> ZoneNameAsOffset(std::string_view text) {
+  static constexpr std::string_view kNames[] = {
+      " Coordinated Universal Time", " Greenwich Mean Time", " Etc/UTC", " Etc/GMT", " UTC",
+      " GMT", " UT"};
+  for (std::string_view name : kNames) {
+    size_t at = text.rfind(name);
+    if (at == std::string_view::npos || at == 0 || text[at - 1] == ' ') continue;
+    std::string_view offset = text.substr(at + name.size());
+    std::string head(text.substr(0, at));
+    if (offset.empty()) return head + "Z";
+    if (name.find(' ', 1) != std::string_view::npos || name.find('/') != std::string_view::npos ||
+        (offset[0] != '+' && offset[0] != '-')) {
+      continue;
+    }
+    // ZoneId's prefixed offsets: +h, +hh, +hh:mm, +hhmm.
+    std::string_view digits = offset.substr(1);
+    std::string hh, mm = "00";
+    if (digits.size() == 1 || digits.size() == 2) {
+      hh = std::string(digits);
+    } else if (digits.size() == 4) {
+      hh = std::string(digits.substr(0, 2));
+      mm = std::string(digits.substr(2));
+    } else if (digits.size() == 5 && digits[2] == ':') {
+      hh = std::string(digits.substr(0, 2));
+      mm = std::string(digits.substr(3));
+    } else {
+      return std::nullopt;
+    }
+    if (hh.size() == 1) hh = "0" + hh;
+    return head + offset[0] + hh + ":" + mm;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<Timestamp> Timestamp::Parse(std::string_view text) {
   int64_t millis;
   if (ParseSigned64(text, &millis)) return Timestamp{millis};
+  if (auto rewritten = ZoneNameAsOffset(text)) {
+    auto parsed = Parse(*rewritten);
+    if (!parsed.ok()) return BadText("timestamp", text);
+    return parsed;
+  }
   std::string_view s = text;
   // Date part: up to the first ' ' or 'T' after the year.
   size_t sep = s.find_first_of(" T", 1);

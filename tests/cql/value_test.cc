@@ -252,6 +252,27 @@ TEST(DateTime, ParseAndPrint) {
   EXPECT_EQ(Timestamp{1709213454234}.ToString(), "2024-02-29 13:30:54.234000+0000");
   EXPECT_EQ(Timestamp{-1}.ToString(), "1969-12-31 23:59:59.999000+0000");
   EXPECT_FALSE(Timestamp::Parse("yesterday").ok());
+}
+
+TEST(DateTime, TimestampWithAUtcZoneName) {
+  // Cassandra's TimestampSerializer reads " z" and " zzzz" zone names after one space.
+  const int64_t t = 1296705900000;  // 2011-02-03 04:05:00 UTC
+  for (const char* text : {"2011-02-03 04:05:00 UTC", "2011-02-03 04:05:00 GMT",
+                           "2011-02-03 04:05:00 UT", "2011-02-03T04:05 UTC",
+                           "2011-02-03 04:05:00 Coordinated Universal Time",
+                           "2011-02-03 04:05:00 Etc/UTC", "2011-02-03 05:05:00 UTC+01:00",
+                           "2011-02-03 03:05:00 GMT-1"}) {
+    auto ts = Timestamp::Parse(text);
+    ASSERT_TRUE(ts.ok()) << text;
+    EXPECT_EQ(ts->millis, t) << text;
+  }
+  EXPECT_EQ(Timestamp::Parse("2011-02-03 04:05:00.123 UTC")->millis, t + 123);
+  EXPECT_EQ(Timestamp::Parse("2011-02-03 UTC")->millis, t - (4 * 60 + 5) * 60000);
+  // Case matters; one space only; regions need a zone database the node does not carry.
+  for (const char* text : {"2011-02-03 04:05:00 utc", "2011-02-03 04:05:00  UTC",
+                           "2011-02-03 04:05:00UTC", "2011-02-03 04:05:00 Europe/Paris"}) {
+    EXPECT_FALSE(Timestamp::Parse(text).ok()) << text;
+  }
   // Extremes print without overflow; dates beyond int64 milliseconds are rejected.
   EXPECT_FALSE(Timestamp{INT64_MIN}.ToString().empty());
   EXPECT_FALSE(Timestamp{INT64_MAX}.ToString().empty());

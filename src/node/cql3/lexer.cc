@@ -229,8 +229,11 @@ std::vector<Token> Tokenize(std::string_view s) {
           ++j;
           while (j < s.size() && IsDigit(s[j])) ++j;
         } else if (j < s.size() && s[j] == '.' &&
-                   !(j + 1 < s.size() && (IsIdentStart(s[j + 1]) || s[j + 1] == '.'))) {
-          is_float = true;  // "1." as in Cassandra; "1..2" is a range (slices)
+                   (!(j + 1 < s.size() && (IsIdentStart(s[j + 1]) || s[j + 1] == '.')) ||
+                    s.substr(j, 3) == "...")) {
+          // "1." as in Cassandra; "1..2" is a range (slices), and "1...2" is "1." then the
+          // range (Cassandra's FLOAT rule tries INTEGER '.' RANGE first).
+          is_float = true;
           ++j;
         }
         if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -127,13 +128,23 @@ bool ValueCompatible(const cql::DataType& type, const cql::DataType& other) {
   }
 }
 
+}  // namespace
+
+Result<cql::DataType> ParseHintType(std::string_view text) {
+  auto type = cql::DataType::Parse(text);
+  if (type.ok()) return std::move(*type);
+  // CQL3Type.Raw.Vector refuses a dimension below one with its own message.
+  if (type.error().message().starts_with("vectors may only have positive dimensions")) {
+    return InvalidRequest(type.error().message());
+  }
+  return InvalidRequest(fmt::format("Unknown type {}", text));
+}
+
+namespace {
+
 // The type a `(type) term` hint names (native types and collections of them; a user type needs
 // a keyspace the term does not know).
-Result<cql::DataType> CastType(const Term& cast) {
-  auto type = cql::DataType::Parse(cast.text);
-  if (!type.ok()) return InvalidRequest(fmt::format("Unknown type {}", cast.text));
-  return std::move(*type);
-}
+Result<cql::DataType> CastType(const Term& cast) { return ParseHintType(cast.text); }
 
 // How well an argument term fits a parameter type: Cassandra's AssignmentTestable results
 // (a literal is an exact match for its preferred type, weakly assignable to the others it
@@ -151,7 +162,13 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
   using TK = Term::Kind;
   K p = param.kind();
   if (p == K::kCustom) return Fit::kWeak;  // any type (toJson)
-  if (auto preferred = PreferredLiteralType(arg); preferred && *preferred == param) {
+  if (IsParenthesized(arg, param)) return ArgumentFit(arg.elements[0], param);
+  if (arg.kind == TK::kString) {
+    // Constants.Type.STRING's preferred type: ascii when every character is, else text.
+    bool ascii = std::all_of(arg.text.begin(), arg.text.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 128; });
+    if (p == (ascii ? K::kAscii : K::kText)) return Fit::kExact;
+  } else if (auto preferred = PreferredLiteralType(arg); preferred && *preferred == param) {
     return Fit::kExact;
   }
   switch (arg.kind) {
@@ -166,7 +183,10 @@ Fit ArgumentFit(const Term& arg, const cql::DataType& param) {
       return ValueCompatible(param, *hinted) ? Fit::kWeak : Fit::kNone;
     }
     case TK::kString:
-      return p == K::kAscii || p == K::kDate || p == K::kTime || p == K::kTimestamp || p == K::kInet
+      // A tuple takes its string form (Cassandra's Constants.Literal: weakly assignable to any
+      // type that is neither native, a collection nor a user type).
+      return p == K::kText || p == K::kAscii || p == K::kDate || p == K::kTime ||
+                     p == K::kTimestamp || p == K::kInet || p == K::kTuple
                  ? Fit::kWeak
                  : Fit::kNone;
     case TK::kInteger:
@@ -515,6 +535,91 @@ Status ValidateBoundValue(std::string_view bytes, const cql::DataType& type,
   return Status::Ok();
 }
 
+static bool IsStringKind(cql::TypeKind k) {
+  return k == cql::TypeKind::kText || k == cql::TypeKind::kAscii;
+}
+
+// A tuple written as a string, as Cassandra's TupleType.fromString reads one: components split
+// on unescaped ':', `@` for a null, `\:` and `\@` for the characters themselves; missing
+// trailing components are null. Each component is read as the literal of its type it spells.
+static Result<cql::Value> TupleFromString(std::string_view text, const cql::DataType& type,
+                                          std::string_view receiver, const TermInputs& inputs) {
+  using K = cql::TypeKind;
+  std::vector<std::string> parts;
+  if (!text.empty()) parts.emplace_back();  // AbstractCompositeType.split: none for ""
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      parts.back() += text.substr(i, 2);  // kept escaped until the component is known
+      ++i;
+    } else if (text[i] == ':') {
+      parts.emplace_back();
+    } else {
+      parts.back() += text[i];
+    }
+  }
+  const auto& params = type.params();
+  if (parts.size() > params.size()) {
+    return InvalidRequest(fmt::format(
+        "Invalid tuple literal: too many elements. Type {} expects {} but got {}", type.ToCql(),
+        params.size(), parts.size()));
+  }
+  cql::ValueList out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "@") {
+      out.push_back(cql::Value());
+      continue;
+    }
+    std::string field;
+    for (size_t j = 0; j < parts[i].size(); ++j) {
+      bool escape = parts[i][j] == '\\' && j + 1 < parts[i].size() &&
+                    (parts[i][j + 1] == ':' || parts[i][j + 1] == '@');
+      if (!escape) field += parts[i][j];
+    }
+    if (field.empty() && !IsStringKind(params[i].kind())) {
+      out.push_back(cql::Value(cql::Empty{}));  // fromString("") of a non-string type
+      continue;
+    }
+    Term component;
+    component.text = std::move(field);
+    switch (params[i].kind()) {
+      case K::kTinyint:
+      case K::kSmallint:
+      case K::kInt:
+      case K::kBigint:
+      case K::kVarint:
+      case K::kCounter:
+        component.kind = Term::Kind::kInteger;
+        break;
+      case K::kFloat:
+      case K::kDouble:
+      case K::kDecimal:
+        component.kind = Term::Kind::kFloat;
+        break;
+      case K::kBoolean:
+        component.kind = Term::Kind::kBoolean;
+        std::transform(component.text.begin(), component.text.end(), component.text.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        break;
+      case K::kUuid:
+      case K::kTimeuuid:
+        component.kind = Term::Kind::kUuid;
+        break;
+      case K::kBlob:
+        component.kind = Term::Kind::kHex;
+        break;
+      case K::kDuration:
+        component.kind = Term::Kind::kDuration;
+        break;
+      default:
+        component.kind = Term::Kind::kString;
+        break;
+    }
+    PF_ASSIGN_OR_RETURN(cql::Value v, TermToValue(component, params[i], receiver, inputs));
+    out.push_back(std::move(v));
+  }
+  return cql::Value(std::move(out));
+}
+
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
                                std::string_view receiver, const TermInputs& inputs) {
   PF_ASSIGN_OR_RETURN(const Term* unwrapped, UnwrapCast(term, type, receiver));
@@ -547,6 +652,7 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
     return std::move(*value);
   }
   if (t.kind == TK::kFunction) return CallFunction(t, type, receiver, inputs);
+  if (IsParenthesized(t, type)) return TermToValue(t.elements[0], type, receiver, inputs);
   switch (type.kind()) {
     case K::kAscii:
     case K::kText:
@@ -751,6 +857,7 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
       return cql::Value(std::move(out));
     }
     case K::kTuple: {
+      if (t.kind == TK::kString) return TupleFromString(t.text, type, receiver, inputs);
       if (t.kind != TK::kTuple) return Mismatch(t, type, receiver);
       // Tuples.validateTupleAssignableTo: component by component, too many when one is left.
       for (size_t i = 0; i < t.elements.size(); ++i) {
@@ -1138,8 +1245,13 @@ Result<const NativeFunction*> ResolveTermCall(const Term& call,
                                       TermText(call.elements[1])));
   }
   if (compatible.size() > 1 && operation && n == 2) {
-    // An operation over constants goes to the overload of the receiver's type, if there is one.
-    if (receiver_type && !ContainsMarker(call)) {
+    // An operation whose operands are no markers goes to the overload of the receiver's type,
+    // if there is one; only direct operands count (FunctionResolver.containsMarkers), so in
+    // 1 * (? + 1) the inner operation is the ambiguous one.
+    bool marker_operand = std::any_of(call.elements.begin(), call.elements.end(), [](const Term& e) {
+      return e.kind == Term::Kind::kBindMarker;
+    });
+    if (receiver_type && !marker_operand) {
       for (const NativeFunction* f : compatible) {
         if (f->params[0] == *receiver_type && f->params[1] == *receiver_type) return f;
       }
@@ -1167,9 +1279,48 @@ Result<const NativeFunction*> ResolveTermCall(const Term& call,
   return compatible[0];
 }
 
+bool IsParenthesized(const Term& term, const cql::DataType& type) {
+  return term.kind == Term::Kind::kTuple && term.elements.size() == 1 &&
+         type.kind() != cql::TypeKind::kTuple;
+}
+
 bool ContainsMarker(const Term& term) {
   if (term.kind == Term::Kind::kBindMarker) return true;
   return std::any_of(term.elements.begin(), term.elements.end(), ContainsMarker);
+}
+
+Status CheckUserTypeFields(const Term& term, const cql::DataType& type) {
+  using K = cql::TypeKind;
+  const auto& params = type.params();
+  if (term.kind == Term::Kind::kUserType && type.kind() == K::kUdt) {
+    const auto& names = type.field_names();
+    for (size_t i = 0; i < term.fields.size() && i < term.elements.size(); ++i) {
+      auto it = std::find(names.begin(), names.end(), term.fields[i]);
+      if (it == names.end()) {
+        return InvalidRequest(fmt::format("Unknown field '{}' in value of user defined type {}",
+                                          term.fields[i], type.udt_name()));
+      }
+      PF_RETURN_IF_ERROR(
+          CheckUserTypeFields(term.elements[i], params[static_cast<size_t>(it - names.begin())]));
+    }
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < term.elements.size(); ++i) {
+    const cql::DataType* inner = nullptr;
+    if (term.kind == Term::Kind::kTuple && type.kind() == K::kTuple && i < params.size()) {
+      inner = &params[i];
+    } else if (term.kind == Term::Kind::kList &&
+               (type.kind() == K::kList || type.kind() == K::kVector) && !params.empty()) {
+      inner = &params[0];
+    } else if (term.kind == Term::Kind::kSetOrMap && type.kind() == K::kSet && !params.empty()) {
+      inner = &params[0];
+    } else if (term.kind == Term::Kind::kSetOrMap && type.kind() == K::kMap &&
+               params.size() == 2) {
+      inner = &params[i % 2];
+    }
+    if (inner) PF_RETURN_IF_ERROR(CheckUserTypeFields(term.elements[i], *inner));
+  }
+  return Status::Ok();
 }
 
 bool HasUnorderedParts(const cql::DataType& type) {

@@ -32,8 +32,19 @@ struct TermInputs {
 Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
                                std::string_view receiver, const TermInputs& inputs = {});
 
+// The type a `(type) term` hint or selector names (native types and collections of them), or
+// InvalidRequest: "Unknown type ...", or the message for a vector of no dimension.
+Result<cql::DataType> ParseHintType(std::string_view text);
+// Whether `term` is a term in parentheses for a receiver of `type`: a tuple literal of one
+// element where no tuple is expected (Cassandra's Tuples.Literal, which the grammar cannot tell
+// from a parenthesized term, prepares as its element then).
+bool IsParenthesized(const Term& term, const cql::DataType& type);
 // Whether a literal holds bind markers anywhere inside.
 bool ContainsMarker(const Term& term);
+// Refuses a user type literal, anywhere inside `term`, that names a field its type lacks
+// (Cassandra's UserTypes.Literal.prepare: "Unknown field ..."), so that a literal around markers
+// fails at PREPARE as a constant one does.
+Status CheckUserTypeFields(const Term& term, const cql::DataType& type);
 // The type a literal has by itself (Cassandra's preferred type: 'x' text, 1 int, 2^40 bigint,
 // 1.5 double, ...); nullopt for markers, null and composites.
 std::optional<cql::DataType> PreferredLiteralType(const Term& term);

@@ -70,6 +70,22 @@ TEST(Cql3Lexer, DurationLiteralsAsCassandrasLexer) {
   EXPECT_EQ(t[1].text, "-2mo");
 }
 
+TEST(Cql3Lexer, IntegerBeforeARangeAndAFloatEndingInAPoint) {
+  // Cassandra's FLOAT rule: INTEGER '.' RANGE first, then INTEGER RANGE, then a float.
+  auto t = Tokenize("0...3.");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].kind, TokenKind::kFloat);
+  EXPECT_EQ(t[0].text, "0.");
+  EXPECT_EQ(t[1].text, "..");
+  EXPECT_EQ(t[2].kind, TokenKind::kFloat);
+  EXPECT_EQ(t[2].text, "3.");
+  t = Tokenize("1..2");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].kind, TokenKind::kInteger);
+  EXPECT_EQ(t[1].text, "..");
+  EXPECT_EQ(t[2].kind, TokenKind::kInteger);
+}
+
 TEST(Cql3Lexer, SkipsCommentsAndTracksLines) {
   auto t = Tokenize("-- one\n// two\n/* three\n */ SELECT");
   ASSERT_EQ(t.size(), 2u);
@@ -332,6 +348,37 @@ TEST(Cql3Parser, CompositeSelectors) {
   EXPECT_EQ(s.selectors[5].kind, Selector::Kind::kTuple);
   SyntaxError("SELECT (a, b FROM t");
   SyntaxError("SELECT {a: b, c} FROM t");
+}
+
+TEST(Cql3Parser, TypeHintOnASelectorThatIsNoTerm) {
+  ParsedStatement parsed =
+      MustParse("SELECT (int)((c - a) % d / (a + d)), (text) v, (int)(1 + 1), (a) FROM t");
+  const auto& sel = std::get<SelectStatement>(parsed.statement).selectors;
+  ASSERT_EQ(sel.size(), 4u);
+  EXPECT_EQ(sel[0].kind, Selector::Kind::kTypeHint);
+  EXPECT_EQ(sel[0].cast_type, "int");
+  EXPECT_EQ(sel[0].args[0].function, "_divide");
+  EXPECT_EQ(sel[0].args[0].parentheses, 1);
+  EXPECT_EQ(sel[1].kind, Selector::Kind::kTypeHint);
+  EXPECT_EQ(sel[1].args[0].kind, Selector::Kind::kColumn);
+  EXPECT_EQ(sel[2].kind, Selector::Kind::kTerm);  // a hinted term where one parses
+  EXPECT_EQ(sel[2].cast_type, "int");
+  EXPECT_EQ(sel[3].kind, Selector::Kind::kColumn);
+  EXPECT_EQ(sel[3].parentheses, 1);
+}
+
+TEST(Cql3Parser, ParenthesizedOperationIsAOneElementTuple) {
+  // Cassandra's grammar reads `(1 + 1)` as a tuple literal of one element; preparing it for a
+  // receiver that is no tuple takes the element.
+  ParsedStatement parsed = MustParse("SELECT * FROM t WHERE k = 1 * (1 + 1)");
+  const auto& where = std::get<SelectStatement>(parsed.statement).where;
+  ASSERT_EQ(where.size(), 1u);
+  const Term& t = where[0].value;
+  EXPECT_EQ(t.text, "_multiply");
+  ASSERT_EQ(t.elements.size(), 2u);
+  EXPECT_EQ(t.elements[1].kind, Term::Kind::kTuple);
+  ASSERT_EQ(t.elements[1].elements.size(), 1u);
+  EXPECT_EQ(t.elements[1].elements[0].text, "_add");
 }
 
 TEST(Cql3Parser, ReservedWordsNeedQuotes) {

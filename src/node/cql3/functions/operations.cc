@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 #include "node/cql3/functions/big_decimal.h"
 #include "node/cql_errors.h"
@@ -441,6 +442,11 @@ std::optional<std::string> TemporalBody(const std::vector<DataType>& types,
   std::string_view t = *args[0];
   if (types[0].kind() == TypeKind::kTimestamp) {
     if (t.size() != 8) return std::nullopt;
+    if (duration.nanos % kNanosPerMilli != 0) {  // TimestampType.validateDuration
+      return Fail(c, fmt::format("the operation 'timestamp {} duration' failed: The duration must "
+                                 "have a millisecond precision. Was: {}",
+                                 kSubtract ? '-' : '+', duration.ToString()));
+    }
     int64_t millis = static_cast<int64_t>(cql::LoadBE64(t.data()));
     return WriteInteger(AddDuration(millis, duration, kSubtract), 8);
   }
@@ -453,6 +459,13 @@ std::optional<std::string> TemporalBody(const std::vector<DataType>& types,
   int64_t millis = (static_cast<int64_t>(cql::LoadBE32(t.data())) - kDateEpoch) * kMillisPerDay;
   int64_t days = AddDuration(millis, duration, kSubtract) / kMillisPerDay + kDateEpoch;
   return WriteInteger(days, 4);
+}
+
+// Text and ascii concatenation (Cassandra's StringType.concat): the bytes of both, in order.
+std::optional<std::string> ConcatBody(const std::vector<DataType>&, const FunctionArgs& args,
+                                      const FunctionContext&) {
+  if (args.size() != 2 || !args[0] || !args[1]) return std::nullopt;
+  return *args[0] + *args[1];
 }
 
 // The operation bodies wrap numeric failures in Cassandra's "the operation 'l op r' failed: ..."
@@ -513,6 +526,14 @@ void AddOperationFunctions(std::vector<NativeFunction>* out) {
     DataType t(temporal), duration(TypeKind::kDuration);
     out->push_back(NativeFunction{"_add", {t, duration}, t, true, TemporalBody<false>});
     out->push_back(NativeFunction{"_substract", {t, duration}, t, true, TemporalBody<true>});
+  }
+  // String concatenation, in the order of Cassandra's OperationFcts: text wins over ascii.
+  DataType text(TypeKind::kText), ascii(TypeKind::kAscii);
+  for (const auto& [left, right, result] : {std::tuple{text, text, text},
+                                            std::tuple{ascii, ascii, ascii},
+                                            std::tuple{ascii, text, text},
+                                            std::tuple{text, ascii, text}}) {
+    out->push_back(NativeFunction{"_add", {left, right}, result, true, ConcatBody});
   }
 }
 

@@ -1,8 +1,8 @@
 // Cassandra's arithmetic operators, declared as the native functions they are there
 // (OperationFcts): _add, _substract, _multiply, _divide and _modulo over every pair of numeric
 // types, returning the wider operand's type (floating point when either operand is; decimal or
-// varint past 8 bytes), _negate of every numeric type, and timestamp or date plus or minus a
-// duration. Evaluated with Java's semantics: fixed-width integers wrap, integer division
+// varint past 8 bytes), _negate of every numeric type, timestamp or date plus or minus a
+// duration, and _add of text and ascii (concatenation; text when either operand is text). Evaluated with Java's semantics: fixed-width integers wrap, integer division
 // truncates, varint and decimal are exact (decimal division keeps at least 32 digits after the
 // point, rounded half up, trailing zeros stripped). A failure (a division by zero, a date plus a
 // duration finer than a day) fails the request with Cassandra's FunctionFailure text.

@@ -376,6 +376,7 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
     if (a.kind == Selector::Kind::kColumn || a.kind == Selector::Kind::kFunction ||
         a.kind == Selector::Kind::kField || a.kind == Selector::Kind::kElement ||
         a.kind == Selector::Kind::kSlice || a.kind == Selector::Kind::kOperation ||
+        a.kind == Selector::Kind::kTypeHint ||
         (a.kind == Selector::Kind::kTerm && a.parentheses > 0)) {
       PF_ASSIGN_OR_RETURN(arg, PrepareArgument(a, t, binds));
     } else if (a.kind == Selector::Kind::kTerm) {
@@ -656,9 +657,7 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
                                                    const std::string& receiver) {
   std::optional<cql::DataType> type;
   if (!sel.cast_type.empty()) {
-    auto parsed = cql::DataType::Parse(sel.cast_type);
-    if (!parsed.ok()) return InvalidRequest("Unknown type " + sel.cast_type);
-    type = *parsed;
+    PF_ASSIGN_OR_RETURN(type, ParseHintType(sel.cast_type));
   } else if (expected) {
     type = *expected;
   } else {

@@ -76,6 +76,7 @@ Result<ValueSource> BindCollector::Source(const Term& original, const cql::DataT
     // Markers inside, or a non-pure function: evaluated on every execution. A trial evaluation
     // (markers as nulls) reports type errors now, as Cassandra does at prepare.
     RegisterInnerMarkers(term, type, name);
+    PF_RETURN_IF_ERROR(CheckUserTypeFields(term, type));
     if (term.kind == Term::Kind::kFunction || term.kind == Term::Kind::kCast ||
         !ContainsMarker(term)) {
       std::vector<cql::RawValue> nulls(specs_.size(), cql::RawValue::Null());
@@ -104,6 +105,10 @@ void BindCollector::RegisterInnerMarkers(const Term& term, const cql::DataType& 
       spec.name = term.bind_name.empty() ? name : term.bind_name;
       spec.type = type;
     }
+    return;
+  }
+  if (IsParenthesized(term, type)) {
+    RegisterInnerMarkers(term.elements[0], type, name);
     return;
   }
   if (term.kind == Term::Kind::kCast) {

@@ -516,6 +516,17 @@ class SelectStatementImpl final : public CqlStatement {
         where_, AnalyzeWhere(stmt.where, t, binds, /*for_select=*/true,
                              stmt.allow_filtering || !key_indexed.empty() || sai_clustering_gap_ ||
                                  HasIndexedRegularRelation(stmt, t)));
+    // Cassandra's StatementRestrictions: an indexed vector column is only for ANN ordering.
+    if (stmt.ann.empty()) {
+      for (const auto& f : where_.filters) {
+        const ColumnMetadata& col = *f.column;
+        if (col.is_primary_key() || col.type.kind() != cql::TypeKind::kVector) continue;
+        if (std::any_of(t.indexes.begin(), t.indexes.end(),
+                        [&](const IndexMetadata& i) { return i.column_id == col.id; })) {
+          return InvalidRequest("Vector indexes only support ANN queries");
+        }
+      }
+    }
     if (sai_clustering_gap_ && !stmt.allow_filtering && where_.clustering_restricted() > 0) {
       return InvalidRequest(kFilteringMessage);
     }
@@ -1146,12 +1157,12 @@ class SelectStatementImpl final : public CqlStatement {
       return InvalidRequest("ANN ordering does not support any other ordering");
     }
     if (ann.descending) return InvalidRequest("Descending ANN ordering is not supported");
-    const IndexMetadata* sai = SaiIndexOn(t, col->id);
-    if (!sai) return InvalidRequest("ANN ordering by vector requires the column to be indexed");
     if (col->type.kind() != cql::TypeKind::kVector ||
         col->type.params()[0].kind() != cql::TypeKind::kFloat) {
       return InvalidRequest("ANN ordering is only supported on float vector indexes");
     }
+    const IndexMetadata* sai = SaiIndexOn(t, col->id);
+    if (!sai) return InvalidRequest("ANN ordering by vector requires the column to be indexed");
     bool unindexed_filter =
         std::any_of(where_.filters.begin(), where_.filters.end(),
                     [&](const auto& f) { return !SaiIndexOn(t, f.column->id); });
