@@ -114,10 +114,10 @@ CellWrite Write(uint32_t column, std::optional<std::string> path, std::optional<
   return w;
 }
 
-// The element of the list `current` that `key` (neither null nor unset) names, with Cassandra's
-// messages
+// The element of the list `current` that `key` (not unset) names, with Cassandra's messages
 // (Lists.SetterByIndex and Lists.DiscarderByIndex).
 Result<size_t> ListIndex(const cql::RawValue& key, const CellValue* current, bool deleting) {
+  if (key.is_null()) return InvalidRequest("Invalid null value for list index");
   if (key.bytes.size() != 4) return InvalidRequest("Invalid list index");
   auto index = static_cast<int32_t>(cql::LoadBE32(key.bytes.data()));
   size_t size = current ? current->elements.size() : 0;
