@@ -155,6 +155,8 @@ def execute(target, stmt, opts=None, values=None):
                 out.warnings.append(w)
         if opts.get("trace"):
             out.trace = trace_shape(rs)
+        if INDEX_RE.match(stmt):
+            wait_until_indexes_queryable(target)
     except NoHostAvailable as e:
         # the driver closed its connection (e.g. on a frame it could not decode)
         out.error = (-2, "connection dropped by the driver: %s" % (e,))
@@ -162,6 +164,29 @@ def execute(target, stmt, opts=None, values=None):
     except Exception as e:  # every server error is a value to compare
         out.error = error_of(e)
     return out
+
+
+INDEX_RE = re.compile(r"\s*CREATE\s+(CUSTOM\s+)?INDEX\b", re.I)
+
+
+def wait_until_indexes_queryable(target, timeout=60.0):
+    """Cassandra builds a new storage-attached index in the background and answers
+    INDEX_NOT_AVAILABLE until it is queryable, which a loaded machine makes visible: after a
+    CREATE INDEX, wait until every SAI index of the keyspace is queryable (a server without
+    system_views.sai_column_indexes has nothing to wait for)."""
+    if not target.keyspace:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            rows = list(target.session.execute(
+                "SELECT index_name, is_queryable FROM system_views.sai_column_indexes "
+                "WHERE keyspace_name = %s", (target.keyspace,)))
+        except Exception:
+            return
+        if all(r.is_queryable for r in rows):
+            return
+        time.sleep(0.1)
 
 
 def trace_shape(rs):
