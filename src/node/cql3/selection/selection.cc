@@ -761,6 +761,9 @@ Result<Selection::Prepared> Selection::PrepareComposite(const Selector& sel, con
   return Prepared{std::move(o), std::move(type), std::move(name)};
 }
 
+// The selectors that may stand as an argument (of a function, a field or a subscript) are prepared
+// as selectors of their own; the others (terms, aggregates, token(), write times, counts) are
+// prepared by the callers that accept them.
 Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds) {
   if (sel.parentheses > 0) {
@@ -769,26 +772,17 @@ Result<Selection::Prepared> Selection::PrepareArgument(const Selector& sel, cons
   }
   switch (sel.kind) {
     case Selector::Kind::kOperation:
-      return PrepareOperation(sel, t, binds);
-    case Selector::Kind::kColumn: {
-      const ColumnMetadata* col = t.FindColumn(sel.columns[0]);
-      if (!col) return UndefinedColumn(sel.columns[0], t.keyspace, t.name);
-      return Prepared{ColumnOutput(*col), col->type, col->name};
-    }
+    case Selector::Kind::kColumn:
     case Selector::Kind::kFunction:
-      return PrepareFunction(sel, t, binds);
     case Selector::Kind::kTypeHint:
-      return PrepareTypeHint(sel, t, binds);
     case Selector::Kind::kTuple:
     case Selector::Kind::kList:
     case Selector::Kind::kSet:
     case Selector::Kind::kMap:
-      return PrepareComposite(sel, t, binds);
     case Selector::Kind::kField:
-      return PrepareField(sel, t, binds);
     case Selector::Kind::kElement:
     case Selector::Kind::kSlice:
-      return PrepareSubscript(sel, t, binds);
+      return PrepareSelector(sel, t, binds);
     default:
       return InvalidRequest("Unsupported selector");
   }

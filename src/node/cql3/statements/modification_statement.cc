@@ -296,13 +296,7 @@ class TableModification : public ModificationStatement {
         // element, a map value or a map key.
         cql::TypeKind kind = col->type.kind();
         bool key = ci.op == Relation::Op::kContainsKey;
-        if (key && kind != cql::TypeKind::kMap) {
-          return InvalidRequest("Cannot use CONTAINS KEY on non-map column " + col->name);
-        }
-        if (kind != cql::TypeKind::kList && kind != cql::TypeKind::kSet &&
-            kind != cql::TypeKind::kMap) {
-          return InvalidRequest("Cannot use CONTAINS on non-collection column " + col->name);
-        }
+        PF_RETURN_IF_ERROR(CheckContainsType(col, c.relation));
         ci.value_type =
             key || kind != cql::TypeKind::kMap ? col->type.params()[0] : col->type.params()[1];
         PF_ASSIGN_OR_RETURN(ValueSource v,

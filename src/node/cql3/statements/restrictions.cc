@@ -361,19 +361,6 @@ Result<ValueSource> TokenOfTerms(const Term& call, const std::vector<const Colum
   return v;
 }
 
-// The column types CONTAINS and CONTAINS KEY take (SingleColumnRelation.toReceivers, in its
-// order), checked as the restriction is built, before what the column's kind allows.
-Status CheckContainsType(const ColumnMetadata* col, const Relation& rel) {
-  if (rel.op == Relation::Op::kContainsKey && col->type.kind() != cql::TypeKind::kMap) {
-    return InvalidRequest(fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
-  }
-  if (!col->type.is_collection()) {
-    return InvalidRequest(
-        fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
-  }
-  return Status::Ok();
-}
-
 // `col CONTAINS v` / `col CONTAINS KEY v` as a row filter, with Cassandra's checks in its order
 // (SingleColumnRelation.toReceivers) and its marker names (value(col), key(col)).
 Result<WhereClause::Filter> ContainsFilter(const ColumnMetadata* col, const Relation& rel,
@@ -1262,6 +1249,17 @@ const char* RelationOpText(Relation::Op op) {
       return "IS NOT";
   }
   return "?";
+}
+
+Status CheckContainsType(const ColumnMetadata* col, const Relation& rel) {
+  if (rel.op == Relation::Op::kContainsKey && col->type.kind() != cql::TypeKind::kMap) {
+    return InvalidRequest(fmt::format("Cannot use CONTAINS KEY on non-map column {}", col->name));
+  }
+  if (!col->type.is_collection()) {
+    return InvalidRequest(
+        fmt::format("Cannot use CONTAINS on non-collection column {}", col->name));
+  }
+  return Status::Ok();
 }
 
 }  // namespace postfork::node::cql3

@@ -96,6 +96,11 @@ struct WhereClause {
 // A relation's operator as CQL writes it ("=", "<=", "IN", "CONTAINS KEY", ...).
 const char* RelationOpText(Relation::Op op);
 
+// The column types CONTAINS and CONTAINS KEY take, with Cassandra's texts in its order
+// (SingleColumnRelation.toReceivers; ColumnCondition's checks are the same): checked where a
+// restriction or a condition is built, before what the column's kind allows.
+Status CheckContainsType(const ColumnMetadata* col, const Relation& rel);
+
 // Checks `relations` against `table` (Cassandra's messages for unknown columns, misuse of
 // operators, ...). `for_select` allows slices, token ranges and filters; `allow_filtering`
 // (SELECT ... ALLOW FILTERING) turns clustering restrictions that cannot bound the key range
