@@ -6,7 +6,8 @@ on --cassandra-address and free ports, stopped afterwards). Stacks:
   2. postfork-seed --connect-per-request
   3. uWSGI + web.py + python3-cassandra, session opened in a uwsgidecorators.postfork hook
   4. the same, connecting per request
-Prints req/s, p50/p99, ratios 1/3, 3/4 and 1/4, the worker session-ready times of 1 (from the
+Prints req/s, p50/p99, the CPU the node and the workers spent per request (from /proc),
+ratios 1/3, 3/4 and 1/4, the worker session-ready times of 1 (from the
 snapshot) and 3 from the workers' own log lines, 1's worker start (fork to accepting) from the
 master's log, postfork-seed's worker session-ready time without a snapshot (a cold connect plus
 preparing its four statements), and python3-cassandra's Cluster().connect(keyspace) time against
@@ -70,6 +71,46 @@ def wrk(port, seconds, connections, timeout_s):
             "socket_errors": sock.group(1).strip() if sock else ""}
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of process `pid` (all its threads), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def children(pid):
+    """The pids whose parent is `pid` (a master's workers)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def measured_wrk(port, seconds, connections, timeout_s, node_pid, master_pid):
+    """wrk's figures plus the CPU the node and the server's workers spent per request during
+    the run, from /proc (user + system, clock ticks: ~1% at these request counts)."""
+    workers = children(master_pid)
+    node0, workers0 = cpu_seconds(node_pid) if node_pid else 0.0, [cpu_seconds(w) for w in workers]
+    r = wrk(port, seconds, connections, timeout_s)
+    node1, workers1 = cpu_seconds(node_pid) if node_pid else 0.0, [cpu_seconds(w) for w in workers]
+    n = max(r["requests"], 1)
+    r["node_us"] = (node1 - node0) / n * 1e6 if node_pid else float("nan")
+    r["workers_us"] = sum(b - a for a, b in zip(workers0, workers1)) / n * 1e6
+    return r
+
+
 def stop(p, sig=signal.SIGTERM):
     if p.poll() is None:
         p.send_signal(sig)
@@ -130,6 +171,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="postfork-seed-bench-")
     cassandra_dir = None
     procs = []
+    node_pid = None
     results, ready, starts = {}, {}, {}
     try:
         if args.cassandra:
@@ -141,6 +183,7 @@ def main():
                                      os.path.join(tmp, "node")],
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             procs.append(node)
+            node_pid = node.pid
             line = node.stdout.readline()
             m = re.search(r"on [^ ]+:(\d+)", line)
             if not m:
@@ -161,7 +204,7 @@ def main():
             wait_http(port)
             if seconds > 0:
                 wrk(port, args.warmup_seconds, args.connections, 10)  # warm-up
-                results[name] = wrk(port, seconds, args.connections, 30)
+                results[name] = measured_wrk(port, seconds, args.connections, 30, node_pid, p.pid)
             stop(p)
             with open(log_path) as f:
                 text = f.read()
@@ -183,7 +226,7 @@ def main():
             procs.append(p)
             wait_http(port)
             wrk(port, args.warmup_seconds, args.connections, 10)
-            results[name] = wrk(port, seconds, args.connections, 30)
+            results[name] = measured_wrk(port, seconds, args.connections, 30, node_pid, p.pid)
             stop(p, signal.SIGINT)
             with open(log_path) as f:
                 return [float(x) for x in re.findall(r"session ready in ([0-9.]+) ms", f.read())]
@@ -214,6 +257,11 @@ def main():
         print(f"{name:40} {r['rps']:10.1f} {r['p50']:9.2f} {r['p99']:9.2f} {r['requests']:9d} "
               f"{r['non2xx']:7d}{'  socket errors: ' + r['socket_errors'] if r['socket_errors'] else ''}")
     r1, r2, r3, r4 = (results[n] for n in results if not n.startswith("0 "))
+    if node_pid:
+        print("CPU per request during the measured run (/proc, user + system):")
+        for name, r in results.items():
+            if r["requests"]:
+                print(f"  {name:38} node {r['node_us']:7.1f} us, workers {r['workers_us']:7.1f} us")
 
     def ratio(a, b):
         return f"{a['rps'] / b['rps']:.1f}x" if b["rps"] > 0 else "n/a (no request completed)"
