@@ -400,6 +400,215 @@ TEST_F(SchemaTest, DropsOfVersion3RecordsOpenWithoutTheirIds) {
   EXPECT_NE(schema().snapshot()->FindTable("ks", "t")->FindColumn("a"), nullptr);
 }
 
+TEST_F(SchemaTest, DropTableAndTruncateRemoveData) {
+  CreateKeyspace("ks");
+  auto write = [&] {
+    auto t = schema().snapshot()->FindTable("ks", "t");
+    PartitionMutation m;
+    m.table = t;
+    m.partition_key = {Int(1)};
+    RowMutation row;
+    row.clustering = {"x", Int(2)};
+    row.marker_timestamp = 1;
+    m.rows.push_back(row);
+    ASSERT_TRUE(db_->storage().Apply({m}).ok());
+  };
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  write();
+  EXPECT_EQ(ReadAll("ks", "t").size(), 1u);
+  ASSERT_TRUE(schema().Truncate("ks", "t").ok());
+  EXPECT_EQ(ReadAll("ks", "t").size(), 0u);
+  write();
+  ASSERT_TRUE(schema().DropTable("ks", "t", false).ok());
+  EXPECT_EQ(schema().snapshot()->FindTable("ks", "t"), nullptr);
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  EXPECT_EQ(ReadAll("ks", "t").size(), 0u);
+  auto missing = schema().DropTable("ks", "nope", false);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(), "Table 'ks.nope' doesn't exist");
+  EXPECT_FALSE(schema().DropTable("ks", "nope", true)->has_value());
+}
+
+TEST_F(SchemaTest, IndexesArePersistedNamedAndDroppedWithTheirTable) {
+  CreateKeyspace("ks");
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  auto create = [&](const std::string& name, const std::string& column, IndexTarget target,
+                    bool if_not_exists = false) {
+    return schema().CreateIndex({"ks", "t", name, column, target, {}, {}}, if_not_exists);
+  };
+  events_.clear();
+  auto r = create("", "v", IndexTarget::kSimple);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->change, cql::SchemaChangeType::kUpdated);
+  EXPECT_EQ((*r)->target, cql::SchemaChangeTarget::kTable);
+  EXPECT_EQ((*r)->name, "t");
+  ASSERT_EQ(events_.size(), 1u);
+  ASSERT_TRUE(create("by_a", "a", IndexTarget::kSimple).ok());
+  EXPECT_FALSE(create("by_a", "s", IndexTarget::kSimple, true)->has_value());  // IF NOT EXISTS
+  auto duplicate = create("", "v", IndexTarget::kSimple);
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.error().message(),
+            "Index t_v_idx_1 is a duplicate of existing index t_v_idx");
+  auto key = create("", "pk", IndexTarget::kSimple);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().message(),
+            "Cannot create secondary index on the only partition key column pk");
+  auto version = schema().snapshot()->schema_version;
+  Reopen();
+  EXPECT_EQ(schema().snapshot()->schema_version, version);
+  auto t = schema().snapshot()->FindTable("ks", "t");
+  ASSERT_EQ(t->indexes.size(), 2u);
+  EXPECT_EQ(t->indexes[0].name, "t_v_idx");
+  EXPECT_EQ(IndexTargetText(*t, t->indexes[0]), "v");
+  EXPECT_EQ(t->indexes[1].name, "by_a");
+  // Index storage ids come from the tables' sequence: a new table gets a fresh one.
+  ASSERT_TRUE(schema().CreateTable(TableDef("u"), false).ok());
+  auto u = schema().snapshot()->FindTable("ks", "u");
+  EXPECT_GT(u->storage_id, t->indexes[1].storage_id);
+  auto dropped = schema().DropIndex("ks", "nope", false);
+  ASSERT_FALSE(dropped.ok());
+  EXPECT_EQ(dropped.error().message(), "Index 'ks.nope' doesn't exist'");
+  ASSERT_TRUE(schema().DropIndex("ks", "by_a", false).ok());
+  EXPECT_EQ(schema().snapshot()->FindTable("ks", "t")->indexes.size(), 1u);
+  ASSERT_TRUE(schema().DropTable("ks", "t", false).ok());
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  EXPECT_TRUE(create("t_v_idx", "v", IndexTarget::kSimple).ok());  // the name is free again
+}
+
+TEST_F(SchemaTest, SystemLocalDescribesThisNode) {
+  auto rows = ReadAll("system", "local");
+  ASSERT_EQ(rows.size(), 1u);
+  auto& local = rows[0];
+  EXPECT_EQ(local["key"], "'local'");
+  EXPECT_EQ(local["rpc_address"], "'127.0.0.1'");
+  EXPECT_EQ(local["rpc_port"], "19042");
+  EXPECT_EQ(local["partitioner"], "'org.apache.cassandra.dht.Murmur3Partitioner'");
+  EXPECT_EQ(local["release_version"].rfind("'4.1.", 0), 0u);
+  EXPECT_EQ(local["data_center"], "'datacenter1'");
+  EXPECT_EQ(local["rack"], "'rack1'");
+  EXPECT_EQ(local["schema_version"], schema().snapshot()->schema_version.ToString());
+  ASSERT_TRUE(local.count("host_id"));
+  ASSERT_TRUE(local.count("tokens"));
+  EXPECT_EQ(std::count(local["tokens"].begin(), local["tokens"].end(), ','), 15);
+  std::string host_id = local["host_id"], tokens = local["tokens"];
+  CreateKeyspace("ks");
+  Reopen();
+  rows = ReadAll("system", "local");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["host_id"], host_id);
+  EXPECT_EQ(rows[0]["tokens"], tokens);
+  EXPECT_EQ(rows[0]["schema_version"], schema().snapshot()->schema_version.ToString());
+  EXPECT_TRUE(ReadAll("system", "peers").empty());
+  EXPECT_TRUE(ReadAll("system", "peers_v2").empty());
+}
+
+TEST_F(SchemaTest, SystemSchemaTablesDescribeTheLiveSchema) {
+  CreateKeyspace("ks");
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  std::set<std::string> keyspaces;
+  for (auto& row : ReadAll("system_schema", "keyspaces")) keyspaces.insert(row["keyspace_name"]);
+  EXPECT_TRUE(keyspaces.count("'ks'"));
+  EXPECT_TRUE(keyspaces.count("'system'"));
+  EXPECT_TRUE(keyspaces.count("'system_schema'"));
+  EXPECT_FALSE(keyspaces.count("'system_views'"));
+
+  bool found = false;
+  for (auto& row : ReadAll("system_schema", "tables")) {
+    EXPECT_EQ(row["flags"], "{'compound'}");
+    if (row["keyspace_name"] == "'ks'" && row["table_name"] == "'t'") {
+      found = true;
+      EXPECT_EQ(row["id"], schema().snapshot()->FindTable("ks", "t")->id.ToString());
+      EXPECT_EQ(row["gc_grace_seconds"], "864000");
+      EXPECT_EQ(row["comment"], "''");
+    }
+  }
+  EXPECT_TRUE(found);
+
+  std::map<std::string, std::map<std::string, std::string>> columns;
+  for (auto& row : ReadAll("system_schema", "columns")) {
+    if (row["keyspace_name"] == "'ks'") columns[row["column_name"]] = row;
+  }
+  ASSERT_EQ(columns.size(), 6u);
+  EXPECT_EQ(columns["'pk'"]["kind"], "'partition_key'");
+  EXPECT_EQ(columns["'pk'"]["position"], "0");
+  EXPECT_EQ(columns["'pk'"]["clustering_order"], "'none'");
+  EXPECT_EQ(columns["'ck1'"]["clustering_order"], "'desc'");
+  EXPECT_EQ(columns["'ck2'"]["position"], "1");
+  EXPECT_EQ(columns["'ck2'"]["type"], "'int'");
+  EXPECT_EQ(columns["'s'"]["kind"], "'static'");
+  EXPECT_EQ(columns["'v'"]["position"], "-1");
+  EXPECT_EQ(columns["'a'"]["type"], "'text'");
+
+  std::set<std::string> virtual_keyspaces;
+  for (auto& row : ReadAll("system_virtual_schema", "keyspaces")) {
+    virtual_keyspaces.insert(row["keyspace_name"]);
+  }
+  EXPECT_EQ(virtual_keyspaces,
+            (std::set<std::string>{"'system_views'", "'system_virtual_schema'"}));
+  bool has_total = false;
+  for (auto& row : ReadAll("system_virtual_schema", "columns")) {
+    if (row["table_name"] == "'sstable_tasks'" && row["column_name"] == "'total'") has_total = true;
+  }
+  EXPECT_TRUE(has_total);
+}
+
+TEST_F(SchemaTest, SystemSchemaReadsByKeyspaceAndTableReturnExactlyThoseRows) {
+  CreateKeyspace("ks");
+  CreateKeyspace("ks2");
+  ASSERT_TRUE(schema().CreateTable(TableDef("t1"), false).ok());
+  ASSERT_TRUE(schema().CreateTable(TableDef("t2"), false).ok());
+  TableDefinition other = TableDef("t1");
+  other.keyspace = "ks2";
+  ASSERT_TRUE(schema().CreateTable(other, false).ok());
+  auto columns = schema().snapshot()->FindTable("system_schema", "columns");
+  ReadCommand c;
+  c.table = columns;
+  c.partition_keys = {{"ks"}};
+  c.slices.push_back({{{"t1"}, true}, {{"t1"}, true}});
+  c.slices.push_back({{{"t2"}, true}, {{"t2"}, true}});
+  auto r = db_->storage().Read(c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->rows.size(), 12u);
+  for (const auto& row : r->rows) {
+    EXPECT_EQ(row.partition_key[0], "ks");
+    EXPECT_TRUE(row.clustering[0] == "t1" || row.clustering[0] == "t2");
+  }
+  c.slices = {{{{"t1"}, true}, {{"t2"}, true}}};  // a range: no narrowing, same answer
+  r = db_->storage().Read(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows.size(), 12u);
+  c.partition_keys = {{"ks2"}};
+  c.slices = {{{{"t1"}, true}, {{"t1"}, true}}};
+  r = db_->storage().Read(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows.size(), 6u);
+}
+
+TEST_F(SchemaTest, SystemTablesHaveCassandrasTypes) {
+  auto snap = schema().snapshot();
+  auto local = snap->FindTable("system", "local");
+  ASSERT_NE(local, nullptr);
+  EXPECT_EQ(local->FindColumn("tokens")->type.ToCql(), "set<text>");
+  EXPECT_EQ(local->FindColumn("host_id")->type.kind(), cql::TypeKind::kUuid);
+  EXPECT_EQ(local->FindColumn("rpc_address")->type.kind(), cql::TypeKind::kInet);
+  auto tables = snap->FindTable("system_schema", "tables");
+  ASSERT_NE(tables, nullptr);
+  EXPECT_EQ(tables->FindColumn("flags")->type.ToCql(), "frozen<set<text>>");
+  EXPECT_EQ(tables->clustering_count, 1u);
+  auto functions = snap->FindTable("system_schema", "functions");
+  ASSERT_NE(functions, nullptr);
+  EXPECT_EQ(functions->clustering_count, 2u);
+  for (const char* name : {"keyspaces", "tables", "columns", "dropped_columns", "triggers", "views",
+                           "types", "functions", "aggregates", "indexes"}) {
+    EXPECT_NE(snap->FindTable("system_schema", name), nullptr) << name;
+  }
+  // Writes to system tables are refused.
+  PartitionMutation m;
+  m.table = local;
+  m.partition_key = {"local"};
+  EXPECT_FALSE(db_->storage().Apply({m}).ok());
+}
+
 // Each kind of stored schema record, damaged, makes Open fail with the record's key named;
 // nothing throws.
 TEST_F(SchemaTest, CorruptRecordsAreErrorsNamingTheRecord) {
