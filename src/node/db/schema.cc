@@ -48,6 +48,13 @@ const ColumnMetadata* TableMetadata::FindColumnById(uint32_t column_id) const {
   return nullptr;
 }
 
+const TableMetadata::DroppedColumn* TableMetadata::FindDropById(uint32_t column_id) const {
+  for (const auto& d : dropped_columns) {
+    if (d.column_id == column_id) return &d;
+  }
+  return nullptr;
+}
+
 const ColumnMetadata* TableMetadata::CompactValueColumn() const {
   if (!is_dense()) return nullptr;
   for (const auto& c : columns) {

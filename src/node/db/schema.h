@@ -32,8 +32,9 @@ struct ColumnMetadata {
   // Index within the partition key or clustering key; -1 for regular and static columns.
   int position = -1;
   ClusteringOrder order = ClusteringOrder::kNone;  // kAsc/kDesc for clustering columns only
-  // Storage identity of the column within its table: assigned once, never reused (a dropped and
-  // re-added column gets a new id, so old cells stay invisible). Mutations and reads name
+  // Storage identity of the column within its table: assigned once and kept by name (a dropped
+  // and re-added column takes its dropped id back, as Cassandra identifies a column by name;
+  // TableMetadata::DroppedColumn hides its cells up to the drop time). Mutations and reads name
   // columns by this id.
   uint32_t id = 0;
 
@@ -153,11 +154,21 @@ struct TableMetadata {
   // fixed-size values (user tables created now). Fixed for the table's life: keys use it.
   uint8_t key_format = 2;
   // Dropped columns (system_schema.dropped_columns): name, type and drop time (microseconds).
+  // The entry stays when the column is re-added and a later drop replaces it. Cells of the
+  // column written at or before a drop time are hidden for good, those written after it are
+  // the re-added column's (Cassandra's DeserializationHelper.isDropped).
   struct DroppedColumn {
     std::string name;
     cql::DataType type;
     ColumnKind kind = ColumnKind::kRegular;
     int64_t dropped_time_micros = 0;
+    // The greatest drop time of the column: cells at or below it stay hidden even after a later
+    // drop at a lower USING TIMESTAMP (Cassandra purges them from its memtable as it drops).
+    int64_t hidden_through_micros = 0;
+    // The column's storage id, which a re-added column takes back; unknown for drops recorded
+    // by nodes that did not keep it (their re-added columns get a new id, hiding every old
+    // cell).
+    std::optional<uint32_t> column_id;
   };
   std::vector<DroppedColumn> dropped_columns;
   // Secondary indexes, in creation order.
@@ -185,6 +196,9 @@ struct TableMetadata {
   // identifiers to lower case before calling).
   const ColumnMetadata* FindColumn(std::string_view column_name) const;
   const ColumnMetadata* FindColumnById(uint32_t column_id) const;
+  // The drop of the column with storage id `column_id`, whose cells at or before its time are
+  // hidden; nullptr when that column was never dropped (or dropped under another id).
+  const DroppedColumn* FindDropById(uint32_t column_id) const;
   // Partition key / clustering columns in key order (pointers into `columns`).
   std::vector<const ColumnMetadata*> PartitionKeyColumns() const;
   std::vector<const ColumnMetadata*> ClusteringColumns() const;

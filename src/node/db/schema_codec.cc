@@ -17,6 +17,11 @@ constexpr uint8_t kTableFormatVersion = 3;
 // Version 4 adds a COMPACT STORAGE section after version 3's fields; only compact tables are
 // written with it, so every other table's record stays as version 3 wrote it.
 constexpr uint8_t kCompactTableFormatVersion = 4;
+// Version 5 adds each dropped column's storage id (int, -1 unknown) and the time its cells are
+// hidden through (long) after its drop time, and
+// always has the compact section, whose shape byte is 0 for a table without compact storage.
+// Only tables with dropped columns are written with it.
+constexpr uint8_t kDroppedIdTableFormatVersion = 5;
 
 // An optional boolean as one byte: 0 unset, 1 false, 2 true.
 uint8_t OptionalBoolByte(const std::optional<bool>& b) { return b ? (*b ? 2 : 1) : 0; }
@@ -127,7 +132,10 @@ std::string EncodeKeyspace(const KeyspaceMetadata& ks) {
 std::string EncodeTable(const TableMetadata& t) {
   std::string out;
   cql::ByteWriter w(&out);
-  w.WriteByte(t.is_compact() ? kCompactTableFormatVersion : kTableFormatVersion);
+  const uint8_t version = !t.dropped_columns.empty() ? kDroppedIdTableFormatVersion
+                          : t.is_compact()           ? kCompactTableFormatVersion
+                                                     : kTableFormatVersion;
+  w.WriteByte(version);
   w.WriteString(t.keyspace);
   w.WriteString(t.name);
   w.WriteRaw(std::string_view(reinterpret_cast<const char*>(t.id.bytes.data()), 16));
@@ -166,12 +174,17 @@ std::string EncodeTable(const TableMetadata& t) {
     w.WriteLongString(d.type.ToCql());
     w.WriteByte(static_cast<uint8_t>(d.kind));
     w.WriteLong(d.dropped_time_micros);
+    if (version >= kDroppedIdTableFormatVersion) {
+      w.WriteInt(d.column_id ? static_cast<int32_t>(*d.column_id) : -1);
+      w.WriteLong(d.hidden_through_micros);
+    }
   }
   w.WriteByte(t.key_format);
   w.WriteByte(OptionalBoolByte(p.allow_auto_snapshot));
   w.WriteByte(OptionalBoolByte(p.incremental_backups));
+  if (version >= kDroppedIdTableFormatVersion) w.WriteByte(static_cast<uint8_t>(t.compact.shape));
   if (t.is_compact()) {
-    w.WriteByte(static_cast<uint8_t>(t.compact.shape));
+    if (version < kDroppedIdTableFormatVersion) w.WriteByte(static_cast<uint8_t>(t.compact.shape));
     w.WriteString(t.compact.hidden_clustering);
     w.WriteString(t.compact.hidden_value);
     w.WriteString(t.compact.hidden_value_type);
@@ -272,7 +285,7 @@ Result<std::map<std::string, std::shared_ptr<const UserTypeMetadata>>> ResolveTy
 Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::UdtResolver* types) {
   cql::ByteReader r(bytes);
   PF_READ(version, r.ReadByte());
-  if (version < 1 || version > kCompactTableFormatVersion) {
+  if (version < 1 || version > kDroppedIdTableFormatVersion) {
     return CorruptSchema("table format version");
   }
   TableMetadata t;
@@ -358,6 +371,15 @@ Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::U
     d.kind = static_cast<ColumnKind>(dkind);
     PF_READ(dtime, r.ReadLong());
     d.dropped_time_micros = dtime;
+    if (version >= kDroppedIdTableFormatVersion) {
+      PF_READ(did, r.ReadInt());
+      if (did < -1) return CorruptSchema("dropped column id");
+      if (did >= 0) d.column_id = static_cast<uint32_t>(did);
+      PF_READ(hidden, r.ReadLong());
+      d.hidden_through_micros = hidden;
+    } else {
+      d.hidden_through_micros = dtime;
+    }
     t.dropped_columns.push_back(std::move(d));
   }
   if (version >= 2) {
@@ -379,10 +401,13 @@ Result<TableMetadata> DecodeTable(std::string_view bytes, const cql::DataType::U
   }
   if (version >= kCompactTableFormatVersion) {
     PF_READ(shape, r.ReadByte());
-    if (shape < 1 || shape > static_cast<uint8_t>(CompactStorage::Shape::kDense)) {
+    const uint8_t lowest = version == kCompactTableFormatVersion ? 1 : 0;
+    if (shape < lowest || shape > static_cast<uint8_t>(CompactStorage::Shape::kDense)) {
       return CorruptSchema("compact storage shape");
     }
     t.compact.shape = static_cast<CompactStorage::Shape>(shape);
+  }
+  if (t.is_compact()) {
     PF_READ(hidden_clustering, r.ReadString());
     t.compact.hidden_clustering = std::string(hidden_clustering);
     PF_READ(hidden_value, r.ReadString());

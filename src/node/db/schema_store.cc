@@ -188,17 +188,32 @@ Status CheckKeyColumnType(const ColumnDefinition& c) {
   return Status::Ok();
 }
 
-// Counters may not be nested in collections (CQL3Type.Raw.prepare). Whether a nested type was
-// written frozen is checked on the CQL text (cql3/statements/schema_statement.cc): descriptors
-// hold every nested type frozen.
+// Counters may not be nested in collections, nor durations be set elements or map keys (they
+// have no order), at any depth (CQL3Type.Raw.RawCollection.prepare, in its order: values, then
+// keys). Whether a nested type was written frozen is checked on the CQL text
+// (cql3/statements/schema_statement.cc): descriptors hold every nested type frozen.
 Status CheckNestedTypes(const cql::DataType& t) {
+  using K = cql::TypeKind;
   if (t.is_collection()) {
-    for (const auto& p : t.params()) {
-      if (p.kind() == cql::TypeKind::kCounter) {
+    const cql::DataType& values = t.params().back();
+    if (values.kind() == K::kCounter) {
+      return InvalidRequest("Counters are not allowed inside collections: " + t.ToCql());
+    }
+    if (values.kind() == K::kDuration && t.kind() == K::kSet) {
+      return InvalidRequest("Durations are not allowed inside sets: " + t.ToCql());
+    }
+    if (t.kind() == K::kMap) {
+      const cql::DataType& keys = t.params()[0];
+      if (keys.kind() == K::kCounter) {
         return InvalidRequest("Counters are not allowed inside collections: " + t.ToCql());
+      }
+      if (keys.kind() == K::kDuration) {
+        return InvalidRequest("Durations are not allowed as map keys: " + t.ToCql());
       }
     }
   }
+  if (t.kind() == K::kUdt) return Status::Ok();  // its fields were checked at CREATE TYPE
+  for (const auto& p : t.params()) PF_RETURN_IF_ERROR(CheckNestedTypes(p));
   return Status::Ok();
 }
 
@@ -779,9 +794,10 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
                 "Non-frozen UDTs with nested non-frozen collections are not supported for column " +
                 c.name);
           }
+          std::optional<uint32_t> dropped_id;
           for (const auto& d : table->dropped_columns) {
             if (d.name != c.name) continue;
-            if (!(d.type == c.type)) {
+            if (!SerializationCompatible(c.type, d.type)) {
               return InvalidRequest(fmt::format(
                   "Cannot add a column '{}' of type {}, incompatible with previously dropped "
                   "column '{}' of type {}",
@@ -795,6 +811,14 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
                   c.name, c.is_static ? "STATIC" : "REGULAR",
                   dropped_static ? "STATIC" : "REGULAR"));
             }
+            bool counter = d.type.kind() == cql::TypeKind::kCounter;
+            for (const auto& existing : table->columns) {
+              counter |= existing.type.kind() == cql::TypeKind::kCounter;
+            }
+            if (counter) {
+              return InvalidRequest("Cannot re-add previously dropped counter column " + c.name);
+            }
+            dropped_id = d.column_id;
           }
           bool counter_table = false;
           for (const auto& existing : table->columns) {
@@ -814,7 +838,8 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           m.name = c.name;
           m.type = c.type;
           m.kind = c.is_static ? ColumnKind::kStatic : ColumnKind::kRegular;
-          m.id = table->next_column_id++;
+          // The dropped column's id: its cells written after the drop are the new column's.
+          m.id = dropped_id ? *dropped_id : table->next_column_id++;
           table->columns.push_back(std::move(m));
         }
         break;
@@ -845,6 +870,14 @@ Result<std::optional<cql::SchemaChange>> SchemaStore::AlterTable(const AlterTabl
           d.type = UdtsAsTuples(c->type);
           d.kind = c->kind;
           d.dropped_time_micros = def.drop_timestamp.value_or(impl_->storage->NowMicros());
+          d.column_id = c->id;
+          d.hidden_through_micros = d.dropped_time_micros;
+          for (const auto& earlier : table->dropped_columns) {
+            if (earlier.name == name && earlier.column_id == d.column_id) {
+              d.hidden_through_micros =
+                  std::max(d.hidden_through_micros, earlier.hidden_through_micros);
+            }
+          }
           std::erase_if(table->dropped_columns,
                         [&](const TableMetadata::DroppedColumn& x) { return x.name == name; });
           table->dropped_columns.push_back(std::move(d));

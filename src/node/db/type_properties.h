@@ -19,4 +19,11 @@ bool ReferencesDuration(const cql::DataType& type);
 // durations", else `plain` (the duration itself). Ok when `type` holds no duration.
 Status RefuseDurations(const cql::DataType& type, std::string_view what, std::string plain);
 
+// Whether a column of `type` may be re-added in place of a dropped column of type `previous`,
+// reading the dropped column's cells written after its drop (Cassandra's
+// AbstractType.isSerializationCompatibleWith): values `type` reads as they are, with the same
+// fixed length and the same cell layout (a non-frozen collection's element paths comparing
+// alike). `previous` is as system_schema.dropped_columns records it (user types as tuples).
+bool SerializationCompatible(const cql::DataType& type, const cql::DataType& previous);
+
 }  // namespace postfork::node

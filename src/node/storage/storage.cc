@@ -480,6 +480,7 @@ class Reader {
       if (c.kind == ColumnKind::kRegular) column_flags_[c.id] |= kRegularFlag;
       if (c.kind == ColumnKind::kStatic) column_flags_[c.id] |= kStaticFlag;
       if (PathType(c.type) != nullptr) column_flags_[c.id] |= kMultiCellFlag;
+      if (table_.FindDropById(c.id) != nullptr) column_flags_[c.id] |= kReaddedFlag;
     }
     gc_before_ = static_cast<int64_t>(now_) - table_.params.gc_grace_seconds;
     if (cmd_.sink != nullptr) {
@@ -841,7 +842,9 @@ class Reader {
       return LiveCollection(row, it, *column, shadow);
     }
     if (!it->path.empty()) return std::nullopt;
-    if (!it->LiveAt(now_) || shadow.Deletes(it->timestamp)) return std::nullopt;
+    if (!it->LiveAt(now_) || shadow.Deletes(it->timestamp) || Dropped(column_id, it->timestamp)) {
+      return std::nullopt;
+    }
     CellValue v;
     v.value = it->value;
     v.timestamp = it->timestamp;
@@ -855,6 +858,9 @@ class Reader {
   std::optional<CellValue> LiveCollection(const Row& row, CellIt it, const ColumnMetadata& column,
                                           const rows::Deletion& shadow) const {
     rows::Deletion deletion = shadow;
+    if (HasFlag(column.id, kReaddedFlag)) {
+      deletion.timestamp = std::max(deletion.timestamp, DropTime(column.id));
+    }
     if (it->path.empty()) {
       if (it->tombstone && it->timestamp > deletion.timestamp) deletion.timestamp = it->timestamp;
       ++it;
@@ -917,6 +923,7 @@ class Reader {
     uint32_t complex_column = UINT32_MAX;
     int64_t complex_deletion = INT64_MIN;
     for (const auto& c : row.cells) {
+      if (Dropped(c.column_id, c.timestamp)) continue;  // as if never stored
       const bool multi = HasFlag(c.column_id, kMultiCellFlag);
       if (multi && c.path.empty()) {  // a collection deletion: no cell of its own
         complex_column = c.column_id;
@@ -992,7 +999,7 @@ class Reader {
         continue;
       }
       if (HasFlag(c.column_id, kRegularFlag) && c.LiveAt(now_) &&
-          !shadow.Deletes(c.timestamp)) {
+          !shadow.Deletes(c.timestamp) && !Dropped(c.column_id, c.timestamp)) {
         return true;
       }
     }
@@ -1042,7 +1049,10 @@ class Reader {
         SetView(owned_cells_[i], &view);
         continue;
       }
-      if (!it->path.empty() || !it->LiveAt(now_) || row_shadow.Deletes(it->timestamp)) continue;
+      if (!it->path.empty() || !it->LiveAt(now_) || row_shadow.Deletes(it->timestamp) ||
+          Dropped(id, it->timestamp)) {
+        continue;
+      }
       view.present = true;
       view.value = it->value;
       view.timestamp = it->timestamp;
@@ -1121,7 +1131,10 @@ class Reader {
     if (header.partition_deletion) static_shadow = *header.partition_deletion;
     bool has_live_static = false;
     for (const auto& c : header.cells) {
-      if (c.LiveAt(now_) && !static_shadow.Deletes(c.timestamp)) has_live_static = true;
+      if (HasFlag(c.column_id, kStaticFlag) && c.LiveAt(now_) &&
+          !static_shadow.Deletes(c.timestamp) && !Dropped(c.column_id, c.timestamp)) {
+        has_live_static = true;
+      }
     }
     // The token, from the prefix (0x10, storage id, token with its sign bit flipped).
     result_.last_token =
@@ -1306,10 +1319,19 @@ class Reader {
   std::string indexed_partition_;
   rows::RowValue indexed_header_;
   int64_t indexed_partition_rows_ = 0;
-  // By column id: regular, static, non-frozen collection or user type.
-  static constexpr uint8_t kRegularFlag = 1, kStaticFlag = 2, kMultiCellFlag = 4;
+  // By column id: regular, static, non-frozen collection or user type, dropped and re-added.
+  static constexpr uint8_t kRegularFlag = 1, kStaticFlag = 2, kMultiCellFlag = 4,
+                           kReaddedFlag = 8;
   bool HasFlag(uint32_t column_id, uint8_t flag) const {
     return column_id < column_flags_.size() && (column_flags_[column_id] & flag) != 0;
+  }
+  // A re-added column's drop time: its cells written at or before it are the dropped column's.
+  int64_t DropTime(uint32_t column_id) const {
+    return table_.FindDropById(column_id)->hidden_through_micros;
+  }
+  // Whether a cell written at `timestamp` belongs to a dropped column (hidden from every read).
+  bool Dropped(uint32_t column_id, int64_t timestamp) const {
+    return HasFlag(column_id, kReaddedFlag) && timestamp <= DropTime(column_id);
   }
   int64_t gc_before_ = 0;         // tombstones deleted before it (seconds) are purgeable
   // ReadResult::tombstones when the partition in hand began (reads of partition keys, whose

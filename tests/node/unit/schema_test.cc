@@ -62,6 +62,16 @@ class SchemaTest : public ::testing::Test {
   }
 
   // Reads every row of a table through Storage::Read; cells as CQL literals by column name.
+  // ALTER TABLE ks.<table> DROP <columns>.
+  static AlterTableDefinition DropDef(const std::string& table, std::vector<std::string> columns) {
+    AlterTableDefinition def;
+    def.keyspace = "ks";
+    def.name = table;
+    def.kind = AlterTableDefinition::Kind::kDropColumns;
+    def.drop = std::move(columns);
+    return def;
+  }
+
   std::vector<std::map<std::string, std::string>> ReadAll(const std::string& ks,
                                                           const std::string& table) {
     auto t = schema().snapshot()->FindTable(ks, table);
@@ -271,12 +281,7 @@ TEST_F(SchemaTest, SchemaAndDataSurviveRestart) {
       OptionValue{"", std::map<std::string, std::string>{{"class", "LeveledCompactionStrategy"}}};
   def.options["gc_grace_seconds"] = OptionValue{"3600", std::nullopt};
   ASSERT_TRUE(schema().CreateTable(def, false).ok());
-  AlterTableDefinition drop;
-  drop.keyspace = "ks";
-  drop.name = "t";
-  drop.kind = AlterTableDefinition::Kind::kDropColumns;
-  drop.drop = {"a"};
-  ASSERT_TRUE(schema().AlterTable(drop).ok());
+  ASSERT_TRUE(schema().AlterTable(DropDef("t", {"a"})).ok());
   auto before = schema().snapshot()->FindTable("ks", "t");
 
   PartitionMutation m;
@@ -308,40 +313,91 @@ TEST_F(SchemaTest, SchemaAndDataSurviveRestart) {
   EXPECT_EQ(rows[0]["ck1"], "'x'");
 }
 
-TEST_F(SchemaTest, DroppedAndReaddedColumnDoesNotShowOldData) {
+// A re-added column takes the dropped column's storage id back: cells written at or before the
+// drop time stay hidden, later ones are the re-added column's (Cassandra knows a column by name).
+TEST_F(SchemaTest, ReaddedColumnShowsOnlyCellsWrittenAfterTheDrop) {
   CreateKeyspace("ks");
   ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
   auto t = schema().snapshot()->FindTable("ks", "t");
-  PartitionMutation m;
-  m.table = t;
-  m.partition_key = {Int(1)};
-  RowMutation row;
-  row.clustering = {"x", Int(2)};
-  row.marker_timestamp = 1;
-  row.cells.push_back({t->FindColumn("v")->id, Int(42), 1, 0, {}});
-  m.rows.push_back(row);
-  ASSERT_TRUE(db_->storage().Apply({m}).ok());
+  const uint32_t v_id = t->FindColumn("v")->id;
+  auto write = [&](const std::string& ck1, int64_t ts) {
+    PartitionMutation m;
+    m.table = schema().snapshot()->FindTable("ks", "t");
+    m.partition_key = {Int(1)};
+    RowMutation row;
+    row.clustering = {ck1, Int(2)};
+    row.marker_timestamp = 1;
+    row.cells.push_back({v_id, Int(42), ts, 0, {}});
+    m.rows.push_back(row);
+    ASSERT_TRUE(db_->storage().Apply({m}).ok());
+  };
+  write("before", 1);
+  write("after", int64_t{1} << 60);  // a client timestamp beyond the drop time (now)
 
-  AlterTableDefinition alter;
-  alter.keyspace = "ks";
-  alter.name = "t";
-  alter.kind = AlterTableDefinition::Kind::kDropColumns;
-  alter.drop = {"v"};
+  AlterTableDefinition alter = DropDef("t", {"v"});
   ASSERT_TRUE(schema().AlterTable(alter).ok());
   alter.kind = AlterTableDefinition::Kind::kAddColumns;
   alter.add = {{"v", T(cql::TypeKind::kInt)}};
   auto r = schema().AlterTable(alter);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)->change, cql::SchemaChangeType::kUpdated);
-  auto rows = ReadAll("ks", "t");
-  ASSERT_EQ(rows.size(), 1u);  // the row marker keeps the row
-  EXPECT_EQ(rows[0].count("v"), 0u);
+  EXPECT_EQ(schema().snapshot()->FindTable("ks", "t")->FindColumn("v")->id, v_id);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto rows = ReadAll("ks", "t");
+    ASSERT_EQ(rows.size(), 2u);  // the row markers keep the rows; ck1 DESC
+    EXPECT_EQ(rows[0]["ck1"], "'before'");
+    EXPECT_EQ(rows[0].count("v"), 0u);
+    EXPECT_EQ(rows[1]["v"], "42");
+    Reopen();
+  }
 
   alter.add = {{"v", T(cql::TypeKind::kText)}};
   EXPECT_EQ(schema().AlterTable(alter).error().cql_code(), 0x2200);  // exists
   alter.kind = AlterTableDefinition::Kind::kDropColumns;
   alter.drop = {"pk"};
   EXPECT_EQ(schema().AlterTable(alter).error().message(), "Cannot drop PRIMARY KEY column pk");
+}
+
+// A table record of version 3 (before dropped columns kept their storage ids) still opens; a
+// column re-added after such a drop gets a new id, and the record is rewritten as version 5.
+TEST_F(SchemaTest, DropsOfVersion3RecordsOpenWithoutTheirIds) {
+  CreateKeyspace("ks");
+  ASSERT_TRUE(schema().CreateTable(TableDef("t"), false).ok());
+  AlterTableDefinition alter = DropDef("t", {"a"});
+  ASSERT_TRUE(schema().AlterTable(alter).ok());
+  const uint32_t old_id = *schema().snapshot()->FindTable("ks", "t")->dropped_columns[0].column_id;
+  // Version 5 to version 3: drop the id and hidden-through time after the dropped column's
+  // name (2 + 1 bytes), type (4 + 4), kind (1) and time (8), and the compact shape byte after
+  // the key format and two option bytes.
+  auto record = db_->storage().GetMeta("schema/table/ks/t");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  std::string bytes = **record;
+  ASSERT_EQ(bytes[0], 5);
+  size_t dropped = bytes.rfind(std::string("\x00\x01" "a\x00\x00\x00\x04text", 11));
+  ASSERT_NE(dropped, std::string::npos);
+  size_t id_at = dropped + 3 + 8 + 1 + 8;
+  bytes.erase(id_at, 12);
+  ASSERT_EQ(bytes[id_at + 3], 0);  // no compact storage
+  bytes.erase(id_at + 3, 1);
+  ASSERT_EQ(id_at + 3, bytes.size());  // no index section
+  bytes[0] = 3;
+  ASSERT_TRUE(db_->storage().PutMeta("schema/table/ks/t", bytes).ok());
+  Reopen();
+  auto t = schema().snapshot()->FindTable("ks", "t");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->dropped_columns.size(), 1u);
+  EXPECT_EQ(t->dropped_columns[0].name, "a");
+  EXPECT_FALSE(t->dropped_columns[0].column_id.has_value());
+
+  alter.kind = AlterTableDefinition::Kind::kAddColumns;
+  alter.add = {{"a", T(cql::TypeKind::kText)}};
+  ASSERT_TRUE(schema().AlterTable(alter).ok());
+  EXPECT_NE(schema().snapshot()->FindTable("ks", "t")->FindColumn("a")->id, old_id);
+  record = db_->storage().GetMeta("schema/table/ks/t");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((**record)[0], 5);
+  Reopen();
+  EXPECT_NE(schema().snapshot()->FindTable("ks", "t")->FindColumn("a"), nullptr);
 }
 
 TEST_F(SchemaTest, DropTableAndTruncateRemoveData) {
