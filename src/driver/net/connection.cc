@@ -112,13 +112,14 @@ void Connection::Open(std::function<void(Status)> done) {
                                  "TLS handshake with " + self->endpoint_ + ": " + ec.message()));
               return;
             }
-            self->StartRead();
             self->Startup();
+            self->StartRead();
           });
       return;
     }
-    self->StartRead();
+    // STARTUP leaves before anything else is done on the socket (the read's first attempt).
     self->Startup();
+    self->StartRead();
   });
 }
 
@@ -139,12 +140,14 @@ void Connection::Startup() {
         startup.Encode(w);
         return Status::Ok();
       },
-      h, options_.connect_timeout);
+      h, Millis(0));
   in_handshake_send_ = false;
   if (!st.ok()) {
     delete h;
     Close(st);
+    return;
   }
+  Flush();
 }
 
 void Connection::OnStartupResponse(Result<Response> r) {
@@ -224,12 +227,14 @@ void Connection::OnStartupResponse(Result<Response> r) {
           w.WriteBytes(std::string_view(token));
           return Status::Ok();
         },
-        handler, options_.connect_timeout);
+        handler, Millis(0));
     in_handshake_send_ = false;
     if (!st.ok()) {
       delete handler;
       Close(st);
+      return;
     }
+    Flush();
     return;
   }
   Close(Status(StatusCode::kConnectFailed, "unexpected " + std::string(cql::OpcodeName(h.opcode)) +
@@ -302,7 +307,7 @@ Status Connection::FinishFrame(size_t start, int16_t stream, ResponseHandler* ha
   }
   pending_ids_.push_back(stream);
   ++stats_.frames_sent;
-  ScheduleFlush();
+  if (!in_handshake_send_) ScheduleFlush();  // a handshake frame is alone: its sender flushes
   return Status::Ok();
 }
 
