@@ -22,6 +22,8 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kFirstReadChunk = 960;
 // 32 x 24 bytes: a small request too (see kFirstReadChunk).
 constexpr size_t kInitialSlots = 32;
+// Room for STARTUP and a connection's first few requests, reserved once; small too.
+constexpr size_t kFirstWriteChunk = 512;
 constexpr char kDriverName[] = "postfork";
 constexpr char kDriverVersion[] = "0.1.0";
 
@@ -124,6 +126,9 @@ void Connection::Open(std::function<void(Status)> done) {
 }
 
 void Connection::Startup() {
+  // One allocation for the handshake's frames instead of one per doubling; a small request (see
+  // kFirstReadChunk).
+  pending_.reserve(kFirstWriteChunk);
   cql::StartupMessage startup;
   startup.options["CQL_VERSION"] = "3.0.0";
   startup.options["DRIVER_NAME"] = kDriverName;

@@ -93,6 +93,7 @@ void SessionImpl::Connect(ConnectHandler handler) {
     }
   }
   keyspace_ = options_.keyspace;
+  report_.steps.reserve(8);  // one allocation, not one per doubling
   if (snapshot_) {
     report_.from_snapshot = true;
     local_dc_ = snapshot_->local_dc;
