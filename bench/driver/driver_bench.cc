@@ -7,6 +7,8 @@
 //       instruction after fork to a session that can execute (and its first query, and the page
 //       faults it took on the way). p50/p99 in ms over the N workers. --floor interleaves as
 //       many workers that only connect a raw socket and exchange STARTUP/READY: the floor.
+//       --schema: the master's snapshot also holds the keyspace's tables and columns
+//       (fetches.schema_keyspaces), as a service that reads table metadata has it.
 //   driver_bench first --port P --keyspace KS [--protocol ...]
 //       the first session of this (fresh) process, then a second one: wall and CPU ms, and the
 //       page faults each took
@@ -386,6 +388,8 @@ int main(int argc, char** argv) {
   bool floor = false;
   fork_cmd->add_flag("--floor", floor,
                      "also fork as many raw-socket workers (connect, STARTUP, READY; no driver)");
+  bool schema = false;
+  fork_cmd->add_flag("--schema", schema, "the snapshot holds the keyspace's tables and columns");
   for (auto* sc : {ready, tput, fork_cmd, first}) {
     sc->add_option("--port", port)->required();
     sc->add_option("--keyspace", keyspace)->required();
@@ -406,7 +410,10 @@ int main(int argc, char** argv) {
   }
   options.protocol_version = *version;
   if (ready->parsed()) return Ready(options, iterations);
-  if (fork_cmd->parsed()) return Fork(options, workers, floor);
+  if (fork_cmd->parsed()) {
+    if (schema) options.fetches.schema_keyspaces = {keyspace};
+    return Fork(options, workers, floor);
+  }
   if (first->parsed()) return First(options);
   return Throughput(options, seconds, inflight);
 }

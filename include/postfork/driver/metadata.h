@@ -63,6 +63,11 @@ struct KeyspaceMetadata {
 
 class TokenMap;
 
+// Keyspace -> replication, and keyspace -> fetched tables. Sessions and snapshots share them
+// read-only (a session from a snapshot copies neither).
+using ReplicationMap = std::map<std::string, ReplicationStrategy>;
+using SchemaMap = std::map<std::string, std::shared_ptr<const KeyspaceMetadata>>;
+
 // Everything a forked worker needs to open a session with no system-table query: take it in
 // the master (Session::TakeSnapshot, or TakeSnapshot in blocking.h), close that session, fork,
 // and call Session::ConnectFromSnapshot in each worker. Holds no socket. Immutable once taken.
@@ -70,10 +75,10 @@ struct Snapshot {
   SessionOptions options;
   std::string local_dc;         // resolved
   std::vector<HostInfo> hosts;  // hosts[0] answered the snapshot's connect
-  std::map<std::string, ReplicationStrategy> replication;  // keyspace -> strategy
+  std::shared_ptr<const ReplicationMap> replication;  // null when none
   std::shared_ptr<const TokenMap> token_map;
   std::vector<std::shared_ptr<const PreparedData>> prepared;  // by query string in the session
-  std::map<std::string, KeyspaceMetadata> schema;             // fetched keyspaces only
+  std::shared_ptr<const SchemaMap> schema;                    // fetched keyspaces; null when none
   // Hosts ("address:port") that refused v5 during negotiation: later sessions speak v4 there.
   std::map<std::string, int> protocol_versions;
 };

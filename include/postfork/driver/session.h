@@ -94,7 +94,8 @@ class Session {
   static auto Connect(boost::asio::io_context& io, SessionOptions options, Token&& token) {
     return boost::asio::async_initiate<Token, void(Result<Session>)>(
         [&io](auto handler, SessionOptions options) {
-          StartConnect(io, std::move(options), nullptr, ConnectHandler(std::move(handler)));
+          StartConnect(io, std::make_shared<const SessionOptions>(std::move(options)), nullptr,
+                       ConnectHandler(std::move(handler)));
         },
         token, std::move(options));
   }
@@ -105,7 +106,8 @@ class Session {
                                   Token&& token) {
     return boost::asio::async_initiate<Token, void(Result<Session>)>(
         [&io](auto handler, std::shared_ptr<const Snapshot> snap) {
-          SessionOptions options = snap->options;
+          // The snapshot's options, shared: a forked worker copies none of them.
+          std::shared_ptr<const SessionOptions> options(snap, &snap->options);
           StartConnect(io, std::move(options), std::move(snap), ConnectHandler(std::move(handler)));
         },
         token, std::move(snap));
@@ -159,7 +161,8 @@ class Session {
  private:
   explicit Session(std::shared_ptr<SessionImpl> impl);
   friend class SessionImpl;
-  static void StartConnect(boost::asio::io_context& io, SessionOptions options,
+  static void StartConnect(boost::asio::io_context& io,
+                           std::shared_ptr<const SessionOptions> options,
                            std::shared_ptr<const Snapshot> snapshot, ConnectHandler handler);
   void ExecuteImpl(Request request, QueryHandler handler);
   void PrepareImpl(std::string query, PrepareHandler handler);

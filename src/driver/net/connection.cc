@@ -22,6 +22,8 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kFirstReadChunk = 960;
 // 32 x 24 bytes: a small request too (see kFirstReadChunk).
 constexpr size_t kInitialSlots = 32;
+// Room for STARTUP and a connection's first few requests, reserved once; small too.
+constexpr size_t kFirstWriteChunk = 512;
 constexpr char kDriverName[] = "postfork";
 constexpr char kDriverVersion[] = "0.1.0";
 
@@ -112,17 +114,21 @@ void Connection::Open(std::function<void(Status)> done) {
                                  "TLS handshake with " + self->endpoint_ + ": " + ec.message()));
               return;
             }
-            self->StartRead();
             self->Startup();
+            self->StartRead();
           });
       return;
     }
-    self->StartRead();
+    // STARTUP leaves before anything else is done on the socket (the read's first attempt).
     self->Startup();
+    self->StartRead();
   });
 }
 
 void Connection::Startup() {
+  // One allocation for the handshake's frames instead of one per doubling; a small request (see
+  // kFirstReadChunk).
+  pending_.reserve(kFirstWriteChunk);
   cql::StartupMessage startup;
   startup.options["CQL_VERSION"] = "3.0.0";
   startup.options["DRIVER_NAME"] = kDriverName;
@@ -139,12 +145,14 @@ void Connection::Startup() {
         startup.Encode(w);
         return Status::Ok();
       },
-      h, options_.connect_timeout);
+      h, Millis(0));
   in_handshake_send_ = false;
   if (!st.ok()) {
     delete h;
     Close(st);
+    return;
   }
+  Flush();
 }
 
 void Connection::OnStartupResponse(Result<Response> r) {
@@ -224,12 +232,14 @@ void Connection::OnStartupResponse(Result<Response> r) {
           w.WriteBytes(std::string_view(token));
           return Status::Ok();
         },
-        handler, options_.connect_timeout);
+        handler, Millis(0));
     in_handshake_send_ = false;
     if (!st.ok()) {
       delete handler;
       Close(st);
+      return;
     }
+    Flush();
     return;
   }
   Close(Status(StatusCode::kConnectFailed, "unexpected " + std::string(cql::OpcodeName(h.opcode)) +
@@ -302,7 +312,7 @@ Status Connection::FinishFrame(size_t start, int16_t stream, ResponseHandler* ha
   }
   pending_ids_.push_back(stream);
   ++stats_.frames_sent;
-  ScheduleFlush();
+  if (!in_handshake_send_) ScheduleFlush();  // a handshake frame is alone: its sender flushes
   return Status::Ok();
 }
 

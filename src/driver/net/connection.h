@@ -86,6 +86,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // TCP connect, TLS handshake, STARTUP (+ SASL PLAIN). `done` gets kConnectFailed,
   // kUnsupported (protocol version) or a kServerError (e.g. bad credentials). Once.
+  // options.connect_timeout bounds the whole of it (the handshake frames have no deadline of
+  // their own: one timer, armed once); each handshake frame is written as soon as it is queued.
   void Open(std::function<void(Status)> done);
 
   // Queues one request. `encode(ByteWriter&) -> Status` appends the message body. On a non-OK

@@ -672,7 +672,7 @@ void SessionImpl::FetchKeyspace(std::string keyspace, KeyspaceHandler handler) {
   auto done = [self, state, keyspace]() {
     if (--state->outstanding > 0) return;
     auto md = KeyspaceFromSystemSchema(keyspace, state->ks, state->tables, state->columns);
-    if (md.ok()) self->schema_[keyspace] = *md;
+    if (md.ok()) self->schema_.Set(keyspace, std::make_shared<const KeyspaceMetadata>(*md));
     KeyspaceHandler h = std::move(state->handler);
     auto ex = asio::get_associated_executor(h, self->io_.get_executor());
     asio::dispatch(

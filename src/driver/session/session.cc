@@ -42,9 +42,9 @@ Session::~Session() {
   if (impl_) impl_->Close();
 }
 
-void Session::StartConnect(asio::io_context& io, SessionOptions options,
+void Session::StartConnect(asio::io_context& io, std::shared_ptr<const SessionOptions> options,
                            std::shared_ptr<const Snapshot> snapshot, ConnectHandler handler) {
-  Status st = options.Validate();
+  Status st = options->Validate();
   if (!st.ok()) {
     auto ex = asio::get_associated_executor(handler, io.get_executor());
     PostOn(io, ex, [h = std::move(handler), st = std::move(st)]() mutable {

@@ -40,11 +40,11 @@ int Host::opening() const {
 
 // ---- construction ------------------------------------------------------------------------
 
-SessionImpl::SessionImpl(asio::io_context& io, SessionOptions options,
+SessionImpl::SessionImpl(asio::io_context& io, std::shared_ptr<const SessionOptions> options,
                          std::shared_ptr<const Snapshot> snapshot)
     : io_(io),
-      options_(std::move(options)),
-      shared_options_(std::make_shared<const SessionOptions>(options_)),
+      shared_options_(std::move(options)),
+      options_(*shared_options_),
       snapshot_(std::move(snapshot)),
       retry_(options_.retry),
       generation_(g_fork_generation.load(std::memory_order_relaxed)),
@@ -93,17 +93,21 @@ void SessionImpl::Connect(ConnectHandler handler) {
     }
   }
   keyspace_ = options_.keyspace;
+  report_.steps.reserve(8);  // one allocation, not one per doubling
   if (snapshot_) {
     report_.from_snapshot = true;
     local_dc_ = snapshot_->local_dc;
-    replication_ = snapshot_->replication;
-    schema_ = snapshot_->schema;
-    for (auto& p : snapshot_->prepared) StorePrepared(p);
+    replication_ = SharedMap<std::string, ReplicationStrategy>(snapshot_->replication);
+    schema_ = SharedMap<std::string, std::shared_ptr<const KeyspaceMetadata>>(snapshot_->schema);
     protocol_versions_ = snapshot_->protocol_versions;
     for (auto& info : snapshot_->hosts)
       hosts_.push_back(std::make_unique<Host>(io_, info, options_.reconnection));
     for (auto& h : hosts_) h->endpoint = h->info.Endpoint();
-    token_map_ = snapshot_->token_map ? snapshot_->token_map : TokenMap::Build(snapshot_->hosts);
+    // Aliasing pointers: they count on the snapshot's control block, which the session's
+    // snapshot_ has written already, not on the token map's (another page of the master's heap).
+    token_map_ = snapshot_->token_map
+                     ? std::shared_ptr<const TokenMap>(snapshot_, snapshot_->token_map.get())
+                     : TokenMap::Build(snapshot_->hosts);
   }
   TryContactPoint(0, std::move(shared_handler), std::make_shared<std::string>());
 }
@@ -237,7 +241,7 @@ void SessionImpl::Bootstrap(std::shared_ptr<Connection> conn,
     SendQuery(*conn, ReplicationQuery(keyspace_), {}, timeout, [p, self](QueryResult r) {
       if (r.ok() && r.row_count() > 0) {
         auto m = r.row(0).Get<cql::ValueMap>("replication");
-        if (m.ok()) self->replication_[self->keyspace_] = ParseReplication(*m);
+        if (m.ok()) self->replication_.Set(self->keyspace_, ParseReplication(*m));
       }
       p->Finish();
     });
@@ -588,7 +592,9 @@ void SessionImpl::RegisterUnawaited(Connection& conn) {
     else
       spdlog::warn("postfork driver: REGISTER failed: {}", st.ToString());
   };
-  Status st = SendRegister(conn, options_.connect_timeout, report);
+  // No deadline: nothing waits for the answer (a dead connection is the heartbeat's to find),
+  // and a forked worker arms no timer for it.
+  Status st = SendRegister(conn, Millis(0), report);
   report(st);
 }
 
@@ -724,13 +730,13 @@ void SessionImpl::OnEvent(const cql::EventMessage& ev) {
     const cql::SchemaChange& sc = ev.schema_change;
     if (sc.target == cql::SchemaChangeTarget::kKeyspace) {
       if (sc.change == cql::SchemaChangeType::kDropped) {
-        replication_.erase(sc.keyspace);
-        schema_.erase(sc.keyspace);
-      } else if (replication_.count(sc.keyspace)) {
+        replication_.Erase(sc.keyspace);
+        schema_.Erase(sc.keyspace);
+      } else if (replication_.Contains(sc.keyspace)) {
         FetchReplication(sc.keyspace);
       }
     }
-    if (sc.target == cql::SchemaChangeTarget::kTable && schema_.count(sc.keyspace)) {
+    if (sc.target == cql::SchemaChangeTarget::kTable && schema_.Contains(sc.keyspace)) {
       auto self = shared_from_this();
       FetchKeyspace(sc.keyspace, KeyspaceHandler([](Result<KeyspaceMetadata>) {}));
     }
@@ -773,7 +779,7 @@ void SessionImpl::FetchReplication(const std::string& keyspace) {
               self->replication_fetching_[keyspace] = false;
               if (r.ok() && r.row_count() > 0) {
                 auto m = r.row(0).Get<cql::ValueMap>("replication");
-                if (m.ok()) self->replication_[keyspace] = ParseReplication(*m);
+                if (m.ok()) self->replication_.Set(keyspace, ParseReplication(*m));
               }
             });
 }
@@ -783,11 +789,11 @@ void SessionImpl::FetchReplication(const std::string& keyspace) {
 void SessionImpl::BuildPlan(const std::string* keyspace, const int64_t* token, QueryPlan* plan) {
   int n = static_cast<int>(hosts_.size());
   if (token && keyspace && options_.token_aware && token_map_) {
-    auto it = replication_.find(*keyspace);
-    if (it == replication_.end()) {
+    const ReplicationStrategy* strategy = replication_.Find(*keyspace);
+    if (!strategy) {
       FetchReplication(*keyspace);
     } else {
-      const auto& replicas = token_map_->Replicas(*token, it->second);
+      const auto& replicas = token_map_->Replicas(*token, *strategy);
       for (int r : replicas)  // local replicas first
         if (r < n && hosts_[static_cast<size_t>(r)]->info.datacenter == local_dc_ &&
             hosts_[static_cast<size_t>(r)]->up())
@@ -836,7 +842,12 @@ static std::string PreparedKey(const std::string& keyspace, const std::string& q
 
 std::shared_ptr<const PreparedData> SessionImpl::FindPrepared(const std::string& query) const {
   auto it = prepared_.find(PreparedKey(keyspace_, query));
-  return it == prepared_.end() ? nullptr : it->second;
+  if (it != prepared_.end()) return it->second;
+  if (snapshot_) {
+    for (auto& p : snapshot_->prepared)
+      if (p->query == query && p->keyspace == keyspace_) return p;
+  }
+  return nullptr;
 }
 
 void SessionImpl::StorePrepared(std::shared_ptr<const PreparedData> data) {
@@ -872,10 +883,14 @@ std::shared_ptr<const Snapshot> SessionImpl::TakeSnapshot() const {
   s->options.keyspace = keyspace_;
   s->local_dc = local_dc_;
   s->hosts = host_infos();
-  s->replication = replication_;
+  s->replication = replication_.shared();
   s->token_map = token_map_;
   for (auto& [q, p] : prepared_) s->prepared.push_back(p);
-  s->schema = schema_;
+  if (snapshot_) {  // the snapshot's statements that this session has not prepared again
+    for (auto& p : snapshot_->prepared)
+      if (!prepared_.count(PreparedKey(p->keyspace, p->query))) s->prepared.push_back(p);
+  }
+  s->schema = schema_.shared();
   s->protocol_versions = protocol_versions_;
   return s;
 }

@@ -21,6 +21,7 @@
 #include "driver/net/connection.h"
 #include "driver/policies/reconnection.h"
 #include "driver/policies/retry.h"
+#include "driver/session/shared_map.h"
 #include "postfork/driver/session.h"
 
 namespace postfork::driver {
@@ -64,7 +65,8 @@ struct QueryPlan {
 
 class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
  public:
-  SessionImpl(boost::asio::io_context& io, SessionOptions options,
+  // `options`: from a snapshot, the snapshot's own (shared, not copied).
+  SessionImpl(boost::asio::io_context& io, std::shared_ptr<const SessionOptions> options,
               std::shared_ptr<const Snapshot> snapshot);
   ~SessionImpl();
 
@@ -131,9 +133,9 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   void OnConnectionClosed(Connection& conn, const Status& why);
   void ScheduleReconnect(Host& host);
   void MakeControl(Connection* conn);
-  // Sends REGISTER on `conn` without waiting for it. A failure costs only events, so it is
-  // logged: a warning, unless the session was closed meanwhile (then the REGISTER was cut
-  // short on purpose, as when a worker closes a session that has just opened).
+  // Sends REGISTER on `conn` without waiting for it, with no deadline. A failure costs only
+  // events, so it is logged: a warning, unless the session was closed meanwhile (then the
+  // REGISTER was cut short on purpose, as when a worker closes a session that has just opened).
   void RegisterUnawaited(Connection& conn);
   // Reads system.local and the peers table again and applies them; `after` runs once done
   // (also when nothing could be read).
@@ -150,8 +152,11 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
                            std::shared_ptr<std::function<void(bool)>> done);
 
   boost::asio::io_context& io_;
-  SessionOptions options_;
-  std::shared_ptr<const SessionOptions> shared_options_;  // what connections read
+  std::shared_ptr<const SessionOptions> shared_options_;  // connections hold it too
+  const SessionOptions& options_;                         // *shared_options_
+  // What a session from a snapshot reads in place: its hosts' list, token map, replication,
+  // schema and prepared statements are the snapshot's until the session changes them, so a
+  // forked worker copies none of them (and writes only the snapshot's reference count).
   std::shared_ptr<const Snapshot> snapshot_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   RetryPolicy retry_;
@@ -164,9 +169,10 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   std::string local_dc_;
   std::vector<std::unique_ptr<Host>> hosts_;
   std::shared_ptr<const TokenMap> token_map_;
-  std::map<std::string, ReplicationStrategy> replication_;
+  SharedMap<std::string, ReplicationStrategy> replication_;
   std::map<std::string, bool> replication_fetching_;
-  std::map<std::string, KeyspaceMetadata> schema_;
+  SharedMap<std::string, std::shared_ptr<const KeyspaceMetadata>> schema_;
+  // Prepared here; FindPrepared falls back to snapshot_->prepared.
   std::unordered_map<std::string, std::shared_ptr<const PreparedData>> prepared_;
   std::map<std::string, int> protocol_versions_;  // endpoint -> version, hosts that refused v5
   std::weak_ptr<Connection> control_;

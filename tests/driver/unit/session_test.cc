@@ -50,6 +50,36 @@ TEST(Session, FromSnapshotOpensSocketsOnlyWithNoSystemQuery) {
   EXPECT_EQ(ops[1], cql::Opcode::kRegister);
 }
 
+TEST(Session, FromSnapshotSharesTheSnapshotsStateInsteadOfCopyingIt) {
+  ScriptedServer server;
+  auto snap = SnapshotFor(server.port());
+  snap->options.keyspace = "ks";
+  snap->token_map = TokenMap::Build(snap->hosts);
+  snap->replication = std::make_shared<ReplicationMap>(ReplicationMap{{"ks", {}}});
+  auto tables = std::make_shared<KeyspaceMetadata>();
+  tables->name = "ks";
+  snap->schema = std::make_shared<SchemaMap>(SchemaMap{{"ks", tables}});
+  auto prepared = std::make_shared<PreparedData>();
+  prepared->query = "SELECT v FROM t WHERE k = ?";
+  prepared->keyspace = "ks";
+  prepared->id = "id1";
+  snap->prepared = {prepared};
+  auto s = BlockingSession::ConnectFromSnapshot(snap);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // The snapshot's statement, with no PREPARE sent.
+  auto p = s->Prepare("SELECT v FROM t WHERE k = ?");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(&p->data(), prepared.get());
+  // A snapshot of that session holds the very same objects: nothing was copied on the way.
+  auto again = s->TakeSnapshot();
+  EXPECT_EQ(again->token_map.get(), snap->token_map.get());
+  EXPECT_EQ(again->replication.get(), snap->replication.get());
+  EXPECT_EQ(again->schema.get(), snap->schema.get());
+  ASSERT_EQ(again->prepared.size(), 1u);
+  EXPECT_EQ(again->prepared[0].get(), prepared.get());
+  for (auto op : server.opcodes()) EXPECT_NE(op, cql::Opcode::kPrepare);
+}
+
 TEST(Session, FromSnapshotRegisterSharesAWriteWithTheFirstRequest) {
   ScriptedServer server;
   boost::asio::io_context io(1);
