@@ -250,10 +250,12 @@ nb::object CellToPython(std::string_view bytes, const DataType& type, const std:
   bool tried = true;
   switch (type.kind()) {
     case TypeKind::kText:
-      fast = IsShortAscii(p, n) ? AsciiToPython(p, ssize) : PyUnicode_DecodeUTF8(p, ssize, "strict");
+      fast =
+          IsShortAscii(p, n) ? AsciiToPython(p, ssize) : PyUnicode_DecodeUTF8(p, ssize, "strict");
       break;
     case TypeKind::kAscii:
-      fast = IsShortAscii(p, n) ? AsciiToPython(p, ssize) : PyUnicode_DecodeASCII(p, ssize, "strict");
+      fast =
+          IsShortAscii(p, n) ? AsciiToPython(p, ssize) : PyUnicode_DecodeASCII(p, ssize, "strict");
       break;
     case TypeKind::kInt:
       if (n != 4) return CellViaCodec(bytes, type, column);

@@ -93,12 +93,14 @@ nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
 void RowDealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   PyObject_GC_UnTrack(self);
+  // clang-format off
   Py_TRASHCAN_BEGIN(self, RowDealloc)
   auto* t = reinterpret_cast<PyTupleObject*>(self);
   for (Py_ssize_t i = Py_SIZE(self); --i >= 0;) Py_XDECREF(t->ob_item[i]);
   type->tp_free(self);
   Py_DECREF(type);  // instances of heap types hold a reference to their type
   Py_TRASHCAN_END
+  // clang-format on
 }
 
 // Whether `cls` is (now) a row class with RowDealloc. Subclasses made of it later keep
