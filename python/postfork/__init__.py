@@ -43,7 +43,7 @@ _register_types()
 from postfork import cluster as _cluster  # noqa: E402  (after the types it converts with)
 
 _warm = {"cluster": None, "pid": None, "keyspace": None}
-_worker = {"session": None, "pid": None}
+_worker = {"session": None, "pid": None, "fork_generation": None}
 
 
 def warm_up(cluster=None, keyspace=None, prepare=(), schema_keyspaces=(), **cluster_kwargs):
@@ -104,13 +104,15 @@ def connect_after_fork(row_factory=None):
     if row_factory is not None:
         s.row_factory = row_factory
     _worker["session"], _worker["pid"] = s, _os.getpid()
+    _worker["fork_generation"] = _driver.fork_generation()
     return s
 
 
 def session():
     """The Session connect_after_fork() opened in this process."""
     s = _worker["session"]
-    if s is None or _worker["pid"] != _os.getpid():
+    # The driver's fork count, not getpid(): no system call on every request.
+    if s is None or _worker["fork_generation"] != _driver.fork_generation():
         raise DriverException("postfork.session(): no session in process %d; call "
                               "postfork.connect_after_fork() in the worker's post-fork hook"
                               % _os.getpid())

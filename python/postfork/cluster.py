@@ -1,6 +1,7 @@
 """Cluster, Session, ResponseFuture and ResultSet: the DataStax driver's ``cassandra.cluster``
 subset, on postfork's C++ driver."""
 import atexit
+import operator
 import os
 import ssl as _ssl
 import tempfile
@@ -193,13 +194,28 @@ class Session:
     """Executes statements on one set of connections. Safe to use from several Python threads;
     bound to the process that opened it (ForkError elsewhere)."""
 
-    # Defaults, until set on the instance.
-    default_timeout = 10.0
-    default_consistency_level = ConsistencyLevel.LOCAL_ONE
-    default_serial_consistency_level = None
-    default_fetch_size = 5000
     row_factory = staticmethod(named_tuple_factory)
     is_shutdown = False
+    # The session's defaults (below: their public names) until set on the instance, and the
+    # request options of a query string with them, made on first use and dropped when one of
+    # them is set.
+    _default_timeout = 10.0
+    _default_consistency_level = ConsistencyLevel.LOCAL_ONE
+    _default_serial_consistency_level = None
+    _default_fetch_size = 5000
+    _query_options = None
+
+    def _default(attr):  # noqa: N805  (a class-body helper, deleted below)
+        def set_default(self, value):
+            self.__dict__[attr] = value
+            self._query_options = None
+        return property(operator.attrgetter(attr), set_default)
+
+    default_timeout = _default("_default_timeout")
+    default_consistency_level = _default("_default_consistency_level")
+    default_serial_consistency_level = _default("_default_serial_consistency_level")
+    default_fetch_size = _default("_default_fetch_size")
+    del _default
 
     def __init__(self, cluster, core, keyspace, track=True):
         # Few writes: a worker creates its session right after fork, where every page the
@@ -265,10 +281,22 @@ class Session:
         Waits with the GIL released."""
         if self.is_shutdown:
             raise DriverException("Session is shut down")
-        kind, target, values, statement = self._spec(query, parameters)
-        options = self._options(statement, timeout, paging_state)
-        pending = self._core.submit(kind, target, values, options, True)  # sent by result()
-        return ResponseFuture(self, (kind, target, values, statement, options), pending).result()
+        if query.__class__ is str and parameters is None and timeout is _NOT_SET \
+                and paging_state is None:
+            # The common case: a query string with the session's defaults.
+            kind, target, values, statement = 0, query, None, None
+            options = self._query_options
+            if options is None:
+                options = self._query_options = self._options(None, timeout, None)
+        else:
+            kind, target, values, statement = self._spec(query, parameters)
+            options = self._options(statement, timeout, paging_state)
+        pending = self._core.submit(kind, target, values, options, True)  # sent by _first_page
+        future = ResponseFuture(self, (kind, target, values, statement, options), pending)
+        rows, error = future._first_page()
+        if error is not None:
+            raise error
+        return ResultSet(future, rows)
 
     def prepare(self, query, custom_payload=None, keyspace=None):
         """Prepares ``query`` (cached by text: statements prepared in the master's warm-up cost
@@ -328,24 +356,34 @@ class ResponseFuture:
             p = self._pending if pending is None else pending
             if p is self._pending and self._outcome is not None:
                 return self._outcome
-        factory = self.session.row_factory
-        named = factory is named_tuple_factory  # the default: rows built as named tuples
-        error, colnames, paging_state, rows, kind = p.settle(named)  # waits, GIL released
-        if error is not None:
-            outcome = (None, exception_for(error, colnames))
-            colnames = None
-        else:
-            if not colnames:
-                if kind == _SCHEMA_CHANGE and self.session.cluster._metadata is not None:
-                    self.session.cluster._metadata._invalidate()
-            elif not named:
-                rows = factory(list(colnames), rows)
-            outcome = (rows, None)
+        outcome, colnames, paging_state = self._outcome_of(p)
         with self._lock:
             if p is self._pending and self._outcome is None:
                 self._outcome = outcome
                 self._colnames, self._paging_state = colnames, paging_state
         return outcome
+
+    def _first_page(self):
+        """_settle() for Session.execute, before any other thread can see this future: no
+        lock taken."""
+        outcome, self._colnames, self._paging_state = self._outcome_of(self._pending)
+        self._outcome = outcome
+        return outcome
+
+    def _outcome_of(self, p):
+        """((rows, None) or (None, exception), column names, paging state) of page `p`,
+        waiting for it."""
+        factory = self.session.row_factory
+        named = factory is named_tuple_factory  # the default: rows built as named tuples
+        error, colnames, paging_state, rows, kind = p.settle(named)  # waits, GIL released
+        if error is not None:
+            return (None, exception_for(error, colnames)), None, paging_state
+        if not colnames:
+            if kind == _SCHEMA_CHANGE and self.session.cluster._metadata is not None:
+                self.session.cluster._metadata._invalidate()
+        elif not named:
+            rows = factory(list(colnames), rows)
+        return (rows, None), colnames, paging_state
 
     def result(self, timeout=None):
         rows, error = self._settle()

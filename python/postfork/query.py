@@ -4,6 +4,7 @@ import functools
 import keyword
 import re
 
+from postfork import _driver
 from postfork._errors import ConsistencyLevel  # noqa: F401
 
 
@@ -42,7 +43,9 @@ def _clean_column_name(name):
 
 @functools.lru_cache(maxsize=256)
 def _row_class(colnames):
-    return collections.namedtuple("Row", [_clean_column_name(c) for c in colnames], rename=True)
+    cls = collections.namedtuple("Row", [_clean_column_name(c) for c in colnames], rename=True)
+    _driver.adopt_row_class(cls)  # the deallocator of a plain tuple (python/src/module.cc)
+    return cls
 
 
 def named_tuple_factory(colnames, rows):

@@ -3,6 +3,7 @@
 #include <datetime.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -201,6 +202,44 @@ nb::object CellViaCodec(std::string_view bytes, const DataType& type, const std:
   if (!v.ok()) throw nb::value_error(("column " + column + ": " + v.error().message()).c_str());
   return ToPython(*v, type);
 }
+
+// Whether `p[0, n)` is a short run of ASCII bytes: such a string is copied into a new str as
+// it is, sparing CPython's general UTF-8 decoder its setup (the common case of short text
+// cells). Longer or non-ASCII text takes that decoder. Reads 8, 4, 2 and 1 bytes at a time,
+// the last word overlapping the one before.
+bool IsShortAscii(const char* p, size_t n) {
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  if (n >= 8) {
+    if (n > 64) return false;
+    uint64_t high = 0, w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      high |= w;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    return ((high | w) & kHigh) == 0;
+  }
+  uint64_t high = 0;
+  if (n & 4) {
+    uint32_t w;
+    std::memcpy(&w, p + n - 4, 4);
+    high |= w;
+  }
+  if (n & 2) {
+    uint16_t w;
+    std::memcpy(&w, p + (n & 1), 2);
+    high |= w;
+  }
+  if (n & 1) high |= static_cast<uint8_t>(p[0]);
+  return (high & kHigh) == 0;
+}
+
+PyObject* AsciiToPython(const char* p, Py_ssize_t n) {
+  PyObject* s = PyUnicode_New(n, 127);
+  if (s && n) std::memcpy(PyUnicode_1BYTE_DATA(s), p, static_cast<size_t>(n));
+  return s;
+}
+
 }  // namespace
 
 nb::object CellToPython(std::string_view bytes, const DataType& type, const std::string& column) {
@@ -211,10 +250,12 @@ nb::object CellToPython(std::string_view bytes, const DataType& type, const std:
   bool tried = true;
   switch (type.kind()) {
     case TypeKind::kText:
-      fast = PyUnicode_DecodeUTF8(p, ssize, "strict");
+      fast =
+          IsShortAscii(p, n) ? AsciiToPython(p, ssize) : PyUnicode_DecodeUTF8(p, ssize, "strict");
       break;
     case TypeKind::kAscii:
-      fast = PyUnicode_DecodeASCII(p, ssize, "strict");
+      fast =
+          IsShortAscii(p, n) ? AsciiToPython(p, ssize) : PyUnicode_DecodeASCII(p, ssize, "strict");
       break;
     case TypeKind::kInt:
       if (n != 4) return CellViaCodec(bytes, type, column);

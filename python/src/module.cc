@@ -84,6 +84,55 @@ nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
                         status.message(), fields);
 }
 
+// Rows of the default row factory are instances of collections.namedtuple classes, as the
+// DataStax driver's are. CPython frees instances of such a class with its generic
+// subtype_dealloc (finalizer, __dict__, __weakref__ and slot checks: a few hundred instructions
+// per row). AdoptRowClass gives a class that is exactly a tuple subclass with none of those
+// (`__slots__ = ()`, no __del__: what namedtuple makes) the deallocator of such a tuple, and
+// NewRow allocates its rows without the generic allocator's zeroing and tracking.
+void RowDealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
+  // clang-format off
+  Py_TRASHCAN_BEGIN(self, RowDealloc)
+  auto* t = reinterpret_cast<PyTupleObject*>(self);
+  for (Py_ssize_t i = Py_SIZE(self); --i >= 0;) Py_XDECREF(t->ob_item[i]);
+  type->tp_free(self);
+  Py_DECREF(type);  // instances of heap types hold a reference to their type
+  Py_TRASHCAN_END
+  // clang-format on
+}
+
+// Whether `cls` is (now) a row class with RowDealloc. Subclasses made of it later keep
+// subtype_dealloc, which calls RowDealloc as their base's deallocator.
+bool AdoptRowClass(nb::handle cls) {
+  if (!PyType_Check(cls.ptr())) return false;
+  auto* t = reinterpret_cast<PyTypeObject*>(cls.ptr());
+  if (t->tp_dealloc == RowDealloc) return true;
+  const bool plain = (t->tp_flags & Py_TPFLAGS_HEAPTYPE) && t->tp_base == &PyTuple_Type &&
+                     t->tp_basicsize == PyTuple_Type.tp_basicsize &&
+                     t->tp_itemsize == PyTuple_Type.tp_itemsize && t->tp_dictoffset == 0 &&
+                     t->tp_weaklistoffset == 0 && !t->tp_finalize && !t->tp_del &&
+                     t->tp_free == PyTuple_Type.tp_free;
+  if (!plain) return false;
+  t->tp_dealloc = RowDealloc;
+  return true;
+}
+
+// A new row of `width` cells (all NULL) of class `cls`: a tuple, or a tuple subclass. Sets
+// `*track` when the caller must hand it to the garbage collector (PyObject_GC_Track) once its
+// cells are set.
+PyObject* NewRow(PyTypeObject* cls, Py_ssize_t width, bool* track) {
+  *track = false;
+  if (cls == &PyTuple_Type) return PyTuple_New(width);
+  if (cls->tp_dealloc != RowDealloc) return cls->tp_alloc(cls, width);
+  PyTupleObject* t = PyObject_GC_NewVar(PyTupleObject, cls, width);
+  if (!t) return nullptr;
+  for (Py_ssize_t i = 0; i < width; ++i) t->ob_item[i] = nullptr;
+  *track = true;
+  return reinterpret_cast<PyObject*>(t);
+}
+
 // Column names and named-tuple row classes of recent results, so that a result whose columns
 // were seen before reuses the names tuple and the class (no string per column, no Python call):
 // the classes come from postfork.query._row_class, handed over by set_types. A few entries,
@@ -445,7 +494,8 @@ class Pending {
     nb::list out = nb::steal<nb::list>(list);
     const cql::RowsResult& rows = r.data()->message.rows;
     for (int32_t i = 0; i < n; ++i) {
-      PyObject* t = cls == &PyTuple_Type ? PyTuple_New(width) : cls->tp_alloc(cls, width);
+      bool track;
+      PyObject* t = NewRow(cls, width, &track);
       if (!t) throw nb::python_error();
       PyList_SET_ITEM(list, i, t);  // owned by the list from here, also if a cell throws
       for (int c = 0; c < width; ++c) {
@@ -459,6 +509,7 @@ class Pending {
         }
         PyTuple_SET_ITEM(t, c, cell);
       }
+      if (track) PyObject_GC_Track(t);
     }
     return out;
   }
@@ -784,6 +835,8 @@ NB_MODULE(_driver, m) {
     RowClasses::Get().set_factory(t["row_class"]);
     types.ready = true;
   });
+
+  m.def("adopt_row_class", [](nb::handle cls) { return AdoptRowClass(cls); });
 
   nb::class_<Pending>(m, "Pending")
       .def_prop_ro("done", &Pending::done)

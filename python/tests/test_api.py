@@ -12,7 +12,7 @@ import pytest
 
 import postfork
 from postfork import ConsistencyLevel
-from postfork.cluster import Cluster, ResultSet
+from postfork.cluster import Cluster, NoHostAvailable, ResultSet
 from postfork.query import (UNSET_VALUE, BatchStatement, BatchType, SimpleStatement,
                             dict_factory, ordered_dict_factory, tuple_factory)
 from postfork.util import Date, Duration, OrderedMapSerializedKey, SortedSet, Time
@@ -326,6 +326,81 @@ def test_row_classes_by_column_names_past_the_cache(fresh):
         assert rs.column_names == ["v", "c%d" % i] and rs.one() == ("one", 1)
     again = s.execute("SELECT k AS c0, v FROM rc WHERE k = 1").one()
     assert type(again)._fields == type(first)._fields and again == first
+
+
+def test_text_cells_of_every_length_and_script(fresh):
+    # Short ASCII text is copied into str directly, other text goes through the UTF-8 decoder:
+    # both give the same values, for lengths around the 1-, 2-, 4- and 8-byte reads.
+    s = fresh
+    s.execute("CREATE TABLE IF NOT EXISTS texts (k int PRIMARY KEY, t text, a ascii)")
+    ins = s.prepare("INSERT INTO texts (k, t, a) VALUES (?, ?, ?)")
+    values = {}
+    for n in list(range(0, 20)) + [31, 32, 33, 63, 64, 65, 200]:
+        values[n] = ("x" * n, "y" * n)
+        values[1000 + n] = ("é" + "x" * n, "z" * n)  # not ASCII: 2 bytes first
+        values[2000 + n] = ("x" * n + "€", "w" * n)  # not ASCII: 3 bytes last
+    values[3000] = ("\x7f\x00", "\x7f")
+    for k, (t, a) in values.items():
+        s.execute(ins, (k, t, a))
+    got = {r.k: (r.t, r.a) for r in s.execute("SELECT k, t, a FROM texts")}
+    assert got == values
+    assert all(type(t) is str and type(a) is str for t, a in got.values())
+
+
+def test_rows_are_plain_named_tuples(fresh):
+    # The extension frees rows of its named-tuple classes as tuples (python/src/module.cc):
+    # the classes still behave as collections.namedtuple's, subclasses included.
+    import gc
+    import pickle
+    s = fresh
+    s.execute("CREATE TABLE IF NOT EXISTS nt (k int PRIMARY KEY, v text)")
+    s.execute("INSERT INTO nt (k, v) VALUES (1, 'one')")
+    row = s.execute("SELECT k, v FROM nt WHERE k = 1").one()
+    cls = type(row)
+    assert cls.__bases__ == (tuple,) and cls.__name__ == "Row"
+    assert repr(row) == "Row(k=1, v='one')" and row._replace(v="two") == (1, "two")
+    assert type(row._replace(v="two")) is cls and cls._make((2, "b")).k == 2
+    with pytest.raises(AttributeError):
+        row.other = 1
+    assert pickle.loads(pickle.dumps(tuple(row))) == row
+
+    class Sub(cls):
+        def __del__(self):
+            freed.append(self.k)
+    freed = []
+    sub = Sub(3, "three")
+    assert sub.v == "three" and isinstance(sub, cls)
+    del sub
+    gc.collect()
+    assert freed == [3]
+    rows = [list(s.execute("SELECT k, v FROM nt")) for _ in range(50)]
+    cycle = [row]
+    cycle.append(cycle)
+    del rows, cycle
+    gc.collect()
+    assert s.execute("SELECT k, v FROM nt WHERE k = 1").one() == (1, "one")
+
+
+def test_session_defaults_apply_once_changed(fresh, paged):
+    # A query string's request options are made once per session and remade when a default
+    # changes.
+    s = paged
+    assert len(s.execute("SELECT c FROM paged WHERE p = 0").current_rows) == 250
+    s.default_fetch_size = 100
+    try:
+        assert len(s.execute("SELECT c FROM paged WHERE p = 0").current_rows) == 100
+        assert s.default_fetch_size == 100
+    finally:
+        s.default_fetch_size = 5000
+    assert len(s.execute("SELECT c FROM paged WHERE p = 0").current_rows) == 250
+    s.default_consistency_level = ConsistencyLevel.THREE
+    try:
+        with pytest.raises(NoHostAvailable, match="THREE"):  # Unavailable from the one host
+            s.execute("SELECT c FROM paged WHERE p = 0")
+    finally:
+        s.default_consistency_level = ConsistencyLevel.LOCAL_ONE
+    assert s.default_consistency_level == ConsistencyLevel.LOCAL_ONE
+    assert len(s.execute("SELECT c FROM paged WHERE p = 0").current_rows) == 250
 
 
 def test_uuid_and_decimal_modules_load_when_a_value_needs_them(node):

@@ -75,6 +75,12 @@ def test_warm_up_then_connect_after_fork(node, session):
             report = s.connect_report()
             assert report["from_snapshot"] and report["system_queries"] == 0, report
             assert postfork.session() is s
+
+            def grandchild():  # a process forked from the worker has no session of its own
+                with pytest.raises(postfork.DriverException, match="connect_after_fork"):
+                    postfork.session()
+                return "ok"
+            assert run_in_child(grandchild) == (0, "ok")
             sel = s.prepare("SELECT v FROM forked WHERE k = ?")  # from the snapshot
             s.execute("INSERT INTO forked (k, v) VALUES (%s, %s)", (k, "child %d" % k))
             assert s.execute(sel, (k,)).one().v == "child %d" % k
