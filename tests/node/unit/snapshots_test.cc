@@ -18,9 +18,7 @@ namespace fs = std::filesystem;
 class SnapshotsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    StorageOptions options;
-    options.data_dir = dir_.path();
-    auto s = Storage::Open(options);
+    auto s = testing::OpenStorage(dir_.path());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     storage_ = std::move(*s);
     store_ = std::make_unique<SnapshotStore>(storage_.get(), dir_.path());
@@ -45,9 +43,7 @@ TEST_F(SnapshotsTest, CheckpointOpensAsTheDatabaseAtTheSnapshot) {
   ASSERT_TRUE(store_->Take("t2", {{"ks", "a"}}, /*flush=*/false, std::nullopt).ok());
   ASSERT_TRUE(storage_->PutMeta("k", "later").ok());
   for (auto [tag, want] : {std::pair{"t1", "before"}, std::pair{"t2", "after"}}) {
-    StorageOptions options;
-    options.data_dir = (fs::path(dir_.path()) / "snapshots" / tag / "db").string();
-    auto copy = Storage::Open(options);
+    auto copy = testing::OpenStorage((fs::path(dir_.path()) / "snapshots" / tag / "db").string());
     ASSERT_TRUE(copy.ok()) << copy.status().ToString();
     auto value = (*copy)->GetMeta("k");
     ASSERT_TRUE(value.ok());
