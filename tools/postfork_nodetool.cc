@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -216,7 +217,8 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
 int main(int argc, char** argv) {
   CLI::App app{
       "postfork-nodetool: Cassandra's nodetool for postfork-node, over the node's admin "
-      "interface (postfork-node --admin-port, default 7199)"};
+      "interface (postfork-node --admin-port, default 7199)",
+      kProgram};
   app.set_help_flag("--help", "Print this help and exit");
   app.set_version_flag("--version", std::string(kProgram) + " " + kVersion);
   app.require_subcommand(1);
@@ -294,6 +296,21 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // A word where the command goes that is no command: say so, as nodetool does.
+    static const std::set<std::string> kTakesValue = {"-h", "--host", "-p", "--port", "-u",
+                                                      "--username", "--password", "--password-file"};
+    for (int i = 1; i < argc; ++i) {
+      std::string word = argv[i];
+      if (kTakesValue.count(word)) {
+        ++i;
+        continue;
+      }
+      if (word.empty() || word[0] == '-') continue;
+      if (app.get_subcommands([&](CLI::App* c) { return c->check_name(word); }).empty()) {
+        return WrongUse("Command '" + word + "' not recognized");
+      }
+      break;
+    }
     return WrongUse(e.what());
   }
   if (!user.empty() || !password.empty() || !password_file.empty()) {
