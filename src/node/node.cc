@@ -121,6 +121,16 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
     return Status(StatusCode::kInvalidArgument,
                   "the Cassandra authorizer requires the Password authenticator");
   }
+  std::optional<tcp::endpoint> admin_endpoint;
+  if (options.admin_port != 0) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options.admin_address, ec);
+    if (ec) {
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("invalid admin address '{}'", options.admin_address));
+    }
+    admin_endpoint.emplace(address, options.admin_port);
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   PF_ASSIGN_OR_RETURN(impl->tls, MakeTlsContext(options));
@@ -199,20 +209,16 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   impl->keep_running.emplace(impl->io.get_executor());
   impl->thread = std::thread([raw] { raw->io.run(); });
   auto node = std::unique_ptr<Node>(new Node(std::move(impl)));
-  if (options.admin_port != 0) {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(options.admin_address, ec);
-    if (ec) {
-      return Status(StatusCode::kInvalidArgument,
-                    fmt::format("invalid admin address '{}'", options.admin_address));
-    }
+  if (admin_endpoint) {
     raw->admin = std::make_unique<AdminService>(raw->db.get(), raw->server.get(), &raw->io,
                                                 options.data_dir);
-    auto listener = AdminListener::Start(raw->admin.get(), tcp::endpoint(address, options.admin_port));
+    auto listener = AdminListener::Start(raw->admin.get(), *admin_endpoint);
     if (listener.ok()) {
       raw->admin_port = (*listener)->port();
       raw->admin_listener = std::move(*listener);
-    } else if (!options.admin_port_optional) {
+    } else if (options.admin_port_optional) {
+      raw->admin.reset();  // no listener: nothing serves it
+    } else {
       return listener.error();
     }
   }
