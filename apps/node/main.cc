@@ -91,6 +91,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--metrics", options.metrics_address,
                  "Serve Prometheus metrics on host:port (port 0 picks one)");
+  options.admin_port = 7199;
+  auto* admin_port_flag =
+      app.add_option("--admin-port", options.admin_port,
+                     "Port of the admin interface postfork-nodetool speaks (0 disables it; when "
+                     "not given and 7199 is taken, the node starts without it)")
+          ->capture_default_str();
+  app.add_option("--admin-address", options.admin_address,
+                 "Address of the admin interface (no authentication: keep it on loopback)")
+      ->capture_default_str();
   std::string authenticator = "AllowAll", authorizer = "AllowAll";
   app.add_option("--authenticator", authenticator,
                  "AllowAll: no login; Password: Cassandra's PasswordAuthenticator (roles in "
@@ -109,6 +118,7 @@ int main(int argc, char** argv) {
   app.add_flag("--tls-require-client-cert", options.tls_require_client_cert,
                "Refuse TLS clients without a certificate signed by --tls-ca");
   CLI11_PARSE(app, argc, argv);
+  options.admin_port_optional = admin_port_flag->count() == 0;
   options.authenticator = authenticator == "Password"
                               ? postfork::node::NodeOptions::Authenticator::kPassword
                               : postfork::node::NodeOptions::Authenticator::kAllowAll;
@@ -134,6 +144,15 @@ int main(int argc, char** argv) {
   std::string metrics;
   if ((*node)->metrics_port())
     metrics = fmt::format(" metrics on port {}", (*node)->metrics_port());
+  std::string admin;
+  if ((*node)->admin_port()) {
+    admin = fmt::format(" admin on {}:{}", options.admin_address, (*node)->admin_port());
+  } else if (options.admin_port != 0) {
+    fmt::print(stderr,
+               "postfork-node: admin interface off: {}:{} is taken (give --admin-port to choose "
+               "another port)\n",
+               options.admin_address, options.admin_port);
+  }
   std::string security;
   if (!options.tls_cert_file.empty()) security += " TLS";
   if (options.authenticator == postfork::node::NodeOptions::Authenticator::kPassword)
@@ -141,8 +160,8 @@ int main(int argc, char** argv) {
   if (options.authorizer == postfork::node::NodeOptions::Authorizer::kCassandra)
     security += " CassandraAuthorizer";
   if (!security.empty()) security = " with" + security;
-  fmt::print("postfork-node ready: listening for CQL clients on {}:{}{}{}\n",
-             (*node)->listen_address(), (*node)->port(), metrics, security);
+  fmt::print("postfork-node ready: listening for CQL clients on {}:{}{}{}{}\n",
+             (*node)->listen_address(), (*node)->port(), metrics, admin, security);
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -6,10 +6,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <thread>
 
+#include "node/admin/admin_listener.h"
+#include "node/admin/admin_service.h"
 #include "node/auth/auth_service.h"
 #include "node/auth/role_store.h"
 #include "node/cql3/query_processor.h"
@@ -25,6 +28,9 @@ using asio::ip::tcp;
 struct Node::Impl {
   NodeOptions options;
   asio::io_context io{1};
+  // Keeps io.run() going while the node has nothing to wait on (disablebinary closes the CQL
+  // listener and every connection; enablebinary must still find the network thread).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::unique_ptr<Database> db;
   std::unique_ptr<auth::AuthService> auth;  // after db: destroyed before it
   std::unique_ptr<asio::ssl::context> tls;
@@ -32,9 +38,12 @@ struct Node::Impl {
   std::unique_ptr<cql3::QueryProcessor> processor;
   std::unique_ptr<asio::thread_pool> requests;  // null with request_threads == 0
   std::unique_ptr<transport::Server> server;
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<AdminListener> admin_listener;  // after admin: stopped before it goes
   std::thread thread;
   uint16_t port = 0;
   uint16_t metrics_port = 0;
+  uint16_t admin_port = 0;
   bool stopped = false;
 };
 
@@ -46,17 +55,7 @@ Result<tcp::acceptor> Listen(asio::io_context& io, const std::string& host, uint
   if (ec) {
     return Status(StatusCode::kInvalidArgument, fmt::format("invalid listen address '{}'", host));
   }
-  tcp::endpoint endpoint(address, port);
-  tcp::acceptor acceptor(io);
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status(StatusCode::kIoError,
-                  fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
-  }
-  return acceptor;
+  return transport::Listen(io.get_executor(), tcp::endpoint(address, port));
 }
 
 // The server side of client TLS: TLS 1.2 or later, the node's certificate and key, and client
@@ -121,6 +120,16 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
       options.authenticator != NodeOptions::Authenticator::kPassword) {
     return Status(StatusCode::kInvalidArgument,
                   "the Cassandra authorizer requires the Password authenticator");
+  }
+  std::optional<tcp::endpoint> admin_endpoint;
+  if (options.admin_port != 0) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options.admin_address, ec);
+    if (ec) {
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("invalid admin address '{}'", options.admin_address));
+    }
+    admin_endpoint.emplace(address, options.admin_port);
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -197,8 +206,23 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   impl->server->Start();
   if (metrics_acceptor) impl->server->StartMetrics(std::move(*metrics_acceptor));
   Impl* raw = impl.get();
+  impl->keep_running.emplace(impl->io.get_executor());
   impl->thread = std::thread([raw] { raw->io.run(); });
-  return std::unique_ptr<Node>(new Node(std::move(impl)));
+  auto node = std::unique_ptr<Node>(new Node(std::move(impl)));
+  if (admin_endpoint) {
+    raw->admin = std::make_unique<AdminService>(raw->db.get(), raw->server.get(), &raw->io,
+                                                options.data_dir);
+    auto listener = AdminListener::Start(raw->admin.get(), *admin_endpoint);
+    if (listener.ok()) {
+      raw->admin_port = (*listener)->port();
+      raw->admin_listener = std::move(*listener);
+    } else if (options.admin_port_optional) {
+      raw->admin.reset();  // no listener: nothing serves it
+    } else {
+      return listener.error();
+    }
+  }
+  return node;
 }
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -207,15 +231,19 @@ Node::~Node() { Stop(); }
 
 uint16_t Node::port() const { return impl_->port; }
 uint16_t Node::metrics_port() const { return impl_->metrics_port; }
+uint16_t Node::admin_port() const { return impl_->admin_port; }
 const std::string& Node::listen_address() const { return impl_->options.listen_address; }
 
 void Node::Stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  // The admin thread finishes its request (which may wait on the network thread) first.
+  if (impl_->admin_listener) impl_->admin_listener->Stop();
   transport::Server* server = impl_->server.get();
-  asio::post(impl_->io, [server, io = &impl_->io] {
+  asio::post(impl_->io, [server, impl = impl_.get()] {
     server->Stop();
-    io->stop();
+    impl->keep_running.reset();
+    impl->io.stop();
   });
   if (impl_->thread.joinable()) impl_->thread.join();
   // Password checks in flight finish and post their outcome to the io_context, which the drain
@@ -227,6 +255,8 @@ void Node::Stop() {
   // handlers; do that before the server and database go.
   impl_->io.restart();
   impl_->io.run_for(std::chrono::seconds(2));
+  impl_->admin_listener.reset();
+  impl_->admin.reset();
   impl_->server.reset();
   impl_->processor.reset();
   impl_->auth.reset();

@@ -66,6 +66,16 @@ struct NodeOptions {
   // Default: disabled.
   std::string metrics_address;
 
+  // The admin interface postfork-nodetool speaks (HTTP/JSON: flush, compact, snapshots, the
+  // native transport, drain, info) on admin_address:admin_port. Port 0 disables it. Bind it to
+  // loopback: it has no authentication. Default: disabled here (the binary's --admin-port
+  // default is 7199), 127.0.0.1.
+  std::string admin_address = "127.0.0.1";
+  uint16_t admin_port = 0;
+  // Rarely changed: when the admin port is taken, start without the admin interface
+  // (admin_port() is then 0) instead of failing. Default: false.
+  bool admin_port_optional = false;
+
   // Who may connect. kAllowAll: anyone, no login. kPassword: Cassandra's PasswordAuthenticator
   // (SASL PLAIN checked against bcrypt hashes of the roles in system_auth.roles; the default
   // superuser cassandra/cassandra is created on the first start with no role, with a warning).
@@ -108,6 +118,7 @@ class Node {
 
   uint16_t port() const;          // the bound CQL port
   uint16_t metrics_port() const;  // 0 when metrics are off
+  uint16_t admin_port() const;    // 0 when the admin interface is off
   const std::string& listen_address() const;
   // Idempotent; safe from any thread except the node's own.
   void Stop();

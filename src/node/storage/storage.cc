@@ -6,6 +6,7 @@
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -1679,6 +1681,49 @@ Status Storage::DropTableData(uint32_t storage_id) {
       impl_->meta_write_options, impl_->db->DefaultColumnFamily(), ToSlice(begin), ToSlice(end));
   if (!s.ok()) return FromRocks(s, "cannot delete table data");
   return Status::Ok();
+}
+
+Status Storage::Flush() {
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  rocksdb::Status s = impl_->db->Flush(options);
+  if (!s.ok()) return FromRocks(s, "flush failed");
+  return Status::Ok();
+}
+
+Status Storage::Compact(std::span<const uint32_t> storage_ids) {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  if (storage_ids.empty()) {
+    rocksdb::Status s = impl_->db->CompactRange(options, nullptr, nullptr);
+    if (!s.ok()) return FromRocks(s, "compaction failed");
+    return Status::Ok();
+  }
+  for (uint32_t id : storage_ids) {
+    std::string begin = keys::TablePrefix(id);
+    std::string end = keys::PrefixSuccessor(begin);
+    rocksdb::Slice b = ToSlice(begin), e = ToSlice(end);
+    rocksdb::Status s = impl_->db->CompactRange(options, &b, &e);
+    if (!s.ok()) return FromRocks(s, "compaction failed");
+  }
+  return Status::Ok();
+}
+
+Status Storage::Checkpoint(const std::string& dir, bool flush) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
+  if (!s.ok()) return FromRocks(s, "cannot create a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush: 0 flushes always; the largest value never does (the WAL is copied).
+  s = checkpoint->CreateCheckpoint(dir, flush ? 0 : std::numeric_limits<uint64_t>::max());
+  if (!s.ok()) return FromRocks(s, "checkpoint into " + dir + " failed");
+  return Status::Ok();
+}
+
+uint64_t Storage::DiskBytes() const {
+  uint64_t bytes = 0;
+  if (!impl_->db->GetIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &bytes)) return 0;
+  return bytes;
 }
 
 void Storage::SetVirtualTableSource(const VirtualTableSource* source) {

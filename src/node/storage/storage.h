@@ -286,6 +286,20 @@ class Storage {
   // Every (key, value) whose key starts with `prefix`, in key order.
   Result<std::vector<std::pair<std::string, std::string>>> ScanMeta(std::string_view prefix) const;
 
+  // ---- operations (the admin interface) -------------------------------------------------
+  // Writes the memtable to SST files and waits. Every table shares the one memtable, so this
+  // flushes all of them.
+  Status Flush();
+  // Compacts the data and index entries under `storage_ids` to RocksDB's last level and waits;
+  // empty: the whole database.
+  Status Compact(std::span<const uint32_t> storage_ids);
+  // A copy of the whole database (every table and the metadata space) as of one instant, in
+  // `dir`, which must not exist: SST files hard-linked, the rest copied. `flush` writes the
+  // memtable first; otherwise the checkpoint carries the WAL, which a node opening it replays.
+  Status Checkpoint(const std::string& dir, bool flush);
+  // Bytes of the live SST files (what nodetool reports as Load).
+  uint64_t DiskBytes() const;
+
   // Bytes the memtables (the one taking writes and any being flushed) and the block cache hold:
   // with the prepared cache, the node's memory for data, bounded by StorageOptions.
   struct MemoryUsage {

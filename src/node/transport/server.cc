@@ -9,6 +9,22 @@
 
 namespace postfork::node::transport {
 
+Result<boost::asio::ip::tcp::acceptor> Listen(const boost::asio::any_io_executor& executor,
+                                              const boost::asio::ip::tcp::endpoint& endpoint) {
+  boost::asio::ip::tcp::acceptor acceptor(executor);
+  boost::system::error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(StatusCode::kIoError, "cannot listen on " + endpoint.address().to_string() +
+                                            ":" + std::to_string(endpoint.port()) + ": " +
+                                            ec.message());
+  }
+  return acceptor;
+}
+
 Server::Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* processor,
                service::NodeMetrics* metrics, ServerLimits limits, auth::AuthService* auth,
                boost::asio::ssl::context* tls, boost::asio::thread_pool* requests,
@@ -20,7 +36,9 @@ Server::Server(boost::asio::ip::tcp::acceptor acceptor, cql3::QueryProcessor* pr
       auth_(auth),
       tls_(tls),
       requests_(requests),
-      clients_(clients) {}
+      clients_(clients) {
+  endpoint_ = acceptor_.local_endpoint();
+}
 
 Server::~Server() = default;
 
@@ -29,7 +47,7 @@ void Server::Start() { DoAccept(); }
 void Server::DoAccept() {
   acceptor_.async_accept(
       [this](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
-        if (stopped_) return;
+        if (stopped_ || !accepting_) return;
         if (!ec) {
           auto c = std::make_shared<Connection>(this, std::move(socket), tls_);
           connections_.insert(c.get());
@@ -80,6 +98,24 @@ void Server::DoAcceptMetrics() {
     }
     DoAcceptMetrics();
   });
+}
+
+void Server::PauseClients() {
+  if (stopped_ || !accepting_) return;
+  accepting_ = false;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  std::vector<Connection*> open(connections_.begin(), connections_.end());
+  for (Connection* c : open) c->Close();
+}
+
+Status Server::ResumeClients() {
+  if (stopped_) return Status(StatusCode::kClosed, "the node is stopping");
+  if (accepting_) return Status::Ok();
+  PF_ASSIGN_OR_RETURN(acceptor_, Listen(acceptor_.get_executor(), endpoint_));
+  accepting_ = true;
+  DoAccept();
+  return Status::Ok();
 }
 
 void Server::Stop() {

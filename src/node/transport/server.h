@@ -24,6 +24,11 @@ namespace postfork::node::transport {
 
 class Connection;
 
+// A listening TCP acceptor on `endpoint` (SO_REUSEADDR; port 0 picks one), or kIoError naming
+// the address.
+Result<boost::asio::ip::tcp::acceptor> Listen(const boost::asio::any_io_executor& executor,
+                                              const boost::asio::ip::tcp::endpoint& endpoint);
+
 struct ServerLimits {
   uint32_t max_frame_body = cql::kDefaultMaxBodyLength;
 };
@@ -45,6 +50,12 @@ class Server {
   void StartMetrics(boost::asio::ip::tcp::acceptor acceptor);
   // Stops accepting and closes every connection.
   void Stop();
+  // nodetool disablebinary/enablebinary, on the network thread: PauseClients closes the CQL
+  // listener (new clients are refused) and every client connection, as Cassandra's
+  // stopNativeTransport; ResumeClients listens again on the same address and port.
+  void PauseClients();
+  Status ResumeClients();
+  bool accepting_clients() const { return accepting_; }
 
   cql3::QueryProcessor& processor() { return *processor_; }
   service::NodeMetrics& metrics() { return *metrics_; }
@@ -70,6 +81,8 @@ class Server {
   ConnectedClients* clients_;
   service::EventNotifier events_;
   std::set<Connection*> connections_;
+  boost::asio::ip::tcp::endpoint endpoint_;  // where the CQL listener is bound
+  bool accepting_ = true;
   bool stopped_ = false;
 };
 

@@ -20,6 +20,7 @@ class NodeProcess:
         self.proc = None
         self.port = None
         self.metrics_port = None
+        self.admin_port = None
 
     def start(self, timeout=20.0):
         self.proc = subprocess.Popen(
@@ -36,6 +37,9 @@ class NodeProcess:
                 mm = re.search(r"metrics on port (\d+)", line)
                 if mm:
                     self.metrics_port = int(mm.group(1))
+                ma = re.search(r"admin on [^ ]+:(\d+)", line)
+                if ma:
+                    self.admin_port = int(ma.group(1))
                 return self
         raise RuntimeError("postfork-node did not report ready in %.0fs" % timeout)
 

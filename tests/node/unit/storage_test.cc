@@ -775,9 +775,7 @@ namespace {
 class CollectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    StorageOptions options;
-    options.data_dir = dir_.path();
-    auto s = Storage::Open(options);
+    auto s = testing::OpenStorage(dir_.path());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     storage_ = std::move(*s);
     auto t = std::make_shared<TableMetadata>();

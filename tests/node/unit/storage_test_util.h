@@ -38,6 +38,13 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Storage on `dir` with default options.
+inline Result<std::unique_ptr<Storage>> OpenStorage(const std::string& dir) {
+  StorageOptions options;
+  options.data_dir = dir;
+  return Storage::Open(options);
+}
+
 inline std::string Int(int32_t v) {
   uint32_t u = static_cast<uint32_t>(v);
   return {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
