@@ -825,6 +825,8 @@ class InsertStatementImpl final : public TableModification {
     // marker), so the value cannot be left out; checked when the statement runs.
     if (ops_.empty()) {
       if (const ColumnMetadata* value = table_meta_->CompactValueColumn()) {
+        // INSERT JSON ... DEFAULT UNSET binds the omitted value as unset: nothing to write.
+        if (json_default_unset_) return Status::Ok();
         return InvalidRequest("Column " + value->name +
                               " is mandatory for this COMPACT STORAGE table");
       }
