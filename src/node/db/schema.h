@@ -186,6 +186,11 @@ struct TableMetadata {
   bool IsStaticInCassandra(const ColumnMetadata& c) const {
     return c.kind == ColumnKind::kStatic || (is_static_compact() && c.kind == ColumnKind::kRegular);
   }
+  // Whether a row may be keyed by a prefix of the clustering columns: a dense table's INSERT or
+  // UPDATE may leave out trailing clustering columns (Cassandra's compact tables, CASSANDRA-7990).
+  // The missing components read as null and the row sorts before the rows extending its prefix,
+  // as a Clustering with trailing nulls compares in Cassandra (storage/README.md).
+  bool has_clustering_prefix_rows() const { return is_dense(); }
   // Whether writes create the row marker: every table but compact ones with a value (a dense
   // table with no declared value keeps it in place of Cassandra's empty value cell).
   bool writes_row_marker() const {

@@ -338,7 +338,12 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
 
   const bool written_clustering = !m.rows.empty() && keys::StoresWrittenClustering(table);
   for (const RowMutation& r : m.rows) {
-    PF_RETURN_IF_ERROR(CheckKeyComponents(r.clustering, table.clustering_count, "clustering"));
+    // A row of a table with prefix rows may be keyed by a non-empty prefix of the clustering
+    // columns: its key is the prefix's encoding, which sorts before every key extending it.
+    const bool prefix_row = table.has_clustering_prefix_rows() && !r.clustering.empty() &&
+                            r.clustering.size() < table.clustering_count;
+    PF_RETURN_IF_ERROR(CheckKeyComponents(
+        r.clustering, prefix_row ? r.clustering.size() : table.clustering_count, "clustering"));
     PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
     RowValue row;
     if (written_clustering) {
@@ -714,13 +719,17 @@ class Reader {
       }
       return keys::DecodeClusteringInto(table_, encoded, out);
     }
+    // As many components as were written: fewer than the clustering columns for a row keyed
+    // by a prefix (TableMetadata::has_clustering_prefix_rows).
     cql::ByteReader r(*written);
-    out->resize(table_.clustering_count);
-    for (auto& c : *out) {
+    size_t n = 0;
+    for (; n < table_.clustering_count && !r.empty(); ++n) {
       auto v = r.ReadBytes();
       if (!v.ok() || !*v) return Status(StatusCode::kInternal, "corrupt stored clustering");
-      c.assign(**v);
+      if (out->size() <= n) out->emplace_back();
+      (*out)[n].assign(**v);
     }
+    out->resize(n);
     if (!r.empty()) return Status(StatusCode::kInternal, "corrupt stored clustering");
     return Status::Ok();
   }

@@ -472,6 +472,59 @@ TEST_F(StorageTest, ScanOfATableWithoutClusteringSkipsDeletedAndEmptyPartitions)
   EXPECT_EQ(got, live);
 }
 
+// A dense table's row may be keyed by a clustering prefix: it reads with fewer components, sorts
+// before the rows extending it (DESC columns too), survives a reopen, and a range tombstone of
+// the prefix deletes it with them. Other tables refuse such a row.
+TEST_F(StorageTest, DenseTableRowsKeyedByAClusteringPrefix) {
+  auto dense =
+      std::make_shared<TableMetadata>(*MakeTable(
+          10, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+               {"a", cql::TypeKind::kInt, ColumnKind::kClustering, ClusteringOrder::kDesc},
+               {"b", cql::TypeKind::kText, ColumnKind::kClustering, ClusteringOrder::kAsc},
+               {"v", cql::TypeKind::kInt, ColumnKind::kRegular}}));
+  dense->compact.shape = CompactStorage::Shape::kDense;
+  table_ = dense;
+  auto write = [&](std::vector<std::string> clustering, int v) {
+    PartitionMutation m = Mutation(1);
+    RowMutation r;
+    r.clustering = std::move(clustering);
+    r.cells.push_back({Id("v"), Int(v), 1, 0, {}});
+    m.rows.push_back(r);
+    return storage_->Apply({m});
+  };
+  ASSERT_TRUE(write({Int(1), "x"}, 1).ok());
+  ASSERT_TRUE(write({Int(1)}, 2).ok());
+  ASSERT_TRUE(write({Int(1), ""}, 3).ok());
+  ASSERT_TRUE(write({Int(2)}, 4).ok());
+  ASSERT_TRUE(write({Int(0), "y"}, 5).ok());
+  EXPECT_FALSE(write({}, 6).ok());
+  auto values = [&](std::vector<ClusteringSlice> slices) {
+    auto read = ReopenAndRead(1, {Id("v")}, std::move(slices));
+    EXPECT_TRUE(read.ok()) << read.status().ToString();
+    std::vector<std::pair<size_t, int>> out;  // (clustering size, v)
+    if (read.ok()) {
+      for (const auto& r : read->rows) out.emplace_back(r.clustering.size(), AsInt(r.cells[0]->value));
+    }
+    return out;
+  };
+  using Rows = std::vector<std::pair<size_t, int>>;
+  EXPECT_EQ(values({}), (Rows{{1, 4}, {1, 2}, {2, 3}, {2, 1}, {2, 5}}));
+  // a = 1: the prefix row first; a = 1 AND b > '' starts after (1, '').
+  EXPECT_EQ(values({{{{Int(1)}, true}, {{Int(1)}, true}}}), (Rows{{1, 2}, {2, 3}, {2, 1}}));
+  EXPECT_EQ(values({{{{Int(1), ""}, false}, {{Int(1)}, true}}}), (Rows{{2, 1}}));
+  // DELETE ... WHERE a = 1: the prefix row and the rows extending it.
+  PartitionMutation del = Mutation(1);
+  del.range_tombstones.push_back({{{Int(1)}, true}, {{Int(1)}, true}, 2});
+  ASSERT_TRUE(storage_->Apply({del}).ok());
+  EXPECT_EQ(values({}), (Rows{{1, 4}, {2, 5}}));
+
+  table_ = MakeTable(11, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                          {"a", cql::TypeKind::kInt, ColumnKind::kClustering},
+                          {"b", cql::TypeKind::kText, ColumnKind::kClustering},
+                          {"v", cql::TypeKind::kInt, ColumnKind::kRegular}});
+  EXPECT_FALSE(write({Int(1)}, 1).ok());
+}
+
 TEST_F(StorageTest, PagingResumesExactlyWhereThePreviousPageStopped) {
   for (int pk = 0; pk < 7; ++pk) {
     for (int ck = 0; ck < 5; ++ck) Insert(pk, ck, pk * 100 + ck, 1000);

@@ -504,6 +504,11 @@ class TableModification : public ModificationStatement {
     read.row_limit = 1;
     PF_ASSIGN_OR_RETURN(ReadResult current, ctx.db->storage().Read(read));
     const ReadRow* row = current.rows.empty() ? nullptr : &current.rows[0];
+    // A clustering prefix (TableMetadata::has_clustering_prefix_rows) also selects the rows
+    // extending it; the row keyed by the prefix itself sorts first.
+    if (row && !m.rows.empty() && row->clustering.size() != m.rows[0].clustering.size()) {
+      row = nullptr;
+    }
     // Conditions on static columns read the partition's static row, whether or not the
     // clustering row exists (Cassandra's CQL3CasRequest checks them at STATIC_CLUSTERING).
     bool static_conditions =
@@ -729,6 +734,23 @@ class InsertStatementImpl final : public TableModification {
     for (const Operation& op : ops_) only_static &= op.is_static();
     bool any_ck = false;
     for (bool b : seen_ck) any_ck |= b;
+    if (any_ck && t.has_clustering_prefix_rows()) {
+      // A dense table's row may be keyed by the given prefix of its clustering columns; a
+      // column given after a missing one is refused as Cassandra's
+      // processClusteringColumnsRestrictions refuses it.
+      size_t given = 0;
+      while (given < ck_.size() && seen_ck[given]) ++given;
+      for (size_t i = given; i < ck_.size(); ++i) {
+        if (seen_ck[i]) {
+          return InvalidRequest(fmt::format(
+              "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not "
+              "restricted",
+              t.ClusteringColumns()[i]->name, t.ClusteringColumns()[given]->name));
+        }
+      }
+      ck_.resize(given);
+      seen_ck.resize(given);
+    }
     for (size_t i = 0; i < ck_.size(); ++i) {
       if (!seen_ck[i] && (!only_static || any_ck)) {
         missing.push_back(t.ClusteringColumns()[i]->name);
@@ -763,8 +785,14 @@ class InsertStatementImpl final : public TableModification {
     std::vector<std::pair<const ColumnMetadata*, ValueSource>> values;
     for (size_t i = 0; i < t.columns.size(); ++i) {
       const ColumnMetadata* col = &t.columns[i];
-      // DEFAULT NULL: every column the object omits is written null; DEFAULT UNSET skips it.
-      if (!given[i].given && json_default_unset_) continue;
+      // DEFAULT NULL: every column the object omits is written null; DEFAULT UNSET skips it,
+      // and refuses an omitted key column as the unset value Cassandra binds to it.
+      if (!given[i].given && json_default_unset_) {
+        if (col->is_primary_key()) {
+          return InvalidRequest("Invalid unset value for column " + col->name);
+        }
+        continue;
+      }
       std::optional<std::string>& bytes = given[i].value;
       if (bytes) {
         if (auto canonical = NormalizeValue(col->type, *bytes)) bytes = std::move(canonical);
@@ -791,6 +819,8 @@ class InsertStatementImpl final : public TableModification {
     // marker), so the value cannot be left out; checked when the statement runs.
     if (ops_.empty()) {
       if (const ColumnMetadata* value = table_meta_->CompactValueColumn()) {
+        // INSERT JSON ... DEFAULT UNSET binds the omitted value as unset: nothing to write.
+        if (json_default_unset_) return Status::Ok();
         return InvalidRequest("Column " + value->name +
                               " is mandatory for this COMPACT STORAGE table");
       }
@@ -916,6 +946,13 @@ class WhereModification : public TableModification {
       return InvalidRequest(fmt::format(
           "Slice restrictions are not supported on the clustering columns in {} statements",
           kind() == "update" ? "UPDATE" : "DELETE"));
+    }
+    // The row keyed by the restricted prefix. Not for counters: Cassandra 5.0.8 accepts the
+    // statement and its replica fails to apply it (a NullPointerException building the counter
+    // cache key), so the client gets a write timeout and nothing is written; refused here.
+    if (where_.clustering_restricted() > 0 && table_meta_->has_clustering_prefix_rows() &&
+        !counter_) {
+      return Status::Ok();
     }
     std::vector<std::string> missing;
     auto ck = table_meta_->ClusteringColumns();
