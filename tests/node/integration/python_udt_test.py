@@ -205,6 +205,46 @@ class UdtTest(unittest.TestCase):
         finally:
             cluster.shutdown()
 
+    def test_type_hints_name_user_types_of_the_statements_keyspace(self):
+        # Cassandra's TypeCast prepares `(ut)` and `(frozen<ut>)` in the statement's keyspace;
+        # the non-frozen type does not assign to a frozen column. Checked against Cassandra 5.0.8.
+        cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        self.addCleanup(cluster.shutdown)
+        s = cluster.connect("udtks")
+        s.execute("CREATE TYPE hinted (a int, b text)")
+        s.execute("CREATE TABLE hints (k int, c frozen<hinted>, n hinted, "
+                  "l list<frozen<hinted>>, PRIMARY KEY (k, c))")
+        s.execute("INSERT INTO hints (k, c, n, l) VALUES (0, (frozen<hinted>){a: 1}, "
+                  "(udtks.hinted){a: 3, b: 'x'}, [(frozen<udtks.hinted>){a: 2}])")
+        s.execute("UPDATE udtks.hints SET n = (hinted){a: 5} WHERE k = 0 AND c = {a: 1} "
+                  "IF n = (hinted){a: 3, b: 'x'}")
+        r = s.execute("SELECT n, l FROM hints WHERE k = 0 AND c = (frozen<hinted>){a: 1}").one()
+        self.assertEqual((r.n.a, r.n.b, r.l[0].a), (5, None, 2))
+        r = s.execute("SELECT (hinted){b: 'q'} AS h FROM hints WHERE k = 0").one()
+        self.assertEqual((r.h.a, r.h.b), (None, "q"))
+        s.execute("CREATE KEYSPACE IF NOT EXISTS udtks_other WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute("USE udtks_other")
+        cases = [
+            ("Cannot assign value \\(udtks.hinted\\)\\{a: 1\\} to c of type frozen<hinted>",
+             "INSERT INTO udtks.hints (k, c) VALUES (1, (hinted){a: 1})"),
+            ("Cannot assign value \\(frozen<udtks.hinted>\\)\\{a: 3\\} to n of type hinted",
+             "INSERT INTO udtks.hints (k, c, n) VALUES (1, {a: 1}, (frozen<hinted>){a: 3})"),
+            ("Unknown type udtks.nope",
+             "INSERT INTO udtks.hints (k, c) VALUES (1, (frozen<nope>){a: 1})"),
+            ("Statement on keyspace udtks cannot refer to a user type in keyspace other",
+             "INSERT INTO udtks.hints (k, c) VALUES (1, (frozen<other.hinted>){a: 1})"),
+            ("Unknown field 'z' in value of user defined type hinted",
+             "INSERT INTO udtks.hints (k, c, n) VALUES (1, {a: 1}, (hinted){z: 1})"),
+            ("Non-frozen UDTs are not allowed inside collections: list<hinted>",
+             "INSERT INTO udtks.hints (k, c, l) VALUES (1, {a: 1}, (list<hinted>)[{a: 1}])"),
+            ("Unknown type udtks.nope", "SELECT (nope){a: 1} FROM udtks.hints"),
+        ]
+        for pattern, statement in cases:
+            with self.subTest(statement=statement):
+                with self.assertRaisesRegex(InvalidRequest, pattern):
+                    s.execute(statement)
+
     def test_errors_are_cassandras(self):
         s = self.session
         s.execute("CREATE TYPE IF NOT EXISTS address (x int)")
