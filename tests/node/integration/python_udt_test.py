@@ -44,6 +44,13 @@ class UdtTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.cluster.shutdown()
 
+    def own_session(self):
+        # A connection of its own, closed after the test: test_types_survive_restart restarts
+        # the node, which closes the shared one.
+        cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        self.addCleanup(cluster.shutdown)
+        return cluster.connect("udtks")
+
     def row(self, k, cols="addr, faddr, people, pair"):
         return self.session.execute(f"SELECT {cols} FROM users WHERE k = %s", (k,)).one()
 
@@ -128,10 +135,7 @@ class UdtTest(unittest.TestCase):
         # fields are null: the clustering key written before ALTER TYPE ... ADD and the same key
         # written after are one row, set elements and map keys one element. Partition keys stay
         # their bytes (a token each), as Cassandra's. Checked against Cassandra 5.0.8.
-        # A connection of its own: test_types_survive_restart restarts the node.
-        cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        self.addCleanup(cluster.shutdown)
-        s = cluster.connect("udtks")
+        s = self.own_session()
         s.execute("CREATE TYPE grown (a int)")
         s.execute("CREATE TABLE grown_ck (k int, c frozen<grown>, v int, PRIMARY KEY (k, c)) "
                   "WITH CLUSTERING ORDER BY (c DESC)")
@@ -208,9 +212,7 @@ class UdtTest(unittest.TestCase):
     def test_type_hints_name_user_types_of_the_statements_keyspace(self):
         # Cassandra's TypeCast prepares `(ut)` and `(frozen<ut>)` in the statement's keyspace;
         # the non-frozen type does not assign to a frozen column. Checked against Cassandra 5.0.8.
-        cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
-        self.addCleanup(cluster.shutdown)
-        s = cluster.connect("udtks")
+        s = self.own_session()
         s.execute("CREATE TYPE hinted (a int, b text)")
         s.execute("CREATE TABLE hints (k int, c frozen<hinted>, n hinted, "
                   "l list<frozen<hinted>>, PRIMARY KEY (k, c))")
