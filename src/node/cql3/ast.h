@@ -11,6 +11,10 @@
 #include <variant>
 #include <vector>
 
+namespace postfork::cql {
+class DataType;
+}  // namespace postfork::cql
+
 namespace postfork::node::cql3 {
 
 // A value in a statement: a literal, a bind marker, or a composite of terms.
@@ -41,6 +45,9 @@ struct Term {
   bool is_map = false;    // kSetOrMap with k: v entries (elements alternate key, value)
   std::vector<Term> elements;
   std::vector<std::string> fields;  // kUserType
+  // kCast naming a user type: the type resolved in the statement's keyspace when the statement
+  // is prepared (BindCollector::Source), `text` then naming it with its keyspace.
+  std::shared_ptr<const cql::DataType> hint_type;
 };
 
 // A column reference in WHERE: one column, a tuple of columns, or token(columns).

@@ -142,9 +142,12 @@ Result<cql::DataType> ParseHintType(std::string_view text) {
 
 namespace {
 
-// The type a `(type) term` hint names (native types and collections of them; a user type needs
-// a keyspace the term does not know).
-Result<cql::DataType> CastType(const Term& cast) { return ParseHintType(cast.text); }
+// The type a `(type) term` hint names: native types and collections of them by the text, user
+// types as resolved when the statement was prepared (Term::hint_type).
+Result<cql::DataType> CastType(const Term& cast) {
+  if (cast.hint_type) return *cast.hint_type;
+  return ParseHintType(cast.text);
+}
 
 // How well an argument term fits a parameter type: Cassandra's AssignmentTestable results
 // (a literal is an exact match for its preferred type, weakly assignable to the others it

@@ -17,10 +17,10 @@
 
 namespace postfork::node {
 
-// Key format of tables created now (storage/key_encoding.h KeyFormat::kEqualBooleansAndNaNs);
+// Key format of tables created now (storage/key_encoding.h KeyFormat::kEqualTrailingNulls);
 // system tables keep the TableMetadata default, under which their stored keys were written.
 // A stored table with a newer format is refused: reading its keys under an older one misreads.
-inline constexpr uint8_t kNewTableKeyFormat = 6;
+inline constexpr uint8_t kNewTableKeyFormat = 7;
 
 // A user type as persisted: field types as CQL text naming other user types, resolved against
 // the keyspace's types on load (and again whenever one of them changes).

@@ -222,7 +222,8 @@ Result<std::string> ReadAscending(const cql::DataType& type, KeyFormat format,
                                   std::string_view* in);
 
 // Frozen collections, tuples and UDTs, element by element: list/set elements and map entries
-// each behind 0x01, tuple/UDT fields behind 0x01 (null) or 0x02 (value), then 0x00, so a prefix
+// each behind 0x01, tuple/UDT fields behind 0x01 (null) or 0x02 (value) (from
+// kEqualTrailingNulls on without the trailing null fields), then 0x00, so a prefix
 // sorts first and the encoding stays prefix-free. Element encodings are themselves prefix-free.
 Status AppendComposite(const cql::DataType& type, std::string_view value, KeyFormat format,
                        std::string* out) {
@@ -247,13 +248,23 @@ Status AppendComposite(const cql::DataType& type, std::string_view value, KeyFor
     return Status::Ok();
   }
   if (type.kind() == TypeKind::kTuple || type.kind() == TypeKind::kUdt) {
+    // From kEqualTrailingNulls on, null fields are written only before a value, so a value that
+    // ends early and one whose remaining fields are null are one key (TupleType.compareCustom).
+    const bool drop_trailing_nulls = format >= KeyFormat::kEqualTrailingNulls;
+    size_t pending_nulls = 0;
     for (size_t i = 0; i < params.size() && !r.empty(); ++i) {
       auto e = r.ReadBytes();
       if (!e.ok()) return Invalid("Invalid " + type.ToCql() + " value in a key");
       if (!*e) {
-        out->push_back(0x01);
+        if (drop_trailing_nulls) {
+          ++pending_nulls;
+        } else {
+          out->push_back(0x01);
+        }
         continue;
       }
+      out->append(pending_nulls, 0x01);
+      pending_nulls = 0;
       out->push_back(0x02);
       PF_RETURN_IF_ERROR(AppendAscending(params[i], **e, format, out));
     }
@@ -641,6 +652,10 @@ bool LosesBytes(const cql::DataType& type, KeyFormat format) {
     case TypeKind::kFloat:
     case TypeKind::kDouble:
       return format >= KeyFormat::kEqualBooleansAndNaNs;
+    case TypeKind::kTuple:
+    case TypeKind::kUdt:  // trailing null fields
+      if (format >= KeyFormat::kEqualTrailingNulls) return true;
+      break;
     default:
       break;
   }

@@ -61,6 +61,11 @@ Result<std::string> ReadEscaped(std::string_view* in);
 // against non-zero, FloatType and DoubleType as Float.compare/Double.compare); the bytes are kept
 // as for decimals. Earlier formats order booleans by byte and floats by IEEE total order (NaNs
 // with the sign bit below -Infinity).
+// kEqualTrailingNulls as kEqualBooleansAndNaNs, and a tuple or UDT value is its fields up to the
+// last non-null one, so a value that ends early (a frozen UDT written before ALTER TYPE ... ADD)
+// and one whose remaining fields are null are one key or element, as Cassandra's TupleType and
+// UserType compare them; the bytes are kept as for decimals. Earlier formats keep every field
+// the value holds, so the two are apart.
 // Empty varint and decimal values are 0x00 in every format (no older key starts so).
 enum class KeyFormat : uint8_t {
   kBytewiseComposites = 1,
@@ -69,12 +74,13 @@ enum class KeyFormat : uint8_t {
   kValueOrderedNumbers = 4,
   kValueOrderedElements = 5,
   kEqualBooleansAndNaNs = 6,
+  kEqualTrailingNulls = 7,
 };
-inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kEqualBooleansAndNaNs;
+inline constexpr KeyFormat kCurrentKeyFormat = KeyFormat::kEqualTrailingNulls;
 
 // Whether `table`'s clustering keys encode equal values of different bytes (decimal, varint; from
-// kEqualBooleansAndNaNs on boolean, float, double; also inside frozen collections, tuples and
-// UDTs) as one key, so that the bytes a row was first written with live in its value
+// kEqualBooleansAndNaNs on boolean, float, double; from kEqualTrailingNulls on tuples and UDTs
+// with trailing null fields; also inside frozen collections, tuples and UDTs) as one key, so that the bytes a row was first written with live in its value
 // (rows::RowValue::clustering), as Cassandra's memtable keeps the existing row's Clustering on
 // a merge. From kEqualBooleansAndNaNs on, a row whose key decodes to the bytes it was written
 // with keeps an empty clustering there instead (WrittenClusteringIsKey).

@@ -44,6 +44,13 @@ class UdtTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.cluster.shutdown()
 
+    def own_session(self):
+        # A connection of its own, closed after the test: test_types_survive_restart restarts
+        # the node, which closes the shared one.
+        cluster = Cluster(["127.0.0.1"], port=node_process.SHARED.port)
+        self.addCleanup(cluster.shutdown)
+        return cluster.connect("udtks")
+
     def row(self, k, cols="addr, faddr, people, pair"):
         return self.session.execute(f"SELECT {cols} FROM users WHERE k = %s", (k,)).one()
 
@@ -123,6 +130,48 @@ class UdtTest(unittest.TestCase):
         self.assertEqual(r.n, 10)
         self.assertIsNone(s.execute("SELECT n FROM keyed WHERE a = {street: 'K'}").one())
 
+    def test_values_written_before_alter_type_add_equal_those_with_null_fields(self):
+        # TupleType/UserType compare a value that ends early as equal to one whose remaining
+        # fields are null: the clustering key written before ALTER TYPE ... ADD and the same key
+        # written after are one row, set elements and map keys one element. Partition keys stay
+        # their bytes (a token each), as Cassandra's. Checked against Cassandra 5.0.8.
+        s = self.own_session()
+        s.execute("CREATE TYPE grown (a int)")
+        s.execute("CREATE TABLE grown_ck (k int, c frozen<grown>, v int, PRIMARY KEY (k, c)) "
+                  "WITH CLUSTERING ORDER BY (c DESC)")
+        s.execute("CREATE TABLE grown_el (k int PRIMARY KEY, s set<frozen<grown>>, "
+                  "m map<frozen<grown>, int>)")
+        s.execute("CREATE TABLE grown_pk (k frozen<tuple<int, int>> PRIMARY KEY, v int)")
+        s.execute("INSERT INTO grown_ck (k, c, v) VALUES (0, {a: 1}, 1)")
+        s.execute("INSERT INTO grown_ck (k, c, v) VALUES (0, {a: 3}, 1)")
+        s.execute("INSERT INTO grown_el (k, s, m) VALUES (0, {{a: 1}}, {{a: 1}: 1})")
+        s.execute("ALTER TYPE grown ADD b int")
+        s.execute("INSERT INTO grown_ck (k, c, v) VALUES (0, {a: 1}, 2)")
+        s.execute("UPDATE grown_el SET s = s + {{a: 1, b: null}}, m = m + {{a: 1}: 2} "
+                  "WHERE k = 0")
+
+        def rows(query, params=None):
+            return [((r.c.a, r.c.b), r.v) for r in s.execute(query, params)]
+        self.assertEqual(rows("SELECT c, v FROM grown_ck WHERE k = 0"),
+                         [((3, None), 1), ((1, None), 2)])
+        for where in ("c = {a: 1}", "c IN ({a: 1}, {a: 1, b: null})", "c <= {a: 1}",
+                      "c < {a: 1, b: 0} AND c > {a: 0}"):
+            self.assertEqual(rows("SELECT c, v FROM grown_ck WHERE k = 0 AND " + where),
+                             [((1, None), 2)], where)
+        self.assertEqual(rows("SELECT c, v FROM grown_ck WHERE k = 0 AND c > {a: 1}"),
+                         [((3, None), 1)])
+        r = s.execute("SELECT s, m, m[{a: 1}] AS one FROM grown_el WHERE k = 0").one()
+        self.assertEqual((len(r.s), len(r.m), r.one), (1, 1, 2))
+        s.execute("DELETE FROM grown_ck WHERE k = 0 AND c = {a: 1, b: null}")
+        self.assertEqual(rows("SELECT c, v FROM grown_ck WHERE k = 0"), [((3, None), 1)])
+        s.execute("UPDATE grown_el SET s = s - {{a: 1}} WHERE k = 0")
+        self.assertIsNone(s.execute("SELECT s FROM grown_el WHERE k = 0").one().s)
+        # Bound tuples: the driver sends (1,) as one field.
+        insert = s.prepare("INSERT INTO grown_pk (k, v) VALUES (?, ?)")
+        s.execute(insert, [(1,), 1])
+        s.execute(insert, [(1, None), 2])
+        self.assertEqual(sorted(r.v for r in s.execute("SELECT v FROM grown_pk")), [1, 2])
+
     def test_alter_type_add_and_rename_reach_existing_rows(self):
         s = self.session
         s.execute("CREATE TYPE evolving (a int, b text)")
@@ -159,6 +208,44 @@ class UdtTest(unittest.TestCase):
             self.assertIn("durable", cluster.metadata.keyspaces["udtks"].user_types)
         finally:
             cluster.shutdown()
+
+    def test_type_hints_name_user_types_of_the_statements_keyspace(self):
+        # Cassandra's TypeCast prepares `(ut)` and `(frozen<ut>)` in the statement's keyspace;
+        # the non-frozen type does not assign to a frozen column. Checked against Cassandra 5.0.8.
+        s = self.own_session()
+        s.execute("CREATE TYPE hinted (a int, b text)")
+        s.execute("CREATE TABLE hints (k int, c frozen<hinted>, n hinted, "
+                  "l list<frozen<hinted>>, PRIMARY KEY (k, c))")
+        s.execute("INSERT INTO hints (k, c, n, l) VALUES (0, (frozen<hinted>){a: 1}, "
+                  "(udtks.hinted){a: 3, b: 'x'}, [(frozen<udtks.hinted>){a: 2}])")
+        s.execute("UPDATE udtks.hints SET n = (hinted){a: 5} WHERE k = 0 AND c = {a: 1} "
+                  "IF n = (hinted){a: 3, b: 'x'}")
+        r = s.execute("SELECT n, l FROM hints WHERE k = 0 AND c = (frozen<hinted>){a: 1}").one()
+        self.assertEqual((r.n.a, r.n.b, r.l[0].a), (5, None, 2))
+        r = s.execute("SELECT (hinted){b: 'q'} AS h FROM hints WHERE k = 0").one()
+        self.assertEqual((r.h.a, r.h.b), (None, "q"))
+        s.execute("CREATE KEYSPACE IF NOT EXISTS udtks_other WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute("USE udtks_other")
+        cases = [
+            ("Cannot assign value \\(udtks.hinted\\)\\{a: 1\\} to c of type frozen<hinted>",
+             "INSERT INTO udtks.hints (k, c) VALUES (1, (hinted){a: 1})"),
+            ("Cannot assign value \\(frozen<udtks.hinted>\\)\\{a: 3\\} to n of type hinted",
+             "INSERT INTO udtks.hints (k, c, n) VALUES (1, {a: 1}, (frozen<hinted>){a: 3})"),
+            ("Unknown type udtks.nope",
+             "INSERT INTO udtks.hints (k, c) VALUES (1, (frozen<nope>){a: 1})"),
+            ("Statement on keyspace udtks cannot refer to a user type in keyspace other",
+             "INSERT INTO udtks.hints (k, c) VALUES (1, (frozen<other.hinted>){a: 1})"),
+            ("Unknown field 'z' in value of user defined type hinted",
+             "INSERT INTO udtks.hints (k, c, n) VALUES (1, {a: 1}, (hinted){z: 1})"),
+            ("Non-frozen UDTs are not allowed inside collections: list<hinted>",
+             "INSERT INTO udtks.hints (k, c, l) VALUES (1, {a: 1}, (list<hinted>)[{a: 1}])"),
+            ("Unknown type udtks.nope", "SELECT (nope){a: 1} FROM udtks.hints"),
+        ]
+        for pattern, statement in cases:
+            with self.subTest(statement=statement):
+                with self.assertRaisesRegex(InvalidRequest, pattern):
+                    s.execute(statement)
 
     def test_errors_are_cassandras(self):
         s = self.session

@@ -9,6 +9,7 @@
 
 #include "node/db/schema.h"
 #include "node/storage/key_encoding.h"
+#include "postfork/cql/bytes.h"
 #include "storage_test_util.h"
 
 namespace postfork::node {
@@ -1069,6 +1070,70 @@ TEST_F(StorageTest, EqualBooleansAndNaNsAreOneKeyFromFormatSix) {
     // A point read by other bytes of the same values finds the row.
     r = ReopenAndRead(1, {Id("v"), Id("s")},
                       {{{{"\x09", nan_b}, true}, {{"\x09", nan_b}, true}}});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->rows.size(), 1u);
+    EXPECT_EQ(AsInt(r->rows[0].cells[0]->value), 2);
+  }
+}
+
+// From key format 7, a tuple that ends early and one whose remaining fields are null are one
+// clustering key and one set element (TupleType.compareCustom; a frozen UDT written before
+// ALTER TYPE ... ADD): the row keeps the clustering first written, an element the winning
+// write's bytes; format 6 tables keep them apart.
+TEST_F(StorageTest, TrailingNullFieldsAreOneKeyFromFormatSeven) {
+  const cql::DataType tuple = cql::DataType::Tuple(
+      {cql::DataType(cql::TypeKind::kInt), cql::DataType(cql::TypeKind::kInt)});
+  auto value = [](std::vector<std::optional<int>> fields) {
+    std::string out;
+    cql::ByteWriter w(&out);
+    for (const auto& f : fields) {
+      if (f) {
+        w.WriteBytes(Int(*f));
+      } else {
+        w.WriteInt(-1);
+      }
+    }
+    return out;
+  };
+  const std::string short_one = value({1}), one_null = value({1, std::nullopt});
+  for (uint8_t format : {6, 7}) {
+    auto t = std::make_shared<TableMetadata>(*MakeTable(
+        70 + format, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                      {"c", cql::TypeKind::kInt, ColumnKind::kClustering, ClusteringOrder::kAsc},
+                      {"v", cql::TypeKind::kInt, ColumnKind::kRegular}}));
+    t->columns[1].type = tuple;
+    AddRegularColumn(t.get(), "s", cql::DataType::Set(tuple), 10);
+    t->Finish();
+    t->key_format = format;
+    table_ = t;
+    auto write = [&](std::string c, int v, std::string element, int64_t ts) {
+      PartitionMutation m = Mutation(1);
+      RowMutation r;
+      r.clustering = {std::move(c)};
+      r.marker_timestamp = ts;
+      r.cells.push_back({Id("v"), Int(v), ts, 0, std::nullopt});
+      r.cells.push_back({Id("s"), std::string(), ts, 0, std::move(element)});
+      m.rows.push_back(r);
+      ASSERT_TRUE(storage_->Apply({m}).ok());
+    };
+    write(short_one, 1, short_one, 10);
+    write(one_null, 2, one_null, 11);  // the same row and element: newer, so its bytes win
+    write(value({1, 0}), 3, value({1, 0}), 10);
+    auto r = ReopenAndRead(1, {Id("v"), Id("s")});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (format == 6) {
+      EXPECT_EQ(r->rows.size(), 3u);
+      continue;
+    }
+    ASSERT_EQ(r->rows.size(), 2u);
+    EXPECT_EQ(r->rows[0].clustering, std::vector<std::string>{short_one});
+    EXPECT_EQ(AsInt(r->rows[0].cells[0]->value), 2);
+    ASSERT_TRUE(r->rows[0].cells[1].has_value());
+    ASSERT_EQ(r->rows[0].cells[1]->elements.size(), 1u);
+    EXPECT_EQ(r->rows[0].cells[1]->elements[0].first, one_null);
+    EXPECT_EQ(r->rows[1].clustering, std::vector<std::string>{value({1, 0})});
+    // A point read by the other bytes of the same value finds the row.
+    r = ReopenAndRead(1, {Id("v")}, {{{{one_null}, true}, {{one_null}, true}}});
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->rows.size(), 1u);
     EXPECT_EQ(AsInt(r->rows[0].cells[0]->value), 2);

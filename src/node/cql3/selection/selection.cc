@@ -657,7 +657,7 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
                                                    const std::string& receiver) {
   std::optional<cql::DataType> type;
   if (!sel.cast_type.empty()) {
-    PF_ASSIGN_OR_RETURN(type, ParseHintType(sel.cast_type));
+    PF_ASSIGN_OR_RETURN(type, binds.HintType(sel.cast_type));
   } else if (expected) {
     type = *expected;
   } else {
@@ -679,10 +679,13 @@ Result<Selection::Prepared> Selection::PrepareTerm(const Selector& sel,
 // named "(type)name".
 Result<Selection::Prepared> Selection::PrepareTypeHint(const Selector& sel, const TableMetadata& t,
                                                        BindCollector& binds) {
-  auto hinted = cql::DataType::Parse(sel.cast_type);
+  auto hinted = binds.HintType(sel.cast_type);
   if (!hinted.ok()) {
-    // Cassandra names a type it cannot find in the table's keyspace.
-    return InvalidRequest(fmt::format("Unknown type {}.{}", t.keyspace, sel.cast_type));
+    if (hinted.error().message().starts_with("Unknown type")) {
+      // Cassandra names a type it cannot find in the table's keyspace.
+      return InvalidRequest(fmt::format("Unknown type {}.{}", t.keyspace, sel.cast_type));
+    }
+    return hinted.error();
   }
   PF_ASSIGN_OR_RETURN(Prepared p, PrepareSelector(sel.args[0], t, binds));
   p.name = "(" + sel.cast_type + ")" + p.name;

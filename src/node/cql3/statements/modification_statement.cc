@@ -662,8 +662,8 @@ class InsertStatementImpl final : public TableModification {
   std::string_view kind() const override { return "insert"; }
 
   Status Prepare(const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table,
-                 int bind_count) {
-    BindCollector binds(table.get(), bind_count);
+                 int bind_count, const KeyspaceMetadata* keyspace) {
+    BindCollector binds(table.get(), bind_count, keyspace);
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
     if (stmt.if_not_exists) lwt_ = Lwt::kIfNotExists;
     if (counter_) {
@@ -970,8 +970,8 @@ class UpdateStatementImpl final : public WhereModification {
   std::string_view kind() const override { return "update"; }
 
   Status Prepare(const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table,
-                 int bind_count) {
-    BindCollector binds(table.get(), bind_count);
+                 int bind_count, const KeyspaceMetadata* keyspace) {
+    BindCollector binds(table.get(), bind_count, keyspace);
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, true));
     if (stmt.if_exists) lwt_ = Lwt::kIfExists;
     bool only_static = true;
@@ -1045,8 +1045,8 @@ class DeleteStatementImpl final : public WhereModification {
   std::string_view kind() const override { return "delete"; }
 
   Status Prepare(const DeleteStatement& stmt, std::shared_ptr<const TableMetadata> table,
-                 int bind_count) {
-    BindCollector binds(table.get(), bind_count);
+                 int bind_count, const KeyspaceMetadata* keyspace) {
+    BindCollector binds(table.get(), bind_count, keyspace);
     PF_RETURN_IF_ERROR(Init(std::move(table), stmt.using_clause, binds, false));
     if (stmt.if_exists) lwt_ = Lwt::kIfExists;
     bool only_static = !stmt.columns.empty();
@@ -1240,23 +1240,26 @@ Status ConditionalClusteringInError(const ModificationStatement& statement) {
 }
 
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(
-    const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count) {
+    const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count,
+    const KeyspaceMetadata* keyspace) {
   auto s = std::make_unique<InsertStatementImpl>();
-  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count, keyspace));
   return std::unique_ptr<ModificationStatement>(std::move(s));
 }
 
 Result<std::unique_ptr<ModificationStatement>> PrepareUpdate(
-    const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count) {
+    const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count,
+    const KeyspaceMetadata* keyspace) {
   auto s = std::make_unique<UpdateStatementImpl>();
-  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count, keyspace));
   return std::unique_ptr<ModificationStatement>(std::move(s));
 }
 
 Result<std::unique_ptr<ModificationStatement>> PrepareDelete(
-    const DeleteStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count) {
+    const DeleteStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count,
+    const KeyspaceMetadata* keyspace) {
   auto s = std::make_unique<DeleteStatementImpl>();
-  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count, keyspace));
   return std::unique_ptr<ModificationStatement>(std::move(s));
 }
 

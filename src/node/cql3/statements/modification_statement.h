@@ -25,11 +25,15 @@ bool ClusteringHasIn(const ModificationStatement& statement);
 // The refusal of `statement` with conditions when ClusteringHasIn.
 Status ConditionalClusteringInError(const ModificationStatement& statement);
 
+// `keyspace`: the table's, where type hints find user types.
 Result<std::unique_ptr<ModificationStatement>> PrepareInsert(
-    const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count);
+    const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count,
+    const KeyspaceMetadata* keyspace);
 Result<std::unique_ptr<ModificationStatement>> PrepareUpdate(
-    const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count);
+    const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count,
+    const KeyspaceMetadata* keyspace);
 Result<std::unique_ptr<ModificationStatement>> PrepareDelete(
-    const DeleteStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count);
+    const DeleteStatement& stmt, std::shared_ptr<const TableMetadata> table, int bind_count,
+    const KeyspaceMetadata* keyspace);
 
 }  // namespace postfork::node::cql3

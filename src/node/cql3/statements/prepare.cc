@@ -20,15 +20,18 @@ Result<std::unique_ptr<ModificationStatement>> PrepareModification(const Stateme
                                                                    int bind_count) {
   if (auto* s = std::get_if<InsertStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
-    return PrepareInsert(*s, std::move(table), bind_count);
+    const KeyspaceMetadata* ks = schema.FindKeyspace(table->keyspace);
+    return PrepareInsert(*s, std::move(table), bind_count, ks);
   }
   if (auto* s = std::get_if<UpdateStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
-    return PrepareUpdate(*s, std::move(table), bind_count);
+    const KeyspaceMetadata* ks = schema.FindKeyspace(table->keyspace);
+    return PrepareUpdate(*s, std::move(table), bind_count, ks);
   }
   if (auto* s = std::get_if<DeleteStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
-    return PrepareDelete(*s, std::move(table), bind_count);
+    const KeyspaceMetadata* ks = schema.FindKeyspace(table->keyspace);
+    return PrepareDelete(*s, std::move(table), bind_count, ks);
   }
   return InvalidRequest(
       "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.");
@@ -54,7 +57,8 @@ Result<std::unique_ptr<CqlStatement>> PrepareStatement(const ParsedStatement& pa
   const Statement& stmt = parsed.statement;
   if (auto* s = std::get_if<SelectStatement>(&stmt)) {
     PF_ASSIGN_OR_RETURN(auto table, ResolveTable(s->table, schema, keyspace));
-    return PrepareSelect(*s, std::move(table), parsed.bind_count);
+    const KeyspaceMetadata* ks = schema.FindKeyspace(table->keyspace);
+    return PrepareSelect(*s, std::move(table), parsed.bind_count, ks);
   }
   if (std::holds_alternative<InsertStatement>(stmt) ||
       std::holds_alternative<UpdateStatement>(stmt) ||

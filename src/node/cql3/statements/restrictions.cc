@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "node/cql3/statements/schema_statement.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/db/type_properties.h"
@@ -52,16 +53,77 @@ Status FoldTokenCalls(const TableMetadata& table, Term* term) {
   return Status::Ok();
 }
 
+// Whether a `(type)` hint anywhere in `term` names a type its text alone does not (a user type).
+bool HintsUserType(const Term& term) {
+  if (term.kind == Term::Kind::kCast && !term.hint_type && !ParseHintType(term.text).ok()) {
+    return true;
+  }
+  return std::any_of(term.elements.begin(), term.elements.end(), HintsUserType);
+}
+
+// A type as Cassandra prints a prepared hint: user types with their keyspace.
+std::string QualifiedCql(const cql::DataType& type) {
+  using K = cql::TypeKind;
+  std::string inner;
+  switch (type.kind()) {
+    case K::kUdt:
+      inner = cql::QuoteIdentifier(type.udt_keyspace()) + "." + cql::QuoteIdentifier(type.udt_name());
+      break;
+    case K::kList:
+    case K::kSet:
+      inner = std::string(cql::NativeTypeName(type.kind())) + "<" +
+              QualifiedCql(type.params()[0]) + ">";
+      break;
+    case K::kMap:
+      inner = "map<" + QualifiedCql(type.params()[0]) + ", " + QualifiedCql(type.params()[1]) + ">";
+      break;
+    case K::kTuple:
+      inner = "tuple<";
+      for (size_t i = 0; i < type.params().size(); ++i) {
+        inner += (i ? ", " : "") + QualifiedCql(type.params()[i]);
+      }
+      inner += ">";
+      break;
+    default:
+      return type.ToCql();
+  }
+  return type.is_frozen() ? "frozen<" + inner + ">" : inner;
+}
+
 }  // namespace
+
+Result<cql::DataType> BindCollector::HintType(const std::string& text) const {
+  auto native = ParseHintType(text);
+  if (native.ok() || keyspace_ == nullptr) return native;
+  return ResolveType(*keyspace_, text);
+}
+
+Status BindCollector::ResolveHintTypes(Term* term) const {
+  for (Term& e : term->elements) PF_RETURN_IF_ERROR(ResolveHintTypes(&e));
+  if (term->kind != Term::Kind::kCast || term->hint_type || ParseHintType(term->text).ok()) {
+    return Status::Ok();
+  }
+  PF_ASSIGN_OR_RETURN(cql::DataType type, HintType(term->text));
+  term->text = QualifiedCql(type);
+  term->hint_type = std::make_shared<const cql::DataType>(std::move(type));
+  return Status::Ok();
+}
 
 Result<ValueSource> BindCollector::Source(const Term& original, const cql::DataType& type,
                                           const std::string& name) {
-  Term folded;
+  Term rewritten;
+  const Term* rewritten_or_original = &original;
   if (table_ && CallsToken(original)) {
-    folded = original;
-    PF_RETURN_IF_ERROR(FoldTokenCalls(*table_, &folded));
+    rewritten = original;
+    PF_RETURN_IF_ERROR(FoldTokenCalls(*table_, &rewritten));
+    rewritten_or_original = &rewritten;
   }
-  const Term& term = table_ && CallsToken(original) ? folded : original;
+  if (keyspace_ && HintsUserType(*rewritten_or_original)) {
+    if (rewritten_or_original == &original) rewritten = original;
+    PF_RETURN_IF_ERROR(ResolveHintTypes(&rewritten));
+    rewritten_or_original = &rewritten;
+  }
+  const Term& term = *rewritten_or_original;
   ValueSource src;
   src.type = type;
   src.receiver = name;

@@ -16,16 +16,26 @@ namespace postfork::node::cql3 {
 // Collects one ColumnSpec per bind marker while a statement is prepared.
 class BindCollector {
  public:
-  BindCollector(const TableMetadata* table, int count) : table_(table), specs_(count) {}
-  // A ValueSource for `term` as a value of `type`; markers get the spec (name, type).
+  // `keyspace`: the statement's, where `(type)` hints find user types (none: native types only).
+  BindCollector(const TableMetadata* table, int count, const KeyspaceMetadata* keyspace = nullptr)
+      : table_(table), keyspace_(keyspace), specs_(count) {}
+  // A ValueSource for `term` as a value of `type`; markers get the spec (name, type). A hint
+  // naming a user type is resolved in the statement's keyspace, as Cassandra's TypeCast.prepare.
   Result<ValueSource> Source(const Term& term, const cql::DataType& type, const std::string& name);
+  // The type a `(type)` hint names: a native type by its text, or one naming user types resolved
+  // in the statement's keyspace ("Unknown type ks.t", ...).
+  Result<cql::DataType> HintType(const std::string& text) const;
   std::vector<cql::ColumnSpec> Take() { return std::move(specs_); }
 
  private:
   // Specs for a marker, or for the markers inside a collection, tuple or UDT literal, typed by
   // their position.
   void RegisterInnerMarkers(const Term& term, const cql::DataType& type, const std::string& name);
+  // Sets Term::hint_type (and the keyspace-qualified text) of the hints in `term` that name user
+  // types.
+  Status ResolveHintTypes(Term* term) const;
   const TableMetadata* table_;
+  const KeyspaceMetadata* keyspace_;
   std::vector<cql::ColumnSpec> specs_;
 };
 

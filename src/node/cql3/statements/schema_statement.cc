@@ -127,17 +127,9 @@ Status CheckFrozenArguments(std::string_view text) {
 // A type as written, with user type names resolved in `keyspace` of the executing snapshot.
 Result<cql::DataType> ResolveType(const SchemaSnapshot& schema, const std::string& keyspace,
                                   const std::string& text) {
-  PF_RETURN_IF_ERROR(CheckFrozenArguments(text));
-  PF_RETURN_IF_ERROR(CheckNestedFrozen(text, text));
   const KeyspaceMetadata* ks = schema.FindKeyspace(keyspace);
   if (ks == nullptr) return InvalidRequest(fmt::format("Keyspace '{}' doesn't exist", keyspace));
-  KeyspaceTypeResolver resolver(ks);
-  auto type = cql::DataType::Parse(text, &resolver, keyspace);
-  if (type.ok()) return type;
-  if (type.error().code() == StatusCode::kServerError) return type.error();
-  if (type.error().message().starts_with("vectors may only have positive dimensions"))
-    return InvalidRequest(type.error().message());
-  return InvalidRequest(fmt::format("Unknown type {}", text));
+  return cql3::ResolveType(*ks, text);
 }
 
 // A user type field's type. Cassandra refuses a non-frozen user type name before resolving it,
@@ -280,6 +272,18 @@ Result<StatementResult> KeyspaceChangeResult(ExecutionContext& ctx, const std::s
 }
 
 }  // namespace
+
+Result<cql::DataType> ResolveType(const KeyspaceMetadata& keyspace, const std::string& text) {
+  PF_RETURN_IF_ERROR(CheckFrozenArguments(text));
+  PF_RETURN_IF_ERROR(CheckNestedFrozen(text, text));
+  KeyspaceTypeResolver resolver(&keyspace);
+  auto type = cql::DataType::Parse(text, &resolver, keyspace.name);
+  if (type.ok()) return type;
+  if (type.error().code() == StatusCode::kServerError) return type.error();
+  if (type.error().message().starts_with("vectors may only have positive dimensions"))
+    return InvalidRequest(type.error().message());
+  return InvalidRequest(fmt::format("Unknown type {}", text));
+}
 
 std::string SchemaChangeBody(const cql::SchemaChange& change) {
   std::string body;

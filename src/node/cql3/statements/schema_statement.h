@@ -14,6 +14,11 @@ Result<std::unique_ptr<CqlStatement>> PrepareSchemaStatement(const Statement& st
                                                              const SchemaSnapshot& schema,
                                                              std::string_view keyspace);
 
+// A type as written, with user type names resolved in `keyspace` (Cassandra's texts: "Unknown
+// type ks.t", "Statement on keyspace ks cannot refer to a user type in keyspace ...", refused
+// non-frozen UDTs inside collections).
+Result<cql::DataType> ResolveType(const KeyspaceMetadata& keyspace, const std::string& text);
+
 // A RESULT Schema_change body.
 std::string SchemaChangeBody(const cql::SchemaChange& change);
 

@@ -32,14 +32,14 @@ class SelectStatementImpl final : public CqlStatement {
 
   // A SELECT reads: restrictions, then selection, then ordering and limits.
   Status Prepare(const SelectStatement& stmt, std::shared_ptr<const TableMetadata> table,
-                 int bind_count) {
+                 int bind_count, const KeyspaceMetadata* keyspace) {
     table_meta_ = std::move(table);
     const TableMetadata& t = *table_meta_;
     keyspace_ = t.keyspace;
     table_ = t.name;
     distinct_ = stmt.distinct;
     select_star_ = stmt.select_star;
-    BindCollector binds(&t, bind_count);
+    BindCollector binds(&t, bind_count, keyspace);
     // Selectors' markers come first, then WHERE's, then LIMIT's.
     PF_ASSIGN_OR_RETURN(selection_, selection::Selection::Prepare(stmt, t, binds));
     if (distinct_ && stmt.per_partition_limit) {
@@ -1276,9 +1276,10 @@ class SelectStatementImpl final : public CqlStatement {
 
 Result<std::unique_ptr<CqlStatement>> PrepareSelect(const SelectStatement& stmt,
                                                     std::shared_ptr<const TableMetadata> table,
-                                                    int bind_count) {
+                                                    int bind_count,
+                                                    const KeyspaceMetadata* keyspace) {
   auto s = std::make_unique<SelectStatementImpl>();
-  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count));
+  PF_RETURN_IF_ERROR(s->Prepare(stmt, std::move(table), bind_count, keyspace));
   return std::unique_ptr<CqlStatement>(std::move(s));
 }
 

@@ -9,8 +9,10 @@
 
 namespace postfork::node::cql3 {
 
+// `keyspace`: the table's, where type hints find user types.
 Result<std::unique_ptr<CqlStatement>> PrepareSelect(const SelectStatement& stmt,
                                                     std::shared_ptr<const TableMetadata> table,
-                                                    int bind_count);
+                                                    int bind_count,
+                                                    const KeyspaceMetadata* keyspace);
 
 }  // namespace postfork::node::cql3
