@@ -187,7 +187,15 @@ void AdminListener::DoAccept() {
                          const auto& request = x->parser.get();
                          json::object args;
                          Answer answer;
-                         if (!request.body().empty()) {
+                         if (request.method() != http::verb::get &&
+                             !request[http::field::content_type].starts_with("application/json")) {
+                           // A web page can POST text to a loopback port, but JSON only after a
+                           // CORS preflight this listener never answers: a browser on this
+                           // machine cannot drain or snapshot the node.
+                           answer.status = http::status::unsupported_media_type;
+                           answer.body["error"] =
+                               "admin requests carry JSON (Content-Type: application/json)";
+                         } else if (!request.body().empty()) {
                            boost::system::error_code pec;
                            json::value v = json::parse(request.body(), pec);
                            if (pec || !v.is_object()) {

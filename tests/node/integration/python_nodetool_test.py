@@ -197,6 +197,21 @@ class NodetoolTest(unittest.TestCase):
                     raise
                 time.sleep(0.2)
 
+    def test_requests_without_json_are_refused(self):
+        # A web page may POST text/plain to a loopback port; the admin interface answers 415
+        # and runs nothing.
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.node.admin_port, timeout=30)
+        try:
+            c.request("POST", "/v1/disablebinary", body="{}",
+                      headers={"Content-Type": "text/plain"})
+            r = c.getresponse()
+            self.assertEqual(r.status, 415)
+            self.assertIn(b"application/json", r.read())
+        finally:
+            c.close()
+        self.assertEqual(self.nodetool("statusbinary").stdout, "running\n")
+
     def test_info_status_version(self):
         info = self.nodetool("info")
         self.assertEqual(info.returncode, 0, info.stderr)
