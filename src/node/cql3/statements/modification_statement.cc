@@ -520,8 +520,13 @@ class TableModification : public ModificationStatement {
     // the partition's static row has live data (CQL3CasRequest at STATIC_CLUSTERING).
     const bool static_existence = m.rows.empty() && t.clustering_size() > 0 &&
                                   (lwt_ == Lwt::kIfNotExists || lwt_ == Lwt::kIfExists);
+    // A conditional write of static columns reads the static row too (CQL3CasRequest's
+    // columnsToRead): a failed condition on a missing row then shows the partition's statics.
+    const bool writes_statics = (lwt_ == Lwt::kConditions || lwt_ == Lwt::kIfExists) &&
+                                !m.static_cells.empty();
     ReadResult statics;
-    if ((!row && static_conditions && t.clustering_size() > 0) || static_existence) {
+    if ((!row && (static_conditions || writes_statics) && t.clustering_size() > 0) ||
+        static_existence) {
       ReadCommand sr = read;
       sr.slices.clear();
       sr.distinct = true;
@@ -594,8 +599,10 @@ class TableModification : public ModificationStatement {
           }
         }
       }
-    } else if (static_row != nullptr) {
-      // The static values the conditions read; regular columns and clustering show as null.
+    } else if (static_row != nullptr && (static_conditions || static_live)) {
+      // The static values the conditions read, or the live static row a static write read;
+      // regular columns and clustering show as null (all of them after IF EXISTS).
+      if (lwt_ == Lwt::kIfExists) rows->all_columns = true;
       ReadRow shown = *static_row;
       shown.clustering.clear();
       for (size_t i = 0; i < rows->cell_columns.size(); ++i) {
