@@ -61,6 +61,7 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
     }
   }
   if (mutations.empty()) return VoidResultBody();
+  CasDeletionsBeforeWrites(ts, &mutations);
   CasRows rows;
   // Every condition is checked against the state before the batch; all must hold.
   auto check = [&]() -> Result<bool> {

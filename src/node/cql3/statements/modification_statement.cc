@@ -622,6 +622,8 @@ class TableModification : public ModificationStatement {
     std::vector<PartitionMutation> mutations;
     PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
     PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
+    PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, std::nullopt));
+    CasDeletionsBeforeWrites(ts, &mutations);
     CasRows rows;
     PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(
                                           mutations,
@@ -1146,6 +1148,15 @@ class DeleteStatementImpl final : public WhereModification {
 };
 
 }  // namespace
+
+void CasDeletionsBeforeWrites(int64_t timestamp, std::vector<PartitionMutation>* mutations) {
+  for (PartitionMutation& m : *mutations) {
+    if (m.partition_deletion_timestamp == timestamp) *m.partition_deletion_timestamp = timestamp - 1;
+    for (RangeTombstone& rt : m.range_tombstones) {
+      if (rt.timestamp == timestamp) rt.timestamp = timestamp - 1;
+    }
+  }
+}
 
 std::string CasResultBody(const CasRows& rows, bool applied, bool batch) {
   cql::RowsMetadata meta;
