@@ -381,6 +381,62 @@ class TableModification : public ModificationStatement {
     return std::optional<std::string>();
   }
 
+  // The order in which Cassandra evaluates the conditions (CQL3CasRequest.appliesTo): the
+  // static ones, then the row's, each set in the iteration order of the Guava HashMultimap that
+  // holds them, keyed by (column name, collection element): a HashMap of 16 buckets (doubled
+  // past 3/4 full), a bucket's keys in insertion order. (Conditions of one key: in the order
+  // written.)
+  Result<std::vector<size_t>> ConditionOrder(const ExecutionContext& ctx) const {
+    // Java's ByteBuffer.hashCode, over signed bytes, in 32-bit arithmetic that wraps.
+    auto bytes_hash = [](std::string_view b) {
+      uint32_t h = 1;
+      for (size_t i = b.size(); i-- > 0;) {
+        h = 31 * h + static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(b[i])));
+      }
+      return h;
+    };
+    struct Key {
+      bool regular;
+      uint32_t bucket;
+      size_t first;  // the first condition with this key
+      size_t index;
+    };
+    std::vector<Key> keys;
+    std::vector<std::pair<std::string, std::optional<std::string>>> ids;
+    for (size_t i = 0; i < conditions_.size(); ++i) {
+      const ConditionImpl& c = conditions_[i];
+      std::optional<std::string> element;
+      if (c.element) {
+        PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(*c.element, ctx));
+        if (v.kind == cql::RawValue::Kind::kBytes) element = v.bytes;
+      }
+      uint32_t h = 31 * (31 + bytes_hash(c.column->name)) + (element ? bytes_hash(*element) : 0);
+      uint32_t bucket = h ^ (h >> 16);  // masked below, once the table's size is known
+      std::pair<std::string, std::optional<std::string>> id{c.column->name, element};
+      size_t first = static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+      if (first == ids.size()) first = i;
+      ids.push_back(std::move(id));
+      keys.push_back(Key{c.column->kind != ColumnKind::kStatic, bucket, first, i});
+    }
+    // Statics and regular columns are two maps.
+    for (bool regular : {false, true}) {
+      size_t distinct = 0;
+      for (const Key& k : keys) distinct += k.regular == regular && k.first == k.index;
+      uint32_t buckets = 16;
+      while (distinct > buckets / 4 * 3) buckets *= 2;
+      for (Key& k : keys) {
+        if (k.regular == regular) k.bucket &= buckets - 1;
+      }
+    }
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+      return std::tie(a.regular, a.bucket, a.first, a.index) <
+             std::tie(b.regular, b.bucket, b.first, b.index);
+    });
+    std::vector<size_t> order;
+    for (const Key& k : keys) order.push_back(k.index);
+    return order;
+  }
+
   Result<bool> ConditionHolds(const ConditionImpl& c, const ExecutionContext& ctx,
                               const std::optional<CellValue>& cell) const {
     PF_ASSIGN_OR_RETURN(std::optional<std::string> current, ConditionSubject(c, ctx, cell));
@@ -555,10 +611,17 @@ class TableModification : public ModificationStatement {
         applied = static_existence ? static_live : row != nullptr;
         if (static_existence) rows->all_columns = true;
         break;
-      case Lwt::kConditions:
-        for (const ConditionImpl& c : conditions_) {
+      case Lwt::kConditions: {
+        PF_ASSIGN_OR_RETURN(std::vector<size_t> order, ConditionOrder(ctx));
+        for (size_t i : order) {
+          const ConditionImpl& c = conditions_[i];
           PF_ASSIGN_OR_RETURN(bool holds, ConditionHolds(c, ctx, cell_of(c.column)));
-          applied = applied && holds;
+          if (!holds) {
+            // The first false condition decides: the later ones are not evaluated (their
+            // errors are not raised either).
+            applied = false;
+            break;
+          }
         }
         // The columns a failed condition shows: regular ones in IF order, then static ones
         // (Cassandra's ColumnConditions.getColumns()).
@@ -572,6 +635,7 @@ class TableModification : public ModificationStatement {
           }
         }
         break;
+      }
       case Lwt::kNone:
         break;
     }
