@@ -187,7 +187,12 @@ class TableModification : public ModificationStatement {
       const CellValue* value = op.NeedsCurrentValue() && *state ? &**state : nullptr;
       std::vector<CellWrite>* out = op.is_static() ? static_cells : regular_cells;
       const size_t before = out->size();
-      PF_RETURN_IF_ERROR(AppendCellWrites(op, ctx, ts, ttl, value, out));
+      if (Status written = AppendCellWrites(op, ctx, ts, ttl, value, out); !written.ok()) {
+        if (!ctx.cas_update_error || !op.NeedsCurrentValue()) return written;
+        if (ctx.cas_update_error->ok()) *ctx.cas_update_error = std::move(written);
+        out->resize(before);
+        continue;
+      }
       if (!state || out->size() == before) continue;
       if (op.column->type.kind() == cql::TypeKind::kList) {
         MergeListWrites(*op.column, std::span<const CellWrite>(*out).subspan(before), state);
@@ -684,6 +689,7 @@ class TableModification : public ModificationStatement {
       return InvalidRequest("Cannot provide custom timestamp for conditional updates");
     }
     std::vector<PartitionMutation> mutations;
+    ctx.cas_update_error = Status::Ok();
     PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
     PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
     PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, std::nullopt));
