@@ -581,6 +581,10 @@ class TableModification : public ModificationStatement {
     // the partition's static row has live data (CQL3CasRequest at STATIC_CLUSTERING).
     const bool static_existence = m.rows.empty() && t.clustering_size() > 0 &&
                                   (lwt_ == Lwt::kIfNotExists || lwt_ == Lwt::kIfExists);
+    const bool only_static_conditions =
+        static_conditions &&
+        std::all_of(conditions_.begin(), conditions_.end(),
+                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
     // A conditional write of static columns reads the static row too (CQL3CasRequest's
     // columnsToRead): a failed condition on a missing row then shows the partition's statics.
     const bool writes_statics = (lwt_ == Lwt::kConditions || lwt_ == Lwt::kIfExists) &&
@@ -668,9 +672,11 @@ class TableModification : public ModificationStatement {
           }
         }
       }
-    } else if (static_row != nullptr && (static_conditions || static_live)) {
-      // The static values the conditions read, or the live static row a static write read;
-      // regular columns and clustering show as null (all of them after IF EXISTS).
+    } else if (static_row != nullptr && (static_live || only_static_conditions)) {
+      // The live static row the conditions or a static write read, or, when only statics are
+      // conditioned (Cassandra then reads the partition's first live row), the static values
+      // of a partition that has rows; regular columns and clustering show as null (all of them
+      // after IF EXISTS).
       if (lwt_ == Lwt::kIfExists) rows->all_columns = true;
       ReadRow shown = *static_row;
       shown.clustering.clear();
