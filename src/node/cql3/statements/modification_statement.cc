@@ -559,11 +559,23 @@ class TableModification : public ModificationStatement {
         if (!c.is_primary_key()) rows->cell_columns.push_back(&c);
       }
     }
+    // Conditions on static columns read the partition's static row, whether or not the
+    // clustering row exists (Cassandra's CQL3CasRequest checks them at STATIC_CLUSTERING).
+    bool static_conditions =
+        lwt_ == Lwt::kConditions &&
+        std::any_of(conditions_.begin(), conditions_.end(),
+                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
+    const bool only_static_conditions =
+        static_conditions &&
+        std::all_of(conditions_.begin(), conditions_.end(),
+                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
     ReadCommand read;
     read.table = table_meta_;
     read.now_seconds = ctx.now_in_seconds;
     read.partition_keys.push_back(m.partition_key);
-    if (!m.rows.empty() && t.clustering_size() > 0) {
+    // With conditions on statics alone Cassandra reads the partition's first live row, whose
+    // key a failed conditional batch shows; otherwise the statement's row.
+    if (!m.rows.empty() && t.clustering_size() > 0 && !only_static_conditions) {
       ClusteringBound bound{m.rows[0].clustering, true};
       read.slices.push_back(ClusteringSlice{bound, bound});
     }
@@ -571,20 +583,10 @@ class TableModification : public ModificationStatement {
     read.row_limit = 1;
     PF_ASSIGN_OR_RETURN(ReadResult current, ctx.db->storage().Read(read));
     const ReadRow* row = current.rows.empty() ? nullptr : &current.rows[0];
-    // Conditions on static columns read the partition's static row, whether or not the
-    // clustering row exists (Cassandra's CQL3CasRequest checks them at STATIC_CLUSTERING).
-    bool static_conditions =
-        lwt_ == Lwt::kConditions &&
-        std::any_of(conditions_.begin(), conditions_.end(),
-                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
     // A write of static columns alone names no row: its IF NOT EXISTS / IF EXISTS ask whether
     // the partition's static row has live data (CQL3CasRequest at STATIC_CLUSTERING).
     const bool static_existence = m.rows.empty() && t.clustering_size() > 0 &&
                                   (lwt_ == Lwt::kIfNotExists || lwt_ == Lwt::kIfExists);
-    const bool only_static_conditions =
-        static_conditions &&
-        std::all_of(conditions_.begin(), conditions_.end(),
-                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
     // A conditional write of static columns reads the static row too (CQL3CasRequest's
     // columnsToRead): a failed condition on a missing row then shows the partition's statics.
     const bool writes_statics = (lwt_ == Lwt::kConditions || lwt_ == Lwt::kIfExists) &&
