@@ -470,12 +470,18 @@ class TableModification : public ModificationStatement {
     }
     // A non-frozen collection holds no empty value, so Cassandra reads an empty collection in
     // a condition on the whole column as null: `IF m != {}` on an absent map does not apply.
+    // (CONTAINS and CONTAINS KEY name an element, not a collection.)
     cql::TypeKind kind = c.value_type.kind();
+    bool emptied = false;  // given[0] was an empty collection
     if (!c.element && !c.field && !c.value_type.is_frozen() &&
+        c.op != Relation::Op::kContains && c.op != Relation::Op::kContainsKey &&
         (kind == cql::TypeKind::kList || kind == cql::TypeKind::kSet ||
          kind == cql::TypeKind::kMap)) {
       for (std::optional<std::string>& g : given) {
-        if (g && g->size() == 4 && cql::LoadBE32(g->data()) == 0) g.reset();
+        if (g && g->size() == 4 && cql::LoadBE32(g->data()) == 0) {
+          emptied |= &g == &given[0];
+          g.reset();
+        }
       }
     }
     auto equal = [&](const std::optional<std::string>& g) {
@@ -491,6 +497,12 @@ class TableModification : public ModificationStatement {
         return std::any_of(given.begin(), given.end(), equal);
       default:
         break;
+    }
+    if (emptied) {
+      return InvalidRequest(fmt::format(
+          "Invalid comparison with an empty {} for operator \"{}\"",
+          kind == cql::TypeKind::kList ? "list" : kind == cql::TypeKind::kSet ? "set" : "map",
+          RelationOpText(c.op)));
     }
     if (!given[0]) {
       return InvalidRequest(
