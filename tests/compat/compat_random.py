@@ -87,6 +87,8 @@ class Table:
             self.static = [("s0", r.choice(list(SCALARS)))] if self.ck and r.random() < (0.7 if lwt else 0.4) else []
             self.cols = [("v%d" % i, r.choice(VALUE_TYPES)) for i in range(r.randint(1, 4))]
 
+    index = None  # the column with a secondary index
+
     def ddl(self):
         cols = ["%s %s" % c for c in self.pk + self.ck]
         cols += ["%s %s static" % c for c in self.static]
@@ -123,6 +125,9 @@ class Generator:
         out = [Table(r, "t%d" % i) for i in range(3)]
         out.append(Table(r, "lwt0", lwt=True))
         out.append(Table(r, "cnt0", counter=True))
+        # a secondary index on a scalar column of t0, queried without filtering
+        scalars = [c for c, ty in out[0].cols if ty in KEY_SCALARS]
+        out[0].index = r.choice(scalars) if scalars and r.random() < 0.6 else None
         return out
 
     def using(self, t, ttl=True):
@@ -323,6 +328,12 @@ class Generator:
             cols = r.choice(["%s, writetime(%s)" % (c, c), "%s, ttl(%s)" % (c, c)]) if not c.startswith("v") or \
                 dict(t.cols)[c] in SCALARS else c
         pks = ", ".join(n for n, _ in t.pk)
+        if t.index and r.random() < 0.1:
+            # an index query: rows in the index's order (token, then clustering)
+            stmt = "SELECT %s FROM %s WHERE %s = %s" % (cols, t.name, t.index, literal(r, dict(t.cols)[t.index]))
+            if r.random() < 0.3:
+                stmt = stmt.replace(" WHERE ", " WHERE %s AND " % t.pk_where(r))
+            return stmt + (" LIMIT %d" % r.randint(1, 4) if r.random() < 0.2 else ""), opts, None
         if x < 0.3:
             stmt = "SELECT %s FROM %s WHERE %s" % (cols, t.name, t.pk_where(r))
             if t.ck and r.random() < 0.6:
@@ -472,7 +483,8 @@ def shrink(targets, seed, history, aspect, budget_s=90):
                 break
             n = min(len(body), n * 2)
     used = {w for s, _ in body + [last] for w in s.replace("(", " ").split()}
-    ddl = [h for h in ddl if h[0].split()[2] in used]
+    ddl = [h for h in ddl if h[0].split()[2] in used or
+           (h[0].startswith("CREATE INDEX") and h[0].split()[4] in used)]
     return ddl + body + [last]
 
 
@@ -503,8 +515,10 @@ def run(targets, report, seed, count):
 
     tables = gen.tables()
     for t in tables:
-        if step(t.ddl(), {}):
-            pass
+        step(t.ddl(), {})
+    for t in tables:
+        if t.index:
+            step("CREATE INDEX %s_%s ON %s (%s)" % (t.name, t.index, t.name, t.index), {})
     failed_aspect = None
     while executed < count and failed_aspect is None:
         t = gen.r.choice(tables)
