@@ -284,7 +284,14 @@ class Generator:
         x = r.random()
         if x < 0.15:
             return "IF EXISTS"
-        return "IF " + " AND ".join(self.condition(t) for _ in range(r.choice([1, 1, 2, 3])))
+        # One condition per column or element: Cassandra evaluates a column's (or element's)
+        # conditions in the order of a HashSet of identity hashes, which varies from run to
+        # run, and stops at the first false one (a later invalid one raises nothing).
+        conds = {}
+        for _ in range(r.choice([1, 1, 2, 3])):
+            cond = self.condition(t)
+            conds.setdefault(cond.split()[0], cond)
+        return "IF " + " AND ".join(conds.values())
 
     def conditional(self, t):
         r = self.r
