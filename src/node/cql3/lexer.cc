@@ -134,6 +134,22 @@ std::vector<Token> Tokenize(std::string_view s) {
       }
     }
   };
+  // Cassandra's lexer (ANTLR over a Java string) counts columns in UTF-16 units: a character of
+  // one to three UTF-8 bytes is one unit, one of four bytes two. Counted on from the last token.
+  size_t counted_to = 0;
+  int units = 0;
+  auto column_of = [&](size_t pos) {
+    if (counted_to < line_start) {
+      counted_to = line_start;
+      units = 0;
+    }
+    for (; counted_to < pos; ++counted_to) {
+      auto b = static_cast<unsigned char>(s[counted_to]);
+      if ((b & 0xC0) != 0x80) ++units;
+      if (b >= 0xF0) ++units;
+    }
+    return units;
+  };
   while (true) {
     // Whitespace and comments.
     while (i < s.size()) {
@@ -155,7 +171,7 @@ std::vector<Token> Tokenize(std::string_view s) {
     }
     Token t;
     t.line = line;
-    t.column = static_cast<int>(i - line_start);
+    t.column = column_of(i);
     t.offset = i;
     if (i >= s.size()) {
       t.kind = TokenKind::kEnd;

@@ -1096,7 +1096,10 @@ class Reader {
   void Stop(uint32_t partition_index, const std::string& prefix, bool partition_done,
             std::string last_row_key, int64_t partition_rows) {
     stopped_ = true;
-    result_.has_more = true;
+    // A read of listed partitions is over once the last one is done (Cassandra's
+    // SinglePartitionPager is exhausted when its partition's limit is reached): no next page.
+    result_.has_more = !(partition_done && !cmd_.scan && !cmd_.index &&
+                         partition_index + 1 == cmd_.partition_keys.size());
     ResumePosition p;
     p.partition_index = partition_index;
     p.partition_done = partition_done;

@@ -231,8 +231,7 @@ void GroupAccumulator::Accumulate(const Output& o, std::string_view v, Accumulat
     }
     int shift = 64 - 8 * width;  // sign-extend
     int64_t value = static_cast<int64_t>(raw << shift) >> shift;
-    acc->integer_sum = static_cast<int64_t>(static_cast<uint64_t>(acc->integer_sum) +
-                                            static_cast<uint64_t>(value));
+    acc->integer_sum += value;
   }
 }
 
@@ -260,10 +259,10 @@ std::optional<std::string> GroupAccumulator::Result(const Output& o, const Accum
     }
     return out;
   }
-  int64_t v = avg ? (acc.count ? acc.integer_sum / acc.count : 0) : acc.integer_sum;
-  for (int i = width - 1; i >= 0; --i) {
-    out.push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
-  }
+  // Division truncates toward zero, as Java's long and BigInteger division.
+  __int128 v = avg ? (acc.count ? acc.integer_sum / acc.count : 0) : acc.integer_sum;
+  auto low = static_cast<uint64_t>(v);
+  for (int i = width - 1; i >= 0; --i) out.push_back(static_cast<char>(low >> (8 * i)));
   return out;
 }
 

@@ -38,7 +38,9 @@ class GroupAccumulator {
   // min/max/sum/avg state of one aggregate.
   struct Accumulator {
     std::optional<std::string> best;  // min, max
-    int64_t integer_sum = 0;          // wraps as Java's long; narrowed like Java's int/short
+    // Exact: an average of bigints that overflows a long goes on in Java's BigInteger; a sum
+    // keeps its low bytes, wrapping as Java's long and int.
+    __int128 integer_sum = 0;
     double float_sum = 0;
     // varint and decimal: Java's BigInteger sum, BigDecimal sum or running average (decimal
     // text of the unscaled value, and its scale).

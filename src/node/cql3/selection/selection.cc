@@ -186,8 +186,9 @@ Result<Selection> Selection::Prepare(const SelectStatement& stmt, const TableMet
   s.json_ = stmt.json;
   auto add = [&](Prepared p, const std::string& alias) {
     s.outputs_.push_back(std::move(p.output));
+    cql::DataType type = p.metadata_type && !s.json_ ? std::move(*p.metadata_type) : std::move(p.type);
     s.result_columns_.push_back(cql::ColumnSpec{
-        t.keyspace, t.name, alias.empty() ? std::move(p.name) : alias, std::move(p.type)});
+        t.keyspace, t.name, alias.empty() ? std::move(p.name) : alias, std::move(type)});
   };
   if (stmt.select_star) {
     for (const auto& col : t.columns) add(Prepared{s.ColumnOutput(col), col.type, col.name}, "");
@@ -317,7 +318,17 @@ Result<Selection::Prepared> Selection::PrepareSelector(const Selector& sel, cons
       }
       o.aggregate_type = type;
       has_aggregate_ = true;
-      return Prepared{std::move(o), arg.type, fmt::format("system.{}({})", sel.function, arg.name)};
+      // Cassandra builds min and max per argument type through FunctionFactory, which takes a
+      // timeuuid as its UDF type (TimeUUIDType.udfType): the result is typed
+      // LegacyTimeUUIDType, a custom type on the wire.
+      // As an argument of another function it stays a timeuuid; SELECT JSON writes it as one.
+      std::optional<cql::DataType> shown;
+      if (arg.type.kind() == cql::TypeKind::kTimeuuid &&
+          (o.aggregate == Aggregator::kMin || o.aggregate == Aggregator::kMax)) {
+        shown = cql::DataType::Custom("org.apache.cassandra.db.marshal.LegacyTimeUUIDType");
+      }
+      return Prepared{std::move(o), arg.type, fmt::format("system.{}({})", sel.function, arg.name),
+                      std::move(shown)};
     }
     case Selector::Kind::kToken: {
       auto pk = t.PartitionKeyColumns();

@@ -149,6 +149,8 @@ class Selection {
     Output output;
     cql::DataType type;
     std::string name;  // Cassandra's column name
+    // The type the result metadata shows, when it is not `type` (min and max of a timeuuid).
+    std::optional<cql::DataType> metadata_type = std::nullopt;
   };
   Result<Prepared> PrepareSelector(const Selector& sel, const TableMetadata& t,
                                    BindCollector& binds);

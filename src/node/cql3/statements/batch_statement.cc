@@ -51,6 +51,7 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
   int64_t ts = ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros;
   std::vector<PartitionMutation> mutations;
   std::vector<size_t> first_of;  // per child: its first mutation
+  ctx.cas_update_error = Status::Ok();
   PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations, &first_of));
   for (const PartitionMutation& m : mutations) {
     if (m.table != mutations[0].table) {
@@ -61,6 +62,7 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
     }
   }
   if (mutations.empty()) return VoidResultBody();
+  CasDeletionsBeforeWrites(ts, &mutations);
   CasRows rows;
   // Every condition is checked against the state before the batch; all must hold.
   auto check = [&]() -> Result<bool> {

@@ -75,6 +75,10 @@ struct ExecutionContext {
   // Conditional writes: the Unavailable their commit meets, answered only when the conditions
   // hold (the statement then fails with code Unavailable instead of writing).
   std::optional<cql::ErrorMessage> cas_commit_unavailable;
+  // Conditional writes: set (to Ok) before they build their mutations, it keeps the first error
+  // of an operation on the current value (a list element by index), raised only when the
+  // conditions hold: Cassandra builds a conditional write's update after the check.
+  mutable std::optional<Status> cas_update_error;
   int64_t now_micros = 0;                 // the node's clock when the request arrived
   std::optional<int32_t> now_in_seconds;  // v5: "now" for TTLs and tombstones (storage)
   int protocol_version = 4;               // of the connection: how results are encoded
@@ -94,6 +98,7 @@ struct ExecutionContext {
 // meets ctx.cas_commit_unavailable fails with code Unavailable (the query processor answers with
 // that error) before anything is written.
 inline Result<bool> CasCommitAllowed(const ExecutionContext& ctx, bool applied) {
+  if (applied && ctx.cas_update_error && !ctx.cas_update_error->ok()) return *ctx.cas_update_error;
   if (applied && ctx.cas_commit_unavailable) {
     return CqlError(cql::ErrorCode::kUnavailable, ctx.cas_commit_unavailable->message);
   }

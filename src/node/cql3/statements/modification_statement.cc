@@ -187,7 +187,12 @@ class TableModification : public ModificationStatement {
       const CellValue* value = op.NeedsCurrentValue() && *state ? &**state : nullptr;
       std::vector<CellWrite>* out = op.is_static() ? static_cells : regular_cells;
       const size_t before = out->size();
-      PF_RETURN_IF_ERROR(AppendCellWrites(op, ctx, ts, ttl, value, out));
+      if (Status written = AppendCellWrites(op, ctx, ts, ttl, value, out); !written.ok()) {
+        if (!ctx.cas_update_error || !op.NeedsCurrentValue()) return written;
+        if (ctx.cas_update_error->ok()) *ctx.cas_update_error = std::move(written);
+        out->resize(before);
+        continue;
+      }
       if (!state || out->size() == before) continue;
       if (op.column->type.kind() == cql::TypeKind::kList) {
         MergeListWrites(*op.column, std::span<const CellWrite>(*out).subspan(before), state);
@@ -375,6 +380,62 @@ class TableModification : public ModificationStatement {
     return std::optional<std::string>();
   }
 
+  // The order in which Cassandra evaluates the conditions (CQL3CasRequest.appliesTo): the
+  // static ones, then the row's, each set in the iteration order of the Guava HashMultimap that
+  // holds them, keyed by (column name, collection element): a HashMap of 16 buckets (doubled
+  // past 3/4 full), a bucket's keys in insertion order. (Conditions of one key: in the order
+  // written.)
+  Result<std::vector<size_t>> ConditionOrder(const ExecutionContext& ctx) const {
+    // Java's ByteBuffer.hashCode, over signed bytes, in 32-bit arithmetic that wraps.
+    auto bytes_hash = [](std::string_view b) {
+      uint32_t h = 1;
+      for (size_t i = b.size(); i-- > 0;) {
+        h = 31 * h + static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(b[i])));
+      }
+      return h;
+    };
+    struct Key {
+      bool regular;
+      uint32_t bucket;
+      size_t first;  // the first condition with this key
+      size_t index;
+    };
+    std::vector<Key> keys;
+    std::vector<std::pair<std::string, std::optional<std::string>>> ids;
+    for (size_t i = 0; i < conditions_.size(); ++i) {
+      const ConditionImpl& c = conditions_[i];
+      std::optional<std::string> element;
+      if (c.element) {
+        PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(*c.element, ctx));
+        if (v.kind == cql::RawValue::Kind::kBytes) element = v.bytes;
+      }
+      uint32_t h = 31 * (31 + bytes_hash(c.column->name)) + (element ? bytes_hash(*element) : 0);
+      uint32_t bucket = h ^ (h >> 16);  // masked below, once the table's size is known
+      std::pair<std::string, std::optional<std::string>> id{c.column->name, element};
+      size_t first = static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+      if (first == ids.size()) first = i;
+      ids.push_back(std::move(id));
+      keys.push_back(Key{c.column->kind != ColumnKind::kStatic, bucket, first, i});
+    }
+    // Statics and regular columns are two maps.
+    for (bool regular : {false, true}) {
+      size_t distinct = 0;
+      for (const Key& k : keys) distinct += k.regular == regular && k.first == k.index;
+      uint32_t buckets = 16;
+      while (distinct > buckets / 4 * 3) buckets *= 2;
+      for (Key& k : keys) {
+        if (k.regular == regular) k.bucket &= buckets - 1;
+      }
+    }
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+      return std::tie(a.regular, a.bucket, a.first, a.index) <
+             std::tie(b.regular, b.bucket, b.first, b.index);
+    });
+    std::vector<size_t> order;
+    for (const Key& k : keys) order.push_back(k.index);
+    return order;
+  }
+
   Result<bool> ConditionHolds(const ConditionImpl& c, const ExecutionContext& ctx,
                               const std::optional<CellValue>& cell) const {
     PF_ASSIGN_OR_RETURN(std::optional<std::string> current, ConditionSubject(c, ctx, cell));
@@ -403,12 +464,18 @@ class TableModification : public ModificationStatement {
     }
     // A non-frozen collection holds no empty value, so Cassandra reads an empty collection in
     // a condition on the whole column as null: `IF m != {}` on an absent map does not apply.
+    // (CONTAINS and CONTAINS KEY name an element, not a collection.)
     cql::TypeKind kind = c.value_type.kind();
+    bool emptied = false;  // given[0] was an empty collection
     if (!c.element && !c.field && !c.value_type.is_frozen() &&
+        c.op != Relation::Op::kContains && c.op != Relation::Op::kContainsKey &&
         (kind == cql::TypeKind::kList || kind == cql::TypeKind::kSet ||
          kind == cql::TypeKind::kMap)) {
       for (std::optional<std::string>& g : given) {
-        if (g && g->size() == 4 && cql::LoadBE32(g->data()) == 0) g.reset();
+        if (g && g->size() == 4 && cql::LoadBE32(g->data()) == 0) {
+          emptied |= &g == &given[0];
+          g.reset();
+        }
       }
     }
     auto equal = [&](const std::optional<std::string>& g) {
@@ -424,6 +491,12 @@ class TableModification : public ModificationStatement {
         return std::any_of(given.begin(), given.end(), equal);
       default:
         break;
+    }
+    if (emptied) {
+      return InvalidRequest(fmt::format(
+          "Invalid comparison with an empty {} for operator \"{}\"",
+          kind == cql::TypeKind::kList ? "list" : kind == cql::TypeKind::kSet ? "set" : "map",
+          RelationOpText(c.op)));
     }
     if (!given[0]) {
       return InvalidRequest(
@@ -492,11 +565,23 @@ class TableModification : public ModificationStatement {
         if (!c.is_primary_key()) rows->cell_columns.push_back(&c);
       }
     }
+    // Conditions on static columns read the partition's static row, whether or not the
+    // clustering row exists (Cassandra's CQL3CasRequest checks them at STATIC_CLUSTERING).
+    bool static_conditions =
+        lwt_ == Lwt::kConditions &&
+        std::any_of(conditions_.begin(), conditions_.end(),
+                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
+    const bool only_static_conditions =
+        static_conditions &&
+        std::all_of(conditions_.begin(), conditions_.end(),
+                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
     ReadCommand read;
     read.table = table_meta_;
     read.now_seconds = ctx.now_in_seconds;
     read.partition_keys.push_back(m.partition_key);
-    if (!m.rows.empty() && t.clustering_size() > 0) {
+    // With conditions on statics alone Cassandra reads the partition's first live row, whose
+    // key a failed conditional batch shows; otherwise the statement's row.
+    if (!m.rows.empty() && t.clustering_size() > 0 && !only_static_conditions) {
       ClusteringBound bound{m.rows[0].clustering, true};
       read.slices.push_back(ClusteringSlice{bound, bound});
     }
@@ -506,21 +591,21 @@ class TableModification : public ModificationStatement {
     const ReadRow* row = current.rows.empty() ? nullptr : &current.rows[0];
     // A clustering prefix (TableMetadata::has_clustering_prefix_rows) also selects the rows
     // extending it; the row keyed by the prefix itself sorts first.
-    if (row && !m.rows.empty() && row->clustering.size() != m.rows[0].clustering.size()) {
+    if (row && !m.rows.empty() && !only_static_conditions &&
+        row->clustering.size() != m.rows[0].clustering.size()) {
       row = nullptr;
     }
-    // Conditions on static columns read the partition's static row, whether or not the
-    // clustering row exists (Cassandra's CQL3CasRequest checks them at STATIC_CLUSTERING).
-    bool static_conditions =
-        lwt_ == Lwt::kConditions &&
-        std::any_of(conditions_.begin(), conditions_.end(),
-                    [](const ConditionImpl& c) { return c.column->kind == ColumnKind::kStatic; });
     // A write of static columns alone names no row: its IF NOT EXISTS / IF EXISTS ask whether
     // the partition's static row has live data (CQL3CasRequest at STATIC_CLUSTERING).
     const bool static_existence = m.rows.empty() && t.clustering_size() > 0 &&
                                   (lwt_ == Lwt::kIfNotExists || lwt_ == Lwt::kIfExists);
+    // A conditional write of static columns reads the static row too (CQL3CasRequest's
+    // columnsToRead): a failed condition on a missing row then shows the partition's statics.
+    const bool writes_statics = (lwt_ == Lwt::kConditions || lwt_ == Lwt::kIfExists) &&
+                                !m.static_cells.empty();
     ReadResult statics;
-    if ((!row && static_conditions && t.clustering_size() > 0) || static_existence) {
+    if ((!row && (static_conditions || writes_statics) && t.clustering_size() > 0) ||
+        static_existence) {
       ReadCommand sr = read;
       sr.slices.clear();
       sr.distinct = true;
@@ -549,10 +634,17 @@ class TableModification : public ModificationStatement {
         applied = static_existence ? static_live : row != nullptr;
         if (static_existence) rows->all_columns = true;
         break;
-      case Lwt::kConditions:
-        for (const ConditionImpl& c : conditions_) {
+      case Lwt::kConditions: {
+        PF_ASSIGN_OR_RETURN(std::vector<size_t> order, ConditionOrder(ctx));
+        for (size_t i : order) {
+          const ConditionImpl& c = conditions_[i];
           PF_ASSIGN_OR_RETURN(bool holds, ConditionHolds(c, ctx, cell_of(c.column)));
-          applied = applied && holds;
+          if (!holds) {
+            // The first false condition decides: the later ones are not evaluated (their
+            // errors are not raised either).
+            applied = false;
+            break;
+          }
         }
         // The columns a failed condition shows: regular ones in IF order, then static ones
         // (Cassandra's ColumnConditions.getColumns()).
@@ -566,6 +658,7 @@ class TableModification : public ModificationStatement {
           }
         }
         break;
+      }
       case Lwt::kNone:
         break;
     }
@@ -593,8 +686,12 @@ class TableModification : public ModificationStatement {
           }
         }
       }
-    } else if (static_row != nullptr) {
-      // The static values the conditions read; regular columns and clustering show as null.
+    } else if (static_row != nullptr && (static_live || only_static_conditions)) {
+      // The live static row the conditions or a static write read, or, when only statics are
+      // conditioned (Cassandra then reads the partition's first live row), the static values
+      // of a partition that has rows; regular columns and clustering show as null (all of them
+      // after IF EXISTS).
+      if (lwt_ == Lwt::kIfExists) rows->all_columns = true;
       ReadRow shown = *static_row;
       shown.clustering.clear();
       for (size_t i = 0; i < rows->cell_columns.size(); ++i) {
@@ -612,8 +709,11 @@ class TableModification : public ModificationStatement {
       return InvalidRequest("Cannot provide custom timestamp for conditional updates");
     }
     std::vector<PartitionMutation> mutations;
+    ctx.cas_update_error = Status::Ok();
     PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
     PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
+    PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, std::nullopt));
+    CasDeletionsBeforeWrites(ts, &mutations);
     CasRows rows;
     PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(
                                           mutations,
@@ -1170,6 +1270,15 @@ class DeleteStatementImpl final : public WhereModification {
 };
 
 }  // namespace
+
+void CasDeletionsBeforeWrites(int64_t timestamp, std::vector<PartitionMutation>* mutations) {
+  for (PartitionMutation& m : *mutations) {
+    if (m.partition_deletion_timestamp == timestamp) *m.partition_deletion_timestamp = timestamp - 1;
+    for (RangeTombstone& rt : m.range_tombstones) {
+      if (rt.timestamp == timestamp) rt.timestamp = timestamp - 1;
+    }
+  }
+}
 
 std::string CasResultBody(const CasRows& rows, bool applied, bool batch) {
   cql::RowsMetadata meta;

@@ -16,6 +16,13 @@ namespace postfork::node::cql3 {
 // Cassandra shapes them.
 std::string CasResultBody(const CasRows& rows, bool applied, bool batch);
 
+// A compare-and-set writes its partition and range deletions just before its data (Cassandra's
+// Paxos commit, PartitionUpdate.updateAllTimestamp, moves them to the ballot's time - 1): those
+// at `timestamp` move to timestamp - 1, so a conditional batch that deletes a partition or a
+// range and writes into it keeps what it writes. Row and cell deletions stay: Cassandra merges
+// them with the row's writes before the commit, where a tie goes to the deletion.
+void CasDeletionsBeforeWrites(int64_t timestamp, std::vector<PartitionMutation>* mutations);
+
 // Whether an UPDATE or DELETE restricts a partition key column by IN (the statement's
 // partition key is complete).
 bool PartitionHasIn(const ModificationStatement& statement);
