@@ -1,9 +1,11 @@
 #include "node/service/storage_proxy.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 
 #include "node/db/schema.h"
+#include "node/timestamp.h"
 
 namespace postfork::node::service {
 
@@ -34,15 +36,27 @@ Status StorageProxy::Mutate(const std::vector<PartitionMutation>& mutations,
   return storage_->Apply(mutations, now_seconds);
 }
 
-Result<bool> StorageProxy::CompareAndSet(const std::vector<PartitionMutation>& mutations,
-                                         const std::function<Result<bool>()>& check,
-                                         std::optional<int32_t> now_seconds) {
-  assert(!mutations.empty());
-  const PartitionMutation& m = mutations[0];
+Result<bool> StorageProxy::CompareAndSet(
+    std::vector<PartitionMutation>* mutations,
+    const std::function<Status(int64_t ballot, std::vector<PartitionMutation>*)>& build,
+    const std::function<Result<bool>()>& check, std::optional<int32_t> now_seconds) {
+  assert(!mutations->empty());
+  const PartitionMutation& m = (*mutations)[0];
   std::lock_guard lock(cas_locks_[StripeOf(m.table->storage_id, m.partition_key)]);
+  PF_RETURN_IF_ERROR(build(BallotMicros(), mutations));
   PF_ASSIGN_OR_RETURN(bool applied, check());
-  if (applied) PF_RETURN_IF_ERROR(storage_->Apply(mutations, now_seconds));
+  if (applied && !mutations->empty()) PF_RETURN_IF_ERROR(storage_->Apply(*mutations, now_seconds));
   return applied;
+}
+
+int64_t StorageProxy::BallotMicros() {
+  static std::atomic<int64_t> last{0};
+  int64_t prev = last.load();
+  int64_t next;
+  do {
+    next = std::max(NowMicros(), prev + 1);
+  } while (!last.compare_exchange_weak(prev, next));
+  return next;
 }
 
 Status StorageProxy::CounterWrite(const std::vector<PartitionRef>& partitions,

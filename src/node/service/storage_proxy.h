@@ -41,13 +41,22 @@ class StorageProxy {
   Status Mutate(const std::vector<PartitionMutation>& mutations,
                 std::optional<int32_t> now_seconds);
 
-  // Compare-and-set on the one partition `mutations` write: under that partition's lock,
-  // `check` reads the current state and answers whether the conditions hold; only then are the
-  // mutations applied. Returns whether they were. `mutations` must be non-empty and all in one
-  // partition (callers refuse others with Cassandra's errors first).
-  Result<bool> CompareAndSet(const std::vector<PartitionMutation>& mutations,
-                             const std::function<Result<bool>()>& check,
-                             std::optional<int32_t> now_seconds);
+  // Compare-and-set on the one partition `*mutations` write (a first build of them, at any
+  // timestamp; non-empty, one partition: callers refuse others with Cassandra's errors first).
+  // Under that partition's lock: `build` makes the mutations again at the transaction's ballot
+  // (BallotMicros), so they see every earlier compare-and-set of the partition (list elements
+  // by index or value read the row) and are newer than all of them; then `check` reads the
+  // current state and answers whether the conditions hold; only then are the mutations
+  // applied. Returns whether they were. As in Cassandra, whose Paxos commits write at the
+  // ballot's time, neither the client's timestamp nor the arrival time orders them.
+  Result<bool> CompareAndSet(
+      std::vector<PartitionMutation>* mutations,
+      const std::function<Status(int64_t ballot, std::vector<PartitionMutation>*)>& build,
+      const std::function<Result<bool>()>& check, std::optional<int32_t> now_seconds);
+
+  // The node's clock in microseconds, made greater than every value it returned before
+  // (Cassandra's ClientState.getTimestampForPaxos).
+  static int64_t BallotMicros();
 
   // A counter write on `partitions`: holds their locks (taken in one order, so writers on
   // overlapping partitions cannot deadlock) while `write` reads the counters, builds mutations

@@ -209,6 +209,28 @@ class LwtTest(unittest.TestCase):
         self.assertGreater(applied, 0)
         self.assertEqual(final, applied)
 
+    def test_conditional_writes_take_the_nodes_time_not_the_clients(self):
+        # Cassandra's Paxos commits write at the ballot's time: a client whose clock runs an hour
+        # ahead cannot make a later conditional write of another client lose to its own.
+        import time
+        ahead = int((time.time() + 3600) * 1e6)
+        fast = Cluster(["127.0.0.1"], port=node_process.SHARED.port,
+                       timestamp_generator=lambda: ahead)
+        try:
+            s = fast.connect("lwt")
+            self.assertTrue(s.execute("INSERT INTO counter_row (k, v) VALUES (7, 1) IF NOT EXISTS")
+                            .was_applied)
+            written = s.execute("SELECT writetime(v) AS w FROM counter_row WHERE k = 7").one().w
+            self.assertLess(abs(written - time.time() * 1e6), 60e6)
+            batch = BatchStatement()
+            batch.add("UPDATE counter_row SET v = 2 WHERE k = 7 IF v = 1")
+            self.assertTrue(s.execute(batch).was_applied)
+        finally:
+            fast.shutdown()
+        self.assertTrue(self.session.execute("UPDATE counter_row SET v = 3 WHERE k = 7 IF v = 2")
+                        .was_applied)
+        self.assertEqual(self.session.execute("SELECT v FROM counter_row WHERE k = 7").one().v, 3)
+
 
 if __name__ == "__main__":
     node_process.main_with_node()

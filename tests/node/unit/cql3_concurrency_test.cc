@@ -81,5 +81,37 @@ TEST(CqlConcurrencyTest, CompareAndSetIncrementsAreLinearizable) {
             (Rows{{std::to_string(kThreads * kRounds)}}));
 }
 
+// Conditional writes that set a list element by index race conditional replacements of the
+// whole list: each reads the list, and takes its timestamp, under the partition's lock, so the
+// list always holds two elements and the last applied write is the one that shows (a list read
+// before the lock would set an element of a list already replaced, at a time older than the
+// replacement, and the applied write would not show).
+TEST(CqlConcurrencyTest, ConditionalListElementWritesSeeEveryEarlierConditionalWrite) {
+  CqlTestEnv env;
+  env.Ok(
+      "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
+      "'replication_factor': 1}");
+  env.Ok("CREATE TABLE ks.l (pk int PRIMARY KEY, v int, l list<int>)");
+  env.Ok("INSERT INTO ks.l (pk, v, l) VALUES (0, 0, [1, 1])");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&env, t] {
+      for (int i = 0; i < 2 * kRounds; ++i) {
+        CqlResult cas = env.Ok(t % 2 == 0 ? "UPDATE ks.l SET l = [1, 1] WHERE pk = 0 IF v = 0"
+                                          : "UPDATE ks.l SET l[0] = 2 WHERE pk = 0 IF v = 0");
+        ASSERT_FALSE(cas.rows.empty());
+        ASSERT_EQ(cas.rows[0][0], "true");
+        CqlResult read = env.Ok("SELECT l FROM ks.l WHERE pk = 0");
+        ASSERT_EQ(read.rows.size(), 1u);
+        ASSERT_TRUE(read.rows[0][0] == "[1, 1]" || read.rows[0][0] == "[2, 1]") << read.rows[0][0];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  // The last write decides: set the element once more, alone.
+  env.Ok("UPDATE ks.l SET l[0] = 2 WHERE pk = 0 IF v = 0");
+  EXPECT_EQ(env.Ok("SELECT l FROM ks.l WHERE pk = 0").rows, (Rows{{"[2, 1]"}}));
+}
+
 }  // namespace
 }  // namespace postfork::node::testing

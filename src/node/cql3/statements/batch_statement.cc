@@ -1,5 +1,8 @@
 #include "node/cql3/statements/batch_statement.h"
 
+#include <algorithm>
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "node/cql3/statements/batch_checks.h"
@@ -48,11 +51,12 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
           "partition key)");
     }
   }
-  int64_t ts = ctx.default_timestamp ? *ctx.default_timestamp : ctx.now_micros;
+  // Built once here for the partition and the statements' errors (at any timestamp), then
+  // again under the partition's lock at the ballot's.
   std::vector<PartitionMutation> mutations;
   std::vector<size_t> first_of;  // per child: its first mutation
   ctx.cas_update_error = Status::Ok();
-  PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ts, &mutations, &first_of));
+  PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ctx.now_micros, &mutations, &first_of));
   for (const PartitionMutation& m : mutations) {
     if (m.table != mutations[0].table) {
       return InvalidRequest("Batch with conditions cannot span multiple tables");
@@ -62,7 +66,6 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
     }
   }
   if (mutations.empty()) return VoidResultBody();
-  CasDeletionsBeforeWrites(ts, &mutations);
   CasRows rows;
   // Every condition is checked against the state before the batch; all must hold.
   auto check = [&]() -> Result<bool> {
@@ -96,7 +99,16 @@ Result<std::string> ExecuteConditionalBatch(const std::vector<BatchChild>& child
     PF_RETURN_IF_ERROR(status);
     return CasCommitAllowed(ctx, applied);
   };
-  PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(mutations, check, ctx.now_in_seconds));
+  auto build = [&](int64_t ballot, std::vector<PartitionMutation>* out) -> Status {
+    out->clear();
+    first_of.clear();
+    ctx.cas_update_error = Status::Ok();
+    PF_RETURN_IF_ERROR(AddChildMutations(children, ctx, ballot, out, &first_of));
+    CasDeletionsBeforeWrites(ballot, out);
+    return Status::Ok();
+  };
+  PF_ASSIGN_OR_RETURN(bool applied,
+                      ctx.proxy->CompareAndSet(&mutations, build, check, ctx.now_in_seconds));
   return CasResultBody(rows, applied, /*batch=*/true);
 }
 

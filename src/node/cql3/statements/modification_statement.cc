@@ -708,15 +708,22 @@ class TableModification : public ModificationStatement {
     if (has_timestamp_) {
       return InvalidRequest("Cannot provide custom timestamp for conditional updates");
     }
+    // Built once here for the partition and the statement's errors, then again under the
+    // partition's lock at the ballot's timestamp (service::StorageProxy::CompareAndSet).
     std::vector<PartitionMutation> mutations;
     ctx.cas_update_error = Status::Ok();
     PF_RETURN_IF_ERROR(AddMutations(ctx, std::nullopt, &mutations));
     PF_RETURN_IF_ERROR(CheckConditionalShape(mutations));
-    PF_ASSIGN_OR_RETURN(int64_t ts, Timestamp(ctx, std::nullopt));
-    CasDeletionsBeforeWrites(ts, &mutations);
     CasRows rows;
+    auto build = [&](int64_t ballot, std::vector<PartitionMutation>* out) -> Status {
+      out->clear();
+      ctx.cas_update_error = Status::Ok();
+      PF_RETURN_IF_ERROR(AddMutations(ctx, ballot, out));
+      CasDeletionsBeforeWrites(ballot, out);
+      return Status::Ok();
+    };
     PF_ASSIGN_OR_RETURN(bool applied, ctx.proxy->CompareAndSet(
-                                          mutations,
+                                          &mutations, build,
                                           [&]() -> Result<bool> {
                                             PF_ASSIGN_OR_RETURN(
                                                 bool holds,
