@@ -147,11 +147,6 @@ int main(int argc, char** argv) {
   std::string admin;
   if ((*node)->admin_port()) {
     admin = fmt::format(" admin on {}:{}", options.admin_address, (*node)->admin_port());
-  } else if (options.admin_port != 0) {
-    fmt::print(stderr,
-               "postfork-node: admin interface off: {}:{} is taken (give --admin-port to choose "
-               "another port)\n",
-               options.admin_address, options.admin_port);
   }
   std::string security;
   if (!options.tls_cert_file.empty()) security += " TLS";
@@ -163,6 +158,13 @@ int main(int argc, char** argv) {
   fmt::print("postfork-node ready: listening for CQL clients on {}:{}{}{}{}\n",
              (*node)->listen_address(), (*node)->port(), metrics, admin, security);
   std::fflush(stdout);
+  // After the ready line, which scripts read first.
+  if (!(*node)->admin_port() && options.admin_port != 0) {
+    fmt::print(stderr,
+               "postfork-node: admin interface off: {}:{} is taken (give --admin-port to choose "
+               "another port)\n",
+               options.admin_address, options.admin_port);
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   (*node)->Stop();
