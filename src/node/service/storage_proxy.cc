@@ -1,7 +1,6 @@
 #include "node/service/storage_proxy.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cassert>
 
 #include "node/db/schema.h"
@@ -49,15 +48,7 @@ Result<bool> StorageProxy::CompareAndSet(
   return applied;
 }
 
-int64_t StorageProxy::BallotMicros() {
-  static std::atomic<int64_t> last{0};
-  int64_t prev = last.load();
-  int64_t next;
-  do {
-    next = std::max(NowMicros(), prev + 1);
-  } while (!last.compare_exchange_weak(prev, next));
-  return next;
-}
+int64_t StorageProxy::BallotMicros() { return IncreasingMicros(NowMicros()); }
 
 Status StorageProxy::CounterWrite(const std::vector<PartitionRef>& partitions,
                                   const std::function<Status()>& write) {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 
 #include "node/cql3/functions/json.h"
@@ -13,6 +12,7 @@
 #include "node/cql_errors.h"
 #include "node/db/database.h"
 #include "node/db/type_properties.h"
+#include "node/timestamp.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -87,13 +87,7 @@ class TableModification : public ModificationStatement {
     if (counter_) {
       // A counter write replaces the value it read: each one must be newer than the last, even
       // within one microsecond, so it never loses to an earlier write (or delete) on a tie.
-      static std::atomic<int64_t> last{0};
-      int64_t prev = last.load();
-      int64_t next;
-      do {
-        next = std::max(ctx.now_micros, prev + 1);
-      } while (!last.compare_exchange_weak(prev, next));
-      return next;
+      return IncreasingMicros(ctx.now_micros);
     }
     if (has_timestamp_) {
       PF_ASSIGN_OR_RETURN(cql::RawValue v, ResolveValue(timestamp_, ctx));
