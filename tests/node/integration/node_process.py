@@ -87,7 +87,7 @@ SHARED = None
 class KeyspaceTest(unittest.TestCase):
     """Tests with their own keyspace on SHARED, through one python3-cassandra session (closed
     after the class). Set KEYSPACE, or call KeyspaceTest.open(cls, name) from setUpClass;
-    connect() opens a new session, for tests that restart the node."""
+    connect() opens a new session, restart_node() restarts the node and opens one."""
     KEYSPACE = None
 
     @staticmethod
@@ -108,6 +108,15 @@ class KeyspaceTest(unittest.TestCase):
         from cassandra.cluster import Cluster
         cls.cluster = Cluster(["127.0.0.1"], port=SHARED.port)
         cls.session = cls.cluster.connect()
+
+    @classmethod
+    def restart_node(cls, keyspace):
+        """Closes the session, restarts SHARED and opens a new session on `keyspace`."""
+        cls.cluster.shutdown()
+        SHARED.restart()
+        cls.connect()
+        cls.session.set_keyspace(keyspace)
+        return cls.session
 
     @classmethod
     def tearDownClass(cls):

@@ -64,11 +64,7 @@ class CompactStorageTest(node_process.KeyspaceTest):
             self.assertIn("Cannot add new column to a COMPACT STORAGE table", str(ctx.exception))
 
         check()
-        self.cluster.shutdown()
-        node_process.SHARED.restart()
-        type(self).connect()
-        s = self.session
-        s.set_keyspace(KS)
+        s = type(self).restart_node(KS)
         check()
 
     def test_driver_schema_metadata(self):
@@ -128,11 +124,7 @@ class CompactStorageTest(node_process.KeyspaceTest):
             s.execute("INSERT INTO px (k, b, v) VALUES (1, 'x', 9)")
         self.assertIn('PRIMARY KEY column "b" cannot be restricted as preceding column "a" is not '
                       'restricted', str(ctx.exception))
-        self.cluster.shutdown()
-        node_process.SHARED.restart()
-        type(self).connect()
-        s = self.session
-        s.set_keyspace(KS)
+        s = type(self).restart_node(KS)
         check()
         s.execute("DELETE FROM px WHERE k = 1 AND a = 1")
         self.assertEqual([tuple(r) for r in s.execute("SELECT * FROM px WHERE k = 1")],

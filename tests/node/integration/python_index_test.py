@@ -419,11 +419,7 @@ class IndexTest(node_process.KeyspaceTest):
         s.execute("CREATE INDEX ON durable (keys(m))")
         s.execute("INSERT INTO durable (k, v, m) VALUES (1, 'x', {7: 7})")
         s.execute("INSERT INTO durable (k, v, m) VALUES (2, 'x', {8: 8})")
-        self.cluster.shutdown()
-        node_process.SHARED.restart()
-        type(self).connect()
-        s = self.session
-        s.set_keyspace("idxks")
+        s = type(self).restart_node("idxks")
         self.assertEqual(sorted(x.k for x in s.execute("SELECT k FROM durable WHERE v = 'x'")),
                          [1, 2])
         self.assertEqual([x.k for x in s.execute("SELECT k FROM durable WHERE m CONTAINS KEY 8")],

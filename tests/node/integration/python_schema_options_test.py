@@ -64,10 +64,7 @@ class SchemaOptionsTest(node_process.KeyspaceTest):
         options = self.cluster.metadata.keyspaces[KS].tables["opts"].options
         self.assertEqual(options["speculative_retry"], "99.9p")
         self.assertEqual(dict(options["caching"]), expected["caching"])
-        self.cluster.shutdown()
-        node_process.SHARED.restart()
-        type(self).connect()
-        self.session.set_keyspace(KS)
+        type(self).restart_node(KS)
         check()
 
     def test_refusals(self):
