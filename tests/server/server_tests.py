@@ -147,6 +147,46 @@ def test_keepalive_and_pipelining():
         rest.endswith(b"Hello, World!\n"), rest[len(big):]
 
 
+def read_until_closed(sock):
+    """What the peer sends until it closes the connection, and the seconds that took."""
+    start = time.time()
+    out = b""
+    while chunk := sock.recv(4096):
+        out += chunk
+    return out, time.time() - start
+
+
+def test_idle_connections():
+    with Server(HELLO, "--keepalive-timeout", "1", "--header-timeout", "1") as srv:
+        # requests spaced below the keep-alive timeout keep one connection serving
+        with connect(srv.port) as s:
+            for _ in range(4):
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert read_response(s)[0] == 200
+                time.sleep(0.4)
+            # then idle past it: closed without a response
+            out, took = read_until_closed(s)
+            assert out == b"" and took < 3, (out, took)
+        # a connection that never sends a byte is closed after the header timeout, silently
+        with connect(srv.port) as s:
+            out, took = read_until_closed(s)
+            assert out == b"" and 0.5 < took < 3, (out, took)
+    # a graceful stop closes idle keep-alive connections (after about a second of quiet) and
+    # the workers exit
+    srv = Server(HELLO, "--graceful-timeout", "20")
+    with srv:
+        conns = [connect(srv.port) for _ in range(4)]
+        for s in conns:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(s)[0] == 200
+        srv.signal(signal.SIGTERM)
+        for s in conns:
+            out, took = read_until_closed(s)
+            assert out == b"" and took < 5, (out, took)
+            s.close()
+        assert srv.proc.wait(10) == 0
+
+
 def test_crash_restarts_only_that_worker():
     with Server(HELLO, "--test-routes") as srv:
         before = srv.worker_pids()

@@ -2,18 +2,21 @@
 
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include "server/http/request_parser.h"
 #include "server/worker/worker_loop.h"
@@ -46,10 +49,8 @@ int StatusForReadError(const error_code& ec) {
 
 }  // namespace
 
-Connection::Connection(WorkerLoop& loop, Socket socket, std::string peer)
-    : loop_(loop), socket_(std::move(socket)), peer_(std::move(peer)) {
-  error_code ec;
-  socket_.non_blocking(true, ec);  // SendNow: a send that would block returns at once
+Connection::Connection(WorkerLoop& loop, int fd, std::string peer)
+    : loop_(loop), fd_(fd), peer_(std::move(peer)) {
   loop_.connections_.push_back(*this);
   ++loop_.open_connections_;
 }
@@ -61,26 +62,30 @@ Connection::~Connection() {
 }
 
 asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
-  try {
-    co_await self->Serve();
-  } catch (const std::exception& e) {
-    spdlog::error("connection from {} failed: {}", self->peer_, e.what());
+  ReadinessPoller& poller = self->loop_.poller();
+  if (poller.Watch(self->fd_, self->readiness_)) {
+    try {
+      co_await self->Serve();
+    } catch (const std::exception& e) {
+      spdlog::error("connection from {} failed: {}", self->peer_, e.what());
+    }
+    poller.Forget(self->fd_);
+  } else {
+    spdlog::error("cannot watch a connection from {}: {}", self->peer_, strerror(errno));
   }
-  error_code ec;
-  self->socket_.close(ec);
+  close(self->fd_);
 }
 
 void Connection::Sweep(int64_t now_ns, bool stopping) {
-  error_code ec;
   if (deadline_ns_ != 0 && now_ns > deadline_ns_) {
     timed_out_ = true;
     deadline_ns_ = 0;
-    socket_.cancel(ec);
+    loop_.poller().Cancel(readiness_);
   } else if (stopping && idle_since_ns_ != 0 && buffer_.size() == 0 &&
              now_ns - idle_since_ns_ > SecondsToNs(1)) {
     // Idle long enough that no request is likely on its way: close it quietly.
     closing_ = true;
-    socket_.cancel(ec);
+    loop_.poller().Cancel(readiness_);
   }
 }
 
@@ -102,37 +107,10 @@ asio::awaitable<void> Connection::Serve() {
       deadline_ns_ = now + SecondsToNs(opt.header_timeout);
     }
     first = false;
-    // What beast's async_read_header does, without its composed operations: parse what is
-    // buffered (a pipelined request needs no read), and read more while the header is incomplete.
     error_code ec;
-    while (true) {
-      if (buffer_.size() > 0) {
-        buffer_.consume(parser.put(buffer_.data(), ec));
-        if (ec == bhttp::error::need_more) {
-          ec = {};
-        } else if (ec || parser.is_header_done()) {
-          break;
-        } else {
-          continue;
-        }
-      }
-      std::size_t room = boost::beast::read_size(buffer_, 65536);
-      if (room == 0) {
-        ec = bhttp::error::buffer_overflow;
-        break;
-      }
-      std::size_t n = co_await socket_.async_read_some(
-          buffer_.prepare(room), asio::redirect_error(asio::use_awaitable, ec));
-      buffer_.commit(n);
-      if (ec == asio::error::eof) {
-        ec = {};
-        if (!parser.got_some()) {
-          ec = bhttp::error::end_of_stream;
-        } else {
-          parser.put_eof(ec);  // partial_message: the header was cut short
-        }
-        break;
-      }
+    while (ParseMore(parser, false, ec)) {
+      co_await loop_.poller().AsyncWaitReadable(readiness_,
+                                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
     }
     idle_since_ns_ = 0;
@@ -158,14 +136,17 @@ asio::awaitable<void> Connection::Serve() {
         }
         if (req.version() >= 11) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          co_await asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                                     asio::redirect_error(asio::use_awaitable, ec));
+          co_await Write({asio::buffer(kContinue.data(), kContinue.size()), asio::const_buffer()},
+                         ec);
           if (ec) co_return;
         }
       }
       deadline_ns_ = loop_.now_ns() + SecondsToNs(opt.header_timeout);
-      co_await bhttp::async_read(socket_, buffer_, parser,
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      while (ParseMore(parser, true, ec)) {
+        co_await loop_.poller().AsyncWaitReadable(readiness_,
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+      }
       if (ec) {
         if (timed_out_) {
           co_await WriteError(408);
@@ -231,10 +212,10 @@ asio::awaitable<void> Connection::Serve() {
     deadline_ns_ = loop_.now_ns() + SecondsToNs(opt.keepalive_timeout);
     // Most responses fit the socket's send buffer: one non-blocking send writes them and the
     // coroutine goes on without an asynchronous operation; the rest waits for the socket.
-    auto rest = SendNow(head_, body, ec);
-    if (!ec && asio::buffer_size(rest) > 0) {
-      co_await asio::async_write(socket_, rest, asio::redirect_error(asio::use_awaitable, ec));
-    }
+    auto rest = SendNow({asio::buffer(head_.data(), head_.size()),
+                         asio::buffer(body.data(), body.size())},
+                        ec);
+    if (!ec && asio::buffer_size(rest) > 0) co_await Write(rest, ec);
     deadline_ns_ = 0;
     if (ec) co_return;
     if (!keep_alive) {
@@ -244,23 +225,102 @@ asio::awaitable<void> Connection::Serve() {
   }
 }
 
-std::array<asio::const_buffer, 2> Connection::SendNow(std::string_view head, std::string_view body,
-                                                      error_code& ec) {
-  std::array<asio::const_buffer, 2> buffers = {asio::buffer(head.data(), head.size()),
-                                               asio::buffer(body.data(), body.size())};
-  std::size_t written = socket_.write_some(buffers, ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    ec = {};
-    written = 0;
+bool Connection::ParseMore(http::RequestParser& parser, bool whole_message, error_code& ec) {
+  // What Beast's read_header and read do over a socket, without waiting: parse what is buffered
+  // (a pipelined request needs no read), and read more while the parser needs it.
+  parser.eager(whole_message);
+  while (true) {
+    if (buffer_.size() > 0) {
+      buffer_.consume(parser.put(buffer_.data(), ec));
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+      } else if (ec || (whole_message ? parser.is_done() : parser.is_header_done())) {
+        return false;
+      } else {
+        continue;
+      }
+    }
+    if (!readiness_.readable) return true;
+    std::size_t room = boost::beast::read_size(buffer_, 65536);
+    if (room == 0) {
+      ec = bhttp::error::buffer_overflow;
+      return false;
+    }
+    buffer_.commit(TryRead(buffer_.prepare(room), ec));
+    if (ec == asio::error::eof) {
+      ec = {};
+      if (!parser.got_some()) {
+        ec = bhttp::error::end_of_stream;
+      } else {
+        parser.put_eof(ec);  // partial_message: the message was cut short
+      }
+      return false;
+    }
+    if (ec) return false;
   }
-  if (ec) return {};
-  if (written < head.size()) {
+}
+
+std::size_t Connection::TryRead(asio::mutable_buffer into, error_code& ec) {
+  while (true) {
+    ssize_t n = recv(fd_, into.data(), into.size(), 0);
+    if (n > 0) {
+      // A short read emptied the socket: the next read waits for the next edge first.
+      if (static_cast<std::size_t>(n) < into.size()) readiness_.readable = false;
+      return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+      ec = asio::error::eof;
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readiness_.readable = false;
+    } else {
+      ec = error_code(errno, boost::system::system_category());
+    }
+    return 0;
+  }
+}
+
+std::array<asio::const_buffer, 2> Connection::SendNow(std::array<asio::const_buffer, 2> buffers,
+                                                      error_code& ec) {
+  struct iovec iov[2] = {{const_cast<void*>(buffers[0].data()), buffers[0].size()},
+                         {const_cast<void*>(buffers[1].data()), buffers[1].size()}};
+  struct msghdr msg = {};
+  msg.msg_iov = iov[0].iov_len > 0 ? iov : iov + 1;
+  msg.msg_iovlen = (iov[0].iov_len > 0 ? 1 : 0) + (iov[1].iov_len > 0 ? 1 : 0);
+  ssize_t n;
+  do {
+    n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  std::size_t written = 0;
+  if (n >= 0) {
+    written = static_cast<std::size_t>(n);
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    ec = error_code(errno, boost::system::system_category());
+    return {};
+  }
+  if (written < buffers[0].size()) {
     buffers[0] += written;
   } else {
-    buffers[1] += written - head.size();
+    buffers[1] += written - buffers[0].size();
     buffers[0] = asio::const_buffer();
   }
+  // The socket did not take everything: wait for its next writable edge.
+  if (asio::buffer_size(buffers) > 0) readiness_.writable = false;
   return buffers;
+}
+
+asio::awaitable<void> Connection::Write(std::array<asio::const_buffer, 2> buffers,
+                                        error_code& ec) {
+  while (asio::buffer_size(buffers) > 0) {
+    if (!readiness_.writable) {
+      co_await loop_.poller().AsyncWaitWritable(readiness_,
+                                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+    buffers = SendNow(buffers, ec);
+    if (ec) co_return;
+  }
 }
 
 asio::awaitable<void> Connection::WriteError(int status) {
@@ -277,23 +337,24 @@ asio::awaitable<void> Connection::WriteError(int status) {
                         status, res.body().size());
   timed_out_ = false;
   error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(head_),
-                             asio::redirect_error(asio::use_awaitable, ec));
+  co_await Write({asio::buffer(head_), asio::const_buffer()}, ec);
   if (!ec) co_await CloseGracefully();
 }
 
 asio::awaitable<void> Connection::CloseGracefully() {
   // Half-close, then read until the client closes (bounded), so unread request bytes do not
   // turn the close into a reset that could destroy the response in flight.
-  error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_send, ec);
-  if (ec) co_return;
+  if (shutdown(fd_, SHUT_WR) != 0) co_return;
   deadline_ns_ = loop_.now_ns() + SecondsToNs(1);
   std::array<char, 4096> sink;
-  while (!timed_out_) {
-    co_await socket_.async_read_some(asio::buffer(sink),
-                                     asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
+  error_code ec;
+  while (!timed_out_ && !ec) {
+    if (!readiness_.readable) {
+      co_await loop_.poller().AsyncWaitReadable(readiness_,
+                                                asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      TryRead(asio::buffer(sink), ec);
+    }
   }
   deadline_ns_ = 0;
 }

@@ -1,5 +1,6 @@
 // One HTTP/1.1 connection: reads requests with Beast's parser, runs handlers in order, writes
-// responses. Lives in the worker's event loop only.
+// responses. Its socket is non-blocking and read and written with plain calls; the worker's
+// ReadinessPoller says when it is worth trying again. Lives in the worker's event loop only.
 #pragma once
 
 #include <array>
@@ -9,9 +10,16 @@
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/intrusive/list.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "server/worker/readiness.h"
+
+namespace postfork::server::http {
+class RequestParser;
+}
 
 namespace postfork::server::worker {
 
@@ -24,9 +32,8 @@ using InflightHook =
 
 class Connection : public std::enable_shared_from_this<Connection>, public ConnectionHook {
  public:
-  using Socket = boost::asio::generic::stream_protocol::socket;
-
-  Connection(WorkerLoop& loop, Socket socket, std::string peer);
+  // Takes `fd`, a connected non-blocking stream socket, and closes it when done.
+  Connection(WorkerLoop& loop, int fd, std::string peer);
   ~Connection();
 
   // Serves requests until the connection closes; `self` keeps the connection alive meanwhile.
@@ -41,15 +48,26 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
  private:
   friend class WorkerLoop;
   boost::asio::awaitable<void> Serve();
-  boost::asio::awaitable<void> WriteError(int status);
-  // Sends what the socket takes now without waiting (the socket is non-blocking); returns what
-  // is left to write, empty when everything went or `ec` is set.
-  std::array<boost::asio::const_buffer, 2> SendNow(std::string_view head, std::string_view body,
+  // Feeds the buffered bytes to `parser`, and reads more without waiting, until its header (or
+  // with `whole_message`, the whole message) is parsed or `ec` is set: then false. true when
+  // the socket is drained first: wait until it is readable and call again.
+  bool ParseMore(http::RequestParser& parser, bool whole_message, boost::system::error_code& ec);
+  // One non-blocking read: the bytes read, or 0 with `ec` set, or 0 with `ec` unset when the
+  // socket is drained (then readiness_.readable is false).
+  std::size_t TryRead(boost::asio::mutable_buffer into, boost::system::error_code& ec);
+  // Sends what the socket takes now without waiting; returns what is left to write, empty when
+  // everything went or `ec` is set.
+  std::array<boost::asio::const_buffer, 2> SendNow(std::array<boost::asio::const_buffer, 2> buffers,
                                                    boost::system::error_code& ec);
+  // Sends all of `buffers`, waiting for the socket as needed.
+  boost::asio::awaitable<void> Write(std::array<boost::asio::const_buffer, 2> buffers,
+                                     boost::system::error_code& ec);
+  boost::asio::awaitable<void> WriteError(int status);
   boost::asio::awaitable<void> CloseGracefully();
 
   WorkerLoop& loop_;
-  Socket socket_;
+  int fd_;
+  Readiness readiness_;
   std::string peer_;
   boost::beast::flat_buffer buffer_;
   std::string head_;

@@ -69,6 +69,7 @@ WorkerLoop::WorkerLoop(asio::io_context& io, WorkerContext& ctx, const WorkerSet
       ctx_(ctx),
       setup_(setup),
       slot_(setup.board->slot(setup.slot)),
+      poller_(io),
       sweep_(io),
       stop_deadline_(io) {}
 
@@ -88,6 +89,10 @@ bool WorkerLoop::Start() {
       spdlog::error("cannot open access log {}: {}", opt.access_log, strerror(errno));
       return false;
     }
+  }
+  if (!poller_.Start()) {
+    spdlog::error("worker cannot create its connections' epoll set: {}", strerror(errno));
+    return false;
   }
   acceptor_ = std::make_unique<Acceptor>(
       setup_.listeners, *setup_.board, setup_.slot, [this](int fd, int family) {
@@ -124,17 +129,7 @@ void WorkerLoop::Adopt(int fd, int family) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   }
   std::string peer = access_log_fd_ >= 0 ? PeerAddress(fd) : std::string();
-  boost::system::error_code ec;
-  Connection::Socket socket(io_);
-  socket.assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP), fd,
-                ec);
-  if (ec) {
-    close(fd);
-    slot_.active_connections.fetch_sub(1, std::memory_order_relaxed);
-    spdlog::error("cannot adopt an accepted socket: {}", ec.message());
-    return;
-  }
-  auto conn = std::make_shared<Connection>(*this, std::move(socket), std::move(peer));
+  auto conn = std::make_shared<Connection>(*this, fd, std::move(peer));
   asio::co_spawn(io_, Connection::Run(std::move(conn)), asio::detached);
 }
 

@@ -13,6 +13,7 @@
 #include "postfork/server/context.h"
 #include "server/http/wire.h"
 #include "server/worker/connection.h"
+#include "server/worker/readiness.h"
 #include "server/worker/worker.h"
 
 namespace postfork::server::worker {
@@ -41,6 +42,7 @@ class WorkerLoop {
   const WorkerSetup& setup() const { return setup_; }
   const ServerOptions& options() const { return *setup_.options; }
   http::DateCache& date() { return date_; }
+  ReadinessPoller& poller() { return poller_; }
   bool stopping() const { return stopping_; }
   int64_t now_ns() const;
 
@@ -57,6 +59,7 @@ class WorkerLoop {
   const WorkerSetup& setup_;
   master::WorkerSlot& slot_;
   http::DateCache date_;
+  ReadinessPoller poller_;
   std::unique_ptr<Acceptor> acceptor_;
   boost::asio::steady_timer sweep_;
   boost::asio::steady_timer stop_deadline_;
