@@ -94,12 +94,13 @@ asio::awaitable<void> Connection::Serve() {
   const http::Router& router = *loop_.setup().router;
   const Hooks& hooks = loop_.setup().app->hooks();
   bool first = true;
+  int64_t now = 0;  // the clock read that ended the previous request, when nothing waited since
   while (true) {
     Request req;
     http::RequestParser parser(req);
     parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
     parser.body_limit(opt.max_body_bytes);
-    int64_t now = loop_.now_ns();
+    if (now == 0) now = loop_.now_ns();
     if (buffer_.size() == 0) {
       idle_since_ns_ = now;
       deadline_ns_ = now + SecondsToNs(first ? opt.header_timeout : opt.keepalive_timeout);
@@ -208,14 +209,17 @@ asio::awaitable<void> Connection::Serve() {
                                 ? std::string_view()
                                 : std::string_view(res.body());
     // Counted before the write, so a client that has its response also sees it in the stats.
-    loop_.RequestFinished(*this, &req, route_row, res.status(), body.size());
-    deadline_ns_ = loop_.now_ns() + SecondsToNs(opt.keepalive_timeout);
+    now = loop_.RequestFinished(*this, &req, route_row, res.status(), body.size());
+    deadline_ns_ = now + SecondsToNs(opt.keepalive_timeout);
     // Most responses fit the socket's send buffer: one non-blocking send writes them and the
     // coroutine goes on without an asynchronous operation; the rest waits for the socket.
     auto rest = SendNow({asio::buffer(head_.data(), head_.size()),
                          asio::buffer(body.data(), body.size())},
                         ec);
-    if (!ec && asio::buffer_size(rest) > 0) co_await Write(rest, ec);
+    if (!ec && asio::buffer_size(rest) > 0) {
+      co_await Write(rest, ec);
+      now = 0;
+    }
     deadline_ns_ = 0;
     if (ec) co_return;
     if (!keep_alive) {

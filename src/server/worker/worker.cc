@@ -175,12 +175,13 @@ void WorkerLoop::RequestStarted(Connection& c) {
   if (was_empty) PublishOldest();
 }
 
-void WorkerLoop::RequestFinished(Connection& c, const Request* request, int route_row, int status,
-                                 std::size_t body_bytes) {
+int64_t WorkerLoop::RequestFinished(Connection& c, const Request* request, int route_row,
+                                    int status, std::size_t body_bytes) {
   bool was_front = !inflight_.empty() && &inflight_.front() == &c;
   c.inflight_hook.unlink();
   if (was_front) PublishOldest();
-  int64_t latency = now_ns() - c.request_start_ns();
+  int64_t now = now_ns();
+  int64_t latency = now - c.request_start_ns();
   ++requests_;
   slot_.requests.store(requests_, std::memory_order_relaxed);
   setup_.board->Record(setup_.slot, route_row, status, latency);
@@ -190,6 +191,7 @@ void WorkerLoop::RequestFinished(Connection& c, const Request* request, int rout
     slot_.recycle_requested.store(1);
     NotifyMaster(Notice::kRecycle);
   }
+  return now;
 }
 
 void WorkerLoop::NotifyMaster(Notice notice) {

@@ -32,10 +32,11 @@ class WorkerLoop {
   void Adopt(int fd, int family);
   void OnConnectionClosed();
 
-  // Request bookkeeping for harakiri, metrics, max-requests and the access log.
+  // Request bookkeeping for harakiri, metrics, max-requests and the access log. RequestFinished
+  // returns the time it read (now_ns()), for the caller's next deadline.
   void RequestStarted(Connection& c);
-  void RequestFinished(Connection& c, const Request* request, int route_row, int status,
-                       std::size_t body_bytes);
+  int64_t RequestFinished(Connection& c, const Request* request, int route_row, int status,
+                          std::size_t body_bytes);
 
   boost::asio::io_context& io() { return io_; }
   WorkerContext& ctx() { return ctx_; }
