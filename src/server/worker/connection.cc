@@ -213,9 +213,8 @@ asio::awaitable<void> Connection::Serve() {
     deadline_ns_ = now + SecondsToNs(opt.keepalive_timeout);
     // Most responses fit the socket's send buffer: one non-blocking send writes them and the
     // coroutine goes on without an asynchronous operation; the rest waits for the socket.
-    auto rest = SendNow({asio::buffer(head_.data(), head_.size()),
-                         asio::buffer(body.data(), body.size())},
-                        ec);
+    auto rest = SendNow(
+        {asio::buffer(head_.data(), head_.size()), asio::buffer(body.data(), body.size())}, ec);
     if (!ec && asio::buffer_size(rest) > 0) {
       co_await Write(rest, ec);
       now = 0;
@@ -314,8 +313,7 @@ std::array<asio::const_buffer, 2> Connection::SendNow(std::array<asio::const_buf
   return buffers;
 }
 
-asio::awaitable<void> Connection::Write(std::array<asio::const_buffer, 2> buffers,
-                                        error_code& ec) {
+asio::awaitable<void> Connection::Write(std::array<asio::const_buffer, 2> buffers, error_code& ec) {
   while (asio::buffer_size(buffers) > 0) {
     if (!readiness_.writable) {
       co_await loop_.poller().AsyncWaitWritable(readiness_,

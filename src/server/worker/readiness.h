@@ -54,8 +54,7 @@ class ReadinessPoller {
   template <typename Token>
   auto AsyncWaitWritable(Readiness& r, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
-        [this, &r](Readiness::Waiter h) { Wait(r.writable, r.write_waiter, std::move(h)); },
-        token);
+        [this, &r](Readiness::Waiter h) { Wait(r.writable, r.write_waiter, std::move(h)); }, token);
   }
   // Completes the socket's waiting operations with operation_aborted.
   void Cancel(Readiness& r);
