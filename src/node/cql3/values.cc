@@ -13,6 +13,7 @@
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
 #include "node/cql3/functions/operations.h"
+#include "node/cql3/timestamp_text.h"
 #include "node/cql_errors.h"
 #include "node/storage/key_encoding.h"
 #include "node/timestamp.h"
@@ -733,9 +734,11 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
         return cql::Value(cql::Timestamp{v});
       }
       if (t.kind != TK::kString) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Timestamp ts,
-                          ParseWith<cql::Timestamp>(t, "Unable to parse a date/time from '{}'"));
-      return cql::Value(ts);
+      auto ts = ParseTimestampText(t.text);
+      if (!ts.ok()) {
+        return InvalidRequest(fmt::format("Unable to parse a date/time from '{}'", t.text));
+      }
+      return cql::Value(*ts);
     }
     case K::kDate: {
       if (t.kind == TK::kInteger) {

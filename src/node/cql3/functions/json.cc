@@ -10,6 +10,7 @@
 #include <limits>
 #include <utility>
 
+#include "node/cql3/timestamp_text.h"
 #include "node/cql_errors.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/value.h"
@@ -1047,7 +1048,7 @@ Result<cql::Value> FromJavaObject(const JavaObject& parsed, const cql::DataType&
                            std::numeric_limits<int64_t>::max(), &millis)) {
         return cql::Value(cql::Timestamp{millis});
       }
-      auto v = cql::Timestamp::Parse(parsed.text);
+      auto v = ParseTimestampText(parsed.text);
       if (!v.ok()) {
         return Marshal(fmt::format("Unable to parse a date/time from '{}'", parsed.text));
       }
