@@ -15,6 +15,7 @@
 #include "node/cql3/functions/operations.h"
 #include "node/cql3/timestamp_text.h"
 #include "node/cql_errors.h"
+#include "node/db/type_properties.h"
 #include "node/storage/key_encoding.h"
 #include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
@@ -104,29 +105,6 @@ Result<cql::Blob> ParseHex(const Term& t, std::string_view receiver) {
     b.bytes.push_back(static_cast<char>((nibble(t.text[i]) << 4) | nibble(t.text[i + 1])));
   }
   return b;
-}
-
-// Whether a receiver of `type` takes values of type `other` as they are (Cassandra's
-// AbstractType.isValueCompatibleWith): the same type, anything for a blob, ascii for text,
-// timeuuid for uuid, timestamp and bigint for each other, int, bigint and timestamp for varint.
-bool ValueCompatible(const cql::DataType& type, const cql::DataType& other) {
-  using K = cql::TypeKind;
-  if (type == other || type.kind() == K::kBlob) return true;
-  K t = type.kind(), o = other.kind();
-  switch (t) {
-    case K::kText:
-      return o == K::kAscii;
-    case K::kUuid:
-      return o == K::kTimeuuid;
-    case K::kBigint:
-      return o == K::kTimestamp;
-    case K::kTimestamp:
-      return o == K::kBigint;
-    case K::kVarint:
-      return o == K::kInt || o == K::kBigint || o == K::kTimestamp;
-    default:
-      return false;
-  }
 }
 
 }  // namespace
