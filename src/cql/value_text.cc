@@ -252,6 +252,14 @@ Result<Inet> Inet::Parse(std::string_view text) {
   }
   if (inet_pton(AF_INET6, s.c_str(), i.bytes.data()) == 1) {
     i.size = 16;
+    // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address, as Java's
+    // InetAddress.getByName reads it.
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(kMapped, kMapped + 12, i.bytes.begin())) {
+      std::copy(i.bytes.begin() + 12, i.bytes.begin() + 16, i.bytes.begin());
+      std::fill(i.bytes.begin() + 4, i.bytes.end(), 0);
+      i.size = 4;
+    }
     return i;
   }
   return BadText("inet", text);

@@ -37,6 +37,7 @@ SCALARS = {
     "float": (lambda r: r.choice(["0.0", "1.5", "-2.25"]), lambda r: r.choice(["0.0", "1.5", "-0.25", "Infinity", "NaN", "3.4028235E38"])),
     "decimal": (None, lambda r: r.choice(["0", "1.50", "-0.001", "1e3", "123456789.123456789", "-1E-10"])),
 }
+NUMERIC = ["tinyint", "smallint", "int", "bigint", "varint", "float", "double", "decimal"]
 KEY_SCALARS = [t for t, (k, _) in SCALARS.items() if k is not None and t not in ("double", "float")]
 VALUE_TYPES = list(SCALARS) + ["list<int>", "set<text>", "map<text, int>", "frozen<list<int>>",
                                "frozen<set<int>>", "frozen<map<int, text>>", "tuple<int, text>"]
@@ -328,6 +329,8 @@ class Generator:
         opts = {}
         if r.random() < 0.3:
             opts["page"] = r.randint(1, 4)
+        if r.random() < 0.12:
+            return self.projection(t), opts, None
         x = r.random()
         cols = "*"
         if r.random() < 0.2 and not t.counter:
@@ -414,6 +417,25 @@ class Generator:
             return "SELECT DISTINCT %s%s FROM %s" % (pks, extra, t.name), opts, None
         return "SELECT * FROM %s WHERE token(%s) %s %d" % (
             t.name, pks, r.choice([">", "<=", ">="]), r.randint(-2**63, 2**63 - 1)), opts, None
+
+    def projection(self, t):
+        """Values computed from the columns: SELECT JSON, toJson, CAST and arithmetic with
+        literals, over a partition or the table."""
+        r = self.r
+        where = " WHERE " + t.pk_where(r) if r.random() < 0.7 else ""
+        c, ty = r.choice(t.pk + t.ck + t.static + t.cols)
+        numeric = ty in NUMERIC or ty == "counter"
+        x = r.random()
+        if x < 0.2:
+            return "SELECT JSON * FROM %s%s" % (t.name, where)
+        if x < 0.4 or not (ty in SCALARS or ty == "counter"):
+            return "SELECT %s, toJson(%s) FROM %s%s" % (c, c, t.name, where)
+        if x < 0.7 or not numeric:
+            targets = ["text", "ascii"] + (NUMERIC if numeric else [])
+            return "SELECT %s, CAST(%s AS %s) FROM %s%s" % (c, c, r.choice(targets), t.name, where)
+        ops = ["%s + 1", "%s - 2", "%s * -3", "%s / 3", "%s %% 4", "-%s", "1 - %s", "%s + 0.5"]
+        sel = ", ".join(op % c for op in r.sample(ops, r.randint(1, 3)))
+        return "SELECT %s, %s FROM %s%s" % (c, sel, t.name, where)
 
     def aggregate(self, t):
         """Aggregates over a partition or the table, with or without GROUP BY."""

@@ -254,6 +254,15 @@ TEST(DateTime, ParseAndPrint) {
   EXPECT_FALSE(Timestamp::Parse("yesterday").ok());
 }
 
+TEST(InetText, AnIpv4MappedAddressIsTheIpv4Address) {
+  auto mapped = Inet::Parse("::ffff:1.2.3.4");
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_EQ(mapped->size, 4);
+  EXPECT_EQ(mapped->ToString(), "1.2.3.4");
+  EXPECT_EQ(*mapped, *Inet::Parse("1.2.3.4"));
+  EXPECT_EQ(Inet::Parse("::1")->size, 16);
+}
+
 TEST(DateTime, TimestampFieldsAsJavasPatternsReadThem) {
   // With a time, every field takes one digit or more (y-M-d H:m[:s]); SMART resolution.
   EXPECT_EQ(Timestamp::Parse("2024-01-01 1:2")->millis, 1704070920000);

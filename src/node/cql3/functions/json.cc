@@ -16,12 +16,7 @@
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
-namespace {
 
-// ---- writing: AbstractType.toJSONString -------------------------------------------------------
-
-// Java's InetAddress.getHostAddress: IPv6 as eight groups of lower-case hex without zero
-// compression ("0:0:0:0:0:0:0:1"), an IPv4-mapped address as IPv4.
 std::string JavaInetText(const cql::Inet& inet) {
   if (inet.size != 16) return inet.ToString();
   bool mapped =
@@ -38,6 +33,10 @@ std::string JavaInetText(const cql::Inet& inet) {
   }
   return out;
 }
+
+namespace {
+
+// ---- writing: AbstractType.toJSONString -------------------------------------------------------
 
 // A scalar value's JSON (collections, tuples and UDTs are walked over their bytes).
 void AppendValue(const cql::Value& v, const cql::DataType& type, std::string* out) {

@@ -381,7 +381,15 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
     if (!target.ok() || !target->is_native()) {
       return InvalidRequest(fmt::format("Unknown type {} in cast", sel.cast_type));
     }
-    if (call->arg_types.size() == 1 && call->arg_types[0] == *target) {
+    // A clustering column in descending order selects values of its reversed type, which no
+    // type equals (Cassandra's Selectable.WithCast compares the selector's return type), so its
+    // cast to its own type looks for a function and finds none.
+    const ColumnMetadata* column =
+        sel.args.size() == 1 && sel.args[0].kind == Selector::Kind::kColumn
+            ? t.FindColumn(sel.args[0].columns[0])
+            : nullptr;
+    const bool reversed = column && column->order == ClusteringOrder::kDesc;
+    if (call->arg_types.size() == 1 && call->arg_types[0] == *target && !reversed) {
       // A cast to the argument's own type is the argument itself (Cassandra's
       // CastFcts: no function, the selector's own name).
       Output same = std::move(call->args[0]);
