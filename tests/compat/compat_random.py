@@ -25,7 +25,9 @@ SCALARS = {
     "date": (lambda r: _str("2024-01-%02d" % r.randint(1, 5)), lambda r: _str(r.choice(["1970-01-01", "2038-01-19", "2024-02-29"]))),
     "time": (lambda r: _str("12:00:%02d" % r.randint(0, 4)), lambda r: _str(r.choice(["00:00:00", "23:59:59.999999999", "08:30:00.5"]))),
     "timestamp": (lambda r: str(1700000000000 + r.randint(0, 4) * 1000),
-                  lambda r: _str(r.choice(["2024-01-15 10:00:00+0000", "1970-01-01 00:00:00+0000", "2011-02-03T04:05:00.123Z"]))),
+                  lambda r: _str(r.choice(["2024-01-15 10:00:00+0000", "1970-01-01 00:00:00+0000", "2011-02-03T04:05:00.123Z",
+                                           "2024-1-5 3:4:5 America/New_York", "2024-07-01 12:00 PST", "2024-01-01 24:00",
+                                           "2024-02-30 10:00Z", "2024-03-31 02:30 Europe/Paris", "2024-01-01 +01:00"]))),
     "uuid": (lambda r: r.choice(["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002",
                                  "ffffffff-ffff-4fff-bfff-ffffffffffff"]),
              lambda r: r.choice(["11111111-2222-4333-8444-555555555555", "00000000-0000-4000-8000-000000000000"])),
@@ -430,10 +432,16 @@ class Generator:
             return "SELECT JSON * FROM %s%s" % (t.name, where)
         if x < 0.4 or not (ty in SCALARS or ty == "counter"):
             return "SELECT %s, toJson(%s) FROM %s%s" % (c, c, t.name, where)
+        if ty in ("timestamp", "date") and r.random() < 0.5:
+            return "SELECT %s, %s %s %s FROM %s%s" % (c, c, r.choice("+-"), r.choice(["1d", "2h", "1mo", "1y2mo3d"]),
+                                                       t.name, where)
         if x < 0.7 or not numeric:
             targets = ["text", "ascii"] + (NUMERIC if numeric else [])
             return "SELECT %s, CAST(%s AS %s) FROM %s%s" % (c, c, r.choice(targets), t.name, where)
         ops = ["%s + 1", "%s - 2", "%s * -3", "%s / 3", "%s %% 4", "-%s", "1 - %s", "%s + 0.5"]
+        others = [o for o, oty in t.cols + t.static + t.ck if oty in NUMERIC and o != c]
+        if others and ty != "counter":
+            ops += ["%%s + %s" % r.choice(others), "%%s * %s" % r.choice(others)]
         sel = ", ".join(op % c for op in r.sample(ops, r.randint(1, 3)))
         return "SELECT %s, %s FROM %s%s" % (c, sel, t.name, where)
 
