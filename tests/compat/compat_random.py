@@ -337,8 +337,7 @@ class Generator:
         cols = "*"
         if r.random() < 0.2 and not t.counter:
             c, _ = r.choice(t.cols)
-            cols = r.choice(["%s, writetime(%s)" % (c, c), "%s, ttl(%s)" % (c, c)]) if not c.startswith("v") or \
-                dict(t.cols)[c] in SCALARS else c
+            cols = r.choice(["%s, writetime(%s)" % (c, c), "%s, ttl(%s)" % (c, c), "%s, maxwritetime(%s)" % (c, c)])
         pks = ", ".join(n for n, _ in t.pk)
         if t.index and r.random() < 0.1:
             # an index query: rows in the index's order (token, then clustering)
