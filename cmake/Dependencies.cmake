@@ -6,6 +6,9 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+# Howard Hinnant's date/tz (libhowardhinnant-date-dev): region time zones from the system's
+# database, /usr/share/zoneinfo (timestamp literals such as '2024-01-01 10:00 PST').
+find_package(date CONFIG REQUIRED)
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 find_library(SNAPPY_LIBRARY snappy REQUIRED)

@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev liblz4-dev libsnappy-dev libzstd-dev
   libssl-dev libcrypt-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
-  libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libedit-dev libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev tzdata
   # integration tests and benchmarks: real drivers and peers
   python3 python3-cassandra python3-lz4 zlib1g-dev golang-go golang-github-gocql-gocql-dev
   curl wrk nginx-light uwsgi-core uwsgi-plugin-python3 python3-uwsgidecorators python3-webpy procps

@@ -252,6 +252,14 @@ Result<Inet> Inet::Parse(std::string_view text) {
   }
   if (inet_pton(AF_INET6, s.c_str(), i.bytes.data()) == 1) {
     i.size = 16;
+    // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address, as Java's
+    // InetAddress.getByName reads it.
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(kMapped, kMapped + 12, i.bytes.begin())) {
+      std::copy(i.bytes.begin() + 12, i.bytes.begin() + 16, i.bytes.begin());
+      std::fill(i.bytes.begin() + 4, i.bytes.end(), 0);
+      i.size = 4;
+    }
     return i;
   }
   return BadText("inet", text);
@@ -657,6 +665,63 @@ std::optional<std::string> ZoneNameAsOffset(std::string_view text) {
 
 }  // namespace
 
+namespace {
+
+// A run of one to 19 digits at `*pos` (as far as Java's fields read), advanced past.
+bool ReadDigits(std::string_view s, size_t* pos, uint64_t max, uint64_t* out) {
+  size_t end = *pos;
+  while (end < s.size() && end - *pos < 19 && s[end] >= '0' && s[end] <= '9') ++end;
+  if (end == *pos || !ParseUnsigned(s.substr(*pos, end - *pos), max, out)) return false;
+  *pos = end;
+  return true;
+}
+
+// An offset as Java's X, XXX and (after a space) z patterns read it: Z, +HH, +HHmm, +HH:MM.
+bool ParseOffsetMinutes(std::string_view zone, int64_t* minutes) {
+  *minutes = 0;
+  if (zone.empty() || zone == "Z") return true;
+  if (zone[0] != '+' && zone[0] != '-') return false;
+  bool neg = zone[0] == '-';
+  std::string digits;
+  for (char c : zone.substr(1))
+    if (c != ':') digits += c;
+  uint64_t hh, mm = 0;
+  if (digits.size() == 2) {
+    if (!ParseUnsigned(digits, 23, &hh)) return false;
+  } else if (digits.size() == 4) {
+    if (!ParseUnsigned(digits.substr(0, 2), 23, &hh) || !ParseUnsigned(digits.substr(2), 59, &mm))
+      return false;
+  } else {
+    return false;
+  }
+  *minutes = static_cast<int64_t>(hh * 60 + mm) * (neg ? -1 : 1);
+  return true;
+}
+
+// Days since the epoch of a date whose day of month (1 to 31) is cut to the month's last, as
+// Java's SMART resolver does (2024-02-30 is 2024-02-29).
+int64_t SmartDays(int64_t year, uint64_t month, uint64_t day) {
+  unsigned m = static_cast<unsigned>(month);
+  return DaysFromCivil(year, m, std::min(static_cast<unsigned>(day), DaysInMonth(year, m)));
+}
+
+// The zone after a date or a date-time: an offset directly, or after one space.
+bool ParseTrailingZone(std::string_view zone, int64_t* minutes) {
+  if (!zone.empty() && zone[0] == ' ') {
+    zone.remove_prefix(1);
+    if (zone.empty()) return false;
+  }
+  return ParseOffsetMinutes(zone, minutes);
+}
+
+}  // namespace
+
+// Java's DateTimeFormatter patterns of Cassandra's TimestampSerializer: a date-time,
+// "y-M-d'T'H:m[:s]" or "y-M-d H:m[:s]" with a fraction of up to nine digits (each field one
+// digit or more, a fraction only after seconds; 24:00 is the next midnight and a day past the
+// month's end its last day, as the SMART resolver reads them), or a date alone,
+// "yyyy-MM-dd" (a year of four digits, or signed and longer, as ISO_DATE reads it); then an
+// offset, directly or after one space (zone names are rewritten to offsets before).
 Result<Timestamp> Timestamp::Parse(std::string_view text) {
   int64_t millis;
   if (ParseSigned64(text, &millis)) return Timestamp{millis};
@@ -665,48 +730,69 @@ Result<Timestamp> Timestamp::Parse(std::string_view text) {
     if (!parsed.ok()) return BadText("timestamp", text);
     return parsed;
   }
-  std::string_view s = text;
-  // Date part: up to the first ' ' or 'T' after the year.
+  const std::string_view s = text;
   size_t sep = s.find_first_of(" T", 1);
-  std::string_view date_part = s.substr(0, sep);
-  std::string_view rest = sep == std::string_view::npos ? std::string_view() : s.substr(sep + 1);
-  // A zone can directly follow a bare date too ("2024-01-01+0000"): find it after the day.
+  const bool has_time =
+      sep != std::string_view::npos && sep + 1 < s.size() && s[sep + 1] >= '0' && s[sep + 1] <= '9';
   int64_t days;
-  std::string_view zone;
-  if (sep == std::string_view::npos) {
-    size_t z = date_part.find_first_of("Z+", 5);
-    if (z == std::string_view::npos && date_part.size() > 10 && date_part[10] == '-') z = 10;
-    if (z != std::string_view::npos) {
-      zone = date_part.substr(z);
-      date_part = date_part.substr(0, z);
-    }
-  }
-  if (!ParseCivilDate(date_part, &days)) return BadText("timestamp", text);
   int64_t nanos = 0;
-  if (!rest.empty()) {
-    size_t z = rest.find_first_of("Z+-");
-    std::string_view tod = rest.substr(0, z);
-    while (!tod.empty() && tod.back() == ' ') tod.remove_suffix(1);
-    if (z != std::string_view::npos) zone = rest.substr(z);
-    if (!ParseTimeOfDay(tod, &nanos, 9)) return BadText("timestamp", text);
-  }
-  int64_t offset_minutes = 0;
-  if (!zone.empty() && zone != "Z") {
-    bool neg = zone[0] == '-';
-    std::string digits;
-    for (char c : zone.substr(1))
-      if (c != ':') digits += c;
-    uint64_t hh, mm = 0;
-    if (digits.size() == 2) {
-      if (!ParseUnsigned(digits, 23, &hh)) return BadText("timestamp", text);
-    } else if (digits.size() == 4) {
-      if (!ParseUnsigned(digits.substr(0, 2), 23, &hh) || !ParseUnsigned(digits.substr(2), 59, &mm))
-        return BadText("timestamp", text);
-    } else {
+  std::string_view zone;
+  if (has_time) {
+    // y-M-d: a year of era (no sign), a month and a day of one digit or more.
+    size_t pos = 0;
+    uint64_t y, mo, d, h, mi, sec = 0, frac = 0;
+    if (!ReadDigits(s, &pos, 999999999, &y) || pos >= sep || s[pos++] != '-' ||
+        !ReadDigits(s, &pos, 12, &mo) || pos >= sep || s[pos++] != '-' ||
+        !ReadDigits(s, &pos, 31, &d) || pos != sep || y < 1 || mo < 1 || d < 1) {
       return BadText("timestamp", text);
     }
-    offset_minutes = static_cast<int64_t>(hh * 60 + mm) * (neg ? -1 : 1);
+    days = SmartDays(static_cast<int64_t>(y), mo, d);
+    pos = sep + 1;
+    if (!ReadDigits(s, &pos, 24, &h) || pos >= s.size() || s[pos++] != ':' ||
+        !ReadDigits(s, &pos, 59, &mi)) {
+      return BadText("timestamp", text);
+    }
+    bool seconds = pos < s.size() && s[pos] == ':';
+    if (seconds) {
+      ++pos;
+      if (!ReadDigits(s, &pos, 59, &sec)) return BadText("timestamp", text);
+    }
+    if (seconds && pos < s.size() && s[pos] == '.') {
+      size_t start = ++pos;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+      if (pos - start > 9) return BadText("timestamp", text);
+      std::string digits(s.substr(start, pos - start));
+      digits.resize(9, '0');
+      if (!ParseUnsigned(digits, 999999999, &frac)) return BadText("timestamp", text);
+    }
+    if (h == 24 && (mi != 0 || sec != 0 || frac != 0)) return BadText("timestamp", text);
+    nanos = static_cast<int64_t>(((h * 60 + mi) * 60 + sec) * 1000000000ull + frac);
+    zone = s.substr(pos);
+  } else {
+    // yyyy-MM-dd: four year digits, or a sign and four to ten; two month and day digits.
+    size_t pos = 0;
+    bool neg = false, sign = false;
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+      sign = true;
+      neg = s[0] == '-';
+      ++pos;
+    }
+    size_t year_start = pos;
+    uint64_t y, mo, d;
+    if (!ReadDigits(s, &pos, 9999999999ull, &y)) return BadText("timestamp", text);
+    size_t year_digits = pos - year_start;
+    if (year_digits < 4 || (year_digits > 4 && !sign) || year_digits > 10 || s.size() < pos + 6 ||
+        s[pos] != '-' || s[pos + 3] != '-' ||
+        !ParseUnsigned(s.substr(pos + 1, 2), 12, &mo) ||
+        !ParseUnsigned(s.substr(pos + 4, 2), 31, &d)) {
+      return BadText("timestamp", text);
+    }
+    if (mo < 1 || d < 1) return BadText("timestamp", text);
+    days = SmartDays(neg ? -static_cast<int64_t>(y) : static_cast<int64_t>(y), mo, d);
+    zone = s.substr(pos + 6);
   }
+  int64_t offset_minutes;
+  if (!ParseTrailingZone(zone, &offset_minutes)) return BadText("timestamp", text);
   // Keeps days * 86400000 plus the time of day and zone offset inside int64.
   if (days > 106751991166LL || days < -106751991166LL) return BadText("timestamp", text);
   int64_t ms = days * 86400000 + nanos / 1000000 - offset_minutes * 60000;

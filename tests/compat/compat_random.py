@@ -25,7 +25,9 @@ SCALARS = {
     "date": (lambda r: _str("2024-01-%02d" % r.randint(1, 5)), lambda r: _str(r.choice(["1970-01-01", "2038-01-19", "2024-02-29"]))),
     "time": (lambda r: _str("12:00:%02d" % r.randint(0, 4)), lambda r: _str(r.choice(["00:00:00", "23:59:59.999999999", "08:30:00.5"]))),
     "timestamp": (lambda r: str(1700000000000 + r.randint(0, 4) * 1000),
-                  lambda r: _str(r.choice(["2024-01-15 10:00:00+0000", "1970-01-01 00:00:00+0000", "2011-02-03T04:05:00.123Z"]))),
+                  lambda r: _str(r.choice(["2024-01-15 10:00:00+0000", "1970-01-01 00:00:00+0000", "2011-02-03T04:05:00.123Z",
+                                           "2024-1-5 3:4:5 America/New_York", "2024-07-01 12:00 PST", "2024-01-01 24:00",
+                                           "2024-02-30 10:00Z", "2024-03-31 02:30 Europe/Paris", "2024-01-01 +01:00"]))),
     "uuid": (lambda r: r.choice(["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002",
                                  "ffffffff-ffff-4fff-bfff-ffffffffffff"]),
              lambda r: r.choice(["11111111-2222-4333-8444-555555555555", "00000000-0000-4000-8000-000000000000"])),
@@ -37,6 +39,7 @@ SCALARS = {
     "float": (lambda r: r.choice(["0.0", "1.5", "-2.25"]), lambda r: r.choice(["0.0", "1.5", "-0.25", "Infinity", "NaN", "3.4028235E38"])),
     "decimal": (None, lambda r: r.choice(["0", "1.50", "-0.001", "1e3", "123456789.123456789", "-1E-10"])),
 }
+NUMERIC = ["tinyint", "smallint", "int", "bigint", "varint", "float", "double", "decimal"]
 KEY_SCALARS = [t for t, (k, _) in SCALARS.items() if k is not None and t not in ("double", "float")]
 VALUE_TYPES = list(SCALARS) + ["list<int>", "set<text>", "map<text, int>", "frozen<list<int>>",
                                "frozen<set<int>>", "frozen<map<int, text>>", "tuple<int, text>"]
@@ -328,12 +331,13 @@ class Generator:
         opts = {}
         if r.random() < 0.3:
             opts["page"] = r.randint(1, 4)
+        if r.random() < 0.12:
+            return self.projection(t), opts, None
         x = r.random()
         cols = "*"
         if r.random() < 0.2 and not t.counter:
             c, _ = r.choice(t.cols)
-            cols = r.choice(["%s, writetime(%s)" % (c, c), "%s, ttl(%s)" % (c, c)]) if not c.startswith("v") or \
-                dict(t.cols)[c] in SCALARS else c
+            cols = r.choice(["%s, writetime(%s)" % (c, c), "%s, ttl(%s)" % (c, c), "%s, maxwritetime(%s)" % (c, c)])
         pks = ", ".join(n for n, _ in t.pk)
         if t.index and r.random() < 0.1:
             # an index query: rows in the index's order (token, then clustering)
@@ -397,10 +401,10 @@ class Generator:
             return "SELECT count(*) FROM %s" % t.name, opts, None
         if x < 0.7:
             stmt = self.aggregate(t)
-            if not t.ck and " GROUP BY " in stmt:
-                # Cassandra 5.0 pages GROUP BY over a table without clustering columns its own
-                # way: a scan fails with a protocol error ("Invalid value for the paging
-                # state"), listed partitions come in one page whatever the page size
+            if not t.ck and " GROUP BY " in stmt and " WHERE " not in stmt:
+                # Cassandra 5.0 fails the second page of a GROUP BY scan over a table without
+                # clustering columns with a protocol error ("Invalid value for the paging
+                # state")
                 opts.pop("page", None)
             return stmt, opts, None
         if x < 0.78 and not t.counter:
@@ -414,6 +418,31 @@ class Generator:
             return "SELECT DISTINCT %s%s FROM %s" % (pks, extra, t.name), opts, None
         return "SELECT * FROM %s WHERE token(%s) %s %d" % (
             t.name, pks, r.choice([">", "<=", ">="]), r.randint(-2**63, 2**63 - 1)), opts, None
+
+    def projection(self, t):
+        """Values computed from the columns: SELECT JSON, toJson, CAST and arithmetic with
+        literals, over a partition or the table."""
+        r = self.r
+        where = " WHERE " + t.pk_where(r) if r.random() < 0.7 else ""
+        c, ty = r.choice(t.pk + t.ck + t.static + t.cols)
+        numeric = ty in NUMERIC or ty == "counter"
+        x = r.random()
+        if x < 0.2:
+            return "SELECT JSON * FROM %s%s" % (t.name, where)
+        if x < 0.4 or not (ty in SCALARS or ty == "counter"):
+            return "SELECT %s, toJson(%s) FROM %s%s" % (c, c, t.name, where)
+        if ty in ("timestamp", "date") and r.random() < 0.5:
+            return "SELECT %s, %s %s %s FROM %s%s" % (c, c, r.choice("+-"), r.choice(["1d", "2h", "1mo", "1y2mo3d"]),
+                                                       t.name, where)
+        if x < 0.7 or not numeric:
+            targets = ["text", "ascii"] + (NUMERIC if numeric else [])
+            return "SELECT %s, CAST(%s AS %s) FROM %s%s" % (c, c, r.choice(targets), t.name, where)
+        ops = ["%s + 1", "%s - 2", "%s * -3", "%s / 3", "%s %% 4", "-%s", "1 - %s", "%s + 0.5"]
+        others = [o for o, oty in t.cols + t.static + t.ck if oty in NUMERIC and o != c]
+        if others and ty != "counter":
+            ops += ["%%s + %s" % r.choice(others), "%%s * %s" % r.choice(others)]
+        sel = ", ".join(op % c for op in r.sample(ops, r.randint(1, 3)))
+        return "SELECT %s, %s FROM %s%s" % (c, sel, t.name, where)
 
     def aggregate(self, t):
         """Aggregates over a partition or the table, with or without GROUP BY."""

@@ -254,6 +254,34 @@ TEST(DateTime, ParseAndPrint) {
   EXPECT_FALSE(Timestamp::Parse("yesterday").ok());
 }
 
+TEST(InetText, AnIpv4MappedAddressIsTheIpv4Address) {
+  auto mapped = Inet::Parse("::ffff:1.2.3.4");
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_EQ(mapped->size, 4);
+  EXPECT_EQ(mapped->ToString(), "1.2.3.4");
+  EXPECT_EQ(*mapped, *Inet::Parse("1.2.3.4"));
+  EXPECT_EQ(Inet::Parse("::1")->size, 16);
+}
+
+TEST(DateTime, TimestampFieldsAsJavasPatternsReadThem) {
+  // With a time, every field takes one digit or more (y-M-d H:m[:s]); SMART resolution.
+  EXPECT_EQ(Timestamp::Parse("2024-01-01 1:2")->millis, 1704070920000);
+  EXPECT_EQ(Timestamp::Parse("2024-1-1T1:2:3.4")->millis, 1704070923400);
+  EXPECT_EQ(Timestamp::Parse("2024-01-01 24:00")->millis, 1704153600000);
+  EXPECT_EQ(Timestamp::Parse("2024-02-30 10:00")->millis, 1709200800000);
+  EXPECT_EQ(Timestamp::Parse("2024-01-01 10:00:00.")->millis, 1704103200000);
+  EXPECT_EQ(Timestamp::Parse("2024-01-01 1:2 +01:00")->millis, 1704067320000);
+  // A date alone is yyyy-MM-dd, a longer year signed.
+  EXPECT_EQ(Timestamp::Parse("2024-01-01 +01:00")->millis, 1704063600000);
+  EXPECT_EQ(Timestamp::Parse("+12024-01-01")->millis, 317273587200000);
+  EXPECT_EQ(Timestamp::Parse("2024-02-30")->millis, 1709164800000);
+  for (const char* text : {"2024-1-01", "202-01-01", "12024-01-01", "2024-01-01 24:01",
+                           "2024-01-01 10:00.5", "-2024-01-01 10:00", "2024-02-32 10:00",
+                           "2024-01-01 10:00:00.1234567891", "2024-01-01T", "2024-01-01 10:00 "}) {
+    EXPECT_FALSE(Timestamp::Parse(text).ok()) << text;
+  }
+}
+
 TEST(DateTime, TimestampWithAUtcZoneName) {
   // Cassandra's TimestampSerializer reads " z" and " zzzz" zone names after one space.
   const int64_t t = 1296705900000;  // 2011-02-03 04:05:00 UTC

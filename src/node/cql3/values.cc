@@ -13,7 +13,9 @@
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/functions/json.h"
 #include "node/cql3/functions/operations.h"
+#include "node/cql3/timestamp_text.h"
 #include "node/cql_errors.h"
+#include "node/db/type_properties.h"
 #include "node/storage/key_encoding.h"
 #include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
@@ -103,29 +105,6 @@ Result<cql::Blob> ParseHex(const Term& t, std::string_view receiver) {
     b.bytes.push_back(static_cast<char>((nibble(t.text[i]) << 4) | nibble(t.text[i + 1])));
   }
   return b;
-}
-
-// Whether a receiver of `type` takes values of type `other` as they are (Cassandra's
-// AbstractType.isValueCompatibleWith): the same type, anything for a blob, ascii for text,
-// timeuuid for uuid, timestamp and bigint for each other, int, bigint and timestamp for varint.
-bool ValueCompatible(const cql::DataType& type, const cql::DataType& other) {
-  using K = cql::TypeKind;
-  if (type == other || type.kind() == K::kBlob) return true;
-  K t = type.kind(), o = other.kind();
-  switch (t) {
-    case K::kText:
-      return o == K::kAscii;
-    case K::kUuid:
-      return o == K::kTimeuuid;
-    case K::kBigint:
-      return o == K::kTimestamp;
-    case K::kTimestamp:
-      return o == K::kBigint;
-    case K::kVarint:
-      return o == K::kInt || o == K::kBigint || o == K::kTimestamp;
-    default:
-      return false;
-  }
 }
 
 }  // namespace
@@ -733,9 +712,11 @@ Result<cql::Value> TermToValue(const Term& term, const cql::DataType& type,
         return cql::Value(cql::Timestamp{v});
       }
       if (t.kind != TK::kString) return Mismatch(t, type, receiver);
-      PF_ASSIGN_OR_RETURN(cql::Timestamp ts,
-                          ParseWith<cql::Timestamp>(t, "Unable to parse a date/time from '{}'"));
-      return cql::Value(ts);
+      auto ts = ParseTimestampText(t.text);
+      if (!ts.ok()) {
+        return InvalidRequest(fmt::format("Unable to parse a date/time from '{}'", t.text));
+      }
+      return cql::Value(*ts);
     }
     case K::kDate: {
       if (t.kind == TK::kInteger) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "node/cql_errors.h"
 #include "postfork/cql/value.h"
 
@@ -94,8 +96,9 @@ bool Compatible(const cql::DataType& type, const cql::DataType& previous) {
   }
 }
 
-// Whether `type` reads values of `previous` as they are (AbstractType.isValueCompatibleWith).
-bool ValueCompatibleWith(const cql::DataType& type, const cql::DataType& previous) {
+}  // namespace
+
+bool ValueCompatible(const cql::DataType& type, const cql::DataType& previous) {
   if (type == previous) return true;
   const K t = type.kind(), p = previous.kind();
   switch (t) {
@@ -119,31 +122,37 @@ bool ValueCompatibleWith(const cql::DataType& type, const cql::DataType& previou
       if (p != t || MultiCell(previous)) return false;
       const auto& tp = type.params();
       const auto& pp = previous.params();
-      if (t == K::kList) return ValueCompatibleWith(tp[0], pp[0]);
+      if (t == K::kList) return ValueCompatible(tp[0], pp[0]);
       if (t == K::kSet) return Compatible(tp[0], pp[0]);  // sets keep their elements' order
-      return Compatible(tp[0], pp[0]) && ValueCompatibleWith(tp[1], pp[1]);
+      return Compatible(tp[0], pp[0]) && ValueCompatible(tp[1], pp[1]);
     }
     case K::kTuple:
-      return FieldsAll(type, previous, ValueCompatibleWith);
+      return FieldsAll(type, previous, ValueCompatible);
     case K::kUdt:
-      // UserType reads only an earlier version of itself; a dropped column records a tuple.
-      return false;
+      // UserType's own rule: a user type of the same keyspace and cell layout whose fields are
+      // a prefix of this one's, each passing Compatible (a dropped column records a tuple,
+      // which no user type reads).
+      return p == K::kUdt && MultiCell(type) == MultiCell(previous) &&
+             type.udt_keyspace() == previous.udt_keyspace() &&
+             type.params().size() >= previous.params().size() &&
+             std::equal(previous.params().begin(), previous.params().end(),
+                        type.params().begin(), [](const auto& prev, const auto& field) {
+                          return Compatible(field, prev);
+                        });
     default:
       return Compatible(type, previous);
   }
 }
 
-}  // namespace
-
 bool SerializationCompatible(const cql::DataType& type, const cql::DataType& previous) {
   if (type.is_collection()) {
-    return ValueCompatibleWith(type, previous) &&
+    return ValueCompatible(type, previous) &&
            SerializationCompatibleCells(CellValueType(type), CellValueType(previous));
   }
   if (type.kind() == K::kBlob && (previous.is_collection() || previous.kind() == K::kUdt)) {
     return false;  // raw bytes of a collection or user type make no sense
   }
-  return ValueCompatibleWith(type, previous) && cql::FixedValueLength(type) == cql::FixedValueLength(previous) &&
+  return ValueCompatible(type, previous) && cql::FixedValueLength(type) == cql::FixedValueLength(previous) &&
          MultiCell(type) == MultiCell(previous);
 }
 

@@ -19,6 +19,14 @@ bool ReferencesDuration(const cql::DataType& type);
 // durations", else `plain` (the duration itself). Ok when `type` holds no duration.
 Status RefuseDurations(const cql::DataType& type, std::string_view what, std::string plain);
 
+// Whether `type` reads values of type `previous` as they are (Cassandra's
+// AbstractType.isValueCompatibleWith): the same type; anything for a blob; ascii for text;
+// timeuuid for uuid; bigint and timestamp for each other; int for date; bigint for time; int,
+// bigint and timestamp for varint; frozen collections, tuples and user types field by field (a
+// non-frozen collection only one whose elements compare alike). Function arguments and results
+// (FunctionResolver's testAssignment), type hints and re-added columns all ask it.
+bool ValueCompatible(const cql::DataType& type, const cql::DataType& previous);
+
 // Whether a column of `type` may be re-added in place of a dropped column of type `previous`,
 // reading the dropped column's cells written after its drop (Cassandra's
 // AbstractType.isSerializationCompatibleWith): values `type` reads as they are, with the same

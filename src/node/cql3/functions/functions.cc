@@ -302,6 +302,12 @@ std::optional<std::string> CastToText(const DataType& from, std::string_view v) 
     if (text.size() < 23) return text;
     return text.substr(0, 10) + "T" + text.substr(11, 12) + "Z";
   }
+  if (k == TypeKind::kInet) {
+    auto value = cql::DeserializeValue(v, from);
+    const cql::Inet* inet = value.ok() ? value->get_if<cql::Inet>() : nullptr;
+    if (inet == nullptr) return std::nullopt;
+    return JavaInetText(*inet);
+  }
   if (k == TypeKind::kBlob) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;

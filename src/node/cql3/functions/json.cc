@@ -10,17 +10,13 @@
 #include <limits>
 #include <utility>
 
+#include "node/cql3/timestamp_text.h"
 #include "node/cql_errors.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
-namespace {
 
-// ---- writing: AbstractType.toJSONString -------------------------------------------------------
-
-// Java's InetAddress.getHostAddress: IPv6 as eight groups of lower-case hex without zero
-// compression ("0:0:0:0:0:0:0:1"), an IPv4-mapped address as IPv4.
 std::string JavaInetText(const cql::Inet& inet) {
   if (inet.size != 16) return inet.ToString();
   bool mapped =
@@ -37,6 +33,10 @@ std::string JavaInetText(const cql::Inet& inet) {
   }
   return out;
 }
+
+namespace {
+
+// ---- writing: AbstractType.toJSONString -------------------------------------------------------
 
 // A scalar value's JSON (collections, tuples and UDTs are walked over their bytes).
 void AppendValue(const cql::Value& v, const cql::DataType& type, std::string* out) {
@@ -1047,7 +1047,7 @@ Result<cql::Value> FromJavaObject(const JavaObject& parsed, const cql::DataType&
                            std::numeric_limits<int64_t>::max(), &millis)) {
         return cql::Value(cql::Timestamp{millis});
       }
-      auto v = cql::Timestamp::Parse(parsed.text);
+      auto v = ParseTimestampText(parsed.text);
       if (!v.ok()) {
         return Marshal(fmt::format("Unable to parse a date/time from '{}'", parsed.text));
       }

@@ -11,6 +11,7 @@
 
 #include "postfork/base/status.h"
 #include "postfork/cql/types.h"
+#include "postfork/cql/value.h"
 
 namespace postfork::node::cql3 {
 
@@ -42,5 +43,10 @@ Result<std::vector<JsonColumnValue>> ParseInsertJson(
 
 // Appends `s` as a JSON string literal, escaped as Jackson does.
 void AppendJsonString(std::string_view s, std::string* out);
+
+// An inet as Cassandra prints it in JSON and casts to text (Java's InetAddress.getHostAddress):
+// IPv6 as eight groups of lower-case hex without zero compression ("0:0:0:0:0:0:0:1"), an
+// IPv4-mapped address as IPv4.
+std::string JavaInetText(const cql::Inet& inet);
 
 }  // namespace postfork::node::cql3

@@ -148,8 +148,9 @@ std::optional<cpp_int> ReadBigInteger(TypeKind k, std::string_view v) {
   return cpp_int(*i);
 }
 
-// An operand as a BigDecimal: integers exactly, floats and doubles by their Java text (Cassandra's
-// BigDecimal.valueOf(double)); NaN and infinities fail.
+// An operand as a BigDecimal (Cassandra's DecimalType.toBigDecimal): decimals and varints
+// exactly, every other number through its double's Java text (BigDecimal.valueOf(double), so a
+// smallint 2 is 2.0 and a bigint past 2^53 rounds); NaN and infinities fail.
 std::optional<BigDecimal> ReadBigDecimal(TypeKind k, std::string_view v, const FunctionContext& c,
                                          bool* failed) {
   if (k == TypeKind::kDecimal) {
@@ -171,11 +172,17 @@ std::optional<BigDecimal> ReadBigDecimal(TypeKind k, std::string_view v, const F
     if (!parsed.ok()) return std::nullopt;
     return BigDecimal{cpp_int(parsed->unscaled.ToString()), parsed->scale};
   }
+  if (k != TypeKind::kVarint) {
+    auto i = ReadInteger(k, v);
+    if (!i) return std::nullopt;
+    auto parsed = cql::Decimal::Parse(cql::JavaFloatText(static_cast<double>(*i)));
+    if (!parsed.ok()) return std::nullopt;
+    return BigDecimal{cpp_int(parsed->unscaled.ToString()), parsed->scale};
+  }
   auto i = ReadBigInteger(k, v);
   if (!i) return std::nullopt;
   return BigDecimal{*i, 0};
 }
-
 
 // Both at the larger scale.
 void Align(BigDecimal* a, BigDecimal* b) {
@@ -316,9 +323,27 @@ std::optional<std::string> Decimal(Op op, BigDecimal a, BigDecimal b, const Func
     case Op::kModulo: {
       if (b.unscaled == 0)
         return Fail(c, a.unscaled == 0 ? "Division undefined" : "Division by zero");
-      // a - trunc(a / b) * b, at the larger scale (BigDecimal.remainder).
-      Align(&a, &b);
-      return WriteBigDecimal(BigDecimal{a.unscaled % b.unscaled, a.scale});
+      // BigDecimal.remainder: a - q * b, with q = divideToIntegralValue(b), the truncated
+      // quotient at the scale nearest a.scale - b.scale that keeps it exact (zero when |a| < |b|),
+      // and the difference at the larger of the two scales.
+      const int64_t preferred = a.scale - b.scale;
+      BigDecimal x = a, y = b;
+      Align(&x, &y);
+      BigDecimal q{0, preferred};
+      if (abs(x.unscaled) >= abs(y.unscaled)) {
+        q = BigDecimal{x.unscaled / y.unscaled, 0};
+        if (preferred > 0) {
+          q = BigDecimal{q.unscaled * Pow10(preferred), preferred};
+        } else {
+          while (q.scale > preferred && q.unscaled % 10 == 0) {
+            q.unscaled /= 10;
+            --q.scale;
+          }
+        }
+      }
+      BigDecimal product{q.unscaled * b.unscaled, q.scale + b.scale};
+      Align(&a, &product);
+      return WriteBigDecimal(BigDecimal{a.unscaled - product.unscaled, a.scale});
     }
   }
   return std::nullopt;

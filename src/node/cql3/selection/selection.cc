@@ -12,6 +12,7 @@
 #include "node/cql3/selection/aggregates.h"
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
+#include "node/db/type_properties.h"
 #include "postfork/cql/murmur3.h"
 
 namespace postfork::node::cql3::selection {
@@ -108,42 +109,10 @@ Aggregator AggregatorNamed(std::string_view name) {
 }
 
 // How a value of `type` fits a parameter of `param` type: Cassandra's AbstractType.testAssignment
-// (exact when equal; weakly when the parameter's type reads the bytes of `type`, as bigint and
-// varint read timestamps and varint reads int and bigint).
+// (exact when equal; weakly when the parameter's type reads the values of `type`).
 TermFit TypedFit(const cql::DataType& type, const cql::DataType& param) {
-  using K = cql::TypeKind;
   if (type == param) return TermFit::kExact;
-  K t = type.kind();
-  bool compatible = false;
-  switch (param.kind()) {
-    case K::kText:
-      compatible = t == K::kAscii;
-      break;
-    case K::kBigint:
-      compatible = t == K::kTimestamp;
-      break;
-    case K::kVarint:
-      compatible = t == K::kInt || t == K::kBigint || t == K::kTimestamp;
-      break;
-    case K::kTimestamp:
-      compatible = t == K::kBigint;
-      break;
-    case K::kDate:  // SimpleDateType.isValueCompatibleWithInternal
-      compatible = t == K::kInt;
-      break;
-    case K::kTime:  // TimeType.isValueCompatibleWithInternal
-      compatible = t == K::kBigint;
-      break;
-    case K::kUuid:
-      compatible = t == K::kTimeuuid;
-      break;
-    case K::kBlob:
-      compatible = true;
-      break;
-    default:
-      break;
-  }
-  return compatible ? TermFit::kWeak : TermFit::kNone;
+  return ValueCompatible(param, type) ? TermFit::kWeak : TermFit::kNone;
 }
 
 // The serialized value of a tuple, list or set selector (Selection::PrepareComposite) from its
@@ -412,7 +381,15 @@ Result<Selection::Prepared> Selection::PrepareFunction(const Selector& sel, cons
     if (!target.ok() || !target->is_native()) {
       return InvalidRequest(fmt::format("Unknown type {} in cast", sel.cast_type));
     }
-    if (call->arg_types.size() == 1 && call->arg_types[0] == *target) {
+    // A clustering column in descending order selects values of its reversed type, which no
+    // type equals (Cassandra's Selectable.WithCast compares the selector's return type), so its
+    // cast to its own type looks for a function and finds none.
+    const ColumnMetadata* column =
+        sel.args.size() == 1 && sel.args[0].kind == Selector::Kind::kColumn
+            ? t.FindColumn(sel.args[0].columns[0])
+            : nullptr;
+    const bool reversed = column && column->order == ClusteringOrder::kDesc;
+    if (call->arg_types.size() == 1 && call->arg_types[0] == *target && !reversed) {
       // A cast to the argument's own type is the argument itself (Cassandra's
       // CastFcts: no function, the selector's own name).
       Output same = std::move(call->args[0]);

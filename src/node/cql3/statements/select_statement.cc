@@ -776,7 +776,20 @@ class SelectStatementImpl final : public CqlStatement {
     // page_size groups (a full page says more may follow, so the last page may be empty). The
     // paging state holds the groups already returned; each page aggregates again from the start
     // and skips them.
-    const bool paged = !group_by_.empty() && ctx.page_size && *ctx.page_size > 0;
+    //
+    // One exception: a group counts when the next one starts, or when its read ends with fewer
+    // rows than the page size (GroupByAwareCounter.onClose). Without clustering columns a
+    // partition is one row, so with a page size of 1 no partition read by its key (one partition
+    // or an IN list, each read by a SinglePartitionPager done after its one row) counts a
+    // group, and Cassandra answers them all in one page. (A scan is paged; Cassandra 5.0 answers
+    // its first page and then refuses its paging state, see docs/compatibility.md.)
+    // SELECT DISTINCT with GROUP BY has DISTINCT's limits, which Cassandra's
+    // AggregationQueryPager reads to the end in one page.
+    const bool one_row_partitions_unpaged = ctx.page_size && *ctx.page_size == 1 &&
+                                            where_.partition_complete &&
+                                            table_meta_->clustering_size() == 0;
+    const bool paged = !group_by_.empty() && !distinct_ && ctx.page_size &&
+                       *ctx.page_size > 0 && !one_row_partitions_unpaged;
     int64_t skip = 0;
     if (paged && ctx.paging_state && !ctx.paging_state->empty()) {
       std::string_view ps = *ctx.paging_state;
@@ -814,6 +827,10 @@ class SelectStatementImpl final : public CqlStatement {
     if (!group_by_.empty()) std::swap(groups_per_partition, cmd.per_partition_limit);
     std::vector<std::string> partition;
     int64_t partition_groups = 0;
+    // Whether the last row folded into a group ended the last requested partition
+    // (LastRequestedPartition): then a full page is the last one.
+    bool last_row_ends_it = false;
+    const std::vector<std::string>* last_requested = LastRequestedPartition(cmd);
     bool done = false;
     while (!done) {
       cmd.row_limit = kInternalPage;
@@ -849,6 +866,8 @@ class SelectStatementImpl final : public CqlStatement {
           ++partition_groups;
         }
         PF_RETURN_IF_ERROR(group.Add(row, ctx));
+        last_row_ends_it = last_requested && row.clustering.empty() &&
+                           row.partition_key == *last_requested;
       }
       if (done || !rows.has_more) break;
       cmd.resume_position = rows.resume_position;
@@ -881,7 +900,7 @@ class SelectStatementImpl final : public CqlStatement {
     if (!ctx.skip_metadata) msg.rows.metadata.columns = result_metadata_.columns;
     msg.rows.metadata.new_metadata_id = ctx.new_metadata_id;
     msg.rows.row_count = static_cast<int32_t>(groups_out - std::min(groups_out, skip));
-    if (paged && groups_out >= page_end && groups_out < limit) {
+    if (paged && groups_out >= page_end && groups_out < limit && !last_row_ends_it) {
       std::string ps(kPagingMagic);
       cql::ByteWriter(&ps).WriteLong(groups_out);
       msg.rows.metadata.paging_state = std::move(ps);
