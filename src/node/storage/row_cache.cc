@@ -44,9 +44,9 @@ std::shared_ptr<const KvImage> KvImage::Builder::Build() {
 void KvImageIterator::SeekForPrev(std::string_view target) {
   size_t i = image_->LowerBound(target);
   if (i < image_->size() && image_->key(i) == target) {
-    pos_ = i;
+    Position(i);
   } else {
-    pos_ = i == 0 ? image_->size() : i - 1;
+    Position(i == 0 ? image_->size() : i - 1);
   }
 }
 

@@ -77,21 +77,31 @@ class KvImageIterator final : public KvIterator {
  public:
   void Reset(std::shared_ptr<const KvImage> image) {
     image_ = std::move(image);
-    pos_ = image_->size();
+    Position(image_->size());
   }
-  void Seek(std::string_view target) override { pos_ = image_->LowerBound(target); }
+  void Seek(std::string_view target) override { Position(image_->LowerBound(target)); }
   void SeekForPrev(std::string_view target) override;
   bool Valid() const override { return pos_ < image_->size(); }
-  void Next() override { ++pos_; }
-  void Prev() override { pos_ = pos_ == 0 ? image_->size() : pos_ - 1; }
-  std::string_view key() const override { return image_->key(pos_); }
-  std::string_view value() const override { return image_->value(pos_); }
+  void Next() override { Position(pos_ + 1); }
+  void Prev() override { Position(pos_ == 0 ? image_->size() : pos_ - 1); }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
   Status status() const override { return Status::Ok(); }
   Result<bool> Get(std::string_view key, std::string_view* value) override;
 
  private:
+  // The entry under the iterator, looked up once per move: readers look at a key several times.
+  void Position(size_t pos) {
+    pos_ = pos;
+    if (pos_ < image_->size()) {
+      key_ = image_->key(pos_);
+      value_ = image_->value(pos_);
+    }
+  }
+
   std::shared_ptr<const KvImage> image_;
   size_t pos_ = 0;
+  std::string_view key_, value_;  // Valid() only
 };
 
 class RowCache {

@@ -823,10 +823,18 @@ class Reader {
     while (!stopped_) {
       if (!positioned) it_->Seek(next);
       if (!it_->Valid() || it_->key() >= std::string_view(upper)) break;
-      PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
-                          keys::SplitDataKey(it_->key(), table_.partition_key_count));
       std::string& prefix = scan_prefix_;  // reused: no allocation per partition
-      prefix.assign(key.partition_prefix);
+      std::string_view first = it_->key();
+      if (table_.clustering_count == 0 && first.size() > kMinPartitionPrefix &&
+          (first.back() == keys::kHeaderSection || first.back() == keys::kRowSection)) {
+        // Without clustering columns a partition's keys are its prefix and one section byte:
+        // the prefix needs no splitting of the key's components.
+        prefix.assign(first.substr(0, first.size() - 1));
+      } else {
+        PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
+                            keys::SplitDataKey(first, table_.partition_key_count));
+        prefix.assign(key.partition_prefix);
+      }
       std::vector<std::string>& pk = scan_pk_;  // reused, as the prefix; empty when not needed
       if (decode_partition_key_) {
         PF_RETURN_IF_ERROR(keys::DecodePartitionKeyInto(prefix, table_.partition_key_count, &pk));
@@ -843,6 +851,9 @@ class Reader {
     }
     return it_->status();
   }
+
+  // TablePrefix, token and the end of at least one escaped partition key component.
+  static constexpr size_t kMinPartitionPrefix = 5 + 8 + 2;
 
   // The effective deletion for a row: partition deletion, the row's own and covering ranges.
   template <class Row>  // rows::RowValue or rows::RowValueView
@@ -980,6 +991,7 @@ class Reader {
   }
 
   Status AddTombstones(int64_t n) {
+    if (n == 0) return Status::Ok();  // most rows: no Status to build and check
     result_.tombstones += n;
     const int64_t scanned = result_.tombstones - tombstones_before_;
     if (scanned > cmd_.tombstone_failure_threshold) {
