@@ -61,17 +61,15 @@ Result<bool> KvImageIterator::Get(std::string_view key, std::string_view* value)
 
 namespace {
 
-constexpr size_t kTablePrefixSize = 5;                      // kDataSpace + storage id
-constexpr size_t kTokenPrefixSize = kTablePrefixSize + 8;   // ... + token
+constexpr size_t kTablePrefixSize = 5;                     // kDataSpace + storage id
+constexpr size_t kTokenPrefixSize = kTablePrefixSize + 8;  // ... + token
 // Map node, key string and LRU node of an entry, roughly.
 constexpr size_t kEntryOverhead = 160;
 
 bool IsDataKey(std::string_view key) {
   return key.size() >= kTablePrefixSize && key[0] == keys::kDataSpace;
 }
-uint32_t StorageIdOf(std::string_view key) {
-  return cql::LoadBE32(key.data() + 1);
-}
+uint32_t StorageIdOf(std::string_view key) { return cql::LoadBE32(key.data() + 1); }
 
 // Collects the tables and tokens a write batch changes.
 class TouchedCollector final : public rocksdb::WriteBatch::Handler {
@@ -126,7 +124,7 @@ class TouchedCollector final : public rocksdb::WriteBatch::Handler {
       return;
     }
     out_->tokens.push_back(
-        RowCache::Touched::Token{StorageIdOf(key), std::string(key.substr(kTablePrefixSize, 8))});
+        RowCache::Touched::Token{StorageIdOf(key), cql::LoadBE64(key.data() + kTablePrefixSize)});
   }
   RowCache::Touched* out_;
 };
@@ -149,9 +147,7 @@ RowCache::Touched RowCache::TouchedBy(const rocksdb::WriteBatch& batch) {
   return touched;
 }
 
-void RowCache::Touch(EntryMap::iterator it) {
-  lru_.splice(lru_.begin(), lru_, it->second.lru);
-}
+void RowCache::Touch(EntryMap::iterator it) { lru_.splice(lru_.begin(), lru_, it->second.lru); }
 
 void RowCache::Erase(EntryMap::iterator it) {
   bytes_ -= it->second.bytes;
@@ -197,7 +193,8 @@ void RowCache::Invalidate(const Touched& touched) {
       image_dropped_for = t.storage_id;
       any_image_dropped = true;
     }
-    begin.append(t.token);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      begin.push_back(static_cast<char>(t.token >> shift));
     end = keys::PrefixSuccessor(begin);
     EraseRange(begin, end);
   }
@@ -217,9 +214,7 @@ void RowCache::BeginWrite(const Touched& touched) {
 
 void RowCache::EndWrite(const Touched& touched) {
   std::lock_guard lock(mu_);
-  // Nothing was inserted for these tables since BeginWrite (fills are refused while writers
-  // are in flight); the second pass is for the record, and cheap.
-  Invalidate(touched);
+  // Nothing to drop again: no fill of these tables was kept while the write was in flight.
   // Generations come from one counter, so a fill's generation (the larger of its table's and
   // the global one) changes with any write it must not survive.
   if (touched.all) {

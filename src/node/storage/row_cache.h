@@ -9,7 +9,7 @@
 //
 // Exactness: every write to the database goes through BeginWrite/EndWrite (Storage's one write
 // function), with what the write batch touches. BeginWrite drops the touched entries and marks
-// the table as being written; EndWrite drops them again and bumps the table's generation. A fill
+// the table as being written; EndWrite bumps the table's generation. A fill
 // (Insert*) carries the generation it read before its RocksDB snapshot was taken, and is dropped
 // when the table was written meanwhile or is being written: a fill never holds data older than
 // a write that finished before it is inserted, and no fill enters while a write is in flight.
@@ -132,23 +132,22 @@ class RowCache {
   // A null image records that the partition does not fit.
   void InsertPartition(uint32_t storage_id, std::string_view prefix,
                        std::shared_ptr<const KvImage> image, uint64_t generation);
-  void InsertTable(uint32_t storage_id, std::shared_ptr<const KvImage> image,
-                   uint64_t generation);
+  void InsertTable(uint32_t storage_id, std::shared_ptr<const KvImage> image, uint64_t generation);
 
   // ---- writes ------------------------------------------------------------------------------
   // What one write batch changes: partitions by (table, token), whole tables, or everything.
   struct Touched {
     struct Token {
       uint32_t storage_id;
-      std::string token;  // the 8 token bytes of the key (keys::PartitionPrefix's)
+      uint64_t token;  // the key's 8 token bytes (keys::PartitionPrefix's), big-endian
       bool operator<(const Token& o) const {
         return storage_id != o.storage_id ? storage_id < o.storage_id : token < o.token;
       }
       bool operator==(const Token& o) const = default;
     };
-    std::vector<Token> tokens;          // sorted, unique
-    std::vector<uint32_t> tables;       // sorted, unique: whole tables
-    bool all = false;                   // a range this cache cannot map to tables
+    std::vector<Token> tokens;     // sorted, unique
+    std::vector<uint32_t> tables;  // sorted, unique: whole tables
+    bool all = false;              // a range this cache cannot map to tables
   };
   static Touched TouchedBy(const rocksdb::WriteBatch& batch);
   void BeginWrite(const Touched& touched);

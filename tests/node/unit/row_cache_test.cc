@@ -89,9 +89,9 @@ TEST(RowCacheTest, AWriteDropsItsPartitionAndItsTablesImageOnly) {
   cache.BeginWrite(touched);
   cache.EndWrite(touched);
   EXPECT_EQ(cache.FindPartition(1000, p1).image, nullptr);  // the written partition
-  EXPECT_EQ(cache.FindTable(1000).image, nullptr);           // the table's image
-  EXPECT_NE(cache.FindPartition(1000, p2).image, nullptr);   // another token
-  EXPECT_NE(cache.FindPartition(1001, p3).image, nullptr);   // another table
+  EXPECT_EQ(cache.FindTable(1000).image, nullptr);          // the table's image
+  EXPECT_NE(cache.FindPartition(1000, p2).image, nullptr);  // another token
+  EXPECT_NE(cache.FindPartition(1001, p3).image, nullptr);  // another table
   EXPECT_EQ(cache.stats().invalidations, 2u);
 }
 
@@ -325,10 +325,9 @@ TEST_F(RowCacheStorageTest, RandomWritesAndReadsAnswerAsWithoutTheCache) {
     }
   }
   Storage::RowCacheStats stats = storages_[1]->RowCacheCounters();
-  SCOPED_TRACE(::testing::Message() << "hits " << stats.hits << " misses " << stats.misses
-                                     << " fills " << stats.fills << " evictions "
-                                     << stats.evictions << " invalidations "
-                                     << stats.invalidations);
+  SCOPED_TRACE(::testing::Message()
+               << "hits " << stats.hits << " misses " << stats.misses << " fills " << stats.fills
+               << " evictions " << stats.evictions << " invalidations " << stats.invalidations);
   EXPECT_GT(stats.hits, 500u);
   EXPECT_GT(stats.invalidations, 100u);
   EXPECT_GT(stats.evictions, 0u);
