@@ -250,7 +250,11 @@ RowCache::Lookup RowCache::FindPartition(uint32_t storage_id, std::string_view p
   std::lock_guard lock(mu_);
   Lookup out;
   auto it = entries_.find(prefix);
-  if (it == entries_.end()) it = entries_.find(prefix.substr(0, kTablePrefixSize));
+  if (it == entries_.end()) {
+    it = entries_.find(prefix.substr(0, kTablePrefixSize));
+    // A table too large for an image says nothing about its partitions.
+    if (it != entries_.end() && it->second.image == nullptr) it = entries_.end();
+  }
   if (it != entries_.end()) {
     Touch(it);
     if (it->second.image == nullptr) {
@@ -275,6 +279,10 @@ RowCache::Lookup RowCache::FindTable(uint32_t storage_id) {
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     Touch(it);
+    if (it->second.image == nullptr) {
+      out.too_large = true;
+      return out;
+    }
     ++stats_.hits;
     out.image = it->second.image;
     return out;

@@ -129,7 +129,7 @@ class RowCache {
   // The table's whole image (every key of the table).
   Lookup FindTable(uint32_t storage_id);
   // Fills: kept unless the table was written since `generation` was read (or is being written).
-  // A null image records that the partition does not fit.
+  // A null image records that the partition (or the table) does not fit, until it is written.
   void InsertPartition(uint32_t storage_id, std::string_view prefix,
                        std::shared_ptr<const KvImage> image, uint64_t generation);
   void InsertTable(uint32_t storage_id, std::shared_ptr<const KvImage> image, uint64_t generation);

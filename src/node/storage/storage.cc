@@ -1621,40 +1621,61 @@ namespace {
 // into a new image (the fill) that the cache keeps unless a write raced it.
 class CachedPartitions final : public PartitionSource {
  public:
-  CachedPartitions(RowCache* cache, rocksdb::DB* db, uint32_t storage_id, KvIterator* rocks)
-      : cache_(cache), db_(db), storage_id_(storage_id), rocks_(rocks) {}
+  CachedPartitions(const TableMetadata& table, RowCache* cache, rocksdb::DB* db,
+                   KvIterator* rocks)
+      : table_(table), cache_(cache), db_(db), rocks_(rocks) {}
 
   Result<KvIterator*> For(const std::string& prefix) override {
-    RowCache::Lookup found = cache_->FindPartition(storage_id_, prefix);
+    RowCache::Lookup found = cache_->FindPartition(table_.storage_id, prefix);
     if (found.image) {
       image_it_.Reset(std::move(found.image));
       return &image_it_;
     }
     if (found.too_large) return rocks_;
+    KvImage::Builder builder;
+    if (table_.clustering_count == 0) {
+      // The partition is at most two keys, its header and its one row: two point lookups, as
+      // a read without the cache makes. They are read after the lookup read the generation;
+      // a write between them changes the generation, and the fill is then discarded.
+      std::string& key = key_;
+      key.assign(prefix).push_back(keys::kHeaderSection);
+      std::string_view value;
+      PF_ASSIGN_OR_RETURN(bool found_header, rocks_->Get(key, &value));
+      if (found_header) builder.Add(key, value);  // copied before the next Get reuses `value`
+      key.back() = keys::kRowSection;
+      PF_ASSIGN_OR_RETURN(bool found_row, rocks_->Get(key, &value));
+      if (found_row) builder.Add(key, value);
+      return Filled(prefix, builder, found.generation);
+    }
     // Its own iterator, created after the lookup read the generation: its snapshot is newer.
     auto fill = NewRocksIterator(db_, keys::PrefixSuccessor(prefix));
-    KvImage::Builder builder;
     const size_t max_bytes = cache_->max_entry_bytes();
     for (fill->Seek(prefix); fill->Valid(); fill->Next()) {
       builder.Add(fill->key(), fill->value());
       if (builder.bytes() > max_bytes) {
-        cache_->InsertPartition(storage_id_, prefix, nullptr, found.generation);
+        cache_->InsertPartition(table_.storage_id, prefix, nullptr, found.generation);
         return rocks_;
       }
     }
     PF_RETURN_IF_ERROR(fill->status());
+    return Filled(prefix, builder, found.generation);
+  }
+
+ private:
+  // Keeps the partition read into `builder` (unless a write raced it) and reads from it.
+  KvIterator* Filled(const std::string& prefix, KvImage::Builder& builder, uint64_t generation) {
     std::shared_ptr<const KvImage> image = builder.Build();
-    cache_->InsertPartition(storage_id_, prefix, image, found.generation);
+    cache_->InsertPartition(table_.storage_id, prefix, image, generation);
     image_it_.Reset(std::move(image));
     return &image_it_;
   }
 
- private:
+  const TableMetadata& table_;
   RowCache* cache_;
   rocksdb::DB* db_;
-  uint32_t storage_id_;
   KvIterator* rocks_;
   KvImageIterator image_it_;
+  std::string key_;  // reused: the point lookups' keys
 };
 
 // Passes a scan's iterator through, keeping what it walks: when the walk was one Seek to the
@@ -1668,6 +1689,8 @@ class RecordingIterator final : public KvIterator {
   std::shared_ptr<const KvImage> Take() {
     return state_ == kComplete ? builder_.Build() : nullptr;
   }
+  // Whether the walk stopped keeping because the table is larger than an entry may be.
+  bool too_large() const { return too_large_; }
 
   void Seek(std::string_view target) override {
     state_ = state_ == kFresh && target == start_ ? kRecording : kBroken;
@@ -1703,7 +1726,11 @@ class RecordingIterator final : public KvIterator {
       return;
     }
     builder_.Add(inner_->key(), inner_->value());
-    if (builder_.bytes() > max_bytes_) state_ = kBroken;
+    if (builder_.bytes() > max_bytes_) {
+      state_ = kBroken;
+      too_large_ = true;
+      builder_ = KvImage::Builder();  // its memory is not held for the rest of the scan
+    }
   }
 
   enum State { kFresh, kRecording, kComplete, kBroken };
@@ -1711,6 +1738,7 @@ class RecordingIterator final : public KvIterator {
   std::string start_;
   size_t max_bytes_;
   State state_ = kFresh;
+  bool too_large_ = false;
   KvImage::Builder builder_;
 };
 
@@ -1728,14 +1756,17 @@ Result<ReadResult> CachedScan(RowCache& cache, rocksdb::DB* db, const ReadComman
   // Created after FindTable read the generation: its snapshot is newer.
   std::string table_prefix = keys::TablePrefix(storage_id);
   auto rocks = NewRocksIterator(db, keys::PrefixSuccessor(table_prefix));
-  if (command.token_start || command.token_end || !command.resume_position.empty()) {
-    return Reader(command, rocks.get(), now).Run();  // cannot walk the whole table
+  if (found.too_large || command.token_start || command.token_end ||
+      !command.resume_position.empty()) {
+    return Reader(command, rocks.get(), now).Run();  // will not walk the whole table
   }
   RecordingIterator recording(rocks.get(), std::move(table_prefix), cache.max_entry_bytes());
   Result<ReadResult> result = Reader(command, &recording, now).Run();
   if (result.ok()) {
     if (std::shared_ptr<const KvImage> image = recording.Take()) {
       cache.InsertTable(storage_id, std::move(image), found.generation);
+    } else if (recording.too_large()) {
+      cache.InsertTable(storage_id, nullptr, found.generation);  // scans stop keeping it
     }
   }
   return result;
@@ -1801,7 +1832,7 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
           impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(command.index->storage_id)));
       result = Reader(command, it.get(), now, index_it.get()).Run();
     } else if (cache != nullptr) {
-      CachedPartitions partitions(cache, impl_->db.get(), table.storage_id, it.get());
+      CachedPartitions partitions(table, cache, impl_->db.get(), it.get());
       Reader reader(command, it.get(), now);
       reader.SetPartitionSource(&partitions);
       result = reader.Run();

@@ -176,6 +176,21 @@ TEST(RowCacheTest, EvictsTheLeastRecentlyUsedAndRefusesWhatIsTooLarge) {
   found = cache.FindPartition(1000, big);
   EXPECT_TRUE(found.too_large);
   EXPECT_EQ(found.image, nullptr);
+
+  // A table too large for an image: scans stop trying, its partitions are still cached.
+  auto table = cache.FindTable(1001);
+  cache.InsertTable(1001, nullptr, table.generation);
+  EXPECT_TRUE(cache.FindTable(1001).too_large);
+  std::string p = Prefix(1001, 'a', "k");
+  found = cache.FindPartition(1001, p);
+  EXPECT_FALSE(found.too_large);
+  cache.InsertPartition(1001, p, Image({}), found.generation);
+  EXPECT_NE(cache.FindPartition(1001, p).image, nullptr);
+  // Until the table is written.
+  RowCache::Touched touched = TouchedBy({p + '\0'});
+  cache.BeginWrite(touched);
+  cache.EndWrite(touched);
+  EXPECT_FALSE(cache.FindTable(1001).too_large);
 }
 
 // ---- Storage with the cache against Storage without it ------------------------------------
@@ -197,6 +212,9 @@ class RowCacheStorageTest : public ::testing::Test {
                               {"ck", cql::TypeKind::kInt, ColumnKind::kClustering},
                               {"v", cql::TypeKind::kInt, ColumnKind::kRegular},
                               {"s", cql::TypeKind::kInt, ColumnKind::kStatic}});
+    // Without clustering columns: partitions are filled with point lookups.
+    flat_ = MakeTable(1001, {{"pk", cql::TypeKind::kInt, ColumnKind::kPartitionKey},
+                             {"v", cql::TypeKind::kInt, ColumnKind::kRegular}});
   }
 
   void ApplyBoth(const std::vector<PartitionMutation>& m) {
@@ -227,24 +245,28 @@ class RowCacheStorageTest : public ::testing::Test {
 
   TempDir dirs_[2];
   std::unique_ptr<Storage> storages_[2];
-  std::shared_ptr<const TableMetadata> table_;
+  std::shared_ptr<const TableMetadata> table_, flat_;
   int64_t now_micros_ = 1'700'000'000'000'000;
 };
 
 TEST_F(RowCacheStorageTest, RandomWritesAndReadsAnswerAsWithoutTheCache) {
   std::mt19937 rng(14);
   auto pick = [&](int n) { return static_cast<int>(rng() % n); };
-  const uint32_t v = table_->FindColumn("v")->id, s = table_->FindColumn("s")->id;
+  const uint32_t s = table_->FindColumn("s")->id;
   int64_t ts = 1;
-  for (int step = 0; step < 4000; ++step) {
+  for (int step = 0; step < 6000; ++step) {
     const int op = pick(20);
+    // Steps alternate at random between the clustered table and the flat one.
+    const bool flat = pick(3) == 0;
+    const auto& table = flat ? flat_ : table_;
+    const uint32_t vc = table->FindColumn("v")->id;
     if (op < 5) {  // a write of 1-3 partitions (one batch)
       std::vector<PartitionMutation> batch;
       for (int n = pick(3) + 1; n > 0; --n) {
         PartitionMutation m;
-        m.table = table_;
+        m.table = table;
         m.partition_key = {Int(pick(40))};
-        int kind = pick(10);
+        int kind = flat ? 3 + pick(7) : pick(10);
         int64_t at = pick(5) == 0 ? ts - pick(50) : ts;  // sometimes an older timestamp
         if (kind == 0) {
           m.partition_deletion_timestamp = at;
@@ -261,14 +283,14 @@ TEST_F(RowCacheStorageTest, RandomWritesAndReadsAnswerAsWithoutTheCache) {
           // 60 rows of one kilobyte-ish) exceed the small cache's largest entry.
           for (int r = pick(4) + 1; r > 0; --r) {
             RowMutation row;
-            row.clustering = {Int(pick(60))};
+            if (!flat) row.clustering = {Int(pick(60))};
             if (pick(6) == 0) {
               row.deletion_timestamp = at;
             } else {
               if (pick(2) == 0) row.marker_timestamp = at;
               std::optional<std::string> value;
               if (pick(8) != 0) value = Int(pick(1000));
-              row.cells.push_back(CellWrite{v, value, at, pick(4) == 0 ? pick(3) + 1 : 0, {}});
+              row.cells.push_back(CellWrite{vc, value, at, pick(4) == 0 ? pick(3) + 1 : 0, {}});
             }
             m.rows.push_back(row);
           }
@@ -280,22 +302,24 @@ TEST_F(RowCacheStorageTest, RandomWritesAndReadsAnswerAsWithoutTheCache) {
     } else if (op == 8) {
       now_micros_ += 1'000'000 * (pick(3) + 1);  // TTLs expire as time passes
     } else if (op == 9 && pick(20) == 0) {
-      ASSERT_TRUE(storages_[0]->DropTableData(table_->storage_id).ok());
-      ASSERT_TRUE(storages_[1]->DropTableData(table_->storage_id).ok());
+      ASSERT_TRUE(storages_[0]->DropTableData(table->storage_id).ok());
+      ASSERT_TRUE(storages_[1]->DropTableData(table->storage_id).ok());
     } else if (op == 10 && pick(10) == 0) {
       ASSERT_TRUE(storages_[0]->Flush().ok());
       ASSERT_TRUE(storages_[1]->Flush().ok());
     } else {  // a read: partitions or a scan, slices, order, limits, paging
       ReadCommand c;
-      c.table = table_;
+      c.table = table;
       if (pick(3) == 0) {
         c.scan = true;
         if (pick(4) == 0) c.token_start = TokenBound{static_cast<int64_t>(rng()) << 32, false};
       } else {
         for (int n = pick(3) + 1; n > 0; --n) c.partition_keys.push_back({Int(pick(40))});
       }
-      c.columns = pick(2) == 0 ? std::vector<uint32_t>{v} : std::vector<uint32_t>{v, s};
-      if (pick(3) == 0) {
+      c.columns = pick(2) == 0 || flat ? std::vector<uint32_t>{vc} : std::vector<uint32_t>{vc, s};
+      if (flat) {
+        // no clustering slices
+      } else if (pick(3) == 0) {
         ClusteringSlice slice;
         int a = pick(60), b = a + pick(20);
         slice.start.components = {Int(a)};
@@ -311,7 +335,7 @@ TEST_F(RowCacheStorageTest, RandomWritesAndReadsAnswerAsWithoutTheCache) {
       if (pick(3) == 0) c.row_limit = pick(10) + 1;
       if (pick(5) == 0) c.per_partition_limit = pick(3) + 1;
       c.distinct = c.scan && pick(8) == 0 && c.slices.empty();
-      if (c.distinct) c.columns = {s};
+      if (c.distinct) c.columns = flat ? std::vector<uint32_t>{} : std::vector<uint32_t>{s};
       Result<ReadResult> a = storages_[0]->Read(c), b = storages_[1]->Read(c);
       ASSERT_EQ(Dump(a), Dump(b)) << "step " << step;
       // Follow the pages to the end.
