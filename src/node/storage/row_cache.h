@@ -15,6 +15,7 @@
 // a write that finished before it is inserted, and no fill enters while a write is in flight.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -115,7 +116,10 @@ class RowCache {
   RowCache& operator=(const RowCache&) = delete;
 
   size_t capacity() const { return capacity_; }
-  size_t max_entry_bytes() const { return capacity_ / kMaxEntryFraction; }
+  // An image's offsets are 32-bit: no entry reaches 4 GiB, whatever the capacity.
+  size_t max_entry_bytes() const {
+    return std::min(capacity_ / kMaxEntryFraction, size_t{1} << 30);
+  }
 
   // ---- reads ------------------------------------------------------------------------------
   struct Lookup {
