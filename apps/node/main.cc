@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
                  "MiB of data blocks read from disk kept in memory")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
+  app.add_option("--row-cache-size", options.row_cache_size_mib,
+                 "MiB of merged rows kept in memory for reads (0 = off); least recently used "
+                 "partitions are evicted")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
   app.add_option("--batch-size-warn-threshold", options.batch_size_warn_threshold_kib,
                  "KiB: a batch over several partitions with more data warns the client")
       ->capture_default_str();

@@ -47,6 +47,12 @@ struct NodeOptions {
   // node's memory for data. Defaults: 32, 64.
   uint32_t memtable_size_mib = 32;
   uint32_t block_cache_size_mib = 64;
+  // The row cache in MiB (ScyllaDB's row cache, Cassandra's row_cache_size): merged partitions
+  // and whole small tables kept in memory in front of storage, least recently used evicted; hot
+  // reads then skip the memtable search and the merge of each row's versions. 0 = off.
+  // Default: 64, as the block cache: enough for the hot rows of a small service, and a bound
+  // the operator sees beside the other memory settings.
+  uint32_t row_cache_size_mib = 64;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
   // over several partitions larger than batch_size_warn_threshold warns and larger than
   // batch_size_fail_threshold is refused; an unlogged batch over more partitions than

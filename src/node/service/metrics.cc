@@ -69,6 +69,23 @@ std::string NodeMetrics::RenderPrometheus() const {
         "(--block-cache-size).\n";
     out += "# TYPE postfork_node_block_cache_bytes gauge\n";
     out += fmt::format("postfork_node_block_cache_bytes {}\n", m.block_cache);
+    out += "# HELP postfork_node_row_cache_bytes Bytes the row cache holds (--row-cache-size).\n";
+    out += "# TYPE postfork_node_row_cache_bytes gauge\n";
+    out += fmt::format("postfork_node_row_cache_bytes {}\n", m.row_cache);
+    Storage::RowCacheStats rc = storage_->RowCacheCounters();
+    out += "# HELP postfork_node_row_cache_entries Partitions and tables the row cache holds.\n";
+    out += "# TYPE postfork_node_row_cache_entries gauge\n";
+    out += fmt::format("postfork_node_row_cache_entries {}\n", rc.entries);
+    const std::pair<const char*, uint64_t> counters[] = {
+        {"hits", rc.hits},           {"misses", rc.misses},
+        {"fills", rc.fills},         {"fills_discarded", rc.fills_discarded},
+        {"evictions", rc.evictions}, {"invalidations", rc.invalidations}};
+    out += "# HELP postfork_node_row_cache_total Row cache events: hits and misses of reads, "
+           "fills kept or discarded (a write raced them), evictions, entries dropped by writes.\n";
+    out += "# TYPE postfork_node_row_cache_total counter\n";
+    for (const auto& [event, n] : counters) {
+      out += fmt::format("postfork_node_row_cache_total{{event=\"{}\"}} {}\n", event, n);
+    }
   }
   out += "# HELP postfork_node_requests_total Requests by opcode.\n";
   out += "# TYPE postfork_node_requests_total counter\n";

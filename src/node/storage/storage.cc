@@ -24,6 +24,7 @@
 #include "node/service/tracing.h"
 #include "node/storage/key_encoding.h"
 #include "node/storage/kv_source.h"
+#include "node/storage/row_cache.h"
 #include "node/storage/row_format.h"
 #include "node/timestamp.h"
 #include "postfork/cql/bytes.h"
@@ -474,6 +475,14 @@ Result<ResumePosition> DecodeResume(std::string_view in, uint32_t storage_id) {
 
 // ---- the read path -------------------------------------------------------------------------
 
+// Chooses the iterator each partition of a partition-key read is read through: the row cache's
+// image of it, or RocksDB's.
+class PartitionSource {
+ public:
+  virtual ~PartitionSource() = default;
+  virtual Result<KvIterator*> For(const std::string& prefix) = 0;
+};
+
 class Reader {
  public:
   // `index_it` walks the index's entries (ReadCommand::index only).
@@ -514,6 +523,8 @@ class Reader {
   }
 
   ~Reader() { ReleaseBuffers(); }
+  // Reads of partition keys then read each partition through the iterator `source` gives.
+  void SetPartitionSource(PartitionSource* source) { partitions_ = source; }
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
@@ -544,6 +555,9 @@ class Reader {
           }
           if (resume_->partition_done) continue;
           resume = &*resume_;
+        }
+        if (partitions_ != nullptr) {
+          PF_ASSIGN_OR_RETURN(it_, partitions_->For(prefix));
         }
         ReadResult::PartitionCounts counts;
         counts.partition_index = i;
@@ -809,10 +823,18 @@ class Reader {
     while (!stopped_) {
       if (!positioned) it_->Seek(next);
       if (!it_->Valid() || it_->key() >= std::string_view(upper)) break;
-      PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
-                          keys::SplitDataKey(it_->key(), table_.partition_key_count));
       std::string& prefix = scan_prefix_;  // reused: no allocation per partition
-      prefix.assign(key.partition_prefix);
+      std::string_view first = it_->key();
+      if (table_.clustering_count == 0 && first.size() > kMinPartitionPrefix &&
+          (first.back() == keys::kHeaderSection || first.back() == keys::kRowSection)) {
+        // Without clustering columns a partition's keys are its prefix and one section byte:
+        // the prefix needs no splitting of the key's components.
+        prefix.assign(first.substr(0, first.size() - 1));
+      } else {
+        PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
+                            keys::SplitDataKey(first, table_.partition_key_count));
+        prefix.assign(key.partition_prefix);
+      }
       std::vector<std::string>& pk = scan_pk_;  // reused, as the prefix; empty when not needed
       if (decode_partition_key_) {
         PF_RETURN_IF_ERROR(keys::DecodePartitionKeyInto(prefix, table_.partition_key_count, &pk));
@@ -829,6 +851,9 @@ class Reader {
     }
     return it_->status();
   }
+
+  // TablePrefix, token and the end of at least one escaped partition key component.
+  static constexpr size_t kMinPartitionPrefix = 5 + 8 + 2;
 
   // The effective deletion for a row: partition deletion, the row's own and covering ranges.
   template <class Row>  // rows::RowValue or rows::RowValueView
@@ -966,6 +991,7 @@ class Reader {
   }
 
   Status AddTombstones(int64_t n) {
+    if (n == 0) return Status::Ok();  // most rows: no Status to build and check
     result_.tombstones += n;
     const int64_t scanned = result_.tombstones - tombstones_before_;
     if (scanned > cmd_.tombstone_failure_threshold) {
@@ -1327,6 +1353,7 @@ class Reader {
   const TableMetadata& table_;
   KvIterator* it_;
   KvIterator* index_it_;
+  PartitionSource* partitions_ = nullptr;
   int32_t now_;
   // Index lookups: the entry being read, and the partition of the last row read through one.
   std::string current_entry_;
@@ -1443,6 +1470,24 @@ struct Storage::Impl {
   rocksdb::WriteOptions write_options;
   rocksdb::WriteOptions meta_write_options;
   std::atomic<const VirtualTableSource*> virtual_source{nullptr};
+  std::unique_ptr<RowCache> row_cache;  // null when off
+
+  // Every write to the database goes through here, so that the row cache drops what the batch
+  // changes (row_cache.h: before and after the write, so no fill can keep what it replaced).
+  Status Write(const rocksdb::WriteOptions& write_options, rocksdb::WriteBatch* batch,
+               std::string_view what) {
+    rocksdb::Status s;
+    if (!row_cache) {
+      s = db->Write(write_options, batch);
+    } else {
+      RowCache::Touched touched = RowCache::TouchedBy(*batch);
+      row_cache->BeginWrite(touched);
+      s = db->Write(write_options, batch);
+      row_cache->EndWrite(touched);
+    }
+    if (!s.ok()) return FromRocks(s, what);
+    return Status::Ok();
+  }
 
   std::mutex sync_mu;
   std::condition_variable sync_cv;
@@ -1510,6 +1555,9 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   }
   if (!s.ok()) return FromRocks(s, "cannot open storage in " + impl->options.data_dir);
   impl->db.reset(raw);
+  if (impl->options.row_cache_bytes > 0) {
+    impl->row_cache = std::make_unique<RowCache>(impl->options.row_cache_bytes);
+  }
 
   impl->write_options.sync = impl->options.sync_mode == StorageOptions::SyncMode::kBatch;
   impl->meta_write_options.sync = true;
@@ -1564,12 +1612,165 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
       last = m.table.get();
     }
   }
-  rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
-  if (!s.ok()) return FromRocks(s, "write failed");
-  return Status::Ok();
+  return impl_->Write(impl_->write_options, &batch, "write failed");
 }
 
 namespace {
+
+// A read's partitions through the row cache: each from its cached image, or read from RocksDB
+// into a new image (the fill) that the cache keeps unless a write raced it.
+class CachedPartitions final : public PartitionSource {
+ public:
+  CachedPartitions(const TableMetadata& table, RowCache* cache, rocksdb::DB* db,
+                   KvIterator* rocks)
+      : table_(table), cache_(cache), db_(db), rocks_(rocks) {}
+
+  Result<KvIterator*> For(const std::string& prefix) override {
+    RowCache::Lookup found = cache_->FindPartition(table_.storage_id, prefix);
+    if (found.image) {
+      image_it_.Reset(std::move(found.image));
+      return &image_it_;
+    }
+    if (found.too_large) return rocks_;
+    KvImage::Builder builder;
+    if (table_.clustering_count == 0) {
+      // The partition is at most two keys, its header and its one row: two point lookups, as
+      // a read without the cache makes. They are read after the lookup read the generation;
+      // a write between them changes the generation, and the fill is then discarded.
+      std::string& key = key_;
+      key.assign(prefix).push_back(keys::kHeaderSection);
+      std::string_view value;
+      PF_ASSIGN_OR_RETURN(bool found_header, rocks_->Get(key, &value));
+      if (found_header) builder.Add(key, value);  // copied before the next Get reuses `value`
+      key.back() = keys::kRowSection;
+      PF_ASSIGN_OR_RETURN(bool found_row, rocks_->Get(key, &value));
+      if (found_row) builder.Add(key, value);
+      return Filled(prefix, builder, found.generation);
+    }
+    // Its own iterator, created after the lookup read the generation: its snapshot is newer.
+    auto fill = NewRocksIterator(db_, keys::PrefixSuccessor(prefix));
+    const size_t max_bytes = cache_->max_entry_bytes();
+    for (fill->Seek(prefix); fill->Valid(); fill->Next()) {
+      builder.Add(fill->key(), fill->value());
+      if (builder.bytes() > max_bytes) {
+        cache_->InsertPartition(table_.storage_id, prefix, nullptr, found.generation);
+        return rocks_;
+      }
+    }
+    PF_RETURN_IF_ERROR(fill->status());
+    return Filled(prefix, builder, found.generation);
+  }
+
+ private:
+  // Keeps the partition read into `builder` (unless a write raced it) and reads from it.
+  KvIterator* Filled(const std::string& prefix, KvImage::Builder& builder, uint64_t generation) {
+    std::shared_ptr<const KvImage> image = builder.Build();
+    cache_->InsertPartition(table_.storage_id, prefix, image, generation);
+    image_it_.Reset(std::move(image));
+    return &image_it_;
+  }
+
+  const TableMetadata& table_;
+  RowCache* cache_;
+  rocksdb::DB* db_;
+  KvIterator* rocks_;
+  KvImageIterator image_it_;
+  std::string key_;  // reused: the point lookups' keys
+};
+
+// Passes a scan's iterator through, keeping what it walks: when the walk was one Seek to the
+// table's first key and then Next to the table's end, what it kept is the whole table.
+class RecordingIterator final : public KvIterator {
+ public:
+  RecordingIterator(KvIterator* inner, std::string start, size_t max_bytes)
+      : inner_(inner), start_(std::move(start)), max_bytes_(max_bytes) {}
+
+  // The whole table, when the walk covered it.
+  std::shared_ptr<const KvImage> Take() {
+    return state_ == kComplete ? builder_.Build() : nullptr;
+  }
+  // Whether the walk stopped keeping because the table is larger than an entry may be.
+  bool too_large() const { return too_large_; }
+
+  void Seek(std::string_view target) override {
+    state_ = state_ == kFresh && target == start_ ? kRecording : kBroken;
+    inner_->Seek(target);
+    Record();
+  }
+  void SeekForPrev(std::string_view target) override {
+    state_ = kBroken;
+    inner_->SeekForPrev(target);
+  }
+  bool Valid() const override { return inner_->Valid(); }
+  void Next() override {
+    inner_->Next();
+    Record();
+  }
+  void Prev() override {
+    state_ = kBroken;
+    inner_->Prev();
+  }
+  std::string_view key() const override { return inner_->key(); }
+  std::string_view value() const override { return inner_->value(); }
+  Status status() const override { return inner_->status(); }
+  Result<bool> Get(std::string_view key, std::string_view* value) override {
+    state_ = kBroken;
+    return inner_->Get(key, value);
+  }
+
+ private:
+  void Record() {
+    if (state_ != kRecording) return;
+    if (!inner_->Valid()) {
+      state_ = inner_->status().ok() ? kComplete : kBroken;
+      return;
+    }
+    builder_.Add(inner_->key(), inner_->value());
+    if (builder_.bytes() > max_bytes_) {
+      state_ = kBroken;
+      too_large_ = true;
+      builder_ = KvImage::Builder();  // its memory is not held for the rest of the scan
+    }
+  }
+
+  enum State { kFresh, kRecording, kComplete, kBroken };
+  KvIterator* inner_;
+  std::string start_;
+  size_t max_bytes_;
+  State state_ = kFresh;
+  bool too_large_ = false;
+  KvImage::Builder builder_;
+};
+
+// A scan through the row cache: from the table's image when it has one; otherwise from
+// RocksDB, keeping the table's image when the scan walked all of it.
+Result<ReadResult> CachedScan(RowCache& cache, rocksdb::DB* db, const ReadCommand& command,
+                              int32_t now) {
+  const uint32_t storage_id = command.table->storage_id;
+  RowCache::Lookup found = cache.FindTable(storage_id);
+  if (found.image) {
+    KvImageIterator it;
+    it.Reset(std::move(found.image));
+    return Reader(command, &it, now).Run();
+  }
+  // Created after FindTable read the generation: its snapshot is newer.
+  std::string table_prefix = keys::TablePrefix(storage_id);
+  auto rocks = NewRocksIterator(db, keys::PrefixSuccessor(table_prefix));
+  if (found.too_large || command.token_start || command.token_end ||
+      !command.resume_position.empty()) {
+    return Reader(command, rocks.get(), now).Run();  // will not walk the whole table
+  }
+  RecordingIterator recording(rocks.get(), std::move(table_prefix), cache.max_entry_bytes());
+  Result<ReadResult> result = Reader(command, &recording, now).Run();
+  if (result.ok()) {
+    if (std::shared_ptr<const KvImage> image = recording.Take()) {
+      cache.InsertTable(storage_id, std::move(image), found.generation);
+    } else if (recording.too_large()) {
+      cache.InsertTable(storage_id, nullptr, found.generation);  // scans stop keeping it
+    }
+  }
+  return result;
+}
 
 // The events Cassandra's read path traces, where the node has a counterpart.
 void TraceReadStart(const ReadCommand& command) {
@@ -1615,17 +1816,29 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
     auto it = NewMapIterator(&encoded);
     return Reader(command, it.get(), now).Run();
   }
-  auto it =
-      NewRocksIterator(impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
   const int32_t now = command.now_seconds.value_or(impl_->NowSeconds());
   TraceReadStart(command);
   Result<ReadResult> result = ReadResult{};
-  if (command.index) {
-    auto index_it = NewRocksIterator(
-        impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(command.index->storage_id)));
-    result = Reader(command, it.get(), now, index_it.get()).Run();
+  RowCache* cache = impl_->row_cache.get();
+  if (cache != nullptr && command.scan && !command.index) {
+    result = CachedScan(*cache, impl_->db.get(), command, now);
   } else {
-    result = Reader(command, it.get(), now).Run();
+    // The generation a partition fill presents is read before the RocksDB iterator exists, so
+    // before the snapshot the iterator takes at its first positioning.
+    auto it = NewRocksIterator(impl_->db.get(),
+                               keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
+    if (command.index) {
+      auto index_it = NewRocksIterator(
+          impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(command.index->storage_id)));
+      result = Reader(command, it.get(), now, index_it.get()).Run();
+    } else if (cache != nullptr) {
+      CachedPartitions partitions(table, cache, impl_->db.get(), it.get());
+      Reader reader(command, it.get(), now);
+      reader.SetPartitionSource(&partitions);
+      result = reader.Run();
+    } else {
+      result = Reader(command, it.get(), now).Run();
+    }
   }
   if (result.ok()) tracing::Trace("Read {} live rows and 0 tombstone cells", result->row_count);
   return result;
@@ -1677,8 +1890,7 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
         rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(ts));
         if (!s.ok()) return FromRocks(s, "index build batch");
       }
-      rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
-      if (!s.ok()) return FromRocks(s, "index build write");
+      PF_RETURN_IF_ERROR(impl_->Write(impl_->write_options, &batch, "index build write"));
     }
     if (!page.has_more) break;
     cmd.resume_position = page.resume_position;
@@ -1689,10 +1901,10 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
 Status Storage::DropTableData(uint32_t storage_id) {
   std::string begin = keys::TablePrefix(storage_id);
   std::string end = keys::PrefixSuccessor(begin);
-  rocksdb::Status s = impl_->db->DeleteRange(
-      impl_->meta_write_options, impl_->db->DefaultColumnFamily(), ToSlice(begin), ToSlice(end));
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.DeleteRange(ToSlice(begin), ToSlice(end));
   if (!s.ok()) return FromRocks(s, "cannot delete table data");
-  return Status::Ok();
+  return impl_->Write(impl_->meta_write_options, &batch, "cannot delete table data");
 }
 
 Status Storage::Flush() {
@@ -1750,9 +1962,7 @@ Status Storage::WriteMeta(const std::vector<MetaWrite>& writes) {
         w.value ? batch.Put(ToSlice(key), ToSlice(*w.value)) : batch.Delete(ToSlice(key));
     if (!s.ok()) return FromRocks(s, "metadata batch");
   }
-  rocksdb::Status s = impl_->db->Write(impl_->meta_write_options, &batch);
-  if (!s.ok()) return FromRocks(s, "metadata write failed");
-  return Status::Ok();
+  return impl_->Write(impl_->meta_write_options, &batch, "metadata write failed");
 }
 
 Status Storage::PutMeta(std::string_view key, std::string_view value) {
@@ -1783,7 +1993,12 @@ Storage::MemoryUsage Storage::Memory() const {
   MemoryUsage m;
   impl_->db->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &m.memtables);
   impl_->db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &m.block_cache);
+  if (impl_->row_cache) m.row_cache = impl_->row_cache->stats().bytes;
   return m;
+}
+
+Storage::RowCacheStats Storage::RowCacheCounters() const {
+  return impl_->row_cache ? impl_->row_cache->stats() : RowCacheStats{};
 }
 
 int64_t Storage::NowMicros() const { return impl_->Now(); }

@@ -30,6 +30,9 @@ struct StorageOptions {
   int periodic_sync_ms = 10000;
   size_t block_cache_bytes = 64u << 20;   // Default: 64 MiB
   size_t write_buffer_bytes = 32u << 20;  // Default: 32 MiB (memtable size)
+  // The row cache (storage/README.md, "Row cache"): merged partitions, and whole small tables,
+  // kept in memory for reads; 0 = off. Default: 64 MiB.
+  size_t row_cache_bytes = 64u << 20;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;
@@ -305,8 +308,22 @@ class Storage {
   struct MemoryUsage {
     uint64_t memtables = 0;
     uint64_t block_cache = 0;
+    uint64_t row_cache = 0;
   };
   MemoryUsage Memory() const;
+
+  // The row cache's counters (all zero when it is off).
+  struct RowCacheStats {
+    uint64_t hits = 0;             // partition and scan reads answered from the cache
+    uint64_t misses = 0;           // reads that looked and found nothing
+    uint64_t fills = 0;            // entries inserted
+    uint64_t fills_discarded = 0;  // fills dropped because a write to their table raced them
+    uint64_t evictions = 0;        // entries evicted for room, least recently used first
+    uint64_t invalidations = 0;    // entries dropped by writes
+    uint64_t entries = 0;          // entries held now
+    uint64_t bytes = 0;            // bytes held now (bounded by row_cache_bytes)
+  };
+  RowCacheStats RowCacheCounters() const;
 
   int64_t NowMicros() const;
   const StorageOptions& options() const;
