@@ -41,7 +41,9 @@ TEST(Json, WritePlainJsonStringCopiesPlainStringsOfEveryLengthAndRefusesTheRest)
   for (size_t n = 0; n <= 40; ++n) {
     std::string plain;
     for (size_t i = 0; i < n; ++i) {
-      plain.push_back(i % 5 == 4 ? '\xc3' : static_cast<char>('a' + i % 26));
+      // Bytes next to the ones that need escaping: >= 0x80, 0xff, space, DEL, '#' and ']'.
+      const char near[] = {'\xc3', '\xff', ' ', '\x7f', '#', ']'};
+      plain.push_back(i % 5 == 4 ? near[(i / 5) % 6] : static_cast<char>('a' + i % 26));
     }
     std::string out(n + 2, '?');
     char* end = WritePlainJsonString(plain, out.data());
