@@ -248,8 +248,9 @@ int main(int argc, char** argv) {
       if (Status s = co_await exec.Connect(); !s.ok()) co_return QueryFailed(s);
     }
     // The JSON array is written straight from the pages' serialized cells (text is UTF-8 as
-    // stored): no value is decoded or copied on the way, and the body grows once per page.
-    std::string body;
+    // stored): no value is decoded or copied on the way, and the body grows once per page, in
+    // the storage of an earlier response's body.
+    std::string body = ctx.TakeBodyBuffer();
     int count = 0;
     driver::StatementOptions options;
     options.page_size = std::min(seed.max_rows, 5000);

@@ -1,6 +1,7 @@
 // Unit tests of the server's HTTP pieces: routing, targets and queries, response heads.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
@@ -59,6 +60,25 @@ TEST(Json, WritePlainJsonStringCopiesPlainStringsOfEveryLengthAndRefusesTheRest)
       }
     }
   }
+}
+
+TEST(WorkerContext, RecyclesWrittenBodiesStorageForHandlers) {
+  boost::asio::io_context io;
+  ServerOptions options;
+  WorkerContext ctx(io, options, 0);
+  EXPECT_EQ(ctx.TakeBodyBuffer(), "");
+  std::string body(1000, 'x');
+  const char* storage = body.data();
+  ctx.RecycleBodyBuffer(std::move(body));
+  std::string again = ctx.TakeBodyBuffer();
+  EXPECT_EQ(again, "") << "handed back empty";
+  EXPECT_EQ(again.data(), storage) << "with the written body's storage";
+  EXPECT_GE(again.capacity(), 1000u);
+  EXPECT_EQ(ctx.TakeBodyBuffer().capacity(), std::string().capacity()) << "one buffer, taken";
+  // Inline strings and very large ones are not kept.
+  ctx.RecycleBodyBuffer("short");
+  ctx.RecycleBodyBuffer(std::string(WorkerContext::kMaxKeptBodyBuffer + 1, 'y'));
+  EXPECT_EQ(ctx.TakeBodyBuffer().capacity(), std::string().capacity());
 }
 
 TEST(Router, MatchesLiteralAndParameterSegments) {

@@ -527,12 +527,12 @@ class RequestExecution final : public ResponseHandler {
     }
   }
 
+  // Called, not dispatched: Session::Execute's handler dispatches itself to its executor
+  // (internal::DispatchOnCompletion), and the session's own handlers run on its thread.
   void Complete(QueryResult r) {
     QueryHandler h = std::move(handler_);
-    auto ex = asio::get_associated_executor(h, session_->io().get_executor());
     delete this;
-    asio::dispatch(ex,
-                   [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+    std::move(h)(std::move(r));
   }
 
   std::shared_ptr<SessionImpl> session_;

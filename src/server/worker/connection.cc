@@ -236,6 +236,7 @@ asio::awaitable<void> Connection::Serve() {
       co_await asio::async_write(socket_, rest, asio::redirect_error(asio::use_awaitable, ec));
     }
     deadline_ns_ = 0;
+    loop_.ctx().RecycleBodyBuffer(res.TakeBody());  // for handlers' TakeBodyBuffer
     if (ec) co_return;
     if (!keep_alive) {
       co_await CloseGracefully();
