@@ -168,8 +168,10 @@ class Executor {
     if (Status health = worker->Health(); !health.ok()) return Failed(std::move(health));
     Result<driver::PreparedStatement> prepared = worker->Prepared(query);
     if (!prepared.ok()) return Failed(prepared.error());
-    Result<driver::BoundStatement> bound =
-        values.empty() ? prepared->Bind() : prepared->Bind(std::move(values));
+    // A statement without markers binds no values (the checks of Bind(values) are for none).
+    Result<driver::BoundStatement> bound = values.empty() && prepared->data().bind_columns.empty()
+                                               ? prepared->Bind()
+                                               : prepared->Bind(std::move(values));
     if (!bound.ok()) return Failed(bound.error());
     bound->options = std::move(options);
     return worker->session()->Execute(std::move(*bound), asio::use_awaitable);
