@@ -76,12 +76,14 @@ echo "requests $requests, worker instructions $instr, per request $((instr / req
 /usr/bin/python3 - "$dump" "$requests" <<'PY'
 import re, sys
 names, calls, target = {}, 0, None
-alloc = re.compile(r"(malloc|calloc|realloc|_mid_memalign.*)$")
+# glibc's memalign hands small alignments to malloc and larger ones to _int_memalign.
+alloc = re.compile(r"(malloc|calloc|realloc|_int_memalign)$")
 for line in open(sys.argv[1], errors="replace"):
+    # Function names are compressed: "(id) name" the first time, in fn= or cfn= lines.
+    m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+    if m and m.group(2):
+        names[m.group(1)] = m.group(2)
     if line.startswith("cfn="):
-        m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
-        if m.group(2):
-            names[m.group(1)] = m.group(2)
         target = names.get(m.group(1), "")
     elif line.startswith("calls=") and target is not None:
         if alloc.match(target):

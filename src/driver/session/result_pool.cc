@@ -16,11 +16,24 @@ constexpr size_t kMaxKeptBodyBytes = size_t{1} << 20;
 constexpr size_t kMaxKeptCells = size_t{1} << 15;
 
 void Reset(ResultData& data) {
-  auto cells = std::move(data.message.rows.cells);  // heap storage moves, inline is empty
-  cells.clear();
-  if (cells.capacity() > kMaxKeptCells) decltype(cells)().swap(cells);
-  data.message = cql::ResultMessage();
-  data.message.rows.cells = std::move(cells);
+  cql::ResultMessage& message = data.message;
+  if (message.rows.cells.capacity() > kMaxKeptCells) {
+    decltype(message.rows.cells)().swap(message.rows.cells);
+  }
+  if (message.kind == cql::ResultKind::kRows || message.kind == cql::ResultKind::kVoid) {
+    // DecodeInto sets the kind before any other field, so these kinds hold no keyspace,
+    // prepared or schema-change fields; a Rows decode assigns the metadata and the row count
+    // and starts the cells empty.
+    message.kind = cql::ResultKind::kVoid;
+    message.rows.metadata = cql::RowsMetadata();
+    message.rows.row_count = 0;
+    message.rows.cells.clear();
+  } else {
+    auto cells = std::move(message.rows.cells);  // heap storage moves, inline is empty
+    cells.clear();
+    message = cql::ResultMessage();
+    message.rows.cells = std::move(cells);
+  }
   if (data.body.capacity() > kMaxKeptBodyBytes) std::string().swap(data.body);
   data.body.clear();
   data.known_metadata.reset();
