@@ -67,27 +67,23 @@ json::value ColValue(const driver::Row& row, int column) {
   return json::string(*col);
 }
 
-// Appends the cells of one page of `col` to `body` as JSON array elements, each after a comma
-// unless `first`: the string (the bytes are text as stored, UTF-8) or null. `kEscape`: sized
-// exactly and escaped; otherwise sized from the cells' lengths and written in one pass, which
-// returns false, with `body` unchanged, at the first string that needs escaping.
+// Appends the cells of one page of `col` to `body` as JSON array elements, each after a comma:
+// the string (the bytes are text as stored, UTF-8) or null. The caller turns the first comma of
+// the array into its '['. `kEscape`: sized exactly and escaped; otherwise sized from the cells'
+// lengths and written in one pass, which returns false, with `body` unchanged, at the first
+// string that needs escaping. Room for one more byte is left (the closing ']').
 template <bool kEscape>
-bool AppendJsonElements(std::span<const postfork::cql::RawValue> cells, bool first,
-                        std::string* body) {
-  size_t size = 0;
+bool AppendJsonElements(std::span<const postfork::cql::RawValue> cells, std::string* body) {
+  // A null cell's bytes are empty: `,null` and `,""` both fit 5 bytes beyond the string.
+  size_t size = 5 * cells.size() + 1;
   for (const auto& col : cells) {
-    if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
-      size += 5;
-    } else {
-      size += 1 + (kEscape ? postfork::server::JsonStringSize(col.bytes) : 2 + col.bytes.size());
-    }
+    size += kEscape ? postfork::server::JsonStringSize(col.bytes) : col.bytes.size();
   }
   size_t old = body->size();
   body->resize(old + size);
   char* out = body->data() + old;
   for (const auto& col : cells) {
-    if (!first) *out++ = ',';
-    first = false;
+    *out++ = ',';
     if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
       std::memcpy(out, "null", 4);
       out += 4;
@@ -98,7 +94,7 @@ bool AppendJsonElements(std::span<const postfork::cql::RawValue> cells, bool fir
       return false;
     }
   }
-  body->resize(static_cast<size_t>(out - body->data()));  // the first comma was not written
+  body->resize(static_cast<size_t>(out - body->data()));
   return true;
 }
 
@@ -147,40 +143,48 @@ class Executor {
     if (own_) own_->Close();
   }
 
-  // Opens what the request needs; a failure is the response.
-  asio::awaitable<Status> Open() {
-    if (per_request_) {
-      Result<driver::Session> session = co_await ConnectForRequest(ctx_, db_);
-      if (!session.ok()) co_return session.error();
-      own_.emplace(std::move(*session));
-      co_return Status::Ok();
-    }
-    worker_ = CassandraDatastore::Worker(ctx_);
-    if (worker_ == nullptr) co_return Status(StatusCode::kInternal, "no datastore in worker");
-    co_return worker_->Health();
+  // Per request: opens this request's own session; a failure is the response. The worker's
+  // session needs no opening (Run checks it).
+  asio::awaitable<Status> Connect() {
+    Result<driver::Session> session = co_await ConnectForRequest(ctx_, db_);
+    if (!session.ok()) co_return session.error();
+    own_.emplace(std::move(*session));
+    co_return Status::Ok();
   }
+  bool per_request() const { return per_request_; }
 
+  // The statement's execution, to co_await. Not a coroutine itself: the driver's own awaitable
+  // is returned, so a request costs no coroutine frame of this class.
   asio::awaitable<driver::QueryResult> Run(const char* query,
                                            std::vector<postfork::cql::Value> values,
-                                           driver::StatementOptions options = {}) {
+                                           driver::StatementOptions options) {
     if (per_request_) {
       driver::Statement statement(query, std::move(values));
       statement.options = std::move(options);
-      co_return co_await own_->Execute(std::move(statement), asio::use_awaitable);
+      return own_->Execute(std::move(statement), asio::use_awaitable);
     }
-    Result<driver::PreparedStatement> prepared = worker_->Prepared(query);
-    if (!prepared.ok()) co_return driver::QueryResult(prepared.error());
-    Result<driver::BoundStatement> bound = prepared->Bind(std::move(values));
-    if (!bound.ok()) co_return driver::QueryResult(bound.error());
+    CassandraWorker* worker = CassandraDatastore::Worker(ctx_);
+    if (worker == nullptr) return Failed(Status(StatusCode::kInternal, "no datastore in worker"));
+    if (Status health = worker->Health(); !health.ok()) return Failed(std::move(health));
+    Result<driver::PreparedStatement> prepared = worker->Prepared(query);
+    if (!prepared.ok()) return Failed(prepared.error());
+    // A statement without markers binds no values (the checks of Bind(values) are for none).
+    Result<driver::BoundStatement> bound = values.empty() && prepared->data().bind_columns.empty()
+                                               ? prepared->Bind()
+                                               : prepared->Bind(std::move(values));
+    if (!bound.ok()) return Failed(bound.error());
     bound->options = std::move(options);
-    co_return co_await worker_->session()->Execute(std::move(*bound), asio::use_awaitable);
+    return worker->session()->Execute(std::move(*bound), asio::use_awaitable);
   }
 
  private:
+  static asio::awaitable<driver::QueryResult> Failed(Status status) {
+    co_return driver::QueryResult(std::move(status));
+  }
+
   WorkerContext& ctx_;
   const CassandraDatastore& db_;
   bool per_request_;
-  CassandraWorker* worker_ = nullptr;
   std::optional<driver::Session> own_;
 };
 
@@ -242,10 +246,13 @@ int main(int argc, char** argv) {
 
   app.Route("GET", "/", [&](Request&, WorkerContext& ctx) -> asio::awaitable<Response> {
     Executor exec(ctx, db, seed.connect_per_request);
-    if (Status s = co_await exec.Open(); !s.ok()) co_return QueryFailed(s);
+    if (exec.per_request()) {
+      if (Status s = co_await exec.Connect(); !s.ok()) co_return QueryFailed(s);
+    }
     // The JSON array is written straight from the pages' serialized cells (text is UTF-8 as
-    // stored): no value is decoded or copied on the way, and the body grows once per page.
-    std::string body = "[";
+    // stored): no value is decoded or copied on the way, and the body grows once per page, in
+    // the storage of an earlier response's body.
+    std::string body = ctx.TakeBodyBuffer();
     int count = 0;
     driver::StatementOptions options;
     options.page_size = std::min(seed.max_rows, 5000);
@@ -256,14 +263,17 @@ int main(int argc, char** argv) {
       std::span<const postfork::cql::RawValue> cells = page.cells();  // one column: col
       cells = cells.first(std::min(cells.size(), static_cast<size_t>(seed.max_rows - count)));
       // Strings that need no escaping (the usual case) are copied in one pass.
-      if (!AppendJsonElements<false>(cells, count == 0, &body)) {
-        AppendJsonElements<true>(cells, count == 0, &body);
-      }
+      if (!AppendJsonElements<false>(cells, &body)) AppendJsonElements<true>(cells, &body);
       count += static_cast<int>(cells.size());
       if (count >= seed.max_rows || !page.has_more_pages()) break;
       options.paging_state = std::string(*page.paging_state());
     }
-    body.push_back(']');
+    if (body.empty()) {
+      body = "[]";
+    } else {
+      body[0] = '[';  // the first element's comma
+      body.push_back(']');
+    }
     co_return Response(200, std::move(body), "application/json");
   });
 
@@ -271,7 +281,9 @@ int main(int argc, char** argv) {
             [&](Request& req, WorkerContext& ctx) -> asio::awaitable<Response> {
               std::string key(*req.PathParam("key"));
               Executor exec(ctx, db, seed.connect_per_request);
-              if (Status s = co_await exec.Open(); !s.ok()) co_return QueryFailed(s);
+              if (exec.per_request()) {
+      if (Status s = co_await exec.Connect(); !s.ok()) co_return QueryFailed(s);
+    }
               driver::StatementOptions options;
               options.idempotent = true;
               driver::QueryResult result = co_await exec.Run(kSelectOne, KeyValues(key), options);
@@ -289,7 +301,9 @@ int main(int argc, char** argv) {
         Result<std::string> col = ColFromBody(req);
         if (!col.ok()) co_return ErrorResponse(400, col.error().message());
         Executor exec(ctx, db, seed.connect_per_request);
-        if (Status s = co_await exec.Open(); !s.ok()) co_return QueryFailed(s);
+        if (exec.per_request()) {
+      if (Status s = co_await exec.Connect(); !s.ok()) co_return QueryFailed(s);
+    }
         driver::StatementOptions options;
         options.idempotent = true;  // an upsert of the same values
         driver::QueryResult result = co_await exec.Run(kUpsert, KeyValues(key, *col), options);
@@ -304,7 +318,9 @@ int main(int argc, char** argv) {
             [&](Request& req, WorkerContext& ctx) -> asio::awaitable<Response> {
               std::string key(*req.PathParam("key"));
               Executor exec(ctx, db, seed.connect_per_request);
-              if (Status s = co_await exec.Open(); !s.ok()) co_return QueryFailed(s);
+              if (exec.per_request()) {
+      if (Status s = co_await exec.Connect(); !s.ok()) co_return QueryFailed(s);
+    }
               driver::StatementOptions options;
               options.idempotent = true;
               driver::QueryResult result = co_await exec.Run(kDelete, KeyValues(key), options);

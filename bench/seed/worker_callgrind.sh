@@ -6,7 +6,8 @@
 # requests wrk counted. Instruction counts repeat from run to run on a busy machine; req/s under
 # valgrind mean nothing. The same script measures postfork-hello (`HELLO=1`, path /) and, as its
 # peer, nginx's worker answering `return 200` with the same body (`PEER=nginx`; Debian's nginx,
-# bench/server's configuration with one worker).
+# bench/server's configuration with one worker). It also counts the worker's heap allocations
+# per request (calls into malloc and its kin, from the same dump).
 # Usage: bench/seed/worker_callgrind.sh [build dir, default build/rel] [path, default /]
 #        [seconds, default 5]
 set -euo pipefail
@@ -70,5 +71,25 @@ sleep 1
 dump="$(ls -t "$tmp"/callgrind."$worker".* | head -1)"
 instr="$(sed -n 's/^summary: *//p' "$dump")"
 echo "requests $requests, worker instructions $instr, per request $((instr / requests))"
+# Heap allocations: calls into glibc's malloc, calloc, realloc and its memalign family (what
+# operator new and Asio's aligned allocations end in), from the dump's call counts.
+/usr/bin/python3 - "$dump" "$requests" <<'PY'
+import re, sys
+names, calls, target = {}, 0, None
+# glibc's memalign hands small alignments to malloc and larger ones to _int_memalign.
+alloc = re.compile(r"(malloc|calloc|realloc|_int_memalign)$")
+for line in open(sys.argv[1], errors="replace"):
+    # Function names are compressed: "(id) name" the first time, in fn= or cfn= lines.
+    m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+    if m and m.group(2):
+        names[m.group(1)] = m.group(2)
+    if line.startswith("cfn="):
+        target = names.get(m.group(1), "")
+    elif line.startswith("calls=") and target is not None:
+        if alloc.match(target):
+            calls += int(line[6:].split()[0])
+        target = None
+print("heap allocations %d, per request %.2f" % (calls, calls / int(sys.argv[2])))
+PY
 [[ -n "${KEEP:-}" ]] && echo "callgrind dump: $dump"
 exit 0

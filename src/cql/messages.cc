@@ -140,40 +140,40 @@ Result<RowsMetadata> DecodeRowsMetadata(ByteReader& r, const RowsMetadata* known
   return m;
 }
 
-Result<RowsResult> DecodeRows(ByteReader& r, const RowsMetadata* known) {
-  RowsResult rows;
-  PF_ASSIGN_OR_RETURN(rows.metadata, DecodeRowsMetadata(r, known));
-  PF_ASSIGN_OR_RETURN(rows.row_count, r.ReadInt());
-  if (rows.row_count < 0) return Malformed("negative row count");
-  int64_t cells = int64_t{rows.row_count} * rows.metadata.column_count;
-  if (rows.metadata.column_count == 0 && rows.row_count > 0) {
+// Decodes into `rows` (a fresh RowsResult, or one whose cells' capacity is to be reused).
+Status DecodeRowsInto(ByteReader& r, const RowsMetadata* known, RowsResult* rows) {
+  PF_ASSIGN_OR_RETURN(rows->metadata, DecodeRowsMetadata(r, known));
+  PF_ASSIGN_OR_RETURN(rows->row_count, r.ReadInt());
+  rows->cells.clear();
+  if (rows->row_count < 0) return Malformed("negative row count");
+  int64_t cells = int64_t{rows->row_count} * rows->metadata.column_count;
+  if (rows->metadata.column_count == 0 && rows->row_count > 0) {
     // Rows without columns carry no bytes; cap what we accept so nothing large is trusted.
-    if (rows.row_count > 1 << 20) return Malformed("row count too large for zero columns");
-    return rows;
+    if (rows->row_count > 1 << 20) return Malformed("row count too large for zero columns");
+    return Status::Ok();
   }
   PF_RETURN_IF_ERROR(r.CheckCount(cells, 4, "cell"));
-  rows.cells.resize(static_cast<size_t>(cells));
+  rows->cells.reserve(static_cast<size_t>(cells));
   // Hot loop: every cell is an [int] length then bytes, viewed in place.
   const char* p = r.position();
   const char* end = p + r.remaining();
-  for (RawValue& cell : rows.cells) {
+  for (int64_t i = 0; i < cells; ++i) {
     if (end - p < 4) return Status(StatusCode::kTruncated, "rows body ends inside a cell length");
     int32_t n = static_cast<int32_t>(LoadBE32(p));
     p += 4;
     if (n >= 0) {
       if (end - p < n) return Status(StatusCode::kTruncated, "rows body ends inside a cell");
-      cell.kind = RawValue::Kind::kBytes;
-      cell.bytes = std::string_view(p, static_cast<size_t>(n));
+      rows->cells.push_back(RawValue::Of(std::string_view(p, static_cast<size_t>(n))));
       p += n;
     } else if (n == -1 || n == -2) {
-      cell.kind = n == -1 ? RawValue::Kind::kNull : RawValue::Kind::kUnset;
+      rows->cells.push_back(n == -1 ? RawValue::Null() : RawValue::Unset());
     } else {
       return Malformed("cell length " + std::to_string(n) + " is invalid");
     }
   }
   PF_ASSIGN_OR_RETURN(std::string_view consumed, r.ReadRaw(static_cast<size_t>(p - r.position())));
   (void)consumed;
-  return rows;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -812,55 +812,61 @@ void ResultMessage::Encode(ByteWriter& w, int version) const {
 
 Result<ResultMessage> ResultMessage::Decode(ByteReader& r, const RowsMetadata* known, int version) {
   ResultMessage m;
+  PF_RETURN_IF_ERROR(DecodeInto(r, known, version, &m));
+  return m;
+}
+
+Status ResultMessage::DecodeInto(ByteReader& r, const RowsMetadata* known, int version,
+                                 ResultMessage* m) {
   PF_ASSIGN_OR_RETURN(int32_t kind, r.ReadInt());
   switch (kind) {
     case static_cast<int32_t>(ResultKind::kVoid):
-      m.kind = ResultKind::kVoid;
+      m->kind = ResultKind::kVoid;
       break;
     case static_cast<int32_t>(ResultKind::kRows): {
-      m.kind = ResultKind::kRows;
-      PF_ASSIGN_OR_RETURN(m.rows, DecodeRows(r, known));
+      m->kind = ResultKind::kRows;
+      PF_RETURN_IF_ERROR(DecodeRowsInto(r, known, &m->rows));
       break;
     }
     case static_cast<int32_t>(ResultKind::kSetKeyspace): {
-      m.kind = ResultKind::kSetKeyspace;
+      m->kind = ResultKind::kSetKeyspace;
       PF_ASSIGN_OR_RETURN(std::string_view ks, r.ReadString());
-      m.keyspace = std::string(ks);
+      m->keyspace = std::string(ks);
       break;
     }
     case static_cast<int32_t>(ResultKind::kPrepared): {
-      m.kind = ResultKind::kPrepared;
+      m->kind = ResultKind::kPrepared;
       PF_ASSIGN_OR_RETURN(std::string_view id, r.ReadShortBytes());
-      m.prepared.id = std::string(id);
+      m->prepared.id = std::string(id);
       if (version >= kProtocolV5) {
         PF_ASSIGN_OR_RETURN(std::string_view mid, r.ReadShortBytes());
-        m.prepared.result_metadata_id = std::string(mid);
+        m->prepared.result_metadata_id = std::string(mid);
       }
       PF_ASSIGN_OR_RETURN(int32_t flags, r.ReadInt());
       PF_ASSIGN_OR_RETURN(int32_t count, r.ReadInt());
       if (count < 0) return Malformed("negative bind marker count");
       PF_ASSIGN_OR_RETURN(int32_t pk_count, r.ReadInt());
       PF_RETURN_IF_ERROR(r.CheckCount(pk_count, 2, "partition key index"));
-      m.prepared.pk_indexes.reserve(static_cast<size_t>(pk_count));
+      m->prepared.pk_indexes.reserve(static_cast<size_t>(pk_count));
       for (int32_t i = 0; i < pk_count; ++i) {
         PF_ASSIGN_OR_RETURN(uint16_t idx, r.ReadShort());
         if (idx >= count) return Malformed("partition key index beyond the bind markers");
-        m.prepared.pk_indexes.push_back(idx);
+        m->prepared.pk_indexes.push_back(idx);
       }
-      PF_RETURN_IF_ERROR(ReadColumnSpecs(r, flags, count, &m.prepared.bind_columns));
-      PF_ASSIGN_OR_RETURN(m.prepared.result_metadata, DecodeRowsMetadata(r, nullptr));
+      PF_RETURN_IF_ERROR(ReadColumnSpecs(r, flags, count, &m->prepared.bind_columns));
+      PF_ASSIGN_OR_RETURN(m->prepared.result_metadata, DecodeRowsMetadata(r, nullptr));
       break;
     }
     case static_cast<int32_t>(ResultKind::kSchemaChange): {
-      m.kind = ResultKind::kSchemaChange;
-      PF_ASSIGN_OR_RETURN(m.schema_change, SchemaChange::Decode(r));
+      m->kind = ResultKind::kSchemaChange;
+      PF_ASSIGN_OR_RETURN(m->schema_change, SchemaChange::Decode(r));
       break;
     }
     default:
       return Malformed("unknown result kind " + std::to_string(kind));
   }
   PF_RETURN_IF_ERROR(ExpectEnd(r, "RESULT"));
-  return m;
+  return Status::Ok();
 }
 
 // ---- EVENT ----------------------------------------------------------------------------------

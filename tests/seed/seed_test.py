@@ -227,6 +227,7 @@ def test_routes(env):
 def test_concurrent(env):
     env.node.start()
     seed = env.seed("--preload", "--workers", "2", "--sample-rows", "0")
+    check(seed.request("GET", "/") == (200, []), "GET / of the empty table is []")
     errors = []
 
     def client(n):

@@ -1,6 +1,7 @@
 // Unit tests of the server's HTTP pieces: routing, targets and queries, response heads.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
@@ -41,7 +42,9 @@ TEST(Json, WritePlainJsonStringCopiesPlainStringsOfEveryLengthAndRefusesTheRest)
   for (size_t n = 0; n <= 40; ++n) {
     std::string plain;
     for (size_t i = 0; i < n; ++i) {
-      plain.push_back(i % 5 == 4 ? '\xc3' : static_cast<char>('a' + i % 26));
+      // Bytes next to the ones that need escaping: >= 0x80, 0xff, space, DEL, '#' and ']'.
+      const char near[] = {'\xc3', '\xff', ' ', '\x7f', '#', ']'};
+      plain.push_back(i % 5 == 4 ? near[(i / 5) % 6] : static_cast<char>('a' + i % 26));
     }
     std::string out(n + 2, '?');
     char* end = WritePlainJsonString(plain, out.data());
@@ -57,6 +60,25 @@ TEST(Json, WritePlainJsonStringCopiesPlainStringsOfEveryLengthAndRefusesTheRest)
       }
     }
   }
+}
+
+TEST(WorkerContext, RecyclesWrittenBodiesStorageForHandlers) {
+  boost::asio::io_context io;
+  ServerOptions options;
+  WorkerContext ctx(io, options, 0);
+  EXPECT_EQ(ctx.TakeBodyBuffer(), "");
+  std::string body(1000, 'x');
+  const char* storage = body.data();
+  ctx.RecycleBodyBuffer(std::move(body));
+  std::string again = ctx.TakeBodyBuffer();
+  EXPECT_EQ(again, "") << "handed back empty";
+  EXPECT_EQ(again.data(), storage) << "with the written body's storage";
+  EXPECT_GE(again.capacity(), 1000u);
+  EXPECT_EQ(ctx.TakeBodyBuffer().capacity(), std::string().capacity()) << "one buffer, taken";
+  // Inline strings and very large ones are not kept.
+  ctx.RecycleBodyBuffer("short");
+  ctx.RecycleBodyBuffer(std::string(WorkerContext::kMaxKeptBodyBuffer + 1, 'y'));
+  EXPECT_EQ(ctx.TakeBodyBuffer().capacity(), std::string().capacity());
 }
 
 TEST(Router, MatchesLiteralAndParameterSegments) {

@@ -286,6 +286,9 @@ struct ResultMessage {
   // they are copied from it, and a column count that differs is kMalformed.
   static Result<ResultMessage> Decode(ByteReader& r, const RowsMetadata* known = nullptr,
                                       int version = kProtocolV4);
+  // The same into `*m`, a default-constructed message (or a decoded one whose rows' cells are
+  // reused: their storage is kept, their count reset). On failure `*m` is unspecified.
+  static Status DecodeInto(ByteReader& r, const RowsMetadata* known, int version, ResultMessage* m);
 };
 
 // ---- EVENT ------------------------------------------------------------------------------

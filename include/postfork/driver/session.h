@@ -17,7 +17,10 @@
 #include <vector>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
 
 #include "postfork/base/status.h"
 #include "postfork/driver/metadata.h"
@@ -47,6 +50,44 @@ struct ConnectReport {
 
 using ConnectHandler = boost::asio::any_completion_handler<void(Result<Session>)>;
 using QueryHandler = boost::asio::any_completion_handler<void(QueryResult)>;
+
+namespace internal {
+// A caller's completion handler that, once called, runs on its own associated executor
+// (dispatch: inline when already there). Session::Execute erases this instead of the handler
+// itself: a session completes a QueryHandler by calling it, and never asks the erased handler
+// for its executor, an any_completion_executor that costs an allocation per request. The
+// handler's associated executor, allocator and cancellation slot stay visible through the
+// wrapper (the associator below), with the defaults the caller of a query gives.
+template <class Handler>
+struct DispatchOnCompletion {
+  Handler handler;
+
+  void operator()(QueryResult result) {
+    auto executor = boost::asio::get_associated_executor(handler);
+    boost::asio::dispatch(executor, [h = std::move(handler), r = std::move(result)]() mutable {
+      std::move(h)(std::move(r));
+    });
+  }
+};
+}  // namespace internal
+}  // namespace postfork::driver
+
+template <template <typename, typename> class Associator, typename Handler,
+          typename DefaultCandidate>
+struct boost::asio::associator<Associator, postfork::driver::internal::DispatchOnCompletion<Handler>,
+                               DefaultCandidate> : Associator<Handler, DefaultCandidate> {
+  static typename Associator<Handler, DefaultCandidate>::type get(
+      const postfork::driver::internal::DispatchOnCompletion<Handler>& h) noexcept {
+    return Associator<Handler, DefaultCandidate>::get(h.handler);
+  }
+  static auto get(const postfork::driver::internal::DispatchOnCompletion<Handler>& h,
+                  const DefaultCandidate& c) noexcept
+      -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
+    return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+  }
+};
+
+namespace postfork::driver {
 using PrepareHandler = boost::asio::any_completion_handler<void(Result<PreparedStatement>)>;
 using KeyspaceHandler = boost::asio::any_completion_handler<void(Result<KeyspaceMetadata>)>;
 using RowHandler = boost::asio::any_completion_handler<void(Result<std::optional<Row>>)>;
@@ -117,7 +158,9 @@ class Session {
   auto Execute(Request request, Token&& token) {
     return boost::asio::async_initiate<Token, void(QueryResult)>(
         [this](auto handler, Request request) {
-          ExecuteImpl(std::move(request), QueryHandler(std::move(handler)));
+          ExecuteImpl(std::move(request),
+                      QueryHandler(internal::DispatchOnCompletion<decltype(handler)>{
+                          std::move(handler)}));
         },
         token, std::move(request));
   }

@@ -5,8 +5,10 @@
 
 #include <cassert>
 #include <memory>
+#include <string>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "postfork/server/options.h"
 
@@ -70,6 +72,27 @@ class WorkerContext {
     state_type_ = nullptr;
   }
 
+  // Storage for a response body: an empty string with the capacity of a body the server has
+  // written already (or a plain empty string while there is none). A handler that builds its
+  // body in it allocates nothing for it once the worker has answered a few requests.
+  std::string TakeBodyBuffer() {
+    if (body_buffers_.empty()) return {};
+    std::string buffer = std::move(body_buffers_.back());
+    body_buffers_.pop_back();
+    return buffer;
+  }
+  // The server hands back each written response's body: a few are kept (not the ones held
+  // inline, nor any larger than kMaxKeptBodyBuffer).
+  void RecycleBodyBuffer(std::string body) {
+    if (body.capacity() <= std::string().capacity() || body.capacity() > kMaxKeptBodyBuffer ||
+        body_buffers_.size() >= kMaxBodyBuffers) {
+      return;
+    }
+    body.clear();
+    body_buffers_.push_back(std::move(body));
+  }
+  static constexpr size_t kMaxKeptBodyBuffer = size_t{256} << 10;
+
   void set_stopping() { stopping_ = true; }
 
  private:
@@ -80,6 +103,8 @@ class WorkerContext {
   bool stopping_ = false;
   StatePtr state_{nullptr, [](void*) {}};
   const std::type_info* state_type_ = nullptr;
+  static constexpr size_t kMaxBodyBuffers = 8;
+  std::vector<std::string> body_buffers_;
 };
 
 }  // namespace postfork::server

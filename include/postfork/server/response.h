@@ -20,6 +20,8 @@ class Response {
   int status() const { return status_; }
   void set_status(int status) { status_ = status; }
   const std::string& body() const { return body_; }
+  // Moves the body out, leaving it empty (the server recycles written bodies' storage).
+  std::string TakeBody() { return std::move(body_); }
   void set_body(std::string body, std::string_view content_type);
   Headers& headers() { return headers_; }
   const Headers& headers() const { return headers_; }

@@ -35,10 +35,11 @@ void PutBE32(char* p, uint32_t v) {
 }
 }  // namespace
 
-void CallbackHandler::OnResponse(Connection&, const cql::FrameHeader& header, std::string&& body) {
+void CallbackHandler::OnResponse(Connection&, const cql::FrameHeader& header,
+                                 std::string_view body) {
   Fn fn = std::move(fn_);
   delete this;
-  fn(Response{header, std::move(body)});
+  fn(Response{header, std::string(body)});
 }
 
 void CallbackHandler::OnFailure(Connection&, const Status& status, bool) {
@@ -459,25 +460,26 @@ Result<size_t> Connection::DispatchEnvelopes(std::string_view buf, size_t* neede
       *needed = total;
       break;
     }
-    std::string body;
-    std::string_view raw = avail.substr(cql::kFrameHeaderSize, header.length);
+    // The body is handed over in place (handlers copy what they keep), or decompressed into a
+    // buffer of this connection's.
+    std::string_view body = avail.substr(cql::kFrameHeaderSize, header.length);
     if ((header.flags & cql::frame_flags::kCompression) && !was_framed) {
-      Status st = cql::Decompress(compression_, raw, &body, cql::kDefaultMaxBodyLength);
+      decompressed_.clear();
+      Status st = cql::Decompress(compression_, body, &decompressed_, cql::kDefaultMaxBodyLength);
       if (!st.ok())
         return Status(StatusCode::kMalformed,
                       "bad compressed frame from " + endpoint_ + ": " + st.message());
-    } else {
-      body.assign(raw);
+      body = decompressed_;
     }
     pos += total;
     ++stats_.frames_received;
-    Dispatch(header, std::move(body));
+    Dispatch(header, body);
     if (framed_ != was_framed) break;
   }
   return pos;
 }
 
-void Connection::Dispatch(const cql::FrameHeader& header, std::string&& body) {
+void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body) {
   if (header.stream < 0) {
     if (header.opcode == cql::Opcode::kEvent && on_event_) {
       cql::ByteReader r(body);
@@ -496,7 +498,7 @@ void Connection::Dispatch(const cql::FrameHeader& header, std::string&& body) {
     --orphans_;
     return;
   }
-  h->OnResponse(*this, header, std::move(body));
+  h->OnResponse(*this, header, body);
 }
 
 void Connection::ArmTimeoutTimer(Clock::time_point deadline) {

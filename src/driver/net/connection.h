@@ -39,9 +39,10 @@ class Connection;
 // Receives the outcome of one request exactly once: a response frame or a failure.
 class ResponseHandler {
  public:
-  // `body` is decompressed. The stream id is already free again.
+  // `body` is decompressed, and valid during the call only (it views the connection's read
+  // buffer): copy what is kept. The stream id is already free again.
   virtual void OnResponse(Connection& connection, const cql::FrameHeader& header,
-                          std::string&& body) = 0;
+                          std::string_view body) = 0;
   // kTimeout (the request's deadline passed), kClosed/kIoError (the connection dropped).
   // `maybe_sent`: the frame was handed to the socket, so the server may have executed it.
   virtual void OnFailure(Connection& connection, const Status& status, bool maybe_sent) = 0;
@@ -59,7 +60,7 @@ class CallbackHandler final : public ResponseHandler {
  public:
   using Fn = std::function<void(Result<Response>)>;
   explicit CallbackHandler(Fn fn) : fn_(std::move(fn)) {}
-  void OnResponse(Connection&, const cql::FrameHeader& header, std::string&& body) override;
+  void OnResponse(Connection&, const cql::FrameHeader& header, std::string_view body) override;
   void OnFailure(Connection&, const Status& status, bool) override;
 
  private:
@@ -156,7 +157,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the READY/AUTHENTICATE that switches a v5 connection to segments.
   Result<size_t> DispatchEnvelopes(std::string_view buf, size_t* needed);
   void StartSegments();
-  void Dispatch(const cql::FrameHeader& header, std::string&& body);
+  void Dispatch(const cql::FrameHeader& header, std::string_view body);
   void ArmTimeoutTimer(std::chrono::steady_clock::time_point deadline);
   void OnTimeoutTimer();
   void ArmHeartbeat();
@@ -199,6 +200,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<int16_t> pending_ids_;
   std::string writing_;  // frames being written
   std::string scratch_;  // compression
+  std::string decompressed_;  // the body of the compressed frame being dispatched
   bool flush_scheduled_ = false;
   bool writing_now_ = false;
 

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "driver/cluster/topology.h"
+#include "driver/session/result_pool.h"
 #include "driver/session/session_impl.h"
 #include "postfork/cql/murmur3.h"
 
@@ -185,7 +186,7 @@ Result<ResponsePrefix> ReadResponsePrefix(uint8_t flags, std::string_view body) 
 }
 }  // namespace
 
-QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
+QueryResult DecodeResponse(const cql::FrameHeader& header, std::string_view body,
                            std::shared_ptr<const cql::RowsMetadata> known_metadata,
                            const std::string& host) {
   ResponsePrefix prefix;
@@ -197,7 +198,7 @@ QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
       return QueryResult(Status(StatusCode::kMalformed, "undecodable response prefix from " + host +
                                                             ": " + read.error().message()));
     prefix = std::move(*read);
-    body.erase(0, prefix.size);
+    body.remove_prefix(prefix.size);
   }
   if (header.opcode == cql::Opcode::kError) {
     cql::ByteReader r(body);
@@ -215,14 +216,14 @@ QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
     return QueryResult(
         Status(StatusCode::kMalformed,
                "unexpected " + std::string(cql::OpcodeName(header.opcode)) + " from " + host));
-  auto data = std::make_shared<ResultData>();
-  data->body = std::move(body);
+  std::shared_ptr<ResultData> data = RecycledResultData();
+  data->body.assign(body);
   cql::ByteReader r(data->body);
-  auto msg = cql::ResultMessage::Decode(r, nullptr, header.version);
-  if (!msg.ok())
+  // Decoded in place: the rows' cells are not moved again.
+  Status decoded = cql::ResultMessage::DecodeInto(r, nullptr, header.version, &data->message);
+  if (!decoded.ok())
     return QueryResult(Status(StatusCode::kMalformed,
-                              "undecodable RESULT from " + host + ": " + msg.error().message()));
-  data->message = std::move(*msg);
+                              "undecodable RESULT from " + host + ": " + decoded.message()));
   if (data->message.kind == cql::ResultKind::kRows && data->message.rows.metadata.no_metadata &&
       known_metadata)
     data->known_metadata = std::move(known_metadata);
@@ -313,9 +314,9 @@ class RequestExecution final : public ResponseHandler {
     TryNext();
   }
 
-  void OnResponse(Connection& conn, const cql::FrameHeader& header, std::string&& body) override {
+  void OnResponse(Connection& conn, const cql::FrameHeader& header, std::string_view body) override {
     if (header.opcode == cql::Opcode::kError) {
-      QueryResult r = DecodeResponse(header, std::move(body), nullptr, conn.endpoint());
+      QueryResult r = DecodeResponse(header, body, nullptr, conn.endpoint());
       const cql::ErrorMessage* err = r.server_error();
       if (err && err->code == cql::ErrorCode::kUnprepared && !reprepared_) {
         reprepared_ = true;
@@ -328,7 +329,7 @@ class RequestExecution final : public ResponseHandler {
     std::shared_ptr<const cql::RowsMetadata> known;
     if (prepared_)
       known = std::shared_ptr<const cql::RowsMetadata>(prepared_, &prepared_->result_metadata);
-    QueryResult r = DecodeResponse(header, std::move(body), std::move(known), conn.endpoint());
+    QueryResult r = DecodeResponse(header, body, std::move(known), conn.endpoint());
     if (r.ok() && prepared_ && r.kind() == cql::ResultKind::kRows)
       AdoptChangedMetadata(r.data()->message.rows.metadata);
     if (r.ok() && r.kind() == cql::ResultKind::kSetKeyspace)
@@ -485,7 +486,7 @@ class RequestExecution final : public ResponseHandler {
     if (!target) return Complete(std::move(original));
     auto* h = new CallbackHandler([this, conn, target, original](Result<Response> r) mutable {
       if (!r.ok()) return Decide(QueryResult(r.error()), r.error(), nullptr, *conn, true);
-      QueryResult pr = DecodeResponse(r->header, std::move(r->body), nullptr, conn->endpoint());
+      QueryResult pr = DecodeResponse(r->header, r->body, nullptr, conn->endpoint());
       if (!pr.ok() || pr.kind() != cql::ResultKind::kPrepared) return Complete(std::move(original));
       const cql::PreparedResult& p = pr.data()->message.prepared;
       if (p.id != target->id) {
@@ -526,12 +527,12 @@ class RequestExecution final : public ResponseHandler {
     }
   }
 
+  // Called, not dispatched: Session::Execute's handler dispatches itself to its executor
+  // (internal::DispatchOnCompletion), and the session's own handlers run on its thread.
   void Complete(QueryResult r) {
     QueryHandler h = std::move(handler_);
-    auto ex = asio::get_associated_executor(h, session_->io().get_executor());
     delete this;
-    asio::dispatch(ex,
-                   [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+    std::move(h)(std::move(r));
   }
 
   std::shared_ptr<SessionImpl> session_;
@@ -572,7 +573,7 @@ void SessionImpl::SendQuery(Connection& c, const std::string& cql, std::vector<c
   std::string host = c.endpoint();
   auto* h = new CallbackHandler([fn, host](Result<Response> r) {
     if (!r.ok()) return fn(QueryResult(r.error()));
-    fn(DecodeResponse(r->header, std::move(r->body), nullptr, host));
+    fn(DecodeResponse(r->header, r->body, nullptr, host));
   });
   StatementOptions none;
   Status st = c.Send(
@@ -622,7 +623,7 @@ void SessionImpl::Prepare(std::string query, PrepareHandler handler) {
       });
     };
     if (!r.ok()) return finish(r.error());
-    QueryResult q = DecodeResponse(r->header, std::move(r->body), nullptr, host_name);
+    QueryResult q = DecodeResponse(r->header, r->body, nullptr, host_name);
     if (!q.ok()) return finish(q.status());
     if (q.kind() != cql::ResultKind::kPrepared)
       return finish(Status(StatusCode::kMalformed, "PREPARE not answered with Prepared"));

@@ -186,7 +186,7 @@ Status SendRegister(Connection& c, Millis timeout, std::function<void(Status)> f
   auto* h = new CallbackHandler([fn](Result<Response> r) {
     if (!r.ok()) return fn(r.error());
     if (r->header.opcode != cql::Opcode::kReady) {
-      QueryResult q = DecodeResponse(r->header, std::move(r->body), nullptr, "");
+      QueryResult q = DecodeResponse(r->header, r->body, nullptr, "");
       return fn(q.ok() ? Status(StatusCode::kMalformed, "REGISTER not answered with READY")
                        : q.status());
     }

@@ -188,8 +188,9 @@ void PostOn(boost::asio::io_context& io, const Executor& ex, Fn&& fn) {
 }
 
 // Decodes a RESULT or ERROR frame into a QueryResult. `known_metadata`: column specs for rows
-// sent without metadata (prepared statements executed with skip_metadata).
-QueryResult DecodeResponse(const cql::FrameHeader& header, std::string&& body,
+// sent without metadata (prepared statements executed with skip_metadata). A RESULT's body is
+// copied into a recycled ResultData (result_pool.h).
+QueryResult DecodeResponse(const cql::FrameHeader& header, std::string_view body,
                            std::shared_ptr<const cql::RowsMetadata> known_metadata,
                            const std::string& host);
 

@@ -220,6 +220,7 @@ asio::awaitable<void> Connection::Serve() {
       now = 0;
     }
     deadline_ns_ = 0;
+    loop_.ctx().RecycleBodyBuffer(res.TakeBody());  // for handlers' TakeBodyBuffer
     if (ec) co_return;
     if (!keep_alive) {
       co_await CloseGracefully();

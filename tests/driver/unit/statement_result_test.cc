@@ -72,7 +72,71 @@ QueryResult MakeRows() {
   cql::EncodeRowsResult(md, 1, cells, w);
   cql::FrameHeader h;
   h.opcode = cql::Opcode::kResult;
-  return DecodeResponse(h, std::move(body), nullptr, "127.0.0.1:9042");
+  return DecodeResponse(h, body, nullptr, "127.0.0.1:9042");
+}
+
+// A one-column page of `rows` text cells "<tag> <i>", with a paging state.
+QueryResult MakeTextPage(const std::string& tag, int rows) {
+  cql::RowsMetadata md;
+  md.column_count = 1;
+  md.columns = {{"ks", "t", "col", DataType(TypeKind::kText)}};
+  if (rows % 2 == 0) md.paging_state = tag;
+  std::vector<std::string> storage;
+  for (int i = 0; i < rows; ++i) storage.push_back(tag + " " + std::to_string(i));
+  std::vector<cql::RawValue> cells(static_cast<size_t>(rows));
+  for (int i = 0; i < rows; ++i) cells[static_cast<size_t>(i)] = cql::RawValue::Of(storage[i]);
+  std::string body;
+  cql::ByteWriter w(&body);
+  cql::EncodeRowsResult(md, rows, cells, w);
+  cql::FrameHeader h;
+  h.opcode = cql::Opcode::kResult;
+  return DecodeResponse(h, body, nullptr, "127.0.0.1:9042");
+}
+
+void ExpectTextPage(const QueryResult& r, const std::string& tag, int rows) {
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r.row_count(), rows) << tag;
+  ASSERT_EQ(r.cells().size(), static_cast<size_t>(rows)) << tag;
+  for (int i = 0; i < rows; ++i) {
+    EXPECT_EQ(r.cell(i, 0).bytes, tag + " " + std::to_string(i));
+    EXPECT_EQ(*r.row(i).Get<std::string>(0), tag + " " + std::to_string(i));
+  }
+  EXPECT_EQ(r.has_more_pages(), rows % 2 == 0) << tag;
+  EXPECT_EQ(r.keyspace(), "");
+  EXPECT_TRUE(r.warnings().empty());
+}
+
+TEST(QueryResult, RecycledResultsNeverShowAnotherResultsRows) {
+  // Results are decoded into recycled storage once released (result_pool.h). Held results,
+  // more than the pool keeps, stay intact while others are decoded, released and decoded again
+  // with fewer and more rows, and after a result of another kind.
+  std::vector<QueryResult> held;
+  for (int i = 0; i < 12; ++i) held.push_back(MakeTextPage("held" + std::to_string(i), 50 + i));
+  {
+    cql::FrameHeader h;
+    h.opcode = cql::Opcode::kResult;
+    std::string body;
+    cql::ByteWriter w(&body);
+    w.WriteInt(static_cast<int32_t>(cql::ResultKind::kSetKeyspace));
+    w.WriteString("other_ks");
+    QueryResult use = DecodeResponse(h, body, nullptr, "127.0.0.1:9042");
+    ASSERT_TRUE(use.ok()) << use.status().ToString();
+    EXPECT_EQ(use.keyspace(), "other_ks");
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int rows : {200, 3, 0, 101}) {
+      std::string tag = "r" + std::to_string(round) + "-" + std::to_string(rows);
+      QueryResult r = MakeTextPage(tag, rows);
+      ExpectTextPage(r, tag, rows);
+      Row kept = r.row(0);  // a Row holds its page like a QueryResult
+      if (rows > 0) {
+        QueryResult next = MakeTextPage(tag + "b", rows + 1);
+        ExpectTextPage(next, tag + "b", rows + 1);
+        EXPECT_EQ(*kept.Get<std::string>(0), tag + " 0");
+      }
+    }
+  }
+  for (int i = 0; i < 12; ++i) ExpectTextPage(held[i], "held" + std::to_string(i), 50 + i);
 }
 
 TEST(QueryResult, TypedAccessByIndexAndName) {
@@ -110,7 +174,7 @@ TEST(QueryResult, ServerErrorsCarryTheirCodeAndFields) {
   e.Encode(w);
   cql::FrameHeader h;
   h.opcode = cql::Opcode::kError;
-  QueryResult r = DecodeResponse(h, std::move(body), nullptr, "127.0.0.1:9042");
+  QueryResult r = DecodeResponse(h, body, nullptr, "127.0.0.1:9042");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kServerError);
   EXPECT_EQ(r.status().cql_code(), static_cast<int>(cql::ErrorCode::kUnavailable));
