@@ -9,6 +9,7 @@ valgrind mean nothing.
 
   bench/python/worker_callgrind.py [--drivers postfork-snapshot,cassandra] [--debug off,on]
                                    [--requests 1000] [--warmup 300] [--keep]
+                                   [--uwsgi-args "--enable-threads ..."]
 Run with build/python-venv/bin/python (the package installed by scripts/build-python.sh);
 POSTFORK_NODE names the node binary (else the repository's build trees).
 """
@@ -37,12 +38,13 @@ def get_root(conn, n):
             raise AssertionError("GET / answered %d: %r" % (r.status, body[:200]))
 
 
-def worker_instructions(node, driver, debug, requests, keep):
+def worker_instructions(node, driver, debug, requests, keep, uwsgi_args):
     """The uWSGI worker's instructions from start to exit, `requests` GET / served."""
     out = tempfile.mkdtemp(prefix="postfork-py-callgrind-")
     env = {} if debug else {"SEED_WEBPY_DEBUG": "0"}
     prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/callgrind.%%p" % out]
-    server = AppServer("uwsgi", node, driver, workers=1, env=env, prefix=prefix)
+    server = AppServer("uwsgi", node, driver, workers=1, env=env, prefix=prefix,
+                       uwsgi_args=uwsgi_args)
     try:
         server.wait_for_count(r"session ready in", 1, timeout=600)
         worker = server.workers_pids()[0]
@@ -62,9 +64,9 @@ def worker_instructions(node, driver, debug, requests, keep):
     return total
 
 
-def measure(node, driver, debug, requests, warmup, keep):
-    return (worker_instructions(node, driver, debug, warmup + requests, keep) -
-            worker_instructions(node, driver, debug, warmup, keep)) / requests
+def measure(node, driver, debug, requests, warmup, keep, uwsgi_args):
+    return (worker_instructions(node, driver, debug, warmup + requests, keep, uwsgi_args) -
+            worker_instructions(node, driver, debug, warmup, keep, uwsgi_args)) / requests
 
 
 def main():
@@ -74,6 +76,7 @@ def main():
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--keep", action="store_true", help="keep (and name) the callgrind files")
+    ap.add_argument("--uwsgi-args", default="", help="more uWSGI options, for both stacks")
     args = ap.parse_args()
     node = Node().start()
     try:
@@ -82,7 +85,7 @@ def main():
             per = {}
             for driver in args.drivers.split(","):
                 per[driver] = measure(node, driver, debug, args.requests, args.warmup,
-                                      args.keep)
+                                      args.keep, args.uwsgi_args.split())
                 print("uWSGI worker, web.py debug %-3s %-18s %9.0f instructions per GET /"
                       % ("on" if debug else "off", driver, per[driver]), flush=True)
             if len(per) == 2:
