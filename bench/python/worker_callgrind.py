@@ -43,8 +43,11 @@ def worker_instructions(node, driver, debug, requests, keep, uwsgi_args):
     out = tempfile.mkdtemp(prefix="postfork-py-callgrind-")
     env = {} if debug else {"SEED_WEBPY_DEBUG": "0"}
     prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/callgrind.%%p" % out]
+    # uWSGI kills a worker that takes over 60 s to exit, before valgrind has written its counts
+    # (the DataStax driver's shutdown under valgrind on a loaded machine).
+    mercy = ["--worker-reload-mercy", "600", "--reload-mercy", "600"]
     server = AppServer("uwsgi", node, driver, workers=1, env=env, prefix=prefix,
-                       uwsgi_args=uwsgi_args)
+                       uwsgi_args=mercy + list(uwsgi_args))
     try:
         server.wait_for_count(r"session ready in", 1, timeout=600)
         worker = server.workers_pids()[0]

@@ -92,11 +92,30 @@ nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
 // makes) RowDealloc, and NewRow makes its rows as tuples: a row is a tuple of CPython's tuple
 // free list whose type is set to the row class, and goes back to that free list as a tuple when
 // freed. The layout is the tuple's, so the type can change hands; a row holds a reference to its
-// class (instances of heap types do).
+// class (instances of heap types do). Instances of subclasses of a row class are not rows: they
+// are allocated and freed as CPython allocates them.
+void RowDealloc(PyObject* self);
+
+// An instance of a subclass of a row class (subtype_dealloc calls RowDealloc as its base's
+// deallocator): made by the subclass's tp_alloc, maybe with a __dict__, so freed by its tp_free.
+[[gnu::noinline]] void SubclassInstanceDealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
+  // clang-format off
+  Py_TRASHCAN_BEGIN(self, RowDealloc)
+  auto* t = reinterpret_cast<PyTupleObject*>(self);
+  for (Py_ssize_t i = Py_SIZE(self); --i >= 0;) Py_XDECREF(t->ob_item[i]);
+  type->tp_free(self);
+  Py_DECREF(type);  // instances of heap types hold a reference to their type
+  Py_TRASHCAN_END
+  // clang-format on
+}
+
 void RowDealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
-  Py_SET_TYPE(self, &PyTuple_Type);
-  PyTuple_Type.tp_dealloc(self);  // untracks, frees the cells, keeps the memory for a tuple
+  if (type->tp_dealloc != RowDealloc) return SubclassInstanceDealloc(self);
+  Py_SET_TYPE(self, &PyTuple_Type);  // a row: exactly the tuple's layout
+  PyTuple_Type.tp_dealloc(self);     // untracks, frees the cells, keeps the memory for a tuple
   Py_DECREF(type);
 }
 
