@@ -43,7 +43,7 @@ _register_types()
 from postfork import cluster as _cluster  # noqa: E402  (after the types it converts with)
 
 _warm = {"cluster": None, "pid": None, "keyspace": None}
-_worker = {"session": None, "pid": None, "fork_generation": None}
+_worker = {"session": None, "fork_generation": None}
 
 
 def warm_up(cluster=None, keyspace=None, prepare=(), schema_keyspaces=(), **cluster_kwargs):
@@ -84,8 +84,15 @@ def _rehearse_connect_after_fork():
     except DriverException:
         return
     finally:
-        _worker["session"] = _worker["pid"] = None
+        _worker["session"] = _worker["fork_generation"] = None
     s.shutdown()
+
+
+# What connect_after_fork() uses, bound once here: right after fork every object the call
+# touches (a reference count written) is a page the worker copies, so it looks up few.
+_connect_from_snapshot = _driver.Session.connect_from_snapshot
+_fork_generation = _driver.fork_generation
+_Session = _cluster.Session
 
 
 def connect_after_fork(row_factory=None):
@@ -96,15 +103,14 @@ def connect_after_fork(row_factory=None):
     if cluster is None:
         raise DriverException("postfork.connect_after_fork(): no warm-up snapshot; call "
                               "postfork.warm_up() in the master before fork")
-    core = _driver.Session.connect_from_snapshot()
+    core = _connect_from_snapshot()
     if core.__class__ is tuple:
         from postfork._errors import raise_for
         raise_for(core, connect=True)
-    s = _cluster.Session(cluster, core, _warm["keyspace"], track=False)
+    s = _Session(cluster, core, _warm["keyspace"], False)
     if row_factory is not None:
         s.row_factory = row_factory
-    _worker["session"], _worker["pid"] = s, _os.getpid()
-    _worker["fork_generation"] = _driver.fork_generation()
+    _worker["session"], _worker["fork_generation"] = s, _fork_generation()
     return s
 
 
@@ -112,7 +118,7 @@ def session():
     """The Session connect_after_fork() opened in this process."""
     s = _worker["session"]
     # The driver's fork count, not getpid(): no system call on every request.
-    if s is None or _worker["fork_generation"] != _driver.fork_generation():
+    if s is None or _worker["fork_generation"] != _fork_generation():
         raise DriverException("postfork.session(): no session in process %d; call "
                               "postfork.connect_after_fork() in the worker's post-fork hook"
                               % _os.getpid())

@@ -272,7 +272,9 @@ class Session:
         kind, target, values, statement = self._spec(query, parameters)
         options = self._options(statement, timeout, paging_state)
         pending = self._core.submit(kind, target, values, options)
-        return ResponseFuture(self, (kind, target, values, statement, options), pending)
+        future = ResponseFuture(self, (kind, target, values, statement, options), pending)
+        future._lock = threading.Lock()
+        return future
 
     def execute(self, query, parameters=None, timeout=_NOT_SET, trace=False,
                 custom_payload=None, execution_profile=None, paging_state=None, host=None,
@@ -337,17 +339,31 @@ class ResponseFuture:
     session's callback thread when the response arrives, or at once if it has), and paging
     with has_more_pages / start_fetching_next_page()."""
 
+    # Until set on the instance: a future costs its request three attribute writes (Session.
+    # execute makes one per request). Callback lists are replaced, never appended to in place.
+    # The lock guards a few attribute reads and writes and is never held while calling out or
+    # taking another: futures of synchronous execute() share one; execute_async gives each
+    # future its own.
+    _lock = threading.Lock()
+    _callbacks = _errbacks = ()
+    _hooked_pending = _fired_pending = None
+    _outcome = None  # (rows, None) or (None, exception), for this page
+    _colnames = _paging_state = None
+
     def __init__(self, session, spec, pending):
         self.session = session
         self._spec = spec
         self._pending = pending
-        self._lock = threading.Lock()
-        self._callbacks = []
-        self._errbacks = []
-        self._hooked_pending = self._fired_pending = None
-        self._outcome = None  # (rows, None) or (None, exception), for this page
-        self._colnames = self._paging_state = None
-        self.query = spec[3] if spec[3] is not None else spec[1]
+
+    @classmethod
+    def _after_fork_in_child(cls):
+        cls._lock = threading.Lock()  # a parent's thread may have held the shared one
+
+    @property
+    def query(self):
+        """The statement (or query string) this future runs."""
+        spec = self._spec
+        return spec[3] if spec[3] is not None else spec[1]
 
     def _settle(self, pending=None):
         """The outcome of `pending` (default: the current page's), waiting for it; kept as
@@ -415,7 +431,7 @@ class ResponseFuture:
         rows, error = self._settle(pending)
         with self._lock:
             self._fired_pending = pending
-            todo = list(self._errbacks if error is not None else self._callbacks)
+            todo = self._errbacks if error is not None else self._callbacks
         for fn, args, kwargs in todo:
             fn(error if error is not None else rows, *args, **kwargs)
 
@@ -430,7 +446,10 @@ class ResponseFuture:
 
     def _add(self, fn, args, kwargs, errback):
         with self._lock:
-            (self._errbacks if errback else self._callbacks).append((fn, args, kwargs))
+            if errback:
+                self._errbacks = self._errbacks + ((fn, args, kwargs),)
+            else:
+                self._callbacks = self._callbacks + ((fn, args, kwargs),)
             pending = self._pending
             fired = self._fired_pending is pending
             hooked = self._hooked_pending is pending
@@ -457,7 +476,10 @@ class ResponseFuture:
 
     def clear_callbacks(self):
         with self._lock:
-            self._callbacks, self._errbacks = [], []
+            self._callbacks, self._errbacks = (), ()
+
+
+os.register_at_fork(after_in_child=ResponseFuture._after_fork_in_child)
 
 
 class ResultSet:

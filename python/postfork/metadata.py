@@ -241,7 +241,8 @@ class Metadata:
         pid = os.getpid()
         worker = postfork._worker["session"]
         if worker is not None and worker.cluster is self._cluster and \
-                postfork._worker["pid"] == pid and not worker.is_shutdown:
+                postfork._worker["fork_generation"] == postfork._fork_generation() and \
+                not worker.is_shutdown:
             return worker
         for s in list(self._cluster.sessions):
             if not s.is_shutdown and s._core.creator_pid == pid:

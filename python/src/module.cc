@@ -85,12 +85,20 @@ nb::tuple ErrorTuple(const Status& status, const cql::ErrorMessage* server) {
 }
 
 // Rows of the default row factory are instances of collections.namedtuple classes, as the
-// DataStax driver's are. CPython frees instances of such a class with its generic
-// subtype_dealloc (finalizer, __dict__, __weakref__ and slot checks: a few hundred instructions
-// per row). AdoptRowClass gives a class that is exactly a tuple subclass with none of those
-// (`__slots__ = ()`, no __del__: what namedtuple makes) the deallocator of such a tuple, and
-// NewRow allocates its rows without the generic allocator's zeroing and tracking.
-void RowDealloc(PyObject* self) {
+// DataStax driver's are. CPython allocates and frees instances of such a class with its generic
+// tp_alloc and subtype_dealloc (zeroing, finalizer, __dict__, __weakref__ and slot checks, and a
+// malloc and free each: a few hundred instructions per row). AdoptRowClass gives a class that is
+// exactly a tuple subclass with none of those (`__slots__ = ()`, no __del__: what namedtuple
+// makes) RowDealloc, and NewRow makes its rows as tuples: a row is a tuple of CPython's tuple
+// free list whose type is set to the row class, and goes back to that free list as a tuple when
+// freed. The layout is the tuple's, so the type can change hands; a row holds a reference to its
+// class (instances of heap types do). Instances of subclasses of a row class are not rows: they
+// are allocated and freed as CPython allocates them.
+void RowDealloc(PyObject* self);
+
+// An instance of a subclass of a row class (subtype_dealloc calls RowDealloc as its base's
+// deallocator): made by the subclass's tp_alloc, maybe with a __dict__, so freed by its tp_free.
+[[gnu::noinline]] void SubclassInstanceDealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   PyObject_GC_UnTrack(self);
   // clang-format off
@@ -101,6 +109,14 @@ void RowDealloc(PyObject* self) {
   Py_DECREF(type);  // instances of heap types hold a reference to their type
   Py_TRASHCAN_END
   // clang-format on
+}
+
+void RowDealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  if (type->tp_dealloc != RowDealloc) return SubclassInstanceDealloc(self);
+  Py_SET_TYPE(self, &PyTuple_Type);  // a row: exactly the tuple's layout
+  PyTuple_Type.tp_dealloc(self);     // untracks, frees the cells, keeps the memory for a tuple
+  Py_DECREF(type);
 }
 
 // Whether `cls` is (now) a row class with RowDealloc. Subclasses made of it later keep
@@ -119,18 +135,17 @@ bool AdoptRowClass(nb::handle cls) {
   return true;
 }
 
-// A new row of `width` cells (all NULL) of class `cls`: a tuple, or a tuple subclass. Sets
-// `*track` when the caller must hand it to the garbage collector (PyObject_GC_Track) once its
-// cells are set.
-PyObject* NewRow(PyTypeObject* cls, Py_ssize_t width, bool* track) {
-  *track = false;
+// A new row of `width` cells (all NULL, to be set with PyTuple_SET_ITEM) of class `cls`: a tuple,
+// or a tuple subclass, tracked by the garbage collector (which skips NULL cells).
+PyObject* NewRow(PyTypeObject* cls, Py_ssize_t width) {
   if (cls == &PyTuple_Type) return PyTuple_New(width);
-  if (cls->tp_dealloc != RowDealloc) return cls->tp_alloc(cls, width);
-  PyTupleObject* t = PyObject_GC_NewVar(PyTupleObject, cls, width);
+  if (cls->tp_dealloc != RowDealloc || width == 0)  // PyTuple_New(0) is a shared singleton
+    return cls->tp_alloc(cls, width);
+  PyObject* t = PyTuple_New(width);
   if (!t) return nullptr;
-  for (Py_ssize_t i = 0; i < width; ++i) t->ob_item[i] = nullptr;
-  *track = true;
-  return reinterpret_cast<PyObject*>(t);
+  Py_SET_TYPE(t, cls);
+  Py_INCREF(cls);
+  return t;
 }
 
 // Column names and named-tuple row classes of recent results, so that a result whose columns
@@ -494,8 +509,7 @@ class Pending {
     nb::list out = nb::steal<nb::list>(list);
     const cql::RowsResult& rows = r.data()->message.rows;
     for (int32_t i = 0; i < n; ++i) {
-      bool track;
-      PyObject* t = NewRow(cls, width, &track);
+      PyObject* t = NewRow(cls, width);
       if (!t) throw nb::python_error();
       PyList_SET_ITEM(list, i, t);  // owned by the list from here, also if a cell throws
       for (int c = 0; c < width; ++c) {
@@ -509,7 +523,6 @@ class Pending {
         }
         PyTuple_SET_ITEM(t, c, cell);
       }
-      if (track) PyObject_GC_Track(t);
     }
     return out;
   }

@@ -58,10 +58,11 @@ class AppServer:
     With ``router``, the uWSGI app listens on a uwsgi-protocol socket behind a uWSGI HTTP router
     of its own instance, which keeps the clients' keep-alive connections across the app's
     reloads (the configuration python/README.md gives for SIGHUP reloads); clients use
-    ``port`` either way. ``env``: more environment for the app (SEED_WEBPY_DEBUG, ...)."""
+    ``port`` either way. ``env``: more environment for the app (SEED_WEBPY_DEBUG, ...);
+    ``prefix``: a command the server runs under (valgrind ...)."""
 
     def __init__(self, kind, node, driver, workers=2, keyspace="seed", uwsgi_args=(),
-                 router=False, env=None):
+                 router=False, env=None, prefix=()):
         self.kind, self.driver, self.workers = kind, driver, workers
         self.port = free_port()
         self.lines = []
@@ -90,7 +91,7 @@ class AppServer:
             cmd = [sys.executable, "-m", "gunicorn", "-c", os.path.join(APP_DIR, "gunicorn.conf.py"),
                    "--chdir", APP_DIR, "-w", str(workers), "-b", "127.0.0.1:%d" % self.port,
                    "--graceful-timeout", "10", "app:application"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(list(prefix) + cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env, cwd=APP_DIR)
         threading.Thread(target=self._pump, daemon=True).start()
 

@@ -373,6 +373,23 @@ def test_rows_are_plain_named_tuples(fresh):
     del sub
     gc.collect()
     assert freed == [3]
+    # Subclass instances (with a __dict__) are freed as CPython allocated them.
+    subs = [Sub(i, "x") for i in range(1000)]
+    for x in subs:
+        x.extra = [x]
+    del subs, x
+    gc.collect()
+    assert len(freed) == 1001
+    assert [tuple((i, "y")) for i in range(1000)][-1] == (999, "y")
+    # Rows come from and go back to CPython's tuple free list, holding their class meanwhile.
+    before = sys.getrefcount(cls)
+    rows = list(s.execute("SELECT k, v FROM nt"))
+    assert sys.getrefcount(cls) == before + len(rows)
+    assert all(type(r) is cls and gc.is_tracked(r) for r in rows)
+    del rows
+    assert sys.getrefcount(cls) == before
+    again = tuple(x for x in (1, "one"))  # a tuple of the size the rows gave back
+    assert type(again) is tuple and again == (1, "one") and again == row
     rows = [list(s.execute("SELECT k, v FROM nt")) for _ in range(50)]
     cycle = [row]
     cycle.append(cycle)
