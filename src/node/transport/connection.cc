@@ -541,8 +541,9 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
     case cql::Opcode::kExecute:
     case cql::Opcode::kBatch: {
       if (!require_startup()) return false;
-      // A point read costs less than the hand-off to a request thread and back: it runs here.
-      if (server_->requests() && !server_->processor().IsPointRead(header.opcode, body)) {
+      // A point read or a single-row write costs less than the hand-off to a request thread and
+      // back: it runs here.
+      if (server_->requests() && !server_->processor().RunsInline(header.opcode, body)) {
         Dispatch(header, body, started);
         return true;
       }
