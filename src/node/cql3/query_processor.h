@@ -80,6 +80,9 @@ class QueryProcessor {
   bool IsUseRequest(cql::Opcode opcode, std::string_view body);
 
   PreparedCache& prepared() { return prepared_; }
+  // The storage the statements write, for the network thread's Storage::WalBatch around the
+  // requests it runs inline.
+  Storage& storage() { return db_->storage(); }
 
   // Whether `body` (a request of `opcode`) executes a prepared statement that costs less than
   // the hand-off to a request thread, as last checked against the schema: a point read

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -1442,6 +1443,9 @@ struct Storage::Impl {
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::WriteOptions write_options;
   rocksdb::WriteOptions meta_write_options;
+  // RocksDB's manual_wal_flush (kPeriodic): a write's WAL record stays in RocksDB's buffer until
+  // FlushWAL (Storage::WalWritten, WalBatch::Finish). Synced writes flush it themselves.
+  bool manual_wal_flush = false;
   std::atomic<const VirtualTableSource*> virtual_source{nullptr};
 
   std::mutex sync_mu;
@@ -1462,7 +1466,7 @@ struct Storage::Impl {
       sync_thread.join();
     }
     if (db) {
-      rocksdb::Status s = db->SyncWAL();
+      rocksdb::Status s = db->FlushWAL(/*sync=*/true);
       (void)s;  // best effort at close: every acknowledged write is already in the WAL
       s = db->Close();
       (void)s;
@@ -1497,6 +1501,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
+  impl->manual_wal_flush = impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic;
+  db_options.manual_wal_flush = impl->manual_wal_flush;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(impl->options.block_cache_bytes);
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -1522,7 +1528,7 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
         p->sync_cv.wait_for(lock, std::chrono::milliseconds(p->options.periodic_sync_ms));
         if (p->stopping) break;
         lock.unlock();
-        rocksdb::Status st = p->db->SyncWAL();
+        rocksdb::Status st = p->db->FlushWAL(/*sync=*/true);
         (void)st;  // a failed periodic sync is retried next period; writes already succeeded
         lock.lock();
       }
@@ -1566,6 +1572,43 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
   }
   rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
   if (!s.ok()) return FromRocks(s, "write failed");
+  return WalWritten();
+}
+
+namespace {
+// The storage whose WalBatch the thread is in, and whether a write was made in it.
+thread_local Storage* t_wal_batch = nullptr;
+thread_local bool t_wal_pending = false;
+}  // namespace
+
+Status Storage::WalWritten() {
+  if (!impl_->manual_wal_flush) return Status::Ok();
+  if (t_wal_batch == this) {
+    t_wal_pending = true;
+    return Status::Ok();
+  }
+  rocksdb::Status s = impl_->db->FlushWAL(/*sync=*/false);
+  if (!s.ok()) return FromRocks(s, "write failed: WAL");
+  return Status::Ok();
+}
+
+Storage::WalBatch::WalBatch(Storage* storage) : storage_(storage) {
+  assert(t_wal_batch == nullptr);
+  t_wal_batch = storage;
+  t_wal_pending = false;
+}
+
+Storage::WalBatch::~WalBatch() {
+  if (!finished_) (void)Finish();
+}
+
+Status Storage::WalBatch::Finish() {
+  finished_ = true;
+  t_wal_batch = nullptr;
+  if (!t_wal_pending) return Status::Ok();
+  t_wal_pending = false;
+  rocksdb::Status s = storage_->impl_->db->FlushWAL(/*sync=*/false);
+  if (!s.ok()) return FromRocks(s, "write failed: WAL");
   return Status::Ok();
 }
 
@@ -1679,6 +1722,7 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
       }
       rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
       if (!s.ok()) return FromRocks(s, "index build write");
+      PF_RETURN_IF_ERROR(WalWritten());
     }
     if (!page.has_more) break;
     cmd.resume_position = page.resume_position;
@@ -1726,6 +1770,9 @@ Status Storage::Checkpoint(const std::string& dir, bool flush) {
   rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
   if (!s.ok()) return FromRocks(s, "cannot create a checkpoint");
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // The copied WAL holds every write made so far, not only the acknowledged ones.
+  s = impl_->db->FlushWAL(/*sync=*/false);
+  if (!s.ok()) return FromRocks(s, "checkpoint into " + dir + " failed: WAL");
   // log_size_for_flush: 0 flushes always; the largest value never does (the WAL is copied).
   s = checkpoint->CreateCheckpoint(dir, flush ? 0 : std::numeric_limits<uint64_t>::max());
   if (!s.ok()) return FromRocks(s, "checkpoint into " + dir + " failed");

@@ -22,8 +22,10 @@ enum class IndexTarget;
 
 struct StorageOptions {
   std::string data_dir;  // Required. Created if missing.
-  // kPeriodic: each write is in RocksDB's WAL (OS-buffered) before Apply returns: survives a
-  // killed process. kBatch: the WAL is fsynced before Apply returns: survives power loss.
+  // kPeriodic: each write is in RocksDB's WAL (OS-buffered) before Apply returns, or, for a
+  // write made inside a Storage::WalBatch, before that batch's Finish returns; an acknowledged
+  // write survives a killed process. kBatch: the WAL is fsynced before Apply returns: survives
+  // power loss.
   enum class SyncMode { kPeriodic, kBatch };
   SyncMode sync_mode = SyncMode::kPeriodic;  // Default: periodic (Cassandra's default)
   // kPeriodic only: how often a background thread fsyncs the WAL; 0 = never. Default: 10000.
@@ -259,6 +261,29 @@ class Storage {
   Status Apply(const std::vector<PartitionMutation>& mutations,
                std::optional<int32_t> now_seconds = std::nullopt);
 
+  // Group commit to the OS, for the calling thread (kPeriodic; with kBatch every write is synced
+  // and this does nothing). While a WalBatch lives, the WAL records of the Apply calls this
+  // thread makes stay in RocksDB's WAL buffer, and Finish writes them to the OS in one system
+  // call instead of one each. The caller acknowledges none of those writes before Finish has
+  // returned OK: until then a killed process loses them. (Apply elsewhere, and Finish, write out
+  // every thread's buffered records, so a write that is acknowledged has every earlier one in
+  // the OS too.) One per thread at a time.
+  class WalBatch {
+   public:
+    explicit WalBatch(Storage* storage);
+    // Finishes the batch if Finish was not called (on early exits; its status is dropped).
+    ~WalBatch();
+    WalBatch(const WalBatch&) = delete;
+    WalBatch& operator=(const WalBatch&) = delete;
+    // Writes the batch's records to the OS; kIoError when that failed (then the writes are in
+    // the memtable, readable, but not in the WAL: acknowledge none of them).
+    Status Finish();
+
+   private:
+    Storage* storage_;
+    bool finished_ = false;
+  };
+
   // Live rows (a row exists when it has a live marker or a live cell; a partition with only
   // static data yields one row with empty clustering when no slice restricts clustering).
   Result<ReadResult> Read(const ReadCommand& command) const;
@@ -314,6 +339,9 @@ class Storage {
  private:
   struct Impl;
   explicit Storage(std::unique_ptr<Impl> impl);
+  // After a write of data (write_options): its WAL record goes to the OS now, or at the end of
+  // this thread's WalBatch.
+  Status WalWritten();
   std::unique_ptr<Impl> impl_;
 };
 

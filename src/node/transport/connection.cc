@@ -282,7 +282,16 @@ void Connection::DoRead() {
 }
 
 void Connection::ContinueInput() {
+  // The writes that the requests below run inline reach the OS in one system call, before any
+  // of their answers is sent.
+  Storage::WalBatch wal(&server_->processor().storage());
   bool keep = ProcessInput();
+  if (!wal.Finish().ok()) {
+    // The answers would acknowledge writes that are not in the WAL: none is sent, and the
+    // connection closes, so that its client treats those requests' outcome as unknown.
+    out_.clear();
+    keep = false;
+  }
   // Compact the buffer: drop consumed bytes.
   in_.Consume(in_pos_);
   in_pos_ = 0;

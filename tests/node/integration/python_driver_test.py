@@ -332,6 +332,32 @@ class DurabilityTest(unittest.TestCase):
             self.assertIn("t", cluster.metadata.keyspaces["dur"].tables)
             cluster.shutdown()
 
+    def test_writes_acknowledged_in_one_read_survive_kill_9(self):
+        # Prepared single-row writes run on the network thread, and the WAL records of one read's
+        # requests reach the OS together, before their answers: with 64 in flight many share a
+        # read, and every acknowledged one must survive a killed process.
+        with NodeProcess(BINARY) as node:
+            cluster, s = connect(node=node)
+            s.execute("CREATE KEYSPACE durc WITH replication = "
+                      "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+            s.execute("CREATE TABLE durc.t (k int PRIMARY KEY, v text)")
+            ins = s.prepare("INSERT INTO durc.t (k, v) VALUES (?, ?)")
+            upd = s.prepare("UPDATE durc.t SET v = ? WHERE k = ?")
+            results = execute_concurrent_with_args(
+                s, ins, [(i, "a%d" % i) for i in range(3000)], concurrency=64)
+            self.assertTrue(all(ok for ok, _ in results))
+            results = execute_concurrent_with_args(
+                s, upd, [("u%d" % i, i) for i in range(0, 3000, 2)], concurrency=64)
+            self.assertTrue(all(ok for ok, _ in results))
+            cluster.shutdown()
+            node.restart(signal.SIGKILL)
+            cluster, s = connect("durc", node=node)
+            rows = {r.k: r.v for r in s.execute("SELECT k, v FROM t")}
+            self.assertEqual(len(rows), 3000)
+            for i in range(3000):
+                self.assertEqual(rows[i], ("u%d" if i % 2 == 0 else "a%d") % i)
+            cluster.shutdown()
+
 
 if __name__ == "__main__":
     BINARY = os.path.abspath(sys.argv.pop(1))
