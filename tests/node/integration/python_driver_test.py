@@ -306,14 +306,20 @@ class PythonDriverTest(unittest.TestCase):
         self.assertIn("postfork_node_request_latency_seconds_count", text)
 
 
+def create_table_t(session, keyspace):
+    """Creates `keyspace` (RF 1) and its table t (k int PRIMARY KEY, v text); returns its
+    prepared INSERT of (k, v)."""
+    session.execute("CREATE KEYSPACE %s WITH replication = "
+                    "{'class': 'SimpleStrategy', 'replication_factor': 1}" % keyspace)
+    session.execute("CREATE TABLE %s.t (k int PRIMARY KEY, v text)" % keyspace)
+    return session.prepare("INSERT INTO %s.t (k, v) VALUES (?, ?)" % keyspace)
+
+
 class DurabilityTest(unittest.TestCase):
     def test_acknowledged_writes_survive_restart_and_kill_9(self):
         with NodeProcess(BINARY) as node:
             cluster, s = connect(node=node)
-            s.execute("CREATE KEYSPACE dur WITH replication = "
-                      "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-            s.execute("CREATE TABLE dur.t (k int PRIMARY KEY, v text)")
-            ins = s.prepare("INSERT INTO dur.t (k, v) VALUES (?, ?)")
+            ins = create_table_t(s, "dur")
             for i in range(200):
                 s.execute(ins, (i, "a%d" % i))
             cluster.shutdown()
@@ -338,10 +344,7 @@ class DurabilityTest(unittest.TestCase):
         # read, and every acknowledged one must survive a killed process.
         with NodeProcess(BINARY) as node:
             cluster, s = connect(node=node)
-            s.execute("CREATE KEYSPACE durc WITH replication = "
-                      "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-            s.execute("CREATE TABLE durc.t (k int PRIMARY KEY, v text)")
-            ins = s.prepare("INSERT INTO durc.t (k, v) VALUES (?, ?)")
+            ins = create_table_t(s, "durc")
             upd = s.prepare("UPDATE durc.t SET v = ? WHERE k = ?")
             results = execute_concurrent_with_args(
                 s, ins, [(i, "a%d" % i) for i in range(3000)], concurrency=64)
