@@ -19,6 +19,10 @@ namespace postfork::node::transport {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+// A request whose body is larger goes to the request threads even when it would run inline: a
+// write's decoding, binding and storage cost grow with its values, and the network thread must
+// not be held up by one large request.
+constexpr size_t kMaxInlineBody = 4096;
 
 // Leniency. As Cassandra: bytes after a request's body are ignored (cql/messages.cc), a custom
 // payload is read and dropped, and a QUERY/PREPARE/EXECUTE/BATCH body that does not decode (or
@@ -552,7 +556,8 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       if (!require_startup()) return false;
       // A point read or a single-row write costs less than the hand-off to a request thread and
       // back: it runs here.
-      if (server_->requests() && !server_->processor().RunsInline(header.opcode, body)) {
+      if (server_->requests() &&
+          (body.size() > kMaxInlineBody || !server_->processor().RunsInline(header.opcode, body))) {
         Dispatch(header, body, started);
         return true;
       }
