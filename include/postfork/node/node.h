@@ -47,6 +47,9 @@ struct NodeOptions {
   // node's memory for data. Defaults: 32, 64.
   uint32_t memtable_size_mib = 32;
   uint32_t block_cache_size_mib = 64;
+  // Tests only: storage stalls writes after every memtable flush, with a tiny memtable
+  // (StorageOptions::provoke_write_stalls).
+  bool provoke_write_stalls = false;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
   // over several partitions larger than batch_size_warn_threshold warns and larger than
   // batch_size_fail_threshold is refused; an unlogged batch over more partitions than

@@ -1442,6 +1442,8 @@ struct Storage::Impl {
   StorageOptions options;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::WriteOptions write_options;
+  // write_options with no_slowdown, for writes inside a Storage::NoStall.
+  rocksdb::WriteOptions no_stall_write_options;
   rocksdb::WriteOptions meta_write_options;
   // RocksDB's manual_wal_flush (kPeriodic): a write's WAL record stays in RocksDB's buffer until
   // FlushWAL (Storage::WalWritten, WalBatch::Finish). Synced writes flush it themselves.
@@ -1503,6 +1505,13 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   db_options.keep_log_file_num = 2;
   impl->manual_wal_flush = impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic;
   db_options.manual_wal_flush = impl->manual_wal_flush;
+  if (impl->options.provoke_write_stalls) {
+    db_options.write_buffer_size = 64 << 10;  // RocksDB's smallest
+    // Slowdown from the first level-0 file (the triggers cannot be below the compaction's).
+    db_options.level0_file_num_compaction_trigger = 1;
+    db_options.level0_slowdown_writes_trigger = 1;
+    db_options.delayed_write_rate = 16 << 10;
+  }
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(impl->options.block_cache_bytes);
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -1518,6 +1527,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   impl->db.reset(raw);
 
   impl->write_options.sync = impl->options.sync_mode == StorageOptions::SyncMode::kBatch;
+  impl->no_stall_write_options = impl->write_options;
+  impl->no_stall_write_options.no_slowdown = true;
   impl->meta_write_options.sync = true;
   if (impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic &&
       impl->options.periodic_sync_ms > 0) {
@@ -1536,6 +1547,14 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   }
   return std::unique_ptr<Storage>(new Storage(std::move(impl)));
 }
+
+namespace {
+// The storage whose WalBatch the thread is in, and whether a write was made in it.
+thread_local Storage* t_wal_batch = nullptr;
+thread_local bool t_wal_pending = false;
+// The thread's NoStall, if any.
+thread_local Storage::NoStall* t_no_stall = nullptr;
+}  // namespace
 
 Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
                       std::optional<int32_t> now_seconds) {
@@ -1570,16 +1589,20 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
       last = m.table.get();
     }
   }
-  rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
+  NoStall* no_stall = t_no_stall != nullptr && t_no_stall->storage_ == this ? t_no_stall : nullptr;
+  rocksdb::Status s =
+      impl_->db->Write(no_stall ? impl_->no_stall_write_options : impl_->write_options, &batch);
+  if (s.IsIncomplete() && no_stall) no_stall->stalled_ = true;
   if (!s.ok()) return FromRocks(s, "write failed");
   return WalWritten();
 }
 
-namespace {
-// The storage whose WalBatch the thread is in, and whether a write was made in it.
-thread_local Storage* t_wal_batch = nullptr;
-thread_local bool t_wal_pending = false;
-}  // namespace
+Storage::NoStall::NoStall(Storage* storage) : storage_(storage) {
+  assert(t_no_stall == nullptr);
+  t_no_stall = this;
+}
+
+Storage::NoStall::~NoStall() { t_no_stall = nullptr; }
 
 Status Storage::WalWritten() {
   if (!impl_->manual_wal_flush) return Status::Ok();

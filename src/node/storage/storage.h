@@ -32,6 +32,9 @@ struct StorageOptions {
   int periodic_sync_ms = 10000;
   size_t block_cache_bytes = 64u << 20;   // Default: 64 MiB
   size_t write_buffer_bytes = 32u << 20;  // Default: 32 MiB (memtable size)
+  // Tests of write stalls: a 64 KiB memtable, and writes slowed down to 16 KiB/s whenever level 0
+  // holds a file (until compaction has emptied it), so RocksDB stalls writes after every flush.
+  bool provoke_write_stalls = false;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;
@@ -282,6 +285,26 @@ class Storage {
    private:
     Storage* storage_;
     bool finished_ = false;
+  };
+
+  // For the network thread, which must never wait: while a NoStall lives, the Apply calls this
+  // thread makes do not wait out a RocksDB write stall (memtable or level-0 slowdown or stop)
+  // but fail at once, having written nothing (RocksDB's WriteOptions::no_slowdown, which
+  // answers Incomplete before the write reaches the WAL or the memtable), and stalled() turns
+  // true: the caller runs the request again where waiting is allowed. One per thread at a time.
+  class NoStall {
+   public:
+    explicit NoStall(Storage* storage);
+    ~NoStall();
+    NoStall(const NoStall&) = delete;
+    NoStall& operator=(const NoStall&) = delete;
+    // Whether a write failed rather than wait (or RocksDB refused it as Incomplete otherwise).
+    bool stalled() const { return stalled_; }
+
+   private:
+    friend class Storage;
+    Storage* storage_;
+    bool stalled_ = false;
   };
 
   // Live rows (a row exists when it has a live marker or a live cell; a partition with only
