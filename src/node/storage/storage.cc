@@ -5,6 +5,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/rate_limiter.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -1511,6 +1512,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
     db_options.level0_file_num_compaction_trigger = 1;
     db_options.level0_slowdown_writes_trigger = 1;
     db_options.delayed_write_rate = 16 << 10;
+    // Flushes and compactions write at 32 KiB/s: a stall lasts seconds, not milliseconds.
+    db_options.rate_limiter.reset(rocksdb::NewGenericRateLimiter(32 << 10));
   }
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(impl->options.block_cache_bytes);

@@ -32,8 +32,9 @@ struct StorageOptions {
   int periodic_sync_ms = 10000;
   size_t block_cache_bytes = 64u << 20;   // Default: 64 MiB
   size_t write_buffer_bytes = 32u << 20;  // Default: 32 MiB (memtable size)
-  // Tests of write stalls: a 64 KiB memtable, and writes slowed down to 16 KiB/s whenever level 0
-  // holds a file (until compaction has emptied it), so RocksDB stalls writes after every flush.
+  // Tests of write stalls: a 64 KiB memtable, flushes and compactions written at 32 KiB/s, and
+  // writes slowed down to 16 KiB/s whenever level 0 holds a file (until compaction has emptied
+  // it), so RocksDB stalls writes for seconds after every flush.
   bool provoke_write_stalls = false;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
