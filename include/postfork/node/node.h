@@ -47,7 +47,7 @@ struct NodeOptions {
   // node's memory for data. Defaults: 32, 64.
   uint32_t memtable_size_mib = 32;
   uint32_t block_cache_size_mib = 64;
-  // Tests only: storage stalls writes after every memtable flush, with a tiny memtable
+  // Tests only: storage stalls writes for seconds after every flush of a tiny memtable
   // (StorageOptions::provoke_write_stalls).
   bool provoke_write_stalls = false;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
