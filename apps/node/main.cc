@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
                  "partitions are evicted")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
+  app.add_flag("--provoke-write-stalls", options.provoke_write_stalls,
+               "Tests only: a tiny memtable, and writes stalled after every flush")
+      ->group("");  // hidden
   app.add_option("--batch-size-warn-threshold", options.batch_size_warn_threshold_kib,
                  "KiB: a batch over several partitions with more data warns the client")
       ->capture_default_str();

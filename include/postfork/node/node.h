@@ -53,6 +53,9 @@ struct NodeOptions {
   // Default: 64, as the block cache: enough for the hot rows of a small service, and a bound
   // the operator sees beside the other memory settings.
   uint32_t row_cache_size_mib = 64;
+  // Tests only: storage stalls writes for seconds after every flush of a tiny memtable
+  // (StorageOptions::provoke_write_stalls).
+  bool provoke_write_stalls = false;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
   // over several partitions larger than batch_size_warn_threshold warns and larger than
   // batch_size_fail_threshold is refused; an unlogged batch over more partitions than

@@ -34,8 +34,9 @@ struct PreparedEntry {
   // v5: the ResultMetadataId of `statement`'s result metadata, kept in step with it. Guarded by
   // `mu`.
   std::string result_metadata_id;
-  // Whether `statement` is_point_read(), kept in step with it; read without `mu`.
-  std::atomic<bool> point_read{false};
+  // Whether `statement` may run on the network thread (QueryProcessor::RunsInline), kept in
+  // step with it; read without `mu`.
+  std::atomic<bool> runs_inline{false};
   // The table (or keyspace, for statements on no table) the statement reads or writes, for
   // dropping it with its table; and its weight in the cache. Set before Insert.
   std::string statement_keyspace;

@@ -344,7 +344,7 @@ Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::Client
   entry->prepared_result_metadata = entry->statement->result_metadata();
   entry->result_metadata_id =
       PreparedCache::ComputeResultMetadataId(entry->statement->result_metadata());
-  entry->point_read.store(entry->statement->is_point_read(), std::memory_order_relaxed);
+  entry->runs_inline.store(InlineStatement(*entry->statement), std::memory_order_relaxed);
   entry->statement_keyspace = entry->statement->keyspace();
   entry->statement_table = entry->statement->table();
   entry->weight = PreparedCache::Weigh(*entry);
@@ -385,19 +385,26 @@ Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
     entry.schema = schema;
     entry.result_metadata_id =
         PreparedCache::ComputeResultMetadataId(entry.statement->result_metadata());
-    entry.point_read.store(entry.statement->is_point_read(), std::memory_order_relaxed);
+    entry.runs_inline.store(InlineStatement(*entry.statement), std::memory_order_relaxed);
   }
   if (result_metadata_id) *result_metadata_id = entry.result_metadata_id;
   return entry.statement;
 }
 
-bool QueryProcessor::IsPointRead(cql::Opcode opcode, std::string_view body) {
+bool QueryProcessor::InlineStatement(const CqlStatement& statement) const {
+  if (statement.is_point_read()) return true;
+  // A write that fsyncs the WAL before it returns would hold up every connection meanwhile.
+  return statement.is_single_row_write() &&
+         db_->storage().options().sync_mode != StorageOptions::SyncMode::kBatch;
+}
+
+bool QueryProcessor::RunsInline(cql::Opcode opcode, std::string_view body) {
   if (opcode != cql::Opcode::kExecute) return false;
   cql::ByteReader reader(body);
   auto id = reader.ReadShortBytes();
   if (!id.ok()) return false;
   std::shared_ptr<PreparedEntry> entry = prepared_.Find(*id);
-  return entry && entry->point_read.load(std::memory_order_relaxed);
+  return entry && entry->runs_inline.load(std::memory_order_relaxed);
 }
 
 Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client) {

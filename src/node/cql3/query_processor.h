@@ -80,20 +80,27 @@ class QueryProcessor {
   bool IsUseRequest(cql::Opcode opcode, std::string_view body);
 
   PreparedCache& prepared() { return prepared_; }
+  // The storage the statements write, for the network thread's Storage::WalBatch around the
+  // requests it runs inline.
+  Storage& storage() { return db_->storage(); }
 
-  // Whether `body` (a request of `opcode`) executes a prepared statement that is a point read
-  // (CqlStatement::is_point_read) as last checked against the schema: a hint for where to run
-  // it, never a check (Execute checks everything again).
-  bool IsPointRead(cql::Opcode opcode, std::string_view body);
+  // Whether `body` (a request of `opcode`) executes a prepared statement that costs less than
+  // the hand-off to a request thread, as last checked against the schema: a point read
+  // (CqlStatement::is_point_read), or a single-row write (is_single_row_write) when storage does
+  // not sync the WAL on each write. A hint for where to run it, never a check (Execute checks
+  // everything again).
+  bool RunsInline(cql::Opcode opcode, std::string_view body);
 
  private:
   // The entry's statement, checked again if the schema changed; `result_metadata_id` (optional)
   // gets its v5 result metadata id, read under the same lock.
-  static Result<std::shared_ptr<const CqlStatement>> StatementFor(
+  Result<std::shared_ptr<const CqlStatement>> StatementFor(
       PreparedEntry& entry, const std::shared_ptr<const SchemaSnapshot>& schema,
       std::string* result_metadata_id = nullptr);
   Response Run(const CqlStatement& statement, ExecutionContext& ctx, service::ClientState& client);
   ExecutionContext MakeContext(service::ClientState& client, const cql::QueryParameters* params);
+  // Whether `statement` runs inline (RunsInline).
+  bool InlineStatement(const CqlStatement& statement) const;
 
   Database* db_;
   service::NodeMetrics* metrics_;

@@ -5,12 +5,14 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/rate_limiter.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -1468,23 +1470,29 @@ struct Storage::Impl {
   StorageOptions options;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::WriteOptions write_options;
+  // write_options with no_slowdown, for writes inside a Storage::NoStall.
+  rocksdb::WriteOptions no_stall_write_options;
   rocksdb::WriteOptions meta_write_options;
+  // RocksDB's manual_wal_flush (kPeriodic): a write's WAL record stays in RocksDB's buffer until
+  // FlushWAL (Storage::WalWritten, WalBatch::Finish). Synced writes flush it themselves.
+  bool manual_wal_flush = false;
   std::atomic<const VirtualTableSource*> virtual_source{nullptr};
   std::unique_ptr<RowCache> row_cache;  // null when off
 
   // Every write to the database goes through here, so that the row cache drops what the batch
   // changes (row_cache.h: before and after the write, so no fill can keep what it replaced).
+  rocksdb::Status WriteRaw(const rocksdb::WriteOptions& write_options,
+                           rocksdb::WriteBatch* batch) {
+    if (!row_cache) return db->Write(write_options, batch);
+    RowCache::Touched touched = RowCache::TouchedBy(*batch);
+    row_cache->BeginWrite(touched);
+    rocksdb::Status s = db->Write(write_options, batch);
+    row_cache->EndWrite(touched);
+    return s;
+  }
   Status Write(const rocksdb::WriteOptions& write_options, rocksdb::WriteBatch* batch,
                std::string_view what) {
-    rocksdb::Status s;
-    if (!row_cache) {
-      s = db->Write(write_options, batch);
-    } else {
-      RowCache::Touched touched = RowCache::TouchedBy(*batch);
-      row_cache->BeginWrite(touched);
-      s = db->Write(write_options, batch);
-      row_cache->EndWrite(touched);
-    }
+    rocksdb::Status s = WriteRaw(write_options, batch);
     if (!s.ok()) return FromRocks(s, what);
     return Status::Ok();
   }
@@ -1507,7 +1515,7 @@ struct Storage::Impl {
       sync_thread.join();
     }
     if (db) {
-      rocksdb::Status s = db->SyncWAL();
+      rocksdb::Status s = db->FlushWAL(/*sync=*/true);
       (void)s;  // best effort at close: every acknowledged write is already in the WAL
       s = db->Close();
       (void)s;
@@ -1542,6 +1550,17 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
+  impl->manual_wal_flush = impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic;
+  db_options.manual_wal_flush = impl->manual_wal_flush;
+  if (impl->options.provoke_write_stalls) {
+    db_options.write_buffer_size = 64 << 10;  // RocksDB's smallest
+    // Slowdown from the first level-0 file (the triggers cannot be below the compaction's).
+    db_options.level0_file_num_compaction_trigger = 1;
+    db_options.level0_slowdown_writes_trigger = 1;
+    db_options.delayed_write_rate = 16 << 10;
+    // Flushes and compactions write at 32 KiB/s: a stall lasts seconds, not milliseconds.
+    db_options.rate_limiter.reset(rocksdb::NewGenericRateLimiter(32 << 10));
+  }
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(impl->options.block_cache_bytes);
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -1560,6 +1579,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   }
 
   impl->write_options.sync = impl->options.sync_mode == StorageOptions::SyncMode::kBatch;
+  impl->no_stall_write_options = impl->write_options;
+  impl->no_stall_write_options.no_slowdown = true;
   impl->meta_write_options.sync = true;
   if (impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic &&
       impl->options.periodic_sync_ms > 0) {
@@ -1570,7 +1591,7 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
         p->sync_cv.wait_for(lock, std::chrono::milliseconds(p->options.periodic_sync_ms));
         if (p->stopping) break;
         lock.unlock();
-        rocksdb::Status st = p->db->SyncWAL();
+        rocksdb::Status st = p->db->FlushWAL(/*sync=*/true);
         (void)st;  // a failed periodic sync is retried next period; writes already succeeded
         lock.lock();
       }
@@ -1578,6 +1599,14 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   }
   return std::unique_ptr<Storage>(new Storage(std::move(impl)));
 }
+
+namespace {
+// The storage whose WalBatch the thread is in, and whether a write was made in it.
+thread_local Storage* t_wal_batch = nullptr;
+thread_local bool t_wal_pending = false;
+// The thread's NoStall, if any.
+thread_local Storage::NoStall* t_no_stall = nullptr;
+}  // namespace
 
 Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
                       std::optional<int32_t> now_seconds) {
@@ -1612,7 +1641,50 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
       last = m.table.get();
     }
   }
-  return impl_->Write(impl_->write_options, &batch, "write failed");
+  NoStall* no_stall = t_no_stall != nullptr && t_no_stall->storage_ == this ? t_no_stall : nullptr;
+  rocksdb::Status s =
+      impl_->WriteRaw(no_stall ? impl_->no_stall_write_options : impl_->write_options, &batch);
+  if (s.IsIncomplete() && no_stall) no_stall->stalled_ = true;
+  if (!s.ok()) return FromRocks(s, "write failed");
+  return WalWritten();
+}
+
+Storage::NoStall::NoStall(Storage* storage) : storage_(storage) {
+  assert(t_no_stall == nullptr);
+  t_no_stall = this;
+}
+
+Storage::NoStall::~NoStall() { t_no_stall = nullptr; }
+
+Status Storage::WalWritten() {
+  if (!impl_->manual_wal_flush) return Status::Ok();
+  if (t_wal_batch == this) {
+    t_wal_pending = true;
+    return Status::Ok();
+  }
+  rocksdb::Status s = impl_->db->FlushWAL(/*sync=*/false);
+  if (!s.ok()) return FromRocks(s, "write failed: WAL");
+  return Status::Ok();
+}
+
+Storage::WalBatch::WalBatch(Storage* storage) : storage_(storage) {
+  assert(t_wal_batch == nullptr);
+  t_wal_batch = storage;
+  t_wal_pending = false;
+}
+
+Storage::WalBatch::~WalBatch() {
+  if (!finished_) (void)Finish();
+}
+
+Status Storage::WalBatch::Finish() {
+  finished_ = true;
+  t_wal_batch = nullptr;
+  if (!t_wal_pending) return Status::Ok();
+  t_wal_pending = false;
+  rocksdb::Status s = storage_->impl_->db->FlushWAL(/*sync=*/false);
+  if (!s.ok()) return FromRocks(s, "write failed: WAL");
+  return Status::Ok();
 }
 
 namespace {
@@ -1891,6 +1963,7 @@ Status Storage::BuildIndex(const std::shared_ptr<const TableMetadata>& table,
         if (!s.ok()) return FromRocks(s, "index build batch");
       }
       PF_RETURN_IF_ERROR(impl_->Write(impl_->write_options, &batch, "index build write"));
+      PF_RETURN_IF_ERROR(WalWritten());
     }
     if (!page.has_more) break;
     cmd.resume_position = page.resume_position;
@@ -1938,6 +2011,9 @@ Status Storage::Checkpoint(const std::string& dir, bool flush) {
   rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
   if (!s.ok()) return FromRocks(s, "cannot create a checkpoint");
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // The copied WAL holds every write made so far, not only the acknowledged ones.
+  s = impl_->db->FlushWAL(/*sync=*/false);
+  if (!s.ok()) return FromRocks(s, "checkpoint into " + dir + " failed: WAL");
   // log_size_for_flush: 0 flushes always; the largest value never does (the WAL is copied).
   s = checkpoint->CreateCheckpoint(dir, flush ? 0 : std::numeric_limits<uint64_t>::max());
   if (!s.ok()) return FromRocks(s, "checkpoint into " + dir + " failed");

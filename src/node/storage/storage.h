@@ -22,8 +22,10 @@ enum class IndexTarget;
 
 struct StorageOptions {
   std::string data_dir;  // Required. Created if missing.
-  // kPeriodic: each write is in RocksDB's WAL (OS-buffered) before Apply returns: survives a
-  // killed process. kBatch: the WAL is fsynced before Apply returns: survives power loss.
+  // kPeriodic: each write is in RocksDB's WAL (OS-buffered) before Apply returns, or, for a
+  // write made inside a Storage::WalBatch, before that batch's Finish returns; an acknowledged
+  // write survives a killed process. kBatch: the WAL is fsynced before Apply returns: survives
+  // power loss.
   enum class SyncMode { kPeriodic, kBatch };
   SyncMode sync_mode = SyncMode::kPeriodic;  // Default: periodic (Cassandra's default)
   // kPeriodic only: how often a background thread fsyncs the WAL; 0 = never. Default: 10000.
@@ -33,6 +35,10 @@ struct StorageOptions {
   // The row cache (storage/README.md, "Row cache"): merged partitions, and whole small tables,
   // kept in memory for reads; 0 = off. Default: 64 MiB.
   size_t row_cache_bytes = 64u << 20;
+  // Tests of write stalls: a 64 KiB memtable, flushes and compactions written at 32 KiB/s, and
+  // writes slowed down to 16 KiB/s whenever level 0 holds a file (until compaction has emptied
+  // it), so RocksDB stalls writes for seconds after every flush.
+  bool provoke_write_stalls = false;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;
@@ -262,6 +268,49 @@ class Storage {
   Status Apply(const std::vector<PartitionMutation>& mutations,
                std::optional<int32_t> now_seconds = std::nullopt);
 
+  // Group commit to the OS, for the calling thread (kPeriodic; with kBatch every write is synced
+  // and this does nothing). While a WalBatch lives, the WAL records of the Apply calls this
+  // thread makes stay in RocksDB's WAL buffer, and Finish writes them to the OS in one system
+  // call instead of one each. The caller acknowledges none of those writes before Finish has
+  // returned OK: until then a killed process loses them. (Apply elsewhere, and Finish, write out
+  // every thread's buffered records, so a write that is acknowledged has every earlier one in
+  // the OS too.) One per thread at a time.
+  class WalBatch {
+   public:
+    explicit WalBatch(Storage* storage);
+    // Finishes the batch if Finish was not called (on early exits; its status is dropped).
+    ~WalBatch();
+    WalBatch(const WalBatch&) = delete;
+    WalBatch& operator=(const WalBatch&) = delete;
+    // Writes the batch's records to the OS; kIoError when that failed (then the writes are in
+    // the memtable, readable, but not in the WAL: acknowledge none of them).
+    Status Finish();
+
+   private:
+    Storage* storage_;
+    bool finished_ = false;
+  };
+
+  // For the network thread, which must never wait: while a NoStall lives, the Apply calls this
+  // thread makes do not wait out a RocksDB write stall (memtable or level-0 slowdown or stop)
+  // but fail at once, having written nothing (RocksDB's WriteOptions::no_slowdown, which
+  // answers Incomplete before the write reaches the WAL or the memtable), and stalled() turns
+  // true: the caller runs the request again where waiting is allowed. One per thread at a time.
+  class NoStall {
+   public:
+    explicit NoStall(Storage* storage);
+    ~NoStall();
+    NoStall(const NoStall&) = delete;
+    NoStall& operator=(const NoStall&) = delete;
+    // Whether a write failed rather than wait (or RocksDB refused it as Incomplete otherwise).
+    bool stalled() const { return stalled_; }
+
+   private:
+    friend class Storage;
+    Storage* storage_;
+    bool stalled_ = false;
+  };
+
   // Live rows (a row exists when it has a live marker or a live cell; a partition with only
   // static data yields one row with empty clustering when no slice restricts clustering).
   Result<ReadResult> Read(const ReadCommand& command) const;
@@ -331,6 +380,9 @@ class Storage {
  private:
   struct Impl;
   explicit Storage(std::unique_ptr<Impl> impl);
+  // After a write of data (write_options): its WAL record goes to the OS now, or at the end of
+  // this thread's WalBatch.
+  Status WalWritten();
   std::unique_ptr<Impl> impl_;
 };
 

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <cctype>
 #include <chrono>
+#include <optional>
 
 #include "cql/utf8.h"
 #include "node/auth/auth_service.h"
@@ -19,6 +20,10 @@ namespace postfork::node::transport {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+// A request whose body is larger goes to the request threads even when it would run inline: a
+// write's decoding, binding and storage cost grow with its values, and the network thread must
+// not be held up by one large request.
+constexpr size_t kMaxInlineBody = 4096;
 
 // Leniency. As Cassandra: bytes after a request's body are ignored (cql/messages.cc), a custom
 // payload is read and dropped, and a QUERY/PREPARE/EXECUTE/BATCH body that does not decode (or
@@ -155,16 +160,27 @@ Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std:
 }
 
 // Runs a QUERY, PREPARE, EXECUTE or BATCH; `traced` (the frame's tracing flag) runs it under
-// a trace that is written before the response, which then carries its session id.
-Outcome RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
-                   service::ClientState& client, bool traced) {
-  if (!traced) return ExecuteRequest(processor, opcode, body, client);
+// a trace that is written before the response, which then carries its session id. Under
+// `no_stall` (the network thread's), a request whose write would have waited out a storage write
+// stall returns nullopt, having written nothing (no trace either): it is to run again where
+// waiting is allowed.
+std::optional<Outcome> RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode,
+                                  std::string_view body, service::ClientState& client,
+                                  bool traced, const Storage::NoStall* no_stall = nullptr) {
+  auto stalled = [&] { return no_stall != nullptr && no_stall->stalled(); };
+  if (!traced) {
+    Outcome out = ExecuteRequest(processor, opcode, body, client);
+    if (stalled()) return std::nullopt;
+    return out;
+  }
   tracing::TraceState trace(client.peer_address);
   Outcome out;
   {
     tracing::TraceScope scope(&trace);
     out = ExecuteRequest(processor, opcode, body, client);
   }
+  if (stalled()) return std::nullopt;
+  // Best effort: under `no_stall`, a trace write that would stall is dropped (FinishTrace).
   if (!out.close) processor.FinishTrace(trace, &out.response);
   return out;
 }
@@ -282,7 +298,16 @@ void Connection::DoRead() {
 }
 
 void Connection::ContinueInput() {
+  // The writes that the requests below run inline reach the OS in one system call, before any
+  // of their answers is sent.
+  Storage::WalBatch wal(&server_->processor().storage());
   bool keep = ProcessInput();
+  if (!wal.Finish().ok()) {
+    // The answers would acknowledge writes that are not in the WAL: none is sent, and the
+    // connection closes, so that its client treats those requests' outcome as unknown.
+    out_.clear();
+    keep = false;
+  }
   // Compact the buffer: drop consumed bytes.
   in_.Consume(in_pos_);
   in_pos_ = 0;
@@ -541,13 +566,26 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
     case cql::Opcode::kExecute:
     case cql::Opcode::kBatch: {
       if (!require_startup()) return false;
-      // A point read costs less than the hand-off to a request thread and back: it runs here.
-      if (server_->requests() && !server_->processor().IsPointRead(header.opcode, body)) {
+      // A point read or a single-row write costs less than the hand-off to a request thread and
+      // back: it runs here.
+      if (server_->requests() &&
+          (body.size() > kMaxInlineBody || !server_->processor().RunsInline(header.opcode, body))) {
         Dispatch(header, body, started);
         return true;
       }
-      Outcome out = RunRequest(server_->processor(), header.opcode, body, state_,
-                               header.flags & cql::frame_flags::kTracing);
+      // With request threads to hand it to, a write that would wait out a storage write stall
+      // goes there instead, having written nothing: the network thread never waits.
+      std::optional<Storage::NoStall> no_stall;
+      if (server_->requests()) no_stall.emplace(&server_->processor().storage());
+      std::optional<Outcome> ran =
+          RunRequest(server_->processor(), header.opcode, body, state_,
+                     header.flags & cql::frame_flags::kTracing, no_stall ? &*no_stall : nullptr);
+      if (!ran) {
+        no_stall.reset();
+        Dispatch(header, body, started);
+        return true;
+      }
+      Outcome& out = *ran;
       if (out.close) {
         metrics.Error(static_cast<int32_t>(cql::ErrorCode::kProtocolError));
         QueueFrame(stream, out.response.opcode, out.response.body, false, version_);
@@ -645,7 +683,7 @@ void Connection::Dispatch(const cql::FrameHeader& header, std::string_view body,
   auto task = [self = shared_from_this(), executor = socket_.get_executor(), opcode = header.opcode,
                stream = header.stream, body = std::string(body), client = state_, started, barrier,
                traced = (header.flags & cql::frame_flags::kTracing) != 0]() mutable {
-    Outcome out = RunRequest(self->server_->processor(), opcode, body, client, traced);
+    Outcome out = *RunRequest(self->server_->processor(), opcode, body, client, traced);
     std::string frame;
     AppendFrame(&frame, stream, out.response.opcode, out.response.body, client.compression,
                 !out.close, client.protocol_version, &out.response.warnings,

@@ -2,6 +2,8 @@
 // PREPARE, EXECUTE and BATCH run on the server's request threads (when it has them), each with a
 // copy of the connection's state, so requests on one connection run concurrently and are
 // answered as they finish; their responses are encoded (and compressed) there and queued here.
+// A prepared point read or single-row write runs here instead (QueryProcessor::RunsInline): it
+// costs less than the hand-off.
 // Other messages (OPTIONS, STARTUP, REGISTER, AUTH_RESPONSE) are handled in order on the network
 // thread. At most kMaxInFlight requests run per connection: beyond that the connection stops
 // reading until half have been answered. Responses queued while a write is in progress are

@@ -10,6 +10,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 import unittest
 import urllib.request
 import uuid
@@ -306,14 +308,20 @@ class PythonDriverTest(unittest.TestCase):
         self.assertIn("postfork_node_request_latency_seconds_count", text)
 
 
+def create_table_t(session, keyspace):
+    """Creates `keyspace` (RF 1) and its table t (k int PRIMARY KEY, v text); returns its
+    prepared INSERT of (k, v)."""
+    session.execute("CREATE KEYSPACE %s WITH replication = "
+                    "{'class': 'SimpleStrategy', 'replication_factor': 1}" % keyspace)
+    session.execute("CREATE TABLE %s.t (k int PRIMARY KEY, v text)" % keyspace)
+    return session.prepare("INSERT INTO %s.t (k, v) VALUES (?, ?)" % keyspace)
+
+
 class DurabilityTest(unittest.TestCase):
     def test_acknowledged_writes_survive_restart_and_kill_9(self):
         with NodeProcess(BINARY) as node:
             cluster, s = connect(node=node)
-            s.execute("CREATE KEYSPACE dur WITH replication = "
-                      "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-            s.execute("CREATE TABLE dur.t (k int PRIMARY KEY, v text)")
-            ins = s.prepare("INSERT INTO dur.t (k, v) VALUES (?, ?)")
+            ins = create_table_t(s, "dur")
             for i in range(200):
                 s.execute(ins, (i, "a%d" % i))
             cluster.shutdown()
@@ -331,6 +339,88 @@ class DurabilityTest(unittest.TestCase):
             self.assertEqual(s.execute("SELECT v FROM t WHERE k = 399").one().v, "b399")
             self.assertIn("t", cluster.metadata.keyspaces["dur"].tables)
             cluster.shutdown()
+
+    def test_writes_acknowledged_in_one_read_survive_kill_9(self):
+        # Prepared single-row writes run on the network thread, and the WAL records of one read's
+        # requests reach the OS together, before their answers: with 64 in flight many share a
+        # read, and every acknowledged one must survive a killed process.
+        with NodeProcess(BINARY) as node:
+            cluster, s = connect(node=node)
+            ins = create_table_t(s, "durc")
+            upd = s.prepare("UPDATE durc.t SET v = ? WHERE k = ?")
+            results = execute_concurrent_with_args(
+                s, ins, [(i, "a%d" % i) for i in range(3000)], concurrency=64)
+            self.assertTrue(all(ok for ok, _ in results))
+            results = execute_concurrent_with_args(
+                s, upd, [("u%d" % i, i) for i in range(0, 3000, 2)], concurrency=64)
+            self.assertTrue(all(ok for ok, _ in results))
+            cluster.shutdown()
+            node.restart(signal.SIGKILL)
+            cluster, s = connect("durc", node=node)
+            rows = {r.k: r.v for r in s.execute("SELECT k, v FROM t")}
+            self.assertEqual(len(rows), 3000)
+            for i in range(3000):
+                self.assertEqual(rows[i], ("u%d" if i % 2 == 0 else "a%d") % i)
+            cluster.shutdown()
+
+
+class WriteStallTest(unittest.TestCase):
+    def test_reads_answer_while_writes_stall(self):
+        # --provoke-write-stalls: a 64 KiB memtable flushed at 32 KiB/s, so RocksDB slows or stops
+        # writes for seconds after each flush. A prepared single-row write runs on the network
+        # thread and must not wait out a stall there (it goes to the request threads instead), so
+        # reads on another connection keep being answered meanwhile (they would wait seconds
+        # behind a stalled write otherwise); and every acknowledged write is there afterwards.
+        with NodeProcess(BINARY, extra_args=["--provoke-write-stalls"]) as node:
+            writer, ws = connect(node=node)
+            ws.execute("CREATE KEYSPACE stall WITH replication = "
+                       "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+            ws.execute("CREATE TABLE stall.t (k int PRIMARY KEY, v text)")
+            ws.execute("INSERT INTO stall.t (k, v) VALUES (-1, 'probe')")
+            reader, rs = connect(node=node)
+            read = rs.prepare("SELECT v FROM stall.t WHERE k = -1")
+            ins = ws.prepare("INSERT INTO stall.t (k, v) VALUES (?, ?)")
+            value = "x" * 512
+            n = 600  # 330 KB: about five memtables
+            latencies = []
+            done = threading.Event()
+
+            def read_meanwhile():
+                while not done.is_set():
+                    asked = time.monotonic()
+                    rs.execute(read).one()
+                    latencies.append(time.monotonic() - asked)
+
+            reads = threading.Thread(target=read_meanwhile)
+            reads.start()
+            started = time.monotonic()
+            try:
+                results = execute_concurrent_with_args(
+                    ws, ins, [(i, value) for i in range(n)], concurrency=64)
+            finally:
+                done.set()
+                reads.join()
+            writing = time.monotonic() - started
+            self.assertTrue(all(ok for ok, _ in results))
+            # Unstalled, these writes take a tenth of a second.
+            self.assertGreater(writing, 1.0)
+            # RocksDB's log says that it slowed or stopped writes.
+            logs = [os.path.join(d, f) for d, _, files in os.walk(node.data_dir)
+                    for f in files if f.startswith("LOG")]
+            stalled = False
+            for path in logs:
+                with open(path, errors="replace") as f:
+                    text = f.read()
+                    stalled = stalled or "Stalling writes" in text or "Stopping writes" in text
+            self.assertTrue(stalled, logs)
+            # No read waited out a stall (the margin is for a loaded machine).
+            self.assertGreater(len(latencies), 10)
+            self.assertLess(max(latencies), 0.5, sorted(latencies)[-5:])
+            rows = {r.k: r.v for r in rs.execute("SELECT k, v FROM stall.t")}
+            self.assertEqual(len(rows), n + 1)
+            self.assertTrue(all(rows[i] == value for i in range(n)))
+            writer.shutdown()
+            reader.shutdown()
 
 
 if __name__ == "__main__":

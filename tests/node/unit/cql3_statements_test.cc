@@ -266,6 +266,36 @@ TEST_F(CqlStatementTest, ListOperationsOfOneStatementApplyInTurn) {
               ErrorCode::kSyntaxError, "Multiple incompatible setting of column l");
 }
 
+// The network thread runs a prepared point read or single-row write itself; anything that reads
+// before it writes, takes a lock, or writes several rows goes to the request threads.
+TEST_F(CqlStatementTest, PreparedPointReadsAndSingleRowWritesRunInline) {
+  env_.Ok("CREATE TABLE c (k int PRIMARY KEY, n counter)");
+  env_.Ok("CREATE TABLE l (k int PRIMARY KEY, l list<int>)");
+  auto runs_inline = [&](std::string_view query) {
+    CqlResult prepared = env_.Prepare(query);
+    EXPECT_TRUE(prepared.ok) << query << " -> " << prepared;
+    std::string body;
+    cql::ByteWriter(&body).WriteShortBytes(prepared.prepared_id);
+    return env_.processor().RunsInline(cql::Opcode::kExecute, body);
+  };
+  EXPECT_TRUE(runs_inline("SELECT v FROM t WHERE pk = ? AND ck = ?"));
+  EXPECT_TRUE(runs_inline("INSERT INTO t (pk, ck, v) VALUES (?, ?, ?)"));
+  EXPECT_TRUE(runs_inline("INSERT INTO t (pk, ck, v) VALUES (?, ?, ?) USING TTL 10"));
+  EXPECT_TRUE(runs_inline("UPDATE t SET v = ? WHERE pk = ? AND ck = ?"));
+  EXPECT_TRUE(runs_inline("UPDATE l SET l = l + ? WHERE k = ?"));
+  EXPECT_FALSE(runs_inline("SELECT v FROM t WHERE pk = ?"));
+  EXPECT_FALSE(runs_inline("INSERT INTO t (pk, ck, v) VALUES (?, ?, ?) IF NOT EXISTS"));
+  EXPECT_FALSE(runs_inline("UPDATE t SET v = ? WHERE pk = ? AND ck = ? IF v = ?"));
+  EXPECT_FALSE(runs_inline("UPDATE t SET v = ? WHERE pk IN (?, ?) AND ck = ?"));
+  EXPECT_FALSE(runs_inline("UPDATE t SET v = ? WHERE pk = ? AND ck IN (?, ?)"));
+  EXPECT_FALSE(runs_inline("UPDATE c SET n = n + 1 WHERE k = ?"));
+  EXPECT_FALSE(runs_inline("UPDATE l SET l[0] = ? WHERE k = ?"));
+  EXPECT_FALSE(runs_inline("UPDATE l SET l = l - ? WHERE k = ?"));
+  EXPECT_FALSE(runs_inline("INSERT INTO t JSON ?"));
+  EXPECT_FALSE(runs_inline("DELETE FROM t WHERE pk = ? AND ck = ?"));
+  EXPECT_FALSE(runs_inline("BEGIN BATCH INSERT INTO t (pk, ck, v) VALUES (?, ?, ?) APPLY BATCH"));
+}
+
 TEST_F(CqlStatementTest, PreparedStatementsBindValues) {
   CqlResult r = env_.ExecutePrepared("SELECT v FROM t WHERE pk = ? AND ck = ?",
                                      {cql::RawValue::Of(Int(1)), cql::RawValue::Of(Int(2))});

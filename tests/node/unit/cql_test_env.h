@@ -142,6 +142,7 @@ class CqlTestEnv {
   }
 
   Database& db() { return *db_; }
+  cql3::QueryProcessor& processor() { return *processor_; }
 
  private:
   CqlResult Decode(const cql3::Response& response) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
 
@@ -29,6 +30,8 @@ class StorageTest : public ::testing::Test {
     StorageOptions options;
     options.data_dir = dir_.path();
     options.clock_micros = [this] { return now_micros_; };
+    options.sync_mode = sync_mode_;
+    options.provoke_write_stalls = provoke_write_stalls_;
     auto s = Storage::Open(options);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     storage_ = std::move(*s);
@@ -124,7 +127,18 @@ class StorageTest : public ::testing::Test {
     return out;
   }
 
+  // Bytes of the WAL files in the data directory, as the OS has them.
+  uint64_t WalBytes() {
+    uint64_t bytes = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+      if (entry.path().extension() == ".log") bytes += entry.file_size();
+    }
+    return bytes;
+  }
+
   TempDir dir_;
+  StorageOptions::SyncMode sync_mode_ = StorageOptions::SyncMode::kPeriodic;
+  bool provoke_write_stalls_ = false;
   int64_t now_micros_ = 1'700'000'000'000'000;
   std::unique_ptr<Storage> storage_;
   std::shared_ptr<const TableMetadata> table_ = Table();
@@ -221,6 +235,71 @@ TEST_F(IndexTest, LookupPagesAndRebuilds) {
   EXPECT_EQ(Keys(Lookup(3)), (RowList{}));
   ASSERT_TRUE(storage_->BuildIndex(table_, table_->indexes[0]).ok());
   EXPECT_EQ(Keys(Lookup(3)), paged);
+}
+
+TEST_F(StorageTest, WritesInAWalBatchReachTheOsTogetherAtItsFinish) {
+  const uint64_t start = WalBytes();
+  Insert(1, 1, 10, 1000);  // outside a batch: in the OS when Apply returns
+  const uint64_t one = WalBytes();
+  EXPECT_GT(one, start);
+  {
+    Storage::WalBatch batch(storage_.get());
+    Insert(1, 2, 20, 1000);
+    Insert(2, 1, 30, 1000);
+    EXPECT_EQ(WalBytes(), one);  // buffered, but already readable
+    EXPECT_EQ(Rows(Command({1, 2})), (RowList{{1, 10}, {2, 20}, {1, 30}}));
+    ASSERT_TRUE(batch.Finish().ok());
+    EXPECT_GT(WalBytes(), one);
+  }
+  EXPECT_EQ(Rows(Command({1, 2})), (RowList{{1, 10}, {2, 20}, {1, 30}}));
+  Reopen();
+  EXPECT_EQ(Rows(Command({1, 2})), (RowList{{1, 10}, {2, 20}, {1, 30}}));
+}
+
+TEST_F(StorageTest, WithBatchSyncAWalBatchDefersNoWrite) {
+  sync_mode_ = StorageOptions::SyncMode::kBatch;
+  Reopen();
+  const uint64_t start = WalBytes();
+  Storage::WalBatch batch(storage_.get());
+  Insert(1, 1, 10, 1000);
+  EXPECT_GT(WalBytes(), start);
+  EXPECT_TRUE(batch.Finish().ok());
+}
+
+TEST_F(StorageTest, UnderNoStallAWriteThatWouldStallIsRefusedHavingWrittenNothing) {
+  provoke_write_stalls_ = true;  // a 64 KiB memtable, flushed at 32 KiB/s
+  Reopen();
+  int refused = -1;
+  {
+    Storage::NoStall no_stall(storage_.get());
+    for (int pk = 0; pk < 100000 && refused < 0; ++pk) {
+      PartitionMutation m = Mutation(pk);
+      RowMutation r;
+      r.clustering = {Int(1)};
+      r.marker_timestamp = 1000;
+      CellWrite w;
+      w.column_id = Id("v");
+      w.value = Int(pk);
+      w.timestamp = 1000;
+      r.cells.push_back(w);
+      m.rows.push_back(r);
+      const uint64_t wal = WalBytes();
+      Status s = storage_->Apply({m});
+      if (no_stall.stalled()) {
+        EXPECT_FALSE(s.ok());
+        EXPECT_EQ(WalBytes(), wal);
+        refused = pk;
+      } else {
+        ASSERT_TRUE(s.ok()) << s.ToString();
+      }
+    }
+  }
+  ASSERT_GT(refused, 0) << "no write stalled";
+  EXPECT_EQ(Rows(Command({refused - 1})), (RowList{{1, refused - 1}}));
+  EXPECT_EQ(Rows(Command({refused})), RowList{});
+  // Outside a NoStall the same write waits out the stall and is written.
+  Insert(refused, 1, 5, 1000);
+  EXPECT_EQ(Rows(Command({refused})), (RowList{{1, 5}}));
 }
 
 TEST_F(StorageTest, InsertThenReadReturnsTheRow) {

@@ -139,6 +139,10 @@ class CqlStatement {
   // columns): cheap and bounded, so the network thread may run it itself rather than hand it to
   // a request thread.
   virtual bool is_point_read() const { return false; }
+  // A write of one row that reads nothing first (no conditions, no counters, no list operation
+  // by index or value, no IN): its cost is building one mutation and one storage write, so the
+  // network thread may run it itself too (when storage does not sync each write).
+  virtual bool is_single_row_write() const { return false; }
 
   // A text BEGIN BATCH: its statements, for per-statement access checks. Empty otherwise.
   virtual std::vector<const CqlStatement*> batch_children() const { return {}; }

@@ -203,6 +203,13 @@ class TableModification : public ModificationStatement {
     return Status::Ok();
   }
 
+  // No conditions, no counters, and none of `ops` reads the row (is_single_row_write).
+  bool WritesWithoutReading(const std::vector<Operation>& ops) const {
+    return lwt_ == Lwt::kNone && !counter_ &&
+           std::none_of(ops.begin(), ops.end(),
+                        [](const Operation& op) { return op.NeedsCurrentValue(); });
+  }
+
   void ComputePkIndexes(const std::vector<const ValueSource*>& pk_sources) {
     pk_indexes_.clear();
     for (const ValueSource* s : pk_sources) {
@@ -761,6 +768,7 @@ class TableModification : public ModificationStatement {
 class InsertStatementImpl final : public TableModification {
  public:
   std::string_view kind() const override { return "insert"; }
+  bool is_single_row_write() const override { return !json_ && WritesWithoutReading(ops_); }
 
   Status Prepare(const InsertStatement& stmt, std::shared_ptr<const TableMetadata> table,
                  int bind_count, const KeyspaceMetadata* keyspace) {
@@ -1069,6 +1077,9 @@ class WhereModification : public TableModification {
 class UpdateStatementImpl final : public WhereModification {
  public:
   std::string_view kind() const override { return "update"; }
+  bool is_single_row_write() const override {
+    return !partition_has_in() && !clustering_has_in() && WritesWithoutReading(ops_);
+  }
 
   Status Prepare(const UpdateStatement& stmt, std::shared_ptr<const TableMetadata> table,
                  int bind_count, const KeyspaceMetadata* keyspace) {
