@@ -207,9 +207,15 @@ ExecutionContext QueryProcessor::MakeContext(service::ClientState& client,
 
 Response QueryProcessor::Run(const CqlStatement& statement, ExecutionContext& ctx,
                              service::ClientState& client) {
-  metrics_->Statement(statement.kind(), statement.keyspace(), statement.table());
-  if (Status access = CheckAccess(statement, ctx); !access.ok()) return ErrorResponse(access);
+  if (Status access = CheckAccess(statement, ctx); !access.ok()) {
+    metrics_->Statement(statement.kind(), statement.keyspace(), statement.table());
+    return ErrorResponse(access);
+  }
   auto result = statement.Execute(ctx);
+  // A write refused under Storage::NoStall runs again on a request thread: counted there, once.
+  if (!Storage::NoStall::StalledOnThisThread(storage())) {
+    metrics_->Statement(statement.kind(), statement.keyspace(), statement.table());
+  }
   if (!result.ok()) {
     const Status& s = result.error();
     if (CqlErrorCodeOf(s) == cql::ErrorCode::kAlreadyExists) {

@@ -1656,6 +1656,10 @@ Storage::NoStall::NoStall(Storage* storage) : storage_(storage) {
 
 Storage::NoStall::~NoStall() { t_no_stall = nullptr; }
 
+bool Storage::NoStall::StalledOnThisThread(const Storage& storage) {
+  return t_no_stall != nullptr && t_no_stall->storage_ == &storage && t_no_stall->stalled_;
+}
+
 Status Storage::WalWritten() {
   if (!impl_->manual_wal_flush) return Status::Ok();
   if (t_wal_batch == this) {

@@ -304,6 +304,8 @@ class Storage {
     NoStall& operator=(const NoStall&) = delete;
     // Whether a write failed rather than wait (or RocksDB refused it as Incomplete otherwise).
     bool stalled() const { return stalled_; }
+    // Whether this thread has a NoStall on `storage` whose write was refused.
+    static bool StalledOnThisThread(const Storage& storage);
 
    private:
     friend class Storage;
