@@ -79,7 +79,17 @@ class Node:
         return self.metrics().get('postfork_node_requests_total{opcode="%s"}' % opcode, 0)
 
     def pause(self):
+        """Stops the node (SIGSTOP) and returns once every one of its threads has stopped.
+        kill() only queues the signal: the stop reaches the threads one by one, and on a
+        loaded machine a thread that has not stopped yet can read and answer a request written
+        milliseconds after kill() returned. The parent hears of the stop (waitpid with
+        WUNTRACED) only when the last thread has stopped."""
         self.proc.send_signal(signal.SIGSTOP)
+        _, status = os.waitpid(self.proc.pid, os.WUNTRACED)
+        if not os.WIFSTOPPED(status):
+            self.proc.returncode = os.waitstatus_to_exitcode(status)
+            raise RuntimeError("postfork-node exited instead of stopping: "
+                               + "".join(self.lines[-20:]))
 
     def resume(self):
         self.proc.send_signal(signal.SIGCONT)
