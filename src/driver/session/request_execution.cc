@@ -527,12 +527,20 @@ class RequestExecution final : public ResponseHandler {
     }
   }
 
-  // Called, not dispatched: Session::Execute's handler dispatches itself to its executor
-  // (internal::DispatchOnCompletion), and the session's own handlers run on its thread.
+  // On the session's thread the handler is called: Session::Execute's handler dispatches itself
+  // to its own executor (internal::DispatchOnCompletion). Elsewhere (a request that fails before
+  // it is sent, from a caller's thread) it is posted to the session's thread, so a handler never
+  // runs inside the call that started it and a caller that runs the session's io_context until
+  // its handler ran (BlockingSession) lets the session's other work (reconnects) run too.
   void Complete(QueryResult r) {
     QueryHandler h = std::move(handler_);
+    asio::io_context::executor_type ex = session_->io().get_executor();
     delete this;
-    std::move(h)(std::move(r));
+    if (ex.running_in_this_thread()) {
+      std::move(h)(std::move(r));
+      return;
+    }
+    asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
   }
 
   std::shared_ptr<SessionImpl> session_;
