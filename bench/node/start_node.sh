@@ -15,6 +15,6 @@ start_node() {
     grep -q "ready" "$log" && break
     sleep 0.1
   done
-  node_port="$(sed -n 's/.*on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
+  node_port="$(sed -n 's/.*CQL clients on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
   [ -n "$node_port" ] || { echo "postfork-node did not start; its log:" >&2; cat "$log" >&2; exit 1; }
 }
