@@ -517,7 +517,7 @@ int64_t TokenOf(const std::vector<std::string>& partition_key) {
 
 std::string TablePrefix(uint32_t storage_id) {
   std::string out;
-  out.reserve(5);
+  out.reserve(kTablePrefixSize);
   out.push_back(kDataSpace);
   AppendBE(storage_id, 4, &out);
   return out;

@@ -26,6 +26,9 @@ int64_t TokenOf(const std::vector<std::string>& partition_key);
 
 // [kDataSpace][storage_id BE32]
 std::string TablePrefix(uint32_t storage_id);
+inline constexpr size_t kTablePrefixSize = 1 + 4;
+// TablePrefix then the token's 8 bytes: where a data key's partition key components start.
+inline constexpr size_t kTokenPrefixSize = kTablePrefixSize + 8;
 // TablePrefix + token (BE64, sign bit flipped) + escaped partition key components.
 std::string PartitionPrefix(uint32_t storage_id, int64_t token,
                             const std::vector<std::string>& partition_key);

@@ -61,8 +61,8 @@ Result<bool> KvImageIterator::Get(std::string_view key, std::string_view* value)
 
 namespace {
 
-constexpr size_t kTablePrefixSize = 5;                     // kDataSpace + storage id
-constexpr size_t kTokenPrefixSize = kTablePrefixSize + 8;  // ... + token
+using keys::kTablePrefixSize;
+using keys::kTokenPrefixSize;
 // Map node, key string and LRU node of an entry, roughly.
 constexpr size_t kEntryOverhead = 160;
 

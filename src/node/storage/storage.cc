@@ -855,7 +855,7 @@ class Reader {
   }
 
   // TablePrefix, token and the end of at least one escaped partition key component.
-  static constexpr size_t kMinPartitionPrefix = 5 + 8 + 2;
+  static constexpr size_t kMinPartitionPrefix = keys::kTokenPrefixSize + 2;
 
   // The effective deletion for a row: partition deletion, the row's own and covering ranges.
   template <class Row>  // rows::RowValue or rows::RowValueView
@@ -1686,9 +1686,7 @@ Status Storage::WalBatch::Finish() {
   t_wal_batch = nullptr;
   if (!t_wal_pending) return Status::Ok();
   t_wal_pending = false;
-  rocksdb::Status s = storage_->impl_->db->FlushWAL(/*sync=*/false);
-  if (!s.ok()) return FromRocks(s, "write failed: WAL");
-  return Status::Ok();
+  return storage_->WalWritten();  // outside the batch now: flushes
 }
 
 namespace {
