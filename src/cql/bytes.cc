@@ -11,6 +11,21 @@ Status Truncated(std::string_view what, size_t need, size_t have) {
                                             " bytes, " + std::to_string(have) + " left");
 }
 
+// Cassandra's texts (CBUtil) for a [string], [long string] or [short bytes] that does not fit:
+// whether its length prefix or its bytes are missing, clients see the same message. Malformed
+// rather than truncated: Cassandra refuses these with a ProtocolError, where a fixed-width field
+// past the end of a body fails as a server error.
+Status StringTruncated(int prefix_bytes) {
+  return Status(StatusCode::kMalformed,
+                "Not enough bytes to read an UTF8 serialized string preceded by its " +
+                    std::to_string(prefix_bytes) + " bytes length");
+}
+
+Status ShortBytesTruncated() {
+  return Status(StatusCode::kMalformed,
+                "Not enough bytes to read a byte array preceded by its 2 bytes length");
+}
+
 }  // namespace
 
 Result<uint8_t> ByteReader::ReadByte() {
@@ -47,18 +62,21 @@ Result<std::string_view> ByteReader::ReadRaw(size_t n) {
 }
 
 Result<std::string_view> ByteReader::ReadString() {
-  PF_ASSIGN_OR_RETURN(uint16_t n, ReadShort());
-  if (remaining() < n) return Truncated("[string]", n, remaining());
+  if (remaining() < 2) return StringTruncated(2);
+  uint16_t n = LoadBE16(p_);
+  p_ += 2;
+  if (remaining() < n) return StringTruncated(2);
   std::string_view v(p_, n);
   p_ += n;
   return v;
 }
 
 Result<std::string_view> ByteReader::ReadLongString() {
-  PF_ASSIGN_OR_RETURN(int32_t n, ReadInt());
-  if (n < 0) return Status(StatusCode::kMalformed, "[long string] length is negative");
-  if (remaining() < static_cast<size_t>(n))
-    return Truncated("[long string]", static_cast<size_t>(n), remaining());
+  if (remaining() < 4) return StringTruncated(4);
+  int32_t n = static_cast<int32_t>(LoadBE32(p_));
+  p_ += 4;
+  if (n < 0) return StringTruncated(4);
+  if (remaining() < static_cast<size_t>(n)) return StringTruncated(4);
   std::string_view v(p_, static_cast<size_t>(n));
   p_ += n;
   return v;
@@ -75,8 +93,10 @@ Result<std::optional<std::string_view>> ByteReader::ReadBytes() {
 }
 
 Result<std::string_view> ByteReader::ReadShortBytes() {
-  PF_ASSIGN_OR_RETURN(uint16_t n, ReadShort());
-  if (remaining() < n) return Truncated("[short bytes]", n, remaining());
+  if (remaining() < 2) return ShortBytesTruncated();
+  uint16_t n = LoadBE16(p_);
+  p_ += 2;
+  if (remaining() < n) return ShortBytesTruncated();
   std::string_view v(p_, n);
   p_ += n;
   return v;
@@ -86,8 +106,7 @@ Result<RawValue> ByteReader::ReadValue() {
   PF_ASSIGN_OR_RETURN(int32_t n, ReadInt());
   if (n == -1) return RawValue::Null();
   if (n == -2) return RawValue::Unset();
-  if (n < 0)
-    return Status(StatusCode::kMalformed, "[value] length " + std::to_string(n) + " is invalid");
+  if (n < 0) return Status(StatusCode::kMalformed, "Invalid ByteBuf length " + std::to_string(n));
   if (remaining() < static_cast<size_t>(n))
     return Truncated("[value]", static_cast<size_t>(n), remaining());
   std::string_view v(p_, static_cast<size_t>(n));
@@ -110,7 +129,7 @@ Status ByteReader::CheckCount(int64_t count, size_t min_item_size, std::string_v
 
 Result<std::vector<std::string_view>> ByteReader::ReadStringList() {
   PF_ASSIGN_OR_RETURN(uint16_t n, ReadShort());
-  PF_RETURN_IF_ERROR(CheckCount(n, 2, "[string list]"));
+  if (!CheckCount(n, 2, "[string list]").ok()) return StringTruncated(2);
   std::vector<std::string_view> out;
   out.reserve(n);
   for (uint16_t i = 0; i < n; ++i) {
@@ -122,7 +141,7 @@ Result<std::vector<std::string_view>> ByteReader::ReadStringList() {
 
 Result<std::map<std::string, std::string>> ByteReader::ReadStringMap() {
   PF_ASSIGN_OR_RETURN(uint16_t n, ReadShort());
-  PF_RETURN_IF_ERROR(CheckCount(n, 4, "[string map]"));
+  if (!CheckCount(n, 4, "[string map]").ok()) return StringTruncated(2);
   std::map<std::string, std::string> out;
   for (uint16_t i = 0; i < n; ++i) {
     PF_ASSIGN_OR_RETURN(std::string_view k, ReadString());
@@ -147,7 +166,7 @@ Result<std::map<std::string, std::vector<std::string>>> ByteReader::ReadStringMu
 
 Result<std::map<std::string, std::string>> ByteReader::ReadBytesMap() {
   PF_ASSIGN_OR_RETURN(uint16_t n, ReadShort());
-  PF_RETURN_IF_ERROR(CheckCount(n, 6, "[bytes map]"));
+  if (!CheckCount(n, 6, "[bytes map]").ok()) return StringTruncated(2);
   std::map<std::string, std::string> out;
   for (uint16_t i = 0; i < n; ++i) {
     PF_ASSIGN_OR_RETURN(std::string_view k, ReadString());

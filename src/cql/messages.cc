@@ -1,5 +1,6 @@
 #include "postfork/cql/messages.h"
 
+#include <cctype>
 #include <string>
 
 #include "utf8.h"
@@ -11,8 +12,18 @@ Status Malformed(std::string msg) { return Status(StatusCode::kMalformed, std::m
 
 Result<Consistency> ReadConsistency(ByteReader& r) {
   PF_ASSIGN_OR_RETURN(uint16_t c, r.ReadShort());
-  if (!IsValidConsistency(c)) return Malformed("unknown consistency " + std::to_string(c));
+  if (!IsValidConsistency(c))
+    return Malformed("Unknown code " + std::to_string(c) + " for a consistency level");
   return static_cast<Consistency>(c);
+}
+
+// A default timestamp must leave room for a tombstone's (Cassandra's QueryOptions codec).
+Result<int64_t> ReadTimestamp(ByteReader& r) {
+  PF_ASSIGN_OR_RETURN(int64_t ts, r.ReadLong());
+  if (ts == INT64_MIN)
+    return Malformed("Out of bound timestamp, must be in [" + std::to_string(INT64_MIN + 1) + ", " +
+                     std::to_string(INT64_MAX) + "] (got " + std::to_string(ts) + ")");
+  return ts;
 }
 
 Status ExpectEnd(const ByteReader& r, std::string_view what) {
@@ -344,14 +355,10 @@ Result<QueryParameters> QueryParameters::Decode(ByteReader& r, int version) {
     if (ps) q.paging_state = *ps;
   }
   if (flags & query_flags::kSerialConsistency) {
-    PF_ASSIGN_OR_RETURN(Consistency sc, ReadConsistency(r));
-    if (sc != Consistency::kSerial && sc != Consistency::kLocalSerial)
-      return Malformed("serial consistency must be SERIAL or LOCAL_SERIAL");
-    q.serial_consistency = sc;
+    PF_ASSIGN_OR_RETURN(q.serial_consistency, ReadConsistency(r));
   }
   if (flags & query_flags::kDefaultTimestamp) {
-    PF_ASSIGN_OR_RETURN(int64_t ts, r.ReadLong());
-    q.default_timestamp = ts;
+    PF_ASSIGN_OR_RETURN(q.default_timestamp, ReadTimestamp(r));
   }
   PF_RETURN_IF_ERROR(ReadV5Tail(r, flags, &q.keyspace, &q.now_in_seconds));
   return q;
@@ -433,7 +440,7 @@ void BatchMessage::Encode(ByteWriter& w, int version) const {
 Result<BatchMessage> BatchMessage::Decode(ByteReader& r, int version) {
   BatchMessage m;
   PF_ASSIGN_OR_RETURN(uint8_t type, r.ReadByte());
-  if (type > 2) return Malformed("unknown batch type " + std::to_string(type));
+  if (type > 2) return Malformed("Invalid BATCH message type " + std::to_string(type));
   m.type = static_cast<BatchType>(type);
   PF_ASSIGN_OR_RETURN(uint16_t n, r.ReadShort());
   PF_RETURN_IF_ERROR(r.CheckCount(n, 5, "batch statement"));
@@ -441,7 +448,9 @@ Result<BatchMessage> BatchMessage::Decode(ByteReader& r, int version) {
   for (uint16_t i = 0; i < n; ++i) {
     BatchStatement s;
     PF_ASSIGN_OR_RETURN(uint8_t kind, r.ReadByte());
-    if (kind > 1) return Malformed("unknown batch statement kind " + std::to_string(kind));
+    if (kind > 1)
+      return Malformed("Invalid query kind in BATCH messages. Must be 0 or 1 but got " +
+                       std::to_string(kind));
     s.is_prepared = kind == 1;
     if (s.is_prepared) {
       PF_ASSIGN_OR_RETURN(s.query_or_id, r.ReadShortBytes());
@@ -457,21 +466,21 @@ Result<BatchMessage> BatchMessage::Decode(ByteReader& r, int version) {
     }
     m.statements.push_back(std::move(s));
   }
-  PF_ASSIGN_OR_RETURN(m.consistency, ReadConsistency(r));
-  PF_ASSIGN_OR_RETURN(uint32_t flags, ReadQueryFlags(r, version));
-  if (flags & query_flags::kNamesForValues)
-    return Malformed("named values are not supported in BATCH");
-  if (flags & query_flags::kSerialConsistency) {
-    PF_ASSIGN_OR_RETURN(Consistency sc, ReadConsistency(r));
-    if (sc != Consistency::kSerial && sc != Consistency::kLocalSerial)
-      return Malformed("serial consistency must be SERIAL or LOCAL_SERIAL");
-    m.serial_consistency = sc;
+  // The rest is read as QUERY's parameters (Cassandra's QueryOptions codec): flags a batch has
+  // no use for (values, page size, paging state) still announce fields to read.
+  {
+    ByteReader peek = r;
+    PF_RETURN_IF_ERROR(ReadConsistency(peek).status());
+    PF_ASSIGN_OR_RETURN(uint32_t flags, ReadQueryFlags(peek, version));
+    if (flags & query_flags::kNamesForValues)
+      return Malformed("named values are not supported in BATCH");
   }
-  if (flags & query_flags::kDefaultTimestamp) {
-    PF_ASSIGN_OR_RETURN(int64_t ts, r.ReadLong());
-    m.default_timestamp = ts;
-  }
-  PF_RETURN_IF_ERROR(ReadV5Tail(r, flags, &m.keyspace, &m.now_in_seconds));
+  PF_ASSIGN_OR_RETURN(QueryParameters q, QueryParameters::Decode(r, version));
+  m.consistency = q.consistency;
+  m.serial_consistency = q.serial_consistency;
+  m.default_timestamp = q.default_timestamp;
+  m.keyspace = q.keyspace;
+  m.now_in_seconds = q.now_in_seconds;
   return m;
 }
 
@@ -482,10 +491,13 @@ void RegisterMessage::Encode(ByteWriter& w) const {
 
 Result<RegisterMessage> RegisterMessage::Decode(ByteReader& r) {
   RegisterMessage m;
-  PF_ASSIGN_OR_RETURN(m.event_types, r.ReadStringList());
-  for (auto e : m.event_types) {
-    if (e != "TOPOLOGY_CHANGE" && e != "STATUS_CHANGE" && e != "SCHEMA_CHANGE")
-      return Malformed("unknown event type '" + std::string(e) + "'");
+  PF_ASSIGN_OR_RETURN(std::vector<std::string_view> types, r.ReadStringList());
+  for (std::string_view e : types) {
+    std::string upper(e);
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper != "TOPOLOGY_CHANGE" && upper != "STATUS_CHANGE" && upper != "SCHEMA_CHANGE")
+      return Malformed("Invalid value '" + std::string(e) + "' for Type");
+    m.event_types.push_back(std::move(upper));
   }
   return m;
 }

@@ -40,10 +40,13 @@ uint64_t GetLE(const char* p, int n) {
 
 Status Malformed(std::string msg) { return Status(StatusCode::kMalformed, std::move(msg)); }
 
-std::string CrcMismatch(const char* what, uint32_t sent, uint32_t computed) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%s mismatch: segment says %08x, computed %08x", what, sent,
-                computed);
+// Cassandra's text (net.FrameDecoder), its CRCs printed as Java ints; `where` is "header" or
+// "body".
+std::string CrcMismatch(const char* where, uint32_t sent, uint32_t computed) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf,
+                "invalid, unrecoverable CRC mismatch detected in frame %s. Read %d, Computed %d",
+                where, static_cast<int32_t>(sent), static_cast<int32_t>(computed));
   return buf;
 }
 
@@ -122,8 +125,7 @@ PF_CLMUL uint32_t Crc32Clmul(const unsigned char* p, size_t len, uint32_t crc) {
   // 128 -> 64 bits.
   __m128i x = _mm_xor_si128(_mm_srli_si128(x1, 8), _mm_clmulepi64_si128(x1, k3k4, 0x10));
   // 64 -> 32 bits.
-  x = _mm_xor_si128(_mm_srli_si128(x, 4),
-                    _mm_clmulepi64_si128(_mm_and_si128(x, low32), k5, 0x00));
+  x = _mm_xor_si128(_mm_srli_si128(x, 4), _mm_clmulepi64_si128(_mm_and_si128(x, low32), k5, 0x00));
   // Barrett reduction.
   __m128i t = _mm_clmulepi64_si128(_mm_and_si128(x, low32), poly_mu, 0x10);
   t = _mm_clmulepi64_si128(_mm_and_si128(t, low32), poly_mu, 0x00);
@@ -246,7 +248,7 @@ Result<size_t> SegmentDecoder::Decode(std::string_view in, std::string* envelope
     uint32_t got = SegmentCrc24(header, header_len);
     if (want != got) {
       failed_ = true;
-      return Malformed(CrcMismatch("header CRC24", want, got));
+      return Malformed(CrcMismatch("header", want, got));
     }
     size_t stored_len = header & kMaxSegmentPayload;
     size_t uncompressed_len = lz4 ? (header >> 17) & kMaxSegmentPayload : 0;
@@ -258,7 +260,7 @@ Result<size_t> SegmentDecoder::Decode(std::string_view in, std::string* envelope
     got = SegmentCrc32(payload);
     if (want != got) {
       failed_ = true;
-      return Malformed(CrcMismatch("payload CRC32", want, got));
+      return Malformed(CrcMismatch("body", want, got));
     }
     if (uncompressed_len > 0) {
       scratch_.resize(uncompressed_len);
@@ -290,7 +292,10 @@ Status SegmentDecoder::TakePayload(std::string_view payload, bool self_contained
     while (pos < payload.size()) {
       if (payload.size() - pos < kFrameHeaderSize)
         return Malformed("self-contained segment ends inside an envelope header");
-      size_t total = kFrameHeaderSize + LoadBE32(payload.data() + pos + 5);
+      const uint32_t length = LoadBE32(payload.data() + pos + 5);
+      // A negative length is for the envelope parser to refuse (Cassandra closes on it).
+      if (static_cast<int32_t>(length) < 0) break;
+      size_t total = kFrameHeaderSize + size_t{length};
       if (payload.size() - pos < total)
         return Malformed("self-contained segment ends inside an envelope");
       pos += total;

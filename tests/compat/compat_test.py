@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """The node checked against Apache Cassandra 5.0, statement by statement.
 
-    compat_test.py POSTFORK_NODE [--corpus] [--random N] [--seed S] [--only GLOB]
+    compat_test.py POSTFORK_NODE [--corpus] [--random N] [--seed S] [--only GLOB] [--protocol]
                    [--cassandra HOST:PORT]
 
 Starts a postfork-node and a one-node Cassandra 5.0 (scripts/cassandra.sh, on a random loopback
 range), then runs the corpus scripts (tests/compat/corpus/*.cql) and/or N statements of the
 seeded random generator against both, comparing every answer (see compat.py). A disagreement
-fails the run unless tests/compat/allowlist.txt names it with a reason. --cassandra uses an
-already running Cassandra instead of starting one (for working on the corpus).
+fails the run unless tests/compat/allowlist.txt names it with a reason. --protocol also sends
+protocol_compat.py's raw frames to both (through a node of its own, limited to Cassandra's
+frame size). --cassandra uses an already running Cassandra instead of starting one (for working
+on the corpus).
 """
 import argparse
 import collections
@@ -29,6 +31,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "node", "integration"))
 
 import compat  # noqa: E402
 import compat_random  # noqa: E402
+import protocol_compat  # noqa: E402
 from cassandra_cluster import CassandraCluster, require_cassandra  # noqa: E402
 from node_process import NodeProcess  # noqa: E402
 from cassandra.query import UNSET_VALUE  # noqa: E402
@@ -118,6 +121,7 @@ def main():
     ap.add_argument("--random", type=int, default=0)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--only", default=None)
+    ap.add_argument("--protocol", action="store_true")
     ap.add_argument("--cassandra", default=None)
     args = ap.parse_args()
     import logging
@@ -132,6 +136,7 @@ def main():
     allowlist = compat.Allowlist(os.path.join(HERE, "allowlist.txt"))
     report = Report(allowlist)
     cassandra = None
+    protocol_failures = []
     node = NodeProcess(os.path.abspath(args.node))
     node_log = []
     targets = []
@@ -152,6 +157,13 @@ def main():
             seed = args.seed if args.seed is not None else int(os.environ.get(
                 "COMPAT_SEED", int(time.time()) % 100000))
             compat_random.run(targets, report, seed, args.random)
+        if args.protocol:
+            t0 = time.time()
+            with NodeProcess(os.path.abspath(args.node),
+                             extra_args=protocol_compat.node_args()) as framed:
+                protocol_failures = protocol_compat.run(("127.0.0.1", framed.port),
+                                                        (chost, int(cport)))
+            print("protocol: %.0f s" % (time.time() - t0), flush=True)
     except Exception:
         if node.proc is not None and node.proc.poll() is not None:
             print("compat: postfork-node exited (rc=%s); its last output:\n%s" % (
@@ -176,7 +188,7 @@ def main():
             len(unused), ", ".join(str(e["line"]) for e in unused)))
     passed = report.compared - len({(f[0], f[1]) for f in report.failures})
     print("%d passed, %d failed" % (passed, len(report.failures)))
-    return 1 if report.failures else 0
+    return 1 if report.failures or protocol_failures else 0
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ TEST(ByteReader, RejectsNegativeAndOversizedLengths) {
   w.WriteShort(10);
   buf += "abc";
   ByteReader r4(buf);
-  EXPECT_EQ(r4.ReadString().error().code(), StatusCode::kTruncated);
+  EXPECT_EQ(r4.ReadString().error().code(), StatusCode::kMalformed);
 }
 
 TEST(ByteWriter, OverlongStringsAreCutAtACharacterBoundary) {

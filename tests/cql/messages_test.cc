@@ -122,13 +122,22 @@ TEST(Messages, QueryParametersRejectBadConsistencyAndHostileCounts) {
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.error().code(), StatusCode::kMalformed);
 
+  // Any known level decodes as the serial one (Cassandra checks it only for a conditional
+  // statement); an unknown code does not.
   buf.clear();
   w.WriteLongString("q");
   w.WriteShort(1);
   w.WriteByte(query_flags::kSerialConsistency);
   w.WriteShort(static_cast<uint16_t>(Consistency::kQuorum));
   ByteReader r3(buf);
-  EXPECT_FALSE(QueryMessage::Decode(r3).ok());
+  EXPECT_TRUE(QueryMessage::Decode(r3).ok());
+  buf.clear();
+  w.WriteLongString("q");
+  w.WriteShort(1);
+  w.WriteByte(query_flags::kSerialConsistency);
+  w.WriteShort(0x42);
+  ByteReader r4(buf);
+  EXPECT_FALSE(QueryMessage::Decode(r4).ok());
 }
 
 TEST(Messages, PrepareExecuteBatch) {

@@ -157,7 +157,7 @@ TEST(Rejection, StringMapAndMultimapWithShortBodies) {
               w.WriteString("CQL_VERSION");
               w.WriteString("3.0.0");
             }).code(),
-            StatusCode::kTruncated);
+            StatusCode::kMalformed);
   EXPECT_EQ(DecodeBuilt<StartupMessage>([](ByteWriter& w) {
               w.WriteShort(100);
               w.WriteString("CQL_VERSION");

@@ -21,13 +21,39 @@
 namespace postfork::node::cql3 {
 namespace {
 
+// An EXECUTE's or a BATCH child's prepared id that this node does not hold (Cassandra's text).
+cql::ErrorMessage UnpreparedError(std::string_view id) {
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kUnprepared;
+  std::string hex;
+  for (unsigned char c : id) hex += fmt::format("{:02x}", c);
+  e.message = fmt::format(
+      "Prepared query with ID {} not found (either the query was not prepared on this host "
+      "(maybe the host has been restarted?) or you have prepared too many queries and it has "
+      "been evicted from the internal cache)",
+      hex);
+  e.unprepared_id = std::string(id);
+  return e;
+}
+
+// A page size of 0, refused by Cassandra before it runs a QUERY or binds an EXECUTE.
+std::optional<Response> PageSizeError(const cql::QueryParameters& params) {
+  if (!params.page_size || *params.page_size != 0) return std::nullopt;
+  cql::ErrorMessage e;
+  e.code = cql::ErrorCode::kProtocolError;
+  e.message = "The page size cannot be 0";
+  return ErrorResponse(e);
+}
+
 // Positional values from a request, with named values matched to the markers' names.
+// `prepared`: an EXECUTE (Cassandra words a count mismatch differently for QUERY and EXECUTE).
 Result<std::vector<cql::RawValue>> BindValues(const cql::QueryParameters& params,
-                                              const CqlStatement& statement) {
+                                              const CqlStatement& statement, bool prepared) {
   const auto& specs = statement.bind_specs();
   if (params.value_names.empty()) {
     if (params.values.size() != specs.size()) {
-      return InvalidRequest(fmt::format("There were {} markers(?) in CQL but {} bound variables",
+      if (!prepared) return InvalidRequest("Invalid amount of bind variables");
+      return InvalidRequest(fmt::format("there were {} markers(?) in CQL but {} bound variables",
                                         specs.size(), params.values.size()));
     }
     return params.values;
@@ -306,6 +332,7 @@ bool QueryProcessor::IsUseRequest(cql::Opcode opcode, std::string_view body) {
 }
 
 Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientState& client) {
+  if (auto e = PageSizeError(msg.params)) return std::move(*e);
   if (tracing::TraceState* trace = tracing::Current()) {
     trace->Begin("Execute CQL3 query", QueryTraceParameters(msg.params, msg.query));
   }
@@ -318,7 +345,7 @@ Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientStat
   auto statement =
       PrepareStatement(*parsed, *ctx.schema, msg.params.keyspace.value_or(client.keyspace));
   if (!statement.ok()) return ErrorResponse(statement.error());
-  auto values = BindValues(msg.params, **statement);
+  auto values = BindValues(msg.params, **statement, /*prepared=*/false);
   if (!values.ok()) return ErrorResponse(values.error());
   if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
                                 msg.params.consistency, msg.params.serial_consistency, &ctx)) {
@@ -416,25 +443,16 @@ bool QueryProcessor::RunsInline(cql::Opcode opcode, std::string_view body) {
 Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client) {
   std::shared_ptr<PreparedEntry> entry = prepared_.Find(msg.id);
   if (!entry) {
-    cql::ErrorMessage e;
-    e.code = cql::ErrorCode::kUnprepared;
-    std::string hex;
-    for (unsigned char c : msg.id) hex += fmt::format("{:02x}", c);
-    e.message = fmt::format(
-        "Prepared query with ID {} not found (either the query was not "
-        "prepared on this host (maybe the host has been restarted?) or you "
-        "have prepared too many queries and it has been evicted from the "
-        "internal cache)",
-        hex);
-    e.unprepared_id = std::string(msg.id);
+    cql::ErrorMessage e = UnpreparedError(msg.id);
     metrics_->Error(static_cast<int32_t>(e.code));
     return ErrorResponse(e);
   }
+  if (auto e = PageSizeError(msg.params)) return std::move(*e);
   ExecutionContext ctx = MakeContext(client, &msg.params);
   std::string metadata_id;
   auto statement = StatementFor(*entry, ctx.schema, &metadata_id);
   if (!statement.ok()) return ErrorResponse(statement.error());
-  auto values = BindValues(msg.params, **statement);
+  auto values = BindValues(msg.params, **statement, /*prepared=*/true);
   if (!values.ok()) return ErrorResponse(values.error());
   if (tracing::TraceState* trace = tracing::Current()) {
     TraceParameters parameters = QueryTraceParameters(msg.params, entry->query);
@@ -479,11 +497,7 @@ Response QueryProcessor::Batch(const cql::BatchMessage& msg, service::ClientStat
     if (child.is_prepared) {
       std::shared_ptr<PreparedEntry> entry = prepared_.Find(child.query_or_id);
       if (!entry) {
-        cql::ErrorMessage e;
-        e.code = cql::ErrorCode::kUnprepared;
-        e.message = "Prepared query not found in batch";
-        e.unprepared_id = std::string(child.query_or_id);
-        return ErrorResponse(e);
+        return ErrorResponse(UnpreparedError(child.query_or_id));
       }
       auto s = StatementFor(*entry, ctx.schema);
       if (!s.ok()) return ErrorResponse(s.error());

@@ -202,6 +202,11 @@ std::optional<cql::ErrorMessage> CheckConsistency(const KeyspaceMetadata& keyspa
             "non-SERIAL reads\"",
             cql::ConsistencyName(consistency)));
       }
+      // StorageProxy.cas: the serial level first (a request may carry any level there).
+      if (serial && !IsSerial(*serial)) {
+        return Invalid(
+            "Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL");
+      }
       if (consistency == Consistency::kEachQuorum && !r.network_topology) {
         auto cls = keyspace.replication.find("class");
         return Invalid(fmt::format(

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <optional>
+#include <regex>
 
 #include "cql/utf8.h"
 #include "node/auth/auth_service.h"
@@ -25,24 +26,27 @@ constexpr size_t kReadChunk = 64 * 1024;
 // not be held up by one large request.
 constexpr size_t kMaxInlineBody = 4096;
 
-// Leniency. As Cassandra: bytes after a request's body are ignored (cql/messages.cc), a custom
-// payload is read and dropped, and a QUERY/PREPARE/EXECUTE/BATCH body that does not decode (or
-// holds a string that is not UTF-8) gets a ProtocolError while the connection goes on. Where the
-// node is stricter than Cassandra, and why:
-//  - A STARTUP, REGISTER or AUTH_RESPONSE body that does not decode, and any request before
-//    STARTUP (or before AUTH_SUCCESS), closes the connection after the error (Cassandra keeps a
-//    v4 connection open): the connection has no agreed state to continue from, and a client
-//    that gets the handshake wrong reconnects anyway.
-//  - A compressed frame on a connection that negotiated no compression closes it: its body
-//    cannot be read, and the client and node disagree on what follows.
-//  - A failed password check closes the connection (OnAuthenticated): it bounds how fast one
-//    connection can guess.
-//  - Frame-level errors (unknown opcode, negative or oversized length, a response frame, a bad
-//    v5 segment, a version change mid-connection) close it, as Cassandra's envelope decoder does:
-//    the byte stream can no longer be split into frames.
-
-// v3, v4 and v5, as Cassandra 4.1 and 5.0 (whose v6 is a beta the node does not speak).
-bool IsSupportedVersion(uint8_t v) { return v >= cql::kProtocolV3 && v <= cql::kProtocolV5; }
+// Bad input, answered as Cassandra 5.0 answers it (tests/compat/protocol_compat.py compares):
+//  - Bytes after a request's body are ignored (cql/messages.cc), a custom payload is read and
+//    dropped, the compression flag is ignored until STARTUP negotiated compression.
+//  - A body that does not decode gets an error on its stream and the connection goes on: a
+//    ProtocolError with CBUtil's text for a string, a ServerError for a fixed-width field past
+//    the end (Cassandra's IndexOutOfBoundsException). A STARTUP that does not decode, a request
+//    before STARTUP and a body that does not decompress are answered on stream 0, as Cassandra
+//    raises them before it knows the stream.
+//  - An unsupported version byte is answered on stream 0 at once, and what the connection has
+//    buffered is dropped; the connection goes on. An unknown opcode, a wrong direction or v6
+//    without the beta flag wedges a pre-v5 connection (wedged_answer_); a frame over the size
+//    limit is read, dropped, then refused with InvalidRequest.
+//  - In v5 segments, a bad CRC or a negative envelope length closes the connection (Cassandra's
+//    fatal errors); other envelope errors skip the envelope.
+// Where the node is stricter than Cassandra, and why:
+//  - A request before AUTH_SUCCESS closes the connection, and so does a failed password check
+//    (OnAuthenticated): it bounds how fast one connection can guess.
+//  - A v5 segment whose envelopes do not fit it (Cassandra fails with a Java exception) closes
+//    the connection: the byte stream can no longer be split into envelopes; so does an LZ4
+//    segment that does not decompress (Cassandra answers a ServerError and reads on), as the
+//    segment decoder does not resume after a failed segment.
 
 // Appends one response frame: header, then the body (compressed when asked and negotiated).
 // From v4 on, `warnings` go before the body, in a [string list] the warning flag announces.
@@ -102,6 +106,61 @@ cql3::Response ProtocolErrorResponse(std::string message) {
   return cql3::ErrorResponse(e);
 }
 
+// Cassandra's ProtocolVersion.toString.
+std::string VersionName(uint8_t v) { return v == 6 ? "6/v6-beta" : fmt::format("{}/v{}", v, v); }
+
+bool IsRequestOpcode(uint8_t op) {
+  switch (static_cast<cql::Opcode>(op)) {
+    case cql::Opcode::kStartup:
+    case cql::Opcode::kOptions:
+    case cql::Opcode::kQuery:
+    case cql::Opcode::kPrepare:
+    case cql::Opcode::kExecute:
+    case cql::Opcode::kRegister:
+    case cql::Opcode::kBatch:
+    case cql::Opcode::kAuthResponse:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A body that does not decode: CBUtil's ProtocolError, or the ServerError Cassandra answers when
+// a fixed-width field runs past the body.
+cql3::Response DecodeErrorResponse(const Status& s) {
+  cql::ErrorMessage e;
+  e.code = s.code() == StatusCode::kTruncated ? cql::ErrorCode::kServerError
+                                              : cql::ErrorCode::kProtocolError;
+  e.message = s.message();
+  return cql3::ErrorResponse(e);
+}
+
+// STARTUP's CQL_VERSION as Cassandra's CassandraVersion parses it; the error text, or "".
+std::string CheckCqlVersion(const std::string& v) {
+  static const std::regex kVersion(
+      R"((\d+)\.(\d+)(\.(\w+)(\.(\w+))?)?(-([-.\w]+))?([.+]([.\w]+))?)");
+  std::smatch m;
+  const std::string invalid = "Invalid version value: " + v;
+  if (!std::regex_match(v, m, kVersion)) return invalid;
+  auto number = [](const std::string& part) -> std::optional<long long> {
+    if (part.empty() || part.size() > 10) return std::nullopt;
+    for (char c : part)
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    long long n = std::stoll(part);
+    if (n > INT32_MAX) return std::nullopt;
+    return n;
+  };
+  auto major = number(m[1]), minor = number(m[2]);
+  if (!major || !minor) return invalid;
+  if (m[4].matched && !number(m[4])) return invalid;
+  if (m[6].matched && !number(m[6])) return invalid;
+  if (*major < 2 || (*major == 2 && *minor < 99))
+    return fmt::format(
+        "CQL version {} is not supported by the binary protocol (supported version are >= 3.0.0)",
+        v);
+  return "";
+}
+
 // Cassandra decodes every [string] and [long string] as UTF-8 and refuses the request when one
 // is not: the same message (Java's decoder reports the first malformed input; its length is
 // given as 1, which is what it reports for a bad lead or continuation byte).
@@ -123,10 +182,7 @@ std::optional<cql3::Response> CheckUtf8(std::string_view text) {
 Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
                        service::ClientState& client) {
   cql::ByteReader reader(body);
-  auto failed = [&](const Status& s) {
-    return Outcome{ProtocolErrorResponse(
-        fmt::format("Invalid {} message: {}", cql::OpcodeName(opcode), s.message()))};
-  };
+  auto failed = [](const Status& s) { return Outcome{DecodeErrorResponse(s)}; };
   switch (opcode) {
     case cql::Opcode::kQuery: {
       auto m = cql::QueryMessage::Decode(reader, client.protocol_version);
@@ -165,8 +221,8 @@ Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std:
 // stall returns nullopt, having written nothing (no trace either): it is to run again where
 // waiting is allowed.
 std::optional<Outcome> RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode,
-                                  std::string_view body, service::ClientState& client,
-                                  bool traced, const Storage::NoStall* no_stall = nullptr) {
+                                  std::string_view body, service::ClientState& client, bool traced,
+                                  const Storage::NoStall* no_stall = nullptr) {
   auto stalled = [&] { return no_stall != nullptr && no_stall->stalled(); };
   if (!traced) {
     Outcome out = ExecuteRequest(processor, opcode, body, client);
@@ -321,6 +377,12 @@ void Connection::ContinueInput() {
 }
 
 bool Connection::ProcessInput() {
+  if (!wedged_answer_.empty()) {
+    // Every read gets the same answer; the bytes are never decoded.
+    in_pos_ = in_.size();
+    out_ += wedged_answer_;
+    return true;
+  }
   if (!framed_) {
     if (!ProcessEnvelopes(in_.view(), &in_pos_)) return false;
     if (!framed_) return true;
@@ -330,7 +392,12 @@ bool Connection::ProcessInput() {
   auto consumed = segments_in_->Decode(avail, &envelopes_in_);
   if (!consumed.ok()) {
     // The stream cannot be resynchronised after a bad segment: answer and close.
-    QueueProtocolError(0, "Invalid segment: " + consumed.error().message(), version_);
+    // Cassandra names the channel first; this connection's address stands for it.
+    QueueProtocolError(
+        0,
+        fmt::format("{:08x} {}", static_cast<uint32_t>(reinterpret_cast<uintptr_t>(this)),
+                    consumed.error().message()),
+        version_);
     return false;
   }
   in_pos_ += *consumed;
@@ -340,45 +407,104 @@ bool Connection::ProcessInput() {
   return keep;
 }
 
-bool Connection::CheckVersion(std::string_view avail) {
-  uint8_t version = static_cast<uint8_t>(avail[0]) & 0x7F;
-  if (version == version_ || (version_ == 0 && IsSupportedVersion(version))) return true;
-  int16_t stream = avail.size() >= 4 ? static_cast<int16_t>(cql::LoadBE16(avail.data() + 2)) : 0;
-  if (version_ != 0 && IsSupportedVersion(version)) {
-    QueueProtocolError(stream,
-                       fmt::format("Invalid message version. Got {} but previous messages on "
-                                   "this connection had version {}",
-                                   version, version_),
-                       version_);
-    return false;
+uint8_t Connection::AnswerVersion() const { return version_ != 0 ? version_ : cql::kProtocolV5; }
+
+Connection::HeaderCheck Connection::CheckHeader(std::string_view avail, cql::FrameHeader* header,
+                                                size_t* consumed) {
+  const uint8_t first = static_cast<uint8_t>(avail[0]);
+  const uint8_t version = first & 0x7F;
+  const bool known_version = version >= cql::kProtocolV3 && version <= 6;
+  if (!framed_ && !known_version) {
+    // Cassandra checks the version byte alone, answers on stream 0 and drops what it buffered.
+    const std::string message = UnsupportedVersionMessage(version);
+    if (version == 1 || version == 2) {
+      // Answered in the client's own version: v1/v2 headers have a one-byte stream id.
+      std::string body;
+      cql::ErrorMessage e;
+      e.code = cql::ErrorCode::kProtocolError;
+      e.message = message;
+      cql::ByteWriter w(&body);
+      e.Encode(w);
+      out_.push_back(static_cast<char>(version | 0x80));
+      out_.append(2, '\0');  // flags, stream
+      out_.push_back(static_cast<char>(cql::Opcode::kError));
+      cql::ByteWriter(&out_).WriteInt(static_cast<int32_t>(body.size()));
+      out_ += body;
+      server_->metrics().Error(static_cast<int32_t>(e.code));
+    } else {
+      QueueProtocolError(0, message, AnswerVersion());
+    }
+    *consumed = avail.size();
+    return HeaderCheck::kSkipped;
   }
-  // Answer on the request's stream id in a header the client can read, then close.
-  if (version < 3) {
-    // v1/v2 headers have a one-byte stream id and no room for our 9-byte header.
-    std::string frame;
-    frame.push_back(static_cast<char>(version | 0x80));
-    frame.push_back(0);
-    frame.push_back(avail.size() >= 3 ? avail[2] : 0);
-    frame.push_back(static_cast<char>(cql::Opcode::kError));
-    std::string body;
-    cql::ErrorMessage e;
-    e.code = cql::ErrorCode::kProtocolError;
-    e.message = UnsupportedVersionMessage(version);
-    cql::ByteWriter w(&body);
-    e.Encode(w);
-    cql::ByteWriter(&frame).WriteInt(static_cast<int32_t>(body.size()));
-    frame += body;
-    wire_ += frame;
-    server_->metrics().Error(static_cast<int32_t>(e.code));
-    return false;
+  if (avail.size() < cql::kFrameHeaderSize) return HeaderCheck::kNeedMore;
+  const uint8_t flags = static_cast<uint8_t>(avail[1]);
+  const uint8_t op = static_cast<uint8_t>(avail[4]);
+  header->version = version;
+  header->is_response = (first & 0x80) != 0;
+  header->flags = flags;
+  header->stream = static_cast<int16_t>(cql::LoadBE16(avail.data() + 2));
+  header->opcode = static_cast<cql::Opcode>(op);
+  header->length = cql::LoadBE32(avail.data() + 5);
+  const uint64_t total = uint64_t{cql::kFrameHeaderSize} + header->length;
+  // Message.Type.fromOpcode's errors, then Envelope.Decoder.decodeFlags's.
+  std::string error;
+  uint8_t error_version = AnswerVersion();
+  int16_t error_stream = header->stream;
+  if (!known_version) {
+    error = UnsupportedVersionMessage(version);
+  } else if (version == 6 && !(flags & cql::frame_flags::kUseBeta)) {
+    error = "Beta version of the protocol used (6/v6-beta), but USE_BETA flag is unset";
+    error_version = 6;
+    error_stream = 0;
+  } else if (!cql::IsKnownOpcode(op)) {
+    error = fmt::format("Unknown opcode {}", op);
+  } else if (header->is_response || !IsRequestOpcode(op)) {
+    const bool request = IsRequestOpcode(op);
+    error =
+        fmt::format("Wrong protocol direction (expected {}, got {}) for opcode {} ({})",
+                    request ? "REQUEST" : "RESPONSE", header->is_response ? "RESPONSE" : "REQUEST",
+                    op, cql::OpcodeName(header->opcode));
   }
-  QueueProtocolError(stream, UnsupportedVersionMessage(version),
-                     version > cql::kProtocolV4 ? cql::kProtocolV4 : version);
-  return false;
+  if (framed_) {
+    // v5 (Envelope.Decoder.extractHeader): a negative length ends the connection; other header
+    // errors are answered on the envelope's stream, and the envelope is skipped.
+    if (static_cast<int32_t>(header->length) < 0) {
+      QueueProtocolError(header->stream,
+                         fmt::format("Invalid value for envelope header body length field: {}",
+                                     static_cast<int32_t>(header->length)));
+      return HeaderCheck::kFatal;
+    }
+    if (error.empty()) return HeaderCheck::kOk;
+    if (avail.size() < total) return HeaderCheck::kNeedMore;
+    QueueProtocolError(header->stream, error, error_version);
+    *consumed = total;
+    return HeaderCheck::kSkipped;
+  }
+  if (version == 6 && error.empty()) {
+    // v6 with the beta flag: a version the node does not speak.
+    QueueProtocolError(0, UnsupportedVersionMessage(version), AnswerVersion());
+    *consumed = avail.size();
+    return HeaderCheck::kSkipped;
+  }
+  if (!error.empty()) {
+    size_t before = out_.size();
+    QueueProtocolError(error_stream, error, error_version);
+    wedged_answer_ = out_.substr(before);
+    return HeaderCheck::kWedged;
+  }
+  const uint64_t max_total = uint64_t{server_->limits().max_frame_body} + cql::kFrameHeaderSize;
+  if (total > max_total) {
+    discard_left_ = total;
+    too_long_total_ = total;
+    too_long_stream_ = header->stream;
+    *consumed = 0;
+    return HeaderCheck::kSkipped;
+  }
+  return HeaderCheck::kOk;
 }
 
 bool Connection::ProcessEnvelopes(std::string_view buf, size_t* pos) {
-  const uint32_t max_body = server_->limits().max_frame_body;
   const bool plain_stream = !framed_;
   while (buf.size() - *pos > 0) {
     // Once the plain stream has switched to segments, the rest of it is for the decoder.
@@ -389,21 +515,33 @@ bool Connection::ProcessEnvelopes(std::string_view buf, size_t* pos) {
       return true;
     }
     std::string_view avail = buf.substr(*pos);
-    if (avail.size() < (version_ == 0 ? 4 : 1)) return true;
-    if (!CheckVersion(avail)) return false;
-    cql::FrameHeader header;
-    auto parsed = cql::ParseFrameHeader(avail, &header, max_body);
-    if (!parsed.ok()) {
-      int16_t stream =
-          avail.size() >= 4 ? static_cast<int16_t>(cql::LoadBE16(avail.data() + 2)) : 0;
-      QueueProtocolError(stream, parsed.error().message(), header.version);
-      return false;
+    if (discard_left_ > 0) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(discard_left_, avail.size()));
+      *pos += n;
+      discard_left_ -= n;
+      if (discard_left_ > 0) return true;
+      QueueError(too_long_stream_, cql::ErrorCode::kInvalid,
+                 fmt::format("Request is too big: length {} exceeds maximum allowed length {}.",
+                             too_long_total_,
+                             uint64_t{server_->limits().max_frame_body} + cql::kFrameHeaderSize),
+                 AnswerVersion());
+      continue;
     }
-    if (*parsed == cql::HeaderParse::kNeedMore) return true;
-    if (header.is_response) {
-      QueueProtocolError(header.stream, "Invalid frame: responses are not accepted by the server",
-                         header.version);
-      return false;
+    cql::FrameHeader header;
+    size_t consumed = 0;
+    switch (CheckHeader(avail, &header, &consumed)) {
+      case HeaderCheck::kOk:
+        break;
+      case HeaderCheck::kNeedMore:
+        return true;
+      case HeaderCheck::kSkipped:
+        *pos += consumed;
+        continue;
+      case HeaderCheck::kWedged:
+        *pos = buf.size();
+        return true;
+      case HeaderCheck::kFatal:
+        return false;
     }
     size_t total = cql::kFrameHeaderSize + header.length;
     if (avail.size() < total) {
@@ -411,13 +549,17 @@ bool Connection::ProcessEnvelopes(std::string_view buf, size_t* pos) {
       return true;
     }
     if (plain_stream) frame_wanted_ = 0;
-    if (version_ == 0) {
-      version_ = header.version;
-      state_.protocol_version = version_;
-      RegisterClient();
+    *pos += total;
+    if (state_.started && header.version != version_) {
+      // After STARTUP, every frame is in its version (the v5 text lacks a space, as Cassandra's).
+      QueueProtocolError(
+          header.stream,
+          fmt::format("Invalid message version. Got {} but previous{}messages on "
+                      "this connection had version {}",
+                      VersionName(header.version), framed_ ? "" : " ", VersionName(version_)));
+      continue;
     }
     std::string_view body = avail.substr(cql::kFrameHeaderSize, header.length);
-    *pos += total;
     if (!HandleRequest(header, body)) return false;
     // The rest waits for the password check, or for a USE whose keyspace it may rely on.
     if (auth_pending_ || use_pending_) return true;
@@ -430,37 +572,52 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
   auto& metrics = server_->metrics();
   metrics.Request(static_cast<uint8_t>(header.opcode));
   if (client_) client_->CountRequest();
+  const int16_t stream = header.stream;
+  if (!state_.started && header.opcode != cql::Opcode::kOptions &&
+      header.opcode != cql::Opcode::kStartup) {
+    // Cassandra's InitialConnectionHandler: on stream 0, in the frame's version.
+    QueueProtocolError(0,
+                       fmt::format("Unexpected message {}, expecting STARTUP or OPTIONS",
+                                   cql::OpcodeName(header.opcode)),
+                       header.version);
+    return true;
+  }
   std::string decompressed;
   std::string_view body = raw_body;
-  // v5 compresses segments, not envelopes: the envelope flag is deprecated and ignored.
-  if ((header.flags & cql::frame_flags::kCompression) && version_ < cql::kProtocolV5) {
-    if (state_.compression == cql::Compression::kNone) {
-      QueueProtocolError(header.stream,
-                         "Received a compressed frame but no compression was "
-                         "negotiated");
-      return false;
-    }
+  // Only once STARTUP negotiated compression (before, Cassandra ignores the flag); v5 compresses
+  // segments, not envelopes, and ignores the flag too.
+  if ((header.flags & cql::frame_flags::kCompression) && version_ < cql::kProtocolV5 &&
+      state_.compression != cql::Compression::kNone) {
     Status s = cql::Decompress(state_.compression, raw_body, &decompressed,
                                server_->limits().max_frame_body);
     if (!s.ok()) {
-      QueueProtocolError(header.stream, "Invalid compressed frame: " + s.message());
-      return false;
+      // Raised before Cassandra knows the stream: its Snappy decompressor's ProtocolError, or
+      // the ServerError that carries LZ4's exception.
+      if (state_.compression == cql::Compression::kSnappy) {
+        QueueProtocolError(0, "Provided frame does not appear to be Snappy compressed");
+      } else {
+        QueueError(0, cql::ErrorCode::kServerError, "Invalid compressed frame: " + s.message(),
+                   AnswerVersion());
+      }
+      return true;
     }
     body = decompressed;
   }
-  const int16_t stream = header.stream;
-  auto decode_error = [&](const Status& s) {
-    QueueProtocolError(
-        stream, fmt::format("Invalid {} message: {}", cql::OpcodeName(header.opcode), s.message()));
-    return false;
+  // A body that does not decode: answered on `at` (the request's stream, or 0 for STARTUP,
+  // which Cassandra decodes before it knows the stream); the connection goes on.
+  auto decode_error = [&](const Status& s, int16_t at) {
+    cql3::Response r = DecodeErrorResponse(s);
+    if (int32_t code = ErrorCodeOf(r); code != 0) metrics.Error(code);
+    QueueFrame(at, r.opcode, r.body, false, header.version);
+    return true;
   };
   if (header.flags & cql::frame_flags::kCustomPayload) {
     // A request's custom payload (v4+) precedes its body. The node uses none of its entries and
     // drops it, as Cassandra does with payloads no query handler reads.
     cql::ByteReader payload(body);
     auto entries = payload.ReadBytesMap();
-    if (!entries.ok()) return decode_error(entries.error());
-    if (version_ < cql::kProtocolV4) {
+    if (!entries.ok()) return decode_error(entries.error(), stream);
+    if (header.version < cql::kProtocolV4) {
       // Cassandra's answer; the connection goes on.
       QueueProtocolError(stream,
                          "Received frame with CUSTOM_PAYLOAD flag for native protocol version < 4");
@@ -490,31 +647,59 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       break;
     }
     case cql::Opcode::kStartup: {
+      if (state_.started) {
+        QueueProtocolError(stream, state_.authenticated
+                                       ? "Unexpected message STARTUP, the connection is already "
+                                         "initialized"
+                                       : "Unexpected message STARTUP, expecting SASL_RESPONSE");
+        return true;
+      }
+      // STARTUP fixes the connection's version, before its body is read (as Cassandra).
+      if (version_ == 0) {
+        version_ = header.version;
+        state_.protocol_version = version_;
+        RegisterClient();
+      }
       auto m = cql::StartupMessage::Decode(reader);
-      if (!m.ok()) return decode_error(m.error());
-      if (!m->options.count("CQL_VERSION")) {
+      if (!m.ok()) return decode_error(m.error(), 0);
+      for (const auto& [key, value] : m->options) {
+        for (const std::string* text : {&key, &value}) {
+          if (auto bad = CheckUtf8(*text)) {
+            QueueFrame(0, bad->opcode, bad->body, false, header.version);
+            return true;
+          }
+        }
+      }
+      auto cql_version = m->options.find("CQL_VERSION");
+      if (cql_version == m->options.end()) {
         QueueProtocolError(stream, "Missing value CQL_VERSION in STARTUP message");
-        return false;
+        return true;
+      }
+      if (std::string bad = CheckCqlVersion(cql_version->second); !bad.empty()) {
+        QueueProtocolError(stream, bad);
+        return true;
       }
       auto it = m->options.find("COMPRESSION");
       if (it != m->options.end()) {
-        auto c = cql::ParseCompression(it->second);
-        if (!c.ok()) {
-          QueueProtocolError(stream, "Unknown compression algorithm: " + it->second);
-          return false;
+        std::string name = it->second;
+        for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        auto c = cql::ParseCompression(name);
+        // Only the two algorithms: Cassandra refuses "none" and "" too.
+        if (!c.ok() || *c == cql::Compression::kNone) {
+          QueueProtocolError(stream, "Unknown compression algorithm: " + name);
+          return true;
         }
-        if (version_ >= cql::kProtocolV5 && *c == cql::Compression::kSnappy) {
+        if (header.version >= cql::kProtocolV5 && *c == cql::Compression::kSnappy) {
           // v5 compresses segments, and only with LZ4 (native_protocol_v5.spec 2.3.2).
           QueueProtocolError(stream, "Snappy compression is not supported in protocol V5");
-          return false;
+          return true;
         }
         state_.compression = *c;
       }
       state_.started = true;
       compressible = false;  // drivers switch compression on after reading READY
-      const bool authenticate = server_->auth() &&
-                                server_->auth()->requires_authentication() &&
-                                !state_.authenticated;
+      const bool authenticate =
+          server_->auth() && server_->auth()->requires_authentication() && !state_.authenticated;
       if (client_) {
         client_->Update([&](ClientInfo& c) {
           c.client_options = m->options;
@@ -541,17 +726,14 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
     case cql::Opcode::kRegister: {
       if (!require_startup()) return false;
       auto m = cql::RegisterMessage::Decode(reader);
-      if (!m.ok()) return decode_error(m.error());
-      for (auto type : m->event_types) {
+      if (!m.ok()) return decode_error(m.error(), stream);
+      for (const std::string& type : m->event_types) {
         if (type == "SCHEMA_CHANGE") {
           state_.schema_events = true;
         } else if (type == "TOPOLOGY_CHANGE") {
           state_.topology_events = true;
-        } else if (type == "STATUS_CHANGE") {
-          state_.status_events = true;
         } else {
-          QueueProtocolError(stream, fmt::format("Invalid value '{}' for Type", type));
-          return false;
+          state_.status_events = true;  // Decode let only the three through
         }
       }
       if (state_.schema_events && !subscribed_) {
@@ -606,8 +788,9 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       return false;
   }
   if (int32_t code = ErrorCodeOf(response); code != 0) metrics.Error(code);
+  // In the request's version: before STARTUP, OPTIONS is answered in whichever it came in.
   AppendFrame(&out_, stream, response.opcode, response.body, state_.compression, compressible,
-              version_, &response.warnings, &response.tracing_id);
+              header.version, &response.warnings, &response.tracing_id);
   // v5: the answer to STARTUP leaves plain, everything after it in segments (spec 2.3.1).
   if (header.opcode == cql::Opcode::kStartup && version_ >= cql::kProtocolV5 && !framed_ &&
       (response.opcode == cql::Opcode::kReady || response.opcode == cql::Opcode::kAuthenticate))
@@ -622,8 +805,18 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
 bool Connection::HandleAuthResponse(int16_t stream, cql::ByteReader& reader) {
   auth::AuthService* auth = server_->auth();
   if (!auth || !auth->requires_authentication()) {
-    QueueProtocolError(stream, "Unexpected AUTH_RESPONSE: authentication is not enabled");
-    return false;
+    // Cassandra's AllowAllAuthenticator takes any token (once the body decodes).
+    auto m = cql::AuthResponseMessage::Decode(reader);
+    if (!m.ok()) {
+      cql3::Response r = DecodeErrorResponse(m.error());
+      QueueFrame(stream, r.opcode, r.body, false, version_);
+      return true;
+    }
+    std::string body;
+    cql::ByteWriter w(&body);
+    cql::AuthSuccessMessage{}.Encode(w);
+    QueueFrame(stream, cql::Opcode::kAuthSuccess, body, false, version_);
+    return true;
   }
   if (!state_.started || state_.authenticated) {
     QueueProtocolError(stream, state_.started
@@ -739,9 +932,14 @@ void Connection::QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view
 }
 
 void Connection::QueueProtocolError(int16_t stream, std::string message, uint8_t version) {
-  if (version == 0) version = version_ != 0 ? version_ : cql::kProtocolV4;
+  QueueError(stream, cql::ErrorCode::kProtocolError, std::move(message), version);
+}
+
+void Connection::QueueError(int16_t stream, cql::ErrorCode code, std::string message,
+                            uint8_t version) {
+  if (version == 0) version = AnswerVersion();
   cql::ErrorMessage e;
-  e.code = cql::ErrorCode::kProtocolError;
+  e.code = code;
   e.message = std::move(message);
   std::string body;
   cql::ByteWriter w(&body);

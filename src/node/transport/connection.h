@@ -16,11 +16,15 @@
 // STARTUP and AUTH_RESPONSE are accepted until AUTH_SUCCESS; while a password is being checked
 // (off the network thread) the connection reads no further frames, so requests keep their order.
 //
-// Protocol versions: the first request fixes the connection's version (v3, v4 or v5; anything else
-// gets Cassandra's "Invalid or unsupported protocol version" error so drivers downgrade). A v5
-// connection exchanges plain envelopes until the server has answered STARTUP with READY or
-// AUTHENTICATE; from then on both directions are v5 segments (cql/segment.h), LZ4 ones when
-// STARTUP asked for lz4.
+// Protocol versions: OPTIONS is answered in any supported version; STARTUP fixes the connection's
+// version (v3, v4 or v5; anything else gets Cassandra's "Invalid or unsupported protocol version"
+// error so drivers downgrade). A v5 connection exchanges plain envelopes until the server has
+// answered STARTUP with READY or AUTHENTICATE; from then on both directions are v5 segments
+// (cql/segment.h), LZ4 ones when STARTUP asked for lz4.
+//
+// Bad input is answered as Cassandra 5.0 answers it (what its pre-v5 envelope decoder and its v5
+// message handler do, checked by tests/compat/protocol_compat.py): most errors leave the
+// connection open; see HeaderError and the comment at the top of connection.cc.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -67,8 +71,18 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   // Handles the complete envelopes in `buf` from `*pos` on; stops early when the connection
   // switches to segments while reading the plain stream. False when it must close.
   bool ProcessEnvelopes(std::string_view buf, size_t* pos);
-  // Checks the version byte of a request; false (error queued) when it must close.
-  bool CheckVersion(std::string_view avail);
+  // What to do with the envelope header at the start of `avail` (at least its first byte).
+  enum class HeaderCheck {
+    kOk,        // a complete header to handle
+    kNeedMore,  // wait for more bytes
+    kSkipped,   // answered; *consumed bytes of input are dropped, the connection goes on
+    kWedged,    // answered; the connection can decode nothing more (see wedged_answer_)
+    kFatal,     // answered; the connection closes
+  };
+  HeaderCheck CheckHeader(std::string_view avail, cql::FrameHeader* header, size_t* consumed);
+  // The answer version of errors: the connection's once STARTUP fixed it, else v5 (Cassandra's
+  // ProtocolVersion.CURRENT, which a connection without a version answers in).
+  uint8_t AnswerVersion() const;
   // v5 after READY/AUTHENTICATE: what is queued so far leaves plain, the rest in segments.
   void StartSegments();
   // Moves queued envelopes into wire_, wrapped in segments when the connection is framed.
@@ -85,8 +99,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
                   std::chrono::steady_clock::time_point started, bool barrier);
   void QueueFrame(int16_t stream, cql::Opcode opcode, std::string_view body, bool compress,
                   uint8_t version);
-  // `version` 0: the connection's (v4 before the first request fixed it).
+  // `version` 0: AnswerVersion().
   void QueueProtocolError(int16_t stream, std::string message, uint8_t version = 0);
+  void QueueError(int16_t stream, cql::ErrorCode code, std::string message, uint8_t version);
   void Flush();
   // Registers the connection for system_views.clients (when the server keeps them), once its
   // first request has fixed the protocol version.
@@ -105,8 +120,17 @@ class Connection : public std::enable_shared_from_this<Connection>, public servi
   InputBuffer in_;
   size_t in_pos_ = 0;
   size_t frame_wanted_ = 0;  // bytes of an incomplete frame at in_pos_, when its header is in
-  uint8_t version_ = 0;      // 0 until the first request fixes it
-  bool framed_ = false;      // v5 segments in both directions
+  uint8_t version_ = 0;      // 0 until STARTUP fixes it
+  // A pre-v5 frame over the size limit is read and dropped before it is answered (Cassandra's
+  // discard mode): bytes still to drop, and what the answer names.
+  uint64_t discard_left_ = 0;
+  uint64_t too_long_total_ = 0;
+  int16_t too_long_stream_ = 0;
+  // Set when a pre-v5 frame header cannot be decoded (unknown opcode, wrong direction, v6 without
+  // the beta flag): Cassandra leaves such a header at the head of its input and answers every
+  // later read with the same error, so the connection stays open and can carry nothing more.
+  std::string wedged_answer_;
+  bool framed_ = false;  // v5 segments in both directions
   std::optional<cql::SegmentDecoder> segments_in_;
   cql::SegmentCompression segment_compression_ = cql::SegmentCompression::kNone;
   std::string envelopes_in_;  // decoded from segments, not yet handled
