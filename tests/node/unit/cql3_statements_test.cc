@@ -307,8 +307,11 @@ TEST_F(CqlStatementTest, PreparedStatementsBindValues) {
       {cql::RawValue::Of(Int(6)), cql::RawValue::Of(Int(1)), cql::RawValue::Of(text)});
   ASSERT_TRUE(r.ok) << r;
   EXPECT_EQ(RowsOf("SELECT s FROM t WHERE pk = 6"), (Rows{{"'bound'"}}));
+  // Cassandra words the count mismatch of a QUERY and of an EXECUTE differently.
   ExpectError(env_.Execute("SELECT v FROM t WHERE pk = ?"), ErrorCode::kInvalid,
-              "There were 1 markers(?) in CQL but 0 bound variables");
+              "Invalid amount of bind variables");
+  ExpectError(env_.ExecutePrepared("SELECT v FROM t WHERE pk = ?", {}), ErrorCode::kInvalid,
+              "there were 1 markers(?) in CQL but 0 bound variables");
 }
 
 // ---- batches --------------------------------------------------------------------------------
