@@ -16,6 +16,8 @@
 #include <random>
 
 #include "node/db/database.h"
+#include "node/storage/key_encoding.h"
+#include "node/storage/row_cache.h"
 #include "node/storage/storage.h"
 
 // Counts heap allocations so each benchmark can report allocations per operation.
@@ -199,6 +201,31 @@ void BM_ReadSingleRowNoClustering(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ReadSingleRowNoClustering);
+
+// The row cache's lookup of a cached partition (a hit), among state.range(0) cached
+// single-row partitions, at random: what a hot point read pays to find its image.
+void BM_RowCacheHit(benchmark::State& state) {
+  const int partitions = static_cast<int>(state.range(0));
+  RowCache cache(size_t{1} << 30);
+  std::vector<std::string> prefixes;
+  for (int i = 0; i < partitions; ++i) {
+    std::vector<std::string> key = {Int(i)};
+    std::string prefix = keys::PartitionPrefix(1000, keys::TokenOf(key), key);
+    KvImage::Builder builder;
+    builder.Add(prefix + keys::kRowSection, std::string(120, 'v'));
+    RowCache::Lookup miss = cache.FindPartition(1000, prefix);
+    cache.InsertPartition(1000, prefix, builder.Build(), miss.generation);
+    prefixes.push_back(std::move(prefix));
+  }
+  std::mt19937 rng(4);
+  for (auto _ : state) {
+    RowCache::Lookup found = cache.FindPartition(1000, prefixes[rng() % prefixes.size()]);
+    if (!found.image) state.SkipWithError("not cached");
+    benchmark::DoNotOptimize(found);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RowCacheHit)->Arg(1000)->Arg(100000);
 
 void BM_ReadSlice10Rows(benchmark::State& state) {
   Fixture f(kRows);

@@ -63,8 +63,8 @@ namespace {
 
 using keys::kTablePrefixSize;
 using keys::kTokenPrefixSize;
-// Map node, key string and LRU node of an entry, roughly.
-constexpr size_t kEntryOverhead = 160;
+// Map node, key string, index node and bucket, and LRU node of an entry, roughly.
+constexpr size_t kEntryOverhead = 208;
 
 bool IsDataKey(std::string_view key) {
   return key.size() >= kTablePrefixSize && key[0] == keys::kDataSpace;
@@ -147,11 +147,15 @@ RowCache::Touched RowCache::TouchedBy(const rocksdb::WriteBatch& batch) {
   return touched;
 }
 
-void RowCache::Touch(EntryMap::iterator it) { lru_.splice(lru_.begin(), lru_, it->second.lru); }
+RowCache::EntryMap::iterator RowCache::Find(std::string_view key) {
+  auto found = index_.find(key);
+  return found == index_.end() ? entries_.end() : found->second;
+}
 
 void RowCache::Erase(EntryMap::iterator it) {
   bytes_ -= it->second.bytes;
   lru_.erase(it->second.lru);
+  index_.erase(std::string_view(it->first));
   entries_.erase(it);
 }
 
@@ -169,6 +173,7 @@ void RowCache::Invalidate(const Touched& touched) {
   if (touched.all) {
     stats_.invalidations += entries_.size();
     entries_.clear();
+    index_.clear();
     lru_.clear();
     bytes_ = 0;
     return;
@@ -185,7 +190,7 @@ void RowCache::Invalidate(const Touched& touched) {
     begin = keys::TablePrefix(t.storage_id);
     if (!any_image_dropped || image_dropped_for != t.storage_id) {
       // The table's image no longer holds the table.
-      auto image = entries_.find(begin);
+      auto image = Find(begin);
       if (image != entries_.end()) {
         Erase(image);
         ++stats_.invalidations;
@@ -249,9 +254,9 @@ bool RowCache::FillAllowed(uint32_t storage_id, uint64_t generation) {
 RowCache::Lookup RowCache::FindPartition(uint32_t storage_id, std::string_view prefix) {
   std::lock_guard lock(mu_);
   Lookup out;
-  auto it = entries_.find(prefix);
+  auto it = Find(prefix);
   if (it == entries_.end()) {
-    it = entries_.find(prefix.substr(0, kTablePrefixSize));
+    it = Find(prefix.substr(0, kTablePrefixSize));
     // A table too large for an image says nothing about its partitions.
     if (it != entries_.end() && it->second.image == nullptr) it = entries_.end();
   }
@@ -275,8 +280,7 @@ RowCache::Lookup RowCache::FindPartition(uint32_t storage_id, std::string_view p
 RowCache::Lookup RowCache::FindTable(uint32_t storage_id) {
   std::lock_guard lock(mu_);
   Lookup out;
-  std::string key = keys::TablePrefix(storage_id);
-  auto it = entries_.find(key);
+  auto it = Find(keys::TablePrefix(storage_id));
   if (it != entries_.end()) {
     Touch(it);
     if (it->second.image == nullptr) {
@@ -303,7 +307,9 @@ void RowCache::Insert(uint32_t storage_id, std::string key, std::shared_ptr<cons
   }
   if (bytes > max_entry_bytes()) return;
   auto [it, inserted] = entries_.try_emplace(std::move(key));
-  if (!inserted) {
+  if (inserted) {
+    index_.emplace(std::string_view(it->first), it);
+  } else {
     bytes_ -= it->second.bytes;
     lru_.erase(it->second.lru);
   }
@@ -315,6 +321,11 @@ void RowCache::Insert(uint32_t storage_id, std::string key, std::shared_ptr<cons
   ++stats_.fills;
   while (bytes_ > capacity_ && !lru_.empty()) {
     auto victim = lru_.back();
+    if (victim->second.referenced) {  // read since it last got here: spared once more
+      victim->second.referenced = false;
+      lru_.splice(lru_.begin(), lru_, std::prev(lru_.end()));
+      continue;
+    }
     Erase(victim);
     ++stats_.evictions;
   }
