@@ -276,7 +276,7 @@ TEST_F(CqlStatementTest, PreparedPointReadsAndSingleRowWritesRunInline) {
     EXPECT_TRUE(prepared.ok) << query << " -> " << prepared;
     std::string body;
     cql::ByteWriter(&body).WriteShortBytes(prepared.prepared_id);
-    return env_.processor().RunsInline(cql::Opcode::kExecute, body);
+    return env_.processor().RunsInline(cql::Opcode::kExecute, body) != nullptr;
   };
   EXPECT_TRUE(runs_inline("SELECT v FROM t WHERE pk = ? AND ck = ?"));
   EXPECT_TRUE(runs_inline("INSERT INTO t (pk, ck, v) VALUES (?, ?, ?)"));
