@@ -16,6 +16,8 @@
 #include <random>
 
 #include "node/db/database.h"
+#include "node/storage/key_encoding.h"
+#include "node/storage/row_cache.h"
 #include "node/storage/storage.h"
 
 // Counts heap allocations so each benchmark can report allocations per operation.
@@ -199,6 +201,70 @@ void BM_ReadSingleRowNoClustering(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ReadSingleRowNoClustering);
+
+// The row cache's lookup of a cached partition (a hit), among state.range(0) cached
+// single-row partitions, at random: what a hot point read pays to find its image.
+void BM_RowCacheHit(benchmark::State& state) {
+  const int partitions = static_cast<int>(state.range(0));
+  RowCache cache(size_t{1} << 30);
+  std::vector<std::string> prefixes;
+  for (int i = 0; i < partitions; ++i) {
+    std::vector<std::string> key = {Int(i)};
+    std::string prefix = keys::PartitionPrefix(1000, keys::TokenOf(key), key);
+    KvImage::Builder builder;
+    builder.Add(prefix + keys::kRowSection, std::string(120, 'v'));
+    RowCache::Lookup miss = cache.FindPartition(1000, prefix);
+    cache.InsertPartition(1000, prefix, builder.Build(), miss.generation);
+    prefixes.push_back(std::move(prefix));
+  }
+  std::mt19937 rng(4);
+  for (auto _ : state) {
+    RowCache::Lookup found = cache.FindPartition(1000, prefixes[rng() % prefixes.size()]);
+    if (!found.image) state.SkipWithError("not cached");
+    benchmark::DoNotOptimize(found);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RowCacheHit)->Arg(1000)->Arg(100000);
+
+// A miss and the fill that follows it (the lookup, then the insertion of a new single-row
+// partition, evicting the oldest), in a cache holding about state.range(0) partitions: what a
+// point read of an uncached key pays in the cache, besides its RocksDB lookups.
+void BM_RowCacheMissAndFill(benchmark::State& state) {
+  const int partitions = static_cast<int>(state.range(0));
+  std::string value(120, 'v');
+  auto prefix_of = [](int i) {
+    std::vector<std::string> key = {Int(i)};
+    return keys::PartitionPrefix(1000, keys::TokenOf(key), key);
+  };
+  auto fill = [&](RowCache& cache, const std::string& prefix) {
+    RowCache::Lookup found = cache.FindPartition(1000, prefix);
+    KvImage::Builder builder;
+    builder.Add(prefix + keys::kRowSection, value);
+    cache.InsertPartition(1000, prefix, builder.Build(), found.generation);
+  };
+  // Measured: a full cache holds `partitions` entries.
+  RowCache probe(size_t{1} << 30);
+  fill(probe, prefix_of(0));
+  RowCache cache(probe.stats().bytes * static_cast<size_t>(partitions));
+  int next = 0;
+  for (; next < partitions; ++next) fill(cache, prefix_of(next));
+  std::vector<std::string> prefixes;
+  for (int i = 0; i < 100000; ++i) prefixes.push_back(prefix_of(next + i));
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i == prefixes.size()) {  // new keys again
+      state.PauseTiming();
+      next += static_cast<int>(prefixes.size());
+      for (size_t j = 0; j < prefixes.size(); ++j) prefixes[j] = prefix_of(next + static_cast<int>(j));
+      i = 0;
+      state.ResumeTiming();
+    }
+    fill(cache, prefixes[i++]);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RowCacheMissAndFill)->Arg(1000)->Arg(100000);
 
 void BM_ReadSlice10Rows(benchmark::State& state) {
   Fixture f(kRows);

@@ -37,6 +37,14 @@ struct PreparedEntry {
   // Whether `statement` may run on the network thread (QueryProcessor::RunsInline), kept in
   // step with it; read without `mu`.
   std::atomic<bool> runs_inline{false};
+  // Bumped under `mu` each time `statement` is (re)built: the statement `consistent` refers to.
+  uint32_t generation = 0;
+  // A consistency pair the statement of a generation was found to satisfy (its keyspace's
+  // replication allows it; service::CheckConsistency), so that the next execution with the same
+  // levels skips the check: generation << 32 | (serial + 1) << 16 | consistency, 0 for none.
+  // Kept for point reads and single-row writes only, whose check has no other effect. Read and
+  // written without `mu`.
+  std::atomic<uint64_t> consistent{0};
   // The table (or keyspace, for statements on no table) the statement reads or writes, for
   // dropping it with its table; and its weight in the cache. Set before Insert.
   std::string statement_keyspace;

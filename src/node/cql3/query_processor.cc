@@ -408,7 +408,7 @@ Response QueryProcessor::Prepare(const cql::PrepareMessage& msg, service::Client
 
 Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
     PreparedEntry& entry, const std::shared_ptr<const SchemaSnapshot>& schema,
-    std::string* result_metadata_id) {
+    std::string* result_metadata_id, uint32_t* generation) {
   std::lock_guard lock(entry.mu);
   if (entry.schema != schema) {
     // The schema changed since this statement was checked: check it again, so that SELECT *
@@ -419,8 +419,10 @@ Result<std::shared_ptr<const CqlStatement>> QueryProcessor::StatementFor(
     entry.result_metadata_id =
         PreparedCache::ComputeResultMetadataId(entry.statement->result_metadata());
     entry.runs_inline.store(InlineStatement(*entry.statement), std::memory_order_relaxed);
+    ++entry.generation;
   }
   if (result_metadata_id) *result_metadata_id = entry.result_metadata_id;
+  if (generation) *generation = entry.generation;
   return entry.statement;
 }
 
@@ -431,17 +433,21 @@ bool QueryProcessor::InlineStatement(const CqlStatement& statement) const {
          db_->storage().options().sync_mode != StorageOptions::SyncMode::kBatch;
 }
 
-bool QueryProcessor::RunsInline(cql::Opcode opcode, std::string_view body) {
-  if (opcode != cql::Opcode::kExecute) return false;
+std::shared_ptr<PreparedEntry> QueryProcessor::RunsInline(cql::Opcode opcode,
+                                                          std::string_view body) {
+  if (opcode != cql::Opcode::kExecute) return nullptr;
   cql::ByteReader reader(body);
   auto id = reader.ReadShortBytes();
-  if (!id.ok()) return false;
+  if (!id.ok()) return nullptr;
   std::shared_ptr<PreparedEntry> entry = prepared_.Find(*id);
-  return entry && entry->runs_inline.load(std::memory_order_relaxed);
+  if (!entry || !entry->runs_inline.load(std::memory_order_relaxed)) return nullptr;
+  return entry;
 }
 
-Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client) {
-  std::shared_ptr<PreparedEntry> entry = prepared_.Find(msg.id);
+Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client,
+                                 std::shared_ptr<PreparedEntry> found) {
+  std::shared_ptr<PreparedEntry> entry =
+      found && found->id == msg.id ? std::move(found) : prepared_.Find(msg.id);
   if (!entry) {
     cql::ErrorMessage e = UnpreparedError(msg.id);
     metrics_->Error(static_cast<int32_t>(e.code));
@@ -449,8 +455,10 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
   }
   if (auto e = PageSizeError(msg.params)) return std::move(*e);
   ExecutionContext ctx = MakeContext(client, &msg.params);
+  const bool v5 = client.protocol_version >= cql::kProtocolV5;
   std::string metadata_id;
-  auto statement = StatementFor(*entry, ctx.schema, &metadata_id);
+  uint32_t generation = 0;
+  auto statement = StatementFor(*entry, ctx.schema, v5 ? &metadata_id : nullptr, &generation);
   if (!statement.ok()) return ErrorResponse(statement.error());
   auto values = BindValues(msg.params, **statement, /*prepared=*/true);
   if (!values.ok()) return ErrorResponse(values.error());
@@ -459,12 +467,26 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
     AddBoundValues(**statement, *values, &parameters);
     trace->Begin("Execute CQL3 prepared query", std::move(parameters));
   }
-  if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
-                                msg.params.consistency, msg.params.serial_consistency, &ctx)) {
-    return ErrorResponse(*e);
+  // The check depends on the statement's keyspace in the schema it was built against and on the
+  // two levels only: once passed, it is remembered for them (PreparedEntry::consistent).
+  const uint64_t levels =
+      uint64_t{generation} << 32 |
+      uint64_t{msg.params.serial_consistency
+                   ? static_cast<uint16_t>(*msg.params.serial_consistency) + 1u
+                   : 0u}
+          << 16 |
+      static_cast<uint16_t>(msg.params.consistency);
+  if (entry->consistent.load(std::memory_order_relaxed) != levels) {
+    if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
+                                  msg.params.consistency, msg.params.serial_consistency, &ctx)) {
+      return ErrorResponse(*e);
+    }
+    if ((*statement)->is_point_read() || (*statement)->is_single_row_write()) {
+      entry->consistent.store(levels, std::memory_order_relaxed);
+    }
   }
   ctx.values = std::move(*values);
-  if (client.protocol_version >= cql::kProtocolV5) {
+  if (v5) {
     // v5: the client says which metadata it holds; a stale id gets the new metadata and id
     // (Metadata_changed), whatever skip_metadata asked.
     if (msg.result_metadata_id != metadata_id) {

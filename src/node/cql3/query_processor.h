@@ -66,7 +66,9 @@ class QueryProcessor {
   // records what the request is and its steps there; FinishTrace then writes the trace.
   Response Query(const cql::QueryMessage& msg, service::ClientState& client);
   Response Prepare(const cql::PrepareMessage& msg, service::ClientState& client);
-  Response Execute(const cql::ExecuteMessage& msg, service::ClientState& client);
+  // `found`: the entry of msg.id when the caller has it (RunsInline), or null.
+  Response Execute(const cql::ExecuteMessage& msg, service::ClientState& client,
+                   std::shared_ptr<PreparedEntry> found = nullptr);
   Response Batch(const cql::BatchMessage& msg, service::ClientState& client);
 
   // Writes a finished request's trace to system_traces and puts its session id in `response`.
@@ -89,14 +91,17 @@ class QueryProcessor {
   // (CqlStatement::is_point_read), or a single-row write (is_single_row_write) when storage does
   // not sync the WAL on each write. A hint for where to run it, never a check (Execute checks
   // everything again).
-  bool RunsInline(cql::Opcode opcode, std::string_view body);
+  // The entry it returns (null: not inline) may be passed to Execute, which then does not look
+  // the id up again.
+  std::shared_ptr<PreparedEntry> RunsInline(cql::Opcode opcode, std::string_view body);
 
  private:
   // The entry's statement, checked again if the schema changed; `result_metadata_id` (optional)
-  // gets its v5 result metadata id, read under the same lock.
+  // gets its v5 result metadata id and `generation` (optional) the entry's generation, read
+  // under the same lock.
   Result<std::shared_ptr<const CqlStatement>> StatementFor(
       PreparedEntry& entry, const std::shared_ptr<const SchemaSnapshot>& schema,
-      std::string* result_metadata_id = nullptr);
+      std::string* result_metadata_id = nullptr, uint32_t* generation = nullptr);
   Response Run(const CqlStatement& statement, ExecutionContext& ctx, service::ClientState& client);
   ExecutionContext MakeContext(service::ClientState& client, const cql::QueryParameters* params);
   // Whether `statement` runs inline (RunsInline).

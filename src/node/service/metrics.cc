@@ -12,22 +12,29 @@ namespace postfork::node::service {
 void NodeMetrics::Statement(std::string_view kind, std::string_view keyspace,
                             std::string_view table) {
   std::lock_guard lock(mu_);
-  auto by_kind = statements_by_kind_.find(kind);
-  if (by_kind == statements_by_kind_.end()) {
-    by_kind = statements_by_kind_.emplace(std::string(kind), 0).first;
+  if (last_kind_ == statements_by_kind_.end() || last_kind_->first != kind) {
+    last_kind_ = statements_by_kind_.find(kind);
+    if (last_kind_ == statements_by_kind_.end()) {
+      last_kind_ = statements_by_kind_.emplace(std::string(kind), 0).first;
+    }
   }
-  ++by_kind->second;
+  ++last_kind_->second;
   if (table.empty()) return;
-  auto by_table = statements_by_table_.find(TableKeyLess::View(keyspace, table));
-  if (by_table == statements_by_table_.end()) {
-    by_table =
-        statements_by_table_.emplace(std::pair(std::string(keyspace), std::string(table)), 0).first;
+  if (last_table_ == statements_by_table_.end() || last_table_->first.second != table ||
+      last_table_->first.first != keyspace) {
+    last_table_ = statements_by_table_.find(TableKeyLess::View(keyspace, table));
+    if (last_table_ == statements_by_table_.end()) {
+      last_table_ =
+          statements_by_table_.emplace(std::pair(std::string(keyspace), std::string(table)), 0)
+              .first;
+    }
   }
-  ++by_table->second;
+  ++last_table_->second;
 }
 
 void NodeMetrics::ForgetTables(std::string_view keyspace, std::string_view table) {
   std::lock_guard lock(mu_);
+  last_table_ = statements_by_table_.end();
   for (auto it = statements_by_table_.begin(); it != statements_by_table_.end();) {
     bool match = it->first.first == keyspace && (table.empty() || it->first.second == table);
     it = match ? statements_by_table_.erase(it) : std::next(it);

@@ -73,6 +73,10 @@ class NodeMetrics {
   };
   std::map<std::string, int64_t, std::less<>> statements_by_kind_;
   std::map<std::pair<std::string, std::string>, int64_t, TableKeyLess> statements_by_table_;
+  // The counters Statement last counted in: a run of one statement finds them by two string
+  // comparisons instead of two map searches. end() when none (ForgetTables resets the table's).
+  decltype(statements_by_kind_)::iterator last_kind_ = statements_by_kind_.end();
+  decltype(statements_by_table_)::iterator last_table_ = statements_by_table_.end();
   std::map<int32_t, int64_t> errors_;
   std::array<int64_t, kBucketsMicros.size()> latency_buckets_{};
   int64_t latency_count_ = 0;

@@ -529,10 +529,21 @@ void AppendToken(int64_t token, std::string* out) {
 
 std::string PartitionPrefix(uint32_t storage_id, int64_t token,
                             const std::vector<std::string>& partition_key) {
-  std::string out = TablePrefix(storage_id);
-  AppendToken(token, &out);
-  for (const auto& c : partition_key) AppendEscaped(c, &out);
+  std::string out;
+  AssignPartitionPrefix(storage_id, token, partition_key, &out);
   return out;
+}
+
+void AssignPartitionPrefix(uint32_t storage_id, int64_t token,
+                           const std::vector<std::string>& partition_key, std::string* out) {
+  size_t size = kTokenPrefixSize;
+  for (const auto& c : partition_key) size += c.size() + 2;  // + the terminator, unescaped
+  out->clear();
+  out->reserve(size);
+  out->push_back(kDataSpace);
+  AppendBE(storage_id, 4, out);
+  AppendToken(token, out);
+  for (const auto& c : partition_key) AppendEscaped(c, out);
 }
 
 std::string PrefixSuccessor(std::string_view prefix) {

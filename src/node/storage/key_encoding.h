@@ -32,6 +32,9 @@ inline constexpr size_t kTokenPrefixSize = kTablePrefixSize + 8;
 // TablePrefix + token (BE64, sign bit flipped) + escaped partition key components.
 std::string PartitionPrefix(uint32_t storage_id, int64_t token,
                             const std::vector<std::string>& partition_key);
+// The same into *out (replacing what it held), which keeps its capacity for the next key.
+void AssignPartitionPrefix(uint32_t storage_id, int64_t token,
+                           const std::vector<std::string>& partition_key, std::string* out);
 void AppendToken(int64_t token, std::string* out);
 
 // The smallest byte string greater than every string that starts with `prefix`; empty when

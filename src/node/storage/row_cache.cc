@@ -3,6 +3,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "node/storage/key_encoding.h"
 #include "postfork/cql/bytes.h"
@@ -63,8 +65,8 @@ namespace {
 
 using keys::kTablePrefixSize;
 using keys::kTokenPrefixSize;
-// Map node, key string and LRU node of an entry, roughly.
-constexpr size_t kEntryOverhead = 160;
+// Hash node and bucket, key string, token index node and LRU node of an entry, roughly.
+constexpr size_t kEntryOverhead = 208;
 
 bool IsDataKey(std::string_view key) {
   return key.size() >= kTablePrefixSize && key[0] == keys::kDataSpace;
@@ -147,56 +149,75 @@ RowCache::Touched RowCache::TouchedBy(const rocksdb::WriteBatch& batch) {
   return touched;
 }
 
-void RowCache::Touch(EntryMap::iterator it) { lru_.splice(lru_.begin(), lru_, it->second.lru); }
-
-void RowCache::Erase(EntryMap::iterator it) {
-  bytes_ -= it->second.bytes;
-  lru_.erase(it->second.lru);
-  entries_.erase(it);
+RowCache::EntryRef RowCache::Find(std::string_view key) {
+  auto found = entries_.find(key);
+  return found == entries_.end() ? nullptr : &*found;
 }
 
-void RowCache::EraseRange(std::string_view begin, std::string_view end) {
-  auto it = entries_.lower_bound(begin);
-  while (it != entries_.end() && (end.empty() || std::string_view(it->first) < end)) {
-    auto next = std::next(it);
-    Erase(it);
-    ++stats_.invalidations;
-    it = next;
+namespace {
+// The (table, token) of a partition entry's key; nullopt for a table's image.
+std::optional<RowCache::Touched::Token> TokenOfEntry(std::string_view key) {
+  if (key.size() < kTokenPrefixSize) return std::nullopt;
+  return RowCache::Touched::Token{StorageIdOf(key), cql::LoadBE64(key.data() + kTablePrefixSize)};
+}
+}  // namespace
+
+void RowCache::Erase(EntryRef e) {
+  bytes_ -= e->second.bytes;
+  lru_.erase(e->second.lru);
+  if (std::optional<Touched::Token> token = TokenOfEntry(e->first)) {
+    auto [first, last] = by_token_.equal_range(*token);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == e) {
+        by_token_.erase(it);
+        break;
+      }
+    }
   }
+  entries_.erase(entries_.find(std::string_view(e->first)));
+}
+
+void RowCache::EraseTable(uint32_t storage_id) {
+  const std::string prefix = keys::TablePrefix(storage_id);
+  std::vector<EntryRef> dropped;
+  for (auto& entry : entries_) {
+    if (std::string_view(entry.first).starts_with(prefix)) dropped.push_back(&entry);
+  }
+  for (EntryRef e : dropped) Erase(e);
+  stats_.invalidations += dropped.size();
+}
+
+void RowCache::EraseToken(const Touched::Token& token) {
+  auto [first, last] = by_token_.equal_range(token);
+  std::vector<EntryRef> dropped;
+  for (auto it = first; it != last; ++it) dropped.push_back(it->second);
+  for (EntryRef e : dropped) Erase(e);
+  stats_.invalidations += dropped.size();
 }
 
 void RowCache::Invalidate(const Touched& touched) {
   if (touched.all) {
     stats_.invalidations += entries_.size();
     entries_.clear();
+    by_token_.clear();
     lru_.clear();
     bytes_ = 0;
     return;
   }
-  std::string begin, end;
-  for (uint32_t id : touched.tables) {
-    begin = keys::TablePrefix(id);
-    end = keys::PrefixSuccessor(begin);
-    EraseRange(begin, end);
-  }
+  for (uint32_t id : touched.tables) EraseTable(id);
   uint32_t image_dropped_for = 0;
   bool any_image_dropped = false;
   for (const Touched::Token& t : touched.tokens) {
-    begin = keys::TablePrefix(t.storage_id);
     if (!any_image_dropped || image_dropped_for != t.storage_id) {
       // The table's image no longer holds the table.
-      auto image = entries_.find(begin);
-      if (image != entries_.end()) {
+      if (EntryRef image = Find(keys::TablePrefix(t.storage_id))) {
         Erase(image);
         ++stats_.invalidations;
       }
       image_dropped_for = t.storage_id;
       any_image_dropped = true;
     }
-    for (int shift = 56; shift >= 0; shift -= 8)
-      begin.push_back(static_cast<char>(t.token >> shift));
-    end = keys::PrefixSuccessor(begin);
-    EraseRange(begin, end);
+    EraseToken(t);
   }
 }
 
@@ -249,19 +270,19 @@ bool RowCache::FillAllowed(uint32_t storage_id, uint64_t generation) {
 RowCache::Lookup RowCache::FindPartition(uint32_t storage_id, std::string_view prefix) {
   std::lock_guard lock(mu_);
   Lookup out;
-  auto it = entries_.find(prefix);
-  if (it == entries_.end()) {
-    it = entries_.find(prefix.substr(0, kTablePrefixSize));
+  EntryRef e = Find(prefix);
+  if (e == nullptr) {
+    e = Find(prefix.substr(0, kTablePrefixSize));
     // A table too large for an image says nothing about its partitions.
-    if (it != entries_.end() && it->second.image == nullptr) it = entries_.end();
+    if (e != nullptr && e->second.image == nullptr) e = nullptr;
   }
-  if (it != entries_.end()) {
-    Touch(it);
-    if (it->second.image == nullptr) {
+  if (e != nullptr) {
+    Touch(e);
+    if (e->second.image == nullptr) {
       out.too_large = true;
     } else {
       ++stats_.hits;
-      out.image = it->second.image;
+      out.image = e->second.image;
       return out;
     }
   } else {
@@ -275,16 +296,14 @@ RowCache::Lookup RowCache::FindPartition(uint32_t storage_id, std::string_view p
 RowCache::Lookup RowCache::FindTable(uint32_t storage_id) {
   std::lock_guard lock(mu_);
   Lookup out;
-  std::string key = keys::TablePrefix(storage_id);
-  auto it = entries_.find(key);
-  if (it != entries_.end()) {
-    Touch(it);
-    if (it->second.image == nullptr) {
+  if (EntryRef e = Find(keys::TablePrefix(storage_id))) {
+    Touch(e);
+    if (e->second.image == nullptr) {
       out.too_large = true;
       return out;
     }
     ++stats_.hits;
-    out.image = it->second.image;
+    out.image = e->second.image;
     return out;
   }
   ++stats_.misses;
@@ -303,18 +322,26 @@ void RowCache::Insert(uint32_t storage_id, std::string key, std::shared_ptr<cons
   }
   if (bytes > max_entry_bytes()) return;
   auto [it, inserted] = entries_.try_emplace(std::move(key));
-  if (!inserted) {
-    bytes_ -= it->second.bytes;
-    lru_.erase(it->second.lru);
+  EntryRef e = &*it;
+  if (inserted) {
+    if (std::optional<Touched::Token> token = TokenOfEntry(e->first)) by_token_.emplace(*token, e);
+  } else {
+    bytes_ -= e->second.bytes;
+    lru_.erase(e->second.lru);
   }
-  it->second.image = std::move(image);
-  it->second.bytes = bytes;
-  lru_.push_front(it);
-  it->second.lru = lru_.begin();
+  e->second.image = std::move(image);
+  e->second.bytes = bytes;
+  lru_.push_front(e);
+  e->second.lru = lru_.begin();
   bytes_ += bytes;
   ++stats_.fills;
   while (bytes_ > capacity_ && !lru_.empty()) {
     auto victim = lru_.back();
+    if (victim->second.referenced) {  // read since it last got here: spared once more
+      victim->second.referenced = false;
+      lru_.splice(lru_.begin(), lru_, std::prev(lru_.end()));
+      continue;
+    }
     Erase(victim);
     ++stats_.evictions;
   }

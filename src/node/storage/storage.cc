@@ -549,7 +549,9 @@ class Reader {
       for (size_t i = first; i < cmd_.partition_keys.size() && !stopped_; ++i) {
         const auto& pk = cmd_.partition_keys[i];
         PF_RETURN_IF_ERROR(CheckKeyComponents(pk, table_.partition_key_count, "partition key"));
-        std::string prefix = keys::PartitionPrefix(table_.storage_id, keys::TokenOf(pk), pk);
+        const int64_t token = keys::TokenOf(pk);
+        std::string& prefix = buffers_.partition_prefix;
+        keys::AssignPartitionPrefix(table_.storage_id, token, pk, &prefix);
         const ResumePosition* resume = nullptr;
         if (resume_ && i == resume_->partition_index) {
           if (resume_->partition_prefix != prefix) {
@@ -565,7 +567,7 @@ class Reader {
         counts.partition_index = i;
         counts.rows_before = cmd_.sink != nullptr ? result_.row_count
                                                   : static_cast<int64_t>(result_.rows.size());
-        counts.token = keys::TokenOf(pk);
+        counts.token = token;
         const int64_t live_before = result_.live_rows;
         tombstones_before_ = result_.tombstones;
         PF_RETURN_IF_ERROR(ReadPartition(static_cast<uint32_t>(i), prefix, pk, resume));
@@ -1395,7 +1397,7 @@ class Reader {
     std::vector<RowCellView> cell_views;
     std::vector<std::optional<CellValue>> owned_cells;
     std::vector<EncodedSlice> slices;
-    std::string scan_prefix, header_key, row_base, point_key;
+    std::string scan_prefix, header_key, row_base, point_key, partition_prefix;
     std::vector<std::string> scan_pk;
 
     // Whether keeping them would hold on to much memory after a large read.
@@ -1413,7 +1415,8 @@ class Reader {
              owned_cells.capacity() > kMaxEntries || slices.capacity() > kMaxEntries ||
              large_strings(clustering) || large_strings(scan_pk) ||
              scan_prefix.capacity() > kMaxBytes || header_key.capacity() > kMaxBytes ||
-             row_base.capacity() > kMaxBytes || point_key.capacity() > kMaxBytes;
+             row_base.capacity() > kMaxBytes || point_key.capacity() > kMaxBytes ||
+             partition_prefix.capacity() > kMaxBytes;
     }
   };
   // This thread's buffers; `in_use` while a Reader holds them.

@@ -179,8 +179,10 @@ std::optional<cql3::Response> CheckUtf8(std::string_view text) {
                   hex));
 }
 
+// `found`: the prepared entry of an EXECUTE's id when the caller looked it up (RunsInline).
 Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std::string_view body,
-                       service::ClientState& client) {
+                       service::ClientState& client,
+                       std::shared_ptr<cql3::PreparedEntry> found = nullptr) {
   cql::ByteReader reader(body);
   auto failed = [](const Status& s) { return Outcome{DecodeErrorResponse(s)}; };
   switch (opcode) {
@@ -199,7 +201,7 @@ Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std:
     case cql::Opcode::kExecute: {
       auto m = cql::ExecuteMessage::Decode(reader, client.protocol_version);
       if (!m.ok()) return failed(m.error());
-      return Outcome{processor.Execute(*m, client)};
+      return Outcome{processor.Execute(*m, client, std::move(found))};
     }
     case cql::Opcode::kBatch: {
       auto m = cql::BatchMessage::Decode(reader, client.protocol_version);
@@ -221,11 +223,12 @@ Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std:
 // stall returns nullopt, having written nothing (no trace either): it is to run again where
 // waiting is allowed.
 std::optional<Outcome> RunRequest(cql3::QueryProcessor& processor, cql::Opcode opcode,
-                                  std::string_view body, service::ClientState& client, bool traced,
-                                  const Storage::NoStall* no_stall = nullptr) {
+                                  std::string_view body, service::ClientState& client,
+                                  bool traced, const Storage::NoStall* no_stall = nullptr,
+                                  std::shared_ptr<cql3::PreparedEntry> found = nullptr) {
   auto stalled = [&] { return no_stall != nullptr && no_stall->stalled(); };
   if (!traced) {
-    Outcome out = ExecuteRequest(processor, opcode, body, client);
+    Outcome out = ExecuteRequest(processor, opcode, body, client, std::move(found));
     if (stalled()) return std::nullopt;
     return out;
   }
@@ -233,7 +236,7 @@ std::optional<Outcome> RunRequest(cql3::QueryProcessor& processor, cql::Opcode o
   Outcome out;
   {
     tracing::TraceScope scope(&trace);
-    out = ExecuteRequest(processor, opcode, body, client);
+    out = ExecuteRequest(processor, opcode, body, client, std::move(found));
   }
   if (stalled()) return std::nullopt;
   // Best effort: under `no_stall`, a trace write that would stall is dropped (FinishTrace).
@@ -750,8 +753,10 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       if (!require_startup()) return false;
       // A point read or a single-row write costs less than the hand-off to a request thread and
       // back: it runs here.
+      std::shared_ptr<cql3::PreparedEntry> inline_entry;
       if (server_->requests() &&
-          (body.size() > kMaxInlineBody || !server_->processor().RunsInline(header.opcode, body))) {
+          (body.size() > kMaxInlineBody ||
+           !(inline_entry = server_->processor().RunsInline(header.opcode, body)))) {
         Dispatch(header, body, started);
         return true;
       }
@@ -761,7 +766,8 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       if (server_->requests()) no_stall.emplace(&server_->processor().storage());
       std::optional<Outcome> ran =
           RunRequest(server_->processor(), header.opcode, body, state_,
-                     header.flags & cql::frame_flags::kTracing, no_stall ? &*no_stall : nullptr);
+                     header.flags & cql::frame_flags::kTracing, no_stall ? &*no_stall : nullptr,
+                     std::move(inline_entry));
       if (!ran) {
         no_stall.reset();
         Dispatch(header, body, started);

@@ -268,6 +268,28 @@ TEST_F(CqlStatementTest, ListOperationsOfOneStatementApplyInTurn) {
 
 // The network thread runs a prepared point read or single-row write itself; anything that reads
 // before it writes, takes a lock, or writes several rows goes to the request threads.
+// A prepared statement remembers the consistency levels its keyspace's replication allowed; a
+// schema change (here the replication factor) checks them again.
+TEST_F(CqlStatementTest, APreparedStatementsConsistencyIsCheckedAgainAfterASchemaChange) {
+  const std::string read = "SELECT v FROM t WHERE pk = 1 AND ck = 1";
+  const std::string write = "INSERT INTO t (pk, ck, v) VALUES (5, 5, 5)";
+  for (const std::string& q : {read, write}) {
+    EXPECT_TRUE(env_.ExecutePrepared(q, {}, cql::Consistency::kQuorum).ok) << q;
+    EXPECT_TRUE(env_.ExecutePrepared(q, {}, cql::Consistency::kQuorum).ok) << q;  // remembered
+  }
+  env_.Ok("ALTER KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
+          "'replication_factor': 3}");
+  for (const std::string& q : {read, write}) {
+    // QUORUM of 3 needs 2 live replicas; the one node is 1.
+    CqlResult r = env_.ExecutePrepared(q, {}, cql::Consistency::kQuorum);
+    EXPECT_FALSE(r.ok) << q;
+    EXPECT_EQ(r.code, cql::ErrorCode::kUnavailable) << q << " -> " << r;
+    EXPECT_TRUE(env_.ExecutePrepared(q, {}, cql::Consistency::kOne).ok) << q;
+    r = env_.ExecutePrepared(q, {}, cql::Consistency::kQuorum);
+    EXPECT_EQ(r.code, cql::ErrorCode::kUnavailable) << q << " -> " << r;
+  }
+}
+
 TEST_F(CqlStatementTest, PreparedPointReadsAndSingleRowWritesRunInline) {
   env_.Ok("CREATE TABLE c (k int PRIMARY KEY, n counter)");
   env_.Ok("CREATE TABLE l (k int PRIMARY KEY, l list<int>)");
@@ -276,7 +298,7 @@ TEST_F(CqlStatementTest, PreparedPointReadsAndSingleRowWritesRunInline) {
     EXPECT_TRUE(prepared.ok) << query << " -> " << prepared;
     std::string body;
     cql::ByteWriter(&body).WriteShortBytes(prepared.prepared_id);
-    return env_.processor().RunsInline(cql::Opcode::kExecute, body);
+    return env_.processor().RunsInline(cql::Opcode::kExecute, body) != nullptr;
   };
   EXPECT_TRUE(runs_inline("SELECT v FROM t WHERE pk = ? AND ck = ?"));
   EXPECT_TRUE(runs_inline("INSERT INTO t (pk, ck, v) VALUES (?, ?, ?)"));

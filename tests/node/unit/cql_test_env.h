@@ -90,12 +90,14 @@ class CqlTestEnv {
   }
 
   // PREPAREs `query` and EXECUTEs it with `values` (bodies as the protocol carries them).
-  CqlResult ExecutePrepared(std::string_view query, std::vector<cql::RawValue> values = {}) {
+  CqlResult ExecutePrepared(std::string_view query, std::vector<cql::RawValue> values = {},
+                            cql::Consistency consistency = cql::Consistency::kOne) {
     CqlResult prepared = Prepare(query);
     if (!prepared.ok) return prepared;
     cql::ExecuteMessage msg;
     msg.id = prepared.prepared_id;
     msg.params.values = std::move(values);
+    msg.params.consistency = consistency;
     return Decode(processor_->Execute(msg, client_));
   }
 

@@ -151,7 +151,7 @@ TEST(RowCacheTest, AFillThatAWriteRacedIsDiscarded) {
   EXPECT_NE(cache.FindPartition(1000, p).image, nullptr);
 }
 
-TEST(RowCacheTest, EvictsTheLeastRecentlyUsedAndRefusesWhatIsTooLarge) {
+TEST(RowCacheTest, EvictsTheOldestUnreadEntryAndRefusesWhatIsTooLarge) {
   RowCache cache(64 * 1024);
   std::string value(2000, 'v');
   std::vector<std::string> prefixes;

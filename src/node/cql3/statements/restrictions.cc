@@ -364,6 +364,20 @@ Result<std::vector<std::string>> ResolveInList(const ValueSource& marker, const 
   return out;
 }
 
+// One value `v` of key restriction `r`: neither null nor unset.
+Result<std::string_view> ResolveKeyValue(const KeyRestriction& r, const ValueSource& v,
+                                         const ExecutionContext& ctx) {
+  PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(v, ctx));
+  if (raw.is_unset()) {
+    return InvalidRequest(fmt::format("Invalid unset value for column {}", r.column->name));
+  }
+  if (raw.is_null()) {
+    return InvalidRequest(
+        fmt::format("Invalid null value in condition for column {}", r.column->name));
+  }
+  return raw.bytes;
+}
+
 Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
                                                   const ExecutionContext& ctx) {
   std::vector<std::string> out;
@@ -372,15 +386,8 @@ Result<std::vector<std::string>> ResolveKeyValues(const KeyRestriction& r,
                          "Invalid null value in condition for column " + r.column->name, ctx);
   }
   for (const auto& v : r.values) {
-    PF_ASSIGN_OR_RETURN(cql::RawValue raw, ResolveValue(v, ctx));
-    if (raw.is_unset()) {
-      return InvalidRequest(fmt::format("Invalid unset value for column {}", r.column->name));
-    }
-    if (raw.is_null()) {
-      return InvalidRequest(
-          fmt::format("Invalid null value in condition for column {}", r.column->name));
-    }
-    out.emplace_back(raw.bytes);
+    PF_ASSIGN_OR_RETURN(std::string_view bytes, ResolveKeyValue(r, v, ctx));
+    out.emplace_back(bytes);
   }
   return out;
 }
@@ -1009,6 +1016,20 @@ Result<WhereClause> AnalyzeWhere(const std::vector<Relation>& relations, const T
 
 Result<std::vector<std::vector<std::string>>> ResolvePartitionKeys(const WhereClause& where,
                                                                    const ExecutionContext& ctx) {
+  if (std::all_of(where.partition.begin(), where.partition.end(), [](const KeyRestriction& r) {
+        return !r.in_marker && r.values.size() == 1;
+      })) {
+    // Every column by EQ: one key, built in place (the general case below copies prefixes).
+    std::vector<std::vector<std::string>> keys(1);
+    std::vector<std::string>& key = keys[0];
+    key.reserve(where.partition.size());
+    for (const auto& r : where.partition) {
+      PF_ASSIGN_OR_RETURN(std::string_view bytes, ResolveKeyValue(r, r.values[0], ctx));
+      key.emplace_back(bytes);
+    }
+    if (key.size() == 1 && key[0].empty()) return InvalidRequest("Key may not be empty");
+    return keys;
+  }
   std::vector<std::vector<std::string>> keys{{}};
   for (const auto& r : where.partition) {
     PF_ASSIGN_OR_RETURN(std::vector<std::string> values, ResolveKeyValues(r, ctx));
