@@ -205,6 +205,9 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     }
     out->push_back(std::move(c));
   }
+  // One cell (a single-column write): nothing to order or merge, and libstdc++'s stable_sort
+  // would still allocate its buffer.
+  if (out->size() < 2) return Status::Ok();
   std::stable_sort(out->begin(), out->end(), [](const rows::Cell& a, const rows::Cell& b) {
     return a.column_id != b.column_id ? a.column_id < b.column_id : a.path < b.path;
   });
@@ -1664,8 +1667,11 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
     PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes, &index_puts));
   }
   if (writes.empty()) return Status::Ok();
-  rocksdb::WriteBatch batch;
-  std::string value;
+  // The batch and the row encoding buffer are the thread's, cleared for each call: they allocate
+  // as they first grow, not on every write. One that grew past kKeptBatchBytes is let go below.
+  thread_local rocksdb::WriteBatch batch;
+  thread_local std::string value;
+  batch.Clear();
   for (const auto& [key, row] : writes) {
     value.clear();
     rows::Encode(row, &value);
@@ -1688,6 +1694,9 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
   NoStall* no_stall = t_no_stall != nullptr && t_no_stall->storage_ == this ? t_no_stall : nullptr;
   rocksdb::Status s =
       impl_->WriteRaw(no_stall ? impl_->no_stall_write_options : impl_->write_options, &batch);
+  constexpr size_t kKeptBatchBytes = 1 << 20;
+  if (batch.GetDataSize() > kKeptBatchBytes) batch = rocksdb::WriteBatch();
+  if (value.capacity() > kKeptBatchBytes) std::string().swap(value);
   if (s.IsIncomplete() && no_stall) no_stall->stalled_ = true;
   if (!s.ok()) return FromRocks(s, "write failed");
   return WalWritten();
