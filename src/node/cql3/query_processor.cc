@@ -109,6 +109,36 @@ std::optional<cql::ErrorMessage> ConsistencyError(
   return std::nullopt;
 }
 
+// ConsistencyError for an EXECUTE, remembered per thread for the last prepared statement that
+// passed: a client executes one statement many times at one consistency level, and the check
+// (keyspace lookup, replication options, casts) costs ~1.2k instructions a request. The memo
+// holds the statement and the schema it was checked against, so neither address is reused while
+// it stands and a schema change is a miss. Batches and conditional statements are not
+// remembered: their check also sets ExecutionContext::cas_commit_unavailable.
+std::optional<cql::ErrorMessage> PreparedConsistencyError(
+    const std::shared_ptr<const CqlStatement>& statement,
+    const std::shared_ptr<const SchemaSnapshot>& schema, std::string_view local_dc,
+    cql::Consistency consistency, std::optional<cql::Consistency> serial, ExecutionContext* ctx) {
+  struct Passed {
+    std::shared_ptr<const CqlStatement> statement;
+    std::shared_ptr<const SchemaSnapshot> schema;
+    std::string local_dc;
+    cql::Consistency consistency{};
+    std::optional<cql::Consistency> serial;
+  };
+  thread_local Passed passed;
+  if (passed.statement == statement && passed.schema == schema && passed.local_dc == local_dc &&
+      passed.consistency == consistency && passed.serial == serial) {
+    return std::nullopt;
+  }
+  auto e = ConsistencyError(*statement, *schema, local_dc, consistency, serial, ctx);
+  auto* m = dynamic_cast<const ModificationStatement*>(statement.get());
+  if (!e && statement->batch_children().empty() && !(m != nullptr && m->is_conditional())) {
+    passed = Passed{statement, schema, std::string(local_dc), consistency, serial};
+  }
+  return e;
+}
+
 using TraceParameters = std::vector<std::pair<std::string, std::string>>;
 
 // The parameters Cassandra's QUERY and EXECUTE traces record (QueryMessage/ExecuteMessage
@@ -441,8 +471,9 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
     AddBoundValues(**statement, *values, &parameters);
     trace->Begin("Execute CQL3 prepared query", std::move(parameters));
   }
-  if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
-                                msg.params.consistency, msg.params.serial_consistency, &ctx)) {
+  if (auto e = PreparedConsistencyError(*statement, ctx.schema,
+                                        db_->schema().identity().data_center,
+                                        msg.params.consistency, msg.params.serial_consistency, &ctx)) {
     return ErrorResponse(*e);
   }
   ctx.values = std::move(*values);
