@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
                  "partitions are evicted")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
+  app.add_option("--background-nice", options.background_nice,
+                 "Nice value of flushes and compactions, run with a 100 µs scheduler slice so "
+                 "requests on their core wait little for them (0 = the node's own priority)")
+      ->check(CLI::Range(0, 19))
+      ->capture_default_str();
   app.add_flag("--provoke-write-stalls", options.provoke_write_stalls,
                "Tests only: a tiny memtable, and writes stalled after every flush")
       ->group("");  // hidden

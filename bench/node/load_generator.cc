@@ -13,6 +13,7 @@
 //   node_load_generator --port 9042 [--node-pid PID] [--in-flight 64] [--connections 4]
 //                       [--seconds 5] [--keys 100000] [--value-size 100] [--scan-rows 100]
 //                       [--index-keys 10000] [--requests N] [--seed S] [--callgrind-out FILE]
+//                       [--timeline-ms MS]
 //
 // --requests N ends each phase after N requests instead of --seconds, and --seed fixes the random
 // keys: with both, the node's state after each phase (memtable size, operands per key) is the
@@ -22,6 +23,10 @@
 // --callgrind-out-file=FILE`), each phase zeroes the node's counters before it and dumps them
 // after it, and reports the node's instructions per operation: a figure that repeats from run to
 // run on a busy machine, unlike CPU time.
+//
+// --timeline-ms MS prints, after each phase's line, one `timeline` line per MS milliseconds of
+// it: the window's start (ms into the phase and ms since the epoch, to match samples of the
+// node's threads), the requests that completed in it, and their p99 and maximum latency.
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -200,6 +205,7 @@ class Worker {
     op_ = op;
     until_ = until;
     latencies_.clear();
+    completed_.clear();
     std::string batch;
     pending_ = 0;
     for (int s = 0; s < in_flight_ && MoreToSend(); ++s) {
@@ -219,6 +225,8 @@ class Worker {
   }
 
   std::vector<int64_t>& latencies() { return latencies_; }
+  // Completion time of each of latencies(), same order.
+  const std::vector<Clock::time_point>& completed() const { return completed_; }
 
  private:
   bool MoreToSend() const { return request_limit_ == 0 || requests_sent_ < request_limit_; }
@@ -313,6 +321,7 @@ class Worker {
       latencies_.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                now - sent_at_[static_cast<size_t>(stream)])
                                .count());
+      completed_.push_back(now);
       pos += cql::kFrameHeaderSize + len;
       if (now < until_ && MoreToSend()) {
         AppendRequest(stream, &batch);
@@ -341,12 +350,39 @@ class Worker {
   Clock::time_point until_;
   std::vector<Clock::time_point> sent_at_;
   std::vector<int64_t> latencies_;
+  std::vector<Clock::time_point> completed_;
   std::string in_, out_queue_, current_;
   bool writing_ = false;
   int pending_ = 0;
 };
 
 }  // namespace
+
+// --timeline-ms: one line per window of the phase that started at `start` (`start_epoch`).
+template <typename Workers>
+void PrintTimeline(const std::string& phase, const Workers& workers, Clock::time_point start,
+                   std::chrono::system_clock::time_point start_epoch, int window_ms) {
+  std::vector<std::vector<int64_t>> windows;
+  for (const auto& w : workers) {
+    for (size_t i = 0; i < w->latencies().size(); ++i) {
+      auto at = std::chrono::duration_cast<std::chrono::milliseconds>(w->completed()[i] - start);
+      size_t k = static_cast<size_t>(at.count() / window_ms);
+      if (k >= windows.size()) windows.resize(k + 1);
+      windows[k].push_back(w->latencies()[i]);
+    }
+  }
+  int64_t epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         start_epoch.time_since_epoch())
+                         .count();
+  for (size_t k = 0; k < windows.size(); ++k) {
+    std::vector<int64_t>& l = windows[k];
+    std::sort(l.begin(), l.end());
+    double p99 = l.empty() ? 0 : l[static_cast<size_t>(0.99 * static_cast<double>(l.size() - 1))] / 1000.0;
+    double max = l.empty() ? 0 : l.back() / 1000.0;
+    fmt::print("timeline {} {} {} {} {:.0f} {:.0f}\n", phase, k * window_ms,
+               epoch_ms + static_cast<int64_t>(k) * window_ms, l.size(), p99, max);
+  }
+}
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
@@ -377,6 +413,9 @@ int main(int argc, char** argv) {
   std::string callgrind_out;
   app.add_option("--callgrind-out", callgrind_out,
                  "the node runs under callgrind writing this file: report its instructions/op");
+  int timeline_ms = 0;
+  app.add_option("--timeline-ms", timeline_ms,
+                 "after each phase, completions, p99 and max latency per window of this many ms");
   CLI11_PARSE(app, argc, argv);
   if (connections < 1 || in_flight < connections || keys < 1 || index_keys < 0) {
     fmt::print(stderr, "need in-flight >= connections >= 1 and keys >= 1\n");
@@ -477,6 +516,7 @@ int main(int argc, char** argv) {
       }
       int64_t cpu0 = node_pid ? ProcessCpuMicros(node_pid) : 0;
       auto start = Clock::now();
+      auto start_epoch = std::chrono::system_clock::now();
       auto until = requests > 0 ? Clock::time_point::max()
                                 : start + std::chrono::duration_cast<Clock::duration>(
                                               std::chrono::duration<double>(seconds));
@@ -508,6 +548,7 @@ int main(int argc, char** argv) {
       }
       fmt::print("{:<10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>12}{}\n", phase.name, ops,
                  pct(0.5), pct(0.99), pct(0.999), cpu, instructions);
+      if (timeline_ms > 0) PrintTimeline(phase.name, workers, start, start_epoch, timeline_ms);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "load generator: {}\n", e.what());

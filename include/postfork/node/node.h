@@ -56,6 +56,8 @@ struct NodeOptions {
   // Tests only: storage stalls writes for seconds after every flush of a tiny memtable
   // (StorageOptions::provoke_write_stalls).
   bool provoke_write_stalls = false;
+  // Nice value of flushes and compactions (StorageOptions::background_nice); 0 = the node's own.
+  int background_nice = 10;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
   // over several partitions larger than batch_size_warn_threshold warns and larger than
   // batch_size_fail_threshold is refused; an unlogged batch over more partitions than

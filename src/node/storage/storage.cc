@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/rate_limiter.h>
@@ -21,6 +22,12 @@
 #include <mutex>
 #include <set>
 #include <thread>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "node/db/schema.h"
 #include "node/service/tracing.h"
@@ -198,6 +205,9 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     }
     out->push_back(std::move(c));
   }
+  // One cell (a single-column write): nothing to order or merge, and libstdc++'s stable_sort
+  // would still allocate its buffer.
+  if (out->size() < 2) return Status::Ok();
   std::stable_sort(out->begin(), out->end(), [](const rows::Cell& a, const rows::Cell& b) {
     return a.column_id != b.column_id ? a.column_id < b.column_id : a.path < b.path;
   });
@@ -1467,6 +1477,39 @@ class Reader {
   ReadResult result_;
 };
 
+// Lowers the priority of the RocksDB background thread it runs on, once per thread, as the job
+// (flush or compaction) starts: StorageOptions::background_nice.
+class BackgroundPriority : public rocksdb::EventListener {
+ public:
+  explicit BackgroundPriority(int nice) : nice_(nice) {}
+  void OnFlushBegin(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { Apply(); }
+  void OnCompactionBegin(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override { Apply(); }
+
+ private:
+  void Apply() const {
+#if defined(__linux__)
+    thread_local bool applied = false;
+    if (applied) return;
+    applied = true;
+    // struct sched_attr (linux/sched/types.h, SCHED_ATTR_SIZE_VER0): SCHED_OTHER at nice_, and
+    // sched_runtime as the slice EEVDF gives the thread (Linux 6.12+; older kernels ignore it).
+    struct {
+      uint32_t size, policy;
+      uint64_t flags;
+      int32_t nice;
+      uint32_t priority;
+      uint64_t runtime, deadline, period;
+    } attr{48, 0, 0, nice_, 0, 100'000, 0, 0};
+    static_assert(sizeof(attr) == 48);
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
+      // No sched_setattr: the nice value alone.
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice_);
+    }
+#endif
+  }
+  int nice_;
+};
+
 }  // namespace
 
 struct Storage::Impl {
@@ -1553,6 +1596,10 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
+  if (impl->options.background_nice != 0) {
+    db_options.listeners.push_back(
+        std::make_shared<BackgroundPriority>(impl->options.background_nice));
+  }
   impl->manual_wal_flush = impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic;
   db_options.manual_wal_flush = impl->manual_wal_flush;
   if (impl->options.provoke_write_stalls) {
@@ -1623,8 +1670,11 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
     PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes, &index_puts));
   }
   if (writes.empty()) return Status::Ok();
-  rocksdb::WriteBatch batch;
-  std::string value;
+  // The batch and the row encoding buffer are the thread's, cleared for each call: they allocate
+  // as they first grow, not on every write. One that grew past kKeptBatchBytes is let go below.
+  thread_local rocksdb::WriteBatch batch;
+  thread_local std::string value;
+  batch.Clear();
   for (const auto& [key, row] : writes) {
     value.clear();
     rows::Encode(row, &value);
@@ -1647,6 +1697,9 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
   NoStall* no_stall = t_no_stall != nullptr && t_no_stall->storage_ == this ? t_no_stall : nullptr;
   rocksdb::Status s =
       impl_->WriteRaw(no_stall ? impl_->no_stall_write_options : impl_->write_options, &batch);
+  constexpr size_t kKeptBatchBytes = 1 << 20;
+  if (batch.GetDataSize() > kKeptBatchBytes) batch = rocksdb::WriteBatch();
+  if (value.capacity() > kKeptBatchBytes) std::string().swap(value);
   if (s.IsIncomplete() && no_stall) no_stall->stalled_ = true;
   if (!s.ok()) return FromRocks(s, "write failed");
   return WalWritten();

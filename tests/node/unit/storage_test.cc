@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include "node/db/schema.h"
 #include "node/storage/key_encoding.h"
@@ -255,6 +257,30 @@ TEST_F(StorageTest, WritesInAWalBatchReachTheOsTogetherAtItsFinish) {
   Reopen();
   EXPECT_EQ(Rows(Command({1, 2})), (RowList{{1, 10}, {2, 20}, {1, 30}}));
 }
+
+#if defined(__linux__)
+// StorageOptions::background_nice: the thread that ran a flush is left at that nice value.
+TEST_F(StorageTest, AFlushRunsOnAThreadAtTheBackgroundNiceValue) {
+  Insert(1, 1, 10, 1000);
+  ASSERT_TRUE(storage_->Flush().ok());
+  int at_nice = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "rocksdb:high") continue;  // RocksDB's flush threads
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // proc(5): after "(comm) " come field 3 (state) to field 19 (nice).
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19; ++i) fields >> field;
+    if (std::stoi(field) == StorageOptions().background_nice) ++at_nice;
+  }
+  EXPECT_GT(at_nice, 0);
+}
+#endif
 
 TEST_F(StorageTest, WithBatchSyncAWalBatchDefersNoWrite) {
   sync_mode_ = StorageOptions::SyncMode::kBatch;
