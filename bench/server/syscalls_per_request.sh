@@ -162,5 +162,5 @@ def per(a, b):
 print("  %-26s %8s" % ("requests per HTTP batch", "%.2f" % (r / totals[5]) if totals.get(5) else "-"))
 if totals.get(9):
     print("  %-26s %8s" % ("CQL frames per write", "%.2f" % (r / totals[10]) if totals.get(10) else "-"))
-    print("  %-26s %8s" % ("CQL recvfrom per request", "%.3f" % (totals[9] / r)))
+    print("  %-26s %8s" % ("CQL frames per recvfrom", "%.2f" % (r / totals[9])))
 ' "$requests"
