@@ -9,6 +9,7 @@ namespace {
 
 struct BatchState {
   int depth = 0;
+  const void* loop = nullptr;  // the outermost batch's
   // Kept with its capacity between batches: joining allocates nothing once warm.
   std::vector<std::shared_ptr<EventBatch::Member>> members;
 };
@@ -17,7 +18,9 @@ thread_local BatchState batch;
 
 }  // namespace
 
-EventBatch::EventBatch() { ++batch.depth; }
+EventBatch::EventBatch(const void* loop) {
+  if (batch.depth++ == 0) batch.loop = loop;
+}
 
 EventBatch::~EventBatch() {
   if (batch.depth > 1) {
@@ -30,13 +33,14 @@ EventBatch::~EventBatch() {
     member->OnBatchEnd();
   }
   batch.members.clear();
+  batch.loop = nullptr;
   --batch.depth;
 }
 
-bool EventBatch::IsOpen() { return batch.depth > 0; }
+bool EventBatch::IsOpen(const void* loop) { return batch.depth > 0 && batch.loop == loop; }
 
 void EventBatch::Join(std::shared_ptr<Member> member) {
-  assert(IsOpen());
+  assert(batch.depth > 0);
   batch.members.push_back(std::move(member));
 }
 

@@ -321,7 +321,7 @@ Status Connection::FinishFrame(size_t start, int16_t stream, ResponseHandler* ha
 void Connection::ScheduleFlush() {
   if (flush_scheduled_ || writing_now_) return;
   flush_scheduled_ = true;
-  if (EventBatch::IsOpen()) {
+  if (EventBatch::IsOpen(&io_)) {
     EventBatch::Join(shared_from_this());
     return;
   }

@@ -82,7 +82,7 @@ void ReadinessPoller::Drain() {
   int n = epoll_wait(epoll_.native_handle(), events, 128, 0);
   // What the connections' handlers queue while they run (CQL requests) leaves once, when the
   // whole batch has run.
-  EventBatch batch;
+  EventBatch batch(&io_);
   for (int i = 0; i < n; ++i) {
     Readiness& r = *static_cast<Readiness*>(events[i].data.ptr);
     uint32_t e = events[i].events;

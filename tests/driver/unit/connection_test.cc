@@ -100,7 +100,7 @@ TEST(Connection, CoalescesRequestsQueuedInOneTurnOrOneEventBatchIntoOneWrite) {
 
   writes_before = f.conn->stats().writes;
   {
-    EventBatch batch;
+    EventBatch batch(&f.io);
     f.SendOptionsCounted(50, &answered);
     EXPECT_EQ(f.conn->stats().writes, writes_before) << "nothing leaves while the batch is open";
   }
@@ -109,6 +109,13 @@ TEST(Connection, CoalescesRequestsQueuedInOneTurnOrOneEventBatchIntoOneWrite) {
   ASSERT_TRUE(f.RunUntil([&] { return answered == 250; }, 5s));
   EXPECT_EQ(f.conn->stats().writes - writes_before, 1u);
   EXPECT_EQ(server.frames_received(), 251);
+
+  // A batch of another loop (a handler running this loop nested, as a blocking session does)
+  // holds nothing of this one: its requests leave in the loop's own turn.
+  boost::asio::io_context other;
+  EventBatch other_batch(&other);
+  f.SendOptionsCounted(10, &answered);
+  ASSERT_TRUE(f.RunUntil([&] { return answered == 260; }, 5s));
 }
 
 TEST(Connection, RequestTimesOutAndTheConnectionKeepsWorking) {
