@@ -6,7 +6,7 @@
 # requests wrk counted. Instruction counts repeat from run to run on a busy machine; req/s under
 # valgrind mean nothing. The same script measures postfork-hello (`HELLO=1`, path /) and, as its
 # peer, nginx's worker answering `return 200` with the same body (`PEER=nginx`; Debian's nginx,
-# bench/server's configuration with one worker). It also counts the worker's heap allocations
+# bench/server/nginx-hello.conf with one worker). It also counts the worker's heap allocations
 # per request (calls into malloc and its kin, from the same dump).
 # Usage: bench/seed/worker_callgrind.sh [build dir, default build/rel] [path, default /]
 #        [seconds, default 5]
@@ -26,23 +26,10 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 http_port="$(free_port)"
 if [[ "${PEER:-}" == nginx ]]; then
   mkdir -p "$tmp/nginx"
-  cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-user root;  # the worker keeps the owner valgrind's control pipe has
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/body; proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fcgi; uwsgi_temp_path $tmp/nginx/uwsgi; scgi_temp_path $tmp/nginx/scgi;
-  server {
-    listen 127.0.0.1:$http_port;
-    location / { default_type text/plain; return 200 "Hello, World!\\n"; }
-  }
-}
-EOF
+  # One worker, kept as root: it keeps the owner valgrind's control pipe has.
+  { echo "user root;"
+    sed -e "s|@WORKERS@|1|; s|@DIR@|$tmp/nginx|g; s|@PORT@|$http_port|" \
+      "$(dirname "$0")/../server/nginx-hello.conf"; } >"$tmp/nginx/nginx.conf"
   server=(nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx")
 elif [[ -n "${HELLO:-}" ]]; then
   server=("$build/apps/hello/postfork-hello" --bind "127.0.0.1:$http_port" --workers 1)

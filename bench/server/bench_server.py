@@ -95,22 +95,10 @@ def start_postfork(hello, port, stats_port, log):
 
 def start_nginx(tmp, port):
     conf = os.path.join(tmp, "nginx.conf")
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "nginx-hello.conf")) as f:
+        text = f.read()
     with open(conf, "w") as f:
-        f.write(f"""worker_processes 2;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
-  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{ default_type text/plain; return 200 "Hello, World!\\n"; }}
-  }}
-}}
-""")
+        f.write(text.replace("@WORKERS@", "2").replace("@DIR@", tmp).replace("@PORT@", str(port)))
     p = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return p

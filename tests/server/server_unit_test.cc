@@ -159,5 +159,22 @@ TEST(Wire, ResponseHeadCarriesFramingAndConnectionHeaders) {
   EXPECT_NE(head.find("Connection: keep-alive\r\n"), std::string::npos);
 }
 
+TEST(Wire, ResponseHeadCarriesTheContentTypeOnceAndAnExplicitFieldReplacesIt) {
+  http::DateCache date;
+  Response res(200, "[]", "application/json");
+  EXPECT_EQ(res.content_type(), "application/json");
+  std::string head;
+  http::AppendResponseHead(head, res, {11, true, false}, date);
+  EXPECT_NE(head.find("\r\nContent-Type: application/json\r\n"), std::string::npos);
+  res.headers().Add("content-type", "text/csv");
+  head.clear();
+  http::AppendResponseHead(head, res, {11, true, false}, date);
+  EXPECT_EQ(head.find("application/json"), std::string::npos);
+  EXPECT_NE(head.find("\r\ncontent-type: text/csv\r\n"), std::string::npos);
+  head.clear();
+  http::AppendResponseHead(head, Response(200, "x", ""), {11, true, false}, date);
+  EXPECT_EQ(head.find("Content-Type"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace postfork::server

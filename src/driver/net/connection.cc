@@ -98,6 +98,7 @@ void Connection::Open(std::function<void(Status)> done) {
     }
     boost::system::error_code ignored;
     self->socket_.set_option(tcp::no_delay(true), ignored);
+    self->socket_.non_blocking(true, ignored);  // Flush's send returns instead of waiting
     self->state_ = State::kHandshake;
     self->last_read_ = Clock::now();
     if (self->tls_context_) {
@@ -320,10 +321,16 @@ Status Connection::FinishFrame(size_t start, int16_t stream, ResponseHandler* ha
 void Connection::ScheduleFlush() {
   if (flush_scheduled_ || writing_now_) return;
   flush_scheduled_ = true;
-  asio::post(io_, [self = shared_from_this()] {
-    self->flush_scheduled_ = false;
-    self->Flush();
-  });
+  if (EventBatch::IsOpen(&io_)) {
+    EventBatch::Join(shared_from_this());
+    return;
+  }
+  asio::post(io_, [self = shared_from_this()] { self->OnBatchEnd(); });
+}
+
+void Connection::OnBatchEnd() {
+  flush_scheduled_ = false;
+  Flush();
 }
 
 void Connection::Flush() {
@@ -338,6 +345,28 @@ void Connection::Flush() {
   } else {
     std::swap(pending_, writing_);
   }
+  size_t sent = 0;
+  if (!tls_) {
+    // Most flushes fit the socket's send buffer: one non-blocking send, and no asynchronous
+    // operation (its completion would be one more queued handler). A failure other than a full
+    // buffer is left to the asynchronous write, which reports it as before.
+    boost::system::error_code ec;
+    sent = socket_.send(asio::buffer(writing_), 0, ec);
+    if (ec) {
+      sent = 0;
+    } else {
+      ++stats_.writes;
+      stats_.bytes_sent += sent;
+      if (sent == writing_.size()) {
+        writing_.clear();
+        return;
+      }
+    }
+  }
+  WriteRest(sent);
+}
+
+void Connection::WriteRest(size_t offset) {
   writing_now_ = true;
   auto on_written = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
     self->writing_now_ = false;
@@ -352,10 +381,11 @@ void Connection::Flush() {
     self->stats_.bytes_sent += n;
     self->Flush();
   };
+  auto rest = asio::buffer(writing_) + offset;
   if (tls_)
-    asio::async_write(*tls_, asio::buffer(writing_), std::move(on_written));
+    asio::async_write(*tls_, rest, std::move(on_written));
   else
-    asio::async_write(socket_, asio::buffer(writing_), std::move(on_written));
+    asio::async_write(socket_, rest, std::move(on_written));
 }
 
 void Connection::ReserveRead(size_t capacity) {

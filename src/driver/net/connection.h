@@ -7,7 +7,10 @@
 // Open with kUnsupported; the session then retries with v4 when it negotiates.
 //
 // Threading: everything runs on the io_context's thread; no locks. Requests queued during one
-// turn of the event loop leave in one write (the flush is posted once per turn).
+// turn of the event loop leave in one write: at the end of the open EventBatch (a worker's batch
+// of ready HTTP connections), or else in a flush posted once per turn (so that what a connect
+// callback sends shares the write of what the handshake queued last, e.g. REGISTER). The write is a plain non-blocking send; only what the socket does not take at once (and
+// everything under TLS) goes through an asynchronous write.
 #pragma once
 
 #include <chrono>
@@ -25,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "driver/net/stream_id_pool.h"
+#include "postfork/base/event_batch.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/compression.h"
 #include "postfork/cql/frame.h"
@@ -68,14 +72,14 @@ class CallbackHandler final : public ResponseHandler {
 };
 
 struct ConnectionStats {
-  uint64_t writes = 0;  // write system calls (async_write completions)
+  uint64_t writes = 0;  // flushes written (one send, more when the socket takes part at a time)
   uint64_t frames_sent = 0;
   uint64_t frames_received = 0;
   uint64_t bytes_sent = 0;
   uint64_t heartbeats = 0;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public EventBatch::Member {
  public:
   // `protocol_version`: 4 or 5.
   Connection(boost::asio::io_context& io, std::string address, uint16_t port,
@@ -147,7 +151,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void BeginFrame(cql::Opcode opcode, int16_t stream);
   Status FinishFrame(size_t start, int16_t stream, ResponseHandler* handler, Millis timeout);
   void ScheduleFlush();
+  void OnBatchEnd() override;
   void Flush();
+  // Writes writing_ from `offset` with an asynchronous write, then flushes what was queued since.
+  void WriteRest(size_t offset);
   // Moves the unread bytes to the front and makes the buffer at least `capacity` bytes.
   void ReserveRead(size_t capacity);
   void StartRead();

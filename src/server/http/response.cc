@@ -4,12 +4,16 @@ namespace postfork::server {
 
 Response::Response(int status, std::string body, std::string_view content_type)
     : status_(status), body_(std::move(body)) {
-  if (!content_type.empty()) headers_.Add("Content-Type", std::string(content_type));
+  set_content_type(content_type);
 }
 
 void Response::set_body(std::string body, std::string_view content_type) {
   body_ = std::move(body);
-  headers_.Set("Content-Type", std::string(content_type));
+  set_content_type(content_type);
+}
+
+void Response::set_content_type(std::string_view content_type) {
+  content_type_.assign(content_type.begin(), content_type.end());
 }
 
 std::string_view ReasonPhrase(int status) {

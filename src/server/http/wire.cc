@@ -34,9 +34,12 @@ void AppendResponseHead(std::string& out, const Response& response, const HeadOp
   // Written in place into room for the longest head these parts make, then trimmed: the
   // status line and the fixed fields are constant-size copies.
   constexpr std::size_t kFixedRoom = 256;  // status line, Server, Date, Content-Length, Connection
-  std::size_t room = kFixedRoom;
-  for (const auto& [name, value] : response.headers().entries())
+  std::string_view content_type = response.content_type();
+  std::size_t room = kFixedRoom + content_type.size() + 16;
+  for (const auto& [name, value] : response.headers().entries()) {
     room += name.size() + value.size() + 4;
+    if (name.size() == 12 && strncasecmp(name.data(), "content-type", 12) == 0) content_type = {};
+  }
   const std::size_t old = out.size();
   out.resize(old + room);
   char* p = out.data() + old;
@@ -51,6 +54,11 @@ void AppendResponseHead(std::string& out, const Response& response, const HeadOp
   put("\r\nServer: postfork\r\nDate: ");
   put(date.Now());
   put("\r\n");
+  if (!content_type.empty()) {
+    put("Content-Type: ");
+    put(content_type);
+    put("\r\n");
+  }
   for (const auto& [name, value] : response.headers().entries()) {
     std::string_view n(name);
     // The server owns framing and connection management.

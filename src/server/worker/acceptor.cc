@@ -15,6 +15,7 @@
 namespace postfork::server::worker {
 namespace {
 constexpr uint32_t kWakeTag = 0xffffffffu;
+constexpr int kOverloadedRecheckMs = 20;
 }
 
 Acceptor::Acceptor(std::vector<ListenSocket> listeners, master::Scoreboard& board, int slot,
@@ -100,9 +101,12 @@ void Acceptor::Loop() {
   struct epoll_event events[8];
   while (!stop_.load()) {
     if (pending_.load() > 0 || Overloaded()) {
-      // Not waiting in epoll_wait: the kernel passes new connections to other workers.
+      // Not waiting in epoll_wait: the kernel passes new connections to other workers. Adopted()
+      // ends the wait for a delivered connection. The peers' counts change without a wake-up, so
+      // an overloaded worker looks again every kOverloadedRecheckMs (each look a wake-up of a
+      // busy worker that mostly finds nothing; a peer meanwhile takes the new connections).
       struct pollfd p = {wake_fd_, POLLIN, 0};
-      poll(&p, 1, pending_.load() > 0 ? 50 : 2);
+      poll(&p, 1, pending_.load() > 0 ? 50 : kOverloadedRecheckMs);
       uint64_t drained;
       ssize_t n = read(wake_fd_, &drained, sizeof(drained));
       (void)n;

@@ -9,6 +9,8 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
+#include "postfork/base/event_batch.h"
+
 namespace postfork::server::worker {
 namespace asio = boost::asio;
 using boost::system::error_code;
@@ -78,6 +80,9 @@ void ReadinessPoller::Arm() {
 void ReadinessPoller::Drain() {
   struct epoll_event events[128];
   int n = epoll_wait(epoll_.native_handle(), events, 128, 0);
+  // What the connections' handlers queue while they run (CQL requests) leaves once, when the
+  // whole batch has run.
+  EventBatch batch(&io_);
   for (int i = 0; i < n; ++i) {
     Readiness& r = *static_cast<Readiness*>(events[i].data.ptr);
     uint32_t e = events[i].events;

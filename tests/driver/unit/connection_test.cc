@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "postfork/base/event_batch.h"
 #include "scripted_server.h"
 
 namespace postfork::driver {
@@ -44,6 +45,11 @@ struct Fixture {
     if (!st.ok()) delete h;
     return st;
   }
+  // Queues `n` OPTIONS requests; each answer adds one to *answered.
+  void SendOptionsCounted(int n, int* answered) {
+    for (int i = 0; i < n; ++i)
+      ASSERT_TRUE(SendOptions([answered](Result<Response> r) { *answered += r.ok(); }).ok());
+  }
   Status SendQuery(std::string q, std::function<void(Result<Response>)> fn, Millis timeout) {
     auto* h = new CallbackHandler(std::move(fn));
     Status st = conn->Send(
@@ -80,18 +86,36 @@ TEST(Connection, ConnectRefusedIsAConnectFailure) {
   EXPECT_EQ(st.code(), StatusCode::kConnectFailed) << st.ToString();
 }
 
-TEST(Connection, CoalescesRequestsQueuedInOneTurnIntoOneWrite) {
+TEST(Connection, CoalescesRequestsQueuedInOneTurnOrOneEventBatchIntoOneWrite) {
   ScriptedServer server;
   Fixture f;
   ASSERT_TRUE(f.Open(server.port()).ok());
   uint64_t writes_before = f.conn->stats().writes;
   int answered = 0;
-  for (int i = 0; i < 200; ++i)
-    ASSERT_TRUE(f.SendOptions([&](Result<Response> r) { answered += r.ok(); }).ok());
+  f.SendOptionsCounted(200, &answered);
   ASSERT_TRUE(f.RunUntil([&] { return answered == 200; }, 5s));
   EXPECT_EQ(f.conn->stats().writes - writes_before, 1u);
   EXPECT_EQ(server.frames_received(), 201);  // STARTUP + 200
   EXPECT_EQ(f.conn->in_flight(), 0);
+
+  writes_before = f.conn->stats().writes;
+  {
+    EventBatch batch(&f.io);
+    f.SendOptionsCounted(50, &answered);
+    EXPECT_EQ(f.conn->stats().writes, writes_before) << "nothing leaves while the batch is open";
+  }
+  // Written as the batch closed, with no turn of the event loop in between.
+  EXPECT_EQ(f.conn->stats().writes - writes_before, 1u);
+  ASSERT_TRUE(f.RunUntil([&] { return answered == 250; }, 5s));
+  EXPECT_EQ(f.conn->stats().writes - writes_before, 1u);
+  EXPECT_EQ(server.frames_received(), 251);
+
+  // A batch of another loop (a handler running this loop nested, as a blocking session does)
+  // holds nothing of this one: its requests leave in the loop's own turn.
+  boost::asio::io_context other;
+  EventBatch other_batch(&other);
+  f.SendOptionsCounted(10, &answered);
+  ASSERT_TRUE(f.RunUntil([&] { return answered == 260; }, 5s));
 }
 
 TEST(Connection, RequestTimesOutAndTheConnectionKeepsWorking) {
