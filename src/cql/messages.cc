@@ -491,13 +491,13 @@ void RegisterMessage::Encode(ByteWriter& w) const {
 
 Result<RegisterMessage> RegisterMessage::Decode(ByteReader& r) {
   RegisterMessage m;
-  PF_ASSIGN_OR_RETURN(std::vector<std::string_view> types, r.ReadStringList());
-  for (std::string_view e : types) {
+  PF_ASSIGN_OR_RETURN(m.event_types, r.ReadStringList());
+  // Any case, as Cassandra (CBUtil.readEnumValue upper-cases the name).
+  for (std::string_view e : m.event_types) {
     std::string upper(e);
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (upper != "TOPOLOGY_CHANGE" && upper != "STATUS_CHANGE" && upper != "SCHEMA_CHANGE")
       return Malformed("Invalid value '" + std::string(e) + "' for Type");
-    m.event_types.push_back(std::move(upper));
   }
   return m;
 }

@@ -167,7 +167,8 @@ def cases():
     add("STARTUP without CQL_VERSION", "plain", frame(STARTUP, string_map({}), stream=2))
     add("STARTUP CQL_VERSION 2.0.0", "plain", frame(STARTUP, string_map({"CQL_VERSION": "2.0.0"}), stream=2))
     add("STARTUP CQL_VERSION garbage", "plain", frame(STARTUP, string_map({"CQL_VERSION": "x.y"}), stream=2))
-    add("STARTUP CQL_VERSION 3.99.0", "plain", frame(STARTUP, string_map({"CQL_VERSION": "3.99.0"}), stream=2))
+    for v in ("3.99.0", "3.0.0-beta1", "3.4.6+b.2", "3.0.0.7", "3.0.x", "3", "", "2.99.0", "4.0"):
+        add("STARTUP CQL_VERSION %r" % v, "plain", frame(STARTUP, string_map({"CQL_VERSION": v}), stream=2))
     add("STARTUP unknown option", "plain", frame(STARTUP, startup_body(FOO="bar"), stream=2))
     add("STARTUP compression zip", "plain", frame(STARTUP, startup_body(COMPRESSION="zip"), stream=2))
     add("STARTUP compression LZ4 (upper case)", "plain",

@@ -66,8 +66,8 @@ inline constexpr uint32_t kPagingState = 0x08;
 inline constexpr uint32_t kSerialConsistency = 0x10;
 inline constexpr uint32_t kDefaultTimestamp = 0x20;
 inline constexpr uint32_t kNamesForValues = 0x40;
-inline constexpr uint32_t kWithKeyspace = 0x80;   // v5
-inline constexpr uint32_t kNowInSeconds = 0x100;  // v5
+inline constexpr uint32_t kWithKeyspace = 0x80;     // v5
+inline constexpr uint32_t kNowInSeconds = 0x100;    // v5
 }  // namespace query_flags
 
 // <query_parameters> of QUERY and EXECUTE. Flags are derived from which fields are set.
@@ -103,8 +103,8 @@ struct PrepareMessage {  // PREPARE
   static Result<PrepareMessage> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
-struct ExecuteMessage {                 // EXECUTE
-  std::string_view id;                  // [short bytes]
+struct ExecuteMessage {  // EXECUTE
+  std::string_view id;   // [short bytes]
   std::string_view result_metadata_id;  // v5 [short bytes]: the id the client's metadata has
   QueryParameters params;
   void Encode(ByteWriter& w, int version = kProtocolV4) const;
@@ -132,10 +132,8 @@ struct BatchMessage {  // BATCH
   static Result<BatchMessage> Decode(ByteReader& r, int version = kProtocolV4);
 };
 
-// REGISTER: "TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE". Decode accepts them in any case
-// and gives them in upper case, as Cassandra (CBUtil.readEnumValue).
-struct RegisterMessage {
-  std::vector<std::string> event_types;
+struct RegisterMessage {  // REGISTER: "TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"
+  std::vector<std::string_view> event_types;
   void Encode(ByteWriter& w) const;
   static Result<RegisterMessage> Decode(ByteReader& r);
 };
@@ -153,8 +151,8 @@ struct ErrorMessage {
   int32_t num_failures = 0;       // Read/WriteFailure (v5: the size of reason_map)
   // Read/WriteFailure in v5: each failed replica's address (4 or 16 bytes) and failure code.
   std::vector<std::pair<std::string, uint16_t>> reason_map;
-  std::string write_type;     // WriteTimeout, WriteFailure: "SIMPLE", "BATCH", "CAS", ...
-  bool data_present = false;  // ReadTimeout, ReadFailure
+  std::string write_type;         // WriteTimeout, WriteFailure: "SIMPLE", "BATCH", "CAS", ...
+  bool data_present = false;      // ReadTimeout, ReadFailure
   // FunctionFailure:
   std::string function_keyspace, function_name;
   std::vector<std::string> arg_types;

@@ -8,7 +8,6 @@
 #include <cctype>
 #include <chrono>
 #include <optional>
-#include <regex>
 
 #include "cql/utf8.h"
 #include "node/auth/auth_service.h"
@@ -135,25 +134,50 @@ cql3::Response DecodeErrorResponse(const Status& s) {
   return cql3::ErrorResponse(e);
 }
 
-// STARTUP's CQL_VERSION as Cassandra's CassandraVersion parses it; the error text, or "".
+// STARTUP's CQL_VERSION as Cassandra's CassandraVersion parses it (major.minor[.patch[.hotfix]]
+// [-prerelease][(.|+)build], numbers where it reads numbers); the error text, or "".
 std::string CheckCqlVersion(const std::string& v) {
-  static const std::regex kVersion(
-      R"((\d+)\.(\d+)(\.(\w+)(\.(\w+))?)?(-([-.\w]+))?([.+]([.\w]+))?)");
-  std::smatch m;
   const std::string invalid = "Invalid version value: " + v;
-  if (!std::regex_match(v, m, kVersion)) return invalid;
-  auto number = [](const std::string& part) -> std::optional<long long> {
+  size_t i = 0;
+  auto is_word = [&](size_t at) {
+    return at < v.size() && (std::isalnum(static_cast<unsigned char>(v[at])) || v[at] == '_');
+  };
+  auto take = [&](auto&& accept) {
+    size_t from = i;
+    while (i < v.size() && accept(i)) ++i;
+    return std::string_view(v).substr(from, i - from);
+  };
+  auto digit = [&](size_t at) { return std::isdigit(static_cast<unsigned char>(v[at])) != 0; };
+  // A Java int: digits only, below 2^31.
+  auto number = [](std::string_view part) -> std::optional<int64_t> {
     if (part.empty() || part.size() > 10) return std::nullopt;
-    for (char c : part)
+    int64_t n = 0;
+    for (char c : part) {
       if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    long long n = std::stoll(part);
+      n = n * 10 + (c - '0');
+    }
     if (n > INT32_MAX) return std::nullopt;
     return n;
   };
-  auto major = number(m[1]), minor = number(m[2]);
-  if (!major || !minor) return invalid;
-  if (m[4].matched && !number(m[4])) return invalid;
-  if (m[6].matched && !number(m[6])) return invalid;
+  auto major = number(take(digit));
+  if (!major || i >= v.size() || v[i] != '.') return invalid;
+  ++i;
+  auto minor = number(take(digit));
+  if (!minor) return invalid;
+  for (int part = 0; part < 2 && i < v.size() && v[i] == '.' && is_word(i + 1); ++part) {
+    ++i;
+    if (!number(take(is_word))) return invalid;  // patch, then hotfix
+  }
+  if (i < v.size() && v[i] == '-') {
+    ++i;
+    if (take([&](size_t at) { return is_word(at) || v[at] == '-' || v[at] == '.'; }).empty())
+      return invalid;
+  }
+  if (i < v.size() && (v[i] == '.' || v[i] == '+')) {
+    ++i;
+    if (take([&](size_t at) { return is_word(at) || v[at] == '.'; }).empty()) return invalid;
+  }
+  if (i != v.size()) return invalid;
   if (*major < 2 || (*major == 2 && *minor < 99))
     return fmt::format(
         "CQL version {} is not supported by the binary protocol (supported version are >= 3.0.0)",
@@ -657,12 +681,12 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
                                        : "Unexpected message STARTUP, expecting SASL_RESPONSE");
         return true;
       }
-      // STARTUP fixes the connection's version, before its body is read (as Cassandra).
-      if (version_ == 0) {
-        version_ = header.version;
-        state_.protocol_version = version_;
-        RegisterClient();
-      }
+      // STARTUP fixes the connection's version, before its body is read (as Cassandra); a
+      // STARTUP that failed fixed nothing the next one must keep.
+      version_ = header.version;
+      state_.protocol_version = version_;
+      RegisterClient();
+      if (client_) client_->Update([&](ClientInfo& c) { c.protocol_version = version_; });
       auto m = cql::StartupMessage::Decode(reader);
       if (!m.ok()) return decode_error(m.error(), 0);
       for (const auto& [key, value] : m->options) {
@@ -730,7 +754,9 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       if (!require_startup()) return false;
       auto m = cql::RegisterMessage::Decode(reader);
       if (!m.ok()) return decode_error(m.error(), stream);
-      for (const std::string& type : m->event_types) {
+      for (std::string_view name : m->event_types) {
+        std::string type(name);  // in any case (Decode let only the three through)
+        for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (type == "SCHEMA_CHANGE") {
           state_.schema_events = true;
         } else if (type == "TOPOLOGY_CHANGE") {
