@@ -20,6 +20,7 @@ from cassandra.cluster import Cluster  # noqa: E402
 from cassandra.query import BatchStatement, BatchType, SimpleStatement  # noqa: E402
 
 KS = "rc"
+TTL = 6  # seconds: the TTL steps' cells, read live, then expired
 
 
 def metric(node, event):
@@ -133,15 +134,22 @@ class RowCacheAgainstNoCacheTest(unittest.TestCase):
             "DELETE FROM t WHERE k = 2",
             "INSERT INTO t (k, c, v) VALUES (2, 1, 11)",  # after the partition deletion
             "DELETE s FROM t WHERE k = 3",
-            # TTL: live now, expired below
-            "INSERT INTO t (k, c, v, w) VALUES (3, 1, 31, 'ttl') USING TTL 1",
-            "UPDATE t USING TTL 1 SET w = 'gone' WHERE k = 1 AND c = 3",
+            # TTL: live now, expired below. Long enough that no read of these steps meets the
+            # expiry: a cell expires at the second boundary after its write plus the TTL, and
+            # the two nodes get each write a few ms apart (a second boundary may fall between).
+            "INSERT INTO t (k, c, v, w) VALUES (3, 1, 31, 'ttl') USING TTL %d" % TTL,
+            "UPDATE t USING TTL %d SET w = 'gone' WHERE k = 1 AND c = 3" % TTL,
         ]
         self.reads("t", keys, static=True)
+        first_ttl = None
         for step in steps:
+            written = time.time()
+            if first_ttl is None and "TTL" in step:
+                first_ttl = written
             self.write(step)
             self.reads("t", keys, static=True)
-        time.sleep(2.2)
+        self.assertLess(time.time() - first_ttl, TTL - 1, "the TTL steps' reads took too long")
+        time.sleep(max(0.0, written + TTL + 1.5 - time.time()))
         self.reads("t", keys, static=True)  # the TTL cells expired in cached partitions
 
         # counters, alone and in a counter batch
