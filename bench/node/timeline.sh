@@ -7,8 +7,9 @@
 # AUTOGROUP=-20 (root) starts the node and the load generator each in a session of its own and
 # gives both autogroups that nice value, so other sessions' processes on a loaded machine take
 # little of their cores (nice values of threads then compare within the node's own autogroup).
-# BG=idle puts RocksDB's threads in SCHED_IDLE first (chrt; an experiment).
-# Usage: [NODE_ARGS=...] [AUTOGROUP=-20] [BG=idle] bench/node/timeline.sh BUILD_DIR SECONDS OUT_PREFIX
+# BG=idle puts RocksDB's threads in SCHED_IDLE first (chrt; an experiment). GENERATOR: a load
+# generator with --timeline-ms, for a BUILD_DIR whose own has none.
+# Usage: [NODE_ARGS=...] [AUTOGROUP=-20] [BG=idle] [GENERATOR=...] bench/node/timeline.sh BUILD_DIR SECONDS OUT_PREFIX
 set -euo pipefail
 build="$1"; seconds="$2"; out="$3"
 here="$(dirname "$0")"
@@ -23,12 +24,13 @@ if [ "${BG:-}" = idle ]; then
 fi
 python3 "$here/timeline_sampler.py" "$node_pid" 20 > "$out.samples" &
 sampler=$!
-"${prefix[@]}" taskset -c 1 "$build/bench/node/node_load_generator" --port "$node_port" \
+"${prefix[@]}" taskset -c 1 "${GENERATOR:-$build/bench/node/node_load_generator}" --port "$node_port" \
   --node-pid "$node_pid" --in-flight 64 --connections 4 --seconds "$seconds" --only insert \
   --timeline-ms 100 > "$out.timeline" &
 generator=$!
 sleep 0.05; [ -n "${AUTOGROUP:-}" ] && echo "$AUTOGROUP" > /proc/"$generator"/autogroup
 wait "$generator"
 kill "$sampler" 2>/dev/null || true
-grep -c -i "stopping writes\|stalling writes" "$node_data/db/LOG" > "$out.stalls" || true
+grep -i "stopping writes\|stalling writes" "$node_data/db/LOG" > "$out.stall_lines" || true
+wc -l < "$out.stall_lines" > "$out.stalls"
 python3 "$here/timeline_report.py" "$out"
