@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--background-nice", options.background_nice,
                  "Nice value of flushes and compactions, run with a 100 µs scheduler slice so "
-                 "requests on their core wait little for them (0 = the node's own priority)")
+                 "requests on their core wait little for them (0 = the node's own priority; "
+                 "lower values give flushes more of a saturated core)")
       ->check(CLI::Range(0, 19))
       ->capture_default_str();
   app.add_flag("--provoke-write-stalls", options.provoke_write_stalls,

@@ -57,7 +57,8 @@ struct NodeOptions {
   // (StorageOptions::provoke_write_stalls).
   bool provoke_write_stalls = false;
   // Nice value of flushes and compactions (StorageOptions::background_nice); 0 = the node's own.
-  int background_nice = 10;
+  // Default: 19.
+  int background_nice = 19;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
   // over several partitions larger than batch_size_warn_threshold warns and larger than
   // batch_size_fail_threshold is refused; an unlogged batch over more partitions than

@@ -40,10 +40,10 @@ struct StorageOptions {
   // it), so RocksDB stalls writes for seconds after every flush.
   bool provoke_write_stalls = false;
   // Flushes and compactions (RocksDB's background threads) run at this nice value and, on Linux
-  // 6.12 and later, with a 100 µs scheduler slice, so a request thread sharing their core waits
-  // about 100 µs for one, not a whole slice of milliseconds, and gets most of the core while both
-  // run (storage/README.md, "Background work"). 0 = the process's own priority. Default: 10.
-  int background_nice = 10;
+  // 6.12 and later, with a 100 µs scheduler slice: a request thread sharing their core keeps it
+  // while it has work, and they run when it waits (storage/README.md, "Background work").
+  // 0 = the process's own priority. Default: 19.
+  int background_nice = 19;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;
