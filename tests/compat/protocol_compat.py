@@ -319,6 +319,13 @@ def cases():
             "decoder stops at a failed segment, so it answers a ProtocolError and closes"))
     add("v5 segment: envelope over the max frame size", "v5",
         segment(frame(QUERY, stream=12, version=5, length=MAX_FRAME)), **SEGMENT_OVERRUN)
+    # Cassandra's default native_transport_max_message_size (a v5 envelope's body) is 16 MiB too.
+    add("v5 segment: first of an envelope whose body is over the max message size", "v5",
+        segment(frame(QUERY, b"\0" * 1000, stream=12, version=5, length=MAX_FRAME + 1),
+                self_contained=False), known=(
+            "Cassandra reads and drops the rest of an envelope over native_transport_max_message_"
+            "size, then refuses it on its stream; the node answers a ProtocolError at its first "
+            "segment and closes the connection"))
     return c
 
 
