@@ -51,7 +51,11 @@ int main(int argc, char** argv) {
                  "Threads running requests concurrently (0: on the network thread)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  app.add_option("--max-frame-size", options.max_frame_size, "Largest accepted frame body, bytes")
+  app.add_option("--max-frame-size", options.max_frame_size,
+                 "Largest accepted request frame, header included (Cassandra's "
+                 "native_transport_max_frame_size): bytes, or with a unit as 16MiB")
+      ->transform(CLI::AsSizeValue(/*kb_is_1000=*/true))
+      ->check(CLI::Range(1024, 2147483646))
       ->capture_default_str();
   app.add_option("--prepared-statements-cache-size", options.prepared_statements_cache_size_mib,
                  "Prepared statement cache capacity in MiB (Cassandra's "

@@ -197,7 +197,10 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   impl->processor = std::make_unique<cql3::QueryProcessor>(impl->db.get(), &impl->metrics,
                                                            impl->auth.get(), processor_options);
   transport::ServerLimits limits;
-  limits.max_frame_body = options.max_frame_size;
+  limits.max_frame_size = options.max_frame_size;
+  // Cassandra bounds v5 envelopes by native_transport_max_message_size instead, a body size
+  // whose default is the same 16 MiB; the node has one option for both.
+  limits.max_envelope_body = options.max_frame_size;
   if (options.request_threads > 0) {
     impl->requests =
         std::make_unique<asio::thread_pool>(static_cast<size_t>(options.request_threads));

@@ -8,9 +8,8 @@ Starts a postfork-node and a one-node Cassandra 5.0 (scripts/cassandra.sh, on a 
 range), then runs the corpus scripts (tests/compat/corpus/*.cql) and/or N statements of the
 seeded random generator against both, comparing every answer (see compat.py). A disagreement
 fails the run unless tests/compat/allowlist.txt names it with a reason. --protocol also sends
-protocol_compat.py's raw frames to both (through a node of its own, limited to Cassandra's
-frame size). --cassandra uses an already running Cassandra instead of starting one (for working
-on the corpus).
+protocol_compat.py's raw frames to both (through a fresh node of its own). --cassandra uses an
+already running Cassandra instead of starting one (for working on the corpus).
 """
 import argparse
 import collections
@@ -159,8 +158,7 @@ def main():
             compat_random.run(targets, report, seed, args.random)
         if args.protocol:
             t0 = time.time()
-            with NodeProcess(os.path.abspath(args.node),
-                             extra_args=protocol_compat.node_args()) as framed:
+            with NodeProcess(os.path.abspath(args.node)) as framed:
                 protocol_failures = protocol_compat.run(("127.0.0.1", framed.port),
                                                         (chost, int(cport)))
             print("protocol: %.0f s" % (time.time() - t0), flush=True)

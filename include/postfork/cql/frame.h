@@ -48,7 +48,8 @@ inline constexpr uint8_t kProtocolV3 = 3;
 inline constexpr uint8_t kProtocolV4 = 4;
 inline constexpr uint8_t kProtocolV5 = 5;
 inline constexpr uint8_t kResponseDirection = 0x80;
-// Default limit on a frame body, as Cassandra's native_transport_max_frame_size (256 MiB).
+// Default bound on a frame body this codec allocates for (256 MiB): responses the driver reads,
+// decompressed bodies. The node's request limit is its own (NodeOptions::max_frame_size).
 inline constexpr uint32_t kDefaultMaxBodyLength = 256u * 1024 * 1024;
 
 struct FrameHeader {

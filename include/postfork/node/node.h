@@ -29,9 +29,13 @@ struct NodeOptions {
   // batch: the WAL is fsynced before each acknowledgement (survive power loss). Default: periodic.
   enum class CommitlogSync { kPeriodic, kBatch };
   CommitlogSync commitlog_sync = CommitlogSync::kPeriodic;
-  // Largest accepted frame body in bytes; larger frames get PROTOCOL_ERROR before any
-  // allocation. Default: 256 MiB, as Cassandra's native_transport_max_frame_size.
-  uint32_t max_frame_size = 256u * 1024 * 1024;
+  // Largest accepted request in bytes, as Cassandra's native_transport_max_frame_size: a v3/v4
+  // frame counted whole, its 9-byte header included. A larger frame is read and dropped without
+  // being buffered and refused with "Request is too big" (INVALID); the connection goes on. v5
+  // envelopes are bounded by their body, as Cassandra's native_transport_max_message_size
+  // (whose default, half the commit log segment, is 16 MiB too), and this value stands for that
+  // limit as well. Default: 16 MiB, Cassandra's.
+  uint32_t max_frame_size = 16u * 1024 * 1024;
   // Threads that run QUERY, PREPARE, EXECUTE and BATCH requests, so that requests on one
   // connection (and on different connections) run concurrently and are answered by stream id as
   // they finish; the network thread only reads, decodes frames and writes. 0 runs requests on

@@ -520,8 +520,8 @@ Connection::HeaderCheck Connection::CheckHeader(std::string_view avail, cql::Fra
     wedged_answer_ = out_.substr(before);
     return HeaderCheck::kWedged;
   }
-  const uint64_t max_total = uint64_t{server_->limits().max_frame_body} + cql::kFrameHeaderSize;
-  if (total > max_total) {
+  // Envelope.Decoder: the whole frame, header included, against native_transport_max_frame_size.
+  if (total > server_->limits().max_frame_size) {
     discard_left_ = total;
     too_long_total_ = total;
     too_long_stream_ = header->stream;
@@ -549,8 +549,7 @@ bool Connection::ProcessEnvelopes(std::string_view buf, size_t* pos) {
       if (discard_left_ > 0) return true;
       QueueError(too_long_stream_, cql::ErrorCode::kInvalid,
                  fmt::format("Request is too big: length {} exceeds maximum allowed length {}.",
-                             too_long_total_,
-                             uint64_t{server_->limits().max_frame_body} + cql::kFrameHeaderSize),
+                             too_long_total_, server_->limits().max_frame_size),
                  AnswerVersion());
       continue;
     }
@@ -615,8 +614,11 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
   // segments, not envelopes, and ignores the flag too.
   if ((header.flags & cql::frame_flags::kCompression) && version_ < cql::kProtocolV5 &&
       state_.compression != cql::Compression::kNone) {
-    Status s = cql::Decompress(state_.compression, raw_body, &decompressed,
-                               server_->limits().max_frame_body);
+    // The frame limit counts the compressed bytes (as Cassandra's); the decompressed body is
+    // bounded only to cap the allocation a lying length could ask for.
+    Status s = cql::Decompress(
+        state_.compression, raw_body, &decompressed,
+        std::max<uint32_t>(server_->limits().max_frame_size, cql::kDefaultMaxBodyLength));
     if (!s.ok()) {
       // Raised before Cassandra knows the stream: its Snappy decompressor's ProtocolError, or
       // the ServerError that carries LZ4's exception.
@@ -993,7 +995,7 @@ void Connection::StartSegments() {
   segment_compression_ = state_.compression == cql::Compression::kLz4
                              ? cql::SegmentCompression::kLz4
                              : cql::SegmentCompression::kNone;
-  segments_in_.emplace(segment_compression_, server_->limits().max_frame_body);
+  segments_in_.emplace(segment_compression_, server_->limits().max_envelope_body);
 }
 
 void Connection::SealOutput() {

@@ -29,8 +29,10 @@ class Connection;
 Result<boost::asio::ip::tcp::acceptor> Listen(const boost::asio::any_io_executor& executor,
                                               const boost::asio::ip::tcp::endpoint& endpoint);
 
+// What one request may weigh; Node::Start fills it from NodeOptions::max_frame_size.
 struct ServerLimits {
-  uint32_t max_frame_body = cql::kDefaultMaxBodyLength;
+  uint32_t max_frame_size = 0;     // a v3/v4 frame, header included
+  uint32_t max_envelope_body = 0;  // a v5 envelope's body
 };
 
 class Server {

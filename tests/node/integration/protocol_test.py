@@ -216,7 +216,7 @@ class ProtocolTest(unittest.TestCase):
         c.query("CREATE KEYSPACE IF NOT EXISTS v5raw WITH replication = "
                 "{'class': 'SimpleStrategy', 'replication_factor': 1}")
         c.query("CREATE TABLE IF NOT EXISTS v5raw.t (k int PRIMARY KEY, v text)")
-        big = "y" * 50000  # 50 KB per row (the node limits frames to 64 KiB here)
+        big = "y" * 50000  # 50 KB per row (the node limits requests to 64 KiB here)
         for k in range(4):
             insert = "INSERT INTO v5raw.t (k, v) VALUES (%d, '%s')" % (k, big)
             _, _, _, opcode, body = c.query(insert)
@@ -357,15 +357,15 @@ class ProtocolTest(unittest.TestCase):
         with self.assertRaises(socket.timeout):
             c.read_frame()
         c.close()
-        # Sent whole (this node's limit is 64 KiB): dropped, refused with InvalidRequest, and
-        # the next request is served.
+        # Sent whole (this node's limit is 64 KiB, header included): dropped, refused with
+        # InvalidRequest, and the next request is served.
         c = Conn()
         c.startup()
         c.send(frame(0x07, b"\0" * 70000, stream=5) + frame(0x05, stream=6))
         _, _, stream, opcode, body = c.read_frame()
         self.assertEqual((stream, opcode), (5, 0x00))
         self.assertEqual(error_of(body), (0x2200, "Request is too big: length 70009 exceeds "
-                                                  "maximum allowed length 65545."))
+                                                  "maximum allowed length 65536."))
         self.assertEqual(c.read_frame()[2:4], (6, 0x06))
         c.close()
 
