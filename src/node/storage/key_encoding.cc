@@ -518,9 +518,13 @@ int64_t TokenOf(const std::vector<std::string>& partition_key) {
 std::string TablePrefix(uint32_t storage_id) {
   std::string out;
   out.reserve(kTablePrefixSize);
-  out.push_back(kDataSpace);
-  AppendBE(storage_id, 4, &out);
+  AppendTablePrefix(storage_id, &out);
   return out;
+}
+
+void AppendTablePrefix(uint32_t storage_id, std::string* out) {
+  out->push_back(kDataSpace);
+  AppendBE(storage_id, 4, out);
 }
 
 void AppendToken(int64_t token, std::string* out) {
@@ -540,8 +544,7 @@ void AssignPartitionPrefix(uint32_t storage_id, int64_t token,
   for (const auto& c : partition_key) size += c.size() + 2;  // + the terminator, unescaped
   out->clear();
   out->reserve(size);
-  out->push_back(kDataSpace);
-  AppendBE(storage_id, 4, out);
+  AppendTablePrefix(storage_id, out);
   AppendToken(token, out);
   for (const auto& c : partition_key) AppendEscaped(c, out);
 }

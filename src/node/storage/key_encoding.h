@@ -26,6 +26,7 @@ int64_t TokenOf(const std::vector<std::string>& partition_key);
 
 // [kDataSpace][storage_id BE32]
 std::string TablePrefix(uint32_t storage_id);
+void AppendTablePrefix(uint32_t storage_id, std::string* out);
 inline constexpr size_t kTablePrefixSize = 1 + 4;
 // TablePrefix then the token's 8 bytes: where a data key's partition key components start.
 inline constexpr size_t kTokenPrefixSize = kTablePrefixSize + 8;
