@@ -1,5 +1,6 @@
 #include "postfork/cql/messages.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -492,14 +493,22 @@ void RegisterMessage::Encode(ByteWriter& w) const {
 Result<RegisterMessage> RegisterMessage::Decode(ByteReader& r) {
   RegisterMessage m;
   PF_ASSIGN_OR_RETURN(m.event_types, r.ReadStringList());
-  // Any case, as Cassandra (CBUtil.readEnumValue upper-cases the name).
   for (std::string_view e : m.event_types) {
-    std::string upper(e);
-    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (upper != "TOPOLOGY_CHANGE" && upper != "STATUS_CHANGE" && upper != "SCHEMA_CHANGE")
-      return Malformed("Invalid value '" + std::string(e) + "' for Type");
+    if (!ParseEventType(e)) return Malformed("Invalid value '" + std::string(e) + "' for Type");
   }
   return m;
+}
+
+std::optional<EventMessage::Type> ParseEventType(std::string_view name) {
+  auto is = [name](std::string_view upper) {
+    return std::equal(name.begin(), name.end(), upper.begin(), upper.end(), [](char a, char b) {
+      return std::toupper(static_cast<unsigned char>(a)) == b;
+    });
+  };
+  if (is("TOPOLOGY_CHANGE")) return EventMessage::Type::kTopologyChange;
+  if (is("STATUS_CHANGE")) return EventMessage::Type::kStatusChange;
+  if (is("SCHEMA_CHANGE")) return EventMessage::Type::kSchemaChange;
+  return std::nullopt;
 }
 
 // ---- responses ------------------------------------------------------------------------------

@@ -304,4 +304,8 @@ struct EventMessage {
   static Result<EventMessage> Decode(ByteReader& r);
 };
 
+// A REGISTER event type, in any case as Cassandra reads it (CBUtil.readEnumValue upper-cases the
+// name); nullopt for any other name.
+std::optional<EventMessage::Type> ParseEventType(std::string_view name);
+
 }  // namespace postfork::cql

@@ -757,14 +757,16 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       auto m = cql::RegisterMessage::Decode(reader);
       if (!m.ok()) return decode_error(m.error(), stream);
       for (std::string_view name : m->event_types) {
-        std::string type(name);  // in any case (Decode let only the three through)
-        for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (type == "SCHEMA_CHANGE") {
-          state_.schema_events = true;
-        } else if (type == "TOPOLOGY_CHANGE") {
-          state_.topology_events = true;
-        } else {
-          state_.status_events = true;  // Decode let only the three through
+        switch (*cql::ParseEventType(name)) {  // Decode let only the three through
+          case cql::EventMessage::Type::kSchemaChange:
+            state_.schema_events = true;
+            break;
+          case cql::EventMessage::Type::kTopologyChange:
+            state_.topology_events = true;
+            break;
+          case cql::EventMessage::Type::kStatusChange:
+            state_.status_events = true;
+            break;
         }
       }
       if (state_.schema_events && !subscribed_) {
