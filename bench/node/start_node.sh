@@ -1,4 +1,5 @@
-# Sourced by the node benches. `start_node TENTHS [PREFIX...]` starts $build/apps/node/postfork-node
+# Sourced by the node benches, and by the seed and server benches for node_cql_port.
+# `start_node TENTHS [PREFIX...]` starts $build/apps/node/postfork-node
 # behind the command PREFIX (taskset, valgrind; may be empty) with $NODE_ARGS, on a free port and
 # a data dir under $node_data (made here unless the caller made it); waits up to TENTHS tenths of
 # a second for it to be ready; and sets node_pid and node_port. An EXIT trap stops the node and
@@ -11,10 +12,19 @@ start_node() {
     >"$log" 2>&1 &
   node_pid=$!
   trap 'kill "$node_pid" 2>/dev/null; wait "$node_pid" 2>/dev/null; rm -rf "$node_data"' EXIT
+  node_port="$(node_cql_port "$log" "$tenths")"
+}
+
+# `node_cql_port LOG TENTHS` waits up to TENTHS tenths of a second for the postfork-node writing
+# LOG to be ready and prints its CQL port (the ready line's "CQL clients on HOST:PORT"; an admin
+# address may follow it). A node that is not ready by then: its log on stderr, and exit 1.
+node_cql_port() {
+  local log="$1" tenths="$2" port
   for _ in $(seq "$tenths"); do
     grep -q "ready" "$log" && break
     sleep 0.1
   done
-  node_port="$(sed -n 's/.*CQL clients on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
-  [ -n "$node_port" ] || { echo "postfork-node did not start; its log:" >&2; cat "$log" >&2; exit 1; }
+  port="$(sed -n 's/.*CQL clients on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
+  [ -n "$port" ] || { echo "postfork-node did not start; its log:" >&2; cat "$log" >&2; exit 1; }
+  echo "$port"
 }

@@ -11,6 +11,7 @@
 # Usage: bench/seed/worker_callgrind.sh [build dir, default build/rel] [path, default /]
 #        [seconds, default 5]
 set -euo pipefail
+source "$(dirname "$0")/../node/start_node.sh"  # node_cql_port
 build="${1:-build/rel}"
 path="${2:-/}"
 seconds="${3:-5}"
@@ -36,8 +37,7 @@ elif [[ -n "${HELLO:-}" ]]; then
 else
   "$build/apps/node/postfork-node" --port 0 --data-dir "$tmp/node" >"$tmp/node.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 300); do grep -q "ready" "$tmp/node.log" && break; sleep 0.1; done
-  cql_port="$(sed -n 's/.*CQL clients on [^ ]*:\([0-9]*\).*/\1/p' "$tmp/node.log" | head -1)"
+  cql_port="$(node_cql_port "$tmp/node.log" 300)"
   server=("$build/apps/seed/postfork-seed" --bind "127.0.0.1:$http_port" --workers 1
           --contact-points 127.0.0.1 --cql-port "$cql_port" --sample-rows 100 --preload)
 fi

@@ -17,6 +17,7 @@
 #        bench/server/syscalls_per_request.sh seed <postfork-seed> <postfork-node> [seconds]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../node/start_node.sh"  # node_cql_port
 kind="$1"
 shift
 case "$kind" in
@@ -48,8 +49,7 @@ case "$kind" in
   seed)
     "$node" --port 0 --data-dir "$tmp/node" >"$tmp/node.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 300); do grep -q "ready" "$tmp/node.log" && break; sleep 0.1; done
-    cql_port="$(sed -n 's/.*CQL clients on [^ ]*:\([0-9]*\).*/\1/p' "$tmp/node.log" | head -1)"
+    cql_port="$(node_cql_port "$tmp/node.log" 300)"
     "$binary" --bind "127.0.0.1:$port" --workers 2 --contact-points 127.0.0.1 \
       --cql-port "$cql_port" --sample-rows 100 --preload >"$tmp/server.log" 2>&1 &
     ;;
