@@ -6,12 +6,17 @@ on --cassandra-address and free ports, stopped afterwards). Stacks:
   2. postfork-seed --connect-per-request
   3. uWSGI + web.py + python3-cassandra, session opened in a uwsgidecorators.postfork hook
   4. the same, connecting per request
-Prints req/s, p50/p99, the CPU the node and the workers spent per request (from /proc),
-ratios 1/3, 3/4 and 1/4, the worker session-ready times of 1 (from the
+Prints req/s, p50/p99, the CPU the node and the workers spent per request (from /proc, user and
+system apart), ratios 1/3, 3/4 and 1/4, the worker session-ready times of 1 (from the
 snapshot) and 3 from the workers' own log lines, 1's worker start (fork to accepting) from the
 master's log, postfork-seed's worker session-ready time without a snapshot (a cold connect plus
 preparing its four statements), and python3-cassandra's Cluster().connect(keyspace) time against
 the same node.
+With --hello (a postfork-hello binary) and --nginx, the same wrk load also runs against
+postfork-hello (2 workers, 14-byte body) and Debian's nginx `return 200`
+(bench/server/nginx-hello.conf): their workers' CPU per request is the HTTP exchange alone (one
+read, one write on loopback), the floor under the seed's worker figure. --only-postfork skips
+stacks 2-4 (for A B A B runs of the worker figure).
 Run with Debian's python3 (bench/seed/compare.sh does).
 """
 import argparse
@@ -75,13 +80,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid):
-    """User + system CPU seconds of process `pid` (all its threads), 0 if it is gone."""
+    """(user, system) CPU seconds of process `pid` (all its threads), zeros if it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        return (0.0, 0.0)
+    return (int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS)  # utime, stime
 
 
 def children(pid):
@@ -100,14 +105,17 @@ def children(pid):
 
 def measured_wrk(port, seconds, connections, timeout_s, node_pid, master_pid):
     """wrk's figures plus the CPU the node and the server's workers spent per request during
-    the run, from /proc (user + system, clock ticks: ~1% at these request counts)."""
+    the run, from /proc (clock ticks: ~1% at these request counts); the workers' user and
+    system time also apart."""
     workers = children(master_pid)
-    node0, workers0 = cpu_seconds(node_pid) if node_pid else 0.0, [cpu_seconds(w) for w in workers]
+    node0, workers0 = cpu_seconds(node_pid) if node_pid else (0.0, 0.0), [cpu_seconds(w) for w in workers]
     r = wrk(port, seconds, connections, timeout_s)
-    node1, workers1 = cpu_seconds(node_pid) if node_pid else 0.0, [cpu_seconds(w) for w in workers]
+    node1, workers1 = cpu_seconds(node_pid) if node_pid else (0.0, 0.0), [cpu_seconds(w) for w in workers]
     n = max(r["requests"], 1)
-    r["node_us"] = (node1 - node0) / n * 1e6 if node_pid else float("nan")
-    r["workers_us"] = sum(b - a for a, b in zip(workers0, workers1)) / n * 1e6
+    r["node_us"] = (sum(node1) - sum(node0)) / n * 1e6 if node_pid else float("nan")
+    r["workers_user_us"] = sum(b[0] - a[0] for a, b in zip(workers0, workers1)) / n * 1e6
+    r["workers_sys_us"] = sum(b[1] - a[1] for a, b in zip(workers0, workers1)) / n * 1e6
+    r["workers_us"] = r["workers_user_us"] + r["workers_sys_us"]
     return r
 
 
@@ -161,6 +169,12 @@ def main():
                     help="run against one Apache Cassandra node instead of postfork-node")
     ap.add_argument("--cassandra-address", default="127.0.13.1")
     ap.add_argument("--connect-iterations", type=int, default=10)
+    ap.add_argument("--hello", help="a postfork-hello binary: its workers' CPU per request under "
+                                    "the same load (the HTTP exchange alone)")
+    ap.add_argument("--nginx", action="store_true",
+                    help="nginx `return 200` under the same load, for the same figure")
+    ap.add_argument("--only-postfork", action="store_true",
+                    help="run stack 1 (and --hello, --nginx) only")
     ap.add_argument("--warmup-seconds", type=int, default=None,
                     help="wrk warm-up before each measured run (default 1; 10 with --cassandra, "
                          "for the JVM's JIT)")
@@ -231,15 +245,48 @@ def main():
             with open(log_path) as f:
                 return [float(x) for x in re.findall(r"session ready in ([0-9.]+) ms", f.read())]
 
-        # Workers without a snapshot: each connects cold (and prepares); no load is measured.
-        ready["postfork, cold connect"] = run_seed("0 cold", [], 0)
-        ready["python3-cassandra connect(ks)"] = python_connect(contact, cql_port, "seed",
-                                                                args.connect_iterations)
+        def run_floor(name, argv, seconds, port, cleanup=None):
+            log_path = os.path.join(tmp, name + ".log")
+            with open(log_path, "w") as log:
+                p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            procs.append(p)
+            wait_http(port)
+            wrk(port, args.warmup_seconds, args.connections, 10)
+            results[name] = measured_wrk(port, seconds, args.connections, 30, None, p.pid)
+            stop(p)
+
+        def run_hello(seconds):
+            port = free_port()
+            run_floor("H postfork-hello", [args.hello, "--bind", f"127.0.0.1:{port}", "--workers",
+                                           str(args.workers)], seconds, port)
+
+        def run_nginx(seconds):
+            port = free_port()
+            directory = os.path.join(tmp, "nginx")
+            os.makedirs(directory)
+            with open(os.path.join(ROOT, "bench", "server", "nginx-hello.conf")) as f:
+                text = f.read()
+            conf = os.path.join(directory, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(text.replace("@WORKERS@", str(args.workers)).replace("@DIR@", directory)
+                        .replace("@PORT@", str(port)))
+            run_floor("N nginx return 200", ["nginx", "-c", conf, "-p", directory], seconds, port)
+
+        if not args.only_postfork:
+            # Workers without a snapshot: each connects cold (and prepares); no load is measured.
+            ready["postfork, cold connect"] = run_seed("0 cold", [], 0)
+            ready["python3-cassandra connect(ks)"] = python_connect(contact, cql_port, "seed",
+                                                                    args.connect_iterations)
         ready["postfork"] = run_seed("1 postfork-seed", ["--preload"], args.seconds)
-        run_seed("2 postfork-seed --connect-per-request", ["--connect-per-request"],
-                 args.per_request_seconds)
-        ready["uwsgi"] = run_uwsgi("3 uWSGI postfork hook", False, args.seconds)
-        run_uwsgi("4 uWSGI per request", True, args.per_request_seconds)
+        if args.hello:
+            run_hello(args.seconds)
+        if args.nginx:
+            run_nginx(args.seconds)
+        if not args.only_postfork:
+            run_seed("2 postfork-seed --connect-per-request", ["--connect-per-request"],
+                     args.per_request_seconds)
+            ready["uwsgi"] = run_uwsgi("3 uWSGI postfork hook", False, args.seconds)
+            run_uwsgi("4 uWSGI per request", True, args.per_request_seconds)
     finally:
         for p in reversed(procs):
             stop(p)
@@ -256,23 +303,31 @@ def main():
         errors = r["non2xx"] + (1 if r["socket_errors"] else 0)
         print(f"{name:40} {r['rps']:10.1f} {r['p50']:9.2f} {r['p99']:9.2f} {r['requests']:9d} "
               f"{r['non2xx']:7d}{'  socket errors: ' + r['socket_errors'] if r['socket_errors'] else ''}")
-    r1, r2, r3, r4 = (results[n] for n in results if not n.startswith("0 "))
-    if node_pid:
-        print("CPU per request during the measured run (/proc, user + system):")
-        for name, r in results.items():
-            if r["requests"]:
-                print(f"  {name:38} node {r['node_us']:7.1f} us, workers {r['workers_us']:7.1f} us")
+    print("CPU per request during the measured run (/proc; workers: user + system = total):")
+    for name, r in results.items():
+        if r["requests"]:
+            node = f"node {r['node_us']:7.1f} us, " if node_pid and name[0].isdigit() else ""
+            print(f"  {name:38} {node}workers {r['workers_user_us']:5.1f} + "
+                  f"{r['workers_sys_us']:5.1f} = {r['workers_us']:5.1f} us")
+    seed = results["1 postfork-seed"]
+    for name in ("H postfork-hello", "N nginx return 200"):
+        if name in results:
+            floor = results[name]["workers_us"]
+            print(f"the HTTP exchange alone ({name[2:]}) costs {floor:.1f} us of the seed "
+                  f"worker's {seed['workers_us']:.1f} us; the rest {seed['workers_us'] - floor:.1f} us")
 
     def ratio(a, b):
         return f"{a['rps'] / b['rps']:.1f}x" if b["rps"] > 0 else "n/a (no request completed)"
 
-    print(f"ratio 1/3 req/s: {ratio(r1, r3)} (target >= 20x); "
-          f"p99 {r1['p99']:.2f} ms vs {r3['p99']:.2f} ms")
-    print(f"ratio 3/4 req/s: {ratio(r3, r4)}")
-    print(f"ratio 1/4 req/s: {ratio(r1, r4)} (target >= 100x)")
-    print(f"ratio 1/2 req/s: {ratio(r1, r2)}")
-    print("uWSGI's --http-socket closes every connection after its response: wrk counts those "
-          "as read errors, not failed requests.")
+    if not args.only_postfork:
+        r1, r2, r3, r4 = (results[n] for n in results if n[0] in "1234")
+        print(f"ratio 1/3 req/s: {ratio(r1, r3)} (target >= 20x); "
+              f"p99 {r1['p99']:.2f} ms vs {r3['p99']:.2f} ms")
+        print(f"ratio 3/4 req/s: {ratio(r3, r4)}")
+        print(f"ratio 1/4 req/s: {ratio(r1, r4)} (target >= 100x)")
+        print(f"ratio 1/2 req/s: {ratio(r1, r2)}")
+        print("uWSGI's --http-socket closes every connection after its response: wrk counts those "
+              "as read errors, not failed requests.")
     for name, times in ready.items():
         if times:
             print(f"session ready per worker, {name}: median {statistics.median(times):.3f} ms, "
