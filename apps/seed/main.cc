@@ -70,8 +70,9 @@ json::value ColValue(const driver::Row& row, int column) {
 // Appends the cells of one page of `col` to `body` as JSON array elements, each after a comma:
 // the string (the bytes are text as stored, UTF-8) or null. The caller turns the first comma of
 // the array into its '['. `kEscape`: sized exactly and escaped; otherwise sized from the cells'
-// lengths and written in one pass, which returns false, with `body` unchanged, at the first
-// string that needs escaping. Room for one more byte is left (the closing ']').
+// lengths, copied unchecked and then checked in one pass over what was written, which returns
+// false, with `body` unchanged, when a string needed escaping. Room for one more byte is left
+// (the closing ']').
 template <bool kEscape>
 bool AppendJsonElements(std::span<const postfork::cql::RawValue> cells, std::string* body) {
   // A null cell's bytes are empty: `,null` and `,""` both fit 5 bytes beyond the string.
@@ -81,7 +82,9 @@ bool AppendJsonElements(std::span<const postfork::cql::RawValue> cells, std::str
   }
   size_t old = body->size();
   body->resize(old + size);
-  char* out = body->data() + old;
+  char* const begin = body->data() + old;
+  char* out = begin;
+  size_t strings = 0;
   for (const auto& col : cells) {
     *out++ = ',';
     if (col.kind != postfork::cql::RawValue::Kind::kBytes) {
@@ -89,10 +92,15 @@ bool AppendJsonElements(std::span<const postfork::cql::RawValue> cells, std::str
       out += 4;
     } else if constexpr (kEscape) {
       out = postfork::server::WriteJsonString(col.bytes, out);
-    } else if ((out = postfork::server::WritePlainJsonString(col.bytes, out)) == nullptr) {
-      body->resize(old);
-      return false;
+    } else {
+      out = postfork::server::WriteJsonStringUnchecked(col.bytes, out);
+      ++strings;
     }
+  }
+  if (!kEscape && !postfork::server::JsonHasOnlyQuotes(
+                      std::string_view(begin, static_cast<size_t>(out - begin)), 2 * strings)) {
+    body->resize(old);
+    return false;
   }
   body->resize(static_cast<size_t>(out - body->data()));
   return true;
@@ -168,10 +176,14 @@ class Executor {
     if (Status health = worker->Health(); !health.ok()) return Failed(std::move(health));
     Result<driver::PreparedStatement> prepared = worker->Prepared(query);
     if (!prepared.ok()) return Failed(prepared.error());
-    // A statement without markers binds no values (the checks of Bind(values) are for none).
-    Result<driver::BoundStatement> bound = values.empty() && prepared->data().bind_columns.empty()
-                                               ? prepared->Bind()
-                                               : prepared->Bind(std::move(values));
+    // A statement without markers binds no values (the checks of Bind(values) are for none),
+    // and is built in place: each move of a bound statement copies its inline values.
+    if (values.empty() && prepared->data().bind_columns.empty()) {
+      driver::BoundStatement bound = prepared->Bind();
+      bound.options = std::move(options);
+      return worker->session()->Execute(std::move(bound), asio::use_awaitable);
+    }
+    Result<driver::BoundStatement> bound = prepared->Bind(std::move(values));
     if (!bound.ok()) return Failed(bound.error());
     bound->options = std::move(options);
     return worker->session()->Execute(std::move(*bound), asio::use_awaitable);
@@ -262,7 +274,7 @@ int main(int argc, char** argv) {
       if (!page.ok()) co_return QueryFailed(page.status());
       std::span<const postfork::cql::RawValue> cells = page.cells();  // one column: col
       cells = cells.first(std::min(cells.size(), static_cast<size_t>(seed.max_rows - count)));
-      // Strings that need no escaping (the usual case) are copied in one pass.
+      // Strings that need no escaping (the usual case) are copied without a per-string check.
       if (!AppendJsonElements<false>(cells, &body)) AppendJsonElements<true>(cells, &body);
       count += static_cast<int>(cells.size());
       if (count >= seed.max_rows || !page.has_more_pages()) break;

@@ -165,21 +165,30 @@ Status DecodeRowsInto(ByteReader& r, const RowsMetadata* known, RowsResult* rows
     return Status::Ok();
   }
   PF_RETURN_IF_ERROR(r.CheckCount(cells, 4, "cell"));
-  rows->cells.reserve(static_cast<size_t>(cells));
-  // Hot loop: every cell is an [int] length then bytes, viewed in place.
+  // Hot loop: every cell is an [int] length then bytes, viewed in place, stored into cells
+  // sized once (no capacity check per cell); on an error the cells decoded so far remain.
+  rows->cells.resize(static_cast<size_t>(cells), boost::container::default_init);
+  RawValue* out = rows->cells.data();
   const char* p = r.position();
   const char* end = p + r.remaining();
-  for (int64_t i = 0; i < cells; ++i) {
-    if (end - p < 4) return Status(StatusCode::kTruncated, "rows body ends inside a cell length");
+  for (int64_t i = 0; i < cells; ++i, ++out) {
+    if (end - p < 4) {
+      rows->cells.resize(static_cast<size_t>(i));
+      return Status(StatusCode::kTruncated, "rows body ends inside a cell length");
+    }
     int32_t n = static_cast<int32_t>(LoadBE32(p));
     p += 4;
     if (n >= 0) {
-      if (end - p < n) return Status(StatusCode::kTruncated, "rows body ends inside a cell");
-      rows->cells.push_back(RawValue::Of(std::string_view(p, static_cast<size_t>(n))));
+      if (end - p < n) {
+        rows->cells.resize(static_cast<size_t>(i));
+        return Status(StatusCode::kTruncated, "rows body ends inside a cell");
+      }
+      *out = RawValue::Of(std::string_view(p, static_cast<size_t>(n)));
       p += n;
     } else if (n == -1 || n == -2) {
-      rows->cells.push_back(n == -1 ? RawValue::Null() : RawValue::Unset());
+      *out = n == -1 ? RawValue::Null() : RawValue::Unset();
     } else {
+      rows->cells.resize(static_cast<size_t>(i));
       return Malformed("cell length " + std::to_string(n) + " is invalid");
     }
   }

@@ -36,9 +36,10 @@ TEST(Json, AppendJsonStringEscapesAsBoostJsonSerializes) {
   }
 }
 
-TEST(Json, WritePlainJsonStringCopiesPlainStringsOfEveryLengthAndRefusesTheRest) {
+TEST(Json, WriteJsonStringUncheckedQuotesEveryLengthAndJsonHasOnlyQuotesFindsWhatNeedsEscaping) {
   // Every length from 0 to 40 (the word loop, the overlapping last word, the 4-byte and byte
-  // paths), each with one byte that needs escaping at every position, and bytes >= 0x80.
+  // paths), then arrays of such strings (past 16 bytes: the SSE2 loop and its tail), each with
+  // one byte that needs escaping at every position, and bytes >= 0x80.
   for (size_t n = 0; n <= 40; ++n) {
     std::string plain;
     for (size_t i = 0; i < n; ++i) {
@@ -47,16 +48,19 @@ TEST(Json, WritePlainJsonStringCopiesPlainStringsOfEveryLengthAndRefusesTheRest)
       plain.push_back(i % 5 == 4 ? near[(i / 5) % 6] : static_cast<char>('a' + i % 26));
     }
     std::string out(n + 2, '?');
-    char* end = WritePlainJsonString(plain, out.data());
-    ASSERT_NE(end, nullptr) << n;
+    char* end = WriteJsonStringUnchecked(plain, out.data());
     EXPECT_EQ(end, out.data() + out.size()) << n;
     EXPECT_EQ(out, boost::json::serialize(boost::json::string(plain))) << n;
+    const std::string array = "[" + out + ",null," + out + "," + out + "]";
+    EXPECT_TRUE(JsonHasOnlyQuotes(array, 6)) << n;
+    EXPECT_FALSE(JsonHasOnlyQuotes(array, 4)) << n;
     for (size_t at = 0; at < n; ++at) {
       for (char bad : {'"', '\\', '\n', '\x1f', '\0'}) {
         std::string s = plain;
         s[at] = bad;
-        std::string scratch(n + 2, '?');
-        EXPECT_EQ(WritePlainJsonString(s, scratch.data()), nullptr) << n << " " << at;
+        std::string written(n + 2, '?');
+        WriteJsonStringUnchecked(s, written.data());
+        EXPECT_FALSE(JsonHasOnlyQuotes("[" + out + ",null," + written + "]", 4)) << n << " " << at;
       }
     }
   }

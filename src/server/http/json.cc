@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -74,6 +75,39 @@ char* WriteJsonString(std::string_view utf8, char* out) {
   out += utf8.size() - run;
   *out++ = '"';
   return out;
+}
+
+bool JsonHasOnlyQuotes(std::string_view written, size_t quotes) {
+  const char* p = written.data();
+  const char* end = p + written.size();
+  size_t counted = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i max_control = _mm_set1_epi8(0x1f);
+  __m128i bad = _mm_setzero_si128();
+  while (end - p >= 16) {
+    // Per-lane quote counts in bytes, summed (psadbw) before a lane can wrap at 255.
+    __m128i lanes = _mm_setzero_si128();
+    const char* stop = p + std::min<size_t>(static_cast<size_t>(end - p) / 16, 255) * 16;
+    for (; p < stop; p += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, quote));
+      bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, backslash));
+      bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v));  // v <= 0x1f
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+    counted += static_cast<size_t>(_mm_cvtsi128_si32(sums)) +
+               static_cast<size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
+  }
+  if (_mm_movemask_epi8(bad) != 0) return false;
+#endif
+  for (; p < end; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == '\\') return false;
+    counted += c == '"';
+  }
+  return counted == quotes;
 }
 
 void AppendJsonString(std::string_view utf8, std::string* out) {
