@@ -157,7 +157,7 @@ class Session {
   template <class Token>
   auto Execute(Request request, Token&& token) {
     return boost::asio::async_initiate<Token, void(QueryResult)>(
-        [this](auto handler, Request request) {
+        [this](auto handler, Request&& request) {
           ExecuteImpl(std::move(request),
                       QueryHandler(internal::DispatchOnCompletion<decltype(handler)>{
                           std::move(handler)}));
@@ -207,7 +207,9 @@ class Session {
   static void StartConnect(boost::asio::io_context& io,
                            std::shared_ptr<const SessionOptions> options,
                            std::shared_ptr<const Snapshot> snapshot, ConnectHandler handler);
-  void ExecuteImpl(Request request, QueryHandler handler);
+  // The request by rvalue reference down to the execution that owns it: each move of a bound
+  // statement copies its inline values.
+  void ExecuteImpl(Request&& request, QueryHandler handler);
   void PrepareImpl(std::string query, PrepareHandler handler);
   void FetchKeyspaceImpl(std::string keyspace, KeyspaceHandler handler);
 

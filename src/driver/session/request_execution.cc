@@ -280,7 +280,7 @@ class RequestExecution final : public ResponseHandler {
     RecyclingPool<RequestExecution>::Give(p, size);
   }
 
-  RequestExecution(std::shared_ptr<SessionImpl> session, Request request, QueryHandler handler)
+  RequestExecution(std::shared_ptr<SessionImpl> session, Request&& request, QueryHandler handler)
       : session_(std::move(session)), request_(std::move(request)), handler_(std::move(handler)) {}
 
   void Start() {
@@ -566,7 +566,7 @@ void PostResult(asio::io_context& io, Handler h, Value v) {
 
 }  // namespace
 
-void SessionImpl::Execute(Request request, QueryHandler handler) {
+void SessionImpl::Execute(Request&& request, QueryHandler handler) {
   if (InWrongProcess())
     return PostResult(io_, std::move(handler), QueryResult(WrongProcessStatus()));
   if (closed_)

@@ -63,7 +63,7 @@ void Session::StartConnect(asio::io_context& io, std::shared_ptr<const SessionOp
   impl->Connect(std::move(handler));
 }
 
-void Session::ExecuteImpl(Request request, QueryHandler handler) {
+void Session::ExecuteImpl(Request&& request, QueryHandler handler) {
   impl_->Execute(std::move(request), std::move(handler));
 }
 void Session::PrepareImpl(std::string query, PrepareHandler handler) {
@@ -116,7 +116,7 @@ void RowIterator::NextImpl(RowHandler handler) {
   }
   if (page_.data()) OptionsOf(request_).paging_state = std::string(*page_.paging_state());
   session_->Execute(
-      request_, QueryHandler([this, h = std::move(handler)](QueryResult r) mutable {
+      Request(request_), QueryHandler([this, h = std::move(handler)](QueryResult r) mutable {
         if (!r.ok()) {
           done_ = true;
           std::move(h)(Result<std::optional<Row>>(r.status()));

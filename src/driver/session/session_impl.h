@@ -71,7 +71,7 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   ~SessionImpl();
 
   void Connect(ConnectHandler handler);
-  void Execute(Request request, QueryHandler handler);
+  void Execute(Request&& request, QueryHandler handler);
   void Prepare(std::string query, PrepareHandler handler);
   void FetchKeyspace(std::string keyspace, KeyspaceHandler handler);
   std::shared_ptr<const Snapshot> TakeSnapshot() const;
