@@ -1,5 +1,5 @@
 // postfork-hello: the smallest app on the postfork server, used by the tests and the benchmark.
-//   GET /              a small fixed body
+//   GET /              a small fixed body ("Hello, World!\n"), or --body-bytes N bytes of 'x'
 //   GET /sleep?ms=N    answers after N ms without blocking the worker
 // With --test-routes also:
 //   GET /crash         the worker dies of SIGSEGV
@@ -13,6 +13,7 @@
 #include <charconv>
 #include <chrono>
 #include <stdexcept>
+#include <string>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,11 +32,18 @@ using postfork::server::WorkerContext;
 int main(int argc, char** argv) {
   postfork::server::App app("hello");
   bool test_routes = false;
+  size_t body_bytes = 0;
   app.AddOptions([&](CLI::App& cli) {
     cli.add_flag("--test-routes", test_routes, "add /crash, /hang, /throw, /echo, /params, /json");
+    cli.add_option("--body-bytes", body_bytes,
+                   "GET / answers this many bytes (benchmarks: an HTTP exchange the size of "
+                   "another app's response); default the 14-byte greeting")
+        ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   });
 
-  app.Route("GET", "/", [](Request&, WorkerContext&) { return Response(200, "Hello, World!\n"); });
+  // Built once the command line is parsed (on_starting, before the routes are compiled).
+  std::string body = "Hello, World!\n";
+  app.Route("GET", "/", [&body](Request&, WorkerContext&) { return Response(200, body); });
   app.Route("GET", "/sleep", [](Request& req, WorkerContext& ctx) -> asio::awaitable<Response> {
     long ms = 0;
     if (auto text = req.Query("ms")) {
@@ -52,6 +60,7 @@ int main(int argc, char** argv) {
   // The flag is known only once Run() parsed the command line: on_starting runs then, before
   // the routes are compiled.
   app.hooks().on_starting = [&](postfork::server::MasterContext&) {
+    if (body_bytes > 0) body.assign(body_bytes, 'x');
     if (!test_routes) return;
     postfork::server::App& a = app;
     a.Route("GET", "/crash", [](Request&, WorkerContext&) -> Response {

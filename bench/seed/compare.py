@@ -13,9 +13,10 @@ master's log, postfork-seed's worker session-ready time without a snapshot (a co
 preparing its four statements), and python3-cassandra's Cluster().connect(keyspace) time against
 the same node.
 With --hello (a postfork-hello binary) and --nginx, the same wrk load also runs against
-postfork-hello (2 workers, 14-byte body) and Debian's nginx `return 200`
-(bench/server/nginx-hello.conf): their workers' CPU per request is the HTTP exchange alone (one
-read, one write on loopback), the floor under the seed's worker figure. --only-postfork skips
+postfork-hello (2 workers; its 14-byte body, and again a body the size of the seed's JSON array)
+and Debian's nginx `return 200` (bench/server/nginx-hello.conf): their workers' CPU per request
+is the HTTP exchange alone (one read, one write on loopback), the floor under the seed's worker
+figure. --only-postfork skips
 stacks 2-4 (for A B A B runs of the worker figure).
 Run with Debian's python3 (bench/seed/compare.sh does).
 """
@@ -38,6 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def wait_http(port, path="/", timeout=60):
+    """Waits for a 200 on `path`; returns the size of its body."""
     import http.client
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -45,10 +47,10 @@ def wait_http(port, path="/", timeout=60):
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             c.request("GET", path)
             r = c.getresponse()
-            r.read()
+            body = r.read()
             c.close()
             if r.status == 200:
-                return
+                return len(body)
         except OSError:
             pass
         time.sleep(0.1)
@@ -186,7 +188,7 @@ def main():
     cassandra_dir = None
     procs = []
     node_pid = None
-    results, ready, starts = {}, {}, {}
+    results, ready, starts, body_sizes = {}, {}, {}, {}
     try:
         if args.cassandra:
             contact = args.cassandra_address
@@ -215,7 +217,7 @@ def main():
                                       "--cql-port", str(cql_port), "--sample-rows", "100"] + extra,
                                      stdout=log, stderr=subprocess.STDOUT)
             procs.append(p)
-            wait_http(port)
+            body_sizes[name] = wait_http(port)
             if seconds > 0:
                 wrk(port, args.warmup_seconds, args.connections, 10)  # warm-up
                 results[name] = measured_wrk(port, seconds, args.connections, 30, node_pid, p.pid)
@@ -255,10 +257,10 @@ def main():
             results[name] = measured_wrk(port, seconds, args.connections, 30, None, p.pid)
             stop(p)
 
-        def run_hello(seconds):
+        def run_hello(name, seconds, extra):
             port = free_port()
-            run_floor("H postfork-hello", [args.hello, "--bind", f"127.0.0.1:{port}", "--workers",
-                                           str(args.workers)], seconds, port)
+            run_floor(name, [args.hello, "--bind", f"127.0.0.1:{port}", "--workers",
+                             str(args.workers)] + extra, seconds, port)
 
         def run_nginx(seconds):
             port = free_port()
@@ -279,7 +281,9 @@ def main():
                                                                     args.connect_iterations)
         ready["postfork"] = run_seed("1 postfork-seed", ["--preload"], args.seconds)
         if args.hello:
-            run_hello(args.seconds)
+            run_hello("H postfork-hello", args.seconds, [])
+            size = body_sizes["1 postfork-seed"]
+            run_hello(f"H postfork-hello {size} B", args.seconds, ["--body-bytes", str(size)])
         if args.nginx:
             run_nginx(args.seconds)
         if not args.only_postfork:
@@ -310,8 +314,8 @@ def main():
             print(f"  {name:38} {node}workers {r['workers_user_us']:5.1f} + "
                   f"{r['workers_sys_us']:5.1f} = {r['workers_us']:5.1f} us")
     seed = results["1 postfork-seed"]
-    for name in ("H postfork-hello", "N nginx return 200"):
-        if name in results:
+    for name in results:
+        if name[0] in "HN":
             floor = results[name]["workers_us"]
             print(f"the HTTP exchange alone ({name[2:]}) costs {floor:.1f} us of the seed "
                   f"worker's {seed['workers_us']:.1f} us; the rest {seed['workers_us'] - floor:.1f} us")
