@@ -152,43 +152,49 @@ Result<RowsMetadata> DecodeRowsMetadata(ByteReader& r, const RowsMetadata* known
   return m;
 }
 
-// Decodes into `rows` (a fresh RowsResult, or one whose cells' capacity is to be reused).
+// Decodes into `rows` (a fresh RowsResult, or a recycled one: its cells are resized to this
+// result's, and those it already holds are overwritten rather than initialized first).
 Status DecodeRowsInto(ByteReader& r, const RowsMetadata* known, RowsResult* rows) {
   PF_ASSIGN_OR_RETURN(rows->metadata, DecodeRowsMetadata(r, known));
   PF_ASSIGN_OR_RETURN(rows->row_count, r.ReadInt());
-  rows->cells.clear();
-  if (rows->row_count < 0) return Malformed("negative row count");
+  if (rows->row_count < 0) {
+    rows->cells.clear();
+    return Malformed("negative row count");
+  }
   int64_t cells = int64_t{rows->row_count} * rows->metadata.column_count;
   if (rows->metadata.column_count == 0 && rows->row_count > 0) {
+    rows->cells.clear();
     // Rows without columns carry no bytes; cap what we accept so nothing large is trusted.
     if (rows->row_count > 1 << 20) return Malformed("row count too large for zero columns");
     return Status::Ok();
   }
-  PF_RETURN_IF_ERROR(r.CheckCount(cells, 4, "cell"));
+  if (Status count = r.CheckCount(cells, 4, "cell"); !count.ok()) {
+    rows->cells.clear();
+    return count;
+  }
   // Hot loop: every cell is an [int] length then bytes, viewed in place, stored into cells
-  // sized once (no capacity check per cell); on an error the cells decoded so far remain.
+  // sized once (no capacity check per cell). On an error only the cells decoded remain.
   rows->cells.resize(static_cast<size_t>(cells), boost::container::default_init);
-  RawValue* out = rows->cells.data();
+  RawValue* const first = rows->cells.data();
+  RawValue* const last = first + cells;
   const char* p = r.position();
   const char* end = p + r.remaining();
-  for (int64_t i = 0; i < cells; ++i, ++out) {
+  for (RawValue* out = first; out != last; ++out) {
     if (end - p < 4) {
-      rows->cells.resize(static_cast<size_t>(i));
+      rows->cells.resize(static_cast<size_t>(out - first));
       return Status(StatusCode::kTruncated, "rows body ends inside a cell length");
     }
     int32_t n = static_cast<int32_t>(LoadBE32(p));
     p += 4;
-    if (n >= 0) {
-      if (end - p < n) {
-        rows->cells.resize(static_cast<size_t>(i));
-        return Status(StatusCode::kTruncated, "rows body ends inside a cell");
-      }
+    // One unsigned compare: 0 <= n <= the bytes left (a negative n wraps above them).
+    if (static_cast<uint32_t>(n) <= static_cast<size_t>(end - p)) {
       *out = RawValue::Of(std::string_view(p, static_cast<size_t>(n)));
       p += n;
     } else if (n == -1 || n == -2) {
       *out = n == -1 ? RawValue::Null() : RawValue::Unset();
     } else {
-      rows->cells.resize(static_cast<size_t>(i));
+      rows->cells.resize(static_cast<size_t>(out - first));
+      if (n >= 0) return Status(StatusCode::kTruncated, "rows body ends inside a cell");
       return Malformed("cell length " + std::to_string(n) + " is invalid");
     }
   }

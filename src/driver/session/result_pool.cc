@@ -23,11 +23,11 @@ void Reset(ResultData& data) {
   if (message.kind == cql::ResultKind::kRows || message.kind == cql::ResultKind::kVoid) {
     // DecodeInto sets the kind before any other field, so these kinds hold no keyspace,
     // prepared or schema-change fields; a Rows decode assigns the metadata and the row count
-    // and starts the cells empty.
+    // and resizes the cells, overwriting the ones kept here (a result reads no cell beyond
+    // row_count * column_count, and a row count of 0 until then).
     message.kind = cql::ResultKind::kVoid;
     message.rows.metadata = cql::RowsMetadata();
     message.rows.row_count = 0;
-    message.rows.cells.clear();
   } else {
     auto cells = std::move(message.rows.cells);  // heap storage moves, inline is empty
     cells.clear();
