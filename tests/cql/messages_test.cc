@@ -297,6 +297,53 @@ TEST(Messages, RowsResultRoundTripsWithAllMetadataFlags) {
   EXPECT_FALSE(ResultMessage::Decode(r2, &known).ok());
 }
 
+TEST(Messages, RowsDecodedIntoARecycledResultHoldExactlyTheirCells) {
+  // One column, `cells` text cells of 6 bytes, each its index's digit, the last one null.
+  auto rows_body = [](int cells) {
+    ResultMessage m;
+    m.kind = ResultKind::kRows;
+    m.rows.metadata.no_metadata = true;
+    m.rows.metadata.column_count = 1;
+    m.rows.row_count = cells;
+    static const std::string kDigits = [] {
+      std::string s;
+      for (char c = '0'; c <= '9'; ++c) s.append(6, c);
+      return s;
+    }();
+    for (int i = 0; i < cells; ++i) {
+      m.rows.cells.push_back(i + 1 == cells ? RawValue::Null()
+                                            : RawValue::Of(std::string_view(kDigits).substr(6 * i, 6)));
+    }
+    std::string buf;
+    ByteWriter w(&buf);
+    m.Encode(w, kProtocolV5);
+    return buf;
+  };
+  ResultMessage recycled;
+  for (int cells : {9, 3, 10, 0, 4}) {  // fewer, more, none and again some cells than before
+    std::string buf = rows_body(cells);
+    ByteReader r(buf);
+    ASSERT_TRUE(ResultMessage::DecodeInto(r, nullptr, kProtocolV5, &recycled).ok()) << cells;
+    ASSERT_EQ(recycled.rows.cells.size(), static_cast<size_t>(cells));
+    for (int i = 0; i + 1 < cells; ++i) {
+      EXPECT_EQ(recycled.rows.cell(i, 0), RawValue::Of(std::string(6, static_cast<char>('0' + i))));
+    }
+    if (cells > 0) {
+      EXPECT_TRUE(recycled.rows.cell(cells - 1, 0).is_null());
+    }
+  }
+  // Bodies cut inside the third cell's bytes and inside its length (cells of 4 + 6 bytes, the
+  // last one null: 4): the two cells before it remain, nothing stale after them.
+  for (size_t cut : {17, 22}) {
+    std::string buf = rows_body(5);
+    buf.resize(buf.size() - cut);
+    ByteReader r(buf);
+    Status decoded = ResultMessage::DecodeInto(r, nullptr, kProtocolV5, &recycled);
+    EXPECT_EQ(decoded.code(), StatusCode::kTruncated) << cut;
+    EXPECT_EQ(recycled.rows.cells.size(), 2u) << cut;
+  }
+}
+
 TEST(Messages, RowsDecoderRejectsHostileCounts) {
   std::string buf;
   ByteWriter w(&buf);
