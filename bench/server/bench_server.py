@@ -6,9 +6,11 @@
 
 Each round runs wrk (2 threads, 64 connections, small fixed body) against postfork-hello (2
 workers), Debian's nginx (`return 200`, 2 workers) and Debian's uWSGI (WSGI hello world,
-2 processes), in turn; medians over the rounds are reported with ratios to nginx. Then worker
-spawn time (fork to ready to accept, from SIGHUP reloads) and memory per idle worker."""
+2 processes), in turn; medians over the rounds are reported with ratios to nginx, and for
+postfork and nginx how wrk's connections were spread over the two workers in each round (`ss`,
+1 s into the round). Then worker spawn time (fork to ready to accept, from SIGHUP reloads) and memory per idle worker."""
 import argparse
+import collections
 import json
 import os
 import re
@@ -56,10 +58,24 @@ def cpu_seconds(root_pid):
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def connection_split(port):
+    """How many of the established connections to `port` each process holds, fewest first
+    ("32/32"): how wrk's keep-alive connections are spread over a server's workers."""
+    out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True).stdout
+    counts = collections.Counter(re.findall(r"pid=(\d+)", out))
+    return "/".join(str(c) for c in sorted(counts.values())) or "-"
+
+
 def wrk(port, seconds, connections, server_pid=None):
     cpu_before = cpu_seconds(server_pid) if server_pid else 0
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
+    proc = subprocess.Popen(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                             f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, text=True)
+    time.sleep(min(1.0, seconds / 2))
+    split = connection_split(port)  # wrk opens every connection at its start and keeps them
+    out = proc.communicate()[0]
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode})")
     rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
     lat = {}
     for pct in ("50", "99"):
@@ -68,7 +84,8 @@ def wrk(port, seconds, connections, server_pid=None):
     errors = "Socket errors" in out or "Non-2xx" in out
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     cpu_us = (cpu_seconds(server_pid) - cpu_before) * 1e6 / max(requests, 1) if server_pid else 0
-    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "errors": errors, "cpu_us": cpu_us}
+    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "errors": errors, "cpu_us": cpu_us,
+            "split": split}
 
 
 def pss_kb(pid):
@@ -163,6 +180,11 @@ def main():
             print(f"{name:10} {s['rps']:10.0f} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} "
                   f"{s['rps'] / summary['nginx']['rps']:8.2f}x {s['cpu_us']:11.1f} {s['errors']}")
         print(f"postfork/uwsgi req/s: {summary['postfork']['rps'] / summary['uwsgi']['rps']:.2f}x")
+        # On 2 cores shared with wrk, a worker holding most connections serves most requests on one
+        # core; uWSGI's --http-socket closes each connection, so it has no split to show.
+        for name in ("postfork", "nginx"):
+            print(f"{name:10} connections per worker, each round: "
+                  + " ".join(f"{r['split']} ({r['rps']:.0f} req/s)" for r in results[name]))
 
         # memory per idle worker (after the load; RSS and PSS from smaps_rollup)
         time.sleep(1)

@@ -207,7 +207,7 @@ pid_t Master::Spawn(int id) {
   s.requests.store(0);
   s.oldest_request_ns.store(0);
   s.active_connections.store(0);
-  s.accept_waiting.store(0);
+  s.accept_pending_ns.store(0);
   s.recycle_requested.store(0);
   s.ready_ns.store(0);
   s.start_faults.store(0);
@@ -284,7 +284,7 @@ void Master::RetireSlot(int slot) {
   WorkerSlot& s = board_->slot(slot);
   s.state.store(static_cast<uint32_t>(SlotState::kFree));
   s.active_connections.store(0);
-  s.accept_waiting.store(0);
+  s.accept_pending_ns.store(0);
   s.oldest_request_ns.store(0);
   s.pid.store(0);
 }

@@ -19,14 +19,15 @@ struct alignas(64) WorkerSlot {
   std::atomic<int32_t> pid{0};
   std::atomic<int32_t> worker_id{-1};
   std::atomic<uint32_t> state{0};  // SlotState
-  // 1 while the worker's acceptor waits for a connection (it would take the next one).
-  std::atomic<uint32_t> accept_waiting{0};
   std::atomic<uint32_t> active_connections{0};
   std::atomic<uint32_t> recycle_requested{0};
   // Minor page faults the worker took from fork to ready (copy-on-write and first touches).
   std::atomic<uint32_t> start_faults{0};
   std::atomic<int64_t> fork_ns{0};   // CLOCK_MONOTONIC, written by the master before fork
   std::atomic<int64_t> ready_ns{0};  // CLOCK_MONOTONIC, when the worker could first accept
+  // CLOCK_MONOTONIC since which the acceptor waits for its event loop to take a delivered
+  // connection before it waits for the next one; 0 when not.
+  std::atomic<int64_t> accept_pending_ns{0};
   // Start (CLOCK_MONOTONIC ns) of the oldest request in progress; 0 when none.
   std::atomic<int64_t> oldest_request_ns{0};
   std::atomic<uint64_t> requests{0};

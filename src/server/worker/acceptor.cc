@@ -15,7 +15,15 @@
 namespace postfork::server::worker {
 namespace {
 constexpr uint32_t kWakeTag = 0xffffffffu;
-constexpr int kOverloadedRecheckMs = 20;
+// An overloaded acceptor looks at the counts again after 1 ms while they change (a burst of new
+// connections being spread: the peer stops taking them once it holds clearly more than this
+// worker, and then nobody takes them until this one looks), backing off to 20 ms while they do
+// not (each look a wake-up of a busy worker that mostly finds nothing).
+constexpr int kOverloadedRecheckMinMs = 1;
+constexpr int kOverloadedRecheckMaxMs = 20;
+// A peer whose event loop has not taken a delivered connection for this long is stuck (a long
+// handler): it does not count as one that would take new connections.
+constexpr int64_t kStuckPeerNs = 100'000'000;
 }
 
 Acceptor::Acceptor(std::vector<ListenSocket> listeners, master::Scoreboard& board, int slot,
@@ -78,43 +86,64 @@ bool Acceptor::AcceptOne(const ListenSocket& listener) {
   return true;
 }
 
-bool Acceptor::Overloaded() const {
+bool Acceptor::Overloaded(int64_t now_ns, uint64_t& counts) const {
   uint32_t mine = board_.slot(slot_).active_connections.load(std::memory_order_relaxed);
-  if (mine < 2) return false;
+  counts = mine;
   uint32_t peer_min = UINT32_MAX;
   for (int i = 0; i < board_.slots(); ++i) {
     if (i == slot_) continue;
     const master::WorkerSlot& s = board_.slot(i);
     if (s.state.load(std::memory_order_relaxed) !=
-            static_cast<uint32_t>(master::SlotState::kReady) ||
-        s.accept_waiting.load(std::memory_order_relaxed) == 0) {
+        static_cast<uint32_t>(master::SlotState::kReady)) {
       continue;
     }
-    peer_min = std::min(peer_min, s.active_connections.load(std::memory_order_relaxed));
+    uint32_t theirs = s.active_connections.load(std::memory_order_relaxed);
+    counts = counts * 1'000'003 + theirs;
+    int64_t pending_since = s.accept_pending_ns.load(std::memory_order_relaxed);
+    if (pending_since != 0 && now_ns - pending_since >= kStuckPeerNs) continue;
+    peer_min = std::min(peer_min, theirs);
   }
-  // Only an idle, accepting peer can take the connection instead.
-  return peer_min != UINT32_MAX && mine > peer_min + 1 + mine / 16;
+  // A ready peer takes the connection instead, unless it is stuck. (Not only a peer waiting in
+  // epoll_wait at this moment: while a burst arrives, a fast worker's acceptor and loop take
+  // turns on both cores and find the peer's acceptor between two waits nearly every time, and
+  // then took 40-62 of wrk's 64 connections.)
+  return mine >= 2 && peer_min != UINT32_MAX && mine > peer_min + 1 + mine / 16;
 }
 
 void Acceptor::Loop() {
   master::WorkerSlot& me = board_.slot(slot_);
   struct epoll_event events[8];
+  uint64_t last_counts = 0;
+  int recheck_ms = kOverloadedRecheckMinMs;
   while (!stop_.load()) {
-    if (pending_.load() > 0 || Overloaded()) {
+    int64_t now = master::MonotonicNs();
+    bool pending = pending_.load() > 0;
+    if (!pending) {
+      me.accept_pending_ns.store(0, std::memory_order_relaxed);
+    } else if (me.accept_pending_ns.load(std::memory_order_relaxed) == 0) {
+      me.accept_pending_ns.store(now, std::memory_order_relaxed);
+    }
+    uint64_t counts = 0;
+    if (pending || Overloaded(now, counts)) {
       // Not waiting in epoll_wait: the kernel passes new connections to other workers. Adopted()
       // ends the wait for a delivered connection. The peers' counts change without a wake-up, so
-      // an overloaded worker looks again every kOverloadedRecheckMs (each look a wake-up of a
-      // busy worker that mostly finds nothing; a peer meanwhile takes the new connections).
+      // an overloaded worker looks again after recheck_ms (a peer meanwhile takes the new
+      // connections).
+      int timeout_ms = 50;
+      if (!pending) {
+        recheck_ms = counts != last_counts ? kOverloadedRecheckMinMs
+                                           : std::min(recheck_ms * 2, kOverloadedRecheckMaxMs);
+        last_counts = counts;
+        timeout_ms = recheck_ms;
+      }
       struct pollfd p = {wake_fd_, POLLIN, 0};
-      poll(&p, 1, pending_.load() > 0 ? 50 : kOverloadedRecheckMs);
+      poll(&p, 1, timeout_ms);
       uint64_t drained;
       ssize_t n = read(wake_fd_, &drained, sizeof(drained));
       (void)n;
       continue;
     }
-    me.accept_waiting.store(1, std::memory_order_relaxed);
     int n = epoll_wait(epoll_fd_, events, 8, 1000);
-    me.accept_waiting.store(0, std::memory_order_relaxed);
     if (n < 0) {
       if (errno == EINTR) continue;
       spdlog::error("epoll_wait on listeners failed: {}", strerror(errno));

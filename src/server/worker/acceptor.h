@@ -4,7 +4,8 @@
 // holds the shared socket with EPOLLEXCLUSIVE, but only a thread blocked in epoll_wait on that
 // epoll counts as a waiter (nesting it in Asio's epoll would wake every worker). A worker whose
 // event loop has not yet taken the previous connection, or that holds clearly more connections
-// than an idle peer, stops waiting, so the kernel gives new connections to others. Queued
+// than a peer that accepts (waits, or has just delivered one), stops waiting, so the kernel gives
+// new connections to others and the workers hold about as many each. Queued
 // connections stay in the shared backlog, so none is lost when a worker exits.
 #pragma once
 
@@ -45,7 +46,9 @@ class Acceptor {
  private:
   void Loop();
   bool AcceptOne(const ListenSocket& listener);
-  bool Overloaded() const;
+  // Whether a peer that accepts holds clearly fewer connections; `counts` gets a digest of the
+  // ready workers' connection counts, to tell whether they changed since the last look.
+  bool Overloaded(int64_t now_ns, uint64_t& counts) const;
   void Wake();
 
   std::vector<ListenSocket> listeners_;
