@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <tuple>
 
 #include "node/cql3/functions/functions.h"
@@ -1326,52 +1325,32 @@ bool RowsWriter::NeedsPartitionKey() const {
                      [](const Output& o) { return o.kind == Output::Kind::kPartitionKey; });
 }
 
-namespace {
-// A [bytes] length into a buffer already sized for it.
-void StoreLength(uint32_t v, char* p) {
-  p[0] = static_cast<char>(v >> 24);
-  p[1] = static_cast<char>(v >> 16);
-  p[2] = static_cast<char>(v >> 8);
-  p[3] = static_cast<char>(v);
-}
-}  // namespace
-
 void RowsWriter::Row(const RowView& row) {
   if (last_requested_) {
     last_row_ends_it_ = row.clustering.empty() && row.partition_key == *last_requested_;
   }
-  // The row's values gather in a stack buffer that goes out in one append; a value that does
-  // not fit goes out on its own.
-  char buf[256];
-  size_t used = 0;
+  cql::ByteWriter w(out_);
   for (const Output& o : outputs_) {
-    std::optional<std::string_view> v;  // nullopt: null
     switch (o.kind) {
       case Output::Kind::kPartitionKey:
-        v = row.partition_key[o.index];
+        w.WriteBytes(std::string_view(row.partition_key[o.index]));
         break;
       case Output::Kind::kClustering:
-        if (o.index < row.clustering.size()) v = row.clustering[o.index];
+        if (o.index < row.clustering.size()) {
+          w.WriteBytes(std::string_view(row.clustering[o.index]));
+        } else {
+          w.WriteInt(-1);
+        }
         break;
       default:  // kCell (Selection::OutputsAreStoredValues)
-        if (row.cells[o.index].present) v = row.cells[o.index].value;
+        if (row.cells[o.index].present) {
+          w.WriteBytes(row.cells[o.index].value);
+        } else {
+          w.WriteInt(-1);
+        }
         break;
     }
-    const size_t n = v ? v->size() : 0;
-    if (used + 4 + n > sizeof(buf)) {
-      out_->append(buf, used);
-      used = 0;
-      if (4 + n > sizeof(buf)) {
-        cql::ByteWriter(out_).WriteBytes(v);
-        continue;
-      }
-    }
-    StoreLength(v ? static_cast<uint32_t>(n) : uint32_t{0xFFFFFFFF}, buf + used);  // -1: null
-    used += 4;
-    if (n > 0) std::memcpy(buf + used, v->data(), n);
-    used += n;
   }
-  out_->append(buf, used);
 }
 
 }  // namespace postfork::node::cql3::selection
