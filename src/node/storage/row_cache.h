@@ -39,12 +39,13 @@ namespace postfork::node {
 class KvImage {
  public:
   size_t size() const { return entries_.size(); }
+  // i < size(); an entry's offsets lie inside bytes_ (Builder::Add).
   std::string_view key(size_t i) const {
-    return std::string_view(bytes_).substr(entries_[i].key_offset, entries_[i].key_size);
+    return std::string_view(bytes_.data() + entries_[i].key_offset, entries_[i].key_size);
   }
   std::string_view value(size_t i) const {
     const Entry& e = entries_[i];
-    return std::string_view(bytes_).substr(e.key_offset + e.key_size, e.value_size);
+    return std::string_view(bytes_.data() + e.key_offset + e.key_size, e.value_size);
   }
   // First index whose key is >= `key` (size() when none).
   size_t LowerBound(std::string_view key) const;

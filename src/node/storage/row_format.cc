@@ -30,70 +30,116 @@ void PutBytes(std::string_view b, std::string* out) {
   out->append(b);
 }
 
-struct Reader {
-  std::string_view in;
-  bool ok = true;
+// Reads an encoded value. Every read checks the bytes left first and fails (false) on a short
+// value; fields the caller checked with Has() are taken without a further check.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  size_t left() const { return static_cast<size_t>(end_ - p_); }
+  bool Has(size_t n) const { return left() >= n; }
   template <class T>
-  T Get() {
-    T v{};
-    if (in.size() < sizeof(T)) {
-      ok = false;
-      return v;
-    }
-    std::memcpy(&v, in.data(), sizeof(T));
-    in.remove_prefix(sizeof(T));
+  T Take() {  // unchecked: the caller checked Has(sizeof(T))
+    T v;
+    std::memcpy(&v, p_, sizeof(T));
+    p_ += sizeof(T);
     return v;
   }
-  std::string_view GetBytesView() {
-    uint32_t n = Get<uint32_t>();
-    if (!ok || in.size() < n) {
-      ok = false;
-      return {};
-    }
-    std::string_view s = in.substr(0, n);
-    in.remove_prefix(n);
-    return s;
+  template <class T>
+  bool Get(T* v) {
+    if (!Has(sizeof(T))) return false;
+    *v = Take<T>();
+    return true;
   }
-  std::string GetBytes() { return std::string(GetBytesView()); }
+  // [u32 n][n bytes] into a string_view or a std::string.
+  template <class S>
+  bool GetBytes(S* out) {
+    if (!Has(4)) return false;
+    const uint32_t n = Take<uint32_t>();
+    if (left() < n) return false;
+    *out = std::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
 };
 
 void PutDeletion(const Deletion& d, std::string* out) {
   Put<int64_t>(d.timestamp, out);
   Put<int32_t>(d.local_deletion_time, out);
 }
-Deletion GetDeletion(Reader& r) {
-  Deletion d;
-  d.timestamp = r.Get<int64_t>();
-  d.local_deletion_time = r.Get<int32_t>();
-  return d;
+bool GetDeletion(Reader& r, Deletion* d) {
+  if (!r.Has(12)) return false;
+  d->timestamp = r.Take<int64_t>();
+  d->local_deletion_time = r.Take<int32_t>();
+  return true;
 }
 
-// One encoded cell into a Cell (owned strings) or a CellRef (views into the bytes).
+// One encoded cell into a Cell (owned strings) or a CellRef (views into the bytes). *plain is
+// cleared unless the cell is live, non-expiring and of a simple column (RowValueView).
 template <class C>
-void GetCell(Reader& r, C* c) {
-  c->column_id = r.Get<uint32_t>();
-  uint8_t cf = r.Get<uint8_t>();
+bool GetCell(Reader& r, C* c, bool* plain) {
+  // Column id, flags and timestamp: the least any cell takes.
+  if (!r.Has(13)) return false;
+  c->column_id = r.Take<uint32_t>();
+  const uint8_t cf = r.Take<uint8_t>();
+  if (cf == 0) {  // most cells
+    c->timestamp = r.Take<int64_t>();
+    return r.GetBytes(&c->value);
+  }
+  *plain = false;
   c->tombstone = cf & kCellTombstone;
-  if (cf & kCellHasPath) c->path = r.GetBytesView();
-  if (cf & kCellHasWrittenPath) c->written_path = r.GetBytesView();
-  c->timestamp = r.Get<int64_t>();
-  if (cf & (kCellTombstone | kCellExpiring)) c->local_deletion_time = r.Get<int32_t>();
-  if (cf & kCellExpiring) c->ttl = r.Get<int32_t>();
-  if (!c->tombstone) c->value = r.GetBytesView();
+  if ((cf & kCellHasPath) && !r.GetBytes(&c->path)) return false;
+  if ((cf & kCellHasWrittenPath) && !r.GetBytes(&c->written_path)) return false;
+  if (!r.Get(&c->timestamp)) return false;
+  if ((cf & (kCellTombstone | kCellExpiring)) && !r.Get(&c->local_deletion_time)) return false;
+  if ((cf & kCellExpiring) && !r.Get(&c->ttl)) return false;
+  return c->tombstone || r.GetBytes(&c->value);
 }
 
-// The fields before the cells that every row value may have: marker and deletions.
+// Every field of an encoded value into a RowValue or a RowValueView, whose range deletions are
+// skipped (nullptr).
 template <class Row>
-void GetMarkerAndDeletions(Reader& r, uint8_t flags, Row* row) {
+bool DecodeInto(std::string_view bytes, Row* row, std::vector<RangeDeletion>* range_deletions) {
+  Reader r(bytes);
+  uint8_t flags;
+  if (!r.Get(&flags)) return false;
   if (flags & kHasMarker) {
+    if (!r.Has(16)) return false;
     Marker m;
-    m.timestamp = r.Get<int64_t>();
-    m.ttl = r.Get<int32_t>();
-    m.expiration = r.Get<int32_t>();
+    m.timestamp = r.Take<int64_t>();
+    m.ttl = r.Take<int32_t>();
+    m.expiration = r.Take<int32_t>();
     row->marker = m;
   }
-  if (flags & kHasRowDeletion) row->row_deletion = GetDeletion(r);
-  if (flags & kHasPartitionDeletion) row->partition_deletion = GetDeletion(r);
+  if ((flags & kHasRowDeletion) && !GetDeletion(r, &row->row_deletion.emplace())) return false;
+  if ((flags & kHasPartitionDeletion) && !GetDeletion(r, &row->partition_deletion.emplace())) {
+    return false;
+  }
+  if (flags & kHasRangeDeletions) {
+    uint32_t n;
+    if (!r.Get(&n)) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+      RangeDeletion rd;
+      uint8_t has_upper;
+      if (!r.GetBytes(&rd.lower) || !r.Get(&has_upper)) return false;
+      if (has_upper != 0 && !r.GetBytes(&rd.upper.emplace())) return false;
+      if (!GetDeletion(r, &rd.deletion)) return false;
+      if (range_deletions != nullptr) range_deletions->push_back(std::move(rd));
+    }
+  }
+  uint32_t n;
+  if (!r.Get(&n) || n > r.left()) return false;  // every cell takes bytes: a bogus count is corrupt
+  row->cells.reserve(n);
+  bool plain = true;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!GetCell(r, &row->cells.emplace_back(), &plain)) return false;
+  }
+  if constexpr (requires { row->plain_cells; }) row->plain_cells = plain;
+  if ((flags & kHasClustering) && !r.GetBytes(&row->clustering.emplace())) return false;
+  return r.left() == 0;
 }
 
 bool DeletionSupersedes(const Deletion& a, const Deletion& b) {
@@ -166,53 +212,20 @@ void Encode(const RowValue& row, std::string* out) {
 }
 
 Result<RowValue> Decode(std::string_view bytes) {
-  Reader r{bytes};
   RowValue row;
-  uint8_t flags = r.Get<uint8_t>();
-  GetMarkerAndDeletions(r, flags, &row);
-  if (flags & kHasRangeDeletions) {
-    uint32_t n = r.Get<uint32_t>();
-    for (uint32_t i = 0; i < n && r.ok; ++i) {
-      RangeDeletion rd;
-      rd.lower = r.GetBytes();
-      if (r.Get<uint8_t>()) rd.upper = r.GetBytes();
-      rd.deletion = GetDeletion(r);
-      row.range_deletions.push_back(std::move(rd));
-    }
-  }
-  uint32_t n = r.Get<uint32_t>();
-  if (r.ok && n > r.in.size()) r.ok = false;  // every cell takes bytes: a bogus count is corrupt
-  if (r.ok) row.cells.reserve(n);
-  for (uint32_t i = 0; i < n && r.ok; ++i) GetCell(r, &row.cells.emplace_back());
-  if (flags & kHasClustering) row.clustering = r.GetBytes();
-  if (!r.ok || !r.in.empty()) {
+  if (!DecodeInto(bytes, &row, &row.range_deletions)) {
     return Status(StatusCode::kInternal, "corrupt stored row value");
   }
   return row;
 }
 
 Status DecodeView(std::string_view bytes, RowValueView* out) {
-  Reader r{bytes};
   out->marker.reset();
   out->row_deletion.reset();
   out->partition_deletion.reset();
   out->cells.clear();
   out->clustering.reset();
-  uint8_t flags = r.Get<uint8_t>();
-  GetMarkerAndDeletions(r, flags, out);
-  if (flags & kHasRangeDeletions) {
-    uint32_t n = r.Get<uint32_t>();
-    for (uint32_t i = 0; i < n && r.ok; ++i) {
-      r.GetBytesView();
-      if (r.Get<uint8_t>()) r.GetBytesView();
-      GetDeletion(r);
-    }
-  }
-  uint32_t n = r.Get<uint32_t>();
-  if (r.ok && n > r.in.size()) r.ok = false;
-  for (uint32_t i = 0; i < n && r.ok; ++i) GetCell(r, &out->cells.emplace_back());
-  if (flags & kHasClustering) out->clustering = r.GetBytesView();
-  if (!r.ok || !r.in.empty()) {
+  if (!DecodeInto(bytes, out, nullptr)) {
     return Status(StatusCode::kInternal, "corrupt stored row value");
   }
   return Status::Ok();

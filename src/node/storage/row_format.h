@@ -108,6 +108,9 @@ struct RowValueView {
   std::optional<Deletion> partition_deletion;
   std::vector<CellRef> cells;  // sorted by (column_id, path)
   std::optional<std::string_view> clustering;
+  // Every cell is live and non-expiring, of a simple column (no path, no tombstone, no TTL):
+  // what a row written by plain INSERTs and UPDATEs holds.
+  bool plain_cells = true;
 };
 
 // Decodes `bytes` into *out, reusing its cell vector: no allocation once its capacity suffices.

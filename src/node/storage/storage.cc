@@ -16,6 +16,7 @@
 #include <cassert>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -508,7 +509,10 @@ class Reader {
       if (c.kind == ColumnKind::kRegular) column_flags_[c.id] |= kRegularFlag;
       if (c.kind == ColumnKind::kStatic) column_flags_[c.id] |= kStaticFlag;
       if (PathType(c.type) != nullptr) column_flags_[c.id] |= kMultiCellFlag;
-      if (table_.FindDropById(c.id) != nullptr) column_flags_[c.id] |= kReaddedFlag;
+      if (table_.FindDropById(c.id) != nullptr) {
+        column_flags_[c.id] |= kReaddedFlag;
+        any_readded_ = true;
+      }
     }
     gc_before_ = static_cast<int64_t>(now_) - table_.params.gc_grace_seconds;
     if (cmd_.sink != nullptr) {
@@ -843,7 +847,7 @@ class Reader {
           (first.back() == keys::kHeaderSection || first.back() == keys::kRowSection)) {
         // Without clustering columns a partition's keys are its prefix and one section byte:
         // the prefix needs no splitting of the key's components.
-        prefix.assign(first.substr(0, first.size() - 1));
+        AssignBytes(first.substr(0, first.size() - 1), &prefix);
       } else {
         PF_ASSIGN_OR_RETURN(keys::DecodedDataKey key,
                             keys::SplitDataKey(first, table_.partition_key_count));
@@ -1079,8 +1083,9 @@ class Reader {
   }
 
   // The returned cells of a stored row read in place: views into `row`'s bytes, except
-  // collections and statics, which are built into owned_cells_.
-  void FillCellViews(const rows::RowValueView& row, const rows::Deletion& row_shadow,
+  // collections and statics, which are built into owned_cells_. `plain`: every cell of the row
+  // is live (handle_row).
+  void FillCellViews(const rows::RowValueView& row, bool plain, const rows::Deletion& row_shadow,
                      const rows::RowValue& header, const rows::Deletion& static_shadow) {
     for (size_t i = 0; i < returned_.size(); ++i) {
       const uint32_t id = cmd_.columns[i];
@@ -1100,8 +1105,8 @@ class Reader {
         SetView(owned_cells_[i], &view);
         continue;
       }
-      if (!it->path.empty() || !it->LiveAt(now_) || row_shadow.Deletes(it->timestamp) ||
-          Dropped(id, it->timestamp)) {
+      if (!plain && (!it->path.empty() || !it->LiveAt(now_) || row_shadow.Deletes(it->timestamp) ||
+                     Dropped(id, it->timestamp))) {
         continue;
       }
       view.present = true;
@@ -1157,7 +1162,8 @@ class Reader {
                        const std::vector<std::string>& pk, const ResumePosition* resume,
                        bool at_partition_start = false) {
     at_partition_end_ = false;
-    rows::RowValue header;
+    // Most partitions have no header: an empty one then, without building a RowValue.
+    static const rows::RowValue kNoHeader;
     // Whether the iterator stands on the first key >= the row section (saves the first slice's
     // seek).
     bool at_rows = false;
@@ -1167,7 +1173,7 @@ class Reader {
       std::string_view first = it_->key();
       has_header = first.size() == prefix.size() + 1 && first.back() == keys::kHeaderSection;
       if (has_header) {
-        PF_ASSIGN_OR_RETURN(header, rows::Decode(it_->value()));
+        PF_ASSIGN_OR_RETURN(header_, rows::Decode(it_->value()));
         // Valid() implies an OK status: errors are looked at once the iterator is not valid.
         it_->Next();
       }
@@ -1178,9 +1184,12 @@ class Reader {
       std::string_view header_bytes;
       PF_ASSIGN_OR_RETURN(has_header, it_->Get(header_key, &header_bytes));
       if (has_header) {
-        PF_ASSIGN_OR_RETURN(header, rows::Decode(header_bytes));
+        PF_ASSIGN_OR_RETURN(header_, rows::Decode(header_bytes));
       }
     }
+    const rows::RowValue& header = has_header ? header_ : kNoHeader;
+    // No deletion in the header: a row's shadow is its own deletion alone.
+    const bool header_deletes = header.partition_deletion || !header.range_deletions.empty();
     rows::Deletion static_shadow;
     if (header.partition_deletion) static_shadow = *header.partition_deletion;
     bool has_live_static = false;
@@ -1233,13 +1242,25 @@ class Reader {
       if (in_place) {
         // The row's cells go to the sink as views into `bytes`: nothing is copied.
         PF_RETURN_IF_ERROR(rows::DecodeView(bytes, &row_view_));
-        rows::Deletion shadow = Shadow(header, row_view_, clustering);
+        // Plain: live cells of simple columns with no deletion over them (a row written by
+        // INSERTs and UPDATEs without TTL), so every cell is returned as stored.
+        const bool plain =
+            row_view_.plain_cells && !row_view_.row_deletion && !header_deletes && !any_readded_;
+        rows::Deletion shadow = plain ? rows::Deletion() : Shadow(header, row_view_, clustering);
         const bool live = RowIsLive(row_view_, shadow);
-        PF_RETURN_IF_ERROR(CountRow(row_view_, shadow, live));
+        if (plain && live) {
+          ++result_.live_rows;  // CountRow's count: no cell of it is dead
+        } else {
+          PF_RETURN_IF_ERROR(CountRow(row_view_, shadow, live));
+        }
         if (!live) return false;
         any_row = true;
-        PF_RETURN_IF_ERROR(RowClustering(clustering, row_view_.clustering, &clustering_));
-        FillCellViews(row_view_, shadow, header, static_shadow);
+        if (clustering.empty() && (!row_view_.clustering || row_view_.clustering->empty())) {
+          clustering_.clear();  // what RowClustering gives: no clustering columns
+        } else {
+          PF_RETURN_IF_ERROR(RowClustering(clustering, row_view_.clustering, &clustering_));
+        }
+        FillCellViews(row_view_, plain, shadow, header, static_shadow);
         cmd_.sink->Row(RowView{pk, clustering_, cell_views_});
         ++result_.row_count;
       } else {
@@ -1273,7 +1294,9 @@ class Reader {
           // here resumes after that row: the partition was done.)
           at_rows = false;
           bool last = si + 1 == n;
-          if (!it_->Valid() || !IsSectionKey(it_->key(), prefix, keys::kRowSection, s.lower)) {
+          // Without a header the iterator still stands on the key Scan took `prefix` from.
+          if (!it_->Valid() || !IsSectionKey(it_->key(), prefix, keys::kRowSection, s.lower,
+                                             /*prefix_known=*/!has_header)) {
             at_partition_end_ = last;
             continue;
           }
@@ -1345,11 +1368,20 @@ class Reader {
     return Status::Ok();
   }
 
-  // Whether `key` is `prefix`, then `section`, then `rest`.
+  // s->assign(v) for a `v` outside *s, without assign's handling of overlapping bytes.
+  static void AssignBytes(std::string_view v, std::string* s) {
+    s->resize(v.size());
+    std::memcpy(s->data(), v.data(), v.size());
+  }
+
+  // Whether `key` is `prefix`, then `section`, then `rest`. `prefix_known`: the caller knows that
+  // `key` starts with `prefix`.
   static bool IsSectionKey(std::string_view key, std::string_view prefix, char section,
-                           std::string_view rest) {
+                           std::string_view rest, bool prefix_known) {
     return key.size() == prefix.size() + 1 + rest.size() && key[prefix.size()] == section &&
-           key.starts_with(prefix) && key.ends_with(rest);
+           (prefix_known || std::memcmp(key.data(), prefix.data(), prefix.size()) == 0) &&
+           (rest.empty() ||
+            std::memcmp(key.data() + prefix.size() + 1, rest.data(), rest.size()) == 0);
   }
 
   Result<bool> AnyLiveRow(const rows::RowValue& header, const std::string& row_base) {
@@ -1473,6 +1505,8 @@ class Reader {
   bool stopped_ = false;
   bool at_partition_end_ = false;
   bool decode_partition_key_ = true;
+  bool any_readded_ = false;  // some column has kReaddedFlag
+  rows::RowValue header_;     // ReadPartition: the header of the partition in hand, if it has one
   int64_t emitted_ = 0;
   ReadResult result_;
 };

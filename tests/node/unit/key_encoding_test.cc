@@ -546,6 +546,75 @@ TEST(RowFormatTest, MergeKeepsTheClusteringFirstWritten) {
   EXPECT_FALSE(view.clustering.has_value());
 }
 
+TEST(RowFormatTest, DecodeViewReadsWhatDecodeReadsAndFailsWhereItFails) {
+  rows::RowValue row;
+  row.marker = rows::Marker{7, 60, 1000};
+  row.row_deletion = rows::Deletion{5, 900};
+  row.partition_deletion = rows::Deletion{4, 800};
+  row.range_deletions.push_back(rows::RangeDeletion{"a", "b", rows::Deletion{3, 700}});
+  row.range_deletions.push_back(rows::RangeDeletion{"c", std::nullopt, rows::Deletion{2, 600}});
+  rows::Cell plain = MakeCell(10, "v");
+  rows::Cell tombstone = MakeCell(11, "", true);
+  tombstone.column_id = 2;
+  rows::Cell expiring = MakeCell(12, "e");
+  expiring.column_id = 3;
+  expiring.ttl = 30;
+  expiring.local_deletion_time = 2000;
+  rows::Cell element = MakeCell(13, "x");
+  element.column_id = 4;
+  element.path = "p";
+  element.written_path = "wp";
+  row.cells = {plain, tombstone, expiring, element};
+  row.clustering = "ck";
+  std::string bytes;
+  rows::Encode(row, &bytes);
+
+  auto decoded = rows::Decode(bytes);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->range_deletions.size(), 2u);
+  EXPECT_EQ(decoded->range_deletions[0].upper, "b");
+  EXPECT_FALSE(decoded->range_deletions[1].upper.has_value());
+  rows::RowValueView view;
+  ASSERT_TRUE(rows::DecodeView(bytes, &view).ok());
+  EXPECT_FALSE(view.plain_cells);
+  EXPECT_EQ(view.marker->expiration, 1000);
+  EXPECT_EQ(view.row_deletion->local_deletion_time, 900);
+  EXPECT_EQ(view.partition_deletion->timestamp, 4);
+  EXPECT_EQ(view.clustering, "ck");
+  ASSERT_EQ(view.cells.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    const rows::Cell& c = decoded->cells[i];
+    const rows::CellRef& v = view.cells[i];
+    EXPECT_EQ(v.column_id, c.column_id);
+    EXPECT_EQ(v.path, c.path);
+    EXPECT_EQ(v.written_path, c.written_path);
+    EXPECT_EQ(v.tombstone, c.tombstone);
+    EXPECT_EQ(v.timestamp, c.timestamp);
+    EXPECT_EQ(v.ttl, c.ttl);
+    EXPECT_EQ(v.local_deletion_time, c.local_deletion_time);
+    EXPECT_EQ(v.value, c.value);
+  }
+  // Every cut of the value is corrupt to both, and so is a byte too many.
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(rows::Decode(bytes.substr(0, n)).ok()) << n;
+    EXPECT_FALSE(rows::DecodeView(bytes.substr(0, n), &view).ok()) << n;
+  }
+  EXPECT_FALSE(rows::Decode(bytes + "x").ok());
+  EXPECT_FALSE(rows::DecodeView(bytes + "x", &view).ok());
+
+  // Live, non-expiring cells of simple columns only: plain, whatever the marker.
+  rows::RowValue simple;
+  simple.marker = rows::Marker{7, 60, 1000};
+  simple.cells = {plain};
+  bytes.clear();
+  rows::Encode(simple, &bytes);
+  ASSERT_TRUE(rows::DecodeView(bytes, &view).ok());
+  EXPECT_TRUE(view.plain_cells);
+  ASSERT_EQ(view.cells.size(), 1u);
+  EXPECT_EQ(view.cells[0].value, "v");
+  EXPECT_FALSE(view.row_deletion.has_value());
+}
+
 TEST(RowFormatTest, ReconcileTiesLikeCassandra) {
   EXPECT_TRUE(rows::CellSupersedes(MakeCell(5, "", true), MakeCell(5, "zzz")));
   EXPECT_FALSE(rows::CellSupersedes(MakeCell(5, "zzz"), MakeCell(5, "", true)));
