@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "postfork/base/ascii.h"
+
 namespace postfork::tools {
 
 using driver::QueryResult;
@@ -21,12 +23,6 @@ std::string Trim(std::string_view s) {
   if (b == std::string_view::npos) return "";
   size_t e = s.find_last_not_of(" \t\r\n");
   return std::string(s.substr(b, e - b + 1));
-}
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::vector<std::string> Words(std::string_view s) {
@@ -47,7 +43,7 @@ bool IsLineCommand(std::string_view statement) {
   static const std::set<std::string> kCommands = {"EXIT",   "QUIT",        "HELP",   "EXPAND",
                                                   "PAGING", "CONSISTENCY", "SERIAL", "DESCRIBE",
                                                   "DESC",   "CLEAR",       "CLS"};
-  return kCommands.count(Upper(words[0])) > 0;
+  return kCommands.count(ascii::Upper(words[0])) > 0;
 }
 
 // Identifier as Cassandra reads it: unquoted folds to lower case, "quoted" keeps its case.
@@ -60,9 +56,7 @@ std::string Ident(std::string_view s) {
     }
     return out;
   }
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii::Lower(s);
 }
 
 size_t DisplayWidth(std::string_view s) {
@@ -103,7 +97,7 @@ std::optional<cql::Consistency> ParseConsistency(std::string_view name) {
       {"SERIAL", cql::Consistency::kSerial},
       {"LOCAL_SERIAL", cql::Consistency::kLocalSerial},
       {"LOCAL_ONE", cql::Consistency::kLocalOne}};
-  auto it = kNames.find(Upper(name));
+  auto it = kNames.find(ascii::Upper(name));
   if (it == kNames.end()) return std::nullopt;
   return it->second;
 }
@@ -224,7 +218,7 @@ bool Shell::Run(const std::string& statement) {
   auto start = std::chrono::steady_clock::now();
   auto words = Words(statement);
   if (words.empty()) return true;
-  std::string first = Upper(words[0]);
+  std::string first = ascii::Upper(words[0]);
   bool ok = true;
   if (first == "EXIT" || first == "QUIT") {
     exit_requested_ = true;
@@ -250,7 +244,7 @@ bool Shell::Run(const std::string& statement) {
                             words[1]));
       ok = false;
     }
-  } else if (first == "SERIAL" && words.size() >= 2 && Upper(words[1]) == "CONSISTENCY") {
+  } else if (first == "SERIAL" && words.size() >= 2 && ascii::Upper(words[1]) == "CONSISTENCY") {
     if (words.size() < 3) {
       fmt::print(out_, "Current serial consistency level is {}.\n",
                  serial_consistency_ ? cql::ConsistencyName(*serial_consistency_) : "SERIAL");
@@ -265,7 +259,7 @@ bool Shell::Run(const std::string& statement) {
     }
   } else if (first == "PAGING") {
     if (words.size() >= 2) {
-      std::string arg = Upper(words[1]);
+      std::string arg = ascii::Upper(words[1]);
       if (arg == "ON") {
         paging_ = true;
       } else if (arg == "OFF") {
@@ -284,7 +278,7 @@ bool Shell::Run(const std::string& statement) {
     else
       fmt::print(out_, "Query paging is currently disabled.\n");
   } else if (first == "EXPAND") {
-    if (words.size() >= 2) expand_ = Upper(words[1]) == "ON";
+    if (words.size() >= 2) expand_ = ascii::Upper(words[1]) == "ON";
     fmt::print(out_, "Expanded output is currently {}.\n", expand_ ? "enabled" : "disabled");
   } else if (first == "DESCRIBE" || first == "DESC") {
     ok = Describe(words, statement);
@@ -425,7 +419,7 @@ bool Shell::Describe(const std::vector<std::string>& words, const std::string& r
                       "DESCRIBE what? KEYSPACES, KEYSPACE ks, TABLES or TABLE [ks.]t"));
     return false;
   }
-  std::string what = Upper(words[1]);
+  std::string what = ascii::Upper(words[1]);
   const std::string current = session_.session().keyspace();
   if (what == "KEYSPACES") {
     QueryResult r =

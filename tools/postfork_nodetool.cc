@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "postfork/base/ascii.h"
+
 namespace {
 
 namespace http = boost::beast::http;
@@ -187,8 +189,7 @@ std::optional<int64_t> DurationSeconds(const std::string& text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   if (digits == 0 || digits > 15) return std::nullopt;
   int64_t n = std::stoll(text.substr(0, digits));
-  std::string unit = text.substr(digits);
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string unit = postfork::ascii::Lower(text.substr(digits));
   static const std::map<std::string, double> kSeconds = {
       {"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}, {"ms", 1e-3}, {"us", 1e-6},
       {"µs", 1e-6}, {"ns", 1e-9}};

@@ -1,9 +1,9 @@
 #include "postfork/cql/messages.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
+#include "postfork/base/ascii.h"
 #include "utf8.h"
 
 namespace postfork::cql {
@@ -515,11 +515,7 @@ Result<RegisterMessage> RegisterMessage::Decode(ByteReader& r) {
 }
 
 std::optional<EventMessage::Type> ParseEventType(std::string_view name) {
-  auto is = [name](std::string_view upper) {
-    return std::equal(name.begin(), name.end(), upper.begin(), upper.end(), [](char a, char b) {
-      return std::toupper(static_cast<unsigned char>(a)) == b;
-    });
-  };
+  auto is = [name](std::string_view upper) { return ascii::EqualsIgnoreCase(name, upper); };
   if (is("TOPOLOGY_CHANGE")) return EventMessage::Type::kTopologyChange;
   if (is("STATUS_CHANGE")) return EventMessage::Type::kStatusChange;
   if (is("SCHEMA_CHANGE")) return EventMessage::Type::kSchemaChange;

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "postfork/base/ascii.h"
+
 namespace postfork::cql {
 
 struct DataType::Detail {
@@ -608,9 +610,7 @@ class TypeParser {
       ++pos_;
     }
     if (start == pos_) return Error("expected a type name");
-    std::string out(s_.substr(start, pos_ - start));
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+    return ascii::Lower(s_.substr(start, pos_ - start));
   }
 
   Result<std::vector<DataType>> ParseParams(int depth) {

@@ -1,7 +1,8 @@
 #include "node/auth/permission.h"
 
 #include <array>
-#include <cctype>
+
+#include "postfork/base/ascii.h"
 
 namespace postfork::node::auth {
 namespace {
@@ -16,13 +17,7 @@ std::string_view PermissionName(Permission p) { return kNames[static_cast<size_t
 
 std::optional<Permission> ParsePermission(std::string_view name) {
   for (size_t i = 0; i < kNames.size(); ++i) {
-    std::string_view n = kNames[i];
-    if (n.size() != name.size()) continue;
-    bool same = true;
-    for (size_t j = 0; j < n.size() && same; ++j) {
-      same = std::toupper(static_cast<unsigned char>(name[j])) == n[j];
-    }
-    if (same) return static_cast<Permission>(i);
+    if (ascii::EqualsIgnoreCase(name, kNames[i])) return static_cast<Permission>(i);
   }
   return std::nullopt;
 }

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "postfork/base/ascii.h"
+
 namespace postfork::node::cql3 {
 namespace {
 
@@ -9,12 +11,6 @@ bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Length of a UUID literal starting at `p`, or 0.
 size_t MatchUuid(std::string_view s, size_t p) {
@@ -45,7 +41,7 @@ size_t MatchDuration(std::string_view s, size_t p) {
     bool matched = false;
     for (std::string_view u : kUnits) {
       if (s.size() - j >= u.size()) {
-        std::string unit = Lower(s.substr(j, u.size()));
+        std::string unit = ascii::Lower(s.substr(j, u.size()));
         if (unit == u) {
           j += u.size();
           matched = true;
@@ -183,7 +179,7 @@ std::vector<Token> Tokenize(std::string_view s) {
     size_t start = i;
     if (size_t n = MatchUuid(s, i); n > 0) {
       t.kind = TokenKind::kUuid;
-      t.text = Lower(s.substr(i, n));
+      t.text = ascii::Lower(s.substr(i, n));
       i += n;
     } else if (size_t d = MatchIsoDuration(s, i); d > 0) {
       t.kind = TokenKind::kDuration;
@@ -206,8 +202,7 @@ std::vector<Token> Tokenize(std::string_view s) {
       // and fails at the first character that does not follow: `-i` is no negated column.
       std::string_view word = (s[i + 1] == 'i' || s[i + 1] == 'I') ? "infinity" : "nan";
       size_t j = i + 1, k = 0;
-      while (k < word.size() && j < s.size() &&
-             std::tolower(static_cast<unsigned char>(s[j])) == word[k]) {
+      while (k < word.size() && j < s.size() && ascii::ToLower(s[j]) == word[k]) {
         ++j;
         ++k;
       }
@@ -272,7 +267,7 @@ std::vector<Token> Tokenize(std::string_view s) {
     } else if (IsIdentStart(c)) {
       size_t j = i;
       while (j < s.size() && IsIdentChar(s[j])) ++j;
-      std::string word = Lower(s.substr(i, j - i));
+      std::string word = ascii::Lower(s.substr(i, j - i));
       if (word == "nan" || word == "infinity") {
         // Cassandra's K_POSITIVE_NAN and K_POSITIVE_INFINITY: reserved, in any case.
         t.kind = TokenKind::kFloat;

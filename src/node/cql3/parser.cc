@@ -11,6 +11,7 @@
 #include "node/cql3/functions/functions.h"
 #include "node/cql3/lexer.h"
 #include "node/cql_errors.h"
+#include "postfork/base/ascii.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -163,9 +164,7 @@ class Parser {
   }
   Status ExpectKeyword(std::string_view kw) {
     if (AcceptKeyword(kw)) return Status::Ok();
-    std::string upper(kw);
-    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return Unexpected("K_" + upper);
+    return Unexpected("K_" + ascii::Upper(kw));
   }
   Status ExpectPunct(std::string_view p) {
     if (AcceptPunct(p)) return Status::Ok();
@@ -1993,11 +1992,9 @@ class Parser {
                                                   "modify", "authorize", "describe", "execute"};
     for (std::string_view n : kNames) {
       if (!t.IsKeyword(n)) continue;
-      std::string upper(n);
-      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       Next();
       AcceptKeyword("permission");
-      return std::vector<std::string>{std::move(upper)};
+      return std::vector<std::string>{ascii::Upper(n)};
     }
     return NoViable();
   }

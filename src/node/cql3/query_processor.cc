@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <variant>
 
 #include "node/auth/auth_service.h"
@@ -17,6 +16,7 @@
 #include "node/service/consistency.h"
 #include "node/service/tracing.h"
 #include "node/timestamp.h"
+#include "postfork/base/ascii.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -62,10 +62,8 @@ Result<std::vector<cql::RawValue>> BindValues(const cql::QueryParameters& params
   std::vector<bool> found(specs.size(), false);
   for (size_t i = 0; i < specs.size(); ++i) {
     for (size_t j = 0; j < params.value_names.size() && j < params.values.size(); ++j) {
-      std::string name(params.value_names[j]);
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (name == specs[i].name || lower == specs[i].name) {
+      std::string_view name = params.value_names[j];
+      if (name == specs[i].name || ascii::Lower(name) == specs[i].name) {
         out[i] = params.values[j];
         found[i] = true;
         break;
@@ -318,13 +316,10 @@ bool QueryProcessor::IsUseRequest(cql::Opcode opcode, std::string_view body) {
   auto text = reader.ReadLongString();
   if (!text.ok()) return false;
   // Every USE statement holds the unquoted keyword; most other statements never spell it.
-  auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
   std::string_view q = *text;
   bool has_use = false;
   for (size_t i = 0; i + 3 <= q.size() && !has_use; ++i) {
-    has_use = lower(q[i]) == 'u' && lower(q[i + 1]) == 's' && lower(q[i + 2]) == 'e';
+    has_use = ascii::EqualsIgnoreCase(q.substr(i, 3), "use");
   }
   if (!has_use) return false;
   auto parsed = ParseStatement(q);

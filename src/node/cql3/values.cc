@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -18,6 +17,7 @@
 #include "node/db/type_properties.h"
 #include "node/storage/key_encoding.h"
 #include "node/timestamp.h"
+#include "postfork/base/ascii.h"
 #include "postfork/cql/bytes.h"
 
 namespace postfork::node::cql3 {
@@ -579,8 +579,7 @@ static Result<cql::Value> TupleFromString(std::string_view text, const cql::Data
         break;
       case K::kBoolean:
         component.kind = Term::Kind::kBoolean;
-        std::transform(component.text.begin(), component.text.end(), component.text.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        component.text = ascii::Lower(component.text);
         break;
       case K::kUuid:
       case K::kTimeuuid:

@@ -2,9 +2,9 @@
 #include "node/db/schema.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "node/cql_errors.h"
+#include "postfork/base/ascii.h"
 
 namespace postfork::node {
 
@@ -148,14 +148,12 @@ Result<cql::DataType> KeyspaceTypeResolver::Resolve(std::string_view keyspace,
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+  return ascii::EqualsIgnoreCase(a, b);
 }
 
 bool IsStorageAttachedClass(std::string_view written) {
-  return EqualsIgnoreCase(written, "sai") || EqualsIgnoreCase(written, "StorageAttachedIndex") ||
+  return ascii::EqualsIgnoreCase(written, "sai") ||
+         ascii::EqualsIgnoreCase(written, "StorageAttachedIndex") ||
          written == kStorageAttachedIndexClass;
 }
 

@@ -17,6 +17,7 @@
 
 #include "node/cql_errors.h"
 #include "node/java_hash_order.h"
+#include "postfork/base/ascii.h"
 #include "postfork/cql/value.h"
 
 namespace postfork::node {
@@ -30,15 +31,6 @@ constexpr std::string_view kCompressionPackage = "org.apache.cassandra.io.compre
 // BloomCalculations.minSupportedBloomFilterFpChance(), as Cassandra prints it.
 constexpr double kMinBloomFilterFpChance = 6.71e-5;
 constexpr int32_t kMaxTtlSeconds = 630720000;  // Attributes.MAX_TTL (20 years)
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Java's Integer.parseInt: optional sign, decimal digits, in the int range.
 std::optional<int32_t> JavaParseInt(std::string_view text) {
@@ -214,7 +206,7 @@ Result<StringMap> CompactionOption(StringMap m) {
     }
   }
   if (auto it = m.find("compaction_window_unit"); it != m.end()) {
-    std::string unit = Upper(it->second);
+    std::string unit = ascii::Upper(it->second);
     if (unit != "MINUTES" && unit != "HOURS" && unit != "DAYS") {
       return ConfigError(it->second + " is not valid for compaction_window_unit");
     }
@@ -245,7 +237,7 @@ Result<StringMap> CompactionOption(StringMap m) {
 Result<StringMap> CompressionOption(StringMap m) {
   auto enabled = m.find("enabled");
   // An empty map, or 'enabled' anything but true (Boolean.parseBoolean), turns compression off.
-  if (m.empty() || (enabled != m.end() && Lower(enabled->second) != "true")) {
+  if (m.empty() || (enabled != m.end() && ascii::Lower(enabled->second) != "true")) {
     return StringMap{{"enabled", "false"}};
   }
   if (enabled != m.end()) m.erase(enabled);
@@ -335,7 +327,7 @@ Result<StringMap> CachingOption(const StringMap& m) {
   }
   StringMap out{{"keys", "NONE"}, {"rows_per_partition", "NONE"}};
   if (auto it = m.find("keys"); it != m.end()) {
-    std::string keys = Upper(it->second);
+    std::string keys = ascii::Upper(it->second);
     if (keys != "ALL" && keys != "NONE") {
       return ConfigError("Invalid value '" + it->second +
                          "' for caching sub-option 'keys': only 'ALL' and 'NONE' are allowed");
@@ -343,7 +335,7 @@ Result<StringMap> CachingOption(const StringMap& m) {
     out["keys"] = keys;
   }
   if (auto it = m.find("rows_per_partition"); it != m.end()) {
-    std::string rows = Upper(it->second);
+    std::string rows = ascii::Upper(it->second);
     if (rows == "ALL" || rows == "NONE") {
       out["rows_per_partition"] = rows;
     } else {
@@ -367,7 +359,7 @@ enum class RetryKind { kPercentile, kFixed };
 // nullopt when `text` is neither form.
 Result<std::optional<std::pair<RetryKind, std::string>>> SimpleRetryPolicy(
     const std::string& text, const std::string& whole) {
-  std::string lower = Lower(text);
+  std::string lower = ascii::Lower(text);
   auto number = [](std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
       return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
@@ -415,7 +407,7 @@ Result<std::string> RetryPolicyOption(const OptionValue& v) {
     return ConfigError("Invalid value " + text + " for option 'speculative_retry'");
   };
   if (v.map) return invalid();
-  std::string upper = Upper(text);
+  std::string upper = ascii::Upper(text);
   if (upper == "ALWAYS") return std::string("ALWAYS");
   if (upper == "NEVER" || upper == "NONE") return std::string("NEVER");
   PF_ASSIGN_OR_RETURN(auto simple, SimpleRetryPolicy(text, text));
@@ -448,7 +440,7 @@ Result<std::string> RetryPolicyOption(const OptionValue& v) {
 }  // namespace
 
 Result<bool> ParseBooleanOption(const std::string& name, const OptionValue& v) {
-  std::string t = Lower(v.text);
+  std::string t = ascii::Lower(v.text);
   if (!v.map) {
     if (t == "true" || t == "1" || t == "yes") return true;
     if (t == "false" || t == "0" || t == "no") return false;
@@ -484,7 +476,7 @@ Result<std::map<std::string, std::string>> ValidateReplication(
   }
   if (full == topology) {
     for (const auto& [k, v] : given) {
-      if (k != "replication_factor" && Lower(k) == "replication_factor") {
+      if (k != "replication_factor" && ascii::Lower(k) == "replication_factor") {
         return ConfigError(
             "replication_factor should not appear as an option at construction time for "
             "NetworkTopologyStrategy");
@@ -570,7 +562,7 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
   // One option: its value parsed (TableAttributes.build) and, with `ranges`, its bounds checked
   // (TableParams.validate).
   auto apply = [&](const std::string& raw_name, const OptionValue& v, bool ranges) -> Status {
-    std::string name = Lower(raw_name);
+    std::string name = ascii::Lower(raw_name);
     if (name == "comment") {
       PF_ASSIGN_OR_RETURN(p->comment, OptionString(name, v));
     } else if (name == "bloom_filter_fp_chance") {
@@ -650,7 +642,7 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
       }
       p->memtable = memtable;
     } else if (name == "read_repair") {
-      std::string t = Upper(v.text);
+      std::string t = ascii::Upper(v.text);
       if (v.map || (t != "BLOCKING" && t != "NONE")) {
         // Cassandra lets ReadRepairStrategy.valueOf's exception through as a server error.
         return CqlError(cql::ErrorCode::kServerError,
@@ -689,7 +681,7 @@ Status ApplyTableOptions(const OptionMap& options, TableOptionsContext context, 
   auto parse_values = [&]() -> Status {
     for (const std::string& option : kBuildOrder) {
       for (const auto& [raw_name, v] : options) {
-        if (Lower(raw_name) == option) PF_RETURN_IF_ERROR(apply(raw_name, v, false));
+        if (ascii::Lower(raw_name) == option) PF_RETURN_IF_ERROR(apply(raw_name, v, false));
       }
     }
     return Status::Ok();

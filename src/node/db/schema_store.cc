@@ -17,6 +17,7 @@
 #include "node/db/system_keyspaces.h"
 #include "node/db/type_properties.h"
 #include "node/storage/storage.h"
+#include "postfork/base/ascii.h"
 
 namespace postfork::node {
 namespace {
@@ -1216,7 +1217,8 @@ Status ValidateIndexTarget(const TableMetadata& table, const ColumnMetadata& col
 // Other classes do not exist here (Cassandra: FBUtilities.classForName's message).
 Result<std::string> ResolveIndexClass(const std::string& written) {
   if (written.empty() || IsStorageAttachedClass(written)) return written;
-  if (EqualsIgnoreCase(written, "sasi") || written == "org.apache.cassandra.index.sasi.SASIIndex") {
+  if (ascii::EqualsIgnoreCase(written, "sasi") ||
+      written == "org.apache.cassandra.index.sasi.SASIIndex") {
     return InvalidRequest("SASI indexes are disabled. Enable in cassandra.yaml to use.");
   }
   return ConfigError("Unable to find custom indexer class '" + written + "'");
@@ -1259,8 +1261,7 @@ Status ValidateSaiOptions(const ColumnMetadata& column,
   }
   std::string similarity = "COSINE";
   if (auto it = options.find("similarity_function"); it != options.end()) {
-    similarity = it->second;
-    for (char& c : similarity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    similarity = ascii::Upper(it->second);
     if (similarity != "EUCLIDEAN" && similarity != "DOT_PRODUCT" && similarity != "COSINE") {
       // Cassandra names the index "null" here (its name is not set yet).
       return InvalidRequest("Similarity function " + similarity +
@@ -1269,8 +1270,7 @@ Status ValidateSaiOptions(const ColumnMetadata& column,
     }
   }
   if (auto it = options.find("optimize_for"); it != options.end()) {
-    std::string v = it->second;
-    for (char& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string v = ascii::Upper(it->second);
     if (v != "LATENCY" && v != "RECALL") {
       return InvalidRequest("optimize_for '" + v +
                             "' was not recognized for index null. Valid values are: LATENCY, "

@@ -114,15 +114,13 @@ Status CheckKeyComponents(const std::vector<std::string>& components, size_t exp
     return InvalidArgument("Key length of " + std::to_string(length) +
                            " is longer than maximum of 65535");
   };
+  // Cassandra's limits on the whole key, in its order: the sum of the components' sizes
+  // (ClusteringPrefix.validate, which also names the sum when one component alone is too
+  // long), then a compound partition key as its CompositeType serialization (each component
+  // behind a 2-byte length and before an end byte, QueryProcessor.validateKey).
   size_t total = 0;
-  for (const auto& c : components) {
-    if (c.size() > 0xFFFF) return too_long(c.size());
-    total += c.size();
-  }
-  // Cassandra's limits on the whole key: a compound partition key as its CompositeType
-  // serialization (each component behind a 2-byte length and before an end byte,
-  // Validation.validateKey), clustering columns by the sum of their sizes
-  // (ClusteringPrefix.validate).
+  for (const auto& c : components) total += c.size();
+  if (total > 0xFFFF) return too_long(total);
   if (what == "partition key" && components.size() > 1) total += 3 * components.size();
   if (total > 0xFFFF) return too_long(total);
   return Status::Ok();

@@ -13,6 +13,7 @@
 #include "node/auth/auth_service.h"
 #include "node/service/tracing.h"
 #include "node/transport/server.h"
+#include "postfork/base/ascii.h"
 #include "postfork/cql/compression.h"
 #include "postfork/cql/messages.h"
 
@@ -710,8 +711,7 @@ bool Connection::HandleRequest(const cql::FrameHeader& header, std::string_view 
       }
       auto it = m->options.find("COMPRESSION");
       if (it != m->options.end()) {
-        std::string name = it->second;
-        for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        std::string name = ascii::Lower(it->second);
         auto c = cql::ParseCompression(name);
         // Only the two algorithms: Cassandra refuses "none" and "" too.
         if (!c.ok() || *c == cql::Compression::kNone) {

@@ -1,15 +1,11 @@
 #include "postfork/server/request.h"
 
-#include <strings.h>
-
 #include <algorithm>
+
+#include "postfork/base/ascii.h"
 
 namespace postfork::server {
 namespace {
-
-bool NameEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -30,14 +26,15 @@ void Headers::Set(std::string_view name, std::string value) {
 }
 
 void Headers::Remove(std::string_view name) {
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return NameEquals(e.first, name); }),
-                 entries_.end());
+  entries_.erase(
+      std::remove_if(entries_.begin(), entries_.end(),
+                     [&](const Entry& e) { return ascii::EqualsIgnoreCase(e.first, name); }),
+      entries_.end());
 }
 
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
   for (const auto& [n, v] : entries_) {
-    if (NameEquals(n, name)) return std::string_view(v);
+    if (ascii::EqualsIgnoreCase(n, name)) return std::string_view(v);
   }
   return std::nullopt;
 }

@@ -2,11 +2,11 @@
 
 #include <time.h>
 
-#include <strings.h>
-
 #include <charconv>
 #include <cstring>
 #include <string_view>
+
+#include "postfork/base/ascii.h"
 
 namespace postfork::server::http {
 
@@ -38,7 +38,7 @@ void AppendResponseHead(std::string& out, const Response& response, const HeadOp
   std::size_t room = kFixedRoom + content_type.size() + 16;
   for (const auto& [name, value] : response.headers().entries()) {
     room += name.size() + value.size() + 4;
-    if (name.size() == 12 && strncasecmp(name.data(), "content-type", 12) == 0) content_type = {};
+    if (ascii::EqualsIgnoreCase(name, "content-type")) content_type = {};
   }
   const std::size_t old = out.size();
   out.resize(old + room);
@@ -62,9 +62,9 @@ void AppendResponseHead(std::string& out, const Response& response, const HeadOp
   for (const auto& [name, value] : response.headers().entries()) {
     std::string_view n(name);
     // The server owns framing and connection management.
-    if (n.size() == 14 && strncasecmp(n.data(), "content-length", 14) == 0) continue;
-    if (n.size() == 10 && strncasecmp(n.data(), "connection", 10) == 0) continue;
-    if (n.size() == 17 && strncasecmp(n.data(), "transfer-encoding", 17) == 0) continue;
+    if (ascii::EqualsIgnoreCase(n, "content-length")) continue;
+    if (ascii::EqualsIgnoreCase(n, "connection")) continue;
+    if (ascii::EqualsIgnoreCase(n, "transfer-encoding")) continue;
     put(n);
     put(": ");
     put(value);

@@ -3,12 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
+
+#include "postfork/base/ascii.h"
 
 namespace postfork::server::master {
 namespace {
@@ -83,7 +84,7 @@ class TomlConfig : public CLI::Config {
 
 std::string EnvName(const std::string& flag) {
   std::string env = "POSTFORK_";
-  for (char c : flag) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  for (char c : flag) env.push_back(c == '-' ? '_' : ascii::ToUpper(c));
   return env;
 }
 

@@ -1,6 +1,5 @@
 #include "server/worker/connection.h"
 
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "postfork/base/ascii.h"
 #include "server/http/request_parser.h"
 #include "server/worker/worker_loop.h"
 
@@ -32,10 +32,6 @@ int64_t SecondsToNs(double s) { return static_cast<int64_t>(s * 1e9); }
 
 bool IsHttpError(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // The status for a failed read, or 0 when the connection should just close.
@@ -131,7 +127,7 @@ asio::awaitable<void> Connection::Serve() {
     if (!parser.is_done()) {
       std::string_view expect = req.Header("Expect").value_or("");
       if (!expect.empty()) {
-        if (!EqualsIgnoreCase(expect, "100-continue")) {
+        if (!ascii::EqualsIgnoreCase(expect, "100-continue")) {
           co_await WriteError(417);
           co_return;
         }
@@ -201,7 +197,7 @@ asio::awaitable<void> Connection::Serve() {
 
     auto connection_header = res.headers().Get("Connection");
     bool keep_alive = req.keep_alive() && !loop_.stopping() &&
-                      !(connection_header && EqualsIgnoreCase(*connection_header, "close"));
+                      !(connection_header && ascii::EqualsIgnoreCase(*connection_header, "close"));
     bool head = req.method() == "HEAD";
     head_.clear();
     http::AppendResponseHead(head_, res, {req.version(), keep_alive, head}, loop_.date());

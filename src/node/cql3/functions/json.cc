@@ -12,6 +12,7 @@
 
 #include "node/cql3/timestamp_text.h"
 #include "node/cql_errors.h"
+#include "postfork/base/ascii.h"
 #include "postfork/cql/bytes.h"
 #include "postfork/cql/value.h"
 
@@ -585,7 +586,7 @@ class JacksonReader {
       int d = std::isxdigit(static_cast<unsigned char>(in_[at_]))
                   ? (std::isdigit(static_cast<unsigned char>(in_[at_]))
                          ? in_[at_] - '0'
-                         : std::tolower(static_cast<unsigned char>(in_[at_])) - 'a' + 10)
+                         : ascii::ToLower(in_[at_]) - 'a' + 10)
                   : -1;
       if (d < 0) {
         return Unexpected(at_, "expected a hex-digit for character escape sequence");
@@ -755,8 +756,7 @@ void HandleCaseSensitivity(std::vector<JavaMember>* members) {
     if (key.size() >= 2 && key.front() == '"' && key.back() == '"') {
       renamed = key.substr(1, key.size() - 2);
     } else {
-      renamed = key;
-      for (char& c : renamed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      renamed = ascii::Lower(key);
       if (renamed == key) continue;
     }
     auto it = std::find_if(members->begin(), members->end(),
@@ -958,8 +958,7 @@ Result<cql::Value> FromJavaObject(const JavaObject& parsed, const cql::DataType&
     case K::kBoolean: {
       if (parsed.kind == JavaObject::Kind::kBoolean) return cql::Value(parsed.boolean);
       if (!parsed.is_string()) return Expected("a boolean value", parsed);
-      std::string lower = parsed.text;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string lower = ascii::Lower(parsed.text);
       if (lower.empty() || lower == "false") return cql::Value(false);
       if (lower == "true") return cql::Value(true);
       return Marshal(fmt::format("Unable to make boolean from '{}'", parsed.text));

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <functional>
 
 #include "node/cql_errors.h"
 #include "node/db/schema_cql.h"
 #include "node/db/system_keyspaces.h"
+#include "postfork/base/ascii.h"
 #include "postfork/cql/bytes.h"
 
 namespace postfork::node::cql3 {
@@ -27,8 +27,8 @@ struct Element {
 // Cassandra's SchemaElement.NAME_COMPARATOR: names compared ignoring case; ties keep their order.
 bool NameLess(std::string_view a, std::string_view b) {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) <
-           std::tolower(static_cast<unsigned char>(y));
+    return static_cast<unsigned char>(ascii::ToLower(x)) <
+           static_cast<unsigned char>(ascii::ToLower(y));
   });
 }
 

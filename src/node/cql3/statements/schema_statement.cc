@@ -12,6 +12,7 @@
 #include "node/cql_errors.h"
 #include "node/db/schema_options.h"
 #include "node/java_hash_order.h"
+#include "postfork/base/ascii.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -43,8 +44,7 @@ Result<KeyspaceDefinition> ToKeyspaceDefinition(const std::string& name, const P
     return SyntaxError(fmt::format("Unknown property '{}'", *unknown));
   }
   for (const auto& [raw_key, value] : props) {
-    std::string key = raw_key;
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string key = ascii::Lower(raw_key);
     if (key == "replication") {
       if (!value.is_map) {
         return SyntaxError("Invalid value for property 'replication'. It should be a map.");

@@ -14,6 +14,7 @@
 #include "node/cql3/values.h"
 #include "node/cql_errors.h"
 #include "node/storage/key_encoding.h"
+#include "postfork/base/ascii.h"
 
 namespace postfork::node::cql3 {
 namespace {
@@ -1196,10 +1197,7 @@ class SelectStatementImpl final : public CqlStatement {
     plan.column = col;
     plan.cell = selection_.ReadCell(col->id);
     auto it = sai->options.find("similarity_function");
-    plan.similarity = it == sai->options.end() ? "cosine" : it->second;
-    for (char& c : plan.similarity) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    plan.similarity = it == sai->options.end() ? "cosine" : ascii::Lower(it->second);
     ann_ = std::make_shared<AnnPlan>(std::move(plan));
     return Status::Ok();
   }
