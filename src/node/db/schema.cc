@@ -147,10 +147,6 @@ Result<cql::DataType> KeyspaceTypeResolver::Resolve(std::string_view keyspace,
   return t->type;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return ascii::EqualsIgnoreCase(a, b);
-}
-
 bool IsStorageAttachedClass(std::string_view written) {
   return ascii::EqualsIgnoreCase(written, "sai") ||
          ascii::EqualsIgnoreCase(written, "StorageAttachedIndex") ||

@@ -107,8 +107,6 @@ bool IsStorageAttached(const IndexMetadata& index);
 // The largest value a legacy (non-SAI) index takes: its entries are keyed by the value, whose
 // length is an unsigned short (Cassandra's FBUtilities.MAX_UNSIGNED_SHORT).
 inline constexpr size_t kMaxIndexedValueBytes = 65535;
-// ASCII case-insensitive equality.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // A table created WITH COMPACT STORAGE, as Cassandra 5.0 exposes it through CQL
 // (CreateTableStatement.fixupCompactTable). Its declared columns are stored as a CQL table's;
