@@ -1506,7 +1506,8 @@ class BackgroundPriority : public rocksdb::EventListener {
     } attr{48, idle ? 5u : 0u, 0, idle ? 0 : nice_, 0, idle ? 0u : 100'000u, 0, 0};
     static_assert(sizeof(attr) == 48);
     if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
-      // No sched_setattr: the lowest nice value the kernel has.
+      // No sched_setattr, or it is refused (leaving SCHED_IDLE takes CAP_SYS_NICE): a nice
+      // value alone, SCHED_IDLE's nearest for kBackgroundIdle.
       (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), idle ? 19 : nice_);
     }
 #endif
