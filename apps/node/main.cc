@@ -75,11 +75,13 @@ int main(int argc, char** argv) {
                  "partitions are evicted")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
-  app.add_option("--background-nice", options.background_nice,
-                 "Nice value of flushes and compactions, run with a 100 µs scheduler slice so "
-                 "requests on their core wait little for them (0 = the node's own priority; "
-                 "lower values give flushes more of a saturated core)")
-      ->check(CLI::Range(0, 19))
+  std::string background_nice = "idle";
+  app.add_option("--background-nice", background_nice,
+                 "Priority of flushes and compactions, so that requests on their core wait little "
+                 "for them: idle (SCHED_IDLE: a waking request preempts them at once), or a nice "
+                 "value 1-19 (with a 100 µs scheduler slice), or 0 (the node's own priority). "
+                 "Lower values give flushes more of a saturated core")
+      ->check(CLI::IsMember({"idle"}) | CLI::Range(0, 19))
       ->capture_default_str();
   app.add_flag("--provoke-write-stalls", options.provoke_write_stalls,
                "Tests only: a tiny memtable, and writes stalled after every flush")
@@ -143,6 +145,8 @@ int main(int argc, char** argv) {
   options.authorizer = authorizer == "Cassandra"
                            ? postfork::node::NodeOptions::Authorizer::kCassandra
                            : postfork::node::NodeOptions::Authorizer::kAllowAll;
+  options.background_nice = background_nice == "idle" ? postfork::node::NodeOptions::kBackgroundIdle
+                                                      : std::stoi(background_nice);
   options.commitlog_sync = sync == "batch" ? postfork::node::NodeOptions::CommitlogSync::kBatch
                                            : postfork::node::NodeOptions::CommitlogSync::kPeriodic;
 

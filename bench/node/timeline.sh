@@ -7,7 +7,7 @@
 # AUTOGROUP=-20 (root) starts the node and the load generator each in a session of its own and
 # gives both autogroups that nice value, so other sessions' processes on a loaded machine take
 # little of their cores (nice values of threads then compare within the node's own autogroup).
-# BG=idle puts RocksDB's threads in SCHED_IDLE first (chrt; an experiment). GENERATOR: a load
+# BG=idle puts RocksDB's threads in SCHED_IDLE at the start (chrt). GENERATOR: a load
 # generator with --timeline-ms, for a BUILD_DIR whose own has none.
 # Usage: [NODE_ARGS=...] [AUTOGROUP=-20] [BG=idle] [GENERATOR=...] bench/node/timeline.sh BUILD_DIR SECONDS OUT_PREFIX
 set -euo pipefail

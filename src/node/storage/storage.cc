@@ -1520,22 +1520,27 @@ class BackgroundPriority : public rocksdb::EventListener {
  private:
   void Apply() const {
 #if defined(__linux__)
-    thread_local bool applied = false;
-    if (applied) return;
-    applied = true;
-    // struct sched_attr (linux/sched/types.h, SCHED_ATTR_SIZE_VER0): SCHED_OTHER at nice_, and
-    // sched_runtime as the slice EEVDF gives the thread (Linux 6.12+; older kernels ignore it).
+    // RocksDB's thread pools are the process's: a thread keeps what the last storage to run a
+    // job on it set.
+    thread_local int applied = -1;
+    if (applied == nice_) return;
+    applied = nice_;
+    const bool idle = nice_ == StorageOptions::kBackgroundIdle;
+    // struct sched_attr (linux/sched/types.h, SCHED_ATTR_SIZE_VER0). SCHED_IDLE (5): a waking
+    // SCHED_OTHER thread preempts it at once. SCHED_OTHER (0) at nice_: sched_runtime is the
+    // slice EEVDF gives the thread (Linux 6.12+; older kernels ignore it).
     struct {
       uint32_t size, policy;
       uint64_t flags;
       int32_t nice;
       uint32_t priority;
       uint64_t runtime, deadline, period;
-    } attr{48, 0, 0, nice_, 0, 100'000, 0, 0};
+    } attr{48, idle ? 5u : 0u, 0, idle ? 0 : nice_, 0, idle ? 0u : 100'000u, 0, 0};
     static_assert(sizeof(attr) == 48);
     if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
-      // No sched_setattr: the nice value alone.
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice_);
+      // No sched_setattr, or it is refused (leaving SCHED_IDLE takes CAP_SYS_NICE): a nice
+      // value alone, SCHED_IDLE's nearest for kBackgroundIdle.
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), idle ? 19 : nice_);
     }
 #endif
   }

@@ -39,11 +39,13 @@ struct StorageOptions {
   // writes slowed down to 16 KiB/s whenever level 0 holds a file (until compaction has emptied
   // it), so RocksDB stalls writes for seconds after every flush.
   bool provoke_write_stalls = false;
-  // Flushes and compactions (RocksDB's background threads) run at this nice value and, on Linux
-  // 6.12 and later, with a 100 µs scheduler slice: a request thread sharing their core keeps it
-  // while it has work, and they run when it waits (storage/README.md, "Background work").
-  // 0 = the process's own priority. Default: 19.
-  int background_nice = 19;
+  // How flushes and compactions (RocksDB's background threads) are scheduled, so that a request
+  // thread sharing their core keeps it while it has work and they run when it waits
+  // (storage/README.md, "Background work"). kBackgroundIdle: SCHED_IDLE, which any waking
+  // request thread preempts at once. 1-19: that nice value, with a 100 µs scheduler slice on
+  // Linux 6.12 and later. 0: the process's own priority. Default: kBackgroundIdle.
+  static constexpr int kBackgroundIdle = 20;
+  int background_nice = kBackgroundIdle;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;
