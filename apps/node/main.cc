@@ -75,12 +75,13 @@ int main(int argc, char** argv) {
                  "partitions are evicted")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
-  std::string background_nice = "idle";
+  std::string background_nice = "19";
   app.add_option("--background-nice", background_nice,
                  "Priority of flushes and compactions, so that requests on their core wait little "
-                 "for them: idle (SCHED_IDLE: a waking request preempts them at once), or a nice "
-                 "value 1-19 (with a 100 µs scheduler slice), or 0 (the node's own priority). "
-                 "Lower values give flushes more of a saturated core")
+                 "for them: a nice value 1-19 (with a 100 µs scheduler slice), idle (SCHED_IDLE: a "
+                 "waking request preempts them at once, but flushes starve and writes stop while "
+                 "reads saturate the core), or 0 (the node's own priority). Lower values give "
+                 "flushes more of a saturated core")
       ->check(CLI::IsMember({"idle"}) | CLI::Range(0, 19))
       ->capture_default_str();
   app.add_flag("--provoke-write-stalls", options.provoke_write_stalls,

@@ -3,9 +3,9 @@
 # connections), plus where core 0 went: the node's CPU ticks per thread over the load
 # generator's run (/proc/PID/task/*/stat), the ticks core 0 and core 1 were busy in all (so the
 # share other processes took of the node's core is known), and the load generator's own CPU.
-# BG=idle puts the node's RocksDB threads (rocksdb:*) in SCHED_IDLE at the start (chrt; the node
-# does so itself at their first job unless --background-nice says otherwise). Extra arguments go
-# to the load generator (e.g. --only insert).
+# BG=idle puts the node's RocksDB threads (rocksdb:*) in SCHED_IDLE at the start (chrt; with
+# NODE_ARGS="--background-nice 0", or the node sets them as that flag says at their first job).
+# Extra arguments go to the load generator (e.g. --only insert).
 # Usage: [NODE_ARGS=...] [BG=idle] bench/node/run_load_threads.sh BUILD_DIR SECONDS [generator args...]
 set -euo pipefail
 build="$1"; seconds="$2"; shift 2

@@ -41,11 +41,12 @@ struct StorageOptions {
   bool provoke_write_stalls = false;
   // How flushes and compactions (RocksDB's background threads) are scheduled, so that a request
   // thread sharing their core keeps it while it has work and they run when it waits
-  // (storage/README.md, "Background work"). kBackgroundIdle: SCHED_IDLE, which any waking
-  // request thread preempts at once. 1-19: that nice value, with a 100 µs scheduler slice on
-  // Linux 6.12 and later. 0: the process's own priority. Default: kBackgroundIdle.
+  // (storage/README.md, "Background work"). 1-19: that nice value, with a 100 µs scheduler
+  // slice on Linux 6.12 and later. kBackgroundIdle: SCHED_IDLE, which any waking request thread
+  // preempts at once, but whose flushes starve while reads saturate the core (writes then stop
+  // for seconds). 0: the process's own priority. Default: 19.
   static constexpr int kBackgroundIdle = 20;
-  int background_nice = kBackgroundIdle;
+  int background_nice = 19;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;

@@ -1,7 +1,7 @@
 """--background-nice against a real postfork-node, with python3-cassandra as the client: the
 thread that runs a flush (RocksDB's rocksdb:high, flushed through postfork-nodetool) is left in
-SCHED_IDLE by default and by `idle`, in SCHED_OTHER at the value given as a nice value, and values
-other than `idle` and 0-19 are refused at start.
+SCHED_OTHER at nice 19 by default and at the value given as a nice value, in SCHED_IDLE by
+`idle`, and values other than `idle` and 0-19 are refused at start.
 
 Usage: /usr/bin/python3 python_background_test.py <path to postfork-node> <path to postfork-nodetool>
 """
@@ -56,11 +56,11 @@ def flush_thread_policy_and_nice(args):
 
 
 class BackgroundNiceTest(unittest.TestCase):
-    def test_by_default_and_with_idle_a_flush_runs_in_sched_idle(self):
-        self.assertIn((SCHED_IDLE, 0), flush_thread_policy_and_nice([]))
+    def test_with_idle_a_flush_runs_in_sched_idle(self):
         self.assertIn((SCHED_IDLE, 0), flush_thread_policy_and_nice(["--background-nice", "idle"]))
 
-    def test_with_a_nice_value_a_flush_runs_in_sched_other_at_that_value(self):
+    def test_by_default_and_with_a_nice_value_a_flush_runs_in_sched_other_at_that_value(self):
+        self.assertIn((SCHED_OTHER, 19), flush_thread_policy_and_nice([]))
         self.assertIn((SCHED_OTHER, 19), flush_thread_policy_and_nice(["--background-nice", "19"]))
         self.assertIn((SCHED_OTHER, 7), flush_thread_policy_and_nice(["--background-nice", "7"]))
 
