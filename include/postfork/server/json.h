@@ -2,9 +2,6 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -28,26 +25,6 @@ void AppendJsonString(std::string_view utf8, std::string* out);
 // returning the end of what was written.
 size_t JsonStringSize(std::string_view utf8);
 char* WriteJsonString(std::string_view utf8, char* out);
-
-// Whether any of the 8 bytes in `w` must be escaped in a JSON string: below 0x20, '"' or '\\'.
-// Exact, not a heuristic: SSE2's byte compares where the target has them (x86-64 always does),
-// else the classic "has a zero byte" and "has a byte less than n" tricks.
-inline bool JsonWordNeedsEscape(uint64_t w) {
-#if defined(__SSE2__)
-  const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(w));
-  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-  const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);  // v <= 0x1f
-  // The upper 8 lanes are zeros (control characters): only the low 8 lanes count.
-  return (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) & 0xff) != 0;
-#else
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
-#endif
-}
 
 // Writes `utf8` between two quotes at `out` (room for utf8.size() + 2 bytes), unchecked, and
 // returns the end of what was written: a JSON string literal only when none of its bytes needs

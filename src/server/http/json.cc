@@ -2,6 +2,9 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -30,6 +33,26 @@ struct EscapeTable {
   }
 };
 constexpr EscapeTable kEscape;
+
+// Whether any of the 8 bytes in `w` must be escaped in a JSON string: below 0x20, '"' or '\\'.
+// Exact, not a heuristic: SSE2's byte compares where the target has them (x86-64 always does),
+// else the classic "has a zero byte" and "has a byte less than n" tricks.
+bool JsonWordNeedsEscape(uint64_t w) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(w));
+  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);  // v <= 0x1f
+  // The upper 8 lanes are zeros (control characters): only the low 8 lanes count.
+  return (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) & 0xff) != 0;
+#else
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+#endif
+}
 
 // The length of the longest prefix of `s` written as it is, 8 bytes at a time.
 size_t PlainPrefix(std::string_view s) {
