@@ -156,6 +156,22 @@ const cql::DataType* PathType(const cql::DataType& type) {
   return &type.params()[0];
 }
 
+// A written cell's value, tombstone and expiry into *c (a rows::Cell, which copies the value, or a
+// rows::CellRef, which views it); its column, timestamp and path are the caller's.
+template <class C>
+void SetCellValue(const CellWrite& w, int32_t now_seconds, C* c) {
+  if (!w.value) {
+    c->tombstone = true;
+    c->local_deletion_time = now_seconds;
+    return;
+  }
+  c->value = *w.value;
+  if (w.ttl > 0) {
+    c->ttl = w.ttl;
+    c->local_deletion_time = ExpirationTime(now_seconds, w.ttl);
+  }
+}
+
 Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes, bool statics,
                int32_t now_seconds, std::vector<rows::Cell>* out) {
   for (const CellWrite& w : writes) {
@@ -192,16 +208,7 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     } else if (PathType(column->type) != nullptr && w.value) {
       return InvalidArgument("a non-frozen collection is written element by element");
     }
-    if (!w.value) {
-      c.tombstone = true;
-      c.local_deletion_time = now_seconds;
-    } else {
-      c.value = *w.value;
-      if (w.ttl > 0) {
-        c.ttl = w.ttl;
-        c.local_deletion_time = ExpirationTime(now_seconds, w.ttl);
-      }
-    }
+    SetCellValue(w, now_seconds, &c);
     out->push_back(std::move(c));
   }
   // One cell (a single-column write): nothing to order or merge, and libstdc++'s stable_sort
@@ -314,6 +321,44 @@ Status AddIndexWrites(const TableMetadata& table, const std::vector<CellWrite>& 
   return Status::Ok();
 }
 
+Status CheckPartitionKey(const TableMetadata& table, const std::vector<std::string>& key) {
+  PF_RETURN_IF_ERROR(CheckKeyComponents(key, table.partition_key_count, "partition key"));
+  for (const auto& c : key) {
+    if (c.empty() && table.partition_key_count == 1) return InvalidArgument("Key may not be empty");
+  }
+  return Status::Ok();
+}
+
+// A row's clustering key, checked and encoded. A row of a table with prefix rows may be keyed by
+// a non-empty prefix of the clustering columns: its key is the prefix's encoding, which sorts
+// before every key extending it.
+Result<std::string> RowClusteringKey(const TableMetadata& table, const RowMutation& r) {
+  const bool prefix_row = table.has_clustering_prefix_rows() && !r.clustering.empty() &&
+                          r.clustering.size() < table.clustering_count;
+  PF_RETURN_IF_ERROR(CheckKeyComponents(
+      r.clustering, prefix_row ? r.clustering.size() : table.clustering_count, "clustering"));
+  return keys::EncodeClustering(table, r.clustering);
+}
+
+// A row's marker and row deletion into *row (a RowValue or a RowValueView).
+template <class Row>
+Status SetMarkerAndDeletion(const RowMutation& r, int32_t now_seconds, Row* row) {
+  PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
+  row->marker.reset();
+  if (r.marker_timestamp) {
+    rows::Marker marker;
+    marker.timestamp = *r.marker_timestamp;
+    if (r.marker_ttl > 0) {
+      marker.ttl = r.marker_ttl;
+      marker.expiration = ExpirationTime(now_seconds, r.marker_ttl);
+    }
+    row->marker = marker;
+  }
+  row->row_deletion.reset();
+  if (r.deletion_timestamp) row->row_deletion = rows::Deletion{*r.deletion_timestamp, now_seconds};
+  return Status::Ok();
+}
+
 // The (key, value) writes one partition mutation becomes, and the index entries it adds
 // (`index_puts` may be null when the table has no indexes).
 Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
@@ -321,11 +366,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
                    std::vector<IndexPut>* index_puts = nullptr) {
   if (!m.table) return InvalidArgument("mutation without a table");
   const TableMetadata& table = *m.table;
-  PF_RETURN_IF_ERROR(
-      CheckKeyComponents(m.partition_key, table.partition_key_count, "partition key"));
-  for (const auto& c : m.partition_key) {
-    if (c.empty() && table.partition_key_count == 1) return InvalidArgument("Key may not be empty");
-  }
+  PF_RETURN_IF_ERROR(CheckPartitionKey(table, m.partition_key));
   std::string prefix =
       keys::PartitionPrefix(table.storage_id, keys::TokenOf(m.partition_key), m.partition_key);
 
@@ -350,13 +391,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
 
   const bool written_clustering = !m.rows.empty() && keys::StoresWrittenClustering(table);
   for (const RowMutation& r : m.rows) {
-    // A row of a table with prefix rows may be keyed by a non-empty prefix of the clustering
-    // columns: its key is the prefix's encoding, which sorts before every key extending it.
-    const bool prefix_row = table.has_clustering_prefix_rows() && !r.clustering.empty() &&
-                            r.clustering.size() < table.clustering_count;
-    PF_RETURN_IF_ERROR(CheckKeyComponents(
-        r.clustering, prefix_row ? r.clustering.size() : table.clustering_count, "clustering"));
-    PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
+    PF_ASSIGN_OR_RETURN(std::string clustering, RowClusteringKey(table, r));
     RowValue row;
     if (written_clustering) {
       row.clustering.emplace();
@@ -371,17 +406,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
         for (const auto& c : r.clustering) w.WriteBytes(c);
       }
     }
-    PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
-    if (r.marker_timestamp) {
-      rows::Marker marker;
-      marker.timestamp = *r.marker_timestamp;
-      if (r.marker_ttl > 0) {
-        marker.ttl = r.marker_ttl;
-        marker.expiration = ExpirationTime(now_seconds, r.marker_ttl);
-      }
-      row.marker = marker;
-    }
-    if (r.deletion_timestamp) row.row_deletion = rows::Deletion{*r.deletion_timestamp, now_seconds};
+    PF_RETURN_IF_ERROR(SetMarkerAndDeletion(r, now_seconds, &row));
     PF_RETURN_IF_ERROR(ToCells(table, r.cells, false, now_seconds, &row.cells));
     std::string key = prefix;
     key.push_back(keys::kRowSection);
@@ -427,50 +452,21 @@ Status AppendPlainWrites(const PartitionMutation& m, int32_t now_seconds,
                          rocksdb::WriteBatch* batch, std::vector<IndexPut>* index_puts,
                          std::string* key, std::string* value) {
   const TableMetadata& table = *m.table;
-  PF_RETURN_IF_ERROR(
-      CheckKeyComponents(m.partition_key, table.partition_key_count, "partition key"));
-  for (const auto& c : m.partition_key) {
-    if (c.empty() && table.partition_key_count == 1) return InvalidArgument("Key may not be empty");
-  }
+  PF_RETURN_IF_ERROR(CheckPartitionKey(table, m.partition_key));
   keys::AssignPartitionPrefix(table.storage_id, keys::TokenOf(m.partition_key), m.partition_key,
                               key);
   const size_t prefix_size = key->size();
   const bool indexed = !table.indexes.empty();
   thread_local rows::RowValueView row;
   for (const RowMutation& r : m.rows) {
-    const bool prefix_row = table.has_clustering_prefix_rows() && !r.clustering.empty() &&
-                            r.clustering.size() < table.clustering_count;
-    PF_RETURN_IF_ERROR(CheckKeyComponents(
-        r.clustering, prefix_row ? r.clustering.size() : table.clustering_count, "clustering"));
-    PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
-    PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
-    row.marker.reset();
-    if (r.marker_timestamp) {
-      rows::Marker marker;
-      marker.timestamp = *r.marker_timestamp;
-      if (r.marker_ttl > 0) {
-        marker.ttl = r.marker_ttl;
-        marker.expiration = ExpirationTime(now_seconds, r.marker_ttl);
-      }
-      row.marker = marker;
-    }
-    row.row_deletion.reset();
-    if (r.deletion_timestamp) row.row_deletion = rows::Deletion{*r.deletion_timestamp, now_seconds};
+    PF_ASSIGN_OR_RETURN(std::string clustering, RowClusteringKey(table, r));
+    PF_RETURN_IF_ERROR(SetMarkerAndDeletion(r, now_seconds, &row));
     row.cells.clear();
     for (const CellWrite& w : r.cells) {
       rows::CellRef& c = row.cells.emplace_back();
       c.column_id = w.column_id;
       c.timestamp = w.timestamp;
-      if (!w.value) {
-        c.tombstone = true;
-        c.local_deletion_time = now_seconds;
-      } else {
-        c.value = *w.value;
-        if (w.ttl > 0) {
-          c.ttl = w.ttl;
-          c.local_deletion_time = ExpirationTime(now_seconds, w.ttl);
-        }
-      }
+      SetCellValue(w, now_seconds, &c);
     }
     key->resize(prefix_size);
     key->push_back(keys::kRowSection);

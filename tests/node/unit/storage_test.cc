@@ -395,9 +395,9 @@ TEST_F(StorageTest, WritesInAndOutOfColumnOrderStoreTheSameRow) {
     r.clustering = {Int(ck)};
     r.marker_timestamp = 1000;
     r.marker_ttl = 500;
-    CellWrite a{Id("a"), Int(1), 1000, 100};
-    CellWrite b{Id("b"), std::nullopt, 1000, 0};
-    CellWrite c{Id("c"), Int(3), 900, 0};
+    CellWrite a{Id("a"), Int(1), 1000, 100, std::nullopt};
+    CellWrite b{Id("b"), std::nullopt, 1000, 0, std::nullopt};
+    CellWrite c{Id("c"), Int(3), 900, 0, std::nullopt};
     r.cells = in_order ? std::vector<CellWrite>{a, b, c} : std::vector<CellWrite>{c, a, b};
     return r;
   };
