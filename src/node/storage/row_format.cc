@@ -166,14 +166,18 @@ bool CellKeyLess(const Cell& a, const Cell& b) {
   return a.path < b.path;
 }
 
-}  // namespace
-
-void Encode(const RowValue& row, std::string* out) {
+// Encode's one implementation, for a RowValue (owned cells) and a RowValueView (cells as views,
+// no range deletions).
+template <class Row>
+void EncodeRow(const Row& row, std::string* out) {
+  constexpr bool kWithRanges = requires { row.range_deletions; };
   uint8_t flags = 0;
   if (row.marker) flags |= kHasMarker;
   if (row.row_deletion) flags |= kHasRowDeletion;
   if (row.partition_deletion) flags |= kHasPartitionDeletion;
-  if (!row.range_deletions.empty()) flags |= kHasRangeDeletions;
+  if constexpr (kWithRanges) {
+    if (!row.range_deletions.empty()) flags |= kHasRangeDeletions;
+  }
   if (row.clustering) flags |= kHasClustering;
   out->push_back(static_cast<char>(flags));
   if (row.marker) {
@@ -183,13 +187,15 @@ void Encode(const RowValue& row, std::string* out) {
   }
   if (row.row_deletion) PutDeletion(*row.row_deletion, out);
   if (row.partition_deletion) PutDeletion(*row.partition_deletion, out);
-  if (!row.range_deletions.empty()) {
-    Put<uint32_t>(static_cast<uint32_t>(row.range_deletions.size()), out);
-    for (const auto& rd : row.range_deletions) {
-      PutBytes(rd.lower, out);
-      out->push_back(rd.upper ? 1 : 0);
-      if (rd.upper) PutBytes(*rd.upper, out);
-      PutDeletion(rd.deletion, out);
+  if constexpr (kWithRanges) {
+    if (!row.range_deletions.empty()) {
+      Put<uint32_t>(static_cast<uint32_t>(row.range_deletions.size()), out);
+      for (const auto& rd : row.range_deletions) {
+        PutBytes(rd.lower, out);
+        out->push_back(rd.upper ? 1 : 0);
+        if (rd.upper) PutBytes(*rd.upper, out);
+        PutDeletion(rd.deletion, out);
+      }
     }
   }
   Put<uint32_t>(static_cast<uint32_t>(row.cells.size()), out);
@@ -210,6 +216,12 @@ void Encode(const RowValue& row, std::string* out) {
   }
   if (row.clustering) PutBytes(*row.clustering, out);
 }
+
+}  // namespace
+
+void Encode(const RowValue& row, std::string* out) { EncodeRow(row, out); }
+
+void EncodeView(const RowValueView& row, std::string* out) { EncodeRow(row, out); }
 
 Result<RowValue> Decode(std::string_view bytes) {
   RowValue row;

@@ -117,6 +117,11 @@ struct RowValueView {
 // The views stay valid while `bytes` does. Fails exactly where Decode fails.
 Status DecodeView(std::string_view bytes, RowValueView* out);
 
+// Appends to *out the bytes Encode writes for a RowValue of the same fields (a row's value: a
+// view holds no range deletions; `plain_cells` is not stored), for a writer whose cells' bytes
+// live elsewhere and need no owned copy.
+void EncodeView(const RowValueView& row, std::string* out);
+
 // Whether `a` wins over `b` for the same cell (Cassandra 4.1 Cells.reconcile): the higher
 // timestamp; on a tie a tombstone or expiring cell beats a plain live one, then the later local
 // deletion time, then the greater value; true on a full tie (Cassandra keeps its left cell).

@@ -156,6 +156,22 @@ const cql::DataType* PathType(const cql::DataType& type) {
   return &type.params()[0];
 }
 
+// A written cell's value, tombstone and expiry into *c (a rows::Cell, which copies the value, or a
+// rows::CellRef, which views it); its column, timestamp and path are the caller's.
+template <class C>
+void SetCellValue(const CellWrite& w, int32_t now_seconds, C* c) {
+  if (!w.value) {
+    c->tombstone = true;
+    c->local_deletion_time = now_seconds;
+    return;
+  }
+  c->value = *w.value;
+  if (w.ttl > 0) {
+    c->ttl = w.ttl;
+    c->local_deletion_time = ExpirationTime(now_seconds, w.ttl);
+  }
+}
+
 Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes, bool statics,
                int32_t now_seconds, std::vector<rows::Cell>* out) {
   for (const CellWrite& w : writes) {
@@ -192,16 +208,7 @@ Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes,
     } else if (PathType(column->type) != nullptr && w.value) {
       return InvalidArgument("a non-frozen collection is written element by element");
     }
-    if (!w.value) {
-      c.tombstone = true;
-      c.local_deletion_time = now_seconds;
-    } else {
-      c.value = *w.value;
-      if (w.ttl > 0) {
-        c.ttl = w.ttl;
-        c.local_deletion_time = ExpirationTime(now_seconds, w.ttl);
-      }
-    }
+    SetCellValue(w, now_seconds, &c);
     out->push_back(std::move(c));
   }
   // One cell (a single-column write): nothing to order or merge, and libstdc++'s stable_sort
@@ -314,6 +321,44 @@ Status AddIndexWrites(const TableMetadata& table, const std::vector<CellWrite>& 
   return Status::Ok();
 }
 
+Status CheckPartitionKey(const TableMetadata& table, const std::vector<std::string>& key) {
+  PF_RETURN_IF_ERROR(CheckKeyComponents(key, table.partition_key_count, "partition key"));
+  for (const auto& c : key) {
+    if (c.empty() && table.partition_key_count == 1) return InvalidArgument("Key may not be empty");
+  }
+  return Status::Ok();
+}
+
+// A row's clustering key, checked and encoded. A row of a table with prefix rows may be keyed by
+// a non-empty prefix of the clustering columns: its key is the prefix's encoding, which sorts
+// before every key extending it.
+Result<std::string> RowClusteringKey(const TableMetadata& table, const RowMutation& r) {
+  const bool prefix_row = table.has_clustering_prefix_rows() && !r.clustering.empty() &&
+                          r.clustering.size() < table.clustering_count;
+  PF_RETURN_IF_ERROR(CheckKeyComponents(
+      r.clustering, prefix_row ? r.clustering.size() : table.clustering_count, "clustering"));
+  return keys::EncodeClustering(table, r.clustering);
+}
+
+// A row's marker and row deletion into *row (a RowValue or a RowValueView).
+template <class Row>
+Status SetMarkerAndDeletion(const RowMutation& r, int32_t now_seconds, Row* row) {
+  PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
+  row->marker.reset();
+  if (r.marker_timestamp) {
+    rows::Marker marker;
+    marker.timestamp = *r.marker_timestamp;
+    if (r.marker_ttl > 0) {
+      marker.ttl = r.marker_ttl;
+      marker.expiration = ExpirationTime(now_seconds, r.marker_ttl);
+    }
+    row->marker = marker;
+  }
+  row->row_deletion.reset();
+  if (r.deletion_timestamp) row->row_deletion = rows::Deletion{*r.deletion_timestamp, now_seconds};
+  return Status::Ok();
+}
+
 // The (key, value) writes one partition mutation becomes, and the index entries it adds
 // (`index_puts` may be null when the table has no indexes).
 Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
@@ -321,11 +366,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
                    std::vector<IndexPut>* index_puts = nullptr) {
   if (!m.table) return InvalidArgument("mutation without a table");
   const TableMetadata& table = *m.table;
-  PF_RETURN_IF_ERROR(
-      CheckKeyComponents(m.partition_key, table.partition_key_count, "partition key"));
-  for (const auto& c : m.partition_key) {
-    if (c.empty() && table.partition_key_count == 1) return InvalidArgument("Key may not be empty");
-  }
+  PF_RETURN_IF_ERROR(CheckPartitionKey(table, m.partition_key));
   std::string prefix =
       keys::PartitionPrefix(table.storage_id, keys::TokenOf(m.partition_key), m.partition_key);
 
@@ -350,13 +391,7 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
 
   const bool written_clustering = !m.rows.empty() && keys::StoresWrittenClustering(table);
   for (const RowMutation& r : m.rows) {
-    // A row of a table with prefix rows may be keyed by a non-empty prefix of the clustering
-    // columns: its key is the prefix's encoding, which sorts before every key extending it.
-    const bool prefix_row = table.has_clustering_prefix_rows() && !r.clustering.empty() &&
-                            r.clustering.size() < table.clustering_count;
-    PF_RETURN_IF_ERROR(CheckKeyComponents(
-        r.clustering, prefix_row ? r.clustering.size() : table.clustering_count, "clustering"));
-    PF_ASSIGN_OR_RETURN(std::string clustering, keys::EncodeClustering(table, r.clustering));
+    PF_ASSIGN_OR_RETURN(std::string clustering, RowClusteringKey(table, r));
     RowValue row;
     if (written_clustering) {
       row.clustering.emplace();
@@ -371,23 +406,76 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
         for (const auto& c : r.clustering) w.WriteBytes(c);
       }
     }
-    PF_RETURN_IF_ERROR(CheckTtl(r.marker_ttl));
-    if (r.marker_timestamp) {
-      rows::Marker marker;
-      marker.timestamp = *r.marker_timestamp;
-      if (r.marker_ttl > 0) {
-        marker.ttl = r.marker_ttl;
-        marker.expiration = ExpirationTime(now_seconds, r.marker_ttl);
-      }
-      row.marker = marker;
-    }
-    if (r.deletion_timestamp) row.row_deletion = rows::Deletion{*r.deletion_timestamp, now_seconds};
+    PF_RETURN_IF_ERROR(SetMarkerAndDeletion(r, now_seconds, &row));
     PF_RETURN_IF_ERROR(ToCells(table, r.cells, false, now_seconds, &row.cells));
     std::string key = prefix;
     key.push_back(keys::kRowSection);
     key.append(clustering);
     if (indexed) PF_RETURN_IF_ERROR(AddIndexWrites(table, r.cells, key, index_puts));
     out->emplace_back(std::move(key), std::move(row));
+  }
+  return Status::Ok();
+}
+
+// Whether BuildWrites would turn `m` into rows alone whose cells are simple columns' (no path)
+// in increasing column order, valid as ToCells checks them, of a table that keeps no written
+// clustering: what a plain INSERT or UPDATE writes. No error is raised here.
+bool IsPlainMutation(const PartitionMutation& m) {
+  if (!m.table || m.partition_deletion_timestamp || !m.static_cells.empty() ||
+      !m.range_tombstones.empty() || m.rows.empty()) {
+    return false;
+  }
+  const TableMetadata& table = *m.table;
+  if (keys::StoresWrittenClustering(table)) return false;
+  for (const RowMutation& r : m.rows) {
+    uint32_t last_id = 0;
+    for (size_t i = 0; i < r.cells.size(); ++i) {
+      const CellWrite& w = r.cells[i];
+      if (w.path || (i > 0 && w.column_id <= last_id) || w.ttl < 0 || w.ttl > kMaxTtl) {
+        return false;
+      }
+      last_id = w.column_id;
+      const ColumnMetadata* column = table.FindColumnById(w.column_id);
+      if (column == nullptr || column->kind == ColumnKind::kStatic || column->is_primary_key() ||
+          PathType(column->type) != nullptr) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// A plain mutation (IsPlainMutation) into `batch`, with the checks and the bytes of BuildWrites
+// and rows::Encode, but without an owned copy of its rows: each row is encoded from views of
+// the mutation's cells. `key` and `value` are scratch buffers.
+Status AppendPlainWrites(const PartitionMutation& m, int32_t now_seconds,
+                         rocksdb::WriteBatch* batch, std::vector<IndexPut>* index_puts,
+                         std::string* key, std::string* value) {
+  const TableMetadata& table = *m.table;
+  PF_RETURN_IF_ERROR(CheckPartitionKey(table, m.partition_key));
+  keys::AssignPartitionPrefix(table.storage_id, keys::TokenOf(m.partition_key), m.partition_key,
+                              key);
+  const size_t prefix_size = key->size();
+  const bool indexed = !table.indexes.empty();
+  thread_local rows::RowValueView row;
+  for (const RowMutation& r : m.rows) {
+    PF_ASSIGN_OR_RETURN(std::string clustering, RowClusteringKey(table, r));
+    PF_RETURN_IF_ERROR(SetMarkerAndDeletion(r, now_seconds, &row));
+    row.cells.clear();
+    for (const CellWrite& w : r.cells) {
+      rows::CellRef& c = row.cells.emplace_back();
+      c.column_id = w.column_id;
+      c.timestamp = w.timestamp;
+      SetCellValue(w, now_seconds, &c);
+    }
+    key->resize(prefix_size);
+    key->push_back(keys::kRowSection);
+    key->append(clustering);
+    if (indexed) PF_RETURN_IF_ERROR(AddIndexWrites(table, r.cells, *key, index_puts));
+    value->clear();
+    rows::EncodeView(row, value);
+    rocksdb::Status s = batch->Merge(ToSlice(*key), ToSlice(*value));
+    if (!s.ok()) return FromRocks(s, "write batch");
   }
   return Status::Ok();
 }
@@ -1698,26 +1786,34 @@ thread_local Storage::NoStall* t_no_stall = nullptr;
 Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
                       std::optional<int32_t> now_seconds) {
   int32_t now = now_seconds.value_or(impl_->NowSeconds());
+  // The batch and the key and row encoding buffers are the thread's, cleared for each call: they
+  // allocate as they first grow, not on every write. One that grew past kKeptBatchBytes is let
+  // go below. Each mutation's rows go into the batch in order, so two writes of one key in a
+  // call are merged in the order they were given.
+  thread_local rocksdb::WriteBatch batch;
+  thread_local std::string key;
+  thread_local std::string value;
+  batch.Clear();
   std::vector<std::pair<std::string, RowValue>> writes;
   std::vector<IndexPut> index_puts;
   for (const PartitionMutation& m : mutations) {
     if (m.table && m.table->is_virtual) {
       return InvalidArgument(m.table->keyspace + " keyspace is not user-modifiable.");
     }
+    if (IsPlainMutation(m)) {
+      PF_RETURN_IF_ERROR(AppendPlainWrites(m, now, &batch, &index_puts, &key, &value));
+      continue;
+    }
+    writes.clear();
     PF_RETURN_IF_ERROR(BuildWrites(m, now, &writes, &index_puts));
+    for (const auto& [row_key, row] : writes) {
+      value.clear();
+      rows::Encode(row, &value);
+      rocksdb::Status s = batch.Merge(ToSlice(row_key), ToSlice(value));
+      if (!s.ok()) return FromRocks(s, "write batch");
+    }
   }
-  if (writes.empty()) return Status::Ok();
-  // The batch and the row encoding buffer are the thread's, cleared for each call: they allocate
-  // as they first grow, not on every write. One that grew past kKeptBatchBytes is let go below.
-  thread_local rocksdb::WriteBatch batch;
-  thread_local std::string value;
-  batch.Clear();
-  for (const auto& [key, row] : writes) {
-    value.clear();
-    rows::Encode(row, &value);
-    rocksdb::Status s = batch.Merge(ToSlice(key), ToSlice(value));
-    if (!s.ok()) return FromRocks(s, "write batch");
-  }
+  if (batch.Count() == 0) return Status::Ok();
   // Index entries go in the same batch: a row and its entries are written atomically.
   for (const auto& [key, ts] : index_puts) {
     rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(ts));
@@ -1737,6 +1833,7 @@ Status Storage::Apply(const std::vector<PartitionMutation>& mutations,
   constexpr size_t kKeptBatchBytes = 1 << 20;
   if (batch.GetDataSize() > kKeptBatchBytes) batch = rocksdb::WriteBatch();
   if (value.capacity() > kKeptBatchBytes) std::string().swap(value);
+  if (key.capacity() > kKeptBatchBytes) std::string().swap(key);
   if (s.IsIncomplete() && no_stall) no_stall->stalled_ = true;
   if (!s.ok()) return FromRocks(s, "write failed");
   return WalWritten();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <span>
 
 #include "node/cql3/functions/json.h"
 #include "node/cql3/statements/operation.h"
@@ -30,7 +31,7 @@ int64_t LoadBigint(std::string_view b) { return static_cast<int64_t>(cql::LoadBE
 // Cassandra refuses a write naming an empty value for the only clustering column of a dense
 // compact table (in the legacy layout it would be no cell name); reads of it find nothing.
 Status CheckCompactClustering(const TableMetadata& table,
-                              const std::vector<std::vector<std::string>>& rows) {
+                              std::span<const std::vector<std::string>> rows) {
   if (!table.is_dense() || table.clustering_size() != 1) return Status::Ok();
   for (const auto& row : rows) {
     if (row.size() == 1 && row[0].empty()) {
@@ -948,7 +949,7 @@ class InsertStatementImpl final : public TableModification {
       PF_ASSIGN_OR_RETURN(std::string c, KeyComponent(s, ctx, false, 0));
       row.clustering.push_back(std::move(c));
     }
-    PF_RETURN_IF_ERROR(CheckCompactClustering(*table_meta_, {row.clustering}));
+    PF_RETURN_IF_ERROR(CheckCompactClustering(*table_meta_, {&row.clustering, 1}));
     PF_RETURN_IF_ERROR(AppendOperations(ops_, ctx, ts, ttl, m.partition_key, &row.clustering,
                                         &m.static_cells, &row.cells));
     if (!static_only_) {
