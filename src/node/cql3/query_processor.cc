@@ -46,25 +46,27 @@ std::optional<Response> PageSizeError(const cql::QueryParameters& params) {
 }
 
 // Positional values from a request, with named values matched to the markers' names.
+// `values`: the request's values (QueryParameters::values), returned as they are when positional.
 // `prepared`: an EXECUTE (Cassandra words a count mismatch differently for QUERY and EXECUTE).
-Result<std::vector<cql::RawValue>> BindValues(const cql::QueryParameters& params,
+Result<std::vector<cql::RawValue>> BindValues(std::vector<cql::RawValue> values,
+                                              const cql::QueryParameters& params,
                                               const CqlStatement& statement, bool prepared) {
   const auto& specs = statement.bind_specs();
   if (params.value_names.empty()) {
-    if (params.values.size() != specs.size()) {
+    if (values.size() != specs.size()) {
       if (!prepared) return InvalidRequest("Invalid amount of bind variables");
       return InvalidRequest(fmt::format("there were {} markers(?) in CQL but {} bound variables",
-                                        specs.size(), params.values.size()));
+                                        specs.size(), values.size()));
     }
-    return params.values;
+    return values;
   }
   std::vector<cql::RawValue> out(specs.size(), cql::RawValue::Unset());
   std::vector<bool> found(specs.size(), false);
   for (size_t i = 0; i < specs.size(); ++i) {
-    for (size_t j = 0; j < params.value_names.size() && j < params.values.size(); ++j) {
+    for (size_t j = 0; j < params.value_names.size() && j < values.size(); ++j) {
       std::string_view name = params.value_names[j];
       if (name == specs[i].name || ascii::Lower(name) == specs[i].name) {
-        out[i] = params.values[j];
+        out[i] = values[j];
         found[i] = true;
         break;
       }
@@ -340,7 +342,7 @@ Response QueryProcessor::Query(const cql::QueryMessage& msg, service::ClientStat
   auto statement =
       PrepareStatement(*parsed, *ctx.schema, msg.params.keyspace.value_or(client.keyspace));
   if (!statement.ok()) return ErrorResponse(statement.error());
-  auto values = BindValues(msg.params, **statement, /*prepared=*/false);
+  auto values = BindValues(msg.params.values, msg.params, **statement, /*prepared=*/false);
   if (!values.ok()) return ErrorResponse(values.error());
   if (auto e = ConsistencyError(**statement, *ctx.schema, db_->schema().identity().data_center,
                                 msg.params.consistency, msg.params.serial_consistency, &ctx)) {
@@ -439,7 +441,7 @@ std::shared_ptr<PreparedEntry> QueryProcessor::RunsInline(cql::Opcode opcode,
   return entry;
 }
 
-Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::ClientState& client,
+Response QueryProcessor::Execute(cql::ExecuteMessage msg, service::ClientState& client,
                                  std::shared_ptr<PreparedEntry> found) {
   std::shared_ptr<PreparedEntry> entry =
       found && found->id == msg.id ? std::move(found) : prepared_.Find(msg.id);
@@ -455,7 +457,8 @@ Response QueryProcessor::Execute(const cql::ExecuteMessage& msg, service::Client
   uint32_t generation = 0;
   auto statement = StatementFor(*entry, ctx.schema, v5 ? &metadata_id : nullptr, &generation);
   if (!statement.ok()) return ErrorResponse(statement.error());
-  auto values = BindValues(msg.params, **statement, /*prepared=*/true);
+  auto values =
+      BindValues(std::move(msg.params.values), msg.params, **statement, /*prepared=*/true);
   if (!values.ok()) return ErrorResponse(values.error());
   if (tracing::TraceState* trace = tracing::Current()) {
     TraceParameters parameters = QueryTraceParameters(msg.params, entry->query);

@@ -66,8 +66,9 @@ class QueryProcessor {
   // records what the request is and its steps there; FinishTrace then writes the trace.
   Response Query(const cql::QueryMessage& msg, service::ClientState& client);
   Response Prepare(const cql::PrepareMessage& msg, service::ClientState& client);
-  // `found`: the entry of msg.id when the caller has it (RunsInline), or null.
-  Response Execute(const cql::ExecuteMessage& msg, service::ClientState& client,
+  // `found`: the entry of msg.id when the caller has it (RunsInline), or null. `msg` is taken
+  // by value: its bound values become the statement's without a copy.
+  Response Execute(cql::ExecuteMessage msg, service::ClientState& client,
                    std::shared_ptr<PreparedEntry> found = nullptr);
   Response Batch(const cql::BatchMessage& msg, service::ClientState& client);
 

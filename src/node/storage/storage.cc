@@ -584,36 +584,54 @@ class PartitionSource {
 
 class Reader {
  public:
-  // `index_it` walks the index's entries (ReadCommand::index only).
+  // `index_it` walks the index's entries (ReadCommand::index only). `it` may be null for a read
+  // of partition keys through a partition source (SetPartitionSource), which gives each one's.
   Reader(const ReadCommand& cmd, KvIterator* it, int32_t now_seconds,
          KvIterator* index_it = nullptr)
       : cmd_(cmd), table_(*cmd.table), it_(it), index_it_(index_it), now_(now_seconds) {
-    uint32_t max_id = 0;
-    for (const auto& c : table_.columns) max_id = std::max(max_id, c.id);
-    column_flags_.assign(max_id + 1, 0);  // the three flags in one buffer
-    for (const auto& c : table_.columns) {
-      if (c.kind == ColumnKind::kRegular) column_flags_[c.id] |= kRegularFlag;
-      if (c.kind == ColumnKind::kStatic) column_flags_[c.id] |= kStaticFlag;
-      if (PathType(c.type) != nullptr) column_flags_[c.id] |= kMultiCellFlag;
-      if (table_.FindDropById(c.id) != nullptr) {
-        column_flags_[c.id] |= kReaddedFlag;
-        any_readded_ = true;
+    // The flags and the returned columns depend on the table and the columns alone: a thread's
+    // reads of one table (a prepared statement's, typically) reuse them. A TableMetadata is not
+    // changed once shared (schema changes copy it), and the buffers hold the table they were
+    // computed for, so its address cannot be reused by another.
+    const bool same_table = buffers_.flags_table == cmd_.table;
+    if (!same_table) {
+      uint32_t max_id = 0;
+      for (const auto& c : table_.columns) max_id = std::max(max_id, c.id);
+      column_flags_.assign(max_id + 1, 0);  // the three flags in one buffer
+      buffers_.any_readded = false;
+      for (const auto& c : table_.columns) {
+        if (c.kind == ColumnKind::kRegular) column_flags_[c.id] |= kRegularFlag;
+        if (c.kind == ColumnKind::kStatic) column_flags_[c.id] |= kStaticFlag;
+        if (PathType(c.type) != nullptr) column_flags_[c.id] |= kMultiCellFlag;
+        if (table_.FindDropById(c.id) != nullptr) {
+          column_flags_[c.id] |= kReaddedFlag;
+          buffers_.any_readded = true;
+        }
       }
+      buffers_.flags_table = cmd_.table;
+      buffers_.returned_valid = false;
     }
+    any_readded_ = buffers_.any_readded;
     gc_before_ = static_cast<int64_t>(now_) - table_.params.gc_grace_seconds;
     if (cmd_.sink != nullptr) {
       // What each returned column needs, looked up once per read rather than once per cell.
-      bool owns_cells = false;
-      returned_.clear();
-      returned_.reserve(cmd_.columns.size());
-      for (uint32_t id : cmd_.columns) {
-        const ColumnMetadata* column = table_.FindColumnById(id);
-        ReturnedColumn r;
-        r.is_static = HasFlag(id, kStaticFlag);
-        if (column != nullptr && PathType(column->type) != nullptr) r.collection = column;
-        returned_.push_back(r);
-        owns_cells |= r.is_static || r.collection != nullptr;
+      if (!buffers_.returned_valid || buffers_.returned_columns != cmd_.columns) {
+        bool owns_cells = false;
+        returned_.clear();
+        returned_.reserve(cmd_.columns.size());
+        for (uint32_t id : cmd_.columns) {
+          const ColumnMetadata* column = table_.FindColumnById(id);
+          ReturnedColumn r;
+          r.is_static = HasFlag(id, kStaticFlag);
+          if (column != nullptr && PathType(column->type) != nullptr) r.collection = column;
+          returned_.push_back(r);
+          owns_cells |= r.is_static || r.collection != nullptr;
+        }
+        buffers_.returned_columns = cmd_.columns;
+        buffers_.returned_owns_cells = owns_cells;
+        buffers_.returned_valid = true;
       }
+      const bool owns_cells = buffers_.returned_owns_cells;
       cell_views_.assign(cmd_.columns.size(), RowCellView());
       // Only statics and collections are built rather than viewed.
       owned_cells_.clear();
@@ -676,7 +694,8 @@ class Reader {
         result_.partitions.push_back(counts);
       }
     }
-    PF_RETURN_IF_ERROR(it_->status());
+    // Null: a read through a partition source that read no partition.
+    if (it_ != nullptr) PF_RETURN_IF_ERROR(it_->status());
     if (cmd_.sink == nullptr) result_.row_count = static_cast<int64_t>(result_.rows.size());
     return std::move(result_);
   }
@@ -1527,6 +1546,13 @@ class Reader {
     std::vector<EncodedSlice> slices;
     std::string scan_prefix, header_key, row_base, point_key, partition_prefix;
     std::vector<std::string> scan_pk;
+    // What column_flags and any_readded were computed for, and returned for returned_columns
+    // (valid while returned_valid: computed for a read with a sink, of flags_table).
+    std::shared_ptr<const TableMetadata> flags_table;
+    bool any_readded = false;
+    std::vector<uint32_t> returned_columns;
+    bool returned_owns_cells = false;
+    bool returned_valid = false;
 
     // Whether keeping them would hold on to much memory after a large read.
     bool Large() const {
@@ -1541,6 +1567,7 @@ class Reader {
       return column_flags.capacity() > 4 * kMaxEntries || returned.capacity() > kMaxEntries ||
              row_view.cells.capacity() > kMaxEntries || cell_views.capacity() > kMaxEntries ||
              owned_cells.capacity() > kMaxEntries || slices.capacity() > kMaxEntries ||
+             returned_columns.capacity() > kMaxEntries ||
              large_strings(clustering) || large_strings(scan_pk) ||
              scan_prefix.capacity() > kMaxBytes || header_key.capacity() > kMaxBytes ||
              row_base.capacity() > kMaxBytes || point_key.capacity() > kMaxBytes ||
@@ -1885,9 +1912,11 @@ namespace {
 // into a new image (the fill) that the cache keeps unless a write raced it.
 class CachedPartitions final : public PartitionSource {
  public:
-  CachedPartitions(const TableMetadata& table, RowCache* cache, rocksdb::DB* db,
-                   KvIterator* rocks)
-      : table_(table), cache_(cache), db_(db), rocks_(rocks) {}
+  // The RocksDB iterator (partitions not cached) is made when a partition first needs it: a
+  // read that the cache answers makes none. It takes its snapshot at its first positioning, so
+  // after the generation of any lookup before it was read.
+  CachedPartitions(const TableMetadata& table, RowCache* cache, rocksdb::DB* db)
+      : table_(table), cache_(cache), db_(db) {}
 
   Result<KvIterator*> For(const std::string& prefix) override {
     RowCache::Lookup found = cache_->FindPartition(table_.storage_id, prefix);
@@ -1895,7 +1924,8 @@ class CachedPartitions final : public PartitionSource {
       image_it_.Reset(std::move(found.image));
       return &image_it_;
     }
-    if (found.too_large) return rocks_;
+    KvIterator* rocks = Rocks();
+    if (found.too_large) return rocks;
     KvImage::Builder builder;
     if (table_.clustering_count == 0) {
       // The partition is at most two keys, its header and its one row: two point lookups, as
@@ -1904,10 +1934,10 @@ class CachedPartitions final : public PartitionSource {
       std::string& key = key_;
       key.assign(prefix).push_back(keys::kHeaderSection);
       std::string_view value;
-      PF_ASSIGN_OR_RETURN(bool found_header, rocks_->Get(key, &value));
+      PF_ASSIGN_OR_RETURN(bool found_header, rocks->Get(key, &value));
       if (found_header) builder.Add(key, value);  // copied before the next Get reuses `value`
       key.back() = keys::kRowSection;
-      PF_ASSIGN_OR_RETURN(bool found_row, rocks_->Get(key, &value));
+      PF_ASSIGN_OR_RETURN(bool found_row, rocks->Get(key, &value));
       if (found_row) builder.Add(key, value);
       return Filled(prefix, builder, found.generation);
     }
@@ -1918,7 +1948,7 @@ class CachedPartitions final : public PartitionSource {
       builder.Add(fill->key(), fill->value());
       if (builder.bytes() > max_bytes) {
         cache_->InsertPartition(table_.storage_id, prefix, nullptr, found.generation);
-        return rocks_;
+        return rocks;
       }
     }
     PF_RETURN_IF_ERROR(fill->status());
@@ -1934,10 +1964,17 @@ class CachedPartitions final : public PartitionSource {
     return &image_it_;
   }
 
+  KvIterator* Rocks() {
+    if (!rocks_) {
+      rocks_ = NewRocksIterator(db_, keys::PrefixSuccessor(keys::TablePrefix(table_.storage_id)));
+    }
+    return rocks_.get();
+  }
+
   const TableMetadata& table_;
   RowCache* cache_;
   rocksdb::DB* db_;
-  KvIterator* rocks_;
+  std::unique_ptr<KvIterator> rocks_;  // null until a partition needs it
   KvImageIterator image_it_;
   std::string key_;  // reused: the point lookups' keys
 };
@@ -2082,28 +2119,31 @@ Result<ReadResult> Storage::Read(const ReadCommand& command) const {
   }
   const int32_t now = command.now_seconds.value_or(impl_->NowSeconds());
   TraceReadStart(command);
-  Result<ReadResult> result = ReadResult{};
   RowCache* cache = impl_->row_cache.get();
-  if (cache != nullptr && command.scan && !command.index) {
-    result = CachedScan(*cache, impl_->db.get(), command, now);
-  } else {
-    // The generation a partition fill presents is read before the RocksDB iterator exists, so
-    // before the snapshot the iterator takes at its first positioning.
+  // Each branch's result is constructed where `result` lives (no move of the rows between
+  // Results: a point read is short enough for those moves to show).
+  auto run = [&]() -> Result<ReadResult> {
+    if (cache != nullptr && command.scan && !command.index) {
+      return CachedScan(*cache, impl_->db.get(), command, now);
+    }
+    if (cache != nullptr && !command.index) {
+      // The generation a partition fill presents is read before the RocksDB iterator exists, so
+      // before the snapshot the iterator takes at its first positioning.
+      CachedPartitions partitions(table, cache, impl_->db.get());
+      Reader reader(command, /*it=*/nullptr, now);  // each partition's comes from `partitions`
+      reader.SetPartitionSource(&partitions);
+      return reader.Run();
+    }
     auto it = NewRocksIterator(impl_->db.get(),
                                keys::PrefixSuccessor(keys::TablePrefix(table.storage_id)));
     if (command.index) {
       auto index_it = NewRocksIterator(
           impl_->db.get(), keys::PrefixSuccessor(keys::TablePrefix(command.index->storage_id)));
-      result = Reader(command, it.get(), now, index_it.get()).Run();
-    } else if (cache != nullptr) {
-      CachedPartitions partitions(table, cache, impl_->db.get(), it.get());
-      Reader reader(command, it.get(), now);
-      reader.SetPartitionSource(&partitions);
-      result = reader.Run();
-    } else {
-      result = Reader(command, it.get(), now).Run();
+      return Reader(command, it.get(), now, index_it.get()).Run();
     }
-  }
+    return Reader(command, it.get(), now).Run();
+  };
+  Result<ReadResult> result = run();
   if (result.ok()) tracing::Trace("Read {} live rows and 0 tombstone cells", result->row_count);
   return result;
 }

@@ -226,7 +226,7 @@ Outcome ExecuteRequest(cql3::QueryProcessor& processor, cql::Opcode opcode, std:
     case cql::Opcode::kExecute: {
       auto m = cql::ExecuteMessage::Decode(reader, client.protocol_version);
       if (!m.ok()) return failed(m.error());
-      return Outcome{processor.Execute(*m, client, std::move(found))};
+      return Outcome{processor.Execute(std::move(*m), client, std::move(found))};
     }
     case cql::Opcode::kBatch: {
       auto m = cql::BatchMessage::Decode(reader, client.protocol_version);
