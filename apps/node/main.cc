@@ -108,10 +108,10 @@ int main(int argc, char** argv) {
                  "Priority of flushes and of compactions, so that requests on their core wait "
                  "little for them: FLUSHES[,COMPACTIONS] (one value sets both), each a nice value "
                  "1-19 (with a 100 µs scheduler slice), idle (SCHED_IDLE: a waking request "
-                 "preempts it at once, but it starves while reads saturate the core: writes stop "
-                 "behind a starved flush within seconds, behind a starved compaction once level 0 "
-                 "holds 36 files), or 0 (the node's own priority). Lower values give them more of "
-                 "a saturated core")
+                 "preempts it at once, but it starves while reads saturate the core: behind a "
+                 "starved flush writes stop within seconds, behind a starved compaction they slow "
+                 "from 20 level-0 files and stop at 36), or 0 (the node's own priority). Lower "
+                 "values give them more of a saturated core")
       ->check(CLI::Validator(
           [](std::string& value) {
             return ParseBackgroundNice(value)
