@@ -5,6 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <utility>
 
 #include "postfork/node/node.h"
 
@@ -28,6 +32,30 @@ void TuneAllocator() {
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   mallopt(M_ARENA_MAX, 2);
 #endif
+}
+
+// One nice setting of --background-nice: idle (SCHED_IDLE) or a nice value 0-19.
+std::optional<int> ParseNice(std::string_view value) {
+  if (value == "idle") return postfork::node::NodeOptions::kBackgroundIdle;
+  if (value.empty() || value.size() > 2) return std::nullopt;
+  int nice = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    nice = nice * 10 + (c - '0');
+  }
+  if (nice > 19) return std::nullopt;
+  return nice;
+}
+
+// --background-nice's value, FLUSHES[,COMPACTIONS]: (flush, compaction) nice settings; one value
+// sets both.
+std::optional<std::pair<int, int>> ParseBackgroundNice(std::string_view value) {
+  const size_t comma = value.find(',');
+  const std::optional<int> flush = ParseNice(value.substr(0, comma));
+  const std::optional<int> compaction =
+      comma == std::string_view::npos ? flush : ParseNice(value.substr(comma + 1));
+  if (!flush || !compaction) return std::nullopt;
+  return std::pair{*flush, *compaction};
 }
 
 }  // namespace
@@ -77,12 +105,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   std::string background_nice = "19";
   app.add_option("--background-nice", background_nice,
-                 "Priority of flushes and compactions, so that requests on their core wait little "
-                 "for them: a nice value 1-19 (with a 100 µs scheduler slice), idle (SCHED_IDLE: a "
-                 "waking request preempts them at once, but flushes starve and writes stop while "
-                 "reads saturate the core), or 0 (the node's own priority). Lower values give "
-                 "flushes more of a saturated core")
-      ->check(CLI::IsMember({"idle"}) | CLI::Range(0, 19))
+                 "Priority of flushes and of compactions, so that requests on their core wait "
+                 "little for them: FLUSHES[,COMPACTIONS] (one value sets both), each a nice value "
+                 "1-19 (with a 100 µs scheduler slice), idle (SCHED_IDLE: a waking request "
+                 "preempts it at once, but it starves while reads saturate the core: behind a "
+                 "starved flush writes stop within seconds, behind a starved compaction they slow "
+                 "from 20 level-0 files and stop at 36), or 0 (the node's own priority). Lower "
+                 "values give them more of a saturated core")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            return ParseBackgroundNice(value)
+                       ? std::string()
+                       : "'" + value + "': expected FLUSHES[,COMPACTIONS], each idle or 0-19";
+          },
+          "FLUSHES[,COMPACTIONS]"))
       ->capture_default_str();
   app.add_flag("--provoke-write-stalls", options.provoke_write_stalls,
                "Tests only: a tiny memtable, and writes stalled after every flush")
@@ -146,8 +182,7 @@ int main(int argc, char** argv) {
   options.authorizer = authorizer == "Cassandra"
                            ? postfork::node::NodeOptions::Authorizer::kCassandra
                            : postfork::node::NodeOptions::Authorizer::kAllowAll;
-  options.background_nice = background_nice == "idle" ? postfork::node::NodeOptions::kBackgroundIdle
-                                                      : std::stoi(background_nice);
+  std::tie(options.flush_nice, options.compaction_nice) = *ParseBackgroundNice(background_nice);
   options.commitlog_sync = sync == "batch" ? postfork::node::NodeOptions::CommitlogSync::kBatch
                                            : postfork::node::NodeOptions::CommitlogSync::kPeriodic;
 

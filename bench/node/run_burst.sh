@@ -34,3 +34,4 @@ if [ -n "${PERF:-}" ]; then
   python3 "$here/sched_waits.py" "$node_data/perf.txt" "$node_pid"
 fi
 echo "write-stall lines: $(grep -ci 'stopping writes\|stalling writes' "$node_data/db/LOG" || true)"
+write_stalls

@@ -23,3 +23,4 @@ grep "^timeline" "$node_data/generator.out" | head -n -1 | awk '{print $5}' | so
     printf "completions per second: min %d, median %d, max %d; seconds under half the median: %d\n",
       n[1], m, n[NR], low }'
 echo "write-stall lines: $(grep -ci 'stopping writes\|stalling writes' "$node_data/db/LOG" || true)"
+write_stalls

@@ -28,3 +28,15 @@ node_cql_port() {
   [ -n "$port" ] || { echo "postfork-node did not start; its log:" >&2; cat "$log" >&2; exit 1; }
   echo "$port"
 }
+
+# `write_stalls` prints the write stalls RocksDB logged in $node_data/db/LOG by cause, one
+# "write stalls: COUNT CAUSE" line each (numbers in a cause shown as N), then the most level-0
+# files a stall line named ("most level-0 files in a stall line: N", 0 when none did).
+write_stalls() {
+  local log="$node_data/db/LOG"
+  grep -h -o -E "(Stalling|Stopping) writes because [a-z ]*[0-9]+ [a-z0-9 -]*" "$log" 2>/dev/null |
+    sed -E 's/level-0/level-Z/; s/[0-9]+/N/g; s/level-Z/level-0/; s/ +$//' | sort | uniq -c |
+    sed -E 's/^ *([0-9]+) /write stalls: \1 /' || true
+  echo "most level-0 files in a stall line: $(grep -h -o -E 'have [0-9]+ level-0' "$log" \
+    2>/dev/null | awk '$2 > m {m = $2} END {print m + 0}')"
+}

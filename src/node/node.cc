@@ -164,7 +164,8 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   db_options.storage.row_cache_bytes = static_cast<size_t>(options.row_cache_size_mib) << 20;
   db_options.storage.provoke_write_stalls = options.provoke_write_stalls;
   static_assert(NodeOptions::kBackgroundIdle == StorageOptions::kBackgroundIdle);
-  db_options.storage.background_nice = options.background_nice;
+  db_options.storage.flush_nice = options.flush_nice;
+  db_options.storage.compaction_nice = options.compaction_nice;
   db_options.identity.listen_address = options.listen_address;
   db_options.identity.native_port = impl->port;
   PF_ASSIGN_OR_RETURN(impl->db, Database::Open(std::move(db_options)));

@@ -60,10 +60,12 @@ struct NodeOptions {
   // Tests only: storage stalls writes for seconds after every flush of a tiny memtable
   // (StorageOptions::provoke_write_stalls).
   bool provoke_write_stalls = false;
-  // Priority of flushes and compactions (StorageOptions::background_nice): 1-19 at that nice
-  // value with a 100 µs slice; kBackgroundIdle in SCHED_IDLE; 0 at the node's own. Default: 19.
+  // Priority of flushes and of compactions (StorageOptions::flush_nice, compaction_nice): each
+  // 1-19 at that nice value with a 100 µs slice; kBackgroundIdle in SCHED_IDLE; 0 at the node's
+  // own. Defaults: 19, 19.
   static constexpr int kBackgroundIdle = 20;
-  int background_nice = 19;
+  int flush_nice = 19;
+  int compaction_nice = 19;
   // Client warnings, as Cassandra's settings of the same names (defaults: Cassandra's): a batch
   // over several partitions larger than batch_size_warn_threshold warns and larger than
   // batch_size_fail_threshold is refused; an unlogged batch over more partitions than

@@ -25,6 +25,7 @@
 #include <thread>
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -1625,24 +1626,47 @@ class Reader {
 };
 
 // Lowers the priority of the RocksDB background thread it runs on, once per thread, as the job
-// (flush or compaction) starts: StorageOptions::background_nice.
+// (flush or compaction) starts: StorageOptions::flush_nice on the flush pool's threads,
+// compaction_nice on the compaction pools'.
 class BackgroundPriority : public rocksdb::EventListener {
  public:
-  explicit BackgroundPriority(int nice) : nice_(nice) {}
-  void OnFlushBegin(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { Apply(); }
-  void OnCompactionBegin(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override { Apply(); }
+  BackgroundPriority(int flush_nice, int compaction_nice)
+      : flush_nice_(flush_nice), compaction_nice_(compaction_nice) {}
+  void OnFlushBegin(rocksdb::DB*, const rocksdb::FlushJobInfo&) override {
+    Apply(NiceOfThisThread(flush_nice_));
+  }
+  void OnCompactionBegin(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override {
+    Apply(NiceOfThisThread(compaction_nice_));
+  }
 
  private:
-  void Apply() const {
+  // By the thread's pool, not by the job, because an unprivileged thread can lower its priority
+  // but never raise it again: a thread that took a compaction's SCHED_IDLE would run every later
+  // flush in it. RocksDB names its pools' threads; flushes run on rocksdb:high whenever that pool
+  // has a thread (max_background_jobs gives it one), compactions on rocksdb:low (and
+  // rocksdb:bottom, which the node gives no threads). A thread of another name: the job's.
+  int NiceOfThisThread(int job_nice) const {
+#if defined(__linux__)
+    char name[16] = {};
+    if (pthread_getname_np(pthread_self(), name, sizeof(name)) == 0) {
+      const std::string_view pool(name);
+      if (pool == "rocksdb:high") return flush_nice_;
+      if (pool == "rocksdb:low" || pool == "rocksdb:bottom") return compaction_nice_;
+    }
+#endif
+    return job_nice;
+  }
+
+  static void Apply(int nice) {
 #if defined(__linux__)
     // RocksDB's thread pools are the process's: a thread keeps what the last storage to run a
     // job on it set.
     thread_local int applied = -1;
-    if (applied == nice_) return;
-    applied = nice_;
-    const bool idle = nice_ == StorageOptions::kBackgroundIdle;
+    if (nice == 0 || applied == nice) return;
+    applied = nice;
+    const bool idle = nice == StorageOptions::kBackgroundIdle;
     // struct sched_attr (linux/sched/types.h, SCHED_ATTR_SIZE_VER0). SCHED_IDLE (5): a waking
-    // SCHED_OTHER thread preempts it at once. SCHED_OTHER (0) at nice_: sched_runtime is the
+    // SCHED_OTHER thread preempts it at once. SCHED_OTHER (0) at nice: sched_runtime is the
     // slice EEVDF gives the thread (Linux 6.12+; older kernels ignore it).
     struct {
       uint32_t size, policy;
@@ -1650,16 +1674,20 @@ class BackgroundPriority : public rocksdb::EventListener {
       int32_t nice;
       uint32_t priority;
       uint64_t runtime, deadline, period;
-    } attr{48, idle ? 5u : 0u, 0, idle ? 0 : nice_, 0, idle ? 0u : 100'000u, 0, 0};
+    } attr{48, idle ? 5u : 0u, 0, idle ? 0 : nice, 0, idle ? 0u : 100'000u, 0, 0};
     static_assert(sizeof(attr) == 48);
     if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
       // No sched_setattr, or it is refused (leaving SCHED_IDLE takes CAP_SYS_NICE): a nice
       // value alone, SCHED_IDLE's nearest for kBackgroundIdle.
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), idle ? 19 : nice_);
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), idle ? 19 : nice);
     }
+#else
+    (void)nice;
 #endif
   }
-  int nice_;
+
+  int flush_nice_;
+  int compaction_nice_;
 };
 
 }  // namespace
@@ -1748,9 +1776,9 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
-  if (impl->options.background_nice != 0) {
-    db_options.listeners.push_back(
-        std::make_shared<BackgroundPriority>(impl->options.background_nice));
+  if (impl->options.flush_nice != 0 || impl->options.compaction_nice != 0) {
+    db_options.listeners.push_back(std::make_shared<BackgroundPriority>(
+        impl->options.flush_nice, impl->options.compaction_nice));
   }
   impl->manual_wal_flush = impl->options.sync_mode == StorageOptions::SyncMode::kPeriodic;
   db_options.manual_wal_flush = impl->manual_wal_flush;

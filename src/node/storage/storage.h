@@ -41,12 +41,16 @@ struct StorageOptions {
   bool provoke_write_stalls = false;
   // How flushes and compactions (RocksDB's background threads) are scheduled, so that a request
   // thread sharing their core keeps it while it has work and they run when it waits
-  // (storage/README.md, "Background work"). 1-19: that nice value, with a 100 µs scheduler
-  // slice on Linux 6.12 and later. kBackgroundIdle: SCHED_IDLE, which any waking request thread
-  // preempts at once, but whose flushes starve while reads saturate the core (writes then stop
-  // for seconds). 0: the process's own priority. Default: 19.
+  // (storage/README.md, "Background work"). Each is a nice value 1-19, with a 100 µs scheduler
+  // slice on Linux 6.12 and later; kBackgroundIdle: SCHED_IDLE, which any waking request thread
+  // preempts at once, but which starves while reads saturate the core; or 0: the process's own
+  // priority. Set per RocksDB thread pool, as its thread starts its first job: flush_nice on the
+  // flush pool (rocksdb:high), compaction_nice on the compaction pools (rocksdb:low, :bottom).
+  // A starved flush stops writes within seconds ("N immutable memtables"); a starved compaction
+  // lets level-0 files pile up until RocksDB slows and then stops writes. Defaults: 19, 19.
   static constexpr int kBackgroundIdle = 20;
-  int background_nice = 19;
+  int flush_nice = 19;
+  int compaction_nice = 19;
   // Wall clock in microseconds since the epoch; used for tombstones' local deletion time and TTL
   // expiry. Default: the system clock. Tests inject their own.
   std::function<int64_t()> clock_micros;

@@ -1,7 +1,10 @@
-"""--background-nice against a real postfork-node, with python3-cassandra as the client: the
-thread that runs a flush (RocksDB's rocksdb:high, flushed through postfork-nodetool) is left in
-SCHED_OTHER at nice 19 by default and at the value given as a nice value, in SCHED_IDLE by
-`idle`, and values other than `idle` and 0-19 are refused at start.
+"""--background-nice against a real postfork-node, with python3-cassandra as the client: each of
+RocksDB's pools gets its own priority as its thread starts a job. The flush pool's thread
+(rocksdb:high, which runs a flush through postfork-nodetool flush) takes the first value, the
+compaction pool's (rocksdb:low, which runs postfork-nodetool compact) the second, or the one value
+for both: SCHED_OTHER at that nice value, SCHED_IDLE for `idle`, and a thread that has run no job
+is left as it started. Values other than FLUSHES[,COMPACTIONS], each `idle` or 0-19, are refused at
+start.
 
 Usage: /usr/bin/python3 python_background_test.py <path to postfork-node> <path to postfork-nodetool>
 """
@@ -20,6 +23,7 @@ from cassandra.cluster import Cluster  # noqa: E402
 NODE = None  # the postfork-node binary
 NODETOOL = None
 SCHED_OTHER, SCHED_IDLE = 0, 5
+AS_STARTED = (SCHED_OTHER, 0)  # the node's own priority
 
 
 def free_port():
@@ -28,9 +32,25 @@ def free_port():
         return s.getsockname()[1]
 
 
-def flush_thread_policy_and_nice(args):
-    """Starts a node with `args`, writes a row and flushes it; returns (policy, nice) of each
-    of the node's rocksdb:high threads, from proc(5) fields 41 and 19."""
+def pool_threads(pid):
+    """{thread name: sorted [(policy, nice)]} of the process's rocksdb:* threads, from proc(5)
+    fields 41 and 19."""
+    found = {}
+    tasks = "/proc/%d/task" % pid
+    for tid in os.listdir(tasks):
+        with open(os.path.join(tasks, tid, "comm")) as f:
+            name = f.read().strip()
+        if not name.startswith("rocksdb:"):
+            continue
+        with open(os.path.join(tasks, tid, "stat")) as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # fields 3 onwards
+        found.setdefault(name, []).append((int(fields[41 - 3]), int(fields[19 - 3])))
+    return {name: sorted(threads) for name, threads in found.items()}
+
+
+def pools_after_flush_and_compaction(args):
+    """Starts a node with `args`, writes a row, flushes it, then compacts; returns the pools'
+    threads (pool_threads) after the flush and after the compaction."""
     node = node_process.NodeProcess(NODE, extra_args=["--admin-port", str(free_port())] + args)
     with node:
         cluster = Cluster(["127.0.0.1"], port=node.port)
@@ -40,32 +60,39 @@ def flush_thread_policy_and_nice(args):
         s.execute("CREATE TABLE bg.t (k int PRIMARY KEY, v text)")
         s.execute("INSERT INTO bg.t (k, v) VALUES (1, 'x')")
         cluster.shutdown()
-        r = subprocess.run([NODETOOL, "-h", "127.0.0.1", "-p", str(node.admin_port), "flush", "bg"],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        found = []
-        tasks = "/proc/%d/task" % node.proc.pid
-        for tid in os.listdir(tasks):
-            with open(os.path.join(tasks, tid, "comm")) as f:
-                if f.read().strip() != "rocksdb:high":
-                    continue
-            with open(os.path.join(tasks, tid, "stat")) as f:
-                fields = f.read().rsplit(")", 1)[1].split()  # fields 3 onwards
-            found.append((int(fields[41 - 3]), int(fields[19 - 3])))
-        return found
+        result = []
+        for command in ["flush", "compact"]:
+            r = subprocess.run([NODETOOL, "-h", "127.0.0.1", "-p", str(node.admin_port), command,
+                                "bg"], capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            result.append(pool_threads(node.proc.pid))
+        return result
 
 
 class BackgroundNiceTest(unittest.TestCase):
-    def test_with_idle_a_flush_runs_in_sched_idle(self):
-        self.assertIn((SCHED_IDLE, 0), flush_thread_policy_and_nice(["--background-nice", "idle"]))
+    def assert_pools(self, args, flush, compaction):
+        after_flush, after_compaction = pools_after_flush_and_compaction(args)
+        # max_background_jobs 2: one flush thread and one compaction thread.
+        self.assertEqual(after_flush, {"rocksdb:high": [flush], "rocksdb:low": [AS_STARTED]})
+        self.assertEqual(after_compaction, {"rocksdb:high": [flush], "rocksdb:low": [compaction]})
 
-    def test_by_default_and_with_a_nice_value_a_flush_runs_in_sched_other_at_that_value(self):
-        self.assertIn((SCHED_OTHER, 19), flush_thread_policy_and_nice([]))
-        self.assertIn((SCHED_OTHER, 19), flush_thread_policy_and_nice(["--background-nice", "19"]))
-        self.assertIn((SCHED_OTHER, 7), flush_thread_policy_and_nice(["--background-nice", "7"]))
+    def test_by_default_both_pools_run_at_nice_19(self):
+        self.assert_pools([], (SCHED_OTHER, 19), (SCHED_OTHER, 19))
+
+    def test_one_value_sets_both_pools(self):
+        self.assert_pools(["--background-nice", "7"], (SCHED_OTHER, 7), (SCHED_OTHER, 7))
+        self.assert_pools(["--background-nice", "idle"], (SCHED_IDLE, 0), (SCHED_IDLE, 0))
+        self.assert_pools(["--background-nice", "0"], AS_STARTED, AS_STARTED)
+
+    def test_two_values_set_flushes_then_compactions(self):
+        self.assert_pools(["--background-nice", "19,idle"], (SCHED_OTHER, 19), (SCHED_IDLE, 0))
+        self.assert_pools(["--background-nice", "idle,19"], (SCHED_IDLE, 0), (SCHED_OTHER, 19))
+        self.assert_pools(["--background-nice", "10,0"], (SCHED_OTHER, 10), AS_STARTED)
+        self.assert_pools(["--background-nice", "0,15"], AS_STARTED, (SCHED_OTHER, 15))
 
     def test_other_values_are_refused(self):
-        for value in ["20", "-1", "low", "IDLE", "1.5", ""]:
+        for value in ["20", "-1", "low", "IDLE", "1.5", "", "19,", ",19", "19,idle,0", "19;idle",
+                      "19, idle", "19,20", "007"]:
             with tempfile.TemporaryDirectory() as d:
                 r = subprocess.run([NODE, "--port", "0", "--data-dir", d, "--background-nice", value],
                                    capture_output=True, text=True, timeout=30)

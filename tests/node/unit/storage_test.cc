@@ -39,7 +39,8 @@ class StorageTest : public ::testing::Test {
     options.clock_micros = [this] { return now_micros_; };
     options.sync_mode = sync_mode_;
     options.provoke_write_stalls = provoke_write_stalls_;
-    options.background_nice = background_nice_;
+    options.flush_nice = flush_nice_;
+    options.compaction_nice = compaction_nice_;
     auto s = Storage::Open(options);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     storage_ = std::move(*s);
@@ -147,7 +148,8 @@ class StorageTest : public ::testing::Test {
   TempDir dir_;
   StorageOptions::SyncMode sync_mode_ = StorageOptions::SyncMode::kPeriodic;
   bool provoke_write_stalls_ = false;
-  int background_nice_ = StorageOptions().background_nice;
+  int flush_nice_ = StorageOptions().flush_nice;
+  int compaction_nice_ = StorageOptions().compaction_nice;
   int64_t now_micros_ = 1'700'000'000'000'000;
   std::unique_ptr<Storage> storage_;
   std::shared_ptr<const TableMetadata> table_ = Table();
@@ -266,14 +268,15 @@ TEST_F(StorageTest, WritesInAWalBatchReachTheOsTogetherAtItsFinish) {
 }
 
 #if defined(__linux__)
-// The scheduling policy (proc(5) field 41) and nice value (field 19) of RocksDB's flush threads.
-std::vector<std::pair<int, int>> FlushThreadsPolicyAndNice() {
+// The scheduling policy (proc(5) field 41) and nice value (field 19) of the threads of one of
+// RocksDB's pools (rocksdb:high runs flushes, rocksdb:low compactions).
+std::vector<std::pair<int, int>> PoolThreadsPolicyAndNice(std::string_view pool) {
   std::vector<std::pair<int, int>> found;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream comm(task.path() / "comm");
     std::string name;
     std::getline(comm, name);
-    if (name != "rocksdb:high") continue;
+    if (name != pool) continue;
     std::ifstream stat(task.path() / "stat");
     std::string line;
     std::getline(stat, line);
@@ -290,21 +293,27 @@ std::vector<std::pair<int, int>> FlushThreadsPolicyAndNice() {
   return found;
 }
 
-// StorageOptions::background_nice: the thread that ran a flush is left in SCHED_OTHER at nice 19
-// by default, and in SCHED_IDLE when given kBackgroundIdle (entering SCHED_IDLE needs no
-// privilege; leaving it does, so the default comes first).
-TEST_F(StorageTest, AFlushRunsOnAThreadAtTheBackgroundPriority) {
+// StorageOptions::flush_nice and compaction_nice: the thread that ran a flush, and the one that
+// ran a compaction, are left in SCHED_OTHER at nice 19 by default, and in SCHED_IDLE when given
+// kBackgroundIdle, each pool by its own setting (entering SCHED_IDLE needs no privilege; leaving
+// it does, so the defaults come first, and the flush pool is never made idle here: the process's
+// later tests flush on it).
+TEST_F(StorageTest, FlushesAndCompactionsRunOnThreadsAtTheirPoolsPriority) {
   constexpr std::pair<int, int> kNice19{0, 19};  // (policy, nice)
-  constexpr int kSchedIdle = 5;  // a thread keeps its nice value in it
+  constexpr int kSchedIdle = 5;                  // a thread keeps its nice value in it
   Insert(1, 1, 10, 1000);
   ASSERT_TRUE(storage_->Flush().ok());
-  EXPECT_GE(std::ranges::count(FlushThreadsPolicyAndNice(), kNice19), 1);
+  ASSERT_TRUE(storage_->Compact({}).ok());
+  EXPECT_GE(std::ranges::count(PoolThreadsPolicyAndNice("rocksdb:high"), kNice19), 1);
+  EXPECT_GE(std::ranges::count(PoolThreadsPolicyAndNice("rocksdb:low"), kNice19), 1);
 
-  background_nice_ = StorageOptions::kBackgroundIdle;
+  compaction_nice_ = StorageOptions::kBackgroundIdle;
   Reopen();
   Insert(1, 2, 20, 2000);
   ASSERT_TRUE(storage_->Flush().ok());
-  EXPECT_GE(std::ranges::count_if(FlushThreadsPolicyAndNice(),
+  ASSERT_TRUE(storage_->Compact({}).ok());
+  EXPECT_GE(std::ranges::count(PoolThreadsPolicyAndNice("rocksdb:high"), kNice19), 1);
+  EXPECT_GE(std::ranges::count_if(PoolThreadsPolicyAndNice("rocksdb:low"),
                                   [](const auto& t) { return t.first == kSchedIdle; }),
             1);
 }
