@@ -103,6 +103,9 @@ class QueryResult {
   // Every cell of this page, row-major (row_count() x column_count()), as cell() returns them:
   // for a loop over many rows without a bounds check per cell. Empty without rows.
   std::span<const cql::RawValue> cells() const;
+  // At least the sum of the byte lengths of cells() (the size of the page as received): sizes
+  // a buffer written from the cells without first adding up their lengths. 0 without rows.
+  size_t cells_size_bound() const;
   // Rows of this page only.
   std::vector<Row> rows() const;
   // Paging: set when the server has more rows; pass it back in StatementOptions::paging_state.

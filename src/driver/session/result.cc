@@ -100,6 +100,11 @@ std::span<const cql::RawValue> QueryResult::cells() const {
   return {cells.data(), std::min(n, cells.size())};
 }
 
+size_t QueryResult::cells_size_bound() const {
+  // The cells are views into the body.
+  return row_count() > 0 ? data_->body.size() : 0;
+}
+
 std::vector<Row> QueryResult::rows() const {
   std::vector<Row> out;
   out.reserve(static_cast<size_t>(row_count()));
