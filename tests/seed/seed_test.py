@@ -145,6 +145,17 @@ class Seed:
             conn.close()
 
 
+    def raw(self, path, timeout=30):
+        """GET `path`: the status and the body's bytes as sent."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+
 def check(cond, what):
     if not cond:
         raise AssertionError(what)
@@ -424,7 +435,72 @@ def test_unreachable_at_start(env):
     seed.log.wait_for(r"Cassandra unreachable at 127\.0\.0\.1:%d" % port, 5)
 
 
-TESTS = [test_routes, test_concurrent, test_outage, test_kill_worker_keeps_acknowledged_writes,
+# Cells whose JSON takes every path of GET /'s writer: empty, 1-3, 4-8 and longer strings, each
+# escape (quote, backslash, the two-letter ones, \u00XX, 0x7f left as it is), non-ASCII text.
+JSON_CELLS = ["", "a", "ab", "abc", "abcd", "abcdefgh", "abcdefghi", "x" * 16, "y" * 17,
+              'q"uote', "back\\slash", "tab\tnl\nret\rff\fbs\b", "ctl\x01\x1f\x00z",
+              "del\x7f", "é", "caf\u00e9 \u4e2d\u6587 \U0001f600", '"', "\\", "\n",
+              "long " + "\u00e9" * 40 + '"end']
+
+
+def canonical_json(value):
+    """Boost.JSON's serialization of `value`: no spaces, UTF-8 as it is, the same escapes."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_get_all_json_bytes(env):
+    # GET / writes its JSON array from the pages' serialized cells: its bytes must be what a JSON
+    # serializer writes for the values, for every kind of string, nulls, an empty table and
+    # results that span pages.
+    from cassandra.cluster import Cluster
+    from cassandra.concurrent import execute_concurrent_with_args
+    env.node.start()
+    seed = env.seed("--workers", "1", "--sample-rows", "0")
+    status, body = seed.raw("/")
+    check((status, body) == (200, b"[]"), "empty table: %s %r" % (status, body))
+    cluster = Cluster(["127.0.0.1"], port=env.node.port, protocol_version=4)
+    try:
+        cql = cluster.connect("seed")
+        insert = cql.prepare('INSERT INTO "columnfamily" (key, col) VALUES (?, ?)')
+        expected = []
+        for i, col in enumerate(JSON_CELLS):
+            cql.execute(insert, ("k%d" % i, col))
+            expected.append(col)
+        for i in range(3):  # nulls: rows without `col`
+            cql.execute('INSERT INTO "columnfamily" (key) VALUES (%s)', ("null%d" % i,))
+            expected.append(None)
+
+        def check_body(body, want, what):
+            cols = json.loads(body)
+            check(body == canonical_json(cols), "%s: not canonical JSON: %r" % (what, body[:200]))
+            key = lambda v: (v is None, v or "")  # noqa: E731
+            check(sorted(cols, key=key) == sorted(want, key=key), "%s: values %r" % (what, cols[:8]))
+
+        status, body = seed.raw("/")
+        check(status == 200, "GET / -> %s" % status)
+        check_body(body, expected, "escapes and nulls")
+        # Plain values only (the writer's unchecked path) beside the escaped ones' page.
+        cql.execute('TRUNCATE "columnfamily"')
+        plain = ["v%d" % i + "p" * (i % 19) for i in range(40)]
+        execute_concurrent_with_args(cql, insert, [("p%d" % i, v) for i, v in enumerate(plain)])
+        check_body(seed.raw("/")[1], plain, "plain values")
+        # More rows than a page (5000): pages joined, and --max-rows cutting the second page.
+        many = ["row %d" % i for i in range(5050)] + ['esc"aped']
+        execute_concurrent_with_args(cql, insert, [("m%d" % i, v) for i, v in enumerate(many)],
+                                     concurrency=64)
+        status, body = seed.raw("/")
+        check(status == 200, "GET / of 5,091 rows -> %s" % status)
+        check_body(body, plain + many, "two pages")
+        seed.stop()
+        seed = env.seed("--workers", "1", "--sample-rows", "0", "--max-rows", "5003")
+        cols = json.loads(seed.raw("/")[1])
+        check(len(cols) == 5003, "max-rows 5003 over two pages: %d" % len(cols))
+        check(seed.raw("/")[1] == canonical_json(cols), "max-rows 5003: not canonical")
+    finally:
+        cluster.shutdown()
+
+
+TESTS = [test_routes, test_get_all_json_bytes, test_concurrent, test_outage, test_kill_worker_keeps_acknowledged_writes,
          test_warmup_no_system_queries, test_connect_per_request, test_unreachable_at_start]
 
 

@@ -70,22 +70,27 @@ class Row {
   int32_t index_ = 0;
 };
 
+// A handle of two pointers: what the rows view (shared by copies and Rows) and, on failure, the
+// failure. A completed query moves through several completion handlers on its way to the
+// caller; each move copies two pointers and an OK result's destruction releases one.
 class QueryResult {
  public:
-  QueryResult() : status_(StatusCode::kInternal, "empty result") {}
-  explicit QueryResult(Status error) : status_(std::move(error)) {}
-  QueryResult(Status error, std::shared_ptr<const cql::ErrorMessage> server)
-      : status_(std::move(error)), server_error_(std::move(server)) {}
+  QueryResult();  // kInternal "empty result"
+  // An error (an OK status makes an OK result without rows).
+  explicit QueryResult(Status error) : QueryResult(std::move(error), nullptr) {}
+  QueryResult(Status error, std::shared_ptr<const cql::ErrorMessage> server);
   explicit QueryResult(std::shared_ptr<const ResultData> data) : data_(std::move(data)) {}
 
-  bool ok() const { return status_.ok(); }
+  bool ok() const { return failure_ == nullptr; }
   // Query failures: kServerError (see server_error()), kTimeout, kNoHostAvailable, kClosed,
   // kWrongProcess, kInvalidArgument (the statement could not be encoded).
-  const Status& status() const { return status_; }
+  const Status& status() const;
   // The server's ERROR with its code-specific fields (Unavailable, timeouts, AlreadyExists...).
   // With kNoHostAvailable: the last host's ERROR when that was why the next host was tried
   // (an Unavailable, say), else null.
-  const cql::ErrorMessage* server_error() const { return server_error_.get(); }
+  const cql::ErrorMessage* server_error() const {
+    return failure_ ? failure_->server.get() : nullptr;
+  }
 
   cql::ResultKind kind() const;
   int32_t row_count() const;
@@ -98,6 +103,9 @@ class QueryResult {
   // Every cell of this page, row-major (row_count() x column_count()), as cell() returns them:
   // for a loop over many rows without a bounds check per cell. Empty without rows.
   std::span<const cql::RawValue> cells() const;
+  // At least the sum of the byte lengths of cells() (the size of the page as received): sizes
+  // a buffer written from the cells without first adding up their lengths. 0 without rows.
+  size_t cells_size_bound() const;
   // Rows of this page only.
   std::vector<Row> rows() const;
   // Paging: set when the server has more rows; pass it back in StatementOptions::paging_state.
@@ -115,8 +123,11 @@ class QueryResult {
   const std::shared_ptr<const ResultData>& data() const { return data_; }
 
  private:
-  Status status_;
-  std::shared_ptr<const cql::ErrorMessage> server_error_;
+  struct Failure {
+    Status status;
+    std::shared_ptr<const cql::ErrorMessage> server;
+  };
+  std::shared_ptr<const Failure> failure_;  // null when ok
   std::shared_ptr<const ResultData> data_;
 };
 

@@ -48,6 +48,25 @@ std::string_view Row::ColumnName(int column) const {
   return cols[static_cast<size_t>(column)].name;
 }
 
+namespace {
+const Status kOkStatus;
+}  // namespace
+
+// The default result's failure is one static object, held without a control block (the aliasing
+// constructor with an empty owner): a default-constructed result allocates nothing.
+QueryResult::QueryResult() {
+  static const Failure kEmpty{Status(StatusCode::kInternal, "empty result"), nullptr};
+  failure_ = std::shared_ptr<const Failure>(std::shared_ptr<const Failure>(), &kEmpty);
+}
+
+QueryResult::QueryResult(Status error, std::shared_ptr<const cql::ErrorMessage> server) {
+  if (!error.ok()) {
+    failure_ = std::make_shared<const Failure>(Failure{std::move(error), std::move(server)});
+  }
+}
+
+const Status& QueryResult::status() const { return failure_ ? failure_->status : kOkStatus; }
+
 cql::ResultKind QueryResult::kind() const {
   return data_ ? data_->message.kind : cql::ResultKind::kVoid;
 }
@@ -81,6 +100,11 @@ std::span<const cql::RawValue> QueryResult::cells() const {
   return {cells.data(), std::min(n, cells.size())};
 }
 
+size_t QueryResult::cells_size_bound() const {
+  // The cells are views into the body.
+  return row_count() > 0 ? data_->body.size() : 0;
+}
+
 std::vector<Row> QueryResult::rows() const {
   std::vector<Row> out;
   out.reserve(static_cast<size_t>(row_count()));
@@ -96,7 +120,7 @@ std::optional<std::string_view> QueryResult::paging_state() const {
 }
 
 Result<bool> QueryResult::applied() const {
-  if (!ok()) return status_;
+  if (!ok()) return failure_->status;
   if (row_count() < 1) return Status(StatusCode::kNotFound, "result has no [applied] row");
   return row(0).Get<bool>("[applied]");
 }

@@ -184,6 +184,43 @@ TEST(QueryResult, ServerErrorsCarryTheirCodeAndFields) {
   EXPECT_EQ(r.server_error()->consistency, cql::Consistency::kQuorum);
 }
 
+TEST(QueryResult, StatusSurvivesCopiesMovesAndTheEmptyResult) {
+  QueryResult empty;
+  EXPECT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(empty.status().message(), "empty result");
+  EXPECT_EQ(empty.server_error(), nullptr);
+  EXPECT_EQ(empty.row_count(), 0);
+
+  QueryResult failed(Status(StatusCode::kTimeout, "no answer in 12 ms"));
+  QueryResult copy = failed;
+  QueryResult moved = std::move(failed);
+  for (const QueryResult* r : {&copy, &moved}) {
+    EXPECT_FALSE(r->ok());
+    EXPECT_EQ(r->status().code(), StatusCode::kTimeout);
+    EXPECT_EQ(r->status().message(), "no answer in 12 ms");
+    EXPECT_EQ(r->server_error(), nullptr);
+    EXPECT_EQ(r->applied().status().code(), StatusCode::kTimeout);
+  }
+
+  QueryResult ok_without_rows{Status::Ok()};
+  EXPECT_TRUE(ok_without_rows.ok());
+  EXPECT_TRUE(ok_without_rows.status().ok());
+  EXPECT_EQ(ok_without_rows.kind(), cql::ResultKind::kVoid);
+
+  QueryResult rows = MakeRows();
+  QueryResult assigned;
+  assigned = rows;
+  EXPECT_TRUE(assigned.ok());
+  EXPECT_TRUE(assigned.status().ok());
+  EXPECT_EQ(assigned.status().message(), "");
+  EXPECT_EQ(assigned.row_count(), 1);
+  assigned = QueryResult(Status(StatusCode::kClosed, "connection lost"));
+  EXPECT_EQ(assigned.status().code(), StatusCode::kClosed);
+  EXPECT_EQ(assigned.row_count(), 0);
+  EXPECT_EQ(rows.row_count(), 1);
+}
+
 TEST(SessionOptions, ValidateNamesTheBadField) {
   SessionOptions o;
   EXPECT_TRUE(o.Validate().ok());
