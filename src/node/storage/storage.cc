@@ -173,19 +173,27 @@ void SetCellValue(const CellWrite& w, int32_t now_seconds, C* c) {
   }
 }
 
+// The column a cell write names, when it may be written as a static (`statics`) or regular cell
+// with its TTL; its path is the caller's to check.
+Result<const ColumnMetadata*> WritableColumn(const TableMetadata& table, const CellWrite& w,
+                                             bool statics) {
+  const ColumnMetadata* column = table.FindColumnById(w.column_id);
+  if (column == nullptr) {
+    return InvalidArgument("unknown column id " + std::to_string(w.column_id) + " in table " +
+                           table.keyspace + "." + table.name);
+  }
+  if ((column->kind == ColumnKind::kStatic) != statics || column->is_primary_key()) {
+    return InvalidArgument("column " + column->name + " cannot be written as a " +
+                           (statics ? "static" : "regular") + " cell");
+  }
+  PF_RETURN_IF_ERROR(CheckTtl(w.ttl));
+  return column;
+}
+
 Status ToCells(const TableMetadata& table, const std::vector<CellWrite>& writes, bool statics,
                int32_t now_seconds, std::vector<rows::Cell>* out) {
   for (const CellWrite& w : writes) {
-    const ColumnMetadata* column = table.FindColumnById(w.column_id);
-    if (column == nullptr) {
-      return InvalidArgument("unknown column id " + std::to_string(w.column_id) + " in table " +
-                             table.keyspace + "." + table.name);
-    }
-    if ((column->kind == ColumnKind::kStatic) != statics || column->is_primary_key()) {
-      return InvalidArgument("column " + column->name + " cannot be written as a " +
-                             (statics ? "static" : "regular") + " cell");
-    }
-    PF_RETURN_IF_ERROR(CheckTtl(w.ttl));
+    PF_ASSIGN_OR_RETURN(const ColumnMetadata* column, WritableColumn(table, w, statics));
     rows::Cell c;
     c.column_id = w.column_id;
     c.timestamp = w.timestamp;
@@ -419,8 +427,9 @@ Status BuildWrites(const PartitionMutation& m, int32_t now_seconds,
 }
 
 // Whether BuildWrites would turn `m` into rows alone whose cells are simple columns' (no path)
-// in increasing column order, valid as ToCells checks them, of a table that keeps no written
-// clustering: what a plain INSERT or UPDATE writes. No error is raised here.
+// in increasing column order, each writable as ToCells checks it (WritableColumn), of a table
+// that keeps no written clustering: what a plain INSERT or UPDATE writes. A mutation with an
+// invalid cell is not plain: BuildWrites reports its error.
 bool IsPlainMutation(const PartitionMutation& m) {
   if (!m.table || m.partition_deletion_timestamp || !m.static_cells.empty() ||
       !m.range_tombstones.empty() || m.rows.empty()) {
@@ -432,15 +441,10 @@ bool IsPlainMutation(const PartitionMutation& m) {
     uint32_t last_id = 0;
     for (size_t i = 0; i < r.cells.size(); ++i) {
       const CellWrite& w = r.cells[i];
-      if (w.path || (i > 0 && w.column_id <= last_id) || w.ttl < 0 || w.ttl > kMaxTtl) {
-        return false;
-      }
+      if (w.path || (i > 0 && w.column_id <= last_id)) return false;
       last_id = w.column_id;
-      const ColumnMetadata* column = table.FindColumnById(w.column_id);
-      if (column == nullptr || column->kind == ColumnKind::kStatic || column->is_primary_key() ||
-          PathType(column->type) != nullptr) {
-        return false;
-      }
+      Result<const ColumnMetadata*> column = WritableColumn(table, w, /*statics=*/false);
+      if (!column.ok() || PathType((*column)->type) != nullptr) return false;
     }
   }
   return true;
